@@ -1,0 +1,53 @@
+# Makefile: the front door. Every target bootstraps (installs missing Debian
+# packages), configures with CMake + Ninja, and builds before doing its job.
+#   make demo     build and run the flagship demo
+#   make test     build and run the whole test suite (CTest)
+#   make check    the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench    run the benchmarks
+#   make install PREFIX=/some/dir
+PREFIX ?= /usr/local
+BUILD ?= build
+SANBUILD ?= build-san
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+WERROR ?= ON
+
+.PHONY: all bootstrap configure build demo test check bench install clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap.sh all
+
+$(BUILD)/build.ninja: | bootstrap
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DBOURSE_WERROR=$(WERROR) \
+	      -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+configure: bootstrap $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+
+$(SANBUILD)/build.ninja: | bootstrap
+	cmake -S . -B $(SANBUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBOURSE_SANITIZE=ON \
+	      -DBOURSE_WERROR=$(WERROR) $(CMAKE_FLAGS)
+
+check: bootstrap $(SANBUILD)/build.ninja
+	cmake --build $(SANBUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(SANBUILD) --output-on-failure -j $(JOBS) --timeout 1800 -LE nosan
+
+bench: build
+	$(BUILD)/bourse bench all
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD)

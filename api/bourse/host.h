@@ -1,0 +1,73 @@
+/* host.h: the services the host hands to every plugin.
+ * Plugins never link against host symbols: they call through this const table,
+ * which lives as long as the plugin instance. The table only grows at the end;
+ * check `size` (or BRS_HOST_HAS) before calling a service added after ABI 1.0.
+ * Threading: the host calls a plugin instance from one thread at a time, and
+ * services may only be called from inside a callback on that thread. */
+#ifndef BOURSE_HOST_H
+#define BOURSE_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "types.h"
+
+/* Opaque handle the host uses to know which plugin instance calls it. */
+typedef struct brs_ctx brs_ctx;
+
+enum brs_log_level { BRS_LOG_DEBUG = 0, BRS_LOG_INFO = 1, BRS_LOG_WARN = 2, BRS_LOG_ERROR = 3 };
+
+/* Pass as `instrument` to mean every instrument. */
+#define BRS_ALL_INSTRUMENTS UINT32_MAX
+
+typedef struct brs_host {
+    uint32_t size;      /* sizeof(brs_host) as the host was compiled */
+    uint16_t abi_major; /* the host's ABI version */
+    uint16_t abi_minor;
+
+    /* ---- ABI 1.0: every plugin ------------------------------------------ */
+    int64_t (*xNow)(brs_ctx *ctx); /* simulated or real clock, ns since the epoch */
+    void (*xLog)(brs_ctx *ctx, int level, const char *msg);
+    /* Typed parameters from the run's config, by name. BRS_E_NOTFOUND when unset
+     * (the plugin's declared default then applies), BRS_E_INVAL on a type mismatch.
+     * Strings returned live as long as the instance. */
+    int (*xParamInt)(brs_ctx *ctx, const char *name, int64_t *out);
+    int (*xParamDouble)(brs_ctx *ctx, const char *name, double *out);
+    int (*xParamString)(brs_ctx *ctx, const char *name, const char **out);
+    uint32_t (*xInstrumentCount)(brs_ctx *ctx);
+    int (*xInstrument)(brs_ctx *ctx, uint32_t id, brs_instrument *out);
+    int (*xInstrumentFind)(brs_ctx *ctx, const char *symbol, uint32_t *id);
+
+    /* ---- ABI 1.0: strategies -------------------------------------------- */
+    /* Submit an order; the host assigns and returns its id (order->id is ignored).
+     * A refused order returns a negative code and also produces a REJECTED event. */
+    int (*xSubmit)(brs_ctx *ctx, const brs_order *order, uint64_t *id);
+    int (*xCancel)(brs_ctx *ctx, uint64_t id);
+    /* New price and quantity; a size decrease at the same price keeps priority. */
+    int (*xReplace)(brs_ctx *ctx, uint64_t id, int64_t price, int64_t qty);
+    int (*xCancelAll)(brs_ctx *ctx, uint32_t instrument);
+    int (*xPosition)(brs_ctx *ctx, uint32_t instrument, brs_position *out);
+    int (*xOpenOrders)(brs_ctx *ctx, uint32_t instrument, brs_order_info *out, uint32_t cap,
+                       uint32_t *n);
+    int (*xTop)(brs_ctx *ctx, uint32_t instrument, brs_top *out);
+    /* Up to cap levels of one side, best first. */
+    int (*xDepth)(brs_ctx *ctx, uint32_t instrument, uint8_t side, brs_level *out, uint32_t cap,
+                  uint32_t *n);
+    /* A timer first firing at first_at (ns, absolute), then every interval ns if > 0. */
+    int (*xTimerSet)(brs_ctx *ctx, int64_t first_at, int64_t interval, uint64_t *timer_id);
+    int (*xTimerCancel)(brs_ctx *ctx, uint64_t timer_id);
+    /* Signal backtests: the wanted position as a fraction in [-1, 1]. */
+    int (*xSetTarget)(brs_ctx *ctx, uint32_t instrument, double target);
+
+    /* ---- ABI 1.0: venues ------------------------------------------------ */
+    /* A venue reports what happened to an order, and the market data it sees. */
+    int (*xEmitOrderEvent)(brs_ctx *ctx, const brs_order_event *ev);
+    int (*xEmitMarketEvent)(brs_ctx *ctx, const brs_market_event *ev);
+} brs_host;
+
+/* True when the host table is large enough to hold `member` and it is set. */
+#define BRS_HOST_HAS(host, member)                                                          \
+    ((host)->size >= offsetof(brs_host, member) + sizeof((host)->member) && (host)->member)
+
+#endif

@@ -1,0 +1,87 @@
+/* bench.c: `bourse bench NAME [OPTIONS]`. One line per benchmark in the table;
+ * each benchmark lives with its component and prints a human table, or JSON
+ * with --json. `selftest` measures the harness itself (an empty loop and one
+ * allocation) so the reporting path is exercised by the tests. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli/cli.h"
+
+const brs_bench brs__benches[] = {
+    {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+};
+const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: bourse bench NAME [OPTIONS] [--json]\n\nbenchmarks:\n");
+    for (size_t i = 0; i < brs__n_benches; i++)
+        fprintf(out, "  %-10s %s\n", brs__benches[i].name, brs__benches[i].summary);
+    fprintf(out, "\nRun 'bourse bench NAME --help' for a benchmark's options.\n");
+}
+
+int brs__cmd_bench(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return BRS_EXIT_USAGE;
+    }
+    if (brs__is_help(argv[1])) {
+        usage(stdout);
+        return BRS_EXIT_OK;
+    }
+    for (size_t i = 0; i < brs__n_benches; i++)
+        if (strcmp(argv[1], brs__benches[i].name) == 0)
+            return brs__benches[i].run(argc - 1, argv + 1);
+    return brs__usage_error("bench", "unknown benchmark '%s'", argv[1]);
+}
+
+int brs__bench_selftest(int argc, char **argv)
+{
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (brs__is_help(argv[i])) {
+            printf("usage: bourse bench selftest [--json]\n");
+            return BRS_EXIT_OK;
+        } else
+            return brs__usage_error("bench selftest", "unknown option '%s'", argv[i]);
+    }
+    enum { N = 10001 };
+    double *samples = malloc(N * sizeof *samples);
+    if (!samples)
+        return brs__fail("bench selftest", "out of memory");
+    for (int i = 0; i < N; i++) {
+        int64_t t0 = brs__monotime_ns();
+        int64_t t1 = brs__monotime_ns();
+        samples[i] = (double)(t1 - t0);
+    }
+    brs_stats st;
+    brs__stats_compute(samples, N, &st);
+    int64_t a0 = brs__alloc_count();
+    void *volatile p = malloc(64);
+    free(p);
+    int64_t a1 = brs__alloc_count();
+    int64_t allocs = a0 < 0 ? -1 : a1 - a0;
+    free(samples);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "timer_p50_ns", st.p50);
+        cJSON_AddNumberToObject(o, "timer_p99_ns", st.p99);
+        cJSON_AddNumberToObject(o, "allocs_for_one_malloc", (double)allocs);
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("timer overhead: p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns\n", st.p50, st.p99, st.p999);
+        printf("allocations counted for one malloc: %lld\n", (long long)allocs);
+    }
+    return BRS_EXIT_OK;
+}

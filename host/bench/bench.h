@@ -1,0 +1,40 @@
+/* bench.h: `bourse bench NAME`: the benchmark table and what every benchmark
+ * shares: robust statistics (median and percentiles) and allocation counting.
+ * Timings are reported, never asserted: tests do not depend on them. */
+#ifndef BRS_BENCH_H
+#define BRS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct brs_bench {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the benchmark name */
+} brs_bench;
+
+extern const brs_bench brs__benches[];
+extern const size_t brs__n_benches;
+
+typedef struct brs_stats {
+    size_t n;
+    double min, max, mean;
+    double p50, p90, p99, p999;
+} brs_stats;
+
+/* Sorts samples in place and fills out (nearest-rank percentiles). */
+void brs__stats_compute(double *samples, size_t n, brs_stats *out);
+double brs__median(double *samples, size_t n);
+
+/* Allocations (malloc, calloc, realloc, aligned) made by this process so far,
+ * or -1 when counting is unavailable (sanitizer builds own malloc). Read it
+ * before and after a timed region: the difference is the region's count. */
+int64_t brs__alloc_count(void);
+
+/* Keep the compiler from optimizing a value away. */
+#define BRS__KEEP(x) __asm__ volatile("" : : "g"(x) : "memory")
+
+/* Benchmark entry points (defined with their component). */
+int brs__bench_selftest(int argc, char **argv);
+
+#endif

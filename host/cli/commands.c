@@ -1,0 +1,8 @@
+/* commands.c: the table of `bourse` subcommands. One line per command; the
+ * command itself lives with its component. */
+#include "cli.h"
+
+const brs_command brs__commands[] = {
+    {"bench", "run benchmarks", brs__cmd_bench},
+};
+const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);

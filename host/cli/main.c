@@ -1,0 +1,44 @@
+/* main.c: the `bourse` binary: global options and subcommand dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include <bourse/version.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: bourse [--version] [--help] COMMAND [ARGS...]\n\n"
+                 "Bourse is a trading-system host: matching engine, smart order router,\n"
+                 "tick replay and backtests, with strategies and venues as plugins.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < brs__n_commands; i++)
+        fprintf(out, "  %-10s %s\n", brs__commands[i].name, brs__commands[i].summary);
+    fprintf(out, "\nRun 'bourse COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return BRS_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (brs__is_help(cmd) || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return BRS_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("bourse %s (plugin ABI %d.%d)\n", BRS_VERSION_STRING, BRS_ABI_MAJOR, BRS_ABI_MINOR);
+        return BRS_EXIT_OK;
+    }
+    for (size_t i = 0; i < brs__n_commands; i++)
+        if (strcmp(cmd, brs__commands[i].name) == 0)
+            return brs__commands[i].run(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        fprintf(stderr, "bourse: unknown option '%s'\n", cmd);
+    else
+        fprintf(stderr, "bourse: unknown command '%s'\n", cmd);
+    fprintf(stderr, "Try 'bourse --help'.\n");
+    return BRS_EXIT_USAGE;
+}

@@ -1,0 +1,138 @@
+/* fsutil.c: reading whole files and writing files atomically (temporary file,
+ * fsync, rename), so an interrupted run never leaves a half-written result. */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int brs__read_file(const char *path, char **data, size_t *len, brs_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return brs__err(err, errno == ENOENT ? BRS_E_NOTFOUND : BRS_E_IO, "%s: %s", path,
+                        strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        fclose(fp);
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+    }
+    for (;;) {
+        if (cap - n < 4096) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return brs__err(err, BRS_E_IO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    if (len)
+        *len = n;
+    return BRS_OK;
+}
+
+int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err)
+{
+    memset(af, 0, sizeof *af);
+    size_t n = strlen(path) + 32;
+    af->path = strdup(path);
+    af->tmp = malloc(n);
+    if (!af->path || !af->tmp) {
+        brs__atomic_abort(af);
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+    }
+    snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    af->fp = fopen(af->tmp, "wb");
+    if (!af->fp) {
+        int e = errno;
+        brs__atomic_abort(af);
+        return brs__err(err, BRS_E_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    return BRS_OK;
+}
+
+int brs__atomic_commit(brs_atomic_file *af, brs_error *err)
+{
+    int rc = BRS_OK;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: write failed: %s", af->path, strerror(errno));
+    if (fclose(af->fp) != 0 && rc == BRS_OK)
+        rc = brs__err(err, BRS_E_IO, "%s: close failed: %s", af->path, strerror(errno));
+    af->fp = NULL;
+    if (rc == BRS_OK && rename(af->tmp, af->path) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: rename failed: %s", af->path, strerror(errno));
+    if (rc != BRS_OK)
+        unlink(af->tmp);
+    free(af->path);
+    free(af->tmp);
+    af->path = af->tmp = NULL;
+    return rc;
+}
+
+void brs__atomic_abort(brs_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+    }
+    if (af->tmp)
+        unlink(af->tmp);
+    free(af->path);
+    free(af->tmp);
+    af->path = af->tmp = NULL;
+}
+
+int brs__atomic_write(const char *path, const void *data, size_t len, brs_error *err)
+{
+    brs_atomic_file af;
+    int rc = brs__atomic_open(&af, path, err);
+    if (rc)
+        return rc;
+    if (len && fwrite(data, 1, len, af.fp) != len) {
+        brs__atomic_abort(&af);
+        return brs__err(err, BRS_E_IO, "%s: write failed", path);
+    }
+    return brs__atomic_commit(&af, err);
+}
+
+int brs__mkdirs(const char *path, brs_error *err)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return brs__err(err, BRS_E_INVAL, "bad directory path '%s'", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+                return brs__err(err, BRS_E_IO, "%s: cannot create directory: %s", buf,
+                                strerror(errno));
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return brs__err(err, BRS_E_IO, "%s: not a directory", path);
+    return BRS_OK;
+}
