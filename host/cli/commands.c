@@ -4,5 +4,6 @@
 
 const brs_command brs__commands[] = {
     {"bench", "run benchmarks", brs__cmd_bench},
+    {"plugins", "inspect and list plugins", brs__cmd_plugins},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);
