@@ -107,12 +107,34 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Names already listed: a later plugin of the same name is shadowed, since
+ * lookup by name takes the first directory that has it. */
+typedef struct list_seen {
+    char **names;
+    size_t n;
+    int found;
+} list_seen;
+
+static int seen_before(list_seen *seen, const char *name)
+{
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->names[i], name) == 0)
+            return 1;
+    char **g = realloc(seen->names, (seen->n + 1) * sizeof *g);
+    if (!g)
+        return 0;
+    seen->names = g;
+    if ((seen->names[seen->n] = strdup(name)))
+        seen->n++;
+    return 0;
+}
+
 /* Every *.so of one directory, sorted, one line each. */
-static int list_dir(const char *dir, int *found)
+static void list_dir(const char *dir, list_seen *seen)
 {
     DIR *dp = opendir(dir);
     if (!dp)
-        return 0;
+        return;
     char **names = NULL;
     size_t n = 0;
     struct dirent *de;
@@ -137,17 +159,20 @@ static int list_dir(const char *dir, int *found)
         brs_plugin p;
         brs_error err = {0};
         if (brs__plugin_load(&p, file, &err) == BRS_OK) {
-            printf("%-20s %-9s %-10s %s\n", p.desc->name, brs__plugin_kind_name(p.desc->kind),
-                   p.desc->version ? p.desc->version : "-", file);
+            /* Lookup by name uses the file name, so shadowing is by file name. */
+            int shadowed = seen_before(seen, names[i]);
+            printf("%-20s %-9s %-10s %s%s\n", p.desc->name, brs__plugin_kind_name(p.desc->kind),
+                   p.desc->version ? p.desc->version : "-", file,
+                   shadowed ? " (shadowed by an earlier directory)" : "");
             brs__plugin_unload(&p);
         } else {
+            seen_before(seen, names[i]);
             printf("%-20s %-9s %-10s %s\n", names[i], "refused", brs_err_name(err.code), err.msg);
         }
-        (*found)++;
+        seen->found++;
         free(names[i]);
     }
     free(names);
-    return 0;
 }
 
 static void usage(FILE *out)
@@ -168,6 +193,43 @@ static void usage(FILE *out)
             "<bourse dir>/../lib/bourse/plugins, then the install prefix's lib/bourse/plugins.\n");
 }
 
+static int run_list(char **ops, int n_ops, const char *path_list)
+{
+    if (n_ops > 0)
+        return brs__usage_error("plugins", "list takes no operands ('%s')", ops[0]);
+    brs_plugin_dirs d;
+    brs_error err = {0};
+    if (brs__plugin_dirs_get(&d, path_list, &err) != BRS_OK)
+        return brs__fail("plugins", "%s", err.msg);
+    list_seen seen = {0};
+    for (size_t i = 0; i < d.n; i++)
+        list_dir(d.dir[i], &seen);
+    if (!seen.found) {
+        fprintf(stderr, "bourse plugins: no plugins found; searched:");
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, " %s", d.dir[i]);
+        fprintf(stderr, "\n");
+    }
+    for (size_t i = 0; i < seen.n; i++)
+        free(seen.names[i]);
+    free(seen.names);
+    brs__plugin_dirs_free(&d);
+    return BRS_EXIT_OK;
+}
+
+static int run_inspect(char **ops, int n_ops, const char *path_list)
+{
+    if (n_ops == 0)
+        return brs__usage_error("plugins", "inspect needs at least one FILE");
+    int status = BRS_EXIT_OK;
+    for (int i = 0; i < n_ops; i++) {
+        if (inspect_one(ops[i], path_list) != BRS_EXIT_OK)
+            status = BRS_EXIT_FAIL;
+        fflush(stdout);
+    }
+    return status;
+}
+
 int brs__cmd_plugins(int argc, char **argv)
 {
     if (argc < 2)
@@ -180,53 +242,34 @@ int brs__cmd_plugins(int argc, char **argv)
     int is_inspect = strcmp(sub, "inspect") == 0;
     if (!is_inspect && strcmp(sub, "list") != 0)
         return brs__usage_error("plugins", "unknown subcommand '%s' (inspect or list)", sub);
+    /* Options may come before or after operands; "--" ends them. */
     const char *path_list = NULL;
-    int first = argc; /* first operand */
+    char **ops = calloc((size_t)argc, sizeof *ops);
+    if (!ops)
+        return brs__fail("plugins", "out of memory");
+    int n_ops = 0, opts_done = 0;
     for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            first = i + 1;
-            break;
-        } else if (brs__is_help(argv[i])) {
+        const char *a = argv[i];
+        if (!opts_done && strcmp(a, "--") == 0) {
+            opts_done = 1;
+        } else if (!opts_done && brs__is_help(a)) {
+            free(ops);
             usage(stdout);
             return BRS_EXIT_OK;
-        } else if (strcmp(argv[i], "--path") == 0) {
-            if (i + 1 >= argc)
+        } else if (!opts_done && strcmp(a, "--path") == 0) {
+            if (i + 1 >= argc) {
+                free(ops);
                 return brs__usage_error("plugins", "--path needs a value");
+            }
             path_list = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return brs__usage_error("plugins", "unknown option '%s'", argv[i]);
+        } else if (!opts_done && a[0] == '-' && a[1]) {
+            free(ops);
+            return brs__usage_error("plugins", "unknown option '%s'", a);
         } else {
-            first = i;
-            break;
+            ops[n_ops++] = argv[i];
         }
     }
-    /* Operands may be followed by more options only through a new command line. */
-    if (!is_inspect) {
-        if (first < argc)
-            return brs__usage_error("plugins", "list takes no operands ('%s')", argv[first]);
-        brs_plugin_dirs d;
-        brs_error err = {0};
-        if (brs__plugin_dirs_get(&d, path_list, &err) != BRS_OK)
-            return brs__fail("plugins", "%s", err.msg);
-        int found = 0;
-        for (size_t i = 0; i < d.n; i++)
-            list_dir(d.dir[i], &found);
-        if (!found) {
-            fprintf(stderr, "bourse plugins: no plugins found; searched:");
-            for (size_t i = 0; i < d.n; i++)
-                fprintf(stderr, " %s", d.dir[i]);
-            fprintf(stderr, "\n");
-        }
-        brs__plugin_dirs_free(&d);
-        return BRS_EXIT_OK;
-    }
-    if (first >= argc)
-        return brs__usage_error("plugins", "inspect needs at least one FILE");
-    int status = BRS_EXIT_OK;
-    for (int i = first; i < argc; i++) {
-        if (inspect_one(argv[i], path_list) != BRS_EXIT_OK)
-            status = BRS_EXIT_FAIL;
-        fflush(stdout);
-    }
+    int status = is_inspect ? run_inspect(ops, n_ops, path_list) : run_list(ops, n_ops, path_list);
+    free(ops);
     return status;
 }

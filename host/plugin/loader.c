@@ -5,9 +5,11 @@
 #include "plugin/loader.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core.h"
 
@@ -122,6 +124,8 @@ int brs__plugin_load(brs_plugin *p, const char *path, brs_error *err)
     if (!S_ISREG(st.st_mode))
         return brs__err(err, BRS_E_NOTPLUGIN, "%s: not a shared object: not a regular file",
                         path);
+    if (access(path, R_OK) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot read: %s", path, strerror(errno));
 
     /* Without a '/', dlopen would search the system library path instead. */
     char *full = malloc(strlen(path) + 3);

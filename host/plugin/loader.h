@@ -68,7 +68,8 @@ int brs__plugin_dirs_get(brs_plugin_dirs *d, const char *config_path, brs_error 
 void brs__plugin_dirs_free(brs_plugin_dirs *d);
 
 /* name (searched on the path as name.so, or name if it already ends in .so)
- * or a path (contains '/') -> resolved file path in out. BRS_E_NOTFOUND names
+ * or a path (contains '/', or "x.so" naming a file in the current directory)
+ * -> resolved file path in out. BRS_E_NOTFOUND names
  * the directories searched; BRS_E_RANGE when out is too small. */
 int brs__plugin_find(const char *name_or_path, const char *config_path, char *out, size_t cap,
                      brs_error *err);

@@ -118,6 +118,9 @@ int brs__plugin_find(const char *name_or_path, const char *config_path, char *ou
     }
     size_t len = strlen(name_or_path);
     int has_ext = len > 3 && strcmp(name_or_path + len - 3, ".so") == 0;
+    /* "x.so" naming a file in the current directory means that file. */
+    if (has_ext && is_file(name_or_path))
+        return copy_out(name_or_path, out, cap, err);
     brs_plugin_dirs d;
     int rc = brs__plugin_dirs_get(&d, config_path, err);
     if (rc != BRS_OK)

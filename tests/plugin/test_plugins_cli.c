@@ -199,6 +199,65 @@ static void test_inspect_by_name(void **state)
     run_free(&r);
 }
 
+/* Options after operands; a bare "x.so" in the current directory. */
+static void test_inspect_cwd_and_late_option(void **state)
+{
+    (void)state;
+    char old[1024];
+    assert_non_null(getcwd(old, sizeof old));
+    assert_int_equal(chdir(BOURSE_TEST_PLUGIN_DIR), 0);
+    const char *args[] = {"plugins", "inspect", "fx_good_venue.so", "fx_good_strategy",
+                          "--path", BOURSE_TEST_PLUGIN_DIR, NULL};
+    run_result r = run(args);
+    assert_int_equal(chdir(old), 0);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "fx_good_venue.so\n  name:        fx_good_venue\n"));
+    assert_non_null(strstr(r.out, BOURSE_TEST_PLUGIN_DIR "/fx_good_strategy.so\n"));
+    run_free(&r);
+}
+
+static void test_list_shadowed(void **state)
+{
+    (void)state;
+    /* The same directory twice collapses to one; BOURSE_PLUGIN_PATH comes after --path. */
+    setenv("BOURSE_PLUGIN_PATH", BOURSE_TEST_PLUGIN_DIR, 1);
+    const char *args[] = {"plugins", "list", "--path",
+                          BOURSE_TEST_PLUGIN_DIR ":" BOURSE_TEST_PLUGIN_DIR "/", NULL};
+    run_result r = run(args);
+    unsetenv("BOURSE_PLUGIN_PATH");
+    assert_int_equal(r.status, 0);
+    const char *first = strstr(r.out, "fx_good_venue ");
+    assert_non_null(first);
+    assert_null(strstr(first + 1, "fx_good_venue "));
+    assert_null(strstr(r.out, "shadowed"));
+    run_free(&r);
+
+    /* A copy in an earlier directory shadows the fixture: lookup by name takes the first. */
+    char dir[1024], copy[1200];
+    snprintf(dir, sizeof dir, "%s/tests/plugin/shadow.%ld", BOURSE_BINARY_DIR, (long)getpid());
+    snprintf(copy, sizeof copy, "%s/fx_good_venue.so", dir);
+    brs_error err = {0};
+    assert_int_equal(brs__mkdirs(dir, &err), 0);
+    char *data;
+    size_t len;
+    assert_int_equal(brs__read_file(BOURSE_TEST_PLUGIN_DIR "/fx_good_venue.so", &data, &len, &err), 0);
+    assert_int_equal(brs__atomic_write(copy, data, len, &err), 0);
+    free(data);
+    char paths[2400];
+    snprintf(paths, sizeof paths, "%s:%s", dir, BOURSE_TEST_PLUGIN_DIR);
+    const char *args2[] = {"plugins", "list", "--path", paths, NULL};
+    r = run(args2);
+    unlink(copy);
+    rmdir(dir);
+    assert_int_equal(r.status, 0);
+    char want[1400];
+    snprintf(want, sizeof want, "%s (shadowed by an earlier directory)\n",
+             BOURSE_TEST_PLUGIN_DIR "/fx_good_venue.so");
+    assert_non_null(strstr(r.out, copy));
+    assert_non_null(strstr(r.out, want));
+    run_free(&r);
+}
+
 static void test_list(void **state)
 {
     (void)state;
@@ -249,6 +308,8 @@ int main(void)
         cmocka_unit_test(test_inspect_failing_open),
         cmocka_unit_test(test_inspect_mixed),
         cmocka_unit_test(test_inspect_by_name),
+        cmocka_unit_test(test_inspect_cwd_and_late_option),
+        cmocka_unit_test(test_list_shadowed),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_usage_errors),
     };
