@@ -17,6 +17,7 @@ typedef struct load_case {
 static const load_case load_cases[] = {
     {"fx_not_elf.so", BRS_E_NOTPLUGIN, "not a shared object"},
     {"fx_no_entry.so", BRS_E_NOTPLUGIN, "no brs_plugin_entry symbol"},
+    {"fx_null_desc.so", BRS_E_BADDESC, "brs_plugin_entry() returned NULL"},
     {"fx_bad_magic.so", BRS_E_BADMAGIC, "bad magic number: host expects 0x50535242, plugin has 0x12345678"},
     {"fx_small_desc.so", BRS_E_BADDESC, "descriptor is too small"},
     {"fx_major.so", BRS_E_ABIMAJOR,
