@@ -13,7 +13,10 @@
 #include <bourse/strategy.h>
 #include <bourse/venue.h>
 
-/* A loaded, checked plugin. Caller-owned; zero it or let load fill it. */
+/* A loaded, checked plugin. Caller-owned; zero it or let load fill it.
+ * Another component may fill one by hand for a plugin that is not a .so (the
+ * Lua wrapper: handle NULL, path malloc'd, desc pointing at its own static
+ * descriptor) and use the instance functions below; unload then only frees path. */
 typedef struct brs_plugin {
     void *handle;               /* dlopen handle */
     char *path;                 /* the file as given (malloc'd) */
