@@ -16,6 +16,8 @@
 /* The ABI 1.0 descriptor ends with the vtable pointer; anything smaller cannot
  * be read safely. */
 #define BRS__DESC_MIN (offsetof(brs_plugin_desc, vtable) + sizeof(const void *))
+/* Instances are small structs; anything past this is a corrupt descriptor. */
+#define BRS__INSTANCE_MAX ((size_t)1 << 30)
 
 const char *brs__plugin_kind_name(unsigned kind)
 {
@@ -107,6 +109,10 @@ static int check_desc(const char *path, const brs_plugin_desc *d, brs_error *err
         return brs__err(err, BRS_E_BADKIND,
                         "%s: unknown plugin kind %u (host knows %d = venue, %d = strategy)",
                         path, (unsigned)d->kind, BRS_KIND_VENUE, BRS_KIND_STRATEGY);
+    if (d->instance_size > BRS__INSTANCE_MAX)
+        return brs__err(err, BRS_E_BADDESC,
+                        "%s: plugin instance size %zu is implausible (host limit %zu bytes)", path,
+                        d->instance_size, (size_t)BRS__INSTANCE_MAX);
     if (!name_ok(d->name))
         return brs__err(err, BRS_E_BADDESC,
                         "%s: plugin name must be 1-64 characters of [A-Za-z0-9_.-]", path);

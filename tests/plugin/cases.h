@@ -25,6 +25,7 @@ static const load_case load_cases[] = {
     {"fx_minor.so", BRS_E_ABIMINOR, "plugin ABI minor is newer than the host's: host has "
                                     STR(BRS_ABI_MAJOR) "." STR(BRS_ABI_MINOR)},
     {"fx_bad_kind.so", BRS_E_BADKIND, "unknown plugin kind 7"},
+    {"fx_huge_instance.so", BRS_E_BADDESC, "is implausible (host limit 1073741824 bytes)"},
     {"fx_bad_name.so", BRS_E_BADDESC, "plugin name must be"},
     {"fx_null_vtable.so", BRS_E_SHORTVTABLE, "vtable is NULL"},
     {"fx_short_vtable.so", BRS_E_SHORTVTABLE, "vtable is too small"},
