@@ -224,6 +224,13 @@ static inline void bm_clear(bside *s, uint32_t off)
 
 /* ---- overflow levels ---------------------------------------------------- */
 
+/* memmove of n overflow levels; the array may still be NULL when n is 0. */
+static inline void ov_move(olevel *dst, const olevel *src, size_t n)
+{
+    if (n)
+        memmove(dst, src, n * sizeof *dst);
+}
+
 /* First overflow index with price >= p. */
 static inline uint32_t ov_lower(const bside *s, int64_t p)
 {
@@ -302,7 +309,7 @@ static int recenter(bside *s, uint32_t W, int64_t center)
     if (rc)
         return rc;
     uint32_t k = ov_lower(s, s->base);
-    memmove(s->ov + k + count, s->ov + k, (size_t)(s->nov - k) * sizeof *s->ov);
+    ov_move(s->ov + k + count, s->ov + k, s->nov - k);
     for (int64_t off = bm_next(s, W, 0); off >= 0; off = bm_next(s, W, off + 1)) {
         s->ov[k].price = s->base + off;
         s->ov[k].lv = s->win[off];
@@ -319,7 +326,7 @@ static int recenter(bside *s, uint32_t W, int64_t center)
         s->win[off] = s->ov[i].lv;
         bm_set(s, off);
     }
-    memmove(s->ov + lo, s->ov + hi, (size_t)(s->nov - hi) * sizeof *s->ov);
+    ov_move(s->ov + lo, s->ov + hi, s->nov - hi);
     s->nov -= hi - lo;
     s->base = nb;
     s->ov_limit = s->nov * 2 > 16 ? s->nov * 2 : 16;
@@ -349,7 +356,7 @@ static level *level_make(bside *s, uint32_t W, int64_t p)
         return &s->ov[i].lv;
     if (ov_reserve(s, s->nov + 1))
         return NULL;
-    memmove(s->ov + i + 1, s->ov + i, (size_t)(s->nov - i) * sizeof *s->ov);
+    ov_move(s->ov + i + 1, s->ov + i, s->nov - i);
     s->nov++;
     if (s->nov > s->ov_limit)
         s->ov_limit = s->nov;
@@ -366,7 +373,7 @@ static void level_gone(bside *s, uint32_t W, int side, int64_t p)
         bm_clear(s, (uint32_t)off);
     } else {
         uint32_t i = ov_lower(s, p);
-        memmove(s->ov + i, s->ov + i + 1, (size_t)(s->nov - i - 1) * sizeof *s->ov);
+        ov_move(s->ov + i, s->ov + i + 1, s->nov - i - 1);
         s->nov--;
     }
     if (p == s->best)
