@@ -154,7 +154,10 @@ static int scan_blocks(brs_tick_reader *r, brs_error *err)
         brs_tick_block_info bi;
         brs_error e = {0};
         if (read_block_header(r, off, &bi, &e) != BRS_OK) {
-            snprintf(r->cut_msg, sizeof r->cut_msg, "%s", e.msg);
+            /* keep the reason without the path the caller prints anyway */
+            size_t pl = strlen(r->path);
+            const char *m = strncmp(e.msg, r->path, pl) == 0 && e.msg[pl] == ':' ? e.msg + pl + 2 : e.msg;
+            snprintf(r->cut_msg, sizeof r->cut_msg, "%s", m);
             break;
         }
         if (add_block(r, &bi, &cap))
@@ -162,8 +165,8 @@ static int scan_blocks(brs_tick_reader *r, brs_error *err)
         off += BRS_TICK_BLOCK_HDR_SIZE + bi.csize;
     }
     if (!r->cut_msg[0])
-        snprintf(r->cut_msg, sizeof r->cut_msg, "%s: file ends at offset %llu without index and footer",
-                 r->path, (unsigned long long)off);
+        snprintf(r->cut_msg, sizeof r->cut_msg, "file ends at offset %llu without index and footer",
+                 (unsigned long long)off);
     r->data_end = off;
     r->cut = 1;
     return BRS_OK;
