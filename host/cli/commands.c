@@ -4,5 +4,6 @@
 
 const brs_command brs__commands[] = {
     {"bench", "run benchmarks", brs__cmd_bench},
+    {"strategy", "check a strategy (Lua script or C plugin)", brs__cmd_strategy},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);
