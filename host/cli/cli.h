@@ -32,5 +32,6 @@ int brs__cmd_plugins(int argc, char **argv);
 int brs__cmd_bench(int argc, char **argv);
 int brs__cmd_gen(int argc, char **argv);   /* host/ticks/cmd_gen.c */
 int brs__cmd_ticks(int argc, char **argv); /* host/ticks/cmd_ticks.c */
+int brs__cmd_strategy(int argc, char **argv);
 
 #endif

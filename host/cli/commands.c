@@ -7,5 +7,6 @@ const brs_command brs__commands[] = {
     {"plugins", "inspect and list plugins", brs__cmd_plugins},
     {"gen", "write a deterministic synthetic market to a tick file", brs__cmd_gen},
     {"ticks", "tick files: import, info, cat, verify, book", brs__cmd_ticks},
+    {"strategy", "check a strategy (Lua script or C plugin)", brs__cmd_strategy},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);
