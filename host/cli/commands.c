@@ -4,5 +4,6 @@
 
 const brs_command brs__commands[] = {
     {"bench", "run benchmarks", brs__cmd_bench},
+    {"report", "re-render a run directory's report.html", brs__cmd_report},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);
