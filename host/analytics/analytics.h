@@ -35,8 +35,9 @@ typedef struct brs_an_options {
     int mode;                /* enum brs_an_mode: BOOK adds the book-mode statistics */
     double periods_per_year; /* annualisation of daily returns: 252 or 365 (0 -> 252) */
     double risk_free_rate;   /* annual, simple (0.02 = 2 %); per period: rate / periods_per_year */
-    /* Keep at most one equity sample per bucket of this many ns (the last one of
-     * the bucket wins); 0 keeps every sample. Lets book mode sample per event. */
+    /* Keep the run's first equity sample, then at most one per bucket of this many
+     * ns (the last one of the bucket wins); 0 keeps every sample. Lets book mode
+     * sample per event without storing every event. */
     int64_t sample_every_ns;
     const char *title;       /* shown in report.html and summary.json; may be NULL */
 } brs_an_options;

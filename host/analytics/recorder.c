@@ -259,8 +259,9 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
     note_time(r, ts);
     size_t i;
     int64_t every = r->opt.sample_every_ns;
-    if (s->n && every > 0 && ts / every == s->ts[s->n - 1] / every) {
-        i = s->n - 1; /* same bucket: the last sample of a bucket wins */
+    if (s->n >= 2 && every > 0 && ts / every == s->ts[s->n - 1] / every) {
+        i = s->n - 1; /* same bucket: the last sample of a bucket wins (the run's first
+                       * sample is always kept: it holds the starting equity) */
     } else {
         if (series_reserve(s, s->n + 1))
             return fail(r, BRS_E_NOMEM, "analytics: out of memory");
