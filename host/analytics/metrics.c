@@ -71,6 +71,8 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
         m->years = (double)(s->ts[s->n - 1] - s->ts[0]) / NS_PER_YEAR;
         if (e0 > 0 && m->years > 0)
             m->cagr = e1 > 0 ? pow(e1 / e0, 1.0 / m->years) - 1.0 : -1.0;
+        if (!isfinite(m->cagr)) /* a very short run extrapolated past double range */
+            m->cagr = nan;
 
         /* drawdown: depth from the running peak; duration from the time the peak
          * was set to the first sample back at or above it (or the last sample) */

@@ -233,6 +233,8 @@ static void note_time(brs_an_recorder *r, int64_t ts)
     }
     if (ts > r->t_last)
         r->t_last = ts;
+    if (ts < r->t_first)
+        r->t_first = ts; /* an order event stamped before the first sample */
 }
 
 /* Bring the exposure clock and one instrument's |pos| integral up to ts. */

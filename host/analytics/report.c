@@ -33,6 +33,17 @@ static void html(FILE *fp, const char *s)
     }
 }
 
+/* An ISO time without its trailing zero fraction: "...T09:30:00.000000000Z" -> "...T09:30:00Z". */
+static void html_time(FILE *fp, const char *iso)
+{
+    char b[64];
+    snprintf(b, sizeof b, "%s", iso);
+    char *dot = strchr(b, '.');
+    if (dot && strspn(dot + 1, "0") == strlen(dot + 1) - 1 && b[strlen(b) - 1] == 'Z')
+        strcpy(dot, "Z");
+    html(fp, b);
+}
+
 /* ---- axes ------------------------------------------------------------------ */
 
 typedef struct chart {
@@ -119,6 +130,8 @@ static void chart_begin(chart *c, const char *title, double lo, double hi, int p
         fmt_tick(b, sizeof b, v, step, pct);
         fprintf(fp, "<text class=\"yl\" x=\"%d\" y=\"%.1f\">%s</text>\n", PAD_L - 6, y + 4, b);
     }
+    fprintf(fp, "<text class=\"yl\" x=\"%d\" y=\"%d\">UTC</text>\n", SVG_W - PAD_R,
+            PAD_T + PLOT_H + 30);
     fprintf(fp, "<text class=\"axis\" transform=\"translate(14 %d) rotate(-90)\">", PAD_T + PLOT_H / 2);
     html(fp, ylabel);
     fputs("</text>\n", fp);
@@ -360,7 +373,8 @@ static void metrics_table(FILE *fp, const cJSON *summary)
     int col = 0;
     cJSON_ArrayForEach(it, summary)
     {
-        if (!it->string || cJSON_IsArray(it) || cJSON_IsObject(it))
+        if (!it->string || cJSON_IsArray(it) || cJSON_IsObject(it) ||
+            strcmp(it->string, "title") == 0)
             continue;
         char b[256];
         fmt_value(b, sizeof b, it, it->string);
@@ -459,9 +473,9 @@ int brs__an_render_report(FILE *fp, const brs_an_report_input *in)
     }
     if (cJSON_IsString(st) && cJSON_IsString(en)) {
         fputs(" &#183; ", fp);
-        html(fp, st->valuestring);
+        html_time(fp, st->valuestring);
         fputs(" &#8594; ", fp);
-        html(fp, en->valuestring);
+        html_time(fp, en->valuestring);
     }
     fprintf(fp, " &#183; %zu equity samples</div>\n<div class=\"cards\">", s->n);
     headline(fp, in->summary, "total_return", "Total return");

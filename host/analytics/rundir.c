@@ -291,10 +291,15 @@ static void write_summary(FILE *fp, const brs_an_recorder *r, const brs_an_metri
     ji(&w, "n_fills", m->n_fills);
     ji(&w, "n_samples", m->n_samples);
     ji(&w, "n_daily_returns", m->n_daily_returns);
-    brs__format_time(m->start_ts, t, sizeof t);
-    js(&w, "start", t);
-    brs__format_time(m->end_ts, t, sizeof t);
-    js(&w, "end", t);
+    if (r->have_time) {
+        brs__format_time(m->start_ts, t, sizeof t);
+        js(&w, "start", t);
+        brs__format_time(m->end_ts, t, sizeof t);
+        js(&w, "end", t);
+    } else {
+        jd(&w, "start", NAN);
+        jd(&w, "end", NAN);
+    }
     if (r->opt.mode == BRS_AN_BOOK) {
         jd(&w, "fill_ratio", m->fill_ratio);
         jd(&w, "maker_share", m->maker_share);
