@@ -469,7 +469,11 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         int64_t ts = b->ts_exchange;
         if (first) {
             first = 0;
-            sample(s, ts); /* the starting equity, before anything trades */
+            /* The starting equity. At next-open nothing can trade before bar 0's
+             * close, so the sample after bar 0 is it; a separate one at the same
+             * time would add a zero daily return. */
+            if (s->o.same_close)
+                sample(s, ts);
         }
         brs__sctx_advance(sc, ts);
         /* 1. the open: what was asked for before this bar was seen */
