@@ -14,6 +14,7 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
