@@ -15,6 +15,7 @@
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
     {"strategy", "ns per market-event callback: C vs Lua MA crossover", brs__bench_strategy},
+    {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
