@@ -46,8 +46,8 @@ static void print_csv(FILE *out, const brs_tick_reader *r, const brs_market_even
         fprintf(out, ",,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",,,,,\n", e->quote.bid_price,
                 e->quote.bid_qty, e->quote.ask_price, e->quote.ask_qty);
     else if (e->kind == BRS_MEV_BAR)
-        fprintf(out, ",,,%" PRId64 ",,,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
-                e->aux, e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
+        fprintf(out, ",,,,,,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
     else
         fprintf(out, "%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRId64 ",,,,,,,,,\n", e->price, e->qty,
                 e->order_id, e->aux);
@@ -72,8 +72,8 @@ static void print_json(FILE *out, const brs_tick_reader *r, const brs_market_eve
                 e->quote.bid_price, e->quote.bid_qty, e->quote.ask_price, e->quote.ask_qty);
     else if (e->kind == BRS_MEV_BAR)
         fprintf(out, "\"open\":%" PRId64 ",\"high\":%" PRId64 ",\"low\":%" PRId64 ",\"close\":%" PRId64
-                     ",\"volume\":%" PRId64 ",\"aux\":%" PRId64 "}\n",
-                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume, e->aux);
+                     ",\"volume\":%" PRId64 "}\n",
+                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
     else
         fprintf(out, "\"price\":%" PRId64 ",\"qty\":%" PRId64 ",\"order_id\":%" PRIu64 ",\"aux\":%" PRId64 "}\n",
                 e->price, e->qty, e->order_id, e->aux);
