@@ -14,6 +14,7 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
