@@ -40,8 +40,8 @@ static int run(char *const argv[], const char *out_path)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int replay_once(const char *path, brs_replay_fn fn, void *user, uint64_t *events, int64_t *ns,
-                       int64_t *allocs, brs_error *err)
+static int replay_once(const char *path, int ahead, brs_replay_fn fn, void *user, uint64_t *events,
+                       int64_t *ns, int64_t *allocs, brs_error *err)
 {
     brs_tick_reader r;
     int rc = brs__tick_open(&r, path, err);
@@ -49,6 +49,10 @@ static int replay_once(const char *path, brs_replay_fn fn, void *user, uint64_t 
         return rc;
     int64_t a0 = brs__alloc_count();
     int64_t t0 = brs__monotime_ns();
+    if (ahead && (rc = brs__tick_readahead(&r, err)) != BRS_OK) {
+        brs__tick_close(&r);
+        return rc;
+    }
     const brs_market_event *e;
     uint64_t n = 0;
     while ((e = brs__tick_next(&r))) {
@@ -100,7 +104,9 @@ int brs__bench_replay(int argc, char **argv)
                    "Events per second for decoding FILE and dispatching every event to a no-op\n"
                    "consumer (function pointer, other translation unit), and in the same run the\n"
                    "time `zstd -dc` takes on the same records compressed with `zstd -3`.\n"
-                   "Medians of N runs (default 5). Needs the zstd program.\n");
+                   "Replay uses the read-ahead thread (a second core decodes the next blocks);\n"
+                   "the single-thread figures are reported too. Medians of N runs (default 5).\n"
+                   "Needs the zstd program.\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -134,16 +140,20 @@ int brs__bench_replay(int argc, char **argv)
     struct stat st_ours, st_zst;
     stat(path, &st_ours);
     stat(zst, &st_zst);
-    double *ours = calloc(runs, sizeof *ours), *theirs = calloc(runs, sizeof *theirs);
+    double *ours = calloc(runs, sizeof *ours), *single = calloc(runs, sizeof *single),
+           *theirs = calloc(runs, sizeof *theirs);
     brs_replay_tally tally = {0};
     uint64_t events = 0;
     int64_t allocs = 0;
     char *dargv[] = {"zstd", "-dc", "-q", zst, NULL};
     /* interleave the two so a noisy neighbour hurts both alike */
     for (uint64_t k = 0; k < runs && !rc; k++) {
-        int64_t ns = 0;
-        rc = replay_once(path, brs__replay_noop, &tally, &events, &ns, &allocs, &err);
+        int64_t ns = 0, ns1 = 0, allocs1 = 0;
+        rc = replay_once(path, 1, brs__replay_noop, &tally, &events, &ns, &allocs, &err);
         ours[k] = (double)ns;
+        if (!rc)
+            rc = replay_once(path, 0, brs__replay_noop, &tally, &events, &ns1, &allocs1, &err);
+        single[k] = (double)ns1;
         int64_t t0 = brs__monotime_ns();
         if (!rc && run(dargv, NULL) != 0)
             rc = brs__err(&err, BRS_E_IO, "'zstd -dc %s' failed", zst);
@@ -152,17 +162,22 @@ int brs__bench_replay(int argc, char **argv)
     unlink(zst);
     if (rc) {
         free(ours);
+        free(single);
         free(theirs);
         return brs__fail("bench replay", "%s", err.msg);
     }
     double our_ns = brs__median(ours, runs), zstd_ns = brs__median(theirs, runs);
+    double single_ns = brs__median(single, runs);
     double bytes = (double)events * BRS_TICK_RECORD_SIZE;
     double eps = our_ns > 0 ? (double)events / (our_ns / 1e9) : 0;
     double our_bps = our_ns > 0 ? bytes / (our_ns / 1e9) : 0;
     double zstd_bps = zstd_ns > 0 ? bytes / (zstd_ns / 1e9) : 0;
     double ratio = zstd_bps > 0 ? our_bps / zstd_bps : 0;
+    double eps1 = single_ns > 0 ? (double)events / (single_ns / 1e9) : 0;
+    double ratio1 = single_ns > 0 && zstd_bps > 0 ? bytes / (single_ns / 1e9) / zstd_bps : 0;
     double size_ratio = st_zst.st_size ? (double)st_ours.st_size / (double)st_zst.st_size : 0;
     free(ours);
+    free(single);
     free(theirs);
     BRS__KEEP(tally.checksum);
     if (json) {
@@ -174,6 +189,8 @@ int brs__bench_replay(int argc, char **argv)
         cJSON_AddNumberToObject(o, "record_bytes_per_sec", our_bps);
         cJSON_AddNumberToObject(o, "zstd_bytes_per_sec", zstd_bps);
         cJSON_AddNumberToObject(o, "ratio_vs_zstd", ratio);
+        cJSON_AddNumberToObject(o, "single_thread_events_per_sec", eps1);
+        cJSON_AddNumberToObject(o, "single_thread_ratio_vs_zstd", ratio1);
         cJSON_AddNumberToObject(o, "file_bytes", (double)st_ours.st_size);
         cJSON_AddNumberToObject(o, "zstd3_bytes", (double)st_zst.st_size);
         cJSON_AddNumberToObject(o, "size_vs_zstd3", size_ratio);
@@ -185,7 +202,9 @@ int brs__bench_replay(int argc, char **argv)
     } else {
         printf("replay %s: %llu events, median of %llu runs\n", path, (unsigned long long)events,
                (unsigned long long)runs);
-        printf("  decode + dispatch: %.3g events/s, %.0f MB/s of records\n", eps, our_bps / 1e6);
+        printf("  decode + dispatch: %.3g events/s, %.0f MB/s of records (read-ahead thread)\n", eps,
+               our_bps / 1e6);
+        printf("  single thread:     %.3g events/s (ratio vs zstd %.2f)\n", eps1, ratio1);
         printf("  zstd -dc:          %.0f MB/s (same records, zstd -3)\n", zstd_bps / 1e6);
         printf("  ratio vs zstd:     %.2f\n", ratio);
         printf("  size:              %lld bytes vs %lld for zstd -3 of the raw records (%.3fx)\n",
