@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "test_util.h"
+#include "ticks/tickfile.h"
 
 #define LOB_DIR BOURSE_SHARED_DIR "/data/lobster/"
 #define LOB_MSG LOB_DIR "AAPL_2012-06-21_34200000_57600000_message_10.first999.csv"
@@ -310,12 +311,72 @@ static void test_import_errors(void **state)
     unlink(map);
 }
 
+/* The replay keeps L3 orders and L2 levels apart, applies modifies, and prints
+ * a row only after events flagged LAST (snapshots print none). */
+static void test_book_replay_kinds(void **state)
+{
+    (void)state;
+    char path[512], cmd[2048], *out;
+    tmp_path(path, sizeof path, "bookkinds.ticks.zst");
+    brs_instrument ins[2] = {{.symbol = "A", .price_scale = 100, .tick_size = 1, .lot_size = 1},
+                             {.symbol = "B", .price_scale = 100, .tick_size = 1, .lot_size = 1}};
+    brs_tick_writer *w;
+    brs_error err = {0};
+    assert_int_equal(brs__tick_writer_open(&w, path, ins, 2, NULL, &err), 0);
+    struct { uint8_t kind, side; uint16_t flags; uint32_t instr; int64_t price, qty; uint64_t id; int64_t aux; } ev[] = {
+        {BRS_MEV_SNAPSHOT_BEGIN, 0, BRS_MEVF_SNAPSHOT, 0, 0, 0, 0, 0},
+        {BRS_MEV_ADD, BRS_BUY, BRS_MEVF_SNAPSHOT, 0, 100, 5, 1, 0},
+        {BRS_MEV_SNAPSHOT_END, 0, BRS_MEVF_SNAPSHOT | BRS_MEVF_LAST, 0, 0, 0, 0, 0},
+        {BRS_MEV_ADD, BRS_SELL, BRS_MEVF_LAST, 0, 102, 7, 2, 0},           /* row 1 */
+        {BRS_MEV_ADD, BRS_SELL, BRS_MEVF_LAST, 1, 500, 9, 3, 0},           /* other instrument */
+        {BRS_MEV_LEVEL_SET, BRS_BUY, 0, 0, 99, 40, 0, 0},
+        {BRS_MEV_LEVEL_SET, BRS_BUY, BRS_MEVF_LAST, 0, 100, 10, 0, 0},    /* row 2: 100 = 5 + 10 */
+        {BRS_MEV_MODIFY, BRS_SELL, BRS_MEVF_LAST, 0, 102, 3, 2, 0},       /* row 3: size down */
+        {BRS_MEV_MODIFY, BRS_SELL, BRS_MEVF_LAST, 0, 101, 4, 2, 0},       /* row 4: new price */
+        {BRS_MEV_LEVEL_DELETE, BRS_BUY, 0, 0, 100, 0, 0, 0},
+        {BRS_MEV_EXECUTE, BRS_BUY, 0, 0, 100, 2, 1, 0},
+        {BRS_MEV_TRADE, BRS_SELL, BRS_MEVF_LAST, 0, 100, 2, 0, 0},        /* row 5 */
+        {BRS_MEV_CANCEL, BRS_SELL, BRS_MEVF_LAST | BRS_MEVF_FULL, 0, 101, 4, 2, 0}, /* row 6 */
+    };
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+        brs_market_event e;
+        memset(&e, 0, sizeof e);
+        e.ts_exchange = e.ts_local = 1000 + (int64_t)i;
+        e.kind = ev[i].kind;
+        e.side = ev[i].side;
+        e.flags = ev[i].flags;
+        e.instrument = ev[i].instr;
+        e.price = ev[i].price;
+        e.qty = ev[i].qty;
+        e.order_id = ev[i].id;
+        e.aux = ev[i].aux;
+        assert_int_equal(brs__tick_writer_add(w, &e, &err), 0);
+    }
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    snprintf(cmd, sizeof cmd, "%s ticks book %s --levels 2", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_string_equal(out, "102,7,100,5,9999999999,0,-9999999999,0\n"
+                             "102,7,100,15,9999999999,0,99,40\n"
+                             "102,3,100,15,9999999999,0,99,40\n"
+                             "101,4,100,15,9999999999,0,99,40\n"
+                             "101,4,100,3,9999999999,0,99,40\n"
+                             "9999999999,0,100,3,9999999999,0,99,40\n");
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s ticks book %s --levels 1 --symbol B", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_string_equal(out, "500,9,-9999999999,0\n");
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s ticks book %s --format csv", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, NULL), 2);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lobster_round_trip), cmocka_unit_test(test_lobster_book_matches),
         cmocka_unit_test(test_yahoo),              cmocka_unit_test(test_csv_mapping),
-        cmocka_unit_test(test_import_errors),
+        cmocka_unit_test(test_import_errors),      cmocka_unit_test(test_book_replay_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
