@@ -99,8 +99,10 @@ static void print_row(FILE *out, replay *r, size_t levels, brs_llevel *scratch[2
     size_t n[2];
     for (int s = 0; s < 2; s++) {
         n[s] = r->book.nlv[s];
-        memcpy(scratch[s], r->book.lv[s], n[s] * sizeof **scratch);
-        qsort(scratch[s], n[s], sizeof **scratch, cmp_lv);
+        if (n[s]) { /* an empty side may have no arrays at all */
+            memcpy(scratch[s], r->book.lv[s], n[s] * sizeof **scratch);
+            qsort(scratch[s], n[s], sizeof **scratch, cmp_lv);
+        }
     }
     for (size_t i = 0; i < levels; i++) {
         if (i < n[BRS_SELL])

@@ -117,11 +117,14 @@ static int cmd_cat(int argc, char **argv)
             if (i + 1 >= argc)
                 return brs__usage_error("ticks cat", "--kind needs a kind");
             char *list = strdup(argv[++i]), *save = NULL;
+            if (!list)
+                return brs__fail("ticks cat", "out of memory");
             for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 int k = brs__mev_kind_parse(t);
                 if (k < 0) {
-                    free(list);
-                    return brs__usage_error("ticks cat", "unknown kind '%s'", t);
+                    int code = brs__usage_error("ticks cat", "unknown kind '%s'", t);
+                    free(list); /* t points into list */
+                    return code;
                 }
                 kinds |= 1u << k;
             }

@@ -133,8 +133,10 @@ static int reconcile(lob *l, const int64_t *r, brs_error *err)
         brs_llevel *ours = malloc((nl ? nl : 1) * sizeof *ours);
         if (!ours)
             return brs__err(err, BRS_E_NOMEM, "out of memory");
-        memcpy(ours, l->book.lv[side], nl * sizeof *ours);
-        qsort(ours, nl, sizeof *ours, cmp_asc);
+        if (nl) {
+            memcpy(ours, l->book.lv[side], nl * sizeof *ours);
+            qsort(ours, nl, sizeof *ours, cmp_asc);
+        }
         int rc = BRS_OK;
         for (size_t i = 0; i < nl && !rc; i++) {
             int64_t p = ours[i].price;
@@ -239,7 +241,8 @@ static int seed(lob *l, const lmsg *m, brs_error *err)
     l->ts = l->day_ns + m->t;
     rc = push(l, BRS_MEV_SNAPSHOT_BEGIN, 0, BRS_MEVF_SNAPSHOT, 0, 0, 0, 0, err);
     for (int s = 0; s < 2 && !rc; s++) {
-        qsort(pre.lv[s], pre.nlv[s], sizeof *pre.lv[s], cmp_asc);
+        if (pre.nlv[s])
+            qsort(pre.lv[s], pre.nlv[s], sizeof *pre.lv[s], cmp_asc);
         for (size_t i = 0; i < pre.nlv[s] && !rc; i++) {
             uint64_t id = l->next_synth++;
             if (brs__lb_add(&l->book, id, (uint8_t)s, pre.lv[s][i].price, pre.lv[s][i].qty))
