@@ -38,5 +38,6 @@ int64_t brs__alloc_count(void);
 int brs__bench_selftest(int argc, char **argv);
 int brs__bench_strategy(int argc, char **argv);
 int brs__bench_book(int argc, char **argv); /* host/book/bench_book.c */
+int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
 
 #endif
