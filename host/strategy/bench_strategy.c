@@ -11,6 +11,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "plugin/loader.h"
 #include "source.h"
 
 #ifndef BRS__LUA_STRATEGY_DIR
