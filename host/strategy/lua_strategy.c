@@ -918,6 +918,8 @@ static int lx_reload(void *self) { return simple(self, BRS__LCB_RELOAD); }
 static int lx_on_bar(void *self, const brs_market_event *bar)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_BAR] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_bar = *bar;
     s->cur_instrument = bar->instrument;
     push_cb(s, BRS__LCB_BAR);
@@ -928,6 +930,8 @@ static int lx_on_bar(void *self, const brs_market_event *bar)
 static int lx_on_trade(void *self, const brs_market_event *trade)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_TRADE] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_trade = *trade;
     s->cur_instrument = trade->instrument;
     push_cb(s, BRS__LCB_TRADE);
@@ -938,6 +942,8 @@ static int lx_on_trade(void *self, const brs_market_event *trade)
 static int lx_on_top(void *self, const brs_top *top)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_TOP] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_top = *top;
     s->cur_instrument = top->instrument;
     push_cb(s, BRS__LCB_TOP);
@@ -948,6 +954,8 @@ static int lx_on_top(void *self, const brs_top *top)
 static int lx_on_depth(void *self, uint32_t instrument)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_DEPTH] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     s->cur_instrument = instrument;
     push_cb(s, BRS__LCB_DEPTH);
     lua_pushinteger(s->L, instrument);

@@ -799,8 +799,11 @@ void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side, const
     top_from_depth(in, sc->now);
 }
 
-#define WANTS(sc, bit, member) \
-    (((sc)->vt->subscriptions & (bit)) && BRS_VT_HAS((sc)->vt, brs_strategy_vtable, member))
+/* A strategy gets a kind of event when it has the callback and either
+ * subscribed to it or left subscriptions at 0 ("whatever I have callbacks for"). */
+#define WANTS(sc, bit, member)                                                    \
+    ((!(sc)->vt->subscriptions || ((sc)->vt->subscriptions & (bit))) &&           \
+     BRS_VT_HAS((sc)->vt, brs_strategy_vtable, member))
 
 int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
@@ -809,7 +812,7 @@ int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->instr[bar->instrument].last_price = bar->bar.close;
-    if (BRS__UNLIKELY(sc->failed || !sc->started))
+    if (BRS__UNLIKELY(sc->failed || !sc->started || !sc->vt->xOnBar))
         return sc->failed;
     sc->n_callbacks++;
     enter(sc);
