@@ -30,5 +30,6 @@ int brs__is_help(const char *arg);
 /* Subcommand entry points (one per component, defined where the component lives). */
 int brs__cmd_plugins(int argc, char **argv);
 int brs__cmd_bench(int argc, char **argv);
+int brs__cmd_serve(int argc, char **argv);
 
 #endif

@@ -118,15 +118,16 @@ int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen)
 typedef struct group_spec {
     uint32_t count_tag;
     uint32_t members[16];
+    int flex; /* the delimiter is whichever member comes first (W and X differ) */
 } group_spec;
 
 static const group_spec groups[] = {
-    {146, {55, 65, 48, 22, 460, 461, 167, 200, 541, 207, 107, 15, 0}}, /* NoRelatedSym */
-    {267, {269, 0}},                                                  /* NoMDEntryTypes */
-    {268, {279, 269, 278, 280, 55, 270, 15, 271, 272, 273, 290, 346, 0}}, /* NoMDEntries */
-    {453, {448, 447, 452, 0}},                                        /* NoPartyIDs */
-    {384, {372, 385, 0}},                                             /* NoMsgTypes */
-    {627, {628, 629, 630, 0}},                                        /* NoHops */
+    {146, {55, 65, 48, 22, 460, 461, 167, 200, 541, 207, 107, 15, 0}, 0}, /* NoRelatedSym */
+    {267, {269, 0}, 0},                                                  /* NoMDEntryTypes */
+    {268, {279, 269, 278, 280, 55, 270, 15, 271, 272, 273, 290, 346, 0}, 1}, /* NoMDEntries */
+    {453, {448, 447, 452, 0}, 0},                                        /* NoPartyIDs */
+    {384, {372, 385, 0}, 0},                                             /* NoMsgTypes */
+    {627, {628, 629, 630, 0}, 0},                                        /* NoHops */
 };
 
 static const group_spec *group_for(uint32_t tag)
@@ -226,6 +227,7 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
     const uint32_t gen = m->gen;
     const group_spec *g = NULL;
     uint64_t g_count = 0, g_seen = 0;
+    uint32_t g_delim = 0;
     size_t i = 0;
     while (i < len) {
         uint32_t tag = 0;
@@ -255,7 +257,9 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
         /* repeating group bookkeeping */
         if (g) {
             if (group_member(g, tag)) {
-                if (tag == g->members[0])
+                if (g_seen == 0 && g->flex)
+                    g_delim = tag;
+                if (tag == g_delim)
                     g_seen++;
                 else if (g_seen == 0)
                     reject(m, BRS__FIX_RR_GROUP_ORDER, tag);
@@ -304,6 +308,7 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
                     g = ng;
                     g_count = c;
                     g_seen = 0;
+                    g_delim = ng->members[0];
                 }
             }
         }
