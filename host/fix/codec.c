@@ -509,7 +509,8 @@ int brs__fix_parse_time(const char *s, size_t n, int64_t *ns)
             v[k] = v[k] * 10 + (c - '0');
         }
     }
-    if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+    /* int64 nanoseconds reach 2262: refuse years it cannot hold */
+    if (v[0] < 1970 || v[0] > 2200 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
         return -1;
     int64_t frac = 0;
     if (n > 17) {
