@@ -14,6 +14,7 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
