@@ -6,6 +6,9 @@
 
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <bourse/errors.h>
 
@@ -14,6 +17,14 @@ unsigned brs__fix_checksum(const char *p, size_t n)
     const unsigned char *u = (const unsigned char *)p;
     uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
+#if defined(__SSE2__)
+    /* psadbw sums 16 bytes at a time: the checksum is on every message's path */
+    __m128i acc = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16)
+        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(u + i)),
+                                              _mm_setzero_si128()));
+    s0 = (uint32_t)_mm_cvtsi128_si32(acc) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+#endif
     for (; i + 4 <= n; i += 4) {
         s0 += u[i];
         s1 += u[i + 1];
@@ -345,7 +356,7 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
         return BRS_OK;
     }
     for (size_t r = 0; r < sizeof required / sizeof required[0]; r++) {
-        if (strcmp(required[r].msgtype, m->msgtype) != 0)
+        if (required[r].msgtype[0] != m->msgtype[0] || strcmp(required[r].msgtype, m->msgtype) != 0)
             continue;
         for (int k = 0; k < 8 && required[r].tags[k]; k++)
             if (!present(m, required[r].tags[k])) {
@@ -590,9 +601,18 @@ void brs__fix_enc_begin(brs__fix_enc *e, char *buf, size_t cap, const char *msgt
 
 void brs__fix_enc_mem(brs__fix_enc *e, uint32_t tag, const char *s, size_t n)
 {
-    put_tag(e, tag);
-    put(e, s, n);
-    put_soh(e);
+    /* one bounds check per field, then straight writes */
+    if (e->overflow || e->pos + n + 12 > e->cap) {
+        e->overflow = 1;
+        return;
+    }
+    char *p = e->buf + e->pos;
+    p += utoa(p, tag);
+    *p++ = '=';
+    memcpy(p, s, n);
+    p += n;
+    *p++ = BRS__FIX_SOH;
+    e->pos = (size_t)(p - e->buf);
 }
 
 void brs__fix_enc_str(brs__fix_enc *e, uint32_t tag, const char *s)
