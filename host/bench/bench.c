@@ -17,6 +17,7 @@ const brs_bench brs__benches[] = {
     {"strategy", "ns per market-event callback: C vs Lua MA crossover", brs__bench_strategy},
     {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
     {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
+    {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 

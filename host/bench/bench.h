@@ -39,5 +39,6 @@ int brs__bench_selftest(int argc, char **argv);
 int brs__bench_strategy(int argc, char **argv);
 int brs__bench_book(int argc, char **argv); /* host/book/bench_book.c */
 int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
+int brs__bench_fix(int argc, char **argv);
 
 #endif
