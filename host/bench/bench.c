@@ -14,6 +14,7 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"analytics", "backtest recorder: cost per sample and per fill, run directory write", brs__bench_analytics},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 

@@ -36,5 +36,6 @@ int64_t brs__alloc_count(void);
 
 /* Benchmark entry points (defined with their component). */
 int brs__bench_selftest(int argc, char **argv);
+int brs__bench_analytics(int argc, char **argv); /* host/analytics/bench_analytics.c */
 
 #endif

@@ -311,6 +311,35 @@ static void test_sample_thinning(void **state)
     brs__an_destroy(r);
 }
 
+/* Order ids: consecutive ids (no table), then ids out of sequence (hash table,
+ * grown several times); every fill finds its order, duplicates are refused.
+ * 3000 orders of qty 2, each filled once with qty 1 -> fill_ratio 3000/6000. */
+static void test_order_ids(void **state)
+{
+    (void)state;
+    brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t id = i < 1000 ? 5000 + i : (i * 7919) % 1000003 + 2000000;
+        brs_an_order o = {.id = id, .ts = T0 + (int64_t)i, .side = BRS_BUY, .price = 1, .qty = 2};
+        assert_int_equal(brs__an_order_new(r, &o), 0);
+    }
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t id = i < 1000 ? 5000 + i : (i * 7919) % 1000003 + 2000000;
+        brs_an_fill f = {.ts = T0 + 5000, .order_id = id, .side = i & 1, .qty = 1, .price = 1};
+        assert_int_equal(brs__an_fill(r, &f), 0);
+    }
+    brs_an_order dup = {.id = 5000 + 999, .ts = T0 + 6000, .side = BRS_BUY, .qty = 1};
+    assert_int_equal(brs__an_order_new(r, &dup), BRS_E_INVAL);
+    dup.id = (2999 * 7919) % 1000003 + 2000000;
+    assert_int_equal(brs__an_order_new(r, &dup), BRS_E_INVAL);
+    brs_an_metrics m;
+    brs_error err = {0};
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    assert_int_equal(m.n_orders, 3000);
+    near(m.fill_ratio, 0.5);
+    brs__an_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_fifo_trades),
         cmocka_unit_test(test_order_event_adapter),
         cmocka_unit_test(test_sample_thinning),
+        cmocka_unit_test(test_order_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,6 +265,9 @@ static void test_report_cli_errors(void **state)
     assert_non_null(strstr(msg, "/nonexistent/run/summary.json"));
     free(msg);
     assert_int_equal(run("report --help", errf), 0);
+    /* the recorder benchmark runs end to end (timings are not checked) */
+    assert_int_equal(run("bench analytics --events 2000 --reps 1 --json", errf), 0);
+    assert_int_equal(run("bench analytics --frobnicate", errf), 2);
     unlink(errf);
     rmrf(a);
     brs__an_destroy(r);
