@@ -104,6 +104,9 @@ int brs__an_order_done(brs_an_recorder *r, int64_t ts, uint64_t order_id, int st
 /* The order now has this price and total quantity (a replace). */
 int brs__an_order_replace(brs_an_recorder *r, int64_t ts, uint64_t order_id, double price,
                           int64_t qty);
+/* Adapter for the ABI order as submitted (integer price converted with the
+ * instrument's price_scale; a market order's price is NaN). */
+int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o);
 /* Adapter for the venue ABI: ACCEPTED, REJECTED, FILL, CANCELLED, REPLACED events with
  * integer prices/fees, converted with the instrument's price_scale. */
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev);

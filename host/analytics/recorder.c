@@ -274,6 +274,9 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
     if (s->n && ts < s->ts[s->n - 1])
         return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is before the previous one",
                     (long long)ts);
+    if (!isfinite(equity))
+        return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is not a finite number",
+                    (long long)ts);
     note_time(r, ts);
     size_t i;
     int64_t every = r->opt.sample_every_ns;
@@ -499,6 +502,26 @@ int brs__an_fill(brs_an_recorder *r, const brs_an_fill *f)
     else if (!was_nonzero && in->pos != 0)
         r->n_nonzero++;
     return BRS_OK;
+}
+
+int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o)
+{
+    if (o->instrument >= r->k)
+        return fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
+                    (unsigned long long)o->id, o->instrument);
+    brs_an_order a = {
+        .id = o->id,
+        .ts = o->ts,
+        .instrument = o->instrument,
+        .side = o->side,
+        .type = o->type,
+        .tif = o->tif,
+        .price = o->type == BRS_MARKET
+                     ? NAN
+                     : (double)o->price / (double)r->inst[o->instrument].spec.price_scale,
+        .qty = o->qty,
+    };
+    return brs__an_order_new(r, &a);
 }
 
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)

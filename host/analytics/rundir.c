@@ -5,6 +5,7 @@
 #include "an_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,20 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
     return rc;
 }
 
+/* Make the renames so far durable before the summary appears, so even after a
+ * power cut a directory with summary.json has all its other files. */
+static int sync_dir(const char *dir, brs_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot open: %s", dir, strerror(errno));
+    int rc = fsync(fd) == 0 || errno == EINVAL ? BRS_OK
+                                               : brs__err(err, BRS_E_IO, "%s: fsync failed: %s",
+                                                          dir, strerror(errno));
+    close(fd);
+    return rc;
+}
+
 int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_config *cfg,
                       brs_error *err)
 {
@@ -432,6 +447,8 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     cJSON *summary = cJSON_Parse(text);
     rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, err);
     cJSON_Delete(summary);
+    if (rc == BRS_OK)
+        rc = sync_dir(dir, err);
     if (rc == BRS_OK) {
         snprintf(path, sizeof path, "%s/summary.json", dir);
         rc = brs__atomic_write(path, text, len, err);

@@ -105,7 +105,8 @@ static void test_intraday_resampling(void **state)
     near(m.sortino, 0.009 / sqrt(0.000004 / 2) * sqrt(365));
     near(m.max_drawdown, 3.0 / 102);
     near(m.max_drawdown_days, 28.0 / 24);
-    /* a time going backwards is refused */
+    /* a time going backwards, or an equity that is not a number, is refused */
+    assert_int_equal(brs__an_sample(r, T0 + 2 * DAY, NAN, 1, NULL), BRS_E_INVAL);
     assert_int_equal(brs__an_sample(r, T0, 1, 1, NULL), BRS_E_INVAL);
     assert_non_null(strstr(brs__an_last_error(r), "before"));
     brs__an_destroy(r);
@@ -267,8 +268,10 @@ static void test_order_event_adapter(void **state)
 {
     (void)state;
     brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    brs_order so = {.id = 7, .ts = T0, .side = BRS_BUY, .type = BRS_LIMIT, .price = 10050,
+                    .qty = 3};
+    assert_int_equal(brs__an_order_submitted(r, &so), 0);
     brs_an_order o = {.id = 7, .ts = T0, .side = BRS_BUY, .price = 100.5, .qty = 3};
-    assert_int_equal(brs__an_order_new(r, &o), 0);
     brs_order_event ev = {.kind = BRS_OEV_FILL, .side = BRS_BUY, .liquidity = BRS_LIQ_TAKER,
                           .order_id = 7, .ts = T0 + 1, .price = 10050, .qty = 3, .fee = 30};
     assert_int_equal(brs__an_order_event(r, &ev), 0);
