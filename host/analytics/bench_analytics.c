@@ -27,7 +27,7 @@ static int one_rep(size_t n, double *sample_ns, double *fill_ns, int64_t *allocs
     int64_t c0 = brs__monotime_ns();
     double price = 100;
     for (size_t i = 0; i < n; i++) {
-        price += (i & 1) ? 0.01 : -0.01;
+        price = (double)(10000 + (int64_t)(i & 1)) / 100; /* ticks / price_scale, as drivers do */
         double px[1] = {price};
         if (brs__an_sample(r, t0 + (int64_t)i * 1000000, 1e6 + price, 1e6, px))
             return BRS_E_INVAL;

@@ -158,7 +158,9 @@ static void chart_begin(chart *c, const char *title, double lo, double hi, int p
         if (!step_m)
             step_m = 1200;
     }
-    const char *tf = step_m || step_s >= 86400 ? "%Y-%m-%d"
+    const char *tf = step_m >= 12               ? "%Y"
+                     : step_m                   ? "%Y-%m"
+                     : step_s >= 86400          ? "%Y-%m-%d"
                      : span_s > 86400           ? "%m-%d %H:%M"
                      : step_s >= 60             ? "%H:%M"
                                                 : "%H:%M:%S";

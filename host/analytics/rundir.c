@@ -13,6 +13,30 @@
 
 #include "core/core.h"
 
+/* Fast path for the common case (prices, cash, fees): v is the double nearest
+ * to m / 10^k for an integer m and k <= 8 decimals. IEEE division is correctly
+ * rounded, so when (double)m / 10^k == v, the text "m / 10^k" reads back as v;
+ * the smallest such k gives the shortest text. Returns 0 when it does not apply. */
+static int fmt_decimal(char *buf, size_t len, double v)
+{
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double a = fabs(v);
+    for (int k = 0; k <= 8; k++) {
+        if (a * p10[k] >= 9e15)
+            return 0;
+        double m = nearbyint(a * p10[k]);
+        if (m / p10[k] != a)
+            continue;
+        long long im = (long long)m, ip = (long long)p10[k];
+        if (k == 0)
+            snprintf(buf, len, "%s%lld", v < 0 ? "-" : "", im);
+        else
+            snprintf(buf, len, "%s%lld.%0*lld", v < 0 ? "-" : "", im / ip, k, im % ip);
+        return 1;
+    }
+    return 0;
+}
+
 void brs__an_fmt_double(char *buf, size_t len, double v, int json_null)
 {
     if (!isfinite(v)) {
@@ -23,6 +47,8 @@ void brs__an_fmt_double(char *buf, size_t len, double v, int json_null)
         snprintf(buf, len, "0"); /* also for -0 */
         return;
     }
+    if (fmt_decimal(buf, len, v))
+        return;
     snprintf(buf, len, "%.15g", v);
     if (strtod(buf, NULL) != v)
         snprintf(buf, len, "%.17g", v);

@@ -10,7 +10,8 @@
 
 #include <cmocka.h>
 
-#include "analytics/analytics.h"
+#include "analytics/an_internal.h"
+#include <stdlib.h>
 
 #define DAY INT64_C(86400000000000)
 #define HOUR INT64_C(3600000000000)
@@ -343,6 +344,43 @@ static void test_order_ids(void **state)
     brs__an_destroy(r);
 }
 
+/* Numbers in the files read back exactly, print the same every time, and stay short. */
+static void test_number_format(void **state)
+{
+    (void)state;
+    char b[64];
+    const struct { double v; const char *want; } cases[] = {
+        {0.1, "0.1"}, {100, "100"}, {-2.5, "-2.5"}, {103.455, "103.455"}, {0.0, "0"},
+        {-0.0, "0"}, {401.23, "401.23"}, {1e-9, "1e-09"}, {0.1 + 0.2, "0.30000000000000004"},
+        {0.01, "0.01"}, {123456789.125, "123456789.125"}, {1e300, "1e+300"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        brs__an_fmt_double(b, sizeof b, cases[i].v, 1);
+        if (strcmp(b, cases[i].want) != 0)
+            fail_msg("%.17g printed as %s, want %s", cases[i].v, b, cases[i].want);
+    }
+    brs__an_fmt_double(b, sizeof b, NAN, 1);
+    assert_string_equal(b, "null");
+    brs__an_fmt_double(b, sizeof b, INFINITY, 0);
+    assert_string_equal(b, "");
+    uint64_t x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * UINT64_C(6364136223846793005) + 1442695040888963407u;
+        double v;
+        if (i % 2) {
+            uint64_t bits = x;
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else { /* prices with a few decimals, the fast path */
+            v = (double)(int64_t)(x >> 30) / 100.0 * ((x & 1) ? -1 : 1);
+        }
+        brs__an_fmt_double(b, sizeof b, v, 1);
+        if (strtod(b, NULL) != v)
+            fail_msg("%.17g printed as %s does not read back", v, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_order_event_adapter),
         cmocka_unit_test(test_sample_thinning),
         cmocka_unit_test(test_order_ids),
+        cmocka_unit_test(test_number_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
