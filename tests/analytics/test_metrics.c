@@ -344,6 +344,43 @@ static void test_order_ids(void **state)
     brs__an_destroy(r);
 }
 
+/* Two instruments: A long 10 on days [1, 3), B short 4 on days [2, 5), samples on
+ * days 0 and 10. Some position is open on days 1-5: exposure 4/10. Gross |pos|:
+ * 10 on [1,2), 14 on [2,3), 4 on [3,5): max 14, mean (10 + 14 + 8) / 10 = 3.2.
+ * B's multiplier 50: its short trade (sell 4 @ 20, buy 4 @ 19) makes
+ * (20 - 19) x 4 x 50 = 200; A's (buy 10 @ 5, sell 10 @ 6) makes 10. */
+static void test_two_instruments(void **state)
+{
+    (void)state;
+    brs_an_instrument inst[2] = {{.symbol = "A"}, {.symbol = "B", .multiplier = 50}};
+    brs_an_options opt = {.mode = BRS_AN_BOOK};
+    brs_an_recorder *r;
+    brs_error err = {0};
+    assert_int_equal(brs__an_create(&r, &opt, inst, 2, &err), 0);
+    double px[2] = {5, 20};
+    assert_int_equal(brs__an_sample(r, T0, 1000, 1000, px), 0);
+    brs_an_fill f[] = {
+        {.ts = T0 + 1 * DAY, .order_id = 1, .instrument = 0, .side = BRS_BUY, .qty = 10, .price = 5},
+        {.ts = T0 + 2 * DAY, .order_id = 2, .instrument = 1, .side = BRS_SELL, .qty = 4, .price = 20},
+        {.ts = T0 + 3 * DAY, .order_id = 3, .instrument = 0, .side = BRS_SELL, .qty = 10, .price = 6},
+        {.ts = T0 + 5 * DAY, .order_id = 4, .instrument = 1, .side = BRS_BUY, .qty = 4, .price = 19},
+    };
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(brs__an_fill(r, &f[i]), 0);
+    assert_int_equal(brs__an_sample(r, T0 + 10 * DAY, 1210, 1210, px), 0);
+    brs_an_metrics m;
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    near(m.exposure, 0.4);
+    near(m.inventory_max_abs, 14);
+    near(m.inventory_mean_abs, 3.2);
+    assert_int_equal(m.n_trades, 2);
+    near(m.gross_profit, 210);
+    near(m.largest_win, 200);
+    /* notional: 50 + 60 + (80 + 76) x 50 */
+    near(m.traded_notional, 50 + 60 + 156 * 50);
+    brs__an_destroy(r);
+}
+
 /* Numbers in the files read back exactly, print the same every time, and stay short. */
 static void test_number_format(void **state)
 {
@@ -393,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_sample_thinning),
         cmocka_unit_test(test_order_ids),
         cmocka_unit_test(test_number_format),
+        cmocka_unit_test(test_two_instruments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
