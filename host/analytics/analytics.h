@@ -139,6 +139,23 @@ typedef struct brs_an_metrics {
     int64_t n_maker_fills, n_taker_fills;
 } brs_an_metrics;
 
+/* The metrics by name, in summary.json's order: for `bourse sweep` sorting and for
+ * anything that picks a metric from a config. better: +1 higher is better, -1 lower
+ * is better, 0 neither (counts, settings). */
+typedef struct brs_an_metric_desc {
+    const char *name;
+    size_t offset;     /* in brs_an_metrics */
+    uint8_t is_int;    /* int64_t, else double */
+    uint8_t book_only; /* written in book mode only */
+    int8_t better;
+} brs_an_metric_desc;
+extern const brs_an_metric_desc brs__an_metric_descs[];
+extern const size_t brs__an_n_metric_descs;
+/* The value of a metric by name (NaN when undefined); BRS_E_NOTFOUND for an unknown
+ * name. desc (may be NULL) receives its description. */
+int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
+                       const brs_an_metric_desc **desc);
+
 /* Compute every metric from what was recorded so far (the recorder is unchanged;
  * may be called at any time). */
 int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err);

@@ -250,6 +250,21 @@ static void test_fifo_trades(void **state)
     assert_int_equal(m.n_orders, 6);
     assert_int_equal(m.n_fills, 5);
 
+    /* by name, as `bourse sweep` will pick its sort key */
+    double v;
+    const brs_an_metric_desc *d;
+    assert_int_equal(brs__an_metric_get(&m, "profit_factor", &v, &d), 0);
+    near(v, 271.0 / 26);
+    assert_int_equal(d->better, 1);
+    assert_int_equal(brs__an_metric_get(&m, "n_trades", &v, &d), 0);
+    near(v, 4);
+    assert_true(d->is_int);
+    assert_int_equal(brs__an_metric_get(&m, "max_drawdown", &v, &d), 0);
+    assert_int_equal(d->better, -1);
+    assert_int_equal(brs__an_metric_get(&m, "sharpe", &v, NULL), 0);
+    assert_true(isnan(v)); /* two samples on different days: one daily return */
+    assert_int_equal(brs__an_metric_get(&m, "nonsense", &v, NULL), BRS_E_NOTFOUND);
+
     /* mistakes are refused with a message, not recorded */
     brs_an_fill bad = {.ts = T0 + 7 * DAY, .instrument = 3, .side = BRS_BUY, .qty = 1, .price = 1};
     assert_int_equal(brs__an_fill(r, &bad), BRS_E_INVAL);

@@ -140,6 +140,11 @@ static void test_identical_and_complete(void **state)
     assert_true(cJSON_GetObjectItem(j, "risk_free_rate")->valuedouble == 0.02);
     /* the value written reads back exactly */
     assert_true(cJSON_GetObjectItem(j, "sharpe")->valuedouble == m.sharpe);
+    /* every metric of the table is in the file (book-only ones aside) */
+    for (size_t i = 0; i < brs__an_n_metric_descs; i++)
+        if (!brs__an_metric_descs[i].book_only &&
+            !cJSON_GetObjectItemCaseSensitive(j, brs__an_metric_descs[i].name))
+            fail_msg("summary.json lacks %s", brs__an_metric_descs[i].name);
     /* signal mode has no maker/taker split */
     assert_null(cJSON_GetObjectItem(j, "maker_share"));
     cJSON_Delete(j);
