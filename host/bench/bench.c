@@ -18,6 +18,7 @@ const brs_bench brs__benches[] = {
     {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
     {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
     {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},
+    {"analytics", "backtest recorder: cost per sample and per fill, run directory write", brs__bench_analytics},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
