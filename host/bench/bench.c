@@ -14,6 +14,7 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"sor", "smart order router: ns per routing decision, 5 venues x 10 levels", brs__bench_sor},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 

@@ -36,5 +36,6 @@ int64_t brs__alloc_count(void);
 
 /* Benchmark entry points (defined with their component). */
 int brs__bench_selftest(int argc, char **argv);
+int brs__bench_sor(int argc, char **argv); /* host/sor/bench_sor.c */
 
 #endif
