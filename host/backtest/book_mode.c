@@ -1,39 +1,884 @@
-/* book_mode.c: the book-mode driver (book_mode.h). Not built yet: every entry
- * says so, so `mode: book` fails with a clear message instead of a wrong run. */
+/* book_mode.c: the book-mode driver. One simulated clock advances to the next
+ * of: a replayed market event (k-way merge of the tick files, by exchange
+ * time), an item of the latency queue (an order reaching a venue, an answer or
+ * market data reaching the strategy), or a strategy timer. The queue is a
+ * preallocated binary heap ordered by (time, sequence): nothing is allocated
+ * per event and equal times keep their causal order, so runs are deterministic.
+ * Venues are plugins (brs_venue_vtable) given a host-services table of their
+ * own; the strategy's orders reach them through the runtime's brs__exec. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/book.h"
 #include "book_mode.h"
 #include "core/core.h"
+#include "plugin/loader.h"
+#include "ticks/tickfile.h"
+
+enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
+
+typedef struct q_item {
+    int64_t t;
+    uint64_t seq;
+    uint32_t kind;
+    uint32_t venue;
+    union {
+        brs_order o;
+        struct { uint64_t id; int64_t price, qty; } r;
+        brs_order_event oe;
+        brs_market_event me;
+    } u;
+} q_item;
+
+typedef struct bk_venue {
+    brs_host host;            /* first: a brs_ctx * is a bk_venue * */
+    struct brs__book_run *run;
+    uint32_t index;
+    char name[64];
+    brs_plugin plugin;
+    brs_plugin_instance inst;
+    const brs_venue_vtable *vt;
+    const cJSON *params;
+    char params_where[96];
+} bk_venue;
+
+struct brs__book_run {
+    brs_config *cfg;
+    /* data */
+    brs_tick_reader *rd;
+    uint32_t n_files;
+    brs_tick_merge merge;
+    brs_tick_reader **src;
+    int merging;
+    uint32_t n_map;
+    uint32_t **map;           /* [file][file instrument] -> run instrument */
+    brs_instrument *instr;
+    uint32_t n_instr;
+    uint64_t total_events;
+    /* venues */
+    bk_venue *v;
+    uint32_t n_v;
+    uint32_t route;           /* venue index strategy orders go to */
+    /* latency */
+    int md_from_file;
+    int64_t md_ns, order_ns, cancel_ns, response_ns, jitter_ns;
+    uint64_t rng;
+    /* the queue */
+    q_item *heap;
+    uint32_t heap_n, heap_cap;
+    uint64_t seq;
+    /* the strategy's view of L3 books, at its arrival time */
+    brs_engine *view;
+    brs_top *last_top;
+    int want_l3, want_depth;
+    /* run state */
+    brs__sctx *sc;
+    brs_an_recorder *rec;
+    int64_t now;
+    int64_t last_rec_ts;
+    double cash;
+    int64_t *pos;
+    double *mark;             /* per instrument, currency */
+    int64_t sample_every, next_sample;
+    int flatten;
+    int failed;
+    brs_error err;
+    uint64_t fills, orders, events;
+};
+
+/* ---- the heap ----------------------------------------------------------- */
+
+static inline int q_less(const q_item *a, const q_item *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+static int q_push(brs__book_run *b, const q_item *it)
+{
+    if (BRS__UNLIKELY(b->heap_n == b->heap_cap)) {
+        if (!b->failed)
+            b->failed = brs__err(&b->err, BRS_E_LIMIT,
+                                 "latency queue full (%u items in flight): raise book.queue_capacity",
+                                 b->heap_cap);
+        return BRS_E_LIMIT;
+    }
+    q_item x = *it;
+    x.seq = b->seq++; /* equal times leave in the order they were queued */
+    uint32_t i = b->heap_n++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!q_less(&x, &b->heap[p]))
+            break;
+        b->heap[i] = b->heap[p];
+        i = p;
+    }
+    b->heap[i] = x;
+    return BRS_OK;
+}
+
+static void q_pop(brs__book_run *b, q_item *out)
+{
+    *out = b->heap[0];
+    q_item last = b->heap[--b->heap_n];
+    uint32_t i = 0, n = b->heap_n;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && q_less(&b->heap[c + 1], &b->heap[c]))
+            c++;
+        if (!q_less(&b->heap[c], &last))
+            break;
+        b->heap[i] = b->heap[c];
+        i = c;
+    }
+    if (n)
+        b->heap[i] = last;
+}
+
+static int64_t jitter(brs__book_run *b)
+{
+    if (b->jitter_ns <= 0)
+        return 0;
+    b->rng ^= b->rng << 13; /* xorshift64: seeded, so runs stay reproducible */
+    b->rng ^= b->rng >> 7;
+    b->rng ^= b->rng << 17;
+    return (int64_t)(b->rng % (uint64_t)(b->jitter_ns + 1));
+}
+
+static int q_at(brs__book_run *b, int64_t delay, q_item *it)
+{
+    it->t = b->now + delay + jitter(b);
+    return q_push(b, it);
+}
+
+/* ---- services for venue instances ------------------------------------------ */
+
+#define VN(ctx) ((bk_venue *)(void *)(ctx))
+
+static int64_t v_now(brs_ctx *ctx) { return VN(ctx)->run->now; }
+
+static void v_log(brs_ctx *ctx, int level, const char *msg)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    if (level < BRS_LOG_INFO)
+        return;
+    fprintf(stderr, "[venue %s] %s: %s\n", VN(ctx)->name, names[level & 3], msg ? msg : "");
+}
+
+static const cJSON *v_param(brs_ctx *ctx, const char *name)
+{
+    const cJSON *p = VN(ctx)->params;
+    return p && name ? cJSON_GetObjectItemCaseSensitive(p, name) : NULL;
+}
+
+static int v_param_int(brs_ctx *ctx, const char *name, int64_t *out)
+{
+    const cJSON *j = v_param(ctx, name);
+    if (!j)
+        return BRS_E_NOTFOUND;
+    if (cJSON_IsBool(j)) {
+        *out = cJSON_IsTrue(j);
+        return BRS_OK;
+    }
+    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) || fabs(j->valuedouble) > 9e15)
+        return BRS_E_INVAL;
+    *out = (int64_t)j->valuedouble;
+    return BRS_OK;
+}
+
+static int v_param_double(brs_ctx *ctx, const char *name, double *out)
+{
+    const cJSON *j = v_param(ctx, name);
+    if (!j)
+        return BRS_E_NOTFOUND;
+    if (!cJSON_IsNumber(j))
+        return BRS_E_INVAL;
+    *out = j->valuedouble;
+    return BRS_OK;
+}
+
+static int v_param_string(brs_ctx *ctx, const char *name, const char **out)
+{
+    const cJSON *j = v_param(ctx, name);
+    if (!j)
+        return BRS_E_NOTFOUND;
+    if (!cJSON_IsString(j))
+        return BRS_E_INVAL;
+    *out = j->valuestring;
+    return BRS_OK;
+}
+
+static uint32_t v_instrument_count(brs_ctx *ctx) { return VN(ctx)->run->n_instr; }
+
+static int v_instrument(brs_ctx *ctx, uint32_t id, brs_instrument *out)
+{
+    brs__book_run *b = VN(ctx)->run;
+    if (id >= b->n_instr)
+        return BRS_E_NOTFOUND;
+    *out = b->instr[id];
+    return BRS_OK;
+}
+
+static int v_instrument_find(brs_ctx *ctx, const char *symbol, uint32_t *id)
+{
+    brs__book_run *b = VN(ctx)->run;
+    for (uint32_t i = 0; i < b->n_instr; i++)
+        if (!strcmp(b->instr[i].symbol, symbol)) {
+            *id = i;
+            return BRS_OK;
+        }
+    return BRS_E_NOTFOUND;
+}
+
+/* What a venue reports reaches the strategy after the response latency. */
+static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
+{
+    bk_venue *v = VN(ctx);
+    brs__book_run *b = v->run;
+    if (!ev)
+        return BRS_E_INVAL;
+    q_item it = {.kind = Q_RESPONSE, .venue = v->index};
+    it.u.oe = *ev;
+    it.u.oe.venue = v->index;
+    if (!it.u.oe.ts)
+        it.u.oe.ts = b->now;
+    return q_at(b, b->response_ns, &it);
+}
+
+/* Market data a venue produces itself (not the replay) reaches the strategy
+ * after the market-data latency. */
+static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
+{
+    bk_venue *v = VN(ctx);
+    brs__book_run *b = v->run;
+    if (!ev || ev->instrument >= b->n_instr)
+        return BRS_E_INVAL;
+    q_item it = {.kind = Q_MARKET, .venue = v->index};
+    it.u.me = *ev;
+    return q_at(b, b->md_from_file ? 0 : b->md_ns, &it);
+}
+
+static int v_state(void) { return BRS_E_STATE; }
+static int v_submit_x(brs_ctx *c, const brs_order *o, uint64_t *id) { (void)c, (void)o, (void)id; return v_state(); }
+static int v_cancel_x(brs_ctx *c, uint64_t id) { (void)c, (void)id; return v_state(); }
+static int v_replace_x(brs_ctx *c, uint64_t id, int64_t p, int64_t q) { (void)c, (void)id, (void)p, (void)q; return v_state(); }
+static int v_cancel_all_x(brs_ctx *c, uint32_t i) { (void)c, (void)i; return v_state(); }
+static int v_position_x(brs_ctx *c, uint32_t i, brs_position *o) { (void)c, (void)i, (void)o; return v_state(); }
+static int v_open_orders_x(brs_ctx *c, uint32_t i, brs_order_info *o, uint32_t cap, uint32_t *n) { (void)c, (void)i, (void)o, (void)cap, (void)n; return v_state(); }
+static int v_top_x(brs_ctx *c, uint32_t i, brs_top *o) { (void)c, (void)i, (void)o; return v_state(); }
+static int v_depth_x(brs_ctx *c, uint32_t i, uint8_t s, brs_level *o, uint32_t cap, uint32_t *n) { (void)c, (void)i, (void)s, (void)o, (void)cap, (void)n; return v_state(); }
+static int v_timer_set_x(brs_ctx *c, int64_t a, int64_t iv, uint64_t *id) { (void)c, (void)a, (void)iv, (void)id; return v_state(); }
+static int v_timer_cancel_x(brs_ctx *c, uint64_t id) { (void)c, (void)id; return v_state(); }
+static int v_target_x(brs_ctx *c, uint32_t i, double t) { (void)c, (void)i, (void)t; return v_state(); }
+static int v_bars_x(brs_ctx *c, uint32_t i, const brs_market_event **o, uint64_t *n) { (void)c, (void)i, (void)o, (void)n; return BRS_E_UNSUPPORTED; }
+static int v_targets_x(brs_ctx *c, uint32_t i, const double *t, uint64_t n) { (void)c, (void)i, (void)t, (void)n; return BRS_E_UNSUPPORTED; }
+
+static const brs_host venue_host_template = {
+    .size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR, .abi_minor = BRS_ABI_MINOR,
+    .xNow = v_now, .xLog = v_log, .xParamInt = v_param_int, .xParamDouble = v_param_double,
+    .xParamString = v_param_string, .xInstrumentCount = v_instrument_count,
+    .xInstrument = v_instrument, .xInstrumentFind = v_instrument_find, .xSubmit = v_submit_x,
+    .xCancel = v_cancel_x, .xReplace = v_replace_x, .xCancelAll = v_cancel_all_x,
+    .xPosition = v_position_x, .xOpenOrders = v_open_orders_x, .xTop = v_top_x,
+    .xDepth = v_depth_x, .xTimerSet = v_timer_set_x, .xTimerCancel = v_timer_cancel_x,
+    .xSetTarget = v_target_x, .xEmitOrderEvent = v_emit_order, .xEmitMarketEvent = v_emit_market,
+    .xBars = v_bars_x, .xSetTargets = v_targets_x};
+
+/* ---- the strategy's orders (brs__exec) ------------------------------------- */
+
+static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
+{
+    (void)sc;
+    brs__book_run *b = self;
+    if (!b->n_v)
+        return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    b->orders++;
+    if (b->rec) {
+        double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
+        brs_an_order ao = {.id = o->id, .ts = b->now, .instrument = o->instrument, .side = o->side,
+                           .type = o->type, .tif = o->tif,
+                           .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
+                           .qty = o->qty};
+        brs__an_order_new(b->rec, &ao);
+    }
+    q_item it = {.kind = Q_SUBMIT, .venue = b->route};
+    it.u.o = *o;
+    if (!it.u.o.stp)
+        it.u.o.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
+    return q_at(b, b->order_ns, &it);
+}
+
+static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
+{
+    (void)sc;
+    brs__book_run *b = self;
+    q_item it = {.kind = Q_CANCEL, .venue = b->route};
+    it.u.r.id = id;
+    return q_at(b, b->cancel_ns, &it);
+}
+
+static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
+{
+    (void)sc;
+    brs__book_run *b = self;
+    q_item it = {.kind = Q_REPLACE, .venue = b->route};
+    it.u.r.id = id;
+    it.u.r.price = price;
+    it.u.r.qty = qty;
+    return q_at(b, b->order_ns, &it);
+}
+
+brs__exec brs__book_exec(brs__book_run *b)
+{
+    return (brs__exec){.self = b, .xSubmit = x_submit, .xCancel = x_cancel, .xReplace = x_replace};
+}
+
+const brs_instrument *brs__book_instruments(brs__book_run *b, uint32_t *n)
+{
+    *n = b->n_instr;
+    return b->instr;
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static int get_i(brs_config *cfg, cJSON *obj, const char *where, const char *key, int64_t def,
+                 int64_t *out, brs_error *err)
+{
+    int had = cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+    int rc = brs__config_int(cfg, obj, where, key, def, out, err);
+    if (!rc && !had)
+        cJSON_AddNumberToObject(obj, key, (double)def);
+    if (!rc && *out < 0)
+        rc = brs__err(err, BRS_E_RANGE, "%s: %s.%s must be >= 0", cfg->source, where, key);
+    return rc;
+}
 
 int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
 {
-    (void)o;
-    return brs__err(err, BRS_E_UNSUPPORTED, "%s: mode book is not built yet (use mode signal)",
-                    cfg->source);
+    static const char *const keys[] = {"venues", "route", "latency", "flatten_at_end",
+                                       "queue_capacity", NULL};
+    static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
+                                        "response_ns", "jitter_ns", "seed", NULL};
+    static const char *const k_venue[] = {"name", "plugin", "params", NULL};
+    cJSON *bk = cJSON_GetObjectItemCaseSensitive(cfg->root, "book");
+    if (!bk)
+        bk = cJSON_AddObjectToObject(cfg->root, "book");
+    if (!cJSON_IsObject(bk))
+        return brs__err(err, BRS_E_INVAL, "%s: book must be an object", cfg->source);
+    int rc = brs__config_check_keys(cfg, bk, "book", keys, err);
+    if (rc)
+        return rc;
+    cJSON *lat = cJSON_GetObjectItemCaseSensitive(bk, "latency");
+    if (!lat)
+        lat = cJSON_AddObjectToObject(bk, "latency");
+    if (!cJSON_IsObject(lat))
+        return brs__err(err, BRS_E_INVAL, "%s: book.latency must be an object", cfg->source);
+    if ((rc = brs__config_check_keys(cfg, lat, "book.latency", k_lat, err)))
+        return rc;
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(lat, "market_data");
+    if (!md) {
+        cJSON_AddNumberToObject(lat, "market_data", 0);
+    } else if (cJSON_IsString(md)) {
+        if (strcmp(md->valuestring, "file"))
+            return brs__err(err, BRS_E_INVAL,
+                            "%s: book.latency.market_data is '%s': expected \"file\" (the local timestamps) or ns",
+                            cfg->source, md->valuestring);
+        o->md_from_file = 1;
+    }
+    int64_t seed;
+    if ((!o->md_from_file && (rc = get_i(cfg, lat, "book.latency", "market_data", 0, &o->md_ns, err))) ||
+        (rc = get_i(cfg, lat, "book.latency", "order_entry_ns", 0, &o->order_ns, err)) ||
+        (rc = get_i(cfg, lat, "book.latency", "cancel_ns", 0, &o->cancel_ns, err)) ||
+        (rc = get_i(cfg, lat, "book.latency", "response_ns", 0, &o->response_ns, err)) ||
+        (rc = get_i(cfg, lat, "book.latency", "jitter_ns", 0, &o->jitter_ns, err)) ||
+        (rc = get_i(cfg, lat, "book.latency", "seed", 1, &seed, err)))
+        return rc;
+    o->seed = (uint64_t)seed;
+    int flat;
+    int had = cJSON_GetObjectItemCaseSensitive(bk, "flatten_at_end") != NULL;
+    if ((rc = brs__config_bool(cfg, bk, "book", "flatten_at_end", 0, &flat, err)))
+        return rc;
+    if (!had)
+        cJSON_AddBoolToObject(bk, "flatten_at_end", 0);
+    o->flatten = flat;
+    int64_t qc;
+    if ((rc = get_i(cfg, bk, "book", "queue_capacity", 1 << 20, &qc, err)))
+        return rc;
+    if (qc < 16 || qc > (1 << 28))
+        return brs__err(err, BRS_E_RANGE, "%s: book.queue_capacity must be 16..2^28", cfg->source);
+    o->queue_capacity = (uint32_t)qc;
+    cJSON *vs = cJSON_GetObjectItemCaseSensitive(bk, "venues");
+    if (vs && !cJSON_IsArray(vs))
+        return brs__err(err, BRS_E_INVAL, "%s: book.venues must be an array", cfg->source);
+    int i = 0;
+    cJSON *v;
+    cJSON_ArrayForEach(v, vs) {
+        char where[64];
+        snprintf(where, sizeof where, "book.venues[%d]", i++);
+        const char *plugin;
+        cJSON *pp;
+        if (!cJSON_IsObject(v))
+            return brs__err(err, BRS_E_INVAL, "%s: %s must be an object", cfg->source, where);
+        if ((rc = brs__config_check_keys(cfg, v, where, k_venue, err)) ||
+            (rc = brs__config_string(cfg, v, where, "plugin", NULL, &plugin, err)))
+            return rc;
+        if (!plugin)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.plugin is missing (a venue plugin name or .so)",
+                            cfg->source, where);
+        if ((pp = cJSON_GetObjectItemCaseSensitive(v, "params")) && !cJSON_IsObject(pp))
+            return brs__err(err, BRS_E_INVAL, "%s: %s.params must be an object", cfg->source, where);
+    }
+    const char *route;
+    if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
+        return rc;
+    return BRS_OK;
 }
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+static int open_data(brs__book_run *b, brs_error *err)
+{
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(b->cfg->root, "data");
+    uint32_t n = cJSON_IsArray(data) ? (uint32_t)cJSON_GetArraySize(data) : 1;
+    if (n == 0 || n > 1024)
+        return brs__err(err, BRS_E_INVAL, "%s: data: 1..1024 tick files", b->cfg->source);
+    b->rd = calloc(n, sizeof *b->rd);
+    b->map = calloc(n, sizeof *b->map);
+    b->instr = calloc(1, sizeof *b->instr);
+    if (!b->rd || !b->map || !b->instr)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    b->n_map = n;
+    for (uint32_t f = 0; f < n; f++) {
+        cJSON *item = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, (int)f) : data;
+        if (!cJSON_IsString(item))
+            return brs__err(err, BRS_E_INVAL, "%s: data[%u] must be a file name", b->cfg->source, f);
+        int rc = brs__tick_open(&b->rd[f], item->valuestring, err);
+        if (rc)
+            return rc;
+        b->n_files++;
+        brs_tick_reader *r = &b->rd[f];
+        b->total_events += r->n_events;
+        b->map[f] = calloc(r->n_instr ? r->n_instr : 1, sizeof **b->map);
+        if (!b->map[f])
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        /* one run instrument per symbol: the same symbol in two files is one instrument */
+        for (uint32_t i = 0; i < r->n_instr; i++) {
+            uint32_t k;
+            for (k = 0; k < b->n_instr; k++)
+                if (!strcmp(b->instr[k].symbol, r->instr[i].symbol))
+                    break;
+            if (k == b->n_instr) {
+                brs_instrument *g = realloc(b->instr, (b->n_instr + 1) * sizeof *g);
+                if (!g)
+                    return brs__err(err, BRS_E_NOMEM, "out of memory");
+                b->instr = g;
+                b->instr[k] = r->instr[i];
+                b->instr[k].id = k;
+                b->n_instr++;
+            }
+            b->map[f][i] = k;
+        }
+    }
+    if (n > 1) {
+        b->src = malloc(n * sizeof *b->src);
+        if (!b->src)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        for (uint32_t f = 0; f < n; f++)
+            b->src[f] = &b->rd[f];
+        int rc = brs__tick_merge_init(&b->merge, b->src, n, err);
+        if (rc)
+            return rc;
+        b->merging = 1;
+    }
+    return BRS_OK;
+}
+
+static int open_venues(brs__book_run *b, brs_error *err)
+{
+    cJSON *bk = cJSON_GetObjectItemCaseSensitive(b->cfg->root, "book");
+    cJSON *vs = cJSON_GetObjectItemCaseSensitive(bk, "venues");
+    uint32_t n = cJSON_IsArray(vs) ? (uint32_t)cJSON_GetArraySize(vs) : 0;
+    b->v = calloc(n ? n : 1, sizeof *b->v);
+    if (!b->v)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    const char *route = NULL;
+    cJSON *r = cJSON_GetObjectItemCaseSensitive(bk, "route");
+    if (cJSON_IsString(r))
+        route = r->valuestring;
+    for (uint32_t i = 0; i < n; i++) {
+        cJSON *vj = cJSON_GetArrayItem(vs, (int)i);
+        bk_venue *v = &b->v[i];
+        v->host = venue_host_template;
+        v->run = b;
+        v->index = i;
+        const char *plugin = cJSON_GetObjectItemCaseSensitive(vj, "plugin")->valuestring;
+        cJSON *nm = cJSON_GetObjectItemCaseSensitive(vj, "name");
+        snprintf(v->name, sizeof v->name, "%s", cJSON_IsString(nm) ? nm->valuestring : plugin);
+        v->params = cJSON_GetObjectItemCaseSensitive(vj, "params");
+        char path[4096];
+        int rc = brs__plugin_find(plugin, NULL, path, sizeof path, err);
+        if (!rc)
+            rc = brs__plugin_load(&v->plugin, path, err);
+        if (rc)
+            return brs__err_prefix(err, "%s: book.venues[%u]", b->cfg->source, i);
+        if (!(v->vt = brs__plugin_venue(&v->plugin)))
+            return brs__err(err, BRS_E_BADKIND, "%s: book.venues[%u]: %s is a %s plugin, not a venue",
+                            b->cfg->source, i, path,
+                            brs__plugin_kind_name(v->plugin.desc->kind));
+        b->n_v++;
+        if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->host, (brs_ctx *)(void *)v, err)))
+            return rc;
+        if (route && !strcmp(route, v->name))
+            b->route = i;
+    }
+    if (route && (!n || strcmp(b->v[b->route].name, route)))
+        return brs__err(err, BRS_E_NOTFOUND, "%s: book.route '%s' names no venue", b->cfg->source, route);
+    return BRS_OK;
+}
+
 int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts *o, brs_error *err)
 {
-    (void)o;
-    *out = NULL;
-    return brs__err(err, BRS_E_UNSUPPORTED, "%s: mode book is not built yet", cfg->source);
+    brs__book_run *b = calloc(1, sizeof *b);
+    *out = b;
+    if (!b)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    b->cfg = cfg;
+    b->md_from_file = o->md_from_file;
+    b->md_ns = o->md_ns;
+    b->order_ns = o->order_ns;
+    b->cancel_ns = o->cancel_ns;
+    b->response_ns = o->response_ns;
+    b->jitter_ns = o->jitter_ns;
+    b->rng = o->seed ? o->seed * 0x9E3779B97F4A7C15ull : 1;
+    b->flatten = o->flatten;
+    b->cash = o->initial_cash;
+    b->heap_cap = o->queue_capacity ? o->queue_capacity : 1u << 20;
+    b->sample_every = o->sample_every_ns > 0 ? o->sample_every_ns : 1000000000LL;
+    b->heap = malloc((size_t)b->heap_cap * sizeof *b->heap);
+    if (!b->heap)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    int rc = open_data(b, err);
+    if (rc)
+        return rc;
+    b->pos = calloc(b->n_instr ? b->n_instr : 1, sizeof *b->pos);
+    b->mark = calloc(b->n_instr ? b->n_instr : 1, sizeof *b->mark);
+    b->last_top = calloc(b->n_instr ? b->n_instr : 1, sizeof *b->last_top);
+    if (!b->pos || !b->mark || !b->last_top)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < b->n_instr; i++)
+        b->mark[i] = NAN;
+    brs_engine_config ec = {.max_instruments = b->n_instr ? b->n_instr : 1};
+    if ((rc = brs__engine_create(&b->view, &ec, NULL, err)))
+        return rc;
+    return open_venues(b, err);
 }
-const brs_instrument *brs__book_instruments(brs__book_run *b, uint32_t *n)
+
+void brs__book_destroy(brs__book_run *b)
 {
-    (void)b;
-    *n = 0;
-    return NULL;
+    if (!b)
+        return;
+    for (uint32_t i = 0; b->v && i < b->n_v; i++) {
+        brs__plugin_instance_close(&b->v[i].inst);
+        brs__plugin_unload(&b->v[i].plugin);
+    }
+    free(b->v);
+    if (b->merging)
+        brs__tick_merge_free(&b->merge);
+    for (uint32_t f = 0; f < b->n_files; f++)
+        brs__tick_close(&b->rd[f]);
+    for (uint32_t f = 0; b->map && f < b->n_map; f++)
+        free(b->map[f]);
+    free(b->src);
+    free(b->map);
+    free(b->rd);
+    free(b->instr);
+    free(b->heap);
+    free(b->pos);
+    free(b->mark);
+    free(b->last_top);
+    if (b->view)
+        brs__engine_destroy(b->view);
+    free(b);
 }
-brs__exec brs__book_exec(brs__book_run *b)
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+static double equity(const brs__book_run *b)
 {
-    return (brs__exec){.self = b};
+    double e = b->cash;
+    for (uint32_t i = 0; i < b->n_instr; i++)
+        if (b->pos[i] && !isnan(b->mark[i]))
+            e += (double)b->pos[i] * b->mark[i];
+    return e;
 }
+
+static void sample(brs__book_run *b)
+{
+    if (!b->rec)
+        return;
+    int64_t ts = b->now > b->last_rec_ts ? b->now : b->last_rec_ts;
+    if (brs__an_sample(b->rec, ts, equity(b), b->cash, b->mark) && !b->failed)
+        b->failed = brs__err(&b->err, BRS_E_INVAL, "recorder: %s", brs__an_last_error(b->rec));
+    b->last_rec_ts = ts;
+}
+
+/* The strategy learns about the market: L3 events update its view of the book
+ * (a passive engine), a changed top becomes a QUOTE for xOnTop, and the raw
+ * event goes to strategies that asked for L3. L2, quotes, trades and bars go
+ * to the runtime as they are. */
+static void deliver_market(brs__book_run *b, const brs_market_event *ev)
+{
+    brs__sctx *sc = b->sc;
+    uint32_t in = ev->instrument;
+    int l3 = 0;
+    switch (ev->kind) {
+    case BRS_MEV_ADD:
+        brs__engine_insert(b->view, in, ev->order_id, ev->side, ev->price, ev->qty);
+        l3 = 1;
+        break;
+    case BRS_MEV_CANCEL:
+        if (ev->flags & BRS_MEVF_FULL)
+            brs__engine_delete(b->view, ev->order_id);
+        else
+            brs__engine_reduce(b->view, ev->order_id, ev->qty);
+        l3 = 1;
+        break;
+    case BRS_MEV_EXECUTE:
+        brs__engine_reduce(b->view, ev->order_id, ev->qty);
+        l3 = 1;
+        break;
+    case BRS_MEV_MODIFY:
+        brs__engine_delete(b->view, ev->order_id);
+        brs__engine_insert(b->view, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side,
+                           ev->price, ev->qty);
+        l3 = 1;
+        break;
+    default: break;
+    }
+    if (b->now > sc->now)
+        brs__sctx_advance(sc, b->now);
+    if (!l3) {
+        brs__sctx_on_market(sc, ev);
+        const brs_top *t = &sc->instr[in].top;
+        if (t->bid_qty && t->ask_qty)
+            b->mark[in] = (double)(t->bid_price + t->ask_price) * 0.5 /
+                          (double)(b->instr[in].price_scale > 0 ? b->instr[in].price_scale : 1);
+        return;
+    }
+    brs_top top;
+    brs__engine_top(b->view, in, &top);
+    brs_top *lt = &b->last_top[in];
+    if (top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
+        top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty) {
+        *lt = top;
+        if (top.bid_qty && top.ask_qty)
+            b->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 /
+                          (double)(b->instr[in].price_scale > 0 ? b->instr[in].price_scale : 1);
+        brs_market_event q = {.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
+                              .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
+        q.quote.bid_price = top.bid_price;
+        q.quote.bid_qty = top.bid_qty;
+        q.quote.ask_price = top.ask_price;
+        q.quote.ask_qty = top.ask_qty;
+        brs__sctx_on_market(sc, &q);
+    }
+    if (b->want_depth && (ev->flags & BRS_MEVF_LAST)) {
+        brs_level lv[BRS__SCTX_DEPTH];
+        size_t nb = brs__engine_depth(b->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
+        brs__sctx_set_depth(sc, in, BRS_BUY, lv, (uint32_t)nb);
+        nb = brs__engine_depth(b->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
+        brs__sctx_set_depth(sc, in, BRS_SELL, lv, (uint32_t)nb);
+    }
+    if (b->want_l3)
+        brs__sctx_on_market(sc, ev);
+}
+
+static void dispatch(brs__book_run *b, q_item *it)
+{
+    bk_venue *v = it->venue < b->n_v ? &b->v[it->venue] : NULL;
+    int rc;
+    switch (it->kind) {
+    case Q_SUBMIT:
+        rc = v ? v->vt->xSubmit(v->inst.self, &it->u.o) : BRS_E_UNSUPPORTED;
+        if (rc < 0) { /* refused outright: the strategy hears it after the response latency */
+            q_item r = {.kind = Q_RESPONSE, .venue = it->venue};
+            r.u.oe = (brs_order_event){.kind = BRS_OEV_REJECTED, .side = it->u.o.side,
+                                       .reason = rc, .instrument = it->u.o.instrument,
+                                       .venue = it->venue, .order_id = it->u.o.id, .ts = b->now,
+                                       .price = it->u.o.price, .qty = it->u.o.qty};
+            q_at(b, b->response_ns, &r);
+        }
+        break;
+    case Q_CANCEL:
+        if (v)
+            v->vt->xCancel(v->inst.self, it->u.r.id); /* gone already: its fill is on the way */
+        break;
+    case Q_REPLACE:
+        if (v)
+            v->vt->xReplace(v->inst.self, it->u.r.id, it->u.r.price, it->u.r.qty);
+        break;
+    case Q_RESPONSE: {
+        brs_order_event *ev = &it->u.oe;
+        if (ev->instrument >= b->n_instr)
+            break;
+        if (ev->kind == BRS_OEV_FILL) {
+            double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
+            int64_t sq = ev->side == BRS_BUY ? ev->qty : -ev->qty;
+            b->pos[ev->instrument] += sq;
+            b->cash -= (double)sq * (double)ev->price / scale + (double)ev->fee / scale;
+            b->fills++;
+        }
+        if (b->rec) {
+            brs_order_event rev = *ev;
+            if (rev.ts < b->last_rec_ts)
+                rev.ts = b->last_rec_ts;
+            b->last_rec_ts = rev.ts;
+            if (ev->kind != BRS_OEV_ACCEPTED && brs__an_order_event(b->rec, &rev) && !b->failed)
+                b->failed = brs__err(&b->err, BRS_E_INVAL, "recorder: %s", brs__an_last_error(b->rec));
+        }
+        if (b->now > b->sc->now)
+            brs__sctx_advance(b->sc, b->now);
+        brs__sctx_order_event(b->sc, ev);
+        if (ev->kind == BRS_OEV_FILL)
+            sample(b);
+        break;
+    }
+    case Q_MARKET:
+        deliver_market(b, &it->u.me);
+        break;
+    default: break;
+    }
+}
+
+static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *tmp)
+{
+    if (!b->merging) {
+        const brs_market_event *e = brs__tick_next(&b->rd[0]);
+        if (!e && b->rd[0].iter_err.code && !b->failed)
+            b->failed = brs__err(&b->err, b->rd[0].iter_err.code, "%s", b->rd[0].iter_err.msg);
+        if (e && BRS__UNLIKELY(e->instrument >= b->rd[0].n_instr))
+            return next_replay(b, tmp); /* a record for no instrument: skipped */
+        return e;
+    }
+    uint32_t src;
+    const brs_market_event *e = brs__tick_merge_next(&b->merge, &src);
+    if (!e) {
+        if (b->merge.err.code && !b->failed)
+            b->failed = brs__err(&b->err, b->merge.err.code, "%s", b->merge.err.msg);
+        return NULL;
+    }
+    if (e->instrument >= b->rd[src].n_instr)
+        return next_replay(b, tmp);
+    *tmp = *e;
+    tmp->instrument = b->map[src][e->instrument];
+    return tmp;
+}
+
+/* One replayed event at its exchange time: the venues see it now, the
+ * strategy after the market-data latency. */
+static void replay(brs__book_run *b, const brs_market_event *e)
+{
+    b->now = e->ts_exchange;
+    for (uint32_t i = 0; i < b->n_v; i++)
+        if (b->v[i].vt->xOnMarket)
+            b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
+    int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
+                                     : e->ts_exchange + b->md_ns;
+    if (arrive == b->now && !b->heap_n) {
+        deliver_market(b, e); /* no latency and nothing queued: straight through */
+    } else {
+        q_item it = {.kind = Q_MARKET, .t = arrive};
+        it.u.me = *e;
+        q_push(b, &it);
+    }
+}
+
+static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int progress)
+{
+    brs__sctx *sc = b->sc;
+    brs_market_event tmp;
+    const brs_market_event *e = with_data ? next_replay(b, &tmp) : NULL;
+    for (;;) {
+        if (BRS__UNLIKELY(b->failed || sc->failed))
+            break;
+        int64_t te = e ? e->ts_exchange : INT64_MAX;
+        int64_t tq = b->heap_n ? b->heap[0].t : INT64_MAX;
+        int64_t tt = sc->n_timers ? brs__sctx_next_timer(sc) : INT64_MAX;
+        if (!e && !b->heap_n)
+            break; /* timers do not outlive the data */
+        if (te <= tq && te <= tt) {
+            replay(b, e);
+            b->events++;
+            e = next_replay(b, &tmp);
+            if (progress && (b->events & 65535) == 0)
+                brs__progress_update(pr, b->events);
+        } else if (tq <= tt) {
+            q_item it;
+            q_pop(b, &it);
+            if (it.t > b->now)
+                b->now = it.t;
+            dispatch(b, &it);
+        } else {
+            b->now = tt;
+            brs__sctx_advance(sc, tt);
+        }
+        if (BRS__UNLIKELY(b->now >= b->next_sample)) {
+            sample(b);
+            b->next_sample = b->now - b->now % b->sample_every + b->sample_every;
+        }
+    }
+}
+
 int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, int progress,
                        brs__bt_result *res, brs_error *err)
 {
-    (void)b, (void)sc, (void)rec, (void)progress, (void)res;
-    return brs__err(err, BRS_E_UNSUPPORTED, "mode book is not built yet");
-}
-int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_error *err)
-{
-    (void)b, (void)sc, (void)rec, (void)err;
+    b->sc = sc;
+    b->rec = rec;
+    uint32_t sub = sc->vt->subscriptions;
+    b->want_l3 = (sub & BRS_SUB_L3) != 0;
+    b->want_depth = (sub & BRS_SUB_DEPTH) != 0;
+    brs_progress pr;
+    if (progress)
+        brs__progress_start(&pr, "backtest", b->total_events);
+    int64_t t0 = brs__monotime_ns();
+    b->next_sample = INT64_MIN;
+    step_until(b, 1, &pr, progress);
+    res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
+    if (progress)
+        brs__progress_finish(&pr);
+    res->events = b->events;
+    if (b->failed)
+        return brs__err(err, b->failed, "%s", b->err.msg);
     return BRS_OK;
 }
-void brs__book_destroy(brs__book_run *b) { (void)b; }
+
+int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_error *err)
+{
+    (void)rec;
+    /* the strategy stopped and cancelled its orders: let that play out, then flatten */
+    step_until(b, 0, NULL, 0);
+    if (b->flatten && b->n_v) {
+        for (uint32_t i = 0; i < b->n_instr; i++) {
+            if (!b->pos[i])
+                continue;
+            brs_order o = {.id = sc->next_order_id++, .instrument = i, .qty = llabs(b->pos[i]),
+                           .side = b->pos[i] > 0 ? BRS_SELL : BRS_BUY, .type = BRS_MARKET,
+                           .tif = BRS_IOC, .ts = b->now};
+            x_submit(b, sc, &o);
+        }
+        step_until(b, 0, NULL, 0);
+    }
+    sample(b);
+    if (b->failed)
+        return brs__err(err, b->failed, "%s", b->err.msg);
+    return BRS_OK;
+}
+
+uint64_t brs__book_fills(const brs__book_run *b, uint64_t *orders)
+{
+    if (orders)
+        *orders = b->orders;
+    return b->fills;
+}

@@ -10,6 +10,15 @@
 typedef struct brs__book_opts {
     double initial_cash;
     int flatten;              /* close every position at the end with market orders */
+    int md_from_file;         /* market data reaches the strategy at ts_local */
+    int64_t md_ns;            /* else at ts_exchange + md_ns */
+    int64_t order_ns;         /* submit and replace: strategy -> venue */
+    int64_t cancel_ns;        /* cancel: strategy -> venue */
+    int64_t response_ns;      /* order events: venue -> strategy */
+    int64_t jitter_ns;        /* each delay gets + uniform [0, jitter_ns] (seeded) */
+    uint64_t seed;
+    uint32_t queue_capacity;  /* latency-queue items in flight (preallocated) */
+    int64_t sample_every_ns;  /* equity samples at most this often (0: 1 s) */
 } brs__book_opts;
 
 typedef struct brs__book_run brs__book_run;
@@ -28,5 +37,7 @@ int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, in
 /* After the strategy stopped: flatten if asked, drain the queue, last equity sample. */
 int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_error *err);
 void brs__book_destroy(brs__book_run *b);
+/* Fills received and orders sent so far. */
+uint64_t brs__book_fills(const brs__book_run *b, uint64_t *orders);
 
 #endif

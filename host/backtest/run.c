@@ -263,6 +263,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         else
             rc = brs__book_read_config(cfg, &bo, err);
         bo.initial_cash = cash;
+        bo.sample_every_ns = c.sample_every;
     }
     if (rc)
         return rc;
@@ -348,8 +349,10 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         res->failed = 1;
         snprintf(res->error, sizeof res->error, "%s", serr.msg);
     }
-    if (book && !sc.failed && !res->failed)
+    if (book && !sc.failed && !res->failed) {
         rc = brs__book_finish(br, &sc, rec, err);
+        res->fills = brs__book_fills(br, &res->orders);
+    }
     if (rc)
         goto out;
     if (sc.failed) {

@@ -67,7 +67,8 @@ static inline void bt_write_csv(const char *path, const bt_bar *b, size_t n)
     free(t);
 }
 
-static inline int64_t bt_day_ts(int i) { return (T0_DAY + i) * INT64_C(86400000000000); }
+/* Daily bars are stamped at the end of their UTC day (the ticks importer). */
+static inline int64_t bt_day_ts(int i) { return (T0_DAY + i + 1) * INT64_C(86400000000000); }
 
 /* Run a JSON config in-process into out; returns the brs code, fills res/m. */
 static inline int bt_run(const char *json, const char *out, brs__bt_result *res, brs_an_metrics *m,
@@ -129,6 +130,14 @@ static inline double bt_csv_num(const char *path, int row, int col)
     char buf[128];
     bt_csv_field(path, row, col, buf, sizeof buf);
     return strtod(buf, NULL);
+}
+
+/* Integers (ns timestamps) exactly: a double holds only 53 bits. */
+static inline int64_t bt_csv_i64(const char *path, int row, int col)
+{
+    char buf[128];
+    bt_csv_field(path, row, col, buf, sizeof buf);
+    return strtoll(buf, NULL, 10);
 }
 
 static inline int bt_csv_rows(const char *path)

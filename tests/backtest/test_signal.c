@@ -50,7 +50,7 @@ static void test_peek_not_rewarded(void **state)
         fail_msg("%s", err.msg);
     assert_false(res.failed);
     /* first signal seen at bar 0 (up): bought at bar 1's open 105, at bar 1's time */
-    assert_int_equal((int64_t)bt_csv_num(fills(out), 1, 0), bt_day_ts(1));
+    assert_int_equal(bt_csv_i64(fills(out), 1, 0), bt_day_ts(1));
     assert_float_equal(bt_csv_num(fills(out), 1, 6), 105.0, EPS);
     assert_float_equal(bt_csv_num(fills(out), 1, 5), 10.0, EPS);
     /* then short 10 at bar 2's open 100: the long lost 5 per share */
@@ -70,7 +70,7 @@ static void test_peek_not_rewarded(void **state)
     out = bt_path("peek_close");
     if (bt_run(json, out, &res, &m, &err))
         fail_msg("%s", err.msg);
-    assert_int_equal((int64_t)bt_csv_num(fills(out), 1, 0), bt_day_ts(0));
+    assert_int_equal(bt_csv_i64(fills(out), 1, 0), bt_day_ts(0));
     assert_float_equal(bt_csv_num(fills(out), 1, 6), 110.0, EPS);
 }
 
@@ -190,7 +190,7 @@ static void test_impact(void **state)
                       (r[2] - mean) * (r[2] - mean)) / 2);
     double px = 100 * (1 + 0.5 * sd * sqrt(100.0 / 2000.0));
     assert_int_equal(res.fills, 1);
-    assert_int_equal((int64_t)bt_csv_num(fills(out), 1, 0), bt_day_ts(4));
+    assert_int_equal(bt_csv_i64(fills(out), 1, 0), bt_day_ts(4));
     assert_float_equal(bt_csv_num(fills(out), 1, 6), px, 1e-9);
     assert_true(px > 100.5); /* the check can fail: impact is material here */
 }

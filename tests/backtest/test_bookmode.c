@@ -1,0 +1,260 @@
+/* test_book.c: book-mode scenarios on a hand-written L3 tick file, each
+ * expected value worked out by hand below, through the real loop (tick file,
+ * latency queue, venue plugin loaded by the loader, strategy runtime, Lua):
+ *  - a resting buy at the bid fills only after the quantity ahead has traded;
+ *  - latency delays the fill by exactly the configured times;
+ *  - a marketable order walking three levels gets the expected average price;
+ *  - maker rebates and taker fees exact to the price unit; flatten at the end.
+ * The venue is tests/backtest/fx_l3_venue.c (the matching engine over the
+ * replayed book) until plugins/venues/sim is merged. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "bt_util.h"
+#include "support/subprocess.h"
+#include "ticks/tickfile.h"
+
+#define SEC INT64_C(1000000000)
+#define MS INT64_C(1000000)
+#define T1 (INT64_C(1700000000) * SEC)
+#define P(x) ((int64_t)((x) * 10000 + 0.5)) /* price scale 10^4 */
+#define VENUE BOURSE_TEST_PLUGIN_DIR "/fx_l3_venue.so"
+
+static brs_market_event mev(int64_t ts, int kind, int side, int64_t price, int64_t qty, uint64_t id,
+                            int flags)
+{
+    brs_market_event e;
+    memset(&e, 0, sizeof e);
+    e.ts_exchange = e.ts_local = ts;
+    e.kind = (uint8_t)kind;
+    e.side = (uint8_t)side;
+    e.flags = (uint16_t)(flags | BRS_MEVF_LAST);
+    e.price = price;
+    e.qty = qty;
+    e.order_id = id;
+    return e;
+}
+
+/* t1: bids 100.00 x50 (id 1), x30 (id 2); asks 101, 102, 103, 104 x10 (ids 3-6)
+ * t1+1s: execute id 1 x50    t1+2s: execute id 2 x20    t1+3s: cancel id 2 (rest, 10)
+ * t1+4s: add id 7 bid 100 x40 (behind anything resting at 100 by then)
+ * t1+5s: execute id 7 x15                                  t1+6s: add id 8 ask 105 x1 */
+static const char *write_ticks(void)
+{
+    const char *path = bt_path("scenario.ticks.zst");
+    brs_instrument in = {.symbol = "TST", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    brs_market_event ev[] = {
+        mev(T1, BRS_MEV_ADD, BRS_BUY, P(100), 50, 1, 0),
+        mev(T1, BRS_MEV_ADD, BRS_BUY, P(100), 30, 2, 0),
+        mev(T1, BRS_MEV_ADD, BRS_SELL, P(101), 10, 3, 0),
+        mev(T1, BRS_MEV_ADD, BRS_SELL, P(102), 10, 4, 0),
+        mev(T1, BRS_MEV_ADD, BRS_SELL, P(103), 10, 5, 0),
+        mev(T1, BRS_MEV_ADD, BRS_SELL, P(104), 10, 6, 0),
+        mev(T1 + 1 * SEC, BRS_MEV_EXECUTE, BRS_BUY, P(100), 50, 1, 0),
+        mev(T1 + 2 * SEC, BRS_MEV_EXECUTE, BRS_BUY, P(100), 20, 2, 0),
+        mev(T1 + 3 * SEC, BRS_MEV_CANCEL, BRS_BUY, P(100), 10, 2, BRS_MEVF_FULL),
+        mev(T1 + 4 * SEC, BRS_MEV_ADD, BRS_BUY, P(100), 40, 7, 0),
+        mev(T1 + 5 * SEC, BRS_MEV_EXECUTE, BRS_BUY, P(100), 15, 7, 0),
+        mev(T1 + 6 * SEC, BRS_MEV_ADD, BRS_SELL, P(105), 1, 8, 0),
+    };
+    brs_tick_writer *w;
+    brs_error err = {0};
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = 0;
+    assert_int_equal(brs__mkdirs(dir, &err), 0);
+    if (brs__tick_writer_open(&w, path, &in, 1, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        assert_int_equal(brs__tick_writer_add(w, &ev[i], &err), 0);
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    return path;
+}
+
+/* once both sides are visible, send one order (ORDER is a Lua table literal) */
+static const char *strategy(const char *name, const char *order)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "local sent = false\n"
+             "return { name = '%s',\n"
+             "  on_top = function(ctx, top)\n"
+             "    if not sent and top.bid_qty > 0 and top.ask_qty > 0 then\n"
+             "      sent = true; assert(ctx:buy(%s)) end end,\n"
+             "  on_fill = function(ctx, ev)\n"
+             "    ctx:log(('fill now=%%d qty=%%d price=%%d'):format(ctx:now(), ev.qty, ev.price)) end }\n",
+             name, order);
+    char file[256];
+    snprintf(file, sizeof file, "%s.lua", name);
+    bt_write(bt_path(file), text);
+    return bt_path(file);
+}
+
+static void run_book(const char *ticks, const char *lua, const char *latency, int flatten,
+                     const char *out, brs_an_metrics *m)
+{
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"venues\": [{\"name\": \"x\", \"plugin\": \"%s\","
+             " \"params\": {\"maker_fee_ppm\": -200, \"taker_fee_ppm\": 300}}],"
+             " \"latency\": %s, \"flatten_at_end\": %s}}",
+             ticks, lua, VENUE, latency, flatten ? "true" : "false");
+    brs__bt_result res;
+    brs_error err = {0};
+    if (bt_run(json, out, &res, m, &err))
+        fail_msg("%s", err.msg);
+    if (res.failed)
+        fail_msg("run failed: %s", res.error);
+}
+
+static const char *fills_of(const char *dir)
+{
+    static char p[1100];
+    snprintf(p, sizeof p, "%s/fills.csv", dir);
+    return p;
+}
+
+/* Our buy 10 @ 100 joins behind 80 (ids 1 and 2). Executions of 50 and 20 and
+ * the cancel of the last 10 only move it to the front; id 7 arrives behind it,
+ * so the execution of 15 against id 7 at t1+5s fills our 10 first: one maker
+ * fill at t1+5s, 10 @ 100.00, rebate 2 bp = 100.00 x 10 x -0.0002 = -0.2. */
+static void test_queue_position(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    const char *lua = strategy("queue", "{qty = 10, price = top.bid}");
+    const char *out = bt_path("book_queue");
+    brs_an_metrics m;
+    run_book(ticks, lua, "{}", 0, out, &m);
+    assert_int_equal(bt_csv_rows(fills_of(out)), 1);
+    assert_int_equal(bt_csv_i64(fills_of(out), 1, 0), T1 + 5 * SEC);
+    assert_float_equal(bt_csv_num(fills_of(out), 1, 5), 10, 0);
+    assert_float_equal(bt_csv_num(fills_of(out), 1, 6), 100.0, 1e-12);
+    assert_float_equal(bt_csv_num(fills_of(out), 1, 7), -0.2, 1e-12);
+    char liq[32];
+    bt_csv_field(fills_of(out), 1, 8, liq, sizeof liq);
+    assert_string_equal(liq, "maker");
+}
+
+/* A market buy of 25 walks 101 x10, 102 x10, 103 x5: average 101.80; taker
+ * fee 3 bp per fill: 1010.00 x 0.0003 = 0.303, 1020.00 -> 0.306, 515.00 ->
+ * 0.1545; 0.7635 in all. Flattened at the end: sell 25 into the only bid
+ * left, id 7's 25 @ 100.00 (fee 2500 x 0.0003 = 0.75), position 0. */
+static void test_walk_levels_fees_flatten(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    const char *lua = strategy("walk", "{qty = 25, type = 'market'}");
+    const char *out = bt_path("book_walk");
+    brs_an_metrics m;
+    run_book(ticks, lua, "{}", 1, out, &m);
+    const char *f = fills_of(out);
+    assert_int_equal(bt_csv_rows(f), 4);
+    double px[3] = {101, 102, 103}, q[3] = {10, 10, 5}, fee[3] = {0.303, 0.306, 0.1545};
+    double notional = 0, qty = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_float_equal(bt_csv_num(f, i + 1, 6), px[i], 1e-12);
+        assert_float_equal(bt_csv_num(f, i + 1, 5), q[i], 0);
+        assert_float_equal(bt_csv_num(f, i + 1, 7), fee[i], 1e-12);
+        notional += bt_csv_num(f, i + 1, 6) * bt_csv_num(f, i + 1, 5);
+        qty += bt_csv_num(f, i + 1, 5);
+    }
+    assert_float_equal(notional / qty, 101.8, 1e-12);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/orders.csv", out);
+    assert_float_equal(bt_csv_num(path, 1, 10), 101.8, 1e-9); /* avg_fill_price */
+    /* the flattening sell */
+    char side[16];
+    bt_csv_field(f, 4, 4, side, sizeof side);
+    assert_string_equal(side, "sell");
+    assert_float_equal(bt_csv_num(f, 4, 5), 25, 0);
+    assert_float_equal(bt_csv_num(f, 4, 6), 100.0, 1e-12);
+    assert_float_equal(bt_csv_num(f, 4, 7), 0.75, 1e-12);
+    assert_float_equal(m.fees_paid, 0.7635 + 0.75, 1e-9);
+    /* bought 2545.00, sold 2500.00, fees 1.5135 */
+    assert_float_equal(m.end_equity, 100000 - 45 - 1.5135, 1e-6);
+}
+
+/* Market data 3 ms late, order entry 5 ms, responses 2 ms: the strategy sees
+ * the first two-sided top at t1+3ms, its order reaches the venue at t1+8ms
+ * and fills there (fills.csv has venue time), and the strategy hears of the
+ * fill at t1+10ms. Without latency all three happen at t1. */
+static void test_latency_exact(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    const char *lua = strategy("late", "{qty = 5, type = 'market'}");
+    const char *lat[2] = {"{}", "{\"market_data\": 3000000, \"order_entry_ns\": 5000000, "
+                                "\"response_ns\": 2000000, \"cancel_ns\": 1000000}"};
+    int64_t fill_ts[2] = {T1, T1 + 8 * MS}, seen[2] = {T1, T1 + 10 * MS},
+            sent[2] = {T1, T1 + 3 * MS};
+    for (int k = 0; k < 2; k++) {
+        char json[4096], cfgname[64], out[64];
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"book\": {\"venues\": [{\"plugin\": \"%s\"}], \"latency\": %s}}",
+                 ticks, lua, VENUE, lat[k]);
+        snprintf(cfgname, sizeof cfgname, "latency%d.json", k);
+        snprintf(out, sizeof out, "book_latency%d", k);
+        bt_write(bt_path(cfgname), json);
+        const char *args[] = {"backtest", bt_path(cfgname), "--out", bt_path(out), NULL};
+        run_result r = run(args);
+        if (r.status)
+            fail_msg("exit %d: %s", r.status, r.err);
+        char want[128];
+        snprintf(want, sizeof want, "fill now=%lld qty=5 price=%lld", (long long)seen[k],
+                 (long long)P(101));
+        if (!strstr(r.err, want))
+            fail_msg("expected '%s' in:\n%s", want, r.err);
+        run_free(&r);
+        const char *f = fills_of(bt_path(out));
+        assert_int_equal(bt_csv_i64(f, 1, 0), fill_ts[k]);
+        char orders[1200];
+        snprintf(orders, sizeof orders, "%s/orders.csv", bt_path(out));
+        assert_int_equal(bt_csv_i64(orders, 1, 1), sent[k]);
+    }
+}
+
+/* Two runs of one book-mode config: byte-identical run directories. */
+static void test_book_deterministic(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    const char *lua = strategy("det", "{qty = 12, price = top.bid}");
+    brs_an_metrics m;
+    run_book(ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
+             bt_path("book_det_a"), &m);
+    run_book(ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
+             bt_path("book_det_b"), &m);
+    const char *files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv", "trades.csv",
+                           "config.json", "report.html"};
+    for (int i = 0; i < 7; i++) {
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/%s", bt_path("book_det_a"), files[i]);
+        snprintf(b, sizeof b, "%s/%s", bt_path("book_det_b"), files[i]);
+        size_t la = 0, lb = 0;
+        char *ta = bt_slurp(a, &la), *tb = bt_slurp(b, &lb);
+        assert_non_null(ta);
+        assert_non_null(tb);
+        if (la != lb || memcmp(ta, tb, la))
+            fail_msg("%s differs", files[i]);
+        free(ta);
+        free(tb);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queue_position),
+        cmocka_unit_test(test_walk_levels_fees_flatten),
+        cmocka_unit_test(test_latency_exact),
+        cmocka_unit_test(test_book_deterministic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
