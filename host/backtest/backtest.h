@@ -60,6 +60,7 @@ typedef struct brs__bt_result {
     uint64_t events;          /* bars (signal) or market events (book) processed */
     uint64_t fills, orders;
     double seconds;           /* wall time of the event loop */
+    double total_seconds;     /* data and strategy loading, start, loop and stop */
     char strategy[64];
 } brs__bt_result;
 

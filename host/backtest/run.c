@@ -268,6 +268,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if (rc)
         return rc;
 
+    int64_t t_start = brs__monotime_ns();
     char strat_path[4096];
     if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
@@ -361,6 +362,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     }
     if (res->failed)
         goto out;
+    res->total_seconds = (double)(brs__monotime_ns() - t_start) * 1e-9;
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;

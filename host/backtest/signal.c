@@ -30,6 +30,7 @@ typedef struct sig_instr {
     int64_t t_armed;
     int has_target;
     double *targets;      /* vectorized: [n], NaN = none */
+    double done_target;   /* the last target executed; NaN before the first */
     /* impact statistics over the last `window` bars: log returns and volumes */
     double *ret, *vol;
     uint32_t ring_n, ring_i;
@@ -128,6 +129,11 @@ static void exec_target(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, double p,
 {
     sig_instr *in = &s->in[ii];
     in->has_target = 0;
+    /* A target is a wanted position: sent again unchanged it does not resize
+     * the position to the new equity (no drift trading on every bar). */
+    if (in->target == in->done_target)
+        return;
+    in->done_target = in->target;
     double want;
     if (s->o.sizing == BRS__BT_SIZE_FIXED) {
         want = in->target * s->o.fixed_qty;
@@ -390,6 +396,7 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
         in->scale = bars->instr[i].price_scale > 0 ? (double)bars->instr[i].price_scale : 1.0;
         in->lot = bars->instr[i].lot_size > 0 ? bars->instr[i].lot_size : 1;
         in->mark = NAN;
+        in->done_target = NAN;
         s->prices[i] = NAN;
         if (s->o.impact_k > 0) {
             in->ret = calloc(s->o.impact_window, sizeof *in->ret);

@@ -1,0 +1,249 @@
+/* bench_backtest.c: `bourse bench backtest [--json]`: end-to-end backtest
+ * throughput from .ticks.zst files on disk (opening, decompression, loading,
+ * strategy start, the loop and stop; not the run-directory write):
+ *  - book mode, events/s: a generated L3 file through the C noop strategy and
+ *    through a Lua strategy on top-of-book events (no venue: market data only);
+ *  - signal mode, bars/s: a file of one-minute bars with the vectorized C
+ *    strategy sig_momentum (targets precomputed at start) and with a per-bar
+ *    Lua callback setting a target;
+ * next to `bourse bench replay` on the same L3 file (decode only, and plain
+ * `zstd -dc` of its records). Medians of --runs runs. Timings are reported,
+ * never asserted. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "backtest.h"
+#include "bench/bench.h"
+#include "cli/cli.h"
+#include "ticks/gen.h"
+#include "ticks/tickfile.h"
+
+static int write_bars(const char *path, uint64_t n, brs_error *err)
+{
+    brs_market_event *bars = malloc((size_t)n * sizeof *bars);
+    if (!bars)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    brs__bars_random_walk(bars, n, 7, 0, 1000000, INT64_C(1600000000) * 1000000000);
+    for (uint64_t i = 0; i < n; i++) /* keep prices positive over millions of steps */
+        if (bars[i].bar.low < 1000) {
+            int64_t up = 1000 - bars[i].bar.low;
+            bars[i].bar.open += up, bars[i].bar.high += up, bars[i].bar.low += up, bars[i].bar.close += up;
+        }
+    brs_instrument in = {.symbol = "BARS", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    brs_tick_writer *w;
+    int rc = brs__tick_writer_open(&w, path, &in, 1, NULL, err);
+    for (uint64_t i = 0; !rc && i < n; i++)
+        rc = brs__tick_writer_add(w, &bars[i], err);
+    if (!rc)
+        rc = brs__tick_writer_close(w, err);
+    else
+        brs__tick_writer_abort(w);
+    free(bars);
+    return rc;
+}
+
+static int write_text(const char *path, const char *text, brs_error *err)
+{
+    return brs__atomic_write(path, text, strlen(text), err);
+}
+
+/* One run of a JSON config; *rate = events / end-to-end seconds. */
+static int run_once(const char *json, const char *out, double *rate, brs_error *err)
+{
+    brs_config cfg;
+    int rc = brs__config_parse(&cfg, json, "bench backtest", err);
+    if (rc)
+        return rc;
+    brs__bt_result res;
+    brs_an_metrics m;
+    rc = brs__bt_run_config(&cfg, out, 0, &res, &m, NULL, 0, err);
+    brs__config_free(&cfg);
+    if (!rc && res.failed)
+        rc = brs__err(err, BRS_E_SCRIPT, "%s", res.error);
+    if (!rc)
+        *rate = res.total_seconds > 0 ? (double)res.events / res.total_seconds : 0;
+    return rc;
+}
+
+static int measure(const char *json, const char *out, uint64_t runs, double *median, brs_error *err)
+{
+    double *s = calloc(runs, sizeof *s);
+    if (!s)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    int rc = BRS_OK;
+    for (uint64_t i = 0; i < runs && !rc; i++)
+        rc = run_once(json, out, &s[i], err);
+    if (!rc)
+        *median = brs__median(s, runs);
+    free(s);
+    return rc;
+}
+
+/* `bourse bench replay FILE --json` in a child: decode-only and zstd -dc rates. */
+static void replay_baseline(const char *file, double *decode_eps, double *zstd_eps)
+{
+    *decode_eps = *zstd_eps = NAN;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = 0;
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "'%s' bench replay '%s' --runs 3 --json 2>/dev/null", exe, file);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    char buf[4096];
+    size_t got = fread(buf, 1, sizeof buf - 1, p);
+    buf[got] = 0;
+    pclose(p);
+    cJSON *j = cJSON_Parse(buf);
+    if (!j)
+        return;
+    cJSON *e = cJSON_GetObjectItem(j, "events_per_sec"), *z = cJSON_GetObjectItem(j, "zstd_bytes_per_sec");
+    if (cJSON_IsNumber(e))
+        *decode_eps = e->valuedouble;
+    if (cJSON_IsNumber(z))
+        *zstd_eps = z->valuedouble / BRS_TICK_RECORD_SIZE;
+    cJSON_Delete(j);
+}
+
+int brs__bench_backtest(int argc, char **argv)
+{
+    int json = 0;
+    uint64_t events = 10000000, nbars = 10000000, runs = 3;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *end;
+        if (brs__is_help(a)) {
+            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--json]\n\n"
+                   "End-to-end backtest throughput from .ticks.zst files (decompression,\n"
+                   "loading, strategy start, loop and stop; not writing the run directory):\n"
+                   "  book mode   events/s, generated L3 file (bourse gen, N events, default\n"
+                   "              10M) through the C noop strategy and a Lua on_top strategy\n"
+                   "  signal mode bars/s, N one-minute bars (default 10M) with the vectorized\n"
+                   "              C strategy sig_momentum and a per-bar Lua target callback\n"
+                   "and `bourse bench replay` of the L3 file (decode only; zstd -dc) for\n"
+                   "comparison. Medians of --runs runs (default 3). --json prints one object\n"
+                   "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
+                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec.\n");
+            return BRS_EXIT_OK;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if ((!strcmp(a, "--events") || !strcmp(a, "--bars") || !strcmp(a, "--runs")) &&
+                   i + 1 < argc) {
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || !v || argv[i][0] == '-' || (a[2] == 'r' && v > 100))
+                return brs__usage_error("bench backtest", "%s '%s': expected a positive number", a, argv[i]);
+            if (a[2] == 'e')
+                events = v;
+            else if (a[2] == 'b')
+                nbars = v;
+            else
+                runs = v;
+        } else {
+            return brs__usage_error("bench backtest", "unknown option or missing value '%s'", a);
+        }
+    }
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], cfg[6000];
+    snprintf(dir, sizeof dir, "%s/bourse-bench-backtest-%ld", tmp, (long)getpid());
+    snprintf(l3, sizeof l3, "%s/l3.ticks.zst", dir);
+    snprintf(bars, sizeof bars, "%s/bars.ticks.zst", dir);
+    snprintf(top_lua, sizeof top_lua, "%s/bench_top.lua", dir);
+    snprintf(bar_lua, sizeof bar_lua, "%s/bench_bar.lua", dir);
+    snprintf(out, sizeof out, "%s/run", dir);
+    brs_error err = {0};
+    int rc = brs__mkdirs(dir, &err);
+    if (!json && !rc)
+        fprintf(stderr, "bench backtest: generating %llu L3 events and %llu bars in %s\n",
+                (unsigned long long)events, (unsigned long long)nbars, dir);
+    brs_gen_opts go = {.seed = 1, .events = events, .symbols = 1};
+    if (!rc)
+        rc = brs__gen_file(l3, &go, &err);
+    if (!rc)
+        rc = write_bars(bars, nbars, &err);
+    if (!rc)
+        rc = write_text(top_lua,
+                        "local n = 0\n"
+                        "return { name = 'bench_top',\n"
+                        "  on_top = function(ctx, top) n = n + 1 end }\n", &err);
+    if (!rc)
+        rc = write_text(bar_lua,
+                        "local prev = 0\n"
+                        "return { name = 'bench_bar',\n"
+                        "  on_bar = function(ctx, bar)\n"
+                        "    local c = bar.close\n"
+                        "    ctx:target(c > prev and 1 or -1)\n"
+                        "    prev = c\n"
+                        "  end }\n", &err);
+    double c_eps = 0, lua_eps = 0, sig_bps = 0, lua_bps = 0;
+    /* equity sampled once a day: the recorder is not what is measured here */
+    if (!rc) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
+                 " \"sample_every_ns\": 86400000000000}", l3);
+        rc = measure(cfg, out, runs, &c_eps, &err);
+    }
+    if (!rc) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"sample_every_ns\": 86400000000000}", l3, top_lua);
+        rc = measure(cfg, out, runs, &lua_eps, &err);
+    }
+    if (!rc) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\"},"
+                 " \"sample_every_ns\": 86400000000000}", bars);
+        rc = measure(cfg, out, runs, &sig_bps, &err);
+    }
+    if (!rc) {
+        snprintf(cfg, sizeof cfg,
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"sample_every_ns\": 86400000000000}", bars, bar_lua);
+        rc = measure(cfg, out, runs, &lua_bps, &err);
+    }
+    double dec_eps = NAN, zstd_eps = NAN;
+    if (!rc)
+        replay_baseline(l3, &dec_eps, &zstd_eps);
+    char rm[1200];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    if (system(rm) != 0)
+        fprintf(stderr, "bench backtest: could not remove %s\n", dir);
+    if (rc)
+        return brs__fail("bench backtest", "%s", err.msg);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "events", (double)events);
+        cJSON_AddNumberToObject(o, "bars", (double)nbars);
+        cJSON_AddNumberToObject(o, "runs", (double)runs);
+        cJSON_AddNumberToObject(o, "c_events_per_sec", c_eps);
+        cJSON_AddNumberToObject(o, "lua_events_per_sec", lua_eps);
+        cJSON_AddNumberToObject(o, "signal_bars_per_sec", sig_bps);
+        cJSON_AddNumberToObject(o, "lua_bars_per_sec", lua_bps);
+        if (!isnan(dec_eps))
+            cJSON_AddNumberToObject(o, "decode_events_per_sec", dec_eps);
+        if (!isnan(zstd_eps))
+            cJSON_AddNumberToObject(o, "zstd_dc_events_per_sec", zstd_eps);
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("book mode,   C noop strategy:        %8.2f M events/s\n", c_eps / 1e6);
+        printf("book mode,   Lua on_top strategy:    %8.2f M events/s\n", lua_eps / 1e6);
+        printf("signal mode, precomputed targets (C): %7.2f M bars/s\n", sig_bps / 1e6);
+        printf("signal mode, per-bar Lua callback:   %8.2f M bars/s\n", lua_bps / 1e6);
+        if (!isnan(dec_eps))
+            printf("same L3 file, decode only:           %8.2f M events/s\n", dec_eps / 1e6);
+        if (!isnan(zstd_eps))
+            printf("same records, zstd -dc:              %8.2f M events/s\n", zstd_eps / 1e6);
+        printf("(medians of %llu runs, end to end from disk; the machine may be shared)\n",
+               (unsigned long long)runs);
+    }
+    return BRS_EXIT_OK;
+}

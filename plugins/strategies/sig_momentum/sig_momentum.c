@@ -1,0 +1,79 @@
+/* sig_momentum.c: a vectorized signal strategy, the C example of the signal
+ * backtest's array interface: at start it reads every bar (xBars), computes
+ * the target for each bar from that bar and the ones before it only (long when
+ * the close is above the close `lookback` bars earlier, else short or flat),
+ * and hands the whole array over (xSetTargets). The engine executes target[t]
+ * at bar t+1's open, so computing from the full array is no look-ahead. */
+#include <stdlib.h>
+
+#include <bourse/bourse.h>
+
+typedef struct sig_momentum {
+    const brs_host *host;
+    brs_ctx *ctx;
+} sig_momentum;
+
+static const brs_param_def params[] = {
+    {.name = "lookback", .type = BRS_PARAM_INT, .def = 20, .min = 1, .max = 100000,
+     .help = "bars between the two closes compared"},
+    {.name = "allow_short", .type = BRS_PARAM_BOOL, .def = 1, .min = 1, .max = 0,
+     .help = "short (-1) instead of flat when the close is below"},
+};
+
+static int sm_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
+{
+    (void)err;
+    sig_momentum *s = self;
+    s->host = host;
+    s->ctx = ctx;
+    return BRS_OK;
+}
+
+static void sm_close(void *self) { (void)self; }
+
+static int sm_start(void *self)
+{
+    sig_momentum *s = self;
+    const brs_host *h = s->host;
+    if (!BRS_HOST_HAS(h, xBars) || !BRS_HOST_HAS(h, xSetTargets))
+        return BRS_E_UNSUPPORTED; /* an older host, or not a signal backtest */
+    int64_t lookback = 20, allow_short = 1;
+    h->xParamInt(s->ctx, "lookback", &lookback);
+    h->xParamInt(s->ctx, "allow_short", &allow_short);
+    double down = allow_short ? -1.0 : 0.0;
+    for (uint32_t in = 0; in < h->xInstrumentCount(s->ctx); in++) {
+        const brs_market_event *b;
+        uint64_t n;
+        int rc = h->xBars(s->ctx, in, &b, &n);
+        if (rc < 0)
+            return rc;
+        double *t = malloc((n ? n : 1) * sizeof *t);
+        if (!t)
+            return BRS_E_NOMEM;
+        for (uint64_t i = 0; i < n; i++)
+            t[i] = i < (uint64_t)lookback ? 0.0
+                 : b[i].bar.close > b[i - (uint64_t)lookback].bar.close ? 1.0 : down;
+        rc = h->xSetTargets(s->ctx, in, t, n);
+        free(t);
+        if (rc < 0)
+            return rc;
+    }
+    return BRS_OK;
+}
+
+static int sm_stop(void *self) { (void)self; return BRS_OK; }
+
+static const brs_strategy_vtable vt = {
+    .size = sizeof(brs_strategy_vtable),
+    .subscriptions = 0, /* no per-bar callback: the array does it all */
+    .params = params,
+    .n_params = sizeof params / sizeof params[0],
+    .xOpen = sm_open,
+    .xClose = sm_close,
+    .xStart = sm_start,
+    .xStop = sm_stop,
+};
+
+BRS_PLUGIN(.kind = BRS_KIND_STRATEGY, .name = "sig_momentum", .version = "1.0.0",
+           .description = "vectorized momentum targets for signal backtests (xBars/xSetTargets)",
+           .instance_size = sizeof(sig_momentum), .vtable = &vt)
