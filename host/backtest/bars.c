@@ -85,33 +85,62 @@ static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)
         rc = brs__err(err, BRS_E_NOMEM, "out of memory");
         goto out;
     }
-    const brs_market_event *e;
-    while ((e = brs__tick_next(&r))) {
-        if (e->kind != BRS_MEV_BAR)
+    if (r.n_instr == 1) { /* the common case: size the array once */
+        b->bars[0] = malloc((r.n_events ? r.n_events : 1) * sizeof **b->bars);
+        if (!b->bars[0]) {
+            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+            goto out;
+        }
+        cap[0] = r.n_events;
+    }
+    /* decompression on a second thread while this one copies */
+    if ((rc = brs__tick_readahead(&r, err)))
+        goto out;
+    while (r.cur < r.end || brs__tick_next_block_(&r) > 0) {
+        /* a block of nothing but bars in order for one instrument: one memcpy */
+        const brs_market_event *p = r.cur, *end = r.end;
+        size_t cnt = (size_t)(end - p);
+        uint32_t i0 = p->instrument;
+        int plain = i0 < b->n_instr && b->n[i0] + cnt <= cap[i0];
+        for (const brs_market_event *q = p; plain && q < end; q++)
+            plain = q->kind == BRS_MEV_BAR && q->instrument == i0 &&
+                    (q == p ? (!b->n[i0] || q->ts_exchange >= b->bars[i0][b->n[i0] - 1].ts_exchange)
+                            : q->ts_exchange >= q[-1].ts_exchange);
+        if (plain) {
+            memcpy(b->bars[i0] + b->n[i0], p, cnt * sizeof *p);
+            b->n[i0] += cnt;
+            b->total += cnt;
+            r.cur = end;
             continue;
-        uint32_t i = e->instrument;
-        if (i >= b->n_instr) {
-            rc = brs__err(err, BRS_E_PARSE, "%s: bar for instrument %u, the file has %u", path, i,
-                          b->n_instr);
-            goto out;
         }
-        if (b->n[i] && e->ts_exchange < b->bars[i][b->n[i] - 1].ts_exchange) {
-            rc = brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", path,
-                          b->instr[i].symbol);
-            goto out;
-        }
-        if (b->n[i] == cap[i]) {
-            size_t nc = cap[i] ? cap[i] * 2 : 1024;
-            brs_market_event *g = realloc(b->bars[i], nc * sizeof *g);
-            if (!g) {
-                rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        for (; r.cur < r.end; r.cur++) {
+            const brs_market_event *e = r.cur;
+            if (e->kind != BRS_MEV_BAR)
+                continue;
+            uint32_t i = e->instrument;
+            if (i >= b->n_instr) {
+                rc = brs__err(err, BRS_E_PARSE, "%s: bar for instrument %u, the file has %u", path, i,
+                              b->n_instr);
                 goto out;
             }
-            b->bars[i] = g;
-            cap[i] = nc;
+            if (b->n[i] && e->ts_exchange < b->bars[i][b->n[i] - 1].ts_exchange) {
+                rc = brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", path,
+                              b->instr[i].symbol);
+                goto out;
+            }
+            if (b->n[i] == cap[i]) {
+                size_t nc = cap[i] ? cap[i] * 2 : 1024;
+                brs_market_event *g = realloc(b->bars[i], nc * sizeof *g);
+                if (!g) {
+                    rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+                    goto out;
+                }
+                b->bars[i] = g;
+                cap[i] = nc;
+            }
+            b->bars[i][b->n[i]++] = *e;
+            b->total++;
         }
-        b->bars[i][b->n[i]++] = *e;
-        b->total++;
     }
     if (r.iter_err.code) {
         rc = brs__err(err, r.iter_err.code, "%s", r.iter_err.msg);

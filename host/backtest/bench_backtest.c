@@ -115,12 +115,13 @@ static void replay_baseline(const char *file, double *decode_eps, double *zstd_e
 int brs__bench_backtest(int argc, char **argv)
 {
     int json = 0;
+    const char *keep = NULL;
     uint64_t events = 10000000, nbars = 10000000, runs = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
         if (brs__is_help(a)) {
-            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--json]\n\n"
+            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--dir DIR] [--json]\n\n"
                    "End-to-end backtest throughput from .ticks.zst files (decompression,\n"
                    "loading, strategy start, loop and stop; not writing the run directory):\n"
                    "  book mode   events/s, generated L3 file (bourse gen, N events, default\n"
@@ -130,10 +131,13 @@ int brs__bench_backtest(int argc, char **argv)
                    "and `bourse bench replay` of the L3 file (decode only; zstd -dc) for\n"
                    "comparison. Medians of --runs runs (default 3). --json prints one object\n"
                    "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
-                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec.\n");
+                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec.\n"
+                   "--dir DIR keeps the generated files and the last run directory there.\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--dir") && i + 1 < argc) {
+            keep = argv[++i];
         } else if ((!strcmp(a, "--events") || !strcmp(a, "--bars") || !strcmp(a, "--runs")) &&
                    i + 1 < argc) {
             unsigned long long v = strtoull(argv[++i], &end, 10);
@@ -151,7 +155,10 @@ int brs__bench_backtest(int argc, char **argv)
     }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], cfg[6000];
-    snprintf(dir, sizeof dir, "%s/bourse-bench-backtest-%ld", tmp, (long)getpid());
+    if (keep)
+        snprintf(dir, sizeof dir, "%s", keep);
+    else
+        snprintf(dir, sizeof dir, "%s/bourse-bench-backtest-%ld", tmp, (long)getpid());
     snprintf(l3, sizeof l3, "%s/l3.ticks.zst", dir);
     snprintf(bars, sizeof bars, "%s/bars.ticks.zst", dir);
     snprintf(top_lua, sizeof top_lua, "%s/bench_top.lua", dir);
@@ -212,7 +219,7 @@ int brs__bench_backtest(int argc, char **argv)
         replay_baseline(l3, &dec_eps, &zstd_eps);
     char rm[1200];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-    if (system(rm) != 0)
+    if (!keep && system(rm) != 0)
         fprintf(stderr, "bench backtest: could not remove %s\n", dir);
     if (rc)
         return brs__fail("bench backtest", "%s", err.msg);

@@ -458,6 +458,9 @@ static int open_data(brs__book_run *b, brs_error *err)
         if (rc)
             return rc;
         b->n_files++;
+        /* decompression on another core, ahead of the loop */
+        if ((rc = brs__tick_readahead(&b->rd[f], err)))
+            return rc;
         brs_tick_reader *r = &b->rd[f];
         b->total_events += r->n_events;
         b->map[f] = calloc(r->n_instr ? r->n_instr : 1, sizeof **b->map);

@@ -290,6 +290,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if (!book) {
         if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
+        if (getenv("BOURSE_BT_TIMING"))
+            fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
         instr = bars.instr;
         n_instr = bars.n_instr;
     } else {
@@ -339,6 +341,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         snprintf(res->error, sizeof res->error, "%s", err->msg);
         goto out;
     }
+    if (getenv("BOURSE_BT_TIMING"))
+        fprintf(stderr, "timing: started after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
     if (!book)
         rc = brs__bt_signal_run(sig, &sc, progress, res, err);
     else
@@ -363,6 +367,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if (res->failed)
         goto out;
     res->total_seconds = (double)(brs__monotime_ns() - t_start) * 1e-9;
+    if (getenv("BOURSE_BT_TIMING"))
+        fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
