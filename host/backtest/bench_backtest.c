@@ -116,7 +116,7 @@ int brs__bench_backtest(int argc, char **argv)
 {
     int json = 0;
     const char *keep = NULL;
-    uint64_t events = 10000000, nbars = 10000000, runs = 3;
+    uint64_t events = 5000000, nbars = 5000000, runs = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
@@ -125,9 +125,10 @@ int brs__bench_backtest(int argc, char **argv)
                    "End-to-end backtest throughput from .ticks.zst files (decompression,\n"
                    "loading, strategy start, loop and stop; not writing the run directory):\n"
                    "  book mode   events/s, generated L3 file (bourse gen, N events, default\n"
-                   "              10M) through the C noop strategy and a Lua on_top strategy\n"
-                   "  signal mode bars/s, N one-minute bars (default 10M) with the vectorized\n"
+                   "              5M) through the C noop strategy and a Lua on_top strategy\n"
+                   "  signal mode bars/s, N one-minute bars (default 5M) with the vectorized\n"
                    "              C strategy sig_momentum and a per-bar Lua target callback\n"
+                   "              (both: momentum against the close 500 bars earlier)\n"
                    "and `bourse bench replay` of the L3 file (decode only; zstd -dc) for\n"
                    "comparison. Medians of --runs runs (default 3). --json prints one object\n"
                    "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
@@ -181,12 +182,15 @@ int brs__bench_backtest(int argc, char **argv)
                         "  on_top = function(ctx, top) n = n + 1 end }\n", &err);
     if (!rc)
         rc = write_text(bar_lua,
-                        "local prev = 0\n"
+                        "-- momentum: long when the close is above the close 500 bars ago\n"
+                        "local ring, i, n = {}, 0, 500\n"
                         "return { name = 'bench_bar',\n"
                         "  on_bar = function(ctx, bar)\n"
                         "    local c = bar.close\n"
-                        "    ctx:target(c > prev and 1 or -1)\n"
-                        "    prev = c\n"
+                        "    i = i % n + 1\n"
+                        "    local old = ring[i]\n"
+                        "    ring[i] = c\n"
+                        "    if old then ctx:target(c > old and 1 or -1) end\n"
                         "  end }\n", &err);
     double c_eps = 0, lua_eps = 0, sig_bps = 0, lua_bps = 0;
     /* equity sampled once a day: the recorder is not what is measured here */
@@ -204,7 +208,8 @@ int brs__bench_backtest(int argc, char **argv)
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
-                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\"},"
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
+                 " \"params\": {\"lookback\": 500}},"
                  " \"sample_every_ns\": 86400000000000}", bars);
         rc = measure(cfg, out, runs, &sig_bps, &err);
     }
