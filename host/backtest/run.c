@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backtest.h"
 #include "book_mode.h"
@@ -269,6 +270,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         return rc;
 
     int64_t t_start = brs__monotime_ns();
+    struct timespec cpu0, cpu1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
     if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
@@ -367,6 +370,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if (res->failed)
         goto out;
     res->total_seconds = (double)(brs__monotime_ns() - t_start) * 1e-9;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    res->total_cpu_seconds = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
     if (getenv("BOURSE_BT_TIMING"))
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
