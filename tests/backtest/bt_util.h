@@ -15,6 +15,10 @@
 #include "backtest/backtest.h"
 #include "core/core.h"
 
+#ifndef BT_SUBDIR
+#error "define BT_SUBDIR (this test's output folder) before including bt_util.h"
+#endif
+
 #define T0_DAY INT64_C(19723) /* 2024-01-01 in days since the epoch */
 
 typedef struct bt_bar {
@@ -27,7 +31,8 @@ static inline char * bt_path(const char *name)
     static char buf[8][1024];
     static int k;
     char *p = buf[k++ & 7];
-    snprintf(p, 1024, "%s/test-output/backtest/%s", BOURSE_BINARY_DIR, name);
+    /* one folder per test program: ctest runs them in parallel */
+    snprintf(p, 1024, "%s/test-output/backtest/%s/%s", BOURSE_BINARY_DIR, BT_SUBDIR, name);
     return p;
 }
 

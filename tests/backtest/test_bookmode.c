@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#define BT_SUBDIR "bookmode"
 #include "bt_util.h"
 #include "support/subprocess.h"
 #include "ticks/tickfile.h"
