@@ -268,7 +268,7 @@ typedef struct fields {
     unsigned have;
     span e, s;
     int64_t E, T, U, u, pu, lid, agg_id;
-    int has_agg_id, m;
+    int has_agg_id, m, is_reply;
     span b_str, a_str, B, A, p, q; /* strings (bookTicker, aggTrade) */
     const char *b_arr, *a_arr;     /* start of the level arrays (depth, snapshot) */
     const char *end;
@@ -345,6 +345,8 @@ static int scan_object(scan *s, fields *f, int depth, brs_error *err)
                 dst = &f->lid, bit = F_LID;
             else if (KEY(k, "a"))
                 dst = &f->agg_id, f->has_agg_id = 1;
+            else if (KEY(k, "id") && depth == 0)
+                f->is_reply = 1; /* {"result":null,"id":1}: a reply to SUBSCRIBE */
             if (dst) {
                 rc = integer(s, &v);
                 if (rc)
@@ -618,11 +620,12 @@ static int apply_update(brs__bn_feed *f, brs__bn_symbol *y, const brs__bn_level 
     if (y->state == BRS__BN_WAIT_BRIDGE) {
         uint64_t L = y->snapshot_id;
         uint64_t want = pu >= 0 ? L : L + 1; /* futures: U <= L <= u; spot: U <= L+1 <= u */
-        if (u < want) {
+        if (pu >= 0 && (uint64_t)pu == L) {
+            /* follows the snapshot exactly (a snapshot taken between two events) */
+        } else if (u < want) {
             y->n_dropped++;
             return BRS_OK;
-        }
-        if (U > want) {
+        } else if (U > want) {
             gap(f, y, U, u, pu);
             return BRS_OK;
         }
@@ -676,6 +679,10 @@ int brs__bn_feed_message(brs__bn_feed *f, const char *json, size_t len, int64_t 
     if (rc) {
         f->n_errors++;
         return rc;
+    }
+    if (!fl.e.p && fl.is_reply) {
+        f->n_ignored++;
+        return BRS_OK;
     }
     if (!fl.e.p) {
         f->n_errors++;

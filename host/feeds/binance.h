@@ -34,7 +34,8 @@
  * SYNC (per symbol; Binance USD-M rules, spot rules when "pu" is absent)
  *   WAIT_SNAPSHOT: depth updates are buffered (bounded; overflow drops the buffer).
  *   snapshot L arrives: book := snapshot, buffered updates replayed:
- *     u < L dropped; the first applied one must have U <= L <= u (spot: U <= L+1 <= u);
+ *     u < L dropped; the first applied one must have U <= L <= u (spot: U <= L+1 <= u),
+ *     or pu == L (it follows the snapshot exactly: snapshots taken between events);
  *     then each must have pu == previous u (spot: U == previous u + 1).
  *   Anything else is a gap: counted, reported through on_gap, the symbol goes back
  *   to WAIT_SNAPSHOT (brs__bn_needs_snapshot() says so) and its book is stale until

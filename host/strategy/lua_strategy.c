@@ -4,6 +4,7 @@
  * methods call the brs_host services (ctx:buy{...}, ctx:position(), ...).
  * Hot path: events are copied into one reused userdata per kind and read
  * lazily through __index, so a callback allocates nothing of its own. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -483,6 +484,60 @@ static int l_target(lua_State *L)
     return result(L, s->host->xSetTarget(s->ctx, instrument_arg(L, s, 3), t));
 }
 
+/* ctx:bars([instrument]) -> { n=, ts={...}, open={...}, high=, low=, close=, volume= }:
+ * every bar of the run as arrays (1-based), for vectorized signal strategies. */
+static int l_bars(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "bars");
+    const brs_market_event *b;
+    uint64_t n;
+    if (!BRS_HOST_HAS(s->host, xBars))
+        return result(L, BRS_E_UNSUPPORTED);
+    int rc = s->host->xBars(s->ctx, instrument_arg(L, s, 2), &b, &n);
+    if (rc < 0)
+        return result(L, rc);
+    static const char *const names[] = {"ts", "open", "high", "low", "close", "volume"};
+    lua_createtable(L, 0, 7);
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_setfield(L, -2, "n");
+    for (int f = 0; f < 6; f++) {
+        lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
+        for (uint64_t i = 0; i < n; i++) {
+            int64_t v = f == 0 ? b[i].ts_exchange : f == 1 ? b[i].bar.open : f == 2 ? b[i].bar.high
+                      : f == 3 ? b[i].bar.low : f == 4 ? b[i].bar.close : b[i].bar.volume;
+            lua_pushinteger(L, (lua_Integer)v);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, names[f]);
+    }
+    return 1;
+}
+
+/* ctx:set_targets(array, [instrument]): array[t] (1-based; nil or NaN keeps
+ * the previous target) is the position wanted after bar t's close. */
+static int l_set_targets(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "set_targets");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!BRS_HOST_HAS(s->host, xSetTargets))
+        return result(L, BRS_E_UNSUPPORTED);
+    uint32_t instrument = instrument_arg(L, s, 3);
+    lua_Integer n = luaL_len(L, 2);
+    if (n < 0 || n > (lua_Integer)(1 << 27))
+        return luaL_error(L, "set_targets: %I entries is too many", n);
+    double *t = malloc((size_t)(n ? n : 1) * sizeof *t);
+    if (!t)
+        return luaL_error(L, "set_targets: out of memory");
+    for (lua_Integer i = 0; i < n; i++) {
+        int ty = lua_rawgeti(L, 2, i + 1);
+        t[i] = ty == LUA_TNUMBER ? lua_tonumber(L, -1) : (double)NAN;
+        lua_pop(L, 1);
+    }
+    int rc = s->host->xSetTargets(s->ctx, instrument, t, (uint64_t)n);
+    free(t);
+    return result(L, rc);
+}
+
 static const luaL_Reg ctx_methods[] = {
     {"buy", l_buy},         {"sell", l_sell},         {"cancel", l_cancel},
     {"replace", l_replace}, {"cancel_all", l_cancel_all}, {"position", l_position},
@@ -490,6 +545,7 @@ static const luaL_Reg ctx_methods[] = {
     {"depth", l_depth},     {"now", l_now},           {"log", l_log},
     {"debug", l_debug},     {"warn", l_warn},         {"timer", l_timer},
     {"cancel_timer", l_cancel_timer}, {"instrument", l_instrument}, {"target", l_target},
+    {"bars", l_bars}, {"set_targets", l_set_targets},
     {NULL, NULL}};
 
 /* ---- loading ---------------------------------------------------------- */

@@ -566,12 +566,36 @@ static int h_timer_cancel(brs_ctx *ctx, uint64_t timer_id)
     return BRS_E_NOTFOUND;
 }
 
+/* Signal backtests belong to the backtest engine (host/backtest), which plugs
+ * these into its brs__exec; any other backend answers BRS_E_UNSUPPORTED. */
 static int h_set_target(brs_ctx *ctx, uint32_t instrument, double target)
 {
-    (void)ctx;
-    (void)instrument;
-    (void)target;
-    return BRS_E_UNSUPPORTED; /* signal backtests belong to the backtest engine */
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xSetTarget)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || !(target >= -1.0 && target <= 1.0))
+        return BRS_E_INVAL;
+    return sc->exec.xSetTarget(sc->exec.self, sc, instrument, target);
+}
+
+static int h_set_targets(brs_ctx *ctx, uint32_t instrument, const double *targets, uint64_t n)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xSetTargets)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || (!targets && n))
+        return BRS_E_INVAL;
+    return sc->exec.xSetTargets(sc->exec.self, sc, instrument, targets, n);
+}
+
+static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **bars, uint64_t *n)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xBars)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || !bars || !n)
+        return BRS_E_INVAL;
+    return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
 static int h_emit_order(brs_ctx *ctx, const brs_order_event *ev)
@@ -610,7 +634,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         .xCancel = h_cancel, .xReplace = h_replace, .xCancelAll = h_cancel_all,
         .xPosition = h_position, .xOpenOrders = h_open_orders, .xTop = h_top, .xDepth = h_depth,
         .xTimerSet = h_timer_set, .xTimerCancel = h_timer_cancel, .xSetTarget = h_set_target,
-        .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market};
+        .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
+        .xBars = h_bars, .xSetTargets = h_set_targets};
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;

@@ -31,6 +31,13 @@ typedef struct brs__exec {
     int (*xReplace)(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty);
     /* Optional: sees every market event before the strategy does. */
     void (*xOnMarket)(void *self, brs__sctx *sc, const brs_market_event *ev);
+    /* Optional, signal backtests (host/backtest): brs_host.xSetTarget,
+     * xSetTargets and xBars land here; NULL answers BRS_E_UNSUPPORTED. */
+    int (*xSetTarget)(void *self, brs__sctx *sc, uint32_t instrument, double target);
+    int (*xSetTargets)(void *self, brs__sctx *sc, uint32_t instrument, const double *targets,
+                       uint64_t n);
+    int (*xBars)(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
+                 uint64_t *n);
 } brs__exec;
 
 /* The book as last seen, per instrument. */
