@@ -2,6 +2,7 @@
  * instruction budget per callback enforced by a count hook, and a linit-like
  * opener that loads only base, table, string, math, utf8 and coroutine, then
  * takes out what could reach the machine or load bytecode. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,8 @@ static int sandbox_print(lua_State *L)
     luaL_pushresult(&b);
     if (s->host && s->host->xLog)
         s->host->xLog(s->ctx, BRS_LOG_INFO, lua_tostring(L, -1));
+    else /* while the script loads there is no run log yet */
+        fprintf(stderr, "[%s] %s\n", s->name, lua_tostring(L, -1));
     return 0;
 }
 

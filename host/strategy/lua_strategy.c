@@ -783,6 +783,28 @@ static int protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const cha
 }
 
 static const brs_strategy_vtable lua_vtable_template;
+static int lx_on_bar(void *self, const brs_market_event *bar);
+static int lx_on_trade(void *self, const brs_market_event *trade);
+static int lx_on_top(void *self, const brs_top *top);
+static int lx_on_depth(void *self, uint32_t instrument);
+static int lx_on_order(void *self, const brs_order_event *ev);
+static int lx_on_timer(void *self, uint64_t timer_id, int64_t now);
+
+/* The vtable shows the callbacks the script has (NULL: not interested), so the
+ * engine never calls into Lua for nothing; again after a hot reload. */
+static void set_callbacks(brs__lua_strategy *s)
+{
+#define HAS(cb) (s->cb_ref[BRS__LCB_##cb] != LUA_NOREF)
+    s->vt.xOnBar = HAS(BAR) ? lx_on_bar : NULL;
+    s->vt.xOnTrade = HAS(TRADE) ? lx_on_trade : NULL;
+    s->vt.xOnTop = HAS(TOP) ? lx_on_top : NULL;
+    s->vt.xOnDepth = HAS(DEPTH) ? lx_on_depth : NULL;
+    s->vt.xOnOrder = HAS(ORDER) || HAS(FILL) ? lx_on_order : NULL;
+    s->vt.xOnTimer = HAS(TIMER) ? lx_on_timer : NULL;
+    s->vt.subscriptions = (HAS(BAR) ? BRS_SUB_BARS : 0) | (HAS(TOP) ? BRS_SUB_TOP : 0) |
+                          (HAS(TRADE) ? BRS_SUB_TRADES : 0) | (HAS(DEPTH) ? BRS_SUB_DEPTH : 0);
+#undef HAS
+}
 
 int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, size_t len,
                                   const char *name, const brs__lua_opts *opts, brs_error *err)
@@ -846,27 +868,12 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
     s->vt = lua_vtable_template;
     s->vt.params = s->params;
     s->vt.n_params = s->n_params;
-    uint32_t sub = 0;
-    if (s->cb_ref[BRS__LCB_BAR] != LUA_NOREF) sub |= BRS_SUB_BARS;
-    if (s->cb_ref[BRS__LCB_TOP] != LUA_NOREF) sub |= BRS_SUB_TOP;
-    if (s->cb_ref[BRS__LCB_TRADE] != LUA_NOREF) sub |= BRS_SUB_TRADES;
-    if (s->cb_ref[BRS__LCB_DEPTH] != LUA_NOREF) sub |= BRS_SUB_DEPTH;
-    s->vt.subscriptions = sub;
+    set_callbacks(s);
     *out = s;
     return BRS_OK;
 }
 
 /* ---- hot reload ------------------------------------------------------- */
-
-static uint32_t subscriptions_of(const brs__lua_strategy *s)
-{
-    uint32_t sub = 0;
-    if (s->cb_ref[BRS__LCB_BAR] != LUA_NOREF) sub |= BRS_SUB_BARS;
-    if (s->cb_ref[BRS__LCB_TOP] != LUA_NOREF) sub |= BRS_SUB_TOP;
-    if (s->cb_ref[BRS__LCB_TRADE] != LUA_NOREF) sub |= BRS_SUB_TRADES;
-    if (s->cb_ref[BRS__LCB_DEPTH] != LUA_NOREF) sub |= BRS_SUB_DEPTH;
-    return sub;
-}
 
 static int same_params(const brs__lua_strategy *a, const brs__lua_strategy *b)
 {
@@ -953,7 +960,7 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
     }
     luaL_unref(L, LUA_REGISTRYINDEX, s->table_ref);
     s->table_ref = t->table_ref;
-    s->vt.subscriptions = subscriptions_of(s);
+    set_callbacks(s);
     free_params(t);
     free(t);
     lua_settop(L, s->stack_base);
