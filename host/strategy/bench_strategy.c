@@ -183,8 +183,18 @@ int brs__bench_strategy(int argc, char **argv)
     }
     char script_buf[4096], plugin_buf[4096];
     if (!script) {
+        /* the source tree's copy, else the installed one next to the binary */
         snprintf(script_buf, sizeof script_buf, "%s/ma_cross.lua", BRS__LUA_STRATEGY_DIR);
         script = script_buf;
+        char exe[2048];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (!file_exists(script) && len > 0) {
+            exe[len] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash)
+                *slash = 0;
+            snprintf(script_buf, sizeof script_buf, "%s/../share/bourse/strategies-lua/ma_cross.lua", exe);
+        }
     }
     if (!file_exists(script))
         return brs__fail("bench strategy", "%s: not found (use --script)", script);
