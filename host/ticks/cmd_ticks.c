@@ -317,7 +317,7 @@ static const struct {
     const char *name, *summary;
     int (*run)(int, char **);
 } subs[] = {
-    {"import", "convert LOBSTER, Yahoo, generic CSV (and Binance) data to a tick file", brs__cmd_ticks_import},
+    {"import", "convert LOBSTER, Yahoo, generic CSV or Binance recordings to a tick file", brs__cmd_ticks_import},
     {"info", "instruments, counts per kind, time range, size and compression", cmd_info},
     {"cat", "print records as CSV or JSON lines, filtered by time, kind, symbol", cmd_cat},
     {"verify", "check every block and the index; exit 0 only for an intact file", cmd_verify},
