@@ -62,6 +62,13 @@ static int get_i(mm *s, const char *n, int64_t def, int64_t *out)
         *out = def;
         return BRS_OK;
     }
+    if (rc == BRS_E_INVAL) { /* a host may hold booleans and whole numbers as doubles */
+        double d;
+        if (s->host->xParamDouble(s->ctx, n, &d) == BRS_OK && d == (double)(int64_t)d) {
+            *out = (int64_t)d;
+            return BRS_OK;
+        }
+    }
     return rc;
 }
 
