@@ -248,6 +248,25 @@ static void test_queue_l2(void **st)
     close_sim(f);
 }
 
+/* L2: quantity appearing at a price that crosses our resting order trades with
+ * it first; only the rest joins the book. */
+static void test_l2_cross_trades_with_us(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 102, 5, 0, 0);
+    assert_int_equal(submit(f, 3, BRS_BUY, 101, 4, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 101, 6, 0, 0);
+    assert_int_equal(filled(f, 3, NULL), 4);
+    assert_int_equal(last_of(f, BRS_OEV_FILL)->liquidity, BRS_LIQ_MAKER);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.ask_price, 101);
+    assert_int_equal(t.ask_qty, 2);
+    assert_int_equal(t.bid_qty, 0);
+    close_sim(f);
+}
+
 static void test_sizes_and_rate(void **st)
 {
     (void)st;
@@ -371,7 +390,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_take_with_fees), cmocka_unit_test(test_queue_l3),
-        cmocka_unit_test(test_queue_l2),       cmocka_unit_test(test_sizes_and_rate),
+        cmocka_unit_test(test_queue_l2),       cmocka_unit_test(test_l2_cross_trades_with_us),
+        cmocka_unit_test(test_sizes_and_rate),
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
         cmocka_unit_test(test_bad_params),

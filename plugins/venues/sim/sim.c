@@ -20,6 +20,8 @@
 #define OURS_MAX (1ull << 62)
 #define L3_BIT (1ull << 63)
 #define L2_BITS (3ull << 62)
+/* The one id replayed aggressors use: IOC, so it never rests. */
+#define AGG_ID (L2_BITS | (3ull << 60) | 1)
 #define ACCT_OURS 1u
 #define ACCT_EXCH 2u
 
@@ -51,6 +53,7 @@ typedef struct sim {
     /* during an L3 execution replayed as an aggressor: what the named order got */
     uint64_t exec_id;
     int64_t exec_got;
+    int64_t agg_got; /* what the replayed aggressor traded */
     int going_down;
 } sim;
 
@@ -186,6 +189,8 @@ static void l_fill(void *u, const brs_book_fill *f)
     sim *s = u;
     if (f->maker_id == s->exec_id)
         s->exec_got += f->qty;
+    if (f->taker_id == AGG_ID)
+        s->agg_got += f->qty;
     for (int taker = 0; taker < 2; taker++) {
         uint64_t id = taker ? f->taker_id : f->maker_id;
         if ((taker ? f->taker_account : f->maker_account) != ACCT_OURS)
@@ -454,7 +459,7 @@ static void replay_execution(sim *s, uint32_t inst, uint64_t id, int resting_sid
                              int64_t qty)
 {
     brs_order agg = {0};
-    agg.id = L2_BITS | (3ull << 60) | 1; /* one reserved id, never resting (IOC) */
+    agg.id = AGG_ID;
     agg.instrument = inst;
     agg.account = ACCT_EXCH;
     agg.price = price;
@@ -491,6 +496,19 @@ static int ours_at(const sim *s, int side, int64_t price)
     return 0;
 }
 
+/* Does an order of ours on the other side cross price (a new quantity at
+ * price on `side` would have traded with it)? */
+static int ours_cross(const sim *s, int side, int64_t price)
+{
+    for (uint32_t i = 0; i < s->cap; i++) {
+        const ord *o = &s->orders[i];
+        if (o->id && o->side != side &&
+            (side == BRS_SELL ? o->price >= price : o->price <= price))
+            return 1;
+    }
+    return 0;
+}
+
 /* L2: the exchange's quantity at a level is one order in front of ours and one
  * behind. Growth joins behind our orders (it arrived later); shrinkage is taken
  * from behind first (cancels assumed at the back of the queue), so our queue
@@ -501,6 +519,18 @@ static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
     int64_t fq = open_qty(s, f), bq = open_qty(s, b), have = fq + bq;
     if (q > have) {
         int64_t d = q - have;
+        if (s->n_ours && ours_cross(s, side, price)) {
+            /* New quantity at a price that crosses our order: it trades with us
+             * first (replayed as an aggressor), the rest joins the level. */
+            brs_order agg = {.id = AGG_ID, .instrument = inst, .account = ACCT_EXCH,
+                             .price = price, .qty = d, .side = (uint8_t)side,
+                             .type = BRS_LIMIT, .tif = BRS_IOC};
+            s->agg_got = 0;
+            brs__engine_submit(s->e, &agg);
+            d -= s->agg_got;
+            if (d <= 0)
+                return;
+        }
         int behind = ours_at(s, side, price);
         uint64_t id = behind ? b : f;
         int64_t cur = behind ? bq : fq;
