@@ -10,7 +10,10 @@
 
 typedef __int128 i128;
 
+/* Bounds that keep every 128-bit product and sum far from overflow. */
 #define PRICE_MAX (INT64_MAX / (2 * BRS_SOR_FEE_SCALE))
+#define QTY_MAX (INT64_C(1) << 50)
+#define LOT_MAX (INT64_C(1) << 31)
 
 /* Per-venue working state. */
 typedef struct vstate {
@@ -223,7 +226,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     out->take_qty = out->post_qty = out->unrouted = 0;
     out->net_cost = 0;
     out->method = BRS_SOR_GREEDY_EXACT;
-    if (!p || p->qty <= 0 || p->side > BRS_SELL || nv > BRS_SOR_MAX_VENUES ||
+    if (!p || p->qty <= 0 || p->qty > QTY_MAX || p->side > BRS_SELL || nv > BRS_SOR_MAX_VENUES ||
         (p->type != BRS_LIMIT && p->type != BRS_MARKET) || (nv && !v))
         return BRS_E_INVAL;
     int side = p->side, market = p->type == BRS_MARKET;
@@ -235,7 +238,8 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int uniform = 1;
     for (uint32_t i = 0; i < nv; i++) {
         const brs_sor_venue *x = &v[i];
-        if (x->lot_size < 1 || x->min_qty < 0 || x->taker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
+        if (x->lot_size < 1 || x->lot_size > LOT_MAX || x->min_qty < 0 || x->min_qty > LOT_MAX ||
+            x->taker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->taker_fee_ppm >= BRS_SOR_FEE_SCALE || x->maker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->maker_fee_ppm >= BRS_SOR_FEE_SCALE)
             return BRS_E_INVAL;
@@ -255,7 +259,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         int64_t sum = 0;
         for (uint32_t j = 0; j < n; j++) {
             const brs_level *l = &s->lv[j];
-            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 ||
+            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 || l->qty > QTY_MAX ||
                 (j && (side == BRS_BUY ? l->price <= s->lv[j - 1].price
                                        : l->price >= s->lv[j - 1].price)))
                 return BRS_E_INVAL; /* books must be best first, strictly */

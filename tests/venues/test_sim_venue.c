@@ -267,6 +267,30 @@ static void test_l2_cross_trades_with_us(void **st)
     close_sim(f);
 }
 
+/* Replace: a smaller size at the same price keeps the queue place, a price
+ * change goes to the back; an unknown id is refused. */
+static void test_replace_priority(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 1, 0);
+    assert_int_equal(submit(f, 10, BRS_BUY, 100, 4, BRS_GTC), 0);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 2, 0); /* behind us */
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 100, 3), 0);
+    assert_int_equal(last_of(f, BRS_OEV_REPLACED)->leaves, 3);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 5, 1, 0);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 1, 2, 0); /* still ahead of order 2 */
+    assert_int_equal(filled(f, 10, NULL), 1);
+    /* a new price, then back: now behind order 3 */
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 99, 3), 0);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 3, 0);
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 100, 3), 0);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 4, 2, 0); /* order 2 ahead of us now */
+    assert_int_equal(filled(f, 10, NULL), 1);
+    assert_int_equal(f->vt->xReplace(f->inst.self, 99, 100, 3), BRS_E_UNKNOWNORDER);
+    close_sim(f);
+}
+
 static void test_sizes_and_rate(void **st)
 {
     (void)st;
@@ -391,7 +415,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_take_with_fees), cmocka_unit_test(test_queue_l3),
         cmocka_unit_test(test_queue_l2),       cmocka_unit_test(test_l2_cross_trades_with_us),
-        cmocka_unit_test(test_sizes_and_rate),
+        cmocka_unit_test(test_replace_priority), cmocka_unit_test(test_sizes_and_rate),
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
         cmocka_unit_test(test_bad_params),
