@@ -41,6 +41,7 @@ typedef struct bk_venue {
     const brs_venue_vtable *vt;
     const cJSON *params;
     char params_where[96];
+    int emits_market;         /* it has re-emitted replayed market data */
 } bk_venue;
 
 struct brs__book_run {
@@ -247,17 +248,32 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     return q_at(b, b->response_ns, &it);
 }
 
-/* Market data a venue produces itself (not the replay) reaches the strategy
- * after the market-data latency. */
+static void deliver_market(brs__book_run *b, const brs_market_event *ev);
+
+/* Market data as a venue shows it (the replay after its price offset and
+ * liquidity scale, nothing while it is down) reaches the strategy after the
+ * market-data latency. Only the routing venue's view is the strategy's, so one
+ * feed shared by several venues is not seen several times. Venue-wide status
+ * events (instrument BRS_ALL_INSTRUMENTS) are not passed on. */
 static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
 {
     bk_venue *v = VN(ctx);
     brs__book_run *b = v->run;
-    if (!ev || ev->instrument >= b->n_instr)
+    if (!ev)
         return BRS_E_INVAL;
-    q_item it = {.kind = Q_MARKET, .venue = v->index};
+    if (ev->instrument >= b->n_instr)
+        return ev->kind == BRS_MEV_STATUS ? BRS_OK : BRS_E_INVAL;
+    if (v->index != b->route)
+        return BRS_OK;
+    v->emits_market = 1;
+    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + b->md_ns;
+    if (arrive == b->now && !b->heap_n) {
+        deliver_market(b, ev); /* no latency and nothing queued before it */
+        return BRS_OK;
+    }
+    q_item it = {.kind = Q_MARKET, .venue = v->index, .t = arrive};
     it.u.me = *ev;
-    return q_at(b, b->md_from_file ? 0 : b->md_ns, &it);
+    return q_push(b, &it);
 }
 
 static int v_state(void) { return BRS_E_STATE; }
@@ -776,17 +792,28 @@ static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *t
         return next_replay(b, tmp);
     *tmp = *e;
     tmp->instrument = b->map[src][e->instrument];
+    /* L3 order ids are unique per file only: file k's ids get k in their top
+     * bits, so the books of several files never mix up two orders */
+    if (src && tmp->kind >= BRS_MEV_ADD && tmp->kind <= BRS_MEV_EXECUTE) {
+        tmp->order_id ^= (uint64_t)src << 52;
+        if (tmp->kind == BRS_MEV_MODIFY && tmp->aux)
+            tmp->aux ^= (int64_t)((uint64_t)src << 52);
+    }
     return tmp;
 }
 
 /* One replayed event at its exchange time: the venues see it now, the
- * strategy after the market-data latency. */
+ * strategy after the market-data latency: as the routing venue re-emits it
+ * (xEmitMarketEvent), or as replayed when that venue does not re-emit market
+ * data (or there is no venue). */
 static void replay(brs__book_run *b, const brs_market_event *e)
 {
     b->now = e->ts_exchange;
     for (uint32_t i = 0; i < b->n_v; i++)
         if (b->v[i].vt->xOnMarket)
             b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
+    if (b->n_v && b->v[b->route].emits_market)
+        return;
     int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
                                      : e->ts_exchange + b->md_ns;
     if (arrive == b->now && !b->heap_n) {

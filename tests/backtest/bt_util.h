@@ -28,9 +28,9 @@ typedef struct bt_bar {
 
 static inline char * bt_path(const char *name)
 {
-    static char buf[8][1024];
+    static char buf[64][1024]; /* a ring: results stay valid for 63 more calls */
     static int k;
-    char *p = buf[k++ & 7];
+    char *p = buf[k++ & 63];
     /* one folder per test program: ctest runs them in parallel */
     snprintf(p, 1024, "%s/test-output/backtest/%s/%s", BOURSE_BINARY_DIR, BT_SUBDIR, name);
     return p;
