@@ -328,6 +328,68 @@ static void test_two_files_merged(void **state)
     free(t);
 }
 
+/* A timer set at t1 for 0.5 s, then every 1.5 s, fires at t1 + 0.5, 2, 3.5
+ * and 5 s, at exactly those simulated times, and no more: the data ends at
+ * t1 + 6 s and timers do not outlive it. */
+static void test_timers(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("timer.lua"),
+             "local set = false\n"
+             "return { name = 'timer', on_top = function(ctx, top)\n"
+             "    if not set then set = true; ctx:timer(500000000, 1500000000) end end,\n"
+             "  on_timer = function(ctx, id, now) ctx:log(('timer %d %d'):format(now, ctx:now())) end }\n");
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"venues\": [%s]}}", ticks, bt_path("timer.lua"), venues[0]);
+    bt_write(bt_path("timer.json"), json);
+    const char *args[] = {"backtest", bt_path("timer.json"), "--out", bt_path("timer"), NULL};
+    run_result r = run(args);
+    if (r.status)
+        fail_msg("exit %d: %s", r.status, r.err);
+    int64_t at[4] = {T1 + 500 * MS, T1 + 2000 * MS, T1 + 3500 * MS, T1 + 5000 * MS};
+    const char *p = r.err;
+    for (int i = 0; i < 4; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "timer %lld %lld", (long long)at[i], (long long)at[i]);
+        const char *hit = strstr(p, want);
+        if (!hit)
+            fail_msg("'%s' missing or out of order in:\n%s", want, r.err);
+        p = hit + 1;
+    }
+    assert_int_equal(count_char(r.err, '\n'), 4);
+    run_free(&r);
+}
+
+/* Book keys are as strict as the rest: an unknown key names itself and the file. */
+static void test_book_config_strict(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("nop.lua"), "return { name = 'nop' }\n");
+    const char *cases[][2] = {
+        {"{\"latency\": {\"order_ns\": 5}}", "order_ns"},
+        {"{\"venues\": [{\"plugin\": \"sim\", \"parms\": {}}]}", "parms"},
+        {"{\"latency\": {\"market_data\": \"fiel\"}}", "fiel"},
+        {"{\"route\": \"nowhere\", \"venues\": []}", "nowhere"},
+    };
+    for (int i = 0; i < 4; i++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"book\": %s}", ticks, bt_path("nop.lua"), cases[i][0]);
+        brs__bt_result res;
+        brs_an_metrics m;
+        brs_error err = {0};
+        int rc = bt_run(json, bt_path("strict"), &res, &m, &err);
+        assert_true(rc < 0);
+        if (!strstr(err.msg, cases[i][1]) || !strstr(err.msg, "test.json"))
+            fail_msg("case %d: '%s' does not name '%s' and the file", i, err.msg, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +398,8 @@ int main(void)
         cmocka_unit_test(test_latency_exact),
         cmocka_unit_test(test_book_deterministic),
         cmocka_unit_test(test_two_files_merged),
+        cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_book_config_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
