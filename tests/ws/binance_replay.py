@@ -41,6 +41,7 @@ ap.add_argument("--port-file", required=True)
 ap.add_argument("--drop-after", type=int, default=0)
 ap.add_argument("--lose", type=int, default=0)
 ap.add_argument("--timeout", type=float, default=60.0)
+ap.add_argument("--end-idle", action="store_true", help="stay connected and silent after the replay instead of closing 1000")
 args = ap.parse_args()
 
 
@@ -208,7 +209,10 @@ async def stream(ws):
         sent += 1
         if sent % 20 == 0:
             await asyncio.sleep(0.002)  # let REST requests in, like a real exchange
-    await ws.close(1000, "replay done")
+    if args.end_idle:
+        await ws.wait_closed()
+    else:
+        await ws.close(1000, "replay done")
 
 
 async def handler(ws, path):
