@@ -9,5 +9,6 @@ const brs_command brs__commands[] = {
     {"ticks", "tick files: import, info, cat, verify, book", brs__cmd_ticks},
     {"strategy", "check a strategy (Lua script or C plugin)", brs__cmd_strategy},
     {"report", "re-render a run directory's report.html", brs__cmd_report},
+    {"record", "record a live WebSocket feed (Binance USD-M) into a tick file", brs__cmd_record},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);

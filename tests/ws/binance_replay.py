@@ -216,12 +216,15 @@ async def stream(ws):
 
 
 async def handler(ws, path):
-    if path.startswith("/bad/"):
-        await bad(ws, path[5:])
-    elif path == "/frag":
-        await frag(ws)
-    else:
-        await stream(ws)
+    try:
+        if path.startswith("/bad/"):
+            await bad(ws, path[5:])
+        elif path == "/frag":
+            await frag(ws)
+        else:
+            await stream(ws)
+    except websockets.ConnectionClosed:
+        pass  # the client went away (killed, or failing the connection on purpose)
 
 
 async def main():
