@@ -15,6 +15,7 @@
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
     {"strategy", "ns per market-event callback: C vs Lua MA crossover", brs__bench_strategy},
+    {"ws", "Binance depth updates/s through parse + L2 book (one core)", brs__bench_ws},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 

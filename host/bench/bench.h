@@ -37,5 +37,6 @@ int64_t brs__alloc_count(void);
 /* Benchmark entry points (defined with their component). */
 int brs__bench_selftest(int argc, char **argv);
 int brs__bench_strategy(int argc, char **argv);
+int brs__bench_ws(int argc, char **argv);
 
 #endif
