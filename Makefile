@@ -4,6 +4,7 @@
 #   make test     build and run the whole test suite (CTest)
 #   make check    the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    run the benchmarks
+#   make fuzz     build the FIX libFuzzer target with clang and run it (FUZZ_TIME seconds)
 #   make install PREFIX=/some/dir
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -12,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz
 
 all: build
 
@@ -45,6 +46,19 @@ check: bootstrap $(SANBUILD)/build.ninja
 
 bench: build
 	$(BUILD)/bourse bench all
+
+# libFuzzer needs clang; this path is separate from the gcc build on purpose.
+FUZZ ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/session.c host/fix/store.c \
+           host/core/error.c host/core/fsutil.c host/core/clock.c
+fuzz:
+	mkdir -p $(FUZZ)/corpus
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all $(FUZZ_SRC) -o $(FUZZ)/fuzz_fix
+	$(FUZZ)/fuzz_fix -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ)/ \
+	      $(FUZZ)/corpus tests/fuzz/corpus
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -2,8 +2,12 @@
 -- Long `qty` while SMA(fast) is above SMA(slow), flat otherwise; with
 -- allow_short it goes short instead of flat. The C twin is
 -- plugins/strategies/ma_cross: both make the same trades on the same bars.
-local fast, slow
-local working = false -- an order is out: wait for it before trading again
+-- Written for speed the Lua way: parameters read once into locals, the
+-- position followed from fills instead of asked for on every bar.
+local fast, slow          -- the two SMAs (indicator objects)
+local qty, short_qty      -- target when fast > slow, and when not
+local position = 0        -- our signed position, from fills
+local working = false     -- an order is out: wait for it before trading again
 
 return {
   name = "ma_cross",
@@ -21,33 +25,30 @@ return {
     end
     fast = ctx.indicators.sma(p.fast)
     slow = ctx.indicators.sma(p.slow)
+    qty = p.qty
+    short_qty = p.allow_short and -p.qty or 0
+    position = ctx:position()
   end,
 
   on_bar = function(ctx, bar)
     local close = bar.close
     local f = fast:update(close)
     local s = slow:update(close)
-    if not f or not s or working then return end
-    local p = ctx.params
-    local target
-    if f > s then
-      target = p.qty
-    elseif p.allow_short then
-      target = -p.qty
-    else
-      target = 0
-    end
-    local delta = target - ctx:position(bar.instrument)
+    if not s or not f or working then return end
+    local delta = (f > s and qty or short_qty) - position
     if delta > 0 then
-      if ctx:buy(delta) then working = true end
+      working = ctx:buy(delta) ~= nil
     elseif delta < 0 then
-      if ctx:sell(-delta) then working = true end
+      working = ctx:sell(-delta) ~= nil
     end
   end,
 
   on_order = function(ctx, ev)
     local k = ev.kind
-    if k == "rejected" or k == "cancelled" or (k == "fill" and ev.leaves == 0) then
+    if k == "fill" then
+      if ev.side == "buy" then position = position + ev.qty else position = position - ev.qty end
+      if ev.leaves == 0 then working = false end
+    elseif k == "rejected" or k == "cancelled" then
       working = false
     end
   end,

@@ -74,6 +74,7 @@ struct brs_an_recorder {
     size_t n_fills, cap_fills;
     brs_an_order_rec *orders;
     size_t n_orders, cap_orders;
+    int hashed;            /* 0 while ids are consecutive: no table needed */
     uint64_t *map_keys;    /* open addressing: order id + 1 (0 = empty) */
     uint32_t *map_vals;
     size_t map_cap;

@@ -104,6 +104,9 @@ int brs__an_order_done(brs_an_recorder *r, int64_t ts, uint64_t order_id, int st
 /* The order now has this price and total quantity (a replace). */
 int brs__an_order_replace(brs_an_recorder *r, int64_t ts, uint64_t order_id, double price,
                           int64_t qty);
+/* Adapter for the ABI order as submitted (integer price converted with the
+ * instrument's price_scale; a market order's price is NaN). */
+int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o);
 /* Adapter for the venue ABI: ACCEPTED, REJECTED, FILL, CANCELLED, REPLACED events with
  * integer prices/fees, converted with the instrument's price_scale. */
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev);
@@ -135,6 +138,23 @@ typedef struct brs_an_metrics {
     double inventory_max_abs, inventory_mean_abs;
     int64_t n_maker_fills, n_taker_fills;
 } brs_an_metrics;
+
+/* The metrics by name, in summary.json's order: for `bourse sweep` sorting and for
+ * anything that picks a metric from a config. better: +1 higher is better, -1 lower
+ * is better, 0 neither (counts, settings). */
+typedef struct brs_an_metric_desc {
+    const char *name;
+    size_t offset;     /* in brs_an_metrics */
+    uint8_t is_int;    /* int64_t, else double */
+    uint8_t book_only; /* written in book mode only */
+    int8_t better;
+} brs_an_metric_desc;
+extern const brs_an_metric_desc brs__an_metric_descs[];
+extern const size_t brs__an_n_metric_descs;
+/* The value of a metric by name (NaN when undefined); BRS_E_NOTFOUND for an unknown
+ * name. desc (may be NULL) receives its description. */
+int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
+                       const brs_an_metric_desc **desc);
 
 /* Compute every metric from what was recorded so far (the recorder is unchanged;
  * may be called at any time). */

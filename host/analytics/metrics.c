@@ -4,6 +4,7 @@
 #include "an_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,79 @@
 /* A daily-return standard deviation below this is rounding noise (a constant or
  * constantly growing curve), not risk: the ratios that divide by it are null. */
 #define ZERO_VOL 1e-12
+
+/* summary.json order; see brs_an_metric_desc */
+#define M(name, is_int, book, better) {#name, offsetof(brs_an_metrics, name), is_int, book, better}
+const brs_an_metric_desc brs__an_metric_descs[] = {
+    M(total_return, 0, 0, 1),
+    M(cagr, 0, 0, 1),
+    M(ann_volatility, 0, 0, -1),
+    M(sharpe, 0, 0, 1),
+    M(sortino, 0, 0, 1),
+    M(max_drawdown, 0, 0, -1),
+    M(max_drawdown_days, 0, 0, -1),
+    M(calmar, 0, 0, 1),
+    M(win_rate, 0, 0, 1),
+    M(profit_factor, 0, 0, 1),
+    M(expectancy, 0, 0, 1),
+    M(n_trades, 1, 0, 0),
+    M(turnover, 0, 0, 0),
+    M(exposure, 0, 0, 0),
+    M(periods_per_year, 0, 0, 0),
+    M(risk_free_rate, 0, 0, 0),
+    M(avg_holding_seconds, 0, 0, 0),
+    M(start_equity, 0, 0, 0),
+    M(end_equity, 0, 0, 1),
+    M(net_pnl, 0, 0, 1),
+    M(years, 0, 0, 0),
+    M(gross_profit, 0, 0, 1),
+    M(gross_loss, 0, 0, -1),
+    M(avg_win, 0, 0, 1),
+    M(avg_loss, 0, 0, 1),
+    M(largest_win, 0, 0, 1),
+    M(largest_loss, 0, 0, 1),
+    M(n_winners, 1, 0, 0),
+    M(n_losers, 1, 0, 0),
+    M(traded_notional, 0, 0, 0),
+    M(fees_paid, 0, 0, -1),
+    M(inventory_max_abs, 0, 0, 0),
+    M(inventory_mean_abs, 0, 0, 0),
+    M(n_orders, 1, 0, 0),
+    M(n_fills, 1, 0, 0),
+    M(n_samples, 1, 0, 0),
+    M(n_daily_returns, 1, 0, 0),
+    M(fill_ratio, 0, 1, 1),
+    M(maker_share, 0, 1, 0),
+    M(taker_share, 0, 1, 0),
+    M(n_maker_fills, 1, 1, 0),
+    M(n_taker_fills, 1, 1, 0),
+    M(maker_fees, 0, 1, -1),
+    M(taker_fees, 0, 1, -1),
+};
+#undef M
+const size_t brs__an_n_metric_descs = sizeof brs__an_metric_descs / sizeof brs__an_metric_descs[0];
+
+int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
+                       const brs_an_metric_desc **desc)
+{
+    for (size_t i = 0; i < brs__an_n_metric_descs; i++) {
+        const brs_an_metric_desc *d = &brs__an_metric_descs[i];
+        if (strcmp(d->name, name) != 0)
+            continue;
+        const char *base = (const char *)m + d->offset;
+        if (d->is_int) {
+            int64_t v;
+            memcpy(&v, base, sizeof v);
+            *out = (double)v;
+        } else {
+            memcpy(out, base, sizeof *out);
+        }
+        if (desc)
+            *desc = d;
+        return BRS_OK;
+    }
+    return BRS_E_NOTFOUND;
+}
 
 /* Daily returns: the equity curve resampled to its last value per UTC day; the
  * first day's return is measured from the first sample, so a first day holding

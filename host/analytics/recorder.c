@@ -159,14 +159,29 @@ void brs__an_destroy(brs_an_recorder *r)
     free(r);
 }
 
-/* ---- order id map ----------------------------------------------------------- */
+/* ---- order id map -------------------------------------------------------------
+ * Drivers usually number orders 1, 2, 3...: while every new id is the previous
+ * one + 1 ("dense"), an id's row is orders[id - orders[0].id], found with no
+ * hashing and with the recent orders in cache. The first id out of sequence
+ * builds an open-addressing table over all orders and the map stays hashed. */
 
 static size_t map_slot(uint64_t key, size_t cap)
 {
+    /* Fibonacci hashing: the top bits of the product are the well-mixed ones */
     uint64_t h = key * UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(h >> 17) & (cap - 1);
+    return (size_t)(h >> (64 - __builtin_ctzll((unsigned long long)cap)));
 }
 
+static void map_put(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t id, uint32_t idx)
+{
+    size_t s = map_slot(id + 1, cap);
+    while (keys[s])
+        s = (s + 1) & (cap - 1);
+    keys[s] = id + 1; /* 0 marks an empty slot */
+    vals[s] = idx;
+}
+
+/* (Re)build the table with room for ncap slots from the orders array. */
 static int map_rehash(brs_an_recorder *r, size_t ncap)
 {
     uint64_t *keys = calloc(ncap, sizeof *keys);
@@ -176,15 +191,8 @@ static int map_rehash(brs_an_recorder *r, size_t ncap)
         free(vals);
         return BRS_E_NOMEM;
     }
-    for (size_t i = 0; i < r->map_cap; i++) {
-        if (!r->map_keys[i])
-            continue;
-        size_t s = map_slot(r->map_keys[i], ncap);
-        while (keys[s])
-            s = (s + 1) & (ncap - 1);
-        keys[s] = r->map_keys[i];
-        vals[s] = r->map_vals[i];
-    }
+    for (size_t i = 0; i < r->n_orders; i++)
+        map_put(keys, vals, ncap, r->orders[i].id, (uint32_t)i);
     free(r->map_keys);
     free(r->map_vals);
     r->map_keys = keys;
@@ -195,8 +203,12 @@ static int map_rehash(brs_an_recorder *r, size_t ncap)
 
 static brs_an_order_rec *find_order(const brs_an_recorder *r, uint64_t id)
 {
-    if (!r->map_cap)
+    if (!r->n_orders)
         return NULL;
+    if (!r->hashed) {
+        uint64_t i = id - r->orders[0].id;
+        return id >= r->orders[0].id && i < r->n_orders ? &r->orders[i] : NULL;
+    }
     uint64_t key = id + 1;
     for (size_t s = map_slot(key, r->map_cap);; s = (s + 1) & (r->map_cap - 1)) {
         if (r->map_keys[s] == key)
@@ -213,10 +225,14 @@ int brs__an_reserve(brs_an_recorder *r, size_t samples, size_t orders, size_t fi
         grow((void **)&r->fills, &r->cap_fills, fills, sizeof *r->fills) ||
         grow((void **)&r->trades, &r->cap_trades, fills, sizeof *r->trades))
         return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+    for (uint32_t i = 0; i < r->k; i++) /* room for a few open lots per instrument */
+        if (r->inst[i].cap < 64 &&
+            grow((void **)&r->inst[i].lots, &r->inst[i].cap, 64, sizeof *r->inst[i].lots))
+            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
     size_t mc = r->map_cap ? r->map_cap : 64;
     while (mc < orders * 2)
         mc *= 2;
-    if (mc > r->map_cap && map_rehash(r, mc))
+    if (r->hashed && mc > r->map_cap && map_rehash(r, mc))
         return fail(r, BRS_E_NOMEM, "analytics: out of memory");
     return BRS_OK;
 }
@@ -258,6 +274,9 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
     if (s->n && ts < s->ts[s->n - 1])
         return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is before the previous one",
                     (long long)ts);
+    if (!isfinite(equity))
+        return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is not a finite number",
+                    (long long)ts);
     note_time(r, ts);
     size_t i;
     int64_t every = r->opt.sample_every_ns;
@@ -297,9 +316,18 @@ int brs__an_order_new(brs_an_recorder *r, const brs_an_order *o)
         return fail(r, BRS_E_LIMIT, "analytics: too many orders");
     if (grow((void **)&r->orders, &r->cap_orders, r->n_orders + 1, sizeof *r->orders))
         return fail(r, BRS_E_NOMEM, "analytics: out of memory");
-    if ((r->n_orders + 1) * 2 > r->map_cap &&
-        map_rehash(r, r->map_cap ? r->map_cap * 2 : 64))
+    int in_sequence = r->n_orders == 0 || o->id == r->orders[r->n_orders - 1].id + 1;
+    if (!r->hashed && !in_sequence) {
+        size_t mc = 64;
+        while (mc < (r->n_orders + 1) * 2 || mc < r->cap_orders * 2)
+            mc *= 2;
+        if (map_rehash(r, mc))
+            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        r->hashed = 1;
+    } else if (r->hashed && (r->n_orders + 1) * 2 > r->map_cap &&
+               map_rehash(r, r->map_cap * 2)) {
         return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+    }
     note_time(r, o->ts);
     brs_an_order_rec *rec = &r->orders[r->n_orders];
     memset(rec, 0, sizeof *rec);
@@ -312,12 +340,8 @@ int brs__an_order_new(brs_an_recorder *r, const brs_an_order *o)
     rec->status = BRS_AN_OPEN;
     rec->price = o->price;
     rec->qty = o->qty;
-    uint64_t key = o->id + 1;
-    size_t s = map_slot(key, r->map_cap);
-    while (r->map_keys[s])
-        s = (s + 1) & (r->map_cap - 1);
-    r->map_keys[s] = key;
-    r->map_vals[s] = (uint32_t)r->n_orders;
+    if (r->hashed)
+        map_put(r->map_keys, r->map_vals, r->map_cap, o->id, (uint32_t)r->n_orders);
     r->n_orders++;
     return BRS_OK;
 }
@@ -478,6 +502,26 @@ int brs__an_fill(brs_an_recorder *r, const brs_an_fill *f)
     else if (!was_nonzero && in->pos != 0)
         r->n_nonzero++;
     return BRS_OK;
+}
+
+int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o)
+{
+    if (o->instrument >= r->k)
+        return fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
+                    (unsigned long long)o->id, o->instrument);
+    brs_an_order a = {
+        .id = o->id,
+        .ts = o->ts,
+        .instrument = o->instrument,
+        .side = o->side,
+        .type = o->type,
+        .tif = o->tif,
+        .price = o->type == BRS_MARKET
+                     ? NAN
+                     : (double)o->price / (double)r->inst[o->instrument].spec.price_scale,
+        .qty = o->qty,
+    };
+    return brs__an_order_new(r, &a);
 }
 
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)

@@ -158,7 +158,9 @@ static void chart_begin(chart *c, const char *title, double lo, double hi, int p
         if (!step_m)
             step_m = 1200;
     }
-    const char *tf = step_m || step_s >= 86400 ? "%Y-%m-%d"
+    const char *tf = step_m >= 12               ? "%Y"
+                     : step_m                   ? "%Y-%m"
+                     : step_s >= 86400          ? "%Y-%m-%d"
                      : span_s > 86400           ? "%m-%d %H:%M"
                      : step_s >= 60             ? "%H:%M"
                                                 : "%H:%M:%S";
@@ -507,7 +509,9 @@ int brs__an_render_report(FILE *fp, const brs_an_report_input *in)
                 dd[i] = peak > 0 && isfinite(s->equity[i]) ? -(peak - s->equity[i]) / peak : NAN;
             }
             value_range(dd, 1, s->n, &lo, &hi);
-            chart_begin(&c, "Drawdown", isfinite(lo) ? lo : -0.01, 0, 1, "from peak");
+            /* at least a 1 % scale, so a tiny or no drawdown does not fill the chart */
+            chart_begin(&c, "Drawdown", isfinite(lo) && lo < -0.01 ? lo : -0.01, 0, 1,
+                        "from peak");
             draw_series(&c, s->ts, dd, 1, s->n, "dd", 1, 0);
             chart_end(&c);
             free(dd);

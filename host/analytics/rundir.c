@@ -5,12 +5,37 @@
 #include "an_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/core.h"
+
+/* Fast path for the common case (prices, cash, fees): v is the double nearest
+ * to m / 10^k for an integer m and k <= 8 decimals. IEEE division is correctly
+ * rounded, so when (double)m / 10^k == v, the text "m / 10^k" reads back as v;
+ * the smallest such k gives the shortest text. Returns 0 when it does not apply. */
+static int fmt_decimal(char *buf, size_t len, double v)
+{
+    static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+    double a = fabs(v);
+    for (int k = 0; k <= 8; k++) {
+        if (a * p10[k] >= 9e15)
+            return 0;
+        double m = nearbyint(a * p10[k]);
+        if (m / p10[k] != a)
+            continue;
+        long long im = (long long)m, ip = (long long)p10[k];
+        if (k == 0)
+            snprintf(buf, len, "%s%lld", v < 0 ? "-" : "", im);
+        else
+            snprintf(buf, len, "%s%lld.%0*lld", v < 0 ? "-" : "", im / ip, k, im % ip);
+        return 1;
+    }
+    return 0;
+}
 
 void brs__an_fmt_double(char *buf, size_t len, double v, int json_null)
 {
@@ -22,6 +47,8 @@ void brs__an_fmt_double(char *buf, size_t len, double v, int json_null)
         snprintf(buf, len, "0"); /* also for -0 */
         return;
     }
+    if (fmt_decimal(buf, len, v))
+        return;
     snprintf(buf, len, "%.15g", v);
     if (strtod(buf, NULL) != v)
         snprintf(buf, len, "%.17g", v);
@@ -254,60 +281,31 @@ static void write_summary(FILE *fp, const brs_an_recorder *r, const brs_an_metri
     fputc('{', fp);
     js(&w, "title", r->title);
     js(&w, "mode", r->opt.mode == BRS_AN_BOOK ? "book" : "signal");
-    jd(&w, "total_return", m->total_return);
-    jd(&w, "cagr", m->cagr);
-    jd(&w, "ann_volatility", m->ann_volatility);
-    jd(&w, "sharpe", m->sharpe);
-    jd(&w, "sortino", m->sortino);
-    jd(&w, "max_drawdown", m->max_drawdown);
-    jd(&w, "max_drawdown_days", m->max_drawdown_days);
-    jd(&w, "calmar", m->calmar);
-    jd(&w, "win_rate", m->win_rate);
-    jd(&w, "profit_factor", m->profit_factor);
-    jd(&w, "expectancy", m->expectancy);
-    ji(&w, "n_trades", m->n_trades);
-    jd(&w, "turnover", m->turnover);
-    jd(&w, "exposure", m->exposure);
-    jd(&w, "periods_per_year", m->periods_per_year);
-    jd(&w, "risk_free_rate", m->risk_free_rate);
-    jd(&w, "avg_holding_seconds", m->avg_holding_seconds);
-    jd(&w, "start_equity", m->start_equity);
-    jd(&w, "end_equity", m->end_equity);
-    jd(&w, "net_pnl", m->net_pnl);
-    jd(&w, "years", m->years);
-    jd(&w, "gross_profit", m->gross_profit);
-    jd(&w, "gross_loss", m->gross_loss);
-    jd(&w, "avg_win", m->avg_win);
-    jd(&w, "avg_loss", m->avg_loss);
-    jd(&w, "largest_win", m->largest_win);
-    jd(&w, "largest_loss", m->largest_loss);
-    ji(&w, "n_winners", m->n_winners);
-    ji(&w, "n_losers", m->n_losers);
-    jd(&w, "traded_notional", m->traded_notional);
-    jd(&w, "fees_paid", m->fees_paid);
-    jd(&w, "inventory_max_abs", m->inventory_max_abs);
-    jd(&w, "inventory_mean_abs", m->inventory_mean_abs);
-    ji(&w, "n_orders", m->n_orders);
-    ji(&w, "n_fills", m->n_fills);
-    ji(&w, "n_samples", m->n_samples);
-    ji(&w, "n_daily_returns", m->n_daily_returns);
-    if (r->have_time) {
-        brs__format_time(m->start_ts, t, sizeof t);
-        js(&w, "start", t);
-        brs__format_time(m->end_ts, t, sizeof t);
-        js(&w, "end", t);
-    } else {
-        jd(&w, "start", NAN);
-        jd(&w, "end", NAN);
-    }
-    if (r->opt.mode == BRS_AN_BOOK) {
-        jd(&w, "fill_ratio", m->fill_ratio);
-        jd(&w, "maker_share", m->maker_share);
-        jd(&w, "taker_share", m->taker_share);
-        ji(&w, "n_maker_fills", m->n_maker_fills);
-        ji(&w, "n_taker_fills", m->n_taker_fills);
-        jd(&w, "maker_fees", m->maker_fees);
-        jd(&w, "taker_fees", m->taker_fees);
+    for (int book = 0; book < 2; book++) {
+        if (book && r->opt.mode != BRS_AN_BOOK)
+            break;
+        for (size_t i = 0; i < brs__an_n_metric_descs; i++) {
+            const brs_an_metric_desc *d = &brs__an_metric_descs[i];
+            double v;
+            if (d->book_only != book)
+                continue;
+            brs__an_metric_get(m, d->name, &v, NULL);
+            if (d->is_int)
+                ji(&w, d->name, (int64_t)v);
+            else
+                jd(&w, d->name, v);
+        }
+        if (book)
+            break;
+        if (r->have_time) {
+            brs__format_time(m->start_ts, t, sizeof t);
+            js(&w, "start", t);
+            brs__format_time(m->end_ts, t, sizeof t);
+            js(&w, "end", t);
+        } else {
+            jd(&w, "start", NAN);
+            jd(&w, "end", NAN);
+        }
     }
     jkey(&w, "instruments");
     fputs("[", fp);
@@ -389,6 +387,20 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
     return rc;
 }
 
+/* Make the renames so far durable before the summary appears, so even after a
+ * power cut a directory with summary.json has all its other files. */
+static int sync_dir(const char *dir, brs_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot open: %s", dir, strerror(errno));
+    int rc = fsync(fd) == 0 || errno == EINVAL ? BRS_OK
+                                               : brs__err(err, BRS_E_IO, "%s: fsync failed: %s",
+                                                          dir, strerror(errno));
+    close(fd);
+    return rc;
+}
+
 int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_config *cfg,
                       brs_error *err)
 {
@@ -432,6 +444,8 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     cJSON *summary = cJSON_Parse(text);
     rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, err);
     cJSON_Delete(summary);
+    if (rc == BRS_OK)
+        rc = sync_dir(dir, err);
     if (rc == BRS_OK) {
         snprintf(path, sizeof path, "%s/summary.json", dir);
         rc = brs__atomic_write(path, text, len, err);

@@ -58,14 +58,19 @@ typedef struct book {
     int ready;   /* window allocated */
 } book;
 
+/* A hash slot: the order's pool index (0 = empty) and its home slot, so probes
+ * and deletes never touch the pool to learn an entry's displacement. */
+typedef struct hslot {
+    uint32_t idx, home;
+} hslot;
+
 struct brs_engine {
     ord *pool;
     uint32_t cap;  /* pool slots including slot 0 */
     uint32_t hw;   /* slots ever handed out (next fresh one) */
     uint32_t free_head;
     uint32_t ht_mask;
-    uint32_t *ht;  /* pool index per slot, 0 = empty */
-    uint64_t ht_dels; /* bumped by every hash delete (invalidates saved slots) */
+    hslot *ht;
     book *books;
     uint32_t nbooks;
     uint32_t W;    /* window_ticks */
@@ -93,59 +98,80 @@ static void nop_level(void *u, uint32_t i, int s, int64_t p, int64_t q, uint32_t
 }
 static void nop_top(void *u, const brs_top *t) { (void)u, (void)t; }
 
-/* ---- id hash: linear probing over pool indices ------------------------ */
+/* ---- id hash: Robin Hood linear probing over pool indices -------------- */
 
-/* Ids in blocks of 16 share one cache line of the table (callers assign ids
- * sequentially), while the blocks themselves are scattered by a Fibonacci
- * multiply so strided ids do not pile up. */
+/* Ids in blocks of 16 share 16 adjacent slots (callers assign ids
+ * sequentially, so live ids sit at their home slots, two cache lines per
+ * block), while the blocks themselves are scattered by a Fibonacci multiply so
+ * strided ids do not pile up. */
 static inline uint32_t ht_home(const brs_engine *e, uint64_t id)
 {
     uint64_t blk = (id >> 4) * UINT64_C(0x9E3779B97F4A7C15);
     return (uint32_t)((((blk >> 32) << 4) | (id & 15)) & e->ht_mask);
 }
 
-/* The pool index of id, or 0; *slot receives where the probe stopped. */
-static inline uint32_t ht_find(const brs_engine *e, uint64_t id, uint32_t *slot)
+/* Distance of slot i's entry from its home. */
+static inline uint32_t ht_disp(const brs_engine *e, uint32_t i)
 {
-    uint32_t i = ht_home(e, id), v;
-    while ((v = e->ht[i]) != 0) {
-        if (e->pool[v].id == id) {
-            *slot = i;
-            return v;
-        }
-        i = (i + 1) & e->ht_mask;
+    return (i - e->ht[i].home) & e->ht_mask;
+}
+
+/* The slot holding id, or UINT32_MAX. Robin Hood order lets a miss stop at the
+ * first entry closer to its home than we are to ours. */
+static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
+{
+    uint32_t h = ht_home(e, id), i = h;
+    for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
+        const hslot *x = &e->ht[i];
+        if ((x->idx == 0) | (ht_disp(e, i) < d))
+            return UINT32_MAX;
+        if (x->home == h && e->pool[x->idx].id == id)
+            return i;
     }
-    *slot = i;
-    return 0;
 }
 
-static inline void ht_insert(brs_engine *e, uint32_t idx, uint32_t slot)
+/* The pool index of id, or 0. */
+static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
 {
-    e->ht[slot] = idx;
+    uint32_t i = ht_slot(e, id);
+    return i == UINT32_MAX ? 0 : e->ht[i].idx;
 }
 
-/* Backward-shift delete: keeps probe chains gap-free without tombstones. */
-static void ht_delete(brs_engine *e, uint64_t id)
+/* Adds pool[idx] (its id not present). */
+static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
 {
-    uint32_t i;
-    if (!ht_find(e, id, &i))
+    hslot cur = {idx, ht_home(e, id)};
+    uint32_t i = cur.home;
+    for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
+        hslot *x = &e->ht[i];
+        if (!x->idx) {
+            *x = cur;
+            return;
+        }
+        uint32_t xd = ht_disp(e, i);
+        if (xd < d) { /* take from the rich: the resident moves on */
+            hslot t = *x;
+            *x = cur;
+            cur = t;
+            d = xd;
+        }
+    }
+}
+
+/* Backward-shift delete: stops at an empty slot or an entry at its home. */
+static inline void ht_delete(brs_engine *e, uint64_t id)
+{
+    uint32_t i = ht_slot(e, id);
+    if (i == UINT32_MAX)
         return;
-    e->ht_dels++;
-    uint32_t j = i;
     for (;;) {
-        j = (j + 1) & e->ht_mask;
-        uint32_t v = e->ht[j];
-        if (!v)
+        uint32_t j = (i + 1) & e->ht_mask;
+        if ((e->ht[j].idx == 0) | (ht_disp(e, j) == 0))
             break;
-        uint32_t k = ht_home(e, e->pool[v].id);
-        /* v may move to i only if its home is not in (i, j] cyclically. */
-        int movable = i <= j ? (k <= i || k > j) : (k <= i && k > j);
-        if (movable) {
-            e->ht[i] = v;
-            i = j;
-        }
+        e->ht[i] = e->ht[j];
+        i = j;
     }
-    e->ht[i] = 0;
+    e->ht[i] = (hslot){0, 0};
 }
 
 /* ---- pool ------------------------------------------------------------- */
@@ -382,20 +408,33 @@ static void level_gone(bside *s, uint32_t W, int side, int64_t p)
 
 /* ---- events --------------------------------------------------------------- */
 
-static void emit_top(brs_engine *e, book *b, uint32_t instrument)
+/* Quantity at the best price of a non-empty side (rarely outside the window). */
+static __attribute__((noinline)) int64_t best_qty_slow(const bside *s, uint32_t W)
 {
-    int64_t bp = 0, bq = 0, ap = 0, aq = 0;
+    return level_find(s, W, s->best)->qty;
+}
+
+static inline int64_t best_qty(const bside *s, uint32_t W)
+{
+    uint64_t off = (uint64_t)(s->best - s->base);
+    return BRS__LIKELY(off < W) ? s->win[off].qty : best_qty_slow(s, W);
+}
+
+/* Reports the top of book if its prices or quantities changed. */
+static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
+{
     const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
-    if (bs->best != BID_EMPTY) {
-        bp = bs->best;
-        bq = level_find(bs, e->W, bp)->qty;
-    }
-    if (as->best != ASK_EMPTY) {
-        ap = as->best;
-        aq = level_find(as, e->W, ap)->qty;
-    }
+    int64_t bp = bs->best, ap = as->best, bq = 0, aq = 0;
+    if (bp != BID_EMPTY)
+        bq = best_qty(bs, e->W);
+    else
+        bp = 0;
+    if (ap != ASK_EMPTY)
+        aq = best_qty(as, e->W);
+    else
+        ap = 0;
     brs_top *t = &b->top;
-    if (bp == t->bid_price && bq == t->bid_qty && ap == t->ask_price && aq == t->ask_qty)
+    if (BRS__LIKELY(((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0))
         return;
     t->instrument = instrument;
     t->ts = e->now;
@@ -426,7 +465,7 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
         return brs__err(err, BRS_E_NOMEM, "out of memory for the matching engine");
     e->cap = max_orders + 1;
     uint32_t hsize = 16;
-    while (hsize < 2 * e->cap)
+    while (hsize < 2 * max_orders)
         hsize *= 2;
     e->ht_mask = hsize - 1;
     e->hw = 1;
@@ -564,8 +603,9 @@ static inline int crosses(int side, int64_t opp_best, int64_t limit)
     return side == BRS_BUY ? opp_best <= limit : opp_best >= limit;
 }
 
-/* Trades the taker against the opposite side while it crosses. */
-static void match(brs_engine *e, book *b, taker *t)
+/* Trades the taker against the opposite side while it crosses. Inlined so the
+ * taker lives in registers. */
+static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, taker *t)
 {
     int oside = !t->side;
     bside *opp = &b->s[oside];
@@ -729,13 +769,15 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
         return reject(e, ins, o->id, BRS_E_RANGE);
     int market = o->type == BRS_MARKET;
     uint32_t post = o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
-    if (BRS__UNLIKELY(o->side > BRS_SELL || o->type > BRS_MARKET || o->tif > BRS_FOK ||
-                      o->stp > BRS_STP_CANCEL_BOTH || o->qty <= 0 || o->qty >= PMAX ||
-                      (!market && !price_ok(o->price)) ||
-                      (post && (market || o->tif >= BRS_IOC))))
+    /* All field checks at once, without a branch per field. */
+    int bad = (o->side > BRS_SELL) | (o->type > BRS_MARKET) | (o->tif > BRS_FOK) |
+              (o->stp > BRS_STP_CANCEL_BOTH) |
+              ((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) |
+              (!market & ((uint64_t)o->price + (uint64_t)(PMAX - 1) >= 2 * (uint64_t)PMAX - 1)) |
+              ((post != 0) & (market | (o->tif >= BRS_IOC)));
+    if (BRS__UNLIKELY(bad))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    uint32_t slot;
-    if (BRS__UNLIKELY(ht_find(e, o->id, &slot)))
+    if (BRS__UNLIKELY(ht_find(e, o->id)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && book_ready(e, b, market ? 0 : o->price))
@@ -752,7 +794,6 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
             price = o->side == BRS_BUY ? ob - 1 : ob + 1;
         }
     }
-    uint64_t dels = e->ht_dels;
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
                .account = o->account, .side = o->side, .stp = o->stp};
@@ -760,9 +801,12 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
     }
+    /* The top can only change if we traded or rest at or better than our best. */
+    int top = crosses(o->side, b->s[!o->side].best, price);
     match(e, b, &t);
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
+            top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
             r->id = o->id;
@@ -783,11 +827,7 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, BRS_E_NOMEM);
             } else {
-                /* The probe slot from the duplicate check is still the right
-                 * insert point unless a delete has shifted entries since. */
-                if (dels != e->ht_dels)
-                    ht_find(e, o->id, &slot);
-                ht_insert(e, oi, slot);
+                ht_insert(e, oi, o->id);
                 e->live++;
             }
         } else {
@@ -795,7 +835,8 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
                             t.stopped ? BRS_E_SELFTRADE : BRS_E_NOLIQUIDITY);
         }
     }
-    emit_top(e, b, ins);
+    if (top)
+        emit_top(e, b, ins);
     return BRS_OK;
 }
 
@@ -810,7 +851,7 @@ static void remove_order(brs_engine *e, uint32_t oi)
 
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
     ord *o = &e->pool[oi];
@@ -823,7 +864,7 @@ int brs__engine_cancel(brs_engine *e, uint64_t id)
 
 int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
     ord *o = &e->pool[oi];
@@ -901,8 +942,7 @@ int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side
         return BRS_E_RANGE;
     if ((side != BRS_BUY && side != BRS_SELL) || !price_ok(price) || qty <= 0 || qty >= PMAX)
         return BRS_E_INVAL;
-    uint32_t slot;
-    if (ht_find(e, id, &slot))
+    if (ht_find(e, id))
         return BRS_E_EXISTS;
     book *b = &e->books[instrument];
     if (!b->ready && book_ready(e, b, price))
@@ -919,7 +959,7 @@ int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side
         e->free_head = oi;
         return BRS_E_NOMEM;
     }
-    ht_insert(e, oi, slot);
+    ht_insert(e, oi, id);
     e->live++;
     emit_top(e, b, instrument);
     return BRS_OK;
@@ -927,7 +967,7 @@ int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side
 
 int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     if (qty <= 0)
@@ -950,7 +990,7 @@ int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty)
 
 int brs__engine_delete(brs_engine *e, uint64_t id)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     uint32_t ins = e->pool[oi].instrument;
@@ -988,7 +1028,7 @@ size_t brs__engine_depth(const brs_engine *e, uint32_t instrument, int side, brs
 
 int brs__engine_order(const brs_engine *e, uint64_t id, brs_order_info *out)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     const ord *o = &e->pool[oi];
@@ -1000,7 +1040,7 @@ int brs__engine_order(const brs_engine *e, uint64_t id, brs_order_info *out)
 
 int brs__engine_queue_position(const brs_engine *e, uint64_t id, int64_t *ahead)
 {
-    uint32_t slot, oi = ht_find(e, id, &slot);
+    uint32_t oi = ht_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     int64_t q = 0;
@@ -1017,6 +1057,6 @@ size_t brs__engine_live_orders(const brs_engine *e)
 
 size_t brs__engine_bytes_per_order(const brs_engine *e)
 {
-    size_t hash = ((size_t)e->ht_mask + 1) * sizeof *e->ht;
-    return sizeof(ord) + (hash + e->cap - 1) / e->cap;
+    size_t hash = ((size_t)e->ht_mask + 1) * sizeof *e->ht, n = e->cap - 1;
+    return sizeof(ord) + (hash + n - 1) / n;
 }

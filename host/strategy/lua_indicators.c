@@ -1,14 +1,13 @@
 /* lua_indicators.c: api/bourse/indicators.h as Lua userdata, so scripts and C
  * plugins compute exactly the same numbers. `ctx.indicators.sma(20)` returns an
  * object with :update(...), :value(), :ready(); the window buffer lives inside
- * the userdata block itself (Lua never moves it), so an update allocates nothing. */
+ * one userdata block (Lua never moves it), so an update allocates nothing. */
 #include <string.h>
 
 #include <bourse/indicators.h>
 
 #include "lua_internal.h"
 
-#define IND_MT "bourse.indicator"
 #define IND_MAX_PERIOD 1000000
 
 enum { K_SMA, K_EMA, K_RSI, K_ATR, K_BOLL, K_STDDEV, K_VWAP, K_ZSCORE };
@@ -28,20 +27,10 @@ typedef struct lind {
     double buf[]; /* the window */
 } lind;
 
-/* Methods get the metatable as upvalue 1: comparing it is cheaper than
- * luaL_checkudata's registry lookup on every update. */
-static lind *check(lua_State *L)
-{
-    lind *x = lua_touserdata(L, 1);
-    if (x && lua_getmetatable(L, 1)) {
-        int same = lua_rawequal(L, -1, lua_upvalueindex(1));
-        lua_pop(L, 1);
-        if (same)
-            return x;
-    }
-    luaL_typeerror(L, 1, "indicator (use obj:update(x), with a colon)");
-    return NULL;
-}
+/* An indicator is a table of C closures sharing one userdata as upvalue: a
+ * method call is then a plain table lookup plus a C call, with no type check
+ * to make (each closure only ever sees its own indicator). */
+static inline lind *self_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
 
 static int push_value(lua_State *L, const lind *x)
 {
@@ -69,7 +58,7 @@ static int push_value(lua_State *L, const lind *x)
  * VWAP: returns the new value (Bollinger: mid, upper, lower), nil until ready. */
 static int m_update(lua_State *L)
 {
-    lind *x = check(L);
+    lind *x = self_of(L);
     switch (x->kind) {
     case K_SMA: brs_sma_update(&x->u.sma, luaL_checknumber(L, 2)); break;
     case K_EMA: brs_ema_update(&x->u.ema, luaL_checknumber(L, 2)); break;
@@ -85,11 +74,11 @@ static int m_update(lua_State *L)
     return push_value(L, x);
 }
 
-static int m_value(lua_State *L) { return push_value(L, check(L)); }
+static int m_value(lua_State *L) { return push_value(L, self_of(L)); }
 
 static int m_ready(lua_State *L)
 {
-    lind *x = check(L);
+    lind *x = self_of(L);
     push_value(L, x);
     lua_pushboolean(L, !lua_isnil(L, -1));
     return 1;
@@ -97,7 +86,7 @@ static int m_ready(lua_State *L)
 
 static int m_reset(lua_State *L)
 {
-    lind *x = check(L);
+    lind *x = self_of(L);
     if (x->kind == K_VWAP)
         brs_vwap_reset(&x->u.vwap);
     else
@@ -105,23 +94,20 @@ static int m_reset(lua_State *L)
     return 0;
 }
 
-static int m_tostring(lua_State *L)
-{
-    static const char *names[] = {"sma", "ema", "rsi", "atr", "bollinger", "stddev", "vwap", "zscore"};
-    lind *x = check(L);
-    lua_pushfstring(L, "indicator %s", names[x->kind]);
-    return 1;
-}
-
 static lind *make(lua_State *L, int kind, lua_Integer period, size_t doubles)
 {
     if (period < 1 || period > IND_MAX_PERIOD)
         luaL_error(L, "indicator period must be between 1 and %d (got %I)", IND_MAX_PERIOD, period);
+    static const char *names[] = {"sma", "ema", "rsi", "atr", "bollinger", "stddev", "vwap", "zscore"};
+    static const luaL_Reg methods[] = {{"update", m_update}, {"value", m_value}, {"ready", m_ready},
+                                       {"reset", m_reset},   {NULL, NULL}};
+    lua_createtable(L, 0, 5);
     lind *x = lua_newuserdatauv(L, sizeof(lind) + doubles * sizeof(double), 0);
     memset(x, 0, sizeof *x);
     x->kind = kind;
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_setmetatable(L, -2);
+    luaL_setfuncs(L, methods, 1); /* every method gets the userdata as upvalue 1 */
+    lua_pushstring(L, names[kind]);
+    lua_setfield(L, -2, "kind");
     return x;
 }
 
@@ -190,21 +176,8 @@ static int c_vwap(lua_State *L)
 
 void brs__lua_push_indicators(lua_State *L)
 {
-    static const luaL_Reg methods[] = {{"update", m_update}, {"value", m_value}, {"ready", m_ready},
-                                       {"reset", m_reset},   {NULL, NULL}};
     static const luaL_Reg ctors[] = {{"sma", c_sma},       {"ema", c_ema},         {"rsi", c_rsi},
                                      {"atr", c_atr},       {"stddev", c_stddev},   {"zscore", c_zscore},
                                      {"bollinger", c_bollinger}, {"vwap", c_vwap}, {NULL, NULL}};
-    luaL_newmetatable(L, IND_MT);          /* mt */
-    lua_newtable(L);                       /* mt, methods */
-    lua_pushvalue(L, -2);
-    luaL_setfuncs(L, methods, 1);
-    lua_setfield(L, -2, "__index");
-    lua_pushvalue(L, -1);
-    lua_pushcclosure(L, m_tostring, 1);
-    lua_setfield(L, -2, "__tostring");
-    lua_newtable(L);                       /* mt, ctors */
-    lua_pushvalue(L, -2);
-    luaL_setfuncs(L, ctors, 1);
-    lua_remove(L, -2);
+    luaL_newlib(L, ctors);
 }

@@ -47,10 +47,10 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     }
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
-        luaL_error(L, "%s:%d: instruction budget exceeded (%llu VM instructions per callback)",
-                   ar->short_src, ar->currentline, (unsigned long long)s->instr_limit);
-    luaL_error(L, "instruction budget exceeded (%llu VM instructions per callback)",
-               (unsigned long long)s->instr_limit);
+        luaL_error(L, "%s:%d: instruction budget exceeded (%I VM instructions per callback)",
+                   ar->short_src, ar->currentline, (lua_Integer)s->instr_limit);
+    luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
+               (lua_Integer)s->instr_limit);
 }
 
 /* The message handler of every lua_pcall: the message plus a traceback. */
@@ -110,6 +110,19 @@ static int sandbox_collectgarbage(lua_State *L)
     return 1;
 }
 
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a
+ * finalizer that never returns could not be stopped by the budget. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "__gc metamethods are not available in the strategy sandbox");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 /* Reading a forbidden global says so, rather than "attempt to index a nil value". */
 static const char *const forbidden[] = {"os", "io", "debug", "package", "require", "dofile",
                                         "loadfile", "loadstring", NULL};
@@ -137,6 +150,9 @@ static int sandbox_open(lua_State *L)
     lua_getfield(L, -1, "load");
     lua_pushcclosure(L, sandbox_load, 1);
     lua_setfield(L, -2, "load");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
     lua_pushcfunction(L, sandbox_print);
     lua_setfield(L, -2, "print");
     lua_pushcfunction(L, sandbox_collectgarbage);

@@ -4,6 +4,7 @@
  * methods call the brs_host services (ctx:buy{...}, ctx:position(), ...).
  * Hot path: events are copied into one reused userdata per kind and read
  * lazily through __index, so a callback allocates nothing of its own. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static int script_error(brs__lua_strategy *s, int status)
         if (s->killed)
             code = BRS_E_SANDBOX;
     }
-    lua_settop(L, 1);
+    lua_settop(L, s->stack_base);
     if (s->host && s->host->xLog)
         s->host->xLog(s->ctx, BRS_LOG_ERROR, msg);
     return code;
@@ -56,10 +57,14 @@ static inline int call(brs__lua_strategy *s, int nargs, int cb)
     return script_error(s, status);
 }
 
+/* Once open, the main stack holds the objects every call needs at fixed slots,
+ * so a callback pushes them with lua_pushvalue instead of registry lookups. */
+enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
+
 static inline void push_cb(brs__lua_strategy *s, int cb)
 {
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->cb_ref[cb]);
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ctx_ref);
+    lua_pushvalue(s->L, SLOT_CB0 + cb);
+    lua_pushvalue(s->L, SLOT_CTX);
 }
 
 /* ---- event objects ---------------------------------------------------- */
@@ -479,6 +484,60 @@ static int l_target(lua_State *L)
     return result(L, s->host->xSetTarget(s->ctx, instrument_arg(L, s, 3), t));
 }
 
+/* ctx:bars([instrument]) -> { n=, ts={...}, open={...}, high=, low=, close=, volume= }:
+ * every bar of the run as arrays (1-based), for vectorized signal strategies. */
+static int l_bars(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "bars");
+    const brs_market_event *b;
+    uint64_t n;
+    if (!BRS_HOST_HAS(s->host, xBars))
+        return result(L, BRS_E_UNSUPPORTED);
+    int rc = s->host->xBars(s->ctx, instrument_arg(L, s, 2), &b, &n);
+    if (rc < 0)
+        return result(L, rc);
+    static const char *const names[] = {"ts", "open", "high", "low", "close", "volume"};
+    lua_createtable(L, 0, 7);
+    lua_pushinteger(L, (lua_Integer)n);
+    lua_setfield(L, -2, "n");
+    for (int f = 0; f < 6; f++) {
+        lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
+        for (uint64_t i = 0; i < n; i++) {
+            int64_t v = f == 0 ? b[i].ts_exchange : f == 1 ? b[i].bar.open : f == 2 ? b[i].bar.high
+                      : f == 3 ? b[i].bar.low : f == 4 ? b[i].bar.close : b[i].bar.volume;
+            lua_pushinteger(L, (lua_Integer)v);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        lua_setfield(L, -2, names[f]);
+    }
+    return 1;
+}
+
+/* ctx:set_targets(array, [instrument]): array[t] (1-based; nil or NaN keeps
+ * the previous target) is the position wanted after bar t's close. */
+static int l_set_targets(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "set_targets");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!BRS_HOST_HAS(s->host, xSetTargets))
+        return result(L, BRS_E_UNSUPPORTED);
+    uint32_t instrument = instrument_arg(L, s, 3);
+    lua_Integer n = luaL_len(L, 2);
+    if (n < 0 || n > (lua_Integer)(1 << 27))
+        return luaL_error(L, "set_targets: %I entries is too many", n);
+    double *t = malloc((size_t)(n ? n : 1) * sizeof *t);
+    if (!t)
+        return luaL_error(L, "set_targets: out of memory");
+    for (lua_Integer i = 0; i < n; i++) {
+        int ty = lua_rawgeti(L, 2, i + 1);
+        t[i] = ty == LUA_TNUMBER ? lua_tonumber(L, -1) : (double)NAN;
+        lua_pop(L, 1);
+    }
+    int rc = s->host->xSetTargets(s->ctx, instrument, t, (uint64_t)n);
+    free(t);
+    return result(L, rc);
+}
+
 static const luaL_Reg ctx_methods[] = {
     {"buy", l_buy},         {"sell", l_sell},         {"cancel", l_cancel},
     {"replace", l_replace}, {"cancel_all", l_cancel_all}, {"position", l_position},
@@ -486,6 +545,7 @@ static const luaL_Reg ctx_methods[] = {
     {"depth", l_depth},     {"now", l_now},           {"log", l_log},
     {"debug", l_debug},     {"warn", l_warn},         {"timer", l_timer},
     {"cancel_timer", l_cancel_timer}, {"instrument", l_instrument}, {"target", l_target},
+    {"bars", l_bars}, {"set_targets", l_set_targets},
     {NULL, NULL}};
 
 /* ---- loading ---------------------------------------------------------- */
@@ -700,7 +760,7 @@ static int protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const cha
                  what, s->mem_limit);
     else
         brs__err(err, code, "%s: %s: %s", s->script, what, lua_tostring(L, -1));
-    lua_settop(L, 1);
+    lua_settop(L, s->stack_base);
     return code;
 }
 
@@ -721,6 +781,7 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
     s->mem_limit = opts && opts->mem_limit ? opts->mem_limit : BRS__LUA_DEFAULT_MEM;
     s->instr_limit = opts && opts->instr_limit ? opts->instr_limit : BRS__LUA_DEFAULT_INSTR;
     s->ctx_ref = LUA_NOREF;
+    s->stack_base = 1;
     for (int i = 0; i < BRS__LCB_COUNT; i++)
         s->cb_ref[i] = LUA_NOREF;
     s->L = brs__lua_sandbox_new(s);
@@ -871,7 +932,24 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
         return brs__err(err, BRS_E_STATE, "%s: the script's state is gone", s->script);
     s->host = host;
     s->ctx = ctx;
-    return protected(s, make_ctx, 0, "opening", err);
+    int rc = protected(s, make_ctx, 0, "opening", err);
+    if (rc)
+        return rc;
+    lua_State *L = s->L;
+    if (!lua_checkstack(L, SLOT_CB0 + BRS__LCB_COUNT + 8))
+        return brs__err(err, BRS_E_SANDBOX, "%s: not enough memory for the Lua stack", s->script);
+    lua_settop(L, SLOT_MSGH);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ctx_ref);
+    for (int i = 0; i < 4; i++)
+        lua_rawgeti(L, LUA_REGISTRYINDEX, s->ev_ref[i]);
+    for (int i = 0; i < BRS__LCB_COUNT; i++) {
+        if (s->cb_ref[i] == LUA_NOREF)
+            lua_pushnil(L);
+        else
+            lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
+    }
+    s->stack_base = lua_gettop(L);
+    return BRS_OK;
 }
 
 static void lx_close(void *self)
@@ -896,36 +974,44 @@ static int lx_reload(void *self) { return simple(self, BRS__LCB_RELOAD); }
 static int lx_on_bar(void *self, const brs_market_event *bar)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_BAR] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_bar = *bar;
     s->cur_instrument = bar->instrument;
     push_cb(s, BRS__LCB_BAR);
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ev_ref[0]);
+    lua_pushvalue(s->L, SLOT_EV0 + 0);
     return call(s, 2, BRS__LCB_BAR);
 }
 
 static int lx_on_trade(void *self, const brs_market_event *trade)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_TRADE] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_trade = *trade;
     s->cur_instrument = trade->instrument;
     push_cb(s, BRS__LCB_TRADE);
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ev_ref[1]);
+    lua_pushvalue(s->L, SLOT_EV0 + 1);
     return call(s, 2, BRS__LCB_TRADE);
 }
 
 static int lx_on_top(void *self, const brs_top *top)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_TOP] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_top = *top;
     s->cur_instrument = top->instrument;
     push_cb(s, BRS__LCB_TOP);
-    lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ev_ref[2]);
+    lua_pushvalue(s->L, SLOT_EV0 + 2);
     return call(s, 2, BRS__LCB_TOP);
 }
 
 static int lx_on_depth(void *self, uint32_t instrument)
 {
     brs__lua_strategy *s = self;
+    if (BRS__UNLIKELY(s->cb_ref[BRS__LCB_DEPTH] == LUA_NOREF))
+        return BRS_OK; /* subscriptions 0: called for every kind */
     s->cur_instrument = instrument;
     push_cb(s, BRS__LCB_DEPTH);
     lua_pushinteger(s->L, instrument);
@@ -940,12 +1026,12 @@ static int lx_on_order(void *self, const brs_order_event *ev)
     int rc = BRS_OK;
     if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF) {
         push_cb(s, BRS__LCB_FILL);
-        lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ev_ref[3]);
+        lua_pushvalue(s->L, SLOT_EV0 + 3);
         rc = call(s, 2, BRS__LCB_FILL);
     }
     if (rc == BRS_OK && s->cb_ref[BRS__LCB_ORDER] != LUA_NOREF) {
         push_cb(s, BRS__LCB_ORDER);
-        lua_rawgeti(s->L, LUA_REGISTRYINDEX, s->ev_ref[3]);
+        lua_pushvalue(s->L, SLOT_EV0 + 3);
         rc = call(s, 2, BRS__LCB_ORDER);
     }
     return rc;

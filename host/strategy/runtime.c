@@ -364,8 +364,8 @@ void brs__sctx_fail(brs__sctx *sc, int code, const char *fmt, ...)
     else
         snprintf(sc->error, sizeof sc->error, "strategy '%s' failed: %s", sc->name, what);
     if (!sc->quiet)
-        fprintf(sc->log, "[%s] error: %s; cancelling its %u open orders\n", sc->name, sc->error,
-                sc->n_orders);
+        fprintf(sc->log, "[%s] error: strategy stopped (%s); cancelling its %u open orders\n",
+                sc->name, what, sc->n_orders);
     /* Cancel downwards: a cancel answered at once removes only entries already visited. */
     for (uint32_t i = sc->n_orders; i-- > 0;) {
         if (i >= sc->n_orders)
@@ -468,7 +468,11 @@ void brs__sctx_position(const brs__sctx *sc, uint32_t instrument, brs_position *
     out->realized_pnl = in->realized;
     out->fees = in->fees;
     if (in->pos_qty) {
-        out->avg_price_x1e6 = (int64_t)((__int128)in->pos_cost * 1000000 / in->pos_qty);
+        /* 128-bit division is slow: only when the product could overflow */
+        if (in->pos_cost > -INT64_MAX / 1000000 && in->pos_cost < INT64_MAX / 1000000)
+            out->avg_price_x1e6 = in->pos_cost * 1000000 / in->pos_qty;
+        else
+            out->avg_price_x1e6 = (int64_t)((__int128)in->pos_cost * 1000000 / in->pos_qty);
         __int128 mark2 = 0; /* twice the mark price, so a half-tick mid stays exact */
         if (in->top.bid_qty > 0 && in->top.ask_qty > 0)
             mark2 = (__int128)in->top.bid_price + in->top.ask_price;
@@ -562,12 +566,36 @@ static int h_timer_cancel(brs_ctx *ctx, uint64_t timer_id)
     return BRS_E_NOTFOUND;
 }
 
+/* Signal backtests belong to the backtest engine (host/backtest), which plugs
+ * these into its brs__exec; any other backend answers BRS_E_UNSUPPORTED. */
 static int h_set_target(brs_ctx *ctx, uint32_t instrument, double target)
 {
-    (void)ctx;
-    (void)instrument;
-    (void)target;
-    return BRS_E_UNSUPPORTED; /* signal backtests belong to the backtest engine */
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xSetTarget)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || !(target >= -1.0 && target <= 1.0))
+        return BRS_E_INVAL;
+    return sc->exec.xSetTarget(sc->exec.self, sc, instrument, target);
+}
+
+static int h_set_targets(brs_ctx *ctx, uint32_t instrument, const double *targets, uint64_t n)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xSetTargets)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || (!targets && n))
+        return BRS_E_INVAL;
+    return sc->exec.xSetTargets(sc->exec.self, sc, instrument, targets, n);
+}
+
+static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **bars, uint64_t *n)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xBars)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || !bars || !n)
+        return BRS_E_INVAL;
+    return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
 static int h_emit_order(brs_ctx *ctx, const brs_order_event *ev)
@@ -606,7 +634,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         .xCancel = h_cancel, .xReplace = h_replace, .xCancelAll = h_cancel_all,
         .xPosition = h_position, .xOpenOrders = h_open_orders, .xTop = h_top, .xDepth = h_depth,
         .xTimerSet = h_timer_set, .xTimerCancel = h_timer_cancel, .xSetTarget = h_set_target,
-        .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market};
+        .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
+        .xBars = h_bars, .xSetTargets = h_set_targets};
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;
@@ -795,8 +824,26 @@ void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side, const
     top_from_depth(in, sc->now);
 }
 
-#define WANTS(sc, bit, member) \
-    (((sc)->vt->subscriptions & (bit)) && BRS_VT_HAS((sc)->vt, brs_strategy_vtable, member))
+/* A strategy gets a kind of event when it has the callback and either
+ * subscribed to it or left subscriptions at 0 ("whatever I have callbacks for"). */
+#define WANTS(sc, bit, member)                                                    \
+    ((!(sc)->vt->subscriptions || ((sc)->vt->subscriptions & (bit))) &&           \
+     BRS_VT_HAS((sc)->vt, brs_strategy_vtable, member))
+
+int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
+{
+    if (BRS__UNLIKELY(bar->instrument >= sc->n_instr))
+        return BRS_E_INVAL;
+    if (bar->ts_local > sc->now)
+        sc->now = bar->ts_local;
+    sc->instr[bar->instrument].last_price = bar->bar.close;
+    if (BRS__UNLIKELY(sc->failed || !sc->started || !sc->vt->xOnBar))
+        return sc->failed;
+    sc->n_callbacks++;
+    enter(sc);
+    int rc = sc->vt->xOnBar(sc->self, bar);
+    return leave(sc, rc, CB_BAR);
+}
 
 int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
 {

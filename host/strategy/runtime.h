@@ -31,6 +31,13 @@ typedef struct brs__exec {
     int (*xReplace)(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty);
     /* Optional: sees every market event before the strategy does. */
     void (*xOnMarket)(void *self, brs__sctx *sc, const brs_market_event *ev);
+    /* Optional, signal backtests (host/backtest): brs_host.xSetTarget,
+     * xSetTargets and xBars land here; NULL answers BRS_E_UNSUPPORTED. */
+    int (*xSetTarget)(void *self, brs__sctx *sc, uint32_t instrument, double target);
+    int (*xSetTargets)(void *self, brs__sctx *sc, uint32_t instrument, const double *targets,
+                       uint64_t n);
+    int (*xBars)(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
+                 uint64_t *n);
 } brs__exec;
 
 /* The book as last seen, per instrument. */
@@ -147,6 +154,11 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc);
  * backend see it, and calls the subscribed callback (QUOTE -> xOnTop, TRADE ->
  * xOnTrade, BAR -> xOnBar, L2/L3 -> xOnMarket and, once per message, xOnDepth). */
 int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev);
+/* The bar callback alone, as the engine calls it: the clock and last price
+ * are updated, xOnBar is called through the vtable (the strategy must want
+ * bars), order events it caused are delivered. No execution-backend pass:
+ * `bench strategy` uses it to time the callback itself. */
+int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar);
 /* Replace one side of the book as last seen (for L2/L3 feeds whose book is
  * kept by the engine), levels best first. */
 void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side,

@@ -38,7 +38,10 @@ int brs__strategy_src_load(brs__strategy_src *src, const char *path, const brs__
     brs_plugin *p = calloc(1, sizeof *p);
     if (!p)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
-    int rc = brs__plugin_load(p, path, err);
+    char found[4096];
+    int rc = brs__plugin_find(path, NULL, found, sizeof found, err);
+    if (rc == BRS_OK)
+        rc = brs__plugin_load(p, found, err);
     if (rc) {
         free(p);
         return rc;

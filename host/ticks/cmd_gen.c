@@ -10,13 +10,14 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse gen [--seed S] [--events N] [--symbols K] [--block-records R] [--level L] -o FILE\n\n"
+            "usage: bourse gen [--seed S] [--events N] [--symbols K] [--rate M] [--block-records R] [--level L] -o FILE\n\n"
             "Writes a deterministic synthetic L3 market (.ticks.zst): Poisson arrivals, limit orders\n"
             "around a random-walk mid, cancels outnumbering trades, occasional marketable orders and\n"
             "sweeps (EXECUTE + TRADE). The same options give a byte-identical file everywhere.\n\n"
             "  --seed S           PRNG seed (default 1)\n"
             "  --events N         number of records (default 100000)\n"
             "  --symbols K        instruments GEN000..GEN<K-1> (default 1, at most 1000)\n"
+            "  --rate M           mean messages per second over the whole market (default 1000)\n"
             "  --block-records R  records per compressed block (default 16384)\n"
             "  --level L          zstd level (default 3)\n"
             "  -o, --output FILE  output file (written atomically)\n");
@@ -52,7 +53,7 @@ int brs__cmd_gen(int argc, char **argv)
             out = argv[i];
             continue;
         }
-        if (strcmp(a, "--seed") && strcmp(a, "--events") && strcmp(a, "--symbols") &&
+        if (strcmp(a, "--seed") && strcmp(a, "--events") && strcmp(a, "--symbols") && strcmp(a, "--rate") &&
             strcmp(a, "--block-records") && strcmp(a, "--level"))
             return brs__usage_error("gen", "unknown option '%s'", a);
         if (i + 1 >= argc || brs__parse_u64(argv[i + 1], &v))
@@ -62,6 +63,11 @@ int brs__cmd_gen(int argc, char **argv)
             o.seed = v;
         else if (strcmp(a, "--events") == 0)
             o.events = v;
+        else if (strcmp(a, "--rate") == 0) {
+            if (v < 1 || v > 1000000000)
+                return brs__usage_error("gen", "--rate must be 1..1000000000");
+            o.rate = v;
+        }
         else if (strcmp(a, "--symbols") == 0) {
             if (v < 1 || v > 1000)
                 return brs__usage_error("gen", "--symbols must be 1..1000");

@@ -46,8 +46,8 @@ static void print_csv(FILE *out, const brs_tick_reader *r, const brs_market_even
         fprintf(out, ",,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",,,,,\n", e->quote.bid_price,
                 e->quote.bid_qty, e->quote.ask_price, e->quote.ask_qty);
     else if (e->kind == BRS_MEV_BAR)
-        fprintf(out, ",,,%" PRId64 ",,,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
-                e->aux, e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
+        fprintf(out, ",,,,,,,,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
+                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
     else
         fprintf(out, "%" PRId64 ",%" PRId64 ",%" PRIu64 ",%" PRId64 ",,,,,,,,,\n", e->price, e->qty,
                 e->order_id, e->aux);
@@ -72,8 +72,8 @@ static void print_json(FILE *out, const brs_tick_reader *r, const brs_market_eve
                 e->quote.bid_price, e->quote.bid_qty, e->quote.ask_price, e->quote.ask_qty);
     else if (e->kind == BRS_MEV_BAR)
         fprintf(out, "\"open\":%" PRId64 ",\"high\":%" PRId64 ",\"low\":%" PRId64 ",\"close\":%" PRId64
-                     ",\"volume\":%" PRId64 ",\"aux\":%" PRId64 "}\n",
-                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume, e->aux);
+                     ",\"volume\":%" PRId64 "}\n",
+                e->bar.open, e->bar.high, e->bar.low, e->bar.close, e->bar.volume);
     else
         fprintf(out, "\"price\":%" PRId64 ",\"qty\":%" PRId64 ",\"order_id\":%" PRIu64 ",\"aux\":%" PRId64 "}\n",
                 e->price, e->qty, e->order_id, e->aux);
@@ -117,11 +117,14 @@ static int cmd_cat(int argc, char **argv)
             if (i + 1 >= argc)
                 return brs__usage_error("ticks cat", "--kind needs a kind");
             char *list = strdup(argv[++i]), *save = NULL;
+            if (!list)
+                return brs__fail("ticks cat", "out of memory");
             for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 int k = brs__mev_kind_parse(t);
                 if (k < 0) {
-                    free(list);
-                    return brs__usage_error("ticks cat", "unknown kind '%s'", t);
+                    int code = brs__usage_error("ticks cat", "unknown kind '%s'", t);
+                    free(list); /* t points into list */
+                    return code;
                 }
                 kinds |= 1u << k;
             }

@@ -83,6 +83,7 @@ typedef struct gen {
     uint32_t nsym;
     int64_t ts;
     uint64_t next_id, next_trade, left;
+    uint64_t mean_gap_ns;
     brs_market_event msg[64];
     int nmsg;
     gorder *scratch; /* candidates of a marketable order */
@@ -261,8 +262,8 @@ static int take(gen *g, uint32_t si)
 
 static int step(gen *g)
 {
-    /* Poisson arrivals: mean 40 us between messages over the whole market. */
-    g->ts += 1 + (int64_t)((exp_q16(&g->r) * 40000) >> 16);
+    /* Poisson arrivals: exponential gaps between messages over the whole market. */
+    g->ts += 1 + (int64_t)((exp_q16(&g->r) * g->mean_gap_ns) >> 16);
     uint32_t si = below(&g->r, g->nsym);
     gsym *s = &g->sym[si];
     if (below(&g->r, 100) < 3) { /* the mid walks one tick, kept inside the spread */
@@ -319,6 +320,9 @@ int brs__gen_file(const char *path, const brs_gen_opts *o, brs_error *err)
     gen g = {0};
     g.err = err;
     g.nsym = o->symbols;
+    g.mean_gap_ns = 1000000000ull / (o->rate ? o->rate : 1000);
+    if (g.mean_gap_ns < 1)
+        g.mean_gap_ns = 1;
     uint64_t sm = o->seed;
     for (int i = 0; i < 4; i++)
         g.r.s[i] = splitmix64(&sm);

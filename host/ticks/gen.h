@@ -14,6 +14,7 @@ typedef struct brs_gen_opts {
     uint64_t seed;
     uint64_t events;  /* exactly this many records */
     uint32_t symbols; /* 1..1000 */
+    uint64_t rate;    /* messages per second over the market; 0 = 1000 */
     brs_tick_writer_opts writer;
 } brs_gen_opts;
 

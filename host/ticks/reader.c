@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,8 @@
 
 #include "core/core.h"
 #include "le.h"
+
+static void stop_ahead(brs_tick_reader *r);
 
 static int pread_all(brs_tick_reader *r, void *buf, size_t n, uint64_t off, brs_error *err)
 {
@@ -267,6 +270,7 @@ int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err)
 
 void brs__tick_close(brs_tick_reader *r)
 {
+    stop_ahead(r);
     if (r->fd > 0)
         close(r->fd);
     r->fd = -1;
@@ -283,57 +287,212 @@ void brs__tick_close(brs_tick_reader *r)
     r->cur = r->end = NULL;
 }
 
-int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err)
+/* Scratch for decoding one block; the reader has one, the read-ahead thread
+ * its own. */
+typedef struct decoder {
+    void *dctx;
+    unsigned char **cbuf;
+    size_t *cbuf_cap;
+    brs_market_event **dbuf;
+    size_t *dbuf_cap;
+} decoder;
+
+static int decode_block(const brs_tick_reader *r, const decoder *d, uint32_t i, brs_error *err)
 {
-    if (i >= r->n_blocks)
-        return brs__err(err, BRS_E_RANGE, "%s: no block %u (file has %u)", r->path, i, r->n_blocks);
     const brs_tick_block_info *b = &r->blocks[i];
     size_t need = BRS_TICK_BLOCK_HDR_SIZE + (size_t)b->csize;
-    if (need > r->cbuf_cap) {
-        void *nb = realloc(r->cbuf, need);
+    if (need > *d->cbuf_cap) {
+        void *nb = realloc(*d->cbuf, need);
         if (!nb)
             return brs__err(err, BRS_E_NOMEM, "out of memory");
-        r->cbuf = nb;
-        r->cbuf_cap = need;
+        *d->cbuf = nb;
+        *d->cbuf_cap = need;
     }
     size_t usize = (size_t)b->count * BRS_TICK_RECORD_SIZE;
-    if (usize > r->dbuf_cap) {
-        free(r->dbuf);
-        r->dbuf = aligned_alloc(64, usize);
-        r->dbuf_cap = r->dbuf ? usize : 0;
-        if (!r->dbuf)
+    if (usize > *d->dbuf_cap) {
+        free(*d->dbuf);
+        *d->dbuf = aligned_alloc(64, usize);
+        *d->dbuf_cap = *d->dbuf ? usize : 0;
+        if (!*d->dbuf)
             return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
-    int rc = pread_all(r, r->cbuf, need, b->offset, err);
+    int rc = pread_all((brs_tick_reader *)r, *d->cbuf, need, b->offset, err);
     if (rc)
         return rc;
-    const unsigned char *h = r->cbuf;
+    const unsigned char *h = *d->cbuf;
     if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC || brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
         brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u: header at offset %llu is damaged",
                         r->path, i, (unsigned long long)b->offset);
-    const unsigned char *frame = r->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
+    const unsigned char *frame = *d->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
     /* Frame_Header_Descriptor (RFC 8878 3.1.1.1.1) follows the 4-byte magic;
      * bit 2 says the frame ends with a content checksum, which we require. */
     if (b->csize < 6 || !(frame[4] & 0x04) ||
         ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
                         r->path, i, (unsigned long long)b->offset);
-    size_t got = ZSTD_decompressDCtx(r->dctx, r->dbuf, usize, frame, b->csize);
+    size_t got = ZSTD_decompressDCtx(d->dctx, *d->dbuf, usize, frame, b->csize);
     if (ZSTD_isError(got) || got != usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu is damaged: %s", r->path, i,
                         (unsigned long long)b->offset,
                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong decompressed size");
+    return BRS_OK;
+}
+
+int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err)
+{
+    stop_ahead(r);
+    if (i >= r->n_blocks)
+        return brs__err(err, BRS_E_RANGE, "%s: no block %u (file has %u)", r->path, i, r->n_blocks);
+    decoder d = {r->dctx, &r->cbuf, &r->cbuf_cap, &r->dbuf, &r->dbuf_cap};
+    int rc = decode_block(r, &d, i, err);
+    if (rc)
+        return rc;
     r->cur = r->dbuf;
-    r->end = r->dbuf + b->count;
+    r->end = r->dbuf + r->blocks[i].count;
     r->next_block = i + 1;
     return BRS_OK;
+}
+
+/* ---- read-ahead: a second thread decodes the next blocks ------------- */
+
+#define AHEAD_SLOTS 3
+
+typedef struct ahead_slot {
+    brs_market_event *buf;
+    size_t cap;
+    int state; /* 0 free, 1 ready, 2 failed */
+    brs_error err;
+} ahead_slot;
+
+struct brs_tick_ahead {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ahead_slot slot[AHEAD_SLOTS];
+    uint32_t fill, take; /* next block to decode / to hand out */
+    int held;            /* slot the consumer is reading, -1 none */
+    int stop;
+    void *dctx;
+    unsigned char *cbuf;
+    size_t cbuf_cap;
+    const brs_tick_reader *r;
+};
+
+static void *ahead_main(void *arg)
+{
+    struct brs_tick_ahead *a = arg;
+    const brs_tick_reader *r = a->r;
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop && a->fill < r->n_blocks) {
+        ahead_slot *s = &a->slot[a->fill % AHEAD_SLOTS];
+        if (s->state != 0) {
+            pthread_cond_wait(&a->cv, &a->mu);
+            continue;
+        }
+        uint32_t i = a->fill;
+        pthread_mutex_unlock(&a->mu);
+        decoder d = {a->dctx, &a->cbuf, &a->cbuf_cap, &s->buf, &s->cap};
+        int rc = decode_block(r, &d, i, &s->err);
+        pthread_mutex_lock(&a->mu);
+        s->state = rc ? 2 : 1;
+        a->fill++;
+        pthread_cond_broadcast(&a->cv);
+        if (rc)
+            break; /* nothing after damage is decoded */
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+static void stop_ahead(brs_tick_reader *r)
+{
+    struct brs_tick_ahead *a = r->ahead;
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->th, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    for (int i = 0; i < AHEAD_SLOTS; i++)
+        free(a->slot[i].buf);
+    ZSTD_freeDCtx(a->dctx);
+    free(a->cbuf);
+    free(a);
+    r->ahead = NULL;
+    r->cur = r->end = NULL; /* the records were in the slots */
+}
+
+int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
+{
+    stop_ahead(r);
+    struct brs_tick_ahead *a = calloc(1, sizeof *a);
+    if (!a || !(a->dctx = ZSTD_createDCtx())) {
+        free(a);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    a->r = r;
+    a->held = -1;
+    /* the block being read now (if any) stays in r->dbuf; start after it */
+    a->fill = a->take = r->next_block;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    if (pthread_create(&a->th, NULL, ahead_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->cv);
+        ZSTD_freeDCtx(a->dctx);
+        free(a);
+        return brs__err(err, BRS_E_IO, "cannot start the read-ahead thread");
+    }
+    r->ahead = a;
+    return BRS_OK;
+}
+
+/* Hand out the next decoded block; the one the caller had goes back. */
+static int ahead_next(brs_tick_reader *r)
+{
+    struct brs_tick_ahead *a = r->ahead;
+    pthread_mutex_lock(&a->mu);
+    if (a->held >= 0) {
+        a->slot[a->held].state = 0;
+        a->held = -1;
+        pthread_cond_broadcast(&a->cv);
+    }
+    if (a->take >= r->n_blocks) {
+        pthread_mutex_unlock(&a->mu);
+        r->cur = r->end = NULL;
+        r->next_block = r->n_blocks;
+        return 0;
+    }
+    int k = (int)(a->take % AHEAD_SLOTS);
+    while (a->slot[k].state == 0)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int rc = 1;
+    if (a->slot[k].state == 2) {
+        r->iter_err = a->slot[k].err;
+        rc = r->iter_err.code ? r->iter_err.code : BRS_E_CORRUPT;
+        r->iter_err.code = rc;
+        r->cur = r->end = NULL;
+        r->next_block = r->n_blocks;
+    } else {
+        a->held = k;
+        r->cur = a->slot[k].buf;
+        r->end = a->slot[k].buf + r->blocks[a->take].count;
+        r->next_block = ++a->take;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
 }
 
 int brs__tick_next_block_(brs_tick_reader *r)
 {
     if (r->iter_err.code)
         return r->iter_err.code;
+    if (r->ahead)
+        return ahead_next(r);
     if (r->next_block >= r->n_blocks)
         return 0;
     int rc = brs__tick_load_block(r, r->next_block, &r->iter_err);
@@ -348,6 +507,7 @@ int brs__tick_next_block_(brs_tick_reader *r)
 
 int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err)
 {
+    stop_ahead(r);
     r->iter_err.code = 0;
     r->iter_err.msg[0] = 0;
     uint32_t i = 0;

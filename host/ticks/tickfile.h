@@ -94,6 +94,7 @@ typedef struct brs_tick_reader {
     brs_market_event *dbuf;
     size_t dbuf_cap;
     brs_error iter_err;
+    struct brs_tick_ahead *ahead; /* read-ahead thread, when started */
 } brs_tick_reader;
 
 /* Open and validate header and footer/index. A file without a valid footer is
@@ -101,6 +102,11 @@ typedef struct brs_tick_reader {
  * first incomplete or damaged one. */
 int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err);
 void brs__tick_close(brs_tick_reader *r);
+/* Decode the following blocks on a second thread while the caller reads the
+ * current one (replay speed on a multi-core machine). Sequential reading only:
+ * seek and load_block stop it. The reader itself stays single-consumer. */
+int brs__tick_readahead(brs_tick_reader *r, brs_error *err);
+
 /* Position before the first record with ts_exchange >= ts (in file order,
  * starting from the first block whose largest time is >= ts). */
 int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err);

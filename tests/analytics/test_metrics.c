@@ -10,7 +10,8 @@
 
 #include <cmocka.h>
 
-#include "analytics/analytics.h"
+#include "analytics/an_internal.h"
+#include <stdlib.h>
 
 #define DAY INT64_C(86400000000000)
 #define HOUR INT64_C(3600000000000)
@@ -105,7 +106,8 @@ static void test_intraday_resampling(void **state)
     near(m.sortino, 0.009 / sqrt(0.000004 / 2) * sqrt(365));
     near(m.max_drawdown, 3.0 / 102);
     near(m.max_drawdown_days, 28.0 / 24);
-    /* a time going backwards is refused */
+    /* a time going backwards, or an equity that is not a number, is refused */
+    assert_int_equal(brs__an_sample(r, T0 + 2 * DAY, NAN, 1, NULL), BRS_E_INVAL);
     assert_int_equal(brs__an_sample(r, T0, 1, 1, NULL), BRS_E_INVAL);
     assert_non_null(strstr(brs__an_last_error(r), "before"));
     brs__an_destroy(r);
@@ -248,6 +250,21 @@ static void test_fifo_trades(void **state)
     assert_int_equal(m.n_orders, 6);
     assert_int_equal(m.n_fills, 5);
 
+    /* by name, as `bourse sweep` will pick its sort key */
+    double v;
+    const brs_an_metric_desc *d;
+    assert_int_equal(brs__an_metric_get(&m, "profit_factor", &v, &d), 0);
+    near(v, 271.0 / 26);
+    assert_int_equal(d->better, 1);
+    assert_int_equal(brs__an_metric_get(&m, "n_trades", &v, &d), 0);
+    near(v, 4);
+    assert_true(d->is_int);
+    assert_int_equal(brs__an_metric_get(&m, "max_drawdown", &v, &d), 0);
+    assert_int_equal(d->better, -1);
+    assert_int_equal(brs__an_metric_get(&m, "sharpe", &v, NULL), 0);
+    assert_true(isnan(v)); /* two samples on different days: one daily return */
+    assert_int_equal(brs__an_metric_get(&m, "nonsense", &v, NULL), BRS_E_NOTFOUND);
+
     /* mistakes are refused with a message, not recorded */
     brs_an_fill bad = {.ts = T0 + 7 * DAY, .instrument = 3, .side = BRS_BUY, .qty = 1, .price = 1};
     assert_int_equal(brs__an_fill(r, &bad), BRS_E_INVAL);
@@ -267,8 +284,10 @@ static void test_order_event_adapter(void **state)
 {
     (void)state;
     brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    brs_order so = {.id = 7, .ts = T0, .side = BRS_BUY, .type = BRS_LIMIT, .price = 10050,
+                    .qty = 3};
+    assert_int_equal(brs__an_order_submitted(r, &so), 0);
     brs_an_order o = {.id = 7, .ts = T0, .side = BRS_BUY, .price = 100.5, .qty = 3};
-    assert_int_equal(brs__an_order_new(r, &o), 0);
     brs_order_event ev = {.kind = BRS_OEV_FILL, .side = BRS_BUY, .liquidity = BRS_LIQ_TAKER,
                           .order_id = 7, .ts = T0 + 1, .price = 10050, .qty = 3, .fee = 30};
     assert_int_equal(brs__an_order_event(r, &ev), 0);
@@ -311,6 +330,109 @@ static void test_sample_thinning(void **state)
     brs__an_destroy(r);
 }
 
+/* Order ids: consecutive ids (no table), then ids out of sequence (hash table,
+ * grown several times); every fill finds its order, duplicates are refused.
+ * 3000 orders of qty 2, each filled once with qty 1 -> fill_ratio 3000/6000. */
+static void test_order_ids(void **state)
+{
+    (void)state;
+    brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t id = i < 1000 ? 5000 + i : (i * 7919) % 1000003 + 2000000;
+        brs_an_order o = {.id = id, .ts = T0 + (int64_t)i, .side = BRS_BUY, .price = 1, .qty = 2};
+        assert_int_equal(brs__an_order_new(r, &o), 0);
+    }
+    for (uint64_t i = 0; i < 3000; i++) {
+        uint64_t id = i < 1000 ? 5000 + i : (i * 7919) % 1000003 + 2000000;
+        brs_an_fill f = {.ts = T0 + 5000, .order_id = id, .side = i & 1, .qty = 1, .price = 1};
+        assert_int_equal(brs__an_fill(r, &f), 0);
+    }
+    brs_an_order dup = {.id = 5000 + 999, .ts = T0 + 6000, .side = BRS_BUY, .qty = 1};
+    assert_int_equal(brs__an_order_new(r, &dup), BRS_E_INVAL);
+    dup.id = (2999 * 7919) % 1000003 + 2000000;
+    assert_int_equal(brs__an_order_new(r, &dup), BRS_E_INVAL);
+    brs_an_metrics m;
+    brs_error err = {0};
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    assert_int_equal(m.n_orders, 3000);
+    near(m.fill_ratio, 0.5);
+    brs__an_destroy(r);
+}
+
+/* Two instruments: A long 10 on days [1, 3), B short 4 on days [2, 5), samples on
+ * days 0 and 10. Some position is open on days 1-5: exposure 4/10. Gross |pos|:
+ * 10 on [1,2), 14 on [2,3), 4 on [3,5): max 14, mean (10 + 14 + 8) / 10 = 3.2.
+ * B's multiplier 50: its short trade (sell 4 @ 20, buy 4 @ 19) makes
+ * (20 - 19) x 4 x 50 = 200; A's (buy 10 @ 5, sell 10 @ 6) makes 10. */
+static void test_two_instruments(void **state)
+{
+    (void)state;
+    brs_an_instrument inst[2] = {{.symbol = "A"}, {.symbol = "B", .multiplier = 50}};
+    brs_an_options opt = {.mode = BRS_AN_BOOK};
+    brs_an_recorder *r;
+    brs_error err = {0};
+    assert_int_equal(brs__an_create(&r, &opt, inst, 2, &err), 0);
+    double px[2] = {5, 20};
+    assert_int_equal(brs__an_sample(r, T0, 1000, 1000, px), 0);
+    brs_an_fill f[] = {
+        {.ts = T0 + 1 * DAY, .order_id = 1, .instrument = 0, .side = BRS_BUY, .qty = 10, .price = 5},
+        {.ts = T0 + 2 * DAY, .order_id = 2, .instrument = 1, .side = BRS_SELL, .qty = 4, .price = 20},
+        {.ts = T0 + 3 * DAY, .order_id = 3, .instrument = 0, .side = BRS_SELL, .qty = 10, .price = 6},
+        {.ts = T0 + 5 * DAY, .order_id = 4, .instrument = 1, .side = BRS_BUY, .qty = 4, .price = 19},
+    };
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(brs__an_fill(r, &f[i]), 0);
+    assert_int_equal(brs__an_sample(r, T0 + 10 * DAY, 1210, 1210, px), 0);
+    brs_an_metrics m;
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    near(m.exposure, 0.4);
+    near(m.inventory_max_abs, 14);
+    near(m.inventory_mean_abs, 3.2);
+    assert_int_equal(m.n_trades, 2);
+    near(m.gross_profit, 210);
+    near(m.largest_win, 200);
+    /* notional: 50 + 60 + (80 + 76) x 50 */
+    near(m.traded_notional, 50 + 60 + 156 * 50);
+    brs__an_destroy(r);
+}
+
+/* Numbers in the files read back exactly, print the same every time, and stay short. */
+static void test_number_format(void **state)
+{
+    (void)state;
+    char b[64];
+    const struct { double v; const char *want; } cases[] = {
+        {0.1, "0.1"}, {100, "100"}, {-2.5, "-2.5"}, {103.455, "103.455"}, {0.0, "0"},
+        {-0.0, "0"}, {401.23, "401.23"}, {1e-9, "1e-09"}, {0.1 + 0.2, "0.30000000000000004"},
+        {0.01, "0.01"}, {123456789.125, "123456789.125"}, {1e300, "1e+300"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        brs__an_fmt_double(b, sizeof b, cases[i].v, 1);
+        if (strcmp(b, cases[i].want) != 0)
+            fail_msg("%.17g printed as %s, want %s", cases[i].v, b, cases[i].want);
+    }
+    brs__an_fmt_double(b, sizeof b, NAN, 1);
+    assert_string_equal(b, "null");
+    brs__an_fmt_double(b, sizeof b, INFINITY, 0);
+    assert_string_equal(b, "");
+    uint64_t x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * UINT64_C(6364136223846793005) + 1442695040888963407u;
+        double v;
+        if (i % 2) {
+            uint64_t bits = x;
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        } else { /* prices with a few decimals, the fast path */
+            v = (double)(int64_t)(x >> 30) / 100.0 * ((x & 1) ? -1 : 1);
+        }
+        brs__an_fmt_double(b, sizeof b, v, 1);
+        if (strtod(b, NULL) != v)
+            fail_msg("%.17g printed as %s does not read back", v, b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +443,9 @@ int main(void)
         cmocka_unit_test(test_fifo_trades),
         cmocka_unit_test(test_order_event_adapter),
         cmocka_unit_test(test_sample_thinning),
+        cmocka_unit_test(test_order_ids),
+        cmocka_unit_test(test_number_format),
+        cmocka_unit_test(test_two_instruments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

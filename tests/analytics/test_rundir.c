@@ -140,6 +140,11 @@ static void test_identical_and_complete(void **state)
     assert_true(cJSON_GetObjectItem(j, "risk_free_rate")->valuedouble == 0.02);
     /* the value written reads back exactly */
     assert_true(cJSON_GetObjectItem(j, "sharpe")->valuedouble == m.sharpe);
+    /* every metric of the table is in the file (book-only ones aside) */
+    for (size_t i = 0; i < brs__an_n_metric_descs; i++)
+        if (!brs__an_metric_descs[i].book_only &&
+            !cJSON_GetObjectItemCaseSensitive(j, brs__an_metric_descs[i].name))
+            fail_msg("summary.json lacks %s", brs__an_metric_descs[i].name);
     /* signal mode has no maker/taker split */
     assert_null(cJSON_GetObjectItem(j, "maker_share"));
     cJSON_Delete(j);
@@ -265,9 +270,76 @@ static void test_report_cli_errors(void **state)
     assert_non_null(strstr(msg, "/nonexistent/run/summary.json"));
     free(msg);
     assert_int_equal(run("report --help", errf), 0);
+    /* the recorder benchmark runs end to end (timings are not checked) */
+    assert_int_equal(run("bench analytics --events 2000 --reps 1 --json", errf), 0);
+    assert_int_equal(run("bench analytics --frobnicate", errf), 2);
     unlink(errf);
     rmrf(a);
     brs__an_destroy(r);
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "wb");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* Each broken input gives exit 1 and a message naming the file and line. */
+static void test_report_cli_bad_files(void **state)
+{
+    (void)state;
+    char a[64], errf[128], args[512];
+    tmpdir(a, sizeof a);
+    snprintf(errf, sizeof errf, "%s.err", a);
+    snprintf(args, sizeof args, "report %s", a);
+    static const char *const eq_ok = "ts,equity,\"position_X,Y\",\"price_X,Y\"\n"
+                                     "1704067200000000000,100,0,10\n"
+                                     "1704153600000000000,101,1,10.5\n";
+    const struct {
+        const char *summary, *equity, *fills, *want;
+    } cases[] = {
+        {"{\"a\": 1,\n \"b\": }", eq_ok, NULL, "summary.json:2: malformed JSON"},
+        {"[1]", eq_ok, NULL, "summary.json:1: must be a JSON object"},
+        {"{}", "time,equity\n1,2\n", NULL, "equity.csv:1: missing column 'ts'"},
+        {"{}", "ts,equity\n1,2\n3\n", NULL, "equity.csv:3: 1 fields, the header has 2"},
+        {"{}", "ts,equity\n1,2\nx,3\n", NULL, "equity.csv:3: column 'ts'"},
+        {"{}", "ts,equity\n5,2\n3,3\n", NULL, "equity.csv:3: ts 3 is before"},
+        {"{}", "", NULL, "equity.csv: empty file"},
+        {"{}", eq_ok, "ts,symbol,side,price\n1704153600000000000,Z,buy,1\n",
+         "fills.csv:2: column 'symbol': 'Z'"},
+        {"{}", eq_ok, "ts,symbol,side,price\n1704153600000000000,\"X,Y\",hold,1\n",
+         "fills.csv:2: column 'side': 'hold'"},
+        {"{}", eq_ok, "ts,symbol,side\n", "fills.csv:1: missing column 'price'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/fills.csv", a);
+        unlink(p);
+        put(a, "summary.json", cases[i].summary);
+        put(a, "equity.csv", cases[i].equity);
+        if (cases[i].fills)
+            put(a, "fills.csv", cases[i].fills);
+        assert_int_equal(run(args, errf), 1);
+        char *msg = fixture_slurp(errf, NULL);
+        if (!msg || !strstr(msg, cases[i].want))
+            fail_msg("case %zu: want '%s' in: %s", i, cases[i].want, msg ? msg : "(none)");
+        free(msg);
+    }
+    /* and the good files render, the quoted symbol with its comma included */
+    put(a, "summary.json", "{\"title\": \"<x>\"}");
+    put(a, "equity.csv", eq_ok);
+    put(a, "fills.csv", "ts,symbol,side,price\n1704153600000000000,\"X,Y\",buy,10.5\n");
+    assert_int_equal(run(args, errf), 0);
+    char *page = file_in(a, "report.html", NULL);
+    assert_non_null(strstr(page, "Price X,Y with fills"));
+    assert_non_null(strstr(page, "&lt;x&gt;"));
+    free(page);
+    unlink(errf);
+    rmrf(a);
 }
 
 int main(void)
@@ -277,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_empty_run),
         cmocka_unit_test(test_interrupted_write),
         cmocka_unit_test(test_report_cli_errors),
+        cmocka_unit_test(test_report_cli_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

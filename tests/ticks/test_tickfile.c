@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "test_util.h"
+#include "core/core.h"
 #include "ticks/tickfile.h"
 
 #define BASE_TS 1700000000000000000ll
@@ -282,6 +283,125 @@ static void test_damage(void **state)
     unlink(bad);
 }
 
+/* The read-ahead thread hands out the same records in the same order, stops at
+ * damage with the same error, and gives way to a seek. */
+/* cat's filters agree with a count made through the API. */
+static void test_cat_filters(void **state)
+{
+    (void)state;
+    char path[512], cmd[2048], *out;
+    tmp_path(path, sizeof path, "filters.ticks.zst");
+    snprintf(cmd, sizeof cmd, "%s gen --seed 5 --events 40000 --symbols 3 --block-records 1000 -o %s",
+             BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, NULL), 0);
+    brs_tick_reader r;
+    brs_error err = {0};
+    assert_int_equal(brs__tick_open(&r, path, &err), 0);
+    int64_t t0 = r.blocks[10].first_ts + 12345, t1 = r.blocks[25].last_ts - 999;
+    uint64_t want = 0, want_json = 0;
+    const brs_market_event *e;
+    while ((e = brs__tick_next(&r))) {
+        if (e->ts_exchange >= t0 && e->ts_exchange <= t1 && e->instrument == 1 &&
+            (e->kind == BRS_MEV_TRADE || e->kind == BRS_MEV_CANCEL))
+            want++;
+        if (e->kind == BRS_MEV_EXECUTE && e->ts_exchange >= t0)
+            want_json++;
+    }
+    brs__tick_close(&r);
+    snprintf(cmd, sizeof cmd, "%s ticks cat %s --from %lld --to %lld --symbol GEN001 --kind trade,cancel | wc -l",
+             BOURSE_BIN, path, (long long)t0, (long long)t1);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_int_equal(strtoull(out, NULL, 10), want + 1); /* + header */
+    free(out);
+    char iso[64];
+    brs__format_time(t0, iso, sizeof iso);
+    snprintf(cmd, sizeof cmd, "%s ticks cat %s --from %s --kind execute --json | grep -c '\"kind\":\"execute\"'",
+             BOURSE_BIN, path, iso);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_int_equal(strtoull(out, NULL, 10), want_json);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s ticks cat %s --symbol NOPE", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, NULL), 1);
+    snprintf(cmd, sizeof cmd, "%s ticks cat %s --kind bogus", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, NULL), 2);
+    snprintf(cmd, sizeof cmd, "%s ticks info %s --json", BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "\"events\":40000,"));
+    assert_non_null(strstr(out, "\"symbol\":\"GEN002\""));
+    free(out);
+    unlink(path);
+}
+
+static void test_readahead(void **state)
+{
+    (void)state;
+    char path[512], bad[512];
+    tmp_path(path, sizeof path, "ahead.ticks.zst");
+    tmp_path(bad, sizeof bad, "ahead-bad.ticks.zst");
+    write_file(path, 30000, 10, 0, 700, 0);
+    brs_tick_reader r;
+    brs_error err = {0};
+    assert_int_equal(brs__tick_open(&r, path, &err), 0);
+    assert_int_equal(brs__tick_readahead(&r, &err), 0);
+    uint64_t i = 0;
+    const brs_market_event *e;
+    while ((e = brs__tick_next(&r))) {
+        brs_market_event want = make_ev(i, BASE_TS + (int64_t)i * 10, 0);
+        assert_memory_equal(e, &want, sizeof want);
+        i++;
+        if (i == 10000) /* leave it mid-way: seek stops the thread */
+            break;
+    }
+    assert_int_equal(brs__tick_seek(&r, BASE_TS + 20000 * 10, &err), 0);
+    assert_int_equal(brs__tick_next(&r)->order_id, 20001);
+    assert_int_equal(brs__tick_readahead(&r, &err), 0); /* restart from here */
+    i = 20001;
+    while ((e = brs__tick_next(&r)))
+        assert_int_equal(e->order_id, ++i);
+    assert_int_equal(i, 30000);
+    assert_int_equal(r.iter_err.code, 0);
+    brs_tick_block_info b5 = r.blocks[5];
+    brs__tick_close(&r);
+    copy_file(path, bad);
+    flip_byte(bad, (long)(b5.offset + BRS_TICK_BLOCK_HDR_SIZE + b5.csize / 3));
+    assert_int_equal(brs__tick_open(&r, bad, &err), 0);
+    assert_int_equal(brs__tick_readahead(&r, &err), 0);
+    i = 0;
+    while (brs__tick_next(&r))
+        i++;
+    assert_int_equal(i, 5 * 700);
+    assert_int_equal(r.iter_err.code, BRS_E_CORRUPT);
+    char want[64];
+    snprintf(want, sizeof want, "block 5 at offset %llu", (unsigned long long)b5.offset);
+    assert_non_null(strstr(r.iter_err.msg, want));
+    brs__tick_close(&r);
+    /* closing while the thread still works is fine too */
+    assert_int_equal(brs__tick_open(&r, path, &err), 0);
+    assert_int_equal(brs__tick_readahead(&r, &err), 0);
+    assert_non_null(brs__tick_next(&r));
+    brs__tick_close(&r);
+    unlink(path);
+    unlink(bad);
+}
+
+static void test_bench_replay(void **state)
+{
+    (void)state;
+    char path[512], cmd[2048], *out;
+    tmp_path(path, sizeof path, "bench.ticks.zst");
+    snprintf(cmd, sizeof cmd, "%s gen --events 50000 -o %s && %s bench replay %s --runs 1 --json",
+             BOURSE_BIN, path, BOURSE_BIN, path);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "\"events\":50000,"));
+    assert_non_null(strstr(out, "\"events_per_sec\":"));
+    assert_non_null(strstr(out, "\"ratio_vs_zstd\":"));
+    assert_non_null(strstr(out, "\"size_vs_zstd3\":"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s bench replay --bogus", BOURSE_BIN);
+    assert_int_equal(run_cmd(cmd, NULL), 2);
+    unlink(path);
+}
+
 static void test_gen_deterministic(void **state)
 {
     (void)state;
@@ -321,6 +441,11 @@ static void test_gen_deterministic(void **state)
     assert_int_equal(k[BRS_MEV_EXECUTE], k[BRS_MEV_TRADE]);
     assert_int_equal(k[BRS_MEV_SNAPSHOT_BEGIN], 3);
     brs__tick_close(&r);
+    /* the bundled demo file is what scripts/gen-demo-ticks.sh makes (same
+     * options here): if the generator changes, regenerate it */
+    snprintf(cmd, sizeof cmd, "%s gen --seed 20240102 --events 20000 --symbols 2 -o %s && cmp -s %s %s/data/demo.ticks.zst",
+             BOURSE_BIN, b, b, BOURSE_SOURCE_DIR);
+    assert_int_equal(run_cmd(cmd, NULL), 0);
     /* the last event of the file closes a message */
     snprintf(cmd, sizeof cmd, "%s ticks cat %s | tail -1 | grep -q last", BOURSE_BIN, a);
     assert_int_equal(run_cmd(cmd, NULL), 0);
@@ -335,6 +460,8 @@ int main(void)
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_seek),
         cmocka_unit_test(test_merge_order),    cmocka_unit_test(test_cut_file),
         cmocka_unit_test(test_damage),         cmocka_unit_test(test_gen_deterministic),
+        cmocka_unit_test(test_readahead),      cmocka_unit_test(test_bench_replay),
+        cmocka_unit_test(test_cat_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * Long `qty` while SMA(fast) of bar closes is above SMA(slow), flat otherwise
  * (short `qty` with allow_short). Built against api/ alone; the indicators are
  * the header-only ones the Lua binding uses, so both compute the same numbers
- * and make the same trades. */
+ * and make the same trades. Like the script, it follows its position from its
+ * own fills rather than asking the host on every bar. */
 #include <stdio.h>
 
 #include <bourse/bourse.h>
@@ -14,7 +15,8 @@ struct ma_cross {
     const brs_host *host;
     brs_ctx *ctx;
     int64_t fast, slow, qty, allow_short;
-    int working; /* an order is out: wait for it before trading again */
+    int working;      /* an order is out: wait for it before trading again */
+    int64_t position; /* signed, followed from fills */
     brs_sma sma_fast, sma_slow;
     double buf_fast[MA_MAX_PERIOD];
     double buf_slow[MA_MAX_PERIOD];
@@ -55,6 +57,15 @@ static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
 
 static void ma_close(void *self) { (void)self; }
 
+static int ma_start(void *self)
+{
+    struct ma_cross *m = self;
+    brs_position pos;
+    if (m->host->xPosition(m->ctx, 0, &pos) == BRS_OK)
+        m->position = pos.qty;
+    return BRS_OK;
+}
+
 static int ma_on_bar(void *self, const brs_market_event *bar)
 {
     struct ma_cross *m = self;
@@ -64,11 +75,7 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     if (!brs_sma_ready(&m->sma_slow) || !brs_sma_ready(&m->sma_fast) || m->working)
         return BRS_OK;
     int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
-    brs_position pos;
-    int rc = m->host->xPosition(m->ctx, bar->instrument, &pos);
-    if (rc < 0)
-        return rc;
-    int64_t delta = target - pos.qty;
+    int64_t delta = target - m->position;
     if (delta == 0)
         return BRS_OK;
     brs_order o = {.instrument = bar->instrument, .type = BRS_MARKET, .tif = BRS_GTC,
@@ -82,6 +89,8 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
 static int ma_on_order(void *self, const brs_order_event *ev)
 {
     struct ma_cross *m = self;
+    if (ev->kind == BRS_OEV_FILL)
+        m->position += ev->side == BRS_BUY ? ev->qty : -ev->qty;
     if (ev->kind == BRS_OEV_REJECTED || ev->kind == BRS_OEV_CANCELLED ||
         (ev->kind == BRS_OEV_FILL && ev->leaves == 0))
         m->working = 0;
@@ -95,6 +104,7 @@ static const brs_strategy_vtable ma_vtable = {
     .n_params = sizeof ma_params / sizeof ma_params[0],
     .xOpen = ma_open,
     .xClose = ma_close,
+    .xStart = ma_start,
     .xOnBar = ma_on_bar,
     .xOnOrder = ma_on_order,
 };

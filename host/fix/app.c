@@ -1,0 +1,861 @@
+/* app.c: the FIX application on the matching engine: order entry, execution
+ * reports, cancel rejects and market data. Business problems (unknown symbol,
+ * bad tick, duplicate ClOrdID) are answered with ExecutionReport Rejected or
+ * OrderCancelReject; malformed enumerations with a session Reject (373=5). */
+#include "fix/app.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+/* ---- ClOrdID map ----------------------------------------------------------- */
+
+static uint64_t hash_key(uint32_t session, const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL ^ session;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h | 1;
+}
+
+static brs__fix_clmap_entry *map_find(brs__fix_gateway *g, uint32_t session, const char *s,
+                                      size_t n)
+{
+    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
+        return NULL;
+    uint64_t h = hash_key(session, s, n);
+    for (uint64_t i = h & (g->map_cap - 1);; i = (i + 1) & (g->map_cap - 1)) {
+        brs__fix_clmap_entry *e = &g->map[i];
+        if (!e->order)
+            return NULL;
+        if (e->hash == h && e->session == session && strncmp(e->clordid, s, n) == 0 &&
+            e->clordid[n] == 0)
+            return e;
+    }
+}
+
+static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order)
+{
+    if ((g->map_used + 1) * 2 > g->map_cap) {
+        uint64_t nc = g->map_cap ? g->map_cap * 2 : 4096;
+        brs__fix_clmap_entry *nm = calloc(nc, sizeof *nm);
+        if (!nm)
+            return BRS_E_NOMEM;
+        for (uint64_t i = 0; i < g->map_cap; i++) {
+            if (!g->map[i].order)
+                continue;
+            uint64_t j = g->map[i].hash & (nc - 1);
+            while (nm[j].order)
+                j = (j + 1) & (nc - 1);
+            nm[j] = g->map[i];
+        }
+        free(g->map);
+        g->map = nm;
+        g->map_cap = nc;
+    }
+    size_t n = strlen(s);
+    uint64_t h = hash_key(session, s, n);
+    uint64_t i = h & (g->map_cap - 1);
+    while (g->map[i].order)
+        i = (i + 1) & (g->map_cap - 1);
+    brs__fix_clmap_entry *e = &g->map[i];
+    e->hash = h;
+    e->session = session;
+    e->order = order;
+    memcpy(e->clordid, s, n + 1);
+    g->map_used++;
+    return BRS_OK;
+}
+
+/* ---- journal --------------------------------------------------------------- */
+
+static int journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    size_t need = g->jlen + 8 + len;
+    if (need > g->jcap) {
+        size_t c = g->jcap ? g->jcap : 65536;
+        while (c < need)
+            c *= 2;
+        char *p = realloc(g->jbuf, c);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->jbuf = p;
+        g->jcap = c;
+    }
+    memcpy(g->jbuf + g->jlen, &session, 4);
+    memcpy(g->jbuf + g->jlen + 4, &len, 4);
+    memcpy(g->jbuf + g->jlen + 8, m, len);
+    g->jlen += 8 + len;
+    return BRS_OK;
+}
+
+int brs__fix_gateway_flush(brs__fix_gateway *g)
+{
+    if (g->jfd < 0 || g->jlen == 0)
+        return BRS_OK;
+    size_t done = 0;
+    while (done < g->jlen) {
+        ssize_t w = write(g->jfd, g->jbuf + done, g->jlen - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return BRS_E_IO;
+        }
+        done += (size_t)w;
+    }
+    g->jlen = 0;
+    if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && fdatasync(g->jfd) != 0)
+        return BRS_E_IO;
+    return BRS_OK;
+}
+
+/* ---- outbound messages ------------------------------------------------------ */
+
+static void enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px)
+{
+    brs__fix_enc_decimal(e, tag, px, g->instr[instr].decimals);
+}
+
+static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_order *o)
+{
+    if (o->cum == 0) {
+        brs__fix_enc_int(e, 6, 0);
+        return;
+    }
+    /* 4 more decimals than the instrument's price, rounded half up */
+    __int128 v = (o->notional * 10000 * 2 + o->cum) / (o->cum * 2);
+    brs__fix_enc_decimal(e, 6, (int64_t)v, g->instr[o->instrument].decimals + 4);
+}
+
+static brs__fix_session *session_of(brs__fix_gateway *g, uint32_t idx)
+{
+    return idx < g->n_sessions ? g->sessions[idx] : NULL;
+}
+
+static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
+                    const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+{
+    uint64_t exec_id = ++g->next_exec_id;
+    brs__fix_session *s = session_of(g, o->session);
+    if (g->replaying || !s)
+        return;
+    brs__fix_enc *e = brs__fix_session_begin(s, "8");
+    brs__fix_enc_int(e, 37, (int64_t)o->id);
+    brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
+    if (orig)
+        brs__fix_enc_str(e, 41, orig);
+    brs__fix_enc_int(e, 17, (int64_t)exec_id);
+    brs__fix_enc_char(e, 150, exec_type);
+    brs__fix_enc_char(e, 39, o->status);
+    brs__fix_enc_str(e, 55, g->instr[o->instrument].symbol);
+    brs__fix_enc_char(e, 54, o->side == BRS_BUY ? '1' : '2');
+    brs__fix_enc_int(e, 38, o->qty);
+    brs__fix_enc_char(e, 40, o->ord_type == BRS_MARKET ? '1' : '2');
+    if (o->ord_type != BRS_MARKET)
+        enc_price(g, e, 44, o->instrument, o->price);
+    if (exec_type == 'F') {
+        brs__fix_enc_int(e, 32, last_qty);
+        enc_price(g, e, 31, o->instrument, last_px);
+    }
+    brs__fix_enc_int(e, 151, o->leaves);
+    brs__fix_enc_int(e, 14, o->cum);
+    enc_avgpx(g, e, o);
+    brs__fix_enc_time(e, 60, s->now);
+    if (text)
+        brs__fix_enc_str(e, 58, text);
+    brs__fix_session_send(s);
+}
+
+/* ExecutionReport Rejected for an order that never existed. */
+static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
+                       int reason, const char *text)
+{
+    uint64_t exec_id = ++g->next_exec_id;
+    if (g->replaying)
+        return;
+    brs__fix_enc *e = brs__fix_session_begin(s, "8");
+    brs__fix_enc_str(e, 37, "NONE");
+    const brs__fix_field *f;
+    static const uint32_t echo[] = {11, 55, 54, 38, 40};
+    if ((f = brs__fix_get(m, 11)))
+        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+    brs__fix_enc_int(e, 17, (int64_t)exec_id);
+    brs__fix_enc_char(e, 150, '8');
+    brs__fix_enc_char(e, 39, '8');
+    for (size_t k = 1; k < BRS__ARRAY_LEN(echo); k++)
+        if ((f = brs__fix_get(m, echo[k])))
+            brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
+    brs__fix_enc_int(e, 151, 0);
+    brs__fix_enc_int(e, 14, 0);
+    brs__fix_enc_int(e, 6, 0);
+    brs__fix_enc_time(e, 60, s->now);
+    brs__fix_enc_int(e, 103, reason);
+    brs__fix_enc_str(e, 58, text);
+    brs__fix_session_send(s);
+}
+
+static void cancel_reject(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
+                          const brs__fix_order *o, char response_to, int reason, const char *text)
+{
+    if (g->replaying)
+        return;
+    brs__fix_enc *e = brs__fix_session_begin(s, "9");
+    if (o)
+        brs__fix_enc_int(e, 37, (int64_t)o->id);
+    else
+        brs__fix_enc_str(e, 37, "NONE");
+    const brs__fix_field *f;
+    if ((f = brs__fix_get(m, 11)))
+        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+    if ((f = brs__fix_get(m, 41)))
+        brs__fix_enc_mem(e, 41, brs__fix_val(m, f), f->len);
+    brs__fix_enc_char(e, 39, o ? o->status : '8');
+    brs__fix_enc_char(e, 434, response_to);
+    brs__fix_enc_int(e, 102, reason);
+    brs__fix_enc_str(e, 58, text);
+    brs__fix_session_send(s);
+}
+
+/* ---- engine events ---------------------------------------------------------- */
+
+static char status_of(const brs__fix_order *o)
+{
+    if (o->leaves == 0 && o->cum >= o->qty)
+        return '2';
+    return o->cum > 0 ? '1' : '0';
+}
+
+static void on_event(void *ctx, const brs_order_event *ev)
+{
+    brs__fix_gateway *g = ctx;
+    g->stat_events++;
+    if (ev->order_id == 0 || ev->order_id > g->n_orders)
+        return;
+    brs__fix_order *o = &g->orders[ev->order_id - 1];
+    if (ev->instrument < 32)
+        g->touched |= 1u << ev->instrument;
+    switch (ev->kind) {
+    case BRS_OEV_ACCEPTED:
+        o->leaves = ev->leaves;
+        o->status = '0';
+        o->open = 1;
+        send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
+        break;
+    case BRS_OEV_FILL:
+        o->cum = ev->cum_qty;
+        o->leaves = ev->leaves;
+        o->notional += (__int128)ev->price * ev->qty;
+        o->status = status_of(o);
+        if (o->leaves == 0)
+            o->open = 0;
+        send_er(g, o, 'F', NULL, NULL, ev->price, ev->qty, NULL);
+        break;
+    case BRS_OEV_CANCELLED: {
+        o->leaves = 0;
+        o->open = 0;
+        o->status = '4';
+        if (g->req_order == o->id && g->req_clordid) {
+            const char *orig = g->req_orig;
+            char prev[BRS__FIX_CLORDID_MAX];
+            snprintf(prev, sizeof prev, "%s", orig ? orig : o->clordid);
+            snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
+            map_put(g, o->session, o->clordid, (uint32_t)ev->order_id);
+            send_er(g, o, '4', NULL, prev, 0, 0, NULL);
+        } else {
+            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? brs_err_name(ev->reason) : NULL);
+        }
+        break;
+    }
+    case BRS_OEV_REPLACED: {
+        char prev[BRS__FIX_CLORDID_MAX];
+        snprintf(prev, sizeof prev, "%s", o->clordid);
+        o->price = ev->price;
+        o->qty = ev->qty;
+        o->leaves = ev->leaves;
+        o->status = status_of(o);
+        if (g->req_order == o->id && g->req_clordid) {
+            snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
+            map_put(g, o->session, o->clordid, (uint32_t)ev->order_id);
+        }
+        send_er(g, o, '5', NULL, prev, 0, 0, NULL);
+        break;
+    }
+    case BRS_OEV_REJECTED:
+        o->open = 0;
+        o->status = '8';
+        o->leaves = 0;
+        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(ev->reason));
+        break;
+    default: break;
+    }
+}
+
+/* ---- market data ------------------------------------------------------------ */
+
+static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_sub *sub)
+{
+    brs__fix_enc *e = brs__fix_session_begin(s, "W");
+    brs__fix_enc_str(e, 262, sub->reqid);
+    brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
+    brs__fix_enc_int(e, 268, sub->n[0] + sub->n[1]);
+    for (int side = 0; side < 2; side++)
+        for (uint32_t k = 0; k < sub->n[side]; k++) {
+            brs__fix_enc_char(e, 269, side == 0 ? '0' : '1');
+            enc_price(g, e, 270, sub->instrument, sub->last[side][k].price);
+            brs__fix_enc_int(e, 271, sub->last[side][k].qty);
+            brs__fix_enc_int(e, 290, k + 1);
+        }
+    brs__fix_session_send(s);
+}
+
+static void md_read(brs__fix_gateway *g, uint32_t instr, uint32_t depth, brs_level out[2][BRS__FIX_MD_DEPTH],
+                    uint32_t n[2])
+{
+    for (uint8_t side = 0; side < 2; side++) {
+        n[side] = 0;
+        g->eng.depth(g->eng.self, instr, side, out[side], depth, &n[side]);
+    }
+}
+
+typedef struct md_entry {
+    char action, side;
+    int64_t price, qty;
+} md_entry;
+
+/* Send the level changes since the subscription's last view as one X. */
+static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub)
+{
+    brs__fix_session *s = session_of(g, sub->session);
+    if (!s || s->state != BRS__FIX_ACTIVE)
+        return;
+    brs_level now[2][BRS__FIX_MD_DEPTH];
+    uint32_t n[2];
+    md_read(g, sub->instrument, sub->depth, now, n);
+    /* entries: action, side, price, qty */
+    md_entry ent[4 * BRS__FIX_MD_DEPTH];
+    uint32_t ne = 0;
+    for (int side = 0; side < 2; side++) {
+        for (uint32_t i = 0; i < sub->n[side]; i++) {
+            uint32_t j = 0;
+            while (j < n[side] && now[side][j].price != sub->last[side][i].price)
+                j++;
+            if (j == n[side])
+                ent[ne++] = (md_entry){'2', (char)('0' + side), sub->last[side][i].price, 0};
+        }
+        for (uint32_t j = 0; j < n[side]; j++) {
+            uint32_t i = 0;
+            while (i < sub->n[side] && sub->last[side][i].price != now[side][j].price)
+                i++;
+            if (i == sub->n[side])
+                ent[ne++] = (md_entry){'0', (char)('0' + side), now[side][j].price, now[side][j].qty};
+            else if (sub->last[side][i].qty != now[side][j].qty)
+                ent[ne++] = (md_entry){'1', (char)('0' + side), now[side][j].price, now[side][j].qty};
+        }
+    }
+    memcpy(sub->last, now, sizeof now);
+    memcpy(sub->n, n, sizeof n);
+    if (ne == 0)
+        return;
+    if (sub->full_refresh) {
+        md_snapshot(g, s, sub);
+        return;
+    }
+    brs__fix_enc *e = brs__fix_session_begin(s, "X");
+    brs__fix_enc_str(e, 262, sub->reqid);
+    brs__fix_enc_int(e, 268, ne);
+    for (uint32_t k = 0; k < ne; k++) {
+        brs__fix_enc_char(e, 279, ent[k].action);
+        brs__fix_enc_char(e, 269, ent[k].side);
+        brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
+        enc_price(g, e, 270, sub->instrument, ent[k].price);
+        if (ent[k].action != '2')
+            brs__fix_enc_int(e, 271, ent[k].qty);
+    }
+    brs__fix_session_send(s);
+}
+
+static void md_publish(brs__fix_gateway *g)
+{
+    if (g->replaying || !g->touched)
+        return;
+    for (uint32_t i = 0; i < g->n_subs; i++) {
+        uint32_t in = g->subs[i].instrument;
+        if (in >= 32 || (g->touched & (1u << in)))
+            md_update(g, &g->subs[i]);
+    }
+    g->touched = 0;
+}
+
+static void md_reject(brs__fix_session *s, const brs__fix_msg *m, char reason, const char *text)
+{
+    brs__fix_enc *e = brs__fix_session_begin(s, "Y");
+    const brs__fix_field *f = brs__fix_get(m, 262);
+    if (f)
+        brs__fix_enc_mem(e, 262, brs__fix_val(m, f), f->len);
+    brs__fix_enc_char(e, 281, reason);
+    brs__fix_enc_str(e, 58, text);
+    brs__fix_session_send(s);
+}
+
+static int find_instr(brs__fix_gateway *g, const char *s, size_t n)
+{
+    for (uint32_t i = 0; i < g->n_instr; i++)
+        if (strlen(g->instr[i].symbol) == n && memcmp(g->instr[i].symbol, s, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    char reqid[64];
+    brs__fix_str(m, 262, reqid, sizeof reqid);
+    char type = brs__fix_char(m, 263);
+    if (type == '2') { /* unsubscribe */
+        for (uint32_t i = 0; i < g->n_subs;)
+            if (g->subs[i].session == s->index && strcmp(g->subs[i].reqid, reqid) == 0)
+                g->subs[i] = g->subs[--g->n_subs];
+            else
+                i++;
+        return;
+    }
+    if (type != '0' && type != '1') {
+        md_reject(s, m, '4', "unsupported SubscriptionRequestType");
+        return;
+    }
+    uint64_t depth = 0;
+    if (brs__fix_uint(m, 264, &depth) != 1) {
+        md_reject(s, m, '5', "unsupported MarketDepth");
+        return;
+    }
+    if (depth == 0 || depth > BRS__FIX_MD_DEPTH)
+        depth = BRS__FIX_MD_DEPTH;
+    int full = 0;
+    if (type == '1') {
+        char ut = brs__fix_char(m, 265);
+        if (ut != '0' && ut != '1') {
+            md_reject(s, m, '6', "MDUpdateType 0 or 1 required for subscriptions");
+            return;
+        }
+        full = ut == '0';
+        for (uint32_t i = 0; i < g->n_subs; i++)
+            if (g->subs[i].session == s->index && strcmp(g->subs[i].reqid, reqid) == 0) {
+                md_reject(s, m, '1', "duplicate MDReqID");
+                return;
+            }
+    }
+    int instr[64];
+    int ni = 0;
+    for (uint32_t k = 0; k < m->nfields; k++) {
+        const brs__fix_field *f = &m->fields[k];
+        if (f->group == 267 && f->tag == 269 &&
+            !(f->len == 1 && (m->buf[f->off] == '0' || m->buf[f->off] == '1'))) {
+            md_reject(s, m, '8', "only MDEntryType 0 (bid) and 1 (offer) are served");
+            return;
+        }
+        if (f->group == 146 && f->tag == 55) {
+            int in = find_instr(g, m->buf + f->off, f->len);
+            if (in < 0) {
+                md_reject(s, m, '0', "unknown symbol");
+                return;
+            }
+            if (ni < 64)
+                instr[ni++] = in;
+        }
+    }
+    if (ni == 0) {
+        md_reject(s, m, '0', "no symbol");
+        return;
+    }
+    for (int k = 0; k < ni; k++) {
+        brs__fix_md_sub sub;
+        memset(&sub, 0, sizeof sub);
+        sub.session = s->index;
+        sub.instrument = (uint32_t)instr[k];
+        sub.depth = (uint32_t)depth;
+        sub.full_refresh = full;
+        snprintf(sub.reqid, sizeof sub.reqid, "%s", reqid);
+        md_read(g, sub.instrument, sub.depth, sub.last, sub.n);
+        md_snapshot(g, s, &sub);
+        if (type == '1') {
+            if (g->n_subs == g->cap_subs) {
+                uint32_t c = g->cap_subs ? g->cap_subs * 2 : 16;
+                brs__fix_md_sub *p = realloc(g->subs, c * sizeof *p);
+                if (!p)
+                    return;
+                g->subs = p;
+                g->cap_subs = c;
+            }
+            g->subs[g->n_subs++] = sub;
+        }
+    }
+}
+
+/* ---- order entry --------------------------------------------------------------- */
+
+static int new_order(brs__fix_gateway *g, brs__fix_order **out)
+{
+    if (g->n_orders == g->cap_orders) {
+        uint64_t c = g->cap_orders ? g->cap_orders * 2 : 4096;
+        brs__fix_order *p = realloc(g->orders, c * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->orders = p;
+        g->cap_orders = c;
+    }
+    brs__fix_order *o = &g->orders[g->n_orders++];
+    memset(o, 0, sizeof *o);
+    o->id = g->n_orders;
+    *out = o;
+    return BRS_OK;
+}
+
+/* Side, OrdType, TimeInForce as enums, or a session Reject (returns -1). */
+static int read_enums(brs__fix_session *s, const brs__fix_msg *m, uint8_t *side, uint8_t *type,
+                      uint8_t *tif, int need_type)
+{
+    char c = brs__fix_char(m, 54);
+    if (c != '1' && c != '2') {
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 54, "Side must be 1 or 2");
+        return -1;
+    }
+    *side = c == '1' ? BRS_BUY : BRS_SELL;
+    if (need_type) {
+        c = brs__fix_char(m, 40);
+        if (c != '1' && c != '2') {
+            brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 40, "OrdType must be 1 or 2");
+            return -1;
+        }
+        *type = c == '1' ? BRS_MARKET : BRS_LIMIT;
+        c = brs__fix_get(m, 59) ? brs__fix_char(m, 59) : '0';
+        switch (c) {
+        case '0': *tif = BRS_DAY; break;
+        case '1': *tif = BRS_GTC; break;
+        case '3': *tif = BRS_IOC; break;
+        case '4': *tif = BRS_FOK; break;
+        default:
+            brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 59, "TimeInForce must be 0, 1, 3 or 4");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Price (when a limit) and quantity, checked against the instrument. */
+static const char *read_px_qty(brs__fix_gateway *g, const brs__fix_msg *m, uint32_t instr,
+                               uint8_t type, int64_t *px, int64_t *qty)
+{
+    const brs__fix_instr *in = &g->instr[instr];
+    if (brs__fix_decimal(m, 38, 0, qty) != 1 || *qty <= 0)
+        return "OrderQty must be a positive whole number";
+    if (*qty % in->lot_size)
+        return "OrderQty is not a multiple of the lot size";
+    *px = 0;
+    if (type == BRS_LIMIT) {
+        int r = brs__fix_decimal(m, 44, in->decimals, px);
+        if (r == 0)
+            return "Price required for a limit order";
+        if (r < 0 || *px <= 0)
+            return "Price malformed or finer than the instrument's price scale";
+        if (*px % in->tick_size)
+            return "Price is not a multiple of the tick size";
+    }
+    return NULL;
+}
+
+static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    uint8_t side, type, tif;
+    if (read_enums(s, m, &side, &type, &tif, 1) < 0)
+        return;
+    const brs__fix_field *cl = brs__fix_get(m, 11);
+    if (cl->len >= BRS__FIX_CLORDID_MAX) {
+        reject_new(g, s, m, 99, "ClOrdID too long");
+        return;
+    }
+    if (map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        reject_new(g, s, m, 6, "duplicate ClOrdID");
+        return;
+    }
+    const brs__fix_field *sym = brs__fix_get(m, 55);
+    int instr = find_instr(g, brs__fix_val(m, sym), sym->len);
+    if (instr < 0) {
+        reject_new(g, s, m, 1, "unknown symbol");
+        return;
+    }
+    int64_t px, qty;
+    const char *why = read_px_qty(g, m, (uint32_t)instr, type, &px, &qty);
+    if (why) {
+        reject_new(g, s, m, 99, why);
+        return;
+    }
+    brs__fix_order *o;
+    if (new_order(g, &o) != BRS_OK) {
+        reject_new(g, s, m, 99, "out of memory");
+        return;
+    }
+    o->session = s->index;
+    o->instrument = (uint32_t)instr;
+    memcpy(o->clordid, brs__fix_val(m, cl), cl->len);
+    o->clordid[cl->len] = 0;
+    o->side = side;
+    o->ord_type = type;
+    o->tif = tif;
+    o->price = px;
+    o->qty = qty;
+    o->leaves = qty;
+    o->status = '0';
+    map_put(g, s->index, o->clordid, (uint32_t)o->id);
+    g->stat_orders++;
+    brs_order ord = {0};
+    ord.id = o->id;
+    ord.instrument = (uint32_t)instr;
+    ord.account = s->index;
+    ord.price = px;
+    ord.qty = qty;
+    ord.side = side;
+    ord.type = type;
+    ord.tif = tif;
+    ord.ts = s->now;
+    int rc = g->eng.submit(g->eng.self, &ord);
+    if (rc != BRS_OK) {
+        o->status = '8';
+        o->leaves = 0;
+        o->open = 0;
+        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(rc));
+    }
+}
+
+static brs__fix_order *find_orig(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    const brs__fix_field *f = brs__fix_get(m, 41);
+    brs__fix_clmap_entry *e = map_find(g, s->index, brs__fix_val(m, f), f->len);
+    return e ? &g->orders[e->order - 1] : NULL;
+}
+
+static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    brs__fix_order *o = find_orig(g, s, m);
+    const brs__fix_field *cl = brs__fix_get(m, 11);
+    if (!o) {
+        cancel_reject(g, s, m, NULL, '1', 1, "unknown order");
+        return;
+    }
+    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        cancel_reject(g, s, m, o, '1', 6, "duplicate or too long ClOrdID");
+        return;
+    }
+    if (!o->open) {
+        cancel_reject(g, s, m, o, '1', 0, "too late to cancel");
+        return;
+    }
+    char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
+    brs__fix_str(m, 11, clordid, sizeof clordid);
+    brs__fix_str(m, 41, orig, sizeof orig);
+    g->req_clordid = clordid;
+    g->req_orig = orig;
+    g->req_order = o->id;
+    int rc = g->eng.cancel(g->eng.self, o->instrument, o->id);
+    g->req_clordid = g->req_orig = NULL;
+    g->req_order = 0;
+    if (rc != BRS_OK)
+        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+}
+
+static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    uint8_t side, type, tif;
+    if (read_enums(s, m, &side, &type, &tif, 1) < 0)
+        return;
+    brs__fix_order *o = find_orig(g, s, m);
+    const brs__fix_field *cl = brs__fix_get(m, 11);
+    if (!o) {
+        cancel_reject(g, s, m, NULL, '2', 1, "unknown order");
+        return;
+    }
+    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        cancel_reject(g, s, m, o, '2', 6, "duplicate or too long ClOrdID");
+        return;
+    }
+    if (!o->open) {
+        cancel_reject(g, s, m, o, '2', 0, "too late to replace");
+        return;
+    }
+    if (side != o->side || type != o->ord_type || type != BRS_LIMIT) {
+        cancel_reject(g, s, m, o, '2', 99, "only price and quantity of a limit order can change");
+        return;
+    }
+    int64_t px, qty;
+    const char *why = read_px_qty(g, m, o->instrument, type, &px, &qty);
+    if (!why && qty <= o->cum)
+        why = "new quantity not above the filled quantity";
+    if (why) {
+        cancel_reject(g, s, m, o, '2', 99, why);
+        return;
+    }
+    char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
+    brs__fix_str(m, 11, clordid, sizeof clordid);
+    brs__fix_str(m, 41, orig, sizeof orig);
+    g->req_clordid = clordid;
+    g->req_orig = orig;
+    g->req_order = o->id;
+    int rc = g->eng.replace(g->eng.self, o->instrument, o->id, px, qty);
+    g->req_clordid = g->req_orig = NULL;
+    g->req_order = 0;
+    if (rc != BRS_OK)
+        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+}
+
+static void business_reject(brs__fix_session *s, const brs__fix_msg *m, int reason, const char *text)
+{
+    brs__fix_enc *e = brs__fix_session_begin(s, "j");
+    brs__fix_enc_int(e, 45, m->seq);
+    brs__fix_enc_str(e, 372, m->msgtype);
+    brs__fix_enc_int(e, 380, reason);
+    brs__fix_enc_str(e, 58, text);
+    brs__fix_session_send(s);
+}
+
+void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m)
+{
+    brs__fix_gateway *g = app;
+    const char *mt = m->msgtype;
+    if (mt[1] == 0 && (mt[0] == 'D' || mt[0] == 'F' || mt[0] == 'G'))
+        journal_append(g, s->index, m->buf, m->len);
+    if (strcmp(mt, "D") == 0)
+        on_new_order(g, s, m);
+    else if (strcmp(mt, "F") == 0)
+        on_cancel(g, s, m);
+    else if (strcmp(mt, "G") == 0)
+        on_replace(g, s, m);
+    else if (strcmp(mt, "V") == 0) {
+        if (!g->replaying)
+            on_market_data_request(g, s, m);
+        return;
+    } else {
+        if (!g->replaying)
+            business_reject(s, m, 3, "unsupported message type");
+        return;
+    }
+    md_publish(g);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                          const char *journal_path, int fsync_policy, brs_error *err)
+{
+    memset(g, 0, sizeof *g);
+    g->jfd = -1;
+    g->fsync_policy = fsync_policy;
+    g->instr = calloc(n ? n : 1, sizeof *instr);
+    if (!g->instr)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    memcpy(g->instr, instr, n * sizeof *instr);
+    g->n_instr = n;
+    int rc = brs__fix_engine_open(&g->eng, n, on_event, g, err);
+    if (rc != BRS_OK)
+        return rc;
+    if (journal_path) {
+        g->jfd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (g->jfd < 0)
+            return brs__err(err, BRS_E_IO, "%s: %s", journal_path, strerror(errno));
+    }
+    return BRS_OK;
+}
+
+void brs__fix_gateway_close(brs__fix_gateway *g)
+{
+    brs__fix_gateway_flush(g);
+    if (g->jfd >= 0)
+        close(g->jfd);
+    if (g->eng.close)
+        g->eng.close(g->eng.self);
+    free(g->instr);
+    free(g->sessions);
+    free(g->orders);
+    free(g->map);
+    free(g->subs);
+    free(g->jbuf);
+    memset(g, 0, sizeof *g);
+    g->jfd = -1;
+}
+
+int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
+{
+    if (g->n_sessions == g->cap_sessions) {
+        uint32_t c = g->cap_sessions ? g->cap_sessions * 2 : 8;
+        brs__fix_session **p = realloc(g->sessions, c * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->sessions = p;
+        g->cap_sessions = c;
+    }
+    s->index = g->n_sessions;
+    s->on_app = brs__fix_gateway_on_app;
+    s->app = g;
+    g->sessions[g->n_sessions++] = s;
+    return BRS_OK;
+}
+
+void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s)
+{
+    for (uint32_t i = 0; i < g->n_subs;)
+        if (g->subs[i].session == s->index)
+            g->subs[i] = g->subs[--g->n_subs];
+        else
+            i++;
+}
+
+int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0)
+        return BRS_OK;
+    off_t end = lseek(g->jfd, 0, SEEK_END);
+    if (end <= 0)
+        return BRS_OK;
+    char *data = malloc((size_t)end);
+    if (!data)
+        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
+    if (pread(g->jfd, data, (size_t)end, 0) != end) {
+        free(data);
+        return brs__err(err, BRS_E_IO, "journal: short read");
+    }
+    brs__fix_msg *m = malloc(sizeof *m);
+    if (!m) {
+        free(data);
+        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
+    }
+    brs__fix_msg_init(m);
+    g->replaying = 1;
+    size_t pos = 0;
+    uint64_t n = 0;
+    while (pos + 8 <= (size_t)end) {
+        uint32_t sess, len;
+        memcpy(&sess, data + pos, 4);
+        memcpy(&len, data + pos + 4, 4);
+        if (pos + 8 + len > (size_t)end)
+            break; /* torn tail: it was never answered */
+        if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+            brs__fix_gateway_on_app(g, g->sessions[sess], m);
+            n++;
+        }
+        pos += 8 + len;
+    }
+    g->replaying = 0;
+    g->touched = 0;
+    if (pos < (size_t)end && ftruncate(g->jfd, (off_t)pos) != 0) {
+        free(m);
+        free(data);
+        return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
+    }
+    free(m);
+    free(data);
+    return BRS_OK;
+}

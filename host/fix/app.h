@@ -1,0 +1,95 @@
+/* app.h: the FIX application: order entry (NewOrderSingle, OrderCancelRequest,
+ * OrderCancelReplaceRequest) onto the matching engine, ExecutionReports and
+ * OrderCancelRejects back, and market data (snapshot, snapshot + incremental
+ * updates). Order-entry messages are journaled before they are answered, so a
+ * restarted gateway replays them into a fresh engine and gets its open orders,
+ * order ids and exec ids back exactly. */
+#ifndef BRS_FIX_APP_H
+#define BRS_FIX_APP_H
+
+#include <stdint.h>
+
+#include "fix/engine.h"
+#include "fix/session.h"
+
+#define BRS__FIX_CLORDID_MAX 48
+#define BRS__FIX_MD_DEPTH 20
+
+typedef struct brs__fix_instr {
+    char symbol[BRS_SYMBOL_MAX];
+    int decimals;       /* price_scale = 10^decimals */
+    int64_t tick_size;  /* in price units */
+    int64_t lot_size;
+} brs__fix_instr;
+
+typedef struct brs__fix_order {
+    uint64_t id;
+    uint32_t session;
+    uint32_t instrument;
+    char clordid[BRS__FIX_CLORDID_MAX];
+    uint8_t side, ord_type, tif, open;
+    char status; /* OrdStatus */
+    int64_t price, qty, leaves, cum;
+    __int128 notional; /* sum of price x qty over fills, for AvgPx */
+} brs__fix_order;
+
+typedef struct brs__fix_clmap_entry {
+    uint64_t hash;
+    uint32_t session;
+    uint32_t order; /* index + 1; 0 empty */
+    char clordid[BRS__FIX_CLORDID_MAX];
+} brs__fix_clmap_entry;
+
+typedef struct brs__fix_md_sub {
+    uint32_t session;
+    uint32_t instrument;
+    uint32_t depth;
+    int full_refresh; /* MDUpdateType 0: updates as W, else X */
+    char reqid[64];
+    uint32_t n[2];
+    brs_level last[2][BRS__FIX_MD_DEPTH];
+} brs__fix_md_sub;
+
+typedef struct brs__fix_gateway {
+    brs__fix_instr *instr;
+    uint32_t n_instr;
+    brs__fix_session **sessions;
+    uint32_t n_sessions, cap_sessions;
+    brs__fix_engine eng;
+    brs__fix_order *orders;
+    uint64_t n_orders, cap_orders;
+    brs__fix_clmap_entry *map;
+    uint64_t map_cap, map_used;
+    brs__fix_md_sub *subs;
+    uint32_t n_subs, cap_subs;
+    uint64_t next_exec_id;
+    /* journal of order-entry messages (replayed at start) */
+    int jfd;
+    int fsync_policy;
+    char *jbuf;
+    size_t jlen, jcap;
+    int replaying;
+    /* the request being processed, for the events it causes */
+    const char *req_clordid;
+    const char *req_orig;
+    uint64_t req_order;
+    uint32_t touched; /* bit per instrument (first 32) whose book changed */
+    uint64_t stat_orders, stat_events;
+} brs__fix_gateway;
+
+/* instruments are copied; journal_path NULL keeps no journal. */
+int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                          const char *journal_path, int fsync_policy, brs_error *err);
+void brs__fix_gateway_close(brs__fix_gateway *g);
+/* Attach a session (its index is its position, stable across restarts). */
+int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
+/* Replay the journal into the engine (no messages are sent). */
+int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err);
+/* Write the journal's pending records (before any reply reaches the wire). */
+int brs__fix_gateway_flush(brs__fix_gateway *g);
+/* The session lost its connection: its market data subscriptions end. */
+void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
+/* The session's business-message handler (brs__fix_app_fn). */
+void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
+
+#endif

@@ -1,0 +1,375 @@
+/* bench_fix.c: `bourse bench fix`: codec parse and encode rates on one core,
+ * and round trip over loopback: the gateway runs in a thread of this process,
+ * a C client sends NewOrderSingles byte-for-byte in the layout a QuickFIX 1.15
+ * initiator writes (same tags, same order) with a fixed number in flight, and
+ * times each order to its acknowledgement (ExecutionReport ExecType New). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench/bench.h"
+#include "cli/cli.h"
+#include "fix/server.h"
+
+/* The NewOrderSingle a QuickFIX 1.15 initiator sends (captured field order). */
+static size_t qf_order(char *buf, size_t cap, uint32_t seq, uint64_t id, int buy, int64_t now)
+{
+    brs__fix_enc e;
+    brs__fix_enc_begin(&e, buf, cap, "D");
+    brs__fix_enc_int(&e, 34, seq);
+    brs__fix_enc_str(&e, 49, "CLIENT1");
+    brs__fix_enc_time(&e, 52, now);
+    brs__fix_enc_str(&e, 56, "EXEC");
+    brs__fix_enc_int(&e, 11, (int64_t)id);
+    brs__fix_enc_int(&e, 38, 1);
+    brs__fix_enc_char(&e, 40, '2');
+    brs__fix_enc_int(&e, 44, 100);
+    brs__fix_enc_char(&e, 54, buy ? '1' : '2');
+    brs__fix_enc_str(&e, 55, "AAPL");
+    brs__fix_enc_char(&e, 59, '0');
+    char t[32];
+    brs__fix_format_time(now, t);
+    brs__fix_enc_mem(&e, 60, t, 17); /* QuickFIX sends TransactTime in seconds */
+    size_t n = 0;
+    const char *m = brs__fix_enc_end(&e, "FIX.4.4", &n);
+    memmove(buf, m, n);
+    return n;
+}
+
+typedef struct codec_result {
+    double parse_per_sec, encode_per_sec;
+    int64_t parse_allocs, encode_allocs;
+    size_t msg_bytes;
+} codec_result;
+
+static void bench_codec(uint64_t n, codec_result *r)
+{
+    static char buf[512];
+    size_t len = qf_order(buf, sizeof buf, 2, 1352157882577ULL, 1, brs__realtime_ns());
+    r->msg_bytes = len;
+    brs__fix_msg *m = malloc(sizeof *m);
+    if (!m)
+        return;
+    brs__fix_msg_init(m);
+    double best = 0;
+    int64_t a0 = brs__alloc_count();
+    for (int rep = 0; rep < 3; rep++) {
+        int64_t t0 = brs__monotime_ns();
+        uint64_t sum = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            size_t ml;
+            if (brs__fix_frame(buf, len, 65536, &ml) != BRS__FIX_FRAME_OK ||
+                brs__fix_parse(m, buf, ml) != BRS_OK)
+                break;
+            int64_t px = 0;
+            brs__fix_decimal(m, 44, 2, &px);
+            sum += (uint64_t)px + m->seq + (uint64_t)brs__fix_char(m, 54);
+        }
+        BRS__KEEP(sum);
+        double rate = (double)n / ((double)(brs__monotime_ns() - t0) / 1e9);
+        if (rate > best)
+            best = rate;
+    }
+    int64_t a1 = brs__alloc_count();
+    r->parse_allocs = a0 < 0 ? -1 : a1 - a0;
+    r->parse_per_sec = best;
+    free(m);
+
+    /* encode: a fill ExecutionReport like the gateway's */
+    static char out[1024];
+    best = 0;
+    a0 = brs__alloc_count();
+    int64_t now = brs__realtime_ns();
+    for (int rep = 0; rep < 3; rep++) {
+        int64_t t0 = brs__monotime_ns();
+        size_t total = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            brs__fix_enc e;
+            brs__fix_enc_begin(&e, out, sizeof out, "8");
+            brs__fix_enc_str(&e, 49, "EXEC");
+            brs__fix_enc_str(&e, 56, "CLIENT1");
+            brs__fix_enc_int(&e, 34, (int64_t)i + 1);
+            brs__fix_enc_time(&e, 52, now);
+            brs__fix_enc_int(&e, 37, (int64_t)i);
+            brs__fix_enc_str(&e, 11, "1352157882577");
+            brs__fix_enc_int(&e, 17, (int64_t)i * 2);
+            brs__fix_enc_char(&e, 150, 'F');
+            brs__fix_enc_char(&e, 39, '1');
+            brs__fix_enc_str(&e, 55, "AAPL");
+            brs__fix_enc_char(&e, 54, '1');
+            brs__fix_enc_int(&e, 38, 100);
+            brs__fix_enc_char(&e, 40, '2');
+            brs__fix_enc_decimal(&e, 44, 15025, 2);
+            brs__fix_enc_int(&e, 32, 40);
+            brs__fix_enc_decimal(&e, 31, 15025, 2);
+            brs__fix_enc_int(&e, 151, 60);
+            brs__fix_enc_int(&e, 14, 40);
+            brs__fix_enc_decimal(&e, 6, 1502500, 4);
+            brs__fix_enc_time(&e, 60, now);
+            size_t ml;
+            const char *p = brs__fix_enc_end(&e, "FIX.4.4", &ml);
+            total += ml + (size_t)(p - out);
+        }
+        BRS__KEEP(total);
+        double rate = (double)n / ((double)(brs__monotime_ns() - t0) / 1e9);
+        if (rate > best)
+            best = rate;
+    }
+    a1 = brs__alloc_count();
+    r->encode_allocs = a0 < 0 ? -1 : a1 - a0;
+    r->encode_per_sec = best;
+}
+
+/* ---- round trip ------------------------------------------------------------------ */
+
+typedef struct srv_thread {
+    brs__fix_server *srv;
+    volatile sig_atomic_t stop;
+} srv_thread;
+
+static void *serve_main(void *arg)
+{
+    srv_thread *t = arg;
+    brs__fix_server_run(t->srv, &t->stop);
+    return NULL;
+}
+
+typedef struct rt_result {
+    double orders_per_sec;
+    brs_stats lat_us;
+    uint64_t orders;
+} rt_result;
+
+static int read_some(int fd, char *buf, size_t *len, size_t cap)
+{
+    ssize_t r = recv(fd, buf + *len, cap - *len, 0);
+    if (r <= 0)
+        return -1;
+    *len += (size_t)r;
+    return 0;
+}
+
+static int round_trip(uint64_t n, uint32_t inflight, rt_result *res, char *why, size_t whylen)
+{
+    brs__fix_instr instr[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
+    brs__fix_session_def def = {0};
+    snprintf(def.target, sizeof def.target, "CLIENT1");
+    brs__fix_server_cfg sc = {0};
+    snprintf(sc.host, sizeof sc.host, "127.0.0.1");
+    char dir[] = "/tmp/brs_bench_fix_XXXXXX";
+    if (!mkdtemp(dir)) {
+        snprintf(why, whylen, "mkdtemp failed");
+        return -1;
+    }
+    snprintf(sc.state_dir, sizeof sc.state_dir, "%s", dir);
+    sc.fsync_policy = BRS__FIX_FSYNC_NEVER;
+    sc.max_msg = 65536;
+    sc.max_output = 64u << 20;
+    sc.max_msgs_per_sec = 100000000;
+    sc.logon_timeout_ns = 10000000000LL;
+    snprintf(sc.sender, sizeof sc.sender, "EXEC");
+    sc.sessions = &def;
+    sc.n_sessions = 1;
+    sc.instr = instr;
+    sc.n_instr = 2;
+    srv_thread st = {0};
+    brs_error err = {0};
+    int port = 0, rc = -1, fd = -1;
+    double *lat = NULL;
+    int64_t *sent_at = NULL;
+    char *in = NULL;
+    pthread_t th;
+    int started = 0;
+    if (brs__fix_server_open(&st.srv, &sc, &port, &err) != BRS_OK) {
+        snprintf(why, whylen, "%s", err.msg);
+        goto out;
+    }
+    if (pthread_create(&th, NULL, serve_main, &st) != 0)
+        goto out;
+    started = 1;
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        snprintf(why, whylen, "connect failed");
+        goto out;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    lat = malloc(n * sizeof *lat);
+    sent_at = malloc(n * sizeof *sent_at);
+    size_t incap = 1 << 20, inlen = 0;
+    in = malloc(incap);
+    brs__fix_msg *m = malloc(sizeof *m);
+    if (!lat || !sent_at || !in || !m) {
+        free(m);
+        goto out;
+    }
+    brs__fix_msg_init(m);
+    /* Logon, ResetSeqNumFlag=Y */
+    char buf[256 * 64];
+    brs__fix_enc e;
+    brs__fix_enc_begin(&e, buf, sizeof buf, "A");
+    brs__fix_enc_int(&e, 34, 1);
+    brs__fix_enc_str(&e, 49, "CLIENT1");
+    brs__fix_enc_time(&e, 52, brs__realtime_ns());
+    brs__fix_enc_str(&e, 56, "EXEC");
+    brs__fix_enc_int(&e, 98, 0);
+    brs__fix_enc_int(&e, 108, 30);
+    brs__fix_enc_char(&e, 141, 'Y');
+    size_t ln;
+    const char *lm = brs__fix_enc_end(&e, "FIX.4.4", &ln);
+    if (send(fd, lm, ln, MSG_NOSIGNAL) != (ssize_t)ln)
+        goto out_m;
+    uint32_t seq = 2;
+    uint64_t next = 0, done = 0;
+    int logged_on = 0;
+    int64_t t0 = 0;
+    while (done < n) {
+        if (logged_on) {
+            size_t bl = 0;
+            int64_t now = brs__realtime_ns();
+            while (next < n && next - done < inflight && bl + 256 < sizeof buf) {
+                sent_at[next] = brs__monotime_ns();
+                bl += qf_order(buf + bl, sizeof buf - bl, seq++, next + 1, (next & 1) == 0, now);
+                next++;
+            }
+            size_t off = 0;
+            while (off < bl) {
+                ssize_t w = send(fd, buf + off, bl - off, MSG_NOSIGNAL);
+                if (w <= 0) {
+                    snprintf(why, whylen, "send failed");
+                    goto out_m;
+                }
+                off += (size_t)w;
+            }
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 5000) <= 0 || read_some(fd, in, &inlen, incap) < 0) {
+            snprintf(why, whylen, "no reply from the gateway (done %llu)", (unsigned long long)done);
+            goto out_m;
+        }
+        size_t pos = 0;
+        while (pos < inlen) {
+            size_t ml;
+            int fr = brs__fix_frame(in + pos, inlen - pos, 65536, &ml);
+            if (fr == BRS__FIX_FRAME_NEED_MORE)
+                break;
+            if (fr != BRS__FIX_FRAME_OK || brs__fix_parse(m, in + pos, ml) != BRS_OK) {
+                snprintf(why, whylen, "bad message from the gateway");
+                goto out_m;
+            }
+            pos += ml;
+            if (m->msgtype[0] == 'A' && !logged_on) {
+                logged_on = 1;
+                t0 = brs__monotime_ns();
+            } else if (m->msgtype[0] == '8' && brs__fix_char(m, 150) == '0') {
+                uint64_t id = 0;
+                if (brs__fix_uint(m, 11, &id) == 1 && id >= 1 && id <= n) {
+                    lat[done++] = (double)(brs__monotime_ns() - sent_at[id - 1]) / 1000.0;
+                }
+            } else if (m->msgtype[0] == '5' || m->msgtype[0] == '3') {
+                snprintf(why, whylen, "gateway sent MsgType %s", m->msgtype);
+                goto out_m;
+            }
+        }
+        memmove(in, in + pos, inlen - pos);
+        inlen -= pos;
+    }
+    res->orders = n;
+    res->orders_per_sec = (double)n / ((double)(brs__monotime_ns() - t0) / 1e9);
+    brs__stats_compute(lat, n, &res->lat_us);
+    rc = 0;
+out_m:
+    free(m);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (started) {
+        st.stop = 1;
+        pthread_join(th, NULL);
+    }
+    brs__fix_server_close(st.srv);
+    free(lat);
+    free(sent_at);
+    free(in);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bourse bench fix: could not remove %s\n", dir);
+    return rc;
+}
+
+int brs__bench_fix(int argc, char **argv)
+{
+    int json = 0;
+    uint64_t n_codec = 2000000, n_orders = 200000;
+    uint32_t inflight = 100;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (brs__is_help(argv[i])) {
+            printf("usage: bourse bench fix [--json] [--codec N] [--orders N] [--inflight K]\n\n"
+                   "Codec parse/encode rates of a QuickFIX-layout NewOrderSingle and a fill\n"
+                   "ExecutionReport, then N orders round trip over loopback to the gateway\n"
+                   "(in-process thread) with K in flight; latency is order -> its ack.\n");
+            return BRS_EXIT_OK;
+        } else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
+            n_codec = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--orders") == 0 && i + 1 < argc)
+            n_orders = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc)
+            inflight = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else
+            return brs__usage_error("bench fix", "unknown option '%s'", argv[i]);
+    }
+    if (n_codec == 0 || n_orders == 0 || inflight == 0)
+        return brs__usage_error("bench fix", "counts must be positive");
+    codec_result cr = {0};
+    bench_codec(n_codec, &cr);
+    rt_result rr = {0};
+    char why[256] = "";
+    if (round_trip(n_orders, inflight, &rr, why, sizeof why) != 0)
+        return brs__fail("bench fix", "round trip: %s", why);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "parse_per_sec", cr.parse_per_sec);
+        cJSON_AddNumberToObject(o, "parse_allocs", (double)cr.parse_allocs);
+        cJSON_AddNumberToObject(o, "encode_per_sec", cr.encode_per_sec);
+        cJSON_AddNumberToObject(o, "encode_allocs", (double)cr.encode_allocs);
+        cJSON_AddNumberToObject(o, "order_bytes", (double)cr.msg_bytes);
+        cJSON_AddStringToObject(o, "client", "C, QuickFIX 1.15 NewOrderSingle layout");
+        cJSON_AddNumberToObject(o, "orders", (double)rr.orders);
+        cJSON_AddNumberToObject(o, "inflight", inflight);
+        cJSON_AddNumberToObject(o, "orders_per_sec", rr.orders_per_sec);
+        cJSON_AddNumberToObject(o, "rtt_p50_us", rr.lat_us.p50);
+        cJSON_AddNumberToObject(o, "rtt_p99_us", rr.lat_us.p99);
+        cJSON_AddNumberToObject(o, "rtt_p999_us", rr.lat_us.p999);
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("codec (one core, %zu-byte QuickFIX-layout NewOrderSingle):\n", cr.msg_bytes);
+        printf("  parse   %10.0f msg/s  (allocations in timed loop: %lld)\n", cr.parse_per_sec,
+               (long long)cr.parse_allocs);
+        printf("  encode  %10.0f msg/s  (fill ExecutionReport; allocations: %lld)\n",
+               cr.encode_per_sec, (long long)cr.encode_allocs);
+        printf("round trip over loopback, %llu orders, %u in flight (C client, QuickFIX layout):\n",
+               (unsigned long long)rr.orders, inflight);
+        printf("  %10.0f orders/s   ack latency p50 %.1f us  p99 %.1f us  p99.9 %.1f us\n",
+               rr.orders_per_sec, rr.lat_us.p50, rr.lat_us.p99, rr.lat_us.p999);
+    }
+    return BRS_EXIT_OK;
+}

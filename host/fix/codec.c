@@ -1,0 +1,713 @@
+/* codec.c: FIX tag=value framing, in-place parsing and encoding.
+ * The parser never allocates: a message is an array of (tag, offset, length)
+ * triples over the receive buffer plus a generation-stamped tag index, so a
+ * lookup is O(1) and nothing needs clearing between messages. */
+#include "fix/codec.h"
+
+#include <string.h>
+#include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <bourse/errors.h>
+
+unsigned brs__fix_checksum(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* psadbw sums 16 bytes at a time: the checksum is on every message's path */
+    __m128i acc = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16)
+        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(u + i)),
+                                              _mm_setzero_si128()));
+    s0 = (uint32_t)_mm_cvtsi128_si32(acc) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(acc, 8));
+#endif
+    for (; i + 4 <= n; i += 4) {
+        s0 += u[i];
+        s1 += u[i + 1];
+        s2 += u[i + 2];
+        s3 += u[i + 3];
+    }
+    for (; i < n; i++)
+        s0 += u[i];
+    return (s0 + s1 + s2 + s3) & 0xffu;
+}
+
+/* Offset of the next "8=FIX" after position 1 (a possible message start), or
+ * the length minus a partial-prefix tail when there is none. */
+static size_t resync(const char *buf, size_t len)
+{
+    for (size_t i = 1; i + 5 <= len; i++)
+        if (buf[i] == '8' && memcmp(buf + i, "8=FIX", 5) == 0 &&
+            buf[i - 1] == BRS__FIX_SOH)
+            return i;
+    /* keep a tail that could still start "8=FIX" */
+    size_t keep = len < 5 ? len - (len > 0) : 4;
+    for (size_t i = len - keep; i < len; i++)
+        if (buf[i] == '8' && buf[i - 1] == BRS__FIX_SOH)
+            return i;
+    return len;
+}
+
+int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen)
+{
+    static const char start[] = "8=FIX";
+    size_t n = len < 5 ? len : 5;
+    if (memcmp(buf, start, n) != 0) {
+        *msglen = resync(buf, len);
+        if (*msglen == 0)
+            *msglen = 1;
+        return BRS__FIX_FRAME_GARBLED;
+    }
+    if (len < 5)
+        return BRS__FIX_FRAME_NEED_MORE;
+    /* BeginString value: at most 16 bytes */
+    size_t i = 2;
+    while (i < len && buf[i] != BRS__FIX_SOH && i < 20)
+        i++;
+    if (i >= len)
+        return len >= 20 ? (*msglen = resync(buf, len), BRS__FIX_FRAME_GARBLED)
+                         : BRS__FIX_FRAME_NEED_MORE;
+    if (buf[i] != BRS__FIX_SOH) {
+        *msglen = resync(buf, len);
+        return BRS__FIX_FRAME_GARBLED;
+    }
+    i++;
+    if (len < i + 2)
+        return BRS__FIX_FRAME_NEED_MORE;
+    if (buf[i] != '9' || buf[i + 1] != '=') {
+        *msglen = resync(buf, len);
+        return BRS__FIX_FRAME_GARBLED;
+    }
+    i += 2;
+    uint64_t body = 0;
+    size_t digits = 0;
+    while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+        body = body * 10 + (uint64_t)(buf[i] - '0');
+        if (++digits > 10) /* 9=0000072 is legal, absurd padding is not */
+            break;
+        i++;
+    }
+    if (i >= len)
+        return BRS__FIX_FRAME_NEED_MORE;
+    if (digits == 0 || digits > 10 || buf[i] != BRS__FIX_SOH) {
+        *msglen = resync(buf, len);
+        return BRS__FIX_FRAME_GARBLED;
+    }
+    i++;
+    uint64_t total = i + body + 7;
+    if (total > max_len) {
+        *msglen = resync(buf, len);
+        return BRS__FIX_FRAME_TOO_BIG;
+    }
+    if (len < total) {
+        /* A trailer that already appears too early means the length is wrong. */
+        return BRS__FIX_FRAME_NEED_MORE;
+    }
+    const char *t = buf + i + body;
+    if (t[0] != '1' || t[1] != '0' || t[2] != '=' || t[6] != BRS__FIX_SOH ||
+        (i + body > 0 && t[-1] != BRS__FIX_SOH) || t[3] < '0' || t[3] > '9' || t[4] < '0' ||
+        t[4] > '9' || t[5] < '0' || t[5] > '9') {
+        *msglen = resync(buf, len);
+        return BRS__FIX_FRAME_BAD_LENGTH;
+    }
+    unsigned want = (unsigned)((t[3] - '0') * 100 + (t[4] - '0') * 10 + (t[5] - '0'));
+    *msglen = (size_t)total;
+    if (brs__fix_checksum(buf, i + body) != want)
+        return BRS__FIX_FRAME_BAD_CHECKSUM;
+    return BRS__FIX_FRAME_OK;
+}
+
+/* ---- parser ---------------------------------------------------------------- */
+
+/* Repeating groups of the messages the gateway reads (and writes, so tests can
+ * parse our own output). The first member is the delimiter that opens each
+ * instance; a tag that is not a member ends the group. */
+typedef struct group_spec {
+    uint32_t count_tag;
+    uint32_t members[16];
+    int flex; /* the delimiter is whichever member comes first (W and X differ) */
+} group_spec;
+
+static const group_spec groups[] = {
+    {146, {55, 65, 48, 22, 460, 461, 167, 200, 541, 207, 107, 15, 0}, 0}, /* NoRelatedSym */
+    {267, {269, 0}, 0},                                                  /* NoMDEntryTypes */
+    {268, {279, 269, 278, 280, 55, 270, 15, 271, 272, 273, 290, 346, 0}, 1}, /* NoMDEntries */
+    {453, {448, 447, 452, 0}, 0},                                        /* NoPartyIDs */
+    {384, {372, 385, 0}, 0},                                             /* NoMsgTypes */
+    {627, {628, 629, 630, 0}, 0},                                        /* NoHops */
+};
+
+static const group_spec *group_for(uint32_t tag)
+{
+    switch (tag) {
+    case 146: return &groups[0];
+    case 267: return &groups[1];
+    case 268: return &groups[2];
+    case 453: return &groups[3];
+    case 384: return &groups[4];
+    case 627: return &groups[5];
+    default: return NULL;
+    }
+}
+
+static int group_member(const group_spec *g, uint32_t tag)
+{
+    for (int i = 0; g->members[i]; i++)
+        if (g->members[i] == tag)
+            return 1;
+    return 0;
+}
+
+/* Required body tags per message type (header tags are the session's job). */
+typedef struct required_spec {
+    const char *msgtype;
+    uint32_t tags[8];
+} required_spec;
+
+static const required_spec required[] = {
+    {"A", {98, 108, 0}},
+    {"1", {112, 0}},
+    {"2", {7, 16, 0}},
+    {"3", {45, 0}},
+    {"4", {36, 0}},
+    {"D", {11, 55, 54, 60, 38, 40, 0}},
+    {"F", {41, 11, 55, 54, 60, 0}},
+    {"G", {41, 11, 55, 54, 60, 38, 40, 0}},
+    {"V", {262, 263, 264, 267, 146, 0}},
+    {"8", {37, 17, 150, 39, 55, 54, 151, 14}},
+    {"9", {37, 11, 41, 39, 434, 0}},
+    {"W", {268, 0}},
+    {"X", {268, 0}},
+    {"Y", {262, 0}},
+};
+
+static const char *const known_types[] = {
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F", "G", "H",
+    "J", "K", "L", "M", "N", "P", "Q", "R", "S", "T", "V", "W", "X", "Y", "Z", "a", "b", "c",
+    "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u",
+    "v", "w", "x", "y", "z", "AA", "AB", "AC", "AD", "AE", "AF", "AG", "AH", "AI", "AJ", "AK",
+    "AL", "AM", "AN", "AO", "AP", "AQ", "AR", "AS", "AT", "AU", "AV", "AW", "AX", "AY", "AZ",
+    "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH",
+};
+
+int brs__fix_msgtype_known(const char *mt)
+{
+    for (size_t i = 0; i < sizeof known_types / sizeof known_types[0]; i++)
+        if (strcmp(known_types[i], mt) == 0)
+            return 1;
+    return 0;
+}
+
+void brs__fix_msg_init(brs__fix_msg *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static void reject(brs__fix_msg *m, int reason, uint32_t tag)
+{
+    if (m->reject_reason < 0) {
+        m->reject_reason = reason;
+        m->reject_tag = tag;
+    }
+}
+
+static int present(const brs__fix_msg *m, uint32_t tag)
+{
+    return brs__fix_get(m, tag) != NULL;
+}
+
+int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
+{
+    if (len > UINT32_MAX || len < 7)
+        return BRS_E_PARSE;
+    m->buf = buf;
+    m->len = (uint32_t)len;
+    m->nfields = 0;
+    m->msgtype[0] = 0;
+    m->seq = 0;
+    m->reject_reason = -1;
+    m->reject_tag = 0;
+    if (++m->gen == 0) { /* wrapped: clear the stamps once every 4G messages */
+        memset(m->tag_gen, 0, sizeof m->tag_gen);
+        m->gen = 1;
+    }
+    const uint32_t gen = m->gen;
+    const group_spec *g = NULL;
+    uint64_t g_count = 0, g_seen = 0;
+    uint32_t g_delim = 0;
+    size_t i = 0;
+    while (i < len) {
+        uint32_t tag = 0;
+        size_t t0 = i;
+        while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+            tag = tag * 10 + (uint32_t)(buf[i] - '0');
+            if (tag > 99999999u)
+                return BRS_E_PARSE;
+            i++;
+        }
+        if (i >= len || buf[i] != '=')
+            return BRS_E_PARSE; /* no readable tag: nothing to reject with */
+        if (i == t0 || tag == 0)
+            reject(m, BRS__FIX_RR_INVALID_TAG, tag);
+        size_t v0 = ++i;
+        while (i < len && buf[i] != BRS__FIX_SOH)
+            i++;
+        if (i >= len)
+            return BRS_E_PARSE;
+        size_t vlen = i - v0;
+        i++;
+        if (m->nfields >= BRS__FIX_MAX_FIELDS)
+            return BRS_E_PARSE;
+        if (vlen == 0)
+            reject(m, BRS__FIX_RR_NO_VALUE, tag);
+        uint32_t idx = m->nfields;
+        /* repeating group bookkeeping */
+        if (g) {
+            if (group_member(g, tag)) {
+                if (g_seen == 0 && g->flex)
+                    g_delim = tag;
+                if (tag == g_delim)
+                    g_seen++;
+                else if (g_seen == 0)
+                    reject(m, BRS__FIX_RR_GROUP_ORDER, tag);
+            } else {
+                if (g_seen != g_count)
+                    reject(m, BRS__FIX_RR_GROUP_COUNT, g->count_tag);
+                g = NULL;
+            }
+        }
+        brs__fix_field *f = &m->fields[idx];
+        f->tag = tag;
+        f->off = (uint32_t)v0;
+        f->len = (uint32_t)vlen;
+        f->group = g ? g->count_tag : 0;
+        m->nfields++;
+        if (!g) {
+            if (tag < BRS__FIX_TAG_INDEX) {
+                if (m->tag_gen[tag] == gen) {
+                    if (tag != 10) /* appears twice outside a group */
+                        reject(m, BRS__FIX_RR_DUPLICATE_TAG, tag);
+                } else {
+                    m->tag_gen[tag] = gen;
+                    m->tag_pos[tag] = (uint16_t)idx;
+                }
+            } else {
+                for (uint32_t k = 0; k < idx; k++)
+                    if (m->fields[k].tag == tag && m->fields[k].group == 0) {
+                        reject(m, BRS__FIX_RR_DUPLICATE_TAG, tag);
+                        break;
+                    }
+            }
+            const group_spec *ng = group_for(tag);
+            if (ng) {
+                uint64_t c = 0;
+                int ok = vlen > 0 && vlen < 6;
+                for (size_t k = 0; ok && k < vlen; k++) {
+                    char ch = buf[v0 + k];
+                    if (ch < '0' || ch > '9')
+                        ok = 0;
+                    else
+                        c = c * 10 + (uint64_t)(ch - '0');
+                }
+                if (!ok)
+                    reject(m, BRS__FIX_RR_BAD_FORMAT, tag);
+                else if (c > 0) {
+                    g = ng;
+                    g_count = c;
+                    g_seen = 0;
+                    g_delim = ng->members[0];
+                }
+            }
+        }
+        /* header order: 8, 9, 35 */
+        if (idx < 3) {
+            static const uint32_t hdr[3] = {8, 9, 35};
+            if (tag != hdr[idx])
+                reject(m, BRS__FIX_RR_OUT_OF_ORDER, tag);
+        }
+        if (tag == 35 && idx == 2 && vlen < sizeof m->msgtype) {
+            memcpy(m->msgtype, buf + v0, vlen);
+            m->msgtype[vlen] = 0;
+        } else if (tag == 34 && !g) {
+            uint64_t s = 0;
+            int ok = vlen > 0 && vlen < 10;
+            for (size_t k = 0; ok && k < vlen; k++) {
+                char ch = buf[v0 + k];
+                if (ch < '0' || ch > '9')
+                    ok = 0;
+                s = s * 10 + (uint64_t)(ch - '0');
+            }
+            if (ok)
+                m->seq = (uint32_t)s;
+            else
+                reject(m, BRS__FIX_RR_BAD_FORMAT, 34);
+        }
+    }
+    if (g && g_seen != g_count)
+        reject(m, BRS__FIX_RR_GROUP_COUNT, g->count_tag);
+    if (m->nfields < 4 || m->fields[m->nfields - 1].tag != 10)
+        return BRS_E_PARSE;
+    if (m->msgtype[0] == 0) {
+        reject(m, BRS__FIX_RR_INVALID_MSGTYPE, 35);
+        return BRS_OK;
+    }
+    for (size_t r = 0; r < sizeof required / sizeof required[0]; r++) {
+        if (required[r].msgtype[0] != m->msgtype[0] || strcmp(required[r].msgtype, m->msgtype) != 0)
+            continue;
+        for (int k = 0; k < 8 && required[r].tags[k]; k++)
+            if (!present(m, required[r].tags[k])) {
+                reject(m, BRS__FIX_RR_REQUIRED_MISSING, required[r].tags[k]);
+                break;
+            }
+        break;
+    }
+    return BRS_OK;
+}
+
+const brs__fix_field *brs__fix_get(const brs__fix_msg *m, uint32_t tag)
+{
+    if (tag < BRS__FIX_TAG_INDEX) {
+        if (m->tag_gen[tag] != m->gen)
+            return NULL;
+        return &m->fields[m->tag_pos[tag]];
+    }
+    for (uint32_t k = 0; k < m->nfields; k++)
+        if (m->fields[k].tag == tag && m->fields[k].group == 0)
+            return &m->fields[k];
+    return NULL;
+}
+
+int brs__fix_str(const brs__fix_msg *m, uint32_t tag, char *out, size_t cap)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    if (!f) {
+        if (cap)
+            out[0] = 0;
+        return 0;
+    }
+    size_t n = f->len < cap - 1 ? f->len : cap - 1;
+    memcpy(out, m->buf + f->off, n);
+    out[n] = 0;
+    return 1;
+}
+
+int brs__fix_uint(const brs__fix_msg *m, uint32_t tag, uint64_t *out)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    if (!f)
+        return 0;
+    if (f->len == 0 || f->len > 19)
+        return -1;
+    uint64_t v = 0;
+    for (uint32_t k = 0; k < f->len; k++) {
+        char c = m->buf[f->off + k];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(c - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+int brs__fix_parse_decimal(const char *s, size_t n, int decimals, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (n && (s[0] == '-' || s[0] == '+')) {
+        neg = s[0] == '-';
+        i++;
+    }
+    if (i >= n)
+        return -1;
+    int64_t v = 0;
+    int digits = 0, frac = -1;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (frac >= 0)
+                return -1;
+            frac = 0;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            return -1;
+        if (frac >= 0) {
+            if (frac >= decimals) {
+                if (c != '0') /* finer than the instrument allows */
+                    return -1;
+                continue;
+            }
+            frac++;
+        }
+        if (++digits > 17)
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    if (digits == 0)
+        return -1;
+    for (int k = frac < 0 ? 0 : frac; k < decimals; k++) {
+        if (v > INT64_MAX / 10)
+            return -1;
+        v *= 10;
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
+int brs__fix_decimal(const brs__fix_msg *m, uint32_t tag, int decimals, int64_t *out)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    if (!f)
+        return 0;
+    return brs__fix_parse_decimal(m->buf + f->off, f->len, decimals, out);
+}
+
+char brs__fix_char(const brs__fix_msg *m, uint32_t tag)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    if (!f || f->len != 1)
+        return 0;
+    return m->buf[f->off];
+}
+
+int brs__fix_is(const brs__fix_msg *m, uint32_t tag, const char *value)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    size_t n = strlen(value);
+    return f && f->len == n && memcmp(m->buf + f->off, value, n) == 0;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+void brs__fix_format_time(int64_t ns, char out[32])
+{
+    /* The date/time part changes once a second: cache it. */
+    static _Thread_local int64_t cached_sec = -1;
+    static _Thread_local char cached[24];
+    int64_t sec = ns / 1000000000;
+    int ms = (int)((ns / 1000000) % 1000);
+    if (sec != cached_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(cached, sizeof cached, "%Y%m%d-%H:%M:%S", &tm);
+        cached_sec = sec;
+    }
+    memcpy(out, cached, 17);
+    out[17] = '.';
+    out[18] = (char)('0' + ms / 100);
+    out[19] = (char)('0' + ms / 10 % 10);
+    out[20] = (char)('0' + ms % 10);
+    out[21] = 0;
+}
+
+int brs__fix_parse_time(const char *s, size_t n, int64_t *ns)
+{
+    if (n < 17 || s[8] != '-' || s[11] != ':' || s[14] != ':')
+        return -1;
+    int v[6];
+    static const int pos[6] = {0, 4, 6, 9, 12, 15}, len[6] = {4, 2, 2, 2, 2, 2};
+    for (int k = 0; k < 6; k++) {
+        v[k] = 0;
+        for (int j = 0; j < len[k]; j++) {
+            char c = s[pos[k] + j];
+            if (c < '0' || c > '9')
+                return -1;
+            v[k] = v[k] * 10 + (c - '0');
+        }
+    }
+    /* int64 nanoseconds reach 2262: refuse years it cannot hold */
+    if (v[0] < 1970 || v[0] > 2200 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
+        return -1;
+    int64_t frac = 0;
+    if (n > 17) {
+        if (s[17] != '.' || n == 18 || n > 27)
+            return -1;
+        int64_t mul = 100000000;
+        for (size_t k = 18; k < n; k++) {
+            if (s[k] < '0' || s[k] > '9')
+                return -1;
+            frac += (s[k] - '0') * mul;
+            mul /= 10;
+        }
+    }
+    /* days from civil (proleptic Gregorian) */
+    int y = v[0], mo = v[1], d = v[2];
+    y -= mo <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    *ns = ((days * 86400 + v[3] * 3600 + v[4] * 60 + v[5]) * 1000000000LL) + frac;
+    return 0;
+}
+
+/* ---- encoder ------------------------------------------------------------- */
+
+static inline void put(brs__fix_enc *e, const char *s, size_t n)
+{
+    if (e->pos + n > e->cap) {
+        e->overflow = 1;
+        return;
+    }
+    memcpy(e->buf + e->pos, s, n);
+    e->pos += n;
+}
+
+static inline size_t utoa(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t k = 0; k < n; k++)
+        out[k] = tmp[n - 1 - k];
+    return n;
+}
+
+static inline void put_tag(brs__fix_enc *e, uint32_t tag)
+{
+    char t[16];
+    size_t n = utoa(t, tag);
+    t[n++] = '=';
+    put(e, t, n);
+}
+
+static inline void put_soh(brs__fix_enc *e)
+{
+    if (e->pos + 1 > e->cap) {
+        e->overflow = 1;
+        return;
+    }
+    e->buf[e->pos++] = BRS__FIX_SOH;
+}
+
+void brs__fix_enc_begin(brs__fix_enc *e, char *buf, size_t cap, const char *msgtype)
+{
+    e->buf = buf;
+    e->cap = cap;
+    e->pos = BRS__FIX_HEAD_RESERVE;
+    e->overflow = cap < BRS__FIX_HEAD_RESERVE + 8;
+    if (!e->overflow)
+        brs__fix_enc_str(e, 35, msgtype);
+}
+
+void brs__fix_enc_mem(brs__fix_enc *e, uint32_t tag, const char *s, size_t n)
+{
+    /* one bounds check per field, then straight writes */
+    if (e->overflow || e->pos + n + 12 > e->cap) {
+        e->overflow = 1;
+        return;
+    }
+    char *p = e->buf + e->pos;
+    p += utoa(p, tag);
+    *p++ = '=';
+    memcpy(p, s, n);
+    p += n;
+    *p++ = BRS__FIX_SOH;
+    e->pos = (size_t)(p - e->buf);
+}
+
+void brs__fix_enc_str(brs__fix_enc *e, uint32_t tag, const char *s)
+{
+    brs__fix_enc_mem(e, tag, s, strlen(s));
+}
+
+void brs__fix_enc_int(brs__fix_enc *e, uint32_t tag, int64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        t[n++] = '-';
+        u = (uint64_t)0 - u;
+    }
+    n += utoa(t + n, u);
+    brs__fix_enc_mem(e, tag, t, n);
+}
+
+void brs__fix_enc_char(brs__fix_enc *e, uint32_t tag, char c)
+{
+    brs__fix_enc_mem(e, tag, &c, 1);
+}
+
+void brs__fix_enc_decimal(brs__fix_enc *e, uint32_t tag, int64_t v, int decimals)
+{
+    char t[48];
+    size_t n = 0;
+    uint64_t u = (uint64_t)v;
+    if (v < 0) {
+        t[n++] = '-';
+        u = (uint64_t)0 - u;
+    }
+    uint64_t p = 1;
+    for (int k = 0; k < decimals; k++)
+        p *= 10;
+    n += utoa(t + n, u / p);
+    uint64_t frac = u % p;
+    if (decimals > 0 && frac) {
+        t[n++] = '.';
+        char d[24];
+        for (int k = decimals - 1; k >= 0; k--) {
+            d[k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        int last = decimals;
+        while (last > 0 && d[last - 1] == '0')
+            last--;
+        memcpy(t + n, d, (size_t)last);
+        n += (size_t)last;
+    }
+    brs__fix_enc_mem(e, tag, t, n);
+}
+
+void brs__fix_enc_time(brs__fix_enc *e, uint32_t tag, int64_t ns)
+{
+    char t[32];
+    brs__fix_format_time(ns, t);
+    brs__fix_enc_mem(e, tag, t, 21);
+}
+
+const char *brs__fix_enc_end(brs__fix_enc *e, const char *begin_string, size_t *len)
+{
+    if (e->overflow)
+        return NULL;
+    size_t body = e->pos - BRS__FIX_HEAD_RESERVE;
+    char head[BRS__FIX_HEAD_RESERVE];
+    size_t bl = strlen(begin_string);
+    if (bl > 12)
+        return NULL;
+    size_t h = 0;
+    memcpy(head, "8=", 2);
+    h = 2;
+    memcpy(head + h, begin_string, bl);
+    h += bl;
+    head[h++] = BRS__FIX_SOH;
+    head[h++] = '9';
+    head[h++] = '=';
+    h += utoa(head + h, body);
+    head[h++] = BRS__FIX_SOH;
+    char *start = e->buf + BRS__FIX_HEAD_RESERVE - h;
+    memcpy(start, head, h);
+    if (e->pos + 7 > e->cap)
+        return NULL;
+    unsigned cs = brs__fix_checksum(start, h + body);
+    char *t = e->buf + e->pos;
+    t[0] = '1';
+    t[1] = '0';
+    t[2] = '=';
+    t[3] = (char)('0' + cs / 100);
+    t[4] = (char)('0' + cs / 10 % 10);
+    t[5] = (char)('0' + cs % 10);
+    t[6] = BRS__FIX_SOH;
+    e->pos += 7;
+    *len = h + body + 7;
+    return start;
+}

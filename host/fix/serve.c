@@ -1,0 +1,96 @@
+/* serve.c: `bourse serve CONFIG.json`: run the FIX 4.4 acceptor until SIGINT
+ * or SIGTERM. --port-file lets scripts and tests bind port 0 and learn the port. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+#include "fix/server.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bourse serve CONFIG.json [--set KEY=VALUE]... [--port-file PATH]\n\n"
+            "Run the FIX 4.4 gateway (acceptor) described by CONFIG.json until SIGINT/SIGTERM.\n"
+            "BOURSE_FIX_PORT overrides listen.port. See docs/fix-gateway.md.\n\n"
+            "  --set KEY=VALUE   override a configuration value (e.g. listen.port=0)\n"
+            "  --port-file PATH  write the bound port number to PATH once listening\n");
+}
+
+int brs__cmd_serve(int argc, char **argv)
+{
+    const char *path = NULL, *port_file = NULL;
+    const char *sets[64];
+    int nsets = 0;
+    for (int i = 1; i < argc; i++) {
+        if (brs__is_help(argv[i])) {
+            usage(stdout);
+            return BRS_EXIT_OK;
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc && nsets < 64) {
+            sets[nsets++] = argv[++i];
+        } else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc) {
+            port_file = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return brs__usage_error("serve", "unknown option '%s'", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return brs__usage_error("serve", "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!path)
+        return brs__usage_error("serve", "missing CONFIG.json");
+    brs_config cfg;
+    brs_error err = {0};
+    if (brs__config_load(&cfg, path, &err) != BRS_OK)
+        return brs__fail("serve", "%s", err.msg);
+    for (int i = 0; i < nsets; i++)
+        if (brs__config_set(&cfg, sets[i], &err) != BRS_OK) {
+            brs__config_free(&cfg);
+            return brs__usage_error("serve", "%s", err.msg);
+        }
+    brs__fix_server_cfg sc;
+    int rc = brs__fix_server_config(&sc, &cfg, &err);
+    if (rc != BRS_OK) {
+        brs__fix_server_config_free(&sc);
+        brs__config_free(&cfg);
+        return brs__fail("serve", "%s", err.msg);
+    }
+    brs__fix_server *srv = NULL;
+    int port = 0;
+    rc = brs__fix_server_open(&srv, &sc, &port, &err);
+    if (rc != BRS_OK) {
+        brs__fix_server_close(srv);
+        brs__fix_server_config_free(&sc);
+        brs__config_free(&cfg);
+        return brs__fail("serve", "%s", err.msg);
+    }
+    if (port_file) {
+        char buf[16];
+        int n = snprintf(buf, sizeof buf, "%d\n", port);
+        if (brs__atomic_write(port_file, buf, (size_t)n, &err) != BRS_OK)
+            fprintf(stderr, "bourse serve: %s\n", err.msg);
+    }
+    fprintf(stderr, "bourse serve: FIX 4.4 acceptor %s listening on %s:%d\n", sc.sender, sc.host,
+            port);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    brs__fix_server_run(srv, &g_stop);
+    fprintf(stderr, "bourse serve: stopping\n");
+    brs__fix_server_close(srv);
+    brs__fix_server_config_free(&sc);
+    brs__config_free(&cfg);
+    return BRS_EXIT_OK;
+}

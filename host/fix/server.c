@@ -1,0 +1,604 @@
+/* server.c: the epoll loop of `bourse serve`. One thread; every socket is
+ * non-blocking. Each loop turn: read what is ready and run it through the
+ * sessions, then flush stores and journal (write-ahead), then write queued
+ * output. A connection whose queue passes max_output is dropped: one slow
+ * client can never hold the others back. */
+#include "fix/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+typedef struct brs__fix_server brs__fix_server_;
+typedef struct conn {
+    brs__fix_server_ *srv;
+    int fd;
+    brs__fix_session *sess; /* NULL until a Logon names one */
+    char *in;
+    size_t inlen, incap;
+    char *out;
+    size_t outoff, outlen, outcap;
+    int closing;     /* close once output is written (or cannot be) */
+    int dirty;       /* in the dirty list */
+    int paused;      /* reading paused by the rate limit */
+    int64_t accepted_at;
+    int64_t window_start;
+    uint32_t window_msgs;
+    struct conn *next_dirty;
+} conn;
+
+struct brs__fix_server {
+    brs__fix_server_cfg cfg;
+    int lfd, efd;
+    brs__fix_gateway gw;
+    brs__fix_session **sessions;
+    conn **conns;
+    uint32_t n_conns, cap_conns;
+    conn *dirty;
+    int64_t last_timer;
+};
+
+/* ---- configuration ------------------------------------------------------------ */
+
+int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err)
+{
+    memset(sc, 0, sizeof *sc);
+    static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
+                                      "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
+                                      "sender_comp_id", "sessions", "instruments", NULL};
+    static const char *const listen_keys[] = {"host", "port", NULL};
+    static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
+    static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
+    const cJSON *root = cfg->root;
+    int rc = brs__config_check_keys(cfg, root, "", top, err);
+    if (rc)
+        return rc;
+    const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
+    if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
+        return rc;
+    const char *str;
+    int64_t v;
+    if ((rc = brs__config_string(cfg, listen, "listen", "host", "127.0.0.1", &str, err)))
+        return rc;
+    snprintf(sc->host, sizeof sc->host, "%s", str);
+    if ((rc = brs__config_int(cfg, listen, "listen", "port", 9876, &v, err)))
+        return rc;
+    const char *envp = getenv("BOURSE_FIX_PORT");
+    if (envp && *envp) {
+        char *end;
+        long p = strtol(envp, &end, 10);
+        if (*end || p < 0 || p > 65535)
+            return brs__err(err, BRS_E_INVAL, "BOURSE_FIX_PORT: '%s' is not a port number", envp);
+        v = p;
+    }
+    if (v < 0 || v > 65535)
+        return brs__err(err, BRS_E_RANGE, "%s: listen.port: %lld is not a port", cfg->source,
+                        (long long)v);
+    sc->port = (int)v;
+    if ((rc = brs__config_string(cfg, root, "", "state_dir", "", &str, err)))
+        return rc;
+    snprintf(sc->state_dir, sizeof sc->state_dir, "%s", str);
+    if ((rc = brs__config_string(cfg, root, "", "fsync", "never", &str, err)))
+        return rc;
+    if (strcmp(str, "never") == 0)
+        sc->fsync_policy = BRS__FIX_FSYNC_NEVER;
+    else if (strcmp(str, "batch") == 0)
+        sc->fsync_policy = BRS__FIX_FSYNC_BATCH;
+    else
+        return brs__err(err, BRS_E_INVAL, "%s: fsync: '%s' is not one of never, batch",
+                        cfg->source, str);
+    if ((rc = brs__config_int(cfg, root, "", "max_message_bytes", 65536, &v, err)))
+        return rc;
+    if (v < 256 || v > (1 << 24))
+        return brs__err(err, BRS_E_RANGE, "%s: max_message_bytes must be 256..16777216", cfg->source);
+    sc->max_msg = (size_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_output_bytes", 8 << 20, &v, err)))
+        return rc;
+    if (v < 65536)
+        return brs__err(err, BRS_E_RANGE, "%s: max_output_bytes must be >= 65536", cfg->source);
+    sc->max_output = (size_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_msgs_per_sec", 1000000, &v, err)))
+        return rc;
+    if (v < 1 || v > UINT32_MAX)
+        return brs__err(err, BRS_E_RANGE, "%s: max_msgs_per_sec out of range", cfg->source);
+    sc->max_msgs_per_sec = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
+        return rc;
+    sc->logon_timeout_ns = v * 1000000;
+    if ((rc = brs__config_string(cfg, root, "", "sender_comp_id", "EXEC", &str, err)))
+        return rc;
+    if (!*str || strlen(str) >= BRS__FIX_COMPID_MAX)
+        return brs__err(err, BRS_E_INVAL, "%s: sender_comp_id must be 1..63 characters", cfg->source);
+    snprintf(sc->sender, sizeof sc->sender, "%s", str);
+
+    const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(root, "sessions");
+    if (!cJSON_IsArray(sessions) || cJSON_GetArraySize(sessions) == 0)
+        return brs__err(err, BRS_E_INVAL, "%s: 'sessions' must be a non-empty array", cfg->source);
+    sc->n_sessions = (uint32_t)cJSON_GetArraySize(sessions);
+    sc->sessions = calloc(sc->n_sessions, sizeof *sc->sessions);
+    const cJSON *instr = cJSON_GetObjectItemCaseSensitive(root, "instruments");
+    if (!cJSON_IsArray(instr) || cJSON_GetArraySize(instr) == 0)
+        return brs__err(err, BRS_E_INVAL, "%s: 'instruments' must be a non-empty array", cfg->source);
+    sc->n_instr = (uint32_t)cJSON_GetArraySize(instr);
+    sc->instr = calloc(sc->n_instr, sizeof *sc->instr);
+    if (!sc->sessions || !sc->instr)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    uint32_t i = 0;
+    for (const cJSON *it = sessions->child; it; it = it->next, i++) {
+        char where[32];
+        snprintf(where, sizeof where, "sessions[%u]", i);
+        if ((rc = brs__config_check_keys(cfg, it, where, sess_keys, err)))
+            return rc;
+        if ((rc = brs__config_string(cfg, it, where, "target_comp_id", "", &str, err)))
+            return rc;
+        if (!*str || strlen(str) >= BRS__FIX_COMPID_MAX)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.target_comp_id must be 1..63 characters",
+                            cfg->source, where);
+        for (uint32_t k = 0; k < i; k++)
+            if (strcmp(sc->sessions[k].target, str) == 0)
+                return brs__err(err, BRS_E_EXISTS, "%s: %s.target_comp_id '%s' appears twice",
+                                cfg->source, where, str);
+        snprintf(sc->sessions[i].target, sizeof sc->sessions[i].target, "%s", str);
+        if ((rc = brs__config_string(cfg, it, where, "username", "", &str, err)))
+            return rc;
+        snprintf(sc->sessions[i].username, sizeof sc->sessions[i].username, "%s", str);
+        if ((rc = brs__config_string(cfg, it, where, "password", "", &str, err)))
+            return rc;
+        snprintf(sc->sessions[i].password, sizeof sc->sessions[i].password, "%s", str);
+    }
+    i = 0;
+    for (const cJSON *it = instr->child; it; it = it->next, i++) {
+        char where[32];
+        snprintf(where, sizeof where, "instruments[%u]", i);
+        if ((rc = brs__config_check_keys(cfg, it, where, instr_keys, err)))
+            return rc;
+        if ((rc = brs__config_string(cfg, it, where, "symbol", "", &str, err)))
+            return rc;
+        if (!*str || strlen(str) >= BRS_SYMBOL_MAX)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.symbol must be 1..31 characters", cfg->source,
+                            where);
+        snprintf(sc->instr[i].symbol, sizeof sc->instr[i].symbol, "%s", str);
+        if ((rc = brs__config_int(cfg, it, where, "decimals", 2, &v, err)))
+            return rc;
+        if (v < 0 || v > 8)
+            return brs__err(err, BRS_E_RANGE, "%s: %s.decimals must be 0..8", cfg->source, where);
+        sc->instr[i].decimals = (int)v;
+        if ((rc = brs__config_int(cfg, it, where, "tick_size", 1, &v, err)))
+            return rc;
+        if (v < 1)
+            return brs__err(err, BRS_E_RANGE, "%s: %s.tick_size must be >= 1", cfg->source, where);
+        sc->instr[i].tick_size = v;
+        if ((rc = brs__config_int(cfg, it, where, "lot_size", 1, &v, err)))
+            return rc;
+        if (v < 1)
+            return brs__err(err, BRS_E_RANGE, "%s: %s.lot_size must be >= 1", cfg->source, where);
+        sc->instr[i].lot_size = v;
+    }
+    return BRS_OK;
+}
+
+void brs__fix_server_config_free(brs__fix_server_cfg *sc)
+{
+    free(sc->sessions);
+    free(sc->instr);
+    sc->sessions = NULL;
+    sc->instr = NULL;
+}
+
+/* ---- connections --------------------------------------------------------------- */
+
+static void mark_dirty(brs__fix_server *srv, conn *c)
+{
+    if (!c->dirty) {
+        c->dirty = 1;
+        c->next_dirty = srv->dirty;
+        srv->dirty = c;
+    }
+}
+
+static int conn_send(void *ctx, const char *p, size_t n);
+static void conn_disconnect(void *ctx);
+
+static int conn_send(void *ctx, const char *p, size_t n)
+{
+    conn *c = ctx;
+    if (c->closing)
+        return BRS_OK;
+    size_t pending = c->outlen - c->outoff;
+    if (pending + n > c->srv->cfg.max_output)
+        return BRS_E_LIMIT; /* slow consumer: the session disconnects it */
+    if (c->outlen + n > c->outcap) {
+        if (c->outoff > 0) {
+            memmove(c->out, c->out + c->outoff, pending);
+            c->outlen = pending;
+            c->outoff = 0;
+        }
+        if (c->outlen + n > c->outcap) {
+            size_t cap = c->outcap ? c->outcap : 65536;
+            while (cap < c->outlen + n)
+                cap *= 2;
+            char *q = realloc(c->out, cap);
+            if (!q)
+                return BRS_E_NOMEM;
+            c->out = q;
+            c->outcap = cap;
+        }
+    }
+    memcpy(c->out + c->outlen, p, n);
+    c->outlen += n;
+    mark_dirty(c->srv, c);
+    return BRS_OK;
+}
+
+static void conn_disconnect(void *ctx)
+{
+    conn *c = ctx;
+    c->closing = 1;
+    mark_dirty(c->srv, c);
+}
+
+static void conn_free(brs__fix_server *srv, conn *c)
+{
+    if (c->sess) {
+        brs__fix_gateway_session_gone(&srv->gw, c->sess);
+        if (c->sess->state != BRS__FIX_DISCONNECTED)
+            brs__fix_session_detach(c->sess);
+        brs__fix_store_flush(&c->sess->store);
+    }
+    epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    for (uint32_t i = 0; i < srv->n_conns; i++)
+        if (srv->conns[i] == c) {
+            srv->conns[i] = srv->conns[--srv->n_conns];
+            break;
+        }
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+static void set_events(brs__fix_server *srv, conn *c)
+{
+    struct epoll_event ev = {0};
+    ev.events = (c->paused ? 0 : EPOLLIN) | (c->outlen > c->outoff ? EPOLLOUT : 0) | EPOLLRDHUP;
+    ev.data.ptr = c;
+    epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Write what is queued; returns -1 when the connection is to be freed. */
+static int flush_out(brs__fix_server *srv, conn *c)
+{
+    while (c->outoff < c->outlen) {
+        ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            return -1;
+        }
+        c->outoff += (size_t)w;
+    }
+    if (c->outoff == c->outlen)
+        c->outoff = c->outlen = 0;
+    if (c->closing)
+        return -1; /* best effort: what could be written is written */
+    set_events(srv, c);
+    return 0;
+}
+
+static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m)
+{
+    const brs__fix_field *f = brs__fix_get(m, 49);
+    if (!f || !brs__fix_is(m, 56, srv->cfg.sender))
+        return NULL;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        const char *t = srv->cfg.sessions[i].target;
+        if (strlen(t) == f->len && memcmp(t, brs__fix_val(m, f), f->len) == 0)
+            return srv->sessions[i];
+    }
+    return NULL;
+}
+
+/* Before Logon: find the session the first message names. */
+static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
+{
+    size_t ml = 0;
+    int rc = brs__fix_frame(c->in, c->inlen, srv->cfg.max_msg, &ml);
+    if (rc == BRS__FIX_FRAME_NEED_MORE)
+        return c->inlen >= srv->cfg.max_msg ? -1 : 0;
+    if (rc != BRS__FIX_FRAME_OK)
+        return -1;
+    brs__fix_msg *m = &srv->sessions[0]->scratch;
+    if (brs__fix_parse(m, c->in, ml) != BRS_OK || strcmp(m->msgtype, "A") != 0)
+        return -1;
+    brs__fix_session *s = find_session(srv, m);
+    if (!s) {
+        char who[64];
+        brs__fix_str(m, 49, who, sizeof who);
+        fprintf(stderr, "bourse serve: Logon from unknown CompID '%s' refused\n", who);
+        return -1;
+    }
+    if (s->state != BRS__FIX_DISCONNECTED) {
+        fprintf(stderr, "bourse serve: %s already connected; second Logon refused\n", s->cfg.target);
+        return -1;
+    }
+    brs__fix_session_io io = {c, conn_send, conn_disconnect};
+    brs__fix_session_attach(s, &io, now);
+    c->sess = s;
+    return 1;
+}
+
+static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
+{
+    for (;;) {
+        if (c->incap - c->inlen < 4096) {
+            /* full of unconsumed bytes: the session will refuse it as too large */
+            if (c->incap >= srv->cfg.max_msg + 65536)
+                break;
+            size_t cap = c->incap * 2;
+            char *q = realloc(c->in, cap);
+            if (!q) {
+                c->closing = 1;
+                return;
+            }
+            c->in = q;
+            c->incap = cap;
+        }
+        ssize_t r = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
+        if (r == 0) {
+            c->closing = 1;
+            break;
+        }
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                c->closing = 1;
+            break;
+        }
+        c->inlen += (size_t)r;
+        if (c->inlen == c->incap)
+            continue; /* maybe more */
+        break;
+    }
+    if (!c->sess && c->inlen) {
+        int b = bind_session(srv, c, now);
+        if (b < 0) {
+            c->closing = 1;
+            mark_dirty(srv, c);
+            return;
+        }
+        if (b == 0)
+            return;
+    }
+    if (!c->sess) { /* input that arrived with the peer's close is still run */
+        mark_dirty(srv, c);
+        return;
+    }
+    /* rate limit: a budget of messages per one-second window */
+    if (now - c->window_start >= 1000000000LL) {
+        c->window_start = now;
+        c->window_msgs = 0;
+    }
+    size_t consumed = 0;
+    while (consumed < c->inlen && c->sess && c->sess->state != BRS__FIX_DISCONNECTED) {
+        if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
+            c->paused = 1; /* TCP pushes back on the client until the next window */
+            break;
+        }
+        /* one message at a time so the budget is exact */
+        size_t ml = 0;
+        int fr = brs__fix_frame(c->in + consumed, c->inlen - consumed, srv->cfg.max_msg, &ml);
+        size_t lim = fr == BRS__FIX_FRAME_NEED_MORE ? c->inlen - consumed
+                     : fr == BRS__FIX_FRAME_TOO_BIG ? c->inlen - consumed : ml;
+        size_t used = brs__fix_session_input(c->sess, c->in + consumed, lim, now);
+        if (fr == BRS__FIX_FRAME_OK)
+            c->window_msgs++;
+        consumed += used;
+        if (used == 0)
+            break;
+    }
+    if (consumed) {
+        memmove(c->in, c->in + consumed, c->inlen - consumed);
+        c->inlen -= consumed;
+    }
+    mark_dirty(srv, c);
+}
+
+static void on_accept(brs__fix_server *srv, int64_t now)
+{
+    for (;;) {
+        int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn *c = calloc(1, sizeof *c);
+        if (c)
+            c->in = malloc(65536);
+        if (!c || !c->in || (srv->n_conns == srv->cap_conns &&
+                             !(srv->cap_conns = srv->cap_conns ? srv->cap_conns * 2 : 64,
+                               srv->conns = realloc(srv->conns, srv->cap_conns * sizeof *srv->conns)))) {
+            if (c)
+                free(c->in);
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->incap = 65536;
+        c->srv = srv;
+        c->fd = fd;
+        c->accepted_at = now;
+        c->window_start = now;
+        srv->conns[srv->n_conns++] = c;
+        struct epoll_event ev = {0};
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.ptr = c;
+        epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, int *port,
+                         brs_error *err)
+{
+    brs__fix_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    srv->cfg = *sc;
+    srv->lfd = srv->efd = -1;
+    *out = srv;
+    int rc;
+    char path[1024];
+    int persist = sc->state_dir[0] != 0;
+    if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
+        return rc;
+    if (persist)
+        snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
+    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, persist ? path : NULL,
+                               sc->fsync_policy, err);
+    if (rc)
+        return rc;
+    srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
+    if (!srv->sessions)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < sc->n_sessions; i++) {
+        brs__fix_session_cfg cfg = {0};
+        snprintf(cfg.sender, sizeof cfg.sender, "%s", sc->sender);
+        snprintf(cfg.target, sizeof cfg.target, "%s", sc->sessions[i].target);
+        snprintf(cfg.username, sizeof cfg.username, "%s", sc->sessions[i].username);
+        snprintf(cfg.password, sizeof cfg.password, "%s", sc->sessions[i].password);
+        cfg.max_msg = sc->max_msg;
+        srv->sessions[i] = malloc(sizeof(brs__fix_session));
+        if (!srv->sessions[i])
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        if (persist)
+            snprintf(path, sizeof path, "%s/%s-%s.store", sc->state_dir, sc->sender,
+                     sc->sessions[i].target);
+        rc = brs__fix_session_open(srv->sessions[i], &cfg, persist ? path : NULL, sc->fsync_policy,
+                                   err);
+        if (rc)
+            return rc;
+        brs__fix_gateway_add_session(&srv->gw, srv->sessions[i]);
+    }
+    if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
+        return rc;
+    srv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (srv->lfd < 0)
+        return brs__err(err, BRS_E_IO, "socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(srv->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)sc->port);
+    if (inet_pton(AF_INET, sc->host, &a.sin_addr) != 1)
+        return brs__err(err, BRS_E_INVAL, "listen.host: '%s' is not an IPv4 address", sc->host);
+    if (bind(srv->lfd, (struct sockaddr *)&a, sizeof a) != 0)
+        return brs__err(err, BRS_E_IO, "bind %s:%d: %s", sc->host, sc->port, strerror(errno));
+    if (listen(srv->lfd, 128) != 0)
+        return brs__err(err, BRS_E_IO, "listen: %s", strerror(errno));
+    socklen_t al = sizeof a;
+    getsockname(srv->lfd, (struct sockaddr *)&a, &al);
+    *port = ntohs(a.sin_port);
+    srv->efd = epoll_create1(EPOLL_CLOEXEC);
+    if (srv->efd < 0)
+        return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
+    struct epoll_event ev = {0};
+    ev.events = EPOLLIN;
+    ev.data.ptr = NULL;
+    epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev);
+    return BRS_OK;
+}
+
+static void timers(brs__fix_server *srv, int64_t now)
+{
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+        brs__fix_session_timer(srv->sessions[i], now);
+    for (uint32_t i = 0; i < srv->n_conns; i++) {
+        conn *c = srv->conns[i];
+        if (!c->sess && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+            c->closing = 1;
+            mark_dirty(srv, c);
+        }
+        if (c->paused && now - c->window_start >= 1000000000LL) {
+            c->paused = 0;
+            c->window_start = now;
+            c->window_msgs = 0;
+            set_events(srv, c);
+            if (c->inlen)
+                on_readable(srv, c, now); /* bytes already buffered */
+        }
+    }
+}
+
+int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
+{
+    struct epoll_event evs[64];
+    while (!*stop) {
+        int n = epoll_wait(srv->efd, evs, 64, 50);
+        int64_t now = brs__realtime_ns();
+        for (int i = 0; i < n; i++) {
+            conn *c = evs[i].data.ptr;
+            if (!c) {
+                on_accept(srv, now);
+                continue;
+            }
+            if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                on_readable(srv, c, now);
+            if (evs[i].events & EPOLLOUT)
+                mark_dirty(srv, c);
+        }
+        if (now - srv->last_timer >= 100000000LL) {
+            srv->last_timer = now;
+            timers(srv, now);
+        }
+        /* write-ahead: stores and journal reach the file before replies the wire */
+        brs__fix_gateway_flush(&srv->gw);
+        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+            brs__fix_store_flush(&srv->sessions[i]->store);
+        conn *d = srv->dirty;
+        srv->dirty = NULL;
+        while (d) {
+            conn *next = d->next_dirty;
+            d->dirty = 0;
+            if (flush_out(srv, d) < 0)
+                conn_free(srv, d);
+            d = next;
+        }
+    }
+    return BRS_OK;
+}
+
+void brs__fix_server_close(brs__fix_server *srv)
+{
+    if (!srv)
+        return;
+    while (srv->n_conns)
+        conn_free(srv, srv->conns[0]);
+    brs__fix_gateway_close(&srv->gw);
+    if (srv->sessions)
+        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+            if (srv->sessions[i]) {
+                brs__fix_session_close(srv->sessions[i]);
+                free(srv->sessions[i]);
+            }
+    free(srv->sessions);
+    free(srv->conns);
+    if (srv->lfd >= 0)
+        close(srv->lfd);
+    if (srv->efd >= 0)
+        close(srv->efd);
+    free(srv);
+}

@@ -1,0 +1,50 @@
+/* server.h: the FIX acceptor: non-blocking sockets on one epoll loop, many
+ * sessions, per-connection output buffers with a cap (a slow reader is cut off,
+ * never waited for), message size and rate limits, and the write-ahead rule:
+ * stores and journal are written before any reply reaches a socket. */
+#ifndef BRS_FIX_SERVER_H
+#define BRS_FIX_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "fix/app.h"
+#include "fix/session.h"
+
+typedef struct brs__fix_session_def {
+    char target[BRS__FIX_COMPID_MAX];
+    char username[64];
+    char password[64];
+} brs__fix_session_def;
+
+typedef struct brs__fix_server_cfg {
+    char host[64];
+    int port;                 /* 0: any free port */
+    char state_dir[512];      /* stores and journal; "" keeps everything in memory */
+    int fsync_policy;
+    size_t max_msg;           /* bytes per message */
+    size_t max_output;        /* queued bytes per connection before it is dropped */
+    uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
+    int64_t logon_timeout_ns;
+    char sender[BRS__FIX_COMPID_MAX];
+    brs__fix_session_def *sessions;
+    uint32_t n_sessions;
+    brs__fix_instr *instr;
+    uint32_t n_instr;
+} brs__fix_server_cfg;
+
+/* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port. */
+int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err);
+void brs__fix_server_config_free(brs__fix_server_cfg *sc);
+
+typedef struct brs__fix_server brs__fix_server;
+
+/* Bind, open stores, replay the journal. The bound port is in *port. */
+int brs__fix_server_open(brs__fix_server **srv, const brs__fix_server_cfg *sc, int *port,
+                         brs_error *err);
+/* Serve until *stop becomes non-zero. */
+int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop);
+void brs__fix_server_close(brs__fix_server *srv);
+
+#endif

@@ -1,0 +1,216 @@
+/* store.c: append-only session store. Records are
+ *   'O' seq:u32 len:u32 bytes   an outbound message
+ *   'I' next_in:u32 0:u32       inbound processed up to next_in-1
+ *   'Z' 0 0                     sequence reset (everything before is void)
+ * Loading replays the records; a torn record at the end (crash mid-write) is
+ * cut off, since nothing after it was ever sent. */
+#include "fix/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+
+#define REC_HDR 9
+
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return BRS_OK;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return BRS_E_NOMEM;
+    *buf = p;
+    *cap = c;
+    return BRS_OK;
+}
+
+static int index_put(brs__fix_store *st, uint32_t seq, uint64_t off, uint32_t len)
+{
+    if (seq == 0)
+        return BRS_OK;
+    if (seq > st->idxcap) {
+        uint32_t c = st->idxcap ? st->idxcap : 1024;
+        while (c < seq)
+            c *= 2;
+        brs__fix_store_rec *p = realloc(st->idx, (size_t)c * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        memset(p + st->idxcap, 0, (size_t)(c - st->idxcap) * sizeof *p);
+        st->idx = p;
+        st->idxcap = c;
+    }
+    st->idx[seq - 1].off = off;
+    st->idx[seq - 1].len = len;
+    if (seq > st->nidx)
+        st->nidx = seq;
+    return BRS_OK;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static void clear(brs__fix_store *st)
+{
+    st->next_out = 1;
+    st->next_in = 1;
+    if (st->idx)
+        memset(st->idx, 0, (size_t)st->idxcap * sizeof *st->idx);
+    st->nidx = 0;
+}
+
+int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->fsync_policy = fsync_policy;
+    clear(st);
+    if (!path)
+        return BRS_OK;
+    st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->fd < 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    char *data = NULL;
+    size_t len = 0;
+    int rc = brs__read_file(path, &data, &len, err);
+    if (rc != BRS_OK)
+        return rc;
+    size_t pos = 0;
+    while (pos + REC_HDR <= len) {
+        const unsigned char *h = (const unsigned char *)data + pos;
+        uint32_t a = rd32(h + 1), n = rd32(h + 5);
+        if (pos + REC_HDR + n > len)
+            break;
+        if (h[0] == 'O') {
+            if (index_put(st, a, pos + REC_HDR, n) != BRS_OK) {
+                free(data);
+                return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+            }
+            if (a >= st->next_out)
+                st->next_out = a + 1;
+        } else if (h[0] == 'I') {
+            st->next_in = a;
+        } else if (h[0] == 'Z') {
+            clear(st);
+        } else {
+            break;
+        }
+        pos += REC_HDR + n;
+    }
+    free(data);
+    if (pos < len && ftruncate(st->fd, (off_t)pos) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot cut a torn record: %s", path, strerror(errno));
+    st->file_len = pos;
+    if (lseek(st->fd, (off_t)pos, SEEK_SET) < 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    return BRS_OK;
+}
+
+void brs__fix_store_close(brs__fix_store *st)
+{
+    brs__fix_store_flush(st);
+    if (st->fd >= 0)
+        close(st->fd);
+    free(st->wbuf);
+    free(st->idx);
+    free(st->mem);
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+static int append(brs__fix_store *st, char kind, uint32_t a, const char *data, uint32_t n)
+{
+    if (reserve(&st->wbuf, &st->wcap, st->wlen + REC_HDR + n) != BRS_OK)
+        return BRS_E_NOMEM;
+    char *p = st->wbuf + st->wlen;
+    p[0] = kind;
+    memcpy(p + 1, &a, 4);
+    memcpy(p + 5, &n, 4);
+    if (n)
+        memcpy(p + REC_HDR, data, n);
+    st->wlen += REC_HDR + n;
+    return BRS_OK;
+}
+
+int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t len)
+{
+    if (len > UINT32_MAX)
+        return BRS_E_RANGE;
+    uint64_t off = st->file_len + st->wlen + REC_HDR;
+    int rc = append(st, 'O', seq, msg, (uint32_t)len);
+    if (rc == BRS_OK)
+        rc = index_put(st, seq, off, (uint32_t)len);
+    if (rc == BRS_OK && seq >= st->next_out)
+        st->next_out = seq + 1;
+    return rc;
+}
+
+int brs__fix_store_in(brs__fix_store *st, uint32_t next_in)
+{
+    st->next_in = next_in;
+    return append(st, 'I', next_in, NULL, 0);
+}
+
+int brs__fix_store_reset(brs__fix_store *st)
+{
+    clear(st);
+    return append(st, 'Z', 0, NULL, 0);
+}
+
+int brs__fix_store_flush(brs__fix_store *st)
+{
+    if (st->wlen == 0)
+        return BRS_OK;
+    if (st->fd < 0) {
+        if (reserve(&st->mem, &st->memcap, st->memlen + st->wlen) != BRS_OK)
+            return BRS_E_NOMEM;
+        memcpy(st->mem + st->memlen, st->wbuf, st->wlen);
+        st->memlen += st->wlen;
+    } else {
+        size_t done = 0;
+        while (done < st->wlen) {
+            ssize_t w = write(st->fd, st->wbuf + done, st->wlen - done);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                return BRS_E_IO;
+            }
+            done += (size_t)w;
+        }
+        if (st->fsync_policy == BRS__FIX_FSYNC_BATCH && fdatasync(st->fd) != 0)
+            return BRS_E_IO;
+    }
+    st->file_len += st->wlen;
+    st->wlen = 0;
+    return BRS_OK;
+}
+
+long brs__fix_store_get(brs__fix_store *st, uint32_t seq, char *buf, size_t cap)
+{
+    if (seq == 0 || seq > st->nidx || st->idx[seq - 1].len == 0)
+        return 0;
+    const brs__fix_store_rec *r = &st->idx[seq - 1];
+    if (r->len > cap)
+        return BRS_E_RANGE;
+    if (r->off >= st->file_len) { /* still pending in the write buffer */
+        memcpy(buf, st->wbuf + (r->off - st->file_len), r->len);
+        return (long)r->len;
+    }
+    if (st->fd < 0) {
+        memcpy(buf, st->mem + r->off, r->len);
+        return (long)r->len;
+    }
+    ssize_t n = pread(st->fd, buf, r->len, (off_t)r->off);
+    return n == (ssize_t)r->len ? (long)n : BRS_E_IO;
+}

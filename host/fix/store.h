@@ -1,0 +1,50 @@
+/* store.h: the persistent message store of one FIX session: every outbound
+ * message (for ResendRequest) and the inbound sequence number, in an
+ * append-only file, so a restarted gateway resumes both sequences exactly.
+ * Writes are batched in memory and flushed (optionally fsync'd) before the
+ * gateway puts bytes on the wire: the store is always ahead of the peer. */
+#ifndef BRS_FIX_STORE_H
+#define BRS_FIX_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bourse/errors.h>
+
+enum brs__fix_fsync { BRS__FIX_FSYNC_NEVER = 0, BRS__FIX_FSYNC_BATCH = 1 };
+
+typedef struct brs__fix_store_rec {
+    uint64_t off; /* of the message bytes in the file */
+    uint32_t len;
+} brs__fix_store_rec;
+
+typedef struct brs__fix_store {
+    int fd; /* -1: memory only (tests, benchmarks) */
+    int fsync_policy;
+    uint32_t next_out;  /* next outbound MsgSeqNum */
+    uint32_t next_in;   /* next expected inbound MsgSeqNum */
+    uint64_t file_len;  /* bytes in the file (flushed) */
+    char *wbuf;         /* pending records */
+    size_t wlen, wcap;
+    brs__fix_store_rec *idx; /* idx[seq-1]: outbound message seq */
+    uint32_t nidx, idxcap;
+    char *mem;          /* memory-only mode: the "file" */
+    size_t memlen, memcap;
+} brs__fix_store;
+
+/* Open (creating) dir/name.store; path NULL for a memory-only store. */
+int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err);
+void brs__fix_store_close(brs__fix_store *st);
+/* Append an outbound message with sequence number seq (== next_out). */
+int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t len);
+/* Record that inbound messages up to next_in-1 are processed. */
+int brs__fix_store_in(brs__fix_store *st, uint32_t next_in);
+/* Both sequences back to 1, all stored messages dropped (ResetSeqNumFlag). */
+int brs__fix_store_reset(brs__fix_store *st);
+/* Write pending records (and fdatasync under the batch policy). */
+int brs__fix_store_flush(brs__fix_store *st);
+/* Copy stored outbound message seq into buf; returns its length, 0 when the
+ * store does not hold it, < 0 on error. */
+long brs__fix_store_get(brs__fix_store *st, uint32_t seq, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,318 @@
+/* test_fix_server.c: `bourse serve` as a subprocess, driven over raw TCP with
+ * bad input: wrong CheckSum, wrong BodyLength, garbage, a missing required tag,
+ * an unknown MsgType, a 1 MB message, an unknown CompID and a client that never
+ * reads. Each gets what the FIX session rules call for, and the other sessions
+ * keep being served throughout. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "fixmsg.h"
+
+static pid_t server_pid = -1;
+static int server_port;
+static char workdir[] = "/tmp/brs_fix_srv_XXXXXX";
+static brs__fix_msg got;
+
+typedef struct client {
+    int fd;
+    const char *comp;
+    uint32_t seq;
+    char buf[1 << 16];
+    size_t len;
+} client;
+
+static int start_server(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    assert_non_null(mkdtemp(workdir));
+    char portfile[256], stateset[300];
+    snprintf(portfile, sizeof portfile, "%s/port", workdir);
+    snprintf(stateset, sizeof stateset, "state_dir=%s/state", workdir);
+    server_pid = fork();
+    if (server_pid == 0) {
+        execl(BOURSE_BIN, BOURSE_BIN, "serve", BOURSE_SOURCE_DIR "/data/configs/serve.json", "--set",
+              "listen.port=0", "--set", stateset, "--set", "max_output_bytes=65536", "--set",
+              "sessions=[{\"target_comp_id\":\"CLIENT1\"},{\"target_comp_id\":\"CLIENT2\","
+              "\"username\":\"u2\",\"password\":\"p2\"},{\"target_comp_id\":\"SLOW\"}]",
+              "--port-file", portfile, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200 && !server_port; i++) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", &server_port) != 1)
+                server_port = 0;
+            fclose(f);
+        }
+        if (!server_port)
+            usleep(50000);
+    }
+    assert_true(server_port > 0);
+    brs__fix_msg_init(&got);
+    return 0;
+}
+
+static int stop_server(void **state)
+{
+    (void)state;
+    kill(server_pid, SIGTERM);
+    int st = 0;
+    waitpid(server_pid, &st, 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
+    if (system(cmd) != 0)
+        return -1;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static void cconnect(client *c, const char *comp)
+{
+    memset(c, 0, sizeof *c);
+    c->comp = comp;
+    c->seq = 1;
+    c->fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(c->fd >= 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)server_port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(c->fd, (struct sockaddr *)&a, sizeof a), 0);
+}
+
+static void raw(client *c, const char *p, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = send(c->fd, p + done, n - done, MSG_NOSIGNAL);
+        if (w <= 0)
+            return; /* the server may have closed on us: reading tells */
+        done += (size_t)w;
+    }
+}
+
+/* Send body fields (with '|') after a standard header using the next seq. */
+static void sendf(client *c, const char *fmt, ...) BRS__PRINTF(2, 3);
+static void sendf(client *c, const char *fmt, ...)
+{
+    char fields[4096], body[8192], msg[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    const char *mt = fields; /* "35=X|" first */
+    const char *rest = strchr(fields, '|') + 1;
+    snprintf(body, sizeof body, "%.*s49=%s|56=EXEC|34=%u|52=20240101-00:00:00.000|%s",
+             (int)(rest - mt), mt, c->comp, c->seq++, rest);
+    size_t n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    raw(c, msg, n);
+}
+
+/* Next message from the server (2 s timeout); returns 0 on EOF/timeout. */
+static int crecv(client *c)
+{
+    for (;;) {
+        if (c->len) {
+            size_t ml = 0;
+            int rc = brs__fix_frame(c->buf, c->len, sizeof c->buf, &ml);
+            if (rc == BRS__FIX_FRAME_OK) {
+                static char one[1 << 16];
+                memcpy(one, c->buf, ml);
+                memmove(c->buf, c->buf + ml, c->len - ml);
+                c->len -= ml;
+                assert_int_equal(brs__fix_parse(&got, one, ml), BRS_OK);
+                return 1;
+            }
+            assert_int_equal(rc, BRS__FIX_FRAME_NEED_MORE);
+        }
+        struct pollfd p = {c->fd, POLLIN, 0};
+        if (poll(&p, 1, 2000) <= 0)
+            return 0;
+        ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
+        if (r <= 0)
+            return 0;
+        c->len += (size_t)r;
+    }
+}
+
+static void expect(client *c, const char *mt)
+{
+    if (!crecv(c))
+        fail_msg("%s: expected MsgType %s, got nothing", c->comp, mt);
+    if (strcmp(got.msgtype, mt) != 0)
+        fail_msg("%s: expected MsgType %s, got %s", c->comp, mt, got.msgtype);
+}
+
+static void logon(client *c, const char *extra)
+{
+    sendf(c, "35=A|98=0|108=30|141=Y|%s", extra ? extra : "");
+    expect(c, "A");
+}
+
+/* The session still answers and has consumed exactly the expected seq numbers. */
+static void alive(client *c)
+{
+    sendf(c, "35=1|112=alive-%u|", c->seq);
+    expect(c, "0");
+    char want[32];
+    snprintf(want, sizeof want, "alive-%u", c->seq - 1);
+    assert_true(brs__fix_is(&got, 112, want));
+}
+
+static void closed(client *c)
+{
+    while (crecv(c))
+        ;
+    char b;
+    struct pollfd p = {c->fd, POLLIN, 0};
+    assert_true(poll(&p, 1, 2000) == 1);
+    assert_true(recv(c->fd, &b, 1, 0) <= 0);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    client a, b;
+    cconnect(&a, "CLIENT1");
+    logon(&a, NULL);
+    cconnect(&b, "CLIENT2");
+    logon(&b, "553=u2|554=p2|");
+    char msg[1024];
+
+    /* wrong CheckSum: ignored, its sequence number not consumed */
+    char body[256];
+    snprintf(body, sizeof body, "35=1|49=CLIENT1|56=EXEC|34=%u|52=20240101-00:00:00|112=x|", a.seq);
+    size_t n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    char *cs = strstr(msg, "\00110=");
+    assert_non_null(cs);
+    cs[6] ^= 1; /* a CheckSum digit: flipping bit 0 keeps it a digit */
+    raw(&a, msg, n);
+    alive(&a);
+
+    /* wrong BodyLength (one short) */
+    snprintf(body, sizeof body, "35=1|49=CLIENT1|56=EXEC|34=%u|52=20240101-00:00:00|112=y|", a.seq);
+    n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    char *nine = strstr(msg, "\0019=") + 3;
+    nine[1] = (char)(nine[1] - 1);
+    raw(&a, msg, n);
+    alive(&a);
+
+    /* garbage bytes */
+    const char junk[] = "\x16\x03\x01 not FIX at all \001\001=\00110=000\001";
+    raw(&a, junk, sizeof junk - 1);
+    alive(&b);
+    alive(&a);
+
+    /* missing required tag: Reject 373=1 naming the tag */
+    sendf(&a, "35=D|55=AAPL|54=1|60=20240101-00:00:00|38=10|40=2|44=1|");
+    expect(&a, "3");
+    assert_true(brs__fix_is(&got, 373, "1"));
+    assert_true(brs__fix_is(&got, 371, "11"));
+
+    /* unknown MsgType: Reject 373=11 */
+    sendf(&a, "35=ZZ|");
+    expect(&a, "3");
+    assert_true(brs__fix_is(&got, 373, "11"));
+    /* a known MsgType the gateway does not serve: BusinessMessageReject 380=3 */
+    sendf(&a, "35=AE|");
+    expect(&a, "j");
+    assert_true(brs__fix_is(&got, 380, "3"));
+    alive(&a);
+
+    /* the other session trades meanwhile */
+    sendf(&b, "35=D|11=b1|55=AAPL|54=1|60=20240101-00:00:00|38=10|40=2|44=100.5|");
+    expect(&b, "8");
+    assert_true(brs__fix_is(&got, 150, "0"));
+    assert_true(brs__fix_is(&got, 44, "100.5"));
+
+    /* a 1 MB message: Logout, then the connection is closed */
+    size_t big = 1 << 20;
+    char *m = malloc(big + 64);
+    assert_non_null(m);
+    int h = snprintf(m, 64, "8=FIX.4.4\0019=%zu\00135=D\001", big);
+    memset(m + h, 'A', big);
+    raw(&a, m, (size_t)h + big);
+    free(m);
+    expect(&a, "5");
+    assert_non_null(brs__fix_get(&got, 58));
+    closed(&a);
+    close(a.fd);
+    alive(&b);
+
+    /* an unknown CompID is refused */
+    client u;
+    cconnect(&u, "NOBODY");
+    sendf(&u, "35=A|98=0|108=30|");
+    closed(&u);
+    close(u.fd);
+    /* a second connection for a logged-on session is refused */
+    client d;
+    cconnect(&d, "CLIENT2");
+    sendf(&d, "35=A|98=0|108=30|553=u2|554=p2|");
+    closed(&d);
+    close(d.fd);
+    alive(&b);
+
+    /* CLIENT1 can come back (ResetSeqNumFlag) */
+    cconnect(&a, "CLIENT1");
+    logon(&a, NULL);
+    alive(&a);
+    close(a.fd);
+    close(b.fd);
+}
+
+static void test_slow_consumer_is_dropped(void **state)
+{
+    (void)state;
+    client s, b;
+    cconnect(&s, "SLOW");
+    int small = 4096;
+    setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    logon(&s, NULL);
+    cconnect(&b, "CLIENT2");
+    logon(&b, "553=u2|554=p2|");
+    /* ask for many large heartbeats and never read them */
+    char id[400];
+    memset(id, 'x', sizeof id - 1);
+    id[sizeof id - 1] = 0;
+    int64_t t0 = brs__monotime_ns();
+    for (int i = 0; i < 3000; i++)
+        sendf(&s, "35=1|112=%s|", id);
+    /* the others are not held back */
+    alive(&b);
+    assert_true(brs__monotime_ns() - t0 < 20000000000LL);
+    /* and the slow reader was cut off: draining ends in EOF, not 3000 replies */
+    int replies = 0;
+    while (crecv(&s))
+        replies++;
+    assert_true(replies < 3000);
+    close(s.fd);
+    alive(&b);
+    close(b.fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_slow_consumer_is_dropped),
+    };
+    return cmocka_run_group_tests(tests, start_server, stop_server);
+}

@@ -1,0 +1,401 @@
+/* test_fix_session.c: the FIX session state machine driven with in-memory byte
+ * streams: Logon (CompIDs, password, reset), TestRequest, gaps and
+ * ResendRequest, resend from the store with GapFill, SequenceReset both modes,
+ * Reject reason codes, garbled input, heartbeat timeout, restart persistence. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "fix/session.h"
+#include "fixmsg.h"
+
+#define T0 1700000000000000000LL
+#define SEC 1000000000LL
+
+typedef struct peer {
+    char out[1 << 16];
+    size_t len, read;
+    int closed;
+    int napp;
+    char last_app[8];
+} peer;
+
+static brs__fix_session sess;
+static peer P;
+static brs__fix_msg got;
+
+static int p_send(void *ctx, const char *p, size_t n)
+{
+    peer *x = ctx;
+    assert_true(x->len + n <= sizeof x->out);
+    memcpy(x->out + x->len, p, n);
+    x->len += n;
+    return BRS_OK;
+}
+static void p_close(void *ctx)
+{
+    ((peer *)ctx)->closed = 1;
+}
+static void on_app(void *app, brs__fix_session *s, const brs__fix_msg *m)
+{
+    (void)s;
+    peer *x = app;
+    x->napp++;
+    snprintf(x->last_app, sizeof x->last_app, "%s", m->msgtype);
+}
+
+static void open_session(const char *store, const char *user, const char *pass)
+{
+    brs__fix_session_cfg cfg = {0};
+    snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+    snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+    if (user)
+        snprintf(cfg.username, sizeof cfg.username, "%s", user);
+    if (pass)
+        snprintf(cfg.password, sizeof cfg.password, "%s", pass);
+    cfg.max_msg = 8192;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_session_open(&sess, &cfg, store, BRS__FIX_FSYNC_NEVER, &err), BRS_OK);
+    sess.on_app = on_app;
+    sess.app = &P;
+    memset(&P, 0, sizeof P);
+    brs__fix_session_io io = {&P, p_send, p_close};
+    brs__fix_session_attach(&sess, &io, T0);
+}
+
+/* Send "body" (with '|') from the client; header fields are the caller's. */
+static void feed(const char *body, int64_t now)
+{
+    char buf[16384];
+    size_t n = brs_test_fixmsg(buf, sizeof buf, "FIX.4.4", body);
+    assert_int_equal(brs__fix_session_input(&sess, buf, n, now), n);
+}
+
+/* Next message the session wrote, parsed into got; 0 when none is left. */
+static int next(void)
+{
+    if (P.read >= P.len)
+        return 0;
+    size_t ml = 0;
+    assert_int_equal(brs__fix_frame(P.out + P.read, P.len - P.read, 1 << 20, &ml), BRS__FIX_FRAME_OK);
+    assert_int_equal(brs__fix_parse(&got, P.out + P.read, ml), BRS_OK);
+    assert_int_equal(got.reject_reason, -1);
+    P.read += ml;
+    return 1;
+}
+
+static void expect(const char *msgtype, uint32_t seq)
+{
+    assert_true(next());
+    assert_string_equal(got.msgtype, msgtype);
+    if (seq)
+        assert_int_equal(got.seq, seq);
+}
+
+#define HDR(seq) "49=CLIENT1|56=EXEC|34=" #seq "|52=20231114-22:13:20.000|"
+
+static void logon(void)
+{
+    feed("35=A|" HDR(1) "98=0|108=30|", T0);
+    expect("A", 1);
+    assert_true(brs__fix_is(&got, 108, "30"));
+    assert_int_equal(sess.state, BRS__FIX_ACTIVE);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    brs__fix_msg_init(&got);
+    return 0;
+}
+
+static void test_logon_testrequest_logout(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();
+    feed("35=1|" HDR(2) "112=ping-1|", T0);
+    expect("0", 2);
+    assert_true(brs__fix_is(&got, 112, "ping-1"));
+    assert_true(brs__fix_is(&got, 49, "EXEC"));
+    assert_true(brs__fix_is(&got, 56, "CLIENT1"));
+    feed("35=5|" HDR(3), T0);
+    expect("5", 3);
+    assert_true(P.closed);
+    assert_int_equal(sess.state, BRS__FIX_DISCONNECTED);
+    brs__fix_session_close(&sess);
+}
+
+static void test_logon_refusals(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    feed("35=A|49=NOBODY|56=EXEC|34=1|52=20231114-22:13:20|98=0|108=30|", T0);
+    expect("5", 0);
+    assert_non_null(strstr(sess.text, "CompID"));
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+
+    open_session(NULL, "alice", "secret");
+    feed("35=A|" HDR(1) "98=0|108=30|553=alice|554=wrong|", T0);
+    expect("5", 0);
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+
+    open_session(NULL, "alice", "secret");
+    feed("35=A|" HDR(1) "98=0|108=30|553=alice|554=secret|", T0);
+    expect("A", 1);
+    brs__fix_session_close(&sess);
+
+    /* first message not a Logon: dropped without a word */
+    open_session(NULL, NULL, NULL);
+    feed("35=0|" HDR(1), T0);
+    assert_int_equal(P.len, 0);
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+
+    /* wrong BeginString */
+    open_session(NULL, NULL, NULL);
+    logon();
+    char buf[512];
+    size_t n = brs_test_fixmsg(buf, sizeof buf, "FIX.4.2", "35=0|" HDR(2));
+    brs__fix_session_input(&sess, buf, n, T0);
+    expect("5", 2);
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+}
+
+static void test_gap_and_resend_request(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();
+    feed("35=D|" HDR(4) "11=a|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=1|", T0);
+    expect("2", 2);
+    assert_true(brs__fix_is(&got, 7, "2"));
+    assert_true(brs__fix_is(&got, 16, "0"));
+    assert_int_equal(P.napp, 0);
+    /* a second too-high message does not ask again */
+    feed("35=0|" HDR(5), T0);
+    assert_false(next());
+    /* the client gap-fills 2..3 and resends 4 and 5 */
+    feed("35=4|" "49=CLIENT1|56=EXEC|34=2|52=20231114-22:13:20|43=Y|122=20231114-22:13:20|123=Y|36=4|", T0);
+    feed("35=D|" "49=CLIENT1|56=EXEC|34=4|52=20231114-22:13:20|43=Y|122=20231114-22:13:20|"
+         "11=a|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=1|", T0);
+    feed("35=0|" "49=CLIENT1|56=EXEC|34=5|52=20231114-22:13:20|43=Y|122=20231114-22:13:20|", T0);
+    assert_int_equal(P.napp, 1);
+    assert_int_equal(sess.store.next_in, 6);
+    /* a PossDup duplicate is ignored; one without 122 is rejected (reason 1) */
+    feed("35=D|" "49=CLIENT1|56=EXEC|34=4|52=20231114-22:13:20|43=Y|122=20231114-22:13:20|"
+         "11=a|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=1|", T0);
+    assert_int_equal(P.napp, 1);
+    assert_false(next());
+    feed("35=0|" "49=CLIENT1|56=EXEC|34=5|52=20231114-22:13:20|43=Y|", T0);
+    expect("3", 3);
+    assert_true(brs__fix_is(&got, 373, "1"));
+    assert_true(brs__fix_is(&got, 371, "122"));
+    /* too low without PossDupFlag: Logout */
+    feed("35=0|" HDR(3), T0);
+    expect("5", 4);
+    assert_non_null(strstr(sess.text, "too low"));
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+}
+
+static void app_msg(const char *clordid)
+{
+    brs__fix_enc *e = brs__fix_session_begin(&sess, "8");
+    brs__fix_enc_str(e, 37, "1");
+    brs__fix_enc_str(e, 11, clordid);
+    brs__fix_enc_str(e, 17, "E1");
+    brs__fix_enc_char(e, 150, '0');
+    brs__fix_enc_char(e, 39, '0');
+    brs__fix_enc_str(e, 55, "AAPL");
+    brs__fix_enc_char(e, 54, '1');
+    brs__fix_enc_int(e, 151, 1);
+    brs__fix_enc_int(e, 14, 0);
+    brs__fix_enc_int(e, 6, 0);
+    assert_int_equal(brs__fix_session_send(&sess), BRS_OK);
+}
+
+static void test_resend_from_store(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();          /* out 1: Logon */
+    app_msg("o-2");   /* out 2 */
+    expect("8", 2);
+    feed("35=1|" HDR(2) "112=x|", T0);
+    expect("0", 3);   /* out 3: Heartbeat */
+    app_msg("o-4");   /* out 4 */
+    expect("8", 4);
+    feed("35=2|" HDR(3) "7=1|16=0|", T0 + SEC);
+    expect("4", 1); /* Logon gap-filled */
+    assert_true(brs__fix_is(&got, 123, "Y"));
+    assert_true(brs__fix_is(&got, 36, "2"));
+    assert_true(brs__fix_is(&got, 43, "Y"));
+    expect("8", 2);
+    assert_true(brs__fix_is(&got, 43, "Y"));
+    assert_true(brs__fix_is(&got, 11, "o-2"));
+    assert_non_null(brs__fix_get(&got, 122));
+    assert_true(brs__fix_is(&got, 14, "0"));
+    expect("4", 3);
+    assert_true(brs__fix_is(&got, 36, "4"));
+    expect("8", 4);
+    assert_true(brs__fix_is(&got, 11, "o-4"));
+    assert_false(next());
+    /* a bounded range */
+    feed("35=2|" HDR(4) "7=2|16=2|", T0 + SEC);
+    expect("8", 2);
+    assert_false(next());
+    assert_int_equal(sess.store.next_out, 5);
+    brs__fix_session_close(&sess);
+}
+
+static void test_sequence_reset_and_rejects(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();
+    /* Reset mode: MsgSeqNum ignored, NewSeqNo taken */
+    feed("35=4|" HDR(99) "36=10|", T0);
+    assert_int_equal(sess.store.next_in, 10);
+    feed("35=4|" HDR(10) "36=5|123=N|", T0);
+    expect("3", 2);
+    assert_true(brs__fix_is(&got, 373, "5"));
+    assert_true(brs__fix_is(&got, 371, "36"));
+    /* GapFill that goes backwards: Reject 5 */
+    feed("35=4|" HDR(10) "123=Y|36=3|", T0);
+    expect("3", 3);
+    assert_true(brs__fix_is(&got, 373, "5"));
+    assert_int_equal(sess.store.next_in, 11);
+    /* missing required tag: Reject 1 naming the tag; the seq is consumed */
+    feed("35=D|" HDR(11) "55=AAPL|54=1|60=20231114-22:13:20|38=1|40=1|", T0);
+    expect("3", 4);
+    assert_true(brs__fix_is(&got, 373, "1"));
+    assert_true(brs__fix_is(&got, 371, "11"));
+    assert_true(brs__fix_is(&got, 45, "11"));
+    assert_true(brs__fix_is(&got, 372, "D"));
+    assert_int_equal(P.napp, 0);
+    /* unknown MsgType: Reject 11 */
+    feed("35=ZZ|" HDR(12), T0);
+    expect("3", 5);
+    assert_true(brs__fix_is(&got, 373, "11"));
+    /* bad group count: Reject 16 */
+    feed("35=V|" HDR(13) "262=r|263=0|264=1|267=3|269=0|269=1|146=1|55=AAPL|", T0);
+    expect("3", 6);
+    assert_true(brs__fix_is(&got, 373, "16"));
+    /* garbled (bad checksum): ignored, no sequence number consumed */
+    char buf[512];
+    size_t n = brs_test_fixmsg(buf, sizeof buf, "FIX.4.4", "35=0|" HDR(14));
+    buf[n - 3] = buf[n - 3] == '0' ? '1' : '0';
+    brs__fix_session_input(&sess, buf, n, T0);
+    assert_false(next());
+    assert_int_equal(sess.garbled, 1);
+    assert_int_equal(sess.store.next_in, 14);
+    /* garbage bytes then a good message */
+    const char junk[] = "GET / HTTP/1.1\r\n\r\n";
+    brs__fix_session_input(&sess, junk, sizeof junk - 1, T0);
+    feed("35=1|" HDR(14) "112=after|", T0);
+    expect("0", 7);
+    /* wrong CompID: Reject 9 then Logout */
+    feed("35=0|49=OTHER|56=EXEC|34=15|52=20231114-22:13:20|", T0);
+    expect("3", 8);
+    assert_true(brs__fix_is(&got, 373, "9"));
+    expect("5", 9);
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+}
+
+static void test_too_big_and_timeouts(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();
+    /* heartbeat on idle output */
+    brs__fix_session_timer(&sess, T0 + 30 * SEC);
+    expect("0", 2);
+    /* silence: TestRequest after 1.2 HeartBtInt, Logout after another */
+    brs__fix_session_timer(&sess, T0 + 37 * SEC);
+    expect("1", 3);
+    assert_non_null(brs__fix_get(&got, 112));
+    brs__fix_session_timer(&sess, T0 + 50 * SEC);
+    assert_false(next() && strcmp(got.msgtype, "5") == 0 && 0);
+    brs__fix_session_timer(&sess, T0 + 68 * SEC);
+    assert_true(P.closed);
+    assert_non_null(strstr(sess.text, "heartbeat"));
+    brs__fix_session_close(&sess);
+
+    open_session(NULL, NULL, NULL);
+    logon();
+    /* a message announced at 1 MB: Logout at once */
+    char big[128];
+    int n = snprintf(big, sizeof big, "8=FIX.4.4\0019=1048576\00135=D\001");
+    brs__fix_session_input(&sess, big, (size_t)n, T0);
+    expect("5", 2);
+    assert_non_null(strstr(sess.text, "too large"));
+    assert_true(P.closed);
+    brs__fix_session_close(&sess);
+}
+
+static void test_reset_and_restart(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_sess_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/CLIENT1.store", dir);
+    open_session(path, NULL, NULL);
+    logon();
+    app_msg("r-2");
+    feed("35=0|" HDR(2), T0);
+    feed("35=0|" HDR(3), T0);
+    brs__fix_session_close(&sess);
+
+    open_session(path, NULL, NULL);
+    assert_int_equal(sess.store.next_in, 4);
+    assert_int_equal(sess.store.next_out, 3);
+    /* logon continuing the sequence; ask for the old app message back */
+    feed("35=A|" HDR(4) "98=0|108=30|", T0);
+    expect("A", 3);
+    feed("35=2|" HDR(5) "7=2|16=2|", T0);
+    expect("8", 2);
+    assert_true(brs__fix_is(&got, 11, "r-2"));
+    brs__fix_session_close(&sess);
+
+    /* ResetSeqNumFlag: both sides back to 1 */
+    open_session(path, NULL, NULL);
+    feed("35=A|" HDR(1) "98=0|108=30|141=Y|", T0);
+    expect("A", 1);
+    assert_true(brs__fix_is(&got, 141, "Y"));
+    assert_int_equal(sess.store.next_in, 2);
+    brs__fix_session_close(&sess);
+    open_session(path, NULL, NULL);
+    assert_int_equal(sess.store.next_in, 2);
+    assert_int_equal(sess.store.next_out, 2);
+    brs__fix_session_close(&sess);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_logon_testrequest_logout, setup),
+        cmocka_unit_test_setup(test_logon_refusals, setup),
+        cmocka_unit_test_setup(test_gap_and_resend_request, setup),
+        cmocka_unit_test_setup(test_resend_from_store, setup),
+        cmocka_unit_test_setup(test_sequence_reset_and_rejects, setup),
+        cmocka_unit_test_setup(test_too_big_and_timeouts, setup),
+        cmocka_unit_test_setup(test_reset_and_restart, setup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

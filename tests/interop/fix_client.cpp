@@ -1,0 +1,608 @@
+// fix_client.cpp: QuickFIX (C++) initiator that drives `bourse serve` and checks
+// what comes back, field by field. It starts the gateway itself (ephemeral port,
+// private state directory) so it can also kill and restart it.
+//   fix_client SCENARIO FIX44.xml WORKDIR      SCENARIO: orders | gap | restart | bench
+// Exit 0 when every expectation holds; otherwise prints the first mismatch.
+#include <quickfix/Application.h>
+#include <quickfix/FileLog.h>
+#include <quickfix/FileStore.h>
+#include <quickfix/Session.h>
+#include <quickfix/SessionSettings.h>
+#include <quickfix/SocketInitiator.h>
+#include <quickfix/fix44/MarketDataRequest.h>
+#include <quickfix/fix44/NewOrderSingle.h>
+#include <quickfix/fix44/OrderCancelReplaceRequest.h>
+#include <quickfix/fix44/OrderCancelRequest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <signal.h>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+std::string g_work, g_dict;
+pid_t g_server = -1;
+int g_port = 0;
+
+[[noreturn]] void die(const std::string &why)
+{
+    std::cerr << "FAIL: " << why << std::endl;
+    if (g_server > 0) {
+        kill(g_server, SIGKILL);
+        waitpid(g_server, nullptr, 0);
+    }
+    std::_Exit(1);
+}
+
+// ---- the gateway process ---------------------------------------------------
+
+void start_server(int port)
+{
+    std::string pf = g_work + "/port";
+    unlink(pf.c_str());
+    g_server = fork();
+    if (g_server < 0)
+        die("fork");
+    if (g_server == 0) {
+        std::string cfg = std::string(BOURSE_SOURCE_DIR) + "/data/configs/serve.json";
+        std::string setp = "listen.port=" + std::to_string(port);
+        std::string sets = "state_dir=" + g_work + "/state";
+        std::string logf = g_work + "/server.log";
+        FILE *f = freopen(logf.c_str(), "a", stderr);
+        (void)f;
+        unsetenv("BOURSE_FIX_PORT");
+        execl(BOURSE_BIN, BOURSE_BIN, "serve", cfg.c_str(), "--set", setp.c_str(), "--set",
+              sets.c_str(), "--port-file", pf.c_str(), (char *)nullptr);
+        _exit(127);
+    }
+    for (int i = 0; i < 200; i++) {
+        std::ifstream in(pf);
+        int p = 0;
+        if (in >> p && p > 0) {
+            g_port = p;
+            return;
+        }
+        int st;
+        if (waitpid(g_server, &st, WNOHANG) == g_server)
+            die("bourse serve exited at start (see " + g_work + "/server.log)");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    die("bourse serve did not start listening");
+}
+
+void kill_server()
+{
+    kill(g_server, SIGKILL);
+    waitpid(g_server, nullptr, 0);
+    g_server = -1;
+}
+
+void stop_server()
+{
+    kill(g_server, SIGTERM);
+    int st = 0;
+    waitpid(g_server, &st, 0);
+    g_server = -1;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        die("bourse serve did not stop cleanly");
+}
+
+// ---- the QuickFIX application ----------------------------------------------
+
+struct App : FIX::Application {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<FIX::Message> q;
+    std::atomic<int> logons{0}, logouts{0};
+    std::atomic<int> last_logon_seq{0};
+    FIX::SessionID sid;
+
+    void onCreate(const FIX::SessionID &s) override { sid = s; }
+    void onLogon(const FIX::SessionID &) override
+    {
+        logons++;
+        cv.notify_all();
+    }
+    void onLogout(const FIX::SessionID &) override
+    {
+        logouts++;
+        cv.notify_all();
+    }
+    void toAdmin(FIX::Message &, const FIX::SessionID &) override {}
+    void toApp(FIX::Message &, const FIX::SessionID &) throw(FIX::DoNotSend) override {}
+    void fromAdmin(const FIX::Message &m, const FIX::SessionID &) throw(
+        FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+        FIX::RejectLogon) override
+    {
+        std::string mt = m.getHeader().getField(35);
+        if (mt == "A")
+            last_logon_seq = std::atoi(m.getHeader().getField(34).c_str());
+        if (mt == "3") { // a session Reject from the gateway is never expected here
+            std::lock_guard<std::mutex> l(mu);
+            q.push_back(m);
+            cv.notify_all();
+        }
+    }
+    void fromApp(const FIX::Message &m, const FIX::SessionID &) throw(
+        FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
+        FIX::UnsupportedMessageType) override
+    {
+        std::lock_guard<std::mutex> l(mu);
+        q.push_back(m);
+        cv.notify_all();
+    }
+
+    FIX::Message next(const std::string &type, int ms = 5000)
+    {
+        std::unique_lock<std::mutex> l(mu);
+        if (!cv.wait_for(l, std::chrono::milliseconds(ms), [&] { return !q.empty(); }))
+            die("timed out waiting for MsgType " + type);
+        FIX::Message m = q.front();
+        q.pop_front();
+        std::string mt = m.getHeader().getField(35);
+        if (mt != type)
+            die("expected MsgType " + type + ", got " + m.toString());
+        return m;
+    }
+    void none(int ms = 300)
+    {
+        std::unique_lock<std::mutex> l(mu);
+        if (cv.wait_for(l, std::chrono::milliseconds(ms), [&] { return !q.empty(); }))
+            die("unexpected message " + q.front().toString());
+    }
+    void wait_logons(int n, int ms = 10000)
+    {
+        std::unique_lock<std::mutex> l(mu);
+        if (!cv.wait_for(l, std::chrono::milliseconds(ms), [&] { return logons >= n; }))
+            die("no Logon");
+    }
+    void wait_logouts(int n, int ms = 10000)
+    {
+        std::unique_lock<std::mutex> l(mu);
+        if (!cv.wait_for(l, std::chrono::milliseconds(ms), [&] { return logouts >= n; }))
+            die("no Logout");
+    }
+};
+
+std::string field(const FIX::Message &m, int tag)
+{
+    if (m.isSetField(tag))
+        return m.getField(tag);
+    if (m.getHeader().isSetField(tag))
+        return m.getHeader().getField(tag);
+    die("tag " + std::to_string(tag) + " missing in " + m.toString());
+}
+
+void eq(const FIX::Message &m, int tag, const std::string &want)
+{
+    std::string got = field(m, tag);
+    if (got != want)
+        die("tag " + std::to_string(tag) + ": want '" + want + "', got '" + got + "' in " +
+            m.toString());
+}
+
+void num(const FIX::Message &m, int tag, double want)
+{
+    std::string got = field(m, tag);
+    if (std::fabs(std::atof(got.c_str()) - want) > 1e-9)
+        die("tag " + std::to_string(tag) + ": want " + std::to_string(want) + ", got '" + got +
+            "' in " + m.toString());
+}
+
+std::set<std::string> g_execids;
+
+// An ExecutionReport with every field the gateway promises.
+FIX::Message er(App &app, const std::string &clordid, char exec_type, char status, char side,
+                const std::string &sym, double qty, double px, double leaves, double cum,
+                double avgpx, double last_qty = 0, double last_px = 0,
+                const std::string &orig = "")
+{
+    FIX::Message m = app.next("8");
+    eq(m, 11, clordid);
+    eq(m, 150, std::string(1, exec_type));
+    eq(m, 39, std::string(1, status));
+    eq(m, 54, std::string(1, side));
+    eq(m, 55, sym);
+    num(m, 38, qty);
+    if (px > 0)
+        num(m, 44, px);
+    num(m, 151, leaves);
+    num(m, 14, cum);
+    num(m, 6, avgpx);
+    if (exec_type == 'F') {
+        num(m, 32, last_qty);
+        num(m, 31, last_px);
+    }
+    if (!orig.empty())
+        eq(m, 41, orig);
+    std::string execid = field(m, 17);
+    if (!g_execids.insert(execid).second)
+        die("ExecID " + execid + " repeated");
+    if (field(m, 37).empty())
+        die("empty OrderID");
+    field(m, 60);
+    return m;
+}
+
+void send(FIX::Message &m, const FIX::SessionID &sid)
+{
+    if (!FIX::Session::sendToTarget(m, sid))
+        die("sendToTarget failed");
+}
+
+void nos(App &app, const std::string &id, char side, const std::string &sym, double qty,
+         double px, char tif = FIX::TimeInForce_DAY)
+{
+    FIX44::NewOrderSingle o(FIX::ClOrdID(id), FIX::Side(side), FIX::TransactTime{},
+                            FIX::OrdType(px > 0 ? FIX::OrdType_LIMIT : FIX::OrdType_MARKET));
+    o.set(FIX::Symbol(sym));
+    o.set(FIX::OrderQty(qty));
+    if (px > 0)
+        o.set(FIX::Price(px));
+    o.set(FIX::TimeInForce(tif));
+    send(o, app.sid);
+}
+
+void cancel(App &app, const std::string &id, const std::string &orig, char side,
+            const std::string &sym)
+{
+    FIX44::OrderCancelRequest c(FIX::OrigClOrdID(orig), FIX::ClOrdID(id), FIX::Side(side),
+                                FIX::TransactTime{});
+    c.set(FIX::Symbol(sym));
+    send(c, app.sid);
+}
+
+void replace(App &app, const std::string &id, const std::string &orig, char side,
+             const std::string &sym, double qty, double px)
+{
+    FIX44::OrderCancelReplaceRequest r(FIX::OrigClOrdID(orig), FIX::ClOrdID(id), FIX::Side(side),
+                                       FIX::TransactTime{}, FIX::OrdType(FIX::OrdType_LIMIT));
+    r.set(FIX::Symbol(sym));
+    r.set(FIX::OrderQty(qty));
+    r.set(FIX::Price(px));
+    send(r, app.sid);
+}
+
+void mdreq(App &app, const std::string &id, char type, int depth, const std::string &sym)
+{
+    FIX44::MarketDataRequest r{FIX::MDReqID(id), FIX::SubscriptionRequestType(type),
+                               FIX::MarketDepth(depth)};
+    if (type == '1')
+        r.set(FIX::MDUpdateType(1));
+    FIX44::MarketDataRequest::NoMDEntryTypes t;
+    t.set(FIX::MDEntryType('0'));
+    r.addGroup(t);
+    t.set(FIX::MDEntryType('1'));
+    r.addGroup(t);
+    FIX44::MarketDataRequest::NoRelatedSym s;
+    s.set(FIX::Symbol(sym));
+    r.addGroup(s);
+    send(r, app.sid);
+}
+
+// MD entry k of a W or X (groups read through FieldMap::getGroupRef by position).
+std::string md(const FIX::Message &m, int k, int tag)
+{
+    FIX::FieldMap &g = const_cast<FIX::Message &>(m).getGroupRef((unsigned)k, 268);
+    if (!g.isSetField(tag))
+        die("MD entry " + std::to_string(k) + " lacks tag " + std::to_string(tag) + " in " +
+            m.toString());
+    return g.getField(tag);
+}
+
+struct Client {
+    App app;
+    FIX::SessionSettings *settings = nullptr;
+    FIX::FileStoreFactory *store = nullptr;
+    FIX::FileLogFactory *log = nullptr;
+    FIX::SocketInitiator *init = nullptr;
+
+    void start(bool reset)
+    {
+        std::ostringstream s;
+        s << "[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nHeartBtInt=30\n"
+          << "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
+          << "DataDictionary=" << g_dict << "\nFileLogPath=" << g_work << "/qflog\nFileStorePath=" << g_work << "/qfstore\n"
+          << "ValidateUserDefinedFields=N\nSocketNodelay=Y\n"
+          << "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=CLIENT1\nTargetCompID=EXEC\n"
+          << "SocketConnectHost=127.0.0.1\nSocketConnectPort=" << g_port << "\n"
+          << "ResetOnLogon=" << (reset ? "Y" : "N") << "\n";
+        std::istringstream in(s.str());
+        settings = new FIX::SessionSettings(in);
+        log = new FIX::FileLogFactory(*settings);
+        // FileStore, not MemoryStore: QuickFIX 1.15's MemoryStore::get() finds
+        // nothing when the first requested number is missing, so it would
+        // gap-fill over real messages on a ResendRequest that starts in a gap.
+        store = new FIX::FileStoreFactory(*settings);
+        init = new FIX::SocketInitiator(app, *store, *settings, *log);
+        init->start();
+        app.wait_logons(1);
+    }
+    FIX::Session *session() { return FIX::Session::lookupSession(app.sid); }
+    void stop()
+    {
+        init->stop();
+        delete init;
+        delete log;
+        delete store;
+        delete settings;
+    }
+};
+
+// ---- scenarios ---------------------------------------------------------------
+
+void scenario_orders()
+{
+    start_server(0);
+    Client c;
+    c.start(true);
+    App &a = c.app;
+    // a resting buy
+    nos(a, "c1", '1', "AAPL", 100, 150.00);
+    FIX::Message n1 = er(a, "c1", '0', '0', '1', "AAPL", 100, 150, 100, 0, 0);
+    std::string o1 = field(n1, 37);
+    // a sell that crosses 40 of it: maker fill reported first, then the taker's
+    nos(a, "c2", '2', "AAPL", 40, 150.00);
+    er(a, "c2", '0', '0', '2', "AAPL", 40, 150, 40, 0, 0);
+    FIX::Message f1 = er(a, "c1", 'F', '1', '1', "AAPL", 100, 150, 60, 40, 150, 40, 150);
+    eq(f1, 37, o1);
+    er(a, "c2", 'F', '2', '2', "AAPL", 40, 150, 0, 40, 150, 40, 150);
+    // replace the rest: 80 at 149.50
+    replace(a, "c3", "c1", '1', "AAPL", 80, 149.50);
+    FIX::Message r = er(a, "c3", '5', '1', '1', "AAPL", 80, 149.5, 40, 40, 150, 0, 0, "c1");
+    eq(r, 37, o1);
+    // cross the replaced order at its new price
+    nos(a, "c4", '2', "AAPL", 10, 149.50);
+    er(a, "c4", '0', '0', '2', "AAPL", 10, 149.5, 10, 0, 0);
+    er(a, "c3", 'F', '1', '1', "AAPL", 80, 149.5, 30, 50, 149.9, 10, 149.5);
+    er(a, "c4", 'F', '2', '2', "AAPL", 10, 149.5, 0, 10, 149.5, 10, 149.5);
+    // cancel it
+    cancel(a, "c5", "c3", '1', "AAPL");
+    FIX::Message x = er(a, "c5", '4', '4', '1', "AAPL", 80, 149.5, 0, 50, 149.9, 0, 0, "c3");
+    eq(x, 37, o1);
+    // cancel again: too late; cancel of an unknown order
+    cancel(a, "c6", "c5", '1', "AAPL");
+    FIX::Message cr = a.next("9");
+    eq(cr, 434, "1");
+    eq(cr, 102, "0");
+    eq(cr, 39, "4");
+    eq(cr, 37, o1);
+    eq(cr, 11, "c6");
+    eq(cr, 41, "c5");
+    cancel(a, "c7", "nope", '1', "AAPL");
+    cr = a.next("9");
+    eq(cr, 102, "1");
+    eq(cr, 37, "NONE");
+    // business rejects
+    nos(a, "c8", '1', "ZZZZ", 10, 1.00);
+    FIX::Message rj = a.next("8");
+    eq(rj, 150, "8");
+    eq(rj, 39, "8");
+    eq(rj, 103, "1");
+    eq(rj, 11, "c8");
+    nos(a, "c9", '1', "AAPL", 10, 150.123);
+    rj = a.next("8");
+    eq(rj, 150, "8");
+    eq(rj, 103, "99");
+    nos(a, "c2", '1', "AAPL", 10, 150.00); // duplicate ClOrdID
+    rj = a.next("8");
+    eq(rj, 150, "8");
+    eq(rj, 103, "6");
+    // market data: subscribe to MSFT (empty), then watch it fill in
+    mdreq(a, "md1", '1', 5, "MSFT");
+    FIX::Message w = a.next("W");
+    eq(w, 262, "md1");
+    eq(w, 55, "MSFT");
+    eq(w, 268, "0");
+    nos(a, "m1", '1', "MSFT", 10, 300.00);
+    er(a, "m1", '0', '0', '1', "MSFT", 10, 300, 10, 0, 0);
+    FIX::Message xu = a.next("X");
+    eq(xu, 262, "md1");
+    eq(xu, 268, "1");
+    if (md(xu, 1, 279) != "0" || md(xu, 1, 269) != "0" || std::atof(md(xu, 1, 270).c_str()) != 300 ||
+        md(xu, 1, 271) != "10" || md(xu, 1, 55) != "MSFT")
+        die("bad incremental refresh " + xu.toString());
+    nos(a, "m2", '1', "MSFT", 5, 300.00);
+    er(a, "m2", '0', '0', '1', "MSFT", 5, 300, 5, 0, 0);
+    xu = a.next("X");
+    if (md(xu, 1, 279) != "1" || md(xu, 1, 271) != "15")
+        die("bad incremental change " + xu.toString());
+    nos(a, "m3", '2', "MSFT", 7, 301.00);
+    er(a, "m3", '0', '0', '2', "MSFT", 7, 301, 7, 0, 0);
+    xu = a.next("X");
+    if (md(xu, 1, 279) != "0" || md(xu, 1, 269) != "1" || md(xu, 1, 271) != "7")
+        die("bad offer update " + xu.toString());
+    mdreq(a, "md2", '0', 5, "MSFT");
+    w = a.next("W");
+    eq(w, 262, "md2");
+    eq(w, 268, "2");
+    if (md(w, 1, 269) != "0" || md(w, 1, 271) != "15" || md(w, 2, 269) != "1" ||
+        std::atof(md(w, 2, 270).c_str()) != 301)
+        die("bad snapshot " + w.toString());
+    mdreq(a, "md3", '0', 5, "NOPE");
+    FIX::Message y = a.next("Y");
+    eq(y, 262, "md3");
+    eq(y, 281, "0");
+    mdreq(a, "md1", '1', 5, "MSFT");
+    y = a.next("Y");
+    eq(y, 281, "1");
+    cancel(a, "m4", "m1", '1', "MSFT");
+    er(a, "m4", '4', '4', '1', "MSFT", 10, 300, 0, 0, 0, 0, 0, "m1");
+    xu = a.next("X");
+    if (md(xu, 1, 279) != "1" || md(xu, 1, 271) != "5")
+        die("bad update after cancel " + xu.toString());
+    a.none();
+    c.stop();
+    stop_server();
+}
+
+void scenario_gap()
+{
+    start_server(0);
+    Client c;
+    c.start(true);
+    App &a = c.app;
+    nos(a, "g1", '1', "AAPL", 1, 100);
+    er(a, "g1", '0', '0', '1', "AAPL", 1, 100, 1, 0, 0);
+    // client -> gateway gap: skip 5 sequence numbers; the gateway must ask for
+    // them, get a GapFill and the resent order, and then answer it.
+    FIX::Session *s = c.session();
+    s->setNextSenderMsgSeqNum(s->getExpectedSenderNum() + 5);
+    nos(a, "g2", '1', "AAPL", 1, 101);
+    er(a, "g2", '0', '0', '1', "AAPL", 1, 101, 1, 0, 0);
+    // gateway -> client gap: forget the last 2 messages received; the client's
+    // ResendRequest must bring the ExecutionReport back with PossDupFlag.
+    int expect = s->getExpectedTargetNum();
+    s->setNextTargetMsgSeqNum(expect - 2);
+    nos(a, "g3", '1', "AAPL", 1, 102);
+    bool saw_possdup = false;
+    for (int i = 0; i < 3; i++) {
+        FIX::Message m = a.next("8");
+        std::string id = field(m, 11);
+        if (m.getHeader().isSetField(43) && m.getHeader().getField(43) == "Y") {
+            if (!m.getHeader().isSetField(122))
+                die("resent message without OrigSendingTime");
+            saw_possdup = true;
+            continue;
+        }
+        if (id != "g3")
+            die("unexpected ExecutionReport " + m.toString());
+        break;
+    }
+    if (!saw_possdup)
+        die("no PossDup resend seen");
+    if (s->getExpectedTargetNum() <= expect)
+        die("target sequence did not move on after the resend");
+    nos(a, "g4", '1', "AAPL", 1, 103);
+    er(a, "g4", '0', '0', '1', "AAPL", 1, 103, 1, 0, 0);
+    a.none();
+    c.stop();
+    stop_server();
+}
+
+void scenario_restart()
+{
+    start_server(0);
+    int port = g_port;
+    Client c;
+    c.start(false);
+    App &a = c.app;
+    nos(a, "r1", '1', "AAPL", 100, 120);
+    FIX::Message n1 = er(a, "r1", '0', '0', '1', "AAPL", 100, 120, 100, 0, 0);
+    nos(a, "r2", '2', "MSFT", 30, 310);
+    FIX::Message n2 = er(a, "r2", '0', '0', '2', "MSFT", 30, 310, 30, 0, 0);
+    FIX::Session *s = c.session();
+    int sender_before = s->getExpectedSenderNum();
+    int target_before = s->getExpectedTargetNum();
+    kill_server(); // SIGKILL: nothing is flushed at exit
+    a.wait_logouts(1);
+    start_server(port);
+    a.wait_logons(2, 15000);
+    if (a.last_logon_seq != target_before)
+        die("gateway Logon MsgSeqNum " + std::to_string(a.last_logon_seq) + ", want " +
+            std::to_string(target_before));
+    if (s->getExpectedSenderNum() != sender_before + 1)
+        die("client sender sequence moved unexpectedly");
+    // the resting orders survived: cancel one, trade against the other
+    cancel(a, "r3", "r1", '1', "AAPL");
+    FIX::Message x = er(a, "r3", '4', '4', '1', "AAPL", 100, 120, 0, 0, 0, 0, 0, "r1");
+    eq(x, 37, field(n1, 37));
+    nos(a, "r4", '1', "MSFT", 30, 310);
+    er(a, "r4", '0', '0', '1', "MSFT", 30, 310, 30, 0, 0);
+    FIX::Message f = er(a, "r2", 'F', '2', '2', "MSFT", 30, 310, 0, 30, 310, 30, 310);
+    eq(f, 37, field(n2, 37));
+    er(a, "r4", 'F', '2', '1', "MSFT", 30, 310, 0, 30, 310, 30, 310);
+    a.none();
+    c.stop();
+    stop_server();
+}
+
+// Round trip: `inflight` orders outstanding, each answered by its ExecutionReport.
+void scenario_bench(int total, int inflight)
+{
+    start_server(0);
+    Client c;
+    c.start(true);
+    App &a = c.app;
+    std::vector<double> lat;
+    lat.reserve((size_t)total);
+    std::vector<std::chrono::steady_clock::time_point> sent((size_t)total);
+    int next = 0, done = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    // Each order's round trip ends at its acknowledgement (the first ExecutionReport,
+    // ExecType New). Buys rest, each sell then trades against the buy before it,
+    // so the book stays small and both resting and crossing orders are measured.
+    while (done < total) {
+        while (next < total && next - done < inflight) {
+            sent[(size_t)next] = std::chrono::steady_clock::now();
+            nos(a, "b" + std::to_string(next), next % 2 ? '2' : '1', "AAPL", 1, 100);
+            next++;
+        }
+        FIX::Message m = a.next("8", 10000);
+        if (m.getField(150) != "0")
+            continue;
+        int k = std::atoi(m.getField(11).c_str() + 1);
+        lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
+                                                                 sent[(size_t)k])
+                          .count());
+        done++;
+    }
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) { return lat[(size_t)std::min<double>(lat.size() - 1, p * lat.size())]; };
+    std::printf("{\"client\":\"quickfix\",\"orders\":%d,\"inflight\":%d,\"seconds\":%.3f,"
+                "\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+                total, inflight, secs, total / secs, pct(0.5), pct(0.99));
+    c.stop();
+    stop_server();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        std::cerr << "usage: fix_client orders|gap|restart|bench FIX44.xml WORKDIR [N INFLIGHT]\n";
+        return 2;
+    }
+    std::string sc = argv[1];
+    g_dict = argv[2];
+    g_work = argv[3];
+    std::string cmd = "rm -rf '" + g_work + "' && mkdir -p '" + g_work + "'";
+    if (std::system(cmd.c_str()) != 0)
+        die("cannot make " + g_work);
+    signal(SIGPIPE, SIG_IGN);
+    if (sc == "orders")
+        scenario_orders();
+    else if (sc == "gap")
+        scenario_gap();
+    else if (sc == "restart")
+        scenario_restart();
+    else if (sc == "bench")
+        scenario_bench(argc > 4 ? std::atoi(argv[4]) : 20000, argc > 5 ? std::atoi(argv[5]) : 100);
+    else {
+        std::cerr << "unknown scenario " << sc << "\n";
+        return 2;
+    }
+    std::cout << "ok: " << sc << std::endl;
+    return 0;
+}
