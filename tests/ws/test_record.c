@@ -1,8 +1,8 @@
 /* test_record.c: `bourse record` against the loopback replay server: the
  * connection drops mid-stream, the recording carries on through the reconnect
  * and resync, `bourse ticks verify` accepts the file, and replaying the file's
- * L2 events rebuilds exactly the book the server (and the live client) held
- * at the end. A recorder killed with SIGKILL leaves a readable file (complete
+ * L2 events (our own replay, and `bourse ticks book`) rebuilds exactly the
+ * book the server (and the live client) held at the end. A recorder killed with SIGKILL leaves a readable file (complete
  * blocks), and bad configs fail with the key named. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +112,54 @@ static void compare_final(brs__l2_book *books, cJSON *final)
     }
 }
 
+/* The last row `bourse ticks book FILE --levels 10 --symbol S` prints must be
+ * the top 10 levels of the server's final book (the book the live client held). */
+static void check_ticks_book(const char *file, cJSON *final)
+{
+    for (int i = 0; i < 4; i++) {
+        const char *a[] = {"ticks", "book", file, "--levels", "10", "--format", "lobster",
+                           "--symbol", syms[i].sym, NULL};
+        run_result rr = run(a);
+        if (rr.status != 0)
+            fail_msg("ticks book %s: exit %d: %s", syms[i].sym, rr.status, rr.err);
+        size_t len = strlen(rr.out);
+        assert_true(len > 0);
+        while (len > 0 && rr.out[len - 1] == '\n')
+            rr.out[--len] = '\0';
+        const char *last = strrchr(rr.out, '\n');
+        last = last ? last + 1 : rr.out;
+        long long v[40];
+        const char *p = last;
+        for (int k = 0; k < 40; k++) {
+            char *end;
+            v[k] = strtoll(p, &end, 10);
+            assert_true(end != p);
+            p = *end == ',' ? end + 1 : end;
+        }
+        cJSON *b = cJSON_GetObjectItemCaseSensitive(final, syms[i].sym);
+        cJSON *asks = cJSON_GetObjectItemCaseSensitive(b, "asks");
+        cJSON *bids = cJSON_GetObjectItemCaseSensitive(b, "bids");
+        for (int k = 0; k < 10; k++) {
+            int pd = syms[i].pd, qd = 0;
+            int64_t ap, aq, bp, bq;
+            cJSON *x = cJSON_GetArrayItem(asks, k), *y = cJSON_GetArrayItem(bids, k);
+            assert_non_null(x);
+            assert_non_null(y);
+            const char *s1 = cJSON_GetArrayItem(x, 0)->valuestring, *s2 = cJSON_GetArrayItem(x, 1)->valuestring;
+            const char *s3 = cJSON_GetArrayItem(y, 0)->valuestring, *s4 = cJSON_GetArrayItem(y, 1)->valuestring;
+            assert_int_equal(brs__dec_parse(s1, strlen(s1), &pd, &ap), BRS_OK);
+            assert_int_equal(brs__dec_parse(s2, strlen(s2), &qd, &aq), BRS_OK);
+            assert_int_equal(brs__dec_parse(s3, strlen(s3), &pd, &bp), BRS_OK);
+            assert_int_equal(brs__dec_parse(s4, strlen(s4), &qd, &bq), BRS_OK);
+            if (v[4 * k] != ap || v[4 * k + 1] != aq || v[4 * k + 2] != bp || v[4 * k + 3] != bq)
+                fail_msg("%s level %d: ticks book %lld,%lld,%lld,%lld, server %lld,%lld,%lld,%lld",
+                         syms[i].sym, k, v[4 * k], v[4 * k + 1], v[4 * k + 2], v[4 * k + 3],
+                         (long long)ap, (long long)aq, (long long)bp, (long long)bq);
+        }
+        run_free(&rr);
+    }
+}
+
 static void test_record_replay(void **st)
 {
     (void)st;
@@ -141,6 +189,7 @@ static void test_record_replay(void **st)
     assert_true(snaps >= 8); /* 4 at the start, 4 after the reconnect */
     cJSON *final = get_json(s.port, "/final");
     compare_final(books, final);
+    check_ticks_book(out, final);
     cJSON_Delete(final);
     for (int i = 0; i < 4; i++)
         brs__l2_free(&books[i]);
