@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/core.h"
 #include "feeds/binance_live.h"
+#include "record/feed_config.h"
 #include "ticks/tickfile.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -75,14 +76,6 @@ static void log_line(void *ud, int level, const char *msg)
         fprintf(stderr, "bourse record: %s\n", msg);
 }
 
-static const char *const root_keys[] = {"ws_url",        "rest_url",       "symbols",
-                                        "depth_stream",  "subscribe",      "ping_ms",
-                                        "idle_timeout_ms", "backoff_min_ms", "backoff_max_ms",
-                                        "max_message",   "tls_verify",     "ca_file",
-                                        "duration_s",    "max_events",     "block_records",
-                                        "stop_on_server_close", NULL};
-static const char *const sym_keys[] = {"symbol", "price_decimals", "qty_decimals", NULL};
-
 int brs__cmd_record(int argc, char **argv)
 {
     const char *cfg_path = NULL, *out = NULL;
@@ -134,128 +127,29 @@ int brs__cmd_record(int argc, char **argv)
             brs__config_free(&cfg);
             return brs__fail("record", "%s", e.msg);
         }
-    const cJSON *root = cfg.root;
-    const char *ws_url, *rest_url, *depth_stream, *ca_file;
-    int64_t ping_ms, idle_ms, bmin_ms, bmax_ms, max_msg, max_events, block_records;
-    int subscribe, tls_verify, stop_on_close;
-    double duration_s;
-    char *names_buf = NULL;
-    const char **names = NULL;
-    int *pdec = NULL, *qdec = NULL;
-    brs_instrument *instr = NULL;
+    brs__feed_cfg fc;
     brs__bn_live *live = NULL;
     rec r = {.quiet = quiet};
-    if (brs__config_check_keys(&cfg, root, "", root_keys, &e) ||
-        brs__config_string(&cfg, root, "", "ws_url", NULL, &ws_url, &e) ||
-        brs__config_string(&cfg, root, "", "rest_url",
-                           "https://fapi.binance.com/fapi/v1/depth?symbol={SYMBOL}&limit=1000",
-                           &rest_url, &e) ||
-        brs__config_string(&cfg, root, "", "depth_stream", "@depth@100ms", &depth_stream, &e) ||
-        brs__config_string(&cfg, root, "", "ca_file", NULL, &ca_file, &e) ||
-        brs__config_int(&cfg, root, "", "ping_ms", 0, &ping_ms, &e) ||
-        brs__config_int(&cfg, root, "", "idle_timeout_ms", 0, &idle_ms, &e) ||
-        brs__config_int(&cfg, root, "", "backoff_min_ms", 0, &bmin_ms, &e) ||
-        brs__config_int(&cfg, root, "", "backoff_max_ms", 0, &bmax_ms, &e) ||
-        brs__config_int(&cfg, root, "", "max_message", 0, &max_msg, &e) ||
-        brs__config_int(&cfg, root, "", "max_events", 0, &max_events, &e) ||
-        brs__config_int(&cfg, root, "", "block_records", 4096, &block_records, &e) ||
-        brs__config_bool(&cfg, root, "", "subscribe", 1, &subscribe, &e) ||
-        brs__config_bool(&cfg, root, "", "tls_verify", 1, &tls_verify, &e) ||
-        brs__config_bool(&cfg, root, "", "stop_on_server_close", 0, &stop_on_close, &e) ||
-        brs__config_double(&cfg, root, "", "duration_s", 0, &duration_s, &e)) {
+    if (brs__feed_cfg_parse(&fc, &cfg, 0, &e)) {
         brs__fail("record", "%s", e.msg);
-        goto done;
-    }
-    if (!ws_url) {
-        brs__fail("record", "%s: ws_url is required", cfg.source);
-        goto done;
-    }
-    if (block_records < 1 || block_records > (1 << 20) || max_events < 0 || duration_s < 0 ||
-        max_msg < 0) {
-        brs__fail("record", "%s: block_records must be 1..1048576, max_events, max_message and "
-                            "duration_s >= 0", cfg.source);
         goto done;
     }
     if (duration >= 0)
-        duration_s = duration;
-    const cJSON *syms = cJSON_GetObjectItemCaseSensitive(root, "symbols");
-    int ns = cJSON_IsArray(syms) ? cJSON_GetArraySize(syms) : 0;
-    if (ns < 1 || ns > BRS__BN_LIVE_MAX_SYMBOLS) {
-        brs__fail("record", "%s: symbols must be an array of 1..%d objects", cfg.source,
-                  BRS__BN_LIVE_MAX_SYMBOLS);
-        goto done;
-    }
-    names = calloc((size_t)ns, sizeof *names);
-    names_buf = calloc((size_t)ns, BRS_SYMBOL_MAX);
-    pdec = calloc((size_t)ns, sizeof *pdec);
-    qdec = calloc((size_t)ns, sizeof *qdec);
-    instr = calloc((size_t)ns, sizeof *instr);
+        fc.duration_s = duration;
     live = calloc(1, sizeof *live);
-    if (!names || !names_buf || !pdec || !qdec || !instr || !live) {
+    if (!live) {
         brs__fail("record", "out of memory");
         goto done;
     }
-    for (int i = 0; i < ns; i++) {
-        const cJSON *s = cJSON_GetArrayItem(syms, i);
-        char where[32];
-        snprintf(where, sizeof where, "symbols[%d]", i);
-        const char *name;
-        int64_t pd, qd;
-        if (!cJSON_IsObject(s)) {
-            brs__fail("record", "%s: %s must be an object", cfg.source, where);
-            goto done;
-        }
-        if (brs__config_check_keys(&cfg, s, where, sym_keys, &e) ||
-            brs__config_string(&cfg, s, where, "symbol", NULL, &name, &e) ||
-            brs__config_int(&cfg, s, where, "price_decimals", -1, &pd, &e) ||
-            brs__config_int(&cfg, s, where, "qty_decimals", -1, &qd, &e)) {
-            brs__fail("record", "%s", e.msg);
-            goto done;
-        }
-        if (!name || !name[0] || strlen(name) >= BRS_SYMBOL_MAX || pd < 0 || pd > 18 || qd < 0 ||
-            qd > 18) {
-            brs__fail("record",
-                      "%s: %s needs \"symbol\" (< %d chars), \"price_decimals\" and "
-                      "\"qty_decimals\" (0..18): the tick file stores scaled integers",
-                      cfg.source, where, BRS_SYMBOL_MAX);
-            goto done;
-        }
-        char *nb = names_buf + (size_t)i * BRS_SYMBOL_MAX;
-        snprintf(nb, BRS_SYMBOL_MAX, "%s", name);
-        names[i] = nb;
-        pdec[i] = (int)pd;
-        qdec[i] = (int)qd;
-        instr[i].id = (uint32_t)i;
-        snprintf(instr[i].symbol, sizeof instr[i].symbol, "%s", name);
-        instr[i].price_scale = 1;
-        for (int k = 0; k < pd; k++)
-            instr[i].price_scale *= 10;
-        instr[i].tick_size = 1;
-        instr[i].lot_size = 1;
-    }
-    brs_tick_writer_opts wo = {.block_records = (uint32_t)block_records, .sync = 1};
-    if (brs__tick_writer_open(&r.w, out, instr, (uint32_t)ns, &wo, &e)) {
+    brs_tick_writer_opts wo = {.block_records = (uint32_t)fc.block_records, .sync = 1};
+    if (brs__tick_writer_open(&r.w, out, fc.instr, fc.n, &wo, &e)) {
         brs__fail("record", "%s", e.msg);
         goto done;
     }
-    brs__bn_live_opts lo = {.ws_url = ws_url,
-                            .rest_url = rest_url,
-                            .symbols = names,
-                            .nsymbols = (uint32_t)ns,
-                            .price_dec = pdec,
-                            .qty_dec = qdec,
-                            .subscribe = subscribe,
-                            .depth_stream = depth_stream,
-                            .sink = sink,
-                            .ud = &r,
-                            .log = log_line};
-    lo.ws.ping_interval_ns = ping_ms * 1000000;
-    lo.ws.idle_timeout_ns = idle_ms * 1000000;
-    lo.ws.backoff_min_ns = bmin_ms * 1000000;
-    lo.ws.backoff_max_ns = bmax_ms * 1000000;
-    lo.ws.max_message = (size_t)max_msg;
-    lo.ws.tls.verify = tls_verify;
-    lo.ws.tls.ca_file = ca_file;
+    brs__bn_live_opts lo = fc.live;
+    lo.sink = sink;
+    lo.ud = &r;
+    lo.log = log_line;
     if (brs__bn_live_init(live, &lo, &e)) {
         brs__bn_live_free(live);
         brs__tick_writer_abort(r.w);
@@ -271,14 +165,14 @@ int brs__cmd_record(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     stop_flag = 0;
     int64_t t0 = brs__monotime_ns();
-    int64_t t_end = duration_s > 0 ? t0 + (int64_t)(duration_s * 1e9) : INT64_MAX;
+    int64_t t_end = fc.duration_s > 0 ? t0 + (int64_t)(fc.duration_s * 1e9) : INT64_MAX;
     while (!stop_flag) {
         int rc = brs__bn_live_wait(live, 100);
         if (rc == BRS_E_CLOSED)
             break;
-        if (stop_on_close && live->ws.last_close_received == 1000)
+        if (fc.stop_on_close && live->ws.last_close_received == 1000)
             break;
-        if (max_events > 0 && r.n >= (uint64_t)max_events)
+        if (fc.max_events > 0 && r.n >= (uint64_t)fc.max_events)
             break;
         if (brs__monotime_ns() >= t_end)
             break;
@@ -304,11 +198,7 @@ int brs__cmd_record(int argc, char **argv)
     }
     code = BRS_EXIT_OK;
 done:
-    free(names);
-    free(names_buf);
-    free(pdec);
-    free(qdec);
-    free(instr);
+    brs__feed_cfg_free(&fc);
     free(live);
     brs__config_free(&cfg);
     return code;

@@ -280,6 +280,43 @@ static void test_record_bad_config(void **st)
     assert_int_not_equal(access("/tmp/brs_never.ticks.zst", F_OK), 0);
 }
 
+/* `bourse live`: the Lua strategy trades on the replayed feed (with a drop and a
+ * reconnect), paper fills at the live touch, and ends flat. */
+static void test_live_strategy(void **st)
+{
+    (void)st;
+    SKIP_WITHOUT_SERVER(1);
+    server s = {0};
+    assert_int_equal(server_start(&s, 1, "700", "11"), 0);
+    char cfg[128];
+    snprintf(cfg, sizeof cfg, "/tmp/brs_live_%d.json", (int)getpid());
+    write_config(cfg, s.port, 1, 512);
+    const char *a[] = {"live", cfg, "--strategy", BOURSE_SOURCE_DIR "/tests/ws/scripts/live_taker.lua",
+                       "--param", "after=15", "--json", NULL};
+    run_result rr = run(a);
+    if (rr.status != 0)
+        fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
+    cJSON *j = cJSON_Parse(rr.out);
+    assert_non_null(j);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(j, "fills")->valuedouble, 2);
+    assert_true(cJSON_GetObjectItemCaseSensitive(j, "callbacks")->valuedouble > 100);
+    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(j, "connections")->valuedouble, 2);
+    cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "instruments");
+    cJSON *x;
+    cJSON_ArrayForEach(x, ins) assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(x, "position")->valuedouble, 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "error"));
+    cJSON_Delete(j);
+    run_free(&rr);
+    /* a config for live without any strategy is refused, naming what is missing */
+    const char *b[] = {"live", cfg, NULL};
+    rr = run(b);
+    assert_int_equal(rr.status, 1);
+    assert_non_null(strstr(rr.err, "strategy"));
+    run_free(&rr);
+    unlink(cfg);
+    server_stop(&s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -287,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_record_bad_config),
         cmocka_unit_test(test_record_replay),
         cmocka_unit_test(test_record_killed),
+        cmocka_unit_test(test_live_strategy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
