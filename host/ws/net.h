@@ -38,6 +38,7 @@ typedef struct brs__conn {
     void *ssl;      /* SSL*, NULL for plain TCP */
     void *ssl_ctx;  /* SSL_CTX*, owned */
     char host[256];
+    void *ai, *ai_next; /* struct addrinfo list and the next address to try */
 } brs__conn;
 
 typedef struct brs__tls_opts {

@@ -33,13 +33,14 @@ static inline int have_python_websockets(void)
 static inline int have_recording(void) { return access(WSREC, R_OK) == 0 && access(HTTPREC, R_OK) == 0; }
 
 /* Start the server; 0 on success. extra: NULL-terminated argv tail. */
-static inline int server_start_ex(server *s, int with_data, const char *drop_after, const char *lose, int end_idle)
+static inline int server_start_tls(server *s, int with_data, const char *drop_after, const char *lose,
+                                   int end_idle, const char *cert, const char *key)
 {
     snprintf(s->pf, sizeof s->pf, "/tmp/brs_ws_port.%d.%ld", (int)getpid(), (long)random());
     unlink(s->pf);
     s->pid = fork();
     if (s->pid == 0) {
-        const char *argv[16];
+        const char *argv[24];
         int n = 0;
         argv[n++] = PY;
         argv[n++] = SERVER;
@@ -55,6 +56,12 @@ static inline int server_start_ex(server *s, int with_data, const char *drop_aft
         }
         if (end_idle)
             argv[n++] = "--end-idle";
+        if (cert) {
+            argv[n++] = "--tls-cert";
+            argv[n++] = cert;
+            argv[n++] = "--tls-key";
+            argv[n++] = key;
+        }
         if (drop_after) {
             argv[n++] = "--drop-after";
             argv[n++] = drop_after;
@@ -80,6 +87,12 @@ static inline int server_start_ex(server *s, int with_data, const char *drop_aft
         usleep(100000);
     }
     return -1;
+}
+
+static inline int server_start_ex(server *s, int with_data, const char *drop_after, const char *lose,
+                                  int end_idle)
+{
+    return server_start_tls(s, with_data, drop_after, lose, end_idle, NULL, NULL);
 }
 
 static inline int server_start(server *s, int with_data, const char *drop_after, const char *lose)

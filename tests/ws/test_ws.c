@@ -191,7 +191,9 @@ static void test_fragments_ping(void **st)
     server s = {0};
     assert_int_equal(server_start(&s, 0, NULL, NULL), 0);
     char url[128];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/frag", s.port);
+    /* "localhost" may resolve to ::1 first while the server listens on 127.0.0.1
+     * only: the client then tries the next address */
+    snprintf(url, sizeof url, "ws://localhost:%d/frag", s.port);
     brs__ws ws;
     wsrec r = {0};
     brs__ws_opts o = {.url = url, .no_reconnect = 1, .ping_interval_ns = 20000000};
@@ -208,6 +210,87 @@ static void test_fragments_ping(void **st)
     assert_true(ws.n_pongs >= 1);
     brs__ws_free(&ws);
     server_stop(&s);
+}
+
+/* ---- wss:// ------------------------------------------------------------------ */
+
+/* A throwaway self-signed certificate for 127.0.0.1, made with the openssl CLI. */
+static int make_cert(char *cert, char *key, size_t n)
+{
+    snprintf(cert, n, "/tmp/brs_ws_cert.%d.pem", (int)getpid());
+    snprintf(key, n, "/tmp/brs_ws_key.%d.pem", (int)getpid());
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=bourse-test "
+             "-addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+             key, cert);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_wss(void **st)
+{
+    (void)st;
+    SKIP_WITHOUT_SERVER(0);
+    char cert[128], key[128];
+    if (make_cert(cert, key, sizeof cert) != 0) {
+        printf("SKIP: the openssl command is not available\n");
+        skip();
+    }
+    server s = {0};
+    assert_int_equal(server_start_tls(&s, 0, NULL, NULL, 0, cert, key), 0);
+    char url[128];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/frag", s.port);
+    brs_error e;
+    /* 1: verification on, our CA given: the fragmented message arrives over TLS */
+    {
+        brs__ws ws;
+        wsrec r = {0};
+        brs__ws_opts o = {.url = url, .no_reconnect = 1, .tls = {.verify = 1, .ca_file = cert}};
+        brs__ws_callbacks cb = {NULL, on_msg, on_close};
+        assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
+        run_until_closed(&ws, 10);
+        if (r.messages != 2)
+            fail_msg("wss: %d messages (%s)", r.messages, ws.last_error);
+        assert_string_equal(r.text, "{\"part\":\"one\",\"two\":\"\xc3\xa9\xe2\x82\xac\"}");
+        assert_int_equal(ws.last_close_received, 1000);
+        brs__ws_free(&ws);
+    }
+    /* 2: verification on, no CA for it: refused, with the certificate problem named */
+    {
+        brs__ws ws;
+        wsrec r = {0};
+        brs__ws_opts o = {.url = url, .no_reconnect = 1, .tls = {.verify = 1}};
+        brs__ws_callbacks cb = {NULL, on_msg, on_close};
+        assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
+        run_until_closed(&ws, 10);
+        assert_int_equal(ws.n_connects, 0);
+        assert_int_equal(r.messages, 0);
+        if (!strstr(ws.last_error, "certificate"))
+            fail_msg("wss without CA: '%s'", ws.last_error);
+        brs__ws_free(&ws);
+    }
+    /* 3: HTTPS GET through the same TLS code (the REST snapshot path) */
+    {
+        snprintf(url, sizeof url, "https://127.0.0.1:%d/closes", s.port);
+        brs__http_get h;
+        brs__tls_opts t = {.verify = 1, .ca_file = cert};
+        int rc = brs__http_get_start(&h, url, &t, 0, brs__net_mono_ns() + 10000000000LL, &e);
+        while (rc == BRS_OK || rc == BRS_E_AGAIN) {
+            rc = brs__http_get_step(&h, brs__net_mono_ns(), &e);
+            if (rc == BRS_E_AGAIN)
+                usleep(1000);
+            else
+                break;
+        }
+        if (rc != BRS_OK)
+            fail_msg("https GET: %s", e.msg);
+        assert_int_equal(h.status, 200);
+        assert_true(h.body_len >= 2 && h.body[0] == '{');
+        brs__http_get_free(&h);
+    }
+    server_stop(&s);
+    unlink(cert);
+    unlink(key);
 }
 
 /* ---- the recorded session ---------------------------------------------------- */
@@ -338,7 +421,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),           cmocka_unit_test(test_url),
         cmocka_unit_test(test_refused),        cmocka_unit_test(test_bad_frames),
-        cmocka_unit_test(test_fragments_ping), cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_fragments_ping), cmocka_unit_test(test_wss),
+        cmocka_unit_test(test_replay),
         cmocka_unit_test(test_drop_reconnect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
