@@ -338,6 +338,11 @@ ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len)
     }
 }
 
+int brs__conn_pending(const brs__conn *c)
+{
+    return c->ssl && c->state == BRS__CONN_OPEN ? SSL_pending(c->ssl) : 0;
+}
+
 short brs__conn_events(const brs__conn *c)
 {
     if (c->fd < 0)

@@ -373,6 +373,7 @@ static void replay(const char *drop_after, const char *lose)
                            .ud = &c,
                            .snapshot_retry_ns = 50000000};
     o.ws.backoff_min_ns = 50000000;
+    o.ws.step_bytes = 3000; /* small read budget per step: messages span steps */
     static brs__bn_live l;
     brs_error e;
     assert_int_equal(brs__bn_live_init(&l, &o, &e), BRS_OK);
