@@ -70,6 +70,7 @@ struct brs_engine {
     uint32_t hw;   /* slots ever handed out (next fresh one) */
     uint32_t free_head;
     uint32_t ht_mask;
+    uint32_t ht_shift; /* 64 - log2(slots / 16): the top bits of the block hash */
     hslot *ht;
     book *books;
     uint32_t nbooks;
@@ -106,8 +107,8 @@ static void nop_top(void *u, const brs_top *t) { (void)u, (void)t; }
  * strided ids do not pile up. */
 static inline uint32_t ht_home(const brs_engine *e, uint64_t id)
 {
-    uint64_t blk = (id >> 4) * UINT64_C(0x9E3779B97F4A7C15);
-    return (uint32_t)((((blk >> 32) << 4) | (id & 15)) & e->ht_mask);
+    uint64_t blk = ((id >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> e->ht_shift;
+    return (uint32_t)((blk << 4) | (id & 15));
 }
 
 /* Distance of slot i's entry from its home. */
@@ -464,10 +465,11 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
     if (!e)
         return brs__err(err, BRS_E_NOMEM, "out of memory for the matching engine");
     e->cap = max_orders + 1;
-    uint32_t hsize = 16;
+    uint32_t hsize = 32; /* at least two blocks: keeps ht_shift below 64 */
     while (hsize < 2 * max_orders)
         hsize *= 2;
     e->ht_mask = hsize - 1;
+    e->ht_shift = 64u - (uint32_t)__builtin_ctz(hsize / 16);
     e->hw = 1;
     e->W = W;
     e->nbooks = nb;
@@ -569,6 +571,10 @@ void brs__engine_reset(brs_engine *e)
     }
     if (wipe)
         memset(e->ht, 0, ((size_t)e->ht_mask + 1) * sizeof *e->ht);
+    /* Every slot is free now: hand them out in address order again rather than
+     * chasing a free list through cold memory. */
+    e->free_head = 0;
+    e->hw = 1;
     for (uint32_t i = 0; i < e->nbooks; i++) {
         book *b = &e->books[i];
         for (int sd = 0; sd < 2 && b->ready; sd++) {
@@ -703,7 +709,8 @@ static int fok_fillable(const brs_engine *e, const book *b, const taker *t)
 }
 
 /* Appends pool[oi] (price, side, leaves set) to the tail of its level. */
-static int rest(brs_engine *e, book *b, uint32_t instrument, uint32_t oi)
+static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
+                                                      uint32_t oi)
 {
     ord *o = &e->pool[oi];
     int sd = o->side;
@@ -753,8 +760,15 @@ static void unlink_order(brs_engine *e, book *b, uint32_t oi)
 
 static inline int price_ok(int64_t p)
 {
-    return p > -PMAX && p < PMAX;
+    return (uint64_t)p + (uint64_t)(PMAX - 1) < 2 * (uint64_t)PMAX - 1;
 }
+
+/* Allowed bits of the bytes side, type, tif, stp read as one little-endian word. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BRS__ENUM_BITS_OK 0x03030101u
+#else
+#define BRS__ENUM_BITS_OK 0x01010303u
+#endif
 
 static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
 {
@@ -769,13 +783,14 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
         return reject(e, ins, o->id, BRS_E_RANGE);
     int market = o->type == BRS_MARKET;
     uint32_t post = o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
-    /* All field checks at once, without a branch per field. */
-    int bad = (o->side > BRS_SELL) | (o->type > BRS_MARKET) | (o->tif > BRS_FOK) |
-              (o->stp > BRS_STP_CANCEL_BOTH) |
-              ((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) |
-              (!market & ((uint64_t)o->price + (uint64_t)(PMAX - 1) >= 2 * (uint64_t)PMAX - 1)) |
-              ((post != 0) & (market | (o->tif >= BRS_IOC)));
-    if (BRS__UNLIKELY(bad))
+    /* side, type, tif, stp are four adjacent bytes: side and type must be 0..1,
+     * tif and stp 0..3, checked with one mask. */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    _Static_assert(offsetof(brs_order, stp) == offsetof(brs_order, side) + 3, "brs_order enum bytes");
+    if (BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK) || BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
+        BRS__UNLIKELY(!market && !price_ok(o->price)) ||
+        BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
     if (BRS__UNLIKELY(ht_find(e, o->id)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
@@ -849,11 +864,21 @@ static void remove_order(brs_engine *e, uint32_t oi)
     pool_free(e, oi);
 }
 
+static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
+
+/* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
+ * without the found path's register saves. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
     uint32_t oi = ht_find(e, id);
-    if (!oi)
-        return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    if (oi)
+        return cancel_found(e, id, oi);
+    e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    return BRS_E_UNKNOWNORDER;
+}
+
+static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
+{
     ord *o = &e->pool[oi];
     uint32_t ins = o->instrument;
     e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);
