@@ -128,8 +128,9 @@ static int load_quantcup(const char *path, workload *w)
     }
     size_t n = 0, line = 0;
     uint64_t next_id = 1;
+    int rc = BRS_EXIT_OK;
     char *p = data;
-    while (*p && n < QC_ROWS) {
+    while (*p && n < QC_ROWS && rc == BRS_EXIT_OK) {
         char *eol = strchr(p, '\n');
         if (eol)
             *eol = '\0';
@@ -142,7 +143,7 @@ static int load_quantcup(const char *path, workload *w)
             continue;
         }
         if (*p) {
-            char *f[5];
+            char *f[5], *end;
             int nf = 0;
             for (char *q = p; nf < 5;) {
                 f[nf++] = q;
@@ -151,28 +152,27 @@ static int load_quantcup(const char *path, workload *w)
                     break;
                 *q++ = '\0';
             }
+            long side = nf == 5 ? strtol(f[2], &end, 10) : 0;
             if (nf != 5) {
-                free(data);
-                return brs__fail("bench book", "%s:%zu: expected 5 fields (symbol,trader,side,price,size), got %d",
-                                 path, line, nf);
+                rc = brs__fail("bench book", "%s:%zu: expected 5 fields (symbol,trader,side,price,size), got %d",
+                               path, line, nf);
+                break;
             }
-            char *end;
-            long side = strtol(f[2], &end, 10);
             if (*end || (side != 0 && side != 1)) {
-                free(data);
-                return brs__fail("bench book", "%s:%zu: field 'side' must be 0 or 1, not '%s'", path, line, f[2]);
+                rc = brs__fail("bench book", "%s:%zu: field 'side' must be 0 or 1, not '%s'", path, line, f[2]);
+                break;
             }
             long long price = strtoll(f[3], &end, 10);
             if (*end || price < 0) {
-                free(data);
-                return brs__fail("bench book", "%s:%zu: field 'price' must be a non-negative integer, not '%s'",
-                                 path, line, f[3]);
+                rc = brs__fail("bench book", "%s:%zu: field 'price' must be a non-negative integer, not '%s'",
+                               path, line, f[3]);
+                break;
             }
             long long size = strtoll(f[4], &end, 10);
             if (*end || size <= 0) {
-                free(data);
-                return brs__fail("bench book", "%s:%zu: field 'size' must be a positive integer, not '%s'",
-                                 path, line, f[4]);
+                rc = brs__fail("bench book", "%s:%zu: field 'size' must be a positive integer, not '%s'", path,
+                               line, f[4]);
+                break;
             }
             op *o = &w->ops[n++];
             if (price == 0) {
@@ -192,6 +192,8 @@ static int load_quantcup(const char *path, workload *w)
         p = eol ? eol + 1 : p + l;
     }
     free(data);
+    if (rc)
+        return rc;
     if (n == 0)
         return brs__fail("bench book", "%s: no rows", path);
     w->name = "quantcup";
