@@ -360,12 +360,19 @@ static int recenter(bside *s, uint32_t W, int64_t center)
     return BRS_OK;
 }
 
+static level *level_make_outside(bside *s, uint32_t W, int64_t p);
+
 /* The level at p, created (empty) if missing; NULL only when out of memory. */
-static level *level_make(bside *s, uint32_t W, int64_t p)
+static inline level *level_make(bside *s, uint32_t W, int64_t p)
 {
     uint64_t off = (uint64_t)(p - s->base);
     if (BRS__LIKELY(off < W))
         return &s->win[off];
+    return level_make_outside(s, W, p);
+}
+
+static __attribute__((noinline)) level *level_make_outside(bside *s, uint32_t W, int64_t p)
+{
     /* Outside the window: move the window when the touch has left it, so the
      * busy prices stay direct-indexed; far, sparse prices stay in the overflow. */
     int recentre = s->summary == 0;
