@@ -773,8 +773,10 @@ static inline int price_ok(int64_t p)
 /* Allowed bits of the bytes side, type, tif, stp read as one little-endian word. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BRS__ENUM_BITS_OK 0x03030101u
+#define BRS__ENUM_PLAIN_OK 0x00010001u /* side 0..1, type 0, tif 0..1, stp 0 */
 #else
 #define BRS__ENUM_BITS_OK 0x01010303u
+#define BRS__ENUM_PLAIN_OK 0x01000100u
 #endif
 
 static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
@@ -783,13 +785,16 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
     return reason;
 }
 
-int brs__engine_submit(brs_engine *e, const brs_order *o)
+/* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
+ * no self-trade prevention: most orders) the compiler drops every branch for
+ * the other kinds. */
+static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain)
 {
     uint32_t ins = o->instrument;
     if (BRS__UNLIKELY(ins >= e->nbooks))
         return reject(e, ins, o->id, BRS_E_RANGE);
-    int market = o->type == BRS_MARKET;
-    uint32_t post = o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
+    int market = plain ? 0 : o->type == BRS_MARKET;
+    uint32_t post = plain ? 0 : o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
     /* side, type, tif, stp are four adjacent bytes: side and type must be 0..1,
      * tif and stp 0..3, checked with one mask. */
     uint32_t enums;
@@ -804,7 +809,7 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && book_ready(e, b, market ? 0 : o->price))
         return reject(e, ins, o->id, BRS_E_NOMEM);
-    int rests = !market && o->tif <= BRS_DAY;
+    int rests = plain || (!market && o->tif <= BRS_DAY);
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
     int64_t price = market ? (o->side == BRS_BUY ? PMAX : -PMAX) : o->price;
@@ -818,8 +823,8 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
-               .account = o->account, .side = o->side, .stp = o->stp};
-    if (BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
+               .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
+    if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
     }
@@ -860,6 +865,22 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     if (top)
         emit_top(e, b, ins);
     return BRS_OK;
+}
+
+static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
+{
+    return submit_impl(e, o, 0);
+}
+
+int brs__engine_submit(brs_engine *e, const brs_order *o)
+{
+    /* type LIMIT, tif GTC or DAY, stp NONE, no post-only flag */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
+                    !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
+        return submit_impl(e, o, 1);
+    return submit_general(e, o);
 }
 
 /* Removes a live order entirely (level, hash, pool). */
