@@ -119,9 +119,9 @@ static inline uint32_t ht_disp(const brs_engine *e, uint32_t i)
 
 /* The slot holding id, or UINT32_MAX. Robin Hood order lets a miss stop at the
  * first entry closer to its home than we are to ours. */
-static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
+static inline uint32_t ht_slot_at(const brs_engine *e, uint64_t id, uint32_t h)
 {
-    uint32_t h = ht_home(e, id), i = h;
+    uint32_t i = h;
     for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
         const hslot *x = &e->ht[i];
         if ((x->idx == 0) | (ht_disp(e, i) < d))
@@ -131,17 +131,27 @@ static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
     }
 }
 
-/* The pool index of id, or 0. */
-static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
+static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
 {
-    uint32_t i = ht_slot(e, id);
+    return ht_slot_at(e, id, ht_home(e, id));
+}
+
+/* The pool index of id (home slot h), or 0. */
+static inline uint32_t ht_find_at(const brs_engine *e, uint64_t id, uint32_t h)
+{
+    uint32_t i = ht_slot_at(e, id, h);
     return i == UINT32_MAX ? 0 : e->ht[i].idx;
 }
 
-/* Adds pool[idx] (its id not present). */
-static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
+static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
 {
-    hslot cur = {idx, ht_home(e, id)};
+    return ht_find_at(e, id, ht_home(e, id));
+}
+
+/* Adds pool[idx] (its id, whose home slot is h, not present). */
+static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
+{
+    hslot cur = {idx, h};
     uint32_t i = cur.home;
     for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
         hslot *x = &e->ht[i];
@@ -157,6 +167,11 @@ static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
             d = xd;
         }
     }
+}
+
+static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
+{
+    ht_insert_home(e, idx, ht_home(e, id));
 }
 
 /* Backward-shift delete: stops at an empty slot or an entry at its home. */
@@ -428,8 +443,10 @@ static inline int64_t best_qty(const bside *s, uint32_t W)
     return BRS__LIKELY(off < W) ? s->win[off].qty : best_qty_slow(s, W);
 }
 
-/* Reports the top of book if its prices or quantities changed. */
-static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
+/* Reports the top of book if its prices or quantities changed (always, when
+ * the caller knows it did). */
+static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, book *b, uint32_t instrument,
+                                                               int known)
 {
     const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
     int64_t bp = bs->best, ap = as->best, bq = 0, aq = 0;
@@ -442,12 +459,17 @@ static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
     else
         ap = 0;
     brs_top *t = &b->top;
-    if (BRS__LIKELY(((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0))
+    if (!known && ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
         return;
     t->instrument = instrument;
     t->ts = e->now;
     t->bid_price = bp, t->bid_qty = bq, t->ask_price = ap, t->ask_qty = aq;
     e->L.xTop(e->L.user, t);
+}
+
+static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
+{
+    emit_top_impl(e, b, instrument, 0);
 }
 
 static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int64_t p, const level *l)
@@ -804,7 +826,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         BRS__UNLIKELY(!market && !price_ok(o->price)) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    if (BRS__UNLIKELY(ht_find(e, o->id)))
+    uint32_t home = ht_home(e, o->id);
+    if (BRS__UNLIKELY(ht_find_at(e, o->id, home)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && book_ready(e, b, market ? 0 : o->price))
@@ -828,9 +851,13 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
     }
-    /* The top can only change if we traded or rest at or better than our best. */
-    int top = crosses(o->side, b->s[!o->side].best, price);
+    /* The top can only change if we traded (or STP cancelled a resting order)
+     * or rest at or better than our best; for plain orders, a trade or such a
+     * rest always changes it. */
+    int top = plain ? 0 : crosses(o->side, b->s[!o->side].best, price);
     match(e, b, &t);
+    if (plain)
+        top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
             top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
@@ -854,7 +881,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, BRS_E_NOMEM);
             } else {
-                ht_insert(e, oi, o->id);
+                ht_insert_home(e, oi, home);
                 e->live++;
             }
         } else {
@@ -863,7 +890,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         }
     }
     if (top)
-        emit_top(e, b, ins);
+        emit_top_impl(e, b, ins, plain);
     return BRS_OK;
 }
 
