@@ -822,7 +822,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     uint32_t enums;
     memcpy(&enums, &o->side, sizeof enums);
     _Static_assert(offsetof(brs_order, stp) == offsetof(brs_order, side) + 3, "brs_order enum bytes");
-    if (BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK) || BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
+    if ((!plain && BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK)) ||
+        BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
         BRS__UNLIKELY(!market && !price_ok(o->price)) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
