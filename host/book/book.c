@@ -65,7 +65,8 @@ typedef struct hslot {
 } hslot;
 
 struct brs_engine {
-    ord *pool;
+    ord *pool;     /* cache-line aligned view of pool_mem */
+    void *pool_mem, *ht_mem;
     uint32_t cap;  /* pool slots including slot 0 */
     uint32_t hw;   /* slots ever handed out (next fresh one) */
     uint32_t free_head;
@@ -479,6 +480,11 @@ static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int6
 
 /* ---- engine lifetime ------------------------------------------------------ */
 
+static void *align64(void *p)
+{
+    return p ? (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63) : NULL;
+}
+
 int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
                        const brs_book_listener *listener, brs_error *err)
 {
@@ -503,11 +509,15 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
     e->W = W;
     e->nbooks = nb;
     /* calloc'd pages are mapped lazily, so a generous capacity costs little
-     * until it is used. */
-    e->pool = calloc(e->cap, sizeof *e->pool);
-    e->ht = calloc(hsize, sizeof *e->ht);
+     * until it is used; the extra line lets the arrays start on
+     * a cache-line boundary, so a record is exactly one line and a block of 16
+     * hash slots exactly two. */
+    e->pool_mem = calloc((size_t)e->cap + 1, sizeof(ord));
+    e->ht_mem = calloc(hsize + 8, sizeof(hslot));
+    e->pool = (ord *)align64(e->pool_mem);
+    e->ht = (hslot *)align64(e->ht_mem);
     e->books = calloc(nb, sizeof *e->books);
-    if (!e->pool || !e->ht || !e->books) {
+    if (!e->pool_mem || !e->ht_mem || !e->books) {
         brs__engine_destroy(e);
         return brs__err(err, BRS_E_NOMEM, "out of memory for %u orders", max_orders);
     }
@@ -541,8 +551,8 @@ void brs__engine_destroy(brs_engine *e)
         }
     }
     free(e->books);
-    free(e->ht);
-    free(e->pool);
+    free(e->ht_mem);
+    free(e->pool_mem);
     free(e);
 }
 
