@@ -79,11 +79,12 @@ static brs_book_listener sink_listener(sink *s)
 
 enum { OP_SUBMIT, OP_CANCEL, OP_REPLACE };
 
+/* One operation of a workload. Submits carry the order ready to send, as a
+ * gateway hands over a decoded message (and as the contest harness passed its
+ * order structs); cancels and replaces use id, price and qty. */
 typedef struct op {
-    uint64_t id;
-    int64_t price;
-    int64_t qty;
-    uint8_t kind, side, tif, reserved[5];
+    brs_order ord;
+    uint8_t kind;
 } op;
 
 typedef struct workload {
@@ -99,17 +100,14 @@ typedef struct workload {
 static inline void run_op(brs_engine *e, const op *o)
 {
     switch (o->kind) {
-    case OP_SUBMIT: {
-        brs_order ord = {.id = o->id, .price = o->price, .qty = o->qty, .side = o->side,
-                         .tif = o->tif};
-        brs__engine_submit(e, &ord);
+    case OP_SUBMIT:
+        brs__engine_submit(e, &o->ord);
         break;
-    }
     case OP_CANCEL:
-        brs__engine_cancel(e, o->id);
+        brs__engine_cancel(e, o->ord.id);
         break;
     default:
-        brs__engine_replace(e, o->id, o->price, o->qty);
+        brs__engine_replace(e, o->ord.id, o->ord.price, o->ord.qty);
         break;
     }
 }
@@ -178,14 +176,14 @@ static int load_quantcup(const char *path, workload *w)
             op *o = &w->ops[n++];
             if (price == 0) {
                 o->kind = OP_CANCEL;
-                o->id = (uint64_t)size;
+                o->ord.id = (uint64_t)size;
             } else {
                 o->kind = OP_SUBMIT;
-                o->id = next_id++;
-                o->price = price;
-                o->qty = size;
-                o->side = (uint8_t)side;
-                o->tif = BRS_GTC;
+                o->ord.id = next_id++;
+                o->ord.price = price;
+                o->ord.qty = size;
+                o->ord.side = (uint8_t)side;
+                o->ord.tif = BRS_GTC;
                 if (w->center == 0)
                     w->center = price;
             }
@@ -223,17 +221,17 @@ static int make_deep(workload *w)
     for (size_t i = 0; i < n; i++) {
         op *o = &w->ops[i];
         o->kind = OP_SUBMIT;
-        o->id = i + 1;
-        o->side = (uint8_t)(rnd() & 1);
+        o->ord.id = i + 1;
+        o->ord.side = (uint8_t)(rnd() & 1);
         if (rnd() % 100 < 4) {
-            o->tif = BRS_IOC;
-            o->qty = 50 + (int64_t)(rnd() % 200);
-            o->price = o->side == BRS_BUY ? 1001 : 999;
+            o->ord.tif = BRS_IOC;
+            o->ord.qty = 50 + (int64_t)(rnd() % 200);
+            o->ord.price = o->ord.side == BRS_BUY ? 1001 : 999;
         } else {
-            o->tif = BRS_GTC;
-            o->qty = 1 + (int64_t)(rnd() % 100);
+            o->ord.tif = BRS_GTC;
+            o->ord.qty = 1 + (int64_t)(rnd() % 100);
             int64_t lvl = (int64_t)(rnd() % 5);
-            o->price = o->side == BRS_BUY ? 999 - lvl : 1001 + lvl;
+            o->ord.price = o->ord.side == BRS_BUY ? 999 - lvl : 1001 + lvl;
         }
     }
     w->name = "deep";
@@ -316,40 +314,40 @@ static int make_mixed(workload *w)
             brs_order_info oi;
             brs__engine_order(e, id, &oi);
             o->kind = OP_REPLACE;
-            o->id = id;
+            o->ord.id = id;
             int how = (int)(rnd() % 10);
             if (how < 3) { /* smaller at the same price: keeps priority */
-                o->price = oi.price;
-                o->qty = oi.cum_qty + (oi.leaves > 1 ? oi.leaves - 1 : 1);
+                o->ord.price = oi.price;
+                o->ord.qty = oi.cum_qty + (oi.leaves > 1 ? oi.leaves - 1 : 1);
             } else { /* move within the passive band */
                 int64_t d = 1 + (int64_t)(rnd() % band);
-                o->price = oi.side == BRS_BUY ? mid - d : mid + d;
-                o->qty = oi.cum_qty + 1 + (int64_t)(rnd() % 100);
+                o->ord.price = oi.side == BRS_BUY ? mid - d : mid + d;
+                o->ord.qty = oi.cum_qty + 1 + (int64_t)(rnd() % 100);
             }
         } else if (r < 88 && l.n) {
             o->kind = OP_CANCEL;
-            o->id = l.ids[rnd() % l.n];
+            o->ord.id = l.ids[rnd() % l.n];
         } else if (r < 97 || !l.n) {
             o->kind = OP_SUBMIT;
-            o->id = next_id++;
-            o->side = (uint8_t)(rnd() & 1);
+            o->ord.id = next_id++;
+            o->ord.side = (uint8_t)(rnd() & 1);
             int64_t d = 1 + (int64_t)(rnd() % band);
-            o->price = o->side == BRS_BUY ? mid - d : mid + d;
-            o->qty = 1 + (int64_t)(rnd() % 100);
-            o->tif = BRS_GTC;
+            o->ord.price = o->ord.side == BRS_BUY ? mid - d : mid + d;
+            o->ord.qty = 1 + (int64_t)(rnd() % 100);
+            o->ord.tif = BRS_GTC;
         } else {
             o->kind = OP_SUBMIT;
-            o->id = next_id++;
-            o->side = (uint8_t)(rnd() & 1);
-            o->price = o->side == BRS_BUY ? mid + band : mid - band;
-            o->qty = 1 + (int64_t)(rnd() % 150);
-            o->tif = BRS_IOC;
+            o->ord.id = next_id++;
+            o->ord.side = (uint8_t)(rnd() & 1);
+            o->ord.price = o->ord.side == BRS_BUY ? mid + band : mid - band;
+            o->ord.qty = 1 + (int64_t)(rnd() % 150);
+            o->ord.tif = BRS_IOC;
         }
         run_op(e, o);
-        if (o->kind == OP_SUBMIT && o->tif == BRS_GTC) {
+        if (o->kind == OP_SUBMIT && o->ord.tif == BRS_GTC) {
             brs_order_info oi;
-            if (brs__engine_order(e, o->id, &oi) == BRS_OK)
-                live_add(&l, o->id);
+            if (brs__engine_order(e, o->ord.id, &oi) == BRS_OK)
+                live_add(&l, o->ord.id);
         }
     }
     brs__engine_destroy(e);
