@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 static int nerr(brs_error *err, int code, const char *fmt, ...)
 {
@@ -118,6 +120,9 @@ void brs__conn_close(brs__conn *c)
     }
     if (c->fd >= 0)
         close(c->fd);
+    if (c->ai)
+        freeaddrinfo(c->ai);
+    c->ai = c->ai_next = NULL;
     c->fd = -1;
     c->state = BRS__CONN_IDLE;
     c->want_write = 0;
@@ -133,6 +138,31 @@ static void ssl_errstr(char *buf, size_t len)
     ERR_clear_error();
 }
 
+/* Start a non-blocking connect to the next address of c->ai; 0 or an errno.
+ * Several addresses (IPv6 and IPv4, several A records) are tried in turn. */
+static int connect_next(brs__conn *c, int *out)
+{
+    int e = EHOSTUNREACH;
+    while (c->ai_next) {
+        struct addrinfo *a = c->ai_next;
+        c->ai_next = a->ai_next;
+        int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            *out = fd;
+            return 0;
+        }
+        e = errno;
+        close(fd);
+    }
+    return e;
+}
+
 int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, brs_error *err)
 {
     brs__conn_close(c);
@@ -144,20 +174,11 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
     int g = getaddrinfo(u->host, u->port, &hints, &res);
     if (g != 0 || !res)
         return nerr(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return nerr(err, BRS_E_IO, "socket: %s", strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int r = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (r != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
+    c->ai = res;
+    c->ai_next = res;
+    int fd = -1, e = 0;
+    if ((e = connect_next(c, &fd)) != 0)
         return nerr(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
-    }
     c->fd = fd;
     c->state = BRS__CONN_CONNECTING;
     c->want_write = 1;
@@ -167,6 +188,8 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
             return nerr(err, BRS_E_NOMEM, "SSL_CTX_new failed");
         c->ssl_ctx = ctx;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        /* wslay may retry a write from a different buffer after WANT_WRITE */
+        SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
         int verify = tls ? tls->verify : 1;
         if (verify) {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -182,9 +205,17 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
             return nerr(err, BRS_E_NOMEM, "SSL_new failed");
         c->ssl = ssl;
         SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, u->host);
-        if (verify)
-            SSL_set1_host(ssl, u->host);
+        unsigned char ipbuf[16];
+        int is_ip = inet_pton(AF_INET, u->host, ipbuf) == 1 || inet_pton(AF_INET6, u->host, ipbuf) == 1;
+        if (!is_ip) /* SNI carries names only (RFC 6066) */
+            SSL_set_tlsext_host_name(ssl, u->host);
+        if (verify) {
+            /* the certificate must name the host: DNS name, or IP address SAN */
+            if (is_ip)
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u->host);
+            else
+                SSL_set1_host(ssl, u->host);
+        }
         SSL_set_connect_state(ssl);
     }
     return BRS_OK;
@@ -204,9 +235,19 @@ int brs__conn_step(brs__conn *c, brs_error *err)
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
             soerr = errno;
         if (soerr != 0) {
+            int fd;
+            if (c->ai_next && connect_next(c, &fd) == 0) { /* try the next address */
+                close(c->fd);
+                c->fd = fd;
+                if (c->ssl)
+                    SSL_set_fd(c->ssl, fd);
+                return BRS_E_AGAIN;
+            }
             c->state = BRS__CONN_FAILED;
             return nerr(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
         }
+        freeaddrinfo(c->ai);
+        c->ai = c->ai_next = NULL;
         c->state = c->ssl ? BRS__CONN_TLS : BRS__CONN_OPEN;
         c->want_write = 0;
         if (!c->ssl)
@@ -295,6 +336,11 @@ ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len)
         }
         return BRS_E_IO;
     }
+}
+
+int brs__conn_pending(const brs__conn *c)
+{
+    return c->ssl && c->state == BRS__CONN_OPEN ? SSL_pending(c->ssl) : 0;
 }
 
 short brs__conn_events(const brs__conn *c)

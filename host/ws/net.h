@@ -38,6 +38,7 @@ typedef struct brs__conn {
     void *ssl;      /* SSL*, NULL for plain TCP */
     void *ssl_ctx;  /* SSL_CTX*, owned */
     char host[256];
+    void *ai, *ai_next; /* struct addrinfo list and the next address to try */
 } brs__conn;
 
 typedef struct brs__tls_opts {
@@ -56,6 +57,8 @@ ssize_t brs__conn_read(brs__conn *c, void *buf, size_t len);
 ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len);
 /* poll() events the connection waits for (POLLIN and/or POLLOUT). */
 short brs__conn_events(const brs__conn *c);
+/* Bytes already decrypted and buffered inside TLS (poll() cannot see them). */
+int brs__conn_pending(const brs__conn *c);
 void brs__conn_close(brs__conn *c);
 
 /* A non-blocking HTTP GET: start it, step it until it is not BRS_E_AGAIN.
