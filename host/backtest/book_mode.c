@@ -14,6 +14,8 @@
 #include "book_mode.h"
 #include "core/core.h"
 #include "plugin/loader.h"
+#include "risk/risk.h"
+#include "sor/sor.h"
 #include "ticks/tickfile.h"
 
 enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
@@ -42,7 +44,14 @@ typedef struct bk_venue {
     const cJSON *params;
     char params_where[96];
     int emits_market;         /* it has re-emitted replayed market data */
+    /* for the router: what the routing decision needs to know of this venue */
+    int32_t taker_ppm, maker_ppm;
+    int64_t lot, min_qty;
+    brs_engine *view;         /* its book as last seen (router runs only) */
+    brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
 } bk_venue;
+
+typedef struct pmap_entry { uint64_t parent, order; } pmap_entry;
 
 struct brs__book_run {
     brs_config *cfg;
@@ -86,6 +95,15 @@ struct brs__book_run {
     int failed;
     brs_error err;
     uint64_t fills, orders, events;
+    /* the smart order router (book.router.enabled): parents are the strategy's
+     * orders, children go to the venues */
+    brs_sor_mgr *sor;
+    brs_risk *risk;
+    int sor_post;
+    int64_t last_tick;
+    pmap_entry *pmap;         /* router parent id <-> the strategy's order id */
+    uint32_t n_pmap, cap_pmap;
+    uint64_t submitting;      /* the strategy's id while brs__sor_submit runs */
 };
 
 /* ---- the heap ----------------------------------------------------------- */
@@ -248,7 +266,7 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     return q_at(b, b->response_ns, &it);
 }
 
-static void deliver_market(brs__book_run *b, const brs_market_event *ev);
+static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue);
 
 /* Market data as a venue shows it (the replay after its price offset and
  * liquidity scale, nothing while it is down) reaches the strategy after the
@@ -261,14 +279,17 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     brs__book_run *b = v->run;
     if (!ev)
         return BRS_E_INVAL;
-    if (ev->instrument >= b->n_instr)
+    if (ev->instrument >= b->n_instr) {
+        if (ev->kind == BRS_MEV_STATUS && b->sor) /* a venue going down or coming back */
+            brs__sor_venue_status(b->sor, v->index, ev->aux != BRS_STATUS_HALT, b->now);
         return ev->kind == BRS_MEV_STATUS ? BRS_OK : BRS_E_INVAL;
-    if (v->index != b->route)
-        return BRS_OK;
+    }
+    if (v->index != b->route && !b->sor)
+        return BRS_OK; /* without the router only the routing venue's view matters */
     v->emits_market = 1;
     int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + b->md_ns;
     if (arrive == b->now && !b->heap_n) {
-        deliver_market(b, ev); /* no latency and nothing queued before it */
+        deliver_market(b, ev, v->index); /* no latency and nothing queued before it */
         return BRS_OK;
     }
     q_item it = {.kind = Q_MARKET, .venue = v->index, .t = arrive};
@@ -304,12 +325,56 @@ static const brs_host venue_host_template = {
 
 /* ---- the strategy's orders (brs__exec) ------------------------------------- */
 
+static int pmap_add(brs__book_run *b, uint64_t parent, uint64_t order)
+{
+    if (b->n_pmap == b->cap_pmap) {
+        uint32_t nc = b->cap_pmap ? b->cap_pmap * 2 : 256;
+        pmap_entry *g = realloc(b->pmap, nc * sizeof *g);
+        if (!g)
+            return BRS_E_NOMEM;
+        b->pmap = g;
+        b->cap_pmap = nc;
+    }
+    b->pmap[b->n_pmap++] = (pmap_entry){parent, order};
+    return BRS_OK;
+}
+
+static pmap_entry *pmap_find(brs__book_run *b, uint64_t id, int by_parent)
+{
+    for (uint32_t i = 0; i < b->n_pmap; i++)
+        if ((by_parent ? b->pmap[i].parent : b->pmap[i].order) == id)
+            return &b->pmap[i];
+    return NULL;
+}
+
+static void record_event(brs__book_run *b, brs_order_event *ev);
+
 static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
 {
     (void)sc;
     brs__book_run *b = self;
     if (!b->n_v)
         return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    if (b->sor) {
+        b->orders++;
+        if (b->rec) {
+            double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
+            brs_an_order ao = {.id = o->id, .ts = b->now, .instrument = o->instrument, .side = o->side,
+                               .type = o->type, .tif = o->tif,
+                               .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
+                               .qty = o->qty};
+            brs__an_order_new(b->rec, &ao);
+        }
+        uint64_t pid = 0;
+        brs_error e = {0};
+        b->submitting = o->id;
+        int rc = brs__sor_submit(b->sor, o, b->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
+                                             o->tif != BRS_FOK, b->now, &pid, &e);
+        b->submitting = 0;
+        if (rc >= 0 && pid && !pmap_find(b, pid, 1))
+            pmap_add(b, pid, o->id);
+        return BRS_OK; /* a refused parent already produced its REJECTED event */
+    }
     b->orders++;
     if (b->rec) {
         double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
@@ -330,6 +395,10 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
 {
     (void)sc;
     brs__book_run *b = self;
+    if (b->sor) {
+        pmap_entry *pe = pmap_find(b, id, 0);
+        return pe ? brs__sor_cancel(b->sor, pe->parent) : BRS_E_UNKNOWNORDER;
+    }
     q_item it = {.kind = Q_CANCEL, .venue = b->route};
     it.u.r.id = id;
     return q_at(b, b->cancel_ns, &it);
@@ -339,11 +408,69 @@ static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int6
 {
     (void)sc;
     brs__book_run *b = self;
+    if (b->sor)
+        return BRS_E_UNSUPPORTED; /* through the router: cancel and send a new order */
     q_item it = {.kind = Q_REPLACE, .venue = b->route};
     it.u.r.id = id;
     it.u.r.price = price;
     it.u.r.qty = qty;
     return q_at(b, b->order_ns, &it);
+}
+
+/* ---- the router's view of the venues (brs_sor_ops) --------------------- */
+
+static int r_send(void *user, uint32_t venue, const brs_order *o)
+{
+    brs__book_run *b = user;
+    q_item it = {.kind = Q_SUBMIT, .venue = venue};
+    it.u.o = *o;
+    if (!it.u.o.stp)
+        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
+    return q_at(b, b->order_ns, &it);
+}
+
+static int r_cancel(void *user, uint32_t venue, uint64_t child)
+{
+    brs__book_run *b = user;
+    q_item it = {.kind = Q_CANCEL, .venue = venue};
+    it.u.r.id = child;
+    return q_at(b, b->cancel_ns, &it);
+}
+
+/* Each venue's book as the host last saw it (after market-data latency). */
+static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out, uint32_t n)
+{
+    (void)side;
+    brs__book_run *b = user;
+    for (uint32_t i = 0; i < n && i < b->n_v; i++) {
+        bk_venue *v = &b->v[i];
+        size_t nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
+        size_t na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+        out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
+                                 .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
+                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = b->order_ns,
+                                 .lot_size = v->lot, .min_qty = v->min_qty, .up = 1};
+    }
+    return BRS_OK;
+}
+
+/* One stream of events per parent, under the strategy's own order id. */
+static void r_parent_event(void *user, const brs_order_event *ev)
+{
+    brs__book_run *b = user;
+    pmap_entry *pe = pmap_find(b, ev->order_id, 1);
+    if (!pe && b->submitting) {
+        pmap_add(b, ev->order_id, b->submitting);
+        pe = pmap_find(b, ev->order_id, 1);
+    }
+    if (!pe)
+        return;
+    brs_order_event e = *ev;
+    e.order_id = pe->order;
+    if (e.kind == BRS_OEV_REJECTED || e.kind == BRS_OEV_CANCELLED ||
+        (e.kind == BRS_OEV_FILL && e.leaves <= 0))
+        *pe = b->pmap[--b->n_pmap]; /* done: forget it */
+    record_event(b, &e);
 }
 
 brs__exec brs__book_exec(brs__book_run *b)
@@ -374,7 +501,8 @@ static int get_i(brs_config *cfg, cJSON *obj, const char *where, const char *key
 int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
 {
     static const char *const keys[] = {"venues", "route", "latency", "flatten_at_end",
-                                       "queue_capacity", NULL};
+                                       "queue_capacity", "router", NULL};
+    static const char *const k_router[] = {"enabled", "post", "ack_timeout_ns", "max_reroutes", NULL};
     static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
                                         "response_ns", "jitter_ns", "seed", NULL};
     static const char *const k_venue[] = {"name", "plugin", "params", NULL};
@@ -449,6 +577,32 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
     const char *route;
     if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
         return rc;
+    cJSON *rt = cJSON_GetObjectItemCaseSensitive(bk, "router");
+    if (!rt)
+        rt = cJSON_AddObjectToObject(bk, "router");
+    if (!cJSON_IsObject(rt))
+        return brs__err(err, BRS_E_INVAL, "%s: book.router must be an object", cfg->source);
+    int en, post;
+    int had_en = cJSON_GetObjectItemCaseSensitive(rt, "enabled") != NULL;
+    int had_post = cJSON_GetObjectItemCaseSensitive(rt, "post") != NULL;
+    if ((rc = brs__config_check_keys(cfg, rt, "book.router", k_router, err)) ||
+        (rc = brs__config_bool(cfg, rt, "book.router", "enabled", 0, &en, err)) ||
+        (rc = brs__config_bool(cfg, rt, "book.router", "post", 1, &post, err)) ||
+        (rc = get_i(cfg, rt, "book.router", "ack_timeout_ns", 0, &o->ack_timeout_ns, err)) ||
+        (rc = get_i(cfg, rt, "book.router", "max_reroutes", 32, &o->max_reroutes, err)))
+        return rc;
+    if (!had_en)
+        cJSON_AddBoolToObject(rt, "enabled", 0);
+    if (!had_post)
+        cJSON_AddBoolToObject(rt, "post", 1);
+    o->router = en;
+    o->router_post = post;
+    if (en && (route || i == 0))
+        return brs__err(err, BRS_E_INVAL, "%s: book.router.enabled needs book.venues and no book.route",
+                        cfg->source);
+    if (en && i > BRS_SOR_MAX_VENUES)
+        return brs__err(err, BRS_E_RANGE, "%s: the router takes at most %d venues", cfg->source,
+                        BRS_SOR_MAX_VENUES);
     return BRS_OK;
 }
 
@@ -551,6 +705,22 @@ static int open_venues(brs__book_run *b, brs_error *err)
             return rc;
         if (route && !strcmp(route, v->name))
             b->route = i;
+        /* what the router needs to know: fees (bps or ppm params), lot, minimum */
+        int64_t iv;
+        cJSON *pj;
+        v->lot = 1;
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "taker_fee_bps")) && cJSON_IsNumber(pj))
+            v->taker_ppm = (int32_t)llround(pj->valuedouble * 100);
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "maker_fee_bps")) && cJSON_IsNumber(pj))
+            v->maker_ppm = (int32_t)llround(pj->valuedouble * 100);
+        if (v_param_int((brs_ctx *)(void *)v, "taker_fee_ppm", &iv) == BRS_OK)
+            v->taker_ppm = (int32_t)iv;
+        if (v_param_int((brs_ctx *)(void *)v, "maker_fee_ppm", &iv) == BRS_OK)
+            v->maker_ppm = (int32_t)iv;
+        if (v_param_int((brs_ctx *)(void *)v, "lot_size", &iv) == BRS_OK && iv > 0)
+            v->lot = iv;
+        if (v_param_int((brs_ctx *)(void *)v, "min_qty", &iv) == BRS_OK && iv >= 0)
+            v->min_qty = iv;
     }
     if (route && (!n || strcmp(b->v[b->route].name, route)))
         return brs__err(err, BRS_E_NOTFOUND, "%s: book.route '%s' names no venue", b->cfg->source, route);
@@ -591,16 +761,45 @@ int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts 
     brs_engine_config ec = {.max_instruments = b->n_instr ? b->n_instr : 1};
     if ((rc = brs__engine_create(&b->view, &ec, NULL, err)))
         return rc;
-    return open_venues(b, err);
+    if ((rc = open_venues(b, err)))
+        return rc;
+    if (!o->router)
+        return BRS_OK;
+    /* the router: a view of every venue's book, risk checks, the parent manager */
+    for (uint32_t i = 0; i < b->n_v; i++)
+        if (i == b->route)
+            b->v[i].view = b->view;
+        else if ((rc = brs__engine_create(&b->v[i].view, &ec, NULL, err)))
+            return rc;
+    brs_risk_config rcfg;
+    if (!(b->risk = calloc(1, sizeof *b->risk)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    if ((rc = brs__risk_config_read(cfg, cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"), b->instr,
+                                    b->n_instr, &rcfg, err)))
+        return rc;
+    brs__risk_init(b->risk, &rcfg);
+    brs_sor_mgr_config mc = {.n_venues = b->n_v, .max_parents = 4096, .max_children = 16384,
+                             .ack_timeout_ns = o->ack_timeout_ns,
+                             .max_reroutes = (uint32_t)o->max_reroutes};
+    brs_sor_ops ops = {.user = b, .xSend = r_send, .xCancel = r_cancel, .xBooks = r_books,
+                       .xParentEvent = r_parent_event};
+    b->sor_post = o->router_post;
+    return brs__sor_mgr_create(&b->sor, &mc, &ops, b->risk, err);
 }
 
 void brs__book_destroy(brs__book_run *b)
 {
     if (!b)
         return;
+    if (b->sor)
+        brs__sor_mgr_destroy(b->sor);
+    free(b->risk);
+    free(b->pmap);
     for (uint32_t i = 0; b->v && i < b->n_v; i++) {
         brs__plugin_instance_close(&b->v[i].inst);
         brs__plugin_unload(&b->v[i].plugin);
+        if (b->v[i].view && b->v[i].view != b->view)
+            brs__engine_destroy(b->v[i].view);
     }
     free(b->v);
     if (b->merging)
@@ -647,35 +846,41 @@ static void sample(brs__book_run *b)
  * (a passive engine), a changed top becomes a QUOTE for xOnTop, and the raw
  * event goes to strategies that asked for L3. L2, quotes, trades and bars go
  * to the runtime as they are. */
-static void deliver_market(brs__book_run *b, const brs_market_event *ev)
+/* Apply an L3 event to a passive book; 0 when the event is not L3. */
+static int apply_l3(brs_engine *e, const brs_market_event *ev)
+{
+    uint32_t in = ev->instrument;
+    switch (ev->kind) {
+    case BRS_MEV_ADD:
+        brs__engine_insert(e, in, ev->order_id, ev->side, ev->price, ev->qty);
+        return 1;
+    case BRS_MEV_CANCEL:
+        if (ev->flags & BRS_MEVF_FULL)
+            brs__engine_delete(e, ev->order_id);
+        else
+            brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_EXECUTE:
+        brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_MODIFY:
+        brs__engine_delete(e, ev->order_id);
+        brs__engine_insert(e, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price,
+                           ev->qty);
+        return 1;
+    default: return 0;
+    }
+}
+
+static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue)
 {
     brs__sctx *sc = b->sc;
     uint32_t in = ev->instrument;
-    int l3 = 0;
-    switch (ev->kind) {
-    case BRS_MEV_ADD:
-        brs__engine_insert(b->view, in, ev->order_id, ev->side, ev->price, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_CANCEL:
-        if (ev->flags & BRS_MEVF_FULL)
-            brs__engine_delete(b->view, ev->order_id);
-        else
-            brs__engine_reduce(b->view, ev->order_id, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_EXECUTE:
-        brs__engine_reduce(b->view, ev->order_id, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_MODIFY:
-        brs__engine_delete(b->view, ev->order_id);
-        brs__engine_insert(b->view, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side,
-                           ev->price, ev->qty);
-        l3 = 1;
-        break;
-    default: break;
+    if (b->sor && venue < b->n_v && venue != b->route) {
+        apply_l3(b->v[venue].view, ev); /* the router's view of another venue */
+        return;
     }
+    int l3 = apply_l3(b->view, ev);
     if (b->now > sc->now)
         brs__sctx_advance(sc, b->now);
     if (!l3) {
@@ -692,9 +897,12 @@ static void deliver_market(brs__book_run *b, const brs_market_event *ev)
     if (top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
         top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty) {
         *lt = top;
-        if (top.bid_qty && top.ask_qty)
+        if (top.bid_qty && top.ask_qty) {
             b->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 /
                           (double)(b->instr[in].price_scale > 0 ? b->instr[in].price_scale : 1);
+            if (b->risk) /* the price band's reference: the mid the host sees */
+                brs__risk_set_ref(b->risk, in, (top.bid_price + top.ask_price) / 2);
+        }
         brs_market_event q = {.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
         q.quote.bid_price = top.bid_price;
@@ -738,10 +946,26 @@ static void dispatch(brs__book_run *b, q_item *it)
         if (v)
             v->vt->xReplace(v->inst.self, it->u.r.id, it->u.r.price, it->u.r.qty);
         break;
-    case Q_RESPONSE: {
-        brs_order_event *ev = &it->u.oe;
-        if (ev->instrument >= b->n_instr)
+    case Q_RESPONSE:
+        if (it->u.oe.instrument >= b->n_instr)
             break;
+        if (b->sor) /* a child's event: the router turns it into parent events */
+            brs__sor_on_child_event(b->sor, &it->u.oe, b->now);
+        else
+            record_event(b, &it->u.oe);
+        break;
+    case Q_MARKET:
+        deliver_market(b, &it->u.me, it->venue);
+        break;
+    default: break;
+    }
+}
+
+/* An order event reaches the strategy: position, cash, the recorder, then the
+ * runtime (which calls xOnOrder). */
+static void record_event(brs__book_run *b, brs_order_event *ev)
+{
+    {
         if (ev->kind == BRS_OEV_FILL) {
             double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
             int64_t sq = ev->side == BRS_BUY ? ev->qty : -ev->qty;
@@ -762,12 +986,6 @@ static void dispatch(brs__book_run *b, q_item *it)
         brs__sctx_order_event(b->sc, ev);
         if (ev->kind == BRS_OEV_FILL)
             sample(b);
-        break;
-    }
-    case Q_MARKET:
-        deliver_market(b, &it->u.me);
-        break;
-    default: break;
     }
 }
 
@@ -817,9 +1035,9 @@ static void replay(brs__book_run *b, const brs_market_event *e)
     int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
                                      : e->ts_exchange + b->md_ns;
     if (arrive == b->now && !b->heap_n) {
-        deliver_market(b, e); /* no latency and nothing queued: straight through */
+        deliver_market(b, e, b->route); /* no latency and nothing queued: straight through */
     } else {
-        q_item it = {.kind = Q_MARKET, .t = arrive};
+        q_item it = {.kind = Q_MARKET, .t = arrive, .venue = b->route};
         it.u.me = *e;
         q_push(b, &it);
     }
@@ -853,6 +1071,10 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
         } else {
             b->now = tt;
             brs__sctx_advance(sc, tt);
+        }
+        if (b->sor && b->now != b->last_tick) { /* ack timeouts */
+            b->last_tick = b->now;
+            brs__sor_tick(b->sor, b->now);
         }
         if (BRS__UNLIKELY(b->now >= b->next_sample)) {
             sample(b);

@@ -390,6 +390,63 @@ static void test_book_config_strict(void **state)
     }
 }
 
+/* Through the router over two sim venues replaying the same book: a market
+ * buy of 25 sent at t1 + 0.5 s (when both books show all four ask levels)
+ * takes 101 x10 on both, then 5 at 102: average 101.20, against
+ * 101.80 on one venue (test_walk_levels_fees_flatten). A risk limit of 20
+ * per order refuses a second order of 25 with a reject naming the check. */
+static void test_router_two_venues(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("route.lua"),
+             "local set = false\n"
+             "return { name = 'route',\n"
+             "  on_top = function(ctx, top)\n"
+             "    if not set then set = true; ctx:timer(500000000) end end,\n"
+             "  on_timer = function(ctx) assert(ctx:buy({qty = 25, type = 'market'})) end,\n"
+             "  on_order = function(ctx, ev)\n"
+             "    if ev.kind == 'rejected' then ctx:log('rejected ' .. tostring(ev.reason)) end end }\n");
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"router\": {\"enabled\": true}, \"venues\": ["
+             "{\"name\": \"a\", \"plugin\": \"" BOURSE_BINARY_DIR "/plugins/sim.so\","
+             " \"params\": {\"venue_index\": 0, \"taker_fee_bps\": 3}},"
+             "{\"name\": \"b\", \"plugin\": \"" BOURSE_BINARY_DIR "/plugins/sim.so\","
+             " \"params\": {\"venue_index\": 1, \"taker_fee_bps\": 3}}]}}",
+             ticks, bt_path("route.lua"));
+    brs__bt_result res;
+    brs_an_metrics m;
+    brs_error err = {0};
+    const char *out = bt_path("router");
+    if (bt_run(json, out, &res, &m, &err))
+        fail_msg("%s", err.msg);
+    if (res.failed)
+        fail_msg("%s", res.error);
+    const char *f = fills_of(out);
+    double notional = 0, qty = 0;
+    int rows = bt_csv_rows(f);
+    for (int i = 1; i <= rows; i++) {
+        notional += bt_csv_num(f, i, 6) * bt_csv_num(f, i, 5);
+        qty += bt_csv_num(f, i, 5);
+    }
+    assert_float_equal(qty, 25, 0);
+    assert_float_equal(notional / qty, 101.2, 1e-9);
+    /* one parent order, as the strategy sent it */
+    char orders[1200];
+    snprintf(orders, sizeof orders, "%s/orders.csv", out);
+    assert_int_equal(bt_csv_rows(orders), 1);
+    assert_float_equal(bt_csv_num(orders, 1, 10), 101.2, 1e-9);
+
+    /* risk in front of the router */
+    snprintf(json + strlen(json) - 2, sizeof json - strlen(json) + 2,
+             "}, \"risk\": {\"max_order_qty\": 20}}");
+    if (bt_run(json, bt_path("router_risk"), &res, &m, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(res.fills, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_two_files_merged),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_book_config_strict),
+        cmocka_unit_test(test_router_two_venues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
