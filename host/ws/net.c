@@ -3,6 +3,8 @@
  * returns at once, so one thread can drive many connections from a poll loop. */
 #include "net.h"
 
+#include "core/core.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -23,32 +25,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-static int nerr(brs_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-int64_t brs__net_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t brs__net_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int brs__url_parse(const char *url, brs__url *out, brs_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -63,12 +39,12 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
     else if (strncmp(url, "http://", 7) == 0)
         p = url + 7, def = "80";
     else
-        return nerr(err, BRS_E_INVAL, "url '%s': scheme must be ws, wss, http or https", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': scheme must be ws, wss, http or https", url);
     const char *hs = p, *he;
     if (*p == '[') { /* [v6]:port */
         he = strchr(p, ']');
         if (!he)
-            return nerr(err, BRS_E_INVAL, "url '%s': unterminated [address]", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': unterminated [address]", url);
         hs = p + 1;
         p = he + 1;
     } else {
@@ -78,7 +54,7 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
     }
     size_t hl = (size_t)(he - hs);
     if (hl == 0 || hl >= sizeof out->host)
-        return nerr(err, BRS_E_INVAL, "url '%s': bad host", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': bad host", url);
     memcpy(out->host, hs, hl);
     if (*p == ':') {
         p++;
@@ -86,19 +62,19 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
         while (p[n] >= '0' && p[n] <= '9')
             n++;
         if (n == 0 || n > 5 || atoi(p) > 65535 || atoi(p) == 0)
-            return nerr(err, BRS_E_INVAL, "url '%s': bad port", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': bad port", url);
         memcpy(out->port, p, n);
         p += n;
     } else
         snprintf(out->port, sizeof out->port, "%s", def);
     if (*p != '\0' && *p != '/' && *p != '?')
-        return nerr(err, BRS_E_INVAL, "url '%s': junk after host", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': junk after host", url);
     if (strlen(p) + 2 > sizeof out->path)
-        return nerr(err, BRS_E_INVAL, "url '%s': path too long", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': path too long", url);
     snprintf(out->path, sizeof out->path, "%s%s", *p == '/' ? "" : "/", p);
     for (const char *q = out->path; *q; q++)
         if ((unsigned char)*q <= ' ' || *q == 0x7f)
-            return nerr(err, BRS_E_INVAL, "url '%s': spaces or control characters in the path", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': spaces or control characters in the path", url);
     return BRS_OK;
 }
 
@@ -173,19 +149,19 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
     hints.ai_socktype = SOCK_STREAM;
     int g = getaddrinfo(u->host, u->port, &hints, &res);
     if (g != 0 || !res)
-        return nerr(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
+        return brs__err(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
     c->ai = res;
     c->ai_next = res;
     int fd = -1, e = 0;
     if ((e = connect_next(c, &fd)) != 0)
-        return nerr(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
+        return brs__err(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
     c->fd = fd;
     c->state = BRS__CONN_CONNECTING;
     c->want_write = 1;
     if (u->tls) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
         if (!ctx)
-            return nerr(err, BRS_E_NOMEM, "SSL_CTX_new failed");
+            return brs__err(err, BRS_E_NOMEM, "SSL_CTX_new failed");
         c->ssl_ctx = ctx;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
         /* wslay may retry a write from a different buffer after WANT_WRITE */
@@ -197,12 +173,12 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
             if (tls && tls->ca_file && SSL_CTX_load_verify_locations(ctx, tls->ca_file, NULL) != 1) {
                 char b[200];
                 ssl_errstr(b, sizeof b);
-                return nerr(err, BRS_E_IO, "load CA file %s: %s", tls->ca_file, b);
+                return brs__err(err, BRS_E_IO, "load CA file %s: %s", tls->ca_file, b);
             }
         }
         SSL *ssl = SSL_new(ctx);
         if (!ssl)
-            return nerr(err, BRS_E_NOMEM, "SSL_new failed");
+            return brs__err(err, BRS_E_NOMEM, "SSL_new failed");
         c->ssl = ssl;
         SSL_set_fd(ssl, fd);
         unsigned char ipbuf[16];
@@ -244,7 +220,7 @@ int brs__conn_step(brs__conn *c, brs_error *err)
                 return BRS_E_AGAIN;
             }
             c->state = BRS__CONN_FAILED;
-            return nerr(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
+            return brs__err(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
         }
         freeaddrinfo(c->ai);
         c->ai = c->ai_next = NULL;
@@ -269,11 +245,11 @@ int brs__conn_step(brs__conn *c, brs_error *err)
         ssl_errstr(b, sizeof b);
         long vr = SSL_get_verify_result(c->ssl);
         c->state = BRS__CONN_FAILED;
-        return nerr(err, BRS_E_IO, "TLS handshake with %s: %s%s%s", c->host, b,
+        return brs__err(err, BRS_E_IO, "TLS handshake with %s: %s%s%s", c->host, b,
                     vr != X509_V_OK ? "; certificate: " : "",
                     vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
     }
-    return nerr(err, BRS_E_STATE, "connection to %s is not open", c->host);
+    return brs__err(err, BRS_E_STATE, "connection to %s is not open", c->host);
 }
 
 ssize_t brs__conn_read(brs__conn *c, void *buf, size_t len)
@@ -364,11 +340,11 @@ int brs__http_get_start(brs__http_get *h, const char *url, const brs__tls_opts *
     if (rc)
         return rc;
     if (u.ws)
-        return nerr(err, BRS_E_INVAL, "url '%s': want http:// or https://", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': want http:// or https://", url);
     size_t cap = strlen(u.path) + strlen(u.host) + 128;
     h->req = malloc(cap);
     if (!h->req)
-        return nerr(err, BRS_E_NOMEM, "out of memory");
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     h->req_len = (size_t)snprintf(h->req, cap,
                                   "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bourse\r\n"
                                   "Accept: application/json\r\nConnection: close\r\n\r\n",
@@ -456,10 +432,10 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
     if (h->phase == 3)
         return BRS_OK;
     if (h->phase == 4)
-        return nerr(err, BRS_E_STATE, "HTTP GET already failed");
+        return brs__err(err, BRS_E_STATE, "HTTP GET already failed");
     if (h->deadline && now_ns > h->deadline) {
         h->phase = 4;
-        return nerr(err, BRS_E_TIMEOUT, "HTTP GET to %s timed out", h->conn.host);
+        return brs__err(err, BRS_E_TIMEOUT, "HTTP GET to %s timed out", h->conn.host);
     }
     if (h->phase == 0) {
         int rc = brs__conn_step(&h->conn, err);
@@ -478,7 +454,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 return BRS_E_AGAIN;
             if (w < 0) {
                 h->phase = 4;
-                return nerr(err, BRS_E_IO, "HTTP GET to %s: write failed", h->conn.host);
+                return brs__err(err, BRS_E_IO, "HTTP GET to %s: write failed", h->conn.host);
             }
             h->req_off += (size_t)w;
         }
@@ -491,13 +467,13 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 nc = h->max_body + 65536 + 16384;
             if (nc <= h->cap) {
                 h->phase = 4;
-                return nerr(err, BRS_E_LIMIT, "HTTP response from %s exceeds %zu bytes",
+                return brs__err(err, BRS_E_LIMIT, "HTTP response from %s exceeds %zu bytes",
                             h->conn.host, h->max_body);
             }
             char *nb = realloc(h->buf, nc + 1);
             if (!nb) {
                 h->phase = 4;
-                return nerr(err, BRS_E_NOMEM, "out of memory");
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
             }
             h->buf = nb;
             h->cap = nc;
@@ -510,7 +486,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
             eof = 1;
         else if (r < 0) {
             h->phase = 4;
-            return nerr(err, BRS_E_IO, "HTTP GET from %s: read failed", h->conn.host);
+            return brs__err(err, BRS_E_IO, "HTTP GET from %s: read failed", h->conn.host);
         } else
             h->len += (size_t)r;
         h->buf[h->len] = '\0';
@@ -519,7 +495,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
             size_t hlen = (size_t)(he - h->buf);
             if (sscanf(h->buf, "HTTP/1.%*d %d", &h->status) != 1) {
                 h->phase = 4;
-                return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
+                return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
                             h->conn.host);
             }
             char v[64];
@@ -530,7 +506,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 int d = dechunk(body, have, &bl);
                 if (d < 0) {
                     h->phase = 4;
-                    return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
+                    return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
                                 h->conn.host);
                 }
                 if (d == 1) {
@@ -544,7 +520,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 unsigned long long cl = strtoull(v, NULL, 10);
                 if (cl > h->max_body) {
                     h->phase = 4;
-                    return nerr(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
+                    return brs__err(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
                                 h->conn.host, cl, h->max_body);
                 }
                 if (have >= cl) {
@@ -563,7 +539,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
         }
         if (eof) {
             h->phase = 4;
-            return nerr(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
+            return brs__err(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
         }
     }
     return BRS_E_AGAIN;

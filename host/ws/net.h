@@ -12,6 +12,8 @@
 
 #include <bourse/errors.h>
 
+#include "core/core.h" /* brs__err, brs__monotime_ns, brs__realtime_ns (bourse_util) */
+
 typedef struct brs__url {
     int tls;           /* wss:// or https:// */
     int ws;            /* ws:// or wss:// */
@@ -82,8 +84,5 @@ int brs__http_get_start(brs__http_get *h, const char *url, const brs__tls_opts *
 int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err);
 void brs__http_get_free(brs__http_get *h);
 
-/* CLOCK_MONOTONIC in ns (the library cannot use the host's clock helpers). */
-int64_t brs__net_mono_ns(void);
-int64_t brs__net_real_ns(void);
 
 #endif

@@ -286,7 +286,7 @@ static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         ws->n_bytes += arg->msg_length;
         if (ws->cb.on_message)
             ws->cb.on_message(ws->ud, ws, arg->opcode == WSLAY_BINARY_FRAME,
-                              (const char *)arg->msg, arg->msg_length, brs__net_real_ns());
+                              (const char *)arg->msg, arg->msg_length, brs__realtime_ns());
         if (ws->backoff != ws->o.backoff_min_ns)
             ws->backoff = ws->o.backoff_min_ns; /* data flowed: the link is healthy */
         break;
@@ -558,7 +558,7 @@ int brs__ws_close(brs__ws *ws, int code, const char *reason)
             ws->close_code = code;
         wslay_event_queue_close(ws->wslay, (uint16_t)code, (const uint8_t *)r, rl);
         ws->state = BRS__WS_CLOSING;
-        ws->t_state = brs__net_mono_ns();
+        ws->t_state = brs__monotime_ns();
         return BRS_OK;
     }
     if (ws->state != BRS__WS_CLOSING) {
@@ -573,7 +573,7 @@ void brs__ws_drop(brs__ws *ws, const char *why)
     set_error(ws, "%s", why);
     if (ws->state == BRS__WS_OPEN || ws->state == BRS__WS_CLOSING || ws->state == BRS__WS_UPGRADE ||
         ws->state == BRS__WS_CONNECTING)
-        teardown(ws, brs__net_mono_ns(), 1006, why);
+        teardown(ws, brs__monotime_ns(), 1006, why);
 }
 
 int brs__ws_pollfd(const brs__ws *ws, short *events, int64_t *wake_ns)

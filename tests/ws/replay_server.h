@@ -117,10 +117,10 @@ static inline cJSON *get_json(int port, const char *path)
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     brs__http_get h;
     brs_error e = {0};
-    int64_t t0 = brs__net_mono_ns();
+    int64_t t0 = brs__monotime_ns();
     int rc = brs__http_get_start(&h, url, NULL, 0, t0 + 10 * 1000000000LL, &e);
     while (rc == BRS_OK || rc == BRS_E_AGAIN) {
-        rc = brs__http_get_step(&h, brs__net_mono_ns(), &e);
+        rc = brs__http_get_step(&h, brs__monotime_ns(), &e);
         if (rc == BRS_OK)
             break;
         if (rc == BRS_E_AGAIN)

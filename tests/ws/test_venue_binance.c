@@ -36,7 +36,7 @@ typedef struct fake {
 } fake;
 static fake F;
 
-static int64_t f_now(brs_ctx *c) { (void)c; return brs__net_real_ns(); }
+static int64_t f_now(brs_ctx *c) { (void)c; return brs__realtime_ns(); }
 static void f_log(brs_ctx *c, int level, const char *msg)
 {
     (void)c;
@@ -233,16 +233,16 @@ static void test_live_replay_with_drop(void **st)
         fail_msg("open: %s", e.msg);
     const brs_venue_vtable *vt = brs__plugin_venue(&p);
     cJSON *final = get_json(s.port, "/final");
-    int64_t end = brs__net_mono_ns() + 60 * 1000000000LL, next_check = 0;
+    int64_t end = brs__monotime_ns() + 60 * 1000000000LL, next_check = 0;
     int ok = 0;
-    while (brs__net_mono_ns() < end) {
-        assert_true(vt->xPoll(inst.self, brs__net_real_ns()) >= 0);
-        if (brs__net_mono_ns() > next_check) {
+    while (brs__monotime_ns() < end) {
+        assert_true(vt->xPoll(inst.self, brs__realtime_ns()) >= 0);
+        if (brs__monotime_ns() > next_check) {
             if (books_match(vt, inst.self, final, 0)) {
                 ok = 1;
                 break;
             }
-            next_check = brs__net_mono_ns() + 50000000;
+            next_check = brs__monotime_ns() + 50000000;
         }
         usleep(500);
     }

@@ -69,9 +69,9 @@ static void test_refused(void **st)
     brs__ws_opts o = {.url = "ws://127.0.0.1:1/", .backoff_min_ns = 1000000, .backoff_max_ns = 4000000};
     brs_error e;
     assert_int_equal(brs__ws_init(&ws, &o, NULL, NULL, &e), BRS_OK);
-    int64_t end = brs__net_mono_ns() + 300000000LL;
-    while (brs__net_mono_ns() < end) {
-        assert_int_equal(brs__ws_step(&ws, brs__net_mono_ns()), BRS_OK);
+    int64_t end = brs__monotime_ns() + 300000000LL;
+    while (brs__monotime_ns() < end) {
+        assert_int_equal(brs__ws_step(&ws, brs__monotime_ns()), BRS_OK);
         usleep(1000);
     }
     assert_int_equal(ws.n_connects, 0);
@@ -108,9 +108,9 @@ static void on_close(void *ud, brs__ws *ws, int code, const char *reason)
 
 static void run_until_closed(brs__ws *ws, double seconds)
 {
-    int64_t end = brs__net_mono_ns() + (int64_t)(seconds * 1e9);
-    while (ws->state != BRS__WS_CLOSED && brs__net_mono_ns() < end) {
-        brs__ws_step(ws, brs__net_mono_ns());
+    int64_t end = brs__monotime_ns() + (int64_t)(seconds * 1e9);
+    while (ws->state != BRS__WS_CLOSED && brs__monotime_ns() < end) {
+        brs__ws_step(ws, brs__monotime_ns());
         usleep(500);
     }
 }
@@ -274,9 +274,9 @@ static void test_wss(void **st)
         snprintf(url, sizeof url, "https://127.0.0.1:%d/closes", s.port);
         brs__http_get h;
         brs__tls_opts t = {.verify = 1, .ca_file = cert};
-        int rc = brs__http_get_start(&h, url, &t, 0, brs__net_mono_ns() + 10000000000LL, &e);
+        int rc = brs__http_get_start(&h, url, &t, 0, brs__monotime_ns() + 10000000000LL, &e);
         while (rc == BRS_OK || rc == BRS_E_AGAIN) {
-            rc = brs__http_get_step(&h, brs__net_mono_ns(), &e);
+            rc = brs__http_get_step(&h, brs__monotime_ns(), &e);
             if (rc == BRS_E_AGAIN)
                 usleep(1000);
             else
@@ -377,8 +377,8 @@ static void replay(const char *drop_after, const char *lose)
     static brs__bn_live l;
     brs_error e;
     assert_int_equal(brs__bn_live_init(&l, &o, &e), BRS_OK);
-    int64_t end = brs__net_mono_ns() + 60 * 1000000000LL;
-    while (brs__net_mono_ns() < end) {
+    int64_t end = brs__monotime_ns() + 60 * 1000000000LL;
+    while (brs__monotime_ns() < end) {
         int rc = brs__bn_live_wait(&l, 20);
         assert_true(rc >= 0);
         if (l.ws.last_close_received == 1000) /* "replay done" */

@@ -181,7 +181,7 @@ static int bnv_poll(void *self, int64_t now)
 {
     (void)now; /* the session keeps its own monotonic timers */
     bnv *v = self;
-    int rc = brs__bn_live_step(&v->live, brs__net_mono_ns());
+    int rc = brs__bn_live_step(&v->live, brs__monotime_ns());
     return rc == BRS_E_CLOSED ? 0 : rc;
 }
 
