@@ -4,10 +4,14 @@
 -- plugins/strategies/ma_cross: both make the same trades on the same bars.
 -- Written for speed the Lua way: parameters read once into locals, the
 -- position followed from fills instead of asked for on every bar.
+-- In a signal backtest it states a target instead (1 long, 0 flat, -1 short:
+-- the whole sized position), so the signal engine sizes it and executes it at
+-- the next bar's open.
 local fast, slow          -- the two SMAs (indicator objects)
 local qty, short_qty      -- target when fast > slow, and when not
 local position = 0        -- our signed position, from fills
 local working = false     -- an order is out: wait for it before trading again
+local signal = false      -- a signal backtest: state targets, place no orders
 
 return {
   name = "ma_cross",
@@ -28,6 +32,8 @@ return {
     qty = p.qty
     short_qty = p.allow_short and -p.qty or 0
     position = ctx:position()
+    -- only a signal backtest takes targets; elsewhere ctx:target returns nil
+    signal = ctx:target(0) ~= nil
   end,
 
   on_bar = function(ctx, bar)
@@ -35,6 +41,10 @@ return {
     local f, s = fast:update(close), slow:update(close)
     -- fast < slow, so once the slow SMA is ready the fast one is too
     if working or not s then return end
+    if signal then
+      ctx:target(f > s and 1 or (short_qty ~= 0 and -1 or 0))
+      return
+    end
     local delta = (f > s and qty or short_qty) - position
     if delta > 0 then
       working = ctx:buy(delta) ~= nil

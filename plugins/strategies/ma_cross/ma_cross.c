@@ -3,7 +3,9 @@
  * (short `qty` with allow_short). Built against api/ alone; the indicators are
  * the header-only ones the Lua binding uses, so both compute the same numbers
  * and make the same trades. Like the script, it follows its position from its
- * own fills rather than asking the host on every bar. */
+ * own fills rather than asking the host on every bar. In a signal backtest it
+ * states a target instead (1 long, 0 flat, -1 short: the whole sized position),
+ * so the signal engine does the sizing and the next-open execution. */
 #include <stdio.h>
 
 #include <bourse/bourse.h>
@@ -16,6 +18,7 @@ struct ma_cross {
     brs_ctx *ctx;
     int64_t fast, slow, qty, allow_short;
     int working;      /* an order is out: wait for it before trading again */
+    int signal;       /* a signal backtest: state targets, place no orders */
     int64_t position; /* signed, followed from fills */
     brs_sma sma_fast, sma_slow;
     double buf_fast[MA_MAX_PERIOD];
@@ -63,6 +66,8 @@ static int ma_start(void *self)
     brs_position pos;
     if (m->host->xPosition(m->ctx, 0, &pos) == BRS_OK)
         m->position = pos.qty;
+    /* Only a signal backtest takes targets; elsewhere the host says UNSUPPORTED. */
+    m->signal = BRS_HOST_HAS(m->host, xSetTarget) && m->host->xSetTarget(m->ctx, 0, 0.0) == BRS_OK;
     return BRS_OK;
 }
 
@@ -74,6 +79,9 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     double s = brs_sma_update(&m->sma_slow, close);
     if (!brs_sma_ready(&m->sma_slow) || !brs_sma_ready(&m->sma_fast) || m->working)
         return BRS_OK;
+    if (m->signal)
+        return m->host->xSetTarget(m->ctx, bar->instrument,
+                                   f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
     int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
     int64_t delta = target - m->position;
     if (delta == 0)
