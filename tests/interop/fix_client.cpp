@@ -6,6 +6,7 @@
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
 #include <quickfix/FileStore.h>
+#include <quickfix/MessageStore.h>
 #include <quickfix/Session.h>
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
@@ -23,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -114,6 +116,9 @@ struct App : FIX::Application {
     std::atomic<int> logons{0}, logouts{0};
     std::atomic<int> last_logon_seq{0};
     FIX::SessionID sid;
+    // bench mode: the QuickFIX thread itself sends the next order on each ack,
+    // so no thread hand-off per message distorts the measurement
+    std::function<bool(const FIX::Message &)> on_app;
 
     void onCreate(const FIX::SessionID &s) override { sid = s; }
     void onLogon(const FIX::SessionID &) override
@@ -145,6 +150,8 @@ struct App : FIX::Application {
         FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue,
         FIX::UnsupportedMessageType) override
     {
+        if (on_app && on_app(m))
+            return;
         std::lock_guard<std::mutex> l(mu);
         q.push_back(m);
         cv.notify_all();
@@ -312,10 +319,12 @@ struct Client {
     App app;
     FIX::SessionSettings *settings = nullptr;
     FIX::FileStoreFactory *store = nullptr;
+    FIX::MemoryStoreFactory mem;
     FIX::FileLogFactory *log = nullptr;
     FIX::SocketInitiator *init = nullptr;
 
-    void start(bool reset)
+    // fast: no message log, memory store (the bench; nothing is resent there)
+    void start(bool reset, bool fast = false)
     {
         std::ostringstream s;
         s << "[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nHeartBtInt=30\n"
@@ -332,7 +341,10 @@ struct Client {
         // nothing when the first requested number is missing, so it would
         // gap-fill over real messages on a ResendRequest that starts in a gap.
         store = new FIX::FileStoreFactory(*settings);
-        init = new FIX::SocketInitiator(app, *store, *settings, *log);
+        if (fast)
+            init = new FIX::SocketInitiator(app, mem, *settings);
+        else
+            init = new FIX::SocketInitiator(app, *store, *settings, *log);
         init->start();
         app.wait_logons(1);
     }
@@ -535,40 +547,60 @@ void scenario_restart()
     stop_server();
 }
 
-// Round trip: `inflight` orders outstanding, each answered by its ExecutionReport.
+// Round trip: `inflight` orders outstanding, each timed to its acknowledgement
+// (ExecutionReport ExecType New). Buys rest and each sell trades against the buy
+// before it, so both resting and crossing orders are in the stream.
 void scenario_bench(int total, int inflight)
 {
     start_server(0);
     Client c;
-    c.start(true);
+    c.start(true, true);
     App &a = c.app;
     std::vector<double> lat;
     lat.reserve((size_t)total);
     std::vector<std::chrono::steady_clock::time_point> sent((size_t)total);
-    int next = 0, done = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    // Each order's round trip ends at its acknowledgement (the first ExecutionReport,
-    // ExecType New). Buys rest, each sell then trades against the buy before it,
-    // so the book stays small and both resting and crossing orders are measured.
-    while (done < total) {
-        while (next < total && next - done < inflight) {
-            sent[(size_t)next] = std::chrono::steady_clock::now();
-            nos(a, "b" + std::to_string(next), next % 2 ? '2' : '1', "AAPL", 1, 100);
-            next++;
-        }
-        FIX::Message m = a.next("8", 10000);
-        if (m.getField(150) != "0")
-            continue;
+    std::atomic<int> next{0};
+    int done = 0;
+    std::mutex fin;
+    std::condition_variable fincv;
+    bool finished = false;
+    auto send_one = [&]() {
+        int k = next++;
+        if (k >= total)
+            return;
+        sent[(size_t)k] = std::chrono::steady_clock::now();
+        nos(a, "b" + std::to_string(k), k % 2 ? '2' : '1', "AAPL", 1, 100);
+    };
+    a.on_app = [&](const FIX::Message &m) {
+        if (m.getHeader().getField(35) != "8" || m.getField(150) != "0")
+            return true;
         int k = std::atoi(m.getField(11).c_str() + 1);
         lat.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() -
                                                                  sent[(size_t)k])
                           .count());
-        done++;
+        if (++done == total) {
+            std::lock_guard<std::mutex> l(fin);
+            finished = true;
+            fincv.notify_all();
+        } else {
+            send_one();
+        }
+        return true;
+    };
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < inflight && i < total; i++)
+        send_one();
+    {
+        std::unique_lock<std::mutex> l(fin);
+        if (!fincv.wait_for(l, std::chrono::seconds(120), [&] { return finished; }))
+            die("bench did not finish");
     }
-    double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    a.on_app = nullptr;
     std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) { return lat[(size_t)std::min<double>(lat.size() - 1, p * lat.size())]; };
+    auto pct = [&](double p) {
+        return lat[(size_t)std::min<double>((double)lat.size() - 1, p * (double)lat.size())];
+    };
     std::printf("{\"client\":\"quickfix\",\"orders\":%d,\"inflight\":%d,\"seconds\":%.3f,"
                 "\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
                 total, inflight, secs, total / secs, pct(0.5), pct(0.99));
