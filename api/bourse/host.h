@@ -64,6 +64,19 @@ typedef struct brs_host {
     /* A venue reports what happened to an order, and the market data it sees. */
     int (*xEmitOrderEvent)(brs_ctx *ctx, const brs_order_event *ev);
     int (*xEmitMarketEvent)(brs_ctx *ctx, const brs_market_event *ev);
+
+    /* ---- appended after ABI 1.0: vectorized signal backtests -------------
+     * Check with BRS_HOST_HAS before calling. Outside a signal backtest both
+     * return BRS_E_UNSUPPORTED (docs/backtesting.md). */
+    /* Every bar of one instrument for the whole run, oldest first (BAR events:
+     * read the `bar` view), valid until xClose. Seeing the future is allowed
+     * here on purpose: targets[t] must be computed from bars[0..t] only, and the
+     * engine never executes it before bar t+1's open (unless the run asks for
+     * same-bar close execution). */
+    int (*xBars)(brs_ctx *ctx, uint32_t instrument, const brs_market_event **bars, uint64_t *n);
+    /* targets[t] in [-1, 1] is the position wanted after bar t's close (NaN:
+     * keep the previous target); n must equal the bar count. Copied. */
+    int (*xSetTargets)(brs_ctx *ctx, uint32_t instrument, const double *targets, uint64_t n);
 } brs_host;
 
 /* True when the host table is large enough to hold `member` and it is set. */

@@ -14,7 +14,12 @@
 
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
+    {"strategy", "ns per market-event callback: C vs Lua MA crossover", brs__bench_strategy},
+    {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
+    {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
     {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},
+    {"analytics", "backtest recorder: cost per sample and per fill, run directory write", brs__bench_analytics},
+    {"sor", "smart order router: ns per routing decision, 5 venues x 10 levels", brs__bench_sor},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 

@@ -36,6 +36,11 @@ int64_t brs__alloc_count(void);
 
 /* Benchmark entry points (defined with their component). */
 int brs__bench_selftest(int argc, char **argv);
+int brs__bench_strategy(int argc, char **argv);
+int brs__bench_book(int argc, char **argv); /* host/book/bench_book.c */
+int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
 int brs__bench_fix(int argc, char **argv);
+int brs__bench_analytics(int argc, char **argv); /* host/analytics/bench_analytics.c */
+int brs__bench_sor(int argc, char **argv); /* host/sor/bench_sor.c */
 
 #endif

@@ -4,6 +4,12 @@
 
 const brs_command brs__commands[] = {
     {"bench", "run benchmarks", brs__cmd_bench},
+    {"plugins", "inspect and list plugins", brs__cmd_plugins},
+    {"gen", "write a deterministic synthetic market to a tick file", brs__cmd_gen},
+    {"ticks", "tick files: import, info, cat, verify, book", brs__cmd_ticks},
+    {"strategy", "check a strategy (Lua script or C plugin)", brs__cmd_strategy},
+    {"report", "re-render a run directory's report.html", brs__cmd_report},
     {"serve", "run the FIX 4.4 gateway (acceptor) on the matching engine", brs__cmd_serve},
+    {"backtest", "run a backtest (signal or book mode) into a run directory", brs__cmd_backtest},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);

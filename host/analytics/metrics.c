@@ -1,0 +1,282 @@
+/* metrics.c: the run's metrics from what the recorder holds. Conventions
+ * (daily resampling, sample standard deviation, Sortino's downside deviation,
+ * drawdown duration, undefined cases) are written out in docs/analytics.md. */
+#include "an_internal.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define NS_PER_DAY 86400e9
+#define NS_PER_YEAR (365.25 * 86400e9)
+/* A daily-return standard deviation below this is rounding noise (a constant or
+ * constantly growing curve), not risk: the ratios that divide by it are null. */
+#define ZERO_VOL 1e-12
+
+/* summary.json order; see brs_an_metric_desc */
+#define M(name, is_int, book, better) {#name, offsetof(brs_an_metrics, name), is_int, book, better}
+const brs_an_metric_desc brs__an_metric_descs[] = {
+    M(total_return, 0, 0, 1),
+    M(cagr, 0, 0, 1),
+    M(ann_volatility, 0, 0, -1),
+    M(sharpe, 0, 0, 1),
+    M(sortino, 0, 0, 1),
+    M(max_drawdown, 0, 0, -1),
+    M(max_drawdown_days, 0, 0, -1),
+    M(calmar, 0, 0, 1),
+    M(win_rate, 0, 0, 1),
+    M(profit_factor, 0, 0, 1),
+    M(expectancy, 0, 0, 1),
+    M(n_trades, 1, 0, 0),
+    M(turnover, 0, 0, 0),
+    M(exposure, 0, 0, 0),
+    M(periods_per_year, 0, 0, 0),
+    M(risk_free_rate, 0, 0, 0),
+    M(avg_holding_seconds, 0, 0, 0),
+    M(start_equity, 0, 0, 0),
+    M(end_equity, 0, 0, 1),
+    M(net_pnl, 0, 0, 1),
+    M(years, 0, 0, 0),
+    M(gross_profit, 0, 0, 1),
+    M(gross_loss, 0, 0, -1),
+    M(avg_win, 0, 0, 1),
+    M(avg_loss, 0, 0, 1),
+    M(largest_win, 0, 0, 1),
+    M(largest_loss, 0, 0, 1),
+    M(n_winners, 1, 0, 0),
+    M(n_losers, 1, 0, 0),
+    M(traded_notional, 0, 0, 0),
+    M(fees_paid, 0, 0, -1),
+    M(inventory_max_abs, 0, 0, 0),
+    M(inventory_mean_abs, 0, 0, 0),
+    M(n_orders, 1, 0, 0),
+    M(n_fills, 1, 0, 0),
+    M(n_samples, 1, 0, 0),
+    M(n_daily_returns, 1, 0, 0),
+    M(fill_ratio, 0, 1, 1),
+    M(maker_share, 0, 1, 0),
+    M(taker_share, 0, 1, 0),
+    M(n_maker_fills, 1, 1, 0),
+    M(n_taker_fills, 1, 1, 0),
+    M(maker_fees, 0, 1, -1),
+    M(taker_fees, 0, 1, -1),
+};
+#undef M
+const size_t brs__an_n_metric_descs = sizeof brs__an_metric_descs / sizeof brs__an_metric_descs[0];
+
+int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
+                       const brs_an_metric_desc **desc)
+{
+    for (size_t i = 0; i < brs__an_n_metric_descs; i++) {
+        const brs_an_metric_desc *d = &brs__an_metric_descs[i];
+        if (strcmp(d->name, name) != 0)
+            continue;
+        const char *base = (const char *)m + d->offset;
+        if (d->is_int) {
+            int64_t v;
+            memcpy(&v, base, sizeof v);
+            *out = (double)v;
+        } else {
+            memcpy(out, base, sizeof *out);
+        }
+        if (desc)
+            *desc = d;
+        return BRS_OK;
+    }
+    return BRS_E_NOTFOUND;
+}
+
+/* Daily returns: the equity curve resampled to its last value per UTC day; the
+ * first day's return is measured from the first sample, so a first day holding
+ * only the first sample contributes none. Returns the count written to out. */
+static size_t daily_returns(const brs_an_series *s, double *out)
+{
+    size_t n = 0;
+    if (s->n == 0)
+        return 0;
+    double prev = s->equity[0];
+    for (size_t i = 0; i < s->n; i++) {
+        int last_of_day = i + 1 == s->n || brs__an_day(s->ts[i + 1]) != brs__an_day(s->ts[i]);
+        if (!last_of_day || i == 0)
+            continue;
+        out[n++] = prev != 0 ? s->equity[i] / prev - 1.0 : NAN;
+        prev = s->equity[i];
+    }
+    return n;
+}
+
+int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
+{
+    const brs_an_series *s = &r->series;
+    memset(m, 0, sizeof *m);
+    double nan = NAN;
+    m->periods_per_year = r->opt.periods_per_year;
+    m->risk_free_rate = r->opt.risk_free_rate;
+    m->total_return = m->cagr = m->ann_volatility = m->sharpe = m->sortino = nan;
+    m->max_drawdown = m->max_drawdown_days = m->calmar = nan;
+    m->win_rate = m->profit_factor = m->expectancy = m->turnover = m->exposure = nan;
+    m->avg_holding_seconds = m->start_equity = m->end_equity = m->net_pnl = m->years = nan;
+    m->avg_win = m->avg_loss = m->largest_win = m->largest_loss = nan;
+    m->fill_ratio = m->maker_share = m->taker_share = m->inventory_mean_abs = nan;
+    m->n_samples = (int64_t)s->n;
+    m->n_orders = (int64_t)r->n_orders;
+    m->n_fills = (int64_t)r->n_fills;
+    m->traded_notional = r->notional;
+    m->fees_paid = r->fees;
+    m->maker_fees = r->maker_fees;
+    m->taker_fees = r->taker_fees;
+    m->n_maker_fills = r->maker_n;
+    m->n_taker_fills = r->taker_n;
+    m->inventory_max_abs = (double)r->gross_max_abs;
+    m->start_ts = r->have_time ? r->t_first : 0;
+    m->end_ts = r->have_time ? r->t_last : 0;
+
+    /* ---- equity curve ---- */
+    if (s->n > 0) {
+        double e0 = s->equity[0], e1 = s->equity[s->n - 1];
+        m->start_equity = e0;
+        m->end_equity = e1;
+        m->net_pnl = e1 - e0;
+        if (e0 > 0)
+            m->total_return = e1 / e0 - 1.0;
+        m->years = (double)(s->ts[s->n - 1] - s->ts[0]) / NS_PER_YEAR;
+        if (e0 > 0 && m->years > 0)
+            m->cagr = e1 > 0 ? pow(e1 / e0, 1.0 / m->years) - 1.0 : -1.0;
+        if (!isfinite(m->cagr)) /* a very short run extrapolated past double range */
+            m->cagr = nan;
+
+        /* drawdown: depth from the running peak; duration from the time the peak
+         * was set to the first sample back at or above it (or the last sample) */
+        double peak = e0, mdd = 0;
+        int64_t peak_ts = s->ts[0], longest = 0;
+        int in_dd = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            double e = s->equity[i];
+            if (e >= peak) {
+                if (in_dd && s->ts[i] - peak_ts > longest)
+                    longest = s->ts[i] - peak_ts;
+                in_dd = 0;
+                peak = e;
+                peak_ts = s->ts[i];
+            } else {
+                in_dd = 1;
+                if (peak > 0 && (peak - e) / peak > mdd)
+                    mdd = (peak - e) / peak;
+            }
+        }
+        if (in_dd && s->ts[s->n - 1] - peak_ts > longest)
+            longest = s->ts[s->n - 1] - peak_ts;
+        m->max_drawdown = mdd;
+        m->max_drawdown_days = (double)longest / NS_PER_DAY;
+        if (mdd > 0 && isfinite(m->cagr))
+            m->calmar = m->cagr / mdd;
+
+        double mean_eq = 0;
+        for (size_t i = 0; i < s->n; i++)
+            mean_eq += s->equity[i];
+        mean_eq /= (double)s->n;
+        if (mean_eq > 0)
+            m->turnover = r->notional / mean_eq;
+
+        /* daily returns, Sharpe, Sortino */
+        double *ret = malloc(s->n * sizeof *ret);
+        if (!ret)
+            return brs__err(err, BRS_E_NOMEM, "analytics: out of memory");
+        size_t nr = daily_returns(s, ret);
+        m->n_daily_returns = (int64_t)nr;
+        int finite = 1;
+        for (size_t i = 0; i < nr; i++)
+            finite &= isfinite(ret[i]) != 0;
+        if (nr >= 2 && finite) {
+            double ppy = r->opt.periods_per_year, rf = r->opt.risk_free_rate / ppy;
+            double mean = 0, ss = 0, down = 0;
+            for (size_t i = 0; i < nr; i++)
+                mean += ret[i];
+            mean /= (double)nr;
+            for (size_t i = 0; i < nr; i++) {
+                ss += (ret[i] - mean) * (ret[i] - mean);
+                double shortfall = ret[i] - rf;
+                if (shortfall < 0)
+                    down += shortfall * shortfall;
+            }
+            double sd = sqrt(ss / (double)(nr - 1));
+            double dd = sqrt(down / (double)nr);
+            m->ann_volatility = sd * sqrt(ppy);
+            if (sd >= ZERO_VOL)
+                m->sharpe = (mean - rf) / sd * sqrt(ppy);
+            else
+                m->ann_volatility = 0;
+            if (dd >= ZERO_VOL)
+                m->sortino = (mean - rf) / dd * sqrt(ppy);
+        }
+        free(ret);
+    }
+
+    /* ---- trades ---- */
+    m->n_trades = (int64_t)r->n_trades;
+    if (r->n_trades > 0) {
+        double sum = 0, hold = 0;
+        m->largest_win = m->largest_loss = 0;
+        for (size_t i = 0; i < r->n_trades; i++) {
+            const brs_an_trade *t = &r->trades[i];
+            sum += t->net;
+            hold += (double)(t->exit_ts - t->entry_ts);
+            if (t->net > 0) {
+                m->n_winners++;
+                m->gross_profit += t->net;
+                if (t->net > m->largest_win)
+                    m->largest_win = t->net;
+            } else if (t->net < 0) {
+                m->n_losers++;
+                m->gross_loss -= t->net;
+                if (t->net < m->largest_loss)
+                    m->largest_loss = t->net;
+            }
+        }
+        double n = (double)r->n_trades;
+        m->win_rate = (double)m->n_winners / n;
+        m->expectancy = sum / n;
+        m->avg_holding_seconds = hold / n / 1e9;
+        if (m->gross_loss > 0)
+            m->profit_factor = m->gross_profit / m->gross_loss;
+        if (m->n_winners)
+            m->avg_win = m->gross_profit / (double)m->n_winners;
+        if (m->n_losers)
+            m->avg_loss = -m->gross_loss / (double)m->n_losers;
+    }
+
+    /* ---- time in the market and inventory (exact, from the fills) ---- */
+    if (r->have_time && r->t_last > r->t_first) {
+        double span = (double)(r->t_last - r->t_first);
+        int64_t exposed = r->exposed_ns;
+        if (r->n_nonzero && r->t_last > r->exp_last_t)
+            exposed += r->t_last - r->exp_last_t;
+        m->exposure = (double)exposed / span;
+        double integral = 0;
+        for (uint32_t i = 0; i < r->k; i++) {
+            const brs_an_inst_state *in = &r->inst[i];
+            integral += in->abs_integral;
+            if (r->t_last > in->last_t)
+                integral += (double)llabs(in->pos) * (double)(r->t_last - in->last_t);
+        }
+        m->inventory_mean_abs = integral / span;
+    }
+
+    /* ---- book mode ---- */
+    int64_t ordered = 0, filled = 0;
+    for (size_t i = 0; i < r->n_orders; i++) {
+        ordered += r->orders[i].qty;
+        filled += r->orders[i].filled;
+    }
+    if (ordered > 0)
+        m->fill_ratio = (double)filled / (double)ordered;
+    int64_t liq = r->maker_qty + r->taker_qty;
+    if (liq > 0) {
+        m->maker_share = (double)r->maker_qty / (double)liq;
+        m->taker_share = (double)r->taker_qty / (double)liq;
+    }
+    return BRS_OK;
+}

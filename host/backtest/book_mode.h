@@ -1,0 +1,32 @@
+/* book_mode.h: the book-mode driver (`mode: book`): tick files replayed in
+ * time order into venue plugins through a latency model (a time-ordered event
+ * queue), the strategy's orders routed to a venue's xSubmit/xCancel/xReplace,
+ * timers, fees from the venue, optional flattening at the end. */
+#ifndef BRS_BACKTEST_BOOK_MODE_H
+#define BRS_BACKTEST_BOOK_MODE_H
+
+#include "backtest.h"
+
+typedef struct brs__book_opts {
+    double initial_cash;
+    int flatten;              /* close every position at the end with market orders */
+} brs__book_opts;
+
+typedef struct brs__book_run brs__book_run;
+
+/* Read and check the "book" object of the configuration (defaults written back). */
+int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err);
+/* Open the data and the venues. */
+int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts *o, brs_error *err);
+/* The run's instrument table (the merged files'). */
+const brs_instrument *brs__book_instruments(brs__book_run *b, uint32_t *n);
+/* The execution interface for the strategy context. */
+brs__exec brs__book_exec(brs__book_run *b);
+/* The event loop until the data ends. */
+int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, int progress,
+                       brs__bt_result *res, brs_error *err);
+/* After the strategy stopped: flatten if asked, drain the queue, last equity sample. */
+int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_error *err);
+void brs__book_destroy(brs__book_run *b);
+
+#endif

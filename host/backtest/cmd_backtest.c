@@ -1,0 +1,191 @@
+/* cmd_backtest.c: `bourse backtest CONFIG.json [--out DIR] [--set key=value ...]`
+ * and the same without a file (`--mode --data --strategy --param`): run one
+ * backtest, print the key metrics and where report.html is. Exit 0 when the run
+ * succeeded, 1 when it failed (bad input or a strategy error), 2 on usage. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest.h"
+#include "cli/cli.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bourse backtest CONFIG.json [--out DIR] [--set KEY=VALUE ...]\n"
+            "       bourse backtest --mode signal|book --data FILE --strategy FILE|NAME\n"
+            "                       [--param NAME=VALUE ...] [--out DIR] [--set KEY=VALUE ...]\n\n"
+            "Run one backtest and write its run directory (summary.json, trades.csv,\n"
+            "orders.csv, fills.csv, equity.csv, config.json, report.html).\n"
+            "Keys and models: docs/backtesting.md.\n\n"
+            "  --mode M          signal (bars: targets or orders, next-open execution) or book\n"
+            "  --data FILE       a Yahoo-style CSV of daily bars or a .ticks.zst file\n"
+            "  --strategy S      a .lua script, a .so plugin, or a plugin name\n"
+            "  --param N=V       a strategy parameter (strategy.params.N)\n"
+            "  --set KEY=VALUE   any configuration key, e.g. signal.execution=same_close\n"
+            "  --out DIR         run directory (default: the config's out, else\n"
+            "                    runs/<strategy>-<mode>)\n"
+            "  --quiet           print nothing but errors\n\n"
+            "Exit status: 0 the run succeeded, 1 it failed (bad input, strategy error), 2 usage.\n");
+}
+
+static void num(const char *name, double v, int pct)
+{
+    if (isnan(v))
+        printf("  %-18s -\n", name);
+    else if (pct)
+        printf("  %-18s %.2f%%\n", name, v * 100.0);
+    else
+        printf("  %-18s %.4f\n", name, v);
+}
+
+static int set_string(brs_config *cfg, const char *key, const char *value, brs_error *err)
+{
+    /* build "key=\"value\"" so the value is always taken as a string */
+    cJSON *s = cJSON_CreateString(value);
+    char *js = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    if (!js)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    size_t n = strlen(key) + strlen(js) + 2;
+    char *a = malloc(n);
+    if (!a) {
+        free(js);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    snprintf(a, n, "%s=%s", key, js);
+    int rc = brs__config_set(cfg, a, err);
+    free(a);
+    free(js);
+    return rc;
+}
+
+int brs__cmd_backtest(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL;
+    int quiet = 0;
+    /* options are applied in order after the file is loaded */
+    const char **opt_key = calloc((size_t)argc + 1, sizeof *opt_key);
+    const char **opt_val = calloc((size_t)argc + 1, sizeof *opt_val);
+    int n_opt = 0;
+    if (!opt_key || !opt_val) {
+        free(opt_key);
+        free(opt_val);
+        return brs__fail("backtest", "out of memory");
+    }
+    int rc = BRS_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (brs__is_help(a)) {
+            usage(stdout);
+            goto done;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = 1;
+        } else if ((!strcmp(a, "--out") || !strcmp(a, "--set") || !strcmp(a, "--param") ||
+                    !strcmp(a, "--mode") || !strcmp(a, "--data") || !strcmp(a, "--strategy"))) {
+            if (i + 1 >= argc) {
+                rc = brs__usage_error("backtest", "%s needs a value", a);
+                goto done;
+            }
+            if (!strcmp(a, "--out"))
+                out = argv[++i];
+            else {
+                opt_key[n_opt] = a;
+                opt_val[n_opt++] = argv[++i];
+            }
+        } else if (a[0] == '-') {
+            rc = brs__usage_error("backtest", "unknown option '%s'", a);
+            goto done;
+        } else if (!file) {
+            file = a;
+        } else {
+            rc = brs__usage_error("backtest", "one CONFIG.json only ('%s')", a);
+            goto done;
+        }
+    }
+    brs_config cfg;
+    brs_error err = {0};
+    if (file) {
+        if (brs__config_load(&cfg, file, &err)) {
+            rc = brs__fail("backtest", "%s", err.msg);
+            goto done;
+        }
+    } else {
+        int has_mode = 0, has_data = 0, has_strat = 0;
+        for (int k = 0; k < n_opt; k++) {
+            has_mode |= !strcmp(opt_key[k], "--mode");
+            has_data |= !strcmp(opt_key[k], "--data");
+            has_strat |= !strcmp(opt_key[k], "--strategy");
+        }
+        if (!has_mode || !has_data || !has_strat) {
+            rc = brs__usage_error("backtest", "give CONFIG.json, or --mode, --data and --strategy");
+            goto done;
+        }
+        brs__config_empty(&cfg, "command line");
+    }
+    for (int k = 0; k < n_opt && !rc; k++) {
+        const char *key = opt_key[k], *v = opt_val[k];
+        int e = 0;
+        if (!strcmp(key, "--set")) {
+            e = brs__config_set(&cfg, v, &err);
+        } else if (!strcmp(key, "--param")) {
+            size_t n = strlen(v) + 32;
+            char *a = malloc(n);
+            if (!a || !strchr(v, '=') || v[0] == '=') {
+                free(a);
+                rc = brs__usage_error("backtest", "--param '%s': expected NAME=VALUE", v);
+                break;
+            }
+            snprintf(a, n, "strategy.params.%s", v);
+            e = brs__config_set(&cfg, a, &err);
+            free(a);
+        } else if (!strcmp(key, "--mode")) {
+            e = set_string(&cfg, "mode", v, &err);
+        } else if (!strcmp(key, "--data")) {
+            e = set_string(&cfg, "data", v, &err);
+        } else if (!strcmp(key, "--strategy")) {
+            e = set_string(&cfg, "strategy.file", v, &err);
+        }
+        if (e)
+            rc = brs__usage_error("backtest", "%s %s: %s", key, v, err.msg);
+    }
+    if (rc) {
+        brs__config_free(&cfg);
+        goto done;
+    }
+
+    brs__bt_result res;
+    brs_an_metrics m;
+    char dir[1024] = "";
+    int e = brs__bt_run_config(&cfg, out, !quiet, &res, &m, dir, sizeof dir, &err);
+    if (e) {
+        rc = brs__fail("backtest", "%s", err.msg);
+    } else if (res.failed) {
+        rc = brs__fail("backtest", "run failed: %s", res.error);
+    } else if (!quiet) {
+        printf("backtest %s: %llu %s, %llu orders, %llu fills in %.3f s\n", res.strategy,
+               (unsigned long long)res.events,
+               cJSON_IsString(cJSON_GetObjectItem(cfg.root, "mode")) &&
+                       !strcmp(cJSON_GetObjectItem(cfg.root, "mode")->valuestring, "book")
+                   ? "events"
+                   : "bars",
+               (unsigned long long)res.orders, (unsigned long long)res.fills, res.seconds);
+        num("total_return", m.total_return, 1);
+        num("cagr", m.cagr, 1);
+        num("ann_volatility", m.ann_volatility, 1);
+        num("sharpe", m.sharpe, 0);
+        num("sortino", m.sortino, 0);
+        num("max_drawdown", m.max_drawdown, 1);
+        num("calmar", m.calmar, 0);
+        num("win_rate", m.win_rate, 1);
+        printf("  %-18s %lld\n", "n_trades", (long long)m.n_trades);
+        num("exposure", m.exposure, 1);
+        num("fees_paid", m.fees_paid, 0);
+        printf("run directory: %s\nreport: %s/report.html\n", dir, dir);
+    }
+    brs__config_free(&cfg);
+done:
+    free(opt_key);
+    free(opt_val);
+    return rc;
+}

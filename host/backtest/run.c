@@ -1,0 +1,382 @@
+/* run.c: one backtest from its configuration: every key read strictly (unknown
+ * keys and wrong types name the key and the file; defaults are written back so
+ * config.json in the run directory is the effective configuration), then data,
+ * strategy, engine, recorder, and the run directory. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backtest.h"
+#include "book_mode.h"
+#include "core/core.h"
+#include "plugin/loader.h"
+#include "strategy/source.h"
+
+/* ---- reading with defaults written back --------------------------------- */
+
+static cJSON *obj_get(cJSON *parent, const char *key)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+    if (!o)
+        o = cJSON_AddObjectToObject(parent, key);
+    return o;
+}
+
+static int get_d(const brs_config *cfg, cJSON *obj, const char *where, const char *key, double def,
+                 double *out, brs_error *err)
+{
+    int had = cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+    int rc = brs__config_double(cfg, obj, where, key, def, out, err);
+    if (!rc && !had)
+        cJSON_AddNumberToObject(obj, key, def);
+    return rc;
+}
+
+static int get_i(const brs_config *cfg, cJSON *obj, const char *where, const char *key, int64_t def,
+                 int64_t *out, brs_error *err)
+{
+    int had = cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+    int rc = brs__config_int(cfg, obj, where, key, def, out, err);
+    if (!rc && !had)
+        cJSON_AddNumberToObject(obj, key, (double)def);
+    return rc;
+}
+
+static int get_s(const brs_config *cfg, cJSON *obj, const char *where, const char *key,
+                 const char *def, const char **out, brs_error *err)
+{
+    int had = cJSON_GetObjectItemCaseSensitive(obj, key) != NULL;
+    int rc = brs__config_string(cfg, obj, where, key, def, out, err);
+    if (!rc && !had && def) {
+        cJSON_AddStringToObject(obj, key, def);
+        *out = cJSON_GetObjectItemCaseSensitive(obj, key)->valuestring;
+    }
+    return rc;
+}
+
+static int check_nonneg(const brs_config *cfg, const char *where, const char *key, double v,
+                        brs_error *err)
+{
+    if (v < 0 || !isfinite(v))
+        return brs__err(err, BRS_E_RANGE, "%s: %s.%s must be >= 0", cfg->source, where, key);
+    return BRS_OK;
+}
+
+static int one_of(const brs_config *cfg, const char *where, const char *key, const char *v,
+                  const char *const *names, int *out, brs_error *err)
+{
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return BRS_OK;
+        }
+    char list[256] = "";
+    for (int i = 0; names[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+    return brs__err(err, BRS_E_INVAL, "%s: %s%s%s is '%s', expected one of: %s", cfg->source, where,
+                    *where ? "." : "", key, v, list);
+}
+
+static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs_error *err)
+{
+    static const char *const keys[] = {"execution", "sizing", "commission", "slippage", "impact", NULL};
+    static const char *const k_sizing[] = {"mode", "fraction", "qty", NULL};
+    static const char *const k_comm[] = {"per_share", "bps", "min", NULL};
+    static const char *const k_slip[] = {"model", "bps", "spread_bps", NULL};
+    static const char *const k_imp[] = {"k", "window", NULL};
+    static const char *const execs[] = {"next_open", "same_close", NULL};
+    static const char *const sizings[] = {"fraction", "fixed", NULL};
+    static const char *const slips[] = {"none", "bps", "half_spread", NULL};
+    cJSON *sig = obj_get(root, "signal");
+    if (!cJSON_IsObject(sig))
+        return brs__err(err, BRS_E_INVAL, "%s: signal must be an object", cfg->source);
+    int rc = brs__config_check_keys(cfg, sig, "signal", keys, err);
+    const char *s;
+    int v;
+    if (rc || (rc = get_s(cfg, sig, "signal", "execution", "next_open", &s, err)) ||
+        (rc = one_of(cfg, "signal", "execution", s, execs, &v, err)))
+        return rc;
+    o->same_close = v == 1;
+    cJSON *sz = obj_get(sig, "sizing"), *cm = obj_get(sig, "commission"),
+          *sl = obj_get(sig, "slippage"), *im = obj_get(sig, "impact");
+    if (!cJSON_IsObject(sz) || !cJSON_IsObject(cm) || !cJSON_IsObject(sl) || !cJSON_IsObject(im))
+        return brs__err(err, BRS_E_INVAL,
+                        "%s: signal.sizing, .commission, .slippage and .impact must be objects",
+                        cfg->source);
+    if ((rc = brs__config_check_keys(cfg, sz, "signal.sizing", k_sizing, err)) ||
+        (rc = brs__config_check_keys(cfg, cm, "signal.commission", k_comm, err)) ||
+        (rc = brs__config_check_keys(cfg, sl, "signal.slippage", k_slip, err)) ||
+        (rc = brs__config_check_keys(cfg, im, "signal.impact", k_imp, err)))
+        return rc;
+    if ((rc = get_s(cfg, sz, "signal.sizing", "mode", "fraction", &s, err)) ||
+        (rc = one_of(cfg, "signal.sizing", "mode", s, sizings, &o->sizing, err)) ||
+        (rc = get_d(cfg, sz, "signal.sizing", "fraction", 1.0, &o->fraction, err)) ||
+        (rc = get_d(cfg, sz, "signal.sizing", "qty", 100.0, &o->fixed_qty, err)) ||
+        (rc = check_nonneg(cfg, "signal.sizing", "fraction", o->fraction, err)) ||
+        (rc = check_nonneg(cfg, "signal.sizing", "qty", o->fixed_qty, err)))
+        return rc;
+    if ((rc = get_d(cfg, cm, "signal.commission", "per_share", 0, &o->commission_per_share, err)) ||
+        (rc = get_d(cfg, cm, "signal.commission", "bps", 0, &o->commission_bps, err)) ||
+        (rc = get_d(cfg, cm, "signal.commission", "min", 0, &o->commission_min, err)) ||
+        (rc = check_nonneg(cfg, "signal.commission", "per_share", o->commission_per_share, err)) ||
+        (rc = check_nonneg(cfg, "signal.commission", "bps", o->commission_bps, err)) ||
+        (rc = check_nonneg(cfg, "signal.commission", "min", o->commission_min, err)))
+        return rc;
+    if ((rc = get_s(cfg, sl, "signal.slippage", "model", "none", &s, err)) ||
+        (rc = one_of(cfg, "signal.slippage", "model", s, slips, &o->slippage, err)) ||
+        (rc = get_d(cfg, sl, "signal.slippage", "bps", 0, &o->slippage_bps, err)) ||
+        (rc = get_d(cfg, sl, "signal.slippage", "spread_bps", 0, &o->spread_bps, err)) ||
+        (rc = check_nonneg(cfg, "signal.slippage", "bps", o->slippage_bps, err)) ||
+        (rc = check_nonneg(cfg, "signal.slippage", "spread_bps", o->spread_bps, err)))
+        return rc;
+    int64_t w;
+    if ((rc = get_d(cfg, im, "signal.impact", "k", 0, &o->impact_k, err)) ||
+        (rc = get_i(cfg, im, "signal.impact", "window", 20, &w, err)) ||
+        (rc = check_nonneg(cfg, "signal.impact", "k", o->impact_k, err)))
+        return rc;
+    if (w < 2 || w > 100000)
+        return brs__err(err, BRS_E_RANGE, "%s: signal.impact.window must be 2..100000", cfg->source);
+    o->impact_window = (uint32_t)w;
+    return BRS_OK;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+typedef struct run_common {
+    const char *mode, *data, *symbol, *strategy, *out, *title;
+    cJSON *params;
+    double ppy, rf;
+    int64_t sample_every, lua_mem, lua_instr;
+} run_common;
+
+static int read_common(brs_config *cfg, run_common *c, brs_error *err)
+{
+    static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
+                                       "initial_cash", "periods_per_year", "risk_free_rate",
+                                       "sample_every_ns", "signal", "book", "lua", NULL};
+    static const char *const k_strat[] = {"file", "params", NULL};
+    static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
+    cJSON *root = cfg->root;
+    int rc = brs__config_check_keys(cfg, root, "", keys, err);
+    if (rc || (rc = brs__config_string(cfg, root, "", "mode", NULL, &c->mode, err)))
+        return rc;
+    if (!c->mode)
+        return brs__err(err, BRS_E_INVAL, "%s: missing key 'mode' (signal or book)", cfg->source);
+    if (strcmp(c->mode, "signal") && strcmp(c->mode, "book"))
+        return brs__err(err, BRS_E_INVAL, "%s: mode is '%s', expected signal or book", cfg->source,
+                        c->mode);
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (cJSON_IsString(data))
+        c->data = data->valuestring;
+    else if (!data)
+        return brs__err(err, BRS_E_INVAL, "%s: missing key 'data' (a bars CSV or a tick file)",
+                        cfg->source);
+    else if (!cJSON_IsArray(data))
+        return brs__err(err, BRS_E_INVAL, "%s: data must be a file name or an array of them",
+                        cfg->source);
+    cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "strategy");
+    if (!st)
+        return brs__err(err, BRS_E_INVAL, "%s: missing key 'strategy' ({\"file\": ...})", cfg->source);
+    if (!cJSON_IsObject(st))
+        return brs__err(err, BRS_E_INVAL, "%s: strategy must be an object {\"file\": ..., \"params\": {...}}",
+                        cfg->source);
+    if ((rc = brs__config_check_keys(cfg, st, "strategy", k_strat, err)) ||
+        (rc = brs__config_string(cfg, st, "strategy", "file", NULL, &c->strategy, err)))
+        return rc;
+    if (!c->strategy)
+        return brs__err(err, BRS_E_INVAL, "%s: missing key 'strategy.file'", cfg->source);
+    c->params = obj_get(st, "params");
+    if (!cJSON_IsObject(c->params))
+        return brs__err(err, BRS_E_INVAL, "%s: strategy.params must be an object", cfg->source);
+    if ((rc = brs__config_string(cfg, root, "", "symbol", NULL, &c->symbol, err)) ||
+        (rc = brs__config_string(cfg, root, "", "out", NULL, &c->out, err)) ||
+        (rc = brs__config_string(cfg, root, "", "title", NULL, &c->title, err)) ||
+        (rc = get_d(cfg, root, "", "periods_per_year", 252, &c->ppy, err)) ||
+        (rc = get_d(cfg, root, "", "risk_free_rate", 0, &c->rf, err)) ||
+        (rc = get_i(cfg, root, "", "sample_every_ns", 0, &c->sample_every, err)))
+        return rc;
+    if (!(c->ppy > 0 && c->ppy <= 1e6))
+        return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be > 0", cfg->source);
+    if (c->sample_every < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", cfg->source);
+    cJSON *lua = obj_get(root, "lua");
+    if (!cJSON_IsObject(lua))
+        return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
+    if ((rc = brs__config_check_keys(cfg, lua, "lua", k_lua, err)) ||
+        (rc = get_i(cfg, lua, "lua", "mem_limit", BRS__LUA_DEFAULT_MEM, &c->lua_mem, err)) ||
+        (rc = get_i(cfg, lua, "lua", "instr_limit", BRS__LUA_DEFAULT_INSTR, &c->lua_instr, err)))
+        return rc;
+    if (c->lua_mem <= 0 || c->lua_instr <= 0)
+        return brs__err(err, BRS_E_RANGE, "%s: lua.mem_limit and lua.instr_limit must be > 0",
+                        cfg->source);
+    return BRS_OK;
+}
+
+/* Load the strategy: a .lua script, a .so path, or a plugin name on the search path. */
+static int load_strategy(brs__strategy_src *src, const char *file, const run_common *c,
+                         brs_error *err)
+{
+    brs__lua_opts lo = {.mem_limit = (size_t)c->lua_mem, .instr_limit = (uint64_t)c->lua_instr};
+    return brs__strategy_src_load(src, file, &lo, err);
+}
+
+/* A .lua script as given; anything else through the plugin search path (a
+ * name like "noop", or a path to a .so). */
+static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *err)
+{
+    size_t n = strlen(name);
+    if (n >= 4 && !strcmp(name + n - 4, ".lua")) {
+        snprintf(out, cap, "%s", name);
+        return BRS_OK;
+    }
+    return brs__plugin_find(name, NULL, out, cap, err);
+}
+
+int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
+                       brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
+{
+    memset(res, 0, sizeof *res);
+    run_common c = {0};
+    brs__bt_signal_opts so = {0};
+    brs__book_opts bo = {0};
+    int rc = read_common(cfg, &c, err);
+    double cash = 0;
+    if (!rc)
+        rc = get_d(cfg, cfg->root, "", "initial_cash", 100000, &cash, err);
+    if (!rc && !(cash > 0 && isfinite(cash)))
+        rc = brs__err(err, BRS_E_RANGE, "%s: initial_cash must be > 0", cfg->source);
+    int book = !rc && !strcmp(c.mode, "book");
+    if (!rc && !book) {
+        if (cJSON_GetObjectItemCaseSensitive(cfg->root, "book"))
+            rc = brs__err(err, BRS_E_INVAL, "%s: key 'book' is for mode book, this run is mode signal",
+                          cfg->source);
+        else if (!c.data)
+            rc = brs__err(err, BRS_E_INVAL, "%s: data: signal mode takes one file", cfg->source);
+        else
+            rc = read_signal(cfg, cfg->root, &so, err);
+        so.initial_cash = cash;
+    }
+    if (!rc && book) {
+        if (cJSON_GetObjectItemCaseSensitive(cfg->root, "signal"))
+            rc = brs__err(err, BRS_E_INVAL, "%s: key 'signal' is for mode signal, this run is mode book",
+                          cfg->source);
+        else
+            rc = brs__book_read_config(cfg, &bo, err);
+        bo.initial_cash = cash;
+    }
+    if (rc)
+        return rc;
+
+    char strat_path[4096];
+    if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+        return rc;
+    brs__strategy_src src;
+    memset(&src, 0, sizeof src);
+    brs__sctx sc;
+    memset(&sc, 0, sizeof sc);
+    brs__bt_bars bars = {0};
+    brs_an_recorder *rec = NULL;
+    brs__bt_signal *sig = NULL;
+    brs__book_run *br = NULL;
+    brs_an_instrument *ai = NULL;
+    const brs_instrument *instr = NULL;
+    uint32_t n_instr = 0;
+
+    if ((rc = load_strategy(&src, strat_path, &c, err)))
+        goto out;
+    snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
+    if (!book) {
+        if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+            goto out;
+        instr = bars.instr;
+        n_instr = bars.n_instr;
+    } else {
+        if ((rc = brs__book_create(&br, cfg, &bo, err)))
+            goto out;
+        instr = brs__book_instruments(br, &n_instr);
+    }
+    ai = calloc(n_instr ? n_instr : 1, sizeof *ai);
+    if (!ai) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < n_instr; i++) {
+        snprintf(ai[i].symbol, sizeof ai[i].symbol, "%s", instr[i].symbol);
+        ai[i].multiplier = 1;
+        ai[i].price_scale = instr[i].price_scale;
+    }
+    char title[256];
+    if (c.title)
+        snprintf(title, sizeof title, "%s", c.title);
+    else
+        snprintf(title, sizeof title, "%s (%s mode) on %s", src.name, c.mode,
+                 n_instr == 1 ? instr[0].symbol : "several instruments");
+    brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
+                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title};
+    if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
+        goto out;
+
+    brs__exec ex;
+    if (!book) {
+        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+            goto out;
+        ex = brs__bt_signal_exec(sig);
+    } else {
+        ex = brs__book_exec(br);
+    }
+    brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
+                           .params = c.params, .params_where = "strategy.params", .exec = &ex,
+                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536};
+    if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
+        brs__err_prefix(err, "%s", cfg->source);
+        goto out;
+    }
+    /* from here on a failure is the strategy's: the run is failed, not the input bad */
+    if (brs__strategy_src_open(&src, &sc, err) || brs__sctx_start(&sc, err)) {
+        res->failed = 1;
+        snprintf(res->error, sizeof res->error, "%s", err->msg);
+        goto out;
+    }
+    if (!book)
+        rc = brs__bt_signal_run(sig, &sc, progress, res, err);
+    else
+        rc = brs__book_run_loop(br, &sc, rec, progress, res, err);
+    if (rc)
+        goto out;
+    brs_error serr = {0};
+    if (!sc.failed && brs__sctx_stop(&sc, &serr) && !sc.failed) {
+        res->failed = 1;
+        snprintf(res->error, sizeof res->error, "%s", serr.msg);
+    }
+    if (book && !sc.failed && !res->failed)
+        rc = brs__book_finish(br, &sc, rec, err);
+    if (rc)
+        goto out;
+    if (sc.failed) {
+        res->failed = 1;
+        snprintf(res->error, sizeof res->error, "%s", sc.error);
+    }
+    if (res->failed)
+        goto out;
+
+    if ((rc = brs__an_compute(rec, metrics, err)))
+        goto out;
+    char dflt[512];
+    const char *dir = out_dir ? out_dir : c.out;
+    if (!dir) {
+        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
+        dir = dflt;
+    }
+    if (out_path)
+        snprintf(out_path, out_cap, "%s", dir);
+    rc = brs__an_write_run(rec, dir, cfg, err);
+out:
+    brs__sctx_free(&sc);
+    brs__strategy_src_free(&src);
+    brs__bt_signal_destroy(sig);
+    brs__book_destroy(br);
+    brs__an_destroy(rec);
+    brs__bt_bars_free(&bars);
+    free(ai);
+    return rc;
+}

@@ -1,0 +1,617 @@
+/* bench_book.c: `bourse bench book`: the matching engine on three workloads
+ * (the QuantCup contest feed, an add-heavy deep book, an exchange-like mix).
+ * The listener lives here, in another translation unit from the engine, so
+ * every execution report pays for a real indirect call, as it would in a venue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#endif
+
+#include <cjson/cJSON.h>
+
+#include "bench/bench.h"
+#include "book/book.h"
+#include "cli/cli.h"
+
+#define QC_ROWS 35750
+#define QC_REPLAYS 200
+
+/* ---- the benchmark's listener: counts what it is told ------------------- */
+
+typedef struct sink {
+    uint64_t accepted, rejected, fills, cancelled, replaced, levels, tops;
+    int64_t filled_qty, level_qty;
+} sink;
+
+static void s_accepted(void *u, const brs_order *o, int64_t price)
+{
+    (void)o, (void)price;
+    ((sink *)u)->accepted++;
+}
+static void s_rejected(void *u, uint32_t ins, uint64_t id, int reason)
+{
+    (void)ins, (void)id, (void)reason;
+    ((sink *)u)->rejected++;
+}
+static void s_fill(void *u, const brs_book_fill *f)
+{
+    sink *s = u;
+    s->fills++;
+    s->filled_qty += f->qty;
+}
+static void s_cancelled(void *u, uint32_t ins, uint64_t id, int64_t qty, int reason)
+{
+    (void)ins, (void)id, (void)qty, (void)reason;
+    ((sink *)u)->cancelled++;
+}
+static void s_replaced(void *u, uint32_t ins, uint64_t id, int64_t p, int64_t q, int64_t l)
+{
+    (void)ins, (void)id, (void)p, (void)q, (void)l;
+    ((sink *)u)->replaced++;
+}
+static void s_level(void *u, uint32_t ins, int side, int64_t p, int64_t q, uint32_t n)
+{
+    (void)ins, (void)side, (void)p, (void)n;
+    sink *s = u;
+    s->levels++;
+    s->level_qty += q;
+}
+static void s_top(void *u, const brs_top *t)
+{
+    (void)t;
+    ((sink *)u)->tops++;
+}
+
+static brs_book_listener sink_listener(sink *s)
+{
+    return (brs_book_listener){.user = s, .xAccepted = s_accepted, .xRejected = s_rejected,
+                               .xFill = s_fill, .xCancelled = s_cancelled,
+                               .xReplaced = s_replaced, .xLevel = s_level, .xTop = s_top};
+}
+
+/* ---- workloads: pre-built operation lists -------------------------------- */
+
+enum { OP_SUBMIT, OP_CANCEL, OP_REPLACE };
+
+typedef struct op {
+    uint64_t id;
+    int64_t price;
+    int64_t qty;
+    uint8_t kind, side, tif, reserved[5];
+} op;
+
+typedef struct workload {
+    const char *name;
+    op *ops;
+    size_t n;          /* operations per replay */
+    size_t prefix;     /* leading operations run untimed (building the book) */
+    int replays;       /* replays per run, the book reset before each */
+    uint32_t max_orders;
+    int64_t center;
+} workload;
+
+static inline void run_op(brs_engine *e, const op *o)
+{
+    switch (o->kind) {
+    case OP_SUBMIT: {
+        brs_order ord = {.id = o->id, .price = o->price, .qty = o->qty, .side = o->side,
+                         .tif = o->tif};
+        brs__engine_submit(e, &ord);
+        break;
+    }
+    case OP_CANCEL:
+        brs__engine_cancel(e, o->id);
+        break;
+    default:
+        brs__engine_replace(e, o->id, o->price, o->qty);
+        break;
+    }
+}
+
+/* Reads the QuantCup CSV (symbol,trader,side,price,size) with plain C. */
+static int load_quantcup(const char *path, workload *w)
+{
+    char *data;
+    size_t len;
+    brs_error err;
+    if (brs__read_file(path, &data, &len, &err))
+        return brs__fail("bench book", "%s", err.msg);
+    w->ops = calloc(QC_ROWS, sizeof *w->ops);
+    if (!w->ops) {
+        free(data);
+        return brs__fail("bench book", "out of memory");
+    }
+    size_t n = 0, line = 0;
+    uint64_t next_id = 1;
+    char *p = data;
+    while (*p && n < QC_ROWS) {
+        char *eol = strchr(p, '\n');
+        if (eol)
+            *eol = '\0';
+        line++;
+        size_t l = strlen(p);
+        if (l && p[l - 1] == '\r')
+            p[l - 1] = '\0';
+        if (line == 1 && strncmp(p, "symbol,", 7) == 0) {
+            p = eol ? eol + 1 : p + l;
+            continue;
+        }
+        if (*p) {
+            char *f[5];
+            int nf = 0;
+            for (char *q = p; nf < 5;) {
+                f[nf++] = q;
+                q = strchr(q, ',');
+                if (!q)
+                    break;
+                *q++ = '\0';
+            }
+            if (nf != 5) {
+                free(data);
+                return brs__fail("bench book", "%s:%zu: expected 5 fields (symbol,trader,side,price,size), got %d",
+                                 path, line, nf);
+            }
+            char *end;
+            long side = strtol(f[2], &end, 10);
+            if (*end || (side != 0 && side != 1)) {
+                free(data);
+                return brs__fail("bench book", "%s:%zu: field 'side' must be 0 or 1, not '%s'", path, line, f[2]);
+            }
+            long long price = strtoll(f[3], &end, 10);
+            if (*end || price < 0) {
+                free(data);
+                return brs__fail("bench book", "%s:%zu: field 'price' must be a non-negative integer, not '%s'",
+                                 path, line, f[3]);
+            }
+            long long size = strtoll(f[4], &end, 10);
+            if (*end || size <= 0) {
+                free(data);
+                return brs__fail("bench book", "%s:%zu: field 'size' must be a positive integer, not '%s'",
+                                 path, line, f[4]);
+            }
+            op *o = &w->ops[n++];
+            if (price == 0) {
+                o->kind = OP_CANCEL;
+                o->id = (uint64_t)size;
+            } else {
+                o->kind = OP_SUBMIT;
+                o->id = next_id++;
+                o->price = price;
+                o->qty = size;
+                o->side = (uint8_t)side;
+                o->tif = BRS_GTC;
+                if (w->center == 0)
+                    w->center = price;
+            }
+        }
+        p = eol ? eol + 1 : p + l;
+    }
+    free(data);
+    if (n == 0)
+        return brs__fail("bench book", "%s: no rows", path);
+    w->name = "quantcup";
+    w->n = n;
+    w->replays = QC_REPLAYS;
+    w->max_orders = 1u << 16;
+    return BRS_EXIT_OK;
+}
+
+static uint64_t rng;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return rng;
+}
+
+/* deep: 2M operations, 96% passive adds on five levels a side, 4% marketable
+ * IOCs nibbling at the touch: the book grows to about 1.9M resting orders. */
+static int make_deep(workload *w)
+{
+    size_t n = 2000000;
+    w->ops = calloc(n, sizeof *w->ops);
+    if (!w->ops)
+        return brs__fail("bench book", "out of memory");
+    rng = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        op *o = &w->ops[i];
+        o->kind = OP_SUBMIT;
+        o->id = i + 1;
+        o->side = (uint8_t)(rnd() & 1);
+        if (rnd() % 100 < 4) {
+            o->tif = BRS_IOC;
+            o->qty = 50 + (int64_t)(rnd() % 200);
+            o->price = o->side == BRS_BUY ? 1001 : 999;
+        } else {
+            o->tif = BRS_GTC;
+            o->qty = 1 + (int64_t)(rnd() % 100);
+            int64_t lvl = (int64_t)(rnd() % 5);
+            o->price = o->side == BRS_BUY ? 999 - lvl : 1001 + lvl;
+        }
+    }
+    w->name = "deep";
+    w->n = n;
+    w->replays = 1;
+    w->max_orders = 1u << 21;
+    w->center = 1000;
+    return BRS_EXIT_OK;
+}
+
+/* mixed: generated against a real engine so that replaces and cancels name
+ * live orders: ~1,000 live orders over ~750 ticks; after 1,000 untimed adds,
+ * 82% replace, 6% cancel, 9% GTC add, 3% IOC. */
+typedef struct liveset {
+    uint64_t *ids;
+    uint32_t *pos; /* by id: index in ids + 1, 0 = not live */
+    size_t n;
+} liveset;
+
+static void live_add(liveset *l, uint64_t id)
+{
+    if (l->pos[id])
+        return;
+    l->ids[l->n] = id;
+    l->pos[id] = (uint32_t)++l->n;
+}
+
+static void live_del(liveset *l, uint64_t id)
+{
+    uint32_t p = l->pos[id];
+    if (!p)
+        return;
+    uint64_t last = l->ids[--l->n];
+    l->ids[p - 1] = last;
+    l->pos[last] = p;
+    l->pos[id] = 0;
+}
+
+static void g_fill(void *u, const brs_book_fill *f)
+{
+    if (!f->maker_leaves)
+        live_del(u, f->maker_id);
+    if (!f->taker_leaves)
+        live_del(u, f->taker_id);
+}
+
+static void g_cancelled(void *u, uint32_t ins, uint64_t id, int64_t qty, int reason)
+{
+    (void)ins, (void)qty, (void)reason;
+    live_del(u, id);
+}
+
+static int make_mixed(workload *w)
+{
+    size_t n = 1000000, prefix = 1000;
+    w->ops = calloc(n, sizeof *w->ops);
+    liveset l = {calloc(n + 1, sizeof(uint64_t)), calloc(n + 2, sizeof(uint32_t)), 0};
+    brs_book_listener L = {.user = &l, .xFill = g_fill, .xCancelled = g_cancelled};
+    brs_engine *e = NULL;
+    brs_engine_config cfg = {.max_orders = 1u << 16, .max_instruments = 1};
+    brs_error err;
+    if (!w->ops || !l.ids || !l.pos || brs__engine_create(&e, &cfg, &L, &err)) {
+        free(l.ids), free(l.pos);
+        return brs__fail("bench book", "out of memory");
+    }
+    rng = 0x2545F4914F6CDD1Dull;
+    const int64_t mid = 100000, band = 375;
+    uint64_t next_id = 1;
+    for (size_t i = 0; i < n; i++) {
+        op *o = &w->ops[i];
+        int r = (int)(rnd() % 100);
+        if (i < prefix)
+            r = 90; /* build the book */
+        else if (r >= 82 && r < 88 && l.n < 900)
+            r = 90; /* keep about 1,000 live: add instead of cancel */
+        else if (r >= 88 && r < 97 && l.n > 1100)
+            r = 85;
+        if (r < 82 && l.n) {
+            uint64_t id = l.ids[rnd() % l.n];
+            brs_order_info oi;
+            brs__engine_order(e, id, &oi);
+            o->kind = OP_REPLACE;
+            o->id = id;
+            int how = (int)(rnd() % 10);
+            if (how < 3) { /* smaller at the same price: keeps priority */
+                o->price = oi.price;
+                o->qty = oi.cum_qty + (oi.leaves > 1 ? oi.leaves - 1 : 1);
+            } else { /* move within the passive band */
+                int64_t d = 1 + (int64_t)(rnd() % band);
+                o->price = oi.side == BRS_BUY ? mid - d : mid + d;
+                o->qty = oi.cum_qty + 1 + (int64_t)(rnd() % 100);
+            }
+        } else if (r < 88 && l.n) {
+            o->kind = OP_CANCEL;
+            o->id = l.ids[rnd() % l.n];
+        } else if (r < 97 || !l.n) {
+            o->kind = OP_SUBMIT;
+            o->id = next_id++;
+            o->side = (uint8_t)(rnd() & 1);
+            int64_t d = 1 + (int64_t)(rnd() % band);
+            o->price = o->side == BRS_BUY ? mid - d : mid + d;
+            o->qty = 1 + (int64_t)(rnd() % 100);
+            o->tif = BRS_GTC;
+        } else {
+            o->kind = OP_SUBMIT;
+            o->id = next_id++;
+            o->side = (uint8_t)(rnd() & 1);
+            o->price = o->side == BRS_BUY ? mid + band : mid - band;
+            o->qty = 1 + (int64_t)(rnd() % 150);
+            o->tif = BRS_IOC;
+        }
+        run_op(e, o);
+        if (o->kind == OP_SUBMIT && o->tif == BRS_GTC) {
+            brs_order_info oi;
+            if (brs__engine_order(e, o->id, &oi) == BRS_OK)
+                live_add(&l, o->id);
+        }
+    }
+    brs__engine_destroy(e);
+    free(l.ids);
+    free(l.pos);
+    w->name = "mixed";
+    w->n = n;
+    w->prefix = prefix;
+    w->replays = 1;
+    w->max_orders = 1u << 16;
+    w->center = mid;
+    return BRS_EXIT_OK;
+}
+
+/* ---- timing ------------------------------------------------------------------ */
+
+static inline uint64_t ticks(void)
+{
+#ifdef HAVE_TSC
+    _mm_lfence();
+    uint64_t t = __rdtsc();
+    _mm_lfence();
+    return t;
+#else
+    return (uint64_t)brs__monotime_ns();
+#endif
+}
+
+/* Nanoseconds per tick, measured against the monotonic clock. */
+static double tick_ns(void)
+{
+#ifdef HAVE_TSC
+    int64_t t0 = brs__monotime_ns();
+    uint64_t c0 = ticks();
+    while (brs__monotime_ns() - t0 < 20000000)
+        ;
+    int64_t t1 = brs__monotime_ns();
+    uint64_t c1 = ticks();
+    return (double)(t1 - t0) / (double)(c1 - c0);
+#else
+    return 1.0;
+#endif
+}
+
+typedef struct result {
+    double ns_per_msg, min_ns_per_msg, msgs_per_sec, p50, p99, p999;
+    size_t bytes_per_order;
+    int64_t allocs;
+    uint64_t fills;
+    size_t peak_live;
+} result;
+
+static int run_workload(const workload *w, int runs, result *res)
+{
+    sink s = {0};
+    brs_book_listener L = sink_listener(&s);
+    brs_engine *e;
+    brs_engine_config cfg = {.max_orders = w->max_orders, .max_instruments = 1};
+    brs_error err;
+    if (brs__engine_create(&e, &cfg, &L, &err))
+        return brs__fail("bench book", "%s", err.msg);
+    brs__engine_reserve(e, 0, w->center);
+    size_t timed = (w->n - w->prefix) * (size_t)w->replays;
+    double *per_run = calloc((size_t)runs + 1, sizeof *per_run);
+    size_t stride = timed / 1000000 + 1;
+    size_t nsamp = timed / stride + 1;
+    double *samples = calloc(nsamp, sizeof *samples);
+    if (!per_run || !samples) {
+        free(per_run), free(samples);
+        brs__engine_destroy(e);
+        return brs__fail("bench book", "out of memory");
+    }
+    int64_t allocs = 0;
+    size_t peak = 0;
+    /* Run 0 warms caches and page tables and is not counted. */
+    for (int r = 0; r <= runs; r++) {
+        int64_t total = 0;
+        int64_t a0 = brs__alloc_count(), adiff = 0;
+        for (int k = 0; k < w->replays; k++) {
+            brs__engine_reset(e);
+            for (size_t i = 0; i < w->prefix; i++)
+                run_op(e, &w->ops[i]);
+            int64_t a1 = brs__alloc_count();
+            int64_t t0 = brs__monotime_ns();
+            for (size_t i = w->prefix; i < w->n; i++)
+                run_op(e, &w->ops[i]);
+            int64_t t1 = brs__monotime_ns();
+            adiff += brs__alloc_count() - a1;
+            total += t1 - t0;
+            if (brs__engine_live_orders(e) > peak)
+                peak = brs__engine_live_orders(e);
+        }
+        (void)a0;
+        if (r > 0) {
+            per_run[r - 1] = (double)total / (double)timed;
+            if (adiff > allocs)
+                allocs = adiff;
+        }
+    }
+    /* Latency: one more run timing every stride-th operation alone. */
+    double tns = tick_ns();
+    size_t ns = 0, c = 0;
+    int64_t a_lat = 0;
+    for (int k = 0; k < w->replays; k++) {
+        brs__engine_reset(e);
+        for (size_t i = 0; i < w->prefix; i++)
+            run_op(e, &w->ops[i]);
+        int64_t a1 = brs__alloc_count();
+        for (size_t i = w->prefix; i < w->n; i++, c++) {
+            if (c % stride == 0 && ns < nsamp) {
+                uint64_t t0 = ticks();
+                run_op(e, &w->ops[i]);
+                uint64_t t1 = ticks();
+                samples[ns++] = (double)(t1 - t0) * tns;
+            } else {
+                run_op(e, &w->ops[i]);
+            }
+        }
+        a_lat += brs__alloc_count() - a1;
+    }
+    if (a_lat > allocs)
+        allocs = a_lat;
+    brs_stats st;
+    brs__stats_compute(samples, ns, &st);
+    res->ns_per_msg = brs__median(per_run, (size_t)runs); /* sorts per_run */
+    res->min_ns_per_msg = per_run[0];
+    res->msgs_per_sec = 1e9 / res->ns_per_msg;
+    res->p50 = st.p50;
+    res->p99 = st.p99;
+    res->p999 = st.p999;
+    res->bytes_per_order = brs__engine_bytes_per_order(e);
+    res->allocs = brs__alloc_count() < 0 ? -1 : allocs;
+    res->fills = s.fills / (uint64_t)(runs + 2) / (uint64_t)w->replays; /* per replay */
+    res->peak_live = peak;
+    BRS__KEEP(s.filled_qty);
+    BRS__KEEP(s.level_qty);
+    free(per_run);
+    free(samples);
+    brs__engine_destroy(e);
+    return BRS_EXIT_OK;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bourse bench book [--feed FILE] [--runs N] [--workload NAME] [--json]\n\n"
+            "Matching-engine benchmark. Workloads:\n"
+            "  quantcup  the QuantCup contest feed (--feed FILE, default ../shared/bench/quantcup_feed.csv\n"
+            "            when it exists): first 35,750 rows replayed 200 times, book reset before each\n"
+            "  deep      2M operations, 96%% passive adds on 5 levels a side, 4%% IOC: ~1.9M resting orders\n"
+            "  mixed     ~1,000 live orders over ~750 ticks: 82%% replace, 6%% cancel, 9%% GTC, 3%% IOC\n\n"
+            "Reports per workload the median ns per message over --runs runs (default 5), messages per\n"
+            "second, sampled per-operation latency p50/p99/p99.9 (includes ~10-20 ns of timer cost),\n"
+            "bytes per resting order and allocations in the timed regions. Every execution report goes\n"
+            "to a listener in another translation unit.\n");
+}
+
+static const char *default_feed(void)
+{
+    static const char *cands[] = {"../shared/bench/quantcup_feed.csv",
+#ifdef BRS_SOURCE_DIR
+                                  BRS_SOURCE_DIR "/../shared/bench/quantcup_feed.csv",
+#endif
+                                  NULL};
+    for (int i = 0; cands[i]; i++)
+        if (access(cands[i], R_OK) == 0)
+            return cands[i];
+    return NULL;
+}
+
+int brs__bench_book(int argc, char **argv)
+{
+    const char *feed = NULL, *only = NULL;
+    int runs = 5, json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (brs__is_help(argv[i])) {
+            usage(stdout);
+            return BRS_EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--feed") == 0 || strcmp(argv[i], "--runs") == 0 ||
+                   strcmp(argv[i], "--workload") == 0) {
+            if (i + 1 >= argc)
+                return brs__usage_error("bench book", "%s needs a value", argv[i]);
+            const char *v = argv[++i];
+            if (argv[i - 1][2] == 'f') {
+                feed = v;
+            } else if (argv[i - 1][2] == 'w') {
+                if (strcmp(v, "quantcup") && strcmp(v, "deep") && strcmp(v, "mixed"))
+                    return brs__usage_error("bench book", "unknown workload '%s' (quantcup, deep, mixed)", v);
+                only = v;
+            } else {
+                char *end;
+                long n = strtol(v, &end, 10);
+                if (*end || n < 1 || n > 1000)
+                    return brs__usage_error("bench book", "--runs must be 1..1000, not '%s'", v);
+                runs = (int)n;
+            }
+        } else {
+            return brs__usage_error("bench book", "unknown option '%s'", argv[i]);
+        }
+    }
+    if (!feed && (!only || strcmp(only, "quantcup") == 0)) {
+        feed = default_feed();
+        if (!feed) {
+            if (only)
+                return brs__fail("bench book", "quantcup needs --feed FILE (../shared/bench/quantcup_feed.csv not found)");
+            fprintf(stderr, "bench book: quantcup skipped: ../shared/bench/quantcup_feed.csv not found (use --feed)\n");
+        }
+    }
+    workload ws[3];
+    int nw = 0, rc = BRS_EXIT_OK;
+    memset(ws, 0, sizeof ws);
+    if (feed && (!only || strcmp(only, "quantcup") == 0)) {
+        if ((rc = load_quantcup(feed, &ws[nw])))
+            goto out;
+        nw++;
+    }
+    if (!only || strcmp(only, "deep") == 0) {
+        if ((rc = make_deep(&ws[nw])))
+            goto out;
+        nw++;
+    }
+    if (!only || strcmp(only, "mixed") == 0) {
+        if ((rc = make_mixed(&ws[nw])))
+            goto out;
+        nw++;
+    }
+    cJSON *root = json ? cJSON_CreateObject() : NULL;
+    cJSON *arr = json ? cJSON_AddArrayToObject(root, "workloads") : NULL;
+    if (!json)
+        printf("%-9s %8s %8s %12s %8s %8s %8s %8s %7s\n", "workload", "ns/msg", "(min)", "msgs/s", "p50 ns",
+               "p99 ns", "p99.9 ns", "B/order", "allocs");
+    for (int i = 0; i < nw; i++) {
+        result r = {0};
+        if ((rc = run_workload(&ws[i], runs, &r)))
+            break;
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "workload", ws[i].name);
+            cJSON_AddNumberToObject(o, "ns_per_msg", r.ns_per_msg);
+            cJSON_AddNumberToObject(o, "msgs_per_sec", r.msgs_per_sec);
+            cJSON_AddNumberToObject(o, "p50_ns", r.p50);
+            cJSON_AddNumberToObject(o, "p99_ns", r.p99);
+            cJSON_AddNumberToObject(o, "p999_ns", r.p999);
+            cJSON_AddNumberToObject(o, "bytes_per_order", (double)r.bytes_per_order);
+            cJSON_AddNumberToObject(o, "allocs", (double)r.allocs);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            printf("%-9s %8.2f %8.2f %12.0f %8.0f %8.0f %8.0f %8zu %7lld   (%zu msgs x %d, %llu fills/replay, peak %zu live)\n",
+                   ws[i].name, r.ns_per_msg, r.min_ns_per_msg, r.msgs_per_sec, r.p50, r.p99, r.p999, r.bytes_per_order,
+                   (long long)r.allocs, ws[i].n - ws[i].prefix, ws[i].replays,
+                   (unsigned long long)r.fills, r.peak_live);
+        }
+    }
+    if (json) {
+        if (!rc) {
+            char *s = cJSON_PrintUnformatted(root);
+            printf("%s\n", s);
+            cJSON_free(s);
+        }
+        cJSON_Delete(root);
+    }
+out:
+    for (int i = 0; i < 3; i++)
+        free(ws[i].ops);
+    return rc;
+}

@@ -1,0 +1,346 @@
+/* route.c: the pure routing decision (sor.h, docs/router.md). Objective, in
+ * order: take the most quantity the visible books allow within the limit (in
+ * whole lots, at least the minimum size per venue), then the least net cost
+ * (price x qty x (1 + taker fee)). Uniform lots: a chunk greedy that is exact;
+ * mixed lots or minimums: an exact dynamic programme over quantity when small,
+ * else the same greedy (approximate, flagged in the plan). */
+#include "sor/sor.h"
+
+#include <string.h>
+
+typedef __int128 i128;
+
+#define PRICE_MAX (INT64_MAX / (2 * BRS_SOR_FEE_SCALE))
+
+/* Per-venue working state. */
+typedef struct vstate {
+    const brs_level *lv;
+    uint32_t n;        /* usable levels (within the limit) */
+    int64_t lot, min;  /* min rounded up to whole lots */
+    int64_t avail;     /* usable quantity, whole lots */
+    int64_t fee;       /* taker fee ppm */
+    uint32_t idx;      /* greedy: current level */
+    int64_t left;      /* greedy: quantity left in it */
+    int64_t x;         /* taken */
+    int64_t key0;      /* key of the best level (child order, tie-breaks) */
+} vstate;
+
+/* Cost of one unit at a level, x BRS_SOR_FEE_SCALE; lower is better for both
+ * sides (a sell's key is its negated net proceeds). */
+static inline int64_t level_key(int side, int64_t price, int64_t fee)
+{
+    return side == BRS_BUY ? price * (BRS_SOR_FEE_SCALE + fee) : -price * (BRS_SOR_FEE_SCALE - fee);
+}
+
+__int128 brs__sor_take_cost(const brs_level *lv, uint32_t n, int side, int64_t limit, int market,
+                            int32_t fee_ppm, int64_t qty, int64_t *got)
+{
+    i128 c = 0;
+    int64_t left = qty;
+    for (uint32_t i = 0; i < n && left > 0; i++) {
+        if (!market && (side == BRS_BUY ? lv[i].price > limit : lv[i].price < limit))
+            break;
+        int64_t q = lv[i].qty < left ? lv[i].qty : left;
+        c += (i128)q * level_key(side, lv[i].price, fee_ppm);
+        left -= q;
+    }
+    if (got)
+        *got = qty - left;
+    return c;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Cost of the next c units of venue s from its greedy position. */
+static i128 chunk_cost(const vstate *s, int side, int64_t c)
+{
+    if (s->left >= c)
+        return (i128)c * level_key(side, s->lv[s->idx].price, s->fee);
+    i128 cost = (i128)s->left * level_key(side, s->lv[s->idx].price, s->fee);
+    int64_t need = c - s->left;
+    for (uint32_t i = s->idx + 1; i < s->n && need > 0; i++) {
+        int64_t q = s->lv[i].qty < need ? s->lv[i].qty : need;
+        cost += (i128)q * level_key(side, s->lv[i].price, s->fee);
+        need -= q;
+    }
+    return cost;
+}
+
+static void advance(vstate *s, int64_t c)
+{
+    s->x += c;
+    while (c > 0) {
+        if (s->left > c) {
+            s->left -= c;
+            return;
+        }
+        c -= s->left;
+        s->idx++;
+        s->left = s->idx < s->n ? s->lv[s->idx].qty : 0;
+    }
+    while (s->left == 0 && s->idx < s->n) { /* skip to a non-empty level */
+        s->idx++;
+        s->left = s->idx < s->n ? s->lv[s->idx].qty : 0;
+    }
+}
+
+/* Venue a before venue b at equal cost: lower latency, then lower index. */
+static int tie_first(const brs_sor_venue *v, uint32_t a, uint32_t b)
+{
+    if (v[a].latency_ns != v[b].latency_ns)
+        return v[a].latency_ns < v[b].latency_ns;
+    return a < b;
+}
+
+static void greedy(vstate *st, const uint32_t *ids, uint32_t k, const brs_sor_venue *v, int side,
+                   int64_t qty)
+{
+    /* Each venue's next chunk (size and cost) is cached; only the venue that
+     * advanced is recomputed, so a step costs one scan of k cached entries. */
+    i128 cc[BRS_SOR_MAX_VENUES];
+    int64_t csz[BRS_SOR_MAX_VENUES];
+    for (uint32_t j = 0; j < k; j++) {
+        vstate *s = &st[ids[j]];
+        csz[j] = s->min;
+        cc[j] = chunk_cost(s, side, csz[j]);
+    }
+    int64_t rem = qty;
+    for (;;) {
+        int bj = -1;
+        for (uint32_t j = 0; j < k; j++) {
+            vstate *s = &st[ids[j]];
+            int64_t c = csz[j];
+            if (c > rem || s->x + c > s->avail)
+                continue;
+            if (bj < 0) {
+                bj = (int)j;
+                continue;
+            }
+            /* per-unit comparison: cc/c < best/bsz */
+            i128 l = cc[j] * csz[bj], r = cc[bj] * c;
+            if (l < r || (l == r && tie_first(v, ids[j], ids[bj])))
+                bj = (int)j;
+        }
+        if (bj < 0)
+            return;
+        vstate *s = &st[ids[bj]];
+        int64_t c = csz[bj];
+        if (s->x && s->left >= c) {
+            /* Whole lots inside one level all cost the same: take them together. */
+            int64_t n = s->left / c, m = rem / c, a = (s->avail - s->x) / c;
+            if (m < n)
+                n = m;
+            if (a < n)
+                n = a;
+            c *= n;
+        }
+        advance(s, c);
+        rem -= c;
+        csz[bj] = s->lot;
+        if (s->x + s->lot <= s->avail)
+            cc[bj] = chunk_cost(s, side, s->lot);
+    }
+}
+
+/* Exact: most units, then least cost, over every whole-lot allocation. */
+static void dp(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t qty, int64_t g)
+{
+    enum { U = BRS_SOR_DP_MAX_UNITS };
+    static const i128 INF = ((i128)1) << 120;
+    i128 best[U + 1], nb[U + 1];
+    uint16_t pick[BRS_SOR_MAX_VENUES][U + 1]; /* lots taken at venue j for total t */
+    int64_t umax = qty / g;
+    for (int64_t t = 0; t <= umax; t++)
+        best[t] = t ? INF : 0;
+    for (uint32_t j = 0; j < k; j++) {
+        vstate *s = &st[ids[j]];
+        int64_t lu = s->lot / g;
+        for (int64_t t = 0; t <= umax; t++)
+            nb[t] = best[t], pick[j][t] = 0;
+        /* cost of taking n lots, built up lot by lot */
+        i128 cost = 0;
+        int64_t x = 0;
+        uint32_t li = 0;
+        int64_t lleft = s->n ? s->lv[0].qty : 0;
+        for (int64_t n = 1; n * s->lot <= s->avail && n * lu <= umax; n++) {
+            int64_t need = s->lot;
+            while (need > 0 && li < s->n) {
+                int64_t q = lleft < need ? lleft : need;
+                cost += (i128)q * level_key(side, s->lv[li].price, s->fee);
+                need -= q;
+                lleft -= q;
+                if (lleft == 0 && ++li < s->n)
+                    lleft = s->lv[li].qty;
+            }
+            x += s->lot;
+            if (x < s->min)
+                continue;
+            int64_t u = n * lu;
+            for (int64_t t = umax; t >= u; t--) {
+                if (best[t - u] >= INF)
+                    continue;
+                i128 c = best[t - u] + cost;
+                if (c < nb[t])
+                    nb[t] = c, pick[j][t] = (uint16_t)n;
+            }
+        }
+        memcpy(best, nb, (size_t)(umax + 1) * sizeof best[0]);
+    }
+    int64_t t = umax;
+    while (t > 0 && best[t] >= INF)
+        t--;
+    for (uint32_t j = k; j-- > 0;) {
+        vstate *s = &st[ids[j]];
+        int64_t n = pick[j][t];
+        s->x = n * s->lot;
+        t -= n * (s->lot / g);
+    }
+}
+
+int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv, brs_sor_plan *out)
+{
+    out->n = 0;
+    out->take_qty = out->post_qty = out->unrouted = 0;
+    out->net_cost = 0;
+    out->method = BRS_SOR_GREEDY_EXACT;
+    if (!p || p->qty <= 0 || p->side > BRS_SELL || nv > BRS_SOR_MAX_VENUES ||
+        (p->type != BRS_LIMIT && p->type != BRS_MARKET) || (nv && !v))
+        return BRS_E_INVAL;
+    int side = p->side, market = p->type == BRS_MARKET;
+    if (!market && (p->price <= 0 || p->price > PRICE_MAX))
+        return BRS_E_INVAL;
+    vstate st[BRS_SOR_MAX_VENUES];
+    uint32_t ids[BRS_SOR_MAX_VENUES], k = 0;
+    int64_t lot0 = 0, g = 0;
+    int uniform = 1;
+    for (uint32_t i = 0; i < nv; i++) {
+        const brs_sor_venue *x = &v[i];
+        if (x->lot_size < 1 || x->min_qty < 0 || x->taker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
+            x->taker_fee_ppm >= BRS_SOR_FEE_SCALE || x->maker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
+            x->maker_fee_ppm >= BRS_SOR_FEE_SCALE)
+            return BRS_E_INVAL;
+        vstate *s = &st[i];
+        memset(s, 0, sizeof *s);
+        s->lot = x->lot_size;
+        int64_t mn = x->min_qty > x->lot_size ? x->min_qty : x->lot_size;
+        s->min = (mn + s->lot - 1) / s->lot * s->lot;
+        s->fee = x->taker_fee_ppm;
+        if (!x->up || x->no_take)
+            continue;
+        s->lv = side == BRS_BUY ? x->asks : x->bids;
+        uint32_t n = side == BRS_BUY ? x->n_asks : x->n_bids;
+        if (n && !s->lv)
+            return BRS_E_INVAL;
+        int64_t sum = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            const brs_level *l = &s->lv[j];
+            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 ||
+                (j && (side == BRS_BUY ? l->price <= s->lv[j - 1].price
+                                       : l->price >= s->lv[j - 1].price)))
+                return BRS_E_INVAL; /* books must be best first, strictly */
+            if (!market && (side == BRS_BUY ? l->price > p->price : l->price < p->price))
+                break;
+            s->n = j + 1;
+            sum += l->qty;
+        }
+        s->avail = sum / s->lot * s->lot;
+        if (s->avail < s->min)
+            continue;
+        s->left = s->lv[0].qty;
+        s->key0 = level_key(side, s->lv[0].price, s->fee);
+        if (s->left == 0)
+            advance(s, 0);
+        s->x = 0;
+        if (k == 0)
+            lot0 = s->lot;
+        if (s->lot != lot0 || s->min != s->lot)
+            uniform = 0;
+        g = gcd64(g, s->lot);
+        ids[k++] = i;
+    }
+    if (k) {
+        if (uniform) {
+            greedy(st, ids, k, v, side, p->qty);
+        } else if (p->qty / g <= BRS_SOR_DP_MAX_UNITS) {
+            out->method = BRS_SOR_DP_EXACT;
+            dp(st, ids, k, side, p->qty, g);
+        } else {
+            out->method = BRS_SOR_GREEDY_APPROX;
+            greedy(st, ids, k, v, side, p->qty);
+        }
+    }
+    /* Children: best first level, then latency, then venue index. */
+    for (uint32_t j = 0; j < k; j++) {
+        vstate *s = &st[ids[j]];
+        if (!s->x)
+            continue;
+        int64_t got, left = s->x;
+        i128 c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
+        uint32_t li = 0;
+        for (; li < s->n; li++) { /* the worst level touched is the child's limit */
+            left -= s->lv[li].qty;
+            if (left <= 0)
+                break;
+        }
+        brs_sor_child ch = {.venue = ids[j], .kind = BRS_SOR_TAKE, .side = (uint8_t)side,
+                            .price = s->lv[li < s->n ? li : s->n - 1].price, .qty = s->x};
+        uint32_t at = out->n;
+        while (at > 0) {
+            const brs_sor_child *o = &out->child[at - 1];
+            int64_t ko = st[o->venue].key0;
+            if (ko < s->key0 || (ko == s->key0 && tie_first(v, o->venue, ids[j])))
+                break;
+            out->child[at] = *o;
+            at--;
+        }
+        out->child[at] = ch;
+        out->n++;
+        out->take_qty += s->x;
+        out->net_cost += (double)c / BRS_SOR_FEE_SCALE;
+    }
+    int64_t rem = p->qty - out->take_qty;
+    if (rem > 0 && p->post && !market) {
+        /* Post: lowest maker fee, then least quantity queued at our price, then
+         * latency, then index; the first venue where the rest makes a valid size. */
+        int used[BRS_SOR_MAX_VENUES] = {0};
+        for (;;) {
+            int best = -1;
+            int64_t bq = 0;
+            for (uint32_t i = 0; i < nv; i++) {
+                if (used[i] || !v[i].up || v[i].no_post)
+                    continue;
+                const brs_level *own = side == BRS_BUY ? v[i].bids : v[i].asks;
+                uint32_t on = side == BRS_BUY ? v[i].n_bids : v[i].n_asks;
+                int64_t q = 0;
+                for (uint32_t j = 0; j < on && own; j++)
+                    if (own[j].price == p->price)
+                        q = own[j].qty;
+                if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm ||
+                    (v[i].maker_fee_ppm == v[best].maker_fee_ppm &&
+                     (q < bq || (q == bq && tie_first(v, i, (uint32_t)best)))))
+                    best = (int)i, bq = q;
+            }
+            if (best < 0)
+                break;
+            used[best] = 1;
+            int64_t q = rem / st[best].lot * st[best].lot;
+            if (q < st[best].min || q <= 0)
+                continue;
+            out->child[out->n++] = (brs_sor_child){.venue = (uint32_t)best, .kind = BRS_SOR_POST,
+                                                   .side = (uint8_t)side, .price = p->price,
+                                                   .qty = q};
+            out->post_qty = q;
+            break;
+        }
+    }
+    out->unrouted = p->qty - out->take_qty - out->post_qty;
+    return BRS_OK;
+}

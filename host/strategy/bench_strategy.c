@@ -1,0 +1,256 @@
+/* bench_strategy.c: `bourse bench strategy`: ns per market-event callback for
+ * the C plugin and the Lua script of the MA crossover on the same bar stream,
+ * driven through brs__sctx_on_market exactly as the engine drives a strategy
+ * (runtime dispatch, simple fill model and order events included). A no-op
+ * strategy gives the dispatch cost alone. Also checks both made the same trades. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "bench/bench.h"
+#include "cli/cli.h"
+#include "plugin/loader.h"
+#include "source.h"
+
+#ifndef BRS__LUA_STRATEGY_DIR
+#define BRS__LUA_STRATEGY_DIR "strategies-lua"
+#endif
+
+typedef struct trade_hash {
+    uint64_t h;
+    uint64_t n;
+} trade_hash;
+
+static void hash_fill(void *user, const brs_order_event *f)
+{
+    trade_hash *t = user;
+    int64_t v[4] = {f->ts, f->side, f->price, f->qty};
+    for (int i = 0; i < 4; i++) {
+        t->h ^= (uint64_t)v[i];
+        t->h *= 0x100000001B3ULL; /* FNV-1a style */
+    }
+    t->n++;
+}
+
+static int noop_open(void *self, const brs_host *h, brs_ctx *c, brs_error *e)
+{
+    (void)self, (void)h, (void)c, (void)e;
+    return BRS_OK;
+}
+static void noop_close(void *self) { (void)self; }
+static int noop_bar(void *self, const brs_market_event *ev)
+{
+    (void)self;
+    BRS__KEEP(ev);
+    return BRS_OK;
+}
+static const brs_strategy_vtable noop_vt = {.size = sizeof(brs_strategy_vtable),
+                                            .subscriptions = BRS_SUB_BARS, .xOpen = noop_open,
+                                            .xClose = noop_close, .xOnBar = noop_bar};
+
+typedef struct result {
+    double ns_per_call;  /* median over runs: the bar callback alone */
+    double ns_per_event; /* median over runs: the whole market-event path */
+    double allocs_per_call;
+    trade_hash trades;   /* from the first run */
+    int ok;
+} result;
+
+/* Run vt/self over ev[0..n) `runs` times, each on a fresh context. */
+static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strategy_src *src,
+                   const char *path, const brs__lua_opts *lo, const brs_market_event *ev, size_t n,
+                   int runs, result *out, brs_error *err)
+{
+    double *samples = calloc(2 * (size_t)runs, sizeof *samples);
+    if (!samples)
+        return BRS_E_NOMEM;
+    double *calls = samples + runs;
+    int64_t allocs = 0;
+    int rc = BRS_OK;
+    /* Odd passes time the callback alone (brs__sctx_call_bar), even passes the
+     * whole path (brs__sctx_on_market: book as last seen, fill model, dispatch). */
+    for (int pass = 0; pass < 2 * runs && rc == BRS_OK; pass++) {
+        int r = pass / 2, alone = pass & 1;
+        brs__strategy_src s = {0};
+        if (src) { /* a fresh load per run: strategies keep state */
+            rc = brs__strategy_src_load(&s, path, lo, err);
+            if (rc)
+                break;
+            vt = s.vt;
+            self_or_null = s.self;
+        }
+        brs__simfill fm;
+        brs__simfill_init(&fm, 64);
+        trade_hash th = {.h = 0xcbf29ce484222325ULL};
+        fm.on_fill = hash_fill;
+        fm.user = &th;
+        brs__exec ex = brs__simfill_exec(&fm);
+        brs_instrument in = {.symbol = "BENCH", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+        brs__sctx_opts o = {.name = "bench", .instruments = &in, .n_instruments = 1, .exec = &ex,
+                            .quiet = 1};
+        brs__sctx sc;
+        rc = brs__sctx_init(&sc, vt, &o, err);
+        if (!rc)
+            rc = brs__sctx_open(&sc, self_or_null, err);
+        if (!rc)
+            rc = brs__sctx_start(&sc, err);
+        if (!rc) {
+            int64_t a0 = brs__alloc_count();
+            int64_t t0 = brs__monotime_ns();
+            if (alone)
+                for (size_t i = 0; i < n; i++)
+                    brs__sctx_call_bar(&sc, &ev[i]);
+            else
+                for (size_t i = 0; i < n; i++)
+                    brs__sctx_on_market(&sc, &ev[i]);
+            int64_t t1 = brs__monotime_ns();
+            int64_t a1 = brs__alloc_count();
+            (alone ? calls : samples)[r] = (double)(t1 - t0) / (double)n;
+            allocs = a0 < 0 || allocs < 0 ? -1 : allocs + (a1 - a0);
+            if (sc.failed)
+                rc = brs__err(err, sc.failed, "%s", sc.error);
+            if (pass == 0)
+                out->trades = th;
+            else if (th.n != out->trades.n || th.h != out->trades.h)
+                rc = brs__err(err, BRS_E_STATE, "two runs over the same bars made different trades");
+        }
+        brs__sctx_free(&sc);
+        brs__simfill_free(&fm);
+        if (src)
+            brs__strategy_src_free(&s);
+    }
+    if (rc == BRS_OK) {
+        out->ns_per_event = brs__median(samples, (size_t)runs);
+        out->ns_per_call = brs__median(calls, (size_t)runs);
+        out->allocs_per_call = allocs < 0 ? -1 : (double)allocs / ((double)n * 2 * runs);
+        out->ok = 1;
+    }
+    free(samples);
+    return rc;
+}
+
+static int file_exists(const char *p) { return access(p, R_OK) == 0; }
+
+int brs__bench_strategy(int argc, char **argv)
+{
+    int json = 0, runs = 7;
+    long events = 200000;
+    const char *script = NULL, *plugin = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (brs__is_help(argv[i])) {
+            printf("usage: bourse bench strategy [--events N] [--runs R] [--script FILE.lua]\n"
+                   "                             [--plugin FILE.so] [--json]\n\n"
+                   "ns per bar callback of the MA crossover, C plugin and Lua script, on the\n"
+                   "same deterministic random-walk bars (default 200000 events, median of 7\n"
+                   "runs), through the strategy runtime as the engine calls it.\n");
+            return BRS_EXIT_OK;
+        } else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
+            events = strtol(argv[++i], NULL, 10);
+            if (events < 1 || events > 100000000)
+                return brs__usage_error("bench strategy", "--events must be 1..100000000");
+        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            runs = (int)strtol(argv[++i], NULL, 10);
+            if (runs < 1 || runs > 1000)
+                return brs__usage_error("bench strategy", "--runs must be 1..1000");
+        } else if (!strcmp(argv[i], "--script") && i + 1 < argc)
+            script = argv[++i];
+        else if (!strcmp(argv[i], "--plugin") && i + 1 < argc)
+            plugin = argv[++i];
+        else
+            return brs__usage_error("bench strategy", "unknown option '%s'", argv[i]);
+    }
+    char script_buf[4096], plugin_buf[4096];
+    if (!script) {
+        snprintf(script_buf, sizeof script_buf, "%s/ma_cross.lua", BRS__LUA_STRATEGY_DIR);
+        script = script_buf;
+    }
+    if (!file_exists(script))
+        return brs__fail("bench strategy", "%s: not found (use --script)", script);
+    brs_error err = {0};
+#if __has_include("plugin/loader.h")
+    if (!plugin && brs__plugin_find("ma_cross", NULL, plugin_buf, sizeof plugin_buf, &err) == BRS_OK)
+        plugin = plugin_buf;
+#else
+    (void)plugin_buf;
+#endif
+    size_t n = (size_t)events;
+    brs_market_event *ev = malloc(n * sizeof *ev);
+    if (!ev)
+        return brs__fail("bench strategy", "out of memory");
+    brs__bars_random_walk(ev, n, 7, 0, 100000, 1700000000LL * 1000000000LL);
+    brs__lua_opts lo = {0};
+    result rn = {0}, rc_ = {0}, rl = {0};
+    int code = BRS_EXIT_OK;
+    char c_note[BRS_ERROR_MSG_MAX] = "";
+    if (measure(&noop_vt, NULL, NULL, NULL, NULL, ev, n, runs, &rn, &err)) {
+        code = brs__fail("bench strategy", "no-op strategy: %s", err.msg);
+        goto out;
+    }
+    brs__strategy_src probe;
+    if (plugin && brs__strategy_src_load(&probe, plugin, NULL, &err) == BRS_OK) {
+        brs__strategy_src_free(&probe);
+        if (measure(NULL, NULL, &probe, plugin, NULL, ev, n, runs, &rc_, &err)) {
+            code = brs__fail("bench strategy", "C ma_cross: %s", err.msg);
+            goto out;
+        }
+    } else {
+        snprintf(c_note, sizeof c_note, "%s", plugin ? err.msg : "ma_cross.so not found (use --plugin)");
+    }
+    if (measure(NULL, NULL, &probe, script, &lo, ev, n, runs, &rl, &err)) {
+        code = brs__fail("bench strategy", "Lua ma_cross: %s", err.msg);
+        goto out;
+    }
+    int same = rc_.ok && rc_.trades.n == rl.trades.n && rc_.trades.h == rl.trades.h;
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "events", (double)n);
+        cJSON_AddNumberToObject(o, "runs", runs);
+        if (rc_.ok)
+            cJSON_AddNumberToObject(o, "c_ns_per_call", rc_.ns_per_call);
+        else
+            cJSON_AddNullToObject(o, "c_ns_per_call");
+        cJSON_AddNumberToObject(o, "lua_ns_per_call", rl.ns_per_call);
+        cJSON_AddNumberToObject(o, "noop_ns_per_call", rn.ns_per_call);
+        if (rc_.ok)
+            cJSON_AddNumberToObject(o, "c_ns_per_event", rc_.ns_per_event);
+        else
+            cJSON_AddNullToObject(o, "c_ns_per_event");
+        cJSON_AddNumberToObject(o, "lua_ns_per_event", rl.ns_per_event);
+        cJSON_AddNumberToObject(o, "noop_ns_per_event", rn.ns_per_event);
+        cJSON_AddNumberToObject(o, "lua_allocs_per_call", rl.allocs_per_call);
+        cJSON_AddNumberToObject(o, "c_allocs_per_call", rc_.ok ? rc_.allocs_per_call : -1);
+        cJSON_AddNumberToObject(o, "c_fills", rc_.ok ? (double)rc_.trades.n : -1);
+        cJSON_AddNumberToObject(o, "lua_fills", (double)rl.trades.n);
+        cJSON_AddBoolToObject(o, "same_trades", same);
+        if (c_note[0])
+            cJSON_AddStringToObject(o, "c_note", c_note);
+        char *s = cJSON_PrintUnformatted(o);
+        printf("%s\n", s);
+        cJSON_free(s);
+        cJSON_Delete(o);
+    } else {
+        printf("MA crossover, %zu bar events, median of %d runs (wall clock; a shared machine is noisy)\n", n, runs);
+        printf("  ns per bar: 'callback' = xOnBar through the vtable with the runtime's guard and\n"
+               "  order-event delivery; 'event' = the whole market-event path (fill model too)\n");
+        printf("  %-22s %10s %10s %12s %8s\n", "", "callback", "event", "allocs/call", "fills");
+        printf("  %-22s %10.1f %10.1f %12s %8s\n", "no-op C strategy", rn.ns_per_call, rn.ns_per_event, "-", "-");
+        if (rc_.ok)
+            printf("  %-22s %10.1f %10.1f %12.3f %8llu\n", "C plugin ma_cross.so", rc_.ns_per_call,
+                   rc_.ns_per_event, rc_.allocs_per_call, (unsigned long long)rc_.trades.n);
+        else
+            printf("  C plugin: not measured: %s\n", c_note);
+        printf("  %-22s %10.1f %10.1f %12.3f %8llu\n", "Lua ma_cross.lua", rl.ns_per_call,
+               rl.ns_per_event, rl.allocs_per_call, (unsigned long long)rl.trades.n);
+        if (rc_.ok)
+            printf("  same trades: %s\n", same ? "yes" : "NO");
+    }
+    if (rc_.ok && !same)
+        code = brs__fail("bench strategy", "the C and Lua MA crossovers made different trades");
+out:
+    free(ev);
+    return code;
+}

@@ -1,0 +1,200 @@
+/* lua_sandbox.c: the sandbox each Lua strategy runs in: a capped allocator, an
+ * instruction budget per callback enforced by a count hook, and a linit-like
+ * opener that loads only base, table, string, math, utf8 and coroutine, then
+ * takes out what could reach the machine or load bytecode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lualib.h>
+
+#include "lua_internal.h"
+
+/* The capped allocator. Shrinking never fails (Lua relies on that). */
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    brs__lua_strategy *s = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        s->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && (nsize - old > s->mem_limit || s->mem_used + (nsize - old) > s->mem_limit)) {
+        s->mem_hit = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return nsize <= old ? ptr : NULL;
+    s->mem_used = s->mem_used - old + nsize;
+    if (s->mem_used > s->mem_peak)
+        s->mem_peak = s->mem_used;
+    return p;
+}
+
+/* Count hook: every hook_step instructions, charge the callback's budget. Once
+ * it is spent the strategy is killed: the hook then fires on every instruction
+ * of whatever thread runs, so a script cannot catch the error with pcall and
+ * carry on. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    s->instr_used += (uint64_t)s->hook_step;
+    if (!s->killed && s->instr_used <= s->instr_limit)
+        return;
+    if (!s->killed) {
+        s->killed = 1;
+    }
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        luaL_error(L, "%s:%d: instruction budget exceeded (%I VM instructions per callback)",
+                   ar->short_src, ar->currentline, (lua_Integer)s->instr_limit);
+    luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
+               (lua_Integer)s->instr_limit);
+}
+
+/* The message handler of every lua_pcall: the message plus a traceback. */
+int brs__lua_msgh(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+/* print() goes to the strategy log, not to stdout. */
+static int sandbox_print(lua_State *L)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    int n = lua_gettop(L); /* before buffinit, which may use a stack slot */
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    if (s->host && s->host->xLog)
+        s->host->xLog(s->ctx, BRS_LOG_INFO, lua_tostring(L, -1));
+    return 0;
+}
+
+/* load() of text only: the mode argument is forced to "t" and the environment
+ * defaults to the sandbox's globals, so bytecode never reaches the VM. */
+static int sandbox_load(lua_State *L)
+{
+    int n = lua_gettop(L);
+    if (n < 3)
+        lua_settop(L, 3);
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* collectgarbage("count") only: the rest lets a script stall the host. */
+static int sandbox_collectgarbage(lua_State *L)
+{
+    const char *opt = luaL_optstring(L, 1, "count");
+    if (strcmp(opt, "count") != 0)
+        return luaL_error(L, "collectgarbage('%s') is not available in the strategy sandbox", opt);
+    lua_pushnumber(L, (lua_Number)lua_gc(L, LUA_GCCOUNT, 0) + lua_gc(L, LUA_GCCOUNTB, 0) / 1024.0);
+    return 1;
+}
+
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a
+ * finalizer that never returns could not be stopped by the budget. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
+        return luaL_error(L, "__gc metamethods are not available in the strategy sandbox");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Reading a forbidden global says so, rather than "attempt to index a nil value". */
+static const char *const forbidden[] = {"os", "io", "debug", "package", "require", "dofile",
+                                        "loadfile", "loadstring", NULL};
+
+static int globals_index(lua_State *L)
+{
+    const char *k = lua_tostring(L, 2);
+    for (int i = 0; k && forbidden[i]; i++)
+        if (strcmp(k, forbidden[i]) == 0)
+            return luaL_error(L, "'%s' is not available in the strategy sandbox", k);
+    return 0;
+}
+
+static int sandbox_open(lua_State *L)
+{
+    static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
+                                    {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+                                    {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+                                    {NULL, NULL}};
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    lua_pushglobaltable(L);
+    lua_getfield(L, -1, "load");
+    lua_pushcclosure(L, sandbox_load, 1);
+    lua_setfield(L, -2, "load");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
+    lua_pushcfunction(L, sandbox_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, sandbox_collectgarbage);
+    lua_setfield(L, -2, "collectgarbage");
+    for (int i = 0; forbidden[i]; i++) {
+        lua_pushnil(L);
+        lua_setfield(L, -2, forbidden[i]);
+    }
+    lua_getfield(L, -1, "string");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    /* Deterministic backtests: math.random starts from a fixed seed. */
+    lua_getfield(L, -1, "math");
+    lua_getfield(L, -1, "randomseed");
+    lua_pushinteger(L, 0);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushcfunction(L, globals_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    return 0;
+}
+
+lua_State *brs__lua_sandbox_new(brs__lua_strategy *s)
+{
+    lua_State *L = lua_newstate(sandbox_alloc, s);
+    if (!L)
+        return NULL;
+    *(brs__lua_strategy **)lua_getextraspace(L) = s;
+    lua_pushcfunction(L, sandbox_open);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        lua_close(L);
+        return NULL;
+    }
+    if (s->instr_limit != UINT64_MAX) {
+        s->hook_step = s->instr_limit < 1000 ? (int)s->instr_limit : 1000;
+        if (s->hook_step < 1)
+            s->hook_step = 1;
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
+    }
+    return L;
+}

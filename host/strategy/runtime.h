@@ -1,0 +1,214 @@
+/* runtime.h: the strategy context: one strategy instance (C plugin or Lua
+ * script, both behind brs_strategy_vtable) and the brs_host services it sees:
+ * typed parameters, orders with host-assigned ids, positions and integer PnL,
+ * the market as last seen, clock, timers and logging.
+ * Orders leave through an execution interface (brs__exec) that the simulated
+ * venue / router plugs into; what happens to them comes back through
+ * brs__sctx_order_event. Single-threaded, like the event loop that drives it. */
+#ifndef BRS_STRATEGY_RUNTIME_H
+#define BRS_STRATEGY_RUNTIME_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include <bourse/errors.h>
+#include <bourse/host.h>
+#include <bourse/strategy.h>
+#include <bourse/types.h>
+
+typedef struct brs__sctx brs__sctx;
+
+/* Where orders go. Every member may be called from inside a strategy callback;
+ * order events produced meanwhile are queued and delivered after the callback
+ * returns, so a strategy is never re-entered. The order passed to xSubmit
+ * already carries its host-assigned id. xCancel/xReplace answer with events. */
+typedef struct brs__exec {
+    void *self;
+    int (*xSubmit)(void *self, brs__sctx *sc, const brs_order *order);
+    int (*xCancel)(void *self, brs__sctx *sc, uint64_t id);
+    int (*xReplace)(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty);
+    /* Optional: sees every market event before the strategy does. */
+    void (*xOnMarket)(void *self, brs__sctx *sc, const brs_market_event *ev);
+    /* Optional, signal backtests (host/backtest): brs_host.xSetTarget,
+     * xSetTargets and xBars land here; NULL answers BRS_E_UNSUPPORTED. */
+    int (*xSetTarget)(void *self, brs__sctx *sc, uint32_t instrument, double target);
+    int (*xSetTargets)(void *self, brs__sctx *sc, uint32_t instrument, const double *targets,
+                       uint64_t n);
+    int (*xBars)(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
+                 uint64_t *n);
+} brs__exec;
+
+/* The book as last seen, per instrument. */
+#define BRS__SCTX_DEPTH 10
+
+typedef struct brs__sctx_instr {
+    brs_instrument def;
+    brs_top top;                       /* ts 0: never seen */
+    brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
+    uint32_t n_bids, n_asks;
+    int64_t last_price;                /* last trade or bar close, 0 if none */
+    /* position: signed qty and signed cost (sum of qty * price of the open part) */
+    int64_t pos_qty;
+    int64_t pos_cost;
+    int64_t realized;
+    int64_t fees;
+} brs__sctx_instr;
+
+typedef struct brs__sctx_param {
+    const brs_param_def *def;
+    int set;            /* given in the config */
+    int64_t i;          /* INT and BOOL */
+    double d;           /* DOUBLE (and INT as double) */
+    const char *s;      /* STRING: points into the cJSON or the declaration */
+} brs__sctx_param;
+
+typedef struct brs__sctx_timer {
+    uint64_t id;
+    int64_t at;
+    int64_t interval;
+    int active;
+} brs__sctx_timer;
+
+typedef struct brs__sctx_opts {
+    const char *name;                  /* for messages and log lines */
+    const brs_instrument *instruments; /* copied; id must equal the index */
+    uint32_t n_instruments;
+    const cJSON *params;               /* object of name: value, or NULL */
+    const char *params_where;          /* its key path for messages, e.g. "strategy.params" */
+    const brs__exec *exec;             /* NULL: every order is rejected */
+    uint32_t max_orders;               /* open orders at once, default 1024 */
+    uint32_t max_timers;               /* default 64 */
+    uint32_t event_queue;              /* queued order events, default 4096 */
+    uint64_t first_order_id;           /* default 1 */
+    uint32_t account;
+    FILE *log;                         /* NULL: stderr */
+    int log_level;                     /* enum brs_log_level; messages below are dropped */
+    int quiet;                         /* drop every log line (benchmarks) */
+} brs__sctx_opts;
+
+struct brs__sctx {
+    brs_host host;                     /* the services table handed to the strategy */
+    char name[64];
+    const brs_strategy_vtable *vt;
+    void *self;
+    int opened;                        /* xOpen ran: xClose is owed */
+    int started;
+    int failed;                        /* a BRS_E_ code once the strategy failed */
+    char error[BRS_ERROR_MSG_MAX];     /* why it failed */
+    char last_error_log[BRS_ERROR_MSG_MAX];
+    int64_t now;
+
+    brs__sctx_instr *instr;
+    uint32_t n_instr;
+    brs__sctx_param *params;
+    uint32_t n_params;
+
+    brs__exec exec;
+    int has_exec;
+    uint64_t next_order_id;
+    uint32_t account;
+    brs_order_info *orders;            /* open orders, in submission order */
+    uint32_t n_orders, max_orders;
+
+    brs__sctx_timer *timers;
+    uint32_t n_timers, max_timers;
+    uint64_t next_timer_id;
+
+    brs_order_event *queue;            /* order events waiting for the callback to return */
+    uint32_t q_head, q_len, q_cap;
+    int in_callback;
+
+    FILE *log;
+    int log_level;
+    int quiet;
+    uint64_t n_callbacks;              /* market-event callbacks delivered */
+};
+
+/* Set up the context for a strategy declaring vt->params: checks the vtable
+ * size, then every given parameter (unknown names, wrong types and values out
+ * of bounds are errors naming the parameter). Does not call the strategy. */
+int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx_opts *opts,
+                   brs_error *err);
+/* Call xOpen(self, host, ctx); afterwards xClose is owed (brs__sctx_free calls it). */
+int brs__sctx_open(brs__sctx *sc, void *self, brs_error *err);
+/* Take an instance someone else opened against brs__sctx_host/brs__sctx_ctx
+ * (the plugin loader); its xClose stays with that owner. */
+void brs__sctx_attach(brs__sctx *sc, void *self);
+int brs__sctx_start(brs__sctx *sc, brs_error *err);
+/* Calls xStop (unless the strategy failed), then cancels its open orders. */
+int brs__sctx_stop(brs__sctx *sc, brs_error *err);
+/* xClose if owed, then free everything. Safe on a zeroed context. */
+void brs__sctx_free(brs__sctx *sc);
+
+static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; }
+static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
+
+/* ---- driving it (the event loop, tests, benchmarks) ------------------- */
+/* Fire the timers due at or before now (in time order), then set the clock. */
+int brs__sctx_advance(brs__sctx *sc, int64_t now);
+/* The earliest pending timer, or INT64_MAX. */
+int64_t brs__sctx_next_timer(const brs__sctx *sc);
+/* One market event: updates the market as last seen, lets the execution
+ * backend see it, and calls the subscribed callback (QUOTE -> xOnTop, TRADE ->
+ * xOnTrade, BAR -> xOnBar, L2/L3 -> xOnMarket and, once per message, xOnDepth). */
+int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev);
+/* The bar callback alone, as the engine calls it: the clock and last price
+ * are updated, xOnBar is called through the vtable (the strategy must want
+ * bars), order events it caused are delivered. No execution-backend pass:
+ * `bench strategy` uses it to time the callback itself. */
+int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar);
+/* Replace one side of the book as last seen (for L2/L3 feeds whose book is
+ * kept by the engine), levels best first. */
+void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side,
+                         const brs_level *levels, uint32_t n);
+/* What happened to an order: updates open orders and the position, then calls
+ * xOnOrder (queued while a callback runs). */
+int brs__sctx_order_event(brs__sctx *sc, const brs_order_event *ev);
+/* "int", "double", "bool", "string". */
+const char *brs__param_type_name(uint32_t type);
+/* Call xReload (parameters changed at run time). */
+int brs__sctx_reload(brs__sctx *sc);
+/* The strategy failed: record why, cancel its orders, stop calling it. */
+void brs__sctx_fail(brs__sctx *sc, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- the simple fill model -------------------------------------------- */
+/* A deliberately simple deterministic execution backend for tests, benches and
+ * `strategy check`; the real book simulation is the matching engine's job.
+ * Market orders (and marketable limit orders) fill in full at once: at the
+ * touch when a quote was seen, else at the last trade / bar close. Resting
+ * limit orders fill in full at their limit price when a later bar trades
+ * through it (low < buy price, high > sell price) or the opposite touch
+ * reaches it. FOK/IOC that cannot fill at once are cancelled; post-only that
+ * would take is rejected. No fees, no latency, no queue position. */
+typedef struct brs__simfill_order {
+    brs_order o;
+    int live;
+} brs__simfill_order;
+
+typedef struct brs__simfill {
+    brs__simfill_order *resting;
+    uint32_t n, cap;
+    /* Optional: every fill, as the strategy will see it. */
+    void (*on_fill)(void *user, const brs_order_event *fill);
+    void *user;
+    uint64_t n_fills;
+} brs__simfill;
+
+int brs__simfill_init(brs__simfill *fm, uint32_t cap);
+void brs__simfill_free(brs__simfill *fm);
+/* The brs__exec view of fm. */
+brs__exec brs__simfill_exec(brs__simfill *fm);
+
+/* Position view for one instrument (unrealized marked at the mid, else at the
+ * last trade or bar close). */
+void brs__sctx_position(const brs__sctx *sc, uint32_t instrument, brs_position *out);
+
+/* n one-minute bars of a deterministic random walk (steps of -20..20 ticks)
+ * starting at start_price, the first ending at start_ts + 1 min. */
+void brs__bars_random_walk(brs_market_event *out, size_t n, uint64_t seed, uint32_t instrument,
+                           int64_t start_price, int64_t start_ts);
+
+#endif

@@ -1,0 +1,467 @@
+/* import.c: `bourse ticks import`: runs one importer per input file into an
+ * in-memory sink, then writes the tick file atomically (nothing half-written
+ * is left behind on error). Also the Yahoo daily-bar and the generic CSV
+ * importers; LOBSTER lives in lobster.c. */
+#include "ticks/import.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+#include "ticks/csvread.h"
+#include "ticks/tickfile.h"
+#include "ticks/ticks_cli.h"
+
+int brs__sink_add(brs_import_sink *s, const brs_market_event *e, brs_error *err)
+{
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 4096;
+        brs_market_event *ne = realloc(s->ev, nc * sizeof *ne);
+        if (!ne)
+            return brs__err(err, BRS_E_NOMEM, "out of memory (%zu events)", s->n);
+        s->ev = ne;
+        s->cap = nc;
+    }
+    s->ev[s->n++] = *e;
+    return BRS_OK;
+}
+
+int brs__sink_instrument(brs_import_sink *s, const char *symbol, int64_t price_scale,
+                         int64_t tick_size, int64_t lot_size, uint32_t *index, brs_error *err)
+{
+    for (uint32_t i = 0; i < s->n_instr; i++)
+        if (strcmp(s->instr[i].symbol, symbol) == 0) {
+            *index = i;
+            return BRS_OK;
+        }
+    size_t len = strlen(symbol);
+    if (len == 0 || len >= BRS_SYMBOL_MAX)
+        return brs__err(err, BRS_E_INVAL, "symbol '%s' must be 1..%d characters", symbol, BRS_SYMBOL_MAX - 1);
+    for (size_t i = 0; i < len; i++)
+        if (symbol[i] <= ' ' || symbol[i] > '~' || symbol[i] == ',' || symbol[i] == '"')
+            return brs__err(err, BRS_E_INVAL, "symbol '%s' has a character that is not printable ASCII", symbol);
+    if (s->n_instr == BRS_TICK_MAX_INSTRUMENTS)
+        return brs__err(err, BRS_E_LIMIT, "more than %u instruments", BRS_TICK_MAX_INSTRUMENTS);
+    if (s->n_instr == s->instr_cap) {
+        uint32_t nc = s->instr_cap ? s->instr_cap * 2 : 8;
+        brs_instrument *ni = realloc(s->instr, nc * sizeof *ni);
+        if (!ni)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        s->instr = ni;
+        s->instr_cap = nc;
+    }
+    brs_instrument *in = &s->instr[s->n_instr];
+    memset(in, 0, sizeof *in);
+    in->id = s->n_instr;
+    memcpy(in->symbol, symbol, len + 1);
+    in->price_scale = price_scale;
+    in->tick_size = tick_size > 0 ? tick_size : 1;
+    in->lot_size = lot_size > 0 ? lot_size : 1;
+    *index = s->n_instr++;
+    return BRS_OK;
+}
+
+/* ---- Yahoo daily bars ------------------------------------------------- */
+
+typedef struct yahoo_state {
+    brs_import_sink *s;
+    uint32_t instr;
+    int64_t scale;
+} yahoo_state;
+
+static const char *const yahoo_cols[] = {"Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"};
+
+static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
+{
+    yahoo_state *y = ud;
+    if (row->line == 1) {
+        for (size_t i = 0; i < 7; i++)
+            if (i >= row->n || strcmp(row->f[i], yahoo_cols[i]) != 0)
+                return brs__err(err, BRS_E_PARSE, "%s:1: field %zu of the header is '%s', expected '%s' (Yahoo layout %s)",
+                                row->file, i + 1, i < row->n ? row->f[i] : "", yahoo_cols[i],
+                                "Date,Open,High,Low,Close,Adj Close,Volume");
+        return BRS_OK;
+    }
+    if (row->n != 7)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields, expected 7", row->file,
+                        (unsigned long long)row->line, row->n);
+    for (size_t i = 1; i < 7; i++)
+        if (strcmp(row->f[i], "null") == 0) {
+            y->s->skipped++;
+            return BRS_OK;
+        }
+    int64_t day;
+    if (brs__parse_time(row->f[0], &day) != BRS_OK || strlen(row->f[0]) != 10)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 1 (Date): '%s' is not a YYYY-MM-DD date",
+                        row->file, (unsigned long long)row->line, row->f[0]);
+    brs_market_event e;
+    memset(&e, 0, sizeof e);
+    /* A daily bar is stamped at the end of its day (UTC), so it is never seen
+     * before it is complete. */
+    e.ts_exchange = e.ts_local = day + 86400ll * 1000000000ll;
+    e.kind = BRS_MEV_BAR;
+    e.flags = BRS_MEVF_LAST;
+    e.instrument = y->instr;
+    int rc;
+    if ((rc = brs__csv_dec(row, 1, "Open", y->scale, &e.bar.open, err)) ||
+        (rc = brs__csv_dec(row, 2, "High", y->scale, &e.bar.high, err)) ||
+        (rc = brs__csv_dec(row, 3, "Low", y->scale, &e.bar.low, err)) ||
+        (rc = brs__csv_dec(row, 4, "Close", y->scale, &e.bar.close, err)) ||
+        (rc = brs__csv_int(row, 6, "Volume", &e.bar.volume, err)))
+        return rc;
+    return brs__sink_add(y->s, &e, err);
+}
+
+int brs__import_yahoo(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err)
+{
+    yahoo_state y = {.s = s, .scale = o->price_scale ? o->price_scale : 1000000};
+    char sym[BRS_SYMBOL_MAX];
+    if (o->symbol) {
+        snprintf(sym, sizeof sym, "%s", o->symbol);
+    } else { /* SPY.csv -> SPY */
+        const char *b = strrchr(path, '/');
+        b = b ? b + 1 : path;
+        size_t n = strcspn(b, ".");
+        snprintf(sym, sizeof sym, "%.*s", (int)(n < sizeof sym ? n : sizeof sym - 1), b);
+    }
+    int rc = brs__sink_instrument(s, sym, y.scale, o->tick_size, o->lot_size, &y.instr, err);
+    if (rc)
+        return rc;
+    return brs__csv_each(path, yahoo_row, &y, s->progress, &s->bytes_done, err);
+}
+
+/* ---- generic trades / quotes CSV with a JSON column mapping ----------- */
+
+enum { COL_TIME, COL_LOCAL, COL_SYMBOL, COL_PRICE, COL_QTY, COL_SIDE, COL_ID, COL_BIDP, COL_BIDQ,
+       COL_ASKP, COL_ASKQ, COL_N };
+static const char *const col_keys[COL_N] = {"time", "local_time", "symbol", "price", "qty", "side",
+                                            "id", "bid_price", "bid_qty", "ask_price", "ask_qty"};
+
+typedef struct csvmap {
+    brs_config cfg;
+    int quote;                   /* kind: trade or quote */
+    const char *col_name[COL_N]; /* header names, NULL if absent */
+    int col[COL_N];              /* field index once the header is read */
+    const char *time_unit;
+    const char *symbol;          /* fixed symbol when no symbol column */
+    int64_t price_scale, qty_scale, tick_size, lot_size;
+    brs_import_sink *s;
+    uint64_t next_id;
+} csvmap;
+
+static int load_mapping(csvmap *m, const char *path, brs_error *err)
+{
+    int rc = brs__config_load(&m->cfg, path, err);
+    if (rc)
+        return rc;
+    static const char *const top[] = {"kind", "columns", "time_unit", "symbol", "price_scale",
+                                      "qty_scale", "tick_size", "lot_size", NULL};
+    const cJSON *root = m->cfg.root;
+    const char *kind;
+    if ((rc = brs__config_check_keys(&m->cfg, root, "", top, err)) ||
+        (rc = brs__config_string(&m->cfg, root, "", "kind", "trade", &kind, err)) ||
+        (rc = brs__config_string(&m->cfg, root, "", "time_unit", "ns", &m->time_unit, err)) ||
+        (rc = brs__config_string(&m->cfg, root, "", "symbol", NULL, &m->symbol, err)) ||
+        (rc = brs__config_int(&m->cfg, root, "", "price_scale", 100000000, &m->price_scale, err)) ||
+        (rc = brs__config_int(&m->cfg, root, "", "qty_scale", 1, &m->qty_scale, err)) ||
+        (rc = brs__config_int(&m->cfg, root, "", "tick_size", 1, &m->tick_size, err)) ||
+        (rc = brs__config_int(&m->cfg, root, "", "lot_size", 1, &m->lot_size, err)))
+        return rc;
+    if (strcmp(kind, "trade") && strcmp(kind, "quote"))
+        return brs__err(err, BRS_E_INVAL, "%s: key 'kind' must be \"trade\" or \"quote\", not \"%s\"", path, kind);
+    m->quote = strcmp(kind, "quote") == 0;
+    if (strcmp(m->time_unit, "s") && strcmp(m->time_unit, "ms") && strcmp(m->time_unit, "us") &&
+        strcmp(m->time_unit, "ns") && strcmp(m->time_unit, "iso"))
+        return brs__err(err, BRS_E_INVAL, "%s: key 'time_unit' must be s, ms, us, ns or iso, not \"%s\"",
+                        path, m->time_unit);
+    for (int64_t sc = m->price_scale; sc > 1; sc /= 10)
+        if (sc % 10)
+            return brs__err(err, BRS_E_INVAL, "%s: key 'price_scale' must be a power of ten", path);
+    for (int64_t sc = m->qty_scale; sc > 1; sc /= 10)
+        if (sc % 10)
+            return brs__err(err, BRS_E_INVAL, "%s: key 'qty_scale' must be a power of ten", path);
+    if (m->price_scale < 1 || m->qty_scale < 1)
+        return brs__err(err, BRS_E_INVAL, "%s: 'price_scale' and 'qty_scale' must be >= 1", path);
+    const cJSON *cols = cJSON_GetObjectItem(root, "columns");
+    if (!cJSON_IsObject(cols))
+        return brs__err(err, BRS_E_INVAL, "%s: key 'columns' (an object naming the CSV header of each field) is required", path);
+    static const char *const ck[] = {"time", "local_time", "symbol", "price", "qty", "side", "id",
+                                     "bid_price", "bid_qty", "ask_price", "ask_qty", NULL};
+    if ((rc = brs__config_check_keys(&m->cfg, cols, "columns", ck, err)))
+        return rc;
+    for (int i = 0; i < COL_N; i++) {
+        if ((rc = brs__config_string(&m->cfg, cols, "columns", col_keys[i], NULL, &m->col_name[i], err)))
+            return rc;
+        m->col[i] = -1;
+    }
+    static const int need_trade[] = {COL_TIME, COL_PRICE, COL_QTY}, need_quote[] = {COL_TIME, COL_BIDP, COL_BIDQ, COL_ASKP, COL_ASKQ};
+    const int *need = m->quote ? need_quote : need_trade;
+    size_t nn = m->quote ? 5 : 3;
+    for (size_t i = 0; i < nn; i++)
+        if (!m->col_name[need[i]])
+            return brs__err(err, BRS_E_INVAL, "%s: key 'columns.%s' is required for kind %s", path,
+                            col_keys[need[i]], kind);
+    if (!m->symbol && !m->col_name[COL_SYMBOL])
+        return BRS_OK; /* --symbol must then be given; checked by the caller */
+    return BRS_OK;
+}
+
+static int csv_time(const csvmap *m, const brs_csv_row *row, int c, const char *name, int64_t *out,
+                    brs_error *err)
+{
+    const char *v = row->f[m->col[c]];
+    int rc;
+    if (strcmp(m->time_unit, "iso") == 0) {
+        rc = brs__parse_time(v, out);
+        if (rc)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s): '%s' is not an ISO-8601 time",
+                            row->file, (unsigned long long)row->line, m->col[c] + 1, name, v);
+        return BRS_OK;
+    }
+    int64_t scale = m->time_unit[0] == 's' ? 1000000000 : m->time_unit[0] == 'm' ? 1000000
+                    : m->time_unit[0] == 'u' ? 1000 : 1;
+    return brs__csv_dec(row, (size_t)m->col[c], name, scale, out, err);
+}
+
+static int csvmap_row(void *ud, const brs_csv_row *row, brs_error *err)
+{
+    csvmap *m = ud;
+    if (row->line == 1) { /* header: find every mapped column */
+        for (int i = 0; i < COL_N; i++) {
+            if (!m->col_name[i])
+                continue;
+            for (size_t k = 0; k < row->n; k++)
+                if (strcmp(row->f[k], m->col_name[i]) == 0)
+                    m->col[i] = (int)k;
+            if (m->col[i] < 0)
+                return brs__err(err, BRS_E_PARSE, "%s:1: the header has no column '%s' (mapped as columns.%s)",
+                                row->file, m->col_name[i], col_keys[i]);
+        }
+        return BRS_OK;
+    }
+    for (int i = 0; i < COL_N; i++)
+        if (m->col[i] >= 0 && (size_t)m->col[i] >= row->n)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s) is missing (row has %zu fields)",
+                            row->file, (unsigned long long)row->line, m->col[i] + 1, m->col_name[i], row->n);
+    brs_market_event e;
+    memset(&e, 0, sizeof e);
+    e.flags = BRS_MEVF_LAST;
+    int rc = csv_time(m, row, COL_TIME, m->col_name[COL_TIME], &e.ts_exchange, err);
+    if (rc)
+        return rc;
+    e.ts_local = e.ts_exchange;
+    if (m->col[COL_LOCAL] >= 0 && (rc = csv_time(m, row, COL_LOCAL, m->col_name[COL_LOCAL], &e.ts_local, err)))
+        return rc;
+    const char *sym = m->col[COL_SYMBOL] >= 0 ? row->f[m->col[COL_SYMBOL]] : m->symbol;
+    if ((rc = brs__sink_instrument(m->s, sym, m->price_scale, m->tick_size, m->lot_size, &e.instrument, err)))
+        return brs__err_prefix(err, "%s:%llu", row->file, (unsigned long long)row->line);
+    if (m->quote) {
+        e.kind = BRS_MEV_QUOTE;
+        if ((rc = brs__csv_dec(row, (size_t)m->col[COL_BIDP], m->col_name[COL_BIDP], m->price_scale, &e.quote.bid_price, err)) ||
+            (rc = brs__csv_dec(row, (size_t)m->col[COL_BIDQ], m->col_name[COL_BIDQ], m->qty_scale, &e.quote.bid_qty, err)) ||
+            (rc = brs__csv_dec(row, (size_t)m->col[COL_ASKP], m->col_name[COL_ASKP], m->price_scale, &e.quote.ask_price, err)) ||
+            (rc = brs__csv_dec(row, (size_t)m->col[COL_ASKQ], m->col_name[COL_ASKQ], m->qty_scale, &e.quote.ask_qty, err)))
+            return rc;
+    } else {
+        e.kind = BRS_MEV_TRADE;
+        if ((rc = brs__csv_dec(row, (size_t)m->col[COL_PRICE], m->col_name[COL_PRICE], m->price_scale, &e.price, err)) ||
+            (rc = brs__csv_dec(row, (size_t)m->col[COL_QTY], m->col_name[COL_QTY], m->qty_scale, &e.qty, err)))
+            return rc;
+        if (m->col[COL_SIDE] >= 0) {
+            const char *v = row->f[m->col[COL_SIDE]];
+            if (!strcasecmp(v, "buy") || !strcasecmp(v, "b") || !strcmp(v, "1"))
+                e.side = BRS_BUY;
+            else if (!strcasecmp(v, "sell") || !strcasecmp(v, "s") || !strcmp(v, "-1"))
+                e.side = BRS_SELL;
+            else
+                return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s): '%s' is not a side (buy/b/1 or sell/s/-1)",
+                                row->file, (unsigned long long)row->line, m->col[COL_SIDE] + 1,
+                                m->col_name[COL_SIDE], v);
+        }
+        if (m->col[COL_ID] >= 0) {
+            int64_t id;
+            if ((rc = brs__csv_int(row, (size_t)m->col[COL_ID], m->col_name[COL_ID], &id, err)))
+                return rc;
+            e.order_id = (uint64_t)id;
+        } else {
+            e.order_id = ++m->next_id;
+        }
+    }
+    return brs__sink_add(m->s, &e, err);
+}
+
+int brs__import_csv(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err)
+{
+    if (!o->mapping)
+        return brs__err(err, BRS_E_INVAL, "--format csv needs --mapping FILE.json (see docs/tick-format.md)");
+    csvmap m;
+    memset(&m, 0, sizeof m);
+    m.s = s;
+    int rc = load_mapping(&m, o->mapping, err);
+    if (!rc && o->symbol)
+        m.symbol = o->symbol;
+    if (!rc && !m.symbol && !m.col_name[COL_SYMBOL])
+        rc = brs__err(err, BRS_E_INVAL, "%s: no symbol: map columns.symbol, set key 'symbol' or pass --symbol", o->mapping);
+    if (!rc)
+        rc = brs__csv_each(path, csvmap_row, &m, s->progress, &s->bytes_done, err);
+    brs__config_free(&m.cfg);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static void import_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bourse ticks import --format lobster|yahoo|csv IN... -o OUT [OPTIONS]\n\n"
+            "Converts market data to a tick file (written atomically; nothing is left on error).\n\n"
+            "  --format F          lobster: LOBSTER message files (TICKER_YYYY-MM-DD_..._message_N.csv)\n"
+            "                      yahoo:   daily bars Date,Open,High,Low,Close,Adj Close,Volume\n"
+            "                      csv:     trades or quotes with a JSON column mapping (--mapping)\n"
+            "  -o, --output FILE   the tick file to write\n"
+            "  --symbol S          instrument symbol (default: from the file name, or the mapping)\n"
+            "  --orderbook FILE    lobster: the matching orderbook file; seeds the book that existed\n"
+            "                      before the first message and reconciles liquidity outside the\n"
+            "                      message file's level range (docs/tick-format.md)\n"
+            "  --date YYYY-MM-DD   lobster: trading day (default: from the file name)\n"
+            "  --utc-offset MIN    lobster: minutes to add to UTC for local time (default: New York, DST-aware)\n"
+            "  --mapping FILE      csv: the JSON column mapping\n"
+            "  --price-scale N     yahoo: price units per currency unit (default 1000000)\n"
+            "  --tick-size N, --lot-size N   instrument table values (default 1)\n"
+            "  --block-records R, --level L  writer block size and zstd level\n");
+}
+
+int brs__cmd_ticks_import(int argc, char **argv)
+{
+    const char *fmt = NULL, *out = NULL;
+    brs_import_opts o = {0};
+    brs_tick_writer_opts wo = {.atomic = 1};
+    const char **in = calloc((size_t)argc, sizeof *in);
+    int n_in = 0;
+    if (!in)
+        return brs__fail("ticks import", "out of memory");
+#define NEED_ARG()                                                                               \
+    do {                                                                                         \
+        if (i + 1 >= argc) {                                                                     \
+            free(in);                                                                            \
+            return brs__usage_error("ticks import", "%s needs a value", a);                      \
+        }                                                                                        \
+    } while (0)
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        uint64_t v;
+        if (brs__is_help(a)) {
+            import_usage(stdout);
+            free(in);
+            return BRS_EXIT_OK;
+        } else if (!strcmp(a, "--format")) {
+            NEED_ARG();
+            fmt = argv[++i];
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            NEED_ARG();
+            out = argv[++i];
+        } else if (!strcmp(a, "--symbol")) {
+            NEED_ARG();
+            o.symbol = argv[++i];
+        } else if (!strcmp(a, "--orderbook")) {
+            NEED_ARG();
+            o.orderbook = argv[++i];
+        } else if (!strcmp(a, "--date")) {
+            NEED_ARG();
+            o.date = argv[++i];
+        } else if (!strcmp(a, "--mapping")) {
+            NEED_ARG();
+            o.mapping = argv[++i];
+        } else if (!strcmp(a, "--utc-offset")) {
+            NEED_ARG();
+            if (brs__parse_decimal(argv[++i], 1, &o.utc_offset_min)) {
+                free(in);
+                return brs__usage_error("ticks import", "--utc-offset needs minutes (e.g. -240)");
+            }
+            o.utc_offset_set = 1;
+        } else if (!strcmp(a, "--price-scale") || !strcmp(a, "--tick-size") || !strcmp(a, "--lot-size") ||
+                   !strcmp(a, "--block-records") || !strcmp(a, "--level")) {
+            NEED_ARG();
+            if (brs__parse_u64(argv[++i], &v) || v < 1 || v > (uint64_t)INT64_MAX) {
+                free(in);
+                return brs__usage_error("ticks import", "%s needs a positive integer", a);
+            }
+            if (!strcmp(a, "--price-scale"))
+                o.price_scale = (int64_t)v;
+            else if (!strcmp(a, "--tick-size"))
+                o.tick_size = (int64_t)v;
+            else if (!strcmp(a, "--lot-size"))
+                o.lot_size = (int64_t)v;
+            else if (!strcmp(a, "--block-records"))
+                wo.block_records = v > BRS_TICK_MAX_BLOCK_RECORDS ? BRS_TICK_MAX_BLOCK_RECORDS : (uint32_t)v;
+            else
+                wo.level = v > 22 ? 22 : (int)v;
+        } else if (a[0] == '-' && a[1]) {
+            free(in);
+            return brs__usage_error("ticks import", "unknown option '%s'", a);
+        } else {
+            in[n_in++] = a;
+        }
+    }
+#undef NEED_ARG
+    int (*imp)(brs_import_sink *, const char *, const brs_import_opts *, brs_error *) = NULL;
+    if (!fmt) {
+        free(in);
+        return brs__usage_error("ticks import", "missing --format (lobster, yahoo or csv)");
+    }
+    if (!strcmp(fmt, "lobster"))
+        imp = brs__import_lobster;
+    else if (!strcmp(fmt, "yahoo"))
+        imp = brs__import_yahoo;
+    else if (!strcmp(fmt, "csv"))
+        imp = brs__import_csv;
+    else {
+        free(in);
+        return brs__usage_error("ticks import", "unknown format '%s' (lobster, yahoo or csv)", fmt);
+    }
+    if (!n_in || !out) {
+        free(in);
+        return brs__usage_error("ticks import", "%s", !n_in ? "no input files" : "missing -o OUT");
+    }
+    if (o.orderbook && (strcmp(fmt, "lobster") || n_in != 1)) {
+        free(in);
+        return brs__usage_error("ticks import", "--orderbook goes with one LOBSTER message file");
+    }
+    brs_progress pr;
+    uint64_t total = 0;
+    for (int i = 0; i < n_in; i++) {
+        struct stat st;
+        if (stat(in[i], &st) == 0)
+            total += (uint64_t)st.st_size;
+    }
+    brs__progress_start(&pr, "import", total);
+    brs_import_sink s = {.progress = &pr};
+    brs_error err = {0};
+    int rc = 0;
+    for (int i = 0; i < n_in && !rc; i++)
+        rc = imp(&s, in[i], &o, &err);
+    brs__progress_finish(&pr);
+    if (!rc && s.n == 0)
+        rc = brs__err(&err, BRS_E_INVAL, "no events in the input");
+    brs_tick_writer *w = NULL;
+    if (!rc)
+        rc = brs__tick_writer_open(&w, out, s.instr, s.n_instr, &wo, &err);
+    for (size_t i = 0; !rc && i < s.n; i++)
+        rc = brs__tick_writer_add(w, &s.ev[i], &err);
+    if (w)
+        rc = rc ? (brs__tick_writer_abort(w), rc) : brs__tick_writer_close(w, &err);
+    free(in);
+    free(s.ev);
+    free(s.instr);
+    if (rc)
+        return brs__fail("ticks import", "%s", err.msg);
+    fprintf(stderr, "wrote %s: %zu events, %u instrument%s", out, s.n, s.n_instr, s.n_instr == 1 ? "" : "s");
+    if (s.skipped)
+        fprintf(stderr, ", skipped %llu null rows", (unsigned long long)s.skipped);
+    if (s.synthetic)
+        fprintf(stderr, ", %llu reconciliation events from the orderbook file", (unsigned long long)s.synthetic);
+    fputc('\n', stderr);
+    return BRS_EXIT_OK;
+}

@@ -1,0 +1,419 @@
+/* lobster.c: LOBSTER message files to tick events. LOBSTER times are seconds
+ * after midnight, New York time; prices are dollars x 10000. With the matching
+ * orderbook file the importer also seeds the book that existed before the first
+ * message and reconciles, after every message, the liquidity that the message
+ * file cannot show (levels outside the requested range that come into view):
+ * such changes become SNAPSHOT-flagged L3 events on synthetic orders, so that a
+ * replay reproduces the orderbook file row for row (docs/tick-format.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ticks/csvread.h"
+#include "ticks/import.h"
+#include "ticks/lbook.h"
+
+#define SYNTH_ID0 (1ull << 62) /* synthetic order ids start here; LOBSTER ids are 32-bit */
+#define LOB_DUMMY 9999999999ll
+
+/* ---- the importer ---------------------------------------------------- */
+
+typedef struct lob {
+    brs_import_sink *s;
+    brs_lbook book;
+    uint32_t instr;
+    int64_t day_ns;    /* midnight local time, in UTC ns */
+    int64_t *ob;       /* orderbook rows, ob_cols each */
+    size_t ob_rows, ob_cols, ob_cap;
+    const char *ob_path;
+    uint64_t next_synth;
+    brs_market_event msg[256];
+    int nmsg;
+    uint64_t row;      /* message rows done */
+    int64_t ts;
+} lob;
+
+static int push(lob *l, uint8_t kind, uint8_t side, uint16_t flags, int64_t price, int64_t qty,
+                uint64_t id, int64_t aux, brs_error *err)
+{
+    if (l->nmsg == (int)BRS__ARRAY_LEN(l->msg)) { /* long reconciliations: flush early */
+        for (int i = 0; i < l->nmsg; i++) {
+            int rc = brs__sink_add(l->s, &l->msg[i], err);
+            if (rc)
+                return rc;
+        }
+        l->nmsg = 0;
+    }
+    brs_market_event *e = &l->msg[l->nmsg++];
+    memset(e, 0, sizeof *e);
+    e->ts_exchange = e->ts_local = l->ts;
+    e->kind = kind;
+    e->side = side;
+    e->flags = flags;
+    e->instrument = l->instr;
+    e->price = price;
+    e->qty = qty;
+    e->order_id = id;
+    e->aux = aux;
+    if (flags & BRS_MEVF_SNAPSHOT)
+        l->s->synthetic++;
+    return BRS_OK;
+}
+
+static int flush_msg(lob *l, brs_error *err)
+{
+    if (l->nmsg == 0)
+        return BRS_OK;
+    l->msg[l->nmsg - 1].flags |= BRS_MEVF_LAST;
+    for (int i = 0; i < l->nmsg; i++) {
+        int rc = brs__sink_add(l->s, &l->msg[i], err);
+        if (rc)
+            return rc;
+    }
+    l->nmsg = 0;
+    return BRS_OK;
+}
+
+/* Change the level side/price to hold target in total, with SNAPSHOT-flagged
+ * events: a synthetic ADD to grow it; to shrink it, CANCELs of synthetic
+ * orders first, then of the newest real orders there. */
+static int set_level(lob *l, uint8_t side, int64_t price, int64_t target, brs_error *err)
+{
+    int64_t cur = brs__lb_level_qty(&l->book, side, price);
+    int rc = BRS_OK;
+    if (target > cur) {
+        uint64_t id = l->next_synth++;
+        if (brs__lb_add(&l->book, id, side, price, target - cur))
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        return push(l, BRS_MEV_ADD, side, BRS_MEVF_SNAPSHOT, price, target - cur, id, 0, err);
+    }
+    while (cur > target && !rc) {
+        brs_lorder *pick = NULL;
+        for (size_t i = 0; i <= l->book.mask; i++) {
+            brs_lorder *o = &l->book.slot[i];
+            if (o->id && o->side == side && o->price == price &&
+                (!pick || (o->id >= SYNTH_ID0) > (pick->id >= SYNTH_ID0) ||
+                 ((o->id >= SYNTH_ID0) == (pick->id >= SYNTH_ID0) && o->id > pick->id)))
+                pick = o;
+        }
+        if (!pick)
+            break;
+        int64_t q = pick->qty < cur - target ? pick->qty : cur - target;
+        rc = push(l, BRS_MEV_CANCEL, side, BRS_MEVF_SNAPSHOT | (q == pick->qty ? BRS_MEVF_FULL : 0),
+                  price, q, pick->id, 0, err);
+        brs__lb_reduce(&l->book, pick, q);
+        cur -= q;
+    }
+    return rc;
+}
+
+static int cmp_asc(const void *a, const void *b)
+{
+    int64_t x = ((const brs_llevel *)a)->price, y = ((const brs_llevel *)b)->price;
+    return x < y ? -1 : x > y;
+}
+
+/* Make the visible part of the book equal orderbook row r. */
+static int reconcile(lob *l, const int64_t *r, brs_error *err)
+{
+    size_t n = l->ob_cols / 4;
+    for (int s = 0; s < 2; s++) {
+        uint8_t side = s == 0 ? BRS_SELL : BRS_BUY;
+        size_t off = s == 0 ? 0 : 2;
+        brs_llevel tgt[256];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < BRS__ARRAY_LEN(tgt); i++) {
+            int64_t p = r[4 * i + off], q = r[4 * i + off + 1];
+            if (q > 0 && p != LOB_DUMMY && p != -LOB_DUMMY)
+                tgt[k++] = (brs_llevel){p, q};
+        }
+        int full = k == n;
+        int64_t worst = k ? tgt[k - 1].price : 0;
+        /* levels we hold inside the visible range that the row does not show */
+        size_t nl = l->book.nlv[side];
+        brs_llevel *ours = malloc((nl ? nl : 1) * sizeof *ours);
+        if (!ours)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        if (nl) {
+            memcpy(ours, l->book.lv[side], nl * sizeof *ours);
+            qsort(ours, nl, sizeof *ours, cmp_asc);
+        }
+        int rc = BRS_OK;
+        for (size_t i = 0; i < nl && !rc; i++) {
+            int64_t p = ours[i].price;
+            int in_view = !full || (side == BRS_SELL ? p <= worst : p >= worst);
+            int shown = 0;
+            for (size_t j = 0; j < k; j++)
+                shown |= tgt[j].price == p;
+            if (in_view && !shown)
+                rc = set_level(l, side, p, 0, err);
+        }
+        free(ours);
+        for (size_t j = 0; j < k && !rc; j++)
+            rc = set_level(l, side, tgt[j].price, tgt[j].qty, err);
+        if (rc)
+            return rc;
+    }
+    return BRS_OK;
+}
+
+static int ob_row(void *ud, const brs_csv_row *row, brs_error *err)
+{
+    lob *l = ud;
+    if (l->ob_cols == 0) {
+        if (row->n == 0 || row->n % 4)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields; an orderbook row has 4 per level",
+                            row->file, (unsigned long long)row->line, row->n);
+        l->ob_cols = row->n;
+    }
+    if (row->n != l->ob_cols)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields, the first row had %zu", row->file,
+                        (unsigned long long)row->line, row->n, l->ob_cols);
+    if ((l->ob_rows + 1) * l->ob_cols > l->ob_cap) {
+        size_t nc = l->ob_cap ? l->ob_cap * 2 : l->ob_cols * 1024;
+        int64_t *no = realloc(l->ob, nc * sizeof *no);
+        if (!no)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        l->ob = no;
+        l->ob_cap = nc;
+    }
+    static const char *const names[4] = {"AskPrice", "AskSize", "BidPrice", "BidSize"};
+    for (size_t i = 0; i < row->n; i++) {
+        int rc = brs__csv_int(row, i, names[i % 4], &l->ob[l->ob_rows * l->ob_cols + i], err);
+        if (rc)
+            return rc;
+    }
+    l->ob_rows++;
+    return BRS_OK;
+}
+
+typedef struct lmsg {
+    int64_t t;
+    int64_t type, id, size, price, dir;
+} lmsg;
+
+static int parse_msg(const brs_csv_row *row, lmsg *m, brs_error *err)
+{
+    int rc;
+    if (row->n < 6)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields, a LOBSTER message has 6 (Time,Type,OrderID,Size,Price,Direction)",
+                        row->file, (unsigned long long)row->line, row->n);
+    if ((rc = brs__csv_dec(row, 0, "Time", 1000000000, &m->t, err)) ||
+        (rc = brs__csv_int(row, 1, "Type", &m->type, err)) ||
+        (rc = brs__csv_int(row, 2, "OrderID", &m->id, err)) ||
+        (rc = brs__csv_int(row, 3, "Size", &m->size, err)) ||
+        (rc = brs__csv_int(row, 4, "Price", &m->price, err)) ||
+        (rc = brs__csv_int(row, 5, "Direction", &m->dir, err)))
+        return rc;
+    if (m->type < 1 || m->type > 7)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 2 (Type): %lld is not a LOBSTER event type (1..7)",
+                        row->file, (unsigned long long)row->line, (long long)m->type);
+    if (m->dir != 1 && m->dir != -1)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 6 (Direction): %lld is neither 1 (buy) nor -1 (sell)",
+                        row->file, (unsigned long long)row->line, (long long)m->dir);
+    if (m->type != 7 && (m->size < 0 || m->price < 0 || m->id < 0))
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: negative size, price or order id", row->file,
+                        (unsigned long long)row->line);
+    return BRS_OK;
+}
+
+/* The book that existed before message 1: orderbook row 1 with message 1 undone. */
+static int seed(lob *l, const lmsg *m, brs_error *err)
+{
+    brs_lbook pre = {0};
+    size_t n = l->ob_cols / 4;
+    int rc = BRS_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const int64_t *r = l->ob + 4 * i;
+        if (r[1] > 0 && r[0] != LOB_DUMMY)
+            rc = brs__lb_level_add(&pre, BRS_SELL, r[0], r[1]);
+        if (!rc && r[3] > 0 && r[2] != -LOB_DUMMY)
+            rc = brs__lb_level_add(&pre, BRS_BUY, r[2], r[3]);
+    }
+    uint8_t side = m->dir == 1 ? BRS_BUY : BRS_SELL;
+    if (!rc && m->type == 1)
+        rc = brs__lb_level_add(&pre, side, m->price, -m->size);
+    else if (!rc && m->type >= 2 && m->type <= 4)
+        rc = brs__lb_level_add(&pre, side, m->price, m->size);
+    if (rc) {
+        brs__lb_free(&pre);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    l->ts = l->day_ns + m->t;
+    rc = push(l, BRS_MEV_SNAPSHOT_BEGIN, 0, BRS_MEVF_SNAPSHOT, 0, 0, 0, 0, err);
+    for (int s = 0; s < 2 && !rc; s++) {
+        if (pre.nlv[s])
+            qsort(pre.lv[s], pre.nlv[s], sizeof *pre.lv[s], cmp_asc);
+        for (size_t i = 0; i < pre.nlv[s] && !rc; i++) {
+            uint64_t id = l->next_synth++;
+            if (brs__lb_add(&l->book, id, (uint8_t)s, pre.lv[s][i].price, pre.lv[s][i].qty))
+                rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+            else
+                rc = push(l, BRS_MEV_ADD, (uint8_t)s, BRS_MEVF_SNAPSHOT, pre.lv[s][i].price,
+                          pre.lv[s][i].qty, id, 0, err);
+        }
+    }
+    if (!rc)
+        rc = push(l, BRS_MEV_SNAPSHOT_END, 0, BRS_MEVF_SNAPSHOT, 0, 0, 0, 0, err);
+    if (!rc)
+        rc = flush_msg(l, err);
+    brs__lb_free(&pre);
+    return rc;
+}
+
+/* Take size out of order id, or, when the order is older than the file, out of
+ * the synthetic orders that stand for the level's earlier liquidity. */
+static int take_out(lob *l, uint8_t kind, uint8_t side, int64_t price, int64_t size, uint64_t id,
+                    int full_flag, brs_error *err)
+{
+    brs_lorder *o = brs__lb_find(&l->book, id);
+    if (o) {
+        int64_t q = size < o->qty ? size : o->qty;
+        uint16_t f = (kind == BRS_MEV_CANCEL && q == o->qty) ? BRS_MEVF_FULL : 0;
+        int rc = push(l, kind, o->side, f, o->price, q, id, 0, err);
+        brs__lb_reduce(&l->book, o, q);
+        return rc;
+    }
+    int64_t left = size;
+    int rc = BRS_OK;
+    while (left > 0 && !rc) {
+        brs_lorder *pick = NULL;
+        for (size_t i = 0; l->book.slot && i <= l->book.mask; i++) {
+            brs_lorder *c = &l->book.slot[i];
+            if (c->id >= SYNTH_ID0 && c->side == side && c->price == price && (!pick || c->id < pick->id))
+                pick = c;
+        }
+        if (!pick)
+            break;
+        int64_t q = left < pick->qty ? left : pick->qty;
+        uint16_t f = (kind == BRS_MEV_CANCEL && q == pick->qty) ? BRS_MEVF_FULL : 0;
+        rc = push(l, kind, side, f, price, q, pick->id, (int64_t)id, err);
+        brs__lb_reduce(&l->book, pick, q);
+        left -= q;
+    }
+    if (!rc && left == size) /* nothing known there: keep the message as it was */
+        rc = push(l, kind, side, full_flag ? BRS_MEVF_FULL : 0, price, size, id, 0, err);
+    return rc;
+}
+
+static int msg_row(void *ud, const brs_csv_row *row, brs_error *err)
+{
+    lob *l = ud;
+    lmsg m;
+    int rc = parse_msg(row, &m, err);
+    if (rc)
+        return rc;
+    if (l->ob) {
+        if (l->row >= l->ob_rows)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: the orderbook file %s has only %zu rows", row->file,
+                            (unsigned long long)row->line, l->ob_path, l->ob_rows);
+        if (l->row == 0 && (rc = seed(l, &m, err)))
+            return rc;
+    }
+    l->ts = l->day_ns + m.t;
+    uint8_t side = m.dir == 1 ? BRS_BUY : BRS_SELL, aggr = m.dir == 1 ? BRS_SELL : BRS_BUY;
+    switch (m.type) {
+    case 1:
+        if (brs__lb_find(&l->book, (uint64_t)m.id))
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field 3 (OrderID): order %lld is already in the book",
+                            row->file, (unsigned long long)row->line, (long long)m.id);
+        if (brs__lb_add(&l->book, (uint64_t)m.id, side, m.price, m.size))
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        rc = push(l, BRS_MEV_ADD, side, 0, m.price, m.size, (uint64_t)m.id, 0, err);
+        break;
+    case 2:
+    case 3:
+        rc = take_out(l, BRS_MEV_CANCEL, side, m.price, m.size, (uint64_t)m.id, m.type == 3, err);
+        break;
+    case 4:
+        rc = take_out(l, BRS_MEV_EXECUTE, side, m.price, m.size, (uint64_t)m.id, 0, err);
+        if (!rc)
+            rc = push(l, BRS_MEV_TRADE, aggr, 0, m.price, m.size, 0, m.id, err);
+        break;
+    case 5: /* hidden liquidity: a print, the visible book is untouched */
+        rc = push(l, BRS_MEV_TRADE, aggr, BRS_MEVF_HIDDEN, m.price, m.size, 0, m.id, err);
+        break;
+    case 6: /* cross (auction) trade */
+        rc = push(l, BRS_MEV_TRADE, aggr, 0, m.price, m.size, 0, m.id, err);
+        break;
+    case 7:
+        rc = push(l, BRS_MEV_STATUS, 0, 0, m.price, 0, 0,
+                  m.price == 1 ? BRS_STATUS_RESUME : BRS_STATUS_HALT, err);
+        break;
+    }
+    if (!rc && l->ob)
+        rc = reconcile(l, l->ob + l->row * l->ob_cols, err);
+    if (!rc)
+        rc = flush_msg(l, err);
+    l->row++;
+    return rc;
+}
+
+/* New York's offset from UTC in minutes on day (00:00 UTC, ns): US daylight
+ * saving time rules since 2007, and 1987..2006 before that. */
+static int64_t ny_offset_min(int y, int64_t day_ns)
+{
+    int64_t days = day_ns / 86400000000000ll;
+    /* days since the epoch of the DST start and end Sundays; 1970-01-01 was a
+     * Thursday (weekday 4 with Sunday = 0) */
+    int start_m = y >= 2007 ? 3 : 4, start_n = y >= 2007 ? 2 : 1;
+    int end_m = y >= 2007 ? 11 : 10, end_n = y >= 2007 ? 1 : -1; /* -1: last Sunday */
+    int64_t bounds[2];
+    for (int k = 0; k < 2; k++) {
+        int m = k ? end_m : start_m, n = k ? end_n : start_n;
+        char buf[16];
+        int64_t ns = 0;
+        snprintf(buf, sizeof buf, "%04d-%02d-01", y, n < 0 ? m + 1 : m);
+        brs__parse_time(buf, &ns);
+        int64_t first = ns / 86400000000000ll;
+        if (n < 0) {
+            int64_t d = first - 1; /* last day of m */
+            bounds[k] = d - ((d + 4) % 7);
+        } else {
+            bounds[k] = first + (7 - ((first + 4) % 7)) % 7 + 7 * (n - 1);
+        }
+    }
+    return days >= bounds[0] && days < bounds[1] ? -240 : -300;
+}
+
+int brs__import_lobster(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char sym[BRS_SYMBOL_MAX], date[11] = "";
+    size_t us = strcspn(base, "_");
+    snprintf(sym, sizeof sym, "%s", o->symbol ? o->symbol : "");
+    if (!o->symbol)
+        snprintf(sym, sizeof sym, "%.*s", (int)(us < sizeof sym ? us : sizeof sym - 1), base);
+    if (o->date)
+        snprintf(date, sizeof date, "%s", o->date);
+    else if (base[us] == '_' && strlen(base + us + 1) >= 10)
+        snprintf(date, sizeof date, "%.10s", base + us + 1);
+    int64_t day;
+    int y, mo, d;
+    if (!date[0] || brs__parse_time(date, &day) || strlen(date) != 10 ||
+        sscanf(date, "%4d-%2d-%2d", &y, &mo, &d) != 3)
+        return brs__err(err, BRS_E_INVAL,
+                        "%s: cannot tell the trading day: name the file as LOBSTER does "
+                        "(TICKER_YYYY-MM-DD_..._message_N.csv) or pass --date YYYY-MM-DD", path);
+    int64_t off = o->utc_offset_set ? o->utc_offset_min : ny_offset_min(y, day);
+    lob l;
+    memset(&l, 0, sizeof l);
+    l.s = s;
+    l.day_ns = day - off * 60000000000ll;
+    l.next_synth = SYNTH_ID0;
+    l.ob_path = o->orderbook;
+    int rc = brs__sink_instrument(s, sym, 10000, o->tick_size ? o->tick_size : 100, o->lot_size, &l.instr, err);
+    if (!rc && o->orderbook) {
+        rc = brs__csv_each(o->orderbook, ob_row, &l, NULL, NULL, err);
+        if (!rc && l.ob_rows == 0)
+            rc = brs__err(err, BRS_E_PARSE, "%s: the orderbook file is empty", o->orderbook);
+    }
+    if (!rc)
+        rc = brs__csv_each(path, msg_row, &l, s->progress, &s->bytes_done, err);
+    if (!rc && l.ob && l.row != l.ob_rows)
+        rc = brs__err(err, BRS_E_PARSE, "%s: %llu messages but %zu orderbook rows in %s", path,
+                      (unsigned long long)l.row, l.ob_rows, o->orderbook);
+    brs__lb_free(&l.book);
+    free(l.ob);
+    return rc;
+}

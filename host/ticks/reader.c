@@ -1,0 +1,560 @@
+/* reader.c: opens .ticks.zst files, checks header, footer and index, and
+ * iterates records straight out of the decompressed block (one decompression
+ * per block, no copy per event). A file without footer (cut off mid-write) is
+ * scanned forward and stays readable up to its last complete block. Every
+ * error names the byte offset where the damage is. */
+#include "tickfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "core/core.h"
+#include "le.h"
+
+static void stop_ahead(brs_tick_reader *r);
+
+static int pread_all(brs_tick_reader *r, void *buf, size_t n, uint64_t off, brs_error *err)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(r->fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return brs__err(err, BRS_E_IO, "%s: read at offset %llu failed: %s", r->path,
+                            (unsigned long long)(off + got), strerror(errno));
+        }
+        if (k == 0)
+            return brs__err(err, BRS_E_TRUNCATED, "%s: file ends at offset %llu, needed %zu bytes at offset %llu",
+                            r->path, (unsigned long long)(off + got), n, (unsigned long long)off);
+        got += (size_t)k;
+    }
+    return BRS_OK;
+}
+
+static int read_header(brs_tick_reader *r, brs_error *err)
+{
+    unsigned char h[BRS_TICK_FILE_HDR_SIZE];
+    if (r->file_size < BRS_TICK_FILE_HDR_SIZE) {
+        size_t k = r->file_size < 8 ? (size_t)r->file_size : 8;
+        if (k && pread_all(r, h, k, 0, err) == BRS_OK && memcmp(h, BRS_TICK_MAGIC, k) != 0)
+            return brs__err(err, BRS_E_CORRUPT, "%s: not a tick file (bad magic at offset 0)", r->path);
+        return brs__err(err, BRS_E_TRUNCATED, "%s: file is %llu bytes, too short for the %u-byte header (cut at offset %llu)",
+                        r->path, (unsigned long long)r->file_size, BRS_TICK_FILE_HDR_SIZE,
+                        (unsigned long long)r->file_size);
+    }
+    int rc = pread_all(r, h, sizeof h, 0, err);
+    if (rc)
+        return rc;
+    if (memcmp(h, BRS_TICK_MAGIC, 8) != 0)
+        return brs__err(err, BRS_E_CORRUPT, "%s: not a tick file (bad magic at offset 0)", r->path);
+    r->version = brs__get32(h + 8);
+    if (r->version != BRS_TICK_VERSION)
+        return brs__err(err, BRS_E_UNSUPPORTED,
+                        "%s: unknown format version %u at offset 8 (this build reads version %u)",
+                        r->path, r->version, BRS_TICK_VERSION);
+    uint32_t hsz = brs__get32(h + 12), rsz = brs__get32(h + 16), n = brs__get32(h + 20);
+    if (rsz != BRS_TICK_RECORD_SIZE)
+        return brs__err(err, BRS_E_CORRUPT, "%s: record size %u at offset 16, expected %u", r->path,
+                        rsz, BRS_TICK_RECORD_SIZE);
+    if (n > BRS_TICK_MAX_INSTRUMENTS ||
+        hsz != BRS_TICK_FILE_HDR_SIZE + n * BRS_TICK_INSTR_SIZE + 8)
+        return brs__err(err, BRS_E_CORRUPT,
+                        "%s: header size %u at offset 12 does not fit %u instruments (offset 20)",
+                        r->path, hsz, n);
+    if (hsz > r->file_size)
+        return brs__err(err, BRS_E_TRUNCATED, "%s: header needs %u bytes, file is cut at offset %llu",
+                        r->path, hsz, (unsigned long long)r->file_size);
+    unsigned char *full = malloc(hsz);
+    r->instr = calloc(n ? n : 1, sizeof *r->instr);
+    if (!full || !r->instr) {
+        free(full);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    rc = pread_all(r, full, hsz, 0, err);
+    if (!rc && brs__get32(full + hsz - 8) != brs__crc32c(0, full, hsz - 8))
+        rc = brs__err(err, BRS_E_CORRUPT, "%s: header checksum mismatch (header at offset 0..%u)",
+                      r->path, hsz - 1);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        const unsigned char *p = full + BRS_TICK_FILE_HDR_SIZE + (size_t)i * BRS_TICK_INSTR_SIZE;
+        brs_instrument *in = &r->instr[i];
+        in->id = i;
+        memcpy(in->symbol, p + 8, BRS_SYMBOL_MAX);
+        in->symbol[BRS_SYMBOL_MAX - 1] = 0;
+        in->price_scale = (int64_t)brs__get64(p + 40);
+        in->tick_size = (int64_t)brs__get64(p + 48);
+        in->lot_size = (int64_t)brs__get64(p + 56);
+        in->min_qty = (int64_t)brs__get64(p + 64);
+    }
+    free(full);
+    r->n_instr = n;
+    r->data_end = hsz;
+    return rc;
+}
+
+/* Parse a block header at off; fills bi. Returns BRS_OK, or an error saying
+ * what is wrong there (truncation vs damage). */
+static int read_block_header(brs_tick_reader *r, uint64_t off, brs_tick_block_info *bi, brs_error *err)
+{
+    unsigned char h[BRS_TICK_BLOCK_HDR_SIZE];
+    if (off + BRS_TICK_BLOCK_HDR_SIZE > r->file_size)
+        return brs__err(err, BRS_E_TRUNCATED, "%s: block header at offset %llu is cut off (file ends at %llu)",
+                        r->path, (unsigned long long)off, (unsigned long long)r->file_size);
+    int rc = pread_all(r, h, sizeof h, off, err);
+    if (rc)
+        return rc;
+    if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC)
+        return brs__err(err, BRS_E_CORRUPT, "%s: no block header at offset %llu (bad block magic)",
+                        r->path, (unsigned long long)off);
+    if (brs__get32(h + 32) != brs__crc32c(0, h, 32))
+        return brs__err(err, BRS_E_CORRUPT, "%s: block header checksum mismatch at offset %llu",
+                        r->path, (unsigned long long)off);
+    bi->offset = off;
+    bi->count = brs__get32(h + 4);
+    bi->csize = brs__get32(h + 8);
+    bi->first_ts = (int64_t)brs__get64(h + 16);
+    bi->last_ts = (int64_t)brs__get64(h + 24);
+    if (bi->count == 0 || bi->count > BRS_TICK_MAX_BLOCK_RECORDS ||
+        brs__get32(h + 12) != bi->count * BRS_TICK_RECORD_SIZE)
+        return brs__err(err, BRS_E_CORRUPT, "%s: block header at offset %llu has impossible sizes",
+                        r->path, (unsigned long long)off);
+    if (off + BRS_TICK_BLOCK_HDR_SIZE + bi->csize > r->file_size)
+        return brs__err(err, BRS_E_TRUNCATED,
+                        "%s: block at offset %llu is cut off (needs %u bytes, %llu left)", r->path,
+                        (unsigned long long)off, BRS_TICK_BLOCK_HDR_SIZE + bi->csize,
+                        (unsigned long long)(r->file_size - off));
+    return BRS_OK;
+}
+
+static int add_block(brs_tick_reader *r, const brs_tick_block_info *bi, uint32_t *cap)
+{
+    if (r->n_blocks == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 64;
+        brs_tick_block_info *nb = realloc(r->blocks, nc * sizeof *nb);
+        if (!nb)
+            return BRS_E_NOMEM;
+        r->blocks = nb;
+        *cap = nc;
+    }
+    r->blocks[r->n_blocks++] = *bi;
+    r->n_events += bi->count;
+    return BRS_OK;
+}
+
+/* No footer: find the complete blocks by walking the block headers. */
+static int scan_blocks(brs_tick_reader *r, brs_error *err)
+{
+    uint64_t off = r->data_end;
+    uint32_t cap = 0;
+    while (off < r->file_size) {
+        brs_tick_block_info bi;
+        brs_error e = {0};
+        if (read_block_header(r, off, &bi, &e) != BRS_OK) {
+            /* keep the reason without the path the caller prints anyway */
+            size_t pl = strlen(r->path);
+            const char *m = strncmp(e.msg, r->path, pl) == 0 && e.msg[pl] == ':' ? e.msg + pl + 2 : e.msg;
+            snprintf(r->cut_msg, sizeof r->cut_msg, "%s", m);
+            break;
+        }
+        if (add_block(r, &bi, &cap))
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        off += BRS_TICK_BLOCK_HDR_SIZE + bi.csize;
+    }
+    if (!r->cut_msg[0])
+        snprintf(r->cut_msg, sizeof r->cut_msg, "file ends at offset %llu without index and footer",
+                 (unsigned long long)off);
+    r->data_end = off;
+    r->cut = 1;
+    return BRS_OK;
+}
+
+static int read_index(brs_tick_reader *r, const unsigned char *f, brs_error *err)
+{
+    uint64_t foot = r->file_size - BRS_TICK_FOOTER_SIZE;
+    if (brs__get32(f + 20) != brs__crc32c(0, f, 20))
+        return brs__err(err, BRS_E_CORRUPT, "%s: footer checksum mismatch at offset %llu", r->path,
+                        (unsigned long long)foot);
+    uint64_t ioff = brs__get64(f);
+    uint32_t nb = brs__get32(f + 16);
+    uint64_t isz = 8 + (uint64_t)nb * BRS_TICK_INDEX_ENTRY_SIZE + 8;
+    if (ioff < r->data_end || ioff + isz != foot)
+        return brs__err(err, BRS_E_CORRUPT, "%s: footer at offset %llu points to an impossible index (offset %llu, %u blocks)",
+                        r->path, (unsigned long long)foot, (unsigned long long)ioff, nb);
+    unsigned char *ix = malloc(isz);
+    r->blocks = malloc((nb ? nb : 1) * sizeof *r->blocks);
+    if (!ix || !r->blocks) {
+        free(ix);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    int rc = pread_all(r, ix, isz, ioff, err);
+    if (!rc && (brs__get32(ix) != BRS_TICK_INDEX_MAGIC || brs__get32(ix + 4) != nb))
+        rc = brs__err(err, BRS_E_CORRUPT, "%s: bad index header at offset %llu", r->path,
+                      (unsigned long long)ioff);
+    if (!rc && brs__get32(ix + isz - 8) != brs__crc32c(0, ix, isz - 8))
+        rc = brs__err(err, BRS_E_CORRUPT, "%s: index checksum mismatch (index at offset %llu..%llu)",
+                      r->path, (unsigned long long)ioff, (unsigned long long)(ioff + isz - 1));
+    uint64_t expect = r->data_end;
+    for (uint32_t i = 0; !rc && i < nb; i++) {
+        const unsigned char *p = ix + 8 + (size_t)i * BRS_TICK_INDEX_ENTRY_SIZE;
+        brs_tick_block_info *b = &r->blocks[i];
+        b->offset = brs__get64(p);
+        b->first_ts = (int64_t)brs__get64(p + 8);
+        b->last_ts = (int64_t)brs__get64(p + 16);
+        b->count = brs__get32(p + 24);
+        b->csize = brs__get32(p + 28);
+        if (b->offset != expect || b->count == 0 || b->count > BRS_TICK_MAX_BLOCK_RECORDS ||
+            b->offset + BRS_TICK_BLOCK_HDR_SIZE + b->csize > ioff)
+            rc = brs__err(err, BRS_E_CORRUPT, "%s: index entry %u (at offset %llu) is inconsistent",
+                          r->path, i, (unsigned long long)(ioff + 8 + (uint64_t)i * BRS_TICK_INDEX_ENTRY_SIZE));
+        expect = b->offset + BRS_TICK_BLOCK_HDR_SIZE + b->csize;
+        r->n_events += b->count;
+    }
+    if (!rc && expect != ioff)
+        rc = brs__err(err, BRS_E_CORRUPT, "%s: blocks end at offset %llu but the index starts at %llu",
+                      r->path, (unsigned long long)expect, (unsigned long long)ioff);
+    if (!rc && r->n_events != brs__get64(f + 8))
+        rc = brs__err(err, BRS_E_CORRUPT, "%s: footer at offset %llu counts %llu events, index %llu",
+                      r->path, (unsigned long long)foot, (unsigned long long)brs__get64(f + 8),
+                      (unsigned long long)r->n_events);
+    free(ix);
+    if (!rc) {
+        r->n_blocks = nb;
+        r->data_end = ioff;
+    }
+    return rc;
+}
+
+int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return brs__err(err, errno == ENOENT ? BRS_E_NOTFOUND : BRS_E_IO, "%s: cannot open: %s", path,
+                        strerror(errno));
+    struct stat st;
+    if (fstat(r->fd, &st) != 0) {
+        int rc = brs__err(err, BRS_E_IO, "%s: stat failed: %s", path, strerror(errno));
+        brs__tick_close(r);
+        return rc;
+    }
+    r->file_size = (uint64_t)st.st_size;
+    int rc = read_header(r, err);
+    if (!rc) {
+        unsigned char f[BRS_TICK_FOOTER_SIZE];
+        if (r->file_size >= r->data_end + BRS_TICK_FOOTER_SIZE &&
+            (rc = pread_all(r, f, sizeof f, r->file_size - BRS_TICK_FOOTER_SIZE, err)) == BRS_OK &&
+            memcmp(f + 24, BRS_TICK_END_MAGIC, 8) == 0)
+            rc = read_index(r, f, err);
+        else if (!rc)
+            rc = scan_blocks(r, err);
+    }
+    if (!rc) {
+        r->dctx = ZSTD_createDCtx();
+        if (!r->dctx)
+            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    if (rc) {
+        brs__tick_close(r);
+        return rc;
+    }
+    return BRS_OK;
+}
+
+void brs__tick_close(brs_tick_reader *r)
+{
+    stop_ahead(r);
+    if (r->fd > 0)
+        close(r->fd);
+    r->fd = -1;
+    ZSTD_freeDCtx(r->dctx);
+    free(r->instr);
+    free(r->blocks);
+    free(r->cbuf);
+    free(r->dbuf);
+    r->dctx = NULL;
+    r->instr = NULL;
+    r->blocks = NULL;
+    r->cbuf = NULL;
+    r->dbuf = NULL;
+    r->cur = r->end = NULL;
+}
+
+/* Scratch for decoding one block; the reader has one, the read-ahead thread
+ * its own. */
+typedef struct decoder {
+    void *dctx;
+    unsigned char **cbuf;
+    size_t *cbuf_cap;
+    brs_market_event **dbuf;
+    size_t *dbuf_cap;
+} decoder;
+
+static int decode_block(const brs_tick_reader *r, const decoder *d, uint32_t i, brs_error *err)
+{
+    const brs_tick_block_info *b = &r->blocks[i];
+    size_t need = BRS_TICK_BLOCK_HDR_SIZE + (size_t)b->csize;
+    if (need > *d->cbuf_cap) {
+        void *nb = realloc(*d->cbuf, need);
+        if (!nb)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        *d->cbuf = nb;
+        *d->cbuf_cap = need;
+    }
+    size_t usize = (size_t)b->count * BRS_TICK_RECORD_SIZE;
+    if (usize > *d->dbuf_cap) {
+        free(*d->dbuf);
+        *d->dbuf = aligned_alloc(64, usize);
+        *d->dbuf_cap = *d->dbuf ? usize : 0;
+        if (!*d->dbuf)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    int rc = pread_all((brs_tick_reader *)r, *d->cbuf, need, b->offset, err);
+    if (rc)
+        return rc;
+    const unsigned char *h = *d->cbuf;
+    if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC || brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
+        brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize)
+        return brs__err(err, BRS_E_CORRUPT, "%s: block %u: header at offset %llu is damaged",
+                        r->path, i, (unsigned long long)b->offset);
+    const unsigned char *frame = *d->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
+    /* Frame_Header_Descriptor (RFC 8878 3.1.1.1.1) follows the 4-byte magic;
+     * bit 2 says the frame ends with a content checksum, which we require. */
+    if (b->csize < 6 || !(frame[4] & 0x04) ||
+        ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)usize)
+        return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
+                        r->path, i, (unsigned long long)b->offset);
+    size_t got = ZSTD_decompressDCtx(d->dctx, *d->dbuf, usize, frame, b->csize);
+    if (ZSTD_isError(got) || got != usize)
+        return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu is damaged: %s", r->path, i,
+                        (unsigned long long)b->offset,
+                        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong decompressed size");
+    return BRS_OK;
+}
+
+int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err)
+{
+    stop_ahead(r);
+    if (i >= r->n_blocks)
+        return brs__err(err, BRS_E_RANGE, "%s: no block %u (file has %u)", r->path, i, r->n_blocks);
+    decoder d = {r->dctx, &r->cbuf, &r->cbuf_cap, &r->dbuf, &r->dbuf_cap};
+    int rc = decode_block(r, &d, i, err);
+    if (rc)
+        return rc;
+    r->cur = r->dbuf;
+    r->end = r->dbuf + r->blocks[i].count;
+    r->next_block = i + 1;
+    return BRS_OK;
+}
+
+/* ---- read-ahead: a second thread decodes the next blocks ------------- */
+
+#define AHEAD_SLOTS 3
+
+typedef struct ahead_slot {
+    brs_market_event *buf;
+    size_t cap;
+    int state; /* 0 free, 1 ready, 2 failed */
+    brs_error err;
+} ahead_slot;
+
+struct brs_tick_ahead {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ahead_slot slot[AHEAD_SLOTS];
+    uint32_t fill, take; /* next block to decode / to hand out */
+    int held;            /* slot the consumer is reading, -1 none */
+    int stop;
+    void *dctx;
+    unsigned char *cbuf;
+    size_t cbuf_cap;
+    const brs_tick_reader *r;
+};
+
+static void *ahead_main(void *arg)
+{
+    struct brs_tick_ahead *a = arg;
+    const brs_tick_reader *r = a->r;
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop && a->fill < r->n_blocks) {
+        ahead_slot *s = &a->slot[a->fill % AHEAD_SLOTS];
+        if (s->state != 0) {
+            pthread_cond_wait(&a->cv, &a->mu);
+            continue;
+        }
+        uint32_t i = a->fill;
+        pthread_mutex_unlock(&a->mu);
+        decoder d = {a->dctx, &a->cbuf, &a->cbuf_cap, &s->buf, &s->cap};
+        int rc = decode_block(r, &d, i, &s->err);
+        pthread_mutex_lock(&a->mu);
+        s->state = rc ? 2 : 1;
+        a->fill++;
+        pthread_cond_broadcast(&a->cv);
+        if (rc)
+            break; /* nothing after damage is decoded */
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+static void stop_ahead(brs_tick_reader *r)
+{
+    struct brs_tick_ahead *a = r->ahead;
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->th, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    for (int i = 0; i < AHEAD_SLOTS; i++)
+        free(a->slot[i].buf);
+    ZSTD_freeDCtx(a->dctx);
+    free(a->cbuf);
+    free(a);
+    r->ahead = NULL;
+    r->cur = r->end = NULL; /* the records were in the slots */
+}
+
+int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
+{
+    stop_ahead(r);
+    struct brs_tick_ahead *a = calloc(1, sizeof *a);
+    if (!a || !(a->dctx = ZSTD_createDCtx())) {
+        free(a);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    a->r = r;
+    a->held = -1;
+    /* the block being read now (if any) stays in r->dbuf; start after it */
+    a->fill = a->take = r->next_block;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    if (pthread_create(&a->th, NULL, ahead_main, a) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        pthread_cond_destroy(&a->cv);
+        ZSTD_freeDCtx(a->dctx);
+        free(a);
+        return brs__err(err, BRS_E_IO, "cannot start the read-ahead thread");
+    }
+    r->ahead = a;
+    return BRS_OK;
+}
+
+/* Hand out the next decoded block; the one the caller had goes back. */
+static int ahead_next(brs_tick_reader *r)
+{
+    struct brs_tick_ahead *a = r->ahead;
+    pthread_mutex_lock(&a->mu);
+    if (a->held >= 0) {
+        a->slot[a->held].state = 0;
+        a->held = -1;
+        pthread_cond_broadcast(&a->cv);
+    }
+    if (a->take >= r->n_blocks) {
+        pthread_mutex_unlock(&a->mu);
+        r->cur = r->end = NULL;
+        r->next_block = r->n_blocks;
+        return 0;
+    }
+    int k = (int)(a->take % AHEAD_SLOTS);
+    while (a->slot[k].state == 0)
+        pthread_cond_wait(&a->cv, &a->mu);
+    int rc = 1;
+    if (a->slot[k].state == 2) {
+        r->iter_err = a->slot[k].err;
+        rc = r->iter_err.code ? r->iter_err.code : BRS_E_CORRUPT;
+        r->iter_err.code = rc;
+        r->cur = r->end = NULL;
+        r->next_block = r->n_blocks;
+    } else {
+        a->held = k;
+        r->cur = a->slot[k].buf;
+        r->end = a->slot[k].buf + r->blocks[a->take].count;
+        r->next_block = ++a->take;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
+}
+
+int brs__tick_next_block_(brs_tick_reader *r)
+{
+    if (r->iter_err.code)
+        return r->iter_err.code;
+    if (r->ahead)
+        return ahead_next(r);
+    if (r->next_block >= r->n_blocks)
+        return 0;
+    int rc = brs__tick_load_block(r, r->next_block, &r->iter_err);
+    if (rc) {
+        r->iter_err.code = rc;
+        r->cur = r->end = NULL;
+        r->next_block = r->n_blocks;
+        return rc;
+    }
+    return 1;
+}
+
+int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err)
+{
+    stop_ahead(r);
+    r->iter_err.code = 0;
+    r->iter_err.msg[0] = 0;
+    uint32_t i = 0;
+    while (i < r->n_blocks && r->blocks[i].last_ts < ts)
+        i++;
+    r->cur = r->end = NULL;
+    r->next_block = i;
+    if (i == r->n_blocks)
+        return BRS_OK;
+    int rc = brs__tick_load_block(r, i, err);
+    if (rc)
+        return rc;
+    while (r->cur < r->end && r->cur->ts_exchange < ts)
+        r->cur++;
+    return BRS_OK;
+}
+
+int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, brs_error *err)
+{
+    brs_tick_reader r;
+    *blocks_ok = 0;
+    *events = 0;
+    int rc = brs__tick_open(&r, path, err);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < r.n_blocks; i++) {
+        rc = brs__tick_load_block(&r, i, err);
+        if (rc)
+            break;
+        int64_t lo = r.cur->ts_exchange, hi = lo;
+        for (const brs_market_event *e = r.cur; e < r.end; e++) {
+            if (e->ts_exchange < lo)
+                lo = e->ts_exchange;
+            if (e->ts_exchange > hi)
+                hi = e->ts_exchange;
+        }
+        if (lo != r.blocks[i].first_ts || hi != r.blocks[i].last_ts) {
+            rc = brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: times differ from its header",
+                          path, i, (unsigned long long)r.blocks[i].offset);
+            break;
+        }
+        (*blocks_ok)++;
+        *events += r.blocks[i].count;
+    }
+    if (!rc && r.cut)
+        rc = brs__err(err, BRS_E_TRUNCATED, "%s: file was cut: %u complete blocks end at offset %llu; %s",
+                      path, r.n_blocks, (unsigned long long)r.data_end, r.cut_msg);
+    brs__tick_close(&r);
+    return rc;
+}

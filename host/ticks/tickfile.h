@@ -1,0 +1,156 @@
+/* tickfile.h: the .ticks.zst tick file (docs/tick-format.md): writer, streaming
+ * reader that hands out records straight from the decompressed block, seek by
+ * time through the block index, and a k-way merge of several files.
+ * Records are brs_market_event (api/bourse/types.h), 64 bytes little-endian. */
+#ifndef BRS_TICKFILE_H
+#define BRS_TICKFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bourse/errors.h>
+#include <bourse/types.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "tick files are little-endian and records are used in place: port with byte swaps first"
+#endif
+
+/* ---- on-disk constants (docs/tick-format.md) ------------------------- */
+#define BRS_TICK_MAGIC "BRSTICKS"     /* 8 bytes at offset 0 */
+#define BRS_TICK_VERSION 1u
+#define BRS_TICK_RECORD_SIZE 64u
+#define BRS_TICK_FILE_HDR_SIZE 32u    /* fixed part; then instruments, then a CRC */
+#define BRS_TICK_INSTR_SIZE 72u
+#define BRS_TICK_BLOCK_MAGIC 0x4b4c4254u /* "TBLK" */
+#define BRS_TICK_BLOCK_HDR_SIZE 40u
+#define BRS_TICK_INDEX_MAGIC 0x58444954u /* "TIDX" */
+#define BRS_TICK_INDEX_ENTRY_SIZE 32u
+#define BRS_TICK_FOOTER_SIZE 32u
+#define BRS_TICK_END_MAGIC "BRSTEND1"
+#define BRS_TICK_MAX_INSTRUMENTS 65536u
+#define BRS_TICK_MAX_BLOCK_RECORDS (1u << 20) /* 64 MiB decompressed, a sanity bound */
+
+uint32_t brs__crc32c(uint32_t crc, const void *data, size_t len);
+
+/* Names of event kinds ("add", "cancel", ...) and back; -1 when unknown. */
+const char *brs__mev_kind_name(int kind);
+int brs__mev_kind_parse(const char *name);
+
+/* ---- writer ----------------------------------------------------------- */
+
+typedef struct brs_tick_writer_opts {
+    uint32_t block_records; /* records per block; 0 = 16384 (1 MiB) */
+    int level;              /* zstd level; 0 = 3 */
+    int atomic;             /* write to a temporary and rename on close (imports) */
+    int sync;               /* fdatasync after each block (live recording) */
+} brs_tick_writer_opts;
+
+typedef struct brs_tick_block_info {
+    uint64_t offset;  /* of the block header */
+    int64_t first_ts; /* smallest ts_exchange in the block */
+    int64_t last_ts;  /* largest ts_exchange in the block */
+    uint32_t count;
+    uint32_t csize;   /* compressed frame size */
+} brs_tick_block_info;
+
+typedef struct brs_tick_writer brs_tick_writer;
+
+/* Create path and write the header with the instrument table. Each finished
+ * block is written whole and flushed, so a crash loses at most the block in
+ * progress; close writes the last block, the index and the footer. */
+int brs__tick_writer_open(brs_tick_writer **w, const char *path, const brs_instrument *instr,
+                          uint32_t n_instr, const brs_tick_writer_opts *opts, brs_error *err);
+int brs__tick_writer_add(brs_tick_writer *w, const brs_market_event *ev, brs_error *err);
+/* Write the block in progress now (even if short). */
+int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err);
+int brs__tick_writer_close(brs_tick_writer *w, brs_error *err);
+/* Discard: removes the temporary when atomic; frees w. */
+void brs__tick_writer_abort(brs_tick_writer *w);
+uint64_t brs__tick_writer_count(const brs_tick_writer *w);
+
+/* ---- reader ----------------------------------------------------------- */
+
+typedef struct brs_tick_reader {
+    /* public, read-only */
+    const char *path;
+    uint32_t version;
+    uint32_t n_instr;
+    brs_instrument *instr;
+    uint32_t n_blocks;
+    brs_tick_block_info *blocks;
+    uint64_t n_events;    /* sum over the blocks that are readable */
+    uint64_t file_size;
+    uint64_t data_end;    /* offset just past the last complete block */
+    int cut;              /* no valid footer: file was cut off; blocks found by scanning */
+    char cut_msg[256];    /* what the scan found at data_end */
+    /* iteration state */
+    const brs_market_event *cur, *end;
+    uint32_t next_block;
+    /* private */
+    int fd;
+    void *dctx;
+    unsigned char *cbuf;
+    size_t cbuf_cap;
+    brs_market_event *dbuf;
+    size_t dbuf_cap;
+    brs_error iter_err;
+    struct brs_tick_ahead *ahead; /* read-ahead thread, when started */
+} brs_tick_reader;
+
+/* Open and validate header and footer/index. A file without a valid footer is
+ * scanned forward: r->cut is set and the readable blocks are those before the
+ * first incomplete or damaged one. */
+int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err);
+void brs__tick_close(brs_tick_reader *r);
+/* Decode the following blocks on a second thread while the caller reads the
+ * current one (replay speed on a multi-core machine). Sequential reading only:
+ * seek and load_block stop it. The reader itself stays single-consumer. */
+int brs__tick_readahead(brs_tick_reader *r, brs_error *err);
+
+/* Position before the first record with ts_exchange >= ts (in file order,
+ * starting from the first block whose largest time is >= ts). */
+int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err);
+/* Load block i (0-based); iteration continues from its first record. */
+int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err);
+
+int brs__tick_next_block_(brs_tick_reader *r);
+
+/* The next record, or NULL at the end (check r->iter_err.code: BRS_OK at a
+ * clean end, else the error with the damaged block's offset). The pointer is
+ * into the decompressed block and valid until the next call. */
+static inline const brs_market_event *brs__tick_next(brs_tick_reader *r)
+{
+    if (__builtin_expect(r->cur < r->end, 1))
+        return r->cur++;
+    if (brs__tick_next_block_(r) <= 0)
+        return NULL;
+    return r->cur++;
+}
+
+/* Verify everything: header, every block's header, frame and checksum, the
+ * index against the blocks, the footer. Returns BRS_OK for an intact file;
+ * err names the first damage and its offset. *blocks_ok gets the number of
+ * good blocks before it. */
+int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, brs_error *err);
+
+/* ---- merge ------------------------------------------------------------ */
+
+/* Merge of several open readers by ts_exchange; ties go to the lower source
+ * index, then file order, so the output is deterministic. */
+typedef struct brs_tick_merge {
+    brs_tick_reader **src;
+    uint32_t n;
+    uint32_t *heap;         /* source indexes, min-heap on (ts, source) */
+    uint32_t heap_n;
+    int pending;            /* the top source still has to advance */
+    const brs_market_event **head;
+    brs_error err;
+} brs_tick_merge;
+
+int brs__tick_merge_init(brs_tick_merge *m, brs_tick_reader **src, uint32_t n, brs_error *err);
+/* Next event in time order or NULL at the end (m->err.code says why); *source
+ * gets the index of the reader it came from (its instrument table applies). */
+const brs_market_event *brs__tick_merge_next(brs_tick_merge *m, uint32_t *source);
+void brs__tick_merge_free(brs_tick_merge *m);
+
+#endif

@@ -1,0 +1,524 @@
+/* net.c: non-blocking TCP/TLS connections and a non-blocking HTTP GET.
+ * OpenSSL does TLS (certificate and host name verified by default); every call
+ * returns at once, so one thread can drive many connections from a poll loop. */
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+static int nerr(brs_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int64_t brs__net_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t brs__net_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int brs__url_parse(const char *url, brs__url *out, brs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p;
+    const char *def;
+    if (strncmp(url, "wss://", 6) == 0)
+        out->tls = 1, out->ws = 1, p = url + 6, def = "443";
+    else if (strncmp(url, "ws://", 5) == 0)
+        out->ws = 1, p = url + 5, def = "80";
+    else if (strncmp(url, "https://", 8) == 0)
+        out->tls = 1, p = url + 8, def = "443";
+    else if (strncmp(url, "http://", 7) == 0)
+        p = url + 7, def = "80";
+    else
+        return nerr(err, BRS_E_INVAL, "url '%s': scheme must be ws, wss, http or https", url);
+    const char *hs = p, *he;
+    if (*p == '[') { /* [v6]:port */
+        he = strchr(p, ']');
+        if (!he)
+            return nerr(err, BRS_E_INVAL, "url '%s': unterminated [address]", url);
+        hs = p + 1;
+        p = he + 1;
+    } else {
+        while (*p && *p != ':' && *p != '/' && *p != '?')
+            p++;
+        he = p;
+    }
+    size_t hl = (size_t)(he - hs);
+    if (hl == 0 || hl >= sizeof out->host)
+        return nerr(err, BRS_E_INVAL, "url '%s': bad host", url);
+    memcpy(out->host, hs, hl);
+    if (*p == ':') {
+        p++;
+        size_t n = 0;
+        while (p[n] >= '0' && p[n] <= '9')
+            n++;
+        if (n == 0 || n > 5 || atoi(p) > 65535 || atoi(p) == 0)
+            return nerr(err, BRS_E_INVAL, "url '%s': bad port", url);
+        memcpy(out->port, p, n);
+        p += n;
+    } else
+        snprintf(out->port, sizeof out->port, "%s", def);
+    if (*p != '\0' && *p != '/' && *p != '?')
+        return nerr(err, BRS_E_INVAL, "url '%s': junk after host", url);
+    if (strlen(p) + 2 > sizeof out->path)
+        return nerr(err, BRS_E_INVAL, "url '%s': path too long", url);
+    snprintf(out->path, sizeof out->path, "%s%s", *p == '/' ? "" : "/", p);
+    for (const char *q = out->path; *q; q++)
+        if ((unsigned char)*q <= ' ' || *q == 0x7f)
+            return nerr(err, BRS_E_INVAL, "url '%s': spaces or control characters in the path", url);
+    return BRS_OK;
+}
+
+void brs__conn_init(brs__conn *c)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+}
+
+void brs__conn_close(brs__conn *c)
+{
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    if (c->ssl_ctx) {
+        SSL_CTX_free(c->ssl_ctx);
+        c->ssl_ctx = NULL;
+    }
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->state = BRS__CONN_IDLE;
+    c->want_write = 0;
+}
+
+static void ssl_errstr(char *buf, size_t len)
+{
+    unsigned long e = ERR_get_error();
+    if (e)
+        ERR_error_string_n(e, buf, len);
+    else
+        snprintf(buf, len, "%s", "no OpenSSL detail");
+    ERR_clear_error();
+}
+
+int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, brs_error *err)
+{
+    brs__conn_close(c);
+    snprintf(c->host, sizeof c->host, "%s", u->host);
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int g = getaddrinfo(u->host, u->port, &hints, &res);
+    if (g != 0 || !res)
+        return nerr(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return nerr(err, BRS_E_IO, "socket: %s", strerror(errno));
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int r = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (r != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        return nerr(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
+    }
+    c->fd = fd;
+    c->state = BRS__CONN_CONNECTING;
+    c->want_write = 1;
+    if (u->tls) {
+        SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx)
+            return nerr(err, BRS_E_NOMEM, "SSL_CTX_new failed");
+        c->ssl_ctx = ctx;
+        SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        int verify = tls ? tls->verify : 1;
+        if (verify) {
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+            SSL_CTX_set_default_verify_paths(ctx);
+            if (tls && tls->ca_file && SSL_CTX_load_verify_locations(ctx, tls->ca_file, NULL) != 1) {
+                char b[200];
+                ssl_errstr(b, sizeof b);
+                return nerr(err, BRS_E_IO, "load CA file %s: %s", tls->ca_file, b);
+            }
+        }
+        SSL *ssl = SSL_new(ctx);
+        if (!ssl)
+            return nerr(err, BRS_E_NOMEM, "SSL_new failed");
+        c->ssl = ssl;
+        SSL_set_fd(ssl, fd);
+        SSL_set_tlsext_host_name(ssl, u->host);
+        if (verify)
+            SSL_set1_host(ssl, u->host);
+        SSL_set_connect_state(ssl);
+    }
+    return BRS_OK;
+}
+
+int brs__conn_step(brs__conn *c, brs_error *err)
+{
+    if (c->state == BRS__CONN_OPEN)
+        return BRS_OK;
+    if (c->state == BRS__CONN_CONNECTING) {
+        struct pollfd pfd = {c->fd, POLLOUT, 0};
+        int r = poll(&pfd, 1, 0);
+        if (r == 0)
+            return BRS_E_AGAIN;
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
+            soerr = errno;
+        if (soerr != 0) {
+            c->state = BRS__CONN_FAILED;
+            return nerr(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
+        }
+        c->state = c->ssl ? BRS__CONN_TLS : BRS__CONN_OPEN;
+        c->want_write = 0;
+        if (!c->ssl)
+            return BRS_OK;
+    }
+    if (c->state == BRS__CONN_TLS) {
+        int r = SSL_do_handshake(c->ssl);
+        if (r == 1) {
+            c->state = BRS__CONN_OPEN;
+            c->want_write = 0;
+            return BRS_OK;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            c->want_write = e == SSL_ERROR_WANT_WRITE;
+            return BRS_E_AGAIN;
+        }
+        char b[200];
+        ssl_errstr(b, sizeof b);
+        long vr = SSL_get_verify_result(c->ssl);
+        c->state = BRS__CONN_FAILED;
+        return nerr(err, BRS_E_IO, "TLS handshake with %s: %s%s%s", c->host, b,
+                    vr != X509_V_OK ? "; certificate: " : "",
+                    vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
+    }
+    return nerr(err, BRS_E_STATE, "connection to %s is not open", c->host);
+}
+
+ssize_t brs__conn_read(brs__conn *c, void *buf, size_t len)
+{
+    if (c->state != BRS__CONN_OPEN)
+        return BRS_E_STATE;
+    if (c->ssl) {
+        int r = SSL_read(c->ssl, buf, (int)(len > 1 << 30 ? 1 << 30 : len));
+        if (r > 0)
+            return r;
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            c->want_write = e == SSL_ERROR_WANT_WRITE;
+            return BRS_E_AGAIN;
+        }
+        ERR_clear_error();
+        return e == SSL_ERROR_ZERO_RETURN ? BRS_E_CLOSED : BRS_E_IO;
+    }
+    for (;;) {
+        ssize_t r = recv(c->fd, buf, len, 0);
+        if (r > 0)
+            return r;
+        if (r == 0)
+            return BRS_E_CLOSED;
+        if (errno == EINTR)
+            continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK ? BRS_E_AGAIN : BRS_E_IO;
+    }
+}
+
+ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len)
+{
+    if (c->state != BRS__CONN_OPEN)
+        return BRS_E_STATE;
+    if (c->ssl) {
+        int r = SSL_write(c->ssl, buf, (int)(len > 1 << 30 ? 1 << 30 : len));
+        if (r > 0) {
+            c->want_write = 0;
+            return r;
+        }
+        int e = SSL_get_error(c->ssl, r);
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+            c->want_write = 1;
+            return BRS_E_AGAIN;
+        }
+        ERR_clear_error();
+        return BRS_E_IO;
+    }
+    for (;;) {
+        ssize_t r = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (r >= 0) {
+            c->want_write = 0;
+            return r;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            c->want_write = 1;
+            return BRS_E_AGAIN;
+        }
+        return BRS_E_IO;
+    }
+}
+
+short brs__conn_events(const brs__conn *c)
+{
+    if (c->fd < 0)
+        return 0;
+    if (c->state == BRS__CONN_CONNECTING)
+        return POLLOUT;
+    return (short)(POLLIN | (c->want_write ? POLLOUT : 0));
+}
+
+/* ---- HTTP GET ----------------------------------------------------------- */
+
+int brs__http_get_start(brs__http_get *h, const char *url, const brs__tls_opts *tls,
+                        size_t max_body, int64_t deadline_ns, brs_error *err)
+{
+    memset(h, 0, sizeof *h);
+    brs__conn_init(&h->conn);
+    brs__url u;
+    int rc = brs__url_parse(url, &u, err);
+    if (rc)
+        return rc;
+    if (u.ws)
+        return nerr(err, BRS_E_INVAL, "url '%s': want http:// or https://", url);
+    size_t cap = strlen(u.path) + strlen(u.host) + 128;
+    h->req = malloc(cap);
+    if (!h->req)
+        return nerr(err, BRS_E_NOMEM, "out of memory");
+    h->req_len = (size_t)snprintf(h->req, cap,
+                                  "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bourse\r\n"
+                                  "Accept: application/json\r\nConnection: close\r\n\r\n",
+                                  u.path, u.host);
+    h->max_body = max_body ? max_body : 16u << 20;
+    h->deadline = deadline_ns;
+    return brs__conn_start(&h->conn, &u, tls, err);
+}
+
+void brs__http_get_free(brs__http_get *h)
+{
+    brs__conn_close(&h->conn);
+    free(h->req);
+    free(h->buf);
+    memset(h, 0, sizeof *h);
+    h->conn.fd = -1;
+}
+
+static const char *find_crlfcrlf(const char *b, size_t n)
+{
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
+            return b + i;
+    return NULL;
+}
+
+/* Find header name (case-insensitive) in the head; value into out. */
+static int header(const char *head, size_t hlen, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = head, *end = head + hlen;
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (!e)
+            e = end;
+        if ((size_t)(e - p) > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < e && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = e;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+            size_t n = (size_t)(ve - v) < outlen - 1 ? (size_t)(ve - v) : outlen - 1;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return 1;
+        }
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Decode a chunked body in place; 1 done, 0 need more, < 0 malformed. */
+static int dechunk(char *b, size_t n, size_t *out_len)
+{
+    size_t r = 0, w = 0;
+    for (;;) {
+        const char *e = NULL;
+        for (size_t i = r; i + 1 < n; i++)
+            if (b[i] == '\r' && b[i + 1] == '\n') {
+                e = b + i;
+                break;
+            }
+        if (!e)
+            return 0;
+        char *endp;
+        unsigned long long sz = strtoull(b + r, &endp, 16);
+        if (endp == b + r)
+            return -1;
+        size_t data = (size_t)(e - b) + 2;
+        if (sz == 0) {
+            *out_len = w;
+            return 1;
+        }
+        if (sz > n || data + sz + 2 > n)
+            return 0;
+        memmove(b + w, b + data, (size_t)sz);
+        w += (size_t)sz;
+        r = data + (size_t)sz + 2;
+    }
+}
+
+int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
+{
+    if (h->phase == 3)
+        return BRS_OK;
+    if (h->phase == 4)
+        return nerr(err, BRS_E_STATE, "HTTP GET already failed");
+    if (h->deadline && now_ns > h->deadline) {
+        h->phase = 4;
+        return nerr(err, BRS_E_TIMEOUT, "HTTP GET to %s timed out", h->conn.host);
+    }
+    if (h->phase == 0) {
+        int rc = brs__conn_step(&h->conn, err);
+        if (rc == BRS_E_AGAIN)
+            return rc;
+        if (rc) {
+            h->phase = 4;
+            return rc;
+        }
+        h->phase = 1;
+    }
+    if (h->phase == 1) {
+        while (h->req_off < h->req_len) {
+            ssize_t w = brs__conn_write(&h->conn, h->req + h->req_off, h->req_len - h->req_off);
+            if (w == BRS_E_AGAIN)
+                return BRS_E_AGAIN;
+            if (w < 0) {
+                h->phase = 4;
+                return nerr(err, BRS_E_IO, "HTTP GET to %s: write failed", h->conn.host);
+            }
+            h->req_off += (size_t)w;
+        }
+        h->phase = 2;
+    }
+    for (;;) {
+        if (h->cap - h->len < 16384) {
+            size_t nc = h->cap ? h->cap * 2 : 65536;
+            if (nc > h->max_body + 65536 + 16384)
+                nc = h->max_body + 65536 + 16384;
+            if (nc <= h->cap) {
+                h->phase = 4;
+                return nerr(err, BRS_E_LIMIT, "HTTP response from %s exceeds %zu bytes",
+                            h->conn.host, h->max_body);
+            }
+            char *nb = realloc(h->buf, nc + 1);
+            if (!nb) {
+                h->phase = 4;
+                return nerr(err, BRS_E_NOMEM, "out of memory");
+            }
+            h->buf = nb;
+            h->cap = nc;
+        }
+        ssize_t r = brs__conn_read(&h->conn, h->buf + h->len, h->cap - h->len);
+        int eof = 0;
+        if (r == BRS_E_AGAIN)
+            break;
+        if (r == BRS_E_CLOSED)
+            eof = 1;
+        else if (r < 0) {
+            h->phase = 4;
+            return nerr(err, BRS_E_IO, "HTTP GET from %s: read failed", h->conn.host);
+        } else
+            h->len += (size_t)r;
+        h->buf[h->len] = '\0';
+        const char *he = find_crlfcrlf(h->buf, h->len);
+        if (he) {
+            size_t hlen = (size_t)(he - h->buf);
+            if (sscanf(h->buf, "HTTP/1.%*d %d", &h->status) != 1) {
+                h->phase = 4;
+                return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
+                            h->conn.host);
+            }
+            char v[64];
+            char *body = h->buf + hlen + 4;
+            size_t have = h->len - hlen - 4;
+            if (header(h->buf, hlen, "Transfer-Encoding", v, sizeof v) && strstr(v, "chunked")) {
+                size_t bl;
+                int d = dechunk(body, have, &bl);
+                if (d < 0) {
+                    h->phase = 4;
+                    return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
+                                h->conn.host);
+                }
+                if (d == 1) {
+                    h->body = body;
+                    h->body_len = bl;
+                    body[bl] = '\0';
+                    h->phase = 3;
+                    return BRS_OK;
+                }
+            } else if (header(h->buf, hlen, "Content-Length", v, sizeof v)) {
+                unsigned long long cl = strtoull(v, NULL, 10);
+                if (cl > h->max_body) {
+                    h->phase = 4;
+                    return nerr(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
+                                h->conn.host, cl, h->max_body);
+                }
+                if (have >= cl) {
+                    h->body = body;
+                    h->body_len = (size_t)cl;
+                    body[cl] = '\0';
+                    h->phase = 3;
+                    return BRS_OK;
+                }
+            } else if (eof) {
+                h->body = body;
+                h->body_len = have;
+                h->phase = 3;
+                return BRS_OK;
+            }
+        }
+        if (eof) {
+            h->phase = 4;
+            return nerr(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
+        }
+    }
+    return BRS_E_AGAIN;
+}

@@ -1,0 +1,114 @@
+/* ma_cross.c: moving-average crossover, the C twin of strategies-lua/ma_cross.lua.
+ * Long `qty` while SMA(fast) of bar closes is above SMA(slow), flat otherwise
+ * (short `qty` with allow_short). Built against api/ alone; the indicators are
+ * the header-only ones the Lua binding uses, so both compute the same numbers
+ * and make the same trades. Like the script, it follows its position from its
+ * own fills rather than asking the host on every bar. */
+#include <stdio.h>
+
+#include <bourse/bourse.h>
+#include <bourse/indicators.h>
+
+#define MA_MAX_PERIOD 4096
+
+struct ma_cross {
+    const brs_host *host;
+    brs_ctx *ctx;
+    int64_t fast, slow, qty, allow_short;
+    int working;      /* an order is out: wait for it before trading again */
+    int64_t position; /* signed, followed from fills */
+    brs_sma sma_fast, sma_slow;
+    double buf_fast[MA_MAX_PERIOD];
+    double buf_slow[MA_MAX_PERIOD];
+};
+
+static const brs_param_def ma_params[] = {
+    {.name = "allow_short", .type = BRS_PARAM_BOOL, .def = 0, .min = 1, .max = 0,
+     .help = "go short instead of flat when fast < slow"},
+    {.name = "fast", .type = BRS_PARAM_INT, .def = 10, .min = 1, .max = MA_MAX_PERIOD,
+     .help = "fast SMA period, in bars"},
+    {.name = "qty", .type = BRS_PARAM_INT, .def = 1, .min = 1, .max = 1e12,
+     .help = "position size, in lots"},
+    {.name = "slow", .type = BRS_PARAM_INT, .def = 30, .min = 2, .max = MA_MAX_PERIOD,
+     .help = "slow SMA period, in bars"},
+};
+
+static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
+{
+    struct ma_cross *m = self;
+    m->host = host;
+    m->ctx = ctx;
+    if (host->xParamInt(ctx, "fast", &m->fast) || host->xParamInt(ctx, "slow", &m->slow) ||
+        host->xParamInt(ctx, "qty", &m->qty) || host->xParamInt(ctx, "allow_short", &m->allow_short)) {
+        err->code = BRS_E_INVAL;
+        snprintf(err->msg, sizeof err->msg, "ma_cross: cannot read its parameters");
+        return BRS_E_INVAL;
+    }
+    if (m->fast >= m->slow) {
+        err->code = BRS_E_INVAL;
+        snprintf(err->msg, sizeof err->msg, "ma_cross: fast (%lld) must be below slow (%lld)",
+                 (long long)m->fast, (long long)m->slow);
+        return BRS_E_INVAL;
+    }
+    brs_sma_init(&m->sma_fast, m->buf_fast, (uint32_t)m->fast);
+    brs_sma_init(&m->sma_slow, m->buf_slow, (uint32_t)m->slow);
+    return BRS_OK;
+}
+
+static void ma_close(void *self) { (void)self; }
+
+static int ma_start(void *self)
+{
+    struct ma_cross *m = self;
+    brs_position pos;
+    if (m->host->xPosition(m->ctx, 0, &pos) == BRS_OK)
+        m->position = pos.qty;
+    return BRS_OK;
+}
+
+static int ma_on_bar(void *self, const brs_market_event *bar)
+{
+    struct ma_cross *m = self;
+    double close = (double)bar->bar.close;
+    double f = brs_sma_update(&m->sma_fast, close);
+    double s = brs_sma_update(&m->sma_slow, close);
+    if (!brs_sma_ready(&m->sma_slow) || !brs_sma_ready(&m->sma_fast) || m->working)
+        return BRS_OK;
+    int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
+    int64_t delta = target - m->position;
+    if (delta == 0)
+        return BRS_OK;
+    brs_order o = {.instrument = bar->instrument, .type = BRS_MARKET, .tif = BRS_GTC,
+                   .side = delta > 0 ? BRS_BUY : BRS_SELL, .qty = delta > 0 ? delta : -delta};
+    uint64_t id;
+    if (m->host->xSubmit(m->ctx, &o, &id) == BRS_OK)
+        m->working = 1;
+    return BRS_OK;
+}
+
+static int ma_on_order(void *self, const brs_order_event *ev)
+{
+    struct ma_cross *m = self;
+    if (ev->kind == BRS_OEV_FILL)
+        m->position += ev->side == BRS_BUY ? ev->qty : -ev->qty;
+    if (ev->kind == BRS_OEV_REJECTED || ev->kind == BRS_OEV_CANCELLED ||
+        (ev->kind == BRS_OEV_FILL && ev->leaves == 0))
+        m->working = 0;
+    return BRS_OK;
+}
+
+static const brs_strategy_vtable ma_vtable = {
+    .size = sizeof(brs_strategy_vtable),
+    .subscriptions = BRS_SUB_BARS,
+    .params = ma_params,
+    .n_params = sizeof ma_params / sizeof ma_params[0],
+    .xOpen = ma_open,
+    .xClose = ma_close,
+    .xStart = ma_start,
+    .xOnBar = ma_on_bar,
+    .xOnOrder = ma_on_order,
+};
+
+BRS_PLUGIN(.kind = BRS_KIND_STRATEGY, .name = "ma_cross", .version = "1.0.0",
+           .description = "moving-average crossover on bar closes",
+           .instance_size = sizeof(struct ma_cross), .vtable = &ma_vtable)

@@ -1,0 +1,449 @@
+/* test_book.c: unit tests of the matching engine, one per order type, self-trade
+ * prevention mode, post-only mode and replace rule, with the expected events
+ * worked out by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "book/book.h"
+#include "recorder.h"
+
+typedef struct fx {
+    brs_engine *e;
+    recorder r;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    brs_book_listener L = rec_listener(&f->r);
+    brs_engine_config cfg = {.max_orders = 64, .max_instruments = 4, .window_ticks = 64};
+    brs_error err;
+    if (brs__engine_create(&f->e, &cfg, &L, &err))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    brs__engine_destroy(f->e);
+    free(f);
+    return 0;
+}
+
+static brs_order lim(uint64_t id, int side, int64_t price, int64_t qty)
+{
+    return (brs_order){.id = id, .side = (uint8_t)side, .price = price, .qty = qty,
+                       .type = BRS_LIMIT, .tif = BRS_GTC};
+}
+
+static int submit(fx *f, brs_order o)
+{
+    rec_clear(&f->r);
+    return brs__engine_submit(f->e, &o);
+}
+
+static const rec_event *ev(fx *f, int kind, int nth)
+{
+    int i = rec_find(&f->r, kind, nth);
+    assert_true(i >= 0);
+    return &f->r.ev[i];
+}
+
+static void expect_fill(fx *f, int nth, uint64_t maker, uint64_t taker, int64_t price, int64_t qty,
+                        int64_t mleaves, int64_t tleaves)
+{
+    const rec_event *e = ev(f, EV_FILL, nth);
+    assert_int_equal(e->id, maker);
+    assert_int_equal(e->id2, taker);
+    assert_int_equal(e->price, price);
+    assert_int_equal(e->qty, qty);
+    assert_int_equal(e->a, mleaves);
+    assert_int_equal(e->b, tleaves);
+}
+
+static int64_t leaves_of(fx *f, uint64_t id)
+{
+    brs_order_info oi;
+    if (brs__engine_order(f->e, id, &oi))
+        return -1;
+    return oi.leaves;
+}
+
+static void test_limit_match_fifo(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(submit(f, lim(1, BRS_SELL, 100, 10)), BRS_OK);
+    assert_int_equal(submit(f, lim(2, BRS_SELL, 100, 5)), BRS_OK);
+    assert_int_equal(submit(f, lim(3, BRS_SELL, 101, 7)), BRS_OK);
+    assert_int_equal(submit(f, lim(4, BRS_BUY, 100, 12)), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_ACCEPTED), 1);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 2);
+    expect_fill(f, 0, 1, 4, 100, 10, 0, 2);
+    expect_fill(f, 1, 2, 4, 100, 2, 3, 0);
+    assert_int_equal(leaves_of(f, 4), -1); /* fully filled, not resting */
+    assert_int_equal(leaves_of(f, 1), -1);
+    assert_int_equal(leaves_of(f, 2), 3);
+    brs_level lv[4];
+    assert_int_equal(brs__engine_depth(f->e, 0, BRS_SELL, lv, 4), 2);
+    assert_int_equal(lv[0].price, 100);
+    assert_int_equal(lv[0].qty, 3);
+    assert_int_equal(lv[0].orders, 1);
+    assert_int_equal(lv[1].price, 101);
+    assert_int_equal(lv[1].qty, 7);
+    brs_top t;
+    assert_int_equal(brs__engine_top(f->e, 0, &t), BRS_OK);
+    assert_int_equal(t.ask_price, 100);
+    assert_int_equal(t.ask_qty, 3);
+    assert_int_equal(t.bid_qty, 0);
+    /* The top changed (ask qty 15 -> 3), so exactly one top event came. */
+    assert_int_equal(rec_count(&f->r, EV_TOP), 1);
+    /* A buy above the touch trades at the resting prices, never worse. */
+    assert_int_equal(submit(f, lim(5, BRS_BUY, 105, 20)), BRS_OK);
+    expect_fill(f, 0, 2, 5, 100, 3, 0, 17);
+    expect_fill(f, 1, 3, 5, 101, 7, 0, 10);
+    assert_int_equal(leaves_of(f, 5), 10);
+    assert_int_equal(brs__engine_top(f->e, 0, &t), BRS_OK);
+    assert_int_equal(t.bid_price, 105);
+    assert_int_equal(t.bid_qty, 10);
+    assert_int_equal(t.ask_qty, 0);
+}
+
+static void test_market(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_BUY, 99, 4));
+    submit(f, lim(2, BRS_BUY, 98, 4));
+    brs_order m = {.id = 3, .side = BRS_SELL, .type = BRS_MARKET, .qty = 10, .price = 12345};
+    assert_int_equal(submit(f, m), BRS_OK);
+    expect_fill(f, 0, 1, 3, 99, 4, 0, 6);
+    expect_fill(f, 1, 2, 3, 98, 4, 0, 2);
+    const rec_event *c = ev(f, EV_CANCELLED, 0);
+    assert_int_equal(c->id, 3);
+    assert_int_equal(c->qty, 2);
+    assert_int_equal(c->reason, BRS_E_NOLIQUIDITY);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+}
+
+static void test_ioc(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_SELL, 100, 5));
+    brs_order o = lim(2, BRS_BUY, 100, 8);
+    o.tif = BRS_IOC;
+    assert_int_equal(submit(f, o), BRS_OK);
+    expect_fill(f, 0, 1, 2, 100, 5, 0, 3);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->qty, 3);
+    assert_int_equal(leaves_of(f, 2), -1);
+    /* An IOC that does not cross cancels all of it. */
+    o.id = 3;
+    assert_int_equal(submit(f, o), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->qty, 8);
+}
+
+static void test_fok(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_SELL, 100, 5));
+    submit(f, lim(2, BRS_SELL, 101, 5));
+    brs_order o = lim(3, BRS_BUY, 101, 11);
+    o.tif = BRS_FOK;
+    assert_int_equal(submit(f, o), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->reason, BRS_E_NOLIQUIDITY);
+    assert_int_equal(leaves_of(f, 1), 5);
+    assert_int_equal(leaves_of(f, 2), 5);
+    o.id = 4;
+    o.qty = 10;
+    assert_int_equal(submit(f, o), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 2);
+    assert_int_equal(rec_count(&f->r, EV_CANCELLED), 0);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+    /* The limit bounds what FOK may count. */
+    submit(f, lim(5, BRS_SELL, 100, 5));
+    submit(f, lim(6, BRS_SELL, 102, 5));
+    o.id = 7;
+    assert_int_equal(submit(f, o), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+}
+
+static void test_day_and_end_of_day(void **state)
+{
+    fx *f = *state;
+    brs_order d = lim(1, BRS_BUY, 90, 5);
+    d.tif = BRS_DAY;
+    submit(f, d);
+    submit(f, lim(2, BRS_BUY, 91, 5));
+    d.id = 3;
+    d.instrument = 1;
+    submit(f, d);
+    rec_clear(&f->r);
+    brs__engine_end_of_day(f->e, 0);
+    assert_int_equal(rec_count(&f->r, EV_CANCELLED), 1);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->id, 1);
+    assert_int_equal(leaves_of(f, 2), 5);
+    assert_int_equal(leaves_of(f, 3), 5);
+    rec_clear(&f->r);
+    brs__engine_end_of_day(f->e, BRS_BOOK_NO_INSTRUMENT);
+    assert_int_equal(rec_count(&f->r, EV_CANCELLED), 1);
+    assert_int_equal(leaves_of(f, 3), -1);
+}
+
+static void test_post_only(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_SELL, 100, 5));
+    brs_order p = lim(2, BRS_BUY, 100, 3);
+    p.flags = BRS_OF_POST_ONLY;
+    assert_int_equal(submit(f, p), BRS_E_WOULDTAKE);
+    assert_int_equal(ev(f, EV_REJECTED, 0)->reason, BRS_E_WOULDTAKE);
+    assert_int_equal(rec_count(&f->r, EV_ACCEPTED), 0);
+    assert_int_equal(leaves_of(f, 2), -1);
+    p.price = 99; /* does not take: rests */
+    assert_int_equal(submit(f, p), BRS_OK);
+    assert_int_equal(leaves_of(f, 2), 3);
+    p.id = 3;
+    p.price = 104;
+    p.flags = BRS_OF_POST_REPRICE;
+    assert_int_equal(submit(f, p), BRS_OK);
+    assert_int_equal(ev(f, EV_ACCEPTED, 0)->price, 99); /* one tick behind the ask */
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    int64_t ahead;
+    assert_int_equal(brs__engine_queue_position(f->e, 3, &ahead), BRS_OK);
+    assert_int_equal(ahead, 3);
+    /* post-only with IOC is meaningless */
+    p.id = 4;
+    p.tif = BRS_IOC;
+    assert_int_equal(submit(f, p), BRS_E_INVAL);
+}
+
+static brs_order acct(brs_order o, uint32_t account, int stp)
+{
+    o.account = account;
+    o.stp = (uint8_t)stp;
+    return o;
+}
+
+static void test_stp_newest(void **state)
+{
+    fx *f = *state;
+    submit(f, acct(lim(1, BRS_SELL, 100, 5), 7, 0));
+    submit(f, acct(lim(2, BRS_SELL, 100, 5), 8, 0));
+    submit(f, acct(lim(3, BRS_BUY, 100, 8), 7, BRS_STP_CANCEL_NEWEST));
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    const rec_event *c = ev(f, EV_CANCELLED, 0);
+    assert_int_equal(c->id, 3);
+    assert_int_equal(c->reason, BRS_E_SELFTRADE);
+    assert_int_equal(leaves_of(f, 1), 5);
+    /* Without STP the same account trades with itself. */
+    submit(f, acct(lim(4, BRS_BUY, 100, 1), 7, BRS_STP_NONE));
+    expect_fill(f, 0, 1, 4, 100, 1, 4, 0);
+}
+
+static void test_stp_oldest(void **state)
+{
+    fx *f = *state;
+    submit(f, acct(lim(1, BRS_SELL, 100, 5), 7, 0));
+    submit(f, acct(lim(2, BRS_SELL, 100, 5), 8, 0));
+    submit(f, acct(lim(3, BRS_BUY, 100, 8), 7, BRS_STP_CANCEL_OLDEST));
+    const rec_event *c = ev(f, EV_CANCELLED, 0);
+    assert_int_equal(c->id, 1);
+    assert_int_equal(c->reason, BRS_E_SELFTRADE);
+    expect_fill(f, 0, 2, 3, 100, 5, 0, 3);
+    assert_int_equal(leaves_of(f, 3), 3); /* the rest rests */
+}
+
+static void test_stp_both(void **state)
+{
+    fx *f = *state;
+    submit(f, acct(lim(1, BRS_SELL, 100, 5), 8, 0));
+    submit(f, acct(lim(2, BRS_SELL, 100, 5), 7, 0));
+    submit(f, acct(lim(3, BRS_SELL, 100, 5), 8, 0));
+    submit(f, acct(lim(4, BRS_BUY, 100, 8), 7, BRS_STP_CANCEL_BOTH));
+    expect_fill(f, 0, 1, 4, 100, 5, 0, 3);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->id, 2);
+    assert_int_equal(ev(f, EV_CANCELLED, 1)->id, 4);
+    assert_int_equal(ev(f, EV_CANCELLED, 1)->qty, 3);
+    assert_int_equal(leaves_of(f, 3), 5);
+    assert_int_equal(brs__engine_live_orders(f->e), 1);
+}
+
+static void test_replace_priority(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_BUY, 100, 10));
+    submit(f, lim(2, BRS_BUY, 100, 10));
+    submit(f, lim(3, BRS_BUY, 100, 10));
+    int64_t ahead;
+    brs__engine_queue_position(f->e, 2, &ahead);
+    assert_int_equal(ahead, 10);
+    /* Decrease at the same price: keeps its place. */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 100, 4), BRS_OK);
+    const rec_event *r = ev(f, EV_REPLACED, 0);
+    assert_int_equal(r->qty, 4);
+    assert_int_equal(r->a, 4);
+    brs__engine_queue_position(f->e, 1, &ahead);
+    assert_int_equal(ahead, 0);
+    brs__engine_queue_position(f->e, 2, &ahead);
+    assert_int_equal(ahead, 4);
+    /* Increase: goes to the back. */
+    assert_int_equal(brs__engine_replace(f->e, 1, 100, 6), BRS_OK);
+    brs__engine_queue_position(f->e, 1, &ahead);
+    assert_int_equal(ahead, 20);
+    brs__engine_queue_position(f->e, 2, &ahead);
+    assert_int_equal(ahead, 0);
+    /* Price change and back: loses its place too. */
+    assert_int_equal(brs__engine_replace(f->e, 2, 99, 10), BRS_OK);
+    assert_int_equal(brs__engine_replace(f->e, 2, 100, 10), BRS_OK);
+    brs__engine_queue_position(f->e, 2, &ahead);
+    assert_int_equal(ahead, 16);
+    /* A replace that crosses trades as the aggressor at the resting price. */
+    submit(f, lim(4, BRS_SELL, 102, 5));
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 3, 103, 10), BRS_OK);
+    expect_fill(f, 0, 4, 3, 102, 5, 0, 5);
+    assert_int_equal(leaves_of(f, 3), 5);
+    brs_order_info oi;
+    brs__engine_order(f->e, 3, &oi);
+    assert_int_equal(oi.cum_qty, 5);
+    assert_int_equal(oi.price, 103);
+    /* New total must exceed what already filled. */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 3, 103, 5), BRS_E_INVAL);
+    assert_int_equal(leaves_of(f, 3), 5);
+    assert_int_equal(brs__engine_replace(f->e, 3, 103, 7), BRS_OK);
+    assert_int_equal(leaves_of(f, 3), 2);
+}
+
+static void test_unknown_ids(void **state)
+{
+    fx *f = *state;
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 42), BRS_E_UNKNOWNORDER);
+    assert_int_equal(ev(f, EV_REJECTED, 0)->reason, BRS_E_UNKNOWNORDER);
+    assert_int_equal(brs__engine_replace(f->e, 42, 100, 5), BRS_E_UNKNOWNORDER);
+    submit(f, lim(1, BRS_SELL, 100, 5));
+    submit(f, lim(2, BRS_BUY, 100, 5));
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 1), BRS_E_UNKNOWNORDER); /* filled */
+    assert_int_equal(rec_count(&f->r, EV_REJECTED), 1);
+    assert_int_equal(rec_count(&f->r, EV_LEVEL), 0);
+    /* A live id cannot be reused; bad fields are refused. */
+    submit(f, lim(3, BRS_SELL, 100, 5));
+    assert_int_equal(submit(f, lim(3, BRS_SELL, 100, 5)), BRS_E_EXISTS);
+    assert_int_equal(submit(f, lim(9, BRS_SELL, 100, 0)), BRS_E_INVAL);
+    brs_order bad = lim(9, BRS_SELL, 100, 1);
+    bad.instrument = 99;
+    assert_int_equal(submit(f, bad), BRS_E_RANGE);
+    assert_int_equal(brs__engine_cancel(f->e, 3), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 3), BRS_E_UNKNOWNORDER);
+}
+
+static void test_pool_limit_and_reuse(void **state)
+{
+    fx *f = *state;
+    for (uint64_t i = 1; i <= 64; i++)
+        assert_int_equal(submit(f, lim(i, BRS_BUY, 100 - (int64_t)(i % 7), 1)), BRS_OK);
+    assert_int_equal(submit(f, lim(65, BRS_BUY, 100, 1)), BRS_E_LIMIT);
+    /* An IOC needs no slot. */
+    brs_order o = lim(66, BRS_SELL, 100, 1);
+    o.tif = BRS_IOC;
+    assert_int_equal(submit(f, o), BRS_OK);
+    assert_int_equal(submit(f, lim(65, BRS_BUY, 100, 1)), BRS_OK); /* slot reused */
+    brs__engine_reset(f->e);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+    brs_top t;
+    brs__engine_top(f->e, 0, &t);
+    assert_int_equal(t.bid_qty, 0);
+    assert_int_equal(leaves_of(f, 65), -1);
+    assert_int_equal(submit(f, lim(1, BRS_BUY, 100, 1)), BRS_OK);
+}
+
+static void test_wide_sparse_prices(void **state)
+{
+    fx *f = *state;
+    /* Far outside a 64-tick window on both sides of it. */
+    int64_t px[] = {1000, 1000000000000LL, 1010, -5000000000LL, 999, 2000, 1500, 3, 1000000};
+    for (size_t i = 0; i < sizeof px / sizeof px[0]; i++)
+        assert_int_equal(submit(f, lim(i + 1, BRS_BUY, px[i], 1 + (int64_t)i)), BRS_OK);
+    brs_level lv[16];
+    size_t n = brs__engine_depth(f->e, 0, BRS_BUY, lv, 16);
+    assert_int_equal(n, 9);
+    for (size_t i = 1; i < n; i++)
+        assert_true(lv[i].price < lv[i - 1].price);
+    assert_int_equal(lv[0].price, 1000000000000LL);
+    assert_int_equal(lv[8].price, -5000000000LL);
+    /* A sell sweeps them in price order. */
+    brs_order s = lim(100, BRS_SELL, -6000000000LL, 1000);
+    s.tif = BRS_IOC;
+    submit(f, s);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 9);
+    int64_t last = INT64_MAX;
+    for (int i = 0; i < 9; i++) {
+        const rec_event *e = ev(f, EV_FILL, i);
+        assert_true(e->price <= last);
+        last = e->price;
+    }
+    assert_int_equal(brs__engine_depth(f->e, 0, BRS_BUY, lv, 16), 0);
+}
+
+static void test_passive_l3(void **state)
+{
+    fx *f = *state;
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_insert(f->e, 2, 10, BRS_BUY, 101, 5), BRS_OK);
+    assert_int_equal(brs__engine_insert(f->e, 2, 11, BRS_SELL, 100, 5), BRS_OK); /* crossed */
+    assert_int_equal(brs__engine_insert(f->e, 2, 12, BRS_SELL, 100, 7), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    assert_int_equal(rec_count(&f->r, EV_ACCEPTED), 0);
+    assert_true(rec_count(&f->r, EV_LEVEL) == 3);
+    brs_top t;
+    brs__engine_top(f->e, 2, &t);
+    assert_int_equal(t.bid_price, 101);
+    assert_int_equal(t.ask_price, 100);
+    assert_int_equal(t.ask_qty, 12);
+    int64_t ahead;
+    brs__engine_queue_position(f->e, 12, &ahead);
+    assert_int_equal(ahead, 5);
+    assert_int_equal(brs__engine_reduce(f->e, 11, 2), BRS_OK);
+    brs__engine_queue_position(f->e, 12, &ahead);
+    assert_int_equal(ahead, 3);
+    assert_int_equal(brs__engine_reduce(f->e, 11, 3), BRS_OK); /* all of it: gone */
+    assert_int_equal(leaves_of(f, 11), -1);
+    assert_int_equal(brs__engine_delete(f->e, 12), BRS_OK);
+    assert_int_equal(brs__engine_delete(f->e, 12), BRS_E_UNKNOWNORDER);
+    brs__engine_top(f->e, 2, &t);
+    assert_int_equal(t.ask_qty, 0);
+    assert_int_equal(t.bid_qty, 5);
+    assert_int_equal(brs__engine_insert(f->e, 2, 10, BRS_BUY, 101, 5), BRS_E_EXISTS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_limit_match_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_market, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ioc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_day_and_end_of_day, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stp_newest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stp_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stp_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_priority, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_passive_l3, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
