@@ -249,7 +249,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
-        o->cum = ev->cum_qty;
+        o->cum += ev->qty; /* the engine reports open quantity; cumulative is ours */
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
