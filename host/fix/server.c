@@ -55,7 +55,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
-                                      "sender_comp_id", "sessions", "instruments", NULL};
+                                      "sender_comp_id", "sessions", "instruments", "risk", NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
@@ -183,6 +183,26 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if (v < 1)
             return brs__err(err, BRS_E_RANGE, "%s: %s.lot_size must be >= 1", cfg->source, where);
         sc->instr[i].lot_size = v;
+    }
+    const cJSON *risk = cJSON_GetObjectItemCaseSensitive(root, "risk");
+    if (risk) {
+        if (sc->n_instr > BRS_RISK_MAX_INSTRUMENTS)
+            return brs__err(err, BRS_E_LIMIT, "%s: risk checks cover at most %d instruments",
+                            cfg->source, BRS_RISK_MAX_INSTRUMENTS);
+        brs_instrument bi[BRS_RISK_MAX_INSTRUMENTS];
+        memset(bi, 0, sizeof bi);
+        for (uint32_t k = 0; k < sc->n_instr; k++) {
+            bi[k].id = k;
+            snprintf(bi[k].symbol, sizeof bi[k].symbol, "%s", sc->instr[k].symbol);
+            bi[k].tick_size = sc->instr[k].tick_size;
+            bi[k].lot_size = sc->instr[k].lot_size;
+            bi[k].price_scale = 1;
+            for (int d = 0; d < sc->instr[k].decimals; d++)
+                bi[k].price_scale *= 10;
+        }
+        if ((rc = brs__risk_config_read(cfg, risk, bi, sc->n_instr, &sc->risk, err)))
+            return rc;
+        sc->risk_on = 1;
     }
     return BRS_OK;
 }
@@ -471,6 +491,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
                                sc->fsync_policy, err);
     if (rc)
         return rc;
+    if (sc->risk_on)
+        brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
     if (!srv->sessions)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
