@@ -792,7 +792,8 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
 /* ---- lifecycle -------------------------------------------------------------- */
 
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
-                          const char *journal_path, int fsync_policy, brs_error *err)
+                          uint32_t max_orders, const char *journal_path, int fsync_policy,
+                          brs_error *err)
 {
     memset(g, 0, sizeof *g);
     g->jfd = -1;
@@ -802,7 +803,7 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     memcpy(g->instr, instr, n * sizeof *instr);
     g->n_instr = n;
-    int rc = brs__fix_engine_open(&g->eng, n, on_event, g, err);
+    int rc = brs__fix_engine_open(&g->eng, n, max_orders, on_event, g, err);
     if (rc != BRS_OK)
         return rc;
     if (journal_path) {

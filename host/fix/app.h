@@ -84,9 +84,11 @@ typedef struct brs__fix_gateway {
     uint32_t replay_flags;
 } brs__fix_gateway;
 
-/* instruments are copied; journal_path NULL keeps no journal. */
+/* instruments are copied; journal_path NULL keeps no journal; max_orders is the
+ * engine's resting-order capacity (0: its default). */
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
-                          const char *journal_path, int fsync_policy, brs_error *err);
+                          uint32_t max_orders, const char *journal_path, int fsync_policy,
+                          brs_error *err);
 void brs__fix_gateway_close(brs__fix_gateway *g);
 /* Check every NewOrderSingle against these limits, per session (before
  * sessions are added). A refusal is an ExecutionReport Rejected, 103=3. */

@@ -101,8 +101,8 @@ static void b_close(void *self)
     free(a);
 }
 
-int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, brs__fix_event_fn on_event,
-                         void *ctx, brs_error *err)
+int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, uint32_t max_orders,
+                         brs__fix_event_fn on_event, void *ctx, brs_error *err)
 {
     book_adapter *a = calloc(1, sizeof *a);
     if (!a)
@@ -111,6 +111,7 @@ int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, brs__fix_
     a->ctx = ctx;
     brs_engine_config cfg = {0};
     cfg.max_instruments = n_instruments ? n_instruments : 1;
+    cfg.max_orders = max_orders; /* 0: the engine's default */
     brs_book_listener l = {0};
     l.user = a;
     l.xAccepted = on_accepted;

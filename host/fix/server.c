@@ -55,7 +55,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
-                                      "sender_comp_id", "sessions", "instruments", "risk", NULL};
+                                      "sender_comp_id", "sessions", "instruments", "risk",
+                                      "max_orders", NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
@@ -112,6 +113,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     if (v < 1 || v > UINT32_MAX)
         return brs__err(err, BRS_E_RANGE, "%s: max_msgs_per_sec out of range", cfg->source);
     sc->max_msgs_per_sec = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
+        return rc;
+    if (v < 0 || v > (1 << 26))
+        return brs__err(err, BRS_E_RANGE, "%s: max_orders must be 0..67108864", cfg->source);
+    sc->max_orders = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
         return rc;
     sc->logon_timeout_ns = v * 1000000;
@@ -487,7 +493,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (persist)
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
-    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, persist ? path : NULL,
+    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, sc->max_orders,
+                               persist ? path : NULL,
                                sc->fsync_policy, err);
     if (rc)
         return rc;

@@ -77,7 +77,7 @@ static void open_gw(const char *journal, int with_risk)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs_error err = {0};
-    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, journal, 0, &err), BRS_OK);
+    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, journal, 0, &err), BRS_OK);
     if (with_risk) {
         brs_risk_config rc;
         memset(&rc, 0, sizeof rc);
