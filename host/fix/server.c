@@ -275,7 +275,9 @@ static void conn_disconnect(void *ctx)
 
 static void conn_free(brs__fix_server *srv, conn *c)
 {
-    if (c->sess) {
+    /* The session may already belong to a newer connection (it logged off here
+     * and on again over another socket in the same loop turn): leave it be. */
+    if (c->sess && (c->sess->io.ctx == c || c->sess->io.ctx == NULL)) {
         brs__fix_gateway_session_gone(&srv->gw, c->sess);
         if (c->sess->state != BRS__FIX_DISCONNECTED)
             brs__fix_session_detach(c->sess);
@@ -359,6 +361,7 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
         fprintf(stderr, "bourse serve: %s already connected; second Logon refused\n", s->cfg.target);
         return -1;
     }
+    brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
     brs__fix_session_io io = {c, conn_send, conn_disconnect};
     brs__fix_session_attach(s, &io, now);
     c->sess = s;
