@@ -187,13 +187,13 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     brs__fix_enc_str(e, 37, "NONE");
     const brs__fix_field *f;
-    static const uint32_t echo[] = {11, 55, 54, 38, 40};
+    static const uint32_t echo[] = {55, 54, 38, 40}; /* as the client sent them */
     if ((f = brs__fix_get(m, 11)))
         brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
     brs__fix_enc_char(e, 150, '8');
     brs__fix_enc_char(e, 39, '8');
-    for (size_t k = 1; k < BRS__ARRAY_LEN(echo); k++)
+    for (size_t k = 0; k < BRS__ARRAY_LEN(echo); k++)
         if ((f = brs__fix_get(m, echo[k])))
             brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 151, 0);
