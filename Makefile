@@ -50,12 +50,14 @@ bench: build
 # libFuzzer needs clang; this path is separate from the gcc build on purpose.
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 60
+FUZZ_FLAGS ?=
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/session.c host/fix/store.c \
-           host/core/error.c host/core/fsutil.c host/core/clock.c
+           host/fix/app.c host/fix/engine_book.c host/book/book.c host/risk/risk.c \
+           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c
 fuzz:
 	mkdir -p $(FUZZ)/corpus
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all $(FUZZ_SRC) -o $(FUZZ)/fuzz_fix
+	      -fno-sanitize-recover=all $(FUZZ_FLAGS) -I/usr/include/cjson $(FUZZ_SRC) -o $(FUZZ)/fuzz_fix -lcjson -lm
 	$(FUZZ)/fuzz_fix -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
 	      -artifact_prefix=$(FUZZ)/ \
 	      $(FUZZ)/corpus tests/fuzz/corpus

@@ -74,6 +74,10 @@ static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_
 
 /* ---- journal --------------------------------------------------------------- */
 
+/* Journal record: session index (bit 31: refused by the risk checks, so replay
+ * refuses it again without re-running time-dependent checks), length, bytes. */
+#define JOURNAL_RISK_REFUSED 0x80000000u
+
 static int journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len)
 {
     if (g->jfd < 0 || g->replaying)
@@ -183,13 +187,13 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     brs__fix_enc_str(e, 37, "NONE");
     const brs__fix_field *f;
-    static const uint32_t echo[] = {11, 55, 54, 38, 40};
+    static const uint32_t echo[] = {55, 54, 38, 40}; /* as the client sent them */
     if ((f = brs__fix_get(m, 11)))
         brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
     brs__fix_enc_char(e, 150, '8');
     brs__fix_enc_char(e, 39, '8');
-    for (size_t k = 1; k < BRS__ARRAY_LEN(echo); k++)
+    for (size_t k = 0; k < BRS__ARRAY_LEN(echo); k++)
         if ((f = brs__fix_get(m, echo[k])))
             brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 151, 0);
@@ -241,6 +245,22 @@ static void on_event(void *ctx, const brs_order_event *ev)
     brs__fix_order *o = &g->orders[ev->order_id - 1];
     if (ev->instrument < 32)
         g->touched |= 1u << ev->instrument;
+    brs_risk *rk = g->risk_on && o->session < g->n_sessions ? &g->risk[o->session] : NULL;
+    if (rk) {
+        switch (ev->kind) {
+        case BRS_OEV_ACCEPTED: brs__risk_on_open(rk, o->instrument, o->side, ev->qty); break;
+        case BRS_OEV_FILL:
+            brs__risk_on_fill(rk, o->instrument, o->side, ev->qty);
+            brs__risk_set_ref(rk, o->instrument, ev->price);
+            break;
+        case BRS_OEV_CANCELLED: brs__risk_on_close(rk, o->instrument, o->side, ev->qty); break;
+        case BRS_OEV_REPLACED:
+            brs__risk_on_close(rk, o->instrument, o->side, o->leaves);
+            brs__risk_on_open(rk, o->instrument, o->side, ev->leaves);
+            break;
+        default: break;
+        }
+    }
     switch (ev->kind) {
     case BRS_OEV_ACCEPTED:
         o->leaves = ev->leaves;
@@ -249,7 +269,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
-        o->cum = ev->cum_qty;
+        o->cum += ev->qty; /* the engine reports open quantity; cumulative is ours */
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
@@ -595,6 +615,27 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 99, why);
         return;
     }
+    int refused = 0;
+    brs_error rerr = {0};
+    if (g->replaying) { /* the decision made live, whatever the limits are now */
+        refused = (g->replay_flags & JOURNAL_RISK_REFUSED) != 0;
+        snprintf(rerr.msg, sizeof rerr.msg, "refused by a pre-trade risk check");
+    } else if (g->risk_on) {
+        brs_order chk = {0};
+        chk.instrument = (uint32_t)instr;
+        chk.account = s->index;
+        chk.price = px;
+        chk.qty = qty;
+        chk.side = side;
+        chk.type = type;
+        chk.tif = tif;
+        refused = brs__risk_check(&g->risk[s->index], &chk, s->now, &rerr) != BRS_OK;
+    }
+    if (refused) {
+        g->jflags |= JOURNAL_RISK_REFUSED;
+        reject_new(g, s, m, 3, rerr.msg); /* 3: order exceeds limit */
+        return;
+    }
     brs__fix_order *o;
     if (new_order(g, &o) != BRS_OK) {
         reject_new(g, s, m, 99, "out of memory");
@@ -726,8 +767,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
 {
     brs__fix_gateway *g = app;
     const char *mt = m->msgtype;
-    if (mt[1] == 0 && (mt[0] == 'D' || mt[0] == 'F' || mt[0] == 'G'))
-        journal_append(g, s->index, m->buf, m->len);
+    g->jflags = 0;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
     else if (strcmp(mt, "F") == 0)
@@ -743,13 +783,17 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
             business_reject(s, m, 3, "unsupported message type");
         return;
     }
+    /* journaled after processing, with its decisions; it still reaches the
+     * file before any reply reaches the wire (brs__fix_gateway_flush) */
+    journal_append(g, s->index | g->jflags, m->buf, m->len);
     md_publish(g);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
-                          const char *journal_path, int fsync_policy, brs_error *err)
+                          uint32_t max_orders, const char *journal_path, int fsync_policy,
+                          brs_error *err)
 {
     memset(g, 0, sizeof *g);
     g->jfd = -1;
@@ -759,7 +803,7 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     memcpy(g->instr, instr, n * sizeof *instr);
     g->n_instr = n;
-    int rc = brs__fix_engine_open(&g->eng, n, on_event, g, err);
+    int rc = brs__fix_engine_open(&g->eng, n, max_orders, on_event, g, err);
     if (rc != BRS_OK)
         return rc;
     if (journal_path) {
@@ -782,13 +826,27 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->orders);
     free(g->map);
     free(g->subs);
+    free(g->risk);
     free(g->jbuf);
     memset(g, 0, sizeof *g);
     g->jfd = -1;
 }
 
+void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg)
+{
+    g->risk_on = 1;
+    g->risk_cfg = *cfg;
+}
+
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
 {
+    if (g->risk_on) {
+        brs_risk *r = realloc(g->risk, (g->n_sessions + 1) * sizeof *r);
+        if (!r)
+            return BRS_E_NOMEM;
+        g->risk = r;
+        brs__risk_init(&g->risk[g->n_sessions], &g->risk_cfg);
+    }
     if (g->n_sessions == g->cap_sessions) {
         uint32_t c = g->cap_sessions ? g->cap_sessions * 2 : 8;
         brs__fix_session **p = realloc(g->sessions, c * sizeof *p);
@@ -842,6 +900,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         memcpy(&len, data + pos + 4, 4);
         if (pos + 8 + len > (size_t)end)
             break; /* torn tail: it was never answered */
+        g->replay_flags = sess & JOURNAL_RISK_REFUSED;
+        sess &= ~JOURNAL_RISK_REFUSED;
         if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "fix/engine.h"
+#include "risk/risk.h"
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
@@ -75,12 +76,23 @@ typedef struct brs__fix_gateway {
     uint64_t req_order;
     uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
+    /* pre-trade risk (host/risk), one state per session when configured */
+    int risk_on;
+    brs_risk_config risk_cfg;
+    brs_risk *risk;
+    uint32_t jflags;      /* decisions of the message being processed (journaled) */
+    uint32_t replay_flags;
 } brs__fix_gateway;
 
-/* instruments are copied; journal_path NULL keeps no journal. */
+/* instruments are copied; journal_path NULL keeps no journal; max_orders is the
+ * engine's resting-order capacity (0: its default). */
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
-                          const char *journal_path, int fsync_policy, brs_error *err);
+                          uint32_t max_orders, const char *journal_path, int fsync_policy,
+                          brs_error *err);
 void brs__fix_gateway_close(brs__fix_gateway *g);
+/* Check every NewOrderSingle against these limits, per session (before
+ * sessions are added). A refusal is an ExecutionReport Rejected, 103=3. */
+void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg);
 /* Attach a session (its index is its position, stable across restarts). */
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
 /* Replay the journal into the engine (no messages are sent). */

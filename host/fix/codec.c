@@ -141,8 +141,19 @@ static const group_spec groups[] = {
     {627, {628, 629, 630, 0}, 0},                                        /* NoHops */
 };
 
+/* Bit t set: tag t opens one of the groups above (a cheap filter before the switch). */
+static const uint64_t group_bits[BRS__FIX_TAG_INDEX / 64] = {
+    [146 / 64] = 1ull << (146 % 64),
+    [267 / 64] = (1ull << (267 % 64)) | (1ull << (268 % 64)),
+    [384 / 64] = 1ull << (384 % 64),
+    [453 / 64] = 1ull << (453 % 64),
+    [627 / 64] = 1ull << (627 % 64),
+};
+
 static const group_spec *group_for(uint32_t tag)
 {
+    if (tag >= BRS__FIX_TAG_INDEX || !(group_bits[tag / 64] & (1ull << (tag % 64))))
+        return NULL;
     switch (tag) {
     case 146: return &groups[0];
     case 267: return &groups[1];
@@ -243,19 +254,36 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
     while (i < len) {
         uint32_t tag = 0;
         size_t t0 = i;
-        while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+        while (i < len && (unsigned)(buf[i] - '0') < 10u) {
             tag = tag * 10 + (uint32_t)(buf[i] - '0');
-            if (tag > 99999999u)
-                return BRS_E_PARSE;
             i++;
         }
-        if (i >= len || buf[i] != '=')
+        if (i >= len || buf[i] != '=' || i - t0 > 8)
             return BRS_E_PARSE; /* no readable tag: nothing to reject with */
         if (i == t0 || tag == 0)
             reject(m, BRS__FIX_RR_INVALID_TAG, tag);
         size_t v0 = ++i;
+#if defined(__SSE2__)
+        /* find the SOH 16 bytes at a time while a whole block is inside the message */
+        const __m128i soh = _mm_set1_epi8(BRS__FIX_SOH);
+        for (;;) {
+            if (i + 16 > len) {
+                while (i < len && buf[i] != BRS__FIX_SOH)
+                    i++;
+                break;
+            }
+            unsigned mask = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(buf + i)), soh));
+            if (mask) {
+                i += (size_t)__builtin_ctz(mask);
+                break;
+            }
+            i += 16;
+        }
+#else
         while (i < len && buf[i] != BRS__FIX_SOH)
             i++;
+#endif
         if (i >= len)
             return BRS_E_PARSE;
         size_t vlen = i - v0;

@@ -25,8 +25,9 @@ typedef struct brs__fix_engine {
     void (*close)(void *self);
 } brs__fix_engine;
 
-/* The engine the gateway runs on. */
-int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, brs__fix_event_fn on_event,
-                         void *ctx, brs_error *err);
+/* The engine the gateway runs on: host/book (engine_book.c). Fill events carry
+ * qty and leaves; cum_qty is not filled in (the application keeps it). */
+int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, uint32_t max_orders,
+                         brs__fix_event_fn on_event, void *ctx, brs_error *err);
 
 #endif

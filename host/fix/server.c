@@ -55,7 +55,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
-                                      "sender_comp_id", "sessions", "instruments", NULL};
+                                      "sender_comp_id", "sessions", "instruments", "risk",
+                                      "max_orders", NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
@@ -112,6 +113,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     if (v < 1 || v > UINT32_MAX)
         return brs__err(err, BRS_E_RANGE, "%s: max_msgs_per_sec out of range", cfg->source);
     sc->max_msgs_per_sec = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
+        return rc;
+    if (v < 0 || v > (1 << 26))
+        return brs__err(err, BRS_E_RANGE, "%s: max_orders must be 0..67108864", cfg->source);
+    sc->max_orders = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
         return rc;
     sc->logon_timeout_ns = v * 1000000;
@@ -184,6 +190,26 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
             return brs__err(err, BRS_E_RANGE, "%s: %s.lot_size must be >= 1", cfg->source, where);
         sc->instr[i].lot_size = v;
     }
+    const cJSON *risk = cJSON_GetObjectItemCaseSensitive(root, "risk");
+    if (risk) {
+        if (sc->n_instr > BRS_RISK_MAX_INSTRUMENTS)
+            return brs__err(err, BRS_E_LIMIT, "%s: risk checks cover at most %d instruments",
+                            cfg->source, BRS_RISK_MAX_INSTRUMENTS);
+        brs_instrument bi[BRS_RISK_MAX_INSTRUMENTS];
+        memset(bi, 0, sizeof bi);
+        for (uint32_t k = 0; k < sc->n_instr; k++) {
+            bi[k].id = k;
+            snprintf(bi[k].symbol, sizeof bi[k].symbol, "%s", sc->instr[k].symbol);
+            bi[k].tick_size = sc->instr[k].tick_size;
+            bi[k].lot_size = sc->instr[k].lot_size;
+            bi[k].price_scale = 1;
+            for (int d = 0; d < sc->instr[k].decimals; d++)
+                bi[k].price_scale *= 10;
+        }
+        if ((rc = brs__risk_config_read(cfg, risk, bi, sc->n_instr, &sc->risk, err)))
+            return rc;
+        sc->risk_on = 1;
+    }
     return BRS_OK;
 }
 
@@ -249,7 +275,9 @@ static void conn_disconnect(void *ctx)
 
 static void conn_free(brs__fix_server *srv, conn *c)
 {
-    if (c->sess) {
+    /* The session may already belong to a newer connection (it logged off here
+     * and on again over another socket in the same loop turn): leave it be. */
+    if (c->sess && (c->sess->io.ctx == c || c->sess->io.ctx == NULL)) {
         brs__fix_gateway_session_gone(&srv->gw, c->sess);
         if (c->sess->state != BRS__FIX_DISCONNECTED)
             brs__fix_session_detach(c->sess);
@@ -333,6 +361,7 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
         fprintf(stderr, "bourse serve: %s already connected; second Logon refused\n", s->cfg.target);
         return -1;
     }
+    brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
     brs__fix_session_io io = {c, conn_send, conn_disconnect};
     brs__fix_session_attach(s, &io, now);
     c->sess = s;
@@ -467,10 +496,13 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (persist)
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
-    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, persist ? path : NULL,
+    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, sc->max_orders,
+                               persist ? path : NULL,
                                sc->fsync_policy, err);
     if (rc)
         return rc;
+    if (sc->risk_on)
+        brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
     if (!srv->sessions)
         return brs__err(err, BRS_E_NOMEM, "out of memory");

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "risk/risk.h"
 #include "fix/app.h"
 #include "fix/session.h"
 
@@ -32,6 +33,9 @@ typedef struct brs__fix_server_cfg {
     uint32_t n_sessions;
     brs__fix_instr *instr;
     uint32_t n_instr;
+    uint32_t max_orders;      /* resting orders the engine holds (0: its default) */
+    int risk_on;              /* a "risk" object was given */
+    brs_risk_config risk;     /* per session (each session is one account) */
 } brs__fix_server_cfg;
 
 /* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port. */

@@ -38,34 +38,42 @@ typedef struct client {
     size_t len;
 } client;
 
+/* Start `bourse serve` with its state under dir/name; returns its pid, sets *port. */
+static pid_t spawn(const char *name, const char *rate_set, int *port)
+{
+    char portfile[256], stateset[300];
+    snprintf(portfile, sizeof portfile, "%s/%s.port", workdir, name);
+    snprintf(stateset, sizeof stateset, "state_dir=%s/%s", workdir, name);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(BOURSE_BIN, BOURSE_BIN, "serve", BOURSE_SOURCE_DIR "/data/configs/serve.json", "--set",
+              "listen.port=0", "--set", stateset, "--set", "max_output_bytes=65536", "--set",
+              "sessions=[{\"target_comp_id\":\"CLIENT1\"},{\"target_comp_id\":\"CLIENT2\","
+              "\"username\":\"u2\",\"password\":\"p2\"},{\"target_comp_id\":\"SLOW\"}]",
+              "--set", rate_set, "--port-file", portfile, (char *)NULL);
+        _exit(127);
+    }
+    *port = 0;
+    for (int i = 0; i < 200 && !*port; i++) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", port) != 1)
+                *port = 0;
+            fclose(f);
+        }
+        if (!*port)
+            usleep(50000);
+    }
+    assert_true(*port > 0);
+    return pid;
+}
+
 static int start_server(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
     assert_non_null(mkdtemp(workdir));
-    char portfile[256], stateset[300];
-    snprintf(portfile, sizeof portfile, "%s/port", workdir);
-    snprintf(stateset, sizeof stateset, "state_dir=%s/state", workdir);
-    server_pid = fork();
-    if (server_pid == 0) {
-        execl(BOURSE_BIN, BOURSE_BIN, "serve", BOURSE_SOURCE_DIR "/data/configs/serve.json", "--set",
-              "listen.port=0", "--set", stateset, "--set", "max_output_bytes=65536", "--set",
-              "sessions=[{\"target_comp_id\":\"CLIENT1\"},{\"target_comp_id\":\"CLIENT2\","
-              "\"username\":\"u2\",\"password\":\"p2\"},{\"target_comp_id\":\"SLOW\"}]",
-              "--port-file", portfile, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !server_port; i++) {
-        FILE *f = fopen(portfile, "r");
-        if (f) {
-            if (fscanf(f, "%d", &server_port) != 1)
-                server_port = 0;
-            fclose(f);
-        }
-        if (!server_port)
-            usleep(50000);
-    }
-    assert_true(server_port > 0);
+    server_pid = spawn("main", "max_msgs_per_sec=1000000", &server_port);
     brs__fix_msg_init(&got);
     return 0;
 }
@@ -308,11 +316,47 @@ static void test_slow_consumer_is_dropped(void **state)
     close(b.fd);
 }
 
+/* Over the per-connection message rate the gateway stops reading: replies
+ * come at the configured rate, nothing is dropped, the session stays up. */
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    int port = 0, main_port = server_port;
+    pid_t pid = spawn("rate", "max_msgs_per_sec=40", &port);
+    server_port = port;
+    client c;
+    cconnect(&c, "CLIENT1");
+    logon(&c, NULL);
+    const int n = 100;
+    for (int i = 0; i < n; i++)
+        sendf(&c, "35=1|112=r%d|", i);
+    /* within the first 300 ms at most two one-second windows can have opened */
+    int64_t t0 = brs__monotime_ns();
+    int early = 0, total = 0;
+    while (total < n && crecv(&c)) {
+        assert_string_equal(got.msgtype, "0");
+        if (brs__monotime_ns() - t0 < 300000000LL)
+            early++;
+        total++;
+    }
+    assert_int_equal(total, n);   /* all answered, in the end */
+    assert_true(early <= 2 * 40); /* but not all at once */
+    assert_true(brs__monotime_ns() - t0 > 1000000000LL);
+    alive(&c);
+    close(c.fd);
+    server_port = main_port;
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_slow_consumer_is_dropped),
+        cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -1,7 +1,10 @@
-/* fuzz_fix.c: libFuzzer target for the FIX codec and session layer. The input
- * is framed and parsed as a byte stream, parsed whole, and fed (after a valid
- * Logon) to an in-memory acceptor session, so framing, tag parsing, groups,
- * decimals, times, sequence handling, resend and reject paths all see it.
+/* fuzz_fix.c: libFuzzer target for the FIX codec, session layer and
+ * application. The input is framed and parsed as a byte stream, parsed whole,
+ * and fed (after a valid Logon) to an in-memory acceptor session; every second
+ * input the session's business messages go to the real application on the
+ * matching engine (orders, cancels, replaces, market data, risk checks), so
+ * framing, tag parsing, groups, decimals, times, sequence handling, resend,
+ * reject and order paths all see it.
  * Built with clang by `make fuzz`; tests/fuzz/CMakeLists.txt also runs the seed
  * corpus through it as an ordinary test. */
 #include <stddef.h>
@@ -9,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fix/app.h"
 #include "fix/codec.h"
 #include "fix/session.h"
 
@@ -85,6 +89,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (brs__fix_session_open(&sess, &cfg, NULL, 0, NULL) != 0)
         return 0;
     sess.on_app = on_app;
+    static brs__fix_gateway gw;
+    int with_app = size > 0 && (data[0] & 1);
+    if (with_app) {
+        brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 5, 10}};
+        if (brs__fix_gateway_open(&gw, in, 2, 256, NULL, 0, NULL) != 0) {
+            brs__fix_session_close(&sess);
+            return 0;
+        }
+        brs_risk_config rc;
+        memset(&rc, 0, sizeof rc);
+        rc.def.max_order_qty = 1000;
+        rc.def.max_position = 5000;
+        brs__fix_gateway_set_risk(&gw, &rc);
+        brs__fix_gateway_add_session(&gw, &sess);
+    }
     brs__fix_session_io io = {NULL, discard, hangup};
     int64_t now = 1700000000000000000LL;
     brs__fix_session_attach(&sess, &io, now);
@@ -118,6 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     brs__fix_session_timer(&sess, now + 40000000000LL);
     brs__fix_session_timer(&sess, now + 80000000000LL);
+    if (with_app)
+        brs__fix_gateway_close(&gw);
     brs__fix_session_close(&sess);
     return 0;
 }

@@ -1,0 +1,195 @@
+/* test_fix_app.c: the FIX application on the real matching engine, through an
+ * in-memory session: pre-trade risk refusals (ExecutionReport 103=3), and the
+ * order journal: a gateway reopened on the same journal has the same open
+ * orders, OrderIDs and ExecIDs, and replays risk refusals as refusals. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "fix/app.h"
+#include "fixmsg.h"
+
+#define T0 1700000000000000000LL
+
+static brs__fix_session *sess;
+static brs__fix_gateway gw;
+static brs__fix_msg got;
+static char out[1 << 16];
+static size_t outlen, outread;
+static uint32_t cseq;
+
+static int o_send(void *ctx, const char *p, size_t n)
+{
+    (void)ctx;
+    assert_true(outlen + n <= sizeof out);
+    memcpy(out + outlen, p, n);
+    outlen += n;
+    return BRS_OK;
+}
+static void o_close(void *ctx)
+{
+    (void)ctx;
+}
+
+static void feed(const char *fmt, ...) BRS__PRINTF(1, 2);
+static void feed(const char *fmt, ...)
+{
+    char fields[2048], body[4096], msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    const char *rest = strchr(fields, '|') + 1;
+    snprintf(body, sizeof body, "%.*s49=CLIENT1|56=EXEC|34=%u|52=20231114-22:13:20|%s",
+             (int)(rest - fields), fields, cseq++, rest);
+    size_t n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    assert_int_equal(brs__fix_session_input(sess, msg, n, T0), n);
+}
+
+static int next(void)
+{
+    if (outread >= outlen)
+        return 0;
+    size_t ml;
+    assert_int_equal(brs__fix_frame(out + outread, outlen - outread, 1 << 20, &ml), BRS__FIX_FRAME_OK);
+    assert_int_equal(brs__fix_parse(&got, out + outread, ml), BRS_OK);
+    outread += ml;
+    return 1;
+}
+
+static void expect_er(char exec_type, const char *clordid)
+{
+    assert_true(next());
+    assert_string_equal(got.msgtype, "8");
+    assert_int_equal(brs__fix_char(&got, 150), exec_type);
+    assert_true(brs__fix_is(&got, 11, clordid));
+}
+
+static void open_gw(const char *journal, int with_risk)
+{
+    brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, journal, 0, &err), BRS_OK);
+    if (with_risk) {
+        brs_risk_config rc;
+        memset(&rc, 0, sizeof rc);
+        rc.def.max_order_qty = 100;
+        brs__fix_gateway_set_risk(&gw, &rc);
+    }
+    sess = malloc(sizeof *sess);
+    assert_non_null(sess);
+    brs__fix_session_cfg cfg = {0};
+    snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+    snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+    assert_int_equal(brs__fix_session_open(sess, &cfg, NULL, 0, &err), BRS_OK);
+    assert_int_equal(brs__fix_gateway_add_session(&gw, sess), BRS_OK);
+    assert_int_equal(brs__fix_gateway_replay(&gw, &err), BRS_OK);
+    brs__fix_session_io io = {NULL, o_send, o_close};
+    brs__fix_session_attach(sess, &io, T0);
+    outlen = outread = 0;
+    cseq = 1;
+    brs__fix_msg_init(&got);
+    feed("35=A|98=0|108=30|141=Y|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "A");
+}
+
+static void close_gw(void)
+{
+    brs__fix_gateway_close(&gw);
+    brs__fix_session_close(sess);
+    free(sess);
+}
+
+static void test_risk_and_journal_replay(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_app_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+
+    open_gw(path, 1);
+    feed("35=D|11=big|55=AAPL|54=1|60=20231114-22:13:20|38=200|40=2|44=10|");
+    expect_er('8', "big");
+    assert_true(brs__fix_is(&got, 103, "3"));
+    assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_order_qty"));
+    feed("35=D|11=a1|55=AAPL|54=1|60=20231114-22:13:20|38=50|40=2|44=10.5|");
+    expect_er('0', "a1");
+    char oid[32];
+    brs__fix_str(&got, 37, oid, sizeof oid);
+    feed("35=D|11=s1|55=AAPL|54=2|60=20231114-22:13:20|38=20|40=2|44=10.5|");
+    expect_er('0', "s1");
+    expect_er('F', "a1");
+    assert_true(brs__fix_is(&got, 151, "30"));
+    assert_true(brs__fix_is(&got, 14, "20"));
+    assert_true(brs__fix_is(&got, 6, "10.5"));
+    expect_er('F', "s1");
+    char last_exec[32];
+    brs__fix_str(&got, 17, last_exec, sizeof last_exec);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+
+    /* reopened without limits: the journal's decisions still hold */
+    open_gw(path, 0);
+    feed("35=F|41=a1|11=a2|55=AAPL|54=1|60=20231114-22:13:20|");
+    expect_er('4', "a2");
+    assert_true(brs__fix_is(&got, 37, oid));
+    assert_true(brs__fix_is(&got, 41, "a1"));
+    assert_true(brs__fix_is(&got, 14, "20"));
+    assert_true(brs__fix_is(&got, 151, "0"));
+    uint64_t e1 = 0, e0 = strtoull(last_exec, NULL, 10);
+    assert_int_equal(brs__fix_uint(&got, 17, &e1), 1);
+    assert_int_equal(e1, e0 + 1); /* ExecIDs continue, never repeat */
+    /* "big" was refused live, so it is unknown now too */
+    feed("35=F|41=big|11=b2|55=AAPL|54=1|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "9");
+    assert_true(brs__fix_is(&got, 102, "1"));
+    close_gw();
+    unlink(path);
+    rmdir(dir);
+}
+
+static void test_market_order_and_ioc(void **state)
+{
+    (void)state;
+    open_gw(NULL, 0);
+    feed("35=D|11=m1|55=MSFT|54=1|60=20231114-22:13:20|38=5|40=1|");
+    expect_er('0', "m1");
+    expect_er('4', "m1"); /* nothing to trade with: the rest is cancelled */
+    assert_true(brs__fix_is(&got, 39, "4"));
+    feed("35=D|11=r1|55=MSFT|54=2|60=20231114-22:13:20|38=3|40=2|44=300|");
+    expect_er('0', "r1");
+    feed("35=D|11=i1|55=MSFT|54=1|60=20231114-22:13:20|38=5|40=2|44=300|59=3|");
+    expect_er('0', "i1");
+    expect_er('F', "r1");
+    expect_er('F', "i1");
+    assert_true(brs__fix_is(&got, 39, "1"));
+    expect_er('4', "i1");
+    assert_true(brs__fix_is(&got, 14, "3"));
+    /* bad enum: session Reject 373=5 naming the tag */
+    feed("35=D|11=x1|55=MSFT|54=7|60=20231114-22:13:20|38=5|40=2|44=300|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "3");
+    assert_true(brs__fix_is(&got, 373, "5"));
+    assert_true(brs__fix_is(&got, 371, "54"));
+    close_gw();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_risk_and_journal_replay),
+        cmocka_unit_test(test_market_order_and_ioc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

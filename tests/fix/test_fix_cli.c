@@ -1,0 +1,98 @@
+/* test_fix_cli.c: `bourse serve` and `bourse bench fix` as commands: --help,
+ * unknown options (exit 2), configuration errors naming file and key (exit 1),
+ * and the benchmark's JSON (keys present, no allocation in the parse loop). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+static int run(const char *args, char *out, size_t cap)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", BOURSE_BIN, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_serve_usage(void **state)
+{
+    (void)state;
+    char out[8192];
+    assert_int_equal(run("serve --help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: bourse serve"));
+    assert_int_equal(run("serve --bogus", out, sizeof out), 2);
+    assert_non_null(strstr(out, "--bogus"));
+    assert_int_equal(run("serve", out, sizeof out), 2);
+    assert_int_equal(run("serve /nonexistent/x.json", out, sizeof out), 1);
+}
+
+static void test_serve_config_errors(void **state)
+{
+    (void)state;
+    char out[8192];
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json --set listen.prot=1",
+                         out, sizeof out),
+                     1);
+    assert_non_null(strstr(out, "serve.json"));
+    assert_non_null(strstr(out, "listen.prot"));
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json --set fsync=sometimes",
+                         out, sizeof out),
+                     1);
+    assert_non_null(strstr(out, "fsync"));
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR
+                         "/data/configs/serve.json --set instruments[0].decimals=12",
+                         out, sizeof out),
+                     1);
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json --set sessions=[]",
+                         out, sizeof out),
+                     1);
+    assert_non_null(strstr(out, "sessions"));
+    /* BOURSE_FIX_PORT must be a port */
+    setenv("BOURSE_FIX_PORT", "notaport", 1);
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json", out, sizeof out), 1);
+    assert_non_null(strstr(out, "BOURSE_FIX_PORT"));
+    unsetenv("BOURSE_FIX_PORT");
+}
+
+static void test_bench_fix_json(void **state)
+{
+    (void)state;
+    char out[8192];
+    assert_int_equal(run("bench fix --bogus", out, sizeof out), 2);
+    assert_int_equal(run("bench fix --json --codec 20000 --orders 3000 --inflight 50", out, sizeof out), 0);
+    cJSON *j = cJSON_Parse(out);
+    assert_non_null(j);
+    const char *keys[] = {"parse_per_sec", "encode_per_sec", "orders_per_sec", "rtt_p50_us",
+                          "rtt_p99_us", "parse_allocs"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        cJSON *v = cJSON_GetObjectItem(j, keys[i]);
+        assert_non_null(v);
+        assert_true(cJSON_IsNumber(v));
+    }
+    assert_true(cJSON_GetObjectItem(j, "parse_per_sec")->valuedouble > 0);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "orders")->valuedouble, 3000);
+    double allocs = cJSON_GetObjectItem(j, "parse_allocs")->valuedouble;
+    assert_true(allocs == 0 || allocs == -1); /* -1: counting unavailable (sanitizers) */
+    cJSON_Delete(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serve_usage),
+        cmocka_unit_test(test_serve_config_errors),
+        cmocka_unit_test(test_bench_fix_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
