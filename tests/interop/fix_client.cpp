@@ -552,9 +552,18 @@ void scenario_restart()
     nos(a, "r2", '2', "MSFT", 30, 310);
     FIX::Message n2 = er(a, "r2", '0', '0', '2', "MSFT", 30, 310, 30, 0, 0);
     FIX::Session *s = c.session();
-    a.none(300); // QuickFIX counts a message after fromApp returns: let it settle
+    // Both sides have sent exactly Logon + 2 application messages (HeartBtInt is
+    // 30 s, far longer than this run). QuickFIX moves its counters on only after
+    // fromApp returns, which on a loaded machine can take a while: wait for the
+    // counts these messages imply instead of sleeping a fixed time.
+    for (int i = 0; i < 500 && (s->getExpectedTargetNum() < 4 || s->getExpectedSenderNum() < 4); i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    a.none(100);
     int sender_before = s->getExpectedSenderNum();
     int target_before = s->getExpectedTargetNum();
+    if (sender_before != 4 || target_before != 4)
+        die("before the restart: sender " + std::to_string(sender_before) + ", target " +
+            std::to_string(target_before) + ", want 4 and 4");
     kill_server(); // SIGKILL: nothing is flushed at exit
     a.wait_logouts(1);
     start_server(port);
