@@ -268,10 +268,12 @@ static inline void bm_clear(bside *s, uint32_t off)
 /* ---- overflow levels ---------------------------------------------------- */
 
 /* memmove of n overflow levels; the array may still be NULL when n is 0. */
-static inline void ov_move(olevel *dst, const olevel *src, size_t n)
+/* Moves n overflow entries from index src to index dst. Indices, not pointers:
+ * the array is NULL until first needed, and NULL + 0 is undefined behaviour. */
+static inline void ov_move(bside *s, size_t dst, size_t src, size_t n)
 {
     if (n)
-        memmove(dst, src, n * sizeof *dst);
+        memmove(s->ov + dst, s->ov + src, n * sizeof *s->ov);
 }
 
 /* First overflow index with price >= p. */
@@ -352,7 +354,7 @@ static int recenter(bside *s, uint32_t W, int64_t center)
     if (rc)
         return rc;
     uint32_t k = ov_lower(s, s->base);
-    ov_move(s->ov + k + count, s->ov + k, s->nov - k);
+    ov_move(s, k + count, k, s->nov - k);
     for (int64_t off = bm_next(s, W, 0); off >= 0; off = bm_next(s, W, off + 1)) {
         s->ov[k].price = s->base + off;
         s->ov[k].lv = s->win[off];
@@ -369,7 +371,7 @@ static int recenter(bside *s, uint32_t W, int64_t center)
         s->win[off] = s->ov[i].lv;
         bm_set(s, off);
     }
-    ov_move(s->ov + lo, s->ov + hi, s->nov - hi);
+    ov_move(s, lo, hi, s->nov - hi);
     s->nov -= hi - lo;
     s->base = nb;
     s->ov_limit = s->nov * 2 > 16 ? s->nov * 2 : 16;
@@ -406,7 +408,7 @@ static __attribute__((noinline)) level *level_make_outside(bside *s, uint32_t W,
         return &s->ov[i].lv;
     if (ov_reserve(s, s->nov + 1))
         return NULL;
-    ov_move(s->ov + i + 1, s->ov + i, s->nov - i);
+    ov_move(s, i + 1, i, s->nov - i);
     s->nov++;
     if (s->nov > s->ov_limit)
         s->ov_limit = s->nov;
@@ -423,7 +425,7 @@ static void level_gone(bside *s, uint32_t W, int side, int64_t p)
         bm_clear(s, (uint32_t)off);
     } else {
         uint32_t i = ov_lower(s, p);
-        ov_move(s->ov + i, s->ov + i + 1, s->nov - i - 1);
+        ov_move(s, i, i + 1, s->nov - i - 1);
         s->nov--;
     }
     if (p == s->best)

@@ -396,6 +396,29 @@ static void test_wide_sparse_prices(void **state)
     assert_int_equal(brs__engine_depth(f->e, 0, BRS_BUY, lv, 16), 0);
 }
 
+/* Found by the FIX fuzz target: the first orders of a fresh engine, far apart,
+ * moved the window while the overflow array was still unallocated (NULL + 0 in
+ * pointer arithmetic: undefined behaviour, caught by UBSan). */
+static void test_far_first_orders_default_window(void **state)
+{
+    (void)state;
+    brs_engine *e;
+    brs_error err;
+    assert_int_equal(brs__engine_create(&e, NULL, NULL, &err), BRS_OK);
+    brs_order a = lim(1, BRS_BUY, 15025, 10), b = lim(2, BRS_BUY, 1525, 20);
+    assert_int_equal(brs__engine_submit(e, &a), BRS_OK);
+    assert_int_equal(brs__engine_submit(e, &b), BRS_OK);
+    brs_level lv[4];
+    assert_int_equal(brs__engine_depth(e, 0, BRS_BUY, lv, 4), 2);
+    assert_int_equal(lv[0].price, 15025);
+    assert_int_equal(lv[1].price, 1525);
+    brs_order s = lim(3, BRS_SELL, 1000, 30);
+    s.tif = BRS_IOC;
+    assert_int_equal(brs__engine_submit(e, &s), BRS_OK);
+    assert_int_equal(brs__engine_depth(e, 0, BRS_BUY, lv, 4), 0);
+    brs__engine_destroy(e);
+}
+
 static void test_passive_l3(void **state)
 {
     fx *f = *state;
@@ -489,6 +512,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),
+        cmocka_unit_test(test_far_first_orders_default_window),
         cmocka_unit_test_setup_teardown(test_passive_l3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_and_queries, setup, teardown),
     };
