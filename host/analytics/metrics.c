@@ -12,6 +12,8 @@
 
 #define NS_PER_DAY 86400e9
 #define NS_PER_YEAR (365.25 * 86400e9)
+/* CAGR (and so Calmar) needs at least 30 calendar days of samples. */
+#define BRS__AN_CAGR_MIN_YEARS (30.0 / 365.25)
 /* A daily-return standard deviation below this is rounding noise (a constant or
  * constantly growing curve), not risk: the ratios that divide by it are null. */
 #define ZERO_VOL 1e-12
@@ -143,7 +145,9 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
         if (e0 > 0)
             m->total_return = e1 / e0 - 1.0;
         m->years = (double)(s->ts[s->n - 1] - s->ts[0]) / NS_PER_YEAR;
-        if (e0 > 0 && m->years > 0)
+        /* Annualizing less than a month of samples says nothing about a year
+         * (18 seconds of book replay would print a CAGR of -99%): null below it. */
+        if (e0 > 0 && m->years >= BRS__AN_CAGR_MIN_YEARS)
             m->cagr = e1 > 0 ? pow(e1 / e0, 1.0 / m->years) - 1.0 : -1.0;
         if (!isfinite(m->cagr)) /* a very short run extrapolated past double range */
             m->cagr = nan;
