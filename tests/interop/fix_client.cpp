@@ -343,7 +343,12 @@ struct Client {
     {
         std::ostringstream s;
         s << "[DEFAULT]\nConnectionType=initiator\nReconnectInterval=1\nHeartBtInt=30\n"
-          << "StartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
+          << "StartTime=00:00:00\nEndTime=00:00:00\n"
+          // The bench may turn dictionary validation off (BOURSE_BENCH_VALIDATE=0),
+          // as throughput-minded initiators do; the interop scenarios always validate.
+          << "UseDataDictionary=" << (fast && std::getenv("BOURSE_BENCH_VALIDATE") &&
+                                       std::string(std::getenv("BOURSE_BENCH_VALIDATE")) == "0"
+                                       ? "N" : "Y") << "\n"
           << "DataDictionary=" << g_dict << "\nFileLogPath=" << g_work << "/qflog\nFileStorePath=" << g_work << "/qfstore\n"
           << "ValidateUserDefinedFields=N\nSocketNodelay=Y\n"
           << "SocketConnectHost=127.0.0.1\nSocketConnectPort=" << g_port << "\n"
