@@ -16,7 +16,7 @@ for set in "${@:-core}"; do
         core) want="$want $core" ;;
         interop) want="$want $interop" ;;
         report) want="$want $report" ;;
-        all) want="$want $core $interop" ;;
+        all) want="$want $core $interop $report" ;;
         *) echo "bootstrap: unknown package set '$set' (core, interop, report, all)" >&2; exit 2 ;;
     esac
 done

@@ -110,7 +110,8 @@ enum brs_market_event_kind {
     BRS_MEV_LEVEL_DELETE = 6,/* L2: the level side/price is empty */
     BRS_MEV_TRADE = 7,       /* a trade print; side is the aggressor's; order_id a trade id */
     BRS_MEV_QUOTE = 8,       /* best bid and offer: see quote */
-    BRS_MEV_BAR = 9,         /* OHLCV bar ending at ts_exchange: see bar; aux holds the bar length in ns */
+    BRS_MEV_BAR = 9,         /* OHLCV bar ENDING at ts_exchange (a daily bar: the end of its day): see bar.
+                                The bar view uses the whole payload; the bar length is not stored. */
     BRS_MEV_STATUS = 10,     /* trading status: aux is enum brs_status */
     BRS_MEV_SNAPSHOT_BEGIN = 11, /* the events up to SNAPSHOT_END rebuild the book from empty */
     BRS_MEV_SNAPSHOT_END = 12,

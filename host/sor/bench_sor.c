@@ -13,7 +13,7 @@
 #include "core/core.h"
 #include "sor/sor.h"
 
-enum { NV = 5, NL = 10, NSCEN = 1024 };
+enum { NV = 5, NL = 10, NSCEN = 64 }; /* 64 books (~200 KB) stay in L2, as live books do */
 
 typedef struct scen {
     brs_level asks[NV][NL], bids[NV][NL];
@@ -82,21 +82,24 @@ static int measure(scen *sc, int nsamples, int batch, double *samples, brs_stats
 
 int brs__bench_sor(int argc, char **argv)
 {
-    int json = 0;
+    int json = 0, quick = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
         else if (brs__is_help(argv[i])) {
-            printf("usage: bourse bench sor [--json]\n\n"
+            printf("usage: bourse bench sor [--json] [--quick]\n\n"
                    "ns per routing decision, 5 venues x 10 levels, random books:\n"
-                   "uniform lots (greedy, exact) and mixed lots (exact dynamic programme).\n");
+                   "uniform lots (greedy, exact) and mixed lots (exact dynamic programme).\n"
+                   "--quick: few samples (for tests; the numbers are then rough).\n");
             return BRS_EXIT_OK;
         } else
             return brs__usage_error("bench sor", "unknown option '%s'", argv[i]);
     }
     scen *sc = malloc(2 * NSCEN * sizeof *sc);
-    enum { NS = 301, BATCH = 1000 };
-    double *samples = malloc(NS * sizeof *samples);
+    int NS = quick ? 21 : 301, BATCH = quick ? 30 : 1000;
+    double *samples = malloc((size_t)NS * sizeof *samples);
     if (!sc || !samples) {
         free(sc);
         free(samples);
@@ -109,7 +112,7 @@ int brs__bench_sor(int argc, char **argv)
     }
     brs_stats u, mx;
     int64_t ua, ma;
-    if (measure(sc, NS, BATCH, samples, &u, &ua) || measure(sc + NSCEN, NS / 3, BATCH / 10, samples, &mx, &ma)) {
+    if (measure(sc, NS, BATCH, samples, &u, &ua) || measure(sc + NSCEN, NS / 3, BATCH / 10 ? BATCH / 10 : 1, samples, &mx, &ma)) {
         free(sc);
         free(samples);
         return brs__fail("bench sor", "a routing decision failed on a generated book");

@@ -52,6 +52,8 @@ struct brs_sor_mgr {
     uint8_t venue_up[BRS_SOR_MAX_VENUES];
     int killed;
     int busy;
+    int64_t next_deadline; /* earliest ack deadline of a SENT child (INT64_MAX: none) */
+    int64_t now;           /* the latest time the host gave us (for calls without one) */
     uint32_t *queue; /* parents to settle */
     uint32_t nq;
 };
@@ -92,6 +94,7 @@ int brs__sor_mgr_create(brs_sor_mgr **out, const brs_sor_mgr_config *cfg, const 
     m->free_parent = 0;
     m->free_child = 0;
     memset(m->venue_up, 1, sizeof m->venue_up);
+    m->next_deadline = INT64_MAX;
     *out = m;
     return BRS_OK;
 }
@@ -210,6 +213,8 @@ static void route(brs_sor_mgr *m, parent *p, int64_t now)
         c->kind = pc->kind;
         c->state = C_SENT;
         c->sent_at = now;
+        if (m->cfg.ack_timeout_ns && now + m->cfg.ack_timeout_ns < m->next_deadline)
+            m->next_deadline = now + m->cfg.ack_timeout_ns;
         p->reserved += c->qty;
         p->open_children++;
         m->open_children++;
@@ -267,6 +272,9 @@ static void settle_one(brs_sor_mgr *m, parent *p, int64_t now)
 /* Drain the queue of parents whose children changed. */
 static void drain(brs_sor_mgr *m, int64_t now)
 {
+    if (now > m->now)
+        m->now = now;
+    now = m->now;
     if (m->busy)
         return;
     m->busy = 1;
@@ -283,6 +291,8 @@ int brs__sor_submit(brs_sor_mgr *m, const brs_order *o, int post, int64_t now, u
 {
     if (id)
         *id = 0;
+    if (now > m->now)
+        m->now = now;
     int rc = BRS_OK;
     if (m->killed && !m->risk)
         rc = brs__err(err, BRS_E_RISK, "kill_switch: trading stopped");
@@ -341,7 +351,7 @@ int brs__sor_cancel(brs_sor_mgr *m, uint64_t parent_id)
             send_cancel(m, &m->children[i]);
     enqueue(m, p);
     m->busy = was_busy;
-    drain(m, 0);
+    drain(m, m->now);
     return BRS_OK;
 }
 
@@ -413,18 +423,25 @@ void brs__sor_venue_status(brs_sor_mgr *m, uint32_t venue, int up, int64_t now)
 
 void brs__sor_tick(brs_sor_mgr *m, int64_t now)
 {
-    if (!m->cfg.ack_timeout_ns || !m->open_children)
+    /* Called as often as the host likes: a no-op until the earliest deadline. */
+    if (!m->cfg.ack_timeout_ns || !m->open_children || now < m->next_deadline)
         return;
     int was_busy = m->busy;
     m->busy = 1;
+    int64_t next = INT64_MAX;
     for (uint32_t i = 0; i < m->cfg.max_children; i++) {
         child *c = &m->children[i];
-        if (c->state == C_SENT && !c->cancel_sent && now - c->sent_at >= m->cfg.ack_timeout_ns) {
+        if (c->state != C_SENT || c->cancel_sent)
+            continue;
+        if (now - c->sent_at >= m->cfg.ack_timeout_ns) {
             c->timed_out = 1;
             m->parents[c->parent].bad_mask |= 1u << c->venue;
             send_cancel(m, c);
+        } else if (c->sent_at + m->cfg.ack_timeout_ns < next) {
+            next = c->sent_at + m->cfg.ack_timeout_ns;
         }
     }
+    m->next_deadline = next; /* exact: nothing is routed while busy */
     m->busy = was_busy;
     drain(m, now);
 }
@@ -448,7 +465,7 @@ void brs__sor_kill(brs_sor_mgr *m, const char *reason)
         if (m->parents[i].state != P_FREE)
             enqueue(m, &m->parents[i]);
     m->busy = was_busy;
-    drain(m, 0);
+    drain(m, m->now);
 }
 
 int brs__sor_parent_info(const brs_sor_mgr *m, uint64_t parent_id, brs_sor_parent_info *out)

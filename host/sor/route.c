@@ -10,7 +10,10 @@
 
 typedef __int128 i128;
 
+/* Bounds that keep every 128-bit product and sum far from overflow. */
 #define PRICE_MAX (INT64_MAX / (2 * BRS_SOR_FEE_SCALE))
+#define QTY_MAX (INT64_C(1) << 50)
+#define LOT_MAX (INT64_C(1) << 31)
 
 /* Per-venue working state. */
 typedef struct vstate {
@@ -23,6 +26,8 @@ typedef struct vstate {
     int64_t left;      /* greedy: quantity left in it */
     int64_t x;         /* taken */
     int64_t key0;      /* key of the best level (child order, tie-breaks) */
+    int64_t last_px;   /* greedy: the worst level touched so far */
+    i128 cost;         /* greedy: net cost of x */
 } vstate;
 
 /* Cost of one unit at a level, x BRS_SOR_FEE_SCALE; lower is better for both
@@ -78,6 +83,7 @@ static void advance(vstate *s, int64_t c)
 {
     s->x += c;
     while (c > 0) {
+        s->last_px = s->lv[s->idx].price;
         if (s->left > c) {
             s->left -= c;
             return;
@@ -124,8 +130,10 @@ static void greedy(vstate *st, const uint32_t *ids, uint32_t k, const brs_sor_ve
                 bj = (int)j;
                 continue;
             }
-            /* per-unit comparison: cc/c < best/bsz */
-            i128 l = cc[j] * csz[bj], r = cc[bj] * c;
+            /* per-unit comparison: cc/c < best/bsz (sizes equal: no products) */
+            i128 l = cc[j], r = cc[bj];
+            if (c != csz[bj])
+                l *= csz[bj], r *= c;
             if (l < r || (l == r && tie_first(v, ids[j], ids[bj])))
                 bj = (int)j;
         }
@@ -133,15 +141,22 @@ static void greedy(vstate *st, const uint32_t *ids, uint32_t k, const brs_sor_ve
             return;
         vstate *s = &st[ids[bj]];
         int64_t c = csz[bj];
+        i128 cost = cc[bj];
         if (s->x && s->left >= c) {
             /* Whole lots inside one level all cost the same: take them together. */
-            int64_t n = s->left / c, m = rem / c, a = (s->avail - s->x) / c;
+            int64_t n, m, a;
+            if (c == 1)
+                n = s->left, m = rem, a = s->avail - s->x;
+            else
+                n = s->left / c, m = rem / c, a = (s->avail - s->x) / c;
             if (m < n)
                 n = m;
             if (a < n)
                 n = a;
             c *= n;
+            cost *= n;
         }
+        s->cost += cost;
         advance(s, c);
         rem -= c;
         csz[bj] = s->lot;
@@ -211,7 +226,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     out->take_qty = out->post_qty = out->unrouted = 0;
     out->net_cost = 0;
     out->method = BRS_SOR_GREEDY_EXACT;
-    if (!p || p->qty <= 0 || p->side > BRS_SELL || nv > BRS_SOR_MAX_VENUES ||
+    if (!p || p->qty <= 0 || p->qty > QTY_MAX || p->side > BRS_SELL || nv > BRS_SOR_MAX_VENUES ||
         (p->type != BRS_LIMIT && p->type != BRS_MARKET) || (nv && !v))
         return BRS_E_INVAL;
     int side = p->side, market = p->type == BRS_MARKET;
@@ -223,7 +238,8 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int uniform = 1;
     for (uint32_t i = 0; i < nv; i++) {
         const brs_sor_venue *x = &v[i];
-        if (x->lot_size < 1 || x->min_qty < 0 || x->taker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
+        if (x->lot_size < 1 || x->lot_size > LOT_MAX || x->min_qty < 0 || x->min_qty > LOT_MAX ||
+            x->taker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->taker_fee_ppm >= BRS_SOR_FEE_SCALE || x->maker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->maker_fee_ppm >= BRS_SOR_FEE_SCALE)
             return BRS_E_INVAL;
@@ -231,7 +247,8 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         memset(s, 0, sizeof *s);
         s->lot = x->lot_size;
         int64_t mn = x->min_qty > x->lot_size ? x->min_qty : x->lot_size;
-        s->min = (mn + s->lot - 1) / s->lot * s->lot;
+        /* divisions are slow next to the rest of a decision: skip them for lot 1 */
+        s->min = s->lot == 1 ? mn : (mn + s->lot - 1) / s->lot * s->lot;
         s->fee = x->taker_fee_ppm;
         if (!x->up || x->no_take)
             continue;
@@ -242,7 +259,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         int64_t sum = 0;
         for (uint32_t j = 0; j < n; j++) {
             const brs_level *l = &s->lv[j];
-            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 ||
+            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 || l->qty > QTY_MAX ||
                 (j && (side == BRS_BUY ? l->price <= s->lv[j - 1].price
                                        : l->price >= s->lv[j - 1].price)))
                 return BRS_E_INVAL; /* books must be best first, strictly */
@@ -251,7 +268,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             s->n = j + 1;
             sum += l->qty;
         }
-        s->avail = sum / s->lot * s->lot;
+        s->avail = s->lot == 1 ? sum : sum / s->lot * s->lot;
         if (s->avail < s->min)
             continue;
         s->left = s->lv[0].qty;
@@ -263,10 +280,12 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             lot0 = s->lot;
         if (s->lot != lot0 || s->min != s->lot)
             uniform = 0;
-        g = gcd64(g, s->lot);
         ids[k++] = i;
     }
     if (k) {
+        if (!uniform)
+            for (uint32_t j = 0; j < k; j++)
+                g = gcd64(g, st[ids[j]].lot);
         if (uniform) {
             greedy(st, ids, k, v, side, p->qty);
         } else if (p->qty / g <= BRS_SOR_DP_MAX_UNITS) {
@@ -282,16 +301,21 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         vstate *s = &st[ids[j]];
         if (!s->x)
             continue;
-        int64_t got, left = s->x;
-        i128 c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
-        uint32_t li = 0;
-        for (; li < s->n; li++) { /* the worst level touched is the child's limit */
-            left -= s->lv[li].qty;
-            if (left <= 0)
-                break;
+        i128 c = s->cost;
+        int64_t px = s->last_px;
+        if (out->method == BRS_SOR_DP_EXACT) { /* the programme keeps no per-level trail */
+            int64_t got, left = s->x;
+            c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
+            uint32_t li = 0;
+            for (; li < s->n; li++) { /* the worst level touched is the child's limit */
+                left -= s->lv[li].qty;
+                if (left <= 0)
+                    break;
+            }
+            px = s->lv[li < s->n ? li : s->n - 1].price;
         }
         brs_sor_child ch = {.venue = ids[j], .kind = BRS_SOR_TAKE, .side = (uint8_t)side,
-                            .price = s->lv[li < s->n ? li : s->n - 1].price, .qty = s->x};
+                            .price = px, .qty = s->x};
         uint32_t at = out->n;
         while (at > 0) {
             const brs_sor_child *o = &out->child[at - 1];

@@ -1,5 +1,6 @@
 /* book_replay.c: `bourse ticks book`: replays the L3 and L2 events of one
- * instrument into a passive order book (replayed orders never match each other)
+ * instrument into the matching engine's book as a passive market book
+ * (brs__engine_insert/reduce/delete: replayed orders never match each other)
  * and prints, after every source message (the event flagged LAST), one row in
  * LOBSTER's orderbook layout: AskP,AskSz,BidP,BidSz per level, empty levels as
  * LOBSTER writes them (ask 9999999999,0; bid -9999999999,0). A snapshot
@@ -10,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "ticks/import.h"
-#include "ticks/lbook.h"
+#include "book/book.h"
 #include "ticks/tickfile.h"
 #include "ticks/ticks_cli.h"
 
@@ -22,65 +23,54 @@ static uint64_t l2_id(uint8_t side, int64_t price)
 }
 
 typedef struct replay {
-    brs_lbook book;
+    brs_engine *eng;  /* one book: the replayed instrument is instrument 0 */
     uint64_t unknown; /* events on orders the book does not hold */
 } replay;
 
-static void rp_reduce(replay *r, uint64_t id, int64_t qty)
+static int rp_insert(replay *r, uint64_t id, int side, int64_t price, int64_t qty)
 {
-    brs_lorder *o = brs__lb_find(&r->book, id);
-    if (!o) {
+    int rc = brs__engine_insert(r->eng, 0, id, side, price, qty);
+    if (rc == BRS_E_EXISTS || rc == BRS_E_INVAL) {
         r->unknown++;
-        return;
+        return BRS_OK;
     }
-    brs__lb_reduce(&r->book, o, qty < o->qty ? qty : o->qty);
-}
-
-static void rp_delete(replay *r, uint64_t id)
-{
-    brs_lorder *o = brs__lb_find(&r->book, id);
-    if (o)
-        brs__lb_reduce(&r->book, o, o->qty);
+    return rc;
 }
 
 static int rp_apply(replay *r, const brs_market_event *e)
 {
     switch (e->kind) {
     case BRS_MEV_SNAPSHOT_BEGIN:
-        brs__lb_free(&r->book);
-        memset(&r->book, 0, sizeof r->book);
+        brs__engine_reset(r->eng);
         return BRS_OK;
     case BRS_MEV_ADD:
-        if (e->qty <= 0 || brs__lb_find(&r->book, e->order_id)) {
-            r->unknown++;
-            return BRS_OK;
-        }
-        return brs__lb_add(&r->book, e->order_id, e->side & 1, e->price, e->qty);
+        return rp_insert(r, e->order_id, e->side & 1, e->price, e->qty);
     case BRS_MEV_CANCEL:
     case BRS_MEV_EXECUTE:
-        rp_reduce(r, e->order_id, e->qty);
+        if (brs__engine_reduce(r->eng, e->order_id, e->qty) != BRS_OK)
+            r->unknown++;
         return BRS_OK;
     case BRS_MEV_MODIFY: {
-        brs_lorder *o = brs__lb_find(&r->book, e->order_id);
-        if (!o) {
+        brs_order_info o;
+        if (brs__engine_order(r->eng, e->order_id, &o) != BRS_OK) {
             r->unknown++;
             return BRS_OK;
         }
         uint64_t id = e->aux ? (uint64_t)e->aux : e->order_id;
-        if (id == e->order_id && o->price == e->price && e->qty <= o->qty && e->qty > 0) {
-            brs__lb_reduce(&r->book, o, o->qty - e->qty);
+        if (id == e->order_id && o.price == e->price && e->qty > 0 && e->qty <= o.leaves) {
+            if (e->qty < o.leaves) /* a size decrease keeps the queue place */
+                brs__engine_reduce(r->eng, e->order_id, o.leaves - e->qty);
             return BRS_OK;
         }
-        uint8_t side = o->side;
-        brs__lb_reduce(&r->book, o, o->qty);
-        return e->qty > 0 ? brs__lb_add(&r->book, id, side, e->price, e->qty) : BRS_OK;
+        brs__engine_delete(r->eng, e->order_id);
+        return e->qty > 0 ? rp_insert(r, id, o.side & 1, e->price, e->qty) : BRS_OK;
     }
     case BRS_MEV_LEVEL_SET:
     case BRS_MEV_LEVEL_DELETE: {
         uint64_t id = l2_id(e->side, e->price);
-        rp_delete(r, id);
+        brs__engine_delete(r->eng, id); /* absent is fine */
         if (e->kind == BRS_MEV_LEVEL_SET && e->qty > 0)
-            return brs__lb_add(&r->book, id, e->side & 1, e->price, e->qty);
+            return rp_insert(r, id, e->side & 1, e->price, e->qty);
         return BRS_OK;
     }
     default:
@@ -88,31 +78,18 @@ static int rp_apply(replay *r, const brs_market_event *e)
     }
 }
 
-static int cmp_lv(const void *a, const void *b)
-{
-    int64_t x = ((const brs_llevel *)a)->price, y = ((const brs_llevel *)b)->price;
-    return x < y ? -1 : x > y;
-}
-
-static void print_row(FILE *out, replay *r, size_t levels, brs_llevel *scratch[2])
+static void print_row(FILE *out, replay *r, size_t levels, brs_level *lv[2])
 {
     size_t n[2];
-    for (int s = 0; s < 2; s++) {
-        n[s] = r->book.nlv[s];
-        if (n[s]) { /* an empty side may have no arrays at all */
-            memcpy(scratch[s], r->book.lv[s], n[s] * sizeof **scratch);
-            qsort(scratch[s], n[s], sizeof **scratch, cmp_lv);
-        }
-    }
+    for (int s = 0; s < 2; s++)
+        n[s] = brs__engine_depth(r->eng, 0, s, lv[s], levels);
     for (size_t i = 0; i < levels; i++) {
         if (i < n[BRS_SELL])
-            fprintf(out, "%s%" PRId64 ",%" PRId64, i ? "," : "", scratch[BRS_SELL][i].price,
-                    scratch[BRS_SELL][i].qty);
+            fprintf(out, "%s%" PRId64 ",%" PRId64, i ? "," : "", lv[BRS_SELL][i].price, lv[BRS_SELL][i].qty);
         else
             fprintf(out, "%s9999999999,0", i ? "," : "");
         if (i < n[BRS_BUY])
-            fprintf(out, ",%" PRId64 ",%" PRId64, scratch[BRS_BUY][n[BRS_BUY] - 1 - i].price,
-                    scratch[BRS_BUY][n[BRS_BUY] - 1 - i].qty);
+            fprintf(out, ",%" PRId64 ",%" PRId64, lv[BRS_BUY][i].price, lv[BRS_BUY][i].qty);
         else
             fputs(",-9999999999,0", out);
     }
@@ -174,9 +151,15 @@ int brs__cmd_ticks_book(int argc, char **argv)
         fprintf(stderr, "bourse ticks book: warning: %s was cut off at offset %llu; replaying its complete blocks\n",
                 path, (unsigned long long)rd.data_end);
     replay r = {0};
-    brs_llevel *scratch[2] = {NULL, NULL};
-    size_t scap = 0;
-    int rc = BRS_OK;
+    brs_level *lv[2] = {calloc((size_t)levels, sizeof(brs_level)), calloc((size_t)levels, sizeof(brs_level))};
+    brs_engine_config cfg = {.max_instruments = 1};
+    int rc = lv[0] && lv[1] ? brs__engine_create(&r.eng, &cfg, NULL, &err) : BRS_E_NOMEM;
+    if (rc) {
+        free(lv[0]);
+        free(lv[1]);
+        brs__tick_close(&rd);
+        return brs__fail("ticks book", "%s", rc == BRS_E_NOMEM ? "out of memory" : err.msg);
+    }
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     const brs_market_event *e;
@@ -186,26 +169,13 @@ int brs__cmd_ticks_book(int argc, char **argv)
         rc = rp_apply(&r, e);
         if (rc || !(e->flags & BRS_MEVF_LAST) || e->kind == BRS_MEV_SNAPSHOT_END)
             continue;
-        size_t need = r.book.nlv[0] > r.book.nlv[1] ? r.book.nlv[0] : r.book.nlv[1];
-        if (need > scap) {
-            scap = need * 2;
-            for (int s = 0; s < 2; s++) {
-                brs_llevel *ns = realloc(scratch[s], scap * sizeof *ns);
-                if (!ns) {
-                    rc = BRS_E_NOMEM;
-                    break;
-                }
-                scratch[s] = ns;
-            }
-            if (rc)
-                break;
-        }
-        print_row(stdout, &r, (size_t)levels, scratch);
+        print_row(stdout, &r, (size_t)levels, lv);
     }
     fflush(stdout);
     int code = BRS_EXIT_OK;
     if (rc)
-        code = brs__fail("ticks book", "%s: replay failed: %s", path, brs_strerror(rc));
+        code = brs__fail("ticks book", "%s: replay failed: %s%s", path, brs_strerror(rc),
+                         rc == BRS_E_LIMIT ? " (more resting orders than the engine's pool)" : "");
     else if (rd.iter_err.code)
         code = brs__fail("ticks book", "%s", rd.iter_err.msg);
     else if (rd.cut)
@@ -213,9 +183,9 @@ int brs__cmd_ticks_book(int argc, char **argv)
     if (r.unknown)
         fprintf(stderr, "bourse ticks book: %llu events referred to orders not in the book (ignored)\n",
                 (unsigned long long)r.unknown);
-    brs__lb_free(&r.book);
-    free(scratch[0]);
-    free(scratch[1]);
+    brs__engine_destroy(r.eng);
+    free(lv[0]);
+    free(lv[1]);
     brs__tick_close(&rd);
     return code;
 }

@@ -53,18 +53,33 @@ static void print_csv(FILE *out, const brs_tick_reader *r, const brs_market_even
                 e->order_id, e->aux);
 }
 
-static void print_json(FILE *out, const brs_tick_reader *r, const brs_market_event *e)
+/* Symbols as JSON strings, escaped once per file rather than per event. */
+static char **json_symbols(const brs_tick_reader *r)
+{
+    char **v = calloc(r->n_instr + 1, sizeof *v);
+    for (uint32_t i = 0; v && i <= r->n_instr; i++) {
+        cJSON *s = cJSON_CreateString(i < r->n_instr ? r->instr[i].symbol : "?");
+        v[i] = s ? cJSON_PrintUnformatted(s) : NULL;
+        cJSON_Delete(s);
+    }
+    return v;
+}
+
+static void free_symbols(char **v, const brs_tick_reader *r)
+{
+    for (uint32_t i = 0; v && i <= r->n_instr; i++)
+        cJSON_free(v[i]);
+    free(v);
+}
+
+static void print_json(FILE *out, const brs_tick_reader *r, char **jsym, const brs_market_event *e)
 {
     char fl[64];
     flags_str(e->flags, fl, sizeof fl);
     fprintf(out, "{\"ts_exchange\":%" PRId64 ",\"ts_local\":%" PRId64 ",\"kind\":\"%s\",\"symbol\":",
             e->ts_exchange, e->ts_local, brs__mev_kind_name(e->kind));
-    /* Symbols are restricted to printable ASCII by the importers; escape anyway. */
-    cJSON *s = cJSON_CreateString(symbol_of(r, e->instrument));
-    char *js = cJSON_PrintUnformatted(s);
-    fputs(js ? js : "\"\"", out);
-    cJSON_free(js);
-    cJSON_Delete(s);
+    const char *js = jsym ? jsym[e->instrument < r->n_instr ? e->instrument : r->n_instr] : NULL;
+    fputs(js ? js : "\"?\"", out);
     fprintf(out, ",\"side\":\"%s\",\"flags\":\"%s\",", side_str(e), fl);
     if (e->kind == BRS_MEV_QUOTE)
         fprintf(out, "\"bid_price\":%" PRId64 ",\"bid_qty\":%" PRId64 ",\"ask_price\":%" PRId64
@@ -166,6 +181,7 @@ static int cmd_cat(int argc, char **argv)
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     if (!json)
         fputs(CAT_CSV_HEADER, stdout);
+    char **jsym = json ? json_symbols(&r) : NULL;
     const brs_market_event *e;
     while ((e = brs__tick_next(&r))) {
         if (e->ts_exchange < from || e->ts_exchange > to)
@@ -175,11 +191,12 @@ static int cmd_cat(int argc, char **argv)
         if (want_instr >= 0 && e->instrument != (uint32_t)want_instr)
             continue;
         if (json)
-            print_json(stdout, &r, e);
+            print_json(stdout, &r, jsym, e);
         else
             print_csv(stdout, &r, e);
     }
     fflush(stdout);
+    free_symbols(jsym, &r);
     int code = BRS_EXIT_OK;
     if (r.iter_err.code)
         code = brs__fail("ticks cat", "%s", r.iter_err.msg);
@@ -317,7 +334,7 @@ static const struct {
     const char *name, *summary;
     int (*run)(int, char **);
 } subs[] = {
-    {"import", "convert LOBSTER, Yahoo, generic CSV (and Binance) data to a tick file", brs__cmd_ticks_import},
+    {"import", "convert LOBSTER, Yahoo, generic CSV or Binance recordings to a tick file", brs__cmd_ticks_import},
     {"info", "instruments, counts per kind, time range, size and compression", cmd_info},
     {"cat", "print records as CSV or JSON lines, filtered by time, kind, symbol", cmd_cat},
     {"verify", "check every block and the index; exit 0 only for an intact file", cmd_verify},

@@ -315,11 +315,13 @@ int brs__import_csv(brs_import_sink *s, const char *path, const brs_import_opts 
 static void import_usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse ticks import --format lobster|yahoo|csv IN... -o OUT [OPTIONS]\n\n"
+            "usage: bourse ticks import --format lobster|yahoo|csv|binance IN... -o OUT [OPTIONS]\n\n"
             "Converts market data to a tick file (written atomically; nothing is left on error).\n\n"
             "  --format F          lobster: LOBSTER message files (TICKER_YYYY-MM-DD_..._message_N.csv)\n"
             "                      yahoo:   daily bars Date,Open,High,Low,Close,Adj Close,Volume\n"
             "                      csv:     trades or quotes with a JSON column mapping (--mapping)\n"
+            "                      binance: a recorded Binance USD-M WebSocket session, lines\n"
+            "                               '<recv_ts>: <json>' (depthUpdate, bookTicker, aggTrade)\n"
             "  -o, --output FILE   the tick file to write\n"
             "  --symbol S          instrument symbol (default: from the file name, or the mapping)\n"
             "  --orderbook FILE    lobster: the matching orderbook file; seeds the book that existed\n"
@@ -328,6 +330,8 @@ static void import_usage(FILE *out)
             "  --date YYYY-MM-DD   lobster: trading day (default: from the file name)\n"
             "  --utc-offset MIN    lobster: minutes to add to UTC for local time (default: New York, DST-aware)\n"
             "  --mapping FILE      csv: the JSON column mapping\n"
+            "  --snapshot FILE     binance: the REST depth snapshots ('<url> -> <recv_ts>: <json>');\n"
+            "                      synced with the U/u/pu update chain, gaps are reported\n"
             "  --price-scale N     yahoo: price units per currency unit (default 1000000)\n"
             "  --tick-size N, --lot-size N   instrument table values (default 1)\n"
             "  --block-records R, --level L  writer block size and zstd level\n");
@@ -374,6 +378,9 @@ int brs__cmd_ticks_import(int argc, char **argv)
         } else if (!strcmp(a, "--mapping")) {
             NEED_ARG();
             o.mapping = argv[++i];
+        } else if (!strcmp(a, "--snapshot")) {
+            NEED_ARG();
+            o.snapshot = argv[++i];
         } else if (!strcmp(a, "--utc-offset")) {
             NEED_ARG();
             if (brs__parse_decimal(argv[++i], 1, &o.utc_offset_min)) {
@@ -409,7 +416,7 @@ int brs__cmd_ticks_import(int argc, char **argv)
     int (*imp)(brs_import_sink *, const char *, const brs_import_opts *, brs_error *) = NULL;
     if (!fmt) {
         free(in);
-        return brs__usage_error("ticks import", "missing --format (lobster, yahoo or csv)");
+        return brs__usage_error("ticks import", "missing --format (lobster, yahoo, csv or binance)");
     }
     if (!strcmp(fmt, "lobster"))
         imp = brs__import_lobster;
@@ -417,13 +424,19 @@ int brs__cmd_ticks_import(int argc, char **argv)
         imp = brs__import_yahoo;
     else if (!strcmp(fmt, "csv"))
         imp = brs__import_csv;
+    else if (!strcmp(fmt, "binance"))
+        imp = brs__import_binance;
     else {
         free(in);
-        return brs__usage_error("ticks import", "unknown format '%s' (lobster, yahoo or csv)", fmt);
+        return brs__usage_error("ticks import", "unknown format '%s' (lobster, yahoo, csv or binance)", fmt);
     }
     if (!n_in || !out) {
         free(in);
         return brs__usage_error("ticks import", "%s", !n_in ? "no input files" : "missing -o OUT");
+    }
+    if (o.snapshot && strcmp(fmt, "binance")) {
+        free(in);
+        return brs__usage_error("ticks import", "--snapshot goes with --format binance");
     }
     if (o.orderbook && (strcmp(fmt, "lobster") || n_in != 1)) {
         free(in);

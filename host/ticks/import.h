@@ -41,6 +41,7 @@ typedef struct brs_import_opts {
     const char *orderbook; /* --orderbook (lobster) */
     const char *date;      /* --date (lobster) */
     const char *mapping;   /* --mapping (csv) */
+    const char *snapshot;  /* --snapshot (binance): the REST depth snapshots */
     int utc_offset_set;
     int64_t utc_offset_min; /* --utc-offset (lobster) */
     int64_t price_scale;   /* --price-scale (yahoo), 0 = default */
@@ -50,5 +51,6 @@ typedef struct brs_import_opts {
 int brs__import_lobster(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err);
 int brs__import_yahoo(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err);
 int brs__import_csv(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err);
+int brs__import_binance(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err);
 
 #endif

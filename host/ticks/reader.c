@@ -79,7 +79,7 @@ static int read_header(brs_tick_reader *r, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     rc = pread_all(r, full, hsz, 0, err);
-    if (!rc && brs__get32(full + hsz - 8) != brs__crc32c(0, full, hsz - 8))
+    if (!rc && (brs__get32(full + hsz - 8) != brs__crc32c(0, full, hsz - 8) || brs__get32(full + hsz - 4) != 0))
         rc = brs__err(err, BRS_E_CORRUPT, "%s: header checksum mismatch (header at offset 0..%u)",
                       r->path, hsz - 1);
     for (uint32_t i = 0; !rc && i < n; i++) {
@@ -197,7 +197,7 @@ static int read_index(brs_tick_reader *r, const unsigned char *f, brs_error *err
     if (!rc && (brs__get32(ix) != BRS_TICK_INDEX_MAGIC || brs__get32(ix + 4) != nb))
         rc = brs__err(err, BRS_E_CORRUPT, "%s: bad index header at offset %llu", r->path,
                       (unsigned long long)ioff);
-    if (!rc && brs__get32(ix + isz - 8) != brs__crc32c(0, ix, isz - 8))
+    if (!rc && (brs__get32(ix + isz - 8) != brs__crc32c(0, ix, isz - 8) || brs__get32(ix + isz - 4) != 0))
         rc = brs__err(err, BRS_E_CORRUPT, "%s: index checksum mismatch (index at offset %llu..%llu)",
                       r->path, (unsigned long long)ioff, (unsigned long long)(ioff + isz - 1));
     uint64_t expect = r->data_end;
@@ -321,7 +321,8 @@ static int decode_block(const brs_tick_reader *r, const decoder *d, uint32_t i, 
         return rc;
     const unsigned char *h = *d->cbuf;
     if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC || brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
-        brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize)
+        brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize ||
+        (int64_t)brs__get64(h + 16) != b->first_ts || (int64_t)brs__get64(h + 24) != b->last_ts)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u: header at offset %llu is damaged",
                         r->path, i, (unsigned long long)b->offset);
     const unsigned char *frame = *d->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
@@ -547,6 +548,15 @@ int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, br
         if (lo != r.blocks[i].first_ts || hi != r.blocks[i].last_ts) {
             rc = brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: times differ from its header",
                           path, i, (unsigned long long)r.blocks[i].offset);
+            break;
+        }
+        /* Replay trusts zstd's content checksum (the records are right or it
+         * fails); verify also checks the compressed bytes, so that even a flip
+         * that happens to decode to the same records is reported. */
+        const brs_tick_block_info *b = &r.blocks[i];
+        if (brs__get32(r.cbuf + 36) != brs__crc32c(0, r.cbuf + BRS_TICK_BLOCK_HDR_SIZE, b->csize)) {
+            rc = brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: compressed bytes differ from their CRC",
+                          path, i, (unsigned long long)b->offset);
             break;
         }
         (*blocks_ok)++;

@@ -165,6 +165,7 @@ int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
     brs__put64(h + 16, (uint64_t)w->min_ts);
     brs__put64(h + 24, (uint64_t)w->max_ts);
     brs__put32(h + 32, brs__crc32c(0, h, 32));
+    brs__put32(h + 36, brs__crc32c(0, w->cbuf, csize)); /* for verify, see docs */
     brs_tick_block_info *bi = &w->blocks[w->n_blocks];
     bi->offset = w->offset;
     bi->first_ts = w->min_ts;

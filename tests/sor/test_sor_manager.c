@@ -56,6 +56,8 @@ typedef struct harness {
     int last_reason;
     brs_level lv[NV][2][10];
     uint64_t next_liq;
+    struct { uint64_t id; int64_t cum; } pcum[32]; /* per parent: fills seen */
+    int n_pcum;
 } harness;
 
 static void push(harness *h, uint32_t v, const brs_order_event *ev)
@@ -184,12 +186,21 @@ static void on_parent(void *u, const brs_order_event *ev)
     harness *h = u;
     switch (ev->kind) {
     case BRS_OEV_ACCEPTED: h->accepted++; break;
-    case BRS_OEV_FILL:
+    case BRS_OEV_FILL: {
         h->fills++;
         h->fill_sum += ev->qty;
-        assert_int_equal(ev->cum_qty, h->fill_sum); /* one consistent stream */
+        int k = 0;
+        while (k < h->n_pcum && h->pcum[k].id != ev->order_id)
+            k++;
+        if (k == h->n_pcum) {
+            assert_true(k < 32);
+            h->pcum[h->n_pcum++].id = ev->order_id;
+        }
+        h->pcum[k].cum += ev->qty;
+        assert_int_equal(ev->cum_qty, h->pcum[k].cum); /* one consistent stream per parent */
         h->last_cum = ev->cum_qty;
         break;
+    }
     case BRS_OEV_CANCELLED:
         h->cancelled++;
         h->cancelled_qty += ev->qty;
@@ -456,6 +467,44 @@ static void test_risk_reject_names_check(void **st)
     teardown_h(h);
 }
 
+/* Risk sees open parents: the worst-case position counts a resting parent,
+ * and its cancel gives the room back. */
+static void test_risk_position_with_open_parents(void **st)
+{
+    (void)st;
+    harness *h = setup_h(0, 1);
+    h->risk.cfg.def.max_position = 10;
+    uint64_t a = buy(h, 8, 100, BRS_LIMIT, 1); /* rests: nothing to take */
+    deliver(h, -1, 1);
+    brs_order o = {.side = BRS_BUY, .type = BRS_LIMIT, .qty = 3, .price = 100};
+    uint64_t id;
+    brs_error err = {0};
+    assert_int_equal(brs__sor_submit(h->m, &o, 1, 2, &id, &err), BRS_E_RISK);
+    assert_non_null(strstr(err.msg, "max_position"));
+    o.qty = 2;
+    assert_int_equal(brs__sor_submit(h->m, &o, 1, 2, &id, &err), 0);
+    assert_int_equal(brs__sor_cancel(h->m, a), 0);
+    deliver(h, -1, 3);
+    o.qty = 8;
+    assert_int_equal(brs__sor_submit(h->m, &o, 1, 4, &id, &err), 0);
+    /* fills move open quantity into the position: still 10 in total */
+    liq(h, 2, BRS_SELL, 200, 1);
+    brs_order s = {.id = h->next_liq++, .price = 100, .qty = 10, .side = BRS_SELL,
+                   .type = BRS_LIMIT, .tif = BRS_IOC, .account = THEIRS};
+    for (int v = 0; v < NV; v++) {
+        s.id = h->next_liq++;
+        brs__engine_submit(h->v[v].e, &s);
+    }
+    deliver(h, -1, 5);
+    assert_int_equal(h->fill_sum, 10);
+    assert_int_equal(h->risk.position[0], 10);
+    o.qty = 1;
+    assert_int_equal(brs__sor_submit(h->m, &o, 1, 6, &id, &err), BRS_E_RISK);
+    brs_order sell = {.side = BRS_SELL, .type = BRS_LIMIT, .qty = 20, .price = 100};
+    assert_int_equal(brs__sor_submit(h->m, &sell, 1, 6, &id, &err), 0); /* flat to -10 */
+    teardown_h(h);
+}
+
 static uint64_t rng(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -550,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_late_ack_not_rerouted),
         cmocka_unit_test(test_kill_switch_no_open_order),
         cmocka_unit_test(test_risk_reject_names_check),
+        cmocka_unit_test(test_risk_position_with_open_parents),
         cmocka_unit_test(test_random_failover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

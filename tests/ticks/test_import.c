@@ -311,6 +311,67 @@ static void test_import_errors(void **state)
     unlink(map);
 }
 
+#define BN_DIR BOURSE_SHARED_DIR "/data/binance/"
+
+/* A recorded Binance session with its REST snapshots: synced, no gaps. A
+ * hand-made one with a broken pu chain: the gap is reported. */
+static void test_binance(void **state)
+{
+    (void)state;
+    char ws[512], http[512], out[512], cmd[4096], *txt;
+    tmp_path(out, sizeof out, "bn.ticks.zst");
+    if (have(BN_DIR "cryptofeed_BINANCE_FUTURES.ws.1.0")) {
+        snprintf(cmd, sizeof cmd, "%s ticks import --format binance %s --snapshot %s -o %s", BOURSE_BIN,
+                 BN_DIR "cryptofeed_BINANCE_FUTURES.ws.1.0", BN_DIR "cryptofeed_BINANCE_FUTURES.http.0.0", out);
+        assert_int_equal(run_cmd(cmd, &txt), 0);
+        assert_non_null(strstr(txt, " 0 gaps"));
+        assert_non_null(strstr(txt, "4 instruments"));
+        free(txt);
+        snprintf(cmd, sizeof cmd, "%s ticks info %s --json", BOURSE_BIN, out);
+        assert_int_equal(run_cmd(cmd, &txt), 0);
+        assert_non_null(strstr(txt, "\"symbol\":\"SUSHIUSDT\",\"price_scale\":10000"));
+        assert_non_null(strstr(txt, "\"snapshot_begin\":4"));
+        free(txt);
+        /* row 1 comes from a bookTicker frame received before the snapshot (empty
+         * book); row 2, the first after it, has a sane, uncrossed top */
+        snprintf(cmd, sizeof cmd, "%s ticks book %s --symbol SUSHIUSDT --levels 1 | sed -n 2p", BOURSE_BIN, out);
+        assert_int_equal(run_cmd(cmd, &txt), 0);
+        long long ap, asz, bp, bsz;
+        assert_int_equal(sscanf(txt, "%lld,%lld,%lld,%lld", &ap, &asz, &bp, &bsz), 4);
+        assert_true(bp > 70000 && bp < ap && ap < 80000 && asz > 0 && bsz > 0);
+        free(txt);
+    }
+    tmp_path(ws, sizeof ws, "x.ws");
+    tmp_path(http, sizeof http, "x.http");
+    write_text(http, "https://fapi.binance.com/fapi/v1/depth?symbol=XUSDT&limit=1000 -> 1626992741.3: "
+                     "{\"lastUpdateId\":100,\"E\":1626992741264,\"T\":1626992741261,"
+                     "\"bids\":[[\"1.00\",\"5\"]],\"asks\":[[\"1.01\",\"7\"]]}\n");
+#define DU(recv, U, u, pu, b, a)                                                                    \
+    recv ": {\"stream\":\"xusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1626992741037,"      \
+         "\"T\":1626992741024,\"s\":\"XUSDT\",\"U\":" U ",\"u\":" u ",\"pu\":" pu ",\"b\":" b ",\"a\":" a "}}\n"
+    write_text(ws, "wss://fstream.binance.com/stream?streams=xusdt@depth@100ms <-> 1626992740.1\n"
+                   DU("1626992741.1", "95", "102", "94", "[[\"1.00\",\"6\"]]", "[]")
+                   DU("1626992741.4", "103", "105", "102", "[]", "[[\"1.01\",\"0\"],[\"1.02\",\"3\"]]")
+                   DU("1626992741.5", "110", "112", "108", "[[\"0.99\",\"1\"]]", "[]"));
+    snprintf(cmd, sizeof cmd, "%s ticks import --format binance %s --snapshot %s -o %s", BOURSE_BIN, ws, http, out);
+    assert_int_equal(run_cmd(cmd, &txt), 0);
+    assert_non_null(strstr(txt, "gap in the XUSDT depth stream: last applied u 105, next update U 110 u 112 pu 108"));
+    assert_non_null(strstr(txt, " 1 gaps, 1 symbols without a valid book"));
+    free(txt);
+    /* snapshot 1.00 x 5 / 1.01 x 7, then the bridging update (1.00 -> 6), then
+     * 1.01 gone and 1.02 x 3; the update after the gap is not applied */
+    snprintf(cmd, sizeof cmd, "%s ticks book %s --levels 1", BOURSE_BIN, out);
+    assert_int_equal(run_cmd(cmd, &txt), 0);
+    assert_string_equal(txt, "101,7,100,6\n102,3,100,6\n");
+    free(txt);
+    write_text(ws, "1626992741.1: {\"stream\":\"xusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":12,\"s\":\"XUSDT\",\"U\":\"x\"}}\n");
+    snprintf(cmd, sizeof cmd, "%s ticks import --format binance %s -o %s", BOURSE_BIN, ws, out);
+    expect_error(cmd, "x.ws:1:");
+    unlink(ws);
+    unlink(http);
+    unlink(out);
+}
+
 /* The replay keeps L3 orders and L2 levels apart, applies modifies, and prints
  * a row only after events flagged LAST (snapshots print none). */
 static void test_book_replay_kinds(void **state)
@@ -377,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_lobster_round_trip), cmocka_unit_test(test_lobster_book_matches),
         cmocka_unit_test(test_yahoo),              cmocka_unit_test(test_csv_mapping),
         cmocka_unit_test(test_import_errors),      cmocka_unit_test(test_book_replay_kinds),
+        cmocka_unit_test(test_binance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

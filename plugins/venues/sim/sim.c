@@ -1,0 +1,658 @@
+/* sim.c: the simulated exchange as a venue plugin. It wraps the matching engine
+ * (bourse_book) and keeps the exchange's own book from replayed market data next
+ * to our orders, so our resting orders queue behind what was there first and
+ * advance only as that quantity trades or cancels (docs/router.md, "The
+ * simulated venue"). Per instance, through host parameters: fees, tick, lot and
+ * minimum sizes, a rate limit, fault injection (reject rate, down at T for D,
+ * lost acknowledgements) and a price offset / liquidity scale so several venues
+ * can replay one file. Latencies are the host event loop's job, not this file's. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bourse/bourse.h>
+
+#include "book/book.h"
+
+/* Engine id spaces: ours as the host gave them (< 2^62), the exchange's L3 ids
+ * with bit 63, and one synthetic order per L2 level in front of / behind ours. */
+#define OURS_MAX (1ull << 62)
+#define L3_BIT (1ull << 63)
+#define L2_BITS (3ull << 62)
+/* The one id replayed aggressors use: IOC, so it never rests. */
+#define AGG_ID (L2_BITS | (3ull << 60) | 1)
+#define ACCT_OURS 1u
+#define ACCT_EXCH 2u
+
+typedef struct ord { /* one of our live orders */
+    uint64_t id;     /* 0: empty slot */
+    int64_t cum;
+    int64_t price;
+    uint8_t side;
+    uint8_t acked;
+} ord;
+
+typedef struct sim {
+    const brs_host *host;
+    brs_ctx *ctx;
+    brs_engine *e;
+    uint32_t venue;
+    int64_t maker_ppm, taker_ppm;
+    int64_t tick, lot, min_qty;
+    int64_t rate_per_sec, rate_burst, tokens_e9, last_refill;
+    double reject_rate, lost_ack_rate;
+    uint64_t rng;
+    int64_t down_at, down_for;
+    int down;
+    int64_t price_offset;
+    double liq_scale;
+    ord *orders; /* open addressing, power-of-2 capacity */
+    uint32_t cap;
+    uint32_t n_ours;
+    /* during an L3 execution replayed as an aggressor: what the named order got */
+    uint64_t exec_id;
+    int64_t exec_got;
+    int64_t agg_got; /* what the replayed aggressor traded */
+    int going_down;
+} sim;
+
+/* ---- our orders: a small open-addressing map ---------------------------- */
+
+static uint32_t hslot(const sim *s, uint64_t id)
+{
+    uint64_t h = id * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (s->cap - 1);
+}
+
+static ord *find(sim *s, uint64_t id)
+{
+    for (uint32_t i = hslot(s, id);; i = (i + 1) & (s->cap - 1)) {
+        if (s->orders[i].id == id)
+            return &s->orders[i];
+        if (!s->orders[i].id)
+            return NULL;
+    }
+}
+
+static ord *add(sim *s, uint64_t id)
+{
+    if (s->n_ours + 1 > s->cap / 2)
+        return NULL;
+    uint32_t i = hslot(s, id);
+    while (s->orders[i].id)
+        i = (i + 1) & (s->cap - 1);
+    s->n_ours++;
+    memset(&s->orders[i], 0, sizeof s->orders[i]);
+    s->orders[i].id = id;
+    return &s->orders[i];
+}
+
+static void del(sim *s, ord *o)
+{
+    /* backward-shift deletion keeps probe chains intact without tombstones */
+    uint32_t i = (uint32_t)(o - s->orders), j = i;
+    s->orders[i].id = 0;
+    s->n_ours--;
+    for (;;) {
+        j = (j + 1) & (s->cap - 1);
+        if (!s->orders[j].id)
+            return;
+        uint32_t k = hslot(s, s->orders[j].id);
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            s->orders[i] = s->orders[j];
+            s->orders[j].id = 0;
+            i = j;
+        }
+    }
+}
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static uint64_t next_rand(sim *s)
+{
+    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(sim *s)
+{
+    return (double)(next_rand(s) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static int64_t fee_of(int64_t price, int64_t qty, int64_t ppm)
+{
+    __int128 n = (__int128)price * qty * ppm;
+    __int128 q = n / 1000000, r = n % 1000000;
+    if (r * 2 >= 1000000)
+        q++;
+    else if (r * 2 <= -1000000)
+        q--;
+    return (int64_t)q;
+}
+
+static int64_t now_of(sim *s)
+{
+    return s->host->xNow(s->ctx);
+}
+
+static void emit(sim *s, int kind, uint64_t id, int side, int reason, int64_t price, int64_t qty,
+                 int64_t leaves, int64_t cum, int64_t fee, int liq, uint32_t inst)
+{
+    brs_order_event ev = {0};
+    ev.kind = (uint8_t)kind;
+    ev.side = (uint8_t)side;
+    ev.liquidity = (uint8_t)liq;
+    ev.reason = reason;
+    ev.instrument = inst;
+    ev.venue = s->venue;
+    ev.order_id = id;
+    ev.ts = now_of(s);
+    ev.price = price;
+    ev.qty = qty;
+    ev.leaves = leaves;
+    ev.cum_qty = cum;
+    ev.fee = fee;
+    s->host->xEmitOrderEvent(s->ctx, &ev);
+}
+
+/* ---- engine listener: our orders become order events --------------------- */
+
+static void l_accepted(void *u, const brs_order *o, int64_t price)
+{
+    sim *s = u;
+    if (o->account != ACCT_OURS)
+        return;
+    ord *x = find(s, o->id);
+    if (x)
+        x->price = price;
+    if (s->lost_ack_rate > 0 && uniform(s) < s->lost_ack_rate)
+        return; /* fault injection: the acknowledgement is lost, the order lives */
+    emit(s, BRS_OEV_ACCEPTED, o->id, o->side, 0, price, o->qty, o->qty, 0, 0, BRS_LIQ_NONE,
+         o->instrument);
+}
+
+static void l_rejected(void *u, uint32_t inst, uint64_t id, int reason)
+{
+    sim *s = u;
+    if (id >= OURS_MAX)
+        return;
+    ord *x = find(s, id);
+    emit(s, BRS_OEV_REJECTED, id, x ? x->side : 0, reason, 0, 0, 0, x ? x->cum : 0, 0,
+         BRS_LIQ_NONE, inst == BRS_BOOK_NO_INSTRUMENT ? 0 : inst);
+}
+
+static void l_fill(void *u, const brs_book_fill *f)
+{
+    sim *s = u;
+    if (f->maker_id == s->exec_id)
+        s->exec_got += f->qty;
+    if (f->taker_id == AGG_ID)
+        s->agg_got += f->qty;
+    for (int taker = 0; taker < 2; taker++) {
+        uint64_t id = taker ? f->taker_id : f->maker_id;
+        if ((taker ? f->taker_account : f->maker_account) != ACCT_OURS)
+            continue;
+        ord *x = find(s, id);
+        if (!x)
+            continue;
+        x->cum += f->qty;
+        int64_t leaves = taker ? f->taker_leaves : f->maker_leaves;
+        int side = taker ? f->taker_side : !f->taker_side;
+        emit(s, BRS_OEV_FILL, id, side, 0, f->price, f->qty, leaves, x->cum,
+             fee_of(f->price, f->qty, taker ? s->taker_ppm : s->maker_ppm),
+             taker ? BRS_LIQ_TAKER : BRS_LIQ_MAKER, f->instrument);
+        if (leaves == 0)
+            del(s, x);
+    }
+}
+
+static void l_cancelled(void *u, uint32_t inst, uint64_t id, int64_t qty, int reason)
+{
+    sim *s = u;
+    if (id >= OURS_MAX)
+        return;
+    ord *x = find(s, id);
+    if (!x)
+        return;
+    emit(s, BRS_OEV_CANCELLED, id, x->side, s->going_down ? BRS_E_HALTED : reason, x->price, qty,
+         0, x->cum, 0, BRS_LIQ_NONE, inst);
+    del(s, x);
+}
+
+static void l_replaced(void *u, uint32_t inst, uint64_t id, int64_t price, int64_t qty,
+                       int64_t leaves)
+{
+    sim *s = u;
+    ord *x = id < OURS_MAX ? find(s, id) : NULL;
+    if (!x)
+        return;
+    x->price = price;
+    emit(s, BRS_OEV_REPLACED, id, x->side, 0, price, qty, leaves, x->cum, 0, BRS_LIQ_NONE, inst);
+}
+
+/* ---- parameters ----------------------------------------------------------- */
+
+static int p_int(sim *s, const char *name, int64_t def, int64_t lo, int64_t hi, int64_t *out,
+                 brs_error *err)
+{
+    int rc = s->host->xParamInt(s->ctx, name, out);
+    if (rc == BRS_E_NOTFOUND) {
+        *out = def;
+        return BRS_OK;
+    }
+    if (rc != BRS_OK || *out < lo || *out > hi) {
+        if (err) {
+            err->code = BRS_E_INVAL;
+            snprintf(err->msg, sizeof err->msg, "sim: parameter %s must be an integer in %lld..%lld",
+                     name, (long long)lo, (long long)hi);
+        }
+        return BRS_E_INVAL;
+    }
+    return BRS_OK;
+}
+
+static int p_dbl(sim *s, const char *name, double def, double lo, double hi, double *out,
+                 brs_error *err)
+{
+    int rc = s->host->xParamDouble(s->ctx, name, out);
+    if (rc == BRS_E_NOTFOUND) {
+        *out = def;
+        return BRS_OK;
+    }
+    if (rc != BRS_OK || !(*out >= lo && *out <= hi)) {
+        if (err) {
+            err->code = BRS_E_INVAL;
+            snprintf(err->msg, sizeof err->msg, "sim: parameter %s must be a number in %g..%g",
+                     name, lo, hi);
+        }
+        return BRS_E_INVAL;
+    }
+    return BRS_OK;
+}
+
+static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
+{
+    sim *s = self;
+    s->host = host;
+    s->ctx = ctx;
+    int64_t venue, seed, max_orders;
+    double maker, taker;
+    int rc;
+    if ((rc = p_int(s, "venue_index", 0, 0, 1 << 20, &venue, err)) ||
+        (rc = p_dbl(s, "maker_fee_bps", 0, -100, 100, &maker, err)) ||
+        (rc = p_dbl(s, "taker_fee_bps", 0, -100, 100, &taker, err)) ||
+        (rc = p_int(s, "tick_size", 1, 1, INT64_C(1) << 40, &s->tick, err)) ||
+        (rc = p_int(s, "lot_size", 1, 1, INT64_C(1) << 40, &s->lot, err)) ||
+        (rc = p_int(s, "min_qty", 0, 0, INT64_C(1) << 40, &s->min_qty, err)) ||
+        (rc = p_int(s, "rate_limit_per_sec", 0, 0, 1000000000, &s->rate_per_sec, err)) ||
+        (rc = p_int(s, "rate_burst", 0, 0, 1000000000, &s->rate_burst, err)) ||
+        (rc = p_dbl(s, "reject_rate", 0, 0, 1, &s->reject_rate, err)) ||
+        (rc = p_dbl(s, "lost_ack_rate", 0, 0, 1, &s->lost_ack_rate, err)) ||
+        (rc = p_int(s, "seed", 1, INT64_MIN, INT64_MAX, &seed, err)) ||
+        (rc = p_int(s, "down_at", 0, 0, INT64_MAX, &s->down_at, err)) ||
+        (rc = p_int(s, "down_for", 0, 0, INT64_MAX, &s->down_for, err)) ||
+        (rc = p_int(s, "price_offset", 0, -(INT64_C(1) << 40), INT64_C(1) << 40, &s->price_offset, err)) ||
+        (rc = p_dbl(s, "liquidity_scale", 1, 1e-6, 1e6, &s->liq_scale, err)) ||
+        (rc = p_int(s, "max_orders", 1 << 20, 1024, 1 << 28, &max_orders, err)))
+        return rc;
+    s->venue = (uint32_t)venue;
+    s->maker_ppm = llround(maker * 100);
+    s->taker_ppm = llround(taker * 100);
+    s->rng = (uint64_t)seed;
+    if (s->rate_per_sec && !s->rate_burst)
+        s->rate_burst = s->rate_per_sec;
+    s->tokens_e9 = s->rate_burst * 1000000000LL;
+    s->last_refill = INT64_MIN;
+    s->cap = 4096;
+    s->orders = calloc(s->cap, sizeof *s->orders);
+    uint32_t ninst = host->xInstrumentCount(ctx);
+    brs_engine_config ec = {.max_orders = (uint32_t)max_orders,
+                            .max_instruments = ninst ? ninst : 1};
+    brs_book_listener l = {.user = s, .xAccepted = l_accepted, .xRejected = l_rejected,
+                           .xFill = l_fill, .xCancelled = l_cancelled, .xReplaced = l_replaced};
+    if (!s->orders)
+        return err ? (err->code = BRS_E_NOMEM, snprintf(err->msg, sizeof err->msg, "sim: out of memory"), BRS_E_NOMEM) : BRS_E_NOMEM;
+    return brs__engine_create(&s->e, &ec, &l, err);
+}
+
+static void sim_close(void *self)
+{
+    sim *s = self;
+    brs__engine_destroy(s->e);
+    free(s->orders);
+}
+
+/* Down between down_at and down_at + down_for: on the way down every order of
+ * ours is cancelled (cancel-on-disconnect) with BRS_E_HALTED and a STATUS HALT
+ * event tells the host; STATUS RESUME when it is back. */
+static void check_down(sim *s, int64_t now)
+{
+    int want = s->down_for > 0 && now >= s->down_at && now - s->down_at < s->down_for;
+    if (want == s->down)
+        return;
+    if (want) {
+        s->going_down = 1;
+        for (uint32_t i = 0; i < s->cap; i++)
+            if (s->orders[i].id) {
+                brs__engine_cancel(s->e, s->orders[i].id); /* may shift the table: rescan */
+                i = (uint32_t)-1;
+            }
+        s->going_down = 0;
+    }
+    s->down = want;
+    brs_market_event ev = {0};
+    ev.ts_exchange = ev.ts_local = now;
+    ev.kind = BRS_MEV_STATUS;
+    ev.instrument = BRS_ALL_INSTRUMENTS;
+    ev.aux = want ? BRS_STATUS_HALT : BRS_STATUS_RESUME;
+    s->host->xEmitMarketEvent(s->ctx, &ev);
+}
+
+static int refuse(sim *s, const brs_order *o, int code)
+{
+    emit(s, BRS_OEV_REJECTED, o->id, o->side, code, o->price, o->qty, 0, 0, 0, BRS_LIQ_NONE,
+         o->instrument);
+    return code;
+}
+
+static int take_token(sim *s, int64_t now)
+{
+    if (!s->rate_per_sec)
+        return 1;
+    int64_t cap = s->rate_burst * 1000000000LL;
+    if (s->last_refill != INT64_MIN && now > s->last_refill) {
+        __int128 t = (__int128)s->tokens_e9 + (__int128)(now - s->last_refill) * s->rate_per_sec;
+        s->tokens_e9 = t > cap ? cap : (int64_t)t;
+    }
+    s->last_refill = now;
+    if (s->tokens_e9 < 1000000000LL)
+        return 0;
+    s->tokens_e9 -= 1000000000LL;
+    return 1;
+}
+
+static int sim_submit(void *self, const brs_order *o)
+{
+    sim *s = self;
+    int64_t now = now_of(s);
+    check_down(s, now);
+    if (s->down)
+        return refuse(s, o, BRS_E_HALTED);
+    if (o->id == 0 || o->id >= OURS_MAX || find(s, o->id))
+        return refuse(s, o, o->id && o->id < OURS_MAX ? BRS_E_EXISTS : BRS_E_INVAL);
+    if (o->qty <= 0 || o->qty % s->lot || o->qty < s->min_qty ||
+        (o->type == BRS_LIMIT && o->price % s->tick))
+        return refuse(s, o, BRS_E_INVAL);
+    if (!take_token(s, now))
+        return refuse(s, o, BRS_E_LIMIT);
+    if (s->reject_rate > 0 && uniform(s) < s->reject_rate)
+        return refuse(s, o, BRS_E_REJECTED);
+    ord *x = add(s, o->id);
+    if (!x)
+        return refuse(s, o, BRS_E_LIMIT);
+    x->side = o->side;
+    x->price = o->price;
+    brs_order e = *o;
+    e.account = ACCT_OURS;
+    brs__engine_set_time(s->e, now);
+    int rc = brs__engine_submit(s->e, &e);
+    if (rc != BRS_OK) {
+        ord *y = find(s, o->id); /* the engine reported the reject already */
+        if (y)
+            del(s, y);
+        return rc;
+    }
+    /* an order that traded or was cancelled in full is gone from the map already */
+    return BRS_OK;
+}
+
+static int sim_cancel(void *self, uint64_t id)
+{
+    sim *s = self;
+    check_down(s, now_of(s));
+    if (s->down || id >= OURS_MAX) {
+        emit(s, BRS_OEV_REJECTED, id, 0, s->down ? BRS_E_HALTED : BRS_E_UNKNOWNORDER, 0, 0, 0, 0,
+             0, BRS_LIQ_NONE, 0);
+        return s->down ? BRS_E_HALTED : BRS_E_UNKNOWNORDER;
+    }
+    return brs__engine_cancel(s->e, id);
+}
+
+static int sim_replace(void *self, uint64_t id, int64_t price, int64_t qty)
+{
+    sim *s = self;
+    int64_t now = now_of(s);
+    check_down(s, now);
+    ord *x = id < OURS_MAX ? find(s, id) : NULL;
+    int code = s->down ? BRS_E_HALTED
+               : !x ? BRS_E_UNKNOWNORDER
+               : qty <= 0 || qty % s->lot || qty < s->min_qty || price % s->tick ? BRS_E_INVAL
+               : !take_token(s, now) ? BRS_E_LIMIT
+                                     : BRS_OK;
+    if (code) {
+        emit(s, BRS_OEV_REJECTED, id, x ? x->side : 0, code, price, qty, 0, x ? x->cum : 0, 0,
+             BRS_LIQ_NONE, 0);
+        return code;
+    }
+    brs__engine_set_time(s->e, now);
+    return brs__engine_replace(s->e, id, price, qty);
+}
+
+/* ---- replayed market data ------------------------------------------------ */
+
+static int64_t scale_qty(const sim *s, int64_t q)
+{
+    if (s->liq_scale == 1.0 || q <= 0)
+        return q;
+    int64_t r = llround((double)q * s->liq_scale);
+    return r < 1 ? 1 : r;
+}
+
+/* An exchange execution against resting order id at price: replayed as an
+ * aggressor of qty, so any order of ours ahead of it in time priority (or at a
+ * better price) trades first; the named order then loses the rest of qty too,
+ * since the data says it traded (our presence does not remove liquidity). */
+static void replay_execution(sim *s, uint32_t inst, uint64_t id, int resting_side, int64_t price,
+                             int64_t qty)
+{
+    brs_order agg = {0};
+    agg.id = AGG_ID;
+    agg.instrument = inst;
+    agg.account = ACCT_EXCH;
+    agg.price = price;
+    agg.qty = qty;
+    agg.side = (uint8_t)!resting_side;
+    agg.type = BRS_LIMIT;
+    agg.tif = BRS_IOC;
+    agg.stp = BRS_STP_NONE;
+    s->exec_id = id;
+    s->exec_got = 0;
+    brs__engine_submit(s->e, &agg);
+    if (id && s->exec_got < qty)
+        brs__engine_reduce(s->e, id, qty - s->exec_got);
+    s->exec_id = 0;
+}
+
+static uint64_t l2_id(int side, int64_t price, int back)
+{
+    return L2_BITS | ((uint64_t)side << 61) | ((uint64_t)(price & ((1ll << 59) - 1)) << 1) |
+           (uint64_t)back;
+}
+
+static int64_t open_qty(const sim *s, uint64_t id)
+{
+    brs_order_info oi;
+    return brs__engine_order(s->e, id, &oi) == BRS_OK ? oi.leaves : 0;
+}
+
+static int ours_at(const sim *s, int side, int64_t price)
+{
+    for (uint32_t i = 0; i < s->cap; i++)
+        if (s->orders[i].id && s->orders[i].side == side && s->orders[i].price == price)
+            return 1;
+    return 0;
+}
+
+/* Does an order of ours on the other side cross price (a new quantity at
+ * price on `side` would have traded with it)? */
+static int ours_cross(const sim *s, int side, int64_t price)
+{
+    for (uint32_t i = 0; i < s->cap; i++) {
+        const ord *o = &s->orders[i];
+        if (o->id && o->side != side &&
+            (side == BRS_SELL ? o->price >= price : o->price <= price))
+            return 1;
+    }
+    return 0;
+}
+
+/* L2: the exchange's quantity at a level is one order in front of ours and one
+ * behind. Growth joins behind our orders (it arrived later); shrinkage is taken
+ * from behind first (cancels assumed at the back of the queue), so our queue
+ * position only improves through trades or cancels the data forces on the front. */
+static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
+{
+    uint64_t f = l2_id(side, price, 0), b = l2_id(side, price, 1);
+    int64_t fq = open_qty(s, f), bq = open_qty(s, b), have = fq + bq;
+    if (q > have) {
+        int64_t d = q - have;
+        if (s->n_ours && ours_cross(s, side, price)) {
+            /* New quantity at a price that crosses our order: it trades with us
+             * first (replayed as an aggressor), the rest joins the level. */
+            brs_order agg = {.id = AGG_ID, .instrument = inst, .account = ACCT_EXCH,
+                             .price = price, .qty = d, .side = (uint8_t)side,
+                             .type = BRS_LIMIT, .tif = BRS_IOC};
+            s->agg_got = 0;
+            brs__engine_submit(s->e, &agg);
+            d -= s->agg_got;
+            if (d <= 0)
+                return;
+        }
+        int behind = ours_at(s, side, price);
+        uint64_t id = behind ? b : f;
+        int64_t cur = behind ? bq : fq;
+        if (cur)
+            brs__engine_delete(s->e, id); /* regrow at the back: nobody of ours is behind */
+        brs__engine_insert(s->e, inst, id, side, price, cur + d);
+    } else if (q < have) {
+        int64_t d = have - q, fromb = d < bq ? d : bq;
+        if (fromb)
+            brs__engine_reduce(s->e, b, fromb);
+        if (d - fromb)
+            brs__engine_reduce(s->e, f, d - fromb);
+    }
+}
+
+static int sim_on_market(void *self, const brs_market_event *in)
+{
+    sim *s = self;
+    check_down(s, in->ts_exchange);
+    brs_market_event ev = *in;
+    switch (ev.kind) {
+    case BRS_MEV_ADD: case BRS_MEV_CANCEL: case BRS_MEV_MODIFY: case BRS_MEV_EXECUTE:
+    case BRS_MEV_LEVEL_SET: case BRS_MEV_LEVEL_DELETE: case BRS_MEV_TRADE:
+        ev.price += s->price_offset;
+        ev.qty = scale_qty(s, ev.qty);
+        break;
+    case BRS_MEV_QUOTE:
+        ev.quote.bid_price += s->price_offset;
+        ev.quote.ask_price += s->price_offset;
+        ev.quote.bid_qty = scale_qty(s, ev.quote.bid_qty);
+        ev.quote.ask_qty = scale_qty(s, ev.quote.ask_qty);
+        break;
+    default:
+        break;
+    }
+    brs__engine_set_time(s->e, ev.ts_exchange);
+    uint32_t inst = ev.instrument;
+    uint64_t xid = ev.order_id | L3_BIT;
+    switch (ev.kind) {
+    case BRS_MEV_ADD: {
+        brs_top t;
+        int crosses = brs__engine_top(s->e, inst, &t) == BRS_OK &&
+                      (ev.side == BRS_BUY ? t.ask_qty && ev.price >= t.ask_price
+                                          : t.bid_qty && ev.price <= t.bid_price);
+        if (crosses) { /* it would have traded with our order resting there */
+            brs_order o = {.id = xid, .instrument = inst, .account = ACCT_EXCH, .price = ev.price,
+                           .qty = ev.qty, .side = ev.side, .type = BRS_LIMIT, .tif = BRS_GTC};
+            brs__engine_submit(s->e, &o);
+        } else
+            brs__engine_insert(s->e, inst, xid, ev.side, ev.price, ev.qty);
+        break;
+    }
+    case BRS_MEV_CANCEL:
+        if (ev.flags & BRS_MEVF_FULL)
+            brs__engine_delete(s->e, xid);
+        else
+            brs__engine_reduce(s->e, xid, ev.qty);
+        break;
+    case BRS_MEV_MODIFY: {
+        brs_order_info oi;
+        uint64_t nid = ev.aux ? ((uint64_t)ev.aux | L3_BIT) : xid;
+        if (brs__engine_order(s->e, xid, &oi) == BRS_OK && nid == xid && oi.price == ev.price &&
+            ev.qty <= oi.leaves) {
+            brs__engine_reduce(s->e, xid, oi.leaves - ev.qty); /* keeps its place */
+        } else {
+            brs__engine_delete(s->e, xid);
+            brs__engine_insert(s->e, inst, nid, ev.side, ev.price, ev.qty);
+        }
+        break;
+    }
+    case BRS_MEV_EXECUTE:
+        replay_execution(s, inst, xid, ev.side, ev.price, ev.qty);
+        break;
+    case BRS_MEV_TRADE: {
+        /* L2 data: a print; the aggressor was ev.side, the resting side the other.
+         * (With L3 data the EXECUTE events carry the trades; prints are ignored.) */
+        int resting = !ev.side;
+        if (open_qty(s, l2_id(resting, ev.price, 0)) || open_qty(s, l2_id(resting, ev.price, 1)) ||
+            ours_at(s, resting, ev.price))
+            replay_execution(s, inst, 0, resting, ev.price, ev.qty);
+        break;
+    }
+    case BRS_MEV_LEVEL_SET:
+        level_set(s, inst, ev.side, ev.price, ev.qty);
+        break;
+    case BRS_MEV_LEVEL_DELETE:
+        level_set(s, inst, ev.side, ev.price, 0);
+        break;
+    default:
+        break;
+    }
+    if (!s->down)
+        s->host->xEmitMarketEvent(s->ctx, &ev);
+    return BRS_OK;
+}
+
+static int sim_top(void *self, uint32_t inst, brs_top *out)
+{
+    sim *s = self;
+    return brs__engine_top(s->e, inst, out);
+}
+
+static int sim_depth(void *self, uint32_t inst, uint8_t side, brs_level *out, uint32_t cap,
+                     uint32_t *n)
+{
+    sim *s = self;
+    *n = (uint32_t)brs__engine_depth(s->e, inst, side, out, cap);
+    return BRS_OK;
+}
+
+static const brs_venue_vtable sim_vtable = {
+    .size = sizeof(brs_venue_vtable),
+    .xOpen = sim_open,
+    .xClose = sim_close,
+    .xSubmit = sim_submit,
+    .xCancel = sim_cancel,
+    .xReplace = sim_replace,
+    .xOnMarket = sim_on_market,
+    .xTop = sim_top,
+    .xDepth = sim_depth,
+};
+
+BRS_PLUGIN(.kind = BRS_KIND_VENUE, .name = "sim", .version = "1.0.0",
+           .description = "simulated exchange: matching engine, fees, queue position, faults",
+           .instance_size = sizeof(sim), .vtable = &sim_vtable)

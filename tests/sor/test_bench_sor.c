@@ -1,0 +1,53 @@
+/* test_bench_sor.c: `bourse bench sor` runs, prints one JSON object with
+ * ns_per_decision, counts no allocation in its timed region, and refuses an
+ * unknown option with exit 2. No timing threshold: timings are reported only. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/subprocess.h"
+
+static void test_json(void **st)
+{
+    (void)st;
+    const char *args[] = {"bench", "sor", "--json", "--quick", NULL};
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    cJSON *o = cJSON_Parse(r.out);
+    assert_non_null(o);
+    const cJSON *ns = cJSON_GetObjectItem(o, "ns_per_decision");
+    assert_true(cJSON_IsNumber(ns));
+    assert_true(ns->valuedouble > 0);
+    assert_int_equal(cJSON_GetObjectItem(o, "venues")->valueint, 5);
+    assert_int_equal(cJSON_GetObjectItem(o, "levels")->valueint, 10);
+    const cJSON *al = cJSON_GetObjectItem(o, "allocs_in_timed_region");
+    assert_true(cJSON_IsNumber(al));
+    assert_true(al->valuedouble <= 0); /* 0, or -1 when counting is unavailable */
+    cJSON_Delete(o);
+    run_free(&r);
+}
+
+static void test_usage(void **st)
+{
+    (void)st;
+    const char *bad[] = {"bench", "sor", "--nope", NULL};
+    run_result r = run(bad);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    const char *help[] = {"bench", "sor", "--help", NULL};
+    r = run(help);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: bourse bench sor"));
+    run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_json), cmocka_unit_test(test_usage)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

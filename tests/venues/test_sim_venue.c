@@ -1,0 +1,424 @@
+/* test_sim_venue.c: the simulated exchange plugin (plugins/venues/sim), loaded
+ * through the plugin loader with a test host-services table: fills and exact
+ * fees, queue position with L3 and L2 data (our order waits behind what was at
+ * its level and advances only as that trades or cancels), lot/tick/min checks,
+ * rate limit, seeded rejects, down at T for D with cancel-on-disconnect, lost
+ * acknowledgements, price offset and liquidity scale. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "plugin/loader.h"
+
+#define MAXEV 256
+
+typedef struct kv {
+    const char *name;
+    int is_double;
+    int64_t i;
+    double d;
+} kv;
+
+struct brs_ctx {
+    int64_t now;
+    const kv *params;
+    brs_order_event oev[MAXEV];
+    int n_oev;
+    brs_market_event mev[MAXEV];
+    int n_mev;
+};
+
+static int64_t h_now(brs_ctx *c) { return c->now; }
+static void h_log(brs_ctx *c, int l, const char *m) { (void)c; (void)l; (void)m; }
+static const kv *lookup(brs_ctx *c, const char *n)
+{
+    for (const kv *p = c->params; p && p->name; p++)
+        if (strcmp(p->name, n) == 0)
+            return p;
+    return NULL;
+}
+static int h_int(brs_ctx *c, const char *n, int64_t *o)
+{
+    const kv *p = lookup(c, n);
+    if (!p)
+        return BRS_E_NOTFOUND;
+    if (p->is_double)
+        return BRS_E_INVAL;
+    *o = p->i;
+    return BRS_OK;
+}
+static int h_dbl(brs_ctx *c, const char *n, double *o)
+{
+    const kv *p = lookup(c, n);
+    if (!p)
+        return BRS_E_NOTFOUND;
+    *o = p->is_double ? p->d : (double)p->i;
+    return BRS_OK;
+}
+static int h_str(brs_ctx *c, const char *n, const char **o) { (void)c; (void)n; (void)o; return BRS_E_NOTFOUND; }
+static uint32_t h_count(brs_ctx *c) { (void)c; return 1; }
+static int h_inst(brs_ctx *c, uint32_t id, brs_instrument *o)
+{
+    (void)c;
+    if (id)
+        return BRS_E_NOTFOUND;
+    memset(o, 0, sizeof *o);
+    snprintf(o->symbol, sizeof o->symbol, "TEST");
+    o->price_scale = 100;
+    o->tick_size = 1;
+    o->lot_size = 1;
+    return BRS_OK;
+}
+static int h_find(brs_ctx *c, const char *s, uint32_t *id) { (void)c; (void)s; *id = 0; return BRS_OK; }
+static int h_emit_order(brs_ctx *c, const brs_order_event *e)
+{
+    assert_true(c->n_oev < MAXEV);
+    c->oev[c->n_oev++] = *e;
+    return BRS_OK;
+}
+static int h_emit_market(brs_ctx *c, const brs_market_event *e)
+{
+    assert_true(c->n_mev < MAXEV);
+    c->mev[c->n_mev++] = *e;
+    return BRS_OK;
+}
+
+static const brs_host test_host = {
+    .size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR, .abi_minor = BRS_ABI_MINOR,
+    .xNow = h_now, .xLog = h_log, .xParamInt = h_int, .xParamDouble = h_dbl,
+    .xParamString = h_str, .xInstrumentCount = h_count, .xInstrument = h_inst,
+    .xInstrumentFind = h_find, .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
+};
+
+typedef struct fx {
+    brs_plugin p;
+    brs_plugin_instance inst;
+    const brs_venue_vtable *vt;
+    brs_ctx ctx;
+} fx;
+
+static fx *open_sim(const kv *params)
+{
+    fx *f = calloc(1, sizeof *f);
+    brs_error err = {0};
+    int rc = brs__plugin_load(&f->p, BOURSE_PLUGIN_BUILD_DIR "/sim.so", &err);
+    if (rc)
+        fail_msg("load: %s", err.msg);
+    f->vt = brs__plugin_venue(&f->p);
+    assert_non_null(f->vt);
+    f->ctx.params = params;
+    f->ctx.now = 1000;
+    rc = brs__plugin_instance_open(&f->inst, &f->p, &test_host, &f->ctx, &err);
+    if (rc)
+        fail_msg("open: %s", err.msg);
+    return f;
+}
+
+static void close_sim(fx *f)
+{
+    brs__plugin_instance_close(&f->inst);
+    brs__plugin_unload(&f->p);
+    free(f);
+}
+
+static void market(fx *f, int kind, int side, int64_t price, int64_t qty, uint64_t oid, uint16_t flags)
+{
+    brs_market_event ev = {0};
+    ev.ts_exchange = ev.ts_local = f->ctx.now;
+    ev.kind = (uint8_t)kind;
+    ev.side = (uint8_t)side;
+    ev.flags = flags;
+    ev.price = price;
+    ev.qty = qty;
+    ev.order_id = oid;
+    assert_int_equal(f->vt->xOnMarket(f->inst.self, &ev), 0);
+}
+
+static int submit(fx *f, uint64_t id, int side, int64_t price, int64_t qty, int tif)
+{
+    brs_order o = {.id = id, .price = price, .qty = qty, .side = (uint8_t)side,
+                   .type = BRS_LIMIT, .tif = (uint8_t)tif};
+    return f->vt->xSubmit(f->inst.self, &o);
+}
+
+/* Sum of fill qty for an order id among emitted events, and how many fills. */
+static int64_t filled(const fx *f, uint64_t id, int *n)
+{
+    int64_t q = 0;
+    int k = 0;
+    for (int i = 0; i < f->ctx.n_oev; i++)
+        if (f->ctx.oev[i].kind == BRS_OEV_FILL && f->ctx.oev[i].order_id == id)
+            q += f->ctx.oev[i].qty, k++;
+    if (n)
+        *n = k;
+    return q;
+}
+
+static const brs_order_event *last_of(const fx *f, int kind)
+{
+    for (int i = f->ctx.n_oev; i-- > 0;)
+        if (f->ctx.oev[i].kind == kind)
+            return &f->ctx.oev[i];
+    return NULL;
+}
+
+static void test_take_with_fees(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"maker_fee_bps", 1, 0, -1.0}, {"taker_fee_bps", 1, 0, 5.0}, {0}};
+    fx *f = open_sim(params);
+    market(f, BRS_MEV_ADD, BRS_SELL, 10000, 3, 1, 0);
+    market(f, BRS_MEV_ADD, BRS_SELL, 10002, 5, 2, 0);
+    assert_int_equal(submit(f, 7, BRS_BUY, 10002, 6, BRS_IOC), 0);
+    int n;
+    assert_int_equal(filled(f, 7, &n), 6);
+    assert_int_equal(n, 2);
+    const brs_order_event *e = last_of(f, BRS_OEV_FILL);
+    assert_int_equal(e->price, 10002);
+    assert_int_equal(e->qty, 3);
+    assert_int_equal(e->cum_qty, 6);
+    assert_int_equal(e->liquidity, BRS_LIQ_TAKER);
+    assert_int_equal(e->fee, 15); /* 10002 x 3 x 5e-4 = 15.003 -> 15 */
+    /* the first fill: 10000 x 3 x 5e-4 = 15 exactly */
+    for (int i = 0; i < f->ctx.n_oev; i++)
+        if (f->ctx.oev[i].kind == BRS_OEV_FILL) {
+            assert_int_equal(f->ctx.oev[i].fee, 15);
+            break;
+        }
+    /* maker: we rest, an exchange aggressor (L3 execution replay) hits us: rebate */
+    market(f, BRS_MEV_EXECUTE, BRS_SELL, 10002, 2, 2, 0); /* the ask left at 10002 goes */
+    assert_int_equal(submit(f, 8, BRS_SELL, 10010, 100, BRS_GTC), 0);
+    market(f, BRS_MEV_ADD, BRS_SELL, 10010, 50, 3, 0); /* behind us */
+    market(f, BRS_MEV_EXECUTE, BRS_SELL, 10010, 40, 3, 0);
+    assert_int_equal(filled(f, 8, NULL), 40);
+    e = last_of(f, BRS_OEV_FILL);
+    assert_int_equal(e->liquidity, BRS_LIQ_MAKER);
+    assert_int_equal(e->fee, -40); /* 10010 x 40 x -1e-4 = -40.04 -> -40 */
+    close_sim(f);
+}
+
+static void test_queue_l3(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 1, 0);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 4, 2, 0);
+    assert_int_equal(submit(f, 9, BRS_BUY, 100, 3, BRS_GTC), 0); /* behind 9 */
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 6, 3, 0);              /* behind us */
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 5, 1, 0);          /* order 1 trades */
+    assert_int_equal(filled(f, 9, NULL), 0);
+    market(f, BRS_MEV_CANCEL, BRS_BUY, 100, 3, 2, 0); /* part of order 2 leaves */
+    assert_int_equal(filled(f, 9, NULL), 0);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 1, 2, 0); /* the last lot ahead of us */
+    assert_int_equal(filled(f, 9, NULL), 0);
+    /* the data says order 3 (behind us) trades 2: the aggressor meets us first */
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 2, 3, 0);
+    assert_int_equal(filled(f, 9, NULL), 2);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 4, 3, 0);
+    assert_int_equal(filled(f, 9, NULL), 3);
+    brs_level lv[4];
+    uint32_t n;
+    assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, 4, &n), 0);
+    /* order 3 lost what the data says it traded even when we traded instead */
+    assert_int_equal(n, 0);
+    close_sim(f);
+}
+
+static void test_queue_l2(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 10, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 2, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 14, 0, 0); /* growth joins behind us */
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 11, 0, 0); /* shrink: cancels at the back */
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 10, 77, 0);  /* a print eats the 10 in front */
+    assert_int_equal(filled(f, 5, NULL), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 1, 0, 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 1, 78, 0); /* next print: ours */
+    assert_int_equal(filled(f, 5, NULL), 1);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 79, 0);
+    assert_int_equal(filled(f, 5, NULL), 2);
+    close_sim(f);
+}
+
+/* L2: quantity appearing at a price that crosses our resting order trades with
+ * it first; only the rest joins the book. */
+static void test_l2_cross_trades_with_us(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 102, 5, 0, 0);
+    assert_int_equal(submit(f, 3, BRS_BUY, 101, 4, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 101, 6, 0, 0);
+    assert_int_equal(filled(f, 3, NULL), 4);
+    assert_int_equal(last_of(f, BRS_OEV_FILL)->liquidity, BRS_LIQ_MAKER);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.ask_price, 101);
+    assert_int_equal(t.ask_qty, 2);
+    assert_int_equal(t.bid_qty, 0);
+    close_sim(f);
+}
+
+/* Replace: a smaller size at the same price keeps the queue place, a price
+ * change goes to the back; an unknown id is refused. */
+static void test_replace_priority(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 1, 0);
+    assert_int_equal(submit(f, 10, BRS_BUY, 100, 4, BRS_GTC), 0);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 2, 0); /* behind us */
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 100, 3), 0);
+    assert_int_equal(last_of(f, BRS_OEV_REPLACED)->leaves, 3);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 5, 1, 0);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 1, 2, 0); /* still ahead of order 2 */
+    assert_int_equal(filled(f, 10, NULL), 1);
+    /* a new price, then back: now behind order 3 */
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 99, 3), 0);
+    market(f, BRS_MEV_ADD, BRS_BUY, 100, 5, 3, 0);
+    assert_int_equal(f->vt->xReplace(f->inst.self, 10, 100, 3), 0);
+    market(f, BRS_MEV_EXECUTE, BRS_BUY, 100, 4, 2, 0); /* order 2 ahead of us now */
+    assert_int_equal(filled(f, 10, NULL), 1);
+    assert_int_equal(f->vt->xReplace(f->inst.self, 99, 100, 3), BRS_E_UNKNOWNORDER);
+    close_sim(f);
+}
+
+static void test_sizes_and_rate(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"tick_size", 0, 5, 0},      {"lot_size", 0, 10, 0},
+                                {"min_qty", 0, 20, 0},       {"rate_limit_per_sec", 0, 2, 0},
+                                {"rate_burst", 0, 2, 0},     {0}};
+    fx *f = open_sim(params);
+    assert_int_equal(submit(f, 1, BRS_BUY, 101, 20, BRS_GTC), BRS_E_INVAL); /* tick */
+    assert_int_equal(submit(f, 2, BRS_BUY, 100, 25, BRS_GTC), BRS_E_INVAL); /* lot */
+    assert_int_equal(submit(f, 3, BRS_BUY, 100, 10, BRS_GTC), BRS_E_INVAL); /* min */
+    assert_int_equal(last_of(f, BRS_OEV_REJECTED)->order_id, 3);
+    assert_int_equal(submit(f, 4, BRS_BUY, 100, 20, BRS_GTC), 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 20, BRS_GTC), 0);
+    assert_int_equal(submit(f, 6, BRS_BUY, 100, 20, BRS_GTC), BRS_E_LIMIT);
+    f->ctx.now += 500000000; /* half a second: one token back */
+    assert_int_equal(submit(f, 7, BRS_BUY, 100, 20, BRS_GTC), 0);
+    assert_int_equal(submit(f, 8, BRS_BUY, 100, 20, BRS_GTC), BRS_E_LIMIT);
+    close_sim(f);
+}
+
+static int count_rejects(uint64_t seed, double rate, char *pattern)
+{
+    kv params[] = {{"reject_rate", 1, 0, rate}, {"seed", 0, (int64_t)seed, 0}, {0}};
+    fx *f = open_sim(params);
+    int n = 0;
+    for (int i = 0; i < 64; i++) {
+        int rc = submit(f, (uint64_t)(100 + i), BRS_BUY, 50, 1, BRS_GTC);
+        pattern[i] = rc ? 'R' : '.';
+        if (rc) {
+            assert_int_equal(rc, BRS_E_REJECTED);
+            n++;
+        }
+    }
+    pattern[64] = 0;
+    close_sim(f);
+    return n;
+}
+
+static void test_seeded_rejects(void **st)
+{
+    (void)st;
+    char a[65], b[65], c[65];
+    assert_int_equal(count_rejects(1, 1.0, a), 64);
+    int n = count_rejects(42, 0.5, a);
+    assert_true(n > 10 && n < 54);
+    count_rejects(42, 0.5, b);
+    assert_string_equal(a, b); /* same seed, same faults */
+    count_rejects(43, 0.5, c);
+    assert_string_not_equal(a, c);
+    assert_int_equal(count_rejects(42, 0.0, a), 0);
+}
+
+static void test_down_window(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"down_at", 0, 5000, 0}, {"down_for", 0, 1000, 0}, {0}};
+    fx *f = open_sim(params);
+    assert_int_equal(submit(f, 1, BRS_BUY, 100, 5, BRS_GTC), 0);
+    f->ctx.now = 5000;
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 110, 5, 0, 0); /* any call notices the time */
+    const brs_order_event *e = last_of(f, BRS_OEV_CANCELLED);
+    assert_non_null(e);
+    assert_int_equal(e->order_id, 1);
+    assert_int_equal(e->reason, BRS_E_HALTED);
+    int halted = 0;
+    for (int i = 0; i < f->ctx.n_mev; i++)
+        if (f->ctx.mev[i].kind == BRS_MEV_STATUS && f->ctx.mev[i].aux == BRS_STATUS_HALT)
+            halted++;
+    assert_int_equal(halted, 1);
+    assert_int_equal(submit(f, 2, BRS_BUY, 100, 5, BRS_GTC), BRS_E_HALTED);
+    f->ctx.now = 5999;
+    assert_int_equal(submit(f, 3, BRS_BUY, 100, 5, BRS_GTC), BRS_E_HALTED);
+    f->ctx.now = 6000;
+    assert_int_equal(submit(f, 4, BRS_BUY, 100, 5, BRS_GTC), 0);
+    assert_int_equal(f->ctx.mev[f->ctx.n_mev - 1].aux, BRS_STATUS_RESUME);
+    close_sim(f);
+}
+
+static void test_lost_acks(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"lost_ack_rate", 1, 0, 1.0}, {0}};
+    fx *f = open_sim(params);
+    assert_int_equal(submit(f, 1, BRS_BUY, 100, 5, BRS_GTC), 0);
+    assert_null(last_of(f, BRS_OEV_ACCEPTED));
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 5, 1, 0);
+    assert_int_equal(filled(f, 1, NULL), 5); /* the order was live all along */
+    close_sim(f);
+}
+
+static void test_offset_and_scale(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"price_offset", 0, 7, 0}, {"liquidity_scale", 1, 0, 2.5}, {0}};
+    fx *f = open_sim(params);
+    market(f, BRS_MEV_ADD, BRS_SELL, 100, 4, 1, 0);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.ask_price, 107);
+    assert_int_equal(t.ask_qty, 10);
+    assert_int_equal(f->ctx.mev[f->ctx.n_mev - 1].price, 107);
+    assert_int_equal(f->ctx.mev[f->ctx.n_mev - 1].qty, 10);
+    close_sim(f);
+}
+
+static void test_bad_params(void **st)
+{
+    (void)st;
+    static const kv params[] = {{"reject_rate", 1, 0, 1.5}, {0}};
+    brs_plugin p = {0};
+    brs_plugin_instance inst = {0};
+    brs_error err = {0};
+    brs_ctx ctx = {.params = params};
+    assert_int_equal(brs__plugin_load(&p, BOURSE_PLUGIN_BUILD_DIR "/sim.so", &err), 0);
+    assert_int_equal(brs__plugin_instance_open(&inst, &p, &test_host, &ctx, &err), BRS_E_PLUGINOPEN);
+    assert_non_null(strstr(err.msg, "reject_rate"));
+    brs__plugin_unload(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_take_with_fees), cmocka_unit_test(test_queue_l3),
+        cmocka_unit_test(test_queue_l2),       cmocka_unit_test(test_l2_cross_trades_with_us),
+        cmocka_unit_test(test_replace_priority), cmocka_unit_test(test_sizes_and_rate),
+        cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
+        cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
+        cmocka_unit_test(test_bad_params),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
