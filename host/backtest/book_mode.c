@@ -12,11 +12,14 @@
 
 #include "book/book.h"
 #include "book_mode.h"
+#include "multivenue.h"
 #include "core/core.h"
 #include "plugin/loader.h"
 #include "ticks/tickfile.h"
 
-enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
+enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET, Q_VMARKET };
+/* a Q_RESPONSE about a parent order (multivenue.c), not a venue child */
+#define BK_PARENT UINT32_MAX
 
 typedef struct q_item {
     int64_t t;
@@ -85,6 +88,8 @@ struct brs__book_run {
     int failed;
     brs_error err;
     uint64_t fills, orders, events;
+    uint32_t replay_src;      /* data file of the pending replayed event */
+    brs__mv *mv;              /* book.routing "sor": orders go through risk + router (multivenue.c) */
 };
 
 /* ---- the heap ----------------------------------------------------------- */
@@ -255,7 +260,7 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     brs__book_run *b = v->run;
     if (!ev || ev->instrument >= b->n_instr)
         return BRS_E_INVAL;
-    q_item it = {.kind = Q_MARKET, .venue = v->index};
+    q_item it = {.kind = b->mv ? Q_VMARKET : Q_MARKET, .venue = v->index};
     it.u.me = *ev;
     return q_at(b, b->md_from_file ? 0 : b->md_ns, &it);
 }
@@ -303,6 +308,8 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
                            .qty = o->qty};
         brs__an_order_new(b->rec, &ao);
     }
+    if (b->mv)
+        return brs__mv_submit(b->mv, sc, o);
     q_item it = {.kind = Q_SUBMIT, .venue = b->route};
     it.u.o = *o;
     if (!it.u.o.stp)
@@ -314,6 +321,8 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
 {
     (void)sc;
     brs__book_run *b = self;
+    if (b->mv)
+        return brs__mv_cancel(b->mv, id);
     q_item it = {.kind = Q_CANCEL, .venue = b->route};
     it.u.r.id = id;
     return q_at(b, b->cancel_ns, &it);
@@ -323,6 +332,8 @@ static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int6
 {
     (void)sc;
     brs__book_run *b = self;
+    if (b->mv)
+        return brs__mv_replace(b->mv, id, price, qty);
     q_item it = {.kind = Q_REPLACE, .venue = b->route};
     it.u.r.id = id;
     it.u.r.price = price;
@@ -358,10 +369,10 @@ static int get_i(brs_config *cfg, cJSON *obj, const char *where, const char *key
 int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
 {
     static const char *const keys[] = {"venues", "route", "latency", "flatten_at_end",
-                                       "queue_capacity", NULL};
+                                       "queue_capacity", "routing", "sor", "risk", NULL};
     static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
                                         "response_ns", "jitter_ns", "seed", NULL};
-    static const char *const k_venue[] = {"name", "plugin", "params", NULL};
+    static const char *const k_venue[] = {"name", "plugin", "params", "data", NULL};
     cJSON *bk = cJSON_GetObjectItemCaseSensitive(cfg->root, "book");
     if (!bk)
         bk = cJSON_AddObjectToObject(cfg->root, "book");
@@ -433,7 +444,7 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
     const char *route;
     if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
         return rc;
-    return BRS_OK;
+    return brs__mv_read_config(cfg, bk, err);
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -538,7 +549,7 @@ static int open_venues(brs__book_run *b, brs_error *err)
     }
     if (route && (!n || strcmp(b->v[b->route].name, route)))
         return brs__err(err, BRS_E_NOTFOUND, "%s: book.route '%s' names no venue", b->cfg->source, route);
-    return BRS_OK;
+    return brs__mv_create(&b->mv, b, b->cfg, err);
 }
 
 int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts *o, brs_error *err)
@@ -582,6 +593,7 @@ void brs__book_destroy(brs__book_run *b)
 {
     if (!b)
         return;
+    brs__mv_destroy(b->mv);
     for (uint32_t i = 0; b->v && i < b->n_v; i++) {
         brs__plugin_instance_close(&b->v[i].inst);
         brs__plugin_unload(&b->v[i].plugin);
@@ -724,6 +736,10 @@ static void dispatch(brs__book_run *b, q_item *it)
         break;
     case Q_RESPONSE: {
         brs_order_event *ev = &it->u.oe;
+        if (b->mv && it->venue != BK_PARENT) { /* a child's event: the router's business */
+            brs__mv_on_child_event(b->mv, ev);
+            break;
+        }
         if (ev->instrument >= b->n_instr)
             break;
         if (ev->kind == BRS_OEV_FILL) {
@@ -751,6 +767,9 @@ static void dispatch(brs__book_run *b, q_item *it)
     case Q_MARKET:
         deliver_market(b, &it->u.me);
         break;
+    case Q_VMARKET: /* a venue's own feed: the router's view of that venue */
+        brs__mv_on_venue_market(b->mv, it->venue, &it->u.me);
+        break;
     default: break;
     }
 }
@@ -774,6 +793,7 @@ static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *t
     }
     if (e->instrument >= b->rd[src].n_instr)
         return next_replay(b, tmp);
+    b->replay_src = src;
     *tmp = *e;
     tmp->instrument = b->map[src][e->instrument];
     return tmp;
@@ -785,7 +805,7 @@ static void replay(brs__book_run *b, const brs_market_event *e)
 {
     b->now = e->ts_exchange;
     for (uint32_t i = 0; i < b->n_v; i++)
-        if (b->v[i].vt->xOnMarket)
+        if (b->v[i].vt->xOnMarket && (!b->mv || brs__mv_venue_wants(b->mv, i, b->replay_src)))
             b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
     int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
                                      : e->ts_exchange + b->md_ns;
@@ -874,6 +894,8 @@ int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_
         step_until(b, 0, NULL, 0);
     }
     sample(b);
+    if (b->mv && rec)
+        brs__mv_summary(b->mv, rec);
     if (b->failed)
         return brs__err(err, b->failed, "%s", b->err.msg);
     return BRS_OK;
@@ -885,3 +907,38 @@ uint64_t brs__book_fills(const brs__book_run *b, uint64_t *orders)
         *orders = b->orders;
     return b->fills;
 }
+
+/* ---- services for multivenue.c (book.routing "sor") ----------------------------- */
+
+int64_t brs__book_now(const brs__book_run *b) { return b->now; }
+
+const brs__sctx *brs__book_sctx(const brs__book_run *b) { return b->sc; }
+
+int brs__book_send(brs__book_run *b, uint32_t venue, const brs_order *o)
+{
+    q_item it = {.kind = Q_SUBMIT, .venue = venue};
+    it.u.o = *o;
+    if (!it.u.o.stp)
+        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
+    return q_at(b, b->order_ns, &it);
+}
+
+int brs__book_send_cancel(brs__book_run *b, uint32_t venue, uint64_t id)
+{
+    q_item it = {.kind = Q_CANCEL, .venue = venue};
+    it.u.r.id = id;
+    return q_at(b, b->cancel_ns, &it);
+}
+
+void brs__book_deliver(brs__book_run *b, const brs_order_event *ev)
+{
+    q_item it = {.kind = Q_RESPONSE, .venue = BK_PARENT};
+    it.u.oe = *ev;
+    dispatch(b, &it);
+}
+
+int64_t brs__book_order_latency(const brs__book_run *b) { return b->order_ns; }
+
+uint32_t brs__book_venue_count(const brs__book_run *b) { return b->n_v; }
+
+const char *brs__book_venue_name(const brs__book_run *b, uint32_t i) { return b->v[i].name; }
