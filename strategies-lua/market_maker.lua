@@ -24,8 +24,8 @@ local bid_px, ask_px
 
 -- Place or move one side; px nil: that side should not quote.
 local function quote(ctx, side, px)
-  local id = side == "buy" and bid_id or ask_id
-  local cur = side == "buy" and bid_px or ask_px
+  local id, cur = ask_id, ask_px -- (not `side == "buy" and bid_id or ask_id`: bid_id may be nil)
+  if side == "buy" then id, cur = bid_id, bid_px end
   if not px then
     if id then
       ctx:cancel(id)
@@ -41,7 +41,8 @@ local function quote(ctx, side, px)
     return
   end
   local order = { qty = p.order_qty, price = px, post_only = true, instrument = inst }
-  local nid = side == "buy" and ctx:buy(order) or ctx:sell(order)
+  local nid
+  if side == "buy" then nid = ctx:buy(order) else nid = ctx:sell(order) end
   if nid then
     if side == "buy" then bid_id, bid_px = nid, px else ask_id, ask_px = nid, px end
   end
