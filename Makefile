@@ -45,7 +45,7 @@ check: bootstrap $(SANBUILD)/build.ninja
 	  ctest --test-dir $(SANBUILD) --output-on-failure -j $(JOBS) --timeout 1800 -LE nosan
 
 bench: build
-	$(BUILD)/bourse bench all
+	@scripts/bench.sh $(BUILD)
 
 # libFuzzer needs clang; this path is separate from the gcc build on purpose.
 FUZZ ?= build-fuzz

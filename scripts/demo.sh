@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh: what `make demo` runs once the build is done: the flagship backtests.
-#  1. book mode: the bundled L3 tick file (data/demo.ticks.zst) replayed into a
-#     simulated venue, a Lua strategy trading on top of book with latency and fees;
+#  1. book mode: the bundled L3 tick file (data/demo.ticks.zst) replayed into the
+#     simulated exchange (sim.so), a Lua strategy trading on top of book with
+#     latency, queue position and fees;
 #  2. signal mode: bundled synthetic daily bars (data/bars/DEMO.csv) with a Lua
 #     SMA crossover giving target positions, executed at the next open with
 #     commission, slippage and impact;
@@ -14,16 +15,10 @@ echo "== bourse --version"
 "$bourse" --version
 echo
 
-# Until plugins/venues/sim is merged, book mode uses the test venue built with
-# the tests (the matching engine over the replayed book, fees in ppm).
-venue_dir="$build/tests/fixtures/plugins"
-if [ -f "$venue_dir/fx_l3_venue.so" ]; then
-    echo "== book mode: bourse backtest data/configs/demo-book.json"
-    BOURSE_PLUGIN_PATH="$venue_dir${BOURSE_PLUGIN_PATH:+:$BOURSE_PLUGIN_PATH}" \
-        "$bourse" backtest data/configs/demo-book.json --out runs/demo-book
-else
-    echo "== book mode skipped: $venue_dir/fx_l3_venue.so not built"
-fi
+# The venue is the simulated exchange plugin (plugins/venues/sim), found by
+# name on the plugin search path next to the binary.
+echo "== book mode: bourse backtest data/configs/demo-book.json"
+"$bourse" backtest data/configs/demo-book.json --out runs/demo-book
 echo
 
 echo "== signal mode: bourse backtest data/configs/demo-signal.json"

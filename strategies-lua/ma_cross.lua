@@ -32,9 +32,9 @@ return {
 
   on_bar = function(ctx, bar)
     local close = bar.close
-    local f = fast:update(close)
-    local s = slow:update(close)
-    if not s or not f or working then return end
+    local f, s = fast:update(close), slow:update(close)
+    -- fast < slow, so once the slow SMA is ready the fast one is too
+    if working or not s then return end
     local delta = (f > s and qty or short_qty) - position
     if delta > 0 then
       working = ctx:buy(delta) ~= nil

@@ -61,6 +61,7 @@ typedef struct brs__bt_result {
     uint64_t fills, orders;
     double seconds;           /* wall time of the event loop */
     double total_seconds;     /* data and strategy loading, start, loop and stop */
+    double total_cpu_seconds; /* the same span in CPU time of the process (all threads) */
     char strategy[64];
 } brs__bt_result;
 

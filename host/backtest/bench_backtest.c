@@ -51,8 +51,11 @@ static int write_text(const char *path, const char *text, brs_error *err)
     return brs__atomic_write(path, text, strlen(text), err);
 }
 
-/* One run of a JSON config; *rate = events / end-to-end seconds. */
-static int run_once(const char *json, const char *out, double *rate, brs_error *err)
+/* One run of a JSON config; *rate = events / end-to-end seconds, *cpu_rate =
+ * events / CPU seconds of the process over the same span (all threads): on a
+ * shared machine the second says what the code does when it gets the CPU. */
+static int run_once(const char *json, const char *out, double *rate, double *cpu_rate,
+                    brs_error *err)
 {
     brs_config cfg;
     int rc = brs__config_parse(&cfg, json, "bench backtest", err);
@@ -64,21 +67,26 @@ static int run_once(const char *json, const char *out, double *rate, brs_error *
     brs__config_free(&cfg);
     if (!rc && res.failed)
         rc = brs__err(err, BRS_E_SCRIPT, "%s", res.error);
-    if (!rc)
+    if (!rc) {
         *rate = res.total_seconds > 0 ? (double)res.events / res.total_seconds : 0;
+        *cpu_rate = res.total_cpu_seconds > 0 ? (double)res.events / res.total_cpu_seconds : 0;
+    }
     return rc;
 }
 
-static int measure(const char *json, const char *out, uint64_t runs, double *median, brs_error *err)
+static int measure(const char *json, const char *out, uint64_t runs, double *median,
+                   double *cpu_median, brs_error *err)
 {
-    double *s = calloc(runs, sizeof *s);
+    double *s = calloc(2 * runs, sizeof *s);
     if (!s)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     int rc = BRS_OK;
     for (uint64_t i = 0; i < runs && !rc; i++)
-        rc = run_once(json, out, &s[i], err);
-    if (!rc)
+        rc = run_once(json, out, &s[i], &s[runs + i], err);
+    if (!rc) {
         *median = brs__median(s, runs);
+        *cpu_median = brs__median(s + runs, runs);
+    }
     free(s);
     return rc;
 }
@@ -132,7 +140,8 @@ int brs__bench_backtest(int argc, char **argv)
                    "and `bourse bench replay` of the L3 file (decode only; zstd -dc) for\n"
                    "comparison. Medians of --runs runs (default 3). --json prints one object\n"
                    "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
-                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec.\n"
+                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec, and\n"
+                   "the same four per CPU second of the process (*_per_cpu_sec).\n"
                    "--dir DIR keeps the generated files and the last run directory there.\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
@@ -193,31 +202,32 @@ int brs__bench_backtest(int argc, char **argv)
                         "    if old then ctx:target(c > old and 1 or -1) end\n"
                         "  end }\n", &err);
     double c_eps = 0, lua_eps = 0, sig_bps = 0, lua_bps = 0;
+    double c_cpu = 0, lua_cpu = 0, sig_cpu = 0, lua_bcpu = 0;
     /* equity sampled once a day: the recorder is not what is measured here */
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
                  " \"sample_every_ns\": 86400000000000}", l3);
-        rc = measure(cfg, out, runs, &c_eps, &err);
+        rc = measure(cfg, out, runs, &c_eps, &c_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
                  " \"sample_every_ns\": 86400000000000}", l3, top_lua);
-        rc = measure(cfg, out, runs, &lua_eps, &err);
+        rc = measure(cfg, out, runs, &lua_eps, &lua_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
                  " \"params\": {\"lookback\": 500}},"
                  " \"sample_every_ns\": 86400000000000}", bars);
-        rc = measure(cfg, out, runs, &sig_bps, &err);
+        rc = measure(cfg, out, runs, &sig_bps, &sig_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
                  " \"sample_every_ns\": 86400000000000}", bars, bar_lua);
-        rc = measure(cfg, out, runs, &lua_bps, &err);
+        rc = measure(cfg, out, runs, &lua_bps, &lua_bcpu, &err);
     }
     double dec_eps = NAN, zstd_eps = NAN;
     if (!rc)
@@ -237,6 +247,10 @@ int brs__bench_backtest(int argc, char **argv)
         cJSON_AddNumberToObject(o, "lua_events_per_sec", lua_eps);
         cJSON_AddNumberToObject(o, "signal_bars_per_sec", sig_bps);
         cJSON_AddNumberToObject(o, "lua_bars_per_sec", lua_bps);
+        cJSON_AddNumberToObject(o, "c_events_per_cpu_sec", c_cpu);
+        cJSON_AddNumberToObject(o, "lua_events_per_cpu_sec", lua_cpu);
+        cJSON_AddNumberToObject(o, "signal_bars_per_cpu_sec", sig_cpu);
+        cJSON_AddNumberToObject(o, "lua_bars_per_cpu_sec", lua_bcpu);
         if (!isnan(dec_eps))
             cJSON_AddNumberToObject(o, "decode_events_per_sec", dec_eps);
         if (!isnan(zstd_eps))
@@ -246,10 +260,11 @@ int brs__bench_backtest(int argc, char **argv)
         cJSON_free(s);
         cJSON_Delete(o);
     } else {
-        printf("book mode,   C noop strategy:        %8.2f M events/s\n", c_eps / 1e6);
-        printf("book mode,   Lua on_top strategy:    %8.2f M events/s\n", lua_eps / 1e6);
-        printf("signal mode, precomputed targets (C): %7.2f M bars/s\n", sig_bps / 1e6);
-        printf("signal mode, per-bar Lua callback:   %8.2f M bars/s\n", lua_bps / 1e6);
+        printf("                                      wall clock       per CPU second\n");
+        printf("book mode,   C noop strategy:        %8.2f M events/s %8.2f M\n", c_eps / 1e6, c_cpu / 1e6);
+        printf("book mode,   Lua on_top strategy:    %8.2f M events/s %8.2f M\n", lua_eps / 1e6, lua_cpu / 1e6);
+        printf("signal mode, precomputed targets (C): %7.2f M bars/s   %8.2f M\n", sig_bps / 1e6, sig_cpu / 1e6);
+        printf("signal mode, per-bar Lua callback:   %8.2f M bars/s   %8.2f M\n", lua_bps / 1e6, lua_bcpu / 1e6);
         if (!isnan(dec_eps))
             printf("same L3 file, decode only:           %8.2f M events/s\n", dec_eps / 1e6);
         if (!isnan(zstd_eps))

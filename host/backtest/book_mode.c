@@ -12,14 +12,14 @@
 
 #include "book/book.h"
 #include "book_mode.h"
-#include "multivenue.h"
+#include "exec_stats.h"
 #include "core/core.h"
 #include "plugin/loader.h"
+#include "risk/risk.h"
+#include "sor/sor.h"
 #include "ticks/tickfile.h"
 
-enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET, Q_VMARKET };
-/* a Q_RESPONSE about a parent order (multivenue.c), not a venue child */
-#define BK_PARENT UINT32_MAX
+enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
 
 typedef struct q_item {
     int64_t t;
@@ -44,7 +44,26 @@ typedef struct bk_venue {
     const brs_venue_vtable *vt;
     const cJSON *params;
     char params_where[96];
+    int emits_market;         /* it has re-emitted replayed market data */
+    /* for the router: what the routing decision needs to know of this venue */
+    int32_t taker_ppm, maker_ppm;
+    int64_t lot, min_qty;
+    brs_engine *view;         /* its book as last seen (router runs only) */
+    brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
+    int file;                 /* book.venues[].data: the one data file it replays (-1: all) */
 } bk_venue;
+
+/* A strategy order through the router: one working parent at a time. A replace
+ * cancels the working parent and sends the rest as a new one when the old one
+ * has ended (a price change loses queue priority on real venues too). */
+typedef struct pmap_entry {
+    uint64_t parent, order;     /* parent 0: between a replace's two parents */
+    brs_order o;                /* the strategy's order, as last replaced */
+    int64_t cum;                /* filled over every parent of this order */
+    int64_t new_price, new_qty; /* a replace waiting for the old parent to end */
+    uint8_t replacing, resubmit, cancel_req;
+    double arrival_mid;         /* the strategy's mid when it was sent (exec_stats) */
+} pmap_entry;
 
 struct brs__book_run {
     brs_config *cfg;
@@ -88,8 +107,20 @@ struct brs__book_run {
     int failed;
     brs_error err;
     uint64_t fills, orders, events;
+    /* the smart order router (book.router.enabled): parents are the strategy's
+     * orders, children go to the venues */
+    brs_sor_mgr *sor;
+    brs_risk *risk;
+    int sor_post;
+    int64_t last_tick;
+    pmap_entry *pmap;         /* router parent id <-> the strategy's order id */
+    uint32_t n_pmap, cap_pmap;
+    uint64_t submitting;      /* the strategy's id while brs__sor_submit runs */
+    const brs_order *submitting_o;
+    uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
     uint32_t replay_src;      /* data file of the pending replayed event */
-    brs__mv *mv;              /* book.routing "sor": orders go through risk + router (multivenue.c) */
+    int only;                 /* book.router.only_venue: the one venue routed to (-1: all) */
+    brs__xstats xs;           /* inventory and execution figures (router runs) */
 };
 
 /* ---- the heap ----------------------------------------------------------- */
@@ -252,17 +283,35 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     return q_at(b, b->response_ns, &it);
 }
 
-/* Market data a venue produces itself (not the replay) reaches the strategy
- * after the market-data latency. */
+static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue);
+
+/* Market data as a venue shows it (the replay after its price offset and
+ * liquidity scale, nothing while it is down) reaches the strategy after the
+ * market-data latency. Only the routing venue's view is the strategy's, so one
+ * feed shared by several venues is not seen several times. Venue-wide status
+ * events (instrument BRS_ALL_INSTRUMENTS) are not passed on. */
 static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
 {
     bk_venue *v = VN(ctx);
     brs__book_run *b = v->run;
-    if (!ev || ev->instrument >= b->n_instr)
+    if (!ev)
         return BRS_E_INVAL;
-    q_item it = {.kind = b->mv ? Q_VMARKET : Q_MARKET, .venue = v->index};
+    if (ev->instrument >= b->n_instr) {
+        if (ev->kind == BRS_MEV_STATUS && b->sor) /* a venue going down or coming back */
+            brs__sor_venue_status(b->sor, v->index, ev->aux != BRS_STATUS_HALT, b->now);
+        return ev->kind == BRS_MEV_STATUS ? BRS_OK : BRS_E_INVAL;
+    }
+    if (v->index != b->route && !b->sor)
+        return BRS_OK; /* without the router only the routing venue's view matters */
+    v->emits_market = 1;
+    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + b->md_ns;
+    if (arrive == b->now && !b->heap_n) {
+        deliver_market(b, ev, v->index); /* no latency and nothing queued before it */
+        return BRS_OK;
+    }
+    q_item it = {.kind = Q_MARKET, .venue = v->index, .t = arrive};
     it.u.me = *ev;
-    return q_at(b, b->md_from_file ? 0 : b->md_ns, &it);
+    return q_push(b, &it);
 }
 
 static int v_state(void) { return BRS_E_STATE; }
@@ -293,12 +342,127 @@ static const brs_host venue_host_template = {
 
 /* ---- the strategy's orders (brs__exec) ------------------------------------- */
 
+static int pmap_add(brs__book_run *b, uint64_t parent, uint64_t order)
+{
+    if (b->n_pmap == b->cap_pmap) {
+        uint32_t nc = b->cap_pmap ? b->cap_pmap * 2 : 256;
+        pmap_entry *g = realloc(b->pmap, nc * sizeof *g);
+        if (!g)
+            return BRS_E_NOMEM;
+        b->pmap = g;
+        b->cap_pmap = nc;
+    }
+    pmap_entry *pe = &b->pmap[b->n_pmap++];
+    memset(pe, 0, sizeof *pe);
+    pe->parent = parent;
+    pe->order = order;
+    if (b->submitting_o)
+        pe->o = *b->submitting_o;
+    pe->arrival_mid = NAN;
+    const brs_top *t = pe->o.instrument < b->n_instr ? &b->last_top[pe->o.instrument] : NULL;
+    if (t && t->bid_qty && t->ask_qty)
+        pe->arrival_mid = 0.5 * (double)(t->bid_price + t->ask_price);
+    return BRS_OK;
+}
+
+static pmap_entry *pmap_find(brs__book_run *b, uint64_t id, int by_parent)
+{
+    for (uint32_t i = 0; i < b->n_pmap; i++)
+        if ((by_parent ? b->pmap[i].parent : b->pmap[i].order) == id)
+            return &b->pmap[i];
+    return NULL;
+}
+
+static void record_event(brs__book_run *b, brs_order_event *ev);
+
+/* A post-only order that would take on a venue the router may use (as the host
+ * saw it) is refused here: the router itself would take with it. */
+static int would_take(brs__book_run *b, const brs_order *o)
+{
+    if (!(o->flags & BRS_OF_POST_ONLY) || o->type != BRS_LIMIT)
+        return 0;
+    for (uint32_t i = 0; i < b->n_v; i++) {
+        brs_top t;
+        if ((b->only >= 0 && (uint32_t)b->only != i) || !b->v[i].view ||
+            brs__engine_top(b->v[i].view, o->instrument, &t) != BRS_OK)
+            continue;
+        if (o->side == BRS_BUY ? t.ask_qty && o->price >= t.ask_price
+                               : t.bid_qty && o->price <= t.bid_price)
+            return 1;
+    }
+    return 0;
+}
+
+/* Send o (the strategy's order `order`, or the rest of it) as a parent. */
+static void router_send(brs__book_run *b, const brs_order *o, uint64_t order)
+{
+    uint64_t pid = 0;
+    brs_error e = {0};
+    b->xs.parents++;
+    if (would_take(b, o)) {
+        pmap_entry *pe = pmap_find(b, order, 0);
+        brs_order_event ev = {.kind = BRS_OEV_REJECTED, .side = o->side, .reason = BRS_E_WOULDTAKE,
+                              .instrument = o->instrument, .order_id = order, .ts = b->now,
+                              .price = o->price, .qty = o->qty, .cum_qty = pe ? pe->cum : 0};
+        if (pe)
+            *pe = b->pmap[--b->n_pmap];
+        b->xs.rejected++;
+        record_event(b, &ev);
+        return;
+    }
+    uint64_t outer = b->submitting; /* a strategy may send orders from inside an event */
+    const brs_order *outer_o = b->submitting_o;
+    b->submitting = order;
+    b->submitting_o = o;
+    int rc = brs__sor_submit(b->sor, o, b->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
+                                         o->tif != BRS_FOK, b->now, &pid, &e);
+    b->submitting = outer;
+    b->submitting_o = outer_o;
+    if (rc >= 0 && pid && !pmap_find(b, pid, 1) && !pmap_find(b, order, 0))
+        pmap_add(b, pid, order);
+}
+
+/* Replaces whose old parent ended: send the rest at the new price. */
+static void flush_resubmits(brs__book_run *b)
+{
+    while (b->n_resubmit) {
+        uint32_t i;
+        for (i = 0; i < b->n_pmap && !b->pmap[i].resubmit; i++)
+            ;
+        if (i == b->n_pmap) {
+            b->n_resubmit = 0;
+            break;
+        }
+        pmap_entry *pe = &b->pmap[i];
+        pe->resubmit = 0;
+        b->n_resubmit--;
+        brs_order o = pe->o;
+        o.price = pe->new_price;
+        o.qty = pe->new_qty - pe->cum;
+        router_send(b, &o, pe->order); /* pe may move: not used after this */
+    }
+}
+
 static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
 {
     (void)sc;
     brs__book_run *b = self;
     if (!b->n_v)
         return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    if (b->sor) {
+        b->orders++;
+        if (b->rec) {
+            double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
+            brs_an_order ao = {.id = o->id, .ts = b->now, .instrument = o->instrument, .side = o->side,
+                               .type = o->type, .tif = o->tif,
+                               .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
+                               .qty = o->qty};
+            brs__an_order_new(b->rec, &ao);
+        }
+        router_send(b, o, o->id);
+        flush_resubmits(b);
+        return BRS_OK; /* a refused parent already produced its REJECTED event */
+    }
     b->orders++;
     if (b->rec) {
         double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
@@ -308,8 +472,6 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
                            .qty = o->qty};
         brs__an_order_new(b->rec, &ao);
     }
-    if (b->mv)
-        return brs__mv_submit(b->mv, sc, o);
     q_item it = {.kind = Q_SUBMIT, .venue = b->route};
     it.u.o = *o;
     if (!it.u.o.stp)
@@ -321,8 +483,28 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
 {
     (void)sc;
     brs__book_run *b = self;
-    if (b->mv)
-        return brs__mv_cancel(b->mv, id);
+    if (b->sor) {
+        pmap_entry *pe = pmap_find(b, id, 0);
+        if (!pe)
+            return BRS_E_UNKNOWNORDER;
+        pe->cancel_req = 1;
+        pe->replacing = 0;
+        pe->new_qty = 0;
+        if (!pe->parent) { /* between a replace's two parents: nothing is working */
+            brs_order_event ev = {.kind = BRS_OEV_CANCELLED, .side = pe->o.side,
+                                  .instrument = pe->o.instrument, .order_id = id, .ts = b->now,
+                                  .price = pe->o.price, .qty = pe->o.qty - pe->cum,
+                                  .cum_qty = pe->cum};
+            if (pe->resubmit)
+                b->n_resubmit--;
+            *pe = b->pmap[--b->n_pmap];
+            record_event(b, &ev);
+            return BRS_OK;
+        }
+        int rc = brs__sor_cancel(b->sor, pe->parent);
+        flush_resubmits(b);
+        return rc;
+    }
     q_item it = {.kind = Q_CANCEL, .venue = b->route};
     it.u.r.id = id;
     return q_at(b, b->cancel_ns, &it);
@@ -332,13 +514,128 @@ static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int6
 {
     (void)sc;
     brs__book_run *b = self;
-    if (b->mv)
-        return brs__mv_replace(b->mv, id, price, qty);
+    if (b->sor) {
+        pmap_entry *pe = pmap_find(b, id, 0);
+        if (!pe || pe->cancel_req)
+            return BRS_E_UNKNOWNORDER;
+        if (qty <= pe->cum)
+            return x_cancel(self, sc, id);
+        pe->new_price = price;
+        pe->new_qty = qty;
+        if (!pe->replacing && pe->parent) {
+            pe->replacing = 1;
+            brs__sor_cancel(b->sor, pe->parent);
+        }
+        flush_resubmits(b);
+        return BRS_OK;
+    }
     q_item it = {.kind = Q_REPLACE, .venue = b->route};
     it.u.r.id = id;
     it.u.r.price = price;
     it.u.r.qty = qty;
     return q_at(b, b->order_ns, &it);
+}
+
+/* ---- the router's view of the venues (brs_sor_ops) --------------------- */
+
+static int r_send(void *user, uint32_t venue, const brs_order *o)
+{
+    brs__book_run *b = user;
+    q_item it = {.kind = Q_SUBMIT, .venue = venue};
+    it.u.o = *o;
+    if (!it.u.o.stp)
+        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
+    return q_at(b, b->order_ns, &it);
+}
+
+static int r_cancel(void *user, uint32_t venue, uint64_t child)
+{
+    brs__book_run *b = user;
+    q_item it = {.kind = Q_CANCEL, .venue = venue};
+    it.u.r.id = child;
+    return q_at(b, b->cancel_ns, &it);
+}
+
+/* Each venue's book as the host last saw it (after market-data latency). */
+static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out, uint32_t n)
+{
+    (void)side;
+    brs__book_run *b = user;
+    for (uint32_t i = 0; i < n && i < b->n_v; i++) {
+        bk_venue *v = &b->v[i];
+        size_t nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
+        size_t na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+        out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
+                                 .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
+                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = b->order_ns,
+                                 .lot_size = v->lot, .min_qty = v->min_qty,
+                                 .up = (uint8_t)(b->only < 0 || (uint32_t)b->only == i)};
+    }
+    return BRS_OK;
+}
+
+/* One stream of events per parent, under the strategy's own order id. */
+static void r_parent_event(void *user, const brs_order_event *ev)
+{
+    brs__book_run *b = user;
+    /* a refused parent has id 0, like an entry between a replace's two parents */
+    pmap_entry *pe = ev->order_id ? pmap_find(b, ev->order_id, 1) : NULL;
+    if (!pe && b->submitting) {
+        if ((pe = pmap_find(b, b->submitting, 0)) && !pe->parent) {
+            pe->parent = ev->order_id; /* the new parent of a replace */
+        } else if (pmap_add(b, ev->order_id, b->submitting) == BRS_OK) {
+            pe = &b->pmap[b->n_pmap - 1];
+        } else {
+            pe = NULL;
+        }
+    }
+    if (!pe)
+        return;
+    brs_order_event e = *ev;
+    e.order_id = pe->order;
+    switch (ev->kind) {
+    case BRS_OEV_ACCEPTED:
+        if (pe->new_qty) { /* a replace's new parent: the strategy hears REPLACED */
+            e.kind = BRS_OEV_REPLACED;
+            pe->o.price = pe->new_price;
+            pe->o.qty = pe->new_qty;
+            pe->new_qty = 0;
+        }
+        e.price = pe->o.price;
+        e.qty = pe->o.qty;
+        break;
+    case BRS_OEV_FILL: {
+        pe->cum += ev->qty;
+        const brs_top *t = &b->last_top[ev->instrument];
+        double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
+        brs__xstats_fill(&b->xs, ev, pe->arrival_mid,
+                         t->bid_qty && t->ask_qty ? 0.5 * (double)(t->bid_price + t->ask_price) : NAN,
+                         scale);
+        break;
+    }
+    case BRS_OEV_CANCELLED:
+        if (pe->replacing && !pe->cancel_req && pe->new_qty > pe->cum) {
+            pe->replacing = 0; /* the old parent is gone: the new one goes out after this call */
+            pe->parent = 0;
+            pe->resubmit = 1;
+            b->n_resubmit++;
+            return;
+        }
+        e.qty = pe->o.qty - pe->cum;
+        break;
+    case BRS_OEV_REJECTED:
+        b->xs.rejected++;
+        break;
+    default: break;
+    }
+    e.cum_qty = pe->cum;
+    e.leaves = e.kind == BRS_OEV_ACCEPTED || e.kind == BRS_OEV_REPLACED || e.kind == BRS_OEV_FILL
+                   ? (pe->o.qty > pe->cum ? pe->o.qty - pe->cum : 0)
+                   : 0;
+    if (e.kind == BRS_OEV_REJECTED || e.kind == BRS_OEV_CANCELLED ||
+        (e.kind == BRS_OEV_FILL && e.leaves <= 0))
+        *pe = b->pmap[--b->n_pmap]; /* done: forget it */
+    record_event(b, &e);
 }
 
 brs__exec brs__book_exec(brs__book_run *b)
@@ -369,7 +666,9 @@ static int get_i(brs_config *cfg, cJSON *obj, const char *where, const char *key
 int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
 {
     static const char *const keys[] = {"venues", "route", "latency", "flatten_at_end",
-                                       "queue_capacity", "routing", "sor", "risk", NULL};
+                                       "queue_capacity", "router", NULL};
+    static const char *const k_router[] = {"enabled", "post", "ack_timeout_ns", "max_reroutes",
+                                           "only_venue", NULL};
     static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
                                         "response_ns", "jitter_ns", "seed", NULL};
     static const char *const k_venue[] = {"name", "plugin", "params", "data", NULL};
@@ -440,11 +739,46 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
                             cfg->source, where);
         if ((pp = cJSON_GetObjectItemCaseSensitive(v, "params")) && !cJSON_IsObject(pp))
             return brs__err(err, BRS_E_INVAL, "%s: %s.params must be an object", cfg->source, where);
+        if ((pp = cJSON_GetObjectItemCaseSensitive(v, "data")) && !cJSON_IsString(pp))
+            return brs__err(err, BRS_E_INVAL, "%s: %s.data must be one of the run's data files",
+                            cfg->source, where);
     }
     const char *route;
     if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
         return rc;
-    return brs__mv_read_config(cfg, bk, err);
+    cJSON *rt = cJSON_GetObjectItemCaseSensitive(bk, "router");
+    if (!rt)
+        rt = cJSON_AddObjectToObject(bk, "router");
+    if (!cJSON_IsObject(rt))
+        return brs__err(err, BRS_E_INVAL, "%s: book.router must be an object", cfg->source);
+    int en, post;
+    int had_en = cJSON_GetObjectItemCaseSensitive(rt, "enabled") != NULL;
+    int had_post = cJSON_GetObjectItemCaseSensitive(rt, "post") != NULL;
+    if ((rc = brs__config_check_keys(cfg, rt, "book.router", k_router, err)) ||
+        (rc = brs__config_bool(cfg, rt, "book.router", "enabled", 0, &en, err)) ||
+        (rc = brs__config_bool(cfg, rt, "book.router", "post", 1, &post, err)) ||
+        (rc = get_i(cfg, rt, "book.router", "ack_timeout_ns", 0, &o->ack_timeout_ns, err)) ||
+        (rc = get_i(cfg, rt, "book.router", "max_reroutes", 32, &o->max_reroutes, err)))
+        return rc;
+    const char *only; /* checked against the venue names when they are opened */
+    if ((rc = brs__config_string(cfg, rt, "book.router", "only_venue", NULL, &only, err)))
+        return rc;
+    if (only && !en)
+        return brs__err(err, BRS_E_INVAL, "%s: book.router.only_venue needs book.router.enabled",
+                        cfg->source);
+    if (!had_en)
+        cJSON_AddBoolToObject(rt, "enabled", 0);
+    if (!had_post)
+        cJSON_AddBoolToObject(rt, "post", 1);
+    o->router = en;
+    o->router_post = post;
+    if (en && (route || i == 0))
+        return brs__err(err, BRS_E_INVAL, "%s: book.router.enabled needs book.venues and no book.route",
+                        cfg->source);
+    if (en && i > BRS_SOR_MAX_VENUES)
+        return brs__err(err, BRS_E_RANGE, "%s: the router takes at most %d venues", cfg->source,
+                        BRS_SOR_MAX_VENUES);
+    return BRS_OK;
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
@@ -546,10 +880,40 @@ static int open_venues(brs__book_run *b, brs_error *err)
             return rc;
         if (route && !strcmp(route, v->name))
             b->route = i;
+        v->file = -1;
+        cJSON *vd = cJSON_GetObjectItemCaseSensitive(vj, "data");
+        if (cJSON_IsString(vd)) { /* its own tick file: one of the run's data files */
+            cJSON *data = cJSON_GetObjectItemCaseSensitive(b->cfg->root, "data");
+            for (uint32_t f = 0; f < b->n_files && v->file < 0; f++) {
+                cJSON *it = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, (int)f) : data;
+                if (cJSON_IsString(it) && !strcmp(it->valuestring, vd->valuestring))
+                    v->file = (int)f;
+            }
+            if (v->file < 0)
+                return brs__err(err, BRS_E_NOTFOUND,
+                                "%s: book.venues[%u].data '%s' is not one of the run's data files",
+                                b->cfg->source, i, vd->valuestring);
+        }
+        /* what the router needs to know: fees (bps or ppm params), lot, minimum */
+        int64_t iv;
+        cJSON *pj;
+        v->lot = 1;
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "taker_fee_bps")) && cJSON_IsNumber(pj))
+            v->taker_ppm = (int32_t)llround(pj->valuedouble * 100);
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "maker_fee_bps")) && cJSON_IsNumber(pj))
+            v->maker_ppm = (int32_t)llround(pj->valuedouble * 100);
+        if (v_param_int((brs_ctx *)(void *)v, "taker_fee_ppm", &iv) == BRS_OK)
+            v->taker_ppm = (int32_t)iv;
+        if (v_param_int((brs_ctx *)(void *)v, "maker_fee_ppm", &iv) == BRS_OK)
+            v->maker_ppm = (int32_t)iv;
+        if (v_param_int((brs_ctx *)(void *)v, "lot_size", &iv) == BRS_OK && iv > 0)
+            v->lot = iv;
+        if (v_param_int((brs_ctx *)(void *)v, "min_qty", &iv) == BRS_OK && iv >= 0)
+            v->min_qty = iv;
     }
     if (route && (!n || strcmp(b->v[b->route].name, route)))
         return brs__err(err, BRS_E_NOTFOUND, "%s: book.route '%s' names no venue", b->cfg->source, route);
-    return brs__mv_create(&b->mv, b, b->cfg, err);
+    return BRS_OK;
 }
 
 int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts *o, brs_error *err)
@@ -559,6 +923,7 @@ int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts 
     if (!b)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     b->cfg = cfg;
+    b->only = -1;
     b->md_from_file = o->md_from_file;
     b->md_ns = o->md_ns;
     b->order_ns = o->order_ns;
@@ -586,17 +951,63 @@ int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts 
     brs_engine_config ec = {.max_instruments = b->n_instr ? b->n_instr : 1};
     if ((rc = brs__engine_create(&b->view, &ec, NULL, err)))
         return rc;
-    return open_venues(b, err);
+    if ((rc = open_venues(b, err)))
+        return rc;
+    if (!o->router)
+        return BRS_OK;
+    /* the router: a view of every venue's book, risk checks, the parent manager */
+    for (uint32_t i = 0; i < b->n_v; i++)
+        if (i == b->route)
+            b->v[i].view = b->view;
+        else if ((rc = brs__engine_create(&b->v[i].view, &ec, NULL, err)))
+            return rc;
+    brs_risk_config rcfg;
+    if (!(b->risk = calloc(1, sizeof *b->risk)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    if ((rc = brs__risk_config_read(cfg, cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"), b->instr,
+                                    b->n_instr, &rcfg, err)))
+        return rc;
+    brs__risk_init(b->risk, &rcfg);
+    brs_sor_mgr_config mc = {.n_venues = b->n_v, .max_parents = 4096, .max_children = 16384,
+                             .ack_timeout_ns = o->ack_timeout_ns,
+                             .max_reroutes = (uint32_t)o->max_reroutes};
+    brs_sor_ops ops = {.user = b, .xSend = r_send, .xCancel = r_cancel, .xBooks = r_books,
+                       .xParentEvent = r_parent_event};
+    b->sor_post = o->router_post;
+    cJSON *rt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg->root, "book"), "router");
+    cJSON *only = cJSON_GetObjectItemCaseSensitive(rt, "only_venue");
+    for (uint32_t i = 0; cJSON_IsString(only) && i < b->n_v; i++)
+        if (!strcmp(b->v[i].name, only->valuestring))
+            b->only = (int)i;
+    if (cJSON_IsString(only) && b->only < 0)
+        return brs__err(err, BRS_E_NOTFOUND, "%s: book.router.only_venue '%s' names no venue",
+                        cfg->source, only->valuestring);
+    /* the strategy's own inventory limit when it declares one, else the risk limit */
+    cJSON *lim = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg->root, "strategy"), "params"),
+        "inventory_limit");
+    if ((rc = brs__xstats_init(&b->xs, b->n_instr,
+                               cJSON_IsNumber(lim)     ? lim->valuedouble
+                               : rcfg.def.max_position ? (double)rcfg.def.max_position
+                                                       : NAN)))
+        return brs__err(err, rc, "out of memory");
+    return brs__sor_mgr_create(&b->sor, &mc, &ops, b->risk, err);
 }
 
 void brs__book_destroy(brs__book_run *b)
 {
     if (!b)
         return;
-    brs__mv_destroy(b->mv);
+    if (b->sor)
+        brs__sor_mgr_destroy(b->sor);
+    free(b->risk);
+    free(b->pmap);
+    brs__xstats_free(&b->xs);
     for (uint32_t i = 0; b->v && i < b->n_v; i++) {
         brs__plugin_instance_close(&b->v[i].inst);
         brs__plugin_unload(&b->v[i].plugin);
+        if (b->v[i].view && b->v[i].view != b->view)
+            brs__engine_destroy(b->v[i].view);
     }
     free(b->v);
     if (b->merging)
@@ -643,35 +1054,41 @@ static void sample(brs__book_run *b)
  * (a passive engine), a changed top becomes a QUOTE for xOnTop, and the raw
  * event goes to strategies that asked for L3. L2, quotes, trades and bars go
  * to the runtime as they are. */
-static void deliver_market(brs__book_run *b, const brs_market_event *ev)
+/* Apply an L3 event to a passive book; 0 when the event is not L3. */
+static int apply_l3(brs_engine *e, const brs_market_event *ev)
+{
+    uint32_t in = ev->instrument;
+    switch (ev->kind) {
+    case BRS_MEV_ADD:
+        brs__engine_insert(e, in, ev->order_id, ev->side, ev->price, ev->qty);
+        return 1;
+    case BRS_MEV_CANCEL:
+        if (ev->flags & BRS_MEVF_FULL)
+            brs__engine_delete(e, ev->order_id);
+        else
+            brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_EXECUTE:
+        brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_MODIFY:
+        brs__engine_delete(e, ev->order_id);
+        brs__engine_insert(e, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price,
+                           ev->qty);
+        return 1;
+    default: return 0;
+    }
+}
+
+static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue)
 {
     brs__sctx *sc = b->sc;
     uint32_t in = ev->instrument;
-    int l3 = 0;
-    switch (ev->kind) {
-    case BRS_MEV_ADD:
-        brs__engine_insert(b->view, in, ev->order_id, ev->side, ev->price, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_CANCEL:
-        if (ev->flags & BRS_MEVF_FULL)
-            brs__engine_delete(b->view, ev->order_id);
-        else
-            brs__engine_reduce(b->view, ev->order_id, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_EXECUTE:
-        brs__engine_reduce(b->view, ev->order_id, ev->qty);
-        l3 = 1;
-        break;
-    case BRS_MEV_MODIFY:
-        brs__engine_delete(b->view, ev->order_id);
-        brs__engine_insert(b->view, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side,
-                           ev->price, ev->qty);
-        l3 = 1;
-        break;
-    default: break;
+    if (b->sor && venue < b->n_v && venue != b->route) {
+        apply_l3(b->v[venue].view, ev); /* the router's view of another venue */
+        return;
     }
+    int l3 = apply_l3(b->view, ev);
     if (b->now > sc->now)
         brs__sctx_advance(sc, b->now);
     if (!l3) {
@@ -688,9 +1105,12 @@ static void deliver_market(brs__book_run *b, const brs_market_event *ev)
     if (top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
         top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty) {
         *lt = top;
-        if (top.bid_qty && top.ask_qty)
+        if (top.bid_qty && top.ask_qty) {
             b->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 /
                           (double)(b->instr[in].price_scale > 0 ? b->instr[in].price_scale : 1);
+            if (b->risk) /* the price band's reference: the mid the host sees */
+                brs__risk_set_ref(b->risk, in, (top.bid_price + top.ask_price) / 2);
+        }
         brs_market_event q = {.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
         q.quote.bid_price = top.bid_price;
@@ -734,14 +1154,27 @@ static void dispatch(brs__book_run *b, q_item *it)
         if (v)
             v->vt->xReplace(v->inst.self, it->u.r.id, it->u.r.price, it->u.r.qty);
         break;
-    case Q_RESPONSE: {
-        brs_order_event *ev = &it->u.oe;
-        if (b->mv && it->venue != BK_PARENT) { /* a child's event: the router's business */
-            brs__mv_on_child_event(b->mv, ev);
+    case Q_RESPONSE:
+        if (it->u.oe.instrument >= b->n_instr)
             break;
-        }
-        if (ev->instrument >= b->n_instr)
-            break;
+        if (b->sor) { /* a child's event: the router turns it into parent events */
+            brs__sor_on_child_event(b->sor, &it->u.oe, b->now);
+            flush_resubmits(b);
+        } else
+            record_event(b, &it->u.oe);
+        break;
+    case Q_MARKET:
+        deliver_market(b, &it->u.me, it->venue);
+        break;
+    default: break;
+    }
+}
+
+/* An order event reaches the strategy: position, cash, the recorder, then the
+ * runtime (which calls xOnOrder). */
+static void record_event(brs__book_run *b, brs_order_event *ev)
+{
+    {
         if (ev->kind == BRS_OEV_FILL) {
             double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
             int64_t sq = ev->side == BRS_BUY ? ev->qty : -ev->qty;
@@ -762,15 +1195,6 @@ static void dispatch(brs__book_run *b, q_item *it)
         brs__sctx_order_event(b->sc, ev);
         if (ev->kind == BRS_OEV_FILL)
             sample(b);
-        break;
-    }
-    case Q_MARKET:
-        deliver_market(b, &it->u.me);
-        break;
-    case Q_VMARKET: /* a venue's own feed: the router's view of that venue */
-        brs__mv_on_venue_market(b->mv, it->venue, &it->u.me);
-        break;
-    default: break;
     }
 }
 
@@ -796,23 +1220,34 @@ static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *t
     b->replay_src = src;
     *tmp = *e;
     tmp->instrument = b->map[src][e->instrument];
+    /* L3 order ids are unique per file only: file k's ids get k in their top
+     * bits, so the books of several files never mix up two orders */
+    if (src && tmp->kind >= BRS_MEV_ADD && tmp->kind <= BRS_MEV_EXECUTE) {
+        tmp->order_id ^= (uint64_t)src << 52;
+        if (tmp->kind == BRS_MEV_MODIFY && tmp->aux)
+            tmp->aux ^= (int64_t)((uint64_t)src << 52);
+    }
     return tmp;
 }
 
 /* One replayed event at its exchange time: the venues see it now, the
- * strategy after the market-data latency. */
+ * strategy after the market-data latency: as the routing venue re-emits it
+ * (xEmitMarketEvent), or as replayed when that venue does not re-emit market
+ * data (or there is no venue). */
 static void replay(brs__book_run *b, const brs_market_event *e)
 {
     b->now = e->ts_exchange;
     for (uint32_t i = 0; i < b->n_v; i++)
-        if (b->v[i].vt->xOnMarket && (!b->mv || brs__mv_venue_wants(b->mv, i, b->replay_src)))
+        if (b->v[i].vt->xOnMarket && (b->v[i].file < 0 || (uint32_t)b->v[i].file == b->replay_src))
             b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
+    if (b->n_v && b->v[b->route].emits_market)
+        return;
     int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
                                      : e->ts_exchange + b->md_ns;
     if (arrive == b->now && !b->heap_n) {
-        deliver_market(b, e); /* no latency and nothing queued: straight through */
+        deliver_market(b, e, b->route); /* no latency and nothing queued: straight through */
     } else {
-        q_item it = {.kind = Q_MARKET, .t = arrive};
+        q_item it = {.kind = Q_MARKET, .t = arrive, .venue = b->route};
         it.u.me = *e;
         q_push(b, &it);
     }
@@ -846,6 +1281,10 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
         } else {
             b->now = tt;
             brs__sctx_advance(sc, tt);
+        }
+        if (b->sor && b->now != b->last_tick) { /* ack timeouts */
+            b->last_tick = b->now;
+            brs__sor_tick(b->sor, b->now);
         }
         if (BRS__UNLIKELY(b->now >= b->next_sample)) {
             sample(b);
@@ -894,8 +1333,12 @@ int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_
         step_until(b, 0, NULL, 0);
     }
     sample(b);
-    if (b->mv && rec)
-        brs__mv_summary(b->mv, rec);
+    if (b->sor && rec) {
+        const char *names[BRS__XS_MAX_VENUES];
+        for (uint32_t i = 0; i < b->n_v && i < BRS__XS_MAX_VENUES; i++)
+            names[i] = b->v[i].name;
+        brs__xstats_summary(&b->xs, rec, names, b->n_v);
+    }
     if (b->failed)
         return brs__err(err, b->failed, "%s", b->err.msg);
     return BRS_OK;
@@ -907,38 +1350,3 @@ uint64_t brs__book_fills(const brs__book_run *b, uint64_t *orders)
         *orders = b->orders;
     return b->fills;
 }
-
-/* ---- services for multivenue.c (book.routing "sor") ----------------------------- */
-
-int64_t brs__book_now(const brs__book_run *b) { return b->now; }
-
-const brs__sctx *brs__book_sctx(const brs__book_run *b) { return b->sc; }
-
-int brs__book_send(brs__book_run *b, uint32_t venue, const brs_order *o)
-{
-    q_item it = {.kind = Q_SUBMIT, .venue = venue};
-    it.u.o = *o;
-    if (!it.u.o.stp)
-        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
-    return q_at(b, b->order_ns, &it);
-}
-
-int brs__book_send_cancel(brs__book_run *b, uint32_t venue, uint64_t id)
-{
-    q_item it = {.kind = Q_CANCEL, .venue = venue};
-    it.u.r.id = id;
-    return q_at(b, b->cancel_ns, &it);
-}
-
-void brs__book_deliver(brs__book_run *b, const brs_order_event *ev)
-{
-    q_item it = {.kind = Q_RESPONSE, .venue = BK_PARENT};
-    it.u.oe = *ev;
-    dispatch(b, &it);
-}
-
-int64_t brs__book_order_latency(const brs__book_run *b) { return b->order_ns; }
-
-uint32_t brs__book_venue_count(const brs__book_run *b) { return b->n_v; }
-
-const char *brs__book_venue_name(const brs__book_run *b, uint32_t i) { return b->v[i].name; }

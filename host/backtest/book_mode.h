@@ -19,6 +19,10 @@ typedef struct brs__book_opts {
     uint64_t seed;
     uint32_t queue_capacity;  /* latency-queue items in flight (preallocated) */
     int64_t sample_every_ns;  /* equity samples at most this often (0: 1 s) */
+    int router;               /* orders through the smart order router (host/sor) */
+    int router_post;          /* limit parents may post what they cannot take */
+    int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
+    int64_t max_reroutes;
 } brs__book_opts;
 
 typedef struct brs__book_run brs__book_run;

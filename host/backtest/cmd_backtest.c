@@ -170,6 +170,7 @@ int brs__cmd_backtest(int argc, char **argv)
                    ? "events"
                    : "bars",
                (unsigned long long)res.orders, (unsigned long long)res.fills, res.seconds);
+        printf("  %-18s %.2f (%.2f -> %.2f)\n", "net_pnl", m.net_pnl, m.start_equity, m.end_equity);
         num("total_return", m.total_return, 1);
         num("cagr", m.cagr, 1);
         num("ann_volatility", m.ann_volatility, 1);

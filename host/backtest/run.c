@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backtest.h"
 #include "book_mode.h"
@@ -153,7 +154,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
 {
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
-                                       "sample_every_ns", "signal", "book", "lua", NULL};
+                                       "sample_every_ns", "signal", "book", "lua", "risk", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -247,9 +248,10 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         rc = brs__err(err, BRS_E_RANGE, "%s: initial_cash must be > 0", cfg->source);
     int book = !rc && !strcmp(c.mode, "book");
     if (!rc && !book) {
-        if (cJSON_GetObjectItemCaseSensitive(cfg->root, "book"))
-            rc = brs__err(err, BRS_E_INVAL, "%s: key 'book' is for mode book, this run is mode signal",
-                          cfg->source);
+        if (cJSON_GetObjectItemCaseSensitive(cfg->root, "book") ||
+            cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
+            rc = brs__err(err, BRS_E_INVAL, "%s: key '%s' is for mode book, this run is mode signal",
+                          cfg->source, cJSON_GetObjectItemCaseSensitive(cfg->root, "book") ? "book" : "risk");
         else if (!c.data)
             rc = brs__err(err, BRS_E_INVAL, "%s: data: signal mode takes one file", cfg->source);
         else
@@ -262,6 +264,9 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
                           cfg->source);
         else
             rc = brs__book_read_config(cfg, &bo, err);
+        if (!rc && !bo.router && cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
+            rc = brs__err(err, BRS_E_INVAL, "%s: key 'risk' needs book.router.enabled (the checks sit in front of the router)",
+                          cfg->source);
         bo.initial_cash = cash;
         bo.sample_every_ns = c.sample_every;
     }
@@ -269,6 +274,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         return rc;
 
     int64_t t_start = brs__monotime_ns();
+    struct timespec cpu0, cpu1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
     if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
@@ -367,6 +374,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if (res->failed)
         goto out;
     res->total_seconds = (double)(brs__monotime_ns() - t_start) * 1e-9;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+    res->total_cpu_seconds = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
     if (getenv("BOURSE_BT_TIMING"))
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 

@@ -43,5 +43,6 @@ int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
 int brs__bench_fix(int argc, char **argv);
 int brs__bench_analytics(int argc, char **argv); /* host/analytics/bench_analytics.c */
 int brs__bench_sor(int argc, char **argv); /* host/sor/bench_sor.c */
+int brs__bench_ws(int argc, char **argv); /* host/feeds/bench_ws.c */
 
 #endif

@@ -65,11 +65,13 @@ typedef struct hslot {
 } hslot;
 
 struct brs_engine {
-    ord *pool;
+    ord *pool;     /* cache-line aligned view of pool_mem */
+    void *pool_mem, *ht_mem;
     uint32_t cap;  /* pool slots including slot 0 */
     uint32_t hw;   /* slots ever handed out (next fresh one) */
     uint32_t free_head;
     uint32_t ht_mask;
+    uint32_t ht_shift; /* 64 - log2(slots / 16): the top bits of the block hash */
     hslot *ht;
     book *books;
     uint32_t nbooks;
@@ -106,8 +108,8 @@ static void nop_top(void *u, const brs_top *t) { (void)u, (void)t; }
  * strided ids do not pile up. */
 static inline uint32_t ht_home(const brs_engine *e, uint64_t id)
 {
-    uint64_t blk = (id >> 4) * UINT64_C(0x9E3779B97F4A7C15);
-    return (uint32_t)((((blk >> 32) << 4) | (id & 15)) & e->ht_mask);
+    uint64_t blk = ((id >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> e->ht_shift;
+    return (uint32_t)((blk << 4) | (id & 15));
 }
 
 /* Distance of slot i's entry from its home. */
@@ -118,9 +120,9 @@ static inline uint32_t ht_disp(const brs_engine *e, uint32_t i)
 
 /* The slot holding id, or UINT32_MAX. Robin Hood order lets a miss stop at the
  * first entry closer to its home than we are to ours. */
-static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
+static inline uint32_t ht_slot_at(const brs_engine *e, uint64_t id, uint32_t h)
 {
-    uint32_t h = ht_home(e, id), i = h;
+    uint32_t i = h;
     for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
         const hslot *x = &e->ht[i];
         if ((x->idx == 0) | (ht_disp(e, i) < d))
@@ -130,17 +132,27 @@ static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
     }
 }
 
-/* The pool index of id, or 0. */
-static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
+static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
 {
-    uint32_t i = ht_slot(e, id);
+    return ht_slot_at(e, id, ht_home(e, id));
+}
+
+/* The pool index of id (home slot h), or 0. */
+static inline uint32_t ht_find_at(const brs_engine *e, uint64_t id, uint32_t h)
+{
+    uint32_t i = ht_slot_at(e, id, h);
     return i == UINT32_MAX ? 0 : e->ht[i].idx;
 }
 
-/* Adds pool[idx] (its id not present). */
-static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
+static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
 {
-    hslot cur = {idx, ht_home(e, id)};
+    return ht_find_at(e, id, ht_home(e, id));
+}
+
+/* Adds pool[idx] (its id, whose home slot is h, not present). */
+static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
+{
+    hslot cur = {idx, h};
     uint32_t i = cur.home;
     for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
         hslot *x = &e->ht[i];
@@ -156,6 +168,11 @@ static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
             d = xd;
         }
     }
+}
+
+static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
+{
+    ht_insert_home(e, idx, ht_home(e, id));
 }
 
 /* Backward-shift delete: stops at an empty slot or an entry at its home. */
@@ -359,12 +376,19 @@ static int recenter(bside *s, uint32_t W, int64_t center)
     return BRS_OK;
 }
 
+static level *level_make_outside(bside *s, uint32_t W, int64_t p);
+
 /* The level at p, created (empty) if missing; NULL only when out of memory. */
-static level *level_make(bside *s, uint32_t W, int64_t p)
+static inline level *level_make(bside *s, uint32_t W, int64_t p)
 {
     uint64_t off = (uint64_t)(p - s->base);
     if (BRS__LIKELY(off < W))
         return &s->win[off];
+    return level_make_outside(s, W, p);
+}
+
+static __attribute__((noinline)) level *level_make_outside(bside *s, uint32_t W, int64_t p)
+{
     /* Outside the window: move the window when the touch has left it, so the
      * busy prices stay direct-indexed; far, sparse prices stay in the overflow. */
     int recentre = s->summary == 0;
@@ -420,8 +444,10 @@ static inline int64_t best_qty(const bside *s, uint32_t W)
     return BRS__LIKELY(off < W) ? s->win[off].qty : best_qty_slow(s, W);
 }
 
-/* Reports the top of book if its prices or quantities changed. */
-static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
+/* Reports the top of book if its prices or quantities changed (always, when
+ * the caller knows it did). */
+static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, book *b, uint32_t instrument,
+                                                               int known)
 {
     const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
     int64_t bp = bs->best, ap = as->best, bq = 0, aq = 0;
@@ -434,12 +460,17 @@ static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
     else
         ap = 0;
     brs_top *t = &b->top;
-    if (BRS__LIKELY(((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0))
+    if (!known && ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
         return;
     t->instrument = instrument;
     t->ts = e->now;
     t->bid_price = bp, t->bid_qty = bq, t->ask_price = ap, t->ask_qty = aq;
     e->L.xTop(e->L.user, t);
+}
+
+static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
+{
+    emit_top_impl(e, b, instrument, 0);
 }
 
 static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int64_t p, const level *l)
@@ -448,6 +479,11 @@ static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int6
 }
 
 /* ---- engine lifetime ------------------------------------------------------ */
+
+static void *align64(void *p)
+{
+    return p ? (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63) : NULL;
+}
 
 int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
                        const brs_book_listener *listener, brs_error *err)
@@ -464,19 +500,24 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
     if (!e)
         return brs__err(err, BRS_E_NOMEM, "out of memory for the matching engine");
     e->cap = max_orders + 1;
-    uint32_t hsize = 16;
+    uint32_t hsize = 32; /* at least two blocks: keeps ht_shift below 64 */
     while (hsize < 2 * max_orders)
         hsize *= 2;
     e->ht_mask = hsize - 1;
+    e->ht_shift = 64u - (uint32_t)__builtin_ctz(hsize / 16);
     e->hw = 1;
     e->W = W;
     e->nbooks = nb;
     /* calloc'd pages are mapped lazily, so a generous capacity costs little
-     * until it is used. */
-    e->pool = calloc(e->cap, sizeof *e->pool);
-    e->ht = calloc(hsize, sizeof *e->ht);
+     * until it is used; the extra line lets the arrays start on
+     * a cache-line boundary, so a record is exactly one line and a block of 16
+     * hash slots exactly two. */
+    e->pool_mem = calloc((size_t)e->cap + 1, sizeof(ord));
+    e->ht_mem = calloc(hsize + 8, sizeof(hslot));
+    e->pool = (ord *)align64(e->pool_mem);
+    e->ht = (hslot *)align64(e->ht_mem);
     e->books = calloc(nb, sizeof *e->books);
-    if (!e->pool || !e->ht || !e->books) {
+    if (!e->pool_mem || !e->ht_mem || !e->books) {
         brs__engine_destroy(e);
         return brs__err(err, BRS_E_NOMEM, "out of memory for %u orders", max_orders);
     }
@@ -510,8 +551,8 @@ void brs__engine_destroy(brs_engine *e)
         }
     }
     free(e->books);
-    free(e->ht);
-    free(e->pool);
+    free(e->ht_mem);
+    free(e->pool_mem);
     free(e);
 }
 
@@ -569,6 +610,10 @@ void brs__engine_reset(brs_engine *e)
     }
     if (wipe)
         memset(e->ht, 0, ((size_t)e->ht_mask + 1) * sizeof *e->ht);
+    /* Every slot is free now: hand them out in address order again rather than
+     * chasing a free list through cold memory. */
+    e->free_head = 0;
+    e->hw = 1;
     for (uint32_t i = 0; i < e->nbooks; i++) {
         book *b = &e->books[i];
         for (int sd = 0; sd < 2 && b->ready; sd++) {
@@ -703,7 +748,8 @@ static int fok_fillable(const brs_engine *e, const book *b, const taker *t)
 }
 
 /* Appends pool[oi] (price, side, leaves set) to the tail of its level. */
-static int rest(brs_engine *e, book *b, uint32_t instrument, uint32_t oi)
+static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
+                                                      uint32_t oi)
 {
     ord *o = &e->pool[oi];
     int sd = o->side;
@@ -753,8 +799,17 @@ static void unlink_order(brs_engine *e, book *b, uint32_t oi)
 
 static inline int price_ok(int64_t p)
 {
-    return p > -PMAX && p < PMAX;
+    return (uint64_t)p + (uint64_t)(PMAX - 1) < 2 * (uint64_t)PMAX - 1;
 }
+
+/* Allowed bits of the bytes side, type, tif, stp read as one little-endian word. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BRS__ENUM_BITS_OK 0x03030101u
+#define BRS__ENUM_PLAIN_OK 0x00010001u /* side 0..1, type 0, tif 0..1, stp 0 */
+#else
+#define BRS__ENUM_BITS_OK 0x01010303u
+#define BRS__ENUM_PLAIN_OK 0x01000100u
+#endif
 
 static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
 {
@@ -762,27 +817,33 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
     return reason;
 }
 
-int brs__engine_submit(brs_engine *e, const brs_order *o)
+/* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
+ * no self-trade prevention: most orders) the compiler drops every branch for
+ * the other kinds. */
+static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain)
 {
     uint32_t ins = o->instrument;
     if (BRS__UNLIKELY(ins >= e->nbooks))
         return reject(e, ins, o->id, BRS_E_RANGE);
-    int market = o->type == BRS_MARKET;
-    uint32_t post = o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
-    /* All field checks at once, without a branch per field. */
-    int bad = (o->side > BRS_SELL) | (o->type > BRS_MARKET) | (o->tif > BRS_FOK) |
-              (o->stp > BRS_STP_CANCEL_BOTH) |
-              ((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) |
-              (!market & ((uint64_t)o->price + (uint64_t)(PMAX - 1) >= 2 * (uint64_t)PMAX - 1)) |
-              ((post != 0) & (market | (o->tif >= BRS_IOC)));
-    if (BRS__UNLIKELY(bad))
+    int market = plain ? 0 : o->type == BRS_MARKET;
+    uint32_t post = plain ? 0 : o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
+    /* side, type, tif, stp are four adjacent bytes: side and type must be 0..1,
+     * tif and stp 0..3, checked with one mask. */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    _Static_assert(offsetof(brs_order, stp) == offsetof(brs_order, side) + 3, "brs_order enum bytes");
+    if ((!plain && BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK)) ||
+        BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
+        BRS__UNLIKELY(!market && !price_ok(o->price)) ||
+        BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    if (BRS__UNLIKELY(ht_find(e, o->id)))
+    uint32_t home = ht_home(e, o->id);
+    if (BRS__UNLIKELY(ht_find_at(e, o->id, home)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && book_ready(e, b, market ? 0 : o->price))
         return reject(e, ins, o->id, BRS_E_NOMEM);
-    int rests = !market && o->tif <= BRS_DAY;
+    int rests = plain || (!market && o->tif <= BRS_DAY);
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
     int64_t price = market ? (o->side == BRS_BUY ? PMAX : -PMAX) : o->price;
@@ -796,14 +857,18 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
-               .account = o->account, .side = o->side, .stp = o->stp};
-    if (BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
+               .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
+    if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
     }
-    /* The top can only change if we traded or rest at or better than our best. */
-    int top = crosses(o->side, b->s[!o->side].best, price);
+    /* The top can only change if we traded (or STP cancelled a resting order)
+     * or rest at or better than our best; for plain orders, a trade or such a
+     * rest always changes it. */
+    int top = plain ? 0 : crosses(o->side, b->s[!o->side].best, price);
     match(e, b, &t);
+    if (plain)
+        top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
             top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
@@ -827,7 +892,7 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, BRS_E_NOMEM);
             } else {
-                ht_insert(e, oi, o->id);
+                ht_insert_home(e, oi, home);
                 e->live++;
             }
         } else {
@@ -836,8 +901,24 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
         }
     }
     if (top)
-        emit_top(e, b, ins);
+        emit_top_impl(e, b, ins, plain);
     return BRS_OK;
+}
+
+static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
+{
+    return submit_impl(e, o, 0);
+}
+
+int brs__engine_submit(brs_engine *e, const brs_order *o)
+{
+    /* type LIMIT, tif GTC or DAY, stp NONE, no post-only flag */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
+                    !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
+        return submit_impl(e, o, 1);
+    return submit_general(e, o);
 }
 
 /* Removes a live order entirely (level, hash, pool). */
@@ -849,11 +930,21 @@ static void remove_order(brs_engine *e, uint32_t oi)
     pool_free(e, oi);
 }
 
+static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
+
+/* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
+ * without the found path's register saves. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
     uint32_t oi = ht_find(e, id);
-    if (!oi)
-        return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    if (oi)
+        return cancel_found(e, id, oi);
+    e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    return BRS_E_UNKNOWNORDER;
+}
+
+static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
+{
     ord *o = &e->pool[oi];
     uint32_t ins = o->instrument;
     e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);

@@ -39,10 +39,12 @@ typedef struct brs_book_fill {
 } brs_book_fill;
 
 /* Where the engine reports what happened. Every member may be NULL (the event is
- * then dropped). Events of one call arrive in this order: accepted or replaced,
- * fills (and STP cancels) in matching order, the cancel of an unfilled IOC/FOK/
- * market rest, level changes, then at most one top-of-book change. Callbacks must
- * not call back into the engine.
+ * then dropped). Within one call: accepted (or, for a replace, the level change
+ * of the old place and then replaced) comes first; fills, STP cancels and level
+ * changes follow in matching order (one level change per level visited, after
+ * its fills); then the cancel of an unfilled IOC/FOK/market rest or the level
+ * change where the order rests; at most one top-of-book change comes last.
+ * Callbacks must not call back into the engine.
  * Cancel reasons: BRS_OK (asked for, or end of day), BRS_E_NOLIQUIDITY (the rest
  * of an IOC or market order, a killed FOK), BRS_E_SELFTRADE (self-trade
  * prevention). */

@@ -30,6 +30,8 @@ int brs__is_help(const char *arg);
 /* Subcommand entry points (one per component, defined where the component lives). */
 int brs__cmd_plugins(int argc, char **argv);
 int brs__cmd_bench(int argc, char **argv);
+int brs__cmd_record(int argc, char **argv);
+int brs__cmd_live(int argc, char **argv);
 int brs__cmd_gen(int argc, char **argv);   /* host/ticks/cmd_gen.c */
 int brs__cmd_ticks(int argc, char **argv); /* host/ticks/cmd_ticks.c */
 int brs__cmd_strategy(int argc, char **argv);

@@ -12,5 +12,7 @@ const brs_command brs__commands[] = {
     {"serve", "run the FIX 4.4 gateway (acceptor) on the matching engine", brs__cmd_serve},
     {"backtest", "run a backtest (signal or book mode) into a run directory", brs__cmd_backtest},
     {"sweep", "run a backtest over a parameter grid in parallel processes", brs__cmd_sweep},
+    {"record", "record a live WebSocket feed (Binance USD-M) into a tick file", brs__cmd_record},
+    {"live", "run a strategy on a live WebSocket feed, paper trading", brs__cmd_live},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);

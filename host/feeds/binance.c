@@ -6,24 +6,13 @@
  * handled when skipping, and anything malformed rejected with the field named. */
 #include "binance.h"
 
+#include "core/core.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The library cannot use the host's brs__err (plugins link it without the host). */
-static int ferr(brs_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* ---- numbers ------------------------------------------------------------ */
 
@@ -278,7 +267,7 @@ typedef struct fields {
 
 static int bad(brs_error *err, int rc, const char *what, const char *field)
 {
-    return ferr(err, rc, "binance: %s%s%s", what, field ? " " : "", field ? field : "");
+    return brs__err(err, rc, "binance: %s%s%s", what, field ? " " : "", field ? field : "");
 }
 
 /* Scan one object into f. Level arrays are only located (validated later). */
@@ -513,10 +502,10 @@ static int num_field(brs__bn_symbol *y, span v, int is_price, int64_t *out, cons
         return bad(err, BRS_E_PARSE, "missing field", field);
     int rc = brs__dec_parse(v.p, v.n, dec, out);
     if (rc == BRS_E_RANGE)
-        return ferr(err, rc, "binance: %s: value \"%.*s\" does not fit %d decimals in field %s",
+        return brs__err(err, rc, "binance: %s: value \"%.*s\" does not fit %d decimals in field %s",
                     y->name, (int)(v.n > 40 ? 40 : v.n), v.p, *dec, field);
     if (rc)
-        return ferr(err, rc, "binance: %s: bad decimal \"%.*s\" in field %s", y->name,
+        return brs__err(err, rc, "binance: %s: bad decimal \"%.*s\" in field %s", y->name,
                     (int)(v.n > 40 ? 40 : v.n), v.p, field);
     return BRS_OK;
 }
@@ -776,7 +765,7 @@ static int prefix_err(brs_error *err, int rc, const char *symbol)
     if (err) {
         char tmp[BRS_ERROR_MSG_MAX];
         memcpy(tmp, err->msg, sizeof tmp);
-        ferr(err, rc, "snapshot of %s: %s", symbol, tmp);
+        brs__err(err, rc, "snapshot of %s: %s", symbol, tmp);
     }
     return rc;
 }
@@ -789,15 +778,15 @@ int brs__bn_feed_snapshot(brs__bn_feed *f, const char *symbol, const char *json,
     if (rc)
         return prefix_err(err, rc, symbol);
     if (!(fl.have & F_LID) || fl.lid < 0 || !fl.b_arr || !fl.a_arr)
-        return ferr(err, BRS_E_PARSE, "snapshot of %s: missing field %s", symbol,
+        return brs__err(err, BRS_E_PARSE, "snapshot of %s: missing field %s", symbol,
                     !(fl.have & F_LID) ? "\"lastUpdateId\"" : !fl.b_arr ? "\"bids\"" : "\"asks\"");
     uint32_t id;
     brs__bn_symbol *y = brs__bn_find(f, symbol);
     if (!y) {
         if (!f->auto_add)
-            return ferr(err, BRS_E_NOTFOUND, "snapshot of unknown symbol %s", symbol);
+            return brs__err(err, BRS_E_NOTFOUND, "snapshot of unknown symbol %s", symbol);
         if ((rc = brs__bn_add_symbol(f, symbol, -1, -1, &id)))
-            return ferr(err, rc, "snapshot of %s: cannot add the symbol", symbol);
+            return brs__err(err, rc, "snapshot of %s: cannot add the symbol", symbol);
         y = &f->sym[id];
     }
     uint32_t n = 0;

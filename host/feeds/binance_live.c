@@ -36,7 +36,7 @@ static void on_gap(void *ud, uint32_t instrument, const char *symbol, uint64_t l
     brs__bn_live *l = ud;
     l->n_gaps++;
     if (instrument < BRS__BN_LIVE_MAX_SYMBOLS)
-        l->sym[instrument].wait_since = brs__net_mono_ns();
+        l->sym[instrument].wait_since = brs__monotime_ns();
     lg(l, 2, "binance: %s: gap (last u %llu, got U %llu u %llu pu %lld): resyncing", symbol,
        (unsigned long long)last_u, (unsigned long long)U, (unsigned long long)u, (long long)pu);
 }
@@ -66,7 +66,7 @@ static void subscribe(brs__bn_live *l, brs__ws *ws)
 static void ws_open(void *ud, brs__ws *ws)
 {
     brs__bn_live *l = ud;
-    int64_t now = brs__net_mono_ns();
+    int64_t now = brs__monotime_ns();
     lg(l, 1, "binance: connected to %s (connection %llu)", l->ws_url,
        (unsigned long long)ws->n_connects);
     /* whatever we held may have missed updates while we were away */
@@ -199,7 +199,7 @@ static void step_snapshot(brs__bn_live *l, uint32_t i, int64_t now)
         return;
     const char *name = l->feed.sym[i].name;
     if (rc == BRS_OK && s->get.status == 200) {
-        rc = brs__bn_feed_snapshot(&l->feed, name, s->get.body, s->get.body_len, brs__net_real_ns(),
+        rc = brs__bn_feed_snapshot(&l->feed, name, s->get.body, s->get.body_len, brs__realtime_ns(),
                                    &e);
         if (rc == BRS_OK) {
             l->n_snapshots++;
@@ -250,7 +250,7 @@ int brs__bn_live_wait(brs__bn_live *l, int timeout_ms)
     int n = 0;
     short ev;
     int64_t wake;
-    int64_t now = brs__net_mono_ns();
+    int64_t now = brs__monotime_ns();
     int fd = brs__ws_pollfd(&l->ws, &ev, &wake);
     if (fd >= 0)
         pfd[n++] = (struct pollfd){fd, ev, 0};
@@ -266,7 +266,7 @@ int brs__bn_live_wait(brs__bn_live *l, int timeout_ms)
         t = until <= 0 ? 0 : (int)(until / 1000000) + 1;
     if (n > 0 || t > 0)
         poll(pfd, (nfds_t)n, t);
-    return brs__bn_live_step(l, brs__net_mono_ns());
+    return brs__bn_live_step(l, brs__monotime_ns());
 }
 
 void brs__bn_live_close(brs__bn_live *l)

@@ -5,6 +5,7 @@
  * strategy gives the dispatch cost alone. Also checks both made the same trades. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -17,6 +18,15 @@
 #ifndef BRS__LUA_STRATEGY_DIR
 #define BRS__LUA_STRATEGY_DIR "strategies-lua"
 #endif
+
+/* CPU time of this thread: on a machine shared with other jobs, time spent
+ * descheduled is left out (wall-clock figures are reported next to it). */
+static int64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 typedef struct trade_hash {
     uint64_t h;
@@ -53,6 +63,8 @@ static const brs_strategy_vtable noop_vt = {.size = sizeof(brs_strategy_vtable),
 typedef struct result {
     double ns_per_call;  /* median over runs: the bar callback alone */
     double ns_per_event; /* median over runs: the whole market-event path */
+    double min_per_call; /* fastest run: the least disturbed by other load */
+    double wall_per_call; /* median, wall clock */
     double allocs_per_call;
     trade_hash trades;   /* from the first run */
     int ok;
@@ -63,10 +75,10 @@ static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strat
                    const char *path, const brs__lua_opts *lo, const brs_market_event *ev, size_t n,
                    int runs, result *out, brs_error *err)
 {
-    double *samples = calloc(2 * (size_t)runs, sizeof *samples);
+    double *samples = calloc(3 * (size_t)runs, sizeof *samples);
     if (!samples)
         return BRS_E_NOMEM;
-    double *calls = samples + runs;
+    double *calls = samples + runs, *walls = samples + 2 * runs;
     int64_t allocs = 0;
     int rc = BRS_OK;
     /* Odd passes time the callback alone (brs__sctx_call_bar), even passes the
@@ -98,16 +110,20 @@ static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strat
             rc = brs__sctx_start(&sc, err);
         if (!rc) {
             int64_t a0 = brs__alloc_count();
-            int64_t t0 = brs__monotime_ns();
+            int64_t w0 = brs__monotime_ns();
+            int64_t t0 = cpu_ns();
             if (alone)
                 for (size_t i = 0; i < n; i++)
                     brs__sctx_call_bar(&sc, &ev[i]);
             else
                 for (size_t i = 0; i < n; i++)
                     brs__sctx_on_market(&sc, &ev[i]);
-            int64_t t1 = brs__monotime_ns();
+            int64_t t1 = cpu_ns();
+            int64_t w1 = brs__monotime_ns();
             int64_t a1 = brs__alloc_count();
             (alone ? calls : samples)[r] = (double)(t1 - t0) / (double)n;
+            if (alone)
+                walls[r] = (double)(w1 - w0) / (double)n;
             allocs = a0 < 0 || allocs < 0 ? -1 : allocs + (a1 - a0);
             if (sc.failed)
                 rc = brs__err(err, sc.failed, "%s", sc.error);
@@ -123,7 +139,9 @@ static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strat
     }
     if (rc == BRS_OK) {
         out->ns_per_event = brs__median(samples, (size_t)runs);
-        out->ns_per_call = brs__median(calls, (size_t)runs);
+        out->ns_per_call = brs__median(calls, (size_t)runs); /* sorts calls */
+        out->min_per_call = calls[0];
+        out->wall_per_call = brs__median(walls, (size_t)runs);
         out->allocs_per_call = allocs < 0 ? -1 : (double)allocs / ((double)n * 2 * runs);
         out->ok = 1;
     }
@@ -165,8 +183,18 @@ int brs__bench_strategy(int argc, char **argv)
     }
     char script_buf[4096], plugin_buf[4096];
     if (!script) {
+        /* the source tree's copy, else the installed one next to the binary */
         snprintf(script_buf, sizeof script_buf, "%s/ma_cross.lua", BRS__LUA_STRATEGY_DIR);
         script = script_buf;
+        char exe[2048];
+        ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (!file_exists(script) && len > 0) {
+            exe[len] = 0;
+            char *slash = strrchr(exe, '/');
+            if (slash)
+                *slash = 0;
+            snprintf(script_buf, sizeof script_buf, "%s/../share/bourse/strategies-lua/ma_cross.lua", exe);
+        }
     }
     if (!file_exists(script))
         return brs__fail("bench strategy", "%s: not found (use --script)", script);
@@ -183,7 +211,8 @@ int brs__bench_strategy(int argc, char **argv)
         return brs__fail("bench strategy", "out of memory");
     brs__bars_random_walk(ev, n, 7, 0, 100000, 1700000000LL * 1000000000LL);
     brs__lua_opts lo = {0};
-    result rn = {0}, rc_ = {0}, rl = {0};
+    result rn = {0}, rc_ = {0}, rl = {0}, rlf = {0};
+    brs__lua_opts free_run = {.instr_limit = UINT64_MAX}; /* no count hook: what the budget costs */
     int code = BRS_EXIT_OK;
     char c_note[BRS_ERROR_MSG_MAX] = "";
     if (measure(&noop_vt, NULL, NULL, NULL, NULL, ev, n, runs, &rn, &err)) {
@@ -204,6 +233,10 @@ int brs__bench_strategy(int argc, char **argv)
         code = brs__fail("bench strategy", "Lua ma_cross: %s", err.msg);
         goto out;
     }
+    if (measure(NULL, NULL, &probe, script, &free_run, ev, n, runs, &rlf, &err)) {
+        code = brs__fail("bench strategy", "Lua ma_cross without budget: %s", err.msg);
+        goto out;
+    }
     int same = rc_.ok && rc_.trades.n == rl.trades.n && rc_.trades.h == rl.trades.h;
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -214,7 +247,15 @@ int brs__bench_strategy(int argc, char **argv)
         else
             cJSON_AddNullToObject(o, "c_ns_per_call");
         cJSON_AddNumberToObject(o, "lua_ns_per_call", rl.ns_per_call);
+        cJSON_AddNumberToObject(o, "lua_no_budget_ns_per_call", rlf.ns_per_call);
         cJSON_AddNumberToObject(o, "noop_ns_per_call", rn.ns_per_call);
+        if (rc_.ok)
+            cJSON_AddNumberToObject(o, "c_ns_per_call_min", rc_.min_per_call);
+        cJSON_AddNumberToObject(o, "lua_ns_per_call_min", rl.min_per_call);
+        if (rc_.ok)
+            cJSON_AddNumberToObject(o, "c_ns_per_call_wall", rc_.wall_per_call);
+        cJSON_AddNumberToObject(o, "lua_ns_per_call_wall", rl.wall_per_call);
+        cJSON_AddStringToObject(o, "clock", "thread cpu time (wall clock in *_wall)");
         if (rc_.ok)
             cJSON_AddNumberToObject(o, "c_ns_per_event", rc_.ns_per_event);
         else
@@ -233,18 +274,25 @@ int brs__bench_strategy(int argc, char **argv)
         cJSON_free(s);
         cJSON_Delete(o);
     } else {
-        printf("MA crossover, %zu bar events, median of %d runs (wall clock; a shared machine is noisy)\n", n, runs);
+        printf("MA crossover, %zu bar events, median of %d runs, thread CPU time (a shared machine is noisy)\n", n, runs);
         printf("  ns per bar: 'callback' = xOnBar through the vtable with the runtime's guard and\n"
                "  order-event delivery; 'event' = the whole market-event path (fill model too)\n");
-        printf("  %-22s %10s %10s %12s %8s\n", "", "callback", "event", "allocs/call", "fills");
-        printf("  %-22s %10.1f %10.1f %12s %8s\n", "no-op C strategy", rn.ns_per_call, rn.ns_per_event, "-", "-");
+        printf("  %-22s %9s %9s %9s %9s %12s %6s\n", "", "callback", "fastest", "wall", "event",
+               "allocs/call", "fills");
+        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12s %6s\n", "no-op C strategy", rn.ns_per_call,
+               rn.min_per_call, rn.wall_per_call, rn.ns_per_event, "-", "-");
         if (rc_.ok)
-            printf("  %-22s %10.1f %10.1f %12.3f %8llu\n", "C plugin ma_cross.so", rc_.ns_per_call,
-                   rc_.ns_per_event, rc_.allocs_per_call, (unsigned long long)rc_.trades.n);
+            printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "C plugin ma_cross.so",
+                   rc_.ns_per_call, rc_.min_per_call, rc_.wall_per_call, rc_.ns_per_event,
+                   rc_.allocs_per_call, (unsigned long long)rc_.trades.n);
         else
             printf("  C plugin: not measured: %s\n", c_note);
-        printf("  %-22s %10.1f %10.1f %12.3f %8llu\n", "Lua ma_cross.lua", rl.ns_per_call,
-               rl.ns_per_event, rl.allocs_per_call, (unsigned long long)rl.trades.n);
+        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "Lua ma_cross.lua", rl.ns_per_call,
+               rl.min_per_call, rl.wall_per_call, rl.ns_per_event, rl.allocs_per_call,
+               (unsigned long long)rl.trades.n);
+        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (no instr. budget)",
+               rlf.ns_per_call, rlf.min_per_call, rlf.wall_per_call, rlf.ns_per_event,
+               rlf.allocs_per_call, (unsigned long long)rlf.trades.n);
         if (rc_.ok)
             printf("  same trades: %s\n", same ? "yes" : "NO");
     }

@@ -38,6 +38,8 @@ struct brs__lua_strategy {
 
     int cb_ref[BRS__LCB_COUNT]; /* registry refs, LUA_NOREF when absent */
     int ctx_ref;
+    int table_ref;          /* the table the script returned (handed to on_reload) */
+    int running;            /* inside a call into the script */
     int stack_base;         /* stack height between calls: 1 (handler) before open, SLOT_CB0 + BRS__LCB_COUNT - 1 after */
     int ev_ref[4];          /* reused event userdata: bar, trade, top, order */
     brs_market_event *ud_bar, *ud_trade;

@@ -2,6 +2,7 @@
  * instruction budget per callback enforced by a count hook, and a linit-like
  * opener that loads only base, table, string, math, utf8 and coroutine, then
  * takes out what could reach the machine or load bytecode. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,8 @@ static int sandbox_print(lua_State *L)
     luaL_pushresult(&b);
     if (s->host && s->host->xLog)
         s->host->xLog(s->ctx, BRS_LOG_INFO, lua_tostring(L, -1));
+    else /* while the script loads there is no run log yet */
+        fprintf(stderr, "[%s] %s\n", s->name, lua_tostring(L, -1));
     return 0;
 }
 
@@ -191,9 +194,10 @@ lua_State *brs__lua_sandbox_new(brs__lua_strategy *s)
         return NULL;
     }
     if (s->instr_limit != UINT64_MAX) {
-        s->hook_step = s->instr_limit < 1000 ? (int)s->instr_limit : 1000;
-        if (s->hook_step < 1)
-            s->hook_step = 1;
+        /* charge the budget in steps of 1/1000 of it (at most 10000): the hook
+         * call itself is not free, and a kill comes at most 0.1% late */
+        uint64_t step = s->instr_limit / 1000;
+        s->hook_step = step < 1 ? 1 : step > 10000 ? 10000 : (int)step;
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
     }
     return L;

@@ -51,7 +51,9 @@ static inline int call(brs__lua_strategy *s, int nargs, int cb)
 {
     s->cb_name = cb_names[cb];
     brs__lua_budget_reset(s);
+    s->running = 1;
     int status = lua_pcall(s->L, nargs, 0, 1);
+    s->running = 0;
     if (BRS__LIKELY(status == LUA_OK))
         return BRS_OK;
     return script_error(s, status);
@@ -663,7 +665,10 @@ static void read_params(lua_State *L, brs__lua_strategy *s)
 /* Runs protected: the script table is at 1. Reads name, params, callbacks. */
 static int describe(lua_State *L)
 {
-    brs__lua_strategy *s = brs__lua_self(L);
+    /* into the strategy itself, or (reload) into the holder given as upvalue */
+    brs__lua_strategy *s = lua_islightuserdata(L, lua_upvalueindex(1))
+                               ? lua_touserdata(L, lua_upvalueindex(1))
+                               : brs__lua_self(L);
     if (!lua_istable(L, 1))
         return luaL_error(L, "the script must return a table of callbacks (it returned %s)",
                           luaL_typename(L, 1));
@@ -701,6 +706,8 @@ static int describe(lua_State *L)
         else
             return luaL_error(L, "%s must be a function, not a %s", cb_names[i], luaL_typename(L, -1));
     }
+    lua_pushvalue(L, 1);
+    s->table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -744,10 +751,16 @@ static const char *base_name(const char *path)
 }
 
 /* Run a protected C function f with the values on the stack above the handler. */
-static int protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const char *what, brs_error *err)
+static int protected_with(brs__lua_strategy *s, lua_CFunction f, void *up, int nargs,
+                          const char *what, brs_error *err)
 {
     lua_State *L = s->L;
-    lua_pushcfunction(L, f);
+    if (up) {
+        lua_pushlightuserdata(L, up);
+        lua_pushcclosure(L, f, 1);
+    } else {
+        lua_pushcfunction(L, f);
+    }
     lua_insert(L, -nargs - 1);
     s->cb_name = what;
     brs__lua_budget_reset(s);
@@ -764,7 +777,34 @@ static int protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const cha
     return code;
 }
 
+static int protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const char *what, brs_error *err)
+{
+    return protected_with(s, f, NULL, nargs, what, err);
+}
+
 static const brs_strategy_vtable lua_vtable_template;
+static int lx_on_bar(void *self, const brs_market_event *bar);
+static int lx_on_trade(void *self, const brs_market_event *trade);
+static int lx_on_top(void *self, const brs_top *top);
+static int lx_on_depth(void *self, uint32_t instrument);
+static int lx_on_order(void *self, const brs_order_event *ev);
+static int lx_on_timer(void *self, uint64_t timer_id, int64_t now);
+
+/* The vtable shows the callbacks the script has (NULL: not interested), so the
+ * engine never calls into Lua for nothing; again after a hot reload. */
+static void set_callbacks(brs__lua_strategy *s)
+{
+#define HAS(cb) (s->cb_ref[BRS__LCB_##cb] != LUA_NOREF)
+    s->vt.xOnBar = HAS(BAR) ? lx_on_bar : NULL;
+    s->vt.xOnTrade = HAS(TRADE) ? lx_on_trade : NULL;
+    s->vt.xOnTop = HAS(TOP) ? lx_on_top : NULL;
+    s->vt.xOnDepth = HAS(DEPTH) ? lx_on_depth : NULL;
+    s->vt.xOnOrder = HAS(ORDER) || HAS(FILL) ? lx_on_order : NULL;
+    s->vt.xOnTimer = HAS(TIMER) ? lx_on_timer : NULL;
+    s->vt.subscriptions = (HAS(BAR) ? BRS_SUB_BARS : 0) | (HAS(TOP) ? BRS_SUB_TOP : 0) |
+                          (HAS(TRADE) ? BRS_SUB_TRADES : 0) | (HAS(DEPTH) ? BRS_SUB_DEPTH : 0);
+#undef HAS
+}
 
 int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, size_t len,
                                   const char *name, const brs__lua_opts *opts, brs_error *err)
@@ -781,6 +821,7 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
     s->mem_limit = opts && opts->mem_limit ? opts->mem_limit : BRS__LUA_DEFAULT_MEM;
     s->instr_limit = opts && opts->instr_limit ? opts->instr_limit : BRS__LUA_DEFAULT_INSTR;
     s->ctx_ref = LUA_NOREF;
+    s->table_ref = LUA_NOREF;
     s->stack_base = 1;
     for (int i = 0; i < BRS__LCB_COUNT; i++)
         s->cb_ref[i] = LUA_NOREF;
@@ -827,14 +868,111 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
     s->vt = lua_vtable_template;
     s->vt.params = s->params;
     s->vt.n_params = s->n_params;
-    uint32_t sub = 0;
-    if (s->cb_ref[BRS__LCB_BAR] != LUA_NOREF) sub |= BRS_SUB_BARS;
-    if (s->cb_ref[BRS__LCB_TOP] != LUA_NOREF) sub |= BRS_SUB_TOP;
-    if (s->cb_ref[BRS__LCB_TRADE] != LUA_NOREF) sub |= BRS_SUB_TRADES;
-    if (s->cb_ref[BRS__LCB_DEPTH] != LUA_NOREF) sub |= BRS_SUB_DEPTH;
-    s->vt.subscriptions = sub;
+    set_callbacks(s);
     *out = s;
     return BRS_OK;
+}
+
+/* ---- hot reload ------------------------------------------------------- */
+
+static int same_params(const brs__lua_strategy *a, const brs__lua_strategy *b)
+{
+    if (a->n_params != b->n_params)
+        return 0;
+    for (uint32_t i = 0; i < a->n_params; i++) {
+        const brs_param_def *x = &a->params[i], *y = &b->params[i];
+        if (strcmp(x->name, y->name) || x->type != y->type || x->def != y->def ||
+            x->min != y->min || x->max != y->max ||
+            strcmp(x->def_string ? x->def_string : "", y->def_string ? y->def_string : ""))
+            return 0;
+    }
+    return 1;
+}
+
+int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len, brs_error *err)
+{
+    if (!s->L || !s->host || s->ctx_ref == LUA_NOREF || s->killed)
+        return brs__err(err, BRS_E_STATE, "%s: only an open, running strategy can be reloaded", s->script);
+    if (s->running)
+        return brs__err(err, BRS_E_STATE, "%s: reload between events, not from a callback", s->script);
+    lua_State *L = s->L;
+    brs__lua_strategy *t = calloc(1, sizeof *t); /* holds the new version until it is accepted */
+    if (!t)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (int i = 0; i < BRS__LCB_COUNT; i++)
+        t->cb_ref[i] = LUA_NOREF;
+    t->table_ref = LUA_NOREF;
+    int rc = BRS_OK;
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@%s", s->script);
+    int st = luaL_loadbufferx(L, text, len, chunk, "t");
+    if (st == LUA_OK) {
+        s->cb_name = "reload";
+        brs__lua_budget_reset(s);
+        s->running = 1;
+        st = lua_pcall(L, 0, 1, 1);
+        s->running = 0;
+    }
+    if (st != LUA_OK) {
+        rc = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+        brs__err(err, rc, "%s: reload refused, the running version stays: %s", s->script,
+                 st == LUA_ERRMEM ? "not enough memory" : lua_tostring(L, -1));
+        goto fail;
+    }
+    rc = protected_with(s, describe, t, 1, "reload refused, the running version stays", err);
+    if (rc)
+        goto fail;
+    if (!same_params(s, t)) {
+        rc = brs__err(err, BRS_E_INVAL, "%s: reload refused, the running version stays: the "
+                      "parameter declarations changed (restart the strategy to change them)", s->script);
+        goto fail;
+    }
+    int cb = t->cb_ref[BRS__LCB_RELOAD] != LUA_NOREF ? BRS__LCB_RELOAD : BRS__LCB_START;
+    if (t->cb_ref[cb] != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, t->cb_ref[cb]);
+        lua_pushvalue(L, SLOT_CTX);
+        int nargs = 1;
+        if (cb == BRS__LCB_RELOAD) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, s->table_ref);
+            nargs = 2;
+        }
+        s->cb_name = cb_names[cb];
+        brs__lua_budget_reset(s);
+        s->running = 1;
+        st = lua_pcall(L, nargs, 0, 1);
+        s->running = 0;
+        if (st != LUA_OK) {
+            rc = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+            brs__err(err, rc, "%s: reload refused, the running version stays: in %s: %s", s->script,
+                     cb_names[cb], st == LUA_ERRMEM ? "not enough memory" : lua_tostring(L, -1));
+            goto fail;
+        }
+    }
+    /* accepted: the new callbacks take the stack slots of the old ones */
+    for (int i = 0; i < BRS__LCB_COUNT; i++) {
+        luaL_unref(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
+        s->cb_ref[i] = t->cb_ref[i];
+        if (s->cb_ref[i] == LUA_NOREF)
+            lua_pushnil(L);
+        else
+            lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
+        lua_replace(L, SLOT_CB0 + i);
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, s->table_ref);
+    s->table_ref = t->table_ref;
+    set_callbacks(s);
+    free_params(t);
+    free(t);
+    lua_settop(L, s->stack_base);
+    return BRS_OK;
+fail:
+    for (int i = 0; i < BRS__LCB_COUNT; i++)
+        luaL_unref(L, LUA_REGISTRYINDEX, t->cb_ref[i]);
+    luaL_unref(L, LUA_REGISTRYINDEX, t->table_ref);
+    free_params(t);
+    free(t);
+    lua_settop(L, s->stack_base);
+    return rc;
 }
 
 int brs__lua_strategy_load(brs__lua_strategy **out, const char *path, const brs__lua_opts *opts,

@@ -38,6 +38,14 @@ const brs_strategy_vtable *brs__lua_strategy_vtable(const brs__lua_strategy *s);
 const char *brs__lua_strategy_name(const brs__lua_strategy *s);
 /* Bytes the script's Lua state holds now, and the most it ever held. */
 size_t brs__lua_strategy_mem(const brs__lua_strategy *s, size_t *peak);
+/* Hot reload, between events (never from inside a callback): load new source
+ * text into the running strategy's state. The new script must declare the same
+ * parameters. Its on_reload(ctx, old) runs with `old` the table the previous
+ * version returned (keep state to carry over in it, or behind a function);
+ * without on_reload its on_start runs instead. If loading, the parameter check
+ * or that callback fails, the previous version keeps running and the error is
+ * returned; a reload that exhausts the instruction budget kills the strategy. */
+int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len, brs_error *err);
 /* Free it (after xClose, or instead of opening it at all). */
 void brs__lua_strategy_free(brs__lua_strategy *s);
 

@@ -708,9 +708,9 @@ int brs__sctx_stop(brs__sctx *sc, brs_error *err)
         int rc = sc->vt->xStop(sc->self);
         leave(sc, rc, CB_STOP);
     }
+    sc->started = 0; /* the cancels below update its books but call it no more */
     if (sc->has_exec)
         h_cancel_all(brs__sctx_ctx(sc), BRS_ALL_INSTRUMENTS);
-    sc->started = 0;
     if (sc->failed)
         return brs__err(err, sc->failed, "%s", sc->error);
     return BRS_OK;

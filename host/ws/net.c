@@ -3,11 +3,14 @@
  * returns at once, so one thread can drive many connections from a poll loop. */
 #include "net.h"
 
+#include "core/core.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,32 +23,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-
-static int nerr(brs_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-int64_t brs__net_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-int64_t brs__net_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include <openssl/x509v3.h>
 
 int brs__url_parse(const char *url, brs__url *out, brs_error *err)
 {
@@ -61,12 +39,12 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
     else if (strncmp(url, "http://", 7) == 0)
         p = url + 7, def = "80";
     else
-        return nerr(err, BRS_E_INVAL, "url '%s': scheme must be ws, wss, http or https", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': scheme must be ws, wss, http or https", url);
     const char *hs = p, *he;
     if (*p == '[') { /* [v6]:port */
         he = strchr(p, ']');
         if (!he)
-            return nerr(err, BRS_E_INVAL, "url '%s': unterminated [address]", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': unterminated [address]", url);
         hs = p + 1;
         p = he + 1;
     } else {
@@ -76,7 +54,7 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
     }
     size_t hl = (size_t)(he - hs);
     if (hl == 0 || hl >= sizeof out->host)
-        return nerr(err, BRS_E_INVAL, "url '%s': bad host", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': bad host", url);
     memcpy(out->host, hs, hl);
     if (*p == ':') {
         p++;
@@ -84,19 +62,19 @@ int brs__url_parse(const char *url, brs__url *out, brs_error *err)
         while (p[n] >= '0' && p[n] <= '9')
             n++;
         if (n == 0 || n > 5 || atoi(p) > 65535 || atoi(p) == 0)
-            return nerr(err, BRS_E_INVAL, "url '%s': bad port", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': bad port", url);
         memcpy(out->port, p, n);
         p += n;
     } else
         snprintf(out->port, sizeof out->port, "%s", def);
     if (*p != '\0' && *p != '/' && *p != '?')
-        return nerr(err, BRS_E_INVAL, "url '%s': junk after host", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': junk after host", url);
     if (strlen(p) + 2 > sizeof out->path)
-        return nerr(err, BRS_E_INVAL, "url '%s': path too long", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': path too long", url);
     snprintf(out->path, sizeof out->path, "%s%s", *p == '/' ? "" : "/", p);
     for (const char *q = out->path; *q; q++)
         if ((unsigned char)*q <= ' ' || *q == 0x7f)
-            return nerr(err, BRS_E_INVAL, "url '%s': spaces or control characters in the path", url);
+            return brs__err(err, BRS_E_INVAL, "url '%s': spaces or control characters in the path", url);
     return BRS_OK;
 }
 
@@ -118,6 +96,9 @@ void brs__conn_close(brs__conn *c)
     }
     if (c->fd >= 0)
         close(c->fd);
+    if (c->ai)
+        freeaddrinfo(c->ai);
+    c->ai = c->ai_next = NULL;
     c->fd = -1;
     c->state = BRS__CONN_IDLE;
     c->want_write = 0;
@@ -133,6 +114,31 @@ static void ssl_errstr(char *buf, size_t len)
     ERR_clear_error();
 }
 
+/* Start a non-blocking connect to the next address of c->ai; 0 or an errno.
+ * Several addresses (IPv6 and IPv4, several A records) are tried in turn. */
+static int connect_next(brs__conn *c, int *out)
+{
+    int e = EHOSTUNREACH;
+    while (c->ai_next) {
+        struct addrinfo *a = c->ai_next;
+        c->ai_next = a->ai_next;
+        int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
+            *out = fd;
+            return 0;
+        }
+        e = errno;
+        close(fd);
+    }
+    return e;
+}
+
 int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, brs_error *err)
 {
     brs__conn_close(c);
@@ -143,30 +149,23 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
     hints.ai_socktype = SOCK_STREAM;
     int g = getaddrinfo(u->host, u->port, &hints, &res);
     if (g != 0 || !res)
-        return nerr(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return nerr(err, BRS_E_IO, "socket: %s", strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    int r = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (r != 0 && errno != EINPROGRESS) {
-        int e = errno;
-        close(fd);
-        return nerr(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
-    }
+        return brs__err(err, BRS_E_IO, "resolve %s:%s: %s", u->host, u->port, gai_strerror(g));
+    c->ai = res;
+    c->ai_next = res;
+    int fd = -1, e = 0;
+    if ((e = connect_next(c, &fd)) != 0)
+        return brs__err(err, BRS_E_IO, "connect %s:%s: %s", u->host, u->port, strerror(e));
     c->fd = fd;
     c->state = BRS__CONN_CONNECTING;
     c->want_write = 1;
     if (u->tls) {
         SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
         if (!ctx)
-            return nerr(err, BRS_E_NOMEM, "SSL_CTX_new failed");
+            return brs__err(err, BRS_E_NOMEM, "SSL_CTX_new failed");
         c->ssl_ctx = ctx;
         SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+        /* wslay may retry a write from a different buffer after WANT_WRITE */
+        SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
         int verify = tls ? tls->verify : 1;
         if (verify) {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -174,17 +173,25 @@ int brs__conn_start(brs__conn *c, const brs__url *u, const brs__tls_opts *tls, b
             if (tls && tls->ca_file && SSL_CTX_load_verify_locations(ctx, tls->ca_file, NULL) != 1) {
                 char b[200];
                 ssl_errstr(b, sizeof b);
-                return nerr(err, BRS_E_IO, "load CA file %s: %s", tls->ca_file, b);
+                return brs__err(err, BRS_E_IO, "load CA file %s: %s", tls->ca_file, b);
             }
         }
         SSL *ssl = SSL_new(ctx);
         if (!ssl)
-            return nerr(err, BRS_E_NOMEM, "SSL_new failed");
+            return brs__err(err, BRS_E_NOMEM, "SSL_new failed");
         c->ssl = ssl;
         SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, u->host);
-        if (verify)
-            SSL_set1_host(ssl, u->host);
+        unsigned char ipbuf[16];
+        int is_ip = inet_pton(AF_INET, u->host, ipbuf) == 1 || inet_pton(AF_INET6, u->host, ipbuf) == 1;
+        if (!is_ip) /* SNI carries names only (RFC 6066) */
+            SSL_set_tlsext_host_name(ssl, u->host);
+        if (verify) {
+            /* the certificate must name the host: DNS name, or IP address SAN */
+            if (is_ip)
+                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), u->host);
+            else
+                SSL_set1_host(ssl, u->host);
+        }
         SSL_set_connect_state(ssl);
     }
     return BRS_OK;
@@ -204,9 +211,19 @@ int brs__conn_step(brs__conn *c, brs_error *err)
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0)
             soerr = errno;
         if (soerr != 0) {
+            int fd;
+            if (c->ai_next && connect_next(c, &fd) == 0) { /* try the next address */
+                close(c->fd);
+                c->fd = fd;
+                if (c->ssl)
+                    SSL_set_fd(c->ssl, fd);
+                return BRS_E_AGAIN;
+            }
             c->state = BRS__CONN_FAILED;
-            return nerr(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
+            return brs__err(err, BRS_E_IO, "connect %s: %s", c->host, strerror(soerr));
         }
+        freeaddrinfo(c->ai);
+        c->ai = c->ai_next = NULL;
         c->state = c->ssl ? BRS__CONN_TLS : BRS__CONN_OPEN;
         c->want_write = 0;
         if (!c->ssl)
@@ -228,11 +245,11 @@ int brs__conn_step(brs__conn *c, brs_error *err)
         ssl_errstr(b, sizeof b);
         long vr = SSL_get_verify_result(c->ssl);
         c->state = BRS__CONN_FAILED;
-        return nerr(err, BRS_E_IO, "TLS handshake with %s: %s%s%s", c->host, b,
+        return brs__err(err, BRS_E_IO, "TLS handshake with %s: %s%s%s", c->host, b,
                     vr != X509_V_OK ? "; certificate: " : "",
                     vr != X509_V_OK ? X509_verify_cert_error_string(vr) : "");
     }
-    return nerr(err, BRS_E_STATE, "connection to %s is not open", c->host);
+    return brs__err(err, BRS_E_STATE, "connection to %s is not open", c->host);
 }
 
 ssize_t brs__conn_read(brs__conn *c, void *buf, size_t len)
@@ -297,6 +314,11 @@ ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len)
     }
 }
 
+int brs__conn_pending(const brs__conn *c)
+{
+    return c->ssl && c->state == BRS__CONN_OPEN ? SSL_pending(c->ssl) : 0;
+}
+
 short brs__conn_events(const brs__conn *c)
 {
     if (c->fd < 0)
@@ -318,11 +340,11 @@ int brs__http_get_start(brs__http_get *h, const char *url, const brs__tls_opts *
     if (rc)
         return rc;
     if (u.ws)
-        return nerr(err, BRS_E_INVAL, "url '%s': want http:// or https://", url);
+        return brs__err(err, BRS_E_INVAL, "url '%s': want http:// or https://", url);
     size_t cap = strlen(u.path) + strlen(u.host) + 128;
     h->req = malloc(cap);
     if (!h->req)
-        return nerr(err, BRS_E_NOMEM, "out of memory");
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     h->req_len = (size_t)snprintf(h->req, cap,
                                   "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: bourse\r\n"
                                   "Accept: application/json\r\nConnection: close\r\n\r\n",
@@ -410,10 +432,10 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
     if (h->phase == 3)
         return BRS_OK;
     if (h->phase == 4)
-        return nerr(err, BRS_E_STATE, "HTTP GET already failed");
+        return brs__err(err, BRS_E_STATE, "HTTP GET already failed");
     if (h->deadline && now_ns > h->deadline) {
         h->phase = 4;
-        return nerr(err, BRS_E_TIMEOUT, "HTTP GET to %s timed out", h->conn.host);
+        return brs__err(err, BRS_E_TIMEOUT, "HTTP GET to %s timed out", h->conn.host);
     }
     if (h->phase == 0) {
         int rc = brs__conn_step(&h->conn, err);
@@ -432,7 +454,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 return BRS_E_AGAIN;
             if (w < 0) {
                 h->phase = 4;
-                return nerr(err, BRS_E_IO, "HTTP GET to %s: write failed", h->conn.host);
+                return brs__err(err, BRS_E_IO, "HTTP GET to %s: write failed", h->conn.host);
             }
             h->req_off += (size_t)w;
         }
@@ -445,13 +467,13 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 nc = h->max_body + 65536 + 16384;
             if (nc <= h->cap) {
                 h->phase = 4;
-                return nerr(err, BRS_E_LIMIT, "HTTP response from %s exceeds %zu bytes",
+                return brs__err(err, BRS_E_LIMIT, "HTTP response from %s exceeds %zu bytes",
                             h->conn.host, h->max_body);
             }
             char *nb = realloc(h->buf, nc + 1);
             if (!nb) {
                 h->phase = 4;
-                return nerr(err, BRS_E_NOMEM, "out of memory");
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
             }
             h->buf = nb;
             h->cap = nc;
@@ -464,7 +486,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
             eof = 1;
         else if (r < 0) {
             h->phase = 4;
-            return nerr(err, BRS_E_IO, "HTTP GET from %s: read failed", h->conn.host);
+            return brs__err(err, BRS_E_IO, "HTTP GET from %s: read failed", h->conn.host);
         } else
             h->len += (size_t)r;
         h->buf[h->len] = '\0';
@@ -473,7 +495,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
             size_t hlen = (size_t)(he - h->buf);
             if (sscanf(h->buf, "HTTP/1.%*d %d", &h->status) != 1) {
                 h->phase = 4;
-                return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
+                return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
                             h->conn.host);
             }
             char v[64];
@@ -484,7 +506,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 int d = dechunk(body, have, &bl);
                 if (d < 0) {
                     h->phase = 4;
-                    return nerr(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
+                    return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
                                 h->conn.host);
                 }
                 if (d == 1) {
@@ -498,7 +520,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
                 unsigned long long cl = strtoull(v, NULL, 10);
                 if (cl > h->max_body) {
                     h->phase = 4;
-                    return nerr(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
+                    return brs__err(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
                                 h->conn.host, cl, h->max_body);
                 }
                 if (have >= cl) {
@@ -517,7 +539,7 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
         }
         if (eof) {
             h->phase = 4;
-            return nerr(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
+            return brs__err(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
         }
     }
     return BRS_E_AGAIN;

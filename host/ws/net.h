@@ -12,6 +12,8 @@
 
 #include <bourse/errors.h>
 
+#include "core/core.h" /* brs__err, brs__monotime_ns, brs__realtime_ns (bourse_util) */
+
 typedef struct brs__url {
     int tls;           /* wss:// or https:// */
     int ws;            /* ws:// or wss:// */
@@ -38,6 +40,7 @@ typedef struct brs__conn {
     void *ssl;      /* SSL*, NULL for plain TCP */
     void *ssl_ctx;  /* SSL_CTX*, owned */
     char host[256];
+    void *ai, *ai_next; /* struct addrinfo list and the next address to try */
 } brs__conn;
 
 typedef struct brs__tls_opts {
@@ -56,6 +59,8 @@ ssize_t brs__conn_read(brs__conn *c, void *buf, size_t len);
 ssize_t brs__conn_write(brs__conn *c, const void *buf, size_t len);
 /* poll() events the connection waits for (POLLIN and/or POLLOUT). */
 short brs__conn_events(const brs__conn *c);
+/* Bytes already decrypted and buffered inside TLS (poll() cannot see them). */
+int brs__conn_pending(const brs__conn *c);
 void brs__conn_close(brs__conn *c);
 
 /* A non-blocking HTTP GET: start it, step it until it is not BRS_E_AGAIN.
@@ -79,8 +84,5 @@ int brs__http_get_start(brs__http_get *h, const char *url, const brs__tls_opts *
 int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err);
 void brs__http_get_free(brs__http_get *h);
 
-/* CLOCK_MONOTONIC in ns (the library cannot use the host's clock helpers). */
-int64_t brs__net_mono_ns(void);
-int64_t brs__net_real_ns(void);
 
 #endif

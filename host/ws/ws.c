@@ -197,9 +197,17 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         memcpy(buf, ws->pending + ws->poff, n);
         ws->poff += n;
         r = (ssize_t)n;
-    } else
-        r = brs__conn_read(&ws->conn, buf, len);
+    } else {
+        if (ws->rx_budget == 0) { /* enough for this step: the rest waits for the next */
+            wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+            return -1;
+        }
+        r = brs__conn_read(&ws->conn, buf, len < ws->rx_budget ? len : ws->rx_budget);
+        if (r > 0)
+            ws->rx_budget -= (size_t)r;
+    }
     if (r > 0) {
+        ws->rx_total += (size_t)r;
         const char *why = NULL;
         int code = track_frames(ws, buf, (size_t)r, &why);
         if (code) {
@@ -278,7 +286,7 @@ static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         ws->n_bytes += arg->msg_length;
         if (ws->cb.on_message)
             ws->cb.on_message(ws->ud, ws, arg->opcode == WSLAY_BINARY_FRAME,
-                              (const char *)arg->msg, arg->msg_length, brs__net_real_ns());
+                              (const char *)arg->msg, arg->msg_length, brs__realtime_ns());
         if (ws->backoff != ws->o.backoff_min_ns)
             ws->backoff = ws->o.backoff_min_ns; /* data flowed: the link is healthy */
         break;
@@ -495,6 +503,8 @@ int brs__ws_init(brs__ws *ws, const brs__ws_opts *opts, const brs__ws_callbacks 
         ws->o.max_message = 16u << 20;
     if (!ws->o.max_frame)
         ws->o.max_frame = ws->o.max_message;
+    if (!ws->o.step_bytes)
+        ws->o.step_bytes = 1u << 20;
     if (ws->o.ping_interval_ns == 0)
         ws->o.ping_interval_ns = 15 * 1000000000LL;
     if (!ws->o.idle_timeout_ns)
@@ -548,7 +558,7 @@ int brs__ws_close(brs__ws *ws, int code, const char *reason)
             ws->close_code = code;
         wslay_event_queue_close(ws->wslay, (uint16_t)code, (const uint8_t *)r, rl);
         ws->state = BRS__WS_CLOSING;
-        ws->t_state = brs__net_mono_ns();
+        ws->t_state = brs__monotime_ns();
         return BRS_OK;
     }
     if (ws->state != BRS__WS_CLOSING) {
@@ -563,7 +573,7 @@ void brs__ws_drop(brs__ws *ws, const char *why)
     set_error(ws, "%s", why);
     if (ws->state == BRS__WS_OPEN || ws->state == BRS__WS_CLOSING || ws->state == BRS__WS_UPGRADE ||
         ws->state == BRS__WS_CONNECTING)
-        teardown(ws, brs__net_mono_ns(), 1006, why);
+        teardown(ws, brs__monotime_ns(), 1006, why);
 }
 
 int brs__ws_pollfd(const brs__ws *ws, short *events, int64_t *wake_ns)
@@ -592,8 +602,8 @@ int brs__ws_pollfd(const brs__ws *ws, short *events, int64_t *wake_ns)
         }
         if (ws->state == BRS__WS_CLOSING && ws->t_state + ws->o.close_timeout_ns < w)
             w = ws->t_state + ws->o.close_timeout_ns;
-        if (ws->poff < ws->plen)
-            w = 0;
+        if (ws->poff < ws->plen || brs__conn_pending(&ws->conn) > 0)
+            w = 0; /* bytes waiting where poll() cannot see them */
         *wake_ns = w;
         return ws->conn.fd;
     }
@@ -614,6 +624,7 @@ int brs__ws_step(brs__ws *ws, int64_t now)
             ws->close_reason[0] = '\0';
             ws->io_failed = 0;
             ws->draining = 0;
+            ws->rx_total = 0;
             ws->fh_have = ws->fh_need = 0;
             ws->fh_left = 0;
             if (brs__conn_start(&ws->conn, &ws->url, &ws->o.tls, &e)) {
@@ -681,10 +692,10 @@ int brs__ws_step(brs__ws *ws, int64_t now)
                     teardown(ws, now, ws->close_code, ws->close_reason);
                 return BRS_OK;
             }
-            uint64_t before = ws->n_messages + ws->n_pongs;
+            uint64_t rx_before = ws->rx_total;
             int failed = 0;
+            ws->rx_budget = ws->o.step_bytes;
             if (wslay_event_want_read(ctx)) {
-                size_t pend_before = ws->plen - ws->poff;
                 int r = wslay_event_recv(ctx);
                 if (r != 0) {
                     failed = 1;
@@ -704,7 +715,7 @@ int brs__ws_step(brs__ws *ws, int64_t now)
                         return BRS_OK;
                     }
                 }
-                if (ws->n_messages + ws->n_pongs != before || ws->plen - ws->poff != pend_before)
+                if (ws->rx_total != rx_before) /* any byte shows the link is alive */
                     ws->t_last_rx = now;
             }
             if (!failed && ws->close_code && ws->state == BRS__WS_OPEN) {

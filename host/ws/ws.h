@@ -35,6 +35,8 @@ typedef struct brs__ws_opts {
     const char *url;             /* ws://host:port/path or wss://... */
     size_t max_message;          /* bytes; larger -> close 1009 (default 16 MiB) */
     size_t max_frame;            /* bytes; larger -> close 1009 (default = max_message) */
+    size_t step_bytes;           /* most bytes read per step, so one busy connection cannot
+                                    starve the caller's loop (default 1 MiB) */
     int64_t ping_interval_ns;    /* send a ping when idle this long (0: 15 s; < 0 off) */
     int64_t idle_timeout_ns;     /* nothing received this long -> reconnect (default 60 s) */
     int64_t connect_timeout_ns;  /* TCP + TLS + upgrade (default 10 s) */
@@ -80,6 +82,8 @@ struct brs__ws {
     uint8_t fh[14];
     uint8_t fh_have, fh_need;
     int draining; /* our close frame is out: discard input until the peer closes */
+    uint64_t rx_total;  /* bytes received on this connection */
+    size_t rx_budget;   /* bytes one step may still read (fairness under a flood) */
     uint64_t fh_left;
     uint64_t rng;
     /* statistics */

@@ -15,6 +15,10 @@
 #include "backtest/backtest.h"
 #include "core/core.h"
 
+#ifndef BT_SUBDIR
+#error "define BT_SUBDIR (this test's output folder) before including bt_util.h"
+#endif
+
 #define T0_DAY INT64_C(19723) /* 2024-01-01 in days since the epoch */
 
 typedef struct bt_bar {
@@ -24,10 +28,11 @@ typedef struct bt_bar {
 
 static inline char * bt_path(const char *name)
 {
-    static char buf[8][1024];
+    static char buf[64][1024]; /* a ring: results stay valid for 63 more calls */
     static int k;
-    char *p = buf[k++ & 7];
-    snprintf(p, 1024, "%s/test-output/backtest/%s", BOURSE_BINARY_DIR, name);
+    char *p = buf[k++ & 63];
+    /* one folder per test program: ctest runs them in parallel */
+    snprintf(p, 1024, "%s/test-output/backtest/%s/%s", BOURSE_BINARY_DIR, BT_SUBDIR, name);
     return p;
 }
 

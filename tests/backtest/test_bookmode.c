@@ -5,8 +5,8 @@
  *  - latency delays the fill by exactly the configured times;
  *  - a marketable order walking three levels gets the expected average price;
  *  - maker rebates and taker fees exact to the price unit; flatten at the end.
- * The venue is tests/backtest/fx_l3_venue.c (the matching engine over the
- * replayed book) until plugins/venues/sim is merged. */
+ * Each runs on the simulated exchange plugin (plugins/venues/sim) and on the
+ * test venue tests/backtest/fx_l3_venue.c: both must give the same numbers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#define BT_SUBDIR "bookmode"
 #include "bt_util.h"
 #include "support/subprocess.h"
 #include "ticks/tickfile.h"
@@ -22,7 +23,14 @@
 #define MS INT64_C(1000000)
 #define T1 (INT64_C(1700000000) * SEC)
 #define P(x) ((int64_t)((x) * 10000 + 0.5)) /* price scale 10^4 */
-#define VENUE BOURSE_TEST_PLUGIN_DIR "/fx_l3_venue.so"
+/* Every scenario runs on both venues: the simulated exchange plugin and the
+ * test venue; same fees (maker -2 bp, taker 3 bp), same expected numbers. */
+static const char *const venues[2] = {
+    "{\"name\": \"x\", \"plugin\": \"" BOURSE_BINARY_DIR "/plugins/sim.so\","
+    " \"params\": {\"maker_fee_bps\": -2, \"taker_fee_bps\": 3}}",
+    "{\"name\": \"x\", \"plugin\": \"" BOURSE_TEST_PLUGIN_DIR "/fx_l3_venue.so\","
+    " \"params\": {\"maker_fee_ppm\": -200, \"taker_fee_ppm\": 300}}"};
+static const char *const venue_names[2] = {"sim", "fx"};
 
 static brs_market_event mev(int64_t ts, int kind, int side, int64_t price, int64_t qty, uint64_t id,
                             int flags)
@@ -94,16 +102,15 @@ static const char *strategy(const char *name, const char *order)
     return bt_path(file);
 }
 
-static void run_book(const char *ticks, const char *lua, const char *latency, int flatten,
-                     const char *out, brs_an_metrics *m)
+static void run_book(int venue, const char *ticks, const char *lua, const char *latency,
+                     int flatten, const char *out, brs_an_metrics *m)
 {
     char json[4096];
     snprintf(json, sizeof json,
              "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-             " \"book\": {\"venues\": [{\"name\": \"x\", \"plugin\": \"%s\","
-             " \"params\": {\"maker_fee_ppm\": -200, \"taker_fee_ppm\": 300}}],"
+             " \"book\": {\"venues\": [%s],"
              " \"latency\": %s, \"flatten_at_end\": %s}}",
-             ticks, lua, VENUE, latency, flatten ? "true" : "false");
+             ticks, lua, venues[venue], latency, flatten ? "true" : "false");
     brs__bt_result res;
     brs_error err = {0};
     if (bt_run(json, out, &res, m, &err))
@@ -128,9 +135,12 @@ static void test_queue_position(void **state)
     (void)state;
     const char *ticks = write_ticks();
     const char *lua = strategy("queue", "{qty = 10, price = top.bid}");
-    const char *out = bt_path("book_queue");
+    for (int k = 0; k < 2; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "book_queue_%s", venue_names[k]);
+    const char *out = bt_path(name);
     brs_an_metrics m;
-    run_book(ticks, lua, "{}", 0, out, &m);
+    run_book(k, ticks, lua, "{}", 0, out, &m);
     assert_int_equal(bt_csv_rows(fills_of(out)), 1);
     assert_int_equal(bt_csv_i64(fills_of(out), 1, 0), T1 + 5 * SEC);
     assert_float_equal(bt_csv_num(fills_of(out), 1, 5), 10, 0);
@@ -139,6 +149,7 @@ static void test_queue_position(void **state)
     char liq[32];
     bt_csv_field(fills_of(out), 1, 8, liq, sizeof liq);
     assert_string_equal(liq, "maker");
+    }
 }
 
 /* A market buy of 25 walks 101 x10, 102 x10, 103 x5: average 101.80; taker
@@ -150,9 +161,12 @@ static void test_walk_levels_fees_flatten(void **state)
     (void)state;
     const char *ticks = write_ticks();
     const char *lua = strategy("walk", "{qty = 25, type = 'market'}");
-    const char *out = bt_path("book_walk");
+    for (int k = 0; k < 2; k++) {
+    char name[64];
+    snprintf(name, sizeof name, "book_walk_%s", venue_names[k]);
+    const char *out = bt_path(name);
     brs_an_metrics m;
-    run_book(ticks, lua, "{}", 1, out, &m);
+    run_book(k, ticks, lua, "{}", 1, out, &m);
     const char *f = fills_of(out);
     assert_int_equal(bt_csv_rows(f), 4);
     double px[3] = {101, 102, 103}, q[3] = {10, 10, 5}, fee[3] = {0.303, 0.306, 0.1545};
@@ -178,6 +192,7 @@ static void test_walk_levels_fees_flatten(void **state)
     assert_float_equal(m.fees_paid, 0.7635 + 0.75, 1e-9);
     /* bought 2545.00, sold 2500.00, fees 1.5135 */
     assert_float_equal(m.end_equity, 100000 - 45 - 1.5135, 1e-6);
+    }
 }
 
 /* Market data 3 ms late, order entry 5 ms, responses 2 ms: the strategy sees
@@ -193,14 +208,15 @@ static void test_latency_exact(void **state)
                                 "\"response_ns\": 2000000, \"cancel_ns\": 1000000}"};
     int64_t fill_ts[2] = {T1, T1 + 8 * MS}, seen[2] = {T1, T1 + 10 * MS},
             sent[2] = {T1, T1 + 3 * MS};
-    for (int k = 0; k < 2; k++) {
+    for (int kk = 0; kk < 4; kk++) {
+        int k = kk & 1, v = kk >> 1;
         char json[4096], cfgname[64], out[64];
         snprintf(json, sizeof json,
                  "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-                 " \"book\": {\"venues\": [{\"plugin\": \"%s\"}], \"latency\": %s}}",
-                 ticks, lua, VENUE, lat[k]);
-        snprintf(cfgname, sizeof cfgname, "latency%d.json", k);
-        snprintf(out, sizeof out, "book_latency%d", k);
+                 " \"book\": {\"venues\": [%s], \"latency\": %s}}",
+                 ticks, lua, venues[v], lat[k]);
+        snprintf(cfgname, sizeof cfgname, "latency%d_%s.json", k, venue_names[v]);
+        snprintf(out, sizeof out, "book_latency%d_%s", k, venue_names[v]);
         bt_write(bt_path(cfgname), json);
         const char *args[] = {"backtest", bt_path(cfgname), "--out", bt_path(out), NULL};
         run_result r = run(args);
@@ -227,9 +243,9 @@ static void test_book_deterministic(void **state)
     const char *ticks = write_ticks();
     const char *lua = strategy("det", "{qty = 12, price = top.bid}");
     brs_an_metrics m;
-    run_book(ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
+    run_book(0, ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
              bt_path("book_det_a"), &m);
-    run_book(ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
+    run_book(0, ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
              bt_path("book_det_b"), &m);
     const char *files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv", "trades.csv",
                            "config.json", "report.html"};
@@ -248,6 +264,189 @@ static void test_book_deterministic(void **state)
     }
 }
 
+static void write_one(const char *path, const char *sym, int64_t t0)
+{
+    brs_instrument in = {.price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    snprintf(in.symbol, sizeof in.symbol, "%s", sym);
+    brs_tick_writer *w;
+    brs_error err = {0};
+    if (brs__tick_writer_open(&w, path, &in, 1, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (int i = 0; i < 3; i++) {
+        brs_market_event b = mev(t0 + i * 2 * SEC, BRS_MEV_ADD, BRS_BUY, P(100 + i), 5, 10 + 2 * i, 0);
+        brs_market_event a = mev(t0 + i * 2 * SEC, BRS_MEV_ADD, BRS_SELL, P(110 + i), 5, 11 + 2 * i, 0);
+        assert_int_equal(brs__tick_writer_add(w, &b, &err), 0);
+        assert_int_equal(brs__tick_writer_add(w, &a, &err), 0);
+    }
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+}
+
+/* Two files, one instrument each, interleaved in time: one run instrument
+ * table (AAA = 0, BBB = 1) and tops in time order across the files. */
+static void test_two_files_merged(void **state)
+{
+    (void)state;
+    bt_write(bt_path("dummy"), "");
+    char a[1024], b[1024];
+    snprintf(a, sizeof a, "%s", bt_path("aaa.ticks.zst"));
+    snprintf(b, sizeof b, "%s", bt_path("bbb.ticks.zst"));
+    write_one(a, "AAA", T1);
+    write_one(b, "BBB", T1 + SEC);
+    bt_write(bt_path("tops.lua"),
+             "return { name = 'tops', on_top = function(ctx, top)\n"
+             "  if top.bid_qty > 0 and top.ask_qty > 0 then\n"
+             "    ctx:log(('top %d %d %d'):format(top.instrument, ctx:now(), top.bid)) end end }\n");
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": [\"%s\", \"%s\"], \"strategy\": {\"file\": \"%s\"}}",
+             a, b, bt_path("tops.lua"));
+    bt_write(bt_path("two.json"), json);
+    const char *args[] = {"backtest", bt_path("two.json"), "--out", bt_path("two"), NULL};
+    run_result r = run(args);
+    if (r.status)
+        fail_msg("exit %d: %s", r.status, r.err);
+    assert_non_null(strstr(r.out, "12 events"));
+    char want[6][96];
+    const char *at = r.err;
+    for (int i = 0; i < 6; i++) {
+        int inst = i & 1, k = i / 2;
+        snprintf(want[i], sizeof want[i], "top %d %lld %lld", inst,
+                 (long long)(T1 + (inst ? SEC : 0) + k * 2 * SEC), (long long)P(100 + k));
+        const char *hit = strstr(at, want[i]);
+        if (!hit)
+            fail_msg("'%s' missing or out of order in:\n%s", want[i], r.err);
+        at = hit + 1;
+    }
+    run_free(&r);
+    char eq[1200];
+    snprintf(eq, sizeof eq, "%s/equity.csv", bt_path("two"));
+    char *t = bt_slurp(eq, NULL);
+    assert_non_null(t);
+    *strchr(t, '\n') = 0;
+    assert_non_null(strstr(t, "position_AAA"));
+    assert_non_null(strstr(t, "position_BBB"));
+    free(t);
+}
+
+/* A timer set at t1 for 0.5 s, then every 1.5 s, fires at t1 + 0.5, 2, 3.5
+ * and 5 s, at exactly those simulated times, and no more: the data ends at
+ * t1 + 6 s and timers do not outlive it. */
+static void test_timers(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("timer.lua"),
+             "local set = false\n"
+             "return { name = 'timer', on_top = function(ctx, top)\n"
+             "    if not set then set = true; ctx:timer(500000000, 1500000000) end end,\n"
+             "  on_timer = function(ctx, id, now) ctx:log(('timer %d %d'):format(now, ctx:now())) end }\n");
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"venues\": [%s]}}", ticks, bt_path("timer.lua"), venues[0]);
+    bt_write(bt_path("timer.json"), json);
+    const char *args[] = {"backtest", bt_path("timer.json"), "--out", bt_path("timer"), NULL};
+    run_result r = run(args);
+    if (r.status)
+        fail_msg("exit %d: %s", r.status, r.err);
+    int64_t at[4] = {T1 + 500 * MS, T1 + 2000 * MS, T1 + 3500 * MS, T1 + 5000 * MS};
+    const char *p = r.err;
+    for (int i = 0; i < 4; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "timer %lld %lld", (long long)at[i], (long long)at[i]);
+        const char *hit = strstr(p, want);
+        if (!hit)
+            fail_msg("'%s' missing or out of order in:\n%s", want, r.err);
+        p = hit + 1;
+    }
+    assert_int_equal(count_char(r.err, '\n'), 4);
+    run_free(&r);
+}
+
+/* Book keys are as strict as the rest: an unknown key names itself and the file. */
+static void test_book_config_strict(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("nop.lua"), "return { name = 'nop' }\n");
+    const char *cases[][2] = {
+        {"{\"latency\": {\"order_ns\": 5}}", "order_ns"},
+        {"{\"venues\": [{\"plugin\": \"sim\", \"parms\": {}}]}", "parms"},
+        {"{\"latency\": {\"market_data\": \"fiel\"}}", "fiel"},
+        {"{\"route\": \"nowhere\", \"venues\": []}", "nowhere"},
+    };
+    for (int i = 0; i < 4; i++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"book\": %s}", ticks, bt_path("nop.lua"), cases[i][0]);
+        brs__bt_result res;
+        brs_an_metrics m;
+        brs_error err = {0};
+        int rc = bt_run(json, bt_path("strict"), &res, &m, &err);
+        assert_true(rc < 0);
+        if (!strstr(err.msg, cases[i][1]) || !strstr(err.msg, "test.json"))
+            fail_msg("case %d: '%s' does not name '%s' and the file", i, err.msg, cases[i][1]);
+    }
+}
+
+/* Through the router over two sim venues replaying the same book: a market
+ * buy of 25 sent at t1 + 0.5 s (when both books show all four ask levels)
+ * takes 101 x10 on both, then 5 at 102: average 101.20, against
+ * 101.80 on one venue (test_walk_levels_fees_flatten). A risk limit of 20
+ * per order refuses a second order of 25 with a reject naming the check. */
+static void test_router_two_venues(void **state)
+{
+    (void)state;
+    const char *ticks = write_ticks();
+    bt_write(bt_path("route.lua"),
+             "local set = false\n"
+             "return { name = 'route',\n"
+             "  on_top = function(ctx, top)\n"
+             "    if not set then set = true; ctx:timer(500000000) end end,\n"
+             "  on_timer = function(ctx) assert(ctx:buy({qty = 25, type = 'market'})) end,\n"
+             "  on_order = function(ctx, ev)\n"
+             "    if ev.kind == 'rejected' then ctx:log('rejected ' .. tostring(ev.reason)) end end }\n");
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"router\": {\"enabled\": true}, \"venues\": ["
+             "{\"name\": \"a\", \"plugin\": \"" BOURSE_BINARY_DIR "/plugins/sim.so\","
+             " \"params\": {\"venue_index\": 0, \"taker_fee_bps\": 3}},"
+             "{\"name\": \"b\", \"plugin\": \"" BOURSE_BINARY_DIR "/plugins/sim.so\","
+             " \"params\": {\"venue_index\": 1, \"taker_fee_bps\": 3}}]}}",
+             ticks, bt_path("route.lua"));
+    brs__bt_result res;
+    brs_an_metrics m;
+    brs_error err = {0};
+    const char *out = bt_path("router");
+    if (bt_run(json, out, &res, &m, &err))
+        fail_msg("%s", err.msg);
+    if (res.failed)
+        fail_msg("%s", res.error);
+    const char *f = fills_of(out);
+    double notional = 0, qty = 0;
+    int rows = bt_csv_rows(f);
+    for (int i = 1; i <= rows; i++) {
+        notional += bt_csv_num(f, i, 6) * bt_csv_num(f, i, 5);
+        qty += bt_csv_num(f, i, 5);
+    }
+    assert_float_equal(qty, 25, 0);
+    assert_float_equal(notional / qty, 101.2, 1e-9);
+    /* one parent order, as the strategy sent it */
+    char orders[1200];
+    snprintf(orders, sizeof orders, "%s/orders.csv", out);
+    assert_int_equal(bt_csv_rows(orders), 1);
+    assert_float_equal(bt_csv_num(orders, 1, 10), 101.2, 1e-9);
+
+    /* risk in front of the router */
+    snprintf(json + strlen(json) - 2, sizeof json - strlen(json) + 2,
+             "}, \"risk\": {\"max_order_qty\": 20}}");
+    if (bt_run(json, bt_path("router_risk"), &res, &m, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(res.fills, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +454,10 @@ int main(void)
         cmocka_unit_test(test_walk_levels_fees_flatten),
         cmocka_unit_test(test_latency_exact),
         cmocka_unit_test(test_book_deterministic),
+        cmocka_unit_test(test_two_files_merged),
+        cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_book_config_strict),
+        cmocka_unit_test(test_router_two_venues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

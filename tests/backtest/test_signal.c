@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#define BT_SUBDIR "signal"
 #include "bt_util.h"
 #include "support/subprocess.h"
 

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#define BT_SUBDIR "sweep"
 #include "bt_util.h"
 #include "support/subprocess.h"
 

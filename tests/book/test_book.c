@@ -427,6 +427,52 @@ static void test_passive_l3(void **state)
     assert_int_equal(brs__engine_insert(f->e, 2, 10, BRS_BUY, 101, 5), BRS_E_EXISTS);
 }
 
+
+static void test_config_and_queries(void **state)
+{
+    fx *f = *state;
+    brs_engine *e2 = NULL;
+    brs_error err;
+    brs_engine_config bad = {.window_ticks = 100};
+    assert_int_equal(brs__engine_create(&e2, &bad, NULL, &err), BRS_E_INVAL);
+    assert_null(e2);
+    assert_non_null(strstr(err.msg, "window_ticks"));
+    /* NULL listener: events are dropped, the engine still works. */
+    assert_int_equal(brs__engine_create(&e2, NULL, NULL, &err), BRS_OK);
+    brs_order o = lim(1, BRS_BUY, 5, 3);
+    assert_int_equal(brs__engine_submit(e2, &o), BRS_OK);
+    assert_int_equal(brs__engine_live_orders(e2), 1);
+    assert_int_equal(brs__engine_bytes_per_order(e2), 80);
+    brs__engine_destroy(e2);
+
+    assert_int_equal(brs__engine_reserve(f->e, 1, 5000), BRS_OK);
+    assert_int_equal(brs__engine_reserve(f->e, 9, 5000), BRS_E_RANGE);
+    for (int i = 0; i < 5; i++) {
+        brs_order d = lim((uint64_t)(10 + i), BRS_SELL, 5000 + i, 1 + i);
+        d.instrument = 1;
+        d.tif = BRS_DAY;
+        assert_int_equal(submit(f, d), BRS_OK);
+    }
+    brs_level lv[3];
+    assert_int_equal(brs__engine_depth(f->e, 1, BRS_SELL, lv, 3), 3);
+    assert_int_equal(lv[2].price, 5002);
+    assert_int_equal(lv[2].qty, 3);
+    assert_int_equal(brs__engine_depth(f->e, 1, 7, lv, 3), 0);
+    brs_order_info oi;
+    assert_int_equal(brs__engine_order(f->e, 12, &oi), BRS_OK);
+    assert_int_equal(oi.instrument, 1);
+    assert_int_equal(oi.side, BRS_SELL);
+    assert_int_equal(oi.tif, BRS_DAY);
+    assert_int_equal(oi.qty, 3);
+    brs__engine_set_time(f->e, 123456789);
+    submit(f, lim(20, BRS_BUY, 4000, 1));
+    assert_int_equal(ev(f, EV_TOP, 0)->price, 4000);
+    brs_top t;
+    brs__engine_top(f->e, 0, &t);
+    assert_int_equal(t.ts, 123456789);
+    assert_int_equal(brs__engine_top(f->e, 99, &t), BRS_E_RANGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +490,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_passive_l3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_and_queries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -594,6 +594,70 @@ static void test_real_session(void **st)
     free(http);
 }
 
+/* Deterministic mutations of real-shaped messages (truncations, flipped and
+ * inserted bytes): never a crash or a sanitizer report, every refusal has a
+ * message, and a refused message emits nothing. */
+static void test_mutations(void **st)
+{
+    (void)st;
+    static const char *seeds[] = {
+        "{\"stream\":\"sushiusdt@depth@100ms\",\"data\":{\"e\":\"depthUpdate\",\"E\":1626992741037,"
+        "\"T\":1626992741024,\"s\":\"SUSHIUSDT\",\"U\":600859599090,\"u\":600859600917,\"pu\":"
+        "600859598061,\"b\":[[\"7.5040\",\"813\"],[\"7.6090\",\"0\"]],\"a\":[[\"7.6150\",\"1563\"]]}}",
+        "{\"stream\":\"sushiusdt@bookTicker\",\"data\":{\"e\":\"bookTicker\",\"u\":600859600576,\"s\":"
+        "\"SUSHIUSDT\",\"b\":\"7.6110\",\"B\":\"2\",\"a\":\"7.6120\",\"A\":\"297\",\"T\":1,\"E\":2}}",
+        "{\"stream\":\"ctkusdt@aggTrade\",\"data\":{\"e\":\"aggTrade\",\"E\":1626992741575,\"a\":16599292,"
+        "\"s\":\"CTKUSDT\",\"p\":\"1.01100\",\"q\":\"10\",\"f\":1,\"l\":2,\"T\":1,\"m\":false}}",
+    };
+    static rec r;
+    brs__bn_feed f;
+    brs__bn_feed_init(&f, sink, &r);
+    const char *snap = "{\"lastUpdateId\":600859599000,\"bids\":[[\"7.6000\",\"1\"]],\"asks\":[]}";
+    brs_error e;
+    assert_int_equal(brs__bn_feed_snapshot(&f, "SUSHIUSDT", snap, strlen(snap), 1, &e), BRS_OK);
+    uint64_t x = 12345;
+    char buf[1024];
+    int refused = 0, accepted = 0;
+    for (int it = 0; it < 20000; it++) {
+        const char *sd = seeds[it % 3];
+        size_t n = strlen(sd);
+        memcpy(buf, sd, n);
+        int muts = 1 + (int)((x >> 40) % 3);
+        for (int m = 0; m < muts && n > 0; m++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t pos = (size_t)((x >> 33) % n);
+            switch ((x >> 20) % 4) {
+            case 0: n = pos; break;                                    /* truncate */
+            case 1: buf[pos] = (char)(x >> 8); break;                  /* flip a byte */
+            case 2: buf[pos] = "{}[]\",:0-.e\\"[(x >> 12) % 13]; break; /* structural */
+            default:                                                   /* insert */
+                if (n < sizeof buf - 1) {
+                    memmove(buf + pos + 1, buf + pos, n - pos);
+                    buf[pos] = "\"[{,"[(x >> 12) % 4];
+                    n++;
+                }
+            }
+        }
+        size_t before = r.n;
+        memset(&e, 0, sizeof e);
+        /* an exact-size heap copy, not NUL-terminated: ASan sees any overread */
+        char *exact = malloc(n ? n : 1);
+        assert_non_null(exact);
+        memcpy(exact, buf, n);
+        int rc = brs__bn_feed_message(&f, exact, n, 3, &e);
+        free(exact);
+        if (rc) {
+            refused++;
+            assert_true(e.msg[0] != '\0');
+            assert_int_equal(r.n, before);
+        } else
+            accepted++;
+    }
+    printf("mutations: %d refused, %d accepted (a mutation can leave valid JSON)\n", refused, accepted);
+    assert_true(refused > 1000);
+    brs__bn_feed_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_sync),         cmocka_unit_test(test_spot_rules),
         cmocka_unit_test(test_quote_trade),  cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_split_record), cmocka_unit_test(test_real_session),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,13 +163,13 @@ static void write_routing_config(const char *path)
     fputs("{\"mode\": \"book\", \"data\": \"data/mm.ticks.zst\",\n"
           " \"strategy\": {\"file\": \"tests/mm/fx_taker.lua\", \"params\": {\"qty\": 20, \"every_ms\": 2000}},\n"
           " \"sample_every_ns\": 1000000000,\n"
-          " \"book\": {\"routing\": \"sor\",\n"
+          " \"risk\": {\"max_order_qty\": 100, \"max_position\": 100},\n"
+          " \"book\": {\"router\": {\"enabled\": true},\n"
           "   \"venues\": [\n"
           "     {\"name\": \"lit\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 0, \"taker_fee_bps\": 2.0,\n"
           "      \"maker_fee_bps\": -0.2, \"tick_size\": 100}},\n"
           "     {\"name\": \"alt\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 1, \"taker_fee_bps\": 1.0,\n"
           "      \"maker_fee_bps\": 0.5, \"tick_size\": 100, \"liquidity_scale\": 0.25, \"price_offset\": 300}}],\n"
-          "   \"risk\": {\"max_order_qty\": 100, \"max_position\": 100},\n"
           "   \"latency\": {\"market_data\": 50000, \"order_entry_ns\": 100000, \"cancel_ns\": 100000,\n"
           "                \"response_ns\": 50000}}}\n",
           f);
@@ -183,8 +183,8 @@ static void test_routing_beats_single_venue(void **state)
     snprintf(cfg, sizeof cfg, "%s/routing.json", tmpdir);
     write_routing_config(cfg);
     const char *const r[] = {cfg, NULL};
-    const char *const l[] = {cfg, "--set", "book.sor.only_venue=lit", NULL};
-    const char *const a[] = {cfg, "--set", "book.sor.only_venue=alt", NULL};
+    const char *const l[] = {cfg, "--set", "book.router.only_venue=lit", NULL};
+    const char *const a[] = {cfg, "--set", "book.router.only_venue=alt", NULL};
     cJSON *sr = backtest("routed", r), *sl = backtest("lit_only", l), *sa = backtest("alt_only", a);
     double cr = num(sr, "exec_cost_bps"), cl = num(sl, "exec_cost_bps"), ca = num(sa, "exec_cost_bps");
     double qr = num(sr, "filled_qty_lit") + num(sr, "filled_qty_alt");

@@ -299,6 +299,116 @@ static void test_no_allocation_per_bar(void **state)
     lclose(&r);
 }
 
+/* pairs.lua on two instruments: B a random walk, A = B plus a spike every 100
+ * bars. The spikes push the spread's z-score past entry; the strategy must
+ * open opposite positions in the two legs and close them when it reverts. */
+static void test_pairs_two_instruments(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    brs_instrument two[2] = {{.symbol = "AAA", .price_scale = 100, .tick_size = 1, .lot_size = 1},
+                             {.symbol = "BBB", .price_scale = 100, .tick_size = 1, .lot_size = 1}};
+    brs_market_event *b = calloc(N, sizeof *b);
+    brs__bars_random_walk(b, N, 99, 1, 50000, 0);
+    brs__lua_strategy *ls;
+    brs_error err = {0};
+    assert_int_equal(brs__lua_strategy_load(&ls, BOURSE_SOURCE_DIR "/strategies-lua/pairs.lua", NULL, &err), BRS_OK);
+    fills *fl = calloc(1, sizeof *fl);
+    brs__simfill fm;
+    brs__simfill_init(&fm, 64);
+    fm.on_fill = on_fill;
+    fm.user = fl;
+    brs__exec ex = brs__simfill_exec(&fm);
+    cJSON *p = cJSON_Parse("{\"a\": \"AAA\", \"b\": \"BBB\", \"window\": 50, \"qty\": 7}");
+    brs__sctx_opts o = {.name = "pairs", .instruments = two, .n_instruments = 2, .params = p,
+                        .exec = &ex, .quiet = 1};
+    brs__sctx sc;
+    assert_int_equal(brs__sctx_init(&sc, brs__lua_strategy_vtable(ls), &o, &err), BRS_OK);
+    assert_int_equal(brs__sctx_open(&sc, ls, &err), BRS_OK);
+    assert_int_equal(brs__sctx_start(&sc, &err), BRS_OK);
+    int64_t max_a = 0;
+    for (int i = 0; i < N; i++) {
+        brs_market_event a = b[i];
+        a.instrument = 0;
+        int64_t bump = (i % 100) >= 90 && (i % 100) < 93 ? 400 : 0;
+        a.bar.open += bump;
+        a.bar.high += bump;
+        a.bar.low += bump;
+        a.bar.close += bump;
+        assert_int_equal(brs__sctx_on_market(&sc, &a), BRS_OK);
+        assert_int_equal(brs__sctx_on_market(&sc, &b[i]), BRS_OK);
+        brs_position pa, pb;
+        brs__sctx_position(&sc, 0, &pa);
+        brs__sctx_position(&sc, 1, &pb);
+        assert_int_equal(pa.qty, -pb.qty); /* always hedged, leg for leg */
+        if (pa.qty < max_a)
+            max_a = pa.qty;
+    }
+    print_message("pairs: %zu fills\n", fl->n);
+    assert_int_equal(max_a, -7); /* a spike in A: short A, long B */
+    assert_true(fl->n >= 8);     /* opened and closed more than once */
+    int legs[2] = {0, 0};
+    for (size_t i = 0; i < fl->n; i++)
+        legs[fl->f[i].instrument]++;
+    assert_int_equal(legs[0], legs[1]);
+    brs__sctx_stop(&sc, &err);
+    brs__sctx_free(&sc);
+    brs__lua_strategy_free(ls);
+    brs__simfill_free(&fm);
+    cJSON_Delete(p);
+    free(fl);
+    free(b);
+}
+
+/* Hot reload between events: the new version takes over, on_reload gets the
+ * old table to carry state; a broken new version leaves the old one running. */
+static void test_hot_reload(void **state)
+{
+    (void)state;
+    const char *v1 = "local M = { count = 0 }\n"
+                     "M.params = { k = {type='int', default=1} }\n"
+                     "M.on_bar = function(ctx, bar) M.count = M.count + 1 end\n"
+                     "return M\n";
+    const char *v2 = "local M = { count = 0, version = 2 }\n"
+                     "M.params = { k = {type='int', default=1} }\n"
+                     "M.on_reload = function(ctx, old) M.count = old.count * 1000 end\n"
+                     "M.on_bar = function(ctx, bar) M.count = M.count + 1\n"
+                     "  if M.count == 6002 then ctx:buy(1) end end\n"
+                     "return M\n";
+    lrun r;
+    lopen(&r, v1, NULL, NULL);
+    assert_int_equal(r.open_rc, BRS_OK);
+    for (int i = 0; i < 5; i++) {
+        brs_market_event b = mkbar(i + 1, 100);
+        assert_int_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    }
+    brs_error err = {0};
+    /* refused: syntax error, changed parameters, failing on_reload */
+    const char *bad = "return {";
+    assert_int_equal(brs__lua_strategy_reload(r.ls, bad, strlen(bad), &err), BRS_E_SCRIPT);
+    assert_non_null(strstr(err.msg, "reload refused, the running version stays"));
+    assert_non_null(strstr(err.msg, "t.lua:1:"));
+    const char *params = "return { params = { k = {type='int', default=2} } }";
+    assert_int_equal(brs__lua_strategy_reload(r.ls, params, strlen(params), &err), BRS_E_INVAL);
+    assert_non_null(strstr(err.msg, "parameter declarations changed"));
+    const char *boom = "return { params = { k = {type='int', default=1} },\n"
+                       " on_reload = function(ctx, old) error('no thanks') end }";
+    assert_int_equal(brs__lua_strategy_reload(r.ls, boom, strlen(boom), &err), BRS_E_SCRIPT);
+    assert_non_null(strstr(err.msg, "no thanks"));
+    /* the old version still counts */
+    brs_market_event b = mkbar(6, 100);
+    assert_int_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    /* accepted: count 6 becomes 6000, then the new on_bar counts on from there */
+    assert_int_equal(brs__lua_strategy_reload(r.ls, v2, strlen(v2), &err), BRS_OK);
+    for (int i = 0; i < 3; i++) {
+        b = mkbar(7 + i, 100);
+        assert_int_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    }
+    /* one buy at count 6002: the new on_bar runs, with the old count carried over */
+    assert_int_equal(r.fm.n_fills, 1);
+    lclose(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +418,8 @@ int main(void)
         cmocka_unit_test(test_errors_name_script_line_callback),
         cmocka_unit_test(test_limits_configurable),
         cmocka_unit_test(test_no_allocation_per_bar),
+        cmocka_unit_test(test_pairs_two_instruments),
+        cmocka_unit_test(test_hot_reload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

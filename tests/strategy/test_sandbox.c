@@ -150,6 +150,23 @@ static void test_params_from_command_line(void **state)
     run_free(&r);
 }
 
+/* `bench strategy --json`: one JSON object with both figures and the same
+ * trades from C and Lua (the timings themselves are not asserted). */
+static void test_bench_json(void **state)
+{
+    (void)state;
+    const char *args[] = {"bench", "strategy", "--events", "3000", "--runs", "1", "--json",
+                          "--plugin", BOURSE_BINARY_DIR "/plugins/ma_cross.so", NULL};
+    run_result r = run(args);
+    if (r.status != 0)
+        fail_msg("status %d\n%s", r.status, r.err);
+    assert_non_null(strstr(r.out, "\"c_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"lua_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"same_trades\":true"));
+    assert_null(strstr(r.out, "\"c_ns_per_call\":null"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error),    cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_error_in_on_bar), cmocka_unit_test(test_shipped_strategies_pass),
         cmocka_unit_test(test_params_from_command_line),
+        cmocka_unit_test(test_bench_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

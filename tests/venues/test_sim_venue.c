@@ -14,16 +14,11 @@
 
 #include <cmocka.h>
 
+#include "../support/kv_params.h"
+
 #include "plugin/loader.h"
 
 #define MAXEV 256
-
-typedef struct kv {
-    const char *name;
-    int is_double;
-    int64_t i;
-    double d;
-} kv;
 
 struct brs_ctx {
     int64_t now;
@@ -36,31 +31,8 @@ struct brs_ctx {
 
 static int64_t h_now(brs_ctx *c) { return c->now; }
 static void h_log(brs_ctx *c, int l, const char *m) { (void)c; (void)l; (void)m; }
-static const kv *lookup(brs_ctx *c, const char *n)
-{
-    for (const kv *p = c->params; p && p->name; p++)
-        if (strcmp(p->name, n) == 0)
-            return p;
-    return NULL;
-}
-static int h_int(brs_ctx *c, const char *n, int64_t *o)
-{
-    const kv *p = lookup(c, n);
-    if (!p)
-        return BRS_E_NOTFOUND;
-    if (p->is_double)
-        return BRS_E_INVAL;
-    *o = p->i;
-    return BRS_OK;
-}
-static int h_dbl(brs_ctx *c, const char *n, double *o)
-{
-    const kv *p = lookup(c, n);
-    if (!p)
-        return BRS_E_NOTFOUND;
-    *o = p->is_double ? p->d : (double)p->i;
-    return BRS_OK;
-}
+static int h_int(brs_ctx *c, const char *n, int64_t *o) { return kv_int(c->params, n, o); }
+static int h_dbl(brs_ctx *c, const char *n, double *o) { return kv_double(c->params, n, o); }
 static int h_str(brs_ctx *c, const char *n, const char **o) { (void)c; (void)n; (void)o; return BRS_E_NOTFOUND; }
 static uint32_t h_count(brs_ctx *c) { (void)c; return 1; }
 static int h_inst(brs_ctx *c, uint32_t id, brs_instrument *o)

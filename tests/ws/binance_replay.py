@@ -41,6 +41,9 @@ ap.add_argument("--port-file", required=True)
 ap.add_argument("--drop-after", type=int, default=0)
 ap.add_argument("--lose", type=int, default=0)
 ap.add_argument("--timeout", type=float, default=60.0)
+ap.add_argument("--tls-cert")
+ap.add_argument("--tls-key")
+ap.add_argument("--end-idle", action="store_true", help="stay connected and silent after the replay instead of closing 1000")
 args = ap.parse_args()
 
 
@@ -208,21 +211,32 @@ async def stream(ws):
         sent += 1
         if sent % 20 == 0:
             await asyncio.sleep(0.002)  # let REST requests in, like a real exchange
-    await ws.close(1000, "replay done")
+    if args.end_idle:
+        await ws.wait_closed()
+    else:
+        await ws.close(1000, "replay done")
 
 
 async def handler(ws, path):
-    if path.startswith("/bad/"):
-        await bad(ws, path[5:])
-    elif path == "/frag":
-        await frag(ws)
-    else:
-        await stream(ws)
+    try:
+        if path.startswith("/bad/"):
+            await bad(ws, path[5:])
+        elif path == "/frag":
+            await frag(ws)
+        else:
+            await stream(ws)
+    except websockets.ConnectionClosed:
+        pass  # the client went away (killed, or failing the connection on purpose)
 
 
 async def main():
+    ssl_ctx = None
+    if args.tls_cert:  # wss:// and https:// on the same port
+        import ssl
+        ssl_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ssl_ctx.load_cert_chain(args.tls_cert, args.tls_key)
     async with websockets.serve(handler, "127.0.0.1", 0, process_request=process_request,
-                                max_size=2**20, ping_interval=None) as server:
+                                max_size=2**20, ping_interval=None, ssl=ssl_ctx) as server:
         port = server.sockets[0].getsockname()[1]
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

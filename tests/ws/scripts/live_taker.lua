@@ -1,0 +1,32 @@
+-- live_taker.lua: a test strategy for `bourse live`: on SUSHIUSDT it buys 1 after
+-- `after` quotes and sells it back after twice as many, and checks on every depth
+-- change that the book it sees is sorted best first and not crossed.
+local quotes, bought, sold, depth_calls = 0, false, false, 0
+
+return {
+  name = "live_taker",
+  params = { after = { type = "int", default = 20, min = 1, help = "quotes before buying" } },
+  on_top = function(ctx, top)
+    if top.instrument ~= ctx:instrument("SUSHIUSDT").id then return end
+    quotes = quotes + 1
+    if not bought and quotes >= ctx.params.after then
+      bought = ctx:buy(1) ~= nil
+    elseif bought and not sold and quotes >= 2 * ctx.params.after then
+      sold = ctx:sell(1) ~= nil
+    end
+  end,
+  on_depth = function(ctx, instrument)
+    depth_calls = depth_calls + 1
+    local b, a = ctx:depth("bid", 10, instrument), ctx:depth("ask", 10, instrument)
+    for i = 2, #b do
+      if b[i].price >= b[i - 1].price then error("bids not sorted best first") end
+    end
+    for i = 2, #a do
+      if a[i].price <= a[i - 1].price then error("asks not sorted best first") end
+    end
+    if #a > 0 and #b > 0 and b[1].price >= a[1].price then error("book crossed") end
+  end,
+  on_stop = function(ctx)
+    ctx:log("quotes", quotes, "depth callbacks", depth_calls, "bought", bought, "sold", sold)
+  end,
+}
