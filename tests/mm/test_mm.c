@@ -118,6 +118,26 @@ static void test_shipped_run_within_limit(void **state)
     assert_non_null(strstr(html, "max_abs_inventory"));
     assert_non_null(strstr(html, "Position"));
     free(html);
+    /* requotes went through the router as replaces (cancel + new parent) and
+     * some replaced quotes then filled: the strategy kept one order id */
+    snprintf(path, sizeof path, "%s/shipped/orders.csv", tmpdir);
+    char *csv = read_text(path);
+    assert_non_null(csv);
+    int replaced = 0, replaced_filled = 0;
+    for (char *line = strchr(csv, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        /* n_replaces is column 14, status column 15 */
+        char *c = line + 1;
+        for (int k = 1; k < 14 && c; k++)
+            c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c && atoi(c) > 0) {
+            replaced++;
+            replaced_filled += strncmp(strchr(c, ',') + 1, "filled", 6) == 0;
+        }
+    }
+    printf("orders replaced: %d, of which filled: %d\n", replaced, replaced_filled);
+    assert_true(replaced > 0);
+    assert_true(replaced_filled > 0);
+    free(csv);
 }
 
 static void test_gamma_zero_wider(void **state)
