@@ -176,23 +176,32 @@ static void test_lua_matches_c(void **state)
  * venues: "lit" deep and expensive to take from (2 bps), "alt" a quarter of
  * the liquidity, 1 bp to take, quoting three ticks higher on both sides (a price
  * dislocation between venues, as when one venue's book lags). */
-static void write_routing_config(const char *path)
+static void write_routing_config(const char *path, const char *copy)
 {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs("{\"mode\": \"book\", \"data\": \"data/mm.ticks.zst\",\n"
+    /* copy: the alt venue replays its own file, a copy of lit's (book.venues[].data) */
+    char data[600], lit_data[64] = "", alt_data[600] = "";
+    if (copy) {
+        snprintf(data, sizeof data, "[\"data/mm.ticks.zst\", \"%s\"]", copy);
+        snprintf(lit_data, sizeof lit_data, ", \"data\": \"data/mm.ticks.zst\"");
+        snprintf(alt_data, sizeof alt_data, ", \"data\": \"%s\"", copy);
+    } else {
+        snprintf(data, sizeof data, "\"data/mm.ticks.zst\"");
+    }
+    fprintf(f, "{\"mode\": \"book\", \"data\": %s,\n"
           " \"strategy\": {\"file\": \"tests/mm/fx_taker.lua\", \"params\": {\"qty\": 20, \"every_ms\": 2000}},\n"
           " \"sample_every_ns\": 1000000000,\n"
           " \"risk\": {\"max_order_qty\": 100, \"max_position\": 100},\n"
           " \"book\": {\"router\": {\"enabled\": true},\n"
           "   \"venues\": [\n"
           "     {\"name\": \"lit\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 0, \"taker_fee_bps\": 2.0,\n"
-          "      \"maker_fee_bps\": -0.2, \"tick_size\": 100}},\n"
+          "      \"maker_fee_bps\": -0.2, \"tick_size\": 100}%s},\n"
           "     {\"name\": \"alt\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 1, \"taker_fee_bps\": 1.0,\n"
-          "      \"maker_fee_bps\": 0.5, \"tick_size\": 100, \"liquidity_scale\": 0.25, \"price_offset\": 300}}],\n"
+          "      \"maker_fee_bps\": 0.5, \"tick_size\": 100, \"liquidity_scale\": 0.25, \"price_offset\": 300}%s}],\n"
           "   \"latency\": {\"market_data\": 50000, \"order_entry_ns\": 100000, \"cancel_ns\": 100000,\n"
           "                \"response_ns\": 50000}}}\n",
-          f);
+          data, lit_data, alt_data);
     fclose(f);
 }
 
@@ -201,7 +210,7 @@ static void test_routing_beats_single_venue(void **state)
     (void)state;
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/routing.json", tmpdir);
-    write_routing_config(cfg);
+    write_routing_config(cfg, NULL);
     const char *const r[] = {cfg, NULL};
     const char *const l[] = {cfg, "--set", "book.router.only_venue=lit", NULL};
     const char *const a[] = {cfg, "--set", "book.router.only_venue=alt", NULL};
@@ -228,6 +237,48 @@ static void test_routing_beats_single_venue(void **state)
     cJSON_Delete(sa);
 }
 
+/* Each venue replaying its own file (here a byte copy of the other's) gives
+ * exactly the run where both share one file; a venue file that is not one of
+ * the run's data files is refused by name. */
+static void test_venue_own_files(void **state)
+{
+    (void)state;
+    char copy[512], cfg1[512], cfg2[512], cmd[1200];
+    snprintf(copy, sizeof copy, "%s/copy.ticks.zst", tmpdir);
+    snprintf(cmd, sizeof cmd, "cp data/mm.ticks.zst '%s'", copy);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cfg1, sizeof cfg1, "%s/shared.json", tmpdir);
+    snprintf(cfg2, sizeof cfg2, "%s/own.json", tmpdir);
+    write_routing_config(cfg1, NULL);
+    write_routing_config(cfg2, copy);
+    const char *const a[] = {cfg1, NULL}, *const b[] = {cfg2, NULL};
+    cJSON *s1 = backtest("shared", a), *s2 = backtest("own", b);
+    assert_true(num(s2, "n_fills") > 0);
+    static const char *const keys[] = {"n_fills", "exec_cost_bps", "filled_qty_lit", "filled_qty_alt", "net_pnl"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_true(num(s1, keys[i]) == num(s2, keys[i]));
+    cJSON_Delete(s1);
+    cJSON_Delete(s2);
+    char path[600];
+    snprintf(path, sizeof path, "%s/shared/fills.csv", tmpdir);
+    char *f1 = read_text(path);
+    snprintf(path, sizeof path, "%s/own/fills.csv", tmpdir);
+    char *f2 = read_text(path);
+    assert_non_null(f1);
+    assert_non_null(f2);
+    assert_string_equal(f1, f2);
+    free(f1);
+    free(f2);
+    /* a venue file the run does not replay */
+    char out[600];
+    snprintf(out, sizeof out, "%s/bad", tmpdir);
+    const char *const bad[] = {"backtest", cfg2, "--set", "data=data/mm.ticks.zst", "--out", out, NULL};
+    run_result r = run(bad);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "book.venues[1].data"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_gamma_zero_wider),
         cmocka_unit_test(test_lua_matches_c),
         cmocka_unit_test(test_routing_beats_single_venue),
+        cmocka_unit_test(test_venue_own_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
