@@ -7,6 +7,7 @@
  * Venues are plugins (brs_venue_vtable) given a host-services table of their
  * own; the strategy's orders reach them through the runtime's brs__exec. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,8 @@ typedef struct bk_venue {
     brs_engine *view;         /* its book as last seen (router runs only) */
     brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
     int file;                 /* book.venues[].data: the one data file it replays (-1: all) */
+    /* book.venues[].latency: this venue's delays (default: book.latency's) */
+    int64_t order_ns, cancel_ns, response_ns, md_ns;
 } bk_venue;
 
 /* A strategy order through the router: one working parent at a time. A replace
@@ -280,7 +283,7 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     it.u.oe.venue = v->index;
     if (!it.u.oe.ts)
         it.u.oe.ts = b->now;
-    return q_at(b, b->response_ns, &it);
+    return q_at(b, v->response_ns, &it);
 }
 
 static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue);
@@ -304,7 +307,7 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     if (v->index != b->route && !b->sor)
         return BRS_OK; /* without the router only the routing venue's view matters */
     v->emits_market = 1;
-    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + b->md_ns;
+    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + v->md_ns;
     if (arrive == b->now && !b->heap_n) {
         deliver_market(b, ev, v->index); /* no latency and nothing queued before it */
         return BRS_OK;
@@ -476,7 +479,7 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
     it.u.o = *o;
     if (!it.u.o.stp)
         it.u.o.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[b->route].order_ns, &it);
 }
 
 static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
@@ -507,7 +510,7 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
     }
     q_item it = {.kind = Q_CANCEL, .venue = b->route};
     it.u.r.id = id;
-    return q_at(b, b->cancel_ns, &it);
+    return q_at(b, b->v[b->route].cancel_ns, &it);
 }
 
 static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
@@ -533,7 +536,7 @@ static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int6
     it.u.r.id = id;
     it.u.r.price = price;
     it.u.r.qty = qty;
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[b->route].order_ns, &it);
 }
 
 /* ---- the router's view of the venues (brs_sor_ops) --------------------- */
@@ -545,7 +548,7 @@ static int r_send(void *user, uint32_t venue, const brs_order *o)
     it.u.o = *o;
     if (!it.u.o.stp)
         it.u.o.stp = BRS_STP_CANCEL_NEWEST;
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[venue].order_ns, &it);
 }
 
 static int r_cancel(void *user, uint32_t venue, uint64_t child)
@@ -553,7 +556,7 @@ static int r_cancel(void *user, uint32_t venue, uint64_t child)
     brs__book_run *b = user;
     q_item it = {.kind = Q_CANCEL, .venue = venue};
     it.u.r.id = child;
-    return q_at(b, b->cancel_ns, &it);
+    return q_at(b, b->v[venue].cancel_ns, &it);
 }
 
 /* Each venue's book as the host last saw it (after market-data latency). */
@@ -567,7 +570,7 @@ static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out
         size_t na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
         out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
                                  .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
-                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = b->order_ns,
+                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = v->order_ns,
                                  .lot_size = v->lot, .min_qty = v->min_qty,
                                  .up = (uint8_t)(b->only < 0 || (uint32_t)b->only == i)};
     }
@@ -671,7 +674,9 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
                                            "only_venue", NULL};
     static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
                                         "response_ns", "jitter_ns", "seed", NULL};
-    static const char *const k_venue[] = {"name", "plugin", "params", "data", NULL};
+    static const char *const k_venue[] = {"name", "plugin", "params", "data", "latency", NULL};
+    static const char *const k_vlat[] = {"market_data", "order_entry_ns", "cancel_ns", "response_ns",
+                                         NULL};
     cJSON *bk = cJSON_GetObjectItemCaseSensitive(cfg->root, "book");
     if (!bk)
         bk = cJSON_AddObjectToObject(cfg->root, "book");
@@ -742,6 +747,22 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
         if ((pp = cJSON_GetObjectItemCaseSensitive(v, "data")) && !cJSON_IsString(pp))
             return brs__err(err, BRS_E_INVAL, "%s: %s.data must be one of the run's data files",
                             cfg->source, where);
+        if ((pp = cJSON_GetObjectItemCaseSensitive(v, "latency"))) { /* this venue's own delays */
+            char lw[96];
+            snprintf(lw, sizeof lw, "%s.latency", where);
+            if (!cJSON_IsObject(pp))
+                return brs__err(err, BRS_E_INVAL, "%s: %s must be an object", cfg->source, lw);
+            if ((rc = brs__config_check_keys(cfg, pp, lw, k_vlat, err)))
+                return rc;
+            for (int k = 0; k_vlat[k]; k++) {
+                int64_t x;
+                if ((rc = brs__config_int(cfg, pp, lw, k_vlat[k], 0, &x, err)))
+                    return rc;
+                if (x < 0)
+                    return brs__err(err, BRS_E_RANGE, "%s: %s.%s must be >= 0", cfg->source, lw,
+                                    k_vlat[k]);
+            }
+        }
     }
     const char *route;
     if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
@@ -880,6 +901,19 @@ static int open_venues(brs__book_run *b, brs_error *err)
             return rc;
         if (route && !strcmp(route, v->name))
             b->route = i;
+        v->order_ns = b->order_ns;
+        v->cancel_ns = b->cancel_ns;
+        v->response_ns = b->response_ns;
+        v->md_ns = b->md_ns;
+        cJSON *vl = cJSON_GetObjectItemCaseSensitive(vj, "latency");
+        static const struct { const char *k; size_t off; } lk[] = {
+            {"order_entry_ns", offsetof(bk_venue, order_ns)}, {"cancel_ns", offsetof(bk_venue, cancel_ns)},
+            {"response_ns", offsetof(bk_venue, response_ns)}, {"market_data", offsetof(bk_venue, md_ns)}};
+        for (size_t k = 0; k < sizeof lk / sizeof lk[0]; k++) {
+            cJSON *x = cJSON_GetObjectItemCaseSensitive(vl, lk[k].k);
+            if (cJSON_IsNumber(x))
+                *(int64_t *)(void *)((char *)v + lk[k].off) = (int64_t)x->valuedouble;
+        }
         v->file = -1;
         cJSON *vd = cJSON_GetObjectItemCaseSensitive(vj, "data");
         if (cJSON_IsString(vd)) { /* its own tick file: one of the run's data files */
@@ -1143,7 +1177,7 @@ static void dispatch(brs__book_run *b, q_item *it)
                                        .reason = rc, .instrument = it->u.o.instrument,
                                        .venue = it->venue, .order_id = it->u.o.id, .ts = b->now,
                                        .price = it->u.o.price, .qty = it->u.o.qty};
-            q_at(b, b->response_ns, &r);
+            q_at(b, v ? v->response_ns : b->response_ns, &r);
         }
         break;
     case Q_CANCEL:

@@ -176,7 +176,7 @@ static void test_lua_matches_c(void **state)
  * venues: "lit" deep and expensive to take from (2 bps), "alt" a quarter of
  * the liquidity, 1 bp to take, quoting three ticks higher on both sides (a price
  * dislocation between venues, as when one venue's book lags). */
-static void write_routing_config(const char *path, const char *copy)
+static void write_routing_config(const char *path, const char *copy, const char *alt_extra)
 {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -189,6 +189,8 @@ static void write_routing_config(const char *path, const char *copy)
     } else {
         snprintf(data, sizeof data, "\"data/mm.ticks.zst\"");
     }
+    if (alt_extra) /* more keys of the alt venue, e.g. its own latency */
+        snprintf(alt_data + strlen(alt_data), sizeof alt_data - strlen(alt_data), ", %s", alt_extra);
     fprintf(f, "{\"mode\": \"book\", \"data\": %s,\n"
           " \"strategy\": {\"file\": \"tests/mm/fx_taker.lua\", \"params\": {\"qty\": 20, \"every_ms\": 2000}},\n"
           " \"sample_every_ns\": 1000000000,\n"
@@ -210,7 +212,7 @@ static void test_routing_beats_single_venue(void **state)
     (void)state;
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/routing.json", tmpdir);
-    write_routing_config(cfg, NULL);
+    write_routing_config(cfg, NULL, NULL);
     const char *const r[] = {cfg, NULL};
     const char *const l[] = {cfg, "--set", "book.router.only_venue=lit", NULL};
     const char *const a[] = {cfg, "--set", "book.router.only_venue=alt", NULL};
@@ -249,8 +251,8 @@ static void test_venue_own_files(void **state)
     assert_int_equal(system(cmd), 0);
     snprintf(cfg1, sizeof cfg1, "%s/shared.json", tmpdir);
     snprintf(cfg2, sizeof cfg2, "%s/own.json", tmpdir);
-    write_routing_config(cfg1, NULL);
-    write_routing_config(cfg2, copy);
+    write_routing_config(cfg1, NULL, NULL);
+    write_routing_config(cfg2, copy, NULL);
     const char *const a[] = {cfg1, NULL}, *const b[] = {cfg2, NULL};
     cJSON *s1 = backtest("shared", a), *s2 = backtest("own", b);
     assert_true(num(s2, "n_fills") > 0);
@@ -279,6 +281,58 @@ static void test_venue_own_files(void **state)
     run_free(&r);
 }
 
+/* Smallest delay from an order's submission (orders.csv) to its fills
+ * (fills.csv, venue time), over every fill of run directory NAME. */
+static int64_t min_fill_delay(const char *name)
+{
+    char path[600];
+    static int64_t sent[4096];
+    memset(sent, 0, sizeof sent);
+    snprintf(path, sizeof path, "%s/%s/orders.csv", tmpdir, name);
+    char *o = read_text(path);
+    assert_non_null(o);
+    for (char *l = strchr(o, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        long long id = atoll(l + 1), ts = atoll(strchr(l + 1, ',') + 1);
+        if (id > 0 && id < 4096)
+            sent[id] = ts;
+    }
+    free(o);
+    snprintf(path, sizeof path, "%s/%s/fills.csv", tmpdir, name);
+    char *f = read_text(path);
+    assert_non_null(f);
+    int64_t best = INT64_MAX;
+    for (char *l = strchr(f, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        long long ts = atoll(l + 1);
+        char *c = strchr(strchr(l + 1, ',') + 1, ',') + 1; /* third column: order_id */
+        long long id = atoll(c);
+        assert_true(id > 0 && id < 4096 && sent[id]);
+        if (ts - sent[id] < best)
+            best = ts - sent[id];
+    }
+    free(f);
+    return best;
+}
+
+/* book.venues[].latency: a venue's own order-entry latency delays its fills
+ * and only its fills. */
+static void test_venue_latency(void **state)
+{
+    (void)state;
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/slow_alt.json", tmpdir);
+    write_routing_config(cfg, NULL, "\"latency\": {\"order_entry_ns\": 300000000}");
+    const char *const l[] = {cfg, "--set", "book.router.only_venue=lit", NULL};
+    const char *const a[] = {cfg, "--set", "book.router.only_venue=alt", NULL};
+    cJSON *sl = backtest("slow_lit", l), *sa = backtest("slow_alt", a);
+    assert_true(num(sl, "n_fills") > 0 && num(sa, "n_fills") > 0);
+    int64_t dl = min_fill_delay("slow_lit"), da = min_fill_delay("slow_alt");
+    printf("smallest submit-to-fill delay: lit %lld ns, alt %lld ns\n", (long long)dl, (long long)da);
+    assert_true(dl == 100000);    /* book.latency.order_entry_ns */
+    assert_true(da == 300000000); /* alt's own */
+    cJSON_Delete(sl);
+    cJSON_Delete(sa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_lua_matches_c),
         cmocka_unit_test(test_routing_beats_single_venue),
         cmocka_unit_test(test_venue_own_files),
+        cmocka_unit_test(test_venue_latency),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
