@@ -155,20 +155,42 @@ static void test_gamma_zero_wider(void **state)
     cJSON_Delete(s0);
 }
 
+/* The Lua market maker against its C twin: the shipped run, gamma = 0 with a
+ * small inventory limit (one-sided quoting at the limit), and a hard stop. */
 static void test_lua_matches_c(void **state)
 {
     (void)state;
-    const char *const a[] = {MM_CONFIG, NULL};
-    const char *const c[] = {MM_CONFIG, "--set", "strategy.file=market_maker", NULL};
-    cJSON *sl = backtest("lua", a), *sc = backtest("c", c);
+    static const char *const variants[][6] = {
+        {NULL},
+        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.inventory_limit=3", NULL},
+        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.hard_stop=3", NULL},
+    };
     static const char *const keys[] = {"n_fills", "n_orders", "max_abs_inventory",
                                        "spread_captured", "net_pnl", "fees_paid"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        printf("%s: lua %.10g, C %.10g\n", keys[i], num(sl, keys[i]), num(sc, keys[i]));
-        assert_true(fabs(num(sl, keys[i]) - num(sc, keys[i])) < 1e-9);
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const char *a[12] = {MM_CONFIG, "--set", "strategy.params.inventory_limit=3"};
+        const char *c[12] = {MM_CONFIG, "--set", "strategy.file=market_maker", "--set",
+                             "strategy.params.inventory_limit=3"};
+        size_t na = v ? 3 : 1, nc = v ? 5 : 3;
+        for (size_t k = 0; variants[v][k]; k++)
+            a[na++] = c[nc++] = variants[v][k];
+        a[na] = c[nc] = NULL;
+        char nl[32], ncn[32];
+        snprintf(nl, sizeof nl, "lua%zu", v);
+        snprintf(ncn, sizeof ncn, "c%zu", v);
+        cJSON *sl = backtest(nl, a), *sc = backtest(ncn, c);
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            printf("variant %zu %s: lua %.10g, C %.10g\n", v, keys[i], num(sl, keys[i]), num(sc, keys[i]));
+            assert_true(fabs(num(sl, keys[i]) - num(sc, keys[i])) < 1e-9);
+        }
+        assert_true(num(sl, "n_fills") > 0);
+        if (v == 1) /* at the limit only the reducing side is quoted */
+            assert_true(num(sl, "max_abs_inventory") == 3);
+        if (v == 2) /* the hard stop ends quoting early: few orders */
+            assert_true(num(sl, "max_abs_inventory") == 3 && num(sl, "n_orders") < 20);
+        cJSON_Delete(sl);
+        cJSON_Delete(sc);
     }
-    cJSON_Delete(sl);
-    cJSON_Delete(sc);
 }
 
 /* The same parent orders (market orders of 20 lots every 2 s, alternating
