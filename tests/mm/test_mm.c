@@ -140,6 +140,28 @@ static void test_shipped_run_within_limit(void **state)
     free(csv);
 }
 
+/* The routed run is deterministic: two runs give byte-identical directories. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    const char *const a[] = {MM_CONFIG, NULL};
+    cJSON_Delete(backtest("det1", a));
+    cJSON_Delete(backtest("det2", a));
+    static const char *const files[] = {"summary.json", "fills.csv", "orders.csv", "trades.csv",
+                                        "equity.csv", "config.json", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char p1[600], p2[600];
+        snprintf(p1, sizeof p1, "%s/det1/%s", tmpdir, files[i]);
+        snprintf(p2, sizeof p2, "%s/det2/%s", tmpdir, files[i]);
+        char *t1 = read_text(p1), *t2 = read_text(p2);
+        assert_non_null(t1);
+        assert_non_null(t2);
+        assert_string_equal(t1, t2);
+        free(t1);
+        free(t2);
+    }
+}
+
 static void test_gamma_zero_wider(void **state)
 {
     (void)state;
@@ -359,6 +381,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_run_within_limit),
+        cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_gamma_zero_wider),
         cmocka_unit_test(test_lua_matches_c),
         cmocka_unit_test(test_routing_beats_single_venue),
