@@ -362,7 +362,7 @@ static int pmap_add(brs__book_run *b, uint64_t parent, uint64_t order)
     if (b->submitting_o)
         pe->o = *b->submitting_o;
     pe->arrival_mid = NAN;
-    const brs_top *t = pe->o.instrument < b->n_instr ? &b->last_top[pe->o.instrument] : NULL;
+    const brs_top *t = b->sc && pe->o.instrument < b->n_instr ? &b->sc->instr[pe->o.instrument].top : NULL;
     if (t && t->bid_qty && t->ask_qty)
         pe->arrival_mid = 0.5 * (double)(t->bid_price + t->ask_price);
     return BRS_OK;
@@ -609,7 +609,7 @@ static void r_parent_event(void *user, const brs_order_event *ev)
         break;
     case BRS_OEV_FILL: {
         pe->cum += ev->qty;
-        const brs_top *t = &b->last_top[ev->instrument];
+        const brs_top *t = &b->sc->instr[ev->instrument].top; /* the strategy's view, L2 or L3 */
         double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
         brs__xstats_fill(&b->xs, ev, pe->arrival_mid,
                          t->bid_qty && t->ask_qty ? 0.5 * (double)(t->bid_price + t->ask_price) : NAN,
@@ -1114,14 +1114,31 @@ static int apply_l3(brs_engine *e, const brs_market_event *ev)
     }
 }
 
+/* L2 levels in a router view: one resting order per (side, price). Router
+ * runs only: without this the routing decision would see no L2 liquidity. */
+static void apply_l2(brs_engine *e, const brs_market_event *ev)
+{
+    if (ev->kind != BRS_MEV_LEVEL_SET && ev->kind != BRS_MEV_LEVEL_DELETE)
+        return;
+    uint64_t id = (UINT64_C(1) << 63) | ((uint64_t)(ev->side & 1) << 62) |
+                  ((uint64_t)(ev->instrument & 0x3ffff) << 44) |
+                  ((uint64_t)ev->price & ((UINT64_C(1) << 44) - 1));
+    brs__engine_delete(e, id);
+    if (ev->kind == BRS_MEV_LEVEL_SET && ev->qty > 0)
+        brs__engine_insert(e, ev->instrument, id, ev->side, ev->price, ev->qty);
+}
+
 static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue)
 {
     brs__sctx *sc = b->sc;
     uint32_t in = ev->instrument;
     if (b->sor && venue < b->n_v && venue != b->route) {
-        apply_l3(b->v[venue].view, ev); /* the router's view of another venue */
+        if (!apply_l3(b->v[venue].view, ev)) /* the router's view of another venue */
+            apply_l2(b->v[venue].view, ev);
         return;
     }
+    if (b->sor)
+        apply_l2(b->view, ev); /* the routing venue's view, for the router */
     int l3 = apply_l3(b->view, ev);
     if (b->now > sc->now)
         brs__sctx_advance(sc, b->now);

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "../support/subprocess.h"
+#include "ticks/tickfile.h"
 
 static char tmpdir[256];
 
@@ -38,6 +39,8 @@ static int teardown(void **state)
 {
     (void)state;
     char cmd[512];
+    if (getenv("BRS_TEST_KEEP")) /* keep the run directories to look at */
+        return 0;
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -377,6 +380,68 @@ static void test_venue_latency(void **state)
     cJSON_Delete(sa);
 }
 
+/* L2 data (LEVEL_SET records, as Binance imports give): the router sees each
+ * venue's levels. Two venues share a book with 10 lots at 101 and 10 at 102;
+ * a market buy of 15 takes 10 + 5 at 101 across the venues. */
+static void test_router_l2(void **state)
+{
+    (void)state;
+    char data[512], lua[512], cfg[512];
+    snprintf(data, sizeof data, "%s/l2.ticks.zst", tmpdir);
+    snprintf(lua, sizeof lua, "%s/buy15.lua", tmpdir);
+    snprintf(cfg, sizeof cfg, "%s/l2.json", tmpdir);
+    brs_instrument in = {.price_scale = 100, .tick_size = 1, .lot_size = 1};
+    snprintf(in.symbol, sizeof in.symbol, "L2X");
+    brs_tick_writer *w;
+    brs_error err = {0};
+    if (brs__tick_writer_open(&w, data, &in, 1, NULL, &err))
+        fail_msg("%s", err.msg);
+    const int64_t t0 = INT64_C(1704205800000000000);
+    for (int s = 0; s < 10; s++) { /* the same book, set again every second */
+        static const struct { int side; int64_t px; } lv[] = {
+            {BRS_BUY, 100}, {BRS_BUY, 99}, {BRS_SELL, 101}, {BRS_SELL, 102}};
+        for (int k = 0; k < 4; k++) {
+            brs_market_event e;
+            memset(&e, 0, sizeof e);
+            e.ts_exchange = e.ts_local = t0 + s * INT64_C(1000000000) + k;
+            e.kind = BRS_MEV_LEVEL_SET;
+            e.side = (uint8_t)lv[k].side;
+            e.price = lv[k].px;
+            e.qty = 10;
+            e.flags = k == 3 ? BRS_MEVF_LAST : 0;
+            assert_int_equal(brs__tick_writer_add(w, &e, &err), 0);
+        }
+    }
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    FILE *f = fopen(lua, "w");
+    assert_non_null(f);
+    fputs("local sent = false\n"
+          "return { on_top = function(ctx, t)\n"
+          "  if not sent and t.bid_qty > 0 and t.ask_qty > 0 then sent = true; ctx:buy(15) end\n"
+          "end }\n", f);
+    fclose(f);
+    f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},\n"
+               " \"book\": {\"router\": {\"enabled\": true}, \"latency\": {\"order_entry_ns\": 1000},\n"
+               "  \"venues\": [{\"name\": \"a\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 0, \"taker_fee_bps\": 1}},\n"
+               "               {\"name\": \"b\", \"plugin\": \"sim\", \"params\": {\"venue_index\": 1, \"taker_fee_bps\": 1}}]}}\n",
+            data, lua);
+    fclose(f);
+    const char *const a[] = {cfg, NULL};
+    cJSON *sm = backtest("l2", a);
+    printf("L2: filled a %g, b %g, cost %g bps\n", num(sm, "filled_qty_a"), num(sm, "filled_qty_b"),
+           num(sm, "exec_cost_bps"));
+    assert_true(num(sm, "filled_qty_a") + num(sm, "filled_qty_b") == 15);
+    assert_true(num(sm, "filled_qty_a") > 0 && num(sm, "filled_qty_b") > 0);
+    /* every lot at 101 against the arrival mid 100.5, plus the fee (1 bp, rounded
+     * by the venue to the price unit) */
+    double fee_bps = num(sm, "fees_paid") / (100.5 * 15 / 100) * 1e4;
+    assert_true(fee_bps >= 0 && fee_bps <= 1.5);
+    assert_true(fabs(num(sm, "exec_cost_bps") - (0.5 / 100.5 * 1e4 + fee_bps)) < 1e-6);
+    cJSON_Delete(sm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_routing_beats_single_venue),
         cmocka_unit_test(test_venue_own_files),
         cmocka_unit_test(test_venue_latency),
+        cmocka_unit_test(test_router_l2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
