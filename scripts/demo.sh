@@ -6,7 +6,10 @@
 #  2. signal mode: bundled synthetic daily bars (data/bars/DEMO.csv) with a Lua
 #     SMA crossover giving target positions, executed at the next open with
 #     commission, slippage and impact;
-#  3. a small parameter sweep of (2) in parallel worker processes.
+#  3. a small parameter sweep of (2) in parallel worker processes;
+#  4. two-venue market making: the Lua Avellaneda-Stoikov market maker quoting
+#     through the risk checks and the smart order router over two sim venues
+#     (data/configs/mm_two_venues.json on data/mm.ticks.zst).
 # Each prints its key metrics and where its report.html is (runs/ is git-ignored).
 set -eu
 build=${1:-build}
@@ -29,8 +32,19 @@ echo "== sweep: bourse sweep data/configs/demo-signal.json --grid fast=5,10,20 -
 "$bourse" sweep data/configs/demo-signal.json --grid fast=5,10,20 --grid slow=40,80 --jobs 2 \
     --sort sharpe --out runs/demo-sweep
 echo
+
+echo "== market making over two venues: bourse backtest data/configs/mm_two_venues.json"
+"$bourse" backtest data/configs/mm_two_venues.json --out runs/demo-mm
+# the figures the router run adds to summary.json (docs/backtesting.md)
+for k in net_pnl spread_captured max_abs_inventory inventory_limit exec_cost_bps \
+         n_fills maker_share filled_qty_lit filled_qty_alt; do
+    v=$(sed -n "s/^  \"$k\": \(.*\),\{0,1\}$/\1/p" runs/demo-mm/summary.json | sed 's/,$//')
+    printf '  %-18s %s\n' "$k" "${v:-n/a}"
+done
+echo
 echo "Open the reports in a browser:"
-for d in runs/demo-book runs/demo-signal; do
+for d in runs/demo-book runs/demo-signal runs/demo-mm; do
     [ -f "$d/report.html" ] && echo "  $(pwd)/$d/report.html"
 done
-echo "Docs: docs/backtesting.md (modes, config keys, fill/latency model, costs)."
+echo "Docs: docs/backtesting.md (modes, config keys, fill/latency model, costs, several venues),"
+echo "      docs/router.md (router, risk checks, sim venue, market maker)."

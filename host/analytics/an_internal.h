@@ -94,6 +94,10 @@ struct brs_an_recorder {
     double maker_fees, taker_fees, fees, notional;
 
     char errmsg[256];
+
+    /* figures a driver adds to summary.json (brs__an_set_extra), in that order */
+    struct { char name[64]; double v; } extra[BRS_AN_MAX_EXTRA];
+    uint32_t n_extra;
 };
 
 /* ---- shared helpers -------------------------------------------------------- */

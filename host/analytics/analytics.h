@@ -113,6 +113,13 @@ int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev);
 
 const char *brs__an_last_error(const brs_an_recorder *r);
 
+/* A figure a driver computes itself (the multi-venue book mode: inventory,
+ * spread captured, execution cost), written into summary.json after the book
+ * metrics and shown in the report's table. Setting a name again replaces its
+ * value; at most BRS_AN_MAX_EXTRA names (later ones are dropped). NaN: null. */
+#define BRS_AN_MAX_EXTRA 32
+void brs__an_set_extra(brs_an_recorder *r, const char *name, double v);
+
 /* ---- results --------------------------------------------------------------- */
 
 /* Every metric of a run. Doubles that have no defined value are NaN here and

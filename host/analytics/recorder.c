@@ -565,3 +565,18 @@ int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
         return fail(r, BRS_E_INVAL, "analytics: unknown order event kind %u", ev->kind);
     }
 }
+
+void brs__an_set_extra(brs_an_recorder *r, const char *name, double v)
+{
+    uint32_t i;
+    for (i = 0; i < r->n_extra; i++)
+        if (!strcmp(r->extra[i].name, name))
+            break;
+    if (i == BRS_AN_MAX_EXTRA)
+        return;
+    if (i == r->n_extra) {
+        snprintf(r->extra[i].name, sizeof r->extra[i].name, "%s", name);
+        r->n_extra++;
+    }
+    r->extra[i].v = v;
+}

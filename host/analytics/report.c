@@ -487,6 +487,12 @@ int brs__an_render_report(FILE *fp, const brs_an_report_input *in)
     headline(fp, in->summary, "max_drawdown", "Max drawdown");
     headline(fp, in->summary, "n_trades", "Trades");
     headline(fp, in->summary, "win_rate", "Win rate");
+    /* market making through the router: what it earned, and from the spread */
+    if (in->summary && cJSON_GetObjectItemCaseSensitive(in->summary, "spread_captured")) {
+        headline(fp, in->summary, "net_pnl", "Net PnL");
+        headline(fp, in->summary, "spread_captured", "Spread captured");
+        headline(fp, in->summary, "max_abs_inventory", "Max |inventory|");
+    }
     fputs("</div>\n", fp);
 
     if (s->n == 0) {

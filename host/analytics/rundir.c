@@ -295,8 +295,11 @@ static void write_summary(FILE *fp, const brs_an_recorder *r, const brs_an_metri
             else
                 jd(&w, d->name, v);
         }
-        if (book)
+        if (book) {
+            for (uint32_t i = 0; i < r->n_extra; i++)
+                jd(&w, r->extra[i].name, r->extra[i].v);
             break;
+        }
         if (r->have_time) {
             brs__format_time(m->start_ts, t, sizeof t);
             js(&w, "start", t);

@@ -7,11 +7,13 @@
  * Venues are plugins (brs_venue_vtable) given a host-services table of their
  * own; the strategy's orders reach them through the runtime's brs__exec. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "book/book.h"
 #include "book_mode.h"
+#include "exec_stats.h"
 #include "core/core.h"
 #include "plugin/loader.h"
 #include "risk/risk.h"
@@ -49,9 +51,22 @@ typedef struct bk_venue {
     int64_t lot, min_qty;
     brs_engine *view;         /* its book as last seen (router runs only) */
     brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
+    int file;                 /* book.venues[].data: the one data file it replays (-1: all) */
+    /* book.venues[].latency: this venue's delays (default: book.latency's) */
+    int64_t order_ns, cancel_ns, response_ns, md_ns;
 } bk_venue;
 
-typedef struct pmap_entry { uint64_t parent, order; } pmap_entry;
+/* A strategy order through the router: one working parent at a time. A replace
+ * cancels the working parent and sends the rest as a new one when the old one
+ * has ended (a price change loses queue priority on real venues too). */
+typedef struct pmap_entry {
+    uint64_t parent, order;     /* parent 0: between a replace's two parents */
+    brs_order o;                /* the strategy's order, as last replaced */
+    int64_t cum;                /* filled over every parent of this order */
+    int64_t new_price, new_qty; /* a replace waiting for the old parent to end */
+    uint8_t replacing, resubmit, cancel_req;
+    double arrival_mid;         /* the strategy's mid when it was sent (exec_stats) */
+} pmap_entry;
 
 struct brs__book_run {
     brs_config *cfg;
@@ -104,6 +119,11 @@ struct brs__book_run {
     pmap_entry *pmap;         /* router parent id <-> the strategy's order id */
     uint32_t n_pmap, cap_pmap;
     uint64_t submitting;      /* the strategy's id while brs__sor_submit runs */
+    const brs_order *submitting_o;
+    uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
+    uint32_t replay_src;      /* data file of the pending replayed event */
+    int only;                 /* book.router.only_venue: the one venue routed to (-1: all) */
+    brs__xstats xs;           /* inventory and execution figures (router runs) */
 };
 
 /* ---- the heap ----------------------------------------------------------- */
@@ -263,7 +283,7 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     it.u.oe.venue = v->index;
     if (!it.u.oe.ts)
         it.u.oe.ts = b->now;
-    return q_at(b, b->response_ns, &it);
+    return q_at(b, v->response_ns, &it);
 }
 
 static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue);
@@ -287,7 +307,7 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     if (v->index != b->route && !b->sor)
         return BRS_OK; /* without the router only the routing venue's view matters */
     v->emits_market = 1;
-    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + b->md_ns;
+    int64_t arrive = b->md_from_file ? (ev->ts_local > b->now ? ev->ts_local : b->now) : b->now + v->md_ns;
     if (arrive == b->now && !b->heap_n) {
         deliver_market(b, ev, v->index); /* no latency and nothing queued before it */
         return BRS_OK;
@@ -335,7 +355,16 @@ static int pmap_add(brs__book_run *b, uint64_t parent, uint64_t order)
         b->pmap = g;
         b->cap_pmap = nc;
     }
-    b->pmap[b->n_pmap++] = (pmap_entry){parent, order};
+    pmap_entry *pe = &b->pmap[b->n_pmap++];
+    memset(pe, 0, sizeof *pe);
+    pe->parent = parent;
+    pe->order = order;
+    if (b->submitting_o)
+        pe->o = *b->submitting_o;
+    pe->arrival_mid = NAN;
+    const brs_top *t = b->sc && pe->o.instrument < b->n_instr ? &b->sc->instr[pe->o.instrument].top : NULL;
+    if (t && t->bid_qty && t->ask_qty)
+        pe->arrival_mid = 0.5 * (double)(t->bid_price + t->ask_price);
     return BRS_OK;
 }
 
@@ -348,6 +377,74 @@ static pmap_entry *pmap_find(brs__book_run *b, uint64_t id, int by_parent)
 }
 
 static void record_event(brs__book_run *b, brs_order_event *ev);
+
+/* A post-only order that would take on a venue the router may use (as the host
+ * saw it) is refused here: the router itself would take with it. */
+static int would_take(brs__book_run *b, const brs_order *o)
+{
+    if (!(o->flags & BRS_OF_POST_ONLY) || o->type != BRS_LIMIT)
+        return 0;
+    for (uint32_t i = 0; i < b->n_v; i++) {
+        brs_top t;
+        if ((b->only >= 0 && (uint32_t)b->only != i) || !b->v[i].view ||
+            brs__engine_top(b->v[i].view, o->instrument, &t) != BRS_OK)
+            continue;
+        if (o->side == BRS_BUY ? t.ask_qty && o->price >= t.ask_price
+                               : t.bid_qty && o->price <= t.bid_price)
+            return 1;
+    }
+    return 0;
+}
+
+/* Send o (the strategy's order `order`, or the rest of it) as a parent. */
+static void router_send(brs__book_run *b, const brs_order *o, uint64_t order)
+{
+    uint64_t pid = 0;
+    brs_error e = {0};
+    b->xs.parents++;
+    if (would_take(b, o)) {
+        pmap_entry *pe = pmap_find(b, order, 0);
+        brs_order_event ev = {.kind = BRS_OEV_REJECTED, .side = o->side, .reason = BRS_E_WOULDTAKE,
+                              .instrument = o->instrument, .order_id = order, .ts = b->now,
+                              .price = o->price, .qty = o->qty, .cum_qty = pe ? pe->cum : 0};
+        if (pe)
+            *pe = b->pmap[--b->n_pmap];
+        b->xs.rejected++;
+        record_event(b, &ev);
+        return;
+    }
+    uint64_t outer = b->submitting; /* a strategy may send orders from inside an event */
+    const brs_order *outer_o = b->submitting_o;
+    b->submitting = order;
+    b->submitting_o = o;
+    int rc = brs__sor_submit(b->sor, o, b->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
+                                         o->tif != BRS_FOK, b->now, &pid, &e);
+    b->submitting = outer;
+    b->submitting_o = outer_o;
+    if (rc >= 0 && pid && !pmap_find(b, pid, 1) && !pmap_find(b, order, 0))
+        pmap_add(b, pid, order);
+}
+
+/* Replaces whose old parent ended: send the rest at the new price. */
+static void flush_resubmits(brs__book_run *b)
+{
+    while (b->n_resubmit) {
+        uint32_t i;
+        for (i = 0; i < b->n_pmap && !b->pmap[i].resubmit; i++)
+            ;
+        if (i == b->n_pmap) {
+            b->n_resubmit = 0;
+            break;
+        }
+        pmap_entry *pe = &b->pmap[i];
+        pe->resubmit = 0;
+        b->n_resubmit--;
+        brs_order o = pe->o;
+        o.price = pe->new_price;
+        o.qty = pe->new_qty - pe->cum;
+        router_send(b, &o, pe->order); /* pe may move: not used after this */
+    }
+}
 
 static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
 {
@@ -365,14 +462,8 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
                                .qty = o->qty};
             brs__an_order_new(b->rec, &ao);
         }
-        uint64_t pid = 0;
-        brs_error e = {0};
-        b->submitting = o->id;
-        int rc = brs__sor_submit(b->sor, o, b->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
-                                             o->tif != BRS_FOK, b->now, &pid, &e);
-        b->submitting = 0;
-        if (rc >= 0 && pid && !pmap_find(b, pid, 1))
-            pmap_add(b, pid, o->id);
+        router_send(b, o, o->id);
+        flush_resubmits(b);
         return BRS_OK; /* a refused parent already produced its REJECTED event */
     }
     b->orders++;
@@ -388,7 +479,7 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
     it.u.o = *o;
     if (!it.u.o.stp)
         it.u.o.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[b->route].order_ns, &it);
 }
 
 static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
@@ -397,24 +488,55 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
     brs__book_run *b = self;
     if (b->sor) {
         pmap_entry *pe = pmap_find(b, id, 0);
-        return pe ? brs__sor_cancel(b->sor, pe->parent) : BRS_E_UNKNOWNORDER;
+        if (!pe)
+            return BRS_E_UNKNOWNORDER;
+        pe->cancel_req = 1;
+        pe->replacing = 0;
+        pe->new_qty = 0;
+        if (!pe->parent) { /* between a replace's two parents: nothing is working */
+            brs_order_event ev = {.kind = BRS_OEV_CANCELLED, .side = pe->o.side,
+                                  .instrument = pe->o.instrument, .order_id = id, .ts = b->now,
+                                  .price = pe->o.price, .qty = pe->o.qty - pe->cum,
+                                  .cum_qty = pe->cum};
+            if (pe->resubmit)
+                b->n_resubmit--;
+            *pe = b->pmap[--b->n_pmap];
+            record_event(b, &ev);
+            return BRS_OK;
+        }
+        int rc = brs__sor_cancel(b->sor, pe->parent);
+        flush_resubmits(b);
+        return rc;
     }
     q_item it = {.kind = Q_CANCEL, .venue = b->route};
     it.u.r.id = id;
-    return q_at(b, b->cancel_ns, &it);
+    return q_at(b, b->v[b->route].cancel_ns, &it);
 }
 
 static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
 {
     (void)sc;
     brs__book_run *b = self;
-    if (b->sor)
-        return BRS_E_UNSUPPORTED; /* through the router: cancel and send a new order */
+    if (b->sor) {
+        pmap_entry *pe = pmap_find(b, id, 0);
+        if (!pe || pe->cancel_req)
+            return BRS_E_UNKNOWNORDER;
+        if (qty <= pe->cum)
+            return x_cancel(self, sc, id);
+        pe->new_price = price;
+        pe->new_qty = qty;
+        if (!pe->replacing && pe->parent) {
+            pe->replacing = 1;
+            brs__sor_cancel(b->sor, pe->parent);
+        }
+        flush_resubmits(b);
+        return BRS_OK;
+    }
     q_item it = {.kind = Q_REPLACE, .venue = b->route};
     it.u.r.id = id;
     it.u.r.price = price;
     it.u.r.qty = qty;
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[b->route].order_ns, &it);
 }
 
 /* ---- the router's view of the venues (brs_sor_ops) --------------------- */
@@ -426,7 +548,7 @@ static int r_send(void *user, uint32_t venue, const brs_order *o)
     it.u.o = *o;
     if (!it.u.o.stp)
         it.u.o.stp = BRS_STP_CANCEL_NEWEST;
-    return q_at(b, b->order_ns, &it);
+    return q_at(b, b->v[venue].order_ns, &it);
 }
 
 static int r_cancel(void *user, uint32_t venue, uint64_t child)
@@ -434,7 +556,7 @@ static int r_cancel(void *user, uint32_t venue, uint64_t child)
     brs__book_run *b = user;
     q_item it = {.kind = Q_CANCEL, .venue = venue};
     it.u.r.id = child;
-    return q_at(b, b->cancel_ns, &it);
+    return q_at(b, b->v[venue].cancel_ns, &it);
 }
 
 /* Each venue's book as the host last saw it (after market-data latency). */
@@ -448,8 +570,9 @@ static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out
         size_t na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
         out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
                                  .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
-                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = b->order_ns,
-                                 .lot_size = v->lot, .min_qty = v->min_qty, .up = 1};
+                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = v->order_ns,
+                                 .lot_size = v->lot, .min_qty = v->min_qty,
+                                 .up = (uint8_t)(b->only < 0 || (uint32_t)b->only == i)};
     }
     return BRS_OK;
 }
@@ -458,15 +581,60 @@ static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out
 static void r_parent_event(void *user, const brs_order_event *ev)
 {
     brs__book_run *b = user;
-    pmap_entry *pe = pmap_find(b, ev->order_id, 1);
+    /* a refused parent has id 0, like an entry between a replace's two parents */
+    pmap_entry *pe = ev->order_id ? pmap_find(b, ev->order_id, 1) : NULL;
     if (!pe && b->submitting) {
-        pmap_add(b, ev->order_id, b->submitting);
-        pe = pmap_find(b, ev->order_id, 1);
+        if ((pe = pmap_find(b, b->submitting, 0)) && !pe->parent) {
+            pe->parent = ev->order_id; /* the new parent of a replace */
+        } else if (pmap_add(b, ev->order_id, b->submitting) == BRS_OK) {
+            pe = &b->pmap[b->n_pmap - 1];
+        } else {
+            pe = NULL;
+        }
     }
     if (!pe)
         return;
     brs_order_event e = *ev;
     e.order_id = pe->order;
+    switch (ev->kind) {
+    case BRS_OEV_ACCEPTED:
+        if (pe->new_qty) { /* a replace's new parent: the strategy hears REPLACED */
+            e.kind = BRS_OEV_REPLACED;
+            pe->o.price = pe->new_price;
+            pe->o.qty = pe->new_qty;
+            pe->new_qty = 0;
+        }
+        e.price = pe->o.price;
+        e.qty = pe->o.qty;
+        break;
+    case BRS_OEV_FILL: {
+        pe->cum += ev->qty;
+        const brs_top *t = &b->sc->instr[ev->instrument].top; /* the strategy's view, L2 or L3 */
+        double scale = b->instr[ev->instrument].price_scale > 0 ? (double)b->instr[ev->instrument].price_scale : 1;
+        brs__xstats_fill(&b->xs, ev, pe->arrival_mid,
+                         t->bid_qty && t->ask_qty ? 0.5 * (double)(t->bid_price + t->ask_price) : NAN,
+                         scale);
+        break;
+    }
+    case BRS_OEV_CANCELLED:
+        if (pe->replacing && !pe->cancel_req && pe->new_qty > pe->cum) {
+            pe->replacing = 0; /* the old parent is gone: the new one goes out after this call */
+            pe->parent = 0;
+            pe->resubmit = 1;
+            b->n_resubmit++;
+            return;
+        }
+        e.qty = pe->o.qty - pe->cum;
+        break;
+    case BRS_OEV_REJECTED:
+        b->xs.rejected++;
+        break;
+    default: break;
+    }
+    e.cum_qty = pe->cum;
+    e.leaves = e.kind == BRS_OEV_ACCEPTED || e.kind == BRS_OEV_REPLACED || e.kind == BRS_OEV_FILL
+                   ? (pe->o.qty > pe->cum ? pe->o.qty - pe->cum : 0)
+                   : 0;
     if (e.kind == BRS_OEV_REJECTED || e.kind == BRS_OEV_CANCELLED ||
         (e.kind == BRS_OEV_FILL && e.leaves <= 0))
         *pe = b->pmap[--b->n_pmap]; /* done: forget it */
@@ -502,10 +670,13 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
 {
     static const char *const keys[] = {"venues", "route", "latency", "flatten_at_end",
                                        "queue_capacity", "router", NULL};
-    static const char *const k_router[] = {"enabled", "post", "ack_timeout_ns", "max_reroutes", NULL};
+    static const char *const k_router[] = {"enabled", "post", "ack_timeout_ns", "max_reroutes",
+                                           "only_venue", NULL};
     static const char *const k_lat[] = {"market_data", "order_entry_ns", "cancel_ns",
                                         "response_ns", "jitter_ns", "seed", NULL};
-    static const char *const k_venue[] = {"name", "plugin", "params", NULL};
+    static const char *const k_venue[] = {"name", "plugin", "params", "data", "latency", NULL};
+    static const char *const k_vlat[] = {"market_data", "order_entry_ns", "cancel_ns", "response_ns",
+                                         NULL};
     cJSON *bk = cJSON_GetObjectItemCaseSensitive(cfg->root, "book");
     if (!bk)
         bk = cJSON_AddObjectToObject(cfg->root, "book");
@@ -573,6 +744,25 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
                             cfg->source, where);
         if ((pp = cJSON_GetObjectItemCaseSensitive(v, "params")) && !cJSON_IsObject(pp))
             return brs__err(err, BRS_E_INVAL, "%s: %s.params must be an object", cfg->source, where);
+        if ((pp = cJSON_GetObjectItemCaseSensitive(v, "data")) && !cJSON_IsString(pp))
+            return brs__err(err, BRS_E_INVAL, "%s: %s.data must be one of the run's data files",
+                            cfg->source, where);
+        if ((pp = cJSON_GetObjectItemCaseSensitive(v, "latency"))) { /* this venue's own delays */
+            char lw[96];
+            snprintf(lw, sizeof lw, "%s.latency", where);
+            if (!cJSON_IsObject(pp))
+                return brs__err(err, BRS_E_INVAL, "%s: %s must be an object", cfg->source, lw);
+            if ((rc = brs__config_check_keys(cfg, pp, lw, k_vlat, err)))
+                return rc;
+            for (int k = 0; k_vlat[k]; k++) {
+                int64_t x;
+                if ((rc = brs__config_int(cfg, pp, lw, k_vlat[k], 0, &x, err)))
+                    return rc;
+                if (x < 0)
+                    return brs__err(err, BRS_E_RANGE, "%s: %s.%s must be >= 0", cfg->source, lw,
+                                    k_vlat[k]);
+            }
+        }
     }
     const char *route;
     if ((rc = brs__config_string(cfg, bk, "book", "route", NULL, &route, err)))
@@ -591,6 +781,12 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err)
         (rc = get_i(cfg, rt, "book.router", "ack_timeout_ns", 0, &o->ack_timeout_ns, err)) ||
         (rc = get_i(cfg, rt, "book.router", "max_reroutes", 32, &o->max_reroutes, err)))
         return rc;
+    const char *only; /* checked against the venue names when they are opened */
+    if ((rc = brs__config_string(cfg, rt, "book.router", "only_venue", NULL, &only, err)))
+        return rc;
+    if (only && !en)
+        return brs__err(err, BRS_E_INVAL, "%s: book.router.only_venue needs book.router.enabled",
+                        cfg->source);
     if (!had_en)
         cJSON_AddBoolToObject(rt, "enabled", 0);
     if (!had_post)
@@ -705,6 +901,33 @@ static int open_venues(brs__book_run *b, brs_error *err)
             return rc;
         if (route && !strcmp(route, v->name))
             b->route = i;
+        v->order_ns = b->order_ns;
+        v->cancel_ns = b->cancel_ns;
+        v->response_ns = b->response_ns;
+        v->md_ns = b->md_ns;
+        cJSON *vl = cJSON_GetObjectItemCaseSensitive(vj, "latency");
+        static const struct { const char *k; size_t off; } lk[] = {
+            {"order_entry_ns", offsetof(bk_venue, order_ns)}, {"cancel_ns", offsetof(bk_venue, cancel_ns)},
+            {"response_ns", offsetof(bk_venue, response_ns)}, {"market_data", offsetof(bk_venue, md_ns)}};
+        for (size_t k = 0; k < sizeof lk / sizeof lk[0]; k++) {
+            cJSON *x = cJSON_GetObjectItemCaseSensitive(vl, lk[k].k);
+            if (cJSON_IsNumber(x))
+                *(int64_t *)(void *)((char *)v + lk[k].off) = (int64_t)x->valuedouble;
+        }
+        v->file = -1;
+        cJSON *vd = cJSON_GetObjectItemCaseSensitive(vj, "data");
+        if (cJSON_IsString(vd)) { /* its own tick file: one of the run's data files */
+            cJSON *data = cJSON_GetObjectItemCaseSensitive(b->cfg->root, "data");
+            for (uint32_t f = 0; f < b->n_files && v->file < 0; f++) {
+                cJSON *it = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, (int)f) : data;
+                if (cJSON_IsString(it) && !strcmp(it->valuestring, vd->valuestring))
+                    v->file = (int)f;
+            }
+            if (v->file < 0)
+                return brs__err(err, BRS_E_NOTFOUND,
+                                "%s: book.venues[%u].data '%s' is not one of the run's data files",
+                                b->cfg->source, i, vd->valuestring);
+        }
         /* what the router needs to know: fees (bps or ppm params), lot, minimum */
         int64_t iv;
         cJSON *pj;
@@ -734,6 +957,7 @@ int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts 
     if (!b)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     b->cfg = cfg;
+    b->only = -1;
     b->md_from_file = o->md_from_file;
     b->md_ns = o->md_ns;
     b->order_ns = o->order_ns;
@@ -784,6 +1008,23 @@ int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts 
     brs_sor_ops ops = {.user = b, .xSend = r_send, .xCancel = r_cancel, .xBooks = r_books,
                        .xParentEvent = r_parent_event};
     b->sor_post = o->router_post;
+    cJSON *rt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg->root, "book"), "router");
+    cJSON *only = cJSON_GetObjectItemCaseSensitive(rt, "only_venue");
+    for (uint32_t i = 0; cJSON_IsString(only) && i < b->n_v; i++)
+        if (!strcmp(b->v[i].name, only->valuestring))
+            b->only = (int)i;
+    if (cJSON_IsString(only) && b->only < 0)
+        return brs__err(err, BRS_E_NOTFOUND, "%s: book.router.only_venue '%s' names no venue",
+                        cfg->source, only->valuestring);
+    /* the strategy's own inventory limit when it declares one, else the risk limit */
+    cJSON *lim = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg->root, "strategy"), "params"),
+        "inventory_limit");
+    if ((rc = brs__xstats_init(&b->xs, b->n_instr,
+                               cJSON_IsNumber(lim)     ? lim->valuedouble
+                               : rcfg.def.max_position ? (double)rcfg.def.max_position
+                                                       : NAN)))
+        return brs__err(err, rc, "out of memory");
     return brs__sor_mgr_create(&b->sor, &mc, &ops, b->risk, err);
 }
 
@@ -795,6 +1036,7 @@ void brs__book_destroy(brs__book_run *b)
         brs__sor_mgr_destroy(b->sor);
     free(b->risk);
     free(b->pmap);
+    brs__xstats_free(&b->xs);
     for (uint32_t i = 0; b->v && i < b->n_v; i++) {
         brs__plugin_instance_close(&b->v[i].inst);
         brs__plugin_unload(&b->v[i].plugin);
@@ -872,14 +1114,31 @@ static int apply_l3(brs_engine *e, const brs_market_event *ev)
     }
 }
 
+/* L2 levels in a router view: one resting order per (side, price). Router
+ * runs only: without this the routing decision would see no L2 liquidity. */
+static void apply_l2(brs_engine *e, const brs_market_event *ev)
+{
+    if (ev->kind != BRS_MEV_LEVEL_SET && ev->kind != BRS_MEV_LEVEL_DELETE)
+        return;
+    uint64_t id = (UINT64_C(1) << 63) | ((uint64_t)(ev->side & 1) << 62) |
+                  ((uint64_t)(ev->instrument & 0x3ffff) << 44) |
+                  ((uint64_t)ev->price & ((UINT64_C(1) << 44) - 1));
+    brs__engine_delete(e, id);
+    if (ev->kind == BRS_MEV_LEVEL_SET && ev->qty > 0)
+        brs__engine_insert(e, ev->instrument, id, ev->side, ev->price, ev->qty);
+}
+
 static void deliver_market(brs__book_run *b, const brs_market_event *ev, uint32_t venue)
 {
     brs__sctx *sc = b->sc;
     uint32_t in = ev->instrument;
     if (b->sor && venue < b->n_v && venue != b->route) {
-        apply_l3(b->v[venue].view, ev); /* the router's view of another venue */
+        if (!apply_l3(b->v[venue].view, ev)) /* the router's view of another venue */
+            apply_l2(b->v[venue].view, ev);
         return;
     }
+    if (b->sor)
+        apply_l2(b->view, ev); /* the routing venue's view, for the router */
     int l3 = apply_l3(b->view, ev);
     if (b->now > sc->now)
         brs__sctx_advance(sc, b->now);
@@ -935,7 +1194,7 @@ static void dispatch(brs__book_run *b, q_item *it)
                                        .reason = rc, .instrument = it->u.o.instrument,
                                        .venue = it->venue, .order_id = it->u.o.id, .ts = b->now,
                                        .price = it->u.o.price, .qty = it->u.o.qty};
-            q_at(b, b->response_ns, &r);
+            q_at(b, v ? v->response_ns : b->response_ns, &r);
         }
         break;
     case Q_CANCEL:
@@ -949,9 +1208,10 @@ static void dispatch(brs__book_run *b, q_item *it)
     case Q_RESPONSE:
         if (it->u.oe.instrument >= b->n_instr)
             break;
-        if (b->sor) /* a child's event: the router turns it into parent events */
+        if (b->sor) { /* a child's event: the router turns it into parent events */
             brs__sor_on_child_event(b->sor, &it->u.oe, b->now);
-        else
+            flush_resubmits(b);
+        } else
             record_event(b, &it->u.oe);
         break;
     case Q_MARKET:
@@ -1008,6 +1268,7 @@ static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *t
     }
     if (e->instrument >= b->rd[src].n_instr)
         return next_replay(b, tmp);
+    b->replay_src = src;
     *tmp = *e;
     tmp->instrument = b->map[src][e->instrument];
     /* L3 order ids are unique per file only: file k's ids get k in their top
@@ -1028,7 +1289,7 @@ static void replay(brs__book_run *b, const brs_market_event *e)
 {
     b->now = e->ts_exchange;
     for (uint32_t i = 0; i < b->n_v; i++)
-        if (b->v[i].vt->xOnMarket)
+        if (b->v[i].vt->xOnMarket && (b->v[i].file < 0 || (uint32_t)b->v[i].file == b->replay_src))
             b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
     if (b->n_v && b->v[b->route].emits_market)
         return;
@@ -1123,6 +1384,12 @@ int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_
         step_until(b, 0, NULL, 0);
     }
     sample(b);
+    if (b->sor && rec) {
+        const char *names[BRS__XS_MAX_VENUES];
+        for (uint32_t i = 0; i < b->n_v && i < BRS__XS_MAX_VENUES; i++)
+            names[i] = b->v[i].name;
+        brs__xstats_summary(&b->xs, rec, names, b->n_v);
+    }
     if (b->failed)
         return brs__err(err, b->failed, "%s", b->err.msg);
     return BRS_OK;

@@ -45,6 +45,7 @@ typedef struct sim {
     uint64_t rng;
     int64_t down_at, down_for;
     int down;
+    int saw_l3;          /* L3 data: EXECUTE events carry the trades, prints are not replayed */
     int64_t price_offset;
     double liq_scale;
     ord *orders; /* open addressing, power-of-2 capacity */
@@ -571,6 +572,7 @@ static int sim_on_market(void *self, const brs_market_event *in)
     uint64_t xid = ev.order_id | L3_BIT;
     switch (ev.kind) {
     case BRS_MEV_ADD: {
+        s->saw_l3 = 1;
         brs_top t;
         int crosses = brs__engine_top(s->e, inst, &t) == BRS_OK &&
                       (ev.side == BRS_BUY ? t.ask_qty && ev.price >= t.ask_price
@@ -608,6 +610,8 @@ static int sim_on_market(void *self, const brs_market_event *in)
         /* L2 data: a print; the aggressor was ev.side, the resting side the other.
          * (With L3 data the EXECUTE events carry the trades; prints are ignored.) */
         int resting = !ev.side;
+        if (s->saw_l3) /* the EXECUTE before it already traded: do not trade twice */
+            break;
         if (open_qty(s, l2_id(resting, ev.price, 0)) || open_qty(s, l2_id(resting, ev.price, 1)) ||
             ours_at(s, resting, ev.price))
             replay_execution(s, inst, 0, resting, ev.price, ev.qty);
