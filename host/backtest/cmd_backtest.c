@@ -60,6 +60,26 @@ static int set_string(brs_config *cfg, const char *key, const char *value, brs_e
     return rc;
 }
 
+/* Router and market-making runs add execution figures to summary.json
+ * (host/backtest/exec_stats.c); show them with the rest when present. */
+static void print_execution_extras(const char *dir)
+{
+    static const char *const keys[] = {"max_abs_inventory", "inventory_limit", "spread_captured",
+                                       "exec_cost_bps"};
+    char path[1200], *text;
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    if (brs__read_file(path, &text, NULL, NULL))
+        return;
+    cJSON *sum = cJSON_Parse(text);
+    free(text);
+    for (size_t i = 0; sum && i < BRS__ARRAY_LEN(keys); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, keys[i]);
+        if (cJSON_IsNumber(v))
+            printf("  %-18s %.4g\n", keys[i], v->valuedouble);
+    }
+    cJSON_Delete(sum);
+}
+
 int brs__cmd_backtest(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
@@ -182,6 +202,7 @@ int brs__cmd_backtest(int argc, char **argv)
         printf("  %-18s %lld\n", "n_trades", (long long)m.n_trades);
         num("exposure", m.exposure, 1);
         num("fees_paid", m.fees_paid, 0);
+        print_execution_extras(dir);
         printf("run directory: %s\nreport: %s/report.html\n", dir, dir);
     }
     brs__config_free(&cfg);
