@@ -549,6 +549,13 @@ int brs__an_render_report(FILE *fp, const brs_an_report_input *in)
                         hi = m->price;
                 }
             }
+            /* Markers sit just above (sells) or below (buys) their price: pad the
+             * range so fills at the extremes stay inside the plot. */
+            if (isfinite(lo) && isfinite(hi) && hi > lo) {
+                double pad = (hi - lo) * 0.12;
+                lo -= pad;
+                hi += pad;
+            }
             snprintf(t, sizeof t, "Price %s with fills", sym);
             chart_begin(&c, t, lo, hi, 0, "price");
             draw_series(&c, s->ts, s->price + j, s->k, s->n, "px", 0, 0);
