@@ -680,22 +680,35 @@ static brs__fix_order *find_orig(brs__fix_gateway *g, brs__fix_session *s, const
     return e ? &g->orders[e->order - 1] : NULL;
 }
 
-static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+/* The order a cancel ('1') or replace ('2') request names, if it may still be
+ * changed under the request's new ClOrdID; otherwise the OrderCancelReject
+ * (CxlRejReason 1 unknown, 6 duplicate ClOrdID, 0 too late) is sent and NULL
+ * returned. */
+static brs__fix_order *amend_target(brs__fix_gateway *g, brs__fix_session *s,
+                                    const brs__fix_msg *m, char response_to, const char *too_late)
 {
     brs__fix_order *o = find_orig(g, s, m);
     const brs__fix_field *cl = brs__fix_get(m, 11);
     if (!o) {
-        cancel_reject(g, s, m, NULL, '1', 1, "unknown order");
-        return;
+        cancel_reject(g, s, m, NULL, response_to, 1, "unknown order");
+        return NULL;
     }
     if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
-        cancel_reject(g, s, m, o, '1', 6, "duplicate or too long ClOrdID");
-        return;
+        cancel_reject(g, s, m, o, response_to, 6, "duplicate or too long ClOrdID");
+        return NULL;
     }
     if (!o->open) {
-        cancel_reject(g, s, m, o, '1', 0, "too late to cancel");
-        return;
+        cancel_reject(g, s, m, o, response_to, 0, too_late);
+        return NULL;
     }
+    return o;
+}
+
+static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    brs__fix_order *o = amend_target(g, s, m, '1', "too late to cancel");
+    if (!o)
+        return;
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);
     brs__fix_str(m, 41, orig, sizeof orig);
@@ -714,20 +727,9 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     uint8_t side, type, tif;
     if (read_enums(s, m, &side, &type, &tif, 1) < 0)
         return;
-    brs__fix_order *o = find_orig(g, s, m);
-    const brs__fix_field *cl = brs__fix_get(m, 11);
-    if (!o) {
-        cancel_reject(g, s, m, NULL, '2', 1, "unknown order");
+    brs__fix_order *o = amend_target(g, s, m, '2', "too late to replace");
+    if (!o)
         return;
-    }
-    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
-        cancel_reject(g, s, m, o, '2', 6, "duplicate or too long ClOrdID");
-        return;
-    }
-    if (!o->open) {
-        cancel_reject(g, s, m, o, '2', 0, "too late to replace");
-        return;
-    }
     if (side != o->side || type != o->ord_type || type != BRS_LIMIT) {
         cancel_reject(g, s, m, o, '2', 99, "only price and quantity of a limit order can change");
         return;
