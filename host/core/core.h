@@ -35,11 +35,15 @@ int brs__err_prefix(brs_error *err, const char *fmt, ...) BRS__PRINTF(2, 3);
 int brs__read_file(const char *path, char **data, size_t *len, brs_error *err);
 
 /* Atomic output: write to "<path>.tmp.<pid>", then fsync and rename over path,
- * so a reader never sees a half-written file. Abort removes the temporary. */
+ * so a reader never sees a half-written file. Abort removes the temporary.
+ * A path that already exists and is not a regular file (/dev/null, a FIFO, a
+ * terminal) is written straight through: renaming over it would replace the
+ * device node with a plain file. A symlink is followed, so the file it points
+ * to is replaced, not the link. */
 typedef struct brs_atomic_file {
     FILE *fp;
-    char *path;
-    char *tmp;
+    char *path; /* the file replaced: the symlink's target when path was a link */
+    char *tmp;  /* NULL when writing straight through */
 } brs_atomic_file;
 int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err);
 int brs__atomic_commit(brs_atomic_file *af, brs_error *err);

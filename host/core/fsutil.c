@@ -53,14 +53,34 @@ int brs__read_file(const char *path, char **data, size_t *len, brs_error *err)
 int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err)
 {
     memset(af, 0, sizeof *af);
-    size_t n = strlen(path) + 32;
-    af->path = strdup(path);
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    /* A device, FIFO or socket: write to it directly (see core.h). */
+    if (exists && !S_ISREG(st.st_mode)) {
+        af->path = strdup(path);
+        if (!af->path)
+            return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+        af->fp = fopen(path, "wb");
+        if (!af->fp) {
+            int e = errno;
+            brs__atomic_abort(af);
+            return brs__err(err, BRS_E_IO, "%s: cannot open: %s", path, strerror(e));
+        }
+        return BRS_OK;
+    }
+    /* A symlink to a regular file: replace the file it points to. */
+    struct stat lst;
+    char *real = NULL;
+    if (exists && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        real = realpath(path, NULL);
+    af->path = real ? real : strdup(path);
+    size_t n = strlen(af->path) + 32;
     af->tmp = malloc(n);
     if (!af->path || !af->tmp) {
         brs__atomic_abort(af);
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
     }
-    snprintf(af->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(af->tmp, n, "%s.tmp.%ld", af->path, (long)getpid());
     af->fp = fopen(af->tmp, "wb");
     if (!af->fp) {
         int e = errno;
@@ -73,14 +93,16 @@ int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err)
 int brs__atomic_commit(brs_atomic_file *af, brs_error *err)
 {
     int rc = BRS_OK;
-    if (fflush(af->fp) != 0 || ferror(af->fp) || fsync(fileno(af->fp)) != 0)
+    /* Writing straight through (no temporary): flush, no fsync, no rename. */
+    int direct = af->tmp == NULL;
+    if (fflush(af->fp) != 0 || ferror(af->fp) || (!direct && fsync(fileno(af->fp)) != 0))
         rc = brs__err(err, BRS_E_IO, "%s: write failed: %s", af->path, strerror(errno));
     if (fclose(af->fp) != 0 && rc == BRS_OK)
         rc = brs__err(err, BRS_E_IO, "%s: close failed: %s", af->path, strerror(errno));
     af->fp = NULL;
-    if (rc == BRS_OK && rename(af->tmp, af->path) != 0)
+    if (rc == BRS_OK && !direct && rename(af->tmp, af->path) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: rename failed: %s", af->path, strerror(errno));
-    if (rc != BRS_OK)
+    if (rc != BRS_OK && !direct)
         unlink(af->tmp);
     free(af->path);
     free(af->tmp);
