@@ -744,6 +744,9 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc)
     return best;
 }
 
+/* Missed firings of a repeating timer delivered one by one before it catches up. */
+#define BRS__TIMER_MAX_CATCHUP 1000
+
 int brs__sctx_advance(brs__sctx *sc, int64_t now)
 {
     while (!sc->failed && sc->n_timers) {
@@ -755,6 +758,12 @@ int brs__sctx_advance(brs__sctx *sc, int64_t now)
         }
         if (!due)
             break;
+        /* A repeating timer far behind the clock (set before the first event,
+         * or across a long gap in the data) would fire once per missed interval,
+         * millions of times from a clock at 0. Past BRS__TIMER_MAX_CATCHUP missed
+         * intervals it fires once, at its latest due time, and goes on from there. */
+        if (due->interval > 0 && (now - due->at) / due->interval > BRS__TIMER_MAX_CATCHUP)
+            due->at += (now - due->at) / due->interval * due->interval;
         uint64_t id = due->id;
         int64_t at = due->at;
         if (due->interval > 0)

@@ -277,6 +277,20 @@ static void test_timers(void **state)
     assert_int_equal(h->xTimerCancel(brs__sctx_ctx(&sc), a), BRS_OK);
     brs__sctx_advance(&sc, 1000);
     assert_int_equal(t.timers, 5);
+    /* A 1 ms timer set while the clock is still near 0 (in on_start, before the
+     * first event), then the first event in 2024: it must not fire 54 years of
+     * milliseconds. 1000 missed intervals or fewer are delivered one by one;
+     * beyond that it fires once at its latest due time and carries on. */
+    const int64_t ms = 1000000, y2024 = INT64_C(1704067200000000000);
+    uint64_t c;
+    assert_int_equal(h->xTimerSet(brs__sctx_ctx(&sc), 2000, ms, &c), BRS_OK);
+    brs__sctx_advance(&sc, y2024);
+    assert_int_equal(t.timers, 6);
+    int64_t last = (y2024 - 2000) / ms * ms + 2000; /* latest due time <= now */
+    assert_int_equal(t.timer_at[5], last);
+    brs__sctx_advance(&sc, y2024 + 3 * ms); /* back on schedule: each interval fires */
+    assert_int_equal(t.timers, 9);
+    assert_int_equal(t.timer_at[8], last + 3 * ms);
     brs__sctx_free(&sc);
 }
 
