@@ -54,7 +54,9 @@ typedef struct brs_host {
     /* Up to cap levels of one side, best first. */
     int (*xDepth)(brs_ctx *ctx, uint32_t instrument, uint8_t side, brs_level *out, uint32_t cap,
                   uint32_t *n);
-    /* A timer first firing at first_at (ns, absolute), then every interval ns if > 0. */
+    /* A timer first firing at first_at (ns, absolute), then every interval ns if > 0.
+     * A repeating timer more than 1000 intervals behind the clock fires once, at
+     * its latest due time, instead of once per missed interval. */
     int (*xTimerSet)(brs_ctx *ctx, int64_t first_at, int64_t interval, uint64_t *timer_id);
     int (*xTimerCancel)(brs_ctx *ctx, uint64_t timer_id);
     /* Signal backtests: the wanted position as a fraction in [-1, 1]. */
