@@ -67,9 +67,10 @@ typedef struct brs_host {
     int (*xEmitOrderEvent)(brs_ctx *ctx, const brs_order_event *ev);
     int (*xEmitMarketEvent)(brs_ctx *ctx, const brs_market_event *ev);
 
-    /* ---- appended after ABI 1.0: vectorized signal backtests -------------
-     * Check with BRS_HOST_HAS before calling. Outside a signal backtest both
-     * return BRS_E_UNSUPPORTED (docs/backtesting.md). */
+    /* ---- ABI 1.0: vectorized signal backtests ----------------------------
+     * Part of 1.0 (added before the ABI was first released); later additions
+     * go below with the minor version that adds them. Outside a signal
+     * backtest both return BRS_E_UNSUPPORTED (docs/backtesting.md). */
     /* Every bar of one instrument for the whole run, oldest first (BAR events:
      * read the `bar` view), valid until xClose. Seeing the future is allowed
      * here on purpose: targets[t] must be computed from bars[0..t] only, and the
