@@ -123,7 +123,12 @@ static void chart_begin(chart *c, const char *title, double lo, double hi, int p
     fprintf(fp, "<rect class=\"plot\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", PAD_L,
             PAD_T, PLOT_W, PLOT_H);
     char b[64];
-    for (double v = c->lo; v <= c->hi + step * 0.5; v += step) {
+    /* by index: adding a step to a huge value may not change it */
+    long nticks = lround((c->hi - c->lo) / step);
+    if (nticks < 0 || nticks > 50)
+        nticks = 0;
+    for (long i = 0; i <= nticks; i++) {
+        double v = c->lo + (double)i * step;
         double y = ypos(c, v);
         fprintf(fp, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>", PAD_L,
                 PAD_L + PLOT_W, y, y);
