@@ -166,7 +166,9 @@ int brs__cmd_backtest(int argc, char **argv)
         } else if (!strcmp(key, "--strategy")) {
             e = set_string(&cfg, "strategy.file", v, &err);
         }
-        if (e)
+        if (e && !strcmp(key, "--set")) /* the message already names the assignment */
+            rc = brs__usage_error("backtest", "%s", err.msg);
+        else if (e)
             rc = brs__usage_error("backtest", "%s %s: %s", key, v, err.msg);
     }
     if (rc) {

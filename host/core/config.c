@@ -80,6 +80,40 @@ void brs__config_free(brs_config *cfg)
     cfg->source = NULL;
 }
 
+/* One step of a --set key path: "name" or "name[2]" or "name[2][0]". */
+typedef struct set_step {
+    char *name;
+    long idx[8];
+    int n_idx;
+} set_step;
+
+static int parse_step(char *part, set_step *st)
+{
+    st->name = part;
+    st->n_idx = 0;
+    char *br = strchr(part, '[');
+    if (!br)
+        return *part ? BRS_OK : BRS_E_INVAL;
+    *br = '\0';
+    if (!*part)
+        return BRS_E_INVAL;
+    char *p = br + 1;
+    for (;;) {
+        char *end;
+        if (*p < '0' || *p > '9' || st->n_idx == (int)BRS__ARRAY_LEN(st->idx))
+            return BRS_E_INVAL;
+        st->idx[st->n_idx++] = strtol(p, &end, 10);
+        if (*end != ']')
+            return BRS_E_INVAL;
+        p = end + 1;
+        if (!*p)
+            return BRS_OK;
+        if (*p != '[')
+            return BRS_E_INVAL;
+        p++;
+    }
+}
+
 int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err)
 {
     const char *eq = strchr(assignment, '=');
@@ -97,28 +131,67 @@ int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err)
         free(key);
         return BRS_E_NOMEM;
     }
-    cJSON *obj = cfg->root;
+    /* Walk the path: objects along it are created when missing; arrays must
+     * exist and an index must be inside them (items are replaced, never added). */
+    cJSON *cur = cfg->root;
     char *save = NULL;
     char *part = strtok_r(key, ".", &save);
-    int rc = BRS_OK;
-    while (part) {
+    int rc = part ? BRS_OK : brs__err(err, BRS_E_INVAL, "--set '%s': empty key", assignment);
+    while (part && rc == BRS_OK) {
         char *next = strtok_r(NULL, ".", &save);
-        if (!next) {
-            if (cJSON_GetObjectItemCaseSensitive(obj, part))
-                cJSON_ReplaceItemInObjectCaseSensitive(obj, part, v);
-            else
-                cJSON_AddItemToObject(obj, part, v);
-            v = NULL;
+        set_step st;
+        if (parse_step(part, &st) != BRS_OK) {
+            rc = brs__err(err, BRS_E_INVAL, "--set '%s': bad key part '%s' (name or name[index])",
+                          assignment, part);
             break;
         }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(obj, part);
-        if (!child) {
-            child = cJSON_AddObjectToObject(obj, part);
-        } else if (!cJSON_IsObject(child)) {
-            rc = brs__err(err, BRS_E_INVAL, "--set '%s': '%s' is not an object", assignment, part);
+        if (!cJSON_IsObject(cur)) {
+            rc = brs__err(err, BRS_E_INVAL, "--set '%s': '%s' is inside something that is not an object",
+                          assignment, st.name);
             break;
         }
-        obj = child;
+        cJSON *child = cJSON_GetObjectItemCaseSensitive(cur, st.name);
+        if (st.n_idx == 0) {
+            if (!next) {
+                if (child)
+                    cJSON_ReplaceItemInObjectCaseSensitive(cur, st.name, v);
+                else
+                    cJSON_AddItemToObject(cur, st.name, v);
+                v = NULL;
+                break;
+            }
+            if (!child)
+                child = cJSON_AddObjectToObject(cur, st.name);
+            else if (!cJSON_IsObject(child)) {
+                rc = brs__err(err, BRS_E_INVAL, "--set '%s': '%s' is not an object", assignment,
+                              st.name);
+                break;
+            }
+            cur = child;
+        } else {
+            for (int i = 0; i < st.n_idx && rc == BRS_OK; i++) {
+                if (!cJSON_IsArray(child)) {
+                    rc = brs__err(err, BRS_E_INVAL, "--set '%s': '%s' is not an array", assignment,
+                                  st.name);
+                    break;
+                }
+                int n = cJSON_GetArraySize(child);
+                if (st.idx[i] >= n) {
+                    rc = brs__err(err, BRS_E_RANGE, "--set '%s': index %ld is past the end of '%s' (%d items)",
+                                  assignment, st.idx[i], st.name, n);
+                    break;
+                }
+                if (!next && i == st.n_idx - 1) {
+                    cJSON_ReplaceItemInArray(child, (int)st.idx[i], v);
+                    v = NULL;
+                    break;
+                }
+                child = cJSON_GetArrayItem(child, (int)st.idx[i]);
+            }
+            cur = child;
+            if (!next)
+                break;
+        }
         part = next;
     }
     if (v)

@@ -54,6 +54,44 @@ static void test_set_overrides(void **state)
     brs__config_free(&cfg);
 }
 
+/* --set reaches into arrays: items are replaced (objects inside them created
+ * as usual), never appended; a bad index or a non-array is refused by name. */
+static void test_set_array_items(void **state)
+{
+    (void)state;
+    brs_config cfg;
+    brs_error err = {0};
+    assert_int_equal(brs__config_parse(&cfg,
+                                       "{\"book\": {\"venues\": [{\"name\": \"lit\", \"params\": {\"fee\": 1}},"
+                                       " {\"name\": \"alt\"}]}, \"grid\": [[1, 2], [3, 4]]}",
+                                       "mm.json", &err),
+                     0);
+    assert_int_equal(brs__config_set(&cfg, "book.venues[1].params.fee=2.5", &err), 0);
+    assert_int_equal(brs__config_set(&cfg, "book.venues[0].name=primary", &err), 0);
+    assert_int_equal(brs__config_set(&cfg, "grid[1][0]=9", &err), 0);
+    const cJSON *venues = cJSON_GetObjectItem(cJSON_GetObjectItem(cfg.root, "book"), "venues");
+    assert_int_equal(cJSON_GetArraySize(venues), 2);
+    const cJSON *v1 = cJSON_GetArrayItem(venues, 1);
+    double fee;
+    assert_int_equal(brs__config_double(&cfg, cJSON_GetObjectItem(v1, "params"), "p", "fee", 0, &fee, &err), 0);
+    assert_true(fee == 2.5);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(venues, 0), "name")->valuestring, "primary");
+    assert_string_equal(cJSON_GetObjectItem(v1, "name")->valuestring, "alt"); /* untouched */
+    const cJSON *grid = cJSON_GetObjectItem(cfg.root, "grid");
+    assert_int_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(grid, 1), 0)->valueint, 9);
+    assert_int_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(grid, 1), 1)->valueint, 4);
+
+    assert_int_equal(brs__config_set(&cfg, "book.venues[2].name=x", &err), BRS_E_RANGE);
+    assert_non_null(strstr(err.msg, "index 2 is past the end of 'venues' (2 items)"));
+    assert_int_equal(brs__config_set(&cfg, "book[0]=1", &err), BRS_E_INVAL);
+    assert_non_null(strstr(err.msg, "'book' is not an array"));
+    assert_int_equal(brs__config_set(&cfg, "book.venues[x]=1", &err), BRS_E_INVAL);
+    assert_non_null(strstr(err.msg, "bad key part"));
+    assert_int_equal(brs__config_set(&cfg, "grid[0].a=1", &err), BRS_E_INVAL);
+    assert_int_equal(cJSON_GetArraySize(venues), 2); /* nothing was appended */
+    brs__config_free(&cfg);
+}
+
 static void test_unknown_key_and_types(void **state)
 {
     (void)state;
@@ -81,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error_names_line),
         cmocka_unit_test(test_not_an_object),
         cmocka_unit_test(test_set_overrides),
+        cmocka_unit_test(test_set_array_items),
         cmocka_unit_test(test_unknown_key_and_types),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
