@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analytics/analytics.h"
+#include "support/files.h"
 
 #define FIX_T0 (INT64_C(1704067200) * INT64_C(1000000000)) /* 2024-01-01T00:00:00Z */
 #define FIX_MIN INT64_C(60000000000)
@@ -62,28 +63,6 @@ static brs_an_recorder *fixture_run(size_t n, int mode)
             return NULL;
     }
     return r;
-}
-
-static char *fixture_slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, fp) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(fp);
-    if (b) {
-        b[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return b;
 }
 
 #endif

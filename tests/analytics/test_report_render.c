@@ -36,7 +36,7 @@ static void test_report_renders(void **state)
 
     snprintf(html, sizeof html, "%s/report.html", dir);
     size_t len;
-    char *page = fixture_slurp(html, &len);
+    char *page = test_read_file(html, &len);
     assert_non_null(page);
     /* self-contained: no scripts, no external references of any kind */
     assert_null(strstr(page, "http"));

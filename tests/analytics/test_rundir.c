@@ -36,7 +36,7 @@ static char *file_in(const char *dir, const char *name, size_t *len)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/%s", dir, name);
-    return fixture_slurp(p, len);
+    return test_read_file(p, len);
 }
 
 static size_t count_lines(const char *s)
@@ -253,7 +253,7 @@ static void test_report_cli_errors(void **state)
     char *before = file_in(a, "report.html", &l0);
     snprintf(args, sizeof args, "report %s", a);
     assert_int_equal(run(args, errf), 1);
-    char *msg = fixture_slurp(errf, NULL);
+    char *msg = test_read_file(errf, NULL);
     if (!strstr(msg, "equity.csv:3:") || !strstr(msg, "'equity'"))
         fail_msg("message does not name file, line and column: %s", msg);
     free(msg);
@@ -266,7 +266,7 @@ static void test_report_cli_errors(void **state)
     assert_int_equal(run("report --bogus", errf), 2);
     assert_int_equal(run("report", errf), 2);
     assert_int_equal(run("report /nonexistent/run", errf), 1);
-    msg = fixture_slurp(errf, NULL);
+    msg = test_read_file(errf, NULL);
     assert_non_null(strstr(msg, "/nonexistent/run/summary.json"));
     free(msg);
     assert_int_equal(run("report --help", errf), 0);
@@ -324,7 +324,7 @@ static void test_report_cli_bad_files(void **state)
         if (cases[i].fills)
             put(a, "fills.csv", cases[i].fills);
         assert_int_equal(run(args, errf), 1);
-        char *msg = fixture_slurp(errf, NULL);
+        char *msg = test_read_file(errf, NULL);
         if (!msg || !strstr(msg, cases[i].want))
             fail_msg("case %zu: want '%s' in: %s", i, cases[i].want, msg ? msg : "(none)");
         free(msg);

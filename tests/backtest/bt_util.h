@@ -14,6 +14,7 @@
 
 #include "backtest/backtest.h"
 #include "core/core.h"
+#include "support/files.h"
 
 #ifndef BT_SUBDIR
 #error "define BT_SUBDIR (this test's output folder) before including bt_util.h"
@@ -88,27 +89,10 @@ static inline int bt_run(const char *json, const char *out, brs__bt_result *res,
     return rc;
 }
 
-static inline char * bt_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    fclose(f);
-    b[got] = 0;
-    if (len)
-        *len = got;
-    return b;
-}
-
 /* Line `row` (0 = header) of a CSV file, field `col` (0-based), as a string. */
 static inline void bt_csv_field(const char *path, int row, int col, char *out, size_t cap)
 {
-    char *t = bt_slurp(path, NULL);
+    char *t = test_read_file(path, NULL);
     assert_non_null(t);
     char *line = t;
     for (int r = 0; r < row && line; r++) {
@@ -147,7 +131,7 @@ static inline int64_t bt_csv_i64(const char *path, int row, int col)
 
 static inline int bt_csv_rows(const char *path)
 {
-    char *t = bt_slurp(path, NULL);
+    char *t = test_read_file(path, NULL);
     assert_non_null(t);
     int n = 0;
     for (char *p = t; *p; p++)

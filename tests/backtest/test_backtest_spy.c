@@ -38,13 +38,13 @@ static void test_spy_report(void **state)
     char html[1200], png[1200], sum[1200];
     snprintf(html, sizeof html, "%s/report.html", out);
     snprintf(sum, sizeof sum, "%s/summary.json", out);
-    char *s = bt_slurp(sum, NULL);
+    char *s = test_read_file(sum, NULL);
     assert_non_null(s);
     assert_non_null(strstr(s, "\"n_trades\""));
     assert_null(strstr(s, "\"n_trades\": 0,")); /* ma_cross 20/50 trades on 21 years of SPY */
     free(s);
     size_t len;
-    char *page = bt_slurp(html, &len);
+    char *page = test_read_file(html, &len);
     assert_non_null(page);
     assert_null(strstr(page, "http"));
     assert_null(strstr(page, "<script"));

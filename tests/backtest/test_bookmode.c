@@ -254,7 +254,7 @@ static void test_book_deterministic(void **state)
         snprintf(a, sizeof a, "%s/%s", bt_path("book_det_a"), files[i]);
         snprintf(b, sizeof b, "%s/%s", bt_path("book_det_b"), files[i]);
         size_t la = 0, lb = 0;
-        char *ta = bt_slurp(a, &la), *tb = bt_slurp(b, &lb);
+        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
         assert_non_null(ta);
         assert_non_null(tb);
         if (la != lb || memcmp(ta, tb, la))
@@ -320,7 +320,7 @@ static void test_two_files_merged(void **state)
     run_free(&r);
     char eq[1200];
     snprintf(eq, sizeof eq, "%s/equity.csv", bt_path("two"));
-    char *t = bt_slurp(eq, NULL);
+    char *t = test_read_file(eq, NULL);
     assert_non_null(t);
     *strchr(t, '\n') = 0;
     assert_non_null(strstr(t, "position_AAA"));

@@ -252,7 +252,7 @@ static void test_vectorized_matches_callback(void **state)
     for (int f = 0; f < 3; f++) {
         snprintf(a, sizeof a, "%s/%s", bt_path("mom_bar"), files[f]);
         snprintf(v, sizeof v, "%s/%s", bt_path("mom_vec"), files[f]);
-        char *ta = bt_slurp(a, NULL), *tv = bt_slurp(v, NULL);
+        char *ta = test_read_file(a, NULL), *tv = test_read_file(v, NULL);
         assert_non_null(ta);
         assert_non_null(tv);
         assert_string_equal(ta, tv);
@@ -346,7 +346,7 @@ static void test_identical_runs(void **state)
         snprintf(a, sizeof a, "%s/%s", dirs[0], e->d_name);
         snprintf(b, sizeof b, "%s/%s", dirs[1], e->d_name);
         size_t la = 0, lb = 0;
-        char *ta = bt_slurp(a, &la), *tb = bt_slurp(b, &lb);
+        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
         if (!tb)
             fail_msg("%s missing in the second run", e->d_name);
         if (la != lb || memcmp(ta, tb, la))

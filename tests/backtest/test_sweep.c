@@ -60,7 +60,7 @@ static void test_sweep_grid(void **state)
         bt_csv_field(csv, row, 1, fast, sizeof fast);
         bt_csv_field(csv, row, 2, slow, sizeof slow);
         snprintf(sum, sizeof sum, "%s/fast=%s,slow=%s/summary.json", out, fast, slow);
-        char *t = bt_slurp(sum, NULL);
+        char *t = test_read_file(sum, NULL);
         assert_non_null(t);
         cJSON *j = cJSON_Parse(t);
         assert_non_null(j);
@@ -68,7 +68,7 @@ static void test_sweep_grid(void **state)
         cJSON_Delete(j);
         free(t);
     }
-    char *t = bt_slurp(js, NULL);
+    char *t = test_read_file(js, NULL);
     cJSON *j = cJSON_Parse(t);
     assert_non_null(j);
     assert_int_equal(cJSON_GetArraySize(j), 6);

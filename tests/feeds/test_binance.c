@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "feeds/binance.h"
+#include "support/files.h"
 
 #define MAXEV 8192
 typedef struct rec {
@@ -412,27 +413,11 @@ static void napply(nbook *b, cJSON *bids, cJSON *asks)
                                      cJSON_GetArrayItem(l, 1)->valuestring);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *d = malloc((size_t)n + 1);
-    assert_non_null(d);
-    assert_int_equal(fread(d, 1, (size_t)n, fp), (size_t)n);
-    d[n] = '\0';
-    fclose(fp);
-    return d;
-}
-
 static void test_real_session(void **st)
 {
     (void)st;
-    char *ws = slurp(BOURSE_SHARED_DIR "/data/binance/cryptofeed_BINANCE_FUTURES.ws.1.0");
-    char *http = slurp(BOURSE_SHARED_DIR "/data/binance/cryptofeed_BINANCE_FUTURES.http.0.0");
+    char *ws = test_read_file(BOURSE_SHARED_DIR "/data/binance/cryptofeed_BINANCE_FUTURES.ws.1.0", NULL);
+    char *http = test_read_file(BOURSE_SHARED_DIR "/data/binance/cryptofeed_BINANCE_FUTURES.http.0.0", NULL);
     if (!ws || !http) {
         free(ws);
         free(http);

@@ -23,6 +23,7 @@
 
 #include "../support/subprocess.h"
 #include "ticks/tickfile.h"
+#include "support/files.h"
 
 static char tmpdir[256];
 
@@ -45,21 +46,6 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
-}
-
 /* Run `bourse backtest ARGS... --out tmp/NAME --quiet` and return its parsed summary.json. */
 static cJSON *backtest(const char *name, const char *const *extra)
 {
@@ -79,7 +65,7 @@ static cJSON *backtest(const char *name, const char *const *extra)
     run_free(&r);
     char path[600];
     snprintf(path, sizeof path, "%s/summary.json", out);
-    char *text = read_text(path);
+    char *text = test_read_file(path, NULL);
     assert_non_null(text);
     cJSON *j = cJSON_Parse(text);
     free(text);
@@ -114,7 +100,7 @@ static void test_shipped_run_within_limit(void **state)
     /* the report: PnL, spread captured and the position (inventory) chart */
     char path[600];
     snprintf(path, sizeof path, "%s/shipped/report.html", tmpdir);
-    char *html = read_text(path);
+    char *html = test_read_file(path, NULL);
     assert_non_null(html);
     assert_non_null(strstr(html, "spread_captured"));
     assert_non_null(strstr(html, "net_pnl"));
@@ -124,7 +110,7 @@ static void test_shipped_run_within_limit(void **state)
     /* requotes went through the router as replaces (cancel + new parent) and
      * some replaced quotes then filled: the strategy kept one order id */
     snprintf(path, sizeof path, "%s/shipped/orders.csv", tmpdir);
-    char *csv = read_text(path);
+    char *csv = test_read_file(path, NULL);
     assert_non_null(csv);
     int replaced = 0, replaced_filled = 0;
     for (char *line = strchr(csv, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
@@ -156,7 +142,7 @@ static void test_deterministic(void **state)
         char p1[600], p2[600];
         snprintf(p1, sizeof p1, "%s/det1/%s", tmpdir, files[i]);
         snprintf(p2, sizeof p2, "%s/det2/%s", tmpdir, files[i]);
-        char *t1 = read_text(p1), *t2 = read_text(p2);
+        char *t1 = test_read_file(p1, NULL), *t2 = test_read_file(p2, NULL);
         assert_non_null(t1);
         assert_non_null(t2);
         assert_string_equal(t1, t2);
@@ -310,9 +296,9 @@ static void test_venue_own_files(void **state)
     cJSON_Delete(s2);
     char path[600];
     snprintf(path, sizeof path, "%s/shared/fills.csv", tmpdir);
-    char *f1 = read_text(path);
+    char *f1 = test_read_file(path, NULL);
     snprintf(path, sizeof path, "%s/own/fills.csv", tmpdir);
-    char *f2 = read_text(path);
+    char *f2 = test_read_file(path, NULL);
     assert_non_null(f1);
     assert_non_null(f2);
     assert_string_equal(f1, f2);
@@ -336,7 +322,7 @@ static int64_t min_fill_delay(const char *name)
     static int64_t sent[4096];
     memset(sent, 0, sizeof sent);
     snprintf(path, sizeof path, "%s/%s/orders.csv", tmpdir, name);
-    char *o = read_text(path);
+    char *o = test_read_file(path, NULL);
     assert_non_null(o);
     for (char *l = strchr(o, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
         long long id = atoll(l + 1), ts = atoll(strchr(l + 1, ',') + 1);
@@ -345,7 +331,7 @@ static int64_t min_fill_delay(const char *name)
     }
     free(o);
     snprintf(path, sizeof path, "%s/%s/fills.csv", tmpdir, name);
-    char *f = read_text(path);
+    char *f = test_read_file(path, NULL);
     assert_non_null(f);
     int64_t best = INT64_MAX;
     for (char *l = strchr(f, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
