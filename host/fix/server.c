@@ -34,6 +34,7 @@ typedef struct conn {
     int64_t accepted_at;
     int64_t window_start;
     uint32_t window_msgs;
+    uint32_t ev_mask; /* what epoll watches now: changed only when it must be */
     struct conn *next_dirty;
 } conn;
 
@@ -297,10 +298,14 @@ static void conn_free(brs__fix_server *srv, conn *c)
 
 static void set_events(brs__fix_server *srv, conn *c)
 {
+    uint32_t mask = (c->paused ? 0 : EPOLLIN) | (c->outlen > c->outoff ? EPOLLOUT : 0) | EPOLLRDHUP;
+    if (mask == c->ev_mask)
+        return; /* a syscall per loop turn saved: the mask rarely changes */
     struct epoll_event ev = {0};
-    ev.events = (c->paused ? 0 : EPOLLIN) | (c->outlen > c->outoff ? EPOLLOUT : 0) | EPOLLRDHUP;
+    ev.events = mask;
     ev.data.ptr = c;
-    epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev);
+    if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+        c->ev_mask = mask;
 }
 
 /* Write what is queued; returns -1 when the connection is to be freed. */
@@ -453,12 +458,20 @@ static void on_accept(brs__fix_server *srv, int64_t now)
             return;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (srv->n_conns == srv->cap_conns) {
+            uint32_t cap = srv->cap_conns ? srv->cap_conns * 2 : 64;
+            conn **p = realloc(srv->conns, cap * sizeof *p);
+            if (!p) { /* out of memory: refuse this one, keep serving the others */
+                close(fd);
+                continue;
+            }
+            srv->conns = p;
+            srv->cap_conns = cap;
+        }
         conn *c = calloc(1, sizeof *c);
         if (c)
             c->in = malloc(65536);
-        if (!c || !c->in || (srv->n_conns == srv->cap_conns &&
-                             !(srv->cap_conns = srv->cap_conns ? srv->cap_conns * 2 : 64,
-                               srv->conns = realloc(srv->conns, srv->cap_conns * sizeof *srv->conns)))) {
+        if (!c || !c->in) {
             if (c)
                 free(c->in);
             free(c);
@@ -475,6 +488,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.ptr = c;
         epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev);
+        c->ev_mask = ev.events;
     }
 }
 

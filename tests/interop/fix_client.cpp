@@ -2,6 +2,12 @@
 // what comes back, field by field. It starts the gateway itself (ephemeral port,
 // private state directory) so it can also kill and restart it.
 //   fix_client SCENARIO FIX44.xml WORKDIR      SCENARIO: orders | gap | restart | bench
+//   fix_client bench FIX44.xml WORKDIR [N INFLIGHT SESSIONS [mixed|rest]]
+// The bench prints one JSON line. Workload "mixed" (default): buys rest and each
+// sell crosses the buy before it (two extra fill reports per pair); "rest":
+// every order rests, one acknowledgement each. Environment: BOURSE_BENCH_VALIDATE=0
+// turns QuickFIX's data-dictionary validation off, BOURSE_BENCH_NODELAY=N leaves
+// Nagle on in the initiator (both default to QuickFIX's defaults: on, off).
 // Exit 0 when every expectation holds; otherwise prints the first mismatch.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -53,6 +59,12 @@ int g_port = 0;
         waitpid(g_server, nullptr, 0);
     }
     std::_Exit(1);
+}
+
+bool env_is(const char *name, const char *value)
+{
+    const char *v = std::getenv(name);
+    return v && std::strcmp(v, value) == 0;
 }
 
 // ---- the gateway process ---------------------------------------------------
@@ -346,13 +358,15 @@ struct Client {
           << "StartTime=00:00:00\nEndTime=00:00:00\n"
           // The bench may turn dictionary validation off (BOURSE_BENCH_VALIDATE=0),
           // as throughput-minded initiators do; the interop scenarios always validate.
-          << "UseDataDictionary=" << (fast && std::getenv("BOURSE_BENCH_VALIDATE") &&
-                                       std::string(std::getenv("BOURSE_BENCH_VALIDATE")) == "0"
-                                       ? "N" : "Y") << "\n"
+          << "UseDataDictionary=" << (fast && env_is("BOURSE_BENCH_VALIDATE", "0") ? "N" : "Y")
+          << "\n"
           << "DataDictionary=" << g_dict << "\nFileLogPath=" << g_work << "/qflog\nFileStorePath=" << g_work << "/qfstore\n"
-          << "ValidateUserDefinedFields=N\nSocketNodelay=Y\n"
+          << "ValidateUserDefinedFields=N\nSocketNodelay="
+          << (fast && env_is("BOURSE_BENCH_NODELAY", "N") ? "N" : "Y") << "\n"
           << "SocketConnectHost=127.0.0.1\nSocketConnectPort=" << g_port << "\n"
-          << "ResetOnLogon=" << (reset ? "Y" : "N") << "\n";
+          << "ResetOnLogon=" << (reset ? "Y" : "N") << "\n"
+          // the bench never resends, so its store need not keep what it sent
+          << "PersistMessages=" << (fast ? "N" : "Y") << "\n";
         for (int i = 1; i <= nsess; i++)
             s << "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=CLIENT" << i
               << "\nTargetCompID=EXEC\n";
@@ -595,7 +609,7 @@ void scenario_restart()
 // Round trip: `inflight` orders outstanding, each timed to its acknowledgement
 // (ExecutionReport ExecType New). Buys rest and each sell trades against the buy
 // before it, so both resting and crossing orders are in the stream.
-void scenario_bench(int total, int inflight, int nsess)
+void scenario_bench(int total, int inflight, int nsess, bool rest)
 {
     g_sessions = nsess;
     start_server(0);
@@ -619,7 +633,7 @@ void scenario_bench(int total, int inflight, int nsess)
         if (k >= total)
             return;
         sent[(size_t)k] = std::chrono::steady_clock::now();
-        nos_to(sid, "b" + std::to_string(k), k % 2 ? '2' : '1', "AAPL", 1, 100);
+        nos_to(sid, "b" + std::to_string(k), (k % 2 && !rest) ? '2' : '1', "AAPL", 1, 100);
     };
     a.on_app = [&](const FIX::Message &m, const FIX::SessionID &sid) {
         if (m.getHeader().getField(35) != "8" || m.getField(150) != "0")
@@ -651,9 +665,11 @@ void scenario_bench(int total, int inflight, int nsess)
     auto pct = [&](double p) {
         return lat[(size_t)std::min<double>((double)lat.size() - 1, p * (double)lat.size())];
     };
-    std::printf("{\"client\":\"quickfix\",\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
+    std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
                 "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-                nsess, total, inflight, secs, total / secs, pct(0.5), pct(0.99));
+                rest ? "rest" : "mixed", env_is("BOURSE_BENCH_VALIDATE", "0") ? "false" : "true",
+                env_is("BOURSE_BENCH_NODELAY", "N") ? "false" : "true", nsess, total, inflight,
+                secs, total / secs, pct(0.5), pct(0.99));
     c.stop();
     stop_server();
 }
@@ -663,7 +679,7 @@ void scenario_bench(int total, int inflight, int nsess)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        std::cerr << "usage: fix_client orders|gap|restart|bench FIX44.xml WORKDIR [N INFLIGHT SESSIONS]\n";
+        std::cerr << "usage: fix_client orders|gap|restart|bench FIX44.xml WORKDIR [N INFLIGHT SESSIONS [mixed|rest]]\n";
         return 2;
     }
     std::string sc = argv[1];
@@ -681,7 +697,8 @@ int main(int argc, char **argv)
         scenario_restart();
     else if (sc == "bench")
         scenario_bench(argc > 4 ? std::atoi(argv[4]) : 20000, argc > 5 ? std::atoi(argv[5]) : 100,
-                       argc > 6 ? std::max(1, std::atoi(argv[6])) : 1);
+                       argc > 6 ? std::max(1, std::atoi(argv[6])) : 1,
+                       argc > 7 && std::string(argv[7]) == "rest");
     else {
         std::cerr << "unknown scenario " << sc << "\n";
         return 2;
