@@ -742,6 +742,28 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', 99, why);
         return;
     }
+    int refused = 0;
+    brs_error rerr = {0};
+    if (g->replaying) { /* the decision made live, whatever the limits are now */
+        refused = (g->replay_flags & JOURNAL_RISK_REFUSED) != 0;
+        snprintf(rerr.msg, sizeof rerr.msg, "refused by a pre-trade risk check");
+    } else if (g->risk_on) {
+        brs_order chk = {0};
+        chk.instrument = o->instrument;
+        chk.account = s->index;
+        chk.price = px;
+        chk.qty = qty;
+        chk.side = side;
+        chk.type = type;
+        chk.tif = o->tif;
+        refused = brs__risk_check_replace(&g->risk[s->index], &chk, o->leaves, o->cum, s->now,
+                                          &rerr) != BRS_OK;
+    }
+    if (refused) { /* the order stays as it was; CxlRejReason 2: exchange option */
+        g->jflags |= JOURNAL_RISK_REFUSED;
+        cancel_reject(g, s, m, o, '2', 2, rerr.msg);
+        return;
+    }
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);
     brs__fix_str(m, 41, orig, sizeof orig);

@@ -53,7 +53,11 @@ static void refill(brs_risk *r, int64_t now)
     r->tokens_e9 = t > cap ? cap : (int64_t)t;
 }
 
-int brs__risk_check(brs_risk *r, const brs_order *o, int64_t now, brs_error *err)
+/* exposure: what this order may still add to the position if it fills;
+ * replaced_leaves: the open quantity of the order it replaces (0 for a new one),
+ * taken out of the side's open orders since the new version supersedes it. */
+static int check(brs_risk *r, const brs_order *o, int64_t exposure, int64_t replaced_leaves,
+                 int64_t now, brs_error *err)
 {
     if (r->killed)
         return brs__err(err, BRS_E_RISK, "kill_switch: trading stopped (%s)", r->kill_reason);
@@ -92,8 +96,8 @@ int brs__risk_check(brs_risk *r, const brs_order *o, int64_t now, brs_error *err
     if (l.max_position) {
         /* Worst case: every open order of this side fills, then this one. */
         int64_t pos = r->position[i];
-        i128 worst = o->side == BRS_BUY ? (i128)pos + r->open_qty[i][BRS_BUY] + o->qty
-                                        : (i128)r->open_qty[i][BRS_SELL] + o->qty - pos;
+        i128 open = (i128)r->open_qty[i][o->side] - replaced_leaves;
+        i128 worst = o->side == BRS_BUY ? (i128)pos + open + exposure : open + exposure - pos;
         if (worst > l.max_position)
             return brs__err(err, BRS_E_RISK,
                             "max_position: position %lld with open orders could reach %lld > %lld",
@@ -108,6 +112,19 @@ int brs__risk_check(brs_risk *r, const brs_order *o, int64_t now, brs_error *err
         r->tokens_e9 -= 1000000000LL;
     }
     return BRS_OK;
+}
+
+int brs__risk_check(brs_risk *r, const brs_order *o, int64_t now, brs_error *err)
+{
+    return check(r, o, o->qty, 0, now, err);
+}
+
+int brs__risk_check_replace(brs_risk *r, const brs_order *o, int64_t old_leaves, int64_t cum,
+                            int64_t now, brs_error *err)
+{
+    if (cum < 0 || old_leaves < 0 || cum >= o->qty)
+        return brs__err(err, BRS_E_RISK, "order: new qty must exceed the filled qty");
+    return check(r, o, o->qty - cum, old_leaves, now, err);
 }
 
 void brs__risk_set_ref(brs_risk *r, uint32_t i, int64_t price)

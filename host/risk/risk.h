@@ -55,6 +55,14 @@ int brs__risk_config_read(const brs_config *cfg, const cJSON *risk, const brs_in
  * ("max_order_qty: ..."). A passing order consumes one rate token. */
 int brs__risk_check(brs_risk *r, const brs_order *o, int64_t now, brs_error *err);
 
+/* The same checks for a replace (cancel/replace of an open order): o carries
+ * the new price and the new total quantity; old_leaves is the replaced order's
+ * open quantity (no longer counted among the side's open orders) and cum what
+ * it has filled (already in the position, so only qty - cum may still add to it).
+ * Size, notional and band apply to the new order as a whole; a replace consumes
+ * a rate token like a new order. */
+int brs__risk_check_replace(brs_risk *r, const brs_order *o, int64_t old_leaves, int64_t cum,
+                            int64_t now, brs_error *err);
 /* Bookkeeping the checks depend on. */
 void brs__risk_set_ref(brs_risk *r, uint32_t instrument, int64_t price);
 void brs__risk_on_open(brs_risk *r, uint32_t instrument, int side, int64_t qty);

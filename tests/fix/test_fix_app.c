@@ -73,7 +73,7 @@ static void expect_er(char exec_type, const char *clordid)
     assert_true(brs__fix_is(&got, 11, clordid));
 }
 
-static void open_gw(const char *journal, int with_risk)
+static void open_gw_limits(const char *journal, int with_risk, int64_t max_position)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs_error err = {0};
@@ -82,6 +82,7 @@ static void open_gw(const char *journal, int with_risk)
         brs_risk_config rc;
         memset(&rc, 0, sizeof rc);
         rc.def.max_order_qty = 100;
+        rc.def.max_position = max_position;
         brs__fix_gateway_set_risk(&gw, &rc);
     }
     sess = malloc(sizeof *sess);
@@ -100,6 +101,11 @@ static void open_gw(const char *journal, int with_risk)
     feed("35=A|98=0|108=30|141=Y|");
     assert_true(next());
     assert_string_equal(got.msgtype, "A");
+}
+
+static void open_gw(const char *journal, int with_risk)
+{
+    open_gw_limits(journal, with_risk, 0);
 }
 
 static void close_gw(void)
@@ -185,10 +191,64 @@ static void test_market_order_and_ioc(void **state)
     close_gw();
 }
 
+/* A replace goes through the same checks as a new order, as its new version:
+ * refused, the order stays as it was (OrderCancelReject 102=2 naming the
+ * check); the journal replays the refusal as a refusal. */
+static void test_replace_risk(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_repl_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+
+    open_gw_limits(path, 1, 120);
+    feed("35=D|11=a1|55=AAPL|54=1|60=20231114-22:13:20|38=50|40=2|44=10|");
+    expect_er('0', "a1");
+    /* 150 > max_order_qty 100 */
+    feed("35=G|41=a1|11=a2|55=AAPL|54=1|60=20231114-22:13:20|38=150|40=2|44=10|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "9");
+    assert_true(brs__fix_is(&got, 102, "2"));
+    assert_true(brs__fix_is(&got, 434, "2"));
+    assert_true(brs__fix_is(&got, 39, "0"));
+    assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_order_qty"));
+    /* 100 alone is within max_position 120: the 50 it replaces no longer counts */
+    feed("35=G|41=a1|11=a3|55=AAPL|54=1|60=20231114-22:13:20|38=100|40=2|44=10|");
+    expect_er('5', "a3");
+    assert_true(brs__fix_is(&got, 151, "100"));
+    /* a second buy of 30 would reach 130 */
+    feed("35=D|11=b1|55=AAPL|54=1|60=20231114-22:13:20|38=30|40=2|44=9|");
+    expect_er('8', "b1");
+    assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_position"));
+    feed("35=D|11=b2|55=AAPL|54=1|60=20231114-22:13:20|38=20|40=2|44=9|");
+    expect_er('0', "b2");
+    /* and so would growing b2 to 30 */
+    feed("35=G|41=b2|11=b3|55=AAPL|54=1|60=20231114-22:13:20|38=30|40=2|44=9|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "9");
+    assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_position"));
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+
+    /* reopened without limits: the refused replaces stay refused */
+    open_gw(path, 0);
+    feed("35=F|41=b2|11=b4|55=AAPL|54=1|60=20231114-22:13:20|");
+    expect_er('4', "b4");
+    assert_true(brs__fix_is(&got, 38, "20"));
+    feed("35=F|41=a3|11=a4|55=AAPL|54=1|60=20231114-22:13:20|");
+    expect_er('4', "a4");
+    assert_true(brs__fix_is(&got, 38, "100"));
+    close_gw();
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_risk_and_journal_replay),
+        cmocka_unit_test(test_replace_risk),
         cmocka_unit_test(test_market_order_and_ioc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,13 +223,52 @@ static void test_config(void **s)
     }
 }
 
+/* A replace is checked as its new version: the replaced order's open quantity
+ * no longer counts, and what it already filled is in the position already. */
+static void test_replace(void **s)
+{
+    (void)s;
+    brs_risk_config c = {0};
+    c.def.max_position = 10;
+    c.def.max_order_qty = 8;
+    brs_risk r;
+    brs__risk_init(&r, &c);
+    /* an open buy of 6 with 2 filled: position 2, open 4 */
+    brs__risk_on_open(&r, 0, BRS_BUY, 6);
+    brs__risk_on_fill(&r, 0, BRS_BUY, 2);
+    brs_order b = ord(BRS_BUY, 1, 8); /* new total 8: worst 2 + (8 - 2) = 8 */
+    assert_int_equal(brs__risk_check_replace(&r, &b, 4, 2, 0, NULL), BRS_OK);
+    /* another open buy of 3 of the same side now counts: 2 + 3 + 6 = 11 */
+    brs__risk_on_open(&r, 0, BRS_BUY, 3);
+    brs_error e = {0};
+    assert_int_equal(brs__risk_check_replace(&r, &b, 4, 2, 0, &e), BRS_E_RISK);
+    assert_non_null(strstr(e.msg, "max_position"));
+    b.qty = 7; /* 2 + 3 + 5 = 10: at the limit */
+    assert_int_equal(brs__risk_check_replace(&r, &b, 4, 2, 0, NULL), BRS_OK);
+    /* size applies to the new total, not to what is left of it */
+    brs__risk_on_close(&r, 0, BRS_BUY, 3);
+    b.qty = 9;
+    assert_int_equal(brs__risk_check_replace(&r, &b, 4, 2, 0, &e), BRS_E_RISK);
+    assert_non_null(strstr(e.msg, "max_order_qty"));
+    /* a new quantity not above the filled one is refused, not checked */
+    b.qty = 2;
+    assert_int_equal(brs__risk_check_replace(&r, &b, 4, 2, 0, &e), BRS_E_RISK);
+    /* on the sell side the long position makes room */
+    brs_order sl = ord(BRS_SELL, 1, 8);
+    brs__risk_on_open(&r, 0, BRS_SELL, 8);
+    assert_int_equal(brs__risk_check_replace(&r, &sl, 8, 0, 0, NULL), BRS_OK);
+    brs__risk_on_open(&r, 0, BRS_SELL, 5); /* 5 + 8 - 2 = 11 */
+    assert_int_equal(brs__risk_check_replace(&r, &sl, 8, 0, 0, &e), BRS_E_RISK);
+    assert_non_null(strstr(e.msg, "max_position"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_order_qty), cmocka_unit_test(test_max_notional),
         cmocka_unit_test(test_price_band),    cmocka_unit_test(test_max_position),
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_kill_switch),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config),        cmocka_unit_test(test_replace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
