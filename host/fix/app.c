@@ -143,13 +143,13 @@ static brs__fix_session *session_of(brs__fix_gateway *g, uint32_t idx)
     return idx < g->n_sessions ? g->sessions[idx] : NULL;
 }
 
-static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
-                    const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+/* An ExecutionReport on order o to its session; status_req: the
+ * OrderStatusRequest answered (ExecType I: ExecID 0, OrdStatusReqID echoed). */
+static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_order *o,
+                      uint64_t exec_id, char exec_type, const char *clordid, const char *orig,
+                      int64_t last_px, int64_t last_qty, const char *text,
+                      const brs__fix_msg *status_req)
 {
-    uint64_t exec_id = ++g->next_exec_id;
-    brs__fix_session *s = session_of(g, o->session);
-    if (g->replaying || !s)
-        return;
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     brs__fix_enc_int(e, 37, (int64_t)o->id);
     brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
@@ -174,7 +174,20 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     brs__fix_enc_time(e, 60, s->now);
     if (text)
         brs__fix_enc_str(e, 58, text);
+    const brs__fix_field *f;
+    if (status_req && (f = brs__fix_get(status_req, 790)))
+        brs__fix_enc_mem(e, 790, brs__fix_val(status_req, f), f->len);
     brs__fix_session_send(s);
+}
+
+static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
+                    const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+{
+    uint64_t exec_id = ++g->next_exec_id;
+    brs__fix_session *s = session_of(g, o->session);
+    if (g->replaying || !s)
+        return;
+    encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
 }
 
 /* ExecutionReport Rejected for an order that never existed. */
@@ -777,6 +790,113 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
 }
 
+/* OrderStatusRequest (H): the order named by ClOrdID (its latest, or any
+ * earlier one of its chain) or by OrderID, as it stands now: an
+ * ExecutionReport with ExecType I and ExecID 0 (FIX 4.4: no execution), the
+ * OrdStatusReqID echoed. Unknown: OrdStatus 8 with OrdRejReason 5. Read-only:
+ * neither journaled nor numbered, so replay is unaffected. */
+static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    const brs__fix_order *o = NULL;
+    const brs__fix_field *cl = brs__fix_get(m, 11), *f;
+    uint64_t oid;
+    if (brs__fix_uint(m, 37, &oid) == 1 && oid >= 1 && oid <= g->n_orders &&
+        g->orders[oid - 1].session == s->index)
+        o = &g->orders[oid - 1];
+    if (!o) {
+        brs__fix_clmap_entry *e = map_find(g, s->index, brs__fix_val(m, cl), cl->len);
+        if (e)
+            o = &g->orders[e->order - 1];
+    }
+    if (o) {
+        encode_er(g, s, o, 0, 'I', NULL, NULL, 0, 0, NULL, m);
+        return;
+    }
+    brs__fix_enc *e = brs__fix_session_begin(s, "8");
+    brs__fix_enc_str(e, 37, "NONE");
+    brs__fix_enc_mem(e, 11, brs__fix_val(m, cl), cl->len);
+    brs__fix_enc_int(e, 17, 0);
+    brs__fix_enc_char(e, 150, 'I');
+    brs__fix_enc_char(e, 39, '8');
+    static const uint32_t echo[] = {55, 54};
+    for (size_t k = 0; k < BRS__ARRAY_LEN(echo); k++)
+        if ((f = brs__fix_get(m, echo[k])))
+            brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
+    brs__fix_enc_int(e, 151, 0);
+    brs__fix_enc_int(e, 14, 0);
+    brs__fix_enc_int(e, 6, 0);
+    brs__fix_enc_time(e, 60, s->now);
+    brs__fix_enc_int(e, 103, 5); /* unknown order */
+    brs__fix_enc_str(e, 58, "unknown order");
+    if ((f = brs__fix_get(m, 790)))
+        brs__fix_enc_mem(e, 790, brs__fix_val(m, f), f->len);
+    brs__fix_session_send(s);
+}
+
+/* OrderMassCancelRequest (q): MassCancelRequestType 1 (one security, by
+ * Symbol) or 7 (all orders), optionally one Side, over the requesting
+ * session's open orders. The OrderMassCancelReport (r) comes first, with
+ * TotalAffectedOrders, then an ExecutionReport Canceled per order under its
+ * own ClOrdID. Other request types are refused (MassCancelResponse 0,
+ * MassCancelRejectReason 0: not supported; 1: unknown security). */
+static void on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    uint64_t type = 0;
+    int instr = -1, reject = -1;
+    char side = brs__fix_char(m, 54);
+    const brs__fix_field *f;
+    if (brs__fix_uint(m, 530, &type) != 1 || (type != 1 && type != 7))
+        reject = 0;
+    else if (type == 1) {
+        f = brs__fix_get(m, 55);
+        instr = f ? find_instr(g, brs__fix_val(m, f), f->len) : -1;
+        if (instr < 0)
+            reject = 1;
+    }
+    if (brs__fix_get(m, 54) && side != '1' && side != '2') {
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 54, "Side must be 1 or 2");
+        return;
+    }
+    uint64_t affected = 0;
+    if (reject < 0)
+        for (uint64_t i = 0; i < g->n_orders; i++) {
+            const brs__fix_order *o = &g->orders[i];
+            if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
+                (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)))
+                affected++;
+        }
+    uint64_t report_id = ++g->next_exec_id; /* numbered like executions: replay keeps it */
+    if (!g->replaying) {
+        brs__fix_enc *e = brs__fix_session_begin(s, "r");
+        f = brs__fix_get(m, 11);
+        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+        brs__fix_enc_int(e, 37, (int64_t)report_id);
+        const brs__fix_field *t = brs__fix_get(m, 530);
+        brs__fix_enc_mem(e, 530, brs__fix_val(m, t), t->len); /* as sent, even if unsupported */
+        brs__fix_enc_int(e, 531, reject < 0 ? (int64_t)type : 0);
+        if (reject >= 0)
+            brs__fix_enc_int(e, 532, reject);
+        brs__fix_enc_int(e, 533, (int64_t)affected);
+        if (instr >= 0)
+            brs__fix_enc_str(e, 55, g->instr[instr].symbol);
+        if (side)
+            brs__fix_enc_char(e, 54, side);
+        brs__fix_enc_time(e, 60, s->now);
+        if (reject >= 0)
+            brs__fix_enc_str(e, 58, reject ? "unknown security" :
+                                             "MassCancelRequestType must be 1 (security) or 7 (all)");
+        brs__fix_session_send(s);
+    }
+    if (reject >= 0)
+        return;
+    for (uint64_t i = 0; i < g->n_orders; i++) {
+        const brs__fix_order *o = &g->orders[i];
+        if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
+            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)))
+            g->eng.cancel(g->eng.self, o->instrument, o->id);
+    }
+}
+
 static void business_reject(brs__fix_session *s, const brs__fix_msg *m, int reason, const char *text)
 {
     brs__fix_enc *e = brs__fix_session_begin(s, "j");
@@ -792,13 +912,20 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     brs__fix_gateway *g = app;
     const char *mt = m->msgtype;
     g->jflags = 0;
+    uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
     else if (strcmp(mt, "F") == 0)
         on_cancel(g, s, m);
     else if (strcmp(mt, "G") == 0)
         on_replace(g, s, m);
-    else if (strcmp(mt, "V") == 0) {
+    else if (strcmp(mt, "q") == 0)
+        on_mass_cancel(g, s, m);
+    else if (strcmp(mt, "H") == 0) {
+        if (!g->replaying)
+            on_status_request(g, s, m);
+        return;
+    } else if (strcmp(mt, "V") == 0) {
         if (!g->replaying)
             on_market_data_request(g, s, m);
         return;
@@ -807,6 +934,10 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
             business_reject(s, m, 3, "unsupported message type");
         return;
     }
+    /* refused by a session-level Reject: it changed nothing, and replaying it
+     * would send that Reject again */
+    if (s->rejects != rejects)
+        return;
     /* journaled after processing, with its decisions; it still reaches the
      * file before any reply reaches the wire (brs__fix_gateway_flush) */
     journal_append(g, s->index | g->jflags, m->buf, m->len);

@@ -228,11 +228,21 @@ static void test_replace_risk(void **state)
     assert_true(next());
     assert_string_equal(got.msgtype, "9");
     assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_position"));
+
+    /* refused at session level (bad Side): changes nothing, so not journaled */
+    feed("35=D|11=x1|55=AAPL|54=7|60=20231114-22:13:20|38=5|40=2|44=9|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "3");
+    feed("35=q|11=x2|530=7|54=9|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "3");
     brs__fix_gateway_flush(&gw);
     close_gw();
 
-    /* reopened without limits: the refused replaces stay refused */
+    /* reopened without limits: the refused replaces stay refused, and the
+     * replay sent nothing (no Reject repeated onto the session) */
     open_gw(path, 0);
+    assert_int_equal(sess->rejects, 0);
     feed("35=F|41=b2|11=b4|55=AAPL|54=1|60=20231114-22:13:20|");
     expect_er('4', "b4");
     assert_true(brs__fix_is(&got, 38, "20"));
@@ -244,11 +254,106 @@ static void test_replace_risk(void **state)
     rmdir(dir);
 }
 
+/* OrderStatusRequest answers from the order as it stands (ExecType I, ExecID
+ * 0); OrderMassCancelRequest reports first, then cancels each order of the
+ * session that matches; both survive a journal replay. */
+static void test_status_and_mass_cancel(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_mass_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    open_gw(path, 0);
+    feed("35=D|11=a1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|");
+    expect_er('0', "a1");
+    char a1id[32];
+    brs__fix_str(&got, 37, a1id, sizeof a1id);
+    feed("35=D|11=a2|55=AAPL|54=2|60=20231114-22:13:20|38=5|40=2|44=12|");
+    expect_er('0', "a2");
+    char a2id[32];
+    brs__fix_str(&got, 37, a2id, sizeof a2id);
+    feed("35=D|11=m1|55=MSFT|54=1|60=20231114-22:13:20|38=3|40=2|44=300|");
+    expect_er('0', "m1");
+
+    feed("35=H|11=a1|790=req1|55=AAPL|54=1|");
+    expect_er('I', "a1");
+    assert_true(brs__fix_is(&got, 17, "0"));
+    assert_true(brs__fix_is(&got, 39, "0"));
+    assert_true(brs__fix_is(&got, 151, "10"));
+    assert_true(brs__fix_is(&got, 790, "req1"));
+    assert_true(brs__fix_is(&got, 37, a1id));
+    /* by OrderID, whatever ClOrdID says */
+    char h[128];
+    snprintf(h, sizeof h, "35=H|37=%s|11=zz|55=AAPL|54=2|", a2id);
+    feed("%s", h);
+    expect_er('I', "a2");
+    feed("35=H|11=nope|55=AAPL|54=1|");
+    expect_er('I', "nope");
+    assert_true(brs__fix_is(&got, 39, "8"));
+    assert_true(brs__fix_is(&got, 103, "5"));
+    assert_true(brs__fix_is(&got, 37, "NONE"));
+
+    /* unsupported type and unknown security: refused, nothing cancelled */
+    feed("35=q|11=q1|530=3|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "r");
+    assert_true(brs__fix_is(&got, 531, "0"));
+    assert_true(brs__fix_is(&got, 532, "0"));
+    assert_true(brs__fix_is(&got, 530, "3"));
+    feed("35=q|11=q2|530=1|55=ZZZ|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_true(brs__fix_is(&got, 531, "0"));
+    assert_true(brs__fix_is(&got, 532, "1"));
+    assert_false(next());
+    /* AAPL buys only: a1 */
+    feed("35=q|11=q3|530=1|55=AAPL|54=1|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "r");
+    assert_true(brs__fix_is(&got, 11, "q3"));
+    assert_true(brs__fix_is(&got, 531, "1"));
+    assert_true(brs__fix_is(&got, 533, "1"));
+    expect_er('4', "a1");
+    assert_true(brs__fix_is(&got, 39, "4"));
+    assert_false(next());
+    /* everything left: a2 and m1 */
+    feed("35=q|11=q4|530=7|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_true(brs__fix_is(&got, 531, "7"));
+    assert_true(brs__fix_is(&got, 533, "2"));
+    expect_er('4', "a2");
+    expect_er('4', "m1");
+    char last_exec[32];
+    brs__fix_str(&got, 17, last_exec, sizeof last_exec);
+    assert_false(next());
+    feed("35=H|11=a1|55=AAPL|54=1|");
+    expect_er('I', "a1");
+    assert_true(brs__fix_is(&got, 39, "4"));
+    assert_true(brs__fix_is(&got, 151, "0"));
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+
+    /* after a restart the cancels hold and ExecIDs continue */
+    open_gw(path, 0);
+    feed("35=H|11=m1|55=MSFT|54=1|");
+    expect_er('I', "m1");
+    assert_true(brs__fix_is(&got, 39, "4"));
+    feed("35=D|11=n1|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=300|");
+    expect_er('0', "n1");
+    uint64_t e1 = 0, e0 = strtoull(last_exec, NULL, 10);
+    assert_int_equal(brs__fix_uint(&got, 17, &e1), 1);
+    assert_int_equal(e1, e0 + 1);
+    close_gw();
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_risk_and_journal_replay),
         cmocka_unit_test(test_replace_risk),
+        cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_market_order_and_ioc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

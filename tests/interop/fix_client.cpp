@@ -21,6 +21,8 @@
 #include <quickfix/fix44/NewOrderSingle.h>
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
+#include <quickfix/fix44/OrderMassCancelRequest.h>
+#include <quickfix/fix44/OrderStatusRequest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -261,7 +263,7 @@ FIX::Message er(App &app, const std::string &clordid, char exec_type, char statu
     if (!orig.empty())
         eq(m, 41, orig);
     std::string execid = field(m, 17);
-    if (!g_execids.insert(execid).second)
+    if (exec_type != 'I' && !g_execids.insert(execid).second) // status reports: ExecID 0
         die("ExecID " + execid + " repeated");
     if (field(m, 37).empty())
         die("empty OrderID");
@@ -311,6 +313,25 @@ void replace(App &app, const std::string &id, const std::string &orig, char side
     r.set(FIX::Symbol(sym));
     r.set(FIX::OrderQty(qty));
     r.set(FIX::Price(px));
+    send(r, app.sid);
+}
+
+void status_req(App &app, const std::string &id, const std::string &reqid, char side,
+                const std::string &sym)
+{
+    FIX44::OrderStatusRequest r{FIX::ClOrdID(id), FIX::Side(side)};
+    r.set(FIX::Symbol(sym));
+    r.set(FIX::OrdStatusReqID(reqid));
+    send(r, app.sid);
+}
+
+// MassCancelRequestType 7 (all) or 1 (one security, sym)
+void mass_cancel(App &app, const std::string &id, char type, const std::string &sym)
+{
+    FIX44::OrderMassCancelRequest r(FIX::ClOrdID(id), FIX::MassCancelRequestType(type),
+                                    FIX::TransactTime{});
+    if (!sym.empty())
+        r.set(FIX::Symbol(sym));
     send(r, app.sid);
 }
 
@@ -507,6 +528,34 @@ void scenario_orders()
     xu = a.next("X");
     if (md(xu, 1, 279) != "1" || md(xu, 1, 271) != "5")
         die("bad update after cancel " + xu.toString());
+    // order status: an open order, a cancelled one, an unknown one
+    status_req(a, "m2", "s1", '1', "MSFT");
+    FIX::Message st = er(a, "m2", 'I', '0', '1', "MSFT", 5, 300, 5, 0, 0);
+    eq(st, 17, "0");
+    eq(st, 790, "s1");
+    status_req(a, "m4", "s2", '1', "MSFT");
+    st = er(a, "m4", 'I', '4', '1', "MSFT", 10, 300, 0, 0, 0);
+    status_req(a, "zz", "s3", '1', "MSFT");
+    st = a.next("8");
+    eq(st, 150, "I");
+    eq(st, 39, "8");
+    eq(st, 103, "5");
+    eq(st, 790, "s3");
+    // mass cancel: an unknown security is refused; then everything open goes
+    mass_cancel(a, "k1", '1', "NOPE");
+    FIX::Message mc = a.next("r");
+    eq(mc, 531, "0");
+    eq(mc, 532, "1");
+    mass_cancel(a, "k2", '7', "");
+    mc = a.next("r");
+    eq(mc, 11, "k2");
+    eq(mc, 530, "7");
+    eq(mc, 531, "7");
+    eq(mc, 533, "2");
+    er(a, "m2", '4', '4', '1', "MSFT", 5, 300, 0, 0, 0);
+    er(a, "m3", '4', '4', '2', "MSFT", 7, 301, 0, 0, 0);
+    xu = a.next("X"); // both sides of MSFT gone from md1's book
+    eq(xu, 268, "2");
     a.none();
     c.stop();
     stop_server();
