@@ -124,7 +124,10 @@ int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err)
     if (!key)
         return BRS_E_NOMEM;
     const char *val = eq + 1;
-    cJSON *v = cJSON_Parse(val);
+    /* JSON only when the whole value is JSON: "16:05:30" or "10abc" stay strings
+     * (a lenient parse would read them as the numbers 16 and 10) */
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithOpts(val, &end, 1);
     if (!v)
         v = cJSON_CreateString(val);
     if (!v) {

@@ -77,6 +77,9 @@ static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_
 /* Journal record: session index (bit 31: refused by the risk checks, so replay
  * refuses it again without re-running time-dependent checks), length, bytes. */
 #define JOURNAL_RISK_REFUSED 0x80000000u
+/* Journal record that is not a message: an end of day (8-byte boundary in ns,
+ * 1 byte mark_only). */
+#define JOURNAL_END_OF_DAY 0x7ffffffeu
 
 static int journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len)
 {
@@ -294,7 +297,10 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->leaves = 0;
         o->open = 0;
         o->status = '4';
-        if (g->req_order == o->id && g->req_clordid) {
+        if (g->expiring) {
+            o->status = 'C';
+            send_er(g, o, 'C', NULL, NULL, 0, 0, "DAY order expired at the end of the day");
+        } else if (g->req_order == o->id && g->req_clordid) {
             const char *orig = g->req_orig;
             char prev[BRS__FIX_CLORDID_MAX];
             snprintf(prev, sizeof prev, "%s", orig ? orig : o->clordid);
@@ -944,6 +950,25 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     md_publish(g);
 }
 
+void brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only)
+{
+    if (!mark_only) {
+        g->expiring = 1;
+        for (uint64_t i = 0; i < g->n_orders; i++) {
+            const brs__fix_order *o = &g->orders[i];
+            if (o->open && o->tif == BRS_DAY)
+                g->eng.cancel(g->eng.self, o->instrument, o->id);
+        }
+        g->expiring = 0;
+    }
+    g->day_boundary = boundary;
+    char rec[9];
+    memcpy(rec, &boundary, 8);
+    rec[8] = (char)(mark_only != 0);
+    journal_append(g, JOURNAL_END_OF_DAY, rec, sizeof rec);
+    md_publish(g);
+}
+
 /* ---- lifecycle -------------------------------------------------------------- */
 
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
@@ -1057,7 +1082,11 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+        if (sess == JOURNAL_END_OF_DAY && len == 9) {
+            int64_t b;
+            memcpy(&b, data + pos + 8, 8);
+            brs__fix_gateway_end_of_day(g, b, data[pos + 16] != 0);
+        } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
         }

@@ -82,6 +82,10 @@ typedef struct brs__fix_gateway {
     brs_risk *risk;
     uint32_t jflags;      /* decisions of the message being processed (journaled) */
     uint32_t replay_flags;
+    /* DAY orders: the day boundary (ns since the epoch) of the last expiry or
+     * mark, 0 none yet; expiring: the cancels now are expiries */
+    int64_t day_boundary;
+    int expiring;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal; max_orders is the
@@ -99,6 +103,13 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err);
 /* Write the journal's pending records (before any reply reaches the wire). */
 int brs__fix_gateway_flush(brs__fix_gateway *g);
+/* End of the trading day at `boundary` (ns since the epoch): every open DAY
+ * order expires (ExecutionReport ExecType C, OrdStatus C, to its session,
+ * stored for resend if it is not connected). mark_only records the boundary
+ * without expiring anything (the first start with an end of day configured:
+ * the orders found there may be from today). Journaled, so a replay expires
+ * the same orders; g->day_boundary holds the latest boundary. */
+void brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* The session's business-message handler (brs__fix_app_fn). */

@@ -51,13 +51,21 @@ struct brs__fix_server {
 
 /* ---- configuration ------------------------------------------------------------ */
 
+/* The latest end of day at or before now (ns since the epoch). */
+static int64_t day_boundary(int32_t day_end_s, int64_t now)
+{
+    const int64_t day = 86400LL * 1000000000LL;
+    int64_t b = now - now % day + (int64_t)day_end_s * 1000000000LL;
+    return b > now ? b - day : b;
+}
+
 int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
-                                      "max_orders", NULL};
+                                      "max_orders", "day_end", NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
@@ -119,6 +127,18 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     if (v < 0 || v > (1 << 26))
         return brs__err(err, BRS_E_RANGE, "%s: max_orders must be 0..67108864", cfg->source);
     sc->max_orders = (uint32_t)v;
+    if ((rc = brs__config_string(cfg, root, "", "day_end", "", &str, err)))
+        return rc;
+    sc->day_end_s = -1;
+    if (*str) {
+        unsigned hh, mm, ss;
+        int used = 0;
+        if (sscanf(str, "%2u:%2u:%2u%n", &hh, &mm, &ss, &used) != 3 || str[used] || hh > 23 ||
+            mm > 59 || ss > 59)
+            return brs__err(err, BRS_E_INVAL, "%s: day_end: '%s' is not a UTC time HH:MM:SS",
+                            cfg->source, str);
+        sc->day_end_s = (int32_t)(hh * 3600 + mm * 60 + ss);
+    }
     if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
         return rc;
     sc->logon_timeout_ns = v * 1000000;
@@ -541,6 +561,10 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    /* first start with an end of day: the orders found may be from today, so
+     * the current day starts now and nothing expires until its end */
+    if (sc->day_end_s >= 0 && srv->gw.day_boundary == 0)
+        brs__fix_gateway_end_of_day(&srv->gw, day_boundary(sc->day_end_s, brs__realtime_ns()), 1);
     srv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (srv->lfd < 0)
         return brs__err(err, BRS_E_IO, "socket: %s", strerror(errno));
@@ -570,6 +594,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
 
 static void timers(brs__fix_server *srv, int64_t now)
 {
+    if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary)
+        brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0);
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
     for (uint32_t i = 0; i < srv->n_conns; i++) {

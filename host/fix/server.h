@@ -34,6 +34,7 @@ typedef struct brs__fix_server_cfg {
     brs__fix_instr *instr;
     uint32_t n_instr;
     uint32_t max_orders;      /* resting orders the engine holds (0: its default) */
+    int32_t day_end_s;        /* end of the trading day, seconds after 00:00 UTC; -1: none */
     int risk_on;              /* a "risk" object was given */
     brs_risk_config risk;     /* per session (each session is one account) */
 } brs__fix_server_cfg;

@@ -49,6 +49,13 @@ static void test_set_overrides(void **state)
     const char *s;
     assert_int_equal(brs__config_string(&cfg, cfg.root, "", "name", NULL, &s, &err), 0);
     assert_string_equal(s, "hello world");
+    /* only a value that is JSON as a whole is parsed: a time or "10abc" stays text */
+    assert_int_equal(brs__config_set(&cfg, "t=16:05:30", &err), 0);
+    assert_int_equal(brs__config_string(&cfg, cfg.root, "", "t", NULL, &s, &err), 0);
+    assert_string_equal(s, "16:05:30");
+    assert_int_equal(brs__config_set(&cfg, "u=10abc", &err), 0);
+    assert_int_equal(brs__config_string(&cfg, cfg.root, "", "u", NULL, &s, &err), 0);
+    assert_string_equal(s, "10abc");
     assert_int_equal(brs__config_set(&cfg, "noequals", &err), BRS_E_INVAL);
     assert_int_equal(brs__config_set(&cfg, "name.x=1", &err), BRS_E_INVAL);
     brs__config_free(&cfg);

@@ -348,12 +348,66 @@ static void test_status_and_mass_cancel(void **state)
     rmdir(dir);
 }
 
+/* End of day: DAY orders expire (150=C), GTC ones stay; a mark expires
+ * nothing; a replay gives the same states and ExecIDs. */
+static void test_end_of_day(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_eod_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    open_gw(path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1); /* first start: a mark only */
+    assert_false(next());
+    feed("35=D|11=d1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=0|");
+    expect_er('0', "d1");
+    feed("35=D|11=d2|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|");
+    expect_er('0', "d2"); /* no TimeInForce: DAY */
+    feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "g1");
+    brs__fix_gateway_end_of_day(&gw, T0, 0);
+    assert_int_equal(gw.day_boundary, T0);
+    expect_er('C', "d1");
+    assert_true(brs__fix_is(&got, 39, "C"));
+    assert_true(brs__fix_is(&got, 151, "0"));
+    expect_er('C', "d2");
+    char last_exec[32];
+    brs__fix_str(&got, 17, last_exec, sizeof last_exec);
+    assert_false(next());
+    feed("35=F|41=d1|11=d3|55=AAPL|54=1|60=20231114-22:13:20|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "9"); /* too late: expired */
+    assert_true(brs__fix_is(&got, 39, "C"));
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+
+    open_gw(path, 0);
+    assert_int_equal(gw.day_boundary, T0);
+    feed("35=H|11=g1|55=AAPL|54=1|");
+    expect_er('I', "g1");
+    assert_true(brs__fix_is(&got, 39, "0"));
+    feed("35=H|11=d2|55=AAPL|54=1|");
+    expect_er('I', "d2");
+    assert_true(brs__fix_is(&got, 39, "C"));
+    feed("35=D|11=n1|55=AAPL|54=2|60=20231114-22:13:20|38=10|40=2|44=10|");
+    expect_er('0', "n1");
+    uint64_t e1 = 0, e0 = strtoull(last_exec, NULL, 10);
+    assert_int_equal(brs__fix_uint(&got, 17, &e1), 1);
+    assert_int_equal(e1, e0 + 1);
+    expect_er('F', "g1"); /* the GTC buy was still there to trade with */
+    close_gw();
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_risk_and_journal_replay),
         cmocka_unit_test(test_replace_risk),
         cmocka_unit_test(test_status_and_mass_cancel),
+        cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_market_order_and_ioc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,6 +58,14 @@ static void test_serve_config_errors(void **state)
                          out, sizeof out),
                      1);
     assert_non_null(strstr(out, "sessions"));
+    static const char *const bad_eod[] = {"25:00:00", "12:00", "12:00:00Z", "noon"};
+    for (size_t i = 0; i < sizeof bad_eod / sizeof bad_eod[0]; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "serve %s/data/configs/serve.json --set day_end=%s",
+                 BOURSE_SOURCE_DIR, bad_eod[i]);
+        assert_int_equal(run(cmd, out, sizeof out), 1);
+        assert_non_null(strstr(out, "day_end"));
+    }
     /* BOURSE_FIX_PORT must be a port */
     setenv("BOURSE_FIX_PORT", "notaport", 1);
     assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json", out, sizeof out), 1);

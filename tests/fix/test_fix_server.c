@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -44,6 +45,7 @@ static pid_t spawn(const char *name, const char *rate_set, int *port)
     char portfile[256], stateset[300];
     snprintf(portfile, sizeof portfile, "%s/%s.port", workdir, name);
     snprintf(stateset, sizeof stateset, "state_dir=%s/%s", workdir, name);
+    unlink(portfile); /* a restart must not read the last run's port */
     pid_t pid = fork();
     if (pid == 0) {
         execl(BOURSE_BIN, BOURSE_BIN, "serve", BOURSE_SOURCE_DIR "/data/configs/serve.json", "--set",
@@ -78,9 +80,15 @@ static int start_server(void **state)
     return 0;
 }
 
+static pid_t extra_pid = -1; /* a second server a test started; stopped even if it fails */
+
 static int stop_server(void **state)
 {
     (void)state;
+    if (extra_pid > 0) {
+        kill(extra_pid, SIGKILL);
+        waitpid(extra_pid, NULL, 0);
+    }
     kill(server_pid, SIGTERM);
     int st = 0;
     waitpid(server_pid, &st, 0);
@@ -351,12 +359,80 @@ static void test_rate_limit(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* day_end: when the clock passes it, open DAY orders expire (150=C, 39=C) and
+ * GTC orders stay; a restart on the same state neither expires them again nor
+ * brings them back. */
+static void test_end_of_day(void **state)
+{
+    (void)state;
+    int port = 0, main_port = server_port;
+    time_t now = time(NULL);
+    long eod = ((long)now + 4) % 86400;
+    char set[64];
+    snprintf(set, sizeof set, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
+    pid_t pid = extra_pid = spawn("eod", set, &port);
+    assert_true(time(NULL) < now + 3); /* the orders go in before the day ends */
+    server_port = port;
+    client c;
+    cconnect(&c, "CLIENT1");
+    logon(&c, NULL);
+    sendf(&c, "35=D|11=day1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=0|");
+    expect(&c, "8");
+    assert_true(brs__fix_is(&got, 150, "0"));
+    sendf(&c, "35=D|11=gtc1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=1|");
+    expect(&c, "8");
+    assert_true(brs__fix_is(&got, 150, "0"));
+    int expired = 0;
+    for (int i = 0; i < 5 && !expired; i++) /* crecv waits up to 2 s each */
+        if (crecv(&c)) {
+            assert_string_equal(got.msgtype, "8");
+            assert_true(brs__fix_is(&got, 11, "day1"));
+            assert_true(brs__fix_is(&got, 150, "C"));
+            assert_true(brs__fix_is(&got, 39, "C"));
+            assert_true(brs__fix_is(&got, 151, "0"));
+            expired = 1;
+        }
+    assert_true(expired); /* the GTC order stays: its status is asked after the restart */
+    close(c.fd);
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    pid = extra_pid = spawn("eod", set, &port);
+    server_port = port;
+    cconnect(&c, "CLIENT1");
+    logon(&c, NULL); /* ResetSeqNumFlag: the sequences restart, the orders do not */
+    sendf(&c, "35=H|11=gtc1|55=AAPL|54=1|");
+    int saw_gtc = 0, saw_day = 0;
+    while (!(saw_gtc && saw_day) && crecv(&c)) {
+        if (strcmp(got.msgtype, "8") || !brs__fix_is(&got, 150, "I"))
+            continue;
+        if (brs__fix_is(&got, 11, "gtc1")) {
+            assert_true(brs__fix_is(&got, 39, "0"));
+            saw_gtc = 1;
+            sendf(&c, "35=H|11=day1|55=AAPL|54=1|");
+        } else if (brs__fix_is(&got, 11, "day1")) {
+            assert_true(brs__fix_is(&got, 39, "C"));
+            saw_day = 1;
+        }
+    }
+    assert_true(saw_gtc && saw_day);
+    close(c.fd);
+    server_port = main_port;
+    kill(pid, SIGTERM);
+    waitpid(pid, &st, 0);
+    extra_pid = -1;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_slow_consumer_is_dropped),
         cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_end_of_day),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
