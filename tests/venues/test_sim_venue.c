@@ -3,7 +3,8 @@
  * fees, queue position with L3 and L2 data (our order waits behind what was at
  * its level and advances only as that trades or cancels), lot/tick/min checks,
  * rate limit, seeded rejects, down at T for D with cancel-on-disconnect, lost
- * acknowledgements, price offset and liquidity scale. */
+ * acknowledgements, price offset and liquidity scale; the L2 queue models
+ * (risk_averse, prob, optimistic) by hand and as ordered bounds on random data. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,8 +34,8 @@ static int64_t h_now(brs_ctx *c) { return c->now; }
 static void h_log(brs_ctx *c, int l, const char *m) { (void)c; (void)l; (void)m; }
 static int h_int(brs_ctx *c, const char *n, int64_t *o) { return kv_int(c->params, n, o); }
 static int h_dbl(brs_ctx *c, const char *n, double *o) { return kv_double(c->params, n, o); }
-static int h_str(brs_ctx *c, const char *n, const char **o) { (void)c; (void)n; (void)o; return BRS_E_NOTFOUND; }
-static uint32_t h_count(brs_ctx *c) { (void)c; return 1; }
+static int h_str(brs_ctx *c, const char *n, const char **o) { return kv_string(c->params, n, o); }
+static uint32_t h_count(brs_ctx *c) { (void)c; return 2; }
 static int h_inst(brs_ctx *c, uint32_t id, brs_instrument *o)
 {
     (void)c;
@@ -202,10 +203,13 @@ static void test_queue_l3(void **st)
     close_sim(f);
 }
 
+/* The risk_averse model: the old rule, kept for users who want the worst case:
+ * cancels come off the back of the queue. */
 static void test_queue_l2(void **st)
 {
     (void)st;
-    fx *f = open_sim(NULL);
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    fx *f = open_sim(ra);
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 10, 0, 0);
     assert_int_equal(submit(f, 5, BRS_BUY, 100, 2, BRS_GTC), 0);
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 14, 0, 0); /* growth joins behind us */
@@ -218,6 +222,271 @@ static void test_queue_l2(void **st)
     market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 79, 0);
     assert_int_equal(filled(f, 5, NULL), 2);
     close_sim(f);
+}
+
+static const kv prob2[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 2.0}, {0}};
+static const kv opt[] = {{"queue_model=optimistic", KV_STRING, 0, 0}, {0}};
+
+/* Power model, n = 2, by hand. 100 lots at the bid, we join with 10, then 50
+ * are cancelled. Nothing behind us: P(ahead) = 100^2 / (100^2 + 0) = 1, all
+ * 50 were ahead, 50 remain in front. With 100 behind: P = 100^2 / (100^2 +
+ * 100^2) = 1/2, 25 ahead, 75 remain in front. A trade of exactly that leaves
+ * us unfilled, the next lots are ours. */
+static void test_queue_prob_power(void **st)
+{
+    (void)st;
+    for (int behind = 0; behind <= 100; behind += 100) {
+        fx *f = open_sim(prob2);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+        if (behind)
+            market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 200, 0, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 50 + behind, 0, 0); /* 50 cancelled */
+        int64_t ahead = behind ? 75 : 50;
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, ahead, 1, 0);
+        assert_int_equal(filled(f, 5, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 4, 2, 0);
+        assert_int_equal(filled(f, 5, NULL), 4);
+        close_sim(f);
+    }
+    /* n = 1 (proportional): 100 ahead, 300 behind, 40 cancelled: 40 x 1/4 = 10 ahead */
+    static const kv prop[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    fx *f = open_sim(prop);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 400, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 360, 0, 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 89, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 2, 0);
+    assert_int_equal(filled(f, 5, NULL), 2);
+    close_sim(f);
+}
+
+/* Fractions are carried, not dropped: ten cancels of one lot with 30 ahead and
+ * 70 behind (n = 1, P about 0.3 each) move us up 3 lots (worked through in
+ * docs/backtesting.md: 0, 1, 0, 0, 1, 0, 0, 0, 1, 0); rounding each alone
+ * would never move us. */
+static void test_queue_prob_carry(void **st)
+{
+    (void)st;
+    static const kv prop[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    fx *f = open_sim(prop);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 30, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    for (int i = 1; i <= 10; i++)
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100 - i, 0, 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 27, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 1, 2, 0);
+    assert_int_equal(filled(f, 5, NULL), 1);
+    close_sim(f);
+}
+
+/* A print and then the level update that already contains it (same time): the
+ * traded lots are not counted again as a cancel, under any model. 100 ahead, a
+ * print of 30 eats 30 of them, the update says 70: still 70 ahead. */
+static void test_trade_then_level(void **st)
+{
+    (void)st;
+    const kv *models[] = {prob2, opt};
+    for (int m = 0; m < 2; m++) {
+        fx *f = open_sim(models[m]);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 30, 1, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 70, 0, 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 70, 2, 0);
+        assert_int_equal(filled(f, 5, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 5, 3, 0);
+        assert_int_equal(filled(f, 5, NULL), 5);
+        close_sim(f);
+    }
+}
+
+/* Two orders of ours at one level, exchange lots between them. Queue: 100,
+ * order 1 (10), 50, order 2 (10), 50; then 100 are cancelled, n = 2.
+ * Order 1: 100 ahead, 100 behind: P = 1/2, 50 ahead of it.
+ * Order 2: 150 ahead, 50 behind: P = 150^2 / (150^2 + 50^2) = 0.9, 90 ahead of it.
+ * So 50 go from the front stretch, 40 from the middle one, 10 from the back:
+ * 50, order 1, 10, order 2, 40. risk_averse: 100, order 1, 0, order 2, 0. */
+static void test_queue_two_orders(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    const kv *models[] = {prob2, ra};
+    const int64_t front[] = {50, 100}, middle[] = {10, 0};
+    for (int m = 0; m < 2; m++) {
+        fx *f = open_sim(models[m]);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 1, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 150, 0, 0);
+        assert_int_equal(submit(f, 2, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 200, 0, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, front[m], 1, 0);
+        assert_int_equal(filled(f, 1, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 10 + middle[m], 2, 0);
+        assert_int_equal(filled(f, 1, NULL), 10);
+        assert_int_equal(filled(f, 2, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 3, 0);
+        assert_int_equal(filled(f, 2, NULL), 3);
+        close_sim(f);
+    }
+}
+
+/* Our order at a level that empties and fills again: what comes back arrived
+ * after us, so it queues behind; the next print is ours. */
+static void test_level_gone_and_back(void **st)
+{
+    (void)st;
+    fx *f = open_sim(prob2);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, 0, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 80, 0, 0);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.bid_qty, 90);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 4, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 4);
+    close_sim(f);
+}
+
+/* L2 levels of two instruments at the same price and side are distinct. */
+static void test_l2_two_instruments(void **st)
+{
+    (void)st;
+    fx *f = open_sim(prob2);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 7, 0, 0);
+    brs_market_event ev = {.ts_exchange = f->ctx.now, .ts_local = f->ctx.now,
+                           .kind = BRS_MEV_LEVEL_SET, .side = BRS_BUY, .instrument = 1,
+                           .price = 100, .qty = 9};
+    assert_int_equal(f->vt->xOnMarket(f->inst.self, &ev), 0);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.bid_qty, 7);
+    assert_int_equal(f->vt->xTop(f->inst.self, 1, &t), 0);
+    assert_int_equal(t.bid_qty, 9);
+    close_sim(f);
+}
+
+/* A small deterministic generator for the random L2 sequences below. */
+static uint64_t xs(uint64_t *r)
+{
+    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+    return *r;
+}
+
+/* One random L2 story at one bid level with one order of ours, fed to three
+ * venues at once; cum[m][i] is model m's filled quantity after event i. */
+#define NSTEP 80
+static void run_story(uint64_t seed, const kv *const *models, int nm, int64_t cum[][NSTEP + 1])
+{
+    fx *f[4];
+    for (int m = 0; m < nm; m++)
+        f[m] = open_sim(models[m]);
+    uint64_t r = seed * 2654435761u + 1;
+    int64_t lvl = 1 + (int64_t)(xs(&r) % 200), qty = 1 + (int64_t)(xs(&r) % 50);
+    for (int m = 0; m < nm; m++) {
+        market(f[m], BRS_MEV_LEVEL_SET, BRS_BUY, 100, lvl, 0, 0);
+        assert_int_equal(submit(f[m], 5, BRS_BUY, 100, qty, BRS_GTC), 0);
+        cum[m][0] = 0;
+    }
+    for (int i = 1; i <= NSTEP; i++) {
+        uint64_t k = xs(&r) % 10;
+        int kind = BRS_MEV_LEVEL_SET;
+        int64_t q;
+        if (k < 5) { /* adds and cancels */
+            q = lvl + (int64_t)(xs(&r) % 121) - 60;
+            lvl = q < 0 ? 0 : q;
+            q = lvl;
+            if (!q)
+                kind = BRS_MEV_LEVEL_DELETE;
+        } else if (k < 8) { /* a print (the update after it comes on some later step) */
+            kind = BRS_MEV_TRADE;
+            q = 1 + (int64_t)(xs(&r) % 40);
+            lvl = lvl > q ? lvl - q : 0;
+        } else { /* a print and, at the same time, the update that contains it */
+            q = 1 + (int64_t)(xs(&r) % 40);
+            for (int m = 0; m < nm; m++)
+                market(f[m], BRS_MEV_TRADE, BRS_SELL, 100, q, (uint64_t)i, 0);
+            lvl = lvl > q ? lvl - q : 0;
+            q = lvl;
+            if (!q)
+                kind = BRS_MEV_LEVEL_DELETE;
+        }
+        for (int m = 0; m < nm; m++) {
+            market(f[m], kind, kind == BRS_MEV_TRADE ? BRS_SELL : BRS_BUY, 100, q, (uint64_t)i, 0);
+            cum[m][i] = filled(f[m], 5, NULL);
+            f[m]->ctx.n_mev = 0;
+        }
+        f[0]->ctx.now += 1000;
+        for (int m = 1; m < nm; m++)
+            f[m]->ctx.now = f[0]->ctx.now;
+    }
+    for (int m = 0; m < nm; m++)
+        close_sim(f[m]);
+}
+
+/* What holds for one order of ours, whatever the data: the prob model (any
+ * power) never fills later or less than risk_averse, nor earlier or more than
+ * optimistic (the same print stream meets a queue in front of us that is never
+ * longer than under risk_averse and never shorter than under optimistic;
+ * docs/backtesting.md gives the argument). And each model is deterministic. */
+static void test_queue_models_ordered(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    static const kv p05[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 0.5}, {0}};
+    static const kv p1[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    static const kv p3[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 3.0}, {0}};
+    const kv *const probs[] = {p05, p1, prob2, p3};
+    static int64_t cum[4][NSTEP + 1], again[4][NSTEP + 1];
+    int differ_ra = 0, differ_opt = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        const kv *const models[] = {ra, probs[seed % 4], opt};
+        run_story(seed, models, 3, cum);
+        for (int i = 0; i <= NSTEP; i++) {
+            if (cum[0][i] > cum[1][i] || cum[1][i] > cum[2][i])
+                fail_msg("seed %llu step %d: filled risk_averse %lld, prob %lld, optimistic %lld",
+                         (unsigned long long)seed, i, (long long)cum[0][i], (long long)cum[1][i],
+                         (long long)cum[2][i]);
+            differ_ra += cum[0][i] != cum[1][i];
+            differ_opt += cum[1][i] != cum[2][i];
+        }
+        if (seed % 50 == 0) { /* same data, same model: the same fills */
+            run_story(seed, models, 3, again);
+            assert_memory_equal(cum, again, sizeof cum[0] * 3);
+        }
+    }
+    /* the bounds are not trivially equal: the models do differ on this data */
+    assert_true(differ_ra > 0);
+    assert_true(differ_opt > 0);
+}
+
+/* Bad queue parameters fail the open with the key's name. */
+static void test_bad_queue_params(void **st)
+{
+    (void)st;
+    static const kv bad_model[] = {{"queue_model=fifo", KV_STRING, 0, 0}, {0}};
+    static const kv not_string[] = {{"queue_model", 0, 3, 0}, {0}};
+    static const kv bad_power[] = {{"queue_power", 1, 0, -1.0}, {0}};
+    const kv *cases[] = {bad_model, not_string, bad_power};
+    const char *want[] = {"queue_model", "queue_model", "queue_power"};
+    for (int i = 0; i < 3; i++) {
+        brs_plugin p = {0};
+        brs_plugin_instance inst = {0};
+        brs_error err = {0};
+        brs_ctx ctx = {.params = cases[i]};
+        assert_int_equal(brs__plugin_load(&p, BOURSE_PLUGIN_BUILD_DIR "/sim.so", &err), 0);
+        assert_int_equal(brs__plugin_instance_open(&inst, &p, &test_host, &ctx, &err),
+                         BRS_E_PLUGINOPEN);
+        if (!strstr(err.msg, want[i]))
+            fail_msg("case %d: '%s' does not name %s", i, err.msg, want[i]);
+        brs__plugin_unload(&p);
+    }
 }
 
 /* L2: quantity appearing at a price that crosses our resting order trades with
@@ -391,6 +660,10 @@ int main(void)
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_queue_prob_power), cmocka_unit_test(test_queue_prob_carry),
+        cmocka_unit_test(test_trade_then_level), cmocka_unit_test(test_queue_two_orders),
+        cmocka_unit_test(test_level_gone_and_back), cmocka_unit_test(test_l2_two_instruments),
+        cmocka_unit_test(test_queue_models_ordered), cmocka_unit_test(test_bad_queue_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
