@@ -38,6 +38,22 @@ typedef struct ord { /* one of our live orders */
     double carry; /* L2 prob model: rounding remainder of the cancels ahead of it */
 } ord;
 
+/* The last shrink of an L2 level that no print explained (yet): a print that
+ * arrives after it but is not later than it was already in it (sim_on_market,
+ * contained_print). Direct-mapped by level; a collision forgets the older one. */
+typedef struct pend {
+    int64_t price;
+    int64_t d;        /* lots of the shrink not yet matched with prints */
+    int64_t ts, aux;  /* the update's exchange time and aux (transaction time, or 0) */
+    int64_t front;    /* exchange lots in front of our first order before the shrink */
+    int64_t behind;   /* and after it */
+    int64_t x;        /* lots of the shrink the model took from in front of it */
+    uint64_t first;   /* that order (0: none of ours at the level) */
+    uint32_t inst;
+    uint8_t side, used;
+} pend;
+#define NPEND 1024
+
 typedef struct sim {
     const brs_host *host;
     brs_ctx *ctx;
@@ -69,6 +85,7 @@ typedef struct sim {
     int64_t *qahead, *qx;    /* per order of ours there: lots ahead, cancel ahead */
     double *qcarry;
     uint32_t qcap;
+    pend *pend; /* NPEND slots */
 } sim;
 
 /* ---- our orders: a small open-addressing map ---------------------------- */
@@ -352,7 +369,8 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
                             .max_instruments = ninst ? ninst : 1};
     brs_book_listener l = {.user = s, .xAccepted = l_accepted, .xRejected = l_rejected,
                            .xFill = l_fill, .xCancelled = l_cancelled, .xReplaced = l_replaced};
-    if (!s->orders || grow_queue(s, 64))
+    s->pend = calloc(NPEND, sizeof *s->pend);
+    if (!s->orders || !s->pend || grow_queue(s, 64))
         return err ? (err->code = BRS_E_NOMEM, snprintf(err->msg, sizeof err->msg, "sim: out of memory"), BRS_E_NOMEM) : BRS_E_NOMEM;
     return brs__engine_create(&s->e, &ec, &l, err);
 }
@@ -366,6 +384,7 @@ static void sim_close(void *self)
     free(s->qahead);
     free(s->qx);
     free(s->qcarry);
+    free(s->pend);
 }
 
 /* Down between down_at and down_at + down_for: on the way down every order of
@@ -581,7 +600,7 @@ static int ours_cross(const sim *s, int side, int64_t price)
  * quantity (queue in s->qbuf, n entries, `have` exchange lots): the queue model
  * says how much was in front of each of ours; each stretch of exchange quantity
  * between two of ours then loses its share. */
-static void cancel_among_ours(sim *s, long n, int64_t have, int64_t d)
+static void cancel_among_ours(sim *s, long n, int64_t have, int64_t d, pend *pd)
 {
     size_t k = 0;
     int64_t a = 0;
@@ -596,6 +615,16 @@ static void cancel_among_ours(sim *s, long n, int64_t have, int64_t d)
         }
     }
     simq_split(s->queue_model, s->queue_power, d, have, s->qahead, k, s->qcarry, s->qx);
+    if (pd && k) {
+        for (long i = 0; i < n; i++)
+            if (s->qbuf[i].id < OURS_MAX) {
+                pd->first = s->qbuf[i].id;
+                break;
+            }
+        pd->front = s->qahead[0];
+        pd->behind = have - s->qahead[0];
+        pd->x = s->qx[0];
+    }
     /* from the back: stretch j lies in front of our j-th order (j = k: behind the last) */
     size_t j = k;
     int64_t want = d - (k ? s->qx[k - 1] : 0);
@@ -616,14 +645,70 @@ static void cancel_among_ours(sim *s, long n, int64_t have, int64_t d)
     }
 }
 
+static pend *pend_slot(sim *s, uint32_t inst, int side, int64_t price)
+{
+    uint64_t h = ((uint64_t)price * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)inst << 1 | (uint64_t)side);
+    h *= 0xbf58476d1ce4e5b9ull;
+    return &s->pend[(h >> 40) & (NPEND - 1)];
+}
+
+/* Exchange lots in front of the first order of ours in s->qbuf (n entries), and
+ * that order's index there (-1: none of ours). */
+static int64_t front_of(const sim *s, long n, long *first)
+{
+    int64_t a = 0;
+    for (long i = 0; i < n; i++) {
+        if (s->qbuf[i].id < OURS_MAX) {
+            *first = i;
+            return a;
+        }
+        if (IS_L2(s->qbuf[i].id))
+            a += s->qbuf[i].leaves;
+    }
+    *first = -1;
+    return a;
+}
+
+static int64_t l2_total(const sim *s, long n)
+{
+    int64_t a = 0;
+    for (long i = 0; i < n; i++)
+        if (IS_L2(s->qbuf[i].id))
+            a += s->qbuf[i].leaves;
+    return a;
+}
+
+/* g more lots join the back of the level (behind everything, ours included). */
+static void grow_back(sim *s, uint32_t inst, int side, int64_t price, int64_t g)
+{
+    if (g <= 0)
+        return;
+    long n = read_queue(s, inst, side, price);
+    if (n > 0 && IS_L2(s->qbuf[n - 1].id)) {
+        uint64_t id = s->qbuf[n - 1].id;
+        int64_t cur = s->qbuf[n - 1].leaves;
+        brs__engine_delete(s->e, id);
+        brs__engine_insert(s->e, inst, id, side, price, cur + g);
+    } else if (n >= 0) {
+        brs__engine_insert(s->e, inst, new_l2(s), side, price, g);
+    }
+}
+
 /* L2: the exchange's quantity at a level is held by synthetic orders around
  * ours: growth joins behind everything (it arrived later); a shrink the data
  * gives no trade for is a cancel, split between the quantity in front of and
  * behind our orders by the queue model (queue.h, docs/backtesting.md). A trade
  * print is replayed as an aggressor (sim_on_market), so it eats the front of
- * the queue and what it ate is not seen again as a shrink. */
-static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
+ * the queue and what it ate is not seen again as a shrink; a print arriving
+ * after the shrink that already held it is contained_print's job. */
+static void level_set(sim *s, const brs_market_event *ev, int64_t q)
 {
+    uint32_t inst = ev->instrument;
+    int side = ev->side;
+    int64_t price = ev->price;
+    pend *pd = pend_slot(s, inst, side, price);
+    if (pd->used && pd->inst == inst && pd->side == side && pd->price == price)
+        pd->used = 0; /* a newer update: the older shrink is history */
     long n = read_queue(s, inst, side, price);
     if (n < 0)
         return;
@@ -642,6 +727,9 @@ static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
     }
     if (q == have)
         return;
+    if (q < have)
+        *pd = (pend){.price = price, .d = have - q, .ts = ev->ts_exchange, .aux = ev->aux,
+                     .inst = inst, .side = (uint8_t)side, .used = 1};
     if (q > have && s->n_ours && ours_cross(s, side, price)) {
         /* New quantity at a price that crosses our order: it trades with us
          * first (replayed as an aggressor), the rest joins the level. (Our
@@ -681,7 +769,71 @@ static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
         }
         return;
     }
-    cancel_among_ours(s, n, have, have - q);
+    cancel_among_ours(s, n, have, have - q, pd);
+}
+
+/* A print at a level whose last update shrank it and is not older than the
+ * print (by transaction time in aux when both carry one, as Binance files do,
+ * else by exchange time) was already in that shrink, which the queue model
+ * took for a cancel. Up to the shrink, re-read it as the trade it was, as if
+ * the print had come first: it comes off the front (and fills ours if it
+ * reaches them), the cancels left (shrink - print) are split again by the
+ * model from the queue the trade left, and the level keeps the total the data
+ * gave it. Only the front of our first order can be put right (quantity can
+ * move from in front of us to the back, never forward): when the first split
+ * already took more from the front, that stands. Returns the lots of the
+ * print so handled; the rest is replayed as a new trade. */
+static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
+{
+    pend *pd = pend_slot(s, ev->instrument, resting, ev->price);
+    if (!pd->used || pd->inst != ev->instrument || pd->side != resting ||
+        pd->price != ev->price || pd->d <= 0)
+        return 0;
+    int later = pd->aux && ev->aux ? ev->aux > pd->aux : ev->ts_exchange > pd->ts;
+    if (later)
+        return 0;
+    int64_t c = ev->qty < pd->d ? ev->qty : pd->d;
+    if (!s->n_ours) { /* nothing of ours can be hit: the book already holds the result */
+        pd->d -= c;
+        return c;
+    }
+    long n = read_queue(s, ev->instrument, resting, ev->price), fi;
+    if (n < 0)
+        return 0;
+    front_of(s, n, &fi);
+    int same = pd->first && fi >= 0 && s->qbuf[fi].id == pd->first;
+    int64_t x = same ? pd->x : 0, have = l2_total(s, n);
+    /* the part of the print the model did not already take from in front of us */
+    int64_t a = c - (c < x ? c : x);
+    if (a > 0)
+        replay_execution(s, ev->instrument, 0, resting, ev->price, a);
+    n = read_queue(s, ev->instrument, resting, ev->price);
+    if (n < 0)
+        return c;
+    int64_t eaten = have - l2_total(s, n);
+    if (same) {
+        /* the trade took c from the front; the cancels left, split anew */
+        int64_t front = pd->front > c ? pd->front - c : 0, left = pd->d - c, x2 = 0;
+        double carry = 0;
+        if (left > 0)
+            simq_split(s->queue_model, s->queue_power, left, front + pd->behind, &front, 1,
+                       &carry, &x2);
+        int64_t cur = front_of(s, n, &fi), move = cur - (front - x2);
+        for (long i = 0; move > 0 && i < fi; i++)
+            if (IS_L2(s->qbuf[i].id)) {
+                int64_t take = move < s->qbuf[i].leaves ? move : s->qbuf[i].leaves;
+                brs__engine_reduce(s->e, s->qbuf[i].id, take);
+                move -= take;
+                eaten += take; /* moved, not gone: it joins the back below */
+            }
+        pd->front = front;
+        pd->x = x2;
+    } else {
+        pd->first = 0;
+    }
+    grow_back(s, ev->instrument, resting, ev->price, eaten); /* the data's total stands */
+    pd->d -= c;
+    return c;
 }
 
 static int sim_on_market(void *self, const brs_market_event *in)
@@ -749,15 +901,16 @@ static int sim_on_market(void *self, const brs_market_event *in)
         int resting = !ev.side;
         if (s->saw_l3) /* the EXECUTE before it already traded: do not trade twice */
             break;
-        if (brs__engine_level_queue(s->e, inst, resting, ev.price, NULL, 0))
-            replay_execution(s, inst, 0, resting, ev.price, ev.qty);
+        int64_t rest = ev.qty - contained_print(s, &ev, resting);
+        if (rest > 0 && brs__engine_level_queue(s->e, inst, resting, ev.price, NULL, 0))
+            replay_execution(s, inst, 0, resting, ev.price, rest);
         break;
     }
     case BRS_MEV_LEVEL_SET:
-        level_set(s, inst, ev.side, ev.price, ev.qty);
+        level_set(s, &ev, ev.qty);
         break;
     case BRS_MEV_LEVEL_DELETE:
-        level_set(s, inst, ev.side, ev.price, 0);
+        level_set(s, &ev, 0);
         break;
     default:
         break;
