@@ -811,6 +811,9 @@ static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
     if (n < 0)
         return c;
     int64_t eaten = have - l2_total(s, n);
+    int64_t cur = front_of(s, n, &fi);
+    if (same && (fi < 0 || s->qbuf[fi].id != pd->first))
+        same = 0; /* the print went through our first order: nothing is in front of it now */
     if (same) {
         /* the trade took c from the front; the cancels left, split anew */
         int64_t front = pd->front > c ? pd->front - c : 0, left = pd->d - c, x2 = 0;
@@ -818,7 +821,7 @@ static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
         if (left > 0)
             simq_split(s->queue_model, s->queue_power, left, front + pd->behind, &front, 1,
                        &carry, &x2);
-        int64_t cur = front_of(s, n, &fi), move = cur - (front - x2);
+        int64_t move = cur - (front - x2);
         for (long i = 0; move > 0 && i < fi; i++)
             if (IS_L2(s->qbuf[i].id)) {
                 int64_t take = move < s->qbuf[i].leaves ? move : s->qbuf[i].leaves;
