@@ -569,6 +569,84 @@ static void test_queue_models_ordered(void **st)
     assert_true(differ_opt > 0);
 }
 
+/* Sum of the qty of emitted events of one kind (all orders). */
+static int64_t total_of(const fx *f, int kind)
+{
+    int64_t q = 0;
+    for (int i = 0; i < f->ctx.n_oev; i++)
+        if (f->ctx.oev[i].kind == kind)
+            q += f->ctx.oev[i].qty;
+    return q;
+}
+
+/* Random L2 data with several orders of ours joining and leaving one level,
+ * prints before and after their updates: after every update, and after a print
+ * the last update already held, the venue's level is the data's total plus
+ * our open quantity there (nothing lost, nothing invented), for every model. */
+static void test_l2_totals_random(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    const kv *models[] = {ra, prob2, opt};
+    for (int m = 0; m < 3; m++) {
+        fx *f = open_sim(models[m]);
+        uint64_t r = 7 + (uint64_t)m, next_id = 1;
+        uint64_t live[8] = {0};
+        int64_t lvl = 0, sent = 0;
+        for (int i = 0; i < 3000; i++) {
+            later(f);
+            uint64_t k = xs(&r) % 12;
+            int check = 0;
+            if (k < 2) { /* one of ours joins */
+                int slot = (int)(xs(&r) % 8);
+                if (!live[slot]) {
+                    int64_t q = 1 + (int64_t)(xs(&r) % 5);
+                    assert_int_equal(submit(f, next_id, BRS_BUY, 100, q, BRS_GTC), 0);
+                    live[slot] = next_id++;
+                    sent += q;
+                }
+            } else if (k < 3) { /* one of ours leaves (it may have filled already) */
+                int slot = (int)(xs(&r) % 8);
+                if (live[slot])
+                    f->vt->xCancel(f->inst.self, live[slot]);
+                live[slot] = 0;
+            } else if (k < 7) {
+                lvl += (int64_t)(xs(&r) % 61) - 30;
+                lvl = lvl < 0 ? 0 : lvl;
+                market(f, lvl ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, lvl, 0, 0);
+                check = 1;
+            } else if (k < 9) { /* a print; its update comes later */
+                int64_t t = 1 + (int64_t)(xs(&r) % 30);
+                market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, (uint64_t)i, 0);
+                lvl = lvl > t ? lvl - t : 0;
+            } else { /* the update that holds a print, then the print */
+                int64_t t = 1 + (int64_t)(xs(&r) % 30), after = lvl - t - (int64_t)(xs(&r) % 10);
+                lvl = after > 0 ? after : 0;
+                market(f, lvl ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, lvl, 0, 0);
+                market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, (uint64_t)i, 0);
+                check = 1;
+            }
+            f->ctx.n_mev = 0;
+            if (f->ctx.n_oev > MAXEV - 16) { /* keep the totals, drop the events */
+                int64_t fills = total_of(f, BRS_OEV_FILL), gone = total_of(f, BRS_OEV_CANCELLED);
+                f->ctx.n_oev = 0;
+                sent -= fills + gone;
+            }
+            if (check) {
+                int64_t open = sent - total_of(f, BRS_OEV_FILL) - total_of(f, BRS_OEV_CANCELLED);
+                brs_level lv[2];
+                uint32_t n;
+                assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, 2, &n), 0);
+                int64_t at = n && lv[0].price == 100 ? lv[0].qty : 0;
+                if (at != lvl + open)
+                    fail_msg("model %d step %d: level holds %lld, data %lld + ours %lld", m, i,
+                             (long long)at, (long long)lvl, (long long)open);
+            }
+        }
+        close_sim(f);
+    }
+}
+
 /* Bad queue parameters fail the open with the key's name. */
 static void test_bad_queue_params(void **st)
 {
@@ -767,7 +845,8 @@ int main(void)
         cmocka_unit_test(test_trade_then_level), cmocka_unit_test(test_print_after_its_update),
         cmocka_unit_test(test_queue_two_orders),
         cmocka_unit_test(test_level_gone_and_back), cmocka_unit_test(test_l2_two_instruments),
-        cmocka_unit_test(test_queue_models_ordered), cmocka_unit_test(test_bad_queue_params),
+        cmocka_unit_test(test_queue_models_ordered), cmocka_unit_test(test_l2_totals_random),
+        cmocka_unit_test(test_bad_queue_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
