@@ -790,8 +790,10 @@ static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
         pd->price != ev->price || pd->d <= 0)
         return 0;
     int later = pd->aux && ev->aux ? ev->aux > pd->aux : ev->ts_exchange > pd->ts;
-    if (later)
+    if (later) { /* a new trade: the shrink before it is history */
+        pd->used = 0;
         return 0;
+    }
     int64_t c = ev->qty < pd->d ? ev->qty : pd->d;
     if (!s->n_ours) { /* nothing of ours can be hit: the book already holds the result */
         pd->d -= c;
