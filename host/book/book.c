@@ -1143,6 +1143,22 @@ int brs__engine_queue_position(const brs_engine *e, uint64_t id, int64_t *ahead)
     return BRS_OK;
 }
 
+size_t brs__engine_level_queue(const brs_engine *e, uint32_t instrument, int side, int64_t price,
+                               brs_queue_entry *out, size_t n)
+{
+    if (instrument >= e->nbooks || (side != BRS_BUY && side != BRS_SELL) ||
+        !e->books[instrument].ready)
+        return 0;
+    const level *l = level_find(&e->books[instrument].s[side], e->W, price);
+    if (!l)
+        return 0;
+    size_t k = 0;
+    for (uint32_t i = l->head; i; i = e->pool[i].next, k++)
+        if (k < n)
+            out[k] = (brs_queue_entry){.id = e->pool[i].id, .leaves = e->pool[i].leaves};
+    return k;
+}
+
 size_t brs__engine_live_orders(const brs_engine *e)
 {
     return e->live;

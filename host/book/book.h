@@ -135,6 +135,16 @@ size_t brs__engine_depth(const brs_engine *e, uint32_t instrument, int side, brs
 int brs__engine_order(const brs_engine *e, uint64_t id, brs_order_info *out);
 /* Quantity resting ahead of the order at its level. */
 int brs__engine_queue_position(const brs_engine *e, uint64_t id, int64_t *ahead);
+/* One order of a level in queue order (brs__engine_level_queue). */
+typedef struct brs_queue_entry {
+    uint64_t id;
+    int64_t leaves;
+} brs_queue_entry;
+/* The orders resting at side/price, front of the queue first: writes up to n
+ * of them and returns how many rest there in all (0: no such level). The
+ * simulated venue reads the interleaving of its L2 quantity with ours here. */
+size_t brs__engine_level_queue(const brs_engine *e, uint32_t instrument, int side, int64_t price,
+                               brs_queue_entry *out, size_t n);
 /* Resting orders now, and memory per resting order (record + hash slots). */
 size_t brs__engine_live_orders(const brs_engine *e);
 size_t brs__engine_bytes_per_order(const brs_engine *e);

@@ -390,6 +390,104 @@ static void test_book_config_strict(void **state)
     }
 }
 
+/* L2 data through the real loop and the CLI: the sim venue's queue_model param
+ * comes from the config and from --set. Bid 100.00 x100, ask 101.00 x50 at t1;
+ * our buy 10 @ 100 joins behind the 100. t1+1s: the bid grows to 200 (100
+ * behind us); t1+2s: 150 (50 cancelled); t1+3s: a print of 80 at 100, then
+ * the update that contains it (70); t1+4s: a print of 30.
+ *  - prob (default, n = 2): P = 100^2 / (100^2 + 100^2) = 1/2, 25 of the
+ *    cancel were ahead: 75 ahead, so the print of 80 fills 5 at t1+3s; the
+ *    update (75 held behind us, 70 in the data) is a cancel behind us (nothing
+ *    is ahead any more), and the print of 30 fills the other 5 at t1+4s.
+ *  - risk_averse: the cancel was behind us: 100 ahead, the print of 80 leaves
+ *    20, the update to 70 changes nothing (20 + 50), the print of 30 fills all
+ *    10 at t1+4s.
+ *  - optimistic: the cancel was ahead: 50 ahead, the print of 80 fills 10 at
+ *    t1+3s.
+ * An unknown model fails the run naming the key; two runs are identical. */
+static void test_l2_queue_model_cli(void **state)
+{
+    (void)state;
+    const char *path = bt_path("l2.ticks.zst");
+    brs_instrument in = {.symbol = "L2T", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    brs_market_event ev[] = {
+        mev(T1, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 100, 0, 0),
+        mev(T1, BRS_MEV_LEVEL_SET, BRS_SELL, P(101), 50, 0, 0),
+        mev(T1 + 1 * SEC, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 200, 0, 0),
+        mev(T1 + 2 * SEC, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 150, 0, 0),
+        mev(T1 + 3 * SEC, BRS_MEV_TRADE, BRS_SELL, P(100), 80, 1, 0),
+        mev(T1 + 3 * SEC, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 70, 0, 0),
+        mev(T1 + 4 * SEC, BRS_MEV_TRADE, BRS_SELL, P(100), 30, 2, 0),
+    };
+    brs_tick_writer *w;
+    brs_error err = {0};
+    bt_write(bt_path("dummy"), "");
+    if (brs__tick_writer_open(&w, path, &in, 1, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        assert_int_equal(brs__tick_writer_add(w, &ev[i], &err), 0);
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    const char *lua = strategy("l2q", "{qty = 10, price = top.bid}");
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"venues\": [{\"name\": \"x\", \"plugin\": \"%s/plugins/sim.so\","
+             " \"params\": {\"queue_power\": 2}}]}}",
+             path, lua, BOURSE_BINARY_DIR);
+    bt_write(bt_path("l2q.json"), json);
+    struct {
+        const char *set; /* NULL: the default */
+        int rows;
+        int64_t t[2], q[2];
+    } cases[] = {
+        {NULL, 2, {T1 + 3 * SEC, T1 + 4 * SEC}, {5, 5}},
+        {"book.venues[0].params.queue_model=risk_averse", 1, {T1 + 4 * SEC, 0}, {10, 0}},
+        {"book.venues[0].params.queue_model=optimistic", 1, {T1 + 3 * SEC, 0}, {10, 0}},
+        {"book.venues[0].params.queue_model=prob", 2, {T1 + 3 * SEC, T1 + 4 * SEC}, {5, 5}},
+        {NULL, 2, {T1 + 3 * SEC, T1 + 4 * SEC}, {5, 5}}, /* the first again */
+    };
+    for (int i = 0; i < 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "l2q_%d", i);
+        char out[1100];
+        snprintf(out, sizeof out, "%s", bt_path(name));
+        const char *args[] = {"backtest", bt_path("l2q.json"), "--out", out, "--quiet",
+                              cases[i].set ? "--set" : NULL, cases[i].set, NULL};
+        run_result r = run(args);
+        if (r.status)
+            fail_msg("case %d: exit %d: %s", i, r.status, r.err);
+        run_free(&r);
+        assert_int_equal(bt_csv_rows(fills_of(out)), cases[i].rows);
+        for (int k = 0; k < cases[i].rows; k++) {
+            assert_int_equal(bt_csv_i64(fills_of(out), k + 1, 0), cases[i].t[k]);
+            assert_float_equal(bt_csv_num(fills_of(out), k + 1, 5), (double)cases[i].q[k], 0);
+        }
+    }
+    /* two runs of one config: byte-identical run directories */
+    const char *files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv",
+                           "trades.csv", "config.json", "report.html"};
+    for (int i = 0; i < 7; i++) {
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/%s", bt_path("l2q_0"), files[i]);
+        snprintf(b, sizeof b, "%s/%s", bt_path("l2q_4"), files[i]);
+        size_t la = 0, lb = 0;
+        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
+        assert_non_null(ta);
+        assert_non_null(tb);
+        if (la != lb || memcmp(ta, tb, la))
+            fail_msg("%s differs", files[i]);
+        free(ta);
+        free(tb);
+    }
+    const char *bad[] = {"backtest", bt_path("l2q.json"), "--out", bt_path("l2q_bad"), "--quiet",
+                         "--set", "book.venues[0].params.queue_model=fifo", NULL};
+    run_result r = run(bad);
+    assert_int_equal(r.status, 1);
+    if (!strstr(r.err, "queue_model"))
+        fail_msg("the error does not name queue_model: %s", r.err);
+    run_free(&r);
+}
+
 /* Through the router over two sim venues replaying the same book: a market
  * buy of 25 sent at t1 + 0.5 s (when both books show all four ask levels)
  * takes 101 x10 on both, then 5 at 102: average 101.20, against
@@ -457,6 +555,7 @@ int main(void)
         cmocka_unit_test(test_two_files_merged),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_book_config_strict),
+        cmocka_unit_test(test_l2_queue_model_cli),
         cmocka_unit_test(test_router_two_venues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

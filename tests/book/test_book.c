@@ -225,6 +225,33 @@ static void test_post_only(void **state)
     assert_int_equal(submit(f, p), BRS_E_INVAL);
 }
 
+/* A level's queue in time order, with open quantities; a partial reduce keeps
+ * the place, a level with nothing or a book never used answers 0. */
+static void test_level_queue(void **state)
+{
+    fx *f = *state;
+    brs_queue_entry q[4];
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, q, 4), 0);
+    submit(f, lim(1, BRS_BUY, 100, 5));
+    assert_int_equal(brs__engine_insert(f->e, 0, 2, BRS_BUY, 100, 7), BRS_OK);
+    submit(f, lim(3, BRS_BUY, 100, 2));
+    assert_int_equal(brs__engine_reduce(f->e, 1, 4), BRS_OK);
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, q, 4), 3);
+    assert_int_equal(q[0].id, 1);
+    assert_int_equal(q[0].leaves, 1);
+    assert_int_equal(q[1].id, 2);
+    assert_int_equal(q[1].leaves, 7);
+    assert_int_equal(q[2].id, 3);
+    /* fewer slots than orders: the count is still the whole queue */
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, q, 1), 3);
+    assert_int_equal(q[0].id, 1);
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, NULL, 0), 3);
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_SELL, 100, q, 4), 0);
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 99, q, 4), 0);
+    assert_int_equal(brs__engine_level_queue(f->e, 1, BRS_BUY, 100, q, 4), 0);
+    assert_int_equal(brs__engine_level_queue(f->e, 9999, BRS_BUY, 100, q, 4), 0);
+}
+
 static brs_order acct(brs_order o, uint32_t account, int stp)
 {
     o.account = account;
@@ -505,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_and_end_of_day, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_level_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stp_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stp_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stp_both, setup, teardown),

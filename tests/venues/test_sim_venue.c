@@ -3,7 +3,8 @@
  * fees, queue position with L3 and L2 data (our order waits behind what was at
  * its level and advances only as that trades or cancels), lot/tick/min checks,
  * rate limit, seeded rejects, down at T for D with cancel-on-disconnect, lost
- * acknowledgements, price offset and liquidity scale. */
+ * acknowledgements, price offset and liquidity scale; the L2 queue models
+ * (risk_averse, prob, optimistic) by hand and as ordered bounds on random data. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,8 +34,8 @@ static int64_t h_now(brs_ctx *c) { return c->now; }
 static void h_log(brs_ctx *c, int l, const char *m) { (void)c; (void)l; (void)m; }
 static int h_int(brs_ctx *c, const char *n, int64_t *o) { return kv_int(c->params, n, o); }
 static int h_dbl(brs_ctx *c, const char *n, double *o) { return kv_double(c->params, n, o); }
-static int h_str(brs_ctx *c, const char *n, const char **o) { (void)c; (void)n; (void)o; return BRS_E_NOTFOUND; }
-static uint32_t h_count(brs_ctx *c) { (void)c; return 1; }
+static int h_str(brs_ctx *c, const char *n, const char **o) { return kv_string(c->params, n, o); }
+static uint32_t h_count(brs_ctx *c) { (void)c; return 2; }
 static int h_inst(brs_ctx *c, uint32_t id, brs_instrument *o)
 {
     (void)c;
@@ -110,6 +111,12 @@ static void market(fx *f, int kind, int side, int64_t price, int64_t qty, uint64
     ev.qty = qty;
     ev.order_id = oid;
     assert_int_equal(f->vt->xOnMarket(f->inst.self, &ev), 0);
+}
+
+/* Time moves on: a print after this is not one the last update already held. */
+static void later(fx *f)
+{
+    f->ctx.now += 1000;
 }
 
 static int submit(fx *f, uint64_t id, int side, int64_t price, int64_t qty, int tif)
@@ -202,14 +209,18 @@ static void test_queue_l3(void **st)
     close_sim(f);
 }
 
+/* The risk_averse model: the old rule, kept for users who want the worst case:
+ * cancels come off the back of the queue. */
 static void test_queue_l2(void **st)
 {
     (void)st;
-    fx *f = open_sim(NULL);
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    fx *f = open_sim(ra);
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 10, 0, 0);
     assert_int_equal(submit(f, 5, BRS_BUY, 100, 2, BRS_GTC), 0);
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 14, 0, 0); /* growth joins behind us */
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 11, 0, 0); /* shrink: cancels at the back */
+    later(f);
     market(f, BRS_MEV_TRADE, BRS_SELL, 100, 10, 77, 0);  /* a print eats the 10 in front */
     assert_int_equal(filled(f, 5, NULL), 0);
     market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 1, 0, 0);
@@ -218,6 +229,445 @@ static void test_queue_l2(void **st)
     market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 79, 0);
     assert_int_equal(filled(f, 5, NULL), 2);
     close_sim(f);
+}
+
+/* A small deterministic generator for the random L2 data below. */
+static uint64_t xs(uint64_t *r)
+{
+    *r ^= *r << 13, *r ^= *r >> 7, *r ^= *r << 17;
+    return *r;
+}
+
+static const kv prob2[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 2.0}, {0}};
+static const kv opt[] = {{"queue_model=optimistic", KV_STRING, 0, 0}, {0}};
+
+/* Power model, n = 2, by hand. 100 lots at the bid, we join with 10, then 50
+ * are cancelled. Nothing behind us: P(ahead) = 100^2 / (100^2 + 0) = 1, all
+ * 50 were ahead, 50 remain in front. With 100 behind: P = 100^2 / (100^2 +
+ * 100^2) = 1/2, 25 ahead, 75 remain in front. A trade of exactly that leaves
+ * us unfilled, the next lots are ours. */
+static void test_queue_prob_power(void **st)
+{
+    (void)st;
+    for (int behind = 0; behind <= 100; behind += 100) {
+        fx *f = open_sim(prob2);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+        if (behind)
+            market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 200, 0, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 50 + behind, 0, 0); /* 50 cancelled */
+        later(f);
+        int64_t ahead = behind ? 75 : 50;
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, ahead, 1, 0);
+        assert_int_equal(filled(f, 5, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 4, 2, 0);
+        assert_int_equal(filled(f, 5, NULL), 4);
+        close_sim(f);
+    }
+    /* n = 1 (proportional): 100 ahead, 300 behind, 40 cancelled: 40 x 1/4 = 10 ahead */
+    static const kv prop[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    fx *f = open_sim(prop);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 400, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 360, 0, 0);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 89, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 2, 0);
+    assert_int_equal(filled(f, 5, NULL), 2);
+    close_sim(f);
+}
+
+/* Fractions are carried, not dropped: ten cancels of one lot with 30 ahead and
+ * 70 behind (n = 1, P about 0.3 each) move us up 3 lots (worked through in
+ * docs/backtesting.md: 0, 1, 0, 0, 1, 0, 0, 0, 1, 0); rounding each alone
+ * would never move us. */
+static void test_queue_prob_carry(void **st)
+{
+    (void)st;
+    static const kv prop[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    fx *f = open_sim(prop);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 30, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    for (int i = 1; i <= 10; i++)
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100 - i, 0, 0);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 27, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 0);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 1, 2, 0);
+    assert_int_equal(filled(f, 5, NULL), 1);
+    close_sim(f);
+}
+
+/* A print and then the level update that already contains it (same time): the
+ * traded lots are not counted again as a cancel, under any model. 100 ahead, a
+ * print of 30 eats 30 of them, the update says 70: still 70 ahead. */
+static void test_trade_then_level(void **st)
+{
+    (void)st;
+    const kv *models[] = {prob2, opt};
+    for (int m = 0; m < 2; m++) {
+        fx *f = open_sim(models[m]);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 30, 1, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 70, 0, 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 70, 2, 0);
+        assert_int_equal(filled(f, 5, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 5, 3, 0);
+        assert_int_equal(filled(f, 5, NULL), 5);
+        close_sim(f);
+    }
+}
+
+/* Lots in front of order 5 (any model): one-lot prints, later in time, until
+ * it fills; the number that did not fill it. */
+static int64_t probe_front(fx *f)
+{
+    int64_t before = filled(f, 5, NULL);
+    for (int64_t i = 0; i < 2000; i++) {
+        later(f);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 1, 900000 + (uint64_t)i, 0);
+        f->ctx.n_mev = 0;
+        if (filled(f, 5, NULL) > before)
+            return i;
+    }
+    fail_msg("order 5 never filled");
+    return -1;
+}
+
+/* F lots at the bid, our 10 behind them, B more behind us; then a print of t
+ * and an update that shrinks the level by d (d >= the print's part in it), in
+ * the order given, at one time: print first, or the update first (the print
+ * then arrives after the update that already holds it). Returns the lots in
+ * front of us after both, and what we got filled. */
+static int64_t story_front(const kv *model, int64_t F, int64_t B, int64_t d, int64_t t,
+                           int update_first, int64_t *got)
+{
+    fx *f = open_sim(model);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, F, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    later(f);
+    if (B)
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, F + B, 0, 0);
+    later(f);
+    if (!update_first)
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, 1, 0);
+    market(f, F + B - d ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, F + B - d, 0, 0);
+    if (update_first)
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, 1, 0);
+    *got = filled(f, 5, NULL);
+    int64_t front = *got < 10 ? probe_front(f) : -1;
+    close_sim(f);
+    return front;
+}
+
+/* A print that arrives after the level update that already holds it (Binance
+ * futures: the depth stream often runs ahead of aggTrade) is not counted
+ * twice: the queue comes out as if the print had come first. By hand, n = 2,
+ * 100 in front, 100 behind, update 200 -> 170 then its print of 30: the update
+ * alone was a cancel, 15 in front (P = 1/2); the print re-read as the trade it
+ * was leaves 70 in front, as print-then-update does (not 55). Print 20 in a
+ * shrink of 30: trade 20 (80 in front), cancel 10 split from 80 / 100: P =
+ * 6400 / 16400, 3.9 -> 4: 76 in front. For risk_averse and optimistic the two
+ * orders agree exactly on any data (checked on random ones). */
+static void test_print_after_its_update(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    int64_t g1, g2;
+    assert_int_equal(story_front(prob2, 100, 100, 30, 30, 1, &g1), 70);
+    assert_int_equal(story_front(prob2, 100, 100, 30, 30, 0, &g2), 70);
+    assert_int_equal(story_front(prob2, 100, 100, 30, 20, 1, &g1), 76);
+    assert_int_equal(story_front(prob2, 100, 100, 30, 20, 0, &g2), 76);
+    /* a print bigger than the shrink: 10 of it were in the update, 15 are new */
+    assert_int_equal(story_front(prob2, 100, 100, 10, 25, 1, &g1), 75);
+    assert_int_equal(story_front(prob2, 100, 100, 10, 25, 0, &g2), 75);
+    /* a print that reaches us: 20 in front, 50 behind, print 25: 5 are ours */
+    assert_int_equal(story_front(prob2, 20, 50, 25, 25, 1, &g1), 0);
+    assert_int_equal(g1, 5);
+    assert_int_equal(story_front(prob2, 20, 50, 25, 25, 0, &g2), 0);
+    assert_int_equal(g2, 5);
+    uint64_t r = 99;
+    for (int i = 0; i < 200; i++) {
+        int64_t F = 1 + (int64_t)(xs(&r) % 60), B = (int64_t)(xs(&r) % 60);
+        int64_t t = 1 + (int64_t)(xs(&r) % (uint64_t)(F + B)), d = t + (int64_t)(xs(&r) % (uint64_t)(F + B - t + 1));
+        const kv *m = i & 1 ? ra : opt;
+        int64_t fa = story_front(m, F, B, d, t, 1, &g1), fb = story_front(m, F, B, d, t, 0, &g2);
+        if (fa != fb || g1 != g2)
+            fail_msg("%s F %lld B %lld shrink %lld print %lld: update first %lld in front (%lld "
+                     "filled), print first %lld (%lld)", m[0].name, (long long)F, (long long)B,
+                     (long long)d, (long long)t, (long long)fa, (long long)g1, (long long)fb,
+                     (long long)g2);
+    }
+}
+
+/* Two orders of ours at one level, exchange lots between them. Queue: 100,
+ * order 1 (10), 50, order 2 (10), 50; then 100 are cancelled, n = 2.
+ * Order 1: 100 ahead, 100 behind: P = 1/2, 50 ahead of it.
+ * Order 2: 150 ahead, 50 behind: P = 150^2 / (150^2 + 50^2) = 0.9, 90 ahead of it.
+ * So 50 go from the front stretch, 40 from the middle one, 10 from the back:
+ * 50, order 1, 10, order 2, 40. risk_averse: 100, order 1, 0, order 2, 0. */
+static void test_queue_two_orders(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    const kv *models[] = {prob2, ra};
+    const int64_t front[] = {50, 100}, middle[] = {10, 0};
+    for (int m = 0; m < 2; m++) {
+        fx *f = open_sim(models[m]);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        assert_int_equal(submit(f, 1, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 150, 0, 0);
+        assert_int_equal(submit(f, 2, BRS_BUY, 100, 10, BRS_GTC), 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 200, 0, 0);
+        market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+        later(f);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, front[m], 1, 0);
+        assert_int_equal(filled(f, 1, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 10 + middle[m], 2, 0);
+        assert_int_equal(filled(f, 1, NULL), 10);
+        assert_int_equal(filled(f, 2, NULL), 0);
+        market(f, BRS_MEV_TRADE, BRS_SELL, 100, 3, 3, 0);
+        assert_int_equal(filled(f, 2, NULL), 3);
+        close_sim(f);
+    }
+}
+
+/* Our order at a level that empties and fills again: what comes back arrived
+ * after us, so it queues behind; the next print is ours. */
+static void test_level_gone_and_back(void **st)
+{
+    (void)st;
+    fx *f = open_sim(prob2);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 100, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 10, BRS_GTC), 0);
+    market(f, BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, 0, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 80, 0, 0);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.bid_qty, 90);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 4, 1, 0);
+    assert_int_equal(filled(f, 5, NULL), 4);
+    close_sim(f);
+}
+
+/* L2 levels of two instruments at the same price and side are distinct. */
+static void test_l2_two_instruments(void **st)
+{
+    (void)st;
+    fx *f = open_sim(prob2);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 7, 0, 0);
+    brs_market_event ev = {.ts_exchange = f->ctx.now, .ts_local = f->ctx.now,
+                           .kind = BRS_MEV_LEVEL_SET, .side = BRS_BUY, .instrument = 1,
+                           .price = 100, .qty = 9};
+    assert_int_equal(f->vt->xOnMarket(f->inst.self, &ev), 0);
+    brs_top t;
+    assert_int_equal(f->vt->xTop(f->inst.self, 0, &t), 0);
+    assert_int_equal(t.bid_qty, 7);
+    assert_int_equal(f->vt->xTop(f->inst.self, 1, &t), 0);
+    assert_int_equal(t.bid_qty, 9);
+    close_sim(f);
+}
+
+
+/* One random L2 story at one bid level with one order of ours, fed to three
+ * venues at once; cum[m][i] is model m's filled quantity after event i. */
+#define NSTEP 80
+static void run_story(uint64_t seed, const kv *const *models, int nm, int64_t cum[][NSTEP + 1])
+{
+    fx *f[4];
+    for (int m = 0; m < nm; m++)
+        f[m] = open_sim(models[m]);
+    uint64_t r = seed * 2654435761u + 1;
+    int64_t lvl = 1 + (int64_t)(xs(&r) % 200), qty = 1 + (int64_t)(xs(&r) % 50);
+    for (int m = 0; m < nm; m++) {
+        market(f[m], BRS_MEV_LEVEL_SET, BRS_BUY, 100, lvl, 0, 0);
+        assert_int_equal(submit(f[m], 5, BRS_BUY, 100, qty, BRS_GTC), 0);
+        cum[m][0] = 0;
+    }
+    for (int i = 1; i <= NSTEP; i++) {
+        uint64_t k = xs(&r) % 10;
+        int kind = BRS_MEV_LEVEL_SET;
+        int64_t q;
+        if (k < 4) { /* adds and cancels */
+            q = lvl + (int64_t)(xs(&r) % 121) - 60;
+            lvl = q < 0 ? 0 : q;
+            q = lvl;
+            if (!q)
+                kind = BRS_MEV_LEVEL_DELETE;
+        } else if (k < 7) { /* a print (the update after it comes on some later step) */
+            kind = BRS_MEV_TRADE;
+            q = 1 + (int64_t)(xs(&r) % 40);
+            lvl = lvl > q ? lvl - q : 0;
+        } else if (k < 9) { /* a print and, at the same time, the update that contains it */
+            q = 1 + (int64_t)(xs(&r) % 40);
+            for (int m = 0; m < nm; m++)
+                market(f[m], BRS_MEV_TRADE, BRS_SELL, 100, q, (uint64_t)i, 0);
+            lvl = lvl > q ? lvl - q : 0;
+            q = lvl;
+            if (!q)
+                kind = BRS_MEV_LEVEL_DELETE;
+        } else { /* the update that contains a print (and maybe cancels), then the print */
+            kind = BRS_MEV_TRADE;
+            q = 1 + (int64_t)(xs(&r) % 40);
+            int64_t after = lvl - q - (int64_t)(xs(&r) % 20);
+            lvl = after > 0 ? after : 0;
+            for (int m = 0; m < nm; m++)
+                market(f[m], lvl ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, lvl, 0, 0);
+        }
+        for (int m = 0; m < nm; m++) {
+            market(f[m], kind, kind == BRS_MEV_TRADE ? BRS_SELL : BRS_BUY, 100, q, (uint64_t)i, 0);
+            cum[m][i] = filled(f[m], 5, NULL);
+            f[m]->ctx.n_mev = 0;
+        }
+        f[0]->ctx.now += 1000;
+        for (int m = 1; m < nm; m++)
+            f[m]->ctx.now = f[0]->ctx.now;
+    }
+    for (int m = 0; m < nm; m++)
+        close_sim(f[m]);
+}
+
+/* What holds for one order of ours, whatever the data: the prob model (any
+ * power) never fills later or less than risk_averse, nor earlier or more than
+ * optimistic (the same print stream meets a queue in front of us that is never
+ * longer than under risk_averse and never shorter than under optimistic;
+ * docs/backtesting.md gives the argument). Stories: adds and cancels, prints,
+ * prints followed by their update, updates followed by the print they already
+ * hold, deletes. And each model is deterministic. */
+static void test_queue_models_ordered(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    static const kv p05[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 0.5}, {0}};
+    static const kv p1[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 1.0}, {0}};
+    static const kv p3[] = {{"queue_model=prob", KV_STRING, 0, 0}, {"queue_power", 1, 0, 3.0}, {0}};
+    const kv *const probs[] = {p05, p1, prob2, p3};
+    static int64_t cum[4][NSTEP + 1], again[4][NSTEP + 1];
+    int differ_ra = 0, differ_opt = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        const kv *const models[] = {ra, probs[seed % 4], opt};
+        run_story(seed, models, 3, cum);
+        for (int i = 0; i <= NSTEP; i++) {
+            if (cum[0][i] > cum[1][i] || cum[1][i] > cum[2][i])
+                fail_msg("seed %llu step %d: filled risk_averse %lld, prob %lld, optimistic %lld",
+                         (unsigned long long)seed, i, (long long)cum[0][i], (long long)cum[1][i],
+                         (long long)cum[2][i]);
+            differ_ra += cum[0][i] != cum[1][i];
+            differ_opt += cum[1][i] != cum[2][i];
+        }
+        if (seed % 50 == 0) { /* same data, same model: the same fills */
+            run_story(seed, models, 3, again);
+            assert_memory_equal(cum, again, sizeof cum[0] * 3);
+        }
+    }
+    /* the bounds are not trivially equal: the models do differ on this data */
+    assert_true(differ_ra > 0);
+    assert_true(differ_opt > 0);
+}
+
+/* Sum of the qty of emitted events of one kind (all orders). */
+static int64_t total_of(const fx *f, int kind)
+{
+    int64_t q = 0;
+    for (int i = 0; i < f->ctx.n_oev; i++)
+        if (f->ctx.oev[i].kind == kind)
+            q += f->ctx.oev[i].qty;
+    return q;
+}
+
+/* Random L2 data with several orders of ours joining and leaving one level,
+ * prints before and after their updates: after every update, and after a print
+ * the last update already held, the venue's level is the data's total plus
+ * our open quantity there (nothing lost, nothing invented), for every model. */
+static void test_l2_totals_random(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    const kv *models[] = {ra, prob2, opt};
+    for (int m = 0; m < 3; m++) {
+        fx *f = open_sim(models[m]);
+        uint64_t r = 7 + (uint64_t)m, next_id = 1;
+        uint64_t live[8] = {0};
+        int64_t lvl = 0, sent = 0;
+        for (int i = 0; i < 3000; i++) {
+            later(f);
+            uint64_t k = xs(&r) % 12;
+            int check = 0;
+            if (k < 2) { /* one of ours joins */
+                int slot = (int)(xs(&r) % 8);
+                if (!live[slot]) {
+                    int64_t q = 1 + (int64_t)(xs(&r) % 5);
+                    assert_int_equal(submit(f, next_id, BRS_BUY, 100, q, BRS_GTC), 0);
+                    live[slot] = next_id++;
+                    sent += q;
+                }
+            } else if (k < 3) { /* one of ours leaves (it may have filled already) */
+                int slot = (int)(xs(&r) % 8);
+                if (live[slot])
+                    f->vt->xCancel(f->inst.self, live[slot]);
+                live[slot] = 0;
+            } else if (k < 7) {
+                lvl += (int64_t)(xs(&r) % 61) - 30;
+                lvl = lvl < 0 ? 0 : lvl;
+                market(f, lvl ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, lvl, 0, 0);
+                check = 1;
+            } else if (k < 9) { /* a print; its update comes later */
+                int64_t t = 1 + (int64_t)(xs(&r) % 30);
+                market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, (uint64_t)i, 0);
+                lvl = lvl > t ? lvl - t : 0;
+            } else { /* the update that holds a print, then the print */
+                int64_t t = 1 + (int64_t)(xs(&r) % 30), after = lvl - t - (int64_t)(xs(&r) % 10);
+                lvl = after > 0 ? after : 0;
+                market(f, lvl ? BRS_MEV_LEVEL_SET : BRS_MEV_LEVEL_DELETE, BRS_BUY, 100, lvl, 0, 0);
+                market(f, BRS_MEV_TRADE, BRS_SELL, 100, t, (uint64_t)i, 0);
+                check = 1;
+            }
+            f->ctx.n_mev = 0;
+            if (f->ctx.n_oev > MAXEV - 16) { /* keep the totals, drop the events */
+                int64_t fills = total_of(f, BRS_OEV_FILL), gone = total_of(f, BRS_OEV_CANCELLED);
+                f->ctx.n_oev = 0;
+                sent -= fills + gone;
+            }
+            if (check) {
+                int64_t open = sent - total_of(f, BRS_OEV_FILL) - total_of(f, BRS_OEV_CANCELLED);
+                brs_level lv[2];
+                uint32_t n;
+                assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, 2, &n), 0);
+                int64_t at = n && lv[0].price == 100 ? lv[0].qty : 0;
+                if (at != lvl + open)
+                    fail_msg("model %d step %d: level holds %lld, data %lld + ours %lld", m, i,
+                             (long long)at, (long long)lvl, (long long)open);
+            }
+        }
+        close_sim(f);
+    }
+}
+
+/* Bad queue parameters fail the open with the key's name. */
+static void test_bad_queue_params(void **st)
+{
+    (void)st;
+    static const kv bad_model[] = {{"queue_model=fifo", KV_STRING, 0, 0}, {0}};
+    static const kv not_string[] = {{"queue_model", 0, 3, 0}, {0}};
+    static const kv bad_power[] = {{"queue_power", 1, 0, -1.0}, {0}};
+    const kv *cases[] = {bad_model, not_string, bad_power};
+    const char *want[] = {"queue_model", "queue_model", "queue_power"};
+    for (int i = 0; i < 3; i++) {
+        brs_plugin p = {0};
+        brs_plugin_instance inst = {0};
+        brs_error err = {0};
+        brs_ctx ctx = {.params = cases[i]};
+        assert_int_equal(brs__plugin_load(&p, BOURSE_PLUGIN_BUILD_DIR "/sim.so", &err), 0);
+        assert_int_equal(brs__plugin_instance_open(&inst, &p, &test_host, &ctx, &err),
+                         BRS_E_PLUGINOPEN);
+        if (!strstr(err.msg, want[i]))
+            fail_msg("case %d: '%s' does not name %s", i, err.msg, want[i]);
+        brs__plugin_unload(&p);
+    }
 }
 
 /* L2: quantity appearing at a price that crosses our resting order trades with
@@ -391,6 +841,12 @@ int main(void)
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
         cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_queue_prob_power), cmocka_unit_test(test_queue_prob_carry),
+        cmocka_unit_test(test_trade_then_level), cmocka_unit_test(test_print_after_its_update),
+        cmocka_unit_test(test_queue_two_orders),
+        cmocka_unit_test(test_level_gone_and_back), cmocka_unit_test(test_l2_two_instruments),
+        cmocka_unit_test(test_queue_models_ordered), cmocka_unit_test(test_l2_totals_random),
+        cmocka_unit_test(test_bad_queue_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

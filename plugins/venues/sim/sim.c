@@ -1,8 +1,9 @@
 /* sim.c: the simulated exchange as a venue plugin. It wraps the matching engine
  * (bourse_book) and keeps the exchange's own book from replayed market data next
  * to our orders, so our resting orders queue behind what was there first and
- * advance only as that quantity trades or cancels (docs/router.md, "The
- * simulated venue"). Per instance, through host parameters: fees, tick, lot and
+ * advance only as that quantity trades or cancels: exactly with L3 data, through
+ * the queue model of queue.c with L2 data (docs/router.md, "The simulated
+ * venue"; docs/backtesting.md, "Queue position"). Per instance, through host parameters: fees, tick, lot and
  * minimum sizes, a rate limit, fault injection (reject rate, down at T for D,
  * lost acknowledgements) and a price offset / liquidity scale so several venues
  * can replay one file. Latencies are the host event loop's job, not this file's. */
@@ -14,14 +15,17 @@
 #include <bourse/bourse.h>
 
 #include "book/book.h"
+#include "queue.h"
 
 /* Engine id spaces: ours as the host gave them (< 2^62), the exchange's L3 ids
- * with bit 63, and one synthetic order per L2 level in front of / behind ours. */
+ * with bit 63, and synthetic orders holding L2 quantity (bits 63 and 62, then a
+ * counter below 2^60): one per stretch of a level between our orders. */
 #define OURS_MAX (1ull << 62)
 #define L3_BIT (1ull << 63)
 #define L2_BITS (3ull << 62)
 /* The one id replayed aggressors use: IOC, so it never rests. */
 #define AGG_ID (L2_BITS | (3ull << 60) | 1)
+#define IS_L2(id) (((id) & L2_BITS) == L2_BITS && (id) != AGG_ID)
 #define ACCT_OURS 1u
 #define ACCT_EXCH 2u
 
@@ -31,7 +35,24 @@ typedef struct ord { /* one of our live orders */
     int64_t price;
     uint8_t side;
     uint8_t acked;
+    double carry; /* L2 prob model: rounding remainder of the cancels ahead of it */
 } ord;
+
+/* The last shrink of an L2 level that no print explained (yet): a print that
+ * arrives after it but is not later than it was already in it (sim_on_market,
+ * contained_print). Direct-mapped by level; a collision forgets the older one. */
+typedef struct pend {
+    int64_t price;
+    int64_t d;        /* lots of the shrink not yet matched with prints */
+    int64_t ts, aux;  /* the update's exchange time and aux (transaction time, or 0) */
+    int64_t front;    /* exchange lots in front of our first order before the shrink */
+    int64_t behind;   /* and after it */
+    int64_t x;        /* lots of the shrink the model took from in front of it */
+    uint64_t first;   /* that order (0: none of ours at the level) */
+    uint32_t inst;
+    uint8_t side, used;
+} pend;
+#define NPEND 1024
 
 typedef struct sim {
     const brs_host *host;
@@ -56,6 +77,15 @@ typedef struct sim {
     int64_t exec_got;
     int64_t agg_got; /* what the replayed aggressor traded */
     int going_down;
+    /* L2 queue model (queue.h) */
+    int queue_model;
+    double queue_power;
+    uint64_t next_l2;        /* next synthetic order number */
+    brs_queue_entry *qbuf;   /* one level's queue, read from the engine */
+    int64_t *qahead, *qx;    /* per order of ours there: lots ahead, cancel ahead */
+    double *qcarry;
+    uint32_t qcap;
+    pend *pend; /* NPEND slots */
 } sim;
 
 /* ---- our orders: a small open-addressing map ---------------------------- */
@@ -109,6 +139,8 @@ static void del(sim *s, ord *o)
 }
 
 /* ---- helpers -------------------------------------------------------------- */
+
+static int grow_queue(sim *s, size_t n);
 
 static uint64_t next_rand(sim *s)
 {
@@ -230,6 +262,8 @@ static void l_replaced(void *u, uint32_t inst, uint64_t id, int64_t price, int64
     ord *x = id < OURS_MAX ? find(s, id) : NULL;
     if (!x)
         return;
+    if (x->price != price)
+        x->carry = 0; /* a new level, a new queue */
     x->price = price;
     emit(s, BRS_OEV_REPLACED, id, x->side, 0, price, qty, leaves, x->cum, 0, BRS_LIQ_NONE, inst);
 }
@@ -274,6 +308,24 @@ static int p_dbl(sim *s, const char *name, double def, double lo, double hi, dou
     return BRS_OK;
 }
 
+static int p_model(sim *s, brs_error *err)
+{
+    const char *name = NULL;
+    int rc = s->host->xParamString ? s->host->xParamString(s->ctx, "queue_model", &name)
+                                   : BRS_E_NOTFOUND;
+    s->queue_model = rc == BRS_E_NOTFOUND ? SIMQ_PROB : rc == BRS_OK ? simq_parse(name) : -1;
+    if (s->queue_model >= 0)
+        return BRS_OK;
+    if (err) {
+        err->code = BRS_E_INVAL;
+        snprintf(err->msg, sizeof err->msg,
+                 "sim: parameter queue_model must be \"risk_averse\", \"prob\" or \"optimistic\"%s%.60s%s",
+                 rc == BRS_OK ? " (got \"" : " (got a non-string)", rc == BRS_OK ? name : "",
+                 rc == BRS_OK ? "\")" : "");
+    }
+    return BRS_E_INVAL;
+}
+
 static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
 {
     sim *s = self;
@@ -297,8 +349,11 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
         (rc = p_int(s, "down_for", 0, 0, INT64_MAX, &s->down_for, err)) ||
         (rc = p_int(s, "price_offset", 0, -(INT64_C(1) << 40), INT64_C(1) << 40, &s->price_offset, err)) ||
         (rc = p_dbl(s, "liquidity_scale", 1, 1e-6, 1e6, &s->liq_scale, err)) ||
-        (rc = p_int(s, "max_orders", 1 << 20, 1024, 1 << 28, &max_orders, err)))
+        (rc = p_int(s, "max_orders", 1 << 20, 1024, 1 << 28, &max_orders, err)) ||
+        (rc = p_model(s, err)) ||
+        (rc = p_dbl(s, "queue_power", 2, 0.01, 100, &s->queue_power, err)))
         return rc;
+    s->next_l2 = 1;
     s->venue = (uint32_t)venue;
     s->maker_ppm = llround(maker * 100);
     s->taker_ppm = llround(taker * 100);
@@ -314,7 +369,8 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
                             .max_instruments = ninst ? ninst : 1};
     brs_book_listener l = {.user = s, .xAccepted = l_accepted, .xRejected = l_rejected,
                            .xFill = l_fill, .xCancelled = l_cancelled, .xReplaced = l_replaced};
-    if (!s->orders)
+    s->pend = calloc(NPEND, sizeof *s->pend);
+    if (!s->orders || !s->pend || grow_queue(s, 64))
         return err ? (err->code = BRS_E_NOMEM, snprintf(err->msg, sizeof err->msg, "sim: out of memory"), BRS_E_NOMEM) : BRS_E_NOMEM;
     return brs__engine_create(&s->e, &ec, &l, err);
 }
@@ -324,6 +380,11 @@ static void sim_close(void *self)
     sim *s = self;
     brs__engine_destroy(s->e);
     free(s->orders);
+    free(s->qbuf);
+    free(s->qahead);
+    free(s->qx);
+    free(s->qcarry);
+    free(s->pend);
 }
 
 /* Down between down_at and down_at + down_for: on the way down every order of
@@ -477,24 +538,49 @@ static void replay_execution(sim *s, uint32_t inst, uint64_t id, int resting_sid
     s->exec_id = 0;
 }
 
-static uint64_t l2_id(int side, int64_t price, int back)
+/* A fresh synthetic order id for L2 quantity (the counter never reaches the
+ * aggressor's bits 60..61). */
+static uint64_t new_l2(sim *s)
 {
-    return L2_BITS | ((uint64_t)side << 61) | ((uint64_t)(price & ((1ll << 59) - 1)) << 1) |
-           (uint64_t)back;
+    return L2_BITS | (s->next_l2++ & ((1ull << 60) - 1));
 }
 
-static int64_t open_qty(const sim *s, uint64_t id)
+static int grow_queue(sim *s, size_t n)
 {
-    brs_order_info oi;
-    return brs__engine_order(s->e, id, &oi) == BRS_OK ? oi.leaves : 0;
+    size_t cap = s->qcap ? s->qcap : 64;
+    while (cap < n)
+        cap *= 2;
+    brs_queue_entry *q = realloc(s->qbuf, cap * sizeof *q);
+    if (q)
+        s->qbuf = q;
+    int64_t *a = realloc(s->qahead, cap * sizeof *a);
+    if (a)
+        s->qahead = a;
+    int64_t *x = realloc(s->qx, cap * sizeof *x);
+    if (x)
+        s->qx = x;
+    double *c = realloc(s->qcarry, cap * sizeof *c);
+    if (c)
+        s->qcarry = c;
+    if (!q || !a || !x || !c)
+        return BRS_E_NOMEM;
+    s->qcap = (uint32_t)cap;
+    return BRS_OK;
 }
 
-static int ours_at(const sim *s, int side, int64_t price)
+/* The queue at side/price into s->qbuf, front first; its length, or -1 when the
+ * scratch cannot grow (the event is then not modelled; logged). */
+static long read_queue(sim *s, uint32_t inst, int side, int64_t price)
 {
-    for (uint32_t i = 0; i < s->cap; i++)
-        if (s->orders[i].id && s->orders[i].side == side && s->orders[i].price == price)
-            return 1;
-    return 0;
+    size_t n = brs__engine_level_queue(s->e, inst, side, price, s->qbuf, s->qcap);
+    if (n > s->qcap) {
+        if (grow_queue(s, n)) {
+            s->host->xLog(s->ctx, BRS_LOG_ERROR, "sim: out of memory reading a level's queue");
+            return -1;
+        }
+        n = brs__engine_level_queue(s->e, inst, side, price, s->qbuf, s->qcap);
+    }
+    return (long)n;
 }
 
 /* Does an order of ours on the other side cross price (a new quantity at
@@ -510,41 +596,249 @@ static int ours_cross(const sim *s, int side, int64_t price)
     return 0;
 }
 
-/* L2: the exchange's quantity at a level is one order in front of ours and one
- * behind. Growth joins behind our orders (it arrived later); shrinkage is taken
- * from behind first (cancels assumed at the back of the queue), so our queue
- * position only improves through trades or cancels the data forces on the front. */
-static void level_set(sim *s, uint32_t inst, int side, int64_t price, int64_t q)
+/* A cancel of d lots at a level where k orders of ours rest among the exchange
+ * quantity (queue in s->qbuf, n entries, `have` exchange lots): the queue model
+ * says how much was in front of each of ours; each stretch of exchange quantity
+ * between two of ours then loses its share. */
+static void cancel_among_ours(sim *s, long n, int64_t have, int64_t d, pend *pd)
 {
-    uint64_t f = l2_id(side, price, 0), b = l2_id(side, price, 1);
-    int64_t fq = open_qty(s, f), bq = open_qty(s, b), have = fq + bq;
-    if (q > have) {
-        int64_t d = q - have;
-        if (s->n_ours && ours_cross(s, side, price)) {
-            /* New quantity at a price that crosses our order: it trades with us
-             * first (replayed as an aggressor), the rest joins the level. */
-            brs_order agg = {.id = AGG_ID, .instrument = inst, .account = ACCT_EXCH,
-                             .price = price, .qty = d, .side = (uint8_t)side,
-                             .type = BRS_LIMIT, .tif = BRS_IOC};
-            s->agg_got = 0;
-            brs__engine_submit(s->e, &agg);
-            d -= s->agg_got;
-            if (d <= 0)
-                return;
+    size_t k = 0;
+    int64_t a = 0;
+    for (long i = 0; i < n; i++) {
+        uint64_t id = s->qbuf[i].id;
+        if (IS_L2(id)) {
+            a += s->qbuf[i].leaves;
+        } else if (id < OURS_MAX) {
+            ord *o = find(s, id);
+            s->qahead[k] = a;
+            s->qcarry[k++] = o ? o->carry : 0;
         }
-        int behind = ours_at(s, side, price);
-        uint64_t id = behind ? b : f;
-        int64_t cur = behind ? bq : fq;
-        if (cur)
-            brs__engine_delete(s->e, id); /* regrow at the back: nobody of ours is behind */
-        brs__engine_insert(s->e, inst, id, side, price, cur + d);
-    } else if (q < have) {
-        int64_t d = have - q, fromb = d < bq ? d : bq;
-        if (fromb)
-            brs__engine_reduce(s->e, b, fromb);
-        if (d - fromb)
-            brs__engine_reduce(s->e, f, d - fromb);
     }
+    simq_split(s->queue_model, s->queue_power, d, have, s->qahead, k, s->qcarry, s->qx);
+    if (pd && k) {
+        for (long i = 0; i < n; i++)
+            if (s->qbuf[i].id < OURS_MAX) {
+                pd->first = s->qbuf[i].id;
+                break;
+            }
+        pd->front = s->qahead[0];
+        pd->behind = have - s->qahead[0];
+        pd->x = s->qx[0];
+    }
+    /* from the back: stretch j lies in front of our j-th order (j = k: behind the last) */
+    size_t j = k;
+    int64_t want = d - (k ? s->qx[k - 1] : 0);
+    for (long i = n - 1; i >= 0; i--) {
+        uint64_t id = s->qbuf[i].id;
+        if (IS_L2(id)) {
+            int64_t take = want < s->qbuf[i].leaves ? want : s->qbuf[i].leaves;
+            if (take > 0)
+                brs__engine_reduce(s->e, id, take);
+            want -= take;
+        } else if (id < OURS_MAX) {
+            ord *o = find(s, id);
+            if (o)
+                o->carry = s->qcarry[j - 1];
+            j--;
+            want = s->qx[j] - (j ? s->qx[j - 1] : 0);
+        }
+    }
+}
+
+static pend *pend_slot(sim *s, uint32_t inst, int side, int64_t price)
+{
+    uint64_t h = ((uint64_t)price * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)inst << 1 | (uint64_t)side);
+    h *= 0xbf58476d1ce4e5b9ull;
+    return &s->pend[(h >> 40) & (NPEND - 1)];
+}
+
+/* Exchange lots in front of the first order of ours in s->qbuf (n entries), and
+ * that order's index there (-1: none of ours). */
+static int64_t front_of(const sim *s, long n, long *first)
+{
+    int64_t a = 0;
+    for (long i = 0; i < n; i++) {
+        if (s->qbuf[i].id < OURS_MAX) {
+            *first = i;
+            return a;
+        }
+        if (IS_L2(s->qbuf[i].id))
+            a += s->qbuf[i].leaves;
+    }
+    *first = -1;
+    return a;
+}
+
+static int64_t l2_total(const sim *s, long n)
+{
+    int64_t a = 0;
+    for (long i = 0; i < n; i++)
+        if (IS_L2(s->qbuf[i].id))
+            a += s->qbuf[i].leaves;
+    return a;
+}
+
+/* g more lots join the back of the level (behind everything, ours included). */
+static void grow_back(sim *s, uint32_t inst, int side, int64_t price, int64_t g)
+{
+    if (g <= 0)
+        return;
+    long n = read_queue(s, inst, side, price);
+    if (n > 0 && IS_L2(s->qbuf[n - 1].id)) {
+        uint64_t id = s->qbuf[n - 1].id;
+        int64_t cur = s->qbuf[n - 1].leaves;
+        brs__engine_delete(s->e, id);
+        brs__engine_insert(s->e, inst, id, side, price, cur + g);
+    } else if (n >= 0) {
+        brs__engine_insert(s->e, inst, new_l2(s), side, price, g);
+    }
+}
+
+/* L2: the exchange's quantity at a level is held by synthetic orders around
+ * ours: growth joins behind everything (it arrived later); a shrink the data
+ * gives no trade for is a cancel, split between the quantity in front of and
+ * behind our orders by the queue model (queue.h, docs/backtesting.md). A trade
+ * print is replayed as an aggressor (sim_on_market), so it eats the front of
+ * the queue and what it ate is not seen again as a shrink; a print arriving
+ * after the shrink that already held it is contained_print's job. */
+static void level_set(sim *s, const brs_market_event *ev, int64_t q)
+{
+    uint32_t inst = ev->instrument;
+    int side = ev->side;
+    int64_t price = ev->price;
+    pend *pd = pend_slot(s, inst, side, price);
+    if (pd->used && pd->inst == inst && pd->side == side && pd->price == price)
+        pd->used = 0; /* a newer update: the older shrink is history */
+    long n = read_queue(s, inst, side, price);
+    if (n < 0)
+        return;
+    int64_t have = 0;
+    long nsyn = 0, nours = 0;
+    uint64_t first = 0;
+    for (long i = 0; i < n; i++) {
+        uint64_t id = s->qbuf[i].id;
+        if (IS_L2(id)) {
+            have += s->qbuf[i].leaves;
+            if (!nsyn++)
+                first = id;
+        } else if (id < OURS_MAX) {
+            nours++;
+        }
+    }
+    if (q == have)
+        return;
+    if (q < have)
+        *pd = (pend){.price = price, .d = have - q, .ts = ev->ts_exchange, .aux = ev->aux,
+                     .inst = inst, .side = (uint8_t)side, .used = 1};
+    if (q > have && s->n_ours && ours_cross(s, side, price)) {
+        /* New quantity at a price that crosses our order: it trades with us
+         * first (replayed as an aggressor), the rest joins the level. (Our
+         * orders on the other side: this level's queue is untouched.) */
+        brs_order agg = {.id = AGG_ID, .instrument = inst, .account = ACCT_EXCH,
+                         .price = price, .qty = q - have, .side = (uint8_t)side,
+                         .type = BRS_LIMIT, .tif = BRS_IOC};
+        s->agg_got = 0;
+        brs__engine_submit(s->e, &agg);
+        q -= s->agg_got;
+        if (q <= have)
+            return;
+    }
+    if (!nours) {
+        /* nobody of ours here: one synthetic order holds it all (stretches left
+         * by our orders that have gone are merged) */
+        if (nsyn == 1 && q < have) {
+            brs__engine_reduce(s->e, first, have - q);
+            return;
+        }
+        for (long i = 0; i < n; i++)
+            if (IS_L2(s->qbuf[i].id))
+                brs__engine_delete(s->e, s->qbuf[i].id);
+        if (q > 0)
+            brs__engine_insert(s->e, inst, first ? first : new_l2(s), side, price, q);
+        return;
+    }
+    if (q > have) {
+        const brs_queue_entry *last = &s->qbuf[n - 1];
+        if (IS_L2(last->id)) { /* regrow at the back: nobody of ours is behind it */
+            uint64_t id = last->id;
+            int64_t cur = last->leaves;
+            brs__engine_delete(s->e, id);
+            brs__engine_insert(s->e, inst, id, side, price, cur + q - have);
+        } else {
+            brs__engine_insert(s->e, inst, new_l2(s), side, price, q - have);
+        }
+        return;
+    }
+    cancel_among_ours(s, n, have, have - q, pd);
+}
+
+/* A print at a level whose last update shrank it and is not older than the
+ * print (by transaction time in aux when both carry one, as Binance files do,
+ * else by exchange time) was already in that shrink, which the queue model
+ * took for a cancel. Up to the shrink, re-read it as the trade it was, as if
+ * the print had come first: it comes off the front (and fills ours if it
+ * reaches them), the cancels left (shrink - print) are split again by the
+ * model from the queue the trade left, and the level keeps the total the data
+ * gave it. Only the front of our first order can be put right (quantity can
+ * move from in front of us to the back, never forward): when the first split
+ * already took more from the front, that stands. Returns the lots of the
+ * print so handled; the rest is replayed as a new trade. */
+static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
+{
+    pend *pd = pend_slot(s, ev->instrument, resting, ev->price);
+    if (!pd->used || pd->inst != ev->instrument || pd->side != resting ||
+        pd->price != ev->price || pd->d <= 0)
+        return 0;
+    int later = pd->aux && ev->aux ? ev->aux > pd->aux : ev->ts_exchange > pd->ts;
+    if (later) { /* a new trade: the shrink before it is history */
+        pd->used = 0;
+        return 0;
+    }
+    int64_t c = ev->qty < pd->d ? ev->qty : pd->d;
+    if (!s->n_ours) { /* nothing of ours can be hit: the book already holds the result */
+        pd->d -= c;
+        return c;
+    }
+    long n = read_queue(s, ev->instrument, resting, ev->price), fi;
+    if (n < 0)
+        return 0;
+    front_of(s, n, &fi);
+    int same = pd->first && fi >= 0 && s->qbuf[fi].id == pd->first;
+    int64_t x = same ? pd->x : 0, have = l2_total(s, n);
+    /* the part of the print the model did not already take from in front of us */
+    int64_t a = c - (c < x ? c : x);
+    if (a > 0)
+        replay_execution(s, ev->instrument, 0, resting, ev->price, a);
+    n = read_queue(s, ev->instrument, resting, ev->price);
+    if (n < 0)
+        return c;
+    int64_t eaten = have - l2_total(s, n);
+    int64_t cur = front_of(s, n, &fi);
+    if (same && (fi < 0 || s->qbuf[fi].id != pd->first))
+        same = 0; /* the print went through our first order: nothing is in front of it now */
+    if (same) {
+        /* the trade took c from the front; the cancels left, split anew */
+        int64_t front = pd->front > c ? pd->front - c : 0, left = pd->d - c, x2 = 0;
+        double carry = 0;
+        if (left > 0)
+            simq_split(s->queue_model, s->queue_power, left, front + pd->behind, &front, 1,
+                       &carry, &x2);
+        int64_t move = cur - (front - x2);
+        for (long i = 0; move > 0 && i < fi; i++)
+            if (IS_L2(s->qbuf[i].id)) {
+                int64_t take = move < s->qbuf[i].leaves ? move : s->qbuf[i].leaves;
+                brs__engine_reduce(s->e, s->qbuf[i].id, take);
+                move -= take;
+                eaten += take; /* moved, not gone: it joins the back below */
+            }
+        pd->front = front;
+        pd->x = x2;
+    } else {
+        pd->first = 0;
+    }
+    grow_back(s, ev->instrument, resting, ev->price, eaten); /* the data's total stands */
+    pd->d -= c;
+    return c;
 }
 
 static int sim_on_market(void *self, const brs_market_event *in)
@@ -612,16 +906,16 @@ static int sim_on_market(void *self, const brs_market_event *in)
         int resting = !ev.side;
         if (s->saw_l3) /* the EXECUTE before it already traded: do not trade twice */
             break;
-        if (open_qty(s, l2_id(resting, ev.price, 0)) || open_qty(s, l2_id(resting, ev.price, 1)) ||
-            ours_at(s, resting, ev.price))
-            replay_execution(s, inst, 0, resting, ev.price, ev.qty);
+        int64_t rest = ev.qty - contained_print(s, &ev, resting);
+        if (rest > 0 && brs__engine_level_queue(s->e, inst, resting, ev.price, NULL, 0))
+            replay_execution(s, inst, 0, resting, ev.price, rest);
         break;
     }
     case BRS_MEV_LEVEL_SET:
-        level_set(s, inst, ev.side, ev.price, ev.qty);
+        level_set(s, &ev, ev.qty);
         break;
     case BRS_MEV_LEVEL_DELETE:
-        level_set(s, inst, ev.side, ev.price, 0);
+        level_set(s, &ev, 0);
         break;
     default:
         break;
