@@ -749,7 +749,9 @@ static int fok_fillable(const brs_engine *e, const book *b, const taker *t)
     return 0;
 }
 
-/* Appends pool[oi] (price, side, leaves set) to the tail of its level. */
+/* Appends pool[oi] (price, side, leaves set) to the tail of its level.
+ * BRS_E_NOMEM: no room for a new level; BRS_E_RANGE: the level's total would
+ * pass INT64_MAX (orders are each < 2^62, so three huge ones could). */
 static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
                                                       uint32_t oi)
 {
@@ -759,6 +761,8 @@ static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, ui
     level *l = level_make(s, e->W, o->price);
     if (BRS__UNLIKELY(!l))
         return BRS_E_NOMEM;
+    if (BRS__UNLIKELY(o->leaves > INT64_MAX - l->qty))
+        return BRS_E_RANGE; /* the level exists already (qty > 0): nothing to undo */
     o->next = 0;
     o->prev = l->tail;
     if (l->tail)
@@ -888,11 +892,12 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             r->tif = o->tif;
             r->stp = o->stp;
             r->flags = o->flags;
-            if (BRS__UNLIKELY(rest(e, b, ins, oi))) {
+            int rrc = rest(e, b, ins, oi);
+            if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
                 r->next = e->free_head;
                 e->free_head = oi;
-                e->L.xCancelled(e->L.user, ins, o->id, t.leaves, BRS_E_NOMEM);
+                e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
             } else {
                 ht_insert_home(e, oi, home);
                 e->live++;
@@ -999,11 +1004,12 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     o = &e->pool[oi];
     o->leaves = t.leaves;
     o->cum = t.cum;
+    int rrc = 0;
     if (t.leaves == 0) {
         ht_delete(e, id);
         pool_free(e, oi);
-    } else if (t.stopped || rest(e, b, ins, oi)) {
-        e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : BRS_E_NOMEM);
+    } else if (t.stopped || (rrc = rest(e, b, ins, oi))) {
+        e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : rrc);
         ht_delete(e, id);
         pool_free(e, oi);
     }
@@ -1046,11 +1052,12 @@ int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side
     ord *r = &e->pool[oi];
     *r = (ord){.id = id, .price = price, .leaves = qty, .qty = qty, .instrument = instrument,
                .side = (uint8_t)side, .type = BRS_LIMIT, .tif = BRS_GTC};
-    if (rest(e, b, instrument, oi)) {
+    int rrc = rest(e, b, instrument, oi);
+    if (rrc) {
         r->leaves = 0;
         r->next = e->free_head;
         e->free_head = oi;
-        return BRS_E_NOMEM;
+        return rrc;
     }
     ht_insert(e, oi, id);
     e->live++;

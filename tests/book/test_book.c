@@ -116,6 +116,43 @@ static void test_limit_match_fifo(void **state)
     assert_int_equal(t.ask_qty, 0);
 }
 
+/* A level's total never overflows: orders are each below 2^62, and the one
+ * that would take a level past INT64_MAX is cancelled (BRS_E_RANGE) instead
+ * of resting; the level and what rests there are untouched. */
+static void test_level_total_overflow(void **state)
+{
+    fx *f = *state;
+    const int64_t big = (INT64_C(1) << 62) - 1;
+    assert_int_equal(submit(f, lim(1, BRS_BUY, 99, big)), BRS_OK);
+    assert_int_equal(submit(f, lim(2, BRS_BUY, 99, big)), BRS_OK);
+    assert_int_equal(submit(f, lim(3, BRS_BUY, 99, big)), BRS_OK);
+    const rec_event *c = ev(f, EV_CANCELLED, 0);
+    assert_int_equal(c->id, 3);
+    assert_int_equal(c->reason, BRS_E_RANGE);
+    assert_int_equal(leaves_of(f, 3), -1);
+    brs_level lv[2];
+    assert_int_equal(brs__engine_depth(f->e, 0, BRS_BUY, lv, 2), 1);
+    assert_int_equal(lv[0].qty, 2 * big);
+    assert_int_equal(brs__engine_live_orders(f->e), 2);
+    /* a smaller one still fits, and the level trades normally */
+    assert_int_equal(submit(f, lim(4, BRS_BUY, 99, 1)), BRS_OK);
+    assert_int_equal(leaves_of(f, 4), 1);
+    assert_int_equal(submit(f, lim(5, BRS_SELL, 99, 10)), BRS_OK);
+    expect_fill(f, 0, 1, 5, 99, 10, big - 10, 0);
+    /* growing an order by replace past the limit cancels it, the others stay */
+    brs_order_info oi;
+    assert_int_equal(brs__engine_order(f->e, 2, &oi), BRS_OK);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 4, 98, big), BRS_OK);
+    assert_int_equal(leaves_of(f, 4), big);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 4, 99, big), BRS_OK);
+    assert_int_equal(ev(f, EV_CANCELLED, 0)->reason, BRS_E_RANGE);
+    assert_int_equal(leaves_of(f, 4), -1);
+    assert_int_equal(leaves_of(f, 1), big - 10);
+    assert_int_equal(leaves_of(f, 2), big);
+}
+
 static void test_market(void **state)
 {
     fx *f = *state;
@@ -528,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_limit_match_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_market, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_level_total_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_and_end_of_day, setup, teardown),

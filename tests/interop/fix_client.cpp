@@ -7,7 +7,8 @@
 // sell crosses the buy before it (two extra fill reports per pair); "rest":
 // every order rests, one acknowledgement each. Environment: BOURSE_BENCH_VALIDATE=0
 // turns QuickFIX's data-dictionary validation off, BOURSE_BENCH_NODELAY=N leaves
-// Nagle on in the initiator (both default to QuickFIX's defaults: on, off).
+// Nagle on in the initiator (both default to QuickFIX's defaults: on, off),
+// BOURSE_BENCH_QF="Key=Value;Key=Value" adds QuickFIX settings.
 // Exit 0 when every expectation holds; otherwise prints the first mismatch.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -388,6 +389,12 @@ struct Client {
           << "ResetOnLogon=" << (reset ? "Y" : "N") << "\n"
           // the bench never resends, so its store need not keep what it sent
           << "PersistMessages=" << (fast ? "N" : "Y") << "\n";
+        // bench only: more QuickFIX settings, ';'-separated (BOURSE_BENCH_QF)
+        if (fast && std::getenv("BOURSE_BENCH_QF")) {
+            std::string extra = std::getenv("BOURSE_BENCH_QF");
+            std::replace(extra.begin(), extra.end(), ';', '\n');
+            s << extra << "\n";
+        }
         for (int i = 1; i <= nsess; i++)
             s << "[SESSION]\nBeginString=FIX.4.4\nSenderCompID=CLIENT" << i
               << "\nTargetCompID=EXEC\n";
