@@ -72,6 +72,10 @@ typedef struct sim {
     ord *orders; /* open addressing, power-of-2 capacity */
     uint32_t cap;
     uint32_t n_ours;
+    /* our highest buy and lowest sell price, recomputed (one scan of orders)
+     * only after our orders changed, not on every L2 update that asks */
+    int ext_dirty;
+    int64_t ext_buy, ext_sell; /* INT64_MIN / INT64_MAX: none */
     /* during an L3 execution replayed as an aggressor: what the named order got */
     uint64_t exec_id;
     int64_t exec_got;
@@ -114,6 +118,7 @@ static ord *add(sim *s, uint64_t id)
     while (s->orders[i].id)
         i = (i + 1) & (s->cap - 1);
     s->n_ours++;
+    s->ext_dirty = 1;
     memset(&s->orders[i], 0, sizeof s->orders[i]);
     s->orders[i].id = id;
     return &s->orders[i];
@@ -125,6 +130,7 @@ static void del(sim *s, ord *o)
     uint32_t i = (uint32_t)(o - s->orders), j = i;
     s->orders[i].id = 0;
     s->n_ours--;
+    s->ext_dirty = 1;
     for (;;) {
         j = (j + 1) & (s->cap - 1);
         if (!s->orders[j].id)
@@ -199,8 +205,10 @@ static void l_accepted(void *u, const brs_order *o, int64_t price)
     if (o->account != ACCT_OURS)
         return;
     ord *x = find(s, o->id);
-    if (x)
+    if (x) {
         x->price = price;
+        s->ext_dirty = 1;
+    }
     if (s->lost_ack_rate > 0 && uniform(s) < s->lost_ack_rate)
         return; /* fault injection: the acknowledgement is lost, the order lives */
     emit(s, BRS_OEV_ACCEPTED, o->id, o->side, 0, price, o->qty, o->qty, 0, 0, BRS_LIQ_NONE,
@@ -265,6 +273,7 @@ static void l_replaced(void *u, uint32_t inst, uint64_t id, int64_t price, int64
     if (x->price != price)
         x->carry = 0; /* a new level, a new queue */
     x->price = price;
+    s->ext_dirty = 1;
     emit(s, BRS_OEV_REPLACED, id, x->side, 0, price, qty, leaves, x->cum, 0, BRS_LIQ_NONE, inst);
 }
 
@@ -364,6 +373,7 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
     s->last_refill = INT64_MIN;
     s->cap = 4096;
     s->orders = calloc(s->cap, sizeof *s->orders);
+    s->ext_dirty = 1;
     uint32_t ninst = host->xInstrumentCount(ctx);
     brs_engine_config ec = {.max_orders = (uint32_t)max_orders,
                             .max_instruments = ninst ? ninst : 1};
@@ -585,15 +595,23 @@ static long read_queue(sim *s, uint32_t inst, int side, int64_t price)
 
 /* Does an order of ours on the other side cross price (a new quantity at
  * price on `side` would have traded with it)? */
-static int ours_cross(const sim *s, int side, int64_t price)
+static int ours_cross(sim *s, int side, int64_t price)
 {
-    for (uint32_t i = 0; i < s->cap; i++) {
-        const ord *o = &s->orders[i];
-        if (o->id && o->side != side &&
-            (side == BRS_SELL ? o->price >= price : o->price <= price))
-            return 1;
+    if (s->ext_dirty) {
+        s->ext_buy = INT64_MIN;
+        s->ext_sell = INT64_MAX;
+        for (uint32_t i = 0; i < s->cap; i++) {
+            const ord *o = &s->orders[i];
+            if (!o->id)
+                continue;
+            if (o->side == BRS_BUY && o->price > s->ext_buy)
+                s->ext_buy = o->price;
+            if (o->side == BRS_SELL && o->price < s->ext_sell)
+                s->ext_sell = o->price;
+        }
+        s->ext_dirty = 0;
     }
-    return 0;
+    return side == BRS_SELL ? s->ext_buy >= price : s->ext_sell <= price;
 }
 
 /* A cancel of d lots at a level where k orders of ours rest among the exchange
