@@ -689,6 +689,35 @@ static void test_l2_cross_trades_with_us(void **st)
     close_sim(f);
 }
 
+/* A print at a price where nothing rests (the update that emptied the level
+ * came first) still fills our order resting at a better price, at our price,
+ * up to the print's size; one at a worse price for us does not. */
+static void test_l2_trade_through_us(void **st)
+{
+    (void)st;
+    fx *f = open_sim(NULL);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 101, 5, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 98, 5, 0, 0);
+    assert_int_equal(submit(f, 3, BRS_SELL, 100, 4, BRS_GTC), 0);
+    assert_int_equal(submit(f, 4, BRS_BUY, 99, 4, BRS_GTC), 0);
+    later(f);
+    market(f, BRS_MEV_LEVEL_DELETE, BRS_SELL, 101, 0, 0, 0);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_BUY, 101, 3, 90, 0); /* a buyer paid 101: our 100 was better */
+    assert_int_equal(filled(f, 3, NULL), 3);
+    assert_int_equal(last_of(f, BRS_OEV_FILL)->price, 100);
+    assert_int_equal(last_of(f, BRS_OEV_FILL)->liquidity, BRS_LIQ_MAKER);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 97, 2, 91, 0); /* a seller took 97: our 99 buy first */
+    assert_int_equal(filled(f, 4, NULL), 2);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_BUY, 99, 5, 92, 0); /* below our sell: not ours */
+    assert_int_equal(filled(f, 3, NULL), 3);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 5, 93, 0); /* above our buy: not ours */
+    assert_int_equal(filled(f, 4, NULL), 2);
+    close_sim(f);
+}
+
 /* Replace: a smaller size at the same price keeps the queue place, a price
  * change goes to the back; an unknown id is refused. */
 static void test_replace_priority(void **st)
@@ -837,6 +866,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_take_with_fees), cmocka_unit_test(test_queue_l3),
         cmocka_unit_test(test_queue_l2),       cmocka_unit_test(test_l2_cross_trades_with_us),
+        cmocka_unit_test(test_l2_trade_through_us),
         cmocka_unit_test(test_replace_priority), cmocka_unit_test(test_sizes_and_rate),
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),

@@ -925,7 +925,12 @@ static int sim_on_market(void *self, const brs_market_event *in)
         if (s->saw_l3) /* the EXECUTE before it already traded: do not trade twice */
             break;
         int64_t rest = ev.qty - contained_print(s, &ev, resting);
-        if (rest > 0 && brs__engine_level_queue(s->e, inst, resting, ev.price, NULL, 0))
+        /* replayed where quantity rests at the print's price, and also where
+         * nothing does but an order of ours rests at a better price: the
+         * aggressor that paid ev.price would have met ours first (the L2
+         * update that emptied the level may have come before the print) */
+        if (rest > 0 && (brs__engine_level_queue(s->e, inst, resting, ev.price, NULL, 0) ||
+                         (s->n_ours && ours_cross(s, ev.side, ev.price))))
             replay_execution(s, inst, 0, resting, ev.price, rest);
         break;
     }
