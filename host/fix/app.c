@@ -608,6 +608,24 @@ static const char *read_px_qty(brs__fix_gateway *g, const brs__fix_msg *m, uint3
     return NULL;
 }
 
+/* The pre-trade checks on a new order (replaced NULL) or on the new version of
+ * `replaced`. Replaying the journal, the decision taken live stands, whatever
+ * the limits and the clock are now. */
+static int risk_refused(brs__fix_gateway *g, const brs__fix_session *s, const brs_order *chk,
+                        const brs__fix_order *replaced, brs_error *rerr)
+{
+    if (g->replaying) {
+        snprintf(rerr->msg, sizeof rerr->msg, "refused by a pre-trade risk check");
+        return (g->replay_flags & JOURNAL_RISK_REFUSED) != 0;
+    }
+    if (!g->risk_on)
+        return 0;
+    brs_risk *r = &g->risk[s->index];
+    int rc = replaced ? brs__risk_check_replace(r, chk, replaced->leaves, replaced->cum, s->now, rerr)
+                      : brs__risk_check(r, chk, s->now, rerr);
+    return rc != BRS_OK;
+}
+
 static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
 {
     uint8_t side, type, tif;
@@ -634,23 +652,10 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 99, why);
         return;
     }
-    int refused = 0;
     brs_error rerr = {0};
-    if (g->replaying) { /* the decision made live, whatever the limits are now */
-        refused = (g->replay_flags & JOURNAL_RISK_REFUSED) != 0;
-        snprintf(rerr.msg, sizeof rerr.msg, "refused by a pre-trade risk check");
-    } else if (g->risk_on) {
-        brs_order chk = {0};
-        chk.instrument = (uint32_t)instr;
-        chk.account = s->index;
-        chk.price = px;
-        chk.qty = qty;
-        chk.side = side;
-        chk.type = type;
-        chk.tif = tif;
-        refused = brs__risk_check(&g->risk[s->index], &chk, s->now, &rerr) != BRS_OK;
-    }
-    if (refused) {
+    brs_order chk = {.instrument = (uint32_t)instr, .account = s->index, .price = px, .qty = qty,
+                     .side = side, .type = type, .tif = tif};
+    if (risk_refused(g, s, &chk, NULL, &rerr)) {
         g->jflags |= JOURNAL_RISK_REFUSED;
         reject_new(g, s, m, 3, rerr.msg); /* 3: order exceeds limit */
         return;
@@ -761,24 +766,10 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', 99, why);
         return;
     }
-    int refused = 0;
     brs_error rerr = {0};
-    if (g->replaying) { /* the decision made live, whatever the limits are now */
-        refused = (g->replay_flags & JOURNAL_RISK_REFUSED) != 0;
-        snprintf(rerr.msg, sizeof rerr.msg, "refused by a pre-trade risk check");
-    } else if (g->risk_on) {
-        brs_order chk = {0};
-        chk.instrument = o->instrument;
-        chk.account = s->index;
-        chk.price = px;
-        chk.qty = qty;
-        chk.side = side;
-        chk.type = type;
-        chk.tif = o->tif;
-        refused = brs__risk_check_replace(&g->risk[s->index], &chk, o->leaves, o->cum, s->now,
-                                          &rerr) != BRS_OK;
-    }
-    if (refused) { /* the order stays as it was; CxlRejReason 2: exchange option */
+    brs_order chk = {.instrument = o->instrument, .account = s->index, .price = px, .qty = qty,
+                     .side = side, .type = type, .tif = o->tif};
+    if (risk_refused(g, s, &chk, o, &rerr)) { /* the order stays; CxlRejReason 2: exchange option */
         g->jflags |= JOURNAL_RISK_REFUSED;
         cancel_reject(g, s, m, o, '2', 2, rerr.msg);
         return;
