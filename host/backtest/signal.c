@@ -344,7 +344,7 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
     for (uint64_t i = 0; i < n; i++)
         if (!isnan(t[i]) && !(t[i] >= -1.0 && t[i] <= 1.0))
             return BRS_E_INVAL;
-    if (!in->targets && !(in->targets = malloc((n ? n : 1) * sizeof *in->targets)))
+    if (!in->targets && !(in->targets = brs__alloc_big((n ? n : 1) * sizeof *in->targets)))
         return BRS_E_NOMEM;
     memcpy(in->targets, t, n * sizeof *t);
     return BRS_OK;
@@ -445,6 +445,57 @@ static int next_bar(const brs__bt_signal *s)
     return best;
 }
 
+/* The last time in the recorder's sampling bucket of ts (buckets are ts /
+ * every, truncated, as in brs__an_sample). */
+static int64_t bucket_last(int64_t ts, int64_t every)
+{
+    int64_t q = ts / every, hi;
+    if (q < 0)
+        return q * every;
+    if (__builtin_mul_overflow(q, every, &hi) || __builtin_add_overflow(hi, every - 1, &hi))
+        return INT64_MAX;
+    return hi;
+}
+
+/* The quiet stretch: with one instrument, no order, target or timer pending
+ * (or only the target already held) and no code of the strategy to run on a
+ * bar, a bar whose precomputed target is none or the one already held changes
+ * nothing but the marks, and a sample the next bar overwrites (same recorder
+ * bucket) is never seen. Such bars are
+ * passed over here at a few instructions each; the bar that matters (a new
+ * target, the last of a sampling bucket, the last bar) goes through the full
+ * step, which finds the marks, clock and last price it would have found. */
+static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, int64_t *hi)
+{
+    sig_instr *in = &s->in[0];
+    const brs_market_event *b = in->bars;
+    const double *tg = in->targets;
+    double held = in->done_target;
+    uint64_t t0 = (uint64_t)(in->cur + 1), t = t0, n = in->n;
+    int64_t now = INT64_MIN, h = *hi;
+    for (; t + 1 < n; t++) {
+        if (tg && !isnan(tg[t]) && tg[t] != held)
+            break;
+        int64_t ts = b[t].ts_exchange, loc = b[t].ts_local ? b[t].ts_local : ts;
+        if (every > 0) {
+            if (ts > h)
+                h = bucket_last(ts, every);
+            if (b[t + 1].ts_exchange > h)
+                break; /* t is the last bar of its bucket: its sample stays */
+        }
+        now = now > ts ? now : ts;
+        now = now > loc ? now : loc;
+    }
+    *hi = h;
+    if (t == t0)
+        return 0;
+    in->cur = (int64_t)t - 1;
+    in->has_target = 0; /* what was pending was the target held: executing it was a no-op */
+    in->mark = (double)b[t - 1].bar.close / in->scale;
+    brs__sctx_skip_bars(sc, 0, now, b[t - 1].bar.close);
+    return t - t0;
+}
+
 static int sample(brs__bt_signal *s, int64_t ts)
 {
     if (!s->rec)
@@ -467,7 +518,16 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
     int first = 1;
     int single = s->n_in == 1;
     int rc = BRS_OK;
+    /* the quiet stretch needs one instrument, next-open execution, no impact
+     * statistics, and samples that a later one in the same bucket replaces */
+    int64_t every = s->rec ? brs__an_sample_every(s->rec) : 0, hi = INT64_MIN;
+    int may_skip = single && !s->o.same_close && s->o.impact_k <= 0 && (!s->rec || every > 0);
+    uint64_t next_progress = 4096;
     for (;;) {
+        if (may_skip && s->in[0].cur >= 0 && !s->n_orders &&
+            (!s->in[0].has_target || s->in[0].target == s->in[0].done_target) &&
+            brs__sctx_bars_quiet(sc))
+            done += skip_quiet(s, sc, every, &hi);
         int ii = single ? ((uint64_t)(s->in[0].cur + 1) < s->in[0].n ? 0 : -1) : next_bar(s);
         if (ii < 0)
             break;
@@ -507,8 +567,10 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         done++;
         if (BRS__UNLIKELY(sc->failed || s->rec_failed))
             break;
-        if (progress && (done & 4095) == 0)
+        if (progress && done >= next_progress) {
             brs__progress_update(&pr, done);
+            next_progress = done + 4096;
+        }
     }
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
     if (progress)
