@@ -64,6 +64,8 @@ static int load_yahoo(brs__bt_bars *b, const char *path, const char *symbol, brs
                           path, i + 1);
             goto out;
         }
+    for (size_t i = 0; i < sink.n; i++)
+        b->local_late |= sink.ev[i].ts_local > sink.ev[i].ts_exchange;
     b->bars[0] = sink.ev; /* taken over */
     sink.ev = NULL;
     b->n[0] = b->total = sink.n;
@@ -92,6 +94,7 @@ typedef struct loader {
     par_load *pl;
     brs_tick_decoder dec;
     uint32_t err_block; /* the lowest block this loader failed on */
+    int late;           /* saw a bar with ts_local after ts_exchange */
     brs_error err;
     pthread_t th;
 } loader;
@@ -99,12 +102,13 @@ typedef struct loader {
 /* Keep the block's BAR events (all of a compact block), check instrument and
  * time order inside the block. */
 static int keep_bars(const brs_tick_reader *r, brs_market_event *p, uint32_t n, uint32_t *kept,
-                     brs_error *err)
+                     int *late, brs_error *err)
 {
     uint32_t k = 0;
     for (uint32_t j = 0; j < n; j++) {
         if (p[j].kind != BRS_MEV_BAR)
             continue;
+        *late |= p[j].ts_local > p[j].ts_exchange;
         if (p[j].instrument >= r->n_instr)
             return brs__err(err, BRS_E_PARSE, "%s: bar for instrument %u, the file has %u", r->path,
                             p[j].instrument, r->n_instr);
@@ -131,7 +135,7 @@ static void *loader_main(void *arg)
         brs_error e = {0};
         int rc = brs__tick_decode_block(pl->r, &l->dec, i, p, &e);
         if (!rc)
-            rc = keep_bars(pl->r, p, pl->r->blocks[i].count, &pl->kept[i], &e);
+            rc = keep_bars(pl->r, p, pl->r->blocks[i].count, &pl->kept[i], &l->late, &e);
         if (rc) {
             if (i < l->err_block) {
                 l->err_block = i;
@@ -152,7 +156,7 @@ static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_er
     uint32_t nb = r->n_blocks;
     uint64_t *off = malloc((nb + 1) * sizeof *off);
     uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
-    b->bars[0] = brs__alloc_big((r->n_events ? r->n_events : 1) * sizeof **b->bars);
+    b->bars[0] = malloc((r->n_events ? r->n_events : 1) * sizeof **b->bars);
     int rc = BRS_OK;
     if (!off || !kept || !b->bars[0]) {
         rc = brs__err(err, BRS_E_NOMEM, "out of memory");
@@ -185,6 +189,7 @@ static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_er
     for (int t = 0; t < n; t++) {
         if (ld[t].err_block != UINT32_MAX && (!bad || ld[t].err_block < bad->err_block))
             bad = &ld[t];
+        b->local_late |= ld[t].late;
         brs__tick_decoder_free(&ld[t].dec);
     }
     /* in file order: close the gaps left by non-bar events, check order across
@@ -237,6 +242,7 @@ static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)
     if ((rc = alloc_instr(b, r.n_instr, err)))
         goto out;
     memcpy(b->instr, r.instr, r.n_instr * sizeof *b->instr);
+    b->local_late = 1; /* not looked at: only one instrument's bars are ever skipped */
     cap = calloc(r.n_instr ? r.n_instr : 1, sizeof *cap);
     if (!cap) {
         rc = brs__err(err, BRS_E_NOMEM, "out of memory");

@@ -52,11 +52,6 @@ int brs__atomic_write(const char *path, const void *data, size_t len, brs_error 
 /* mkdir -p */
 int brs__mkdirs(const char *path, brs_error *err);
 
-/* ---- memory ---------------------------------------------------------- */
-/* A large array filled once (bigalloc.c): huge pages when the kernel agrees,
- * so first touch is cheap. NULL when out of memory; release with free(). */
-void *brs__alloc_big(size_t size);
-
 /* ---- clock ----------------------------------------------------------- */
 int64_t brs__realtime_ns(void);  /* CLOCK_REALTIME, ns since the epoch */
 int64_t brs__monotime_ns(void);  /* CLOCK_MONOTONIC */

@@ -397,14 +397,9 @@ static void minute_bars_file(const char *path, size_t n, int back_in_time)
  * it step through every bar. Both must give the very same fills, orders,
  * trades and equity curve (hourly samples over minute bars, so most samples
  * are overwritten ones the skip leaves out). */
-static void test_quiet_skip_exact(void **state)
+/* Both runs of one target formula f(i) (Lua, nil = none). */
+static void quiet_pair(const char *f)
 {
-    (void)state;
-    minute_bars_file(bt_path("minutes.ticks.zst"), 6000, 0);
-    const char *f = "local function f(i)\n"
-                    "  if i <= 3 or i % 7 == 0 then return nil end\n"
-                    "  return (i // 50) % 3 - 1\n"
-                    "end\n";
     char src[2048];
     snprintf(src, sizeof src,
              "%sreturn { name = 'q_vec', on_start = function(ctx)\n"
@@ -449,12 +444,29 @@ static void test_quiet_skip_exact(void **state)
         assert_non_null(ta);
         assert_non_null(tv);
         if (strcmp(ta, tv))
-            fail_msg("%s differs between the per-bar and the precomputed run", files[i]);
+            fail_msg("%s differs between the per-bar and the precomputed run of\n%s", files[i], f);
         free(ta);
         free(tv);
     }
     snprintf(src, sizeof src, "%s/equity.csv", bt_path("q_vec"));
     assert_true(bt_csv_rows(src) >= 90); /* 100 hours of minute bars: hourly samples */
+}
+
+static void test_quiet_skip_exact(void **state)
+{
+    (void)state;
+    minute_bars_file(bt_path("minutes.ticks.zst"), 6000, 0);
+    /* few values, repeated for 50 bars, gaps of none, -0.0 next to 0 */
+    quiet_pair("local function f(i)\n"
+               "  if i <= 3 or i % 7 == 0 then return nil end\n"
+               "  if i % 11 == 0 then return -0.0 end\n"
+               "  return (i // 50) % 3 - 1\n"
+               "end\n");
+    /* more than 255 distinct values: kept as doubles */
+    quiet_pair("local function f(i)\n"
+               "  if i % 5 == 0 then return nil end\n"
+               "  return ((i // 20) * 37 % 1000) / 1000 - 0.5\n"
+               "end\n");
 
     /* bars going back in time across blocks are refused, naming the file */
     minute_bars_file(bt_path("back.ticks.zst"), 3000, 1);
