@@ -25,30 +25,6 @@
 #include "ticks/gen.h"
 #include "ticks/tickfile.h"
 
-static int write_bars(const char *path, uint64_t n, brs_error *err)
-{
-    brs_market_event *bars = malloc((size_t)n * sizeof *bars);
-    if (!bars)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    brs__bars_random_walk(bars, n, 7, 0, 1000000, INT64_C(1600000000) * 1000000000);
-    for (uint64_t i = 0; i < n; i++) /* keep prices positive over millions of steps */
-        if (bars[i].bar.low < 1000) {
-            int64_t up = 1000 - bars[i].bar.low;
-            bars[i].bar.open += up, bars[i].bar.high += up, bars[i].bar.low += up, bars[i].bar.close += up;
-        }
-    brs_instrument in = {.symbol = "BARS", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
-    brs_tick_writer *w;
-    int rc = brs__tick_writer_open(&w, path, &in, 1, NULL, err);
-    for (uint64_t i = 0; !rc && i < n; i++)
-        rc = brs__tick_writer_add(w, &bars[i], err);
-    if (!rc)
-        rc = brs__tick_writer_close(w, err);
-    else
-        brs__tick_writer_abort(w);
-    free(bars);
-    return rc;
-}
-
 static int write_text(const char *path, const char *text, brs_error *err)
 {
     return brs__atomic_write(path, text, strlen(text), err);
@@ -231,7 +207,7 @@ int brs__bench_backtest(int argc, char **argv)
     if (!rc)
         rc = brs__gen_file(l3, &go, &err);
     if (!rc)
-        rc = write_bars(bars, nbars, &err);
+        rc = brs__gen_bars_file(bars, &(brs_gen_opts){.seed = 7, .events = nbars, .symbols = 1}, &err);
     if (!rc)
         rc = write_text(top_lua,
                         "local n = 0\n"

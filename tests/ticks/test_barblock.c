@@ -395,6 +395,52 @@ static void test_file_damage(void **state)
     unlink(bad);
 }
 
+/* `bourse gen --bars` writes exactly N bars of K symbols, compactly, the same
+ * bytes every time, readable by every command. */
+static void test_gen_bars(void **state)
+{
+    (void)state;
+    char a[512], b[512], cmd[2048], *out = NULL;
+    tmp_path(a, sizeof a, "gen-bars-a.ticks.zst");
+    tmp_path(b, sizeof b, "gen-bars-b.ticks.zst");
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "%s gen --bars --seed 3 --events 10001 --symbols 3 --block-records 1000 -o %s",
+                 BOURSE_BIN, k ? b : a);
+        assert_int_equal(run_cmd(cmd, NULL), 0);
+    }
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s", a, b);
+    assert_int_equal(run_cmd(cmd, NULL), 0);
+    brs_tick_reader r;
+    brs_error err = {0};
+    assert_int_equal(brs__tick_open(&r, a, &err), 0);
+    assert_int_equal(r.version, 2);
+    assert_int_equal(r.n_events, 10001);
+    assert_int_equal(r.n_instr, 3);
+    uint64_t per[3] = {0};
+    int64_t last = INT64_MIN;
+    const brs_market_event *e;
+    while ((e = brs__tick_next(&r))) {
+        assert_int_equal(e->kind, BRS_MEV_BAR);
+        assert_true(e->ts_exchange >= last);
+        assert_true(e->bar.low >= 1000 && e->bar.low <= e->bar.high);
+        last = e->ts_exchange;
+        per[e->instrument]++;
+    }
+    assert_int_equal(per[0], 3334);
+    assert_int_equal(per[1], 3334);
+    assert_int_equal(per[2], 3333);
+    brs__tick_close(&r);
+    snprintf(cmd, sizeof cmd, "%s ticks verify %s && %s ticks info %s", BOURSE_BIN, a, BOURSE_BIN, a);
+    assert_int_equal(run_cmd(cmd, &out), 0);
+    assert_non_null(strstr(out, "version 2"));
+    assert_non_null(strstr(out, "bar             10001"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s gen --bars --bogus -o %s", BOURSE_BIN, a);
+    assert_int_equal(run_cmd(cmd, NULL), 2);
+    unlink(a);
+    unlink(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_seek_compact),
         cmocka_unit_test(test_decode_malformed),
         cmocka_unit_test(test_file_damage),
+        cmocka_unit_test(test_gen_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
