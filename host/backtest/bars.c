@@ -143,8 +143,13 @@ static void *loader_main(void *arg)
         (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
 #endif
         int rc = brs__tick_decode_block(pl->r, &l->dec, i, p, &e);
-        if (!rc)
+        const brs_barblock_stats *st = &l->dec.stats;
+        if (!rc && l->dec.compact && st->ordered && st->max_instrument < pl->r->n_instr) {
+            pl->kept[i] = pl->r->blocks[i].count; /* all bars, checked while decoding */
+            l->late |= st->local_late;
+        } else if (!rc) { /* records, or a compact block with something to report */
             rc = keep_bars(pl->r, p, pl->r->blocks[i].count, &pl->kept[i], &l->late, &e);
+        }
         if (rc) {
             if (i < l->err_block) {
                 l->err_block = i;

@@ -106,7 +106,7 @@ static inline uint64_t rd(const unsigned char *p, uint64_t m)
 }
 
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
-                         const char **why)
+                         brs_barblock_stats *st, const char **why)
 {
     if (len < BRS_BARBLOCK_HDR_SIZE) {
         *why = "payload shorter than its header";
@@ -135,10 +135,13 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
         *why = "payload size does not match its column widths";
         return BRS_E_CORRUPT;
     }
-    uint64_t ts = brs__get64(in), close = brs__get64(in + 8), junk = 0;
+    uint64_t ts = brs__get64(in), close = brs__get64(in + 8), junk = 0, imax = 0;
+    int backwards = 0, late = 0;
     for (uint32_t i = 0; i < n; i++) {
         brs_market_event *e = &dst[i];
+        uint64_t prev = ts;
         ts += rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
+        backwards |= i && (int64_t)ts < (int64_t)prev;
         uint64_t open = close + rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
         close = open + rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
         int64_t so = (int64_t)open, sc = (int64_t)close;
@@ -146,8 +149,10 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
         uint64_t instr = rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
         uint64_t meta = rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
         junk |= (instr >> 32) | (meta >> 24);
+        imax = instr > imax ? instr : imax;
         e->ts_exchange = (int64_t)ts;
         e->ts_local = (int64_t)(ts + rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
+        late |= e->ts_local > e->ts_exchange;
         e->kind = BRS_MEV_BAR;
         e->side = (uint8_t)meta;
         e->flags = (uint16_t)(meta >> 8);
@@ -162,5 +167,8 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
         *why = "instrument or side/flags value out of range";
         return BRS_E_CORRUPT;
     }
+    st->max_instrument = (uint32_t)imax;
+    st->ordered = !backwards;
+    st->local_late = late;
     return BRS_OK;
 }

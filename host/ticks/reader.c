@@ -345,6 +345,7 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
                         r->path, i, (unsigned long long)b->offset);
     int compact = magic == BRS_TICK_BARBLOCK_MAGIC;
+    d->compact = 0;
     if (compact && grow(&d->ubuf, &d->ubuf_cap, usize + 8))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     void *out = compact ? (void *)d->ubuf : (void *)dst;
@@ -356,9 +357,10 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
     if (compact) {
         const char *why = "";
         memset(d->ubuf + usize, 0, 8); /* the decoder reads 8 bytes at a time */
-        if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &why))
+        if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
             return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
                             r->path, i, (unsigned long long)b->offset, why);
+        d->compact = 1;
     }
     return BRS_OK;
 }

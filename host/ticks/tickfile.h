@@ -44,8 +44,14 @@ uint32_t brs__crc32c(uint32_t crc, const void *data, size_t len);
  * malformed payload gives BRS_E_CORRUPT and *why says what is wrong. */
 int brs__barblock_eligible(const brs_market_event *ev, uint32_t n);
 size_t brs__barblock_encode(const brs_market_event *ev, uint32_t n, unsigned char *out);
+/* What decoding saw, so a consumer need not read the records again. */
+typedef struct brs_barblock_stats {
+    uint32_t max_instrument;
+    int ordered;    /* ts_exchange never decreases inside the block */
+    int local_late; /* some ts_local is after its ts_exchange */
+} brs_barblock_stats;
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
-                         const char **why);
+                         brs_barblock_stats *st, const char **why);
 
 /* Names of event kinds ("add", "cancel", ...) and back; -1 when unknown. */
 const char *brs__mev_kind_name(int kind);
@@ -76,6 +82,8 @@ typedef struct brs_tick_decoder {
     size_t cbuf_cap;
     unsigned char *ubuf; /* a compact block's payload (+ 8 bytes of slack) */
     size_t ubuf_cap;
+    int compact;         /* the last block decoded was a compact bar block: */
+    brs_barblock_stats stats; /* what its decoding saw */
 } brs_tick_decoder;
 
 typedef struct brs_tick_writer brs_tick_writer;

@@ -183,7 +183,8 @@ static void expect_decode_error(const unsigned char *p, size_t len, uint32_t n, 
     memset(copy + len, 0, 8);
     brs_market_event *out = malloc((n ? n : 1) * sizeof *out);
     const char *why = "";
-    int rc = brs__barblock_decode(copy, len, n, out, &why);
+    brs_barblock_stats st;
+    int rc = brs__barblock_decode(copy, len, n, out, &st, &why);
     if (rc != BRS_E_CORRUPT || !strstr(why, want))
         fail_msg("decode gave %d '%s', wanted '%s'", rc, why, want);
     free(copy);
@@ -202,8 +203,28 @@ static void test_decode_malformed(void **state)
     size_t len = brs__barblock_encode(ev, N, buf);
     const char *why = "";
     memset(buf + len, 0, 8);
-    assert_int_equal(brs__barblock_decode(buf, len, N, out, &why), 0);
+    brs_barblock_stats st;
+    assert_int_equal(brs__barblock_decode(buf, len, N, out, &st, &why), 0);
     assert_memory_equal(out, ev, sizeof ev);
+    /* what decoding reports: the test bars go back in time (i % 41) and have
+     * local times after the exchange's, over instruments 0..2 */
+    assert_false(st.ordered);
+    assert_true(st.local_late);
+    assert_int_equal(st.max_instrument, 2);
+    brs_market_event calm[3];
+    memset(calm, 0, sizeof calm);
+    for (int i = 0; i < 3; i++) {
+        calm[i].kind = BRS_MEV_BAR;
+        calm[i].ts_exchange = 100 + i;
+        calm[i].ts_local = 50;
+    }
+    size_t cl = brs__barblock_encode(calm, 3, buf);
+    memset(buf + cl, 0, 8);
+    assert_int_equal(brs__barblock_decode(buf, cl, 3, out, &st, &why), 0);
+    assert_true(st.ordered);
+    assert_false(st.local_late);
+    assert_int_equal(st.max_instrument, 0);
+    len = brs__barblock_encode(ev, N, buf);
 
     expect_decode_error(buf, BRS_BARBLOCK_HDR_SIZE - 1, N, "shorter than its header");
     expect_decode_error(buf, len - 1, N, "does not match");
@@ -236,7 +257,7 @@ static void test_decode_malformed(void **state)
         for (int k = 0; k < flips && l; k++)
             f[next_rand() % (round % 3 ? (l < 104 ? l : 104) : l)] ^= (unsigned char)(1 + next_rand() % 255);
         uint32_t n = round % 7 == 0 ? (uint32_t)(next_rand() % (N + 1)) : N;
-        int rc = brs__barblock_decode(f, l, n, out, &why);
+        int rc = brs__barblock_decode(f, l, n, out, &st, &why);
         assert_true(rc == BRS_OK || rc == BRS_E_CORRUPT);
         free(f);
     }
