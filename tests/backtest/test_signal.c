@@ -366,12 +366,12 @@ static void test_identical_runs(void **state)
 
 /* Minute bars in a tick file, with a few trade prints among them (the loader
  * drops them) and blocks of 500 (compact bar blocks and record blocks). */
-static void minute_bars_file(const char *path, size_t n, int back_in_time)
+static void minute_bars_file(const char *path, size_t n, int back_in_time, int plain)
 {
     brs_market_event *ev = malloc(n * sizeof *ev);
     brs__bars_random_walk(ev, n, 5, 0, 1000000, INT64_C(1700000000) * 1000000000);
     brs_instrument in = {.symbol = "MIN", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
-    brs_tick_writer_opts o = {.block_records = 500};
+    brs_tick_writer_opts o = {.block_records = 500, .plain_bars = plain};
     brs_tick_writer *w;
     brs_error err = {0};
     char dir[1024];
@@ -390,6 +390,10 @@ static void minute_bars_file(const char *path, size_t n, int back_in_time)
     }
     assert_int_equal(brs__tick_writer_close(w, &err), 0);
     free(ev);
+    brs_tick_reader r;
+    assert_int_equal(brs__tick_open(&r, path, &err), 0);
+    assert_int_equal(r.version, plain ? 1 : 2);
+    brs__tick_close(&r);
 }
 
 /* A precomputed targets array with no per-bar code lets the engine pass over
@@ -397,8 +401,10 @@ static void minute_bars_file(const char *path, size_t n, int back_in_time)
  * it step through every bar. Both must give the very same fills, orders,
  * trades and equity curve (hourly samples over minute bars, so most samples
  * are overwritten ones the skip leaves out). */
-/* Both runs of one target formula f(i) (Lua, nil = none). */
-static void quiet_pair(const char *f)
+/* Both runs of one target formula f(i) (Lua, nil = none); with v1, the
+ * precomputed run also reads the same bars from a version 1 file (64-byte
+ * records), and must give the same again. */
+static void quiet_pair(const char *f, int v1)
 {
     char src[2048];
     snprintf(src, sizeof src,
@@ -417,15 +423,16 @@ static void quiet_pair(const char *f)
              "  if v then ctx:target(v) end\n"
              "end }\n", f);
     bt_write(bt_path("q_bar.lua"), src);
-    const char *names[2] = {"q_vec.lua", "q_bar.lua"};
-    const char *outs[2] = {"q_vec", "q_bar"};
-    for (int k = 0; k < 2; k++) {
+    const char *names[3] = {"q_vec.lua", "q_bar.lua", "q_vec.lua"};
+    const char *outs[3] = {"q_vec", "q_bar", "q_v1"};
+    const char *data[3] = {"minutes.ticks.zst", "minutes.ticks.zst", "minutes-v1.ticks.zst"};
+    for (int k = 0; k < 2 + v1; k++) {
         char json[2048];
         snprintf(json, sizeof json,
                  "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
                  " \"sample_every_ns\": 3600000000000,"
                  " \"signal\": {\"commission\": {\"bps\": 1}, \"sizing\": {\"fraction\": 0.5}}}",
-                 bt_path("minutes.ticks.zst"), bt_path(names[k]));
+                 bt_path(data[k]), bt_path(names[k]));
         brs__bt_result res;
         brs_an_metrics m;
         brs_error err = {0};
@@ -446,6 +453,14 @@ static void quiet_pair(const char *f)
         if (strcmp(ta, tv))
             fail_msg("%s differs between the per-bar and the precomputed run of\n%s", files[i], f);
         free(ta);
+        if (v1) {
+            snprintf(a, sizeof a, "%s/%s", bt_path("q_v1"), files[i]);
+            ta = test_read_file(a, NULL);
+            assert_non_null(ta);
+            if (strcmp(ta, tv))
+                fail_msg("%s differs between the compact and the version 1 bar file", files[i]);
+            free(ta);
+        }
         free(tv);
     }
     snprintf(src, sizeof src, "%s/equity.csv", bt_path("q_vec"));
@@ -455,21 +470,22 @@ static void quiet_pair(const char *f)
 static void test_quiet_skip_exact(void **state)
 {
     (void)state;
-    minute_bars_file(bt_path("minutes.ticks.zst"), 6000, 0);
+    minute_bars_file(bt_path("minutes.ticks.zst"), 6000, 0, 0);
+    minute_bars_file(bt_path("minutes-v1.ticks.zst"), 6000, 0, 1);
     /* few values, repeated for 50 bars, gaps of none, -0.0 next to 0 */
     quiet_pair("local function f(i)\n"
                "  if i <= 3 or i % 7 == 0 then return nil end\n"
                "  if i % 11 == 0 then return -0.0 end\n"
                "  return (i // 50) % 3 - 1\n"
-               "end\n");
+               "end\n", 1);
     /* more than 255 distinct values: kept as doubles */
     quiet_pair("local function f(i)\n"
                "  if i % 5 == 0 then return nil end\n"
                "  return ((i // 20) * 37 % 1000) / 1000 - 0.5\n"
-               "end\n");
+               "end\n", 0);
 
     /* bars going back in time across blocks are refused, naming the file */
-    minute_bars_file(bt_path("back.ticks.zst"), 3000, 1);
+    minute_bars_file(bt_path("back.ticks.zst"), 3000, 1, 0);
     char json[2048];
     snprintf(json, sizeof json,
              "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"}}",
