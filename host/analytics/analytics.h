@@ -59,6 +59,8 @@ int brs__an_reserve(brs_an_recorder *r, size_t samples, size_t orders, size_t fi
  * one price per instrument (currency per unit; NaN when unknown, e.g. no mid) or
  * is NULL. Positions are taken from the recorded fills. Times must not decrease.
  * Sample at the start of the run (before any fill) and at its end. */
+/* The sample_every_ns the recorder was created with (0: every sample kept). */
+int64_t brs__an_sample_every(const brs_an_recorder *r);
 int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
                    const double *prices);
 

@@ -267,6 +267,11 @@ static void advance(brs_an_recorder *r, brs_an_inst_state *in, int64_t ts)
     }
 }
 
+int64_t brs__an_sample_every(const brs_an_recorder *r)
+{
+    return r->opt.sample_every_ns;
+}
+
 int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
                    const double *prices)
 {

@@ -25,6 +25,7 @@ typedef struct brs__bt_bars {
     brs_market_event **bars; /* [n_instr] */
     uint64_t *n;             /* [n_instr] */
     uint64_t total;
+    int local_late;          /* some bar's ts_local is after its ts_exchange */
 } brs__bt_bars;
 
 /* From a Yahoo-style CSV (Date,Open,High,Low,Close,Adj Close,Volume; "null"

@@ -1,7 +1,13 @@
 /* bars.c: the bars of a signal backtest, from a tick file (its BAR events) or
- * a Yahoo-style daily CSV read by the ticks importer's Yahoo parser. */
+ * a Yahoo-style daily CSV read by the ticks importer's Yahoo parser. A file of
+ * one instrument is decoded block by block on every core at once, each block
+ * straight into its place in the final array (no copy, no per-bar malloc);
+ * files of several instruments go through the read-ahead reader. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "backtest.h"
 #include "core/core.h"
@@ -59,6 +65,8 @@ static int load_yahoo(brs__bt_bars *b, const char *path, const char *symbol, brs
                           path, i + 1);
             goto out;
         }
+    for (size_t i = 0; i < sink.n; i++)
+        b->local_late |= sink.ev[i].ts_local > sink.ev[i].ts_exchange;
     b->bars[0] = sink.ev; /* taken over */
     sink.ev = NULL;
     b->n[0] = b->total = sink.n;
@@ -70,28 +78,191 @@ out:
     return rc;
 }
 
+/* ---- one instrument: blocks decoded in parallel into their slots --------- */
+
+#define MAX_LOADERS 4
+
+typedef struct par_load {
+    const brs_tick_reader *r;
+    brs_market_event *dst;
+    const uint64_t *off; /* slot of block i's first record */
+    uint32_t *kept;      /* bars block i left at its slot */
+    uint32_t next;       /* next block to claim (atomic) */
+    uint32_t fail;       /* lowest failed block so far (atomic) */
+    size_t page;
+} par_load;
+
+typedef struct loader {
+    par_load *pl;
+    brs_tick_decoder dec;
+    uint32_t err_block; /* the lowest block this loader failed on */
+    int late;           /* saw a bar with ts_local after ts_exchange */
+    brs_error err;
+    pthread_t th;
+} loader;
+
+/* Keep the block's BAR events (all of a compact block), check instrument and
+ * time order inside the block. */
+static int keep_bars(const brs_tick_reader *r, brs_market_event *p, uint32_t n, uint32_t *kept,
+                     int *late, brs_error *err)
+{
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        if (p[j].kind != BRS_MEV_BAR)
+            continue;
+        *late |= p[j].ts_local > p[j].ts_exchange;
+        if (p[j].instrument >= r->n_instr)
+            return brs__err(err, BRS_E_PARSE, "%s: bar for instrument %u, the file has %u", r->path,
+                            p[j].instrument, r->n_instr);
+        if (k && p[j].ts_exchange < p[k - 1].ts_exchange)
+            return brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", r->path,
+                            r->instr[p[j].instrument].symbol);
+        if (k != j)
+            p[k] = p[j];
+        k++;
+    }
+    *kept = k;
+    return BRS_OK;
+}
+
+static void *loader_main(void *arg)
+{
+    loader *l = arg;
+    par_load *pl = l->pl;
+    for (;;) {
+        uint32_t i = __atomic_fetch_add(&pl->next, 1, __ATOMIC_RELAXED);
+        if (i >= pl->r->n_blocks || i > __atomic_load_n(&pl->fail, __ATOMIC_RELAXED))
+            break;
+        brs_market_event *p = pl->dst + pl->off[i];
+        brs_error e = {0};
+#ifdef MADV_POPULATE_WRITE
+        /* Fresh memory is most of the cost of loading: one call maps the
+         * block's pages (~15 % cheaper than a fault per 4 KiB page). Advice
+         * only: an older kernel refuses it and the writes fault as usual. */
+        uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pl->page - 1), z = (uintptr_t)(p + pl->r->blocks[i].count);
+        (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+#endif
+        int rc = brs__tick_decode_block(pl->r, &l->dec, i, p, &e);
+        const brs_barblock_stats *st = &l->dec.stats;
+        if (!rc && l->dec.compact && st->ordered && st->max_instrument < pl->r->n_instr) {
+            pl->kept[i] = pl->r->blocks[i].count; /* all bars, checked while decoding */
+            l->late |= st->local_late;
+        } else if (!rc) { /* records, or a compact block with something to report */
+            rc = keep_bars(pl->r, p, pl->r->blocks[i].count, &pl->kept[i], &l->late, &e);
+        }
+        if (rc) {
+            if (i < l->err_block) {
+                l->err_block = i;
+                l->err = e;
+                l->err.code = rc;
+            }
+            uint32_t f = __atomic_load_n(&pl->fail, __ATOMIC_RELAXED);
+            while (i < f && !__atomic_compare_exchange_n(&pl->fail, &f, i, 0, __ATOMIC_RELAXED,
+                                                         __ATOMIC_RELAXED))
+                ;
+        }
+    }
+    return NULL;
+}
+
+static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+{
+    uint32_t nb = r->n_blocks;
+    uint64_t *off = malloc((nb + 1) * sizeof *off);
+    uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
+    b->bars[0] = malloc((r->n_events ? r->n_events : 1) * sizeof **b->bars);
+    int rc = BRS_OK;
+    if (!off || !kept || !b->bars[0]) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    off[0] = 0;
+    for (uint32_t i = 0; i < nb; i++)
+        off[i + 1] = off[i] + r->blocks[i].count;
+    long page = sysconf(_SC_PAGESIZE);
+    par_load pl = {.r = r, .dst = b->bars[0], .off = off, .kept = kept, .fail = UINT32_MAX,
+                   .page = page > 0 ? (size_t)page : 4096};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = ncpu < 1 ? 1 : ncpu > MAX_LOADERS ? MAX_LOADERS : (int)ncpu;
+    if ((uint32_t)n > nb)
+        n = nb ? (int)nb : 1;
+    loader ld[MAX_LOADERS];
+    memset(ld, 0, sizeof ld);
+    int started = 1;
+    for (int t = 0; t < n; t++) {
+        ld[t].pl = &pl;
+        ld[t].err_block = UINT32_MAX;
+    }
+    for (int t = 1; t < n; t++) {
+        if (pthread_create(&ld[t].th, NULL, loader_main, &ld[t]) != 0)
+            break; /* fewer helpers: the work gets done all the same */
+        started++;
+    }
+    loader_main(&ld[0]);
+    for (int t = 1; t < started; t++)
+        pthread_join(ld[t].th, NULL);
+    const loader *bad = NULL;
+    for (int t = 0; t < n; t++) {
+        if (ld[t].err_block != UINT32_MAX && (!bad || ld[t].err_block < bad->err_block))
+            bad = &ld[t];
+        b->local_late |= ld[t].late;
+        brs__tick_decoder_free(&ld[t].dec);
+    }
+    /* in file order: close the gaps left by non-bar events, check order across
+     * blocks, and stop at the first damaged block as a sequential read would */
+    brs_market_event *d = b->bars[0];
+    uint64_t pos = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        if (bad && i == bad->err_block) {
+            rc = brs__err(err, bad->err.code, "%s", bad->err.msg);
+            goto out;
+        }
+        if (!kept[i])
+            continue;
+        if (pos && d[off[i]].ts_exchange < d[pos - 1].ts_exchange) {
+            rc = brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", r->path, r->instr[0].symbol);
+            goto out;
+        }
+        if (off[i] != pos)
+            memmove(d + pos, d + off[i], kept[i] * sizeof *d);
+        pos += kept[i];
+    }
+    b->n[0] = b->total = pos;
+out:
+    free(off);
+    free(kept);
+    return rc;
+}
+
 static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)
 {
     brs_tick_reader r;
     int rc = brs__tick_open(&r, path, err);
     if (rc)
         return rc;
+    if (r.n_instr == 1) {
+        if (!(rc = alloc_instr(b, 1, err))) {
+            b->instr[0] = r.instr[0];
+            rc = load_one_instrument(b, &r, err);
+        }
+        if (!rc && !b->total)
+            rc = brs__err(err, BRS_E_PARSE,
+                          "%s: no BAR events (signal mode needs bars; book mode replays order flow)",
+                          path);
+        brs__tick_close(&r);
+        if (rc)
+            brs__bt_bars_free(b);
+        return rc;
+    }
     size_t *cap = NULL;
     if ((rc = alloc_instr(b, r.n_instr, err)))
         goto out;
     memcpy(b->instr, r.instr, r.n_instr * sizeof *b->instr);
+    b->local_late = 1; /* not looked at: only one instrument's bars are ever skipped */
     cap = calloc(r.n_instr ? r.n_instr : 1, sizeof *cap);
     if (!cap) {
         rc = brs__err(err, BRS_E_NOMEM, "out of memory");
         goto out;
-    }
-    if (r.n_instr == 1) { /* the common case: size the array once */
-        b->bars[0] = malloc((r.n_events ? r.n_events : 1) * sizeof **b->bars);
-        if (!b->bars[0]) {
-            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
-            goto out;
-        }
-        cap[0] = r.n_events;
     }
     /* decompression on a second thread while this one copies */
     if ((rc = brs__tick_readahead(&r, err)))

@@ -7,11 +7,14 @@
  *    strategy sig_momentum (targets precomputed at start) and with a per-bar
  *    Lua callback setting a target;
  * next to `bourse bench replay` on the same L3 file (decode only, and plain
- * `zstd -dc` of its records). Medians of --runs runs. Timings are reported,
- * never asserted. */
+ * `zstd -dc` of its records), and for the bar file: decode only, `zstd -dc`
+ * of its bars as 64-byte records (the layout of format version 1), and `zstd
+ * -dc` of the file's own frames (the compact bar blocks as stored). Medians
+ * of --runs runs. Timings are reported, never asserted. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -21,30 +24,6 @@
 #include "cli/cli.h"
 #include "ticks/gen.h"
 #include "ticks/tickfile.h"
-
-static int write_bars(const char *path, uint64_t n, brs_error *err)
-{
-    brs_market_event *bars = malloc((size_t)n * sizeof *bars);
-    if (!bars)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    brs__bars_random_walk(bars, n, 7, 0, 1000000, INT64_C(1600000000) * 1000000000);
-    for (uint64_t i = 0; i < n; i++) /* keep prices positive over millions of steps */
-        if (bars[i].bar.low < 1000) {
-            int64_t up = 1000 - bars[i].bar.low;
-            bars[i].bar.open += up, bars[i].bar.high += up, bars[i].bar.low += up, bars[i].bar.close += up;
-        }
-    brs_instrument in = {.symbol = "BARS", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
-    brs_tick_writer *w;
-    int rc = brs__tick_writer_open(&w, path, &in, 1, NULL, err);
-    for (uint64_t i = 0; !rc && i < n; i++)
-        rc = brs__tick_writer_add(w, &bars[i], err);
-    if (!rc)
-        rc = brs__tick_writer_close(w, err);
-    else
-        brs__tick_writer_abort(w);
-    free(bars);
-    return rc;
-}
 
 static int write_text(const char *path, const char *text, brs_error *err)
 {
@@ -120,6 +99,48 @@ static void replay_baseline(const char *file, double *decode_eps, double *zstd_e
     cJSON_Delete(j);
 }
 
+/* `zstd -dc` of the file's own zstd frames (all blocks, concatenated: a valid
+ * .zst stream), output thrown away: what plain zstd allows on the very bytes
+ * the file stores. Median of runs; events per second, NaN when unavailable. */
+static double frames_zstd_dc(const char *path, const char *tmp, uint64_t runs)
+{
+    brs_tick_reader r;
+    brs_error err = {0};
+    if (brs__tick_open(&r, path, &err))
+        return NAN;
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    unsigned char *buf = NULL;
+    for (uint32_t i = 0; ok && i < r.n_blocks; i++) {
+        const brs_tick_block_info *b = &r.blocks[i];
+        unsigned char *nb = realloc(buf, b->csize);
+        ok = nb && pread(r.fd, nb, b->csize, (off_t)(b->offset + BRS_TICK_BLOCK_HDR_SIZE)) == (ssize_t)b->csize;
+        buf = nb ? nb : buf;
+        ok = ok && fwrite(buf, 1, b->csize, f) == b->csize;
+    }
+    if (f && fclose(f))
+        ok = 0;
+    free(buf);
+    uint64_t events = r.n_events;
+    brs__tick_close(&r);
+    double *t = calloc(runs, sizeof *t), rate = NAN;
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "zstd -dc -q '%s' > /dev/null", tmp);
+    for (uint64_t k = 0; ok && t && k < runs; k++) {
+        int64_t t0 = brs__monotime_ns();
+        int st = system(cmd);
+        t[k] = (double)(brs__monotime_ns() - t0) * 1e-9;
+        ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    if (ok && t) {
+        double med = brs__median(t, runs);
+        rate = med > 0 ? (double)events / med : NAN;
+    }
+    free(t);
+    unlink(tmp);
+    return rate;
+}
+
 int brs__bench_backtest(int argc, char **argv)
 {
     int json = 0;
@@ -137,10 +158,12 @@ int brs__bench_backtest(int argc, char **argv)
                    "  signal mode bars/s, N one-minute bars (default 5M) with the vectorized\n"
                    "              C strategy sig_momentum and a per-bar Lua target callback\n"
                    "              (both: momentum against the close 500 bars earlier)\n"
-                   "and `bourse bench replay` of the L3 file (decode only; zstd -dc) for\n"
+                   "and `bourse bench replay` of the L3 and bar files (decode only; zstd -dc) for\n"
                    "comparison. Medians of --runs runs (default 3). --json prints one object\n"
                    "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
-                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec, and\n"
+                   "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec,\n"
+                   "bars_decode_per_sec, bars_zstd_dc_records_per_sec (the bars as 64-byte\n"
+                   "records), bars_zstd_dc_file_per_sec (the bar file's own zstd frames), and\n"
                    "the same four per CPU second of the process (*_per_cpu_sec).\n"
                    "--dir DIR keeps the generated files and the last run directory there.\n");
             return BRS_EXIT_OK;
@@ -164,7 +187,7 @@ int brs__bench_backtest(int argc, char **argv)
         }
     }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], cfg[6000];
+    char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], cfg[6000], frames[1200];
     if (keep)
         snprintf(dir, sizeof dir, "%s", keep);
     else
@@ -174,6 +197,7 @@ int brs__bench_backtest(int argc, char **argv)
     snprintf(top_lua, sizeof top_lua, "%s/bench_top.lua", dir);
     snprintf(bar_lua, sizeof bar_lua, "%s/bench_bar.lua", dir);
     snprintf(out, sizeof out, "%s/run", dir);
+    snprintf(frames, sizeof frames, "%s/bars.frames.zst", dir);
     brs_error err = {0};
     int rc = brs__mkdirs(dir, &err);
     if (!json && !rc)
@@ -183,7 +207,7 @@ int brs__bench_backtest(int argc, char **argv)
     if (!rc)
         rc = brs__gen_file(l3, &go, &err);
     if (!rc)
-        rc = write_bars(bars, nbars, &err);
+        rc = brs__gen_bars_file(bars, &(brs_gen_opts){.seed = 7, .events = nbars, .symbols = 1}, &err);
     if (!rc)
         rc = write_text(top_lua,
                         "local n = 0\n"
@@ -229,9 +253,12 @@ int brs__bench_backtest(int argc, char **argv)
                  " \"sample_every_ns\": 86400000000000}", bars, bar_lua);
         rc = measure(cfg, out, runs, &lua_bps, &lua_bcpu, &err);
     }
-    double dec_eps = NAN, zstd_eps = NAN;
-    if (!rc)
+    double dec_eps = NAN, zstd_eps = NAN, bar_dec = NAN, bar_zstd_rec = NAN, bar_zstd_file = NAN;
+    if (!rc) {
         replay_baseline(l3, &dec_eps, &zstd_eps);
+        replay_baseline(bars, &bar_dec, &bar_zstd_rec);
+        bar_zstd_file = frames_zstd_dc(bars, frames, runs);
+    }
     char rm[1200];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     if (!keep && system(rm) != 0)
@@ -255,6 +282,12 @@ int brs__bench_backtest(int argc, char **argv)
             cJSON_AddNumberToObject(o, "decode_events_per_sec", dec_eps);
         if (!isnan(zstd_eps))
             cJSON_AddNumberToObject(o, "zstd_dc_events_per_sec", zstd_eps);
+        if (!isnan(bar_dec))
+            cJSON_AddNumberToObject(o, "bars_decode_per_sec", bar_dec);
+        if (!isnan(bar_zstd_rec))
+            cJSON_AddNumberToObject(o, "bars_zstd_dc_records_per_sec", bar_zstd_rec);
+        if (!isnan(bar_zstd_file))
+            cJSON_AddNumberToObject(o, "bars_zstd_dc_file_per_sec", bar_zstd_file);
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s);
         cJSON_free(s);
@@ -269,6 +302,12 @@ int brs__bench_backtest(int argc, char **argv)
             printf("same L3 file, decode only:           %8.2f M events/s\n", dec_eps / 1e6);
         if (!isnan(zstd_eps))
             printf("same records, zstd -dc:              %8.2f M events/s\n", zstd_eps / 1e6);
+        if (!isnan(bar_dec))
+            printf("bar file, decode only:               %8.2f M bars/s\n", bar_dec / 1e6);
+        if (!isnan(bar_zstd_rec))
+            printf("same bars as 64-byte records, zstd -dc: %5.2f M bars/s\n", bar_zstd_rec / 1e6);
+        if (!isnan(bar_zstd_file))
+            printf("bar file's own frames, zstd -dc:     %8.2f M bars/s\n", bar_zstd_file / 1e6);
         printf("(medians of %llu runs, end to end from disk; the machine may be shared)\n",
                (unsigned long long)runs);
     }

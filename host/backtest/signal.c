@@ -29,7 +29,17 @@ typedef struct sig_instr {
     double target;
     int64_t t_armed;
     int has_target;
-    double *targets;      /* vectorized: [n], NaN = none */
+    /* vectorized targets, one per bar: as codes into tval when the array holds
+     * at most 255 distinct values (an eighth of the memory to fill and scan;
+     * TG_NONE = none), else the values themselves (NaN = none) */
+    uint8_t *tcode;
+    double tval[255];
+    uint32_t n_tval;
+    double *targets;
+    /* quiet[c]: code c needs no execution while `quiet_for` is the target held */
+    uint8_t quiet[256];
+    double quiet_for;
+    int quiet_ok;
     double done_target;   /* the last target executed; NaN before the first */
     /* impact statistics over the last `window` bars: log returns and volumes */
     double *ret, *vol;
@@ -334,6 +344,50 @@ static int x_set_target(void *self, brs__sctx *sc, uint32_t instrument, double t
     return BRS_OK;
 }
 
+#define TG_NONE 255
+
+/* Targets as codes: distinct values (by bit pattern, so -0.0 stays -0.0) get
+ * codes in order of appearance through a small open-addressing table.
+ * Returns 1 when done, 0 when there are more than 255 values, <0 on error. */
+static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *val, uint32_t *n_val)
+{
+    uint64_t key[512];
+    uint8_t slot[512];
+    memset(slot, TG_NONE, sizeof slot);
+    uint64_t prev = 0;
+    uint8_t prev_code = TG_NONE;
+    uint32_t nv = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        double v = t[i];
+        if (isnan(v)) {
+            code[i] = TG_NONE;
+            continue;
+        }
+        if (!(v >= -1.0 && v <= 1.0))
+            return BRS_E_INVAL;
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        if (prev_code != TG_NONE && bits == prev) {
+            code[i] = prev_code;
+            continue;
+        }
+        uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 55); /* 9 bits */
+        while (slot[h] != TG_NONE && key[h] != bits)
+            h = (h + 1) & 511;
+        if (slot[h] == TG_NONE) {
+            if (nv == 255)
+                return 0;
+            key[h] = bits;
+            slot[h] = (uint8_t)nv;
+            val[nv++] = v;
+        }
+        code[i] = prev_code = slot[h];
+        prev = bits;
+    }
+    *n_val = nv;
+    return 1;
+}
+
 static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const double *t, uint64_t n)
 {
     (void)sc;
@@ -341,13 +395,43 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
     sig_instr *in = &s->in[instrument];
     if (n != in->n)
         return BRS_E_RANGE;
+    uint8_t *code = malloc(n ? n : 1);
+    if (!code)
+        return BRS_E_NOMEM;
+    double val[255];
+    uint32_t nv = 0;
+    int rc = encode_targets(t, n, code, val, &nv);
+    if (rc < 0) {
+        free(code);
+        return rc;
+    }
+    free(in->tcode);
+    free(in->targets);
+    in->tcode = NULL;
+    in->targets = NULL;
+    in->quiet_ok = 0;
+    if (rc == 1) {
+        in->tcode = code;
+        memcpy(in->tval, val, nv * sizeof *val);
+        in->n_tval = nv;
+        return BRS_OK;
+    }
+    free(code); /* many distinct values: keep them as they are */
     for (uint64_t i = 0; i < n; i++)
         if (!isnan(t[i]) && !(t[i] >= -1.0 && t[i] <= 1.0))
             return BRS_E_INVAL;
-    if (!in->targets && !(in->targets = malloc((n ? n : 1) * sizeof *in->targets)))
+    if (!(in->targets = malloc((n ? n : 1) * sizeof *in->targets)))
         return BRS_E_NOMEM;
     memcpy(in->targets, t, n * sizeof *t);
     return BRS_OK;
+}
+
+/* The precomputed target of bar t, NaN for none. */
+static inline double target_at(const sig_instr *in, uint64_t t)
+{
+    if (in->tcode)
+        return in->tcode[t] == TG_NONE ? NAN : in->tval[in->tcode[t]];
+    return in->targets ? in->targets[t] : NAN;
 }
 
 static int x_bars(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
@@ -418,6 +502,7 @@ void brs__bt_signal_destroy(brs__bt_signal *s)
         return;
     for (uint32_t i = 0; s->in && i < s->n_in; i++) {
         free(s->in[i].targets);
+        free(s->in[i].tcode);
         free(s->in[i].ret);
         free(s->in[i].vol);
     }
@@ -445,6 +530,95 @@ static int next_bar(const brs__bt_signal *s)
     return best;
 }
 
+/* The last time in the recorder's sampling bucket of ts (buckets are ts /
+ * every, truncated, as in brs__an_sample). */
+static int64_t bucket_last(int64_t ts, int64_t every)
+{
+    int64_t q = ts / every, hi;
+    if (q < 0)
+        return q * every;
+    if (__builtin_mul_overflow(q, every, &hi) || __builtin_add_overflow(hi, every - 1, &hi))
+        return INT64_MAX;
+    return hi;
+}
+
+/* The last bar from t on (bars in time order) stamped at or before h. */
+static uint64_t last_at_or_before(const brs_market_event *b, uint64_t t, uint64_t last, int64_t h)
+{
+    uint64_t step = 1;
+    while (t + step <= last && b[t + step].ts_exchange <= h) { /* gallop: buckets are short */
+        t += step;
+        step *= 2;
+    }
+    uint64_t hi = t + step <= last ? t + step : last; /* b[hi] > h unless hi == last */
+    while (t < hi) {
+        uint64_t mid = t + (hi - t + 1) / 2;
+        if (b[mid].ts_exchange <= h)
+            t = mid;
+        else
+            hi = mid - 1;
+    }
+    return t;
+}
+
+/* The quiet stretch: with one instrument, no order, target or timer pending
+ * (or only the target already held) and no code of the strategy to run on a
+ * bar, a bar whose precomputed target is none or the one already held changes
+ * nothing but the marks, and a sample the next bar overwrites (same recorder
+ * bucket) is never seen. Such bars are passed over here without being read
+ * (the bucket's end is found by a search, the targets scanned alone); the bar
+ * that matters (a new target, the last of a sampling bucket, the last bar) goes
+ * through the full step, which finds the marks, clock and last price the
+ * skipped bars would have left. */
+static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint64_t *bucket_end)
+{
+    sig_instr *in = &s->in[0];
+    const brs_market_event *b = in->bars;
+    uint64_t t0 = (uint64_t)(in->cur + 1), n = in->n;
+    if (t0 + 1 >= n)
+        return 0; /* the last bar always steps */
+    uint64_t end = n - 1;
+    if (every > 0) { /* the bucket's last bar keeps its sample: it steps */
+        if (*bucket_end == UINT64_MAX || t0 > *bucket_end) /* found once per bucket */
+            *bucket_end = last_at_or_before(b, t0, n - 1, bucket_last(b[t0].ts_exchange, every));
+        end = *bucket_end;
+    }
+    uint64_t t = t0;
+    double held = in->done_target;
+    if (in->tcode) {
+        if (!in->quiet_ok || !(in->quiet_for == held || (isnan(held) && isnan(in->quiet_for)))) {
+            memset(in->quiet, 0, sizeof in->quiet);
+            in->quiet[TG_NONE] = 1;
+            for (uint32_t c = 0; c < in->n_tval; c++)
+                in->quiet[c] = in->tval[c] == held;
+            in->quiet_for = held;
+            in->quiet_ok = 1;
+        }
+        const uint8_t *tc = in->tcode;
+        while (t < end && in->quiet[tc[t]])
+            t++;
+    } else if (in->targets) {
+        const double *tg = in->targets;
+        while (t < end && (isnan(tg[t]) || tg[t] == held))
+            t++;
+    } else {
+        t = end;
+    }
+    if (t == t0)
+        return 0;
+    /* the clock: the latest time a skipped bar carried (exchange, or local) */
+    int64_t now = b[t - 1].ts_exchange;
+    if (s->bars->local_late)
+        for (uint64_t k = t0; k < t; k++)
+            if (b[k].ts_local > now)
+                now = b[k].ts_local;
+    in->cur = (int64_t)t - 1;
+    in->has_target = 0; /* what was pending was the target held: executing it was a no-op */
+    in->mark = (double)b[t - 1].bar.close / in->scale;
+    brs__sctx_skip_bars(sc, 0, now, b[t - 1].bar.close);
+    return t - t0;
+}
+
 static int sample(brs__bt_signal *s, int64_t ts)
 {
     if (!s->rec)
@@ -467,7 +641,17 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
     int first = 1;
     int single = s->n_in == 1;
     int rc = BRS_OK;
+    /* the quiet stretch needs one instrument, next-open execution, no impact
+     * statistics, and samples that a later one in the same bucket replaces */
+    int64_t every = s->rec ? brs__an_sample_every(s->rec) : 0;
+    uint64_t bucket_end = UINT64_MAX;
+    int may_skip = single && !s->o.same_close && s->o.impact_k <= 0 && (!s->rec || every > 0);
+    uint64_t next_progress = 4096;
     for (;;) {
+        if (may_skip && s->in[0].cur >= 0 && !s->n_orders &&
+            (!s->in[0].has_target || s->in[0].target == s->in[0].done_target) &&
+            brs__sctx_bars_quiet(sc))
+            done += skip_quiet(s, sc, every, &bucket_end);
         int ii = single ? ((uint64_t)(s->in[0].cur + 1) < s->in[0].n ? 0 : -1) : next_bar(s);
         if (ii < 0)
             break;
@@ -491,8 +675,9 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         /* 2. the strategy sees the bar (a precomputed target for it first, so a
          *    callback can still override it) */
         in->cur++;
-        if (in->targets && !isnan(in->targets[in->cur]))
-            x_set_target(s, sc, (uint32_t)ii, in->targets[in->cur]);
+        double tgt = target_at(in, (uint64_t)in->cur);
+        if (!isnan(tgt))
+            x_set_target(s, sc, (uint32_t)ii, tgt);
         brs__sctx_on_market(sc, b);
         /* 3. same-bar close execution, only when asked for */
         if (s->o.same_close) {
@@ -507,8 +692,10 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         done++;
         if (BRS__UNLIKELY(sc->failed || s->rec_failed))
             break;
-        if (progress && (done & 4095) == 0)
+        if (progress && done >= next_progress) {
             brs__progress_update(&pr, done);
+            next_progress = done + 4096;
+        }
     }
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
     if (progress)

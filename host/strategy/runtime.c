@@ -943,6 +943,24 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
     return BRS_OK;
 }
 
+int brs__sctx_bars_quiet(const brs__sctx *sc)
+{
+    if (sc->failed || !sc->started || (sc->has_exec && sc->exec.xOnMarket) ||
+        WANTS(sc, BRS_SUB_BARS, xOnBar) || WANTS(sc, BRS_SUB_L3, xOnMarket))
+        return 0;
+    for (uint32_t i = 0; i < sc->n_timers; i++)
+        if (sc->timers[i].active)
+            return 0;
+    return 1;
+}
+
+void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_t last_price)
+{
+    if (now > sc->now)
+        sc->now = now;
+    sc->instr[instrument].last_price = last_price;
+}
+
 int brs__sctx_reload(brs__sctx *sc)
 {
     if (sc->failed || !BRS_VT_HAS(sc->vt, brs_strategy_vtable, xReload))

@@ -154,6 +154,13 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc);
  * backend see it, and calls the subscribed callback (QUOTE -> xOnTop, TRADE ->
  * xOnTrade, BAR -> xOnBar, L2/L3 -> xOnMarket and, once per message, xOnDepth). */
 int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev);
+/* 1 when BAR events would run no code of the strategy or the backend (no bar
+ * or L3 callback wanted, no backend xOnMarket, no timer pending): an engine may
+ * then skip them and set the state they would leave with brs__sctx_skip_bars. */
+int brs__sctx_bars_quiet(const brs__sctx *sc);
+/* The state after skipped BAR events: clock at least now, last price of
+ * instrument at last_price (what on_market would have left). */
+void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_t last_price);
 /* The bar callback alone, as the engine calls it: the clock and last price
  * are updated, xOnBar is called through the vtable (the strategy must want
  * bars), order events it caused are delivered. No execution-backend pass:

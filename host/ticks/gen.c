@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/core.h"
+#include "strategy/runtime.h"
 
 typedef struct rng { uint64_t s[4]; } rng;
 
@@ -375,4 +376,54 @@ int brs__gen_file(const char *path, const brs_gen_opts *o, brs_error *err)
         return rc;
     }
     return brs__tick_writer_close(g.w, err);
+}
+
+int brs__gen_bars_file(const char *path, const brs_gen_opts *o, brs_error *err)
+{
+    uint32_t k = o->symbols ? o->symbols : 1;
+    uint64_t per = o->events / k + (o->events % k ? 1 : 0);
+    brs_instrument *ins = calloc(k, sizeof *ins);
+    brs_market_event **walk = calloc(k, sizeof *walk);
+    int rc = ins && walk ? BRS_OK : brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint32_t s = 0; !rc && s < k; s++) {
+        snprintf(ins[s].symbol, sizeof ins[s].symbol, k == 1 ? "BARS" : "BARS%03u", s);
+        ins[s].price_scale = 10000;
+        ins[s].tick_size = 1;
+        ins[s].lot_size = 1;
+        if (!(walk[s] = malloc((per ? per : 1) * sizeof **walk))) {
+            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+            break;
+        }
+        brs__bars_random_walk(walk[s], per, o->seed + s * UINT64_C(0x9E3779B97F4A7C15), s, 1000000, INT64_C(1600000000) * 1000000000);
+        for (uint64_t i = 0; i < per; i++) /* keep prices positive over millions of steps */
+            if (walk[s][i].bar.low < 1000) {
+                int64_t up = 1000 - walk[s][i].bar.low;
+                brs_market_event *e = &walk[s][i];
+                e->bar.open += up, e->bar.high += up, e->bar.low += up, e->bar.close += up;
+            }
+    }
+    brs_tick_writer *w = NULL;
+    if (!rc)
+        rc = brs__tick_writer_open(&w, path, ins, k, &o->writer, err);
+    /* minute by minute, symbols in order; symbol s has per bars, or one fewer
+     * when events does not divide evenly */
+    uint64_t written = 0;
+    for (uint64_t i = 0; !rc && i < per; i++)
+        for (uint32_t s = 0; !rc && s < k && written < o->events; s++) {
+            if (i == per - 1 && o->events % k && s >= o->events % k)
+                break;
+            rc = brs__tick_writer_add(w, &walk[s][i], err);
+            written++;
+        }
+    if (w) {
+        if (!rc)
+            rc = brs__tick_writer_close(w, err);
+        else
+            brs__tick_writer_abort(w);
+    }
+    for (uint32_t s = 0; walk && s < k; s++)
+        free(walk[s]);
+    free(walk);
+    free(ins);
+    return rc;
 }

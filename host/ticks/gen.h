@@ -20,4 +20,11 @@ typedef struct brs_gen_opts {
 
 int brs__gen_file(const char *path, const brs_gen_opts *o, brs_error *err);
 
+/* `bourse gen --bars`: o->events one-minute OHLCV bars, a random walk per
+ * symbol (brs__bars_random_walk; seed o->seed for the first symbol, spread
+ * apart by the golden-ratio constant for the others; lows kept at 1000
+ * and above) at price_scale 10000, all symbols stamped at the same minutes from
+ * 2020-09-13T12:26:40Z. The signal-mode benchmark's data (seed 7, 1 symbol). */
+int brs__gen_bars_file(const char *path, const brs_gen_opts *o, brs_error *err);
+
 #endif

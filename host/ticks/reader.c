@@ -56,9 +56,9 @@ static int read_header(brs_tick_reader *r, brs_error *err)
     if (memcmp(h, BRS_TICK_MAGIC, 8) != 0)
         return brs__err(err, BRS_E_CORRUPT, "%s: not a tick file (bad magic at offset 0)", r->path);
     r->version = brs__get32(h + 8);
-    if (r->version != BRS_TICK_VERSION)
+    if (r->version < BRS_TICK_VERSION_RECORDS || r->version > BRS_TICK_VERSION)
         return brs__err(err, BRS_E_UNSUPPORTED,
-                        "%s: unknown format version %u at offset 8 (this build reads version %u)",
+                        "%s: unknown format version %u at offset 8 (this build reads versions 1 and %u)",
                         r->path, r->version, BRS_TICK_VERSION);
     uint32_t hsz = brs__get32(h + 12), rsz = brs__get32(h + 16), n = brs__get32(h + 20);
     if (rsz != BRS_TICK_RECORD_SIZE)
@@ -99,6 +99,16 @@ static int read_header(brs_tick_reader *r, brs_error *err)
     return rc;
 }
 
+/* The decompressed size a block header may state: count records, or a compact
+ * bar payload (header plus 0..72 bytes a bar). */
+static int usize_ok(uint32_t magic, uint32_t count, uint32_t usize)
+{
+    if (magic == BRS_TICK_BLOCK_MAGIC)
+        return usize == count * BRS_TICK_RECORD_SIZE;
+    uint64_t body = (uint64_t)usize - BRS_BARBLOCK_HDR_SIZE;
+    return usize >= BRS_BARBLOCK_HDR_SIZE && body % count == 0 && body / count <= BRS_BARBLOCK_MAX_WIDTH;
+}
+
 /* Parse a block header at off; fills bi. Returns BRS_OK, or an error saying
  * what is wrong there (truncation vs damage). */
 static int read_block_header(brs_tick_reader *r, uint64_t off, brs_tick_block_info *bi, brs_error *err)
@@ -110,7 +120,8 @@ static int read_block_header(brs_tick_reader *r, uint64_t off, brs_tick_block_in
     int rc = pread_all(r, h, sizeof h, off, err);
     if (rc)
         return rc;
-    if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC)
+    uint32_t magic = brs__get32(h);
+    if (magic != BRS_TICK_BLOCK_MAGIC && !(magic == BRS_TICK_BARBLOCK_MAGIC && r->version >= 2))
         return brs__err(err, BRS_E_CORRUPT, "%s: no block header at offset %llu (bad block magic)",
                         r->path, (unsigned long long)off);
     if (brs__get32(h + 32) != brs__crc32c(0, h, 32))
@@ -122,7 +133,7 @@ static int read_block_header(brs_tick_reader *r, uint64_t off, brs_tick_block_in
     bi->first_ts = (int64_t)brs__get64(h + 16);
     bi->last_ts = (int64_t)brs__get64(h + 24);
     if (bi->count == 0 || bi->count > BRS_TICK_MAX_BLOCK_RECORDS ||
-        brs__get32(h + 12) != bi->count * BRS_TICK_RECORD_SIZE)
+        !usize_ok(magic, bi->count, brs__get32(h + 12)))
         return brs__err(err, BRS_E_CORRUPT, "%s: block header at offset %llu has impossible sizes",
                         r->path, (unsigned long long)off);
     if (off + BRS_TICK_BLOCK_HDR_SIZE + bi->csize > r->file_size)
@@ -257,8 +268,8 @@ int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err)
             rc = scan_blocks(r, err);
     }
     if (!rc) {
-        r->dctx = ZSTD_createDCtx();
-        if (!r->dctx)
+        r->dec.dctx = ZSTD_createDCtx();
+        if (!r->dec.dctx)
             rc = brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     if (rc) {
@@ -274,69 +285,96 @@ void brs__tick_close(brs_tick_reader *r)
     if (r->fd > 0)
         close(r->fd);
     r->fd = -1;
-    ZSTD_freeDCtx(r->dctx);
+    brs__tick_decoder_free(&r->dec);
     free(r->instr);
     free(r->blocks);
-    free(r->cbuf);
     free(r->dbuf);
-    r->dctx = NULL;
     r->instr = NULL;
     r->blocks = NULL;
-    r->cbuf = NULL;
     r->dbuf = NULL;
     r->cur = r->end = NULL;
 }
 
-/* Scratch for decoding one block; the reader has one, the read-ahead thread
- * its own. */
-typedef struct decoder {
-    void *dctx;
-    unsigned char **cbuf;
-    size_t *cbuf_cap;
-    brs_market_event **dbuf;
-    size_t *dbuf_cap;
-} decoder;
+void brs__tick_decoder_free(brs_tick_decoder *d)
+{
+    ZSTD_freeDCtx(d->dctx);
+    free(d->cbuf);
+    free(d->ubuf);
+    memset(d, 0, sizeof *d);
+}
 
-static int decode_block(const brs_tick_reader *r, const decoder *d, uint32_t i, brs_error *err)
+static int grow(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    void *nb = realloc(*buf, need);
+    if (!nb)
+        return -1;
+    *buf = nb;
+    *cap = need;
+    return 0;
+}
+
+int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                           brs_market_event *dst, brs_error *err)
 {
     const brs_tick_block_info *b = &r->blocks[i];
     size_t need = BRS_TICK_BLOCK_HDR_SIZE + (size_t)b->csize;
-    if (need > *d->cbuf_cap) {
-        void *nb = realloc(*d->cbuf, need);
-        if (!nb)
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
-        *d->cbuf = nb;
-        *d->cbuf_cap = need;
-    }
-    size_t usize = (size_t)b->count * BRS_TICK_RECORD_SIZE;
-    if (usize > *d->dbuf_cap) {
-        free(*d->dbuf);
-        *d->dbuf = aligned_alloc(64, usize);
-        *d->dbuf_cap = *d->dbuf ? usize : 0;
-        if (!*d->dbuf)
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
-    }
-    int rc = pread_all((brs_tick_reader *)r, *d->cbuf, need, b->offset, err);
+    if (!d->dctx && !(d->dctx = ZSTD_createDCtx()))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    if (grow(&d->cbuf, &d->cbuf_cap, need))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    int rc = pread_all((brs_tick_reader *)r, d->cbuf, need, b->offset, err);
     if (rc)
         return rc;
-    const unsigned char *h = *d->cbuf;
-    if (brs__get32(h) != BRS_TICK_BLOCK_MAGIC || brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
+    const unsigned char *h = d->cbuf;
+    uint32_t magic = brs__get32(h);
+    size_t usize = brs__get32(h + 12);
+    if ((magic != BRS_TICK_BLOCK_MAGIC && !(magic == BRS_TICK_BARBLOCK_MAGIC && r->version >= 2)) ||
+        brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
         brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize ||
+        !usize_ok(magic, b->count, (uint32_t)usize) ||
         (int64_t)brs__get64(h + 16) != b->first_ts || (int64_t)brs__get64(h + 24) != b->last_ts)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u: header at offset %llu is damaged",
                         r->path, i, (unsigned long long)b->offset);
-    const unsigned char *frame = *d->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
+    const unsigned char *frame = d->cbuf + BRS_TICK_BLOCK_HDR_SIZE;
     /* Frame_Header_Descriptor (RFC 8878 3.1.1.1.1) follows the 4-byte magic;
      * bit 2 says the frame ends with a content checksum, which we require. */
     if (b->csize < 6 || !(frame[4] & 0x04) ||
         ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
                         r->path, i, (unsigned long long)b->offset);
-    size_t got = ZSTD_decompressDCtx(d->dctx, *d->dbuf, usize, frame, b->csize);
+    int compact = magic == BRS_TICK_BARBLOCK_MAGIC;
+    d->compact = 0;
+    if (compact && grow(&d->ubuf, &d->ubuf_cap, usize + 8))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    void *out = compact ? (void *)d->ubuf : (void *)dst;
+    size_t got = ZSTD_decompressDCtx(d->dctx, out, usize, frame, b->csize);
     if (ZSTD_isError(got) || got != usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu is damaged: %s", r->path, i,
                         (unsigned long long)b->offset,
                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong decompressed size");
+    if (compact) {
+        const char *why = "";
+        memset(d->ubuf + usize, 0, 8); /* the decoder reads 8 bytes at a time */
+        if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
+            return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
+                            r->path, i, (unsigned long long)b->offset, why);
+        d->compact = 1;
+    }
+    return BRS_OK;
+}
+
+static int reader_dbuf(brs_market_event **buf, size_t *cap, uint32_t count, brs_error *err)
+{
+    size_t usize = (size_t)count * BRS_TICK_RECORD_SIZE;
+    if (usize > *cap) {
+        free(*buf);
+        *buf = aligned_alloc(64, usize);
+        *cap = *buf ? usize : 0;
+        if (!*buf)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
     return BRS_OK;
 }
 
@@ -345,8 +383,9 @@ int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err)
     stop_ahead(r);
     if (i >= r->n_blocks)
         return brs__err(err, BRS_E_RANGE, "%s: no block %u (file has %u)", r->path, i, r->n_blocks);
-    decoder d = {r->dctx, &r->cbuf, &r->cbuf_cap, &r->dbuf, &r->dbuf_cap};
-    int rc = decode_block(r, &d, i, err);
+    int rc = reader_dbuf(&r->dbuf, &r->dbuf_cap, r->blocks[i].count, err);
+    if (!rc)
+        rc = brs__tick_decode_block(r, &r->dec, i, r->dbuf, err);
     if (rc)
         return rc;
     r->cur = r->dbuf;
@@ -374,9 +413,7 @@ struct brs_tick_ahead {
     uint32_t fill, take; /* next block to decode / to hand out */
     int held;            /* slot the consumer is reading, -1 none */
     int stop;
-    void *dctx;
-    unsigned char *cbuf;
-    size_t cbuf_cap;
+    brs_tick_decoder dec;
     const brs_tick_reader *r;
 };
 
@@ -393,8 +430,9 @@ static void *ahead_main(void *arg)
         }
         uint32_t i = a->fill;
         pthread_mutex_unlock(&a->mu);
-        decoder d = {a->dctx, &a->cbuf, &a->cbuf_cap, &s->buf, &s->cap};
-        int rc = decode_block(r, &d, i, &s->err);
+        int rc = reader_dbuf(&s->buf, &s->cap, r->blocks[i].count, &s->err);
+        if (!rc)
+            rc = brs__tick_decode_block(r, &a->dec, i, s->buf, &s->err);
         pthread_mutex_lock(&a->mu);
         s->state = rc ? 2 : 1;
         a->fill++;
@@ -420,8 +458,7 @@ static void stop_ahead(brs_tick_reader *r)
     pthread_cond_destroy(&a->cv);
     for (int i = 0; i < AHEAD_SLOTS; i++)
         free(a->slot[i].buf);
-    ZSTD_freeDCtx(a->dctx);
-    free(a->cbuf);
+    brs__tick_decoder_free(&a->dec);
     free(a);
     r->ahead = NULL;
     r->cur = r->end = NULL; /* the records were in the slots */
@@ -431,7 +468,7 @@ int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
 {
     stop_ahead(r);
     struct brs_tick_ahead *a = calloc(1, sizeof *a);
-    if (!a || !(a->dctx = ZSTD_createDCtx())) {
+    if (!a || !(a->dec.dctx = ZSTD_createDCtx())) {
         free(a);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -444,7 +481,7 @@ int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
     if (pthread_create(&a->th, NULL, ahead_main, a) != 0) {
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->cv);
-        ZSTD_freeDCtx(a->dctx);
+        brs__tick_decoder_free(&a->dec);
         free(a);
         return brs__err(err, BRS_E_IO, "cannot start the read-ahead thread");
     }
@@ -554,7 +591,7 @@ int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, br
          * fails); verify also checks the compressed bytes, so that even a flip
          * that happens to decode to the same records is reported. */
         const brs_tick_block_info *b = &r.blocks[i];
-        if (brs__get32(r.cbuf + 36) != brs__crc32c(0, r.cbuf + BRS_TICK_BLOCK_HDR_SIZE, b->csize)) {
+        if (brs__get32(r.dec.cbuf + 36) != brs__crc32c(0, r.dec.cbuf + BRS_TICK_BLOCK_HDR_SIZE, b->csize)) {
             rc = brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: compressed bytes differ from their CRC",
                           path, i, (unsigned long long)b->offset);
             break;

@@ -17,11 +17,16 @@
 
 /* ---- on-disk constants (docs/tick-format.md) ------------------------- */
 #define BRS_TICK_MAGIC "BRSTICKS"     /* 8 bytes at offset 0 */
-#define BRS_TICK_VERSION 1u
+#define BRS_TICK_VERSION 2u          /* newest version written and read */
+#define BRS_TICK_VERSION_RECORDS 1u  /* every block is 64-byte records (TBLK) */
 #define BRS_TICK_RECORD_SIZE 64u
 #define BRS_TICK_FILE_HDR_SIZE 32u    /* fixed part; then instruments, then a CRC */
 #define BRS_TICK_INSTR_SIZE 72u
-#define BRS_TICK_BLOCK_MAGIC 0x4b4c4254u /* "TBLK" */
+#define BRS_TICK_BLOCK_MAGIC 0x4b4c4254u /* "TBLK": zstd frame of 64-byte records */
+#define BRS_TICK_BARBLOCK_MAGIC 0x52414254u /* "TBAR": zstd frame of compact bars (version 2) */
+#define BRS_BARBLOCK_COLUMNS 9
+#define BRS_BARBLOCK_HDR_SIZE 104u   /* compact bar payload header, see barblock.c */
+#define BRS_BARBLOCK_MAX_WIDTH 72u   /* 9 columns x at most 8 bytes a bar */
 #define BRS_TICK_BLOCK_HDR_SIZE 40u
 #define BRS_TICK_INDEX_MAGIC 0x58444954u /* "TIDX" */
 #define BRS_TICK_INDEX_ENTRY_SIZE 32u
@@ -31,6 +36,22 @@
 #define BRS_TICK_MAX_BLOCK_RECORDS (1u << 20) /* 64 MiB decompressed, a sanity bound */
 
 uint32_t brs__crc32c(uint32_t crc, const void *data, size_t len);
+
+/* The compact bar block (barblock.c). eligible: n > 0 records, all BAR.
+ * encode writes at most BRS_BARBLOCK_HDR_SIZE + n * BRS_BARBLOCK_MAX_WIDTH
+ * bytes and returns the size. decode expands len payload bytes (8 more must be
+ * readable after them) into n records bit-identical to the ones encoded; a
+ * malformed payload gives BRS_E_CORRUPT and *why says what is wrong. */
+int brs__barblock_eligible(const brs_market_event *ev, uint32_t n);
+size_t brs__barblock_encode(const brs_market_event *ev, uint32_t n, unsigned char *out);
+/* What decoding saw, so a consumer need not read the records again. */
+typedef struct brs_barblock_stats {
+    uint32_t max_instrument;
+    int ordered;    /* ts_exchange never decreases inside the block */
+    int local_late; /* some ts_local is after its ts_exchange */
+} brs_barblock_stats;
+int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
+                         brs_barblock_stats *st, const char **why);
 
 /* Names of event kinds ("add", "cancel", ...) and back; -1 when unknown. */
 const char *brs__mev_kind_name(int kind);
@@ -43,6 +64,7 @@ typedef struct brs_tick_writer_opts {
     int level;              /* zstd level; 0 = 3 */
     int atomic;             /* write to a temporary and rename on close (imports) */
     int sync;               /* fdatasync after each block (live recording) */
+    int plain_bars;         /* write bar blocks as 64-byte records too (a version 1 file) */
 } brs_tick_writer_opts;
 
 typedef struct brs_tick_block_info {
@@ -52,6 +74,17 @@ typedef struct brs_tick_block_info {
     uint32_t count;
     uint32_t csize;   /* compressed frame size */
 } brs_tick_block_info;
+
+/* Scratch for decoding blocks: one per thread that decodes. */
+typedef struct brs_tick_decoder {
+    void *dctx;
+    unsigned char *cbuf; /* block header + frame as read */
+    size_t cbuf_cap;
+    unsigned char *ubuf; /* a compact block's payload (+ 8 bytes of slack) */
+    size_t ubuf_cap;
+    int compact;         /* the last block decoded was a compact bar block: */
+    brs_barblock_stats stats; /* what its decoding saw */
+} brs_tick_decoder;
 
 typedef struct brs_tick_writer brs_tick_writer;
 
@@ -88,9 +121,7 @@ typedef struct brs_tick_reader {
     uint32_t next_block;
     /* private */
     int fd;
-    void *dctx;
-    unsigned char *cbuf;
-    size_t cbuf_cap;
+    brs_tick_decoder dec;
     brs_market_event *dbuf;
     size_t dbuf_cap;
     brs_error iter_err;
@@ -114,6 +145,13 @@ int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err);
 int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err);
 
 int brs__tick_next_block_(brs_tick_reader *r);
+
+/* Decode block i into dst (room for blocks[i].count records) with scratch d.
+ * Touches nothing else in r (pread only), so threads with their own decoders
+ * may decode different blocks of one open reader at once. */
+int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                           brs_market_event *dst, brs_error *err);
+void brs__tick_decoder_free(brs_tick_decoder *d);
 
 /* The next record, or NULL at the end (check r->iter_err.code: BRS_OK at a
  * clean end, else the error with the damaged block's offset). The pointer is

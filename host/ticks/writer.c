@@ -1,7 +1,10 @@
 /* writer.c: writes .ticks.zst files. Records collect in a block buffer; a full
  * block becomes one zstd frame (with content checksum) behind a small header,
  * written and flushed whole, so a crash loses at most the block in progress and
- * readers can always scan the complete blocks. Close appends index and footer. */
+ * readers can always scan the complete blocks. Close appends index and footer.
+ * A block of nothing but bars is written in the compact bar encoding (TBAR,
+ * barblock.c); the file header then says version 2 (rewritten in place before
+ * the first such block), so a file without bars stays a version 1 file. */
 #include "tickfile.h"
 
 #include <errno.h>
@@ -17,8 +20,12 @@
 struct brs_tick_writer {
     FILE *fp;
     brs_atomic_file af;
-    int atomic, sync;
+    int atomic, sync, plain_bars;
     char *path;
+    unsigned char *hdr; /* the file header as written, for the version 2 rewrite */
+    size_t hdr_size;
+    int v2;
+    unsigned char *ubuf; /* a compact bar payload */
     ZSTD_CCtx *cctx;
     brs_market_event *buf;
     uint32_t cap, n;
@@ -71,13 +78,16 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     w->atomic = o.atomic;
     w->sync = o.sync;
+    w->plain_bars = o.plain_bars;
     w->cap = o.block_records;
     w->path = strdup(path);
     w->buf = malloc((size_t)w->cap * sizeof *w->buf);
-    w->cbuf_cap = ZSTD_compressBound((size_t)w->cap * BRS_TICK_RECORD_SIZE);
+    size_t ucap = BRS_BARBLOCK_HDR_SIZE + (size_t)w->cap * BRS_BARBLOCK_MAX_WIDTH;
+    w->ubuf = w->plain_bars ? NULL : malloc(ucap);
+    w->cbuf_cap = ZSTD_compressBound(ucap);
     w->cbuf = malloc(w->cbuf_cap);
     w->cctx = ZSTD_createCCtx();
-    if (!w->path || !w->buf || !w->cbuf || !w->cctx) {
+    if (!w->path || !w->buf || !w->cbuf || !w->cctx || (!w->plain_bars && !w->ubuf)) {
         brs__tick_writer_abort(w);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -109,7 +119,7 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     memcpy(h, BRS_TICK_MAGIC, 8);
-    brs__put32(h + 8, BRS_TICK_VERSION);
+    brs__put32(h + 8, BRS_TICK_VERSION_RECORDS);
     brs__put32(h + 12, (uint32_t)hsz);
     brs__put32(h + 16, BRS_TICK_RECORD_SIZE);
     brs__put32(h + 20, n_instr);
@@ -126,7 +136,8 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
     }
     brs__put32(h + hsz - 8, brs__crc32c(0, h, hsz - 8));
     int rc = write_all(w, h, hsz, err);
-    free(h);
+    w->hdr = h;
+    w->hdr_size = hsz;
     if (!rc)
         rc = flush_out(w, err);
     if (rc) {
@@ -137,14 +148,44 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
     return BRS_OK;
 }
 
+/* Before the first compact bar block: the header says version 2 from now on
+ * (a version 1 reader then refuses the file up front instead of tripping over
+ * an unknown block magic in the middle). */
+static int upgrade_header(brs_tick_writer *w, brs_error *err)
+{
+    brs__put32(w->hdr + 8, BRS_TICK_VERSION);
+    brs__put32(w->hdr + w->hdr_size - 8, brs__crc32c(0, w->hdr, w->hdr_size - 8));
+    int rc = flush_out(w, err);
+    if (rc)
+        return rc;
+    if (pwrite(fileno(w->fp), w->hdr, w->hdr_size, 0) != (ssize_t)w->hdr_size) {
+        w->failed = 1;
+        return brs__err(err, BRS_E_IO, "%s: header rewrite failed: %s", w->path, strerror(errno));
+    }
+    w->v2 = 1;
+    return BRS_OK;
+}
+
 int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
 {
     if (w->failed)
         return brs__err(err, BRS_E_STATE, "%s: writer failed earlier", w->path);
     if (w->n == 0)
         return BRS_OK;
+    const void *src = w->buf;
     size_t usize = (size_t)w->n * BRS_TICK_RECORD_SIZE;
-    size_t csize = ZSTD_compress2(w->cctx, w->cbuf, w->cbuf_cap, w->buf, usize);
+    uint32_t magic = BRS_TICK_BLOCK_MAGIC;
+    if (!w->plain_bars && brs__barblock_eligible(w->buf, w->n)) {
+        if (!w->v2) {
+            int rc = upgrade_header(w, err);
+            if (rc)
+                return rc;
+        }
+        usize = brs__barblock_encode(w->buf, w->n, w->ubuf);
+        src = w->ubuf;
+        magic = BRS_TICK_BARBLOCK_MAGIC;
+    }
+    size_t csize = ZSTD_compress2(w->cctx, w->cbuf, w->cbuf_cap, src, usize);
     if (ZSTD_isError(csize)) {
         w->failed = 1;
         return brs__err(err, BRS_E_IO, "%s: zstd: %s", w->path, ZSTD_getErrorName(csize));
@@ -158,7 +199,7 @@ int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
         w->blocks_cap = nc;
     }
     unsigned char h[BRS_TICK_BLOCK_HDR_SIZE] = {0};
-    brs__put32(h, BRS_TICK_BLOCK_MAGIC);
+    brs__put32(h, magic);
     brs__put32(h + 4, w->n);
     brs__put32(h + 8, (uint32_t)csize);
     brs__put32(h + 12, (uint32_t)usize);
@@ -208,6 +249,8 @@ static void writer_free(brs_tick_writer *w)
 {
     ZSTD_freeCCtx(w->cctx);
     free(w->buf);
+    free(w->ubuf);
+    free(w->hdr);
     free(w->cbuf);
     free(w->blocks);
     free(w->path);

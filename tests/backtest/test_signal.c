@@ -13,7 +13,9 @@
 
 #define BT_SUBDIR "signal"
 #include "bt_util.h"
+#include "strategy/runtime.h"
 #include "support/subprocess.h"
+#include "ticks/tickfile.h"
 
 #define EPS 1e-9
 
@@ -362,6 +364,140 @@ static void test_identical_runs(void **state)
     assert_true(bt_csv_rows(fp) > 4); /* it traded */
 }
 
+/* Minute bars in a tick file, with a few trade prints among them (the loader
+ * drops them) and blocks of 500 (compact bar blocks and record blocks). */
+static void minute_bars_file(const char *path, size_t n, int back_in_time, int plain)
+{
+    brs_market_event *ev = malloc(n * sizeof *ev);
+    brs__bars_random_walk(ev, n, 5, 0, 1000000, INT64_C(1700000000) * 1000000000);
+    brs_instrument in = {.symbol = "MIN", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    brs_tick_writer_opts o = {.block_records = 500, .plain_bars = plain};
+    brs_tick_writer *w;
+    brs_error err = {0};
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", bt_path(""));
+    assert_int_equal(brs__mkdirs(dir, &err), 0);
+    assert_int_equal(brs__tick_writer_open(&w, path, &in, 1, &o, &err), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (back_in_time && i == 1000)
+            ev[i].ts_exchange = ev[i].ts_local = ev[0].ts_exchange;
+        assert_int_equal(brs__tick_writer_add(w, &ev[i], &err), 0);
+        if (i % 777 == 5) {
+            brs_market_event t = {.ts_exchange = ev[i].ts_exchange, .ts_local = ev[i].ts_exchange,
+                                  .kind = BRS_MEV_TRADE, .price = 1, .qty = 1};
+            assert_int_equal(brs__tick_writer_add(w, &t, &err), 0);
+        }
+    }
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    free(ev);
+    brs_tick_reader r;
+    assert_int_equal(brs__tick_open(&r, path, &err), 0);
+    assert_int_equal(r.version, plain ? 1 : 2);
+    brs__tick_close(&r);
+}
+
+/* A precomputed targets array with no per-bar code lets the engine pass over
+ * bars that change nothing; a per-bar callback setting the same targets makes
+ * it step through every bar. Both must give the very same fills, orders,
+ * trades and equity curve (hourly samples over minute bars, so most samples
+ * are overwritten ones the skip leaves out). */
+/* Both runs of one target formula f(i) (Lua, nil = none); with v1, the
+ * precomputed run also reads the same bars from a version 1 file (64-byte
+ * records), and must give the same again. */
+static void quiet_pair(const char *f, int v1)
+{
+    char src[2048];
+    snprintf(src, sizeof src,
+             "%sreturn { name = 'q_vec', on_start = function(ctx)\n"
+             "  local b = ctx:bars()\n"
+             "  local t = {}\n"
+             "  for i = 1, b.n do t[i] = f(i) or 0/0 end\n"
+             "  assert(ctx:set_targets(t))\n"
+             "end }\n", f);
+    bt_write(bt_path("q_vec.lua"), src);
+    snprintf(src, sizeof src,
+             "%slocal i = 0\n"
+             "return { name = 'q_bar', on_bar = function(ctx, bar)\n"
+             "  i = i + 1\n"
+             "  local v = f(i)\n"
+             "  if v then ctx:target(v) end\n"
+             "end }\n", f);
+    bt_write(bt_path("q_bar.lua"), src);
+    const char *names[3] = {"q_vec.lua", "q_bar.lua", "q_vec.lua"};
+    const char *outs[3] = {"q_vec", "q_bar", "q_v1"};
+    const char *data[3] = {"minutes.ticks.zst", "minutes.ticks.zst", "minutes-v1.ticks.zst"};
+    for (int k = 0; k < 2 + v1; k++) {
+        char json[2048];
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"sample_every_ns\": 3600000000000,"
+                 " \"signal\": {\"commission\": {\"bps\": 1}, \"sizing\": {\"fraction\": 0.5}}}",
+                 bt_path(data[k]), bt_path(names[k]));
+        brs__bt_result res;
+        brs_an_metrics m;
+        brs_error err = {0};
+        if (bt_run(json, bt_path(outs[k]), &res, &m, &err))
+            fail_msg("%s", err.msg);
+        assert_false(res.failed);
+        assert_int_equal(res.events, 6000); /* the trade prints are not bars */
+        assert_true(res.fills > 50);
+    }
+    const char *files[] = {"fills.csv", "equity.csv", "trades.csv", "orders.csv"};
+    for (int i = 0; i < 4; i++) {
+        char a[1200], v[1200];
+        snprintf(a, sizeof a, "%s/%s", bt_path("q_bar"), files[i]);
+        snprintf(v, sizeof v, "%s/%s", bt_path("q_vec"), files[i]);
+        char *ta = test_read_file(a, NULL), *tv = test_read_file(v, NULL);
+        assert_non_null(ta);
+        assert_non_null(tv);
+        if (strcmp(ta, tv))
+            fail_msg("%s differs between the per-bar and the precomputed run of\n%s", files[i], f);
+        free(ta);
+        if (v1) {
+            snprintf(a, sizeof a, "%s/%s", bt_path("q_v1"), files[i]);
+            ta = test_read_file(a, NULL);
+            assert_non_null(ta);
+            if (strcmp(ta, tv))
+                fail_msg("%s differs between the compact and the version 1 bar file", files[i]);
+            free(ta);
+        }
+        free(tv);
+    }
+    snprintf(src, sizeof src, "%s/equity.csv", bt_path("q_vec"));
+    assert_true(bt_csv_rows(src) >= 90); /* 100 hours of minute bars: hourly samples */
+}
+
+static void test_quiet_skip_exact(void **state)
+{
+    (void)state;
+    minute_bars_file(bt_path("minutes.ticks.zst"), 6000, 0, 0);
+    minute_bars_file(bt_path("minutes-v1.ticks.zst"), 6000, 0, 1);
+    /* few values, repeated for 50 bars, gaps of none, -0.0 next to 0 */
+    quiet_pair("local function f(i)\n"
+               "  if i <= 3 or i % 7 == 0 then return nil end\n"
+               "  if i % 11 == 0 then return -0.0 end\n"
+               "  return (i // 50) % 3 - 1\n"
+               "end\n", 1);
+    /* more than 255 distinct values: kept as doubles */
+    quiet_pair("local function f(i)\n"
+               "  if i % 5 == 0 then return nil end\n"
+               "  return ((i // 20) * 37 % 1000) / 1000 - 0.5\n"
+               "end\n", 0);
+
+    /* bars going back in time across blocks are refused, naming the file */
+    minute_bars_file(bt_path("back.ticks.zst"), 3000, 1, 0);
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"}}",
+             bt_path("back.ticks.zst"), bt_path("q_vec.lua"));
+    brs__bt_result res;
+    brs_an_metrics m;
+    brs_error err = {0};
+    assert_int_not_equal(bt_run(json, bt_path("back"), &res, &m, &err), 0);
+    if (!strstr(err.msg, "go back in time") || !strstr(err.msg, "back.ticks.zst"))
+        fail_msg("unexpected error: %s", err.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_strict_config),
         cmocka_unit_test(test_strategy_error_fails_run),
         cmocka_unit_test(test_identical_runs),
+        cmocka_unit_test(test_quiet_skip_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
