@@ -153,6 +153,12 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
  * an unknown block magic in the middle). */
 static int upgrade_header(brs_tick_writer *w, brs_error *err)
 {
+    if (lseek(fileno(w->fp), 0, SEEK_CUR) < 0 && errno == ESPIPE) {
+        /* a pipe cannot take the rewrite: the file stays version 1, its bars
+         * stay 64-byte records (bigger, readable everywhere) */
+        w->plain_bars = 1;
+        return BRS_OK;
+    }
     brs__put32(w->hdr + 8, BRS_TICK_VERSION);
     brs__put32(w->hdr + w->hdr_size - 8, brs__crc32c(0, w->hdr, w->hdr_size - 8));
     int rc = flush_out(w, err);
@@ -181,6 +187,8 @@ int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
             if (rc)
                 return rc;
         }
+    }
+    if (!w->plain_bars && w->v2 && brs__barblock_eligible(w->buf, w->n)) {
         usize = brs__barblock_encode(w->buf, w->n, w->ubuf);
         src = w->ubuf;
         magic = BRS_TICK_BARBLOCK_MAGIC;
