@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks
 
 all: build
 
@@ -61,6 +61,20 @@ fuzz:
 	$(FUZZ)/fuzz_fix -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
 	      -artifact_prefix=$(FUZZ)/ \
 	      $(FUZZ)/corpus tests/fuzz/corpus
+
+# The tick-file target: compact bar payloads, writer/reader round trips, whole
+# files (tests/fuzz/fuzz_ticks.c).
+FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
+           host/ticks/reader.c host/ticks/writer.c host/core/error.c host/core/fsutil.c \
+           host/core/clock.c
+fuzz-ticks:
+	mkdir -p $(FUZZ)/corpus-ticks
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all $(FUZZ_FLAGS) $(FUZZ_TICKS_SRC) -o $(FUZZ)/fuzz_ticks \
+	      -lzstd -lpthread -lm
+	$(FUZZ)/fuzz_ticks -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ)/ticks- \
+	      $(FUZZ)/corpus-ticks tests/fuzz/corpus-ticks
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
