@@ -261,6 +261,11 @@ typedef struct fields {
     span b_str, a_str, B, A, p, q; /* strings (bookTicker, aggTrade) */
     const char *b_arr, *a_arr;     /* start of the level arrays (depth, snapshot) */
     const char *end;
+    struct {                       /* the "k" object of a kline */
+        int seen, closed, have_T;
+        int64_t T;                 /* close time, ms (the bar's last millisecond) */
+        span o, h, l, c, v;
+    } k;
 } fields;
 
 #define KEY(k, lit_) ((k).n == sizeof(lit_) - 1 && memcmp((k).p, lit_, sizeof(lit_) - 1) == 0)
@@ -268,6 +273,43 @@ typedef struct fields {
 static int bad(brs_error *err, int rc, const char *what, const char *field)
 {
     return brs__err(err, rc, "binance: %s%s%s", what, field ? " " : "", field ? field : "");
+}
+
+/* The "k" object of a kline: close time, OHLCV strings, closed flag. */
+static int scan_kline(scan *s, fields *f, brs_error *err)
+{
+    if (!eat(s, '{'))
+        return bad(err, BRS_E_PARSE, "malformed JSON: expected an object", "\"k\"");
+    f->k.seen = 1;
+    if (eat(s, '}'))
+        return BRS_OK;
+    for (;;) {
+        span k;
+        int esc, rc = BRS_OK;
+        if (str(s, &k.p, &k.n, &esc) || !eat(s, ':'))
+            return bad(err, BRS_E_PARSE, "malformed JSON: bad key in", "\"k\"");
+        int c = peek(s);
+        span *dst = KEY(k, "o") ? &f->k.o : KEY(k, "h") ? &f->k.h : KEY(k, "l") ? &f->k.l
+                  : KEY(k, "c") ? &f->k.c : KEY(k, "v") ? &f->k.v : NULL;
+        if (dst && c == '"') {
+            if (str(s, &dst->p, &dst->n, &esc))
+                rc = BRS_E_PARSE;
+        } else if (KEY(k, "T") && (c == '-' || (c >= '0' && c <= '9'))) {
+            rc = integer(s, &f->k.T);
+            f->k.have_T = rc == BRS_OK;
+        } else if (KEY(k, "x") && (c == 't' || c == 'f')) {
+            f->k.closed = c == 't';
+            rc = lit(s, c == 't' ? "true" : "false");
+        } else
+            rc = skip(s, 0);
+        if (rc)
+            return bad(err, BRS_E_PARSE, "malformed JSON in the kline object", "\"k\"");
+        if (eat(s, ','))
+            continue;
+        if (eat(s, '}'))
+            return BRS_OK;
+        return bad(err, BRS_E_PARSE, "malformed JSON: expected ',' or '}' in", "\"k\"");
+    }
 }
 
 /* Scan one object into f. Level arrays are only located (validated later). */
@@ -310,6 +352,10 @@ static int scan_object(scan *s, fields *f, int depth, brs_error *err)
                 f->p = v;
             else if (KEY(k, "q"))
                 f->q = v;
+        } else if (c == '{' && KEY(k, "k")) {
+            rc = scan_kline(s, f, err);
+            if (rc)
+                return rc;
         } else if (c == '[' && (KEY(k, "b") || KEY(k, "bids") || KEY(k, "a") || KEY(k, "asks"))) {
             if (k.p[0] == 'b')
                 f->b_arr = s->p;
@@ -678,9 +724,9 @@ int brs__bn_feed_message(brs__bn_feed *f, const char *json, size_t len, int64_t 
         return bad(err, BRS_E_PARSE, "missing field", "\"e\" (event type)");
     }
     int is_depth = KEY(fl.e, "depthUpdate"), is_bt = KEY(fl.e, "bookTicker"),
-        is_tr = KEY(fl.e, "aggTrade");
-    if (!is_depth && !is_bt && !is_tr) {
-        f->n_ignored++;
+        is_tr = KEY(fl.e, "aggTrade"), is_kl = KEY(fl.e, "kline");
+    if ((!is_depth && !is_bt && !is_tr && !is_kl) || (is_kl && fl.k.seen && !fl.k.closed)) {
+        f->n_ignored++; /* unknown, or a bar still forming (only closed ones are bars) */
         return BRS_OK;
     }
     brs__bn_symbol *y = symbol_for(f, fl.s, err, &rc);
@@ -715,6 +761,31 @@ int brs__bn_feed_message(brs__bn_feed *f, const char *json, size_t len, int64_t 
         y->n_quotes++;
         y->last_E = E;
         y->last_recv = recv_ns;
+        return f->sink ? f->sink(f->ud, &ev) : BRS_OK;
+    }
+    if (is_kl) {
+        /* a closed kline: a BAR stamped at its end (close time T is its last ms) */
+        if (!fl.k.seen || !fl.k.have_T) {
+            f->n_errors++;
+            return bad(err, BRS_E_PARSE, "missing field", !fl.k.seen ? "\"k\"" : "\"k\".\"T\"");
+        }
+        ev.kind = BRS_MEV_BAR;
+        ev.ts_exchange = ms_to_ns(fl.k.T + 1);
+        if ((rc = num_field(y, fl.k.o, 1, &ev.bar.open, "\"k\".\"o\"", err)) ||
+            (rc = num_field(y, fl.k.h, 1, &ev.bar.high, "\"k\".\"h\"", err)) ||
+            (rc = num_field(y, fl.k.l, 1, &ev.bar.low, "\"k\".\"l\"", err)) ||
+            (rc = num_field(y, fl.k.c, 1, &ev.bar.close, "\"k\".\"c\"", err)) ||
+            (rc = num_field(y, fl.k.v, 0, &ev.bar.volume, "\"k\".\"v\"", err))) {
+            f->n_errors++;
+            return rc;
+        }
+        if (ev.bar.low > ev.bar.high || ev.bar.open < ev.bar.low || ev.bar.open > ev.bar.high ||
+            ev.bar.close < ev.bar.low || ev.bar.close > ev.bar.high) {
+            f->n_errors++;
+            return bad(err, BRS_E_PARSE, "kline prices out of order (low <= open, close <= high)",
+                       "\"k\"");
+        }
+        y->n_bars++;
         return f->sink ? f->sink(f->ud, &ev) : BRS_OK;
     }
     if (is_tr) {

@@ -16,7 +16,10 @@
  *   bookTicker   -> QUOTE (quote view).
  *   aggTrade     -> TRADE; side is the aggressor's (m true: buyer is maker -> SELL);
  *                   order_id = aggregate trade id a, aux = T (ns).
- *   kline and unknown event types are counted in n_ignored and produce nothing.
+ *   kline        -> BAR when closed ("x":true): OHLC at the price scale, volume "v"
+ *                   at the quantity scale, ts_exchange = the end of the bar (close
+ *                   time T + 1 ms); a kline still forming is counted in n_ignored.
+ *   Unknown event types are counted in n_ignored and produce nothing.
  *   REST snapshot -> SNAPSHOT_BEGIN, LEVEL_SET..., SNAPSHOT_END (all flagged
  *                   SNAPSHOT); order_id = lastUpdateId.
  *   The last event made from one message carries BRS_MEVF_LAST.
@@ -96,7 +99,7 @@ typedef struct brs__bn_symbol {
     brs__bn_level *plev;
     uint32_t nplev, capplev;
     /* statistics */
-    uint64_t n_updates, n_applied, n_dropped, n_gaps, n_snapshots, n_quotes, n_trades;
+    uint64_t n_updates, n_applied, n_dropped, n_gaps, n_snapshots, n_quotes, n_trades, n_bars;
     int64_t last_E, last_recv;
 } brs__bn_symbol;
 

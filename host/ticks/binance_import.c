@@ -180,12 +180,15 @@ int brs__import_binance(brs_import_sink *s, const char *path, const brs_import_o
     for (size_t i = start; !rc && i < s->n; i++)
         s->ev[i].instrument = s->ev[i].instrument < f.nsym ? map[s->ev[i].instrument] : s->ev[i].instrument;
     if (!rc) {
-        uint64_t stale = 0;
-        for (uint32_t i = 0; i < f.nsym; i++)
+        uint64_t stale = 0, bars = 0;
+        for (uint32_t i = 0; i < f.nsym; i++) {
             stale += brs__bn_needs_snapshot(&f, f.sym[i].instrument) != 0;
-        fprintf(stderr, "bourse ticks import: %s: %llu frames, %llu ignored (kline, unknown), %llu gaps, %llu symbols without a valid book at the end\n",
-                path, (unsigned long long)f.n_messages, (unsigned long long)f.n_ignored,
-                (unsigned long long)b.gaps, (unsigned long long)stale);
+            bars += f.sym[i].n_bars;
+        }
+        fprintf(stderr, "bourse ticks import: %s: %llu frames, %llu bars (closed klines), %llu ignored (klines still forming, unknown), %llu gaps, %llu symbols without a valid book at the end\n",
+                path, (unsigned long long)f.n_messages, (unsigned long long)bars,
+                (unsigned long long)f.n_ignored, (unsigned long long)b.gaps,
+                (unsigned long long)stale);
     }
     free(map);
     brs__bn_feed_free(&f);

@@ -281,6 +281,68 @@ static void test_quote_trade(void **st)
     brs__bn_feed_free(&f);
 }
 
+/* A closed kline is a BAR ending at its close time + 1 ms, prices and volume
+ * at the symbol's scales; one still forming is ignored; a malformed one is an
+ * error naming the field, and emits nothing. */
+static void test_kline_bar(void **st)
+{
+    (void)st;
+    static rec r;
+    memset(&r, 0, sizeof r);
+    brs__bn_feed f;
+    brs__bn_feed_init(&f, sink, &r);
+    const char *closed =
+        "{\"stream\":\"sushiusdt@kline_1m\",\"data\":{\"e\":\"kline\",\"E\":1626992760244,"
+        "\"s\":\"SUSHIUSDT\",\"k\":{\"t\":1626992700000,\"T\":1626992759999,\"s\":\"SUSHIUSDT\","
+        "\"i\":\"1m\",\"f\":126902874,\"L\":126902986,\"o\":\"7.6080\",\"c\":\"7.6170\","
+        "\"h\":\"7.6180\",\"l\":\"7.6070\",\"v\":\"3005\",\"n\":113,\"x\":true,"
+        "\"q\":\"22875.8590\",\"V\":\"1900\",\"Q\":\"14464.6960\",\"B\":\"0\"}}}";
+    assert_int_equal(msg(&f, closed, 42), BRS_OK);
+    assert_int_equal(r.n, 1);
+    const brs_market_event *b = &r.ev[0];
+    assert_int_equal(b->kind, BRS_MEV_BAR);
+    assert_int_equal(b->ts_exchange, 1626992760000000000LL);
+    assert_int_equal(b->ts_local, 42);
+    assert_int_equal(b->bar.open, 76080);
+    assert_int_equal(b->bar.high, 76180);
+    assert_int_equal(b->bar.low, 76070);
+    assert_int_equal(b->bar.close, 76170);
+    assert_int_equal(b->bar.volume, 3005);
+    assert_int_equal(f.sym[0].n_bars, 1);
+    /* still forming: ignored */
+    assert_int_equal(msg(&f,
+                         "{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"T\":5,\"o\":\"7.6\","
+                         "\"c\":\"7.6\",\"h\":\"7.6\",\"l\":\"7.6\",\"v\":\"1\",\"x\":false}}",
+                         43),
+                     BRS_OK);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(f.n_ignored, 1);
+    /* malformed closed klines: an error naming the field, nothing emitted */
+    static const struct {
+        const char *json, *field;
+    } bad[] = {
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"T\":5,\"o\":\"7.6\",\"h\":\"7.6\","
+         "\"l\":\"7.6\",\"v\":\"1\",\"x\":true}}", "\"c\""},
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"o\":\"7.6\",\"c\":\"7.6\","
+         "\"h\":\"7.6\",\"l\":\"7.6\",\"v\":\"1\",\"x\":true}}", "\"T\""},
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"T\":5,\"o\":\"7.6\",\"c\":\"7.6\","
+         "\"h\":\"7.5\",\"l\":\"7.6\",\"v\":\"1\",\"x\":true}}", "out of order"},
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"T\":5,\"o\":\"7.6\",\"c\":\"x\","
+         "\"h\":\"7.6\",\"l\":\"7.6\",\"v\":\"1\",\"x\":true}}", "\"c\""},
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\"}", "\"k\""},
+        {"{\"e\":\"kline\",\"E\":1,\"s\":\"SUSHIUSDT\",\"k\":{\"T\":5,\"o\":7,\"c\":\"7.6\","
+         "\"h\":\"7.6\",\"l\":\"7.6\",\"v\":\"1\",\"x\":true}}", "\"o\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        brs_error e = {0};
+        assert_true(brs__bn_feed_message(&f, bad[i].json, strlen(bad[i].json), 44, &e) < 0);
+        if (!strstr(e.msg, bad[i].field))
+            fail_msg("case %zu: '%s' does not name %s", i, e.msg, bad[i].field);
+    }
+    assert_int_equal(r.n, 1);
+    brs__bn_feed_free(&f);
+}
+
 static void test_malformed(void **st)
 {
     (void)st;
@@ -574,6 +636,9 @@ static void test_real_session(void **st)
     for (size_t k = 1; k < r.n && k < MAXEV; k++)
         if (r.ev[k].instrument == r.ev[k - 1].instrument)
             assert_true(r.ev[k].ts_local >= r.ev[k - 1].ts_local);
+    /* the session's four closed one-minute klines (one per symbol) are bars */
+    for (uint32_t i = 0; i < f.nsym; i++)
+        assert_int_equal(f.sym[i].n_bars, 1);
     brs__bn_feed_free(&f);
     free(ws);
     free(http);
@@ -650,7 +715,7 @@ int main(void)
         cmocka_unit_test(test_sync),         cmocka_unit_test(test_spot_rules),
         cmocka_unit_test(test_quote_trade),  cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_split_record), cmocka_unit_test(test_real_session),
-        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_mutations),    cmocka_unit_test(test_kline_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
