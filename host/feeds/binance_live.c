@@ -41,9 +41,19 @@ static void on_gap(void *ud, uint32_t instrument, const char *symbol, uint64_t l
        (unsigned long long)last_u, (unsigned long long)U, (unsigned long long)u, (long long)pu);
 }
 
+int brs__bn_kline_interval_ok(const char *iv)
+{
+    static const char *const ok[] = {"", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h",
+                                     "6h", "8h", "12h", "1d", "3d", "1w", "1M"};
+    for (size_t i = 0; iv && i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(iv, ok[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void subscribe(brs__bn_live *l, brs__ws *ws)
 {
-    size_t cap = 64 + (size_t)l->feed.nsym * (3 * BRS_SYMBOL_MAX + 64);
+    size_t cap = 64 + (size_t)l->feed.nsym * (4 * BRS_SYMBOL_MAX + 96);
     char *m = malloc(cap);
     if (!m)
         return;
@@ -57,6 +67,8 @@ static void subscribe(brs__bn_live *l, brs__ws *ws)
         low[k] = '\0';
         n += (size_t)snprintf(m + n, cap - n, "%s\"%s%s\",\"%s@bookTicker\",\"%s@aggTrade\"",
                               i ? "," : "", low, l->depth_stream, low, low);
+        if (l->kline_interval[0])
+            n += (size_t)snprintf(m + n, cap - n, ",\"%s@kline_%s\"", low, l->kline_interval);
     }
     n += (size_t)snprintf(m + n, cap - n, "],\"id\":%d}", ++l->sub_id);
     brs__ws_send_text(ws, m, n);
@@ -119,6 +131,7 @@ void brs__bn_live_free(brs__bn_live *l)
     free(l->ws_url);
     free(l->rest_url);
     free(l->depth_stream);
+    free(l->kline_interval);
     memset(l, 0, sizeof *l);
 }
 
@@ -148,7 +161,8 @@ int brs__bn_live_init(brs__bn_live *l, const brs__bn_live_opts *o, brs_error *er
     l->ws_url = strdup(o->ws_url);
     l->rest_url = strdup(o->rest_url);
     l->depth_stream = strdup(o->depth_stream ? o->depth_stream : "@depth@100ms");
-    if (!l->ws_url || !l->rest_url || !l->depth_stream)
+    l->kline_interval = strdup(o->kline_interval ? o->kline_interval : "");
+    if (!l->ws_url || !l->rest_url || !l->depth_stream || !l->kline_interval)
         return BRS_E_NOMEM;
     if (!l->o.snapshot_timeout_ns)
         l->o.snapshot_timeout_ns = 10 * 1000000000LL;

@@ -14,6 +14,9 @@
 
 #define BRS__BN_LIVE_MAX_SYMBOLS 64
 
+/* A Binance kline interval ("1m" .. "1M")? "" (none) counts as valid. */
+int brs__bn_kline_interval_ok(const char *iv);
+
 typedef struct brs__bn_live_opts {
     const char *ws_url;   /* e.g. wss://fstream.binance.com/stream */
     const char *rest_url; /* with {SYMBOL}: https://fapi.binance.com/fapi/v1/depth?symbol={SYMBOL}&limit=1000 */
@@ -22,6 +25,7 @@ typedef struct brs__bn_live_opts {
     const int *price_dec, *qty_dec; /* per symbol, or NULL / -1 to infer */
     int subscribe;            /* send SUBSCRIBE (depth, bookTicker, aggTrade) on each open */
     const char *depth_stream; /* stream suffix, default "@depth@100ms" */
+    const char *kline_interval; /* "1m", "1h", ...: also subscribe to closed bars; NULL/"" none */
     brs__ws_opts ws;          /* url is taken from ws_url */
     int64_t snapshot_timeout_ns; /* default 10 s */
     int64_t snapshot_retry_ns;   /* delay before retrying a failed snapshot, default 1 s */
@@ -40,7 +44,7 @@ typedef struct brs__bn_live_sym {
 
 typedef struct brs__bn_live {
     brs__bn_live_opts o;
-    char *ws_url, *rest_url, *depth_stream;
+    char *ws_url, *rest_url, *depth_stream, *kline_interval;
     char (*names)[BRS_SYMBOL_MAX];
     brs__bn_feed feed;
     brs__ws ws;

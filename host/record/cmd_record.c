@@ -40,6 +40,7 @@ static void usage(FILE *out)
             "  symbols       [{\"symbol\": \"BTCUSDT\", \"price_decimals\": 1, \"qty_decimals\": 3}, ...]\n"
             "                (required; prices are stored x10^price_decimals, quantities x10^qty_decimals)\n"
             "  depth_stream  \"@depth@100ms\"      subscribe  true\n"
+            "  kline_interval \"1m\" (also closed klines, as BAR events; default none)\n"
             "  ping_ms, idle_timeout_ms, backoff_min_ms, backoff_max_ms, max_message\n"
             "  tls_verify    true                ca_file    \"extra-ca.pem\"\n"
             "  duration_s    0 (until interrupted)   max_events  0 (no limit)\n"

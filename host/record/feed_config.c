@@ -13,7 +13,7 @@ static const char *const root_keys[] = {
     "ws_url",     "rest_url",    "symbols",    "depth_stream",  "subscribe",
     "ping_ms",    "idle_timeout_ms", "backoff_min_ms", "backoff_max_ms", "max_message",
     "tls_verify", "ca_file",     "duration_s", "max_events",    "block_records",
-    "stop_on_server_close", "strategy", NULL};
+    "stop_on_server_close", "strategy", "kline_interval", NULL};
 static const char *const sym_keys[] = {"symbol", "price_decimals", "qty_decimals", NULL};
 
 void brs__feed_cfg_free(brs__feed_cfg *fc)
@@ -31,7 +31,7 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
 {
     memset(fc, 0, sizeof *fc);
     const cJSON *root = cfg->root;
-    const char *ws_url, *rest_url, *depth_stream, *ca_file;
+    const char *ws_url, *rest_url, *depth_stream, *ca_file, *kline_interval;
     int64_t ping_ms, idle_ms, bmin_ms, bmax_ms, max_msg;
     int subscribe, tls_verify, rc;
     const char *const *keys = root_keys;
@@ -48,6 +48,7 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
                                  "https://fapi.binance.com/fapi/v1/depth?symbol={SYMBOL}&limit=1000",
                                  &rest_url, err)) ||
         (rc = brs__config_string(cfg, root, "", "depth_stream", "@depth@100ms", &depth_stream, err)) ||
+        (rc = brs__config_string(cfg, root, "", "kline_interval", "", &kline_interval, err)) ||
         (rc = brs__config_string(cfg, root, "", "ca_file", NULL, &ca_file, err)) ||
         (rc = brs__config_int(cfg, root, "", "ping_ms", 0, &ping_ms, err)) ||
         (rc = brs__config_int(cfg, root, "", "idle_timeout_ms", 0, &idle_ms, err)) ||
@@ -63,6 +64,11 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
         return rc;
     if (!ws_url)
         return brs__err(err, BRS_E_INVAL, "%s: ws_url is required", cfg->source);
+    if (!brs__bn_kline_interval_ok(kline_interval))
+        return brs__err(err, BRS_E_INVAL,
+                        "%s: kline_interval: '%s' is not a Binance interval (1m 3m 5m 15m 30m 1h "
+                        "2h 4h 6h 8h 12h 1d 3d 1w 1M)",
+                        cfg->source, kline_interval);
     if (fc->block_records < 1 || fc->block_records > (1 << 20) || fc->max_events < 0 ||
         fc->duration_s < 0 || max_msg < 0 || ping_ms < 0 || idle_ms < 0 || bmin_ms < 0 || bmax_ms < 0)
         return brs__err(err, BRS_E_RANGE,
@@ -128,6 +134,7 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
     lo->qty_dec = fc->qdec;
     lo->subscribe = subscribe;
     lo->depth_stream = depth_stream;
+    lo->kline_interval = kline_interval;
     lo->ws.ping_interval_ns = ping_ms * 1000000;
     lo->ws.idle_timeout_ns = idle_ms * 1000000;
     lo->ws.backoff_min_ns = bmin_ms * 1000000;

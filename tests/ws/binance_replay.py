@@ -195,6 +195,9 @@ async def stream(ws):
     try:  # the client subscribes first; answer like Binance
         msg = await asyncio.wait_for(ws.recv(), 2)
         req = json.loads(msg)
+        if first:  # the tests read what the client subscribed to
+            with open(args.port_file + ".sub", "w") as f:
+                f.write(msg)
         await ws.send(json.dumps({"result": None, "id": req.get("id")}))
     except (asyncio.TimeoutError, ValueError):
         pass

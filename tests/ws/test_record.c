@@ -4,6 +4,7 @@
  * L2 events (our own replay, and `bourse ticks book`) rebuilds exactly the
  * book the server (and the live client) held at the end. A recorder killed with SIGKILL leaves a readable file (complete
  * blocks), and bad configs fail with the key named. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "support/files.h"
 #include "feeds/binance.h"
 #include "replay_server.h"
 #include "support/subprocess.h"
@@ -35,7 +37,7 @@ static void write_config(const char *path, int port, int stop_on_close, int bloc
             "{\"ws_url\": \"ws://127.0.0.1:%d/stream\",\n"
             " \"rest_url\": \"http://127.0.0.1:%d/fapi/v1/depth?symbol={SYMBOL}&limit=1000\",\n"
             " \"backoff_min_ms\": 50, \"block_records\": %d, \"duration_s\": 60,\n"
-            " \"stop_on_server_close\": %s,\n \"symbols\": [",
+            " \"stop_on_server_close\": %s, \"kline_interval\": \"1m\",\n \"symbols\": [",
             port, port, block_records, stop_on_close ? "true" : "false");
     for (int i = 0; i < 4; i++)
         fprintf(f, "%s{\"symbol\": \"%s\", \"price_decimals\": %d, \"qty_decimals\": 0}", i ? ", " : "",
@@ -176,6 +178,23 @@ static void test_record_replay(void **st)
         fail_msg("bourse record exit %d: %s", rr.status, rr.err);
     assert_non_null(strstr(rr.err, "2 connections")); /* the drop and the reconnect */
     run_free(&rr);
+    /* it subscribed to every stream, the closed one-minute klines included */
+    char subp[160], *sub = NULL;
+    snprintf(subp, sizeof subp, "%s.sub", s.pf);
+    sub = test_read_file(subp, NULL);
+    assert_non_null(sub);
+    for (int i = 0; i < 4; i++) {
+        char want[64], low[32];
+        size_t k = 0;
+        for (; syms[i].sym[k]; k++)
+            low[k] = (char)tolower((unsigned char)syms[i].sym[k]);
+        low[k] = 0;
+        snprintf(want, sizeof want, "\"%s@kline_1m\"", low);
+        if (!strstr(sub, want))
+            fail_msg("subscription lacks %s: %s", want, sub);
+    }
+    free(sub);
+    unlink(subp);
     const char *vargs[] = {"ticks", "verify", out, NULL};
     rr = run(vargs);
     if (rr.status != 0)
@@ -262,6 +281,14 @@ static void test_record_bad_config(void **st)
     rr = run(a1);
     assert_int_equal(rr.status, 1);
     assert_non_null(strstr(rr.err, "price_decimals"));
+    run_free(&rr);
+    f = fopen(cfg, "w");
+    fprintf(f, "{\"ws_url\": \"ws://127.0.0.1:1/\", \"kline_interval\": \"2m\", \"symbols\": "
+               "[{\"symbol\": \"X\", \"price_decimals\": 2}]}");
+    fclose(f);
+    rr = run(a1);
+    assert_int_equal(rr.status, 1);
+    assert_non_null(strstr(rr.err, "kline_interval"));
     run_free(&rr);
     const char *a2[] = {"record", cfg, NULL};
     rr = run(a2);

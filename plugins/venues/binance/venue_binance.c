@@ -9,6 +9,7 @@
  *   rest_url      https://fapi.binance.com/fapi/v1/depth?symbol={SYMBOL}&limit=1000
  *   symbols       "SUSHIUSDT,CTKUSDT" (default: every instrument of the run)
  *   depth_stream  "@depth@100ms"
+ *   kline_interval "1m", "1h", ...: also subscribe to klines; closed ones are BAR events
  *   qty_decimals  int, quantity decimals (default: inferred from the data)
  *   subscribe     int 0/1, send SUBSCRIBE on each connect (default 1)
  *   ping_ms, idle_timeout_ms, backoff_min_ms, backoff_max_ms, max_message  ints
@@ -130,6 +131,9 @@ static int bnv_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
         v->host_id[i] = id;
     }
     v->n = n;
+    const char *kl = pstr(v, "kline_interval", NULL);
+    if (kl && !brs__bn_kline_interval_ok(kl))
+        return perr(err, BRS_E_INVAL, "binance: parameter kline_interval: '%s' is not a Binance interval", kl);
     brs__bn_live_opts o = {.ws_url = ws_url,
                            .rest_url = rest_url,
                            .symbols = names,
@@ -138,6 +142,7 @@ static int bnv_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
                            .qty_dec = qdec,
                            .subscribe = (int)pint(v, "subscribe", 1),
                            .depth_stream = pstr(v, "depth_stream", NULL),
+                           .kline_interval = kl,
                            .sink = emit,
                            .ud = v,
                            .log = log_line};
