@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance
 
 all: build
 
@@ -75,6 +75,18 @@ fuzz-ticks:
 	$(FUZZ)/fuzz_ticks -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
 	      -artifact_prefix=$(FUZZ)/ticks- \
 	      $(FUZZ)/corpus-ticks tests/fuzz/corpus-ticks
+
+# The Binance feed target: JSON scanner, decimals, snapshot/update sync, L2 book
+# (tests/fuzz/fuzz_binance.c).
+FUZZ_BINANCE_SRC = tests/fuzz/fuzz_binance.c host/feeds/binance.c host/feeds/l2book.c \
+           host/core/error.c
+fuzz-binance:
+	mkdir -p $(FUZZ)/corpus-binance
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=all $(FUZZ_FLAGS) $(FUZZ_BINANCE_SRC) -o $(FUZZ)/fuzz_binance -lm
+	$(FUZZ)/fuzz_binance -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ)/binance- \
+	      $(FUZZ)/corpus-binance tests/fuzz/corpus-binance
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

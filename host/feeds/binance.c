@@ -275,6 +275,9 @@ static int bad(brs_error *err, int rc, const char *what, const char *field)
     return brs__err(err, rc, "binance: %s%s%s", what, field ? " " : "", field ? field : "");
 }
 
+/* Times are ms since 1970 and become ns: beyond this they would overflow int64. */
+#define MAX_MS (INT64_MAX / 1000000 - 1)
+
 /* The "k" object of a kline: close time, OHLCV strings, closed flag. */
 static int scan_kline(scan *s, fields *f, brs_error *err)
 {
@@ -296,6 +299,8 @@ static int scan_kline(scan *s, fields *f, brs_error *err)
                 rc = BRS_E_PARSE;
         } else if (KEY(k, "T") && (c == '-' || (c >= '0' && c <= '9'))) {
             rc = integer(s, &f->k.T);
+            if (rc == BRS_OK && (f->k.T < 0 || f->k.T >= MAX_MS))
+                return bad(err, BRS_E_RANGE, "time out of range (ms since 1970) in", "\"k\".\"T\"");
             f->k.have_T = rc == BRS_OK;
         } else if (KEY(k, "x") && (c == 't' || c == 'f')) {
             f->k.closed = c == 't';
@@ -386,6 +391,8 @@ static int scan_object(scan *s, fields *f, int depth, brs_error *err)
                 rc = integer(s, &v);
                 if (rc)
                     return bad(err, BRS_E_PARSE, "bad integer in field", kname);
+                if ((bit == F_E || bit == F_T) && (v < 0 || v > MAX_MS))
+                    return bad(err, BRS_E_RANGE, "time out of range (ms since 1970) in", kname);
                 *dst = v;
                 f->have |= bit;
             } else
@@ -696,7 +703,8 @@ static int buffer_update(brs__bn_feed *f, brs__bn_symbol *y, const brs__bn_level
     p->recv = recv;
     p->first = y->nplev;
     p->count = n;
-    memcpy(&y->plev[y->nplev], lv, (size_t)n * sizeof *lv);
+    if (n) /* an update with no levels: plev may still be NULL (NULL + 0 is UB) */
+        memcpy(&y->plev[y->nplev], lv, (size_t)n * sizeof *lv);
     y->nplev += n;
     return BRS_OK;
 }
@@ -898,7 +906,8 @@ int brs__bn_feed_snapshot(brs__bn_feed *f, const char *symbol, const char *json,
     for (uint32_t i = 0; i < np && y->state != BRS__BN_WAIT_SNAPSHOT; i++) {
         const brs__bn_pending *p = &y->pend[i];
         int64_t r = p->recv > recv_ns ? p->recv : recv_ns;
-        rc = apply_update(f, y, &y->plev[p->first], p->count, p->U, p->u, p->pu, p->E, p->T, r);
+        rc = apply_update(f, y, p->count ? &y->plev[p->first] : NULL, p->count, p->U, p->u, p->pu,
+                          p->E, p->T, r);
         if (rc)
             return rc;
     }

@@ -343,6 +343,31 @@ static void test_kline_bar(void **st)
     brs__bn_feed_free(&f);
 }
 
+/* Updates without levels (Binance sends them) buffered before the first
+ * snapshot, then replayed through it: found by fuzzing as a NULL + 0 under
+ * UBSan when no update had levels yet. */
+static void test_empty_updates_buffered(void **st)
+{
+    (void)st;
+    static rec r;
+    memset(&r, 0, sizeof r);
+    brs__bn_feed f;
+    brs__bn_feed_init(&f, sink, &r);
+    assert_int_equal(msg(&f, "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"XUSDT\",\"U\":99,\"u\":101,"
+                             "\"pu\":98,\"b\":[],\"a\":[]}", 1),
+                     BRS_OK);
+    assert_int_equal(msg(&f, "{\"e\":\"depthUpdate\",\"E\":2,\"s\":\"XUSDT\",\"U\":102,\"u\":103,"
+                             "\"pu\":101,\"b\":[],\"a\":[]}", 2),
+                     BRS_OK);
+    assert_int_equal(r.n, 0); /* waiting for the snapshot */
+    brs_error e = {0};
+    const char *snap = "{\"lastUpdateId\":100,\"bids\":[[\"1.0\",\"1\"]],\"asks\":[[\"2.0\",\"1\"]]}";
+    assert_int_equal(brs__bn_feed_snapshot(&f, "XUSDT", snap, strlen(snap), 3, &e), BRS_OK);
+    assert_false(brs__bn_needs_snapshot(&f, 0)); /* both replayed, in sync */
+    assert_int_equal(f.sym[0].last_u, 103);
+    brs__bn_feed_free(&f);
+}
+
 static void test_malformed(void **st)
 {
     (void)st;
@@ -374,6 +399,11 @@ static void test_malformed(void **st)
         "{\"e\":\"x\",\"k\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
         "{\"e\":\"bookTicker\",\"s\":\"XUSDT\",\"b\":\"1.0\",\"B\":\"1\",\"a\":\"2.0\",\"A\":\"1\"}",
         "{\"e\":\"bookTicker\",\"E\":1,\"s\":\"X\tUSDT\",\"b\":\"1.0\",\"B\":\"1\",\"a\":\"2.0\",\"A\":\"1\"}",
+        /* times beyond what int64 nanoseconds hold, or before 1970 (found by fuzzing) */
+        "{\"e\":\"aggTrade\",\"E\":16269927412400,\"s\":\"XUSDT\",\"p\":\"1.0\",\"q\":\"1\",\"a\":5}",
+        "{\"e\":\"aggTrade\",\"E\":1,\"T\":-1,\"s\":\"XUSDT\",\"p\":\"1.0\",\"q\":\"1\",\"a\":5}",
+        "{\"e\":\"kline\",\"E\":1,\"s\":\"XUSDT\",\"k\":{\"T\":9223372036854775,\"o\":\"1.0\",\"c\":\"1.0\","
+        "\"h\":\"1.0\",\"l\":\"1.0\",\"v\":\"1\",\"x\":true}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = msg(&f, bad[i], 2);
@@ -716,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_quote_trade),  cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_split_record), cmocka_unit_test(test_real_session),
         cmocka_unit_test(test_mutations),    cmocka_unit_test(test_kline_bar),
+        cmocka_unit_test(test_empty_updates_buffered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
