@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import
 
 all: build
 
@@ -87,6 +87,25 @@ fuzz-binance:
 	$(FUZZ)/fuzz_binance -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
 	      -artifact_prefix=$(FUZZ)/binance- \
 	      $(FUZZ)/corpus-binance tests/fuzz/corpus-binance
+
+# The CSV importers (Yahoo, LOBSTER with its orderbook, mapped trades/quotes)
+# (tests/fuzz/fuzz_import.c). import.c brings its command's helpers along;
+# --gc-sections drops what the target never reaches.
+FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/lobster.c \
+           host/ticks/csvread.c host/ticks/lbook.c host/ticks/binance_import.c \
+           host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
+           host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \
+           host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
+           host/core/config.c host/core/progress.c
+fuzz-import:
+	mkdir -p $(FUZZ)/corpus-import
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -I/usr/include/cjson -I/usr/include/lua5.4 \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(FUZZ_FLAGS) \
+	      -ffunction-sections -fdata-sections -Wl,--gc-sections \
+	      $(FUZZ_IMPORT_SRC) -o $(FUZZ)/fuzz_import -lcjson -lcsv -lzstd -lm
+	$(FUZZ)/fuzz_import -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ)/import- \
+	      $(FUZZ)/corpus-import tests/fuzz/corpus-import
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

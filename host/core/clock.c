@@ -1,6 +1,7 @@
 /* clock.c: wall and monotonic clocks, and ISO-8601 time parsing/formatting. */
 #include "core.h"
 
+#include <errno.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,12 @@ int brs__parse_time(const char *s, int64_t *ns)
             all_digits = 0;
     if (all_digits) {
         char *end;
+        errno = 0;
         long long v = strtoll(s, &end, 10);
         if (*end)
             return BRS_E_PARSE;
+        if (errno == ERANGE)
+            return BRS_E_RANGE; /* not clamped to INT64_MAX in silence */
         *ns = v;
         return BRS_OK;
     }
@@ -77,7 +81,11 @@ int brs__parse_time(const char *s, int64_t *ns)
     if (*p)
         return BRS_E_PARSE;
     int64_t days = days_from_civil(y, mo, d);
-    *ns = ((days * 86400 + h * 3600 + mi * 60 + sec) * 1000000000) + frac;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
+    /* int64 nanoseconds reach 1677-09-21 .. 2262-04-11: beyond, out of range */
+    if (secs <= INT64_MIN / 1000000000 || secs >= INT64_MAX / 1000000000)
+        return BRS_E_RANGE;
+    *ns = secs * 1000000000 + frac;
     return BRS_OK;
 }
 

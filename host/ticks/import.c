@@ -149,6 +149,7 @@ typedef struct csvmap {
     int64_t price_scale, qty_scale, tick_size, lot_size;
     brs_import_sink *s;
     uint64_t next_id;
+    int have_header;             /* the first row the reader delivers is the header */
 } csvmap;
 
 static int load_mapping(csvmap *m, const char *path, brs_error *err)
@@ -228,7 +229,8 @@ static int csv_time(const csvmap *m, const brs_csv_row *row, int c, const char *
 static int csvmap_row(void *ud, const brs_csv_row *row, brs_error *err)
 {
     csvmap *m = ud;
-    if (row->line == 1) { /* header: find every mapped column */
+    if (!m->have_header) { /* header (the first row, whatever line it is on) */
+        m->have_header = 1;
         for (int i = 0; i < COL_N; i++) {
             if (!m->col_name[i])
                 continue;
@@ -236,8 +238,8 @@ static int csvmap_row(void *ud, const brs_csv_row *row, brs_error *err)
                 if (strcmp(row->f[k], m->col_name[i]) == 0)
                     m->col[i] = (int)k;
             if (m->col[i] < 0)
-                return brs__err(err, BRS_E_PARSE, "%s:1: the header has no column '%s' (mapped as columns.%s)",
-                                row->file, m->col_name[i], col_keys[i]);
+                return brs__err(err, BRS_E_PARSE, "%s:%llu: the header has no column '%s' (mapped as columns.%s)",
+                                row->file, (unsigned long long)row->line, m->col_name[i], col_keys[i]);
         }
         return BRS_OK;
     }

@@ -25,6 +25,14 @@ static void test_parse(void **state)
     assert_int_equal(brs__parse_time("2012-13-01", &ns), BRS_E_PARSE);
     assert_int_equal(brs__parse_time("2012-06-21Tnoon", &ns), BRS_E_PARSE);
     assert_int_equal(brs__parse_time("", &ns), BRS_E_PARSE);
+    /* int64 ns hold 1677-09-21 .. 2262-04-11; beyond is refused, not wrapped
+     * (the import fuzz target found the overflow) */
+    assert_int_equal(brs__parse_time("2262-04-11", &ns), 0);
+    assert_int_equal(brs__parse_time("2262-04-12", &ns), BRS_E_RANGE);
+    assert_int_equal(brs__parse_time("1000-01-01", &ns), BRS_E_RANGE);
+    assert_int_equal(brs__parse_time("1677-09-22", &ns), 0);
+    assert_true(ns < 0);
+    assert_int_equal(brs__parse_time("99999999999999999999", &ns), BRS_E_RANGE);
 }
 
 static void test_format_roundtrip(void **state)
