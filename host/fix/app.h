@@ -3,7 +3,8 @@
  * OrderCancelRejects back, and market data (snapshot, snapshot + incremental
  * updates). Order-entry messages are journaled before they are answered, so a
  * restarted gateway replays them into a fresh engine and gets its open orders,
- * order ids and exec ids back exactly. */
+ * order ids and exec ids back exactly; each end of day compacts memory and the
+ * journal down to the open state (a snapshot the replay starts from). */
 #ifndef BRS_FIX_APP_H
 #define BRS_FIX_APP_H
 

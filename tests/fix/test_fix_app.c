@@ -711,6 +711,72 @@ static void test_compaction_fallback(void **state)
     rmdir(dir);
 }
 
+/* A damaged snapshot stops the start with an error naming the record, and
+ * changes nothing on disk. */
+static void test_bad_snapshot(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_badsnap_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    open_gw(path, 0);
+    feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "g1");
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, NULL), BRS_OK);
+    close_gw();
+    size_t len = 0;
+    char *good = grab(path, &len);
+    assert_int_equal(len, 48 + 128 + 8);
+    struct {
+        const char *what;
+        size_t off, n; /* bytes replaced */
+        const char *with;
+        size_t cut; /* new length, 0: unchanged */
+    } cases[] = {
+        {"no end record", 0, 0, "", 48 + 128},
+        {"order count", 8 + 32, 1, "\x02", 0},
+        {"instrument", 48 + 8 + 12, 1, "\x09", 0},
+        {"record size", 48 + 4, 1, "\x10", 0},
+        {"version", 8, 1, "\x07", 0},
+    };
+    for (size_t k = 0; k < BRS__ARRAY_LEN(cases); k++) {
+        char *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, good, len);
+        memcpy(bad + cases[k].off, cases[k].with, cases[k].n);
+        size_t blen = cases[k].cut ? cases[k].cut : len;
+        put(path, bad, blen);
+        brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, path, 0, &err), BRS_OK);
+        brs__fix_session *s1 = malloc(sizeof *s1);
+        assert_non_null(s1);
+        brs__fix_session_cfg cfg = {0};
+        snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+        snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+        assert_int_equal(brs__fix_session_open(s1, &cfg, NULL, 0, &err), BRS_OK);
+        assert_int_equal(brs__fix_gateway_add_session(&gw, s1), BRS_OK);
+        int rc = brs__fix_gateway_replay(&gw, &err);
+        if (rc == BRS_OK)
+            print_error("%s: accepted\n", cases[k].what);
+        assert_int_equal(rc, BRS_E_CORRUPT);
+        assert_non_null(strstr(err.msg, "journal"));
+        brs__fix_gateway_close(&gw);
+        brs__fix_session_close(s1);
+        free(s1);
+        size_t after = 0;
+        char *now = grab(path, &after);
+        assert_int_equal(after, blen); /* nothing cut or rewritten */
+        assert_memory_equal(now, bad, blen);
+        free(now);
+        free(bad);
+    }
+    free(good);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -720,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
+        cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
