@@ -1034,35 +1034,56 @@ void brs__engine_end_of_day(brs_engine *e, uint32_t instrument)
 
 /* ---- passive L3 ------------------------------------------------------------------ */
 
-int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side, int64_t price,
-                       int64_t qty)
+/* Rests the order record *tmpl as it stands (no matching; level and top
+ * events only): the passive insert and the restore of a snapshot. */
+static int rest_as_is(brs_engine *e, const ord *tmpl)
 {
-    if (instrument >= e->nbooks)
+    if (tmpl->instrument >= e->nbooks)
         return BRS_E_RANGE;
-    if ((side != BRS_BUY && side != BRS_SELL) || !price_ok(price) || qty <= 0 || qty >= PMAX)
+    if ((tmpl->side != BRS_BUY && tmpl->side != BRS_SELL) || !price_ok(tmpl->price) ||
+        tmpl->leaves <= 0 || tmpl->leaves >= PMAX || tmpl->qty < tmpl->leaves || tmpl->qty >= PMAX)
         return BRS_E_INVAL;
-    if (ht_find(e, id))
+    if (ht_find(e, tmpl->id))
         return BRS_E_EXISTS;
-    book *b = &e->books[instrument];
-    if (!b->ready && book_ready(e, b, price))
+    book *b = &e->books[tmpl->instrument];
+    if (!b->ready && book_ready(e, b, tmpl->price))
         return BRS_E_NOMEM;
     uint32_t oi = pool_alloc(e);
     if (!oi)
         return BRS_E_LIMIT;
     ord *r = &e->pool[oi];
-    *r = (ord){.id = id, .price = price, .leaves = qty, .qty = qty, .instrument = instrument,
-               .side = (uint8_t)side, .type = BRS_LIMIT, .tif = BRS_GTC};
-    int rrc = rest(e, b, instrument, oi);
+    *r = *tmpl;
+    int rrc = rest(e, b, tmpl->instrument, oi);
     if (rrc) {
         r->leaves = 0;
         r->next = e->free_head;
         e->free_head = oi;
         return rrc;
     }
-    ht_insert(e, oi, id);
+    ht_insert(e, oi, tmpl->id);
     e->live++;
-    emit_top(e, b, instrument);
+    emit_top(e, b, tmpl->instrument);
     return BRS_OK;
+}
+
+int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side, int64_t price,
+                       int64_t qty)
+{
+    if (side != BRS_BUY && side != BRS_SELL)
+        return BRS_E_INVAL;
+    ord r = {.id = id, .price = price, .leaves = qty, .qty = qty, .instrument = instrument,
+             .side = (uint8_t)side, .type = BRS_LIMIT, .tif = BRS_GTC};
+    return rest_as_is(e, &r);
+}
+
+int brs__engine_restore(brs_engine *e, const brs_order *o, int64_t leaves, int64_t cum)
+{
+    if (o->type != BRS_LIMIT || cum < 0 || leaves <= 0 || cum > o->qty - leaves)
+        return BRS_E_INVAL;
+    ord r = {.id = o->id, .price = o->price, .leaves = leaves, .qty = o->qty, .cum = cum,
+             .instrument = o->instrument, .account = o->account, .side = o->side,
+             .type = o->type, .tif = o->tif, .stp = o->stp, .flags = o->flags};
+    return rest_as_is(e, &r);
 }
 
 int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty)

@@ -119,6 +119,12 @@ void brs__engine_end_of_day(brs_engine *e, uint32_t instrument);
 /* Rests an order as given, even if it crosses. */
 int brs__engine_insert(brs_engine *e, uint32_t instrument, uint64_t id, int side, int64_t price,
                        int64_t qty);
+/* Rests an open order exactly as a snapshot describes it (total qty, open
+ * leaves, cum already filled, account, tif, stp, flags: a later replace or
+ * self-trade check behaves as it would have), at the tail of its level, with
+ * no matching and no accepted event. Restoring a level's orders front first
+ * gives back its queue priority. Limit orders only. */
+int brs__engine_restore(brs_engine *e, const brs_order *o, int64_t leaves, int64_t cum);
 /* Removes qty from a resting order (partial cancel or execution); removes the
  * order when nothing is left. qty larger than the open quantity removes it all. */
 int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -72,6 +73,144 @@ static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_
     return BRS_OK;
 }
 
+/* ---- order table ------------------------------------------------------------ */
+
+/* Slots in OrderID order, found by id through slot_of. Sequential ids times
+ * an odd constant land on distinct cells of any power-of-two window. */
+static uint64_t id_hash(uint64_t id)
+{
+    return id * 0x9e3779b97f4a7c15ULL;
+}
+
+static brs__fix_order *order_by_id(brs__fix_gateway *g, uint64_t id)
+{
+    if (!g->slot_cap || id == 0)
+        return NULL;
+    for (uint64_t i = id_hash(id) & (g->slot_cap - 1);; i = (i + 1) & (g->slot_cap - 1)) {
+        uint32_t k = g->slot_of[i];
+        if (!k)
+            return NULL;
+        if (g->orders[k - 1].id == id)
+            return &g->orders[k - 1];
+    }
+}
+
+static uint64_t index_cap(uint64_t entries)
+{
+    uint64_t cap = 1024;
+    while (cap < entries * 2)
+        cap *= 2;
+    return cap;
+}
+
+static void index_fill(uint32_t *t, uint64_t cap, const brs__fix_order *orders, uint64_t n)
+{
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t i = id_hash(orders[k].id) & (cap - 1);
+        while (t[i])
+            i = (i + 1) & (cap - 1);
+        t[i] = (uint32_t)(k + 1);
+    }
+}
+
+/* Rebuilds slot_of over the slots in use, with room for `room` entries. */
+static int index_build(brs__fix_gateway *g, uint64_t room)
+{
+    uint64_t cap = index_cap(room);
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return BRS_E_NOMEM;
+    index_fill(t, cap, g->orders, g->n_orders);
+    free(g->slot_of);
+    g->slot_of = t;
+    g->slot_cap = cap;
+    return BRS_OK;
+}
+
+/* A new slot for OrderID id (zeroed but for the id). */
+static int add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out)
+{
+    if (g->n_orders >= UINT32_MAX - 1)
+        return BRS_E_LIMIT;
+    if (g->n_orders == g->cap_orders) {
+        uint64_t c = g->cap_orders ? g->cap_orders * 2 : 4096;
+        brs__fix_order *p = realloc(g->orders, c * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->orders = p;
+        g->cap_orders = c;
+    }
+    if ((g->n_orders + 1) * 2 > g->slot_cap && index_build(g, (g->n_orders + 1) * 2) != BRS_OK)
+        return BRS_E_NOMEM;
+    uint64_t k = g->n_orders++;
+    brs__fix_order *o = &g->orders[k];
+    memset(o, 0, sizeof *o);
+    o->id = id;
+    uint64_t i = id_hash(id) & (g->slot_cap - 1);
+    while (g->slot_of[i])
+        i = (i + 1) & (g->slot_cap - 1);
+    g->slot_of[i] = (uint32_t)(k + 1);
+    *out = o;
+    return BRS_OK;
+}
+
+static uint32_t slot_ref(const brs__fix_gateway *g, const brs__fix_order *o)
+{
+    return (uint32_t)(o - g->orders + 1);
+}
+
+uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g)
+{
+    return g->n_orders;
+}
+
+/* A new trading day: closed orders leave the table, and the ClOrdID map keeps
+ * the open orders' current ClOrdIDs only (FIX asks ClOrdIDs to be unique
+ * within a day, so yesterday's may come back). Tables shrink to the open
+ * state. Nothing changes if memory runs out. */
+static int forget_closed(brs__fix_gateway *g)
+{
+    uint64_t n = 0;
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        n += g->orders[k].open;
+    uint64_t icap = index_cap(n + 1), mcap = 4096;
+    while ((n + 1) * 2 > mcap)
+        mcap *= 2;
+    uint32_t *t = calloc(icap, sizeof *t);
+    brs__fix_clmap_entry *m = calloc(mcap, sizeof *m);
+    if (!t || !m) {
+        free(t);
+        free(m);
+        return BRS_E_NOMEM;
+    }
+    uint64_t j = 0;
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        if (g->orders[k].open)
+            g->orders[j++] = g->orders[k];
+    g->n_orders = j;
+    uint64_t ocap = 4096;
+    while (ocap < j)
+        ocap *= 2;
+    if (g->cap_orders > ocap * 2) { /* shrinking cannot fail for want of memory */
+        brs__fix_order *p = realloc(g->orders, ocap * sizeof *p);
+        if (p) {
+            g->orders = p;
+            g->cap_orders = ocap;
+        }
+    }
+    index_fill(t, icap, g->orders, j);
+    free(g->slot_of);
+    g->slot_of = t;
+    g->slot_cap = icap;
+    free(g->map);
+    g->map = m;
+    g->map_cap = mcap;
+    g->map_used = 0;
+    for (uint64_t k = 0; k < j; k++)
+        map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    return BRS_OK;
+}
+
 /* ---- journal --------------------------------------------------------------- */
 
 /* Journal record: session index (bit 31: refused by the risk checks, so replay
@@ -81,26 +220,48 @@ static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_
  * 1 byte mark_only). */
 #define JOURNAL_END_OF_DAY 0x7ffffffeu
 
+/* End-of-day record modes (its 9th byte). */
+#define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
+#define EOD_MARK 1   /* boundary recorded only */
+#define EOD_FORGET 2 /* expired, then the closed orders left memory (no snapshot) */
+/* Snapshot records (docs/fix-gateway.md, "Persistence and restart"): a
+ * compacted journal starts with them. */
+#define JOURNAL_SNAPSHOT 0x7ffffff0u
+#define JOURNAL_SNAP_ORDER 0x7ffffff1u
+#define JOURNAL_SNAP_RISK 0x7ffffff2u
+#define JOURNAL_SNAP_END 0x7ffffff3u
+#define SNAP_VERSION 1u
+#define SNAP_HEADER_LEN 40u
+#define SNAP_ORDER_LEN 120u
+
+/* Appends one record [type][len][bytes] to a growing buffer. */
+static int buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m,
+                      uint32_t n)
+{
+    size_t need = *len + 8 + n;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 65536;
+        while (c < need)
+            c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p)
+            return BRS_E_NOMEM;
+        *buf = p;
+        *cap = c;
+    }
+    memcpy(*buf + *len, &type, 4);
+    memcpy(*buf + *len + 4, &n, 4);
+    if (n)
+        memcpy(*buf + *len + 8, m, n);
+    *len += 8 + n;
+    return BRS_OK;
+}
+
 static int journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len)
 {
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
-    size_t need = g->jlen + 8 + len;
-    if (need > g->jcap) {
-        size_t c = g->jcap ? g->jcap : 65536;
-        while (c < need)
-            c *= 2;
-        char *p = realloc(g->jbuf, c);
-        if (!p)
-            return BRS_E_NOMEM;
-        g->jbuf = p;
-        g->jcap = c;
-    }
-    memcpy(g->jbuf + g->jlen, &session, 4);
-    memcpy(g->jbuf + g->jlen + 4, &len, 4);
-    memcpy(g->jbuf + g->jlen + 8, m, len);
-    g->jlen += 8 + len;
-    return BRS_OK;
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
 }
 
 int brs__fix_gateway_flush(brs__fix_gateway *g)
@@ -256,9 +417,9 @@ static void on_event(void *ctx, const brs_order_event *ev)
 {
     brs__fix_gateway *g = ctx;
     g->stat_events++;
-    if (ev->order_id == 0 || ev->order_id > g->n_orders)
+    brs__fix_order *o = order_by_id(g, ev->order_id);
+    if (!o)
         return;
-    brs__fix_order *o = &g->orders[ev->order_id - 1];
     if (ev->instrument < 32)
         g->touched |= 1u << ev->instrument;
     brs_risk *rk = g->risk_on && o->session < g->n_sessions ? &g->risk[o->session] : NULL;
@@ -305,7 +466,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
             char prev[BRS__FIX_CLORDID_MAX];
             snprintf(prev, sizeof prev, "%s", orig ? orig : o->clordid);
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
-            map_put(g, o->session, o->clordid, (uint32_t)ev->order_id);
+            map_put(g, o->session, o->clordid, slot_ref(g, o));
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
             send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? brs_err_name(ev->reason) : NULL);
@@ -321,7 +482,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (g->req_order == o->id && g->req_clordid) {
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
-            map_put(g, o->session, o->clordid, (uint32_t)ev->order_id);
+            map_put(g, o->session, o->clordid, slot_ref(g, o));
         }
         send_er(g, o, '5', NULL, prev, 0, 0, NULL);
         break;
@@ -540,19 +701,10 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
 
 static int new_order(brs__fix_gateway *g, brs__fix_order **out)
 {
-    if (g->n_orders == g->cap_orders) {
-        uint64_t c = g->cap_orders ? g->cap_orders * 2 : 4096;
-        brs__fix_order *p = realloc(g->orders, c * sizeof *p);
-        if (!p)
-            return BRS_E_NOMEM;
-        g->orders = p;
-        g->cap_orders = c;
-    }
-    brs__fix_order *o = &g->orders[g->n_orders++];
-    memset(o, 0, sizeof *o);
-    o->id = g->n_orders;
-    *out = o;
-    return BRS_OK;
+    int rc = add_slot(g, g->last_order_id + 1, out);
+    if (rc == BRS_OK)
+        g->last_order_id++;
+    return rc;
 }
 
 /* Side, OrdType, TimeInForce as enums, or a session Reject (returns -1). */
@@ -676,7 +828,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     o->qty = qty;
     o->leaves = qty;
     o->status = '0';
-    map_put(g, s->index, o->clordid, (uint32_t)o->id);
+    map_put(g, s->index, o->clordid, slot_ref(g, o));
     g->stat_orders++;
     brs_order ord = {0};
     ord.id = o->id;
@@ -797,9 +949,8 @@ static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const br
     const brs__fix_order *o = NULL;
     const brs__fix_field *cl = brs__fix_get(m, 11), *f;
     uint64_t oid;
-    if (brs__fix_uint(m, 37, &oid) == 1 && oid >= 1 && oid <= g->n_orders &&
-        g->orders[oid - 1].session == s->index)
-        o = &g->orders[oid - 1];
+    if (brs__fix_uint(m, 37, &oid) == 1 && (o = order_by_id(g, oid)) && o->session != s->index)
+        o = NULL;
     if (!o) {
         brs__fix_clmap_entry *e = map_find(g, s->index, brs__fix_val(m, cl), cl->len);
         if (e)
@@ -941,9 +1092,196 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     md_publish(g);
 }
 
-void brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only)
+/* ---- journal compaction ------------------------------------------------------ */
+
+static void put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put_u64(char *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get_u64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* The snapshot record of one open order (layout in docs/fix-gateway.md). */
+static void snap_order_encode(const brs__fix_order *o, char r[SNAP_ORDER_LEN])
 {
-    if (!mark_only) {
+    memset(r, 0, SNAP_ORDER_LEN);
+    put_u64(r, o->id);
+    put_u32(r + 8, o->session);
+    put_u32(r + 12, o->instrument);
+    memcpy(r + 16, o->clordid, strnlen(o->clordid, BRS__FIX_CLORDID_MAX - 1));
+    r[64] = (char)o->side;
+    r[65] = (char)o->ord_type;
+    r[66] = (char)o->tif;
+    r[67] = o->status;
+    put_u64(r + 72, (uint64_t)o->price);
+    put_u64(r + 80, (uint64_t)o->qty);
+    put_u64(r + 88, (uint64_t)o->leaves);
+    put_u64(r + 96, (uint64_t)o->cum);
+    unsigned __int128 n = (unsigned __int128)o->notional;
+    put_u64(r + 104, (uint64_t)n);
+    put_u64(r + 112, (uint64_t)(n >> 64));
+}
+
+/* The whole snapshot: header, open orders level by level in queue priority
+ * (each level's front first), the risk state per session, end. */
+static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_error *err)
+{
+    size_t cap = 0;
+    uint64_t nopen = 0;
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        nopen += g->orders[k].open;
+    char h[SNAP_HEADER_LEN] = {0};
+    put_u32(h, SNAP_VERSION);
+    put_u64(h + 8, g->last_order_id);
+    put_u64(h + 16, g->next_exec_id);
+    put_u64(h + 24, (uint64_t)g->day_boundary);
+    put_u64(h + 32, nopen);
+    int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
+    uint32_t room = nopen > UINT32_MAX ? UINT32_MAX : (uint32_t)(nopen ? nopen : 1);
+    brs_level *lv = malloc(room * sizeof *lv);
+    uint64_t *ids = malloc(room * sizeof *ids);
+    if (!lv || !ids)
+        rc = BRS_E_NOMEM;
+    uint64_t written = 0;
+    for (uint32_t in = 0; rc == BRS_OK && nopen && in < g->n_instr; in++)
+        for (uint8_t side = 0; rc == BRS_OK && side < 2; side++) {
+            uint32_t nl = 0;
+            g->eng.depth(g->eng.self, in, side, lv, room, &nl);
+            for (uint32_t l = 0; rc == BRS_OK && l < nl; l++) {
+                uint32_t q = g->eng.queue(g->eng.self, in, side, lv[l].price, ids, room);
+                if (q > room || q != lv[l].orders) {
+                    rc = brs__err(err, BRS_E_STATE, "snapshot: cannot read a queue of the book");
+                    break;
+                }
+                for (uint32_t k = 0; rc == BRS_OK && k < q; k++) {
+                    const brs__fix_order *o = order_by_id(g, ids[k]);
+                    if (!o || !o->open || o->instrument != in || o->side != side) {
+                        rc = brs__err(err, BRS_E_STATE,
+                                      "snapshot: order %llu of the book is not an open order",
+                                      (unsigned long long)ids[k]);
+                        break;
+                    }
+                    char r[SNAP_ORDER_LEN];
+                    snap_order_encode(o, r);
+                    rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+                    written++;
+                }
+            }
+        }
+    free(lv);
+    free(ids);
+    if (rc == BRS_OK && written != nopen)
+        rc = brs__err(err, BRS_E_STATE, "snapshot: %llu open orders, %llu in the book",
+                      (unsigned long long)nopen, (unsigned long long)written);
+    uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
+    char *r = malloc(8 + (size_t)ni * 32);
+    if (!r && rc == BRS_OK)
+        rc = BRS_E_NOMEM;
+    for (uint32_t si = 0; rc == BRS_OK && g->risk_on && si < g->n_sessions; si++) {
+        const brs_risk *rk = &g->risk[si];
+        put_u32(r, si);
+        put_u32(r + 4, ni);
+        for (uint32_t in = 0; in < ni; in++) {
+            char *p = r + 8 + (size_t)in * 32;
+            put_u64(p, (uint64_t)rk->position[in]);
+            put_u64(p + 8, (uint64_t)rk->open_qty[in][BRS_BUY]);
+            put_u64(p + 16, (uint64_t)rk->open_qty[in][BRS_SELL]);
+            put_u64(p + 24, (uint64_t)rk->ref_price[in]);
+        }
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
+    }
+    free(r);
+    if (rc == BRS_OK)
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
+    if (rc == BRS_E_NOMEM)
+        brs__err(err, rc, "snapshot: out of memory");
+    return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s.compact", g->jpath);
+}
+
+/* Rewrites the journal as a snapshot of the state now: a temporary file in the
+ * same directory, fsync, rename over the journal, fsync of the directory. A
+ * crash leaves the old journal or the new one, each complete; a stray
+ * temporary is removed at the next open. New records then go to the new file
+ * (the pending ones are in the snapshot already). */
+static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = snapshot_build(g, &buf, &len, err);
+    if (rc != BRS_OK) {
+        free(buf);
+        return rc;
+    }
+    size_t plen = strlen(g->jpath) + 16;
+    char *tmp = malloc(plen), *dir = malloc(plen);
+    if (!tmp || !dir) {
+        free(buf);
+        free(tmp);
+        free(dir);
+        return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    }
+    temp_path(g, tmp, plen);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    else if (write_all(fd, buf, len) != 0 || fsync(fd) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    else if (rename(tmp, g->jpath) != 0)
+        rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
+    free(buf);
+    if (rc != BRS_OK) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        free(dir);
+        return rc;
+    }
+    /* the new journal is in place: append to it from now on */
+    close(g->jfd);
+    g->jfd = fd;
+    g->jlen = 0;
+    snprintf(dir, plen, "%s", g->jpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, plen, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || fsync(dfd) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+/* The end of day as recorded (mode EOD_*); replay calls it for its records. */
+static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
+{
+    if (mode != EOD_MARK) {
         g->expiring = 1;
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
@@ -953,11 +1291,136 @@ void brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark
         g->expiring = 0;
     }
     g->day_boundary = boundary;
+    if (mode == EOD_FORGET)
+        forget_closed(g);
+}
+
+static void journal_eod(brs__fix_gateway *g, int64_t boundary, int mode)
+{
     char rec[9];
     memcpy(rec, &boundary, 8);
-    rec[8] = (char)(mark_only != 0);
+    rec[8] = (char)mode;
     journal_append(g, JOURNAL_END_OF_DAY, rec, sizeof rec);
+}
+
+int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only,
+                                brs_error *err)
+{
+    int rc = BRS_OK;
+    if (mark_only || g->replaying) {
+        end_of_day(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
+        journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
+    } else {
+        end_of_day(g, boundary, EOD_EXPIRE);
+        if ((rc = forget_closed(g)) != BRS_OK) {
+            brs__err(err, rc, "end of day: out of memory compacting the order table");
+            journal_eod(g, boundary, EOD_EXPIRE);
+        } else if (g->jfd < 0 || (rc = journal_rewrite(g, err)) != BRS_OK) {
+            journal_eod(g, boundary, EOD_FORGET); /* the old journal, still complete */
+        }
+    }
     md_publish(g);
+    return rc;
+}
+
+/* Replay of the snapshot's records. */
+static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err)
+{
+    uint64_t id = get_u64(r);
+    uint32_t session = get_u32(r + 8), instr = get_u32(r + 12);
+    brs__fix_order *o;
+    if (id == 0 || id > g->last_order_id || order_by_id(g, id))
+        return brs__err(err, BRS_E_CORRUPT, "OrderID %llu out of place", (unsigned long long)id);
+    if (instr >= g->n_instr)
+        return brs__err(err, BRS_E_CORRUPT, "order %llu: instrument %u not configured",
+                        (unsigned long long)id, instr);
+    if (memchr(r + 16, 0, BRS__FIX_CLORDID_MAX) == NULL)
+        return brs__err(err, BRS_E_CORRUPT, "order %llu: ClOrdID not terminated",
+                        (unsigned long long)id);
+    int rc = add_slot(g, id, &o);
+    if (rc != BRS_OK)
+        return brs__err(err, rc, "order %llu: %s", (unsigned long long)id, brs_err_name(rc));
+    o->session = session;
+    o->instrument = instr;
+    memcpy(o->clordid, r + 16, BRS__FIX_CLORDID_MAX);
+    o->side = (uint8_t)r[64];
+    o->ord_type = (uint8_t)r[65];
+    o->tif = (uint8_t)r[66];
+    o->status = r[67];
+    o->open = 1;
+    o->price = (int64_t)get_u64(r + 72);
+    o->qty = (int64_t)get_u64(r + 80);
+    o->leaves = (int64_t)get_u64(r + 88);
+    o->cum = (int64_t)get_u64(r + 96);
+    o->notional = (__int128)(((unsigned __int128)get_u64(r + 112) << 64) | get_u64(r + 104));
+    brs_order ord = {.id = id, .instrument = instr, .account = session, .price = o->price,
+                     .qty = o->qty, .side = o->side, .type = o->ord_type, .tif = o->tif};
+    rc = g->eng.restore(g->eng.self, &ord, o->leaves, o->cum);
+    if (rc != BRS_OK) {
+        g->n_orders--; /* the slot goes; the index is rebuilt at the end */
+        return brs__err(err, rc, "order %llu cannot rest in the book: %s", (unsigned long long)id,
+                        brs_err_name(rc));
+    }
+    return BRS_OK;
+}
+
+static int cmp_order_id(const void *a, const void *b)
+{
+    uint64_t x = ((const brs__fix_order *)a)->id, y = ((const brs__fix_order *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32_t len,
+                       size_t pos, brs_error *err)
+{
+    if (type == JOURNAL_SNAPSHOT) {
+        if (pos != 0 || len != SNAP_HEADER_LEN || get_u32(p) != SNAP_VERSION)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot header misplaced or of another version");
+        g->last_order_id = get_u64(p + 8);
+        g->next_exec_id = get_u64(p + 16);
+        g->day_boundary = (int64_t)get_u64(p + 24);
+        g->snap_want = get_u64(p + 32);
+        g->snap_read = 0;
+        g->in_snapshot = 1;
+        return BRS_OK;
+    }
+    if (!g->in_snapshot)
+        return brs__err(err, BRS_E_CORRUPT, "snapshot record outside a snapshot");
+    if (type == JOURNAL_SNAP_ORDER) {
+        if (len != SNAP_ORDER_LEN)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot order record of %u bytes", len);
+        g->snap_read++;
+        return snap_order_restore(g, p, err);
+    }
+    if (type == JOURNAL_SNAP_RISK) {
+        if (len < 8 || len != 8 + (uint64_t)get_u32(p + 4) * 32)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot risk record of %u bytes", len);
+        uint32_t si = get_u32(p), ni = get_u32(p + 4);
+        if (!g->risk_on || si >= g->n_sessions)
+            return BRS_OK; /* no limits now, or the session is gone: nothing to restore */
+        brs_risk *rk = &g->risk[si];
+        for (uint32_t in = 0; in < ni && in < BRS_RISK_MAX_INSTRUMENTS; in++) {
+            const char *q = p + 8 + (size_t)in * 32;
+            rk->position[in] = (int64_t)get_u64(q);
+            rk->open_qty[in][BRS_BUY] = (int64_t)get_u64(q + 8);
+            rk->open_qty[in][BRS_SELL] = (int64_t)get_u64(q + 16);
+            rk->ref_price[in] = (int64_t)get_u64(q + 24);
+        }
+        return BRS_OK;
+    }
+    /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
+    if (g->snap_read != g->snap_want)
+        return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
+                        (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
+    g->in_snapshot = 0;
+    if (g->n_orders > 1)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
+    if (index_build(g, g->n_orders + 1) != BRS_OK)
+        return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        if (map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1)) != BRS_OK)
+            return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    return BRS_OK;
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
@@ -978,9 +1441,16 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
     if (rc != BRS_OK)
         return rc;
     if (journal_path) {
+        g->jpath = strdup(journal_path);
+        if (!g->jpath)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
         g->jfd = open(journal_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (g->jfd < 0)
             return brs__err(err, BRS_E_IO, "%s: %s", journal_path, strerror(errno));
+        /* a compaction that crashed before its rename: the journal is the old one */
+        char tmp[4096];
+        temp_path(g, tmp, sizeof tmp);
+        unlink(tmp);
     }
     return BRS_OK;
 }
@@ -995,6 +1465,8 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->instr);
     free(g->sessions);
     free(g->orders);
+    free(g->slot_of);
+    free(g->jpath);
     free(g->map);
     free(g->subs);
     free(g->risk);
@@ -1073,10 +1545,20 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess == JOURNAL_END_OF_DAY && len == 9) {
+        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_END) {
+            int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
+            if (rc != BRS_OK) {
+                brs__err_prefix(err, "journal: record at byte %zu: ", pos);
+                g->replaying = 0;
+                free(m);
+                free(data);
+                return rc;
+            }
+        } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
             int64_t b;
             memcpy(&b, data + pos + 8, 8);
-            brs__fix_gateway_end_of_day(g, b, data[pos + 16] != 0);
+            int mode = data[pos + 16];
+            end_of_day(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
@@ -1085,6 +1567,11 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     g->replaying = 0;
     g->touched = 0;
+    if (g->in_snapshot) {
+        free(m);
+        free(data);
+        return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
+    }
     if (pos < (size_t)end && ftruncate(g->jfd, (off_t)pos) != 0) {
         free(m);
         free(data);

@@ -3,7 +3,8 @@
  * OrderCancelRejects back, and market data (snapshot, snapshot + incremental
  * updates). Order-entry messages are journaled before they are answered, so a
  * restarted gateway replays them into a fresh engine and gets its open orders,
- * order ids and exec ids back exactly. */
+ * order ids and exec ids back exactly; each end of day compacts memory and the
+ * journal down to the open state (a snapshot the replay starts from). */
 #ifndef BRS_FIX_APP_H
 #define BRS_FIX_APP_H
 
@@ -37,7 +38,7 @@ typedef struct brs__fix_order {
 typedef struct brs__fix_clmap_entry {
     uint64_t hash;
     uint32_t session;
-    uint32_t order; /* index + 1; 0 empty */
+    uint32_t order; /* slot + 1 in the order table; 0 empty */
     char clordid[BRS__FIX_CLORDID_MAX];
 } brs__fix_clmap_entry;
 
@@ -57,8 +58,14 @@ typedef struct brs__fix_gateway {
     brs__fix_session **sessions;
     uint32_t n_sessions, cap_sessions;
     brs__fix_engine eng;
+    /* the order table: slots in OrderID order holding the open orders and the
+     * orders closed since the last end of day (compaction drops those), found
+     * by OrderID through slot_of (open addressing, OrderID -> slot + 1) */
     brs__fix_order *orders;
     uint64_t n_orders, cap_orders;
+    uint32_t *slot_of;
+    uint64_t slot_cap;
+    uint64_t last_order_id; /* OrderIDs are never reused */
     brs__fix_clmap_entry *map;
     uint64_t map_cap, map_used;
     brs__fix_md_sub *subs;
@@ -66,6 +73,7 @@ typedef struct brs__fix_gateway {
     uint64_t next_exec_id;
     /* journal of order-entry messages (replayed at start) */
     int jfd;
+    char *jpath;
     int fsync_policy;
     char *jbuf;
     size_t jlen, jcap;
@@ -86,6 +94,9 @@ typedef struct brs__fix_gateway {
      * mark, 0 none yet; expiring: the cancels now are expiries */
     int64_t day_boundary;
     int expiring;
+    /* replay: OrderIDs of the snapshot read so far and announced */
+    uint64_t snap_read, snap_want;
+    int in_snapshot;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal; max_orders is the
@@ -108,8 +119,19 @@ int brs__fix_gateway_flush(brs__fix_gateway *g);
  * stored for resend if it is not connected). mark_only records the boundary
  * without expiring anything (the first start with an end of day configured:
  * the orders found there may be from today). Journaled, so a replay expires
- * the same orders; g->day_boundary holds the latest boundary. */
-void brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only);
+ * the same orders; g->day_boundary holds the latest boundary.
+ * Unless mark_only, the day's closed orders then leave the order table and
+ * the ClOrdID map (which keeps the open orders' current ClOrdIDs only: FIX
+ * ClOrdIDs are unique within a day), and the journal is rewritten as a
+ * snapshot of the open state (temporary file, fsync, rename, fsync of the
+ * directory). Returns BRS_OK, or the error of the snapshot (err): the old
+ * journal then stays, with an end-of-day record appended, and is still
+ * complete. */
+int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only,
+                                brs_error *err);
+/* Orders in the order table now (open ones and those closed since the last
+ * end of day). */
+uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* The session's business-message handler (brs__fix_app_fn). */

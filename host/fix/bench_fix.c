@@ -2,7 +2,10 @@
  * and round trip over loopback: the gateway runs in a thread of this process,
  * a C client sends NewOrderSingles byte-for-byte in the layout a QuickFIX 1.15
  * initiator writes (same tags, same order) with a fixed number in flight, and
- * times each order to its acknowledgement (ExecutionReport ExecType New). */
+ * times each order to its acknowledgement (ExecutionReport ExecType New).
+ * Then the end of day's compaction: a gateway in memory with many closed
+ * orders and some open ones, the time the end of day takes, and a restart's
+ * replay of the full journal against the compacted one. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +23,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "fix/app.h"
 #include "fix/server.h"
 
 /* The NewOrderSingle a QuickFIX 1.15 initiator sends (captured field order). */
@@ -331,19 +336,189 @@ out:
     return rc;
 }
 
+/* ---- end of day compaction ------------------------------------------------------ */
+
+typedef struct eod_result {
+    uint64_t closed, open;
+    uint64_t held_before, held_after;
+    uint64_t bytes_before, bytes_after;
+    double eod_ms, replay_full_ms, replay_compacted_ms;
+} eod_result;
+
+static int eod_send(void *ctx, const char *p, size_t n)
+{
+    (void)ctx;
+    (void)p;
+    (void)n;
+    return BRS_OK;
+}
+
+static void eod_close(void *ctx)
+{
+    (void)ctx;
+}
+
+/* A one-session gateway on journal; its session store is /dev/null (the
+ * benchmark is about the order state, not about resend). */
+static int eod_open(brs__fix_gateway *g, brs__fix_session *s, const char *journal, brs_error *err)
+{
+    brs__fix_instr in = {"AAPL", 2, 1, 1};
+    int rc = brs__fix_gateway_open(g, &in, 1, 0, journal, BRS__FIX_FSYNC_NEVER, err);
+    if (rc != BRS_OK)
+        return rc;
+    brs__fix_session_cfg cfg = {0};
+    snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+    snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+    if ((rc = brs__fix_session_open(s, &cfg, "/dev/null", 0, err)) != BRS_OK)
+        return rc;
+    return brs__fix_gateway_add_session(g, s);
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static int copy_file(const char *from, const char *to, brs_error *err)
+{
+    char *d = NULL;
+    size_t n = 0;
+    int rc = brs__read_file(from, &d, &n, err);
+    if (rc == BRS_OK)
+        rc = brs__atomic_write(to, d, n, err);
+    free(d);
+    return rc;
+}
+
+/* Time of a replay of journal into a fresh gateway; held: its orders after. */
+static int eod_replay(const char *journal, double *ms, uint64_t *held, brs_error *err)
+{
+    brs__fix_gateway g;
+    brs__fix_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    int rc = eod_open(&g, s, journal, err);
+    int64_t t0 = brs__monotime_ns();
+    if (rc == BRS_OK)
+        rc = brs__fix_gateway_replay(&g, err);
+    *ms = (double)(brs__monotime_ns() - t0) / 1e6;
+    *held = brs__fix_gateway_orders_held(&g);
+    brs__fix_gateway_close(&g);
+    brs__fix_session_close(s);
+    free(s);
+    return rc;
+}
+
+static int bench_eod(uint64_t closed, uint64_t open_n, eod_result *r, char *why, size_t cap)
+{
+    char dir[] = "/tmp/bourse_bench_eod_XXXXXX";
+    if (!mkdtemp(dir)) {
+        snprintf(why, cap, "mkdtemp failed");
+        return -1;
+    }
+    char journal[128], full[128];
+    snprintf(journal, sizeof journal, "%s/orders.journal", dir);
+    snprintf(full, sizeof full, "%s/full.journal", dir);
+    brs_error err = {0};
+    brs__fix_gateway g;
+    brs__fix_session *s = calloc(1, sizeof *s);
+    brs__fix_msg *m = malloc(sizeof *m);
+    int rc = !s || !m ? brs__err(&err, BRS_E_NOMEM, "out of memory") : eod_open(&g, s, journal, &err);
+    if (rc == BRS_OK) {
+        brs__fix_msg_init(m);
+        brs__fix_session_io io = {NULL, eod_send, eod_close};
+        brs__fix_session_attach(s, &io, brs__realtime_ns());
+        r->closed = closed;
+        r->open = open_n;
+        /* the day's flow: IOCs with nothing to trade with (closed at once),
+         * and every (closed/open)-th order a GTC resting on one of 200 levels */
+        uint64_t every = open_n ? closed / open_n + 1 : UINT64_MAX, n_open = 0;
+        for (uint64_t i = 0; i < closed + open_n && rc == BRS_OK; i++) {
+            int rest = n_open < open_n && (i % every == 0 || closed + open_n - i <= open_n - n_open);
+            char buf[512], id[32];
+            brs__fix_enc e;
+            brs__fix_enc_begin(&e, buf, sizeof buf, "D");
+            brs__fix_enc_int(&e, 34, (int64_t)i + 2);
+            brs__fix_enc_str(&e, 49, "CLIENT1");
+            brs__fix_enc_str(&e, 56, "EXEC");
+            snprintf(id, sizeof id, "o%llu", (unsigned long long)i);
+            brs__fix_enc_str(&e, 11, id);
+            brs__fix_enc_int(&e, 38, 1 + (int64_t)(i % 7));
+            brs__fix_enc_char(&e, 40, '2');
+            int sell = rest && (n_open & 1);
+            int64_t px = rest ? (sell ? 10100 + (int64_t)(n_open % 100) : 9900 - (int64_t)(n_open % 100))
+                              : 9000;
+            brs__fix_enc_decimal(&e, 44, px, 2);
+            brs__fix_enc_char(&e, 54, sell ? '2' : '1');
+            brs__fix_enc_str(&e, 55, "AAPL");
+            brs__fix_enc_char(&e, 59, rest ? '1' : '3');
+            size_t n = 0;
+            const char *msg = brs__fix_enc_end(&e, "FIX.4.4", &n);
+            if (!msg || brs__fix_parse(m, msg, n) != BRS_OK) {
+                rc = brs__err(&err, BRS_E_STATE, "cannot build an order");
+                break;
+            }
+            brs__fix_gateway_on_app(&g, s, m);
+            n_open += (uint64_t)rest;
+            if ((i & 1023) == 0) { /* a loop turn's flushes */
+                brs__fix_gateway_flush(&g);
+                brs__fix_store_flush(&s->store);
+            }
+        }
+        brs__fix_gateway_flush(&g);
+        r->held_before = brs__fix_gateway_orders_held(&g);
+        r->bytes_before = file_size(journal);
+        if (rc == BRS_OK)
+            rc = copy_file(journal, full, &err);
+        int64_t t0 = brs__monotime_ns();
+        if (rc == BRS_OK)
+            rc = brs__fix_gateway_end_of_day(&g, brs__realtime_ns(), 0, &err);
+        r->eod_ms = (double)(brs__monotime_ns() - t0) / 1e6;
+        r->held_after = brs__fix_gateway_orders_held(&g);
+        r->bytes_after = file_size(journal);
+        brs__fix_gateway_close(&g);
+        brs__fix_session_close(s);
+    }
+    free(s);
+    free(m);
+    uint64_t held = 0;
+    if (rc == BRS_OK)
+        rc = eod_replay(full, &r->replay_full_ms, &held, &err);
+    if (rc == BRS_OK)
+        rc = eod_replay(journal, &r->replay_compacted_ms, &held, &err);
+    if (rc == BRS_OK && held != r->held_after)
+        rc = brs__err(&err, BRS_E_STATE, "the compacted journal gave %llu orders, not %llu",
+                      (unsigned long long)held, (unsigned long long)r->held_after);
+    unlink(journal);
+    unlink(full);
+    rmdir(dir);
+    if (rc != BRS_OK) {
+        snprintf(why, cap, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int brs__bench_fix(int argc, char **argv)
 {
     int json = 0;
     uint64_t n_codec = 2000000, n_orders = 200000;
     uint32_t inflight = 100;
+    uint64_t eod_closed = 200000, eod_open_n = 20000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
         else if (brs__is_help(argv[i])) {
-            printf("usage: bourse bench fix [--json] [--codec N] [--orders N] [--inflight K]\n\n"
+            printf("usage: bourse bench fix [--json] [--codec N] [--orders N] [--inflight K]\n"
+                   "                        [--eod-closed N] [--eod-open K]\n\n"
                    "Codec parse/encode rates of a QuickFIX-layout NewOrderSingle and a fill\n"
                    "ExecutionReport, then N orders round trip over loopback to the gateway\n"
-                   "(in-process thread) with K in flight; latency is order -> its ack.\n");
+                   "(in-process thread) with K in flight; latency is order -> its ack.\n"
+                   "Then the end of day on a gateway in memory holding --eod-closed closed\n"
+                   "and --eod-open open orders (default 200000 and 20000): its duration,\n"
+                   "journal bytes before and after, and a restart's replay time of the full\n"
+                   "journal against the compacted one.\n");
             return BRS_EXIT_OK;
         } else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
             n_codec = strtoull(argv[++i], NULL, 10);
@@ -351,6 +526,10 @@ int brs__bench_fix(int argc, char **argv)
             n_orders = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc)
             inflight = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--eod-closed") == 0 && i + 1 < argc)
+            eod_closed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--eod-open") == 0 && i + 1 < argc)
+            eod_open_n = strtoull(argv[++i], NULL, 10);
         else
             return brs__usage_error("bench fix", "unknown option '%s'", argv[i]);
     }
@@ -362,6 +541,9 @@ int brs__bench_fix(int argc, char **argv)
     char why[256] = "";
     if (round_trip(n_orders, inflight, &rr, why, sizeof why) != 0)
         return brs__fail("bench fix", "round trip: %s", why);
+    eod_result er = {0};
+    if (bench_eod(eod_closed, eod_open_n, &er, why, sizeof why) != 0)
+        return brs__fail("bench fix", "end of day: %s", why);
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "parse_per_sec", cr.parse_per_sec);
@@ -378,6 +560,15 @@ int brs__bench_fix(int argc, char **argv)
         cJSON_AddNumberToObject(o, "rtt_p50_us", rr.lat_us.p50);
         cJSON_AddNumberToObject(o, "rtt_p99_us", rr.lat_us.p99);
         cJSON_AddNumberToObject(o, "rtt_p999_us", rr.lat_us.p999);
+        cJSON_AddNumberToObject(o, "eod_closed_orders", (double)er.closed);
+        cJSON_AddNumberToObject(o, "eod_open_orders", (double)er.open);
+        cJSON_AddNumberToObject(o, "eod_orders_held_before", (double)er.held_before);
+        cJSON_AddNumberToObject(o, "eod_orders_held_after", (double)er.held_after);
+        cJSON_AddNumberToObject(o, "eod_journal_bytes_before", (double)er.bytes_before);
+        cJSON_AddNumberToObject(o, "eod_journal_bytes_after", (double)er.bytes_after);
+        cJSON_AddNumberToObject(o, "eod_ms", er.eod_ms);
+        cJSON_AddNumberToObject(o, "eod_replay_full_ms", er.replay_full_ms);
+        cJSON_AddNumberToObject(o, "eod_replay_compacted_ms", er.replay_compacted_ms);
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s);
         cJSON_free(s);
@@ -392,6 +583,13 @@ int brs__bench_fix(int argc, char **argv)
                (unsigned long long)rr.orders, inflight);
         printf("  %10.0f orders/s   ack latency p50 %.1f us  p99 %.1f us  p99.9 %.1f us\n",
                rr.orders_per_sec, rr.lat_us.p50, rr.lat_us.p99, rr.lat_us.p999);
+        printf("end of day, %llu closed + %llu open orders (in memory, journal in /tmp):\n",
+               (unsigned long long)er.closed, (unsigned long long)er.open);
+        printf("  compaction %.1f ms   orders held %llu -> %llu   journal %llu -> %llu bytes\n",
+               er.eod_ms, (unsigned long long)er.held_before, (unsigned long long)er.held_after,
+               (unsigned long long)er.bytes_before, (unsigned long long)er.bytes_after);
+        printf("  restart replay: full journal %.1f ms, compacted %.1f ms\n", er.replay_full_ms,
+               er.replay_compacted_ms);
     }
     return BRS_EXIT_OK;
 }

@@ -23,6 +23,14 @@ typedef struct brs__fix_engine {
     int (*depth)(void *self, uint32_t instrument, uint8_t side, brs_level *out, uint32_t cap,
                  uint32_t *n);
     void (*close)(void *self);
+    /* ---- snapshot and restore (journal compaction) ---- */
+    /* The ids resting at side/price, front of the queue first: writes up to
+     * cap of them, returns how many rest there. */
+    uint32_t (*queue)(void *self, uint32_t instrument, uint8_t side, int64_t price, uint64_t *ids,
+                      uint32_t cap);
+    /* Rests an open limit order as a snapshot describes it, at the tail of its
+     * level, without matching and without events. */
+    int (*restore)(void *self, const brs_order *order, int64_t leaves, int64_t cum);
 } brs__fix_engine;
 
 /* The engine the gateway runs on: host/book (engine_book.c). Fill events carry

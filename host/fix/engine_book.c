@@ -11,6 +11,8 @@
 
 typedef struct book_adapter {
     brs_engine *eng;
+    brs_queue_entry *qbuf; /* for queue(): grown as needed, end of day only */
+    size_t qcap;
     brs__fix_event_fn on_event;
     void *ctx;
 } book_adapter;
@@ -92,11 +94,34 @@ static int b_depth(void *self, uint32_t instr, uint8_t side, brs_level *out, uin
     return BRS_OK;
 }
 
+static uint32_t b_queue(void *self, uint32_t instr, uint8_t side, int64_t price, uint64_t *ids,
+                        uint32_t cap)
+{
+    book_adapter *a = self;
+    if (cap > a->qcap) {
+        brs_queue_entry *p = realloc(a->qbuf, cap * sizeof *p);
+        if (!p)
+            return 0;
+        a->qbuf = p;
+        a->qcap = cap;
+    }
+    size_t n = brs__engine_level_queue(a->eng, instr, side, price, a->qbuf, cap);
+    for (size_t i = 0; i < n && i < cap; i++)
+        ids[i] = a->qbuf[i].id;
+    return (uint32_t)n;
+}
+
+static int b_restore(void *self, const brs_order *o, int64_t leaves, int64_t cum)
+{
+    return brs__engine_restore(((book_adapter *)self)->eng, o, leaves, cum);
+}
+
 static void b_close(void *self)
 {
     book_adapter *a = self;
     if (!a)
         return;
+    free(a->qbuf);
     brs__engine_destroy(a->eng);
     free(a);
 }
@@ -129,5 +154,7 @@ int brs__fix_engine_open(brs__fix_engine *eng, uint32_t n_instruments, uint32_t 
     eng->replace = b_replace;
     eng->depth = b_depth;
     eng->close = b_close;
+    eng->queue = b_queue;
+    eng->restore = b_restore;
     return BRS_OK;
 }

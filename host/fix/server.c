@@ -564,7 +564,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
     if (sc->day_end_s >= 0 && srv->gw.day_boundary == 0)
-        brs__fix_gateway_end_of_day(&srv->gw, day_boundary(sc->day_end_s, brs__realtime_ns()), 1);
+        brs__fix_gateway_end_of_day(&srv->gw, day_boundary(sc->day_end_s, brs__realtime_ns()), 1,
+                                    err);
     srv->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (srv->lfd < 0)
         return brs__err(err, BRS_E_IO, "socket: %s", strerror(errno));
@@ -594,8 +595,12 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
 
 static void timers(brs__fix_server *srv, int64_t now)
 {
-    if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary)
-        brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0);
+    if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary) {
+        brs_error e = {0};
+        if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
+            fprintf(stderr, "bourse serve: end of day: journal not compacted (%s); it stays "
+                            "complete and grows until the next end of day\n", e.msg);
+    }
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
     for (uint32_t i = 0; i < srv->n_conns; i++) {

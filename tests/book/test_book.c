@@ -515,6 +515,56 @@ static void test_passive_l3(void **state)
 }
 
 
+/* A restored order rests as described (no events but levels, no matching),
+ * behind what is there already; a later replace counts its earlier fills, a
+ * later end of day sees its DAY tif, and it trades like any resting order. */
+static void test_restore(void **state)
+{
+    fx *f = *state;
+    rec_clear(&f->r);
+    brs_order a = lim(20, BRS_BUY, 100, 10);
+    a.account = 3;
+    assert_int_equal(brs__engine_restore(f->e, &a, 4, 6), BRS_OK); /* 6 filled, 4 open */
+    brs_order b = lim(21, BRS_BUY, 100, 5);
+    b.tif = BRS_DAY;
+    assert_int_equal(brs__engine_restore(f->e, &b, 5, 0), BRS_OK);
+    assert_int_equal(rec_count(&f->r, EV_ACCEPTED), 0);
+    assert_int_equal(rec_count(&f->r, EV_FILL), 0);
+    brs_order_info oi;
+    assert_int_equal(brs__engine_order(f->e, 20, &oi), BRS_OK);
+    assert_int_equal(oi.qty, 10);
+    assert_int_equal(oi.leaves, 4);
+    assert_int_equal(oi.cum_qty, 6);
+    brs_queue_entry q[4];
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, q, 4), 2);
+    assert_int_equal(q[0].id, 20);
+    assert_int_equal(q[1].id, 21);
+    /* bad descriptions change nothing */
+    brs_order m = lim(22, BRS_BUY, 100, 5);
+    m.type = BRS_MARKET;
+    assert_int_equal(brs__engine_restore(f->e, &m, 5, 0), BRS_E_INVAL);
+    m = lim(22, BRS_BUY, 100, 5);
+    assert_int_equal(brs__engine_restore(f->e, &m, 4, 2), BRS_E_INVAL); /* 4 + 2 > 5 */
+    assert_int_equal(brs__engine_restore(f->e, &m, 0, 0), BRS_E_INVAL);
+    assert_int_equal(brs__engine_restore(f->e, &a, 4, 6), BRS_E_EXISTS);
+    /* OrderQty 12 with 6 filled: 6 open, smaller total than before plus a
+     * larger open quantity loses the place */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 20, 100, 12), BRS_OK);
+    assert_int_equal(leaves_of(f, 20), 6);
+    assert_int_equal(brs__engine_level_queue(f->e, 0, BRS_BUY, 100, q, 4), 2);
+    assert_int_equal(q[0].id, 21);
+    /* it trades: a sell of 8 takes 21 (5) then 20 (3) */
+    assert_int_equal(submit(f, lim(30, BRS_SELL, 100, 8)), BRS_OK);
+    expect_fill(f, 0, 21, 30, 100, 5, 0, 3);
+    expect_fill(f, 1, 20, 30, 100, 3, 3, 0);
+    /* the DAY one is gone already; GTC 20 survives the end of day */
+    rec_clear(&f->r);
+    brs__engine_end_of_day(f->e, BRS_BOOK_NO_INSTRUMENT);
+    assert_int_equal(rec_count(&f->r, EV_CANCELLED), 0);
+    assert_int_equal(leaves_of(f, 20), 3);
+}
+
 static void test_config_and_queries(void **state)
 {
     fx *f = *state;
@@ -580,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),
         cmocka_unit_test(test_far_first_orders_default_window),
         cmocka_unit_test_setup_teardown(test_passive_l3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_and_queries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,7 +23,7 @@
 static brs__fix_session *sess;
 static brs__fix_gateway gw;
 static brs__fix_msg got;
-static char out[1 << 16];
+static char out[1 << 21];
 static size_t outlen, outread;
 static uint32_t cseq;
 
@@ -358,7 +359,7 @@ static void test_end_of_day(void **state)
     char path[256];
     snprintf(path, sizeof path, "%s/orders.journal", dir);
     open_gw(path, 0);
-    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1); /* first start: a mark only */
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* first start: a mark only */
     assert_false(next());
     feed("35=D|11=d1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=0|");
     expect_er('0', "d1");
@@ -366,7 +367,7 @@ static void test_end_of_day(void **state)
     expect_er('0', "d2"); /* no TimeInForce: DAY */
     feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
     expect_er('0', "g1");
-    brs__fix_gateway_end_of_day(&gw, T0, 0);
+    brs__fix_gateway_end_of_day(&gw, T0, 0, NULL);
     assert_int_equal(gw.day_boundary, T0);
     expect_er('C', "d1");
     assert_true(brs__fix_is(&got, 39, "C"));
@@ -377,8 +378,8 @@ static void test_end_of_day(void **state)
     assert_false(next());
     feed("35=F|41=d1|11=d3|55=AAPL|54=1|60=20231114-22:13:20|");
     assert_true(next());
-    assert_string_equal(got.msgtype, "9"); /* too late: expired */
-    assert_true(brs__fix_is(&got, 39, "C"));
+    assert_string_equal(got.msgtype, "9"); /* expired yesterday: forgotten at the end of day */
+    assert_true(brs__fix_is(&got, 102, "1"));
     brs__fix_gateway_flush(&gw);
     close_gw();
 
@@ -389,7 +390,7 @@ static void test_end_of_day(void **state)
     assert_true(brs__fix_is(&got, 39, "0"));
     feed("35=H|11=d2|55=AAPL|54=1|");
     expect_er('I', "d2");
-    assert_true(brs__fix_is(&got, 39, "C"));
+    assert_true(brs__fix_is(&got, 39, "8")); /* unknown now */
     feed("35=D|11=n1|55=AAPL|54=2|60=20231114-22:13:20|38=10|40=2|44=10|");
     expect_er('0', "n1");
     uint64_t e1 = 0, e0 = strtoull(last_exec, NULL, 10);
@@ -401,6 +402,381 @@ static void test_end_of_day(void **state)
     rmdir(dir);
 }
 
+/* ---- end of day compaction ------------------------------------------------ */
+
+static brs__fix_session *sess2;
+static uint32_t cseq2;
+
+/* Like feed(), from CLIENT2 on sess2. */
+static void feed2(const char *fmt, ...) BRS__PRINTF(1, 2);
+static void feed2(const char *fmt, ...)
+{
+    char fields[2048], body[4096], msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof fields, fmt, ap);
+    va_end(ap);
+    const char *rest = strchr(fields, '|') + 1;
+    snprintf(body, sizeof body, "%.*s49=CLIENT2|56=EXEC|34=%u|52=20231114-22:13:20|%s",
+             (int)(rest - fields), fields, cseq2++, rest);
+    size_t n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    assert_int_equal(brs__fix_session_input(sess2, msg, n, T0), n);
+}
+
+/* Two sessions (CLIENT1 on sess, CLIENT2 on sess2), limits: max_order_qty
+ * 100 and max_position 35 for each. */
+static void open_gw2(const char *journal)
+{
+    brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, journal, 0, &err), BRS_OK);
+    brs_risk_config rc;
+    memset(&rc, 0, sizeof rc);
+    rc.def.max_order_qty = 100;
+    rc.def.max_position = 35;
+    brs__fix_gateway_set_risk(&gw, &rc);
+    brs__fix_session **ss[2] = {&sess, &sess2};
+    for (int i = 0; i < 2; i++) {
+        *ss[i] = malloc(sizeof **ss[i]);
+        assert_non_null(*ss[i]);
+        brs__fix_session_cfg cfg = {0};
+        snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+        snprintf(cfg.target, sizeof cfg.target, "CLIENT%d", i + 1);
+        assert_int_equal(brs__fix_session_open(*ss[i], &cfg, NULL, 0, &err), BRS_OK);
+        assert_int_equal(brs__fix_gateway_add_session(&gw, *ss[i]), BRS_OK);
+    }
+    assert_int_equal(brs__fix_gateway_replay(&gw, &err), BRS_OK);
+    brs__fix_session_io io = {NULL, o_send, o_close};
+    brs__fix_session_attach(sess, &io, T0);
+    brs__fix_session_attach(sess2, &io, T0);
+    outlen = outread = 0;
+    cseq = cseq2 = 1;
+    brs__fix_msg_init(&got);
+    feed("35=A|98=0|108=30|141=Y|");
+    assert_true(next());
+    feed2("35=A|98=0|108=30|141=Y|");
+    assert_true(next());
+}
+
+static void close_gw2(void)
+{
+    brs__fix_gateway_close(&gw);
+    brs__fix_session_close(sess);
+    brs__fix_session_close(sess2);
+    free(sess);
+    free(sess2);
+}
+
+/* Everything sent since the last read, business fields only (no sequence
+ * numbers or times), one message a line. */
+static void collect(char *dst, size_t cap)
+{
+    static const uint32_t tags[] = {56, 37, 11, 41, 17, 150, 39, 55, 54, 38, 44,
+                                    31, 32, 151, 14, 6, 102, 103, 58};
+    size_t n = 0;
+    dst[0] = 0;
+    while (next()) {
+        n += (size_t)snprintf(dst + n, cap - n, "%s", got.msgtype);
+        for (size_t k = 0; k < BRS__ARRAY_LEN(tags); k++) {
+            char v[128];
+            if (brs__fix_get(&got, tags[k])) {
+                brs__fix_str(&got, tags[k], v, sizeof v);
+                n += (size_t)snprintf(dst + n, cap - n, "|%u=%s", tags[k], v);
+            }
+        }
+        n += (size_t)snprintf(dst + n, cap - n, "\n");
+        assert_true(n < cap);
+    }
+}
+
+/* The day after the compaction: status of every open order, a buy the
+ * position limit refuses and one it takes, a ClOrdID of yesterday used again,
+ * and a sell from CLIENT2 that sweeps the bids. */
+static void next_day(char *dst, size_t cap)
+{
+    static const char *open_ids[] = {"b1", "b3r", "b2r", "b4", "b5", "s1", "s2", "s3"};
+    for (size_t k = 0; k < BRS__ARRAY_LEN(open_ids); k++)
+        feed("35=H|11=%s|55=AAPL|54=1|", open_ids[k]);
+    feed("35=H|37=301|11=zz|55=AAPL|54=1|"); /* b1, by OrderID */
+    feed("35=H|37=1|11=zz|55=AAPL|54=1|");   /* closed yesterday: unknown */
+    /* CLIENT1 is long 7 with 22 bought in open orders: 7 more would pass 35 */
+    feed("35=D|11=r1|55=AAPL|54=1|60=20231114-22:13:20|38=7|40=2|44=9|59=1|");
+    feed("35=D|11=r2|55=AAPL|54=1|60=20231114-22:13:20|38=2|40=2|44=9|59=1|");
+    feed("35=D|11=b2|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=11|59=1|");
+    /* b3r shrinks again: it keeps its place, ahead of b2r */
+    feed("35=G|41=b3r|11=b3s|55=AAPL|54=1|60=20231114-22:13:20|38=3|40=2|44=10|");
+    feed2("35=D|11=x1|55=AAPL|54=2|60=20231114-22:13:20|38=25|40=2|44=9.99|59=3|");
+    collect(dst, cap);
+}
+
+/* The ClOrdIDs of CLIENT1's fills in buf, in order, comma separated. */
+static void fills_of(const char *buf, char *dst, size_t cap)
+{
+    size_t n = 0;
+    dst[0] = 0;
+    for (const char *l = buf; *l;) {
+        const char *e = strchr(l, '\n');
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(e - l), l);
+        char *c;
+        if (strstr(line, "|56=CLIENT1|") && strstr(line, "|150=F|") && (c = strstr(line, "|11="))) {
+            c += 4;
+            n += (size_t)snprintf(dst + n, cap - n, "%.*s,", (int)strcspn(c, "|"), c);
+        }
+        l = e + 1;
+    }
+}
+
+/* Whether one line of buf holds both a and b. */
+static int line_with(const char *buf, const char *a, const char *b)
+{
+    for (const char *l = buf; *l;) {
+        const char *e = strchr(l, '\n');
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(e - l), l);
+        if (strstr(line, a) && strstr(line, b))
+            return 1;
+        l = e + 1;
+    }
+    return 0;
+}
+
+static char *grab(const char *path, size_t *len)
+{
+    char *d = NULL;
+    brs_error err = {0};
+    assert_int_equal(brs__read_file(path, &d, len, &err), BRS_OK);
+    return d;
+}
+
+static void put(const char *path, const char *d, size_t len)
+{
+    brs_error err = {0};
+    assert_int_equal(brs__atomic_write(path, d, len, &err), BRS_OK);
+}
+
+/* End of day with open GTC orders (partly filled, several per level, one moved
+ * back in its queue by a replace) and many closed ones: only the open ones
+ * stay in memory, the journal becomes their snapshot, and a gateway reopened
+ * on it answers and trades exactly as the one that never stopped. */
+static void test_compaction(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_compact_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    snprintf(tmp, sizeof tmp, "%s.compact", path);
+    static char live[1 << 16], again[1 << 16];
+
+    open_gw2(path);
+    /* a day of history: IOCs with nothing to trade with, cancelled at once */
+    for (int i = 0; i < 300; i++) {
+        feed("35=D|11=ioc%d|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=5|59=3|", i);
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "0"));
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "4"));
+    }
+    feed("35=D|11=b1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    feed("35=D|11=b2|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9.98|59=1|");
+    feed("35=D|11=b3|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|59=1|");
+    feed("35=D|11=b4|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9.99|59=1|");
+    feed("35=D|11=b5|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9.99|59=1|");
+    feed("35=D|11=d1|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9.99|59=0|");
+    feed("35=D|11=s1|55=AAPL|54=2|60=20231114-22:13:20|38=5|40=2|44=10.05|59=1|");
+    feed("35=D|11=s2|55=AAPL|54=2|60=20231114-22:13:20|38=6|40=2|44=10.05|59=1|");
+    feed("35=D|11=s3|55=AAPL|54=2|60=20231114-22:13:20|38=7|40=2|44=10.06|59=1|");
+    /* b2 moves up to 10: the back of that queue, behind b3 */
+    feed("35=G|41=b2|11=b2r|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|");
+    /* b3 shrinks: it keeps its place */
+    feed("35=G|41=b3|11=b3r|55=AAPL|54=1|60=20231114-22:13:20|38=4|40=2|44=10|");
+    /* CLIENT2 sells 7 into b1: CLIENT1 is long 7, b1 partly filled */
+    feed2("35=D|11=c1|55=AAPL|54=2|60=20231114-22:13:20|38=7|40=2|44=10|59=3|");
+    feed("35=D|11=f1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=10.05|59=1|");
+    feed("35=F|41=f1|11=f2|55=AAPL|54=2|60=20231114-22:13:20|");
+    collect(live, sizeof live);
+    assert_non_null(strstr(live, "|11=b1|17="));
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 300 + 11);
+    brs__fix_gateway_flush(&gw);
+    size_t before = 0;
+    free(grab(path, &before));
+
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    expect_er('C', "d1");
+    assert_false(next());
+    /* memory: the eight open orders only */
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 8);
+    /* the journal: header, 8 orders, a risk record per session, end */
+    size_t snap_len = 0;
+    char *snap = grab(path, &snap_len);
+    assert_int_equal(snap_len, 48 + 8 * 128 + 2 * (16 + 2 * 32) + 8);
+    assert_true(snap_len * 10 < before);
+    brs_risk risk_live[2];
+    memcpy(risk_live, gw.risk, sizeof risk_live);
+
+    /* the gateway that never stopped */
+    next_day(live, sizeof live);
+    /* the sweep takes b1 (front, 3 left), b3s, b2r at 10 (queue order, not
+     * OrderID order), then b4, b5; the 4 left of the IOC are cancelled */
+    char fills[256];
+    fills_of(live, fills, sizeof fills);
+    assert_string_equal(fills, "b1,b3s,b2r,b4,b5,");
+    assert_true(line_with(live, "|11=x1|", "|150=4|"));
+    assert_true(line_with(live, "|11=r1|", "max_position"));
+    assert_true(line_with(live, "|11=r2|", "|150=0|"));
+    assert_true(line_with(live, "|11=b2|", "|150=0|")); /* yesterday's ClOrdID is free again */
+    assert_true(line_with(live, "|37=301|11=b1|", "|150=I|39=1|"));
+    assert_true(line_with(live, "|37=NONE|11=zz|", "|150=I|39=8|"));
+    close_gw2();
+
+    /* the same day after a restart on the snapshot, with a stray temporary of
+     * a compaction that crashed before its rename */
+    put(path, snap, snap_len);
+    put(tmp, "garbage", 7);
+    open_gw2(path);
+    assert_int_equal(access(tmp, F_OK), -1);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 8);
+    assert_int_equal(gw.day_boundary, T0);
+    assert_memory_equal(gw.risk[0].position, risk_live[0].position, sizeof risk_live[0].position);
+    assert_memory_equal(gw.risk[0].open_qty, risk_live[0].open_qty, sizeof risk_live[0].open_qty);
+    assert_memory_equal(gw.risk[1].position, risk_live[1].position, sizeof risk_live[1].position);
+    assert_memory_equal(gw.risk[1].ref_price, risk_live[1].ref_price, sizeof risk_live[1].ref_price);
+    next_day(again, sizeof again);
+    assert_string_equal(again, live);
+    close_gw2();
+
+    /* new records append to the snapshot and replay after it */
+    open_gw2(path);
+    feed("35=H|11=b2|55=AAPL|54=2|");
+    expect_er('I', "b2");
+    assert_true(brs__fix_is(&got, 39, "0"));
+    close_gw2();
+    free(snap);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The snapshot cannot be written (its temporary path is a directory): the end
+ * of day still forgets the closed orders, says why, and leaves the old journal
+ * complete with a record that makes a replay forget the same orders. */
+static void test_compaction_fallback(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_nocompact_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], tmp[300];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    snprintf(tmp, sizeof tmp, "%s.compact", path);
+    assert_int_equal(mkdir(tmp, 0755), 0);
+    open_gw(path, 0);
+    feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "g1");
+    feed("35=D|11=c1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=9|59=3|");
+    expect_er('0', "c1");
+    expect_er('4', "c1");
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_E_IO);
+    assert_non_null(strstr(err.msg, ".compact"));
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 1);
+    feed("35=D|11=c1|55=AAPL|54=1|60=20231114-22:13:20|38=3|40=2|44=9|59=1|");
+    expect_er('0', "c1"); /* a new day: c1 may be used again */
+    char last_exec[32];
+    brs__fix_str(&got, 17, last_exec, sizeof last_exec);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    uint32_t first = 0;
+    size_t len = 0;
+    char *j = grab(path, &len);
+    memcpy(&first, j, 4);
+    free(j);
+    assert_int_equal(first, 0); /* still the full journal: session 0's first order */
+
+    open_gw(path, 0);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 2);
+    assert_int_equal(gw.day_boundary, T0);
+    feed("35=H|11=c1|55=AAPL|54=1|");
+    expect_er('I', "c1");
+    assert_true(brs__fix_is(&got, 39, "0"));
+    assert_true(brs__fix_is(&got, 38, "3"));
+    feed("35=D|11=n1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=11|59=1|");
+    expect_er('0', "n1");
+    uint64_t e1 = 0;
+    assert_int_equal(brs__fix_uint(&got, 17, &e1), 1);
+    assert_int_equal(e1, strtoull(last_exec, NULL, 10) + 1);
+    close_gw();
+    rmdir(tmp);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A damaged snapshot stops the start with an error naming the record, and
+ * changes nothing on disk. */
+static void test_bad_snapshot(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_badsnap_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    open_gw(path, 0);
+    feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "g1");
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, NULL), BRS_OK);
+    close_gw();
+    size_t len = 0;
+    char *good = grab(path, &len);
+    assert_int_equal(len, 48 + 128 + 8);
+    struct {
+        const char *what;
+        size_t off, n; /* bytes replaced */
+        const char *with;
+        size_t cut; /* new length, 0: unchanged */
+    } cases[] = {
+        {"no end record", 0, 0, "", 48 + 128},
+        {"order count", 8 + 32, 1, "\x02", 0},
+        {"instrument", 48 + 8 + 12, 1, "\x09", 0},
+        {"record size", 48 + 4, 1, "\x10", 0},
+        {"version", 8, 1, "\x07", 0},
+    };
+    for (size_t k = 0; k < BRS__ARRAY_LEN(cases); k++) {
+        char *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, good, len);
+        memcpy(bad + cases[k].off, cases[k].with, cases[k].n);
+        size_t blen = cases[k].cut ? cases[k].cut : len;
+        put(path, bad, blen);
+        brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, path, 0, &err), BRS_OK);
+        brs__fix_session *s1 = malloc(sizeof *s1);
+        assert_non_null(s1);
+        brs__fix_session_cfg cfg = {0};
+        snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+        snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+        assert_int_equal(brs__fix_session_open(s1, &cfg, NULL, 0, &err), BRS_OK);
+        assert_int_equal(brs__fix_gateway_add_session(&gw, s1), BRS_OK);
+        int rc = brs__fix_gateway_replay(&gw, &err);
+        if (rc == BRS_OK)
+            print_error("%s: accepted\n", cases[k].what);
+        assert_int_equal(rc, BRS_E_CORRUPT);
+        assert_non_null(strstr(err.msg, "journal"));
+        brs__fix_gateway_close(&gw);
+        brs__fix_session_close(s1);
+        free(s1);
+        size_t after = 0;
+        char *now = grab(path, &after);
+        assert_int_equal(after, blen); /* nothing cut or rewritten */
+        assert_memory_equal(now, bad, blen);
+        free(now);
+        free(bad);
+    }
+    free(good);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +784,9 @@ int main(void)
         cmocka_unit_test(test_replace_risk),
         cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_end_of_day),
+        cmocka_unit_test(test_compaction),
+        cmocka_unit_test(test_compaction_fallback),
+        cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,7 +78,10 @@ static void test_bench_fix_json(void **state)
     (void)state;
     char out[8192];
     assert_int_equal(run("bench fix --bogus", out, sizeof out), 2);
-    assert_int_equal(run("bench fix --json --codec 20000 --orders 3000 --inflight 50", out, sizeof out), 0);
+    assert_int_equal(run("bench fix --json --codec 20000 --orders 3000 --inflight 50 "
+                         "--eod-closed 2000 --eod-open 100",
+                         out, sizeof out),
+                     0);
     cJSON *j = cJSON_Parse(out);
     assert_non_null(j);
     const char *keys[] = {"parse_per_sec", "encode_per_sec", "orders_per_sec", "rtt_p50_us",
@@ -92,6 +95,11 @@ static void test_bench_fix_json(void **state)
     assert_int_equal((int)cJSON_GetObjectItem(j, "orders")->valuedouble, 3000);
     double allocs = cJSON_GetObjectItem(j, "parse_allocs")->valuedouble;
     assert_true(allocs == 0 || allocs == -1); /* -1: counting unavailable (sanitizers) */
+    /* the end of day kept the 100 open orders only, and shrank the journal */
+    assert_int_equal((int)cJSON_GetObjectItem(j, "eod_orders_held_before")->valuedouble, 2100);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "eod_orders_held_after")->valuedouble, 100);
+    assert_true(cJSON_GetObjectItem(j, "eod_journal_bytes_after")->valuedouble <
+                cJSON_GetObjectItem(j, "eod_journal_bytes_before")->valuedouble);
     cJSON_Delete(j);
 }
 

@@ -125,6 +125,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     brs__fix_session_input(&sess, full, (size_t)h + blen + (size_t)t, now);
     size_t half = size / 2, used = 0;
     used = brs__fix_session_input(&sess, p, half, now);
+    /* every other application input: an end of day between the halves, so the
+     * second half runs on the compacted order table and ClOrdID map */
+    if (with_app && (data[0] & 2))
+        brs__fix_gateway_end_of_day(&gw, now + 500, 0, NULL);
     if (used < half) { /* keep the unconsumed tail together with the rest */
         static char joined[1 << 17];
         size_t rest = size - used;
