@@ -178,6 +178,17 @@ static void test_vol_regimes(void **state)
     gen("--vol 5", calm);
     gen("--vol 40 --regime 20 --calm-vol 5", reg);
     walk c = replay(calm), r = replay(reg);
+    /* several symbols share the regimes and still replay into the engine */
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s gen --seed 9 --events 20000 --symbols 3 --vol 40 --regime 5 -o %s.multi && "
+             "%s ticks verify %s.multi && %s ticks book %s.multi --levels 5 > /dev/null", BOURSE_BIN, reg,
+             BOURSE_BIN, reg, BOURSE_BIN, reg);
+    int rc = run_cmd(cmd, &out);
+    if (rc)
+        fail_msg("%s: exit %d: %s", cmd, rc, out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s.multi", reg);
+    unlink(cmd);
     printf("calm 5: sd %.2f ticks/sqrt(min); regimes 5/40: sd %.2f (40 would be %.2f)\n", sqrt(c.var_per_min),
            sqrt(r.var_per_min), 40e-4 * r.mid0);
     assert_int_equal(r.crossed, 0);
