@@ -29,7 +29,7 @@ static void usage(FILE *out)
             "                     0 or absent: the quiet walk above, same bytes as before --vol)\n"
             "  --regime T         with --vol: alternate calm and volatile stretches of mean length\n"
             "                     T seconds (exponential lengths, starting calm); volatile at V\n"
-            "  --calm-vol C       volatility of the calm stretches, bp per sqrt(minute) (default V/4)\n"
+            "  --calm-vol C       volatility of the calm stretches, bp per sqrt(minute) (default, or 0: V/4)\n"
             "  --block-records R  records per compressed block (default 16384)\n"
             "  --level L          zstd level (default 3)\n"
             "  -o, --output FILE  output file (written atomically)\n");

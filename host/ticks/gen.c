@@ -217,7 +217,12 @@ static int cmp_bids(const void *a, const void *b)
 
 /* An aggressor of side aggr takes resting orders of the other side in
  * price-time priority up to limit, want lots, at most max_fills orders.
- * With --vol every order it reaches trades in full (see whole_orders). */
+ * With --vol every order it reaches trades in full: cancels and executions
+ * then always remove whole orders (sizes shrink only through MODIFY, which
+ * states the new size), so a venue that scales the data's quantities per
+ * event (the sim's liquidity_scale rounds each one) removes exactly what it
+ * added and keeps no stale lots for the moving mid to cross. Without --vol
+ * the historic flow is kept byte for byte. */
 static int hit(gen *g, uint32_t si, uint8_t aggr, int64_t limit, int64_t want, int max_fills)
 {
     gsym *s = &g->sym[si];
@@ -346,18 +351,12 @@ static int diffuse(gen *g, uint32_t si, int *rc)
     return g->nmsg > 0;
 }
 
-/* With --vol, cancels and executions always remove whole orders (sizes only
- * shrink through MODIFY, which states the new size): a venue that scales the
- * data's quantities per event (the sim's liquidity_scale rounds each event)
- * then removes exactly what it added, and no stale lots are left behind when
- * the mid moves away. Without --vol the historic flow is kept byte for byte. */
-
 /* --vol cancels: the farther from the mid of two random orders, so liquidity
  * the mid left behind is withdrawn first. */
 static uint32_t pick_cancel(gen *g, gsym *s)
 {
     uint32_t i = below(&g->r, s->n);
-    if (!g->vol)
+    if (!g->vol_hi)
         return i;
     uint32_t j = below(&g->r, s->n);
     int64_t di = s->o[i].price - s->mid, dj = s->o[j].price - s->mid;
@@ -392,7 +391,7 @@ static int step(gen *g)
         brs_market_event *e = push(g, si, BRS_MEV_CANCEL, o->side);
         e->price = o->price;
         e->order_id = o->id;
-        if (!g->vol_hi && o->qty > 1 && below(&g->r, 10) == 0) {
+        if (!g->vol_hi && o->qty > 1 && below(&g->r, 10) == 0) { /* --vol: whole orders (hit) */
             e->qty = 1 + below(&g->r, (uint32_t)(o->qty - 1));
             o->qty -= e->qty;
         } else {
