@@ -41,6 +41,25 @@ for k in n_fills maker_share filled_qty_lit filled_qty_alt; do
     v=$(sed -n "s/^  \"$k\": \(.*\),\{0,1\}$/\1/p" runs/demo-mm/summary.json | sed 's/,$//')
     printf '  %-18s %s\n' "$k" "${v:-n/a}"
 done
+# The spread follows volatility: each maker fill's distance from the mid (the
+# quote it hit) against the mid's realized variance over the 10 s before it
+# (equity.csv), calmest tenth of the fills vs most volatile tenth (the same
+# measure as tests/mm/test_mm.c test_spread_follows_volatility).
+awk -F, 'FNR == 1 { for (c = 1; c <= NF; c++) col[FILENAME, $c] = c; next }
+    FILENAME ~ /equity/ { p = $(col[FILENAME, "price_GEN000"]); if (p == "") next
+        n++; ts[n] = $1; mid[n] = p / 0.01; cum[n] = n > 1 ? cum[n-1] + (mid[n] - mid[n-1])^2 : 0; next }
+    $(col[FILENAME, "liquidity"]) == "maker" {
+        t = $1; while (i < n && ts[i+1] < t) i++
+        while (j < i && ts[j] < t - 1e10) j++
+        span = t - ts[1] < 1e10 ? t - ts[1] : 1e10
+        if (i < 2 || span < 2e9) next
+        d = $(col[FILENAME, "price"]) / 0.01 - mid[i]
+        printf "%.6f %.6f\n", (cum[i] - cum[j]) / (span / 1e9), d < 0 ? -d : d }' \
+    runs/demo-mm/equity.csv runs/demo-mm/fills.csv | sort -g |
+awk '{ v[NR] = $1; d[NR] = $2 } END { k = int(NR / 10); if (k < 1) exit
+    for (x = 1; x <= k; x++) { dl += d[x]; vl += v[x]; dh += d[NR + 1 - x]; vh += v[NR + 1 - x] }
+    printf "  quote distance from the mid at maker fills: calmest tenth %.2f ticks (trailing var %.1f ticks^2/s),\n", dl / k, vl / k
+    printf "  most volatile tenth %.2f ticks (%.1f ticks^2/s): the spread widens %.1fx with volatility\n", dh / k, vh / k, dh / dl }'
 echo
 echo "Open the reports in a browser:"
 for d in runs/demo-book runs/demo-signal runs/demo-mm; do

@@ -1,8 +1,16 @@
 #!/bin/sh
-# gen-demo-ticks.sh: regenerates the bundled synthetic market data/demo.ticks.zst
-# (no configuration: the options below are the whole recipe, and `bourse gen`
-# gives the same bytes everywhere). Usage: scripts/gen-demo-ticks.sh [BUILD_DIR]
+# gen-demo-ticks.sh: regenerates the bundled synthetic markets (no configuration:
+# the options below are the whole recipe, and `bourse gen` gives the same bytes
+# everywhere). Usage: scripts/gen-demo-ticks.sh [BUILD_DIR]
+#  - data/demo.ticks.zst: two symbols, the quiet generator (book-mode demo);
+#  - data/mm.ticks.zst: one symbol at 100 messages/s whose mid alternates calm
+#    (7.5 bp per sqrt(minute)) and volatile (30 bp) stretches of 20 s on
+#    average, so the market maker of data/configs/mm_two_venues.json has a
+#    volatility to adapt its spread to (docs/backtesting.md, tests/mm).
 set -eu
 build=${1:-build}
 "$build/bourse" gen --seed 20240102 --events 20000 --symbols 2 -o data/demo.ticks.zst
 "$build/bourse" ticks info data/demo.ticks.zst
+"$build/bourse" gen --seed 14 --events 30000 --symbols 1 --rate 100 --vol 30 --regime 20 --level 19 \
+    -o data/mm.ticks.zst
+"$build/bourse" ticks info data/mm.ticks.zst

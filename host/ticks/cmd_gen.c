@@ -10,16 +10,26 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse gen [--bars] [--seed S] [--events N] [--symbols K] [--rate M] [--block-records R] [--level L] -o FILE\n\n"
+            "usage: bourse gen [--bars] [--seed S] [--events N] [--symbols K] [--rate M]\n"
+            "                  [--vol V [--regime T] [--calm-vol C]] [--block-records R] [--level L] -o FILE\n\n"
             "Writes a deterministic synthetic L3 market (.ticks.zst): Poisson arrivals, limit orders\n"
             "around a random-walk mid, cancels outnumbering trades, occasional marketable orders and\n"
             "sweeps (EXECUTE + TRADE). The same options give a byte-identical file everywhere.\n"
+            "Without --vol the mid barely moves (one tick now and then, inside the spread); with\n"
+            "--vol it diffuses at that volatility and the book follows: a mid moving through\n"
+            "resting orders takes them (EXECUTE + TRADE), cancels prefer orders it left behind.\n"
             "With --bars: N one-minute OHLCV bars instead (a random walk per symbol from seed S,\n"
             "stored as compact bar blocks; `bench backtest` uses --bars --seed 7).\n\n"
             "  --seed S           PRNG seed (default 1)\n"
             "  --events N         number of records (default 100000)\n"
             "  --symbols K        instruments GEN000..GEN<K-1> (default 1, at most 1000)\n"
             "  --rate M           mean messages per second over the whole market (default 1000)\n"
+            "  --vol V            mid volatility: standard deviation of its moves in basis points\n"
+            "                     per sqrt(minute), e.g. 20 (x sqrt(60) per hour; decimals to 0.001;\n"
+            "                     0 or absent: the quiet walk above, same bytes as before --vol)\n"
+            "  --regime T         with --vol: alternate calm and volatile stretches of mean length\n"
+            "                     T seconds (exponential lengths, starting calm); volatile at V\n"
+            "  --calm-vol C       volatility of the calm stretches, bp per sqrt(minute) (default, or 0: V/4)\n"
             "  --block-records R  records per compressed block (default 16384)\n"
             "  --level L          zstd level (default 3)\n"
             "  -o, --output FILE  output file (written atomically)\n");
@@ -34,6 +44,33 @@ int brs__parse_u64(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (*end || errno)
         return BRS_E_PARSE;
+    *out = v;
+    return BRS_OK;
+}
+
+/* A non-negative decimal with up to three decimals, in thousandths ("12.5" -> 12500). */
+static int parse_milli(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    int frac = -1, any = 0;
+    for (; *s; s++) {
+        if (*s == '.' && frac < 0) {
+            frac = 0;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || frac == 3)
+            return BRS_E_PARSE;
+        v = v * 10 + (uint64_t)(*s - '0');
+        any = 1;
+        if (frac >= 0)
+            frac++;
+        if (v > max * 1000)
+            return BRS_E_RANGE;
+    }
+    for (int k = frac < 0 ? 0 : frac; k < 3; k++)
+        v *= 10;
+    if (!any || v > max * 1000)
+        return any ? BRS_E_RANGE : BRS_E_PARSE;
     *out = v;
     return BRS_OK;
 }
@@ -58,6 +95,21 @@ int brs__cmd_gen(int argc, char **argv)
             if (++i >= argc)
                 return brs__usage_error("gen", "%s needs a file", a);
             out = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--vol") == 0 || strcmp(a, "--calm-vol") == 0 || strcmp(a, "--regime") == 0) {
+            /* bp per sqrt(minute) up to 10000; regime seconds up to one hour */
+            uint64_t max = strcmp(a, "--regime") == 0 ? 3600 : 10000;
+            if (i + 1 >= argc || parse_milli(argv[i + 1], max, &v))
+                return brs__usage_error("gen", "%s needs a number 0..%llu (up to 3 decimals)", a,
+                                        (unsigned long long)max);
+            i++;
+            if (strcmp(a, "--vol") == 0)
+                o.vol = v;
+            else if (strcmp(a, "--calm-vol") == 0)
+                o.calm_vol = v;
+            else
+                o.regime_ns = v * 1000000; /* ms -> ns */
             continue;
         }
         if (strcmp(a, "--seed") && strcmp(a, "--events") && strcmp(a, "--symbols") && strcmp(a, "--rate") &&
@@ -91,6 +143,10 @@ int brs__cmd_gen(int argc, char **argv)
     }
     if (!out)
         return brs__usage_error("gen", "missing -o FILE");
+    if (bars && (o.vol || o.calm_vol || o.regime_ns))
+        return brs__usage_error("gen", "--vol, --regime and --calm-vol are for L3 markets, not --bars");
+    if (!o.vol && (o.calm_vol || o.regime_ns))
+        return brs__usage_error("gen", "--regime and --calm-vol need --vol");
     o.writer.atomic = 1;
     brs_error err = {0};
     if ((bars ? brs__gen_bars_file : brs__gen_file)(out, &o, &err))

@@ -1,6 +1,9 @@
 /* gen.c: `bourse gen`, a deterministic synthetic L3 market. Poisson arrivals,
  * limit orders placed around a random-walk mid, many more cancels than trades,
  * and occasional marketable orders and sweeps that show up as EXECUTE + TRADE.
+ * With a volatility (--vol) the mid diffuses at that rate, optionally in calm
+ * and volatile regimes, and the book follows it: a mid moving through resting
+ * orders takes them (EXECUTE + TRADE), cancels prefer stale orders far away.
  * Everything is integer arithmetic on a xoshiro256** stream seeded through
  * splitmix64, so a seed means the same bytes on every machine and compiler. */
 #include "gen.h"
@@ -75,6 +78,7 @@ typedef struct gsym {
     uint32_t n, cap;
     int64_t mid;            /* price units */
     int64_t best_bid, best_ask; /* 0 when that side is empty */
+    int64_t mid_ts;         /* --vol: when the mid last diffused */
 } gsym;
 
 typedef struct gen {
@@ -90,9 +94,13 @@ typedef struct gen {
     gorder *scratch; /* candidates of a marketable order */
     uint32_t scratch_cap;
     brs_error *err;
+    /* --vol: volatility now (milli-bp per sqrt(minute)), the two regime
+     * levels, the mean regime length and when the current one ends */
+    uint64_t vol, vol_hi, vol_lo, regime_ns;
+    int64_t regime_end;
 } gen;
 
-enum { TICK = 100, MAX_FILLS = 12, LIVE_TARGET = 400 };
+enum { TICK = 100, MAX_FILLS = 12, LIVE_TARGET = 400, CHASE_FILLS = 24, MAX_STEP_TICKS = 50 };
 
 static void rescan_best(gsym *s)
 {
@@ -207,20 +215,18 @@ static int cmp_bids(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* A marketable order: takes resting orders of the other side in price-time
- * priority down to its limit (a sweep when the limit is deep). */
-static int take(gen *g, uint32_t si)
+/* An aggressor of side aggr takes resting orders of the other side in
+ * price-time priority up to limit, want lots, at most max_fills orders.
+ * With --vol every order it reaches trades in full: cancels and executions
+ * then always remove whole orders (sizes shrink only through MODIFY, which
+ * states the new size), so a venue that scales the data's quantities per
+ * event (the sim's liquidity_scale rounds each one) removes exactly what it
+ * added and keeps no stale lots for the moving mid to cross. Without --vol
+ * the historic flow is kept byte for byte. */
+static int hit(gen *g, uint32_t si, uint8_t aggr, int64_t limit, int64_t want, int max_fills)
 {
     gsym *s = &g->sym[si];
-    uint8_t aggr = (uint8_t)below(&g->r, 2);
     uint8_t rest = aggr == BRS_BUY ? BRS_SELL : BRS_BUY;
-    int64_t best = aggr == BRS_BUY ? s->best_ask : s->best_bid;
-    if (!best)
-        return BRS_OK;
-    int sweep = below(&g->r, 100) < 15;
-    int64_t depth = sweep ? TICK * (1 + below(&g->r, 5)) : 0;
-    int64_t limit = aggr == BRS_BUY ? best + depth : best - depth;
-    int64_t want = 1 + below(&g->r, sweep ? 60 : 8);
     if (g->scratch_cap < s->n) {
         gorder *ns = realloc(g->scratch, s->n * sizeof *ns);
         if (!ns)
@@ -237,9 +243,9 @@ static int take(gen *g, uint32_t si)
     }
     qsort(cand, nc, sizeof *cand, rest == BRS_BUY ? cmp_bids : cmp_asks);
     int fills = 0;
-    for (uint32_t k = 0; k < nc && want > 0 && fills < MAX_FILLS; k++) {
+    for (uint32_t k = 0; k < nc && want > 0 && fills < max_fills; k++) {
         const gorder *c = &cand[k];
-        int64_t q = c->qty < want ? c->qty : want;
+        int64_t q = c->qty < want || g->vol_hi ? c->qty : want;
         want -= q;
         fills++;
         brs_market_event *e = push(g, si, BRS_MEV_EXECUTE, rest);
@@ -261,13 +267,114 @@ static int take(gen *g, uint32_t si)
     return BRS_OK;
 }
 
+/* A marketable order: takes resting orders of the other side in price-time
+ * priority down to its limit (a sweep when the limit is deep). */
+static int take(gen *g, uint32_t si)
+{
+    gsym *s = &g->sym[si];
+    uint8_t aggr = (uint8_t)below(&g->r, 2);
+    int64_t best = aggr == BRS_BUY ? s->best_ask : s->best_bid;
+    if (!best)
+        return BRS_OK;
+    int sweep = below(&g->r, 100) < 15;
+    int64_t depth = sweep ? TICK * (1 + below(&g->r, 5)) : 0;
+    int64_t limit = aggr == BRS_BUY ? best + depth : best - depth;
+    int64_t want = 1 + below(&g->r, sweep ? 60 : 8);
+    return hit(g, si, aggr, limit, want, MAX_FILLS);
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+/* Integer square root (floor) of a 64-bit value. */
+static uint64_t isqrt64(uint64_t v)
+{
+    uint64_t r = 0;
+    for (uint64_t b = 1ull << 62; b; b >>= 2) {
+        if (v >= r + b) {
+            v -= r + b;
+            r = (r >> 1) + b;
+        } else {
+            r >>= 1;
+        }
+    }
+    return r;
+}
+
+/* --vol regimes: alternate calm and volatile stretches of exponential length. */
+static void regime_update(gen *g)
+{
+    while (g->regime_ns && g->ts >= g->regime_end) {
+        g->vol = g->vol == g->vol_lo ? g->vol_hi : g->vol_lo;
+        g->regime_end += 1 + (int64_t)((exp_q16(&g->r) * g->regime_ns) >> 16);
+    }
+}
+
+/* --vol: the mid diffuses with variance vol^2 x elapsed time, as moves of s
+ * ticks with probability p (s the smallest step with p <= 1, so s^2 p is the
+ * variance). When the new mid is at or through the other side's touch, a
+ * marketable order takes the resting orders up to it (EXECUTE + TRADE): the
+ * book follows its mid, and a message is emitted (returns 1). */
+static int diffuse(gen *g, uint32_t si, int *rc)
+{
+    gsym *s = &g->sym[si];
+    int64_t dt = g->ts - s->mid_ts;
+    s->mid_ts = g->ts;
+    /* sigma in Q16 ticks per sqrt(minute): vol [1e-3 bp] x mid / 1e7 / TICK */
+    u128 sig = (u128)g->vol * (uint64_t)s->mid * 65536u / (10000000u * (uint64_t)TICK);
+    u128 v = sig * sig * (uint64_t)dt / 60000000000ull; /* Q32 ticks^2 over dt */
+    const u128 one = (u128)1 << 32, cap = (u128)MAX_STEP_TICKS * MAX_STEP_TICKS << 32;
+    if (v > cap)
+        v = cap;
+    uint64_t step = 1, vq = (uint64_t)v;
+    if (v > one)
+        step = (isqrt64(vq) + 65535) >> 16; /* ceil(sqrt(v)) in ticks */
+    uint64_t p = vq / (step * step); /* Q32, <= 2^32 */
+    if ((next_u64(&g->r) >> 32) >= p)
+        return 0;
+    int64_t d = TICK * (int64_t)step;
+    int64_t m = below(&g->r, 2) ? s->mid + d : s->mid - d;
+    if (m < 100 * TICK) /* reflect off a floor: prices stay positive */
+        m = s->mid + d;
+    /* room for a chase message, so the file still has exactly --events records */
+    if (g->left < 2 * CHASE_FILLS + 2)
+        return 0;
+    s->mid = m;
+    if (s->best_ask && m >= s->best_ask)
+        *rc = hit(g, si, BRS_BUY, m, INT64_MAX, CHASE_FILLS);
+    else if (s->best_bid && m <= s->best_bid)
+        *rc = hit(g, si, BRS_SELL, m, INT64_MAX, CHASE_FILLS);
+    /* more orders in the way than one message takes: the mid waits at the touch */
+    if (s->best_ask && s->mid > s->best_ask)
+        s->mid = s->best_ask;
+    if (s->best_bid && s->mid < s->best_bid)
+        s->mid = s->best_bid;
+    return g->nmsg > 0;
+}
+
+/* --vol cancels: the farther from the mid of two random orders, so liquidity
+ * the mid left behind is withdrawn first. */
+static uint32_t pick_cancel(gen *g, gsym *s)
+{
+    uint32_t i = below(&g->r, s->n);
+    if (!g->vol_hi)
+        return i;
+    uint32_t j = below(&g->r, s->n);
+    int64_t di = s->o[i].price - s->mid, dj = s->o[j].price - s->mid;
+    return (dj < 0 ? -dj : dj) > (di < 0 ? -di : di) ? j : i;
+}
+
 static int step(gen *g)
 {
     /* Poisson arrivals: exponential gaps between messages over the whole market. */
     g->ts += 1 + (int64_t)((exp_q16(&g->r) * g->mean_gap_ns) >> 16);
     uint32_t si = below(&g->r, g->nsym);
     gsym *s = &g->sym[si];
-    if (below(&g->r, 100) < 3) { /* the mid walks one tick, kept inside the spread */
+    if (g->vol_hi) {
+        int rc = BRS_OK;
+        regime_update(g);
+        if (diffuse(g, si, &rc) || rc)
+            return rc;
+    } else if (below(&g->r, 100) < 3) { /* the mid walks one tick, kept inside the spread */
         int64_t m = s->mid + (below(&g->r, 2) ? TICK : -TICK);
         if ((!s->best_bid || m > s->best_bid) && (!s->best_ask || m < s->best_ask))
             s->mid = m;
@@ -279,12 +386,12 @@ static int step(gen *g)
     if (u < 480)
         u = 480 + below(&g->r, 520); /* book is full enough: not an add */
     if (u < 930 || simple_only) { /* cancel: one in ten partial */
-        uint32_t i = below(&g->r, s->n);
+        uint32_t i = pick_cancel(g, s);
         gorder *o = &s->o[i];
         brs_market_event *e = push(g, si, BRS_MEV_CANCEL, o->side);
         e->price = o->price;
         e->order_id = o->id;
-        if (o->qty > 1 && below(&g->r, 10) == 0) {
+        if (!g->vol_hi && o->qty > 1 && below(&g->r, 10) == 0) { /* --vol: whole orders (hit) */
             e->qty = 1 + below(&g->r, (uint32_t)(o->qty - 1));
             o->qty -= e->qty;
         } else {
@@ -348,6 +455,14 @@ int brs__gen_file(const char *path, const brs_gen_opts *o, brs_error *err)
     g.next_id = 1;
     g.next_trade = 1;
     g.left = o->events;
+    g.vol_hi = o->vol;
+    g.vol_lo = o->calm_vol ? o->calm_vol : o->vol / 4;
+    g.regime_ns = o->vol ? o->regime_ns : 0;
+    g.vol = g.regime_ns ? g.vol_lo : g.vol_hi; /* regimes start calm */
+    for (uint32_t i = 0; i < g.nsym; i++)
+        g.sym[i].mid_ts = g.ts;
+    if (g.regime_ns)
+        g.regime_end = g.ts + 1 + (int64_t)((exp_q16(&g.r) * g.regime_ns) >> 16);
     /* Each symbol opens with a snapshot of its book, so the file replays alone. */
     for (uint32_t si = 0; !rc && si < g.nsym && g.left >= 24; si++) {
         push(&g, si, BRS_MEV_SNAPSHOT_BEGIN, 0)->flags = BRS_MEVF_SNAPSHOT;

@@ -15,6 +15,13 @@ typedef struct brs_gen_opts {
     uint64_t events;  /* exactly this many records */
     uint32_t symbols; /* 1..1000 */
     uint64_t rate;    /* messages per second over the market; 0 = 1000 */
+    /* Volatility of the mid (--vol): standard deviation of its moves in
+     * thousandths of a basis point per sqrt(minute); 0 keeps the historic
+     * quiet walk (and its bytes). With regime_ns > 0 the market alternates
+     * calm stretches (calm_vol, 0 = vol / 4) and volatile ones (vol), each
+     * of exponential length with mean regime_ns, starting calm. */
+    uint64_t vol, calm_vol;
+    uint64_t regime_ns;
     brs_tick_writer_opts writer;
 } brs_gen_opts;
 

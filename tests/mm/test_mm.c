@@ -3,6 +3,9 @@
  *  - the shipped config keeps max_abs_inventory within inventory_limit, and its
  *    summary and report carry PnL, spread captured and the inventory chart;
  *  - with gamma = 0 (no inventory control) the inventory range is clearly wider;
+ *  - the quotes widen with volatility: the bundled data has calm and volatile
+ *    stretches (bourse gen --vol --regime) and the quotes the market maker
+ *    is filled at lie further from the mid when trailing volatility is high;
  *  - the Lua market maker makes the same fills as its C twin;
  *  - the same parent orders cost less (bps against the arrival mid) routed over
  *    both venues than sent to either venue alone. */
@@ -166,6 +169,151 @@ static void test_gamma_zero_wider(void **state)
     cJSON_Delete(s0);
 }
 
+/* One maker fill: how volatile the mid was just before it, and how far from
+ * the mid the quote it hit was. */
+typedef struct vfill { double rv, dist; } vfill;
+
+static int by_rv(const void *a, const void *b)
+{
+    double x = ((const vfill *)a)->rv, y = ((const vfill *)b)->rv;
+    return (x > y) - (x < y);
+}
+
+/* Column index of name in a CSV header line, -1 when absent. */
+static int csv_col(const char *header, const char *name)
+{
+    size_t n = strlen(name);
+    int k = 0;
+    for (const char *c = header; c && *c && *c != '\n'; k++) {
+        if (strncmp(c, name, n) == 0 && (c[n] == ',' || c[n] == '\n' || !c[n]))
+            return k;
+        c = strchr(c, ',');
+        c = c ? c + 1 : NULL;
+    }
+    return -1;
+}
+
+/* Field k of the CSV line at l (no quoting in these files). */
+static const char *csv_field(const char *l, int k)
+{
+    for (; k > 0 && l; k--)
+        l = (l = strchr(l, ',')) ? l + 1 : NULL;
+    return l;
+}
+
+#define RV_WINDOW_NS INT64_C(10000000000) /* trailing window of the realized volatility */
+
+/* From run directory NAME: for each maker fill, the realized variance of the
+ * mid (equity.csv's price column, ticks^2 per second) over the 10 s before it
+ * (over what there is after the first 2 s of the run)
+ * and the distance in ticks of the fill price (the quote's price) from the
+ * last mid sampled before it. Returns the count; *out is malloc'd. */
+static size_t vol_fills(const char *name, double tick, vfill **out)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/%s/equity.csv", tmpdir, name);
+    char *eq = test_read_file(path, NULL);
+    assert_non_null(eq);
+    int pc = csv_col(eq, "price_GEN000");
+    assert_true(pc > 0);
+    size_t n = 0, cap = 1024;
+    int64_t *ts = malloc(cap * sizeof *ts);
+    double *mid = malloc(cap * sizeof *mid), *cum = malloc(cap * sizeof *cum);
+    for (char *l = strchr(eq, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        const char *f = csv_field(l + 1, pc);
+        if (!f || *f == ',' || *f == '\n' || !*f) /* no price yet */
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            ts = realloc(ts, cap * sizeof *ts);
+            mid = realloc(mid, cap * sizeof *mid);
+            cum = realloc(cum, cap * sizeof *cum);
+        }
+        ts[n] = atoll(l + 1);
+        mid[n] = atof(f) / tick;
+        cum[n] = n ? cum[n - 1] + (mid[n] - mid[n - 1]) * (mid[n] - mid[n - 1]) : 0;
+        n++;
+    }
+    free(eq);
+    assert_true(n > 100);
+    snprintf(path, sizeof path, "%s/%s/fills.csv", tmpdir, name);
+    char *fl = test_read_file(path, NULL);
+    assert_non_null(fl);
+    int tc = csv_col(fl, "ts"), xc = csv_col(fl, "price"), lc = csv_col(fl, "liquidity");
+    assert_true(tc == 0 && xc > 0 && lc > 0);
+    size_t nv = 0, vcap = 256;
+    vfill *v = malloc(vcap * sizeof *v);
+    for (char *l = strchr(fl, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        if (strncmp(csv_field(l + 1, lc), "maker", 5) != 0)
+            continue;
+        int64_t t = atoll(l + 1);
+        size_t i = 0, j = 0; /* i: last sample before t; j: first inside the window */
+        while (i < n && ts[i] < t)
+            i++;
+        if (i < 2)
+            continue;
+        i--;
+        while (j < i && ts[j] < t - RV_WINDOW_NS)
+            j++;
+        /* at the start, the history there is (at least 2 s of it) */
+        int64_t span = t - ts[0] < RV_WINDOW_NS ? t - ts[0] : RV_WINDOW_NS;
+        if (span < INT64_C(2000000000))
+            continue;
+        if (nv == vcap)
+            v = realloc(v, (vcap *= 2) * sizeof *v);
+        v[nv].rv = (cum[i] - cum[j]) / ((double)span / 1e9);
+        v[nv].dist = fabs(atof(csv_field(l + 1, xc)) / tick - mid[i]);
+        nv++;
+    }
+    free(fl);
+    free(ts);
+    free(mid);
+    free(cum);
+    *out = v;
+    return nv;
+}
+
+/* The quoted spread adapts to volatility (the Avellaneda-Stoikov half spread
+ * grows with sigma^2): on the bundled data, the quotes hit in the most
+ * volatile tenth of the fills (ranked by the mid's realized volatility over
+ * the 10 s before each) lie clearly further from the mid than those hit in the
+ * calmest tenth, and distance and volatility are positively correlated. */
+static void test_spread_follows_volatility(void **state)
+{
+    (void)state;
+    const char *const a[] = {MM_CONFIG, NULL};
+    cJSON_Delete(backtest("vol", a));
+    vfill *v;
+    size_t n = vol_fills("vol", 0.01, &v); /* GEN000: tick 100 at price scale 10^4 */
+    assert_true(n >= 50);
+    qsort(v, n, sizeof *v, by_rv);
+    size_t k = n / 10;
+    double lo = 0, hi = 0, rlo = 0, rhi = 0, mr = 0, md = 0, sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < k; i++) {
+        lo += v[i].dist / (double)k;
+        hi += v[n - 1 - i].dist / (double)k;
+        rlo += v[i].rv / (double)k;
+        rhi += v[n - 1 - i].rv / (double)k;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mr += v[i].rv / (double)n;
+        md += v[i].dist / (double)n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sxy += (v[i].rv - mr) * (v[i].dist - md);
+        sxx += (v[i].rv - mr) * (v[i].rv - mr);
+        syy += (v[i].dist - md) * (v[i].dist - md);
+    }
+    double corr = sxy / sqrt(sxx * syy);
+    printf("maker fills %zu: quote distance from the mid, calmest tenth %.2f ticks (mean trailing var %.2f "
+           "ticks^2/s), most volatile tenth %.2f ticks (%.2f), ratio %.2f, correlation %.2f\n",
+           n, lo, rlo, hi, rhi, hi / lo, corr);
+    assert_true(rhi > 3 * rlo); /* the data does have calm and volatile stretches */
+    assert_true(hi > 2.5 * lo);
+    assert_true(corr > 0.3);
+    free(v);
+}
+
 /* The Lua market maker against its C twin: the shipped run, gamma = 0 with a
  * small inventory limit (one-sided quoting at the limit), and a hard stop. */
 static void test_lua_matches_c(void **state)
@@ -204,8 +352,10 @@ static void test_lua_matches_c(void **state)
     }
 }
 
-/* The same parent orders (market orders of 20 lots every 2 s, alternating
- * sides, decided by the clock alone) on the bundled file replayed by two
+/* The same parent orders (market orders of 10 lots every 2 s, alternating
+ * sides, decided by the clock alone; 10, not more, so that each fills in full
+ * even on "alt" alone right after the volatile mid has run through its thin
+ * book) on the bundled file replayed by two
  * venues: "lit" deep and expensive to take from (2 bps), "alt" a quarter of
  * the liquidity, 1 bp to take, quoting three ticks higher on both sides (a price
  * dislocation between venues, as when one venue's book lags). */
@@ -225,7 +375,7 @@ static void write_routing_config(const char *path, const char *copy, const char 
     if (alt_extra) /* more keys of the alt venue, e.g. its own latency */
         snprintf(alt_data + strlen(alt_data), sizeof alt_data - strlen(alt_data), ", %s", alt_extra);
     fprintf(f, "{\"mode\": \"book\", \"data\": %s,\n"
-          " \"strategy\": {\"file\": \"tests/mm/fx_taker.lua\", \"params\": {\"qty\": 20, \"every_ms\": 2000}},\n"
+          " \"strategy\": {\"file\": \"tests/mm/fx_taker.lua\", \"params\": {\"qty\": 10, \"every_ms\": 2000}},\n"
           " \"sample_every_ns\": 1000000000,\n"
           " \"risk\": {\"max_order_qty\": 100, \"max_position\": 100},\n"
           " \"book\": {\"router\": {\"enabled\": true},\n"
@@ -260,7 +410,7 @@ static void test_routing_beats_single_venue(void **state)
     assert_true(num(sr, "parent_orders") == num(sl, "parent_orders"));
     assert_true(num(sr, "parent_orders") == num(sa, "parent_orders"));
     assert_true(num(sr, "parent_orders") >= 50);
-    assert_true(qr == 20 * num(sr, "parent_orders"));
+    assert_true(qr == 10 * num(sr, "parent_orders"));
     assert_true(ql == qr && qa == qr);
     assert_true(num(sl, "filled_qty_alt") == 0 && num(sa, "filled_qty_lit") == 0);
     /* the router used both venues and beat each one by a clear margin */
@@ -434,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_shipped_run_within_limit),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_gamma_zero_wider),
+        cmocka_unit_test(test_spread_follows_volatility),
         cmocka_unit_test(test_lua_matches_c),
         cmocka_unit_test(test_routing_beats_single_venue),
         cmocka_unit_test(test_venue_own_files),
