@@ -39,6 +39,7 @@ echo "== market making over two venues: bourse backtest data/configs/mm_two_venu
 # all of them are in summary.json, see docs/backtesting.md)
 for k in n_fills maker_share filled_qty_lit filled_qty_alt; do
     v=$(sed -n "s/^  \"$k\": \(.*\),\{0,1\}$/\1/p" runs/demo-mm/summary.json | sed 's/,$//')
+    case "$v" in *.*) v=$(printf '%.4f' "$v") ;; esac # 0.9931..., not 17 digits
     printf '  %-18s %s\n' "$k" "${v:-n/a}"
 done
 # The spread follows volatility: each maker fill's distance from the mid (the
