@@ -354,23 +354,22 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
 }
 
-/* ExecutionReport Rejected for an order that never existed. */
-static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
-                       int reason, const char *text)
+/* An ExecutionReport about an order that does not exist (OrderID NONE, nothing
+ * open or done): the request's ClOrdID and `echo` tags as the client sent them,
+ * OrdStatus 8 with OrdRejReason `reason`; OrdStatusReqID (790) echoed if any. */
+static void er_no_order(brs__fix_session *s, const brs__fix_msg *m, uint64_t exec_id,
+                        char exec_type, const uint32_t *echo, size_t n_echo, int reason,
+                        const char *text)
 {
-    uint64_t exec_id = ++g->next_exec_id;
-    if (g->replaying)
-        return;
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     brs__fix_enc_str(e, 37, "NONE");
     const brs__fix_field *f;
-    static const uint32_t echo[] = {55, 54, 38, 40}; /* as the client sent them */
     if ((f = brs__fix_get(m, 11)))
         brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
-    brs__fix_enc_char(e, 150, '8');
+    brs__fix_enc_char(e, 150, exec_type);
     brs__fix_enc_char(e, 39, '8');
-    for (size_t k = 0; k < BRS__ARRAY_LEN(echo); k++)
+    for (size_t k = 0; k < n_echo; k++)
         if ((f = brs__fix_get(m, echo[k])))
             brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
     brs__fix_enc_int(e, 151, 0);
@@ -379,7 +378,19 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     brs__fix_enc_time(e, 60, s->now);
     brs__fix_enc_int(e, 103, reason);
     brs__fix_enc_str(e, 58, text);
+    if ((f = brs__fix_get(m, 790)))
+        brs__fix_enc_mem(e, 790, brs__fix_val(m, f), f->len);
     brs__fix_session_send(s);
+}
+
+/* ExecutionReport Rejected for an order that never existed. */
+static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
+                       int reason, const char *text)
+{
+    uint64_t exec_id = ++g->next_exec_id;
+    static const uint32_t echo[] = {55, 54, 38, 40};
+    if (!g->replaying)
+        er_no_order(s, m, exec_id, '8', echo, BRS__ARRAY_LEN(echo), reason, text);
 }
 
 static void cancel_reject(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
@@ -947,7 +958,7 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
 static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
 {
     const brs__fix_order *o = NULL;
-    const brs__fix_field *cl = brs__fix_get(m, 11), *f;
+    const brs__fix_field *cl = brs__fix_get(m, 11);
     uint64_t oid;
     if (brs__fix_uint(m, 37, &oid) == 1 && (o = order_by_id(g, oid)) && o->session != s->index)
         o = NULL;
@@ -960,25 +971,8 @@ static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const br
         encode_er(g, s, o, 0, 'I', NULL, NULL, 0, 0, NULL, m);
         return;
     }
-    brs__fix_enc *e = brs__fix_session_begin(s, "8");
-    brs__fix_enc_str(e, 37, "NONE");
-    brs__fix_enc_mem(e, 11, brs__fix_val(m, cl), cl->len);
-    brs__fix_enc_int(e, 17, 0);
-    brs__fix_enc_char(e, 150, 'I');
-    brs__fix_enc_char(e, 39, '8');
     static const uint32_t echo[] = {55, 54};
-    for (size_t k = 0; k < BRS__ARRAY_LEN(echo); k++)
-        if ((f = brs__fix_get(m, echo[k])))
-            brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
-    brs__fix_enc_int(e, 151, 0);
-    brs__fix_enc_int(e, 14, 0);
-    brs__fix_enc_int(e, 6, 0);
-    brs__fix_enc_time(e, 60, s->now);
-    brs__fix_enc_int(e, 103, 5); /* unknown order */
-    brs__fix_enc_str(e, 58, "unknown order");
-    if ((f = brs__fix_get(m, 790)))
-        brs__fix_enc_mem(e, 790, brs__fix_val(m, f), f->len);
-    brs__fix_session_send(s);
+    er_no_order(s, m, 0, 'I', echo, BRS__ARRAY_LEN(echo), 5, "unknown order"); /* 5: unknown order */
 }
 
 /* OrderMassCancelRequest (q): MassCancelRequestType 1 (one security, by

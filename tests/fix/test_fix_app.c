@@ -116,13 +116,31 @@ static void close_gw(void)
     free(sess);
 }
 
+/* A journal path in a new temporary directory; journal_done removes both. */
+typedef struct tmp_journal {
+    char dir[64];
+    char path[256];
+} tmp_journal;
+
+static void journal_new(tmp_journal *j)
+{
+    snprintf(j->dir, sizeof j->dir, "/tmp/brs_fix_app_XXXXXX");
+    assert_non_null(mkdtemp(j->dir));
+    snprintf(j->path, sizeof j->path, "%s/orders.journal", j->dir);
+}
+
+static void journal_done(tmp_journal *j)
+{
+    unlink(j->path);
+    rmdir(j->dir);
+}
+
 static void test_risk_and_journal_replay(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_app_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
 
     open_gw(path, 1);
     feed("35=D|11=big|55=AAPL|54=1|60=20231114-22:13:20|38=200|40=2|44=10|");
@@ -162,8 +180,7 @@ static void test_risk_and_journal_replay(void **state)
     assert_string_equal(got.msgtype, "9");
     assert_true(brs__fix_is(&got, 102, "1"));
     close_gw();
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 static void test_market_order_and_ioc(void **state)
@@ -198,10 +215,9 @@ static void test_market_order_and_ioc(void **state)
 static void test_replace_risk(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_repl_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
 
     open_gw_limits(path, 1, 120);
     feed("35=D|11=a1|55=AAPL|54=1|60=20231114-22:13:20|38=50|40=2|44=10|");
@@ -251,8 +267,7 @@ static void test_replace_risk(void **state)
     expect_er('4', "a4");
     assert_true(brs__fix_is(&got, 38, "100"));
     close_gw();
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 /* OrderStatusRequest answers from the order as it stands (ExecType I, ExecID
@@ -261,10 +276,9 @@ static void test_replace_risk(void **state)
 static void test_status_and_mass_cancel(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_mass_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
     open_gw(path, 0);
     feed("35=D|11=a1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|");
     expect_er('0', "a1");
@@ -345,8 +359,7 @@ static void test_status_and_mass_cancel(void **state)
     assert_int_equal(brs__fix_uint(&got, 17, &e1), 1);
     assert_int_equal(e1, e0 + 1);
     close_gw();
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 /* End of day: DAY orders expire (150=C), GTC ones stay; a mark expires
@@ -354,10 +367,9 @@ static void test_status_and_mass_cancel(void **state)
 static void test_end_of_day(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_eod_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
     open_gw(path, 0);
     brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* first start: a mark only */
     assert_false(next());
@@ -398,8 +410,7 @@ static void test_end_of_day(void **state)
     assert_int_equal(e1, e0 + 1);
     expect_er('F', "g1"); /* the GTC buy was still there to trade with */
     close_gw();
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 /* ---- end of day compaction ------------------------------------------------ */
@@ -562,10 +573,10 @@ static void put(const char *path, const char *d, size_t len)
 static void test_compaction(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_compact_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256], tmp[300];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
+    char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.compact", path);
     static char live[1 << 16], again[1 << 16];
 
@@ -654,8 +665,7 @@ static void test_compaction(void **state)
     assert_true(brs__fix_is(&got, 39, "0"));
     close_gw2();
     free(snap);
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 /* The snapshot cannot be written (its temporary path is a directory): the end
@@ -664,10 +674,10 @@ static void test_compaction(void **state)
 static void test_compaction_fallback(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_nocompact_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256], tmp[300];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
+    char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.compact", path);
     assert_int_equal(mkdir(tmp, 0755), 0);
     open_gw(path, 0);
@@ -707,8 +717,7 @@ static void test_compaction_fallback(void **state)
     assert_int_equal(e1, strtoull(last_exec, NULL, 10) + 1);
     close_gw();
     rmdir(tmp);
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 /* A damaged snapshot stops the start with an error naming the record, and
@@ -716,10 +725,9 @@ static void test_compaction_fallback(void **state)
 static void test_bad_snapshot(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/brs_fix_badsnap_XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
+    tmp_journal tj;
+    journal_new(&tj);
+    const char *path = tj.path;
     open_gw(path, 0);
     feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
     expect_er('0', "g1");
@@ -773,8 +781,7 @@ static void test_bad_snapshot(void **state)
         free(bad);
     }
     free(good);
-    unlink(path);
-    rmdir(dir);
+    journal_done(&tj);
 }
 
 int main(void)
