@@ -75,59 +75,37 @@ static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_
 
 /* ---- order table ------------------------------------------------------------ */
 
-/* Slots in OrderID order, found by id through slot_of. Sequential ids times
- * an odd constant land on distinct cells of any power-of-two window. */
-static uint64_t id_hash(uint64_t id)
-{
-    return id * 0x9e3779b97f4a7c15ULL;
-}
-
+/* Slots in OrderID order: the dense run by subtraction, the sparse prefix by
+ * binary search. No per-order index to keep, no random access for new orders. */
 static brs__fix_order *order_by_id(brs__fix_gateway *g, uint64_t id)
 {
-    if (!g->slot_cap || id == 0)
+    if (id == 0 || g->n_orders == 0)
         return NULL;
-    for (uint64_t i = id_hash(id) & (g->slot_cap - 1);; i = (i + 1) & (g->slot_cap - 1)) {
-        uint32_t k = g->slot_of[i];
-        if (!k)
-            return NULL;
-        if (g->orders[k - 1].id == id)
-            return &g->orders[k - 1];
+    if (g->dense_start < g->n_orders && id >= g->dense_first) {
+        uint64_t k = g->dense_start + (id - g->dense_first);
+        return k < g->n_orders ? &g->orders[k] : NULL;
     }
-}
-
-static uint64_t index_cap(uint64_t entries)
-{
-    uint64_t cap = 1024;
-    while (cap < entries * 2)
-        cap *= 2;
-    return cap;
-}
-
-static void index_fill(uint32_t *t, uint64_t cap, const brs__fix_order *orders, uint64_t n)
-{
-    for (uint64_t k = 0; k < n; k++) {
-        uint64_t i = id_hash(orders[k].id) & (cap - 1);
-        while (t[i])
-            i = (i + 1) & (cap - 1);
-        t[i] = (uint32_t)(k + 1);
+    uint64_t lo = 0, hi = g->dense_start < g->n_orders ? g->dense_start : g->n_orders;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (g->orders[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    return lo < g->n_orders && g->orders[lo].id == id ? &g->orders[lo] : NULL;
 }
 
-/* Rebuilds slot_of over the slots in use, with room for `room` entries. */
-static int index_build(brs__fix_gateway *g, uint64_t room)
+/* After the table was rebuilt in OrderID order (compaction, snapshot): all of
+ * it is the sorted prefix; the next new order starts a dense run. */
+static void table_sorted(brs__fix_gateway *g)
 {
-    uint64_t cap = index_cap(room);
-    uint32_t *t = calloc(cap, sizeof *t);
-    if (!t)
-        return BRS_E_NOMEM;
-    index_fill(t, cap, g->orders, g->n_orders);
-    free(g->slot_of);
-    g->slot_of = t;
-    g->slot_cap = cap;
-    return BRS_OK;
+    g->dense_start = g->n_orders;
+    g->dense_first = 0;
 }
 
-/* A new slot for OrderID id (zeroed but for the id). */
+/* A new slot at the end for OrderID id (zeroed but for the id). Ids arrive in
+ * increasing order, except while a snapshot is read (sorted at its end). */
 static int add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out)
 {
     if (g->n_orders >= UINT32_MAX - 1)
@@ -140,16 +118,16 @@ static int add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out)
         g->orders = p;
         g->cap_orders = c;
     }
-    if ((g->n_orders + 1) * 2 > g->slot_cap && index_build(g, (g->n_orders + 1) * 2) != BRS_OK)
-        return BRS_E_NOMEM;
     uint64_t k = g->n_orders++;
+    if (k == g->dense_start)
+        g->dense_first = id;
+    else if (id != g->dense_first + (k - g->dense_start)) { /* the run breaks: a new one */
+        g->dense_start = k;
+        g->dense_first = id;
+    }
     brs__fix_order *o = &g->orders[k];
     memset(o, 0, sizeof *o);
     o->id = id;
-    uint64_t i = id_hash(id) & (g->slot_cap - 1);
-    while (g->slot_of[i])
-        i = (i + 1) & (g->slot_cap - 1);
-    g->slot_of[i] = (uint32_t)(k + 1);
     *out = o;
     return BRS_OK;
 }
@@ -173,16 +151,12 @@ static int forget_closed(brs__fix_gateway *g)
     uint64_t n = 0;
     for (uint64_t k = 0; k < g->n_orders; k++)
         n += g->orders[k].open;
-    uint64_t icap = index_cap(n + 1), mcap = 4096;
+    uint64_t mcap = 4096;
     while ((n + 1) * 2 > mcap)
         mcap *= 2;
-    uint32_t *t = calloc(icap, sizeof *t);
     brs__fix_clmap_entry *m = calloc(mcap, sizeof *m);
-    if (!t || !m) {
-        free(t);
-        free(m);
+    if (!m)
         return BRS_E_NOMEM;
-    }
     uint64_t j = 0;
     for (uint64_t k = 0; k < g->n_orders; k++)
         if (g->orders[k].open)
@@ -198,10 +172,7 @@ static int forget_closed(brs__fix_gateway *g)
             g->cap_orders = ocap;
         }
     }
-    index_fill(t, icap, g->orders, j);
-    free(g->slot_of);
-    g->slot_of = t;
-    g->slot_cap = icap;
+    table_sorted(g);
     free(g->map);
     g->map = m;
     g->map_cap = mcap;
@@ -1323,7 +1294,7 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     uint64_t id = get_u64(r);
     uint32_t session = get_u32(r + 8), instr = get_u32(r + 12);
     brs__fix_order *o;
-    if (id == 0 || id > g->last_order_id || order_by_id(g, id))
+    if (id == 0 || id > g->last_order_id) /* duplicates: found once sorted, at the end */
         return brs__err(err, BRS_E_CORRUPT, "OrderID %llu out of place", (unsigned long long)id);
     if (instr >= g->n_instr)
         return brs__err(err, BRS_E_CORRUPT, "order %llu: instrument %u not configured",
@@ -1409,8 +1380,11 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     g->in_snapshot = 0;
     if (g->n_orders > 1)
         qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
-    if (index_build(g, g->n_orders + 1) != BRS_OK)
-        return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    for (uint64_t k = 1; k < g->n_orders; k++)
+        if (g->orders[k].id == g->orders[k - 1].id)
+            return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
+                            (unsigned long long)g->orders[k].id);
+    table_sorted(g);
     for (uint64_t k = 0; k < g->n_orders; k++)
         if (map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1)) != BRS_OK)
             return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
@@ -1459,7 +1433,6 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->instr);
     free(g->sessions);
     free(g->orders);
-    free(g->slot_of);
     free(g->jpath);
     free(g->map);
     free(g->subs);

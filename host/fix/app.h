@@ -59,12 +59,13 @@ typedef struct brs__fix_gateway {
     uint32_t n_sessions, cap_sessions;
     brs__fix_engine eng;
     /* the order table: slots in OrderID order holding the open orders and the
-     * orders closed since the last end of day (compaction drops those), found
-     * by OrderID through slot_of (open addressing, OrderID -> slot + 1) */
+     * orders closed since the last end of day (compaction drops those). Slots
+     * [dense_start, n_orders) hold consecutive OrderIDs from dense_first (the
+     * orders entered since the last compaction: found by subtraction); slots
+     * before dense_start are sorted (what compaction kept: binary search). */
     brs__fix_order *orders;
     uint64_t n_orders, cap_orders;
-    uint32_t *slot_of;
-    uint64_t slot_cap;
+    uint64_t dense_start, dense_first;
     uint64_t last_order_id; /* OrderIDs are never reused */
     brs__fix_clmap_entry *map;
     uint64_t map_cap, map_used;
