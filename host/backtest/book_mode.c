@@ -1287,14 +1287,17 @@ static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *t
  * data (or there is no venue). */
 static void replay(brs__book_run *b, const brs_market_event *e)
 {
-    b->now = e->ts_exchange;
+    /* the run's clock never goes back: a record whose exchange time steps back
+     * (streams interleaved in a recording) happens now */
+    if (e->ts_exchange > b->now)
+        b->now = e->ts_exchange;
     for (uint32_t i = 0; i < b->n_v; i++)
         if (b->v[i].vt->xOnMarket && (b->v[i].file < 0 || (uint32_t)b->v[i].file == b->replay_src))
             b->v[i].vt->xOnMarket(b->v[i].inst.self, e);
     if (b->n_v && b->v[b->route].emits_market)
         return;
-    int64_t arrive = b->md_from_file ? (e->ts_local > e->ts_exchange ? e->ts_local : e->ts_exchange)
-                                     : e->ts_exchange + b->md_ns;
+    int64_t arrive = b->md_from_file ? (e->ts_local > b->now ? e->ts_local : b->now)
+                                     : b->now + b->md_ns;
     if (arrive == b->now && !b->heap_n) {
         deliver_market(b, e, b->route); /* no latency and nothing queued: straight through */
     } else {

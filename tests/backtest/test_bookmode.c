@@ -17,6 +17,7 @@
 #define BT_SUBDIR "bookmode"
 #include "bt_util.h"
 #include "support/subprocess.h"
+#include "support/files.h"
 #include "ticks/tickfile.h"
 
 #define SEC INT64_C(1000000000)
@@ -363,6 +364,62 @@ static void test_timers(void **state)
     run_free(&r);
 }
 
+/* A recording whose exchange times step back (streams interleaved, as in
+ * Binance files): the run's clock never goes back, so a strategy reacting to
+ * the late record still gets exactly the configured order latency. Data: ask
+ * 101 until t1+3s, a print stamped t1+2s arriving after the t1+3s update, the
+ * ask moving to 102 at t1+4s. The strategy buys on the print at its clock
+ * (t1+3s); with 1.5 s order latency it reaches the book at t1+4.5s and pays
+ * 102. (With the clock stepping back to t1+2s it arrived at t1+3.5s, 0.5 s
+ * after it was sent, and paid 101.) */
+static void test_clock_never_back(void **state)
+{
+    (void)state;
+    const char *path = bt_path("backstep.ticks.zst");
+    brs_instrument in = {.symbol = "TST", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    brs_market_event ev[] = {
+        mev(T1, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 50, 0, 0),
+        mev(T1, BRS_MEV_LEVEL_SET, BRS_SELL, P(101), 50, 0, 0),
+        mev(T1 + 3 * SEC, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 40, 0, 0),
+        mev(T1 + 2 * SEC, BRS_MEV_TRADE, BRS_SELL, P(100), 10, 9, 0), /* 1 s in the past */
+        mev(T1 + 4 * SEC, BRS_MEV_LEVEL_DELETE, BRS_SELL, P(101), 0, 0, 0),
+        mev(T1 + 4 * SEC, BRS_MEV_LEVEL_SET, BRS_SELL, P(102), 45, 0, 0),
+        mev(T1 + 6 * SEC, BRS_MEV_LEVEL_SET, BRS_BUY, P(100), 30, 0, 0),
+    };
+    brs_tick_writer *w;
+    brs_error err = {0};
+    if (brs__tick_writer_open(&w, path, &in, 1, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++)
+        assert_int_equal(brs__tick_writer_add(w, &ev[i], &err), 0);
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    bt_write(bt_path("clock.lua"),
+             "local sent = false\n"
+             "return { name = 'clock', on_trade = function(ctx, t)\n"
+             "  if not sent then sent = true; ctx:log('sent ' .. ctx:now()); assert(ctx:buy(1)) end end }\n");
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"book\": {\"venues\": [%s], \"latency\": {\"order_entry_ns\": 1500000000}}}",
+             path, bt_path("clock.lua"), venues[0]);
+    bt_write(bt_path("clock.json"), json);
+    const char *args[] = {"backtest", bt_path("clock.json"), "--out", bt_path("clock"), NULL};
+    run_result r = run(args);
+    if (r.status)
+        fail_msg("exit %d: %s", r.status, r.err);
+    char want[64];
+    snprintf(want, sizeof want, "sent %lld", (long long)(T1 + 3 * SEC));
+    if (!strstr(r.err, want))
+        fail_msg("'%s' not in %s", want, r.err);
+    run_free(&r);
+    char *fills = test_read_file(fills_of(bt_path("clock")), NULL);
+    assert_non_null(fills);
+    snprintf(want, sizeof want, "\n%lld,", (long long)(T1 + 4500 * MS));
+    if (!strstr(fills, want) || !strstr(fills, ",buy,1,102,"))
+        fail_msg("expected one buy of 1 at 102 at t1+4.5s:\n%s", fills);
+    free(fills);
+}
+
 /* Book keys are as strict as the rest: an unknown key names itself and the file. */
 static void test_book_config_strict(void **state)
 {
@@ -554,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_book_deterministic),
         cmocka_unit_test(test_two_files_merged),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_clock_never_back),
         cmocka_unit_test(test_book_config_strict),
         cmocka_unit_test(test_l2_queue_model_cli),
         cmocka_unit_test(test_router_two_venues),
