@@ -395,6 +395,21 @@ static char status_of(const brs__fix_order *o)
     return o->cum > 0 ? '1' : '0';
 }
 
+/* Keep a trade for the subscribers that asked for trades (grows to the most
+ * trades one message makes; a failed growth drops the trade, never the order). */
+static void md_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, int64_t qty)
+{
+    if (g->n_trades == g->cap_trades) {
+        uint32_t c = g->cap_trades ? g->cap_trades * 2 : 64;
+        brs__fix_md_trade *p = realloc(g->trades, c * sizeof *p);
+        if (!p)
+            return;
+        g->trades = p;
+        g->cap_trades = c;
+    }
+    g->trades[g->n_trades++] = (brs__fix_md_trade){instrument, price, qty};
+}
+
 static void on_event(void *ctx, const brs_order_event *ev)
 {
     brs__fix_gateway *g = ctx;
@@ -428,6 +443,8 @@ static void on_event(void *ctx, const brs_order_event *ev)
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
+        if (ev->liquidity == BRS_LIQ_MAKER && g->n_trade_subs && !g->replaying)
+            md_trade(g, o->instrument, ev->price, ev->qty); /* once per trade: the maker's side */
         o->cum += ev->qty; /* the engine reports open quantity; cumulative is ours */
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
@@ -481,12 +498,43 @@ static void on_event(void *ctx, const brs_order_event *ev)
 
 /* ---- market data ------------------------------------------------------------ */
 
-static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_sub *sub)
+/* Trades of the last message in sub's instrument, when it asked for them. */
+static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *sub)
 {
+    uint32_t n = 0;
+    if (sub->trades)
+        for (uint32_t t = 0; t < g->n_trades; t++)
+            n += g->trades[t].instrument == sub->instrument;
+    return n;
+}
+
+/* An MDEntryType 2 entry per trade of sub's instrument (x: in an X, with
+ * MDUpdateAction 0 and Symbol). */
+static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+{
+    for (uint32_t t = 0; t < g->n_trades; t++) {
+        const brs__fix_md_trade *tr = &g->trades[t];
+        if (tr->instrument != sub->instrument)
+            continue;
+        if (x)
+            brs__fix_enc_char(e, 279, '0');
+        brs__fix_enc_char(e, 269, '2');
+        if (x)
+            brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
+        enc_price(g, e, 270, sub->instrument, tr->price);
+        brs__fix_enc_int(e, 271, tr->qty);
+    }
+}
+
+/* The book as sub last read it as a W; with trades, also the last message's
+ * trades (full-refresh subscriptions that asked for them). */
+static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_sub *sub, int with_trades)
+{
+    uint32_t nt = with_trades ? md_trades_for(g, sub) : 0;
     brs__fix_enc *e = brs__fix_session_begin(s, "W");
     brs__fix_enc_str(e, 262, sub->reqid);
     brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
-    brs__fix_enc_int(e, 268, sub->n[0] + sub->n[1]);
+    brs__fix_enc_int(e, 268, sub->n[0] + sub->n[1] + nt);
     for (int side = 0; side < 2; side++)
         for (uint32_t k = 0; k < sub->n[side]; k++) {
             brs__fix_enc_char(e, 269, side == 0 ? '0' : '1');
@@ -494,6 +542,8 @@ static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_su
             brs__fix_enc_int(e, 271, sub->last[side][k].qty);
             brs__fix_enc_int(e, 290, k + 1);
         }
+    if (nt)
+        md_enc_trades(g, e, sub, 0);
     brs__fix_session_send(s);
 }
 
@@ -543,15 +593,17 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub)
     }
     memcpy(sub->last, now, sizeof now);
     memcpy(sub->n, n, sizeof n);
-    if (ne == 0)
+    uint32_t nt = md_trades_for(g, sub);
+    if (ne == 0 && nt == 0)
         return;
     if (sub->full_refresh) {
-        md_snapshot(g, s, sub);
+        md_snapshot(g, s, sub, 1);
         return;
     }
     brs__fix_enc *e = brs__fix_session_begin(s, "X");
     brs__fix_enc_str(e, 262, sub->reqid);
-    brs__fix_enc_int(e, 268, ne);
+    brs__fix_enc_int(e, 268, ne + nt);
+    md_enc_trades(g, e, sub, 1); /* the trades first, then the book they left */
     for (uint32_t k = 0; k < ne; k++) {
         brs__fix_enc_char(e, 279, ent[k].action);
         brs__fix_enc_char(e, 269, ent[k].side);
@@ -565,14 +617,25 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub)
 
 static void md_publish(brs__fix_gateway *g)
 {
-    if (g->replaying || !g->touched)
+    if (g->replaying || !g->touched) {
+        g->n_trades = 0;
         return;
+    }
     for (uint32_t i = 0; i < g->n_subs; i++) {
         uint32_t in = g->subs[i].instrument;
         if (in >= 32 || (g->touched & (1u << in)))
             md_update(g, &g->subs[i]);
     }
     g->touched = 0;
+    g->n_trades = 0;
+}
+
+/* Subscriptions asking for trades, kept count of so trades are only kept then. */
+static void md_count_trade_subs(brs__fix_gateway *g)
+{
+    g->n_trade_subs = 0;
+    for (uint32_t i = 0; i < g->n_subs; i++)
+        g->n_trade_subs += g->subs[i].trades != 0;
 }
 
 static void md_reject(brs__fix_session *s, const brs__fix_msg *m, char reason, const char *text)
@@ -605,6 +668,7 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
                 g->subs[i] = g->subs[--g->n_subs];
             else
                 i++;
+        md_count_trade_subs(g);
         return;
     }
     if (type != '0' && type != '1') {
@@ -633,13 +697,15 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
             }
     }
     int instr[64];
-    int ni = 0;
+    int ni = 0, want_trades = 0;
     for (uint32_t k = 0; k < m->nfields; k++) {
         const brs__fix_field *f = &m->fields[k];
-        if (f->group == 267 && f->tag == 269 &&
-            !(f->len == 1 && (m->buf[f->off] == '0' || m->buf[f->off] == '1'))) {
-            md_reject(s, m, '8', "only MDEntryType 0 (bid) and 1 (offer) are served");
-            return;
+        if (f->group == 267 && f->tag == 269) {
+            if (!(f->len == 1 && m->buf[f->off] >= '0' && m->buf[f->off] <= '2')) {
+                md_reject(s, m, '8', "only MDEntryType 0 (bid), 1 (offer) and 2 (trade) are served");
+                return;
+            }
+            want_trades |= m->buf[f->off] == '2';
         }
         if (f->group == 146 && f->tag == 55) {
             int in = find_instr(g, m->buf + f->off, f->len);
@@ -662,9 +728,10 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
         sub.instrument = (uint32_t)instr[k];
         sub.depth = (uint32_t)depth;
         sub.full_refresh = full;
+        sub.trades = want_trades;
         snprintf(sub.reqid, sizeof sub.reqid, "%s", reqid);
         md_read(g, sub.instrument, sub.depth, sub.last, sub.n);
-        md_snapshot(g, s, &sub);
+        md_snapshot(g, s, &sub, 0);
         if (type == '1') {
             if (g->n_subs == g->cap_subs) {
                 uint32_t c = g->cap_subs ? g->cap_subs * 2 : 16;
@@ -677,6 +744,7 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
             g->subs[g->n_subs++] = sub;
         }
     }
+    md_count_trade_subs(g);
 }
 
 /* ---- order entry --------------------------------------------------------------- */
@@ -1436,6 +1504,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->jpath);
     free(g->map);
     free(g->subs);
+    free(g->trades);
     free(g->risk);
     free(g->jbuf);
     memset(g, 0, sizeof *g);
@@ -1479,6 +1548,7 @@ void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s)
             g->subs[i] = g->subs[--g->n_subs];
         else
             i++;
+    md_count_trade_subs(g);
 }
 
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)

@@ -47,10 +47,17 @@ typedef struct brs__fix_md_sub {
     uint32_t instrument;
     uint32_t depth;
     int full_refresh; /* MDUpdateType 0: updates as W, else X */
+    int trades;       /* MDEntryType 2 asked for: trades as entries of the updates */
     char reqid[64];
     uint32_t n[2];
     brs_level last[2][BRS__FIX_MD_DEPTH];
 } brs__fix_md_sub;
+
+/* A trade of the message being processed, for market data (MDEntryType 2). */
+typedef struct brs__fix_md_trade {
+    uint32_t instrument;
+    int64_t price, qty;
+} brs__fix_md_trade;
 
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
@@ -71,6 +78,9 @@ typedef struct brs__fix_gateway {
     uint64_t map_cap, map_used;
     brs__fix_md_sub *subs;
     uint32_t n_subs, cap_subs;
+    brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */
+    uint32_t n_trades, cap_trades;
+    uint32_t n_trade_subs;
     uint64_t next_exec_id;
     /* journal of order-entry messages (replayed at start) */
     int jfd;

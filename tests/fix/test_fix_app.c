@@ -784,6 +784,50 @@ static void test_bad_snapshot(void **state)
     journal_done(&tj);
 }
 
+/* MarketDataRequest with MDEntryType 2: trades come as entries of the
+ * updates, here full refreshes (W): the book, then the trade that changed it,
+ * once per trade (not once per side). Other entry types are refused. */
+static void test_md_trades(void **state)
+{
+    (void)state;
+    open_gw(NULL, 0);
+    feed("35=V|262=m1|263=1|264=5|265=0|267=3|269=0|269=1|269=2|146=1|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    assert_true(brs__fix_is(&got, 268, "0"));
+    feed("35=D|11=b1|55=MSFT|54=1|60=20231114-22:13:20|38=10|40=2|44=300|");
+    expect_er('0', "b1");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    assert_true(brs__fix_is(&got, 268, "1")); /* the bid, no trade yet */
+    feed("35=D|11=s1|55=MSFT|54=2|60=20231114-22:13:20|38=4|40=2|44=299|");
+    expect_er('0', "s1");
+    expect_er('F', "b1");
+    expect_er('F', "s1");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    assert_true(brs__fix_is(&got, 268, "2")); /* the bid left, and one trade */
+    int trades = 0;
+    for (uint32_t k = 0; k < got.nfields; k++)
+        if (got.fields[k].tag == 269 && got.buf[got.fields[k].off] == '2') {
+            trades++; /* then its price and size: 4 at the resting 300 */
+            assert_true(k + 2 < got.nfields);
+            assert_int_equal(got.fields[k + 1].tag, 270);
+            assert_memory_equal(got.buf + got.fields[k + 1].off, "300", 3);
+            assert_int_equal(got.fields[k + 1].len, 3);
+            assert_int_equal(got.fields[k + 2].tag, 271);
+            assert_memory_equal(got.buf + got.fields[k + 2].off, "4", 1);
+            assert_int_equal(got.fields[k + 2].len, 1);
+        }
+    assert_int_equal(trades, 1);
+    assert_false(next());
+    feed("35=V|262=m2|263=0|264=5|267=1|269=5|146=1|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "Y");
+    assert_true(brs__fix_is(&got, 281, "8"));
+    close_gw();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -791,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_replace_risk),
         cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_end_of_day),
+        cmocka_unit_test(test_md_trades),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_bad_snapshot),

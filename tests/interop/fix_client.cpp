@@ -336,7 +336,8 @@ void mass_cancel(App &app, const std::string &id, char type, const std::string &
     send(r, app.sid);
 }
 
-void mdreq(App &app, const std::string &id, char type, int depth, const std::string &sym)
+void mdreq(App &app, const std::string &id, char type, int depth, const std::string &sym,
+           bool trades = false)
 {
     FIX44::MarketDataRequest r{FIX::MDReqID(id), FIX::SubscriptionRequestType(type),
                                FIX::MarketDepth(depth)};
@@ -347,6 +348,10 @@ void mdreq(App &app, const std::string &id, char type, int depth, const std::str
     r.addGroup(t);
     t.set(FIX::MDEntryType('1'));
     r.addGroup(t);
+    if (trades) {
+        t.set(FIX::MDEntryType('2'));
+        r.addGroup(t);
+    }
     FIX44::MarketDataRequest::NoRelatedSym s;
     s.set(FIX::Symbol(sym));
     r.addGroup(s);
@@ -563,6 +568,31 @@ void scenario_orders()
     er(a, "m3", '4', '4', '2', "MSFT", 7, 301, 0, 0, 0);
     xu = a.next("X"); // both sides of MSFT gone from md1's book
     eq(xu, 268, "2");
+    // trades in market data (MDEntryType 2): the trade first, then the book it left
+    mdreq(a, "md5", '1', 5, "AAPL", true);
+    w = a.next("W");
+    eq(w, 262, "md5");
+    nos(a, "t1", '1', "AAPL", 5, 150.00);
+    er(a, "t1", '0', '0', '1', "AAPL", 5, 150, 5, 0, 0);
+    xu = a.next("X");
+    if (md(xu, 1, 279) != "0" || md(xu, 1, 269) != "0" || md(xu, 1, 271) != "5")
+        die("bad bid for md5 " + xu.toString());
+    nos(a, "t2", '2', "AAPL", 3, 150.00);
+    er(a, "t2", '0', '0', '2', "AAPL", 3, 150, 3, 0, 0);
+    er(a, "t1", 'F', '1', '1', "AAPL", 5, 150, 2, 3, 150, 3, 150);
+    er(a, "t2", 'F', '2', '2', "AAPL", 3, 150, 0, 3, 150, 3, 150);
+    xu = a.next("X");
+    eq(xu, 268, "2");
+    if (md(xu, 1, 279) != "0" || md(xu, 1, 269) != "2" || std::atof(md(xu, 1, 270).c_str()) != 150 ||
+        md(xu, 1, 271) != "3" || md(xu, 1, 55) != "AAPL")
+        die("bad trade entry " + xu.toString());
+    if (md(xu, 2, 279) != "1" || md(xu, 2, 269) != "0" || md(xu, 2, 271) != "2")
+        die("bad bid change after the trade " + xu.toString());
+    mass_cancel(a, "k3", '1', "AAPL");
+    mc = a.next("r");
+    eq(mc, 533, "1");
+    er(a, "t1", '4', '4', '1', "AAPL", 5, 150, 0, 3, 150);
+    xu = a.next("X"); // the bid gone
     a.none();
     c.stop();
     stop_server();
