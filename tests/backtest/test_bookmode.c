@@ -120,6 +120,26 @@ static void run_book(int venue, const char *ticks, const char *lua, const char *
         fail_msg("run failed: %s", res.error);
 }
 
+/* Every file of two run directories byte for byte the same. */
+static void same_run_dirs(const char *da, const char *db)
+{
+    static const char *const files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv",
+                                        "trades.csv", "config.json", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/%s", da, files[i]);
+        snprintf(b, sizeof b, "%s/%s", db, files[i]);
+        size_t la = 0, lb = 0;
+        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
+        assert_non_null(ta);
+        assert_non_null(tb);
+        if (la != lb || memcmp(ta, tb, la))
+            fail_msg("%s differs", files[i]);
+        free(ta);
+        free(tb);
+    }
+}
+
 static const char *fills_of(const char *dir)
 {
     static char p[1100];
@@ -248,21 +268,7 @@ static void test_book_deterministic(void **state)
              bt_path("book_det_a"), &m);
     run_book(0, ticks, lua, "{\"order_entry_ns\": 1000, \"jitter_ns\": 500, \"seed\": 9}", 1,
              bt_path("book_det_b"), &m);
-    const char *files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv", "trades.csv",
-                           "config.json", "report.html"};
-    for (int i = 0; i < 7; i++) {
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s", bt_path("book_det_a"), files[i]);
-        snprintf(b, sizeof b, "%s/%s", bt_path("book_det_b"), files[i]);
-        size_t la = 0, lb = 0;
-        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
-        assert_non_null(ta);
-        assert_non_null(tb);
-        if (la != lb || memcmp(ta, tb, la))
-            fail_msg("%s differs", files[i]);
-        free(ta);
-        free(tb);
-    }
+    same_run_dirs(bt_path("book_det_a"), bt_path("book_det_b"));
 }
 
 static void write_one(const char *path, const char *sym, int64_t t0)
@@ -521,21 +527,7 @@ static void test_l2_queue_model_cli(void **state)
         }
     }
     /* two runs of one config: byte-identical run directories */
-    const char *files[] = {"summary.json", "fills.csv", "orders.csv", "equity.csv",
-                           "trades.csv", "config.json", "report.html"};
-    for (int i = 0; i < 7; i++) {
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s", bt_path("l2q_0"), files[i]);
-        snprintf(b, sizeof b, "%s/%s", bt_path("l2q_4"), files[i]);
-        size_t la = 0, lb = 0;
-        char *ta = test_read_file(a, &la), *tb = test_read_file(b, &lb);
-        assert_non_null(ta);
-        assert_non_null(tb);
-        if (la != lb || memcmp(ta, tb, la))
-            fail_msg("%s differs", files[i]);
-        free(ta);
-        free(tb);
-    }
+    same_run_dirs(bt_path("l2q_0"), bt_path("l2q_4"));
     const char *bad[] = {"backtest", bt_path("l2q.json"), "--out", bt_path("l2q_bad"), "--quiet",
                          "--set", "book.venues[0].params.queue_model=fifo", NULL};
     run_result r = run(bad);
