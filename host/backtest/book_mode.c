@@ -446,26 +446,9 @@ static void flush_resubmits(brs__book_run *b)
     }
 }
 
-static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
+/* A strategy order as sent: counted, and in orders.csv (prices in currency). */
+static void record_new_order(brs__book_run *b, const brs_order *o)
 {
-    (void)sc;
-    brs__book_run *b = self;
-    if (!b->n_v)
-        return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
-    if (b->sor) {
-        b->orders++;
-        if (b->rec) {
-            double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
-            brs_an_order ao = {.id = o->id, .ts = b->now, .instrument = o->instrument, .side = o->side,
-                               .type = o->type, .tif = o->tif,
-                               .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
-                               .qty = o->qty};
-            brs__an_order_new(b->rec, &ao);
-        }
-        router_send(b, o, o->id);
-        flush_resubmits(b);
-        return BRS_OK; /* a refused parent already produced its REJECTED event */
-    }
     b->orders++;
     if (b->rec) {
         double scale = b->instr[o->instrument].price_scale > 0 ? (double)b->instr[o->instrument].price_scale : 1;
@@ -474,6 +457,20 @@ static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
                            .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
                            .qty = o->qty};
         brs__an_order_new(b->rec, &ao);
+    }
+}
+
+static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
+{
+    (void)sc;
+    brs__book_run *b = self;
+    if (!b->n_v)
+        return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    record_new_order(b, o);
+    if (b->sor) {
+        router_send(b, o, o->id);
+        flush_resubmits(b);
+        return BRS_OK; /* a refused parent already produced its REJECTED event */
     }
     q_item it = {.kind = Q_SUBMIT, .venue = b->route};
     it.u.o = *o;
