@@ -48,49 +48,48 @@ bench: build
 	@scripts/bench.sh $(BUILD)
 
 # libFuzzer needs clang; this path is separate from the gcc build on purpose.
+# Each target: build NAME from its sources with ASan + UBSan, then run it for
+# FUZZ_TIME seconds on build-fuzz/CORPUS (what it finds) and tests/fuzz/CORPUS
+# (the seeds, also run by `make test`). Unreached code is dropped at link time,
+# so a target may name a file for the one function it needs.
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_FLAGS ?=
+FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -I/usr/include/cjson \
+          -I/usr/include/lua5.4 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+          -ffunction-sections -fdata-sections -Wl,--gc-sections $(FUZZ_FLAGS)
+# $(call fuzz_run,NAME,CORPUS,SOURCES,LIBRARIES,MAX_LEN)
+define fuzz_run
+	mkdir -p $(FUZZ)/$(2)
+	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
+	$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 \
+	      -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2)
+endef
+
+# FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/session.c host/fix/store.c \
            host/fix/app.c host/fix/engine_book.c host/book/book.c host/risk/risk.c \
            host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c
 fuzz:
-	mkdir -p $(FUZZ)/corpus
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all $(FUZZ_FLAGS) -I/usr/include/cjson $(FUZZ_SRC) -o $(FUZZ)/fuzz_fix -lcjson -lm
-	$(FUZZ)/fuzz_fix -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ)/ \
-	      $(FUZZ)/corpus tests/fuzz/corpus
+	$(call fuzz_run,fix,corpus,$(FUZZ_SRC),-lcjson -lm,8192)
 
-# The tick-file target: compact bar payloads, writer/reader round trips, whole
-# files (tests/fuzz/fuzz_ticks.c).
+# Tick files: compact bar payloads, writer/reader round trips, whole files
+# (tests/fuzz/fuzz_ticks.c).
 FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
            host/ticks/reader.c host/ticks/writer.c host/core/error.c host/core/fsutil.c \
            host/core/clock.c
 fuzz-ticks:
-	mkdir -p $(FUZZ)/corpus-ticks
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all $(FUZZ_FLAGS) $(FUZZ_TICKS_SRC) -o $(FUZZ)/fuzz_ticks \
-	      -lzstd -lpthread -lm
-	$(FUZZ)/fuzz_ticks -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ)/ticks- \
-	      $(FUZZ)/corpus-ticks tests/fuzz/corpus-ticks
+	$(call fuzz_run,ticks,corpus-ticks,$(FUZZ_TICKS_SRC),-lzstd -lpthread -lm,65536)
 
-# The Binance feed target: JSON scanner, decimals, snapshot/update sync, L2 book
+# The Binance feed: JSON scanner, decimals, snapshot/update sync, L2 book
 # (tests/fuzz/fuzz_binance.c).
 FUZZ_BINANCE_SRC = tests/fuzz/fuzz_binance.c host/feeds/binance.c host/feeds/l2book.c \
            host/core/error.c
 fuzz-binance:
-	mkdir -p $(FUZZ)/corpus-binance
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all $(FUZZ_FLAGS) $(FUZZ_BINANCE_SRC) -o $(FUZZ)/fuzz_binance -lm
-	$(FUZZ)/fuzz_binance -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ)/binance- \
-	      $(FUZZ)/corpus-binance tests/fuzz/corpus-binance
+	$(call fuzz_run,binance,corpus-binance,$(FUZZ_BINANCE_SRC),-lm,8192)
 
-# The CSV importers (Yahoo, LOBSTER with its orderbook, mapped trades/quotes)
-# (tests/fuzz/fuzz_import.c). import.c brings its command's helpers along;
-# --gc-sections drops what the target never reaches.
+# The CSV importers: Yahoo, LOBSTER with its orderbook, mapped trades/quotes
+# (tests/fuzz/fuzz_import.c; import.c brings its command's helpers along).
 FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/lobster.c \
            host/ticks/csvread.c host/ticks/lbook.c host/ticks/binance_import.c \
            host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
@@ -98,14 +97,7 @@ FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/lobste
            host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
            host/core/config.c host/core/progress.c
 fuzz-import:
-	mkdir -p $(FUZZ)/corpus-import
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -I/usr/include/cjson -I/usr/include/lua5.4 \
-	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(FUZZ_FLAGS) \
-	      -ffunction-sections -fdata-sections -Wl,--gc-sections \
-	      $(FUZZ_IMPORT_SRC) -o $(FUZZ)/fuzz_import -lcjson -lcsv -lzstd -lm
-	$(FUZZ)/fuzz_import -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 \
-	      -artifact_prefix=$(FUZZ)/import- \
-	      $(FUZZ)/corpus-import tests/fuzz/corpus-import
+	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lm,8192)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
