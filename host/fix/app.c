@@ -285,30 +285,31 @@ static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_o
                       int64_t last_px, int64_t last_qty, const char *text,
                       const brs__fix_msg *status_req)
 {
+    /* body fields in ascending tag order (see brs__fix_session_begin) */
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
-    brs__fix_enc_int(e, 37, (int64_t)o->id);
+    enc_avgpx(g, e, o);
     brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
+    brs__fix_enc_int(e, 14, o->cum);
+    brs__fix_enc_int(e, 17, (int64_t)exec_id);
+    if (exec_type == 'F') {
+        enc_price(g, e, 31, o->instrument, last_px);
+        brs__fix_enc_int(e, 32, last_qty);
+    }
+    brs__fix_enc_int(e, 37, (int64_t)o->id);
+    brs__fix_enc_int(e, 38, o->qty);
+    brs__fix_enc_char(e, 39, o->status);
+    brs__fix_enc_char(e, 40, o->ord_type == BRS_MARKET ? '1' : '2');
     if (orig)
         brs__fix_enc_str(e, 41, orig);
-    brs__fix_enc_int(e, 17, (int64_t)exec_id);
-    brs__fix_enc_char(e, 150, exec_type);
-    brs__fix_enc_char(e, 39, o->status);
-    brs__fix_enc_str(e, 55, g->instr[o->instrument].symbol);
-    brs__fix_enc_char(e, 54, o->side == BRS_BUY ? '1' : '2');
-    brs__fix_enc_int(e, 38, o->qty);
-    brs__fix_enc_char(e, 40, o->ord_type == BRS_MARKET ? '1' : '2');
     if (o->ord_type != BRS_MARKET)
         enc_price(g, e, 44, o->instrument, o->price);
-    if (exec_type == 'F') {
-        brs__fix_enc_int(e, 32, last_qty);
-        enc_price(g, e, 31, o->instrument, last_px);
-    }
-    brs__fix_enc_int(e, 151, o->leaves);
-    brs__fix_enc_int(e, 14, o->cum);
-    enc_avgpx(g, e, o);
-    brs__fix_enc_time(e, 60, s->now);
+    brs__fix_enc_char(e, 54, o->side == BRS_BUY ? '1' : '2');
+    brs__fix_enc_str(e, 55, g->instr[o->instrument].symbol);
     if (text)
         brs__fix_enc_str(e, 58, text);
+    brs__fix_enc_time(e, 60, s->now);
+    brs__fix_enc_char(e, 150, exec_type);
+    brs__fix_enc_int(e, 151, o->leaves);
     const brs__fix_field *f;
     if (status_req && (f = brs__fix_get(status_req, 790)))
         brs__fix_enc_mem(e, 790, brs__fix_val(status_req, f), f->len);
@@ -332,23 +333,28 @@ static void er_no_order(brs__fix_session *s, const brs__fix_msg *m, uint64_t exe
                         char exec_type, const uint32_t *echo, size_t n_echo, int reason,
                         const char *text)
 {
+    /* ascending tag order, as in encode_er; echo[]: ascending tags, all below 58 */
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
-    brs__fix_enc_str(e, 37, "NONE");
     const brs__fix_field *f;
+    brs__fix_enc_int(e, 6, 0);
     if ((f = brs__fix_get(m, 11)))
         brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+    brs__fix_enc_int(e, 14, 0);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
-    brs__fix_enc_char(e, 150, exec_type);
-    brs__fix_enc_char(e, 39, '8');
-    for (size_t k = 0; k < n_echo; k++)
+    brs__fix_enc_str(e, 37, "NONE");
+    size_t k = 0;
+    for (; k < n_echo && echo[k] < 39; k++)
         if ((f = brs__fix_get(m, echo[k])))
             brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
-    brs__fix_enc_int(e, 151, 0);
-    brs__fix_enc_int(e, 14, 0);
-    brs__fix_enc_int(e, 6, 0);
+    brs__fix_enc_char(e, 39, '8');
+    for (; k < n_echo; k++) /* all below 58 */
+        if ((f = brs__fix_get(m, echo[k])))
+            brs__fix_enc_mem(e, echo[k], brs__fix_val(m, f), f->len);
+    brs__fix_enc_str(e, 58, text);
     brs__fix_enc_time(e, 60, s->now);
     brs__fix_enc_int(e, 103, reason);
-    brs__fix_enc_str(e, 58, text);
+    brs__fix_enc_char(e, 150, exec_type);
+    brs__fix_enc_int(e, 151, 0);
     if ((f = brs__fix_get(m, 790)))
         brs__fix_enc_mem(e, 790, brs__fix_val(m, f), f->len);
     brs__fix_session_send(s);
@@ -359,7 +365,7 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
                        int reason, const char *text)
 {
     uint64_t exec_id = ++g->next_exec_id;
-    static const uint32_t echo[] = {55, 54, 38, 40};
+    static const uint32_t echo[] = {38, 40, 54, 55};
     if (!g->replaying)
         er_no_order(s, m, exec_id, '8', echo, BRS__ARRAY_LEN(echo), reason, text);
 }
@@ -370,19 +376,19 @@ static void cancel_reject(brs__fix_gateway *g, brs__fix_session *s, const brs__f
     if (g->replaying)
         return;
     brs__fix_enc *e = brs__fix_session_begin(s, "9");
+    const brs__fix_field *f;
+    if ((f = brs__fix_get(m, 11)))
+        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
     if (o)
         brs__fix_enc_int(e, 37, (int64_t)o->id);
     else
         brs__fix_enc_str(e, 37, "NONE");
-    const brs__fix_field *f;
-    if ((f = brs__fix_get(m, 11)))
-        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+    brs__fix_enc_char(e, 39, o ? o->status : '8');
     if ((f = brs__fix_get(m, 41)))
         brs__fix_enc_mem(e, 41, brs__fix_val(m, f), f->len);
-    brs__fix_enc_char(e, 39, o ? o->status : '8');
-    brs__fix_enc_char(e, 434, response_to);
-    brs__fix_enc_int(e, 102, reason);
     brs__fix_enc_str(e, 58, text);
+    brs__fix_enc_int(e, 102, reason);
+    brs__fix_enc_char(e, 434, response_to);
     brs__fix_session_send(s);
 }
 
@@ -1010,7 +1016,7 @@ static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const br
         encode_er(g, s, o, 0, 'I', NULL, NULL, 0, 0, NULL, m);
         return;
     }
-    static const uint32_t echo[] = {55, 54};
+    static const uint32_t echo[] = {54, 55};
     er_no_order(s, m, 0, 'I', echo, BRS__ARRAY_LEN(echo), 5, "unknown order"); /* 5: unknown order */
 }
 

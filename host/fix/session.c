@@ -74,10 +74,12 @@ brs__fix_enc *brs__fix_session_begin(brs__fix_session *s, const char *msgtype)
 {
     brs__fix_enc *e = &s->enc;
     brs__fix_enc_begin(e, s->out, sizeof s->out, msgtype);
-    brs__fix_enc_str(e, 49, s->cfg.sender);
-    brs__fix_enc_str(e, 56, s->cfg.target);
+    /* header fields in ascending tag order, as QuickFIX writes them: a peer
+     * that keeps fields sorted then has nothing to reorder */
     brs__fix_enc_int(e, 34, s->store.next_out);
+    brs__fix_enc_str(e, 49, s->cfg.sender);
     brs__fix_enc_time(e, 52, s->now ? s->now : brs__realtime_ns());
+    brs__fix_enc_str(e, 56, s->cfg.target);
     return e;
 }
 
@@ -178,11 +180,11 @@ static void send_gap_fill(brs__fix_session *s, uint32_t from, uint32_t to)
     char g[512]; /* s->tmp may hold the stored message being resent */
     brs__fix_enc ge, *e = &ge;
     brs__fix_enc_begin(e, g, sizeof g, "4");
-    brs__fix_enc_str(e, 49, s->cfg.sender);
-    brs__fix_enc_str(e, 56, s->cfg.target);
     brs__fix_enc_int(e, 34, from);
     brs__fix_enc_char(e, 43, 'Y');
+    brs__fix_enc_str(e, 49, s->cfg.sender);
     brs__fix_enc_time(e, 52, s->now);
+    brs__fix_enc_str(e, 56, s->cfg.target);
     brs__fix_enc_time(e, 122, s->now);
     brs__fix_enc_char(e, 123, 'Y');
     brs__fix_enc_int(e, 36, to);
@@ -214,11 +216,11 @@ static int resend_one(brs__fix_session *s, const char *orig, size_t len, brs__fi
     char *dst = s->out; /* s->tmp holds orig */
     brs__fix_enc *e = &s->enc;
     brs__fix_enc_begin(e, dst, sizeof s->out, m->msgtype);
-    brs__fix_enc_str(e, 49, s->cfg.sender);
-    brs__fix_enc_str(e, 56, s->cfg.target);
     brs__fix_enc_int(e, 34, m->seq);
     brs__fix_enc_char(e, 43, 'Y');
+    brs__fix_enc_str(e, 49, s->cfg.sender);
     brs__fix_enc_time(e, 52, s->now);
+    brs__fix_enc_str(e, 56, s->cfg.target);
     const brs__fix_field *st = brs__fix_get(m, 52);
     if (st)
         brs__fix_enc_mem(e, 122, orig + st->off, st->len);

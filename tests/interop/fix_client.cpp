@@ -5,10 +5,10 @@
 //   fix_client bench FIX44.xml WORKDIR [N INFLIGHT SESSIONS [mixed|rest]]
 // The bench prints one JSON line. Workload "mixed" (default): buys rest and each
 // sell crosses the buy before it (two extra fill reports per pair); "rest":
-// every order rests, one acknowledgement each. Environment: BOURSE_BENCH_VALIDATE=0
-// turns QuickFIX's data-dictionary validation off, BOURSE_BENCH_NODELAY=N leaves
-// Nagle on in the initiator (both default to QuickFIX's defaults: on, off),
-// BOURSE_BENCH_QF="Key=Value;Key=Value" adds QuickFIX settings.
+// every order rests, one acknowledgement each. The initiator runs with QuickFIX's
+// own defaults: data-dictionary validation on, Nagle on (SocketNodelay=N).
+// Environment: BOURSE_BENCH_VALIDATE=0 turns validation off, BOURSE_BENCH_NODELAY=Y
+// sets TCP_NODELAY, BOURSE_BENCH_QF="Key=Value;Key=Value" adds QuickFIX settings.
 // Exit 0 when every expectation holds; otherwise prints the first mismatch.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -37,6 +37,7 @@
 #include <functional>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <signal.h>
@@ -388,8 +389,14 @@ struct Client {
           << "UseDataDictionary=" << (fast && env_is("BOURSE_BENCH_VALIDATE", "0") ? "N" : "Y")
           << "\n"
           << "DataDictionary=" << g_dict << "\nFileLogPath=" << g_work << "/qflog\nFileStorePath=" << g_work << "/qfstore\n"
-          << "ValidateUserDefinedFields=N\nSocketNodelay="
-          << (fast && env_is("BOURSE_BENCH_NODELAY", "N") ? "N" : "Y") << "\n"
+          << "ValidateUserDefinedFields=N\n"
+          // The interop scenarios ask for TCP_NODELAY (request and reply, one at a
+          // time). The bench keeps QuickFIX's own default, Nagle on, unless
+          // BOURSE_BENCH_NODELAY says Y or N.
+          << (!fast ? "SocketNodelay=Y\n"
+              : env_is("BOURSE_BENCH_NODELAY", "Y") ? "SocketNodelay=Y\n"
+              : env_is("BOURSE_BENCH_NODELAY", "N") ? "SocketNodelay=N\n"
+                                                    : "")
           << "SocketConnectHost=127.0.0.1\nSocketConnectPort=" << g_port << "\n"
           << "ResetOnLogon=" << (reset ? "Y" : "N") << "\n"
           // the bench never resends, so its store need not keep what it sent
@@ -714,12 +721,40 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
     // Each session keeps inflight/nsess orders outstanding; an order's round trip
     // ends at its acknowledgement (ExecType New). Within a session buys rest and
     // each sell trades with a buy, so resting and crossing orders are both there.
-    auto send_one = [&](const FIX::SessionID &sid) {
+    // One NewOrderSingle per session, built once and refilled per order, as an
+    // order-entry application does: ClOrdID, Side and TransactTime change; price
+    // and quantity are decimal strings (no binary floating point on the way).
+    // The lock only matters while the first orders go out from this thread.
+    struct Slot {
+        std::mutex mu;
+        FIX::Session *session = nullptr;
+        FIX44::NewOrderSingle order;
+    };
+    std::vector<std::unique_ptr<Slot>> slots;
+    for (const auto &sid : sids) {
+        auto sl = std::make_unique<Slot>();
+        sl->session = FIX::Session::lookupSession(sid);
+        if (!sl->session)
+            die("no QuickFIX session " + sid.toString());
+        sl->order.set(FIX::Symbol("AAPL"));
+        sl->order.set(FIX::OrdType(FIX::OrdType_LIMIT));
+        sl->order.setField(FIX::FIELD::OrderQty, "1");
+        sl->order.setField(FIX::FIELD::Price, "100");
+        sl->order.set(FIX::TimeInForce(FIX::TimeInForce_DAY));
+        slots.push_back(std::move(sl));
+    }
+    auto send_one = [&](size_t si) {
         int k = next++;
         if (k >= total)
             return;
+        Slot &sl = *slots[si];
+        std::lock_guard<std::mutex> l(sl.mu);
+        sl.order.set(FIX::ClOrdID("b" + std::to_string(k)));
+        sl.order.set(FIX::Side((k % 2 && !rest) ? FIX::Side_SELL : FIX::Side_BUY));
+        sl.order.set(FIX::TransactTime{});
         sent[(size_t)k] = std::chrono::steady_clock::now();
-        nos_to(sid, "b" + std::to_string(k), (k % 2 && !rest) ? '2' : '1', "AAPL", 1, 100);
+        if (!sl.session->send(sl.order))
+            die("send failed");
     };
     a.on_app = [&](const FIX::Message &m, const FIX::SessionID &sid) {
         if (m.getHeader().getField(35) != "8" || m.getField(150) != "0")
@@ -733,13 +768,13 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
             finished = true;
             fincv.notify_all();
         } else {
-            send_one(sid);
+            send_one((size_t)(std::find(sids.begin(), sids.end(), sid) - sids.begin()));
         }
         return true;
     };
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < inflight && i < total; i++)
-        send_one(sids[(size_t)(i % nsess)]);
+        send_one((size_t)(i % nsess));
     {
         std::unique_lock<std::mutex> l(fin);
         if (!fincv.wait_for(l, std::chrono::seconds(180), [&] { return finished; }))
@@ -754,7 +789,7 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
     std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
                 "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
                 rest ? "rest" : "mixed", env_is("BOURSE_BENCH_VALIDATE", "0") ? "false" : "true",
-                env_is("BOURSE_BENCH_NODELAY", "N") ? "false" : "true", nsess, total, inflight,
+                env_is("BOURSE_BENCH_NODELAY", "Y") ? "true" : "false", nsess, total, inflight,
                 secs, total / secs, pct(0.5), pct(0.99));
     c.stop();
     stop_server();
