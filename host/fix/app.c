@@ -24,14 +24,11 @@ static uint64_t hash_key(uint32_t session, const char *s, size_t n)
     return h | 1;
 }
 
-static brs__fix_clmap_entry *map_find(brs__fix_gateway *g, uint32_t session, const char *s,
-                                      size_t n)
+static brs__fix_clmap_entry *probe(brs__fix_clmap_entry *t, uint64_t cap, uint64_t h,
+                                   uint32_t session, const char *s, size_t n)
 {
-    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
-        return NULL;
-    uint64_t h = hash_key(session, s, n);
-    for (uint64_t i = h & (g->map_cap - 1);; i = (i + 1) & (g->map_cap - 1)) {
-        brs__fix_clmap_entry *e = &g->map[i];
+    for (uint64_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        brs__fix_clmap_entry *e = &t[i];
         if (!e->order)
             return NULL;
         if (e->hash == h && e->session == session && strncmp(e->clordid, s, n) == 0 &&
@@ -40,37 +37,81 @@ static brs__fix_clmap_entry *map_find(brs__fix_gateway *g, uint32_t session, con
     }
 }
 
+/* The entry for (session, ClOrdID), or NULL. During a growth a key not yet
+ * moved is still in the old table, whose chains are intact (it is only read). */
+static brs__fix_clmap_entry *map_find(brs__fix_gateway *g, uint32_t session, const char *s,
+                                      size_t n)
+{
+    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
+        return NULL;
+    uint64_t h = hash_key(session, s, n);
+    brs__fix_clmap_entry *e = probe(g->map, g->map_cap, h, session, s, n);
+    if (!e && g->map_old)
+        e = probe(g->map_old, g->map_old_cap, h, session, s, n);
+    return e;
+}
+
+static brs__fix_clmap_entry *free_slot(brs__fix_gateway *g, uint64_t h)
+{
+    uint64_t i = h & (g->map_cap - 1);
+    while (g->map[i].order)
+        i = (i + 1) & (g->map_cap - 1);
+    return &g->map[i];
+}
+
+/* Moves up to `slots` slots of the old table into the new one; frees the old
+ * table when all are moved. */
+static void map_migrate(brs__fix_gateway *g, uint64_t slots)
+{
+    for (; slots && g->map_old_next < g->map_old_cap; slots--) {
+        const brs__fix_clmap_entry *o = &g->map_old[g->map_old_next++];
+        if (o->order)
+            *free_slot(g, o->hash) = *o;
+    }
+    if (g->map_old && g->map_old_next == g->map_old_cap) {
+        free(g->map_old);
+        g->map_old = NULL;
+        g->map_old_cap = g->map_old_next = 0;
+    }
+}
+
+/* Adds a key the caller has checked is absent. The table doubles when half
+ * full; the move of the old slots is spread over the next inserts, 4 slots
+ * each, so it ends after old_cap/4 inserts, well before the doubled table is
+ * half full again (old_cap/2 inserts): no insert pays for the whole table. */
 static int map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order)
 {
+    if (g->map_old)
+        map_migrate(g, 4);
     if ((g->map_used + 1) * 2 > g->map_cap) {
         uint64_t nc = g->map_cap ? g->map_cap * 2 : 4096;
-        brs__fix_clmap_entry *nm = calloc(nc, sizeof *nm);
+        brs__fix_clmap_entry *nm = calloc(nc, sizeof *nm); /* fresh zero pages, no memset */
         if (!nm)
             return BRS_E_NOMEM;
-        for (uint64_t i = 0; i < g->map_cap; i++) {
-            if (!g->map[i].order)
-                continue;
-            uint64_t j = g->map[i].hash & (nc - 1);
-            while (nm[j].order)
-                j = (j + 1) & (nc - 1);
-            nm[j] = g->map[i];
-        }
-        free(g->map);
+        map_migrate(g, UINT64_MAX); /* only if inserts outran the move: never by design */
+        g->map_old = g->map;
+        g->map_old_cap = g->map_cap;
+        g->map_old_next = 0;
         g->map = nm;
         g->map_cap = nc;
     }
     size_t n = strlen(s);
     uint64_t h = hash_key(session, s, n);
-    uint64_t i = h & (g->map_cap - 1);
-    while (g->map[i].order)
-        i = (i + 1) & (g->map_cap - 1);
-    brs__fix_clmap_entry *e = &g->map[i];
+    brs__fix_clmap_entry *e = free_slot(g, h);
     e->hash = h;
     e->session = session;
     e->order = order;
     memcpy(e->clordid, s, n + 1);
     g->map_used++;
     return BRS_OK;
+}
+
+static void map_free(brs__fix_gateway *g)
+{
+    free(g->map);
+    free(g->map_old);
+    g->map = g->map_old = NULL;
+    g->map_cap = g->map_used = g->map_old_cap = g->map_old_next = 0;
 }
 
 /* ---- order table ------------------------------------------------------------ */
@@ -173,10 +214,9 @@ static int forget_closed(brs__fix_gateway *g)
         }
     }
     table_sorted(g);
-    free(g->map);
+    map_free(g);
     g->map = m;
     g->map_cap = mcap;
-    g->map_used = 0;
     for (uint64_t k = 0; k < j; k++)
         map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
     return BRS_OK;
@@ -1508,7 +1548,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->sessions);
     free(g->orders);
     free(g->jpath);
-    free(g->map);
+    map_free(g);
     free(g->subs);
     free(g->trades);
     free(g->risk);

@@ -74,8 +74,14 @@ typedef struct brs__fix_gateway {
     uint64_t n_orders, cap_orders;
     uint64_t dense_start, dense_first;
     uint64_t last_order_id; /* OrderIDs are never reused */
+    /* ClOrdID map, open addressing. It grows without a pause: the doubled
+     * table takes new keys at once while the old one, left untouched (its
+     * probe chains stay valid for lookups), is moved over a few slots per
+     * insert (map_old_next), then freed. */
     brs__fix_clmap_entry *map;
     uint64_t map_cap, map_used;
+    brs__fix_clmap_entry *map_old;
+    uint64_t map_old_cap, map_old_next;
     brs__fix_md_sub *subs;
     uint32_t n_subs, cap_subs;
     brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */

@@ -74,11 +74,13 @@ static void expect_er(char exec_type, const char *clordid)
     assert_true(brs__fix_is(&got, 11, clordid));
 }
 
+static uint32_t book_capacity = 4096; /* resting orders per book */
+
 static void open_gw_limits(const char *journal, int with_risk, int64_t max_position)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs_error err = {0};
-    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, journal, 0, &err), BRS_OK);
+    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, book_capacity, journal, 0, &err), BRS_OK);
     if (with_risk) {
         brs_risk_config rc;
         memset(&rc, 0, sizeof rc);
@@ -440,7 +442,7 @@ static void open_gw2(const char *journal)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs_error err = {0};
-    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, 4096, journal, 0, &err), BRS_OK);
+    assert_int_equal(brs__fix_gateway_open(&gw, in, 2, book_capacity, journal, 0, &err), BRS_OK);
     brs_risk_config rc;
     memset(&rc, 0, sizeof rc);
     rc.def.max_order_qty = 100;
@@ -787,6 +789,48 @@ static void test_bad_snapshot(void **state)
 /* MarketDataRequest with MDEntryType 2: trades come as entries of the
  * updates, here full refreshes (W): the book, then the trade that changed it,
  * once per trade (not once per side). Other entry types are refused. */
+/* The ClOrdID map grows by moving its old table a few slots per insert: while
+ * a move is under way every key must still be found, in whichever table it
+ * is. 20,000 orders take the map through four growths; after each insert a
+ * duplicate of an earlier ClOrdID (a pseudo-random one, the first, the last)
+ * must be refused as a duplicate, and at the end every order can be
+ * cancelled by its ClOrdID. */
+static void test_clordid_map_growth(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    enum { N = 20000 };
+    char id[32];
+    journal_new(&tj);
+    book_capacity = N;
+    open_gw(tj.path, 0);
+    for (int k = 0; k < N; k++) {
+        snprintf(id, sizeof id, "g%d", k);
+        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=%d|", id, 100 + k % 50);
+        expect_er('0', id);
+        int probes[3] = {(int)(((uint64_t)k * 7919u) % (uint64_t)(k + 1)), 0, k};
+        for (int p = 0; p < 3; p++) {
+            snprintf(id, sizeof id, "g%d", probes[p]);
+            feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=100|", id);
+            expect_er('8', id);
+            assert_true(brs__fix_is(&got, 103, "6")); /* duplicate order */
+        }
+        outlen = outread = 0;
+    }
+    for (int k = 0; k < N; k++) {
+        char cid[32];
+        snprintf(id, sizeof id, "g%d", k);
+        snprintf(cid, sizeof cid, "c%d", k);
+        feed("35=F|11=%s|41=%s|55=AAPL|54=1|60=20231114-22:13:20|", cid, id);
+        expect_er('4', cid);
+        assert_true(brs__fix_is(&got, 41, id));
+        outlen = outread = 0;
+    }
+    close_gw();
+    book_capacity = 4096;
+    journal_done(&tj);
+}
+
 static void test_md_trades(void **state)
 {
     (void)state;
@@ -836,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_md_trades),
+        cmocka_unit_test(test_clordid_map_growth),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_bad_snapshot),
