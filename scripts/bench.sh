@@ -31,5 +31,28 @@ run replay "$gen" || failed=1
 if "$bourse" bench --help | grep -q '^  backtest '; then
     run backtest || failed=1
 fi
+
+# Round trip from a QuickFIX initiator (issue 8's figure): built with the
+# interop tests when QuickFIX is installed. 100 orders in flight, QuickFIX's
+# own settings (validation on, Nagle on); resting orders, then half crossing;
+# two sessions x 50 and four x 25. One JSON object per line.
+fixc="$build/tests/interop/fix_client"
+dict="$build/tests/interop/jspurefix/FIX44.xml"
+if [ -x "$fixc" ] && [ -f "$dict" ]; then
+    echo "== QuickFIX initiator round trip (fix_client bench, 300000 orders, 100 in flight)"
+    work=$(mktemp -d)
+    : > "$out/fix_quickfix.json.tmp"
+    for sess in 2 4; do
+        for wl in rest mixed; do
+            line=$("$fixc" bench "$dict" "$work" 300000 100 "$sess" "$wl" | grep '^{') || { failed=1; continue; }
+            echo "$line" >> "$out/fix_quickfix.json.tmp"
+            echo "$line" | sed 's/^{//; s/}$//; s/"//g; s/,/  /g'
+        done
+    done
+    mv "$out/fix_quickfix.json.tmp" "$out/fix_quickfix.json"
+    rm -rf "$work"
+else
+    echo "== QuickFIX round trip skipped: $fixc not built (needs libquickfix-dev)"
+fi
 echo "JSON results: $out/*.json"
 exit $failed

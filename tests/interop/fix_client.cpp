@@ -787,10 +787,11 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
         return lat[(size_t)std::min<double>((double)lat.size() - 1, p * (double)lat.size())];
     };
     std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
-                "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+                "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
+                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
                 rest ? "rest" : "mixed", env_is("BOURSE_BENCH_VALIDATE", "0") ? "false" : "true",
                 env_is("BOURSE_BENCH_NODELAY", "Y") ? "true" : "false", nsess, total, inflight,
-                secs, total / secs, pct(0.5), pct(0.99));
+                secs, total / secs, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back());
     c.stop();
     stop_server();
 }
