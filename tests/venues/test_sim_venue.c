@@ -5,6 +5,7 @@
  * rate limit, seeded rejects, down at T for D with cancel-on-disconnect, lost
  * acknowledgements, price offset and liquidity scale; the L2 queue models
  * (risk_averse, prob, optimistic) by hand and as ordered bounds on random data. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -847,6 +848,102 @@ static void test_offset_and_scale(void **st)
     close_sim(f);
 }
 
+/* liquidity_scale with L3 data: each order is shown at round(k x its unscaled
+ * size left), at least 1 lot while anything is left, so executions and partial
+ * cancels take exactly what the order showed (x1.4: 10 lots show as 14, and
+ * 3 + 3 + 3 executed and 1 cancelled take 4 + 4 + 5 + 1, not 4 + 4 + 4 + 1,
+ * which left a lot behind for ever). Random streams of adds, partial and full
+ * cancels and front-of-queue executions, four scales: after every event each
+ * level equals the reference sum of round(k x u) over its orders, and the
+ * emitted event carries exactly the change (the host's view of the venue is
+ * the venue's book). At the end the book is empty. */
+static int64_t ref_scaled(double k, int64_t u)
+{
+    if (u <= 0)
+        return 0;
+    int64_t r = llround((double)u * k);
+    return r < 1 ? 1 : r;
+}
+
+static void test_scale_l3_parts(void **st)
+{
+    (void)st;
+    enum { NO = 64, NL = 5, STEPS = 4000 };
+    static const double scales[] = {1.4, 0.25, 2.5, 0.7};
+    for (size_t si = 0; si < sizeof scales / sizeof *scales; si++) {
+        kv params[] = {{"liquidity_scale", 1, 0, scales[si]}, {0}};
+        fx *f = open_sim(params);
+        double k = scales[si];
+        struct { uint64_t id; int64_t price, u, seq; } o[NO];
+        int n = 0;
+        uint64_t next_id = 1, r = 12345 + si;
+        int64_t seq = 0;
+        for (int step = 0; step < STEPS || n > 0; step++) {
+            int64_t before[NL] = {0}, after[NL] = {0};
+            brs_level lv[NL];
+            uint32_t nl = 0;
+            f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, NL, &nl);
+            for (uint32_t i = 0; i < nl; i++)
+                before[lv[i].price - 100] = lv[i].qty;
+            f->ctx.n_mev = 0;
+            uint64_t pick = xs(&r);
+            int64_t lvl;
+            if (step < STEPS && (n == 0 || (n < NO && pick % 3 == 0))) { /* add */
+                o[n].id = next_id++;
+                o[n].price = 100 + (int64_t)(xs(&r) % NL);
+                o[n].u = 1 + (int64_t)(xs(&r) % 20);
+                o[n].seq = seq++;
+                market(f, BRS_MEV_ADD, BRS_BUY, o[n].price, o[n].u, o[n].id, 0);
+                lvl = o[n].price;
+                n++;
+            } else {
+                int j;
+                int exec = pick % 3 == 1;
+                if (exec) { /* the front order of the best level trades */
+                    j = 0;
+                    for (int i = 1; i < n; i++)
+                        if (o[i].price > o[j].price || (o[i].price == o[j].price && o[i].seq < o[j].seq))
+                            j = i;
+                } else {
+                    j = (int)(xs(&r) % (uint64_t)n);
+                }
+                int64_t x = 1 + (int64_t)(xs(&r) % (uint64_t)o[j].u);
+                int full = !exec && x == o[j].u && (pick & 8);
+                lvl = o[j].price;
+                market(f, exec ? BRS_MEV_EXECUTE : BRS_MEV_CANCEL, BRS_BUY, o[j].price, x, o[j].id,
+                       full ? BRS_MEVF_FULL : 0);
+                o[j].u -= x;
+                if (o[j].u == 0)
+                    o[j] = o[--n];
+            }
+            f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, NL, &nl);
+            for (uint32_t i = 0; i < nl; i++)
+                after[lv[i].price - 100] = lv[i].qty;
+            for (int p = 0; p < NL; p++) {
+                int64_t want = 0;
+                for (int i = 0; i < n; i++)
+                    if (o[i].price == 100 + p)
+                        want += ref_scaled(k, o[i].u);
+                if (after[p] != want)
+                    fail_msg("scale %g step %d: level %d holds %lld, orders show %lld", k, step,
+                             100 + p, (long long)after[p], (long long)want);
+            }
+            int64_t moved = after[lvl - 100] - before[lvl - 100];
+            if (moved == 0) { /* less than one scaled lot went: nothing to show */
+                assert_int_equal(f->ctx.n_mev, 0);
+            } else {
+                assert_int_equal(f->ctx.n_mev, 1);
+                assert_int_equal(f->ctx.mev[0].qty, moved > 0 ? moved : -moved);
+            }
+        }
+        brs_level lv[NL];
+        uint32_t nl = 0;
+        f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, NL, &nl);
+        assert_int_equal(nl, 0);
+        close_sim(f);
+    }
+}
+
 static void test_bad_params(void **st)
 {
     (void)st;
@@ -870,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_replace_priority), cmocka_unit_test(test_sizes_and_rate),
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
+        cmocka_unit_test(test_scale_l3_parts),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_queue_prob_power), cmocka_unit_test(test_queue_prob_carry),
         cmocka_unit_test(test_trade_then_level), cmocka_unit_test(test_print_after_its_update),

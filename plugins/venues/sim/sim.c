@@ -16,6 +16,7 @@
 
 #include "book/book.h"
 #include "queue.h"
+#include "scale.h"
 
 /* Engine id spaces: ours as the host gave them (< 2^62), the exchange's L3 ids
  * with bit 63, and synthetic orders holding L2 quantity (bits 63 and 62, then a
@@ -69,6 +70,7 @@ typedef struct sim {
     int saw_l3;          /* L3 data: EXECUTE events carry the trades, prints are not replayed */
     int64_t price_offset;
     double liq_scale;
+    simx xs; /* liq_scale != 1: the unscaled size left of each live L3 order (scale.h) */
     ord *orders; /* open addressing, power-of-2 capacity */
     uint32_t cap;
     uint32_t n_ours;
@@ -380,7 +382,8 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
     brs_book_listener l = {.user = s, .xAccepted = l_accepted, .xRejected = l_rejected,
                            .xFill = l_fill, .xCancelled = l_cancelled, .xReplaced = l_replaced};
     s->pend = calloc(NPEND, sizeof *s->pend);
-    if (!s->orders || !s->pend || grow_queue(s, 64))
+    if (!s->orders || !s->pend || grow_queue(s, 64) ||
+        (s->liq_scale != 1.0 && simx_init(&s->xs, s->liq_scale) != 0))
         return err ? (err->code = BRS_E_NOMEM, snprintf(err->msg, sizeof err->msg, "sim: out of memory"), BRS_E_NOMEM) : BRS_E_NOMEM;
     return brs__engine_create(&s->e, &ec, &l, err);
 }
@@ -395,6 +398,7 @@ static void sim_close(void *self)
     free(s->qx);
     free(s->qcarry);
     free(s->pend);
+    simx_free(&s->xs);
 }
 
 /* Down between down_at and down_at + down_for: on the way down every order of
@@ -864,8 +868,27 @@ static int sim_on_market(void *self, const brs_market_event *in)
     sim *s = self;
     check_down(s, in->ts_exchange);
     brs_market_event ev = *in;
+    uint64_t xid = ev.order_id | L3_BIT;
     switch (ev.kind) {
     case BRS_MEV_ADD: case BRS_MEV_CANCEL: case BRS_MEV_MODIFY: case BRS_MEV_EXECUTE:
+        ev.price += s->price_offset;
+        if (s->liq_scale == 1.0)
+            break;
+        /* L3: scaled per order, not per event (scale.h), so an order's parts
+         * add up to its whole; the emitted event carries the scaled lots too,
+         * so the host's view of this venue's book is the venue's own */
+        if (ev.kind == BRS_MEV_ADD)
+            ev.qty = simx_add(&s->xs, xid, ev.qty);
+        else if (ev.kind == BRS_MEV_MODIFY) {
+            uint64_t nid = ev.aux ? ((uint64_t)ev.aux | L3_BIT) : xid;
+            if (nid != xid)
+                simx_remove(&s->xs, xid, 0);
+            ev.qty = simx_add(&s->xs, nid, ev.qty);
+        } else if (ev.kind == BRS_MEV_CANCEL && (ev.flags & BRS_MEVF_FULL))
+            ev.qty = simx_remove(&s->xs, xid, ev.qty);
+        else if ((ev.qty = simx_take(&s->xs, xid, ev.qty)) == 0)
+            return BRS_OK; /* below one scaled lot (scale < 1): nothing happens here */
+        break;
     case BRS_MEV_LEVEL_SET: case BRS_MEV_LEVEL_DELETE: case BRS_MEV_TRADE:
         ev.price += s->price_offset;
         ev.qty = scale_qty(s, ev.qty);
@@ -881,7 +904,6 @@ static int sim_on_market(void *self, const brs_market_event *in)
     }
     brs__engine_set_time(s->e, ev.ts_exchange);
     uint32_t inst = ev.instrument;
-    uint64_t xid = ev.order_id | L3_BIT;
     switch (ev.kind) {
     case BRS_MEV_ADD: {
         s->saw_l3 = 1;
