@@ -944,6 +944,72 @@ static void test_scale_l3_parts(void **st)
     }
 }
 
+/* A feed's resync (SNAPSHOT_BEGIN, the levels that exist now, SNAPSHOT_END):
+ * levels the snapshot does not name are gone from the venue, each announced by
+ * a LEVEL_DELETE before the SNAPSHOT_END; levels it names keep our queue place
+ * (shrunk like any update); levels holding only our orders stay. Before, the
+ * venue ignored the snapshot markers and kept phantom liquidity for ever. */
+static void test_l2_snapshot_resync(void **st)
+{
+    (void)st;
+    static const kv ra[] = {{"queue_model=risk_averse", KV_STRING, 0, 0}, {0}};
+    fx *f = open_sim(ra);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 5, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 99, 3, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 102, 4, 0, 0);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 103, 6, 0, 0);
+    assert_int_equal(submit(f, 5, BRS_BUY, 100, 2, BRS_GTC), 0); /* behind 5 */
+    assert_int_equal(submit(f, 6, BRS_BUY, 98, 1, BRS_GTC), 0);  /* alone */
+    f->ctx.n_mev = 0;
+    market(f, BRS_MEV_SNAPSHOT_BEGIN, 0, 0, 0, 0, BRS_MEVF_SNAPSHOT);
+    market(f, BRS_MEV_LEVEL_SET, BRS_BUY, 100, 4, 0, BRS_MEVF_SNAPSHOT);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 103, 2, 0, BRS_MEVF_SNAPSHOT);
+    market(f, BRS_MEV_SNAPSHOT_END, 0, 0, 0, 0, BRS_MEVF_SNAPSHOT | BRS_MEVF_LAST);
+    brs_level lv[8];
+    uint32_t n;
+    assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, 8, &n), 0);
+    assert_int_equal(n, 2); /* 100: 4 + our 2; 99 gone; 98: ours */
+    assert_int_equal(lv[0].price, 100);
+    assert_int_equal(lv[0].qty, 6);
+    assert_int_equal(lv[1].price, 98);
+    assert_int_equal(lv[1].qty, 1);
+    assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_SELL, lv, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(lv[0].price, 103);
+    assert_int_equal(lv[0].qty, 2);
+    /* emitted: BEGIN, the two sets, a delete for bid 99 and for ask 102, END */
+    assert_int_equal(f->ctx.n_mev, 6);
+    int dels = 0;
+    for (int i = 3; i < 5; i++) {
+        assert_int_equal(f->ctx.mev[i].kind, BRS_MEV_LEVEL_DELETE);
+        dels += (f->ctx.mev[i].side == BRS_BUY && f->ctx.mev[i].price == 99) ||
+                (f->ctx.mev[i].side == BRS_SELL && f->ctx.mev[i].price == 102);
+    }
+    assert_int_equal(dels, 2);
+    assert_int_equal(f->ctx.mev[5].kind, BRS_MEV_SNAPSHOT_END);
+    /* our order at 100 kept its place: the shrink came off the back (risk
+     * averse), so the 4 are still ahead and a print of 4 does not reach us */
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 4, 501, 0);
+    assert_int_equal(filled(f, 5, NULL), 0);
+    later(f);
+    market(f, BRS_MEV_TRADE, BRS_SELL, 100, 1, 502, 0);
+    assert_int_equal(filled(f, 5, NULL), 1);
+    /* a snapshot that never ends is ended by the next one */
+    f->ctx.n_mev = 0;
+    market(f, BRS_MEV_SNAPSHOT_BEGIN, 0, 0, 0, 0, BRS_MEVF_SNAPSHOT);
+    market(f, BRS_MEV_LEVEL_SET, BRS_SELL, 103, 2, 0, BRS_MEVF_SNAPSHOT);
+    market(f, BRS_MEV_SNAPSHOT_BEGIN, 0, 0, 0, 0, BRS_MEVF_SNAPSHOT);
+    assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_BUY, lv, 8, &n), 0);
+    assert_int_equal(n, 2); /* 100 and 98 hold only our orders now */
+    assert_int_equal(lv[0].qty, 1);
+    assert_int_equal(lv[1].qty, 1);
+    market(f, BRS_MEV_SNAPSHOT_END, 0, 0, 0, 0, BRS_MEVF_SNAPSHOT | BRS_MEVF_LAST);
+    assert_int_equal(f->vt->xDepth(f->inst.self, 0, BRS_SELL, lv, 8, &n), 0);
+    assert_int_equal(n, 0); /* the second snapshot named no level */
+    close_sim(f);
+}
+
 static void test_bad_params(void **st)
 {
     (void)st;
@@ -968,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_seeded_rejects), cmocka_unit_test(test_down_window),
         cmocka_unit_test(test_lost_acks),      cmocka_unit_test(test_offset_and_scale),
         cmocka_unit_test(test_scale_l3_parts),
+        cmocka_unit_test(test_l2_snapshot_resync),
         cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_queue_prob_power), cmocka_unit_test(test_queue_prob_carry),
         cmocka_unit_test(test_trade_then_level), cmocka_unit_test(test_print_after_its_update),

@@ -92,6 +92,13 @@ typedef struct sim {
     double *qcarry;
     uint32_t qcap;
     pend *pend; /* NPEND slots */
+    /* an L2 snapshot under way (a feed's resync): the levels it named so far */
+    int snap_open;
+    uint32_t snap_inst;
+    struct snap_lv { int64_t price; uint8_t side; } *snap_seen;
+    uint32_t snap_n, snap_cap;
+    brs_level *dbuf; /* one side's depth, read at the snapshot's end */
+    size_t dcap;
 } sim;
 
 /* ---- our orders: a small open-addressing map ---------------------------- */
@@ -399,6 +406,8 @@ static void sim_close(void *self)
     free(s->qcarry);
     free(s->pend);
     simx_free(&s->xs);
+    free(s->snap_seen);
+    free(s->dbuf);
 }
 
 /* Down between down_at and down_at + down_for: on the way down every order of
@@ -863,6 +872,84 @@ static int64_t contained_print(sim *s, const brs_market_event *ev, int resting)
     return c;
 }
 
+/* ---- L2 snapshots ----------------------------------------------------------
+ * A feed that resynchronises (Binance: SNAPSHOT_BEGIN, every level as a
+ * LEVEL_SET, SNAPSHOT_END) names only the levels that exist now; a level it
+ * does not name is gone. They are removed at the end rather than the book
+ * cleared at the start, so a level that persists keeps our place in its queue
+ * (its LEVEL_SET shrinks or grows it as any update does), and each removal is
+ * emitted as a LEVEL_DELETE before the SNAPSHOT_END, so every view built from
+ * this venue's events (the router's, the strategy's) drops it too. */
+
+static int cmp_snap(const void *a, const void *b)
+{
+    const struct snap_lv *x = a, *y = b;
+    if (x->side != y->side)
+        return x->side < y->side ? -1 : 1;
+    return x->price < y->price ? -1 : x->price > y->price;
+}
+
+static void snap_note(sim *s, const brs_market_event *ev)
+{
+    if (s->snap_n == s->snap_cap) {
+        uint32_t nc = s->snap_cap ? s->snap_cap * 2 : 256;
+        struct snap_lv *n = realloc(s->snap_seen, nc * sizeof *n);
+        if (!n) { /* without the list no level can be called stale: keep them all */
+            s->host->xLog(s->ctx, BRS_LOG_ERROR, "sim: out of memory during a snapshot");
+            s->snap_open = 0;
+            return;
+        }
+        s->snap_seen = n;
+        s->snap_cap = nc;
+    }
+    s->snap_seen[s->snap_n++] = (struct snap_lv){ev->price, ev->side};
+}
+
+static void snap_end(sim *s, const brs_market_event *end)
+{
+    s->snap_open = 0;
+    uint32_t inst = s->snap_inst;
+    qsort(s->snap_seen, s->snap_n, sizeof *s->snap_seen, cmp_snap);
+    for (uint8_t side = 0; side < 2; side++) {
+        size_t n;
+        for (;;) {
+            n = brs__engine_depth(s->e, inst, side, s->dbuf, s->dcap);
+            if (n < s->dcap)
+                break;
+            size_t nc = s->dcap ? s->dcap * 2 : 256;
+            brs_level *d = realloc(s->dbuf, nc * sizeof *d);
+            if (!d) {
+                s->host->xLog(s->ctx, BRS_LOG_ERROR, "sim: out of memory during a snapshot");
+                return;
+            }
+            s->dbuf = d;
+            s->dcap = nc;
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct snap_lv key = {s->dbuf[i].price, side};
+            if (bsearch(&key, s->snap_seen, s->snap_n, sizeof key, cmp_snap))
+                continue;
+            long nq = read_queue(s, inst, side, key.price);
+            int64_t have = 0;
+            for (long k = 0; k < nq; k++)
+                if (IS_L2(s->qbuf[k].id))
+                    have += s->qbuf[k].leaves;
+            if (!have)
+                continue; /* only orders of ours there */
+            brs_market_event del = *end;
+            del.instrument = inst;
+            del.kind = BRS_MEV_LEVEL_DELETE;
+            del.side = side;
+            del.price = key.price;
+            del.qty = 0;
+            del.flags = BRS_MEVF_SNAPSHOT;
+            level_set(s, &del, 0);
+            if (!s->down)
+                s->host->xEmitMarketEvent(s->ctx, &del);
+        }
+    }
+}
+
 static int sim_on_market(void *self, const brs_market_event *in)
 {
     sim *s = self;
@@ -957,10 +1044,21 @@ static int sim_on_market(void *self, const brs_market_event *in)
         break;
     }
     case BRS_MEV_LEVEL_SET:
-        level_set(s, &ev, ev.qty);
-        break;
     case BRS_MEV_LEVEL_DELETE:
-        level_set(s, &ev, 0);
+        if (s->snap_open && inst == s->snap_inst)
+            snap_note(s, &ev);
+        level_set(s, &ev, ev.kind == BRS_MEV_LEVEL_SET ? ev.qty : 0);
+        break;
+    case BRS_MEV_SNAPSHOT_BEGIN:
+        if (s->snap_open) /* the previous one never ended: end it now */
+            snap_end(s, &ev);
+        s->snap_open = 1;
+        s->snap_inst = inst;
+        s->snap_n = 0;
+        break;
+    case BRS_MEV_SNAPSHOT_END:
+        if (s->snap_open && inst == s->snap_inst)
+            snap_end(s, &ev);
         break;
     default:
         break;
