@@ -15,6 +15,7 @@
 #include "book_mode.h"
 #include "exec_stats.h"
 #include "core/core.h"
+#include "plugin/json_params.h"
 #include "plugin/loader.h"
 #include "risk/risk.h"
 #include "sor/sor.h"
@@ -206,47 +207,19 @@ static void v_log(brs_ctx *ctx, int level, const char *msg)
     fprintf(stderr, "[venue %s] %s: %s\n", VN(ctx)->name, names[level & 3], msg ? msg : "");
 }
 
-static const cJSON *v_param(brs_ctx *ctx, const char *name)
-{
-    const cJSON *p = VN(ctx)->params;
-    return p && name ? cJSON_GetObjectItemCaseSensitive(p, name) : NULL;
-}
-
 static int v_param_int(brs_ctx *ctx, const char *name, int64_t *out)
 {
-    const cJSON *j = v_param(ctx, name);
-    if (!j)
-        return BRS_E_NOTFOUND;
-    if (cJSON_IsBool(j)) {
-        *out = cJSON_IsTrue(j);
-        return BRS_OK;
-    }
-    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) || fabs(j->valuedouble) > 9e15)
-        return BRS_E_INVAL;
-    *out = (int64_t)j->valuedouble;
-    return BRS_OK;
+    return brs__jparam_int(VN(ctx)->params, name, out);
 }
 
 static int v_param_double(brs_ctx *ctx, const char *name, double *out)
 {
-    const cJSON *j = v_param(ctx, name);
-    if (!j)
-        return BRS_E_NOTFOUND;
-    if (!cJSON_IsNumber(j))
-        return BRS_E_INVAL;
-    *out = j->valuedouble;
-    return BRS_OK;
+    return brs__jparam_double(VN(ctx)->params, name, out);
 }
 
 static int v_param_string(brs_ctx *ctx, const char *name, const char **out)
 {
-    const cJSON *j = v_param(ctx, name);
-    if (!j)
-        return BRS_E_NOTFOUND;
-    if (!cJSON_IsString(j))
-        return BRS_E_INVAL;
-    *out = j->valuestring;
-    return BRS_OK;
+    return brs__jparam_string(VN(ctx)->params, name, out);
 }
 
 static uint32_t v_instrument_count(brs_ctx *ctx) { return VN(ctx)->run->n_instr; }

@@ -1,8 +1,11 @@
 /* cmd_live.c: `bourse live CONFIG.json --strategy FILE`: a strategy (Lua script
- * or C plugin) runs on a live Binance USD-M style feed and paper-trades against
- * the local book: orders go to the simple fill model (host/strategy/simfill.c),
- * which fills at the live touch. Same feed configuration as `bourse record`,
- * plus "strategy": {"file": ..., "params": {...}}. */
+ * or C plugin) runs on a live Binance USD-M style feed and paper-trades. By
+ * default its orders go to the simulated exchange fed with the live book
+ * (host/record/paper.c: depth walking, partial fills, fees, queue position);
+ * "paper": {"fill": "touch"} keeps the simple fill model (host/strategy/
+ * simfill.c: everything at the live touch). Same feed configuration as
+ * `bourse record`, plus "strategy": {"file": ..., "params": {...}} and
+ * "paper": {"fill": ..., "plugin": ..., "params": {...}}. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "core/core.h"
 #include "feeds/binance_live.h"
 #include "record/feed_config.h"
+#include "record/paper.h"
 #include "strategy/runtime.h"
 #include "strategy/source.h"
 
@@ -72,16 +76,21 @@ static void usage(FILE *out)
             "usage: bourse live CONFIG.json [--strategy FILE.lua|FILE.so] [--param name=value]...\n"
             "                   [--set key=value]... [--duration S] [--json] [--quiet]\n"
             "\n"
-            "Runs a strategy on a live Binance USD-M style feed, paper trading: orders fill\n"
-            "at the live touch through the simple fill model (no fees, latency or queue).\n"
-            "CONFIG has the keys of `bourse record --help` plus\n"
+            "Runs a strategy on a live Binance USD-M style feed, paper trading. Orders go to\n"
+            "the simulated exchange fed with the live book: a taker walks the depth (partial\n"
+            "fills, fees), a resting order waits its turn in the queue (docs/router.md, the\n"
+            "sim venue). CONFIG has the keys of `bourse record --help` plus\n"
             "  strategy  {\"file\": \"strategies-lua/ma_cross.lua\", \"params\": {...}}\n"
+            "  paper     {\"fill\": \"book\" (default) | \"touch\" (everything fills at the\n"
+            "            touch, no fees or queue), \"plugin\": venue plugin (default \"sim\"),\n"
+            "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4}}\n"
             "Stops on Ctrl-C, duration_s, max_events or (stop_on_server_close) a normal\n"
-            "close by the server, then prints per instrument: position, PnL, fills\n"
+            "close by the server, then prints per instrument: position, PnL; fills and fees\n"
             "(--json: one JSON object on stdout).\n");
 }
 
 static const char *const strat_keys[] = {"file", "params", NULL};
+static const char *const paper_keys[] = {"fill", "plugin", "params", NULL};
 
 int brs__cmd_live(int argc, char **argv)
 {
@@ -153,6 +162,9 @@ int brs__cmd_live(int argc, char **argv)
     int src_loaded = 0;
     brs__simfill fm;
     brs__simfill_init(&fm, 1024);
+    brs__paper paper;
+    memset(&paper, 0, sizeof paper);
+    int use_book = 1;
     live_run *r = calloc(1, sizeof *r);
     brs__bn_live *live = calloc(1, sizeof *live);
     if (!r || !live) {
@@ -188,13 +200,39 @@ int brs__cmd_live(int argc, char **argv)
         brs__fail("live", "no strategy: give --strategy FILE or strategy.file in %s", cfg.source);
         goto done;
     }
+    if (fc.paper) {
+        const char *fill = NULL, *plugin = NULL;
+        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(fc.paper, "params");
+        if (brs__config_check_keys(&cfg, fc.paper, "paper", paper_keys, &e) ||
+            brs__config_string(&cfg, fc.paper, "paper", "fill", "book", &fill, &e) ||
+            brs__config_string(&cfg, fc.paper, "paper", "plugin", "sim", &plugin, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+        if (strcmp(fill, "book") && strcmp(fill, "touch")) {
+            brs__fail("live", "%s: paper.fill: '%s' is not \"book\" or \"touch\"", cfg.source, fill);
+            goto done;
+        }
+        if (pp && !cJSON_IsObject(pp)) {
+            brs__fail("live", "%s: paper.params: expected an object", cfg.source);
+            goto done;
+        }
+        use_book = !strcmp(fill, "book");
+        if (use_book && brs__paper_open(&paper, plugin, pp, fc.instr, fc.n, quiet, "paper", &e)) {
+            brs__fail("live", "%s: %s", cfg.source, e.msg);
+            goto done;
+        }
+    } else if (brs__paper_open(&paper, "sim", NULL, fc.instr, fc.n, quiet, "paper", &e)) {
+        brs__fail("live", "%s", e.msg);
+        goto done;
+    }
     brs__lua_opts lua = {0};
     if (brs__strategy_src_load(&src, strat_file, &lua, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
     }
     src_loaded = 1;
-    brs__exec ex = brs__simfill_exec(&fm);
+    brs__exec ex = use_book ? brs__paper_exec(&paper) : brs__simfill_exec(&fm);
     brs__sctx_opts so = {.name = src.name, .instruments = fc.instr, .n_instruments = fc.n,
                          .params = params, .params_where = "strategy.params", .exec = &ex,
                          .log_level = quiet ? BRS_LOG_WARN : BRS_LOG_INFO};
@@ -202,6 +240,7 @@ int brs__cmd_live(int argc, char **argv)
         brs__fail("live", "%s", e.msg);
         goto done;
     }
+    brs__paper_attach(&paper, &r->sc);
     brs__sctx_advance(&r->sc, brs__realtime_ns());
     if (brs__sctx_start(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
@@ -250,7 +289,10 @@ int brs__cmd_live(int argc, char **argv)
     cJSON_AddStringToObject(o, "strategy", src.name);
     cJSON_AddNumberToObject(o, "events", (double)r->events);
     cJSON_AddNumberToObject(o, "callbacks", (double)r->sc.n_callbacks);
-    cJSON_AddNumberToObject(o, "fills", (double)fm.n_fills);
+    uint64_t n_fills = use_book ? paper.n_fills : fm.n_fills;
+    cJSON_AddStringToObject(o, "fill_model", use_book ? "book" : "touch");
+    cJSON_AddNumberToObject(o, "fills", (double)n_fills);
+    cJSON_AddNumberToObject(o, "fees", (double)(use_book ? paper.fees : 0));
     cJSON_AddNumberToObject(o, "connections", (double)live->ws.n_connects);
     cJSON_AddNumberToObject(o, "snapshots", (double)live->n_snapshots);
     cJSON_AddNumberToObject(o, "gaps", (double)live->n_gaps);
@@ -272,9 +314,11 @@ int brs__cmd_live(int argc, char **argv)
         printf("%s\n", s);
         cJSON_free(s);
     } else {
-        printf("live: strategy %s, %llu events, %llu callbacks, %llu fills, %llu connections\n",
+        printf("live: strategy %s, %llu events, %llu callbacks, %llu fills (%s), fees %lld, "
+               "%llu connections\n",
                src.name, (unsigned long long)r->events, (unsigned long long)r->sc.n_callbacks,
-               (unsigned long long)fm.n_fills, (unsigned long long)live->ws.n_connects);
+               (unsigned long long)n_fills, use_book ? "simulated exchange on the live book" : "at the touch",
+               (long long)(use_book ? paper.fees : 0), (unsigned long long)live->ws.n_connects);
         for (uint32_t i = 0; i < fc.n; i++) {
             brs_position p;
             brs__sctx_position(&r->sc, i, &p);
@@ -296,6 +340,7 @@ done:
     if (src_loaded)
         brs__strategy_src_free(&src);
     brs__simfill_free(&fm);
+    brs__paper_close(&paper);
     brs__feed_cfg_free(&fc);
     free(live);
     free(r);

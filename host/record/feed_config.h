@@ -22,9 +22,10 @@ typedef struct brs__feed_cfg {
     int64_t max_events, block_records;
     int stop_on_close;
     const cJSON *strategy; /* the "strategy" object when allowed and present */
+    const cJSON *paper;    /* the "paper" object (bourse live), when present */
 } brs__feed_cfg;
 
-/* Parse cfg's root. allow_strategy: accept a "strategy" object (bourse live). */
+/* Parse cfg's root. allow_strategy: accept "strategy" and "paper" objects (bourse live). */
 int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_strategy,
                         brs_error *err);
 void brs__feed_cfg_free(brs__feed_cfg *fc);

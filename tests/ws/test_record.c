@@ -307,33 +307,85 @@ static void test_record_bad_config(void **st)
     assert_int_not_equal(access("/tmp/brs_never.ticks.zst", F_OK), 0);
 }
 
+/* One `bourse live` run of live_taker.lua buying `qty` (then selling it back)
+ * with one --set, against a fresh replay server (the stream drops after 700
+ * messages and the client reconnects); returns the parsed JSON (NULL when the
+ * run failed: *rr kept). */
+static cJSON *live_run(const char *cfg, const char *qty, const char *set, run_result *rr)
+{
+    server s = {0};
+    assert_int_equal(server_start(&s, 1, "700", "11"), 0);
+    write_config(cfg, s.port, 1, 512);
+    const char *a[] = {"live", cfg, "--strategy", BOURSE_SOURCE_DIR "/tests/ws/scripts/live_taker.lua",
+                       "--param", "after=15", "--param", qty, "--set", set, "--json", NULL};
+    *rr = run(a);
+    server_stop(&s);
+    if (rr->status != 0)
+        return NULL;
+    cJSON *j = cJSON_Parse(rr->out);
+    assert_non_null(j);
+    return j;
+}
+
+static double num(const cJSON *j, const char *k)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, k);
+    assert_true(cJSON_IsNumber(x));
+    return x->valuedouble;
+}
+
+static void assert_flat(const cJSON *j)
+{
+    cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "instruments"))
+        assert_int_equal((int)num(x, "position"), 0);
+    assert_null(cJSON_GetObjectItemCaseSensitive(j, "error"));
+}
+
 /* `bourse live`: the Lua strategy trades on the replayed feed (with a drop and a
- * reconnect), paper fills at the live touch, and ends flat. */
+ * reconnect) and ends flat. By default its orders go to the simulated exchange
+ * on the live book: a buy of 1000 is bigger than the best ask, so it walks the
+ * book (several fills each way) and pays the configured taker fee; with
+ * paper.fill "touch" the same orders fill whole at the touch, one fill each,
+ * no fee. Bad paper settings are refused naming the key. */
 static void test_live_strategy(void **st)
 {
     (void)st;
     SKIP_WITHOUT_SERVER(1);
-    server s = {0};
-    assert_int_equal(server_start(&s, 1, "700", "11"), 0);
     char cfg[128];
     snprintf(cfg, sizeof cfg, "/tmp/brs_live_%d.json", (int)getpid());
-    write_config(cfg, s.port, 1, 512);
-    const char *a[] = {"live", cfg, "--strategy", BOURSE_SOURCE_DIR "/tests/ws/scripts/live_taker.lua",
-                       "--param", "after=15", "--json", NULL};
-    run_result rr = run(a);
-    if (rr.status != 0)
+    run_result rr;
+    cJSON *j = live_run(cfg, "qty=1000", "paper.params.taker_fee_bps=4", &rr);
+    if (!j)
         fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
-    cJSON *j = cJSON_Parse(rr.out);
-    assert_non_null(j);
-    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(j, "fills")->valuedouble, 2);
-    assert_true(cJSON_GetObjectItemCaseSensitive(j, "callbacks")->valuedouble > 100);
-    assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(j, "connections")->valuedouble, 2);
-    cJSON *ins = cJSON_GetObjectItemCaseSensitive(j, "instruments");
-    cJSON *x;
-    cJSON_ArrayForEach(x, ins) assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(x, "position")->valuedouble, 0);
-    assert_null(cJSON_GetObjectItemCaseSensitive(j, "error"));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "fill_model")->valuestring, "book");
+    assert_true(num(j, "fills") >= 4); /* more than one fill each way: it walked the book */
+    assert_true(num(j, "fees") > 0);
+    assert_true(num(j, "callbacks") > 100);
+    assert_int_equal((int)num(j, "connections"), 2);
+    assert_flat(j);
     cJSON_Delete(j);
     run_free(&rr);
+
+    j = live_run(cfg, "qty=1000", "paper.fill=touch", &rr);
+    if (!j)
+        fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "fill_model")->valuestring, "touch");
+    assert_int_equal((int)num(j, "fills"), 2);
+    assert_int_equal((int)num(j, "fees"), 0);
+    assert_flat(j);
+    cJSON_Delete(j);
+    run_free(&rr);
+
+    static const struct { const char *set, *says; } bad[] = {
+        {"paper.fill=walk", "paper.fill"}, {"paper.venue=sim", "venue"},
+        {"paper.plugin=noop", "not a venue"}, {"paper.params.taker_fee_bps=\"x\"", "taker_fee_bps"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(live_run(cfg, "qty=1", bad[i].set, &rr));
+        if (rr.status != 1 || !strstr(rr.err, bad[i].says))
+            fail_msg("--set %s: exit %d, stderr %s", bad[i].set, rr.status, rr.err);
+        run_free(&rr);
+    }
     /* a config for live without any strategy is refused, naming what is missing */
     const char *b[] = {"live", cfg, NULL};
     rr = run(b);
@@ -341,7 +393,6 @@ static void test_live_strategy(void **st)
     assert_non_null(strstr(rr.err, "strategy"));
     run_free(&rr);
     unlink(cfg);
-    server_stop(&s);
 }
 
 int main(void)

@@ -1,18 +1,33 @@
--- live_taker.lua: a test strategy for `bourse live`: on SUSHIUSDT it buys 1 after
--- `after` quotes and sells it back after twice as many, and checks on every depth
--- change that the book it sees is sorted best first and not crossed.
+-- live_taker.lua: a test strategy for `bourse live`: on SUSHIUSDT it buys `qty`
+-- after `after` quotes and sells what it holds after twice as many, and checks
+-- on every depth change that the book it sees is sorted best first and not
+-- crossed. It logs its fills and the distinct prices of its buy fills (a buy
+-- larger than the best level walks the book under the default fill model).
 local quotes, bought, sold, depth_calls = 0, false, false, 0
+local held, fills, buy_prices, seen = 0, 0, 0, {}
 
 return {
   name = "live_taker",
-  params = { after = { type = "int", default = 20, min = 1, help = "quotes before buying" } },
+  params = {
+    after = { type = "int", default = 20, min = 1, help = "quotes before buying" },
+    qty = { type = "int", default = 1, min = 1, max = 1e9, help = "quantity to buy" },
+  },
   on_top = function(ctx, top)
     if top.instrument ~= ctx:instrument("SUSHIUSDT").id then return end
     quotes = quotes + 1
     if not bought and quotes >= ctx.params.after then
-      bought = ctx:buy(1) ~= nil
-    elseif bought and not sold and quotes >= 2 * ctx.params.after then
-      sold = ctx:sell(1) ~= nil
+      bought = ctx:buy(ctx.params.qty) ~= nil
+    elseif bought and not sold and quotes >= 2 * ctx.params.after and held > 0 then
+      sold = ctx:sell(held) ~= nil
+    end
+  end,
+  on_fill = function(ctx, ev)
+    fills = fills + 1
+    if ev.side == "buy" then
+      held = held + ev.qty
+      if not seen[ev.price] then seen[ev.price] = true; buy_prices = buy_prices + 1 end
+    else
+      held = held - ev.qty
     end
   end,
   on_depth = function(ctx, instrument)
@@ -27,6 +42,7 @@ return {
     if #a > 0 and #b > 0 and b[1].price >= a[1].price then error("book crossed") end
   end,
   on_stop = function(ctx)
-    ctx:log("quotes", quotes, "depth callbacks", depth_calls, "bought", bought, "sold", sold)
+    ctx:log("quotes", quotes, "depth callbacks", depth_calls, "bought", bought, "sold", sold,
+            "fills", fills, "buy prices", buy_prices, "held", held)
   end,
 }
