@@ -909,12 +909,12 @@ static void snap_end(sim *s, const brs_market_event *end)
 {
     s->snap_open = 0;
     uint32_t inst = s->snap_inst;
-    qsort(s->snap_seen, s->snap_n, sizeof *s->snap_seen, cmp_snap);
+    if (s->snap_n)
+        qsort(s->snap_seen, s->snap_n, sizeof *s->snap_seen, cmp_snap);
     for (uint8_t side = 0; side < 2; side++) {
         size_t n;
         for (;;) {
-            n = brs__engine_depth(s->e, inst, side, s->dbuf, s->dcap);
-            if (n < s->dcap)
+            if (s->dbuf && (n = brs__engine_depth(s->e, inst, side, s->dbuf, s->dcap)) < s->dcap)
                 break;
             size_t nc = s->dcap ? s->dcap * 2 : 256;
             brs_level *d = realloc(s->dbuf, nc * sizeof *d);
@@ -927,7 +927,7 @@ static void snap_end(sim *s, const brs_market_event *end)
         }
         for (size_t i = 0; i < n; i++) {
             struct snap_lv key = {s->dbuf[i].price, side};
-            if (bsearch(&key, s->snap_seen, s->snap_n, sizeof key, cmp_snap))
+            if (s->snap_n && bsearch(&key, s->snap_seen, s->snap_n, sizeof key, cmp_snap))
                 continue;
             long nq = read_queue(s, inst, side, key.price);
             int64_t have = 0;
