@@ -112,7 +112,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     check(&s, rc, &err, path, path == msg_path ? book_path : NULL);
-    free(s.ev);
-    free(s.instr);
+    brs__sink_free(&s);
     return 0;
 }
