@@ -269,7 +269,9 @@ static void import_usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse ticks import --format lobster|yahoo|csv|binance IN... -o OUT [OPTIONS]\n\n"
-            "Converts market data to a tick file (written atomically; nothing is left on error).\n\n"
+            "Converts market data to a tick file (written atomically; nothing is left on error).\n"
+            "Memory stays bounded: past 1M events they spill to an unlinked temporary file in\n"
+            "OUT's directory, which needs about 64 bytes of free space per event meanwhile.\n\n"
             "  --format F          lobster: LOBSTER message files (TICKER_YYYY-MM-DD_..._message_N.csv)\n"
             "                      yahoo:   daily bars Date,Open,High,Low,Close,Adj Close,Volume\n"
             "                      csv:     trades or quotes with a JSON column mapping (--mapping)\n"
