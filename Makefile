@@ -90,7 +90,7 @@ fuzz-binance:
 
 # The CSV importers: Yahoo, LOBSTER with its orderbook, mapped trades/quotes
 # (tests/fuzz/fuzz_import.c; import.c brings its command's helpers along).
-FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/lobster.c \
+FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/sink.c host/ticks/lobster.c \
            host/ticks/csvread.c host/ticks/lbook.c host/ticks/binance_import.c \
            host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
            host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \

@@ -25,12 +25,18 @@ typedef struct bstate {
     brs_error *err;
     uint64_t gaps;
     const char *file;
+    uint32_t late_base; /* the feed's symbol k is provisional id BRS_SINK_LATE + late_base + k */
 } bstate;
 
+/* The feed numbers symbols in its own order and the scales are known only at
+ * the end of the file, when they enter the sink's table; events may have
+ * spilled to disk by then, so they carry a provisional id the sink resolves. */
 static int bn_sink(void *ud, const brs_market_event *ev)
 {
     bstate *b = ud;
-    return brs__sink_add(b->s, ev, b->err);
+    brs_market_event e = *ev;
+    e.instrument = BRS_SINK_LATE + b->late_base + ev->instrument;
+    return brs__sink_add(b->s, &e, b->err);
 }
 
 static void bn_gap(void *ud, uint32_t instrument, const char *symbol, uint64_t last_u, uint64_t U,
@@ -122,12 +128,11 @@ int brs__import_binance(brs_import_sink *s, const char *path, const brs_import_o
     else
         fprintf(stderr, "bourse ticks import: %s: no --snapshot file: depth updates stay buffered until "
                         "a snapshot, so no L2 book comes out (quotes and trades do)\n", path);
-    bstate b = {.s = s, .err = err, .file = path};
+    bstate b = {.s = s, .err = err, .file = path, .late_base = s->n_late};
     brs__bn_feed f;
     brs__bn_feed_init(&f, bn_sink, &b);
     f.on_gap = bn_gap;
     f.gap_ud = &b;
-    size_t start = s->n;
     FILE *in = rc ? NULL : fopen(path, "rb");
     if (!rc && !in)
         rc = brs__err(err, errno == ENOENT ? BRS_E_NOTFOUND : BRS_E_IO, "%s: cannot open: %s", path,
@@ -169,16 +174,17 @@ int brs__import_binance(brs_import_sink *s, const char *path, const brs_import_o
         next++;
     }
     /* the feed numbered its symbols 0, 1, ...: map them into the sink's table */
-    uint32_t *map = calloc(f.nsym ? f.nsym : 1, sizeof *map);
-    if (!rc && !map)
-        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; !rc && i < f.nsym; i++) {
         const brs__bn_symbol *sy = &f.sym[i];
+        uint32_t idx;
         rc = brs__sink_instrument(s, sy->name, sy->price_dec >= 0 ? brs__pow10(sy->price_dec) : 1, 1, 1,
-                                  &map[sy->instrument < f.nsym ? sy->instrument : i], err);
+                                  &idx, err);
+        if (!rc)
+            rc = brs__sink_late_set(s, b.late_base + (sy->instrument < f.nsym ? sy->instrument : i), idx, err);
     }
-    for (size_t i = start; !rc && i < s->n; i++)
-        s->ev[i].instrument = s->ev[i].instrument < f.nsym ? map[s->ev[i].instrument] : s->ev[i].instrument;
+    /* reserve the ids even when nothing resolved them, so the next file starts after */
+    if (!rc && s->n_late < b.late_base + f.nsym)
+        s->n_late = b.late_base + f.nsym;
     if (!rc) {
         uint64_t stale = 0, bars = 0;
         for (uint32_t i = 0; i < f.nsym; i++) {
@@ -190,7 +196,6 @@ int brs__import_binance(brs_import_sink *s, const char *path, const brs_import_o
                 (unsigned long long)f.n_ignored, (unsigned long long)b.gaps,
                 (unsigned long long)stale);
     }
-    free(map);
     brs__bn_feed_free(&f);
     free(line);
     if (in)

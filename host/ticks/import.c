@@ -1,6 +1,6 @@
-/* import.c: `bourse ticks import`: runs one importer per input file into an
- * in-memory sink, then writes the tick file atomically (nothing half-written
- * is left behind on error). Also the Yahoo daily-bar and the generic CSV
+/* import.c: `bourse ticks import`: runs one importer per input file into a
+ * sink (sink.c: bounded memory, spills next to the output), then writes the
+ * tick file atomically (nothing half-written is left behind on error). Also the Yahoo daily-bar and the generic CSV
  * importers; LOBSTER lives in lobster.c. */
 #include "ticks/import.h"
 
@@ -13,55 +13,6 @@
 #include "ticks/csvread.h"
 #include "ticks/tickfile.h"
 #include "ticks/ticks_cli.h"
-
-int brs__sink_add(brs_import_sink *s, const brs_market_event *e, brs_error *err)
-{
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 4096;
-        brs_market_event *ne = realloc(s->ev, nc * sizeof *ne);
-        if (!ne)
-            return brs__err(err, BRS_E_NOMEM, "out of memory (%zu events)", s->n);
-        s->ev = ne;
-        s->cap = nc;
-    }
-    s->ev[s->n++] = *e;
-    return BRS_OK;
-}
-
-int brs__sink_instrument(brs_import_sink *s, const char *symbol, int64_t price_scale,
-                         int64_t tick_size, int64_t lot_size, uint32_t *index, brs_error *err)
-{
-    for (uint32_t i = 0; i < s->n_instr; i++)
-        if (strcmp(s->instr[i].symbol, symbol) == 0) {
-            *index = i;
-            return BRS_OK;
-        }
-    size_t len = strlen(symbol);
-    if (len == 0 || len >= BRS_SYMBOL_MAX)
-        return brs__err(err, BRS_E_INVAL, "symbol '%s' must be 1..%d characters", symbol, BRS_SYMBOL_MAX - 1);
-    for (size_t i = 0; i < len; i++)
-        if (symbol[i] <= ' ' || symbol[i] > '~' || symbol[i] == ',' || symbol[i] == '"')
-            return brs__err(err, BRS_E_INVAL, "symbol '%s' has a character that is not printable ASCII", symbol);
-    if (s->n_instr == BRS_TICK_MAX_INSTRUMENTS)
-        return brs__err(err, BRS_E_LIMIT, "more than %u instruments", BRS_TICK_MAX_INSTRUMENTS);
-    if (s->n_instr == s->instr_cap) {
-        uint32_t nc = s->instr_cap ? s->instr_cap * 2 : 8;
-        brs_instrument *ni = realloc(s->instr, nc * sizeof *ni);
-        if (!ni)
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
-        s->instr = ni;
-        s->instr_cap = nc;
-    }
-    brs_instrument *in = &s->instr[s->n_instr];
-    memset(in, 0, sizeof *in);
-    in->id = s->n_instr;
-    memcpy(in->symbol, symbol, len + 1);
-    in->price_scale = price_scale;
-    in->tick_size = tick_size > 0 ? tick_size : 1;
-    in->lot_size = lot_size > 0 ? lot_size : 1;
-    *index = s->n_instr++;
-    return BRS_OK;
-}
 
 /* ---- Yahoo daily bars ------------------------------------------------- */
 
@@ -318,7 +269,9 @@ static void import_usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse ticks import --format lobster|yahoo|csv|binance IN... -o OUT [OPTIONS]\n\n"
-            "Converts market data to a tick file (written atomically; nothing is left on error).\n\n"
+            "Converts market data to a tick file (written atomically; nothing is left on error).\n"
+            "Memory stays bounded: past 1M events they spill to an unlinked temporary file in\n"
+            "OUT's directory, which needs about 64 bytes of free space per event meanwhile.\n\n"
             "  --format F          lobster: LOBSTER message files (TICKER_YYYY-MM-DD_..._message_N.csv)\n"
             "                      yahoo:   daily bars Date,Open,High,Low,Close,Adj Close,Volume\n"
             "                      csv:     trades or quotes with a JSON column mapping (--mapping)\n"
@@ -452,31 +405,35 @@ int brs__cmd_ticks_import(int argc, char **argv)
             total += (uint64_t)st.st_size;
     }
     brs__progress_start(&pr, "import", total);
-    brs_import_sink s = {.progress = &pr};
+    /* the spill file goes next to the output: same disk, and no /tmp that may be small */
+    char *dir = strdup(out);
+    if (!dir) {
+        free(in);
+        return brs__fail("ticks import", "out of memory");
+    }
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = 0; /* "/x" -> "/" */
+    brs_import_sink s = {.progress = &pr, .spill_dir = slash ? dir : "."};
     brs_error err = {0};
     int rc = 0;
     for (int i = 0; i < n_in && !rc; i++)
         rc = imp(&s, in[i], &o, &err);
     brs__progress_finish(&pr);
-    if (!rc && s.n == 0)
-        rc = brs__err(&err, BRS_E_INVAL, "no events in the input");
-    brs_tick_writer *w = NULL;
     if (!rc)
-        rc = brs__tick_writer_open(&w, out, s.instr, s.n_instr, &wo, &err);
-    for (size_t i = 0; !rc && i < s.n; i++)
-        rc = brs__tick_writer_add(w, &s.ev[i], &err);
-    if (w)
-        rc = rc ? (brs__tick_writer_abort(w), rc) : brs__tick_writer_close(w, &err);
+        rc = brs__sink_write(&s, out, &wo, &err);
     free(in);
-    free(s.ev);
-    free(s.instr);
-    if (rc)
+    free(dir);
+    if (rc) {
+        brs__sink_free(&s);
         return brs__fail("ticks import", "%s", err.msg);
-    fprintf(stderr, "wrote %s: %zu events, %u instrument%s", out, s.n, s.n_instr, s.n_instr == 1 ? "" : "s");
+    }
+    fprintf(stderr, "wrote %s: %llu events, %u instrument%s", out, (unsigned long long)s.total, s.n_instr, s.n_instr == 1 ? "" : "s");
     if (s.skipped)
         fprintf(stderr, ", skipped %llu null rows", (unsigned long long)s.skipped);
     if (s.synthetic)
         fprintf(stderr, ", %llu reconciliation events from the orderbook file", (unsigned long long)s.synthetic);
     fputc('\n', stderr);
+    brs__sink_free(&s);
     return BRS_EXIT_OK;
 }

@@ -4,7 +4,8 @@
  * message and reconciles, after every message, the liquidity that the message
  * file cannot show (levels outside the requested range that come into view):
  * such changes become SNAPSHOT-flagged L3 events on synthetic orders, so that a
- * replay reproduces the orderbook file row for row (docs/tick-format.md). */
+ * replay reproduces the orderbook file row for row (docs/tick-format.md). The
+ * orderbook file is read in lockstep with the messages, one row held at a time. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,8 +23,9 @@ typedef struct lob {
     brs_lbook book;
     uint32_t instr;
     int64_t day_ns;    /* midnight local time, in UTC ns */
-    int64_t *ob;       /* orderbook rows, ob_cols each */
-    size_t ob_rows, ob_cols, ob_cap;
+    brs_csv_reader *obr; /* the orderbook file, read in lockstep with the messages */
+    int64_t *ob;       /* its current row (ob_cols values): the book after message ob_rows */
+    size_t ob_rows, ob_cols; /* rows read so far */
     const char *ob_path;
     uint64_t next_synth;
     brs_market_event msg[256];
@@ -156,34 +158,35 @@ static int reconcile(lob *l, const int64_t *r, brs_error *err)
     return BRS_OK;
 }
 
-static int ob_row(void *ud, const brs_csv_row *row, brs_error *err)
+/* Read the next orderbook row into l->ob: 1, or 0 at the end of the file, or
+ * a negative code. Only the current row is kept: row i is the book after
+ * message i, so the two files are read side by side. */
+static int ob_next(lob *l, brs_error *err)
 {
-    lob *l = ud;
+    const brs_csv_row *row;
+    int rc = brs__csv_next(l->obr, &row, err);
+    if (rc <= 0)
+        return rc;
     if (l->ob_cols == 0) {
         if (row->n == 0 || row->n % 4)
             return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields; an orderbook row has 4 per level",
                             row->file, (unsigned long long)row->line, row->n);
+        l->ob = malloc(row->n * sizeof *l->ob);
+        if (!l->ob)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
         l->ob_cols = row->n;
     }
     if (row->n != l->ob_cols)
         return brs__err(err, BRS_E_PARSE, "%s:%llu: %zu fields, the first row had %zu", row->file,
                         (unsigned long long)row->line, row->n, l->ob_cols);
-    if ((l->ob_rows + 1) * l->ob_cols > l->ob_cap) {
-        size_t nc = l->ob_cap ? l->ob_cap * 2 : l->ob_cols * 1024;
-        int64_t *no = realloc(l->ob, nc * sizeof *no);
-        if (!no)
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
-        l->ob = no;
-        l->ob_cap = nc;
-    }
     static const char *const names[4] = {"AskPrice", "AskSize", "BidPrice", "BidSize"};
     for (size_t i = 0; i < row->n; i++) {
-        int rc = brs__csv_int(row, i, names[i % 4], &l->ob[l->ob_rows * l->ob_cols + i], err);
+        rc = brs__csv_int(row, i, names[i % 4], &l->ob[i], err);
         if (rc)
             return rc;
     }
     l->ob_rows++;
-    return BRS_OK;
+    return 1;
 }
 
 typedef struct lmsg {
@@ -223,7 +226,7 @@ static int seed(lob *l, const lmsg *m, brs_error *err)
     size_t n = l->ob_cols / 4;
     int rc = BRS_OK;
     for (size_t i = 0; i < n && !rc; i++) {
-        const int64_t *r = l->ob + 4 * i;
+        const int64_t *r = l->ob + 4 * i; /* row 1, read before message 1 */
         if (r[1] > 0 && r[0] != LOB_DUMMY)
             rc = brs__lb_level_add(&pre, BRS_SELL, r[0], r[1]);
         if (!rc && r[3] > 0 && r[2] != -LOB_DUMMY)
@@ -302,12 +305,17 @@ static int msg_row(void *ud, const brs_csv_row *row, brs_error *err)
     int rc = parse_msg(row, &m, err);
     if (rc)
         return rc;
-    if (l->ob) {
-        if (l->row >= l->ob_rows)
-            return brs__err(err, BRS_E_PARSE, "%s:%llu: the orderbook file %s has only %zu rows", row->file,
-                            (unsigned long long)row->line, l->ob_path, l->ob_rows);
-        if (l->row == 0 && (rc = seed(l, &m, err)))
+    if (l->obr) { /* row 1 was read up front; rows 2.. arrive with their messages */
+        if (l->row > 0) {
+            rc = ob_next(l, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                return brs__err(err, BRS_E_PARSE, "%s:%llu: the orderbook file %s has only %zu rows",
+                                row->file, (unsigned long long)row->line, l->ob_path, l->ob_rows);
+        } else if ((rc = seed(l, &m, err))) {
             return rc;
+        }
     }
     l->ts = l->day_ns + m.t;
     uint8_t side = m.dir == 1 ? BRS_BUY : BRS_SELL, aggr = m.dir == 1 ? BRS_SELL : BRS_BUY;
@@ -340,8 +348,8 @@ static int msg_row(void *ud, const brs_csv_row *row, brs_error *err)
                   m.price == 1 ? BRS_STATUS_RESUME : BRS_STATUS_HALT, err);
         break;
     }
-    if (!rc && l->ob)
-        rc = reconcile(l, l->ob + l->row * l->ob_cols, err);
+    if (!rc && l->obr)
+        rc = reconcile(l, l->ob, err);
     if (!rc)
         rc = flush_msg(l, err);
     l->row++;
@@ -403,17 +411,24 @@ int brs__import_lobster(brs_import_sink *s, const char *path, const brs_import_o
     l.next_synth = SYNTH_ID0;
     l.ob_path = o->orderbook;
     int rc = brs__sink_instrument(s, sym, 10000, o->tick_size ? o->tick_size : 100, o->lot_size, &l.instr, err);
-    if (!rc && o->orderbook) {
-        rc = brs__csv_each(o->orderbook, ob_row, &l, NULL, NULL, err);
-        if (!rc && l.ob_rows == 0)
+    if (!rc && o->orderbook && !(rc = brs__csv_open(&l.obr, o->orderbook, err))) {
+        rc = ob_next(&l, err);
+        if (rc == 0)
             rc = brs__err(err, BRS_E_PARSE, "%s: the orderbook file is empty", o->orderbook);
+        else if (rc == 1)
+            rc = BRS_OK;
     }
     if (!rc)
         rc = brs__csv_each(path, msg_row, &l, s->progress, &s->bytes_done, err);
-    if (!rc && l.ob && l.row != l.ob_rows)
-        rc = brs__err(err, BRS_E_PARSE, "%s: %llu messages but %zu orderbook rows in %s", path,
-                      (unsigned long long)l.row, l.ob_rows, o->orderbook);
+    if (!rc && l.obr) { /* rows left over: count (and check) them for the error */
+        while ((rc = ob_next(&l, err)) == 1)
+            ;
+        if (!rc && l.row != l.ob_rows)
+            rc = brs__err(err, BRS_E_PARSE, "%s: %llu messages but %zu orderbook rows in %s", path,
+                          (unsigned long long)l.row, l.ob_rows, o->orderbook);
+    }
     brs__lb_free(&l.book);
+    brs__csv_close(l.obr);
     free(l.ob);
     return rc;
 }

@@ -3,7 +3,8 @@
  * column mapping). The first byte picks the importer and, for the generic one,
  * the mapping; the rest is the file (for LOBSTER, the message file, then after
  * a line "@@" the orderbook file). An import either succeeds with events that
- * name known instruments, or fails with a message that names the file.
+ * name known instruments (and write out, through the spill file past 2
+ * events), or fails with a message that names the file.
  * Built with clang by `make fuzz-import`; tests/fuzz/CMakeLists.txt runs the
  * seed corpus (tests/fuzz/corpus-import) through it as an ordinary test. */
 #include <stdint.h>
@@ -77,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     setup();
     brs_import_sink s;
     memset(&s, 0, sizeof s);
+    s.buf_max = 2; /* spill early: the temporary file path is fuzzed too */
+    s.spill_dir = dir;
     brs_import_opts o;
     memset(&o, 0, sizeof o);
     brs_error err = {0};
@@ -112,7 +115,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     check(&s, rc, &err, path, path == msg_path ? book_path : NULL);
-    free(s.ev);
-    free(s.instr);
+    if (rc == BRS_OK && s.total) { /* what was imported (spilled or not) writes out */
+        char out[200];
+        snprintf(out, sizeof out, "%s/out.ticks.zst", dir);
+        if (brs__sink_write(&s, out, &(brs_tick_writer_opts){.atomic = 1}, &err) != BRS_OK) {
+            fprintf(stderr, "fuzz_import: import succeeded but the write failed: '%s'\n", err.msg);
+            abort();
+        }
+    }
+    brs__sink_free(&s);
     return 0;
 }
