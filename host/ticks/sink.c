@@ -18,29 +18,47 @@ static const char *spill_dir(const brs_import_sink *s)
     return s->spill_dir && s->spill_dir[0] ? s->spill_dir : ".";
 }
 
+/* An unlinked temporary file in dir, or -1 with errno set. */
+static int temp_in(const char *dir)
+{
+    size_t len = strlen(dir) + sizeof "/.bourse-import-XXXXXX";
+    char *t = malloc(len);
+    if (!t) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(t, len, "%s/.bourse-import-XXXXXX", dir);
+    int fd = mkstemp(t);
+    if (fd >= 0)
+        unlink(t); /* anonymous from now on: gone when closed, even after a crash */
+    free(t);
+    return fd;
+}
+
+/* Next to the output first (same file system, usually the most room); when
+ * that directory takes no files (the output is /dev/stdout, say), $TMPDIR or
+ * /tmp. */
 static int spill_open(brs_import_sink *s, brs_error *err)
 {
     const char *dir = spill_dir(s);
-    size_t len = strlen(dir) + sizeof "/.bourse-import-XXXXXX";
-    char *t = malloc(len);
-    if (!t)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    snprintf(t, len, "%s/.bourse-import-XXXXXX", dir);
-    int fd = mkstemp(t);
+    int fd = temp_in(dir);
+    int e = errno;
     if (fd < 0) {
-        int e = errno;
-        free(t);
-        return brs__err(err, BRS_E_IO,
-                        "cannot create the import's temporary spill file in %s (the output's "
-                        "directory; it needs about 64 bytes per event): %s", dir, strerror(e));
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || !*tmp)
+            tmp = "/tmp";
+        if ((fd = temp_in(tmp)) < 0)
+            return brs__err(err, BRS_E_IO,
+                            "cannot create the import's temporary spill file (about 64 bytes per "
+                            "event) in %s (the output's directory: %s) nor in %s: %s",
+                            dir, strerror(e), tmp, strerror(errno));
+        s->spill_dir = tmp;
     }
-    unlink(t); /* anonymous from now on: gone when closed, even after a crash */
-    free(t);
     s->spill = fdopen(fd, "w+b");
     if (!s->spill) {
-        int e = errno;
+        e = errno;
         close(fd);
-        return brs__err(err, BRS_E_IO, "temporary spill file in %s: %s", dir, strerror(e));
+        return brs__err(err, BRS_E_IO, "temporary spill file in %s: %s", spill_dir(s), strerror(e));
     }
     return BRS_OK;
 }

@@ -200,16 +200,35 @@ static void test_spill_dir_error(void **state)
     tmp_path(in, sizeof in, "Z.csv");
     write_text(in, "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,1,2,1,2,2,5\n"
                    "2020-01-03,1,2,1,2,2,5\n2020-01-06,1,2,1,2,2,5\n");
+    const char *old_tmp = getenv("TMPDIR");
+    char *saved = old_tmp ? strdup(old_tmp) : NULL;
+    /* the output's directory takes no file: the spill goes to $TMPDIR */
+    setenv("TMPDIR", BOURSE_BINARY_DIR, 1);
     brs_import_sink s;
     memset(&s, 0, sizeof s);
     s.buf_max = 2;
     s.spill_dir = BOURSE_BINARY_DIR "/no-such-dir";
     brs_error err = {0};
     brs_import_opts o = {0};
+    assert_int_equal(brs__import_yahoo(&s, in, &o, &err), BRS_OK);
+    assert_true(s.spilled > 0);
+    assert_string_equal(s.spill_dir, BOURSE_BINARY_DIR);
+    brs__sink_free(&s);
+    /* neither takes one: an error naming both */
+    setenv("TMPDIR", BOURSE_BINARY_DIR "/no-such-tmp", 1);
+    memset(&s, 0, sizeof s);
+    s.buf_max = 2;
+    s.spill_dir = BOURSE_BINARY_DIR "/no-such-dir";
     assert_int_equal(brs__import_yahoo(&s, in, &o, &err), BRS_E_IO);
     assert_non_null(strstr(err.msg, BOURSE_BINARY_DIR "/no-such-dir"));
+    assert_non_null(strstr(err.msg, BOURSE_BINARY_DIR "/no-such-tmp"));
     assert_non_null(strstr(err.msg, "spill"));
     brs__sink_free(&s);
+    if (saved)
+        setenv("TMPDIR", saved, 1);
+    else
+        unsetenv("TMPDIR");
+    free(saved);
     unlink(in);
 }
 
