@@ -65,7 +65,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
-                                      "max_orders", "day_end", NULL};
+                                      "max_orders", "day_end", "reset_at_day_end", NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
@@ -139,6 +139,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                             cfg->source, str);
         sc->day_end_s = (int32_t)(hh * 3600 + mm * 60 + ss);
     }
+    if ((rc = brs__config_bool(cfg, root, "", "reset_at_day_end", 0, &sc->reset_at_day_end, err)))
+        return rc;
+    if (sc->reset_at_day_end && sc->day_end_s < 0)
+        return brs__err(err, BRS_E_INVAL, "%s: reset_at_day_end: needs day_end (when the day ends)",
+                        cfg->source);
     if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
         return rc;
     sc->logon_timeout_ns = v * 1000000;
@@ -593,10 +598,34 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     return BRS_OK;
 }
 
+/* reset_at_day_end: the FIX sessions end with the trading day, as under a
+ * daily session schedule. Each logged-on session gets a Logout and is
+ * disconnected, and every session's sequence numbers go back to 1 with its
+ * stored messages dropped, so tomorrow's Logon starts at MsgSeqNum 1 without
+ * ResetSeqNumFlag. It runs before the day's DAY orders expire: their
+ * ExecutionReports are the first messages of the new session, kept in the
+ * store for the client's next Logon (it sees our MsgSeqNum ahead of 1 and asks
+ * for them), so a client away at the end of day still gets them. */
+static void end_sessions(brs__fix_server *srv)
+{
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        if (s->state != BRS__FIX_DISCONNECTED)
+            brs__fix_session_logout(s, "end of session (day_end): sequence numbers reset to 1");
+        /* written at once: the day's end is journaled next, and a restart after
+         * that must find the sequences reset too */
+        if (brs__fix_store_reset(&s->store) != BRS_OK || brs__fix_store_flush(&s->store) != BRS_OK)
+            fprintf(stderr, "bourse serve: end of day: session %s: its store could not be "
+                            "reset\n", s->cfg.target);
+    }
+}
+
 static void timers(brs__fix_server *srv, int64_t now)
 {
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary) {
         brs_error e = {0};
+        if (srv->cfg.reset_at_day_end)
+            end_sessions(srv);
         if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
             fprintf(stderr, "bourse serve: end of day: journal not compacted (%s); it stays "
                             "complete and grows until the next end of day\n", e.msg);

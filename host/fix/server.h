@@ -35,6 +35,7 @@ typedef struct brs__fix_server_cfg {
     uint32_t n_instr;
     uint32_t max_orders;      /* resting orders the engine holds (0: its default) */
     int32_t day_end_s;        /* end of the trading day, seconds after 00:00 UTC; -1: none */
+    int reset_at_day_end;     /* the sessions end with the day: Logout, sequences back to 1 */
     int risk_on;              /* a "risk" object was given */
     brs_risk_config risk;     /* per session (each session is one account) */
 } brs__fix_server_cfg;

@@ -25,6 +25,7 @@
 
 #include "core/core.h"
 #include "fixmsg.h"
+#include "support/subprocess.h"
 
 static pid_t server_pid = -1;
 static int server_port;
@@ -39,8 +40,9 @@ typedef struct client {
     size_t len;
 } client;
 
-/* Start `bourse serve` with its state under dir/name; returns its pid, sets *port. */
-static pid_t spawn(const char *name, const char *rate_set, int *port)
+/* Start `bourse serve` with its state under dir/name and one or two more
+ * --set (set2 may be NULL); returns its pid, sets *port. */
+static pid_t spawn_sets(const char *name, const char *rate_set, const char *set2, int *port)
 {
     char portfile[256], stateset[300];
     snprintf(portfile, sizeof portfile, "%s/%s.port", workdir, name);
@@ -52,7 +54,8 @@ static pid_t spawn(const char *name, const char *rate_set, int *port)
               "listen.port=0", "--set", stateset, "--set", "max_output_bytes=65536", "--set",
               "sessions=[{\"target_comp_id\":\"CLIENT1\"},{\"target_comp_id\":\"CLIENT2\","
               "\"username\":\"u2\",\"password\":\"p2\"},{\"target_comp_id\":\"SLOW\"}]",
-              "--set", rate_set, "--port-file", portfile, (char *)NULL);
+              "--set", rate_set, "--port-file", portfile, set2 ? "--set" : (char *)NULL, set2,
+              (char *)NULL);
         _exit(127);
     }
     *port = 0;
@@ -68,6 +71,11 @@ static pid_t spawn(const char *name, const char *rate_set, int *port)
     }
     assert_true(*port > 0);
     return pid;
+}
+
+static pid_t spawn(const char *name, const char *set, int *port)
+{
+    return spawn_sets(name, set, NULL, port);
 }
 
 static int start_server(void **state)
@@ -440,6 +448,78 @@ static void test_end_of_day(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* reset_at_day_end: the sessions end with the day, as under a daily session
+ * schedule (QuickFIX's StartTime/EndTime): a logged-on client gets a Logout,
+ * and the next Logon starts at MsgSeqNum 1 without ResetSeqNumFlag (before, the
+ * gateway answered it with "MsgSeqNum too low" and a Logout). The expiry of the
+ * day's DAY order is the new session's first message: the client, seeing our
+ * Logon ahead of 1, asks for it and gets it resent. */
+static void test_session_reset_at_day_end(void **state)
+{
+    (void)state;
+    int port = 0, main_port = server_port;
+    time_t now = time(NULL);
+    long eod = ((long)now + 4) % 86400;
+    char set[96];
+    snprintf(set, sizeof set, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
+    pid_t pid = extra_pid = spawn_sets("reset", set, "reset_at_day_end=true", &port);
+    assert_true(time(NULL) < now + 3);
+    server_port = port;
+    client c;
+    cconnect(&c, "CLIENT1");
+    logon(&c, NULL);
+    sendf(&c, "35=D|11=day1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=0|");
+    expect(&c, "8");
+    assert_true(brs__fix_is(&got, 150, "0"));
+    int out = 0;
+    for (int i = 0; i < 5 && !out; i++) /* crecv waits up to 2 s each */
+        if (crecv(&c)) {
+            assert_string_equal(got.msgtype, "5");
+            assert_non_null(strstr(brs__fix_val(&got, brs__fix_get(&got, 58)), "end of session"));
+            out = 1;
+        }
+    assert_true(out);
+    closed(&c);
+    close(c.fd);
+    /* the next day: MsgSeqNum 1, no ResetSeqNumFlag */
+    cconnect(&c, "CLIENT1");
+    sendf(&c, "35=A|98=0|108=30|");
+    expect(&c, "A");
+    assert_true(brs__fix_is(&got, 34, "2")); /* 1 is the expiry report, waiting */
+    sendf(&c, "35=2|7=1|16=0|");
+    expect(&c, "8");
+    assert_true(brs__fix_is(&got, 34, "1"));
+    assert_true(brs__fix_is(&got, 43, "Y"));
+    assert_true(brs__fix_is(&got, 11, "day1"));
+    assert_true(brs__fix_is(&got, 150, "C"));
+    expect(&c, "4"); /* our Logon (2) is admin: gap-filled */
+    assert_true(brs__fix_is(&got, 123, "Y"));
+    assert_true(brs__fix_is(&got, 36, "3"));
+    alive(&c);
+    close(c.fd);
+    server_port = main_port;
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    extra_pid = -1;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* The option needs a day_end to know when the day ends. */
+static void test_reset_needs_day_end(void **state)
+{
+    (void)state;
+    char portfile[256];
+    snprintf(portfile, sizeof portfile, "%s/noeod.port", workdir);
+    const char *args[] = {"serve", BOURSE_SOURCE_DIR "/data/configs/serve.json", "--set",
+                          "listen.port=0", "--set", "reset_at_day_end=true", "--port-file", portfile,
+                          NULL};
+    run_result rr = run(args);
+    assert_int_equal(rr.status, 1);
+    assert_non_null(strstr(rr.err, "reset_at_day_end: needs day_end"));
+    run_free(&rr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +527,8 @@ int main(void)
         cmocka_unit_test(test_slow_consumer_is_dropped),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_end_of_day),
+        cmocka_unit_test(test_session_reset_at_day_end),
+        cmocka_unit_test(test_reset_needs_day_end),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }
