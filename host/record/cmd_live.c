@@ -32,6 +32,7 @@ static void on_signal(int sig)
 
 typedef struct live_run {
     brs__sctx sc;
+    brs__paper *paper; /* NULL: the touch model */
     brs__bn_live *live;
     uint64_t events;
     int quiet;
@@ -47,6 +48,8 @@ static int sink(void *ud, const brs_market_event *ev)
     if (r->sc.failed)
         return 0;
     brs__sctx_advance(&r->sc, brs__realtime_ns());
+    if (r->paper) /* orders due before this event reach the venue first */
+        brs__paper_poll(r->paper, r->sc.now);
     if ((ev->flags & BRS_MEVF_LAST) &&
         (ev->kind == BRS_MEV_LEVEL_SET || ev->kind == BRS_MEV_LEVEL_DELETE ||
          ev->kind == BRS_MEV_SNAPSHOT_END)) {
@@ -83,14 +86,17 @@ static void usage(FILE *out)
             "  strategy  {\"file\": \"strategies-lua/ma_cross.lua\", \"params\": {...}}\n"
             "  paper     {\"fill\": \"book\" (default) | \"touch\" (everything fills at the\n"
             "            touch, no fees or queue), \"plugin\": venue plugin (default \"sim\"),\n"
-            "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4}}\n"
+            "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4},\n"
+            "            \"latency\": {\"order_entry_ns\", \"cancel_ns\" (default: order_entry_ns),\n"
+            "            \"response_ns\"}: simulated delays to and from the venue, default 0}\n"
             "Stops on Ctrl-C, duration_s, max_events or (stop_on_server_close) a normal\n"
             "close by the server, then prints per instrument: position, PnL; fills and fees\n"
             "(--json: one JSON object on stdout).\n");
 }
 
 static const char *const strat_keys[] = {"file", "params", NULL};
-static const char *const paper_keys[] = {"fill", "plugin", "params", NULL};
+static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
+static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
 
 int brs__cmd_live(int argc, char **argv)
 {
@@ -222,6 +228,34 @@ int brs__cmd_live(int argc, char **argv)
             brs__fail("live", "%s: %s", cfg.source, e.msg);
             goto done;
         }
+        const cJSON *lat = cJSON_GetObjectItemCaseSensitive(fc.paper, "latency");
+        if (lat) {
+            int64_t ons, cns, rns;
+            if (!cJSON_IsObject(lat)) {
+                brs__fail("live", "%s: paper.latency: expected an object", cfg.source);
+                goto done;
+            }
+            if (brs__config_check_keys(&cfg, lat, "paper.latency", latency_keys, &e) ||
+                brs__config_int(&cfg, lat, "paper.latency", "order_entry_ns", 0, &ons, &e) ||
+                brs__config_int(&cfg, lat, "paper.latency", "cancel_ns", ons, &cns, &e) ||
+                brs__config_int(&cfg, lat, "paper.latency", "response_ns", 0, &rns, &e)) {
+                brs__fail("live", "%s", e.msg);
+                goto done;
+            }
+            if (ons < 0 || cns < 0 || rns < 0 || ons > 60000000000LL || cns > 60000000000LL ||
+                rns > 60000000000LL) {
+                brs__fail("live", "%s: paper.latency: each value must be 0..60e9 ns", cfg.source);
+                goto done;
+            }
+            if (!use_book) {
+                brs__fail("live", "%s: paper.latency goes with paper.fill \"book\"", cfg.source);
+                goto done;
+            }
+            if (brs__paper_set_latency(&paper, ons, cns, rns)) {
+                brs__fail("live", "out of memory");
+                goto done;
+            }
+        }
     } else if (brs__paper_open(&paper, "sim", NULL, fc.instr, fc.n, quiet, "paper", &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
@@ -241,6 +275,7 @@ int brs__cmd_live(int argc, char **argv)
         goto done;
     }
     brs__paper_attach(&paper, &r->sc);
+    r->paper = use_book ? &paper : NULL;
     brs__sctx_advance(&r->sc, brs__realtime_ns());
     if (brs__sctx_start(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
@@ -265,11 +300,15 @@ int brs__cmd_live(int argc, char **argv)
     while (!stop_flag && !r->sc.failed) {
         /* wake for the strategy's timers too */
         int64_t nt = brs__sctx_next_timer(&r->sc), now = brs__realtime_ns();
+        if (r->paper && brs__paper_next_due(r->paper) < nt)
+            nt = brs__paper_next_due(r->paper);
         int timeout = 100;
         if (nt != INT64_MAX && nt - now < 100000000LL)
             timeout = nt <= now ? 0 : (int)((nt - now) / 1000000) + 1;
         int rc = brs__bn_live_wait(live, timeout);
         brs__sctx_advance(&r->sc, brs__realtime_ns());
+        if (r->paper)
+            brs__paper_poll(r->paper, r->sc.now);
         if (rc == BRS_E_CLOSED)
             break;
         if (fc.stop_on_close && live->ws.last_close_received == 1000)

@@ -1,9 +1,12 @@
 /* paper.c: see paper.h. The venue's host services: the strategy's clock, its
- * parameters from the config, the run's instruments; what it reports goes to
- * the strategy at once (live time passes by itself: no simulated latency). */
+ * parameters from the config, the run's instruments. With latencies set,
+ * order actions reach the venue and its reports reach the strategy that much
+ * later (a heap of pending items, carried out by brs__paper_poll as the live
+ * clock passes their due time); without, at once. */
 #include "record/paper.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -51,7 +54,60 @@ static int p_find(brs_ctx *c, const char *symbol, uint32_t *id)
     return BRS_E_NOTFOUND;
 }
 
-/* A fill, cancel or reject of ours: straight to the strategy. */
+enum { PAPER_SUBMIT = 1, PAPER_CANCEL, PAPER_REPLACE, PAPER_REPORT };
+
+static int before(const brs__paper_item *a, const brs__paper_item *b)
+{
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static int push(brs__paper *p, brs__paper_item *it)
+{
+    if (!p->pending || p->n_pending == BRS__PAPER_MAX_PENDING)
+        return BRS_E_LIMIT;
+    it->seq = p->seq++;
+    uint32_t i = p->n_pending++;
+    while (i > 0) {
+        uint32_t up = (i - 1) / 2;
+        if (!before(it, &p->pending[up]))
+            break;
+        p->pending[i] = p->pending[up];
+        i = up;
+    }
+    p->pending[i] = *it;
+    return BRS_OK;
+}
+
+static brs__paper_item pop(brs__paper *p)
+{
+    brs__paper_item top = p->pending[0], last = p->pending[--p->n_pending];
+    uint32_t i = 0, n = p->n_pending;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && before(&p->pending[c + 1], &p->pending[c]))
+            c++;
+        if (!before(&p->pending[c], &last))
+            break;
+        p->pending[i] = p->pending[c];
+        i = c;
+    }
+    if (n)
+        p->pending[i] = last;
+    return top;
+}
+
+static int report(brs__paper *p, brs_order_event *e)
+{
+    if (e->kind == BRS_OEV_FILL) {
+        p->n_fills++;
+        p->fees += e->fee;
+    }
+    return brs__sctx_order_event(p->sc, e);
+}
+
+/* A fill, cancel or reject of ours: to the strategy, after response_ns. */
 static int p_emit_order(brs_ctx *c, const brs_order_event *ev)
 {
     brs__paper *p = PP(c);
@@ -62,11 +118,13 @@ static int p_emit_order(brs_ctx *c, const brs_order_event *ev)
     brs_order_event e = *ev;
     if (!e.ts)
         e.ts = p->sc->now;
-    if (e.kind == BRS_OEV_FILL) {
-        p->n_fills++;
-        p->fees += e.fee;
+    if (p->response_ns > 0) {
+        brs__paper_item it = {.due = p->sc->now + p->response_ns, .kind = PAPER_REPORT, .report = e};
+        if (push(p, &it) == BRS_OK)
+            return BRS_OK;
+        /* the queue is full: late, but never lost */
     }
-    return brs__sctx_order_event(p->sc, &e);
+    return report(p, &e);
 }
 
 /* The venue's own view of the market: the strategy already has the feed's. */
@@ -122,26 +180,85 @@ void brs__paper_attach(brs__paper *p, brs__sctx *sc) { p->sc = sc; }
 
 static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
 {
-    (void)sc;
     brs__paper *p = self;
     brs_order c = *o;
     if (!c.stp)
         c.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
-    return p->vt->xSubmit(p->inst.self, &c);
+    if (p->order_ns <= 0)
+        return p->vt->xSubmit(p->inst.self, &c);
+    brs__paper_item it = {.due = sc->now + p->order_ns, .kind = PAPER_SUBMIT, .order = c};
+    return push(p, &it); /* BRS_E_LIMIT: the runtime rejects it */
 }
 
 static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
 {
-    (void)sc;
     brs__paper *p = self;
-    return p->vt->xCancel(p->inst.self, id);
+    if (p->cancel_ns <= 0)
+        return p->vt->xCancel(p->inst.self, id);
+    brs__paper_item it = {.due = sc->now + p->cancel_ns, .kind = PAPER_CANCEL, .id = id};
+    return push(p, &it);
 }
 
 static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
 {
-    (void)sc;
     brs__paper *p = self;
-    return p->vt->xReplace(p->inst.self, id, price, qty);
+    if (p->cancel_ns <= 0)
+        return p->vt->xReplace(p->inst.self, id, price, qty);
+    brs__paper_item it = {.due = sc->now + p->cancel_ns, .kind = PAPER_REPLACE, .id = id,
+                          .price = price, .qty = qty};
+    return push(p, &it);
+}
+
+int brs__paper_set_latency(brs__paper *p, int64_t order_ns, int64_t cancel_ns, int64_t response_ns)
+{
+    p->order_ns = order_ns;
+    p->cancel_ns = cancel_ns;
+    p->response_ns = response_ns;
+    if ((order_ns > 0 || cancel_ns > 0 || response_ns > 0) && !p->pending) {
+        p->pending = malloc(BRS__PAPER_MAX_PENDING * sizeof *p->pending);
+        if (!p->pending)
+            return BRS_E_NOMEM;
+    }
+    return BRS_OK;
+}
+
+int64_t brs__paper_next_due(const brs__paper *p)
+{
+    return p->n_pending ? p->pending[0].due : INT64_MAX;
+}
+
+/* An order the venue refuses outright is REJECTED to the strategy, after the
+ * response latency, as in a book-mode backtest. A refused cancel or replace
+ * says nothing: the order is gone already and its fill is on the way. */
+static void refused(brs__paper *p, const brs__paper_item *it, int rc)
+{
+    if (it->kind != PAPER_SUBMIT)
+        return;
+    brs_order_event e = {.kind = BRS_OEV_REJECTED, .reason = rc, .ts = p->sc->now,
+                         .order_id = it->order.id, .side = it->order.side,
+                         .instrument = it->order.instrument, .price = it->order.price,
+                         .qty = it->order.qty};
+    p_emit_order((brs_ctx *)(void *)p, &e);
+}
+
+void brs__paper_poll(brs__paper *p, int64_t now)
+{
+    if (p->delivering || !p->sc)
+        return; /* a report delivered below led the strategy to act: later */
+    p->delivering = 1;
+    while (p->n_pending && p->pending[0].due <= now) {
+        brs__paper_item it = pop(p);
+        int rc = BRS_OK;
+        switch (it.kind) {
+        case PAPER_SUBMIT: rc = p->vt->xSubmit(p->inst.self, &it.order); break;
+        case PAPER_CANCEL: rc = p->vt->xCancel(p->inst.self, it.id); break;
+        case PAPER_REPLACE: rc = p->vt->xReplace(p->inst.self, it.id, it.price, it.qty); break;
+        default: report(p, &it.report); break;
+        }
+        if (rc != BRS_OK)
+            refused(p, &it, rc);
+    }
+    p->delivering = 0;
 }
 
 static void x_market(void *self, brs__sctx *sc, const brs_market_event *ev)
@@ -162,6 +279,9 @@ brs__exec brs__paper_exec(brs__paper *p)
 void brs__paper_close(brs__paper *p)
 {
     p->sc = NULL; /* the strategy may be gone: nothing the venue says now reaches it */
+    free(p->pending);
+    p->pending = NULL;
+    p->n_pending = 0;
     brs__plugin_instance_close(&p->inst);
     brs__plugin_unload(&p->plugin);
     p->vt = NULL;

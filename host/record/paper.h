@@ -15,6 +15,19 @@
 #include "plugin/loader.h"
 #include "strategy/runtime.h"
 
+/* Something on its way: an order action to the venue, or a report back. */
+typedef struct brs__paper_item {
+    int64_t due;
+    uint64_t seq; /* equal due times keep their order */
+    uint8_t kind; /* PAPER_SUBMIT, PAPER_CANCEL, PAPER_REPLACE, PAPER_REPORT */
+    brs_order order;          /* SUBMIT */
+    uint64_t id;              /* CANCEL, REPLACE */
+    int64_t price, qty;       /* REPLACE */
+    brs_order_event report;   /* REPORT */
+} brs__paper_item;
+
+#define BRS__PAPER_MAX_PENDING 4096
+
 typedef struct brs__paper {
     brs_plugin plugin;
     brs_plugin_instance inst;
@@ -28,6 +41,13 @@ typedef struct brs__paper {
     int quiet;
     uint64_t n_fills;
     int64_t fees; /* price units x qty units; negative: rebates */
+    /* simulated latencies (ns): strategy -> venue for orders and for cancels
+     * and replaces, venue -> strategy for reports; 0: at once */
+    int64_t order_ns, cancel_ns, response_ns;
+    brs__paper_item *pending; /* a binary heap on (due, seq) */
+    uint32_t n_pending;
+    uint64_t seq;
+    int delivering;           /* inside brs__paper_poll */
 } brs__paper;
 
 /* Load and open venue plugin `plugin` (a name on the plugin path or a .so
@@ -40,6 +60,14 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
  * events to the venue first). Events go to sc once attached. */
 brs__exec brs__paper_exec(brs__paper *p);
 void brs__paper_attach(brs__paper *p, brs__sctx *sc);
+/* Latencies as in a book-mode backtest's "latency" (order_entry_ns, cancel_ns,
+ * response_ns); all 0 by default. BRS_E_NOMEM if the queue cannot be made. */
+int brs__paper_set_latency(brs__paper *p, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
+/* Carry out everything due at or before now (the strategy's clock is now):
+ * call before each market event and when the loop wakes. */
+void brs__paper_poll(brs__paper *p, int64_t now);
+/* The next due time, INT64_MAX when nothing is on its way. */
+int64_t brs__paper_next_due(const brs__paper *p);
 void brs__paper_close(brs__paper *p);
 
 #endif

@@ -367,6 +367,20 @@ static void test_live_strategy(void **st)
     cJSON_Delete(j);
     run_free(&rr);
 
+    /* simulated latency: the buy reaches the venue 60 ms later, its fills come
+     * back 20 ms after that */
+    j = live_run(cfg, "qty=1000",
+                 "paper={\"latency\": {\"order_entry_ns\": 60000000, \"response_ns\": 20000000}}",
+                 &rr);
+    if (!j)
+        fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
+    assert_true(num(j, "fills") >= 4);
+    assert_flat(j);
+    const char *ff = strstr(rr.err, "first fill after ms ");
+    assert_non_null(ff);
+    assert_true(atoi(ff + strlen("first fill after ms ")) >= 80);
+    cJSON_Delete(j);
+    run_free(&rr);
     j = live_run(cfg, "qty=1000", "paper.fill=touch", &rr);
     if (!j)
         fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
@@ -379,6 +393,9 @@ static void test_live_strategy(void **st)
 
     static const struct { const char *set, *says; } bad[] = {
         {"paper.fill=walk", "paper.fill"}, {"paper.venue=sim", "venue"},
+        {"paper={\"latency\": {\"market_data\": 5}}", "market_data"},
+        {"paper={\"latency\": {\"order_entry_ns\": -1}}", "paper.latency"},
+        {"paper={\"fill\": \"touch\", \"latency\": {\"order_entry_ns\": 5}}", "paper.latency"},
         {"paper.plugin=noop", "not a venue"}, {"paper.params.taker_fee_bps=\"x\"", "taker_fee_bps"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_null(live_run(cfg, "qty=1", bad[i].set, &rr));

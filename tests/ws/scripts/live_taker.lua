@@ -1,10 +1,12 @@
 -- live_taker.lua: a test strategy for `bourse live`: on SUSHIUSDT it buys `qty`
 -- after `after` quotes and sells what it holds after twice as many, and checks
 -- on every depth change that the book it sees is sorted best first and not
--- crossed. It logs its fills and the distinct prices of its buy fills (a buy
--- larger than the best level walks the book under the default fill model).
+-- crossed. It logs its fills, the distinct prices of its buy fills (a buy
+-- larger than the best level walks the book under the default fill model) and
+-- how long after the buy its first fill came (paper.latency).
 local quotes, bought, sold, depth_calls = 0, false, false, 0
 local held, fills, buy_prices, seen = 0, 0, 0, {}
+local bought_at, first_fill_ms = nil, -1
 
 return {
   name = "live_taker",
@@ -17,12 +19,14 @@ return {
     quotes = quotes + 1
     if not bought and quotes >= ctx.params.after then
       bought = ctx:buy(ctx.params.qty) ~= nil
+      bought_at = ctx:now()
     elseif bought and not sold and quotes >= 2 * ctx.params.after and held > 0 then
       sold = ctx:sell(held) ~= nil
     end
   end,
   on_fill = function(ctx, ev)
     fills = fills + 1
+    if fills == 1 then first_fill_ms = (ctx:now() - bought_at) // 1000000 end
     if ev.side == "buy" then
       held = held + ev.qty
       if not seen[ev.price] then seen[ev.price] = true; buy_prices = buy_prices + 1 end
@@ -43,6 +47,7 @@ return {
   end,
   on_stop = function(ctx)
     ctx:log("quotes", quotes, "depth callbacks", depth_calls, "bought", bought, "sold", sold,
-            "fills", fills, "buy prices", buy_prices, "held", held)
+            "fills", fills, "buy prices", buy_prices, "held", held,
+            "first fill after ms", first_fill_ms)
   end,
 }
