@@ -367,6 +367,35 @@ static void test_rate_limit(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A second server (state dir/name, one more --set or NULL) whose day ends
+ * about 4 s from now (its --set in set[64]); CLIENT1 logs on to it and rests
+ * the DAY order day1. */
+static pid_t spawn_day_ending(const char *name, const char *set2, int *port, client *c, char *set)
+{
+    time_t now = time(NULL);
+    long eod = ((long)now + 4) % 86400;
+    snprintf(set, 64, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
+    pid_t pid = extra_pid = spawn_sets(name, set, set2, port);
+    assert_true(time(NULL) < now + 3); /* the orders go in before the day ends */
+    server_port = *port;
+    cconnect(c, "CLIENT1");
+    logon(c, NULL);
+    sendf(c, "35=D|11=day1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=0|");
+    expect(c, "8");
+    assert_true(brs__fix_is(&got, 150, "0"));
+    return pid;
+}
+
+/* SIGTERM: it must stop cleanly. */
+static void stop_extra(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    extra_pid = -1;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* day_end: when the clock passes it, open DAY orders expire (150=C, 39=C) and
  * GTC orders stay; a restart on the same state neither expires them again nor
  * brings them back. */
@@ -374,19 +403,9 @@ static void test_end_of_day(void **state)
 {
     (void)state;
     int port = 0, main_port = server_port;
-    time_t now = time(NULL);
-    long eod = ((long)now + 4) % 86400;
-    char set[64];
-    snprintf(set, sizeof set, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
-    pid_t pid = extra_pid = spawn("eod", set, &port);
-    assert_true(time(NULL) < now + 3); /* the orders go in before the day ends */
-    server_port = port;
     client c;
-    cconnect(&c, "CLIENT1");
-    logon(&c, NULL);
-    sendf(&c, "35=D|11=day1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=0|");
-    expect(&c, "8");
-    assert_true(brs__fix_is(&got, 150, "0"));
+    char set[64];
+    pid_t pid = spawn_day_ending("eod", NULL, &port, &c, set);
     sendf(&c, "35=D|11=gtc1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=1|");
     expect(&c, "8");
     assert_true(brs__fix_is(&got, 150, "0"));
@@ -414,10 +433,7 @@ static void test_end_of_day(void **state)
     assert_int_equal(first, 0x7ffffff0u);
     free(jdata);
     close(c.fd);
-    kill(pid, SIGTERM);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    stop_extra(pid);
 
     pid = extra_pid = spawn("eod", set, &port);
     server_port = port;
@@ -442,10 +458,7 @@ static void test_end_of_day(void **state)
     assert_true(saw_gtc && saw_day);
     close(c.fd);
     server_port = main_port;
-    kill(pid, SIGTERM);
-    waitpid(pid, &st, 0);
-    extra_pid = -1;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    stop_extra(pid);
 }
 
 /* reset_at_day_end: the sessions end with the day, as under a daily session
@@ -458,19 +471,9 @@ static void test_session_reset_at_day_end(void **state)
 {
     (void)state;
     int port = 0, main_port = server_port;
-    time_t now = time(NULL);
-    long eod = ((long)now + 4) % 86400;
-    char set[96];
-    snprintf(set, sizeof set, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
-    pid_t pid = extra_pid = spawn_sets("reset", set, "reset_at_day_end=true", &port);
-    assert_true(time(NULL) < now + 3);
-    server_port = port;
     client c;
-    cconnect(&c, "CLIENT1");
-    logon(&c, NULL);
-    sendf(&c, "35=D|11=day1|55=AAPL|54=1|60=20240101-00:00:00|38=5|40=2|44=100|59=0|");
-    expect(&c, "8");
-    assert_true(brs__fix_is(&got, 150, "0"));
+    char set[64];
+    pid_t pid = spawn_day_ending("reset", "reset_at_day_end=true", &port, &c, set);
     int out = 0;
     for (int i = 0; i < 5 && !out; i++) /* crecv waits up to 2 s each */
         if (crecv(&c)) {
@@ -498,11 +501,7 @@ static void test_session_reset_at_day_end(void **state)
     alive(&c);
     close(c.fd);
     server_port = main_port;
-    kill(pid, SIGTERM);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    extra_pid = -1;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    stop_extra(pid);
 }
 
 /* The option needs a day_end to know when the day ends. */

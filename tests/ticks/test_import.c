@@ -246,15 +246,6 @@ static void test_csv_mapping(void **state)
     unlink(out);
 }
 
-static void expect_error(const char *cmd, const char *want)
-{
-    char *txt;
-    int rc = run_cmd(cmd, &txt);
-    if (rc != 1 || !strstr(txt, want))
-        fail_msg("'%s' gave %d: %s (wanted '%s')", cmd, rc, txt, want);
-    free(txt);
-}
-
 static void test_import_errors(void **state)
 {
     (void)state;

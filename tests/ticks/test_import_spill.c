@@ -291,15 +291,6 @@ static void test_csv_pull_matches_push(void **state)
     unlink(in);
 }
 
-static void expect_error(const char *cmd, const char *want)
-{
-    char *txt;
-    int rc = run_cmd(cmd, &txt);
-    if (rc != 1 || !strstr(txt, want))
-        fail_msg("'%s' gave %d: %s (wanted '%s')", cmd, rc, txt, want);
-    free(txt);
-}
-
 /* Orderbook shorter, longer, malformed, empty: the lockstep reader still
  * says which file, which line and how many rows. */
 static void test_lobster_lockstep_errors(void **state)

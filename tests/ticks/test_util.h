@@ -72,4 +72,14 @@ static inline void flip_byte(const char *path, long off)
     fclose(f);
 }
 
+/* cmd must fail with exit 1 and say `want` (include cmocka.h first). */
+static inline void expect_error(const char *cmd, const char *want)
+{
+    char *txt;
+    int rc = run_cmd(cmd, &txt);
+    if (rc != 1 || !strstr(txt, want))
+        fail_msg("'%s' gave %d: %s (wanted '%s')", cmd, rc, txt, want);
+    free(txt);
+}
+
 #endif
