@@ -15,12 +15,12 @@ if [ ! -f "$gen" ]; then
     "$bourse" gen --seed 1 --events 10000000 --symbols 4 -o "$gen"
 fi
 
+# One run per benchmark: the table on the terminal, the same run's JSON in the file.
 run() {
     name=$1
     shift
     echo "== bourse bench $name $*"
-    "$bourse" bench "$name" "$@"
-    "$bourse" bench "$name" "$@" --json > "$out/$name.json"
+    "$bourse" bench "$name" "$@" --json-out "$out/$name.json"
 }
 
 failed=0

@@ -106,7 +106,7 @@ int brs__bench_analytics(int argc, char **argv)
         return brs__fail("bench analytics", "%s", err.msg);
     double sm = brs__median(s, (size_t)reps), fm = brs__median(f, (size_t)reps);
     double wms = (double)(w1 - w0) / 1e6;
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "events", (double)n);
         cJSON_AddNumberToObject(o, "sample_ns", sm);
@@ -115,11 +115,9 @@ int brs__bench_analytics(int argc, char **argv)
         cJSON_AddNumberToObject(o, "fills_per_sec", 1e9 / fm);
         cJSON_AddNumberToObject(o, "allocs_in_timed_region", (double)allocs_max);
         cJSON_AddNumberToObject(o, "write_run_ms", wms);
-        char *t = cJSON_PrintUnformatted(o);
-        printf("%s\n", t);
-        cJSON_free(t);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("analytics recorder, %ld events, median of %ld runs\n", n, reps);
         printf("  equity sample      %8.1f ns  (%.1f M/s)\n", sm, 1e3 / sm);
         printf("  order + fill       %8.1f ns  (%.1f M/s)\n", fm, 1e3 / fm);

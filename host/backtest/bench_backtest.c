@@ -265,7 +265,7 @@ int brs__bench_backtest(int argc, char **argv)
         fprintf(stderr, "bench backtest: could not remove %s\n", dir);
     if (rc)
         return brs__fail("bench backtest", "%s", err.msg);
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "events", (double)events);
         cJSON_AddNumberToObject(o, "bars", (double)nbars);
@@ -288,11 +288,9 @@ int brs__bench_backtest(int argc, char **argv)
             cJSON_AddNumberToObject(o, "bars_zstd_dc_records_per_sec", bar_zstd_rec);
         if (!isnan(bar_zstd_file))
             cJSON_AddNumberToObject(o, "bars_zstd_dc_file_per_sec", bar_zstd_file);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("                                      wall clock       per CPU second\n");
         printf("book mode,   C noop strategy:        %8.2f M events/s %8.2f M\n", c_eps / 1e6, c_cpu / 1e6);
         printf("book mode,   Lua on_top strategy:    %8.2f M events/s %8.2f M\n", lua_eps / 1e6, lua_cpu / 1e6);

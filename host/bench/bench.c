@@ -25,9 +25,36 @@ const brs_bench brs__benches[] = {
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);
 
+const char *brs__bench_json_out;
+static int json_out_failed; /* the command then exits 1 */
+
+int brs__bench_json(cJSON *o, int to_stdout)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!s)
+        return BRS_E_NOMEM;
+    int rc = BRS_OK;
+    if (to_stdout)
+        printf("%s\n", s);
+    if (brs__bench_json_out) {
+        FILE *f = fopen(brs__bench_json_out, "w");
+        if (!f || fprintf(f, "%s\n", s) < 0 || fclose(f) != 0) {
+            fprintf(stderr, "bourse bench: cannot write %s\n", brs__bench_json_out);
+            json_out_failed = 1;
+            rc = BRS_E_IO;
+        }
+    }
+    cJSON_free(s);
+    return rc;
+}
+
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: bourse bench NAME [OPTIONS] [--json]\n\nbenchmarks:\n");
+    fprintf(out, "usage: bourse bench NAME [OPTIONS] [--json] [--json-out FILE]\n\n"
+                 "--json prints the result as one JSON object instead of the table; --json-out\n"
+                 "writes that object to FILE as well, from the same run as the table.\n\n"
+                 "benchmarks:\n");
     for (size_t i = 0; i < brs__n_benches; i++)
         fprintf(out, "  %-10s %s\n", brs__benches[i].name, brs__benches[i].summary);
     fprintf(out, "\nRun 'bourse bench NAME --help' for a benchmark's options.\n");
@@ -43,9 +70,23 @@ int brs__cmd_bench(int argc, char **argv)
         usage(stdout);
         return BRS_EXIT_OK;
     }
+    /* --json-out FILE is every benchmark's: taken out before it sees argv */
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json-out")) {
+            if (i + 1 >= argc)
+                return brs__usage_error("bench", "--json-out needs a file");
+            brs__bench_json_out = argv[++i];
+            continue;
+        }
+        argv[1 + n++] = argv[i];
+    }
+    argc = 1 + n;
     for (size_t i = 0; i < brs__n_benches; i++)
-        if (strcmp(argv[1], brs__benches[i].name) == 0)
-            return brs__benches[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], brs__benches[i].name) == 0) {
+            int rc = brs__benches[i].run(argc - 1, argv + 1);
+            return rc == BRS_EXIT_OK && json_out_failed ? BRS_EXIT_FAIL : rc;
+        }
     return brs__usage_error("bench", "unknown benchmark '%s'", argv[1]);
 }
 
@@ -78,16 +119,14 @@ int brs__bench_selftest(int argc, char **argv)
     int64_t a1 = brs__alloc_count();
     int64_t allocs = a0 < 0 ? -1 : a1 - a0;
     free(samples);
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "timer_p50_ns", st.p50);
         cJSON_AddNumberToObject(o, "timer_p99_ns", st.p99);
         cJSON_AddNumberToObject(o, "allocs_for_one_malloc", (double)allocs);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("timer overhead: p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns\n", st.p50, st.p99, st.p999);
         printf("allocations counted for one malloc: %lld\n", (long long)allocs);
     }

@@ -31,6 +31,18 @@ double brs__median(double *samples, size_t n);
  * before and after a timed region: the difference is the region's count. */
 int64_t brs__alloc_count(void);
 
+/* --json-out FILE (any benchmark; taken out of argv by brs__cmd_bench): the
+ * JSON object is written there too, from the same run the table shows. NULL
+ * when not given. */
+extern const char *brs__bench_json_out;
+/* A benchmark's result: printed on stdout when to_stdout (--json), written to
+ * --json-out when given; o is deleted. BRS_OK, or BRS_E_IO when the file could
+ * not be written (said on stderr; `bourse bench` then exits 1). */
+struct cJSON;
+int brs__bench_json(struct cJSON *o, int to_stdout);
+/* Whether a benchmark must build its JSON object at all. */
+#define BRS__BENCH_WANTS_JSON(json) ((json) || brs__bench_json_out)
+
 /* Keep the compiler from optimizing a value away. */
 #define BRS__KEEP(x) __asm__ volatile("" : : "g"(x) : "memory")
 

@@ -604,8 +604,9 @@ int brs__bench_book(int argc, char **argv)
             goto out;
         nw++;
     }
-    cJSON *root = json ? cJSON_CreateObject() : NULL;
-    cJSON *arr = json ? cJSON_AddArrayToObject(root, "workloads") : NULL;
+    int want = BRS__BENCH_WANTS_JSON(json);
+    cJSON *root = want ? cJSON_CreateObject() : NULL;
+    cJSON *arr = want ? cJSON_AddArrayToObject(root, "workloads") : NULL;
     if (!json)
         printf("%-9s %8s %8s %8s %12s %8s %8s %8s %8s %7s\n", "workload", "ns/msg", "(min)", "(wall)", "msgs/s",
                "p50 ns", "p99 ns", "p99.9 ns", "B/order", "allocs");
@@ -613,7 +614,7 @@ int brs__bench_book(int argc, char **argv)
         result r = {0};
         if ((rc = run_workload(&ws[i], runs, &r)))
             break;
-        if (json) {
+        if (want) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "workload", ws[i].name);
             cJSON_AddNumberToObject(o, "ns_per_msg", r.ns_per_msg);
@@ -624,20 +625,19 @@ int brs__bench_book(int argc, char **argv)
             cJSON_AddNumberToObject(o, "bytes_per_order", (double)r.bytes_per_order);
             cJSON_AddNumberToObject(o, "allocs", (double)r.allocs);
             cJSON_AddItemToArray(arr, o);
-        } else {
+        }
+        if (!json) {
             printf("%-9s %8.2f %8.2f %8.2f %12.0f %8.0f %8.0f %8.0f %8zu %7lld   (%zu msgs x %d, %llu fills/replay, peak %zu live, timer %.0f ns)\n",
                    ws[i].name, r.ns_per_msg, r.min_ns_per_msg, r.wall_ns_per_msg, r.msgs_per_sec, r.p50, r.p99, r.p999, r.bytes_per_order,
                    (long long)r.allocs, ws[i].n - ws[i].prefix, ws[i].replays,
                    (unsigned long long)r.fills, r.peak_live, r.timer_ns);
         }
     }
-    if (json) {
-        if (!rc) {
-            char *s = cJSON_PrintUnformatted(root);
-            printf("%s\n", s);
-            cJSON_free(s);
-        }
-        cJSON_Delete(root);
+    if (want) {
+        if (!rc)
+            brs__bench_json(root, json);
+        else
+            cJSON_Delete(root);
     }
 out:
     for (int i = 0; i < 3; i++)

@@ -236,7 +236,7 @@ int brs__bench_ws(int argc, char **argv)
     brs__stats_compute(samples, ns, &st);
     int64_t allocs = a0 < 0 ? -1 : a1 - a0;
     double ns_per = 1e9 / st.p50;
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "bench", "ws");
         cJSON_AddStringToObject(o, "source", source);
@@ -250,11 +250,9 @@ int brs__bench_ws(int argc, char **argv)
         cJSON_AddNumberToObject(o, "ns_per_msg", ns_per);
         cJSON_AddNumberToObject(o, "allocs_timed", (double)allocs);
         cJSON_AddNumberToObject(o, "gaps", (double)gaps);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("bench ws: depth updates through parse + sync + L2 book, one core\n");
         printf("  source             %s (%zu depth messages per pass, %llu applied, %d passes)\n",
                source, L.nm, (unsigned long long)applied0, passes);

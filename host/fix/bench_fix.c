@@ -544,7 +544,7 @@ int brs__bench_fix(int argc, char **argv)
     eod_result er = {0};
     if (bench_eod(eod_closed, eod_open_n, &er, why, sizeof why) != 0)
         return brs__fail("bench fix", "end of day: %s", why);
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "parse_per_sec", cr.parse_per_sec);
         cJSON_AddNumberToObject(o, "parse_per_cpu_sec", cr.parse_per_cpu_sec);
@@ -569,11 +569,9 @@ int brs__bench_fix(int argc, char **argv)
         cJSON_AddNumberToObject(o, "eod_ms", er.eod_ms);
         cJSON_AddNumberToObject(o, "eod_replay_full_ms", er.replay_full_ms);
         cJSON_AddNumberToObject(o, "eod_replay_compacted_ms", er.replay_compacted_ms);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("codec (one core, %zu-byte QuickFIX-layout NewOrderSingle):\n", cr.msg_bytes);
         printf("  parse   %10.0f msg/s wall, %10.0f msg/s CPU  (allocations in timed loop: %lld)\n",
                cr.parse_per_sec, cr.parse_per_cpu_sec, (long long)cr.parse_allocs);

@@ -119,7 +119,7 @@ int brs__bench_sor(int argc, char **argv)
     }
     free(sc);
     free(samples);
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "venues", NV);
         cJSON_AddNumberToObject(o, "levels", NL);
@@ -128,11 +128,9 @@ int brs__bench_sor(int argc, char **argv)
         cJSON_AddNumberToObject(o, "ns_per_decision_p99", u.p99);
         cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots", mx.p50);
         cJSON_AddNumberToObject(o, "allocs_in_timed_region", (double)(ua < 0 || ma < 0 ? -1 : ua + ma));
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("bench sor: 5 venues x 10 levels, random books, batches of %d decisions\n", BATCH);
         printf("  uniform lots (greedy, exact): median %.0f ns, p90 %.0f, p99 %.0f, min %.0f\n", u.p50,
                u.p90, u.p99, u.min);

@@ -238,7 +238,7 @@ int brs__bench_strategy(int argc, char **argv)
         goto out;
     }
     int same = rc_.ok && rc_.trades.n == rl.trades.n && rc_.trades.h == rl.trades.h;
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "events", (double)n);
         cJSON_AddNumberToObject(o, "runs", runs);
@@ -269,11 +269,9 @@ int brs__bench_strategy(int argc, char **argv)
         cJSON_AddBoolToObject(o, "same_trades", same);
         if (c_note[0])
             cJSON_AddStringToObject(o, "c_note", c_note);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("MA crossover, %zu bar events, median of %d runs, thread CPU time (a shared machine is noisy)\n", n, runs);
         printf("  ns per bar: 'callback' = xOnBar through the vtable with the runtime's guard and\n"
                "  order-event delivery; 'event' = the whole market-event path (fill model too)\n");

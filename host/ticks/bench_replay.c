@@ -180,7 +180,7 @@ int brs__bench_replay(int argc, char **argv)
     free(single);
     free(theirs);
     BRS__KEEP(tally.checksum);
-    if (json) {
+    if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "file", path);
         cJSON_AddNumberToObject(o, "events", (double)events);
@@ -195,11 +195,9 @@ int brs__bench_replay(int argc, char **argv)
         cJSON_AddNumberToObject(o, "zstd3_bytes", (double)st_zst.st_size);
         cJSON_AddNumberToObject(o, "size_vs_zstd3", size_ratio);
         cJSON_AddNumberToObject(o, "allocs_in_replay", (double)allocs);
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s);
-        cJSON_free(s);
-        cJSON_Delete(o);
-    } else {
+        brs__bench_json(o, json);
+    }
+    if (!json) {
         printf("replay %s: %llu events, median of %llu runs\n", path, (unsigned long long)events,
                (unsigned long long)runs);
         printf("  decode + dispatch: %.3g events/s, %.0f MB/s of records (read-ahead thread)\n", eps,

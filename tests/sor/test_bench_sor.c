@@ -1,10 +1,14 @@
 /* test_bench_sor.c: `bourse bench sor` runs, prints one JSON object with
  * ns_per_decision, counts no allocation in its timed region, and refuses an
- * unknown option with exit 2. No timing threshold: timings are reported only. */
+ * unknown option with exit 2. --json-out (every benchmark's) writes the JSON of
+ * the run whose table it prints. No timing threshold: timings are reported only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -32,6 +36,45 @@ static void test_json(void **st)
     run_free(&r);
 }
 
+/* One run, both outputs: the table on stdout and the same median in FILE. */
+static void test_json_out(void **st)
+{
+    (void)st;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/brs_bench_sor_%d.json", (int)getpid());
+    const char *args[] = {"bench", "sor", "--quick", "--json-out", path, NULL};
+    run_result r = run(args);
+    assert_int_equal(r.status, 0);
+    const char *med = strstr(r.out, "uniform lots (greedy, exact): median ");
+    assert_non_null(med);
+    long shown = strtol(med + strlen("uniform lots (greedy, exact): median "), NULL, 10);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char buf[4096] = {0};
+    assert_true(fread(buf, 1, sizeof buf - 1, f) > 0);
+    fclose(f);
+    unlink(path);
+    cJSON *o = cJSON_Parse(buf);
+    assert_non_null(o);
+    const cJSON *ns = cJSON_GetObjectItem(o, "ns_per_decision");
+    assert_true(cJSON_IsNumber(ns));
+    char want[32];
+    snprintf(want, sizeof want, "%.0f", ns->valuedouble);
+    assert_int_equal(shown, strtol(want, NULL, 10)); /* the same run, not another */
+    cJSON_Delete(o);
+    run_free(&r);
+    /* an unwritable FILE fails the command; a missing one is a usage error */
+    const char *bad[] = {"bench", "sor", "--quick", "--json-out", "/nonexistent-dir/x.json", NULL};
+    r = run(bad);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "/nonexistent-dir/x.json"));
+    run_free(&r);
+    const char *none[] = {"bench", "sor", "--json-out", NULL};
+    r = run(none);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+}
+
 static void test_usage(void **st)
 {
     (void)st;
@@ -48,6 +91,7 @@ static void test_usage(void **st)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_json), cmocka_unit_test(test_usage)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_json), cmocka_unit_test(test_json_out),
+                                       cmocka_unit_test(test_usage)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
