@@ -178,34 +178,47 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
 
 void brs__paper_attach(brs__paper *p, brs__sctx *sc) { p->sc = sc; }
 
+/* When an action sent now reaches the venue: after its latency, and never
+ * before one sent earlier (one connection delivers in order, so a quick cancel
+ * cannot overtake the slower new order it cancels; an action without latency
+ * goes straight to the venue only when nothing is still on its way). */
+static int64_t action_due(brs__paper *p, int64_t now, int64_t latency)
+{
+    int64_t due = now + latency;
+    if (due < p->last_action_due)
+        due = p->last_action_due;
+    p->last_action_due = due;
+    return due;
+}
+
 static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
 {
     brs__paper *p = self;
     brs_order c = *o;
     if (!c.stp)
         c.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
-    if (p->order_ns <= 0)
+    if (p->order_ns <= 0 && p->last_action_due <= sc->now)
         return p->vt->xSubmit(p->inst.self, &c);
-    brs__paper_item it = {.due = sc->now + p->order_ns, .kind = PAPER_SUBMIT, .order = c};
+    brs__paper_item it = {.due = action_due(p, sc->now, p->order_ns), .kind = PAPER_SUBMIT, .order = c};
     return push(p, &it); /* BRS_E_LIMIT: the runtime rejects it */
 }
 
 static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
 {
     brs__paper *p = self;
-    if (p->cancel_ns <= 0)
+    if (p->cancel_ns <= 0 && p->last_action_due <= sc->now)
         return p->vt->xCancel(p->inst.self, id);
-    brs__paper_item it = {.due = sc->now + p->cancel_ns, .kind = PAPER_CANCEL, .id = id};
+    brs__paper_item it = {.due = action_due(p, sc->now, p->cancel_ns), .kind = PAPER_CANCEL, .id = id};
     return push(p, &it);
 }
 
 static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
 {
     brs__paper *p = self;
-    if (p->cancel_ns <= 0)
+    if (p->cancel_ns <= 0 && p->last_action_due <= sc->now)
         return p->vt->xReplace(p->inst.self, id, price, qty);
-    brs__paper_item it = {.due = sc->now + p->cancel_ns, .kind = PAPER_REPLACE, .id = id,
-                          .price = price, .qty = qty};
+    brs__paper_item it = {.due = action_due(p, sc->now, p->cancel_ns), .kind = PAPER_REPLACE,
+                          .id = id, .price = price, .qty = qty};
     return push(p, &it);
 }
 

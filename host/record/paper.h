@@ -47,6 +47,7 @@ typedef struct brs__paper {
     brs__paper_item *pending; /* a binary heap on (due, seq) */
     uint32_t n_pending;
     uint64_t seq;
+    int64_t last_action_due;  /* actions reach the venue in the order sent */
     int delivering;           /* inside brs__paper_poll */
 } brs__paper;
 
