@@ -115,6 +115,7 @@ static int pat_class_has(int c, int cl)
     case 'u': in = isupper(c); break;
     case 'w': in = isalnum(c); break;
     case 'x': in = isxdigit(c); break;
+    case 'z': in = c == 0; break; /* gone from the manual since 5.2, still in stock 5.4 */
     default: return cl == c;
     }
     if (isupper(cl))
@@ -551,11 +552,9 @@ static int pat_gmatch(lua_State *L)
     luaL_checklstring(L, 1, &ls);
     luaL_checkstring(L, 2);
     size_t init = pat_start(luaL_optinteger(L, 3, 1), ls);
-    if (init > ls + 1)
-        init = ls + 1;
     lua_settop(L, 2);
     pat_iter *it = lua_newuserdatauv(L, sizeof *it, 0);
-    it->next = init - 1;
+    it->next = init > ls + 1 ? ls + 1 : init - 1; /* past the end: no matches at all */
     it->last_end = SIZE_MAX;
     lua_pushcclosure(L, pat_gmatch_next, 3);
     return 1;
