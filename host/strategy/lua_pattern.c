@@ -78,7 +78,8 @@ static void pat_tick(pat_state *m)
             pat_tick(m);                                                                             \
     } while (0)
 
-/* Work proportional to n bytes done by memchr/memcmp: about 16 bytes a step. */
+/* Work proportional to n bytes scanned by memchr/memcmp: about 16 bytes a
+ * step (callers scale n up for slower, byte-by-byte loops). */
 static void pat_steps(pat_state *m, size_t n)
 {
     size_t k = n / 16 + 1;
@@ -185,7 +186,10 @@ static int pat_single(pat_state *m, int c, const char *p, const char *ep)
     switch (*p) {
     case '.': return 1;
     case '%': return pat_class_has(c, (unsigned char)p[1]);
-    case '[': return pat_set_has(c, p, ep - 1);
+    case '[': /* a set costs its length: a huge one must not be one cheap step */
+        if (ep - p > 16)
+            pat_steps(m, (size_t)(ep - p) * 4);
+        return pat_set_has(c, p, ep - 1);
     default: return (unsigned char)*p == c;
     }
 }
@@ -321,7 +325,7 @@ static const char *pat_walk(pat_state *m, const char *s, const char *p)
                 const char *ep = pat_item_end(m, p);
                 int before = s == m->s0 ? 0 : (unsigned char)s[-1];
                 int here = s < m->s_end ? (unsigned char)*s : 0;
-                PAT_STEP(m);
+                pat_steps(m, (size_t)(ep - p) * 4);
                 if (pat_set_has(before, p, ep - 1) || !pat_set_has(here, p, ep - 1))
                     return NULL;
                 p = ep;
@@ -475,6 +479,7 @@ static int pat_find_or_match(lua_State *L, int find)
     pat_budget_start(&m, L);
     m.s0 = s;
     m.s_end = s + ls;
+    pat_steps(&m, lp); /* looking for specials, or at the pattern's first item */
     if (find && (lua_toboolean(L, 4) || pat_is_plain(p, lp))) {
         const char *at = pat_plain_find(&m, s + init - 1, ls - (init - 1), p, lp);
         pat_budget_end(&m);

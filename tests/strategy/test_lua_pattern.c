@@ -412,6 +412,11 @@ static void test_budget_stops_matcher(void **state)
         "if not ok then return 'swallowed' end",
         "local s = string.rep('a', 1000000); local p = string.rep('a', 100000) .. 'b'; "
         "for i = 1, 100 do s:find(p, 1, true) end",
+        /* a set a megabyte long is no single cheap step */
+        "local set = '[' .. string.rep('b', 1000000) .. 'a]'; local s = string.rep('a', 100000); "
+        "for i = 1, 100 do s:find(set .. '+c') end",
+        "local f = '%f[' .. string.rep('b', 1000000) .. 'a]'; local s = string.rep('a', 100000); "
+        "for i = 1, 100 do s:find(f .. 'c') end",
     };
     for (size_t i = 0; i < sizeof evil / sizeof *evil; i++) {
         int killed = 0;
