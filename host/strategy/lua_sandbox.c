@@ -33,6 +33,20 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* A killed strategy raises on every instruction: of the running thread and of
+ * the main one, so a kill inside a coroutine is not caught by its resumer. */
+static void arm_kill(lua_State *L)
+{
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    lua_State *main = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    if (main && main != L)
+        lua_sethook(main, budget_hook, LUA_MASKCOUNT, 1);
+}
+
 /* Count hook: every hook_step instructions, charge the callback's budget. Once
  * it is spent the strategy is killed: the hook then fires on every instruction
  * of whatever thread runs, so a script cannot catch the error with pcall and
@@ -44,7 +58,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     if (!s->killed && s->instr_used <= s->instr_limit)
         return;
     s->killed = 1;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    arm_kill(L);
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         luaL_error(L, "%s:%d: instruction budget exceeded (%I VM instructions per callback)",
                    ar->short_src, ar->currentline, (lua_Integer)s->instr_limit);
@@ -58,7 +72,7 @@ int brs__lua_budget_kill(lua_State *L)
 {
     brs__lua_strategy *s = brs__lua_self(L);
     s->killed = 1;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    arm_kill(L);
     return luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
                       (lua_Integer)s->instr_limit);
 }

@@ -412,6 +412,9 @@ static void test_budget_stops_matcher(void **state)
         "if not ok then return 'swallowed' end",
         "local s = string.rep('a', 1000000); local p = string.rep('a', 100000) .. 'b'; "
         "for i = 1, 100 do s:find(p, 1, true) end",
+        /* killed inside a coroutine: the resumer is killed too */
+        "local co = coroutine.wrap(function() string.rep('a', 20000):find('.-.-.-b') end); "
+        "local ok = pcall(co); if not ok then return 'swallowed' end",
         /* a set a megabyte long is no single cheap step */
         "local set = '[' .. string.rep('b', 1000000) .. 'a]'; local s = string.rep('a', 100000); "
         "for i = 1, 100 do s:find(set .. '+c') end",
