@@ -181,6 +181,20 @@ static void test_bench_json(void **state)
     run_free(&r);
 }
 
+/* `bench lua-pattern --json`: stock and sandbox figures for every case. */
+static void test_bench_pattern_json(void **state)
+{
+    (void)state;
+    const char *args[] = {"bench", "lua-pattern", "--runs", "1", "--quick", "--json", NULL};
+    run_result r = run(args);
+    if (r.status != 0)
+        fail_msg("status %d\n%s", r.status, r.err);
+    assert_non_null(strstr(r.out, "\"stock_ns\":"));
+    assert_non_null(strstr(r.out, "\"sandbox_budget_ns\":"));
+    assert_non_null(strstr(r.out, "gsub function"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_error_in_on_bar), cmocka_unit_test(test_shipped_strategies_pass),
         cmocka_unit_test(test_params_from_command_line),
         cmocka_unit_test(test_bench_json),
+        cmocka_unit_test(test_bench_pattern_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
