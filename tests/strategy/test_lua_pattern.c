@@ -70,7 +70,7 @@ enum { N_OPS = 8 };
 typedef struct pair {
     lua_State *stock, *mine;
     brs__lua_strategy strat; /* the sandbox's owner (no budget) */
-    long cases, diffs;
+    long cases, diffs, errors, matched; /* errors/matched: how much the cases exercise */
 } pair;
 
 static void load_runner(lua_State *L)
@@ -131,6 +131,10 @@ static void compare(pair *pr, int op, const char *s, size_t ls, const char *p, s
     const char *a = run_one(pr->stock, op, s, ls, p, lp, init, repl, lr);
     const char *b = run_one(pr->mine, op, s, ls, p, lp, init, repl, lr);
     pr->cases++;
+    if (strstr(a, "|false,"))
+        pr->errors++;
+    else if (strstr(a, "integer:") || strstr(a, "\""))
+        pr->matched++;
     if (strcmp(a, b) != 0) {
         pr->diffs++;
         if (pr->diffs <= 10) {
@@ -222,6 +226,10 @@ static const char *const edge_cases[] = {
     "string.match('abc', 'b', 1.5)",
     "string.find('abc', 'b', '2')",
     "string.find(12345, 34)",
+    "string.gmatch(12321, '2')",
+    "string.gsub(12321, 2, 9)",
+    "string.gsub(12321, 7, 9)",
+    "string.match(1.5, '%.(%d)')",
     "string.find('abc')",
     "string.find(nil, 'a')",
     "string.match({}, 'a')",
@@ -343,10 +351,17 @@ static const char *const repls[] = {"", "x", "%0", "%1", "%2", "<%1|%0>", "%%", 
 static void test_random_differential(void **state)
 {
     (void)state;
-    enum { N_TRIPLES = 25000 };
+    /* more, or other, cases on demand: BRS_PATTERN_TRIPLES=N BRS_PATTERN_SEED=S */
+    long n_triples = 25000;
+    const char *env = getenv("BRS_PATTERN_TRIPLES");
+    if (env && atol(env) > 0)
+        n_triples = atol(env);
+    env = getenv("BRS_PATTERN_SEED");
+    if (env && strtoull(env, NULL, 0) != 0)
+        rng_state = strtoull(env, NULL, 0);
     pair *pr = pair_new(UINT64_MAX);
     char p[160], s[32];
-    for (int n = 0; n < N_TRIPLES; n++) {
+    for (long n = 0; n < n_triples; n++) {
         size_t lp = 0, ls = rnd(20);
         int ntok = (int)rnd(10);
         for (int t = 0; t < ntok; t++) {
@@ -376,7 +391,8 @@ static void test_random_differential(void **state)
             compare(pr, op, s, ls, p, lp, initp, r, lr);
         }
     }
-    printf("random: %d triples, %ld cases, differences: %ld\n", N_TRIPLES, pr->cases, pr->diffs);
+    printf("random: %ld triples, %ld cases (%ld raised an error, %ld returned matches or strings), "
+           "differences: %ld\n", n_triples, pr->cases, pr->errors, pr->matched, pr->diffs);
     long diffs = pr->diffs;
     pair_free(pr);
     assert_int_equal(diffs, 0);
