@@ -164,6 +164,7 @@ static const char *pat_item_end(pat_state *m, const char *p)
         return p + 1;
     }
     if (c == '[') {
+        const char *open = p - 1;
         if (p < e && *p == '^')
             p++;
         /* the first member is taken as is (so "[]]" holds ']'); '%' escapes */
@@ -174,6 +175,8 @@ static const char *pat_item_end(pat_state *m, const char *p)
             if (c == '%' && p < e)
                 p++;
         } while (p == e || *p != ']');
+        if (p - open > 16) /* finding the end of a long set is work too */
+            pat_steps(m, (size_t)(p - open) * 4);
         return p + 1;
     }
     return p;
