@@ -1,7 +1,6 @@
-/* lua_pattern.c: the sandbox's own string.find/match/gmatch/gsub, written from
- * the Lua 5.4 manual (§6.4, §6.4.1). Lua's matcher runs in C where the count
- * hook never fires, so one pattern could stall the host; this one charges its
- * steps to the callback's instruction budget and is killed like a script. */
+/* lua_pattern.c: the sandbox's string.find/match/gmatch/gsub, written from the
+ * Lua 5.4 manual (§6.4, §6.4.1): stock Lua matches in C where the count hook never
+ * fires, so this one charges its steps to the instruction budget instead. */
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
