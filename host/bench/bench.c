@@ -15,6 +15,7 @@
 const brs_bench brs__benches[] = {
     {"selftest", "the harness itself: timer overhead and allocation counting", brs__bench_selftest},
     {"strategy", "ns per market-event callback: C vs Lua MA crossover", brs__bench_strategy},
+    {"lua-pattern", "string.find/match/gmatch/gsub: stock Lua vs the sandbox's matcher", brs__bench_lua_pattern},
     {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
     {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
     {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},

@@ -60,8 +60,15 @@ static inline brs__lua_strategy *brs__lua_self(lua_State *L)
 /* lua_sandbox.c */
 lua_State *brs__lua_sandbox_new(brs__lua_strategy *s);
 int brs__lua_msgh(lua_State *L);
+/* The budget is spent: mark the strategy killed, re-arm the hook on every
+ * instruction and raise "instruction budget exceeded". Never returns. */
+int brs__lua_budget_kill(lua_State *L);
 /* Reset the per-callback instruction budget. */
 static inline void brs__lua_budget_reset(brs__lua_strategy *s) { s->instr_used = 0; }
+
+/* lua_pattern.c: replaces find/match/gmatch/gsub in the table on top of the
+ * stack with the budget-charging matcher. */
+void brs__lua_pattern_install(lua_State *L);
 
 /* lua_indicators.c: pushes the ctx.indicators table (constructors). */
 void brs__lua_push_indicators(lua_State *L);

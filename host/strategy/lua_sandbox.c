@@ -33,6 +33,20 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+/* A killed strategy raises on every instruction: of the running thread and of
+ * the main one, so a kill inside a coroutine is not caught by its resumer. */
+static void arm_kill(lua_State *L)
+{
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    lua_State *main = lua_tothread(L, -1);
+    lua_pop(L, 1);
+    if (main && main != L)
+        lua_sethook(main, budget_hook, LUA_MASKCOUNT, 1);
+}
+
 /* Count hook: every hook_step instructions, charge the callback's budget. Once
  * it is spent the strategy is killed: the hook then fires on every instruction
  * of whatever thread runs, so a script cannot catch the error with pcall and
@@ -43,15 +57,24 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     s->instr_used += (uint64_t)s->hook_step;
     if (!s->killed && s->instr_used <= s->instr_limit)
         return;
-    if (!s->killed) {
-        s->killed = 1;
-    }
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    s->killed = 1;
+    arm_kill(L);
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         luaL_error(L, "%s:%d: instruction budget exceeded (%I VM instructions per callback)",
                    ar->short_src, ar->currentline, (lua_Integer)s->instr_limit);
     luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
                (lua_Integer)s->instr_limit);
+}
+
+/* The budget ran out inside a C function (the pattern matcher): kill the
+ * strategy as the hook does. luaL_error names the script line that called. */
+int brs__lua_budget_kill(lua_State *L)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    s->killed = 1;
+    arm_kill(L);
+    return luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
+                      (lua_Integer)s->instr_limit);
 }
 
 /* The message handler of every lua_pcall: the message plus a traceback. */
@@ -167,6 +190,9 @@ static int sandbox_open(lua_State *L)
     lua_getfield(L, -1, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    /* find/match/gmatch/gsub that the instruction budget can stop (also the
+     * string methods: this table is the strings' __index) */
+    brs__lua_pattern_install(L);
     lua_pop(L, 1);
     /* Deterministic backtests: math.random starts from a fixed seed. */
     lua_getfield(L, -1, "math");

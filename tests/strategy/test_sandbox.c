@@ -75,6 +75,20 @@ static void test_endless_loop(void **state)
                    (const char *[]){"endless_loop.lua:6:", "on_start", "instruction budget exceeded", NULL});
 }
 
+/* Pattern matching runs in C: the sandbox's matcher charges the budget, and a
+ * kill inside it is final: pattern_find.lua catches it with pcall on line 7,
+ * and the very next instruction (line 8) raises it again. */
+static void test_pattern_budget(void **state)
+{
+    (void)state;
+    expect_refused(SCRIPTS "pattern_find.lua",
+                   (const char *[]){"pattern_find.lua:8:", "on_start", "instruction budget exceeded", NULL});
+    expect_refused(SCRIPTS "pattern_gsub.lua",
+                   (const char *[]){"pattern_gsub.lua:5:", "on_start", "instruction budget exceeded", NULL});
+    expect_refused(SCRIPTS "pattern_gmatch.lua",
+                   (const char *[]){"pattern_gmatch.lua", "on_start", "instruction budget exceeded", NULL});
+}
+
 static void test_recursion(void **state)
 {
     (void)state;
@@ -167,16 +181,32 @@ static void test_bench_json(void **state)
     run_free(&r);
 }
 
+/* `bench lua-pattern --json`: stock and sandbox figures for every case. */
+static void test_bench_pattern_json(void **state)
+{
+    (void)state;
+    const char *args[] = {"bench", "lua-pattern", "--runs", "1", "--quick", "--json", NULL};
+    run_result r = run(args);
+    if (r.status != 0)
+        fail_msg("status %d\n%s", r.status, r.err);
+    assert_non_null(strstr(r.out, "\"stock_ns\":"));
+    assert_non_null(strstr(r.out, "\"sandbox_budget_ns\":"));
+    assert_non_null(strstr(r.out, "gsub function"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_os_execute),      cmocka_unit_test(test_io_open),
         cmocka_unit_test(test_load_bytecode),   cmocka_unit_test(test_memory_bomb),
-        cmocka_unit_test(test_endless_loop),    cmocka_unit_test(test_recursion),
+        cmocka_unit_test(test_endless_loop),    cmocka_unit_test(test_pattern_budget),
+        cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_syntax_error),    cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_error_in_on_bar), cmocka_unit_test(test_shipped_strategies_pass),
         cmocka_unit_test(test_params_from_command_line),
         cmocka_unit_test(test_bench_json),
+        cmocka_unit_test(test_bench_pattern_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
