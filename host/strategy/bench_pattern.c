@@ -126,7 +126,7 @@ int brs__bench_lua_pattern(int argc, char **argv)
             }
             med[c][v] = brs__median(samples, (size_t)runs);
         }
-    if (code == BRS_EXIT_OK && json) {
+    if (code == BRS_EXIT_OK && BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(o, "cases");
         cJSON_AddNumberToObject(o, "runs", runs);
@@ -140,11 +140,9 @@ int brs__bench_lua_pattern(int argc, char **argv)
             }
             cJSON_AddItemToArray(arr, e);
         }
-        char *s = cJSON_PrintUnformatted(o);
-        printf("%s\n", s ? s : "{}");
-        free(s);
-        cJSON_Delete(o);
-    } else if (code == BRS_EXIT_OK) {
+        brs__bench_json(o, json);
+    }
+    if (code == BRS_EXIT_OK && !json) {
         printf("%-24s %12s %12s %8s %14s %8s\n", "case (ns/call)", "stock", "sandbox", "ratio",
                "with budget", "ratio");
         for (size_t c = 0; c < nc; c++)
