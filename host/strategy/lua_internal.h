@@ -49,6 +49,8 @@ struct brs__lua_strategy {
     const brs_host *host;
     brs_ctx *ctx;
     uint32_t cur_instrument; /* of the last market event: the default for orders */
+    /* cold, and last so the hot fields above keep their layout */
+    int alloc_killed;       /* the budget ran out in the allocator (lua_sandbox.c) */
 };
 
 /* The strategy behind a Lua state (kept in its extra space, copied to threads). */
@@ -60,9 +62,15 @@ static inline brs__lua_strategy *brs__lua_self(lua_State *L)
 /* lua_sandbox.c */
 lua_State *brs__lua_sandbox_new(brs__lua_strategy *s);
 int brs__lua_msgh(lua_State *L);
+/* The text of a failed call (message on the stack top) and its code:
+ * BRS_E_SANDBOX for the sandbox's limits, BRS_E_SCRIPT for the script's own. */
+int brs__lua_error_text(brs__lua_strategy *s, int status, char *msg, size_t cap);
 /* The budget is spent: mark the strategy killed, re-arm the hook on every
  * instruction and raise "instruction budget exceeded". Never returns. */
 int brs__lua_budget_kill(lua_State *L);
+/* Allocated bytes that cost one instruction of the budget (lua_sandbox.c). */
+#define BRS__LUA_ALLOC_BYTES_PER_STEP 16
+
 /* Reset the per-callback instruction budget. */
 static inline void brs__lua_budget_reset(brs__lua_strategy *s) { s->instr_used = 0; }
 

@@ -10,7 +10,15 @@
 
 #include "lua_internal.h"
 
-/* The capped allocator. Shrinking never fails (Lua relies on that). */
+/* The capped allocator. Shrinking never fails (Lua relies on that).
+ * Growth is also charged to the instruction budget, one instruction per
+ * BRS__LUA_ALLOC_BYTES_PER_STEP bytes: C functions that copy (s:upper(), `..`,
+ * string.rep, table.concat, string.format...) do work in proportion to what
+ * they allocate, which the count hook never sees, so without this a loop of
+ * a few VM instructions over a 30 MB string ran for hours within the budget.
+ * Once the budget is spent here, growth is refused (Lua raises a memory
+ * error at once) and the strategy is marked killed; the count hook then
+ * raises the budget error on the next instructions, pcall or not. */
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     brs__lua_strategy *s = ud;
@@ -24,6 +32,15 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         s->mem_hit = 1;
         return NULL;
     }
+    /* (a strategy killed elsewhere still allocates: its error message) */
+    if (nsize > old && s->instr_limit != UINT64_MAX && (!s->killed || s->alloc_killed)) {
+        s->instr_used += (nsize - old) / BRS__LUA_ALLOC_BYTES_PER_STEP;
+        if (s->alloc_killed || s->instr_used > s->instr_limit) {
+            s->killed = 1;
+            s->alloc_killed = 1;
+            return NULL;
+        }
+    }
     void *p = realloc(ptr, nsize);
     if (!p)
         return nsize <= old ? ptr : NULL;
@@ -31,6 +48,26 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (s->mem_used > s->mem_peak)
         s->mem_peak = s->mem_used;
     return p;
+}
+
+int brs__lua_error_text(brs__lua_strategy *s, int status, char *msg, size_t cap)
+{
+    if (s->alloc_killed) { /* the memory error was the budget, refused in the allocator */
+        snprintf(msg, cap,
+                 "%s: in %s: instruction budget exceeded (%llu VM instructions per callback; "
+                 "every %d bytes allocated count as one)",
+                 s->script, s->cb_name, (unsigned long long)s->instr_limit,
+                 BRS__LUA_ALLOC_BYTES_PER_STEP);
+        return BRS_E_SANDBOX;
+    }
+    if (status == LUA_ERRMEM || s->mem_hit) {
+        snprintf(msg, cap, "%s: in %s: not enough memory (the script may use %zu bytes)", s->script,
+                 s->cb_name, s->mem_limit);
+        return BRS_E_SANDBOX;
+    }
+    const char *m = lua_tostring(s->L, -1);
+    snprintf(msg, cap, "%s: in %s: %s", s->script, s->cb_name, m ? m : "(no message)");
+    return s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
 }
 
 static void budget_hook(lua_State *L, lua_Debug *ar);

@@ -24,23 +24,13 @@ static const char *const cb_names[BRS__LCB_COUNT] = {"on_start", "on_stop",  "on
 /* ---- calling into the script ------------------------------------------ */
 
 /* Report a failed lua_pcall (message on the stack top) through the host log,
- * which the runtime keeps as the reason the strategy failed. */
+ * which the runtime keeps as the reason the strategy failed. The text is made
+ * in lua_sandbox.c (brs__lua_error_text), out of this file's hot path. */
 static int script_error(brs__lua_strategy *s, int status)
 {
-    lua_State *L = s->L;
     char msg[BRS_ERROR_MSG_MAX];
-    int code = BRS_E_SCRIPT;
-    if (status == LUA_ERRMEM || s->mem_hit) {
-        snprintf(msg, sizeof msg, "%s: in %s: not enough memory (the script may use %zu bytes)",
-                 s->script, s->cb_name, s->mem_limit);
-        code = BRS_E_SANDBOX;
-    } else {
-        const char *m = lua_tostring(L, -1);
-        snprintf(msg, sizeof msg, "%s: in %s: %s", s->script, s->cb_name, m ? m : "(no message)");
-        if (s->killed)
-            code = BRS_E_SANDBOX;
-    }
-    lua_settop(L, s->stack_base);
+    int code = brs__lua_error_text(s, status, msg, sizeof msg);
+    lua_settop(s->L, s->stack_base);
     if (s->host && s->host->xLog)
         s->host->xLog(s->ctx, BRS_LOG_ERROR, msg);
     return code;

@@ -89,6 +89,17 @@ static void test_pattern_budget(void **state)
                    (const char *[]){"pattern_gmatch.lua", "on_start", "instruction budget exceeded", NULL});
 }
 
+/* Copies in C are charged by the bytes they allocate (copy_loop.lua): the
+ * loop of 4 MB upper() calls is stopped by the budget, and catching the
+ * first stop with pcall does not let the second loop run. */
+static void test_copy_budget(void **state)
+{
+    (void)state;
+    expect_refused(SCRIPTS "copy_loop.lua",
+                   (const char *[]){"copy_loop.lua", "on_start", "instruction budget exceeded",
+                                    "bytes allocated count as one", NULL});
+}
+
 static void test_recursion(void **state)
 {
     (void)state;
@@ -201,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_os_execute),      cmocka_unit_test(test_io_open),
         cmocka_unit_test(test_load_bytecode),   cmocka_unit_test(test_memory_bomb),
         cmocka_unit_test(test_endless_loop),    cmocka_unit_test(test_pattern_budget),
+        cmocka_unit_test(test_copy_budget),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_syntax_error),    cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_error_in_on_bar), cmocka_unit_test(test_shipped_strategies_pass),
