@@ -199,6 +199,27 @@ static int globals_index(lua_State *L)
     return 0;
 }
 
+/* table.sort compares in C (with the default order) n log n times for one VM
+ * instruction: charge that to the budget before sorting, so a loop over big
+ * sorts is stopped like any other. A Lua comparison function is counted by
+ * the hook as well (charged twice: on the safe side). */
+static int sandbox_sort(lua_State *L)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    if (s->instr_limit != UINT64_MAX && lua_type(L, 1) == LUA_TTABLE) {
+        uint64_t n = (uint64_t)lua_rawlen(L, 1), lg = 1;
+        while ((UINT64_C(1) << lg) < n && lg < 63)
+            lg++;
+        s->instr_used += n * lg;
+        if (s->killed || s->instr_used > s->instr_limit)
+            return brs__lua_budget_kill(L);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 0);
+    return 0;
+}
+
 static int sandbox_open(lua_State *L)
 {
     static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
@@ -230,6 +251,11 @@ static int sandbox_open(lua_State *L)
     /* find/match/gmatch/gsub that the instruction budget can stop (also the
      * string methods: this table is the strings' __index) */
     brs__lua_pattern_install(L);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushcclosure(L, sandbox_sort, 1);
+    lua_setfield(L, -2, "sort");
     lua_pop(L, 1);
     /* Deterministic backtests: math.random starts from a fixed seed. */
     lua_getfield(L, -1, "math");

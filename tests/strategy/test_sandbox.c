@@ -100,6 +100,15 @@ static void test_copy_budget(void **state)
                                     "bytes allocated count as one", NULL});
 }
 
+/* table.sort is charged n log n (sort_loop.lua): 300 sorts of 200,000
+ * numbers ran for seconds within the budget; now the budget stops them. */
+static void test_sort_budget(void **state)
+{
+    (void)state;
+    expect_refused(SCRIPTS "sort_loop.lua",
+                   (const char *[]){"sort_loop.lua:8:", "on_start", "instruction budget exceeded", NULL});
+}
+
 static void test_recursion(void **state)
 {
     (void)state;
@@ -213,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_load_bytecode),   cmocka_unit_test(test_memory_bomb),
         cmocka_unit_test(test_endless_loop),    cmocka_unit_test(test_pattern_budget),
         cmocka_unit_test(test_copy_budget),
+        cmocka_unit_test(test_sort_budget),
         cmocka_unit_test(test_recursion),
         cmocka_unit_test(test_syntax_error),    cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_error_in_on_bar), cmocka_unit_test(test_shipped_strategies_pass),
