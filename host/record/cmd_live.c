@@ -324,6 +324,10 @@ int brs__cmd_live(int argc, char **argv)
         brs__fail("live", "%s", e.msg);
         goto done;
     }
+    /* what is still on its way (the stop's cancels, a last order) is carried
+     * out now, in order, so the positions below are what the venue did */
+    if (r->paper)
+        brs__paper_poll(r->paper, INT64_MAX);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "strategy", src.name);
     cJSON_AddNumberToObject(o, "events", (double)r->events);

@@ -3,7 +3,8 @@
  * the depth; with latencies, an order reaches the venue order_entry_ns later
  * and its reports come back response_ns after that; a cancel sent right after
  * a slower new order does not overtake it (one connection delivers in order),
- * so the order is accepted and then cancelled, never left resting. */
+ * so the order is accepted and then cancelled, never left resting; at the
+ * stop, what is on its way is carried out. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,9 +159,31 @@ static void test_latency_and_order(void **st)
     teardown(f);
 }
 
+/* At the stop, what is still on its way is carried out in order (what
+ * `bourse live` does after brs__sctx_stop): a market buy sent just before the
+ * stop fills, the stop's cancel finds nothing left, and the position says so. */
+static void test_stop_drains(void **st)
+{
+    (void)st;
+    fx *f = setup(100, 100, 5);
+    level(f, BRS_SELL, 101, 5);
+    send(f, BRS_BUY, BRS_MARKET, 0, 2);
+    brs_error err = {0};
+    assert_int_equal(brs__sctx_stop(&f->sc, &err), BRS_OK);
+    assert_true(brs__paper_next_due(&f->p) != INT64_MAX);
+    brs__paper_poll(&f->p, INT64_MAX);
+    assert_int_equal(brs__paper_next_due(&f->p), INT64_MAX);
+    brs_position pos;
+    brs__sctx_position(&f->sc, 0, &pos);
+    assert_int_equal(pos.qty, 2);
+    assert_int_equal(f->p.n_fills, 1);
+    teardown(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_walks_the_book),
-                                       cmocka_unit_test(test_latency_and_order)};
+                                       cmocka_unit_test(test_latency_and_order),
+                                       cmocka_unit_test(test_stop_drains)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
