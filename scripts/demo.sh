@@ -37,7 +37,7 @@ echo "== market making over two venues: bourse backtest data/configs/mm_two_venu
 "$bourse" backtest data/configs/mm_two_venues.json --out runs/demo-mm
 # where the fills went (the rest of the router run's figures are printed above;
 # all of them are in summary.json, see docs/backtesting.md)
-for k in n_fills maker_share filled_qty_lit filled_qty_alt; do
+for k in n_fills maker_share quoted_two_sided quoted_spread_bps filled_qty_lit filled_qty_alt; do
     v=$(sed -n "s/^  \"$k\": \(.*\),\{0,1\}$/\1/p" runs/demo-mm/summary.json | sed 's/,$//')
     case "$v" in *.*) v=$(printf '%.4f' "$v") ;; esac # 0.9931..., not 17 digits
     printf '  %-18s %s\n' "$k" "${v:-n/a}"

@@ -61,6 +61,14 @@ typedef struct brs_an_inst_state {
     double fees;
     int64_t n_trades;
     double net_pnl;
+    /* our resting orders (book mode), for the time-weighted quoting figures:
+     * live state only, an entry leaves when its order stops resting */
+    struct brs_an_quote { uint64_t id; double price; uint8_t side; } *quotes;
+    uint32_t n_quotes, cap_quotes;
+    int64_t q_last_t;      /* the quoting integrals were advanced to here */
+    int64_t q_first_t;     /* first order of ours resting (0: never) */
+    int64_t two_sided_ns;  /* time with a bid and an ask of ours resting */
+    double spread_bps_ns;  /* integral of (ask - bid) / mid x 1e4 over that time */
 } brs_an_inst_state;
 
 struct brs_an_recorder {
@@ -101,6 +109,10 @@ struct brs_an_recorder {
 };
 
 /* ---- shared helpers -------------------------------------------------------- */
+
+/* The quoting integrals of in, as they stand at time t (recorder.c). */
+void brs__an_quote_advance(const brs_an_inst_state *in, int64_t t, int64_t *two_sided_ns,
+                           double *spread_bps_ns);
 
 /* Shortest "%.15g"/"%.17g" text that reads back as v (deterministic); "null" when
  * not finite and null_word is set, else "". */

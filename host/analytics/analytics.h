@@ -145,6 +145,8 @@ typedef struct brs_an_metrics {
     /* book mode */
     double fill_ratio, maker_share, taker_share, maker_fees, taker_fees;
     double inventory_max_abs, inventory_mean_abs;
+    double quoted_two_sided;  /* time share with a bid and an ask of ours resting */
+    double quoted_spread_bps; /* their mean distance over that time, bp of their mid */
     int64_t n_maker_fills, n_taker_fills;
 } brs_an_metrics;
 

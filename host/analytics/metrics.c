@@ -65,6 +65,8 @@ const brs_an_metric_desc brs__an_metric_descs[] = {
     M(n_taker_fills, 1, 1, 0),
     M(maker_fees, 0, 1, -1),
     M(taker_fees, 0, 1, -1),
+    M(quoted_two_sided, 0, 1, 0),
+    M(quoted_spread_bps, 0, 1, 0),
 };
 #undef M
 const size_t brs__an_n_metric_descs = sizeof brs__an_metric_descs / sizeof brs__an_metric_descs[0];
@@ -123,6 +125,7 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
     m->avg_holding_seconds = m->start_equity = m->end_equity = m->net_pnl = m->years = nan;
     m->avg_win = m->avg_loss = m->largest_win = m->largest_loss = nan;
     m->fill_ratio = m->maker_share = m->taker_share = m->inventory_mean_abs = nan;
+    m->quoted_two_sided = m->quoted_spread_bps = nan;
     m->n_samples = (int64_t)s->n;
     m->n_orders = (int64_t)r->n_orders;
     m->n_fills = (int64_t)r->n_fills;
@@ -282,5 +285,25 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
         m->maker_share = (double)r->maker_qty / (double)liq;
         m->taker_share = (double)r->taker_qty / (double)liq;
     }
+    /* quoting: over the instruments where an order of ours ever rested, from
+     * the run's first event to its last (docs/analytics.md) */
+    int64_t quoted = 0, span = r->have_time ? r->t_last - r->t_first : 0;
+    int64_t two = 0;
+    double sbps = 0;
+    for (uint32_t i = 0; i < r->k; i++) {
+        const brs_an_inst_state *in = &r->inst[i];
+        if (!in->q_first_t)
+            continue;
+        int64_t t2;
+        double s2;
+        brs__an_quote_advance(in, r->t_last, &t2, &s2);
+        quoted++;
+        two += t2;
+        sbps += s2;
+    }
+    if (quoted > 0 && span > 0)
+        m->quoted_two_sided = (double)two / ((double)span * (double)quoted);
+    if (two > 0)
+        m->quoted_spread_bps = sbps / (double)two;
     return BRS_OK;
 }

@@ -147,8 +147,10 @@ void brs__an_destroy(brs_an_recorder *r)
 {
     if (!r)
         return;
-    for (uint32_t i = 0; i < r->k; i++)
+    for (uint32_t i = 0; i < r->k; i++) {
         free(r->inst[i].lots);
+        free(r->inst[i].quotes);
+    }
     free(r->inst);
     brs__an_series_free(&r->series);
     free(r->fills);
@@ -529,6 +531,87 @@ int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o)
     return brs__an_order_new(r, &a);
 }
 
+/* ---- quoting figures: our best resting bid and ask over time ---------------- */
+
+/* Best bid and ask among our resting orders of one instrument (0 when none). */
+static void quote_best(const brs_an_inst_state *in, double *bid, double *ask)
+{
+    *bid = *ask = 0;
+    for (uint32_t i = 0; i < in->n_quotes; i++) {
+        const struct brs_an_quote *q = &in->quotes[i];
+        if (q->side == BRS_BUY ? (*bid == 0 || q->price > *bid) : (*ask == 0 || q->price < *ask)) {
+            if (q->side == BRS_BUY)
+                *bid = q->price;
+            else
+                *ask = q->price;
+        }
+    }
+}
+
+/* The quoting state held from q_last_t until t: add it to the integrals. */
+void brs__an_quote_advance(const brs_an_inst_state *in, int64_t t, int64_t *two_sided_ns,
+                           double *spread_bps_ns)
+{
+    *two_sided_ns = in->two_sided_ns;
+    *spread_bps_ns = in->spread_bps_ns;
+    if (!in->q_first_t || t <= in->q_last_t)
+        return;
+    double bid, ask;
+    quote_best(in, &bid, &ask);
+    if (bid > 0 && ask > 0 && ask > bid) {
+        double dt = (double)(t - in->q_last_t);
+        *two_sided_ns += t - in->q_last_t;
+        *spread_bps_ns += (ask - bid) / ((ask + bid) / 2) * 1e4 * dt;
+    }
+}
+
+static void quote_to(brs_an_inst_state *in, int64_t t)
+{
+    brs__an_quote_advance(in, t, &in->two_sided_ns, &in->spread_bps_ns);
+    if (t > in->q_last_t)
+        in->q_last_t = t;
+}
+
+static int quote_find(const brs_an_inst_state *in, uint64_t id)
+{
+    for (uint32_t i = 0; i < in->n_quotes; i++)
+        if (in->quotes[i].id == id)
+            return (int)i;
+    return -1;
+}
+
+/* Order id rests at price (price <= 0: it no longer rests). */
+static int quote_set(brs_an_recorder *r, uint32_t instrument, int64_t t, uint64_t id,
+                     uint8_t side, double price)
+{
+    brs_an_inst_state *in = &r->inst[instrument];
+    int i = quote_find(in, id);
+    if (i < 0 && price <= 0)
+        return BRS_OK;
+    quote_to(in, t);
+    if (price <= 0) {
+        in->quotes[i] = in->quotes[--in->n_quotes];
+        return BRS_OK;
+    }
+    if (i < 0) {
+        if (in->n_quotes == in->cap_quotes) {
+            uint32_t nc = in->cap_quotes ? in->cap_quotes * 2 : 8;
+            struct brs_an_quote *nq = realloc(in->quotes, nc * sizeof *nq);
+            if (!nq)
+                return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+            in->quotes = nq;
+            in->cap_quotes = nc;
+        }
+        i = (int)in->n_quotes++;
+        in->quotes[i].id = id;
+        in->quotes[i].side = side;
+        if (!in->q_first_t)
+            in->q_first_t = in->q_last_t = t > 0 ? t : 1;
+    }
+    in->quotes[i].price = price;
+    return BRS_OK;
+}
+
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
 {
     if (ev->instrument >= r->k)
@@ -544,16 +627,25 @@ int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
             o->price = (double)ev->price / scale; /* post-only may have repriced it */
             o->last_ts = ev->ts;
         }
+        if (ev->leaves > 0 && (!o || o->type != BRS_MARKET) && ev->price > 0)
+            return quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side,
+                             (double)ev->price / scale);
         return BRS_OK;
     }
     case BRS_OEV_REJECTED:
+        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
         return brs__an_order_done(r, ev->ts, ev->order_id, BRS_AN_REJECTED, ev->reason);
     case BRS_OEV_CANCELLED:
+        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
         return brs__an_order_done(r, ev->ts, ev->order_id, BRS_AN_CANCELLED, ev->reason);
     case BRS_OEV_REPLACED:
+        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side,
+                  ev->leaves > 0 ? (double)ev->price / scale : 0);
         return brs__an_order_replace(r, ev->ts, ev->order_id, (double)ev->price / scale,
                                      ev->cum_qty + ev->leaves);
     case BRS_OEV_FILL: {
+        if (ev->leaves == 0)
+            quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
         brs_an_fill f = {
             .ts = ev->ts,
             .order_id = ev->order_id,

@@ -452,6 +452,59 @@ static void test_number_format(void **state)
     }
 }
 
+static void oev(brs_an_recorder *r, int64_t ts, int kind, uint64_t id, int side, int64_t price,
+                int64_t leaves)
+{
+    brs_order_event ev = {.kind = (uint8_t)kind, .ts = ts, .order_id = id, .side = (uint8_t)side,
+                          .price = price, .leaves = leaves, .qty = 1};
+    assert_int_equal(brs__an_order_event(r, &ev), 0);
+}
+
+/* Quoting figures, by hand (prices in cents, price_scale 100), run from T0 to
+ * T0 + 10 h (samples):
+ *   bid 99.00 rests 1 h .. 9 h; ask 101.00 rests 2 h .. 5 h, replaced to 100.50
+ *   at 5 h, filled (leaves 0) at 7 h; a market order's ACCEPTED (at 100.00,
+ *   which would have narrowed the spread) is no quote.
+ *   Two-sided 2 h .. 7 h = 5 h of 10: quoted_two_sided 0.5.
+ *   Spread 2 h .. 5 h: 2.00 on mid 100.00 = 200 bp; 5 h .. 7 h: 1.50 on mid 99.75
+ *   = 150.3759... bp; time-weighted (3 x 200 + 2 x 15000/99.75) / 5. */
+static void test_quoting(void **state)
+{
+    (void)state;
+    brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    assert_int_equal(brs__an_sample(r, T0, 10000, 10000, NULL), 0);
+    brs_an_order o1 = {.id = 1, .ts = T0 + HOUR, .side = BRS_BUY, .type = BRS_LIMIT, .price = 99, .qty = 5};
+    brs_an_order o2 = {.id = 2, .ts = T0 + 2 * HOUR, .side = BRS_SELL, .type = BRS_LIMIT, .price = 101, .qty = 5};
+    brs_an_order o3 = {.id = 3, .ts = T0 + 6 * HOUR, .side = BRS_SELL, .type = BRS_MARKET, .price = NAN, .qty = 1};
+    assert_int_equal(brs__an_order_new(r, &o1), 0);
+    assert_int_equal(brs__an_order_new(r, &o2), 0);
+    assert_int_equal(brs__an_order_new(r, &o3), 0);
+    oev(r, T0 + 1 * HOUR, BRS_OEV_ACCEPTED, 1, BRS_BUY, 9900, 5);
+    oev(r, T0 + 2 * HOUR, BRS_OEV_ACCEPTED, 2, BRS_SELL, 10100, 5);
+    oev(r, T0 + 3 * HOUR, BRS_OEV_FILL, 1, BRS_BUY, 9900, 4); /* partly filled: still rests */
+    oev(r, T0 + 5 * HOUR, BRS_OEV_REPLACED, 2, BRS_SELL, 10050, 5);
+    oev(r, T0 + 6 * HOUR, BRS_OEV_ACCEPTED, 3, BRS_SELL, 10000, 1); /* a market order: no quote */
+    oev(r, T0 + 7 * HOUR, BRS_OEV_FILL, 2, BRS_SELL, 10050, 0);
+    oev(r, T0 + 9 * HOUR, BRS_OEV_CANCELLED, 1, BRS_BUY, 9900, 0);
+    assert_int_equal(brs__an_sample(r, T0 + 10 * HOUR, 10000, 10000, NULL), 0);
+    brs_an_metrics m;
+    brs_error err = {0};
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    near(m.quoted_two_sided, 0.5);
+    near(m.quoted_spread_bps, (3 * 200.0 + 2 * (1.5 / 99.75 * 1e4)) / 5);
+    brs__an_destroy(r);
+    /* never two-sided: the share is 0 and the spread undefined */
+    r = make(BRS_AN_BOOK, 252, 0);
+    assert_int_equal(brs__an_sample(r, T0, 10000, 10000, NULL), 0);
+    assert_int_equal(brs__an_order_new(r, &o1), 0);
+    oev(r, T0 + HOUR, BRS_OEV_ACCEPTED, 1, BRS_BUY, 9900, 5);
+    assert_int_equal(brs__an_sample(r, T0 + 2 * HOUR, 10000, 10000, NULL), 0);
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    near(m.quoted_two_sided, 0);
+    assert_true(isnan(m.quoted_spread_bps));
+    brs__an_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_drawdown_recovery),
         cmocka_unit_test(test_edge_cases),
         cmocka_unit_test(test_fifo_trades),
+        cmocka_unit_test(test_quoting),
         cmocka_unit_test(test_order_event_adapter),
         cmocka_unit_test(test_sample_thinning),
         cmocka_unit_test(test_order_ids),
