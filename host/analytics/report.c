@@ -334,7 +334,7 @@ static int is_pct_key(const char *k)
     static const char *const pct[] = {"total_return", "cagr",        "ann_volatility",
                                       "max_drawdown", "win_rate",    "exposure",
                                       "risk_free_rate", "fill_ratio", "maker_share",
-                                      "taker_share"};
+                                      "taker_share", "quoted_two_sided"};
     for (size_t i = 0; i < sizeof pct / sizeof pct[0]; i++)
         if (strcmp(k, pct[i]) == 0)
             return 1;
