@@ -465,7 +465,9 @@ static void on_event(void *ctx, const brs_order_event *ev)
         return;
     if (ev->instrument < 32)
         g->touched |= 1u << ev->instrument;
-    brs_risk *rk = g->risk_on && o->session < g->n_sessions ? &g->risk[o->session] : NULL;
+    /* positions are followed with or without limits, so a snapshot always
+     * holds them and limits turned on after a restart start from the truth */
+    brs_risk *rk = o->session < g->n_sessions ? &g->risk[o->session] : NULL;
     if (rk) {
         switch (ev->kind) {
         case BRS_OEV_ACCEPTED: brs__risk_on_open(rk, o->instrument, o->side, ev->qty); break;
@@ -1254,7 +1256,7 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     char *r = malloc(8 + (size_t)ni * 32);
     if (!r && rc == BRS_OK)
         rc = BRS_E_NOMEM;
-    for (uint32_t si = 0; rc == BRS_OK && g->risk_on && si < g->n_sessions; si++) {
+    for (uint32_t si = 0; rc == BRS_OK && si < g->n_sessions; si++) {
         const brs_risk *rk = &g->risk[si];
         put_u32(r, si);
         put_u32(r + 4, ni);
@@ -1475,8 +1477,8 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         if (len < 8 || len != 8 + (uint64_t)get_u32(p + 4) * 32)
             return brs__err(err, BRS_E_CORRUPT, "snapshot risk record of %u bytes", len);
         uint32_t si = get_u32(p), ni = get_u32(p + 4);
-        if (!g->risk_on || si >= g->n_sessions)
-            return BRS_OK; /* no limits now, or the session is gone: nothing to restore */
+        if (si >= g->n_sessions)
+            return BRS_OK; /* the session is gone: nothing to restore */
         brs_risk *rk = &g->risk[si];
         for (uint32_t in = 0; in < ni && in < BRS_RISK_MAX_INSTRUMENTS; in++) {
             const char *q = p + 8 + (size_t)in * 32;
@@ -1565,13 +1567,12 @@ void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg)
 
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
 {
-    if (g->risk_on) {
-        brs_risk *r = realloc(g->risk, (g->n_sessions + 1) * sizeof *r);
-        if (!r)
-            return BRS_E_NOMEM;
-        g->risk = r;
-        brs__risk_init(&g->risk[g->n_sessions], &g->risk_cfg);
-    }
+    /* a risk state per session even without limits: it follows the positions */
+    brs_risk *r = realloc(g->risk, (g->n_sessions + 1) * sizeof *r);
+    if (!r)
+        return BRS_E_NOMEM;
+    g->risk = r;
+    brs__risk_init(&g->risk[g->n_sessions], g->risk_on ? &g->risk_cfg : NULL);
     if (g->n_sessions == g->cap_sessions) {
         uint32_t c = g->cap_sessions ? g->cap_sessions * 2 : 8;
         brs__fix_session **p = realloc(g->sessions, c * sizeof *p);

@@ -436,9 +436,9 @@ static void feed2(const char *fmt, ...)
     assert_int_equal(brs__fix_session_input(sess2, msg, n, T0), n);
 }
 
-/* Two sessions (CLIENT1 on sess, CLIENT2 on sess2), limits: max_order_qty
- * 100 and max_position 35 for each. */
-static void open_gw2(const char *journal)
+/* Two sessions (CLIENT1 on sess, CLIENT2 on sess2), with limits (when
+ * with_risk): max_order_qty 100 and max_position 35 for each. */
+static void open_gw2_risk(const char *journal, int with_risk)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs_error err = {0};
@@ -447,7 +447,8 @@ static void open_gw2(const char *journal)
     memset(&rc, 0, sizeof rc);
     rc.def.max_order_qty = 100;
     rc.def.max_position = 35;
-    brs__fix_gateway_set_risk(&gw, &rc);
+    if (with_risk)
+        brs__fix_gateway_set_risk(&gw, &rc);
     brs__fix_session **ss[2] = {&sess, &sess2};
     for (int i = 0; i < 2; i++) {
         *ss[i] = malloc(sizeof **ss[i]);
@@ -469,6 +470,11 @@ static void open_gw2(const char *journal)
     assert_true(next());
     feed2("35=A|98=0|108=30|141=Y|");
     assert_true(next());
+}
+
+static void open_gw2(const char *journal)
+{
+    open_gw2_risk(journal, 1);
 }
 
 static void close_gw2(void)
@@ -722,6 +728,34 @@ static void test_compaction_fallback(void **state)
     journal_done(&tj);
 }
 
+/* Positions are followed and snapshotted with or without limits: a gateway
+ * run without `risk` compacts at the end of day, restarts with max_position
+ * 35, and CLIENT1's long 30 from before the snapshot counts (a buy of 10
+ * more is refused). Before, such a snapshot held no positions and the limit
+ * started from 0. */
+static void test_positions_survive_without_risk(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw2_risk(tj.path, 0);
+    feed("35=D|11=b1|55=AAPL|54=1|60=20231114-22:13:20|38=30|40=2|44=10|59=1|");
+    expect_er('0', "b1");
+    feed2("35=D|11=s1|55=AAPL|54=2|60=20231114-22:13:20|38=30|40=2|44=10|59=1|");
+    outlen = outread = 0;
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, NULL), BRS_OK);
+    close_gw2();
+    open_gw2_risk(tj.path, 1);
+    feed("35=D|11=b2|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=9|59=1|");
+    expect_er('8', "b2");
+    assert_true(brs__fix_is(&got, 103, "3"));
+    assert_non_null(strstr(got.buf + brs__fix_get(&got, 58)->off, "max_position"));
+    feed("35=D|11=b3|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9|59=1|");
+    expect_er('0', "b3"); /* 30 + 5 is within 35 */
+    close_gw2();
+    journal_done(&tj);
+}
+
 /* A damaged snapshot stops the start with an error naming the record, and
  * changes nothing on disk. */
 static void test_bad_snapshot(void **state)
@@ -737,14 +771,16 @@ static void test_bad_snapshot(void **state)
     close_gw();
     size_t len = 0;
     char *good = grab(path, &len);
-    assert_int_equal(len, 48 + 128 + 8);
+    /* header, one order, the session's positions (kept with or without risk
+     * limits: 8 + 8 + 2 instruments x 32), end */
+    assert_int_equal(len, 48 + 128 + 80 + 8);
     struct {
         const char *what;
         size_t off, n; /* bytes replaced */
         const char *with;
         size_t cut; /* new length, 0: unchanged */
     } cases[] = {
-        {"no end record", 0, 0, "", 48 + 128},
+        {"no end record", 0, 0, "", 48 + 128 + 80},
         {"order count", 8 + 32, 1, "\x02", 0},
         {"instrument", 48 + 8 + 12, 1, "\x09", 0},
         {"record size", 48 + 4, 1, "\x10", 0},
@@ -881,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_md_trades),
         cmocka_unit_test(test_clordid_map_growth),
+        cmocka_unit_test(test_positions_survive_without_risk),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_bad_snapshot),
