@@ -94,6 +94,13 @@ static void usage(FILE *out)
             "(--json: one JSON object on stdout).\n");
 }
 
+/* Price units x quantity units (10^-price_decimals x 10^-qty_decimals) in
+ * the quote currency. */
+static double net_quote(const brs__feed_cfg *fc, uint32_t i, int64_t v)
+{
+    return (double)v / pow(10, fc->pdec[i]) / pow(10, fc->qdec[i]);
+}
+
 static const char *const strat_keys[] = {"file", "params", NULL};
 static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
 static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
@@ -348,6 +355,10 @@ int brs__cmd_live(int argc, char **argv)
         cJSON_AddNumberToObject(x, "position", (double)p.qty);
         cJSON_AddNumberToObject(x, "realized_pnl", (double)p.realized_pnl);
         cJSON_AddNumberToObject(x, "unrealized_pnl", (double)p.unrealized_pnl);
+        int64_t fee = use_book ? paper.fees_by_instr[i] : 0;
+        cJSON_AddNumberToObject(x, "fees", (double)fee);
+        cJSON_AddNumberToObject(x, "net_pnl", (double)(p.realized_pnl + p.unrealized_pnl - fee));
+        cJSON_AddNumberToObject(x, "net_pnl_quote", net_quote(&fc, i, p.realized_pnl + p.unrealized_pnl - fee));
         cJSON_AddItemToArray(arr, x);
     }
     if (r->sc.failed)
@@ -365,9 +376,12 @@ int brs__cmd_live(int argc, char **argv)
         for (uint32_t i = 0; i < fc.n; i++) {
             brs_position p;
             brs__sctx_position(&r->sc, i, &p);
-            printf("  %-12s position %lld  realized %lld  unrealized %lld (price units x qty)\n",
+            int64_t fee = use_book ? paper.fees_by_instr[i] : 0;
+            printf("  %-12s position %lld  realized %lld  unrealized %lld  fees %lld (price units x "
+                   "qty); net %.6g in the quote currency\n",
                    fc.instr[i].symbol, (long long)p.qty, (long long)p.realized_pnl,
-                   (long long)p.unrealized_pnl);
+                   (long long)p.unrealized_pnl, (long long)fee,
+                   net_quote(&fc, i, p.realized_pnl + p.unrealized_pnl - fee));
         }
     }
     cJSON_Delete(o);

@@ -103,6 +103,8 @@ static int report(brs__paper *p, brs_order_event *e)
     if (e->kind == BRS_OEV_FILL) {
         p->n_fills++;
         p->fees += e->fee;
+        if (e->instrument < p->n_instr)
+            p->fees_by_instr[e->instrument] += e->fee;
     }
     return brs__sctx_order_event(p->sc, e);
 }
@@ -157,20 +159,30 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
     p->n_instr = n_instr;
     p->quiet = quiet;
     snprintf(p->name, sizeof p->name, "%s", plugin);
+    p->fees_by_instr = calloc(n_instr ? n_instr : 1, sizeof *p->fees_by_instr);
+    if (!p->fees_by_instr)
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", where);
     char path[4096];
     int rc = brs__plugin_find(plugin, NULL, path, sizeof path, err);
     if (!rc)
         rc = brs__plugin_load(&p->plugin, path, err);
-    if (rc)
+    if (rc) {
+        free(p->fees_by_instr);
+        p->fees_by_instr = NULL;
         return brs__err_prefix(err, "%s", where);
+    }
     if (!(p->vt = brs__plugin_venue(&p->plugin))) {
         rc = brs__err(err, BRS_E_BADKIND, "%s: %s is a %s plugin, not a venue", where, path,
                       brs__plugin_kind_name(p->plugin.desc->kind));
         brs__plugin_unload(&p->plugin);
+        free(p->fees_by_instr);
+        p->fees_by_instr = NULL;
         return rc;
     }
     if ((rc = brs__plugin_instance_open(&p->inst, &p->plugin, &p->host, (brs_ctx *)(void *)p, err))) {
         brs__plugin_unload(&p->plugin);
+        free(p->fees_by_instr);
+        p->fees_by_instr = NULL;
         return brs__err_prefix(err, "%s", where);
     }
     return BRS_OK;
@@ -294,6 +306,8 @@ void brs__paper_close(brs__paper *p)
     p->sc = NULL; /* the strategy may be gone: nothing the venue says now reaches it */
     free(p->pending);
     p->pending = NULL;
+    free(p->fees_by_instr);
+    p->fees_by_instr = NULL;
     p->n_pending = 0;
     brs__plugin_instance_close(&p->inst);
     brs__plugin_unload(&p->plugin);

@@ -41,6 +41,7 @@ typedef struct brs__paper {
     int quiet;
     uint64_t n_fills;
     int64_t fees; /* price units x qty units; negative: rebates */
+    int64_t *fees_by_instr; /* the same, per instrument (n_instr) */
     /* simulated latencies (ns): strategy -> venue for orders and for cancels
      * and replaces, venue -> strategy for reports; 0: at once */
     int64_t order_ns, cancel_ns, response_ns;

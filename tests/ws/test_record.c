@@ -5,6 +5,7 @@
  * book the server (and the live client) held at the end. A recorder killed with SIGKILL leaves a readable file (complete
  * blocks), and bad configs fail with the key named. */
 #include <ctype.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -362,6 +363,17 @@ static void test_live_strategy(void **st)
     assert_true(num(j, "fills") >= 4); /* more than one fill each way: it walked the book */
     assert_true(num(j, "fees") > 0);
     assert_true(num(j, "callbacks") > 100);
+    /* per instrument: the fees are SUSHIUSDT's, net = realized + unrealized -
+     * fees, and in USDT divided by 10^(price_decimals 4 + qty_decimals 0) */
+    cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(j, "instruments")) {
+        int sushi = !strcmp(cJSON_GetObjectItemCaseSensitive(x, "symbol")->valuestring, "SUSHIUSDT");
+        double fee = num(x, "fees"), net = num(x, "net_pnl");
+        assert_true(sushi ? fee == num(j, "fees") : fee == 0);
+        assert_true(net == num(x, "realized_pnl") + num(x, "unrealized_pnl") - fee);
+        if (sushi)
+            assert_true(fabs(num(x, "net_pnl_quote") - net / 1e4) < 1e-9);
+    }
     assert_int_equal((int)num(j, "connections"), 2);
     assert_flat(j);
     cJSON_Delete(j);
