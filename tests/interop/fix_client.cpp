@@ -33,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <fstream>
@@ -74,6 +75,7 @@ bool env_is(const char *name, const char *value)
 // ---- the gateway process ---------------------------------------------------
 
 int g_sessions = 1; // bench: CLIENT1..CLIENTn configured on the gateway
+std::vector<std::string> g_extra_sets; // more `--set key=value` for the gateway
 
 void start_server(int port)
 {
@@ -95,8 +97,17 @@ void start_server(int port)
             sess += std::string(i > 1 ? "," : "") + "{\"target_comp_id\":\"CLIENT" +
                     std::to_string(i) + "\"}";
         sess += "]";
-        execl(BOURSE_BIN, BOURSE_BIN, "serve", cfg.c_str(), "--set", setp.c_str(), "--set",
-              sets.c_str(), "--set", sess.c_str(), "--port-file", pf.c_str(), (char *)nullptr);
+        std::vector<std::string> args = {BOURSE_BIN, "serve", cfg, "--set", setp, "--set", sets,
+                                         "--set", sess, "--port-file", pf};
+        for (const auto &x : g_extra_sets) {
+            args.push_back("--set");
+            args.push_back(x);
+        }
+        std::vector<char *> argv;
+        for (auto &x : args)
+            argv.push_back(&x[0]);
+        argv.push_back(nullptr);
+        execv(BOURSE_BIN, argv.data());
         _exit(127);
     }
     for (int i = 0; i < 200; i++) {
@@ -699,6 +710,52 @@ void scenario_restart()
     stop_server();
 }
 
+// reset_at_day_end against QuickFIX: the gateway ends the session at day_end
+// (Logout); the client, as its own daily schedule would, starts the new day
+// with fresh sequence numbers (its store emptied) and logs on at MsgSeqNum 1
+// without ResetSeqNumFlag. The gateway accepts it; its Logon comes with
+// MsgSeqNum 2, so QuickFIX asks for 1 and gets the expiry of the DAY order
+// left open over the end of day, resent with PossDupFlag.
+void scenario_dayreset()
+{
+    std::time_t now = std::time(nullptr);
+    long eod = ((long)now + 5) % 86400;
+    char de[32];
+    std::snprintf(de, sizeof de, "day_end=%02ld:%02ld:%02ld", eod / 3600, eod / 60 % 60, eod % 60);
+    g_extra_sets = {de, "reset_at_day_end=true"};
+    start_server(0);
+    {
+        Client c;
+        c.start(false);
+        App &a = c.app;
+        nos(a, "d1", '1', "AAPL", 10, 101); // DAY
+        er(a, "d1", '0', '0', '1', "AAPL", 10, 101, 10, 0, 0);
+        if (std::time(nullptr) >= now + 5)
+            die("the order went in after the day ended (machine too slow?)");
+        a.wait_logouts(1, 15000); // the gateway ends the session
+        c.stop();
+    }
+    // the client's new day: its store starts over at 1
+    std::string rm = "rm -rf '" + g_work + "/qfstore'";
+    if (std::system(rm.c_str()) != 0)
+        die("cannot empty the client's store");
+    Client c2;
+    c2.start(false);
+    App &b = c2.app;
+    if (b.last_logon_seq != 2)
+        die("gateway Logon MsgSeqNum " + std::to_string(b.last_logon_seq) + ", want 2");
+    FIX::Message x = b.next("8", 10000); // resent after QuickFIX's ResendRequest
+    eq(x, 11, "d1");
+    eq(x, 150, "C");
+    eq(x, 39, "C");
+    if (x.getHeader().getField(43) != "Y")
+        die("expiry report not marked PossDup: " + x.toString());
+    b.none();
+    c2.stop();
+    stop_server();
+    g_extra_sets.clear();
+}
+
 // Round trip: `inflight` orders outstanding, each timed to its acknowledgement
 // (ExecutionReport ExecType New). Buys rest and each sell trades against the buy
 // before it, so both resting and crossing orders are in the stream.
@@ -817,6 +874,8 @@ int main(int argc, char **argv)
         scenario_gap();
     else if (sc == "restart")
         scenario_restart();
+    else if (sc == "dayreset")
+        scenario_dayreset();
     else if (sc == "bench")
         scenario_bench(argc > 4 ? std::atoi(argv[4]) : 20000, argc > 5 ? std::atoi(argv[5]) : 100,
                        argc > 6 ? std::max(1, std::atoi(argv[6])) : 1,
