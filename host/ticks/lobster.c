@@ -30,6 +30,8 @@ typedef struct lob {
     uint64_t next_synth;
     brs_market_event msg[256];
     int nmsg;
+    brs_llevel *ours;  /* reconcile's copy of one side's levels, reused */
+    size_t ours_cap;
     uint64_t row;      /* message rows done */
     int64_t ts;
 } lob;
@@ -132,9 +134,17 @@ static int reconcile(lob *l, const int64_t *r, brs_error *err)
         int64_t worst = k ? tgt[k - 1].price : 0;
         /* levels we hold inside the visible range that the row does not show */
         size_t nl = l->book.nlv[side];
-        brs_llevel *ours = malloc((nl ? nl : 1) * sizeof *ours);
-        if (!ours)
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        if (nl > l->ours_cap) { /* grows to the most levels a side held: no malloc per message */
+            size_t nc = l->ours_cap ? l->ours_cap : 64;
+            while (nc < nl)
+                nc *= 2;
+            brs_llevel *no = realloc(l->ours, nc * sizeof *no);
+            if (!no)
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+            l->ours = no;
+            l->ours_cap = nc;
+        }
+        brs_llevel *ours = l->ours;
         if (nl) {
             memcpy(ours, l->book.lv[side], nl * sizeof *ours);
             qsort(ours, nl, sizeof *ours, cmp_asc);
@@ -149,7 +159,6 @@ static int reconcile(lob *l, const int64_t *r, brs_error *err)
             if (in_view && !shown)
                 rc = set_level(l, side, p, 0, err);
         }
-        free(ours);
         for (size_t j = 0; j < k && !rc; j++)
             rc = set_level(l, side, tgt[j].price, tgt[j].qty, err);
         if (rc)
@@ -430,5 +439,6 @@ int brs__import_lobster(brs_import_sink *s, const char *path, const brs_import_o
     brs__lb_free(&l.book);
     brs__csv_close(l.obr);
     free(l.ob);
+    free(l.ours);
     return rc;
 }
