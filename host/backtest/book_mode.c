@@ -17,6 +17,7 @@
 #include "core/core.h"
 #include "plugin/json_params.h"
 #include "plugin/loader.h"
+#include "plugin/venue_host.h"
 #include "risk/risk.h"
 #include "sor/sor.h"
 #include "ticks/tickfile.h"
@@ -37,14 +38,13 @@ typedef struct q_item {
 } q_item;
 
 typedef struct bk_venue {
-    brs_host host;            /* first: a brs_ctx * is a bk_venue * */
+    brs__venue_ctx vc;        /* first: a brs_ctx * is a bk_venue * (plugin/venue_host.h) */
     struct brs__book_run *run;
     uint32_t index;
     char name[64];
     brs_plugin plugin;
     brs_plugin_instance inst;
     const brs_venue_vtable *vt;
-    const cJSON *params;
     char params_where[96];
     int emits_market;         /* it has re-emitted replayed market data */
     /* for the router: what the routing decision needs to know of this venue */
@@ -207,43 +207,6 @@ static void v_log(brs_ctx *ctx, int level, const char *msg)
     fprintf(stderr, "[venue %s] %s: %s\n", VN(ctx)->name, names[level & 3], msg ? msg : "");
 }
 
-static int v_param_int(brs_ctx *ctx, const char *name, int64_t *out)
-{
-    return brs__jparam_int(VN(ctx)->params, name, out);
-}
-
-static int v_param_double(brs_ctx *ctx, const char *name, double *out)
-{
-    return brs__jparam_double(VN(ctx)->params, name, out);
-}
-
-static int v_param_string(brs_ctx *ctx, const char *name, const char **out)
-{
-    return brs__jparam_string(VN(ctx)->params, name, out);
-}
-
-static uint32_t v_instrument_count(brs_ctx *ctx) { return VN(ctx)->run->n_instr; }
-
-static int v_instrument(brs_ctx *ctx, uint32_t id, brs_instrument *out)
-{
-    brs__book_run *b = VN(ctx)->run;
-    if (id >= b->n_instr)
-        return BRS_E_NOTFOUND;
-    *out = b->instr[id];
-    return BRS_OK;
-}
-
-static int v_instrument_find(brs_ctx *ctx, const char *symbol, uint32_t *id)
-{
-    brs__book_run *b = VN(ctx)->run;
-    for (uint32_t i = 0; i < b->n_instr; i++)
-        if (!strcmp(b->instr[i].symbol, symbol)) {
-            *id = i;
-            return BRS_OK;
-        }
-    return BRS_E_NOTFOUND;
-}
-
 /* What a venue reports reaches the strategy after the response latency. */
 static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
 {
@@ -289,32 +252,6 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     it.u.me = *ev;
     return q_push(b, &it);
 }
-
-static int v_state(void) { return BRS_E_STATE; }
-static int v_submit_x(brs_ctx *c, const brs_order *o, uint64_t *id) { (void)c, (void)o, (void)id; return v_state(); }
-static int v_cancel_x(brs_ctx *c, uint64_t id) { (void)c, (void)id; return v_state(); }
-static int v_replace_x(brs_ctx *c, uint64_t id, int64_t p, int64_t q) { (void)c, (void)id, (void)p, (void)q; return v_state(); }
-static int v_cancel_all_x(brs_ctx *c, uint32_t i) { (void)c, (void)i; return v_state(); }
-static int v_position_x(brs_ctx *c, uint32_t i, brs_position *o) { (void)c, (void)i, (void)o; return v_state(); }
-static int v_open_orders_x(brs_ctx *c, uint32_t i, brs_order_info *o, uint32_t cap, uint32_t *n) { (void)c, (void)i, (void)o, (void)cap, (void)n; return v_state(); }
-static int v_top_x(brs_ctx *c, uint32_t i, brs_top *o) { (void)c, (void)i, (void)o; return v_state(); }
-static int v_depth_x(brs_ctx *c, uint32_t i, uint8_t s, brs_level *o, uint32_t cap, uint32_t *n) { (void)c, (void)i, (void)s, (void)o, (void)cap, (void)n; return v_state(); }
-static int v_timer_set_x(brs_ctx *c, int64_t a, int64_t iv, uint64_t *id) { (void)c, (void)a, (void)iv, (void)id; return v_state(); }
-static int v_timer_cancel_x(brs_ctx *c, uint64_t id) { (void)c, (void)id; return v_state(); }
-static int v_target_x(brs_ctx *c, uint32_t i, double t) { (void)c, (void)i, (void)t; return v_state(); }
-static int v_bars_x(brs_ctx *c, uint32_t i, const brs_market_event **o, uint64_t *n) { (void)c, (void)i, (void)o, (void)n; return BRS_E_UNSUPPORTED; }
-static int v_targets_x(brs_ctx *c, uint32_t i, const double *t, uint64_t n) { (void)c, (void)i, (void)t, (void)n; return BRS_E_UNSUPPORTED; }
-
-static const brs_host venue_host_template = {
-    .size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR, .abi_minor = BRS_ABI_MINOR,
-    .xNow = v_now, .xLog = v_log, .xParamInt = v_param_int, .xParamDouble = v_param_double,
-    .xParamString = v_param_string, .xInstrumentCount = v_instrument_count,
-    .xInstrument = v_instrument, .xInstrumentFind = v_instrument_find, .xSubmit = v_submit_x,
-    .xCancel = v_cancel_x, .xReplace = v_replace_x, .xCancelAll = v_cancel_all_x,
-    .xPosition = v_position_x, .xOpenOrders = v_open_orders_x, .xTop = v_top_x,
-    .xDepth = v_depth_x, .xTimerSet = v_timer_set_x, .xTimerCancel = v_timer_cancel_x,
-    .xSetTarget = v_target_x, .xEmitOrderEvent = v_emit_order, .xEmitMarketEvent = v_emit_market,
-    .xBars = v_bars_x, .xSetTargets = v_targets_x};
 
 /* ---- the strategy's orders (brs__exec) ------------------------------------- */
 
@@ -849,13 +786,14 @@ static int open_venues(brs__book_run *b, brs_error *err)
     for (uint32_t i = 0; i < n; i++) {
         cJSON *vj = cJSON_GetArrayItem(vs, (int)i);
         bk_venue *v = &b->v[i];
-        v->host = venue_host_template;
+        brs__venue_ctx_init(&v->vc, NULL, b->instr, b->n_instr, v_now, v_log, v_emit_order,
+                            v_emit_market);
         v->run = b;
         v->index = i;
         const char *plugin = cJSON_GetObjectItemCaseSensitive(vj, "plugin")->valuestring;
         cJSON *nm = cJSON_GetObjectItemCaseSensitive(vj, "name");
         snprintf(v->name, sizeof v->name, "%s", cJSON_IsString(nm) ? nm->valuestring : plugin);
-        v->params = cJSON_GetObjectItemCaseSensitive(vj, "params");
+        v->vc.params = cJSON_GetObjectItemCaseSensitive(vj, "params");
         char path[4096];
         int rc = brs__plugin_find(plugin, NULL, path, sizeof path, err);
         if (!rc)
@@ -867,7 +805,7 @@ static int open_venues(brs__book_run *b, brs_error *err)
                             b->cfg->source, i, path,
                             brs__plugin_kind_name(v->plugin.desc->kind));
         b->n_v++;
-        if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->host, (brs_ctx *)(void *)v, err)))
+        if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->vc.host, (brs_ctx *)(void *)v, err)))
             return rc;
         if (route && !strcmp(route, v->name))
             b->route = i;
@@ -902,17 +840,17 @@ static int open_venues(brs__book_run *b, brs_error *err)
         int64_t iv;
         cJSON *pj;
         v->lot = 1;
-        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "taker_fee_bps")) && cJSON_IsNumber(pj))
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->vc.params, "taker_fee_bps")) && cJSON_IsNumber(pj))
             v->taker_ppm = (int32_t)llround(pj->valuedouble * 100);
-        if ((pj = cJSON_GetObjectItemCaseSensitive(v->params, "maker_fee_bps")) && cJSON_IsNumber(pj))
+        if ((pj = cJSON_GetObjectItemCaseSensitive(v->vc.params, "maker_fee_bps")) && cJSON_IsNumber(pj))
             v->maker_ppm = (int32_t)llround(pj->valuedouble * 100);
-        if (v_param_int((brs_ctx *)(void *)v, "taker_fee_ppm", &iv) == BRS_OK)
+        if (brs__jparam_int(v->vc.params, "taker_fee_ppm", &iv) == BRS_OK)
             v->taker_ppm = (int32_t)iv;
-        if (v_param_int((brs_ctx *)(void *)v, "maker_fee_ppm", &iv) == BRS_OK)
+        if (brs__jparam_int(v->vc.params, "maker_fee_ppm", &iv) == BRS_OK)
             v->maker_ppm = (int32_t)iv;
-        if (v_param_int((brs_ctx *)(void *)v, "lot_size", &iv) == BRS_OK && iv > 0)
+        if (brs__jparam_int(v->vc.params, "lot_size", &iv) == BRS_OK && iv > 0)
             v->lot = iv;
-        if (v_param_int((brs_ctx *)(void *)v, "min_qty", &iv) == BRS_OK && iv >= 0)
+        if (brs__jparam_int(v->vc.params, "min_qty", &iv) == BRS_OK && iv >= 0)
             v->min_qty = iv;
     }
     if (route && (!n || strcmp(b->v[b->route].name, route)))

@@ -1,5 +1,5 @@
-/* paper.c: see paper.h. The venue's host services: the strategy's clock, its
- * parameters from the config, the run's instruments. With latencies set,
+/* paper.c: see paper.h. The venue's host services are plugin/venue_host.c's,
+ * with the strategy's clock and reports going to it. With latencies set,
  * order actions reach the venue and its reports reach the strategy that much
  * later (a heap of pending items, carried out by brs__paper_poll as the live
  * clock passes their due time); without, at once. */
@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "plugin/json_params.h"
 
 #define PP(ctx) ((brs__paper *)(void *)(ctx))
 
@@ -27,31 +26,6 @@ static void p_log(brs_ctx *ctx, int level, const char *msg)
     if (level < BRS_LOG_INFO || (p->quiet && level < BRS_LOG_WARN))
         return;
     fprintf(stderr, "bourse live: [paper %s] %s: %s\n", p->name, names[level & 3], msg ? msg : "");
-}
-
-static int p_int(brs_ctx *c, const char *n, int64_t *o) { return brs__jparam_int(PP(c)->params, n, o); }
-static int p_dbl(brs_ctx *c, const char *n, double *o) { return brs__jparam_double(PP(c)->params, n, o); }
-static int p_str(brs_ctx *c, const char *n, const char **o) { return brs__jparam_string(PP(c)->params, n, o); }
-static uint32_t p_count(brs_ctx *c) { return PP(c)->n_instr; }
-
-static int p_instr(brs_ctx *c, uint32_t id, brs_instrument *out)
-{
-    brs__paper *p = PP(c);
-    if (id >= p->n_instr)
-        return BRS_E_NOTFOUND;
-    *out = p->instr[id];
-    return BRS_OK;
-}
-
-static int p_find(brs_ctx *c, const char *symbol, uint32_t *id)
-{
-    brs__paper *p = PP(c);
-    for (uint32_t i = 0; symbol && i < p->n_instr; i++)
-        if (!strcmp(p->instr[i].symbol, symbol)) {
-            *id = i;
-            return BRS_OK;
-        }
-    return BRS_E_NOTFOUND;
 }
 
 enum { PAPER_SUBMIT = 1, PAPER_CANCEL, PAPER_REPLACE, PAPER_REPORT };
@@ -103,7 +77,7 @@ static int report(brs__paper *p, brs_order_event *e)
     if (e->kind == BRS_OEV_FILL) {
         p->n_fills++;
         p->fees += e->fee;
-        if (e->instrument < p->n_instr)
+        if (e->instrument < p->vc.n_instr)
             p->fees_by_instr[e->instrument] += e->fee;
     }
     return brs__sctx_order_event(p->sc, e);
@@ -136,27 +110,12 @@ static int p_emit_market(brs_ctx *c, const brs_market_event *ev)
     return ev ? BRS_OK : BRS_E_INVAL;
 }
 
-static int p_state(void) { return BRS_E_STATE; }
-static int p_submit_x(brs_ctx *c, const brs_order *o, uint64_t *id) { (void)c, (void)o, (void)id; return p_state(); }
-static int p_cancel_x(brs_ctx *c, uint64_t id) { (void)c, (void)id; return p_state(); }
-static int p_replace_x(brs_ctx *c, uint64_t id, int64_t pr, int64_t q) { (void)c, (void)id, (void)pr, (void)q; return p_state(); }
-
-static const brs_host paper_host = {
-    .size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR, .abi_minor = BRS_ABI_MINOR,
-    .xNow = p_now, .xLog = p_log, .xParamInt = p_int, .xParamDouble = p_dbl,
-    .xParamString = p_str, .xInstrumentCount = p_count, .xInstrument = p_instr,
-    .xInstrumentFind = p_find, .xSubmit = p_submit_x, .xCancel = p_cancel_x,
-    .xReplace = p_replace_x, .xEmitOrderEvent = p_emit_order, .xEmitMarketEvent = p_emit_market};
-
 int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
                     const brs_instrument *instr, uint32_t n_instr, int quiet, const char *where,
                     brs_error *err)
 {
     memset(p, 0, sizeof *p);
-    p->host = paper_host;
-    p->params = params;
-    p->instr = instr;
-    p->n_instr = n_instr;
+    brs__venue_ctx_init(&p->vc, params, instr, n_instr, p_now, p_log, p_emit_order, p_emit_market);
     p->quiet = quiet;
     snprintf(p->name, sizeof p->name, "%s", plugin);
     p->fees_by_instr = calloc(n_instr ? n_instr : 1, sizeof *p->fees_by_instr);
@@ -179,7 +138,7 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
         p->fees_by_instr = NULL;
         return rc;
     }
-    if ((rc = brs__plugin_instance_open(&p->inst, &p->plugin, &p->host, (brs_ctx *)(void *)p, err))) {
+    if ((rc = brs__plugin_instance_open(&p->inst, &p->plugin, &p->vc.host, (brs_ctx *)(void *)p, err))) {
         brs__plugin_unload(&p->plugin);
         free(p->fees_by_instr);
         p->fees_by_instr = NULL;

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "plugin/loader.h"
+#include "plugin/venue_host.h"
 #include "strategy/runtime.h"
 
 /* Something on its way: an order action to the venue, or a report back. */
@@ -29,14 +30,11 @@ typedef struct brs__paper_item {
 #define BRS__PAPER_MAX_PENDING 4096
 
 typedef struct brs__paper {
+    brs__venue_ctx vc; /* first: the venue's brs_ctx * is the paper venue (venue_host.h) */
     brs_plugin plugin;
     brs_plugin_instance inst;
     const brs_venue_vtable *vt;
-    brs_host host;
     char name[64];
-    const cJSON *params;
-    const brs_instrument *instr;
-    uint32_t n_instr;
     brs__sctx *sc; /* set by brs__paper_attach */
     int quiet;
     uint64_t n_fills;
