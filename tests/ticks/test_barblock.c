@@ -265,16 +265,6 @@ static void test_decode_malformed(void **state)
     free(buf);
 }
 
-static void expect_fail(const char *path, const char *what, const char *want1, const char *want2)
-{
-    char cmd[2048], *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s ticks %s %s", BOURSE_BIN, what, path);
-    int rc = run_cmd(cmd, &out);
-    if (rc != 1 || !strstr(out, want1) || (want2 && !strstr(out, want2)))
-        fail_msg("'%s' gave %d: %s (wanted '%s' and '%s')", cmd, rc, out, want1, want2 ? want2 : "");
-    free(out);
-}
-
 static unsigned char *slurp(const char *path, size_t *len)
 {
     long n = file_size(path);

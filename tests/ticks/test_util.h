@@ -82,4 +82,17 @@ static inline void expect_error(const char *cmd, const char *want)
     free(txt);
 }
 
+/* `bourse ticks WHAT PATH` must fail with exit 1 and say want1 (and want2
+ * unless NULL). */
+static inline void expect_fail(const char *path, const char *what, const char *want1,
+                               const char *want2)
+{
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s ticks %s %s", BOURSE_BIN, what, path);
+    int rc = run_cmd(cmd, &out);
+    if (rc != 1 || !strstr(out, want1) || (want2 && !strstr(out, want2)))
+        fail_msg("'%s' gave %d: %s (wanted '%s' and '%s')", cmd, rc, out, want1, want2 ? want2 : "");
+    free(out);
+}
+
 #endif
