@@ -41,6 +41,7 @@ typedef struct brs_an_order_rec {
     int64_t qty, filled;
     double fill_notional, fees;
     int64_t n_fills, n_replaces;
+    uint32_t quote;        /* its slot in its instrument's quotes + 1; 0: not resting */
 } brs_an_order_rec;
 
 typedef struct brs_an_lot {
@@ -65,6 +66,8 @@ typedef struct brs_an_inst_state {
      * live state only, an entry leaves when its order stops resting */
     struct brs_an_quote { uint64_t id; double price; uint8_t side; } *quotes;
     uint32_t n_quotes, cap_quotes;
+    double best_bid, best_ask; /* among quotes (0: none), valid while best_ok */
+    int best_ok;
     int64_t q_last_t;      /* the quoting integrals were advanced to here */
     int64_t q_first_t;     /* first order of ours resting (0: never) */
     int64_t two_sided_ns;  /* time with a bid and an ask of ours resting */

@@ -533,18 +533,22 @@ int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o)
 
 /* ---- quoting figures: our best resting bid and ask over time ---------------- */
 
-/* Best bid and ask among our resting orders of one instrument (0 when none). */
+/* Best bid and ask among our resting orders of one instrument (0 when none):
+ * the cached pair, or a scan when a change may have moved it. */
 static void quote_best(const brs_an_inst_state *in, double *bid, double *ask)
 {
+    if (in->best_ok) {
+        *bid = in->best_bid;
+        *ask = in->best_ask;
+        return;
+    }
     *bid = *ask = 0;
     for (uint32_t i = 0; i < in->n_quotes; i++) {
         const struct brs_an_quote *q = &in->quotes[i];
-        if (q->side == BRS_BUY ? (*bid == 0 || q->price > *bid) : (*ask == 0 || q->price < *ask)) {
-            if (q->side == BRS_BUY)
-                *bid = q->price;
-            else
-                *ask = q->price;
-        }
+        if (q->side == BRS_BUY && (*bid == 0 || q->price > *bid))
+            *bid = q->price;
+        else if (q->side != BRS_BUY && (*ask == 0 || q->price < *ask))
+            *ask = q->price;
     }
 }
 
@@ -570,30 +574,40 @@ static void quote_to(brs_an_inst_state *in, int64_t t)
     brs__an_quote_advance(in, t, &in->two_sided_ns, &in->spread_bps_ns);
     if (t > in->q_last_t)
         in->q_last_t = t;
-}
-
-static int quote_find(const brs_an_inst_state *in, uint64_t id)
-{
-    for (uint32_t i = 0; i < in->n_quotes; i++)
-        if (in->quotes[i].id == id)
-            return (int)i;
-    return -1;
-}
-
-/* Order id rests at price (price <= 0: it no longer rests). */
-static int quote_set(brs_an_recorder *r, uint32_t instrument, int64_t t, uint64_t id,
-                     uint8_t side, double price)
-{
-    brs_an_inst_state *in = &r->inst[instrument];
-    int i = quote_find(in, id);
-    if (i < 0 && price <= 0)
-        return BRS_OK;
-    quote_to(in, t);
-    if (price <= 0) {
-        in->quotes[i] = in->quotes[--in->n_quotes];
-        return BRS_OK;
+    if (!in->best_ok) { /* keep the scan's answer until the best may move again */
+        quote_best(in, &in->best_bid, &in->best_ask);
+        in->best_ok = 1;
     }
-    if (i < 0) {
+}
+
+/* Order o (of r) rests at price; price <= 0: it no longer rests. Its quote is
+ * found through the order record, so a change costs O(1) except when the best
+ * price on its side leaves or worsens (one scan of the resting orders). */
+static int quote_set(brs_an_recorder *r, brs_an_order_rec *o, int64_t t, uint8_t side, double price)
+{
+    if (!o || (!o->quote && price <= 0))
+        return BRS_OK;
+    brs_an_inst_state *in = &r->inst[o->instrument];
+    quote_to(in, t);
+    double *best = side == BRS_BUY ? &in->best_bid : &in->best_ask;
+    if (o->quote) {
+        struct brs_an_quote *q = &in->quotes[o->quote - 1];
+        int worse = price <= 0 || (side == BRS_BUY ? price < q->price : price > q->price);
+        if (worse && q->price == *best)
+            in->best_ok = 0;
+        if (price <= 0) { /* the last quote moves into its slot */
+            uint32_t k = o->quote - 1;
+            o->quote = 0;
+            in->quotes[k] = in->quotes[--in->n_quotes];
+            if (k < in->n_quotes) {
+                brs_an_order_rec *moved = find_order(r, in->quotes[k].id);
+                if (moved)
+                    moved->quote = k + 1;
+            }
+            return BRS_OK;
+        }
+        q->price = price;
+    } else {
         if (in->n_quotes == in->cap_quotes) {
             uint32_t nc = in->cap_quotes ? in->cap_quotes * 2 : 8;
             struct brs_an_quote *nq = realloc(in->quotes, nc * sizeof *nq);
@@ -602,13 +616,13 @@ static int quote_set(brs_an_recorder *r, uint32_t instrument, int64_t t, uint64_
             in->quotes = nq;
             in->cap_quotes = nc;
         }
-        i = (int)in->n_quotes++;
-        in->quotes[i].id = id;
-        in->quotes[i].side = side;
+        in->quotes[in->n_quotes] = (struct brs_an_quote){o->id, price, side};
+        o->quote = ++in->n_quotes;
         if (!in->q_first_t)
             in->q_first_t = in->q_last_t = t > 0 ? t : 1;
     }
-    in->quotes[i].price = price;
+    if (in->best_ok && (*best == 0 || (side == BRS_BUY ? price > *best : price < *best)))
+        *best = price;
     return BRS_OK;
 }
 
@@ -627,25 +641,24 @@ int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
             o->price = (double)ev->price / scale; /* post-only may have repriced it */
             o->last_ts = ev->ts;
         }
-        if (ev->leaves > 0 && (!o || o->type != BRS_MARKET) && ev->price > 0)
-            return quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side,
-                             (double)ev->price / scale);
+        if (ev->leaves > 0 && o && o->type != BRS_MARKET && ev->price > 0)
+            return quote_set(r, o, ev->ts, ev->side, (double)ev->price / scale);
         return BRS_OK;
     }
     case BRS_OEV_REJECTED:
-        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
+        quote_set(r, find_order(r, ev->order_id), ev->ts, ev->side, 0);
         return brs__an_order_done(r, ev->ts, ev->order_id, BRS_AN_REJECTED, ev->reason);
     case BRS_OEV_CANCELLED:
-        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
+        quote_set(r, find_order(r, ev->order_id), ev->ts, ev->side, 0);
         return brs__an_order_done(r, ev->ts, ev->order_id, BRS_AN_CANCELLED, ev->reason);
     case BRS_OEV_REPLACED:
-        quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side,
+        quote_set(r, find_order(r, ev->order_id), ev->ts, ev->side,
                   ev->leaves > 0 ? (double)ev->price / scale : 0);
         return brs__an_order_replace(r, ev->ts, ev->order_id, (double)ev->price / scale,
                                      ev->cum_qty + ev->leaves);
     case BRS_OEV_FILL: {
         if (ev->leaves == 0)
-            quote_set(r, ev->instrument, ev->ts, ev->order_id, ev->side, 0);
+            quote_set(r, find_order(r, ev->order_id), ev->ts, ev->side, 0);
         brs_an_fill f = {
             .ts = ev->ts,
             .order_id = ev->order_id,

@@ -505,6 +505,71 @@ static void test_quoting(void **state)
     brs__an_destroy(r);
 }
 
+/* The recorder keeps the best resting bid and ask cached and rescans only when
+ * the best may have left: random accepts, reprices (better and worse), partial
+ * and full fills and cancels over 64 orders must give the same integrals as a
+ * model that rescans everything at every step. */
+static void test_quoting_random(void **state)
+{
+    (void)state;
+    enum { NO = 64, STEPS = 4000 };
+    brs_an_recorder *r = make(BRS_AN_BOOK, 252, 0);
+    assert_int_equal(brs__an_sample(r, T0, 10000, 10000, NULL), 0);
+    int64_t price[NO] = {0}; /* cents; 0: not resting */
+    int side[NO];
+    uint64_t x = 42;
+    double two = 0, sbps = 0;
+    int64_t t = T0;
+    for (uint64_t i = 0; i < NO; i++) {
+        side[i] = i % 2 ? BRS_SELL : BRS_BUY;
+        brs_an_order o = {.id = i + 1, .ts = T0, .side = (uint8_t)side[i], .type = BRS_LIMIT,
+                          .price = 100, .qty = 1000};
+        assert_int_equal(brs__an_order_new(r, &o), 0);
+    }
+    for (int step = 0; step < STEPS; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t dt = 1 + (int64_t)(x % 1000);
+        /* the model: the state held over [t, t + dt) */
+        int64_t bid = 0, ask = 0;
+        for (int i = 0; i < NO; i++)
+            if (price[i] && side[i] == BRS_BUY && price[i] > bid)
+                bid = price[i];
+            else if (price[i] && side[i] == BRS_SELL && (!ask || price[i] < ask))
+                ask = price[i];
+        if (bid && ask && ask > bid) {
+            two += (double)dt;
+            sbps += (double)(ask - bid) / ((double)(ask + bid) / 2) * 1e4 * (double)dt;
+        }
+        t += dt;
+        int i = (int)((x >> 20) % NO);
+        int64_t p = side[i] == BRS_BUY ? 9000 + (int64_t)((x >> 30) % 1000) : 10000 + (int64_t)((x >> 30) % 1000);
+        int what = (int)((x >> 40) % 5);
+        if (!price[i]) { /* rests */
+            oev(r, t, BRS_OEV_ACCEPTED, (uint64_t)i + 1, side[i], p, 5);
+            price[i] = p;
+        } else if (what == 0 || what == 1) { /* reprice */
+            oev(r, t, BRS_OEV_REPLACED, (uint64_t)i + 1, side[i], p, 5);
+            price[i] = p;
+        } else if (what == 2) { /* partial fill: still rests */
+            oev(r, t, BRS_OEV_FILL, (uint64_t)i + 1, side[i], price[i], 3);
+        } else if (what == 3) { /* filled */
+            oev(r, t, BRS_OEV_FILL, (uint64_t)i + 1, side[i], price[i], 0);
+            price[i] = 0;
+        } else { /* cancelled: the model forgets it, the recorder too */
+            oev(r, t, BRS_OEV_CANCELLED, (uint64_t)i + 1, side[i], price[i], 0);
+            price[i] = 0;
+        }
+    }
+    assert_int_equal(brs__an_sample(r, t, 10000, 10000, NULL), 0);
+    brs_an_metrics m;
+    brs_error err = {0};
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    /* the first order rests at T0 + dt0, the model counts from T0 as well */
+    near(m.quoted_two_sided, two / (double)(t - T0));
+    near(m.quoted_spread_bps, sbps / two);
+    brs__an_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_edge_cases),
         cmocka_unit_test(test_fifo_trades),
         cmocka_unit_test(test_quoting),
+        cmocka_unit_test(test_quoting_random),
         cmocka_unit_test(test_order_event_adapter),
         cmocka_unit_test(test_sample_thinning),
         cmocka_unit_test(test_order_ids),
