@@ -1,23 +1,41 @@
 #!/bin/sh
-# bootstrap.sh: installs the Debian packages Bourse needs when they are missing.
-# Every Makefile target runs it first, so a fresh Debian machine needs nothing by hand.
-# Usage: scripts/bootstrap.sh [core|interop|report|all]   (default: core)
+# bootstrap.sh: installs the Debian packages (and the two npm packages) Bourse
+# needs when they are missing. Every Makefile target runs it first, so a fresh
+# Debian machine needs nothing by hand. Nothing else is ever downloaded.
+# Usage: scripts/bootstrap.sh [core|interop|report|ops|scale|python|all]   (default: core)
+#
+# What it fetches, by set:
+#   core     compiler, CMake, Ninja, Lua 5.4, cJSON, libcsv, CMocka, Zstandard (Debian)
+#   interop  OpenSSL, wslay, QuickFIX, python3-websockets, clang (Debian); npm's
+#            jspurefix for QuickFIX's FIX44.xml data dictionary (into .deps/npm)
+#   report   Debian's chromium; npm's playwright-core, pointed at /usr/bin/chromium
+#            (into .deps/npm); never a browser download of Playwright's own
+#   ops      Debian's prometheus (prometheus and promtool) for the metrics tests
+#   scale    Debian's slurm-wlm and munge for the one-node Slurm test
+#   python   python3-dev, numpy, pandas, nbclient, pytest, setuptools, pip (Debian)
 set -eu
 
+root=$(cd "$(dirname "$0")/.." && pwd)
 core="build-essential cmake ninja-build pkg-config zstd liblua5.4-dev libcjson-dev libcsv-dev libcmocka-dev libzstd-dev"
-# interop/live pieces: TLS and WebSocket framing (issue 9), a real FIX peer (issue 8),
-# a WebSocket test server, clang for libFuzzer and the sanitizer runtime.
 interop="libssl-dev libwslay-dev libquickfix-dev g++ python3 python3-websockets clang libclang-rt-dev"
-report="chromium"
+report="chromium fonts-dejavu-core"
+ops="prometheus"
+scale="slurm-wlm munge"
+python="python3-dev python3-numpy python3-pandas python3-nbclient python3-pytest python3-setuptools python3-pip python3-ipykernel python3-matplotlib"
 
 want=""
+npm_want=""
 for set in "${@:-core}"; do
     case "$set" in
         core) want="$want $core" ;;
-        interop) want="$want $interop" ;;
-        report) want="$want $report" ;;
-        all) want="$want $core $interop $report" ;;
-        *) echo "bootstrap: unknown package set '$set' (core, interop, report, all)" >&2; exit 2 ;;
+        interop) want="$want $interop"; npm_want="$npm_want jspurefix" ;;
+        report) want="$want $report"; npm_want="$npm_want playwright-core" ;;
+        ops) want="$want $ops" ;;
+        scale) want="$want $scale" ;;
+        python) want="$want $python" ;;
+        all) want="$want $core $interop $report $ops $scale $python"
+             npm_want="$npm_want jspurefix playwright-core" ;;
+        *) echo "bootstrap: unknown package set '$set' (core, interop, report, ops, scale, python, all)" >&2; exit 2 ;;
     esac
 done
 
@@ -27,26 +45,40 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
-case " $want " in
-    *" libquickfix-dev "*)
-        # npm fetches the FIX44.xml data dictionary for the interop tests; the
-        # machine's Node.js may come from Debian's nodejs/npm or be preinstalled.
-        command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm" ;;
-esac
-[ -z "$missing" ] && exit 0
+[ -n "$npm_want" ] && ! command -v npm >/dev/null 2>&1 && missing="$missing nodejs npm"
 
-if [ "$(id -u)" = 0 ]; then
-    echo "bootstrap: installing$missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    echo "bootstrap: installing$missing (sudo)"
-    sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    # shellcheck disable=SC2086
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-else
-    echo "bootstrap: missing Debian packages; run: sudo apt-get install$missing" >&2
-    exit 1
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "bootstrap: installing$missing"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        # shellcheck disable=SC2086
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        echo "bootstrap: installing$missing (sudo)"
+        sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        # shellcheck disable=SC2086
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    else
+        echo "bootstrap: missing Debian packages; run: sudo apt-get install$missing" >&2
+        exit 1
+    fi
 fi
+
+# npm packages live in .deps/npm (git-ignored), pinned by scripts/npm-package.json's
+# versions; installed once, reused after.
+if [ -n "$npm_want" ]; then
+    dir="$root/.deps/npm"
+    need=""
+    for p in $npm_want; do
+        [ -f "$dir/node_modules/$p/package.json" ] || need="$need $p"
+    done
+    if [ -n "$need" ]; then
+        mkdir -p "$dir"
+        [ -f "$dir/package.json" ] || cp "$root/scripts/npm-package.json" "$dir/package.json"
+        echo "bootstrap: npm install$need (into .deps/npm)"
+        # shellcheck disable=SC2086
+        (cd "$dir" && npm install --no-audit --no-fund --silent >/dev/null)
+    fi
+fi
+exit 0
