@@ -5,6 +5,7 @@
 #include <bourse/version.h>
 
 #include "cli/cli.h"
+#include "core/log.h"
 
 static void usage(FILE *out)
 {
@@ -14,11 +15,13 @@ static void usage(FILE *out)
                  "commands:\n");
     for (size_t i = 0; i < brs__n_commands; i++)
         fprintf(out, "  %-10s %s\n", brs__commands[i].name, brs__commands[i].summary);
-    fprintf(out, "\nRun 'bourse COMMAND --help' for a command's options.\n");
+    fprintf(out, "\nRun 'bourse COMMAND --help' for a command's options.\n\n%s", brs__log_usage);
 }
 
 int main(int argc, char **argv)
 {
+    if (brs__log_take_args(&argc, argv) != BRS_OK)
+        return BRS_EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
         return BRS_EXIT_USAGE;
