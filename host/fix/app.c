@@ -302,15 +302,37 @@ static void enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32
     brs__fix_enc_decimal(e, tag, px, g->instr[instr].decimals);
 }
 
+/* AvgPx = notional / cum, with 4 more decimals than the instrument's price,
+ * rounded half away from zero. Divided before it is scaled, in 128 bits, so no
+ * intermediate can overflow whatever the price and quantity (issue 15: a trade
+ * of 99999999999999999 @ 999999999999999.99 reported 6=-435559803729.38); when
+ * the scaled value would not fit the 64-bit decimal encoder, fewer extra
+ * decimals are sent rather than a wrong number. */
 static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_order *o)
 {
-    if (o->cum == 0) {
+    if (o->cum <= 0) {
         brs__fix_enc_int(e, 6, 0);
         return;
     }
-    /* 4 more decimals than the instrument's price, rounded half up */
-    __int128 v = (o->notional * 10000 * 2 + o->cum) / (o->cum * 2);
-    brs__fix_enc_decimal(e, 6, (int64_t)v, g->instr[o->instrument].decimals + 4);
+    int neg = o->notional < 0;
+    unsigned __int128 n = neg ? -(unsigned __int128)o->notional : (unsigned __int128)o->notional;
+    unsigned __int128 c = (unsigned __int128)o->cum;
+    unsigned __int128 q = n / c, r = n % c;
+    int extra = 4;
+    unsigned __int128 scale = 10000;
+    for (;;) {
+        /* r < c < 2^63 and scale <= 10^4, so r * scale * 2 < 2^79: no overflow */
+        unsigned __int128 v = q * scale + (r * scale * 2 + c) / (c * 2);
+        if (v <= (unsigned __int128)INT64_MAX || extra == 0) {
+            if (v > (unsigned __int128)INT64_MAX)
+                v = (unsigned __int128)INT64_MAX; /* |AvgPx| >= 2^63 ticks cannot happen under price limits */
+            int64_t sv = neg ? -(int64_t)v : (int64_t)v;
+            brs__fix_enc_decimal(e, 6, sv, g->instr[o->instrument].decimals + extra);
+            return;
+        }
+        extra--;
+        scale /= 10;
+    }
 }
 
 static brs__fix_session *session_of(brs__fix_gateway *g, uint32_t idx)
