@@ -823,6 +823,14 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             price = o->side == BRS_BUY ? ob - 1 : ob + 1;
         }
     }
+    if (BRS__LIKELY(rests)) {
+        /* Refuse up front an order whose rest could push its level's total past
+         * INT64_MAX, so the client sees a reject, never New then Canceled
+         * (issue 15). Our side's level is not changed by matching. */
+        const level *own = level_find(&b->s[o->side], e->W, price);
+        if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
+            return reject(e, ins, o->id, BRS_E_RANGE);
+    }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
                .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
@@ -954,6 +962,14 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
                 return reject(e, ins, id, BRS_E_WOULDTAKE);
             price = o->side == BRS_BUY ? ob - 1 : ob + 1;
         }
+    }
+    {
+        /* as on submit: a level total that could pass INT64_MAX is refused up
+         * front, and the order stays as it was */
+        const level *tl = level_find(&b->s[o->side], e->W, price);
+        int64_t have = tl ? tl->qty - (price == o->price ? o->leaves : 0) : 0;
+        if (BRS__UNLIKELY(have > INT64_MAX - leaves))
+            return reject(e, ins, id, BRS_E_RANGE);
     }
     unlink_order(e, b, oi);
     o->price = price;

@@ -297,6 +297,20 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
 
 /* ---- outbound messages ------------------------------------------------------ */
 
+/* The Text (58) of a reject or cancel for an engine reason: words a desk can
+ * read, not the internal code name. */
+static const char *reason_text(int rc)
+{
+    switch (rc) {
+    case BRS_E_RANGE: return "the price level's total quantity would pass its limit";
+    case BRS_E_NOLIQUIDITY: return "no liquidity for the rest of the order";
+    case BRS_E_LIMIT: return "the venue's order capacity is full";
+    case BRS_E_EXISTS: return "duplicate order id";
+    case BRS_E_INVAL: return "invalid order";
+    default: return brs_strerror(rc);
+    }
+}
+
 static void enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px)
 {
     brs__fix_enc_decimal(e, tag, px, g->instr[instr].decimals);
@@ -538,7 +552,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
             map_put(g, o->session, o->clordid, slot_ref(g, o));
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
-            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? brs_err_name(ev->reason) : NULL);
+            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? reason_text(ev->reason) : NULL);
         }
         break;
     }
@@ -560,7 +574,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->open = 0;
         o->status = '8';
         o->leaves = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(ev->reason));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(ev->reason));
         break;
     default: break;
     }
@@ -965,7 +979,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         o->status = '8';
         o->leaves = 0;
         o->open = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(rc));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(rc));
     }
 }
 
@@ -1015,7 +1029,7 @@ static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_m
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
@@ -1056,7 +1070,7 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 /* OrderStatusRequest (H): the order named by ClOrdID (its latest, or any

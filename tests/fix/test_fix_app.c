@@ -243,6 +243,20 @@ static void test_avgpx_no_overflow(void **state)
     expect_er('F', "b2");
     assert_true(brs__fix_str(&got, 6, px, sizeof px));
     assert_string_equal(px, "10.016667");
+    /* the order that would take a level past its limit is Rejected, never New
+     * then Canceled (issue 15 point 11) */
+    /* 92 x (10^17 - 1), the largest OrderQty, fit in a level (INT64_MAX is
+     * 9.22e18); a 93rd does not */
+    for (int i = 0; i < 92; i++) {
+        feed("35=D|11=L%d|55=AAPL|54=1|60=20231114-22:13:20|38=99999999999999999|40=2|44=1|", i);
+        char id[8];
+        snprintf(id, sizeof id, "L%d", i);
+        expect_er('0', id);
+    }
+    feed("35=D|11=L92|55=AAPL|54=1|60=20231114-22:13:20|38=99999999999999999|40=2|44=1|");
+    expect_er('8', "L92");
+    assert_true(brs__fix_is(&got, 39, "8"));
+    assert_false(next());
     close_gw();
 }
 
