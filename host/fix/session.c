@@ -384,6 +384,8 @@ static void on_message(brs__fix_session *s)
             if (!brs__fix_get(m, 122) && strcmp(mt, "4") != 0)
                 brs__fix_session_reject(s, BRS__FIX_RR_REQUIRED_MISSING, 122,
                                         "OrigSendingTime missing on PossDup");
+            else if (s->on_dup)
+                s->on_dup(s->app, s, m); /* processed already: the app may say how it stands */
             return; /* a duplicate of what we processed */
         }
         char t[128];
