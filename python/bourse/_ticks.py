@@ -143,6 +143,21 @@ def frame_from_records(arr, instruments):
     return frame
 
 
+def _as_records(a):
+    """An array of RECORD_DTYPE from a, which may be a repacked copy (numpy's
+    concatenate and fancy indexing of a dtype with overlapping fields give one
+    field per name, 136 bytes a record): the plain fields carry every byte."""
+    if a.dtype == RECORD_DTYPE:
+        return a
+    names = a.dtype.names or ()
+    if all(f in names for f in _PLAIN):
+        out = np.zeros(a.shape, dtype=RECORD_DTYPE)
+        for f in _PLAIN:
+            out[f] = a[f]
+        return out
+    raise TypeError("write_ticks: expected a DataFrame or an array of bourse.RECORD_DTYPE")
+
+
 def records_from_frame(frame):
     """The inverse of frame_from_records: a DataFrame in that layout (kind as
     names or codes) back to a structured array of RECORD_DTYPE."""
@@ -245,11 +260,7 @@ def write_ticks(path, frame_or_array, instruments=None, block_records=0, level=0
             rec = bars_to_records(frame_or_array, 0, instr[0].get("price_scale", 1_000_000))
             instruments = instr
     else:
-        rec = np.asarray(frame_or_array)
-        if rec.dtype != RECORD_DTYPE:
-            if rec.dtype.itemsize != 64 or rec.dtype.names is None:
-                raise TypeError("write_ticks: expected a DataFrame or an array of bourse.RECORD_DTYPE")
-            rec = rec.view(RECORD_DTYPE)
+        rec = _as_records(np.asarray(frame_or_array))
     rec = np.ascontiguousarray(rec)
     need = int(rec["instrument"].max()) + 1 if len(rec) else 0
     return _bourse.write_ticks(str(path), rec.view(np.uint8), _instruments(instruments, need),
