@@ -1233,7 +1233,7 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
             replay(b, e);
             b->events++;
             e = next_replay(b, &tmp);
-            if (BRS__UNLIKELY((b->events & 65535) == 0)) {
+            if (BRS__UNLIKELY((b->events & 4095) == 0)) {
                 if (progress)
                     brs__progress_update(pr, b->events);
                 if (brs__interrupt_pending())

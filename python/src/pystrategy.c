@@ -12,6 +12,7 @@
 #include <bourse/host.h>
 
 #include "core/core.h"
+#include "core/interrupt.h"
 
 enum { CB_START, CB_STOP, CB_BAR, CB_TOP, CB_TRADE, CB_DEPTH, CB_FILL, CB_ORDER, CB_TIMER, CB_N };
 static const char *const cb_names[CB_N] = {"on_start", "on_stop",  "on_bar",   "on_top",  "on_trade",
@@ -88,6 +89,9 @@ static int call_cb(brs_py_strategy *s, int cb, PyObject *a1, PyObject *a2)
         return BRS_E_SCRIPT;
     }
     Py_DECREF(r);
+    /* Ctrl-C: a Python strategy stops at its next callback, whatever the loop's polling rate */
+    if (BRS__UNLIKELY(brs__interrupt_pending()))
+        return BRS_E_STATE;
     return BRS_OK;
 }
 
