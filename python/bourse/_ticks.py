@@ -109,36 +109,35 @@ def frame_from_records(arr, instruments):
     ``ts_local`` (int64 ns), ``kind`` and ``side`` (categoricals), ``flags``,
     ``instrument`` (id) and ``symbol`` (categorical), then the payload columns:
     open/high/low/close/volume when every record is a bar, bid_price/bid_qty/
-    ask_price/ask_qty when every record is a quote, else price/qty/order_id/aux
-    (plus spare). Prices stay integer ticks (``attrs["instruments"]`` has each
-    instrument's price_scale)."""
+    ask_price/ask_qty when every record is a quote, else price/qty/order_id/
+    aux/spare. All int64 (order_id holds the uint64 bits); prices stay integer
+    ticks (``attrs["instruments"]`` has each instrument's price_scale).
+    ts_local and the payload are views into the records (no copy)."""
     import pandas as pd
+    arr = np.ascontiguousarray(arr)
     n = len(arr)
     kinds = arr["kind"]
+    words = arr.view(np.int64).reshape(n, 8) if n else np.zeros((0, 8), np.int64)
     if n and (kinds == 9).all():
-        payload = _BAR
+        payload, block = _BAR, words[:, 3:8]
     elif n and (kinds == 8).all():
-        payload = _QUOTE
+        payload, block = _QUOTE, words[:, 3:7]
     else:
-        payload = ["price", "qty", "order_id", "aux", "spare"]
-    # int64 payload in one 2-D block (one copy, no consolidation afterwards)
-    block = np.empty((len(payload) + 1, n), dtype=np.int64)
-    block[0] = arr["ts_local"]
-    for i, c in enumerate(payload):
-        block[i + 1] = arr[c].view(np.int64) if c == "order_id" else arr[c]
-    cols = ["ts_local"] + payload
+        payload, block = ["price", "qty", "order_id", "aux", "spare"], words[:, 3:8]
     idx = pd.DatetimeIndex(arr["ts_exchange"].view("datetime64[ns]"), tz="UTC", name="ts")
-    frame = pd.DataFrame(block.T, index=idx, columns=cols, copy=False)
-    if "order_id" in frame:
-        frame["order_id"] = frame["order_id"].values.view(np.uint64)
+    frame = pd.DataFrame(block, index=idx, columns=payload, copy=False)
     symbols = [d["symbol"] for d in instruments]
+    frame.insert(0, "ts_local", words[:, 1])
     frame.insert(1, "kind", pd.Categorical.from_codes(kinds.astype(np.int8), KINDS))
-    frame.insert(2, "side", pd.Categorical.from_codes(arr["side"].astype(np.int8), SIDES)
-                 if n == 0 or arr["side"].max() <= 1 else arr["side"].copy())
+    side = arr["side"]
+    frame.insert(2, "side", pd.Categorical.from_codes(side.astype(np.int8), SIDES)
+                 if n == 0 or side.max() <= 1 else side.copy())
     frame.insert(3, "flags", arr["flags"].copy())
-    frame.insert(4, "instrument", arr["instrument"].copy())
-    if symbols and n and int(arr["instrument"].max()) < len(symbols):
-        frame.insert(5, "symbol", pd.Categorical.from_codes(arr["instrument"].astype(np.int32), symbols))
+    ins = arr["instrument"].copy()
+    frame.insert(4, "instrument", ins)
+    if symbols and (n == 0 or int(ins.max()) < len(symbols)):
+        codes = ins.astype(np.int16 if len(symbols) < 32768 else np.int32)
+        frame.insert(5, "symbol", pd.Categorical.from_codes(codes, symbols))
     frame.attrs["instruments"] = instruments
     return frame
 
@@ -191,7 +190,8 @@ def records_from_frame(frame):
     for cols in (_BAR, _QUOTE, ["price", "qty", "order_id", "aux", "spare"]):
         for c in cols:
             if c in frame:
-                out[c] = frame[c].to_numpy()
+                v = frame[c].to_numpy()
+                out[c] = v.view(np.uint64) if c == "order_id" and v.dtype == np.int64 else v
     return out
 
 
