@@ -5,6 +5,8 @@
 #   make check    the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    run the benchmarks
 #   make fuzz     build the FIX libFuzzer target with clang and run it (FUZZ_TIME seconds)
+#   make python   build the Python package (module, plugins) in build/python;
+#                 install it with /usr/bin/python3 -m pip install --no-build-isolation ./python
 #   make install PREFIX=/some/dir
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -13,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import python
 
 all: build
 
@@ -28,6 +30,12 @@ configure: bootstrap $(BUILD)/build.ninja
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The bourse Python package: the _bourse extension over bourse_core, staged with
+# python/bourse/*.py in $(BUILD)/python (PYTHONPATH=$(BUILD)/python imports it);
+# `pip install ./python` (docs/python.md) builds the same target and installs it.
+python: configure
+	cmake --build $(BUILD) -j $(JOBS) --target bourse_python
 
 demo: build
 	@scripts/demo.sh $(BUILD)

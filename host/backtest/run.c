@@ -236,6 +236,13 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
+    return brs__bt_run_given(cfg, NULL, out_dir, progress, res, metrics, out_path, out_cap, err);
+}
+
+int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
+                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
+                      size_t out_cap, brs_error *err)
+{
     memset(res, 0, sizeof *res);
     run_common c = {0};
     brs__bt_signal_opts so = {0};
@@ -277,7 +284,9 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     struct timespec cpu0, cpu1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
-    if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+    const brs__strategy_src *given_src = given ? given->strategy : NULL;
+    const brs__bt_bars *given_bars = given && !book ? given->bars : NULL;
+    if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
@@ -291,11 +300,15 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     const brs_instrument *instr = NULL;
     uint32_t n_instr = 0;
 
-    if ((rc = load_strategy(&src, strat_path, &c, err)))
+    if (given_src)
+        src = *given_src; /* the caller's: not freed here */
+    else if ((rc = load_strategy(&src, strat_path, &c, err)))
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
     if (!book) {
-        if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (given_bars)
+            bars = *given_bars; /* the caller's: not freed here */
+        else if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
@@ -392,11 +405,13 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     rc = brs__an_write_run(rec, dir, cfg, err);
 out:
     brs__sctx_free(&sc);
-    brs__strategy_src_free(&src);
+    if (!given_src)
+        brs__strategy_src_free(&src);
     brs__bt_signal_destroy(sig);
     brs__book_destroy(br);
     brs__an_destroy(rec);
-    brs__bt_bars_free(&bars);
+    if (!given_bars)
+        brs__bt_bars_free(&bars);
     free(ai);
     return rc;
 }
