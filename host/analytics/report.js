@@ -35,7 +35,8 @@
   function dur(sec) {
     if (sec == null || !isFinite(sec)) return 'n/a';
     var a = Math.abs(sec);
-    if (a >= 86400 * 2) return ratio(sec / 86400) + ' days';
+    if (a >= 86400 * 10) return sep((sec / 86400).toFixed(0)) + ' days';
+    if (a >= 86400 * 2) return (sec / 86400).toFixed(1) + ' days';
     if (a >= 3600) return (sec / 3600).toFixed(1) + ' h';
     if (a >= 60) return (sec / 60).toFixed(1) + ' min';
     if (a >= 1) return sec.toFixed(a >= 10 ? 1 : 2) + ' s';
@@ -154,6 +155,7 @@
         }
         var a = Math.max(Math.abs(lo), Math.abs(hi));
         if (a >= 1e6 && step >= 1e4) return sep((v / 1e6).toFixed(Math.max(0, Math.ceil(-Math.log10(step / 1e6))))) + 'M';
+        if (v === 0) return '0';
         if (a >= 1e4 && step >= 100) return sep((v / 1e3).toFixed(Math.max(0, Math.ceil(-Math.log10(step / 1e3))))) + 'k';
         var dd = Math.max(0, Math.min(8, Math.ceil(-Math.log10(step) + 1e-9)));
         return sep(v.toFixed(dd));

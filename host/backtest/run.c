@@ -228,6 +228,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     return BRS_OK;
 }
 
+/* brs_host.xPlot of a backtest: the point goes to the run's recorder. */
+static int plot_to_recorder(void *user, int64_t ts, const char *name, double v)
+{
+    return brs__an_plot(user, ts, name, v);
+}
+
 /* Load the strategy: a .lua script, a .so path, or a plugin name on the search path. */
 static int load_strategy(brs__strategy_src *src, const char *file, const run_common *c,
                          brs_error *err)
@@ -353,7 +359,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     }
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
-                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536};
+                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                           .plot = plot_to_recorder, .plot_user = rec};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         brs__err_prefix(err, "%s", cfg->source);
         goto out;
