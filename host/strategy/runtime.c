@@ -719,6 +719,16 @@ static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **ba
     return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
+static int h_plot(brs_ctx *ctx, const char *name, double value)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->plot)
+        return BRS_E_UNSUPPORTED;
+    if (!name)
+        return BRS_E_INVAL;
+    return sc->plot(sc->plot_user, sc->now, name, value);
+}
+
 static int h_emit_order(brs_ctx *ctx, const brs_order_event *ev)
 {
     (void)ctx;
@@ -756,10 +766,12 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         .xPosition = h_position, .xOpenOrders = h_open_orders, .xTop = h_top, .xDepth = h_depth,
         .xTimerSet = h_timer_set, .xTimerCancel = h_timer_cancel, .xSetTarget = h_set_target,
         .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
-        .xBars = h_bars, .xSetTargets = h_set_targets};
+        .xBars = h_bars, .xSetTargets = h_set_targets, .xPlot = h_plot};
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;
+    sc->plot = o.plot;
+    sc->plot_user = o.plot_user;
     sc->account = o.account;
     sc->next_order_id = o.first_order_id ? o.first_order_id : 1;
     sc->next_timer_id = 1;
