@@ -77,6 +77,17 @@ typedef struct brs__bt_result {
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err);
 
+/* The same, for sweeps: bars already loaded (signal mode; the caller keeps
+ * them, and they must be what cfg's data and symbol name) and, with no_write,
+ * only the metrics (no run directory). ro NULL: as brs__bt_run_config. */
+typedef struct brs__bt_run_opts {
+    const brs__bt_bars *bars;
+    int no_write;
+} brs__bt_run_opts;
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err);
+
 /* The signal engine over loaded bars, for the run and the benchmark: drives
  * sc (already opened and started) through every bar, executes, records into
  * rec (may be NULL). sample_every_ns as in brs_an_options. */

@@ -236,6 +236,13 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
+    return brs__bt_run_config_ex(cfg, out_dir, progress, NULL, res, metrics, out_path, out_cap, err);
+}
+
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err)
+{
     memset(res, 0, sizeof *res);
     run_common c = {0};
     brs__bt_signal_opts so = {0};
@@ -284,6 +291,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     brs__sctx sc;
     memset(&sc, 0, sizeof sc);
     brs__bt_bars bars = {0};
+    const brs__bt_bars *bp = ro && ro->bars ? ro->bars : &bars; /* preloaded: the caller's */
     brs_an_recorder *rec = NULL;
     brs__bt_signal *sig = NULL;
     brs__book_run *br = NULL;
@@ -295,12 +303,12 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
     if (!book) {
-        if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bars.instr;
-        n_instr = bars.n_instr;
+        instr = bp->instr;
+        n_instr = bp->n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -329,7 +337,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -380,6 +388,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
     if ((rc = brs__an_compute(rec, metrics, err)))
+        goto out;
+    if (ro && ro->no_write)
         goto out;
     char dflt[512];
     const char *dir = out_dir ? out_dir : c.out;
