@@ -7,6 +7,7 @@
 #define BRS_SWEEP_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <bourse/errors.h>
@@ -74,6 +75,8 @@ typedef struct brs__sweep_result {
     char error[BRS__SWEEP_ERR_MAX];
 } brs__sweep_result;
 
+/* A CSV field, quoted when it holds a comma, a quote or a line break. */
+void brs__sweep_csv_field(FILE *f, const char *s);
 int brs__sweep_metric_index(const char *name);
 int brs__sweep_metric_ascending(int m); /* max_drawdown, ann_volatility: lower is better */
 /* Sort finished results best first by metric m (no value last, ties by id). */

@@ -57,7 +57,7 @@ void brs__sweep_sort(brs__sweep_result *r, uint64_t n, int m)
 }
 
 /* A CSV field, quoted when it holds a comma, a quote or a line break. */
-static void csv_field(FILE *f, const char *s)
+void brs__sweep_csv_field(FILE *f, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
@@ -85,7 +85,7 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
     fputs("rank", f);
     for (int i = 0; i < g->n_ax; i++) {
         fputc(',', f);
-        csv_field(f, g->ax[i].name);
+        brs__sweep_csv_field(f, g->ax[i].name);
     }
     fputs(",status", f);
     for (int m = 0; brs__sweep_metrics[m]; m++)
@@ -105,7 +105,7 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
         for (int i = 0; i < g->n_ax; i++) {
             const char *v = g->ax[i].values[idx[i]];
             fputc(',', f);
-            csv_field(f, v);
+            brs__sweep_csv_field(f, v);
             if (grid) {
                 cJSON *jv = cJSON_Parse(v);
                 cJSON_AddItemToObject(grid, g->ax[i].name, jv ? jv : cJSON_CreateString(v));
@@ -131,9 +131,9 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
             }
         }
         fputc(',', f);
-        csv_field(f, name);
+        brs__sweep_csv_field(f, name);
         fprintf(f, ",%llu,", (unsigned long long)x->id);
-        csv_field(f, x->state == BRS__SWEEP_OK ? "" : x->error);
+        brs__sweep_csv_field(f, x->state == BRS__SWEEP_OK ? "" : x->error);
         fputc('\n', f);
         if (o) {
             cJSON_AddStringToObject(o, "run", name);
@@ -209,7 +209,7 @@ static int csv_record(char **p, char **fields, int max)
         }
         if (end == '\r')
             s++;
-        if (*s == '\n')
+        if (end == '\n' || (end == '\r' && *s == '\n'))
             s++;
         break;
     }

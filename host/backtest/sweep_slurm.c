@@ -107,7 +107,8 @@ int brs__sweep_slurm_run(const brs__sweep_slurm *s, char **argv, int argc, const
         fputc(' ', f);
         shq(f, argv[i]);
     }
-    fprintf(f, " --quiet --keep-runs none --shard \"$I/%d\" --out ", s->shards);
+    fprintf(f, " --quiet --keep-runs none --jobs \"${SLURM_CPUS_PER_TASK:-1}\" --shard \"$I/%d\" --out ",
+            s->shards);
     shq(f, adir);
     fprintf(f, "\"/shards/$I\"\n");
     if ((rc = brs__atomic_commit(&af, err)))

@@ -274,8 +274,9 @@ int brs__sweep_walk_forward(const brs__sweep_job *job, const brs__sweep_wf *wf, 
         iso(tr_end, bq, sizeof bq);
         iso(tr_end, c, sizeof c);
         iso(te_end, d2, sizeof d2);
-        fprintf(csv.fp, "%d,%s,%s,%s,%s,%llu,%llu,%s", w + 1, a, bq, c, d2, (unsigned long long)tv.total,
-                (unsigned long long)sv.total, best);
+        fprintf(csv.fp, "%d,%s,%s,%s,%s,%llu,%llu,", w + 1, a, bq, c, d2, (unsigned long long)tv.total,
+                (unsigned long long)sv.total);
+        brs__sweep_csv_field(csv.fp, best);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "window", w + 1);
         cJSON_AddStringToObject(o, "train_start", a);
