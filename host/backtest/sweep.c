@@ -652,6 +652,8 @@ static int run_spec(spec *s)
     if (complete && s->keep && !brs__sweep_interrupted) {
         job.jobs = s->jobs;
         int k = s->keep < 0 ? BRS_OK : keep_runs(s, &job, res, done_n, s->out, &err);
+        if (k == BRS__SWEEP_E_INTR)
+            complete = 0; /* the table is whole, the best runs' directories are not all there */
         if (k && k != BRS__SWEEP_E_INTR) {
             brs__sweep_signals_restore();
             rc = brs__fail("sweep", "writing the best runs' directories: %s", err.msg);
@@ -665,6 +667,14 @@ static int run_spec(spec *s)
     }
     int sig = brs__sweep_interrupted;
     brs__sweep_signals_restore();
+    if (!complete && done_n == n) {
+        fprintf(stderr,
+                "bourse sweep: interrupted (%s) while writing the best runs' directories; every "
+                "combination is in %s/results.csv; `bourse sweep --resume %s` writes the rest\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", s->out, s->out);
+        rc = 128 + (sig ? sig : SIGINT);
+        goto done;
+    }
     if (!complete) {
         fprintf(stderr,
                 "bourse sweep: interrupted (%s): %llu of %llu combinations finished, in %s/results.csv "
@@ -681,8 +691,6 @@ static int run_spec(spec *s)
     if (failed)
         rc = brs__fail("sweep", "%llu of %llu runs failed", (unsigned long long)failed,
                        (unsigned long long)n);
-    if (sig) /* arrived while the best runs were written: those finished */
-        rc = 128 + sig;
 done:
     if (held)
         dlclose(held);
