@@ -257,12 +257,12 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
-    return brs__bt_run_given(cfg, NULL, out_dir, progress, res, metrics, out_path, out_cap, err);
+    return brs__bt_run_config_ex(cfg, out_dir, progress, NULL, res, metrics, out_path, out_cap, err);
 }
 
-int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
-                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
-                      size_t out_cap, brs_error *err)
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err)
 {
     memset(res, 0, sizeof *res);
     run_common c = {0};
@@ -305,8 +305,8 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     struct timespec cpu0, cpu1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
-    const brs__strategy_src *given_src = given ? given->strategy : NULL;
-    const brs__bt_bars *given_bars = given && !book ? given->bars : NULL;
+    const brs__strategy_src *given_src = ro ? ro->strategy : NULL;
+    const brs__bt_bars *given_bars = ro && !book ? ro->bars : NULL;
     if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
     brs__strategy_src src;
@@ -314,6 +314,7 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     brs__sctx sc;
     memset(&sc, 0, sizeof sc);
     brs__bt_bars bars = {0};
+    const brs__bt_bars *bp = given_bars ? given_bars : &bars; /* preloaded: the caller's, not freed here */
     brs_an_recorder *rec = NULL;
     brs__bt_signal *sig = NULL;
     brs__book_run *br = NULL;
@@ -327,14 +328,12 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
     if (!book) {
-        if (given_bars)
-            bars = *given_bars; /* the caller's: not freed here */
-        else if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bars.instr;
-        n_instr = bars.n_instr;
+        instr = bp->instr;
+        n_instr = bp->n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -364,7 +363,7 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -417,6 +416,8 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
+    if (ro && ro->no_write)
+        goto out;
     char dflt[512];
     const char *dir = out_dir ? out_dir : c.out;
     if (!dir) {
@@ -433,7 +434,7 @@ out:
     brs__bt_signal_destroy(sig);
     brs__book_destroy(br);
     brs__an_destroy(rec);
-    if (!given_bars)
+    if (bp == &bars)
         brs__bt_bars_free(&bars);
     free(ai);
     return rc;
