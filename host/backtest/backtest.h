@@ -64,6 +64,13 @@ typedef struct brs__bt_result {
     double total_seconds;     /* data and strategy loading, start, loop and stop */
     double total_cpu_seconds; /* the same span in CPU time of the process (all threads) */
     char strategy[64];
+    /* Stopped by SIGINT/SIGTERM (brs__interrupted()): the signal, where the run
+     * was ("loading", "the event loop", "writing"), how far it got. A run
+     * interrupted before its directory was written writes none. */
+    int interrupted;
+    const char *phase;
+    uint64_t total_events;    /* bars or market events in the data, 0 if unknown */
+    int64_t reached_ns;       /* simulated time reached, 0 if none */
 } brs__bt_result;
 
 /* ---- a run from a configuration ---------------------------------------------- */

@@ -26,7 +26,11 @@ static void usage(FILE *out)
             "  --out DIR         run directory (default: the config's out, else\n"
             "                    runs/<strategy>-<mode>)\n"
             "  --quiet           print nothing but errors\n\n"
-            "Exit status: 0 the run succeeded, 1 it failed (bad input, strategy error), 2 usage.\n");
+            "Signals: SIGINT (Ctrl-C) and SIGTERM stop the run at the next safe point (between\n"
+            "bars or events): it says how far it got, writes no run directory (one being written\n"
+            "is completed first) and leaves no temporary file; a second signal ends it at once.\n\n"
+            "Exit status: 0 the run succeeded, 1 it failed (bad input, strategy error), 2 usage,\n"
+            "130 interrupted by SIGINT, 143 by SIGTERM.\n");
 }
 
 static void num(const char *name, double v, int pct)
@@ -80,10 +84,33 @@ static void print_execution_extras(const char *dir)
     cJSON_Delete(sum);
 }
 
+/* What was interrupted and how far it got, on stderr. */
+static void report_interrupt(const brs__bt_result *res, const char *dir)
+{
+    char when[48] = "";
+    if (res->reached_ns)
+        brs__format_time(res->reached_ns, when, sizeof when);
+    fprintf(stderr, "bourse backtest: interrupted by %s while %s", brs__interrupt_name(),
+            res->phase ? res->phase : "starting");
+    if (res->total_events)
+        fprintf(stderr, ", after %llu of %llu events (%.1f%%)", (unsigned long long)res->events,
+                (unsigned long long)res->total_events,
+                100.0 * (double)res->events / (double)res->total_events);
+    else if (res->events)
+        fprintf(stderr, ", after %llu events", (unsigned long long)res->events);
+    if (*when)
+        fprintf(stderr, ", simulated time %s", when);
+    if (res->phase && !strncmp(res->phase, "writing", 7))
+        fprintf(stderr, "; run directory %s is complete\n", dir);
+    else
+        fprintf(stderr, "; no run directory written\n");
+}
+
 int brs__cmd_backtest(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
     int quiet = 0;
+    brs__interrupt_install(1); /* first: a signal from now on is reported */
     /* options are applied in order after the file is loaded */
     const char **opt_key = calloc((size_t)argc + 1, sizeof *opt_key);
     const char **opt_val = calloc((size_t)argc + 1, sizeof *opt_val);
@@ -180,7 +207,10 @@ int brs__cmd_backtest(int argc, char **argv)
     brs_an_metrics m;
     char dir[1024] = "";
     int e = brs__bt_run_config(&cfg, out, !quiet, &res, &m, dir, sizeof dir, &err);
-    if (e) {
+    if (!e && res.interrupted) {
+        report_interrupt(&res, dir);
+        rc = brs__interrupt_exit_code();
+    } else if (e) {
         rc = brs__fail("backtest", "%s", err.msg);
     } else if (res.failed) {
         rc = brs__fail("backtest", "run failed: %s", res.error);

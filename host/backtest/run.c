@@ -294,6 +294,19 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     if ((rc = load_strategy(&src, strat_path, &c, err)))
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
+    /* where the results go, checked before anything is computed */
+    char dflt[512];
+    const char *dir = out_dir ? out_dir : c.out;
+    if (!dir) {
+        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
+        dir = dflt;
+    }
+    if (out_path)
+        snprintf(out_path, out_cap, "%s", dir);
+    if ((rc = brs__check_out_dir(dir, err))) {
+        brs__err_prefix(err, "run directory");
+        goto out;
+    }
     if (!book) {
         if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
@@ -305,6 +318,11 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
         instr = brs__book_instruments(br, &n_instr);
+    }
+    if (brs__interrupted()) {
+        res->interrupted = brs__interrupted();
+        res->phase = "loading the data";
+        goto out;
     }
     ai = calloc(n_instr ? n_instr : 1, sizeof *ai);
     if (!ai) {
@@ -356,6 +374,10 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         rc = brs__book_run_loop(br, &sc, rec, progress, res, err);
     if (rc)
         goto out;
+    if (res->interrupted) {
+        res->phase = "running the event loop";
+        goto out;
+    }
     brs_error serr = {0};
     if (!sc.failed && brs__sctx_stop(&sc, &serr) && !sc.failed) {
         res->failed = 1;
@@ -381,15 +403,18 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
-    char dflt[512];
-    const char *dir = out_dir ? out_dir : c.out;
-    if (!dir) {
-        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
-        dir = dflt;
+    if (brs__interrupted()) { /* nothing written yet: stop here */
+        res->interrupted = brs__interrupted();
+        res->phase = "computing the metrics";
+        goto out;
     }
-    if (out_path)
-        snprintf(out_path, out_cap, "%s", dir);
+    /* A signal from here on is honoured once the directory is complete: a run
+     * directory is whole or absent, never half (summary.json is written last). */
     rc = brs__an_write_run(rec, dir, cfg, err);
+    if (!rc && brs__interrupted()) {
+        res->interrupted = brs__interrupted();
+        res->phase = "writing the run directory (it was completed)";
+    }
 out:
     brs__sctx_free(&sc);
     brs__strategy_src_free(&src);

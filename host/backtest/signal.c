@@ -692,11 +692,18 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         done++;
         if (BRS__UNLIKELY(sc->failed || s->rec_failed))
             break;
-        if (progress && done >= next_progress) {
-            brs__progress_update(&pr, done);
+        if (done >= next_progress) {
+            if (BRS__UNLIKELY(brs__interrupted())) { /* a safe point: between bars */
+                res->interrupted = brs__interrupted();
+                res->reached_ns = ts;
+                break;
+            }
+            if (progress)
+                brs__progress_update(&pr, done);
             next_progress = done + 4096;
         }
     }
+    res->total_events = s->bars->total;
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
     if (progress)
         brs__progress_finish(&pr);

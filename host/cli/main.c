@@ -20,6 +20,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* SIGINT/SIGTERM end a command as by default, but never leave a temporary
+     * file; commands that stop cleanly (backtest) or serve until a signal
+     * (serve, record, live) install their own handling. */
+    brs__interrupt_install(0);
     if (brs__log_take_args(&argc, argv) != BRS_OK)
         return BRS_EXIT_USAGE;
     if (argc < 2) {
