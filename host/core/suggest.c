@@ -50,9 +50,9 @@ void brs__suggest_add(brs_suggest *s, const char *cand)
     int limit = len >= 6 ? (int)(len / 3) : (len >= 3 ? 1 : 0);
     if (limit < 1 && len >= 2)
         limit = 1;
-    if (d > limit || d >= (int)strlen(cand) || d == 0)
+    if (d > limit || d >= (int)strlen(cand) || !strcmp(s->word, cand))
         return;
-    if (d < s->best_d) {
+    if (d < s->best_d) { /* 0: the same word in another case */
         s->best_d = d;
         s->best = cand;
     }
