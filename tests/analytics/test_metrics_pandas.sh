@@ -14,6 +14,9 @@ bt() { name=$1; shift; "$bourse" backtest "$@" --out "$out/$name" >"$out/$name.l
     { cat "$out/$name.log"; exit 1; }; dirs="$dirs $out/$name"; }
 dirs=""
 bt demo-signal data/configs/demo-signal.json
+# sma_target.lua declares its averages with ctx:plot: they reach plots.csv
+grep -q ',sma_fast,' "$out/demo-signal/plots.csv" && grep -q ',sma_slow,' "$out/demo-signal/plots.csv" ||
+    { echo "FAIL: ctx:plot series missing from plots.csv"; exit 1; }
 bt demo-signal-rf0-short data/configs/demo-signal.json --set risk_free_rate=0 \
     --param allow_short=true --set report.benchmark=data/bars/DEMO.csv
 bt demo-signal-nobench data/configs/demo-signal.json --set report.benchmark=none
