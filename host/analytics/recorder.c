@@ -175,6 +175,58 @@ void brs__an_destroy(brs_an_recorder *r)
     free(r);
 }
 
+/* ---- bars (candlesticks) ------------------------------------------------------------ */
+
+void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_market_event *bars,
+                      uint64_t n)
+{
+    if (instrument < r->k) {
+        r->inst[instrument].bars = bars;
+        r->inst[instrument].n_bars = bars ? n : 0;
+    }
+}
+
+int brs__an_ohlc_push(brs_an_ohlc *b, int64_t ts, double o, double h, double l, double c)
+{
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 256;
+        int64_t *t = realloc(b->ts, nc * sizeof *t);
+        if (t)
+            b->ts = t;
+        double *p[4] = {b->o, b->h, b->l, b->c};
+        for (int i = 0; i < 4; i++) {
+            double *q = realloc(p[i], nc * sizeof *q);
+            if (q)
+                p[i] = q;
+            else
+                t = NULL;
+        }
+        b->o = p[0];
+        b->h = p[1];
+        b->l = p[2];
+        b->c = p[3];
+        if (!t)
+            return BRS_E_NOMEM;
+        b->cap = nc;
+    }
+    b->ts[b->n] = ts;
+    b->o[b->n] = o;
+    b->h[b->n] = h;
+    b->l[b->n] = l;
+    b->c[b->n++] = c;
+    return BRS_OK;
+}
+
+void brs__an_ohlc_free(brs_an_ohlc *b)
+{
+    free(b->ts);
+    free(b->o);
+    free(b->h);
+    free(b->l);
+    free(b->c);
+    memset(b, 0, sizeof *b);
+}
+
 /* ---- declared plot series -------------------------------------------------------- */
 
 int brs__an_plots_add(brs_an_plots *p, int64_t every, int64_t ts, const char *name, double v)

@@ -486,6 +486,22 @@
       ctx.beginPath();
       ctx.rect(b.left, b.top, b.width, b.height);
       ctx.clip();
+      /* candlesticks: [t0, open, high, low, close, t1], a wick and a body each */
+      if (inst.ohlc) {
+        var vis = inst.ohlc.filter(function (k) { return k[5] >= mn && k[0] <= mx; });
+        var w = Math.max(1, Math.min(12 * dpr, b.width / Math.max(1, vis.length) * 0.7));
+        vis.forEach(function (k) {
+          var x = u.valToPos((k[0] + k[5]) / 2, 'x', true), up = k[4] >= k[1];
+          var yo = u.valToPos(k[1], 'y', true), yc = u.valToPos(k[4], 'y', true);
+          ctx.strokeStyle = ctx.fillStyle = up ? '#1e9e4a' : '#d63a2f';
+          ctx.lineWidth = Math.max(1, dpr * 0.8);
+          ctx.beginPath();
+          ctx.moveTo(x, u.valToPos(k[2], 'y', true));
+          ctx.lineTo(x, u.valToPos(k[3], 'y', true));
+          ctx.stroke();
+          if (w >= 3) ctx.fillRect(x - w / 2, Math.min(yo, yc), w, Math.max(1, Math.abs(yc - yo)));
+        });
+      }
       var vis = trades.filter(function (t) { return t[6] >= mn && t[4] <= mx; });
       var shown = vis;
       if (vis.length > MAXT) shown = vis.slice().sort(function (a, c) { return Math.abs(c[8]) - Math.abs(a[8]); }).slice(0, MAXT);
@@ -554,8 +570,13 @@
       over.forEach(function (p, i) { series.push({ label: p.name, stroke: palette[i % palette.length], width: 1.2, spanGaps: true }); kinds.push(ratio); });
       var box = el('div');
       ps.appendChild(box);
-      timeChart(box, 'Price ' + inst.sym, data, series, kinds, { height: 300, draw: priceOverlay(j, inst),
-        y: { range: function (u, mn, mx) { var p = (mx - mn) * 0.08 || Math.abs(mx) * 0.01 || 1; return [mn - p, mx + p]; } } });
+      if (inst.ohlc) { series[0].stroke = 'rgba(51,60,77,0.25)'; series[0].width = 1; }
+      timeChart(box, 'Price ' + inst.sym + (inst.ohlc ? ' (candlesticks' + (inst.ohlc.length < 4000 ? '' : ', several bars per candle when zoomed out') + ')' : ''),
+        data, series, kinds, { height: 300, draw: priceOverlay(j, inst),
+        y: { range: function (u, mn, mx) {
+          /* the candles' highs and lows in view count too */
+          if (inst.ohlc) inst.ohlc.forEach(function (k) { if (k[5] >= u.scales.x.min && k[0] <= u.scales.x.max) { mn = Math.min(mn, k[3]); mx = Math.max(mx, k[2]); } });
+          var p = (mx - mn) * 0.08 || Math.abs(mx) * 0.01 || 1; return [mn - p, mx + p]; } } });
       var leg = el('div', 'legend');
       leg.id = 'thin-' + j;
       ps.appendChild(leg);
