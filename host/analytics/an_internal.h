@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "analytics.h"
+#include "core/core.h"
 
 /* Series a strategy declared for the report: points of (ts, name index, value). */
 typedef struct brs_an_plots {
@@ -143,6 +144,11 @@ int brs__an_bench_setup(brs_an_recorder *r, const char *spec, brs_error *err);
 double brs__an_bench_level(brs_an_recorder *r, int64_t ts, const double *prices);
 
 /* ---- shared helpers -------------------------------------------------------- */
+
+/* brs__an_fail: the message for brs__an_last_error, returns code. brs__an_grow:
+ * *arr (of elem bytes) grown geometrically to hold need elements. */
+int brs__an_fail(brs_an_recorder *r, int code, const char *fmt, ...) BRS__PRINTF(3, 4);
+int brs__an_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* The quoting integrals of in, as they stand at time t (recorder.c). */
 void brs__an_quote_advance(const brs_an_inst_state *in, int64_t t, int64_t *two_sided_ns,
