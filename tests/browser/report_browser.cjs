@@ -16,6 +16,11 @@ const out = process.argv[2];
 const { chromium } = require(process.argv[3]);
 
 let failures = 0;
+/* everything printed also goes to OUT/results.txt (CTest hides a passing test's output) */
+const logFile = path.join(out, 'results.txt');
+fs.writeFileSync(logFile, '');
+const print = console.log;
+console.log = (...a) => { print(...a); fs.appendFileSync(logFile, a.join(' ') + '\n'); };
 function fail(msg) { failures++; console.log('FAIL: ' + msg); }
 function check(cond, msg) { if (!cond) fail(msg); return cond; }
 
