@@ -28,6 +28,7 @@ typedef struct brs__fix_server_cfg {
     size_t max_msg;           /* bytes per message */
     size_t max_output;        /* queued bytes per connection before it is dropped */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
+    uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;
