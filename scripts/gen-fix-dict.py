@@ -110,6 +110,17 @@ def main():
     for num in sorted(spans):
         w.append("    [%d] = %d," % (num, spans[num][1]))
     w.append("};")
+    # one-character enumerations (most CHAR fields): a 128-bit set per tag, so
+    # the check on the hot path is one load and a bit test
+    w.append("const uint64_t brs__fix_dict_cmask[BRS__FIX_DICT_MAXTAG + 1][2] = {")
+    for num in sorted(bynum):
+        ev = bynum[num][2]
+        if ev and bynum[num][1] == "CHAR" and all(len(v) == 1 and ord(v) < 128 for v in ev):
+            m = 0
+            for v in ev:
+                m |= 1 << ord(v)
+            w.append("    [%d] = {0x%xull, 0x%xull}," % (num, m & (2**64 - 1), m >> 64))
+    w.append("};")
     w.append("const char *const brs__fix_dict_enum[%d] = {" % max(1, len(pool)))
     for i in range(0, len(pool), 12):
         w.append("    " + " ".join('"%s",' % v for v in pool[i:i + 12]))
