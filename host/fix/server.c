@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 typedef struct brs__fix_server brs__fix_server_;
 typedef struct conn {
@@ -28,6 +29,7 @@ typedef struct conn {
     size_t inlen, incap;
     char *out;
     size_t outoff, outlen, outcap;
+    size_t durable;  /* out[0, durable): committed output (the rest waits for the commit) */
     int closing;     /* close once output is written (or cannot be) */
     int dirty;       /* in the dirty list */
     int paused;      /* reading paused by the rate limit */
@@ -281,6 +283,7 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->outlen + n > c->outcap) {
         if (c->outoff > 0) {
             memmove(c->out, c->out + c->outoff, pending);
+            c->durable -= c->outoff;
             c->outlen = pending;
             c->outoff = 0;
         }
@@ -357,7 +360,7 @@ static int flush_out(brs__fix_server *srv, conn *c)
         c->outoff += (size_t)w;
     }
     if (c->outoff == c->outlen)
-        c->outoff = c->outlen = 0;
+        c->outoff = c->outlen = c->durable = 0;
     if (c->closing)
         return -1; /* best effort: what could be written is written */
     set_events(srv, c);
@@ -658,6 +661,41 @@ static void timers(brs__fix_server *srv, int64_t now)
     }
 }
 
+/* A write or sync of the journal or a store failed: what this turn produced
+ * is not durable, so none of it is sent. Every session gets a Logout saying
+ * why (its MsgSeqNum is not durable either: the peer sees the number again
+ * after a restart), the connections close and the gateway stops. */
+static void storage_failed(brs__fix_server *srv)
+{
+    BRS_LOG(BRS_LOG_ERROR, "fix", "state cannot be made durable: nothing more is acknowledged; "
+            "logging every session out and stopping", BRS_KV_S("reason", srv->gw.fail_msg));
+    for (uint32_t i = 0; i < srv->n_conns; i++)
+        srv->conns[i]->outlen = srv->conns[i]->durable; /* not committed: never sent */
+    char text[300];
+    snprintf(text, sizeof text, "gateway storage failure (%s); try again later", srv->gw.fail_msg);
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        if (s->state == BRS__FIX_DISCONNECTED)
+            continue;
+        BRS_LOG(BRS_LOG_WARN, "fix", "session logged out: storage failure",
+                BRS_KV_S("session", s->cfg.target), BRS_KV_S("sender", s->cfg.sender));
+        brs__fix_session_logout(s, text);
+    }
+    for (uint32_t i = 0; i < srv->n_conns; i++) {
+        conn *c = srv->conns[i];
+        c->durable = c->outlen;
+        c->closing = 1;
+        while (c->outoff < c->outlen) { /* best effort, non-blocking */
+            ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+            if (w <= 0)
+                break;
+            c->outoff += (size_t)w;
+        }
+    }
+    while (srv->n_conns)
+        conn_free(srv, srv->conns[0]);
+}
+
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
@@ -679,15 +717,18 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->last_timer = now;
             timers(srv, now);
         }
-        /* write-ahead: stores and journal reach the file before replies the wire */
-        brs__fix_gateway_flush(&srv->gw);
-        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
-            brs__fix_store_flush(&srv->sessions[i]->store);
+        /* write-ahead: stores and journal reach the file (one commit) before
+         * replies reach the wire */
+        if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
+            storage_failed(srv);
+            return BRS_E_IO;
+        }
         conn *d = srv->dirty;
         srv->dirty = NULL;
         while (d) {
             conn *next = d->next_dirty;
             d->dirty = 0;
+            d->durable = d->outlen;
             if (flush_out(srv, d) < 0)
                 conn_free(srv, d);
             d = next;

@@ -566,6 +566,8 @@ static void on_message(brs__fix_session *s)
                 brs__fix_session_logout(s, "SendingTime accuracy problem");
                 return;
             }
+            if (s->on_dup)
+                s->on_dup(s->app, s, m); /* processed already: the app may say how it stands */
             return; /* a duplicate of what we processed */
         }
         char t[128];

@@ -93,6 +93,7 @@ struct brs__fix_session {
     brs__fix_store store;
     brs__fix_session_io io;
     brs__fix_app_fn on_app;
+    brs__fix_app_fn on_dup; /* a PossDup message below the expected MsgSeqNum (may be NULL) */
     void *app;
     int64_t hb_ns;        /* HeartBtInt */
     int64_t last_rx, last_tx;
