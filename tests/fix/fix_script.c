@@ -14,6 +14,8 @@
  *   >raw BYTES             send BYTES as they are (after substitutions)
  *   < 35=3|373=5|371=*|!58 expect the next message: every tag=value must
  *                          match (* any value, ~x contains x, !tag absent)
+ *   <h 35=1|112=*          the same, skipping Heartbeats before it (timer
+ *                          scripts: a loaded machine may shift our ticks)
  *   silence MS             no message may arrive within MS milliseconds
  *   wait MS                sleep
  *   disconnect expected    the server closes the connection (no message first)
@@ -282,6 +284,8 @@ static int next_msg(int ms)
                 rlen -= ml;
                 if (brs__fix_parse(&got, gotbuf, ml) != BRS_OK)
                     fail("the gateway sent an unreadable message");
+                if (getenv("FIX_SCRIPT_TRACE")) /* every message received, for debugging */
+                    fprintf(stderr, "%s:%d: < %s\n", script_path, lineno, shown());
                 return 1;
             }
             if (rc != BRS__FIX_FRAME_NEED_MORE)
@@ -304,23 +308,22 @@ static int next_msg(int ms)
     }
 }
 
-static void do_expect(const char *spec)
+/* Does the last received message match spec? If not, why (in why). */
+static int matches(const char *spec, char *why, size_t whylen)
 {
-    int r = next_msg(5000);
-    if (r == 0)
-        fail("expected '%s', got nothing within 5 s", spec);
-    if (r < 0)
-        fail("expected '%s', the connection was closed", spec);
     char s[4096];
     snprintf(s, sizeof s, "%s", spec);
-    for (char *tok = strtok(s, "|"); tok; tok = strtok(NULL, "|")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
         while (*tok == ' ')
             tok++;
         if (!*tok)
             continue;
         if (tok[0] == '!') {
-            if (brs__fix_get(&got, (uint32_t)atoi(tok + 1)))
-                fail("tag %s should be absent in %s", tok + 1, shown());
+            if (brs__fix_get(&got, (uint32_t)atoi(tok + 1))) {
+                snprintf(why, whylen, "tag %s should be absent in %s", tok + 1, shown());
+                return 0;
+            }
             continue;
         }
         char *eq = strchr(tok, '=');
@@ -332,12 +335,35 @@ static void do_expect(const char *spec)
         char val[2048];
         int have = tag == 35 ? (snprintf(val, sizeof val, "%s", got.msgtype), 1)
                              : brs__fix_str(&got, tag, val, sizeof val);
-        if (!have)
-            fail("tag %u missing in %s", tag, shown());
+        if (!have) {
+            snprintf(why, whylen, "tag %u missing in %s", tag, shown());
+            return 0;
+        }
         if (strcmp(want, "*") == 0)
             continue;
-        if (want[0] == '~' ? !strstr(val, want + 1) : strcmp(val, want) != 0)
-            fail("tag %u is '%s', want '%s', in %s", tag, val, want, shown());
+        if (want[0] == '~' ? !strstr(val, want + 1) : strcmp(val, want) != 0) {
+            snprintf(why, whylen, "tag %u is '%s', want '%s', in %s", tag, val, want, shown());
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The next message must match spec; with skip_heartbeats, Heartbeats that do
+ * not match it may come first. */
+static void do_expect(const char *spec, int skip_heartbeats)
+{
+    static char why[4096];
+    for (;;) {
+        int r = next_msg(5000);
+        if (r == 0)
+            fail("expected '%s', got nothing within 5 s", spec);
+        if (r < 0)
+            fail("expected '%s', the connection was closed", spec);
+        if (matches(spec, why, sizeof why))
+            return;
+        if (!skip_heartbeats || strcmp(got.msgtype, "0") != 0)
+            fail("%s", why);
     }
 }
 
@@ -391,8 +417,10 @@ int main(int argc, char **argv)
             send_all(out, m);
         } else if (line[0] == '>') {
             do_send(line);
+        } else if (line[0] == '<' && line[1] == 'h') {
+            do_expect(line + 2, 1);
         } else if (line[0] == '<') {
-            do_expect(line + 1);
+            do_expect(line + 1, 0);
         } else if (strncmp(line, "silence ", 8) == 0) {
             int r = next_msg(atoi(line + 8));
             if (r > 0)
