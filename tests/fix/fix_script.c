@@ -57,21 +57,28 @@ static size_t rlen;     /* mirrors rlens[cur] while it is current */
 static brs__fix_msg got;
 static char gotbuf[1 << 16];
 
-static void stop(void)
+/* Stop the server; returns 1 when it exited cleanly (status 0: under the
+ * sanitizers a leak or UB report in the server fails the script too). */
+static int stop(void)
 {
+    int clean = 1;
     if (cur >= 0)
         fds[cur] = fd;
     for (int i = 0; i < NCONN; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     if (server > 0) {
+        int st = 0;
         kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+        waitpid(server, &st, 0);
+        clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        server = -1;
     }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", workdir);
+    return clean;
 }
 
 static void fail(const char *fmt, ...) BRS__PRINTF(1, 2);
@@ -394,7 +401,10 @@ int main(int argc, char **argv)
         if (strncmp(line, "set ", 4) == 0) {
             if (started || nsets == 32)
                 fail("'set' after the first command");
-            sets[nsets++] = strdup(line + 4);
+            static char setbuf[32][4096];
+            snprintf(setbuf[nsets], sizeof setbuf[nsets], "%s", line + 4);
+            sets[nsets] = setbuf[nsets];
+            nsets++;
             continue;
         }
         if (!started) {
@@ -449,7 +459,11 @@ int main(int argc, char **argv)
     fclose(f);
     if (ncmds == 0)
         fail("no commands");
-    stop();
+    if (!stop()) {
+        fprintf(stderr, "%s: FAILED: bourse serve did not exit cleanly after SIGTERM\n",
+                script_path);
+        return 1;
+    }
     printf("%s: %d commands held\n", script_path, ncmds);
     return 0;
 }
