@@ -666,6 +666,13 @@ static void storage_failed(brs__fix_server *srv)
     snprintf(text, sizeof text, "gateway storage failure (%s); try again later", srv->gw.fail_msg);
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
         brs__fix_session *s = srv->sessions[i];
+        /* nothing more is written; the Logout takes the first number not
+         * committed, the one a restarted gateway continues from */
+        if (s->store.fd >= 0) {
+            s->store.err = s->store.err ? s->store.err : EIO;
+            s->store.wlen = 0;
+            s->store.next_out = s->store.c_next_out;
+        }
         if (s->state == BRS__FIX_DISCONNECTED)
             continue;
         BRS_LOG(BRS_LOG_WARN, "fix", "session logged out: storage failure",
