@@ -77,6 +77,20 @@ typedef struct brs__bt_result {
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err);
 
+/* The same run with parts an embedder (the Python binding) already holds:
+ * a loaded strategy (used as is: its vtable and instance, never freed here;
+ * the config's strategy.file is then only a label) and, in signal mode, bars
+ * already in memory (used instead of the config's data, never freed here).
+ * NULL given or NULL members: loaded from the config as usual. */
+typedef struct brs__strategy_src brs__strategy_src;
+typedef struct brs__bt_given {
+    const brs__strategy_src *strategy;
+    const brs__bt_bars *bars;
+} brs__bt_given;
+int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
+                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
+                      size_t out_cap, brs_error *err);
+
 /* The signal engine over loaded bars, for the run and the benchmark: drives
  * sc (already opened and started) through every bar, executes, records into
  * rec (may be NULL). sample_every_ns as in brs_an_options. */

@@ -233,7 +233,10 @@ static int write_results(const char *dir, const grid_axis *g, int ng, const swee
     js[l] = '\n';
     rc = brs__atomic_write(path, js, l + 1, err);
     free(js);
-    return rc;
+    char csv[1200];
+    snprintf(csv, sizeof csv, "%s/results.csv", dir);
+    snprintf(path, sizeof path, "%s/results.html", dir);
+    return rc ? rc : brs__sweep_report_write(csv, path, err); /* analytics/sweep_report.c */
 }
 
 static int split_values(grid_axis *a, const char *spec)

@@ -332,20 +332,56 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
 
 /* ---- outbound messages ------------------------------------------------------ */
 
+/* The Text (58) of a reject or cancel for an engine reason: words a desk can
+ * read, not the internal code name. */
+static const char *reason_text(int rc)
+{
+    switch (rc) {
+    case BRS_E_RANGE: return "the price level's total quantity would pass its limit";
+    case BRS_E_NOLIQUIDITY: return "no liquidity for the rest of the order";
+    case BRS_E_LIMIT: return "the venue's order capacity is full";
+    case BRS_E_EXISTS: return "duplicate order id";
+    case BRS_E_INVAL: return "invalid order";
+    default: return brs_strerror(rc);
+    }
+}
+
 static void enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px)
 {
     brs__fix_enc_decimal(e, tag, px, g->instr[instr].decimals);
 }
 
+/* AvgPx = notional / cum, with 4 more decimals than the instrument's price,
+ * rounded half away from zero. Divided before it is scaled, in 128 bits, so no
+ * intermediate can overflow whatever the price and quantity (issue 15: a trade
+ * of 99999999999999999 @ 999999999999999.99 reported 6=-435559803729.38); when
+ * the scaled value would not fit the 64-bit decimal encoder, fewer extra
+ * decimals are sent rather than a wrong number. */
 static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_order *o)
 {
-    if (o->cum == 0) {
+    if (o->cum <= 0) {
         brs__fix_enc_int(e, 6, 0);
         return;
     }
-    /* 4 more decimals than the instrument's price, rounded half up */
-    __int128 v = (o->notional * 10000 * 2 + o->cum) / (o->cum * 2);
-    brs__fix_enc_decimal(e, 6, (int64_t)v, g->instr[o->instrument].decimals + 4);
+    int neg = o->notional < 0;
+    unsigned __int128 n = neg ? -(unsigned __int128)o->notional : (unsigned __int128)o->notional;
+    unsigned __int128 c = (unsigned __int128)o->cum;
+    unsigned __int128 q = n / c, r = n % c;
+    int extra = 4;
+    unsigned __int128 scale = 10000;
+    for (;;) {
+        /* r < c < 2^63 and scale <= 10^4, so r * scale * 2 < 2^79: no overflow */
+        unsigned __int128 v = q * scale + (r * scale * 2 + c) / (c * 2);
+        if (v <= (unsigned __int128)INT64_MAX || extra == 0) {
+            if (v > (unsigned __int128)INT64_MAX)
+                v = (unsigned __int128)INT64_MAX; /* |AvgPx| >= 2^63 ticks cannot happen under price limits */
+            int64_t sv = neg ? -(int64_t)v : (int64_t)v;
+            brs__fix_enc_decimal(e, 6, sv, g->instr[o->instrument].decimals + extra);
+            return;
+        }
+        extra--;
+        scale /= 10;
+    }
 }
 
 static brs__fix_session *session_of(brs__fix_gateway *g, uint32_t idx)
@@ -551,7 +587,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
             map_put(g, o->session, o->clordid, slot_ref(g, o));
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
-            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? brs_err_name(ev->reason) : NULL);
+            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? reason_text(ev->reason) : NULL);
         }
         break;
     }
@@ -573,7 +609,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->open = 0;
         o->status = '8';
         o->leaves = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(ev->reason));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(ev->reason));
         break;
     default: break;
     }
@@ -988,7 +1024,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         o->status = '8';
         o->leaves = 0;
         o->open = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(rc));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(rc));
     }
 }
 
@@ -1038,7 +1074,7 @@ static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_m
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
@@ -1079,7 +1115,7 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 /* OrderStatusRequest (H): the order named by ClOrdID (its latest, or any

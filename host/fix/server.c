@@ -67,9 +67,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
-                                      "max_orders", "day_end", "reset_at_day_end", NULL};
+                                      "max_orders", "day_end", "reset_at_day_end",
+                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
-    static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
+    static const char *const sess_keys[] = {"target_comp_id", "username", "password",
+                                            BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
@@ -155,6 +157,10 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         return brs__err(err, BRS_E_INVAL, "%s: sender_comp_id must be 1..63 characters", cfg->source);
     snprintf(sc->sender, sizeof sc->sender, "%s", str);
 
+    brs__fix_session_opts opts; /* session options: the top level's are the defaults */
+    brs__fix_session_opts_default(&opts);
+    if ((rc = brs__fix_session_opts_read(cfg, root, "", &opts, err)))
+        return rc;
     const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(root, "sessions");
     if (!cJSON_IsArray(sessions) || cJSON_GetArraySize(sessions) == 0)
         return brs__err(err, BRS_E_INVAL, "%s: 'sessions' must be a non-empty array", cfg->source);
@@ -189,6 +195,9 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if ((rc = brs__config_string(cfg, it, where, "password", "", &str, err)))
             return rc;
         snprintf(sc->sessions[i].password, sizeof sc->sessions[i].password, "%s", str);
+        sc->sessions[i].opts = opts;
+        if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
+            return rc;
     }
     i = 0;
     for (const cJSON *it = instr->child; it; it = it->next, i++) {
@@ -459,13 +468,12 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             c->paused = 1; /* TCP pushes back on the client until the next window */
             break;
         }
-        /* one message at a time so the budget is exact */
-        size_t ml = 0;
-        int fr = brs__fix_frame(c->in + consumed, c->inlen - consumed, srv->cfg.max_msg, &ml);
-        size_t lim = fr == BRS__FIX_FRAME_NEED_MORE ? c->inlen - consumed
-                     : fr == BRS__FIX_FRAME_TOO_BIG ? c->inlen - consumed : ml;
-        size_t used = brs__fix_session_input(c->sess, c->in + consumed, lim, now);
-        if (fr == BRS__FIX_FRAME_OK)
+        /* one message at a time so the budget is exact; garbled bytes are
+         * dropped in the same step, so input always moves on */
+        int framed = 0;
+        size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
+                                            &framed);
+        if (framed)
             c->window_msgs++;
         consumed += used;
         if (used == 0)
@@ -555,6 +563,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         snprintf(cfg.username, sizeof cfg.username, "%s", sc->sessions[i].username);
         snprintf(cfg.password, sizeof cfg.password, "%s", sc->sessions[i].password);
         cfg.max_msg = sc->max_msg;
+        cfg.opts = sc->sessions[i].opts;
         srv->sessions[i] = malloc(sizeof(brs__fix_session));
         if (!srv->sessions[i])
             return brs__err(err, BRS_E_NOMEM, "out of memory");
