@@ -26,7 +26,10 @@ typedef struct brs__fix_server_cfg {
     char state_dir[512];      /* stores and journal; "" keeps everything in memory */
     int fsync_policy;
     size_t max_msg;           /* bytes per message */
-    size_t max_output;        /* queued bytes per connection before it is dropped */
+    size_t max_output;        /* high-water mark of unsent output: reading pauses, new
+                                 messages wait in the store (max_output_bytes) */
+    size_t low_water;         /* reading resumes below it (output_low_water_bytes) */
+    int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
