@@ -23,6 +23,13 @@
 #include "core/log.h"
 
 typedef struct brs__fix_server brs__fix_server_;
+/* What the session log last reported of a session (events are found by
+ * comparing: the session layer does no I/O and no logging of its own). */
+struct sess_seen {
+    int state;
+    uint64_t rejects, garbled;
+    char peer[48];
+};
 typedef struct conn {
     brs__fix_server_ *srv;
     int fd;
@@ -66,6 +73,8 @@ struct brs__fix_server {
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
+    struct sess_seen *seen;      /* per session: what the log has said so far */
+    volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -375,6 +384,10 @@ static void conn_disconnect(void *ctx)
 
 static void conn_free(brs__fix_server *srv, conn *c)
 {
+    BRS_LOG(BRS_LOG_INFO, "fix", "disconnected", BRS_KV_S("peer", c->peer),
+            BRS_KV_S("session", c->sess ? c->sess->cfg.target : ""),
+            BRS_KV_S("by", c->eof ? "peer" : "gateway"),
+            BRS_KV_U("unsent_bytes", c->outlen - c->outoff));
     /* The session may already belong to a newer connection (it logged off here
      * and on again over another socket in the same loop turn): leave it be. */
     if (c->sess && (c->sess->io.ctx == c || c->sess->io.ctx == NULL)) {
@@ -498,17 +511,23 @@ static int flush_out(brs__fix_server *srv, conn *c)
     return 0;
 }
 
-static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m)
+static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m, const char **why)
 {
     const brs__fix_field *f = brs__fix_get(m, 49);
-    if (!f || !brs__fix_is(m, 56, srv->cfg.sender))
+    *why = "unknown SenderCompID";
+    if (!f)
         return NULL;
-    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+    brs__fix_session *s = NULL;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions && !s; i++) {
         const char *t = srv->cfg.sessions[i].target;
         if (strlen(t) == f->len && memcmp(t, brs__fix_val(m, f), f->len) == 0)
-            return srv->sessions[i];
+            s = srv->sessions[i];
     }
-    return NULL;
+    if (s && !brs__fix_is(m, 56, srv->cfg.sender)) {
+        *why = "wrong TargetCompID";
+        return NULL;
+    }
+    return s;
 }
 
 /* Before Logon: find the session the first message names. */
@@ -523,17 +542,25 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
     brs__fix_msg *m = &srv->sessions[0]->scratch;
     if (brs__fix_parse(m, c->in, ml) != BRS_OK || strcmp(m->msgtype, "A") != 0)
         return -1;
-    brs__fix_session *s = find_session(srv, m);
+    const char *why = NULL;
+    brs__fix_session *s = find_session(srv, m, &why);
     if (!s) {
-        char who[64];
+        char who[64], to[64];
         brs__fix_str(m, 49, who, sizeof who);
-        fprintf(stderr, "bourse serve: Logon from unknown CompID '%s' refused\n", who);
+        brs__fix_str(m, 56, to, sizeof to);
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", why),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("sender_comp_id", who),
+                BRS_KV_S("target_comp_id", to), BRS_KV_S("expected_target", srv->cfg.sender));
         return -1;
     }
     if (s->state != BRS__FIX_DISCONNECTED) {
-        fprintf(stderr, "bourse serve: %s already connected; second Logon refused\n", s->cfg.target);
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", "already connected"),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("session", s->cfg.target),
+                BRS_KV_S("connected_peer", srv->seen[s->index].peer));
         return -1;
     }
+    snprintf(srv->seen[s->index].peer, sizeof srv->seen[s->index].peer, "%s", c->peer);
+    srv->seen[s->index].state = BRS__FIX_AWAIT_LOGON; /* so a refused Logon is reported */
     brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
     brs__fix_session_io io = {c, conn_send, conn_disconnect};
     brs__fix_session_attach(s, &io, now);
@@ -686,6 +713,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
         BRS_LOG(BRS_LOG_INFO, "fix", "connection accepted", BRS_KV_S("peer", c->peer));
         c->accepted_at = now;
+        c->last_progress = now;
         c->window_start = now;
         srv->conns[srv->n_conns++] = c;
         struct epoll_event ev = {0};
@@ -722,7 +750,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
-    if (!srv->sessions)
+    srv->seen = calloc(sc->n_sessions, sizeof *srv->seen);
+    if (!srv->sessions || !srv->seen)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < sc->n_sessions; i++) {
         brs__fix_session_cfg cfg = {0};
@@ -798,8 +827,52 @@ static void end_sessions(brs__fix_server *srv)
         /* written at once: the day's end is journaled next, and a restart after
          * that must find the sequences reset too */
         if (brs__fix_store_reset(&s->store) != BRS_OK || brs__fix_store_flush(&s->store) != BRS_OK)
-            fprintf(stderr, "bourse serve: end of day: session %s: its store could not be "
-                            "reset\n", s->cfg.target);
+            BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: the session store could not be reset",
+                    BRS_KV_S("session", s->cfg.target));
+    }
+}
+
+/* The session log: logon, logout (who, why), refused logons, Rejects and
+ * garbled input, found by comparing each session with what was last said. */
+static void observe(brs__fix_server *srv)
+{
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        struct sess_seen *w = &srv->seen[i];
+        if (s->garbled != w->garbled)
+            BRS_LOG(BRS_LOG_WARN, "fix", "garbled input dropped", BRS_KV_S("session", s->cfg.target),
+                    BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                    BRS_KV_U("messages", s->garbled - w->garbled), BRS_KV_U("total", s->garbled));
+        if (s->rejects != w->rejects)
+            BRS_LOG(BRS_LOG_WARN, "fix", "Reject sent", BRS_KV_S("session", s->cfg.target),
+                    BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                    BRS_KV_S("reason", s->text), BRS_KV_U("count", s->rejects - w->rejects),
+                    BRS_KV_U("seq_in", s->store.next_in));
+        if (s->state != w->state) {
+            if (s->state == BRS__FIX_ACTIVE && w->state != BRS__FIX_LOGOUT_SENT)
+                BRS_LOG(BRS_LOG_INFO, "fix", "logon", BRS_KV_S("session", s->cfg.target),
+                        BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                        BRS_KV_I("heartbeat_s", s->hb_ns / 1000000000),
+                        BRS_KV_U("next_seq_in", s->store.next_in),
+                        BRS_KV_U("next_seq_out", s->store.next_out));
+            else if (w->state == BRS__FIX_AWAIT_LOGON && s->state == BRS__FIX_DISCONNECTED)
+                BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("session", s->cfg.target),
+                        BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                        BRS_KV_S("reason", s->text));
+            else if (w->state == BRS__FIX_ACTIVE || w->state == BRS__FIX_LOGOUT_SENT) {
+                int timeout = strstr(s->text, "timeout") != NULL;
+                BRS_LOG(timeout ? BRS_LOG_WARN : BRS_LOG_INFO, "fix",
+                        s->state == BRS__FIX_LOGOUT_SENT ? "logout sent" : "logged out",
+                        BRS_KV_S("session", s->cfg.target), BRS_KV_S("sender", s->cfg.sender),
+                        BRS_KV_S("peer", w->peer),
+                        BRS_KV_S("reason", s->text[0] ? s->text : "Logout or connection end"),
+                        BRS_KV_U("next_seq_in", s->store.next_in),
+                        BRS_KV_U("next_seq_out", s->store.next_out));
+            }
+        }
+        w->state = s->state;
+        w->rejects = s->rejects;
+        w->garbled = s->garbled;
     }
 }
 
@@ -858,8 +931,8 @@ static void timers(brs__fix_server *srv, int64_t now)
         if (srv->cfg.reset_at_day_end)
             end_sessions(srv);
         if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
-            fprintf(stderr, "bourse serve: end of day: journal not compacted (%s); it stays "
-                            "complete and grows until the next end of day\n", e.msg);
+            BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: journal not compacted; it stays complete "
+                    "and grows until the next end of day", BRS_KV_S("reason", e.msg));
     }
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
@@ -926,6 +999,49 @@ static void storage_failed(brs__fix_server *srv)
         conn_free(srv, srv->conns[0]);
 }
 
+/* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
+ * committed, and what is queued gets up to 2 s to reach the peers. */
+static int shutdown_sessions(brs__fix_server *srv)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        if (s->state == BRS__FIX_ACTIVE || s->state == BRS__FIX_AWAIT_LOGON) {
+            brs__fix_session_logout(s, "gateway shutting down");
+            n++;
+        }
+    }
+    observe(srv);
+    if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
+        storage_failed(srv);
+        return BRS_E_IO;
+    }
+    int64_t until = brs__monotime_ns() + 2000000000LL;
+    for (;;) {
+        int left = 0;
+        for (uint32_t i = 0; i < srv->n_conns; i++) {
+            conn *c = srv->conns[i];
+            c->durable = c->outlen;
+            while (c->outoff < c->outlen) {
+                ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+                if (w <= 0)
+                    break;
+                c->outoff += (size_t)w;
+            }
+            if (c->outoff < c->outlen && errno == EAGAIN)
+                left = 1;
+        }
+        if (!left || brs__monotime_ns() > until)
+            break;
+        usleep(10000);
+    }
+    BRS_LOG(BRS_LOG_INFO, "fix", "stopping: sessions logged out", BRS_KV_U("sessions", n),
+            BRS_KV_U("connections", srv->n_conns));
+    while (srv->n_conns)
+        conn_free(srv, srv->conns[0]);
+    return BRS_OK;
+}
+
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
@@ -954,6 +1070,11 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->last_timer = now;
             timers(srv, now);
         }
+        if (srv->hup && *srv->hup) {
+            *srv->hup = 0;
+            brs__log_reopen();
+        }
+        observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
         if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
@@ -975,7 +1096,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             d = next;
         }
     }
-    return BRS_OK;
+    return shutdown_sessions(srv);
+}
+
+void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
+{
+    srv->hup = hup;
 }
 
 void brs__fix_server_close(brs__fix_server *srv)
@@ -992,6 +1118,7 @@ void brs__fix_server_close(brs__fix_server *srv)
                 free(srv->sessions[i]);
             }
     free(srv->sessions);
+    free(srv->seen);
     free(srv->conns);
     if (srv->lfd >= 0)
         close(srv->lfd);

@@ -53,8 +53,12 @@ typedef struct brs__fix_server brs__fix_server;
 /* Bind, open stores, replay the journal. The bound port is in *port. */
 int brs__fix_server_open(brs__fix_server **srv, const brs__fix_server_cfg *sc, int *port,
                          brs_error *err);
-/* Serve until *stop becomes non-zero. */
+/* Serve until *stop becomes non-zero; then every session is logged out
+ * ("gateway shutting down") and its Logout committed and sent. BRS_E_IO when
+ * the state could not be made durable (see brs__fix_gateway_flush). */
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop);
+/* When *hup becomes non-zero the loop clears it and reopens the log file. */
+void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup);
 void brs__fix_server_close(brs__fix_server *srv);
 
 #endif
