@@ -325,6 +325,8 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
     if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
         return flush_fail(g, g->jpath, errno);
     g->batch++;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     return BRS_OK;
 }
 
@@ -1495,6 +1497,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     g->jfd = fd;
     g->jlen = 0;
     g->batch++;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     snprintf(dir, plen, "%s", g->jpath);
     char *slash = strrchr(dir, '/');
     if (!slash)
@@ -1888,6 +1892,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     uint64_t open_orders = 0;
     for (uint64_t k = 0; k < g->n_orders; k++)
         open_orders += g->orders[k].open;
