@@ -51,6 +51,12 @@ void brs__atomic_abort(brs_atomic_file *af);
 int brs__atomic_write(const char *path, const void *data, size_t len, brs_error *err);
 /* mkdir -p */
 int brs__mkdirs(const char *path, brs_error *err);
+/* A file-name-safe form of name (a strategy's own `name`, say) for building a
+ * path: letters, digits, '-', '_' and '.' kept, anything else (a '/', control
+ * bytes) turned into '_', as is a '.' that leads or follows '.' or '_' (so no
+ * ".."), never empty ("unnamed"), at most 128 bytes. Never a path: it cannot leave the directory it is
+ * put in. */
+void brs__file_safe_name(char *out, size_t cap, const char *name);
 
 /* ---- clock ----------------------------------------------------------- */
 int64_t brs__realtime_ns(void);  /* CLOCK_REALTIME, ns since the epoch */

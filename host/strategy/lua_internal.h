@@ -106,7 +106,7 @@ static inline void brs__lua_charge(lua_State *L, brs__lua_strategy *s, uint64_t 
  * nested closes overflowed the C stack. */
 #define BRS__LUA_CSTACK_MAX (1u << 20)
 /* Default CPU time per callback (a backstop for C work the budget cannot see). */
-#define BRS__LUA_DEFAULT_CPU_MS 5000u
+#define BRS__LUA_DEFAULT_CPU_MS 2000u
 
 /* lua_safelib.c: replaces, in the global table on top of the stack, the
  * library functions whose work is not counted by the hook or that could run
