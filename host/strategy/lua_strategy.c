@@ -535,6 +535,18 @@ static int l_set_targets(lua_State *L)
     return result(L, rc);
 }
 
+/* ctx:plot(name, value): a point of a series drawn on the run's report (ABI 1.1
+ * host service xPlot). Returns true, or nil and a message (e.g. not a backtest). */
+static int l_plot(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "plot");
+    const char *name = luaL_checkstring(L, 2);
+    double v = luaL_checknumber(L, 3);
+    if (!BRS_HOST_HAS(s->host, xPlot))
+        return result(L, BRS_E_UNSUPPORTED);
+    return result(L, s->host->xPlot(s->ctx, name, v));
+}
+
 static const luaL_Reg ctx_methods[] = {
     {"buy", l_buy},         {"sell", l_sell},         {"cancel", l_cancel},
     {"replace", l_replace}, {"cancel_all", l_cancel_all}, {"position", l_position},
@@ -542,7 +554,7 @@ static const luaL_Reg ctx_methods[] = {
     {"depth", l_depth},     {"now", l_now},           {"log", l_log},
     {"debug", l_debug},     {"warn", l_warn},         {"timer", l_timer},
     {"cancel_timer", l_cancel_timer}, {"instrument", l_instrument}, {"target", l_target},
-    {"bars", l_bars}, {"set_targets", l_set_targets},
+    {"bars", l_bars}, {"set_targets", l_set_targets}, {"plot", l_plot},
     {NULL, NULL}};
 
 /* ---- loading ---------------------------------------------------------- */

@@ -719,6 +719,16 @@ static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **ba
     return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
+static int h_plot(brs_ctx *ctx, const char *name, double value)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->plot)
+        return BRS_E_UNSUPPORTED;
+    if (!name)
+        return BRS_E_INVAL;
+    return sc->plot(sc->plot_user, sc->now, name, value);
+}
+
 static int h_emit_order(brs_ctx *ctx, const brs_order_event *ev)
 {
     (void)ctx;
@@ -756,10 +766,12 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         .xPosition = h_position, .xOpenOrders = h_open_orders, .xTop = h_top, .xDepth = h_depth,
         .xTimerSet = h_timer_set, .xTimerCancel = h_timer_cancel, .xSetTarget = h_set_target,
         .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
-        .xBars = h_bars, .xSetTargets = h_set_targets};
+        .xBars = h_bars, .xSetTargets = h_set_targets, .xPlot = h_plot};
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;
+    sc->plot = o.plot;
+    sc->plot_user = o.plot_user;
     sc->account = o.account;
     sc->next_order_id = o.first_order_id ? o.first_order_id : 1;
     sc->next_timer_id = 1;
@@ -780,8 +792,10 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     sc->instr = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->instr);
     sc->orders = calloc(sc->max_orders, sizeof *sc->orders);
     sc->timers = calloc(sc->max_timers, sizeof *sc->timers);
-    sc->queue = calloc(sc->q_cap, sizeof *sc->queue);
-    sc->deferred = calloc(sc->q_cap, sizeof *sc->deferred);
+    /* a ring: every slot is written before it is read, so no zeroing (a sweep
+     * creates one per combination, and zeroing 65536 slots cost more than the run) */
+    sc->queue = malloc((size_t)sc->q_cap * sizeof *sc->queue);
+    sc->deferred = malloc((size_t)sc->q_cap * sizeof *sc->deferred);
     if (!sc->instr || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < o.n_instruments; i++) {

@@ -93,6 +93,9 @@ typedef struct brs__sctx_opts {
     FILE *log;                         /* NULL: stderr */
     int log_level;                     /* enum brs_log_level; messages below are dropped */
     int quiet;                         /* drop every log line (benchmarks) */
+    /* brs_host.xPlot lands here (a backtest's recorder); NULL: BRS_E_UNSUPPORTED */
+    int (*plot)(void *user, int64_t ts, const char *name, double v);
+    void *plot_user;
 } brs__sctx_opts;
 
 struct brs__sctx {
@@ -114,6 +117,8 @@ struct brs__sctx {
 
     brs__exec exec;
     int has_exec;
+    int (*plot)(void *user, int64_t ts, const char *name, double v);
+    void *plot_user;
     uint64_t next_order_id;
     uint32_t account;
     brs_order_info *orders;            /* open orders, in submission order */
