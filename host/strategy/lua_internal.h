@@ -55,6 +55,7 @@ struct brs__lua_strategy {
     uint64_t cpu_limit_ns;  /* CPU time per callback, a backstop (0: none) */
     uint64_t cpu_t0;        /* thread CPU clock at the callback's first hook call */
     uint32_t hook_calls;    /* count-hook calls in this callback */
+    uint32_t cpu_check_every; /* read the CPU clock every this many hook calls */
     uint32_t tostring_ids;  /* the last id tostring() handed out (lua_safelib.c) */
     uint64_t seed;          /* the run's seed: math.randomseed() without arguments */
 };
