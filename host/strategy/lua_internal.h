@@ -81,12 +81,11 @@ int brs__lua_budget_kill(lua_State *L);
 /* Reset the per-callback instruction budget, at every entry into the script.
  * Also notes the C stack frame of the entry (inlined: the caller's frame),
  * from which lua_safelib.c bounds the C stack that nested coroutine closing
- * may use, and forgets a memory error of the previous call. */
+ * may use. */
 static inline void brs__lua_budget_reset(brs__lua_strategy *s)
 {
     s->instr_used = 0;
     s->hook_calls = 0;
-    s->mem_hit = 0;
     s->cstack_base = (uintptr_t)__builtin_frame_address(0);
 }
 

@@ -109,11 +109,14 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     if (!s->killed && s->instr_used <= s->instr_limit) {
         /* The CPU-time backstop, for C work no count can see (an __index
          * chain 2,000 tables deep is one instruction): the clock starts at
-         * the callback's first hook call, so a short callback never reads it. */
+         * the callback's second hook call, so a callback shorter than one
+         * hook step (every shipped strategy's) never reads it. */
         if (!s->cpu_limit_ns)
             return;
         uint32_t k = s->hook_calls++;
-        if (k == 0) {
+        if (k == 0) /* the count runs across callbacks: this one may have just begun */
+            return;
+        if (k == 1) {
             s->cpu_t0 = thread_cpu_ns();
             return;
         }
