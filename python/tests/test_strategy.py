@@ -184,3 +184,30 @@ def _stale_ctx(s):
     g = Grab()
     bourse.backtest("data/configs/demo-signal.json", strategy=g, set={"strategy.params": {}})
     return g.ctx  # ctx outside its run: its services refuse
+
+
+class Nested(bourse.Strategy):
+    def on_start(self, ctx):
+        self.error = None
+        try:
+            bourse.backtest("data/configs/demo-signal.json")
+        except RuntimeError as e:
+            self.error = str(e)
+
+
+def test_runs_take_turns(source_dir, monkeypatch):
+    monkeypatch.chdir(source_dir)
+    s = Nested()
+    bourse.backtest("data/configs/demo-signal.json", strategy=s, set={"strategy.params": {}})
+    assert "cannot start another run" in s.error
+    import threading
+    out = {}
+
+    def one(k):
+        out[k] = bourse.backtest("data/configs/demo-signal.json").summary["sharpe"]
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(set(out.values())) == 1 and len(out) == 3
