@@ -173,6 +173,11 @@ def frame_from_records(arr, instruments):
     return frame
 
 
+def _records(buf):
+    """A structured array over a buffer of 64-byte records (ctx.bars())."""
+    return np.frombuffer(buf, dtype=RECORD_DTYPE)
+
+
 def _as_records(a):
     """An array of RECORD_DTYPE from a, which may be a repacked copy (numpy's
     concatenate and fancy indexing of a dtype with overlapping fields give one

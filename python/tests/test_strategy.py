@@ -211,3 +211,25 @@ def test_runs_take_turns(source_dir, monkeypatch):
     for t in ts:
         t.join()
     assert len(set(out.values())) == 1 and len(out) == 3
+
+
+class Vectorized(bourse.Strategy):
+    """ctx.bars and ctx.set_targets: the Python form of sig_momentum."""
+    name = "momentum_py"
+
+    def on_start(self, ctx):
+        import numpy as np
+        b = ctx.bars()
+        c = b["close"]
+        t = np.zeros(len(b))
+        t[20:] = np.where(c[20:] > c[:-20], 1.0, -1.0)
+        assert ctx.set_targets(t)
+
+
+def test_vectorized_python_equals_c_plugin(source_dir, monkeypatch):
+    monkeypatch.chdir(source_dir)
+    cfg = {"mode": "signal", "data": "data/bars/DEMO.csv", "strategy": {"file": "sig_momentum"}}
+    c = bourse.backtest(cfg)
+    py = bourse.backtest(cfg, strategy=Vectorized())
+    assert c.summary["n_trades"] > 5
+    pd.testing.assert_frame_equal(fills_table(c), fills_table(py))
