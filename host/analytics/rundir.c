@@ -145,6 +145,8 @@ static void write_equity(FILE *fp, const brs_an_recorder *r)
     }
     if (s->has_bench)
         fputs(",benchmark", fp);
+    if (s->has_qspread)
+        fputs(",quoted_spread_bps", fp);
     fputc('\n', fp);
     double peak = -INFINITY;
     for (size_t i = 0; i < s->n; i++) {
@@ -167,6 +169,10 @@ static void write_equity(FILE *fp, const brs_an_recorder *r)
         if (s->has_bench) {
             fputc(',', fp);
             put_d(fp, s->bench[i]);
+        }
+        if (s->has_qspread) {
+            fputc(',', fp);
+            put_d(fp, s->qspread[i]);
         }
         fputc('\n', fp);
     }
@@ -455,7 +461,11 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
             }
         }
     }
+    double *waits;
+    size_t n_waits = brs__an_maker_waits(r, &waits);
     brs_an_report_input in = {
+        .maker_wait = waits,
+        .n_maker_wait = n_waits,
         .ohlc = ohlc,
         .title = r->title,
         .series = &r->series,
@@ -478,6 +488,7 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
     for (uint32_t j = 0; ohlc && j < r->k; j++)
         brs__an_ohlc_free(&ohlc[j]);
     free(ohlc);
+    free(waits);
     free(symbols);
     free(mk);
     return rc;
