@@ -511,10 +511,14 @@ static int run_spec(spec *s)
         }
         for (int i = 0; i < s->n_pass; i++)
             argv[i] = s->pass[i];
+        brs__sweep_signals_install(); /* Ctrl-C while waiting cancels the job */
         int e = brs__sweep_slurm_run(&s->sl, argv, s->n_pass, s->out, &err);
+        brs__sweep_signals_restore();
         free(argv);
         if (e) {
             rc = brs__fail("sweep", "slurm: %s", err.msg);
+            if (brs__sweep_interrupted)
+                rc = 128 + brs__sweep_interrupted;
             goto done;
         }
         if (s->sl.no_wait)
