@@ -15,6 +15,7 @@
 #include "book_mode.h"
 #include "exec_stats.h"
 #include "core/core.h"
+#include "core/interrupt.h"
 #include "plugin/json_params.h"
 #include "plugin/loader.h"
 #include "plugin/venue_host.h"
@@ -1232,8 +1233,12 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
             replay(b, e);
             b->events++;
             e = next_replay(b, &tmp);
-            if (progress && (b->events & 65535) == 0)
-                brs__progress_update(pr, b->events);
+            if (BRS__UNLIKELY((b->events & 4095) == 0)) {
+                if (progress)
+                    brs__progress_update(pr, b->events);
+                if (brs__interrupt_pending())
+                    brs__sctx_fail(sc, BRS_E_STATE, "interrupted");
+            }
         } else if (tq <= tt) {
             q_item it;
             q_pop(b, &it);

@@ -144,7 +144,7 @@ static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs
 /* ---- the run -------------------------------------------------------------- */
 
 typedef struct run_common {
-    const char *mode, *data, *symbol, *strategy, *out, *title;
+    const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
     int64_t sample_every, lua_mem, lua_instr;
@@ -154,7 +154,9 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
 {
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
-                                       "sample_every_ns", "signal", "book", "lua", "risk", NULL};
+                                       "sample_every_ns", "signal", "book", "lua", "risk",
+                                       "report", NULL};
+    static const char *const k_report[] = {"benchmark", "rolling_window", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -200,6 +202,19 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be > 0", cfg->source);
     if (c->sample_every < 0)
         return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", cfg->source);
+    /* report: what the run is compared with, the rolling window of its charts
+     * (docs/analytics.md); read by the analytics and the page */
+    cJSON *rep = obj_get(root, "report");
+    int64_t window = 0;
+    if (!cJSON_IsObject(rep))
+        return brs__err(err, BRS_E_INVAL, "%s: report must be an object", cfg->source);
+    if ((rc = brs__config_check_keys(cfg, rep, "report", k_report, err)) ||
+        (rc = get_s(cfg, rep, "report", "benchmark", "buy_and_hold", &c->benchmark, err)) ||
+        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)))
+        return rc;
+    if (window < 2 || window > 100000)
+        return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
+                        cfg->source);
     cJSON *lua = obj_get(root, "lua");
     if (!cJSON_IsObject(lua))
         return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
@@ -211,6 +226,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_RANGE, "%s: lua.mem_limit and lua.instr_limit must be > 0",
                         cfg->source);
     return BRS_OK;
+}
+
+/* brs_host.xPlot of a backtest: the point goes to the run's recorder. */
+static int plot_to_recorder(void *user, int64_t ts, const char *name, double v)
+{
+    return brs__an_plot(user, ts, name, v);
 }
 
 /* Load the strategy: a .lua script, a .so path, or a plugin name on the search path. */
@@ -236,12 +257,12 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
-    return brs__bt_run_config_ex(cfg, out_dir, progress, NULL, res, metrics, out_path, out_cap, err);
+    return brs__bt_run_given(cfg, NULL, out_dir, progress, res, metrics, out_path, out_cap, err);
 }
 
-int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
-                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
-                          char *out_path, size_t out_cap, brs_error *err)
+int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
+                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
+                      size_t out_cap, brs_error *err)
 {
     memset(res, 0, sizeof *res);
     run_common c = {0};
@@ -284,14 +305,15 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     struct timespec cpu0, cpu1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
-    if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+    const brs__strategy_src *given_src = given ? given->strategy : NULL;
+    const brs__bt_bars *given_bars = given && !book ? given->bars : NULL;
+    if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
     brs__sctx sc;
     memset(&sc, 0, sizeof sc);
     brs__bt_bars bars = {0};
-    const brs__bt_bars *bp = ro && ro->bars ? ro->bars : &bars; /* preloaded: the caller's */
     brs_an_recorder *rec = NULL;
     brs__bt_signal *sig = NULL;
     brs__book_run *br = NULL;
@@ -299,16 +321,20 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     const brs_instrument *instr = NULL;
     uint32_t n_instr = 0;
 
-    if ((rc = load_strategy(&src, strat_path, &c, err)))
+    if (given_src)
+        src = *given_src; /* the caller's: not freed here */
+    else if ((rc = load_strategy(&src, strat_path, &c, err)))
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
     if (!book) {
-        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (given_bars)
+            bars = *given_bars; /* the caller's: not freed here */
+        else if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bp->instr;
-        n_instr = bp->n_instr;
+        instr = bars.instr;
+        n_instr = bars.n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -331,13 +357,14 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         snprintf(title, sizeof title, "%s (%s mode) on %s", src.name, c.mode,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
-                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title};
+                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
+                         .benchmark = c.benchmark};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -345,7 +372,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     }
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
-                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536};
+                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                           .plot = plot_to_recorder, .plot_user = rec};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         brs__err_prefix(err, "%s", cfg->source);
         goto out;
@@ -389,7 +417,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
-    if (ro && ro->no_write)
+    if (given && given->no_write)
         goto out;
     char dflt[512];
     const char *dir = out_dir ? out_dir : c.out;
@@ -402,11 +430,13 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     rc = brs__an_write_run(rec, dir, cfg, err);
 out:
     brs__sctx_free(&sc);
-    brs__strategy_src_free(&src);
+    if (!given_src)
+        brs__strategy_src_free(&src);
     brs__bt_signal_destroy(sig);
     brs__book_destroy(br);
     brs__an_destroy(rec);
-    brs__bt_bars_free(&bars);
+    if (!given_bars)
+        brs__bt_bars_free(&bars);
     free(ai);
     return rc;
 }

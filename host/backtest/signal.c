@@ -11,6 +11,7 @@
 
 #include "backtest.h"
 #include "core/core.h"
+#include "core/interrupt.h"
 
 typedef struct sig_order {
     brs_order o;
@@ -692,9 +693,14 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         done++;
         if (BRS__UNLIKELY(sc->failed || s->rec_failed))
             break;
-        if (progress && done >= next_progress) {
-            brs__progress_update(&pr, done);
+        if (BRS__UNLIKELY(done >= next_progress)) {
+            if (progress)
+                brs__progress_update(&pr, done);
             next_progress = done + 4096;
+            if (brs__interrupt_pending()) {
+                brs__sctx_fail(sc, BRS_E_STATE, "interrupted");
+                break;
+            }
         }
     }
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
