@@ -406,7 +406,7 @@ static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, c
         printf("... %llu more in %s/results.csv\n", (unsigned long long)(n - show), dir);
 }
 
-/* Remove what an earlier interrupted write may have left in dir: *.tmp.* files. */
+/* The output folder exists and is writable before anything is computed. */
 static int check_out(const char *dir, brs_error *err)
 {
     int rc = brs__mkdirs(dir, err);
