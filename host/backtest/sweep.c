@@ -27,7 +27,7 @@ static void usage(FILE *out)
             "usage: bourse sweep CONFIG.json --grid NAME=VALUES [--grid ...] [options]\n"
             "       bourse sweep --mode signal --data FILE --strategy S [--param N=V ...] --grid ...\n"
             "       bourse sweep --resume DIR [--jobs N]\n"
-            "       bourse sweep merge DIR... [--out DIR] [--keep-runs K]\n\n"
+            "       bourse sweep merge DIR... --out DIR [--keep-runs K]\n\n"
             "Run a backtest for every combination of the grid in worker processes that\n"
             "load the data once, and write DIR/results.csv and results.json, best first.\n\n"
             "  --grid NAME=VALUES  values V1,V2,... or a range START:STOP[:STEP]; NAME is a\n"
