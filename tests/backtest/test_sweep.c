@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ftw.h>
 
 #include <cmocka.h>
 
@@ -85,6 +86,12 @@ static void qfield(const char *path, int row, int col, char *out, size_t cap)
     free(t);
 }
 
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
 static void expect_ok(const char *const *args)
 {
     run_result r = run(args);
@@ -133,6 +140,7 @@ static void test_sweep_grid(void **state)
     (void)state;
     make_data();
     const char *out = bt_path("grid_out");
+    nftw(out, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     const char *args[] = {"sweep", bt_path("sweep.json"), "--grid", "fast=3,5,8", "--grid",
                           "slow=20,40", "--jobs", "2", "--sort", "total_return", "--out", out,
                           NULL};
@@ -354,6 +362,7 @@ static void test_sweep_keep_runs(void **state)
     for (int k = 0; k < 3; k++) {
         char out[1100];
         snprintf(out, sizeof out, "%s-%d", bt_path("keep"), k);
+        nftw(out, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* an earlier run's folders */
         const char *a[] = {"sweep", cfg, "--grid", "fast=3,5,8,13", "--grid", "slow=20,30,40",
                            "--keep-runs", modes[k], "--quiet", "--out", out, NULL};
         expect_ok(a);
