@@ -15,6 +15,8 @@
   var metrics = iStatus > 0 ? head.slice(iStatus + 1, iDir > 0 ? iDir : head.length) : [];
   var iEndMetrics = iStatus + 1 + metrics.length;
   var iRep = head.indexOf('report'); /* added by the page's writer: the run's report.html exists */
+  /* bourse sweep's id and error columns sit before run_dir: not metrics */
+  metrics = metrics.filter(function (m) { return m !== 'id' && m !== 'error'; });
   var LOWER = { max_drawdown: 1, ann_volatility: 1, max_drawdown_days: 1, ulcer_index: 1, fees_paid: 1, gross_loss: 1 };
   var PCT = { total_return: 1, cagr: 1, ann_volatility: 1, max_drawdown: 1, win_rate: 1, exposure: 1 };
   function el(t, c, x) { var e = document.createElement(t); if (c) e.className = c; if (x != null) e.textContent = x; return e; }
