@@ -278,6 +278,9 @@ static int parse_msg(const lob *l, const brs_csv_row *row, lmsg *m, brs_error *e
                         f, ln, (long long)m->dir);
     if (m->type != 7 && m->id < 0)
         return brs__err(err, BRS_E_PARSE, "%s:%llu: field 3 (OrderID): %lld is negative", f, ln, (long long)m->id);
+    if (m->type != 7 && (uint64_t)m->id >= SYNTH_ID0)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 3 (OrderID): %lld is too large (LOBSTER ids are below 2^62)",
+                        f, ln, (long long)m->id);
     if (m->type <= 4 && m->id == 0)
         return brs__err(err, BRS_E_PARSE, "%s:%llu: field 3 (OrderID): 0; a type %lld event names an order (id > 0)",
                         f, ln, (long long)m->type);

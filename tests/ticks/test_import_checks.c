@@ -107,6 +107,8 @@ static void test_lobster_refused(void **state)
         "type 1-4 rest at tick prices; Size and Price swapped?)");
     lob("LOBSTER order id 0", "34200.1,1,0,100,5853300,1\n", NULL,
         "message_1.csv:1: field 3 (OrderID): 0; a type 1 event names an order (id > 0)");
+    lob("LOBSTER order id >= 2^62", "34200.1,1,4611686018427387904,100,5853300,1\n", NULL,
+        "message_1.csv:1: field 3 (OrderID): 4611686018427387904 is too large (LOBSTER ids are below 2^62)");
     /* the orderbook file */
     lob("orderbook ask price/size swapped", ok1, "100,5853400,5853300,100\n",
         "orderbook_1.csv:1: crossed book: best bid 5853300 (field 3) >= best ask 100 (field 1); columns swapped?");
