@@ -23,7 +23,8 @@ typedef struct yahoo_state {
     uint32_t instr;
     int64_t scale;
     int adjust;           /* --adjust: back-adjust OHLC by Adj Close / Close */
-    int64_t last_day;     /* the previous row's date (0: none yet) */
+    int64_t last_day;     /* the previous row's date */
+    char last_date[11];   /* and as written */
     uint64_t last_line;
     uint64_t adj_differs; /* rows whose Adj Close is not their Close */
 } yahoo_state;
@@ -36,7 +37,7 @@ static int yahoo_num(const brs_csv_row *row, size_t i, double *out, brs_error *e
     char *end;
     const char *v = row->f[i];
     *out = strtod(v, &end);
-    if (!*v || *end || *out != *out)
+    if (!*v || *end || !isfinite(*out))
         return brs__err(err, BRS_E_PARSE, "%s:%llu: field %zu (%s): '%s' is not a number", row->file,
                         (unsigned long long)row->line, i + 1, yahoo_cols[i], v);
     return BRS_OK;
@@ -67,10 +68,10 @@ static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
     if (brs__parse_time(row->f[0], &day) != BRS_OK || strlen(row->f[0]) != 10)
         return brs__err(err, BRS_E_PARSE, "%s:%llu: field 1 (Date): '%s' is not a YYYY-MM-DD date",
                         file, ln, row->f[0]);
-    if (y->last_line && day <= y->last_day)
-        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 1 (Date): %s %s the date on line %llu: "
-                        "dates must rise row by row", file, ln, row->f[0],
-                        day == y->last_day ? "repeats" : "is before", (unsigned long long)y->last_line);
+    if (y->last_line && day <= y->last_day) /* the same words as the backtest's bar loader */
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: date %s is %s the date %s on line %llu (rows must be in "
+                        "date order, oldest first)", file, ln, row->f[0],
+                        day == y->last_day ? "the same as" : "before", y->last_date, (unsigned long long)y->last_line);
     brs_market_event e;
     memset(&e, 0, sizeof e);
     /* A daily bar is stamped at the end of its day (UTC), so it is never seen
@@ -122,6 +123,7 @@ static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
         }
     }
     y->last_day = day;
+    snprintf(y->last_date, sizeof y->last_date, "%s", row->f[0]);
     y->last_line = row->line;
     return brs__sink_add(y->s, &e, err);
 }

@@ -171,9 +171,9 @@ static void test_yahoo_refused(void **state)
         {"Yahoo Open outside Low..High", "2020-01-02,5,4,1,2,2,100", "Y.csv:2: field 2 (Open): 5 is outside Low..High (1..4)"},
         {"Yahoo negative volume", "2020-01-02,1,2,1,1.5,1.5,-7", "Y.csv:2: field 7 (Volume): -7 is negative"},
         {"Yahoo dates backwards", "2020-01-03,1,2,1,1.5,1.5,7\n2020-01-02,1,2,1,1.5,1.5,7",
-         "Y.csv:3: field 1 (Date): 2020-01-02 is before the date on line 2: dates must rise row by row"},
+         "Y.csv:3: date 2020-01-02 is before the date 2020-01-03 on line 2 (rows must be in date order, oldest first)"},
         {"Yahoo date repeated", "2020-01-03,1,2,1,1.5,1.5,7\n2020-01-03,1,2,1,1.5,1.5,7",
-         "Y.csv:3: field 1 (Date): 2020-01-03 repeats the date on line 2"},
+         "Y.csv:3: date 2020-01-03 is the same as the date 2020-01-03 on line 2"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         snprintf(body, sizeof body, "Date,Open,High,Low,Close,Adj Close,Volume\n%s\n", c[i].row);
