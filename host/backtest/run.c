@@ -217,7 +217,7 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr;
+    int64_t sample_every, lua_mem, lua_instr, max_bars;
 } run_common;
 
 static int read_common(brs_config *cfg, run_common *c, brs_error *err)
@@ -226,7 +226,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
                                        "report", NULL};
-    static const char *const k_report[] = {"benchmark", "rolling_window", NULL};
+    static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -285,8 +285,11 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_INVAL, "%s: report must be an object", cfg->source);
     if ((rc = brs__config_check_keys(cfg, rep, "report", k_report, err)) ||
         (rc = get_s(cfg, rep, "report", "benchmark", "buy_and_hold", &c->benchmark, err)) ||
-        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)))
+        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)) ||
+        (rc = get_i(cfg, rep, "report", "max_bars", 1000000, &c->max_bars, err)))
         return rc;
+    if (c->max_bars < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: report.max_bars must be >= 0", cfg->source);
     if (window < 2 || window > 100000)
         return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
                         cfg->source);
@@ -455,7 +458,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .benchmark = c.benchmark};
+                         .benchmark = c.benchmark, .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
@@ -528,6 +531,9 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         res->phase = "computing the metrics";
         goto out;
     }
+    if (!book) /* candlesticks in the report, bars.csv */
+        for (uint32_t i = 0; i < bp->n_instr; i++)
+            brs__an_set_bars(rec, i, bp->bars[i], bp->n[i]);
     /* A signal from here on is honoured once the directory is complete: a run
      * directory is whole or absent, never half (summary.json is written last). */
     rc = brs__an_write_run(rec, dir, cfg, err);
