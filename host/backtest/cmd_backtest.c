@@ -216,7 +216,8 @@ int brs__cmd_backtest(int argc, char **argv)
     } else if (e) {
         rc = brs__fail("backtest", "%s", err.msg);
     } else if (res.failed) {
-        rc = brs__fail("backtest", "run failed: %s", res.error);
+        rc = brs__fail("backtest", "%s%s", strncmp(res.error, "strategy '", 10) ? "run failed: " : "",
+                       res.error);
     } else if (!quiet) {
         printf("backtest %s: %llu %s, %llu orders, %llu fills in %.3f s\n", res.strategy,
                (unsigned long long)res.events,

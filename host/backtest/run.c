@@ -435,7 +435,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     }
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
-                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536};
+                           .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                           .silent_failure = 1 /* the command prints the failure */};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         /* "strategy.params.fast: expected an integer": where that value came from */
         char k[256];
