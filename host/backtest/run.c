@@ -217,14 +217,15 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr;
+    int64_t sample_every, lua_mem, lua_instr, csv_max_rows;
 } run_common;
 
 static int read_common(brs_config *cfg, run_common *c, brs_error *err)
 {
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
-                                       "sample_every_ns", "signal", "book", "lua", "risk", NULL};
+                                       "sample_every_ns", "signal", "book", "lua", "risk",
+                                       "csv_max_rows", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -273,6 +274,14 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (!(c->rf > -0.5 && c->rf < 1))
         return brs__err(err, BRS_E_RANGE, "%s: risk_free_rate is a yearly fraction (0.05 = 5%%), must be in (-0.5, 1) (got %g)",
                         brs__config_origin(cfg, "risk_free_rate"), c->rf);
+    /* book runs bound their CSVs (a day of L3 replay can make gigabytes of
+     * orders and fills); signal runs write every row */
+    if ((rc = get_i(cfg, root, "", "csv_max_rows", strcmp(c->mode, "book") ? 0 : 1000000,
+                    &c->csv_max_rows, err)))
+        return rc;
+    if (c->csv_max_rows != 0 && c->csv_max_rows < 100)
+        return brs__err(err, BRS_E_RANGE, "%s: csv_max_rows must be 0 (every row) or at least 100 (got %lld)",
+                        brs__config_origin(cfg, "csv_max_rows"), (long long)c->csv_max_rows);
     if (c->sample_every < 0)
         return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", brs__config_origin(cfg, "sample_every_ns"));
     cJSON *lua = obj_get(root, "lua");
@@ -421,7 +430,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
         snprintf(title, sizeof title, "%s (%s mode) on %s", src.name, c.mode,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
-                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title};
+                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
+                         .csv_max_rows = (uint64_t)c.csv_max_rows};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 

@@ -223,10 +223,77 @@ static void test_unwritable_out_checked_first(void **state)
     run_free(&r);
 }
 
+static long lines_of(const char *p, char *first, char *last, size_t cap)
+{
+    char *t = test_read_file(p, NULL);
+    assert_non_null(t);
+    long n = 0;
+    char *line = t, *prev = NULL;
+    for (char *q = t; *q; q++)
+        if (*q == '\n') {
+            *q = 0;
+            if (n == 1)
+                snprintf(first, cap, "%s", line);
+            prev = line;
+            line = q + 1;
+            n++;
+        }
+    snprintf(last, cap, "%s", prev ? prev : "");
+    free(t);
+    return n;
+}
+
+/* Book runs bound their CSVs: csv_max_rows rows at most, an even sample that
+ * keeps the first and last rows; --full-record writes every row. */
+static void test_book_csv_bounded(void **state)
+{
+    (void)state;
+    char cfg[1100];
+    snprintf(cfg, sizeof cfg, "%s/data/configs/demo-book.json", BOURSE_SOURCE_DIR);
+    assert_int_equal(chdir(BOURSE_SOURCE_DIR), 0);
+    const char *full[] = {"backtest", cfg, "--quiet", "--full-record", "--out", path("book-full"), NULL};
+    run_result r = run(full);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+    const char *capped[] = {"backtest", cfg, "--quiet", "--set", "csv_max_rows=100",
+                            "--out", path("book-capped"), NULL};
+    r = run(capped);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "CSV sampled"));
+    run_free(&r);
+    static const char *const files[] = {"fills.csv", "orders.csv", "equity.csv", "trades.csv"};
+    int sampled = 0;
+    for (int i = 0; i < 4; i++) {
+        char f1[512], l1[512], f2[512], l2[512], p1[1300], p2[1300];
+        snprintf(p1, sizeof p1, "%s/%s", path("book-full"), files[i]);
+        snprintf(p2, sizeof p2, "%s/%s", path("book-capped"), files[i]);
+        long n1 = lines_of(p1, f1, l1, sizeof f1) - 1, n2 = lines_of(p2, f2, l2, sizeof f2) - 1;
+        assert_true(n2 <= 100);
+        assert_true(n2 <= n1);
+        sampled += n1 > 100;
+        assert_string_equal(f1, f2);
+        assert_string_equal(l1, l2);
+    }
+    assert_true(sampled >= 1); /* the demo has more than 100 equity samples */
+    /* the metrics come from every row, not the sample */
+    char *s1 = NULL, *s2 = NULL;
+    char p1[1300], p2[1300];
+    snprintf(p1, sizeof p1, "%s/summary.json", path("book-full"));
+    snprintf(p2, sizeof p2, "%s/summary.json", path("book-capped"));
+    s1 = test_read_file(p1, NULL);
+    s2 = test_read_file(p2, NULL);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_string_equal(s1, s2);
+    free(s1);
+    free(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unwritable_out_checked_first),
+        cmocka_unit_test(test_book_csv_bounded),
         cmocka_unit_test(test_interrupt_reports_progress),
         cmocka_unit_test(test_interrupt_random_moments),
     };
