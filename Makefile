@@ -5,6 +5,8 @@
 #   make check    the test suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench    run the benchmarks
 #   make fuzz     build the FIX libFuzzer target with clang and run it (FUZZ_TIME seconds)
+#   make python   build the Python package (module, plugins) in build/python;
+#                 install it with /usr/bin/python3 -m pip install --no-build-isolation ./python
 #   make install PREFIX=/some/dir
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -13,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import python
 
 all: build
 
@@ -28,6 +30,12 @@ configure: bootstrap $(BUILD)/build.ninja
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The bourse Python package: the _bourse extension over bourse_core, staged with
+# python/bourse/*.py in $(BUILD)/python (PYTHONPATH=$(BUILD)/python imports it);
+# `pip install ./python` (docs/python.md) builds the same target and installs it.
+python: configure
+	cmake --build $(BUILD) -j $(JOBS) --target bourse_python
 
 demo: build
 	@scripts/demo.sh $(BUILD)
@@ -67,8 +75,9 @@ define fuzz_run
 endef
 
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
-FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/session.c host/fix/store.c \
-           host/fix/app.c host/fix/engine_book.c host/book/book.c host/risk/risk.c \
+FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
+           host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/core/log.c \
+           host/fix/app.c host/fix/engine_book.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
            host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c
 fuzz:
 	$(call fuzz_run,fix,corpus,$(FUZZ_SRC),-lcjson -lm,8192)

@@ -1,11 +1,12 @@
 #!/bin/sh
-# bootstrap.sh: installs the Debian packages (and the two npm packages) Bourse
+# bootstrap.sh: installs the Debian packages (and the npm packages) Bourse
 # needs when they are missing. Every Makefile target runs it first, so a fresh
 # Debian machine needs nothing by hand. Nothing else is ever downloaded.
 # Usage: scripts/bootstrap.sh [core|interop|report|ops|scale|python|all]   (default: core)
 #
 # What it fetches, by set:
-#   core     compiler, CMake, Ninja, Lua 5.4, cJSON, libcsv, CMocka, Zstandard (Debian)
+#   core     compiler, CMake, Ninja, Lua 5.4, cJSON, libcsv, CMocka, Zstandard (Debian);
+#            npm's uplot, the charts of report.html, inlined at build time (into .deps/npm)
 #   interop  OpenSSL, wslay, QuickFIX, python3-websockets, clang (Debian); npm's
 #            jspurefix for QuickFIX's FIX44.xml data dictionary (into .deps/npm)
 #   report   Debian's chromium; npm's playwright-core, pointed at /usr/bin/chromium
@@ -27,14 +28,14 @@ want=""
 npm_want=""
 for set in "${@:-core}"; do
     case "$set" in
-        core) want="$want $core" ;;
+        core) want="$want $core"; npm_want="$npm_want uplot" ;;
         interop) want="$want $interop"; npm_want="$npm_want jspurefix" ;;
         report) want="$want $report"; npm_want="$npm_want playwright-core" ;;
         ops) want="$want $ops" ;;
         scale) want="$want $scale" ;;
         python) want="$want $python" ;;
         all) want="$want $core $interop $report $ops $scale $python"
-             npm_want="$npm_want jspurefix playwright-core" ;;
+             npm_want="$npm_want uplot jspurefix playwright-core" ;;
         *) echo "bootstrap: unknown package set '$set' (core, interop, report, ops, scale, python, all)" >&2; exit 2 ;;
     esac
 done
@@ -75,7 +76,7 @@ if [ -n "$npm_want" ]; then
     done
     if [ -n "$need" ]; then
         mkdir -p "$dir"
-        [ -f "$dir/package.json" ] || cp "$root/scripts/npm-package.json" "$dir/package.json"
+        cp "$root/scripts/npm-package.json" "$dir/package.json" # the pinned list, current
         echo "bootstrap: npm install$need (into .deps/npm)"
         # shellcheck disable=SC2086
         (cd "$dir" && npm install --no-audit --no-fund --silent >/dev/null)

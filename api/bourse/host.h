@@ -80,6 +80,14 @@ typedef struct brs_host {
     /* targets[t] in [-1, 1] is the position wanted after bar t's close (NaN:
      * keep the previous target); n must equal the bar count. Copied. */
     int (*xSetTargets)(brs_ctx *ctx, uint32_t instrument, const double *targets, uint64_t n);
+
+    /* ---- ABI 1.1 ---------------------------------------------------------
+     * Check BRS_HOST_HAS(host, xPlot) before calling: a 1.0 host lacks it. */
+    /* A value of a series the strategy declares for the report (an indicator, a
+     * signal), at the current time: drawn on the run's report.html and written to
+     * plots.csv. name: 1-31 bytes, no comma or quote; at most 16 names; value
+     * finite. BRS_E_INVAL otherwise; BRS_E_UNSUPPORTED outside a backtest. */
+    int (*xPlot)(brs_ctx *ctx, const char *name, double value);
 } brs_host;
 
 /* True when the host table is large enough to hold `member` and it is set. */

@@ -9,6 +9,16 @@
 
 #include "analytics.h"
 
+/* Series a strategy declared for the report: points of (ts, name index, value). */
+typedef struct brs_an_plots {
+    char names[BRS_AN_MAX_PLOTS][32];
+    uint32_t n_names;
+    struct brs_an_plot_pt { int64_t ts; uint32_t name; double v; } *pts;
+    size_t n, cap;
+    int64_t last_bucket[BRS_AN_MAX_PLOTS];
+    size_t last_idx[BRS_AN_MAX_PLOTS];
+} brs_an_plots;
+
 /* The equity curve: n samples, k instruments; pos and price are n x k, row-major. */
 typedef struct brs_an_series {
     size_t n, cap;
@@ -17,6 +27,8 @@ typedef struct brs_an_series {
     double *equity, *cash;
     double *pos;   /* double so the loader and the charts share one type */
     double *price;
+    double *bench; /* the benchmark scaled to the starting equity; NaN while unknown */
+    int has_bench; /* a benchmark was configured (equity.csv has its column) */
 } brs_an_series;
 
 /* One round trip: an open lot (or part of one) matched FIFO against a closing fill. */
@@ -106,10 +118,27 @@ struct brs_an_recorder {
 
     char errmsg[256];
 
+    /* the benchmark (brs_an_options.benchmark) */
+    int bench_kind;              /* 0 none, 1 an instrument's price, 2 a CSV series */
+    uint32_t bench_inst;
+    char bench_name[64];         /* shown in the report: "buy and hold SPY", a file name */
+    int64_t *bench_ts;           /* kind 2: the CSV's points, by time */
+    double *bench_v;
+    size_t bench_n, bench_at;    /* bench_at: the last point at or before the last sample */
+    double bench_first;          /* level at the first sample it was known (NaN: not yet) */
+
+    /* declared plot series (brs__an_plot) */
+    brs_an_plots plots;
+
     /* figures a driver adds to summary.json (brs__an_set_extra), in that order */
     struct { char name[64]; double v; } extra[BRS_AN_MAX_EXTRA];
     uint32_t n_extra;
 };
+
+/* benchmark.c: resolve brs_an_options.benchmark (BRS_E_INVAL/PARSE naming the
+ * file or the spec), and the benchmark's level at a sample (NaN: unknown). */
+int brs__an_bench_setup(brs_an_recorder *r, const char *spec, brs_error *err);
+double brs__an_bench_level(brs_an_recorder *r, int64_t ts, const double *prices);
 
 /* ---- shared helpers -------------------------------------------------------- */
 
@@ -123,7 +152,62 @@ void brs__an_fmt_double(char *buf, size_t len, double v, int json_null);
 void brs__an_json_string(FILE *fp, const char *s);
 int64_t brs__an_day(int64_t ts);
 int brs__an_series_push(brs_an_series *s, int64_t ts, double equity, double cash,
-                        const double *pos, const double *price);
+                        const double *pos, const double *price, double bench);
+/* Append a point to a plot series by name (creating the name); every_ns as in
+ * brs_an_options.sample_every_ns. Returns BRS_OK or a BRS_E_ code. */
+int brs__an_plots_add(brs_an_plots *p, int64_t every_ns, int64_t ts, const char *name, double v);
+void brs__an_plots_free(brs_an_plots *p);
+
+/* ---- statistics over a curve (stats.c): shared by metrics and the report ---- */
+
+/* Period resampling: the first sample, then the last sample of each period
+ * (UTC day, month or year) except the first sample itself, so a period holding
+ * only the first sample gives no point. ret[k] = eq[k+1] / eq[k] - 1 (NaN after 0). */
+enum { BRS_AN_DAY = 0, BRS_AN_MONTH = 1, BRS_AN_YEAR = 2 };
+typedef struct brs_an_periods {
+    size_t n;              /* points; n - 1 returns */
+    int64_t *ts;           /* the point's sample time */
+    double *eq, *bench;    /* bench NaN when unknown */
+    double *ret, *bret;    /* n - 1 returns (bret NaN when either end is unknown) */
+} brs_an_periods;
+int brs__an_periods(const brs_an_series *s, int kind, brs_an_periods *out);
+void brs__an_periods_free(brs_an_periods *p);
+/* Civil date of a time: year, month 1-12, day 1-31 (UTC). */
+void brs__an_civil(int64_t ts, int *y, int *m, int *d);
+
+/* A drawdown episode: from the sample that set a peak to the first later sample
+ * at or above it (recovery_ts = -1: not recovered by the end). */
+typedef struct brs_an_dd_episode {
+    int64_t peak_ts, trough_ts, recovery_ts, end_ts;
+    double peak, trough, depth; /* depth: (peak - trough) / peak */
+} brs_an_dd_episode;
+/* The `max` deepest episodes, deepest first (ties: earlier first); returns the count. */
+size_t brs__an_worst_drawdowns(const brs_an_series *s, brs_an_dd_episode *out, size_t max);
+/* Linear-interpolated quantile (numpy's default) of sorted x[0..n). */
+double brs__an_quantile(const double *sorted, size_t n, double q);
+
+/* A small CSV reader (csv_table.c, on libcsv): calls on_row for every record,
+ * the header included (line 1). Errors name path:line. */
+struct brs_an_table;
+typedef int (*brs_an_row_fn)(struct brs_an_table *t);
+typedef struct brs_an_table {
+    const char *path;
+    long line;
+    char *buf;
+    size_t len, cap;
+    size_t *off;
+    size_t nf, cap_f;
+    brs_an_row_fn on_row;
+    void *user;
+    int rc;
+    brs_error *err;
+} brs_an_table;
+int brs__an_table_read(brs_an_table *t);
+const char *brs__an_table_field(const brs_an_table *t, size_t i);
+int brs__an_table_column(const brs_an_table *t, const char *name);
+/* Field col as a double (allow_empty: "" is NaN), with an error naming the line. */
+int brs__an_table_num(brs_an_table *t, int col, const char *name, int allow_empty, double *out);
+int brs__an_table_i64(brs_an_table *t, int col, const char *name, int64_t *out);
 void brs__an_series_free(brs_an_series *s);
 
 /* What report.html is drawn from: the curve, fill markers, the metrics (summary.json
@@ -133,6 +217,8 @@ typedef struct brs_an_marker {
     uint32_t instrument;
     uint8_t side;
     double price;
+    int64_t qty;
+    double fee;
 } brs_an_marker;
 
 typedef struct brs_an_report_input {
@@ -141,10 +227,21 @@ typedef struct brs_an_report_input {
     const char *const *symbols; /* k names */
     const brs_an_marker *markers;
     size_t n_markers;
+    const brs_an_trade *trades;
+    size_t n_trades;
+    const brs_an_plots *plots;  /* may be NULL */
+    const char *bench_name;     /* may be NULL */
     const cJSON *summary;       /* object; may be NULL */
     const cJSON *config;        /* may be NULL */
 } brs_an_report_input;
 
 int brs__an_render_report(FILE *fp, const brs_an_report_input *in);
+
+/* Parts of the page (report_data.c): the data block the page script draws from. */
+void brs__an_report_data(FILE *fp, const brs_an_report_input *in);
+/* The page script and the charting library, inlined at build time (report_assets.c). */
+extern const char brs__an_uplot_js[], brs__an_uplot_css[], brs__an_report_js[], brs__an_sweep_js[];
+/* `<style>` and `<script>` text must not hold "</": split such a sequence. */
+void brs__an_put_script(FILE *fp, const char *text);
 
 #endif

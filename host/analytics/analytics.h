@@ -44,6 +44,11 @@ typedef struct brs_an_options {
      * beyond it an even sample is written (every k-th row, the last always),
      * logged; 0 writes every row. Metrics and report.html use every row. */
     uint64_t csv_max_rows;
+    /* What the run is compared with (config `report.benchmark`): NULL, "" or "none":
+     * nothing; "buy_and_hold": the first instrument's price; a symbol of the run:
+     * that instrument's price; anything else: a CSV file (Date or ts, then Adj Close,
+     * Close or value). Scaled to the starting equity; docs/analytics.md. */
+    const char *benchmark;
 } brs_an_options;
 
 typedef struct brs_an_recorder brs_an_recorder;
@@ -126,6 +131,14 @@ const char *brs__an_last_error(const brs_an_recorder *r);
 #define BRS_AN_MAX_EXTRA 32
 void brs__an_set_extra(brs_an_recorder *r, const char *name, double v);
 
+/* A value of a series the strategy declared for the report (an indicator, a
+ * signal): `ctx:plot(name, v)` in Lua, brs_host.xPlot in C. At most
+ * BRS_AN_MAX_PLOTS names of up to 31 bytes; thinned like equity samples
+ * (sample_every_ns: the last value of each bucket per name). BRS_E_INVAL for a
+ * bad name, non-finite value or too many names. */
+#define BRS_AN_MAX_PLOTS 16
+int brs__an_plot(brs_an_recorder *r, int64_t ts, const char *name, double v);
+
 /* ---- results --------------------------------------------------------------- */
 
 /* Every metric of a run. Doubles that have no defined value are NaN here and
@@ -152,6 +165,10 @@ typedef struct brs_an_metrics {
     double quoted_two_sided;  /* time share with a bid and an ask of ours resting */
     double quoted_spread_bps; /* their mean distance over that time, bp of their mid */
     int64_t n_maker_fills, n_taker_fills;
+    /* tear-sheet figures (daily returns unless said otherwise) */
+    double skew, kurtosis, var_95, cvar_95, tail_ratio, ulcer_index, recovery_factor;
+    double payoff_ratio, best_day, worst_day, best_month, worst_month, best_year, worst_year;
+    double prob_sharpe, benchmark_return, alpha, beta;
 } brs_an_metrics;
 
 /* The metrics by name, in summary.json's order: for `bourse sweep` sorting and for
@@ -184,5 +201,10 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
 
 /* Re-render DIR/report.html (or out_path) from the run directory's files. */
 int brs__an_rerender(const char *dir, const char *out_path, brs_error *err);
+
+/* results.html of a sweep from its results.csv (header: rank, the grid's
+ * parameters, status, metrics..., run_dir): sortable table, heatmap over any
+ * two parameters, links to DIR/<run>/report.html. Written atomically. */
+int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_error *err);
 
 #endif

@@ -58,6 +58,24 @@ const brs_an_metric_desc brs__an_metric_descs[] = {
     M(n_fills, 1, 0, 0),
     M(n_samples, 1, 0, 0),
     M(n_daily_returns, 1, 0, 0),
+    M(skew, 0, 0, 0),
+    M(kurtosis, 0, 0, 0),
+    M(var_95, 0, 0, 1),
+    M(cvar_95, 0, 0, 1),
+    M(tail_ratio, 0, 0, 1),
+    M(ulcer_index, 0, 0, -1),
+    M(recovery_factor, 0, 0, 1),
+    M(payoff_ratio, 0, 0, 1),
+    M(best_day, 0, 0, 1),
+    M(worst_day, 0, 0, 1),
+    M(best_month, 0, 0, 1),
+    M(worst_month, 0, 0, 1),
+    M(best_year, 0, 0, 1),
+    M(worst_year, 0, 0, 1),
+    M(prob_sharpe, 0, 0, 1),
+    M(benchmark_return, 0, 0, 0),
+    M(alpha, 0, 0, 1),
+    M(beta, 0, 0, 0),
     M(fill_ratio, 0, 1, 1),
     M(maker_share, 0, 1, 0),
     M(taker_share, 0, 1, 0),
@@ -93,23 +111,141 @@ int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
     return BRS_E_NOTFOUND;
 }
 
-/* Daily returns: the equity curve resampled to its last value per UTC day; the
- * first day's return is measured from the first sample, so a first day holding
- * only the first sample contributes none. Returns the count written to out. */
-static size_t daily_returns(const brs_an_series *s, double *out)
+static int cmp_double(const void *a, const void *b)
 {
-    size_t n = 0;
-    if (s->n == 0)
-        return 0;
-    double prev = s->equity[0];
-    for (size_t i = 0; i < s->n; i++) {
-        int last_of_day = i + 1 == s->n || brs__an_day(s->ts[i + 1]) != brs__an_day(s->ts[i]);
-        if (!last_of_day || i == 0)
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void minmax(const double *v, size_t n, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
             continue;
-        out[n++] = prev != 0 ? s->equity[i] / prev - 1.0 : NAN;
-        prev = s->equity[i];
+        if (!(v[i] >= *lo))
+            *lo = v[i];
+        if (!(v[i] <= *hi))
+            *hi = v[i];
     }
-    return n;
+}
+
+/* The figures of the daily return distribution (docs/analytics.md, "Tear-sheet
+ * figures"): moments as pandas computes them, historical VaR/CVaR, tail ratio,
+ * the probabilistic Sharpe ratio, alpha and beta against the benchmark. */
+static int distribution(const brs_an_recorder *r, const brs_an_periods *d, brs_an_metrics *m)
+{
+    size_t n = d->n ? d->n - 1 : 0;
+    double ppy = r->opt.periods_per_year, rf = r->opt.risk_free_rate / ppy;
+    const double *x = d->ret;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return BRS_OK; /* a return after an equity of 0: nothing here is defined */
+    if (n >= 1)
+        minmax(x, n, &m->worst_day, &m->best_day);
+    if (n >= 2) {
+        double mean = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += x[i];
+        mean /= (double)n;
+        double m2 = 0, m3 = 0, m4 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = x[i] - mean;
+            m2 += e * e;
+            m3 += e * e * e;
+            m4 += e * e * e * e;
+        }
+        double sd = sqrt(m2 / (double)(n - 1));
+        double dn = (double)n;
+        m2 /= dn;
+        m3 /= dn;
+        m4 /= dn;
+        if (sd >= 1e-12) {
+            if (n >= 3)
+                m->skew = sqrt(dn * (dn - 1)) / (dn - 2) * m3 / pow(m2, 1.5);
+            if (n >= 4)
+                /* sum e^4 / (sum e^2)^2 = m4 / (m2^2 n) */
+                m->kurtosis = (dn + 1) * dn * (dn - 1) / ((dn - 2) * (dn - 3)) * m4 /
+                                  (m2 * m2 * dn) -
+                              3 * (dn - 1) * (dn - 1) / ((dn - 2) * (dn - 3));
+            /* probabilistic Sharpe against 0: per-period SR, population skew and
+             * (non-excess) kurtosis, Bailey and Lopez de Prado (2012) */
+            double sr = (mean - rf) / sd, g3 = m3 / pow(m2, 1.5), g4 = m4 / (m2 * m2);
+            double den = 1 - g3 * sr + (g4 - 1) / 4 * sr * sr;
+            if (den > 0)
+                m->prob_sharpe = 0.5 * erfc(-(sr * sqrt(dn - 1) / sqrt(den)) / sqrt(2.0));
+        }
+        double *sx = malloc(n * sizeof *sx);
+        if (!sx)
+            return BRS_E_NOMEM;
+        memcpy(sx, x, n * sizeof *sx);
+        qsort(sx, n, sizeof *sx, cmp_double);
+        double q05 = brs__an_quantile(sx, n, 0.05), q95 = brs__an_quantile(sx, n, 0.95);
+        m->var_95 = q05;
+        double sum = 0;
+        size_t cnt = 0;
+        for (size_t i = 0; i < n && sx[i] <= q05; i++, cnt++)
+            sum += sx[i];
+        m->cvar_95 = cnt ? sum / (double)cnt : NAN;
+        if (q05 != 0)
+            m->tail_ratio = fabs(q95) / fabs(q05);
+        free(sx);
+    }
+    /* against the benchmark: the days where both returns are known */
+    double sb = 0, sr_ = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(d->bret[i])) {
+            sb += d->bret[i];
+            sr_ += x[i];
+            k++;
+        }
+    if (k >= 2) {
+        double mb = sb / (double)k, mr = sr_ / (double)k, cov = 0, var = 0;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(d->bret[i])) {
+                cov += (x[i] - mr) * (d->bret[i] - mb);
+                var += (d->bret[i] - mb) * (d->bret[i] - mb);
+            }
+        cov /= (double)(k - 1);
+        var /= (double)(k - 1);
+        if (sqrt(var) >= 1e-12) {
+            m->beta = cov / var;
+            m->alpha = (mr - rf - m->beta * (mb - rf)) * ppy;
+        }
+    }
+    return BRS_OK;
+}
+
+/* Best and worst calendar month and year; Ulcer index over the daily points. */
+static int calendar(const brs_an_series *s, const brs_an_periods *d, brs_an_metrics *m)
+{
+    brs_an_periods p;
+    for (int kind = BRS_AN_MONTH; kind <= BRS_AN_YEAR; kind++) {
+        if (brs__an_periods(s, kind, &p))
+            return BRS_E_NOMEM;
+        if (p.n >= 2) {
+            if (kind == BRS_AN_MONTH)
+                minmax(p.ret, p.n - 1, &m->worst_month, &m->best_month);
+            else
+                minmax(p.ret, p.n - 1, &m->worst_year, &m->best_year);
+        }
+        brs__an_periods_free(&p);
+    }
+    if (d->n >= 1) {
+        double peak = -INFINITY, ss = 0;
+        int ok = 1;
+        for (size_t i = 0; i < d->n; i++) {
+            if (d->eq[i] > peak)
+                peak = d->eq[i];
+            ok &= peak > 0;
+            double dd = peak > 0 ? d->eq[i] / peak - 1 : 0;
+            ss += dd * dd;
+        }
+        if (ok)
+            m->ulcer_index = sqrt(ss / (double)d->n);
+    }
+    return BRS_OK;
 }
 
 int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
@@ -126,6 +262,10 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
     m->avg_win = m->avg_loss = m->largest_win = m->largest_loss = nan;
     m->fill_ratio = m->maker_share = m->taker_share = m->inventory_mean_abs = nan;
     m->quoted_two_sided = m->quoted_spread_bps = nan;
+    m->skew = m->kurtosis = m->var_95 = m->cvar_95 = m->tail_ratio = m->ulcer_index = nan;
+    m->recovery_factor = m->payoff_ratio = m->best_day = m->worst_day = nan;
+    m->best_month = m->worst_month = m->best_year = m->worst_year = nan;
+    m->prob_sharpe = m->benchmark_return = m->alpha = m->beta = nan;
     m->n_samples = (int64_t)s->n;
     m->n_orders = (int64_t)r->n_orders;
     m->n_fills = (int64_t)r->n_fills;
@@ -189,10 +329,11 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
             m->turnover = r->notional / mean_eq;
 
         /* daily returns, Sharpe, Sortino */
-        double *ret = malloc(s->n * sizeof *ret);
-        if (!ret)
+        brs_an_periods d;
+        if (brs__an_periods(s, BRS_AN_DAY, &d))
             return brs__err(err, BRS_E_NOMEM, "analytics: out of memory");
-        size_t nr = daily_returns(s, ret);
+        const double *ret = d.ret;
+        size_t nr = d.n ? d.n - 1 : 0;
         m->n_daily_returns = (int64_t)nr;
         int finite = 1;
         for (size_t i = 0; i < nr; i++)
@@ -219,7 +360,25 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
             if (dd >= ZERO_VOL)
                 m->sortino = (mean - rf) / dd * sqrt(ppy);
         }
-        free(ret);
+        int rc = distribution(r, &d, m);
+        if (!rc)
+            rc = calendar(s, &d, m);
+        brs__an_periods_free(&d);
+        if (rc)
+            return brs__err(err, BRS_E_NOMEM, "analytics: out of memory");
+        if (mdd > 0 && isfinite(m->total_return))
+            m->recovery_factor = m->total_return / mdd;
+        if (s->has_bench) {
+            double b0 = NAN, b1 = NAN;
+            for (size_t i = 0; i < s->n; i++)
+                if (isfinite(s->bench[i])) {
+                    if (!isfinite(b0))
+                        b0 = s->bench[i];
+                    b1 = s->bench[i];
+                }
+            if (b0 > 0)
+                m->benchmark_return = b1 / b0 - 1;
+        }
     }
 
     /* ---- trades ---- */
@@ -253,6 +412,8 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
             m->avg_win = m->gross_profit / (double)m->n_winners;
         if (m->n_losers)
             m->avg_loss = -m->gross_loss / (double)m->n_losers;
+        if (m->n_winners && m->n_losers)
+            m->payoff_ratio = m->avg_win / -m->avg_loss;
     }
 
     /* ---- time in the market and inventory (exact, from the fills) ---- */

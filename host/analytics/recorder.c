@@ -74,19 +74,23 @@ static int series_reserve(brs_an_series *s, size_t need)
     double *price = realloc(s->price, nc * k * sizeof *price);
     if (price)
         s->price = price;
-    if (!ts || !eq || !cash || !pos || !price)
+    double *bench = realloc(s->bench, nc * sizeof *bench);
+    if (bench)
+        s->bench = bench;
+    if (!ts || !eq || !cash || !pos || !price || !bench)
         return BRS_E_NOMEM;
     s->cap = nc;
     return BRS_OK;
 }
 
 int brs__an_series_push(brs_an_series *s, int64_t ts, double equity, double cash,
-                        const double *pos, const double *price)
+                        const double *pos, const double *price, double bench)
 {
     if (series_reserve(s, s->n + 1))
         return BRS_E_NOMEM;
     size_t i = s->n++;
     s->ts[i] = ts;
+    s->bench[i] = bench;
     s->equity[i] = equity;
     s->cash[i] = cash;
     for (uint32_t j = 0; j < s->k; j++) {
@@ -103,6 +107,7 @@ void brs__an_series_free(brs_an_series *s)
     free(s->cash);
     free(s->pos);
     free(s->price);
+    free(s->bench);
     memset(s, 0, sizeof *s);
 }
 
@@ -139,6 +144,12 @@ int brs__an_create(brs_an_recorder **out, const brs_an_options *opt,
         if (r->inst[i].spec.price_scale <= 0)
             r->inst[i].spec.price_scale = 1;
     }
+    int rc = brs__an_bench_setup(r, r->opt.benchmark, err);
+    r->opt.benchmark = NULL; /* not kept: the caller's string */
+    if (rc) {
+        brs__an_destroy(r);
+        return rc;
+    }
     *out = r;
     return BRS_OK;
 }
@@ -158,7 +169,62 @@ void brs__an_destroy(brs_an_recorder *r)
     free(r->map_keys);
     free(r->map_vals);
     free(r->trades);
+    free(r->bench_ts);
+    free(r->bench_v);
+    brs__an_plots_free(&r->plots);
     free(r);
+}
+
+/* ---- declared plot series -------------------------------------------------------- */
+
+int brs__an_plots_add(brs_an_plots *p, int64_t every, int64_t ts, const char *name, double v)
+{
+    uint32_t j = 0;
+    while (j < p->n_names && strcmp(p->names[j], name) != 0)
+        j++;
+    if (j == p->n_names) {
+        size_t len = strlen(name);
+        if (len == 0 || len >= sizeof p->names[0] || strpbrk(name, ",\"\r\n"))
+            return BRS_E_INVAL;
+        if (p->n_names == BRS_AN_MAX_PLOTS)
+            return BRS_E_INVAL;
+        memcpy(p->names[p->n_names++], name, len + 1);
+        p->last_bucket[j] = INT64_MIN;
+    }
+    int64_t bucket = every > 0 ? ts / every : INT64_MIN;
+    if (every > 0 && bucket == p->last_bucket[j]) {
+        p->pts[p->last_idx[j]].ts = ts;
+        p->pts[p->last_idx[j]].v = v;
+        return BRS_OK;
+    }
+    if (grow((void **)&p->pts, &p->cap, p->n + 1, sizeof *p->pts))
+        return BRS_E_NOMEM;
+    p->last_bucket[j] = bucket;
+    p->last_idx[j] = p->n;
+    p->pts[p->n++] = (struct brs_an_plot_pt){ts, j, v};
+    return BRS_OK;
+}
+
+void brs__an_plots_free(brs_an_plots *p)
+{
+    free(p->pts);
+    memset(p, 0, sizeof *p);
+}
+
+int brs__an_plot(brs_an_recorder *r, int64_t ts, const char *name, double v)
+{
+    if (!name || !isfinite(v))
+        return fail(r, BRS_E_INVAL, "analytics: plot '%s': the value must be a finite number",
+                    name ? name : "");
+    int rc = brs__an_plots_add(&r->plots, r->opt.sample_every_ns, ts, name, v);
+    if (rc == BRS_E_INVAL)
+        return fail(r, rc,
+                    "analytics: plot '%s': a name is 1-31 bytes without commas or quotes, at "
+                    "most %d names",
+                    name, BRS_AN_MAX_PLOTS);
+    if (rc)
+        return fail(r, rc, "analytics: out of memory");
+    return BRS_OK;
 }
 
 /* ---- order id map -------------------------------------------------------------
@@ -298,6 +364,14 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
     s->ts[i] = ts;
     s->equity[i] = equity;
     s->cash[i] = cash;
+    s->bench[i] = NAN;
+    if (s->has_bench) {
+        double lv = brs__an_bench_level(r, ts, prices);
+        if (isfinite(lv) && lv > 0 && !isfinite(r->bench_first))
+            r->bench_first = lv;
+        if (isfinite(lv) && lv > 0)
+            s->bench[i] = s->equity[0] * (lv / r->bench_first);
+    }
     double *pos = s->pos + i * s->k, *price = s->price + i * s->k;
     for (uint32_t j = 0; j < s->k; j++) {
         pos[j] = (double)r->inst[j].pos;

@@ -3,152 +3,20 @@
  * after a user edited them. Errors name the file and line. */
 #include "an_internal.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/core.h"
 
-/* ---- a small CSV table reader on libcsv -------------------------------------- */
-
-struct table;
-typedef int (*row_fn)(struct table *t);
-
-typedef struct table {
-    const char *path;
-    long line;           /* 1-based line of the current record (records hold no newlines) */
-    char *buf;           /* the current record's fields, NUL-separated */
-    size_t len, cap;
-    size_t *off;         /* field offsets into buf */
-    size_t nf, cap_f;
-    row_fn on_row;
-    void *user;
-    int rc;              /* first error */
-    brs_error *err;
-} table;
-
-static const char *field(const table *t, size_t i)
+static int need_column(brs_an_table *t, const char *name, int *out)
 {
-    return t->buf + t->off[i];
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-    table *t = data;
-    if (t->rc)
-        return;
-    if (t->nf == t->cap_f) {
-        size_t nc = t->cap_f ? t->cap_f * 2 : 16;
-        size_t *p = realloc(t->off, nc * sizeof *p);
-        if (!p) {
-            t->rc = brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
-            return;
-        }
-        t->off = p;
-        t->cap_f = nc;
-    }
-    if (t->len + len + 1 > t->cap) {
-        size_t nc = t->cap ? t->cap : 256;
-        while (nc < t->len + len + 1)
-            nc *= 2;
-        char *p = realloc(t->buf, nc);
-        if (!p) {
-            t->rc = brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
-            return;
-        }
-        t->buf = p;
-        t->cap = nc;
-    }
-    t->off[t->nf++] = t->len;
-    if (len)
-        memcpy(t->buf + t->len, s, len);
-    t->len += len;
-    t->buf[t->len++] = '\0';
-}
-
-static void on_record(int c, void *data)
-{
-    (void)c;
-    table *t = data;
-    t->line++;
-    if (!t->rc)
-        t->rc = t->on_row(t);
-    t->len = t->nf = 0;
-}
-
-static int read_table(table *t)
-{
-    char *data;
-    size_t n;
-    int rc = brs__read_file(t->path, &data, &n, t->err);
-    if (rc)
-        return rc;
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        free(data);
-        return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
-    }
-    if (csv_parse(&p, data, n, on_field, on_record, t) != n && !t->rc)
-        t->rc = brs__err(t->err, BRS_E_PARSE, "%s:%ld: %s", t->path, t->line + 1,
-                         csv_strerror(csv_error(&p)));
-    if (!t->rc && csv_fini(&p, on_field, on_record, t) != 0 && !t->rc)
-        t->rc = brs__err(t->err, BRS_E_PARSE, "%s:%ld: %s", t->path, t->line + 1,
-                         csv_strerror(csv_error(&p)));
-    csv_free(&p);
-    free(data);
-    free(t->buf);
-    free(t->off);
-    if (!t->rc && t->line == 0)
-        t->rc = brs__err(t->err, BRS_E_PARSE, "%s: empty file (a header line is needed)", t->path);
-    return t->rc;
-}
-
-static int column(const table *t, const char *name)
-{
-    for (size_t i = 0; i < t->nf; i++)
-        if (strcmp(field(t, i), name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int need_column(table *t, const char *name, int *out)
-{
-    *out = column(t, name);
+    *out = brs__an_table_column(t, name);
     if (*out < 0)
         return brs__err(t->err, BRS_E_PARSE, "%s:1: missing column '%s'", t->path, name);
-    return BRS_OK;
-}
-
-static int num(table *t, int col, const char *name, int allow_empty, double *out)
-{
-    const char *s = field(t, (size_t)col);
-    if (!*s && allow_empty) {
-        *out = NAN;
-        return BRS_OK;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno == ERANGE || !isfinite(v))
-        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: column '%s': '%s' is not a number", t->path,
-                        t->line, name, s);
-    *out = v;
-    return BRS_OK;
-}
-
-static int int64_field(table *t, int col, const char *name, int64_t *out)
-{
-    const char *s = field(t, (size_t)col);
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno == ERANGE)
-        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: column '%s': '%s' is not an integer time in ns",
-                        t->path, t->line, name, s);
-    *out = v;
     return BRS_OK;
 }
 
@@ -157,24 +25,26 @@ static int int64_field(table *t, int col, const char *name, int64_t *out)
 typedef struct equity_ctx {
     brs_an_series s;
     size_t header_nf;
-    int c_ts, c_eq, c_cash;
+    int c_ts, c_eq, c_cash, c_bench;
     int *c_pos, *c_price;
     char **symbols;
     double *pos_row, *price_row;
 } equity_ctx;
 
-static int equity_row(table *t)
+static int equity_row(brs_an_table *t)
 {
     equity_ctx *e = t->user;
     if (t->line == 1) {
         int rc;
         if ((rc = need_column(t, "ts", &e->c_ts)) || (rc = need_column(t, "equity", &e->c_eq)))
             return rc;
-        e->c_cash = column(t, "cash");
+        e->c_cash = brs__an_table_column(t, "cash");
+        e->c_bench = brs__an_table_column(t, "benchmark");
+        e->s.has_bench = e->c_bench >= 0;
         e->header_nf = t->nf;
         uint32_t k = 0;
         for (size_t i = 0; i < t->nf; i++)
-            k += strncmp(field(t, i), "position_", 9) == 0;
+            k += strncmp(brs__an_table_field(t, i), "position_", 9) == 0;
         e->s.k = k;
         size_t kk = k ? k : 1;
         e->c_pos = calloc(kk, sizeof *e->c_pos);
@@ -186,15 +56,15 @@ static int equity_row(table *t)
             return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
         uint32_t j = 0;
         for (size_t i = 0; i < t->nf; i++) {
-            if (strncmp(field(t, i), "position_", 9) != 0)
+            if (strncmp(brs__an_table_field(t, i), "position_", 9) != 0)
                 continue;
-            e->symbols[j] = strdup(field(t, i) + 9);
+            e->symbols[j] = strdup(brs__an_table_field(t, i) + 9);
             if (!e->symbols[j])
                 return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
             e->c_pos[j] = (int)i;
             char name[128];
             snprintf(name, sizeof name, "price_%s", e->symbols[j]);
-            e->c_price[j] = column(t, name);
+            e->c_price[j] = brs__an_table_column(t, name);
             j++;
         }
         return BRS_OK;
@@ -205,8 +75,8 @@ static int equity_row(table *t)
     int64_t ts = 0;
     double eq = NAN, cash = NAN;
     int rc;
-    if ((rc = int64_field(t, e->c_ts, "ts", &ts)) || (rc = num(t, e->c_eq, "equity", 0, &eq)) ||
-        (e->c_cash >= 0 && (rc = num(t, e->c_cash, "cash", 1, &cash))))
+    if ((rc = brs__an_table_i64(t, e->c_ts, "ts", &ts)) || (rc = brs__an_table_num(t, e->c_eq, "equity", 0, &eq)) ||
+        (e->c_cash >= 0 && (rc = brs__an_table_num(t, e->c_cash, "cash", 1, &cash))))
         return rc;
     if (e->s.n && ts < e->s.ts[e->s.n - 1])
         return brs__err(t->err, BRS_E_PARSE, "%s:%ld: ts %lld is before the previous line's",
@@ -214,14 +84,17 @@ static int equity_row(table *t)
     for (uint32_t j = 0; j < e->s.k; j++) {
         char name[128];
         snprintf(name, sizeof name, "position_%s", e->symbols[j]);
-        if ((rc = num(t, e->c_pos[j], name, 1, &e->pos_row[j])))
+        if ((rc = brs__an_table_num(t, e->c_pos[j], name, 1, &e->pos_row[j])))
             return rc;
         e->price_row[j] = NAN;
         snprintf(name, sizeof name, "price_%s", e->symbols[j]);
-        if (e->c_price[j] >= 0 && (rc = num(t, e->c_price[j], name, 1, &e->price_row[j])))
+        if (e->c_price[j] >= 0 && (rc = brs__an_table_num(t, e->c_price[j], name, 1, &e->price_row[j])))
             return rc;
     }
-    if (brs__an_series_push(&e->s, ts, eq, cash, e->pos_row, e->price_row))
+    double bench = NAN;
+    if (e->c_bench >= 0 && (rc = brs__an_table_num(t, e->c_bench, "benchmark", 1, &bench)))
+        return rc;
+    if (brs__an_series_push(&e->s, ts, eq, cash, e->pos_row, e->price_row, bench))
         return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
     return BRS_OK;
 }
@@ -230,13 +103,13 @@ static int equity_row(table *t)
 
 typedef struct fills_ctx {
     const equity_ctx *eq;
-    int c_ts, c_sym, c_side, c_price;
+    int c_ts, c_sym, c_side, c_price, c_qty;
     size_t header_nf;
     brs_an_marker *m;
     size_t n, cap;
 } fills_ctx;
 
-static int fills_row(table *t)
+static int fills_row(brs_an_table *t)
 {
     fills_ctx *f = t->user;
     int rc;
@@ -246,16 +119,19 @@ static int fills_row(table *t)
             (rc = need_column(t, "side", &f->c_side)) ||
             (rc = need_column(t, "price", &f->c_price)))
             return rc;
+        f->c_qty = brs__an_table_column(t, "qty");
         return BRS_OK;
     }
     if (t->nf != f->header_nf)
         return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
                         t->line, t->nf, f->header_nf);
     brs_an_marker m = {0};
-    if ((rc = int64_field(t, f->c_ts, "ts", &m.ts)) ||
-        (rc = num(t, f->c_price, "price", 0, &m.price)))
+    if ((rc = brs__an_table_i64(t, f->c_ts, "ts", &m.ts)) ||
+        (rc = brs__an_table_num(t, f->c_price, "price", 0, &m.price)))
         return rc;
-    const char *side = field(t, (size_t)f->c_side), *sym = field(t, (size_t)f->c_sym);
+    if (f->c_qty >= 0 && (rc = brs__an_table_i64(t, f->c_qty, "qty", &m.qty)))
+        return rc;
+    const char *side = brs__an_table_field(t, (size_t)f->c_side), *sym = brs__an_table_field(t, (size_t)f->c_sym);
     if (strcmp(side, "buy") == 0)
         m.side = BRS_BUY;
     else if (strcmp(side, "sell") == 0)
@@ -283,6 +159,107 @@ static int fills_row(table *t)
     return BRS_OK;
 }
 
+/* ---- trades.csv and plots.csv (optional) ------------------------------------------ */
+
+typedef struct trades_ctx {
+    const equity_ctx *eq;
+    int c[9]; /* symbol side qty entry_ts entry_price exit_ts exit_price gross_pnl net_pnl */
+    size_t header_nf;
+    brs_an_trade *t;
+    size_t n, cap;
+} trades_ctx;
+
+static int trades_row(brs_an_table *t)
+{
+    static const char *const names[9] = {"symbol", "side", "qty", "entry_ts", "entry_price",
+                                         "exit_ts", "exit_price", "gross_pnl", "net_pnl"};
+    trades_ctx *x = t->user;
+    int rc;
+    if (t->line == 1) {
+        x->header_nf = t->nf;
+        for (int i = 0; i < 9; i++)
+            if ((rc = need_column(t, names[i], &x->c[i])))
+                return rc;
+        return BRS_OK;
+    }
+    if (t->nf != x->header_nf)
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, x->header_nf);
+    brs_an_trade tr = {0};
+    const char *sym = brs__an_table_field(t, (size_t)x->c[0]);
+    const char *side = brs__an_table_field(t, (size_t)x->c[1]);
+    uint32_t j = 0;
+    while (j < x->eq->s.k && strcmp(x->eq->symbols[j], sym) != 0)
+        j++;
+    if (j == x->eq->s.k)
+        return brs__err(t->err, BRS_E_PARSE,
+                        "%s:%ld: column 'symbol': '%s' has no position_%s column in equity.csv",
+                        t->path, t->line, sym, sym);
+    tr.instrument = j;
+    if (strcmp(side, "long") == 0)
+        tr.dir = 1;
+    else if (strcmp(side, "short") == 0)
+        tr.dir = -1;
+    else
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: column 'side': '%s' is not long or short",
+                        t->path, t->line, side);
+    if ((rc = brs__an_table_i64(t, x->c[2], "qty", &tr.qty)) ||
+        (rc = brs__an_table_i64(t, x->c[3], "entry_ts", &tr.entry_ts)) ||
+        (rc = brs__an_table_num(t, x->c[4], "entry_price", 0, &tr.entry_price)) ||
+        (rc = brs__an_table_i64(t, x->c[5], "exit_ts", &tr.exit_ts)) ||
+        (rc = brs__an_table_num(t, x->c[6], "exit_price", 0, &tr.exit_price)) ||
+        (rc = brs__an_table_num(t, x->c[7], "gross_pnl", 0, &tr.gross)) ||
+        (rc = brs__an_table_num(t, x->c[8], "net_pnl", 0, &tr.net)))
+        return rc;
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 256;
+        brs_an_trade *p = realloc(x->t, nc * sizeof *p);
+        if (!p)
+            return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+        x->t = p;
+        x->cap = nc;
+    }
+    x->t[x->n++] = tr;
+    return BRS_OK;
+}
+
+typedef struct plots_ctx {
+    brs_an_plots p;
+    int c_ts, c_name, c_val;
+    size_t header_nf;
+} plots_ctx;
+
+static int plots_row(brs_an_table *t)
+{
+    plots_ctx *x = t->user;
+    int rc;
+    if (t->line == 1) {
+        x->header_nf = t->nf;
+        if ((rc = need_column(t, "ts", &x->c_ts)) || (rc = need_column(t, "name", &x->c_name)) ||
+            (rc = need_column(t, "value", &x->c_val)))
+            return rc;
+        return BRS_OK;
+    }
+    if (t->nf != x->header_nf)
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, x->header_nf);
+    int64_t ts;
+    double v;
+    if ((rc = brs__an_table_i64(t, x->c_ts, "ts", &ts)) ||
+        (rc = brs__an_table_num(t, x->c_val, "value", 0, &v)))
+        return rc;
+    const char *name = brs__an_table_field(t, (size_t)x->c_name);
+    rc = brs__an_plots_add(&x->p, 0, ts, name, v);
+    if (rc == BRS_E_INVAL)
+        return brs__err(t->err, BRS_E_PARSE,
+                        "%s:%ld: column 'name': '%s' is empty, too long, or one name too many "
+                        "(at most %d)",
+                        t->path, t->line, name, BRS_AN_MAX_PLOTS);
+    if (rc)
+        return brs__err(t->err, rc, "%s: out of memory", t->path);
+    return BRS_OK;
+}
+
 static int load_json(const char *path, int required, cJSON **out, brs_error *err)
 {
     *out = NULL;
@@ -307,7 +284,10 @@ static int load_json(const char *path, int required, cJSON **out, brs_error *err
 
 int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
 {
-    char p_sum[4096], p_cfg[4096], p_eq[4096], p_fills[4096], p_out[4096];
+    char p_sum[4096], p_cfg[4096], p_eq[4096], p_fills[4096], p_out[4096], p_tr[4096],
+        p_pl[4096];
+    snprintf(p_tr, sizeof p_tr, "%s/trades.csv", dir);
+    snprintf(p_pl, sizeof p_pl, "%s/plots.csv", dir);
     snprintf(p_sum, sizeof p_sum, "%s/summary.json", dir);
     snprintf(p_cfg, sizeof p_cfg, "%s/config.json", dir);
     snprintf(p_eq, sizeof p_eq, "%s/equity.csv", dir);
@@ -319,29 +299,48 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     cJSON *summary = NULL, *config = NULL;
     equity_ctx e = {0};
     fills_ctx f = {.eq = &e};
+    trades_ctx tr = {.eq = &e};
+    plots_ctx pl = {0};
     int rc = load_json(p_sum, 1, &summary, err);
     if (!rc && !cJSON_IsObject(summary))
         rc = brs__err(err, BRS_E_PARSE, "%s:1: must be a JSON object", p_sum);
     if (!rc)
         rc = load_json(p_cfg, 0, &config, err);
     if (!rc) {
-        table t = {.path = p_eq, .on_row = equity_row, .user = &e, .err = err};
-        rc = read_table(&t);
+        brs_an_table t = {.path = p_eq, .on_row = equity_row, .user = &e, .err = err};
+        rc = brs__an_table_read(&t);
     }
     if (!rc) {
-        table t = {.path = p_fills, .on_row = fills_row, .user = &f, .err = err};
-        rc = read_table(&t);
+        brs_an_table t = {.path = p_fills, .on_row = fills_row, .user = &f, .err = err};
+        rc = brs__an_table_read(&t);
         if (rc == BRS_E_NOTFOUND)
             rc = BRS_OK; /* fills are optional: no markers then */
     }
     if (!rc) {
+        brs_an_table t = {.path = p_tr, .on_row = trades_row, .user = &tr, .err = err};
+        rc = brs__an_table_read(&t);
+        if (rc == BRS_E_NOTFOUND)
+            rc = BRS_OK; /* optional: no trade list then */
+    }
+    if (!rc) {
+        brs_an_table t = {.path = p_pl, .on_row = plots_row, .user = &pl, .err = err};
+        rc = brs__an_table_read(&t);
+        if (rc == BRS_E_NOTFOUND)
+            rc = BRS_OK; /* only runs whose strategy declared series have it */
+    }
+    if (!rc) {
         const cJSON *title = cJSON_GetObjectItemCaseSensitive(summary, "title");
+        const cJSON *bench = cJSON_GetObjectItemCaseSensitive(summary, "benchmark");
         brs_an_report_input in = {
             .title = cJSON_IsString(title) ? title->valuestring : NULL,
             .series = &e.s,
             .symbols = (const char *const *)e.symbols,
             .markers = f.m,
             .n_markers = f.n,
+            .trades = tr.t,
+            .n_trades = tr.n,
+            .plots = &pl.p,
+            .bench_name = cJSON_IsString(bench) && e.s.has_bench ? bench->valuestring : NULL,
             .summary = summary,
             .config = config,
         };
@@ -361,6 +360,8 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     free(e.price_row);
     brs__an_series_free(&e.s);
     free(f.m);
+    free(tr.t);
+    brs__an_plots_free(&pl.p);
     cJSON_Delete(summary);
     cJSON_Delete(config);
     return rc;
@@ -369,13 +370,37 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse report RUN_DIR [--out FILE]\n\n"
+            "usage: bourse report RUN_DIR [--out FILE]\n"
+            "       bourse report SWEEP_DIR|results.csv [--out FILE]\n\n"
             "Re-render RUN_DIR/report.html from the run directory's summary.json,\n"
-            "config.json (optional), equity.csv and fills.csv (optional), for example\n"
-            "after editing them. The page is self-contained (no network).\n\n"
+            "config.json, equity.csv, fills.csv, trades.csv and plots.csv (the last\n"
+            "four optional), for example after editing them. Given a sweep's directory\n"
+            "(results.csv, no summary.json) or its results.csv, build results.html\n"
+            "beside it instead. Pages are self-contained (no network).\n\n"
             "options:\n"
-            "  --out FILE   write the page to FILE instead of RUN_DIR/report.html\n"
+            "  --out FILE   write the page to FILE instead of the default\n"
             "  -h, --help   show this help\n");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A sweep's results.csv, or a directory holding one and no summary.json. */
+static int sweep_input(const char *path, char *csv, size_t cap)
+{
+    if (ends_with(path, ".csv")) {
+        snprintf(csv, cap, "%s", path);
+        return 1;
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/summary.json", path);
+    if (access(p, F_OK) == 0)
+        return 0;
+    snprintf(csv, cap, "%s/results.csv", path);
+    return access(csv, F_OK) == 0;
 }
 
 int brs__cmd_report(int argc, char **argv)
@@ -400,6 +425,20 @@ int brs__cmd_report(int argc, char **argv)
     if (!dir)
         return brs__usage_error("report", "missing RUN_DIR");
     brs_error err = {0};
+    char csv[4096], html_path[4096];
+    if (sweep_input(dir, csv, sizeof csv)) {
+        if (!out) {
+            snprintf(html_path, sizeof html_path, "%s", csv);
+            char *slash = strrchr(html_path, '/');
+            snprintf(slash ? slash + 1 : html_path,
+                     sizeof html_path - (size_t)(slash ? slash + 1 - html_path : 0), "results.html");
+            out = html_path;
+        }
+        if (brs__sweep_report_write(csv, out, &err))
+            return brs__fail("report", "%s", err.msg);
+        printf("wrote %s\n", out);
+        return BRS_EXIT_OK;
+    }
     int rc = brs__an_rerender(dir, out, &err);
     if (rc)
         return brs__fail("report", "%s", err.msg);

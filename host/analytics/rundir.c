@@ -161,6 +161,8 @@ static void write_equity(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
         fputc(',', fp);
         csv_string(fp, h);
     }
+    if (s->has_bench)
+        fputs(",benchmark", fp);
     fputc('\n', fp);
     double peak = -INFINITY;
     size_t k = csv_stride(r, s->n);
@@ -184,6 +186,26 @@ static void write_equity(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
             fputc(',', fp);
             put_d(fp, s->price[i * s->k + j]);
         }
+        if (s->has_bench) {
+            fputc(',', fp);
+            put_d(fp, s->bench[i]);
+        }
+        fputc('\n', fp);
+    }
+}
+
+/* plots.csv: the series the strategy declared, one row per point. */
+static void write_plots(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
+{
+    (void)pr;
+    fputs("ts,time,name,value\n", fp);
+    for (size_t i = 0; i < r->plots.n; i++) {
+        const struct brs_an_plot_pt *p = &r->plots.pts[i];
+        put_time(fp, p->ts);
+        fputc(',', fp);
+        csv_string(fp, r->plots.names[p->name]);
+        fputc(',', fp);
+        put_d(fp, p->v);
         fputc('\n', fp);
     }
 }
@@ -316,6 +338,8 @@ static void write_summary(FILE *fp, const brs_an_recorder *r, const brs_an_metri
     fputc('{', fp);
     js(&w, "title", r->title);
     js(&w, "mode", r->opt.mode == BRS_AN_BOOK ? "book" : "signal");
+    if (r->bench_kind)
+        js(&w, "benchmark", r->bench_name);
     for (int book = 0; book < 2; book++) {
         if (book && r->opt.mode != BRS_AN_BOOK)
             break;
@@ -418,6 +442,8 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         mk[i].instrument = r->fills[i].instrument;
         mk[i].side = r->fills[i].side;
         mk[i].price = r->fills[i].price;
+        mk[i].qty = r->fills[i].qty;
+        mk[i].fee = r->fills[i].fee;
     }
     brs_an_report_input in = {
         .title = r->title,
@@ -425,6 +451,10 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         .symbols = symbols,
         .markers = mk,
         .n_markers = r->n_fills,
+        .trades = r->trades,
+        .n_trades = r->n_trades,
+        .plots = &r->plots,
+        .bench_name = r->bench_kind ? r->bench_name : NULL,
         .summary = summary,
         .config = config,
     };
@@ -479,8 +509,12 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     if ((rc = write_one(dir, "equity.csv", write_equity, r, r->series.n, err)) ||
         (rc = write_one(dir, "fills.csv", write_fills, r, r->n_fills, err)) ||
         (rc = write_one(dir, "orders.csv", write_orders, r, r->n_orders, err)) ||
-        (rc = write_one(dir, "trades.csv", write_trades, r, r->n_trades, err)))
+        (rc = write_one(dir, "trades.csv", write_trades, r, r->n_trades, err)) ||
+        (r->plots.n && (rc = write_one(dir, "plots.csv", write_plots, r, r->plots.n, err))))
         return rc;
+    snprintf(path, sizeof path, "%s/plots.csv", dir);
+    if (!r->plots.n && unlink(path) != 0 && errno != ENOENT)
+        return brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
 
     /* The summary text, made once: parsed for the report, then written last. */
     char *text = NULL;

@@ -88,6 +88,30 @@ typedef struct brs__bt_result {
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err);
 
+/* The same run with parts a caller already holds: a loaded strategy (the
+ * Python binding: used as is, its vtable and instance never freed here; the
+ * config's strategy.file is then only a label), bars already in memory (signal
+ * mode: sweeps and the Python binding; the caller keeps them, and they must be
+ * what cfg's data and symbol name), and, with no_write, only the metrics (no
+ * run directory: a sweep's combinations). ro NULL: as brs__bt_run_config. */
+typedef struct brs__strategy_src brs__strategy_src;
+typedef struct brs__bt_run_opts {
+    const brs__strategy_src *strategy;
+    const brs__bt_bars *bars;
+    int no_write;
+} brs__bt_run_opts;
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err);
+/* The Python binding's name for the same call. */
+typedef brs__bt_run_opts brs__bt_given;
+static inline int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
+                                    int progress, brs__bt_result *res, brs_an_metrics *metrics,
+                                    char *out_path, size_t out_cap, brs_error *err)
+{
+    return brs__bt_run_config_ex(cfg, out_dir, progress, given, res, metrics, out_path, out_cap, err);
+}
+
 /* The signal engine over loaded bars, for the run and the benchmark: drives
  * sc (already opened and started) through every bar, executes, records into
  * rec (may be NULL). sample_every_ns as in brs_an_options. */

@@ -15,6 +15,7 @@
 #include "book_mode.h"
 #include "exec_stats.h"
 #include "core/core.h"
+#include "core/interrupt.h"
 #include "plugin/json_params.h"
 #include "plugin/loader.h"
 #include "plugin/venue_host.h"

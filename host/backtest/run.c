@@ -214,7 +214,7 @@ static int read_lot(const brs_config *cfg, const brs_instrument *instr, uint32_t
 /* ---- the run -------------------------------------------------------------- */
 
 typedef struct run_common {
-    const char *mode, *data, *symbol, *strategy, *out, *title;
+    const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
     int64_t sample_every, lua_mem, lua_instr, csv_max_rows;
@@ -225,7 +225,8 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
-                                       "csv_max_rows", NULL};
+                                       "csv_max_rows", "report", NULL};
+    static const char *const k_report[] = {"benchmark", "rolling_window", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -284,6 +285,19 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
                         brs__config_origin(cfg, "csv_max_rows"), (long long)c->csv_max_rows);
     if (c->sample_every < 0)
         return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", brs__config_origin(cfg, "sample_every_ns"));
+    /* report: what the run is compared with, the rolling window of its charts
+     * (docs/analytics.md); read by the analytics and the page */
+    cJSON *rep = obj_get(root, "report");
+    int64_t window = 0;
+    if (!cJSON_IsObject(rep))
+        return brs__err(err, BRS_E_INVAL, "%s: report must be an object", cfg->source);
+    if ((rc = brs__config_check_keys(cfg, rep, "report", k_report, err)) ||
+        (rc = get_s(cfg, rep, "report", "benchmark", "buy_and_hold", &c->benchmark, err)) ||
+        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)))
+        return rc;
+    if (window < 2 || window > 100000)
+        return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
+                        cfg->source);
     cJSON *lua = obj_get(root, "lua");
     if (!cJSON_IsObject(lua))
         return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
@@ -295,6 +309,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_RANGE, "%s: lua.mem_limit and lua.instr_limit must be > 0",
                         cfg->source);
     return BRS_OK;
+}
+
+/* brs_host.xPlot of a backtest: the point goes to the run's recorder. */
+static int plot_to_recorder(void *user, int64_t ts, const char *name, double v)
+{
+    return brs__an_plot(user, ts, name, v);
 }
 
 /* Load the strategy: a .lua script, a .so path, or a plugin name on the search path. */
@@ -319,6 +339,13 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
+{
+    return brs__bt_run_config_ex(cfg, out_dir, progress, NULL, res, metrics, out_path, out_cap, err);
+}
+
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err)
 {
     memset(res, 0, sizeof *res);
     run_common c = {0};
@@ -361,13 +388,16 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     struct timespec cpu0, cpu1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
-    if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+    const brs__strategy_src *given_src = ro ? ro->strategy : NULL;
+    const brs__bt_bars *given_bars = ro && !book ? ro->bars : NULL;
+    if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
     brs__sctx sc;
     memset(&sc, 0, sizeof sc);
     brs__bt_bars bars = {0};
+    const brs__bt_bars *bp = given_bars ? given_bars : &bars; /* preloaded: the caller's, not freed here */
     brs_an_recorder *rec = NULL;
     brs__bt_signal *sig = NULL;
     brs__book_run *br = NULL;
@@ -376,7 +406,9 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     const brs_instrument *instr = NULL;
     uint32_t n_instr = 0;
 
-    if ((rc = load_strategy(&src, strat_path, &c, err)))
+    if (given_src)
+        src = *given_src; /* the caller's: not freed here */
+    else if ((rc = load_strategy(&src, strat_path, &c, err)))
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
     /* where the results go, checked before anything is computed */
@@ -388,17 +420,17 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     }
     if (out_path)
         snprintf(out_path, out_cap, "%s", dir);
-    if ((rc = brs__check_out_dir(dir, err))) {
+    if (!(ro && ro->no_write) && (rc = brs__check_out_dir(dir, err))) {
         brs__err_prefix(err, "run directory");
         goto out;
     }
     if (!book) {
-        if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bars.instr;
-        n_instr = bars.n_instr;
+        instr = bp->instr;
+        n_instr = bp->n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -431,13 +463,13 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .csv_max_rows = (uint64_t)c.csv_max_rows};
+                         .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -446,6 +478,7 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
                            .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                           .plot = plot_to_recorder, .plot_user = rec,
                            .silent_failure = 1 /* the command prints the failure */};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         /* "strategy.params.fast: expected an integer": where that value came from */
@@ -497,6 +530,8 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
+    if (ro && ro->no_write)
+        goto out;
     if (brs__interrupted()) { /* nothing written yet: stop here */
         res->interrupted = brs__interrupted();
         res->phase = "computing the metrics";
@@ -511,11 +546,13 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
     }
 out:
     brs__sctx_free(&sc);
-    brs__strategy_src_free(&src);
+    if (!given_src)
+        brs__strategy_src_free(&src);
     brs__bt_signal_destroy(sig);
     brs__book_destroy(br);
     brs__an_destroy(rec);
-    brs__bt_bars_free(&bars);
+    if (bp == &bars)
+        brs__bt_bars_free(&bars);
     free(ai);
     free(steps);
     return rc;

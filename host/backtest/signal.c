@@ -11,6 +11,7 @@
 
 #include "backtest.h"
 #include "core/core.h"
+#include "core/interrupt.h"
 
 typedef struct sig_order {
     brs_order o;

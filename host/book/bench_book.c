@@ -1,5 +1,6 @@
-/* bench_book.c: `bourse bench book`: the matching engine on three workloads
- * (the QuantCup contest feed, an add-heavy deep book, an exchange-like mix).
+/* bench_book.c: `bourse bench book`: the matching engine on four workloads
+ * (the QuantCup contest feed, an add-heavy deep book, an exchange-like mix, and
+ * far: a million distinct levels outside the direct-indexed window).
  * The listener lives here, in another translation unit from the engine, so
  * every execution report pays for a real indirect call, as it would in a venue. */
 #include <stdio.h>
@@ -515,6 +516,101 @@ static int run_workload(const workload *w, int runs, result *res)
     return BRS_EXIT_OK;
 }
 
+/* far: 1,200,000 buys, each on its own price level far below the window
+ * (descending, so every one is a new worst level), then all cancelled in a
+ * shuffled order. Timed per block of 100,000 operations so the figure shows
+ * whether the cost per operation stays flat as the far levels pile up: it did
+ * not with the sorted overflow array this tree replaced (issue 15). */
+#define FAR_N 1200000
+#define FAR_BLOCK 100000
+typedef struct far_result {
+    double ins_first, ins_last, del_first, del_last; /* median ns/op over runs */
+    double ins_ratio, del_ratio;
+    int64_t allocs;
+} far_result;
+
+static int run_far(int runs, far_result *fr)
+{
+    sink s = {0};
+    brs_book_listener L = sink_listener(&s);
+    brs_engine *e;
+    brs_engine_config cfg = {.max_orders = FAR_N + 16, .max_instruments = 1};
+    brs_error err;
+    if (brs__engine_create(&e, &cfg, &L, &err))
+        return brs__fail("bench book", "%s", err.msg);
+    brs__engine_reserve(e, 0, 1000000);
+    uint64_t *order = malloc(FAR_N * sizeof *order);
+    double *v = calloc(4 * ((size_t)runs + 1), sizeof *v);
+    if (!order || !v) {
+        free(order), free(v);
+        brs__engine_destroy(e);
+        return brs__fail("bench book", "out of memory");
+    }
+    rng = 0x2545F4914F6CDD1Dull;
+    for (size_t i = 0; i < FAR_N; i++)
+        order[i] = i + 2;
+    for (size_t i = FAR_N - 1; i > 0; i--) { /* Fisher-Yates: the cancel order */
+        size_t j = (size_t)(rnd() % (i + 1));
+        uint64_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    int64_t allocs = 0;
+    const size_t nblk = FAR_N / FAR_BLOCK;
+    for (int r = 0; r <= runs; r++) {
+        brs__engine_reset(e);
+        brs_order anchor = {.id = 1, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_GTC, .price = 1000000, .qty = 1};
+        brs__engine_submit(e, &anchor);
+        int64_t t_first = 0, t_last = 0, c_first = 0, c_last = 0;
+        int64_t a0 = brs__alloc_count();
+        for (size_t b = 0; b < nblk; b++) {
+            int64_t t0 = thread_cpu_ns();
+            for (size_t i = b * FAR_BLOCK; i < (b + 1) * FAR_BLOCK; i++) {
+                brs_order o = {.id = i + 2, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_GTC,
+                               .price = 1000000 - 10000 - (int64_t)i, .qty = 1};
+                brs__engine_submit(e, &o);
+            }
+            int64_t dt = thread_cpu_ns() - t0;
+            if (b == 0)
+                t_first = dt;
+            if (b == nblk - 1)
+                t_last = dt;
+        }
+        for (size_t b = 0; b < nblk; b++) {
+            int64_t t0 = thread_cpu_ns();
+            for (size_t i = b * FAR_BLOCK; i < (b + 1) * FAR_BLOCK; i++)
+                brs__engine_cancel(e, order[i]);
+            int64_t dt = thread_cpu_ns() - t0;
+            if (b == 0)
+                c_first = dt;
+            if (b == nblk - 1)
+                c_last = dt;
+        }
+        /* the tree grows while the first run fills it; later runs reuse it */
+        if (r > 0) {
+            int64_t a = brs__alloc_count() - a0;
+            if (a > allocs)
+                allocs = a;
+            v[0 * (runs + 1) + r - 1] = (double)t_first / FAR_BLOCK;
+            v[1 * (runs + 1) + r - 1] = (double)t_last / FAR_BLOCK;
+            v[2 * (runs + 1) + r - 1] = (double)c_first / FAR_BLOCK;
+            v[3 * (runs + 1) + r - 1] = (double)c_last / FAR_BLOCK;
+        }
+    }
+    fr->ins_first = brs__median(v, (size_t)runs);
+    fr->ins_last = brs__median(v + (runs + 1), (size_t)runs);
+    fr->del_first = brs__median(v + 2 * (runs + 1), (size_t)runs);
+    fr->del_last = brs__median(v + 3 * (runs + 1), (size_t)runs);
+    fr->ins_ratio = fr->ins_last / fr->ins_first;
+    fr->del_ratio = fr->del_last / fr->del_first;
+    fr->allocs = brs__alloc_count() < 0 ? -1 : allocs;
+    BRS__KEEP(s.level_qty);
+    free(order);
+    free(v);
+    brs__engine_destroy(e);
+    return BRS_EXIT_OK;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -523,7 +619,9 @@ static void usage(FILE *out)
             "  quantcup  the QuantCup contest feed (--feed FILE, default ../shared/bench/quantcup_feed.csv\n"
             "            when it exists): first 35,750 rows replayed 200 times, book reset before each\n"
             "  deep      2M operations, 96%% passive adds on 5 levels a side, 4%% IOC: ~1.9M resting orders\n"
-            "  mixed     ~1,000 live orders over ~750 ticks: 82%% replace, 6%% cancel, 9%% GTC, 3%% IOC\n\n"
+            "  mixed     ~1,000 live orders over ~750 ticks: 82%% replace, 6%% cancel, 9%% GTC, 3%% IOC\n"
+            "  far       1.2M buys each on its own level far outside the window, then all cancelled\n"
+            "            (shuffled): ns/op of the first and the last 100k of each, and their ratio\n\n"
             "Reports per workload the median ns per message over --runs runs (default 5; thread CPU\n"
             "time, so time spent descheduled on a shared machine is not charged; the fastest run and\n"
             "the wall-clock median follow in the text output), messages per\n"
@@ -564,8 +662,8 @@ int brs__bench_book(int argc, char **argv)
             if (argv[i - 1][2] == 'f') {
                 feed = v;
             } else if (argv[i - 1][2] == 'w') {
-                if (strcmp(v, "quantcup") && strcmp(v, "deep") && strcmp(v, "mixed"))
-                    return brs__usage_error("bench book", "unknown workload '%s' (quantcup, deep, mixed)", v);
+                if (strcmp(v, "quantcup") && strcmp(v, "deep") && strcmp(v, "mixed") && strcmp(v, "far"))
+                    return brs__usage_error("bench book", "unknown workload '%s' (quantcup, deep, mixed, far)", v);
                 only = v;
             } else {
                 char *end;
@@ -607,7 +705,7 @@ int brs__bench_book(int argc, char **argv)
     int want = BRS__BENCH_WANTS_JSON(json);
     cJSON *root = want ? cJSON_CreateObject() : NULL;
     cJSON *arr = want ? cJSON_AddArrayToObject(root, "workloads") : NULL;
-    if (!json)
+    if (!json && nw > 0)
         printf("%-9s %8s %8s %8s %12s %8s %8s %8s %8s %7s\n", "workload", "ns/msg", "(min)", "(wall)", "msgs/s",
                "p50 ns", "p99 ns", "p99.9 ns", "B/order", "allocs");
     for (int i = 0; i < nw; i++) {
@@ -631,6 +729,30 @@ int brs__bench_book(int argc, char **argv)
                    ws[i].name, r.ns_per_msg, r.min_ns_per_msg, r.wall_ns_per_msg, r.msgs_per_sec, r.p50, r.p99, r.p999, r.bytes_per_order,
                    (long long)r.allocs, ws[i].n - ws[i].prefix, ws[i].replays,
                    (unsigned long long)r.fills, r.peak_live, r.timer_ns);
+        }
+    }
+    if (!rc && (!only || strcmp(only, "far") == 0)) {
+        far_result fr = {0};
+        int far_runs = runs < 3 ? runs : 3; /* 2.4M operations a run */
+        if ((rc = run_far(far_runs, &fr)) == BRS_EXIT_OK) {
+            if (want) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "workload", "far");
+                cJSON_AddNumberToObject(o, "levels", FAR_N);
+                cJSON_AddNumberToObject(o, "insert_ns_first_100k", fr.ins_first);
+                cJSON_AddNumberToObject(o, "insert_ns_last_100k", fr.ins_last);
+                cJSON_AddNumberToObject(o, "insert_last_over_first", fr.ins_ratio);
+                cJSON_AddNumberToObject(o, "cancel_ns_first_100k", fr.del_first);
+                cJSON_AddNumberToObject(o, "cancel_ns_last_100k", fr.del_last);
+                cJSON_AddNumberToObject(o, "cancel_last_over_first", fr.del_ratio);
+                cJSON_AddNumberToObject(o, "allocs", (double)fr.allocs);
+                cJSON_AddItemToArray(arr, o);
+            }
+            if (!json)
+                printf("far       insert %.0f -> %.0f ns/op (x%.2f), cancel %.0f -> %.0f ns/op (x%.2f), first vs last 100k "
+                       "of %d levels; %lld allocs after the first run\n",
+                       fr.ins_first, fr.ins_last, fr.ins_ratio, fr.del_first, fr.del_last, fr.del_ratio, FAR_N,
+                       (long long)fr.allocs);
         }
     }
     if (want) {

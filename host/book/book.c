@@ -1,11 +1,13 @@
 /* book.c: the matching engine behind book.h: order pool, id hash, price levels
- * (a direct-indexed window with bitmaps plus a sorted overflow array) and the
+ * (a direct-indexed window with bitmaps plus an AVL tree of far levels,
+ * farlevels.c) and the
  * price-time matching loop. Layout and costs are explained in docs/performance.md. */
 #include "book/book.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "book/farlevels.h"
 #include "core/core.h"
 
 /* Prices and quantities are kept well inside int64 so that sentinels and
@@ -30,17 +32,9 @@ typedef struct ord {
 } ord;
 _Static_assert(sizeof(ord) == 64, "an order record is one cache line");
 
-/* A price level: a FIFO of orders linked through the pool. All-zero = empty. */
-typedef struct level {
-    int64_t qty;
-    uint32_t head, tail, count, reserved;
-} level;
-
-/* A level outside the window: kept in an array sorted by ascending price. */
-typedef struct olevel {
-    int64_t price;
-    level lv;
-} olevel;
+/* A price level: a FIFO of orders linked through the pool. All-zero = empty.
+ * Levels outside the window live in the side's far-level tree (farlevels.h). */
+typedef brs__level level;
 
 typedef struct bside {
     level *win;      /* window_ticks levels; win[i] is price base + i */
@@ -48,9 +42,12 @@ typedef struct bside {
     uint64_t summary;/* bit w: bits[w] != 0 */
     int64_t base;
     int64_t best;    /* best price, or BID_EMPTY / ASK_EMPTY */
-    olevel *ov;
-    uint32_t nov, cap, ov_limit, reserved;
+    brs__far *far;   /* levels outside the window, by price; NULL until needed
+                      * (a pointer keeps bside one 64-byte line) */
+    uint32_t ov_limit, reserved;
 } bside;
+
+_Static_assert(sizeof(bside) <= 64, "a book side fits one cache line");
 
 typedef struct book {
     bside s[2];
@@ -265,47 +262,17 @@ static inline void bm_clear(bside *s, uint32_t off)
         s->summary &= ~(UINT64_C(1) << (off >> 6));
 }
 
-/* ---- overflow levels ---------------------------------------------------- */
-
-/* memmove of n overflow levels; the array may still be NULL when n is 0. */
-/* Moves n overflow entries from index src to index dst. Indices, not pointers:
- * the array is NULL until first needed, and NULL + 0 is undefined behaviour. */
-static inline void ov_move(bside *s, size_t dst, size_t src, size_t n)
-{
-    if (n)
-        memmove(s->ov + dst, s->ov + src, n * sizeof *s->ov);
-}
-
-/* First overflow index with price >= p. */
-static inline uint32_t ov_lower(const bside *s, int64_t p)
-{
-    uint32_t lo = 0, hi = s->nov;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (s->ov[mid].price < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static int ov_reserve(bside *s, uint32_t n)
-{
-    if (n <= s->cap)
-        return BRS_OK;
-    uint32_t cap = s->cap ? s->cap : 16;
-    while (cap < n)
-        cap *= 2;
-    olevel *ov = realloc(s->ov, (size_t)cap * sizeof *ov);
-    if (!ov)
-        return BRS_E_NOMEM;
-    s->ov = ov;
-    s->cap = cap;
-    return BRS_OK;
-}
-
 /* ---- levels ------------------------------------------------------------- */
+
+static inline uint32_t far_count(const bside *s) { return s->far ? s->far->count : 0; }
+
+/* The side's far-level tree, created on first use; NULL when out of memory. */
+static brs__far *far_tree(bside *s)
+{
+    if (!s->far)
+        s->far = calloc(1, sizeof *s->far);
+    return s->far;
+}
 
 static inline int in_window(const bside *s, uint32_t W, int64_t p)
 {
@@ -318,8 +285,8 @@ static inline level *level_find(const bside *s, uint32_t W, int64_t p)
     uint64_t off = (uint64_t)(p - s->base);
     if (BRS__LIKELY(off < W))
         return &s->win[off];
-    uint32_t i = ov_lower(s, p);
-    return i < s->nov && s->ov[i].price == p ? &s->ov[i].lv : NULL;
+    uint32_t i = s->far ? brs__far_find(s->far, p) : 0;
+    return i ? brs__far_level(s->far, i) : NULL;
 }
 
 /* The next non-empty price worse than p on this side (lower for bids, higher
@@ -329,52 +296,50 @@ static int64_t next_worse(const bside *s, uint32_t W, int side, int64_t p)
     int64_t off = p - s->base, w;
     if (side == BRS_BUY) {
         w = off >= (int64_t)W ? bm_prev(s, (int64_t)W - 1) : bm_prev(s, off - 1);
-        uint32_t i = ov_lower(s, p); /* entries [0, i) are < p */
+        uint32_t i = s->far ? brs__far_below(s->far, p) : 0;
         int64_t best = w >= 0 ? s->base + w : BID_EMPTY;
-        if (i > 0 && s->ov[i - 1].price > best)
-            best = s->ov[i - 1].price;
+        if (i && brs__far_price(s->far, i) > best)
+            best = brs__far_price(s->far, i);
         return best;
     }
     w = off < 0 ? bm_next(s, W, 0) : bm_next(s, W, off + 1);
-    uint32_t i = ov_lower(s, p + 1); /* entries [i, nov) are > p */
+    uint32_t i = s->far ? brs__far_ceil(s->far, p + 1) : 0;
     int64_t best = w >= 0 ? s->base + w : ASK_EMPTY;
-    if (i < s->nov && s->ov[i].price < best)
-        best = s->ov[i].price;
+    if (i && brs__far_price(s->far, i) < best)
+        best = brs__far_price(s->far, i);
     return best;
 }
 
 /* Moves the window so it starts at center - W/2: window levels go to the
- * overflow array, overflow levels that now fall inside come into the window. */
+ * far-level tree, far levels that now fall inside come into the window. */
 static int recenter(bside *s, uint32_t W, int64_t center)
 {
     uint32_t count = 0;
     for (uint32_t w = 0; w < W / 64; w++)
         count += (uint32_t)__builtin_popcountll(s->bits[w]);
-    int rc = ov_reserve(s, s->nov + count);
+    brs__far *t = far_tree(s);
+    if (!t)
+        return BRS_E_NOMEM;
+    int rc = brs__far_reserve(t, count);
     if (rc)
         return rc;
-    uint32_t k = ov_lower(s, s->base);
-    ov_move(s, k + count, k, s->nov - k);
     for (int64_t off = bm_next(s, W, 0); off >= 0; off = bm_next(s, W, off + 1)) {
-        s->ov[k].price = s->base + off;
-        s->ov[k].lv = s->win[off];
-        k++;
+        uint32_t i = brs__far_insert(t, s->base + off); /* reserved: cannot fail */
+        *brs__far_level(t, i) = s->win[off];
         memset(&s->win[off], 0, sizeof(level));
     }
     memset(s->bits, 0, W / 64 * sizeof *s->bits);
     s->summary = 0;
-    s->nov += count;
     int64_t nb = center - (int64_t)(W / 2);
-    uint32_t lo = ov_lower(s, nb), hi = ov_lower(s, nb + (int64_t)W);
-    for (uint32_t i = lo; i < hi; i++) {
-        uint32_t off = (uint32_t)(s->ov[i].price - nb);
-        s->win[off] = s->ov[i].lv;
+    for (uint32_t i; (i = brs__far_ceil(t, nb)) && brs__far_price(t, i) < nb + (int64_t)W;) {
+        int64_t p = brs__far_price(t, i);
+        uint32_t off = (uint32_t)(p - nb);
+        s->win[off] = *brs__far_level(t, i);
         bm_set(s, off);
+        brs__far_erase(t, p);
     }
-    ov_move(s, lo, hi, s->nov - hi);
-    s->nov -= hi - lo;
     s->base = nb;
-    s->ov_limit = s->nov * 2 > 16 ? s->nov * 2 : 16;
+    s->ov_limit = t->count * 2 > 16 ? t->count * 2 : 16;
     return BRS_OK;
 }
 
@@ -398,23 +363,18 @@ static __attribute__((noinline)) level *level_make_outside(bside *s, uint32_t W,
     if (!recentre && !in_window(s, W, s->best)) {
         /* summary != 0, so best is a real price, not a sentinel */
         int64_t dist = p > s->best ? p - s->best : s->best - p;
-        recentre = dist < (int64_t)W / 2 || s->nov >= s->ov_limit;
+        recentre = dist < (int64_t)W / 2 || far_count(s) >= s->ov_limit;
         c = s->best;
     }
     if (recentre && recenter(s, W, c) == BRS_OK && in_window(s, W, p))
         return &s->win[p - s->base];
-    uint32_t i = ov_lower(s, p);
-    if (i < s->nov && s->ov[i].price == p)
-        return &s->ov[i].lv;
-    if (ov_reserve(s, s->nov + 1))
+    brs__far *t = far_tree(s);
+    uint32_t i = t ? brs__far_insert(t, p) : 0;
+    if (!i)
         return NULL;
-    ov_move(s, i + 1, i, s->nov - i);
-    s->nov++;
-    if (s->nov > s->ov_limit)
-        s->ov_limit = s->nov;
-    memset(&s->ov[i], 0, sizeof s->ov[i]);
-    s->ov[i].price = p;
-    return &s->ov[i].lv;
+    if (t->count > s->ov_limit)
+        s->ov_limit = t->count;
+    return brs__far_level(t, i);
 }
 
 /* A level just became empty: drop it and move the best price if needed. */
@@ -424,9 +384,7 @@ static void level_gone(bside *s, uint32_t W, int side, int64_t p)
     if (off < W) {
         bm_clear(s, (uint32_t)off);
     } else {
-        uint32_t i = ov_lower(s, p);
-        ov_move(s, i, i + 1, s->nov - i - 1);
-        s->nov--;
+        brs__far_erase(s->far, p); /* the level existed, so the tree does */
     }
     if (p == s->best)
         s->best = next_worse(s, W, side, p);
@@ -548,8 +506,11 @@ void brs__engine_destroy(brs_engine *e)
     if (e->books) {
         for (uint32_t i = 0; i < e->nbooks; i++) {
             free(e->books[i].s[0].win);
-            free(e->books[i].s[0].ov);
-            free(e->books[i].s[1].ov);
+            for (int sd = 0; sd < 2; sd++)
+                if (e->books[i].s[sd].far) {
+                    brs__far_free(e->books[i].s[sd].far);
+                    free(e->books[i].s[sd].far);
+                }
         }
     }
     free(e->books);
@@ -589,8 +550,8 @@ int brs__engine_reserve(brs_engine *e, uint32_t instrument, int64_t center_price
     if (rc)
         return rc;
     for (int sd = 0; sd < 2; sd++)
-        if ((rc = ov_reserve(&b->s[sd], 16)))
-            return rc;
+        if (!far_tree(&b->s[sd]) || (rc = brs__far_reserve(b->s[sd].far, 16)))
+            return rc ? rc : BRS_E_NOMEM;
     return BRS_OK;
 }
 
@@ -624,7 +585,8 @@ void brs__engine_reset(brs_engine *e)
                 memset(&s->win[off], 0, sizeof(level));
             memset(s->bits, 0, e->W / 64 * sizeof *s->bits);
             s->summary = 0;
-            s->nov = 0;
+            if (s->far)
+                brs__far_clear(s->far);
             s->ov_limit = 16;
         }
         b->s[BRS_BUY].best = BID_EMPTY;
@@ -861,6 +823,14 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             price = o->side == BRS_BUY ? ob - 1 : ob + 1;
         }
     }
+    if (BRS__LIKELY(rests)) {
+        /* Refuse up front an order whose rest could push its level's total past
+         * INT64_MAX, so the client sees a reject, never New then Canceled
+         * (issue 15). Our side's level is not changed by matching. */
+        const level *own = level_find(&b->s[o->side], e->W, price);
+        if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
+            return reject(e, ins, o->id, BRS_E_RANGE);
+    }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
                .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
@@ -992,6 +962,14 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
                 return reject(e, ins, id, BRS_E_WOULDTAKE);
             price = o->side == BRS_BUY ? ob - 1 : ob + 1;
         }
+    }
+    {
+        /* as on submit: a level total that could pass INT64_MAX is refused up
+         * front, and the order stays as it was */
+        const level *tl = level_find(&b->s[o->side], e->W, price);
+        int64_t have = tl ? tl->qty - (price == o->price ? o->leaves : 0) : 0;
+        if (BRS__UNLIKELY(have > INT64_MAX - leaves))
+            return reject(e, ins, id, BRS_E_RANGE);
     }
     unlink_order(e, b, oi);
     o->price = price;

@@ -6,10 +6,10 @@
  * Design (docs/performance.md, "Matching engine"): orders live in a pre-sized
  * pool of 64-byte records reused through a free list and found by id through an
  * open-addressing hash; each book side keeps a direct-indexed window of price
- * levels around the touch with a two-level bitmap of non-empty levels, and a
- * sorted overflow array for prices outside the window, so a far-away order costs
- * one level record, never memory in proportion to its distance. Nothing is
- * allocated in steady state (the overflow array grows only past its high mark). */
+ * levels around the touch with a two-level bitmap of non-empty levels, and an
+ * AVL tree (farlevels.h) for prices outside the window, so a far-away order costs
+ * one level record and O(log n), never memory in proportion to its distance.
+ * Nothing is allocated in steady state (the tree grows only past its high mark). */
 #ifndef BRS_BOOK_H
 #define BRS_BOOK_H
 

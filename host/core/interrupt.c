@@ -4,6 +4,7 @@
  * cleanly (a backtest) asks for cooperative mode: the first signal only sets a
  * flag its loop checks at safe points; a second one ends the process at once. */
 #include "core.h"
+#include "interrupt.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,7 +20,7 @@ static struct {
     char path[4096];
 } tmp_slots[TMP_SLOTS];
 
-static volatile sig_atomic_t interrupted;  /* the signal number, 0 for none */
+static atomic_int interrupted; /* the signal number, 0 for none; lock-free, so also safe across threads */
 static volatile sig_atomic_t cooperative;
 
 int brs__tmp_register(const char *path)
@@ -86,3 +87,16 @@ const char *brs__interrupt_name(void)
     default: return "a signal";
     }
 }
+
+/* The same stop request from an embedder (the Python binding turns Ctrl-C on
+ * its own thread into this): loops see it through brs__interrupted() at their
+ * next safe point and the run ends without writing anything half-made. */
+void brs__interrupt_request(void)
+{
+    if (!interrupted)
+        interrupted = SIGINT;
+}
+
+void brs__interrupt_clear(void) { interrupted = 0; }
+
+int brs__interrupt_pending(void) { return interrupted != 0; }

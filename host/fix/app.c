@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/log.h"
+#include "fix/wal.h"
 
 /* ---- ClOrdID map ----------------------------------------------------------- */
 
@@ -230,6 +232,9 @@ static int forget_closed(brs__fix_gateway *g)
 /* Journal record that is not a message: an end of day (8-byte boundary in ns,
  * 1 byte mark_only). */
 #define JOURNAL_END_OF_DAY 0x7ffffffeu
+/* Journal record: commit of batch n (8 bytes): the records before it, and
+ * every store record tagged with a batch up to n, are one applied whole. */
+#define JOURNAL_COMMIT 0x7ffffffdu
 
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
@@ -275,42 +280,106 @@ static int journal_append(brs__fix_gateway *g, uint32_t session, const char *m, 
     return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
 }
 
+/* Appends a COMMIT record for g->batch to buf. */
+static int commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
+{
+    return buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
+}
+
+static int flush_fail(brs__fix_gateway *g, const char *what, int e)
+{
+    if (!g->fail_msg[0])
+        snprintf(g->fail_msg, sizeof g->fail_msg, "%s: %s", what, strerror(e ? e : EIO));
+    return BRS_E_IO;
+}
+
+/* Stores first (each tagged with the batch), then the journal with the batch's
+ * COMMIT: a crash before the COMMIT is in the file leaves a batch the next
+ * start cuts off everywhere; after it, a batch every file holds. */
+static int flush_stores(brs__fix_gateway *g, int *any)
+{
+    int rc = BRS_OK;
+    for (uint32_t i = 0; i < g->n_sessions; i++) {
+        brs__fix_store *st = &g->sessions[i]->store;
+        if (st->fd >= 0 && st->t_batch == g->batch)
+            *any = 1;
+        if (brs__fix_store_flush(st) != BRS_OK && rc == BRS_OK)
+            rc = flush_fail(g, st->path ? st->path : "store", st->err);
+    }
+    return rc;
+}
+
 int brs__fix_gateway_flush(brs__fix_gateway *g)
 {
-    if (g->jfd < 0 || g->jlen == 0)
-        return BRS_OK;
-    size_t done = 0;
-    while (done < g->jlen) {
-        ssize_t w = write(g->jfd, g->jbuf + done, g->jlen - done);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return BRS_E_IO;
-        }
-        done += (size_t)w;
-    }
+    int any = g->jlen > 0;
+    int rc = flush_stores(g, &any);
+    if (rc != BRS_OK || g->jfd < 0 || !any)
+        return rc;
+    if (g->fail_msg[0])
+        return BRS_E_IO; /* a file failed before: nothing more is committed */
+    if (commit_record(&g->jbuf, &g->jlen, &g->jcap, g->batch) != BRS_OK)
+        return flush_fail(g, "journal", ENOMEM);
+    if (brs__fix_wal_write(g->jfd, g->jbuf, g->jlen) != 0)
+        return flush_fail(g, g->jpath, errno);
     g->jlen = 0;
-    if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && fdatasync(g->jfd) != 0)
-        return BRS_E_IO;
+    if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
+        return flush_fail(g, g->jpath, errno);
+    g->batch++;
     return BRS_OK;
 }
 
 /* ---- outbound messages ------------------------------------------------------ */
+
+/* The Text (58) of a reject or cancel for an engine reason: words a desk can
+ * read, not the internal code name. */
+static const char *reason_text(int rc)
+{
+    switch (rc) {
+    case BRS_E_RANGE: return "the price level's total quantity would pass its limit";
+    case BRS_E_NOLIQUIDITY: return "no liquidity for the rest of the order";
+    case BRS_E_LIMIT: return "the venue's order capacity is full";
+    case BRS_E_EXISTS: return "duplicate order id";
+    case BRS_E_INVAL: return "invalid order";
+    default: return brs_strerror(rc);
+    }
+}
 
 static void enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px)
 {
     brs__fix_enc_decimal(e, tag, px, g->instr[instr].decimals);
 }
 
+/* AvgPx = notional / cum, with 4 more decimals than the instrument's price,
+ * rounded half away from zero. Divided before it is scaled, in 128 bits, so no
+ * intermediate can overflow whatever the price and quantity (issue 15: a trade
+ * of 99999999999999999 @ 999999999999999.99 reported 6=-435559803729.38); when
+ * the scaled value would not fit the 64-bit decimal encoder, fewer extra
+ * decimals are sent rather than a wrong number. */
 static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_order *o)
 {
-    if (o->cum == 0) {
+    if (o->cum <= 0) {
         brs__fix_enc_int(e, 6, 0);
         return;
     }
-    /* 4 more decimals than the instrument's price, rounded half up */
-    __int128 v = (o->notional * 10000 * 2 + o->cum) / (o->cum * 2);
-    brs__fix_enc_decimal(e, 6, (int64_t)v, g->instr[o->instrument].decimals + 4);
+    int neg = o->notional < 0;
+    unsigned __int128 n = neg ? -(unsigned __int128)o->notional : (unsigned __int128)o->notional;
+    unsigned __int128 c = (unsigned __int128)o->cum;
+    unsigned __int128 q = n / c, r = n % c;
+    int extra = 4;
+    unsigned __int128 scale = 10000;
+    for (;;) {
+        /* r < c < 2^63 and scale <= 10^4, so r * scale * 2 < 2^79: no overflow */
+        unsigned __int128 v = q * scale + (r * scale * 2 + c) / (c * 2);
+        if (v <= (unsigned __int128)INT64_MAX || extra == 0) {
+            if (v > (unsigned __int128)INT64_MAX)
+                v = (unsigned __int128)INT64_MAX; /* |AvgPx| >= 2^63 ticks cannot happen under price limits */
+            int64_t sv = neg ? -(int64_t)v : (int64_t)v;
+            brs__fix_enc_decimal(e, 6, sv, g->instr[o->instrument].decimals + extra);
+            return;
+        }
+        extra--;
+        scale /= 10;
+    }
 }
 
 static brs__fix_session *session_of(brs__fix_gateway *g, uint32_t idx)
@@ -516,7 +585,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
             map_put(g, o->session, o->clordid, slot_ref(g, o));
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
-            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? brs_err_name(ev->reason) : NULL);
+            send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? reason_text(ev->reason) : NULL);
         }
         break;
     }
@@ -538,7 +607,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->open = 0;
         o->status = '8';
         o->leaves = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(ev->reason));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(ev->reason));
         break;
     default: break;
     }
@@ -886,7 +955,17 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 99, "ClOrdID too long");
         return;
     }
-    if (map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+    brs__fix_clmap_entry *known = map_find(g, s->index, brs__fix_val(m, cl), cl->len);
+    if (known) {
+        /* a possible duplicate (PossDupFlag or PossResend Y) of an order we
+         * have: never applied twice; the client gets the order as it stands */
+        if (brs__fix_char(m, 43) == 'Y' || brs__fix_char(m, 97) == 'Y') {
+            g->no_journal = 1;
+            if (!g->replaying)
+                encode_er(g, s, &g->orders[known->order - 1], 0, 'I', NULL, NULL, 0, 0,
+                          "possible duplicate of a known order: its current state", NULL);
+            return;
+        }
         reject_new(g, s, m, 6, "duplicate ClOrdID");
         return;
     }
@@ -943,7 +1022,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         o->status = '8';
         o->leaves = 0;
         o->open = 0;
-        send_er(g, o, '8', NULL, NULL, 0, 0, brs_err_name(rc));
+        send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(rc));
     }
 }
 
@@ -993,7 +1072,7 @@ static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_m
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '1', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
@@ -1034,7 +1113,7 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
-        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, brs_err_name(rc));
+        cancel_reject(g, s, m, o, '2', rc == BRS_E_UNKNOWNORDER ? 0 : 99, reason_text(rc));
 }
 
 /* OrderStatusRequest (H): the order named by ClOrdID (its latest, or any
@@ -1136,11 +1215,26 @@ static void business_reject(brs__fix_session *s, const brs__fix_msg *m, int reas
     brs__fix_session_send(s);
 }
 
+/* A PossDup NewOrderSingle below the expected MsgSeqNum was processed before:
+ * it is not applied again; if it made an order, the client gets its state. */
+static void on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m)
+{
+    brs__fix_gateway *g = app;
+    const brs__fix_field *cl = brs__fix_get(m, 11);
+    if (g->replaying || strcmp(m->msgtype, "D") != 0 || !cl)
+        return;
+    brs__fix_clmap_entry *e = map_find(g, s->index, brs__fix_val(m, cl), cl->len);
+    if (e)
+        encode_er(g, s, &g->orders[e->order - 1], 0, 'I', NULL, NULL, 0, 0,
+                  "possible duplicate of a known order: its current state", NULL);
+}
+
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m)
 {
     brs__fix_gateway *g = app;
     const char *mt = m->msgtype;
     g->jflags = 0;
+    g->no_journal = 0;
     uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
@@ -1165,7 +1259,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     }
     /* refused by a session-level Reject: it changed nothing, and replaying it
      * would send that Reject again */
-    if (s->rejects != rejects)
+    if (s->rejects != rejects || g->no_journal)
         return;
     /* journaled after processing, with its decisions; it still reaches the
      * file before any reply reaches the wire (brs__fix_gateway_flush) */
@@ -1277,21 +1371,6 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
 {
     snprintf(out, cap, "%s.compact", g->jpath);
@@ -1304,9 +1383,16 @@ static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
  * (the pending ones are in the snapshot already). */
 static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
 {
+    /* the batch's store records first: the snapshot commits them */
+    int any = 0;
+    if (flush_stores(g, &any) != BRS_OK)
+        return brs__err(err, BRS_E_IO, "snapshot not written: %s", g->fail_msg);
     char *buf = NULL;
     size_t len = 0;
     int rc = snapshot_build(g, &buf, &len, err);
+    size_t cap = len;
+    if (rc == BRS_OK && commit_record(&buf, &len, &cap, g->batch) != BRS_OK)
+        rc = brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
     if (rc != BRS_OK) {
         free(buf);
         return rc;
@@ -1323,7 +1409,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
-    else if (write_all(fd, buf, len) != 0 || fsync(fd) != 0)
+    else if (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
     else if (rename(tmp, g->jpath) != 0)
         rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
@@ -1341,6 +1427,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
+    g->batch++;
     snprintf(dir, plen, "%s", g->jpath);
     char *slash = strrchr(dir, '/');
     if (!slash)
@@ -1350,7 +1437,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     else
         *slash = 0;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || fsync(dfd) != 0)
+    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
     if (dfd >= 0)
         close(dfd);
@@ -1515,6 +1602,7 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
 {
     memset(g, 0, sizeof *g);
     g->jfd = -1;
+    g->batch = 1;
     g->fsync_policy = fsync_policy;
     g->instr = calloc(n ? n : 1, sizeof *instr);
     if (!g->instr)
@@ -1582,7 +1670,9 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
         g->cap_sessions = c;
     }
     s->index = g->n_sessions;
+    s->store.batch = &g->batch;
     s->on_app = brs__fix_gateway_on_app;
+    s->on_dup = on_dup;
     s->app = g;
     g->sessions[g->n_sessions++] = s;
     return BRS_OK;
@@ -1598,19 +1688,81 @@ void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s)
     md_count_trade_subs(g);
 }
 
+/* The end of the last COMMIT record of the journal's first `end` bytes and its
+ * batch; 0 when there is none (a journal of before commits: all of it counts). */
+static size_t last_commit(const char *data, size_t end, uint64_t *batch)
+{
+    size_t pos = 0, at = 0;
+    while (pos + 8 <= end) {
+        uint32_t type, len;
+        memcpy(&type, data + pos, 4);
+        memcpy(&len, data + pos + 4, 4);
+        if (pos + 8 + len > end)
+            break;
+        if (type == JOURNAL_COMMIT && len == 8) {
+            memcpy(batch, data + pos + 8, 8);
+            at = pos + 8 + len;
+        }
+        pos += 8 + len;
+    }
+    return at;
+}
+
+/* A journal without a COMMIT (new, or from before commits) gets one for
+ * everything now in it, so a crash from here on is cut at a commit. */
+static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
+{
+    char rec[16];
+    uint32_t type = JOURNAL_COMMIT, len = 8;
+    memcpy(rec, &type, 4);
+    memcpy(rec + 4, &len, 4);
+    memcpy(rec + 8, &batch, 8);
+    if (brs__fix_wal_write(g->jfd, rec, sizeof rec) != 0 || brs__fix_wal_sync(g->jfd, 0) != 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", g->jpath, strerror(errno));
+    return BRS_OK;
+}
+
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
 {
     if (g->jfd < 0)
         return BRS_OK;
-    off_t end = lseek(g->jfd, 0, SEEK_END);
-    if (end <= 0)
-        return BRS_OK;
-    char *data = malloc((size_t)end);
+    off_t fend = lseek(g->jfd, 0, SEEK_END);
+    if (fend < 0)
+        return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
+    char *data = malloc(fend ? (size_t)fend : 1);
     if (!data)
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
-    if (pread(g->jfd, data, (size_t)end, 0) != end) {
+    if (pread(g->jfd, data, (size_t)fend, 0) != fend) {
         free(data);
         return brs__err(err, BRS_E_IO, "journal: short read");
+    }
+    /* reconcile: the journal counts up to its last COMMIT; store batches after
+     * it were written but never committed (nothing of them reached a peer) */
+    uint64_t committed = 0;
+    size_t end = last_commit(data, (size_t)fend, &committed);
+    int legacy = end == 0;
+    if (legacy) {
+        end = (size_t)fend;
+        for (uint32_t i = 0; i < g->n_sessions; i++)
+            if (g->sessions[i]->store.max_batch > committed)
+                committed = g->sessions[i]->store.max_batch;
+    }
+    for (uint32_t i = 0; i < g->n_sessions; i++) {
+        brs__fix_store *st = &g->sessions[i]->store;
+        uint64_t cut = 0;
+        int rc = brs__fix_store_rollback(st, committed, &cut, err);
+        if (rc != BRS_OK) {
+            free(data);
+            return rc;
+        }
+        if (cut)
+            BRS_LOG(BRS_LOG_WARN, "fix", "recovery: uncommitted store tail cut (never sent)",
+                    BRS_KV_S("session", g->sessions[i]->cfg.target), BRS_KV_U("bytes", cut),
+                    BRS_KV_U("committed_batch", committed));
+        BRS_LOG(BRS_LOG_INFO, "fix", "recovery: session store restored",
+                BRS_KV_S("session", g->sessions[i]->cfg.target),
+                BRS_KV_S("sender", g->sessions[i]->cfg.sender),
+                BRS_KV_U("next_out", st->next_out), BRS_KV_U("next_in", st->next_in));
     }
     brs__fix_msg *m = malloc(sizeof *m);
     if (!m) {
@@ -1621,11 +1773,11 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     g->replaying = 1;
     size_t pos = 0;
     uint64_t n = 0;
-    while (pos + 8 <= (size_t)end) {
+    while (pos + 8 <= end) {
         uint32_t sess, len;
         memcpy(&sess, data + pos, 4);
         memcpy(&len, data + pos + 4, 4);
-        if (pos + 8 + len > (size_t)end)
+        if (pos + 8 + len > end)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
@@ -1651,17 +1803,25 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     g->replaying = 0;
     g->touched = 0;
-    if (g->in_snapshot) {
-        free(m);
-        free(data);
-        return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
-    }
-    if (pos < (size_t)end && ftruncate(g->jfd, (off_t)pos) != 0) {
-        free(m);
-        free(data);
-        return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
-    }
     free(m);
     free(data);
+    if (g->in_snapshot)
+        return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
+    if (pos < (size_t)fend) {
+        BRS_LOG(BRS_LOG_WARN, "fix", "recovery: uncommitted journal tail cut (never answered)",
+                BRS_KV_S("journal", g->jpath), BRS_KV_U("bytes", (uint64_t)fend - pos));
+        if (ftruncate(g->jfd, (off_t)pos) != 0 || fsync(g->jfd) != 0)
+            return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
+    }
+    g->batch = committed + 1;
+    uint64_t open_orders = 0;
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        open_orders += g->orders[k].open;
+    BRS_LOG(BRS_LOG_INFO, "fix", "recovery: order journal replayed", BRS_KV_S("journal", g->jpath),
+            BRS_KV_U("messages", n), BRS_KV_U("orders_open", open_orders),
+            BRS_KV_U("orders_held", g->n_orders), BRS_KV_U("last_order_id", g->last_order_id),
+            BRS_KV_U("last_exec_id", g->next_exec_id), BRS_KV_U("committed_batch", committed));
+    if (legacy)
+        return mark_committed(g, committed, err);
     return BRS_OK;
 }

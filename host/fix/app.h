@@ -95,6 +95,12 @@ typedef struct brs__fix_gateway {
     char *jbuf;
     size_t jlen, jcap;
     int replaying;
+    /* commit batches (docs/fix-gateway.md, "One atomic step per inbound
+     * message"): the stores tag what they write with `batch`; the journal's
+     * COMMIT record for it makes it count. */
+    uint64_t batch;
+    char fail_msg[256];   /* why the last flush failed ("" none) */
+    int no_journal;       /* the message being processed changes nothing */
     /* the request being processed, for the events it causes */
     const char *req_clordid;
     const char *req_orig;
@@ -129,7 +135,11 @@ void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg);
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
 /* Replay the journal into the engine (no messages are sent). */
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err);
-/* Write the journal's pending records (before any reply reaches the wire). */
+/* Commit: write every session store's pending records (fdatasync under the
+ * batch policy), then the journal's records and a COMMIT record for the batch
+ * (fdatasync). Only then may the batch's replies reach the wire. BRS_E_IO on a
+ * write or sync failure (g->fail_msg says which file and why): nothing of the
+ * batch may be sent, and a restart cuts the batch off. */
 int brs__fix_gateway_flush(brs__fix_gateway *g);
 /* End of the trading day at `boundary` (ns since the epoch): every open DAY
  * order expires (ExecutionReport ExecType C, OrdStatus C, to its session,

@@ -23,6 +23,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "core/log.h"
 #include "fix/app.h"
 #include "fix/server.h"
 
@@ -502,6 +503,10 @@ static int bench_eod(uint64_t closed, uint64_t open_n, eod_result *r, char *why,
 
 int brs__bench_fix(int argc, char **argv)
 {
+    /* the gateways the bench starts log their recovery and sessions at info:
+     * that is for an operator, not for the bench's output */
+    if (brs__log_min_level == BRS_LOG_INFO)
+        brs__log_min_level = BRS_LOG_WARN;
     int json = 0;
     uint64_t n_codec = 2000000, n_orders = 200000;
     uint32_t inflight = 100;

@@ -12,6 +12,8 @@
 
 #include <bourse/errors.h>
 
+#include "fix/dict.h"
+
 unsigned brs__fix_checksum(const char *p, size_t n)
 {
     const unsigned char *u = (const unsigned char *)p;
@@ -36,18 +38,23 @@ unsigned brs__fix_checksum(const char *p, size_t n)
     return (s0 + s1 + s2 + s3) & 0xffu;
 }
 
+/* A message may start at buf[i]: not the tail of a tag like 58= or 108=. */
+static inline int may_start(const char *buf, size_t i)
+{
+    return (unsigned)(buf[i - 1] - '0') >= 10u;
+}
+
 /* Offset of the next "8=FIX" after position 1 (a possible message start), or
- * the length minus a partial-prefix tail when there is none. */
+ * the length minus a partial-prefix tail when there is none. Always >= 1. */
 static size_t resync(const char *buf, size_t len)
 {
     for (size_t i = 1; i + 5 <= len; i++)
-        if (buf[i] == '8' && memcmp(buf + i, "8=FIX", 5) == 0 &&
-            buf[i - 1] == BRS__FIX_SOH)
+        if (buf[i] == '8' && memcmp(buf + i, "8=FIX", 5) == 0 && may_start(buf, i))
             return i;
     /* keep a tail that could still start "8=FIX" */
     size_t keep = len < 5 ? len - (len > 0) : 4;
     for (size_t i = len - keep; i < len; i++)
-        if (buf[i] == '8' && buf[i - 1] == BRS__FIX_SOH)
+        if (buf[i] == '8' && may_start(buf, i) && memcmp(buf + i, "8=FIX", len - i) == 0)
             return i;
     return len;
 }
@@ -104,7 +111,14 @@ int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen)
         return BRS__FIX_FRAME_TOO_BIG;
     }
     if (len < total) {
-        /* A trailer that already appears too early means the length is wrong. */
+        /* The start of the next message inside what BodyLength claims means
+         * the length is wrong: drop up to it now rather than wait for bytes
+         * the peer may never send (it waits for our answer). */
+        const char *nx = memmem(buf + i, len - i, "\0018=FIX", 6);
+        if (nx) {
+            *msglen = (size_t)(nx - buf) + 1;
+            return BRS__FIX_FRAME_BAD_LENGTH;
+        }
         return BRS__FIX_FRAME_NEED_MORE;
     }
     const char *t = buf + i + body;
@@ -112,6 +126,8 @@ int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen)
         (i + body > 0 && t[-1] != BRS__FIX_SOH) || t[3] < '0' || t[3] > '9' || t[4] < '0' ||
         t[4] > '9' || t[5] < '0' || t[5] > '9') {
         *msglen = resync(buf, len);
+        if (*msglen == 0)
+            *msglen = 1;
         return BRS__FIX_FRAME_BAD_LENGTH;
     }
     unsigned want = (unsigned)((t[3] - '0') * 100 + (t[4] - '0') * 10 + (t[5] - '0'));
@@ -123,57 +139,9 @@ int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen)
 
 /* ---- parser ---------------------------------------------------------------- */
 
-/* Repeating groups of the messages the gateway reads (and writes, so tests can
- * parse our own output). The first member is the delimiter that opens each
- * instance; a tag that is not a member ends the group. */
-typedef struct group_spec {
-    uint32_t count_tag;
-    uint32_t members[16];
-    int flex; /* the delimiter is whichever member comes first (W and X differ) */
-} group_spec;
-
-static const group_spec groups[] = {
-    {146, {55, 65, 48, 22, 460, 461, 167, 200, 541, 207, 107, 15, 0}, 0}, /* NoRelatedSym */
-    {267, {269, 0}, 0},                                                  /* NoMDEntryTypes */
-    {268, {279, 269, 278, 280, 55, 270, 15, 271, 272, 273, 290, 346, 0}, 1}, /* NoMDEntries */
-    {453, {448, 447, 452, 0}, 0},                                        /* NoPartyIDs */
-    {384, {372, 385, 0}, 0},                                             /* NoMsgTypes */
-    {627, {628, 629, 630, 0}, 0},                                        /* NoHops */
-};
-
-/* Bit t set: tag t opens one of the groups above (a cheap filter before the switch). */
-static const uint64_t group_bits[BRS__FIX_TAG_INDEX / 64] = {
-    [146 / 64] = 1ull << (146 % 64),
-    [267 / 64] = (1ull << (267 % 64)) | (1ull << (268 % 64)),
-    [384 / 64] = 1ull << (384 % 64),
-    [453 / 64] = 1ull << (453 % 64),
-    [627 / 64] = 1ull << (627 % 64),
-};
-
-static const group_spec *group_for(uint32_t tag)
-{
-    if (tag >= BRS__FIX_TAG_INDEX || !(group_bits[tag / 64] & (1ull << (tag % 64))))
-        return NULL;
-    switch (tag) {
-    case 146: return &groups[0];
-    case 267: return &groups[1];
-    case 268: return &groups[2];
-    case 453: return &groups[3];
-    case 384: return &groups[4];
-    case 627: return &groups[5];
-    default: return NULL;
-    }
-}
-
-static int group_member(const group_spec *g, uint32_t tag)
-{
-    for (int i = 0; g->members[i]; i++)
-        if (g->members[i] == tag)
-            return 1;
-    return 0;
-}
-
-/* Required body tags per message type (header tags are the session's job). */
+/* Required body tags of the message types the gateway reads and writes,
+ * checked whatever `validate` says (the application relies on them; with
+ * validation on the dictionary checks every message type fully). */
 typedef struct required_spec {
     const char *msgtype;
     uint32_t tags[8];
@@ -198,26 +166,25 @@ static const required_spec required[] = {
     {"Y", {262, 0}},
 };
 
-static const char *const known_types[] = {
-    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F", "G", "H",
-    "J", "K", "L", "M", "N", "P", "Q", "R", "S", "T", "V", "W", "X", "Y", "Z", "a", "b", "c",
-    "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u",
-    "v", "w", "x", "y", "z", "AA", "AB", "AC", "AD", "AE", "AF", "AG", "AH", "AI", "AJ", "AK",
-    "AL", "AM", "AN", "AO", "AP", "AQ", "AR", "AS", "AT", "AU", "AV", "AW", "AX", "AY", "AZ",
-    "BA", "BB", "BC", "BD", "BE", "BF", "BG", "BH",
-};
-
 int brs__fix_msgtype_known(const char *mt)
 {
-    for (size_t i = 0; i < sizeof known_types / sizeof known_types[0]; i++)
-        if (strcmp(known_types[i], mt) == 0)
-            return 1;
-    return 0;
+    return brs__fix_dict_find(mt) >= 0;
 }
 
 void brs__fix_msg_init(brs__fix_msg *m)
 {
     memset(m, 0, sizeof *m);
+    m->fields = m->fields_inline;
+    m->max_fields = BRS__FIX_MAX_FIELDS;
+    m->dict = -1;
+}
+
+void brs__fix_msg_fields(brs__fix_msg *m, brs__fix_field *arr, uint32_t cap)
+{
+    if (cap > 65535)
+        cap = 65535; /* tag_pos is 16 bits */
+    m->fields = arr;
+    m->max_fields = cap;
 }
 
 static void reject(brs__fix_msg *m, int reason, uint32_t tag)
@@ -233,6 +200,27 @@ static int present(const brs__fix_msg *m, uint32_t tag)
     return brs__fix_get(m, tag) != NULL;
 }
 
+/* One open repeating group while parsing. */
+typedef struct gframe {
+    const brs__fix_dict_group *g;
+    uint64_t count, seen;
+} gframe;
+
+static uint64_t group_count(brs__fix_msg *m, const char *v, size_t vlen, uint32_t tag, int *ok)
+{
+    uint64_t c = 0;
+    *ok = vlen > 0 && vlen < 6;
+    for (size_t k = 0; *ok && k < vlen; k++) {
+        if ((unsigned)(v[k] - '0') >= 10u)
+            *ok = 0;
+        else
+            c = c * 10 + (uint64_t)(v[k] - '0');
+    }
+    if (!*ok)
+        reject(m, BRS__FIX_RR_BAD_FORMAT, tag);
+    return c;
+}
+
 int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
 {
     if (len > UINT32_MAX || len < 7)
@@ -244,14 +232,17 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
     m->seq = 0;
     m->reject_reason = -1;
     m->reject_tag = 0;
+    m->dict = -1;
+    m->too_many = 0;
     if (++m->gen == 0) { /* wrapped: clear the stamps once every 4G messages */
         memset(m->tag_gen, 0, sizeof m->tag_gen);
         m->gen = 1;
     }
     const uint32_t gen = m->gen;
-    const group_spec *g = NULL;
-    uint64_t g_count = 0, g_seen = 0;
-    uint32_t g_delim = 0;
+    const int allow_empty = (m->flags & BRS__FIX_PARSE_ALLOW_EMPTY) != 0;
+    gframe gs[BRS__FIX_GROUP_DEPTH];
+    int depth = 0;
+    uint32_t nseen = 0, last_tag = 0;
     size_t i = 0;
     while (i < len) {
         uint32_t tag = 0;
@@ -261,7 +252,7 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
             i++;
         }
         if (i >= len || buf[i] != '=' || i - t0 > 8)
-            return BRS_E_PARSE; /* no readable tag: nothing to reject with */
+            return BRS_E_PARSE; /* no readable tag: garbled */
         if (i == t0 || tag == 0)
             reject(m, BRS__FIX_RR_INVALID_TAG, tag);
         size_t v0 = ++i;
@@ -290,33 +281,60 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
             return BRS_E_PARSE;
         size_t vlen = i - v0;
         i++;
-        if (m->nfields >= BRS__FIX_MAX_FIELDS)
-            return BRS_E_PARSE;
-        if (vlen == 0)
-            reject(m, BRS__FIX_RR_NO_VALUE, tag);
-        uint32_t idx = m->nfields;
-        /* repeating group bookkeeping */
-        if (g) {
-            if (group_member(g, tag)) {
-                if (g_seen == 0 && g->flex)
-                    g_delim = tag;
-                if (tag == g_delim)
-                    g_seen++;
-                else if (g_seen == 0)
-                    reject(m, BRS__FIX_RR_GROUP_ORDER, tag);
-            } else {
-                if (g_seen != g_count)
-                    reject(m, BRS__FIX_RR_GROUP_COUNT, g->count_tag);
-                g = NULL;
+        /* BeginString, BodyLength, MsgType first, in that order, or garbled */
+        if (nseen < 3) {
+            static const uint32_t hdr[3] = {8, 9, 35};
+            if (tag != hdr[nseen])
+                return BRS_E_PARSE;
+            if (tag == 35) {
+                if (vlen == 0)
+                    return BRS_E_PARSE;
+                if (vlen < sizeof m->msgtype) {
+                    memcpy(m->msgtype, buf + v0, vlen);
+                    m->msgtype[vlen] = 0;
+                    m->dict = brs__fix_dict_find(m->msgtype);
+                }
             }
         }
+        nseen++;
+        last_tag = tag;
+        if (m->nfields >= m->max_fields) {
+            /* read on to the trailer (the message stays framed), store nothing */
+            m->too_many++;
+            reject(m, BRS__FIX_RR_OTHER, 0);
+            continue;
+        }
+        if (vlen == 0 && !allow_empty)
+            reject(m, BRS__FIX_RR_NO_VALUE, tag);
+        uint32_t idx = m->nfields;
         brs__fix_field *f = &m->fields[idx];
         f->tag = tag;
         f->off = (uint32_t)v0;
         f->len = (uint32_t)vlen;
-        f->group = g ? g->count_tag : 0;
         m->nfields++;
-        if (!g) {
+        /* repeating groups: a tag that is no member of the innermost open group
+         * closes it (its count is then checked) and is tried one level up */
+        const brs__fix_dict_group *nested = NULL;
+        while (depth > 0) {
+            gframe *gf = &gs[depth - 1];
+            if (brs__fix_dict_member(gf->g, tag, &nested)) {
+                if (tag == gf->g->delim)
+                    gf->seen++;
+                else if (gf->seen == 0)
+                    reject(m, BRS__FIX_RR_GROUP_ORDER, tag);
+                break;
+            }
+            if (gf->seen != gf->count)
+                reject(m, BRS__FIX_RR_GROUP_COUNT, gf->g->count_tag);
+            depth--;
+            nested = NULL;
+        }
+        if (depth > 0) {
+            f->group = gs[depth - 1].g->count_tag;
+            f->depth = (uint16_t)depth;
+        } else {
+            f->group = 0;
+            f->depth = 0;
             if (tag < BRS__FIX_TAG_INDEX) {
                 if (m->tag_gen[tag] == gen) {
                     if (tag != 10) /* appears twice outside a group */
@@ -325,61 +343,47 @@ int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len)
                     m->tag_gen[tag] = gen;
                     m->tag_pos[tag] = (uint16_t)idx;
                 }
-            } else {
+            } else if (idx < 512) { /* bounded: a message of many high tags costs O(n) */
                 for (uint32_t k = 0; k < idx; k++)
                     if (m->fields[k].tag == tag && m->fields[k].group == 0) {
                         reject(m, BRS__FIX_RR_DUPLICATE_TAG, tag);
                         break;
                     }
             }
-            const group_spec *ng = group_for(tag);
-            if (ng) {
-                uint64_t c = 0;
-                int ok = vlen > 0 && vlen < 6;
+            if (tag <= BRS__FIX_DICT_MAXTAG && brs__fix_dict_type[tag] == BRS__FIX_DT_NUMINGROUP)
+                nested = brs__fix_dict_group_at(m->dict, tag);
+            if (tag == 34) {
+                uint64_t sq = 0;
+                int ok = vlen > 0 && vlen < 10;
                 for (size_t k = 0; ok && k < vlen; k++) {
                     char ch = buf[v0 + k];
                     if (ch < '0' || ch > '9')
                         ok = 0;
-                    else
-                        c = c * 10 + (uint64_t)(ch - '0');
+                    sq = sq * 10 + (uint64_t)(ch - '0');
                 }
-                if (!ok)
-                    reject(m, BRS__FIX_RR_BAD_FORMAT, tag);
-                else if (c > 0) {
-                    g = ng;
-                    g_count = c;
-                    g_seen = 0;
-                    g_delim = ng->members[0];
-                }
+                if (ok)
+                    m->seq = (uint32_t)sq;
+                else
+                    reject(m, BRS__FIX_RR_BAD_FORMAT, 34);
             }
         }
-        /* header order: 8, 9, 35 */
-        if (idx < 3) {
-            static const uint32_t hdr[3] = {8, 9, 35};
-            if (tag != hdr[idx])
-                reject(m, BRS__FIX_RR_OUT_OF_ORDER, tag);
-        }
-        if (tag == 35 && idx == 2 && vlen < sizeof m->msgtype) {
-            memcpy(m->msgtype, buf + v0, vlen);
-            m->msgtype[vlen] = 0;
-        } else if (tag == 34 && !g) {
-            uint64_t s = 0;
-            int ok = vlen > 0 && vlen < 10;
-            for (size_t k = 0; ok && k < vlen; k++) {
-                char ch = buf[v0 + k];
-                if (ch < '0' || ch > '9')
-                    ok = 0;
-                s = s * 10 + (uint64_t)(ch - '0');
+        if (nested) {
+            int ok;
+            uint64_t c = group_count(m, buf + v0, vlen, tag, &ok);
+            if (ok && c > 0 && depth < BRS__FIX_GROUP_DEPTH) {
+                gs[depth].g = nested;
+                gs[depth].count = c;
+                gs[depth].seen = 0;
+                depth++;
             }
-            if (ok)
-                m->seq = (uint32_t)s;
-            else
-                reject(m, BRS__FIX_RR_BAD_FORMAT, 34);
         }
     }
-    if (g && g_seen != g_count)
-        reject(m, BRS__FIX_RR_GROUP_COUNT, g->count_tag);
-    if (m->nfields < 4 || m->fields[m->nfields - 1].tag != 10)
+    while (depth > 0) {
+        depth--;
+        if (gs[depth].seen != gs[depth].count)
+            reject(m, BRS__FIX_RR_GROUP_COUNT, gs[depth].g->count_tag);
+    }
+    if (nseen < 4 || last_tag != 10)
         return BRS_E_PARSE;
     if (m->msgtype[0] == 0) {
         reject(m, BRS__FIX_RR_INVALID_MSGTYPE, 35);

@@ -8,10 +8,13 @@
 #include <stdint.h>
 
 #define BRS__FIX_SOH '\001'
-#define BRS__FIX_MAX_FIELDS 512
+#define BRS__FIX_MAX_FIELDS 1024 /* fields a brs__fix_msg holds inline (max_msg_fields: more) */
+#define BRS__FIX_GROUP_DEPTH 8    /* nested repeating groups followed */
 #define BRS__FIX_TAG_INDEX 1024 /* tags below this are found in O(1) */
 
-/* What brs__fix_frame found at the start of a buffer. */
+/* What brs__fix_frame found at the start of a buffer. Every outcome but
+ * NEED_MORE names a number of bytes (*msglen > 0) to consume: a message, or
+ * garbled bytes to drop up to the next possible "8=FIX" start. */
 enum brs__fix_frame_rc {
     BRS__FIX_FRAME_OK = 0,        /* a whole message of *msglen bytes */
     BRS__FIX_FRAME_NEED_MORE = 1, /* a valid prefix: read more bytes */
@@ -23,7 +26,9 @@ enum brs__fix_frame_rc {
 
 /* Find one message at buf: "8=...|9=N|<N bytes>10=ddd|". BodyLength may be
  * zero-padded. On GARBLED/BAD_* *msglen says how many bytes to drop to reach the
- * next possible "8=" start. max_len caps the whole message size. */
+ * next possible "8=" start; a BodyLength that runs past the start of the next
+ * message ("|8=FIX" inside it) is BAD_LENGTH at once, without waiting for
+ * bytes that may never come. max_len caps the whole message size. */
 int brs__fix_frame(const char *buf, size_t len, size_t max_len, size_t *msglen);
 
 /* Checksum: byte sum mod 256. */
@@ -33,7 +38,8 @@ typedef struct brs__fix_field {
     uint32_t tag;
     uint32_t off; /* value offset in the message */
     uint32_t len; /* value length */
-    uint32_t group; /* 0 outside a repeating group, else the NumInGroup tag */
+    uint16_t group; /* 0 outside a repeating group, else the innermost NumInGroup tag */
+    uint16_t depth; /* group nesting depth (0 outside) */
 } brs__fix_field;
 
 /* Session-level problems found while parsing, as SessionRejectReason (373). */
@@ -66,20 +72,32 @@ typedef struct brs__fix_msg {
      * returned so the session can answer with a Reject naming it. */
     int reject_reason;
     uint32_t reject_tag;
+    int dict;          /* data dictionary message index (fix/dict.h), -1 unknown */
+    uint32_t flags;    /* BRS__FIX_PARSE_* */
+    uint32_t max_fields; /* capacity of fields */
+    uint32_t too_many; /* fields beyond max_fields (not stored; Reject 99) */
     uint32_t gen;
     uint32_t tag_gen[BRS__FIX_TAG_INDEX]; /* tag_gen[t] == gen: t present */
     uint16_t tag_pos[BRS__FIX_TAG_INDEX]; /* its first (non-group) field index */
-    brs__fix_field fields[BRS__FIX_MAX_FIELDS];
+    brs__fix_field *fields; /* fields_inline, or a larger array (brs__fix_msg_fields) */
+    brs__fix_field fields_inline[BRS__FIX_MAX_FIELDS];
 } brs__fix_msg;
 
-/* Initialise once (zeroes the tag index); reuse for every message. */
+#define BRS__FIX_PARSE_ALLOW_EMPTY 1u /* validate_fields_have_values off */
+
+/* Initialise once (zeroes the tag index); reuse for every message. Never copy
+ * an initialised message (fields may point into it). */
 void brs__fix_msg_init(brs__fix_msg *m);
+/* Use a caller-owned array of cap fields (at most 65535) instead of the inline one. */
+void brs__fix_msg_fields(brs__fix_msg *m, brs__fix_field *arr, uint32_t cap);
 
 /* Parse a framed message (as returned by brs__fix_frame) into m. Returns
  * BRS_OK, or BRS_E_PARSE when the message cannot be read at all (then no Reject
- * can be built). Semantic problems are reported in m->reject_reason. Checks the
- * standard header order (8, 9, 35 first), duplicate tags, repeating group counts
- * and the required tags of the message types the gateway uses. */
+ * can be built: garbled, including 8, 9, 35 not first). Semantic problems are
+ * reported in m->reject_reason. Checks duplicate tags, repeating groups (as the
+ * FIX 4.4 dictionary defines them for the MsgType: nesting, NumInGroup counts)
+ * and the required tags of the message types the gateway uses. More fields
+ * than m->max_fields: read to the end, the rest not stored, reason 99. */
 int brs__fix_parse(brs__fix_msg *m, const char *buf, size_t len);
 
 /* Field access. get returns the field or NULL. */

@@ -87,10 +87,10 @@ int brs__cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    brs__fix_server_run(srv, &g_stop);
+    rc = brs__fix_server_run(srv, &g_stop);
     fprintf(stderr, "bourse serve: stopping\n");
     brs__fix_server_close(srv);
     brs__fix_server_config_free(&sc);
     brs__config_free(&cfg);
-    return BRS_EXIT_OK;
+    return rc == BRS_OK ? BRS_EXIT_OK : BRS_EXIT_FAIL;
 }

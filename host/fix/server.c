@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 typedef struct brs__fix_server brs__fix_server_;
 typedef struct conn {
@@ -28,6 +29,7 @@ typedef struct conn {
     size_t inlen, incap;
     char *out;
     size_t outoff, outlen, outcap;
+    size_t durable;  /* out[0, durable): committed output (the rest waits for the commit) */
     int closing;     /* close once output is written (or cannot be) */
     int dirty;       /* in the dirty list */
     int paused;      /* reading paused by the rate limit */
@@ -65,9 +67,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
                                       "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
-                                      "max_orders", "day_end", "reset_at_day_end", NULL};
+                                      "max_orders", "day_end", "reset_at_day_end",
+                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
-    static const char *const sess_keys[] = {"target_comp_id", "username", "password", NULL};
+    static const char *const sess_keys[] = {"target_comp_id", "username", "password",
+                                            BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
@@ -153,6 +157,10 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         return brs__err(err, BRS_E_INVAL, "%s: sender_comp_id must be 1..63 characters", cfg->source);
     snprintf(sc->sender, sizeof sc->sender, "%s", str);
 
+    brs__fix_session_opts opts; /* session options: the top level's are the defaults */
+    brs__fix_session_opts_default(&opts);
+    if ((rc = brs__fix_session_opts_read(cfg, root, "", &opts, err)))
+        return rc;
     const cJSON *sessions = cJSON_GetObjectItemCaseSensitive(root, "sessions");
     if (!cJSON_IsArray(sessions) || cJSON_GetArraySize(sessions) == 0)
         return brs__err(err, BRS_E_INVAL, "%s: 'sessions' must be a non-empty array", cfg->source);
@@ -187,6 +195,9 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if ((rc = brs__config_string(cfg, it, where, "password", "", &str, err)))
             return rc;
         snprintf(sc->sessions[i].password, sizeof sc->sessions[i].password, "%s", str);
+        sc->sessions[i].opts = opts;
+        if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
+            return rc;
     }
     i = 0;
     for (const cJSON *it = instr->child; it; it = it->next, i++) {
@@ -272,6 +283,7 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->outlen + n > c->outcap) {
         if (c->outoff > 0) {
             memmove(c->out, c->out + c->outoff, pending);
+            c->durable -= c->outoff;
             c->outlen = pending;
             c->outoff = 0;
         }
@@ -348,7 +360,7 @@ static int flush_out(brs__fix_server *srv, conn *c)
         c->outoff += (size_t)w;
     }
     if (c->outoff == c->outlen)
-        c->outoff = c->outlen = 0;
+        c->outoff = c->outlen = c->durable = 0;
     if (c->closing)
         return -1; /* best effort: what could be written is written */
     set_events(srv, c);
@@ -456,13 +468,12 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             c->paused = 1; /* TCP pushes back on the client until the next window */
             break;
         }
-        /* one message at a time so the budget is exact */
-        size_t ml = 0;
-        int fr = brs__fix_frame(c->in + consumed, c->inlen - consumed, srv->cfg.max_msg, &ml);
-        size_t lim = fr == BRS__FIX_FRAME_NEED_MORE ? c->inlen - consumed
-                     : fr == BRS__FIX_FRAME_TOO_BIG ? c->inlen - consumed : ml;
-        size_t used = brs__fix_session_input(c->sess, c->in + consumed, lim, now);
-        if (fr == BRS__FIX_FRAME_OK)
+        /* one message at a time so the budget is exact; garbled bytes are
+         * dropped in the same step, so input always moves on */
+        int framed = 0;
+        size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
+                                            &framed);
+        if (framed)
             c->window_msgs++;
         consumed += used;
         if (used == 0)
@@ -552,6 +563,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         snprintf(cfg.username, sizeof cfg.username, "%s", sc->sessions[i].username);
         snprintf(cfg.password, sizeof cfg.password, "%s", sc->sessions[i].password);
         cfg.max_msg = sc->max_msg;
+        cfg.opts = sc->sessions[i].opts;
         srv->sessions[i] = malloc(sizeof(brs__fix_session));
         if (!srv->sessions[i])
             return brs__err(err, BRS_E_NOMEM, "out of memory");
@@ -649,6 +661,41 @@ static void timers(brs__fix_server *srv, int64_t now)
     }
 }
 
+/* A write or sync of the journal or a store failed: what this turn produced
+ * is not durable, so none of it is sent. Every session gets a Logout saying
+ * why (its MsgSeqNum is not durable either: the peer sees the number again
+ * after a restart), the connections close and the gateway stops. */
+static void storage_failed(brs__fix_server *srv)
+{
+    BRS_LOG(BRS_LOG_ERROR, "fix", "state cannot be made durable: nothing more is acknowledged; "
+            "logging every session out and stopping", BRS_KV_S("reason", srv->gw.fail_msg));
+    for (uint32_t i = 0; i < srv->n_conns; i++)
+        srv->conns[i]->outlen = srv->conns[i]->durable; /* not committed: never sent */
+    char text[300];
+    snprintf(text, sizeof text, "gateway storage failure (%s); try again later", srv->gw.fail_msg);
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        if (s->state == BRS__FIX_DISCONNECTED)
+            continue;
+        BRS_LOG(BRS_LOG_WARN, "fix", "session logged out: storage failure",
+                BRS_KV_S("session", s->cfg.target), BRS_KV_S("sender", s->cfg.sender));
+        brs__fix_session_logout(s, text);
+    }
+    for (uint32_t i = 0; i < srv->n_conns; i++) {
+        conn *c = srv->conns[i];
+        c->durable = c->outlen;
+        c->closing = 1;
+        while (c->outoff < c->outlen) { /* best effort, non-blocking */
+            ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+            if (w <= 0)
+                break;
+            c->outoff += (size_t)w;
+        }
+    }
+    while (srv->n_conns)
+        conn_free(srv, srv->conns[0]);
+}
+
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
@@ -670,15 +717,18 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->last_timer = now;
             timers(srv, now);
         }
-        /* write-ahead: stores and journal reach the file before replies the wire */
-        brs__fix_gateway_flush(&srv->gw);
-        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
-            brs__fix_store_flush(&srv->sessions[i]->store);
+        /* write-ahead: stores and journal reach the file (one commit) before
+         * replies reach the wire */
+        if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
+            storage_failed(srv);
+            return BRS_E_IO;
+        }
         conn *d = srv->dirty;
         srv->dirty = NULL;
         while (d) {
             conn *next = d->next_dirty;
             d->dirty = 0;
+            d->durable = d->outlen;
             if (flush_out(srv, d) < 0)
                 conn_free(srv, d);
             d = next;

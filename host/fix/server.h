@@ -17,6 +17,7 @@ typedef struct brs__fix_session_def {
     char target[BRS__FIX_COMPID_MAX];
     char username[64];
     char password[64];
+    brs__fix_session_opts opts; /* session options (session_cfg.c) */
 } brs__fix_session_def;
 
 typedef struct brs__fix_server_cfg {

@@ -1,15 +1,19 @@
 /* session.c: the FIX 4.4 session state machine (acceptor). Follows the
- * session-level rules of the FIX 4.4 specification, volume 2: garbled
- * messages are ignored without consuming a sequence number; a gap triggers one
- * ResendRequest (EndSeqNo 0); a sequence number too low without PossDupFlag is
- * fatal (Logout); ResendRequests are answered from the store, admin messages
- * replaced by SequenceReset-GapFill. */
+ * session-level rules of the FIX 4.4 specification, volume 2 (and QuickFIX
+ * where the spec leaves a choice): garbled messages are ignored without
+ * consuming a sequence number; a gap triggers one ResendRequest (EndSeqNo 0);
+ * a sequence number too low without PossDupFlag is fatal (Logout);
+ * ResendRequests are answered from the store, runs of admin messages replaced
+ * by one SequenceReset-GapFill; inbound messages are validated against the
+ * FIX 4.4 dictionary (fix/dict.h). Configuration keys: session_cfg.c. */
 #include "fix/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 #define BEGIN_STRING "FIX.4.4"
 
@@ -28,12 +32,34 @@ int brs__fix_session_open(brs__fix_session *s, const brs__fix_session_cfg *cfg,
         s->cfg.max_msg = 65536;
     brs__fix_msg_init(&s->in);
     brs__fix_msg_init(&s->scratch);
+    uint32_t nf = s->cfg.opts.max_msg_fields;
+    if (nf > 65535)
+        nf = s->cfg.opts.max_msg_fields = 65535;
+    if (nf > BRS__FIX_MAX_FIELDS) {
+        s->fields_in = malloc(nf * sizeof *s->fields_in);
+        s->fields_scratch = malloc(nf * sizeof *s->fields_scratch);
+        if (!s->fields_in || !s->fields_scratch) {
+            free(s->fields_in);
+            free(s->fields_scratch);
+            s->fields_in = s->fields_scratch = NULL;
+            return brs__err(err, BRS_E_NOMEM, "out of memory (max_msg_fields %u)", nf);
+        }
+        brs__fix_msg_fields(&s->in, s->fields_in, nf);
+        brs__fix_msg_fields(&s->scratch, s->fields_scratch, nf);
+    } else if (nf > 0) {
+        s->in.max_fields = s->scratch.max_fields = nf;
+    }
+    if (s->cfg.opts.validate && !s->cfg.opts.valid.fields_have_values)
+        s->in.flags |= BRS__FIX_PARSE_ALLOW_EMPTY;
     return brs__fix_store_open(&s->store, store_path, fsync_policy, err);
 }
 
 void brs__fix_session_close(brs__fix_session *s)
 {
     brs__fix_store_close(&s->store);
+    free(s->fields_in);
+    free(s->fields_scratch);
+    s->fields_in = s->fields_scratch = NULL;
 }
 
 void brs__fix_session_attach(brs__fix_session *s, const brs__fix_session_io *io, int64_t now)
@@ -44,12 +70,19 @@ void brs__fix_session_attach(brs__fix_session *s, const brs__fix_session_io *io,
     s->testreq_at = 0;
     s->logout_at = 0;
     s->resend_upto = 0;
+    memset(&s->resend, 0, sizeof s->resend);
     s->now = now;
 }
 
 void brs__fix_session_detach(brs__fix_session *s)
 {
+    /* only a session that was logged on: a failed Logon attempt must not
+     * reset the real session's numbers */
+    if (s->cfg.opts.reset_on_disconnect && (s->state == BRS__FIX_ACTIVE ||
+                                            s->state == BRS__FIX_LOGOUT_SENT))
+        brs__fix_store_reset(&s->store);
     s->state = BRS__FIX_DISCONNECTED;
+    memset(&s->resend, 0, sizeof s->resend);
     memset(&s->io, 0, sizeof s->io);
 }
 
@@ -113,6 +146,14 @@ void brs__fix_session_reject(brs__fix_session *s, int reason, uint32_t tag, cons
     s->rejects++;
     snprintf(s->text, sizeof s->text, "%s", text ? text : "");
     brs__fix_enc *e = brs__fix_session_begin(s, "3");
+    /* reverse routing: the Reject goes back the way the message came */
+    static const uint32_t route[6][2] = {{115, 128}, {116, 129}, {144, 145},
+                                         {128, 115}, {129, 116}, {145, 144}};
+    for (int k = 0; k < 6; k++) {
+        const brs__fix_field *f = brs__fix_get(&s->in, route[k][0]);
+        if (f && f->len)
+            brs__fix_enc_mem(e, route[k][1], brs__fix_val(&s->in, f), f->len);
+    }
     brs__fix_enc_int(e, 45, s->in.seq);
     if (tag)
         brs__fix_enc_int(e, 371, tag);
@@ -194,14 +235,11 @@ static void send_gap_fill(brs__fix_session *s, uint32_t from, uint32_t to)
         wire(s, m, n);
 }
 
-/* Re-send a stored application message: same MsgSeqNum and body, PossDupFlag
- * Y, OrigSendingTime the original SendingTime, a fresh SendingTime. */
-static int resend_one(brs__fix_session *s, const char *orig, size_t len, brs__fix_msg *m)
+/* Re-send a stored application message, already parsed into m: same MsgSeqNum
+ * and body, PossDupFlag Y, OrigSendingTime the original SendingTime, a fresh
+ * SendingTime. Returns 1 when sent, -1 when it cannot be rebuilt. */
+static int resend_one(brs__fix_session *s, const char *orig, brs__fix_msg *m)
 {
-    if (brs__fix_parse(m, orig, len) != BRS_OK)
-        return -1;
-    if (brs__fix_is_admin(m->msgtype))
-        return 0;
     /* the body: from the first field after the standard header to CheckSum */
     uint32_t k = 0;
     for (; k < m->nfields; k++) {
@@ -238,10 +276,48 @@ static int resend_one(brs__fix_session *s, const char *orig, size_t len, brs__fi
     return 1;
 }
 
+void brs__fix_session_resend_feed(brs__fix_session *s, uint32_t seq, const char *msg, size_t len)
+{
+    brs__fix_resend *r = &s->resend;
+    brs__fix_msg *m = &s->scratch;
+    /* an application message is resent, after the gap fill that leads to it;
+     * an admin message (or a number the store lacks, or one that cannot be
+     * read back) only extends the pending gap fill */
+    if (len > 0 && brs__fix_parse(m, msg, len) == BRS_OK && m->msgtype[0] &&
+        !brs__fix_is_admin(m->msgtype)) {
+        if (r->gap) {
+            send_gap_fill(s, r->gap, seq);
+            r->gap = 0;
+        }
+        if (s->state != BRS__FIX_DISCONNECTED && resend_one(s, msg, m) > 0)
+            return;
+    }
+    if (!r->gap)
+        r->gap = seq;
+}
+
+int brs__fix_session_resend_more(brs__fix_session *s, uint32_t max)
+{
+    brs__fix_resend *r = &s->resend;
+    uint32_t done = 0;
+    while (r->next && r->next <= r->end && s->state != BRS__FIX_DISCONNECTED) {
+        if (max && done++ >= max)
+            return 1;
+        uint32_t q = r->next++;
+        long n = brs__fix_store_get(&s->store, q, s->tmp, sizeof s->tmp);
+        brs__fix_session_resend_feed(s, q, s->tmp, n > 0 ? (size_t)n : 0);
+    }
+    if (r->gap && s->state != BRS__FIX_DISCONNECTED)
+        send_gap_fill(s, r->gap, r->end + 1);
+    memset(r, 0, sizeof *r);
+    return 0;
+}
+
 static void answer_resend(brs__fix_session *s)
 {
     uint64_t begin = 0, end = 0;
-    if (brs__fix_uint(&s->in, 7, &begin) != 1 || brs__fix_uint(&s->in, 16, &end) != 1) {
+    if (brs__fix_uint(&s->in, 7, &begin) != 1 || brs__fix_uint(&s->in, 16, &end) != 1 ||
+        begin > UINT32_MAX || end > UINT32_MAX) {
         brs__fix_session_reject(s, BRS__FIX_RR_BAD_FORMAT, 7, "bad BeginSeqNo/EndSeqNo");
         return;
     }
@@ -251,29 +327,62 @@ static void answer_resend(brs__fix_session *s)
     if (begin == 0)
         begin = 1;
     brs__fix_store_flush(&s->store);
-    uint32_t gap = 0; /* first seq of a pending gap fill, 0 none */
-    for (uint64_t q = begin; q <= end; q++) {
-        long n = brs__fix_store_get(&s->store, (uint32_t)q, s->tmp, sizeof s->tmp);
-        int sent = 0;
-        if (n > 0) {
-            if (gap) { /* the fill must go out before the message it leads to */
-                send_gap_fill(s, gap, (uint32_t)q);
-                gap = 0;
-            }
-            sent = resend_one(s, s->tmp, (size_t)n, &s->scratch) > 0;
-        }
-        if (!sent && !gap)
-            gap = (uint32_t)q;
-        if (s->state == BRS__FIX_DISCONNECTED)
-            return;
-    }
-    if (gap)
-        send_gap_fill(s, gap, (uint32_t)end + 1);
+    /* a resend still running is finished first (its gap fill included) */
+    if (s->resend.next)
+        brs__fix_session_resend_more(s, 0);
+    if (begin > end)
+        return;
+    s->resend.next = (uint32_t)begin;
+    s->resend.end = (uint32_t)end;
+    s->resend.gap = 0;
+    brs__fix_session_resend_more(s, s->resend_batch);
 }
 
 static int compid_ok(brs__fix_session *s)
 {
     return brs__fix_is(&s->in, 49, s->cfg.target) && brs__fix_is(&s->in, 56, s->cfg.sender);
+}
+
+/* SendingTime within max_latency_s of our clock? (1 also when not checked or
+ * unreadable: a malformed SendingTime is the validation's Reject 6.) */
+static int sending_time_ok(brs__fix_session *s)
+{
+    if (s->cfg.opts.max_latency_s <= 0)
+        return 1;
+    const brs__fix_field *f = brs__fix_get(&s->in, 52);
+    int64_t t;
+    if (!f || brs__fix_parse_time(brs__fix_val(&s->in, f), f->len, &t) != 0)
+        return 1;
+    int64_t d = s->now - t;
+    if (d < 0)
+        d = -d;
+    return d <= s->cfg.opts.max_latency_s * 1000000000LL;
+}
+
+/* Dictionary validation of s->in (when on): -1 passes, else the reason. */
+static int validate(brs__fix_session *s, uint32_t *tag)
+{
+    if (!s->cfg.opts.validate)
+        return -1;
+    return brs__fix_dict_validate(&s->in, &s->cfg.opts.valid, tag);
+}
+
+/* The store goes back to 1/1 (ResetSeqNumFlag, reset_on_*). */
+static void reset_seqs(brs__fix_session *s)
+{
+    brs__fix_store_reset(&s->store);
+    s->resend_upto = 0;
+    memset(&s->resend, 0, sizeof s->resend);
+}
+
+static void send_logon(brs__fix_session *s, uint64_t hb, int reset)
+{
+    brs__fix_enc *e = brs__fix_session_begin(s, "A");
+    brs__fix_enc_int(e, 98, 0);
+    brs__fix_enc_int(e, 108, (int64_t)hb);
+    if (reset)
+        brs__fix_enc_char(e, 141, 'Y');
+    brs__fix_session_send(s);
 }
 
 static void on_logon(brs__fix_session *s)
@@ -283,10 +392,13 @@ static void on_logon(brs__fix_session *s)
         brs__fix_session_logout(s, "unknown CompID");
         return;
     }
-    if (m->reject_reason >= 0) {
+    uint32_t vtag = m->reject_tag;
+    int vr = m->reject_reason;
+    if (vr < 0)
+        vr = validate(s, &vtag);
+    if (vr >= 0) {
         char t[128];
-        snprintf(t, sizeof t, "bad Logon: %s (tag %u)", reason_text(m->reject_reason),
-                 m->reject_tag);
+        snprintf(t, sizeof t, "bad Logon: %s (tag %u)", reason_text(vr), vtag);
         brs__fix_session_logout(s, t);
         return;
     }
@@ -296,20 +408,34 @@ static void on_logon(brs__fix_session *s)
             return;
         }
     }
+    if (!sending_time_ok(s)) {
+        brs__fix_session_logout(s, "SendingTime accuracy problem: Logon refused");
+        return;
+    }
     uint64_t hb = 0;
     if (brs__fix_uint(m, 108, &hb) != 1 || hb > 3600 || !brs__fix_is(m, 98, "0")) {
         brs__fix_session_logout(s, "bad HeartBtInt or EncryptMethod");
         return;
     }
-    s->hb_ns = (int64_t)hb * 1000000000LL;
-    int reset = brs__fix_char(m, 141) == 'Y';
-    if (reset) {
-        brs__fix_store_reset(&s->store);
-        if (m->seq != 1) {
-            brs__fix_session_logout(s, "ResetSeqNumFlag with MsgSeqNum not 1");
-            return;
-        }
+    if ((int64_t)hb < s->cfg.opts.min_heartbeat_s) {
+        char t[128];
+        snprintf(t, sizeof t, "HeartBtInt %u below the minimum %lld (min_heartbeat_s)",
+                 (unsigned)hb, (long long)s->cfg.opts.min_heartbeat_s);
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused: HeartBtInt below min_heartbeat_s",
+                BRS_KV_S("session", s->cfg.target), BRS_KV_U("heart_bt_int", hb),
+                BRS_KV_I("min_heartbeat_s", s->cfg.opts.min_heartbeat_s));
+        brs__fix_session_logout(s, t);
+        return;
     }
+    s->hb_ns = (int64_t)hb * 1000000000LL;
+    int asked = brs__fix_char(m, 141) == 'Y';
+    if (asked && m->seq != 1) {
+        brs__fix_session_logout(s, "ResetSeqNumFlag with MsgSeqNum not 1");
+        return;
+    }
+    int reset = asked || s->cfg.opts.reset_on_logon;
+    if (reset)
+        reset_seqs(s);
     if (m->seq < s->store.next_in) {
         char t[128];
         snprintf(t, sizeof t, "MsgSeqNum too low, expecting %u but received %u",
@@ -318,16 +444,44 @@ static void on_logon(brs__fix_session *s)
         return;
     }
     s->state = BRS__FIX_ACTIVE;
-    brs__fix_enc *e = brs__fix_session_begin(s, "A");
-    brs__fix_enc_int(e, 98, 0);
-    brs__fix_enc_int(e, 108, (int64_t)hb);
-    if (reset)
-        brs__fix_enc_char(e, 141, 'Y');
-    brs__fix_session_send(s);
+    send_logon(s, hb, reset);
     if (m->seq > s->store.next_in)
         send_resend_request(s, m->seq);
     else
         advance_in(s, m->seq + 1);
+}
+
+/* A Logon with ResetSeqNumFlag=Y on a running session: both sides start again
+ * at 1 (the peer's Logon is its number 1, ours answers as our number 1). */
+static void on_reset_logon(brs__fix_session *s)
+{
+    brs__fix_msg *m = &s->in;
+    uint64_t hb = 0;
+    if (m->seq != 1 || m->reject_reason >= 0 || brs__fix_uint(m, 108, &hb) != 1 || hb > 3600 ||
+        (int64_t)hb < s->cfg.opts.min_heartbeat_s) {
+        brs__fix_session_logout(s, "bad Logon with ResetSeqNumFlag (MsgSeqNum must be 1)");
+        return;
+    }
+    s->hb_ns = (int64_t)hb * 1000000000LL;
+    reset_seqs(s);
+    advance_in(s, 2);
+    send_logon(s, hb, 1);
+}
+
+/* SequenceReset-Reset (123 absent or N): MsgSeqNum is ignored, whatever it is. */
+static void on_sequence_reset(brs__fix_session *s)
+{
+    uint64_t ns = 0;
+    uint32_t expect = s->store.next_in;
+    if (brs__fix_uint(&s->in, 36, &ns) != 1 || ns > UINT32_MAX) {
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_FORMAT, 36, "NewSeqNo missing or malformed");
+        return;
+    }
+    if (ns < expect) {
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 36, "NewSeqNo lower than expected");
+        return;
+    }
+    advance_in(s, (uint32_t)ns);
 }
 
 /* One framed, parsed message at the session. */
@@ -335,11 +489,14 @@ static void on_message(brs__fix_session *s)
 {
     brs__fix_msg *m = &s->in;
     const char *mt = m->msgtype;
-    if (!brs__fix_is(m, 8, BEGIN_STRING)) {
-        brs__fix_session_logout(s, "incorrect BeginString");
-        return;
-    }
     if (s->state == BRS__FIX_AWAIT_LOGON) {
+        /* before authentication nothing touches the session's numbers: a
+         * wrong BeginString or another first message closes the connection */
+        if (!brs__fix_is(m, 8, BEGIN_STRING)) {
+            snprintf(s->text, sizeof s->text, "Logon with incorrect BeginString");
+            disconnect(s);
+            return;
+        }
         if (strcmp(mt, "A") != 0) {
             snprintf(s->text, sizeof s->text, "first message not a Logon");
             disconnect(s);
@@ -348,25 +505,38 @@ static void on_message(brs__fix_session *s)
         on_logon(s);
         return;
     }
-    if (m->seq == 0) {
-        brs__fix_session_logout(s, "MsgSeqNum missing or malformed");
+    if (!brs__fix_is(m, 8, BEGIN_STRING)) {
+        brs__fix_session_logout(s, "incorrect BeginString");
         return;
     }
-    if (!compid_ok(s)) {
+    /* CompIDs that are there and wrong; missing or empty ones are Rejects
+     * (373=1 / 373=4) once the message's number is known to be right */
+    const brs__fix_field *c49 = brs__fix_get(m, 49), *c56 = brs__fix_get(m, 56);
+    if (c49 && c49->len && c56 && c56->len && !compid_ok(s)) {
         brs__fix_session_reject(s, BRS__FIX_RR_COMPID, brs__fix_is(m, 49, s->cfg.target) ? 56 : 49,
                                 "CompID problem");
         brs__fix_session_logout(s, "CompID problem");
         return;
     }
+    const int seqreset_reset = strcmp(mt, "4") == 0 && brs__fix_char(m, 123) != 'Y';
+    if (seqreset_reset) {
+        on_sequence_reset(s);
+        return;
+    }
+    if (m->seq == 0) {
+        brs__fix_session_logout(s, "MsgSeqNum missing or malformed");
+        return;
+    }
     uint32_t expect = s->store.next_in;
-    /* SequenceReset-Reset ignores MsgSeqNum */
-    if (strcmp(mt, "4") == 0 && brs__fix_char(m, 123) != 'Y') {
-        uint64_t ns = 0;
-        if (brs__fix_uint(m, 36, &ns) != 1 || ns < expect) {
-            brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 36, "NewSeqNo lower than expected");
-            return;
-        }
-        advance_in(s, (uint32_t)ns);
+    if (!sending_time_ok(s)) {
+        if (m->seq == expect)
+            advance_in(s, expect + 1);
+        brs__fix_session_reject(s, BRS__FIX_RR_SENDING_TIME, 52, "SendingTime accuracy problem");
+        brs__fix_session_logout(s, "SendingTime accuracy problem");
+        return;
+    }
+    if (strcmp(mt, "A") == 0 && brs__fix_char(m, 141) == 'Y') {
+        on_reset_logon(s);
         return;
     }
     if (m->seq > expect) {
@@ -381,9 +551,23 @@ static void on_message(brs__fix_session *s)
     }
     if (m->seq < expect) {
         if (brs__fix_char(m, 43) == 'Y') {
-            if (!brs__fix_get(m, 122) && strcmp(mt, "4") != 0)
+            const brs__fix_field *ost = brs__fix_get(m, 122), *st = brs__fix_get(m, 52);
+            if (!ost && strcmp(mt, "4") != 0) {
                 brs__fix_session_reject(s, BRS__FIX_RR_REQUIRED_MISSING, 122,
                                         "OrigSendingTime missing on PossDup");
+                return;
+            }
+            int64_t to, ts;
+            if (ost && st &&
+                brs__fix_parse_time(brs__fix_val(m, ost), ost->len, &to) == 0 &&
+                brs__fix_parse_time(brs__fix_val(m, st), st->len, &ts) == 0 && to > ts) {
+                brs__fix_session_reject(s, BRS__FIX_RR_SENDING_TIME, 122,
+                                        "OrigSendingTime after SendingTime");
+                brs__fix_session_logout(s, "SendingTime accuracy problem");
+                return;
+            }
+            if (s->on_dup)
+                s->on_dup(s->app, s, m); /* processed already: the app may say how it stands */
             return; /* a duplicate of what we processed */
         }
         char t[128];
@@ -394,13 +578,42 @@ static void on_message(brs__fix_session *s)
     /* m->seq == expect */
     advance_in(s, expect + 1);
     if (m->reject_reason < 0) {
-        if (!brs__fix_get(m, 52))
+        if (!c49)
+            m->reject_reason = BRS__FIX_RR_REQUIRED_MISSING, m->reject_tag = 49;
+        else if (!c56)
+            m->reject_reason = BRS__FIX_RR_REQUIRED_MISSING, m->reject_tag = 56;
+        else if (!brs__fix_get(m, 52))
             m->reject_reason = BRS__FIX_RR_REQUIRED_MISSING, m->reject_tag = 52;
         else if (!brs__fix_msgtype_known(mt))
             m->reject_reason = BRS__FIX_RR_INVALID_MSGTYPE, m->reject_tag = 35;
+        else if (!c49->len || !c56->len)
+            m->reject_reason = BRS__FIX_RR_NO_VALUE, m->reject_tag = c49->len ? 56 : 49;
+        else {
+            uint32_t t = 0;
+            int r = validate(s, &t);
+            if (r >= 0)
+                m->reject_reason = r, m->reject_tag = t;
+        }
     }
     if (m->reject_reason >= 0) {
-        brs__fix_session_reject(s, m->reject_reason, m->reject_tag, reason_text(m->reject_reason));
+        char t[160];
+        if (m->too_many) {
+            snprintf(t, sizeof t, "message has more than %u fields (max_msg_fields)",
+                     m->max_fields);
+            BRS_LOG(BRS_LOG_WARN, "fix", "message over max_msg_fields rejected",
+                    BRS_KV_S("session", s->cfg.target), BRS_KV_U("seq", m->seq),
+                    BRS_KV_U("fields", m->max_fields + m->too_many),
+                    BRS_KV_U("max_msg_fields", m->max_fields));
+        } else if (m->reject_tag && m->reject_tag <= BRS__FIX_DICT_MAXTAG &&
+                   brs__fix_dict_name[m->reject_tag]) {
+            snprintf(t, sizeof t, "%s (%s)", reason_text(m->reject_reason),
+                     brs__fix_dict_name[m->reject_tag]);
+        } else {
+            snprintf(t, sizeof t, "%s", reason_text(m->reject_reason));
+        }
+        brs__fix_session_reject(s, m->reject_reason, m->reject_tag, t);
+        if (strcmp(mt, "5") == 0) /* a Logout we could not read still ends the session */
+            brs__fix_session_logout(s, NULL);
         return;
     }
     if (mt[1] == 0) {
@@ -414,20 +627,23 @@ static void on_message(brs__fix_session *s)
         case '3': return;
         case '4': {
             uint64_t ns = 0;
-            if (brs__fix_uint(m, 36, &ns) != 1 || ns <= m->seq) {
+            if (brs__fix_uint(m, 36, &ns) != 1 || ns <= m->seq || ns > UINT32_MAX) {
                 brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 36, "NewSeqNo not above MsgSeqNum");
                 return;
             }
             advance_in(s, (uint32_t)ns);
             return;
         }
-        case '5':
-            if (s->state == BRS__FIX_LOGOUT_SENT) {
+        case '5': {
+            int reset = s->cfg.opts.reset_on_logout;
+            if (s->state == BRS__FIX_LOGOUT_SENT)
                 disconnect(s);
-            } else {
+            else
                 brs__fix_session_logout(s, NULL);
-            }
+            if (reset)
+                reset_seqs(s);
             return;
+        }
         case 'A':
             brs__fix_session_reject(s, BRS__FIX_RR_OTHER, 0, "already logged on");
             return;
@@ -438,41 +654,63 @@ static void on_message(brs__fix_session *s)
         s->on_app(s->app, s, m);
 }
 
-size_t brs__fix_session_input(brs__fix_session *s, const char *buf, size_t len, int64_t now)
+size_t brs__fix_session_step(brs__fix_session *s, const char *buf, size_t len, int64_t now,
+                             int *framed)
 {
-    size_t pos = 0;
+    *framed = 0;
     s->now = now;
-    while (pos < len && s->state != BRS__FIX_DISCONNECTED) {
-        size_t ml = 0;
-        int rc = brs__fix_frame(buf + pos, len - pos, s->cfg.max_msg, &ml);
-        if (rc == BRS__FIX_FRAME_NEED_MORE) {
-            if (len - pos >= s->cfg.max_msg) { /* cannot become a message */
-                brs__fix_session_logout(s, "message too large");
-                return len;
-            }
-            break;
-        }
-        if (rc == BRS__FIX_FRAME_TOO_BIG) {
+    if (len == 0 || s->state == BRS__FIX_DISCONNECTED)
+        return 0;
+    size_t ml = 0;
+    int rc = brs__fix_frame(buf, len, s->cfg.max_msg, &ml);
+    if (rc == BRS__FIX_FRAME_NEED_MORE) {
+        if (len >= s->cfg.max_msg) { /* cannot become a message */
             brs__fix_session_logout(s, "message too large");
             return len;
         }
-        if (rc != BRS__FIX_FRAME_OK) { /* garbled: ignore, no sequence number used */
-            s->garbled++;
-            pos += ml;
-            continue;
-        }
-        s->last_rx = now;
-        s->testreq_at = 0; /* any message proves the peer alive */
-        if (brs__fix_parse(&s->in, buf + pos, ml) != BRS_OK) {
-            s->garbled++;
-        } else {
+        return 0;
+    }
+    if (rc == BRS__FIX_FRAME_TOO_BIG) {
+        brs__fix_session_logout(s, "message too large");
+        return len;
+    }
+    int garbled = rc != BRS__FIX_FRAME_OK;
+    if (!garbled) {
+        if (brs__fix_parse(&s->in, buf, ml) == BRS_OK) {
+            s->last_rx = now;
+            s->testreq_at = 0; /* any message proves the peer alive */
+            *framed = 1;
             on_message(s);
+        } else {
+            garbled = 1;
         }
-        pos += ml;
+    }
+    if (garbled) { /* ignored: no Reject, no sequence number used */
+        s->garbled++;
+        if (s->state == BRS__FIX_AWAIT_LOGON) { /* a garbled first message: silence */
+            snprintf(s->text, sizeof s->text, "garbled first message");
+            disconnect(s);
+        }
+    }
+    return ml;
+}
+
+size_t brs__fix_session_input(brs__fix_session *s, const char *buf, size_t len, int64_t now)
+{
+    size_t pos = 0;
+    int framed;
+    while (pos < len) {
+        size_t used = brs__fix_session_step(s, buf + pos, len - pos, now, &framed);
+        if (used == 0)
+            break;
+        pos += used;
     }
     return pos;
 }
 
+/* Heartbeats and timeouts, as QuickFIX keeps them: our Heartbeat after
+ * HeartBtInt without sending, a TestRequest after 1.2 x HeartBtInt without
+ * hearing from the peer, Logout and disconnect after 2.4 x. */
 void brs__fix_session_timer(brs__fix_session *s, int64_t now)
 {
     s->now = now;
@@ -482,11 +720,12 @@ void brs__fix_session_timer(brs__fix_session *s, int64_t now)
     }
     if (s->state != BRS__FIX_ACTIVE || s->hb_ns <= 0)
         return;
-    if (s->testreq_at && now - s->testreq_at > s->hb_ns) {
+    int64_t silent = now - s->last_rx;
+    if (silent >= s->hb_ns * 12 / 5) {
         brs__fix_session_logout(s, "heartbeat timeout");
         return;
     }
-    if (!s->testreq_at && now - s->last_rx > s->hb_ns + s->hb_ns / 5) {
+    if (!s->testreq_at && silent >= s->hb_ns * 6 / 5) {
         s->testreq_at = now;
         brs__fix_enc *e = brs__fix_session_begin(s, "1");
         char id[32];

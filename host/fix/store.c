@@ -2,8 +2,11 @@
  *   'O' seq:u32 len:u32 bytes   an outbound message
  *   'I' next_in:u32 0:u32       inbound processed up to next_in-1
  *   'Z' 0 0                     sequence reset (everything before is void)
+ *   'T' 0 8 batch:u64           what follows belongs to the gateway's commit
+ *                               batch `batch` (app.c commits it in the journal)
  * Loading replays the records; a torn record at the end (crash mid-write) is
- * cut off, since nothing after it was ever sent. */
+ * cut off, since nothing after it was ever sent, and so is every batch the
+ * journal did not commit (brs__fix_store_rollback). */
 #include "fix/store.h"
 
 #include <errno.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "fix/wal.h"
 
 #define REC_HDR 9
 
@@ -70,23 +74,18 @@ static void clear(brs__fix_store *st)
     st->nidx = 0;
 }
 
-int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
+/* Reads the file, applying records up to the first batch tag above `limit`;
+ * cuts the file there (or at a torn record). */
+static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *err)
 {
-    memset(st, 0, sizeof *st);
-    st->fd = -1;
-    st->fsync_policy = fsync_policy;
-    clear(st);
-    if (!path)
-        return BRS_OK;
-    st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (st->fd < 0)
-        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    const char *path = st->path;
     char *data = NULL;
     size_t len = 0;
     int rc = brs__read_file(path, &data, &len, err);
     if (rc != BRS_OK)
         return rc;
     size_t pos = 0;
+    st->max_batch = 0;
     while (pos + REC_HDR <= len) {
         const unsigned char *h = (const unsigned char *)data + pos;
         uint32_t a = rd32(h + 1), n = rd32(h + 5);
@@ -103,18 +102,59 @@ int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, 
             st->next_in = a;
         } else if (h[0] == 'Z') {
             clear(st);
+        } else if (h[0] == 'T' && n == 8) {
+            uint64_t b;
+            memcpy(&b, h + REC_HDR, 8);
+            if (b > limit)
+                break;
+            if (b > st->max_batch)
+                st->max_batch = b;
+            st->t_batch = b;
         } else {
             break;
         }
         pos += REC_HDR + n;
     }
     free(data);
+    if (cut)
+        *cut = len - pos;
     if (pos < len && ftruncate(st->fd, (off_t)pos) != 0)
         return brs__err(err, BRS_E_IO, "%s: cannot cut a torn record: %s", path, strerror(errno));
     st->file_len = pos;
     if (lseek(st->fd, (off_t)pos, SEEK_SET) < 0)
         return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
     return BRS_OK;
+}
+
+int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->fsync_policy = fsync_policy;
+    clear(st);
+    if (!path)
+        return BRS_OK;
+    st->path = strdup(path);
+    if (!st->path)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (st->fd < 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    return load(st, UINT64_MAX, NULL, err);
+}
+
+int brs__fix_store_rollback(brs__fix_store *st, uint64_t committed, uint64_t *cut,
+                            brs_error *err)
+{
+    *cut = 0;
+    if (st->fd < 0 || st->max_batch <= committed)
+        return BRS_OK;
+    clear(st);
+    st->t_batch = 0;
+    int rc = load(st, committed, cut, err);
+    if (rc == BRS_OK && fsync(st->fd) != 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", st->path, strerror(errno));
+    return rc;
 }
 
 void brs__fix_store_close(brs__fix_store *st)
@@ -125,11 +165,12 @@ void brs__fix_store_close(brs__fix_store *st)
     free(st->wbuf);
     free(st->idx);
     free(st->mem);
+    free(st->path);
     memset(st, 0, sizeof *st);
     st->fd = -1;
 }
 
-static int append(brs__fix_store *st, char kind, uint32_t a, const char *data, uint32_t n)
+static int put(brs__fix_store *st, char kind, uint32_t a, const char *data, uint32_t n)
 {
     if (reserve(&st->wbuf, &st->wcap, st->wlen + REC_HDR + n) != BRS_OK)
         return BRS_E_NOMEM;
@@ -143,14 +184,25 @@ static int append(brs__fix_store *st, char kind, uint32_t a, const char *data, u
     return BRS_OK;
 }
 
+static int append(brs__fix_store *st, char kind, uint32_t a, const char *data, uint32_t n)
+{
+    /* the first record of a batch is preceded by the batch's tag */
+    if (st->fd >= 0 && st->batch && st->t_batch != *st->batch) {
+        uint64_t b = *st->batch;
+        if (put(st, 'T', 0, (const char *)&b, 8) != BRS_OK)
+            return BRS_E_NOMEM;
+        st->t_batch = b;
+    }
+    return put(st, kind, a, data, n);
+}
+
 int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t len)
 {
     if (len > UINT32_MAX)
         return BRS_E_RANGE;
-    uint64_t off = st->file_len + st->wlen + REC_HDR;
     int rc = append(st, 'O', seq, msg, (uint32_t)len);
     if (rc == BRS_OK)
-        rc = index_put(st, seq, off, (uint32_t)len);
+        rc = index_put(st, seq, st->file_len + st->wlen - len, (uint32_t)len);
     if (rc == BRS_OK && seq >= st->next_out)
         st->next_out = seq + 1;
     return rc;
@@ -171,25 +223,20 @@ int brs__fix_store_reset(brs__fix_store *st)
 int brs__fix_store_flush(brs__fix_store *st)
 {
     if (st->wlen == 0)
-        return BRS_OK;
+        return st->err ? BRS_E_IO : BRS_OK;
     if (st->fd < 0) {
         if (reserve(&st->mem, &st->memcap, st->memlen + st->wlen) != BRS_OK)
             return BRS_E_NOMEM;
         memcpy(st->mem + st->memlen, st->wbuf, st->wlen);
         st->memlen += st->wlen;
     } else {
-        size_t done = 0;
-        while (done < st->wlen) {
-            ssize_t w = write(st->fd, st->wbuf + done, st->wlen - done);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                return BRS_E_IO;
-            }
-            done += (size_t)w;
-        }
-        if (st->fsync_policy == BRS__FIX_FSYNC_BATCH && fdatasync(st->fd) != 0)
+        if (st->err)
+            return BRS_E_IO; /* a failed file is not written past its hole */
+        if (brs__fix_wal_write(st->fd, st->wbuf, st->wlen) != 0 ||
+            (st->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(st->fd, 0) != 0)) {
+            st->err = errno ? errno : EIO;
             return BRS_E_IO;
+        }
     }
     st->file_len += st->wlen;
     st->wlen = 0;
@@ -213,4 +260,9 @@ long brs__fix_store_get(brs__fix_store *st, uint32_t seq, char *buf, size_t cap)
     }
     ssize_t n = pread(st->fd, buf, r->len, (off_t)r->off);
     return n == (ssize_t)r->len ? (long)n : BRS_E_IO;
+}
+
+uint32_t brs__fix_store_len(const brs__fix_store *st, uint32_t seq)
+{
+    return seq == 0 || seq > st->nidx ? 0 : st->idx[seq - 1].len;
 }

@@ -2,7 +2,11 @@
  * message (for ResendRequest) and the inbound sequence number, in an
  * append-only file, so a restarted gateway resumes both sequences exactly.
  * Writes are batched in memory and flushed (optionally fsync'd) before the
- * gateway puts bytes on the wire: the store is always ahead of the peer. */
+ * gateway puts bytes on the wire: the store is always ahead of the peer. Each
+ * flush is tagged with the gateway's commit batch; the order journal's commit
+ * record makes a batch count, and a batch the journal never committed is cut
+ * off at start (brs__fix_store_rollback), so an inbound message is applied to
+ * journal and stores together or not at all. */
 #ifndef BRS_FIX_STORE_H
 #define BRS_FIX_STORE_H
 
@@ -30,6 +34,11 @@ typedef struct brs__fix_store {
     uint32_t nidx, idxcap;
     char *mem;          /* memory-only mode: the "file" */
     size_t memlen, memcap;
+    char *path;
+    const uint64_t *batch; /* the gateway's batch now being built (NULL: untagged) */
+    uint64_t t_batch;      /* the batch whose tag the file/buffer holds last */
+    uint64_t max_batch;    /* highest batch tag found when loading */
+    int err;               /* errno of the first failed write or sync (sticky), 0 none */
 } brs__fix_store;
 
 /* Open (creating) dir/name.store; path NULL for a memory-only store. */
@@ -41,10 +50,17 @@ int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t
 int brs__fix_store_in(brs__fix_store *st, uint32_t next_in);
 /* Both sequences back to 1, all stored messages dropped (ResetSeqNumFlag). */
 int brs__fix_store_reset(brs__fix_store *st);
-/* Write pending records (and fdatasync under the batch policy). */
+/* Write pending records (and fdatasync under the batch policy). A failure is
+ * also kept in st->err. */
 int brs__fix_store_flush(brs__fix_store *st);
+/* Cut off every batch after `committed` (written, never committed by the
+ * journal: nothing of it reached the peer) and reload. *cut: bytes removed. */
+int brs__fix_store_rollback(brs__fix_store *st, uint64_t committed, uint64_t *cut,
+                            brs_error *err);
 /* Copy stored outbound message seq into buf; returns its length, 0 when the
  * store does not hold it, < 0 on error. */
 long brs__fix_store_get(brs__fix_store *st, uint32_t seq, char *buf, size_t cap);
+/* Length of stored outbound message seq (0: not held). */
+uint32_t brs__fix_store_len(const brs__fix_store *st, uint32_t seq);
 
 #endif

@@ -51,6 +51,12 @@ struct brs__lua_strategy {
     uint32_t cur_instrument; /* of the last market event: the default for orders */
     /* cold, and last so the hot fields above keep their layout */
     int alloc_killed;       /* the budget ran out in the allocator (lua_sandbox.c) */
+    uintptr_t cstack_base;  /* C stack frame at the callback's entry (lua_safelib.c's depth guard) */
+    uint64_t cpu_limit_ns;  /* CPU time per callback, a backstop (0: none) */
+    uint64_t cpu_t0;        /* thread CPU clock at the callback's first hook call */
+    uint32_t hook_calls;    /* count-hook calls in this callback */
+    uint32_t tostring_ids;  /* the last id tostring() handed out (lua_safelib.c) */
+    uint64_t seed;          /* the run's seed: math.randomseed() without arguments */
 };
 
 /* The strategy behind a Lua state (kept in its extra space, copied to threads). */
@@ -71,8 +77,44 @@ int brs__lua_budget_kill(lua_State *L);
 /* Allocated bytes that cost one instruction of the budget (lua_sandbox.c). */
 #define BRS__LUA_ALLOC_BYTES_PER_STEP 16
 
-/* Reset the per-callback instruction budget. */
-static inline void brs__lua_budget_reset(brs__lua_strategy *s) { s->instr_used = 0; }
+/* Reset the per-callback instruction budget, at every entry into the script.
+ * Also notes the C stack frame of the entry (inlined: the caller's frame),
+ * from which lua_safelib.c bounds the C stack that nested coroutine closing
+ * may use, and forgets a memory error of the previous call. */
+static inline void brs__lua_budget_reset(brs__lua_strategy *s)
+{
+    s->instr_used = 0;
+    s->hook_calls = 0;
+    s->mem_hit = 0;
+    s->cstack_base = (uintptr_t)__builtin_frame_address(0);
+}
+
+/* Charge n instructions of work a C function is about to do; kills the
+ * strategy (never returns) when the budget is spent. */
+static inline void brs__lua_charge(lua_State *L, brs__lua_strategy *s, uint64_t n)
+{
+    if (s->instr_limit == UINT64_MAX)
+        return;
+    s->instr_used = n > UINT64_MAX - s->instr_used ? UINT64_MAX : s->instr_used + n;
+    if (s->killed || s->instr_used > s->instr_limit)
+        brs__lua_budget_kill(L);
+}
+
+/* C stack (bytes) that nested coroutine.close / coroutine.wrap error paths
+ * may use below a callback's entry: Lua 5.4.4 does not count the C calls of
+ * closing one coroutine from another (each starts its own count), so 15,000
+ * nested closes overflowed the C stack. */
+#define BRS__LUA_CSTACK_MAX (1u << 20)
+/* Default CPU time per callback (a backstop for C work the budget cannot see). */
+#define BRS__LUA_DEFAULT_CPU_MS 5000u
+
+/* lua_safelib.c: replaces, in the global table on top of the stack, the
+ * library functions whose work is not counted by the hook or that could run
+ * script code with hooks off (table.*, utf8.*, string.rep/byte/format, load,
+ * xpcall, coroutine.close/wrap, tostring, math.randomseed). */
+void brs__lua_safelib_install(lua_State *L);
+/* tostring() without addresses: "table: 3" (ids by first use, deterministic). */
+const char *brs__lua_tolstring(lua_State *L, int idx, size_t *len);
 
 /* lua_pattern.c: replaces find/match/gmatch/gsub in the table on top of the
  * stack with the budget-charging matcher. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lualib.h>
 
@@ -84,9 +85,15 @@ int brs__lua_error_text(brs__lua_strategy *s, int status, char *msg, size_t cap)
                  s->script, (unsigned long long)s->instr_limit, BRS__LUA_ALLOC_BYTES_PER_STEP, where);
         return BRS_E_SANDBOX;
     }
-    if (status == LUA_ERRMEM || s->mem_hit) {
+    if (status == LUA_ERRMEM) {
         snprintf(msg, cap, "%s: not enough memory (the script may use %zu bytes)%s", s->script,
                  s->mem_limit, where);
+        return BRS_E_SANDBOX;
+    }
+    if (status == LUA_OK) { /* killed, but the callback returned: the kill was its last act */
+        snprintf(msg, cap, "%s: instruction budget exceeded (%llu VM instructions per "
+                 "callback; the callback returned what caught the kill)%s", s->script,
+                 (unsigned long long)s->instr_limit, where);
         return BRS_E_SANDBOX;
     }
     const char *m = lua_tostring(s->L, -1);
@@ -128,12 +135,34 @@ static void arm_kill(lua_State *L)
  * it is spent the strategy is killed: the hook then fires on every instruction
  * of whatever thread runs, so a script cannot catch the error with pcall and
  * carry on. */
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
     brs__lua_strategy *s = brs__lua_self(L);
     s->instr_used += (uint64_t)s->hook_step;
-    if (!s->killed && s->instr_used <= s->instr_limit)
-        return;
+    if (!s->killed && s->instr_used <= s->instr_limit) {
+        /* The CPU-time backstop, for C work no count can see (an __index
+         * chain 2,000 tables deep is one instruction): the clock starts at
+         * the callback's first hook call, so a short callback never reads it. */
+        if (!s->cpu_limit_ns)
+            return;
+        if (s->hook_calls++ == 0) {
+            s->cpu_t0 = thread_cpu_ns();
+            return;
+        }
+        if (thread_cpu_ns() - s->cpu_t0 <= s->cpu_limit_ns)
+            return;
+        s->killed = 1;
+        arm_kill(L);
+        luaL_error(L, "CPU time limit exceeded (%I ms per callback)",
+                   (lua_Integer)(s->cpu_limit_ns / 1000000));
+    }
     s->killed = 1;
     arm_kill(L);
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
@@ -177,7 +206,7 @@ static int sandbox_print(lua_State *L)
     for (int i = 1; i <= n; i++) {
         if (i > 1)
             luaL_addchar(&b, '\t');
-        luaL_tolstring(L, i, NULL);
+        brs__lua_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
@@ -186,21 +215,6 @@ static int sandbox_print(lua_State *L)
     else /* while the script loads there is no run log yet */
         fprintf(stderr, "[%s] %s\n", s->name, lua_tostring(L, -1));
     return 0;
-}
-
-/* load() of text only: the mode argument is forced to "t" and the environment
- * defaults to the sandbox's globals, so bytecode never reaches the VM. */
-static int sandbox_load(lua_State *L)
-{
-    int n = lua_gettop(L);
-    if (n < 3)
-        lua_settop(L, 3);
-    lua_pushliteral(L, "t");
-    lua_replace(L, 3);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
 }
 
 /* collectgarbage("count") only: the rest lets a script stall the host. */
@@ -213,12 +227,48 @@ static int sandbox_collectgarbage(lua_State *L)
     return 1;
 }
 
+/* An __index (or __newindex) chain of tables is walked in C, one table per
+ * step, up to 2,000 steps per access for one VM instruction. */
+#define BRS__LUA_MAX_INDEX_CHAIN 100
+
+static int chain_depth(lua_State *L, int mt, const char *field)
+{
+    int depth = 0;
+    lua_pushvalue(L, mt);
+    for (;;) {
+        lua_pushstring(L, field);
+        if (lua_rawget(L, -2) != LUA_TTABLE || depth > BRS__LUA_MAX_INDEX_CHAIN) {
+            lua_pop(L, 2);
+            return depth;
+        }
+        depth++;
+        lua_remove(L, -2);
+        if (!lua_getmetatable(L, -1)) {
+            lua_pop(L, 1);
+            return depth;
+        }
+        lua_remove(L, -2);
+    }
+}
+
 /* setmetatable without __gc: Lua runs finalizers with hooks off, so a
- * finalizer that never returns could not be stopped by the budget. */
+ * finalizer that never returns could not be stopped by the budget. The check
+ * reads the metatable raw: a lookup through its own __index would run script
+ * code (which could install __gc just in time). Lua itself marks an object
+ * for finalization only here, from a raw read, so a __gc added later is
+ * never run. */
 static int sandbox_setmetatable(lua_State *L)
 {
-    if (lua_type(L, 2) == LUA_TTABLE && lua_getfield(L, 2, "__gc") != LUA_TNIL)
-        return luaL_error(L, "__gc metamethods are not available in the strategy sandbox");
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not available in the strategy sandbox");
+        lua_pop(L, 1);
+        if (chain_depth(L, 2, "__index") > BRS__LUA_MAX_INDEX_CHAIN ||
+            chain_depth(L, 2, "__newindex") > BRS__LUA_MAX_INDEX_CHAIN)
+            return luaL_error(L, "an __index or __newindex chain deeper than %d tables is not "
+                                 "available in the strategy sandbox", BRS__LUA_MAX_INDEX_CHAIN);
+    }
     lua_settop(L, 2);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
@@ -239,27 +289,6 @@ static int globals_index(lua_State *L)
     return 0;
 }
 
-/* table.sort compares in C (with the default order) n log n times for one VM
- * instruction: charge that to the budget before sorting, so a loop over big
- * sorts is stopped like any other. A Lua comparison function is counted by
- * the hook as well (charged twice: on the safe side). */
-static int sandbox_sort(lua_State *L)
-{
-    brs__lua_strategy *s = brs__lua_self(L);
-    if (s->instr_limit != UINT64_MAX && lua_type(L, 1) == LUA_TTABLE) {
-        uint64_t n = (uint64_t)lua_rawlen(L, 1), lg = 1;
-        while ((UINT64_C(1) << lg) < n && lg < 63)
-            lg++;
-        s->instr_used += n * lg;
-        if (s->killed || s->instr_used > s->instr_limit)
-            return brs__lua_budget_kill(L);
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 0);
-    return 0;
-}
-
 static int sandbox_open(lua_State *L)
 {
     static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
@@ -271,9 +300,6 @@ static int sandbox_open(lua_State *L)
         lua_pop(L, 1);
     }
     lua_pushglobaltable(L);
-    lua_getfield(L, -1, "load");
-    lua_pushcclosure(L, sandbox_load, 1);
-    lua_setfield(L, -2, "load");
     lua_getfield(L, -1, "setmetatable");
     lua_pushcclosure(L, sandbox_setmetatable, 1);
     lua_setfield(L, -2, "setmetatable");
@@ -292,17 +318,15 @@ static int sandbox_open(lua_State *L)
      * string methods: this table is the strings' __index) */
     brs__lua_pattern_install(L);
     lua_pop(L, 1);
-    lua_getfield(L, -1, "table");
-    lua_getfield(L, -1, "sort");
-    lua_pushcclosure(L, sandbox_sort, 1);
-    lua_setfield(L, -2, "sort");
-    lua_pop(L, 1);
-    /* Deterministic backtests: math.random starts from a fixed seed. */
+    /* Deterministic backtests: math.random starts from the run's seed. */
     lua_getfield(L, -1, "math");
     lua_getfield(L, -1, "randomseed");
-    lua_pushinteger(L, 0);
+    lua_pushinteger(L, (lua_Integer)brs__lua_self(L)->seed);
     lua_call(L, 1, 0);
     lua_pop(L, 1);
+    /* charged table/utf8/string functions, guarded xpcall and coroutine
+     * closing, tostring without addresses (lua_safelib.c) */
+    brs__lua_safelib_install(L);
     lua_newtable(L);
     lua_pushcfunction(L, globals_index);
     lua_setfield(L, -2, "__index");

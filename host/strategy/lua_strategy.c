@@ -44,7 +44,9 @@ static inline int call(brs__lua_strategy *s, int nargs, int cb)
     s->running = 1;
     int status = lua_pcall(s->L, nargs, 0, 1);
     s->running = 0;
-    if (BRS__LIKELY(status == LUA_OK))
+    /* killed yet returned: `return pcall(loop)` ends the callback with the
+     * caught kill, in a tail call, before the hook could raise it again */
+    if (BRS__LIKELY(status == LUA_OK && !s->killed))
         return BRS_OK;
     return script_error(s, status);
 }
@@ -415,7 +417,7 @@ static int log_at(lua_State *L, int level, const char *method)
     for (int i = 2; i <= n; i++) {
         if (i > 2)
             luaL_addchar(&b, ' ');
-        luaL_tolstring(L, i, NULL);
+        brs__lua_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
     luaL_pushresult(&b);
@@ -435,7 +437,10 @@ static int l_timer(lua_State *L)
     if (delay < 0 || every < 0)
         return luaL_error(L, "timer delay and interval must be >= 0");
     uint64_t id;
-    int rc = s->host->xTimerSet(s->ctx, s->host->xNow(s->ctx) + delay, every, &id);
+    int64_t now = s->host->xNow(s->ctx);
+    /* now + delay saturates: a timer at INT64_MAX never fires */
+    int64_t at = delay > INT64_MAX - now ? INT64_MAX : now + delay;
+    int rc = s->host->xTimerSet(s->ctx, at, every, &id);
     if (rc < 0)
         return result(L, rc);
     lua_pushinteger(L, (lua_Integer)id);
@@ -514,20 +519,32 @@ static int l_set_targets(lua_State *L)
     if (!BRS_HOST_HAS(s->host, xSetTargets))
         return result(L, BRS_E_UNSUPPORTED);
     uint32_t instrument = instrument_arg(L, s, 3);
-    lua_Integer n = luaL_len(L, 2);
-    if (n < 0 || n > (lua_Integer)(1 << 27))
+    /* the raw length (no __len): the entries are in the table, so within the
+     * memory cap, and the copy below is a userdata inside it too */
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 2);
+    if (n > (lua_Integer)(1 << 27))
         return luaL_error(L, "set_targets: %I entries is too many", n);
-    double *t = malloc((size_t)(n ? n : 1) * sizeof *t);
-    if (!t)
-        return luaL_error(L, "set_targets: out of memory");
+    brs__lua_charge(L, s, (uint64_t)n);
+    double *t = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *t, 0);
     for (lua_Integer i = 0; i < n; i++) {
         int ty = lua_rawgeti(L, 2, i + 1);
         t[i] = ty == LUA_TNUMBER ? lua_tonumber(L, -1) : (double)NAN;
         lua_pop(L, 1);
     }
     int rc = s->host->xSetTargets(s->ctx, instrument, t, (uint64_t)n);
-    free(t);
     return result(L, rc);
+}
+
+/* ctx:plot(name, value): a point of a series drawn on the run's report (ABI 1.1
+ * host service xPlot). Returns true, or nil and a message (e.g. not a backtest). */
+static int l_plot(lua_State *L)
+{
+    brs__lua_strategy *s = ctx_self(L, "plot");
+    const char *name = luaL_checkstring(L, 2);
+    double v = luaL_checknumber(L, 3);
+    if (!BRS_HOST_HAS(s->host, xPlot))
+        return result(L, BRS_E_UNSUPPORTED);
+    return result(L, s->host->xPlot(s->ctx, name, v));
 }
 
 static const luaL_Reg ctx_methods[] = {
@@ -537,7 +554,7 @@ static const luaL_Reg ctx_methods[] = {
     {"depth", l_depth},     {"now", l_now},           {"log", l_log},
     {"debug", l_debug},     {"warn", l_warn},         {"timer", l_timer},
     {"cancel_timer", l_cancel_timer}, {"instrument", l_instrument}, {"target", l_target},
-    {"bars", l_bars}, {"set_targets", l_set_targets},
+    {"bars", l_bars}, {"set_targets", l_set_targets}, {"plot", l_plot},
     {NULL, NULL}};
 
 /* ---- loading ---------------------------------------------------------- */
@@ -567,7 +584,17 @@ static char *dupstr(lua_State *L, const char *x)
     return d;
 }
 
-/* Read `params = { name = {type=, default=, min=, max=, help=}, ... }` (table at -1). */
+/* t[key] without metamethods, pushed; returns its type. */
+static int rawfield(lua_State *L, int t, const char *key)
+{
+    t = lua_absindex(L, t);
+    lua_pushstring(L, key);
+    return lua_rawget(L, t);
+}
+
+/* Read `params = { name = {type=, default=, min=, max=, help=}, ... }` (table at -1).
+ * Raw reads only: a definition's __index would run script code in the middle
+ * of the walk (which could add parameters after they were counted). */
 static void read_params(lua_State *L, brs__lua_strategy *s)
 {
     int t = lua_gettop(L);
@@ -589,11 +616,13 @@ static void read_params(lua_State *L, brs__lua_strategy *s)
         const char *name = lua_tostring(L, -2);
         if (!lua_istable(L, -1))
             luaL_error(L, "params.%s: must be a table like {type=\"int\", default=10}", name);
+        if (s->n_params >= n)
+            luaL_error(L, "params: the table changed while it was read");
         brs_param_def *d = &s->params[s->n_params++];
         d->name = dupstr(L, name);
         d->min = 1;
         d->max = 0; /* min > max: unbounded */
-        lua_getfield(L, -1, "type");
+        rawfield(L, -1, "type");
         const char *ty = lua_tostring(L, -1);
         if (!ty)
             luaL_error(L, "params.%s: needs a type (int, number, bool or string)", name);
@@ -608,8 +637,8 @@ static void read_params(lua_State *L, brs__lua_strategy *s)
         else
             luaL_error(L, "params.%s: unknown type '%s' (int, number, bool or string)", name, ty);
         lua_pop(L, 1);
-        int has_min = lua_getfield(L, -1, "min") != LUA_TNIL;
-        int has_max = lua_getfield(L, -2, "max") != LUA_TNIL;
+        int has_min = rawfield(L, -1, "min") != LUA_TNIL;
+        int has_max = rawfield(L, -2, "max") != LUA_TNIL;
         if ((has_min && !lua_isnumber(L, -2)) || (has_max && !lua_isnumber(L, -1)))
             luaL_error(L, "params.%s: min and max must be numbers", name);
         if (has_min || has_max) {
@@ -619,7 +648,7 @@ static void read_params(lua_State *L, brs__lua_strategy *s)
                 luaL_error(L, "params.%s: min %g is above max %g", name, d->min, d->max);
         }
         lua_pop(L, 2);
-        int dt = lua_getfield(L, -1, "default");
+        int dt = rawfield(L, -1, "default");
         switch (d->type) {
         case BRS_PARAM_INT:
             if (!lua_isinteger(L, -1) && !(dt == LUA_TNUMBER && lua_tonumber(L, -1) == (double)(int64_t)lua_tonumber(L, -1)))
@@ -645,7 +674,7 @@ static void read_params(lua_State *L, brs__lua_strategy *s)
         if (d->min <= d->max && d->type != BRS_PARAM_STRING && (d->def < d->min || d->def > d->max))
             luaL_error(L, "params.%s: default %g is outside [%g, %g]", name, d->def, d->min, d->max);
         lua_pop(L, 1);
-        if (lua_getfield(L, -1, "help") == LUA_TSTRING)
+        if (rawfield(L, -1, "help") == LUA_TSTRING)
             d->help = dupstr(L, lua_tostring(L, -1));
         lua_pop(L, 2);
     }
@@ -755,10 +784,16 @@ static int protected_with(brs__lua_strategy *s, lua_CFunction f, void *up, int n
     s->cb_name = what;
     brs__lua_budget_reset(s);
     int st = lua_pcall(L, nargs, 0, 1);
-    if (st == LUA_OK)
+    if (st == LUA_OK && !s->killed)
         return BRS_OK;
-    int code = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
-    if (st == LUA_ERRMEM || s->mem_hit)
+    if (st == LUA_OK) {
+        brs__err(err, BRS_E_SANDBOX, "%s: %s: instruction budget exceeded (%llu VM instructions "
+                 "per callback)", s->script, what, (unsigned long long)s->instr_limit);
+        lua_settop(L, s->stack_base);
+        return BRS_E_SANDBOX;
+    }
+    int code = st == LUA_ERRMEM || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+    if (st == LUA_ERRMEM)
         brs__err(err, code, "%s: %s: not enough memory (the script may use %zu bytes)", s->script,
                  what, s->mem_limit);
     else
@@ -810,6 +845,9 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
         *dot = 0;
     s->mem_limit = opts && opts->mem_limit ? opts->mem_limit : BRS__LUA_DEFAULT_MEM;
     s->instr_limit = opts && opts->instr_limit ? opts->instr_limit : BRS__LUA_DEFAULT_INSTR;
+    uint64_t cpu_ms = opts && opts->cpu_limit_ms ? opts->cpu_limit_ms : BRS__LUA_DEFAULT_CPU_MS;
+    s->cpu_limit_ns = cpu_ms >= UINT64_MAX / 1000000 ? 0 : cpu_ms * 1000000;
+    s->seed = opts ? opts->seed : 0;
     s->ctx_ref = LUA_NOREF;
     s->table_ref = LUA_NOREF;
     s->stack_base = 1;
@@ -836,9 +874,15 @@ int brs__lua_strategy_load_buffer(brs__lua_strategy **out, const char *text, siz
     s->cb_name = "main chunk";
     brs__lua_budget_reset(s);
     st = lua_pcall(L, 0, 1, 1);
+    if (st == LUA_OK && s->killed) { /* it caught the kill and returned */
+        brs__err(err, BRS_E_SANDBOX, "%s: in main chunk: instruction budget exceeded (%llu VM "
+                 "instructions per callback)", name, (unsigned long long)s->instr_limit);
+        brs__lua_strategy_free(s);
+        return BRS_E_SANDBOX;
+    }
     if (st != LUA_OK) {
-        int code = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
-        if (st == LUA_ERRMEM || s->mem_hit)
+        int code = st == LUA_ERRMEM || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+        if (st == LUA_ERRMEM)
             brs__err(err, code, "%s: in main chunk: not enough memory (the script may use %zu bytes)",
                      name, s->mem_limit);
         else
@@ -904,7 +948,7 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
         s->running = 0;
     }
     if (st != LUA_OK) {
-        rc = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+        rc = st == LUA_ERRMEM || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
         brs__err(err, rc, "%s: reload refused, the running version stays: %s", s->script,
                  st == LUA_ERRMEM ? "not enough memory" : lua_tostring(L, -1));
         goto fail;
@@ -932,7 +976,7 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
         st = lua_pcall(L, nargs, 0, 1);
         s->running = 0;
         if (st != LUA_OK) {
-            rc = st == LUA_ERRMEM || s->mem_hit || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
+            rc = st == LUA_ERRMEM || s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
             brs__err(err, rc, "%s: reload refused, the running version stays: in %s: %s", s->script,
                      cb_names[cb], st == LUA_ERRMEM ? "not enough memory" : lua_tostring(L, -1));
             goto fail;

@@ -177,6 +177,33 @@ static void h_log(brs_ctx *ctx, int level, const char *msg)
     }
     static const char *names[] = {"debug", "info", "warn", "error"};
     const char *ln = level >= 0 && level <= BRS_LOG_ERROR ? names[level] : "log";
+    size_t len = strlen(msg);
+    if (level < BRS_LOG_ERROR) { /* the strategy's own lines: capped per callback and per run */
+        uint64_t room_cb = sc->max_log_cb > sc->log_cb ? sc->max_log_cb - sc->log_cb : 0;
+        uint64_t room_run = sc->max_log_run > sc->log_run ? sc->max_log_run - sc->log_run : 0;
+        uint64_t room = room_cb < room_run ? room_cb : room_run;
+        if (len > room) {
+            int bit = room_cb <= room_run ? 1 : 2;
+            if (room)
+                fprintf(sc->log, "[%s] %s: %.*s\n", sc->name, ln, (int)room, msg);
+            sc->log_cb += room;
+            sc->log_run += room;
+            if (!(sc->log_cut & bit)) {
+                sc->log_cut |= bit;
+                if (bit == 1)
+                    fprintf(sc->log, "[%s] warn: log truncated: more than %llu bytes in one callback "
+                            "(strategy.max_log_bytes_per_callback); the excess of every callback is "
+                            "dropped\n", sc->name, (unsigned long long)sc->max_log_cb);
+                else
+                    fprintf(sc->log, "[%s] warn: log truncated: more than %llu bytes in this run "
+                            "(strategy.max_log_bytes); nothing more is logged\n", sc->name,
+                            (unsigned long long)sc->max_log_run);
+            }
+            return;
+        }
+        sc->log_cb += len;
+        sc->log_run += len;
+    }
     fprintf(sc->log, "[%s] %s: %s\n", sc->name, ln, msg);
 }
 
@@ -221,26 +248,34 @@ static void order_remove(brs__sctx *sc, int i)
 /* Integer position accounting: cost is the signed sum of qty * price of the
  * open part; closing removes cost pro rata (truncated), so a full round trip
  * realizes exactly sum(sell value) - sum(buy value). */
+static int64_t sat64(__int128 v)
+{
+    return v > INT64_MAX ? INT64_MAX : v < -INT64_MAX ? -INT64_MAX : (int64_t)v;
+}
+
+/* In 128 bits, stored saturated: orders are bounded (BRS__SCTX_MAX_QTY and
+ * _PRICE), but fill prices come from the data and many open orders may fill
+ * into one position, so nothing here may overflow. */
 static void apply_fill(brs__sctx_instr *in, int64_t dq, int64_t p, int64_t fee)
 {
-    in->fees += fee;
+    in->fees = sat64((__int128)in->fees + fee);
     int64_t q = in->pos_qty;
     if (q == 0 || (q > 0) == (dq > 0)) {
-        in->pos_cost += dq * p;
-        in->pos_qty += dq;
+        in->pos_cost = sat64((__int128)in->pos_cost + (__int128)dq * p);
+        in->pos_qty = sat64((__int128)in->pos_qty + dq);
         return;
     }
     int64_t absq = q > 0 ? q : -q, absd = dq > 0 ? dq : -dq;
     int64_t closed = absd < absq ? absd : absq;
     int64_t removed = (int64_t)((__int128)in->pos_cost * closed / absq);
     int64_t sgn = q > 0 ? 1 : -1;
-    in->realized += sgn * closed * p - removed;
+    in->realized = sat64((__int128)in->realized + (__int128)sgn * closed * p - removed);
     in->pos_cost -= removed;
     in->pos_qty -= sgn * closed;
     int64_t rest = absd - closed;
     if (rest) {
         int64_t r = dq > 0 ? rest : -rest;
-        in->pos_cost += r * p;
+        in->pos_cost = sat64((__int128)in->pos_cost + (__int128)r * p);
         in->pos_qty += r;
     }
 }
@@ -290,6 +325,7 @@ static inline void enter(brs__sctx *sc)
 {
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
+    sc->log_cb = 0;
 }
 
 /* After a callback: its failure names the error it logged (once); an error it
@@ -311,6 +347,39 @@ static void after_callback(brs__sctx *sc, int rc, const char *cb)
     }
 }
 
+/* A timer or order callback: bounded per event and per simulated nanosecond,
+ * so a chain (on_timer setting timer(0), on_order resubmitting what the venue
+ * refuses) cannot hang the run. 0: over the bound, the strategy has failed. */
+static int chain_ok(brs__sctx *sc)
+{
+    if (sc->now != sc->chain_now) {
+        sc->chain_now = sc->now;
+        sc->chain_instant = 0;
+    }
+    if (++sc->chain > sc->max_chain) {
+        brs__sctx_fail(sc, BRS_E_LIMIT, "more than %u timer and order callbacks for one event "
+                       "(strategy.max_callbacks_per_event): an endless chain?", sc->max_chain);
+        return 0;
+    }
+    if (++sc->chain_instant > sc->max_chain_instant) {
+        brs__sctx_fail(sc, BRS_E_LIMIT, "more than %u timer and order callbacks at one simulated "
+                       "time (strategy.max_callbacks_per_instant): an endless chain?",
+                       sc->max_chain_instant);
+        return 0;
+    }
+    return 1;
+}
+
+/* A new event from outside: the per-event bound starts again, and refusals
+ * the strategy caused during the previous one are delivered first. */
+static void flush_deferred(brs__sctx *sc);
+static inline void new_event(brs__sctx *sc)
+{
+    sc->chain = 0;
+    if (BRS__UNLIKELY(sc->d_len))
+        flush_deferred(sc);
+}
+
 static const char *const cb_names[] = {"xOpen",    "xStart",   "xStop",  "xOnTop",
                                        "xOnTrade", "xOnDepth", "xOnBar", "xOnMarket",
                                        "xOnOrder", "xOnTimer", "xReload"};
@@ -327,14 +396,34 @@ static int leave(brs__sctx *sc, int rc, int which)
     return sc->failed;
 }
 
-static void deliver(brs__sctx *sc, const brs_order_event *ev)
+static void deliver_cb(brs__sctx *sc, const brs_order_event *ev)
 {
-    apply_event(sc, ev);
-    if (sc->failed || !sc->started || !BRS_VT_HAS(sc->vt, brs_strategy_vtable, xOnOrder))
+    if (sc->failed || !sc->started || !BRS_VT_HAS(sc->vt, brs_strategy_vtable, xOnOrder) ||
+        !chain_ok(sc))
         return;
     enter(sc);
     int rc = sc->vt->xOnOrder(sc->self, ev);
     after_callback(sc, rc, "xOnOrder");
+}
+
+static void deliver(brs__sctx *sc, const brs_order_event *ev)
+{
+    apply_event(sc, ev);
+    deliver_cb(sc, ev);
+}
+
+/* Refusals deferred during the previous event (only those: what these
+ * callbacks refuse waits for the next event in turn). */
+static void flush_deferred(brs__sctx *sc)
+{
+    for (uint32_t n = sc->d_len; n-- > 0 && sc->d_len;) {
+        brs_order_event ev = sc->deferred[sc->d_head];
+        sc->d_head = (sc->d_head + 1) % sc->q_cap;
+        sc->d_len--;
+        deliver_cb(sc, &ev);
+        if (sc->q_len)
+            drain(sc);
+    }
 }
 
 static void drain(brs__sctx *sc)
@@ -349,6 +438,8 @@ static void drain(brs__sctx *sc)
 
 int brs__sctx_order_event(brs__sctx *sc, const brs_order_event *ev)
 {
+    if (!sc->in_callback)
+        new_event(sc);
     if (sc->in_callback) {
         if (sc->q_len == sc->q_cap) {
             brs__sctx_fail(sc, BRS_E_LIMIT, "more than %u order events queued in one callback",
@@ -371,7 +462,20 @@ static void reject(brs__sctx *sc, const brs_order *o, int code)
     brs_order_event ev = {.kind = BRS_OEV_REJECTED, .side = o->side, .reason = code,
                           .instrument = o->instrument, .order_id = o->id, .ts = sc->now,
                           .price = o->price, .qty = o->qty};
-    brs__sctx_order_event(sc, &ev);
+    if (!sc->in_callback) {
+        brs__sctx_order_event(sc, &ev);
+        return;
+    }
+    /* Refused inside a callback (which already got the code back): the books
+     * now, the "rejected" event with the next event, so a strategy that
+     * resubmits from on_order never re-enters itself in a loop. */
+    apply_event(sc, &ev);
+    if (sc->d_len == sc->q_cap) {
+        brs__sctx_fail(sc, BRS_E_LIMIT, "more than %u refused orders in one event", sc->q_cap);
+        return;
+    }
+    sc->deferred[(sc->d_head + sc->d_len) % sc->q_cap] = ev;
+    sc->d_len++;
 }
 
 void brs__sctx_fail(brs__sctx *sc, int code, const char *fmt, ...)
@@ -418,7 +522,19 @@ static int h_submit(brs_ctx *ctx, const brs_order *order, uint64_t *id)
     else if (o.instrument >= sc->n_instr || o.side > BRS_SELL || o.type > BRS_MARKET ||
              o.tif > BRS_FOK || o.qty <= 0)
         code = BRS_E_INVAL;
-    else {
+    else if (o.qty > BRS__SCTX_MAX_QTY || (o.type == BRS_LIMIT && o.price > BRS__SCTX_MAX_PRICE))
+        code = BRS_E_RANGE;
+    else if (++sc->n_submitted > sc->max_orders_run) {
+        brs__sctx_fail(sc, BRS_E_LIMIT, "more than %llu orders in this run "
+                       "(strategy.max_orders_per_run)", (unsigned long long)sc->max_orders_run);
+        code = BRS_E_LIMIT;
+    } else {
+        __int128 pos = sc->instr[o.instrument].pos_qty;
+        __int128 after = o.side == BRS_BUY ? pos + o.qty : pos - o.qty;
+        if (after > BRS__SCTX_MAX_QTY || after < -BRS__SCTX_MAX_QTY)
+            code = BRS_E_RANGE;
+    }
+    if (!code) {
         const brs_instrument *in = &sc->instr[o.instrument].def;
         if (o.type == BRS_LIMIT && (o.price <= 0 || (in->tick_size > 1 && o.price % in->tick_size)))
             code = BRS_E_INVAL;
@@ -462,6 +578,8 @@ static int h_replace(brs_ctx *ctx, uint64_t id, int64_t price, int64_t qty)
         return BRS_E_UNKNOWNORDER;
     if (qty <= 0 || (sc->orders[i].type == BRS_LIMIT && price <= 0))
         return BRS_E_INVAL;
+    if (qty > BRS__SCTX_MAX_QTY || price > BRS__SCTX_MAX_PRICE)
+        return BRS_E_RANGE;
     return sc->exec.xReplace(sc->exec.self, sc, id, price, qty);
 }
 
@@ -620,6 +738,16 @@ static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **ba
     return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
+static int h_plot(brs_ctx *ctx, const char *name, double value)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->plot)
+        return BRS_E_UNSUPPORTED;
+    if (!name)
+        return BRS_E_INVAL;
+    return sc->plot(sc->plot_user, sc->now, name, value);
+}
+
 static int h_emit_order(brs_ctx *ctx, const brs_order_event *ev)
 {
     (void)ctx;
@@ -657,17 +785,25 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         .xPosition = h_position, .xOpenOrders = h_open_orders, .xTop = h_top, .xDepth = h_depth,
         .xTimerSet = h_timer_set, .xTimerCancel = h_timer_cancel, .xSetTarget = h_set_target,
         .xEmitOrderEvent = h_emit_order, .xEmitMarketEvent = h_emit_market,
-        .xBars = h_bars, .xSetTargets = h_set_targets};
+        .xBars = h_bars, .xSetTargets = h_set_targets, .xPlot = h_plot};
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;
     sc->silent_failure = o.silent_failure;
+    sc->plot = o.plot;
+    sc->plot_user = o.plot_user;
     sc->account = o.account;
     sc->next_order_id = o.first_order_id ? o.first_order_id : 1;
     sc->next_timer_id = 1;
     sc->max_orders = o.max_orders ? o.max_orders : 1024;
     sc->max_timers = o.max_timers ? o.max_timers : 64;
     sc->q_cap = o.event_queue ? o.event_queue : 4096;
+    sc->max_chain = o.max_callbacks_per_event ? o.max_callbacks_per_event : 10000;
+    sc->max_chain_instant = o.max_callbacks_per_instant ? o.max_callbacks_per_instant : 100000;
+    sc->max_orders_run = o.max_orders_per_run ? o.max_orders_per_run : 1000000;
+    sc->max_log_cb = o.max_log_bytes_per_callback ? o.max_log_bytes_per_callback : 65536;
+    sc->max_log_run = o.max_log_bytes ? o.max_log_bytes : (uint64_t)64 << 20;
+    sc->chain_now = INT64_MIN;
     if (o.exec && o.exec->xSubmit && o.exec->xCancel && o.exec->xReplace) {
         sc->exec = *o.exec;
         sc->has_exec = 1;
@@ -676,8 +812,11 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     sc->instr = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->instr);
     sc->orders = calloc(sc->max_orders, sizeof *sc->orders);
     sc->timers = calloc(sc->max_timers, sizeof *sc->timers);
-    sc->queue = calloc(sc->q_cap, sizeof *sc->queue);
-    if (!sc->instr || !sc->orders || !sc->timers || !sc->queue)
+    /* a ring: every slot is written before it is read, so no zeroing (a sweep
+     * creates one per combination, and zeroing 65536 slots cost more than the run) */
+    sc->queue = malloc((size_t)sc->q_cap * sizeof *sc->queue);
+    sc->deferred = malloc((size_t)sc->q_cap * sizeof *sc->deferred);
+    if (!sc->instr || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < o.n_instruments; i++) {
         sc->instr[i].def = o.instruments[i];
@@ -715,6 +854,7 @@ int brs__sctx_start(brs__sctx *sc, brs_error *err)
     if (sc->failed)
         return brs__err(err, sc->failed, "%s", sc->error);
     sc->started = 1;
+    new_event(sc);
     if (BRS_VT_HAS(sc->vt, brs_strategy_vtable, xStart)) {
         enter(sc);
         int rc = sc->vt->xStart(sc->self);
@@ -726,6 +866,7 @@ int brs__sctx_start(brs__sctx *sc, brs_error *err)
 
 int brs__sctx_stop(brs__sctx *sc, brs_error *err)
 {
+    new_event(sc);
     if (!sc->failed && sc->started && BRS_VT_HAS(sc->vt, brs_strategy_vtable, xStop)) {
         enter(sc);
         int rc = sc->vt->xStop(sc->self);
@@ -748,11 +889,13 @@ void brs__sctx_free(brs__sctx *sc)
     free(sc->orders);
     free(sc->timers);
     free(sc->queue);
+    free(sc->deferred);
     free(sc->params);
     sc->instr = NULL;
     sc->orders = NULL;
     sc->timers = NULL;
     sc->queue = NULL;
+    sc->deferred = NULL;
     sc->params = NULL;
 }
 
@@ -772,6 +915,7 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc)
 
 int brs__sctx_advance(brs__sctx *sc, int64_t now)
 {
+    new_event(sc);
     while (!sc->failed && sc->n_timers) {
         brs__sctx_timer *due = NULL;
         for (uint32_t i = 0; i < sc->n_timers; i++) {
@@ -785,17 +929,18 @@ int brs__sctx_advance(brs__sctx *sc, int64_t now)
          * or across a long gap in the data) would fire once per missed interval,
          * millions of times from a clock at 0. Past BRS__TIMER_MAX_CATCHUP missed
          * intervals it fires once, at its latest due time, and goes on from there. */
-        if (due->interval > 0 && (now - due->at) / due->interval > BRS__TIMER_MAX_CATCHUP)
-            due->at += (now - due->at) / due->interval * due->interval;
+        uint64_t behind = (uint64_t)now - (uint64_t)due->at; /* at <= now: no overflow */
+        if (due->interval > 0 && behind / (uint64_t)due->interval > BRS__TIMER_MAX_CATCHUP)
+            due->at += (int64_t)(behind / (uint64_t)due->interval * (uint64_t)due->interval);
         uint64_t id = due->id;
         int64_t at = due->at;
-        if (due->interval > 0)
+        if (due->interval > 0 && due->at <= INT64_MAX - due->interval)
             due->at += due->interval;
         else
-            due->active = 0;
+            due->active = 0; /* one-shot, or the next firing is past the end of time */
         if (at > sc->now)
             sc->now = at;
-        if (sc->started && BRS_VT_HAS(sc->vt, brs_strategy_vtable, xOnTimer)) {
+        if (sc->started && BRS_VT_HAS(sc->vt, brs_strategy_vtable, xOnTimer) && chain_ok(sc)) {
             enter(sc);
             int rc = sc->vt->xOnTimer(sc->self, id, at);
             leave(sc, rc, CB_TIMER);
@@ -866,6 +1011,7 @@ int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
     if (BRS__UNLIKELY(bar->instrument >= sc->n_instr))
         return BRS_E_INVAL;
+    new_event(sc);
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->instr[bar->instrument].last_price = bar->bar.close;
@@ -881,6 +1027,7 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
 {
     if (BRS__UNLIKELY(ev->instrument >= sc->n_instr))
         return BRS_E_INVAL;
+    new_event(sc);
     int64_t ts = ev->ts_local ? ev->ts_local : ev->ts_exchange;
     if (ts > sc->now)
         sc->now = ts;
@@ -988,6 +1135,7 @@ int brs__sctx_reload(brs__sctx *sc)
 {
     if (sc->failed || !BRS_VT_HAS(sc->vt, brs_strategy_vtable, xReload))
         return sc->failed;
+    new_event(sc);
     enter(sc);
     int rc = sc->vt->xReload(sc->self);
     return leave(sc, rc, CB_RELOAD);

@@ -82,6 +82,13 @@ typedef struct brs__sctx_opts {
     uint32_t max_timers;               /* default 64 */
     uint32_t event_queue;              /* queued order events, default 4096 */
     uint64_t first_order_id;           /* default 1 */
+    /* Bounds against a runaway strategy (config keys strategy.*, docs/lua-api.md):
+     * each fails the strategy with a message naming its key when it bites. */
+    uint32_t max_callbacks_per_event;  /* timer and order callbacks per event, default 10000 */
+    uint32_t max_callbacks_per_instant; /* the same at one simulated nanosecond, default 100000 */
+    uint64_t max_orders_per_run;       /* orders submitted, default 1000000 */
+    uint64_t max_log_bytes_per_callback; /* log text per callback, default 65536 (then truncated) */
+    uint64_t max_log_bytes;            /* log text per run, default 64 MiB (then dropped) */
     uint32_t account;
     FILE *log;                         /* NULL: stderr */
     int log_level;                     /* enum brs_log_level; messages below are dropped */
@@ -89,6 +96,9 @@ typedef struct brs__sctx_opts {
     int silent_failure;                /* the caller prints sc->error itself: no
                                         * "strategy stopped" line, so the reason is
                                         * printed once */
+    /* brs_host.xPlot lands here (a backtest's recorder); NULL: BRS_E_UNSUPPORTED */
+    int (*plot)(void *user, int64_t ts, const char *name, double v);
+    void *plot_user;
 } brs__sctx_opts;
 
 struct brs__sctx {
@@ -110,6 +120,8 @@ struct brs__sctx {
 
     brs__exec exec;
     int has_exec;
+    int (*plot)(void *user, int64_t ts, const char *name, double v);
+    void *plot_user;
     uint64_t next_order_id;
     uint32_t account;
     brs_order_info *orders;            /* open orders, in submission order */
@@ -131,7 +143,22 @@ struct brs__sctx {
                                         * when it returns unless it failed (then the
                                         * failure names it) */
     uint64_t n_callbacks;              /* market-event callbacks delivered */
+
+    /* runaway bounds (brs__sctx_opts) */
+    brs_order_event *deferred;         /* refusals made inside a callback: delivered with the next event */
+    uint32_t d_head, d_len;
+    uint32_t chain, max_chain;         /* timer/order callbacks in this event */
+    uint32_t chain_instant, max_chain_instant;
+    int64_t chain_now;
+    uint64_t n_submitted, max_orders_run;
+    uint64_t log_cb, log_run, max_log_cb, max_log_run;
+    int log_cut;                       /* bit 0: per-callback cut said, bit 1: per-run */
 };
+
+/* Order quantities and prices the runtime accepts: their product, and a
+ * position's cost, fit in 63 bits (docs/lua-api.md, "The sandbox"). */
+#define BRS__SCTX_MAX_QTY INT64_C(1000000000)
+#define BRS__SCTX_MAX_PRICE INT64_C(4000000000)
 
 /* Set up the context for a strategy declaring vt->params: checks the vtable
  * size, then every given parameter (unknown names, wrong types and values out

@@ -122,6 +122,30 @@ static void test_real_feed(void **state)
     assert_non_null(strstr(out, "16881 fills/replay"));
 }
 
+/* far: a million levels outside the window, inserted and cancelled; the JSON
+ * carries the first/last 100k figures, and nothing allocates once the tree has
+ * grown (the timings themselves are for people, not asserted). */
+static void test_far_workload(void **state)
+{
+    (void)state;
+    static char out[8192];
+    assert_int_equal(run(BOURSE_BIN " bench book --workload far --runs 1 --json", out, sizeof out), 0);
+    cJSON *root = cJSON_Parse(out);
+    assert_non_null(root);
+    cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "workloads"), 0);
+    assert_non_null(w);
+    assert_string_equal(cJSON_GetObjectItem(w, "workload")->valuestring, "far");
+    assert_true(cJSON_GetObjectItem(w, "levels")->valuedouble >= 1000000);
+    const char *keys[] = {"insert_ns_first_100k", "insert_ns_last_100k", "insert_last_over_first",
+                          "cancel_ns_first_100k", "cancel_ns_last_100k", "cancel_last_over_first"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_true(cJSON_GetObjectItem(w, keys[i])->valuedouble > 0);
+#ifndef BOURSE_SANITIZE
+    assert_true(cJSON_GetObjectItem(w, "allocs")->valuedouble == 0);
+#endif
+    cJSON_Delete(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_bad_feed),
         cmocka_unit_test(test_json_small_feed),
         cmocka_unit_test(test_real_feed),
+        cmocka_unit_test(test_far_workload),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

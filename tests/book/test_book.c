@@ -117,18 +117,22 @@ static void test_limit_match_fifo(void **state)
 }
 
 /* A level's total never overflows: orders are each below 2^62, and the one
- * that would take a level past INT64_MAX is cancelled (BRS_E_RANGE) instead
- * of resting; the level and what rests there are untouched. */
+ * that could take a level past INT64_MAX is rejected (BRS_E_RANGE) before it
+ * is accepted, so a client sees a reject, never New then Canceled (issue 15);
+ * the level and what rests there are untouched. */
 static void test_level_total_overflow(void **state)
 {
     fx *f = *state;
     const int64_t big = (INT64_C(1) << 62) - 1;
     assert_int_equal(submit(f, lim(1, BRS_BUY, 99, big)), BRS_OK);
     assert_int_equal(submit(f, lim(2, BRS_BUY, 99, big)), BRS_OK);
-    assert_int_equal(submit(f, lim(3, BRS_BUY, 99, big)), BRS_OK);
-    const rec_event *c = ev(f, EV_CANCELLED, 0);
+    rec_clear(&f->r);
+    assert_int_equal(submit(f, lim(3, BRS_BUY, 99, big)), BRS_E_RANGE);
+    const rec_event *c = ev(f, EV_REJECTED, 0);
     assert_int_equal(c->id, 3);
     assert_int_equal(c->reason, BRS_E_RANGE);
+    assert_true(rec_find(&f->r, EV_ACCEPTED, 0) < 0);
+    assert_true(rec_find(&f->r, EV_CANCELLED, 0) < 0);
     assert_int_equal(leaves_of(f, 3), -1);
     brs_level lv[2];
     assert_int_equal(brs__engine_depth(f->e, 0, BRS_BUY, lv, 2), 1);
@@ -139,16 +143,19 @@ static void test_level_total_overflow(void **state)
     assert_int_equal(leaves_of(f, 4), 1);
     assert_int_equal(submit(f, lim(5, BRS_SELL, 99, 10)), BRS_OK);
     expect_fill(f, 0, 1, 5, 99, 10, big - 10, 0);
-    /* growing an order by replace past the limit cancels it, the others stay */
+    /* growing an order by replace past the limit is refused; it stays as it was */
     brs_order_info oi;
     assert_int_equal(brs__engine_order(f->e, 2, &oi), BRS_OK);
     rec_clear(&f->r);
     assert_int_equal(brs__engine_replace(f->e, 4, 98, big), BRS_OK);
     assert_int_equal(leaves_of(f, 4), big);
     rec_clear(&f->r);
-    assert_int_equal(brs__engine_replace(f->e, 4, 99, big), BRS_OK);
-    assert_int_equal(ev(f, EV_CANCELLED, 0)->reason, BRS_E_RANGE);
-    assert_int_equal(leaves_of(f, 4), -1);
+    assert_int_equal(brs__engine_replace(f->e, 4, 99, big), BRS_E_RANGE);
+    assert_int_equal(ev(f, EV_REJECTED, 0)->reason, BRS_E_RANGE);
+    assert_true(rec_find(&f->r, EV_CANCELLED, 0) < 0);
+    assert_int_equal(leaves_of(f, 4), big);
+    assert_int_equal(brs__engine_order(f->e, 4, &oi), BRS_OK);
+    assert_int_equal(oi.price, 98);
     assert_int_equal(leaves_of(f, 1), big - 10);
     assert_int_equal(leaves_of(f, 2), big);
 }

@@ -211,6 +211,55 @@ static void test_market_order_and_ioc(void **state)
     close_gw();
 }
 
+/* AvgPx of the largest price and quantity validation lets through is the real
+ * average, never a wrapped one (issue 15: 6=-435559803729.382922), and an
+ * ordinary average keeps its four extra decimals. */
+static void test_avgpx_no_overflow(void **state)
+{
+    (void)state;
+    open_gw(NULL, 0);
+    feed("35=D|11=s1|55=MSFT|54=2|60=20231114-22:13:20|38=99999999999999999|40=2|44=999999999999999.99|");
+    expect_er('0', "s1");
+    feed("35=D|11=b1|55=MSFT|54=1|60=20231114-22:13:20|38=99999999999999999|40=2|44=999999999999999.99|");
+    expect_er('0', "b1");
+    expect_er('F', "s1");
+    char px[64];
+    assert_true(brs__fix_str(&got, 6, px, sizeof px));
+    assert_true(px[0] != '-');
+    assert_true(strncmp(px, "999999999999999.99", 18) == 0);
+    expect_er('F', "b1");
+    assert_true(brs__fix_str(&got, 6, px, sizeof px));
+    assert_true(strncmp(px, "999999999999999.99", 18) == 0);
+    /* 1 @ 10.01 and 2 @ 10.02: 30.05 / 3 = 10.016666.. -> 10.016667 */
+    feed("35=D|11=s2|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=10.01|");
+    expect_er('0', "s2");
+    feed("35=D|11=s3|55=AAPL|54=2|60=20231114-22:13:20|38=2|40=2|44=10.02|");
+    expect_er('0', "s3");
+    feed("35=D|11=b2|55=AAPL|54=1|60=20231114-22:13:20|38=3|40=2|44=10.02|");
+    expect_er('0', "b2");
+    expect_er('F', "s2");
+    expect_er('F', "b2");
+    expect_er('F', "s3");
+    expect_er('F', "b2");
+    assert_true(brs__fix_str(&got, 6, px, sizeof px));
+    assert_string_equal(px, "10.016667");
+    /* the order that would take a level past its limit is Rejected, never New
+     * then Canceled (issue 15 point 11) */
+    /* 92 x (10^17 - 1), the largest OrderQty, fit in a level (INT64_MAX is
+     * 9.22e18); a 93rd does not */
+    for (int i = 0; i < 92; i++) {
+        feed("35=D|11=L%d|55=AAPL|54=1|60=20231114-22:13:20|38=99999999999999999|40=2|44=1|", i);
+        char id[8];
+        snprintf(id, sizeof id, "L%d", i);
+        expect_er('0', id);
+    }
+    feed("35=D|11=L92|55=AAPL|54=1|60=20231114-22:13:20|38=99999999999999999|40=2|44=1|");
+    expect_er('8', "L92");
+    assert_true(brs__fix_is(&got, 39, "8"));
+    assert_false(next());
+    close_gw();
+}
+
 /* A replace goes through the same checks as a new order, as its new version:
  * refused, the order stays as it was (OrderCancelReject 102=2 naming the
  * check); the journal replays the refusal as a refusal. */
@@ -630,7 +679,7 @@ static void test_compaction(void **state)
     /* the journal: header, 8 orders, a risk record per session, end */
     size_t snap_len = 0;
     char *snap = grab(path, &snap_len);
-    assert_int_equal(snap_len, 48 + 8 * 128 + 2 * (16 + 2 * 32) + 8);
+    assert_int_equal(snap_len, 48 + 8 * 128 + 2 * (16 + 2 * 32) + 8 + 16); /* + COMMIT */
     assert_true(snap_len * 10 < before);
     brs_risk risk_live[2];
     memcpy(risk_live, gw.risk, sizeof risk_live);
@@ -709,7 +758,7 @@ static void test_compaction_fallback(void **state)
     char *j = grab(path, &len);
     memcpy(&first, j, 4);
     free(j);
-    assert_int_equal(first, 0); /* still the full journal: session 0's first order */
+    assert_int_not_equal(first, 0x7ffffff0u); /* still the full journal, no snapshot */
 
     open_gw(path, 0);
     assert_int_equal(brs__fix_gateway_orders_held(&gw), 2);
@@ -773,7 +822,7 @@ static void test_bad_snapshot(void **state)
     char *good = grab(path, &len);
     /* header, one order, the session's positions (kept with or without risk
      * limits: 8 + 8 + 2 instruments x 32), end */
-    assert_int_equal(len, 48 + 128 + 80 + 8);
+    assert_int_equal(len, 48 + 128 + 80 + 8 + 16); /* + COMMIT */
     struct {
         const char *what;
         size_t off, n; /* bytes replaced */
@@ -922,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
+        cmocka_unit_test(test_avgpx_no_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

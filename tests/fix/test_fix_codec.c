@@ -158,11 +158,11 @@ static void test_parse_rejects(void **state)
     parse_body("35=0|34=7|49=C|52=20240101-10:00:00|56=E|58=|", buf, sizeof buf);
     assert_int_equal(msg.reject_reason, BRS__FIX_RR_NO_VALUE);
     assert_int_equal(msg.reject_tag, 58);
-    /* MsgType not third */
-    parse_body("34=7|35=0|49=C|52=20240101-10:00:00|56=E|", buf, sizeof buf);
-    assert_int_equal(msg.reject_reason, BRS__FIX_RR_OUT_OF_ORDER);
-    /* tag not numeric: unreadable */
+    /* MsgType not third: garbled (the session drops it, no Reject) */
     char raw[256];
+    size_t n0 = brs_test_fixmsg(raw, sizeof raw, "FIX.4.4", "34=7|35=0|49=C|52=20240101-10:00:00|56=E|");
+    assert_int_equal(brs__fix_parse(&msg, raw, n0), BRS_E_PARSE);
+    /* tag not numeric: unreadable */
     size_t n = brs_test_fixmsg(raw, sizeof raw, "FIX.4.4", "35=0|34=7|4x=1|");
     assert_int_equal(brs__fix_parse(&msg, raw, n), BRS_E_PARSE);
     assert_false(brs__fix_msgtype_known("ZZ"));

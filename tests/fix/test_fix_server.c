@@ -143,8 +143,10 @@ static void sendf(client *c, const char *fmt, ...)
     va_end(ap);
     const char *mt = fields; /* "35=X|" first */
     const char *rest = strchr(fields, '|') + 1;
-    snprintf(body, sizeof body, "%.*s49=%s|56=EXEC|34=%u|52=20240101-00:00:00.000|%s",
-             (int)(rest - mt), mt, c->comp, c->seq++, rest);
+    char now[32]; /* SendingTime must be within max_latency_s of the gateway's clock */
+    brs__fix_format_time(brs__realtime_ns(), now);
+    snprintf(body, sizeof body, "%.*s49=%s|56=EXEC|34=%u|52=%s|%s",
+             (int)(rest - mt), mt, c->comp, c->seq++, now, rest);
     size_t n = brs_test_fixmsg(msg, sizeof msg, "FIX.4.4", body);
     raw(c, msg, n);
 }
@@ -255,7 +257,7 @@ static void test_bad_input(void **state)
     expect(&a, "3");
     assert_true(brs__fix_is(&got, 373, "11"));
     /* a known MsgType the gateway does not serve: BusinessMessageReject 380=3 */
-    sendf(&a, "35=AE|");
+    sendf(&a, "35=BE|923=r1|924=1|553=u|"); /* UserRequest, valid per the dictionary */
     expect(&a, "j");
     assert_true(brs__fix_is(&got, 380, "3"));
     alive(&a);

@@ -86,6 +86,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
     snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
     cfg.max_msg = 4096;
+    /* session options from the first byte: dictionary validation and its
+     * switches, the reset rules, a small field limit */
+    unsigned o = size > 0 ? data[0] : 0;
+    if (o & 4) {
+        brs__fix_session_opts_default(&cfg.opts);
+        cfg.opts.max_latency_s = 0; /* the inputs carry any SendingTime */
+        cfg.opts.valid.fields_out_of_order = !(o & 8);
+        cfg.opts.valid.allow_unknown_msg_fields = (o & 16) != 0;
+        cfg.opts.max_msg_fields = o & 32 ? 64 : 2048;
+    }
+    cfg.opts.reset_on_logout = (o & 64) != 0;
+    cfg.opts.reset_on_disconnect = (o & 128) != 0;
     if (brs__fix_session_open(&sess, &cfg, NULL, 0, NULL) != 0)
         return 0;
     sess.on_app = on_app;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,21 @@
 static inline uint32_t shot_be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A report page works offline: no external reference of any kind. The only
+ * "http" allowed is the URL in uPlot's license comment (report.html inlines it). */
+static inline void assert_page_offline(const char *page)
+{
+    static const char *const banned[] = {"src=", "url(", "<link", "fetch(", "XMLHttpRequest",
+                                         "WebSocket", "import(", "@import", NULL};
+    for (int i = 0; banned[i]; i++)
+        if (strstr(page, banned[i]))
+            fail_msg("report page holds '%s'", banned[i]);
+    static const char lic[] = "https://github.com/leeoniya/uPlot";
+    for (const char *p = strstr(page, "http"); p; p = strstr(p + 4, "http"))
+        if (strncmp(p, lic, sizeof lic - 1) != 0)
+            fail_msg("report page references '%.40s'", p);
 }
 
 /* Screenshot html (an absolute path) into png at 1200x1600 and check it. */

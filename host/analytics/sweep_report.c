@@ -1,0 +1,117 @@
+/* sweep_report.c: results.html beside a sweep's results.csv: a sortable table of
+ * every run, a heatmap over any two parameters with the metric chosen in the
+ * page, and links to each run's report. Built from results.csv alone, so
+ * `bourse report --sweep DIR` can rebuild it; self-contained like report.html. */
+#include "an_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+typedef struct sweep_csv {
+    FILE *fp;       /* the JSON rows go here */
+    size_t nf;
+    int dir_last; /* the header ends with run_dir */
+    long rows;
+} sweep_csv;
+
+/* Each record as a JSON array of strings; the page turns numbers into numbers. */
+static int sweep_row(brs_an_table *t)
+{
+    sweep_csv *c = t->user;
+    if (t->line == 1) {
+        c->nf = t->nf;
+        c->dir_last = t->nf > 0 && strcmp(brs__an_table_field(t, t->nf - 1), "run_dir") == 0;
+    } else if (t->nf < c->nf || (t->nf > c->nf && !c->dir_last)) {
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, c->nf);
+    }
+    fputs(t->line == 1 ? "[" : ",[", c->fp);
+    size_t shown = t->line == 1 ? t->nf : c->nf;
+    for (size_t i = 0; i < shown; i++) {
+        if (i)
+            fputc(',', c->fp);
+        if (i + 1 == shown && t->nf > shown) {
+            /* a run directory named after its grid ("fast=5,slow=40") written
+             * unquoted: the trailing fields are the one run_dir */
+            size_t len = 0;
+            for (size_t j = i; j < t->nf; j++)
+                len += strlen(brs__an_table_field(t, j)) + 1;
+            char *d = malloc(len);
+            if (!d)
+                return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+            d[0] = 0;
+            for (size_t j = i; j < t->nf; j++) {
+                if (j > i)
+                    strcat(d, ",");
+                strcat(d, brs__an_table_field(t, j));
+            }
+            brs__an_json_string(c->fp, d);
+            free(d);
+            break;
+        }
+        brs__an_json_string(c->fp, brs__an_table_field(t, i));
+    }
+    fputc(']', c->fp);
+    c->rows++;
+    return BRS_OK;
+}
+
+int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&data, &len);
+    if (!mem)
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", out_html);
+    sweep_csv c = {.fp = mem};
+    fputc('[', mem);
+    brs_an_table t = {.path = results_csv, .on_row = sweep_row, .user = &c, .err = err};
+    int rc = brs__an_table_read(&t);
+    fputc(']', mem);
+    fclose(mem);
+    if (rc) {
+        free(data);
+        return rc;
+    }
+    brs_atomic_file af;
+    if ((rc = brs__atomic_open(&af, out_html, err))) {
+        free(data);
+        return rc;
+    }
+    FILE *fp = af.fp;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<title>Sweep results &#8212; Bourse</title>\n<style>",
+          fp);
+    fputs("body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+          "margin:24px auto;max-width:1180px;color:#1d2330}h1{font-size:22px}h2{font-size:17px;margin:24px 0 8px}"
+          "table{border-collapse:collapse}th,td{border-bottom:1px solid #e3e7ef;padding:3px 8px;text-align:right;"
+          "font-variant-numeric:tabular-nums;white-space:nowrap}th{cursor:pointer;user-select:none;color:#3b4354}"
+          "th[data-sort=asc]:after{content:' \\25b2'}th[data-sort=desc]:after{content:' \\25bc'}"
+          ".heat td{min-width:54px;font-size:12px;border:1px solid #fff}.heat td.cell{cursor:pointer}"
+          ".heat th{cursor:default}.controls label{margin-right:16px}.note{color:#5a6375}"
+          ".failed{color:#c0392b}#tablebox{overflow:auto;max-height:640px}",
+          fp);
+    fputs("</style></head>\n<body>\n<h1>Sweep results</h1>\n<p class=\"note\">", fp);
+    fprintf(fp, "%ld runs from ", c.rows > 0 ? c.rows - 1 : 0);
+    for (const char *p = results_csv; *p; p++) {
+        if (*p == '<')
+            fputs("&lt;", fp);
+        else if (*p == '&')
+            fputs("&amp;", fp);
+        else
+            fputc(*p, fp);
+    }
+    fputs(". Pick two parameters and a metric for the heatmap; click a cell or a row to open "
+          "that run's report.</p>\n<noscript>The table and heatmap are drawn by the JavaScript "
+          "inlined in this page.</noscript>\n<main id=\"sweep\"></main>\n"
+          "<script type=\"application/json\" id=\"brs-sweep\">",
+          fp);
+    brs__an_put_script(fp, data);
+    free(data);
+    fputs("</script>\n<script>", fp);
+    brs__an_put_script(fp, brs__an_sweep_js);
+    fputs("</script>\n</body></html>\n", fp);
+    return brs__atomic_commit(&af, err);
+}

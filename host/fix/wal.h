@@ -1,0 +1,19 @@
+/* wal.h: the writes and syncs of the gateway's durable files (order journal,
+ * session stores) go through here: errors are reported with errno kept, never
+ * ignored, and a test can make the process die (or a call fail) at the Nth
+ * write or sync, deterministically, to check crash consistency at every
+ * boundary (BRS_FAULT_AFTER_WRITES, BRS_FAULT_FAIL_AT; docs/fix-gateway.md). */
+#ifndef BRS_FIX_WAL_H
+#define BRS_FIX_WAL_H
+
+#include <stddef.h>
+
+/* Write all n bytes at the file's position (retrying EINTR and short writes).
+ * Returns 0 or -1 with errno set. One fault-injection step. */
+int brs__fix_wal_write(int fd, const void *p, size_t n);
+/* fdatasync (fsync when full is set). Returns 0 or -1 with errno set. One step. */
+int brs__fix_wal_sync(int fd, int full);
+/* Steps counted so far (the crash test learns a flow's length from it). */
+unsigned long brs__fix_wal_steps(void);
+
+#endif

@@ -1,0 +1,410 @@
+/* http.c: the operators' HTTP server (see http.h): one thread, poll(2), bounded
+ * requests with deadlines, GET/HEAD, Connection: close. Routes are prefix
+ * matched; /metrics renders the registry when one is given. */
+#include "ops/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+
+#define REQ_MAX 8192
+#define MAX_ROUTES 32
+
+typedef struct conn {
+    int fd;
+    int64_t deadline_ms;
+    size_t in;
+    char req[REQ_MAX];
+    char *out; /* response, once built */
+    size_t out_len, out_off;
+    char peer[64];
+} conn;
+
+typedef struct route {
+    char *prefix;
+    brs__http_handler fn;
+    void *ctx;
+} route;
+
+struct brs__http {
+    int lfd, wake[2], port, max_conns, timeout_ms;
+    brs__mreg *metrics;
+    pthread_t thread;
+    pthread_mutex_t mu; /* routes */
+    route routes[MAX_ROUTES];
+    int n_routes;
+    conn **conns;
+    int n_conns;
+    int64_t last_full_log_ms;
+    char listen[128];
+};
+
+static int64_t now_ms(void) { return brs__monotime_ns() / 1000000; }
+
+int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err)
+{
+    if (!s || !*s)
+        return brs__err(err, BRS_E_INVAL, "listen address is empty (want host:port)");
+    const char *colon;
+    const char *h = s;
+    size_t hl;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return brs__err(err, BRS_E_INVAL, "listen address '%s': want [ipv6]:port", s);
+        h = s + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return brs__err(err, BRS_E_INVAL, "listen address '%s': want host:port", s);
+        hl = (size_t)(colon - s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return brs__err(err, BRS_E_INVAL, "listen address '%s': bad host", s);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535)
+        return brs__err(err, BRS_E_INVAL, "listen address '%s': port must be 0..65535", s);
+    *port = (int)p;
+    return BRS_OK;
+}
+
+static void conn_close(brs__http *h, int i)
+{
+    conn *c = h->conns[i];
+    close(c->fd);
+    free(c->out);
+    free(c);
+    h->conns[i] = h->conns[--h->n_conns];
+}
+
+static const char *status_text(int st)
+{
+    switch (st) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return st >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+static void respond(conn *c, int status, const char *ctype, const char *body, size_t len, bool head)
+{
+    char hdr[512];
+    int hl = snprintf(hdr, sizeof hdr,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
+                      status, status_text(status), ctype, len);
+    size_t total = (size_t)hl + (head ? 0 : len);
+    c->out = malloc(total ? total : 1);
+    if (!c->out) {
+        c->out_len = 0;
+        return;
+    }
+    memcpy(c->out, hdr, (size_t)hl);
+    if (!head && len)
+        memcpy(c->out + hl, body, len);
+    c->out_len = total;
+    c->out_off = 0;
+}
+
+static void handle(brs__http *h, conn *c)
+{
+    /* request line: METHOD SP target SP HTTP/x.y */
+    char method[8], target[2048];
+    char *eol = memchr(c->req, '\n', c->in);
+    if (!eol || sscanf(c->req, "%7s %2047s HTTP/", method, target) != 2) {
+        respond(c, 400, "text/plain; charset=utf-8", "bad request\n", 12, false);
+        return;
+    }
+    bool head = strcmp(method, "HEAD") == 0;
+    if (!head && strcmp(method, "GET") != 0) {
+        respond(c, 405, "text/plain; charset=utf-8", "GET or HEAD only\n", 17, false);
+        return;
+    }
+    char *q = strchr(target, '?');
+    const char *query = "";
+    if (q) {
+        *q = 0;
+        query = q + 1;
+    }
+    if (h->metrics && strcmp(target, "/metrics") == 0) {
+        char *body = NULL;
+        size_t len = 0;
+        brs_error err = {0};
+        if (brs__mreg_render(h->metrics, &body, &len, &err) != BRS_OK) {
+            respond(c, 503, "text/plain; charset=utf-8", err.msg, strlen(err.msg), head);
+            return;
+        }
+        respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, head);
+        free(body);
+        return;
+    }
+    pthread_mutex_lock(&h->mu);
+    route *best = NULL;
+    size_t best_len = 0;
+    for (int i = 0; i < h->n_routes; i++) {
+        size_t pl = strlen(h->routes[i].prefix);
+        if (strncmp(target, h->routes[i].prefix, pl) == 0 && pl >= best_len) {
+            best = &h->routes[i];
+            best_len = pl;
+        }
+    }
+    route r = best ? *best : (route){0};
+    pthread_mutex_unlock(&h->mu);
+    if (!best) {
+        respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, head);
+        return;
+    }
+    brs__http_resp resp = {.status = 200, .content_type = "text/plain; charset=utf-8"};
+    if (r.fn(r.ctx, target, query, &resp) != BRS_OK && resp.status == 200)
+        resp.status = 500;
+    respond(c, resp.status, resp.content_type, resp.body ? resp.body : "", resp.body ? resp.len : 0, head);
+    free(resp.body);
+}
+
+static void accept_all(brs__http *h)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(h->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                int64_t t = now_ms();
+                if (t - h->last_full_log_ms > 10000) {
+                    h->last_full_log_ms = t;
+                    BRS_LOG(BRS_LOG_WARN, "http", "cannot accept: out of file descriptors",
+                            BRS_KV_S("listen", h->listen));
+                }
+            }
+            return;
+        }
+        if (h->n_conns >= h->max_conns) {
+            int64_t t = now_ms();
+            if (t - h->last_full_log_ms > 10000) {
+                h->last_full_log_ms = t;
+                BRS_LOG(BRS_LOG_WARN, "http", "connection refused: limit reached", BRS_KV_S("listen", h->listen),
+                        BRS_KV_I("max_connections", h->max_conns));
+            }
+            close(fd);
+            continue;
+        }
+        conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->deadline_ms = now_ms() + h->timeout_ms;
+        char ip[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+            port = ntohs(a->sin6_port);
+        }
+        snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+        h->conns[h->n_conns++] = c;
+    }
+}
+
+/* Returns false when the connection is done. */
+static bool conn_io(brs__http *h, conn *c, short revents)
+{
+    if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t r = recv(c->fd, c->req + c->in, sizeof c->req - 1 - c->in, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+            return false;
+        if (r > 0) {
+            c->in += (size_t)r;
+            c->req[c->in] = 0;
+            if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+                handle(h, c);
+            else if (c->in >= sizeof c->req - 1)
+                respond(c, 431, "text/plain; charset=utf-8", "request too large\n", 18, false);
+        }
+    }
+    if (c->out) {
+        while (c->out_off < c->out_len) {
+            ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+            if (w < 0 && (errno == EAGAIN || errno == EINTR))
+                return true;
+            if (w <= 0)
+                return false;
+            c->out_off += (size_t)w;
+        }
+        return false; /* all sent: close */
+    }
+    return true;
+}
+
+static void *serve(void *arg)
+{
+    brs__http *h = arg;
+    struct pollfd *pf = calloc((size_t)h->max_conns + 2, sizeof *pf);
+    if (!pf)
+        return NULL;
+    for (;;) {
+        pf[0] = (struct pollfd){.fd = h->wake[0], .events = POLLIN};
+        pf[1] = (struct pollfd){.fd = h->lfd, .events = POLLIN};
+        int64_t t = now_ms(), next = t + 1000;
+        for (int i = 0; i < h->n_conns; i++) {
+            conn *c = h->conns[i];
+            pf[2 + i] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
+            if (c->deadline_ms < next)
+                next = c->deadline_ms;
+        }
+        int n = h->n_conns;
+        int rc = poll(pf, (nfds_t)n + 2, (int)(next > t ? next - t : 0));
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (pf[0].revents)
+            break;
+        t = now_ms();
+        /* connections first (indices stay valid until we close), from the back */
+        for (int i = n - 1; i >= 0; i--) {
+            conn *c = h->conns[i];
+            bool alive = true;
+            if (pf[2 + i].revents)
+                alive = conn_io(h, c, pf[2 + i].revents);
+            if (alive && t >= c->deadline_ms) {
+                if (!c->out)
+                    BRS_LOG(BRS_LOG_DEBUG, "http", "request timed out", BRS_KV_S("peer", c->peer));
+                alive = false;
+            }
+            if (!alive)
+                conn_close(h, i);
+        }
+        if (pf[1].revents & POLLIN)
+            accept_all(h);
+    }
+    while (h->n_conns)
+        conn_close(h, h->n_conns - 1);
+    free(pf);
+    return NULL;
+}
+
+int brs__http_start(brs__http **out, const brs__http_opts *o, brs_error *err)
+{
+    char host[96];
+    int port = 0;
+    int rc = brs__parse_hostport(o->listen, host, sizeof host, &port, err);
+    if (rc)
+        return rc;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    if (getaddrinfo(host, ps, &hints, &ai) != 0 || !ai)
+        return brs__err(err, BRS_E_INVAL, "listen address '%s': host must be a numeric IP address", o->listen);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 64) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return brs__err(err, BRS_E_IO, "cannot listen on %s: %s", o->listen, strerror(e));
+    }
+    freeaddrinfo(ai);
+    brs__http *h = calloc(1, sizeof *h);
+    if (!h) {
+        close(fd);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    h->lfd = fd;
+    h->metrics = o->metrics;
+    h->max_conns = o->max_conns > 0 ? o->max_conns : 64;
+    h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+    h->conns = calloc((size_t)h->max_conns, sizeof *h->conns);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                             : ((struct sockaddr_in *)&ss)->sin_port);
+    snprintf(h->listen, sizeof h->listen, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, h->port);
+    pthread_mutex_init(&h->mu, NULL);
+    if (!h->conns || pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+        close(fd);
+        free(h->conns);
+        free(h);
+        return brs__err(err, BRS_E_IO, "cannot set up the HTTP server: %s", strerror(errno));
+    }
+    if (pthread_create(&h->thread, NULL, serve, h) != 0) {
+        close(fd);
+        close(h->wake[0]);
+        close(h->wake[1]);
+        free(h->conns);
+        free(h);
+        return brs__err(err, BRS_E_IO, "cannot start the HTTP server thread");
+    }
+    BRS_LOG(BRS_LOG_INFO, "http", "listening", BRS_KV_S("listen", h->listen),
+            BRS_KV_S("metrics", h->metrics ? "/metrics" : "off"));
+    *out = h;
+    return BRS_OK;
+}
+
+int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void *ctx)
+{
+    pthread_mutex_lock(&h->mu);
+    if (h->n_routes >= MAX_ROUTES) {
+        pthread_mutex_unlock(&h->mu);
+        return BRS_E_LIMIT;
+    }
+    char *p = strdup(prefix);
+    if (!p) {
+        pthread_mutex_unlock(&h->mu);
+        return BRS_E_NOMEM;
+    }
+    h->routes[h->n_routes++] = (route){.prefix = p, .fn = fn, .ctx = ctx};
+    pthread_mutex_unlock(&h->mu);
+    return BRS_OK;
+}
+
+int brs__http_port(const brs__http *h) { return h->port; }
+
+void brs__http_stop(brs__http *h)
+{
+    if (!h)
+        return;
+    ssize_t w = write(h->wake[1], "x", 1);
+    (void)w;
+    pthread_join(h->thread, NULL);
+    close(h->lfd);
+    close(h->wake[0]);
+    close(h->wake[1]);
+    for (int i = 0; i < h->n_routes; i++)
+        free(h->routes[i].prefix);
+    pthread_mutex_destroy(&h->mu);
+    free(h->conns);
+    free(h);
+}

@@ -1,0 +1,47 @@
+/* http.h: a small HTTP/1.1 server for operators: /metrics (Prometheus text) and
+ * whatever pages a command routes to it (dashboards). It runs on its own thread
+ * with poll(2) over at most max_conns connections, each with a deadline and a
+ * bounded request, so a slow or hostile client never stalls the event loop or
+ * the other scrapers. GET and HEAD only; every response closes the connection.
+ * Internal (brs__ prefix). */
+#ifndef BRS_OPS_HTTP_H
+#define BRS_OPS_HTTP_H
+
+#include <stddef.h>
+
+#include <bourse/errors.h>
+
+#include "ops/metrics.h"
+
+typedef struct brs__http brs__http;
+
+typedef struct brs__http_resp {
+    int status;               /* 200 by default */
+    const char *content_type; /* static string; "text/plain; charset=utf-8" by default */
+    char *body;               /* malloc'd by the handler; the server frees it */
+    size_t len;
+} brs__http_resp;
+
+/* Runs on the server's thread: read only thread-safe state. path has no query;
+ * query is "" when absent. Return BRS_OK with resp filled. */
+typedef int (*brs__http_handler)(void *ctx, const char *path, const char *query, brs__http_resp *resp);
+
+typedef struct brs__http_opts {
+    const char *listen;  /* "host:port" ("127.0.0.1:9464"; port 0 picks a free one) */
+    brs__mreg *metrics;  /* served at /metrics when not NULL */
+    int max_conns;       /* 0: 64 */
+    int timeout_ms;      /* per request; 0: 10000 */
+} brs__http_opts;
+
+int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err);
+/* Add a route before or after start: requests whose path starts with prefix go to
+ * fn (the longest prefix wins). */
+int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void *ctx);
+/* The bound port (useful with port 0) and the address as "host:port". */
+int brs__http_port(const brs__http *h);
+void brs__http_stop(brs__http *h);
+
+/* Parse "host:port" ("[::1]:9464" too) into host and port. */
+int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err);
+
+#endif

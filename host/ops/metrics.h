@@ -1,0 +1,99 @@
+/* metrics.h: Prometheus metrics for long-running commands. A registry of
+ * counters, gauges and histograms, registered at start-up (allocation there
+ * only), updated on the hot path with no lock and no allocation, and rendered in
+ * the Prometheus text exposition format (version 0.0.4) when scraped.
+ *
+ * Threading: each series has ONE writer thread (the event loop); the scraper
+ * (host/ops/http.c's thread) only reads. Updates are relaxed atomic loads and
+ * stores, which compile to plain moves on x86-64: no lock prefix, no fence.
+ * Gauges that are cheaper to compute when read register a function instead;
+ * such a function runs on the scraper thread and must only read thread-safe
+ * sources (/proc, atomics). Internal (brs__ prefix). */
+#ifndef BRS_OPS_METRICS_H
+#define BRS_OPS_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bourse/errors.h>
+
+typedef struct brs__counter {
+    _Atomic uint64_t v;
+} brs__counter;
+
+typedef struct brs__gauge {
+    _Atomic uint64_t bits; /* a double's bits */
+} brs__gauge;
+
+#define BRS__HIST_MAX_BUCKETS 24
+typedef struct brs__histogram {
+    int n;                                    /* finite upper bounds */
+    int64_t bound_ns[BRS__HIST_MAX_BUCKETS];  /* ascending, in ns */
+    _Atomic uint64_t bucket[BRS__HIST_MAX_BUCKETS + 1]; /* per bucket, not cumulative; last is +Inf */
+    _Atomic uint64_t sum_ns;
+} brs__histogram;
+
+static inline void brs__counter_add(brs__counter *c, uint64_t n)
+{
+    atomic_store_explicit(&c->v, atomic_load_explicit(&c->v, memory_order_relaxed) + n, memory_order_relaxed);
+}
+static inline void brs__counter_inc(brs__counter *c) { brs__counter_add(c, 1); }
+static inline uint64_t brs__counter_get(const brs__counter *c)
+{
+    return atomic_load_explicit(&((brs__counter *)c)->v, memory_order_relaxed);
+}
+
+static inline void brs__gauge_set(brs__gauge *g, double v)
+{
+    union {
+        double d;
+        uint64_t u;
+    } x = {.d = v};
+    atomic_store_explicit(&g->bits, x.u, memory_order_relaxed);
+}
+double brs__gauge_get(const brs__gauge *g);
+static inline void brs__gauge_add(brs__gauge *g, double d) { brs__gauge_set(g, brs__gauge_get(g) + d); }
+
+/* Observe a duration in ns (a negative one counts as 0). */
+static inline void brs__hist_observe_ns(brs__histogram *h, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    int i = 0;
+    while (i < h->n && ns > h->bound_ns[i])
+        i++;
+    atomic_store_explicit(&h->bucket[i], atomic_load_explicit(&h->bucket[i], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&h->sum_ns, atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + (uint64_t)ns,
+                          memory_order_relaxed);
+}
+
+typedef struct brs__mreg brs__mreg;
+
+brs__mreg *brs__mreg_new(void);
+void brs__mreg_free(brs__mreg *r);
+
+/* Register a series. name follows Prometheus naming (counters end in _total,
+ * base units); labels is NULL or "k1=v1,k2=v2" (values without commas or
+ * quotes: they are fixed at registration, never order ids). The same name with
+ * other labels adds a series to the family; the help and type must agree.
+ * Returns NULL (and logs why) on a bad name, label or a type clash. */
+brs__counter *brs__mreg_counter(brs__mreg *r, const char *name, const char *help, const char *labels);
+brs__gauge *brs__mreg_gauge(brs__mreg *r, const char *name, const char *help, const char *labels);
+/* bounds: ascending upper bounds in seconds (at most BRS__HIST_MAX_BUCKETS);
+ * NULL for the default latency buckets, 1 us .. 10 s. */
+brs__histogram *brs__mreg_histogram(brs__mreg *r, const char *name, const char *help, const char *labels,
+                                    const double *bounds, int n);
+/* A gauge computed when scraped (on the scraper's thread). */
+int brs__mreg_gauge_fn(brs__mreg *r, const char *name, const char *help, const char *labels,
+                       double (*fn)(void *ctx), void *ctx);
+/* process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds,
+ * process_max_fds, process_start_time_seconds, process_virtual_memory_bytes
+ * (read from /proc when scraped), and bourse_build_info{version=...}. */
+int brs__mreg_add_process(brs__mreg *r);
+
+/* Render every series as Prometheus text into a malloc'd buffer. */
+int brs__mreg_render(brs__mreg *r, char **out, size_t *len, brs_error *err);
+
+#endif

@@ -1,0 +1,204 @@
+"""fixclient.py: a small FIX 4.4 initiator for the gateway's Python tests (crash
+consistency, flow control, TLS). Raw sockets, no validation beyond framing and
+CheckSum, so a test sees exactly what the gateway sent. Also starts and stops
+`bourse serve` with its own state directory on a free port."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+SOH = b"\x01"
+
+
+def checksum(b):
+    return b"%03d" % (sum(b) % 256)
+
+
+def utc_now():
+    t = time.time()
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(t)) + ".%03d" % int((t % 1) * 1000)
+
+
+def encode(msgtype, fields, sender, target, seq, possdup=False, orig_time=None):
+    hdr = [(35, msgtype), (34, seq), (49, sender), (52, utc_now()), (56, target)]
+    if possdup:
+        hdr.insert(2, (43, "Y"))
+        hdr.append((122, orig_time or utc_now()))
+    body = b"".join(b"%d=%s\x01" % (t, str(v).encode()) for t, v in hdr + list(fields))
+    head = b"8=FIX.4.4\x019=%d\x01" % len(body)
+    m = head + body
+    return m + b"10=" + checksum(m) + SOH
+
+
+class Msg:
+    def __init__(self, raw):
+        self.raw = raw
+        self.fields = []
+        for part in raw.split(SOH):
+            if not part:
+                continue
+            t, _, v = part.partition(b"=")
+            self.fields.append((int(t), v.decode("latin-1")))
+        self.d = {}
+        for t, v in self.fields:
+            self.d.setdefault(t, v)
+
+    def get(self, tag, default=None):
+        return self.d.get(tag, default)
+
+    @property
+    def type(self):
+        return self.d.get(35)
+
+    @property
+    def seq(self):
+        return int(self.d.get(34, "0"))
+
+    def __repr__(self):
+        return self.raw.replace(SOH, b"|").decode("latin-1")
+
+
+class Client:
+    def __init__(self, port, comp, target="EXEC", host="127.0.0.1", sock=None, rcvbuf=None):
+        self.comp, self.target = comp, target
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if rcvbuf:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            sock.connect((host, port))
+        self.sock = sock
+        self.buf = b""
+        self.closed = False
+
+    def send_raw(self, b):
+        self.sock.sendall(b)
+
+    def send(self, msgtype, fields, seq, possdup=False):
+        self.send_raw(encode(msgtype, fields, self.comp, self.target, seq, possdup))
+
+    def _frame(self):
+        b = self.buf
+        i = b.find(b"8=FIX")
+        if i < 0:
+            return None
+        b = b[i:]
+        j = b.find(b"\x019=")
+        if j < 0:
+            return None
+        k = b.find(SOH, j + 3)
+        if k < 0:
+            return None
+        blen = int(b[j + 3:k])
+        end = k + 1 + blen + 7
+        if len(b) < end:
+            return None
+        raw = b[:end]
+        self.buf = b[end:]
+        assert raw[-7:-4] == b"10=" and raw[-4:-1] == checksum(raw[:-7]), raw
+        return Msg(raw)
+
+    def recv(self, timeout=5.0):
+        """The next message, or None on timeout or when the peer closed."""
+        deadline = time.time() + timeout
+        while True:
+            m = self._frame()
+            if m:
+                return m
+            if self.closed:
+                return None
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                d = self.sock.recv(1 << 16)
+            except socket.timeout:
+                return None
+            except (ConnectionResetError, OSError):
+                d = b""
+            if not d:
+                self.closed = True
+            else:
+                self.buf += d
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Server:
+    """`bourse serve` on a free port with its state in state_dir."""
+
+    def __init__(self, bourse, config, workdir, sets=(), env=None, name="srv"):
+        self.bourse, self.config, self.workdir = bourse, config, workdir
+        self.sets, self.env, self.name = list(sets), env, name
+        self.proc = None
+        self.port = None
+        self.n = 0
+
+    def start(self, extra_env=None, wait=True):
+        self.n += 1
+        pf = os.path.join(self.workdir, "%s.port" % self.name)
+        if os.path.exists(pf):
+            os.unlink(pf)
+        args = [self.bourse, "serve", self.config, "--set", "listen.port=0", "--port-file", pf]
+        for s in self.sets:
+            args += ["--set", s]
+        env = dict(os.environ)
+        for k in ("BRS_FAULT_AFTER_WRITES", "BRS_FAULT_TORN", "BRS_FAULT_FAIL_AT"):
+            env.pop(k, None)
+        env.update(self.env or {})
+        env.update(extra_env or {})
+        self.log = open(os.path.join(self.workdir, "%s.%d.log" % (self.name, self.n)), "wb")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.port = None
+        if not wait:
+            return self
+        for _ in range(400):
+            if os.path.exists(pf):
+                with open(pf) as f:
+                    t = f.read().strip()
+                if t:
+                    self.port = int(t)
+                    return self
+            if self.proc.poll() is not None:
+                return self  # died (a fault at start)
+            time.sleep(0.01)
+        raise RuntimeError("server did not start: " + self.logtext())
+
+    def logtext(self):
+        p = os.path.join(self.workdir, "%s.%d.log" % (self.name, self.n))
+        with open(p, "rb") as f:
+            return f.read().decode("latin-1")
+
+    def wait(self, timeout=10):
+        return self.proc.wait(timeout)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+
+def write_config(path, **over):
+    cfg = {
+        "listen": {"host": "127.0.0.1", "port": 0},
+        "state_dir": "",
+        "fsync": "never",
+        "sender_comp_id": "EXEC",
+        "sessions": [{"target_comp_id": "CLIENT1"}, {"target_comp_id": "CLIENT2"}],
+        "instruments": [{"symbol": "AAPL", "decimals": 2, "tick_size": 1, "lot_size": 1}],
+    }
+    cfg.update(over)
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    return path

@@ -1,0 +1,209 @@
+/* test_ops_metrics.c: the metrics registry and the operators' HTTP server:
+ * exposition text checked line by line and by Debian's `promtool check metrics`,
+ * histogram buckets against a reference count, label/name validation, and an
+ * HTTP server that keeps answering while a silent client holds a connection. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+#include "ops/http.h"
+#include "ops/metrics.h"
+
+__attribute__((noinline)) static char *render(brs__mreg *r)
+{
+    char *out = NULL;
+    size_t len = 0;
+    brs_error err = {0};
+    assert_int_equal(brs__mreg_render(r, &out, &len, &err), 0);
+    assert_int_equal(strlen(out), len);
+    return out;
+}
+
+static void test_exposition(void **state)
+{
+    (void)state;
+    brs__mreg *r = brs__mreg_new();
+    brs__counter *orders = brs__mreg_counter(r, "bourse_orders_total", "Orders received.", "protocol=fix");
+    brs__counter *rej_risk = brs__mreg_counter(r, "bourse_rejects_total", "Orders rejected.", "reason=risk");
+    brs__counter *rej_px = brs__mreg_counter(r, "bourse_rejects_total", "Orders rejected.", "reason=price");
+    brs__gauge *open = brs__mreg_gauge(r, "bourse_open_orders", "Orders resting.", NULL);
+    double bounds[] = {0.001, 0.01, 0.1};
+    brs__histogram *lat = brs__mreg_histogram(r, "bourse_ack_latency_seconds", "Order to ack.", NULL, bounds, 3);
+    assert_non_null(orders);
+    assert_non_null(rej_risk);
+    assert_non_null(rej_px);
+    assert_non_null(open);
+    assert_non_null(lat);
+    /* the same series twice is the same pointer; another type under the name is refused */
+    assert_ptr_equal(brs__mreg_counter(r, "bourse_orders_total", "Orders received.", "protocol=fix"), orders);
+    assert_null(brs__mreg_gauge(r, "bourse_orders_total", "x", NULL));
+    assert_null(brs__mreg_counter(r, "bad-name", "x", NULL));
+    assert_null(brs__mreg_counter(r, "bourse_x_total", "x", "9bad=1"));
+    assert_null(brs__mreg_counter(r, "bourse_x_total", "x", "k=has\"quote"));
+    assert_int_equal(brs__mreg_add_process(r), 0);
+
+    for (int i = 0; i < 5; i++)
+        brs__counter_inc(orders);
+    brs__counter_add(rej_px, 2);
+    brs__gauge_set(open, 3);
+    brs__gauge_add(open, -0.5);
+    /* 1 ms falls in le=0.001 (upper bounds are inclusive), 5 ms in 0.01, 2 s in +Inf */
+    int64_t obs[] = {1000000, 5000000, 5000000, 2000000000, -7};
+    for (size_t i = 0; i < BRS__ARRAY_LEN(obs); i++)
+        brs__hist_observe_ns(lat, obs[i]);
+
+    char *t = render(r);
+    assert_non_null(strstr(t, "# HELP bourse_orders_total Orders received.\n# TYPE bourse_orders_total counter\n"
+                              "bourse_orders_total{protocol=\"fix\"} 5\n"));
+    assert_non_null(strstr(t, "bourse_rejects_total{reason=\"risk\"} 0\nbourse_rejects_total{reason=\"price\"} 2\n"));
+    assert_non_null(strstr(t, "# TYPE bourse_open_orders gauge\nbourse_open_orders 2.5\n"));
+    assert_non_null(strstr(t, "bourse_ack_latency_seconds_bucket{le=\"0.001\"} 2\n" /* 1 ms and the clamped -7 */
+                              "bourse_ack_latency_seconds_bucket{le=\"0.01\"} 4\n"
+                              "bourse_ack_latency_seconds_bucket{le=\"0.1\"} 4\n"
+                              "bourse_ack_latency_seconds_bucket{le=\"+Inf\"} 5\n"
+                              "bourse_ack_latency_seconds_sum 2.011\n"
+                              "bourse_ack_latency_seconds_count 5\n"));
+    assert_non_null(strstr(t, "# TYPE process_cpu_seconds_total counter\n"));
+    assert_non_null(strstr(t, "bourse_build_info{version=\""));
+    /* resident memory is a real figure from /proc */
+    const char *rss = strstr(t, "\nprocess_resident_memory_bytes ");
+    assert_non_null(rss);
+    assert_true(strtod(rss + 31, NULL) > 1e5);
+
+    /* Prometheus's own linter: write the exposition and run promtool on it */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/brs-metrics-%d.txt", (int)getpid());
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(t, fp);
+    fclose(fp);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "promtool check metrics < %s 2>&1", path);
+    if (system("command -v promtool >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "SKIP promtool part: Debian's prometheus (promtool) is not installed\n");
+    } else {
+        FILE *p = popen(cmd, "r");
+        char out[4096] = "";
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        if (st != 0)
+            fprintf(stderr, "promtool says:\n%s\n", out);
+        assert_int_equal(st, 0);
+    }
+    unlink(path);
+    free(t);
+    brs__mreg_free(r);
+}
+
+static int connect_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+__attribute__((noinline)) static char *get(int port, const char *req)
+{
+    int fd = connect_port(port);
+    assert_true(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
+    size_t cap = 1 << 20, n = 0;
+    char *buf = malloc(cap);
+    for (ssize_t r; (r = read(fd, buf + n, cap - 1 - n)) > 0;)
+        n += (size_t)r;
+    buf[n] = 0;
+    close(fd);
+    return buf;
+}
+
+static int hello(void *ctx, const char *path, const char *query, brs__http_resp *resp)
+{
+    (void)ctx;
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "path=%s query=%s", path, query);
+    resp->body = strdup(tmp);
+    resp->len = strlen(tmp);
+    resp->content_type = "text/html; charset=utf-8";
+    return 0;
+}
+
+static void test_http(void **state)
+{
+    (void)state;
+    brs__mreg *r = brs__mreg_new();
+    brs__counter *c = brs__mreg_counter(r, "bourse_fills_total", "Fills.", NULL);
+    brs__counter_add(c, 7);
+    brs__http *h = NULL;
+    brs_error err = {0};
+    brs__http_opts o = {.listen = "127.0.0.1:0", .metrics = r, .timeout_ms = 5000};
+    assert_int_equal(brs__http_start(&h, &o, &err), 0);
+    int port = brs__http_port(h);
+    assert_true(port > 0);
+    assert_int_equal(brs__http_route(h, "/dash", hello, NULL), 0);
+
+    /* a client that connects and says nothing does not hold up the others */
+    int idle = connect_port(port);
+    char *m = get(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(m, "Content-Type: text/plain; version=0.0.4"));
+    assert_non_null(strstr(m, "\r\n\r\n# HELP bourse_fills_total Fills.\n"));
+    assert_non_null(strstr(m, "bourse_fills_total 7\n"));
+    free(m);
+    m = get(port, "GET /dash/x?a=1 HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(m, "\r\n\r\npath=/dash/x query=a=1"));
+    free(m);
+    m = get(port, "GET /nope HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 404 "));
+    free(m);
+    m = get(port, "POST /metrics HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 405 "));
+    free(m);
+    m = get(port, "garbage\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 400 "));
+    free(m);
+    m = get(port, "HEAD /metrics HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 200 "));
+    assert_null(strstr(m, "bourse_fills_total 7"));
+    free(m);
+    /* an endless header is cut at the request limit, not buffered for ever */
+    char big[10000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
+    m = get(port, big);
+    assert_non_null(strstr(m, "HTTP/1.1 431 "));
+    free(m);
+    close(idle);
+    brs__http_stop(h);
+    brs__mreg_free(r);
+
+    char host[64];
+    int p2;
+    assert_int_equal(brs__parse_hostport("[::1]:9464", host, sizeof host, &p2, &err), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(p2, 9464);
+    assert_int_not_equal(brs__parse_hostport("localhost", host, sizeof host, &p2, &err), 0);
+    assert_int_not_equal(brs__parse_hostport("1.2.3.4:99999", host, sizeof host, &p2, &err), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exposition),
+        cmocka_unit_test(test_http),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
