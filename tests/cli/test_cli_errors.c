@@ -155,6 +155,9 @@ static void test_one_output_style(void **state)
     assert_string_equal(b, "1.2346");
     brs__fmt_metric(b, sizeof b, "net_pnl", 12.345);
     assert_string_equal(b, "12.35");
+    brs__fmt_metric(b, sizeof b, "n_trades", 12);
+    assert_string_equal(b, "12");
+    /* `bourse sweep` prints its table through the same function (sweep.c print_table) */
     /* backtest prints through it: a flat run has no Sharpe, shown as the placeholder */
     const char *args[] = {"backtest", cfg, "--out", path("style"), "--set", "strategy.params.fast=39", NULL};
     run_result r = run(args);
