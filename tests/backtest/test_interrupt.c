@@ -139,6 +139,8 @@ static void test_interrupt_random_moments(void **state)
         kill(pid, sig);
         int status = wait_status(pid);
         char *err = test_read_file(errf, NULL);
+        if (!err) /* killed before the child opened its stderr file */
+            err = strdup("");
         assert_non_null(err);
         if (find_tmp(dir, found, sizeof found))
             fail_msg("trial %d (signal %d after %.3f s): temporary file left: %s", trial, sig,
@@ -223,6 +225,39 @@ static void test_unwritable_out_checked_first(void **state)
     run_free(&r);
 }
 
+/* Any command ended by SIGINT/SIGTERM leaves no temporary: `gen` writing a
+ * large file (the temporary registered by brs__atomic_open is removed by the
+ * handler before the default action ends the process). */
+static void test_gen_interrupt_leaves_no_temporary(void **state)
+{
+    (void)state;
+    char out[1200], found[2048];
+    snprintf(out, sizeof out, "%s", path("gen/big.ticks.zst"));
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/gen'", dir);
+    assert_int_equal(system(cmd), 0);
+    for (int trial = 0; trial < 3; trial++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            int nul = open("/dev/null", O_WRONLY);
+            dup2(nul, 1);
+            dup2(nul, 2);
+            execl(BOURSE_BIN, BOURSE_BIN, "gen", "--events", "20000000", "-o", out, (char *)NULL);
+            _exit(127);
+        }
+        struct timespec ts = {0, 300000000 + 200000000 * trial};
+        nanosleep(&ts, NULL);
+        int sig = trial == 1 ? SIGTERM : SIGINT;
+        kill(pid, sig);
+        int status = wait_status(pid);
+        assert_int_equal(status, 128 + sig); /* ended by the signal, as by default */
+        if (find_tmp(path("gen"), found, sizeof found))
+            fail_msg("gen interrupted (signal %d): temporary left: %s", sig, found);
+    }
+}
+
 static long lines_of(const char *p, char *first, char *last, size_t cap)
 {
     char *t = test_read_file(p, NULL);
@@ -294,6 +329,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unwritable_out_checked_first),
         cmocka_unit_test(test_book_csv_bounded),
+        cmocka_unit_test(test_gen_interrupt_leaves_no_temporary),
         cmocka_unit_test(test_interrupt_reports_progress),
         cmocka_unit_test(test_interrupt_random_moments),
     };
