@@ -217,7 +217,7 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr, max_bars;
+    int64_t sample_every, lua_mem, lua_instr, max_bars, csv_max_rows;
     /* the sandbox's runaway bounds (docs/lua-api.md, "The sandbox"); 0: default */
     int64_t lua_cpu_ms, seed, max_orders_run, max_cb_event, max_cb_instant, max_log_cb, max_log;
 } run_common;
@@ -227,7 +227,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
-                                       "report", NULL};
+                                       "csv_max_rows", "report", NULL};
     static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
     static const char *const k_strat[] = {"file", "params", "seed", "max_orders_per_run",
                                           "max_callbacks_per_event", "max_callbacks_per_instant",
@@ -290,6 +290,14 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (!(c->rf > -0.5 && c->rf < 1))
         return brs__err(err, BRS_E_RANGE, "%s: risk_free_rate is a yearly fraction (0.05 = 5%%), must be in (-0.5, 1) (got %g)",
                         brs__config_origin(cfg, "risk_free_rate"), c->rf);
+    /* book runs bound their CSVs (a day of L3 replay can make gigabytes of
+     * orders and fills); signal runs write every row */
+    if ((rc = get_i(cfg, root, "", "csv_max_rows", strcmp(c->mode, "book") ? 0 : 1000000,
+                    &c->csv_max_rows, err)))
+        return rc;
+    if (c->csv_max_rows != 0 && c->csv_max_rows < 100)
+        return brs__err(err, BRS_E_RANGE, "%s: csv_max_rows must be 0 (every row) or at least 100 (got %lld)",
+                        brs__config_origin(cfg, "csv_max_rows"), (long long)c->csv_max_rows);
     if (c->sample_every < 0)
         return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", brs__config_origin(cfg, "sample_every_ns"));
     /* report: what the run is compared with, the rolling window of its charts
@@ -480,7 +488,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .benchmark = c.benchmark, .max_bars = c.max_bars ? c.max_bars : -1};
+                         .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark,
+                         .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
@@ -500,7 +509,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                            .max_callbacks_per_instant = (uint32_t)c.max_cb_instant,
                            .max_log_bytes_per_callback = (uint64_t)c.max_log_cb,
                            .max_log_bytes = (uint64_t)c.max_log,
-                           .plot = plot_to_recorder, .plot_user = rec};
+                           .plot = plot_to_recorder, .plot_user = rec,
+                           .silent_failure = 1 /* the command prints the failure */};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         /* "strategy.params.fast: expected an integer": where that value came from */
         char k[256];

@@ -353,25 +353,6 @@ static void grid_hash(const spec *s, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static int pct_metric(const char *m)
-{
-    return !strcmp(m, "total_return") || !strcmp(m, "cagr") || !strcmp(m, "ann_volatility") ||
-           !strcmp(m, "max_drawdown") || !strcmp(m, "win_rate") || !strcmp(m, "exposure");
-}
-
-/* The metric as `bourse backtest` prints it: percent where it prints percent, '-' for none. */
-static void fmt_metric(char *out, size_t cap, const char *name, double v)
-{
-    if (isnan(v))
-        snprintf(out, cap, "-");
-    else if (pct_metric(name))
-        snprintf(out, cap, "%.2f%%", v * 100.0);
-    else if (!strcmp(name, "n_trades"))
-        snprintf(out, cap, "%.0f", v);
-    else
-        snprintf(out, cap, "%.4f", v);
-}
-
 static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, const char *dir)
 {
     const char *cols[4] = {s->sort, "total_return", "max_drawdown", "n_trades"};
@@ -397,7 +378,8 @@ static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, c
         }
         for (int c = 0; c < nc; c++) {
             char v[64];
-            fmt_metric(v, sizeof v, cols[c], r[k].metric[brs__sweep_metric_index(cols[c])]);
+            /* the style every command shares (core/fmt.c), as `bourse backtest` prints */
+            brs__fmt_metric(v, sizeof v, cols[c], r[k].metric[brs__sweep_metric_index(cols[c])]);
             printf(" %13s", v);
         }
         printf("\n");

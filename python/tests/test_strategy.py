@@ -15,7 +15,7 @@ import bourse
 class BookImbalance(bourse.Strategy):
     """The twin of strategies-lua/book_imbalance.lua."""
     name = "book_imbalance_py"
-    params = {"threshold": 0.6, "max_pos": 5, "min_qty": 1}
+    params = {"threshold": 0.6, "max_pos": 5, "min_qty": 1, "qty": 1}
 
     def __init__(self):
         self.working = {}
@@ -30,12 +30,12 @@ class BookImbalance(bourse.Strategy):
             return
         imb = (top.bid_qty - top.ask_qty) / (top.bid_qty + top.ask_qty)
         pos = self.pos.get(i, 0)
-        th, lim = p["threshold"], p["max_pos"]
+        th, lim, q = p["threshold"], p["max_pos"], p["qty"]
         oid = None
         if imb > th and pos < lim:
-            oid = ctx.buy(1, price=top.ask, tif="ioc", instrument=i)
+            oid = ctx.buy(min(q, lim - pos), price=top.ask, tif="ioc", instrument=i)
         elif imb < -th and pos > -lim:
-            oid = ctx.sell(1, price=top.bid, tif="ioc", instrument=i)
+            oid = ctx.sell(min(q, lim + pos), price=top.bid, tif="ioc", instrument=i)
         elif imb * pos < 0 and abs(imb) > th / 2:
             if pos > 0:
                 oid = ctx.sell(pos, price=top.bid, tif="ioc", instrument=i)
