@@ -4,6 +4,7 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server.h"
+#include "fix/fix_metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,6 +75,8 @@ struct brs__fix_server {
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     struct sess_seen *seen;      /* per session: what the log has said so far */
+    brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
+    uint64_t n_slow, n_accepted; /* for the metrics */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
 };
 
@@ -97,7 +100,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "sender_comp_id", "sessions", "instruments", "risk",
                                       "max_orders", "day_end", "reset_at_day_end",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
-                                      "max_md_symbols_per_request",
+                                      "max_md_symbols_per_request", "metrics",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
@@ -186,6 +189,20 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         return brs__err(err, BRS_E_RANGE, "%s: max_md_symbols_per_request must be 1..%d", cfg->source,
                         BRS__FIX_MD_MAX_SYMBOLS);
     sc->max_md_symbols = (uint32_t)v;
+    /* metrics: {"listen": "127.0.0.1:9464"} serves Prometheus text at /metrics */
+    const cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+    if (met) {
+        static const char *const met_keys[] = {"listen", NULL};
+        if (!cJSON_IsObject(met))
+            return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object", cfg->source);
+        if ((rc = brs__config_check_keys(cfg, met, "metrics", met_keys, err)))
+            return rc;
+        if ((rc = brs__config_string(cfg, met, "metrics", "listen", "", &str, err)))
+            return rc;
+        if (strlen(str) >= sizeof sc->metrics_listen)
+            return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
+        snprintf(sc->metrics_listen, sizeof sc->metrics_listen, "%s", str);
+    }
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
     if (v < 0 || v > (1 << 26))
@@ -732,6 +749,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
         BRS_LOG(BRS_LOG_INFO, "fix", "connection accepted", BRS_KV_S("peer", c->peer));
+        srv->n_accepted++;
         c->accepted_at = now;
         c->last_progress = now;
         c->window_start = now;
@@ -800,6 +818,10 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         srv->sessions[i]->resend_batch = 64;
     }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
+        return rc;
+    if (sc->metrics_listen[0] &&
+        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
+                                     err)) != BRS_OK)
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -896,6 +918,11 @@ static void observe(brs__fix_server *srv)
         w->state = s->state;
         w->rejects = s->rejects;
         w->garbled = s->garbled;
+    }    if (srv->metrics) {
+        brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
+        for (uint32_t i = 0; i < srv->n_conns; i++)
+            sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
+        brs__fix_metrics_sync(srv->metrics, brs__monotime_ns(), &sc);
     }
 }
 
@@ -905,6 +932,7 @@ static void observe(brs__fix_server *srv)
  * written or after another timeout. */
 static void slow_consumer(brs__fix_server *srv, conn *c, int64_t now)
 {
+    srv->n_slow++;
     brs__fix_session *s = c->sess;
     char text[128];
     snprintf(text, sizeof text, "slow consumer: nothing read for %lld ms",
@@ -1133,6 +1161,7 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
