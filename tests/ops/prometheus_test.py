@@ -3,7 +3,8 @@
 into 20 fills, lets Prometheus scrape at least twice, and asks its HTTP query
 API for the values the flow caused: orders, fills, acknowledgements counted by
 the latency histogram, NewOrderSingle messages by type, sessions connected.
-`promtool check metrics` lints the exposition. Exit 77 (skipped) only when
+`promtool check metrics` lints the exposition, and every query of the Grafana
+board in data/grafana/ runs against the scraped data. Exit 77 (skipped) only when
 Debian's prometheus/promtool are not installed.
 
 usage: prometheus_test.py BOURSE"""
@@ -155,6 +156,18 @@ def main():
             if not (0 < s < 2 * n * 10):
                 errs.append("ack latency sum %s out of any sensible range" % s)
             print("Prometheus scraped %d times; mean ack latency %.1f us" % (scrapes, s / (2 * n) * 1e6))
+            # every query of the Grafana board (data/grafana/) runs and finds its series
+            board = os.path.join(here, "..", "..", "data", "grafana", "bourse-serve.json")
+            with open(board) as f:
+                exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+            for e in exprs:
+                q = e.replace("$instance", ".*")
+                try:
+                    if not query(pport, q):
+                        errs.append("Grafana query finds nothing: " + q)
+                except (AssertionError, OSError, ValueError) as x:
+                    errs.append("Grafana query fails: %s: %s" % (q, x))
+            print("ok: the %d queries of the Grafana board run and find their series" % len(exprs))
         a.close()
         b.close()
     finally:
