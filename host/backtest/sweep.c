@@ -1,439 +1,963 @@
-/* sweep.c: `bourse sweep CONFIG.json --grid fast=5,10,20 --grid slow=50,100
- * [--jobs N] [--sort METRIC] [--out DIR] [--set KEY=VALUE ...]`: every
- * combination of the grid as its own `bourse backtest` worker process (fork +
- * exec, --set per value, one run directory each), then a results table sorted
- * by the chosen metric, written as results.csv and results.json. Separate
- * processes keep runs isolated (a crashing strategy takes down one run) and
- * use every core without threads in the engine. */
+/* sweep.c: `bourse sweep`: a backtest over a grid of parameters. Options are
+ * parsed into one spec (the same for a fresh run, --resume, merge and every
+ * Slurm task, which re-read the command line from the manifest), the
+ * combinations are selected (sweep_grid.c), run in worker processes that load
+ * the data once (sweep_exec.c), and the table written (sweep_results.c) with
+ * full run directories only for the best --keep-runs. Walk-forward and Slurm
+ * live in sweep_wf.c and sweep_slurm.c. docs/backtesting.md, docs/scale-out.md. */
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <dlfcn.h>
 
 #include <cjson/cJSON.h>
 
-#include "backtest.h"
 #include "cli/cli.h"
-
-#define MAX_GRID 16
-#define MAX_VALUES 256
-#define MAX_RUNS 100000
-
-typedef struct grid_axis {
-    char key[256];     /* full config key */
-    char name[128];    /* as given, for names and columns */
-    char *values[MAX_VALUES];
-    int n;
-} grid_axis;
-
-typedef struct sweep_run {
-    int idx[MAX_GRID];
-    char dir[1024];
-    char log[1100];
-    pid_t pid;
-    int status;        /* exit code, -1 not run yet */
-    double metric[16];
-} sweep_run;
-
-static const char *const metrics[] = {"total_return", "cagr", "ann_volatility", "sharpe", "sortino",
-                                      "max_drawdown", "calmar", "win_rate", "profit_factor",
-                                      "expectancy", "n_trades", "turnover", "exposure",
-                                      "fees_paid", "end_equity", NULL};
+#include "plugin/loader.h"
+#include "sweep.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse sweep CONFIG.json --grid NAME=V1,V2,... [--grid ...] [--jobs N]\n"
-            "                    [--sort METRIC] [--out DIR] [--set KEY=VALUE ...]\n\n"
-            "Run `bourse backtest CONFIG.json` once per combination of the grid values,\n"
-            "N worker processes at a time, each into DIR/<name=value,...>/, then write\n"
-            "DIR/results.csv and DIR/results.json sorted by METRIC (best first).\n\n"
-            "  --grid NAME=VALUES  a strategy parameter (strategy.params.NAME), or any\n"
-            "                      config key when NAME contains a dot\n"
-            "  --jobs N            parallel workers (default: the number of CPUs)\n"
+            "usage: bourse sweep CONFIG.json --grid NAME=VALUES [--grid ...] [options]\n"
+            "       bourse sweep --mode signal --data FILE --strategy S [--param N=V ...] --grid ...\n"
+            "       bourse sweep --resume DIR [--jobs N]\n"
+            "       bourse sweep merge DIR... [--out DIR] [--keep-runs K]\n\n"
+            "Run a backtest for every combination of the grid in worker processes that\n"
+            "load the data once, and write DIR/results.csv and results.json, best first.\n\n"
+            "  --grid NAME=VALUES  values V1,V2,... or a range START:STOP[:STEP]; NAME is a\n"
+            "                      strategy parameter, or any config key when it has a dot\n"
+            "  --where EXPR        keep combinations where EXPR holds, e.g. 'fast < slow'\n"
+            "  --samples N         a random N of the combinations (with --seed S, default 1)\n"
+            "  --list              print the combinations and stop\n"
+            "  --jobs N            worker processes (default: the number of CPUs)\n"
             "  --sort METRIC       default sharpe; max_drawdown and ann_volatility sort\n"
             "                      ascending, the rest descending\n"
+            "  --keep-runs K       all, top:K or none: which runs also get a run directory\n"
+            "                      (default top:10; none with --shard)\n"
             "  --out DIR           default runs/sweep-<config name>\n"
-            "  --set KEY=VALUE     passed to every run\n\n"
-            "Exit status: 0 when every run succeeded, 1 when any failed, 2 usage.\n");
+            "  --set KEY=VALUE     passed to every run (also --mode, --data, --strategy, --param)\n"
+            "  --resume            skip the combinations DIR/results.csv already holds\n"
+            "  --walk-forward train=3y,test=1y,step=1y\n"
+            "                      optimize on each training window, run the best on the\n"
+            "                      test window after it (DIR/walk_forward.csv)\n"
+            "  --shard I/N         run only shard I of N (merge the shards with `merge`)\n"
+            "  --slurm             submit N shards (--shards N, default 4) as a Slurm job\n"
+            "                      array, wait and merge; --sbatch ARG passes ARG to sbatch,\n"
+            "                      --no-wait returns after submitting\n\n"
+            "Ctrl-C/SIGTERM: the finished runs are written, marked incomplete in\n"
+            "DIR/sweep.json; `bourse sweep --resume DIR` finishes them.\n"
+            "Exit status: 0 every run succeeded, 1 a run failed or the sweep could not\n"
+            "run, 2 usage, 130/143 interrupted.\n");
 }
 
-static int metric_index(const char *name)
+typedef struct spec {
+    brs_config cfg;
+    int have_cfg;
+    const char *cfg_file;
+    brs__sweep_grid g;
+    brs__sweep_expr *where;
+    const char *where_text;
+    uint64_t samples, seed;
+    int shard_i, shard_n;
+    int jobs;
+    int sort_m;
+    const char *sort;
+    long keep; /* -1 all, else top K */
+    int keep_given;
+    const char *out;
+    char out_buf[1024];
+    int list, resume, quiet;
+    const char *wf_text;
+    brs__sweep_wf wf;
+    int slurm;
+    brs__sweep_slurm sl;
+    char **pass;  /* the arguments a resume or a Slurm task repeats */
+    int n_pass;
+} spec;
+
+static void spec_free(spec *s)
 {
-    for (int i = 0; metrics[i]; i++)
-        if (!strcmp(metrics[i], name))
-            return i;
-    return -1;
+    if (s->have_cfg)
+        brs__config_free(&s->cfg);
+    brs__sweep_grid_free(&s->g);
+    brs__sweep_where_free(s->where);
+    free(s->sl.sbatch_args);
+    free(s->pass);
+    memset(s, 0, sizeof *s);
 }
 
-static const char *self_exe(void)
+static int set_string(brs_config *cfg, const char *key, const char *value, brs_error *err)
 {
-    static char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
-        return "bourse";
-    buf[n] = 0;
-    return buf;
+    cJSON *s = cJSON_CreateString(value);
+    char *js = s ? cJSON_PrintUnformatted(s) : NULL;
+    cJSON_Delete(s);
+    size_t n = strlen(key) + (js ? strlen(js) : 0) + 2;
+    char *a = js ? malloc(n) : NULL;
+    if (!a) {
+        free(js);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    snprintf(a, n, "%s=%s", key, js);
+    int rc = brs__config_set(cfg, a, err);
+    free(a);
+    free(js);
+    return rc;
 }
 
-static pid_t spawn(const char *cfg, const grid_axis *g, int ng, const sweep_run *r,
-                   char **sets, int nsets)
+static int parse_long(const char *s, long lo, long hi, long *out)
 {
-    char **argv = calloc((size_t)(8 + 2 * ng + 2 * nsets), sizeof *argv);
-    char (*kv)[1024] = calloc((size_t)ng + 1, sizeof *kv);
-    if (!argv || !kv) {
-        free(argv);
-        free(kv);
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
         return -1;
-    }
-    int a = 0;
-    argv[a++] = (char *)"bourse";
-    argv[a++] = (char *)"backtest";
-    argv[a++] = (char *)cfg;
-    for (int s = 0; s < nsets; s++) {
-        argv[a++] = (char *)"--set";
-        argv[a++] = sets[s];
-    }
-    for (int i = 0; i < ng; i++) {
-        snprintf(kv[i], sizeof kv[i], "%s=%s", g[i].key, g[i].values[r->idx[i]]);
-        argv[a++] = (char *)"--set";
-        argv[a++] = kv[i];
-    }
-    argv[a++] = (char *)"--out";
-    argv[a++] = (char *)r->dir;
-    argv[a++] = (char *)"--quiet";
-    argv[a] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(r->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        setenv("BOURSE_PROGRESS", "0", 1);
-        execv(self_exe(), argv);
-        _exit(127);
-    }
-    free(argv);
-    free(kv);
-    return pid;
+    *out = v;
+    return 0;
 }
 
-static void read_summary(sweep_run *r)
+/* Parse argv (argv[0] is "sweep") into s. Returns an exit code (0 ok). */
+static int parse_spec(int argc, char **argv, spec *s)
 {
-    for (int m = 0; metrics[m]; m++)
-        r->metric[m] = NAN;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    char *text;
-    size_t len;
+    memset(s, 0, sizeof *s);
+    s->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    s->sort = "sharpe";
+    s->keep = 10;
+    s->seed = 1;
+    s->sl.shards = 4;
+    const char **ok = calloc((size_t)argc + 1, sizeof *ok), **ov = calloc((size_t)argc + 1, sizeof *ov);
+    s->pass = calloc((size_t)argc + 1, sizeof *s->pass);
+    s->sl.sbatch_args = calloc((size_t)argc + 1, sizeof *s->sl.sbatch_args);
+    int n_opt = 0, rc = 0;
     brs_error err = {0};
-    if (brs__read_file(path, &text, &len, &err))
-        return;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    if (!j)
-        return;
-    for (int m = 0; metrics[m]; m++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(j, metrics[m]);
-        if (cJSON_IsNumber(v))
-            r->metric[m] = v->valuedouble;
+    if (!ok || !ov || !s->pass || !s->sl.sbatch_args) {
+        rc = brs__fail("sweep", "out of memory");
+        goto done;
     }
-    cJSON_Delete(j);
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        int has_v = i + 1 < argc;
+        const char *v = has_v ? argv[i + 1] : NULL;
+        long l = 0;
+        int pass = 1; /* repeated by --resume and Slurm tasks */
+        if (brs__is_help(a)) {
+            usage(stdout);
+            rc = -1;
+            break;
+        } else if (!strcmp(a, "--list")) {
+            s->list = 1;
+            pass = 0;
+        } else if (!strcmp(a, "--resume")) {
+            s->resume = 1;
+            pass = 0;
+        } else if (!strcmp(a, "--quiet")) {
+            s->quiet = 1;
+        } else if (!strcmp(a, "--slurm")) {
+            s->slurm = 1;
+            pass = 0;
+        } else if (!strcmp(a, "--no-wait")) {
+            s->sl.no_wait = 1;
+            pass = 0;
+        } else if (a[0] == '-' && a[1] == '-' && !has_v) {
+            rc = brs__usage_error("sweep", "unknown option or missing value '%s'", a);
+        } else if (!strcmp(a, "--grid")) {
+            if (brs__sweep_axis_add(&s->g, v, &err))
+                rc = brs__usage_error("sweep", "%s", err.msg);
+        } else if (!strcmp(a, "--where")) {
+            s->where_text = v;
+        } else if (!strcmp(a, "--samples")) {
+            if (parse_long(v, 1, BRS__SWEEP_MAX_COMBOS, &l))
+                rc = brs__usage_error("sweep", "--samples '%s': expected 1..%d", v, BRS__SWEEP_MAX_COMBOS);
+            s->samples = (uint64_t)l;
+        } else if (!strcmp(a, "--seed")) {
+            char *end;
+            errno = 0;
+            s->seed = strtoull(v, &end, 10);
+            if (!*v || *end || errno || v[0] == '-')
+                rc = brs__usage_error("sweep", "--seed '%s': expected a non-negative integer", v);
+        } else if (!strcmp(a, "--jobs")) {
+            if (parse_long(v, 1, 256, &l))
+                rc = brs__usage_error("sweep", "--jobs '%s': expected 1..256", v);
+            s->jobs = (int)l;
+            pass = 0;
+        } else if (!strcmp(a, "--sort")) {
+            s->sort = v;
+        } else if (!strcmp(a, "--keep-runs")) {
+            s->keep_given = 1;
+            if (!strcmp(v, "all"))
+                s->keep = -1;
+            else if (!strcmp(v, "none"))
+                s->keep = 0;
+            else if (strncmp(v, "top:", 4) || parse_long(v + 4, 0, BRS__SWEEP_MAX_COMBOS, &s->keep))
+                rc = brs__usage_error("sweep", "--keep-runs '%s': expected all, none or top:K", v);
+        } else if (!strcmp(a, "--out")) {
+            s->out = v;
+            pass = 0;
+        } else if (!strcmp(a, "--walk-forward")) {
+            s->wf_text = v;
+            if (brs__sweep_wf_parse(&s->wf, v, &err))
+                rc = brs__usage_error("sweep", "%s", err.msg);
+        } else if (!strcmp(a, "--shard")) {
+            if (sscanf(v, "%d/%d", &s->shard_i, &s->shard_n) != 2 || s->shard_n < 1 ||
+                s->shard_n > 100000 || s->shard_i < 1 || s->shard_i > s->shard_n)
+                rc = brs__usage_error("sweep", "--shard '%s': expected I/N with 1 <= I <= N", v);
+            pass = 0;
+        } else if (!strcmp(a, "--shards")) {
+            if (parse_long(v, 1, 100000, &l))
+                rc = brs__usage_error("sweep", "--shards '%s': expected 1..100000", v);
+            s->sl.shards = (int)l;
+            pass = 0;
+        } else if (!strcmp(a, "--sbatch")) {
+            s->sl.sbatch_args[s->sl.n_sbatch_args++] = argv[i + 1];
+            pass = 0;
+        } else if (!strcmp(a, "--set") || !strcmp(a, "--param") || !strcmp(a, "--mode") ||
+                   !strcmp(a, "--data") || !strcmp(a, "--strategy")) {
+            ok[n_opt] = a;
+            ov[n_opt++] = v;
+        } else if (a[0] == '-') {
+            rc = brs__usage_error("sweep", "unknown option '%s'", a);
+            break;
+        } else if (!s->cfg_file) {
+            s->cfg_file = a;
+            s->pass[s->n_pass++] = argv[i];
+            continue;
+        } else {
+            rc = brs__usage_error("sweep", "one CONFIG.json only ('%s')", a);
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-' && strcmp(a, "--list") && strcmp(a, "--resume") &&
+            strcmp(a, "--quiet") && strcmp(a, "--slurm") && strcmp(a, "--no-wait")) {
+            if (pass) {
+                s->pass[s->n_pass++] = argv[i];
+                s->pass[s->n_pass++] = argv[i + 1];
+            }
+            i++;
+        } else if (pass) {
+            s->pass[s->n_pass++] = argv[i];
+        }
+    }
+    if (rc)
+        goto done;
+    if (s->resume && !s->g.n_ax && s->cfg_file && !n_opt) {
+        rc = 3; /* `--resume DIR`: the caller re-reads the command from DIR/sweep.json */
+        goto done;
+    }
+    if ((s->sort_m = brs__sweep_metric_index(s->sort)) < 0) {
+        rc = brs__usage_error("sweep", "--sort '%s': not a metric (e.g. sharpe, total_return, max_drawdown)",
+                              s->sort);
+        goto done;
+    }
+    if (s->cfg_file) {
+        if (brs__config_load(&s->cfg, s->cfg_file, &err)) {
+            rc = brs__fail("sweep", "%s", err.msg);
+            goto done;
+        }
+    } else {
+        int m = 0, d = 0, st = 0;
+        for (int k = 0; k < n_opt; k++) {
+            m |= !strcmp(ok[k], "--mode");
+            d |= !strcmp(ok[k], "--data");
+            st |= !strcmp(ok[k], "--strategy");
+        }
+        if (!m || !d || !st) {
+            rc = brs__usage_error("sweep", "give CONFIG.json, or --mode, --data and --strategy");
+            goto done;
+        }
+        brs__config_empty(&s->cfg, "command line");
+    }
+    s->have_cfg = 1;
+    for (int k = 0; k < n_opt && !rc; k++) {
+        const char *key = ok[k], *v = ov[k];
+        int e = 0;
+        if (!strcmp(key, "--set")) {
+            e = brs__config_set(&s->cfg, v, &err);
+        } else if (!strcmp(key, "--param")) {
+            if (!strchr(v, '=') || v[0] == '=') {
+                rc = brs__usage_error("sweep", "--param '%s': expected NAME=VALUE", v);
+                break;
+            }
+            char a[4096];
+            snprintf(a, sizeof a, "strategy.params.%s", v);
+            e = brs__config_set(&s->cfg, a, &err);
+        } else {
+            e = set_string(&s->cfg, !strcmp(key, "--mode") ? "mode" : !strcmp(key, "--data") ? "data"
+                                                                                            : "strategy.file",
+                           v, &err);
+        }
+        if (e)
+            rc = brs__usage_error("sweep", "%s %s: %s", key, v, err.msg);
+    }
+    if (rc)
+        goto done;
+    if (!s->g.n_ax) {
+        rc = brs__usage_error("sweep", "give at least one --grid NAME=V1,V2,... or NAME=START:STOP:STEP");
+        goto done;
+    }
+    if (s->where_text && brs__sweep_where_parse(&s->where, s->where_text, &s->g, &err)) {
+        rc = brs__usage_error("sweep", "%s", err.msg);
+        goto done;
+    }
+    if (s->shard_n && !s->keep_given)
+        s->keep = 0;
+    if (s->slurm && (s->shard_n || s->wf_text)) {
+        rc = brs__usage_error("sweep", "--slurm runs the shards itself: no --shard or --walk-forward with it");
+        goto done;
+    }
+    if (!s->out) {
+        const char *base = s->cfg_file ? strrchr(s->cfg_file, '/') : NULL;
+        base = base ? base + 1 : s->cfg_file ? s->cfg_file : "cli";
+        snprintf(s->out_buf, sizeof s->out_buf, "runs/sweep-%.*s", (int)strcspn(base, "."), base);
+        s->out = s->out_buf;
+    }
+done:
+    free(ok);
+    free(ov);
+    return rc;
 }
 
-static int g_sort, g_asc;
-
-static int cmp_runs(const void *a, const void *b)
+/* FNV-1a over everything that decides the table: the effective base config,
+ * the grid, --where, --samples, --seed and --sort. Shards, a resume and a
+ * merge check it so that only tables of the same sweep are combined. */
+static void hash_str(uint64_t *h, const char *s)
 {
-    const sweep_run *x = a, *y = b;
-    double u = x->status == 0 ? x->metric[g_sort] : NAN, v = y->status == 0 ? y->metric[g_sort] : NAN;
-    if (isnan(u) || isnan(v)) {
-        if (isnan(u) != isnan(v))
-            return isnan(u) ? 1 : -1; /* no value sorts last */
-    } else if (u != v) {
-        return (g_asc ? u < v : u > v) ? -1 : 1;
+    for (; *s; s++) {
+        *h ^= (unsigned char)*s;
+        *h *= UINT64_C(1099511628211);
     }
-    return strcmp(x->dir, y->dir); /* stable, deterministic */
+    *h ^= 0xff;
+    *h *= UINT64_C(1099511628211);
 }
 
-static void name_of(const grid_axis *g, int ng, const sweep_run *r, char *out, size_t cap)
+static void grid_hash(const spec *s, char out[17])
 {
-    out[0] = 0;
-    for (int i = 0; i < ng; i++) {
-        size_t l = strlen(out);
-        snprintf(out + l, cap - l, "%s%s=%s", i ? "," : "", g[i].name, g[i].values[r->idx[i]]);
+    uint64_t h = UINT64_C(14695981039346656037);
+    char *js = cJSON_PrintUnformatted(s->cfg.root);
+    hash_str(&h, js ? js : "");
+    free(js);
+    for (int i = 0; i < s->g.n_ax; i++) {
+        hash_str(&h, s->g.ax[i].key);
+        hash_str(&h, s->g.ax[i].name);
+        for (int v = 0; v < s->g.ax[i].n; v++)
+            hash_str(&h, s->g.ax[i].values[v]);
     }
-    for (char *p = out; *p; p++)
-        if (*p == '/' || *p == ' ' || *p == '"')
-            *p = '_';
+    char tail[128];
+    snprintf(tail, sizeof tail, "%llu/%llu/%s", (unsigned long long)s->samples,
+             (unsigned long long)s->seed, s->sort);
+    hash_str(&h, s->where_text ? s->where_text : "");
+    hash_str(&h, tail);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static int write_results(const char *dir, const grid_axis *g, int ng, const sweep_run *runs,
-                         int n, brs_error *err)
+static int pct_metric(const char *m)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/results.csv", dir);
-    brs_atomic_file af;
-    int rc = brs__atomic_open(&af, path, err);
+    return !strcmp(m, "total_return") || !strcmp(m, "cagr") || !strcmp(m, "ann_volatility") ||
+           !strcmp(m, "max_drawdown") || !strcmp(m, "win_rate") || !strcmp(m, "exposure");
+}
+
+/* The metric as `bourse backtest` prints it: percent where it prints percent, '-' for none. */
+static void fmt_metric(char *out, size_t cap, const char *name, double v)
+{
+    if (isnan(v))
+        snprintf(out, cap, "-");
+    else if (pct_metric(name))
+        snprintf(out, cap, "%.2f%%", v * 100.0);
+    else if (!strcmp(name, "n_trades"))
+        snprintf(out, cap, "%.0f", v);
+    else
+        snprintf(out, cap, "%.4f", v);
+}
+
+static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, const char *dir)
+{
+    const char *cols[4] = {s->sort, "total_return", "max_drawdown", "n_trades"};
+    int nc = 4;
+    if (!strcmp(s->sort, "total_return") || !strcmp(s->sort, "max_drawdown") ||
+        !strcmp(s->sort, "n_trades")) {
+        cols[0] = "sharpe";
+        if (!strcmp(s->sort, "total_return"))
+            cols[1] = s->sort, cols[0] = "sharpe";
+    }
+    printf("%-5s %-40s", "rank", "run");
+    for (int c = 0; c < nc; c++)
+        printf(" %13s", cols[c]);
+    printf("\n");
+    uint64_t show = n <= 20 ? n : 10;
+    for (uint64_t k = 0; k < show; k++) {
+        char name[2048];
+        brs__sweep_name(&s->g, r[k].id, name, sizeof name);
+        printf("%-5llu %-40s", (unsigned long long)(k + 1), name);
+        if (r[k].state != BRS__SWEEP_OK) {
+            printf(" failed: %s\n", r[k].error);
+            continue;
+        }
+        for (int c = 0; c < nc; c++) {
+            char v[64];
+            fmt_metric(v, sizeof v, cols[c], r[k].metric[brs__sweep_metric_index(cols[c])]);
+            printf(" %13s", v);
+        }
+        printf("\n");
+    }
+    if (show < n)
+        printf("... %llu more in %s/results.csv\n", (unsigned long long)(n - show), dir);
+}
+
+/* Remove what an earlier interrupted write may have left in dir: *.tmp.* files. */
+static int check_out(const char *dir, brs_error *err)
+{
+    int rc = brs__mkdirs(dir, err);
     if (rc)
         return rc;
-    fprintf(af.fp, "rank");
-    for (int i = 0; i < ng; i++)
-        fprintf(af.fp, ",%s", g[i].name);
-    fprintf(af.fp, ",status");
-    for (int m = 0; metrics[m]; m++)
-        fprintf(af.fp, ",%s", metrics[m]);
-    fprintf(af.fp, ",run_dir\n");
-    cJSON *arr = cJSON_CreateArray();
-    for (int k = 0; k < n; k++) {
-        const sweep_run *r = &runs[k];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "rank", k + 1);
-        cJSON *params = cJSON_AddObjectToObject(o, "grid");
-        fprintf(af.fp, "%d", k + 1);
-        for (int i = 0; i < ng; i++) {
-            const char *v = g[i].values[r->idx[i]];
-            fprintf(af.fp, ",%s", v);
-            cJSON *jv = cJSON_Parse(v);
-            cJSON_AddItemToObject(params, g[i].name, jv ? jv : cJSON_CreateString(v));
-        }
-        const char *st = r->status == 0 ? "ok" : "failed";
-        fprintf(af.fp, ",%s", st);
-        cJSON_AddStringToObject(o, "status", st);
-        for (int m = 0; metrics[m]; m++) {
-            double v = r->status == 0 ? r->metric[m] : NAN;
-            if (isnan(v)) {
-                fprintf(af.fp, ",");
-                cJSON_AddNullToObject(o, metrics[m]);
-            } else {
-                fprintf(af.fp, ",%.17g", v);
-                cJSON_AddNumberToObject(o, metrics[m], v);
-            }
-        }
-        fprintf(af.fp, ",%s\n", r->dir);
-        cJSON_AddStringToObject(o, "run_dir", r->dir);
-        cJSON_AddItemToArray(arr, o);
-    }
-    if ((rc = brs__atomic_commit(&af, err))) {
-        cJSON_Delete(arr);
-        return rc;
-    }
-    char *js = cJSON_Print(arr);
-    cJSON_Delete(arr);
-    if (!js)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    snprintf(path, sizeof path, "%s/results.json", dir);
-    size_t l = strlen(js);
-    js[l] = '\n';
-    rc = brs__atomic_write(path, js, l + 1, err);
-    free(js);
-    char csv[1200];
-    snprintf(csv, sizeof csv, "%s/results.csv", dir);
-    snprintf(path, sizeof path, "%s/results.html", dir);
-    return rc ? rc : brs__sweep_report_write(csv, path, err); /* analytics/sweep_report.c */
+    if (access(dir, W_OK) != 0)
+        return brs__err(err, BRS_E_IO, "%s: not writable: %s", dir, strerror(errno));
+    return BRS_OK;
 }
 
-static int split_values(grid_axis *a, const char *spec)
+static int write_manifest(const spec *s, const char *dir, uint64_t total, uint64_t done,
+                          uint64_t failed, int complete, brs_error *err)
 {
-    const char *eq = strchr(spec, '=');
-    if (!eq || eq == spec || !eq[1] || (size_t)(eq - spec) >= sizeof a->name)
-        return -1;
-    memcpy(a->name, spec, (size_t)(eq - spec));
-    a->name[eq - spec] = 0;
-    if (strchr(a->name, '.'))
-        snprintf(a->key, sizeof a->key, "%s", a->name);
-    else
-        snprintf(a->key, sizeof a->key, "strategy.params.%s", a->name);
-    const char *p = eq + 1;
-    while (*p) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if (n == 0 || a->n == MAX_VALUES)
-            return -1;
-        a->values[a->n] = strndup(p, n);
-        if (!a->values[a->n])
-            return -1;
-        a->n++;
-        p += n + (c ? 1 : 0);
-        if (c && !*p)
-            return -1;
+    brs__sweep_manifest m = {.complete = complete, .combinations = total, .done = done,
+                             .failed = failed, .shard_i = s->shard_i, .shard_n = s->shard_n,
+                             .argv = s->pass, .argc = s->n_pass};
+    grid_hash(s, m.grid_hash);
+    snprintf(m.sort, sizeof m.sort, "%s", s->sort);
+    if (!getcwd(m.cwd, sizeof m.cwd))
+        m.cwd[0] = 0;
+    return brs__sweep_manifest_write(dir, &m, err);
+}
+
+/* The best `keep` finished runs (all when -1) get their run directory:
+ * deterministic, so running them again gives what the sweep measured. */
+static int keep_runs(const spec *s, const brs__sweep_job *base_job, const brs__sweep_result *sorted,
+                     uint64_t n, const char *dir, brs_error *err)
+{
+    uint64_t k = 0, want = s->keep < 0 ? n : (uint64_t)s->keep;
+    brs__sweep_result *r = calloc(want ? want : 1, sizeof *r);
+    if (!r)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint64_t i = 0; i < n && k < want; i++)
+        if (sorted[i].state == BRS__SWEEP_OK)
+            r[k++].id = sorted[i].id;
+    brs__sweep_job job = *base_job;
+    job.keep_dir = dir;
+    job.progress = 0;
+    int rc = brs__sweep_exec(&job, r, k, err);
+    free(r);
+    return rc;
+}
+
+/* Merge finished tables into out: check they are shards of one sweep, sort, write. */
+static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int keep_given, int quiet);
+
+/* A C strategy is opened and closed for every combination: hold one reference
+ * to its shared object for the whole sweep, so that is a reference count and
+ * not a mapping and unmapping of the library each time. */
+static void *hold_plugin(const brs_config *cfg)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(cfg->root, "strategy");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(st, "file");
+    if (!cJSON_IsString(f))
+        return NULL;
+    size_t n = strlen(f->valuestring);
+    if (n >= 4 && !strcmp(f->valuestring + n - 4, ".lua"))
+        return NULL;
+    char path[4096];
+    brs_error err = {0};
+    if (brs__plugin_find(f->valuestring, NULL, path, sizeof path, &err))
+        return NULL; /* the runs will say what is wrong */
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
+
+static int run_spec(spec *s)
+{
+    brs_error err = {0};
+    uint64_t *ids = NULL, n = 0;
+    brs__sweep_result *res = NULL;
+    brs__bt_bars bars = {0};
+    void *held = NULL;
+    int rc = BRS_EXIT_OK;
+    if (brs__sweep_select(&s->g, s->where, s->samples, s->seed, s->shard_i, s->shard_n, &ids, &n, &err)) {
+        rc = brs__usage_error("sweep", "%s", err.msg);
+        goto done;
     }
-    return a->n ? 0 : -1;
+    if (s->list) {
+        for (uint64_t k = 0; k < n; k++) {
+            char name[2048];
+            brs__sweep_name(&s->g, ids[k], name, sizeof name);
+            printf("%llu %s\n", (unsigned long long)ids[k], name);
+        }
+        if (!s->quiet)
+            fprintf(stderr, "%llu combinations (of %llu in the grid)\n", (unsigned long long)n,
+                    (unsigned long long)s->g.total);
+        goto done;
+    }
+    if (n == 0) {
+        rc = brs__fail("sweep", "no combination passes --where '%s'", s->where_text ? s->where_text : "");
+        goto done;
+    }
+    if (check_out(s->out, &err)) {
+        rc = brs__fail("sweep", "--out %s", err.msg);
+        goto done;
+    }
+    if (s->slurm) {
+        char **argv = calloc((size_t)s->n_pass + 8, sizeof *argv);
+        if (!argv) {
+            rc = brs__fail("sweep", "out of memory");
+            goto done;
+        }
+        for (int i = 0; i < s->n_pass; i++)
+            argv[i] = s->pass[i];
+        int e = brs__sweep_slurm_run(&s->sl, argv, s->n_pass, s->out, &err);
+        free(argv);
+        if (e) {
+            rc = brs__fail("sweep", "slurm: %s", err.msg);
+            goto done;
+        }
+        if (s->sl.no_wait)
+            goto done;
+        char **sd = calloc((size_t)s->sl.shards, sizeof *sd);
+        int ok = sd != NULL;
+        for (int i = 0; ok && i < s->sl.shards; i++) {
+            sd[i] = malloc(strlen(s->out) + 32);
+            if (!sd[i])
+                ok = 0;
+            else
+                sprintf(sd[i], "%s/shards/%d", s->out, i + 1);
+        }
+        rc = ok ? do_merge(sd, s->sl.shards, s->out, s->keep, 1, s->quiet)
+                : brs__fail("sweep", "out of memory");
+        for (int i = 0; sd && i < s->sl.shards; i++)
+            free(sd[i]);
+        free(sd);
+        goto done;
+    }
+    res = calloc(n, sizeof *res);
+    if (!res) {
+        rc = brs__fail("sweep", "out of memory");
+        goto done;
+    }
+    for (uint64_t k = 0; k < n; k++)
+        res[k].id = ids[k];
+    int has_data_axis = 0;
+    for (int i = 0; i < s->g.n_ax; i++)
+        has_data_axis |= !strcmp(s->g.ax[i].key, "data") || !strcmp(s->g.ax[i].key, "symbol");
+    if (!has_data_axis && brs__sweep_preload(&s->cfg, &bars, &err)) {
+        rc = brs__fail("sweep", "%s", err.msg);
+        goto done;
+    }
+    brs__sweep_job job = {.base = &s->cfg, .g = &s->g, .bars = bars.n_instr ? &bars : NULL,
+                          .jobs = s->jobs, .progress = !s->quiet};
+    held = hold_plugin(&s->cfg);
+    if (s->wf_text) {
+        brs__sweep_signals_install();
+        int e = brs__sweep_walk_forward(&job, &s->wf, ids, n, s->sort_m, s->out, &err);
+        brs__sweep_signals_restore();
+        if (e == BRS__SWEEP_E_INTR) {
+            fprintf(stderr, "bourse sweep: walk-forward interrupted; nothing written\n");
+            rc = 128 + brs__sweep_interrupted;
+        } else if (e) {
+            rc = brs__fail("sweep", "walk-forward: %s", err.msg);
+        } else if (!s->quiet) {
+            printf("walk-forward: %s/walk_forward.csv, %s/walk_forward.json, %s/oos_equity.csv\n",
+                   s->out, s->out, s->out);
+        }
+        goto done;
+    }
+    /* --resume: what DIR/results.csv holds is done */
+    uint64_t pre = 0;
+    if (s->resume) {
+        brs__sweep_manifest m;
+        char h[17];
+        grid_hash(s, h);
+        if (!brs__sweep_manifest_read(s->out, &m, &err)) {
+            int same = !strcmp(m.grid_hash, h);
+            brs__sweep_manifest_free(&m);
+            if (!same) {
+                rc = brs__fail("sweep", "--resume: %s holds a different sweep (config, grid, --where, "
+                                        "--samples, --seed or --sort changed)", s->out);
+                goto done;
+            }
+            brs__sweep_result *old = NULL;
+            uint64_t n_old = 0;
+            char rp[4200];
+            snprintf(rp, sizeof rp, "%s/results.csv", s->out);
+            if (access(rp, F_OK) == 0 && brs__sweep_read_results(s->out, &s->g, &old, &n_old, &err)) {
+                rc = brs__fail("sweep", "--resume: %s", err.msg);
+                goto done;
+            }
+            /* ids ascending in res: binary search each old row */
+            for (uint64_t j = 0; j < n_old; j++) {
+                uint64_t lo = 0, hi = n;
+                while (lo < hi) {
+                    uint64_t mid = (lo + hi) / 2;
+                    if (res[mid].id < old[j].id)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                if (lo < n && res[lo].id == old[j].id && res[lo].state == BRS__SWEEP_NOT_RUN) {
+                    res[lo] = old[j];
+                    pre++;
+                }
+            }
+            free(old);
+        }
+    }
+    /* run what is left: gather the not-run ones, run, scatter back */
+    uint64_t todo = n - pre;
+    brs__sweep_result *run = calloc(todo ? todo : 1, sizeof *run);
+    if (!run) {
+        rc = brs__fail("sweep", "out of memory");
+        goto done;
+    }
+    for (uint64_t k = 0, j = 0; k < n; k++)
+        if (res[k].state == BRS__SWEEP_NOT_RUN)
+            run[j++].id = res[k].id;
+    if (s->keep < 0)
+        job.keep_dir = s->out;
+    if (!s->quiet && pre)
+        fprintf(stderr, "sweep: resuming, %llu of %llu combinations already done\n",
+                (unsigned long long)pre, (unsigned long long)n);
+    brs__sweep_signals_install();
+    int e = brs__sweep_exec(&job, run, todo, &err);
+    for (uint64_t k = 0, j = 0; k < n; k++)
+        if (res[k].state == BRS__SWEEP_NOT_RUN)
+            res[k] = run[j++];
+    free(run);
+    if (e && e != BRS__SWEEP_E_INTR) {
+        brs__sweep_signals_restore();
+        rc = brs__fail("sweep", "%s", err.msg);
+        goto done;
+    }
+    /* the table of what finished, best first */
+    uint64_t done_n = 0, failed = 0;
+    for (uint64_t k = 0; k < n; k++)
+        if (res[k].state != BRS__SWEEP_NOT_RUN) {
+            failed += res[k].state == BRS__SWEEP_FAILED;
+            res[done_n++] = res[k];
+        }
+    brs__sweep_sort(res, done_n, s->sort_m);
+    int complete = done_n == n;
+    /* the manifest first says incomplete, so a table is never taken as whole too early */
+    if (write_manifest(s, s->out, n, done_n, failed, 0, &err) ||
+        brs__sweep_write_results(s->out, &s->g, res, done_n, &err)) {
+        brs__sweep_signals_restore();
+        rc = brs__fail("sweep", "%s", err.msg);
+        goto done;
+    }
+    if (complete && s->keep && !brs__sweep_interrupted) {
+        job.jobs = s->jobs;
+        int k = s->keep < 0 ? BRS_OK : keep_runs(s, &job, res, done_n, s->out, &err);
+        if (k == BRS__SWEEP_E_INTR)
+            complete = 0; /* the table is whole, the best runs' directories are not all there */
+        if (k && k != BRS__SWEEP_E_INTR) {
+            brs__sweep_signals_restore();
+            rc = brs__fail("sweep", "writing the best runs' directories: %s", err.msg);
+            goto done;
+        }
+    }
+    if (complete && write_manifest(s, s->out, n, done_n, failed, 1, &err)) {
+        brs__sweep_signals_restore();
+        rc = brs__fail("sweep", "%s", err.msg);
+        goto done;
+    }
+    int sig = brs__sweep_interrupted;
+    brs__sweep_signals_restore();
+    if (!complete && done_n == n) {
+        fprintf(stderr,
+                "bourse sweep: interrupted (%s) while writing the best runs' directories; every "
+                "combination is in %s/results.csv; `bourse sweep --resume %s` writes the rest\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", s->out, s->out);
+        rc = 128 + (sig ? sig : SIGINT);
+        goto done;
+    }
+    if (!complete) {
+        fprintf(stderr,
+                "bourse sweep: interrupted (%s): %llu of %llu combinations finished, in %s/results.csv "
+                "(marked incomplete in %s/sweep.json); `bourse sweep --resume %s` runs the rest\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", (unsigned long long)done_n,
+                (unsigned long long)n, s->out, s->out, s->out);
+        rc = 128 + (sig ? sig : SIGINT);
+        goto done;
+    }
+    if (!s->quiet) {
+        print_table(s, res, done_n, s->out);
+        printf("results: %s/results.csv, %s/results.json\n", s->out, s->out);
+    }
+    if (failed)
+        rc = brs__fail("sweep", "%llu of %llu runs failed", (unsigned long long)failed,
+                       (unsigned long long)n);
+done:
+    if (held)
+        dlclose(held);
+    brs__bt_bars_free(&bars);
+    free(ids);
+    free(res);
+    return rc;
+}
+
+/* Re-read DIR/sweep.json's command line (run in its directory) into s. */
+static int spec_from_manifest(const char *dir, spec *s, brs__sweep_manifest *m, char *old_cwd,
+                              size_t cap)
+{
+    brs_error err = {0};
+    memset(s, 0, sizeof *s);
+    if (brs__sweep_manifest_read(dir, m, &err))
+        return brs__fail("sweep", "%s", err.msg);
+    if (!getcwd(old_cwd, cap) || (m->cwd[0] && chdir(m->cwd) != 0)) {
+        brs__sweep_manifest_free(m);
+        return brs__fail("sweep", "%s: cannot enter the sweep's directory '%s': %s", dir, m->cwd,
+                         strerror(errno));
+    }
+    char **av = calloc((size_t)m->argc + 2, sizeof *av);
+    if (!av)
+        return brs__fail("sweep", "out of memory");
+    av[0] = (char *)"sweep";
+    for (int i = 0; i < m->argc; i++)
+        av[i + 1] = m->argv[i];
+    int rc = parse_spec(m->argc + 1, av, s);
+    free(av);
+    return rc;
+}
+
+static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int keep_given, int quiet)
+{
+    char **abs = calloc((size_t)n_dirs, sizeof *abs);
+    char out_abs[PATH_MAX], old_cwd[PATH_MAX];
+    brs_error err = {0};
+    if (!abs)
+        return brs__fail("sweep merge", "out of memory");
+    int rc = BRS_EXIT_OK;
+    if (brs__mkdirs(out, &err) || !realpath(out, out_abs)) {
+        free(abs);
+        return brs__fail("sweep merge", "--out %s: %s", out, err.msg[0] ? err.msg : strerror(errno));
+    }
+    for (int i = 0; i < n_dirs; i++)
+        if (!(abs[i] = realpath(dirs[i], NULL))) {
+            rc = brs__fail("sweep merge", "%s: %s", dirs[i], strerror(errno));
+            goto out;
+        }
+    brs__sweep_manifest first = {0}, m;
+    int *seen = NULL;
+    uint64_t total_rows = 0;
+    brs__sweep_result *all = NULL;
+    for (int i = 0; i < n_dirs && !rc; i++) {
+        if (brs__sweep_manifest_read(abs[i], &m, &err)) {
+            rc = brs__fail("sweep merge", "%s", err.msg);
+            break;
+        }
+        if (!m.complete)
+            rc = brs__fail("sweep merge", "%s is incomplete (%llu of %llu): `bourse sweep --resume %s` first",
+                           dirs[i], (unsigned long long)m.done, (unsigned long long)m.combinations, dirs[i]);
+        else if (i == 0)
+            first = m;
+        else if (strcmp(m.grid_hash, first.grid_hash))
+            rc = brs__fail("sweep merge", "%s is a different sweep than %s (grid hash %s, not %s)", dirs[i],
+                           dirs[0], m.grid_hash, first.grid_hash);
+        else if (m.shard_n != first.shard_n)
+            rc = brs__fail("sweep merge", "%s is shard %d/%d, %s is of %d shards", dirs[i], m.shard_i,
+                           m.shard_n, dirs[0], first.shard_n);
+        if (i > 0 || rc)
+            brs__sweep_manifest_free(&m);
+    }
+    if (rc)
+        goto out_m;
+    int n_sh = first.shard_n ? first.shard_n : 1;
+    seen = calloc((size_t)n_sh + 1, sizeof *seen);
+    for (int i = 0; seen && i < n_dirs && !rc; i++) {
+        if (brs__sweep_manifest_read(abs[i], &m, &err)) {
+            rc = brs__fail("sweep merge", "%s", err.msg);
+            break;
+        }
+        int si = m.shard_n ? m.shard_i : 1;
+        if (seen[si]++)
+            rc = brs__fail("sweep merge", "shard %d/%d given twice (%s)", si, n_sh, dirs[i]);
+        brs__sweep_manifest_free(&m);
+    }
+    for (int si = 1; seen && si <= n_sh && !rc; si++)
+        if (!seen[si])
+            rc = brs__fail("sweep merge", "shard %d/%d is missing", si, n_sh);
+    if (rc || !seen) {
+        rc = rc ? rc : brs__fail("sweep merge", "out of memory");
+        goto out_m;
+    }
+    /* the grid, from the first shard's command line, in its directory */
+    spec s;
+    brs__sweep_manifest m0;
+    rc = spec_from_manifest(abs[0], &s, &m0, old_cwd, sizeof old_cwd);
+    if (rc) {
+        brs__sweep_manifest_free(&m0);
+        spec_free(&s);
+        if (chdir(old_cwd) != 0)
+            rc = BRS_EXIT_FAIL;
+        goto out_m;
+    }
+    for (int i = 0; i < n_dirs && !rc; i++) {
+        brs__sweep_result *r = NULL;
+        uint64_t nr = 0;
+        if (brs__sweep_read_results(abs[i], &s.g, &r, &nr, &err)) {
+            rc = brs__fail("sweep merge", "%s", err.msg);
+            break;
+        }
+        brs__sweep_result *na = realloc(all, (total_rows + nr + 1) * sizeof *na);
+        if (!na) {
+            free(r);
+            rc = brs__fail("sweep merge", "out of memory");
+            break;
+        }
+        all = na;
+        memcpy(all + total_rows, r, nr * sizeof *r);
+        total_rows += nr;
+        free(r);
+    }
+    uint64_t *ids = NULL, n = 0;
+    if (!rc && brs__sweep_select(&s.g, s.where, s.samples, s.seed, 0, 0, &ids, &n, &err))
+        rc = brs__fail("sweep merge", "%s", err.msg);
+    if (!rc && n != total_rows)
+        rc = brs__fail("sweep merge", "the shards hold %llu rows, the sweep has %llu combinations",
+                       (unsigned long long)total_rows, (unsigned long long)n);
+    free(ids);
+    if (!rc) {
+        uint64_t failed = 0;
+        for (uint64_t k = 0; k < total_rows; k++)
+            failed += all[k].state != BRS__SWEEP_OK;
+        brs__sweep_sort(all, total_rows, s.sort_m);
+        s.shard_i = s.shard_n = 0;
+        if (keep_given)
+            s.keep = keep;
+        else
+            s.keep = 10;
+        if (write_manifest(&s, out_abs, n, total_rows, failed, 0, &err) ||
+            brs__sweep_write_results(out_abs, &s.g, all, total_rows, &err))
+            rc = brs__fail("sweep merge", "%s", err.msg);
+        brs__bt_bars bars = {0};
+        if (!rc && s.keep && !brs__sweep_preload(&s.cfg, &bars, &err)) {
+            brs__sweep_job job = {.base = &s.cfg, .g = &s.g, .bars = bars.n_instr ? &bars : NULL,
+                                  .jobs = s.jobs};
+            if (keep_runs(&s, &job, all, total_rows, out_abs, &err))
+                rc = brs__fail("sweep merge", "writing the best runs' directories: %s", err.msg);
+        }
+        brs__bt_bars_free(&bars);
+        if (!rc && write_manifest(&s, out_abs, n, total_rows, failed, 1, &err))
+            rc = brs__fail("sweep merge", "%s", err.msg);
+        if (!rc && !quiet) {
+            print_table(&s, all, total_rows, out);
+            printf("merged %d shard%s: %s/results.csv, %s/results.json\n", n_dirs, n_dirs == 1 ? "" : "s",
+                   out, out);
+        }
+    }
+    spec_free(&s);
+    brs__sweep_manifest_free(&m0); /* after the spec: it points into the manifest's argv */
+    if (chdir(old_cwd) != 0 && !rc)
+        rc = brs__fail("sweep merge", "cannot return to %s", old_cwd);
+out_m:
+    brs__sweep_manifest_free(&first);
+    free(seen);
+    free(all);
+out:
+    for (int i = 0; i < n_dirs; i++)
+        free(abs[i]);
+    free(abs);
+    return rc;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    long keep = 10;
+    int keep_given = 0, quiet = 0;
+    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
+    int nd = 0, rc = BRS_EXIT_OK;
+    if (!dirs)
+        return brs__fail("sweep merge", "out of memory");
+    for (int i = 1; i < argc; i++) {
+        if (brs__is_help(argv[i])) {
+            usage(stdout);
+            free(dirs);
+            return BRS_EXIT_OK;
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(argv[i], "--keep-runs") && i + 1 < argc) {
+            const char *v = argv[++i];
+            keep_given = 1;
+            if (!strcmp(v, "all"))
+                keep = -1;
+            else if (!strcmp(v, "none"))
+                keep = 0;
+            else if (strncmp(v, "top:", 4) || parse_long(v + 4, 0, BRS__SWEEP_MAX_COMBOS, &keep))
+                rc = brs__usage_error("sweep merge", "--keep-runs '%s': expected all, none or top:K", v);
+        } else if (argv[i][0] == '-') {
+            rc = brs__usage_error("sweep merge", "unknown option or missing value '%s'", argv[i]);
+        } else {
+            dirs[nd++] = argv[i];
+        }
+        if (rc)
+            break;
+    }
+    if (!rc && !nd)
+        rc = brs__usage_error("sweep merge", "give the shard directories to merge");
+    if (!rc && !out)
+        rc = brs__usage_error("sweep merge", "give --out DIR for the merged table");
+    if (!rc)
+        rc = do_merge(dirs, nd, out, keep, keep_given, quiet);
+    free(dirs);
+    return rc;
+}
+
+int brs__cmd_sweep_argv(int argc, char **argv, int quiet)
+{
+    spec s;
+    int rc = parse_spec(argc, argv, &s);
+    if (rc == 3) {
+        /* --resume DIR: the command line from DIR/sweep.json, run where it ran */
+        char dir[PATH_MAX], old_cwd[PATH_MAX];
+        int jobs = s.jobs;
+        if (!realpath(s.cfg_file, dir)) {
+            rc = brs__fail("sweep", "--resume %s: %s", s.cfg_file, strerror(errno));
+            spec_free(&s);
+            return rc;
+        }
+        spec_free(&s);
+        brs__sweep_manifest m;
+        rc = spec_from_manifest(dir, &s, &m, old_cwd, sizeof old_cwd);
+        if (rc) {
+            spec_free(&s);
+            brs__sweep_manifest_free(&m);
+            return rc < 0 ? BRS_EXIT_OK : rc;
+        }
+        /* --jobs of this command wins */
+        for (int i = 1; i < argc; i++)
+            if (!strcmp(argv[i], "--jobs"))
+                s.jobs = jobs;
+        s.out = dir;
+        s.resume = 1;
+        s.quiet |= quiet;
+        rc = run_spec(&s);
+        spec_free(&s);
+        brs__sweep_manifest_free(&m);
+        if (chdir(old_cwd) != 0 && !rc)
+            rc = BRS_EXIT_FAIL;
+        return rc;
+    }
+    if (rc) {
+        spec_free(&s);
+        return rc < 0 ? BRS_EXIT_OK : rc;
+    }
+    s.quiet |= quiet;
+    rc = run_spec(&s);
+    spec_free(&s);
+    return rc;
 }
 
 int brs__cmd_sweep(int argc, char **argv)
 {
-    const char *cfg = NULL, *out = NULL, *sort = "sharpe";
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    grid_axis *g = calloc(MAX_GRID, sizeof *g);
-    char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    sweep_run *runs = NULL;
-    int ng = 0, nsets = 0, rc = BRS_EXIT_OK;
-    if (!g || !sets) {
-        rc = brs__fail("sweep", "out of memory");
-        goto done;
-    }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (brs__is_help(a)) {
-            usage(stdout);
-            goto done;
-        } else if (!strcmp(a, "--grid") && i + 1 < argc) {
-            if (ng == MAX_GRID) {
-                rc = brs__usage_error("sweep", "at most %d --grid axes", MAX_GRID);
-                goto done;
-            }
-            if (split_values(&g[ng], argv[++i])) {
-                rc = brs__usage_error("sweep", "--grid '%s': expected NAME=V1,V2,...", argv[i]);
-                goto done;
-            }
-            ng++;
-        } else if (!strcmp(a, "--jobs") && i + 1 < argc) {
-            char *end;
-            jobs = strtol(argv[++i], &end, 10);
-            if (*end || jobs < 1 || jobs > 256) {
-                rc = brs__usage_error("sweep", "--jobs '%s': expected 1..256", argv[i]);
-                goto done;
-            }
-        } else if (!strcmp(a, "--sort") && i + 1 < argc) {
-            sort = argv[++i];
-        } else if (!strcmp(a, "--out") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (!strcmp(a, "--set") && i + 1 < argc) {
-            sets[nsets++] = argv[++i];
-        } else if (a[0] == '-') {
-            rc = brs__usage_error("sweep", "unknown option or missing value '%s'", a);
-            goto done;
-        } else if (!cfg) {
-            cfg = a;
-        } else {
-            rc = brs__usage_error("sweep", "one CONFIG.json only ('%s')", a);
-            goto done;
-        }
-    }
-    if (!cfg) {
-        rc = brs__usage_error("sweep", "missing CONFIG.json");
-        goto done;
-    }
-    if (!ng) {
-        rc = brs__usage_error("sweep", "give at least one --grid NAME=V1,V2,...");
-        goto done;
-    }
-    if ((g_sort = metric_index(sort)) < 0) {
-        rc = brs__usage_error("sweep", "--sort '%s': not a metric (e.g. sharpe, total_return, max_drawdown)", sort);
-        goto done;
-    }
-    g_asc = !strcmp(sort, "max_drawdown") || !strcmp(sort, "ann_volatility");
-    if (access(cfg, R_OK) != 0) {
-        rc = brs__fail("sweep", "%s: %s", cfg, strerror(errno));
-        goto done;
-    }
-    long total = 1;
-    for (int i = 0; i < ng; i++)
-        if ((total *= g[i].n) > MAX_RUNS) {
-            rc = brs__usage_error("sweep", "more than %d combinations", MAX_RUNS);
-            goto done;
-        }
-    char dflt[1024];
-    if (!out) {
-        const char *base = strrchr(cfg, '/');
-        base = base ? base + 1 : cfg;
-        snprintf(dflt, sizeof dflt, "runs/sweep-%.*s", (int)strcspn(base, "."), base);
-        out = dflt;
-    }
-    brs_error err = {0};
-    if (brs__mkdirs(out, &err)) {
-        rc = brs__fail("sweep", "%s", err.msg);
-        goto done;
-    }
-    runs = calloc((size_t)total, sizeof *runs);
-    if (!runs) {
-        rc = brs__fail("sweep", "out of memory");
-        goto done;
-    }
-    for (long k = 0; k < total; k++) { /* the last axis varies fastest */
-        long rem = k;
-        for (int i = ng - 1; i >= 0; i--) {
-            runs[k].idx[i] = (int)(rem % g[i].n);
-            rem /= g[i].n;
-        }
-        char name[900];
-        name_of(g, ng, &runs[k], name, sizeof name);
-        snprintf(runs[k].dir, sizeof runs[k].dir, "%s/%s", out, name);
-        snprintf(runs[k].log, sizeof runs[k].log, "%s/%s.log", out, name);
-        runs[k].status = -1;
-    }
-    brs_progress pr;
-    brs__progress_start(&pr, "sweep", (uint64_t)total);
-    long next = 0, running = 0, done_n = 0, failed = 0;
-    while (done_n < total) {
-        while (running < jobs && next < total) {
-            runs[next].pid = spawn(cfg, g, ng, &runs[next], sets, nsets);
-            if (runs[next].pid < 0) {
-                runs[next].status = 127;
-                done_n++;
-                failed++;
-            } else {
-                running++;
-            }
-            next++;
-        }
-        if (!running)
-            continue;
-        int st;
-        pid_t pid = waitpid(-1, &st, 0);
-        if (pid < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        for (long k = 0; k < next; k++)
-            if (runs[k].pid == pid && runs[k].status < 0) {
-                runs[k].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                if (runs[k].status == 0)
-                    read_summary(&runs[k]);
-                else
-                    failed++;
-                running--;
-                done_n++;
-                break;
-            }
-        brs__progress_update(&pr, (uint64_t)done_n);
-    }
-    brs__progress_finish(&pr);
-    qsort(runs, (size_t)total, sizeof *runs, cmp_runs);
-    if (write_results(out, g, ng, runs, (int)total, &err)) {
-        rc = brs__fail("sweep", "%s", err.msg);
-        goto done;
-    }
-    printf("%-4s %-40s %12s %12s %12s %8s\n", "rank", "run", sort, "total_return", "max_drawdown",
-           "trades");
-    for (long k = 0; k < total; k++) {
-        const sweep_run *r = &runs[k];
-        const char *nm = strrchr(r->dir, '/');
-        nm = nm ? nm + 1 : r->dir;
-        if (r->status)
-            printf("%-4ld %-40s failed (exit %d, see %s)\n", k + 1, nm, r->status, r->log);
-        else
-            printf("%-4ld %-40s %12.4f %12.4f %12.4f %8.0f\n", k + 1, nm, r->metric[g_sort],
-                   r->metric[metric_index("total_return")], r->metric[metric_index("max_drawdown")],
-                   r->metric[metric_index("n_trades")]);
-    }
-    printf("results: %s/results.csv, %s/results.json\n", out, out);
-    if (failed)
-        rc = brs__fail("sweep", "%ld of %ld runs failed", failed, total);
-done:
-    for (int i = 0; g && i < ng; i++)
-        for (int v = 0; v < g[i].n; v++)
-            free(g[i].values[v]);
-    free(g);
-    free(sets);
-    free(runs);
-    return rc;
+    if (argc >= 2 && !strcmp(argv[1], "merge"))
+        return cmd_merge(argc - 1, argv + 1);
+    return brs__cmd_sweep_argv(argc, argv, 0);
 }

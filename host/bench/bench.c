@@ -22,6 +22,7 @@ const brs_bench brs__benches[] = {
     {"analytics", "backtest recorder: cost per sample and per fill, run directory write", brs__bench_analytics},
     {"sor", "smart order router: ns per routing decision, 5 venues x 10 levels", brs__bench_sor},
     {"backtest", "backtest throughput from disk: book events/s, signal bars/s (C and Lua)", brs__bench_backtest},
+    {"sweep", "bourse sweep: 4,851 MA-crossover combinations on 3,000 daily bars (C and Lua)", brs__bench_sweep},
     {"ws", "Binance depth updates/s through parse + L2 book (one core)", brs__bench_ws},
 };
 const size_t brs__n_benches = BRS__ARRAY_LEN(brs__benches);

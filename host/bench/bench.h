@@ -51,6 +51,7 @@ int brs__bench_selftest(int argc, char **argv);
 int brs__bench_strategy(int argc, char **argv);
 int brs__bench_lua_pattern(int argc, char **argv); /* host/strategy/bench_pattern.c */
 int brs__bench_backtest(int argc, char **argv); /* host/backtest/bench_backtest.c */
+int brs__bench_sweep(int argc, char **argv); /* host/backtest/bench_sweep.c */
 int brs__bench_book(int argc, char **argv); /* host/book/bench_book.c */
 int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
 int brs__bench_fix(int argc, char **argv);

@@ -103,6 +103,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
+                                      "max_md_subscriptions", "max_md_subscriptions_per_session",
+                                      "max_md_symbols_per_request",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
@@ -176,6 +178,24 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     if (v < 1 || v > UINT32_MAX)
         return brs__err(err, BRS_E_RANGE, "%s: max_msgs_per_sec out of range", cfg->source);
     sc->max_msgs_per_sec = (uint32_t)v;
+    /* market data: what one client may make the loop do on every order */
+    if ((rc = brs__config_int(cfg, root, "", "max_md_subscriptions", BRS__FIX_MD_DEFAULT_SUBS, &v, err)))
+        return rc;
+    if (v < 0 || v > 1000000)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_subscriptions must be 0..1000000", cfg->source);
+    sc->max_md_subs = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_md_subscriptions_per_session", BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION,
+                              &v, err)))
+        return rc;
+    if (v < 0 || v > 1000000)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_subscriptions_per_session must be 0..1000000", cfg->source);
+    sc->max_md_subs_per_session = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_md_symbols_per_request", BRS__FIX_MD_DEFAULT_SYMBOLS, &v, err)))
+        return rc;
+    if (v < 1 || v > BRS__FIX_MD_MAX_SYMBOLS)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_symbols_per_request must be 1..%d", cfg->source,
+                        BRS__FIX_MD_MAX_SYMBOLS);
+    sc->max_md_symbols = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
     if (v < 0 || v > (1 << 26))
@@ -824,6 +844,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
+    srv->gw.max_md_subs = sc->max_md_subs;
+    srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;
+    srv->gw.max_md_symbols = sc->max_md_symbols;
     srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
     srv->seen = calloc(sc->n_sessions, sizeof *srv->seen);
     if (!srv->sessions || !srv->seen)

@@ -34,6 +34,7 @@ typedef struct brs__fix_server_cfg {
     size_t low_water;         /* reading resumes below it (output_low_water_bytes) */
     int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
+    uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;
