@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "risk/risk.h"
+#include "fix/access.h"
 #include "fix/app.h"
 #include "fix/session.h"
 
@@ -18,11 +19,13 @@ typedef struct brs__fix_session_def {
     char username[64];
     char password[64];
     brs__fix_session_opts opts; /* session options (session_cfg.c) */
+    brs__fix_access access;     /* allowed_hosts (access.c) */
 } brs__fix_session_def;
 
 typedef struct brs__fix_server_cfg {
     char host[64];
     int port;                 /* 0: any free port */
+    brs__fix_tls_cfg tls;     /* cert "" = plain TCP */
     char state_dir[512];      /* stores and journal; "" keeps everything in memory */
     int fsync_policy;
     size_t max_msg;           /* bytes per message */

@@ -7,6 +7,7 @@
  * by one SequenceReset-GapFill; inbound messages are validated against the
  * FIX 4.4 dictionary (fix/dict.h). Configuration keys: session_cfg.c. */
 #include "fix/session.h"
+#include "fix/access.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,7 +419,10 @@ static void on_logon(brs__fix_session *s)
         return;
     }
     if (s->cfg.username[0] || s->cfg.password[0]) {
-        if (!brs__fix_is(m, 553, s->cfg.username) || !brs__fix_is(m, 554, s->cfg.password)) {
+        const brs__fix_field *pw = brs__fix_get(m, 554); /* compared in constant time */
+        int pw_ok = brs__fix_ct_equal(pw ? brs__fix_val(m, pw) : "", pw ? pw->len : 0,
+                                      s->cfg.password, strlen(s->cfg.password));
+        if ((s->cfg.username[0] && !brs__fix_is(m, 553, s->cfg.username)) || !pw_ok) {
             brs__fix_session_logout(s, "invalid Username or Password");
             return;
         }
