@@ -85,8 +85,8 @@ fuzz:
 # Tick files: compact bar payloads, writer/reader round trips, whole files
 # (tests/fuzz/fuzz_ticks.c).
 FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
-           host/ticks/reader.c host/ticks/writer.c host/core/error.c host/core/fsutil.c \
-           host/core/clock.c
+           host/ticks/reader.c host/ticks/writer.c host/ticks/l3check.c host/core/error.c \
+           host/core/fsutil.c host/core/clock.c
 fuzz-ticks:
 	$(call fuzz_run,ticks,corpus-ticks,$(FUZZ_TICKS_SRC),-lzstd -lpthread -lm,65536)
 
@@ -104,9 +104,10 @@ FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/sink.c
            host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
            host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \
            host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
-           host/core/config.c host/core/progress.c
+           host/core/config.c host/core/progress.c host/core/log.c host/ticks/reader.c \
+           host/ticks/l3check.c
 fuzz-import:
-	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lm,8192)
+	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lpthread -lm,8192)
 
 # The Lua sandbox: generated Lua source through the `strategy check` steps
 # (tests/fuzz/fuzz_lua.c), with a dictionary of Lua tokens and library names.
