@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "analytics.h"
+#include "core/core.h"
 
 /* Series a strategy declared for the report: points of (ts, name index, value). */
 typedef struct brs_an_plots {
@@ -84,6 +85,8 @@ typedef struct brs_an_inst_state {
     int64_t q_first_t;     /* first order of ours resting (0: never) */
     int64_t two_sided_ns;  /* time with a bid and an ask of ours resting */
     double spread_bps_ns;  /* integral of (ask - bid) / mid x 1e4 over that time */
+    const brs_market_event *bars; /* brs__an_set_bars: not owned */
+    uint64_t n_bars;
 } brs_an_inst_state;
 
 struct brs_an_recorder {
@@ -141,6 +144,11 @@ int brs__an_bench_setup(brs_an_recorder *r, const char *spec, brs_error *err);
 double brs__an_bench_level(brs_an_recorder *r, int64_t ts, const double *prices);
 
 /* ---- shared helpers -------------------------------------------------------- */
+
+/* brs__an_fail: the message for brs__an_last_error, returns code. brs__an_grow:
+ * *arr (of elem bytes) grown geometrically to hold need elements. */
+int brs__an_fail(brs_an_recorder *r, int code, const char *fmt, ...) BRS__PRINTF(3, 4);
+int brs__an_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* The quoting integrals of in, as they stand at time t (recorder.c). */
 void brs__an_quote_advance(const brs_an_inst_state *in, int64_t t, int64_t *two_sided_ns,
@@ -221,6 +229,15 @@ typedef struct brs_an_marker {
     double fee;
 } brs_an_marker;
 
+/* Bars of one instrument in currency, for the candlesticks. */
+typedef struct brs_an_ohlc {
+    size_t n, cap;
+    int64_t *ts;
+    double *o, *h, *l, *c;
+} brs_an_ohlc;
+int brs__an_ohlc_push(brs_an_ohlc *b, int64_t ts, double o, double h, double l, double c);
+void brs__an_ohlc_free(brs_an_ohlc *b);
+
 typedef struct brs_an_report_input {
     const char *title;
     const brs_an_series *series;
@@ -230,6 +247,7 @@ typedef struct brs_an_report_input {
     const brs_an_trade *trades;
     size_t n_trades;
     const brs_an_plots *plots;  /* may be NULL */
+    const brs_an_ohlc *ohlc;    /* k entries (n 0: no bars), or NULL */
     const char *bench_name;     /* may be NULL */
     const cJSON *summary;       /* object; may be NULL */
     const cJSON *config;        /* may be NULL */

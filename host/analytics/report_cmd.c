@@ -223,6 +223,48 @@ static int trades_row(brs_an_table *t)
     return BRS_OK;
 }
 
+typedef struct bars_ctx {
+    const equity_ctx *eq;
+    brs_an_ohlc *b; /* [k] */
+    int c[6];       /* ts symbol open high low close */
+    size_t header_nf;
+} bars_ctx;
+
+static int bars_row(brs_an_table *t)
+{
+    static const char *const names[6] = {"ts", "symbol", "open", "high", "low", "close"};
+    bars_ctx *x = t->user;
+    int rc;
+    if (t->line == 1) {
+        x->header_nf = t->nf;
+        for (int i = 0; i < 6; i++)
+            if ((rc = need_column(t, names[i], &x->c[i])))
+                return rc;
+        return BRS_OK;
+    }
+    if (t->nf != x->header_nf)
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, x->header_nf);
+    const char *sym = brs__an_table_field(t, (size_t)x->c[1]);
+    uint32_t j = 0;
+    while (j < x->eq->s.k && strcmp(x->eq->symbols[j], sym) != 0)
+        j++;
+    if (j == x->eq->s.k)
+        return brs__err(t->err, BRS_E_PARSE,
+                        "%s:%ld: column 'symbol': '%s' has no position_%s column in equity.csv",
+                        t->path, t->line, sym, sym);
+    int64_t ts;
+    double v[4];
+    if ((rc = brs__an_table_i64(t, x->c[0], "ts", &ts)))
+        return rc;
+    for (int f = 0; f < 4; f++)
+        if ((rc = brs__an_table_num(t, x->c[2 + f], names[2 + f], 0, &v[f])))
+            return rc;
+    if (brs__an_ohlc_push(&x->b[j], ts, v[0], v[1], v[2], v[3]))
+        return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+    return BRS_OK;
+}
+
 typedef struct plots_ctx {
     brs_an_plots p;
     int c_ts, c_name, c_val;
@@ -285,7 +327,8 @@ static int load_json(const char *path, int required, cJSON **out, brs_error *err
 int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
 {
     char p_sum[4096], p_cfg[4096], p_eq[4096], p_fills[4096], p_out[4096], p_tr[4096],
-        p_pl[4096];
+        p_pl[4096], p_bars[4096];
+    snprintf(p_bars, sizeof p_bars, "%s/bars.csv", dir);
     snprintf(p_tr, sizeof p_tr, "%s/trades.csv", dir);
     snprintf(p_pl, sizeof p_pl, "%s/plots.csv", dir);
     snprintf(p_sum, sizeof p_sum, "%s/summary.json", dir);
@@ -301,6 +344,7 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     fills_ctx f = {.eq = &e};
     trades_ctx tr = {.eq = &e};
     plots_ctx pl = {0};
+    bars_ctx bc = {.eq = &e};
     int rc = load_json(p_sum, 1, &summary, err);
     if (!rc && !cJSON_IsObject(summary))
         rc = brs__err(err, BRS_E_PARSE, "%s:1: must be a JSON object", p_sum);
@@ -329,6 +373,17 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
             rc = BRS_OK; /* only runs whose strategy declared series have it */
     }
     if (!rc) {
+        bc.b = calloc(e.s.k ? e.s.k : 1, sizeof *bc.b);
+        if (!bc.b)
+            rc = brs__err(err, BRS_E_NOMEM, "%s: out of memory", p_bars);
+    }
+    if (!rc) {
+        brs_an_table t = {.path = p_bars, .on_row = bars_row, .user = &bc, .err = err};
+        rc = brs__an_table_read(&t);
+        if (rc == BRS_E_NOTFOUND)
+            rc = BRS_OK; /* signal runs only: price as a line without it */
+    }
+    if (!rc) {
         const cJSON *title = cJSON_GetObjectItemCaseSensitive(summary, "title");
         const cJSON *bench = cJSON_GetObjectItemCaseSensitive(summary, "benchmark");
         brs_an_report_input in = {
@@ -340,6 +395,7 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
             .trades = tr.t,
             .n_trades = tr.n,
             .plots = &pl.p,
+            .ohlc = bc.b,
             .bench_name = cJSON_IsString(bench) && e.s.has_bench ? bench->valuestring : NULL,
             .summary = summary,
             .config = config,
@@ -362,6 +418,9 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     free(f.m);
     free(tr.t);
     brs__an_plots_free(&pl.p);
+    for (uint32_t j = 0; bc.b && j < e.s.k; j++)
+        brs__an_ohlc_free(&bc.b[j]);
+    free(bc.b);
     cJSON_Delete(summary);
     cJSON_Delete(config);
     return rc;

@@ -174,6 +174,47 @@ static void curve(out *o, const brs_an_series *s)
     free(dd);
 }
 
+/* Candles: every bar when they fit, else one per display column made of its
+ * bars (first open, highest high, lowest low, last close: no extreme lost). */
+static void candles(FILE *fp, const brs_an_ohlc *b)
+{
+    size_t n = b->n, cols = n <= (size_t)COLUMNS * 2 ? n : COLUMNS;
+    double span = n > 1 ? (double)(b->ts[n - 1] - b->ts[0]) : 0;
+    fputs(",\"ohlc\":[", fp);
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        size_t j = i + 1;
+        double h = b->h[i], l = b->l[i];
+        if (cols < n && span > 0) {
+            size_t col = (size_t)((double)(b->ts[i] - b->ts[0]) / span * (double)(cols - 1));
+            while (j < n && (size_t)((double)(b->ts[j] - b->ts[0]) / span * (double)(cols - 1)) == col) {
+                if (b->h[j] > h)
+                    h = b->h[j];
+                if (b->l[j] < l)
+                    l = b->l[j];
+                j++;
+            }
+        }
+        fputs(first ? "[" : ",[", fp);
+        first = 0;
+        ms(fp, b->ts[i]);
+        fputc(',', fp);
+        num(fp, b->o[i]);
+        fputc(',', fp);
+        num(fp, h);
+        fputc(',', fp);
+        num(fp, l);
+        fputc(',', fp);
+        num(fp, b->c[j - 1]);
+        fputc(',', fp);
+        ms(fp, b->ts[j - 1]);
+        fputc(']', fp);
+        i = j;
+    }
+    fputc(']', fp);
+}
+
 static void instruments(out *o, const brs_an_report_input *in)
 {
     const brs_an_series *s = in->series;
@@ -193,6 +234,8 @@ static void instruments(out *o, const brs_an_report_input *in)
         arr_v(o->fp, s->pos + j, s->k, idx, m);
         fputs(",\"px\":", o->fp);
         arr_v(o->fp, s->price + j, s->k, idx, m);
+        if (in->ohlc && in->ohlc[j].n)
+            candles(o->fp, &in->ohlc[j]);
         fputc('}', o->fp);
         free(idx);
     }

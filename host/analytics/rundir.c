@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 /* Fast path for the common case (prices, cash, fees): v is the double nearest
  * to m / 10^k for an integer m and k <= 8 decimals. IEEE division is correctly
@@ -169,6 +170,45 @@ static void write_equity(FILE *fp, const brs_an_recorder *r)
         }
         fputc('\n', fp);
     }
+}
+
+/* bars.csv: the bars each instrument traded on, in currency. */
+static void write_bars(FILE *fp, const brs_an_recorder *r)
+{
+    fputs("ts,time,symbol,open,high,low,close\n", fp);
+    for (uint32_t j = 0; j < r->k; j++) {
+        const brs_an_inst_state *in = &r->inst[j];
+        double sc = (double)in->spec.price_scale;
+        for (uint64_t i = 0; i < in->n_bars; i++) {
+            const brs_market_event *b = &in->bars[i];
+            put_time(fp, b->ts_exchange);
+            fputc(',', fp);
+            csv_string(fp, in->spec.symbol);
+            const int64_t v[4] = {b->bar.open, b->bar.high, b->bar.low, b->bar.close};
+            for (int f = 0; f < 4; f++) {
+                fputc(',', fp);
+                put_d(fp, (double)v[f] / sc);
+            }
+            fputc('\n', fp);
+        }
+    }
+}
+
+/* Bars are written (and drawn) when there are some and not more than max_bars. */
+static int bars_wanted(const brs_an_recorder *r)
+{
+    uint64_t total = 0;
+    for (uint32_t j = 0; j < r->k; j++)
+        total += r->inst[j].n_bars;
+    int64_t max = r->opt.max_bars > 0 ? r->opt.max_bars : r->opt.max_bars < 0 ? 0 : 1000000;
+    if (total > (uint64_t)max) {
+        BRS_LOG(BRS_LOG_WARN, "analytics",
+                "bars.csv not written: more bars than report.max_bars; the report draws the price "
+                "as a line",
+                BRS_KV_U("bars", total), BRS_KV_I("max_bars", max));
+        return 0;
+    }
+    return total > 0;
 }
 
 /* plots.csv: the series the strategy declared, one row per point. */
@@ -374,7 +414,7 @@ static int write_one(const char *dir, const char *name, writer_fn fn, const brs_
 
 /* report.html from the recorder's own data (summary passed as parsed JSON). */
 static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *summary,
-                        const cJSON *config, brs_error *err)
+                        const cJSON *config, int with_bars, brs_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/report.html", dir);
@@ -395,7 +435,28 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         mk[i].qty = r->fills[i].qty;
         mk[i].fee = r->fills[i].fee;
     }
+    brs_an_ohlc *ohlc = NULL;
+    if (with_bars) {
+        ohlc = calloc(r->k, sizeof *ohlc);
+        for (uint32_t j = 0; ohlc && j < r->k; j++) {
+            const brs_an_inst_state *s = &r->inst[j];
+            double sc = (double)s->spec.price_scale;
+            for (uint64_t i = 0; i < s->n_bars; i++) {
+                const brs_market_event *b = &s->bars[i];
+                if (brs__an_ohlc_push(&ohlc[j], b->ts_exchange, (double)b->bar.open / sc,
+                                      (double)b->bar.high / sc, (double)b->bar.low / sc,
+                                      (double)b->bar.close / sc)) {
+                    for (uint32_t q = 0; q <= j; q++)
+                        brs__an_ohlc_free(&ohlc[q]);
+                    free(ohlc);
+                    ohlc = NULL;
+                    break;
+                }
+            }
+        }
+    }
     brs_an_report_input in = {
+        .ohlc = ohlc,
         .title = r->title,
         .series = &r->series,
         .symbols = symbols,
@@ -414,6 +475,9 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         brs__an_render_report(af.fp, &in);
         rc = brs__atomic_commit(&af, err);
     }
+    for (uint32_t j = 0; ohlc && j < r->k; j++)
+        brs__an_ohlc_free(&ohlc[j]);
+    free(ohlc);
     free(symbols);
     free(mk);
     return rc;
@@ -465,6 +529,11 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     snprintf(path, sizeof path, "%s/plots.csv", dir);
     if (!r->plots.n && unlink(path) != 0 && errno != ENOENT)
         return brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    int with_bars = bars_wanted(r);
+    snprintf(path, sizeof path, "%s/bars.csv", dir);
+    if (with_bars ? (rc = write_one(dir, "bars.csv", write_bars, r, err)) != 0
+                  : unlink(path) != 0 && errno != ENOENT)
+        return rc ? rc : brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
 
     /* The summary text, made once: parsed for the report, then written last. */
     char *text = NULL;
@@ -478,7 +547,7 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", dir);
     }
     cJSON *summary = cJSON_Parse(text);
-    rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, err);
+    rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, with_bars, err);
     cJSON_Delete(summary);
     if (rc == BRS_OK)
         rc = sync_dir(dir, err);

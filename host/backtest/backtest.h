@@ -52,6 +52,10 @@ typedef struct brs__bt_signal_opts {
     double spread_bps;       /* HALF_SPREAD: the assumed quoted spread; half is paid */
     double impact_k;         /* square-root impact: k * sigma * sqrt(qty / ADV) */
     uint32_t impact_window;  /* bars for sigma and ADV (before the execution bar) */
+    /* Per instrument: units of the asset in one quantity unit (config signal.lot,
+     * e.g. 0.0001 BTC); NULL or 0: 1, whole units. Positions, orders and fills
+     * are integers of these steps; cash, costs and equity use qty x step. */
+    const double *qty_step;
 } brs__bt_signal_opts;
 
 /* What one run produced. */
@@ -64,6 +68,13 @@ typedef struct brs__bt_result {
     double total_seconds;     /* data and strategy loading, start, loop and stop */
     double total_cpu_seconds; /* the same span in CPU time of the process (all threads) */
     char strategy[64];
+    /* Stopped by SIGINT/SIGTERM (brs__interrupted()): the signal, where the run
+     * was ("loading", "the event loop", "writing"), how far it got. A run
+     * interrupted before its directory was written writes none. */
+    int interrupted;
+    const char *phase;
+    uint64_t total_events;    /* bars or market events in the data, 0 if unknown */
+    int64_t reached_ns;       /* simulated time reached, 0 if none */
 } brs__bt_result;
 
 /* ---- a run from a configuration ---------------------------------------------- */
@@ -77,20 +88,29 @@ typedef struct brs__bt_result {
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err);
 
-/* The same run with parts an embedder (the Python binding) already holds:
- * a loaded strategy (used as is: its vtable and instance, never freed here;
- * the config's strategy.file is then only a label) and, in signal mode, bars
- * already in memory (used instead of the config's data, never freed here).
- * NULL given or NULL members: loaded from the config as usual. */
+/* The same run with parts a caller already holds: a loaded strategy (the
+ * Python binding: used as is, its vtable and instance never freed here; the
+ * config's strategy.file is then only a label), bars already in memory (signal
+ * mode: sweeps and the Python binding; the caller keeps them, and they must be
+ * what cfg's data and symbol name), and, with no_write, only the metrics (no
+ * run directory: a sweep's combinations). ro NULL: as brs__bt_run_config. */
 typedef struct brs__strategy_src brs__strategy_src;
-typedef struct brs__bt_given {
+typedef struct brs__bt_run_opts {
     const brs__strategy_src *strategy;
     const brs__bt_bars *bars;
-    int no_write; /* compute the metrics, write no run directory (sweeps) */
-} brs__bt_given;
-int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
-                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
-                      size_t out_cap, brs_error *err);
+    int no_write;
+} brs__bt_run_opts;
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err);
+/* The Python binding's name for the same call. */
+typedef brs__bt_run_opts brs__bt_given;
+static inline int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
+                                    int progress, brs__bt_result *res, brs_an_metrics *metrics,
+                                    char *out_path, size_t out_cap, brs_error *err)
+{
+    return brs__bt_run_config_ex(cfg, out_dir, progress, given, res, metrics, out_path, out_cap, err);
+}
 
 /* The signal engine over loaded bars, for the run and the benchmark: drives
  * sc (already opened and started) through every bar, executes, records into
@@ -105,9 +125,14 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
 double brs__bt_signal_equity(const brs__bt_signal *s);
 void brs__bt_signal_destroy(brs__bt_signal *s);
 
-/* Commission of one fill of qty units at price (currency): per share plus basis
- * points of the notional, at least the minimum (0 for qty 0). */
-double brs__bt_commission(const brs__bt_signal_opts *o, int64_t qty, double notional);
+/* Commission of one fill of units (of the asset, qty x step) at notional
+ * (currency): per unit plus basis points of the notional, at least the minimum
+ * (0 for no units). */
+double brs__bt_commission(const brs__bt_signal_opts *o, double units, double notional);
+
+/* Whole steps of a wanted size in asset units: toward zero, but a quotient
+ * within 1e-9 of an integer is that integer (0.37 / 0.0001 is 3700, not 3699). */
+int64_t brs__bt_steps(double units, double step);
 
 /* CLI entry points */
 int brs__cmd_backtest(int argc, char **argv);

@@ -42,6 +42,49 @@ static int alloc_instr(brs__bt_bars *b, uint32_t n, brs_error *err)
     return BRS_OK;
 }
 
+/* The file line of the nth row whose first field is date (1-based), 0 if none. */
+static long line_of(const char *path, const char *date, int nth)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    char buf[512];
+    long line = 0, found = 0;
+    size_t dl = strlen(date);
+    int at_start = 1;
+    while (!found && fgets(buf, sizeof buf, fp)) {
+        if (at_start) {
+            line++;
+            if (!strncmp(buf, date, dl) && (buf[dl] == ',' || buf[dl] == ' ' || buf[dl] == 'T') &&
+                --nth == 0)
+                found = line;
+        }
+        at_start = strchr(buf, '\n') != NULL; /* a long line comes in several pieces */
+    }
+    fclose(fp);
+    return found;
+}
+
+/* Rows out of date order: name the file lines of both rows (the bars are
+ * stamped at the end of their UTC day; skipped null rows make the bar count
+ * differ from the line count, so lines are looked up by date). */
+static int order_error(const char *path, int64_t prev_ts, int64_t ts, size_t bar, brs_error *err)
+{
+    char d0[48], d1[48];
+    brs__format_time(prev_ts - INT64_C(86400000000000), d0, sizeof d0);
+    brs__format_time(ts - INT64_C(86400000000000), d1, sizeof d1);
+    d0[10] = d1[10] = '\0'; /* YYYY-MM-DD */
+    long l0 = line_of(path, d0, 1), l1 = line_of(path, d1, ts == prev_ts ? 2 : 1);
+    if (ts < prev_ts && l1 && l0 && l1 < l0) /* the earlier date is written first: the later row is the odd one */
+        l1 = line_of(path, d1, 2) ? line_of(path, d1, 2) : l1;
+    if (l0 && l1)
+        return brs__err(err, BRS_E_PARSE,
+                        "%s:%ld: date %s is %s the date %s on line %ld (rows must be in date order, oldest first)",
+                        path, l1, d1, ts == prev_ts ? "the same as" : "before", d0, l0);
+    return brs__err(err, BRS_E_PARSE, "%s: row %zu (not counting the header and null rows) is not after the one before it (rows must be in date order)",
+                    path, bar);
+}
+
 /* The Yahoo layout through the ticks importer (`bourse ticks import --format
  * yahoo`): same parser, same price scale, bars stamped at the end of their day. */
 static int load_yahoo(brs__bt_bars *b, const char *path, const char *symbol, brs_error *err)
@@ -61,8 +104,7 @@ static int load_yahoo(brs__bt_bars *b, const char *path, const char *symbol, brs
     b->instr[0] = sink.instr[0];
     for (size_t i = 1; i < sink.n; i++)
         if (sink.ev[i].ts_exchange <= sink.ev[i - 1].ts_exchange) {
-            rc = brs__err(err, BRS_E_PARSE, "%s: bar %zu is not after the one before it (rows must be in date order)",
-                          path, i + 1);
+            rc = order_error(path, sink.ev[i - 1].ts_exchange, sink.ev[i].ts_exchange, i + 1, err);
             goto out;
         }
     for (size_t i = 0; i < sink.n; i++)

@@ -110,6 +110,7 @@ struct brs__book_run {
     int64_t sample_every, next_sample;
     int flatten;
     int failed;
+    int interrupted; /* stopped by SIGINT/SIGTERM at a safe point */
     brs_error err;
     uint64_t fills, orders, events;
     /* the smart order router (book.router.enabled): parents are the strategy's
@@ -1233,11 +1234,13 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
             replay(b, e);
             b->events++;
             e = next_replay(b, &tmp);
-            if (BRS__UNLIKELY((b->events & 4095) == 0)) {
+            if (BRS__UNLIKELY((b->events & 65535) == 0)) {
+                if (with_data && brs__interrupted()) { /* a safe point: between events */
+                    b->interrupted = 1;
+                    break;
+                }
                 if (progress)
                     brs__progress_update(pr, b->events);
-                if (brs__interrupt_pending())
-                    brs__sctx_fail(sc, BRS_E_STATE, "interrupted");
             }
         } else if (tq <= tt) {
             q_item it;
@@ -1278,6 +1281,11 @@ int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, in
     if (progress)
         brs__progress_finish(&pr);
     res->events = b->events;
+    res->total_events = b->total_events;
+    if (b->interrupted) {
+        res->interrupted = brs__interrupted();
+        res->reached_ns = b->now;
+    }
     if (b->failed)
         return brs__err(err, b->failed, "%s", b->err.msg);
     return BRS_OK;

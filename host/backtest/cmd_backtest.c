@@ -26,20 +26,23 @@ static void usage(FILE *out)
             "  --out DIR         run directory (default: the config's out, else\n"
             "                    runs/<strategy>-<mode>)\n"
             "  --quiet           print nothing but errors\n\n"
-            "Exit status: 0 the run succeeded, 1 it failed (bad input, strategy error), 2 usage.\n");
+            "Signals: SIGINT (Ctrl-C) and SIGTERM stop the run at the next safe point (between\n"
+            "bars or events): it says how far it got, writes no run directory (one being written\n"
+            "is completed first) and leaves no temporary file; a second signal ends it at once.\n\n"
+            "Exit status: 0 the run succeeded, 1 it failed (bad input, strategy error), 2 usage,\n"
+            "130 interrupted by SIGINT, 143 by SIGTERM.\n");
 }
 
-static void num(const char *name, double v, int pct)
+/* One metric line in the style every command shares (core/fmt.c). */
+static void num(const char *name, double v)
 {
-    if (isnan(v))
-        printf("  %-18s -\n", name);
-    else if (pct)
-        printf("  %-18s %.2f%%\n", name, v * 100.0);
-    else
-        printf("  %-18s %.4f\n", name, v);
+    char b[64];
+    brs__fmt_metric(b, sizeof b, name, v);
+    printf("  %-18s %s\n", name, b);
 }
 
-static int set_string(brs_config *cfg, const char *key, const char *value, brs_error *err)
+static int set_string(brs_config *cfg, const char *key, const char *value, const char *opt,
+                      brs_error *err)
 {
     /* build "key=\"value\"" so the value is always taken as a string */
     cJSON *s = cJSON_CreateString(value);
@@ -54,7 +57,9 @@ static int set_string(brs_config *cfg, const char *key, const char *value, brs_e
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     snprintf(a, n, "%s=%s", key, js);
-    int rc = brs__config_set(cfg, a, err);
+    char origin[1200];
+    snprintf(origin, sizeof origin, "%s '%s'", opt, value);
+    int rc = brs__config_set_from(cfg, a, origin, err);
     free(a);
     free(js);
     return rc;
@@ -75,15 +80,38 @@ static void print_execution_extras(const char *dir)
     for (size_t i = 0; sum && i < BRS__ARRAY_LEN(keys); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, keys[i]);
         if (cJSON_IsNumber(v))
-            printf("  %-18s %.4g\n", keys[i], v->valuedouble);
+            num(keys[i], v->valuedouble);
     }
     cJSON_Delete(sum);
+}
+
+/* What was interrupted and how far it got, on stderr. */
+static void report_interrupt(const brs__bt_result *res, const char *dir)
+{
+    char when[48] = "";
+    if (res->reached_ns)
+        brs__format_time(res->reached_ns, when, sizeof when);
+    fprintf(stderr, "bourse backtest: interrupted by %s while %s", brs__interrupt_name(),
+            res->phase ? res->phase : "starting");
+    if (res->total_events)
+        fprintf(stderr, ", after %llu of %llu events (%.1f%%)", (unsigned long long)res->events,
+                (unsigned long long)res->total_events,
+                100.0 * (double)res->events / (double)res->total_events);
+    else if (res->events)
+        fprintf(stderr, ", after %llu events", (unsigned long long)res->events);
+    if (*when)
+        fprintf(stderr, ", simulated time %s", when);
+    if (res->phase && !strncmp(res->phase, "writing", 7))
+        fprintf(stderr, "; run directory %s is complete\n", dir);
+    else
+        fprintf(stderr, "; no run directory written\n");
 }
 
 int brs__cmd_backtest(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
     int quiet = 0;
+    brs__interrupt_install(1); /* first: a signal from now on is reported */
     /* options are applied in order after the file is loaded */
     const char **opt_key = calloc((size_t)argc + 1, sizeof *opt_key);
     const char **opt_val = calloc((size_t)argc + 1, sizeof *opt_val);
@@ -114,7 +142,7 @@ int brs__cmd_backtest(int argc, char **argv)
                 opt_val[n_opt++] = argv[++i];
             }
         } else if (a[0] == '-') {
-            rc = brs__usage_error("backtest", "unknown option '%s'", a);
+            rc = brs__unknown_option("backtest", a, usage);
             goto done;
         } else if (!file) {
             file = a;
@@ -157,14 +185,16 @@ int brs__cmd_backtest(int argc, char **argv)
                 break;
             }
             snprintf(a, n, "strategy.params.%s", v);
-            e = brs__config_set(&cfg, a, &err);
+            char origin[1200];
+            snprintf(origin, sizeof origin, "--param '%s'", v);
+            e = brs__config_set_from(&cfg, a, origin, &err);
             free(a);
         } else if (!strcmp(key, "--mode")) {
-            e = set_string(&cfg, "mode", v, &err);
+            e = set_string(&cfg, "mode", v, key, &err);
         } else if (!strcmp(key, "--data")) {
-            e = set_string(&cfg, "data", v, &err);
+            e = set_string(&cfg, "data", v, key, &err);
         } else if (!strcmp(key, "--strategy")) {
-            e = set_string(&cfg, "strategy.file", v, &err);
+            e = set_string(&cfg, "strategy.file", v, key, &err);
         }
         if (e && !strcmp(key, "--set")) /* the message already names the assignment */
             rc = brs__usage_error("backtest", "%s", err.msg);
@@ -180,7 +210,10 @@ int brs__cmd_backtest(int argc, char **argv)
     brs_an_metrics m;
     char dir[1024] = "";
     int e = brs__bt_run_config(&cfg, out, !quiet, &res, &m, dir, sizeof dir, &err);
-    if (e) {
+    if (!e && res.interrupted) {
+        report_interrupt(&res, dir);
+        rc = brs__interrupt_exit_code();
+    } else if (e) {
         rc = brs__fail("backtest", "%s", err.msg);
     } else if (res.failed) {
         rc = brs__fail("backtest", "run failed: %s", res.error);
@@ -192,18 +225,20 @@ int brs__cmd_backtest(int argc, char **argv)
                    ? "events"
                    : "bars",
                (unsigned long long)res.orders, (unsigned long long)res.fills, res.seconds);
-        printf("  %-18s %.2f (%.2f -> %.2f)\n", "net_pnl", m.net_pnl, m.start_equity, m.end_equity);
-        num("total_return", m.total_return, 1);
-        num("cagr", m.cagr, 1);
-        num("ann_volatility", m.ann_volatility, 1);
-        num("sharpe", m.sharpe, 0);
-        num("sortino", m.sortino, 0);
-        num("max_drawdown", m.max_drawdown, 1);
-        num("calmar", m.calmar, 0);
-        num("win_rate", m.win_rate, 1);
+        char pnl[64];
+        brs__fmt_metric(pnl, sizeof pnl, "net_pnl", m.net_pnl);
+        printf("  %-18s %s (%.2f -> %.2f)\n", "net_pnl", pnl, m.start_equity, m.end_equity);
+        num("total_return", m.total_return);
+        num("cagr", m.cagr);
+        num("ann_volatility", m.ann_volatility);
+        num("sharpe", m.sharpe);
+        num("sortino", m.sortino);
+        num("max_drawdown", m.max_drawdown);
+        num("calmar", m.calmar);
+        num("win_rate", m.win_rate);
         printf("  %-18s %lld\n", "n_trades", (long long)m.n_trades);
-        num("exposure", m.exposure, 1);
-        num("fees_paid", m.fees_paid, 0);
+        num("exposure", m.exposure);
+        num("fees_paid", m.fees_paid);
         print_execution_extras(dir);
         printf("run directory: %s\nreport: %s/report.html\n", dir, dir);
     }

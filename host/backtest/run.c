@@ -59,8 +59,23 @@ static int check_nonneg(const brs_config *cfg, const char *where, const char *ke
                         brs_error *err)
 {
     if (v < 0 || !isfinite(v))
-        return brs__err(err, BRS_E_RANGE, "%s: %s.%s must be >= 0", cfg->source, where, key);
+    {
+        char k[256];
+        snprintf(k, sizeof k, "%s.%s", where, key);
+        return brs__err(err, BRS_E_RANGE, "%s: %s must be >= 0 (got %g)", brs__config_origin(cfg, k), k, v);
+    }
     return BRS_OK;
+}
+
+static int check_range(const brs_config *cfg, const char *where, const char *key, double v,
+                       double lo, double hi, const char *what, brs_error *err)
+{
+    if (v >= lo && v <= hi && isfinite(v))
+        return BRS_OK;
+    char k[256];
+    snprintf(k, sizeof k, "%s.%s", where, key);
+    return brs__err(err, BRS_E_RANGE, "%s: %s is %g, must be in [%g, %g]: %s",
+                    brs__config_origin(cfg, k), k, v, lo, hi, what);
 }
 
 static int one_of(const brs_config *cfg, const char *where, const char *key, const char *v,
@@ -74,13 +89,18 @@ static int one_of(const brs_config *cfg, const char *where, const char *key, con
     char list[256] = "";
     for (int i = 0; names[i]; i++)
         snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
-    return brs__err(err, BRS_E_INVAL, "%s: %s%s%s is '%s', expected one of: %s", cfg->source, where,
+    char k[256];
+    snprintf(k, sizeof k, "%s%s%s", where, *where ? "." : "", key);
+    const char *dym = brs__closest(v, names);
+    if (dym)
+        snprintf(list + strlen(list), sizeof list - strlen(list), " (did you mean '%s'?)", dym);
+    return brs__err(err, BRS_E_INVAL, "%s: %s%s%s is '%s', expected one of: %s", brs__config_origin(cfg, k), where,
                     *where ? "." : "", key, v, list);
 }
 
 static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs_error *err)
 {
-    static const char *const keys[] = {"execution", "sizing", "commission", "slippage", "impact", NULL};
+    static const char *const keys[] = {"execution", "sizing", "commission", "slippage", "impact", "lot", NULL};
     static const char *const k_sizing[] = {"mode", "fraction", "qty", NULL};
     static const char *const k_comm[] = {"per_share", "bps", "min", NULL};
     static const char *const k_slip[] = {"model", "bps", "spread_bps", NULL};
@@ -93,7 +113,7 @@ static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs
         return brs__err(err, BRS_E_INVAL, "%s: signal must be an object", cfg->source);
     int rc = brs__config_check_keys(cfg, sig, "signal", keys, err);
     const char *s;
-    int v;
+    int v = 0;
     if (rc || (rc = get_s(cfg, sig, "signal", "execution", "next_open", &s, err)) ||
         (rc = one_of(cfg, "signal", "execution", s, execs, &v, err)))
         return rc;
@@ -113,22 +133,26 @@ static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs
         (rc = one_of(cfg, "signal.sizing", "mode", s, sizings, &o->sizing, err)) ||
         (rc = get_d(cfg, sz, "signal.sizing", "fraction", 1.0, &o->fraction, err)) ||
         (rc = get_d(cfg, sz, "signal.sizing", "qty", 100.0, &o->fixed_qty, err)) ||
-        (rc = check_nonneg(cfg, "signal.sizing", "fraction", o->fraction, err)) ||
+        (rc = check_range(cfg, "signal.sizing", "fraction", o->fraction, 0, 10,
+                          "a fraction of equity (1 = all of it, above 1 is leverage, at most 10)", err)) ||
         (rc = check_nonneg(cfg, "signal.sizing", "qty", o->fixed_qty, err)))
         return rc;
     if ((rc = get_d(cfg, cm, "signal.commission", "per_share", 0, &o->commission_per_share, err)) ||
         (rc = get_d(cfg, cm, "signal.commission", "bps", 0, &o->commission_bps, err)) ||
         (rc = get_d(cfg, cm, "signal.commission", "min", 0, &o->commission_min, err)) ||
         (rc = check_nonneg(cfg, "signal.commission", "per_share", o->commission_per_share, err)) ||
-        (rc = check_nonneg(cfg, "signal.commission", "bps", o->commission_bps, err)) ||
+        (rc = check_range(cfg, "signal.commission", "bps", o->commission_bps, 0, 10000,
+                          "basis points of the notional (10000 = 100%)", err)) ||
         (rc = check_nonneg(cfg, "signal.commission", "min", o->commission_min, err)))
         return rc;
     if ((rc = get_s(cfg, sl, "signal.slippage", "model", "none", &s, err)) ||
         (rc = one_of(cfg, "signal.slippage", "model", s, slips, &o->slippage, err)) ||
         (rc = get_d(cfg, sl, "signal.slippage", "bps", 0, &o->slippage_bps, err)) ||
         (rc = get_d(cfg, sl, "signal.slippage", "spread_bps", 0, &o->spread_bps, err)) ||
-        (rc = check_nonneg(cfg, "signal.slippage", "bps", o->slippage_bps, err)) ||
-        (rc = check_nonneg(cfg, "signal.slippage", "spread_bps", o->spread_bps, err)))
+        (rc = check_range(cfg, "signal.slippage", "bps", o->slippage_bps, 0, 10000,
+                          "basis points of the price (10000 = 100%)", err)) ||
+        (rc = check_range(cfg, "signal.slippage", "spread_bps", o->spread_bps, 0, 20000,
+                          "basis points of the price", err)))
         return rc;
     int64_t w;
     if ((rc = get_d(cfg, im, "signal.impact", "k", 0, &o->impact_k, err)) ||
@@ -136,8 +160,54 @@ static int read_signal(brs_config *cfg, cJSON *root, brs__bt_signal_opts *o, brs
         (rc = check_nonneg(cfg, "signal.impact", "k", o->impact_k, err)))
         return rc;
     if (w < 2 || w > 100000)
-        return brs__err(err, BRS_E_RANGE, "%s: signal.impact.window must be 2..100000", cfg->source);
+        return brs__err(err, BRS_E_RANGE, "%s: signal.impact.window must be 2..100000 (got %lld)",
+                        brs__config_origin(cfg, "signal.impact.window"), (long long)w);
     o->impact_window = (uint32_t)w;
+    return BRS_OK;
+}
+
+/* signal.lot: the quantity step, one number for every instrument or an object
+ * {SYMBOL: step}; whole units (1) where not given. steps[n_instr] gets them. */
+static int read_lot(const brs_config *cfg, const brs_instrument *instr, uint32_t n_instr,
+                    double *steps, brs_error *err)
+{
+    cJSON *sig = cJSON_GetObjectItemCaseSensitive(cfg->root, "signal");
+    cJSON *lot = sig ? cJSON_GetObjectItemCaseSensitive(sig, "lot") : NULL;
+    const char *src = brs__config_origin(cfg, "signal.lot");
+    for (uint32_t i = 0; i < n_instr; i++)
+        steps[i] = 1.0;
+    if (!lot) {
+        cJSON_AddNumberToObject(sig, "lot", 1);
+        return BRS_OK;
+    }
+    if (cJSON_IsNumber(lot)) {
+        if (!(lot->valuedouble > 0 && lot->valuedouble <= 1e6))
+            return brs__err(err, BRS_E_RANGE, "%s: signal.lot is %g, must be > 0 (e.g. 0.0001 for a coin, 1 for whole shares)",
+                            src, lot->valuedouble);
+        for (uint32_t i = 0; i < n_instr; i++)
+            steps[i] = lot->valuedouble;
+        return BRS_OK;
+    }
+    if (!cJSON_IsObject(lot))
+        return brs__err(err, BRS_E_INVAL, "%s: signal.lot must be a number or an object {\"SYMBOL\": step}", src);
+    for (const cJSON *it = lot->child; it; it = it->next) {
+        uint32_t i = 0;
+        while (i < n_instr && strcmp(instr[i].symbol, it->string))
+            i++;
+        if (i == n_instr) {
+            brs_suggest sg;
+            brs__suggest_init(&sg, it->string);
+            for (uint32_t k = 0; k < n_instr; k++)
+                brs__suggest_add(&sg, instr[k].symbol);
+            const char *dym = brs__suggest_best(&sg);
+            return brs__err(err, BRS_E_INVAL, "%s: signal.lot.%s: no instrument '%s' in the data%s%s%s",
+                            src, it->string, it->string, dym ? " (did you mean '" : "", dym ? dym : "",
+                            dym ? "'?)" : "");
+        }
+        if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble <= 1e6))
+            return brs__err(err, BRS_E_RANGE, "%s: signal.lot.%s must be a number > 0", src, it->string);
+        steps[i] = it->valuedouble;
+    }
     return BRS_OK;
 }
 
@@ -147,7 +217,7 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr;
+    int64_t sample_every, lua_mem, lua_instr, max_bars;
 } run_common;
 
 static int read_common(brs_config *cfg, run_common *c, brs_error *err)
@@ -156,7 +226,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
                                        "report", NULL};
-    static const char *const k_report[] = {"benchmark", "rolling_window", NULL};
+    static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
     static const char *const k_strat[] = {"file", "params", NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
     cJSON *root = cfg->root;
@@ -166,7 +236,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (!c->mode)
         return brs__err(err, BRS_E_INVAL, "%s: missing key 'mode' (signal or book)", cfg->source);
     if (strcmp(c->mode, "signal") && strcmp(c->mode, "book"))
-        return brs__err(err, BRS_E_INVAL, "%s: mode is '%s', expected signal or book", cfg->source,
+        return brs__err(err, BRS_E_INVAL, "%s: mode is '%s', expected signal or book", brs__config_origin(cfg, "mode"),
                         c->mode);
     cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (cJSON_IsString(data))
@@ -199,9 +269,14 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         (rc = get_i(cfg, root, "", "sample_every_ns", 0, &c->sample_every, err)))
         return rc;
     if (!(c->ppy > 0 && c->ppy <= 1e6))
-        return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be > 0", cfg->source);
+        return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be in (0, 1e6] (got %g; 252 for daily bars)",
+                        brs__config_origin(cfg, "periods_per_year"), c->ppy);
+    /* a yearly rate as a fraction: 0.05 is 5%; 2 is a typo for 0.02, not 200% */
+    if (!(c->rf > -0.5 && c->rf < 1))
+        return brs__err(err, BRS_E_RANGE, "%s: risk_free_rate is a yearly fraction (0.05 = 5%%), must be in (-0.5, 1) (got %g)",
+                        brs__config_origin(cfg, "risk_free_rate"), c->rf);
     if (c->sample_every < 0)
-        return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", cfg->source);
+        return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", brs__config_origin(cfg, "sample_every_ns"));
     /* report: what the run is compared with, the rolling window of its charts
      * (docs/analytics.md); read by the analytics and the page */
     cJSON *rep = obj_get(root, "report");
@@ -210,8 +285,11 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_INVAL, "%s: report must be an object", cfg->source);
     if ((rc = brs__config_check_keys(cfg, rep, "report", k_report, err)) ||
         (rc = get_s(cfg, rep, "report", "benchmark", "buy_and_hold", &c->benchmark, err)) ||
-        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)))
+        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)) ||
+        (rc = get_i(cfg, rep, "report", "max_bars", 1000000, &c->max_bars, err)))
         return rc;
+    if (c->max_bars < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: report.max_bars must be >= 0", cfg->source);
     if (window < 2 || window > 100000)
         return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
                         cfg->source);
@@ -257,12 +335,12 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
-    return brs__bt_run_given(cfg, NULL, out_dir, progress, res, metrics, out_path, out_cap, err);
+    return brs__bt_run_config_ex(cfg, out_dir, progress, NULL, res, metrics, out_path, out_cap, err);
 }
 
-int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *out_dir,
-                      int progress, brs__bt_result *res, brs_an_metrics *metrics, char *out_path,
-                      size_t out_cap, brs_error *err)
+int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
+                          const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,
+                          char *out_path, size_t out_cap, brs_error *err)
 {
     memset(res, 0, sizeof *res);
     run_common c = {0};
@@ -273,7 +351,7 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     if (!rc)
         rc = get_d(cfg, cfg->root, "", "initial_cash", 100000, &cash, err);
     if (!rc && !(cash > 0 && isfinite(cash)))
-        rc = brs__err(err, BRS_E_RANGE, "%s: initial_cash must be > 0", cfg->source);
+        rc = brs__err(err, BRS_E_RANGE, "%s: initial_cash must be > 0 (got %g)", brs__config_origin(cfg, "initial_cash"), cash);
     int book = !rc && !strcmp(c.mode, "book");
     if (!rc && !book) {
         if (cJSON_GetObjectItemCaseSensitive(cfg->root, "book") ||
@@ -305,8 +383,8 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     struct timespec cpu0, cpu1;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
     char strat_path[4096];
-    const brs__strategy_src *given_src = given ? given->strategy : NULL;
-    const brs__bt_bars *given_bars = given && !book ? given->bars : NULL;
+    const brs__strategy_src *given_src = ro ? ro->strategy : NULL;
+    const brs__bt_bars *given_bars = ro && !book ? ro->bars : NULL;
     if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
         return rc;
     brs__strategy_src src;
@@ -314,10 +392,12 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     brs__sctx sc;
     memset(&sc, 0, sizeof sc);
     brs__bt_bars bars = {0};
+    const brs__bt_bars *bp = given_bars ? given_bars : &bars; /* preloaded: the caller's, not freed here */
     brs_an_recorder *rec = NULL;
     brs__bt_signal *sig = NULL;
     brs__book_run *br = NULL;
     brs_an_instrument *ai = NULL;
+    double *steps = NULL;
     const brs_instrument *instr = NULL;
     uint32_t n_instr = 0;
 
@@ -326,28 +406,48 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
     else if ((rc = load_strategy(&src, strat_path, &c, err)))
         goto out;
     snprintf(res->strategy, sizeof res->strategy, "%s", src.name);
+    /* where the results go, checked before anything is computed */
+    char dflt[512];
+    const char *dir = out_dir ? out_dir : c.out;
+    if (!dir) {
+        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
+        dir = dflt;
+    }
+    if (out_path)
+        snprintf(out_path, out_cap, "%s", dir);
+    if (!(ro && ro->no_write) && (rc = brs__check_out_dir(dir, err))) {
+        brs__err_prefix(err, "run directory");
+        goto out;
+    }
     if (!book) {
-        if (given_bars)
-            bars = *given_bars; /* the caller's: not freed here */
-        else if ((rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bars.instr;
-        n_instr = bars.n_instr;
+        instr = bp->instr;
+        n_instr = bp->n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
         instr = brs__book_instruments(br, &n_instr);
     }
+    if (brs__interrupted()) {
+        res->interrupted = brs__interrupted();
+        res->phase = "loading the data";
+        goto out;
+    }
     ai = calloc(n_instr ? n_instr : 1, sizeof *ai);
-    if (!ai) {
+    steps = calloc(n_instr ? n_instr : 1, sizeof *steps);
+    if (!ai || !steps) {
         rc = brs__err(err, BRS_E_NOMEM, "out of memory");
         goto out;
     }
+    if (!book && (rc = read_lot(cfg, instr, n_instr, steps, err)))
+        goto out;
+    so.qty_step = steps;
     for (uint32_t i = 0; i < n_instr; i++) {
         snprintf(ai[i].symbol, sizeof ai[i].symbol, "%s", instr[i].symbol);
-        ai[i].multiplier = 1;
+        ai[i].multiplier = book ? 1 : steps[i]; /* qty x step is the asset amount */
         ai[i].price_scale = instr[i].price_scale;
     }
     char title[256];
@@ -358,13 +458,13 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .benchmark = c.benchmark};
+                         .benchmark = c.benchmark, .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -375,7 +475,10 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
                            .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
                            .plot = plot_to_recorder, .plot_user = rec};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
-        brs__err_prefix(err, "%s", cfg->source);
+        /* "strategy.params.fast: expected an integer": where that value came from */
+        char k[256];
+        snprintf(k, sizeof k, "%.*s", (int)strcspn(err->msg, ": "), err->msg);
+        brs__err_prefix(err, "%s", brs__config_origin(cfg, k));
         goto out;
     }
     /* from here on a failure is the strategy's: the run is failed, not the input bad */
@@ -392,6 +495,10 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
         rc = brs__book_run_loop(br, &sc, rec, progress, res, err);
     if (rc)
         goto out;
+    if (res->interrupted) {
+        res->phase = "running the event loop";
+        goto out;
+    }
     brs_error serr = {0};
     if (!sc.failed && brs__sctx_stop(&sc, &serr) && !sc.failed) {
         res->failed = 1;
@@ -417,17 +524,23 @@ int brs__bt_run_given(brs_config *cfg, const brs__bt_given *given, const char *o
 
     if ((rc = brs__an_compute(rec, metrics, err)))
         goto out;
-    if (given && given->no_write)
+    if (ro && ro->no_write)
         goto out;
-    char dflt[512];
-    const char *dir = out_dir ? out_dir : c.out;
-    if (!dir) {
-        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
-        dir = dflt;
+    if (brs__interrupted()) { /* nothing written yet: stop here */
+        res->interrupted = brs__interrupted();
+        res->phase = "computing the metrics";
+        goto out;
     }
-    if (out_path)
-        snprintf(out_path, out_cap, "%s", dir);
+    if (!book) /* candlesticks in the report, bars.csv */
+        for (uint32_t i = 0; i < bp->n_instr; i++)
+            brs__an_set_bars(rec, i, bp->bars[i], bp->n[i]);
+    /* A signal from here on is honoured once the directory is complete: a run
+     * directory is whole or absent, never half (summary.json is written last). */
     rc = brs__an_write_run(rec, dir, cfg, err);
+    if (!rc && brs__interrupted()) {
+        res->interrupted = brs__interrupted();
+        res->phase = "writing the run directory (it was completed)";
+    }
 out:
     brs__sctx_free(&sc);
     if (!given_src)
@@ -435,8 +548,9 @@ out:
     brs__bt_signal_destroy(sig);
     brs__book_destroy(br);
     brs__an_destroy(rec);
-    if (!given_bars)
+    if (bp == &bars)
         brs__bt_bars_free(&bars);
     free(ai);
+    free(steps);
     return rc;
 }

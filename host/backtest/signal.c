@@ -23,6 +23,7 @@ typedef struct sig_instr {
     uint64_t n;
     int64_t cur;          /* index of the last bar delivered, -1 before the first */
     double scale;         /* price units per currency unit */
+    double step;          /* asset units per quantity unit (signal.lot) */
     int64_t lot;
     int64_t pos;
     double mark;          /* last close, currency; NaN before the first bar */
@@ -65,12 +66,21 @@ struct brs__bt_signal {
     char rec_error[BRS_ERROR_MSG_MAX];
 };
 
-double brs__bt_commission(const brs__bt_signal_opts *o, int64_t qty, double notional)
+double brs__bt_commission(const brs__bt_signal_opts *o, double units, double notional)
 {
-    if (qty == 0)
+    if (units == 0)
         return 0.0;
-    double c = o->commission_per_share * (double)llabs(qty) + o->commission_bps * 1e-4 * fabs(notional);
+    double c = o->commission_per_share * fabs(units) + o->commission_bps * 1e-4 * fabs(notional);
     return c < o->commission_min ? o->commission_min : c;
+}
+
+int64_t brs__bt_steps(double units, double step)
+{
+    double q = units / step;
+    double r = nearbyint(q);
+    if (fabs(q - r) <= 1e-9 * fmax(1.0, fabs(q)))
+        return (int64_t)r;
+    return (int64_t)q; /* toward zero */
 }
 
 double brs__bt_signal_equity(const brs__bt_signal *s)
@@ -78,7 +88,7 @@ double brs__bt_signal_equity(const brs__bt_signal *s)
     double e = s->cash;
     for (uint32_t i = 0; i < s->n_in; i++)
         if (s->in[i].pos && !isnan(s->in[i].mark))
-            e += (double)s->in[i].pos * s->in[i].mark;
+            e += (double)s->in[i].pos * s->in[i].step * s->in[i].mark;
     return e;
 }
 
@@ -104,7 +114,7 @@ static double cost_frac(const brs__bt_signal *s, const sig_instr *in, int64_t qt
         double var = (in->sum_r2 - in->sum_r * in->sum_r / n) / (n - 1);
         double adv = in->sum_v / n;
         if (var > 0)
-            f += s->o.impact_k * sqrt(var) * sqrt((double)llabs(qty) / adv);
+            f += s->o.impact_k * sqrt(var) * sqrt((double)llabs(qty) * in->step / adv);
     }
     return f;
 }
@@ -117,7 +127,7 @@ static void fill(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, uint64_t order_i
 {
     sig_instr *in = &s->in[ii];
     int64_t signed_qty = side == BRS_BUY ? qty : -qty;
-    s->cash -= (double)signed_qty * price + fee;
+    s->cash -= (double)signed_qty * in->step * price + fee;
     in->pos += signed_qty;
     s->n_fills++;
     if (s->rec) {
@@ -155,9 +165,9 @@ static void exec_target(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, double p,
         in->mark = mark;
         want = eq > 0 ? in->target * s->o.fraction * eq / p : 0.0;
     }
-    if (!isfinite(want) || fabs(want) > 9e15)
+    if (!isfinite(want) || fabs(want / in->step) > 9e15)
         return;
-    int64_t q = lots((int64_t)want, in->lot);
+    int64_t q = lots(brs__bt_steps(want, in->step), in->lot);
     int64_t delta = q - in->pos;
     if (delta == 0)
         return;
@@ -165,7 +175,8 @@ static void exec_target(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, double p,
     int64_t qty = llabs(delta);
     double f = cost_frac(s, in, qty);
     double px = side == BRS_BUY ? p * (1 + f) : p * (1 - f);
-    double fee = brs__bt_commission(&s->o, qty, px * (double)qty);
+    double units = (double)qty * in->step;
+    double fee = brs__bt_commission(&s->o, units, px * units);
     uint64_t id = sc->next_order_id++; /* one id sequence with the strategy's own orders */
     s->n_submitted++;
     if (s->rec) {
@@ -225,7 +236,7 @@ static void exec_orders(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, const brs
             if (o.type == BRS_LIMIT && (buy ? px > lim : px < lim))
                 px = lim; /* a limit never pays worse than its limit */
             order_drop(s, k);
-            fill(s, sc, ii, o.id, o.side, o.qty, px, brs__bt_commission(&s->o, o.qty, px * (double)o.qty),
+            fill(s, sc, ii, o.id, o.side, o.qty, px, brs__bt_commission(&s->o, (double)o.qty * in->step, px * (double)o.qty * in->step),
                  o.qty, o.qty, ts);
             continue;
         }
@@ -236,7 +247,7 @@ static void exec_orders(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, const brs
         }
         if (at_open && (buy ? b->bar.low < o.price : b->bar.high > o.price)) {
             order_drop(s, k); /* traded through during the bar: filled passively at the limit */
-            fill(s, sc, ii, o.id, o.side, o.qty, lim, brs__bt_commission(&s->o, o.qty, lim * (double)o.qty),
+            fill(s, sc, ii, o.id, o.side, o.qty, lim, brs__bt_commission(&s->o, (double)o.qty * in->step, lim * (double)o.qty * in->step),
                  o.qty, o.qty, ts);
             continue;
         }
@@ -480,6 +491,7 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
         in->cur = -1;
         in->scale = bars->instr[i].price_scale > 0 ? (double)bars->instr[i].price_scale : 1.0;
         in->lot = bars->instr[i].lot_size > 0 ? bars->instr[i].lot_size : 1;
+        in->step = opts->qty_step && opts->qty_step[i] > 0 ? opts->qty_step[i] : 1.0;
         in->mark = NAN;
         in->done_target = NAN;
         s->prices[i] = NAN;
@@ -693,16 +705,18 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         done++;
         if (BRS__UNLIKELY(sc->failed || s->rec_failed))
             break;
-        if (BRS__UNLIKELY(done >= next_progress)) {
+        if (done >= next_progress) {
+            if (BRS__UNLIKELY(brs__interrupted())) { /* a safe point: between bars */
+                res->interrupted = brs__interrupted();
+                res->reached_ns = ts;
+                break;
+            }
             if (progress)
                 brs__progress_update(&pr, done);
             next_progress = done + 4096;
-            if (brs__interrupt_pending()) {
-                brs__sctx_fail(sc, BRS_E_STATE, "interrupted");
-                break;
-            }
         }
     }
+    res->total_events = s->bars->total;
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
     if (progress)
         brs__progress_finish(&pr);

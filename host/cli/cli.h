@@ -24,6 +24,9 @@ extern const size_t brs__n_commands;
 int brs__usage_error(const char *cmd, const char *fmt, ...) BRS__PRINTF(2, 3);
 /* Print "bourse CMD: message" to stderr; returns 1. */
 int brs__fail(const char *cmd, const char *fmt, ...) BRS__PRINTF(2, 3);
+/* "unknown option 'ARG'" as a usage error, with "did you mean" the closest
+ * option of the command (its --words, read from its usage text); returns 2. */
+int brs__unknown_option(const char *cmd, const char *arg, void (*usage)(FILE *out));
 /* True when argv[i] is -h or --help. */
 int brs__is_help(const char *arg);
 
@@ -36,6 +39,7 @@ int brs__cmd_gen(int argc, char **argv);   /* host/ticks/cmd_gen.c */
 int brs__cmd_ticks(int argc, char **argv); /* host/ticks/cmd_ticks.c */
 int brs__cmd_strategy(int argc, char **argv);
 int brs__cmd_report(int argc, char **argv); /* host/analytics/report_cmd.c */
+int brs__cmd_ui(int argc, char **argv);     /* host/ops/ui.c */
 int brs__cmd_serve(int argc, char **argv);
 int brs__cmd_backtest(int argc, char **argv); /* host/backtest/cmd_backtest.c */
 int brs__cmd_sweep(int argc, char **argv);    /* host/backtest/sweep.c */

@@ -20,6 +20,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* SIGINT/SIGTERM end a command as by default, but never leave a temporary
+     * file; commands that stop cleanly (backtest) or serve until a signal
+     * (serve, record, live) install their own handling. */
+    brs__interrupt_install(0);
     if (brs__log_take_args(&argc, argv) != BRS_OK)
         return BRS_EXIT_USAGE;
     if (argc < 2) {
@@ -38,10 +42,17 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < brs__n_commands; i++)
         if (strcmp(cmd, brs__commands[i].name) == 0)
             return brs__commands[i].run(argc - 1, argv + 1);
+    brs_suggest sg;
+    brs__suggest_init(&sg, cmd);
+    for (size_t i = 0; i < brs__n_commands; i++)
+        brs__suggest_add(&sg, brs__commands[i].name);
     if (cmd[0] == '-')
-        fprintf(stderr, "bourse: unknown option '%s'\n", cmd);
-    else
-        fprintf(stderr, "bourse: unknown command '%s'\n", cmd);
+        brs__suggest_add(&sg, "--version"), brs__suggest_add(&sg, "--help");
+    const char *best = brs__suggest_best(&sg);
+    fprintf(stderr, "bourse: unknown %s '%s'", cmd[0] == '-' ? "option" : "command", cmd);
+    if (best)
+        fprintf(stderr, " (did you mean '%s'?)", best);
+    fputc('\n', stderr);
     fprintf(stderr, "Try 'bourse --help'.\n");
     return BRS_EXIT_USAGE;
 }

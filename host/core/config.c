@@ -34,7 +34,23 @@ int brs__config_parse(brs_config *cfg, const char *text, const char *source, brs
                 col++;
             }
         }
-        int rc = brs__err(err, BRS_E_PARSE, "%s:%d:%d: invalid JSON", cfg->source, line, col);
+        /* quote the line, a caret under the column (tabs kept so it lines up) */
+        const char *ls = at;
+        while (ls > text && ls[-1] != '\n')
+            ls--;
+        size_t ll = strcspn(ls, "\r\n");
+        int shown = ll > 160 ? 160 : (int)ll;
+        char caret[200];
+        int cn = 0;
+        for (const char *p = ls; p < at && cn < (int)sizeof caret - 2 && p < ls + shown; p++)
+            caret[cn++] = *p == '\t' ? '\t' : ' ';
+        caret[cn++] = '^';
+        caret[cn] = '\0';
+        const char *hint = !*at ? " (the text ends early: a missing '}' or ']'?)"
+                         : *at == '}' || *at == ']' ? " (a trailing comma before it?)"
+                         : *at == '"' && at > text ? " (a missing comma before it?)" : "";
+        int rc = brs__err(err, BRS_E_PARSE, "%s:%d:%d: invalid JSON%s\n  %.*s%s\n  %s",
+                          cfg->source, line, col, hint, shown, ls, ll > 160 ? "..." : "", caret);
         brs__config_free(cfg);
         return rc;
     }
@@ -76,8 +92,43 @@ void brs__config_free(brs_config *cfg)
     if (cfg->root)
         cJSON_Delete(cfg->root);
     free(cfg->source);
+    for (size_t i = 0; i < cfg->n_ov; i++) {
+        free(cfg->ov[i].path);
+        free(cfg->ov[i].origin);
+    }
+    free(cfg->ov);
+    cfg->ov = NULL;
+    cfg->n_ov = 0;
     cfg->root = NULL;
     cfg->source = NULL;
+}
+
+const char *brs__config_origin(const brs_config *cfg, const char *path)
+{
+    for (size_t i = cfg->n_ov; path && i-- > 0;) {
+        const char *o = cfg->ov[i].path;
+        size_t n = strlen(o);
+        /* the override is the value or an object around it */
+        if (!strncmp(o, path, n) && (path[n] == '\0' || path[n] == '.' || path[n] == '['))
+            return cfg->ov[i].origin;
+    }
+    return cfg->source ? cfg->source : "<config>";
+}
+
+static void note_origin(brs_config *cfg, const char *path, const char *origin)
+{
+    struct brs__config_origin *nv = realloc(cfg->ov, (cfg->n_ov + 1) * sizeof *nv);
+    if (!nv)
+        return; /* messages then name the file: worse, not wrong enough to fail for */
+    cfg->ov = nv;
+    nv[cfg->n_ov].path = strdup(path);
+    nv[cfg->n_ov].origin = strdup(origin);
+    if (nv[cfg->n_ov].path && nv[cfg->n_ov].origin)
+        cfg->n_ov++;
+    else {
+        free(nv[cfg->n_ov].path);
+        free(nv[cfg->n_ov].origin);
+    }
 }
 
 /* One step of a --set key path: "name" or "name[2]" or "name[2][0]". */
@@ -116,6 +167,12 @@ static int parse_step(char *part, set_step *st)
 
 int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err)
 {
+    return brs__config_set_from(cfg, assignment, NULL, err);
+}
+
+int brs__config_set_from(brs_config *cfg, const char *assignment, const char *origin,
+                         brs_error *err)
+{
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment)
         return brs__err(err, BRS_E_INVAL, "--set '%s': expected key=value", assignment);
@@ -123,6 +180,14 @@ int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err)
     char *key = strndup(assignment, klen);
     if (!key)
         return BRS_E_NOMEM;
+    {
+        char dflt[1100];
+        if (!origin) {
+            snprintf(dflt, sizeof dflt, "--set '%s'", assignment);
+            origin = dflt;
+        }
+        note_origin(cfg, key, origin);
+    }
     const char *val = eq + 1;
     /* JSON only when the whole value is JSON: "16:05:30" or "10abc" stay strings
      * (a lenient parse would read them as the numbers 16 and 10) */
@@ -221,10 +286,35 @@ int brs__config_check_keys(const brs_config *cfg, const cJSON *obj, const char *
         if (!ok) {
             char k[256];
             where_key(k, sizeof k, where, it->string);
-            return brs__err(err, BRS_E_INVAL, "%s: unknown key '%s'", cfg->source, k);
+            const char *dym = brs__closest(it->string, allowed);
+            if (dym)
+                return brs__err(err, BRS_E_INVAL, "%s: unknown key '%s' (did you mean '%s'?)",
+                                brs__config_origin(cfg, k), k, dym);
+            return brs__err(err, BRS_E_INVAL, "%s: unknown key '%s'", brs__config_origin(cfg, k), k);
         }
     }
     return BRS_OK;
+}
+
+/* What a wrongly typed value is, for messages: " (got the text \"abc\")". */
+static const char *got(const cJSON *v)
+{
+    static _Thread_local char buf[96];
+    if (cJSON_IsString(v))
+        snprintf(buf, sizeof buf, " (got the text \"%.60s\")", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(buf, sizeof buf, " (got %g)", v->valuedouble);
+    else if (cJSON_IsBool(v))
+        snprintf(buf, sizeof buf, " (got %s)", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNull(v))
+        snprintf(buf, sizeof buf, " (got null)");
+    else if (cJSON_IsArray(v))
+        snprintf(buf, sizeof buf, " (got an array)");
+    else if (cJSON_IsObject(v))
+        snprintf(buf, sizeof buf, " (got an object)");
+    else
+        buf[0] = '\0';
+    return buf;
 }
 
 static const cJSON *get(const cJSON *obj, const char *key)
@@ -244,7 +334,7 @@ int brs__config_int(const brs_config *cfg, const cJSON *obj, const char *where, 
     where_key(k, sizeof k, where, key);
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         fabs(v->valuedouble) > 9.007199254740992e15)
-        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be an integer", cfg->source, k);
+        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be an integer%s", brs__config_origin(cfg, k), k, got(v));
     *out = (int64_t)v->valuedouble;
     return BRS_OK;
 }
@@ -260,7 +350,7 @@ int brs__config_double(const brs_config *cfg, const cJSON *obj, const char *wher
     char k[256];
     where_key(k, sizeof k, where, key);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be a number", cfg->source, k);
+        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be a number%s", brs__config_origin(cfg, k), k, got(v));
     *out = v->valuedouble;
     return BRS_OK;
 }
@@ -276,7 +366,7 @@ int brs__config_bool(const brs_config *cfg, const cJSON *obj, const char *where,
     char k[256];
     where_key(k, sizeof k, where, key);
     if (!cJSON_IsBool(v))
-        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be true or false", cfg->source, k);
+        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be true or false%s", brs__config_origin(cfg, k), k, got(v));
     *out = cJSON_IsTrue(v);
     return BRS_OK;
 }
@@ -292,7 +382,7 @@ int brs__config_string(const brs_config *cfg, const cJSON *obj, const char *wher
     char k[256];
     where_key(k, sizeof k, where, key);
     if (!cJSON_IsString(v))
-        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be a string", cfg->source, k);
+        return brs__err(err, BRS_E_INVAL, "%s: '%s' must be a string%s", brs__config_origin(cfg, k), k, got(v));
     *out = v->valuestring;
     return BRS_OK;
 }

@@ -13,9 +13,16 @@
 typedef struct brs_config {
     cJSON *root;   /* always an object once loaded */
     char *source;  /* the file name, for messages */
+    /* Where values that did not come from the file came from (--set, --param,
+     * the environment): key path and origin text, in the order applied. */
+    struct brs__config_origin {
+        char *path, *origin;
+    } *ov;
+    size_t n_ov;
 } brs_config;
 
-/* Load a JSON object from a file; a syntax error names file, line and column. */
+/* Load a JSON object from a file; a syntax error names file, line and column
+ * and quotes the line with a caret under the column. */
 int brs__config_load(brs_config *cfg, const char *path, brs_error *err);
 int brs__config_parse(brs_config *cfg, const char *text, const char *source, brs_error *err);
 /* An empty configuration (for commands run without a config file). */
@@ -26,6 +33,14 @@ void brs__config_free(brs_config *cfg);
  * (numbers, true/false, null, arrays, objects, quoted strings), else as a string.
  * Intermediate objects are created. */
 int brs__config_set(brs_config *cfg, const char *assignment, brs_error *err);
+/* The same, with where the assignment came from for messages ("--param fast=x",
+ * "environment BOURSE_X"); NULL: "--set 'assignment'". */
+int brs__config_set_from(brs_config *cfg, const char *assignment, const char *origin,
+                         brs_error *err);
+/* Where the value at a key path ("signal.sizing.fraction", "book.venues[1].params")
+ * came from: the last override of it or of an object containing it, else the
+ * file name. For messages: "--set 'initial_cash=abc': 'initial_cash' must be a number". */
+const char *brs__config_origin(const brs_config *cfg, const char *path);
 
 /* Every key of obj must be one of `allowed` (NULL-terminated). `where` is the
  * key path of obj for messages ("" for the root, "venues[1]" ...). */

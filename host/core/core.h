@@ -44,6 +44,7 @@ typedef struct brs_atomic_file {
     FILE *fp;
     char *path; /* the file replaced: the symlink's target when path was a link */
     char *tmp;  /* NULL when writing straight through */
+    int slot;   /* 1 + its slot in the interrupt registry, 0 for none */
 } brs_atomic_file;
 int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err);
 int brs__atomic_commit(brs_atomic_file *af, brs_error *err);
@@ -51,6 +52,26 @@ void brs__atomic_abort(brs_atomic_file *af);
 int brs__atomic_write(const char *path, const void *data, size_t len, brs_error *err);
 /* mkdir -p */
 int brs__mkdirs(const char *path, brs_error *err);
+/* Can a directory be written at path, now or by brs__mkdirs? Creates nothing:
+ * the deepest existing ancestor must be a writable directory (and path, when it
+ * exists, a writable directory). For commands to fail before they compute. */
+int brs__check_out_dir(const char *path, brs_error *err);
+/* The same for a file to be created or replaced at path. */
+int brs__check_out_file(const char *path, brs_error *err);
+
+/* ---- interrupts (interrupt.c) ---------------------------------------- */
+/* SIGINT and SIGTERM: the temporaries of brs__atomic_open are removed
+ * whatever ends the process. cooperate 0: the signal then ends the process as
+ * by default; 1: the first one only sets the flag brs__interrupted() returns
+ * (the command stops at its next safe point and exits brs__interrupt_exit_code(),
+ * 130 for SIGINT, 143 for SIGTERM), a second one ends the process. */
+void brs__interrupt_install(int cooperate);
+int brs__interrupted(void);             /* the signal number, 0 if none */
+int brs__interrupt_exit_code(void);     /* 128 + the signal number */
+const char *brs__interrupt_name(void);  /* "SIGINT" ... */
+/* Temporaries removed on a signal (at most 16 at once); -1 when not registered. */
+int brs__tmp_register(const char *path);
+void brs__tmp_unregister(int slot);
 
 /* ---- clock ----------------------------------------------------------- */
 int64_t brs__realtime_ns(void);  /* CLOCK_REALTIME, ns since the epoch */
@@ -73,5 +94,26 @@ typedef struct brs_progress {
 void brs__progress_start(brs_progress *p, const char *label, uint64_t total);
 void brs__progress_update(brs_progress *p, uint64_t done);
 void brs__progress_finish(brs_progress *p);
+
+/* ---- did you mean (suggest.c) ----------------------------------------- */
+typedef struct brs_suggest {
+    const char *word, *best;
+    int best_d;
+} brs_suggest;
+void brs__suggest_init(brs_suggest *s, const char *word);
+void brs__suggest_add(brs_suggest *s, const char *candidate);
+/* The closest candidate when it is a likely typo of word, else NULL. */
+const char *brs__suggest_best(const brs_suggest *s);
+/* The same over a NULL-terminated list. */
+const char *brs__closest(const char *word, const char *const *candidates);
+
+/* ---- one output style for figures (fmt.c) ------------------------------ */
+#define BRS_FMT_MISSING "-" /* the one placeholder for a value that does not exist */
+enum { BRS_FMT_RATIO = 0, BRS_FMT_PERCENT = 1, BRS_FMT_CURRENCY = 2, BRS_FMT_COUNT = 3 };
+/* How a metric of this name is shown (summary.json names). */
+int brs__fmt_kind(const char *metric);
+/* "12.34%", "1.2345", "100.00", or "-" for NaN/inf. */
+void brs__fmt_value(char *buf, size_t len, double v, int kind);
+void brs__fmt_metric(char *buf, size_t len, const char *metric, double v);
 
 #endif

@@ -81,6 +81,7 @@ int brs__atomic_open(brs_atomic_file *af, const char *path, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
     }
     snprintf(af->tmp, n, "%s.tmp.%ld", af->path, (long)getpid());
+    af->slot = brs__tmp_register(af->tmp) + 1; /* before it exists: a signal now leaves nothing */
     af->fp = fopen(af->tmp, "wb");
     if (!af->fp) {
         int e = errno;
@@ -104,6 +105,8 @@ int brs__atomic_commit(brs_atomic_file *af, brs_error *err)
         rc = brs__err(err, BRS_E_IO, "%s: rename failed: %s", af->path, strerror(errno));
     if (rc != BRS_OK && !direct)
         unlink(af->tmp);
+    brs__tmp_unregister(af->slot - 1);
+    af->slot = 0;
     free(af->path);
     free(af->tmp);
     af->path = af->tmp = NULL;
@@ -118,6 +121,8 @@ void brs__atomic_abort(brs_atomic_file *af)
     }
     if (af->tmp)
         unlink(af->tmp);
+    brs__tmp_unregister(af->slot - 1);
+    af->slot = 0;
     free(af->path);
     free(af->tmp);
     af->path = af->tmp = NULL;
@@ -156,5 +161,73 @@ int brs__mkdirs(const char *path, brs_error *err)
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return brs__err(err, BRS_E_IO, "%s: not a directory", path);
+    return BRS_OK;
+}
+
+/* The deepest existing ancestor of path (path itself when it exists) into buf. */
+static int existing_ancestor(const char *path, char *buf, size_t cap, struct stat *st)
+{
+    size_t n = strlen(path);
+    if (n == 0 || n >= cap)
+        return -1;
+    memcpy(buf, path, n + 1);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    for (;;) {
+        if (stat(buf, st) == 0)
+            return 0;
+        if (errno != ENOENT && errno != ENOTDIR)
+            return -1;
+        char *slash = strrchr(buf, '/');
+        if (!slash) {
+            snprintf(buf, cap, ".");
+            return stat(buf, st);
+        }
+        if (slash == buf)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+int brs__check_out_dir(const char *path, brs_error *err)
+{
+    char buf[4096];
+    struct stat st;
+    if (existing_ancestor(path, buf, sizeof buf, &st) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot write here: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return brs__err(err, BRS_E_IO, "%s: cannot write here: %s is not a directory", path, buf);
+    if (access(buf, W_OK | X_OK) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot write here: %s: %s", path, buf, strerror(errno));
+    return BRS_OK;
+}
+
+int brs__check_out_file(const char *path, brs_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return brs__err(err, BRS_E_IO, "%s: is a directory", path);
+        if (!S_ISREG(st.st_mode)) /* a device or FIFO: written straight through */
+            return access(path, W_OK) == 0
+                       ? BRS_OK
+                       : brs__err(err, BRS_E_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    /* a regular file is replaced through a temporary next to it: its folder counts */
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (stat(dir, &st) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot create: %s: %s", path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return brs__err(err, BRS_E_IO, "%s: cannot create: %s is not a directory", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot create: %s: %s", path, dir, strerror(errno));
     return BRS_OK;
 }

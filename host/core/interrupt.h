@@ -1,7 +1,8 @@
 /* interrupt.h: a process-wide request to stop running backtest loops early,
  * for embedders that run the engine on a worker thread (the Python binding:
- * Ctrl-C while a run is in progress). Loops poll it every few thousand events
- * and fail the run ("interrupted"), so nothing half-made is written. */
+ * Ctrl-C while a run is in progress). It is the flag SIGINT/SIGTERM set
+ * (brs__interrupted() in core.h, interrupt.c): loops stop at their next safe
+ * point and the run ends with res->interrupted set and nothing written. */
 #ifndef BRS_CORE_INTERRUPT_H
 #define BRS_CORE_INTERRUPT_H
 

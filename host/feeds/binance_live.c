@@ -114,6 +114,20 @@ static void ws_message(void *ud, brs__ws *ws, int binary, const char *data, size
     }
 }
 
+static void ws_retry(void *ud, brs__ws *ws, int64_t delay_ns, uint64_t attempt, const char *why)
+{
+    brs__bn_live *l = ud;
+    (void)ws;
+    if (l->o.on_retry) {
+        l->o.on_retry(l->o.ud, attempt, delay_ns, why);
+        return;
+    }
+    /* every attempt is logged: a dead endpoint shows up at once, and the
+     * growing delay shows the backoff working (warn: data is not flowing) */
+    lg(l, 2, "binance: %s: %s; reconnect attempt %llu in %lld ms", l->ws_url, why,
+       (unsigned long long)attempt, (long long)(delay_ns / 1000000));
+}
+
 static void ws_close(void *ud, brs__ws *ws, int code, const char *reason)
 {
     brs__bn_live *l = ud;
@@ -181,7 +195,7 @@ int brs__bn_live_init(brs__bn_live *l, const brs__bn_live_opts *o, brs_error *er
     }
     brs__ws_opts wo = o->ws;
     wo.url = l->ws_url;
-    brs__ws_callbacks cb = {ws_open, ws_message, ws_close};
+    brs__ws_callbacks cb = {ws_open, ws_message, ws_close, ws_retry};
     return brs__ws_init(&l->ws, &wo, &cb, l, err);
 }
 
@@ -233,23 +247,31 @@ static void step_snapshot(brs__bn_live *l, uint32_t i, int64_t now)
     s->get_active = 0;
 }
 
+/* When symbol i may start its snapshot (INT64_MAX: not now, e.g. the stream
+ * is closed, or a request is in flight). The same rule step() applies. */
+static int64_t snapshot_due(const brs__bn_live *l, uint32_t i)
+{
+    const brs__bn_live_sym *s = &l->sym[i];
+    if (l->ws.state != BRS__WS_OPEN || s->get_active || !brs__bn_needs_snapshot(&l->feed, i))
+        return INT64_MAX;
+    /* Binance: buffer the stream first, then fetch the snapshot, so the
+     * snapshot is not older than the first buffered update. Fall back to a
+     * timer for quiet symbols. */
+    int64_t t = s->next_try;
+    if (l->feed.sym[i].npend == 0 && s->wait_since + l->o.snapshot_retry_ns + 1 > t)
+        t = s->wait_since + l->o.snapshot_retry_ns + 1;
+    return t;
+}
+
 int brs__bn_live_step(brs__bn_live *l, int64_t now)
 {
     uint64_t before = l->n_events;
     int rc = brs__ws_step(&l->ws, now);
-    int open = l->ws.state == BRS__WS_OPEN;
     for (uint32_t i = 0; i < l->feed.nsym; i++) {
         brs__bn_live_sym *s = &l->sym[i];
-        if (s->get_active) {
+        if (s->get_active)
             step_snapshot(l, i, now);
-            continue;
-        }
-        if (!open || !brs__bn_needs_snapshot(&l->feed, i) || now < s->next_try)
-            continue;
-        /* Binance: buffer the stream first, then fetch the snapshot, so the
-         * snapshot is not older than the first buffered update. Fall back to a
-         * timer for quiet symbols. */
-        if (l->feed.sym[i].npend > 0 || now - s->wait_since > l->o.snapshot_retry_ns)
+        else if (now >= snapshot_due(l, i))
             start_snapshot(l, i, now);
     }
     if (rc == BRS_E_CLOSED)
@@ -269,10 +291,21 @@ int brs__bn_live_wait(brs__bn_live *l, int timeout_ms)
     if (fd >= 0)
         pfd[n++] = (struct pollfd){fd, ev, 0};
     for (uint32_t i = 0; i < l->feed.nsym; i++) {
-        if (l->sym[i].get_active && l->sym[i].get.conn.fd >= 0)
-            pfd[n++] = (struct pollfd){l->sym[i].get.conn.fd, brs__conn_events(&l->sym[i].get.conn), 0};
-        else if (brs__bn_needs_snapshot(&l->feed, i) && l->sym[i].next_try < wake)
-            wake = l->sym[i].next_try > now ? l->sym[i].next_try : now;
+        const brs__bn_live_sym *s = &l->sym[i];
+        int64_t due;
+        if (s->get_active) {
+            if (s->get.conn.fd >= 0)
+                pfd[n++] = (struct pollfd){s->get.conn.fd, brs__conn_events(&s->get.conn), 0};
+            due = s->get.conn.fd < 0 ? now : s->get.deadline ? s->get.deadline + 1 : INT64_MAX; /* its timeout */
+            if (brs__conn_pending(&s->get.conn) > 0)
+                due = now; /* TLS bytes poll() cannot see */
+        } else {
+            /* never "now" for a symbol that cannot start yet (stream closed,
+             * waiting for updates): only when its snapshot is really due */
+            due = snapshot_due(l, i);
+        }
+        if (due < wake)
+            wake = due;
     }
     int64_t until = wake - now;
     int t = timeout_ms;

@@ -33,6 +33,10 @@ typedef struct brs__bn_live_opts {
     void *ud;
     /* Optional log line (level: enum brs_log_level values 0 debug .. 3 error). */
     void (*log)(void *ud, int level, const char *msg);
+    /* Optional: a reconnect attempt is scheduled in delay_ns (attempt counts
+     * from 1 since data last flowed); why is the last error. Without it the
+     * attempt goes to log as a warning line. */
+    void (*on_retry)(void *ud, uint64_t attempt, int64_t delay_ns, const char *why);
 } brs__bn_live_opts;
 
 typedef struct brs__bn_live_sym {

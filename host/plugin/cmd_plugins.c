@@ -264,7 +264,7 @@ int brs__cmd_plugins(int argc, char **argv)
             path_list = argv[++i];
         } else if (!opts_done && a[0] == '-' && a[1]) {
             free(ops);
-            return brs__usage_error("plugins", "unknown option '%s'", a);
+            return brs__unknown_option("plugins", a, usage);
         } else {
             ops[n_ops++] = argv[i];
         }

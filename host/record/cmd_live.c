@@ -69,8 +69,13 @@ static int sink(void *ud, const brs_market_event *ev)
 static void log_line(void *ud, int level, const char *msg)
 {
     live_run *r = ud;
-    if (level >= 2 || (!r->quiet && level >= 1))
-        fprintf(stderr, "bourse live: %s\n", msg);
+    brs__feed_log("live", r->quiet, level, msg);
+}
+
+static void log_retry(void *ud, uint64_t attempt, int64_t delay_ns, const char *why)
+{
+    (void)ud;
+    brs__feed_log_retry("live", attempt, delay_ns, why);
 }
 
 static void usage(FILE *out)
@@ -292,6 +297,7 @@ int brs__cmd_live(int argc, char **argv)
     lo.sink = sink;
     lo.ud = r;
     lo.log = log_line;
+    lo.on_retry = log_retry;
     if (brs__bn_live_init(live, &lo, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;

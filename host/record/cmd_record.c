@@ -73,8 +73,13 @@ static int sink(void *ud, const brs_market_event *ev)
 static void log_line(void *ud, int level, const char *msg)
 {
     rec *r = ud;
-    if (level >= 2 || (!r->quiet && level >= 1))
-        fprintf(stderr, "bourse record: %s\n", msg);
+    brs__feed_log("record", r->quiet, level, msg);
+}
+
+static void log_retry(void *ud, uint64_t attempt, int64_t delay_ns, const char *why)
+{
+    (void)ud;
+    brs__feed_log_retry("record", attempt, delay_ns, why);
 }
 
 int brs__cmd_record(int argc, char **argv)
@@ -151,6 +156,7 @@ int brs__cmd_record(int argc, char **argv)
     lo.sink = sink;
     lo.ud = &r;
     lo.log = log_line;
+    lo.on_retry = log_retry;
     if (brs__bn_live_init(live, &lo, &e)) {
         brs__bn_live_free(live);
         brs__tick_writer_abort(r.w);

@@ -30,4 +30,10 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
                         brs_error *err);
 void brs__feed_cfg_free(brs__feed_cfg *fc);
 
+/* Log lines of the feed session (feed_log.c): level as in core/log.h; quiet
+ * keeps warnings and errors only. */
+void brs__feed_log(const char *component, int quiet, int level, const char *msg);
+/* One warning per reconnect attempt, with attempt, delay_ms and error fields. */
+void brs__feed_log_retry(const char *component, uint64_t attempt, int64_t delay_ns, const char *why);
+
 #endif

@@ -105,7 +105,10 @@ static int cmd_check(int argc, char **argv)
             i++;
         } else if (a[0] == '-') {
             brs__config_free(&params);
-            return brs__usage_error("strategy check", "unknown option or missing value '%s'", a);
+            if (!strcmp(a, "--param") || !strcmp(a, "--mem-limit") || !strcmp(a, "--instr-limit") ||
+                !strcmp(a, "--bars"))
+                return brs__usage_error("strategy check", "%s needs a valid value", a);
+            return brs__unknown_option("strategy check", a, check_usage);
         } else if (!file) {
             file = a;
         } else {

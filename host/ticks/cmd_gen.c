@@ -2,6 +2,7 @@
  * benchmark inputs). Options only; the same options give the same bytes. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "gen.h"
@@ -114,7 +115,7 @@ int brs__cmd_gen(int argc, char **argv)
         }
         if (strcmp(a, "--seed") && strcmp(a, "--events") && strcmp(a, "--symbols") && strcmp(a, "--rate") &&
             strcmp(a, "--block-records") && strcmp(a, "--level"))
-            return brs__usage_error("gen", "unknown option '%s'", a);
+            return brs__unknown_option("gen", a, usage);
         if (i + 1 >= argc || brs__parse_u64(argv[i + 1], &v))
             return brs__usage_error("gen", "%s needs a non-negative integer", a);
         i++;
@@ -149,7 +150,17 @@ int brs__cmd_gen(int argc, char **argv)
         return brs__usage_error("gen", "--regime and --calm-vol need --vol");
     o.writer.atomic = 1;
     brs_error err = {0};
+    if (brs__check_out_file(out, &err)) /* before generating, not after */
+        return brs__fail("gen", "%s", err.msg);
     if ((bars ? brs__gen_bars_file : brs__gen_file)(out, &o, &err))
         return brs__fail("gen", "%s", err.msg);
+    /* say what was written, as `ticks import` does */
+    struct stat st;
+    uint32_t k = o.symbols ? o.symbols : 1;
+    fprintf(stderr, "wrote %s: %llu %s, %u instrument%s", out, (unsigned long long)o.events,
+            bars ? "bars" : "events", k, k == 1 ? "" : "s");
+    if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+        fprintf(stderr, ", %lld bytes", (long long)st.st_size);
+    fputc('\n', stderr);
     return BRS_EXIT_OK;
 }

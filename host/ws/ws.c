@@ -96,9 +96,14 @@ static void schedule_retry(brs__ws *ws, int64_t now)
     }
     int64_t b = ws->backoff;
     int64_t jitter = (int64_t)(rnd(ws) % 1001) - 500; /* +-25% */
-    ws->t_retry = now + b + b / 2000 * jitter;
+    int64_t delay = b + b / 2000 * jitter;
+    ws->t_retry = now + delay;
     ws->backoff = b * 2 > ws->o.backoff_max_ns ? ws->o.backoff_max_ns : b * 2;
     ws->state = BRS__WS_BACKOFF;
+    ws->n_retries++;
+    if (ws->cb.on_retry)
+        ws->cb.on_retry(ws->ud, ws, delay, ws->n_retries,
+                        ws->last_error[0] ? ws->last_error : "connection ended");
 }
 
 static void teardown(brs__ws *ws, int64_t now, int code, const char *reason)
@@ -124,7 +129,8 @@ static void teardown(brs__ws *ws, int64_t now, int code, const char *reason)
 /* Check every frame header in the received byte stream before wslay sees it,
  * so each violation gets its RFC 6455 close code whatever wslay's version
  * does: RSV bits without an extension, a masked server frame, a reserved
- * opcode, a fragmented or > 125-byte control frame -> 1002; a frame over
+ * opcode, a fragmented or > 125-byte control frame, a close frame with a
+ * 1-byte body -> 1002; a frame over
  * max_frame -> 1009. Returns 0 or the close code. */
 static int track_frames(brs__ws *ws, const uint8_t *p, size_t n, const char **why)
 {
@@ -172,6 +178,10 @@ static int track_frames(brs__ws *ws, const uint8_t *p, size_t n, const char **wh
         }
         if ((op & 0x8) && (!fin || len > 125)) {
             *why = "protocol error: fragmented or oversized control frame";
+            return WSLAY_CODE_PROTOCOL_ERROR;
+        }
+        if (op == 0x8 && len == 1) { /* RFC 6455 5.5.1: a close body is empty or starts with a 2-byte code */
+            *why = "protocol error: close frame with a 1-byte body";
             return WSLAY_CODE_PROTOCOL_ERROR;
         }
         if (len > ws->o.max_frame) {
@@ -287,8 +297,10 @@ static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         if (ws->cb.on_message)
             ws->cb.on_message(ws->ud, ws, arg->opcode == WSLAY_BINARY_FRAME,
                               (const char *)arg->msg, arg->msg_length, brs__realtime_ns());
-        if (ws->backoff != ws->o.backoff_min_ns)
+        if (ws->backoff != ws->o.backoff_min_ns || ws->n_retries) {
             ws->backoff = ws->o.backoff_min_ns; /* data flowed: the link is healthy */
+            ws->n_retries = 0;
+        }
         break;
     case WSLAY_PONG: ws->n_pongs++; break;
     case WSLAY_CONNECTION_CLOSE:

@@ -29,6 +29,10 @@ typedef struct brs__ws_callbacks {
     /* The connection ended: code is the close code we sent or received
      * (1006 when the TCP connection just dropped); reason says why. */
     void (*on_close)(void *ud, brs__ws *ws, int code, const char *reason);
+    /* Optional: a (re)connect attempt is scheduled delay_ns from now (backoff);
+     * attempt counts the attempts since data last flowed (1 = the first retry);
+     * why is the last error. Lets the owner log every retry and its delay. */
+    void (*on_retry)(void *ud, brs__ws *ws, int64_t delay_ns, uint64_t attempt, const char *why);
 } brs__ws_callbacks;
 
 typedef struct brs__ws_opts {
@@ -74,6 +78,7 @@ struct brs__ws {
     size_t plen, poff;
     int64_t t_state, t_last_rx, t_last_ping, t_retry;
     int64_t backoff;
+    uint64_t n_retries; /* retries scheduled since data last flowed (reset with backoff) */
     int close_code;       /* what we are closing with (sent), 0 none */
     char close_reason[124];
     int stop_requested;   /* brs__ws_close: no reconnect */

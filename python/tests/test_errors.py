@@ -23,7 +23,8 @@ def test_config_errors_name_key_and_file(tmp_path, source_dir, monkeypatch):
     monkeypatch.chdir(source_dir)
     with pytest.raises(bourse.InvalError) as e:
         bourse.backtest("data/configs/demo-signal.json", signal__sizing__mood="x")
-    assert "data/configs/demo-signal.json" in str(e.value) and "mood" in str(e.value)
+    # the bad key came from an override, and the message says so (issue 19's provenance)
+    assert "signal.sizing.mood" in str(e.value) and "--set" in str(e.value)
     assert e.value.code == -1 and e.value.name == "BRS_E_INVAL"
     with pytest.raises(bourse.Error) as e:
         bourse.backtest("data/configs/demo-signal.json", initial_cash="lots")

@@ -121,7 +121,8 @@ def test_result_tables(tmp_path):
     assert len(r.orders) == r.summary["n_orders"]
     assert len(r.trades) == r.summary["n_trades"]
     assert r.returns.index.is_monotonic_increasing and len(r.returns) == r.summary["n_daily_returns"]
-    assert "<svg" in r.report_html()
+    html = r.report_html()
+    assert html.startswith("<!DOCTYPE html>") and "window.brsReport" in html  # the interactive report
     saved = r.save(tmp_path / "kept")
     assert (tmp_path / "kept" / "summary.json").exists()
     assert saved.summary == r.summary

@@ -498,6 +498,77 @@ static void test_quiet_skip_exact(void **state)
         fail_msg("unexpected error: %s", err.msg);
 }
 
+/* Fractional quantities (signal.lot): a coin traded in steps of 0.0001. Fixed
+ * size 0.37 BTC bought at bar 1's open 27000, cut to target 0.5 (0.185 BTC) at
+ * bar 3's open 29000, commission 2 per coin + 10 bp; worked by hand below. */
+static void test_fractional_lot(void **state)
+{
+    (void)state;
+    assert_int_equal(brs__bt_steps(0.37, 0.0001), 3700); /* 3699.9999... in binary */
+    assert_int_equal(brs__bt_steps(-0.37, 0.0001), -3700);
+    assert_int_equal(brs__bt_steps(0.37009, 0.0001), 3700); /* toward zero */
+    assert_int_equal(brs__bt_steps(2.9, 1), 2);
+    bt_bar b[4] = {{.open = 27000, .close = 27000}, {.open = 27000, .close = 28000},
+                   {.open = 29000, .close = 29000}, {.open = 29000, .close = 30000}};
+    bt_write_csv(bt_path("BTC.csv"), b, 4);
+    bt_write(bt_path("btc.lua"),
+             "local n = 0\n"
+             "return { name = 'btc', on_bar = function(ctx, bar)\n"
+             "  n = n + 1\n"
+             "  if n == 1 then ctx:target(1) elseif n == 3 then ctx:target(0.5) end end }\n");
+    char json[2048];
+    const char *lots[] = {", \"lot\": 0.0001", ", \"lot\": {\"BTC\": 0.0001}", ""};
+    for (int k = 0; k < 3; k++) {
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+                 " \"signal\": {\"sizing\": {\"mode\": \"fixed\", \"qty\": 0.37},"
+                 " \"commission\": {\"per_share\": 2, \"bps\": 10}%s}}",
+                 bt_path("BTC.csv"), bt_path("btc.lua"), lots[k]);
+        brs__bt_result res;
+        brs_an_metrics m;
+        brs_error err = {0};
+        const char *out = bt_path(k == 0 ? "lot" : k == 1 ? "lot_map" : "lot_whole");
+        if (bt_run(json, out, &res, &m, &err))
+            fail_msg("%s", err.msg);
+        if (k == 2) { /* whole units, the default: 0.37 of a unit is no unit at all */
+            assert_int_equal(res.fills, 0);
+            assert_float_equal(m.end_equity, 100000, 1e-9);
+            continue;
+        }
+        assert_int_equal(res.fills, 2);
+        /* fills.csv: qty in steps of the lot, price per coin, fee in currency */
+        char qcol[32];
+        bt_csv_field(fills(out), 0, 5, qcol, sizeof qcol);
+        assert_string_equal(qcol, "qty");
+        assert_int_equal((int)bt_csv_num(fills(out), 1, 5), 3700);
+        assert_float_equal(bt_csv_num(fills(out), 1, 6), 27000, 1e-9);
+        assert_float_equal(bt_csv_num(fills(out), 1, 7), 2 * 0.37 + 0.001 * 9990, 1e-9);
+        assert_int_equal((int)bt_csv_num(fills(out), 2, 5), 1850);
+        assert_float_equal(bt_csv_num(fills(out), 2, 7), 2 * 0.185 + 0.001 * 5365, 1e-9);
+        double cash = 100000 - 9990 - 10.73 + 5365 - 5.735;
+        assert_float_equal(m.end_equity, cash + 0.185 * 30000, 1e-6);
+        assert_float_equal(m.fees_paid, 10.73 + 5.735, 1e-9);
+    }
+    /* fraction sizing: all of 100000 at 27000 is 3.7037 BTC (37037 steps) */
+    snprintf(json, sizeof json,
+             "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"signal\": {\"lot\": 0.0001}}",
+             bt_path("BTC.csv"), bt_path("btc.lua"));
+    brs__bt_result res;
+    brs_an_metrics m;
+    brs_error err = {0};
+    if (bt_run(json, bt_path("lot_frac"), &res, &m, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal((int)bt_csv_num(fills(bt_path("lot_frac")), 1, 5), 37037);
+    /* a lot for a symbol that is not in the data is refused, with a suggestion */
+    snprintf(json, sizeof json,
+             "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"signal\": {\"lot\": {\"BTX\": 0.0001}}}",
+             bt_path("BTC.csv"), bt_path("btc.lua"));
+    assert_int_not_equal(bt_run(json, bt_path("lot_bad"), &res, &m, &err), 0);
+    assert_non_null(strstr(err.msg, "did you mean 'BTC'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_strategy_error_fails_run),
         cmocka_unit_test(test_identical_runs),
         cmocka_unit_test(test_quiet_skip_exact),
+        cmocka_unit_test(test_fractional_lot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

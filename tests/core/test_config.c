@@ -112,11 +112,26 @@ static void test_unknown_key_and_types(void **state)
     assert_string_equal(err.msg, "bt.json: unknown key 'spead'");
     int64_t v;
     assert_int_equal(brs__config_int(&cfg, cfg.root, "", "n", 0, &v, &err), BRS_E_INVAL);
-    assert_string_equal(err.msg, "bt.json: 'n' must be an integer");
+    assert_string_equal(err.msg, "bt.json: 'n' must be an integer (got 1.5)");
     assert_int_equal(brs__config_int(&cfg, cfg.root, "", "absent", 7, &v, &err), 0);
     assert_int_equal(v, 7);
     int b;
     assert_int_equal(brs__config_bool(&cfg, cfg.root, "", "mode", 0, &b, &err), BRS_E_INVAL);
+    /* a value from --set is named as such, the rest stays the file's */
+    assert_int_equal(brs__config_set(&cfg, "a.b=xyz", &err), 0);
+    assert_int_equal(brs__config_set_from(&cfg, "c=1", "environment BOURSE_C", &err), 0);
+    static const char *const allowed2[] = {"mode", "n", "a", "c", NULL};
+    static const char *const allowed_a[] = {"bee", NULL};
+    assert_int_equal(brs__config_check_keys(&cfg, cJSON_GetObjectItem(cfg.root, "a"), "a", allowed_a, &err),
+                     BRS_E_INVAL);
+    assert_string_equal(err.msg, "--set 'a.b=xyz': unknown key 'a.b'");
+    assert_string_equal(brs__config_origin(&cfg, "c"), "environment BOURSE_C");
+    assert_string_equal(brs__config_origin(&cfg, "n"), "bt.json");
+    assert_string_equal(brs__config_origin(&cfg, "ab"), "bt.json"); /* not a key under a */
+    (void)allowed2;
+    static const char *const allowed3[] = {"mode", "n", "speed", NULL};
+    assert_int_equal(brs__config_check_keys(&cfg, cfg.root, "", allowed3, &err), BRS_E_INVAL);
+    assert_string_equal(err.msg, "bt.json: unknown key 'spead' (did you mean 'speed'?)");
     brs__config_free(&cfg);
 }
 

@@ -15,7 +15,7 @@ Built on Debian's python3-websockets (10.x). One port serves:
                                (they happened "while the client was away").
                                At the end: close 1000.
   WS  /bad/<kind>              protocol violations: rsv, masked, utf8, toobig,
-                               ctrlfrag, badopcode; /frag sends a fragmented
+                               ctrlfrag, badopcode, close1; /frag sends a fragmented
                                message and a ping, then closes 1000.
 Books are kept with exact decimal strings (Decimal), independent of the C code.
 """
@@ -170,6 +170,8 @@ async def bad(ws, kind):
         t.write(frame(0x9, b"p", fin=False))
     elif kind == "badopcode":
         t.write(frame(0x3, b"??"))
+    elif kind == "close1":  # a close body of 1 byte: protocol error (RFC 6455 5.5.1)
+        t.write(frame(0x8, b"\x03"))
     try:
         await asyncio.wait_for(ws.wait_closed(), 5)
     except asyncio.TimeoutError:

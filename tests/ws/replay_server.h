@@ -32,9 +32,11 @@ static inline int have_python_websockets(void)
 
 static inline int have_recording(void) { return access(WSREC, R_OK) == 0 && access(HTTPREC, R_OK) == 0; }
 
-/* Start the server; 0 on success. extra: NULL-terminated argv tail. */
-static inline int server_start_tls(server *s, int with_data, const char *drop_after, const char *lose,
-                                   int end_idle, const char *cert, const char *key)
+/* Start the server on the given recording (ws_file/http_file, both or neither);
+ * 0 on success. */
+static inline int server_start_files(server *s, const char *ws_file, const char *http_file,
+                                     const char *drop_after, const char *lose, int end_idle,
+                                     const char *cert, const char *key)
 {
     snprintf(s->pf, sizeof s->pf, "/tmp/brs_ws_port.%d.%ld", (int)getpid(), (long)random());
     unlink(s->pf);
@@ -48,11 +50,11 @@ static inline int server_start_tls(server *s, int with_data, const char *drop_af
         argv[n++] = s->pf;
         argv[n++] = "--timeout";
         argv[n++] = "60";
-        if (with_data) {
+        if (ws_file) {
             argv[n++] = "--ws";
-            argv[n++] = WSREC;
+            argv[n++] = ws_file;
             argv[n++] = "--http";
-            argv[n++] = HTTPREC;
+            argv[n++] = http_file;
         }
         if (end_idle)
             argv[n++] = "--end-idle";
@@ -87,6 +89,14 @@ static inline int server_start_tls(server *s, int with_data, const char *drop_af
         usleep(100000);
     }
     return -1;
+}
+
+/* Start the server; 0 on success. with_data: replay the shared recording. */
+static inline int server_start_tls(server *s, int with_data, const char *drop_after, const char *lose,
+                                   int end_idle, const char *cert, const char *key)
+{
+    return server_start_files(s, with_data ? WSREC : NULL, with_data ? HTTPREC : NULL, drop_after,
+                              lose, end_idle, cert, key);
 }
 
 static inline int server_start_ex(server *s, int with_data, const char *drop_after, const char *lose,

@@ -122,7 +122,7 @@ static void bad_case(int port, const char *kind, int want)
     brs__ws ws;
     wsrec r = {0};
     brs__ws_opts o = {.url = url, .max_message = 65536, .no_reconnect = 1};
-    brs__ws_callbacks cb = {NULL, on_msg, on_close};
+    brs__ws_callbacks cb = {NULL, on_msg, on_close, NULL};
     brs_error e;
     assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
     run_until_closed(&ws, 10);
@@ -197,7 +197,7 @@ static void test_fragments_ping(void **st)
     brs__ws ws;
     wsrec r = {0};
     brs__ws_opts o = {.url = url, .no_reconnect = 1, .ping_interval_ns = 20000000};
-    brs__ws_callbacks cb = {NULL, on_msg, on_close};
+    brs__ws_callbacks cb = {NULL, on_msg, on_close, NULL};
     brs_error e;
     assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
     run_until_closed(&ws, 10);
@@ -246,7 +246,7 @@ static void test_wss(void **st)
         brs__ws ws;
         wsrec r = {0};
         brs__ws_opts o = {.url = url, .no_reconnect = 1, .tls = {.verify = 1, .ca_file = cert}};
-        brs__ws_callbacks cb = {NULL, on_msg, on_close};
+        brs__ws_callbacks cb = {NULL, on_msg, on_close, NULL};
         assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
         run_until_closed(&ws, 10);
         if (r.messages != 2)
@@ -260,7 +260,7 @@ static void test_wss(void **st)
         brs__ws ws;
         wsrec r = {0};
         brs__ws_opts o = {.url = url, .no_reconnect = 1, .tls = {.verify = 1}};
-        brs__ws_callbacks cb = {NULL, on_msg, on_close};
+        brs__ws_callbacks cb = {NULL, on_msg, on_close, NULL};
         assert_int_equal(brs__ws_init(&ws, &o, &cb, &r, &e), BRS_OK);
         run_until_closed(&ws, 10);
         assert_int_equal(ws.n_connects, 0);
