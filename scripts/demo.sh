@@ -1,14 +1,16 @@
 #!/bin/sh
 # demo.sh: what `make demo` runs once the build is done: the flagship backtests.
-#  1. book mode: the bundled L3 tick file (data/demo.ticks.zst) replayed into the
-#     simulated exchange (sim.so), a Lua strategy trading on top of book with
-#     latency, queue position and fees;
+#  1. book mode: a bundled L3 market whose mids move (data/book.ticks.zst,
+#     scripts/gen-demo-ticks.sh) replayed into the simulated exchange (sim.so), a
+#     Lua strategy trading 50-lot IOC orders on book imbalance with latency,
+#     queue position and fees;
 #  2. signal mode: bundled synthetic daily bars (data/bars/DEMO.csv) with a Lua
 #     SMA crossover giving target positions, executed at the next open with
 #     commission, slippage and impact;
 #  3. a small parameter sweep of (2) in parallel worker processes;
 #  4. two-venue market making: the Lua Avellaneda-Stoikov market maker quoting
-#     through the risk checks and the smart order router over two sim venues
+#     through the risk checks and the smart order router over two sim
+#     venues with the same maker rebate, so its quotes rest (and fill) on both
 #     (data/configs/mm_two_venues.json on data/mm.ticks.zst).
 # Each prints its key metrics and where its report.html is (runs/ is git-ignored).
 set -eu
@@ -62,9 +64,12 @@ awk '{ v[NR] = $1; d[NR] = $2 } END { k = int(NR / 10); if (k < 1) exit
     printf "  quote distance from the mid at maker fills: calmest tenth %.2f ticks (trailing var %.1f ticks^2/s),\n", dl / k, vl / k
     printf "  most volatile tenth %.2f ticks (%.1f ticks^2/s): the spread widens %.1fx with volatility\n", dh / k, vh / k, dh / dl }'
 echo
-echo "Open the reports in a browser:"
+echo "Where the results are (open the reports in a browser):"
 for d in runs/demo-book runs/demo-signal runs/demo-mm; do
-    [ -f "$d/report.html" ] && echo "  $(pwd)/$d/report.html"
+    if [ -f "$d/report.html" ]; then echo "  $(pwd)/$d/report.html"; else echo "  $d: no report (the run failed)"; fi
+done
+for f in runs/demo-sweep/results.csv; do
+    [ -f "$f" ] && echo "  $(pwd)/$f (the sweep, one row per run; each run's report.html in its folder)"
 done
 echo "Docs: docs/backtesting.md (modes, config keys, fill/latency model, costs, several venues),"
 echo "      docs/router.md (router, risk checks, sim venue, market maker)."

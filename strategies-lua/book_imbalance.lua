@@ -1,6 +1,6 @@
 -- book_imbalance.lua: a small book-mode strategy for the demo. When the best
 -- bid holds much more than the best offer (or the reverse) it crosses the
--- spread with an IOC order of one lot, up to a position limit, one order in
+-- spread with an IOC order of `qty` lots, up to a position limit, one order in
 -- flight at a time; it flattens when the imbalance flips. Orders meet the
 -- replayed book after the configured latencies (docs/backtesting.md).
 local working = {}   -- instrument -> true while an order is out
@@ -12,6 +12,7 @@ return {
     threshold = { type = "double", default = 0.6, min = 0, max = 1, help = "|imbalance| that triggers a trade" },
     max_pos = { type = "int", default = 5, min = 1, max = 1e9, help = "position limit per instrument, in lots" },
     min_qty = { type = "int", default = 1, min = 0, max = 1e12, help = "ignore tops thinner than this on either side" },
+    qty = { type = "int", default = 1, min = 1, max = 1e9, help = "lots per entry order" },
   },
 
   on_top = function(ctx, top)
@@ -20,12 +21,12 @@ return {
     if top.bid_qty == 0 or top.ask_qty == 0 then return end
     local imb = (top.bid_qty - top.ask_qty) / (top.bid_qty + top.ask_qty)
     local p = pos[i] or 0
-    local th, lim = ctx.params.threshold, ctx.params.max_pos
+    local th, lim, q = ctx.params.threshold, ctx.params.max_pos, ctx.params.qty
     local id
     if imb > th and p < lim then
-      id = ctx:buy({ qty = 1, price = top.ask, tif = "ioc", instrument = i })
+      id = ctx:buy({ qty = math.min(q, lim - p), price = top.ask, tif = "ioc", instrument = i })
     elseif imb < -th and p > -lim then
-      id = ctx:sell({ qty = 1, price = top.bid, tif = "ioc", instrument = i })
+      id = ctx:sell({ qty = math.min(q, lim + p), price = top.bid, tif = "ioc", instrument = i })
     elseif imb * p < 0 and math.abs(imb) > th / 2 then -- the pressure turned against us
       if p > 0 then
         id = ctx:sell({ qty = p, price = top.bid, tif = "ioc", instrument = i })

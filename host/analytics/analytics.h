@@ -40,6 +40,10 @@ typedef struct brs_an_options {
      * sample per event without storing every event. */
     int64_t sample_every_ns;
     const char *title;       /* shown in report.html and summary.json; may be NULL */
+    /* Rows per CSV file of the run directory (equity, fills, orders, trades):
+     * beyond it an even sample is written (every k-th row, the last always),
+     * logged; 0 writes every row. Metrics and report.html use every row. */
+    uint64_t csv_max_rows;
     /* What the run is compared with (config `report.benchmark`): NULL, "" or "none":
      * nothing; "buy_and_hold": the first instrument's price; a symbol of the run:
      * that instrument's price; anything else: a CSV file (Date or ts, then Adj Close,

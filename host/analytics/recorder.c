@@ -76,20 +76,24 @@ static int series_reserve(brs_an_series *s, size_t need)
     double *bench = realloc(s->bench, nc * sizeof *bench);
     if (bench)
         s->bench = bench;
-    if (!ts || !eq || !cash || !pos || !price || !bench)
+    double *qs = realloc(s->qspread, nc * sizeof *qs);
+    if (qs)
+        s->qspread = qs;
+    if (!ts || !eq || !cash || !pos || !price || !bench || !qs)
         return BRS_E_NOMEM;
     s->cap = nc;
     return BRS_OK;
 }
 
 int brs__an_series_push(brs_an_series *s, int64_t ts, double equity, double cash,
-                        const double *pos, const double *price, double bench)
+                        const double *pos, const double *price, double bench, double qspread)
 {
     if (series_reserve(s, s->n + 1))
         return BRS_E_NOMEM;
     size_t i = s->n++;
     s->ts[i] = ts;
     s->bench[i] = bench;
+    s->qspread[i] = qspread;
     s->equity[i] = equity;
     s->cash[i] = cash;
     for (uint32_t j = 0; j < s->k; j++) {
@@ -107,6 +111,7 @@ void brs__an_series_free(brs_an_series *s)
     free(s->pos);
     free(s->price);
     free(s->bench);
+    free(s->qspread);
     memset(s, 0, sizeof *s);
 }
 
@@ -288,6 +293,8 @@ int64_t brs__an_sample_every(const brs_an_recorder *r)
     return r->opt.sample_every_ns;
 }
 
+static double quoted_spread_now(const brs_an_recorder *r);
+
 int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
                    const double *prices)
 {
@@ -319,6 +326,11 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
             r->bench_first = lv;
         if (isfinite(lv) && lv > 0)
             s->bench[i] = s->equity[0] * (lv / r->bench_first);
+    }
+    s->qspread[i] = NAN;
+    if (r->opt.mode == BRS_AN_BOOK) {
+        s->has_qspread = 1;
+        s->qspread[i] = quoted_spread_now(r);
     }
     double *pos = s->pos + i * s->k, *price = s->price + i * s->k;
     for (uint32_t j = 0; j < s->k; j++) {
@@ -572,6 +584,39 @@ static void quote_best(const brs_an_inst_state *in, double *bid, double *ask)
         else if (q->side != BRS_BUY && (*ask == 0 || q->price < *ask))
             *ask = q->price;
     }
+}
+
+/* Our quoted spread now, in bp of its mid, on the first instrument where we ever
+ * quoted; NaN when we are not on both sides. For the report's chart. */
+static double quoted_spread_now(const brs_an_recorder *r)
+{
+    for (uint32_t j = 0; j < r->k; j++) {
+        const brs_an_inst_state *in = &r->inst[j];
+        if (!in->q_first_t)
+            continue;
+        double bid, ask;
+        quote_best(in, &bid, &ask);
+        return bid > 0 && ask > bid ? (ask - bid) / ((ask + bid) / 2) * 1e4 : NAN;
+    }
+    return NAN;
+}
+
+size_t brs__an_maker_waits(const brs_an_recorder *r, double **out)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_fills; i++)
+        n += r->fills[i].liquidity == BRS_LIQ_MAKER;
+    if (!n || !(*out = malloc(n * sizeof **out)))
+        return 0;
+    n = 0;
+    for (size_t i = 0; i < r->n_fills; i++) {
+        const brs_an_fill *f = &r->fills[i];
+        const brs_an_order_rec *o = f->liquidity == BRS_LIQ_MAKER ? find_order(r, f->order_id) : NULL;
+        if (o)
+            (*out)[n++] = (double)(f->ts - o->ts) / 1e9;
+    }
+    return n;
 }
 
 /* The quoting state held from q_last_t until t: add it to the integrals. */

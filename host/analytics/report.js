@@ -694,6 +694,14 @@
       p.textContent = 'Latency (configured): ' + parts.join(', ') + '.';
       sec.appendChild(p);
     }
+    var W = D.queue_wait;
+    if (W && W.n) sec.appendChild(el('p', 'note', 'Queue wait of maker fills (order submission to fill): median ' +
+      dur(W.p50) + ', 90th percentile ' + dur(W.p90) + ', longest ' + dur(W.max) + ', over ' + int(W.n) + ' fills.'));
+    var Q = D.curve && D.curve.qspread;
+    if (Q && Q.some(function (v) { return v != null; }))
+      timeChart(sec, 'Our quoted spread (bid to ask of our resting orders, bp of their mid; gaps: not on both sides)',
+        [D.curve.t, Q], [{ label: 'Quoted spread', stroke: '#2a7f62', width: 1.2 }],
+        [null, function (v) { return ratio(v) + ' bp'; }], { height: 180 });
   }
 
   function configSection() {

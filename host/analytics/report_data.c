@@ -154,10 +154,16 @@ static void curve(out *o, const brs_an_series *s)
             peak = s->equity[i];
         dd[i] = peak > 0 ? s->equity[i] / peak - 1 : NAN;
     }
-    const double *vals[3] = {s->equity, dd, s->bench};
-    size_t stride[3] = {1, 1, 1};
+    /* the series this chart set shows, each keeping its extremes */
+    const double *vals[4] = {s->equity, dd};
+    size_t stride[4] = {1, 1, 1, 1};
+    int nv = 2;
+    if (s->has_bench)
+        vals[nv++] = s->bench;
+    if (s->has_qspread)
+        vals[nv++] = s->qspread;
     size_t *idx;
-    size_t m = reduce(s->ts, s->n, vals, stride, s->has_bench ? 3 : 2, &idx);
+    size_t m = reduce(s->ts, s->n, vals, stride, nv, &idx);
     key(o, "curve");
     fputs("{\"t\":", o->fp);
     arr_ts(o->fp, s->ts, idx, m);
@@ -168,6 +174,10 @@ static void curve(out *o, const brs_an_series *s)
     if (s->has_bench) {
         fputs(",\"bench\":", o->fp);
         arr_v(o->fp, s->bench, 1, idx, m);
+    }
+    if (s->has_qspread) {
+        fputs(",\"qspread\":", o->fp);
+        arr_v(o->fp, s->qspread, 1, idx, m);
     }
     fputs("}", o->fp);
     free(idx);
@@ -561,6 +571,33 @@ static void plots(out *o, const brs_an_plots *p)
     fputc(']', o->fp);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Book mode: how long our maker fills waited from submission, median and p90. */
+static void queue_wait(out *o, const double *w, size_t n)
+{
+    if (!n)
+        return;
+    double *s = malloc(n * sizeof *s);
+    if (!s)
+        return;
+    memcpy(s, w, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_d);
+    key(o, "queue_wait");
+    fprintf(o->fp, "{\"n\":%zu,\"p50\":", n);
+    num(o->fp, brs__an_quantile(s, n, 0.5));
+    fputs(",\"p90\":", o->fp);
+    num(o->fp, brs__an_quantile(s, n, 0.9));
+    fputs(",\"max\":", o->fp);
+    num(o->fp, s[n - 1]);
+    fputc('}', o->fp);
+    free(s);
+}
+
 static double cfg_num(const cJSON *root, const char *a, const char *b, double dflt)
 {
     const cJSON *x = root ? cJSON_GetObjectItemCaseSensitive(root, a) : NULL;
@@ -599,5 +636,6 @@ void brs__an_report_data(FILE *fp, const brs_an_report_input *in)
     trades(&o, in);
     periods(&o, in, ppy > 0 ? ppy : 252, rf, window);
     plots(&o, in->plots);
+    queue_wait(&o, in->maker_wait, in->n_maker_wait);
     fputc('}', fp);
 }

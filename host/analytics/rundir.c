@@ -130,7 +130,25 @@ static const char *tif_name(int t)
 
 /* ---- the files ------------------------------------------------------------ */
 
-static void write_equity(FILE *fp, const brs_an_recorder *r)
+/* Every k-th of n rows, and the last, when a CSV would exceed csv_max_rows
+ * (so at most that many); 1: every row. */
+static size_t csv_stride(const brs_an_recorder *r, size_t n)
+{
+    uint64_t m = r->opt.csv_max_rows;
+    if (!m || n <= m)
+        return 1;
+    return m < 2 ? n : (n + (size_t)m - 2) / (size_t)(m - 1);
+}
+
+static inline int csv_keep(size_t i, size_t n, size_t k) { return k == 1 || i % k == 0 || i + 1 == n; }
+
+static inline void csv_progress(brs_progress *pr, size_t i)
+{
+    if (pr && (i & 65535) == 0)
+        brs__progress_update(pr, i);
+}
+
+static void write_equity(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
     const brs_an_series *s = &r->series;
     fputs("ts,time,equity,cash,drawdown", fp);
@@ -145,12 +163,18 @@ static void write_equity(FILE *fp, const brs_an_recorder *r)
     }
     if (s->has_bench)
         fputs(",benchmark", fp);
+    if (s->has_qspread)
+        fputs(",quoted_spread_bps", fp);
     fputc('\n', fp);
     double peak = -INFINITY;
+    size_t k = csv_stride(r, s->n);
     for (size_t i = 0; i < s->n; i++) {
         double e = s->equity[i];
         if (e > peak)
             peak = e;
+        csv_progress(pr, i);
+        if (!csv_keep(i, s->n, k))
+            continue;
         put_time(fp, s->ts[i]);
         fputc(',', fp);
         put_d(fp, e);
@@ -168,13 +192,18 @@ static void write_equity(FILE *fp, const brs_an_recorder *r)
             fputc(',', fp);
             put_d(fp, s->bench[i]);
         }
+        if (s->has_qspread) {
+            fputc(',', fp);
+            put_d(fp, s->qspread[i]);
+        }
         fputc('\n', fp);
     }
 }
 
 /* bars.csv: the bars each instrument traded on, in currency. */
-static void write_bars(FILE *fp, const brs_an_recorder *r)
+static void write_bars(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
+    (void)pr; /* at most report.max_bars rows: written whole, quickly */
     fputs("ts,time,symbol,open,high,low,close\n", fp);
     for (uint32_t j = 0; j < r->k; j++) {
         const brs_an_inst_state *in = &r->inst[j];
@@ -212,8 +241,9 @@ static int bars_wanted(const brs_an_recorder *r)
 }
 
 /* plots.csv: the series the strategy declared, one row per point. */
-static void write_plots(FILE *fp, const brs_an_recorder *r)
+static void write_plots(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
+    (void)pr;
     fputs("ts,time,name,value\n", fp);
     for (size_t i = 0; i < r->plots.n; i++) {
         const struct brs_an_plot_pt *p = &r->plots.pts[i];
@@ -226,10 +256,14 @@ static void write_plots(FILE *fp, const brs_an_recorder *r)
     }
 }
 
-static void write_fills(FILE *fp, const brs_an_recorder *r)
+static void write_fills(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
     fputs("ts,time,order_id,symbol,side,qty,price,fee,liquidity\n", fp);
+    size_t k = csv_stride(r, r->n_fills);
     for (size_t i = 0; i < r->n_fills; i++) {
+        csv_progress(pr, i);
+        if (!csv_keep(i, r->n_fills, k))
+            continue;
         const brs_an_fill *f = &r->fills[i];
         put_time(fp, f->ts);
         fprintf(fp, ",%llu,", (unsigned long long)f->order_id);
@@ -242,12 +276,16 @@ static void write_fills(FILE *fp, const brs_an_recorder *r)
     }
 }
 
-static void write_orders(FILE *fp, const brs_an_recorder *r)
+static void write_orders(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
     fputs("order_id,ts,time,symbol,side,type,tif,price,qty,filled_qty,avg_fill_price,fees,"
           "n_fills,n_replaces,status,reason,last_ts\n",
           fp);
+    size_t k = csv_stride(r, r->n_orders);
     for (size_t i = 0; i < r->n_orders; i++) {
+        csv_progress(pr, i);
+        if (!csv_keep(i, r->n_orders, k))
+            continue;
         const brs_an_order_rec *o = &r->orders[i];
         fprintf(fp, "%llu,", (unsigned long long)o->id);
         put_time(fp, o->ts);
@@ -265,13 +303,17 @@ static void write_orders(FILE *fp, const brs_an_recorder *r)
     }
 }
 
-static void write_trades(FILE *fp, const brs_an_recorder *r)
+static void write_trades(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
 {
     fputs("trade_id,symbol,side,qty,entry_ts,entry_time,entry_price,exit_ts,exit_time,"
           "exit_price,gross_pnl,fees,net_pnl,return,holding_seconds,entry_order_id,"
           "exit_order_id\n",
           fp);
+    size_t k = csv_stride(r, r->n_trades);
     for (size_t i = 0; i < r->n_trades; i++) {
+        csv_progress(pr, i);
+        if (!csv_keep(i, r->n_trades, k))
+            continue;
         const brs_an_trade *t = &r->trades[i];
         double mult = r->inst[t->instrument].spec.multiplier;
         double cost = fabs(t->entry_price * (double)t->qty * mult);
@@ -397,10 +439,12 @@ static void write_summary(FILE *fp, const brs_an_recorder *r, const brs_an_metri
     fputs("\n}\n", fp);
 }
 
-typedef void (*writer_fn)(FILE *fp, const brs_an_recorder *r);
+typedef void (*writer_fn)(FILE *fp, const brs_an_recorder *r, brs_progress *pr);
 
+/* One CSV (rows: how many the recorder holds), with a progress line on a
+ * terminal when it is large, and a log line when it is sampled. */
 static int write_one(const char *dir, const char *name, writer_fn fn, const brs_an_recorder *r,
-                     brs_error *err)
+                     size_t rows, brs_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -408,7 +452,19 @@ static int write_one(const char *dir, const char *name, writer_fn fn, const brs_
     int rc = brs__atomic_open(&af, path, err);
     if (rc)
         return rc;
-    fn(af.fp, r);
+    size_t k = csv_stride(r, rows);
+    if (k > 1)
+        BRS_LOG(BRS_LOG_WARN, "analytics", "CSV sampled: every k-th row written (csv_max_rows; --full-record writes all)",
+                BRS_KV_S("file", path), BRS_KV_U("rows", rows), BRS_KV_U("k", k),
+                BRS_KV_U("csv_max_rows", r->opt.csv_max_rows));
+    brs_progress pr;
+    char label[128];
+    snprintf(label, sizeof label, "writing %s", name);
+    brs__progress_start(&pr, label, rows);
+    int big = rows >= 262144;
+    fn(af.fp, r, big ? &pr : NULL);
+    if (big)
+        brs__progress_finish(&pr);
     return brs__atomic_commit(&af, err);
 }
 
@@ -455,7 +511,11 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
             }
         }
     }
+    double *waits;
+    size_t n_waits = brs__an_maker_waits(r, &waits);
     brs_an_report_input in = {
+        .maker_wait = waits,
+        .n_maker_wait = n_waits,
         .ohlc = ohlc,
         .title = r->title,
         .series = &r->series,
@@ -478,6 +538,7 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
     for (uint32_t j = 0; ohlc && j < r->k; j++)
         brs__an_ohlc_free(&ohlc[j]);
     free(ohlc);
+    free(waits);
     free(symbols);
     free(mk);
     return rc;
@@ -520,18 +581,18 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     } else if ((rc = brs__atomic_write(path, "{}\n", 3, err))) {
         return rc;
     }
-    if ((rc = write_one(dir, "equity.csv", write_equity, r, err)) ||
-        (rc = write_one(dir, "fills.csv", write_fills, r, err)) ||
-        (rc = write_one(dir, "orders.csv", write_orders, r, err)) ||
-        (rc = write_one(dir, "trades.csv", write_trades, r, err)) ||
-        (r->plots.n && (rc = write_one(dir, "plots.csv", write_plots, r, err))))
+    if ((rc = write_one(dir, "equity.csv", write_equity, r, r->series.n, err)) ||
+        (rc = write_one(dir, "fills.csv", write_fills, r, r->n_fills, err)) ||
+        (rc = write_one(dir, "orders.csv", write_orders, r, r->n_orders, err)) ||
+        (rc = write_one(dir, "trades.csv", write_trades, r, r->n_trades, err)) ||
+        (r->plots.n && (rc = write_one(dir, "plots.csv", write_plots, r, r->plots.n, err))))
         return rc;
     snprintf(path, sizeof path, "%s/plots.csv", dir);
     if (!r->plots.n && unlink(path) != 0 && errno != ENOENT)
         return brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
     int with_bars = bars_wanted(r);
     snprintf(path, sizeof path, "%s/bars.csv", dir);
-    if (with_bars ? (rc = write_one(dir, "bars.csv", write_bars, r, err)) != 0
+    if (with_bars ? (rc = write_one(dir, "bars.csv", write_bars, r, 0, err)) != 0
                   : unlink(path) != 0 && errno != ENOENT)
         return rc ? rc : brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
 

@@ -25,6 +25,8 @@ static void usage(FILE *out)
             "  --set KEY=VALUE   any configuration key, e.g. signal.execution=same_close\n"
             "  --out DIR         run directory (default: the config's out, else\n"
             "                    runs/<strategy>-<mode>)\n"
+            "  --full-record     every row in the CSVs (csv_max_rows=0; book runs write at most\n"
+            "                    1,000,000 rows per CSV by default, an even sample beyond)\n"
             "  --quiet           print nothing but errors\n\n"
             "Signals: SIGINT (Ctrl-C) and SIGTERM stop the run at the next safe point (between\n"
             "bars or events): it says how far it got, writes no run directory (one being written\n"
@@ -129,6 +131,9 @@ int brs__cmd_backtest(int argc, char **argv)
             goto done;
         } else if (!strcmp(a, "--quiet")) {
             quiet = 1;
+        } else if (!strcmp(a, "--full-record")) {
+            opt_key[n_opt] = "--set";
+            opt_val[n_opt++] = "csv_max_rows=0";
         } else if ((!strcmp(a, "--out") || !strcmp(a, "--set") || !strcmp(a, "--param") ||
                     !strcmp(a, "--mode") || !strcmp(a, "--data") || !strcmp(a, "--strategy"))) {
             if (i + 1 >= argc) {
@@ -216,7 +221,8 @@ int brs__cmd_backtest(int argc, char **argv)
     } else if (e) {
         rc = brs__fail("backtest", "%s", err.msg);
     } else if (res.failed) {
-        rc = brs__fail("backtest", "run failed: %s", res.error);
+        rc = brs__fail("backtest", "%s%s", strncmp(res.error, "strategy '", 10) ? "run failed: " : "",
+                       res.error);
     } else if (!quiet) {
         printf("backtest %s: %llu %s, %llu orders, %llu fills in %.3f s\n", res.strategy,
                (unsigned long long)res.events,

@@ -217,7 +217,9 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr, max_bars;
+    int64_t sample_every, lua_mem, lua_instr, max_bars, csv_max_rows;
+    /* the sandbox's runaway bounds (docs/lua-api.md, "The sandbox"); 0: default */
+    int64_t lua_cpu_ms, seed, max_orders_run, max_cb_event, max_cb_instant, max_log_cb, max_log;
 } run_common;
 
 static int read_common(brs_config *cfg, run_common *c, brs_error *err)
@@ -225,10 +227,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
-                                       "report", NULL};
+                                       "csv_max_rows", "report", NULL};
     static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
-    static const char *const k_strat[] = {"file", "params", NULL};
-    static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
+    static const char *const k_strat[] = {"file", "params", "seed", "max_orders_per_run",
+                                          "max_callbacks_per_event", "max_callbacks_per_instant",
+                                          "max_log_bytes_per_callback", "max_log_bytes", NULL};
+    static const char *const k_lua[] = {"mem_limit", "instr_limit", "cpu_limit_ms", NULL};
     cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", keys, err);
     if (rc || (rc = brs__config_string(cfg, root, "", "mode", NULL, &c->mode, err)))
@@ -258,6 +262,17 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return rc;
     if (!c->strategy)
         return brs__err(err, BRS_E_INVAL, "%s: missing key 'strategy.file'", cfg->source);
+    struct { const char *key; int64_t *out; } bounds[] = {
+        {"seed", &c->seed}, {"max_orders_per_run", &c->max_orders_run},
+        {"max_callbacks_per_event", &c->max_cb_event}, {"max_callbacks_per_instant", &c->max_cb_instant},
+        {"max_log_bytes_per_callback", &c->max_log_cb}, {"max_log_bytes", &c->max_log}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        if ((rc = brs__config_int(cfg, st, "strategy", bounds[i].key, 0, bounds[i].out, err)))
+            return rc;
+        if (*bounds[i].out < 0 || (i >= 2 && i <= 3 && *bounds[i].out > UINT32_MAX))
+            return brs__err(err, BRS_E_RANGE, "%s: strategy.%s must be between 0 (the default) and %s",
+                            cfg->source, bounds[i].key, i >= 2 && i <= 3 ? "4294967295" : "2^63");
+    }
     c->params = obj_get(st, "params");
     if (!cJSON_IsObject(c->params))
         return brs__err(err, BRS_E_INVAL, "%s: strategy.params must be an object", cfg->source);
@@ -275,6 +290,14 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (!(c->rf > -0.5 && c->rf < 1))
         return brs__err(err, BRS_E_RANGE, "%s: risk_free_rate is a yearly fraction (0.05 = 5%%), must be in (-0.5, 1) (got %g)",
                         brs__config_origin(cfg, "risk_free_rate"), c->rf);
+    /* book runs bound their CSVs (a day of L3 replay can make gigabytes of
+     * orders and fills); signal runs write every row */
+    if ((rc = get_i(cfg, root, "", "csv_max_rows", strcmp(c->mode, "book") ? 0 : 1000000,
+                    &c->csv_max_rows, err)))
+        return rc;
+    if (c->csv_max_rows != 0 && c->csv_max_rows < 100)
+        return brs__err(err, BRS_E_RANGE, "%s: csv_max_rows must be 0 (every row) or at least 100 (got %lld)",
+                        brs__config_origin(cfg, "csv_max_rows"), (long long)c->csv_max_rows);
     if (c->sample_every < 0)
         return brs__err(err, BRS_E_RANGE, "%s: sample_every_ns must be >= 0", brs__config_origin(cfg, "sample_every_ns"));
     /* report: what the run is compared with, the rolling window of its charts
@@ -298,8 +321,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
     if ((rc = brs__config_check_keys(cfg, lua, "lua", k_lua, err)) ||
         (rc = get_i(cfg, lua, "lua", "mem_limit", BRS__LUA_DEFAULT_MEM, &c->lua_mem, err)) ||
-        (rc = get_i(cfg, lua, "lua", "instr_limit", BRS__LUA_DEFAULT_INSTR, &c->lua_instr, err)))
+        (rc = get_i(cfg, lua, "lua", "instr_limit", BRS__LUA_DEFAULT_INSTR, &c->lua_instr, err)) ||
+        (rc = brs__config_int(cfg, lua, "lua", "cpu_limit_ms", 0, &c->lua_cpu_ms, err)))
         return rc;
+    if (c->lua_cpu_ms < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: lua.cpu_limit_ms must be >= 0 (0: the default)",
+                        cfg->source);
     if (c->lua_mem <= 0 || c->lua_instr <= 0)
         return brs__err(err, BRS_E_RANGE, "%s: lua.mem_limit and lua.instr_limit must be > 0",
                         cfg->source);
@@ -316,7 +343,8 @@ static int plot_to_recorder(void *user, int64_t ts, const char *name, double v)
 static int load_strategy(brs__strategy_src *src, const char *file, const run_common *c,
                          brs_error *err)
 {
-    brs__lua_opts lo = {.mem_limit = (size_t)c->lua_mem, .instr_limit = (uint64_t)c->lua_instr};
+    brs__lua_opts lo = {.mem_limit = (size_t)c->lua_mem, .instr_limit = (uint64_t)c->lua_instr,
+                        .cpu_limit_ms = (uint64_t)c->lua_cpu_ms, .seed = (uint64_t)c->seed};
     return brs__strategy_src_load(src, file, &lo, err);
 }
 
@@ -410,7 +438,9 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     char dflt[512];
     const char *dir = out_dir ? out_dir : c.out;
     if (!dir) {
-        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
+        char safe[160]; /* the script chooses its name: never let it be a path */
+        brs__file_safe_name(safe, sizeof safe, src.name);
+        snprintf(dflt, sizeof dflt, "runs/%s-%s", safe, c.mode);
         dir = dflt;
     }
     if (out_path)
@@ -458,7 +488,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .benchmark = c.benchmark, .max_bars = c.max_bars ? c.max_bars : -1};
+                         .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark,
+                         .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
@@ -473,7 +504,13 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
                            .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
-                           .plot = plot_to_recorder, .plot_user = rec};
+                           .max_orders_per_run = (uint64_t)c.max_orders_run,
+                           .max_callbacks_per_event = (uint32_t)c.max_cb_event,
+                           .max_callbacks_per_instant = (uint32_t)c.max_cb_instant,
+                           .max_log_bytes_per_callback = (uint64_t)c.max_log_cb,
+                           .max_log_bytes = (uint64_t)c.max_log,
+                           .plot = plot_to_recorder, .plot_user = rec,
+                           .silent_failure = 1 /* the command prints the failure */};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
         /* "strategy.params.fast: expected an integer": where that value came from */
         char k[256];

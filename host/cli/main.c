@@ -1,4 +1,5 @@
 /* main.c: the `bourse` binary: global options and subcommand dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,11 @@ static void usage(FILE *out)
     for (size_t i = 0; i < brs__n_commands; i++)
         fprintf(out, "  %-10s %s\n", brs__commands[i].name, brs__commands[i].summary);
     fprintf(out, "\nRun 'bourse COMMAND --help' for a command's options.\n\n%s", brs__log_usage);
+    fprintf(out, "\nsignals:\n"
+                 "  SIGINT, SIGTERM  backtest stops at the next safe point and says how far it got\n"
+                 "                   (exit 130/143); serve, record and live stop cleanly; any other\n"
+                 "                   command ends at once. No command leaves a temporary file.\n"
+                 "  SIGUSR1, SIGUSR2 ignored by every command.\n");
 }
 
 int main(int argc, char **argv)
@@ -24,6 +30,10 @@ int main(int argc, char **argv)
      * file; commands that stop cleanly (backtest) or serve until a signal
      * (serve, record, live) install their own handling. */
     brs__interrupt_install(0);
+    /* SIGUSR1/SIGUSR2 mean nothing to any command: a stray one (a monitoring
+     * script, `kill -USR1` by habit) must not end a gateway or a long run */
+    signal(SIGUSR1, SIG_IGN);
+    signal(SIGUSR2, SIG_IGN);
     if (brs__log_take_args(&argc, argv) != BRS_OK)
         return BRS_EXIT_USAGE;
     if (argc < 2) {

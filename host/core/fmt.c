@@ -17,6 +17,9 @@ static const char *const currency_metrics[] = {
     "net_pnl", "fees_paid", "start_equity", "end_equity", "gross_pnl", "avg_trade",
     "avg_win", "avg_loss", "spread_captured", NULL};
 
+static const char *const count_metrics[] = {
+    "n_trades", "n_fills", "n_orders", "n_daily_returns", "parent_orders", "parents_rejected", NULL};
+
 static int in_list(const char *name, const char *const *list)
 {
     for (; *list; list++)
@@ -31,6 +34,8 @@ int brs__fmt_kind(const char *metric)
         return BRS_FMT_PERCENT;
     if (in_list(metric, currency_metrics))
         return BRS_FMT_CURRENCY;
+    if (in_list(metric, count_metrics) || !strncmp(metric, "filled_qty_", 11))
+        return BRS_FMT_COUNT;
     return BRS_FMT_RATIO;
 }
 

@@ -104,6 +104,7 @@ static const char *status_text(int st)
 {
     switch (st) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";

@@ -748,6 +748,10 @@ static int route(void *ctx, const brs__http_req *rq, brs__http_resp *r)
         return send_text(r, "text/javascript; charset=utf-8", brs__an_uplot_js);
     if (!strcmp(rq->path, "/uplot.css"))
         return send_text(r, "text/css; charset=utf-8", brs__an_uplot_css);
+    if (!strcmp(rq->path, "/favicon.ico")) {
+        r->status = 204; /* no icon: say so rather than 404 */
+        return BRS_OK;
+    }
     if (!strcmp(rq->path, "/api/runs"))
         return api_runs(u, r);
     if (!strcmp(rq->path, "/api/equity"))

@@ -9,6 +9,7 @@
 
 #include <lualib.h>
 
+#include "core/core.h"
 #include "lua_internal.h"
 
 /* The capped allocator. Shrinking never fails (Lua relies on that).
@@ -51,29 +52,68 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+/* " (in on_bar at 2020-03-16T00:00Z)": the callback and the simulated time,
+ * the time as short as it can be said (seconds and fractions only when set). */
+static void error_where(const brs__lua_strategy *s, char *buf, size_t cap)
+{
+    int64_t now = s->host && s->ctx && s->host->xNow ? s->host->xNow(s->ctx) : 0;
+    if (now <= 0) {
+        snprintf(buf, cap, " (in %s)", s->cb_name);
+        return;
+    }
+    char t[48];
+    brs__format_time(now, t, sizeof t); /* 2020-03-16T00:00:00.000000000Z */
+    size_t n = strlen(t);
+    if (n == 30 && !strcmp(t + 19, ".000000000Z")) {
+        t[19] = 'Z', t[20] = '\0';
+        if (!strcmp(t + 16, ":00Z"))
+            t[16] = 'Z', t[17] = '\0';
+    }
+    snprintf(buf, cap, " (in %s at %s)", s->cb_name, t);
+}
+
 int brs__lua_error_text(brs__lua_strategy *s, int status, char *msg, size_t cap)
 {
+    /* one line a user can act on: "script.lua:LINE: message (in on_bar at TIME)";
+     * no traceback (its "[C]: in ?" lines are noise for a strategy author) */
+    char where[96];
+    error_where(s, where, sizeof where);
     if (s->alloc_killed) { /* the memory error was the budget, refused in the allocator */
         snprintf(msg, cap,
-                 "%s: in %s: instruction budget exceeded (%llu VM instructions per callback; "
-                 "every %d bytes allocated count as one)",
-                 s->script, s->cb_name, (unsigned long long)s->instr_limit,
-                 BRS__LUA_ALLOC_BYTES_PER_STEP);
+                 "%s: instruction budget exceeded (%llu VM instructions per callback; "
+                 "every %d bytes allocated count as one)%s",
+                 s->script, (unsigned long long)s->instr_limit, BRS__LUA_ALLOC_BYTES_PER_STEP, where);
         return BRS_E_SANDBOX;
     }
     if (status == LUA_ERRMEM) {
-        snprintf(msg, cap, "%s: in %s: not enough memory (the script may use %zu bytes)", s->script,
-                 s->cb_name, s->mem_limit);
+        snprintf(msg, cap, "%s: not enough memory (the script may use %zu bytes)%s", s->script,
+                 s->mem_limit, where);
         return BRS_E_SANDBOX;
     }
     if (status == LUA_OK) { /* killed, but the callback returned: the kill was its last act */
-        snprintf(msg, cap, "%s: in %s: instruction budget exceeded (%llu VM instructions per "
-                 "callback; the callback returned what caught the kill)", s->script, s->cb_name,
-                 (unsigned long long)s->instr_limit);
+        snprintf(msg, cap, "%s: instruction budget exceeded (%llu VM instructions per "
+                 "callback; the callback returned what caught the kill)%s", s->script,
+                 (unsigned long long)s->instr_limit, where);
         return BRS_E_SANDBOX;
     }
     const char *m = lua_tostring(s->L, -1);
-    snprintf(msg, cap, "%s: in %s: %s", s->script, s->cb_name, m ? m : "(no message)");
+    if (!m)
+        m = "(no message)";
+    size_t ml = strcspn(m, "\n");
+    const char *tb = strstr(m, "\nstack traceback:");
+    if (tb)
+        ml = (size_t)(tb - m);
+    else
+        ml = strlen(m);
+    while (ml && (m[ml - 1] == '\n' || m[ml - 1] == ' '))
+        ml--;
+    /* a message without a position (error("x", 0), an error object) gets the script's name */
+    size_t sl = strlen(s->script);
+    const char *base = strrchr(s->script, '/');
+    base = base ? base + 1 : s->script;
+    int named = (ml > sl && !strncmp(m, s->script, sl)) ||
+                (ml > strlen(base) && !strncmp(m, base, strlen(base)));
+    snprintf(msg, cap, "%s%s%.*s%s", named ? "" : s->script, named ? "" : ": ", (int)ml, m, where);
     return s->killed ? BRS_E_SANDBOX : BRS_E_SCRIPT;
 }
 
@@ -109,14 +149,19 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     if (!s->killed && s->instr_used <= s->instr_limit) {
         /* The CPU-time backstop, for C work no count can see (an __index
          * chain 2,000 tables deep is one instruction): the clock starts at
-         * the callback's first hook call, so a short callback never reads it. */
+         * the callback's second hook call, so a callback shorter than one
+         * hook step (every shipped strategy's) never reads it. */
         if (!s->cpu_limit_ns)
             return;
-        if (s->hook_calls++ == 0) {
+        uint32_t k = s->hook_calls++;
+        if (k == 0) /* the count runs across callbacks: this one may have just begun */
+            return;
+        if (k == 1) {
             s->cpu_t0 = thread_cpu_ns();
             return;
         }
-        if (thread_cpu_ns() - s->cpu_t0 <= s->cpu_limit_ns)
+        /* the clock is a system call: at most once per ~10,000 instructions */
+        if (k % s->cpu_check_every || thread_cpu_ns() - s->cpu_t0 <= s->cpu_limit_ns)
             return;
         s->killed = 1;
         arm_kill(L);
@@ -311,6 +356,9 @@ lua_State *brs__lua_sandbox_new(brs__lua_strategy *s)
          * call itself is not free, and a kill comes at most 0.1% late */
         uint64_t step = s->instr_limit / 1000;
         s->hook_step = step < 1 ? 1 : step > 10000 ? 10000 : (int)step;
+        s->cpu_check_every = (uint32_t)(10000 / s->hook_step);
+        if (s->cpu_check_every < 1)
+            s->cpu_check_every = 1;
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
     }
     return L;

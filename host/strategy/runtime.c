@@ -171,6 +171,10 @@ static void h_log(brs_ctx *ctx, int level, const char *msg)
         snprintf(sc->last_error_log, sizeof sc->last_error_log, "%s", msg);
     if (sc->quiet || level < sc->log_level)
         return;
+    if (level >= BRS_LOG_ERROR && sc->in_callback) {
+        sc->error_pending = 1; /* printed when the callback returns, unless it failed with it */
+        return;
+    }
     static const char *names[] = {"debug", "info", "warn", "error"};
     const char *ln = level >= 0 && level <= BRS_LOG_ERROR ? names[level] : "log";
     size_t len = strlen(msg);
@@ -320,7 +324,27 @@ static void drain(brs__sctx *sc);
 static inline void enter(brs__sctx *sc)
 {
     sc->in_callback = 1;
+    sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
     sc->log_cb = 0;
+}
+
+/* After a callback: its failure names the error it logged (once); an error it
+ * logged and carried on from is printed now. */
+static void after_callback(brs__sctx *sc, int rc, const char *cb)
+{
+    sc->in_callback = 0;
+    int pending = sc->error_pending;
+    sc->error_pending = 0;
+    if (rc < 0 && !sc->failed) {
+        if (sc->last_error_log[0] && (rc == BRS_E_SCRIPT || rc == BRS_E_SANDBOX))
+            brs__sctx_fail(sc, rc, "%s", sc->last_error_log); /* a script error says it all */
+        else if (sc->last_error_log[0])
+            brs__sctx_fail(sc, rc, "%s (%s returned %s)", sc->last_error_log, cb, brs_err_name(rc));
+        else
+            brs__sctx_fail(sc, rc, "%s returned %s", cb, brs_err_name(rc));
+    } else if (pending && !sc->failed) {
+        fprintf(sc->log, "[%s] error: %s\n", sc->name, sc->last_error_log);
+    }
 }
 
 /* A timer or order callback: bounded per event and per simulated nanosecond,
@@ -363,9 +387,10 @@ enum { CB_OPEN, CB_START, CB_STOP, CB_TOP, CB_TRADE, CB_DEPTH, CB_BAR, CB_MARKET
 
 static int leave(brs__sctx *sc, int rc, int which)
 {
-    sc->in_callback = 0;
-    if (BRS__UNLIKELY(rc < 0) && !sc->failed)
-        brs__sctx_fail(sc, rc, "%s returned %s", cb_names[which], brs_err_name(rc));
+    if (BRS__UNLIKELY(rc < 0 || sc->error_pending))
+        after_callback(sc, rc, cb_names[which]);
+    else
+        sc->in_callback = 0;
     if (sc->q_len)
         drain(sc);
     return sc->failed;
@@ -378,9 +403,7 @@ static void deliver_cb(brs__sctx *sc, const brs_order_event *ev)
         return;
     enter(sc);
     int rc = sc->vt->xOnOrder(sc->self, ev);
-    sc->in_callback = 0;
-    if (rc < 0 && !sc->failed)
-        brs__sctx_fail(sc, rc, "xOnOrder returned %s", brs_err_name(rc));
+    after_callback(sc, rc, "xOnOrder");
 }
 
 static void deliver(brs__sctx *sc, const brs_order_event *ev)
@@ -460,18 +483,14 @@ void brs__sctx_fail(brs__sctx *sc, int code, const char *fmt, ...)
     if (sc->failed)
         return;
     sc->failed = code < 0 ? code : BRS_E_SCRIPT;
-    char what[256];
+    char what[BRS_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    if (sc->last_error_log[0])
-        snprintf(sc->error, sizeof sc->error, "strategy '%s' failed: %s: %s", sc->name, what,
-                 sc->last_error_log);
-    else
-        snprintf(sc->error, sizeof sc->error, "strategy '%s' failed: %s", sc->name, what);
-    if (!sc->quiet)
-        fprintf(sc->log, "[%s] error: strategy stopped (%s); cancelling its %u open orders\n",
+    snprintf(sc->error, sizeof sc->error, "strategy '%s' failed: %s", sc->name, what);
+    if (!sc->quiet && !sc->silent_failure)
+        fprintf(sc->log, "[%s] error: %s; strategy stopped, cancelling its %u open orders\n",
                 sc->name, what, sc->n_orders);
     /* Cancel downwards: a cancel answered at once removes only entries already visited. */
     for (uint32_t i = sc->n_orders; i-- > 0;) {
@@ -770,6 +789,7 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     brs__sctx_opts o = opts ? *opts : (brs__sctx_opts){0};
     sc->log_level = o.log_level;
     sc->quiet = o.quiet;
+    sc->silent_failure = o.silent_failure;
     sc->plot = o.plot;
     sc->plot_user = o.plot_user;
     sc->account = o.account;
@@ -792,8 +812,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     sc->instr = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->instr);
     sc->orders = calloc(sc->max_orders, sizeof *sc->orders);
     sc->timers = calloc(sc->max_timers, sizeof *sc->timers);
-    /* a ring: every slot is written before it is read, so no zeroing (a sweep
-     * creates one per combination, and zeroing 65536 slots cost more than the run) */
+    /* rings: every slot is written before it is read, so no zeroing (a sweep
+     * creates them per combination, and zeroing 65536 slots cost more than the run) */
     sc->queue = malloc((size_t)sc->q_cap * sizeof *sc->queue);
     sc->deferred = malloc((size_t)sc->q_cap * sizeof *sc->deferred);
     if (!sc->instr || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)

@@ -93,6 +93,9 @@ typedef struct brs__sctx_opts {
     FILE *log;                         /* NULL: stderr */
     int log_level;                     /* enum brs_log_level; messages below are dropped */
     int quiet;                         /* drop every log line (benchmarks) */
+    int silent_failure;                /* the caller prints sc->error itself: no
+                                        * "strategy stopped" line, so the reason is
+                                        * printed once */
     /* brs_host.xPlot lands here (a backtest's recorder); NULL: BRS_E_UNSUPPORTED */
     int (*plot)(void *user, int64_t ts, const char *name, double v);
     void *plot_user;
@@ -135,6 +138,10 @@ struct brs__sctx {
     FILE *log;
     int log_level;
     int quiet;
+    int silent_failure;
+    int error_pending;                 /* an error logged in the running callback, printed
+                                        * when it returns unless it failed (then the
+                                        * failure names it) */
     uint64_t n_callbacks;              /* market-event callbacks delivered */
 
     /* runaway bounds (brs__sctx_opts) */

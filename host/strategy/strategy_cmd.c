@@ -1,10 +1,14 @@
 /* strategy_cmd.c: `bourse strategy check FILE.lua|FILE.so`: load a strategy (a
  * Lua script in the sandbox, or a C plugin), print its declared parameters,
- * open and start it against a dummy context with the simple fill model, feed
- * it a short synthetic bar series, stop it. Any failure exits 1 with the error. */
+ * open and start it, feed it a short synthetic bar series, stop it, and say
+ * what it did. A strategy of bars only (or none: vectorized) runs in the signal
+ * engine, so targets (xSetTarget, ctx:target, xSetTargets) work as in a signal
+ * backtest; others run against a dummy context with the simple fill model.
+ * Any failure exits 1 with the error. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "backtest/backtest.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "source.h"
@@ -15,8 +19,12 @@ static void check_usage(FILE *out)
             "usage: bourse strategy check FILE.lua|FILE.so [--param NAME=VALUE ...]\n"
             "                             [--mem-limit BYTES] [--instr-limit N] [--bars N]\n\n"
             "Load a strategy (Lua scripts run in the sandbox), print its declared\n"
-            "parameters, then open and start it against a dummy instrument, run it\n"
-            "on N synthetic bars (default 200) with the simple fill model, and stop it.\n"
+            "parameters, then open and start it on a dummy instrument, run it on N\n"
+            "synthetic bars (default 200), stop it, and say what it did (orders, fills,\n"
+            "position). A strategy that takes bars only (or is vectorized) runs in the\n"
+            "signal engine: targets work as in `backtest --mode signal` (next-open\n"
+            "execution, all of 100000 of equity for target 1); others get a quote and a\n"
+            "trade per bar with the simple fill model.\n"
             "Exits 1 with the error when any step fails.\n\n"
             "  --param NAME=VALUE  set a parameter (the value is read as JSON, else as a string)\n"
             "  --mem-limit BYTES   Lua memory cap (default %u)\n"
@@ -71,6 +79,60 @@ static int parse_u64(const char *s, uint64_t *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* A bars-only or vectorized strategy through the signal engine on synthetic
+ * daily bars: what a signal backtest would do with it, in brief. */
+static int check_signal(brs__strategy_src *src, const brs_instrument *instr, const cJSON *params,
+                        uint64_t nbars)
+{
+    int rc = BRS_EXIT_OK;
+    brs_error err = {0};
+    brs__sctx sc;
+    memset(&sc, 0, sizeof sc);
+    brs__bt_signal *sig = NULL;
+    brs_market_event *bars = calloc(nbars ? nbars : 1, sizeof *bars);
+    if (!bars)
+        return brs__fail("strategy check", "out of memory");
+    brs__bars_random_walk(bars, nbars, 42, 0, 100000, 1700000000LL * 1000000000LL);
+    brs_instrument in = *instr;
+    uint64_t n = nbars;
+    brs__bt_bars bb = {.instr = &in, .n_instr = 1, .bars = &bars, .n = &n, .total = nbars};
+    brs__bt_signal_opts so = {.sizing = BRS__BT_SIZE_FRACTION, .fraction = 1.0, .fixed_qty = 100,
+                              .initial_cash = 100000, .impact_window = 20};
+    brs__bt_result res;
+    memset(&res, 0, sizeof res);
+    if (brs__bt_signal_create(&sig, &bb, &so, NULL, &err)) {
+        rc = brs__fail("strategy check", "%s", err.msg);
+        goto out;
+    }
+    brs__exec ex = brs__bt_signal_exec(sig);
+    brs__sctx_opts o = {.name = src->name, .instruments = &in, .n_instruments = 1,
+                        .params = params, .params_where = "--param", .exec = &ex,
+                        .log_level = BRS_LOG_INFO, .silent_failure = 1};
+    if (brs__sctx_init(&sc, src->vt, &o, &err) || brs__strategy_src_open(src, &sc, &err) ||
+        brs__sctx_start(&sc, &err) || brs__bt_signal_run(sig, &sc, 0, &res, &err)) {
+        rc = brs__fail("strategy check", "%s", err.msg);
+        goto out;
+    }
+    if (sc.failed || brs__sctx_stop(&sc, &err)) {
+        rc = brs__fail("strategy check", "%s", sc.failed ? sc.error : err.msg);
+        goto out;
+    }
+    brs_position pos;
+    brs__sctx_position(&sc, 0, &pos);
+    printf("ok: started, ran %llu synthetic bars in signal mode (%llu callbacks, %llu executions "
+           "of targets and orders, %llu fills, position %lld, equity %.2f from 100000.00), stopped\n",
+           (unsigned long long)nbars, (unsigned long long)sc.n_callbacks,
+           (unsigned long long)res.orders, (unsigned long long)res.fills, (long long)pos.qty,
+           brs__bt_signal_equity(sig));
+    if (res.fills == 0)
+        printf("note: it asked for nothing on these bars (no target, no order)\n");
+out:
+    brs__sctx_free(&sc);
+    brs__bt_signal_destroy(sig);
+    free(bars);
+    return rc;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -134,6 +196,10 @@ static int cmd_check(int argc, char **argv)
     print_params(&src);
     fflush(stdout);
     brs_instrument instr = {.symbol = "TEST", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
+    if ((src.vt->subscriptions & ~(uint32_t)BRS_SUB_BARS) == 0) {
+        rc = check_signal(&src, &instr, params.root, nbars);
+        goto out;
+    }
     brs__exec ex = brs__simfill_exec(&fm);
     brs__sctx_opts o = {.name = src.name, .instruments = &instr, .n_instruments = 1,
                         .params = params.root, .params_where = "--param", .exec = &ex,

@@ -506,6 +506,13 @@ int brs__cmd_ticks_import(int argc, char **argv)
         free(in);
         return brs__usage_error("ticks import", "--orderbook goes with one LOBSTER message file");
     }
+    {
+        brs_error oe = {0};
+        if (brs__check_out_file(out, &oe)) { /* before reading, not after (issue 19) */
+            free(in);
+            return brs__fail("ticks import", "%s", oe.msg);
+        }
+    }
     brs_progress pr;
     uint64_t total = 0;
     for (int i = 0; i < n_in; i++) {

@@ -204,7 +204,16 @@ async function checkSweep(ctx, name, nx, ny) {
   const col = await page.$$eval(`#runs tbody tr td:nth-child(${iSharpe + 1})`, (tds) => tds.map((t) => t.title === '' ? null : Number(t.title)));
   const vals = col.filter((v) => v !== null);
   check(vals.every((v, i) => i === 0 || vals[i - 1] >= v), `${name}: table not sorted by sharpe`);
-  await Promise.all([page.waitForNavigation(), page.click('#heatmap td[data-x="5"][data-y="40"]')]);
+  /* only the best runs keep a directory (--keep-runs top:10): the rank-1 run's
+   * cell links to its report, a cell of runs without one says so */
+  const top = csv[1], sel = `#heatmap td[data-x="${top[iF]}"][data-y="${top[iS]}"]`;
+  const worst = csv[csv.length - 1], wsel = `#heatmap td[data-x="${worst[iF]}"][data-y="${worst[iS]}"]`;
+  const wt = await page.$eval(wsel, (td) => td.title).catch(() => '');
+  const keptThere = csv.slice(1, 11).some((r) => r[iF] === worst[iF] && r[iS] === worst[iS]);
+  if (!keptThere) check(/no run directory kept/.test(wt), `${name}: cell of unkept runs says '${wt}'`);
+  const links = await page.$$eval('#runs a', (as) => as.length);
+  check(links === 10, `${name}: ${links} report links in the table, expected the 10 kept runs`);
+  await Promise.all([page.waitForNavigation(), page.click(sel)]);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
   check(/report\.html$/.test(page.url()), `${name}: clicking a cell opened ${page.url()}`);
   for (const e of errors) fail(`${name}: ${e}`);
@@ -226,7 +235,10 @@ function fmt(v) { const a = Math.abs(v); return a >= 1000 ? v.toFixed(0).replace
     process.exit(77);
   }
   try {
-    const runs = ['demo-book', 'demo-signal', 'demo-mm', 'demo-signal-csvbench', 'spy', 'spy-dense', 'book5m', 'big5m'];
+    /* BRS_BROWSER_ONLY=name,name: only those pages (for working on one) */
+    const only = process.env.BRS_BROWSER_ONLY ? process.env.BRS_BROWSER_ONLY.split(',') : null;
+    const runs = ['demo-book', 'demo-signal', 'demo-mm', 'demo-signal-csvbench', 'spy', 'spy-dense', 'book5m', 'big5m']
+      .filter((n) => !only || only.includes(n));
     for (const name of runs) {
       if (!fs.existsSync(path.join(out, name))) { console.log(`NOTE: ${name} was not made (see run.sh output)`); continue; }
       const r = await checkReport(ctx, name, { shots: true });
@@ -235,9 +247,11 @@ function fmt(v) { const a = Math.abs(v); return a >= 1000 ? v.toFixed(0).replace
         console.log(`big5m: 5,000,000 samples -> ${r.size} bytes; opened and drawn in ${r.ms} ms (measured, not asserted)`);
       }
     }
+    if (!only || only.includes('sweep200')) {
     const demoRuns = fs.readdirSync(path.join(out, 'demo-sweep')).filter((d) => fs.existsSync(path.join(out, 'demo-sweep', d, 'report.html')));
     check(demoRuns.length === 6, `demo-sweep: ${demoRuns.length} run reports, expected 6`);
     await checkSweep(ctx, 'sweep200', 10, 10);
+    }
   } catch (e) {
     fail('exception: ' + (e.stack || e.message));
   }

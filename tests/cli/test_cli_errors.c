@@ -139,6 +139,11 @@ static void test_gen_says_what_it_wrote(void **state)
     /* an output that cannot be created is refused before generating */
     expect((const char *[]){"gen", "--events", "1000", "-o", path("no/such/dir/g.ticks.zst"), NULL}, 1,
            (const char *[]){"cannot create", NULL}, NULL);
+    /* ticks import too: a bad file in the input is not even read (the output is checked first) */
+    write_text(path("bad.csv"), "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,x,y,z,w,v,u\n");
+    expect((const char *[]){"ticks", "import", "--format", "yahoo", path("bad.csv"), "-o",
+                            path("no/such/dir/y.ticks.zst"), NULL},
+           1, (const char *[]){"cannot create", NULL}, (const char *[]){"bad.csv", NULL});
 }
 
 static void test_one_output_style(void **state)
@@ -155,6 +160,9 @@ static void test_one_output_style(void **state)
     assert_string_equal(b, "1.2346");
     brs__fmt_metric(b, sizeof b, "net_pnl", 12.345);
     assert_string_equal(b, "12.35");
+    brs__fmt_metric(b, sizeof b, "n_trades", 12);
+    assert_string_equal(b, "12");
+    /* `bourse sweep` prints its table through the same function (sweep.c print_table) */
     /* backtest prints through it: a flat run has no Sharpe, shown as the placeholder */
     const char *args[] = {"backtest", cfg, "--out", path("style"), "--set", "strategy.params.fast=39", NULL};
     run_result r = run(args);
