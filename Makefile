@@ -86,7 +86,7 @@ fuzz:
 # (tests/fuzz/fuzz_ticks.c).
 FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
            host/ticks/reader.c host/ticks/writer.c host/ticks/l3check.c host/core/error.c \
-           host/core/fsutil.c host/core/clock.c
+           host/core/fsutil.c host/core/clock.c host/core/interrupt.c
 fuzz-ticks:
 	$(call fuzz_run,ticks,corpus-ticks,$(FUZZ_TICKS_SRC),-lzstd -lpthread -lm,65536)
 
