@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua python
 
 all: build
 
@@ -66,11 +66,11 @@ FUZZ_FLAGS ?=
 FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -I/usr/include/cjson \
           -I/usr/include/lua5.4 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
           -ffunction-sections -fdata-sections -Wl,--gc-sections $(FUZZ_FLAGS)
-# $(call fuzz_run,NAME,CORPUS,SOURCES,LIBRARIES,MAX_LEN)
+# $(call fuzz_run,NAME,CORPUS,SOURCES,LIBRARIES,MAX_LEN[,MORE LIBFUZZER FLAGS])
 define fuzz_run
 	mkdir -p $(FUZZ)/$(2)
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
-	$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 \
+	$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) \
 	      -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2)
 endef
 
@@ -85,8 +85,8 @@ fuzz:
 # Tick files: compact bar payloads, writer/reader round trips, whole files
 # (tests/fuzz/fuzz_ticks.c).
 FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
-           host/ticks/reader.c host/ticks/writer.c host/core/error.c host/core/fsutil.c \
-           host/core/clock.c
+           host/ticks/reader.c host/ticks/writer.c host/ticks/l3check.c host/core/error.c \
+           host/core/fsutil.c host/core/clock.c
 fuzz-ticks:
 	$(call fuzz_run,ticks,corpus-ticks,$(FUZZ_TICKS_SRC),-lzstd -lpthread -lm,65536)
 
@@ -104,9 +104,22 @@ FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/sink.c
            host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
            host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \
            host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
-           host/core/config.c host/core/progress.c
+           host/core/config.c host/core/progress.c host/core/log.c host/ticks/reader.c \
+           host/ticks/l3check.c
 fuzz-import:
-	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lm,8192)
+	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lpthread -lm,8192)
+
+# The Lua sandbox: generated Lua source through the `strategy check` steps
+# (tests/fuzz/fuzz_lua.c), with a dictionary of Lua tokens and library names.
+# -timeout: 5x the wall time of the slowest input the harness's budgets allow
+# (docs/lua-api.md, "Fuzzing the sandbox").
+FUZZ_LUA_SRC = tests/fuzz/fuzz_lua.c host/strategy/lua_sandbox.c host/strategy/lua_safelib.c \
+           host/strategy/lua_pattern.c host/strategy/lua_strategy.c host/strategy/lua_indicators.c \
+           host/strategy/runtime.c host/strategy/simfill.c host/strategy/bars.c \
+           host/core/error.c host/core/fsutil.c host/core/clock.c
+FUZZ_LUA_TIMEOUT ?= 10
+fuzz-lua:
+	$(call fuzz_run,lua,corpus-lua,$(FUZZ_LUA_SRC),-l:liblua5.4.a -lcjson -lm,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

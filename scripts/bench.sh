@@ -32,6 +32,17 @@ if "$bourse" bench --help | grep -q '^  backtest '; then
     run backtest || failed=1
 fi
 
+# The Python package (docs/python.md): a 1M-bar signal backtest from NumPy
+# arrays against `bourse backtest`, read_ticks of the 10M-event file above as a
+# DataFrame, the cost of a Python per-event callback. Needs `make python`.
+if [ -d "$build/python/bourse" ]; then
+    echo "== python/bench/bench_python.py"
+    /usr/bin/python3 "$(dirname "$0")/../python/bench/bench_python.py" "$build" --ticks "$gen" \
+        --json-out "$out/python.json" || failed=1
+else
+    echo "== Python benchmark skipped: $build/python/bourse not built (make python)"
+fi
+
 # Round trip from a QuickFIX initiator (issue 8's figure): built with the
 # interop tests when QuickFIX is installed. 100 orders in flight, QuickFIX's
 # own settings (validation on, Nagle on); resting orders, then half crossing;

@@ -13,7 +13,7 @@
 #            (into .deps/npm); never a browser download of Playwright's own
 #   ops      Debian's prometheus (prometheus and promtool) for the metrics tests
 #   scale    Debian's slurm-wlm and munge for the one-node Slurm test
-#   python   python3-dev, numpy, pandas, nbclient, pytest, setuptools, pip (Debian)
+#   python   python3-dev, numpy, pandas, nbclient, pytest, setuptools, pip, venv (Debian)
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ interop="libssl-dev libwslay-dev libquickfix-dev g++ python3 python3-websockets 
 report="chromium fonts-dejavu-core"
 ops="prometheus"
 scale="slurm-wlm munge"
-python="python3-dev python3-numpy python3-pandas python3-nbclient python3-pytest python3-setuptools python3-pip python3-ipykernel python3-matplotlib"
+python="python3-dev python3-numpy python3-pandas python3-nbclient python3-pytest python3-setuptools python3-pip python3-venv python3-ipykernel python3-matplotlib"
 
 want=""
 npm_want=""

@@ -3,7 +3,8 @@
 compiled into `bourse serve`, from a QuickFIX-format XML definition (the
 jspurefix npm package's data/FIX44.xml, which scripts/bootstrap.sh installs in
 .deps/npm). The output is committed, so building needs neither Python nor the
-XML. Run:  /usr/bin/python3 scripts/gen-fix-dict.py [FIX44.xml] [out.c]
+XML. Run:  /usr/bin/python3 scripts/gen-fix-dict.py [FIX44.xml] [out.c] [--check]
+(--check: write nothing, exit 1 when out.c is not what the XML gives).
 
 Components are expanded in place: an optional component's fields are never
 required at the level it is used, a required one keeps its fields' flags.
@@ -12,8 +13,10 @@ import hashlib
 import sys
 import xml.etree.ElementTree as ET
 
-SRC = sys.argv[1] if len(sys.argv) > 1 else ".deps/npm/node_modules/jspurefix/data/FIX44.xml"
-OUT = sys.argv[2] if len(sys.argv) > 2 else "host/fix/dict_fix44.c"
+CHECK = "--check" in sys.argv
+ARGS = [a for a in sys.argv[1:] if a != "--check"]
+SRC = ARGS[0] if len(ARGS) > 0 else ".deps/npm/node_modules/jspurefix/data/FIX44.xml"
+OUT = ARGS[1] if len(ARGS) > 1 else "host/fix/dict_fix44.c"
 MAXTAG = 1023  # tags the dictionary can hold (FIX 4.4 stops at 956)
 
 TYPES = {  # XML type -> enum brs__fix_dict_type (host/fix/dict.h)
@@ -110,6 +113,17 @@ def main():
     for num in sorted(spans):
         w.append("    [%d] = %d," % (num, spans[num][1]))
     w.append("};")
+    # one-character enumerations (most CHAR fields): a 128-bit set per tag, so
+    # the check on the hot path is one load and a bit test
+    w.append("const uint64_t brs__fix_dict_cmask[BRS__FIX_DICT_MAXTAG + 1][2] = {")
+    for num in sorted(bynum):
+        ev = bynum[num][2]
+        if ev and bynum[num][1] == "CHAR" and all(len(v) == 1 and ord(v) < 128 for v in ev):
+            m = 0
+            for v in ev:
+                m |= 1 << ord(v)
+            w.append("    [%d] = {0x%xull, 0x%xull}," % (num, m & (2**64 - 1), m >> 64))
+    w.append("};")
     w.append("const char *const brs__fix_dict_enum[%d] = {" % max(1, len(pool)))
     for i in range(0, len(pool), 12):
         w.append("    " + " ".join('"%s",' % v for v in pool[i:i + 12]))
@@ -156,8 +170,15 @@ def main():
     w.append("const int16_t brs__fix_dict_idx2[256] = {")
     w.append("    " + " ".join("[%d] = %d," % (k, v) for k, v in sorted(idx2.items())))
     w.append("};")
+    text = "\n".join(w) + "\n"
+    if CHECK:
+        with open(OUT) as f:
+            if f.read() != text:
+                sys.exit("%s is not what %s gives: run scripts/gen-fix-dict.py" % (OUT, SRC))
+        print("%s: up to date with %s" % (OUT, SRC))
+        return
     with open(OUT, "w") as f:
-        f.write("\n".join(w) + "\n")
+        f.write(text)
     print("%s: %d fields, %d enum values, %d messages, %d groups, %d items" %
           (OUT, len(fields), len(pool), len(msgs) - 2, len(groups), len(items)))
 

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "analytics.h"
+#include "core/core.h"
 
 /* Series a strategy declared for the report: points of (ts, name index, value). */
 typedef struct brs_an_plots {
@@ -29,6 +30,9 @@ typedef struct brs_an_series {
     double *price;
     double *bench; /* the benchmark scaled to the starting equity; NaN while unknown */
     int has_bench; /* a benchmark was configured (equity.csv has its column) */
+    double *qspread;  /* book mode: our quoted spread (bp of the mid) at the sample; NaN
+                       * when not quoting both sides */
+    int has_qspread;  /* equity.csv has the quoted_spread_bps column */
 } brs_an_series;
 
 /* One round trip: an open lot (or part of one) matched FIFO against a closing fill. */
@@ -84,6 +88,8 @@ typedef struct brs_an_inst_state {
     int64_t q_first_t;     /* first order of ours resting (0: never) */
     int64_t two_sided_ns;  /* time with a bid and an ask of ours resting */
     double spread_bps_ns;  /* integral of (ask - bid) / mid x 1e4 over that time */
+    const brs_market_event *bars; /* brs__an_set_bars: not owned */
+    uint64_t n_bars;
 } brs_an_inst_state;
 
 struct brs_an_recorder {
@@ -142,6 +148,15 @@ double brs__an_bench_level(brs_an_recorder *r, int64_t ts, const double *prices)
 
 /* ---- shared helpers -------------------------------------------------------- */
 
+/* brs__an_fail: the message for brs__an_last_error, returns code. brs__an_grow:
+ * *arr (of elem bytes) grown geometrically to hold need elements. */
+int brs__an_fail(brs_an_recorder *r, int code, const char *fmt, ...) BRS__PRINTF(3, 4);
+int brs__an_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* Seconds from submission to fill of every maker fill whose order is known
+ * (book mode's queue wait); *out malloc'ed (NULL when none). */
+size_t brs__an_maker_waits(const brs_an_recorder *r, double **out);
+
 /* The quoting integrals of in, as they stand at time t (recorder.c). */
 void brs__an_quote_advance(const brs_an_inst_state *in, int64_t t, int64_t *two_sided_ns,
                            double *spread_bps_ns);
@@ -152,7 +167,7 @@ void brs__an_fmt_double(char *buf, size_t len, double v, int json_null);
 void brs__an_json_string(FILE *fp, const char *s);
 int64_t brs__an_day(int64_t ts);
 int brs__an_series_push(brs_an_series *s, int64_t ts, double equity, double cash,
-                        const double *pos, const double *price, double bench);
+                        const double *pos, const double *price, double bench, double qspread);
 /* Append a point to a plot series by name (creating the name); every_ns as in
  * brs_an_options.sample_every_ns. Returns BRS_OK or a BRS_E_ code. */
 int brs__an_plots_add(brs_an_plots *p, int64_t every_ns, int64_t ts, const char *name, double v);
@@ -221,6 +236,15 @@ typedef struct brs_an_marker {
     double fee;
 } brs_an_marker;
 
+/* Bars of one instrument in currency, for the candlesticks. */
+typedef struct brs_an_ohlc {
+    size_t n, cap;
+    int64_t *ts;
+    double *o, *h, *l, *c;
+} brs_an_ohlc;
+int brs__an_ohlc_push(brs_an_ohlc *b, int64_t ts, double o, double h, double l, double c);
+void brs__an_ohlc_free(brs_an_ohlc *b);
+
 typedef struct brs_an_report_input {
     const char *title;
     const brs_an_series *series;
@@ -230,6 +254,9 @@ typedef struct brs_an_report_input {
     const brs_an_trade *trades;
     size_t n_trades;
     const brs_an_plots *plots;  /* may be NULL */
+    const brs_an_ohlc *ohlc;    /* k entries (n 0: no bars), or NULL */
+    const double *maker_wait;   /* seconds from each maker fill's order submission to it */
+    size_t n_maker_wait;
     const char *bench_name;     /* may be NULL */
     const cJSON *summary;       /* object; may be NULL */
     const cJSON *config;        /* may be NULL */

@@ -49,6 +49,9 @@ typedef struct brs_an_options {
      * that instrument's price; anything else: a CSV file (Date or ts, then Adj Close,
      * Close or value). Scaled to the starting equity; docs/analytics.md. */
     const char *benchmark;
+    /* Bars written to bars.csv at most (config report.max_bars); 0: 1,000,000;
+     * negative: none. */
+    int64_t max_bars;
 } brs_an_options;
 
 typedef struct brs_an_recorder brs_an_recorder;
@@ -137,6 +140,13 @@ void brs__an_set_extra(brs_an_recorder *r, const char *name, double v);
  * (sample_every_ns: the last value of each bucket per name). BRS_E_INVAL for a
  * bad name, non-finite value or too many names. */
 #define BRS_AN_MAX_PLOTS 16
+/* The bars an instrument traded on (signal mode), for candlesticks in the report
+ * and bars.csv: BAR events, prices in the instrument's ticks (price_scale). Not
+ * copied: they must stay valid until brs__an_write_run. At most max_rows bars in
+ * all are written (brs_an_options.max_bars, default 1,000,000; beyond it bars.csv
+ * is not written, a log line says so, and the report draws the price as a line). */
+void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_market_event *bars,
+                      uint64_t n);
 int brs__an_plot(brs_an_recorder *r, int64_t ts, const char *name, double v);
 
 /* ---- results --------------------------------------------------------------- */

@@ -12,8 +12,7 @@
 
 #define NS_PER_DAY INT64_C(86400000000000)
 
-static int fail(brs_an_recorder *r, int code, const char *fmt, ...) BRS__PRINTF(3, 4);
-static int fail(brs_an_recorder *r, int code, const char *fmt, ...)
+int brs__an_fail(brs_an_recorder *r, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -28,7 +27,7 @@ const char *brs__an_last_error(const brs_an_recorder *r)
 }
 
 /* Grow *arr (of elem bytes) so it holds at least need elements. */
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+int brs__an_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return BRS_OK;
@@ -77,20 +76,24 @@ static int series_reserve(brs_an_series *s, size_t need)
     double *bench = realloc(s->bench, nc * sizeof *bench);
     if (bench)
         s->bench = bench;
-    if (!ts || !eq || !cash || !pos || !price || !bench)
+    double *qs = realloc(s->qspread, nc * sizeof *qs);
+    if (qs)
+        s->qspread = qs;
+    if (!ts || !eq || !cash || !pos || !price || !bench || !qs)
         return BRS_E_NOMEM;
     s->cap = nc;
     return BRS_OK;
 }
 
 int brs__an_series_push(brs_an_series *s, int64_t ts, double equity, double cash,
-                        const double *pos, const double *price, double bench)
+                        const double *pos, const double *price, double bench, double qspread)
 {
     if (series_reserve(s, s->n + 1))
         return BRS_E_NOMEM;
     size_t i = s->n++;
     s->ts[i] = ts;
     s->bench[i] = bench;
+    s->qspread[i] = qspread;
     s->equity[i] = equity;
     s->cash[i] = cash;
     for (uint32_t j = 0; j < s->k; j++) {
@@ -108,6 +111,7 @@ void brs__an_series_free(brs_an_series *s)
     free(s->pos);
     free(s->price);
     free(s->bench);
+    free(s->qspread);
     memset(s, 0, sizeof *s);
 }
 
@@ -175,57 +179,6 @@ void brs__an_destroy(brs_an_recorder *r)
     free(r);
 }
 
-/* ---- declared plot series -------------------------------------------------------- */
-
-int brs__an_plots_add(brs_an_plots *p, int64_t every, int64_t ts, const char *name, double v)
-{
-    uint32_t j = 0;
-    while (j < p->n_names && strcmp(p->names[j], name) != 0)
-        j++;
-    if (j == p->n_names) {
-        size_t len = strlen(name);
-        if (len == 0 || len >= sizeof p->names[0] || strpbrk(name, ",\"\r\n"))
-            return BRS_E_INVAL;
-        if (p->n_names == BRS_AN_MAX_PLOTS)
-            return BRS_E_INVAL;
-        memcpy(p->names[p->n_names++], name, len + 1);
-        p->last_bucket[j] = INT64_MIN;
-    }
-    int64_t bucket = every > 0 ? ts / every : INT64_MIN;
-    if (every > 0 && bucket == p->last_bucket[j]) {
-        p->pts[p->last_idx[j]].ts = ts;
-        p->pts[p->last_idx[j]].v = v;
-        return BRS_OK;
-    }
-    if (grow((void **)&p->pts, &p->cap, p->n + 1, sizeof *p->pts))
-        return BRS_E_NOMEM;
-    p->last_bucket[j] = bucket;
-    p->last_idx[j] = p->n;
-    p->pts[p->n++] = (struct brs_an_plot_pt){ts, j, v};
-    return BRS_OK;
-}
-
-void brs__an_plots_free(brs_an_plots *p)
-{
-    free(p->pts);
-    memset(p, 0, sizeof *p);
-}
-
-int brs__an_plot(brs_an_recorder *r, int64_t ts, const char *name, double v)
-{
-    if (!name || !isfinite(v))
-        return fail(r, BRS_E_INVAL, "analytics: plot '%s': the value must be a finite number",
-                    name ? name : "");
-    int rc = brs__an_plots_add(&r->plots, r->opt.sample_every_ns, ts, name, v);
-    if (rc == BRS_E_INVAL)
-        return fail(r, rc,
-                    "analytics: plot '%s': a name is 1-31 bytes without commas or quotes, at "
-                    "most %d names",
-                    name, BRS_AN_MAX_PLOTS);
-    if (rc)
-        return fail(r, rc, "analytics: out of memory");
-    return BRS_OK;
-}
 
 /* ---- order id map -------------------------------------------------------------
  * Drivers usually number orders 1, 2, 3...: while every new id is the previous
@@ -289,19 +242,19 @@ static brs_an_order_rec *find_order(const brs_an_recorder *r, uint64_t id)
 int brs__an_reserve(brs_an_recorder *r, size_t samples, size_t orders, size_t fills)
 {
     if (series_reserve(&r->series, samples) ||
-        grow((void **)&r->orders, &r->cap_orders, orders, sizeof *r->orders) ||
-        grow((void **)&r->fills, &r->cap_fills, fills, sizeof *r->fills) ||
-        grow((void **)&r->trades, &r->cap_trades, fills, sizeof *r->trades))
-        return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        brs__an_grow((void **)&r->orders, &r->cap_orders, orders, sizeof *r->orders) ||
+        brs__an_grow((void **)&r->fills, &r->cap_fills, fills, sizeof *r->fills) ||
+        brs__an_grow((void **)&r->trades, &r->cap_trades, fills, sizeof *r->trades))
+        return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     for (uint32_t i = 0; i < r->k; i++) /* room for a few open lots per instrument */
         if (r->inst[i].cap < 64 &&
-            grow((void **)&r->inst[i].lots, &r->inst[i].cap, 64, sizeof *r->inst[i].lots))
-            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+            brs__an_grow((void **)&r->inst[i].lots, &r->inst[i].cap, 64, sizeof *r->inst[i].lots))
+            return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     size_t mc = r->map_cap ? r->map_cap : 64;
     while (mc < orders * 2)
         mc *= 2;
     if (r->hashed && mc > r->map_cap && map_rehash(r, mc))
-        return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     return BRS_OK;
 }
 
@@ -340,15 +293,17 @@ int64_t brs__an_sample_every(const brs_an_recorder *r)
     return r->opt.sample_every_ns;
 }
 
+static double quoted_spread_now(const brs_an_recorder *r);
+
 int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
                    const double *prices)
 {
     brs_an_series *s = &r->series;
     if (s->n && ts < s->ts[s->n - 1])
-        return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is before the previous one",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is before the previous one",
                     (long long)ts);
     if (!isfinite(equity))
-        return fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is not a finite number",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: equity sample at %lld is not a finite number",
                     (long long)ts);
     note_time(r, ts);
     size_t i;
@@ -358,7 +313,7 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
                        * sample is always kept: it holds the starting equity) */
     } else {
         if (series_reserve(s, s->n + 1))
-            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+            return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
         i = s->n++;
     }
     s->ts[i] = ts;
@@ -371,6 +326,11 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
             r->bench_first = lv;
         if (isfinite(lv) && lv > 0)
             s->bench[i] = s->equity[0] * (lv / r->bench_first);
+    }
+    s->qspread[i] = NAN;
+    if (r->opt.mode == BRS_AN_BOOK) {
+        s->has_qspread = 1;
+        s->qspread[i] = quoted_spread_now(r);
     }
     double *pos = s->pos + i * s->k, *price = s->price + i * s->k;
     for (uint32_t j = 0; j < s->k; j++) {
@@ -385,29 +345,29 @@ int brs__an_sample(brs_an_recorder *r, int64_t ts, double equity, double cash,
 int brs__an_order_new(brs_an_recorder *r, const brs_an_order *o)
 {
     if (o->instrument >= r->k)
-        return fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
                     (unsigned long long)o->id, o->instrument);
     if (o->qty <= 0)
-        return fail(r, BRS_E_INVAL, "analytics: order %llu: quantity %lld must be > 0",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order %llu: quantity %lld must be > 0",
                     (unsigned long long)o->id, (long long)o->qty);
     if (find_order(r, o->id))
-        return fail(r, BRS_E_INVAL, "analytics: order id %llu used twice",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order id %llu used twice",
                     (unsigned long long)o->id);
     if (r->n_orders >= UINT32_MAX)
-        return fail(r, BRS_E_LIMIT, "analytics: too many orders");
-    if (grow((void **)&r->orders, &r->cap_orders, r->n_orders + 1, sizeof *r->orders))
-        return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        return brs__an_fail(r, BRS_E_LIMIT, "analytics: too many orders");
+    if (brs__an_grow((void **)&r->orders, &r->cap_orders, r->n_orders + 1, sizeof *r->orders))
+        return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     int in_sequence = r->n_orders == 0 || o->id == r->orders[r->n_orders - 1].id + 1;
     if (!r->hashed && !in_sequence) {
         size_t mc = 64;
         while (mc < (r->n_orders + 1) * 2 || mc < r->cap_orders * 2)
             mc *= 2;
         if (map_rehash(r, mc))
-            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+            return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
         r->hashed = 1;
     } else if (r->hashed && (r->n_orders + 1) * 2 > r->map_cap &&
                map_rehash(r, r->map_cap * 2)) {
-        return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     }
     note_time(r, o->ts);
     brs_an_order_rec *rec = &r->orders[r->n_orders];
@@ -431,10 +391,10 @@ int brs__an_order_done(brs_an_recorder *r, int64_t ts, uint64_t order_id, int st
 {
     brs_an_order_rec *o = find_order(r, order_id);
     if (!o)
-        return fail(r, BRS_E_INVAL, "analytics: unknown order id %llu",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: unknown order id %llu",
                     (unsigned long long)order_id);
     if (status != BRS_AN_CANCELLED && status != BRS_AN_REJECTED && status != BRS_AN_FILLED)
-        return fail(r, BRS_E_INVAL, "analytics: order %llu: bad final status %d",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order %llu: bad final status %d",
                     (unsigned long long)order_id, status);
     note_time(r, ts);
     o->status = (uint8_t)status;
@@ -448,10 +408,10 @@ int brs__an_order_replace(brs_an_recorder *r, int64_t ts, uint64_t order_id, dou
 {
     brs_an_order_rec *o = find_order(r, order_id);
     if (!o)
-        return fail(r, BRS_E_INVAL, "analytics: unknown order id %llu",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: unknown order id %llu",
                     (unsigned long long)order_id);
     if (qty <= 0)
-        return fail(r, BRS_E_INVAL, "analytics: order %llu: replace quantity %lld must be > 0",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order %llu: replace quantity %lld must be > 0",
                     (unsigned long long)order_id, (long long)qty);
     note_time(r, ts);
     o->price = price;
@@ -471,8 +431,8 @@ static int push_lot(brs_an_recorder *r, brs_an_inst_state *in, int64_t qty, int6
             /* closed lots at the front use up at least half: slide down instead of growing */
             memmove(in->lots, in->lots + in->head, in->len * sizeof *in->lots);
             in->head = 0;
-        } else if (grow((void **)&in->lots, &in->cap, in->cap + 1, sizeof *in->lots)) {
-            return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+        } else if (brs__an_grow((void **)&in->lots, &in->cap, in->cap + 1, sizeof *in->lots)) {
+            return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
         }
     }
     brs_an_lot *l = &in->lots[in->head + in->len++];
@@ -487,23 +447,23 @@ static int push_lot(brs_an_recorder *r, brs_an_inst_state *in, int64_t qty, int6
 int brs__an_fill(brs_an_recorder *r, const brs_an_fill *f)
 {
     if (f->instrument >= r->k)
-        return fail(r, BRS_E_INVAL, "analytics: fill of order %llu: unknown instrument %u",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: fill of order %llu: unknown instrument %u",
                     (unsigned long long)f->order_id, f->instrument);
     if (f->qty <= 0)
-        return fail(r, BRS_E_INVAL, "analytics: fill of order %llu: quantity %lld must be > 0",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: fill of order %llu: quantity %lld must be > 0",
                     (unsigned long long)f->order_id, (long long)f->qty);
     if (f->side != BRS_BUY && f->side != BRS_SELL)
-        return fail(r, BRS_E_INVAL, "analytics: fill of order %llu: bad side %u",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: fill of order %llu: bad side %u",
                     (unsigned long long)f->order_id, f->side);
     if (!isfinite(f->price) || !isfinite(f->fee))
-        return fail(r, BRS_E_INVAL, "analytics: fill of order %llu: price or fee not finite",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: fill of order %llu: price or fee not finite",
                     (unsigned long long)f->order_id);
     brs_an_inst_state *in = &r->inst[f->instrument];
     int64_t sq = f->side == BRS_BUY ? f->qty : -f->qty;
     /* worst case: every lot closes into its own trade, plus one new lot */
-    if (grow((void **)&r->fills, &r->cap_fills, r->n_fills + 1, sizeof *r->fills) ||
-        grow((void **)&r->trades, &r->cap_trades, r->n_trades + in->len + 1, sizeof *r->trades))
-        return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+    if (brs__an_grow((void **)&r->fills, &r->cap_fills, r->n_fills + 1, sizeof *r->fills) ||
+        brs__an_grow((void **)&r->trades, &r->cap_trades, r->n_trades + in->len + 1, sizeof *r->trades))
+        return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
     note_time(r, f->ts);
     advance(r, in, f->ts);
     r->fills[r->n_fills++] = *f;
@@ -588,7 +548,7 @@ int brs__an_fill(brs_an_recorder *r, const brs_an_fill *f)
 int brs__an_order_submitted(brs_an_recorder *r, const brs_order *o)
 {
     if (o->instrument >= r->k)
-        return fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order %llu: unknown instrument %u",
                     (unsigned long long)o->id, o->instrument);
     brs_an_order a = {
         .id = o->id,
@@ -624,6 +584,39 @@ static void quote_best(const brs_an_inst_state *in, double *bid, double *ask)
         else if (q->side != BRS_BUY && (*ask == 0 || q->price < *ask))
             *ask = q->price;
     }
+}
+
+/* Our quoted spread now, in bp of its mid, on the first instrument where we ever
+ * quoted; NaN when we are not on both sides. For the report's chart. */
+static double quoted_spread_now(const brs_an_recorder *r)
+{
+    for (uint32_t j = 0; j < r->k; j++) {
+        const brs_an_inst_state *in = &r->inst[j];
+        if (!in->q_first_t)
+            continue;
+        double bid, ask;
+        quote_best(in, &bid, &ask);
+        return bid > 0 && ask > bid ? (ask - bid) / ((ask + bid) / 2) * 1e4 : NAN;
+    }
+    return NAN;
+}
+
+size_t brs__an_maker_waits(const brs_an_recorder *r, double **out)
+{
+    *out = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_fills; i++)
+        n += r->fills[i].liquidity == BRS_LIQ_MAKER;
+    if (!n || !(*out = malloc(n * sizeof **out)))
+        return 0;
+    n = 0;
+    for (size_t i = 0; i < r->n_fills; i++) {
+        const brs_an_fill *f = &r->fills[i];
+        const brs_an_order_rec *o = f->liquidity == BRS_LIQ_MAKER ? find_order(r, f->order_id) : NULL;
+        if (o)
+            (*out)[n++] = (double)(f->ts - o->ts) / 1e9;
+    }
+    return n;
 }
 
 /* The quoting state held from q_last_t until t: add it to the integrals. */
@@ -686,7 +679,7 @@ static int quote_set(brs_an_recorder *r, brs_an_order_rec *o, int64_t t, uint8_t
             uint32_t nc = in->cap_quotes ? in->cap_quotes * 2 : 8;
             struct brs_an_quote *nq = realloc(in->quotes, nc * sizeof *nq);
             if (!nq)
-                return fail(r, BRS_E_NOMEM, "analytics: out of memory");
+                return brs__an_fail(r, BRS_E_NOMEM, "analytics: out of memory");
             in->quotes = nq;
             in->cap_quotes = nc;
         }
@@ -703,7 +696,7 @@ static int quote_set(brs_an_recorder *r, brs_an_order_rec *o, int64_t t, uint8_t
 int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
 {
     if (ev->instrument >= r->k)
-        return fail(r, BRS_E_INVAL, "analytics: order event for unknown instrument %u",
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: order event for unknown instrument %u",
                     ev->instrument);
     double scale = (double)r->inst[ev->instrument].spec.price_scale;
     /* fees are in price units x qty units, like a notional: scale and multiply alike */
@@ -746,7 +739,7 @@ int brs__an_order_event(brs_an_recorder *r, const brs_order_event *ev)
         return brs__an_fill(r, &f);
     }
     default:
-        return fail(r, BRS_E_INVAL, "analytics: unknown order event kind %u", ev->kind);
+        return brs__an_fail(r, BRS_E_INVAL, "analytics: unknown order event kind %u", ev->kind);
     }
 }
 

@@ -4,6 +4,7 @@
  * no network. Sections that do not apply to a run are not shown. */
 (function () {
   'use strict';
+  var T0 = performance.now();
   var D = JSON.parse(document.getElementById('brs-data').textContent);
   var S = D.summary || {};
   var main = document.getElementById('report');
@@ -29,7 +30,11 @@
   function ratio(v) {
     if (v == null || !isFinite(v)) return 'n/a';
     var a = Math.abs(v);
-    return a >= 1000 ? sep(v.toFixed(0)) : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(3);
+    if (a >= 1000) return sep(v.toFixed(0));
+    if (a >= 1) return v.toFixed(2);
+    if (a === 0) return '0';
+    /* three significant digits, never in exponent form */
+    return v.toFixed(Math.min(15, 2 - Math.floor(Math.log10(a))));
   }
   function int(v) { return v == null || !isFinite(v) ? 'n/a' : sep(Math.round(v).toString()); }
   function dur(sec) {
@@ -67,7 +72,7 @@
     benchmark_return: 'pct', alpha: 'pct', prob_sharpe: 'pct',
     sharpe: 'ratio', sortino: 'ratio', calmar: 'ratio', profit_factor: 'ratio', skew: 'ratio',
     kurtosis: 'ratio', tail_ratio: 'ratio', recovery_factor: 'ratio', payoff_ratio: 'ratio',
-    beta: 'ratio', turnover: 'ratio', years: 'ratio',
+    beta: 'ratio', turnover: 'ratio', years: 'years',
     expectancy: 'money', start_equity: 'money', end_equity: 'money', net_pnl: 'money',
     gross_profit: 'money', gross_loss: 'money', avg_win: 'money', avg_loss: 'money',
     largest_win: 'money', largest_loss: 'money', traded_notional: 'money', fees_paid: 'money',
@@ -110,6 +115,7 @@
       case 'money': return money(v);
       case 'secs': return dur(v);
       case 'days': return dur(v * 86400);
+      case 'years': return v >= 1 ? ratio(v) + ' years' : dur(v * 365.25 * 86400);
       case 'bps': return ratio(v) + ' bp';
       case 'int': return int(v);
     }
@@ -162,6 +168,12 @@
       });
     };
   }
+  /* y axis width from its longest label, so "-0.00020%" is never cut */
+  function axisSize(u, values) {
+    var n = 4;
+    (values || []).forEach(function (v) { if (v != null && String(v).length > n) n = String(v).length; });
+    return 16 + n * 7.2;
+  }
   function tipFor(u, box, kinds) {
     var tip = el('div', 'tip');
     tip.style.display = 'none';
@@ -196,7 +208,7 @@
       cursor: { sync: { key: 'brs' }, drag: { x: true, y: false } },
       scales: { x: { time: true }, y: extra.y || { auto: true } },
       series: [{ label: 'time', value: function (u, v) { return v == null ? '' : when(v); } }].concat(series),
-      axes: [{ space: 70 }, { size: 78, values: axisFmt(extra.axis) }].concat(extra.axes || []),
+      axes: [{ space: 70 }, { size: axisSize, values: axisFmt(extra.axis) }].concat(extra.axes || []),
       legend: { live: true },
       hooks: { draw: extra.draw ? [extra.draw] : [], setScale: [onScale] }
     };
@@ -291,6 +303,15 @@
     var holder = el('div');
     sec.appendChild(holder);
     var u = null, positive = C.eq.every(function (v) { return v > 0; });
+    /* a benchmark moving 20 times more than the strategy would flatten its line
+     * (a market maker against buy and hold): start with it hidden, and say so */
+    function range(a) { var lo = Infinity, hi = -Infinity; a.forEach(function (v) { if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } }); return hi - lo; }
+    var benchShown = true;
+    if (C.bench && range(C.bench) > 20 * Math.max(range(C.eq), 1e-12 * Math.abs(E0))) {
+      benchShown = false;
+      sec.appendChild(el('p', 'note', 'The benchmark moves ' + ratio(range(C.bench) / Math.max(range(C.eq), 1e-300)) +
+        ' times as much as the strategy, so it starts hidden: click its name under the chart to show it.'));
+    }
     function tr(v) { return v == null ? null : mode === 'pnl' ? v - E0 : mode === 'return' ? v / E0 - 1 : v; }
     function draw() {
       var keep = u ? [u.scales.x.min, u.scales.x.max] : null;
@@ -303,7 +324,7 @@
       var kinds = [null, f];
       if (C.bench) {
         data.push(C.bench.map(tr));
-        series.push({ label: 'Benchmark', stroke: '#e08a1e', width: 1.2, dash: [5, 3], spanGaps: true });
+        series.push({ label: 'Benchmark', stroke: '#e08a1e', width: 1.2, dash: [5, 3], spanGaps: true, show: benchShown });
         kinds.push(f);
       }
       u = timeChart(holder, null, data, series, kinds, {
@@ -409,7 +430,7 @@
       sec.appendChild(box);
       series[0].value = function (u, v) { return v == null ? '' : String(v); };
       var u = new uPlot({ width: WIDTH(), height: 200, scales: { x: { time: false, range: function () { return [xs[0] - 0.7, xs[xs.length - 1] + 0.7]; } } },
-        series: series, axes: [{ values: function (u, s) { return s.map(function (v) { return v === Math.round(v) ? String(v) : ''; }); } }, { size: 78, values: axisFmt('pct') }],
+        series: series, axes: [{ values: function (u, s) { return s.map(function (v) { return v === Math.round(v) ? String(v) : ''; }); } }, { size: axisSize, values: axisFmt('pct') }],
         cursor: { drag: { x: false, y: false } } }, data, box);
       u.series[0].tipLabel = function (v) { return String(v); };
       u.hooks.setCursor = [tipFor(u, box, kinds)];
@@ -437,7 +458,7 @@
       series: [{ label: 'return', value: function (u, v) { return v == null ? '' : pct(v); } },
         { label: 'days', fill: 'rgba(31,95,191,.6)', stroke: '#1f5fbf', paths: uPlot.paths.bars({ size: [0.95, 100] }), points: { show: false } },
         { label: 'normal', stroke: '#d63a2f', width: 1.5, points: { show: false } }],
-      axes: [{ values: axisFmt('pct') }, { size: 60 }], cursor: { drag: { x: false, y: false } } }, [xs, cnt, norm], box);
+      axes: [{ values: axisFmt('pct') }, { size: axisSize }], cursor: { drag: { x: false, y: false } } }, [xs, cnt, norm], box);
     u.series[0].tipLabel = function (v) { return 'return ' + pct(v - w / 2) + ' to ' + pct(v + w / 2); };
     u.hooks.setCursor = [tipFor(u, box, kinds)];
   }
@@ -451,7 +472,7 @@
       [{ label: 'Sharpe', stroke: '#1f5fbf', width: 1.3, scale: 'y' },
         { label: 'Volatility', stroke: '#8a5a00', width: 1.3, scale: 'vol' }],
       [null, ratio, function (v) { return pct(v); }],
-      { scales: { vol: { auto: true } }, axes: [{ scale: 'vol', side: 1, size: 70, values: axisFmt('pct'), grid: { show: false } }] });
+      { scales: { vol: { auto: true } }, axes: [{ scale: 'vol', side: 1, size: axisSize, values: axisFmt('pct'), grid: { show: false } }] });
   }
 
   /* fills and trades drawn on a price chart, thinned to what the pixels can show */
@@ -465,6 +486,22 @@
       ctx.beginPath();
       ctx.rect(b.left, b.top, b.width, b.height);
       ctx.clip();
+      /* candlesticks: [t0, open, high, low, close, t1], a wick and a body each */
+      if (inst.ohlc) {
+        var vis = inst.ohlc.filter(function (k) { return k[5] >= mn && k[0] <= mx; });
+        var w = Math.max(1, Math.min(12 * dpr, b.width / Math.max(1, vis.length) * 0.7));
+        vis.forEach(function (k) {
+          var x = u.valToPos((k[0] + k[5]) / 2, 'x', true), up = k[4] >= k[1];
+          var yo = u.valToPos(k[1], 'y', true), yc = u.valToPos(k[4], 'y', true);
+          ctx.strokeStyle = ctx.fillStyle = up ? '#1e9e4a' : '#d63a2f';
+          ctx.lineWidth = Math.max(1, dpr * 0.8);
+          ctx.beginPath();
+          ctx.moveTo(x, u.valToPos(k[2], 'y', true));
+          ctx.lineTo(x, u.valToPos(k[3], 'y', true));
+          ctx.stroke();
+          if (w >= 3) ctx.fillRect(x - w / 2, Math.min(yo, yc), w, Math.max(1, Math.abs(yc - yo)));
+        });
+      }
       var vis = trades.filter(function (t) { return t[6] >= mn && t[4] <= mx; });
       var shown = vis;
       if (vis.length > MAXT) shown = vis.slice().sort(function (a, c) { return Math.abs(c[8]) - Math.abs(a[8]); }).slice(0, MAXT);
@@ -505,8 +542,14 @@
     var sec = section('sec-position', book ? 'Inventory and exposure' : 'Exposure and position',
       'Position in lots after each sample' + (S.exposure != null ? '; in the market ' + pct(S.exposure) + ' of the time' : '') + '.');
     I.forEach(function (inst) {
-      timeChart(sec, inst.sym, [inst.t, inst.pos], [{ label: 'Position ' + inst.sym, stroke: '#6b3fa0', width: 1,
-        fill: 'rgba(107,63,160,.18)', paths: uPlot.paths.stepped({ align: 1 }) }], [null, int], { height: 160 });
+      /* many position changes per pixel: an outline would paint a solid block;
+       * the fill alone shows where the position was held (zoom in for each step) */
+      var changes = 0;
+      for (var i = 1; i < inst.pos.length; i++) if (inst.pos[i] !== inst.pos[i - 1]) changes++;
+      var dense = changes > WIDTH() / 4;
+      timeChart(sec, inst.sym + (dense ? ' (' + int(changes) + ' changes: outline off, zoom in for each step)' : ''),
+        [inst.t, inst.pos], [{ label: 'Position ' + inst.sym, stroke: '#6b3fa0', width: dense ? 0 : 1,
+        fill: dense ? 'rgba(107,63,160,.45)' : 'rgba(107,63,160,.18)', paths: uPlot.paths.stepped({ align: 1 }) }], [null, int], { height: 160 });
     });
     var ps = section('sec-price', 'Price with fills, trades and indicators',
       'Green up triangles: buys; red down triangles: sells; lines join each trade\'s entry to its exit, green when it made money.');
@@ -527,8 +570,13 @@
       over.forEach(function (p, i) { series.push({ label: p.name, stroke: palette[i % palette.length], width: 1.2, spanGaps: true }); kinds.push(ratio); });
       var box = el('div');
       ps.appendChild(box);
-      timeChart(box, 'Price ' + inst.sym, data, series, kinds, { height: 300, draw: priceOverlay(j, inst),
-        y: { range: function (u, mn, mx) { var p = (mx - mn) * 0.08 || Math.abs(mx) * 0.01 || 1; return [mn - p, mx + p]; } } });
+      if (inst.ohlc) { series[0].stroke = 'rgba(51,60,77,0.25)'; series[0].width = 1; }
+      timeChart(box, 'Price ' + inst.sym + (inst.ohlc ? ' (candlesticks' + (inst.ohlc.length < 4000 ? '' : ', several bars per candle when zoomed out') + ')' : ''),
+        data, series, kinds, { height: 300, draw: priceOverlay(j, inst),
+        y: { range: function (u, mn, mx) {
+          /* the candles' highs and lows in view count too */
+          if (inst.ohlc) inst.ohlc.forEach(function (k) { if (k[5] >= u.scales.x.min && k[0] <= u.scales.x.max) { mn = Math.min(mn, k[3]); mx = Math.max(mx, k[2]); } });
+          var p = (mx - mn) * 0.08 || Math.abs(mx) * 0.01 || 1; return [mn - p, mx + p]; } } });
       var leg = el('div', 'legend');
       leg.id = 'thin-' + j;
       ps.appendChild(leg);
@@ -646,6 +694,14 @@
       p.textContent = 'Latency (configured): ' + parts.join(', ') + '.';
       sec.appendChild(p);
     }
+    var W = D.queue_wait;
+    if (W && W.n) sec.appendChild(el('p', 'note', 'Queue wait of maker fills (order submission to fill): median ' +
+      dur(W.p50) + ', 90th percentile ' + dur(W.p90) + ', longest ' + dur(W.max) + ', over ' + int(W.n) + ' fills.'));
+    var Q = D.curve && D.curve.qspread;
+    if (Q && Q.some(function (v) { return v != null; }))
+      timeChart(sec, 'Our quoted spread (bid to ask of our resting orders, bp of their mid; gaps: not on both sides)',
+        [D.curve.t, Q], [{ label: 'Quoted spread', stroke: '#2a7f62', width: 1.2 }],
+        [null, function (v) { return ratio(v) + ' bp'; }], { height: 180 });
   }
 
   function configSection() {
@@ -665,6 +721,7 @@
   metricsSection();
   configSection();
   main.appendChild(el('p', 'note', 'Definitions of every metric: docs/analytics.md. Drag across a chart to zoom, double-click to reset; the wheel zooms, the arrow keys pan.'));
+  /* ms from navigation start to the page drawn, and of that the script's own */
+  window.brsReport = { charts: charts, data: D, readyMs: performance.now(), scriptMs: performance.now() - T0 };
   document.body.setAttribute('data-ready', '1');
-  window.brsReport = { charts: charts, data: D };
 })();

@@ -25,7 +25,7 @@ static int need_column(brs_an_table *t, const char *name, int *out)
 typedef struct equity_ctx {
     brs_an_series s;
     size_t header_nf;
-    int c_ts, c_eq, c_cash, c_bench;
+    int c_ts, c_eq, c_cash, c_bench, c_qs;
     int *c_pos, *c_price;
     char **symbols;
     double *pos_row, *price_row;
@@ -41,6 +41,8 @@ static int equity_row(brs_an_table *t)
         e->c_cash = brs__an_table_column(t, "cash");
         e->c_bench = brs__an_table_column(t, "benchmark");
         e->s.has_bench = e->c_bench >= 0;
+        e->c_qs = brs__an_table_column(t, "quoted_spread_bps");
+        e->s.has_qspread = e->c_qs >= 0;
         e->header_nf = t->nf;
         uint32_t k = 0;
         for (size_t i = 0; i < t->nf; i++)
@@ -91,10 +93,11 @@ static int equity_row(brs_an_table *t)
         if (e->c_price[j] >= 0 && (rc = brs__an_table_num(t, e->c_price[j], name, 1, &e->price_row[j])))
             return rc;
     }
-    double bench = NAN;
-    if (e->c_bench >= 0 && (rc = brs__an_table_num(t, e->c_bench, "benchmark", 1, &bench)))
+    double bench = NAN, qs = NAN;
+    if ((e->c_bench >= 0 && (rc = brs__an_table_num(t, e->c_bench, "benchmark", 1, &bench))) ||
+        (e->c_qs >= 0 && (rc = brs__an_table_num(t, e->c_qs, "quoted_spread_bps", 1, &qs))))
         return rc;
-    if (brs__an_series_push(&e->s, ts, eq, cash, e->pos_row, e->price_row, bench))
+    if (brs__an_series_push(&e->s, ts, eq, cash, e->pos_row, e->price_row, bench, qs))
         return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
     return BRS_OK;
 }
@@ -103,9 +106,12 @@ static int equity_row(brs_an_table *t)
 
 typedef struct fills_ctx {
     const equity_ctx *eq;
-    int c_ts, c_sym, c_side, c_price, c_qty;
+    int c_ts, c_sym, c_side, c_price, c_qty, c_oid, c_liq;
     size_t header_nf;
     brs_an_marker *m;
+    uint64_t *maker_oid;   /* order ids and times of maker fills, for the queue wait */
+    int64_t *maker_ts;
+    size_t n_maker, cap_maker;
     size_t n, cap;
 } fills_ctx;
 
@@ -120,6 +126,8 @@ static int fills_row(brs_an_table *t)
             (rc = need_column(t, "price", &f->c_price)))
             return rc;
         f->c_qty = brs__an_table_column(t, "qty");
+        f->c_oid = brs__an_table_column(t, "order_id");
+        f->c_liq = brs__an_table_column(t, "liquidity");
         return BRS_OK;
     }
     if (t->nf != f->header_nf)
@@ -147,6 +155,26 @@ static int fills_row(brs_an_table *t)
                         "%s:%ld: column 'symbol': '%s' has no position_%s column in equity.csv",
                         t->path, t->line, sym, sym);
     m.instrument = j;
+    if (f->c_oid >= 0 && f->c_liq >= 0 &&
+        strcmp(brs__an_table_field(t, (size_t)f->c_liq), "maker") == 0) {
+        int64_t oid;
+        if ((rc = brs__an_table_i64(t, f->c_oid, "order_id", &oid)))
+            return rc;
+        if (f->n_maker == f->cap_maker) {
+            size_t nc = f->cap_maker ? f->cap_maker * 2 : 256;
+            uint64_t *a = realloc(f->maker_oid, nc * sizeof *a);
+            if (a)
+                f->maker_oid = a;
+            int64_t *b = realloc(f->maker_ts, nc * sizeof *b);
+            if (b)
+                f->maker_ts = b;
+            if (!a || !b)
+                return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+            f->cap_maker = nc;
+        }
+        f->maker_oid[f->n_maker] = (uint64_t)oid;
+        f->maker_ts[f->n_maker++] = m.ts;
+    }
     if (f->n == f->cap) {
         size_t nc = f->cap ? f->cap * 2 : 256;
         brs_an_marker *p = realloc(f->m, nc * sizeof *p);
@@ -223,6 +251,131 @@ static int trades_row(brs_an_table *t)
     return BRS_OK;
 }
 
+/* orders.csv (optional): submission times, for the maker fills' queue wait. */
+typedef struct orders_ctx {
+    int c_id, c_ts;
+    size_t header_nf;
+    uint64_t *id;
+    int64_t *ts;
+    size_t n, cap;
+} orders_ctx;
+
+static int orders_row(brs_an_table *t)
+{
+    orders_ctx *x = t->user;
+    int rc;
+    if (t->line == 1) {
+        x->header_nf = t->nf;
+        if ((rc = need_column(t, "order_id", &x->c_id)) || (rc = need_column(t, "ts", &x->c_ts)))
+            return rc;
+        return BRS_OK;
+    }
+    if (t->nf != x->header_nf)
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, x->header_nf);
+    int64_t id, ts;
+    if ((rc = brs__an_table_i64(t, x->c_id, "order_id", &id)) ||
+        (rc = brs__an_table_i64(t, x->c_ts, "ts", &ts)))
+        return rc;
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? x->cap * 2 : 256;
+        uint64_t *a = realloc(x->id, nc * sizeof *a);
+        if (a)
+            x->id = a;
+        int64_t *b = realloc(x->ts, nc * sizeof *b);
+        if (b)
+            x->ts = b;
+        if (!a || !b)
+            return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+        x->cap = nc;
+    }
+    x->id[x->n] = (uint64_t)id;
+    x->ts[x->n++] = ts;
+    return BRS_OK;
+}
+
+static int cmp_u64_idx(const void *a, const void *b, void *ids)
+{
+    uint64_t x = ((const uint64_t *)ids)[*(const size_t *)a], y = ((const uint64_t *)ids)[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* Queue waits of the maker fills whose order is in orders.csv (by id). */
+static size_t maker_waits(const fills_ctx *f, const orders_ctx *o, double **out)
+{
+    *out = NULL;
+    if (!f->n_maker || !o->n)
+        return 0;
+    size_t *idx = malloc(o->n * sizeof *idx);
+    *out = malloc(f->n_maker * sizeof **out);
+    if (!idx || !*out) {
+        free(idx);
+        free(*out);
+        *out = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        idx[i] = i;
+    qsort_r(idx, o->n, sizeof *idx, cmp_u64_idx, o->id);
+    size_t n = 0;
+    for (size_t i = 0; i < f->n_maker; i++) {
+        size_t a = 0, b = o->n;
+        while (a < b) {
+            size_t m = a + (b - a) / 2;
+            if (o->id[idx[m]] < f->maker_oid[i])
+                a = m + 1;
+            else
+                b = m;
+        }
+        if (a < o->n && o->id[idx[a]] == f->maker_oid[i])
+            (*out)[n++] = (double)(f->maker_ts[i] - o->ts[idx[a]]) / 1e9;
+    }
+    free(idx);
+    return n;
+}
+
+typedef struct bars_ctx {
+    const equity_ctx *eq;
+    brs_an_ohlc *b; /* [k] */
+    int c[6];       /* ts symbol open high low close */
+    size_t header_nf;
+} bars_ctx;
+
+static int bars_row(brs_an_table *t)
+{
+    static const char *const names[6] = {"ts", "symbol", "open", "high", "low", "close"};
+    bars_ctx *x = t->user;
+    int rc;
+    if (t->line == 1) {
+        x->header_nf = t->nf;
+        for (int i = 0; i < 6; i++)
+            if ((rc = need_column(t, names[i], &x->c[i])))
+                return rc;
+        return BRS_OK;
+    }
+    if (t->nf != x->header_nf)
+        return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
+                        t->line, t->nf, x->header_nf);
+    const char *sym = brs__an_table_field(t, (size_t)x->c[1]);
+    uint32_t j = 0;
+    while (j < x->eq->s.k && strcmp(x->eq->symbols[j], sym) != 0)
+        j++;
+    if (j == x->eq->s.k)
+        return brs__err(t->err, BRS_E_PARSE,
+                        "%s:%ld: column 'symbol': '%s' has no position_%s column in equity.csv",
+                        t->path, t->line, sym, sym);
+    int64_t ts;
+    double v[4];
+    if ((rc = brs__an_table_i64(t, x->c[0], "ts", &ts)))
+        return rc;
+    for (int f = 0; f < 4; f++)
+        if ((rc = brs__an_table_num(t, x->c[2 + f], names[2 + f], 0, &v[f])))
+            return rc;
+    if (brs__an_ohlc_push(&x->b[j], ts, v[0], v[1], v[2], v[3]))
+        return brs__err(t->err, BRS_E_NOMEM, "%s: out of memory", t->path);
+    return BRS_OK;
+}
+
 typedef struct plots_ctx {
     brs_an_plots p;
     int c_ts, c_name, c_val;
@@ -285,7 +438,9 @@ static int load_json(const char *path, int required, cJSON **out, brs_error *err
 int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
 {
     char p_sum[4096], p_cfg[4096], p_eq[4096], p_fills[4096], p_out[4096], p_tr[4096],
-        p_pl[4096];
+        p_pl[4096], p_bars[4096], p_ord[4096];
+    snprintf(p_ord, sizeof p_ord, "%s/orders.csv", dir);
+    snprintf(p_bars, sizeof p_bars, "%s/bars.csv", dir);
     snprintf(p_tr, sizeof p_tr, "%s/trades.csv", dir);
     snprintf(p_pl, sizeof p_pl, "%s/plots.csv", dir);
     snprintf(p_sum, sizeof p_sum, "%s/summary.json", dir);
@@ -301,6 +456,10 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     fills_ctx f = {.eq = &e};
     trades_ctx tr = {.eq = &e};
     plots_ctx pl = {0};
+    bars_ctx bc = {.eq = &e};
+    orders_ctx oc = {0};
+    double *waits = NULL;
+    size_t n_waits = 0;
     int rc = load_json(p_sum, 1, &summary, err);
     if (!rc && !cJSON_IsObject(summary))
         rc = brs__err(err, BRS_E_PARSE, "%s:1: must be a JSON object", p_sum);
@@ -329,6 +488,25 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
             rc = BRS_OK; /* only runs whose strategy declared series have it */
     }
     if (!rc) {
+        bc.b = calloc(e.s.k ? e.s.k : 1, sizeof *bc.b);
+        if (!bc.b)
+            rc = brs__err(err, BRS_E_NOMEM, "%s: out of memory", p_bars);
+    }
+    if (!rc) {
+        brs_an_table t = {.path = p_bars, .on_row = bars_row, .user = &bc, .err = err};
+        rc = brs__an_table_read(&t);
+        if (rc == BRS_E_NOTFOUND)
+            rc = BRS_OK; /* signal runs only: price as a line without it */
+    }
+    if (!rc && f.n_maker) {
+        brs_an_table t = {.path = p_ord, .on_row = orders_row, .user = &oc, .err = err};
+        rc = brs__an_table_read(&t);
+        if (rc == BRS_E_NOTFOUND)
+            rc = BRS_OK; /* no queue waits then */
+        if (!rc)
+            n_waits = maker_waits(&f, &oc, &waits);
+    }
+    if (!rc) {
         const cJSON *title = cJSON_GetObjectItemCaseSensitive(summary, "title");
         const cJSON *bench = cJSON_GetObjectItemCaseSensitive(summary, "benchmark");
         brs_an_report_input in = {
@@ -340,6 +518,9 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
             .trades = tr.t,
             .n_trades = tr.n,
             .plots = &pl.p,
+            .ohlc = bc.b,
+            .maker_wait = waits,
+            .n_maker_wait = n_waits,
             .bench_name = cJSON_IsString(bench) && e.s.has_bench ? bench->valuestring : NULL,
             .summary = summary,
             .config = config,
@@ -362,6 +543,14 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     free(f.m);
     free(tr.t);
     brs__an_plots_free(&pl.p);
+    for (uint32_t j = 0; bc.b && j < e.s.k; j++)
+        brs__an_ohlc_free(&bc.b[j]);
+    free(bc.b);
+    free(waits);
+    free(oc.id);
+    free(oc.ts);
+    free(f.maker_oid);
+    free(f.maker_ts);
     cJSON_Delete(summary);
     cJSON_Delete(config);
     return rc;

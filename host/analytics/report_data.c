@@ -154,10 +154,16 @@ static void curve(out *o, const brs_an_series *s)
             peak = s->equity[i];
         dd[i] = peak > 0 ? s->equity[i] / peak - 1 : NAN;
     }
-    const double *vals[3] = {s->equity, dd, s->bench};
-    size_t stride[3] = {1, 1, 1};
+    /* the series this chart set shows, each keeping its extremes */
+    const double *vals[4] = {s->equity, dd};
+    size_t stride[4] = {1, 1, 1, 1};
+    int nv = 2;
+    if (s->has_bench)
+        vals[nv++] = s->bench;
+    if (s->has_qspread)
+        vals[nv++] = s->qspread;
     size_t *idx;
-    size_t m = reduce(s->ts, s->n, vals, stride, s->has_bench ? 3 : 2, &idx);
+    size_t m = reduce(s->ts, s->n, vals, stride, nv, &idx);
     key(o, "curve");
     fputs("{\"t\":", o->fp);
     arr_ts(o->fp, s->ts, idx, m);
@@ -169,9 +175,54 @@ static void curve(out *o, const brs_an_series *s)
         fputs(",\"bench\":", o->fp);
         arr_v(o->fp, s->bench, 1, idx, m);
     }
+    if (s->has_qspread) {
+        fputs(",\"qspread\":", o->fp);
+        arr_v(o->fp, s->qspread, 1, idx, m);
+    }
     fputs("}", o->fp);
     free(idx);
     free(dd);
+}
+
+/* Candles: every bar when they fit, else one per display column made of its
+ * bars (first open, highest high, lowest low, last close: no extreme lost). */
+static void candles(FILE *fp, const brs_an_ohlc *b)
+{
+    size_t n = b->n, cols = n <= (size_t)COLUMNS * 2 ? n : COLUMNS;
+    double span = n > 1 ? (double)(b->ts[n - 1] - b->ts[0]) : 0;
+    fputs(",\"ohlc\":[", fp);
+    size_t i = 0;
+    int first = 1;
+    while (i < n) {
+        size_t j = i + 1;
+        double h = b->h[i], l = b->l[i];
+        if (cols < n && span > 0) {
+            size_t col = (size_t)((double)(b->ts[i] - b->ts[0]) / span * (double)(cols - 1));
+            while (j < n && (size_t)((double)(b->ts[j] - b->ts[0]) / span * (double)(cols - 1)) == col) {
+                if (b->h[j] > h)
+                    h = b->h[j];
+                if (b->l[j] < l)
+                    l = b->l[j];
+                j++;
+            }
+        }
+        fputs(first ? "[" : ",[", fp);
+        first = 0;
+        ms(fp, b->ts[i]);
+        fputc(',', fp);
+        num(fp, b->o[i]);
+        fputc(',', fp);
+        num(fp, h);
+        fputc(',', fp);
+        num(fp, l);
+        fputc(',', fp);
+        num(fp, b->c[j - 1]);
+        fputc(',', fp);
+        ms(fp, b->ts[j - 1]);
+        fputc(']', fp);
+        i = j;
+    }
+    fputc(']', fp);
 }
 
 static void instruments(out *o, const brs_an_report_input *in)
@@ -193,6 +244,8 @@ static void instruments(out *o, const brs_an_report_input *in)
         arr_v(o->fp, s->pos + j, s->k, idx, m);
         fputs(",\"px\":", o->fp);
         arr_v(o->fp, s->price + j, s->k, idx, m);
+        if (in->ohlc && in->ohlc[j].n)
+            candles(o->fp, &in->ohlc[j]);
         fputc('}', o->fp);
         free(idx);
     }
@@ -518,6 +571,33 @@ static void plots(out *o, const brs_an_plots *p)
     fputc(']', o->fp);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Book mode: how long our maker fills waited from submission, median and p90. */
+static void queue_wait(out *o, const double *w, size_t n)
+{
+    if (!n)
+        return;
+    double *s = malloc(n * sizeof *s);
+    if (!s)
+        return;
+    memcpy(s, w, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_d);
+    key(o, "queue_wait");
+    fprintf(o->fp, "{\"n\":%zu,\"p50\":", n);
+    num(o->fp, brs__an_quantile(s, n, 0.5));
+    fputs(",\"p90\":", o->fp);
+    num(o->fp, brs__an_quantile(s, n, 0.9));
+    fputs(",\"max\":", o->fp);
+    num(o->fp, s[n - 1]);
+    fputc('}', o->fp);
+    free(s);
+}
+
 static double cfg_num(const cJSON *root, const char *a, const char *b, double dflt)
 {
     const cJSON *x = root ? cJSON_GetObjectItemCaseSensitive(root, a) : NULL;
@@ -556,5 +636,6 @@ void brs__an_report_data(FILE *fp, const brs_an_report_input *in)
     trades(&o, in);
     periods(&o, in, ppy > 0 ? ppy : 252, rf, window);
     plots(&o, in->plots);
+    queue_wait(&o, in->maker_wait, in->n_maker_wait);
     fputc('}', fp);
 }

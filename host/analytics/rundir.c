@@ -163,6 +163,8 @@ static void write_equity(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
     }
     if (s->has_bench)
         fputs(",benchmark", fp);
+    if (s->has_qspread)
+        fputs(",quoted_spread_bps", fp);
     fputc('\n', fp);
     double peak = -INFINITY;
     size_t k = csv_stride(r, s->n);
@@ -190,8 +192,52 @@ static void write_equity(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
             fputc(',', fp);
             put_d(fp, s->bench[i]);
         }
+        if (s->has_qspread) {
+            fputc(',', fp);
+            put_d(fp, s->qspread[i]);
+        }
         fputc('\n', fp);
     }
+}
+
+/* bars.csv: the bars each instrument traded on, in currency. */
+static void write_bars(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
+{
+    (void)pr; /* at most report.max_bars rows: written whole, quickly */
+    fputs("ts,time,symbol,open,high,low,close\n", fp);
+    for (uint32_t j = 0; j < r->k; j++) {
+        const brs_an_inst_state *in = &r->inst[j];
+        double sc = (double)in->spec.price_scale;
+        for (uint64_t i = 0; i < in->n_bars; i++) {
+            const brs_market_event *b = &in->bars[i];
+            put_time(fp, b->ts_exchange);
+            fputc(',', fp);
+            csv_string(fp, in->spec.symbol);
+            const int64_t v[4] = {b->bar.open, b->bar.high, b->bar.low, b->bar.close};
+            for (int f = 0; f < 4; f++) {
+                fputc(',', fp);
+                put_d(fp, (double)v[f] / sc);
+            }
+            fputc('\n', fp);
+        }
+    }
+}
+
+/* Bars are written (and drawn) when there are some and not more than max_bars. */
+static int bars_wanted(const brs_an_recorder *r)
+{
+    uint64_t total = 0;
+    for (uint32_t j = 0; j < r->k; j++)
+        total += r->inst[j].n_bars;
+    int64_t max = r->opt.max_bars > 0 ? r->opt.max_bars : r->opt.max_bars < 0 ? 0 : 1000000;
+    if (total > (uint64_t)max) {
+        BRS_LOG(BRS_LOG_WARN, "analytics",
+                "bars.csv not written: more bars than report.max_bars; the report draws the price "
+                "as a line",
+                BRS_KV_U("bars", total), BRS_KV_I("max_bars", max));
+        return 0;
+    }
+    return total > 0;
 }
 
 /* plots.csv: the series the strategy declared, one row per point. */
@@ -424,7 +470,7 @@ static int write_one(const char *dir, const char *name, writer_fn fn, const brs_
 
 /* report.html from the recorder's own data (summary passed as parsed JSON). */
 static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *summary,
-                        const cJSON *config, brs_error *err)
+                        const cJSON *config, int with_bars, brs_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/report.html", dir);
@@ -445,7 +491,32 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         mk[i].qty = r->fills[i].qty;
         mk[i].fee = r->fills[i].fee;
     }
+    brs_an_ohlc *ohlc = NULL;
+    if (with_bars) {
+        ohlc = calloc(r->k, sizeof *ohlc);
+        for (uint32_t j = 0; ohlc && j < r->k; j++) {
+            const brs_an_inst_state *s = &r->inst[j];
+            double sc = (double)s->spec.price_scale;
+            for (uint64_t i = 0; i < s->n_bars; i++) {
+                const brs_market_event *b = &s->bars[i];
+                if (brs__an_ohlc_push(&ohlc[j], b->ts_exchange, (double)b->bar.open / sc,
+                                      (double)b->bar.high / sc, (double)b->bar.low / sc,
+                                      (double)b->bar.close / sc)) {
+                    for (uint32_t q = 0; q <= j; q++)
+                        brs__an_ohlc_free(&ohlc[q]);
+                    free(ohlc);
+                    ohlc = NULL;
+                    break;
+                }
+            }
+        }
+    }
+    double *waits;
+    size_t n_waits = brs__an_maker_waits(r, &waits);
     brs_an_report_input in = {
+        .maker_wait = waits,
+        .n_maker_wait = n_waits,
+        .ohlc = ohlc,
         .title = r->title,
         .series = &r->series,
         .symbols = symbols,
@@ -464,6 +535,10 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         brs__an_render_report(af.fp, &in);
         rc = brs__atomic_commit(&af, err);
     }
+    for (uint32_t j = 0; ohlc && j < r->k; j++)
+        brs__an_ohlc_free(&ohlc[j]);
+    free(ohlc);
+    free(waits);
     free(symbols);
     free(mk);
     return rc;
@@ -515,6 +590,11 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
     snprintf(path, sizeof path, "%s/plots.csv", dir);
     if (!r->plots.n && unlink(path) != 0 && errno != ENOENT)
         return brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
+    int with_bars = bars_wanted(r);
+    snprintf(path, sizeof path, "%s/bars.csv", dir);
+    if (with_bars ? (rc = write_one(dir, "bars.csv", write_bars, r, 0, err)) != 0
+                  : unlink(path) != 0 && errno != ENOENT)
+        return rc ? rc : brs__err(err, BRS_E_IO, "%s: cannot remove: %s", path, strerror(errno));
 
     /* The summary text, made once: parsed for the report, then written last. */
     char *text = NULL;
@@ -528,7 +608,7 @@ int brs__an_write_run(const brs_an_recorder *r, const char *dir, const brs_confi
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", dir);
     }
     cJSON *summary = cJSON_Parse(text);
-    rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, err);
+    rc = write_report(dir, r, summary, cfg ? cfg->root : NULL, with_bars, err);
     cJSON_Delete(summary);
     if (rc == BRS_OK)
         rc = sync_dir(dir, err);

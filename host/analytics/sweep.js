@@ -6,9 +6,17 @@
   var rows = JSON.parse(document.getElementById('brs-sweep').textContent);
   var main = document.getElementById('sweep');
   var head = rows.shift() || [];
+  /* header: rank, the grid's parameters, status, the metrics, then the run's
+   * directory (run_dir: a path; run: its name under the sweep) and any other
+   * columns (id, error) shown as text */
   var iStatus = head.indexOf('status'), iDir = head.indexOf('run_dir');
+  if (iDir < 0) iDir = head.indexOf('run');
   var params = head.slice(1, iStatus > 0 ? iStatus : 1);
   var metrics = iStatus > 0 ? head.slice(iStatus + 1, iDir > 0 ? iDir : head.length) : [];
+  var iEndMetrics = iStatus + 1 + metrics.length;
+  var iRep = head.indexOf('report'); /* added by the page's writer: the run's report.html exists */
+  /* bourse sweep's id and error columns sit before run_dir: not metrics */
+  metrics = metrics.filter(function (m) { return m !== 'id' && m !== 'error'; });
   var LOWER = { max_drawdown: 1, ann_volatility: 1, max_drawdown_days: 1, ulcer_index: 1, fees_paid: 1, gross_loss: 1 };
   var PCT = { total_return: 1, cagr: 1, ann_volatility: 1, max_drawdown: 1, win_rate: 1, exposure: 1 };
   function el(t, c, x) { var e = document.createElement(t); if (c) e.className = c; if (x != null) e.textContent = x; return e; }
@@ -20,7 +28,7 @@
     return a >= 1000 ? v.toFixed(0).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : a >= 1 ? v.toFixed(2) : a === 0 ? '0' : v.toPrecision(3);
   }
   function link(r) { var d = r[iDir] || ''; var b = d.split('/').pop(); return encodeURI(b) + '/report.html'; }
-  var data = rows.map(function (r) { return r.map(function (x, i) { return i === iDir || i === iStatus ? x : val(x); }); });
+  var data = rows.map(function (r) { return r.map(function (x, i) { return i === iDir || i === iStatus || i === iRep || i >= iEndMetrics ? x : val(x); }); });
 
   /* ---- heatmap ---- */
   var hs = el('section'); hs.id = 'sec-heatmap';
@@ -89,7 +97,8 @@
           td.style.background = c.v == null ? '#eee' : 'rgba(' + r + ',' + g + ',' + b + ',0.75)';
           td.title = sx.value + '=' + x + ', ' + sy.value + '=' + y + ': ' + m + ' ' + fmt(m, c.v) + ' (' + c.rows.length + ' run' + (c.rows.length > 1 ? 's' : '') + ')';
           td.setAttribute('data-x', String(x)); td.setAttribute('data-y', String(y));
-          td.onclick = function () { window.location.href = link(c.best); };
+          if (c.best[iRep] === '1') td.onclick = function () { window.location.href = link(c.best); };
+          else { td.style.cursor = 'default'; td.title += '; no run directory kept (bourse sweep --keep-runs all keeps every one)'; }
         }
         tr.appendChild(td);
       });
@@ -124,8 +133,9 @@
       var tr = el('tr');
       r.forEach(function (v, j) {
         var td = el('td', j === iStatus && v !== 'ok' ? 'failed' : null);
-        if (j === iDir) { var a = el('a', null, 'report'); a.href = link(r); td.appendChild(a); }
-        else td.textContent = j > iStatus && iStatus > 0 ? fmt(head[j], v) : v == null ? '' : String(v);
+        if (j === iRep && v === '1') { var a = el('a', null, 'report'); a.href = link(r); td.appendChild(a); }
+        else if (j === iRep) { td.textContent = '\u2014'; td.title = 'no run directory kept (--keep-runs)'; }
+        else td.textContent = j > iStatus && j < iEndMetrics && iStatus > 0 ? fmt(head[j], v) : v == null ? '' : String(v);
         if (typeof v === 'number') td.title = String(v);
         tr.appendChild(td);
       });

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 
@@ -13,6 +14,8 @@ typedef struct sweep_csv {
     FILE *fp;       /* the JSON rows go here */
     size_t nf;
     int dir_last; /* the header ends with run_dir */
+    int c_run;    /* the run's directory column (run_dir or run), -1: none */
+    const char *base; /* results.csv's folder, where the run directories are */
     long rows;
 } sweep_csv;
 
@@ -23,6 +26,9 @@ static int sweep_row(brs_an_table *t)
     if (t->line == 1) {
         c->nf = t->nf;
         c->dir_last = t->nf > 0 && strcmp(brs__an_table_field(t, t->nf - 1), "run_dir") == 0;
+        c->c_run = brs__an_table_column(t, "run_dir");
+        if (c->c_run < 0)
+            c->c_run = brs__an_table_column(t, "run");
     } else if (t->nf < c->nf || (t->nf > c->nf && !c->dir_last)) {
         return brs__err(t->err, BRS_E_PARSE, "%s:%ld: %zu fields, the header has %zu", t->path,
                         t->line, t->nf, c->nf);
@@ -53,6 +59,24 @@ static int sweep_row(brs_an_table *t)
         }
         brs__an_json_string(c->fp, brs__an_table_field(t, i));
     }
+    /* a last column the page adds: "1" when the run's report.html exists (a sweep
+     * keeps run directories for its best runs only, --keep-runs) */
+    if (t->line == 1) {
+        fputs(",\"report\"", c->fp);
+    } else {
+        int has = 0;
+        if (c->c_run >= 0) {
+            const char *run = brs__an_table_field(t, (size_t)c->c_run);
+            if (t->nf > c->nf && c->dir_last)
+                run = brs__an_table_field(t, t->nf - 1); /* the unquoted run_dir's tail */
+            const char *name = strrchr(run, '/');
+            name = name ? name + 1 : run;
+            char p[4096];
+            snprintf(p, sizeof p, "%s/%s/report.html", c->base, name);
+            has = *name && access(p, F_OK) == 0;
+        }
+        fputs(has ? ",\"1\"" : ",\"\"", c->fp);
+    }
     fputc(']', c->fp);
     c->rows++;
     return BRS_OK;
@@ -65,7 +89,14 @@ int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_e
     FILE *mem = open_memstream(&data, &len);
     if (!mem)
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", out_html);
-    sweep_csv c = {.fp = mem};
+    char base[4096];
+    snprintf(base, sizeof base, "%s", results_csv);
+    char *slash = strrchr(base, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(base, sizeof base, ".");
+    sweep_csv c = {.fp = mem, .base = base};
     fputc('[', mem);
     brs_an_table t = {.path = results_csv, .on_row = sweep_row, .user = &c, .err = err};
     int rc = brs__an_table_read(&t);
@@ -103,8 +134,8 @@ int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_e
         else
             fputc(*p, fp);
     }
-    fputs(". Pick two parameters and a metric for the heatmap; click a cell or a row to open "
-          "that run's report.</p>\n<noscript>The table and heatmap are drawn by the JavaScript "
+    fputs(". Pick two parameters and a metric for the heatmap; a cell or a row whose run kept its "
+          "directory (bourse sweep --keep-runs) opens that run's report.</p>\n<noscript>The table and heatmap are drawn by the JavaScript "
           "inlined in this page.</noscript>\n<main id=\"sweep\"></main>\n"
           "<script type=\"application/json\" id=\"brs-sweep\">",
           fp);

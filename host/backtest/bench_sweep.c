@@ -90,6 +90,12 @@ static int du_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 }
 
 /* CPU time of this process and its reaped children (the workers), user + system */
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
 static double cpu_children(void)
 {
     double t = 0;
@@ -150,6 +156,7 @@ int brs__bench_sweep(int argc, char **argv)
         }
     }
     char tmpl[] = "/tmp/bourse-bench-sweep-XXXXXX";
+    int own_dir = !dir;
     if (!dir && !(dir = mkdtemp(tmpl)))
         return brs__fail("bench sweep", "cannot make a temp dir");
     brs_error err = {0};
@@ -192,6 +199,8 @@ int brs__bench_sweep(int argc, char **argv)
         return brs__fail("bench sweep", "the sweep with defaults failed");
     du_bytes = 0;
     nftw(out, du_one, 16, FTW_PHYS);
+    if (own_dir)
+        nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     const double n = 4851;
     if (BRS__BENCH_WANTS_JSON(json)) {
         cJSON *o = cJSON_CreateObject();

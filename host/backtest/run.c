@@ -217,7 +217,9 @@ typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
     double ppy, rf;
-    int64_t sample_every, lua_mem, lua_instr, csv_max_rows;
+    int64_t sample_every, lua_mem, lua_instr, max_bars, csv_max_rows;
+    /* the sandbox's runaway bounds (docs/lua-api.md, "The sandbox"); 0: default */
+    int64_t lua_cpu_ms, seed, max_orders_run, max_cb_event, max_cb_instant, max_log_cb, max_log;
 } run_common;
 
 static int read_common(brs_config *cfg, run_common *c, brs_error *err)
@@ -226,9 +228,11 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
                                        "initial_cash", "periods_per_year", "risk_free_rate",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
                                        "csv_max_rows", "report", NULL};
-    static const char *const k_report[] = {"benchmark", "rolling_window", NULL};
-    static const char *const k_strat[] = {"file", "params", NULL};
-    static const char *const k_lua[] = {"mem_limit", "instr_limit", NULL};
+    static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
+    static const char *const k_strat[] = {"file", "params", "seed", "max_orders_per_run",
+                                          "max_callbacks_per_event", "max_callbacks_per_instant",
+                                          "max_log_bytes_per_callback", "max_log_bytes", NULL};
+    static const char *const k_lua[] = {"mem_limit", "instr_limit", "cpu_limit_ms", NULL};
     cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", keys, err);
     if (rc || (rc = brs__config_string(cfg, root, "", "mode", NULL, &c->mode, err)))
@@ -258,6 +262,17 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return rc;
     if (!c->strategy)
         return brs__err(err, BRS_E_INVAL, "%s: missing key 'strategy.file'", cfg->source);
+    struct { const char *key; int64_t *out; } bounds[] = {
+        {"seed", &c->seed}, {"max_orders_per_run", &c->max_orders_run},
+        {"max_callbacks_per_event", &c->max_cb_event}, {"max_callbacks_per_instant", &c->max_cb_instant},
+        {"max_log_bytes_per_callback", &c->max_log_cb}, {"max_log_bytes", &c->max_log}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        if ((rc = brs__config_int(cfg, st, "strategy", bounds[i].key, 0, bounds[i].out, err)))
+            return rc;
+        if (*bounds[i].out < 0 || (i >= 2 && i <= 3 && *bounds[i].out > UINT32_MAX))
+            return brs__err(err, BRS_E_RANGE, "%s: strategy.%s must be between 0 (the default) and %s",
+                            cfg->source, bounds[i].key, i >= 2 && i <= 3 ? "4294967295" : "2^63");
+    }
     c->params = obj_get(st, "params");
     if (!cJSON_IsObject(c->params))
         return brs__err(err, BRS_E_INVAL, "%s: strategy.params must be an object", cfg->source);
@@ -293,8 +308,11 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_INVAL, "%s: report must be an object", cfg->source);
     if ((rc = brs__config_check_keys(cfg, rep, "report", k_report, err)) ||
         (rc = get_s(cfg, rep, "report", "benchmark", "buy_and_hold", &c->benchmark, err)) ||
-        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)))
+        (rc = get_i(cfg, rep, "report", "rolling_window", 63, &window, err)) ||
+        (rc = get_i(cfg, rep, "report", "max_bars", 1000000, &c->max_bars, err)))
         return rc;
+    if (c->max_bars < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: report.max_bars must be >= 0", cfg->source);
     if (window < 2 || window > 100000)
         return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
                         cfg->source);
@@ -303,8 +321,12 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
     if ((rc = brs__config_check_keys(cfg, lua, "lua", k_lua, err)) ||
         (rc = get_i(cfg, lua, "lua", "mem_limit", BRS__LUA_DEFAULT_MEM, &c->lua_mem, err)) ||
-        (rc = get_i(cfg, lua, "lua", "instr_limit", BRS__LUA_DEFAULT_INSTR, &c->lua_instr, err)))
+        (rc = get_i(cfg, lua, "lua", "instr_limit", BRS__LUA_DEFAULT_INSTR, &c->lua_instr, err)) ||
+        (rc = brs__config_int(cfg, lua, "lua", "cpu_limit_ms", 0, &c->lua_cpu_ms, err)))
         return rc;
+    if (c->lua_cpu_ms < 0)
+        return brs__err(err, BRS_E_RANGE, "%s: lua.cpu_limit_ms must be >= 0 (0: the default)",
+                        cfg->source);
     if (c->lua_mem <= 0 || c->lua_instr <= 0)
         return brs__err(err, BRS_E_RANGE, "%s: lua.mem_limit and lua.instr_limit must be > 0",
                         cfg->source);
@@ -321,7 +343,8 @@ static int plot_to_recorder(void *user, int64_t ts, const char *name, double v)
 static int load_strategy(brs__strategy_src *src, const char *file, const run_common *c,
                          brs_error *err)
 {
-    brs__lua_opts lo = {.mem_limit = (size_t)c->lua_mem, .instr_limit = (uint64_t)c->lua_instr};
+    brs__lua_opts lo = {.mem_limit = (size_t)c->lua_mem, .instr_limit = (uint64_t)c->lua_instr,
+                        .cpu_limit_ms = (uint64_t)c->lua_cpu_ms, .seed = (uint64_t)c->seed};
     return brs__strategy_src_load(src, file, &lo, err);
 }
 
@@ -415,7 +438,9 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     char dflt[512];
     const char *dir = out_dir ? out_dir : c.out;
     if (!dir) {
-        snprintf(dflt, sizeof dflt, "runs/%s-%s", src.name, c.mode);
+        char safe[160]; /* the script chooses its name: never let it be a path */
+        brs__file_safe_name(safe, sizeof safe, src.name);
+        snprintf(dflt, sizeof dflt, "runs/%s-%s", safe, c.mode);
         dir = dflt;
     }
     if (out_path)
@@ -429,8 +454,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bp->instr;
-        n_instr = bp->n_instr;
+        instr = bars.instr;
+        n_instr = bars.n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -463,13 +488,14 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
                          .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
-                         .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark};
+                         .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark,
+                         .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
         goto out;
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
@@ -478,6 +504,11 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     brs__sctx_opts sopt = {.name = src.name, .instruments = instr, .n_instruments = n_instr,
                            .params = c.params, .params_where = "strategy.params", .exec = &ex,
                            .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                           .max_orders_per_run = (uint64_t)c.max_orders_run,
+                           .max_callbacks_per_event = (uint32_t)c.max_cb_event,
+                           .max_callbacks_per_instant = (uint32_t)c.max_cb_instant,
+                           .max_log_bytes_per_callback = (uint64_t)c.max_log_cb,
+                           .max_log_bytes = (uint64_t)c.max_log,
                            .plot = plot_to_recorder, .plot_user = rec,
                            .silent_failure = 1 /* the command prints the failure */};
     if ((rc = brs__sctx_init(&sc, src.vt, &sopt, err))) {
@@ -537,6 +568,9 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         res->phase = "computing the metrics";
         goto out;
     }
+    if (!book) /* candlesticks in the report, bars.csv */
+        for (uint32_t i = 0; i < bp->n_instr; i++)
+            brs__an_set_bars(rec, i, bp->bars[i], bp->n[i]);
     /* A signal from here on is honoured once the directory is complete: a run
      * directory is whole or absent, never half (summary.json is written last). */
     rc = brs__an_write_run(rec, dir, cfg, err);

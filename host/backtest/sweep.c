@@ -27,7 +27,7 @@ static void usage(FILE *out)
             "usage: bourse sweep CONFIG.json --grid NAME=VALUES [--grid ...] [options]\n"
             "       bourse sweep --mode signal --data FILE --strategy S [--param N=V ...] --grid ...\n"
             "       bourse sweep --resume DIR [--jobs N]\n"
-            "       bourse sweep merge DIR... [--out DIR] [--keep-runs K]\n\n"
+            "       bourse sweep merge DIR... --out DIR [--keep-runs K]\n\n"
             "Run a backtest for every combination of the grid in worker processes that\n"
             "load the data once, and write DIR/results.csv and results.json, best first.\n\n"
             "  --grid NAME=VALUES  values V1,V2,... or a range START:STOP[:STEP]; NAME is a\n"
@@ -388,7 +388,7 @@ static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, c
         printf("... %llu more in %s/results.csv\n", (unsigned long long)(n - show), dir);
 }
 
-/* Remove what an earlier interrupted write may have left in dir: *.tmp.* files. */
+/* The output folder exists and is writable before anything is computed. */
 static int check_out(const char *dir, brs_error *err)
 {
     int rc = brs__mkdirs(dir, err);
@@ -493,10 +493,14 @@ static int run_spec(spec *s)
         }
         for (int i = 0; i < s->n_pass; i++)
             argv[i] = s->pass[i];
+        brs__sweep_signals_install(); /* Ctrl-C while waiting cancels the job */
         int e = brs__sweep_slurm_run(&s->sl, argv, s->n_pass, s->out, &err);
+        brs__sweep_signals_restore();
         free(argv);
         if (e) {
             rc = brs__fail("sweep", "slurm: %s", err.msg);
+            if (brs__sweep_interrupted)
+                rc = 128 + brs__sweep_interrupted;
             goto done;
         }
         if (s->sl.no_wait)

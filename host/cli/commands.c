@@ -14,5 +14,6 @@ const brs_command brs__commands[] = {
     {"sweep", "run a backtest over a parameter grid in parallel processes", brs__cmd_sweep},
     {"record", "record a live WebSocket feed (Binance USD-M) into a tick file", brs__cmd_record},
     {"live", "run a strategy on a live WebSocket feed, paper trading", brs__cmd_live},
+    {"ui", "the research dashboard: runs, reports, sweeps, launch backtests (browser)", brs__cmd_ui},
 };
 const size_t brs__n_commands = BRS__ARRAY_LEN(brs__commands);

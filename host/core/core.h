@@ -72,6 +72,12 @@ const char *brs__interrupt_name(void);  /* "SIGINT" ... */
 /* Temporaries removed on a signal (at most 16 at once); -1 when not registered. */
 int brs__tmp_register(const char *path);
 void brs__tmp_unregister(int slot);
+/* A file-name-safe form of name (a strategy's own `name`, say) for building a
+ * path: letters, digits, '-', '_' and '.' kept, anything else (a '/', control
+ * bytes) turned into '_', as is a '.' that leads or follows '.' or '_' (so no
+ * ".."), never empty ("unnamed"), at most 128 bytes. Never a path: it cannot leave the directory it is
+ * put in. */
+void brs__file_safe_name(char *out, size_t cap, const char *name);
 
 /* ---- clock ----------------------------------------------------------- */
 int64_t brs__realtime_ns(void);  /* CLOCK_REALTIME, ns since the epoch */

@@ -231,3 +231,20 @@ int brs__check_out_file(const char *path, brs_error *err)
         return brs__err(err, BRS_E_IO, "%s: cannot create: %s: %s", path, dir, strerror(errno));
     return BRS_OK;
 }
+
+void brs__file_safe_name(char *out, size_t cap, const char *name)
+{
+    size_t n = 0;
+    if (!cap)
+        return;
+    for (const char *p = name ? name : ""; *p && n + 1 < cap && n < 128; p++) {
+        unsigned char c = (unsigned char)*p;
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        int ok = alnum || c == '-' || c == '_' || (c == '.' && n > 0 && out[n - 1] != '.' &&
+                                                   out[n - 1] != '_');
+        out[n++] = ok ? (char)c : '_';
+    }
+    out[n] = 0;
+    if (!n)
+        snprintf(out, cap, "unnamed");
+}

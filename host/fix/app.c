@@ -325,6 +325,8 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
     if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
         return flush_fail(g, g->jpath, errno);
     g->batch++;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     return BRS_OK;
 }
 
@@ -678,15 +680,35 @@ typedef struct md_entry {
     int64_t price, qty;
 } md_entry;
 
+/* One instrument's book to the deepest subscribed depth, read once per
+ * md_publish whatever the number of subscriptions on it. */
+typedef struct brs__fix_md_view {
+    uint32_t gen; /* == the publish generation: read for this publish */
+    uint32_t n[2];
+    brs_level lv[2][BRS__FIX_MD_DEPTH];
+} brs__fix_md_view;
+
 /* Send the level changes since the subscription's last view as one X. */
-static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub)
+static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
 {
     brs__fix_session *s = session_of(g, sub->session);
     if (!s || s->state != BRS__FIX_ACTIVE)
         return;
     brs_level now[2][BRS__FIX_MD_DEPTH];
     uint32_t n[2];
-    md_read(g, sub->instrument, sub->depth, now, n);
+    brs__fix_md_view *v = g->md_view ? &g->md_view[sub->instrument] : NULL;
+    if (v) {
+        if (v->gen != gen) {
+            md_read(g, sub->instrument, BRS__FIX_MD_DEPTH, v->lv, v->n);
+            v->gen = gen;
+        }
+        for (int side = 0; side < 2; side++) {
+            n[side] = v->n[side] < sub->depth ? v->n[side] : sub->depth;
+            memcpy(now[side], v->lv[side], n[side] * sizeof now[side][0]);
+        }
+    } else {
+        md_read(g, sub->instrument, sub->depth, now, n);
+    }
     /* entries: action, side, price, qty */
     md_entry ent[4 * BRS__FIX_MD_DEPTH];
     uint32_t ne = 0;
@@ -738,10 +760,12 @@ static void md_publish(brs__fix_gateway *g)
         g->n_trades = 0;
         return;
     }
+    static uint32_t gen;
+    gen = gen + 1 ? gen + 1 : 1; /* 0 never matches a fresh view */
     for (uint32_t i = 0; i < g->n_subs; i++) {
         uint32_t in = g->subs[i].instrument;
         if (in >= 32 || (g->touched & (1u << in)))
-            md_update(g, &g->subs[i]);
+            md_update(g, &g->subs[i], gen);
     }
     g->touched = 0;
     g->n_trades = 0;
@@ -772,6 +796,26 @@ static int find_instr(brs__fix_gateway *g, const char *s, size_t n)
         if (strlen(g->instr[i].symbol) == n && memcmp(g->instr[i].symbol, s, n) == 0)
             return (int)i;
     return -1;
+}
+
+/* A market data limit bit: the refusal, and a log line at most once a second
+ * (with how many went unlogged), so a client cannot flood the log either. */
+static void md_limit(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m, const char *key,
+                     uint32_t limit, uint32_t asked, const char *text)
+{
+    char t[200];
+    snprintf(t, sizeof t, "%s (%s %u, asked for %u)", text, key, limit, asked);
+    md_reject(s, m, '2', t); /* 281=2: insufficient bandwidth */
+    int64_t now = brs__monotime_ns();
+    if (now - g->md_limit_logged_ns < 1000000000LL) {
+        g->md_limit_quiet++;
+        return;
+    }
+    BRS_LOG(BRS_LOG_WARN, "fix", "market data request refused: limit reached", BRS_KV_S("session", s->cfg.target),
+            BRS_KV_S("limit", key), BRS_KV_U("value", limit), BRS_KV_U("asked", asked),
+            BRS_KV_U("refused_unlogged", g->md_limit_quiet));
+    g->md_limit_logged_ns = now;
+    g->md_limit_quiet = 0;
 }
 
 static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
@@ -813,8 +857,15 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
                 return;
             }
     }
-    int instr[64];
+    int instr[BRS__FIX_MD_MAX_SYMBOLS];
     int ni = 0, want_trades = 0;
+    uint32_t listed = 0;
+    for (uint32_t k = 0; k < m->nfields; k++)
+        listed += m->fields[k].group == 146 && m->fields[k].tag == 55;
+    if (listed > g->max_md_symbols) {
+        md_limit(g, s, m, "max_md_symbols_per_request", g->max_md_symbols, listed, "too many symbols in one request");
+        return;
+    }
     for (uint32_t k = 0; k < m->nfields; k++) {
         const brs__fix_field *f = &m->fields[k];
         if (f->group == 267 && f->tag == 269) {
@@ -830,13 +881,31 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
                 md_reject(s, m, '0', "unknown symbol");
                 return;
             }
-            if (ni < 64)
+            int dup = 0; /* a symbol listed twice is one subscription */
+            for (int q = 0; q < ni; q++)
+                dup |= instr[q] == in;
+            if (!dup && ni < BRS__FIX_MD_MAX_SYMBOLS)
                 instr[ni++] = in;
         }
     }
     if (ni == 0) {
         md_reject(s, m, '0', "no symbol");
         return;
+    }
+    if (type == '1') {
+        uint32_t mine = 0;
+        for (uint32_t i = 0; i < g->n_subs; i++)
+            mine += g->subs[i].session == s->index;
+        if (mine + (uint32_t)ni > g->max_md_subs_per_session) {
+            md_limit(g, s, m, "max_md_subscriptions_per_session", g->max_md_subs_per_session, mine + (uint32_t)ni,
+                     "too many market data subscriptions for this session");
+            return;
+        }
+        if (g->n_subs + (uint32_t)ni > g->max_md_subs) {
+            md_limit(g, s, m, "max_md_subscriptions", g->max_md_subs, g->n_subs + (uint32_t)ni,
+                     "too many market data subscriptions on this venue");
+            return;
+        }
     }
     for (int k = 0; k < ni; k++) {
         brs__fix_md_sub sub;
@@ -1428,6 +1497,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     g->jfd = fd;
     g->jlen = 0;
     g->batch++;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     snprintf(dir, plen, "%s", g->jpath);
     char *slash = strrchr(dir, '/');
     if (!slash)
@@ -1609,6 +1680,12 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     memcpy(g->instr, instr, n * sizeof *instr);
     g->n_instr = n;
+    g->max_md_subs = BRS__FIX_MD_DEFAULT_SUBS;
+    g->max_md_subs_per_session = BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION;
+    g->max_md_symbols = BRS__FIX_MD_DEFAULT_SYMBOLS;
+    g->md_view = calloc(n ? n : 1, sizeof *g->md_view);
+    if (!g->md_view)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     int rc = brs__fix_engine_open(&g->eng, n, max_orders, on_event, g, err);
     if (rc != BRS_OK)
         return rc;
@@ -1640,6 +1717,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->jpath);
     map_free(g);
     free(g->subs);
+    free(g->md_view);
     free(g->trades);
     free(g->risk);
     free(g->jbuf);
@@ -1814,6 +1892,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     uint64_t open_orders = 0;
     for (uint64_t k = 0; k < g->n_orders; k++)
         open_orders += g->orders[k].open;

@@ -16,6 +16,12 @@
 
 #define BRS__FIX_CLORDID_MAX 48
 #define BRS__FIX_MD_DEPTH 20
+/* market data limits: defaults of the serve.json keys, and the hard ceiling of
+ * symbols in one MarketDataRequest */
+#define BRS__FIX_MD_DEFAULT_SUBS 4096
+#define BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION 64
+#define BRS__FIX_MD_DEFAULT_SYMBOLS 64
+#define BRS__FIX_MD_MAX_SYMBOLS 1024
 
 typedef struct brs__fix_instr {
     char symbol[BRS_SYMBOL_MAX];
@@ -84,6 +90,12 @@ typedef struct brs__fix_gateway {
     uint64_t map_old_cap, map_old_next;
     brs__fix_md_sub *subs;
     uint32_t n_subs, cap_subs;
+    /* market data limits (serve.json: max_md_subscriptions, ..._per_session,
+     * max_md_symbols_per_request); a refusal is an MDReqRej 281=2 and a log line */
+    uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols;
+    int64_t md_limit_logged_ns;  /* rate limit of that log line */
+    uint32_t md_limit_quiet;     /* refusals not logged since */
+    struct brs__fix_md_view *md_view; /* per instrument, the book as of this md_publish */
     brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */
     uint32_t n_trades, cap_trades;
     uint32_t n_trade_subs;

@@ -62,8 +62,8 @@ static int64_t cpu_ns(void)
 }
 
 typedef struct codec_result {
-    double parse_per_sec, encode_per_sec;
-    double parse_per_cpu_sec, encode_per_cpu_sec;
+    double parse_per_sec, encode_per_sec, validate_per_sec;
+    double parse_per_cpu_sec, encode_per_cpu_sec, validate_per_cpu_sec;
     int64_t parse_allocs, encode_allocs;
     size_t msg_bytes;
 } codec_result;
@@ -103,6 +103,35 @@ static void bench_codec(uint64_t n, codec_result *r)
     r->parse_allocs = a0 < 0 ? -1 : a1 - a0;
     r->parse_per_sec = best;
     r->parse_per_cpu_sec = best_cpu;
+
+    /* the same with the FIX 4.4 dictionary validation a session runs */
+    brs__fix_session_opts so;
+    brs__fix_session_opts_default(&so);
+    best = best_cpu = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        int64_t t0 = brs__monotime_ns(), c0 = cpu_ns();
+        uint64_t sum = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            size_t ml;
+            uint32_t tag;
+            if (brs__fix_frame(buf, len, 65536, &ml) != BRS__FIX_FRAME_OK ||
+                brs__fix_parse(m, buf, ml) != BRS_OK ||
+                brs__fix_dict_validate(m, &so.valid, &tag) >= 0)
+                break;
+            int64_t px = 0;
+            brs__fix_decimal(m, 44, 2, &px);
+            sum += (uint64_t)px + m->seq + (uint64_t)brs__fix_char(m, 54);
+        }
+        BRS__KEEP(sum);
+        double rate = (double)n / ((double)(brs__monotime_ns() - t0) / 1e9);
+        double crate = (double)n / ((double)(cpu_ns() - c0) / 1e9);
+        if (rate > best)
+            best = rate;
+        if (crate > best_cpu)
+            best_cpu = crate;
+    }
+    r->validate_per_sec = best;
+    r->validate_per_cpu_sec = best_cpu;
     free(m);
 
     /* encode: a fill ExecutionReport like the gateway's */
@@ -189,6 +218,7 @@ static int round_trip(uint64_t n, uint32_t inflight, rt_result *res, char *why, 
     brs__fix_instr instr[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs__fix_session_def def = {0};
     snprintf(def.target, sizeof def.target, "CLIENT1");
+    brs__fix_session_opts_default(&def.opts); /* as configured by default: validation on */
     brs__fix_server_cfg sc = {0};
     snprintf(sc.host, sizeof sc.host, "127.0.0.1");
     char dir[] = "/tmp/brs_bench_fix_XXXXXX";
@@ -554,6 +584,8 @@ int brs__bench_fix(int argc, char **argv)
         cJSON_AddNumberToObject(o, "parse_per_sec", cr.parse_per_sec);
         cJSON_AddNumberToObject(o, "parse_per_cpu_sec", cr.parse_per_cpu_sec);
         cJSON_AddNumberToObject(o, "parse_allocs", (double)cr.parse_allocs);
+        cJSON_AddNumberToObject(o, "validate_per_sec", cr.validate_per_sec);
+        cJSON_AddNumberToObject(o, "validate_per_cpu_sec", cr.validate_per_cpu_sec);
         cJSON_AddNumberToObject(o, "encode_per_sec", cr.encode_per_sec);
         cJSON_AddNumberToObject(o, "encode_per_cpu_sec", cr.encode_per_cpu_sec);
         cJSON_AddNumberToObject(o, "encode_allocs", (double)cr.encode_allocs);
@@ -580,6 +612,8 @@ int brs__bench_fix(int argc, char **argv)
         printf("codec (one core, %zu-byte QuickFIX-layout NewOrderSingle):\n", cr.msg_bytes);
         printf("  parse   %10.0f msg/s wall, %10.0f msg/s CPU  (allocations in timed loop: %lld)\n",
                cr.parse_per_sec, cr.parse_per_cpu_sec, (long long)cr.parse_allocs);
+        printf("  parse+validate %10.0f msg/s wall, %10.0f msg/s CPU  (FIX 4.4 dictionary)\n",
+               cr.validate_per_sec, cr.validate_per_cpu_sec);
         printf("  encode  %10.0f msg/s wall, %10.0f msg/s CPU  (fill ExecutionReport; allocations: %lld)\n",
                cr.encode_per_sec, cr.encode_per_cpu_sec, (long long)cr.encode_allocs);
         printf("round trip over loopback, %llu orders, %u in flight (C client, QuickFIX layout):\n",

@@ -128,6 +128,11 @@ static int enum_has(uint32_t tag, const char *v, size_t n)
 
 static int enum_ok(int type, uint32_t tag, const char *v, size_t n)
 {
+    const uint64_t *cm = brs__fix_dict_cmask[tag];
+    if (cm[0] | cm[1]) {
+        unsigned char c = (unsigned char)v[0];
+        return n == 1 && c < 128 && (cm[c >> 6] >> (c & 63) & 1u);
+    }
     if (type != BRS__FIX_DT_MULTI)
         return enum_has(tag, v, n);
     size_t a = 0;

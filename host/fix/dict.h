@@ -58,6 +58,8 @@ extern const char *const brs__fix_dict_name[BRS__FIX_DICT_MAXTAG + 1];
 extern const uint16_t brs__fix_dict_enum_first[BRS__FIX_DICT_MAXTAG + 1];
 extern const uint16_t brs__fix_dict_enum_count[BRS__FIX_DICT_MAXTAG + 1];
 extern const char *const brs__fix_dict_enum[];
+/* CHAR fields whose values are all one ASCII character: the set of them */
+extern const uint64_t brs__fix_dict_cmask[BRS__FIX_DICT_MAXTAG + 1][2];
 extern const brs__fix_dict_item brs__fix_dict_items[];
 extern const brs__fix_dict_group brs__fix_dict_groups[];
 extern const uint16_t brs__fix_dict_req[];

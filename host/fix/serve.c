@@ -6,14 +6,19 @@
 
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "fix/server.h"
 
 static volatile sig_atomic_t g_stop;
 
+static volatile sig_atomic_t g_hup;
+
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGHUP)
+        g_hup = 1;
+    else
+        g_stop = 1;
 }
 
 static void usage(FILE *out)
@@ -80,15 +85,20 @@ int brs__cmd_serve(int argc, char **argv)
         if (brs__atomic_write(port_file, buf, (size_t)n, &err) != BRS_OK)
             fprintf(stderr, "bourse serve: %s\n", err.msg);
     }
-    fprintf(stderr, "bourse serve: FIX 4.4 acceptor %s listening on %s:%d\n", sc.sender, sc.host,
-            port);
+    BRS_LOG(BRS_LOG_INFO, "fix", "FIX 4.4 acceptor listening", BRS_KV_S("sender", sc.sender),
+            BRS_KV_S("host", sc.host), BRS_KV_I("port", port),
+            BRS_KV_S("fsync", sc.fsync_policy == BRS__FIX_FSYNC_BATCH ? "batch" : "never"),
+            BRS_KV_S("state_dir", sc.state_dir));
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    brs__fix_server_set_hup(srv, &g_hup);
     signal(SIGPIPE, SIG_IGN);
     rc = brs__fix_server_run(srv, &g_stop);
-    fprintf(stderr, "bourse serve: stopping\n");
+    BRS_LOG(BRS_LOG_INFO, "fix", rc == BRS_OK ? "stopped" : "stopped: state not durable",
+            BRS_KV_I("exit", rc == BRS_OK ? 0 : 1));
     brs__fix_server_close(srv);
     brs__fix_server_config_free(&sc);
     brs__config_free(&cfg);

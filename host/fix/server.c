@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +23,13 @@
 #include "core/log.h"
 
 typedef struct brs__fix_server brs__fix_server_;
+/* What the session log last reported of a session (events are found by
+ * comparing: the session layer does no I/O and no logging of its own). */
+struct sess_seen {
+    int state;
+    uint64_t rejects, garbled;
+    char peer[48];
+};
 typedef struct conn {
     brs__fix_server_ *srv;
     int fd;
@@ -31,6 +40,18 @@ typedef struct conn {
     size_t outoff, outlen, outcap;
     size_t durable;  /* out[0, durable): committed output (the rest waits for the commit) */
     int closing;     /* close once output is written (or cannot be) */
+    int64_t linger_until; /* closing: give up writing at this time */
+    uint32_t backlog; /* first stored MsgSeqNum not queued yet (output above the
+                         high-water mark: it waits in the store); 0 none */
+    int blocked;      /* reading paused: output above the high-water mark */
+    int slow;         /* logged out as a slow consumer: only the Logout is queued */
+    int rerun;        /* buffered input to run at the next turn */
+    int eof;          /* the peer closed its side: what it sent is still run */
+    int resending;    /* a resend is streaming (logged when it starts and ends) */
+    int64_t last_progress; /* the peer last took bytes (or had nothing pending) */
+    uint64_t sent_total;   /* bytes handed to the kernel */
+    uint64_t acked_last;   /* sent_total - kernel queue, at the last timer tick */
+    char peer[48];    /* "address:port" */
     int dirty;       /* in the dirty list */
     int paused;      /* reading paused by the rate limit */
     int64_t accepted_at;
@@ -49,6 +70,11 @@ struct brs__fix_server {
     uint32_t n_conns, cap_conns;
     conn *dirty;
     int64_t last_timer;
+    int64_t now;          /* time of the current loop turn */
+    int rerun;            /* some connection has input to run again (reading resumed) */
+    int64_t accept_paused_until; /* EMFILE: the listener rests until then */
+    struct sess_seen *seen;      /* per session: what the log has said so far */
+    volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -65,9 +91,13 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
 {
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
-                                      "max_output_bytes", "max_msgs_per_sec", "logon_timeout_ms",
+                                      "max_output_bytes", "output_low_water_bytes",
+                                      "slow_consumer_timeout_ms", "max_msgs_per_sec",
+                                      "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
                                       "max_orders", "day_end", "reset_at_day_end",
+                                      "max_md_subscriptions", "max_md_subscriptions_per_session",
+                                      "max_md_symbols_per_request",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
@@ -121,11 +151,41 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     if (v < 65536)
         return brs__err(err, BRS_E_RANGE, "%s: max_output_bytes must be >= 65536", cfg->source);
     sc->max_output = (size_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "output_low_water_bytes", v / 4, &v, err)))
+        return rc;
+    if (v < 1 || (size_t)v >= sc->max_output)
+        return brs__err(err, BRS_E_RANGE,
+                        "%s: output_low_water_bytes must be 1..max_output_bytes-1", cfg->source);
+    sc->low_water = (size_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "slow_consumer_timeout_ms", 30000, &v, err)))
+        return rc;
+    if (v < 1 || v > 86400000)
+        return brs__err(err, BRS_E_RANGE, "%s: slow_consumer_timeout_ms must be 1..86400000",
+                        cfg->source);
+    sc->slow_timeout_ns = v * 1000000;
     if ((rc = brs__config_int(cfg, root, "", "max_msgs_per_sec", 1000000, &v, err)))
         return rc;
     if (v < 1 || v > UINT32_MAX)
         return brs__err(err, BRS_E_RANGE, "%s: max_msgs_per_sec out of range", cfg->source);
     sc->max_msgs_per_sec = (uint32_t)v;
+    /* market data: what one client may make the loop do on every order */
+    if ((rc = brs__config_int(cfg, root, "", "max_md_subscriptions", BRS__FIX_MD_DEFAULT_SUBS, &v, err)))
+        return rc;
+    if (v < 0 || v > 1000000)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_subscriptions must be 0..1000000", cfg->source);
+    sc->max_md_subs = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_md_subscriptions_per_session", BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION,
+                              &v, err)))
+        return rc;
+    if (v < 0 || v > 1000000)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_subscriptions_per_session must be 0..1000000", cfg->source);
+    sc->max_md_subs_per_session = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_md_symbols_per_request", BRS__FIX_MD_DEFAULT_SYMBOLS, &v, err)))
+        return rc;
+    if (v < 1 || v > BRS__FIX_MD_MAX_SYMBOLS)
+        return brs__err(err, BRS_E_RANGE, "%s: max_md_symbols_per_request must be 1..%d", cfg->source,
+                        BRS__FIX_MD_MAX_SYMBOLS);
+    sc->max_md_symbols = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
     if (v < 0 || v > (1 << 26))
@@ -272,47 +332,82 @@ static void mark_dirty(brs__fix_server *srv, conn *c)
 static int conn_send(void *ctx, const char *p, size_t n);
 static void conn_disconnect(void *ctx);
 
+/* Room for n more bytes in the output queue. */
+static int out_reserve(conn *c, size_t n)
+{
+    size_t pending = c->outlen - c->outoff;
+    if (c->outlen + n <= c->outcap)
+        return BRS_OK;
+    if (c->outoff > 0) {
+        memmove(c->out, c->out + c->outoff, pending);
+        c->durable -= c->outoff;
+        c->outlen = pending;
+        c->outoff = 0;
+    }
+    if (c->outlen + n > c->outcap) {
+        size_t cap = c->outcap ? c->outcap : 65536;
+        while (cap < c->outlen + n)
+            cap *= 2;
+        char *q = realloc(c->out, cap);
+        if (!q)
+            return BRS_E_NOMEM;
+        c->out = q;
+        c->outcap = cap;
+    }
+    return BRS_OK;
+}
+
+/* Flow control: above the high-water mark (max_output_bytes) of unsent output
+ * the connection stops being read, and new stored messages stay in the store
+ * (c->backlog) until the queue drains below the low-water mark; then they are
+ * queued from the store, in order, as the socket takes them. Resent messages
+ * are produced at that pace too (fill). Memory stays bounded whatever the
+ * client asks for or the others trade. */
 static int conn_send(void *ctx, const char *p, size_t n)
 {
     conn *c = ctx;
-    if (c->closing)
+    if (c->closing && !c->slow)
         return BRS_OK;
+    brs__fix_server *srv = c->srv;
     size_t pending = c->outlen - c->outoff;
-    if (pending + n > c->srv->cfg.max_output)
-        return BRS_E_LIMIT; /* slow consumer: the session disconnects it */
-    if (c->outlen + n > c->outcap) {
-        if (c->outoff > 0) {
-            memmove(c->out, c->out + c->outoff, pending);
-            c->durable -= c->outoff;
-            c->outlen = pending;
-            c->outoff = 0;
-        }
-        if (c->outlen + n > c->outcap) {
-            size_t cap = c->outcap ? c->outcap : 65536;
-            while (cap < c->outlen + n)
-                cap *= 2;
-            char *q = realloc(c->out, cap);
-            if (!q)
-                return BRS_E_NOMEM;
-            c->out = q;
-            c->outcap = cap;
+    uint32_t seq = c->sess ? c->sess->sending_seq : 0;
+    if (seq && !c->slow) {
+        if (c->backlog)
+            return BRS_OK; /* behind others waiting in the store */
+        if (pending > 0 && pending + n > srv->cfg.max_output) {
+            c->backlog = seq;
+            c->blocked = 1;
+            mark_dirty(srv, c);
+            return BRS_OK;
         }
     }
+    if (out_reserve(c, n) != BRS_OK)
+        return BRS_E_NOMEM;
     memcpy(c->out + c->outlen, p, n);
     c->outlen += n;
-    mark_dirty(c->srv, c);
+    if (pending + n > srv->cfg.max_output)
+        c->blocked = 1;
+    mark_dirty(srv, c);
     return BRS_OK;
 }
 
 static void conn_disconnect(void *ctx)
 {
     conn *c = ctx;
-    c->closing = 1;
+    if (!c->closing) {
+        c->closing = 1;
+        if (!c->linger_until)
+            c->linger_until = c->srv->now + 2000000000LL; /* what is queued may still go */
+    }
     mark_dirty(c->srv, c);
 }
 
 static void conn_free(brs__fix_server *srv, conn *c)
 {
+    BRS_LOG(BRS_LOG_INFO, "fix", "disconnected", BRS_KV_S("peer", c->peer),
+            BRS_KV_S("session", c->sess ? c->sess->cfg.target : ""),
+            BRS_KV_S("by", c->eof ? "peer" : "gateway"),
+            BRS_KV_U("unsent_bytes", c->outlen - c->outoff));
     /* The session may already belong to a newer connection (it logged off here
      * and on again over another socket in the same loop turn): leave it be. */
     if (c->sess && (c->sess->io.ctx == c || c->sess->io.ctx == NULL)) {
@@ -335,7 +430,10 @@ static void conn_free(brs__fix_server *srv, conn *c)
 
 static void set_events(brs__fix_server *srv, conn *c)
 {
-    uint32_t mask = (c->paused ? 0 : EPOLLIN) | (c->outlen > c->outoff ? EPOLLOUT : 0) | EPOLLRDHUP;
+    /* not reading (rate limit, output above the high-water mark, closing):
+     * neither EPOLLIN nor EPOLLRDHUP, or a peer's FIN would fire every turn */
+    int reading = !c->paused && !c->blocked && !c->closing && !c->eof;
+    uint32_t mask = (reading ? EPOLLIN | EPOLLRDHUP : 0) | (c->outlen > c->outoff ? EPOLLOUT : 0);
     if (mask == c->ev_mask)
         return; /* a syscall per loop turn saved: the mask rarely changes */
     struct epoll_event ev = {0};
@@ -345,11 +443,60 @@ static void set_events(brs__fix_server *srv, conn *c)
         c->ev_mask = mask;
 }
 
-/* Write what is queued; returns -1 when the connection is to be freed. */
+#define FILL_PER_TURN (64u << 10) /* bytes a connection's fill may add per loop turn */
+
+/* Queue stored messages left in the store (c->backlog) and the next part of a
+ * running resend, up to the high-water mark. Everything taken here is in the
+ * store already, so committed. */
+static void fill(brs__fix_server *srv, conn *c)
+{
+    brs__fix_session *s = c->sess;
+    size_t budget = c->outlen + FILL_PER_TURN; /* other sessions wait for no one */
+    if (!s || (s->io.ctx != c && s->io.ctx != NULL)) {
+        c->backlog = 0; /* the session went on with another connection */
+        return;
+    }
+    brs__fix_store *st = &s->store;
+    if (s->resend.next && s->io.ctx == c && !c->resending) {
+        c->resending = 1;
+        BRS_LOG(BRS_LOG_INFO, "fix", "resend", BRS_KV_S("session", s->cfg.target),
+                BRS_KV_S("peer", c->peer), BRS_KV_U("from", s->resend.next),
+                BRS_KV_U("to", s->resend.end));
+    }
+    while (c->outlen - c->outoff < srv->cfg.max_output && c->outlen < budget) {
+        if (c->backlog) {
+            if (c->backlog >= st->next_out || c->slow) {
+                c->backlog = 0;
+                continue;
+            }
+            uint32_t len = brs__fix_store_len(st, c->backlog);
+            if (len && out_reserve(c, len) != BRS_OK)
+                break;
+            long n = len ? brs__fix_store_get(st, c->backlog, c->out + c->outlen, len) : 0;
+            if (n > 0)
+                c->outlen += (size_t)n;
+            c->backlog++;
+            continue;
+        }
+        if (s->resend.next && s->io.ctx == c && !c->closing) {
+            brs__fix_session_resend_more(s, 64);
+            if (!s->resend.next) {
+                c->resending = 0;
+                BRS_LOG(BRS_LOG_INFO, "fix", "resend done", BRS_KV_S("session", s->cfg.target),
+                        BRS_KV_S("peer", c->peer));
+            }
+            continue;
+        }
+        break;
+    }
+}
+
+/* Write what is committed and queued; returns -1 when the connection is to be
+ * freed. */
 static int flush_out(brs__fix_server *srv, conn *c)
 {
-    while (c->outoff < c->outlen) {
-        ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+    while (c->outoff < c->durable) {
+        ssize_t w = send(c->fd, c->out + c->outoff, c->durable - c->outoff, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -358,26 +505,49 @@ static int flush_out(brs__fix_server *srv, conn *c)
             return -1;
         }
         c->outoff += (size_t)w;
+        c->sent_total += (size_t)w;
+        if (c->sess && c->sess->io.ctx == c && c->blocked)
+            c->sess->last_rx = srv->now; /* we are not reading it: taking our bytes shows it alive */
     }
     if (c->outoff == c->outlen)
         c->outoff = c->outlen = c->durable = 0;
-    if (c->closing)
-        return -1; /* best effort: what could be written is written */
+    int more = c->outlen > c->outoff || c->backlog;
+    if (c->closing) {
+        if (!more || srv->now >= c->linger_until)
+            return -1;
+        set_events(srv, c); /* the rest as the peer takes it, until the linger ends */
+        return 0;
+    }
+    /* reading resumes below the low-water mark, nothing waiting in the store */
+    if (c->blocked && c->outlen - c->outoff < srv->cfg.low_water && !c->backlog &&
+        !(c->sess && c->sess->resend.next)) {
+        c->blocked = 0;
+        if (c->inlen) {
+            c->rerun = 1;
+            srv->rerun = 1;
+        }
+    }
     set_events(srv, c);
     return 0;
 }
 
-static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m)
+static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m, const char **why)
 {
     const brs__fix_field *f = brs__fix_get(m, 49);
-    if (!f || !brs__fix_is(m, 56, srv->cfg.sender))
+    *why = "unknown SenderCompID";
+    if (!f)
         return NULL;
-    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+    brs__fix_session *s = NULL;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions && !s; i++) {
         const char *t = srv->cfg.sessions[i].target;
         if (strlen(t) == f->len && memcmp(t, brs__fix_val(m, f), f->len) == 0)
-            return srv->sessions[i];
+            s = srv->sessions[i];
     }
-    return NULL;
+    if (s && !brs__fix_is(m, 56, srv->cfg.sender)) {
+        *why = "wrong TargetCompID";
+        return NULL;
+    }
+    return s;
 }
 
 /* Before Logon: find the session the first message names. */
@@ -392,17 +562,25 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
     brs__fix_msg *m = &srv->sessions[0]->scratch;
     if (brs__fix_parse(m, c->in, ml) != BRS_OK || strcmp(m->msgtype, "A") != 0)
         return -1;
-    brs__fix_session *s = find_session(srv, m);
+    const char *why = NULL;
+    brs__fix_session *s = find_session(srv, m, &why);
     if (!s) {
-        char who[64];
+        char who[64], to[64];
         brs__fix_str(m, 49, who, sizeof who);
-        fprintf(stderr, "bourse serve: Logon from unknown CompID '%s' refused\n", who);
+        brs__fix_str(m, 56, to, sizeof to);
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", why),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("sender_comp_id", who),
+                BRS_KV_S("target_comp_id", to), BRS_KV_S("expected_target", srv->cfg.sender));
         return -1;
     }
     if (s->state != BRS__FIX_DISCONNECTED) {
-        fprintf(stderr, "bourse serve: %s already connected; second Logon refused\n", s->cfg.target);
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", "already connected"),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("session", s->cfg.target),
+                BRS_KV_S("connected_peer", srv->seen[s->index].peer));
         return -1;
     }
+    snprintf(srv->seen[s->index].peer, sizeof srv->seen[s->index].peer, "%s", c->peer);
+    srv->seen[s->index].state = BRS__FIX_AWAIT_LOGON; /* so a refused Logon is reported */
     brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
     brs__fix_session_io io = {c, conn_send, conn_disconnect};
     brs__fix_session_attach(s, &io, now);
@@ -412,7 +590,12 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
 
 static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
 {
-    for (;;) {
+    c->rerun = 0;
+    if (c->closing) {
+        mark_dirty(srv, c); /* nothing more is read; flush_out ends it */
+        return;
+    }
+    for (; !c->paused && !c->blocked && !c->eof;) {
         if (c->incap - c->inlen < 4096) {
             /* full of unconsumed bytes: the session will refuse it as too large */
             if (c->incap >= srv->cfg.max_msg + 65536)
@@ -428,7 +611,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         }
         ssize_t r = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
         if (r == 0) {
-            c->closing = 1;
+            c->eof = 1;
             break;
         }
         if (r < 0) {
@@ -450,10 +633,17 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             mark_dirty(srv, c);
             return;
         }
-        if (b == 0)
+        if (b == 0) {
+            if (c->eof) { /* the peer closed in the middle of its Logon */
+                c->closing = 1;
+                mark_dirty(srv, c);
+            }
             return;
+        }
     }
     if (!c->sess) { /* input that arrived with the peer's close is still run */
+        if (c->eof)
+            conn_disconnect(c);
         mark_dirty(srv, c);
         return;
     }
@@ -464,6 +654,8 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
     }
     size_t consumed = 0;
     while (consumed < c->inlen && c->sess && c->sess->state != BRS__FIX_DISCONNECTED) {
+        if (c->blocked)
+            break; /* output above the high-water mark: the rest waits */
         if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
             c->paused = 1; /* TCP pushes back on the client until the next window */
             break;
@@ -483,15 +675,34 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         memmove(c->in, c->in + consumed, c->inlen - consumed);
         c->inlen -= consumed;
     }
+    /* the peer's FIN: once what it sent before is run (or cannot be: a part
+     * of a message, a session gone), the connection ends */
+    if (c->eof && !c->closing &&
+        (!c->inlen || !c->sess || c->sess->state == BRS__FIX_DISCONNECTED ||
+         (!c->paused && !c->blocked)))
+        conn_disconnect(c);
     mark_dirty(srv, c);
 }
 
 static void on_accept(brs__fix_server *srv, int64_t now)
 {
     for (;;) {
-        int fd = accept4(srv->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
+        struct sockaddr_in pa;
+        socklen_t pal = sizeof pa;
+        int fd = accept4(srv->lfd, (struct sockaddr *)&pa, &pal, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* out of descriptors: the listener stays readable, so it rests
+                 * for a while instead of waking the loop every turn */
+                BRS_LOG(BRS_LOG_WARN, "fix", "cannot accept a connection: listener paused 100 ms",
+                        BRS_KV_S("reason", strerror(errno)), BRS_KV_U("connections", srv->n_conns));
+                struct epoll_event ev = {0};
+                ev.data.ptr = NULL;
+                epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
+                srv->accept_paused_until = now + 100000000LL;
+            }
             return;
+        }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (srv->n_conns == srv->cap_conns) {
@@ -517,7 +728,12 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         c->incap = 65536;
         c->srv = srv;
         c->fd = fd;
+        char ip[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
+        snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
+        BRS_LOG(BRS_LOG_INFO, "fix", "connection accepted", BRS_KV_S("peer", c->peer));
         c->accepted_at = now;
+        c->last_progress = now;
         c->window_start = now;
         srv->conns[srv->n_conns++] = c;
         struct epoll_event ev = {0};
@@ -553,8 +769,12 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
+    srv->gw.max_md_subs = sc->max_md_subs;
+    srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;
+    srv->gw.max_md_symbols = sc->max_md_symbols;
     srv->sessions = calloc(sc->n_sessions, sizeof *srv->sessions);
-    if (!srv->sessions)
+    srv->seen = calloc(sc->n_sessions, sizeof *srv->seen);
+    if (!srv->sessions || !srv->seen)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < sc->n_sessions; i++) {
         brs__fix_session_cfg cfg = {0};
@@ -575,6 +795,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if (rc)
             return rc;
         brs__fix_gateway_add_session(&srv->gw, srv->sessions[i]);
+        /* a ResendRequest starts with this many messages; the rest streams
+         * from the store as the socket drains (fill) */
+        srv->sessions[i]->resend_batch = 64;
     }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
@@ -627,20 +850,112 @@ static void end_sessions(brs__fix_server *srv)
         /* written at once: the day's end is journaled next, and a restart after
          * that must find the sequences reset too */
         if (brs__fix_store_reset(&s->store) != BRS_OK || brs__fix_store_flush(&s->store) != BRS_OK)
-            fprintf(stderr, "bourse serve: end of day: session %s: its store could not be "
-                            "reset\n", s->cfg.target);
+            BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: the session store could not be reset",
+                    BRS_KV_S("session", s->cfg.target));
     }
+}
+
+/* The session log: logon, logout (who, why), refused logons, Rejects and
+ * garbled input, found by comparing each session with what was last said. */
+static void observe(brs__fix_server *srv)
+{
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        struct sess_seen *w = &srv->seen[i];
+        if (s->garbled != w->garbled)
+            BRS_LOG(BRS_LOG_WARN, "fix", "garbled input dropped", BRS_KV_S("session", s->cfg.target),
+                    BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                    BRS_KV_U("messages", s->garbled - w->garbled), BRS_KV_U("total", s->garbled));
+        if (s->rejects != w->rejects)
+            BRS_LOG(BRS_LOG_WARN, "fix", "Reject sent", BRS_KV_S("session", s->cfg.target),
+                    BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                    BRS_KV_S("reason", s->text), BRS_KV_U("count", s->rejects - w->rejects),
+                    BRS_KV_U("seq_in", s->store.next_in));
+        if (s->state != w->state) {
+            if (s->state == BRS__FIX_ACTIVE && w->state != BRS__FIX_LOGOUT_SENT)
+                BRS_LOG(BRS_LOG_INFO, "fix", "logon", BRS_KV_S("session", s->cfg.target),
+                        BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                        BRS_KV_I("heartbeat_s", s->hb_ns / 1000000000),
+                        BRS_KV_U("next_seq_in", s->store.next_in),
+                        BRS_KV_U("next_seq_out", s->store.next_out));
+            else if (w->state == BRS__FIX_AWAIT_LOGON && s->state == BRS__FIX_DISCONNECTED)
+                BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("session", s->cfg.target),
+                        BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
+                        BRS_KV_S("reason", s->text));
+            else if (w->state == BRS__FIX_ACTIVE || w->state == BRS__FIX_LOGOUT_SENT) {
+                int timeout = strstr(s->text, "timeout") != NULL;
+                BRS_LOG(timeout ? BRS_LOG_WARN : BRS_LOG_INFO, "fix",
+                        s->state == BRS__FIX_LOGOUT_SENT ? "logout sent" : "logged out",
+                        BRS_KV_S("session", s->cfg.target), BRS_KV_S("sender", s->cfg.sender),
+                        BRS_KV_S("peer", w->peer),
+                        BRS_KV_S("reason", s->text[0] ? s->text : "Logout or connection end"),
+                        BRS_KV_U("next_seq_in", s->store.next_in),
+                        BRS_KV_U("next_seq_out", s->store.next_out));
+            }
+        }
+        w->state = s->state;
+        w->rejects = s->rejects;
+        w->garbled = s->garbled;
+    }
+}
+
+/* A client that read nothing for slow_consumer_timeout_ms while output waited:
+ * what waits in the store stays there (for its next Logon's resend), the
+ * Logout goes after what is queued, and the connection closes once it is
+ * written or after another timeout. */
+static void slow_consumer(brs__fix_server *srv, conn *c, int64_t now)
+{
+    brs__fix_session *s = c->sess;
+    char text[128];
+    snprintf(text, sizeof text, "slow consumer: nothing read for %lld ms",
+             (long long)(srv->cfg.slow_timeout_ns / 1000000));
+    BRS_LOG(BRS_LOG_WARN, "fix", "slow consumer logged out", BRS_KV_S("session", s->cfg.target),
+            BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", c->peer),
+            BRS_KV_U("queued_bytes", c->outlen - c->outoff),
+            BRS_KV_U("unread_bytes", c->sent_total - c->acked_last),
+            BRS_KV_U("waiting_from_seq", c->backlog),
+            BRS_KV_I("timeout_ms", srv->cfg.slow_timeout_ns / 1000000));
+    c->slow = 1;
+    c->backlog = 0;
+    c->linger_until = now + srv->cfg.slow_timeout_ns;
+    brs__fix_session_logout(s, text);
+}
+
+/* Does the peer read? Progress is bytes it acknowledged (what we handed the
+ * kernel minus what the kernel still holds, SIOCOUTQ): a client that reads
+ * nothing acknowledges nothing, whether our bytes wait in the kernel or here.
+ * One ioctl per connection per timer tick (10 a second). */
+static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
+{
+    int kq = 0;
+    if (ioctl(c->fd, SIOCOUTQ, &kq) != 0)
+        kq = 0;
+    uint64_t acked = c->sent_total - (uint64_t)(kq > 0 ? kq : 0);
+    int behind = kq > 0 || c->outlen > c->outoff || c->backlog;
+    if (!behind || acked != c->acked_last) {
+        c->acked_last = acked;
+        c->last_progress = now;
+        return 0;
+    }
+    return now - c->last_progress > srv->cfg.slow_timeout_ns;
 }
 
 static void timers(brs__fix_server *srv, int64_t now)
 {
+    if (srv->accept_paused_until && now >= srv->accept_paused_until) {
+        srv->accept_paused_until = 0;
+        struct epoll_event ev = {0};
+        ev.events = EPOLLIN;
+        ev.data.ptr = NULL;
+        epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
+    }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary) {
         brs_error e = {0};
         if (srv->cfg.reset_at_day_end)
             end_sessions(srv);
         if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
-            fprintf(stderr, "bourse serve: end of day: journal not compacted (%s); it stays "
-                            "complete and grows until the next end of day\n", e.msg);
+            BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: journal not compacted; it stays complete "
+                    "and grows until the next end of day", BRS_KV_S("reason", e.msg));
     }
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
@@ -650,6 +965,10 @@ static void timers(brs__fix_server *srv, int64_t now)
             c->closing = 1;
             mark_dirty(srv, c);
         }
+        if (c->sess && c->sess->io.ctx == c && !c->closing && consumer_stalled(srv, c, now))
+            slow_consumer(srv, c, now);
+        if (c->closing && now >= c->linger_until)
+            mark_dirty(srv, c); /* its linger is over */
         if (c->paused && now - c->window_start >= 1000000000LL) {
             c->paused = 0;
             c->window_start = now;
@@ -675,6 +994,13 @@ static void storage_failed(brs__fix_server *srv)
     snprintf(text, sizeof text, "gateway storage failure (%s); try again later", srv->gw.fail_msg);
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
         brs__fix_session *s = srv->sessions[i];
+        /* nothing more is written; the Logout takes the first number not
+         * committed, the one a restarted gateway continues from */
+        if (s->store.fd >= 0) {
+            s->store.err = s->store.err ? s->store.err : EIO;
+            s->store.wlen = 0;
+            s->store.next_out = s->store.c_next_out;
+        }
         if (s->state == BRS__FIX_DISCONNECTED)
             continue;
         BRS_LOG(BRS_LOG_WARN, "fix", "session logged out: storage failure",
@@ -696,12 +1022,62 @@ static void storage_failed(brs__fix_server *srv)
         conn_free(srv, srv->conns[0]);
 }
 
+/* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
+ * committed, and what is queued gets up to 2 s to reach the peers. */
+static int shutdown_sessions(brs__fix_server *srv)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++) {
+        brs__fix_session *s = srv->sessions[i];
+        if (s->state == BRS__FIX_ACTIVE || s->state == BRS__FIX_AWAIT_LOGON) {
+            brs__fix_session_logout(s, "gateway shutting down");
+            n++;
+        }
+    }
+    observe(srv);
+    if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
+        storage_failed(srv);
+        return BRS_E_IO;
+    }
+    int64_t until = brs__monotime_ns() + 2000000000LL;
+    for (;;) {
+        int left = 0;
+        for (uint32_t i = 0; i < srv->n_conns; i++) {
+            conn *c = srv->conns[i];
+            c->durable = c->outlen;
+            while (c->outoff < c->outlen) {
+                ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+                if (w <= 0)
+                    break;
+                c->outoff += (size_t)w;
+            }
+            if (c->outoff < c->outlen && errno == EAGAIN)
+                left = 1;
+        }
+        if (!left || brs__monotime_ns() > until)
+            break;
+        usleep(10000);
+    }
+    BRS_LOG(BRS_LOG_INFO, "fix", "stopping: sessions logged out", BRS_KV_U("sessions", n),
+            BRS_KV_U("connections", srv->n_conns));
+    while (srv->n_conns)
+        conn_free(srv, srv->conns[0]);
+    return BRS_OK;
+}
+
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int n = epoll_wait(srv->efd, evs, 64, 50);
+        int n = epoll_wait(srv->efd, evs, 64, srv->dirty || srv->rerun ? 0 : 50);
         int64_t now = brs__realtime_ns();
+        srv->now = now;
+        if (srv->rerun) { /* reading resumed on input already buffered */
+            srv->rerun = 0;
+            for (uint32_t i = 0; i < srv->n_conns; i++)
+                if (srv->conns[i]->rerun)
+                    on_readable(srv, srv->conns[i], now);
+        }
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) {
@@ -717,6 +1093,11 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->last_timer = now;
             timers(srv, now);
         }
+        if (srv->hup && *srv->hup) {
+            *srv->hup = 0;
+            brs__log_reopen();
+        }
+        observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
         if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
@@ -728,13 +1109,22 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         while (d) {
             conn *next = d->next_dirty;
             d->dirty = 0;
+            fill(srv, d); /* from the store: committed already */
             d->durable = d->outlen;
             if (flush_out(srv, d) < 0)
                 conn_free(srv, d);
+            else if ((d->backlog || (d->sess && d->sess->io.ctx == d && d->sess->resend.next)) &&
+                     d->outoff == d->outlen)
+                mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
     }
-    return BRS_OK;
+    return shutdown_sessions(srv);
+}
+
+void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
+{
+    srv->hup = hup;
 }
 
 void brs__fix_server_close(brs__fix_server *srv)
@@ -751,6 +1141,7 @@ void brs__fix_server_close(brs__fix_server *srv)
                 free(srv->sessions[i]);
             }
     free(srv->sessions);
+    free(srv->seen);
     free(srv->conns);
     if (srv->lfd >= 0)
         close(srv->lfd);

@@ -26,8 +26,12 @@ typedef struct brs__fix_server_cfg {
     char state_dir[512];      /* stores and journal; "" keeps everything in memory */
     int fsync_policy;
     size_t max_msg;           /* bytes per message */
-    size_t max_output;        /* queued bytes per connection before it is dropped */
+    size_t max_output;        /* high-water mark of unsent output: reading pauses, new
+                                 messages wait in the store (max_output_bytes) */
+    size_t low_water;         /* reading resumes below it (output_low_water_bytes) */
+    int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
+    uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;
@@ -50,8 +54,12 @@ typedef struct brs__fix_server brs__fix_server;
 /* Bind, open stores, replay the journal. The bound port is in *port. */
 int brs__fix_server_open(brs__fix_server **srv, const brs__fix_server_cfg *sc, int *port,
                          brs_error *err);
-/* Serve until *stop becomes non-zero. */
+/* Serve until *stop becomes non-zero; then every session is logged out
+ * ("gateway shutting down") and its Logout committed and sent. BRS_E_IO when
+ * the state could not be made durable (see brs__fix_gateway_flush). */
 int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop);
+/* When *hup becomes non-zero the loop clears it and reopens the log file. */
+void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup);
 void brs__fix_server_close(brs__fix_server *srv);
 
 #endif

@@ -125,7 +125,9 @@ int brs__fix_session_send(brs__fix_session *s)
     int rc = brs__fix_store_out(&s->store, s->store.next_out, m, n);
     if (rc != BRS_OK)
         return rc;
+    s->sending_seq = s->store.next_out - 1; /* the server may leave it in the store for now */
     wire(s, m, n);
+    s->sending_seq = 0;
     return BRS_OK;
 }
 

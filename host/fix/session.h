@@ -103,6 +103,7 @@ struct brs__fix_session {
     uint64_t garbled;     /* messages dropped as garbled */
     uint64_t rejects;     /* Reject messages sent */
     brs__fix_resend resend;
+    uint32_t sending_seq;  /* MsgSeqNum of the stored message now at io.send; 0: a resend */
     uint32_t resend_batch; /* messages per resend_more call from the session; 0: all */
     int64_t now;          /* the time of the current input/timer call */
     brs__fix_field *fields_in, *fields_scratch; /* when max_msg_fields > inline */

@@ -74,27 +74,63 @@ static void clear(brs__fix_store *st)
     st->nidx = 0;
 }
 
-/* Reads the file, applying records up to the first batch tag above `limit`;
- * cuts the file there (or at a torn record). */
+/* Reads the file in windows of 1 MB (a bigger record gets a window of its
+ * size), applying records up to the first batch tag above `limit`; cuts the
+ * file there (or at a torn record). Memory: the window and the index only,
+ * whatever the file's size. */
 static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *err)
 {
     const char *path = st->path;
-    char *data = NULL;
-    size_t len = 0;
-    int rc = brs__read_file(path, &data, &len, err);
-    if (rc != BRS_OK)
-        return rc;
-    size_t pos = 0;
+    struct stat sb;
+    if (fstat(st->fd, &sb) != 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    uint64_t len = (uint64_t)sb.st_size, pos = 0;
+    size_t wcap = 1 << 20;
+    char *w = malloc(wcap);
+    if (!w)
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+    uint64_t wbase = 0; /* file offset of w[0] */
+    size_t wlen = 0;
     st->max_batch = 0;
+    int rc = BRS_OK;
     while (pos + REC_HDR <= len) {
-        const unsigned char *h = (const unsigned char *)data + pos;
+        /* the record's header, then its whole body, inside the window */
+        uint64_t need = REC_HDR;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pos < wbase || pos + need > wbase + wlen) {
+                if (need > wcap) {
+                    char *q = realloc(w, (size_t)need);
+                    if (!q) {
+                        free(w);
+                        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+                    }
+                    w = q;
+                    wcap = (size_t)need;
+                }
+                size_t want = (size_t)(len - pos < wcap ? len - pos : wcap);
+                ssize_t r = pread(st->fd, w, want, (off_t)pos);
+                if (r < 0) {
+                    free(w);
+                    return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+                }
+                wbase = pos;
+                wlen = (size_t)r;
+            }
+            if (pass == 0) {
+                uint32_t n = rd32((const unsigned char *)w + (pos - wbase) + 5);
+                need = REC_HDR + (uint64_t)n;
+                if (pos + need > len)
+                    break;
+            }
+        }
+        const unsigned char *h = (const unsigned char *)w + (pos - wbase);
         uint32_t a = rd32(h + 1), n = rd32(h + 5);
-        if (pos + REC_HDR + n > len)
-            break;
+        if (pos + REC_HDR + n > len || pos + REC_HDR + n > wbase + wlen)
+            break; /* torn */
         if (h[0] == 'O') {
             if (index_put(st, a, pos + REC_HDR, n) != BRS_OK) {
-                free(data);
-                return brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+                rc = brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);
+                break;
             }
             if (a >= st->next_out)
                 st->next_out = a + 1;
@@ -115,7 +151,9 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
         }
         pos += REC_HDR + n;
     }
-    free(data);
+    free(w);
+    if (rc != BRS_OK)
+        return rc;
     if (cut)
         *cut = len - pos;
     if (pos < len && ftruncate(st->fd, (off_t)pos) != 0)

@@ -38,6 +38,7 @@ typedef struct brs__fix_store {
     const uint64_t *batch; /* the gateway's batch now being built (NULL: untagged) */
     uint64_t t_batch;      /* the batch whose tag the file/buffer holds last */
     uint64_t max_batch;    /* highest batch tag found when loading */
+    uint32_t c_next_out;   /* next_out as of the last commit */
     int err;               /* errno of the first failed write or sync (sticky), 0 none */
 } brs__fix_store;
 

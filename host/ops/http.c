@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,14 +22,15 @@
 #include "core/core.h"
 #include "core/log.h"
 
-#define REQ_MAX 8192
+#define REQ_MAX 8192 /* request line and headers */
 #define MAX_ROUTES 32
 
 typedef struct conn {
     int fd;
     int64_t deadline_ms;
-    size_t in;
-    char req[REQ_MAX];
+    size_t in, cap, need; /* need: header + body bytes, once the header is in */
+    size_t hdr_len;
+    char *req;            /* REQ_MAX, grown to hold a POST body */
     char *out; /* response, once built */
     size_t out_len, out_off;
     char peer[64];
@@ -42,6 +44,7 @@ typedef struct route {
 
 struct brs__http {
     int lfd, wake[2], port, max_conns, timeout_ms;
+    size_t max_body;
     brs__mreg *metrics;
     pthread_t thread;
     pthread_mutex_t mu; /* routes */
@@ -92,6 +95,7 @@ static void conn_close(brs__http *h, int i)
     conn *c = h->conns[i];
     close(c->fd);
     free(c->out);
+    free(c->req);
     free(c);
     h->conns[i] = h->conns[--h->n_conns];
 }
@@ -100,10 +104,14 @@ static const char *status_text(int st)
 {
     switch (st) {
     case 200: return "OK";
+    case 204: return "No Content";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 403: return "Forbidden";
     case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
     case 431: return "Request Header Fields Too Large";
     case 503: return "Service Unavailable";
     default: return st >= 500 ? "Internal Server Error" : "Error";
@@ -130,18 +138,42 @@ static void respond(conn *c, int status, const char *ctype, const char *body, si
     c->out_off = 0;
 }
 
-static void handle(brs__http *h, conn *c)
+/* A header's value (case-insensitive name) within the header block, copied. */
+static void header(const char *hdrs, const char *end, const char *name, char *out, size_t cap)
+{
+    out[0] = 0;
+    size_t nl = strlen(name);
+    for (const char *p = hdrs; p && p < end;) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            const char *ve = eol;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
+                ve--;
+            size_t n = (size_t)(ve - v) < cap - 1 ? (size_t)(ve - v) : cap - 1;
+            memcpy(out, v, n);
+            out[n] = 0;
+            return;
+        }
+        p = eol + 1;
+    }
+}
+
+static void handle(brs__http *h, conn *c, size_t hdr_len)
 {
     /* request line: METHOD SP target SP HTTP/x.y */
     char method[8], target[2048];
-    char *eol = memchr(c->req, '\n', c->in);
-    if (!eol || sscanf(c->req, "%7s %2047s HTTP/", method, target) != 2) {
+    if (sscanf(c->req, "%7s %2047s HTTP/", method, target) != 2) {
         respond(c, 400, "text/plain; charset=utf-8", "bad request\n", 12, false);
         return;
     }
-    bool head = strcmp(method, "HEAD") == 0;
-    if (!head && strcmp(method, "GET") != 0) {
-        respond(c, 405, "text/plain; charset=utf-8", "GET or HEAD only\n", 17, false);
+    bool head = strcmp(method, "HEAD") == 0, post = strcmp(method, "POST") == 0;
+    if (!head && !post && strcmp(method, "GET") != 0) {
+        respond(c, 405, "text/plain; charset=utf-8", "GET, HEAD or POST only\n", 23, false);
         return;
     }
     char *q = strchr(target, '?');
@@ -150,7 +182,7 @@ static void handle(brs__http *h, conn *c)
         *q = 0;
         query = q + 1;
     }
-    if (h->metrics && strcmp(target, "/metrics") == 0) {
+    if (h->metrics && strcmp(target, "/metrics") == 0 && !post) {
         char *body = NULL;
         size_t len = 0;
         brs_error err = {0};
@@ -178,8 +210,16 @@ static void handle(brs__http *h, conn *c)
         respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, head);
         return;
     }
+    char host_h[256], origin[256], ctype[128];
+    const char *hdrs = strchr(c->req, '\n') + 1, *hend = c->req + hdr_len;
+    header(hdrs, hend, "Host", host_h, sizeof host_h);
+    header(hdrs, hend, "Origin", origin, sizeof origin);
+    header(hdrs, hend, "Content-Type", ctype, sizeof ctype);
+    brs__http_req rq = {.method = method, .path = target, .query = query, .host = host_h, .origin = origin,
+                        .content_type = ctype, .body = c->req + hdr_len, .body_len = c->in - hdr_len,
+                        .peer = c->peer};
     brs__http_resp resp = {.status = 200, .content_type = "text/plain; charset=utf-8"};
-    if (r.fn(r.ctx, target, query, &resp) != BRS_OK && resp.status == 200)
+    if (r.fn(r.ctx, &rq, &resp) != BRS_OK && resp.status == 200)
         resp.status = 500;
     respond(c, resp.status, resp.content_type, resp.body ? resp.body : "", resp.body ? resp.len : 0, head);
     free(resp.body);
@@ -213,10 +253,15 @@ static void accept_all(brs__http *h)
             continue;
         }
         conn *c = calloc(1, sizeof *c);
+        if (c && !(c->req = malloc(REQ_MAX + 1))) {
+            free(c);
+            c = NULL;
+        }
         if (!c) {
             close(fd);
             continue;
         }
+        c->cap = REQ_MAX;
         c->fd = fd;
         c->deadline_ms = now_ms() + h->timeout_ms;
         char ip[INET6_ADDRSTRLEN] = "?";
@@ -239,18 +284,52 @@ static void accept_all(brs__http *h)
 static bool conn_io(brs__http *h, conn *c, short revents)
 {
     if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR))) {
-        ssize_t r = recv(c->fd, c->req + c->in, sizeof c->req - 1 - c->in, 0);
+        ssize_t r = recv(c->fd, c->req + c->in, c->cap - c->in, 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
             return false;
         if (r > 0) {
             c->in += (size_t)r;
             c->req[c->in] = 0;
-            if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-                handle(h, c);
-            else if (c->in >= sizeof c->req - 1)
-                respond(c, 431, "text/plain; charset=utf-8", "request too large\n", 18, false);
+            if (!c->need) {
+                char *e = strstr(c->req, "\r\n\r\n");
+                size_t hl = e ? (size_t)(e - c->req) + 4 : 0;
+                if (!e && (e = strstr(c->req, "\n\n")))
+                    hl = (size_t)(e - c->req) + 2;
+                if (!hl) {
+                    if (c->in >= c->cap)
+                        respond(c, 431, "text/plain; charset=utf-8", "request too large\n", 18, false);
+                    goto send;
+                }
+                char cl[32];
+                header(c->req, c->req + hl, "Content-Length", cl, sizeof cl);
+                char *end = NULL;
+                unsigned long long n = cl[0] ? strtoull(cl, &end, 10) : 0;
+                if (cl[0] && (*end || n > h->max_body)) {
+                    respond(c, 413, "text/plain; charset=utf-8", "request body too large\n", 23, false);
+                    goto send;
+                }
+                if (strncmp(c->req, "POST ", 5) == 0 && !cl[0]) {
+                    respond(c, 411, "text/plain; charset=utf-8", "Content-Length required\n", 24, false);
+                    goto send;
+                }
+                c->need = hl + (size_t)n;
+                c->hdr_len = hl;
+                if (c->need > c->cap) {
+                    char *nr = realloc(c->req, c->need + 1);
+                    if (!nr)
+                        return false;
+                    c->req = nr;
+                    c->cap = c->need;
+                }
+            }
+            if (c->in >= c->need) {
+                c->in = c->need; /* nothing after the body: one request per connection */
+                c->req[c->in] = 0;
+                handle(h, c, c->hdr_len);
+            }
         }
     }
+send:
     if (c->out) {
         while (c->out_off < c->out_len) {
             ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -345,6 +424,7 @@ int brs__http_start(brs__http **out, const brs__http_opts *o, brs_error *err)
     h->metrics = o->metrics;
     h->max_conns = o->max_conns > 0 ? o->max_conns : 64;
     h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+    h->max_body = o->max_body ? o->max_body : 65536;
     h->conns = calloc((size_t)h->max_conns, sizeof *h->conns);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -391,6 +471,47 @@ int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void
 }
 
 int brs__http_port(const brs__http *h) { return h->port; }
+
+static int hexv(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t brs__http_urldecode(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r == '+') {
+            *w++ = ' ';
+        } else if (*r == '%' && hexv(r[1]) >= 0 && hexv(r[2]) >= 0) {
+            *w++ = (char)(hexv(r[1]) * 16 + hexv(r[2]));
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
+int brs__http_query_get(const char *query, const char *key, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t vl = n - kl - 1 < cap - 1 ? n - kl - 1 : cap - 1;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = 0;
+            brs__http_urldecode(out);
+            return 1;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    out[0] = 0;
+    return 0;
+}
 
 void brs__http_stop(brs__http *h)
 {

@@ -2,7 +2,8 @@
  * whatever pages a command routes to it (dashboards). It runs on its own thread
  * with poll(2) over at most max_conns connections, each with a deadline and a
  * bounded request, so a slow or hostile client never stalls the event loop or
- * the other scrapers. GET and HEAD only; every response closes the connection.
+ * the other scrapers. GET, HEAD, and POST to routes (a bounded body, for the
+ * research dashboard's launch form); every response closes the connection.
  * Internal (brs__ prefix). */
 #ifndef BRS_OPS_HTTP_H
 #define BRS_OPS_HTTP_H
@@ -22,15 +23,27 @@ typedef struct brs__http_resp {
     size_t len;
 } brs__http_resp;
 
-/* Runs on the server's thread: read only thread-safe state. path has no query;
- * query is "" when absent. Return BRS_OK with resp filled. */
-typedef int (*brs__http_handler)(void *ctx, const char *path, const char *query, brs__http_resp *resp);
+/* One request. path has no query; query is "" when absent; headers not sent
+ * are "". body is NUL-terminated (body_len bytes before the NUL). */
+typedef struct brs__http_req {
+    const char *method; /* "GET", "HEAD" or "POST" */
+    const char *path, *query;
+    const char *host, *origin, *content_type;
+    const char *body;
+    size_t body_len;
+    const char *peer; /* "ip:port" */
+} brs__http_req;
+
+/* Runs on the server's thread: read only thread-safe state. Return BRS_OK with
+ * resp filled. */
+typedef int (*brs__http_handler)(void *ctx, const brs__http_req *req, brs__http_resp *resp);
 
 typedef struct brs__http_opts {
     const char *listen;  /* "host:port" ("127.0.0.1:9464"; port 0 picks a free one) */
     brs__mreg *metrics;  /* served at /metrics when not NULL */
     int max_conns;       /* 0: 64 */
     int timeout_ms;      /* per request; 0: 10000 */
+    size_t max_body;     /* POST body limit; 0: 65536 */
 } brs__http_opts;
 
 int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err);
@@ -40,6 +53,11 @@ int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void
 /* The bound port (useful with port 0) and the address as "host:port". */
 int brs__http_port(const brs__http *h);
 void brs__http_stop(brs__http *h);
+
+/* "%xx" and "+" decoded in place; returns the length. */
+size_t brs__http_urldecode(char *s);
+/* The value of key in a query string ("a=1&b=2"), decoded, into out; 1 when found. */
+int brs__http_query_get(const char *query, const char *key, char *out, size_t cap);
 
 /* Parse "host:port" ("[::1]:9464" too) into host and port. */
 int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err);

@@ -55,6 +55,7 @@ struct brs__lua_strategy {
     uint64_t cpu_limit_ns;  /* CPU time per callback, a backstop (0: none) */
     uint64_t cpu_t0;        /* thread CPU clock at the callback's first hook call */
     uint32_t hook_calls;    /* count-hook calls in this callback */
+    uint32_t cpu_check_every; /* read the CPU clock every this many hook calls */
     uint32_t tostring_ids;  /* the last id tostring() handed out (lua_safelib.c) */
     uint64_t seed;          /* the run's seed: math.randomseed() without arguments */
 };
@@ -80,12 +81,11 @@ int brs__lua_budget_kill(lua_State *L);
 /* Reset the per-callback instruction budget, at every entry into the script.
  * Also notes the C stack frame of the entry (inlined: the caller's frame),
  * from which lua_safelib.c bounds the C stack that nested coroutine closing
- * may use, and forgets a memory error of the previous call. */
+ * may use. */
 static inline void brs__lua_budget_reset(brs__lua_strategy *s)
 {
     s->instr_used = 0;
     s->hook_calls = 0;
-    s->mem_hit = 0;
     s->cstack_base = (uintptr_t)__builtin_frame_address(0);
 }
 
@@ -106,7 +106,7 @@ static inline void brs__lua_charge(lua_State *L, brs__lua_strategy *s, uint64_t 
  * nested closes overflowed the C stack. */
 #define BRS__LUA_CSTACK_MAX (1u << 20)
 /* Default CPU time per callback (a backstop for C work the budget cannot see). */
-#define BRS__LUA_DEFAULT_CPU_MS 5000u
+#define BRS__LUA_DEFAULT_CPU_MS 2000u
 
 /* lua_safelib.c: replaces, in the global table on top of the stack, the
  * library functions whose work is not counted by the hook or that could run

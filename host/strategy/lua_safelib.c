@@ -189,13 +189,15 @@ static int safe_scan(lua_State *L)
 }
 
 /* string.rep(s, n [, sep]): stock Lua loops n times even when s and sep are
- * empty (string.rep("", 2^62) never returned); one per 8 repetitions, on
- * top of the allocation charge. */
+ * empty (string.rep("", 2^62) never returned): charged one per 8 turns then.
+ * Otherwise the allocation (within the memory cap, charged) bounds the loop. */
 static int safe_rep(lua_State *L)
 {
-    luaL_checkstring(L, 1);
+    size_t l, lsep = 0;
+    luaL_checklstring(L, 1, &l);
     lua_Integer n = luaL_checkinteger(L, 2);
-    if (n > 0)
+    luaL_optlstring(L, 3, "", &lsep);
+    if (n > 0 && l + lsep == 0)
         brs__lua_charge(L, brs__lua_self(L), (uint64_t)n / 8);
     return call_stock(L);
 }

@@ -21,7 +21,7 @@
 typedef struct brs__lua_opts {
     size_t mem_limit;     /* 0: BRS__LUA_DEFAULT_MEM */
     uint64_t instr_limit; /* 0: BRS__LUA_DEFAULT_INSTR; UINT64_MAX: no budget (no hook) */
-    uint64_t cpu_limit_ms; /* CPU time per callback, a backstop: 0: 5000; UINT64_MAX: none */
+    uint64_t cpu_limit_ms; /* CPU time per callback, a backstop: 0: 2000; UINT64_MAX: none */
     uint64_t seed;        /* the run's seed: math.random's first seed and randomseed()'s */
 } brs__lua_opts;
 

@@ -812,8 +812,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     sc->instr = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->instr);
     sc->orders = calloc(sc->max_orders, sizeof *sc->orders);
     sc->timers = calloc(sc->max_timers, sizeof *sc->timers);
-    /* a ring: every slot is written before it is read, so no zeroing (a sweep
-     * creates one per combination, and zeroing 65536 slots cost more than the run) */
+    /* rings: every slot is written before it is read, so no zeroing (a sweep
+     * creates them per combination, and zeroing 65536 slots cost more than the run) */
     sc->queue = malloc((size_t)sc->q_cap * sizeof *sc->queue);
     sc->deferred = malloc((size_t)sc->q_cap * sizeof *sc->deferred);
     if (!sc->instr || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)

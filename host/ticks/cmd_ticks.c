@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "ticks/import.h"
+#include "ticks/l3check.h"
 #include "ticks/tickfile.h"
 #include "ticks/ticks_cli.h"
 
@@ -310,8 +311,10 @@ static int cmd_verify(int argc, char **argv)
         if (brs__is_help(argv[i])) {
             printf("usage: bourse ticks verify FILE\n\n"
                    "Checks header, every block (header checksum, zstd frame and content checksum,\n"
-                   "time range), the index and the footer. Exit 0 only for an intact file; otherwise\n"
-                   "names the first damaged block and its byte offset.\n");
+                   "time range), the index and the footer, and that no instrument's events go back\n"
+                   "in time on both clocks (ts_exchange and ts_local). Exit 0 only for an intact file; otherwise names the first damaged\n"
+                   "block and its byte offset. Also follows the L3 orders and notes events that\n"
+                   "name an order not in the book (a partial L3 stream, not damage).\n");
             return BRS_EXIT_OK;
         } else if (argv[i][0] == '-' && argv[i][1])
             return brs__usage_error("ticks verify", "unknown option '%s'", argv[i]);
@@ -325,9 +328,17 @@ static int cmd_verify(int argc, char **argv)
     uint32_t ok;
     uint64_t events;
     brs_error err = {0};
-    if (brs__tick_verify(path, &ok, &events, &err))
+    brs_l3check l3 = {0};
+    int rc = brs__tick_verify_full(path, &ok, &events, 1, &l3, &err);
+    brs__l3check_free(&l3);
+    if (rc)
         return brs__fail("ticks verify", "%s (%u intact blocks before it)", err.msg, ok);
     printf("%s: OK, %u blocks, %llu events\n", path, ok, (unsigned long long)events);
+    if (l3.unknown || l3.duplicate || l3.overdrawn)
+        printf("%s: note: the L3 stream is partial: %llu events name orders not in the book, %llu add "
+               "an order already there, %llu take more than an order holds (first: event %llu)\n",
+               path, (unsigned long long)l3.unknown, (unsigned long long)l3.duplicate,
+               (unsigned long long)l3.overdrawn, (unsigned long long)l3.first_bad);
     return BRS_EXIT_OK;
 }
 

@@ -4,12 +4,14 @@
  * importers; LOBSTER lives in lobster.c. */
 #include "ticks/import.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/log.h"
 #include "ticks/csvread.h"
 #include "ticks/tickfile.h"
 #include "ticks/ticks_cli.h"
@@ -20,9 +22,26 @@ typedef struct yahoo_state {
     brs_import_sink *s;
     uint32_t instr;
     int64_t scale;
+    int adjust;           /* --adjust: back-adjust OHLC by Adj Close / Close */
+    int64_t last_day;     /* the previous row's date */
+    char last_date[11];   /* and as written */
+    uint64_t last_line;
+    uint64_t adj_differs; /* rows whose Adj Close is not their Close */
 } yahoo_state;
 
 static const char *const yahoo_cols[] = {"Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"};
+
+/* A decimal number (Adj Close may carry more decimals than the price scale). */
+static int yahoo_num(const brs_csv_row *row, size_t i, double *out, brs_error *err)
+{
+    char *end;
+    const char *v = row->f[i];
+    *out = strtod(v, &end);
+    if (!*v || *end || !isfinite(*out))
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field %zu (%s): '%s' is not a number", row->file,
+                        (unsigned long long)row->line, i + 1, yahoo_cols[i], v);
+    return BRS_OK;
+}
 
 static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
 {
@@ -43,10 +62,16 @@ static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
             y->s->skipped++;
             return BRS_OK;
         }
+    const char *file = row->file;
+    unsigned long long ln = (unsigned long long)row->line;
     int64_t day;
     if (brs__parse_time(row->f[0], &day) != BRS_OK || strlen(row->f[0]) != 10)
         return brs__err(err, BRS_E_PARSE, "%s:%llu: field 1 (Date): '%s' is not a YYYY-MM-DD date",
-                        row->file, (unsigned long long)row->line, row->f[0]);
+                        file, ln, row->f[0]);
+    if (y->last_line && day <= y->last_day) /* the same words as the backtest's bar loader */
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: date %s is %s the date %s on line %llu (rows must be in "
+                        "date order, oldest first)", file, ln, row->f[0],
+                        day == y->last_day ? "the same as" : "before", y->last_date, (unsigned long long)y->last_line);
     brs_market_event e;
     memset(&e, 0, sizeof e);
     /* A daily bar is stamped at the end of its day (UTC), so it is never seen
@@ -56,18 +81,56 @@ static int yahoo_row(void *ud, const brs_csv_row *row, brs_error *err)
     e.flags = BRS_MEVF_LAST;
     e.instrument = y->instr;
     int rc;
+    double adj, close;
     if ((rc = brs__csv_dec(row, 1, "Open", y->scale, &e.bar.open, err)) ||
         (rc = brs__csv_dec(row, 2, "High", y->scale, &e.bar.high, err)) ||
         (rc = brs__csv_dec(row, 3, "Low", y->scale, &e.bar.low, err)) ||
         (rc = brs__csv_dec(row, 4, "Close", y->scale, &e.bar.close, err)) ||
+        (rc = yahoo_num(row, 5, &adj, err)) || (rc = yahoo_num(row, 4, &close, err)) ||
         (rc = brs__csv_int(row, 6, "Volume", &e.bar.volume, err)))
         return rc;
+    /* values that cannot be right */
+    const int64_t px[4] = {e.bar.open, e.bar.high, e.bar.low, e.bar.close};
+    for (size_t i = 0; i < 4; i++)
+        if (px[i] <= 0)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field %zu (%s): %s; a price must be > 0", file, ln,
+                            i + 2, yahoo_cols[i + 1], row->f[i + 1]);
+    if (!(adj > 0))
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 6 (Adj Close): %s; a price must be > 0", file, ln, row->f[5]);
+    if (e.bar.volume < 0)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 7 (Volume): %s is negative", file, ln, row->f[6]);
+    if (e.bar.high < e.bar.low)
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field 3 (High): %s is below field 4 (Low) %s", file, ln,
+                        row->f[2], row->f[3]);
+    for (size_t i = 0; i < 4; i += 3) /* open and close lie within low..high */
+        if (px[i] < e.bar.low || px[i] > e.bar.high)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field %zu (%s): %s is outside Low..High (%s..%s)", file, ln,
+                            i + 2, yahoo_cols[i + 1], row->f[i + 1], row->f[3], row->f[2]);
+    if (adj != close)
+        y->adj_differs++;
+    if (y->adjust && adj != close) {
+        /* back-adjust: scale O/H/L/C by Adj Close / Close, the factor that
+         * folds later splits and dividends into this day's prices (volume as
+         * traded). Rounded to the price scale; order is kept (factor > 0). */
+        double f = adj / close;
+        int64_t *v[4] = {&e.bar.open, &e.bar.high, &e.bar.low, &e.bar.close};
+        for (size_t i = 0; i < 4; i++) {
+            double a = (double)*v[i] * f;
+            if (!(a >= 1 && a < 9e18))
+                return brs__err(err, BRS_E_RANGE, "%s:%llu: --adjust: %s x %s / %s is out of range", file, ln,
+                                row->f[i + 1], row->f[5], row->f[4]);
+            *v[i] = llround(a);
+        }
+    }
+    y->last_day = day;
+    snprintf(y->last_date, sizeof y->last_date, "%s", row->f[0]);
+    y->last_line = row->line;
     return brs__sink_add(y->s, &e, err);
 }
 
 int brs__import_yahoo(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err)
 {
-    yahoo_state y = {.s = s, .scale = o->price_scale ? o->price_scale : 1000000};
+    yahoo_state y = {.s = s, .scale = o->price_scale ? o->price_scale : 1000000, .adjust = o->adjust};
     char sym[BRS_SYMBOL_MAX];
     if (o->symbol) {
         snprintf(sym, sizeof sym, "%s", o->symbol);
@@ -80,7 +143,13 @@ int brs__import_yahoo(brs_import_sink *s, const char *path, const brs_import_opt
     int rc = brs__sink_instrument(s, sym, y.scale, o->tick_size, o->lot_size, &y.instr, err);
     if (rc)
         return rc;
-    return brs__csv_each(path, yahoo_row, &y, s->progress, &s->bytes_done, err);
+    rc = brs__csv_each(path, yahoo_row, &y, s->progress, &s->bytes_done, err);
+    if (!rc && !y.adjust && y.adj_differs && !s->adj_note) {
+        s->adj_note = 1; /* once per import */
+        BRS_LOG(BRS_LOG_INFO, "import", "Adj Close is ignored: bars are as traded; --adjust back-adjusts OHLC for splits and dividends",
+                BRS_KV_S("file", path), BRS_KV_U("rows_where_it_differs", y.adj_differs));
+    }
+    return rc;
 }
 
 /* ---- generic trades / quotes CSV with a JSON column mapping ----------- */
@@ -101,6 +170,8 @@ typedef struct csvmap {
     brs_import_sink *s;
     uint64_t next_id;
     int have_header;             /* the first row the reader delivers is the header */
+    int64_t last_ts, last_local; /* the previous row's times */
+    uint64_t last_line;          /* its line, 0 before the first row */
 } csvmap;
 
 static int load_mapping(csvmap *m, const char *path, brs_error *err)
@@ -207,6 +278,16 @@ static int csvmap_row(void *ud, const brs_csv_row *row, brs_error *err)
     e.ts_local = e.ts_exchange;
     if (m->col[COL_LOCAL] >= 0 && (rc = csv_time(m, row, COL_LOCAL, m->col_name[COL_LOCAL], &e.ts_local, err)))
         return rc;
+    if (m->last_line && (e.ts_exchange < m->last_ts || e.ts_local < m->last_local)) {
+        int loc = e.ts_exchange >= m->last_ts;
+        return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s): %s is before the time on line %llu: times go backwards",
+                        row->file, (unsigned long long)row->line, m->col[loc ? COL_LOCAL : COL_TIME] + 1,
+                        m->col_name[loc ? COL_LOCAL : COL_TIME], row->f[m->col[loc ? COL_LOCAL : COL_TIME]],
+                        (unsigned long long)m->last_line);
+    }
+    m->last_ts = e.ts_exchange;
+    m->last_local = e.ts_local;
+    m->last_line = row->line;
     const char *sym = m->col[COL_SYMBOL] >= 0 ? row->f[m->col[COL_SYMBOL]] : m->symbol;
     if ((rc = brs__sink_instrument(m->s, sym, m->price_scale, m->tick_size, m->lot_size, &e.instrument, err)))
         return brs__err_prefix(err, "%s:%llu", row->file, (unsigned long long)row->line);
@@ -217,11 +298,29 @@ static int csvmap_row(void *ud, const brs_csv_row *row, brs_error *err)
             (rc = brs__csv_dec(row, (size_t)m->col[COL_ASKP], m->col_name[COL_ASKP], m->price_scale, &e.quote.ask_price, err)) ||
             (rc = brs__csv_dec(row, (size_t)m->col[COL_ASKQ], m->col_name[COL_ASKQ], m->qty_scale, &e.quote.ask_qty, err)))
             return rc;
+        /* an empty side is price 0 size 0; otherwise both > 0 and not crossed */
+        const int cols[4] = {COL_BIDP, COL_BIDQ, COL_ASKP, COL_ASKQ};
+        const int64_t v[4] = {e.quote.bid_price, e.quote.bid_qty, e.quote.ask_price, e.quote.ask_qty};
+        for (int k = 0; k < 4; k++)
+            if (v[k] < 0 || (v[k] == 0 && v[k ^ 1] != 0 && (k & 1) == 0))
+                return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s): %s %s", row->file,
+                                (unsigned long long)row->line, m->col[cols[k]] + 1, m->col_name[cols[k]],
+                                row->f[m->col[cols[k]]], v[k] < 0 ? "is negative" : "is not a price for a side with a size");
+        if (e.quote.bid_qty > 0 && e.quote.ask_qty > 0 && e.quote.bid_price > e.quote.ask_price)
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: crossed quote: bid %s (field %d) above ask %s (field %d)",
+                            row->file, (unsigned long long)row->line, row->f[m->col[COL_BIDP]],
+                            m->col[COL_BIDP] + 1, row->f[m->col[COL_ASKP]], m->col[COL_ASKP] + 1);
     } else {
         e.kind = BRS_MEV_TRADE;
         if ((rc = brs__csv_dec(row, (size_t)m->col[COL_PRICE], m->col_name[COL_PRICE], m->price_scale, &e.price, err)) ||
             (rc = brs__csv_dec(row, (size_t)m->col[COL_QTY], m->col_name[COL_QTY], m->qty_scale, &e.qty, err)))
             return rc;
+        if (e.price <= 0 || e.qty <= 0) {
+            int c = e.price <= 0 ? COL_PRICE : COL_QTY;
+            return brs__err(err, BRS_E_PARSE, "%s:%llu: field %d (%s): %s; a trade's %s must be > 0", row->file,
+                            (unsigned long long)row->line, m->col[c] + 1, m->col_name[c], row->f[m->col[c]],
+                            c == COL_PRICE ? "price" : "quantity");
+        }
         if (m->col[COL_SIDE] >= 0) {
             const char *v = row->f[m->col[COL_SIDE]];
             if (!strcasecmp(v, "buy") || !strcasecmp(v, "b") || !strcmp(v, "1"))
@@ -289,6 +388,9 @@ static void import_usage(FILE *out)
             "  --snapshot FILE     binance: the REST depth snapshots ('<url> -> <recv_ts>: <json>');\n"
             "                      synced with the U/u/pu update chain, gaps are reported\n"
             "  --price-scale N     yahoo: price units per currency unit (default 1000000)\n"
+            "  --adjust            yahoo: back-adjust Open/High/Low/Close by Adj Close / Close\n"
+            "                      (splits and dividends; volume as traded). Default: as traded,\n"
+            "                      Adj Close ignored\n"
             "  --tick-size N, --lot-size N   instrument table values (default 1)\n"
             "  --block-records R, --level L  writer block size and zstd level\n");
 }
@@ -334,6 +436,8 @@ int brs__cmd_ticks_import(int argc, char **argv)
         } else if (!strcmp(a, "--mapping")) {
             NEED_ARG();
             o.mapping = argv[++i];
+        } else if (!strcmp(a, "--adjust")) {
+            o.adjust = 1;
         } else if (!strcmp(a, "--snapshot")) {
             NEED_ARG();
             o.snapshot = argv[++i];
@@ -389,6 +493,10 @@ int brs__cmd_ticks_import(int argc, char **argv)
     if (!n_in || !out) {
         free(in);
         return brs__usage_error("ticks import", "%s", !n_in ? "no input files" : "missing -o OUT");
+    }
+    if (o.adjust && strcmp(fmt, "yahoo")) {
+        free(in);
+        return brs__usage_error("ticks import", "--adjust goes with --format yahoo");
     }
     if (o.snapshot && strcmp(fmt, "binance")) {
         free(in);

@@ -45,6 +45,7 @@ typedef struct brs_import_sink {
     uint64_t synthetic; /* events added to reconcile with a LOBSTER orderbook file */
     brs_progress *progress;
     uint64_t bytes_done;
+    int adj_note;       /* the Yahoo importer said that Adj Close is ignored */
 } brs_import_sink;
 
 /* Append one event (copied); spills the buffer when it is full. */
@@ -72,6 +73,7 @@ typedef struct brs_import_opts {
     int64_t utc_offset_min; /* --utc-offset (lobster) */
     int64_t price_scale;   /* --price-scale (yahoo), 0 = default */
     int64_t tick_size, lot_size;
+    int adjust;            /* --adjust (yahoo): back-adjust OHLC by Adj Close / Close */
 } brs_import_opts;
 
 int brs__import_lobster(brs_import_sink *s, const char *path, const brs_import_opts *o, brs_error *err);

@@ -17,6 +17,7 @@
 
 #include "core/core.h"
 #include "le.h"
+#include "l3check.h"
 
 static void stop_ahead(brs_tick_reader *r);
 
@@ -565,12 +566,28 @@ int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err)
 
 int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, brs_error *err)
 {
+    return brs__tick_verify_full(path, blocks_ok, events, 0, NULL, err);
+}
+
+int brs__tick_verify_full(const char *path, uint32_t *blocks_ok, uint64_t *events, int check_order,
+                          struct brs_l3check *l3, brs_error *err)
+{
     brs_tick_reader r;
     *blocks_ok = 0;
     *events = 0;
     int rc = brs__tick_open(&r, path, err);
     if (rc)
         return rc;
+    size_t ni = r.n_instr ? r.n_instr : 1;
+    int64_t *last = calloc(2 * ni, sizeof *last); /* per instrument: ts_exchange, ts_local */
+    uint64_t *last_ev = calloc(ni, sizeof *last_ev);
+    if (!last || !last_ev) {
+        free(last);
+        free(last_ev);
+        brs__tick_close(&r);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    uint64_t n_ev = 0;
     for (uint32_t i = 0; i < r.n_blocks; i++) {
         rc = brs__tick_load_block(&r, i, err);
         if (rc)
@@ -582,6 +599,32 @@ int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, br
             if (e->ts_exchange > hi)
                 hi = e->ts_exchange;
         }
+        /* time order: within each instrument, an event may go back on one
+         * clock (a recording is in receive order, ts_local, and its streams'
+         * ts_exchange interleave; a generated feed is in exchange order and
+         * its ts_local jitters) but not on both: that is out of order under
+         * any reading (a LOBSTER file whose times go backwards) */
+        for (const brs_market_event *e = r.cur; e < r.end && !rc; e++) {
+            n_ev++;
+            if (check_order && e->instrument < r.n_instr) {
+                int64_t *t = last + 2 * e->instrument;
+                uint64_t *le = &last_ev[e->instrument];
+                if (*le && e->ts_exchange < t[0] && e->ts_local < t[1])
+                    rc = brs__err(err, BRS_E_CORRUPT,
+                                  "%s: block %u at offset %llu: event %llu (%s) at ts_exchange %lld ts_local %lld "
+                                  "is before event %llu (%lld, %lld) on both clocks: times go backwards",
+                                  path, i, (unsigned long long)r.blocks[i].offset, (unsigned long long)n_ev,
+                                  r.instr[e->instrument].symbol, (long long)e->ts_exchange, (long long)e->ts_local,
+                                  (unsigned long long)*le, (long long)t[0], (long long)t[1]);
+                t[0] = e->ts_exchange;
+                t[1] = e->ts_local;
+                *le = n_ev;
+            }
+            if (l3)
+                brs__l3check_event(l3, e);
+        }
+        if (rc)
+            break;
         if (lo != r.blocks[i].first_ts || hi != r.blocks[i].last_ts) {
             rc = brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: times differ from its header",
                           path, i, (unsigned long long)r.blocks[i].offset);
@@ -602,6 +645,8 @@ int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, br
     if (!rc && r.cut)
         rc = brs__err(err, BRS_E_TRUNCATED, "%s: file was cut: %u complete blocks end at offset %llu; %s",
                       path, r.n_blocks, (unsigned long long)r.data_end, r.cut_msg);
+    free(last);
+    free(last_ev);
     brs__tick_close(&r);
     return rc;
 }

@@ -170,6 +170,16 @@ static inline const brs_market_event *brs__tick_next(brs_tick_reader *r)
  * err names the first damage and its offset. *blocks_ok gets the number of
  * good blocks before it. */
 int brs__tick_verify(const char *path, uint32_t *blocks_ok, uint64_t *events, brs_error *err);
+/* The same, and with check_order also the order of time: within an
+ * instrument an event before the previous one on both clocks (ts_exchange and
+ * ts_local) is damage ("times go backwards"; one clock alone may go back: a
+ * recording's streams interleave their exchange times, a generated feed
+ * jitters its local times). l3 (optional) counts events naming orders not in
+ * the book (l3check.h): not damage (a LOBSTER import without its orderbook
+ * file names orders older than the file), but a partial L3 stream. */
+struct brs_l3check;
+int brs__tick_verify_full(const char *path, uint32_t *blocks_ok, uint64_t *events, int check_order,
+                          struct brs_l3check *l3, brs_error *err);
 
 /* ---- merge ------------------------------------------------------------ */
 

@@ -49,6 +49,15 @@ def _sets(set_, overrides):
     return out
 
 
+def _load(config_or_path):
+    """(config dict, source name for messages) from a dict or a JSON file."""
+    if isinstance(config_or_path, dict):
+        return json.loads(json.dumps(config_or_path)), "<config>"
+    source = str(config_or_path)
+    with open(source, encoding="utf-8") as f:
+        return json.load(f), source
+
+
 def backtest(config_or_path, strategy=None, out=None, set=None, **overrides):
     """Run a backtest from a config (a dict, or the path of a JSON file; the
     same keys as `bourse backtest`, docs/backtesting.md). Overrides are
@@ -60,12 +69,7 @@ def backtest(config_or_path, strategy=None, out=None, set=None, **overrides):
     the Result unless saved). Returns a Result; raises a bourse.Error subclass
     with the host's message on bad input or a failed strategy, or the Python
     strategy's own exception."""
-    if isinstance(config_or_path, dict):
-        config, source = json.loads(json.dumps(config_or_path)), "<config>"
-    else:
-        source = str(config_or_path)
-        with open(source, encoding="utf-8") as f:
-            config = json.load(f)
+    config, source = _load(config_or_path)
     if strategy is not None:
         st = config.setdefault("strategy", {})
         if not isinstance(st, dict):

@@ -2,17 +2,19 @@
 `bourse sweep` does: a crashing run takes down one worker, every core is
 used), returning one row of metrics per combination."""
 import itertools
+import json
 import multiprocessing
 import os
 
-from ._backtest import backtest
+from . import _bourse
+from ._backtest import _load, _sets
 
 
 def _one(job):
-    config, sets = job
+    """One combination: the host's run with no run directory (metrics only)."""
+    config, source, sets = job
     try:
-        r = backtest(config, set=sets)
-        row = dict(r.summary)
+        row = dict(_bourse.run(json.dumps(config), source, _sets(sets, {}), "", no_write=True)["metrics"])
         row["error"] = None
     except Exception as e:  # a failed run is a row, as in `bourse sweep`
         row = {"error": "%s: %s" % (type(e).__name__, e)}
@@ -31,7 +33,8 @@ def sweep(config, grid, jobs=None, sort=None):
     names = list(grid)
     keys = [n if "." in n else "strategy.params." + n for n in names]
     combos = list(itertools.product(*[list(grid[n]) for n in names]))
-    job_list = [(config, dict(zip(keys, c))) for c in combos]
+    cfg, source = _load(config)
+    job_list = [(cfg, source, dict(zip(keys, c))) for c in combos]
     jobs = jobs or os.cpu_count() or 1
     if jobs == 1 or len(job_list) == 1:
         rows = [_one(j) for j in job_list]

@@ -92,16 +92,55 @@ def read_ticks(path, kind=None, symbols=None, start=None, end=None, as_frame=Fal
         instr_mask = bytes(m)
     lo = _ns(start)
     hi = _ns(end)
-    buf, instruments, cut = _bourse.read_ticks(
+    buf, instruments, cut, n, cap = _bourse.read_ticks(
         str(path), _kind_mask(kind), instr_mask,
-        lo if lo is not None else -(1 << 63), hi if hi is not None else (1 << 63) - 1, threads)
+        lo if lo is not None else -(1 << 63), hi if hi is not None else (1 << 63) - 1, threads,
+        bool(as_frame))
     if cut:
         import warnings
         warnings.warn("%s: %s" % (path, cut), RuntimeWarning, stacklevel=2)
-    arr = np.frombuffer(buf, dtype=RECORD_DTYPE)
     if as_frame:
-        return frame_from_records(arr, instruments)
-    return arr
+        return _frame_from_columns(buf, n, cap, instruments)
+    return np.frombuffer(buf, dtype=RECORD_DTYPE)
+
+
+def _frame_from_columns(buf, n, cap, instruments):
+    """The DataFrame of frame_from_records from the columns the extension
+    decoded into (no copies: every column is a view into buf)."""
+    import pandas as pd
+    i64 = np.frombuffer(buf, dtype=np.int64, count=7 * cap).reshape(7, cap)[:, :n]
+    instr = np.frombuffer(buf, dtype=np.uint32, count=cap, offset=56 * cap)[:n]
+    flags = np.frombuffer(buf, dtype=np.uint16, count=cap, offset=60 * cap)[:n]
+    kinds = np.frombuffer(buf, dtype=np.uint8, count=cap, offset=62 * cap)[:n]
+    side = np.frombuffer(buf, dtype=np.uint8, count=cap, offset=63 * cap)[:n]
+    if n and (kinds == 9).all():
+        payload, rows = _BAR, slice(2, 7)
+    elif n and (kinds == 8).all():
+        payload, rows = _QUOTE, slice(2, 6)
+    else:
+        payload, rows = ["price", "qty", "order_id", "aux", "spare"], slice(2, 7)
+    # rows 1.. as one int64 block: ts_local then the payload (a transposed view)
+    block = i64[1:rows.stop]
+    idx = pd.DatetimeIndex(pd.arrays.DatetimeArray(i64[0].view("datetime64[ns]"),
+                                                   dtype=pd.DatetimeTZDtype(tz="UTC")), name="ts")
+    frame = pd.DataFrame(block.T, index=idx, columns=["ts_local"] + payload, copy=False)
+    _add_small_columns(frame, kinds, side, flags, instr, instruments, copy=False)
+    return frame
+
+
+def _add_small_columns(frame, kinds, side, flags, instr, instruments, copy):
+    import pandas as pd
+    n = len(frame)
+    symbols = [d["symbol"] for d in instruments]
+    frame.insert(1, "kind", pd.Categorical.from_codes(kinds.view(np.int8), KINDS))
+    frame.insert(2, "side", pd.Categorical.from_codes(side.view(np.int8), SIDES)
+                 if n == 0 or side.max() <= 1 else (side.copy() if copy else side))
+    frame.insert(3, "flags", flags.copy() if copy else flags)
+    frame.insert(4, "instrument", instr.copy() if copy else instr)
+    if symbols and (n == 0 or int(instr.max()) < len(symbols)):
+        codes = instr.astype(np.int16 if len(symbols) < 32768 else np.int32)
+        frame.insert(5, "symbol", pd.Categorical.from_codes(codes, symbols))
+    frame.attrs["instruments"] = instruments
 
 
 def frame_from_records(arr, instruments):
@@ -112,7 +151,8 @@ def frame_from_records(arr, instruments):
     ask_price/ask_qty when every record is a quote, else price/qty/order_id/
     aux/spare. All int64 (order_id holds the uint64 bits); prices stay integer
     ticks (``attrs["instruments"]`` has each instrument's price_scale).
-    ts_local and the payload are views into the records (no copy)."""
+    read_ticks(as_frame=True) builds the same frame from columns the extension
+    decodes into, without copies."""
     import pandas as pd
     arr = np.ascontiguousarray(arr)
     n = len(arr)
@@ -126,20 +166,16 @@ def frame_from_records(arr, instruments):
         payload, block = ["price", "qty", "order_id", "aux", "spare"], words[:, 3:8]
     idx = pd.DatetimeIndex(arr["ts_exchange"].view("datetime64[ns]"), tz="UTC", name="ts")
     frame = pd.DataFrame(block, index=idx, columns=payload, copy=False)
-    symbols = [d["symbol"] for d in instruments]
     frame.insert(0, "ts_local", words[:, 1])
-    frame.insert(1, "kind", pd.Categorical.from_codes(kinds.astype(np.int8), KINDS))
-    side = arr["side"]
-    frame.insert(2, "side", pd.Categorical.from_codes(side.astype(np.int8), SIDES)
-                 if n == 0 or side.max() <= 1 else side.copy())
-    frame.insert(3, "flags", arr["flags"].copy())
-    ins = arr["instrument"].copy()
-    frame.insert(4, "instrument", ins)
-    if symbols and (n == 0 or int(ins.max()) < len(symbols)):
-        codes = ins.astype(np.int16 if len(symbols) < 32768 else np.int32)
-        frame.insert(5, "symbol", pd.Categorical.from_codes(codes, symbols))
-    frame.attrs["instruments"] = instruments
+    _add_small_columns(frame, kinds.astype(np.uint8), arr["side"].astype(np.uint8),
+                       arr["flags"].astype(np.uint16), arr["instrument"].astype(np.uint32),
+                       instruments, copy=False)
     return frame
+
+
+def _records(buf):
+    """A structured array over a buffer of 64-byte records (ctx.bars())."""
+    return np.frombuffer(buf, dtype=RECORD_DTYPE)
 
 
 def _as_records(a):
@@ -210,21 +246,26 @@ def bars_to_records(bars, instrument=0, price_scale=1_000_000):
     if idx.tz is not None:
         idx = idx.tz_convert("UTC").tz_localize(None)
     n = len(bars)
-    out = np.zeros(n, dtype=RECORD_DTYPE)
+    # the records as 8 int64 words each (little-endian: word 2 is kind, side,
+    # flags and instrument): a few whole-array passes, no per-field strides
+    words = np.empty((n, 8), dtype=np.int64)
     ts = idx.values.astype("datetime64[ns]").view(np.int64)
-    out["ts_exchange"] = ts
-    out["ts_local"] = ts
-    out["kind"] = 9
-    out["instrument"] = instrument
-    for c in ("open", "high", "low", "close"):
-        v = bars[cols[c]].to_numpy(np.float64)
-        if not np.isfinite(v).all():
-            raise ValueError("bars: column %r has NaN or infinite values" % c)
-        out[c] = np.rint(v * price_scale).astype(np.int64)
+    words[:, 0] = ts
+    words[:, 1] = ts
+    words[:, 2] = 9 | (int(instrument) << 32)
+    px = bars[[cols[c] for c in ("open", "high", "low", "close")]].to_numpy(np.float64)
+    if not np.isfinite(px).all():
+        bad = [c for i, c in enumerate(("open", "high", "low", "close")) if not np.isfinite(px[:, i]).all()]
+        raise ValueError("bars: column %r has NaN or infinite values" % bad[0])
+    px *= price_scale
+    np.rint(px, out=px)
+    words[:, 3:7] = px
     if "volume" in cols:
         v = bars[cols["volume"]].to_numpy(np.float64)
-        out["volume"] = np.rint(np.nan_to_num(v)).astype(np.int64)
-    return out
+        words[:, 7] = np.rint(np.nan_to_num(v))
+    else:
+        words[:, 7] = 0
+    return words.reshape(-1).view(RECORD_DTYPE)
 
 
 def _instruments(instruments, n_needed):

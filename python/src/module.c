@@ -19,7 +19,9 @@ static PyObject *error_table; /* dict: code -> class */
 
 PyObject *brs_py_raise_msg(int code, const char *msg)
 {
-    PyObject *cls = error_table ? PyDict_GetItem(error_table, PyLong_FromLong(code)) : NULL;
+    PyObject *key = PyLong_FromLong(code);
+    PyObject *cls = error_table && key ? PyDict_GetItem(error_table, key) : NULL;
+    Py_XDECREF(key);
     if (!cls)
         cls = error_base;
     PyObject *args = Py_BuildValue("(s)", msg && *msg ? msg : brs_strerror(code));
@@ -101,10 +103,19 @@ typedef struct worker {
 
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static int active_runs;
+/* One run at a time: the host keeps process-wide state (the log, the
+ * interrupt request), so runs from several Python threads take turns. */
+static pthread_mutex_t run_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t run_thread;
+static int run_thread_set;
 
 static void *worker_main(void *p)
 {
     worker *w = p;
+    pthread_mutex_lock(&active_mu);
+    run_thread = pthread_self(); /* before any callback can run here */
+    run_thread_set = 1;
+    pthread_mutex_unlock(&active_mu);
     PyGILState_STATE g = PyGILState_UNLOCKED;
     if (w->with_python) {
         g = PyGILState_Ensure();
@@ -126,6 +137,16 @@ static void *worker_main(void *p)
 
 int brs_py_run_worker(int (*fn)(void *), void *arg, int with_python, PyThreadState **tstate)
 {
+    pthread_mutex_lock(&active_mu);
+    int inside = run_thread_set && pthread_equal(run_thread, pthread_self());
+    pthread_mutex_unlock(&active_mu);
+    if (inside) {
+        PyErr_SetString(PyExc_RuntimeError, "bourse: a strategy callback cannot start another run");
+        return -1;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&run_mu);
+    Py_END_ALLOW_THREADS
     worker w = {.fn = fn, .arg = arg, .with_python = with_python, .tstate = tstate};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
@@ -143,9 +164,11 @@ int brs_py_run_worker(int (*fn)(void *), void *arg, int with_python, PyThreadSta
         pthread_mutex_lock(&active_mu);
         active_runs--;
         pthread_mutex_unlock(&active_mu);
+        pthread_mutex_unlock(&run_mu);
         PyErr_SetString(PyExc_RuntimeError, "bourse: cannot start the engine thread");
         return -1;
     }
+
     int interrupted = 0;
     for (;;) {
         int done;
@@ -180,7 +203,9 @@ int brs_py_run_worker(int (*fn)(void *), void *arg, int with_python, PyThreadSta
     pthread_cond_destroy(&w.cv);
     pthread_mutex_lock(&active_mu);
     active_runs--;
+    run_thread_set = 0;
     pthread_mutex_unlock(&active_mu);
+    pthread_mutex_unlock(&run_mu);
     return interrupted ? -1 : w.rc;
 }
 

@@ -782,6 +782,52 @@ static PyObject *c_target(ctx_object *c, PyObject *args)
     return result(s->host->xSetTarget(s->hctx, in, t));
 }
 
+/* ctx.bars(instrument=None) -> every bar of the run as a structured array of
+ * bourse.RECORD_DTYPE (a copy), for vectorized strategies in signal mode. */
+static PyObject *c_bars(ctx_object *c, PyObject *args)
+{
+    brs_py_strategy *s = live(c);
+    PyObject *o = Py_None;
+    uint32_t in;
+    if (!s || !PyArg_ParseTuple(args, "|O", &o) || instrument_arg(s, o, &in) < 0)
+        return NULL;
+    const brs_market_event *bars;
+    uint64_t n = 0;
+    if (!BRS_HOST_HAS(s->host, xBars) || s->host->xBars(s->hctx, in, &bars, &n) < 0)
+        Py_RETURN_NONE; /* not a signal backtest */
+    PyObject *raw = PyByteArray_FromStringAndSize((const char *)bars, (Py_ssize_t)(n * sizeof *bars));
+    if (!raw)
+        return NULL;
+    PyObject *ticks = PyImport_ImportModule("bourse._ticks");
+    PyObject *arr = ticks ? PyObject_CallMethod(ticks, "_records", "O", raw) : NULL;
+    Py_XDECREF(ticks);
+    Py_DECREF(raw);
+    return arr;
+}
+
+/* ctx.set_targets(targets, instrument=None): one target per bar (NaN keeps the
+ * previous one), any float64 buffer (a NumPy array). */
+static PyObject *c_set_targets(ctx_object *c, PyObject *args)
+{
+    brs_py_strategy *s = live(c);
+    PyObject *t_o, *o = Py_None;
+    uint32_t in;
+    if (!s || !PyArg_ParseTuple(args, "O|O", &t_o, &o) || instrument_arg(s, o, &in) < 0)
+        return NULL;
+    Py_buffer b;
+    if (PyObject_GetBuffer(t_o, &b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (!b.format || strcmp(b.format, "d") || b.itemsize != 8) {
+        PyBuffer_Release(&b);
+        return PyErr_Format(PyExc_TypeError, "set_targets: a float64 array, e.g. numpy.asarray(t, float)");
+    }
+    int rc = BRS_HOST_HAS(s->host, xSetTargets)
+                 ? s->host->xSetTargets(s->hctx, in, b.buf, (uint64_t)(b.len / 8))
+                 : BRS_E_UNSUPPORTED;
+    PyBuffer_Release(&b);
+    return result(rc);
+}
+
 static PyObject *c_params(ctx_object *c, void *unused)
 {
     (void)unused;
@@ -808,6 +854,10 @@ static PyMethodDef ctx_methods[] = {
     {"warn", (PyCFunction)c_warn, METH_VARARGS, "warn(*args)"},
     {"debug", (PyCFunction)c_debug, METH_VARARGS, "debug(*args)"},
     {"target", (PyCFunction)c_target, METH_VARARGS, "target(fraction, instrument=None) -> bool"},
+    {"bars", (PyCFunction)c_bars, METH_VARARGS,
+     "bars(instrument=None) -> every bar of a signal run (bourse.RECORD_DTYPE array), or None"},
+    {"set_targets", (PyCFunction)c_set_targets, METH_VARARGS,
+     "set_targets(float64 array, instrument=None) -> bool (signal runs: one target per bar)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -160,16 +160,19 @@ static int take_bars(PyObject *bars_o, brs__bt_bars *b, Py_buffer *views, brs_er
     return 0;
 }
 
-/* run(config_text, source, sets, out_dir, strategy=None, bars=None, targets=None)
- * -> dict: metrics, events, fills, orders, seconds, strategy */
+/* run(config_text, source, sets, out_dir, strategy=None, bars=None, targets=None,
+ *     no_write=False) -> dict: metrics, events, fills, orders, seconds, strategy */
 PyObject *brs_py_run(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *kwlist[] = {"config", "source", "sets", "out_dir", "strategy", "bars", "targets", NULL};
+    static char *kwlist[] = {"config", "source", "sets", "out_dir", "strategy", "bars", "targets",
+                             "no_write", NULL};
     const char *text, *source;
     PyObject *sets_o, *out_o, *strat_o = Py_None, *bars_o = Py_None, *targets_o = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOO&|OOO", kwlist, &text, &source, &sets_o,
-                                     PyUnicode_FSConverter, &out_o, &strat_o, &bars_o, &targets_o))
+    int no_write = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "ssOO&|OOOp", kwlist, &text, &source, &sets_o,
+                                     PyUnicode_FSConverter, &out_o, &strat_o, &bars_o, &targets_o,
+                                     &no_write))
         return NULL;
     run_job *j = calloc(1, sizeof *j);
     brs__bt_bars bars = {0};
@@ -204,6 +207,7 @@ PyObject *brs_py_run(PyObject *self, PyObject *args, PyObject *kw)
         }
     }
     j->out_dir = PyBytes_AS_STRING(out_o);
+    j->given.no_write = no_write; /* metrics only, no run directory (sweeps) */
     if (bars_o != Py_None) {
         PyObject *l = PyTuple_Check(bars_o) && PyTuple_GET_SIZE(bars_o) == 2 ? PyTuple_GET_ITEM(bars_o, 1) : NULL;
         Py_ssize_t nb = l && PyList_Check(l) ? PyList_GET_SIZE(l) : 0;

@@ -42,7 +42,14 @@ typedef struct rd_job {
     const uint64_t *slot;    /* first record of each selected block in out */
     uint64_t *kept;          /* records kept per selected block */
     uint32_t n_sel;
-    brs_market_event *out;
+    brs_market_event *out;   /* records mode: the records; NULL in columns mode */
+    /* columns mode: 7 int64 rows (ts_exchange, ts_local, the 5 payload words)
+     * of cap entries each, then kind, side (u8), flags (u16), instrument (u32) */
+    int64_t *i64;
+    uint64_t cap;
+    uint8_t *kind, *side;
+    uint16_t *flags;
+    uint32_t *instr;
     uint32_t kinds;          /* bit per kind; 0 = every kind */
     const uint8_t *imask;    /* per instrument, NULL = every instrument */
     uint32_t n_imask;
@@ -53,19 +60,70 @@ typedef struct rd_job {
     brs_error err;
 } rd_job;
 
+static inline int rd_keep(const rd_job *j, const brs_market_event *ev)
+{
+    if (j->kinds && !(j->kinds & (1u << ev->kind)))
+        return 0;
+    if (j->imask && (ev->instrument >= j->n_imask || !j->imask[ev->instrument]))
+        return 0;
+    return ev->ts_exchange >= j->start && ev->ts_exchange < j->end;
+}
+
+/* Columns mode: the block's kept records scattered into the columns at its slot. */
+static uint64_t rd_scatter(rd_job *j, uint64_t at, const brs_market_event *src, uint64_t n, int all)
+{
+    int64_t *r[7];
+    for (int c = 0; c < 7; c++)
+        r[c] = j->i64 + (uint64_t)c * j->cap + at;
+    uint64_t w = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const brs_market_event *ev = &src[i];
+        if (!all && !rd_keep(j, ev))
+            continue;
+        r[0][w] = ev->ts_exchange;
+        r[1][w] = ev->ts_local;
+        r[2][w] = ev->price;
+        r[3][w] = ev->qty;
+        r[4][w] = (int64_t)ev->order_id;
+        r[5][w] = ev->aux;
+        r[6][w] = ev->spare;
+        j->kind[at + w] = ev->kind;
+        j->side[at + w] = ev->side;
+        j->flags[at + w] = ev->flags;
+        j->instr[at + w] = ev->instrument;
+        w++;
+    }
+    return w;
+}
+
 static void *rd_thread(void *p)
 {
     rd_job *j = p;
     brs_tick_decoder dec;
     memset(&dec, 0, sizeof dec);
+    brs_market_event *scratch = NULL;
+    size_t scratch_cap = 0;
     for (;;) {
         uint32_t k = atomic_fetch_add(&j->next, 1);
         if (k >= j->n_sel)
             break;
         uint32_t bi = j->blocks[k];
-        brs_market_event *dst = j->out + j->slot[k];
+        uint64_t n = j->r->blocks[bi].count;
+        brs_market_event *dst;
+        if (j->out) {
+            dst = j->out + j->slot[k];
+        } else {
+            if (scratch_cap < n) {
+                free(scratch);
+                scratch_cap = n;
+                scratch = malloc(n * sizeof *scratch);
+            }
+            dst = scratch;
+        }
         brs_error e = {0};
-        if (brs__tick_decode_block(j->r, &dec, bi, dst, &e)) {
+        int rc = dst ? brs__tick_decode_block(j->r, &dec, bi, dst, &e)
+                     : brs__err(&e, BRS_E_NOMEM, "out of memory");
+        if (rc) {
             pthread_mutex_lock(&j->mu);
             if (k < j->err_block) {
                 j->err_block = k;
@@ -75,21 +133,20 @@ static void *rd_thread(void *p)
             j->kept[k] = 0;
             continue;
         }
-        uint64_t n = j->r->blocks[bi].count;
         const brs_tick_block_info *b = &j->r->blocks[bi];
-        int whole_time = b->first_ts >= j->start && b->last_ts < j->end;
-        if (!j->kinds && !j->imask && whole_time) {
+        int all = !j->kinds && !j->imask && b->first_ts >= j->start && b->last_ts < j->end;
+        if (!j->out) {
+            j->kept[k] = rd_scatter(j, j->slot[k], dst, n, all);
+            continue;
+        }
+        if (all) {
             j->kept[k] = n;
             continue;
         }
         uint64_t w = 0;
         for (uint64_t i = 0; i < n; i++) {
             const brs_market_event *ev = &dst[i];
-            if (j->kinds && !(j->kinds & (1u << ev->kind)))
-                continue;
-            if (j->imask && (ev->instrument >= j->n_imask || !j->imask[ev->instrument]))
-                continue;
-            if (ev->ts_exchange < j->start || ev->ts_exchange >= j->end)
+            if (!rd_keep(j, ev))
                 continue;
             if (w != i)
                 dst[w] = *ev;
@@ -97,23 +154,51 @@ static void *rd_thread(void *p)
         }
         j->kept[k] = w;
     }
+    free(scratch);
     brs__tick_decoder_free(&dec);
     return NULL;
 }
 
-/* read_ticks(path, kinds=0, instruments=None (bytes mask), start, end, threads=0)
- * -> (bytearray of records, list of instrument dicts, cut message or None) */
+/* Close the gaps the filters left, in file order; returns the records kept. */
+static uint64_t rd_compact(rd_job *j)
+{
+    uint64_t w = 0;
+    for (uint32_t k = 0; k < j->n_sel && k < j->err_block; k++) {
+        uint64_t from = j->slot[k], n = j->kept[k];
+        if (w != from && n) {
+            if (j->out) {
+                memmove(j->out + w, j->out + from, n * sizeof *j->out);
+            } else {
+                for (int c = 0; c < 7; c++)
+                    memmove(j->i64 + (uint64_t)c * j->cap + w, j->i64 + (uint64_t)c * j->cap + from, n * 8);
+                memmove(j->kind + w, j->kind + from, n);
+                memmove(j->side + w, j->side + from, n);
+                memmove(j->flags + w, j->flags + from, n * 2);
+                memmove(j->instr + w, j->instr + from, n * 4);
+            }
+        }
+        w += n;
+    }
+    return w;
+}
+
+/* read_ticks(path, kinds=0, instruments=None (bytes mask), start, end, threads=0,
+ *            columns=False)
+ * -> (bytearray, list of instrument dicts, cut message or None, n, cap): n
+ * records of 64 bytes, or with columns the columns of capacity cap (7 int64
+ * rows: ts_exchange, ts_local, price, qty, order_id, aux, spare; then
+ * instrument u32, flags u16, kind u8, side u8), the first n of each used. */
 PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *kwlist[] = {"path", "kinds", "instruments", "start", "end", "threads", NULL};
+    static char *kwlist[] = {"path", "kinds", "instruments", "start", "end", "threads", "columns", NULL};
     PyObject *path_o;
     unsigned int kinds = 0;
     Py_buffer imask = {0};
     long long start = INT64_MIN, end = INT64_MAX;
-    int threads = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|Iz*LLi", kwlist, PyUnicode_FSConverter, &path_o,
-                                     &kinds, &imask, &start, &end, &threads))
+    int threads = 0, columns = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|Iz*LLip", kwlist, PyUnicode_FSConverter, &path_o,
+                                     &kinds, &imask, &start, &end, &threads, &columns))
         return NULL;
     const char *path = PyBytes_AS_STRING(path_o);
     brs_tick_reader r;
@@ -151,13 +236,24 @@ PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_MemoryError, "bourse.read_ticks: file too large");
         goto out;
     }
+    /* records: 64 bytes each; columns: 7 x 8 + 1 + 1 + 2 + 4 = 64 bytes each too */
     buf = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 64));
     if (!buf)
         goto out;
     rd_job j = {.r = &r, .blocks = blocks, .slot = slot, .kept = kept, .n_sel = n_sel,
-                .out = (brs_market_event *)(void *)PyByteArray_AS_STRING(buf), .kinds = kinds,
-                .imask = imask.buf ? imask.buf : NULL, .n_imask = (uint32_t)imask.len,
+                .kinds = kinds, .imask = imask.buf ? imask.buf : NULL, .n_imask = (uint32_t)imask.len,
                 .start = start, .end = end, .err_block = UINT32_MAX};
+    char *base = PyByteArray_AS_STRING(buf);
+    if (columns) {
+        j.cap = total;
+        j.i64 = (int64_t *)(void *)base;
+        j.instr = (uint32_t *)(void *)(base + total * 56);
+        j.flags = (uint16_t *)(void *)(base + total * 60);
+        j.kind = (uint8_t *)(base + total * 62);
+        j.side = (uint8_t *)(base + total * 63);
+    } else {
+        j.out = (brs_market_event *)(void *)base;
+    }
     atomic_init(&j.next, 0);
     pthread_mutex_init(&j.mu, NULL);
     if (threads <= 0) {
@@ -176,28 +272,22 @@ PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
     rd_thread(&j);
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    /* close the gaps the filters left, block by block, in file order */
-    brs_market_event *o = j.out;
-    for (uint32_t k = 0; k < n_sel && k < j.err_block; k++) {
-        if (w != slot[k] && kept[k])
-            memmove(o + w, o + slot[k], kept[k] * sizeof *o);
-        w += kept[k];
-    }
+    w = rd_compact(&j);
     Py_END_ALLOW_THREADS
     pthread_mutex_destroy(&j.mu);
     if (j.err_block != UINT32_MAX) {
         brs_py_raise(&j.err);
         goto out;
     }
-    if (PyByteArray_Resize(buf, (Py_ssize_t)(w * 64)) < 0)
+    if (!columns && PyByteArray_Resize(buf, (Py_ssize_t)(w * 64)) < 0)
         goto out;
     instr = instruments_list(r.instr, r.n_instr);
     if (!instr)
         goto out;
-    if (r.cut)
-        result = Py_BuildValue("(OOs)", buf, instr, r.cut_msg);
-    else
-        result = Py_BuildValue("(OOO)", buf, instr, Py_None);
+    /* columns mode: the buffer keeps its layout for `total` (the capacity);
+     * the caller views the first w entries of each column */
+    result = Py_BuildValue("(OOzKK)", buf, instr, r.cut ? r.cut_msg : NULL, (unsigned long long)w,
+                           (unsigned long long)(columns ? total : w));
 out:
     Py_XDECREF(buf);
     Py_XDECREF(instr);

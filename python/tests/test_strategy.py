@@ -184,3 +184,52 @@ def _stale_ctx(s):
     g = Grab()
     bourse.backtest("data/configs/demo-signal.json", strategy=g, set={"strategy.params": {}})
     return g.ctx  # ctx outside its run: its services refuse
+
+
+class Nested(bourse.Strategy):
+    def on_start(self, ctx):
+        self.error = None
+        try:
+            bourse.backtest("data/configs/demo-signal.json")
+        except RuntimeError as e:
+            self.error = str(e)
+
+
+def test_runs_take_turns(source_dir, monkeypatch):
+    monkeypatch.chdir(source_dir)
+    s = Nested()
+    bourse.backtest("data/configs/demo-signal.json", strategy=s, set={"strategy.params": {}})
+    assert "cannot start another run" in s.error
+    import threading
+    out = {}
+
+    def one(k):
+        out[k] = bourse.backtest("data/configs/demo-signal.json").summary["sharpe"]
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert len(set(out.values())) == 1 and len(out) == 3
+
+
+class Vectorized(bourse.Strategy):
+    """ctx.bars and ctx.set_targets: the Python form of sig_momentum."""
+    name = "momentum_py"
+
+    def on_start(self, ctx):
+        import numpy as np
+        b = ctx.bars()
+        c = b["close"]
+        t = np.zeros(len(b))
+        t[20:] = np.where(c[20:] > c[:-20], 1.0, -1.0)
+        assert ctx.set_targets(t)
+
+
+def test_vectorized_python_equals_c_plugin(source_dir, monkeypatch):
+    monkeypatch.chdir(source_dir)
+    cfg = {"mode": "signal", "data": "data/bars/DEMO.csv", "strategy": {"file": "sig_momentum"}}
+    c = bourse.backtest(cfg)
+    py = bourse.backtest(cfg, strategy=Vectorized())
+    assert c.summary["n_trades"] > 5
+    pd.testing.assert_frame_equal(fills_table(c), fills_table(py))

@@ -133,3 +133,21 @@ def test_import_yahoo_in_process(tmp_path, source_dir):
     with pytest.raises(bourse.Error) as e:
         bourse.import_ticks(tmp_path / "nope.csv", tmp_path / "n.ticks.zst", "yahoo")
     assert "nope.csv" in str(e.value)
+
+
+def test_frames_from_columns_equal_frames_from_records(source_dir):
+    """read_ticks(as_frame=True) decodes into columns in C; the same frame
+    comes from the records, with and without filters (the gaps they leave are
+    closed column by column)."""
+    from bourse._ticks import frame_from_records
+    p = demo(source_dir)
+    info = bourse.tick_info(p)["instruments"]
+    a = bourse.read_ticks(p)
+    pd.testing.assert_frame_equal(bourse.read_ticks(p, as_frame=True), frame_from_records(a, info))
+    t0 = int(a["ts_exchange"][len(a) // 3])
+    for kw in ({"kind": "execute"}, {"symbols": "GEN001", "start": t0},
+               {"kind": ["cancel", "trade"], "end": t0, "threads": 1}):
+        f = bourse.read_ticks(p, as_frame=True, **kw)
+        g = frame_from_records(bourse.read_ticks(p, **kw), info)
+        assert len(f) > 10
+        pd.testing.assert_frame_equal(f, g)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "run_fixture.h"
+#include "support/screenshot.h"
 
 static const char *const FILES[] = {"config.json", "equity.csv", "fills.csv",  "orders.csv",
                                     "trades.csv",  "report.html", "summary.json"};
@@ -342,6 +343,93 @@ static void test_report_cli_bad_files(void **state)
     rmrf(a);
 }
 
+
+/* Declared series, a benchmark from a CSV file, and the sweep page: what the
+ * recorder keeps, what the files say, and that `bourse report` rebuilds both pages. */
+static void test_plots_benchmark_sweep(void **state)
+{
+    (void)state;
+    char a[64], p[600], errf[600];
+    tmpdir(a, sizeof a);
+    snprintf(errf, sizeof errf, "%s/err.txt", a);
+    /* a benchmark file: two days, the first value missing (Yahoo's null) */
+    put(a, "bench.csv", "Date,Open,Close,Adj Close\n2024-01-01,1,1,null\n2024-01-01,1,1,50\n"
+                        "2024-01-02,1,1,55\n");
+    snprintf(p, sizeof p, "%s/bench.csv", a);
+    brs_an_instrument inst = {.symbol = "SPY", .multiplier = 1, .price_scale = 100};
+    brs_an_options opt = {.mode = BRS_AN_SIGNAL, .periods_per_year = 252, .sample_every_ns = 10,
+                          .benchmark = p};
+    brs_an_recorder *r;
+    brs_error err = {0};
+    if (brs__an_create(&r, &opt, &inst, 1, &err))
+        fail_msg("%s", err.msg);
+    const int64_t day = INT64_C(86400000000000), t0 = FIX_T0;
+    double px[1] = {400};
+    assert_int_equal(brs__an_sample(r, t0 + 1000, 1000, 1000, px), 0);   /* 2024-01-01 */
+    assert_int_equal(brs__an_sample(r, t0 + day + 1000, 1100, 1100, px), 0); /* 01-02 */
+    assert_int_equal(brs__an_sample(r, t0 + 2 * day, 1210, 1210, px), 0); /* 01-03 */
+    /* plots: bad names and values refused; one bucket of 10 ns keeps its last */
+    assert_int_equal(brs__an_plot(r, t0, "", 1), BRS_E_INVAL);
+    assert_int_equal(brs__an_plot(r, t0, "a,b", 1), BRS_E_INVAL);
+    assert_int_equal(brs__an_plot(r, t0, "x", NAN), BRS_E_INVAL);
+    assert_int_equal(brs__an_plot(r, t0 + 1, "sig", 1), 0);
+    assert_int_equal(brs__an_plot(r, t0 + 5, "sig", 2), 0);  /* same bucket: replaces */
+    assert_int_equal(brs__an_plot(r, t0 + 20, "sig", 3), 0);
+    char nm[8];
+    for (int i = 1; i < BRS_AN_MAX_PLOTS; i++) {
+        snprintf(nm, sizeof nm, "s%d", i);
+        assert_int_equal(brs__an_plot(r, t0 + 30, nm, i), 0);
+    }
+    assert_int_equal(brs__an_plot(r, t0 + 30, "one_too_many", 1), BRS_E_INVAL);
+    brs_an_metrics m;
+    assert_int_equal(brs__an_compute(r, &m, &err), 0);
+    /* the benchmark: 2024-01-01's close 50 is known at the end of that day, so the
+     * first sample (00:00:00.000001) has none, the second 50 (scaled to the
+     * starting equity: 1000), the third 55 (1100): a return of 10 % */
+    assert_true(fabs(m.benchmark_return - 0.1) < 1e-12);
+    write_fixture(a, r);
+    char *eq = file_in(a, "equity.csv", NULL), *pl = file_in(a, "plots.csv", NULL);
+    assert_non_null(strstr(eq, ",benchmark\n"));
+    assert_non_null(strstr(eq, ",400,\n"));     /* unknown at the first sample */
+    assert_non_null(strstr(eq, ",400,1000\n"));
+    assert_non_null(strstr(eq, ",400,1100\n"));
+    assert_non_null(strstr(pl, "ts,time,name,value\n"));
+    assert_non_null(strstr(pl, ",sig,2\n"));
+    assert_null(strstr(pl, ",sig,1\n"));
+    assert_non_null(strstr(pl, ",sig,3\n"));
+    free(eq);
+    free(pl);
+    char *before = file_in(a, "report.html", NULL), args[700];
+    snprintf(args, sizeof args, "report %s", a);
+    assert_int_equal(run(args, errf), 0);
+    char *after = file_in(a, "report.html", NULL);
+    assert_string_equal(before, after); /* plots and benchmark read back the same */
+    free(before);
+    free(after);
+    brs__an_destroy(r);
+    /* a benchmark that is neither a symbol nor a file */
+    opt.benchmark = "NOPE";
+    assert_int_not_equal(brs__an_create(&r, &opt, &inst, 1, &err), 0);
+    assert_non_null(strstr(err.msg, "report.benchmark: 'NOPE'"));
+    /* the sweep page from a results.csv, run_dir unquoted with a comma in it */
+    put(a, "results.csv", "rank,fast,slow,status,sharpe,run_dir\n"
+                          "1,5,40,ok,1.5,out/fast=5,slow=40\n2,10,40,failed,,out/fast=10,slow=40\n");
+    snprintf(args, sizeof args, "report %s/results.csv", a);
+    assert_int_equal(run(args, errf), 0);
+    char *html = file_in(a, "results.html", NULL);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "[\"1\",\"5\",\"40\",\"ok\",\"1.5\",\"out/fast=5,slow=40\"]"));
+    assert_non_null(strstr(html, "id=\"brs-sweep\""));
+    assert_page_offline(html);
+    free(html);
+    put(a, "results.csv", "rank,fast,status,sharpe\n1,5\n");
+    assert_int_equal(run(args, errf), 1);
+    char *msg = test_read_file(errf, NULL);
+    assert_non_null(strstr(msg, "results.csv:2: 2 fields, the header has 4"));
+    free(msg);
+    rmrf(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_write),
         cmocka_unit_test(test_report_cli_errors),
         cmocka_unit_test(test_report_cli_bad_files),
+        cmocka_unit_test(test_plots_benchmark_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ftw.h>
 
 #include <cmocka.h>
 
@@ -85,6 +86,12 @@ static void qfield(const char *path, int row, int col, char *out, size_t cap)
     free(t);
 }
 
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
 static void expect_ok(const char *const *args)
 {
     run_result r = run(args);
@@ -133,6 +140,7 @@ static void test_sweep_grid(void **state)
     (void)state;
     make_data();
     const char *out = bt_path("grid_out");
+    nftw(out, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     const char *args[] = {"sweep", bt_path("sweep.json"), "--grid", "fast=3,5,8", "--grid",
                           "slow=20,40", "--jobs", "2", "--sort", "total_return", "--out", out,
                           NULL};
@@ -147,12 +155,12 @@ static void test_sweep_grid(void **state)
     snprintf(csv, sizeof csv, "%s/results.csv", out);
     snprintf(js, sizeof js, "%s/results.json", out);
     assert_int_equal(bt_csv_rows(csv), 6);
-    /* header: rank,fast,slow,status,total_return,...,run,id,error; sorted descending */
+    /* header: rank,fast,slow,status,total_return,...,id,error,run_dir; sorted descending */
     char col[64];
     bt_csv_field(csv, 0, 4, col, sizeof col);
     assert_string_equal(col, "total_return");
-    bt_csv_field(csv, 0, 19, col, sizeof col);
-    assert_string_equal(col, "run");
+    bt_csv_field(csv, 0, 21, col, sizeof col);
+    assert_string_equal(col, "run_dir");
     double prev = INFINITY;
     for (int row = 1; row <= 6; row++) {
         bt_csv_field(csv, row, 3, col, sizeof col);
@@ -181,6 +189,13 @@ static void test_sweep_grid(void **state)
     free(t);
     /* no per-run log files */
     assert_int_equal(count_entries(out, ".log", 0), 0);
+    /* the page beside the table (analytics/sweep_report.c) */
+    char html[1200];
+    snprintf(html, sizeof html, "%s/results.html", out);
+    t = test_read_file(html, NULL);
+    assert_non_null(t);
+    assert_non_null(strstr(t, "fast=3,slow=20"));
+    free(t);
 
     const char *bad[] = {"sweep", bt_path("sweep.json"), NULL};
     r = run(bad);
@@ -347,6 +362,7 @@ static void test_sweep_keep_runs(void **state)
     for (int k = 0; k < 3; k++) {
         char out[1100];
         snprintf(out, sizeof out, "%s-%d", bt_path("keep"), k);
+        nftw(out, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* an earlier run's folders */
         const char *a[] = {"sweep", cfg, "--grid", "fast=3,5,8,13", "--grid", "slow=20,30,40",
                            "--keep-runs", modes[k], "--quiet", "--out", out, NULL};
         expect_ok(a);
@@ -358,7 +374,7 @@ static void test_sweep_keep_runs(void **state)
             snprintf(csv, sizeof csv, "%s/results.csv", out);
             for (int row = 1; row <= 3; row++) {
                 char name[64];
-                qfield(csv, row, 19, name, sizeof name);
+                qfield(csv, row, 21, name, sizeof name);
                 snprintf(dir, sizeof dir, "%s/%s/summary.json", out, name);
                 assert_true(access(dir, R_OK) == 0);
             }
@@ -386,7 +402,7 @@ static void test_sweep_failures(void **state)
     assert_string_equal(col, "ok");
     bt_csv_field(csv, 2, 3, col, sizeof col);
     assert_string_equal(col, "failed");
-    qfield(csv, 2, 21, col, sizeof col);
+    qfield(csv, 2, 20, col, sizeof col);
     assert_non_null(strstr(col, "must be below slow"));
     bt_csv_field(csv, 2, 4, col, sizeof col);
     assert_string_equal(col, "");

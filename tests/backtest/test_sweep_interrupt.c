@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ftw.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -79,6 +80,12 @@ static void check_tree(const char *dir, int top, int *n_runs)
     closedir(d);
 }
 
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st, (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
 static void same_file(const char *a, const char *b)
 {
     size_t la, lb;
@@ -112,9 +119,17 @@ static void test_interrupt_20(void **state)
     bt_write(bt_path("cfg.json"), json);
     char ref[1100];
     snprintf(ref, sizeof ref, "%s", bt_path("reference"));
+    nftw(ref, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+#ifdef BOURSE_SANITIZE /* every run is 10-30x slower: a smaller grid, the same trials */
+#define FAST "fast=2:20:3"
+#define SLOW "slow=10:60:10"
+#else
+#define FAST "fast=2:40:2"
+#define SLOW "slow=10:120:5"
+#endif
 #define SWEEP_ARGS(out)                                                                        \
-    "sweep", bt_path("cfg.json"), "--grid", "fast=2:40:2", "--grid", "slow=10:120:5", "--where", \
-        "fast < slow", "--jobs", "2", "--out", (out), "--quiet"
+    "sweep", bt_path("cfg.json"), "--grid", FAST, "--grid", SLOW, "--where", "fast < slow",     \
+        "--jobs", "2", "--out", (out), "--quiet"
     const char *a_ref[] = {SWEEP_ARGS(ref), NULL};
     double t0 = now_s();
     run_result r = run(a_ref);
@@ -132,6 +147,7 @@ static void test_interrupt_20(void **state)
         char out[1100], log[1100];
         snprintf(out, sizeof out, "%s-%02d", bt_path("trial"), t);
         snprintf(log, sizeof log, "%s-%02d.log.txt", bt_path("trial"), t);
+        nftw(out, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* an earlier run's folder */
         const char *a[] = {SWEEP_ARGS(out), NULL};
         rng = rng * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
         double u = (double)(rng >> 11) / 9007199254740992.0;

@@ -30,7 +30,7 @@ static cJSON *load_json(const char *path)
 static cJSON *walk(const char *data, const char *out)
 {
     const char *a[] = {"sweep", "--mode", "signal", "--data", data, "--strategy", "ma_cross",
-                       "--grid", "fast=5:50:5", "--grid", "slow=20:200:20", "--where", "fast < slow",
+                       "--grid", "fast=5:50:15", "--grid", "slow=20:200:30", "--where", "fast < slow",
                        "--walk-forward", "train=3y,test=1y,step=1y", "--jobs", "2", "--quiet",
                        "--out", out, NULL};
     run_result r = run(a);

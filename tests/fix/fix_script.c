@@ -14,6 +14,8 @@
  *   >raw BYTES             send BYTES as they are (after substitutions)
  *   < 35=3|373=5|371=*|!58 expect the next message: every tag=value must
  *                          match (* any value, ~x contains x, !tag absent)
+ *   <h 35=1|112=*          the same, skipping Heartbeats before it (timer
+ *                          scripts: a loaded machine may shift our ticks)
  *   silence MS             no message may arrive within MS milliseconds
  *   wait MS                sleep
  *   disconnect expected    the server closes the connection (no message first)
@@ -55,21 +57,28 @@ static size_t rlen;     /* mirrors rlens[cur] while it is current */
 static brs__fix_msg got;
 static char gotbuf[1 << 16];
 
-static void stop(void)
+/* Stop the server; returns 1 when it exited cleanly (status 0: under the
+ * sanitizers a leak or UB report in the server fails the script too). */
+static int stop(void)
 {
+    int clean = 1;
     if (cur >= 0)
         fds[cur] = fd;
     for (int i = 0; i < NCONN; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     if (server > 0) {
+        int st = 0;
         kill(server, SIGTERM);
-        waitpid(server, NULL, 0);
+        waitpid(server, &st, 0);
+        clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        server = -1;
     }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", workdir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", workdir);
+    return clean;
 }
 
 static void fail(const char *fmt, ...) BRS__PRINTF(1, 2);
@@ -282,6 +291,8 @@ static int next_msg(int ms)
                 rlen -= ml;
                 if (brs__fix_parse(&got, gotbuf, ml) != BRS_OK)
                     fail("the gateway sent an unreadable message");
+                if (getenv("FIX_SCRIPT_TRACE")) /* every message received, for debugging */
+                    fprintf(stderr, "%s:%d: < %s\n", script_path, lineno, shown());
                 return 1;
             }
             if (rc != BRS__FIX_FRAME_NEED_MORE)
@@ -304,23 +315,22 @@ static int next_msg(int ms)
     }
 }
 
-static void do_expect(const char *spec)
+/* Does the last received message match spec? If not, why (in why). */
+static int matches(const char *spec, char *why, size_t whylen)
 {
-    int r = next_msg(5000);
-    if (r == 0)
-        fail("expected '%s', got nothing within 5 s", spec);
-    if (r < 0)
-        fail("expected '%s', the connection was closed", spec);
     char s[4096];
     snprintf(s, sizeof s, "%s", spec);
-    for (char *tok = strtok(s, "|"); tok; tok = strtok(NULL, "|")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(s, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
         while (*tok == ' ')
             tok++;
         if (!*tok)
             continue;
         if (tok[0] == '!') {
-            if (brs__fix_get(&got, (uint32_t)atoi(tok + 1)))
-                fail("tag %s should be absent in %s", tok + 1, shown());
+            if (brs__fix_get(&got, (uint32_t)atoi(tok + 1))) {
+                snprintf(why, whylen, "tag %s should be absent in %s", tok + 1, shown());
+                return 0;
+            }
             continue;
         }
         char *eq = strchr(tok, '=');
@@ -332,12 +342,35 @@ static void do_expect(const char *spec)
         char val[2048];
         int have = tag == 35 ? (snprintf(val, sizeof val, "%s", got.msgtype), 1)
                              : brs__fix_str(&got, tag, val, sizeof val);
-        if (!have)
-            fail("tag %u missing in %s", tag, shown());
+        if (!have) {
+            snprintf(why, whylen, "tag %u missing in %s", tag, shown());
+            return 0;
+        }
         if (strcmp(want, "*") == 0)
             continue;
-        if (want[0] == '~' ? !strstr(val, want + 1) : strcmp(val, want) != 0)
-            fail("tag %u is '%s', want '%s', in %s", tag, val, want, shown());
+        if (want[0] == '~' ? !strstr(val, want + 1) : strcmp(val, want) != 0) {
+            snprintf(why, whylen, "tag %u is '%s', want '%s', in %s", tag, val, want, shown());
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The next message must match spec; with skip_heartbeats, Heartbeats that do
+ * not match it may come first. */
+static void do_expect(const char *spec, int skip_heartbeats)
+{
+    static char why[4096];
+    for (;;) {
+        int r = next_msg(5000);
+        if (r == 0)
+            fail("expected '%s', got nothing within 5 s", spec);
+        if (r < 0)
+            fail("expected '%s', the connection was closed", spec);
+        if (matches(spec, why, sizeof why))
+            return;
+        if (!skip_heartbeats || strcmp(got.msgtype, "0") != 0)
+            fail("%s", why);
     }
 }
 
@@ -368,7 +401,10 @@ int main(int argc, char **argv)
         if (strncmp(line, "set ", 4) == 0) {
             if (started || nsets == 32)
                 fail("'set' after the first command");
-            sets[nsets++] = strdup(line + 4);
+            static char setbuf[32][4096];
+            snprintf(setbuf[nsets], sizeof setbuf[nsets], "%s", line + 4);
+            sets[nsets] = setbuf[nsets];
+            nsets++;
             continue;
         }
         if (!started) {
@@ -391,8 +427,10 @@ int main(int argc, char **argv)
             send_all(out, m);
         } else if (line[0] == '>') {
             do_send(line);
+        } else if (line[0] == '<' && line[1] == 'h') {
+            do_expect(line + 2, 1);
         } else if (line[0] == '<') {
-            do_expect(line + 1);
+            do_expect(line + 1, 0);
         } else if (strncmp(line, "silence ", 8) == 0) {
             int r = next_msg(atoi(line + 8));
             if (r > 0)
@@ -421,7 +459,11 @@ int main(int argc, char **argv)
     fclose(f);
     if (ncmds == 0)
         fail("no commands");
-    stop();
+    if (!stop()) {
+        fprintf(stderr, "%s: FAILED: bourse serve did not exit cleanly after SIGTERM\n",
+                script_path);
+        return 1;
+    }
     printf("%s: %d commands held\n", script_path, ncmds);
     return 0;
 }

@@ -957,9 +957,82 @@ static void test_md_trades(void **state)
     close_gw();
 }
 
+/* Market data limits (issue 15): a symbol listed twice is one subscription;
+ * more symbols than max_md_symbols_per_request, or more subscriptions than
+ * max_md_subscriptions_per_session / max_md_subscriptions, are refused with
+ * 281=2 and a Text naming the key; two subscriptions of different depths on
+ * one instrument each see their own depth (the book is read once per publish). */
+static void test_md_limits(void **state)
+{
+    (void)state;
+    open_gw(NULL, 0);
+    gw.max_md_symbols = 2;
+    gw.max_md_subs_per_session = 3;
+    gw.max_md_subs = 100;
+    char text[256];
+    feed("35=V|262=a|263=1|264=1|265=0|267=1|269=0|146=2|55=MSFT|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W"); /* one snapshot: MSFT once */
+    assert_false(next());
+    assert_int_equal(gw.n_subs, 1);
+    feed("35=V|262=b|263=1|264=1|265=0|267=1|269=0|146=3|55=MSFT|55=AAPL|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "Y");
+    assert_true(brs__fix_is(&got, 281, "2"));
+    assert_true(brs__fix_str(&got, 58, text, sizeof text));
+    assert_non_null(strstr(text, "max_md_symbols_per_request 2"));
+    feed("35=V|262=c|263=1|264=5|265=0|267=1|269=0|146=2|55=MSFT|55=AAPL|");
+    assert_true(next());
+    assert_true(next()); /* two snapshots */
+    assert_false(next());
+    assert_int_equal(gw.n_subs, 3);
+    feed("35=V|262=d|263=1|264=1|265=0|267=1|269=0|146=1|55=AAPL|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "Y");
+    assert_true(brs__fix_str(&got, 58, text, sizeof text));
+    assert_non_null(strstr(text, "max_md_subscriptions_per_session 3"));
+    assert_int_equal(gw.n_subs, 3);
+    /* a snapshot request (263=0) is not a subscription: still served */
+    feed("35=V|262=e|263=0|264=1|267=1|269=0|146=1|55=AAPL|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    /* two bids on MSFT: depth 1 (a) sees one entry, depth 5 (c) sees two */
+    feed("35=D|11=b1|55=MSFT|54=1|60=20231114-22:13:20|38=10|40=2|44=300|");
+    feed("35=D|11=b2|55=MSFT|54=1|60=20231114-22:13:20|38=10|40=2|44=299|");
+    int last_a = -1, last_c = -1, ers = 0;
+    while (next()) {
+        if (!strcmp(got.msgtype, "8")) {
+            ers++;
+            continue;
+        }
+        assert_string_equal(got.msgtype, "W");
+        char id[8];
+        brs__fix_str(&got, 262, id, sizeof id);
+        char n[8];
+        brs__fix_str(&got, 268, n, sizeof n);
+        if (!strcmp(id, "a"))
+            last_a = atoi(n);
+        else if (!strcmp(id, "c"))
+            last_c = atoi(n);
+    }
+    assert_int_equal(ers, 2);
+    assert_int_equal(last_a, 1);
+    assert_int_equal(last_c, 2);
+    /* the venue-wide limit */
+    gw.max_md_subs_per_session = 100;
+    gw.max_md_subs = 4;
+    feed("35=V|262=f|263=1|264=1|265=0|267=1|269=0|146=2|55=MSFT|55=AAPL|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "Y");
+    assert_true(brs__fix_str(&got, 58, text, sizeof text));
+    assert_non_null(strstr(text, "max_md_subscriptions 4"));
+    close_gw();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_md_limits),
         cmocka_unit_test(test_risk_and_journal_replay),
         cmocka_unit_test(test_replace_risk),
         cmocka_unit_test(test_status_and_mass_cancel),

@@ -131,6 +131,54 @@ static void test_parse_new_order(void **state)
     assert_int_equal(n448, 2);
 }
 
+/* The wedge inputs of issue 14: each garbled message followed by a good one.
+ * Every framer outcome but NEED_MORE consumes bytes, and the good message is
+ * found next, without needing bytes that never come. */
+static void test_frame_wedges(void **state)
+{
+    (void)state;
+    char good[256], bad[256], buf[600];
+    size_t gn = brs_test_fixmsg(good, sizeof good, "FIX.4.4", "35=0|34=3|49=C|56=E|");
+    size_t bn = brs_test_fixmsg(bad, sizeof bad, "FIX.4.4", "35=1|34=2|49=C|56=E|112=x|");
+    for (int kind = 0; kind < 5; kind++) {
+        char b[256];
+        memcpy(b, bad, bn);
+        size_t n = bn;
+        char *cs = strstr(b, "\00110=") + 1;
+        char *nine = strstr(b, "\0019=") + 3;
+        switch (kind) {
+        case 0: /* 10=0| */
+            memcpy(cs, "10=0\001", 5);
+            n = (size_t)(cs - b) + 5;
+            break;
+        case 1: /* BodyLength far past the next message */
+            memcpy(nine, "99", 2);
+            break;
+        case 2: /* BodyLength one short */
+            nine[1] = (char)(nine[1] - 1);
+            break;
+        case 3: /* wrong CheckSum digit */
+            cs[5] = cs[5] == '0' ? '1' : '0';
+            break;
+        case 4: /* BodyLength not a number */
+            nine[0] = 'x';
+            break;
+        }
+        memcpy(buf, b, n);
+        memcpy(buf + n, good, gn);
+        size_t pos = 0, ml = 0;
+        int rc, steps = 0;
+        while ((rc = brs__fix_frame(buf + pos, n + gn - pos, 1 << 16, &ml)) != BRS__FIX_FRAME_OK) {
+            assert_int_not_equal(rc, BRS__FIX_FRAME_NEED_MORE);
+            assert_true(ml > 0 && ml <= n + gn - pos);
+            pos += ml;
+            assert_true(++steps < 100);
+        }
+        assert_int_equal(pos, n);
+        assert_int_equal(ml, gn);
+    }
+}
+
 static void test_parse_rejects(void **state)
 {
     (void)state;
@@ -290,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_frame_ok_and_padded_length),
         cmocka_unit_test(test_frame_bad_checksum_and_length),
         cmocka_unit_test(test_frame_garbage_resync),
+        cmocka_unit_test(test_frame_wedges),
         cmocka_unit_test(test_parse_new_order),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_decimal_and_time),

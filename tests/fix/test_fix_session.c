@@ -260,6 +260,41 @@ static void test_resend_from_store(void **state)
     brs__fix_session_close(&sess);
 }
 
+/* A resend streamed a message at a time (resend_batch 1, as a server that
+ * sends while its socket drains): admin runs still coalesce into one GapFill
+ * across the calls, and the answer is the same as all at once. */
+static void test_resend_streamed(void **state)
+{
+    (void)state;
+    open_session(NULL, NULL, NULL);
+    logon();                                 /* out 1 */
+    feed("35=1|" HDR(2) "112=a|", T0);       /* out 2 */
+    expect("0", 2);
+    feed("35=1|" HDR(3) "112=b|", T0);       /* out 3 */
+    expect("0", 3);
+    app_msg("o-4");                          /* out 4 */
+    expect("8", 4);
+    feed("35=1|" HDR(4) "112=c|", T0);       /* out 5 */
+    expect("0", 5);
+    sess.resend_batch = 1;
+    feed("35=2|" HDR(5) "7=1|16=0|", T0 + SEC);
+    assert_false(next());                    /* message 1 looked at: a gap pending */
+    assert_int_equal(brs__fix_session_resend_more(&sess, 1), 1);
+    assert_int_equal(brs__fix_session_resend_more(&sess, 1), 1);
+    assert_false(next());                    /* 2, 3: still the same gap */
+    assert_int_equal(brs__fix_session_resend_more(&sess, 1), 1);
+    expect("4", 1);                          /* one GapFill for 1..3 */
+    assert_true(brs__fix_is(&got, 36, "4"));
+    expect("8", 4);
+    assert_true(brs__fix_is(&got, 43, "Y"));
+    assert_int_equal(brs__fix_session_resend_more(&sess, 1), 0);
+    expect("4", 5);                          /* the trailing run, at the end */
+    assert_true(brs__fix_is(&got, 36, "6"));
+    assert_false(next());
+    assert_int_equal(sess.resend.next, 0);
+    brs__fix_session_close(&sess);
+}
+
 static void test_sequence_reset_and_rejects(void **state)
 {
     (void)state;
@@ -395,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup(test_logon_refusals, setup),
         cmocka_unit_test_setup(test_gap_and_resend_request, setup),
         cmocka_unit_test_setup(test_resend_from_store, setup),
+        cmocka_unit_test_setup(test_resend_streamed, setup),
         cmocka_unit_test_setup(test_sequence_reset_and_rejects, setup),
         cmocka_unit_test_setup(test_too_big_and_timeouts, setup),
         cmocka_unit_test_setup(test_reset_and_restart, setup),

@@ -136,7 +136,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int t = snprintf(full + h + blen, sizeof full - (size_t)h - blen, "10=%03u\001", cs);
     brs__fix_session_input(&sess, full, (size_t)h + blen + (size_t)t, now);
     size_t half = size / 2, used = 0;
-    used = brs__fix_session_input(&sess, p, half, now);
+    /* one framer outcome at a time, as the server feeds it: a step that
+     * consumes nothing must be an incomplete message (the wedge of issue 14) */
+    while (used < half && sess.state != BRS__FIX_DISCONNECTED) {
+        int framed;
+        size_t step = brs__fix_session_step(&sess, p + used, half - used, now, &framed);
+        if (step == 0) {
+            size_t ml = 0;
+            if (sess.state != BRS__FIX_DISCONNECTED &&
+                brs__fix_frame(p + used, half - used, cfg.max_msg, &ml) != BRS__FIX_FRAME_NEED_MORE)
+                __builtin_trap();
+            break;
+        }
+        if (step > half - used)
+            __builtin_trap();
+        used += step;
+    }
     /* every other application input: an end of day between the halves, so the
      * second half runs on the compacted order table and ClOrdID map */
     if (with_app && (data[0] & 2))

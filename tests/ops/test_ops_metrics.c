@@ -129,11 +129,11 @@ __attribute__((noinline)) static char *get(int port, const char *req)
     return buf;
 }
 
-static int hello(void *ctx, const char *path, const char *query, brs__http_resp *resp)
+static int hello(void *ctx, const brs__http_req *rq, brs__http_resp *resp)
 {
     (void)ctx;
     char tmp[256];
-    snprintf(tmp, sizeof tmp, "path=%s query=%s", path, query);
+    snprintf(tmp, sizeof tmp, "%s path=%s query=%s body=%s", rq->method, rq->path, rq->query, rq->body);
     resp->body = strdup(tmp);
     resp->len = strlen(tmp);
     resp->content_type = "text/html; charset=utf-8";
@@ -163,12 +163,25 @@ static void test_http(void **state)
     assert_non_null(strstr(m, "bourse_fills_total 7\n"));
     free(m);
     m = get(port, "GET /dash/x?a=1 HTTP/1.1\r\n\r\n");
-    assert_non_null(strstr(m, "\r\n\r\npath=/dash/x query=a=1"));
+    assert_non_null(strstr(m, "\r\n\r\nGET path=/dash/x query=a=1 body="));
     free(m);
+    m = get(port, "POST /dash/y HTTP/1.1\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n{\"a\":1}");
+    assert_non_null(strstr(m, "\r\n\r\nPOST path=/dash/y query= body={\"a\":1}"));
+    free(m);
+    m = get(port, "POST /dash/y HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 411 "));
+    free(m);
+    m = get(port, "POST /dash/y HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n");
+    assert_non_null(strstr(m, "HTTP/1.1 413 "));
+    free(m);
+    char q[64];
+    assert_true(brs__http_query_get("a=1&run=x%2Fy+z&b=", "run", q, sizeof q));
+    assert_string_equal(q, "x/y z");
+    assert_false(brs__http_query_get("a=1", "run", q, sizeof q));
     m = get(port, "GET /nope HTTP/1.1\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 404 "));
     free(m);
-    m = get(port, "POST /metrics HTTP/1.1\r\n\r\n");
+    m = get(port, "PUT /metrics HTTP/1.1\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 405 "));
     free(m);
     m = get(port, "garbage\r\n\r\n");

@@ -271,7 +271,7 @@ static void test_import_errors(void **state)
     expect_error(cmd, "cannot tell the trading day");
 
     tmp_path(in, sizeof in, "Y.csv");
-    write_text(in, "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,1,2,3,4,5,6\n2020-01-03,1,abc,3,4,5,6\n");
+    write_text(in, "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,2,4,1,3,3,6\n2020-01-03,1,abc,3,4,5,6\n");
     snprintf(cmd, sizeof cmd, "%s ticks import --format yahoo %s -o %s", BOURSE_BIN, in, out);
     expect_error(cmd, "Y.csv:3: field 3 (High): 'abc' is not a number");
     write_text(in, "Date,Open,High,Low,Close,Volume\n");

@@ -119,7 +119,7 @@ static void test_csv_spill_same_bytes(void **state)
     fprintf(f, "id,when,px,amount,taker,pair\n");
     /* symbols appear one after another while the buffer has already spilled */
     for (int i = 0; i < 20000; i++)
-        fprintf(f, "%d,%d.%03d,%d.%02d,%d,%s,%s\n", i + 1, 1700000000 + i / 7, (i * 37) % 1000,
+        fprintf(f, "%d,%d.%03d,%d.%02d,%d,%s,%s\n", i + 1, 1700000000 + i / 7, (i % 7) * 142, /* times rise */
                 42000 + (i * 13) % 500, i % 100, 1 + i % 9, i % 3 ? "buy" : "sell",
                 i < 5000 ? "BTCUSDT" : i % 4 == 0 ? "ETHUSDT" : i % 11 == 0 ? "SOLUSDT" : "BTCUSDT");
     fclose(f);

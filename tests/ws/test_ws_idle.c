@@ -22,6 +22,15 @@
 #include "replay_server.h"
 #include "ws/ws.h"
 
+/* Sanitizer builds (make check) spend about 0.1 s of CPU starting up and run
+ * everything several times slower: there the behaviour is checked (retries
+ * logged, no reconnect on a quiet link) and the CPU printed, not compared. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CPU_LIMITS 0
+#else
+#define CPU_LIMITS 1
+#endif
+
 /* utime + stime of a running process, in seconds. */
 static double cpu_seconds(pid_t pid)
 {
@@ -149,7 +158,7 @@ static void closed_port_case(const char *cmd)
     write_cfg(cfg, closed_port());
     double cpu = run_for(cmd, cfg, 10.0, &err);
     printf("bourse %s, closed port, 10 s: %.3f s of CPU\n", cmd, cpu);
-    if (cpu >= 0.1)
+    if (CPU_LIMITS && cpu >= 0.1)
         fail_msg("bourse %s used %.3f s of CPU in 10 s against a closed port", cmd, cpu);
     check_retries(err, 5); /* 0.1 + 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s: 6 or 7 attempts in 10 s */
     assert_non_null(strstr(err, "refused"));
@@ -201,7 +210,7 @@ static void quiet_case(const char *cmd)
         fail_msg("never connected:\n%s", err);
     if (strstr(err, "reconnecting"))
         fail_msg("the quiet connection was dropped:\n%s", err);
-    if (cpu >= 0.1) /* 1% of a core over 10 s, start-up included */
+    if (CPU_LIMITS && cpu >= 0.1) /* 1% of a core over 10 s, start-up included */
         fail_msg("bourse %s used %.3f s of CPU in 10 s on a quiet connection:\n%s", cmd, cpu, err);
     free(err);
     unlink(wsf);
@@ -255,11 +264,18 @@ static void test_close_one_byte(void **st)
     if (ws.last_close_sent != 1002)
         fail_msg("client sent close %d, want 1002 (%s)", ws.last_close_sent, ws.last_error);
     assert_int_equal(code, 1002);
-    cJSON *c = get_json(s.port, "/closes");
-    cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "close1");
-    assert_non_null(x);
-    assert_int_equal(x->valueint, 1002); /* what the server received */
-    cJSON_Delete(c);
+    /* what the server received (recorded when its side of the close ends: poll) */
+    int got = -1;
+    for (int tries = 0; tries < 100 && got != 1002; tries++) {
+        cJSON *c = get_json(s.port, "/closes");
+        cJSON *x = cJSON_GetObjectItemCaseSensitive(c, "close1");
+        got = cJSON_IsNumber(x) ? x->valueint : -1;
+        cJSON_Delete(c);
+        if (got != 1002)
+            usleep(100000);
+    }
+    if (got != 1002)
+        fail_msg("the server saw close %d, want 1002", got);
     brs__ws_free(&ws);
     server_stop(&s);
 }
