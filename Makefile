@@ -76,9 +76,10 @@ endef
 
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
-           host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/core/log.c \
+           host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
            host/fix/app.c host/fix/engine_book.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
-           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c
+           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c \
+           host/core/interrupt.c host/core/suggest.c
 fuzz:
 	$(call fuzz_run,fix,corpus,$(FUZZ_SRC),-lcjson -lm,8192)
 
@@ -117,7 +118,7 @@ fuzz-import:
 FUZZ_LUA_SRC = tests/fuzz/fuzz_lua.c host/strategy/lua_sandbox.c host/strategy/lua_safelib.c \
            host/strategy/lua_pattern.c host/strategy/lua_strategy.c host/strategy/lua_indicators.c \
            host/strategy/runtime.c host/strategy/simfill.c host/strategy/bars.c \
-           host/core/error.c host/core/fsutil.c host/core/clock.c
+           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/interrupt.c
 FUZZ_LUA_TIMEOUT ?= 10
 fuzz-lua:
 	$(call fuzz_run,lua,corpus-lua,$(FUZZ_LUA_SRC),-l:liblua5.4.a -lcjson -lm,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
