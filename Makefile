@@ -78,7 +78,8 @@ endef
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
            host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/core/log.c \
            host/fix/app.c host/fix/engine_book.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
-           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c
+           host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c \
+           host/core/interrupt.c host/core/suggest.c
 fuzz:
 	$(call fuzz_run,fix,corpus,$(FUZZ_SRC),-lcjson -lm,8192)
 
