@@ -5,4 +5,5 @@ return {
   on_order = function(ctx, ev)
     if ev.kind == "rejected" then ctx:buy{qty = 1, price = ev.price, post_only = true} end
   end,
+  on_top = function(ctx, top) end, -- quotes and trades: the simple fill model
 }

@@ -8,4 +8,5 @@ return {
     if ev.kind == "rejected" then n = n + 1; ctx:buy{qty = 1, price = 0} end
   end,
   on_stop = function(ctx) ctx:log("rejections seen:", n) end,
+  on_top = function(ctx, top) end, -- quotes and trades: the simple fill model
 }
