@@ -454,8 +454,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
             fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
-        instr = bars.instr;
-        n_instr = bars.n_instr;
+        instr = bp->instr;
+        n_instr = bp->n_instr;
     } else {
         if ((rc = brs__book_create(&br, cfg, &bo, err)))
             goto out;
@@ -495,7 +495,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
 
     brs__exec ex;
     if (!book) {
-        if ((rc = brs__bt_signal_create(&sig, &bars, &so, rec, err)))
+        if ((rc = brs__bt_signal_create(&sig, bp, &so, rec, err)))
             goto out;
         ex = brs__bt_signal_exec(sig);
     } else {
