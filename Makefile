@@ -86,7 +86,7 @@ fuzz:
 # (tests/fuzz/fuzz_ticks.c).
 FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
            host/ticks/reader.c host/ticks/writer.c host/ticks/l3check.c host/core/error.c \
-           host/core/fsutil.c host/core/clock.c
+           host/core/fsutil.c host/core/clock.c host/core/interrupt.c
 fuzz-ticks:
 	$(call fuzz_run,ticks,corpus-ticks,$(FUZZ_TICKS_SRC),-lzstd -lpthread -lm,65536)
 
@@ -104,7 +104,8 @@ FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/sink.c
            host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
            host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \
            host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
-           host/core/config.c host/core/progress.c host/core/log.c host/ticks/reader.c \
+           host/core/config.c host/core/progress.c host/core/log.c host/core/suggest.c \
+           host/core/interrupt.c host/ticks/reader.c \
            host/ticks/l3check.c
 fuzz-import:
 	$(call fuzz_run,import,corpus-import,$(FUZZ_IMPORT_SRC),-lcjson -lcsv -lzstd -lpthread -lm,8192)

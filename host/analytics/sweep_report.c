@@ -66,9 +66,17 @@ static int sweep_row(brs_an_table *t)
     } else {
         int has = 0;
         if (c->c_run >= 0) {
+            char joined[2048];
             const char *run = brs__an_table_field(t, (size_t)c->c_run);
-            if (t->nf > c->nf && c->dir_last)
-                run = brs__an_table_field(t, t->nf - 1); /* the unquoted run_dir's tail */
+            if (t->nf > c->nf && c->dir_last) { /* the unquoted run_dir, put back together */
+                joined[0] = '\0';
+                for (size_t j = (size_t)c->c_run; j < t->nf; j++) {
+                    size_t l = strlen(joined);
+                    snprintf(joined + l, sizeof joined - l, "%s%s", j > (size_t)c->c_run ? "," : "",
+                             brs__an_table_field(t, j));
+                }
+                run = joined;
+            }
             const char *name = strrchr(run, '/');
             name = name ? name + 1 : run;
             char p[4096];

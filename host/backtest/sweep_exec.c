@@ -77,11 +77,11 @@ void brs__sweep_run_one(const brs__sweep_job *job, uint64_t id, brs__sweep_resul
         brs__sweep_name(job->g, id, name, sizeof name);
         snprintf(dir, sizeof dir, "%s/%s", job->keep_dir, name);
     }
-    brs__bt_given given = {.bars = job->bars, .no_write = !job->keep_dir};
+    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir};
     brs__bt_result res;
     brs_an_metrics met;
     if (!rc)
-        rc = brs__bt_run_given(&cfg, &given, job->keep_dir ? dir : NULL, 0, &res, &met, NULL, 0, &err);
+        rc = brs__bt_run_config_ex(&cfg, job->keep_dir ? dir : NULL, 0, &ro, &res, &met, NULL, 0, &err);
     brs__config_free(&cfg);
     if (rc) {
         snprintf(r->error, sizeof r->error, "%s", err.msg);

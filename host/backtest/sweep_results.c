@@ -91,7 +91,7 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
     fputs(",status", f);
     for (int m = 0; brs__sweep_metrics[m]; m++)
         fprintf(f, ",%s", brs__sweep_metrics[m]);
-    fputs(",id,error,run_dir\n", f);
+    fputs(",run,id,error\n", f);
     cJSON *arr = cJSON_CreateArray();
     int oom = !arr;
     int idx[BRS__SWEEP_MAX_AXES];
@@ -131,16 +131,16 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
                     cJSON_AddNumberToObject(o, brs__sweep_metrics[m], v);
             }
         }
-        fprintf(f, ",%llu,", (unsigned long long)x->id);
-        brs__sweep_csv_field(f, x->state == BRS__SWEEP_OK ? "" : x->error);
         fputc(',', f);
         brs__sweep_csv_field(f, name);
+        fprintf(f, ",%llu,", (unsigned long long)x->id);
+        brs__sweep_csv_field(f, x->state == BRS__SWEEP_OK ? "" : x->error);
         fputc('\n', f);
         if (o) {
+            cJSON_AddStringToObject(o, "run", name);
             cJSON_AddNumberToObject(o, "id", (double)x->id);
             if (x->state != BRS__SWEEP_OK)
                 cJSON_AddStringToObject(o, "error", x->error);
-            cJSON_AddStringToObject(o, "run_dir", name);
             cJSON_AddItemToArray(arr, o);
         }
     }
@@ -240,7 +240,7 @@ int brs__sweep_read_results(const char *dir, const brs__sweep_grid *g, brs__swee
     char *fields[MAXF];
     char *p = text;
     int nf = csv_record(&p, fields, MAXF);
-    if (nf != want || strcmp(fields[0], "rank") || strcmp(fields[want - 1], "run_dir")) {
+    if (nf != want || strcmp(fields[0], "rank") || strcmp(fields[want - 1], "error")) {
         free(text);
         return brs__err(err, BRS_E_INVAL, "%s: line 1: not a results table of this grid (%d columns, expected %d)",
                         path, nf, want);
@@ -277,17 +277,17 @@ int brs__sweep_read_results(const char *dir, const brs__sweep_grid *g, brs__swee
         brs__sweep_result *x = &r[cnt];
         memset(x, 0, sizeof *x);
         char *end;
-        x->id = strtoull(fields[want - 3], &end, 10);
-        if (*end || !fields[want - 3][0] || x->id >= g->total) {
+        x->id = strtoull(fields[want - 2], &end, 10);
+        if (*end || !fields[want - 2][0] || x->id >= g->total) {
             rc = brs__err(err, BRS_E_INVAL, "%s: line %d: id '%s' is not a combination of this grid",
-                          path, line, fields[want - 3]);
+                          path, line, fields[want - 2]);
             break;
         }
         char name[2048];
         brs__sweep_name(g, x->id, name, sizeof name);
-        if (strcmp(name, fields[want - 1])) {
+        if (strcmp(name, fields[want - 3])) {
             rc = brs__err(err, BRS_E_INVAL, "%s: line %d: id %llu is %s in this grid, the file says %s",
-                          path, line, (unsigned long long)x->id, name, fields[want - 1]);
+                          path, line, (unsigned long long)x->id, name, fields[want - 3]);
             break;
         }
         const char *st = fields[1 + g->n_ax];
@@ -303,7 +303,7 @@ int brs__sweep_read_results(const char *dir, const brs__sweep_grid *g, brs__swee
         }
         if (rc)
             break;
-        snprintf(x->error, sizeof x->error, "%s", fields[want - 2]);
+        snprintf(x->error, sizeof x->error, "%s", fields[want - 1]);
         cnt++;
     }
     free(text);

@@ -81,7 +81,7 @@ int brs__interrupt_exit_code(void) { return interrupted ? 128 + interrupted : 0;
 
 const char *brs__interrupt_name(void)
 {
-    switch (interrupted) {
+    switch (atomic_load(&interrupted)) { /* clang wants an integer, not an _Atomic lvalue */
     case SIGINT: return "SIGINT";
     case SIGTERM: return "SIGTERM";
     default: return "a signal";

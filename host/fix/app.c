@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "ops/metrics.h"
 #include "fix/wal.h"
 
 /* ---- ClOrdID map ----------------------------------------------------------- */
@@ -427,6 +428,14 @@ static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_o
     brs__fix_session_send(s);
 }
 
+/* Every change of an order's open flag goes through here, so the count of open
+ * orders (a metrics gauge) is always exact, replay included. */
+static inline void set_open(brs__fix_gateway *g, brs__fix_order *o, uint8_t open)
+{
+    g->st.open += (int64_t)(open != 0) - (int64_t)(o->open != 0);
+    o->open = open;
+}
+
 static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
                     const char *orig, int64_t last_px, int64_t last_qty, const char *text)
 {
@@ -434,6 +443,23 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     brs__fix_session *s = session_of(g, o->session);
     if (g->replaying || !s)
         return;
+    switch (exec_type) {
+    case '0':
+        g->st.acks++;
+        if (g->h_ack && o->entered_ns)
+            brs__hist_observe_ns(g->h_ack, brs__realtime_ns() - o->entered_ns);
+        break;
+    case 'F':
+        g->st.fills++;
+        if (g->h_fill && o->entered_ns)
+            brs__hist_observe_ns(g->h_fill, brs__realtime_ns() - o->entered_ns);
+        break;
+    case '4': g->st.cancels++; break;
+    case 'C': g->st.expiries++; break;
+    case '5': g->st.replaces++; break;
+    case '8': g->st.rejects++; break;
+    default: break;
+    }
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
 }
 
@@ -558,7 +584,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
     case BRS_OEV_ACCEPTED:
         o->leaves = ev->leaves;
         o->status = '0';
-        o->open = 1;
+        set_open(g, o, 1);
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
@@ -569,12 +595,12 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
         if (o->leaves == 0)
-            o->open = 0;
+            set_open(g, o, 0);
         send_er(g, o, 'F', NULL, NULL, ev->price, ev->qty, NULL);
         break;
     case BRS_OEV_CANCELLED: {
         o->leaves = 0;
-        o->open = 0;
+        set_open(g, o, 0);
         o->status = '4';
         if (g->expiring) {
             o->status = 'C';
@@ -606,7 +632,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
         break;
     }
     case BRS_OEV_REJECTED:
-        o->open = 0;
+        set_open(g, o, 0);
         o->status = '8';
         o->leaves = 0;
         send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(ev->reason));
@@ -1055,6 +1081,8 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
                      .side = side, .type = type, .tif = tif};
     if (risk_refused(g, s, &chk, NULL, &rerr)) {
         g->jflags |= JOURNAL_RISK_REFUSED;
+        if (!g->replaying)
+            g->st.risk_refusals++;
         reject_new(g, s, m, 3, rerr.msg); /* 3: order exceeds limit */
         return;
     }
@@ -1072,6 +1100,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     o->tif = tif;
     o->price = px;
     o->qty = qty;
+    o->entered_ns = g->replaying ? 0 : s->now;
     o->leaves = qty;
     o->status = '0';
     map_put(g, s->index, o->clordid, slot_ref(g, o));
@@ -1090,7 +1119,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     if (rc != BRS_OK) {
         o->status = '8';
         o->leaves = 0;
-        o->open = 0;
+        set_open(g, o, 0);
         send_er(g, o, '8', NULL, NULL, 0, 0, reason_text(rc));
     }
 }
@@ -1169,6 +1198,8 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
                      .side = side, .type = type, .tif = o->tif};
     if (risk_refused(g, s, &chk, o, &rerr)) { /* the order stays; CxlRejReason 2: exchange option */
         g->jflags |= JOURNAL_RISK_REFUSED;
+        if (!g->replaying)
+            g->st.risk_refusals++;
         cancel_reject(g, s, m, o, '2', 2, rerr.msg);
         return;
     }
@@ -1586,7 +1617,7 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     o->ord_type = (uint8_t)r[65];
     o->tif = (uint8_t)r[66];
     o->status = r[67];
-    o->open = 1;
+    set_open(g, o, 1);
     o->price = (int64_t)get_u64(r + 72);
     o->qty = (int64_t)get_u64(r + 80);
     o->leaves = (int64_t)get_u64(r + 88);

@@ -39,7 +39,15 @@ typedef struct brs__fix_order {
     char status; /* OrdStatus */
     int64_t price, qty, leaves, cum;
     __int128 notional; /* sum of price x qty over fills, for AvgPx */
+    int64_t entered_ns; /* when the NewOrderSingle arrived (metrics); 0 after a restart */
 } brs__fix_order;
+
+/* What the gateway did, counted by the loop thread and published as Prometheus
+ * counters by host/fix/fix_metrics.c (never read on the hot path). */
+typedef struct brs__fix_stats {
+    uint64_t acks, fills, cancels, expiries, replaces, rejects, risk_refusals;
+    int64_t open; /* orders open now */
+} brs__fix_stats;
 
 typedef struct brs__fix_clmap_entry {
     uint64_t hash;
@@ -119,6 +127,8 @@ typedef struct brs__fix_gateway {
     uint64_t req_order;
     uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
+    brs__fix_stats st;
+    struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
     brs_risk_config risk_cfg;

@@ -4,6 +4,7 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server.h"
+#include "fix/fix_metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +28,7 @@ typedef struct brs__fix_server brs__fix_server_;
  * comparing: the session layer does no I/O and no logging of its own). */
 struct sess_seen {
     int state;
+    uint32_t ip;
     uint64_t rejects, garbled;
     char peer[48];
 };
@@ -52,6 +54,10 @@ typedef struct conn {
     uint64_t sent_total;   /* bytes handed to the kernel */
     uint64_t acked_last;   /* sent_total - kernel queue, at the last timer tick */
     char peer[48];    /* "address:port" */
+    uint32_t ip;      /* peer IPv4 address, host order */
+    void *ssl;        /* TLS (SSL*), NULL for plain TCP */
+    int tls_rd_wants_write; /* the TLS layer needs the socket writable to read on */
+    int64_t deferred_until; /* Logon failures from this address: its Logon waits */
     int dirty;       /* in the dirty list */
     int paused;      /* reading paused by the rate limit */
     int64_t accepted_at;
@@ -74,6 +80,10 @@ struct brs__fix_server {
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     struct sess_seen *seen;      /* per session: what the log has said so far */
+    brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
+    uint64_t n_slow, n_accepted; /* for the metrics */
+    void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
+    brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
 };
 
@@ -95,17 +105,20 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "slow_consumer_timeout_ms", "max_msgs_per_sec",
                                       "logon_timeout_ms",
                                       "sender_comp_id", "sessions", "instruments", "risk",
-                                      "max_orders", "day_end", "reset_at_day_end",
+                                      "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
-                                      "max_md_symbols_per_request",
+                                      "max_md_symbols_per_request", "metrics",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
+                                            "password_env", "password_file", "allowed_hosts",
                                             BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
     if (rc)
+        return rc;
+    if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
         return rc;
     const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
     if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
@@ -186,6 +199,20 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         return brs__err(err, BRS_E_RANGE, "%s: max_md_symbols_per_request must be 1..%d", cfg->source,
                         BRS__FIX_MD_MAX_SYMBOLS);
     sc->max_md_symbols = (uint32_t)v;
+    /* metrics: {"listen": "127.0.0.1:9464"} serves Prometheus text at /metrics */
+    const cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+    if (met) {
+        static const char *const met_keys[] = {"listen", NULL};
+        if (!cJSON_IsObject(met))
+            return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object", cfg->source);
+        if ((rc = brs__config_check_keys(cfg, met, "metrics", met_keys, err)))
+            return rc;
+        if ((rc = brs__config_string(cfg, met, "metrics", "listen", "", &str, err)))
+            return rc;
+        if (strlen(str) >= sizeof sc->metrics_listen)
+            return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
+        snprintf(sc->metrics_listen, sizeof sc->metrics_listen, "%s", str);
+    }
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
     if (v < 0 || v > (1 << 26))
@@ -252,9 +279,10 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if ((rc = brs__config_string(cfg, it, where, "username", "", &str, err)))
             return rc;
         snprintf(sc->sessions[i].username, sizeof sc->sessions[i].username, "%s", str);
-        if ((rc = brs__config_string(cfg, it, where, "password", "", &str, err)))
+        if ((rc = brs__fix_access_read(cfg, it, where, sc->sessions[i].password,
+                                       sizeof sc->sessions[i].password, &sc->sessions[i].access,
+                                       err)))
             return rc;
-        snprintf(sc->sessions[i].password, sizeof sc->sessions[i].password, "%s", str);
         sc->sessions[i].opts = opts;
         if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
             return rc;
@@ -417,6 +445,7 @@ static void conn_free(brs__fix_server *srv, conn *c)
         brs__fix_store_flush(&c->sess->store);
     }
     epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
+    brs__fix_tls_free(c->ssl);
     close(c->fd);
     for (uint32_t i = 0; i < srv->n_conns; i++)
         if (srv->conns[i] == c) {
@@ -428,12 +457,39 @@ static void conn_free(brs__fix_server *srv, conn *c)
     free(c);
 }
 
+/* recv/send over plain TCP or TLS. */
+static ssize_t conn_recv(conn *c, char *buf, size_t n)
+{
+    if (!c->ssl)
+        return recv(c->fd, buf, n, 0);
+    return brs__fix_tls_read(c->ssl, buf, n, &c->tls_rd_wants_write);
+}
+
+static ssize_t conn_write(conn *c, const char *p, size_t n)
+{
+    if (!c->ssl)
+        return send(c->fd, p, n, MSG_NOSIGNAL);
+    int wants_read = 0;
+    return brs__fix_tls_write(c->ssl, p, n, &wants_read);
+}
+
+/* A Logon from this connection's address failed: the next ones wait. */
+static void auth_failed(brs__fix_server *srv, uint32_t ip, const char *peer, int64_t now)
+{
+    uint32_t fails = 0;
+    int64_t d = brs__fix_auth_failed(&srv->auth, ip, now, &fails);
+    if (d)
+        BRS_LOG(BRS_LOG_WARN, "fix", "repeated Logon failures: the address's next Logon waits",
+                BRS_KV_S("peer", peer), BRS_KV_U("failures", fails), BRS_KV_I("delay_ms", d / 1000000));
+}
+
 static void set_events(brs__fix_server *srv, conn *c)
 {
     /* not reading (rate limit, output above the high-water mark, closing):
      * neither EPOLLIN nor EPOLLRDHUP, or a peer's FIN would fire every turn */
     int reading = !c->paused && !c->blocked && !c->closing && !c->eof;
-    uint32_t mask = (reading ? EPOLLIN | EPOLLRDHUP : 0) | (c->outlen > c->outoff ? EPOLLOUT : 0);
+    uint32_t mask = (reading ? EPOLLIN | EPOLLRDHUP : 0) |
+                    (c->outlen > c->outoff || c->tls_rd_wants_write ? EPOLLOUT : 0);
     if (mask == c->ev_mask)
         return; /* a syscall per loop turn saved: the mask rarely changes */
     struct epoll_event ev = {0};
@@ -496,7 +552,7 @@ static void fill(brs__fix_server *srv, conn *c)
 static int flush_out(brs__fix_server *srv, conn *c)
 {
     while (c->outoff < c->durable) {
-        ssize_t w = send(c->fd, c->out + c->outoff, c->durable - c->outoff, MSG_NOSIGNAL);
+        ssize_t w = conn_write(c, c->out + c->outoff, c->durable - c->outoff);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -571,6 +627,14 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
         BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", why),
                 BRS_KV_S("peer", c->peer), BRS_KV_S("sender_comp_id", who),
                 BRS_KV_S("target_comp_id", to), BRS_KV_S("expected_target", srv->cfg.sender));
+        auth_failed(srv, c->ip, c->peer, now);
+        return -1;
+    }
+    if (!brs__fix_access_allows(&srv->cfg.sessions[s->index].access, c->ip)) {
+        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", "address not allowed"),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("session", s->cfg.target),
+                BRS_KV_S("sender", s->cfg.sender));
+        auth_failed(srv, c->ip, c->peer, now);
         return -1;
     }
     if (s->state != BRS__FIX_DISCONNECTED) {
@@ -581,6 +645,7 @@ static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
     }
     snprintf(srv->seen[s->index].peer, sizeof srv->seen[s->index].peer, "%s", c->peer);
     srv->seen[s->index].state = BRS__FIX_AWAIT_LOGON; /* so a refused Logon is reported */
+    srv->seen[s->index].ip = c->ip;
     brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
     brs__fix_session_io io = {c, conn_send, conn_disconnect};
     brs__fix_session_attach(s, &io, now);
@@ -609,7 +674,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             c->in = q;
             c->incap = cap;
         }
-        ssize_t r = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
+        ssize_t r = conn_recv(c, c->in + c->inlen, c->incap - c->inlen);
         if (r == 0) {
             c->eof = 1;
             break;
@@ -617,6 +682,16 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EPROTO) { /* TLS: a failed handshake, a plain-TCP client */
+                char e[256];
+                BRS_LOG(BRS_LOG_WARN, "fix", "TLS failure: connection refused",
+                        BRS_KV_S("peer", c->peer), BRS_KV_S("reason", brs__fix_tls_error(e, sizeof e)));
+                if (!c->sess)
+                    auth_failed(srv, c->ip, c->peer, now);
+                c->closing = 1;
+                mark_dirty(srv, c);
+                return;
+            }
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 c->closing = 1;
             break;
@@ -626,7 +701,16 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             continue; /* maybe more */
         break;
     }
+    if (c->ssl && brs__fix_tls_pending(c->ssl) > 0) { /* decrypted, not seen by epoll */
+        c->rerun = 1;
+        srv->rerun = 1;
+    }
     if (!c->sess && c->inlen) {
+        int64_t until = brs__fix_auth_delay(&srv->auth, c->ip, now);
+        if (until) { /* failed Logons from this address: this one waits */
+            c->deferred_until = until;
+            return;
+        }
         int b = bind_session(srv, c, now);
         if (b < 0) {
             c->closing = 1;
@@ -731,7 +815,16 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         char ip[INET_ADDRSTRLEN] = "?";
         inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
+        c->ip = ntohl(pa.sin_addr.s_addr);
+        if (srv->tls_ctx && !(c->ssl = brs__fix_tls_new(srv->tls_ctx, fd))) {
+            BRS_LOG(BRS_LOG_ERROR, "fix", "TLS: cannot start a connection", BRS_KV_S("peer", c->peer));
+            free(c->in);
+            free(c);
+            close(fd);
+            continue;
+        }
         BRS_LOG(BRS_LOG_INFO, "fix", "connection accepted", BRS_KV_S("peer", c->peer));
+        srv->n_accepted++;
         c->accepted_at = now;
         c->last_progress = now;
         c->window_start = now;
@@ -801,6 +894,10 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (sc->metrics_listen[0] &&
+        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
+                                     err)) != BRS_OK)
+        return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
     if (sc->day_end_s >= 0 && srv->gw.day_boundary == 0)
@@ -823,6 +920,14 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     socklen_t al = sizeof a;
     getsockname(srv->lfd, (struct sockaddr *)&a, &al);
     *port = ntohs(a.sin_port);
+    if (sc->tls.cert[0] && !(srv->tls_ctx = brs__fix_tls_ctx_new(&sc->tls, err)))
+        return BRS_E_IO;
+    if (strncmp(sc->host, "127.", 4) != 0)
+        for (uint32_t i = 0; i < sc->n_sessions; i++)
+            if (!srv->tls_ctx && !sc->sessions[i].password[0])
+                BRS_LOG(BRS_LOG_WARN, "fix", "session open to the network without TLS or password",
+                        BRS_KV_S("session", sc->sessions[i].target), BRS_KV_S("host", sc->host),
+                        BRS_KV_U("allowed_hosts", sc->sessions[i].access.n_allowed));
     srv->efd = epoll_create1(EPOLL_CLOEXEC);
     if (srv->efd < 0)
         return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
@@ -872,6 +977,10 @@ static void observe(brs__fix_server *srv)
                     BRS_KV_S("reason", s->text), BRS_KV_U("count", s->rejects - w->rejects),
                     BRS_KV_U("seq_in", s->store.next_in));
         if (s->state != w->state) {
+            if (s->state == BRS__FIX_ACTIVE && w->state == BRS__FIX_AWAIT_LOGON)
+                brs__fix_auth_ok(&srv->auth, w->ip);
+            if (w->state == BRS__FIX_AWAIT_LOGON && s->state == BRS__FIX_DISCONNECTED)
+                auth_failed(srv, w->ip, w->peer, srv->now);
             if (s->state == BRS__FIX_ACTIVE && w->state != BRS__FIX_LOGOUT_SENT)
                 BRS_LOG(BRS_LOG_INFO, "fix", "logon", BRS_KV_S("session", s->cfg.target),
                         BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
@@ -896,6 +1005,11 @@ static void observe(brs__fix_server *srv)
         w->state = s->state;
         w->rejects = s->rejects;
         w->garbled = s->garbled;
+    }    if (srv->metrics) {
+        brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
+        for (uint32_t i = 0; i < srv->n_conns; i++)
+            sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
+        brs__fix_metrics_sync(srv->metrics, brs__monotime_ns(), &sc);
     }
 }
 
@@ -905,6 +1019,7 @@ static void observe(brs__fix_server *srv)
  * written or after another timeout. */
 static void slow_consumer(brs__fix_server *srv, conn *c, int64_t now)
 {
+    srv->n_slow++;
     brs__fix_session *s = c->sess;
     char text[128];
     snprintf(text, sizeof text, "slow consumer: nothing read for %lld ms",
@@ -969,6 +1084,10 @@ static void timers(brs__fix_server *srv, int64_t now)
             slow_consumer(srv, c, now);
         if (c->closing && now >= c->linger_until)
             mark_dirty(srv, c); /* its linger is over */
+        if (!c->sess && c->deferred_until && now >= c->deferred_until) {
+            c->deferred_until = 0;
+            on_readable(srv, c, now); /* its Logon, held back after failures */
+        }
         if (c->paused && now - c->window_start >= 1000000000LL) {
             c->paused = 0;
             c->window_start = now;
@@ -1012,7 +1131,7 @@ static void storage_failed(brs__fix_server *srv)
         c->durable = c->outlen;
         c->closing = 1;
         while (c->outoff < c->outlen) { /* best effort, non-blocking */
-            ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+            ssize_t w = conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
             if (w <= 0)
                 break;
             c->outoff += (size_t)w;
@@ -1046,7 +1165,7 @@ static int shutdown_sessions(brs__fix_server *srv)
             conn *c = srv->conns[i];
             c->durable = c->outlen;
             while (c->outoff < c->outlen) {
-                ssize_t w = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL);
+                ssize_t w = conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
                 if (w <= 0)
                     break;
                 c->outoff += (size_t)w;
@@ -1086,8 +1205,11 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             }
             if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 on_readable(srv, c, now);
-            if (evs[i].events & EPOLLOUT)
+            if (evs[i].events & EPOLLOUT) {
                 mark_dirty(srv, c);
+                if (c->tls_rd_wants_write)
+                    on_readable(srv, c, now);
+            }
         }
         if (now - srv->last_timer >= 100000000LL) {
             srv->last_timer = now;
@@ -1133,6 +1255,7 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
@@ -1147,5 +1270,7 @@ void brs__fix_server_close(brs__fix_server *srv)
         close(srv->lfd);
     if (srv->efd >= 0)
         close(srv->efd);
+    if (srv->tls_ctx)
+        brs__fix_tls_ctx_free(srv->tls_ctx);
     free(srv);
 }

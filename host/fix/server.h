@@ -10,6 +10,7 @@
 
 #include "core/config.h"
 #include "risk/risk.h"
+#include "fix/access.h"
 #include "fix/app.h"
 #include "fix/session.h"
 
@@ -18,11 +19,13 @@ typedef struct brs__fix_session_def {
     char username[64];
     char password[64];
     brs__fix_session_opts opts; /* session options (session_cfg.c) */
+    brs__fix_access access;     /* allowed_hosts (access.c) */
 } brs__fix_session_def;
 
 typedef struct brs__fix_server_cfg {
     char host[64];
     int port;                 /* 0: any free port */
+    brs__fix_tls_cfg tls;     /* cert "" = plain TCP */
     char state_dir[512];      /* stores and journal; "" keeps everything in memory */
     int fsync_policy;
     size_t max_msg;           /* bytes per message */
@@ -32,6 +35,7 @@ typedef struct brs__fix_server_cfg {
     int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
     uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
+    char metrics_listen[128]; /* metrics.listen: Prometheus /metrics; "" off */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;

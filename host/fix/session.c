@@ -7,6 +7,7 @@
  * by one SequenceReset-GapFill; inbound messages are validated against the
  * FIX 4.4 dictionary (fix/dict.h). Configuration keys: session_cfg.c. */
 #include "fix/session.h"
+#include "fix/access.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +104,20 @@ static void wire(brs__fix_session *s, const char *p, size_t n)
         disconnect(s);
 }
 
+const char *const brs__fix_mt_names[BRS__FIX_MT_N] = {"0", "1", "2", "3", "4", "5", "A", "D", "F", "G", "H",
+                                                      "V", "q", "8", "9", "W", "X", "Y", "j", "r", "other"};
+
+int brs__fix_mt_index(const char *mt)
+{
+    for (int i = 0; i < BRS__FIX_MT_N - 1; i++)
+        if (strcmp(mt, brs__fix_mt_names[i]) == 0)
+            return i;
+    return BRS__FIX_MT_N - 1;
+}
+
 brs__fix_enc *brs__fix_session_begin(brs__fix_session *s, const char *msgtype)
 {
+    s->out_mt = brs__fix_mt_index(msgtype);
     brs__fix_enc *e = &s->enc;
     brs__fix_enc_begin(e, s->out, sizeof s->out, msgtype);
     /* header fields in ascending tag order, as QuickFIX writes them: a peer
@@ -125,6 +138,7 @@ int brs__fix_session_send(brs__fix_session *s)
     int rc = brs__fix_store_out(&s->store, s->store.next_out, m, n);
     if (rc != BRS_OK)
         return rc;
+    s->n_out[s->out_mt]++;
     s->sending_seq = s->store.next_out - 1; /* the server may leave it in the store for now */
     wire(s, m, n);
     s->sending_seq = 0;
@@ -405,7 +419,10 @@ static void on_logon(brs__fix_session *s)
         return;
     }
     if (s->cfg.username[0] || s->cfg.password[0]) {
-        if (!brs__fix_is(m, 553, s->cfg.username) || !brs__fix_is(m, 554, s->cfg.password)) {
+        const brs__fix_field *pw = brs__fix_get(m, 554); /* compared in constant time */
+        int pw_ok = brs__fix_ct_equal(pw ? brs__fix_val(m, pw) : "", pw ? pw->len : 0,
+                                      s->cfg.password, strlen(s->cfg.password));
+        if ((s->cfg.username[0] && !brs__fix_is(m, 553, s->cfg.username)) || !pw_ok) {
             brs__fix_session_logout(s, "invalid Username or Password");
             return;
         }
@@ -491,6 +508,7 @@ static void on_message(brs__fix_session *s)
 {
     brs__fix_msg *m = &s->in;
     const char *mt = m->msgtype;
+    s->n_in[brs__fix_mt_index(mt)]++;
     if (s->state == BRS__FIX_AWAIT_LOGON) {
         /* before authentication nothing touches the session's numbers: a
          * wrong BeginString or another first message closes the connection */

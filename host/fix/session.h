@@ -83,6 +83,12 @@ typedef struct brs__fix_resend {
     uint32_t gap;   /* first number of a pending gap fill, 0 none */
 } brs__fix_resend;
 
+/* Message types counted per session (metrics): the index of a MsgType in
+ * brs__fix_mt_names, the last slot for any other. */
+#define BRS__FIX_MT_N 21
+extern const char *const brs__fix_mt_names[BRS__FIX_MT_N];
+int brs__fix_mt_index(const char *msgtype);
+
 /* The application: receives the session's business messages, in order. */
 typedef void (*brs__fix_app_fn)(void *app, brs__fix_session *s, const brs__fix_msg *m);
 
@@ -101,6 +107,8 @@ struct brs__fix_session {
     int64_t logout_at;
     uint32_t resend_upto; /* we asked for a resend up to this seq; 0 none */
     uint64_t garbled;     /* messages dropped as garbled */
+    uint64_t n_in[BRS__FIX_MT_N], n_out[BRS__FIX_MT_N]; /* messages by type (brs__fix_mt_index) */
+    int out_mt;           /* the type of the message being built */
     uint64_t rejects;     /* Reject messages sent */
     brs__fix_resend resend;
     uint32_t sending_seq;  /* MsgSeqNum of the stored message now at io.send; 0: a resend */

@@ -39,6 +39,11 @@ static inline void brs__counter_add(brs__counter *c, uint64_t n)
     atomic_store_explicit(&c->v, atomic_load_explicit(&c->v, memory_order_relaxed) + n, memory_order_relaxed);
 }
 static inline void brs__counter_inc(brs__counter *c) { brs__counter_add(c, 1); }
+/* A counter whose owner keeps the running total elsewhere: publish it. */
+static inline void brs__counter_set(brs__counter *c, uint64_t v)
+{
+    atomic_store_explicit(&c->v, v, memory_order_relaxed);
+}
 static inline uint64_t brs__counter_get(const brs__counter *c)
 {
     return atomic_load_explicit(&((brs__counter *)c)->v, memory_order_relaxed);

@@ -42,6 +42,18 @@ static int call_stock(lua_State *L)
 
 /* ---- table ------------------------------------------------------------ */
 
+/* Argument 1 must be a table, or a value with a metatable (a proxy): the
+ * usual "bad argument #1 ... (table expected, got nil)" otherwise. */
+static void check_tab(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TTABLE)
+        return;
+    if (lua_getmetatable(L, 1))
+        lua_pop(L, 1);
+    else
+        luaL_checktype(L, 1, LUA_TTABLE);
+}
+
 /* table.move(a1, f, e, t [,a2]): e - f + 1 element copies. */
 static int safe_move(lua_State *L)
 {
@@ -57,6 +69,7 @@ static int safe_move(lua_State *L)
  * it again; charged one per element and per 16 bytes of separator. */
 static int safe_concat(lua_State *L)
 {
+    check_tab(L);
     size_t lsep = 0;
     luaL_optlstring(L, 2, "", &lsep);
     lua_Integer i = luaL_optinteger(L, 3, 1);
@@ -75,6 +88,7 @@ static int safe_concat(lua_State *L)
 /* table.unpack(t [, i [, j]]): one per value, length read once as above. */
 static int safe_unpack(lua_State *L)
 {
+    check_tab(L);
     lua_Integer i = luaL_optinteger(L, 2, 1);
     lua_Integer j = lua_isnoneornil(L, 3) ? luaL_len(L, 1) : luaL_checkinteger(L, 3);
     brs__lua_charge(L, brs__lua_self(L), span(i, j));
@@ -88,6 +102,7 @@ static int safe_unpack(lua_State *L)
  * element shifted; the length is read once. */
 static int safe_insert(lua_State *L)
 {
+    check_tab(L);
     lua_Integer e = luaL_len(L, 1) + 1; /* first empty slot */
     lua_Integer pos;
     switch (lua_gettop(L)) {
@@ -110,6 +125,7 @@ static int safe_insert(lua_State *L)
 /* table.remove(t [, pos]), the same way. */
 static int safe_remove(lua_State *L)
 {
+    check_tab(L);
     lua_Integer size = luaL_len(L, 1);
     lua_Integer pos = luaL_optinteger(L, 2, size);
     if (pos != size)
@@ -147,6 +163,7 @@ static int safe_sort(lua_State *L)
         plain = lua_rawget(L, -2) == LUA_TNIL;
         lua_pop(L, 2);
     }
+    check_tab(L);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TFUNCTION);
     lua_settop(L, 2);

@@ -414,11 +414,16 @@ static void test_plots_benchmark_sweep(void **state)
     /* the sweep page from a results.csv, run_dir unquoted with a comma in it */
     put(a, "results.csv", "rank,fast,slow,status,sharpe,run_dir\n"
                           "1,5,40,ok,1.5,out/fast=5,slow=40\n2,10,40,failed,,out/fast=10,slow=40\n");
+    /* the first run kept its directory, the second did not */
+    snprintf(p, sizeof p, "%s/fast=5,slow=40", a);
+    assert_int_equal(mkdir(p, 0755), 0);
+    put(p, "report.html", "<!DOCTYPE html>");
     snprintf(args, sizeof args, "report %s/results.csv", a);
     assert_int_equal(run(args, errf), 0);
     char *html = file_in(a, "results.html", NULL);
     assert_non_null(html);
-    assert_non_null(strstr(html, "[\"1\",\"5\",\"40\",\"ok\",\"1.5\",\"out/fast=5,slow=40\"]"));
+    assert_non_null(strstr(html, "[\"1\",\"5\",\"40\",\"ok\",\"1.5\",\"out/fast=5,slow=40\",\"1\"]"));
+    assert_non_null(strstr(html, "\"out/fast=10,slow=40\",\"\"]"));
     assert_non_null(strstr(html, "id=\"brs-sweep\""));
     assert_page_offline(html);
     free(html);

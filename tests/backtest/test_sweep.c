@@ -155,12 +155,12 @@ static void test_sweep_grid(void **state)
     snprintf(csv, sizeof csv, "%s/results.csv", out);
     snprintf(js, sizeof js, "%s/results.json", out);
     assert_int_equal(bt_csv_rows(csv), 6);
-    /* header: rank,fast,slow,status,total_return,...,id,error,run_dir; sorted descending */
+    /* header: rank,fast,slow,status,total_return,...,run,id,error; sorted descending */
     char col[64];
     bt_csv_field(csv, 0, 4, col, sizeof col);
     assert_string_equal(col, "total_return");
-    bt_csv_field(csv, 0, 21, col, sizeof col);
-    assert_string_equal(col, "run_dir");
+    bt_csv_field(csv, 0, 19, col, sizeof col);
+    assert_string_equal(col, "run");
     double prev = INFINITY;
     for (int row = 1; row <= 6; row++) {
         bt_csv_field(csv, row, 3, col, sizeof col);
@@ -374,7 +374,7 @@ static void test_sweep_keep_runs(void **state)
             snprintf(csv, sizeof csv, "%s/results.csv", out);
             for (int row = 1; row <= 3; row++) {
                 char name[64];
-                qfield(csv, row, 21, name, sizeof name);
+                qfield(csv, row, 19, name, sizeof name);
                 snprintf(dir, sizeof dir, "%s/%s/summary.json", out, name);
                 assert_true(access(dir, R_OK) == 0);
             }
@@ -402,7 +402,7 @@ static void test_sweep_failures(void **state)
     assert_string_equal(col, "ok");
     bt_csv_field(csv, 2, 3, col, sizeof col);
     assert_string_equal(col, "failed");
-    qfield(csv, 2, 20, col, sizeof col);
+    qfield(csv, 2, 21, col, sizeof col);
     assert_non_null(strstr(col, "must be below slow"));
     bt_csv_field(csv, 2, 4, col, sizeof col);
     assert_string_equal(col, "");

@@ -1,0 +1,133 @@
+/* tls.c: OpenSSL server side of the FIX listener. TLS 1.2 at least; partial
+ * writes and a moving write buffer are allowed (the connection's output queue
+ * is compacted and grown between calls). Reads and writes map OpenSSL's
+ * WANT_READ/WANT_WRITE onto EAGAIN, so the epoll loop treats a TLS
+ * connection like a plain one. */
+#include "fix/tls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "core/core.h"
+
+const char *brs__fix_tls_error(char *buf, size_t cap)
+{
+    unsigned long e = ERR_get_error();
+    if (!e) {
+        snprintf(buf, cap, "TLS error");
+        return buf;
+    }
+    ERR_error_string_n(e, buf, cap);
+    ERR_clear_error();
+    return buf;
+}
+
+void *brs__fix_tls_ctx_new(const brs__fix_tls_cfg *cfg, brs_error *err)
+{
+    char e[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        brs__err(err, BRS_E_IO, "tls: %s", brs__fix_tls_error(e, sizeof e));
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->cert) != 1) {
+        brs__err(err, BRS_E_IO, "tls.cert: %s: %s", cfg->cert, brs__fix_tls_error(e, sizeof e));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        brs__err(err, BRS_E_IO, "tls.key: %s: %s", cfg->key, brs__fix_tls_error(e, sizeof e));
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    if (cfg->ca[0]) {
+        if (SSL_CTX_load_verify_locations(ctx, cfg->ca, NULL) != 1) {
+            brs__err(err, BRS_E_IO, "tls.ca: %s: %s", cfg->ca, brs__fix_tls_error(e, sizeof e));
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+        SSL_CTX_set_client_CA_list(ctx, SSL_load_client_CA_file(cfg->ca));
+    }
+    if (cfg->require_client_cert)
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    return ctx;
+}
+
+void brs__fix_tls_ctx_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+void *brs__fix_tls_new(void *ctx, int fd)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    if (SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_accept_state(ssl);
+    return ssl;
+}
+
+void brs__fix_tls_free(void *ssl)
+{
+    if (ssl) {
+        SSL_shutdown(ssl); /* close_notify, best effort (non-blocking) */
+        SSL_free(ssl);
+    }
+}
+
+static ssize_t result(SSL *ssl, int r, int *want_other, int other)
+{
+    if (r > 0)
+        return r;
+    int e = SSL_get_error(ssl, r);
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        *want_other = (e == other);
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (errno == 0)
+            return 0; /* EOF without close_notify */
+        return -1;
+    default:
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+ssize_t brs__fix_tls_read(void *ssl, void *buf, size_t n, int *want_write)
+{
+    ERR_clear_error();
+    errno = 0;
+    *want_write = 0;
+    int r = SSL_read(ssl, buf, n > 1 << 30 ? 1 << 30 : (int)n);
+    return result(ssl, r, want_write, SSL_ERROR_WANT_WRITE);
+}
+
+ssize_t brs__fix_tls_write(void *ssl, const void *buf, size_t n, int *want_read)
+{
+    ERR_clear_error();
+    errno = 0;
+    *want_read = 0;
+    int r = SSL_write(ssl, buf, n > 1 << 30 ? 1 << 30 : (int)n);
+    return result(ssl, r, want_read, SSL_ERROR_WANT_READ);
+}
+
+int brs__fix_tls_pending(void *ssl)
+{
+    return SSL_pending(ssl);
+}
