@@ -19,14 +19,13 @@
 #include <stdint.h>
 
 #include <bourse/errors.h>
+#include <bourse/host.h>
 
-typedef enum brs__log_level {
-    BRS_LOG_DEBUG = 0,
-    BRS_LOG_INFO = 1,
-    BRS_LOG_WARN = 2,
-    BRS_LOG_ERROR = 3,
-    BRS_LOG_OFF = 4
-} brs__log_level;
+/* The levels are the plugin API's (enum brs_log_level in bourse/host.h:
+ * DEBUG 0, INFO 1, WARN 2, ERROR 3), so host code may include both headers;
+ * OFF silences everything. */
+typedef enum brs_log_level brs__log_level;
+#define BRS_LOG_OFF 4
 
 typedef enum brs__log_format { BRS_LOG_TEXT = 0, BRS_LOG_JSON = 1 } brs__log_format;
 
