@@ -97,7 +97,7 @@
           td.style.background = c.v == null ? '#eee' : 'rgba(' + r + ',' + g + ',' + b + ',0.75)';
           td.title = sx.value + '=' + x + ', ' + sy.value + '=' + y + ': ' + m + ' ' + fmt(m, c.v) + ' (' + c.rows.length + ' run' + (c.rows.length > 1 ? 's' : '') + ')';
           td.setAttribute('data-x', String(x)); td.setAttribute('data-y', String(y));
-          if (c.best[iRep] === '1') td.onclick = function () { window.location.href = link(c.best); };
+          if (c.best[iRep] === '1' || c.best[iRep] === '?') td.onclick = function () { window.location.href = link(c.best); };
           else { td.style.cursor = 'default'; td.title += '; no run directory kept (bourse sweep --keep-runs all keeps every one)'; }
         }
         tr.appendChild(td);
@@ -133,7 +133,7 @@
       var tr = el('tr');
       r.forEach(function (v, j) {
         var td = el('td', j === iStatus && v !== 'ok' ? 'failed' : null);
-        if (j === iRep && v === '1') { var a = el('a', null, 'report'); a.href = link(r); td.appendChild(a); }
+        if (j === iRep && (v === '1' || v === '?')) { var a = el('a', null, 'report'); a.href = link(r); td.appendChild(a); }
         else if (j === iRep) { td.textContent = '\u2014'; td.title = 'no run directory kept (--keep-runs)'; }
         else td.textContent = j > iStatus && j < iEndMetrics && iStatus > 0 ? fmt(head[j], v) : v == null ? '' : String(v);
         if (typeof v === 'number') td.title = String(v);

@@ -16,13 +16,51 @@ typedef struct sweep_csv {
     int dir_last; /* the header ends with run_dir */
     int c_run;    /* the run's directory column (run_dir or run), -1: none */
     const char *base; /* results.csv's folder, where the run directories are */
+    int counting;     /* first pass: only count the runs whose report exists */
+    long n_reports;
+    int unknown;      /* none exists (yet: the page was written before them): "?" */
     long rows;
 } sweep_csv;
+
+/* Whether this record's run kept its directory: DIR/<run's name>/report.html. */
+static int has_report(const sweep_csv *c, brs_an_table *t)
+{
+    if (c->c_run < 0 || (size_t)c->c_run >= t->nf)
+        return 0;
+    char joined[2048];
+    const char *run = brs__an_table_field(t, (size_t)c->c_run);
+    if (t->nf > c->nf && c->dir_last) { /* the unquoted run_dir, put back together */
+        joined[0] = '\0';
+        for (size_t j = (size_t)c->c_run; j < t->nf; j++) {
+            size_t l = strlen(joined);
+            snprintf(joined + l, sizeof joined - l, "%s%s", j > (size_t)c->c_run ? "," : "",
+                     brs__an_table_field(t, j));
+        }
+        run = joined;
+    }
+    const char *name = strrchr(run, '/');
+    name = name ? name + 1 : run;
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s/report.html", c->base, name);
+    return *name && access(p, F_OK) == 0;
+}
 
 /* Each record as a JSON array of strings; the page turns numbers into numbers. */
 static int sweep_row(brs_an_table *t)
 {
     sweep_csv *c = t->user;
+    if (c->counting && t->line == 1) {
+        c->nf = t->nf;
+        c->dir_last = t->nf > 0 && strcmp(brs__an_table_field(t, t->nf - 1), "run_dir") == 0;
+        c->c_run = brs__an_table_column(t, "run_dir");
+        if (c->c_run < 0)
+            c->c_run = brs__an_table_column(t, "run");
+        return BRS_OK;
+    }
+    if (c->counting) {
+        c->n_reports += has_report(c, t);
+        return BRS_OK;
+    }
     if (t->line == 1) {
         c->nf = t->nf;
         c->dir_last = t->nf > 0 && strcmp(brs__an_table_field(t, t->nf - 1), "run_dir") == 0;
@@ -64,26 +102,8 @@ static int sweep_row(brs_an_table *t)
     if (t->line == 1) {
         fputs(",\"report\"", c->fp);
     } else {
-        int has = 0;
-        if (c->c_run >= 0) {
-            char joined[2048];
-            const char *run = brs__an_table_field(t, (size_t)c->c_run);
-            if (t->nf > c->nf && c->dir_last) { /* the unquoted run_dir, put back together */
-                joined[0] = '\0';
-                for (size_t j = (size_t)c->c_run; j < t->nf; j++) {
-                    size_t l = strlen(joined);
-                    snprintf(joined + l, sizeof joined - l, "%s%s", j > (size_t)c->c_run ? "," : "",
-                             brs__an_table_field(t, j));
-                }
-                run = joined;
-            }
-            const char *name = strrchr(run, '/');
-            name = name ? name + 1 : run;
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s/report.html", c->base, name);
-            has = *name && access(p, F_OK) == 0;
-        }
-        fputs(has ? ",\"1\"" : ",\"\"", c->fp);
+        int has = has_report(c, t);
+        fputs(has ? ",\"1\"" : c->unknown ? ",\"?\"" : ",\"\"", c->fp);
     }
     fputc(']', c->fp);
     c->rows++;
@@ -104,10 +124,17 @@ int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_e
         *slash = '\0';
     else
         snprintf(base, sizeof base, ".");
-    sweep_csv c = {.fp = mem, .base = base};
+    /* first pass: do any run directories exist yet? */
+    sweep_csv c = {.fp = mem, .base = base, .counting = 1};
+    brs_an_table t0 = {.path = results_csv, .on_row = sweep_row, .user = &c, .err = err};
+    int rc = brs__an_table_read(&t0);
+    c.counting = 0;
+    c.unknown = c.n_reports == 0;
+    c.rows = 0;
     fputc('[', mem);
     brs_an_table t = {.path = results_csv, .on_row = sweep_row, .user = &c, .err = err};
-    int rc = brs__an_table_read(&t);
+    if (!rc)
+        rc = brs__an_table_read(&t);
     fputc(']', mem);
     fclose(mem);
     if (rc) {
