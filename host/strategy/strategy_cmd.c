@@ -84,7 +84,7 @@ static int parse_u64(const char *s, uint64_t *out)
 /* A bars-only or vectorized strategy through the signal engine on synthetic
  * daily bars: what a signal backtest would do with it, in brief. */
 static int check_signal(brs__strategy_src *src, const brs_instrument *instr, const cJSON *params,
-                        uint64_t nbars)
+                        uint64_t nbars, int quiet)
 {
     int rc = BRS_EXIT_OK;
     brs_error err = {0};
@@ -109,7 +109,7 @@ static int check_signal(brs__strategy_src *src, const brs_instrument *instr, con
     brs__exec ex = brs__bt_signal_exec(sig);
     brs__sctx_opts o = {.name = src->name, .instruments = &in, .n_instruments = 1,
                         .params = params, .params_where = "--param", .exec = &ex,
-                        .log_level = BRS_LOG_INFO, .silent_failure = 1};
+                        .log_level = BRS_LOG_INFO, .silent_failure = 1, .quiet = quiet};
     if (brs__sctx_init(&sc, src->vt, &o, &err) || brs__strategy_src_open(src, &sc, &err) ||
         brs__sctx_start(&sc, &err) || brs__bt_signal_run(sig, &sc, 0, &res, &err)) {
         rc = brs__fail("strategy check", "%s", err.msg);
@@ -121,7 +121,7 @@ static int check_signal(brs__strategy_src *src, const brs_instrument *instr, con
     }
     brs_position pos;
     brs__sctx_position(&sc, 0, &pos);
-    printf("ok: started, ran %llu synthetic bars in signal mode (%llu callbacks, %llu executions "
+    printf("signal mode: started, ran %llu synthetic bars in signal mode (%llu callbacks, %llu executions "
            "of targets and orders, %llu fills, position %lld, equity %.2f from 100000.00), stopped\n",
            (unsigned long long)nbars, (unsigned long long)sc.n_callbacks,
            (unsigned long long)res.orders, (unsigned long long)res.fills, (long long)pos.qty,
@@ -196,14 +196,15 @@ static int cmd_check(int argc, char **argv)
     print_params(&src);
     fflush(stdout);
     brs_instrument instr = {.symbol = "TEST", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
-    if ((src.vt->subscriptions & ~(uint32_t)BRS_SUB_BARS) == 0) {
-        rc = check_signal(&src, &instr, params.root, nbars);
+    if (src.vt->subscriptions == 0 && src.vt->xStart && !src.is_lua) {
+        /* a C vectorized strategy (xBars/xSetTargets at start): only the signal engine serves it */
+        rc = check_signal(&src, &instr, params.root, nbars, 0);
         goto out;
     }
     brs__exec ex = brs__simfill_exec(&fm);
     brs__sctx_opts o = {.name = src.name, .instruments = &instr, .n_instruments = 1,
                         .params = params.root, .params_where = "--param", .exec = &ex,
-                        .log_level = BRS_LOG_INFO};
+                        .log_level = BRS_LOG_INFO, .silent_failure = 1 /* printed once, below */};
     if (brs__sctx_init(&sc, src.vt, &o, &err) || brs__strategy_src_open(&src, &sc, &err) ||
         brs__sctx_start(&sc, &err)) {
         rc = brs__fail("strategy check", "%s", err.msg);
@@ -245,6 +246,18 @@ static int cmd_check(int argc, char **argv)
     printf("ok: started, ran %llu synthetic bars (%llu callbacks, %llu fills, position %lld), stopped\n",
            (unsigned long long)nbars, (unsigned long long)sc.n_callbacks,
            (unsigned long long)fm.n_fills, (long long)pos.qty);
+    /* a strategy of bars only may speak in targets: run it again, freshly
+     * loaded, in the signal engine, where xSetTarget / ctx:target work */
+    if ((src.vt->subscriptions & ~(uint32_t)BRS_SUB_BARS) == 0) {
+        brs__sctx_free(&sc);
+        brs__strategy_src_free(&src);
+        memset(&sc, 0, sizeof sc);
+        if (brs__strategy_src_load(&src, file, &lo, &err)) {
+            rc = brs__fail("strategy check", "%s", err.msg);
+            goto out_fm;
+        }
+        rc = check_signal(&src, &instr, params.root, nbars, 1); /* its log was shown above */
+    }
 out:
     brs__sctx_free(&sc);
     brs__strategy_src_free(&src);

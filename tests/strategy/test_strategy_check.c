@@ -26,7 +26,9 @@ static int occurrences(const char *hay, const char *needle)
 /* "... N fills ..." from the check's summary line */
 static long fills_of(const char *out)
 {
-    const char *p = strstr(out, " fills");
+    const char *sig = strstr(out, "in signal mode");
+    assert_non_null(sig);
+    const char *p = strstr(sig, " fills");
     assert_non_null(p);
     while (p > out && p[-1] >= '0' && p[-1] <= '9')
         p--;
