@@ -645,6 +645,11 @@ static int run_spec(spec *s)
             rc = brs__fail("sweep", "writing the best runs' directories: %s", err.msg);
             goto done;
         }
+        if (!k && brs__sweep_write_page(s->out, &err)) { /* now linking exactly the kept runs */
+            brs__sweep_signals_restore();
+            rc = brs__fail("sweep", "%s", err.msg);
+            goto done;
+        }
     }
     if (complete && write_manifest(s, s->out, n, done_n, failed, 1, &err)) {
         brs__sweep_signals_restore();
@@ -824,7 +829,7 @@ static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int kee
         if (!rc && s.keep && !brs__sweep_preload(&s.cfg, &bars, &err)) {
             brs__sweep_job job = {.base = &s.cfg, .g = &s.g, .bars = bars.n_instr ? &bars : NULL,
                                   .jobs = s.jobs};
-            if (keep_runs(&s, &job, all, total_rows, out_abs, &err))
+            if (keep_runs(&s, &job, all, total_rows, out_abs, &err) || brs__sweep_write_page(out_abs, &err))
                 rc = brs__fail("sweep merge", "writing the best runs' directories: %s", err.msg);
         }
         brs__bt_bars_free(&bars);

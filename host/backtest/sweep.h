@@ -82,6 +82,9 @@ int brs__sweep_metric_ascending(int m); /* max_drawdown, ann_volatility: lower i
 /* Sort finished results best first by metric m (no value last, ties by id). */
 void brs__sweep_sort(brs__sweep_result *r, uint64_t n, int m);
 /* Write DIR/results.csv and DIR/results.json from the finished results (sorted). */
+/* results.html from DIR/results.csv: again once the kept runs' directories
+ * exist, so its links are exactly the runs that have a report. */
+int brs__sweep_write_page(const char *dir, brs_error *err);
 int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const brs__sweep_result *r,
                              uint64_t n, brs_error *err);
 /* Read DIR/results.csv back (rows of finished combinations; ids and metrics

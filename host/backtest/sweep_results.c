@@ -168,11 +168,17 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
     free(buf);
     if (rc)
         return rc;
-    /* results.html beside them: sortable table, heatmap, links (analytics/sweep_report.c) */
-    char csv[4200];
+    return brs__sweep_write_page(dir, err);
+}
+
+int brs__sweep_write_page(const char *dir, brs_error *err)
+{
+    /* results.html beside the table: sortable, heatmap, links to the runs whose
+     * directories exist now (analytics/sweep_report.c) */
+    char csv[4200], html[4200];
     snprintf(csv, sizeof csv, "%s/results.csv", dir);
-    snprintf(path, sizeof path, "%s/results.html", dir);
-    return brs__sweep_report_write(csv, path, err);
+    snprintf(html, sizeof html, "%s/results.html", dir);
+    return brs__sweep_report_write(csv, html, err);
 }
 
 /* ---- reading the table back -------------------------------------------------- */
