@@ -595,7 +595,7 @@ static int api_launch(ui *u, const brs__http_req *rq, brs__http_resp *r)
     j->started_ns = brs__realtime_ns();
     u->n_jobs++;
     BRS_LOG(BRS_LOG_INFO, "ui", "job started", BRS_KV_I("job", j->id), BRS_KV_S("kind", j->kind),
-            BRS_KV_S("config", cfg->valuestring), BRS_KV_S("out", j->out), BRS_KV_I("pid", j->pid),
+            BRS_KV_S("config", rel_of(u, cfg_abs)), BRS_KV_S("out", j->out), BRS_KV_I("pid", j->pid),
             BRS_KV_S("peer", rq->peer));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", j->id);
