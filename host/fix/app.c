@@ -786,12 +786,11 @@ static void md_publish(brs__fix_gateway *g)
         g->n_trades = 0;
         return;
     }
-    static uint32_t gen;
-    gen = gen + 1 ? gen + 1 : 1; /* 0 never matches a fresh view */
+    g->md_gen = g->md_gen + 1 ? g->md_gen + 1 : 1; /* 0 never matches a fresh view */
     for (uint32_t i = 0; i < g->n_subs; i++) {
         uint32_t in = g->subs[i].instrument;
         if (in >= 32 || (g->touched & (1u << in)))
-            md_update(g, &g->subs[i], gen);
+            md_update(g, &g->subs[i], g->md_gen);
     }
     g->touched = 0;
     g->n_trades = 0;

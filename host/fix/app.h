@@ -104,6 +104,7 @@ typedef struct brs__fix_gateway {
     int64_t md_limit_logged_ns;  /* rate limit of that log line */
     uint32_t md_limit_quiet;     /* refusals not logged since */
     struct brs__fix_md_view *md_view; /* per instrument, the book as of this md_publish */
+    uint32_t md_gen;             /* publish generation the views are tagged with */
     brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */
     uint32_t n_trades, cap_trades;
     uint32_t n_trade_subs;
