@@ -202,6 +202,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->instr = instr;
     rt->n_instr = n_instr;
     rt->only = -1;
+    rt->books_from_venues = o->books_from_venues;
     rt->md_from_file = o->md_from_file;
     rt->md_ns = o->md_ns;
     rt->order_ns = o->order_ns;

@@ -68,11 +68,11 @@ typedef struct rt_client {
 /* Orders routed straight to a venue carry their client in the venue order id:
  * (client << 48) | the client's id, plus a tag bit when a router shares the
  * venues (its child ids never have it). Client 0 without a router: the client's
- * own ids, unchanged. */
+ * own ids, unchanged. Venue ids stay below 2^62 (the sim venue's own ids). */
 #define RT_ID_BITS 48
 #define RT_ID_MASK ((UINT64_C(1) << RT_ID_BITS) - 1)
-#define RT_DIRECT_TAG (UINT64_C(1) << 62)
-#define RT_MAX_CLIENTS 16384
+#define RT_DIRECT_TAG (UINT64_C(1) << 61)
+#define RT_MAX_CLIENTS 4096
 
 struct brs__rt {
     brs_config *cfg;
@@ -115,6 +115,7 @@ struct brs__rt {
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
     uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
+    int books_from_venues;    /* brs__rt_opts.books_from_venues */
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
 };

@@ -129,8 +129,11 @@ static int would_take(brs__rt *rt, const brs_order *o)
         return 0;
     for (uint32_t i = 0; i < rt->n_v; i++) {
         brs_top t;
-        if ((rt->only >= 0 && (uint32_t)rt->only != i) || !rt->v[i].view ||
-            brs__engine_top(rt->v[i].view, o->instrument, &t) != BRS_OK)
+        rt_venue *v = &rt->v[i];
+        if (rt->only >= 0 && (uint32_t)rt->only != i)
+            continue;
+        if (rt->books_from_venues ? !v->vt->xTop || v->vt->xTop(v->inst.self, o->instrument, &t) != BRS_OK
+                                  : !v->view || brs__engine_top(v->view, o->instrument, &t) != BRS_OK)
             continue;
         if (o->side == BRS_BUY ? t.ask_qty && o->price >= t.ask_price
                                : t.bid_qty && o->price <= t.bid_price)
@@ -207,16 +210,19 @@ int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
         return BRS_E_INVAL;
     if (!rt->n_v)
         return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    brs_order x = *o;
+    if (!x.account)
+        x.account = client; /* client 0 (book mode's strategy): unchanged */
+    if (!x.stp && !c->ops.self_trade)
+        x.stp = BRS_STP_CANCEL_NEWEST; /* a strategy's orders never trade with each other */
     if (c->route.kind == BRS__RT_ROUTE_SOR) {
-        router_send(rt, client, o, o->id);
+        router_send(rt, client, &x, o->id);
         flush_resubmits(rt);
         return BRS_OK; /* a refused parent already produced its REJECTED event */
     }
     q_item it = {.kind = Q_SUBMIT, .venue = c->route.venue};
-    it.u.o = *o;
+    it.u.o = x;
     it.u.o.id = venue_id(rt, client, o->id);
-    if (!it.u.o.stp)
-        it.u.o.stp = BRS_STP_CANCEL_NEWEST; /* our own orders never trade with each other */
     return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
 }
 
@@ -310,8 +316,21 @@ static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out
     brs__rt *rt = user;
     for (uint32_t i = 0; i < n && i < rt->n_v; i++) {
         rt_venue *v = &rt->v[i];
-        size_t nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
-        size_t na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+        size_t nb, na;
+        if (rt->books_from_venues) { /* the venue's book as it is now, every client's orders in it */
+            uint32_t b = 0, a = 0;
+            if (!v->vt->xDepth ||
+                v->vt->xDepth(v->inst.self, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH, &b) != BRS_OK)
+                b = 0;
+            if (!v->vt->xDepth ||
+                v->vt->xDepth(v->inst.self, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH, &a) != BRS_OK)
+                a = 0;
+            nb = b;
+            na = a;
+        } else {
+            nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
+            na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+        }
         out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
                                  .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
                                  .maker_fee_ppm = v->maker_ppm, .latency_ns = v->order_ns,

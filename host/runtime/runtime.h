@@ -41,6 +41,11 @@ typedef struct brs__rt_opts {
     int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
     int64_t max_reroutes;
     int n_venues;             /* entries of the venues array */
+    /* Not a config key: the router reads each venue's own book (xDepth/xTop)
+     * instead of the market data it has seen, so it sees every client's resting
+     * orders (serve, where the venues are shared by many clients). Book mode
+     * keeps its latency-delayed views. */
+    int books_from_venues;
 } brs__rt_opts;
 
 /* Read and check the runtime's keys of `obj` (cfg->root for serve, the "book"
@@ -98,6 +103,10 @@ typedef struct brs__rt_client_ops {
     /* Optional: the client's mid of instrument in price units (NAN unknown), for
      * the router's execution figures (arrival and post-fill mid). */
     double (*xMid)(void *user, uint32_t instrument);
+    /* 0: an order that sets no stp gets BRS_STP_CANCEL_NEWEST (a strategy's
+     * orders never trade with each other); nonzero: they keep BRS_STP_NONE and
+     * may (a FIX venue's clients, as an exchange allows). */
+    int self_trade;
 } brs__rt_client_ops;
 
 /* Add a client routed by `route`; *id is its client id (0, 1, ... in order of
@@ -106,7 +115,9 @@ int brs__rt_client_add(brs__rt *rt, const brs__rt_client_ops *ops, brs__rt_route
                        uint32_t *id, brs_error *err);
 
 /* Order entry for a client. o->id is the client's own order id: unique within
- * the client, nonzero, below 2^48. Returns BRS_OK when taken (events follow
+ * the client, nonzero, below 2^48. An order with account 0 gets the client id
+ * as its account (self-trade prevention is per account, so two clients' orders
+ * always may trade with each other). Returns BRS_OK when taken (events follow
  * through xOnOrder) or a negative BRS_E_ code (nothing happened; a refusal by
  * risk or the router comes back as a REJECTED event instead). */
 int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o);

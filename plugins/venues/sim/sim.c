@@ -27,8 +27,12 @@
 /* The one id replayed aggressors use: IOC, so it never rests. */
 #define AGG_ID (L2_BITS | (3ull << 60) | 1)
 #define IS_L2(id) (((id) & L2_BITS) == L2_BITS && (id) != AGG_ID)
-#define ACCT_OURS 1u
+/* Engine accounts: the exchange's liquidity, and ours offset past it so the
+ * host's accounts stay apart (self-trade prevention is per account: two host
+ * clients' orders may trade with each other, one client's may not). */
 #define ACCT_EXCH 2u
+#define ACCT_OURS_BASE 3u
+#define IS_OURS(a) ((a) >= ACCT_OURS_BASE)
 
 typedef struct ord { /* one of our live orders */
     uint64_t id;     /* 0: empty slot */
@@ -211,7 +215,7 @@ static void emit(sim *s, int kind, uint64_t id, int side, int reason, int64_t pr
 static void l_accepted(void *u, const brs_order *o, int64_t price)
 {
     sim *s = u;
-    if (o->account != ACCT_OURS)
+    if (!IS_OURS(o->account))
         return;
     ord *x = find(s, o->id);
     if (x) {
@@ -243,7 +247,7 @@ static void l_fill(void *u, const brs_book_fill *f)
         s->agg_got += f->qty;
     for (int taker = 0; taker < 2; taker++) {
         uint64_t id = taker ? f->taker_id : f->maker_id;
-        if ((taker ? f->taker_account : f->maker_account) != ACCT_OURS)
+        if (!IS_OURS(taker ? f->taker_account : f->maker_account))
             continue;
         ord *x = find(s, id);
         if (!x)
@@ -481,7 +485,7 @@ static int sim_submit(void *self, const brs_order *o)
     x->side = o->side;
     x->price = o->price;
     brs_order e = *o;
-    e.account = ACCT_OURS;
+    e.account = o->account < UINT32_MAX - ACCT_OURS_BASE ? o->account + ACCT_OURS_BASE : UINT32_MAX;
     brs__engine_set_time(s->e, now);
     int rc = brs__engine_submit(s->e, &e);
     if (rc != BRS_OK) {
