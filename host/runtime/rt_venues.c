@@ -14,6 +14,9 @@
 #include "plugin/json_params.h"
 #include "rt_internal.h"
 
+/* plugins/venues/sim built into the host (host/runtime/CMakeLists.txt) */
+const brs_plugin_desc *brs__sim_builtin_entry(void);
+
 #define VN(ctx) ((rt_venue *)(void *)(ctx))
 
 static int64_t v_now(brs_ctx *ctx) { return VN(ctx)->rt->now; }
@@ -98,6 +101,8 @@ int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, 
         int rc = brs__plugin_find(plugin, NULL, path, sizeof path, err);
         if (!rc)
             rc = brs__plugin_load(&v->plugin, path, err);
+        else if (rc == BRS_E_NOTFOUND && !strcmp(plugin, "sim")) /* the copy built into the host */
+            rc = brs__plugin_builtin(&v->plugin, brs__sim_builtin_entry, "builtin:sim", err);
         if (rc)
             return brs__err_prefix(err, "%s: %s%svenues[%u]", src, w, dot, i);
         if (!(v->vt = brs__plugin_venue(&v->plugin)))
@@ -160,6 +165,8 @@ const char *brs__rt_venue_name(const brs__rt *rt, uint32_t venue)
 {
     return venue < rt->n_v ? rt->v[venue].name : "";
 }
+
+uint32_t brs__rt_market_venue(const brs__rt *rt) { return rt->route; }
 
 int brs__rt_venue_find(const brs__rt *rt, const char *name)
 {

@@ -69,6 +69,9 @@ void brs__rt_destroy(brs__rt *rt);
 uint32_t brs__rt_venues(const brs__rt *rt);
 /* The venue's configured name ("lit"), what LastMkt (30) carries. */
 const char *brs__rt_venue_name(const brs__rt *rt, uint32_t venue);
+/* The default venue (config `route`, else the first): direct orders of
+ * clients without a route, and the clients' market view. */
+uint32_t brs__rt_market_venue(const brs__rt *rt);
 /* Index of the venue named `name`, or -1. */
 int brs__rt_venue_find(const brs__rt *rt, const char *name);
 /* Aggregated levels of the venue's book, best first (its xDepth; BRS_E_UNSUPPORTED

@@ -76,6 +76,7 @@ typedef struct sim {
     double liq_scale;
     simx xs; /* liq_scale != 1: the unscaled size left of each live L3 order (scale.h) */
     ord *orders; /* open addressing, power-of-2 capacity */
+    uint64_t max_ours; /* max_orders: the most live orders of ours */
     uint32_t cap;
     uint32_t n_ours;
     /* our highest buy and lowest sell price, recomputed (one scan of orders)
@@ -123,9 +124,32 @@ static ord *find(sim *s, uint64_t id)
     }
 }
 
+/* Twice the table, every live order moved over (rare: the table doubles). */
+static int grow_orders(sim *s)
+{
+    uint32_t oc = s->cap;
+    ord *old = s->orders, *t = calloc((size_t)oc * 2, sizeof *t);
+    if (!t)
+        return -1;
+    s->orders = t;
+    s->cap = oc * 2;
+    for (uint32_t k = 0; k < oc; k++)
+        if (old[k].id) {
+            uint32_t i = hslot(s, old[k].id);
+            while (t[i].id)
+                i = (i + 1) & (s->cap - 1);
+            t[i] = old[k];
+        }
+    free(old);
+    return 0;
+}
+
 static ord *add(sim *s, uint64_t id)
 {
-    if (s->n_ours + 1 > s->cap / 2)
+    /* our live orders: up to max_orders (the engine's capacity), the table
+     * kept at most half full */
+    if (s->n_ours + 1 > s->cap / 2 &&
+        ((uint64_t)s->n_ours + 1 > s->max_ours || s->cap >= (1u << 30) || grow_orders(s)))
         return NULL;
     uint32_t i = hslot(s, id);
     while (s->orders[i].id)
@@ -385,6 +409,7 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
     s->tokens_e9 = s->rate_burst * 1000000000LL;
     s->last_refill = INT64_MIN;
     s->cap = 4096;
+    s->max_ours = (uint64_t)max_orders;
     s->orders = calloc(s->cap, sizeof *s->orders);
     s->ext_dirty = 1;
     uint32_t ninst = host->xInstrumentCount(ctx);
