@@ -813,6 +813,13 @@ static void md_publish(brs__fix_gateway *g)
     g->n_trades = 0;
 }
 
+void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved)
+{
+    if (market_moved)
+        g->touched = ~0u; /* replayed market data: any book may have changed */
+    md_publish(g);
+}
+
 /* Subscriptions asking for trades, kept count of so trades are only kept then. */
 static void md_count_trade_subs(brs__fix_gateway *g)
 {

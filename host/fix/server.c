@@ -72,6 +72,7 @@ struct brs__fix_server {
     int lfd, efd;
     brs__rt *rt;                 /* the runtime: venues, router, the order path */
     brs_instrument *rt_instr;
+    brs__rt_feed *feed;          /* market_data replay; NULL none */
     brs_config own_cfg;          /* a config made without one (the default sim venue) */
     int has_own_cfg;
     brs__fix_gateway gw;
@@ -112,7 +113,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
-                                      "venues", "router", "latency", "queue_capacity",
+                                      "venues", "router", "latency", "queue_capacity", "market_data",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
@@ -366,6 +367,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if ((rc = brs__rt_read_config(cfg, cfg->root, "", &sc->rt, err)))
         return rc;
     sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
+    if ((rc = brs__rt_feed_read_config(cfg, cfg->root, &sc->md, err)))
+        return rc;
     sc->rt_cfg = cfg;
     return BRS_OK;
 }
@@ -943,6 +946,12 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
+    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
+        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+            return rc;
+        if (!brs__rt_feed_paced(srv->feed))
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+    }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
@@ -1239,7 +1248,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int wait_ms = srv->dirty || srv->rerun ? 0 : 50;
+        int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
         if (due != INT64_MAX && wait_ms) {
             int64_t ms = (due - brs__realtime_ns()) / 1000000;
@@ -1276,7 +1285,10 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             *srv->hup = 0;
             brs__log_reopen();
         }
-        brs__rt_advance(srv->rt, now); /* what the runtime has due: reports to the sessions */
+        /* what the runtime has due (reports to the sessions), market data replayed */
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        if (brs__rt_advance(srv->rt, now) || moved)
+            brs__fix_gateway_publish(&srv->gw, moved != 0);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1302,6 +1314,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
     return shutdown_sessions(srv);
 }
 
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv) { return srv->rt; }
+
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
 {
     srv->hup = hup;
@@ -1315,6 +1329,7 @@ void brs__fix_server_close(brs__fix_server *srv)
         conn_free(srv, srv->conns[0]);
     brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
+    brs__rt_feed_close(srv->feed);
     brs__rt_destroy(srv->rt);
     free(srv->rt_instr);
     if (srv->has_own_cfg)
