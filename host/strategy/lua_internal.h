@@ -40,11 +40,14 @@ struct brs__lua_strategy {
     int ctx_ref;
     int table_ref;          /* the table the script returned (handed to on_reload) */
     int running;            /* inside a call into the script */
-    int stack_base;         /* stack height between calls: 1 (handler) before open, SLOT_CB0 + BRS__LCB_COUNT - 1 after */
-    int ev_ref[4];          /* reused event userdata: bar, trade, top, order */
-    brs_market_event *ud_bar, *ud_trade;
-    brs_top *ud_top;
+    int stack_base;         /* stack height between calls: 1 (handler) before open, then the fixed slots of lua_strategy.c (callbacks, field names) */
+    int ev_ref[4];          /* reused event objects: bar, trade, top, order */
+    brs_market_event *ud_bar, *ud_trade; /* bar: &ev_bar; trade: in its userdata */
+    brs_top *ud_top;                     /* &ev_top */
     brs_order_event *ud_order;
+    uint32_t hot[2];        /* bar, top: fields the script has read, refilled per call */
+    brs_market_event ev_bar;
+    brs_top ev_top;
 
     const brs_host *host;
     brs_ctx *ctx;

@@ -299,6 +299,37 @@ static void test_no_allocation_per_bar(void **state)
     lclose(&r);
 }
 
+/* bar and top are tables that learn the fields a script reads (lua_strategy.c):
+ * a field first read on a later bar, a field read on some bars only, and every
+ * field of every bar must still be that bar's value; writing a field that is
+ * not there is an error, as on the userdata events before. */
+static void test_event_fields_current(void **state)
+{
+    (void)state;
+    lrun r;
+    lopen(&r, "local n = 0\n"
+              "return { on_bar = function(ctx, bar)\n"
+              "  n = n + 1\n"
+              "  assert(bar.close == 100 + n, 'close ' .. tostring(bar.close) .. ' at ' .. n)\n"
+              "  if n >= 3 then assert(bar.volume == 10 * n, 'volume ' .. tostring(bar.volume)) end\n"
+              "  if n % 2 == 0 then assert(bar.high == 102 + n and bar.low == 98 + n and bar.ts == n) end\n"
+              "  assert(bar.nosuch == nil)\n"
+              "  if n == 6 then bar.nosuch = 1 end\n"
+              "end }", NULL, NULL);
+    assert_int_equal(r.open_rc, BRS_OK);
+    for (int i = 1; i <= 5; i++) {
+        brs_market_event b = mkbar(i, 100 + i);
+        b.bar.volume = 10 * i;
+        assert_int_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    }
+    assert_null(r.sc.error[0] ? r.sc.error : NULL);
+    brs_market_event b = mkbar(6, 106);
+    b.bar.volume = 60;
+    assert_int_not_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    assert_non_null(strstr(r.sc.error, "read-only"));
+    lclose(&r);
+}
+
 /* pairs.lua on two instruments: B a random walk, A = B plus a spike every 100
  * bars. The spikes push the spread's z-score past entry; the strategy must
  * open opposite positions in the two legs and close them when it reverts. */
@@ -418,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_script_line_callback),
         cmocka_unit_test(test_limits_configurable),
         cmocka_unit_test(test_no_allocation_per_bar),
+        cmocka_unit_test(test_event_fields_current),
         cmocka_unit_test(test_pairs_two_instruments),
         cmocka_unit_test(test_hot_reload),
     };
