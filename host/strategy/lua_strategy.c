@@ -38,11 +38,29 @@ static int script_error(brs__lua_strategy *s, int status)
     return code;
 }
 
+/* Once open, the main stack holds the objects every call needs at fixed slots,
+ * so a callback pushes them with lua_pushvalue instead of registry lookups. */
+enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
+/* then the field names of bar (8) and top (7), for refresh_hot */
+#define SLOT_KEY0 (SLOT_CB0 + BRS__LCB_COUNT)
+
+static int cb_fast_check(brs__lua_strategy *s, int cb);
+
 /* Stack: [1] message handler, then the function and its nargs arguments. */
 static inline int call(brs__lua_strategy *s, int nargs, int cb)
 {
     s->cb_name = cb_names[cb];
-    brs__lua_budget_reset(s);
+    if (BRS__LIKELY(s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
+                        ? cb_fast_check(s, cb)
+                        : s->fast_cb[cb] > 0)) {
+        /* loop-free callback: the call hook (lua_sandbox.c), no per-instruction check */
+        s->instr_used = 0;
+        s->hook_calls = 0;
+        s->cstack_base = (uintptr_t)__builtin_frame_address(0);
+        brs__lua_hook_calls(s);
+    } else {
+        brs__lua_budget_reset(s);
+    }
     s->running = 1;
     int status = lua_pcall(s->L, nargs, 0, 1);
     s->running = 0;
@@ -53,11 +71,22 @@ static inline int call(brs__lua_strategy *s, int nargs, int cb)
     return script_error(s, status);
 }
 
-/* Once open, the main stack holds the objects every call needs at fixed slots,
- * so a callback pushes them with lua_pushvalue instead of registry lookups. */
-enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
-/* then the field names of bar (8) and top (7), for refresh_hot */
-#define SLOT_KEY0 (SLOT_CB0 + BRS__LCB_COUNT)
+
+/* Is the callback in its stack slot loop-free (brs__lua_loop_free)? Checked
+ * once per function. Whatever refills the callback slots (lx_open, reload)
+ * must call cb_fast_forget; the address compare is a second guard. */
+static int cb_fast_check(brs__lua_strategy *s, int cb)
+{
+    s->fast_fn[cb] = lua_topointer(s->L, SLOT_CB0 + cb);
+    s->fast_cb[cb] = (int8_t)brs__lua_loop_free(s, SLOT_CB0 + cb);
+    return s->fast_cb[cb];
+}
+
+static void cb_fast_forget(brs__lua_strategy *s)
+{
+    for (int i = 0; i < BRS__LCB_COUNT; i++)
+        s->fast_cb[i] = -1;
+}
 
 static inline void push_cb(brs__lua_strategy *s, int cb)
 {
@@ -1060,6 +1089,7 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
         else
             lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
         lua_replace(L, SLOT_CB0 + i);
+        cb_fast_forget(s);
     }
     luaL_unref(L, LUA_REGISTRYINDEX, s->table_ref);
     s->table_ref = t->table_ref;
@@ -1193,6 +1223,7 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
         for (int i = 0; hot_fields[k][i]; i++)
             lua_pushstring(L, hot_fields[k][i]);
     s->stack_base = lua_gettop(L);
+    cb_fast_forget(s);
     return BRS_OK;
 }
 
