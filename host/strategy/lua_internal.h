@@ -63,7 +63,9 @@ struct brs__lua_strategy {
     uint64_t seed;          /* the run's seed: math.randomseed() without arguments */
     int hook_mode;          /* BRS__LUA_HOOK_*: what the main thread's hook is now */
     int entry_pending;      /* call-hook mode: the next call is the callback itself */
-    int loopcheck_ok;       /* brs__lua_loop_free recognised its probes: may be used */
+    int loopcheck_ok;       /* brs__lua_loop_free recognised its probes: 1; and the
+                             * call hook's fast C/Lua test agreed with lua_getinfo: 2 */
+    uint32_t probe[3];      /* classify_probe: C calls, Lua calls, disagreements */
     const void *fast_fn[BRS__LCB_COUNT]; /* the callback function last checked */
     int8_t fast_cb[BRS__LCB_COUNT];      /* fast_fn is loop-free: 1, no: 0, not checked: -1 */
 };

@@ -192,6 +192,26 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
  * the switch are not counted: fewer than one charge step, the granularity the
  * count hook has anyway. Deterministic: nothing depends on time. */
 
+/* Is the function a call hook reports a Lua function? The public way,
+ * lua_getinfo "f", costs about as much as the rest of the hook; Lua 5.4's
+ * CallInfo starts with the function's stack slot, whose type tag follows the
+ * 8-byte value (LUA_VLCL = 6 for a Lua closure). That private layout is used
+ * only once loopcheck_probe has seen it agree with lua_getinfo. */
+static int called_lua_public(lua_State *L, lua_Debug *ar)
+{
+    if (!lua_getinfo(L, "f", ar))
+        return 1; /* unsure: count */
+    int c = lua_iscfunction(L, -1);
+    lua_pop(L, 1);
+    return !c;
+}
+
+static int called_lua_fast(const lua_Debug *ar)
+{
+    const unsigned char *func = *(const unsigned char *const *)(const void *)ar->i_ci;
+    return (func[8] & 0x3f) == 6;
+}
+
 static void call_hook(lua_State *L, lua_Debug *ar)
 {
     brs__lua_strategy *s = brs__lua_self(L);
@@ -199,11 +219,7 @@ static void call_hook(lua_State *L, lua_Debug *ar)
         s->entry_pending = 0;
         return;
     }
-    if (!lua_getinfo(L, "f", ar))
-        return;
-    int c = lua_iscfunction(L, -1);
-    lua_pop(L, 1);
-    if (c)
+    if (!(s->loopcheck_ok > 1 ? called_lua_fast(ar) : called_lua_public(L, ar)))
         return;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
@@ -327,6 +343,31 @@ static int loopcheck_probe(lua_State *L)
         lua_settop(L, 0);
     }
     return ok;
+}
+
+/* Runs Lua and C calls under a hook comparing the two classifiers. */
+static void probe_hook(lua_State *L, lua_Debug *ar)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    int pub = called_lua_public(L, ar);
+    s->probe[pub]++;
+    if (called_lua_fast(ar) != pub)
+        s->probe[2]++;
+}
+
+static int classify_probe(brs__lua_strategy *s, lua_State *L)
+{
+    static const char src[] = "local function f(a) return a end\n"
+                              "local g = function(...) return select('#', ...) end\n"
+                              "return f(type(1)), g(1, 2), string.len('ab'), (function() return 1 end)()";
+    s->probe[0] = s->probe[1] = s->probe[2] = 0;
+    int ok = luaL_loadstring(L, src) == LUA_OK;
+    lua_sethook(L, probe_hook, LUA_MASKCALL, 0);
+    ok = ok && lua_pcall(L, 0, 0, 0) == LUA_OK;
+    lua_sethook(L, NULL, 0, 0);
+    lua_settop(L, 0);
+    /* C calls: type, select, len; Lua: the chunk, f, g, the anonymous one */
+    return ok && s->probe[0] >= 3 && s->probe[1] >= 4 && s->probe[2] == 0;
 }
 
 int brs__lua_loop_free(brs__lua_strategy *s, int idx)
@@ -524,6 +565,8 @@ lua_State *brs__lua_sandbox_new(brs__lua_strategy *s)
         lua_State *P = lua_newthread(L);
         lua_sethook(P, NULL, 0, 0);
         s->loopcheck_ok = P && loopcheck_probe(P);
+        if (s->loopcheck_ok && classify_probe(s, P))
+            s->loopcheck_ok = 2; /* called_lua_fast agrees with lua_getinfo */
         lua_pop(L, 1);
     }
     return L;
