@@ -7,6 +7,7 @@
  * replaced. SIGINT/SIGTERM: workers finish the combination in hand and stop,
  * the parent reports what finished (sweep.c writes it, marked incomplete). */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -105,6 +106,13 @@ typedef struct shared {
 
 static void worker(const brs__sweep_job *job, shared *sh, int w, brs__sweep_result *r, uint64_t n)
 {
+    /* Every combination allocates and frees the same few MB (the strategy
+     * context's rings, the recorder's series). glibc would hand the top of the
+     * heap back to the kernel after each one (and serve the large blocks with
+     * mmap/munmap), so the next combination faulted every page in again: a
+     * third of a C combination's time. The worker keeps its heap instead. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     for (;;) {
         if (brs__sweep_interrupted || __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE))
             break;
