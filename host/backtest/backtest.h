@@ -99,6 +99,9 @@ typedef struct brs__bt_run_opts {
     const brs__strategy_src *strategy;
     const brs__bt_bars *bars;
     int no_write;
+    /* metrics: only the sweep table's (brs__an_compute_ex's headline); a run
+     * directory, when written, still has every metric */
+    int headline_only;
 } brs__bt_run_opts;
 int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                           const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,

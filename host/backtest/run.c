@@ -559,7 +559,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     if (getenv("BOURSE_BT_TIMING"))
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
-    if ((rc = brs__an_compute(rec, metrics, err)))
+    if ((rc = brs__an_compute_ex(rec, metrics, ro && ro->headline_only, err)))
         goto out;
     if (ro && ro->no_write)
         goto out;

@@ -78,7 +78,7 @@ void brs__sweep_run_one(const brs__sweep_job *job, uint64_t id, brs__sweep_resul
         brs__sweep_name(job->g, id, name, sizeof name);
         snprintf(dir, sizeof dir, "%s/%s", job->keep_dir, name);
     }
-    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir};
+    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir, .headline_only = 1};
     brs__bt_result res;
     brs_an_metrics met;
     if (!rc)
