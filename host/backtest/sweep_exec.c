@@ -78,7 +78,8 @@ void brs__sweep_run_one(const brs__sweep_job *job, uint64_t id, brs__sweep_resul
         brs__sweep_name(job->g, id, name, sizeof name);
         snprintf(dir, sizeof dir, "%s/%s", job->keep_dir, name);
     }
-    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir, .headline_only = 1};
+    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir, .headline_only = 1,
+                           .resolved = job->resolved};
     brs__bt_result res;
     brs_an_metrics met;
     if (!rc)
@@ -104,8 +105,12 @@ typedef struct shared {
     int64_t cur[256];   /* per worker: the combination in hand, -1 none */
 } shared;
 
-static void worker(const brs__sweep_job *job, shared *sh, int w, brs__sweep_result *r, uint64_t n)
+static void worker(const brs__sweep_job *job_in, shared *sh, int w, brs__sweep_result *r, uint64_t n)
 {
+    static brs__bt_resolved resolved; /* this worker process's */
+    brs__sweep_job jw = *job_in;
+    jw.resolved = &resolved;
+    const brs__sweep_job *job = &jw;
     /* Every combination allocates and frees the same few MB (the strategy
      * context's rings, the recorder's series). glibc would hand the top of the
      * heap back to the kernel after each one (and serve the large blocks with
