@@ -201,6 +201,12 @@ int brs__an_metric_get(const brs_an_metrics *m, const char *name, double *out,
 /* Compute every metric from what was recorded so far (the recorder is unchanged;
  * may be called at any time). */
 int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err);
+/* headline != 0: only what a sweep's results table shows (returns, CAGR,
+ * volatility, Sharpe, Sortino, drawdown, Calmar, the trade and cost figures,
+ * exposure, turnover: each the same double brs__an_compute gives); the
+ * tear-sheet figures of the daily-return distribution, the calendar months
+ * and years, the Ulcer index and the benchmark's are left NaN. */
+int brs__an_compute_ex(const brs_an_recorder *r, brs_an_metrics *m, int headline, brs_error *err);
 
 /* Write the run directory DIR (created if needed): config.json (cfg, may be NULL:
  * then "{}"), equity.csv, fills.csv, orders.csv, trades.csv, report.html and

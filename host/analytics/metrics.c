@@ -250,6 +250,11 @@ static int calendar(const brs_an_series *s, const brs_an_periods *d, brs_an_metr
 
 int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
 {
+    return brs__an_compute_ex(r, m, 0, err);
+}
+
+int brs__an_compute_ex(const brs_an_recorder *r, brs_an_metrics *m, int headline, brs_error *err)
+{
     const brs_an_series *s = &r->series;
     memset(m, 0, sizeof *m);
     double nan = NAN;
@@ -360,15 +365,17 @@ int brs__an_compute(const brs_an_recorder *r, brs_an_metrics *m, brs_error *err)
             if (dd >= ZERO_VOL)
                 m->sortino = (mean - rf) / dd * sqrt(ppy);
         }
-        int rc = distribution(r, &d, m);
-        if (!rc)
+        /* the tear-sheet figures: a sort of the daily returns and two more
+         * resamplings, most of a sweep combination's analytics */
+        int rc = headline ? BRS_OK : distribution(r, &d, m);
+        if (!rc && !headline)
             rc = calendar(s, &d, m);
         brs__an_periods_free(&d);
         if (rc)
             return brs__err(err, BRS_E_NOMEM, "analytics: out of memory");
         if (mdd > 0 && isfinite(m->total_return))
             m->recovery_factor = m->total_return / mdd;
-        if (s->has_bench) {
+        if (s->has_bench && !headline) {
             double b0 = NAN, b1 = NAN;
             for (size_t i = 0; i < s->n; i++)
                 if (isfinite(s->bench[i])) {

@@ -413,8 +413,17 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     char strat_path[4096];
     const brs__strategy_src *given_src = ro ? ro->strategy : NULL;
     const brs__bt_bars *given_bars = ro && !book ? ro->bars : NULL;
-    if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
-        return rc;
+    brs__bt_resolved *cache = ro ? ro->resolved : NULL;
+    if (!given_src && cache && cache->path[0] && !strcmp(cache->name, c.strategy)) {
+        snprintf(strat_path, sizeof strat_path, "%s", cache->path);
+    } else if (!given_src) {
+        if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+            return rc;
+        if (cache && strlen(c.strategy) < sizeof cache->name && strlen(strat_path) < sizeof cache->path) {
+            snprintf(cache->name, sizeof cache->name, "%s", c.strategy);
+            snprintf(cache->path, sizeof cache->path, "%s", strat_path);
+        }
+    }
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
     brs__sctx sc;
@@ -559,7 +568,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     if (getenv("BOURSE_BT_TIMING"))
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
-    if ((rc = brs__an_compute(rec, metrics, err)))
+    if ((rc = brs__an_compute_ex(rec, metrics, ro && ro->headline_only, err)))
         goto out;
     if (ro && ro->no_write)
         goto out;
