@@ -13,6 +13,7 @@
 #include "fix/access.h"
 #include "fix/app.h"
 #include "fix/session.h"
+#include "fix/session_log.h"
 
 typedef struct brs__fix_session_def {
     char target[BRS__FIX_COMPID_MAX];
@@ -47,6 +48,7 @@ typedef struct brs__fix_server_cfg {
     int reset_at_day_end;     /* the sessions end with the day: Logout, sequences back to 1 */
     int risk_on;              /* a "risk" object was given */
     brs_risk_config risk;     /* per session (each session is one account) */
+    brs__fix_slog_cfg slog;   /* log_dir, log_max_bytes: per-session log files */
 } brs__fix_server_cfg;
 
 /* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port. */
