@@ -90,6 +90,7 @@ struct brs__fix_server {
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
     brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
+    brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -114,7 +115,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
                                       "venues", "router", "latency", "queue_capacity", "market_data",
-                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
@@ -125,6 +126,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if (rc)
         return rc;
     if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
+        return rc;
+    if ((rc = brs__fix_slog_config(cfg, root, &sc->slog, err)))
         return rc;
     const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
     if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
@@ -432,6 +435,8 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->closing && !c->slow)
         return BRS_OK;
     brs__fix_server *srv = c->srv;
+    if (srv->slog && c->sess)
+        brs__fix_slog_msg(srv->slog, c->sess->index, 1, p, n, srv->now);
     size_t pending = c->outlen - c->outoff;
     uint32_t seq = c->sess ? c->sess->sending_seq : 0;
     if (seq && !c->slow) {
@@ -782,6 +787,9 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         /* one message at a time so the budget is exact; garbled bytes are
          * dropped in the same step, so input always moves on */
         int framed = 0;
+        if (srv->slog) /* logged before it runs, so before its answers */
+            brs__fix_slog_input(srv->slog, c->sess->index, c->in + consumed, c->inlen - consumed,
+                                srv->cfg.max_msg, now);
         size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
                                             &framed);
         if (framed)
@@ -953,6 +961,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
     }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
+        return rc;
+    if (sc->slog.dir[0] &&
+        (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
         (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
@@ -1284,6 +1295,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (srv->hup && *srv->hup) {
             *srv->hup = 0;
             brs__log_reopen();
+            brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
         uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
@@ -1310,6 +1322,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                 mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
+        brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
     return shutdown_sessions(srv);
 }
@@ -1327,6 +1340,7 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_slog_close(srv->slog);
     brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
     brs__rt_feed_close(srv->feed);

@@ -14,6 +14,7 @@
 #include "fix/app.h"
 #include "fix/session.h"
 #include "runtime/rt_feed.h"
+#include "fix/session_log.h"
 
 typedef struct brs__fix_session_def {
     char target[BRS__FIX_COMPID_MAX];
@@ -55,6 +56,7 @@ typedef struct brs__fix_server_cfg {
     brs__rt_opts rt;
     int named_venues;         /* the config listed its venues: fills carry LastMkt */
     brs__rt_feed_opts md;     /* market_data: a tick file replayed into the venues */
+    brs__fix_slog_cfg slog;   /* log_dir, log_max_bytes: per-session log files */
 } brs__fix_server_cfg;
 
 /* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port.
