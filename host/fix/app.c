@@ -3,6 +3,7 @@
  * bad tick, duplicate ClOrdID) are answered with ExecutionReport Rejected or
  * OrderCancelReject; malformed enumerations with a session Reject (373=5). */
 #include "fix/app.h"
+#include "fix/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -222,7 +223,14 @@ static int forget_closed(brs__fix_gateway *g)
     g->map_cap = mcap;
     for (uint64_t k = 0; k < j; k++)
         map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    brs__fix_clset_free(&g->closed); /* a checkpoint's forgotten ClOrdIDs too */
     return BRS_OK;
+}
+
+/* A ClOrdID of an order a checkpoint forgot today? */
+static int closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n)
+{
+    return g->closed.used && brs__fix_clset_has(&g->closed, hash_key(session, s, n));
 }
 
 /* ---- journal --------------------------------------------------------------- */
@@ -247,6 +255,8 @@ static int forget_closed(brs__fix_gateway *g)
 #define JOURNAL_SNAP_ORDER 0x7ffffff1u
 #define JOURNAL_SNAP_RISK 0x7ffffff2u
 #define JOURNAL_SNAP_END 0x7ffffff3u
+#define JOURNAL_SNAP_CLOSED 0x7ffffff4u /* u64 hashes of ClOrdIDs forgotten today */
+#define SNAP_CLOSED_PER_RECORD 4096u
 #define SNAP_VERSION 1u
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
@@ -322,6 +332,7 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
         return flush_fail(g, "journal", ENOMEM);
     if (brs__fix_wal_write(g->jfd, g->jbuf, g->jlen) != 0)
         return flush_fail(g, g->jpath, errno);
+    g->jsize += g->jlen;
     g->jlen = 0;
     if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
         return flush_fail(g, g->jpath, errno);
@@ -1063,6 +1074,10 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 6, "duplicate ClOrdID");
         return;
     }
+    if (closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        reject_new(g, s, m, 6, "duplicate ClOrdID (an order closed earlier today)");
+        return;
+    }
     const brs__fix_field *sym = brs__fix_get(m, 55);
     int instr = find_instr(g, brs__fix_val(m, sym), sym->len);
     if (instr < 0) {
@@ -1143,7 +1158,8 @@ static brs__fix_order *amend_target(brs__fix_gateway *g, brs__fix_session *s,
         cancel_reject(g, s, m, NULL, response_to, 1, "unknown order");
         return NULL;
     }
-    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len) ||
+        closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
         cancel_reject(g, s, m, o, response_to, 6, "duplicate or too long ClOrdID");
         return NULL;
     }
@@ -1463,6 +1479,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
     free(r);
+    /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
+    const brs__fix_clset *cs = g->snap_closed ? g->snap_closed : &g->closed;
+    uint64_t chunk[SNAP_CLOSED_PER_RECORD];
+    uint32_t nc = 0;
+    for (uint64_t k = 0; rc == BRS_OK && k <= cs->cap; k++) {
+        if (k < cs->cap && cs->slot[k])
+            chunk[nc++] = cs->slot[k];
+        if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
+            rc = buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+            nc = 0;
+        }
+    }
     if (rc == BRS_OK)
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
     if (rc == BRS_E_NOMEM)
@@ -1473,6 +1501,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
 static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
 {
     snprintf(out, cap, "%s.compact", g->jpath);
+}
+
+/* The journal about to be replaced keeps its content in STATE_DIR/archive/
+ * (a hard link: no copy), for the audit trail (docs/fix-gateway.md). */
+static int journal_archive(brs__fix_gateway *g, brs_error *err)
+{
+    char arch[1200];
+    if (brs__fix_archive_link(g->jpath, brs__realtime_ns(), arch, sizeof arch) != 0)
+        return brs__err(err, BRS_E_IO, "cannot archive %s: %s", g->jpath, strerror(errno));
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal archived before compaction", BRS_KV_S("journal", g->jpath),
+            BRS_KV_S("archived_as", arch));
+    return BRS_OK;
 }
 
 /* Rewrites the journal as a snapshot of the state now: a temporary file in the
@@ -1510,6 +1550,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
     else if (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    else if (journal_archive(g, err) != BRS_OK)
+        rc = BRS_E_IO; /* history is never dropped: the old journal stays */
     else if (rename(tmp, g->jpath) != 0)
         rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
     free(buf);
@@ -1526,6 +1568,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
+    g->jsize = g->snap_bytes = len;
     g->batch++;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
@@ -1590,6 +1633,54 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     }
     md_publish(g);
     return rc;
+}
+
+/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
+ * about to be forgotten), and only once it replaced the journal do the
+ * closed orders leave memory, so a failure changes nothing. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    int64_t t0 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    int rc = BRS_OK;
+    for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
+        if (g->closed.slot[k])
+            rc = brs__fix_clset_add(&keep, g->closed.slot[k]);
+    for (int t = 0; t < 2; t++) {
+        const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
+        uint64_t cap = t ? g->map_old_cap : g->map_cap;
+        for (uint64_t k = 0; rc == BRS_OK && tab && k < cap; k++) {
+            const brs__fix_clmap_entry *e = &tab[k];
+            if (!e->order)
+                continue;
+            const brs__fix_order *o = &g->orders[e->order - 1];
+            /* closed, or an earlier link of an open order's replace chain */
+            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+                rc = brs__fix_clset_add(&keep, e->hash);
+        }
+    }
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return brs__err(err, rc, "checkpoint: out of memory");
+    }
+    uint64_t held = g->n_orders;
+    g->snap_closed = &keep;
+    rc = journal_rewrite(g, err);
+    g->snap_closed = NULL;
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return rc;
+    }
+    forget_closed(g); /* out of memory: they stay held, the set is right either way */
+    g->closed = keep;
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
+            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
+            BRS_KV_U("orders_forgotten", held - g->n_orders),
+            BRS_KV_U("clordids_kept_as_hashes", keep.used), BRS_KV_U("journal_bytes", g->jsize),
+            BRS_KV_F("ms", (double)(brs__monotime_ns() - t0) / 1e6));
+    return BRS_OK;
 }
 
 /* Replay of the snapshot's records. */
@@ -1677,7 +1768,16 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         }
         return BRS_OK;
     }
+    if (type == JOURNAL_SNAP_CLOSED) {
+        if (len % 8)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot ClOrdID record of %u bytes", len);
+        for (uint32_t k = 0; k < len / 8; k++)
+            if (brs__fix_clset_add(&g->closed, get_u64(p + (size_t)k * 8)) != BRS_OK)
+                return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+        return BRS_OK;
+    }
     /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
+    g->snap_bytes = pos + 8;
     if (g->snap_read != g->snap_want)
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
@@ -1746,6 +1846,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->orders);
     free(g->jpath);
     map_free(g);
+    brs__fix_clset_free(&g->closed);
     free(g->subs);
     free(g->md_view);
     free(g->trades);
@@ -1889,7 +1990,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_END) {
+        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
@@ -1922,6 +2023,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    g->jsize = pos < (size_t)fend ? pos : (uint64_t)fend;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     uint64_t open_orders = 0;
