@@ -14,14 +14,12 @@ static void put(uint64_t *t, uint64_t cap, uint64_t h)
     t[i] = h;
 }
 
-int brs__fix_clset_add(brs__fix_clset *s, uint64_t h)
+static int grow(brs__fix_clset *s, uint64_t need)
 {
-    if (!h)
-        h = 1;
-    if (brs__fix_clset_has(s, h))
-        return BRS_OK;
-    if ((s->used + 1) * 2 > s->cap) {
-        uint64_t nc = s->cap ? s->cap * 2 : 1024;
+    uint64_t nc = s->cap ? s->cap : 1024;
+    while (need * 2 > nc)
+        nc *= 2;
+    if (nc > s->cap) {
         uint64_t *t = calloc(nc, sizeof *t);
         if (!t)
             return BRS_E_NOMEM;
@@ -32,6 +30,22 @@ int brs__fix_clset_add(brs__fix_clset *s, uint64_t h)
         s->slot = t;
         s->cap = nc;
     }
+    return BRS_OK;
+}
+
+int brs__fix_clset_reserve(brs__fix_clset *s, uint64_t n)
+{
+    return n ? grow(s, s->used + n) : BRS_OK;
+}
+
+int brs__fix_clset_add(brs__fix_clset *s, uint64_t h)
+{
+    if (!h)
+        h = 1;
+    if (brs__fix_clset_has(s, h))
+        return BRS_OK;
+    if ((s->used + 1) * 2 > s->cap && grow(s, s->used + 1) != BRS_OK)
+        return BRS_E_NOMEM;
     put(s->slot, s->cap, h);
     s->used++;
     return BRS_OK;

@@ -15,6 +15,8 @@ typedef struct brs__fix_clset {
 /* Add hash h (non-zero); BRS_OK or BRS_E_NOMEM. Grows by a full rehash: only
  * checkpoints and restarts add, never the order path. */
 int brs__fix_clset_add(brs__fix_clset *s, uint64_t h);
+/* Room for n more hashes without a rehash (BRS_OK or BRS_E_NOMEM). */
+int brs__fix_clset_reserve(brs__fix_clset *s, uint64_t n);
 int brs__fix_clset_has(const brs__fix_clset *s, uint64_t h);
 void brs__fix_clset_free(brs__fix_clset *s);
 

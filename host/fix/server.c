@@ -89,6 +89,10 @@ struct brs__fix_server {
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     uint32_t n_freed;            /* connections freed since the last malloc_trim */
     int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
+    struct {
+        int64_t at;      /* last line (realtime ns) */
+        uint64_t quiet;  /* times it bit since, not logged */
+    } limit_log[3];      /* per enum limit_kind */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
     uint64_t n_slow, n_accepted; /* for the metrics */
@@ -96,6 +100,30 @@ struct brs__fix_server {
     brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
 };
+
+/* Limits that bite without a message to the peer (TCP pushes back, or the
+ * connection closes): a WARN line at most once a second per limit, with how
+ * many times it bit since the last line, so a client cannot flood the log. */
+enum limit_kind { LIMIT_RATE, LIMIT_OUTPUT, LIMIT_LOGON_TIMEOUT };
+
+static void limit_bit(brs__fix_server *srv, enum limit_kind k, const char *peer,
+                      const brs__fix_session *s)
+{
+    static const char *const key[] = {"max_msgs_per_sec", "max_output_bytes", "logon_timeout_ms"};
+    static const char *const what[] = {"limit reached: reading paused until the next second",
+                                       "limit reached: reading paused until the output drains",
+                                       "limit reached: no Logon in time, connection closed"};
+    int64_t now = brs__realtime_ns();
+    if (now - srv->limit_log[k].at < 1000000000LL) {
+        srv->limit_log[k].quiet++;
+        return;
+    }
+    BRS_LOG(BRS_LOG_WARN, "fix", what[k], BRS_KV_S("key", key[k]), BRS_KV_S("peer", peer),
+            BRS_KV_S("session", s ? s->cfg.target : ""),
+            BRS_KV_U("not_logged_since", srv->limit_log[k].quiet));
+    srv->limit_log[k].at = now;
+    srv->limit_log[k].quiet = 0;
+}
 
 /* ---- configuration ------------------------------------------------------------ */
 
@@ -429,6 +457,7 @@ static int conn_send(void *ctx, const char *p, size_t n)
         if (pending > 0 && pending + n > srv->cfg.max_output) {
             c->backlog = seq;
             c->blocked = 1;
+            limit_bit(srv, LIMIT_OUTPUT, c->peer, c->sess);
             mark_dirty(srv, c);
             return BRS_OK;
         }
@@ -777,6 +806,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             break; /* output above the high-water mark: the rest waits */
         if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
             c->paused = 1; /* TCP pushes back on the client until the next window */
+            limit_bit(srv, LIMIT_RATE, c->peer, c->sess);
             break;
         }
         /* one message at a time so the budget is exact; garbled bytes are
@@ -1151,7 +1181,8 @@ static void timers(brs__fix_server *srv, int64_t now)
         brs__fix_session_timer(srv->sessions[i], now);
     for (uint32_t i = 0; i < srv->n_conns; i++) {
         conn *c = srv->conns[i];
-        if (!c->sess && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+        if (!c->sess && !c->closing && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+            limit_bit(srv, LIMIT_LOGON_TIMEOUT, c->peer, NULL);
             c->closing = 1;
             mark_dirty(srv, c);
         }

@@ -240,6 +240,7 @@ def case_halfclose(work):
           % busy)
     print("half-close under the rate limit: %d orders answered, Logout %s; gateway CPU %.2f s "
           "in 0.5 s while paused" % (len(acks), "answered" if logout else "lost", busy))
+    check("key=max_msgs_per_sec" in srv.logtext(), "no log line when max_msgs_per_sec bit")
     c.close()
     srv.stop()
 

@@ -79,13 +79,16 @@ def start(bourse, cfg, work, name):
             raise RuntimeError("gateway died: " + open(log.name, "rb").read().decode("latin-1"))
         time.sleep(0.002)
     listening = time.monotonic() - t0
+    with open("/proc/%d/stat" % p.pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
     with open("/proc/%d/status" % p.pid) as f:
         for line in f:
             if line.startswith("VmHWM:"):
                 hwm = max(hwm, int(line.split()[1]))
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1])
-    return p, listening, hwm / 1024.0, rss / 1024.0, log.name
+    return p, listening, hwm / 1024.0, rss / 1024.0, log.name, cpu
 
 
 def wait_for(logpath, text, timeout):
@@ -111,19 +114,19 @@ def scenario(bourse, n, cancel):
                        "sessions": [{"target_comp_id": "CLIENT1"}],
                        "instruments": [{"symbol": "AAPL", "decimals": 2, "tick_size": 1,
                                         "lot_size": 1}]}, f)
-        p, full_s, full_hwm, _, log1 = start(bourse, cfg, work, "full")
+        p, full_s, full_hwm, _, log1, full_cpu = start(bourse, cfg, work, "full")
         ok = wait_for(log1, "journal checkpoint:", 600)
         p.send_signal(signal.SIGKILL)
         p.wait()
         if not ok:
             raise RuntimeError("no checkpoint: " + open(log1, "rb").read().decode("latin-1")[-2000:])
         ckpt_bytes = os.path.getsize(os.path.join(state, "orders.journal"))
-        p, s, hwm, rss, log2 = start(bourse, cfg, work, "restart")
+        p, s, hwm, rss, log2, cpu = start(bourse, cfg, work, "restart")
         p.send_signal(signal.SIGTERM)
         p.wait()
         return {"orders": n, "cancelled": bool(cancel), "journal_bytes_full": jbytes,
-                "start_full_replay_s": round(full_s, 3), "peak_rss_full_replay_mb": round(full_hwm, 1),
-                "journal_bytes_checkpointed": ckpt_bytes, "restart_s": round(s, 3),
+                "start_full_replay_s": round(full_s, 3), "start_full_replay_cpu_s": round(full_cpu, 2), "peak_rss_full_replay_mb": round(full_hwm, 1),
+                "journal_bytes_checkpointed": ckpt_bytes, "restart_s": round(s, 3), "restart_cpu_s": round(cpu, 2),
                 "restart_peak_rss_mb": round(hwm, 1), "restart_rss_mb": round(rss, 1)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -140,13 +143,14 @@ def main():
         print(json.dumps(res, indent=1))
     else:
         for r in res:
-            print("%d orders %s: full replay %.2f s (peak %.0f MB, journal %.0f MB); "
-                  "restart from the checkpoint %.3f s to listening, peak RSS %.1f MB, RSS %.1f MB "
-                  "(journal %.1f MB)" % (
+            print("%d orders %s: full replay %.2f s (CPU %.2f s, peak %.0f MB, journal %.0f MB); "
+                  "restart from the checkpoint %.3f s to listening (CPU %.2f s), peak RSS %.1f MB, "
+                  "RSS %.1f MB (journal %.1f MB)" % (
                       r["orders"], "all cancelled" if r["cancelled"] else "open",
-                      r["start_full_replay_s"], r["peak_rss_full_replay_mb"],
-                      r["journal_bytes_full"] / 1e6, r["restart_s"], r["restart_peak_rss_mb"],
-                      r["restart_rss_mb"], r["journal_bytes_checkpointed"] / 1e6))
+                      r["start_full_replay_s"], r["start_full_replay_cpu_s"],
+                      r["peak_rss_full_replay_mb"], r["journal_bytes_full"] / 1e6, r["restart_s"],
+                      r["restart_cpu_s"], r["restart_peak_rss_mb"], r["restart_rss_mb"],
+                      r["journal_bytes_checkpointed"] / 1e6))
 
 
 if __name__ == "__main__":
