@@ -665,14 +665,23 @@ static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *
     return n;
 }
 
+/* Trade entries in one X at most: a deep sweep's trades are split over
+ * several X messages, each within the output buffer (BRS__FIX_OUT_MAX). */
+#define MD_TRADES_PER_X 96
+
 /* An MDEntryType 2 entry per trade of sub's instrument (x: in an X, with
- * MDUpdateAction 0 and Symbol). */
-static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+ * MDUpdateAction 0 and Symbol), from g->trades[*from] on, at most max of
+ * them; *from moves past the last one written. */
+static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub,
+                               int x, uint32_t *from, uint32_t max)
 {
-    for (uint32_t t = 0; t < g->n_trades; t++) {
+    uint32_t done = 0;
+    for (uint32_t t = *from; t < g->n_trades && done < max; t++) {
         const brs__fix_md_trade *tr = &g->trades[t];
+        *from = t + 1;
         if (tr->instrument != sub->instrument)
             continue;
+        done++;
         if (x)
             brs__fix_enc_char(e, 279, '0');
         brs__fix_enc_char(e, 269, '2');
@@ -681,6 +690,12 @@ static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_m
         enc_price(g, e, 270, sub->instrument, tr->price);
         brs__fix_enc_int(e, 271, tr->qty);
     }
+}
+
+static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+{
+    uint32_t from = 0;
+    md_enc_trades_from(g, e, sub, x, &from, UINT32_MAX);
 }
 
 /* The book as sub last read it as a W; with trades, also the last message's
@@ -777,10 +792,20 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
         md_snapshot(g, s, sub, 1);
         return;
     }
+    /* the trades first, then the book they left: full X messages of trades
+     * while more than fit in one are left */
+    uint32_t from = 0;
+    for (; nt > MD_TRADES_PER_X; nt -= MD_TRADES_PER_X) {
+        brs__fix_enc *e = brs__fix_session_begin(s, "X");
+        brs__fix_enc_str(e, 262, sub->reqid);
+        brs__fix_enc_int(e, 268, MD_TRADES_PER_X);
+        md_enc_trades_from(g, e, sub, 1, &from, MD_TRADES_PER_X);
+        brs__fix_session_send(s);
+    }
     brs__fix_enc *e = brs__fix_session_begin(s, "X");
     brs__fix_enc_str(e, 262, sub->reqid);
     brs__fix_enc_int(e, 268, ne + nt);
-    md_enc_trades(g, e, sub, 1); /* the trades first, then the book they left */
+    md_enc_trades_from(g, e, sub, 1, &from, nt);
     for (uint32_t k = 0; k < ne; k++) {
         brs__fix_enc_char(e, 279, ent[k].action);
         brs__fix_enc_char(e, 269, ent[k].side);

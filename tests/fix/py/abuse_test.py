@@ -15,8 +15,9 @@ cases (issue 15 point):
                 are refused with 281=2 (not dropped as garbled), probe fine
   masscancel    (3) a mass cancel of 200,000 orders streams to a reading client
                 (max_output_bytes 64 KB) without a disconnect, probe served
-  sweep         (3) one 40,000-lot order sweeping 40,000 resting orders: every
-                fill reported, no disconnect
+  sweep         (3, 6) one 40,000-lot order sweeping 40,000 resting orders:
+                every fill reported to taker and maker, no disconnect, and the
+                40,000 trades reach a market data subscriber (split X)
   oversize      (6) 16 KB ClOrdID, 20 KB Symbol, 20 KB TestReqID: a Reject
                 naming the tag each, sequence intact
   limits        (8, 10, 11) AvgPx of the largest trade, HeartBtInt=0 refused
@@ -393,16 +394,44 @@ def case_sweep(work):
                                           "%d.%02d" % divmod(1000 + k % 50, 100), 1))
                            for k in range(n)))
     srv = new_server(work, state_dir=state, max_output_bytes=65536).start()
+    # the maker subscribes to the book and its trades: 40,000 trades in one
+    # message's market data (split over several X, each within 16 KB)
+    mk = Session(srv.port, "CLIENT2", rcvbuf=1 << 16)
+    mk.send("V", [(262, "md"), (263, 1), (264, 5), (265, 1), (267, 3), (269, 0), (269, 1),
+                  (269, 2), (146, 1), (55, "AAPL")], mk.seq)
+    mk.seq += 1
+    m = mk.recv(5)
+    check(m is not None and m.type == "W", "the maker's subscription: %r" % m)
+    pats = [b"\x01269=2\x01", b"\x01150=F\x01", b"\x0135=5\x01"]
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        counts, closed = stream_count(mk.sock, pats,
+                                      lambda k: k[pats[0]] >= n and k[pats[1]] >= n, 240)
+        os.write(wfd, repr(([counts[p] for p in pats], closed)).encode())
+        os._exit(0)
+    os.close(wfd)
     c = Session(srv.port, "CLIENT1", rcvbuf=1 << 16)
     t = time.time()
     c.order("sweep", 1, "20.00", n, tif=3)
     counts, closed = stream_count(c.sock, [b"\x01150=F\x01", b"\x0139=2\x01", b"\x0135=5\x01"],
                                   lambda k: k[b"\x0139=2\x01"] >= 1, 240)
-    print("40,000-lot sweep of %d resting orders: %d fill reports, filled %d, closed %s, %.1f s" %
-          (n, counts[b"\x01150=F\x01"], counts[b"\x0139=2\x01"], closed, time.time() - t))
+    os.waitpid(pid, 0)
+    (mtrades, mfills, mlogout), mclosed = eval(os.read(rfd, 4096).decode())
+    os.close(rfd)
+    print("40,000-lot sweep of %d resting orders: taker %d fill reports, filled %d, closed %s; "
+          "maker %d fill reports, %d trade entries in its market data, closed %s; %.1f s" %
+          (n, counts[b"\x01150=F\x01"], counts[b"\x0139=2\x01"], closed, mfills, mtrades,
+           mclosed, time.time() - t))
     check(counts[b"\x01150=F\x01"] == n and counts[b"\x0139=2\x01"] == 1 and not closed and
           counts[b"\x0135=5\x01"] == 0, "the sweep's fills did not all reach the taker")
+    check(mfills == n and mtrades == n and not mclosed and mlogout == 0,
+          "the maker did not get every fill and every trade in its market data")
+    check("answer larger than the output buffer" not in srv.logtext(),
+          "an answer was too large to send")
     c.close()
+    mk.close()
     srv.stop()
 
 
