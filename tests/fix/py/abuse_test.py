@@ -159,7 +159,9 @@ def stream_count(sock, patterns, until, timeout):
 
 def new_server(work, name="srv", **cfg):
     cfgp = write_config(os.path.join(work, name + ".json"), **cfg)
-    return Server(sys.argv[1], cfgp, work, name=name)
+    srv = Server(sys.argv[1], cfgp, work, name=name)
+    srv.start_timeout = 180.0  # a preloaded journal replays first; the machine may be busy
+    return srv
 
 
 # ---- cases ------------------------------------------------------------------

@@ -158,7 +158,7 @@ class Server:
         self.port = None
         if not wait:
             return self
-        for _ in range(400):
+        for _ in range(int(getattr(self, "start_timeout", 4.0) * 100)):
             if os.path.exists(pf):
                 with open(pf) as f:
                     t = f.read().strip()
