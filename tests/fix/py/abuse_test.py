@@ -27,6 +27,8 @@ cases (issue 15 point):
                 does not grow, history goes to the archive
   checkpoint    (9) 20,000 orders cancelled: after a checkpoint the restart
                 holds no order and still refuses their ClOrdIDs
+  crashpoints   (9) a checkpoint and a store compaction killed at each of their
+                writes and syncs: every restart is consistent
 
 usage: abuse_test.py BOURSE CASE"""
 import os
@@ -597,6 +599,89 @@ def case_checkpoint(work):
           (jbytes, os.listdir(os.path.join(state, "archive"))))
     c.close()
     srv.stop()
+
+
+def case_crashpoints(work):
+    """(9) crash safety of the new write boundaries: a checkpoint (temporary
+    journal written and synced, old one archived, rename, directory sync) and a
+    store compaction after a reset Logon, killed at each write and sync in
+    turn (BRS_FAULT_AFTER_WRITES, every other point torn): the restart always
+    finds the open orders open and the cancelled ones' ClOrdIDs refused."""
+    n = 40
+    orders = []
+    seq = 2
+    for k in range(n):
+        orders.append((0, order_body("CLIENT1", seq, "k%d" % k, 1, "9.00", 1)))
+        orders.append((0, "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                          "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" %
+                       (seq + 1, k, k)))
+        orders.append((0, order_body("CLIENT1", seq + 2, "g%d" % k, 1, "8.00", 1)))
+        seq += 3
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"), orders)
+    points = in_ckpt = in_compact = 0
+    for fault in range(1, 15):
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="c%d" % fault, state_dir=state, journal_checkpoint_bytes=4096)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        died = srv.proc.poll() is not None
+        if not died and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.order("x1", 1, "7.00", 1)
+                c.recv(2)
+                c.msg("5", [], wait=False)
+                c.recv(2)
+                c.close()
+            except OSError:
+                pass
+            try:
+                srv.proc.wait(1.5)
+                died = True
+            except Exception:
+                died = False
+        points += died
+        first = srv.logtext()
+        if died and "journal checkpoint:" not in first:
+            in_ckpt += 1
+        elif died and "store compacted" not in first:
+            in_compact += 1
+        srv.stop(sig=9)
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        c = Session(srv.port, "CLIENT1", reset=True)
+        check(c.logon_answer is not None and c.logon_answer.seq == 1,
+              "fault %d: reset Logon after the restart: %r" % (fault, c.logon_answer))
+        bad = []
+        for k in range(n):
+            c.send("H", [(11, "g%d" % k), (54, 1), (55, "AAPL")], c.seq)
+            c.seq += 1
+            m = c.recv(5)
+            if m is None or m.get(39) != "0":
+                bad.append(("open g%d" % k, m))
+            c.order("k%d" % k, 1, "9.00", 1)
+            m = c.recv(5)
+            if m is None or m.get(150) != "8" or m.get(103) != "6":
+                bad.append(("reused k%d" % k, m))
+        check(not bad, "fault %d: %d wrong answers after the restart, first %r" %
+              (fault, len(bad), bad[:1]))
+        left = [f for f in os.listdir(state) if f.endswith(".compact")]
+        check(not left, "fault %d: temporaries left: %r" % (fault, left))
+        c.close()
+        srv.stop()
+    print("checkpoint + store compaction: 14 fault points (odd ones torn), the gateway died at "
+          "%d of them; every restart had the %d open orders and refused the %d cancelled ClOrdIDs" %
+          (points, n, n))
+    print("killed before the checkpoint was done: %d; after it, before the store compaction was "
+          "done: %d" % (in_ckpt, in_compact))
+    check(points >= 6 and in_ckpt >= 2 and in_compact >= 2,
+          "only %d fault points inside the flow (%d checkpoint, %d compaction)" %
+          (points, in_ckpt, in_compact))
 
 
 def main():
