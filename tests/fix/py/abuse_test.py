@@ -126,7 +126,10 @@ class Probe:
         return statistics.median(xs)
 
 
-def not_stalled(name, base, during, probe, ratio=20.0, slack=0.05):
+def not_stalled(name, base, during, probe, ratio=20.0, slack=0.25):
+    """The probe's median round trip during the abuse against its own baseline:
+    at most ratio times it, or baseline + slack (seconds; the shared machine's
+    scheduling alone costs tens of ms under load)."""
     ok = during is not None and during <= max(base * ratio, base + slack)
     worst = max([x for x in probe.last if x is not None] or [0])
     print("%s: probe round trip median %.3f ms before, %s during (worst %.1f ms of %d)" %
