@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "ops/live.h"
 #include "ops/metrics.h"
 #include "fix/wal.h"
 
@@ -594,6 +595,9 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
+        if (g->live)
+            brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
+                           g->replaying ? 0 : brs__realtime_ns(), g->replaying);
         if (o->leaves == 0)
             set_open(g, o, 0);
         send_er(g, o, 'F', NULL, NULL, ev->price, ev->qty, NULL);

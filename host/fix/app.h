@@ -130,6 +130,7 @@ typedef struct brs__fix_gateway {
     uint64_t stat_orders, stat_events;
     brs__fix_stats st;
     struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
+    struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
     brs_risk_config risk_cfg;

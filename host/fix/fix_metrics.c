@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/fix_live.h"
 #include "ops/http.h"
 
 #define SYNC_EVERY_NS 100000000LL
@@ -99,7 +100,7 @@ static int reg_all(brs__fix_metrics *m, brs_error *err)
     return brs__mreg_add_process(r);
 }
 
-int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, brs__fix_gateway *g,
+int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_dash, brs__fix_gateway *g,
                            brs__fix_session **sessions, uint32_t n_sessions, brs_error *err)
 {
     *out = NULL;
@@ -112,12 +113,27 @@ int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, brs__fix_
     m->sessions = sessions;
     m->n_sessions = n_sessions;
     int rc = reg_all(m, err);
-    brs__http_opts o = {.listen = listen, .metrics = m->reg};
+    brs__http_opts o = {.listen = listen, .metrics = m->reg, .max_streams = max_dash,
+                        .streams_key = "metrics.max_dashboard_clients"};
     if (!rc)
         rc = brs__http_start(&m->http, &o, err);
+    if (!rc && g->live) {
+        brs__live_add_latency(g->live, "order to acknowledgement", g->h_ack);
+        brs__live_add_latency(g->live, "order to fill", g->h_fill);
+        if ((rc = brs__live_serve(g->live, m->http)) != BRS_OK) {
+            brs__http_stop(m->http);
+            brs__err(err, rc, "live dashboard: cannot add its routes");
+        } else {
+            BRS_LOG(BRS_LOG_INFO, "live", "live dashboard ready", BRS_KV_S("path", "/live"),
+                    BRS_KV_I("port", brs__http_port(m->http)),
+                    BRS_KV_I("max_dashboard_clients", max_dash > 0 ? max_dash : 8));
+        }
+    }
     if (rc) {
         brs__err_prefix(err, "metrics.listen");
         g->h_ack = g->h_fill = NULL;
+        brs__live_free(g->live);
+        g->live = NULL;
         brs__mreg_free(m->reg);
         free(m->ss);
         free(m);
@@ -181,6 +197,8 @@ void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix
     struct stat st;
     if (g->jfd >= 0 && fstat(g->jfd, &st) == 0)
         brs__gauge_set(m->journal_bytes, (double)st.st_size);
+    if (g->live)
+        brs__fix_live_publish(g->live, m->g, brs__realtime_ns());
 }
 
 void brs__fix_metrics_stop(brs__fix_metrics *m)
@@ -189,6 +207,8 @@ void brs__fix_metrics_stop(brs__fix_metrics *m)
         return;
     brs__http_stop(m->http);
     m->g->h_ack = m->g->h_fill = NULL;
+    brs__live_free(m->g->live);
+    m->g->live = NULL;
     brs__mreg_free(m->reg);
     free(m->ss);
     free(m);

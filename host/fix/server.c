@@ -4,6 +4,7 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server.h"
+#include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
 
 #include <arpa/inet.h>
@@ -202,7 +203,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     /* metrics: {"listen": "127.0.0.1:9464"} serves Prometheus text at /metrics */
     const cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
     if (met) {
-        static const char *const met_keys[] = {"listen", NULL};
+        static const char *const met_keys[] = {"listen", "max_dashboard_clients", NULL};
         if (!cJSON_IsObject(met))
             return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object", cfg->source);
         if ((rc = brs__config_check_keys(cfg, met, "metrics", met_keys, err)))
@@ -212,6 +213,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if (strlen(str) >= sizeof sc->metrics_listen)
             return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
         snprintf(sc->metrics_listen, sizeof sc->metrics_listen, "%s", str);
+        if ((rc = brs__config_int(cfg, met, "metrics", "max_dashboard_clients", 8, &v, err)))
+            return rc;
+        if (v < 1 || v > 32)
+            return brs__err(err, BRS_E_RANGE, "%s: metrics.max_dashboard_clients must be 1..32", cfg->source);
+        sc->max_dash = (int)v;
     }
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
@@ -892,11 +898,14 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
+    /* the live dashboard follows positions from the replayed fills on */
+    if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
-        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
-                                     err)) != BRS_OK)
+        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
+                                     sc->n_sessions, err)) != BRS_OK)
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -1256,6 +1265,8 @@ void brs__fix_server_close(brs__fix_server *srv)
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
     brs__fix_metrics_stop(srv->metrics);
+    brs__live_free(srv->gw.live); /* when the metrics never started */
+    srv->gw.live = NULL;
     brs__fix_gateway_close(&srv->gw);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
