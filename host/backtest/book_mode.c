@@ -15,6 +15,7 @@
 #include "book_mode.h"
 #include "exec_stats.h"
 #include "core/core.h"
+#include "ops/metrics.h"
 #include "core/interrupt.h"
 #include "plugin/json_params.h"
 #include "plugin/loader.h"
@@ -329,8 +330,12 @@ static void router_send(brs__book_run *b, const brs_order *o, uint64_t order)
     const brs_order *outer_o = b->submitting_o;
     b->submitting = order;
     b->submitting_o = o;
+    brs__sctx_meter *mt = b->sc ? b->sc->meter : NULL; /* metrics: the router's time per order */
+    int64_t t0 = mt ? brs__monotime_ns() : 0;
     int rc = brs__sor_submit(b->sor, o, b->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
                                          o->tif != BRS_FOK, b->now, &pid, &e);
+    if (mt)
+        brs__hist_observe_ns(mt->h_route, brs__monotime_ns() - t0);
     b->submitting = outer;
     b->submitting_o = outer_o;
     if (rc >= 0 && pid && !pmap_find(b, pid, 1) && !pmap_find(b, order, 0))
