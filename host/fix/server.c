@@ -81,6 +81,7 @@ struct brs__fix_server {
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     struct sess_seen *seen;      /* per session: what the log has said so far */
+    uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
     uint64_t n_slow, n_accepted; /* for the metrics */
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
@@ -1014,6 +1015,17 @@ static void observe(brs__fix_server *srv)
         w->state = s->state;
         w->rejects = s->rejects;
         w->garbled = s->garbled;
+    }
+    /* order rejects: one line per loop turn (a flood of bad orders is one line
+     * a turn, naming the last) */
+    if (srv->gw.st.rejects != srv->seen_rejects) {
+        const brs__fix_gateway *g = &srv->gw;
+        BRS_LOG(BRS_LOG_WARN, "fix", "order rejected",
+                BRS_KV_S("session", g->rej_session < srv->cfg.n_sessions ? srv->sessions[g->rej_session]->cfg.target
+                                                                        : "?"),
+                BRS_KV_S("clordid", g->rej_clordid), BRS_KV_S("reason", g->rej_text),
+                BRS_KV_U("count", g->st.rejects - srv->seen_rejects), BRS_KV_U("total", g->st.rejects));
+        srv->seen_rejects = g->st.rejects;
     }    if (srv->metrics) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
