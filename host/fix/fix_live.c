@@ -1,6 +1,6 @@
 /* fix_live.c: fills the live dashboard's snapshot from the FIX gateway at the
- * loop's 100 ms metrics tick: sessions and their sequence numbers, top of book
- * of every instrument from the engine, and the newest open orders (the order
+ * loop's 100 ms metrics tick: sessions and their sequence numbers, each
+ * venue's top of book of every instrument (host/runtime), and the newest open orders (the order
  * table is scanned backwards over at most SCAN slots, so the cost is bounded
  * however many orders the day holds). */
 #include "fix/fix_live.h"
@@ -42,22 +42,35 @@ void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_n
         a->seq_out = x->store.next_out;
     }
     s->n_instr = g->n_instr < BRS__LIVE_INSTR ? g->n_instr : BRS__LIVE_INSTR;
+    uint32_t nv = brs__rt_venues(g->rt), mv = brs__rt_market_venue(g->rt);
+    s->n_books = 0;
     for (uint32_t i = 0; i < s->n_instr; i++) {
         brs__live_instr *in = &s->instr[i];
         snprintf(in->symbol, sizeof in->symbol, "%s", g->instr[i].symbol);
-        snprintf(in->venue, sizeof in->venue, "bourse");
         in->decimals = g->instr[i].decimals;
-        brs_level lv;
-        uint32_t n = 0;
         in->bid = in->bid_qty = in->ask = in->ask_qty = 0;
-        if (g->eng.depth(g->eng.self, i, BRS_BUY, &lv, 1, &n) == BRS_OK && n) {
-            in->bid = lv.price;
-            in->bid_qty = lv.qty;
-        }
-        n = 0;
-        if (g->eng.depth(g->eng.self, i, BRS_SELL, &lv, 1, &n) == BRS_OK && n) {
-            in->ask = lv.price;
-            in->ask_qty = lv.qty;
+        for (uint32_t v = 0; v < nv && s->n_books < BRS__LIVE_BOOKS; v++) {
+            brs__live_book *bk = &s->books[s->n_books++];
+            snprintf(bk->venue, sizeof bk->venue, "%s", brs__rt_venue_name(g->rt, v));
+            bk->instr = i;
+            bk->bid = bk->bid_qty = bk->ask = bk->ask_qty = 0;
+            brs_level lv;
+            uint32_t n = 0;
+            if (brs__rt_depth(g->rt, v, i, BRS_BUY, &lv, 1, &n) == BRS_OK && n) {
+                bk->bid = lv.price;
+                bk->bid_qty = lv.qty;
+            }
+            n = 0;
+            if (brs__rt_depth(g->rt, v, i, BRS_SELL, &lv, 1, &n) == BRS_OK && n) {
+                bk->ask = lv.price;
+                bk->ask_qty = lv.qty;
+            }
+            if (v == mv) { /* the market's top: the mark before anything traded */
+                in->bid = bk->bid;
+                in->bid_qty = bk->bid_qty;
+                in->ask = bk->ask;
+                in->ask_qty = bk->ask_qty;
+            }
         }
     }
     s->open_orders = g->st.open > 0 ? (uint64_t)g->st.open : 0;

@@ -1,5 +1,5 @@
 /* fix_live.h: the FIX gateway's view for the live dashboard (host/ops/live.h):
- * one account per session, the engine's books as the venue, the order table's
+ * one account per session, each venue's top of book, the order table's
  * newest open orders. Published by the event loop with the metrics sync. */
 #ifndef BRS_FIX_LIVE_H
 #define BRS_FIX_LIVE_H

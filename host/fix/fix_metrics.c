@@ -37,6 +37,7 @@ struct brs__fix_metrics {
     brs__counter *garbled, *slow, *connections, *reconnects;
     brs__gauge *connected, *open_orders, *out_queue, *journal_bytes;
     sess_series *ss;
+    brs__histogram *h_route;
 };
 
 static int reg_all(brs__fix_metrics *m, brs_error *err)
@@ -76,6 +77,11 @@ static int reg_all(brs__fix_metrics *m, brs_error *err)
                                       "NewOrderSingle received to ExecutionReport New built.", "protocol=fix", NULL, 0);
     m->g->h_fill = brs__mreg_histogram(r, "bourse_order_fill_latency_seconds",
                                        "NewOrderSingle received to each of its fills.", "protocol=fix", NULL, 0);
+    m->h_route = brs__mreg_histogram(r, "bourse_router_decision_seconds",
+                                     "Time the smart order router takes to place one order.", "protocol=fix", NULL, 0);
+    if (!m->h_route)
+        return brs__err(err, BRS_E_NOMEM, "metrics: registration failed");
+    brs__rt_set_route_hist(m->g->rt, m->h_route);
     m->ss = calloc(m->n_sessions ? m->n_sessions : 1, sizeof *m->ss);
     if (!m->ss)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
@@ -132,6 +138,7 @@ int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_d
     if (rc) {
         brs__err_prefix(err, "metrics.listen");
         g->h_ack = g->h_fill = NULL;
+        brs__rt_set_route_hist(g->rt, NULL);
         brs__live_free(g->live);
         g->live = NULL;
         brs__mreg_free(m->reg);
@@ -207,6 +214,7 @@ void brs__fix_metrics_stop(brs__fix_metrics *m)
         return;
     brs__http_stop(m->http);
     m->g->h_ack = m->g->h_fill = NULL;
+    brs__rt_set_route_hist(m->g->rt, NULL);
     brs__live_free(m->g->live);
     m->g->live = NULL;
     brs__mreg_free(m->reg);

@@ -71,6 +71,11 @@ typedef struct conn {
 struct brs__fix_server {
     brs__fix_server_cfg cfg;
     int lfd, efd;
+    brs__rt *rt;                 /* the runtime: venues, router, the order path */
+    brs_instrument *rt_instr;
+    brs__rt_feed *feed;          /* market_data replay; NULL none */
+    brs_config own_cfg;          /* a config made without one (the default sim venue) */
+    int has_own_cfg;
     brs__fix_gateway gw;
     brs__fix_session **sessions;
     conn **conns;
@@ -87,6 +92,7 @@ struct brs__fix_server {
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
     brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
+    brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -99,7 +105,7 @@ static int64_t day_boundary(int32_t day_end_s, int64_t now)
     return b > now ? b - day : b;
 }
 
-int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err)
+int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
@@ -110,17 +116,20 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
-                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                      "venues", "router", "latency", "queue_capacity", "market_data",
+                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
-                                            BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                            "route", BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
     if (rc)
         return rc;
     if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
+        return rc;
+    if ((rc = brs__fix_slog_config(cfg, root, &sc->slog, err)))
         return rc;
     const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
     if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
@@ -293,6 +302,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         sc->sessions[i].opts = opts;
         if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
             return rc;
+        if ((rc = brs__config_string(cfg, it, where, "route", "", &str, err)))
+            return rc; /* checked against the venues when the runtime opens */
+        if (strlen(str) >= sizeof sc->sessions[i].route)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.route is too long", cfg->source, where);
+        snprintf(sc->sessions[i].route, sizeof sc->sessions[i].route, "%s", str);
     }
     i = 0;
     for (const cJSON *it = instr->child; it; it = it->next, i++) {
@@ -342,6 +356,30 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
             return rc;
         sc->risk_on = 1;
     }
+    /* the runtime's keys, as a book-mode run reads them; no venues: the sim */
+    cJSON *venues = cJSON_GetObjectItemCaseSensitive(cfg->root, "venues");
+    sc->named_venues = venues != NULL;
+    if (!venues) {
+        cJSON *vs = cJSON_AddArrayToObject(cfg->root, "venues");
+        cJSON *sim = cJSON_CreateObject();
+        if (!vs || !sim || !cJSON_AddStringToObject(sim, "name", "sim") ||
+            !cJSON_AddStringToObject(sim, "plugin", "sim")) {
+            cJSON_Delete(sim);
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+        cJSON_AddItemToArray(vs, sim);
+        if (sc->max_orders) {
+            cJSON *pp = cJSON_AddObjectToObject(sim, "params");
+            if (!pp || !cJSON_AddNumberToObject(pp, "max_orders", sc->max_orders < 1024 ? 1024 : sc->max_orders))
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+    }
+    if ((rc = brs__rt_read_config(cfg, cfg->root, "", &sc->rt, err)))
+        return rc;
+    sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
+    if ((rc = brs__rt_feed_read_config(cfg, cfg->root, &sc->md, err)))
+        return rc;
+    sc->rt_cfg = cfg;
     return BRS_OK;
 }
 
@@ -404,6 +442,8 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->closing && !c->slow)
         return BRS_OK;
     brs__fix_server *srv = c->srv;
+    if (srv->slog && c->sess)
+        brs__fix_slog_msg(srv->slog, c->sess->index, 1, p, n, srv->now);
     size_t pending = c->outlen - c->outoff;
     uint32_t seq = c->sess ? c->sess->sending_seq : 0;
     if (seq && !c->slow) {
@@ -754,6 +794,9 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         /* one message at a time so the budget is exact; garbled bytes are
          * dropped in the same step, so input always moves on */
         int framed = 0;
+        if (srv->slog) /* logged before it runs, so before its answers */
+            brs__fix_slog_input(srv->slog, c->sess->index, c->in + consumed, c->inlen - consumed,
+                                srv->cfg.max_msg, now);
         size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
                                             &framed);
         if (framed)
@@ -862,9 +905,21 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (persist)
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
-    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, sc->max_orders,
-                               persist ? path : NULL,
-                               sc->fsync_policy, err);
+    if (brs__fix_rt_instruments(sc->instr, sc->n_instr, &srv->rt_instr) != BRS_OK)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    brs_config *rcfg = sc->rt_cfg;
+    brs__rt_opts ro = sc->rt;
+    if (!rcfg) { /* made by hand (bourse bench fix): the default sim venue */
+        if ((rc = brs__fix_default_runtime(&srv->own_cfg, &ro, sc->max_orders, err)))
+            return rc;
+        srv->has_own_cfg = 1;
+        rcfg = &srv->own_cfg;
+    }
+    if ((rc = brs__rt_create(&srv->rt, rcfg, rcfg->root, "", &ro, srv->rt_instr, sc->n_instr, NULL,
+                             0, err)))
+        return rc;
+    rc = brs__fix_gateway_open_rt(&srv->gw, sc->instr, sc->n_instr, srv->rt, sc->named_venues,
+                                  persist ? path : NULL, sc->fsync_policy, err);
     if (rc)
         return rc;
     if (sc->risk_on)
@@ -894,15 +949,31 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
                                    err);
         if (rc)
             return rc;
-        brs__fix_gateway_add_session(&srv->gw, srv->sessions[i]);
+        if (sc->sessions[i].route[0]) {
+            brs__rt_route r;
+            if ((rc = brs__rt_route_parse(srv->rt, sc->sessions[i].route, &r, err)))
+                return brs__err_prefix(err, "%s: sessions[%u]", rcfg->source, i);
+            brs__fix_gateway_next_route(&srv->gw, &r);
+        }
+        if ((rc = brs__fix_gateway_add_session(&srv->gw, srv->sessions[i])))
+            return brs__err(err, rc, "sessions[%u]: cannot attach the session", i);
         /* a ResendRequest starts with this many messages; the rest streams
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
+    }
+    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
+        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+            return rc;
+        if (!brs__rt_feed_paced(srv->feed))
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
     }
     /* the live dashboard follows positions from the replayed fills on */
     if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
+        return rc;
+    if (sc->slog.dir[0] &&
+        (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
         (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
@@ -1209,7 +1280,13 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int n = epoll_wait(srv->efd, evs, 64, srv->dirty || srv->rerun ? 0 : 50);
+        int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
+        int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (due != INT64_MAX && wait_ms) {
+            int64_t ms = (due - brs__realtime_ns()) / 1000000;
+            wait_ms = ms <= 0 ? 0 : ms < wait_ms ? (int)ms : wait_ms;
+        }
+        int n = epoll_wait(srv->efd, evs, 64, wait_ms);
         int64_t now = brs__realtime_ns();
         srv->now = now;
         if (srv->rerun) { /* reading resumed on input already buffered */
@@ -1239,7 +1316,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (srv->hup && *srv->hup) {
             *srv->hup = 0;
             brs__log_reopen();
+            brs__fix_slog_reopen(srv->slog);
         }
+        /* what the runtime has due (reports to the sessions), market data replayed */
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        if (brs__rt_advance(srv->rt, now) || moved)
+            brs__fix_gateway_publish(&srv->gw, moved != 0);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1261,9 +1343,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                 mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
+        brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
     return shutdown_sessions(srv);
 }
+
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv) { return srv->rt; }
 
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
 {
@@ -1276,10 +1361,16 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_slog_close(srv->slog);
     brs__fix_metrics_stop(srv->metrics);
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;
     brs__fix_gateway_close(&srv->gw);
+    brs__rt_feed_close(srv->feed);
+    brs__rt_destroy(srv->rt);
+    free(srv->rt_instr);
+    if (srv->has_own_cfg)
+        brs__config_free(&srv->own_cfg);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
             if (srv->sessions[i]) {

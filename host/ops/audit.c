@@ -272,9 +272,8 @@ static int read_store(audit *a, const char *path, const char *name, brs_error *e
                 fld(m, 17, e->exec_id, sizeof e->exec_id);
                 fld(m, 58, e->reason, sizeof e->reason);
                 snprintf(e->side, sizeof e->side, "%s", side_name(brs__fix_char(m, 54)));
-                /* the gateway's one venue is its own matching engine */
-                if (et == '0' || et == 'F' || et == '4' || et == '5' || et == 'C')
-                    snprintf(e->venue, sizeof e->venue, "bourse");
+                /* LastMkt: the venue a fill happened on (when the config names its venues) */
+                fld(m, 30, e->venue, sizeof e->venue);
             }
         }
         pos += STORE_HDR + n;

@@ -87,7 +87,7 @@ void brs__live_free(brs__live *l)
 /* ---- the writer ------------------------------------------------------------ */
 
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char *clordid, int64_t t_ns, int replay)
+                    uint64_t order_id, const char *clordid, const char *venue, int64_t t_ns, int replay)
 {
     if (!l || account >= l->n_acc || instr >= l->n_instr || qty <= 0)
         return;
@@ -127,6 +127,7 @@ void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side
     f->price = price;
     f->qty = qty;
     snprintf(f->clordid, sizeof f->clordid, "%s", clordid ? clordid : "");
+    snprintf(f->venue, sizeof f->venue, "%s", venue ? venue : "");
 }
 
 brs__live_snap *brs__live_begin(brs__live *l) { return l ? &l->buf[l->back] : NULL; }
@@ -306,23 +307,26 @@ static void render(brs__live *l, const brs__live_snap *s, sbuf *b)
         sb_put(b, "}", 1);
     }
     sb_put(b, "],\"books\":[", 11);
-    for (uint32_t i = 0; i < s->n_instr; i++) {
-        const brs__live_instr *in = &s->instr[i];
-        sb_put(b, i ? ",{\"symbol\":" : "{\"symbol\":", i ? 11 : 10);
+    for (uint32_t k = 0; k < s->n_books; k++) {
+        const brs__live_book *bk = &s->books[k];
+        if (bk->instr >= s->n_instr)
+            continue;
+        const brs__live_instr *in = &s->instr[bk->instr];
+        sb_put(b, k ? ",{\"symbol\":" : "{\"symbol\":", k ? 11 : 10);
         sb_str(b, in->symbol);
         sb_put(b, ",\"venue\":", 9);
-        sb_str(b, in->venue);
+        sb_str(b, bk->venue);
         sb_put(b, ",\"bid\":", 7);
-        if (in->bid_qty)
-            sb_px(b, in->bid, in->decimals);
+        if (bk->bid_qty)
+            sb_px(b, bk->bid, in->decimals);
         else
             sb_put(b, "null", 4);
-        sb_printf(b, ",\"bid_qty\":%lld,\"ask\":", (long long)in->bid_qty);
-        if (in->ask_qty)
-            sb_px(b, in->ask, in->decimals);
+        sb_printf(b, ",\"bid_qty\":%lld,\"ask\":", (long long)bk->bid_qty);
+        if (bk->ask_qty)
+            sb_px(b, bk->ask, in->decimals);
         else
             sb_put(b, "null", 4);
-        sb_printf(b, ",\"ask_qty\":%lld,\"last\":", (long long)in->ask_qty);
+        sb_printf(b, ",\"ask_qty\":%lld,\"last\":", (long long)bk->ask_qty);
         if (in->last)
             sb_px(b, in->last, in->decimals);
         else
@@ -375,6 +379,8 @@ static void render(brs__live *l, const brs__live_snap *s, sbuf *b)
         sb_px(b, f->price, dec);
         sb_printf(b, ",\"qty\":%lld,\"order\":%llu,\"clordid\":", (long long)f->qty, (unsigned long long)f->order_id);
         sb_str(b, f->clordid);
+        sb_put(b, ",\"venue\":", 9);
+        sb_str(b, f->venue);
         sb_put(b, "}", 1);
     }
     sb_put(b, "],\"latency\":[", 13);

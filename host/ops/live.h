@@ -21,6 +21,7 @@
 
 #define BRS__LIVE_ACCOUNTS 64 /* sessions (or strategies) shown */
 #define BRS__LIVE_INSTR 64
+#define BRS__LIVE_BOOKS 64    /* venue x instrument tops */
 #define BRS__LIVE_POS 256     /* account x instrument rows with fills */
 #define BRS__LIVE_ORDERS 50   /* most recent open orders */
 #define BRS__LIVE_TAPE 50     /* most recent fills */
@@ -35,11 +36,17 @@ typedef struct brs__live_account {
 
 typedef struct brs__live_instr {
     char symbol[16];
-    char venue[24];
     int decimals; /* prices are ticks x 10^-decimals */
-    int64_t bid, bid_qty, ask, ask_qty; /* qty 0: no order on that side */
+    int64_t bid, bid_qty, ask, ask_qty; /* the market's top (marks when nothing traded); qty 0: none */
     int64_t last;                       /* last fill price, 0 none */
 } brs__live_instr;
+
+/* One venue's top of book for one instrument. */
+typedef struct brs__live_book {
+    char venue[24];
+    uint32_t instr;
+    int64_t bid, bid_qty, ask, ask_qty;
+} brs__live_book;
 
 typedef struct brs__live_pos {
     uint32_t account, instr;
@@ -65,15 +72,17 @@ typedef struct brs__live_fillrec {
     uint8_t side;
     int64_t price, qty;
     char clordid[48];
+    char venue[24];
 } brs__live_fillrec;
 
 typedef struct brs__live_snap {
     uint64_t version;
     int64_t t_ns;
-    uint32_t n_acc, n_instr, n_pos, n_orders, n_tape;
+    uint32_t n_acc, n_instr, n_books, n_pos, n_orders, n_tape;
     uint64_t open_orders, fills_total;
     brs__live_account acc[BRS__LIVE_ACCOUNTS];
     brs__live_instr instr[BRS__LIVE_INSTR];
+    brs__live_book books[BRS__LIVE_BOOKS];
     brs__live_pos pos[BRS__LIVE_POS];
     brs__live_order orders[BRS__LIVE_ORDERS]; /* newest first */
     brs__live_fillrec tape[BRS__LIVE_TAPE];      /* newest first */
@@ -90,9 +99,9 @@ void brs__live_free(brs__live *l);
 /* A fill of the account's order. replay: re-applied at a restart (positions
  * follow it, the tape does not). */
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char *clordid, int64_t t_ns, int replay);
-/* The buffer to fill (accounts, instruments, orders and their counts, t_ns,
- * open_orders); publish copies positions and the tape in and hands it over. */
+                    uint64_t order_id, const char *clordid, const char *venue, int64_t t_ns, int replay);
+/* The buffer to fill (accounts, instruments, books, orders and their counts,
+ * t_ns, open_orders); publish copies positions and the tape in and hands it over. */
 brs__live_snap *brs__live_begin(brs__live *l);
 void brs__live_publish(brs__live *l);
 

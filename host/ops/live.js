@@ -65,7 +65,7 @@
     rows('latency', s.latency, (l) => `<tr><td class="l">${esc(l.name)}</td><td>${l.count}</td><td>${secs(l.p50)}</td><td>${secs(l.p90)}</td><td>${secs(l.p99)}</td></tr>`);
     rows('orders', s.orders, (o) => `<tr data-id="${o.id}"><td class="l">${esc(o.account)}</td><td class="l">${esc(o.clordid)}</td><td>${o.id}</td><td class="l">${esc(o.symbol)}</td><td class="l">${o.side}</td><td>${o.price}</td><td>${o.qty}</td><td>${o.leaves}</td><td>${o.cum}</td></tr>`);
     const newest = s.fills.length ? s.fills[0].order + '/' + s.fills[0].t + '/' + s.fills_total : null;
-    rows('fills', s.fills, (f, i) => `<tr><td class="l${i === 0 && newest !== lastFill ? ' new' : ''}">${hms(f.t)}</td><td class="l">${esc(f.account)}</td><td class="l">${esc(f.symbol)}</td><td class="l">${f.side}</td><td>${f.qty}</td><td>${f.price}</td><td class="l">${esc(f.clordid)}</td></tr>`);
+    rows('fills', s.fills, (f, i) => `<tr><td class="l${i === 0 && newest !== lastFill ? ' new' : ''}">${hms(f.t)}</td><td class="l">${esc(f.account)}</td><td class="l">${esc(f.symbol)}</td><td class="l">${f.side}</td><td>${f.qty}</td><td>${f.price}</td><td class="l">${esc(f.clordid)}</td><td class="l">${esc(f.venue)}</td></tr>`);
     lastFill = newest;
     chartFor(s.accounts);
     addPoint(s.t, s.accounts);

@@ -115,7 +115,7 @@ function get(pathname, headers) {
     check(ord[0] === 'CLIENT1' && ord[1] === 'buy-1' && ord[4] === 'buy' && ord[5] === '10.00' && ord[7] === '5', 'the open order is listed: ' + ord);
     await page.waitForFunction(() => document.querySelector('#books tr[data-symbol="AAPL"] .bid').textContent === '10.00', null, { timeout: 5000 });
     const book = await page.$eval('#books tr[data-symbol="AAPL"]', (r) => [...r.children].map((c) => c.textContent));
-    check(book[0] === 'bourse' && book[2] === '5' && book[3] === '10.00' && book[4] === '—', 'top of book: bid 5 @ 10.00, no ask: ' + book);
+    check(book[0] === 'sim' && book[2] === '5' && book[3] === '10.00' && book[4] === '—', 'top of book on venue sim: bid 5 @ 10.00, no ask: ' + book);
     check(await page.$('#positions tbody tr') === null, 'no position before the fill');
     await page.screenshot({ path: path.join(out, 'shots', 'live-resting.png'), fullPage: true });
 
