@@ -49,9 +49,25 @@ typedef struct audit {
     brs__fix_msg *msg;
     uint64_t committed; /* last committed batch; UINT64_MAX: the journal has no COMMIT (all counts) */
     uint64_t cut_journal, cut_store; /* bytes past the commit, left out */
-    char names[64][256];
-    int n_names;
+    char **names; /* the files events came from (their source column) */
+    size_t n_names, cap_names;
 } audit;
+
+static const char *keep_name(audit *a, const char *name)
+{
+    if (a->n_names == a->cap_names) {
+        size_t c = a->cap_names ? 2 * a->cap_names : 16;
+        char **q = realloc(a->names, c * sizeof *q);
+        if (!q)
+            return NULL;
+        a->names = q;
+        a->cap_names = c;
+    }
+    char *k = strdup(name);
+    if (k)
+        a->names[a->n_names++] = k;
+    return k;
+}
 
 static aev *add(audit *a)
 {
@@ -209,14 +225,33 @@ static int read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
 
 /* Outbound ExecutionReports and OrderCancelRejects of one session store, up
  * to the committed batch. */
-static int read_store(audit *a, const char *path, const char *name, brs_error *err)
+static int read_store(audit *a, const char *path, const char *name, int archived, brs_error *err)
 {
+    if (!name)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     mapped s;
     int rc = map_file(path, &s, err);
     if (rc)
         return rc;
-    size_t pos = 0;
-    while (pos + STORE_HDR <= s.len) {
+    size_t pos = 0, end = s.len;
+    if (archived) { /* what follows its last reset was copied into the next file: read it there */
+        size_t z = 0;
+        int has_z = 0;
+        while (pos + STORE_HDR <= s.len) {
+            uint32_t n = rd32(s.p + pos + 5);
+            if (pos + STORE_HDR + n > s.len)
+                break;
+            if (s.p[pos] == 'Z') {
+                z = pos;
+                has_z = 1;
+            }
+            pos += STORE_HDR + n;
+        }
+        if (has_z)
+            end = z;
+        pos = 0;
+    }
+    while (pos + STORE_HDR <= end) {
         unsigned char kind = s.p[pos];
         uint32_t n = rd32(s.p + pos + 5);
         if (pos + STORE_HDR + n > s.len)
@@ -278,7 +313,8 @@ static int read_store(audit *a, const char *path, const char *name, brs_error *e
         }
         pos += STORE_HDR + n;
     }
-    a->cut_store += s.len - pos;
+    if (!archived)
+        a->cut_store += s.len - pos;
     unmap_file(&s);
     return BRS_OK;
 }
@@ -496,6 +532,70 @@ static int has_suffix(const char *s, const char *suf)
     return a >= b && !strcmp(s + a - b, suf);
 }
 
+static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+/* Archived journals (each up to its own last COMMIT) and stores (each up to
+ * its last reset), oldest first by the timestamp in their names
+ * (NAME.YYYYMMDD-HHMMSS.NNNNNNNNN, docs/fix-gateway.md). */
+static int read_archive(audit *a, const char *dir, brs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/archive", dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return BRS_OK; /* none yet */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = BRS_OK;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        if (strncmp(de->d_name, "orders.journal.", 15) && !strstr(de->d_name, ".store."))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **q = realloc(names, cap * sizeof *q);
+            if (!q) {
+                rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+                break;
+            }
+            names = q;
+        }
+        if (!(names[n] = strdup(de->d_name)))
+            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        else
+            n++;
+    }
+    closedir(d);
+    /* the timestamp follows the live name; journals and each session's
+     * stores are each in time order */
+    if (!rc)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n && !rc; i++) {
+        snprintf(path, sizeof path, "%s/archive/%s", dir, names[i]);
+        if (!strncmp(names[i], "orders.journal.", 15)) {
+            mapped j;
+            if ((rc = map_file(path, &j, err)))
+                break;
+            uint64_t cut = a->cut_journal;
+            size_t end = journal_commit(a, &j);
+            a->cut_journal = cut; /* archived after a commit: what follows it was never answered */
+            if ((rc = read_journal(a, &j, end, err)))
+                brs__err_prefix(err, "%s", path);
+            unmap_file(&j);
+        } else {
+            char src[300];
+            snprintf(src, sizeof src, "archive/%s", names[i]);
+            a->committed = UINT64_MAX; /* archived once its batches were committed */
+            rc = read_store(a, path, keep_name(a, src), 1, err);
+        }
+    }
+    a->committed = 0; /* the live journal says */
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
 int brs__cmd_audit(int argc, char **argv)
 {
     const char *dir = NULL, *format = "csv";
@@ -545,6 +645,12 @@ int brs__cmd_audit(int argc, char **argv)
         goto done;
     }
     brs__fix_msg_init(a.msg);
+    /* history compacted away from the live files (STATE_DIR/archive/, issue 15:
+     * whole old journals, old stores renamed at a sequence reset), oldest first */
+    if (read_archive(&a, dir, &err) != BRS_OK) {
+        brs__fail("audit", "%s", err.msg);
+        goto done;
+    }
     snprintf(path, sizeof path, "%s/orders.journal", dir);
     if (map_file(path, &j, &err) != BRS_OK) {
         brs__fail("audit", "%s (is %s a state_dir of bourse serve?)", err.msg, dir);
@@ -561,15 +667,13 @@ int brs__cmd_audit(int argc, char **argv)
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!has_suffix(de->d_name, ".store") || a.n_names >= 64)
+        if (!has_suffix(de->d_name, ".store"))
             continue;
-        snprintf(a.names[a.n_names], sizeof a.names[0], "%s", de->d_name);
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (read_store(&a, path, a.names[a.n_names], &err) != BRS_OK) {
+        if (read_store(&a, path, keep_name(&a, de->d_name), 0, &err) != BRS_OK) {
             brs__fail("audit", "%s", err.msg);
             goto done;
         }
-        a.n_names++;
     }
     link_orders(&a);
     time_requests(&a);
@@ -637,5 +741,8 @@ done:
     unmap_file(&j);
     free(a.ev);
     free(a.msg);
+    for (size_t i = 0; i < a.n_names; i++)
+        free(a.names[i]);
+    free(a.names);
     return code;
 }
