@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/core.h"
 #include "feeds/binance_live.h"
+#include "ops/run_metrics.h"
 #include "record/feed_config.h"
 #include "record/paper.h"
 #include "strategy/runtime.h"
@@ -36,6 +37,7 @@ typedef struct live_run {
     brs__bn_live *live;
     uint64_t events;
     int quiet;
+    brs__run_metrics *metrics; /* metrics.listen; NULL off */
 } live_run;
 
 /* Each feed event goes to the strategy; after the last event of a depth
@@ -45,6 +47,7 @@ static int sink(void *ud, const brs_market_event *ev)
 {
     live_run *r = ud;
     r->events++;
+    brs__run_metrics_feed(r->metrics, ev);
     if (r->sc.failed)
         return 0;
     brs__sctx_advance(&r->sc, brs__realtime_ns());
@@ -82,7 +85,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse live CONFIG.json [--strategy FILE.lua|FILE.so] [--param name=value]...\n"
-            "                   [--set key=value]... [--duration S] [--json] [--quiet]\n"
+            "                   [--set key=value]... [--duration S] [--metrics ADDR] [--json] [--quiet]\n"
             "\n"
             "Runs a strategy on a live Binance USD-M style feed, paper trading. Orders go to\n"
             "the simulated exchange fed with the live book: a taker walks the depth (partial\n"
@@ -94,6 +97,8 @@ static void usage(FILE *out)
             "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4},\n"
             "            \"latency\": {\"order_entry_ns\", \"cancel_ns\" (default: order_entry_ns),\n"
             "            \"response_ns\"}: simulated delays to and from the venue, default 0}\n"
+            "  metrics   {\"listen\": \"127.0.0.1:9464\"}: Prometheus metrics at /metrics\n"
+            "            (--metrics ADDR sets it; port 0 picks a free one, logged)\n"
             "Stops on Ctrl-C, duration_s, max_events or (stop_on_server_close) a normal\n"
             "close by the server, then prints per instrument: position, PnL; fills and fees\n"
             "(--json: one JSON object on stdout).\n");
@@ -109,11 +114,13 @@ static double net_quote(const brs__feed_cfg *fc, uint32_t i, int64_t v)
 static const char *const strat_keys[] = {"file", "params", NULL};
 static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
 static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
+static const char *const metrics_keys[] = {"listen", NULL};
 
 int brs__cmd_live(int argc, char **argv)
 {
     const char *cfg_path = NULL, *strat_file = NULL;
     const char *sets[64];
+    char metrics_set[160];
     int nsets = 0, quiet = 0, json = 0;
     double duration = -1;
     brs_config cfg;
@@ -127,10 +134,15 @@ int brs__cmd_live(int argc, char **argv)
             usage(stdout);
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--strategy") || !strcmp(a, "--set") || !strcmp(a, "--param") ||
-                   !strcmp(a, "--duration")) {
+                   !strcmp(a, "--duration") || !strcmp(a, "--metrics")) {
             if (++i >= argc)
                 return brs__usage_error("live", "%s needs a value", a);
-            if (!strcmp(a, "--strategy"))
+            if (!strcmp(a, "--metrics")) {
+                if (nsets >= 64)
+                    return brs__usage_error("live", "too many --set");
+                snprintf(metrics_set, sizeof metrics_set, "metrics.listen=%s", argv[i]);
+                sets[nsets++] = metrics_set;
+            } else if (!strcmp(a, "--strategy"))
                 strat_file = argv[i];
             else if (!strcmp(a, "--duration")) {
                 char *end;
@@ -288,6 +300,19 @@ int brs__cmd_live(int argc, char **argv)
     }
     brs__paper_attach(&paper, &r->sc);
     r->paper = use_book ? &paper : NULL;
+    if (fc.metrics) {
+        const char *ml = NULL;
+        if (brs__config_check_keys(&cfg, fc.metrics, "metrics", metrics_keys, &e) ||
+            brs__config_string(&cfg, fc.metrics, "metrics", "listen", "", &ml, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+        brs__run_metrics_opts mo = {.listen = ml, .mode = "live", .venue = "binance", .every = 1};
+        if (ml[0] && brs__run_metrics_start(&r->metrics, &mo, &r->sc, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+    }
     brs__sctx_advance(&r->sc, brs__realtime_ns());
     if (brs__sctx_start(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
@@ -320,6 +345,10 @@ int brs__cmd_live(int argc, char **argv)
             timeout = nt <= now ? 0 : (int)((nt - now) / 1000000) + 1;
         int rc = brs__bn_live_wait(live, timeout);
         brs__sctx_advance(&r->sc, brs__realtime_ns());
+        if (r->metrics) {
+            brs__run_metrics_venue_up(r->metrics, live->ws.state == BRS__WS_OPEN);
+            brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 0);
+        }
         if (r->paper)
             brs__paper_poll(r->paper, r->sc.now);
         if (rc == BRS_E_CLOSED)
@@ -333,6 +362,7 @@ int brs__cmd_live(int argc, char **argv)
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 1);
     if (!r->sc.failed && brs__sctx_stop(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
@@ -398,8 +428,10 @@ int brs__cmd_live(int argc, char **argv)
 done:
     if (live)
         brs__bn_live_free(live);
-    if (r)
+    if (r) {
+        brs__run_metrics_stop(r->metrics);
         brs__sctx_free(&r->sc);
+    }
     if (src_loaded)
         brs__strategy_src_free(&src);
     brs__simfill_free(&fm);

@@ -77,6 +77,7 @@ typedef struct rt_client {
 
 struct brs__rt {
     brs_config *cfg;
+    struct brs__histogram *h_route; /* metrics: the router's time per order (NULL: off) */
     char where[32];           /* config key prefix ("book" or "") */
     const brs_instrument *instr;
     uint32_t n_instr;

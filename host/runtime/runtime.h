@@ -79,6 +79,11 @@ int brs__rt_venue_find(const brs__rt *rt, const char *name);
 int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side, brs_level *out,
                   uint32_t cap, uint32_t *n);
 
+/* Metrics (host/ops/run_metrics.c): time each order the router places into h
+ * (NULL: off). */
+struct brs__histogram;
+void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h);
+
 /* ---- clients: who sends orders ------------------------------------------- */
 enum { BRS__RT_ROUTE_VENUE = 0, BRS__RT_ROUTE_SOR = 1 };
 
