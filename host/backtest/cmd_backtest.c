@@ -68,7 +68,7 @@ static int set_string(brs_config *cfg, const char *key, const char *value, const
 }
 
 /* Router and market-making runs add execution figures to summary.json
- * (host/backtest/exec_stats.c); show them with the rest when present. */
+ * (host/runtime/exec_stats.c); show them with the rest when present. */
 static void print_execution_extras(const char *dir)
 {
     static const char *const keys[] = {"max_abs_inventory", "inventory_limit", "spread_captured",

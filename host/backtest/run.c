@@ -398,7 +398,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                           cfg->source);
         else
             rc = brs__book_read_config(cfg, &bo, err);
-        if (!rc && !bo.router && cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
+        if (!rc && !bo.rt.router && cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
             rc = brs__err(err, BRS_E_INVAL, "%s: key 'risk' needs book.router.enabled (the checks sit in front of the router)",
                           cfg->source);
         bo.initial_cash = cash;

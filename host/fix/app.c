@@ -403,6 +403,8 @@ static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_o
     brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
     brs__fix_enc_int(e, 14, o->cum);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
+    if (exec_type == 'F' && g->fill_venue)
+        brs__fix_enc_str(e, 30, g->fill_venue); /* LastMkt: the venue it filled on */
     if (exec_type == 'F') {
         enc_price(g, e, 31, o->instrument, last_px);
         brs__fix_enc_int(e, 32, last_qty);
@@ -553,6 +555,8 @@ static void md_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, in
     g->trades[g->n_trades++] = (brs__fix_md_trade){instrument, price, qty};
 }
 
+/* The runtime's report of one of a session's orders (every session client's
+ * xOnOrder; order_id is the OrderID). */
 static void on_event(void *ctx, const brs_order_event *ev)
 {
     brs__fix_gateway *g = ctx;
@@ -560,6 +564,13 @@ static void on_event(void *ctx, const brs_order_event *ev)
     brs__fix_order *o = order_by_id(g, ev->order_id);
     if (!o)
         return;
+    if (g->restoring) { /* a snapshot's order resting again: not news to anyone */
+        if (!g->restore_kind)
+            g->restore_kind = ev->kind;
+        return;
+    }
+    if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
+        return; /* the venue's refusal and the runtime's report of it: one reject */
     if (ev->instrument < 32)
         g->touched |= 1u << ev->instrument;
     /* positions are followed with or without limits, so a snapshot always
@@ -584,6 +595,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
     case BRS_OEV_ACCEPTED:
         o->leaves = ev->leaves;
         o->status = '0';
+        o->prio = ++g->prio_seq;
         set_open(g, o, 1);
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
@@ -596,7 +608,9 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (o->leaves == 0)
             set_open(g, o, 0);
+        g->fill_venue = g->last_mkt ? brs__rt_venue_name(g->rt, ev->venue) : NULL;
         send_er(g, o, 'F', NULL, NULL, ev->price, ev->qty, NULL);
+        g->fill_venue = NULL;
         break;
     case BRS_OEV_CANCELLED: {
         o->leaves = 0;
@@ -620,8 +634,10 @@ static void on_event(void *ctx, const brs_order_event *ev)
     case BRS_OEV_REPLACED: {
         char prev[BRS__FIX_CLORDID_MAX];
         snprintf(prev, sizeof prev, "%s", o->clordid);
+        if (ev->price != o->price || ev->leaves > o->leaves)
+            o->prio = ++g->prio_seq; /* it lost its place in the queue */
         o->price = ev->price;
-        o->qty = ev->qty;
+        o->qty = ev->qty + o->cum0; /* the venue counts from the snapshot's cum */
         o->leaves = ev->leaves;
         o->status = status_of(o);
         if (g->req_order == o->id && g->req_clordid) {
@@ -697,7 +713,8 @@ static void md_read(brs__fix_gateway *g, uint32_t instr, uint32_t depth, brs_lev
 {
     for (uint8_t side = 0; side < 2; side++) {
         n[side] = 0;
-        g->eng.depth(g->eng.self, instr, side, out[side], depth, &n[side]);
+        if (brs__rt_depth(g->rt, g->md_venue, instr, side, out[side], depth, &n[side]) != BRS_OK)
+            n[side] = 0;
     }
 }
 
@@ -960,6 +977,18 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
 
 /* ---- order entry --------------------------------------------------------------- */
 
+/* What the runtime has due by now reaches the sessions: with zero latencies
+ * every event an order entry causes comes back inside the request. */
+static void pump(brs__fix_gateway *g, int64_t now)
+{
+    brs__rt_advance(g->rt, now);
+}
+
+static uint32_t client_of(const brs__fix_gateway *g, uint32_t session)
+{
+    return session < g->n_sessions ? g->client[session] : UINT32_MAX; /* no such client */
+}
+
 static int new_order(brs__fix_gateway *g, brs__fix_order **out)
 {
     int rc = add_slot(g, g->last_order_id + 1, out);
@@ -1114,7 +1143,9 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     ord.type = type;
     ord.tif = tif;
     ord.ts = s->now;
-    int rc = g->eng.submit(g->eng.self, &ord);
+    int rc = brs__rt_submit(g->rt, client_of(g, s->index), &ord);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     if (rc != BRS_OK) {
         o->status = '8';
         o->leaves = 0;
@@ -1165,7 +1196,9 @@ static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_m
     g->req_clordid = clordid;
     g->req_orig = orig;
     g->req_order = o->id;
-    int rc = g->eng.cancel(g->eng.self, o->instrument, o->id);
+    int rc = brs__rt_cancel(g->rt, client_of(g, s->index), o->id);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
@@ -1208,7 +1241,9 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_clordid = clordid;
     g->req_orig = orig;
     g->req_order = o->id;
-    int rc = g->eng.replace(g->eng.self, o->instrument, o->id, px, qty);
+    int rc = brs__rt_replace(g->rt, client_of(g, s->index), o->id, px, qty - o->cum0);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
@@ -1299,8 +1334,9 @@ static void on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__
     for (uint64_t i = 0; i < g->n_orders; i++) {
         const brs__fix_order *o = &g->orders[i];
         if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
-            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)))
-            g->eng.cancel(g->eng.self, o->instrument, o->id);
+            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)) &&
+            brs__rt_cancel(g->rt, client_of(g, s->index), o->id) == BRS_OK)
+            pump(g, s->now);
     }
 }
 
@@ -1394,8 +1430,15 @@ static void snap_order_encode(const brs__fix_order *o, char r[SNAP_ORDER_LEN])
     put_u64(r + 112, (uint64_t)(n >> 64));
 }
 
-/* The whole snapshot: header, open orders level by level in queue priority
- * (each level's front first), the risk state per session, end. */
+static int cmp_prio(const void *a, const void *b)
+{
+    uint64_t x = (*(const brs__fix_order *const *)a)->prio, y = (*(const brs__fix_order *const *)b)->prio;
+    return x < y ? -1 : x > y;
+}
+
+/* The whole snapshot: header, open orders in queue priority (the order they
+ * took their places in their levels, so resting them again in this order gives
+ * every level back its queue), the risk state per session, end. */
 static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_error *err)
 {
     size_t cap = 0;
@@ -1409,42 +1452,21 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
     int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
-    uint32_t room = nopen > UINT32_MAX ? UINT32_MAX : (uint32_t)(nopen ? nopen : 1);
-    brs_level *lv = malloc(room * sizeof *lv);
-    uint64_t *ids = malloc(room * sizeof *ids);
-    if (!lv || !ids)
+    const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
+    if (!open)
         rc = BRS_E_NOMEM;
-    uint64_t written = 0;
-    for (uint32_t in = 0; rc == BRS_OK && nopen && in < g->n_instr; in++)
-        for (uint8_t side = 0; rc == BRS_OK && side < 2; side++) {
-            uint32_t nl = 0;
-            g->eng.depth(g->eng.self, in, side, lv, room, &nl);
-            for (uint32_t l = 0; rc == BRS_OK && l < nl; l++) {
-                uint32_t q = g->eng.queue(g->eng.self, in, side, lv[l].price, ids, room);
-                if (q > room || q != lv[l].orders) {
-                    rc = brs__err(err, BRS_E_STATE, "snapshot: cannot read a queue of the book");
-                    break;
-                }
-                for (uint32_t k = 0; rc == BRS_OK && k < q; k++) {
-                    const brs__fix_order *o = order_by_id(g, ids[k]);
-                    if (!o || !o->open || o->instrument != in || o->side != side) {
-                        rc = brs__err(err, BRS_E_STATE,
-                                      "snapshot: order %llu of the book is not an open order",
-                                      (unsigned long long)ids[k]);
-                        break;
-                    }
-                    char r[SNAP_ORDER_LEN];
-                    snap_order_encode(o, r);
-                    rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
-                    written++;
-                }
-            }
-        }
-    free(lv);
-    free(ids);
-    if (rc == BRS_OK && written != nopen)
-        rc = brs__err(err, BRS_E_STATE, "snapshot: %llu open orders, %llu in the book",
-                      (unsigned long long)nopen, (unsigned long long)written);
+    uint64_t n = 0;
+    for (uint64_t k = 0; open && k < g->n_orders; k++)
+        if (g->orders[k].open)
+            open[n++] = &g->orders[k];
+    if (rc == BRS_OK && n > 1)
+        qsort(open, n, sizeof *open, cmp_prio);
+    for (uint64_t k = 0; rc == BRS_OK && k < n; k++) {
+        char r[SNAP_ORDER_LEN];
+        snap_order_encode(open[k], r);
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+    }
+    free(open);
     uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
     char *r = malloc(8 + (size_t)ni * 32);
     if (!r && rc == BRS_OK)
@@ -1554,8 +1576,9 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
         g->expiring = 1;
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
-            if (o->open && o->tif == BRS_DAY)
-                g->eng.cancel(g->eng.self, o->instrument, o->id);
+            if (o->open && o->tif == BRS_DAY &&
+                brs__rt_cancel(g->rt, client_of(g, o->session), o->id) == BRS_OK)
+                pump(g, brs__rt_now(g->rt));
         }
         g->expiring = 0;
     }
@@ -1622,9 +1645,28 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     o->leaves = (int64_t)get_u64(r + 88);
     o->cum = (int64_t)get_u64(r + 96);
     o->notional = (__int128)(((unsigned __int128)get_u64(r + 112) << 64) | get_u64(r + 104));
-    brs_order ord = {.id = id, .instrument = instr, .account = session, .price = o->price,
-                     .qty = o->qty, .side = o->side, .type = o->ord_type, .tif = o->tif};
-    rc = g->eng.restore(g->eng.self, &ord, o->leaves, o->cum);
+    o->prio = ++g->prio_seq; /* records come in queue priority */
+    o->cum0 = o->cum;
+    if (session >= g->n_sessions) { /* its session is no longer configured: nothing may trade it */
+        BRS_LOG(BRS_LOG_WARN, "fix", "recovery: open order of a session no longer configured closed",
+                BRS_KV_U("order_id", id), BRS_KV_U("session", session));
+        set_open(g, o, 0);
+        o->status = '4';
+        o->leaves = 0;
+        return BRS_OK;
+    }
+    /* rested again through the runtime, front of each level first: the venue
+     * counts its quantity from here (cum0), its events are not news */
+    brs_order ord = {.id = id, .instrument = instr, .price = o->price, .qty = o->leaves,
+                     .side = o->side, .type = o->ord_type, .tif = o->tif};
+    g->restoring = 1;
+    g->restore_kind = 0;
+    rc = brs__rt_submit(g->rt, client_of(g, session), &ord);
+    if (rc == BRS_OK)
+        pump(g, brs__rt_now(g->rt));
+    g->restoring = 0;
+    if (rc == BRS_OK && g->restore_kind != BRS_OEV_ACCEPTED)
+        rc = BRS_E_STATE;
     if (rc != BRS_OK) {
         g->n_orders--; /* the slot goes; the index is rebuilt at the end */
         return brs__err(err, rc, "order %llu cannot rest in the book: %s", (unsigned long long)id,
@@ -1697,11 +1739,75 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
+int brs__fix_rt_instruments(const brs__fix_instr *in, uint32_t n, brs_instrument **out)
+{
+    brs_instrument *ri = calloc(n ? n : 1, sizeof *ri);
+    *out = ri;
+    if (!ri)
+        return BRS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        ri[i].id = i;
+        snprintf(ri[i].symbol, sizeof ri[i].symbol, "%s", in[i].symbol);
+        ri[i].price_scale = 1;
+        for (int d = 0; d < in[i].decimals; d++)
+            ri[i].price_scale *= 10;
+        ri[i].tick_size = in[i].tick_size;
+        ri[i].lot_size = in[i].lot_size;
+    }
+    return BRS_OK;
+}
+
+int brs__fix_default_runtime(brs_config *cfg, brs__rt_opts *o, uint32_t max_orders, brs_error *err)
+{
+    char text[256];
+    if (max_orders)
+        snprintf(text, sizeof text,
+                 "{\"venues\": [{\"name\": \"sim\", \"plugin\": \"sim\", \"params\": {\"max_orders\": %u}}]}",
+                 max_orders < 1024 ? 1024 : max_orders);
+    else
+        snprintf(text, sizeof text, "{\"venues\": [{\"name\": \"sim\", \"plugin\": \"sim\"}]}");
+    memset(o, 0, sizeof *o);
+    int rc = brs__config_parse(cfg, text, "the FIX gateway's default venue", err);
+    if (rc == BRS_OK)
+        rc = brs__rt_read_config(cfg, cfg->root, "", o, err);
+    o->books_from_venues = 1;
+    return rc;
+}
+
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
                           uint32_t max_orders, const char *journal_path, int fsync_policy,
                           brs_error *err)
 {
+    /* a runtime of its own: one in-process sim venue, no latency, no router */
+    brs__fix_gateway tmp;
+    memset(&tmp, 0, sizeof tmp);
+    brs__rt_opts ro = {0};
+    brs__rt *rt = NULL;
+    int rc = brs__fix_default_runtime(&tmp.rt_cfg, &ro, max_orders, err);
+    if (rc == BRS_OK && brs__fix_rt_instruments(instr, n, &tmp.rt_instr) != BRS_OK)
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+    if (rc == BRS_OK)
+        rc = brs__rt_create(&rt, &tmp.rt_cfg, tmp.rt_cfg.root, "", &ro, tmp.rt_instr, n, NULL, 0, err);
+    if (rc == BRS_OK)
+        rc = brs__fix_gateway_open_rt(g, instr, n, rt, 0, journal_path, fsync_policy, err);
+    else
+        memset(g, 0, sizeof *g);
+    /* the gateway owns them from here, even when it failed to open (close frees) */
+    g->own_rt = 1;
+    g->rt = rt;
+    g->rt_cfg = tmp.rt_cfg;
+    g->rt_instr = tmp.rt_instr;
+    return rc;
+}
+
+int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                             brs__rt *rt, int last_mkt, const char *journal_path,
+                             int fsync_policy, brs_error *err)
+{
     memset(g, 0, sizeof *g);
+    g->rt = rt;
+    g->last_mkt = last_mkt;
+    g->md_venue = brs__rt_market_venue(rt);
     g->jfd = -1;
     g->batch = 1;
     g->fsync_policy = fsync_policy;
@@ -1716,9 +1822,6 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
     g->md_view = calloc(n ? n : 1, sizeof *g->md_view);
     if (!g->md_view)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
-    int rc = brs__fix_engine_open(&g->eng, n, max_orders, on_event, g, err);
-    if (rc != BRS_OK)
-        return rc;
     if (journal_path) {
         g->jpath = strdup(journal_path);
         if (!g->jpath)
@@ -1739,8 +1842,12 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     brs__fix_gateway_flush(g);
     if (g->jfd >= 0)
         close(g->jfd);
-    if (g->eng.close)
-        g->eng.close(g->eng.self);
+    if (g->own_rt) {
+        brs__rt_destroy(g->rt);
+        brs__config_free(&g->rt_cfg);
+        free(g->rt_instr);
+    }
+    free(g->client);
     free(g->instr);
     free(g->sessions);
     free(g->orders);
@@ -1769,6 +1876,20 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
         return BRS_E_NOMEM;
     g->risk = r;
     brs__risk_init(&g->risk[g->n_sessions], g->risk_on ? &g->risk_cfg : NULL);
+    uint32_t *cl = realloc(g->client, (g->n_sessions + 1) * sizeof *cl);
+    if (!cl)
+        return BRS_E_NOMEM;
+    g->client = cl;
+    /* the session is a client of the runtime, on its route; its reports come
+     * back through on_event under their OrderIDs */
+    brs__rt_client_ops ops = {.user = g, .xOnOrder = on_event, .self_trade = 1};
+    brs_error cerr = {0};
+    if (brs__rt_client_add(g->rt, &ops, g->has_route ? g->next_route : brs__rt_default_route(g->rt),
+                           &g->client[g->n_sessions], &cerr) != BRS_OK) {
+        BRS_LOG(BRS_LOG_ERROR, "fix", "session cannot be a runtime client", BRS_KV_S("error", cerr.msg));
+        return BRS_E_LIMIT;
+    }
+    g->has_route = 0;
     if (g->n_sessions == g->cap_sessions) {
         uint32_t c = g->cap_sessions ? g->cap_sessions * 2 : 8;
         brs__fix_session **p = realloc(g->sessions, c * sizeof *p);
@@ -1784,6 +1905,12 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
     s->app = g;
     g->sessions[g->n_sessions++] = s;
     return BRS_OK;
+}
+
+void brs__fix_gateway_next_route(brs__fix_gateway *g, const brs__rt_route *route)
+{
+    g->next_route = *route;
+    g->has_route = 1;
 }
 
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s)

@@ -1,5 +1,6 @@
 /* app.h: the FIX application: order entry (NewOrderSingle, OrderCancelRequest,
- * OrderCancelReplaceRequest) onto the matching engine, ExecutionReports and
+ * OrderCancelReplaceRequest) through the runtime's order path (host/runtime:
+ * each session a client, routed to a venue or the smart order router), ExecutionReports and
  * OrderCancelRejects back, and market data (snapshot, snapshot + incremental
  * updates). Order-entry messages are journaled before they are answered, so a
  * restarted gateway replays them into a fresh engine and gets its open orders,
@@ -10,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "fix/engine.h"
 #include "risk/risk.h"
+#include "runtime/runtime.h"
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
@@ -40,6 +41,8 @@ typedef struct brs__fix_order {
     int64_t price, qty, leaves, cum;
     __int128 notional; /* sum of price x qty over fills, for AvgPx */
     int64_t entered_ns; /* when the NewOrderSingle arrived (metrics); 0 after a restart */
+    int64_t cum0;       /* cum when it was rested from a snapshot: the venue counts from there */
+    uint64_t prio;      /* queue priority at its level: lower is earlier (snapshots keep it) */
 } brs__fix_order;
 
 /* What the gateway did, counted by the loop thread and published as Prometheus
@@ -78,7 +81,21 @@ typedef struct brs__fix_gateway {
     uint32_t n_instr;
     brs__fix_session **sessions;
     uint32_t n_sessions, cap_sessions;
-    brs__fix_engine eng;
+    /* the runtime the orders go through: each session is a client with its
+     * route; OrderIDs are the clients' order ids */
+    brs__rt *rt;
+    int own_rt;                 /* opened here (the default sim venue): destroyed here */
+    brs_config rt_cfg;          /* the default runtime's config (own_rt) */
+    brs_instrument *rt_instr;   /* the instruments as the runtime sees them */
+    uint32_t *client;           /* per session: its runtime client id */
+    brs__rt_route next_route;   /* the route of the next session added */
+    int has_route;              /* next_route is set */
+    uint32_t md_venue;          /* the venue whose book market data shows */
+    int last_mkt;               /* fills carry LastMkt (30): the config named its venues */
+    const char *fill_venue;     /* LastMkt of the fill being reported */
+    int restoring;              /* snapshot orders being rested: venue events are no reports */
+    int restore_kind;           /* the first event a rested order got */
+    uint64_t prio_seq;
     /* the order table: slots in OrderID order holding the open orders and the
      * orders closed since the last end of day (compaction drops those). Slots
      * [dense_start, n_orders) hold consecutive OrderIDs from dense_first (the
@@ -145,11 +162,24 @@ typedef struct brs__fix_gateway {
     int in_snapshot;
 } brs__fix_gateway;
 
-/* instruments are copied; journal_path NULL keeps no journal; max_orders is the
- * engine's resting-order capacity (0: its default). */
+/* instruments are copied; journal_path NULL keeps no journal. The orders go
+ * to a runtime of its own with one venue, the in-process sim venue named
+ * "sim" (max_orders its resting-order capacity, 0: its default). */
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
                           uint32_t max_orders, const char *journal_path, int fsync_policy,
                           brs_error *err);
+/* The same on a runtime the caller owns (bourse serve: venues, router, risk
+ * and latency from its config); last_mkt: fills carry LastMkt (30). */
+int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                             brs__rt *rt, int last_mkt, const char *journal_path,
+                             int fsync_policy, brs_error *err);
+/* The runtime config of a gateway without venues: one in-process sim venue
+ * named "sim" (max_orders its resting-order capacity, 0: its default). */
+int brs__fix_default_runtime(brs_config *cfg, brs__rt_opts *o, uint32_t max_orders, brs_error *err);
+/* The route of the next session added (default: the runtime's default route). */
+void brs__fix_gateway_next_route(brs__fix_gateway *g, const brs__rt_route *route);
+/* The runtime's instruments for a FIX instrument table (price_scale 10^decimals). */
+int brs__fix_rt_instruments(const brs__fix_instr *in, uint32_t n, brs_instrument **out);
 void brs__fix_gateway_close(brs__fix_gateway *g);
 /* Check every NewOrderSingle against these limits, per session (before
  * sessions are added). A refusal is an ExecutionReport Rejected, 103=3. */

@@ -70,6 +70,10 @@ typedef struct conn {
 struct brs__fix_server {
     brs__fix_server_cfg cfg;
     int lfd, efd;
+    brs__rt *rt;                 /* the runtime: venues, router, the order path */
+    brs_instrument *rt_instr;
+    brs_config own_cfg;          /* a config made without one (the default sim venue) */
+    int has_own_cfg;
     brs__fix_gateway gw;
     brs__fix_session **sessions;
     conn **conns;
@@ -97,7 +101,7 @@ static int64_t day_boundary(int32_t day_end_s, int64_t now)
     return b > now ? b - day : b;
 }
 
-int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err)
+int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
@@ -108,11 +112,12 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
+                                      "venues", "router", "latency", "queue_capacity",
                                       BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
-                                            BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                            "route", BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
@@ -286,6 +291,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         sc->sessions[i].opts = opts;
         if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
             return rc;
+        if ((rc = brs__config_string(cfg, it, where, "route", "", &str, err)))
+            return rc; /* checked against the venues when the runtime opens */
+        if (strlen(str) >= sizeof sc->sessions[i].route)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.route is too long", cfg->source, where);
+        snprintf(sc->sessions[i].route, sizeof sc->sessions[i].route, "%s", str);
     }
     i = 0;
     for (const cJSON *it = instr->child; it; it = it->next, i++) {
@@ -335,6 +345,28 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
             return rc;
         sc->risk_on = 1;
     }
+    /* the runtime's keys, as a book-mode run reads them; no venues: the sim */
+    cJSON *venues = cJSON_GetObjectItemCaseSensitive(cfg->root, "venues");
+    sc->named_venues = venues != NULL;
+    if (!venues) {
+        cJSON *vs = cJSON_AddArrayToObject(cfg->root, "venues");
+        cJSON *sim = cJSON_CreateObject();
+        if (!vs || !sim || !cJSON_AddStringToObject(sim, "name", "sim") ||
+            !cJSON_AddStringToObject(sim, "plugin", "sim")) {
+            cJSON_Delete(sim);
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+        cJSON_AddItemToArray(vs, sim);
+        if (sc->max_orders) {
+            cJSON *pp = cJSON_AddObjectToObject(sim, "params");
+            if (!pp || !cJSON_AddNumberToObject(pp, "max_orders", sc->max_orders < 1024 ? 1024 : sc->max_orders))
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+    }
+    if ((rc = brs__rt_read_config(cfg, cfg->root, "", &sc->rt, err)))
+        return rc;
+    sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
+    sc->rt_cfg = cfg;
     return BRS_OK;
 }
 
@@ -855,9 +887,21 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (persist)
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
-    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, sc->max_orders,
-                               persist ? path : NULL,
-                               sc->fsync_policy, err);
+    if (brs__fix_rt_instruments(sc->instr, sc->n_instr, &srv->rt_instr) != BRS_OK)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    brs_config *rcfg = sc->rt_cfg;
+    brs__rt_opts ro = sc->rt;
+    if (!rcfg) { /* made by hand (bourse bench fix): the default sim venue */
+        if ((rc = brs__fix_default_runtime(&srv->own_cfg, &ro, sc->max_orders, err)))
+            return rc;
+        srv->has_own_cfg = 1;
+        rcfg = &srv->own_cfg;
+    }
+    if ((rc = brs__rt_create(&srv->rt, rcfg, rcfg->root, "", &ro, srv->rt_instr, sc->n_instr, NULL,
+                             0, err)))
+        return rc;
+    rc = brs__fix_gateway_open_rt(&srv->gw, sc->instr, sc->n_instr, srv->rt, sc->named_venues,
+                                  persist ? path : NULL, sc->fsync_policy, err);
     if (rc)
         return rc;
     if (sc->risk_on)
@@ -887,7 +931,14 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
                                    err);
         if (rc)
             return rc;
-        brs__fix_gateway_add_session(&srv->gw, srv->sessions[i]);
+        if (sc->sessions[i].route[0]) {
+            brs__rt_route r;
+            if ((rc = brs__rt_route_parse(srv->rt, sc->sessions[i].route, &r, err)))
+                return brs__err_prefix(err, "%s: sessions[%u]", rcfg->source, i);
+            brs__fix_gateway_next_route(&srv->gw, &r);
+        }
+        if ((rc = brs__fix_gateway_add_session(&srv->gw, srv->sessions[i])))
+            return brs__err(err, rc, "sessions[%u]: cannot attach the session", i);
         /* a ResendRequest starts with this many messages; the rest streams
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
@@ -1188,7 +1239,13 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int n = epoll_wait(srv->efd, evs, 64, srv->dirty || srv->rerun ? 0 : 50);
+        int wait_ms = srv->dirty || srv->rerun ? 0 : 50;
+        int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (due != INT64_MAX && wait_ms) {
+            int64_t ms = (due - brs__realtime_ns()) / 1000000;
+            wait_ms = ms <= 0 ? 0 : ms < wait_ms ? (int)ms : wait_ms;
+        }
+        int n = epoll_wait(srv->efd, evs, 64, wait_ms);
         int64_t now = brs__realtime_ns();
         srv->now = now;
         if (srv->rerun) { /* reading resumed on input already buffered */
@@ -1219,6 +1276,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             *srv->hup = 0;
             brs__log_reopen();
         }
+        brs__rt_advance(srv->rt, now); /* what the runtime has due: reports to the sessions */
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1257,6 +1315,10 @@ void brs__fix_server_close(brs__fix_server *srv)
         conn_free(srv, srv->conns[0]);
     brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
+    brs__rt_destroy(srv->rt);
+    free(srv->rt_instr);
+    if (srv->has_own_cfg)
+        brs__config_free(&srv->own_cfg);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
             if (srv->sessions[i]) {

@@ -20,6 +20,7 @@ typedef struct brs__fix_session_def {
     char password[64];
     brs__fix_session_opts opts; /* session options (session_cfg.c) */
     brs__fix_access access;     /* allowed_hosts (access.c) */
+    char route[80];             /* "sor", "venue:<name>"; "" the runtime's default */
 } brs__fix_session_def;
 
 typedef struct brs__fix_server_cfg {
@@ -47,10 +48,16 @@ typedef struct brs__fix_server_cfg {
     int reset_at_day_end;     /* the sessions end with the day: Logout, sequences back to 1 */
     int risk_on;              /* a "risk" object was given */
     brs_risk_config risk;     /* per session (each session is one account) */
+    /* the runtime the orders go through (host/runtime): venues, router, risk,
+     * latency with a book-mode run's schema; without "venues", one sim venue */
+    brs_config *rt_cfg;       /* the config (owned by the caller; defaults written in) */
+    brs__rt_opts rt;
+    int named_venues;         /* the config listed its venues: fills carry LastMkt */
 } brs__fix_server_cfg;
 
-/* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port. */
-int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err);
+/* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port.
+ * cfg must outlive the server (the runtime reads its venues there). */
+int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *err);
 void brs__fix_server_config_free(brs__fix_server_cfg *sc);
 
 typedef struct brs__fix_server brs__fix_server;
