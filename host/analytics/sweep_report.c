@@ -4,6 +4,7 @@
  * `bourse report --sweep DIR` can rebuild it; self-contained like report.html. */
 #include "an_internal.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +21,57 @@ typedef struct sweep_csv {
     long n_reports;
     int unknown;      /* none exists (yet: the page was written before them): "?" */
     long rows;
+    char **subdirs;   /* base's subfolders, sorted: only these can hold a report */
+    size_t n_subdirs;
+    int scanned;      /* 0: base could not be listed, so ask for every row */
 } sweep_csv;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List base's subfolders once, so a table of thousands of runs of which a few
+ * kept their directory costs a search per row, not a file-system lookup. */
+static void scan_subdirs(sweep_csv *c)
+{
+    DIR *d = opendir(c->base);
+    if (!d)
+        return;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN &&
+                                    e->d_type != DT_LNK))
+            continue;
+        if (c->n_subdirs == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **v = realloc(c->subdirs, nc * sizeof *v);
+            if (!v)
+                goto fail;
+            c->subdirs = v;
+            cap = nc;
+        }
+        if (!(c->subdirs[c->n_subdirs] = strdup(e->d_name)))
+            goto fail;
+        c->n_subdirs++;
+    }
+    closedir(d);
+    qsort(c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str);
+    c->scanned = 1;
+    return;
+fail:
+    closedir(d); /* not scanned: every row is looked up */
+}
+
+static void free_subdirs(sweep_csv *c)
+{
+    for (size_t i = 0; i < c->n_subdirs; i++)
+        free(c->subdirs[i]);
+    free(c->subdirs);
+    c->subdirs = NULL;
+    c->n_subdirs = 0;
+}
 
 /* Whether this record's run kept its directory: DIR/<run's name>/report.html. */
 static int has_report(const sweep_csv *c, brs_an_table *t)
@@ -40,6 +91,8 @@ static int has_report(const sweep_csv *c, brs_an_table *t)
     }
     const char *name = strrchr(run, '/');
     name = name ? name + 1 : run;
+    if (c->scanned && !bsearch(&name, c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str))
+        return 0;
     char p[4096];
     snprintf(p, sizeof p, "%s/%s/report.html", c->base, name);
     return *name && access(p, F_OK) == 0;
@@ -126,6 +179,7 @@ int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_e
         snprintf(base, sizeof base, ".");
     /* first pass: do any run directories exist yet? */
     sweep_csv c = {.fp = mem, .base = base, .counting = 1};
+    scan_subdirs(&c);
     brs_an_table t0 = {.path = results_csv, .on_row = sweep_row, .user = &c, .err = err};
     int rc = brs__an_table_read(&t0);
     c.counting = 0;
@@ -137,6 +191,7 @@ int brs__sweep_report_write(const char *results_csv, const char *out_html, brs_e
         rc = brs__an_table_read(&t);
     fputc(']', mem);
     fclose(mem);
+    free_subdirs(&c);
     if (rc) {
         free(data);
         return rc;

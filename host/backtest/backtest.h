@@ -95,10 +95,21 @@ int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__
  * what cfg's data and symbol name), and, with no_write, only the metrics (no
  * run directory: a sweep's combinations). ro NULL: as brs__bt_run_config. */
 typedef struct brs__strategy_src brs__strategy_src;
+/* The last strategy name resolved to a file (a plugin name through the search
+ * path: a readlink, a realpath and a few access calls). A sweep's worker keeps
+ * one for all its combinations, which name the same strategy. */
+typedef struct brs__bt_resolved {
+    char name[1024];
+    char path[4096];
+} brs__bt_resolved;
 typedef struct brs__bt_run_opts {
     const brs__strategy_src *strategy;
     const brs__bt_bars *bars;
     int no_write;
+    /* metrics: only the sweep table's (brs__an_compute_ex's headline); a run
+     * directory, when written, still has every metric */
+    int headline_only;
+    brs__bt_resolved *resolved; /* NULL: resolve the strategy on every run */
 } brs__bt_run_opts;
 int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                           const brs__bt_run_opts *ro, brs__bt_result *res, brs_an_metrics *metrics,

@@ -216,7 +216,7 @@ static int read_lot(const brs_config *cfg, const brs_instrument *instr, uint32_t
 typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
     cJSON *params;
-    double ppy, rf;
+    double ppy, rf, tspd;
     int64_t sample_every, lua_mem, lua_instr, max_bars, csv_max_rows;
     /* the sandbox's runaway bounds (docs/lua-api.md, "The sandbox"); 0: default */
     int64_t lua_cpu_ms, seed, max_orders_run, max_cb_event, max_cb_instant, max_log_cb, max_log;
@@ -226,6 +226,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
 {
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
+                                       "trading_seconds_per_day",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
                                        "csv_max_rows", "report", NULL};
     static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
@@ -281,8 +282,13 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         (rc = brs__config_string(cfg, root, "", "title", NULL, &c->title, err)) ||
         (rc = get_d(cfg, root, "", "periods_per_year", 252, &c->ppy, err)) ||
         (rc = get_d(cfg, root, "", "risk_free_rate", 0, &c->rf, err)) ||
+        (rc = get_d(cfg, root, "", "trading_seconds_per_day", 23400, &c->tspd, err)) ||
         (rc = get_i(cfg, root, "", "sample_every_ns", 0, &c->sample_every, err)))
         return rc;
+    if (!(c->tspd > 0 && c->tspd <= 86400))
+        return brs__err(err, BRS_E_RANGE, "%s: trading_seconds_per_day must be in (0, 86400] (got %g; 23400 for a "
+                        "6.5 h equity session, 86400 for a market open all day)",
+                        brs__config_origin(cfg, "trading_seconds_per_day"), c->tspd);
     if (!(c->ppy > 0 && c->ppy <= 1e6))
         return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be in (0, 1e6] (got %g; 252 for daily bars)",
                         brs__config_origin(cfg, "periods_per_year"), c->ppy);
@@ -413,8 +419,17 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     char strat_path[4096];
     const brs__strategy_src *given_src = ro ? ro->strategy : NULL;
     const brs__bt_bars *given_bars = ro && !book ? ro->bars : NULL;
-    if (!given_src && (rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
-        return rc;
+    brs__bt_resolved *cache = ro ? ro->resolved : NULL;
+    if (!given_src && cache && cache->path[0] && !strcmp(cache->name, c.strategy)) {
+        snprintf(strat_path, sizeof strat_path, "%s", cache->path);
+    } else if (!given_src) {
+        if ((rc = resolve_strategy(c.strategy, strat_path, sizeof strat_path, err)))
+            return rc;
+        if (cache && strlen(c.strategy) < sizeof cache->name && strlen(strat_path) < sizeof cache->path) {
+            snprintf(cache->name, sizeof cache->name, "%s", c.strategy);
+            snprintf(cache->path, sizeof cache->path, "%s", strat_path);
+        }
+    }
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
     brs__sctx sc;
@@ -487,7 +502,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         snprintf(title, sizeof title, "%s (%s mode) on %s", src.name, c.mode,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
-                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
+                         .risk_free_rate = c.rf, .trading_seconds_per_day = c.tspd, .sample_every_ns = c.sample_every, .title = title,
                          .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark,
                          .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
@@ -559,7 +574,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     if (getenv("BOURSE_BT_TIMING"))
         fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
 
-    if ((rc = brs__an_compute(rec, metrics, err)))
+    if ((rc = brs__an_compute_ex(rec, metrics, ro && ro->headline_only, err)))
         goto out;
     if (ro && ro->no_write)
         goto out;

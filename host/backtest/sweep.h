@@ -106,6 +106,7 @@ typedef struct brs__sweep_job {
     const char *keep_dir;     /* write each run's directory under it (NULL: metrics only) */
     int jobs;
     int progress;
+    brs__bt_resolved *resolved; /* a worker's strategy resolution (NULL: none kept) */
 } brs__sweep_job;
 
 /* One combination in this process: base + the grid values, into *r. */

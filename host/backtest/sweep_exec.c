@@ -7,6 +7,7 @@
  * replaced. SIGINT/SIGTERM: workers finish the combination in hand and stop,
  * the parent reports what finished (sweep.c writes it, marked incomplete). */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -77,7 +78,8 @@ void brs__sweep_run_one(const brs__sweep_job *job, uint64_t id, brs__sweep_resul
         brs__sweep_name(job->g, id, name, sizeof name);
         snprintf(dir, sizeof dir, "%s/%s", job->keep_dir, name);
     }
-    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir};
+    brs__bt_run_opts ro = {.bars = job->bars, .no_write = !job->keep_dir, .headline_only = 1,
+                           .resolved = job->resolved};
     brs__bt_result res;
     brs_an_metrics met;
     if (!rc)
@@ -103,8 +105,19 @@ typedef struct shared {
     int64_t cur[256];   /* per worker: the combination in hand, -1 none */
 } shared;
 
-static void worker(const brs__sweep_job *job, shared *sh, int w, brs__sweep_result *r, uint64_t n)
+static void worker(const brs__sweep_job *job_in, shared *sh, int w, brs__sweep_result *r, uint64_t n)
 {
+    static brs__bt_resolved resolved; /* this worker process's */
+    brs__sweep_job jw = *job_in;
+    jw.resolved = &resolved;
+    const brs__sweep_job *job = &jw;
+    /* Every combination allocates and frees the same few MB (the strategy
+     * context's rings, the recorder's series). glibc would hand the top of the
+     * heap back to the kernel after each one (and serve the large blocks with
+     * mmap/munmap), so the next combination faulted every page in again: a
+     * third of a C combination's time. The worker keeps its heap instead. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     for (;;) {
         if (brs__sweep_interrupted || __atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE))
             break;

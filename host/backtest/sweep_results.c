@@ -94,6 +94,18 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
     fputs(",run,id,error\n", f);
     cJSON *arr = cJSON_CreateArray();
     int oom = !arr;
+    /* each grid value parsed once (a number or JSON as --set reads it, else a
+     * string), copied into the rows */
+    cJSON **parsed[BRS__SWEEP_MAX_AXES] = {0};
+    for (int i = 0; i < g->n_ax && !oom; i++) {
+        parsed[i] = calloc((size_t)g->ax[i].n ? (size_t)g->ax[i].n : 1, sizeof *parsed[i]);
+        oom = !parsed[i];
+        for (int j = 0; j < g->ax[i].n && !oom; j++) {
+            cJSON *jv = cJSON_Parse(g->ax[i].values[j]);
+            parsed[i][j] = jv ? jv : cJSON_CreateString(g->ax[i].values[j]);
+            oom = !parsed[i][j];
+        }
+    }
     int idx[BRS__SWEEP_MAX_AXES];
     char name[2048];
     for (uint64_t k = 0; k < n; k++) {
@@ -107,10 +119,8 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
             const char *v = g->ax[i].values[idx[i]];
             fputc(',', f);
             brs__sweep_csv_field(f, v);
-            if (grid) {
-                cJSON *jv = cJSON_Parse(v);
-                cJSON_AddItemToObject(grid, g->ax[i].name, jv ? jv : cJSON_CreateString(v));
-            }
+            if (grid)
+                cJSON_AddItemToObject(grid, g->ax[i].name, cJSON_Duplicate(parsed[i][idx[i]], 1));
         }
         const char *st = x->state == BRS__SWEEP_OK ? "ok" : "failed";
         fprintf(f, ",%s", st);
@@ -144,7 +154,13 @@ int brs__sweep_write_results(const char *dir, const brs__sweep_grid *g, const br
             cJSON_AddItemToArray(arr, o);
         }
     }
+    for (int i = 0; i < g->n_ax; i++) {
+        for (int j = 0; parsed[i] && j < g->ax[i].n; j++)
+            cJSON_Delete(parsed[i][j]);
+        free(parsed[i]);
+    }
     if (oom) {
+        cJSON_Delete(arr);
         brs__atomic_abort(&af);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }

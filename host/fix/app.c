@@ -813,6 +813,13 @@ static void md_publish(brs__fix_gateway *g)
     g->n_trades = 0;
 }
 
+void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved)
+{
+    if (market_moved)
+        g->touched = ~0u; /* replayed market data: any book may have changed */
+    md_publish(g);
+}
+
 /* Subscriptions asking for trades, kept count of so trades are only kept then. */
 static void md_count_trade_subs(brs__fix_gateway *g)
 {
@@ -1370,6 +1377,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     const char *mt = m->msgtype;
     g->jflags = 0;
     g->no_journal = 0;
+    pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
     uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);

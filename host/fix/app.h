@@ -212,6 +212,10 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
+/* Reports the runtime delivered outside a request went out: market data
+ * subscribers get the books' changes (market_moved: every book, replayed
+ * market data moved them). */
+void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* The session's business-message handler (brs__fix_app_fn). */

@@ -72,6 +72,7 @@ struct brs__fix_server {
     int lfd, efd;
     brs__rt *rt;                 /* the runtime: venues, router, the order path */
     brs_instrument *rt_instr;
+    brs__rt_feed *feed;          /* market_data replay; NULL none */
     brs_config own_cfg;          /* a config made without one (the default sim venue) */
     int has_own_cfg;
     brs__fix_gateway gw;
@@ -89,6 +90,7 @@ struct brs__fix_server {
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
     brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
+    brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -112,8 +114,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
-                                      "venues", "router", "latency", "queue_capacity",
-                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                      "venues", "router", "latency", "queue_capacity", "market_data",
+                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
@@ -124,6 +126,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if (rc)
         return rc;
     if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
+        return rc;
+    if ((rc = brs__fix_slog_config(cfg, root, &sc->slog, err)))
         return rc;
     const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
     if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
@@ -366,6 +370,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if ((rc = brs__rt_read_config(cfg, cfg->root, "", &sc->rt, err)))
         return rc;
     sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
+    if ((rc = brs__rt_feed_read_config(cfg, cfg->root, &sc->md, err)))
+        return rc;
     sc->rt_cfg = cfg;
     return BRS_OK;
 }
@@ -429,6 +435,8 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->closing && !c->slow)
         return BRS_OK;
     brs__fix_server *srv = c->srv;
+    if (srv->slog && c->sess)
+        brs__fix_slog_msg(srv->slog, c->sess->index, 1, p, n, srv->now);
     size_t pending = c->outlen - c->outoff;
     uint32_t seq = c->sess ? c->sess->sending_seq : 0;
     if (seq && !c->slow) {
@@ -779,6 +787,9 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         /* one message at a time so the budget is exact; garbled bytes are
          * dropped in the same step, so input always moves on */
         int framed = 0;
+        if (srv->slog) /* logged before it runs, so before its answers */
+            brs__fix_slog_input(srv->slog, c->sess->index, c->in + consumed, c->inlen - consumed,
+                                srv->cfg.max_msg, now);
         size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
                                             &framed);
         if (framed)
@@ -943,7 +954,16 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
+    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
+        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+            return rc;
+        if (!brs__rt_feed_paced(srv->feed))
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+    }
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
+        return rc;
+    if (sc->slog.dir[0] &&
+        (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
         (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
@@ -1239,7 +1259,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int wait_ms = srv->dirty || srv->rerun ? 0 : 50;
+        int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
         if (due != INT64_MAX && wait_ms) {
             int64_t ms = (due - brs__realtime_ns()) / 1000000;
@@ -1275,8 +1295,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (srv->hup && *srv->hup) {
             *srv->hup = 0;
             brs__log_reopen();
+            brs__fix_slog_reopen(srv->slog);
         }
-        brs__rt_advance(srv->rt, now); /* what the runtime has due: reports to the sessions */
+        /* what the runtime has due (reports to the sessions), market data replayed */
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        if (brs__rt_advance(srv->rt, now) || moved)
+            brs__fix_gateway_publish(&srv->gw, moved != 0);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1298,9 +1322,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                 mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
+        brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
     return shutdown_sessions(srv);
 }
+
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv) { return srv->rt; }
 
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
 {
@@ -1313,8 +1340,10 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_slog_close(srv->slog);
     brs__fix_metrics_stop(srv->metrics);
     brs__fix_gateway_close(&srv->gw);
+    brs__rt_feed_close(srv->feed);
     brs__rt_destroy(srv->rt);
     free(srv->rt_instr);
     if (srv->has_own_cfg)

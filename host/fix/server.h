@@ -13,6 +13,8 @@
 #include "fix/access.h"
 #include "fix/app.h"
 #include "fix/session.h"
+#include "runtime/rt_feed.h"
+#include "fix/session_log.h"
 
 typedef struct brs__fix_session_def {
     char target[BRS__FIX_COMPID_MAX];
@@ -53,6 +55,8 @@ typedef struct brs__fix_server_cfg {
     brs_config *rt_cfg;       /* the config (owned by the caller; defaults written in) */
     brs__rt_opts rt;
     int named_venues;         /* the config listed its venues: fills carry LastMkt */
+    brs__rt_feed_opts md;     /* market_data: a tick file replayed into the venues */
+    brs__fix_slog_cfg slog;   /* log_dir, log_max_bytes: per-session log files */
 } brs__fix_server_cfg;
 
 /* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port.
@@ -72,5 +76,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop);
 /* When *hup becomes non-zero the loop clears it and reopens the log file. */
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup);
 void brs__fix_server_close(brs__fix_server *srv);
+/* The runtime the server's gateways put orders through (host/runtime/runtime.h):
+ * use it from the server's loop thread only. */
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -57,6 +58,7 @@ typedef struct rd_job {
     atomic_uint next;
     pthread_mutex_t mu;
     uint32_t err_block;      /* lowest failing selected block, UINT32_MAX none */
+    size_t page;             /* the page size, for rd_populate */
     brs_error err;
 } rd_job;
 
@@ -96,6 +98,22 @@ static uint64_t rd_scatter(rd_job *j, uint64_t at, const brs_market_event *src, 
     return w;
 }
 
+/* Map [p, p + bytes) before it is written: the result is fresh memory, and
+ * one call per range costs less than a page fault per 4 KiB page (a quarter
+ * of a read's CPU time on this VM). Advice only: where the kernel refuses it,
+ * the writes fault as usual. */
+static void rd_populate(const rd_job *j, void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = j->page;
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(page - 1), z = (uintptr_t)p + bytes;
+    if (bytes)
+        (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+#else
+    (void)j, (void)p, (void)bytes;
+#endif
+}
+
 static void *rd_thread(void *p)
 {
     rd_job *j = p;
@@ -112,7 +130,15 @@ static void *rd_thread(void *p)
         brs_market_event *dst;
         if (j->out) {
             dst = j->out + j->slot[k];
+            rd_populate(j, dst, n * sizeof *dst);
         } else {
+            uint64_t at = j->slot[k];
+            for (int c = 0; c < 7; c++)
+                rd_populate(j, j->i64 + (uint64_t)c * j->cap + at, n * 8);
+            rd_populate(j, j->instr + at, n * 4);
+            rd_populate(j, j->flags + at, n * 2);
+            rd_populate(j, j->kind + at, n);
+            rd_populate(j, j->side + at, n);
             if (scratch_cap < n) {
                 free(scratch);
                 scratch_cap = n;
@@ -242,7 +268,8 @@ PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
         goto out;
     rd_job j = {.r = &r, .blocks = blocks, .slot = slot, .kept = kept, .n_sel = n_sel,
                 .kinds = kinds, .imask = imask.buf ? imask.buf : NULL, .n_imask = (uint32_t)imask.len,
-                .start = start, .end = end, .err_block = UINT32_MAX};
+                .start = start, .end = end, .err_block = UINT32_MAX,
+                .page = (size_t)sysconf(_SC_PAGESIZE)};
     char *base = PyByteArray_AS_STRING(buf);
     if (columns) {
         j.cap = total;
