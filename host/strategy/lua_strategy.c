@@ -50,9 +50,10 @@ static int cb_fast_check(brs__lua_strategy *s, int cb);
 static inline int call(brs__lua_strategy *s, int nargs, int cb)
 {
     s->cb_name = cb_names[cb];
-    if (BRS__LIKELY(s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
-                        ? cb_fast_check(s, cb)
-                        : s->fast_cb[cb] > 0)) {
+    if (BRS__LIKELY(!s->killed &&
+                    (s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
+                         ? cb_fast_check(s, cb)
+                         : s->fast_cb[cb] > 0))) {
         /* loop-free callback: the call hook (lua_sandbox.c), no per-instruction check */
         s->instr_used = 0;
         s->hook_calls = 0;
