@@ -8,6 +8,7 @@
  * book view, cash, positions and the recorder. */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -471,6 +472,23 @@ int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, in
     return BRS_OK;
 }
 
+/* The router's figures into summary.json (docs/backtesting.md "Execution figures"). */
+static void xstats_summary(const brs__xstats *x, brs_an_recorder *rec, const char *const *venue_names,
+                         uint32_t n_venues)
+{
+    brs__an_set_extra(rec, "max_abs_inventory", (double)x->max_abs);
+    brs__an_set_extra(rec, "inventory_limit", x->inventory_limit);
+    brs__an_set_extra(rec, "spread_captured", x->spread_captured);
+    brs__an_set_extra(rec, "exec_cost_bps", x->cost_den > 0 ? x->cost_num / x->cost_den * 1e4 : NAN);
+    brs__an_set_extra(rec, "parent_orders", (double)x->parents);
+    brs__an_set_extra(rec, "parents_rejected", (double)x->rejected);
+    for (uint32_t i = 0; i < n_venues && i < BRS__XS_MAX_VENUES; i++) {
+        char k[96];
+        snprintf(k, sizeof k, "filled_qty_%s", venue_names[i]);
+        brs__an_set_extra(rec, k, (double)x->venue_qty[i]);
+    }
+}
+
 int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_error *err)
 {
     (void)rec;
@@ -494,7 +512,7 @@ int brs__book_finish(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, brs_
         uint32_t nv = brs__rt_venues(b->rt);
         for (uint32_t i = 0; i < nv && i < BRS__XS_MAX_VENUES; i++)
             names[i] = brs__rt_venue_name(b->rt, i);
-        brs__xstats_summary(xs, rec, names, nv);
+        xstats_summary(xs, rec, names, nv);
     }
     if (b->failed)
         return brs__err(err, b->failed, "%s", b->err.msg);

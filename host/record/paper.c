@@ -49,7 +49,7 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
     if (!p->fees_by_instr)
         return brs__err(err, BRS_E_NOMEM, "%s: out of memory", where);
     /* the runtime's config: the one venue, with the live config's params */
-    int rc = brs__config_parse(&p->cfg, "{\"venues\": [{}]}", where, err);
+    int rc = brs__config_parse(&p->cfg, "{\"venues\": [{}], \"queue_capacity\": 65536}", where, err);
     if (rc) {
         free(p->fees_by_instr);
         p->fees_by_instr = NULL;
@@ -67,6 +67,7 @@ int brs__paper_open(brs__paper *p, const char *plugin, const cJSON *params,
     brs__rt_client_ops ops = {.user = p, .xOnOrder = p_report};
     uint32_t client;
     if ((rc = brs__rt_read_config(&p->cfg, p->cfg.root, "", &o, err)) ||
+        (o.books_from_venues = 1, 0) || /* no market view kept: the strategy has the feed's */
         (rc = brs__rt_create(&p->rt, &p->cfg, p->cfg.root, "", &o, instr, n_instr, NULL, 0, err)) ||
         (rc = brs__rt_client_add(p->rt, &ops, brs__rt_default_route(p->rt), &client, err))) {
         brs__paper_close(p);

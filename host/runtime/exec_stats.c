@@ -43,19 +43,3 @@ void brs__xstats_fill(brs__xstats *x, const brs_order_event *ev, double arrival_
     if (ev->venue < BRS__XS_MAX_VENUES)
         x->venue_qty[ev->venue] += ev->qty;
 }
-
-void brs__xstats_summary(const brs__xstats *x, brs_an_recorder *rec, const char *const *venue_names,
-                         uint32_t n_venues)
-{
-    brs__an_set_extra(rec, "max_abs_inventory", (double)x->max_abs);
-    brs__an_set_extra(rec, "inventory_limit", x->inventory_limit);
-    brs__an_set_extra(rec, "spread_captured", x->spread_captured);
-    brs__an_set_extra(rec, "exec_cost_bps", x->cost_den > 0 ? x->cost_num / x->cost_den * 1e4 : NAN);
-    brs__an_set_extra(rec, "parent_orders", (double)x->parents);
-    brs__an_set_extra(rec, "parents_rejected", (double)x->rejected);
-    for (uint32_t i = 0; i < n_venues && i < BRS__XS_MAX_VENUES; i++) {
-        char k[96];
-        snprintf(k, sizeof k, "filled_qty_%s", venue_names[i]);
-        brs__an_set_extra(rec, k, (double)x->venue_qty[i]);
-    }
-}

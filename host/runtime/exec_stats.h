@@ -7,9 +7,9 @@
 
 #include <stdint.h>
 
+#include <bourse/errors.h>
 #include <bourse/types.h>
 
-#include "analytics/analytics.h"
 
 #define BRS__XS_MAX_VENUES 8
 
@@ -30,7 +30,5 @@ void brs__xstats_free(brs__xstats *x);
  * sent, mid_now when the fill reached it (price units; NaN: none). */
 void brs__xstats_fill(brs__xstats *x, const brs_order_event *ev, double arrival_mid, double mid_now,
                       double price_scale);
-void brs__xstats_summary(const brs__xstats *x, brs_an_recorder *rec, const char *const *venue_names,
-                         uint32_t n_venues);
 
 #endif

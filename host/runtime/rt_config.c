@@ -216,7 +216,9 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     brs_engine_config ec = {.max_instruments = n_instr ? n_instr : 1};
     int rc;
-    if ((rc = brs__engine_create(&rt->view, &ec, NULL, err)))
+    /* the clients' market view (and the router's of the default venue): not
+     * kept when the router reads the venues' own books (serve) */
+    if (!o->books_from_venues && (rc = brs__engine_create(&rt->view, &ec, NULL, err)))
         return rc;
     if ((rc = brs__rt_open_venues(rt, obj, data_files, n_files, err)))
         return rc;

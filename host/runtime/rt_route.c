@@ -474,7 +474,7 @@ int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
     brs_config *cfg = rt->cfg;
     brs_engine_config ec = {.max_instruments = rt->n_instr ? rt->n_instr : 1};
     int rc;
-    for (uint32_t i = 0; i < rt->n_v; i++)
+    for (uint32_t i = 0; i < rt->n_v && !rt->books_from_venues; i++)
         if (i == rt->route)
             rt->v[i].view = rt->view;
         else if ((rc = brs__engine_create(&rt->v[i].view, &ec, NULL, err)))

@@ -231,13 +231,15 @@ static void apply_l2(brs_engine *e, const brs_market_event *ev)
 void brs__rt_market_arrive(brs__rt *rt, const brs_market_event *ev, uint32_t venue)
 {
     if (rt->sor && venue < rt->n_v && venue != rt->route) {
-        if (!apply_l3(rt->v[venue].view, ev)) /* the router's view of another venue */
+        if (rt->v[venue].view && !apply_l3(rt->v[venue].view, ev)) /* the router's view of another venue */
             apply_l2(rt->v[venue].view, ev);
         return;
     }
-    if (rt->sor)
-        apply_l2(rt->view, ev); /* the default venue's view, for the router */
-    apply_l3(rt->view, ev);
+    if (rt->view) { /* NULL: serve, where the router reads the venues' books */
+        if (rt->sor)
+            apply_l2(rt->view, ev); /* the default venue's view, for the router */
+        apply_l3(rt->view, ev);
+    }
     if (rt->sink)
         rt->sink(rt->sink_user, ev);
 }
