@@ -445,6 +445,8 @@ int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, in
 {
     b->sc = sc;
     b->rec = rec;
+    if (sc->meter) /* metrics: the router's time per order */
+        brs__rt_set_route_hist(b->rt, sc->meter->h_route);
     uint32_t sub = sc->vt->subscriptions;
     b->want_l3 = (sub & BRS_SUB_L3) != 0;
     b->want_depth = (sub & BRS_SUB_DEPTH) != 0;

@@ -16,6 +16,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "ops/live.h"
 #include "ops/metrics.h"
 #include "fix/wal.h"
 
@@ -471,7 +472,12 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     case '4': g->st.cancels++; break;
     case 'C': g->st.expiries++; break;
     case '5': g->st.replaces++; break;
-    case '8': g->st.rejects++; break;
+    case '8':
+        g->st.rejects++;
+        g->rej_session = o->session;
+        snprintf(g->rej_clordid, sizeof g->rej_clordid, "%s", o->clordid);
+        snprintf(g->rej_text, sizeof g->rej_text, "%s", text ? text : "");
+        break;
     default: break;
     }
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
@@ -517,8 +523,13 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
 {
     uint64_t exec_id = ++g->next_exec_id;
     static const uint32_t echo[] = {38, 40, 54, 55};
-    if (!g->replaying)
+    if (!g->replaying) {
+        g->st.rejects++;
+        g->rej_session = s->index;
+        brs__fix_str(m, 11, g->rej_clordid, sizeof g->rej_clordid);
+        snprintf(g->rej_text, sizeof g->rej_text, "%s", text ? text : "");
         er_no_order(s, m, exec_id, '8', echo, BRS__ARRAY_LEN(echo), reason, text);
+    }
 }
 
 static void cancel_reject(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
@@ -618,6 +629,10 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
+        if (g->live)
+            brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
+                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__realtime_ns(),
+                           g->replaying);
         if (o->leaves == 0)
             set_open(g, o, 0);
         g->fill_venue = g->last_mkt ? brs__rt_venue_name(g->rt, ev->venue) : NULL;
@@ -1419,6 +1434,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     const char *mt = m->msgtype;
     g->jflags = 0;
     g->no_journal = 0;
+    pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
     uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);

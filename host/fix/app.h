@@ -147,7 +147,12 @@ typedef struct brs__fix_gateway {
     uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
     brs__fix_stats st;
+    /* the last order reject, for the session log (server.c observe) */
+    uint32_t rej_session;
+    char rej_clordid[BRS__FIX_CLORDID_MAX];
+    char rej_text[96];
     struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
+    struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
     brs_risk_config risk_cfg;

@@ -4,6 +4,7 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server.h"
+#include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
 #include "fix/archive.h"
 
@@ -99,6 +100,7 @@ struct brs__fix_server {
         uint64_t quiet;  /* times it bit since, not logged */
     } limit_log[3];      /* per enum limit_kind */
     struct sess_seen *seen;      /* per session: what the log has said so far */
+    uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
     uint64_t n_slow, n_accepted; /* for the metrics */
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
@@ -263,7 +265,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     /* metrics: {"listen": "127.0.0.1:9464"} serves Prometheus text at /metrics */
     const cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
     if (met) {
-        static const char *const met_keys[] = {"listen", NULL};
+        static const char *const met_keys[] = {"listen", "max_dashboard_clients", NULL};
         if (!cJSON_IsObject(met))
             return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object", cfg->source);
         if ((rc = brs__config_check_keys(cfg, met, "metrics", met_keys, err)))
@@ -273,6 +275,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
         if (strlen(str) >= sizeof sc->metrics_listen)
             return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
         snprintf(sc->metrics_listen, sizeof sc->metrics_listen, "%s", str);
+        if ((rc = brs__config_int(cfg, met, "metrics", "max_dashboard_clients", 8, &v, err)))
+            return rc;
+        if (v < 1 || v > 32)
+            return brs__err(err, BRS_E_RANGE, "%s: metrics.max_dashboard_clients must be 1..32", cfg->source);
+        sc->max_dash = (int)v;
     }
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
@@ -1035,14 +1042,17 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if (!brs__rt_feed_paced(srv->feed))
             brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
     }
+    /* the live dashboard follows positions from the replayed fills on */
+    if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     if (sc->slog.dir[0] &&
         (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
-        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
-                                     err)) != BRS_OK)
+        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
+                                     sc->n_sessions, err)) != BRS_OK)
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -1151,6 +1161,17 @@ static void observe(brs__fix_server *srv)
         w->state = s->state;
         w->rejects = s->rejects;
         w->garbled = s->garbled;
+    }
+    /* order rejects: one line per loop turn (a flood of bad orders is one line
+     * a turn, naming the last) */
+    if (srv->gw.st.rejects != srv->seen_rejects) {
+        const brs__fix_gateway *g = &srv->gw;
+        BRS_LOG(BRS_LOG_WARN, "fix", "order rejected",
+                BRS_KV_S("session", g->rej_session < srv->cfg.n_sessions ? srv->sessions[g->rej_session]->cfg.target
+                                                                        : "?"),
+                BRS_KV_S("clordid", g->rej_clordid), BRS_KV_S("reason", g->rej_text),
+                BRS_KV_U("count", g->st.rejects - srv->seen_rejects), BRS_KV_U("total", g->st.rejects));
+        srv->seen_rejects = g->st.rejects;
     }    if (srv->metrics) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
@@ -1454,6 +1475,8 @@ void brs__fix_server_close(brs__fix_server *srv)
         conn_free(srv, srv->conns[0]);
     brs__fix_slog_close(srv->slog);
     brs__fix_metrics_stop(srv->metrics);
+    brs__live_free(srv->gw.live); /* when the metrics never started */
+    srv->gw.live = NULL;
     brs__fix_gateway_close(&srv->gw);
     brs__rt_feed_close(srv->feed);
     brs__rt_destroy(srv->rt);

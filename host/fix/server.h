@@ -38,7 +38,8 @@ typedef struct brs__fix_server_cfg {
     int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
     uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
-    char metrics_listen[128]; /* metrics.listen: Prometheus /metrics; "" off */
+    char metrics_listen[128]; /* metrics.listen: Prometheus /metrics and /live; "" off */
+    int max_dash;             /* metrics.max_dashboard_clients: live dashboard streams */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;

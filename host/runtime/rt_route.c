@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "ops/metrics.h"
 #include "rt_internal.h"
 
 /* ---- clients ------------------------------------------------------------------ */
@@ -166,14 +167,19 @@ static void router_send(brs__rt *rt, uint32_t client, const brs_order *o, uint64
     rt->submitting = order;
     rt->submitting_client = client;
     rt->submitting_o = o;
+    int64_t t0 = rt->h_route ? brs__monotime_ns() : 0;
     int rc = brs__sor_submit(rt->sor, o, rt->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
                                           o->tif != BRS_FOK, rt->now, &pid, &e);
+    if (rt->h_route)
+        brs__hist_observe_ns(rt->h_route, brs__monotime_ns() - t0);
     rt->submitting = outer;
     rt->submitting_client = outer_c;
     rt->submitting_o = outer_o;
     if (rc >= 0 && pid && !pmap_parent(rt, pid) && !pmap_order(rt, client, order))
         pmap_add(rt, pid, client, order);
 }
+
+void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h) { rt->h_route = h; }
 
 /* Replaces whose old parent ended: send the rest at the new price. */
 static void flush_resubmits(brs__rt *rt)
