@@ -46,6 +46,7 @@ from fixclient import (Client, Server, encode, order_body, write_config,  # noqa
                        write_orders_journal)
 
 ERRS = []
+SERVERS = []  # stopped at the end whatever happens
 
 
 def check(cond, what):
@@ -166,6 +167,7 @@ def new_server(work, name="srv", **cfg):
     cfgp = write_config(os.path.join(work, name + ".json"), **cfg)
     srv = Server(sys.argv[1], cfgp, work, name=name)
     srv.start_timeout = 180.0  # a preloaded journal replays first; the machine may be busy
+    SERVERS.append(srv)
     return srv
 
 
@@ -694,6 +696,10 @@ def main():
     try:
         globals()["case_" + case](work)
     finally:
+        for srv in SERVERS:
+            if srv.proc and srv.proc.poll() is None:
+                srv.proc.kill()
+                srv.proc.wait()
         if ERRS:
             for f in sorted(os.listdir(work)):
                 if f.endswith(".log"):
