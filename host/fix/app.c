@@ -3,12 +3,14 @@
  * bad tick, duplicate ClOrdID) are answered with ExecutionReport Rejected or
  * OrderCancelReject; malformed enumerations with a session Reject (373=5). */
 #include "fix/app.h"
+#include "fix/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,7 +225,14 @@ static int forget_closed(brs__fix_gateway *g)
     g->map_cap = mcap;
     for (uint64_t k = 0; k < j; k++)
         map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    brs__fix_clset_free(&g->closed); /* a checkpoint's forgotten ClOrdIDs too */
     return BRS_OK;
+}
+
+/* A ClOrdID of an order a checkpoint forgot today? */
+static int closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n)
+{
+    return g->closed.used && brs__fix_clset_has(&g->closed, hash_key(session, s, n));
 }
 
 /* ---- journal --------------------------------------------------------------- */
@@ -248,6 +257,8 @@ static int forget_closed(brs__fix_gateway *g)
 #define JOURNAL_SNAP_ORDER 0x7ffffff1u
 #define JOURNAL_SNAP_RISK 0x7ffffff2u
 #define JOURNAL_SNAP_END 0x7ffffff3u
+#define JOURNAL_SNAP_CLOSED 0x7ffffff4u /* u64 hashes of ClOrdIDs forgotten today */
+#define SNAP_CLOSED_PER_RECORD 4096u
 #define SNAP_VERSION 1u
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
@@ -323,6 +334,7 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
         return flush_fail(g, "journal", ENOMEM);
     if (brs__fix_wal_write(g->jfd, g->jbuf, g->jlen) != 0)
         return flush_fail(g, g->jpath, errno);
+    g->jsize += g->jlen;
     g->jlen = 0;
     if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
         return flush_fail(g, g->jpath, errno);
@@ -684,14 +696,23 @@ static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *
     return n;
 }
 
+/* Trade entries in one X at most: a deep sweep's trades are split over
+ * several X messages, each within the output buffer (BRS__FIX_OUT_MAX). */
+#define MD_TRADES_PER_X 96
+
 /* An MDEntryType 2 entry per trade of sub's instrument (x: in an X, with
- * MDUpdateAction 0 and Symbol). */
-static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+ * MDUpdateAction 0 and Symbol), from g->trades[*from] on, at most max of
+ * them; *from moves past the last one written. */
+static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub,
+                               int x, uint32_t *from, uint32_t max)
 {
-    for (uint32_t t = 0; t < g->n_trades; t++) {
+    uint32_t done = 0;
+    for (uint32_t t = *from; t < g->n_trades && done < max; t++) {
         const brs__fix_md_trade *tr = &g->trades[t];
+        *from = t + 1;
         if (tr->instrument != sub->instrument)
             continue;
+        done++;
         if (x)
             brs__fix_enc_char(e, 279, '0');
         brs__fix_enc_char(e, 269, '2');
@@ -700,6 +721,12 @@ static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_m
         enc_price(g, e, 270, sub->instrument, tr->price);
         brs__fix_enc_int(e, 271, tr->qty);
     }
+}
+
+static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+{
+    uint32_t from = 0;
+    md_enc_trades_from(g, e, sub, x, &from, UINT32_MAX);
 }
 
 /* The book as sub last read it as a W; with trades, also the last message's
@@ -797,10 +824,20 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
         md_snapshot(g, s, sub, 1);
         return;
     }
+    /* the trades first, then the book they left: full X messages of trades
+     * while more than fit in one are left */
+    uint32_t from = 0;
+    for (; nt > MD_TRADES_PER_X; nt -= MD_TRADES_PER_X) {
+        brs__fix_enc *e = brs__fix_session_begin(s, "X");
+        brs__fix_enc_str(e, 262, sub->reqid);
+        brs__fix_enc_int(e, 268, MD_TRADES_PER_X);
+        md_enc_trades_from(g, e, sub, 1, &from, MD_TRADES_PER_X);
+        brs__fix_session_send(s);
+    }
     brs__fix_enc *e = brs__fix_session_begin(s, "X");
     brs__fix_enc_str(e, 262, sub->reqid);
     brs__fix_enc_int(e, 268, ne + nt);
-    md_enc_trades(g, e, sub, 1); /* the trades first, then the book they left */
+    md_enc_trades_from(g, e, sub, 1, &from, nt);
     for (uint32_t k = 0; k < ne; k++) {
         brs__fix_enc_char(e, 279, ent[k].action);
         brs__fix_enc_char(e, 269, ent[k].side);
@@ -1114,6 +1151,10 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 6, "duplicate ClOrdID");
         return;
     }
+    if (closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        reject_new(g, s, m, 6, "duplicate ClOrdID (an order closed earlier today)");
+        return;
+    }
     const brs__fix_field *sym = brs__fix_get(m, 55);
     int instr = find_instr(g, brs__fix_val(m, sym), sym->len);
     if (instr < 0) {
@@ -1196,7 +1237,8 @@ static brs__fix_order *amend_target(brs__fix_gateway *g, brs__fix_session *s,
         cancel_reject(g, s, m, NULL, response_to, 1, "unknown order");
         return NULL;
     }
-    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len) ||
+        closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
         cancel_reject(g, s, m, o, response_to, 6, "duplicate or too long ClOrdID");
         return NULL;
     }
@@ -1392,6 +1434,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     const char *mt = m->msgtype;
     g->jflags = 0;
     g->no_journal = 0;
+    pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
     uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
@@ -1469,6 +1512,8 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         nopen += g->orders[k].open;
     char h[SNAP_HEADER_LEN] = {0};
     put_u32(h, SNAP_VERSION);
+    const brs__fix_clset *cs0 = g->snap_closed ? g->snap_closed : &g->closed;
+    put_u32(h + 4, cs0->used > UINT32_MAX ? 0 : (uint32_t)cs0->used);
     put_u64(h + 8, g->last_order_id);
     put_u64(h + 16, g->next_exec_id);
     put_u64(h + 24, (uint64_t)g->day_boundary);
@@ -1507,6 +1552,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
     free(r);
+    /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
+    const brs__fix_clset *cs = g->snap_closed ? g->snap_closed : &g->closed;
+    uint64_t chunk[SNAP_CLOSED_PER_RECORD];
+    uint32_t nc = 0;
+    for (uint64_t k = 0; rc == BRS_OK && k <= cs->cap; k++) {
+        if (k < cs->cap && cs->slot[k])
+            chunk[nc++] = cs->slot[k];
+        if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
+            rc = buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+            nc = 0;
+        }
+    }
     if (rc == BRS_OK)
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
     if (rc == BRS_E_NOMEM)
@@ -1517,6 +1574,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
 static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
 {
     snprintf(out, cap, "%s.compact", g->jpath);
+}
+
+/* The journal about to be replaced keeps its content in STATE_DIR/archive/
+ * (a hard link: no copy), for the audit trail (docs/fix-gateway.md). */
+static int journal_archive(brs__fix_gateway *g, brs_error *err)
+{
+    char arch[1200];
+    if (brs__fix_archive_link(g->jpath, brs__realtime_ns(), arch, sizeof arch) != 0)
+        return brs__err(err, BRS_E_IO, "cannot archive %s: %s", g->jpath, strerror(errno));
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal archived before compaction", BRS_KV_S("journal", g->jpath),
+            BRS_KV_S("archived_as", arch));
+    return BRS_OK;
 }
 
 /* Rewrites the journal as a snapshot of the state now: a temporary file in the
@@ -1554,6 +1623,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
     else if (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    else if (journal_archive(g, err) != BRS_OK)
+        rc = BRS_E_IO; /* history is never dropped: the old journal stays */
     else if (rename(tmp, g->jpath) != 0)
         rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
     free(buf);
@@ -1570,6 +1641,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
+    g->jsize = g->snap_bytes = len;
     g->batch++;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
@@ -1635,6 +1707,94 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     }
     md_publish(g);
     return rc;
+}
+
+/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
+ * about to be forgotten), and only once it replaced the journal do the
+ * closed orders leave memory, so a failure changes nothing. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    int64_t t0 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    int rc = BRS_OK;
+    for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
+        if (g->closed.slot[k])
+            rc = brs__fix_clset_add(&keep, g->closed.slot[k]);
+    for (int t = 0; t < 2; t++) {
+        const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
+        uint64_t cap = t ? g->map_old_cap : g->map_cap;
+        for (uint64_t k = 0; rc == BRS_OK && tab && k < cap; k++) {
+            const brs__fix_clmap_entry *e = &tab[k];
+            if (!e->order)
+                continue;
+            const brs__fix_order *o = &g->orders[e->order - 1];
+            /* closed, or an earlier link of an open order's replace chain */
+            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+                rc = brs__fix_clset_add(&keep, e->hash);
+        }
+    }
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return brs__err(err, rc, "checkpoint: out of memory");
+    }
+    uint64_t held = g->n_orders;
+    g->snap_closed = &keep;
+    rc = journal_rewrite(g, err);
+    g->snap_closed = NULL;
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return rc;
+    }
+    forget_closed(g); /* out of memory: they stay held, the set is right either way */
+    g->closed = keep;
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
+            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
+            BRS_KV_U("orders_forgotten", held - g->n_orders),
+            BRS_KV_U("clordids_kept_as_hashes", keep.used), BRS_KV_U("journal_bytes", g->jsize),
+            BRS_KV_F("ms", (double)(brs__monotime_ns() - t0) / 1e6));
+    return BRS_OK;
+}
+
+/* Big tables read at a restart in transparent huge pages where the system
+ * allows (madvise mode): a fault per 2 MB instead of per 4 KB. */
+static void advise_huge(void *p, size_t n)
+{
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (n >= ((size_t)4 << 20) && z > a)
+        madvise((void *)a, z - a, MADV_HUGEPAGE);
+}
+
+/* Room for `orders` more orders in the table and the ClOrdID map (empty, as
+ * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
+static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
+{
+    if (orders > UINT32_MAX)
+        return BRS_E_NOMEM;
+    if (g->n_orders + orders > g->cap_orders) {
+        brs__fix_order *p = realloc(g->orders, (g->n_orders + orders) * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->orders = p;
+        g->cap_orders = g->n_orders + orders;
+        advise_huge(p, g->cap_orders * sizeof *p);
+    }
+    if (g->map_used == 0 && !g->map_old) {
+        uint64_t cap = 4096;
+        while ((orders + 1) * 2 > cap)
+            cap *= 2;
+        if (cap > g->map_cap) {
+            brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
+            if (!m)
+                return BRS_E_NOMEM;
+            free(g->map);
+            g->map = m;
+            g->map_cap = cap;
+            advise_huge(m, cap * sizeof *m);
+        }
+    }
+    return brs__fix_clset_reserve(&g->closed, closed);
 }
 
 /* Replay of the snapshot's records. */
@@ -1715,6 +1875,10 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         g->snap_want = get_u64(p + 32);
         g->snap_read = 0;
         g->in_snapshot = 1;
+        /* sized once for what the snapshot announces: no growth while read */
+        if (snap_reserve(g, g->snap_want, get_u32(p + 4)) != BRS_OK)
+            return brs__err(err, BRS_E_NOMEM, "snapshot of %llu orders: out of memory",
+                            (unsigned long long)g->snap_want);
         return BRS_OK;
     }
     if (!g->in_snapshot)
@@ -1741,7 +1905,16 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         }
         return BRS_OK;
     }
+    if (type == JOURNAL_SNAP_CLOSED) {
+        if (len % 8)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot ClOrdID record of %u bytes", len);
+        for (uint32_t k = 0; k < len / 8; k++)
+            if (brs__fix_clset_add(&g->closed, get_u64(p + (size_t)k * 8)) != BRS_OK)
+                return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+        return BRS_OK;
+    }
     /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
+    g->snap_bytes = pos + 8;
     if (g->snap_read != g->snap_want)
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
@@ -1875,6 +2048,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->orders);
     free(g->jpath);
     map_free(g);
+    brs__fix_clset_free(&g->closed);
     free(g->subs);
     free(g->md_view);
     free(g->trades);
@@ -1965,6 +2139,48 @@ static size_t last_commit(const char *data, size_t end, uint64_t *batch)
     return at;
 }
 
+/* The journal to replay: mapped read-only (mapped = 1), or read into memory
+ * where mapping fails. NULL with errno on error. */
+static const char *journal_map(int fd, size_t len, int *mapped)
+{
+    *mapped = 0;
+    if (len > 0) {
+        void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            madvise(p, len, MADV_SEQUENTIAL);
+            *mapped = 1;
+            return p;
+        }
+    }
+    char *d = malloc(len ? len : 1);
+    if (d && pread(fd, d, len, 0) != (ssize_t)len) {
+        free(d);
+        errno = EIO;
+        return NULL;
+    }
+    return d;
+}
+
+static void journal_unmap(const char *data, size_t len, int mapped)
+{
+    if (mapped)
+        munmap((void *)data, len);
+    else
+        free((void *)data);
+}
+
+/* The mapped pages before `upto` (in 16 MB steps) leave the process: the
+ * kernel reads them again from the file should they be touched. */
+static void drop_behind(const char *data, size_t upto, size_t *dropped, int mapped)
+{
+    const size_t step = (size_t)1 << 24;
+    size_t a = upto & ~(step - 1);
+    if (!mapped || a <= *dropped)
+        return;
+    madvise((void *)(data + *dropped), a - *dropped, MADV_DONTNEED);
+    *dropped = a;
+}
+
 /* A journal without a COMMIT (new, or from before commits) gets one for
  * everything now in it, so a crash from here on is cut at a commit. */
 static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
@@ -1986,17 +2202,19 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     off_t fend = lseek(g->jfd, 0, SEEK_END);
     if (fend < 0)
         return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
-    char *data = malloc(fend ? (size_t)fend : 1);
+    /* mapped, not read into memory: the pages already passed are dropped as
+     * the replay moves on, so a restart's memory is the state it rebuilds */
+    int mapped = 0;
+    const char *data = journal_map(g->jfd, (size_t)fend, &mapped);
     if (!data)
-        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
-    if (pread(g->jfd, data, (size_t)fend, 0) != fend) {
-        free(data);
-        return brs__err(err, BRS_E_IO, "journal: short read");
-    }
+        return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
+    size_t dropped = 0;
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
     uint64_t committed = 0;
     size_t end = last_commit(data, (size_t)fend, &committed);
+    if (mapped) /* that pass touched every page: they go, the replay reads on */
+        madvise((void *)data, (size_t)fend, MADV_DONTNEED);
     int legacy = end == 0;
     if (legacy) {
         end = (size_t)fend;
@@ -2009,7 +2227,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         uint64_t cut = 0;
         int rc = brs__fix_store_rollback(st, committed, &cut, err);
         if (rc != BRS_OK) {
-            free(data);
+            journal_unmap(data, (size_t)fend, mapped);
             return rc;
         }
         if (cut)
@@ -2023,7 +2241,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     brs__fix_msg *m = malloc(sizeof *m);
     if (!m) {
-        free(data);
+        journal_unmap(data, (size_t)fend, mapped);
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
@@ -2038,13 +2256,13 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_END) {
+        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
                 free(m);
-                free(data);
+                journal_unmap(data, (size_t)fend, mapped);
                 return rc;
             }
         } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
@@ -2057,11 +2275,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             n++;
         }
         pos += 8 + len;
+        drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
     g->touched = 0;
     free(m);
-    free(data);
+    journal_unmap(data, (size_t)fend, mapped);
     if (g->in_snapshot)
         return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
     if (pos < (size_t)fend) {
@@ -2071,6 +2290,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    g->jsize = pos < (size_t)fend ? pos : (uint64_t)fend;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     uint64_t open_orders = 0;

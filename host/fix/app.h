@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "fix/clset.h"
 #include "risk/risk.h"
 #include "runtime/runtime.h"
 #include "fix/session.h"
@@ -162,6 +163,12 @@ typedef struct brs__fix_gateway {
      * mark, 0 none yet; expiring: the cancels now are expiries */
     int64_t day_boundary;
     int expiring;
+    /* checkpoints (brs__fix_gateway_checkpoint): the ClOrdIDs of the orders
+     * they forgot today, the set a snapshot being built writes, the journal's
+     * size and the size of the snapshot it starts with */
+    brs__fix_clset closed;
+    const brs__fix_clset *snap_closed;
+    uint64_t jsize, snap_bytes;
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
@@ -214,6 +221,14 @@ int brs__fix_gateway_flush(brs__fix_gateway *g);
  * complete. */
 int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only,
                                 brs_error *err);
+/* A checkpoint within the day: the journal is rewritten as a snapshot of the
+ * open orders (as at the end of day, archived first) that also lists the
+ * hashes of the day's ClOrdIDs no longer held, and the closed orders leave
+ * memory. A ClOrdID of the day stays refused as a duplicate (OrdRejReason 6);
+ * an order closed before the checkpoint is then unknown to status requests
+ * and cancels. Call between batches (after brs__fix_gateway_flush). On error
+ * nothing changes (err says why). */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);

@@ -6,10 +6,12 @@
 #include "fix/server.h"
 #include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
+#include "fix/archive.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -68,6 +70,12 @@ typedef struct conn {
     struct conn *next_dirty;
 } conn;
 
+/* Input buffer of a connection: small until Logon (a flood of unauthenticated
+ * sockets costs 4 KB each), grown as messages need (up to max_message_bytes +
+ * 64 KB) and given back down to 64 KB once empty. */
+#define CONN_IN_PRE_LOGON 4096
+#define CONN_IN_LOGGED_ON 65536
+
 struct brs__fix_server {
     brs__fix_server_cfg cfg;
     int lfd, efd;
@@ -85,6 +93,12 @@ struct brs__fix_server {
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
+    uint32_t n_freed;            /* connections freed since the last malloc_trim */
+    int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
+    struct {
+        int64_t at;      /* last line (realtime ns) */
+        uint64_t quiet;  /* times it bit since, not logged */
+    } limit_log[3];      /* per enum limit_kind */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
@@ -94,6 +108,30 @@ struct brs__fix_server {
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
     brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };
+
+/* Limits that bite without a message to the peer (TCP pushes back, or the
+ * connection closes): a WARN line at most once a second per limit, with how
+ * many times it bit since the last line, so a client cannot flood the log. */
+enum limit_kind { LIMIT_RATE, LIMIT_OUTPUT, LIMIT_LOGON_TIMEOUT };
+
+static void limit_bit(brs__fix_server *srv, enum limit_kind k, const char *peer,
+                      const brs__fix_session *s)
+{
+    static const char *const key[] = {"max_msgs_per_sec", "max_output_bytes", "logon_timeout_ms"};
+    static const char *const what[] = {"limit reached: reading paused until the next second",
+                                       "limit reached: reading paused until the output drains",
+                                       "limit reached: no Logon in time, connection closed"};
+    int64_t now = brs__realtime_ns();
+    if (now - srv->limit_log[k].at < 1000000000LL) {
+        srv->limit_log[k].quiet++;
+        return;
+    }
+    BRS_LOG(BRS_LOG_WARN, "fix", what[k], BRS_KV_S("key", key[k]), BRS_KV_S("peer", peer),
+            BRS_KV_S("session", s ? s->cfg.target : ""),
+            BRS_KV_U("not_logged_since", srv->limit_log[k].quiet));
+    srv->limit_log[k].at = now;
+    srv->limit_log[k].quiet = 0;
+}
 
 /* ---- configuration ------------------------------------------------------------ */
 
@@ -116,6 +154,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
+                                      "journal_checkpoint_bytes", "archive_retention_days",
                                       "venues", "router", "latency", "queue_capacity", "market_data",
                                       BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
@@ -165,6 +204,19 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     else
         return brs__err(err, BRS_E_INVAL, "%s: fsync: '%s' is not one of never, batch",
                         cfg->source, str);
+    if ((rc = brs__config_int(cfg, root, "", "journal_checkpoint_bytes", 64 << 20, &v, err)))
+        return rc;
+    if (v != 0 && (v < 4096 || v > ((int64_t)1 << 40)))
+        return brs__err(err, BRS_E_RANGE,
+                        "%s: journal_checkpoint_bytes must be 0 (off) or 4096..1099511627776",
+                        cfg->source);
+    sc->checkpoint_bytes = (uint64_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "archive_retention_days", 90, &v, err)))
+        return rc;
+    if (v < 0 || v > 36500)
+        return brs__err(err, BRS_E_RANGE, "%s: archive_retention_days must be 0 (keep all) .. 36500",
+                        cfg->source);
+    sc->archive_retention_days = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "max_message_bytes", 65536, &v, err)))
         return rc;
     if (v < 256 || v > (1 << 24))
@@ -452,6 +504,7 @@ static int conn_send(void *ctx, const char *p, size_t n)
         if (pending > 0 && pending + n > srv->cfg.max_output) {
             c->backlog = seq;
             c->blocked = 1;
+            limit_bit(srv, LIMIT_OUTPUT, c->peer, c->sess);
             mark_dirty(srv, c);
             return BRS_OK;
         }
@@ -502,6 +555,9 @@ static void conn_free(brs__fix_server *srv, conn *c)
     free(c->in);
     free(c->out);
     free(c);
+    /* a flood of connections closing: their freed memory goes back to the
+     * system (glibc keeps freed heap otherwise) at the next timer tick */
+    srv->n_freed++;
 }
 
 /* recv/send over plain TCP or TLS. */
@@ -707,6 +763,14 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         mark_dirty(srv, c); /* nothing more is read; flush_out ends it */
         return;
     }
+    if (c->incap < CONN_IN_LOGGED_ON && c->sess && c->sess->state == BRS__FIX_ACTIVE &&
+        c->sess->io.ctx == c) { /* logged on: the full-size buffer */
+        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
+        if (q) {
+            c->in = q;
+            c->incap = CONN_IN_LOGGED_ON;
+        }
+    }
     for (; !c->paused && !c->blocked && !c->eof;) {
         if (c->incap - c->inlen < 4096) {
             /* full of unconsumed bytes: the session will refuse it as too large */
@@ -789,6 +853,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             break; /* output above the high-water mark: the rest waits */
         if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
             c->paused = 1; /* TCP pushes back on the client until the next window */
+            limit_bit(srv, LIMIT_RATE, c->peer, c->sess);
             break;
         }
         /* one message at a time so the budget is exact; garbled bytes are
@@ -808,6 +873,14 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
     if (consumed) {
         memmove(c->in, c->in + consumed, c->inlen - consumed);
         c->inlen -= consumed;
+    }
+    /* a buffer grown for one big message goes back once it is empty */
+    if (c->inlen == 0 && c->incap > CONN_IN_LOGGED_ON) {
+        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
+        if (q) {
+            c->in = q;
+            c->incap = CONN_IN_LOGGED_ON;
+        }
     }
     /* the peer's FIN: once what it sent before is run (or cannot be: a part
      * of a message, a session gone), the connection ends */
@@ -851,7 +924,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         }
         conn *c = calloc(1, sizeof *c);
         if (c)
-            c->in = malloc(65536);
+            c->in = malloc(CONN_IN_PRE_LOGON);
         if (!c || !c->in) {
             if (c)
                 free(c->in);
@@ -859,7 +932,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
             close(fd);
             continue;
         }
-        c->incap = 65536;
+        c->incap = CONN_IN_PRE_LOGON;
         c->srv = srv;
         c->fd = fd;
         char ip[INET_ADDRSTRLEN] = "?";
@@ -903,8 +976,10 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     int persist = sc->state_dir[0] != 0;
     if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
         return rc;
-    if (persist)
+    if (persist) {
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
+        brs__fix_archive_prune(sc->state_dir, sc->archive_retention_days, brs__realtime_ns());
+    }
     if (brs__fix_rt_instruments(sc->instr, sc->n_instr, &srv->rt_instr) != BRS_OK)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     brs_config *rcfg = sc->rt_cfg;
@@ -1147,6 +1222,31 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
     return now - c->last_progress > srv->cfg.slow_timeout_ns;
 }
 
+/* Journal checkpoint (journal_checkpoint_bytes): once the journal has grown
+ * past the limit, and past the snapshot it starts with (so the cost of
+ * rewriting the open orders is amortised), it is rewritten as a snapshot and
+ * the closed orders leave memory: restart time and memory follow the open
+ * orders and the tail, not the day's history. Between batches only. */
+static void checkpoint(brs__fix_server *srv, int64_t now)
+{
+    brs__fix_gateway *g = &srv->gw;
+    uint64_t lim = srv->cfg.checkpoint_bytes;
+    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at)
+        return;
+    if (lim < g->snap_bytes)
+        lim = g->snap_bytes;
+    if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
+        return;
+    brs_error e = {0};
+    if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
+        srv->checkpoint_retry_at = now + 60 * 1000000000LL;
+        BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
+                "retried in 60 s", BRS_KV_S("reason", e.msg));
+        return;
+    }
+    brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
+}
+
 static void timers(brs__fix_server *srv, int64_t now)
 {
     if (srv->accept_paused_until && now >= srv->accept_paused_until) {
@@ -1163,12 +1263,18 @@ static void timers(brs__fix_server *srv, int64_t now)
         if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
             BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: journal not compacted; it stays complete "
                     "and grows until the next end of day", BRS_KV_S("reason", e.msg));
+        brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
+    }
+    if (srv->n_freed >= 64) {
+        srv->n_freed = 0;
+        malloc_trim(0);
     }
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
     for (uint32_t i = 0; i < srv->n_conns; i++) {
         conn *c = srv->conns[i];
-        if (!c->sess && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+        if (!c->sess && !c->closing && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+            limit_bit(srv, LIMIT_LOGON_TIMEOUT, c->peer, NULL);
             c->closing = 1;
             mark_dirty(srv, c);
         }
@@ -1329,6 +1435,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             storage_failed(srv);
             return BRS_E_IO;
         }
+        /* a sequence reset committed: its store sheds the history before it
+         * (into the archive), so stores follow the live session */
+        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+            if (srv->sessions[i]->store.compact)
+                brs__fix_store_compact(&srv->sessions[i]->store, now);
+        checkpoint(srv, now);
         conn *d = srv->dirty;
         srv->dirty = NULL;
         while (d) {

@@ -47,6 +47,9 @@ typedef struct brs__fix_server_cfg {
     brs__fix_instr *instr;
     uint32_t n_instr;
     uint32_t max_orders;      /* resting orders the engine holds (0: its default) */
+    uint64_t checkpoint_bytes; /* journal_checkpoint_bytes: journal growth before a
+                                  checkpoint (0: only at the end of day) */
+    uint32_t archive_retention_days; /* archived history older than this is removed (0: kept) */
     int32_t day_end_s;        /* end of the trading day, seconds after 00:00 UTC; -1: none */
     int reset_at_day_end;     /* the sessions end with the day: Logout, sequences back to 1 */
     int risk_on;              /* a "risk" object was given */

@@ -21,6 +21,7 @@
 #include "ops/run_metrics.h"
 #include "record/feed_config.h"
 #include "record/paper.h"
+#include "strategy/reload_watch.h"
 #include "strategy/runtime.h"
 #include "strategy/source.h"
 
@@ -99,6 +100,10 @@ static void usage(FILE *out)
             "            \"response_ns\"}: simulated delays to and from the venue, default 0}\n"
             "  metrics   {\"listen\": \"127.0.0.1:9464\"}: Prometheus metrics at /metrics\n"
             "            (--metrics ADDR sets it; port 0 picks a free one, logged)\n"
+            "A Lua strategy is reloaded in place when its file changes (positions and open\n"
+            "orders stay; a script that does not load leaves the running one):\n"
+            "  strategy.hot_reload (default true), strategy.reload_check_ms (default 200),\n"
+            "  strategy.reload_max_bytes (default 4194304); docs/lua-api.md, \"Hot reload\".\n"
             "Stops on Ctrl-C, duration_s, max_events or (stop_on_server_close) a normal\n"
             "close by the server, then prints per instrument: position, PnL; fills and fees\n"
             "(--json: one JSON object on stdout).\n");
@@ -111,7 +116,7 @@ static double net_quote(const brs__feed_cfg *fc, uint32_t i, int64_t v)
     return (double)v / pow(10, fc->pdec[i]) / pow(10, fc->qdec[i]);
 }
 
-static const char *const strat_keys[] = {"file", "params", NULL};
+static const char *const strat_keys[] = {"file", "params", BRS__RELOAD_CONFIG_KEYS, NULL};
 static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
 static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
@@ -189,7 +194,10 @@ int brs__cmd_live(int argc, char **argv)
     brs__feed_cfg fc;
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
-    int src_loaded = 0;
+    int src_loaded = 0, watching = 0, reload_on = 1;
+    brs__reload_opts ro;
+    brs__reload_watch rw;
+    memset(&rw, 0, sizeof rw);
     brs__simfill fm;
     brs__simfill_init(&fm, 1024);
     brs__paper paper;
@@ -221,6 +229,10 @@ int brs__cmd_live(int argc, char **argv)
         if (!strat_file)
             strat_file = f;
         params = cJSON_GetObjectItemCaseSensitive(fc.strategy, "params");
+        if (brs__reload_opts_read(&cfg, fc.strategy, "strategy", &reload_on, &ro, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
         if (params && !cJSON_IsObject(params)) {
             brs__fail("live", "%s: strategy.params: expected an object", cfg.source);
             goto done;
@@ -318,6 +330,15 @@ int brs__cmd_live(int argc, char **argv)
         brs__fail("live", "%s", e.msg);
         goto done;
     }
+    if (!fc.strategy)
+        brs__reload_opts_read(&cfg, NULL, "strategy", &reload_on, &ro, &e);
+    if (src.is_lua && reload_on) {
+        if (brs__reload_watch_init(&rw, strat_file, src.name, src.lua, &ro, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+        watching = 1;
+    }
     brs__bn_live_opts lo = fc.live;
     lo.sink = sink;
     lo.ud = r;
@@ -351,6 +372,8 @@ int brs__cmd_live(int argc, char **argv)
         }
         if (r->paper)
             brs__paper_poll(r->paper, r->sc.now);
+        if (watching) /* between events: a changed script is loaded in place */
+            brs__reload_watch_poll(&rw, brs__monotime_ns());
         if (rc == BRS_E_CLOSED)
             break;
         if (fc.stop_on_close && live->ws.last_close_received == 1000)
@@ -382,6 +405,8 @@ int brs__cmd_live(int argc, char **argv)
     cJSON_AddNumberToObject(o, "connections", (double)live->ws.n_connects);
     cJSON_AddNumberToObject(o, "snapshots", (double)live->n_snapshots);
     cJSON_AddNumberToObject(o, "gaps", (double)live->n_gaps);
+    cJSON_AddNumberToObject(o, "reloads", (double)rw.n_reloads);
+    cJSON_AddNumberToObject(o, "reloads_refused", (double)rw.n_refused);
     cJSON *arr = cJSON_AddArrayToObject(o, "instruments");
     for (uint32_t i = 0; i < fc.n; i++) {
         brs_position p;
@@ -426,6 +451,7 @@ int brs__cmd_live(int argc, char **argv)
     else
         code = BRS_EXIT_OK;
 done:
+    brs__reload_watch_free(&rw);
     if (live)
         brs__bn_live_free(live);
     if (r) {

@@ -69,6 +69,12 @@ static int64_t jitter(brs__rt *rt)
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
 {
     it->t = rt->now + delay + jitter(rt);
+    if (rt->fifo && it->kind != Q_RESPONSE && it->kind != Q_MARKET && it->venue < rt->n_v) {
+        rt_venue *v = &rt->v[it->venue]; /* actions reach a venue in the order sent */
+        if (it->t < v->last_action)
+            it->t = v->last_action;
+        v->last_action = it->t;
+    }
     return brs__rtq_push(rt, it);
 }
 
@@ -100,16 +106,32 @@ int brs__rt_step(brs__rt *rt)
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
-    if (now > rt->now)
-        rt->now = now;
-    brs__rt_tick(rt);
-    while (rt->heap_n && rt->heap[0].t <= rt->now && !rt->failed) {
+    while (rt->heap_n && rt->heap[0].t <= now && !rt->failed) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
         n++;
     }
+    if (now > rt->now)
+        rt->now = now;
+    brs__rt_tick(rt);
     return n;
 }
+
+void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns)
+{
+    rt->order_ns = order_ns;
+    rt->cancel_ns = cancel_ns;
+    rt->response_ns = response_ns;
+    for (uint32_t i = 0; i < rt->n_v; i++) {
+        rt->v[i].order_ns = order_ns;
+        rt->v[i].cancel_ns = cancel_ns;
+        rt->v[i].response_ns = response_ns;
+    }
+}
+
+void brs__rt_set_fifo(brs__rt *rt, int on) { rt->fifo = on; }
+
+void brs__rt_set_quiet(brs__rt *rt, int on) { rt->quiet = on; }
 
 int brs__rt_failed(const brs__rt *rt, brs_error *err)
 {

@@ -24,7 +24,7 @@ static int64_t v_now(brs_ctx *ctx) { return VN(ctx)->rt->now; }
 static void v_log(brs_ctx *ctx, int level, const char *msg)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
-    if (level < BRS_LOG_INFO)
+    if (level < BRS_LOG_INFO || (VN(ctx)->rt->quiet && level < BRS_LOG_WARN))
         return;
     fprintf(stderr, "[venue %s] %s: %s\n", VN(ctx)->name, names[level & 3], msg ? msg : "");
 }

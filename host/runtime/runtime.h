@@ -149,9 +149,18 @@ int brs__rt_step(brs__rt *rt);
 /* The router's ack timeouts at the current time (does nothing when the clock
  * has not moved since the last call, or without a router). */
 void brs__rt_tick(brs__rt *rt);
-/* Real clock: the clock moves to now, every item due by then is dispatched (and
- * the router's timeouts run). Returns items dispatched. */
+/* Real clock: every item due by now is dispatched in time order, the clock at
+ * each item's time (and the router's timeouts run), then the clock moves to
+ * now. Returns items dispatched. */
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now);
+/* Latencies changed after create (bourse live's paper.latency): every venue's. */
+void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
+/* Order actions reach each venue in the order they were sent (one connection
+ * delivers in order: a quick cancel cannot overtake the slower new order it
+ * cancels). Off by default (book mode: each action after its own latency). */
+void brs__rt_set_fifo(brs__rt *rt, int on);
+/* Venues' informational log lines off (warnings and errors stay). */
+void brs__rt_set_quiet(brs__rt *rt, int on);
 /* A failure that stops the run (queue full, ...): its code, or 0; msg in *err. */
 int brs__rt_failed(const brs__rt *rt, brs_error *err);
 

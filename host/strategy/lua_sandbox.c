@@ -251,20 +251,23 @@ void brs__lua_hook_calls(brs__lua_strategy *s)
 typedef struct dumpbuf {
     unsigned char *p;
     size_t n, cap;
+    int heap; /* p was malloc'd */
 } dumpbuf;
 
 static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
 {
     (void)L;
     dumpbuf *b = ud;
-    if (b->n + sz > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
+    if (b->n + sz > b->cap) { /* past the caller's stack buffer: the heap */
+        size_t cap = b->cap * 2;
         while (cap < b->n + sz)
             cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
+        unsigned char *q = b->heap ? realloc(b->p, cap) : malloc(cap);
         if (!q)
             return 1;
-        b->p = q, b->cap = cap;
+        if (!b->heap)
+            memcpy(q, b->p, b->n);
+        b->p = q, b->cap = cap, b->heap = 1;
     }
     memcpy(b->p + b->n, p, sz);
     b->n += sz;
@@ -291,7 +294,8 @@ static int code_loop_free(lua_State *L, int idx, size_t max)
 {
     if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx))
         return 0;
-    dumpbuf b = {0};
+    unsigned char stackbuf[4096]; /* a callback's dump fits: no allocation */
+    dumpbuf b = {stackbuf, 0, sizeof stackbuf, 0};
     lua_pushvalue(L, idx);
     int rc = lua_dump(L, dump_writer, &b, 1);
     lua_pop(L, 1);
@@ -316,7 +320,8 @@ static int code_loop_free(lua_State *L, int idx, size_t max)
             }
         }
     }
-    free(b.p);
+    if (b.heap)
+        free(b.p);
     return ok;
 }
 

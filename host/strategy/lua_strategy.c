@@ -50,9 +50,10 @@ static int cb_fast_check(brs__lua_strategy *s, int cb);
 static inline int call(brs__lua_strategy *s, int nargs, int cb)
 {
     s->cb_name = cb_names[cb];
-    if (BRS__LIKELY(s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
-                        ? cb_fast_check(s, cb)
-                        : s->fast_cb[cb] > 0)) {
+    if (BRS__LIKELY(!s->killed &&
+                    (s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
+                         ? cb_fast_check(s, cb)
+                         : s->fast_cb[cb] > 0))) {
         /* loop-free callback: the call hook (lua_sandbox.c), no per-instruction check */
         s->instr_used = 0;
         s->hook_calls = 0;
@@ -82,10 +83,12 @@ static int cb_fast_check(brs__lua_strategy *s, int cb)
     return s->fast_cb[cb];
 }
 
+/* After the callback slots were (re)filled: check every callback now, not at
+ * its first call (which may be inside a timed or allocation-counted loop). */
 static void cb_fast_forget(brs__lua_strategy *s)
 {
     for (int i = 0; i < BRS__LCB_COUNT; i++)
-        s->fast_cb[i] = -1;
+        cb_fast_check(s, i);
 }
 
 static inline void push_cb(brs__lua_strategy *s, int cb)
@@ -1089,8 +1092,8 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
         else
             lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
         lua_replace(L, SLOT_CB0 + i);
-        cb_fast_forget(s);
     }
+    cb_fast_forget(s);
     luaL_unref(L, LUA_REGISTRYINDEX, s->table_ref);
     s->table_ref = t->table_ref;
     set_callbacks(s);
