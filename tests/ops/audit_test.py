@@ -11,7 +11,9 @@ same directory gives the same history plus that fill. A parent order through the
 the same after kill -9 and a restart. Then the same flow is
 killed inside its writes (BRS_FAULT_AFTER_WRITES, torn writes too): at every
 point the audit holds every report the clients received, and nothing a restart
-cuts (the audit before and after the restart agree).
+cuts (the audit before and after the restart agree). Last, a sequence reset
+moves a session's store into STATE_DIR/archive/; the reports it held are still
+in the audit, once.
 
 usage: audit_test.py BOURSE [--routed]   (--routed: only the routed order)"""
 import csv
@@ -284,6 +286,35 @@ def main():
             errs.append("crash at write %d: the audit changed across the restart" % n)
     check(points >= 5, "killed inside the writes at %d points: audit = what the clients were told, restart-stable"
           % points)
+    # a sequence reset (Logon with ResetSeqNumFlag=Y) moves the session's old
+    # store into STATE_DIR/archive/: its reports stay in the audit, once
+    aw = os.path.join(work, "archive")
+    os.makedirs(aw)
+    ast_ = os.path.join(aw, "state")
+    s = Server(bourse, write_config(os.path.join(aw, "serve.json"), state_dir=ast_), aw)
+    s.start()
+    try:
+        c = Client(s.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 1)
+        c.recv(5)
+        c.send("D", [(11, "r1"), (21, 1), (38, 5), (40, 2), (44, "10.00"), (54, 1), (55, "AAPL"), T], 2)
+        c.recv(5)
+        c.send("5", [], 3)
+        c.recv(5)
+        c.close()
+        c = Client(s.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30), (141, "Y")], 1)
+        c.recv(5)
+        c.send("D", [(11, "r2"), (21, 1), (38, 5), (40, 2), (44, "10.00"), (54, 1), (55, "AAPL"), T], 2)
+        c.recv(5)
+        c.close()
+    finally:
+        s.stop()
+    arch = os.listdir(os.path.join(ast_, "archive")) if os.path.isdir(os.path.join(ast_, "archive")) else []
+    rs = [(r["clordid"], r["event"], r["source"].split(".store")[0]) for r in rows(audit(bourse, ast_))]
+    check(len(arch) == 1 and rs == [("r1", "received", "journal"), ("r1", "acknowledged", "archive/EXEC-CLIENT1"),
+                                    ("r2", "received", "journal"), ("r2", "acknowledged", "EXEC-CLIENT1")],
+          "after a sequence reset: r1's report from the archived store, r2's from the live one, once each: %s" % rs)
     if not errs:
         shutil.rmtree(work, ignore_errors=True)
     else:
