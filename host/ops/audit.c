@@ -568,7 +568,7 @@ static int read_archive(audit *a, const char *dir, brs_error *err)
     closedir(d);
     /* the timestamp follows the live name; journals and each session's
      * stores are each in time order */
-    if (!rc)
+    if (!rc && n)
         qsort(names, n, sizeof *names, cmp_name);
     for (size_t i = 0; i < n && !rc; i++) {
         snprintf(path, sizeof path, "%s/archive/%s", dir, names[i]);
@@ -677,7 +677,8 @@ int brs__cmd_audit(int argc, char **argv)
     }
     link_orders(&a);
     time_requests(&a);
-    qsort(a.ev, a.n, sizeof *a.ev, cmp_ev);
+    if (a.n)
+        qsort(a.ev, a.n, sizeof *a.ev, cmp_ev);
     if (a.cut_journal || a.cut_store)
         fprintf(stderr, "audit: left out what was never committed: %llu journal bytes, %llu store bytes\n",
                 (unsigned long long)a.cut_journal, (unsigned long long)a.cut_store);

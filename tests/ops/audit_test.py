@@ -11,9 +11,11 @@ same directory gives the same history plus that fill. A parent order through the
 the same after kill -9 and a restart. Then the same flow is
 killed inside its writes (BRS_FAULT_AFTER_WRITES, torn writes too): at every
 point the audit holds every report the clients received, and nothing a restart
-cuts (the audit before and after the restart agree).
+cuts (the audit before and after the restart agree). Last, a sequence reset
+moves a session's store into STATE_DIR/archive/; the reports it held are still
+in the audit, once.
 
-usage: audit_test.py BOURSE"""
+usage: audit_test.py BOURSE [--routed]   (--routed: only the routed order)"""
 import csv
 import io
 import json
@@ -122,9 +124,68 @@ def histories(rs):
     return {(k[0], v[0]["clordid"]): v for k, v in h.items()}
 
 
+def routed(bourse, work):
+    # a routed order (data/configs/serve-routed.json: the smart order router over
+    # the venues lit and alt): its fills name their venue, and the history is the
+    # same after kill -9 and a restart
+    src = os.path.normpath(os.path.join(here, "..", ".."))
+    rw = os.path.join(work, "routed")
+    os.makedirs(rw)
+    rc = json.load(open(os.path.join(src, "data", "configs", "serve-routed.json")))
+    rc["state_dir"] = os.path.join(rw, "state")
+    rc["market_data"]["file"] = os.path.join(src, "data", "mm.ticks.zst")
+    with open(os.path.join(rw, "serve.json"), "w") as fh:
+        json.dump(rc, fh)
+    rs = Server(bourse, os.path.join(rw, "serve.json"), rw)
+    rs.start()
+    try:
+        c = Client(rs.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 1)
+        assert c.recv(10).type == "A"
+        c.send("D", [(11, "p1"), (21, 1), (38, 3000), (40, 1), (54, 1), (55, "GEN000"), T], 2)
+        venues, last = {}, None
+        while True:
+            m = c.recv(3)
+            if m is None:
+                break
+            if m.type == "8" and m.get(150) == "F":
+                venues[m.get(30)] = venues.get(m.get(30), 0) + int(m.get(32))
+            if m.type == "8" and m.get(150) in ("4", "8") or (m.type == "8" and m.get(151) == "0"):
+                last = m
+                break
+        rs.proc.send_signal(signal.SIGKILL)
+        rs.proc.wait()
+        r1 = rows(audit(bourse, rc["state_dir"], "--client-order", "p1"))
+        ev = [r["event"] for r in r1]
+        check(ev[:2] == ["received", "acknowledged"] and ev.count("fill") >= 2 and last is not None and
+              ev[-1] == {"4": "cancelled", "8": "rejected"}.get(last.get(150), "fill"),
+              "routed parent p1: received > acknowledged > %d fills > %s" % (ev.count("fill"), ev[-1]))
+        got = {}
+        for r in r1:
+            if r["event"] == "fill":
+                got[r["venue"]] = got.get(r["venue"], 0) + int(r["last_qty"])
+        check(got == venues and len(got) >= 2, "its fills by venue, as the client was told: %s" % got)
+        rs.start()
+        rs.stop()
+        check(rows(audit(bourse, rc["state_dir"], "--client-order", "p1")) == r1,
+              "the routed order's history is the same after kill -9 and a restart")
+    finally:
+        if rs.proc and rs.proc.poll() is None:
+            rs.proc.kill()
+            rs.proc.wait()
+
+
+
 def main():
     bourse = sys.argv[1]
     work = tempfile.mkdtemp(prefix="brs_audit_")
+    if "--routed" in sys.argv[2:]:
+        routed(bourse, work)
+        if not errs:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("work dir kept: " + work)
+        return 1 if errs else 0
     state = os.path.join(work, "state")
     cfg = write_config(os.path.join(work, "serve.json"), state_dir=state, risk={"max_order_qty": 100},
                        fsync="batch")
@@ -193,55 +254,6 @@ def main():
             srv.proc.kill()
             srv.proc.wait()
 
-    # a routed order (data/configs/serve-routed.json: the smart order router over
-    # the venues lit and alt): its fills name their venue, and the history is the
-    # same after kill -9 and a restart
-    src = os.path.normpath(os.path.join(here, "..", ".."))
-    rw = os.path.join(work, "routed")
-    os.makedirs(rw)
-    rc = json.load(open(os.path.join(src, "data", "configs", "serve-routed.json")))
-    rc["state_dir"] = os.path.join(rw, "state")
-    rc["market_data"]["file"] = os.path.join(src, "data", "mm.ticks.zst")
-    with open(os.path.join(rw, "serve.json"), "w") as fh:
-        json.dump(rc, fh)
-    rs = Server(bourse, os.path.join(rw, "serve.json"), rw)
-    rs.start()
-    try:
-        c = Client(rs.port, "CLIENT1")
-        c.send("A", [(98, 0), (108, 30)], 1)
-        assert c.recv(10).type == "A"
-        c.send("D", [(11, "p1"), (21, 1), (38, 3000), (40, 1), (54, 1), (55, "GEN000"), T], 2)
-        venues, last = {}, None
-        while True:
-            m = c.recv(3)
-            if m is None:
-                break
-            if m.type == "8" and m.get(150) == "F":
-                venues[m.get(30)] = venues.get(m.get(30), 0) + int(m.get(32))
-            if m.type == "8" and m.get(150) in ("4", "8") or (m.type == "8" and m.get(151) == "0"):
-                last = m
-                break
-        rs.proc.send_signal(signal.SIGKILL)
-        rs.proc.wait()
-        r1 = rows(audit(bourse, rc["state_dir"], "--client-order", "p1"))
-        ev = [r["event"] for r in r1]
-        check(ev[:2] == ["received", "acknowledged"] and ev.count("fill") >= 2 and last is not None and
-              ev[-1] == {"4": "cancelled", "8": "rejected"}.get(last.get(150), "fill"),
-              "routed parent p1: received > acknowledged > %d fills > %s" % (ev.count("fill"), ev[-1]))
-        got = {}
-        for r in r1:
-            if r["event"] == "fill":
-                got[r["venue"]] = got.get(r["venue"], 0) + int(r["last_qty"])
-        check(got == venues and len(got) >= 2, "its fills by venue, as the client was told: %s" % got)
-        rs.start()
-        rs.stop()
-        check(rows(audit(bourse, rc["state_dir"], "--client-order", "p1")) == r1,
-              "the routed order's history is the same after kill -9 and a restart")
-    finally:
-        if rs.proc and rs.proc.poll() is None:
-            rs.proc.kill()
-            rs.proc.wait()
-
     # crash inside the writes: the audit holds what the clients were told and
     # nothing a restart would cut
     points = 0
@@ -274,6 +286,35 @@ def main():
             errs.append("crash at write %d: the audit changed across the restart" % n)
     check(points >= 5, "killed inside the writes at %d points: audit = what the clients were told, restart-stable"
           % points)
+    # a sequence reset (Logon with ResetSeqNumFlag=Y) moves the session's old
+    # store into STATE_DIR/archive/: its reports stay in the audit, once
+    aw = os.path.join(work, "archive")
+    os.makedirs(aw)
+    ast_ = os.path.join(aw, "state")
+    s = Server(bourse, write_config(os.path.join(aw, "serve.json"), state_dir=ast_), aw)
+    s.start()
+    try:
+        c = Client(s.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 1)
+        c.recv(5)
+        c.send("D", [(11, "r1"), (21, 1), (38, 5), (40, 2), (44, "10.00"), (54, 1), (55, "AAPL"), T], 2)
+        c.recv(5)
+        c.send("5", [], 3)
+        c.recv(5)
+        c.close()
+        c = Client(s.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30), (141, "Y")], 1)
+        c.recv(5)
+        c.send("D", [(11, "r2"), (21, 1), (38, 5), (40, 2), (44, "10.00"), (54, 1), (55, "AAPL"), T], 2)
+        c.recv(5)
+        c.close()
+    finally:
+        s.stop()
+    arch = os.listdir(os.path.join(ast_, "archive")) if os.path.isdir(os.path.join(ast_, "archive")) else []
+    rs = [(r["clordid"], r["event"], r["source"].split(".store")[0]) for r in rows(audit(bourse, ast_))]
+    check(len(arch) == 1 and rs == [("r1", "received", "journal"), ("r1", "acknowledged", "archive/EXEC-CLIENT1"),
+                                    ("r2", "received", "journal"), ("r2", "acknowledged", "EXEC-CLIENT1")],
+          "after a sequence reset: r1's report from the archived store, r2's from the live one, once each: %s" % rs)
     if not errs:
         shutil.rmtree(work, ignore_errors=True)
     else:

@@ -134,6 +134,22 @@ def test_live(bourse, shared, promtool, prom, work, errs):
             last = now
             if scrapes >= 2 and stable >= 3:
                 break
+        # read everything while the run is up (a stopped target's series go stale at once)
+        qs = ["bourse_orders_total" + lab, "bourse_fills_total" + lab, pos_q,
+              'bourse_realized_pnl{mode="live",strategy="live_taker",instrument="SUSHIUSDT"}',
+              'bourse_venue_up{venue="binance"}', 'bourse_open_orders' + lab,
+              "bourse_strategy_callbacks_total" + lab, "bourse_strategy_callback_seconds_count" + lab,
+              'bourse_feed_lag_seconds{venue="binance"}']
+        seen = {q: value(pport, q) for q in qs}
+        with open(os.path.join(src, "data", "grafana", "bourse-strategy.json")) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+        board = {}
+        for e in exprs:
+            q = e.replace("$instance", ".*").replace("$strategy", ".*")
+            try:
+                board[q] = bool(query(pport, q))
+            except (AssertionError, OSError, ValueError) as x:
+                board[q] = x
         live.send_signal(signal.SIGINT)
         live.wait(30)
         out.close()
@@ -151,32 +167,26 @@ def test_live(bourse, shared, promtool, prom, work, errs):
             'bourse_open_orders' + lab: 0,
         }
         for q, w in want.items():
-            v = value(pport, q)
+            v = seen[q]
             if v is None or abs(v - w) > 1e-9 * max(1, abs(w)):
                 errs.append("live: %s = %s, want %s" % (q, v, w))
             else:
                 print("ok: live %s = %s" % (q, v))
-        cb = value(pport, "bourse_strategy_callbacks_total" + lab)
-        cbn = value(pport, "bourse_strategy_callback_seconds_count" + lab)
+        cb = seen["bourse_strategy_callbacks_total" + lab]
+        cbn = seen["bourse_strategy_callback_seconds_count" + lab]
         if not cb or cb != cbn:
             errs.append("live: callbacks %s, timed %s (every one should be timed)" % (cb, cbn))
         else:
             print("ok: live: %d callbacks, each timed" % cb)
-        lag = value(pport, 'bourse_feed_lag_seconds{venue="binance"}')
+        lag = seen['bourse_feed_lag_seconds{venue="binance"}']
         if lag is None:
             errs.append("live: no bourse_feed_lag_seconds series")
         else:
             print("ok: live: feed lag %.3f s (replayed data: exchange times are from the recording)" % lag)
         # every query of the strategy board (data/grafana/bourse-strategy.json) runs and finds its series
-        with open(os.path.join(src, "data", "grafana", "bourse-strategy.json")) as f:
-            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
-        for e in exprs:
-            q = e.replace("$instance", ".*").replace("$strategy", ".*")
-            try:
-                if not query(pport, q):
-                    errs.append("Grafana query finds nothing: " + q)
-            except (AssertionError, OSError, ValueError) as x:
-                errs.append("Grafana query fails: %s: %s" % (q, x))
+        for q, r in board.items():
+            if r is not True:
+                errs.append("Grafana query %s: %s" % ("finds nothing" if r is False else "fails", q))
         print("ok: the %d queries of the strategy board run and find their series" % len(exprs))
     finally:
         for p in (live, pp, rp):
