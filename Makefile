@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate python
 
 all: build
 
@@ -122,6 +122,12 @@ FUZZ_LUA_SRC = tests/fuzz/fuzz_lua.c host/strategy/lua_sandbox.c host/strategy/l
 FUZZ_LUA_TIMEOUT ?= 10
 fuzz-lua:
 	$(call fuzz_run,lua,corpus-lua,$(FUZZ_LUA_SRC),-l:liblua5.4.a -lcjson -lm,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
+
+# WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
+# a checked request or a refusal naming the field.
+FUZZ_WSGATE_SRC = tests/fuzz/fuzz_wsgate_msg.c host/wsgate/msg.c host/core/error.c
+fuzz-wsgate:
+	$(call fuzz_run,wsgate,corpus-wsgate,$(FUZZ_WSGATE_SRC),-lcjson,65536)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

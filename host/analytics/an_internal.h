@@ -186,6 +186,8 @@ typedef struct brs_an_periods {
     double *ret, *bret;    /* n - 1 returns (bret NaN when either end is unknown) */
 } brs_an_periods;
 int brs__an_periods(const brs_an_series *s, int kind, brs_an_periods *out);
+/* The same over fixed periods of period_ns since the epoch (intraday returns). */
+int brs__an_periods_every(const brs_an_series *s, int64_t period_ns, brs_an_periods *out);
 void brs__an_periods_free(brs_an_periods *p);
 /* Civil date of a time: year, month 1-12, day 1-31 (UTC). */
 void brs__an_civil(int64_t ts, int *y, int *m, int *d);

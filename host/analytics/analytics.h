@@ -35,6 +35,11 @@ typedef struct brs_an_options {
     int mode;                /* enum brs_an_mode: BOOK adds the book-mode statistics */
     double periods_per_year; /* annualisation of daily returns: 252 or 365 (0 -> 252) */
     double risk_free_rate;   /* annual, simple (0.02 = 2 %); per period: rate / periods_per_year */
+    /* A run with fewer than 2 daily returns (shorter than about two days) takes
+     * its return statistics over intraday periods instead, annualised with
+     * periods_per_year x trading_seconds_per_day / period (docs/analytics.md);
+     * 0 -> 23400 (6.5 h, a US equity session). */
+    double trading_seconds_per_day;
     /* Keep the run's first equity sample, then at most one per bucket of this many
      * ns (the last one of the bucket wins); 0 keeps every sample. Lets book mode
      * sample per event without storing every event. */
@@ -162,6 +167,10 @@ typedef struct brs_an_metrics {
     int64_t n_trades;
     double turnover, exposure;
     double periods_per_year, risk_free_rate;
+    /* what the volatility and ratios were computed over: 86400 for daily
+     * returns, or the intraday period (s) of a run too short for them; and the
+     * number of such periods per year that annualises them */
+    double returns_period_s, return_periods_per_year;
     /* others */
     double avg_holding_seconds;
     double start_equity, end_equity, net_pnl, years;

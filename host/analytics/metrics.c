@@ -14,6 +14,10 @@
 #define NS_PER_YEAR (365.25 * 86400e9)
 /* CAGR (and so Calmar) needs at least 30 calendar days of samples. */
 #define BRS__AN_CAGR_MIN_YEARS (30.0 / 365.25)
+/* Intraday return periods (s) for a run too short for 2 daily returns: the
+ * longest that still gives INTRADAY_MIN_RETURNS returns, else the shortest. */
+static const int64_t intraday_periods_s[] = {3600, 300, 60, 10, 1};
+#define INTRADAY_MIN_RETURNS 30
 /* A daily-return standard deviation below this is rounding noise (a constant or
  * constantly growing curve), not risk: the ratios that divide by it are null. */
 #define ZERO_VOL 1e-12
@@ -37,6 +41,8 @@ const brs_an_metric_desc brs__an_metric_descs[] = {
     M(exposure, 0, 0, 0),
     M(periods_per_year, 0, 0, 0),
     M(risk_free_rate, 0, 0, 0),
+    M(returns_period_s, 0, 0, 0),
+    M(return_periods_per_year, 0, 0, 0),
     M(avg_holding_seconds, 0, 0, 0),
     M(start_equity, 0, 0, 0),
     M(end_equity, 0, 0, 1),
@@ -259,6 +265,8 @@ int brs__an_compute_ex(const brs_an_recorder *r, brs_an_metrics *m, int headline
     memset(m, 0, sizeof *m);
     double nan = NAN;
     m->periods_per_year = r->opt.periods_per_year;
+    m->returns_period_s = 86400;
+    m->return_periods_per_year = r->opt.periods_per_year;
     m->risk_free_rate = r->opt.risk_free_rate;
     m->total_return = m->cagr = m->ann_volatility = m->sharpe = m->sortino = nan;
     m->max_drawdown = m->max_drawdown_days = m->calmar = nan;
@@ -340,11 +348,33 @@ int brs__an_compute_ex(const brs_an_recorder *r, brs_an_metrics *m, int headline
         const double *ret = d.ret;
         size_t nr = d.n ? d.n - 1 : 0;
         m->n_daily_returns = (int64_t)nr;
+        m->returns_period_s = 86400;
+        m->return_periods_per_year = r->opt.periods_per_year;
+        /* Shorter than two days: the same statistics over intraday periods,
+         * annualised by the periods in a year of trading days (docs/analytics.md,
+         * "Runs shorter than two days"). Tear-sheet figures stay daily. */
+        brs_an_periods q = {0};
+        if (nr < 2 && s->n >= 2) {
+            int64_t span = s->ts[s->n - 1] - s->ts[0], p = 1;
+            for (size_t k = 0; k < sizeof intraday_periods_s / sizeof *intraday_periods_s; k++)
+                if (span / (intraday_periods_s[k] * 1000000000LL) >= INTRADAY_MIN_RETURNS) {
+                    p = intraday_periods_s[k];
+                    break;
+                }
+            if (brs__an_periods_every(s, p * 1000000000LL, &q)) {
+                brs__an_periods_free(&d);
+                return brs__err(err, BRS_E_NOMEM, "analytics: out of memory");
+            }
+            ret = q.ret;
+            nr = q.n ? q.n - 1 : 0;
+            m->returns_period_s = (double)p;
+            m->return_periods_per_year = r->opt.periods_per_year * r->opt.trading_seconds_per_day / (double)p;
+        }
         int finite = 1;
         for (size_t i = 0; i < nr; i++)
             finite &= isfinite(ret[i]) != 0;
         if (nr >= 2 && finite) {
-            double ppy = r->opt.periods_per_year, rf = r->opt.risk_free_rate / ppy;
+            double ppy = m->return_periods_per_year, rf = r->opt.risk_free_rate / ppy;
             double mean = 0, ss = 0, down = 0;
             for (size_t i = 0; i < nr; i++)
                 mean += ret[i];
@@ -365,6 +395,7 @@ int brs__an_compute_ex(const brs_an_recorder *r, brs_an_metrics *m, int headline
             if (dd >= ZERO_VOL)
                 m->sortino = (mean - rf) / dd * sqrt(ppy);
         }
+        brs__an_periods_free(&q);
         /* the tear-sheet figures: a sort of the daily returns and two more
          * resamplings, most of a sweep combination's analytics */
         int rc = headline ? BRS_OK : distribution(r, &d, m);

@@ -130,6 +130,8 @@ int brs__an_create(brs_an_recorder **out, const brs_an_options *opt,
         r->opt = *opt;
     if (r->opt.periods_per_year == 0)
         r->opt.periods_per_year = 252;
+    if (!(r->opt.trading_seconds_per_day > 0 && r->opt.trading_seconds_per_day <= 86400))
+        r->opt.trading_seconds_per_day = 23400;
     if (r->opt.title)
         snprintf(r->title, sizeof r->title, "%s", r->opt.title);
     r->opt.title = r->title;

@@ -50,7 +50,25 @@ static double ratio(double a, double b)
     return isfinite(a) && isfinite(b) && b != 0 ? a / b - 1.0 : NAN;
 }
 
+static int periods(const brs_an_series *s, int kind, int64_t period_ns, brs_an_periods *out);
+
+static int64_t floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return a % b < 0 ? q - 1 : q;
+}
+
 int brs__an_periods(const brs_an_series *s, int kind, brs_an_periods *out)
+{
+    return periods(s, kind, 0, out);
+}
+
+int brs__an_periods_every(const brs_an_series *s, int64_t period_ns, brs_an_periods *out)
+{
+    return periods(s, 0, period_ns > 0 ? period_ns : 1, out);
+}
+
+static int periods(const brs_an_series *s, int kind, int64_t period_ns, brs_an_periods *out)
 {
     memset(out, 0, sizeof *out);
     size_t cap = s->n ? s->n : 1;
@@ -64,7 +82,9 @@ int brs__an_periods(const brs_an_series *s, int kind, brs_an_periods *out)
         return BRS_E_NOMEM;
     }
     for (size_t i = 0; i < s->n; i++) {
-        int last = i + 1 == s->n || period_key(s->ts[i + 1], kind) != period_key(s->ts[i], kind);
+        int last = i + 1 == s->n ||
+                   (period_ns ? floordiv(s->ts[i + 1], period_ns) != floordiv(s->ts[i], period_ns)
+                              : period_key(s->ts[i + 1], kind) != period_key(s->ts[i], kind));
         if (i != 0 && !last)
             continue;
         size_t k = out->n++;

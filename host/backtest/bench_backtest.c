@@ -145,12 +145,13 @@ int brs__bench_backtest(int argc, char **argv)
 {
     int json = 0;
     const char *keep = NULL;
+    const char *met = ""; /* --metrics: every run serves its metrics (to measure their cost) */
     uint64_t events = 5000000, nbars = 5000000, runs = 3;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
         if (brs__is_help(a)) {
-            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--dir DIR] [--json]\n\n"
+            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--dir DIR] [--metrics] [--json]\n\n"
                    "End-to-end backtest throughput from .ticks.zst files (decompression,\n"
                    "loading, strategy start, loop and stop; not writing the run directory):\n"
                    "  book mode   events/s, generated L3 file (bourse gen, N events, default\n"
@@ -165,10 +166,14 @@ int brs__bench_backtest(int argc, char **argv)
                    "bars_decode_per_sec, bars_zstd_dc_records_per_sec (the bars as 64-byte\n"
                    "records), bars_zstd_dc_file_per_sec (the bar file's own zstd frames), and\n"
                    "the same four per CPU second of the process (*_per_cpu_sec).\n"
-                   "--dir DIR keeps the generated files and the last run directory there.\n");
+                   "--dir DIR keeps the generated files and the last run directory there.\n"
+                   "--metrics: every run serves its Prometheus metrics (metrics.listen on a free\n"
+                   "port), to measure what they cost (docs/performance.md).\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--metrics")) {
+            met = ", \"metrics\": {\"listen\": \"127.0.0.1:0\"}";
         } else if (!strcmp(a, "--dir") && i + 1 < argc) {
             keep = argv[++i];
         } else if ((!strcmp(a, "--events") || !strcmp(a, "--bars") || !strcmp(a, "--runs")) &&
@@ -231,26 +236,26 @@ int brs__bench_backtest(int argc, char **argv)
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
-                 " \"sample_every_ns\": 86400000000000}", l3);
+                 " \"sample_every_ns\": 86400000000000%s}", l3, met);
         rc = measure(cfg, out, runs, &c_eps, &c_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-                 " \"sample_every_ns\": 86400000000000}", l3, top_lua);
+                 " \"sample_every_ns\": 86400000000000%s}", l3, top_lua, met);
         rc = measure(cfg, out, runs, &lua_eps, &lua_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
                  " \"params\": {\"lookback\": 500}},"
-                 " \"sample_every_ns\": 86400000000000}", bars);
+                 " \"sample_every_ns\": 86400000000000%s}", bars, met);
         rc = measure(cfg, out, runs, &sig_bps, &sig_cpu, &err);
     }
     if (!rc) {
         snprintf(cfg, sizeof cfg,
                  "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-                 " \"sample_every_ns\": 86400000000000}", bars, bar_lua);
+                 " \"sample_every_ns\": 86400000000000%s}", bars, bar_lua, met);
         rc = measure(cfg, out, runs, &lua_bps, &lua_bcpu, &err);
     }
     double dec_eps = NAN, zstd_eps = NAN, bar_dec = NAN, bar_zstd_rec = NAN, bar_zstd_file = NAN;

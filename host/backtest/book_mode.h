@@ -1,28 +1,18 @@
-/* book_mode.h: the book-mode driver (`mode: book`): tick files replayed in
- * time order into venue plugins through a latency model (a time-ordered event
- * queue), the strategy's orders routed to a venue's xSubmit/xCancel/xReplace,
- * timers, fees from the venue, optional flattening at the end. */
+/* book_mode.h: the book-mode driver (`mode: book`), a configuration of the
+ * runtime (host/runtime): tick files replayed in time order into its venues on
+ * a simulated clock, the strategy as its client (orders through the runtime's
+ * order path), timers, fees from the venue, optional flattening at the end. */
 #ifndef BRS_BACKTEST_BOOK_MODE_H
 #define BRS_BACKTEST_BOOK_MODE_H
 
 #include "backtest.h"
+#include "runtime/runtime.h"
 
 typedef struct brs__book_opts {
+    brs__rt_opts rt;          /* latency, queue, venues, router: the runtime's keys under "book" */
     double initial_cash;
     int flatten;              /* close every position at the end with market orders */
-    int md_from_file;         /* market data reaches the strategy at ts_local */
-    int64_t md_ns;            /* else at ts_exchange + md_ns */
-    int64_t order_ns;         /* submit and replace: strategy -> venue */
-    int64_t cancel_ns;        /* cancel: strategy -> venue */
-    int64_t response_ns;      /* order events: venue -> strategy */
-    int64_t jitter_ns;        /* each delay gets + uniform [0, jitter_ns] (seeded) */
-    uint64_t seed;
-    uint32_t queue_capacity;  /* latency-queue items in flight (preallocated) */
     int64_t sample_every_ns;  /* equity samples at most this often (0: 1 s) */
-    int router;               /* orders through the smart order router (host/sor) */
-    int router_post;          /* limit parents may post what they cannot take */
-    int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
-    int64_t max_reroutes;
 } brs__book_opts;
 
 typedef struct brs__book_run brs__book_run;

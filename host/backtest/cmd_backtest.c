@@ -27,6 +27,8 @@ static void usage(FILE *out)
             "                    runs/<strategy>-<mode>)\n"
             "  --full-record     every row in the CSVs (csv_max_rows=0; book runs write at most\n"
             "                    1,000,000 rows per CSV by default, an even sample beyond)\n"
+            "  --metrics ADDR    Prometheus metrics at http://ADDR/metrics while it runs\n"
+            "                    (metrics.listen; 127.0.0.1:0 picks a free port, logged)\n"
             "  --quiet           print nothing but errors\n\n"
             "Signals: SIGINT (Ctrl-C) and SIGTERM stop the run at the next safe point (between\n"
             "bars or events): it says how far it got, writes no run directory (one being written\n"
@@ -68,7 +70,7 @@ static int set_string(brs_config *cfg, const char *key, const char *value, const
 }
 
 /* Router and market-making runs add execution figures to summary.json
- * (host/backtest/exec_stats.c); show them with the rest when present. */
+ * (host/runtime/exec_stats.c); show them with the rest when present. */
 static void print_execution_extras(const char *dir)
 {
     static const char *const keys[] = {"max_abs_inventory", "inventory_limit", "spread_captured",
@@ -112,6 +114,7 @@ static void report_interrupt(const brs__bt_result *res, const char *dir)
 int brs__cmd_backtest(int argc, char **argv)
 {
     const char *file = NULL, *out = NULL;
+    char metrics_set[160];
     int quiet = 0;
     brs__interrupt_install(1); /* first: a signal from now on is reported */
     /* options are applied in order after the file is loaded */
@@ -134,6 +137,14 @@ int brs__cmd_backtest(int argc, char **argv)
         } else if (!strcmp(a, "--full-record")) {
             opt_key[n_opt] = "--set";
             opt_val[n_opt++] = "csv_max_rows=0";
+        } else if (!strcmp(a, "--metrics")) {
+            if (i + 1 >= argc) {
+                rc = brs__usage_error("backtest", "%s needs a value (host:port)", a);
+                goto done;
+            }
+            snprintf(metrics_set, sizeof metrics_set, "metrics.listen=%s", argv[++i]);
+            opt_key[n_opt] = "--set";
+            opt_val[n_opt++] = metrics_set;
         } else if ((!strcmp(a, "--out") || !strcmp(a, "--set") || !strcmp(a, "--param") ||
                     !strcmp(a, "--mode") || !strcmp(a, "--data") || !strcmp(a, "--strategy"))) {
             if (i + 1 >= argc) {

@@ -10,6 +10,7 @@
 #include "backtest.h"
 #include "book_mode.h"
 #include "core/core.h"
+#include "ops/run_metrics.h"
 #include "plugin/loader.h"
 #include "strategy/source.h"
 
@@ -215,8 +216,9 @@ static int read_lot(const brs_config *cfg, const brs_instrument *instr, uint32_t
 
 typedef struct run_common {
     const char *mode, *data, *symbol, *strategy, *out, *title, *benchmark;
+    char metrics_listen[128]; /* metrics.listen (--metrics): Prometheus /metrics during the run; "" off */
     cJSON *params;
-    double ppy, rf;
+    double ppy, rf, tspd;
     int64_t sample_every, lua_mem, lua_instr, max_bars, csv_max_rows;
     /* the sandbox's runaway bounds (docs/lua-api.md, "The sandbox"); 0: default */
     int64_t lua_cpu_ms, seed, max_orders_run, max_cb_event, max_cb_instant, max_log_cb, max_log;
@@ -226,8 +228,10 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
 {
     static const char *const keys[] = {"mode", "data", "symbol", "strategy", "out", "title",
                                        "initial_cash", "periods_per_year", "risk_free_rate",
+                                       "trading_seconds_per_day",
                                        "sample_every_ns", "signal", "book", "lua", "risk",
-                                       "csv_max_rows", "report", NULL};
+                                       "csv_max_rows", "report", "metrics", NULL};
+    static const char *const k_metrics[] = {"listen", NULL};
     static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
     static const char *const k_strat[] = {"file", "params", "seed", "max_orders_per_run",
                                           "max_callbacks_per_event", "max_callbacks_per_instant",
@@ -281,8 +285,13 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
         (rc = brs__config_string(cfg, root, "", "title", NULL, &c->title, err)) ||
         (rc = get_d(cfg, root, "", "periods_per_year", 252, &c->ppy, err)) ||
         (rc = get_d(cfg, root, "", "risk_free_rate", 0, &c->rf, err)) ||
+        (rc = get_d(cfg, root, "", "trading_seconds_per_day", 23400, &c->tspd, err)) ||
         (rc = get_i(cfg, root, "", "sample_every_ns", 0, &c->sample_every, err)))
         return rc;
+    if (!(c->tspd > 0 && c->tspd <= 86400))
+        return brs__err(err, BRS_E_RANGE, "%s: trading_seconds_per_day must be in (0, 86400] (got %g; 23400 for a "
+                        "6.5 h equity session, 86400 for a market open all day)",
+                        brs__config_origin(cfg, "trading_seconds_per_day"), c->tspd);
     if (!(c->ppy > 0 && c->ppy <= 1e6))
         return brs__err(err, BRS_E_RANGE, "%s: periods_per_year must be in (0, 1e6] (got %g; 252 for daily bars)",
                         brs__config_origin(cfg, "periods_per_year"), c->ppy);
@@ -316,6 +325,22 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (window < 2 || window > 100000)
         return brs__err(err, BRS_E_RANGE, "%s: report.rolling_window must be 2..100000 daily returns",
                         cfg->source);
+    /* metrics: where the run is watched from, not what it computes: read, then
+     * left out of the effective config (config.json is the same with or without) */
+    cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+    if (met) {
+        const char *ml = NULL;
+        if (!cJSON_IsObject(met))
+            return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object {\"listen\": \"127.0.0.1:9464\"}",
+                            cfg->source);
+        if ((rc = brs__config_check_keys(cfg, met, "metrics", k_metrics, err)) ||
+            (rc = brs__config_string(cfg, met, "metrics", "listen", "", &ml, err)))
+            return rc;
+        if (strlen(ml) >= sizeof c->metrics_listen)
+            return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
+        snprintf(c->metrics_listen, sizeof c->metrics_listen, "%s", ml);
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "metrics");
+    }
     cJSON *lua = obj_get(root, "lua");
     if (!cJSON_IsObject(lua))
         return brs__err(err, BRS_E_INVAL, "%s: lua must be an object", cfg->source);
@@ -372,6 +397,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
 {
     memset(res, 0, sizeof *res);
     run_common c = {0};
+    brs__run_metrics *met = NULL;
     brs__bt_signal_opts so = {0};
     brs__book_opts bo = {0};
     int rc = read_common(cfg, &c, err);
@@ -398,7 +424,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
                           cfg->source);
         else
             rc = brs__book_read_config(cfg, &bo, err);
-        if (!rc && !bo.router && cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
+        if (!rc && !bo.rt.router && cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"))
             rc = brs__err(err, BRS_E_INVAL, "%s: key 'risk' needs book.router.enabled (the checks sit in front of the router)",
                           cfg->source);
         bo.initial_cash = cash;
@@ -496,7 +522,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         snprintf(title, sizeof title, "%s (%s mode) on %s", src.name, c.mode,
                  n_instr == 1 ? instr[0].symbol : "several instruments");
     brs_an_options ao = {.mode = book ? BRS_AN_BOOK : BRS_AN_SIGNAL, .periods_per_year = c.ppy,
-                         .risk_free_rate = c.rf, .sample_every_ns = c.sample_every, .title = title,
+                         .risk_free_rate = c.rf, .trading_seconds_per_day = c.tspd, .sample_every_ns = c.sample_every, .title = title,
                          .csv_max_rows = (uint64_t)c.csv_max_rows, .benchmark = c.benchmark,
                          .max_bars = c.max_bars ? c.max_bars : -1};
     if ((rc = brs__an_create(&rec, &ao, ai, n_instr, err)))
@@ -527,6 +553,13 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         brs__err_prefix(err, "%s", brs__config_origin(cfg, k));
         goto out;
     }
+    /* metrics.listen: the run's series at /metrics while it runs (host/ops/run_metrics.c);
+     * one strategy callback in 64 is timed */
+    if (c.metrics_listen[0]) {
+        brs__run_metrics_opts mo = {.listen = c.metrics_listen, .mode = "backtest", .every = 64};
+        if ((rc = brs__run_metrics_start(&met, &mo, &sc, err)))
+            goto out;
+    }
     /* from here on a failure is the strategy's: the run is failed, not the input bad */
     if (brs__strategy_src_open(&src, &sc, err) || brs__sctx_start(&sc, err)) {
         res->failed = 1;
@@ -539,6 +572,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         rc = brs__bt_signal_run(sig, &sc, progress, res, err);
     else
         rc = brs__book_run_loop(br, &sc, rec, progress, res, err);
+    brs__run_metrics_sync(met, brs__monotime_ns(), 1); /* the final values */
     if (rc)
         goto out;
     if (res->interrupted) {
@@ -588,6 +622,7 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         res->phase = "writing the run directory (it was completed)";
     }
 out:
+    brs__run_metrics_stop(met);
     brs__sctx_free(&sc);
     if (!given_src)
         brs__strategy_src_free(&src);

@@ -40,6 +40,7 @@ int brs__cmd_ticks(int argc, char **argv); /* host/ticks/cmd_ticks.c */
 int brs__cmd_strategy(int argc, char **argv);
 int brs__cmd_report(int argc, char **argv); /* host/analytics/report_cmd.c */
 int brs__cmd_ui(int argc, char **argv);     /* host/ops/ui.c */
+int brs__cmd_audit(int argc, char **argv);  /* host/ops/audit.c */
 int brs__cmd_serve(int argc, char **argv);
 int brs__cmd_backtest(int argc, char **argv); /* host/backtest/cmd_backtest.c */
 int brs__cmd_sweep(int argc, char **argv);    /* host/backtest/sweep.c */

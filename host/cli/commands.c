@@ -10,6 +10,7 @@ const brs_command brs__commands[] = {
     {"strategy", "check a strategy (Lua script or C plugin)", brs__cmd_strategy},
     {"report", "re-render a run directory's report.html", brs__cmd_report},
     {"serve", "run the FIX 4.4 gateway (acceptor) on the matching engine", brs__cmd_serve},
+    {"audit", "what happened to each order bourse serve handled, from its state directory", brs__cmd_audit},
     {"backtest", "run a backtest (signal or book mode) into a run directory", brs__cmd_backtest},
     {"sweep", "run a backtest over a parameter grid in parallel processes", brs__cmd_sweep},
     {"record", "record a live WebSocket feed (Binance USD-M) into a tick file", brs__cmd_record},

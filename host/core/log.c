@@ -16,7 +16,11 @@
 
 #include "core/core.h"
 
-int brs__log_min_level = BRS_LOG_INFO;
+int brs__log_min_level = BRS_LOG_INFO; /* the lower of main_level and the tee's */
+static int main_level = BRS_LOG_INFO;   /* what reaches stderr or --log-file */
+static brs__log_tee_fn tee_fn;          /* a second sink (brs__log_set_tee) */
+static void *tee_ctx;
+static int tee_level = BRS_LOG_OFF;
 static brs__log_format log_format = BRS_LOG_TEXT;
 static int log_fd = 2;
 static char log_path[1024];
@@ -125,11 +129,9 @@ static void put_time(line *l, bool json)
     puts_(l, tmp);
 }
 
+/* Write a finished line (with its newline). */
 static void emit(line *l)
 {
-    if (l->full)
-        memcpy(l->buf + l->n, "...", 3), l->n += 3;
-    l->buf[l->n++] = '\n';
     size_t off = 0;
     while (off < l->n) {
         ssize_t w = write(log_fd, l->buf + off, l->n - off);
@@ -141,61 +143,104 @@ static void emit(line *l)
     }
 }
 
+/* One line, without its final newline, into l. */
+static void build(line *l, brs__log_level lvl, const char *component, const char *msg,
+                  const brs__kv *fields)
+{
+    l->n = 0;
+    l->full = false;
+    if (log_format == BRS_LOG_JSON) {
+        puts_(l, "{\"ts\":");
+        put_time(l, true);
+        puts_(l, ",\"level\":\"");
+        puts_(l, level_names[lvl]);
+        puts_(l, "\",\"component\":\"");
+        put_escaped(l, component ? component : "");
+        puts_(l, "\",\"msg\":\"");
+        put_escaped(l, msg ? msg : "");
+        putc_(l, '"');
+        for (const brs__kv *kv = fields; kv && kv->key; kv++) {
+            puts_(l, ",\"");
+            put_escaped(l, kv->key);
+            puts_(l, "\":");
+            put_value(l, kv, true);
+        }
+        if (l->full) { /* too long: say so in a line that stays valid JSON, without the fields */
+            l->n = 0;
+            l->full = false;
+            puts_(l, "{\"ts\":");
+            put_time(l, true);
+            puts_(l, ",\"level\":\"");
+            puts_(l, level_names[lvl]);
+            puts_(l, "\",\"component\":\"");
+            put_escaped(l, component ? component : "");
+            puts_(l, "\",\"msg\":\"");
+            char cut[512]; /* escaped, at most 6x: always fits */
+            snprintf(cut, sizeof cut, "%s", msg ? msg : "");
+            put_escaped(l, cut);
+            puts_(l, "\",\"cut\":true");
+        }
+        putc_(l, '}');
+    } else {
+        put_time(l, false);
+        putc_(l, ' ');
+        puts_(l, level_tags[lvl]);
+        putc_(l, ' ');
+        puts_(l, component ? component : "");
+        puts_(l, ": ");
+        puts_(l, msg ? msg : "");
+        for (const brs__kv *kv = fields; kv && kv->key; kv++) {
+            putc_(l, ' ');
+            puts_(l, kv->key);
+            putc_(l, '=');
+            put_value(l, kv, false);
+        }
+    }
+}
+
 void brs__log_write(brs__log_level lvl, const char *component, const char *msg, const brs__kv *fields)
 {
     if ((int)lvl < 0 || lvl >= BRS_LOG_OFF)
         lvl = BRS_LOG_ERROR;
     line l;
-    l.n = 0;
-    l.full = false;
-    if (log_format == BRS_LOG_JSON) {
-        puts_(&l, "{\"ts\":");
-        put_time(&l, true);
-        puts_(&l, ",\"level\":\"");
-        puts_(&l, level_names[lvl]);
-        puts_(&l, "\",\"component\":\"");
-        put_escaped(&l, component ? component : "");
-        puts_(&l, "\",\"msg\":\"");
-        put_escaped(&l, msg ? msg : "");
-        putc_(&l, '"');
-        for (const brs__kv *kv = fields; kv && kv->key; kv++) {
-            puts_(&l, ",\"");
-            put_escaped(&l, kv->key);
-            puts_(&l, "\":");
-            put_value(&l, kv, true);
-        }
-        if (l.full) { /* too long: say so in a line that stays valid JSON, without the fields */
-            l.n = 0;
-            l.full = false;
-            puts_(&l, "{\"ts\":");
-            put_time(&l, true);
-            puts_(&l, ",\"level\":\"");
-            puts_(&l, level_names[lvl]);
-            puts_(&l, "\",\"component\":\"");
-            put_escaped(&l, component ? component : "");
-            puts_(&l, "\",\"msg\":\"");
-            char cut[512]; /* escaped, at most 6x: always fits */
-            snprintf(cut, sizeof cut, "%s", msg ? msg : "");
-            put_escaped(&l, cut);
-            puts_(&l, "\",\"cut\":true");
-        }
-        putc_(&l, '}');
-    } else {
-        put_time(&l, false);
-        putc_(&l, ' ');
-        puts_(&l, level_tags[lvl]);
-        putc_(&l, ' ');
-        puts_(&l, component ? component : "");
-        puts_(&l, ": ");
-        puts_(&l, msg ? msg : "");
-        for (const brs__kv *kv = fields; kv && kv->key; kv++) {
-            putc_(&l, ' ');
-            puts_(&l, kv->key);
-            putc_(&l, '=');
-            put_value(&l, kv, false);
-        }
-    }
-    emit(&l);
+    build(&l, lvl, component, msg, fields);
+    if (l.full)
+        memcpy(l.buf + l.n, "...", 3), l.n += 3;
+    l.buf[l.n++] = '\n';
+    if ((int)lvl >= main_level && (int)lvl >= brs__log_min_level)
+        emit(&l);
+    if (tee_fn && (int)lvl >= tee_level)
+        tee_fn(tee_ctx, lvl, component, fields, l.buf, l.n);
+}
+
+size_t brs__log_format_line(char *out, size_t cap, brs__log_level lvl, const char *component, const char *msg,
+                       const brs__kv *fields)
+{
+    if ((int)lvl < 0 || lvl >= BRS_LOG_OFF)
+        lvl = BRS_LOG_ERROR;
+    line l;
+    build(&l, lvl, component, msg, fields);
+    if (l.full)
+        memcpy(l.buf + l.n, "...", 3), l.n += 3;
+    l.buf[l.n++] = '\n';
+    size_t n = l.n < cap ? l.n : cap;
+    memcpy(out, l.buf, n);
+    return n;
+}
+
+static void set_min_level(void)
+{
+    brs__log_min_level = main_level;
+    if (tee_fn && tee_level < brs__log_min_level)
+        brs__log_min_level = tee_level;
+}
+
+void brs__log_set_tee(brs__log_tee_fn fn, void *ctx, brs__log_level min_level)
+{
+    tee_fn = fn;
+    tee_ctx = ctx;
+    tee_level = (int)min_level;
+    set_min_level();
 }
 
 int brs__log_parse_level(const char *s, brs__log_level *out)
@@ -244,7 +289,8 @@ int brs__log_setup(brs__log_level lvl, brs__log_format fmt, const char *path, br
         log_fd = fd;
         snprintf(log_path, sizeof log_path, "%s", path);
     }
-    brs__log_min_level = (int)lvl;
+    main_level = (int)lvl;
+    set_min_level();
     log_format = fmt;
     return BRS_OK;
 }

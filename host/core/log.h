@@ -16,6 +16,7 @@
 #define BRS_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <bourse/errors.h>
@@ -65,6 +66,19 @@ void brs__log_write(brs__log_level lvl, const char *component, const char *msg, 
         if (brs__log_on(lvl))                                                                       \
             brs__log_write((lvl), (comp), (msg), 0);                                                \
     } while (0)
+
+/* A second sink for lines at or above min_level (whatever --log-level says):
+ * fn gets each line as written (newline included) and its fields. One tee at a
+ * time; fn NULL removes it. The FIX gateway's per-session event logs use it
+ * (host/fix/session_log.c). Not thread-safe to set; fn is called from the
+ * thread that logs. */
+typedef void (*brs__log_tee_fn)(void *ctx, brs__log_level lvl, const char *component,
+                                const brs__kv *fields, const char *line, size_t len);
+void brs__log_set_tee(brs__log_tee_fn fn, void *ctx, brs__log_level min_level);
+/* Format one line as brs__log_write would (timestamp now, --log-format, final
+ * newline) into out; returns its length (cut at cap). Writes it nowhere. */
+size_t brs__log_format_line(char *out, size_t cap, brs__log_level lvl, const char *component, const char *msg,
+                       const brs__kv *fields);
 
 /* Configure: level, format and file (NULL or "-" for stderr). A file is opened
  * for append and created 0640. Returns BRS_OK or an error naming the path. */

@@ -3,17 +3,20 @@
  * bad tick, duplicate ClOrdID) are answered with ExecutionReport Rejected or
  * OrderCancelReject; malformed enumerations with a session Reject (373=5). */
 #include "fix/app.h"
+#include "fix/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
 #include "core/log.h"
+#include "ops/live.h"
 #include "ops/metrics.h"
 #include "fix/wal.h"
 
@@ -222,7 +225,14 @@ static int forget_closed(brs__fix_gateway *g)
     g->map_cap = mcap;
     for (uint64_t k = 0; k < j; k++)
         map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    brs__fix_clset_free(&g->closed); /* a checkpoint's forgotten ClOrdIDs too */
     return BRS_OK;
+}
+
+/* A ClOrdID of an order a checkpoint forgot today? */
+static int closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n)
+{
+    return g->closed.used && brs__fix_clset_has(&g->closed, hash_key(session, s, n));
 }
 
 /* ---- journal --------------------------------------------------------------- */
@@ -247,6 +257,8 @@ static int forget_closed(brs__fix_gateway *g)
 #define JOURNAL_SNAP_ORDER 0x7ffffff1u
 #define JOURNAL_SNAP_RISK 0x7ffffff2u
 #define JOURNAL_SNAP_END 0x7ffffff3u
+#define JOURNAL_SNAP_CLOSED 0x7ffffff4u /* u64 hashes of ClOrdIDs forgotten today */
+#define SNAP_CLOSED_PER_RECORD 4096u
 #define SNAP_VERSION 1u
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
@@ -322,6 +334,7 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
         return flush_fail(g, "journal", ENOMEM);
     if (brs__fix_wal_write(g->jfd, g->jbuf, g->jlen) != 0)
         return flush_fail(g, g->jpath, errno);
+    g->jsize += g->jlen;
     g->jlen = 0;
     if (g->fsync_policy == BRS__FIX_FSYNC_BATCH && brs__fix_wal_sync(g->jfd, 0) != 0)
         return flush_fail(g, g->jpath, errno);
@@ -403,6 +416,8 @@ static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_o
     brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
     brs__fix_enc_int(e, 14, o->cum);
     brs__fix_enc_int(e, 17, (int64_t)exec_id);
+    if (exec_type == 'F' && g->fill_venue)
+        brs__fix_enc_str(e, 30, g->fill_venue); /* LastMkt: the venue it filled on */
     if (exec_type == 'F') {
         enc_price(g, e, 31, o->instrument, last_px);
         brs__fix_enc_int(e, 32, last_qty);
@@ -457,7 +472,12 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     case '4': g->st.cancels++; break;
     case 'C': g->st.expiries++; break;
     case '5': g->st.replaces++; break;
-    case '8': g->st.rejects++; break;
+    case '8':
+        g->st.rejects++;
+        g->rej_session = o->session;
+        snprintf(g->rej_clordid, sizeof g->rej_clordid, "%s", o->clordid);
+        snprintf(g->rej_text, sizeof g->rej_text, "%s", text ? text : "");
+        break;
     default: break;
     }
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
@@ -503,8 +523,13 @@ static void reject_new(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
 {
     uint64_t exec_id = ++g->next_exec_id;
     static const uint32_t echo[] = {38, 40, 54, 55};
-    if (!g->replaying)
+    if (!g->replaying) {
+        g->st.rejects++;
+        g->rej_session = s->index;
+        brs__fix_str(m, 11, g->rej_clordid, sizeof g->rej_clordid);
+        snprintf(g->rej_text, sizeof g->rej_text, "%s", text ? text : "");
         er_no_order(s, m, exec_id, '8', echo, BRS__ARRAY_LEN(echo), reason, text);
+    }
 }
 
 static void cancel_reject(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m,
@@ -553,6 +578,8 @@ static void md_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, in
     g->trades[g->n_trades++] = (brs__fix_md_trade){instrument, price, qty};
 }
 
+/* The runtime's report of one of a session's orders (every session client's
+ * xOnOrder; order_id is the OrderID). */
 static void on_event(void *ctx, const brs_order_event *ev)
 {
     brs__fix_gateway *g = ctx;
@@ -560,6 +587,13 @@ static void on_event(void *ctx, const brs_order_event *ev)
     brs__fix_order *o = order_by_id(g, ev->order_id);
     if (!o)
         return;
+    if (g->restoring) { /* a snapshot's order resting again: not news to anyone */
+        if (!g->restore_kind)
+            g->restore_kind = ev->kind;
+        return;
+    }
+    if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
+        return; /* the venue's refusal and the runtime's report of it: one reject */
     if (ev->instrument < 32)
         g->touched |= 1u << ev->instrument;
     /* positions are followed with or without limits, so a snapshot always
@@ -584,6 +618,7 @@ static void on_event(void *ctx, const brs_order_event *ev)
     case BRS_OEV_ACCEPTED:
         o->leaves = ev->leaves;
         o->status = '0';
+        o->prio = ++g->prio_seq;
         set_open(g, o, 1);
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
@@ -594,9 +629,15 @@ static void on_event(void *ctx, const brs_order_event *ev)
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
         o->status = status_of(o);
+        if (g->live)
+            brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
+                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__realtime_ns(),
+                           g->replaying);
         if (o->leaves == 0)
             set_open(g, o, 0);
+        g->fill_venue = g->last_mkt ? brs__rt_venue_name(g->rt, ev->venue) : NULL;
         send_er(g, o, 'F', NULL, NULL, ev->price, ev->qty, NULL);
+        g->fill_venue = NULL;
         break;
     case BRS_OEV_CANCELLED: {
         o->leaves = 0;
@@ -620,8 +661,10 @@ static void on_event(void *ctx, const brs_order_event *ev)
     case BRS_OEV_REPLACED: {
         char prev[BRS__FIX_CLORDID_MAX];
         snprintf(prev, sizeof prev, "%s", o->clordid);
+        if (ev->price != o->price || ev->leaves > o->leaves)
+            o->prio = ++g->prio_seq; /* it lost its place in the queue */
         o->price = ev->price;
-        o->qty = ev->qty;
+        o->qty = ev->qty + o->cum0; /* the venue counts from the snapshot's cum */
         o->leaves = ev->leaves;
         o->status = status_of(o);
         if (g->req_order == o->id && g->req_clordid) {
@@ -653,14 +696,23 @@ static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *
     return n;
 }
 
+/* Trade entries in one X at most: a deep sweep's trades are split over
+ * several X messages, each within the output buffer (BRS__FIX_OUT_MAX). */
+#define MD_TRADES_PER_X 96
+
 /* An MDEntryType 2 entry per trade of sub's instrument (x: in an X, with
- * MDUpdateAction 0 and Symbol). */
-static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+ * MDUpdateAction 0 and Symbol), from g->trades[*from] on, at most max of
+ * them; *from moves past the last one written. */
+static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub,
+                               int x, uint32_t *from, uint32_t max)
 {
-    for (uint32_t t = 0; t < g->n_trades; t++) {
+    uint32_t done = 0;
+    for (uint32_t t = *from; t < g->n_trades && done < max; t++) {
         const brs__fix_md_trade *tr = &g->trades[t];
+        *from = t + 1;
         if (tr->instrument != sub->instrument)
             continue;
+        done++;
         if (x)
             brs__fix_enc_char(e, 279, '0');
         brs__fix_enc_char(e, 269, '2');
@@ -669,6 +721,12 @@ static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_m
         enc_price(g, e, 270, sub->instrument, tr->price);
         brs__fix_enc_int(e, 271, tr->qty);
     }
+}
+
+static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
+{
+    uint32_t from = 0;
+    md_enc_trades_from(g, e, sub, x, &from, UINT32_MAX);
 }
 
 /* The book as sub last read it as a W; with trades, also the last message's
@@ -697,7 +755,8 @@ static void md_read(brs__fix_gateway *g, uint32_t instr, uint32_t depth, brs_lev
 {
     for (uint8_t side = 0; side < 2; side++) {
         n[side] = 0;
-        g->eng.depth(g->eng.self, instr, side, out[side], depth, &n[side]);
+        if (brs__rt_depth(g->rt, g->md_venue, instr, side, out[side], depth, &n[side]) != BRS_OK)
+            n[side] = 0;
     }
 }
 
@@ -765,10 +824,20 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
         md_snapshot(g, s, sub, 1);
         return;
     }
+    /* the trades first, then the book they left: full X messages of trades
+     * while more than fit in one are left */
+    uint32_t from = 0;
+    for (; nt > MD_TRADES_PER_X; nt -= MD_TRADES_PER_X) {
+        brs__fix_enc *e = brs__fix_session_begin(s, "X");
+        brs__fix_enc_str(e, 262, sub->reqid);
+        brs__fix_enc_int(e, 268, MD_TRADES_PER_X);
+        md_enc_trades_from(g, e, sub, 1, &from, MD_TRADES_PER_X);
+        brs__fix_session_send(s);
+    }
     brs__fix_enc *e = brs__fix_session_begin(s, "X");
     brs__fix_enc_str(e, 262, sub->reqid);
     brs__fix_enc_int(e, 268, ne + nt);
-    md_enc_trades(g, e, sub, 1); /* the trades first, then the book they left */
+    md_enc_trades_from(g, e, sub, 1, &from, nt);
     for (uint32_t k = 0; k < ne; k++) {
         brs__fix_enc_char(e, 279, ent[k].action);
         brs__fix_enc_char(e, 269, ent[k].side);
@@ -794,6 +863,13 @@ static void md_publish(brs__fix_gateway *g)
     }
     g->touched = 0;
     g->n_trades = 0;
+}
+
+void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved)
+{
+    if (market_moved)
+        g->touched = ~0u; /* replayed market data: any book may have changed */
+    md_publish(g);
 }
 
 /* Subscriptions asking for trades, kept count of so trades are only kept then. */
@@ -960,6 +1036,18 @@ static void on_market_data_request(brs__fix_gateway *g, brs__fix_session *s, con
 
 /* ---- order entry --------------------------------------------------------------- */
 
+/* What the runtime has due by now reaches the sessions: with zero latencies
+ * every event an order entry causes comes back inside the request. */
+static void pump(brs__fix_gateway *g, int64_t now)
+{
+    brs__rt_advance(g->rt, now);
+}
+
+static uint32_t client_of(const brs__fix_gateway *g, uint32_t session)
+{
+    return session < g->n_sessions ? g->client[session] : UINT32_MAX; /* no such client */
+}
+
 static int new_order(brs__fix_gateway *g, brs__fix_order **out)
 {
     int rc = add_slot(g, g->last_order_id + 1, out);
@@ -1063,6 +1151,10 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         reject_new(g, s, m, 6, "duplicate ClOrdID");
         return;
     }
+    if (closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
+        reject_new(g, s, m, 6, "duplicate ClOrdID (an order closed earlier today)");
+        return;
+    }
     const brs__fix_field *sym = brs__fix_get(m, 55);
     int instr = find_instr(g, brs__fix_val(m, sym), sym->len);
     if (instr < 0) {
@@ -1114,7 +1206,9 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     ord.type = type;
     ord.tif = tif;
     ord.ts = s->now;
-    int rc = g->eng.submit(g->eng.self, &ord);
+    int rc = brs__rt_submit(g->rt, client_of(g, s->index), &ord);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     if (rc != BRS_OK) {
         o->status = '8';
         o->leaves = 0;
@@ -1143,7 +1237,8 @@ static brs__fix_order *amend_target(brs__fix_gateway *g, brs__fix_session *s,
         cancel_reject(g, s, m, NULL, response_to, 1, "unknown order");
         return NULL;
     }
-    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len)) {
+    if (cl->len >= BRS__FIX_CLORDID_MAX || map_find(g, s->index, brs__fix_val(m, cl), cl->len) ||
+        closed_dup(g, s->index, brs__fix_val(m, cl), cl->len)) {
         cancel_reject(g, s, m, o, response_to, 6, "duplicate or too long ClOrdID");
         return NULL;
     }
@@ -1165,7 +1260,9 @@ static void on_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_m
     g->req_clordid = clordid;
     g->req_orig = orig;
     g->req_order = o->id;
-    int rc = g->eng.cancel(g->eng.self, o->instrument, o->id);
+    int rc = brs__rt_cancel(g->rt, client_of(g, s->index), o->id);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
@@ -1208,7 +1305,9 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_clordid = clordid;
     g->req_orig = orig;
     g->req_order = o->id;
-    int rc = g->eng.replace(g->eng.self, o->instrument, o->id, px, qty);
+    int rc = brs__rt_replace(g->rt, client_of(g, s->index), o->id, px, qty - o->cum0);
+    if (rc == BRS_OK)
+        pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;
     g->req_order = 0;
     if (rc != BRS_OK)
@@ -1299,8 +1398,9 @@ static void on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__
     for (uint64_t i = 0; i < g->n_orders; i++) {
         const brs__fix_order *o = &g->orders[i];
         if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
-            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)))
-            g->eng.cancel(g->eng.self, o->instrument, o->id);
+            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)) &&
+            brs__rt_cancel(g->rt, client_of(g, s->index), o->id) == BRS_OK)
+            pump(g, s->now);
     }
 }
 
@@ -1334,6 +1434,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     const char *mt = m->msgtype;
     g->jflags = 0;
     g->no_journal = 0;
+    pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
     uint64_t rejects = s->rejects;
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
@@ -1394,8 +1495,15 @@ static void snap_order_encode(const brs__fix_order *o, char r[SNAP_ORDER_LEN])
     put_u64(r + 112, (uint64_t)(n >> 64));
 }
 
-/* The whole snapshot: header, open orders level by level in queue priority
- * (each level's front first), the risk state per session, end. */
+static int cmp_prio(const void *a, const void *b)
+{
+    uint64_t x = (*(const brs__fix_order *const *)a)->prio, y = (*(const brs__fix_order *const *)b)->prio;
+    return x < y ? -1 : x > y;
+}
+
+/* The whole snapshot: header, open orders in queue priority (the order they
+ * took their places in their levels, so resting them again in this order gives
+ * every level back its queue), the risk state per session, end. */
 static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_error *err)
 {
     size_t cap = 0;
@@ -1404,47 +1512,28 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         nopen += g->orders[k].open;
     char h[SNAP_HEADER_LEN] = {0};
     put_u32(h, SNAP_VERSION);
+    const brs__fix_clset *cs0 = g->snap_closed ? g->snap_closed : &g->closed;
+    put_u32(h + 4, cs0->used > UINT32_MAX ? 0 : (uint32_t)cs0->used);
     put_u64(h + 8, g->last_order_id);
     put_u64(h + 16, g->next_exec_id);
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
     int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
-    uint32_t room = nopen > UINT32_MAX ? UINT32_MAX : (uint32_t)(nopen ? nopen : 1);
-    brs_level *lv = malloc(room * sizeof *lv);
-    uint64_t *ids = malloc(room * sizeof *ids);
-    if (!lv || !ids)
+    const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
+    if (!open)
         rc = BRS_E_NOMEM;
-    uint64_t written = 0;
-    for (uint32_t in = 0; rc == BRS_OK && nopen && in < g->n_instr; in++)
-        for (uint8_t side = 0; rc == BRS_OK && side < 2; side++) {
-            uint32_t nl = 0;
-            g->eng.depth(g->eng.self, in, side, lv, room, &nl);
-            for (uint32_t l = 0; rc == BRS_OK && l < nl; l++) {
-                uint32_t q = g->eng.queue(g->eng.self, in, side, lv[l].price, ids, room);
-                if (q > room || q != lv[l].orders) {
-                    rc = brs__err(err, BRS_E_STATE, "snapshot: cannot read a queue of the book");
-                    break;
-                }
-                for (uint32_t k = 0; rc == BRS_OK && k < q; k++) {
-                    const brs__fix_order *o = order_by_id(g, ids[k]);
-                    if (!o || !o->open || o->instrument != in || o->side != side) {
-                        rc = brs__err(err, BRS_E_STATE,
-                                      "snapshot: order %llu of the book is not an open order",
-                                      (unsigned long long)ids[k]);
-                        break;
-                    }
-                    char r[SNAP_ORDER_LEN];
-                    snap_order_encode(o, r);
-                    rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
-                    written++;
-                }
-            }
-        }
-    free(lv);
-    free(ids);
-    if (rc == BRS_OK && written != nopen)
-        rc = brs__err(err, BRS_E_STATE, "snapshot: %llu open orders, %llu in the book",
-                      (unsigned long long)nopen, (unsigned long long)written);
+    uint64_t n = 0;
+    for (uint64_t k = 0; open && k < g->n_orders; k++)
+        if (g->orders[k].open)
+            open[n++] = &g->orders[k];
+    if (rc == BRS_OK && n > 1)
+        qsort(open, n, sizeof *open, cmp_prio);
+    for (uint64_t k = 0; rc == BRS_OK && k < n; k++) {
+        char r[SNAP_ORDER_LEN];
+        snap_order_encode(open[k], r);
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+    }
+    free(open);
     uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
     char *r = malloc(8 + (size_t)ni * 32);
     if (!r && rc == BRS_OK)
@@ -1463,6 +1552,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
     free(r);
+    /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
+    const brs__fix_clset *cs = g->snap_closed ? g->snap_closed : &g->closed;
+    uint64_t chunk[SNAP_CLOSED_PER_RECORD];
+    uint32_t nc = 0;
+    for (uint64_t k = 0; rc == BRS_OK && k <= cs->cap; k++) {
+        if (k < cs->cap && cs->slot[k])
+            chunk[nc++] = cs->slot[k];
+        if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
+            rc = buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+            nc = 0;
+        }
+    }
     if (rc == BRS_OK)
         rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
     if (rc == BRS_E_NOMEM)
@@ -1473,6 +1574,18 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
 static void temp_path(const brs__fix_gateway *g, char *out, size_t cap)
 {
     snprintf(out, cap, "%s.compact", g->jpath);
+}
+
+/* The journal about to be replaced keeps its content in STATE_DIR/archive/
+ * (a hard link: no copy), for the audit trail (docs/fix-gateway.md). */
+static int journal_archive(brs__fix_gateway *g, brs_error *err)
+{
+    char arch[1200];
+    if (brs__fix_archive_link(g->jpath, brs__realtime_ns(), arch, sizeof arch) != 0)
+        return brs__err(err, BRS_E_IO, "cannot archive %s: %s", g->jpath, strerror(errno));
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal archived before compaction", BRS_KV_S("journal", g->jpath),
+            BRS_KV_S("archived_as", arch));
+    return BRS_OK;
 }
 
 /* Rewrites the journal as a snapshot of the state now: a temporary file in the
@@ -1510,6 +1623,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
     else if (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    else if (journal_archive(g, err) != BRS_OK)
+        rc = BRS_E_IO; /* history is never dropped: the old journal stays */
     else if (rename(tmp, g->jpath) != 0)
         rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
     free(buf);
@@ -1526,6 +1641,7 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
+    g->jsize = g->snap_bytes = len;
     g->batch++;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
@@ -1554,8 +1670,9 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
         g->expiring = 1;
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
-            if (o->open && o->tif == BRS_DAY)
-                g->eng.cancel(g->eng.self, o->instrument, o->id);
+            if (o->open && o->tif == BRS_DAY &&
+                brs__rt_cancel(g->rt, client_of(g, o->session), o->id) == BRS_OK)
+                pump(g, brs__rt_now(g->rt));
         }
         g->expiring = 0;
     }
@@ -1592,6 +1709,94 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     return rc;
 }
 
+/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
+ * about to be forgotten), and only once it replaced the journal do the
+ * closed orders leave memory, so a failure changes nothing. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    int64_t t0 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    int rc = BRS_OK;
+    for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
+        if (g->closed.slot[k])
+            rc = brs__fix_clset_add(&keep, g->closed.slot[k]);
+    for (int t = 0; t < 2; t++) {
+        const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
+        uint64_t cap = t ? g->map_old_cap : g->map_cap;
+        for (uint64_t k = 0; rc == BRS_OK && tab && k < cap; k++) {
+            const brs__fix_clmap_entry *e = &tab[k];
+            if (!e->order)
+                continue;
+            const brs__fix_order *o = &g->orders[e->order - 1];
+            /* closed, or an earlier link of an open order's replace chain */
+            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+                rc = brs__fix_clset_add(&keep, e->hash);
+        }
+    }
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return brs__err(err, rc, "checkpoint: out of memory");
+    }
+    uint64_t held = g->n_orders;
+    g->snap_closed = &keep;
+    rc = journal_rewrite(g, err);
+    g->snap_closed = NULL;
+    if (rc != BRS_OK) {
+        brs__fix_clset_free(&keep);
+        return rc;
+    }
+    forget_closed(g); /* out of memory: they stay held, the set is right either way */
+    g->closed = keep;
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
+            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
+            BRS_KV_U("orders_forgotten", held - g->n_orders),
+            BRS_KV_U("clordids_kept_as_hashes", keep.used), BRS_KV_U("journal_bytes", g->jsize),
+            BRS_KV_F("ms", (double)(brs__monotime_ns() - t0) / 1e6));
+    return BRS_OK;
+}
+
+/* Big tables read at a restart in transparent huge pages where the system
+ * allows (madvise mode): a fault per 2 MB instead of per 4 KB. */
+static void advise_huge(void *p, size_t n)
+{
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+    if (n >= ((size_t)4 << 20) && z > a)
+        madvise((void *)a, z - a, MADV_HUGEPAGE);
+}
+
+/* Room for `orders` more orders in the table and the ClOrdID map (empty, as
+ * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
+static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
+{
+    if (orders > UINT32_MAX)
+        return BRS_E_NOMEM;
+    if (g->n_orders + orders > g->cap_orders) {
+        brs__fix_order *p = realloc(g->orders, (g->n_orders + orders) * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->orders = p;
+        g->cap_orders = g->n_orders + orders;
+        advise_huge(p, g->cap_orders * sizeof *p);
+    }
+    if (g->map_used == 0 && !g->map_old) {
+        uint64_t cap = 4096;
+        while ((orders + 1) * 2 > cap)
+            cap *= 2;
+        if (cap > g->map_cap) {
+            brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
+            if (!m)
+                return BRS_E_NOMEM;
+            free(g->map);
+            g->map = m;
+            g->map_cap = cap;
+            advise_huge(m, cap * sizeof *m);
+        }
+    }
+    return brs__fix_clset_reserve(&g->closed, closed);
+}
+
 /* Replay of the snapshot's records. */
 static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err)
 {
@@ -1622,9 +1827,28 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     o->leaves = (int64_t)get_u64(r + 88);
     o->cum = (int64_t)get_u64(r + 96);
     o->notional = (__int128)(((unsigned __int128)get_u64(r + 112) << 64) | get_u64(r + 104));
-    brs_order ord = {.id = id, .instrument = instr, .account = session, .price = o->price,
-                     .qty = o->qty, .side = o->side, .type = o->ord_type, .tif = o->tif};
-    rc = g->eng.restore(g->eng.self, &ord, o->leaves, o->cum);
+    o->prio = ++g->prio_seq; /* records come in queue priority */
+    o->cum0 = o->cum;
+    if (session >= g->n_sessions) { /* its session is no longer configured: nothing may trade it */
+        BRS_LOG(BRS_LOG_WARN, "fix", "recovery: open order of a session no longer configured closed",
+                BRS_KV_U("order_id", id), BRS_KV_U("session", session));
+        set_open(g, o, 0);
+        o->status = '4';
+        o->leaves = 0;
+        return BRS_OK;
+    }
+    /* rested again through the runtime, front of each level first: the venue
+     * counts its quantity from here (cum0), its events are not news */
+    brs_order ord = {.id = id, .instrument = instr, .price = o->price, .qty = o->leaves,
+                     .side = o->side, .type = o->ord_type, .tif = o->tif};
+    g->restoring = 1;
+    g->restore_kind = 0;
+    rc = brs__rt_submit(g->rt, client_of(g, session), &ord);
+    if (rc == BRS_OK)
+        pump(g, brs__rt_now(g->rt));
+    g->restoring = 0;
+    if (rc == BRS_OK && g->restore_kind != BRS_OEV_ACCEPTED)
+        rc = BRS_E_STATE;
     if (rc != BRS_OK) {
         g->n_orders--; /* the slot goes; the index is rebuilt at the end */
         return brs__err(err, rc, "order %llu cannot rest in the book: %s", (unsigned long long)id,
@@ -1651,6 +1875,10 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         g->snap_want = get_u64(p + 32);
         g->snap_read = 0;
         g->in_snapshot = 1;
+        /* sized once for what the snapshot announces: no growth while read */
+        if (snap_reserve(g, g->snap_want, get_u32(p + 4)) != BRS_OK)
+            return brs__err(err, BRS_E_NOMEM, "snapshot of %llu orders: out of memory",
+                            (unsigned long long)g->snap_want);
         return BRS_OK;
     }
     if (!g->in_snapshot)
@@ -1677,7 +1905,16 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         }
         return BRS_OK;
     }
+    if (type == JOURNAL_SNAP_CLOSED) {
+        if (len % 8)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot ClOrdID record of %u bytes", len);
+        for (uint32_t k = 0; k < len / 8; k++)
+            if (brs__fix_clset_add(&g->closed, get_u64(p + (size_t)k * 8)) != BRS_OK)
+                return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+        return BRS_OK;
+    }
     /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
+    g->snap_bytes = pos + 8;
     if (g->snap_read != g->snap_want)
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
@@ -1697,11 +1934,75 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
+int brs__fix_rt_instruments(const brs__fix_instr *in, uint32_t n, brs_instrument **out)
+{
+    brs_instrument *ri = calloc(n ? n : 1, sizeof *ri);
+    *out = ri;
+    if (!ri)
+        return BRS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        ri[i].id = i;
+        snprintf(ri[i].symbol, sizeof ri[i].symbol, "%s", in[i].symbol);
+        ri[i].price_scale = 1;
+        for (int d = 0; d < in[i].decimals; d++)
+            ri[i].price_scale *= 10;
+        ri[i].tick_size = in[i].tick_size;
+        ri[i].lot_size = in[i].lot_size;
+    }
+    return BRS_OK;
+}
+
+int brs__fix_default_runtime(brs_config *cfg, brs__rt_opts *o, uint32_t max_orders, brs_error *err)
+{
+    char text[256];
+    if (max_orders)
+        snprintf(text, sizeof text,
+                 "{\"venues\": [{\"name\": \"sim\", \"plugin\": \"sim\", \"params\": {\"max_orders\": %u}}]}",
+                 max_orders < 1024 ? 1024 : max_orders);
+    else
+        snprintf(text, sizeof text, "{\"venues\": [{\"name\": \"sim\", \"plugin\": \"sim\"}]}");
+    memset(o, 0, sizeof *o);
+    int rc = brs__config_parse(cfg, text, "the FIX gateway's default venue", err);
+    if (rc == BRS_OK)
+        rc = brs__rt_read_config(cfg, cfg->root, "", o, err);
+    o->books_from_venues = 1;
+    return rc;
+}
+
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
                           uint32_t max_orders, const char *journal_path, int fsync_policy,
                           brs_error *err)
 {
+    /* a runtime of its own: one in-process sim venue, no latency, no router */
+    brs__fix_gateway tmp;
+    memset(&tmp, 0, sizeof tmp);
+    brs__rt_opts ro = {0};
+    brs__rt *rt = NULL;
+    int rc = brs__fix_default_runtime(&tmp.rt_cfg, &ro, max_orders, err);
+    if (rc == BRS_OK && brs__fix_rt_instruments(instr, n, &tmp.rt_instr) != BRS_OK)
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+    if (rc == BRS_OK)
+        rc = brs__rt_create(&rt, &tmp.rt_cfg, tmp.rt_cfg.root, "", &ro, tmp.rt_instr, n, NULL, 0, err);
+    if (rc == BRS_OK)
+        rc = brs__fix_gateway_open_rt(g, instr, n, rt, 0, journal_path, fsync_policy, err);
+    else
+        memset(g, 0, sizeof *g);
+    /* the gateway owns them from here, even when it failed to open (close frees) */
+    g->own_rt = 1;
+    g->rt = rt;
+    g->rt_cfg = tmp.rt_cfg;
+    g->rt_instr = tmp.rt_instr;
+    return rc;
+}
+
+int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                             brs__rt *rt, int last_mkt, const char *journal_path,
+                             int fsync_policy, brs_error *err)
+{
     memset(g, 0, sizeof *g);
+    g->rt = rt;
+    g->last_mkt = last_mkt;
+    g->md_venue = brs__rt_market_venue(rt);
     g->jfd = -1;
     g->batch = 1;
     g->fsync_policy = fsync_policy;
@@ -1716,9 +2017,6 @@ int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint
     g->md_view = calloc(n ? n : 1, sizeof *g->md_view);
     if (!g->md_view)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
-    int rc = brs__fix_engine_open(&g->eng, n, max_orders, on_event, g, err);
-    if (rc != BRS_OK)
-        return rc;
     if (journal_path) {
         g->jpath = strdup(journal_path);
         if (!g->jpath)
@@ -1739,13 +2037,18 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     brs__fix_gateway_flush(g);
     if (g->jfd >= 0)
         close(g->jfd);
-    if (g->eng.close)
-        g->eng.close(g->eng.self);
+    if (g->own_rt) {
+        brs__rt_destroy(g->rt);
+        brs__config_free(&g->rt_cfg);
+        free(g->rt_instr);
+    }
+    free(g->client);
     free(g->instr);
     free(g->sessions);
     free(g->orders);
     free(g->jpath);
     map_free(g);
+    brs__fix_clset_free(&g->closed);
     free(g->subs);
     free(g->md_view);
     free(g->trades);
@@ -1769,6 +2072,20 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
         return BRS_E_NOMEM;
     g->risk = r;
     brs__risk_init(&g->risk[g->n_sessions], g->risk_on ? &g->risk_cfg : NULL);
+    uint32_t *cl = realloc(g->client, (g->n_sessions + 1) * sizeof *cl);
+    if (!cl)
+        return BRS_E_NOMEM;
+    g->client = cl;
+    /* the session is a client of the runtime, on its route; its reports come
+     * back through on_event under their OrderIDs */
+    brs__rt_client_ops ops = {.user = g, .xOnOrder = on_event, .self_trade = 1};
+    brs_error cerr = {0};
+    if (brs__rt_client_add(g->rt, &ops, g->has_route ? g->next_route : brs__rt_default_route(g->rt),
+                           &g->client[g->n_sessions], &cerr) != BRS_OK) {
+        BRS_LOG(BRS_LOG_ERROR, "fix", "session cannot be a runtime client", BRS_KV_S("error", cerr.msg));
+        return BRS_E_LIMIT;
+    }
+    g->has_route = 0;
     if (g->n_sessions == g->cap_sessions) {
         uint32_t c = g->cap_sessions ? g->cap_sessions * 2 : 8;
         brs__fix_session **p = realloc(g->sessions, c * sizeof *p);
@@ -1784,6 +2101,12 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
     s->app = g;
     g->sessions[g->n_sessions++] = s;
     return BRS_OK;
+}
+
+void brs__fix_gateway_next_route(brs__fix_gateway *g, const brs__rt_route *route)
+{
+    g->next_route = *route;
+    g->has_route = 1;
 }
 
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s)
@@ -1816,6 +2139,48 @@ static size_t last_commit(const char *data, size_t end, uint64_t *batch)
     return at;
 }
 
+/* The journal to replay: mapped read-only (mapped = 1), or read into memory
+ * where mapping fails. NULL with errno on error. */
+static const char *journal_map(int fd, size_t len, int *mapped)
+{
+    *mapped = 0;
+    if (len > 0) {
+        void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            madvise(p, len, MADV_SEQUENTIAL);
+            *mapped = 1;
+            return p;
+        }
+    }
+    char *d = malloc(len ? len : 1);
+    if (d && pread(fd, d, len, 0) != (ssize_t)len) {
+        free(d);
+        errno = EIO;
+        return NULL;
+    }
+    return d;
+}
+
+static void journal_unmap(const char *data, size_t len, int mapped)
+{
+    if (mapped)
+        munmap((void *)data, len);
+    else
+        free((void *)data);
+}
+
+/* The mapped pages before `upto` (in 16 MB steps) leave the process: the
+ * kernel reads them again from the file should they be touched. */
+static void drop_behind(const char *data, size_t upto, size_t *dropped, int mapped)
+{
+    const size_t step = (size_t)1 << 24;
+    size_t a = upto & ~(step - 1);
+    if (!mapped || a <= *dropped)
+        return;
+    madvise((void *)(data + *dropped), a - *dropped, MADV_DONTNEED);
+    *dropped = a;
+}
+
 /* A journal without a COMMIT (new, or from before commits) gets one for
  * everything now in it, so a crash from here on is cut at a commit. */
 static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
@@ -1837,17 +2202,19 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     off_t fend = lseek(g->jfd, 0, SEEK_END);
     if (fend < 0)
         return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
-    char *data = malloc(fend ? (size_t)fend : 1);
+    /* mapped, not read into memory: the pages already passed are dropped as
+     * the replay moves on, so a restart's memory is the state it rebuilds */
+    int mapped = 0;
+    const char *data = journal_map(g->jfd, (size_t)fend, &mapped);
     if (!data)
-        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
-    if (pread(g->jfd, data, (size_t)fend, 0) != fend) {
-        free(data);
-        return brs__err(err, BRS_E_IO, "journal: short read");
-    }
+        return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
+    size_t dropped = 0;
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
     uint64_t committed = 0;
     size_t end = last_commit(data, (size_t)fend, &committed);
+    if (mapped) /* that pass touched every page: they go, the replay reads on */
+        madvise((void *)data, (size_t)fend, MADV_DONTNEED);
     int legacy = end == 0;
     if (legacy) {
         end = (size_t)fend;
@@ -1860,7 +2227,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         uint64_t cut = 0;
         int rc = brs__fix_store_rollback(st, committed, &cut, err);
         if (rc != BRS_OK) {
-            free(data);
+            journal_unmap(data, (size_t)fend, mapped);
             return rc;
         }
         if (cut)
@@ -1874,7 +2241,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     brs__fix_msg *m = malloc(sizeof *m);
     if (!m) {
-        free(data);
+        journal_unmap(data, (size_t)fend, mapped);
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
@@ -1889,13 +2256,13 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_END) {
+        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
                 free(m);
-                free(data);
+                journal_unmap(data, (size_t)fend, mapped);
                 return rc;
             }
         } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
@@ -1908,11 +2275,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             n++;
         }
         pos += 8 + len;
+        drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
     g->touched = 0;
     free(m);
-    free(data);
+    journal_unmap(data, (size_t)fend, mapped);
     if (g->in_snapshot)
         return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
     if (pos < (size_t)fend) {
@@ -1922,6 +2290,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    g->jsize = pos < (size_t)fend ? pos : (uint64_t)fend;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
     uint64_t open_orders = 0;

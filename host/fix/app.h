@@ -1,5 +1,6 @@
 /* app.h: the FIX application: order entry (NewOrderSingle, OrderCancelRequest,
- * OrderCancelReplaceRequest) onto the matching engine, ExecutionReports and
+ * OrderCancelReplaceRequest) through the runtime's order path (host/runtime:
+ * each session a client, routed to a venue or the smart order router), ExecutionReports and
  * OrderCancelRejects back, and market data (snapshot, snapshot + incremental
  * updates). Order-entry messages are journaled before they are answered, so a
  * restarted gateway replays them into a fresh engine and gets its open orders,
@@ -10,8 +11,9 @@
 
 #include <stdint.h>
 
-#include "fix/engine.h"
+#include "fix/clset.h"
 #include "risk/risk.h"
+#include "runtime/runtime.h"
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
@@ -40,6 +42,8 @@ typedef struct brs__fix_order {
     int64_t price, qty, leaves, cum;
     __int128 notional; /* sum of price x qty over fills, for AvgPx */
     int64_t entered_ns; /* when the NewOrderSingle arrived (metrics); 0 after a restart */
+    int64_t cum0;       /* cum when it was rested from a snapshot: the venue counts from there */
+    uint64_t prio;      /* queue priority at its level: lower is earlier (snapshots keep it) */
 } brs__fix_order;
 
 /* What the gateway did, counted by the loop thread and published as Prometheus
@@ -78,7 +82,21 @@ typedef struct brs__fix_gateway {
     uint32_t n_instr;
     brs__fix_session **sessions;
     uint32_t n_sessions, cap_sessions;
-    brs__fix_engine eng;
+    /* the runtime the orders go through: each session is a client with its
+     * route; OrderIDs are the clients' order ids */
+    brs__rt *rt;
+    int own_rt;                 /* opened here (the default sim venue): destroyed here */
+    brs_config rt_cfg;          /* the default runtime's config (own_rt) */
+    brs_instrument *rt_instr;   /* the instruments as the runtime sees them */
+    uint32_t *client;           /* per session: its runtime client id */
+    brs__rt_route next_route;   /* the route of the next session added */
+    int has_route;              /* next_route is set */
+    uint32_t md_venue;          /* the venue whose book market data shows */
+    int last_mkt;               /* fills carry LastMkt (30): the config named its venues */
+    const char *fill_venue;     /* LastMkt of the fill being reported */
+    int restoring;              /* snapshot orders being rested: venue events are no reports */
+    int restore_kind;           /* the first event a rested order got */
+    uint64_t prio_seq;
     /* the order table: slots in OrderID order holding the open orders and the
      * orders closed since the last end of day (compaction drops those). Slots
      * [dense_start, n_orders) hold consecutive OrderIDs from dense_first (the
@@ -129,7 +147,12 @@ typedef struct brs__fix_gateway {
     uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
     brs__fix_stats st;
+    /* the last order reject, for the session log (server.c observe) */
+    uint32_t rej_session;
+    char rej_clordid[BRS__FIX_CLORDID_MAX];
+    char rej_text[96];
     struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
+    struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
     brs_risk_config risk_cfg;
@@ -140,16 +163,35 @@ typedef struct brs__fix_gateway {
      * mark, 0 none yet; expiring: the cancels now are expiries */
     int64_t day_boundary;
     int expiring;
+    /* checkpoints (brs__fix_gateway_checkpoint): the ClOrdIDs of the orders
+     * they forgot today, the set a snapshot being built writes, the journal's
+     * size and the size of the snapshot it starts with */
+    brs__fix_clset closed;
+    const brs__fix_clset *snap_closed;
+    uint64_t jsize, snap_bytes;
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
 } brs__fix_gateway;
 
-/* instruments are copied; journal_path NULL keeps no journal; max_orders is the
- * engine's resting-order capacity (0: its default). */
+/* instruments are copied; journal_path NULL keeps no journal. The orders go
+ * to a runtime of its own with one venue, the in-process sim venue named
+ * "sim" (max_orders its resting-order capacity, 0: its default). */
 int brs__fix_gateway_open(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
                           uint32_t max_orders, const char *journal_path, int fsync_policy,
                           brs_error *err);
+/* The same on a runtime the caller owns (bourse serve: venues, router, risk
+ * and latency from its config); last_mkt: fills carry LastMkt (30). */
+int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, uint32_t n,
+                             brs__rt *rt, int last_mkt, const char *journal_path,
+                             int fsync_policy, brs_error *err);
+/* The runtime config of a gateway without venues: one in-process sim venue
+ * named "sim" (max_orders its resting-order capacity, 0: its default). */
+int brs__fix_default_runtime(brs_config *cfg, brs__rt_opts *o, uint32_t max_orders, brs_error *err);
+/* The route of the next session added (default: the runtime's default route). */
+void brs__fix_gateway_next_route(brs__fix_gateway *g, const brs__rt_route *route);
+/* The runtime's instruments for a FIX instrument table (price_scale 10^decimals). */
+int brs__fix_rt_instruments(const brs__fix_instr *in, uint32_t n, brs_instrument **out);
 void brs__fix_gateway_close(brs__fix_gateway *g);
 /* Check every NewOrderSingle against these limits, per session (before
  * sessions are added). A refusal is an ExecutionReport Rejected, 103=3. */
@@ -179,9 +221,21 @@ int brs__fix_gateway_flush(brs__fix_gateway *g);
  * complete. */
 int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only,
                                 brs_error *err);
+/* A checkpoint within the day: the journal is rewritten as a snapshot of the
+ * open orders (as at the end of day, archived first) that also lists the
+ * hashes of the day's ClOrdIDs no longer held, and the closed orders leave
+ * memory. A ClOrdID of the day stays refused as a duplicate (OrdRejReason 6);
+ * an order closed before the checkpoint is then unknown to status requests
+ * and cancels. Call between batches (after brs__fix_gateway_flush). On error
+ * nothing changes (err says why). */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
+/* Reports the runtime delivered outside a request went out: market data
+ * subscribers get the books' changes (market_moved: every book, replayed
+ * market data moved them). */
+void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* The session's business-message handler (brs__fix_app_fn). */

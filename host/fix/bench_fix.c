@@ -213,7 +213,7 @@ static int read_some(int fd, char *buf, size_t *len, size_t cap)
     return 0;
 }
 
-static int round_trip(uint64_t n, uint32_t inflight, rt_result *res, char *why, size_t whylen)
+static int round_trip(uint64_t n, uint32_t inflight, int metrics, rt_result *res, char *why, size_t whylen)
 {
     brs__fix_instr instr[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
     brs__fix_session_def def = {0};
@@ -233,6 +233,8 @@ static int round_trip(uint64_t n, uint32_t inflight, rt_result *res, char *why, 
     sc.max_msgs_per_sec = 100000000;
     sc.logon_timeout_ns = 10000000000LL;
     snprintf(sc.sender, sizeof sc.sender, "EXEC");
+    if (metrics) /* the gateway's metrics, live dashboard included, as `bourse serve` runs them */
+        snprintf(sc.metrics_listen, sizeof sc.metrics_listen, "127.0.0.1:0");
     sc.sessions = &def;
     sc.n_sessions = 1;
     sc.instr = instr;
@@ -537,23 +539,27 @@ int brs__bench_fix(int argc, char **argv)
      * that is for an operator, not for the bench's output */
     if (brs__log_min_level == BRS_LOG_INFO)
         brs__log_min_level = BRS_LOG_WARN;
-    int json = 0;
+    int json = 0, metrics = 0;
     uint64_t n_codec = 2000000, n_orders = 200000;
     uint32_t inflight = 100;
     uint64_t eod_closed = 200000, eod_open_n = 20000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--metrics") == 0)
+            metrics = 1;
         else if (brs__is_help(argv[i])) {
             printf("usage: bourse bench fix [--json] [--codec N] [--orders N] [--inflight K]\n"
-                   "                        [--eod-closed N] [--eod-open K]\n\n"
+                   "                        [--eod-closed N] [--eod-open K] [--metrics]\n\n"
                    "Codec parse/encode rates of a QuickFIX-layout NewOrderSingle and a fill\n"
                    "ExecutionReport, then N orders round trip over loopback to the gateway\n"
                    "(in-process thread) with K in flight; latency is order -> its ack.\n"
                    "Then the end of day on a gateway in memory holding --eod-closed closed\n"
                    "and --eod-open open orders (default 200000 and 20000): its duration,\n"
                    "journal bytes before and after, and a restart's replay time of the full\n"
-                   "journal against the compacted one.\n");
+                   "journal against the compacted one.\n"
+                   "--metrics: the round trip's gateway serves its metrics and live dashboard\n"
+                   "(metrics.listen on a free port), to measure what they cost.\n");
             return BRS_EXIT_OK;
         } else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
             n_codec = strtoull(argv[++i], NULL, 10);
@@ -574,7 +580,7 @@ int brs__bench_fix(int argc, char **argv)
     bench_codec(n_codec, &cr);
     rt_result rr = {0};
     char why[256] = "";
-    if (round_trip(n_orders, inflight, &rr, why, sizeof why) != 0)
+    if (round_trip(n_orders, inflight, metrics, &rr, why, sizeof why) != 0)
         return brs__fail("bench fix", "round trip: %s", why);
     eod_result er = {0};
     if (bench_eod(eod_closed, eod_open_n, &er, why, sizeof why) != 0)

@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/fix_live.h"
 #include "ops/http.h"
 
 #define SYNC_EVERY_NS 100000000LL
@@ -36,6 +37,7 @@ struct brs__fix_metrics {
     brs__counter *garbled, *slow, *connections, *reconnects;
     brs__gauge *connected, *open_orders, *out_queue, *journal_bytes;
     sess_series *ss;
+    brs__histogram *h_route;
 };
 
 static int reg_all(brs__fix_metrics *m, brs_error *err)
@@ -75,6 +77,11 @@ static int reg_all(brs__fix_metrics *m, brs_error *err)
                                       "NewOrderSingle received to ExecutionReport New built.", "protocol=fix", NULL, 0);
     m->g->h_fill = brs__mreg_histogram(r, "bourse_order_fill_latency_seconds",
                                        "NewOrderSingle received to each of its fills.", "protocol=fix", NULL, 0);
+    m->h_route = brs__mreg_histogram(r, "bourse_router_decision_seconds",
+                                     "Time the smart order router takes to place one order.", "protocol=fix", NULL, 0);
+    if (!m->h_route)
+        return brs__err(err, BRS_E_NOMEM, "metrics: registration failed");
+    brs__rt_set_route_hist(m->g->rt, m->h_route);
     m->ss = calloc(m->n_sessions ? m->n_sessions : 1, sizeof *m->ss);
     if (!m->ss)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
@@ -99,7 +106,7 @@ static int reg_all(brs__fix_metrics *m, brs_error *err)
     return brs__mreg_add_process(r);
 }
 
-int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, brs__fix_gateway *g,
+int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_dash, brs__fix_gateway *g,
                            brs__fix_session **sessions, uint32_t n_sessions, brs_error *err)
 {
     *out = NULL;
@@ -112,12 +119,28 @@ int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, brs__fix_
     m->sessions = sessions;
     m->n_sessions = n_sessions;
     int rc = reg_all(m, err);
-    brs__http_opts o = {.listen = listen, .metrics = m->reg};
+    brs__http_opts o = {.listen = listen, .metrics = m->reg, .max_streams = max_dash,
+                        .streams_key = "metrics.max_dashboard_clients"};
     if (!rc)
         rc = brs__http_start(&m->http, &o, err);
+    if (!rc && g->live) {
+        brs__live_add_latency(g->live, "order to acknowledgement", g->h_ack);
+        brs__live_add_latency(g->live, "order to fill", g->h_fill);
+        if ((rc = brs__live_serve(g->live, m->http)) != BRS_OK) {
+            brs__http_stop(m->http);
+            brs__err(err, rc, "live dashboard: cannot add its routes");
+        } else {
+            BRS_LOG(BRS_LOG_INFO, "live", "live dashboard ready", BRS_KV_S("path", "/live"),
+                    BRS_KV_I("port", brs__http_port(m->http)),
+                    BRS_KV_I("max_dashboard_clients", max_dash > 0 ? max_dash : 8));
+        }
+    }
     if (rc) {
         brs__err_prefix(err, "metrics.listen");
         g->h_ack = g->h_fill = NULL;
+        brs__rt_set_route_hist(g->rt, NULL);
+        brs__live_free(g->live);
+        g->live = NULL;
         brs__mreg_free(m->reg);
         free(m->ss);
         free(m);
@@ -181,6 +204,8 @@ void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix
     struct stat st;
     if (g->jfd >= 0 && fstat(g->jfd, &st) == 0)
         brs__gauge_set(m->journal_bytes, (double)st.st_size);
+    if (g->live)
+        brs__fix_live_publish(g->live, m->g, brs__realtime_ns());
 }
 
 void brs__fix_metrics_stop(brs__fix_metrics *m)
@@ -189,6 +214,9 @@ void brs__fix_metrics_stop(brs__fix_metrics *m)
         return;
     brs__http_stop(m->http);
     m->g->h_ack = m->g->h_fill = NULL;
+    brs__rt_set_route_hist(m->g->rt, NULL);
+    brs__live_free(m->g->live);
+    m->g->live = NULL;
     brs__mreg_free(m->reg);
     free(m->ss);
     free(m);

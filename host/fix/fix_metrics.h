@@ -19,8 +19,10 @@ typedef struct brs__fix_server_counts {
 } brs__fix_server_counts;
 
 /* Register every series, hook the latency histograms into g, serve /metrics on
- * listen ("127.0.0.1:9464"). The sessions array must outlive the metrics. */
-int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, brs__fix_gateway *g,
+ * listen ("127.0.0.1:9464"), and the live dashboard (/live) when g->live is
+ * set, with at most max_dash event streams open (0: 8). The sessions array
+ * must outlive the metrics; stop frees g->live. */
+int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_dash, brs__fix_gateway *g,
                            brs__fix_session **sessions, uint32_t n_sessions, brs_error *err);
 /* Publish the loop's counters (at most every 100 ms; a no-op when m is NULL). */
 void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix_server_counts *c);

@@ -2,7 +2,12 @@
  * or SIGTERM. --port-file lets scripts and tests bind port 0 and learn the port. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+
+#include <bourse/version.h>
 
 #include "cli/cli.h"
 #include "core/config.h"
@@ -18,7 +23,21 @@ static void on_signal(int sig)
     if (sig == SIGHUP)
         g_hup = 1;
     else
-        g_stop = 1;
+        g_stop = sig; /* non-zero: stop; which one goes in the last log line */
+}
+
+/* The first 16 hex digits of the SHA-256 of the effective configuration (after
+ * --set): two starts with the same digest ran the same configuration. */
+static void config_digest(const brs_config *cfg, char out[17])
+{
+    snprintf(out, 17, "unknown");
+    char *text = cJSON_PrintUnformatted(cfg->root);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (text && EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) && n >= 8)
+        for (int i = 0; i < 8; i++)
+            snprintf(out + 2 * i, 3, "%02x", md[i]);
+    free(text);
 }
 
 static void usage(FILE *out)
@@ -63,6 +82,10 @@ int brs__cmd_serve(int argc, char **argv)
             brs__config_free(&cfg);
             return brs__usage_error("serve", "%s", err.msg);
         }
+    char digest[17];
+    config_digest(&cfg, digest);
+    BRS_LOG(BRS_LOG_INFO, "fix", "starting bourse serve", BRS_KV_S("version", BRS_VERSION_STRING),
+            BRS_KV_S("config", path), BRS_KV_S("config_sha256", digest), BRS_KV_I("overrides", nsets));
     brs__fix_server_cfg sc;
     int rc = brs__fix_server_config(&sc, &cfg, &err);
     if (rc != BRS_OK) {
@@ -98,6 +121,7 @@ int brs__cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     rc = brs__fix_server_run(srv, &g_stop);
     BRS_LOG(BRS_LOG_INFO, "fix", rc == BRS_OK ? "stopped" : "stopped: state not durable",
+            BRS_KV_S("signal", g_stop == SIGINT ? "SIGINT" : g_stop == SIGTERM ? "SIGTERM" : "none"),
             BRS_KV_I("exit", rc == BRS_OK ? 0 : 1));
     brs__fix_server_close(srv);
     brs__fix_server_config_free(&sc);

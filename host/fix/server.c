@@ -4,11 +4,14 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server.h"
+#include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
+#include "fix/archive.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -67,9 +70,20 @@ typedef struct conn {
     struct conn *next_dirty;
 } conn;
 
+/* Input buffer of a connection: small until Logon (a flood of unauthenticated
+ * sockets costs 4 KB each), grown as messages need (up to max_message_bytes +
+ * 64 KB) and given back down to 64 KB once empty. */
+#define CONN_IN_PRE_LOGON 4096
+#define CONN_IN_LOGGED_ON 65536
+
 struct brs__fix_server {
     brs__fix_server_cfg cfg;
     int lfd, efd;
+    brs__rt *rt;                 /* the runtime: venues, router, the order path */
+    brs_instrument *rt_instr;
+    brs__rt_feed *feed;          /* market_data replay; NULL none */
+    brs_config own_cfg;          /* a config made without one (the default sim venue) */
+    int has_own_cfg;
     brs__fix_gateway gw;
     brs__fix_session **sessions;
     conn **conns;
@@ -79,13 +93,45 @@ struct brs__fix_server {
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
+    uint32_t n_freed;            /* connections freed since the last malloc_trim */
+    int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
+    struct {
+        int64_t at;      /* last line (realtime ns) */
+        uint64_t quiet;  /* times it bit since, not logged */
+    } limit_log[3];      /* per enum limit_kind */
     struct sess_seen *seen;      /* per session: what the log has said so far */
+    uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
     uint64_t n_slow, n_accepted; /* for the metrics */
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
     brs__fix_authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
+    brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };
+
+/* Limits that bite without a message to the peer (TCP pushes back, or the
+ * connection closes): a WARN line at most once a second per limit, with how
+ * many times it bit since the last line, so a client cannot flood the log. */
+enum limit_kind { LIMIT_RATE, LIMIT_OUTPUT, LIMIT_LOGON_TIMEOUT };
+
+static void limit_bit(brs__fix_server *srv, enum limit_kind k, const char *peer,
+                      const brs__fix_session *s)
+{
+    static const char *const key[] = {"max_msgs_per_sec", "max_output_bytes", "logon_timeout_ms"};
+    static const char *const what[] = {"limit reached: reading paused until the next second",
+                                       "limit reached: reading paused until the output drains",
+                                       "limit reached: no Logon in time, connection closed"};
+    int64_t now = brs__realtime_ns();
+    if (now - srv->limit_log[k].at < 1000000000LL) {
+        srv->limit_log[k].quiet++;
+        return;
+    }
+    BRS_LOG(BRS_LOG_WARN, "fix", what[k], BRS_KV_S("key", key[k]), BRS_KV_S("peer", peer),
+            BRS_KV_S("session", s ? s->cfg.target : ""),
+            BRS_KV_U("not_logged_since", srv->limit_log[k].quiet));
+    srv->limit_log[k].at = now;
+    srv->limit_log[k].quiet = 0;
+}
 
 /* ---- configuration ------------------------------------------------------------ */
 
@@ -97,7 +143,7 @@ static int64_t day_boundary(int32_t day_end_s, int64_t now)
     return b > now ? b - day : b;
 }
 
-int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err)
+int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
     static const char *const top[] = {"listen", "state_dir", "fsync", "max_message_bytes",
@@ -108,17 +154,21 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
-                                      BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                      "journal_checkpoint_bytes", "archive_retention_days",
+                                      "venues", "router", "latency", "queue_capacity", "market_data",
+                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
-                                            BRS__FIX_SESSION_OPT_KEYS, NULL};
+                                            "route", BRS__FIX_SESSION_OPT_KEYS, NULL};
     static const char *const instr_keys[] = {"symbol", "decimals", "tick_size", "lot_size", NULL};
     const cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", top, err);
     if (rc)
         return rc;
     if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
+        return rc;
+    if ((rc = brs__fix_slog_config(cfg, root, &sc->slog, err)))
         return rc;
     const cJSON *listen = cJSON_GetObjectItemCaseSensitive(root, "listen");
     if ((rc = brs__config_check_keys(cfg, listen, "listen", listen_keys, err)))
@@ -154,6 +204,19 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     else
         return brs__err(err, BRS_E_INVAL, "%s: fsync: '%s' is not one of never, batch",
                         cfg->source, str);
+    if ((rc = brs__config_int(cfg, root, "", "journal_checkpoint_bytes", 64 << 20, &v, err)))
+        return rc;
+    if (v != 0 && (v < 4096 || v > ((int64_t)1 << 40)))
+        return brs__err(err, BRS_E_RANGE,
+                        "%s: journal_checkpoint_bytes must be 0 (off) or 4096..1099511627776",
+                        cfg->source);
+    sc->checkpoint_bytes = (uint64_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "archive_retention_days", 90, &v, err)))
+        return rc;
+    if (v < 0 || v > 36500)
+        return brs__err(err, BRS_E_RANGE, "%s: archive_retention_days must be 0 (keep all) .. 36500",
+                        cfg->source);
+    sc->archive_retention_days = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "max_message_bytes", 65536, &v, err)))
         return rc;
     if (v < 256 || v > (1 << 24))
@@ -202,7 +265,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
     /* metrics: {"listen": "127.0.0.1:9464"} serves Prometheus text at /metrics */
     const cJSON *met = cJSON_GetObjectItemCaseSensitive(root, "metrics");
     if (met) {
-        static const char *const met_keys[] = {"listen", NULL};
+        static const char *const met_keys[] = {"listen", "max_dashboard_clients", NULL};
         if (!cJSON_IsObject(met))
             return brs__err(err, BRS_E_INVAL, "%s: metrics must be an object", cfg->source);
         if ((rc = brs__config_check_keys(cfg, met, "metrics", met_keys, err)))
@@ -212,6 +275,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         if (strlen(str) >= sizeof sc->metrics_listen)
             return brs__err(err, BRS_E_INVAL, "%s: metrics.listen is too long", cfg->source);
         snprintf(sc->metrics_listen, sizeof sc->metrics_listen, "%s", str);
+        if ((rc = brs__config_int(cfg, met, "metrics", "max_dashboard_clients", 8, &v, err)))
+            return rc;
+        if (v < 1 || v > 32)
+            return brs__err(err, BRS_E_RANGE, "%s: metrics.max_dashboard_clients must be 1..32", cfg->source);
+        sc->max_dash = (int)v;
     }
     if ((rc = brs__config_int(cfg, root, "", "max_orders", 0, &v, err)))
         return rc;
@@ -286,6 +354,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
         sc->sessions[i].opts = opts;
         if ((rc = brs__fix_session_opts_read(cfg, it, where, &sc->sessions[i].opts, err)))
             return rc;
+        if ((rc = brs__config_string(cfg, it, where, "route", "", &str, err)))
+            return rc; /* checked against the venues when the runtime opens */
+        if (strlen(str) >= sizeof sc->sessions[i].route)
+            return brs__err(err, BRS_E_INVAL, "%s: %s.route is too long", cfg->source, where);
+        snprintf(sc->sessions[i].route, sizeof sc->sessions[i].route, "%s", str);
     }
     i = 0;
     for (const cJSON *it = instr->child; it; it = it->next, i++) {
@@ -335,6 +408,30 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_e
             return rc;
         sc->risk_on = 1;
     }
+    /* the runtime's keys, as a book-mode run reads them; no venues: the sim */
+    cJSON *venues = cJSON_GetObjectItemCaseSensitive(cfg->root, "venues");
+    sc->named_venues = venues != NULL;
+    if (!venues) {
+        cJSON *vs = cJSON_AddArrayToObject(cfg->root, "venues");
+        cJSON *sim = cJSON_CreateObject();
+        if (!vs || !sim || !cJSON_AddStringToObject(sim, "name", "sim") ||
+            !cJSON_AddStringToObject(sim, "plugin", "sim")) {
+            cJSON_Delete(sim);
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+        cJSON_AddItemToArray(vs, sim);
+        if (sc->max_orders) {
+            cJSON *pp = cJSON_AddObjectToObject(sim, "params");
+            if (!pp || !cJSON_AddNumberToObject(pp, "max_orders", sc->max_orders < 1024 ? 1024 : sc->max_orders))
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+        }
+    }
+    if ((rc = brs__rt_read_config(cfg, cfg->root, "", &sc->rt, err)))
+        return rc;
+    sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
+    if ((rc = brs__rt_feed_read_config(cfg, cfg->root, &sc->md, err)))
+        return rc;
+    sc->rt_cfg = cfg;
     return BRS_OK;
 }
 
@@ -397,6 +494,8 @@ static int conn_send(void *ctx, const char *p, size_t n)
     if (c->closing && !c->slow)
         return BRS_OK;
     brs__fix_server *srv = c->srv;
+    if (srv->slog && c->sess)
+        brs__fix_slog_msg(srv->slog, c->sess->index, 1, p, n, srv->now);
     size_t pending = c->outlen - c->outoff;
     uint32_t seq = c->sess ? c->sess->sending_seq : 0;
     if (seq && !c->slow) {
@@ -405,6 +504,7 @@ static int conn_send(void *ctx, const char *p, size_t n)
         if (pending > 0 && pending + n > srv->cfg.max_output) {
             c->backlog = seq;
             c->blocked = 1;
+            limit_bit(srv, LIMIT_OUTPUT, c->peer, c->sess);
             mark_dirty(srv, c);
             return BRS_OK;
         }
@@ -455,6 +555,9 @@ static void conn_free(brs__fix_server *srv, conn *c)
     free(c->in);
     free(c->out);
     free(c);
+    /* a flood of connections closing: their freed memory goes back to the
+     * system (glibc keeps freed heap otherwise) at the next timer tick */
+    srv->n_freed++;
 }
 
 /* recv/send over plain TCP or TLS. */
@@ -660,6 +763,14 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
         mark_dirty(srv, c); /* nothing more is read; flush_out ends it */
         return;
     }
+    if (c->incap < CONN_IN_LOGGED_ON && c->sess && c->sess->state == BRS__FIX_ACTIVE &&
+        c->sess->io.ctx == c) { /* logged on: the full-size buffer */
+        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
+        if (q) {
+            c->in = q;
+            c->incap = CONN_IN_LOGGED_ON;
+        }
+    }
     for (; !c->paused && !c->blocked && !c->eof;) {
         if (c->incap - c->inlen < 4096) {
             /* full of unconsumed bytes: the session will refuse it as too large */
@@ -742,11 +853,15 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             break; /* output above the high-water mark: the rest waits */
         if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
             c->paused = 1; /* TCP pushes back on the client until the next window */
+            limit_bit(srv, LIMIT_RATE, c->peer, c->sess);
             break;
         }
         /* one message at a time so the budget is exact; garbled bytes are
          * dropped in the same step, so input always moves on */
         int framed = 0;
+        if (srv->slog) /* logged before it runs, so before its answers */
+            brs__fix_slog_input(srv->slog, c->sess->index, c->in + consumed, c->inlen - consumed,
+                                srv->cfg.max_msg, now);
         size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
                                             &framed);
         if (framed)
@@ -758,6 +873,14 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
     if (consumed) {
         memmove(c->in, c->in + consumed, c->inlen - consumed);
         c->inlen -= consumed;
+    }
+    /* a buffer grown for one big message goes back once it is empty */
+    if (c->inlen == 0 && c->incap > CONN_IN_LOGGED_ON) {
+        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
+        if (q) {
+            c->in = q;
+            c->incap = CONN_IN_LOGGED_ON;
+        }
     }
     /* the peer's FIN: once what it sent before is run (or cannot be: a part
      * of a message, a session gone), the connection ends */
@@ -801,7 +924,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
         }
         conn *c = calloc(1, sizeof *c);
         if (c)
-            c->in = malloc(65536);
+            c->in = malloc(CONN_IN_PRE_LOGON);
         if (!c || !c->in) {
             if (c)
                 free(c->in);
@@ -809,7 +932,7 @@ static void on_accept(brs__fix_server *srv, int64_t now)
             close(fd);
             continue;
         }
-        c->incap = 65536;
+        c->incap = CONN_IN_PRE_LOGON;
         c->srv = srv;
         c->fd = fd;
         char ip[INET_ADDRSTRLEN] = "?";
@@ -853,11 +976,25 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     int persist = sc->state_dir[0] != 0;
     if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
         return rc;
-    if (persist)
+    if (persist) {
         snprintf(path, sizeof path, "%s/orders.journal", sc->state_dir);
-    rc = brs__fix_gateway_open(&srv->gw, sc->instr, sc->n_instr, sc->max_orders,
-                               persist ? path : NULL,
-                               sc->fsync_policy, err);
+        brs__fix_archive_prune(sc->state_dir, sc->archive_retention_days, brs__realtime_ns());
+    }
+    if (brs__fix_rt_instruments(sc->instr, sc->n_instr, &srv->rt_instr) != BRS_OK)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    brs_config *rcfg = sc->rt_cfg;
+    brs__rt_opts ro = sc->rt;
+    if (!rcfg) { /* made by hand (bourse bench fix): the default sim venue */
+        if ((rc = brs__fix_default_runtime(&srv->own_cfg, &ro, sc->max_orders, err)))
+            return rc;
+        srv->has_own_cfg = 1;
+        rcfg = &srv->own_cfg;
+    }
+    if ((rc = brs__rt_create(&srv->rt, rcfg, rcfg->root, "", &ro, srv->rt_instr, sc->n_instr, NULL,
+                             0, err)))
+        return rc;
+    rc = brs__fix_gateway_open_rt(&srv->gw, sc->instr, sc->n_instr, srv->rt, sc->named_venues,
+                                  persist ? path : NULL, sc->fsync_policy, err);
     if (rc)
         return rc;
     if (sc->risk_on)
@@ -887,16 +1024,35 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
                                    err);
         if (rc)
             return rc;
-        brs__fix_gateway_add_session(&srv->gw, srv->sessions[i]);
+        if (sc->sessions[i].route[0]) {
+            brs__rt_route r;
+            if ((rc = brs__rt_route_parse(srv->rt, sc->sessions[i].route, &r, err)))
+                return brs__err_prefix(err, "%s: sessions[%u]", rcfg->source, i);
+            brs__fix_gateway_next_route(&srv->gw, &r);
+        }
+        if ((rc = brs__fix_gateway_add_session(&srv->gw, srv->sessions[i])))
+            return brs__err(err, rc, "sessions[%u]: cannot attach the session", i);
         /* a ResendRequest starts with this many messages; the rest streams
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
+    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
+        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+            return rc;
+        if (!brs__rt_feed_paced(srv->feed))
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+    }
+    /* the live dashboard follows positions from the replayed fills on */
+    if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (sc->slog.dir[0] &&
+        (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
+        return rc;
     if (sc->metrics_listen[0] &&
-        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, &srv->gw, srv->sessions, sc->n_sessions,
-                                     err)) != BRS_OK)
+        (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
+                                     sc->n_sessions, err)) != BRS_OK)
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -1005,6 +1161,17 @@ static void observe(brs__fix_server *srv)
         w->state = s->state;
         w->rejects = s->rejects;
         w->garbled = s->garbled;
+    }
+    /* order rejects: one line per loop turn (a flood of bad orders is one line
+     * a turn, naming the last) */
+    if (srv->gw.st.rejects != srv->seen_rejects) {
+        const brs__fix_gateway *g = &srv->gw;
+        BRS_LOG(BRS_LOG_WARN, "fix", "order rejected",
+                BRS_KV_S("session", g->rej_session < srv->cfg.n_sessions ? srv->sessions[g->rej_session]->cfg.target
+                                                                        : "?"),
+                BRS_KV_S("clordid", g->rej_clordid), BRS_KV_S("reason", g->rej_text),
+                BRS_KV_U("count", g->st.rejects - srv->seen_rejects), BRS_KV_U("total", g->st.rejects));
+        srv->seen_rejects = g->st.rejects;
     }    if (srv->metrics) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
@@ -1055,6 +1222,31 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
     return now - c->last_progress > srv->cfg.slow_timeout_ns;
 }
 
+/* Journal checkpoint (journal_checkpoint_bytes): once the journal has grown
+ * past the limit, and past the snapshot it starts with (so the cost of
+ * rewriting the open orders is amortised), it is rewritten as a snapshot and
+ * the closed orders leave memory: restart time and memory follow the open
+ * orders and the tail, not the day's history. Between batches only. */
+static void checkpoint(brs__fix_server *srv, int64_t now)
+{
+    brs__fix_gateway *g = &srv->gw;
+    uint64_t lim = srv->cfg.checkpoint_bytes;
+    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at)
+        return;
+    if (lim < g->snap_bytes)
+        lim = g->snap_bytes;
+    if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
+        return;
+    brs_error e = {0};
+    if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
+        srv->checkpoint_retry_at = now + 60 * 1000000000LL;
+        BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
+                "retried in 60 s", BRS_KV_S("reason", e.msg));
+        return;
+    }
+    brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
+}
+
 static void timers(brs__fix_server *srv, int64_t now)
 {
     if (srv->accept_paused_until && now >= srv->accept_paused_until) {
@@ -1071,12 +1263,18 @@ static void timers(brs__fix_server *srv, int64_t now)
         if (brs__fix_gateway_end_of_day(&srv->gw, day_boundary(srv->cfg.day_end_s, now), 0, &e))
             BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: journal not compacted; it stays complete "
                     "and grows until the next end of day", BRS_KV_S("reason", e.msg));
+        brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
+    }
+    if (srv->n_freed >= 64) {
+        srv->n_freed = 0;
+        malloc_trim(0);
     }
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         brs__fix_session_timer(srv->sessions[i], now);
     for (uint32_t i = 0; i < srv->n_conns; i++) {
         conn *c = srv->conns[i];
-        if (!c->sess && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+        if (!c->sess && !c->closing && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
+            limit_bit(srv, LIMIT_LOGON_TIMEOUT, c->peer, NULL);
             c->closing = 1;
             mark_dirty(srv, c);
         }
@@ -1188,7 +1386,13 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
-        int n = epoll_wait(srv->efd, evs, 64, srv->dirty || srv->rerun ? 0 : 50);
+        int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
+        int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (due != INT64_MAX && wait_ms) {
+            int64_t ms = (due - brs__realtime_ns()) / 1000000;
+            wait_ms = ms <= 0 ? 0 : ms < wait_ms ? (int)ms : wait_ms;
+        }
+        int n = epoll_wait(srv->efd, evs, 64, wait_ms);
         int64_t now = brs__realtime_ns();
         srv->now = now;
         if (srv->rerun) { /* reading resumed on input already buffered */
@@ -1218,7 +1422,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (srv->hup && *srv->hup) {
             *srv->hup = 0;
             brs__log_reopen();
+            brs__fix_slog_reopen(srv->slog);
         }
+        /* what the runtime has due (reports to the sessions), market data replayed */
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        if (brs__rt_advance(srv->rt, now) || moved)
+            brs__fix_gateway_publish(&srv->gw, moved != 0);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1226,6 +1435,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             storage_failed(srv);
             return BRS_E_IO;
         }
+        /* a sequence reset committed: its store sheds the history before it
+         * (into the archive), so stores follow the live session */
+        for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+            if (srv->sessions[i]->store.compact)
+                brs__fix_store_compact(&srv->sessions[i]->store, now);
+        checkpoint(srv, now);
         conn *d = srv->dirty;
         srv->dirty = NULL;
         while (d) {
@@ -1240,9 +1455,12 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                 mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
+        brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
     return shutdown_sessions(srv);
 }
+
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv) { return srv->rt; }
 
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup)
 {
@@ -1255,8 +1473,16 @@ void brs__fix_server_close(brs__fix_server *srv)
         return;
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__fix_slog_close(srv->slog);
     brs__fix_metrics_stop(srv->metrics);
+    brs__live_free(srv->gw.live); /* when the metrics never started */
+    srv->gw.live = NULL;
     brs__fix_gateway_close(&srv->gw);
+    brs__rt_feed_close(srv->feed);
+    brs__rt_destroy(srv->rt);
+    free(srv->rt_instr);
+    if (srv->has_own_cfg)
+        brs__config_free(&srv->own_cfg);
     if (srv->sessions)
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
             if (srv->sessions[i]) {

@@ -13,6 +13,8 @@
 #include "fix/access.h"
 #include "fix/app.h"
 #include "fix/session.h"
+#include "runtime/rt_feed.h"
+#include "fix/session_log.h"
 
 typedef struct brs__fix_session_def {
     char target[BRS__FIX_COMPID_MAX];
@@ -20,6 +22,7 @@ typedef struct brs__fix_session_def {
     char password[64];
     brs__fix_session_opts opts; /* session options (session_cfg.c) */
     brs__fix_access access;     /* allowed_hosts (access.c) */
+    char route[80];             /* "sor", "venue:<name>"; "" the runtime's default */
 } brs__fix_session_def;
 
 typedef struct brs__fix_server_cfg {
@@ -35,7 +38,8 @@ typedef struct brs__fix_server_cfg {
     int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */
     uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols; /* market data limits */
-    char metrics_listen[128]; /* metrics.listen: Prometheus /metrics; "" off */
+    char metrics_listen[128]; /* metrics.listen: Prometheus /metrics and /live; "" off */
+    int max_dash;             /* metrics.max_dashboard_clients: live dashboard streams */
     int64_t logon_timeout_ns;
     char sender[BRS__FIX_COMPID_MAX];
     brs__fix_session_def *sessions;
@@ -43,14 +47,25 @@ typedef struct brs__fix_server_cfg {
     brs__fix_instr *instr;
     uint32_t n_instr;
     uint32_t max_orders;      /* resting orders the engine holds (0: its default) */
+    uint64_t checkpoint_bytes; /* journal_checkpoint_bytes: journal growth before a
+                                  checkpoint (0: only at the end of day) */
+    uint32_t archive_retention_days; /* archived history older than this is removed (0: kept) */
     int32_t day_end_s;        /* end of the trading day, seconds after 00:00 UTC; -1: none */
     int reset_at_day_end;     /* the sessions end with the day: Logout, sequences back to 1 */
     int risk_on;              /* a "risk" object was given */
     brs_risk_config risk;     /* per session (each session is one account) */
+    /* the runtime the orders go through (host/runtime): venues, router, risk,
+     * latency with a book-mode run's schema; without "venues", one sim venue */
+    brs_config *rt_cfg;       /* the config (owned by the caller; defaults written in) */
+    brs__rt_opts rt;
+    int named_venues;         /* the config listed its venues: fills carry LastMkt */
+    brs__rt_feed_opts md;     /* market_data: a tick file replayed into the venues */
+    brs__fix_slog_cfg slog;   /* log_dir, log_max_bytes: per-session log files */
 } brs__fix_server_cfg;
 
-/* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port. */
-int brs__fix_server_config(brs__fix_server_cfg *sc, const brs_config *cfg, brs_error *err);
+/* Read the "serve" configuration (strict keys); BOURSE_FIX_PORT overrides the port.
+ * cfg must outlive the server (the runtime reads its venues there). */
+int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *err);
 void brs__fix_server_config_free(brs__fix_server_cfg *sc);
 
 typedef struct brs__fix_server brs__fix_server;
@@ -65,5 +80,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop);
 /* When *hup becomes non-zero the loop clears it and reopens the log file. */
 void brs__fix_server_set_hup(brs__fix_server *srv, volatile sig_atomic_t *hup);
 void brs__fix_server_close(brs__fix_server *srv);
+/* The runtime the server's gateways put orders through (host/runtime/runtime.h):
+ * use it from the server's loop thread only. */
+brs__rt *brs__fix_server_runtime(brs__fix_server *srv);
 
 #endif

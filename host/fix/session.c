@@ -129,12 +129,35 @@ brs__fix_enc *brs__fix_session_begin(brs__fix_session *s, const char *msgtype)
     return e;
 }
 
+/* An answer that does not fit the output buffer is never sent and uses no
+ * MsgSeqNum. It cannot happen to an answer of a message within
+ * max_field_bytes (every answer echoes few of its values); should one still
+ * overflow, it is logged and, when it answers the inbound message being
+ * processed, that message gets a Reject instead of silence. */
+static void oversize_answer(brs__fix_session *s)
+{
+    s->oversize++;
+    BRS_LOG(BRS_LOG_WARN, "fix", "answer larger than the output buffer: not sent",
+            BRS_KV_S("session", s->cfg.target), BRS_KV_S("msg_type", brs__fix_mt_names[s->out_mt]),
+            BRS_KV_U("max_bytes", BRS__FIX_OUT_MAX), BRS_KV_U("ref_seq", s->in_msg ? s->in.seq : 0));
+    if (!s->in_msg || s->oversize_reject || s->state != BRS__FIX_ACTIVE)
+        return;
+    s->oversize_reject = 1;
+    char t[128];
+    snprintf(t, sizeof t, "the answer to this message exceeds %u bytes and cannot be sent",
+             (unsigned)BRS__FIX_OUT_MAX);
+    brs__fix_session_reject(s, BRS__FIX_RR_OTHER, 0, t);
+    s->oversize_reject = 0;
+}
+
 int brs__fix_session_send(brs__fix_session *s)
 {
     size_t n = 0;
     const char *m = brs__fix_enc_end(&s->enc, BEGIN_STRING, &n);
-    if (!m)
+    if (!m) {
+        oversize_answer(s);
         return BRS_E_RANGE;
+    }
     int rc = brs__fix_store_out(&s->store, s->store.next_out, m, n);
     if (rc != BRS_OK)
         return rc;
@@ -167,7 +190,7 @@ void brs__fix_session_reject(brs__fix_session *s, int reason, uint32_t tag, cons
                                          {128, 115}, {129, 116}, {145, 144}};
     for (int k = 0; k < 6; k++) {
         const brs__fix_field *f = brs__fix_get(&s->in, route[k][0]);
-        if (f && f->len)
+        if (f && f->len && (!s->cfg.opts.max_field_bytes || f->len <= s->cfg.opts.max_field_bytes))
             brs__fix_enc_mem(e, route[k][1], brs__fix_val(&s->in, f), f->len);
     }
     brs__fix_enc_int(e, 45, s->in.seq);
@@ -375,6 +398,26 @@ static int sending_time_ok(brs__fix_session *s)
     return d <= s->cfg.opts.max_latency_s * 1000000000LL;
 }
 
+/* The first field of s->in longer than max_field_bytes (NULL: none). */
+static const brs__fix_field *oversize_field(const brs__fix_session *s)
+{
+    uint32_t max = s->cfg.opts.max_field_bytes;
+    if (!max)
+        return NULL;
+    for (uint32_t k = 0; k < s->in.nfields; k++)
+        if (s->in.fields[k].len > max)
+            return &s->in.fields[k];
+    return NULL;
+}
+
+static void log_oversize(const brs__fix_session *s, const brs__fix_field *f)
+{
+    BRS_LOG(BRS_LOG_WARN, "fix", "field over max_field_bytes rejected",
+            BRS_KV_S("session", s->cfg.target), BRS_KV_U("seq", s->in.seq),
+            BRS_KV_U("tag", f->tag), BRS_KV_U("bytes", f->len),
+            BRS_KV_U("max_field_bytes", s->cfg.opts.max_field_bytes));
+}
+
 /* Dictionary validation of s->in (when on): -1 passes, else the reason. */
 static int validate(brs__fix_session *s, uint32_t *tag)
 {
@@ -406,6 +449,15 @@ static void on_logon(brs__fix_session *s)
     brs__fix_msg *m = &s->in;
     if (!compid_ok(s)) {
         brs__fix_session_logout(s, "unknown CompID");
+        return;
+    }
+    const brs__fix_field *big = oversize_field(s);
+    if (big) {
+        char t[128];
+        snprintf(t, sizeof t, "bad Logon: tag %u has %u bytes, over max_field_bytes %u", big->tag,
+                 big->len, s->cfg.opts.max_field_bytes);
+        log_oversize(s, big);
+        brs__fix_session_logout(s, t);
         return;
     }
     uint32_t vtag = m->reject_tag;
@@ -597,6 +649,20 @@ static void on_message(brs__fix_session *s)
     }
     /* m->seq == expect */
     advance_in(s, expect + 1);
+    const brs__fix_field *big = m->reject_reason < 0 ? oversize_field(s) : NULL;
+    if (big) {
+        /* every answer echoes some values of its message: one over the
+         * limit could make an answer too large to send, so the message gets
+         * a Reject naming the tag instead (issue 15, point 6) */
+        char t[128];
+        snprintf(t, sizeof t, "tag %u has %u bytes, over max_field_bytes %u", big->tag, big->len,
+                 s->cfg.opts.max_field_bytes);
+        log_oversize(s, big);
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, big->tag, t);
+        if (strcmp(mt, "5") == 0)
+            brs__fix_session_logout(s, NULL);
+        return;
+    }
     if (m->reject_reason < 0) {
         if (!c49)
             m->reject_reason = BRS__FIX_RR_REQUIRED_MISSING, m->reject_tag = 49;
@@ -700,7 +766,9 @@ size_t brs__fix_session_step(brs__fix_session *s, const char *buf, size_t len, i
             s->last_rx = now;
             s->testreq_at = 0; /* any message proves the peer alive */
             *framed = 1;
+            s->in_msg = 1;
             on_message(s);
+            s->in_msg = 0;
         } else {
             garbled = 1;
         }

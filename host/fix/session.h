@@ -48,6 +48,7 @@ typedef struct brs__fix_session_opts {
     brs__fix_valid_opts valid;
     int64_t min_heartbeat_s; /* a Logon with a lower HeartBtInt is refused */
     uint32_t max_msg_fields; /* fields per inbound message (more: Reject) */
+    uint32_t max_field_bytes; /* bytes per inbound field value (more: Reject 373=5) */
 } brs__fix_session_opts;
 
 /* The configuration keys of brs__fix_session_opts, for strict key lists. */
@@ -55,7 +56,7 @@ typedef struct brs__fix_session_opts {
     "reset_on_logon", "reset_on_logout", "reset_on_disconnect", "max_latency_s", "validate",    \
         "validate_fields_out_of_order", "validate_fields_have_values",                         \
         "validate_user_defined_fields", "allow_unknown_msg_fields", "min_heartbeat_s",         \
-        "max_msg_fields"
+        "max_msg_fields", "max_field_bytes"
 
 void brs__fix_session_opts_default(brs__fix_session_opts *o);
 struct brs_config;
@@ -109,6 +110,9 @@ struct brs__fix_session {
     uint64_t garbled;     /* messages dropped as garbled */
     uint64_t n_in[BRS__FIX_MT_N], n_out[BRS__FIX_MT_N]; /* messages by type (brs__fix_mt_index) */
     int out_mt;           /* the type of the message being built */
+    int in_msg;           /* 1 while s->in is being processed (its answers are built) */
+    int oversize_reject;  /* 1 while the Reject for an oversize answer is built */
+    uint64_t oversize;    /* answers too large for the output buffer (never sent) */
     uint64_t rejects;     /* Reject messages sent */
     brs__fix_resend resend;
     uint32_t sending_seq;  /* MsgSeqNum of the stored message now at io.send; 0: a resend */

@@ -1,7 +1,7 @@
 /* session_cfg.c: the session options of `bourse serve` (reset_on_*,
- * max_latency_s, validate*, min_heartbeat_s, max_msg_fields): their defaults
- * and how they are read, per session over the top level's values. Kept apart
- * from server.c so the session layer owns its keys. */
+ * max_latency_s, validate*, min_heartbeat_s, max_msg_fields, max_field_bytes):
+ * their defaults and how they are read, per session over the top level's
+ * values. Kept apart from server.c so the session layer owns its keys. */
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -21,6 +21,7 @@ void brs__fix_session_opts_default(brs__fix_session_opts *o)
     o->valid.allow_unknown_msg_fields = 0;
     o->min_heartbeat_s = 1;
     o->max_msg_fields = 2048;
+    o->max_field_bytes = 1024;
 }
 
 int brs__fix_session_opts_read(const brs_config *cfg, const cJSON *obj, const char *where,
@@ -64,5 +65,14 @@ int brs__fix_session_opts_read(const brs_config *cfg, const cJSON *obj, const ch
         return brs__err(err, BRS_E_RANGE, "%s: %s%smax_msg_fields must be 64..65535", cfg->source,
                         w, dot);
     o->max_msg_fields = (uint32_t)v;
+    /* at most 2048: an answer echoes at most six inbound values (a Reject's
+     * reverse routing, an ExecutionReport's ClOrdID, Symbol, ...), so every
+     * answer fits the BRS__FIX_OUT_MAX buffer whatever the peer sends */
+    if ((rc = brs__config_int(cfg, obj, where, "max_field_bytes", o->max_field_bytes, &v, err)))
+        return rc;
+    if (v < 32 || v > 2048)
+        return brs__err(err, BRS_E_RANGE, "%s: %s%smax_field_bytes must be 32..2048", cfg->source,
+                        w, dot);
+    o->max_field_bytes = (uint32_t)v;
     return BRS_OK;
 }

@@ -11,12 +11,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/log.h"
+#include "fix/archive.h"
 #include "fix/wal.h"
 
 #define REC_HDR 9
@@ -69,8 +72,14 @@ static void clear(brs__fix_store *st)
 {
     st->next_out = 1;
     st->next_in = 1;
-    if (st->idx)
+    /* the index follows the live messages: a big one goes back at a reset */
+    if (st->idxcap > 1024) {
+        free(st->idx);
+        st->idx = NULL;
+        st->idxcap = 0;
+    } else if (st->idx) {
         memset(st->idx, 0, (size_t)st->idxcap * sizeof *st->idx);
+    }
     st->nidx = 0;
 }
 
@@ -175,6 +184,21 @@ int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, 
     st->path = strdup(path);
     if (!st->path)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
+    /* a compaction interrupted by a crash: NAME.compact was complete before
+     * the old file left (renamed into the archive), so with NAME gone it is
+     * the store; with NAME still there it never replaced it */
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.compact", path);
+    if (access(tmp, F_OK) == 0) {
+        if (access(path, F_OK) != 0 && errno == ENOENT) {
+            if (rename(tmp, path) != 0)
+                return brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+            BRS_LOG(BRS_LOG_WARN, "fix", "recovery: store compaction finished",
+                    BRS_KV_S("store", path));
+        } else {
+            unlink(tmp);
+        }
+    }
     st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (st->fd < 0)
         return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
@@ -255,7 +279,75 @@ int brs__fix_store_in(brs__fix_store *st, uint32_t next_in)
 int brs__fix_store_reset(brs__fix_store *st)
 {
     clear(st);
-    return append(st, 'Z', 0, NULL, 0);
+    int rc = append(st, 'Z', 0, NULL, 0);
+    if (rc == BRS_OK) {
+        st->compact = 1;
+        st->compact_from = st->file_len + st->wlen;
+    }
+    return rc;
+}
+
+static void compact_failed(brs__fix_store *st, const char *what, int e)
+{
+    BRS_LOG(BRS_LOG_WARN, "fix", "store compaction failed: the store keeps its history",
+            BRS_KV_S("store", st->path), BRS_KV_S("step", what), BRS_KV_S("reason", strerror(e)));
+}
+
+void brs__fix_store_compact(brs__fix_store *st, int64_t now_ns)
+{
+    if (!st->compact || st->wlen > 0 || st->err)
+        return; /* not yet committed (flush first), or a failed file */
+    st->compact = 0;
+    uint64_t from = st->compact_from;
+    if (from > st->file_len)
+        return;
+    if (st->fd < 0) { /* memory only: drop the bytes before the reset */
+        memmove(st->mem, st->mem + from, (size_t)(st->file_len - from));
+        st->memlen = (size_t)(st->file_len - from);
+    } else {
+        size_t keep = (size_t)(st->file_len - from);
+        char tmp[1100], arch[1200];
+        snprintf(tmp, sizeof tmp, "%s.compact", st->path);
+        char *buf = keep ? malloc(keep) : NULL;
+        if (keep && (!buf || pread(st->fd, buf, keep, (off_t)from) != (ssize_t)keep)) {
+            compact_failed(st, "read", buf ? errno : ENOMEM);
+            free(buf);
+            return;
+        }
+        int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || (keep && brs__fix_wal_write(fd, buf, keep) != 0) ||
+            brs__fix_wal_sync(fd, 1) != 0) {
+            compact_failed(st, "write", errno);
+            free(buf);
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            }
+            return;
+        }
+        free(buf);
+        if (brs__fix_archive_move(st->path, now_ns, arch, sizeof arch) != 0) {
+            compact_failed(st, "archive", errno);
+            close(fd);
+            unlink(tmp);
+            return;
+        }
+        /* from here the new file is the store, renamed in place now or at the
+         * next open (see brs__fix_store_open) */
+        if (rename(tmp, st->path) != 0)
+            compact_failed(st, "rename", errno); /* the next open finishes it */
+        brs__fix_sync_dir_of(st->path);
+        close(st->fd);
+        st->fd = fd;
+        BRS_LOG(BRS_LOG_INFO, "fix", "store compacted at a sequence reset",
+                BRS_KV_S("store", st->path), BRS_KV_S("archived_as", arch),
+                BRS_KV_U("bytes_archived", from), BRS_KV_U("bytes_kept", keep));
+    }
+    for (uint32_t k = 0; k < st->nidx; k++)
+        if (st->idx[k].len)
+            st->idx[k].off -= from;
+    st->file_len -= from;
+    st->compactions++;
 }
 
 int brs__fix_store_flush(brs__fix_store *st)

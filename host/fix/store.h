@@ -40,6 +40,9 @@ typedef struct brs__fix_store {
     uint64_t max_batch;    /* highest batch tag found when loading */
     uint32_t c_next_out;   /* next_out as of the last commit */
     int err;               /* errno of the first failed write or sync (sticky), 0 none */
+    int compact;           /* a reset ('Z') waits for its batch's commit to be compacted */
+    uint64_t compact_from; /* file offset just after that 'Z' record */
+    uint64_t compactions;  /* resets compacted (the old file archived) */
 } brs__fix_store;
 
 /* Open (creating) dir/name.store; path NULL for a memory-only store. */
@@ -51,6 +54,14 @@ int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t
 int brs__fix_store_in(brs__fix_store *st, uint32_t next_in);
 /* Both sequences back to 1, all stored messages dropped (ResetSeqNumFlag). */
 int brs__fix_store_reset(brs__fix_store *st);
+/* After the commit of the batch holding a reset: the file's records before
+ * the reset move to STATE_DIR/archive/ (the whole old file, renamed) and the
+ * live file keeps only what follows the reset, written to NAME.compact,
+ * synced and renamed in place. A crash anywhere leaves the old file (the
+ * reset replays from it) or the new one; brs__fix_store_open finishes or
+ * drops a NAME.compact left behind. A memory-only store drops the bytes.
+ * Does nothing without a pending reset. Failure keeps the old file (logged). */
+void brs__fix_store_compact(brs__fix_store *st, int64_t now_ns);
 /* Write pending records (and fdatasync under the batch policy). A failure is
  * also kept in st->err. */
 int brs__fix_store_flush(brs__fix_store *st);

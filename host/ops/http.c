@@ -1,6 +1,8 @@
 /* http.c: the operators' HTTP server (see http.h): one thread, poll(2), bounded
- * requests with deadlines, GET/HEAD, Connection: close. Routes are prefix
- * matched; /metrics renders the registry when one is given. */
+ * requests with deadlines, GET/HEAD/POST, Connection: close. Routes are prefix
+ * matched; /metrics renders the registry when one is given. A route may turn
+ * its response into an event stream (server-sent events, bounded in number):
+ * the connection stays open and the route's pull function feeds it. */
 #include "ops/http.h"
 
 #include <arpa/inet.h>
@@ -34,6 +36,9 @@ typedef struct conn {
     char *out; /* response, once built */
     size_t out_len, out_off;
     char peer[64];
+    brs__http_pull pull; /* an event stream: fed by pull once out is sent */
+    void *pull_ctx;
+    uint64_t cursor;
 } conn;
 
 typedef struct route {
@@ -44,6 +49,11 @@ typedef struct route {
 
 struct brs__http {
     int lfd, wake[2], port, max_conns, timeout_ms;
+    int max_streams, n_streams;
+    char streams_key[64];
+    int64_t last_stream_log_ms, last_tick_ms;
+    void (*tick)(void *ctx);
+    void *tick_ctx;
     size_t max_body;
     brs__mreg *metrics;
     pthread_t thread;
@@ -93,6 +103,8 @@ int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, br
 static void conn_close(brs__http *h, int i)
 {
     conn *c = h->conns[i];
+    if (c->pull)
+        h->n_streams--;
     close(c->fd);
     free(c->out);
     free(c->req);
@@ -163,6 +175,36 @@ static void header(const char *hdrs, const char *end, const char *name, char *ou
     }
 }
 
+/* The response becomes an event stream, within the limit of open streams. */
+static void start_stream(brs__http *h, conn *c, const brs__http_resp *resp)
+{
+    if (h->n_streams >= h->max_streams) {
+        int64_t t = now_ms();
+        if (t - h->last_stream_log_ms > 10000) {
+            h->last_stream_log_ms = t;
+            BRS_LOG(BRS_LOG_WARN, "http", "event stream refused: limit reached", BRS_KV_S("listen", h->listen),
+                    BRS_KV_S("peer", c->peer), BRS_KV_S("key", h->streams_key),
+                    BRS_KV_I("max_streams", h->max_streams));
+        }
+        static const char msg[] = "too many live dashboards open\n";
+        respond(c, 503, "text/plain; charset=utf-8", msg, sizeof msg - 1, false);
+        return;
+    }
+    static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+    c->out = malloc(sizeof hdr);
+    if (!c->out)
+        return;
+    memcpy(c->out, hdr, sizeof hdr - 1);
+    c->out_len = sizeof hdr - 1;
+    c->out_off = 0;
+    c->pull = resp->pull;
+    c->pull_ctx = resp->pull_ctx;
+    c->cursor = 0;
+    h->n_streams++;
+    BRS_LOG(BRS_LOG_DEBUG, "http", "event stream opened", BRS_KV_S("peer", c->peer), BRS_KV_I("streams", h->n_streams));
+}
+
 static void handle(brs__http *h, conn *c, size_t hdr_len)
 {
     /* request line: METHOD SP target SP HTTP/x.y */
@@ -221,6 +263,11 @@ static void handle(brs__http *h, conn *c, size_t hdr_len)
     brs__http_resp resp = {.status = 200, .content_type = "text/plain; charset=utf-8"};
     if (r.fn(r.ctx, &rq, &resp) != BRS_OK && resp.status == 200)
         resp.status = 500;
+    if (resp.pull && resp.status == 200 && !head) {
+        free(resp.body);
+        start_stream(h, c, &resp);
+        return;
+    }
     respond(c, resp.status, resp.content_type, resp.body ? resp.body : "", resp.body ? resp.len : 0, head);
     free(resp.body);
 }
@@ -280,9 +327,21 @@ static void accept_all(brs__http *h)
     }
 }
 
+/* An event stream's input is only its end (or junk, dropped). */
+static bool stream_in(conn *c, short revents)
+{
+    if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+        return true;
+    char junk[512];
+    ssize_t r = recv(c->fd, junk, sizeof junk, 0);
+    return !(r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR));
+}
+
 /* Returns false when the connection is done. */
 static bool conn_io(brs__http *h, conn *c, short revents)
 {
+    if (c->pull && !c->out)
+        return stream_in(c, revents);
     if (!c->out && (revents & (POLLIN | POLLHUP | POLLERR))) {
         ssize_t r = recv(c->fd, c->req + c->in, c->cap - c->in, 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
@@ -339,7 +398,33 @@ send:
                 return false;
             c->out_off += (size_t)w;
         }
+        if (c->pull) { /* an event stream: wait for the next chunk */
+            free(c->out);
+            c->out = NULL;
+            c->out_len = c->out_off = 0;
+            return true;
+        }
         return false; /* all sent: close */
+    }
+    return true;
+}
+
+/* Streams whose output is all sent get their next chunk; a stream whose output
+ * has waited past the request timeout (a reader that stopped reading) ends. */
+static bool stream_feed(brs__http *h, conn *c, int64_t t)
+{
+    if (c->out)
+        return t < c->deadline_ms;
+    char *chunk = NULL;
+    size_t len = 0;
+    int rc = c->pull(c->pull_ctx, &c->cursor, &chunk, &len);
+    if (rc < 0)
+        return false;
+    if (rc > 0 && chunk) {
+        c->out = chunk;
+        c->out_len = len;
+        c->out_off = 0;
+        c->deadline_ms = t + h->timeout_ms;
     }
     return true;
 }
@@ -353,11 +438,15 @@ static void *serve(void *arg)
     for (;;) {
         pf[0] = (struct pollfd){.fd = h->wake[0], .events = POLLIN};
         pf[1] = (struct pollfd){.fd = h->lfd, .events = POLLIN};
-        int64_t t = now_ms(), next = t + 1000;
+        pthread_mutex_lock(&h->mu);
+        void (*tick)(void *) = h->tick;
+        void *tick_ctx = h->tick_ctx;
+        pthread_mutex_unlock(&h->mu);
+        int64_t t = now_ms(), next = t + (h->n_streams || tick ? 100 : 1000);
         for (int i = 0; i < h->n_conns; i++) {
             conn *c = h->conns[i];
             pf[2 + i] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
-            if (c->deadline_ms < next)
+            if (c->deadline_ms < next && !(c->pull && !c->out))
                 next = c->deadline_ms;
         }
         int n = h->n_conns;
@@ -367,12 +456,21 @@ static void *serve(void *arg)
         if (pf[0].revents)
             break;
         t = now_ms();
+        if (tick && t - h->last_tick_ms >= 100) {
+            h->last_tick_ms = t;
+            tick(tick_ctx);
+        }
         /* connections first (indices stay valid until we close), from the back */
         for (int i = n - 1; i >= 0; i--) {
             conn *c = h->conns[i];
             bool alive = true;
             if (pf[2 + i].revents)
                 alive = conn_io(h, c, pf[2 + i].revents);
+            if (alive && c->pull) {
+                if (!stream_feed(h, c, t))
+                    conn_close(h, i);
+                continue;
+            }
             if (alive && t >= c->deadline_ms) {
                 if (!c->out)
                     BRS_LOG(BRS_LOG_DEBUG, "http", "request timed out", BRS_KV_S("peer", c->peer));
@@ -425,6 +523,8 @@ int brs__http_start(brs__http **out, const brs__http_opts *o, brs_error *err)
     h->max_conns = o->max_conns > 0 ? o->max_conns : 64;
     h->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     h->max_body = o->max_body ? o->max_body : 65536;
+    h->max_streams = o->max_streams > 0 ? o->max_streams : 8;
+    snprintf(h->streams_key, sizeof h->streams_key, "%s", o->streams_key ? o->streams_key : "max_streams");
     h->conns = calloc((size_t)h->max_conns, sizeof *h->conns);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
@@ -471,6 +571,14 @@ int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void
 }
 
 int brs__http_port(const brs__http *h) { return h->port; }
+
+void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&h->mu);
+    h->tick_ctx = ctx;
+    h->tick = fn;
+    pthread_mutex_unlock(&h->mu);
+}
 
 static int hexv(int c)
 {

@@ -9,6 +9,7 @@
 #define BRS_OPS_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <bourse/errors.h>
 
@@ -16,11 +17,24 @@
 
 typedef struct brs__http brs__http;
 
+/* An event stream's source (server-sent events), called on the server's thread
+ * whenever the stream's previous output is all sent, at most every 100 ms.
+ * cursor is the stream's own (0 at its start): return 1 with a malloc'd chunk
+ * in *out (the server frees it) and cursor advanced, 0 when there is nothing
+ * new, -1 to end the stream. */
+typedef int (*brs__http_pull)(void *ctx, uint64_t *cursor, char **out, size_t *len);
+
 typedef struct brs__http_resp {
     int status;               /* 200 by default */
     const char *content_type; /* static string; "text/plain; charset=utf-8" by default */
     char *body;               /* malloc'd by the handler; the server frees it */
     size_t len;
+    /* set by a handler to turn the response into an event stream
+     * (text/event-stream, no length, kept open): body, if any, is sent first,
+     * then what pull gives. Beyond opts.max_streams open streams the request
+     * gets a 503 and a log line. */
+    brs__http_pull pull;
+    void *pull_ctx;
 } brs__http_resp;
 
 /* One request. path has no query; query is "" when absent; headers not sent
@@ -44,6 +58,8 @@ typedef struct brs__http_opts {
     int max_conns;       /* 0: 64 */
     int timeout_ms;      /* per request; 0: 10000 */
     size_t max_body;     /* POST body limit; 0: 65536 */
+    int max_streams;     /* event streams open at once; 0: 8 (they count among max_conns) */
+    const char *streams_key; /* the config key that sets max_streams, named when it bites */
 } brs__http_opts;
 
 int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err);
@@ -52,6 +68,9 @@ int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err)
 int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void *ctx);
 /* The bound port (useful with port 0) and the address as "host:port". */
 int brs__http_port(const brs__http *h);
+/* fn(ctx) runs on the server's thread about every 100 ms, clients or not (a
+ * dashboard samples its history there). One tick per server. */
+void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx);
 void brs__http_stop(brs__http *h);
 
 /* "%xx" and "+" decoded in place; returns the length. */

@@ -175,6 +175,19 @@ int brs__plugin_load(brs_plugin *p, const char *path, brs_error *err)
     return BRS_OK;
 }
 
+int brs__plugin_builtin(brs_plugin *p, brs_plugin_entry_fn entry, const char *label, brs_error *err)
+{
+    memset(p, 0, sizeof *p);
+    const brs_plugin_desc *d = entry();
+    int rc = check_desc(label, d, err);
+    if (rc != BRS_OK)
+        return rc;
+    if (!(p->path = strdup(label)))
+        return brs__err(err, BRS_E_NOMEM, "%s: out of memory", label);
+    p->desc = d;
+    return BRS_OK;
+}
+
 void brs__plugin_unload(brs_plugin *p)
 {
     if (!p)

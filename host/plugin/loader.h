@@ -32,6 +32,9 @@ typedef struct brs_plugin {
  * venue: xOpen, xClose, xSubmit, xCancel, xReplace non-NULL;
  * strategy: xOpen, xClose non-NULL (other callbacks may be NULL = not interested). */
 int brs__plugin_load(brs_plugin *p, const char *path, brs_error *err);
+/* A plugin compiled into the host (the sim venue, host/runtime): the same
+ * descriptor checks as a .so, no handle; label names it in messages. */
+int brs__plugin_builtin(brs_plugin *p, brs_plugin_entry_fn entry, const char *label, brs_error *err);
 /* dlclose and free; safe on a zeroed or already unloaded p. */
 void brs__plugin_unload(brs_plugin *p);
 

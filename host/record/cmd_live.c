@@ -18,8 +18,10 @@
 #include "core/config.h"
 #include "core/core.h"
 #include "feeds/binance_live.h"
+#include "ops/run_metrics.h"
 #include "record/feed_config.h"
 #include "record/paper.h"
+#include "strategy/reload_watch.h"
 #include "strategy/runtime.h"
 #include "strategy/source.h"
 
@@ -36,6 +38,7 @@ typedef struct live_run {
     brs__bn_live *live;
     uint64_t events;
     int quiet;
+    brs__run_metrics *metrics; /* metrics.listen; NULL off */
 } live_run;
 
 /* Each feed event goes to the strategy; after the last event of a depth
@@ -45,6 +48,7 @@ static int sink(void *ud, const brs_market_event *ev)
 {
     live_run *r = ud;
     r->events++;
+    brs__run_metrics_feed(r->metrics, ev);
     if (r->sc.failed)
         return 0;
     brs__sctx_advance(&r->sc, brs__realtime_ns());
@@ -82,7 +86,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse live CONFIG.json [--strategy FILE.lua|FILE.so] [--param name=value]...\n"
-            "                   [--set key=value]... [--duration S] [--json] [--quiet]\n"
+            "                   [--set key=value]... [--duration S] [--metrics ADDR] [--json] [--quiet]\n"
             "\n"
             "Runs a strategy on a live Binance USD-M style feed, paper trading. Orders go to\n"
             "the simulated exchange fed with the live book: a taker walks the depth (partial\n"
@@ -94,6 +98,12 @@ static void usage(FILE *out)
             "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4},\n"
             "            \"latency\": {\"order_entry_ns\", \"cancel_ns\" (default: order_entry_ns),\n"
             "            \"response_ns\"}: simulated delays to and from the venue, default 0}\n"
+            "  metrics   {\"listen\": \"127.0.0.1:9464\"}: Prometheus metrics at /metrics\n"
+            "            (--metrics ADDR sets it; port 0 picks a free one, logged)\n"
+            "A Lua strategy is reloaded in place when its file changes (positions and open\n"
+            "orders stay; a script that does not load leaves the running one):\n"
+            "  strategy.hot_reload (default true), strategy.reload_check_ms (default 200),\n"
+            "  strategy.reload_max_bytes (default 4194304); docs/lua-api.md, \"Hot reload\".\n"
             "Stops on Ctrl-C, duration_s, max_events or (stop_on_server_close) a normal\n"
             "close by the server, then prints per instrument: position, PnL; fills and fees\n"
             "(--json: one JSON object on stdout).\n");
@@ -106,14 +116,16 @@ static double net_quote(const brs__feed_cfg *fc, uint32_t i, int64_t v)
     return (double)v / pow(10, fc->pdec[i]) / pow(10, fc->qdec[i]);
 }
 
-static const char *const strat_keys[] = {"file", "params", NULL};
+static const char *const strat_keys[] = {"file", "params", BRS__RELOAD_CONFIG_KEYS, NULL};
 static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
 static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
+static const char *const metrics_keys[] = {"listen", NULL};
 
 int brs__cmd_live(int argc, char **argv)
 {
     const char *cfg_path = NULL, *strat_file = NULL;
     const char *sets[64];
+    char metrics_set[160];
     int nsets = 0, quiet = 0, json = 0;
     double duration = -1;
     brs_config cfg;
@@ -127,10 +139,15 @@ int brs__cmd_live(int argc, char **argv)
             usage(stdout);
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--strategy") || !strcmp(a, "--set") || !strcmp(a, "--param") ||
-                   !strcmp(a, "--duration")) {
+                   !strcmp(a, "--duration") || !strcmp(a, "--metrics")) {
             if (++i >= argc)
                 return brs__usage_error("live", "%s needs a value", a);
-            if (!strcmp(a, "--strategy"))
+            if (!strcmp(a, "--metrics")) {
+                if (nsets >= 64)
+                    return brs__usage_error("live", "too many --set");
+                snprintf(metrics_set, sizeof metrics_set, "metrics.listen=%s", argv[i]);
+                sets[nsets++] = metrics_set;
+            } else if (!strcmp(a, "--strategy"))
                 strat_file = argv[i];
             else if (!strcmp(a, "--duration")) {
                 char *end;
@@ -177,7 +194,10 @@ int brs__cmd_live(int argc, char **argv)
     brs__feed_cfg fc;
     brs__strategy_src src;
     memset(&src, 0, sizeof src);
-    int src_loaded = 0;
+    int src_loaded = 0, watching = 0, reload_on = 1;
+    brs__reload_opts ro;
+    brs__reload_watch rw;
+    memset(&rw, 0, sizeof rw);
     brs__simfill fm;
     brs__simfill_init(&fm, 1024);
     brs__paper paper;
@@ -209,6 +229,10 @@ int brs__cmd_live(int argc, char **argv)
         if (!strat_file)
             strat_file = f;
         params = cJSON_GetObjectItemCaseSensitive(fc.strategy, "params");
+        if (brs__reload_opts_read(&cfg, fc.strategy, "strategy", &reload_on, &ro, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
         if (params && !cJSON_IsObject(params)) {
             brs__fail("live", "%s: strategy.params: expected an object", cfg.source);
             goto done;
@@ -288,10 +312,32 @@ int brs__cmd_live(int argc, char **argv)
     }
     brs__paper_attach(&paper, &r->sc);
     r->paper = use_book ? &paper : NULL;
+    if (fc.metrics) {
+        const char *ml = NULL;
+        if (brs__config_check_keys(&cfg, fc.metrics, "metrics", metrics_keys, &e) ||
+            brs__config_string(&cfg, fc.metrics, "metrics", "listen", "", &ml, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+        brs__run_metrics_opts mo = {.listen = ml, .mode = "live", .venue = "binance", .every = 1};
+        if (ml[0] && brs__run_metrics_start(&r->metrics, &mo, &r->sc, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+    }
     brs__sctx_advance(&r->sc, brs__realtime_ns());
     if (brs__sctx_start(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
+    }
+    if (!fc.strategy)
+        brs__reload_opts_read(&cfg, NULL, "strategy", &reload_on, &ro, &e);
+    if (src.is_lua && reload_on) {
+        if (brs__reload_watch_init(&rw, strat_file, src.name, src.lua, &ro, &e)) {
+            brs__fail("live", "%s", e.msg);
+            goto done;
+        }
+        watching = 1;
     }
     brs__bn_live_opts lo = fc.live;
     lo.sink = sink;
@@ -320,8 +366,14 @@ int brs__cmd_live(int argc, char **argv)
             timeout = nt <= now ? 0 : (int)((nt - now) / 1000000) + 1;
         int rc = brs__bn_live_wait(live, timeout);
         brs__sctx_advance(&r->sc, brs__realtime_ns());
+        if (r->metrics) {
+            brs__run_metrics_venue_up(r->metrics, live->ws.state == BRS__WS_OPEN);
+            brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 0);
+        }
         if (r->paper)
             brs__paper_poll(r->paper, r->sc.now);
+        if (watching) /* between events: a changed script is loaded in place */
+            brs__reload_watch_poll(&rw, brs__monotime_ns());
         if (rc == BRS_E_CLOSED)
             break;
         if (fc.stop_on_close && live->ws.last_close_received == 1000)
@@ -333,6 +385,7 @@ int brs__cmd_live(int argc, char **argv)
     }
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 1);
     if (!r->sc.failed && brs__sctx_stop(&r->sc, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
@@ -352,6 +405,8 @@ int brs__cmd_live(int argc, char **argv)
     cJSON_AddNumberToObject(o, "connections", (double)live->ws.n_connects);
     cJSON_AddNumberToObject(o, "snapshots", (double)live->n_snapshots);
     cJSON_AddNumberToObject(o, "gaps", (double)live->n_gaps);
+    cJSON_AddNumberToObject(o, "reloads", (double)rw.n_reloads);
+    cJSON_AddNumberToObject(o, "reloads_refused", (double)rw.n_refused);
     cJSON *arr = cJSON_AddArrayToObject(o, "instruments");
     for (uint32_t i = 0; i < fc.n; i++) {
         brs_position p;
@@ -396,10 +451,13 @@ int brs__cmd_live(int argc, char **argv)
     else
         code = BRS_EXIT_OK;
 done:
+    brs__reload_watch_free(&rw);
     if (live)
         brs__bn_live_free(live);
-    if (r)
+    if (r) {
+        brs__run_metrics_stop(r->metrics);
         brs__sctx_free(&r->sc);
+    }
     if (src_loaded)
         brs__strategy_src_free(&src);
     brs__simfill_free(&fm);

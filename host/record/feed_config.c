@@ -13,7 +13,7 @@ static const char *const root_keys[] = {
     "ws_url",     "rest_url",    "symbols",    "depth_stream",  "subscribe",
     "ping_ms",    "idle_timeout_ms", "backoff_min_ms", "backoff_max_ms", "max_message",
     "tls_verify", "ca_file",     "duration_s", "max_events",    "block_records",
-    "stop_on_server_close", "strategy", "paper", "kline_interval", NULL};
+    "stop_on_server_close", "strategy", "paper", "kline_interval", "metrics", NULL};
 static const char *const sym_keys[] = {"symbol", "price_decimals", "qty_decimals", NULL};
 
 void brs__feed_cfg_free(brs__feed_cfg *fc)
@@ -43,6 +43,12 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
                         cfg->source);
     if (fc->strategy && !cJSON_IsObject(fc->strategy))
         return brs__err(err, BRS_E_INVAL, "%s: strategy: expected an object", cfg->source);
+    fc->metrics = cJSON_GetObjectItemCaseSensitive(root, "metrics");
+    if (fc->metrics && !allow_strategy)
+        return brs__err(err, BRS_E_INVAL, "%s: metrics: only `bourse live` serves metrics", cfg->source);
+    if (fc->metrics && !cJSON_IsObject(fc->metrics))
+        return brs__err(err, BRS_E_INVAL, "%s: metrics: expected an object {\"listen\": \"127.0.0.1:9464\"}",
+                        cfg->source);
     fc->paper = cJSON_GetObjectItemCaseSensitive(root, "paper");
     if (fc->paper && !allow_strategy)
         return brs__err(err, BRS_E_INVAL, "%s: paper: only `bourse live` paper-trades", cfg->source);

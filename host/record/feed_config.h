@@ -23,6 +23,7 @@ typedef struct brs__feed_cfg {
     int stop_on_close;
     const cJSON *strategy; /* the "strategy" object when allowed and present */
     const cJSON *paper;    /* the "paper" object (bourse live), when present */
+    const cJSON *metrics;  /* the "metrics" object (bourse live), when present */
 } brs__feed_cfg;
 
 /* Parse cfg's root. allow_strategy: accept "strategy" and "paper" objects (bourse live). */

@@ -1,5 +1,5 @@
 /* paper.h: `bourse live` paper trading through a venue plugin (the simulated
- * exchange, plugins/venues/sim, by default). Every live market event reaches
+ * exchange, plugins/venues/sim, by default), on the runtime (host/runtime). Every live market event reaches
  * the venue before the strategy sees it, so the venue's book is the live book;
  * the strategy's orders go to the venue, which fills them as it does in a
  * book-mode backtest: walking the depth, partial fills, fees, and for resting
@@ -12,42 +12,21 @@
 #include <bourse/bourse.h>
 #include <cjson/cJSON.h>
 
-#include "plugin/loader.h"
-#include "plugin/venue_host.h"
+#include "runtime/runtime.h"
 #include "strategy/runtime.h"
 
-/* Something on its way: an order action to the venue, or a report back. */
-typedef struct brs__paper_item {
-    int64_t due;
-    uint64_t seq; /* equal due times keep their order */
-    uint8_t kind; /* PAPER_SUBMIT, PAPER_CANCEL, PAPER_REPLACE, PAPER_REPORT */
-    brs_order order;          /* SUBMIT */
-    uint64_t id;              /* CANCEL, REPLACE */
-    int64_t price, qty;       /* REPLACE */
-    brs_order_event report;   /* REPORT */
-} brs__paper_item;
-
-#define BRS__PAPER_MAX_PENDING 4096
-
 typedef struct brs__paper {
-    brs__venue_ctx vc; /* first: the venue's brs_ctx * is the paper venue (venue_host.h) */
-    brs_plugin plugin;
-    brs_plugin_instance inst;
-    const brs_venue_vtable *vt;
+    brs__rt *rt;       /* the runtime: the venue, the queue, the order path */
+    brs_config cfg;    /* its config (the venue and its params) */
+    int has_cfg;
     char name[64];
-    brs__sctx *sc; /* set by brs__paper_attach */
+    brs__sctx *sc;     /* set by brs__paper_attach */
     int quiet;
+    uint32_t n_instr;
     uint64_t n_fills;
     int64_t fees; /* price units x qty units; negative: rebates */
     int64_t *fees_by_instr; /* the same, per instrument (n_instr) */
-    /* simulated latencies (ns): strategy -> venue for orders and for cancels
-     * and replaces, venue -> strategy for reports; 0: at once */
-    int64_t order_ns, cancel_ns, response_ns;
-    brs__paper_item *pending; /* a binary heap on (due, seq) */
-    uint32_t n_pending;
-    uint64_t seq;
-    int64_t last_action_due;  /* actions reach the venue in the order sent */
-    int delivering;           /* inside brs__paper_poll */
+    int delivering;    /* inside the runtime's delivery */
 } brs__paper;
 
 /* Load and open venue plugin `plugin` (a name on the plugin path or a .so

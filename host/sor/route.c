@@ -2,40 +2,13 @@
  * order: take the most quantity the visible books allow within the limit (in
  * whole lots, at least the minimum size per venue), then the least net cost
  * (price x qty x (1 + taker fee)). Uniform lots: a chunk greedy that is exact;
- * mixed lots or minimums: an exact dynamic programme over quantity when small,
- * else the same greedy (approximate, flagged in the plan). */
-#include "sor/sor.h"
-
+ * mixed lots: the LP optimum (a greedy with one fractional lot) then an exact
+ * search in the window around it that proximity guarantees holds the optimum;
+ * minimum sizes above a lot: an exact dynamic programme over quantity when
+ * small, else the greedy (approximate, flagged in the plan). */
 #include <string.h>
 
-typedef __int128 i128;
-
-/* Bounds that keep every 128-bit product and sum far from overflow. */
-#define PRICE_MAX (INT64_MAX / (2 * BRS_SOR_FEE_SCALE))
-#define QTY_MAX (INT64_C(1) << 50)
-#define LOT_MAX (INT64_C(1) << 31)
-
-/* Per-venue working state. */
-typedef struct vstate {
-    const brs_level *lv;
-    uint32_t n;        /* usable levels (within the limit) */
-    int64_t lot, min;  /* min rounded up to whole lots */
-    int64_t avail;     /* usable quantity, whole lots */
-    int64_t fee;       /* taker fee ppm */
-    uint32_t idx;      /* greedy: current level */
-    int64_t left;      /* greedy: quantity left in it */
-    int64_t x;         /* taken */
-    int64_t key0;      /* key of the best level (child order, tie-breaks) */
-    int64_t last_px;   /* greedy: the worst level touched so far */
-    i128 cost;         /* greedy: net cost of x */
-} vstate;
-
-/* Cost of one unit at a level, x BRS_SOR_FEE_SCALE; lower is better for both
- * sides (a sell's key is its negated net proceeds). */
-static inline int64_t level_key(int side, int64_t price, int64_t fee)
-{
-    return side == BRS_BUY ? price * (BRS_SOR_FEE_SCALE + fee) : -price * (BRS_SOR_FEE_SCALE - fee);
-}
+#include "sor/route_internal.h"
 
 __int128 brs__sor_take_cost(const brs_level *lv, uint32_t n, int side, int64_t limit, int market,
                             int32_t fee_ppm, int64_t qty, int64_t *got)
@@ -62,40 +35,6 @@ static int64_t gcd64(int64_t a, int64_t b)
         b = t;
     }
     return a;
-}
-
-/* Cost of the next c units of venue s from its greedy position. */
-static i128 chunk_cost(const vstate *s, int side, int64_t c)
-{
-    if (s->left >= c)
-        return (i128)c * level_key(side, s->lv[s->idx].price, s->fee);
-    i128 cost = (i128)s->left * level_key(side, s->lv[s->idx].price, s->fee);
-    int64_t need = c - s->left;
-    for (uint32_t i = s->idx + 1; i < s->n && need > 0; i++) {
-        int64_t q = s->lv[i].qty < need ? s->lv[i].qty : need;
-        cost += (i128)q * level_key(side, s->lv[i].price, s->fee);
-        need -= q;
-    }
-    return cost;
-}
-
-static void advance(vstate *s, int64_t c)
-{
-    s->x += c;
-    while (c > 0) {
-        s->last_px = s->lv[s->idx].price;
-        if (s->left > c) {
-            s->left -= c;
-            return;
-        }
-        c -= s->left;
-        s->idx++;
-        s->left = s->idx < s->n ? s->lv[s->idx].qty : 0;
-    }
-    while (s->left == 0 && s->idx < s->n) { /* skip to a non-empty level */
-        s->idx++;
-        s->left = s->idx < s->n ? s->lv[s->idx].qty : 0;
-    }
 }
 
 /* Venue a before venue b at equal cost: lower latency, then lower index. */
@@ -235,7 +174,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     vstate st[BRS_SOR_MAX_VENUES];
     uint32_t ids[BRS_SOR_MAX_VENUES], k = 0;
     int64_t lot0 = 0, g = 0;
-    int uniform = 1;
+    int uniform = 1, mins = 0;
     for (uint32_t i = 0; i < nv; i++) {
         const brs_sor_venue *x = &v[i];
         if (x->lot_size < 1 || x->lot_size > LOT_MAX || x->min_qty < 0 || x->min_qty > LOT_MAX ||
@@ -268,7 +207,8 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             s->n = j + 1;
             sum += l->qty;
         }
-        s->avail = s->lot == 1 ? sum : sum / s->lot * s->lot;
+        s->m = s->lot == 1 ? sum : sum / s->lot;
+        s->avail = s->m * s->lot;
         if (s->avail < s->min)
             continue;
         s->left = s->lv[0].qty;
@@ -280,14 +220,28 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             lot0 = s->lot;
         if (s->lot != lot0 || s->min != s->lot)
             uniform = 0;
+        if (s->min != s->lot)
+            mins = 1;
         ids[k++] = i;
     }
     if (k) {
         if (!uniform)
             for (uint32_t j = 0; j < k; j++)
                 g = gcd64(g, st[ids[j]].lot);
+        int done = 0;
         if (uniform) {
             greedy(st, ids, k, v, side, p->qty);
+            done = 1;
+        } else if (!mins) {
+            vstate keep[BRS_SOR_MAX_VENUES];
+            memcpy(keep, st, nv * sizeof st[0]);
+            out->method = BRS_SOR_WINDOW_EXACT;
+            done = brs__sor_route_mixed(st, ids, k, side, p->qty, g);
+            if (!done)
+                memcpy(st, keep, nv * sizeof st[0]); /* lots too far apart: full programme */
+        }
+        if (done) {
+            /* decided above */
         } else if (p->qty / g <= BRS_SOR_DP_MAX_UNITS) {
             out->method = BRS_SOR_DP_EXACT;
             dp(st, ids, k, side, p->qty, g);
@@ -303,7 +257,8 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             continue;
         i128 c = s->cost;
         int64_t px = s->last_px;
-        if (out->method == BRS_SOR_DP_EXACT) { /* the programme keeps no per-level trail */
+        if (out->method == BRS_SOR_DP_EXACT || out->method == BRS_SOR_WINDOW_EXACT) {
+            /* the programmes keep no per-level trail */
             int64_t got, left = s->x;
             c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
             uint32_t li = 0;

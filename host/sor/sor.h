@@ -18,8 +18,10 @@
 #include "risk/risk.h"
 
 #define BRS_SOR_MAX_VENUES 8
-/* The exact search over mixed lot sizes runs when the parent is at most this
- * many units of the lots' gcd (docs/router.md, "Lots and minimum sizes"). */
+/* With minimum sizes above a lot, the exact programme over every total runs
+ * when the parent is at most this many units of the lots' gcd (mixed lots
+ * without minimums use the window search at any size; docs/router.md, "Lots
+ * and minimum sizes"). */
 #define BRS_SOR_DP_MAX_UNITS 512
 /* Fees are in millionths of the notional (1 bp = 100); negative is a rebate. */
 #define BRS_SOR_FEE_SCALE 1000000
@@ -61,7 +63,15 @@ typedef struct brs_sor_child {
     int64_t qty;
 } brs_sor_child;
 
-enum brs_sor_method { BRS_SOR_GREEDY_EXACT = 0, BRS_SOR_DP_EXACT = 1, BRS_SOR_GREEDY_APPROX = 2 };
+/* GREEDY_EXACT: uniform lots; WINDOW_EXACT: mixed lots, no minimum above a lot
+ * (the LP optimum and the proximity window around it); DP_EXACT: minimum sizes,
+ * full programme over quantity; GREEDY_APPROX: minimum sizes on a large parent. */
+enum brs_sor_method {
+    BRS_SOR_GREEDY_EXACT = 0,
+    BRS_SOR_DP_EXACT = 1,
+    BRS_SOR_GREEDY_APPROX = 2,
+    BRS_SOR_WINDOW_EXACT = 3
+};
 
 typedef struct brs_sor_plan {
     brs_sor_child child[BRS_SOR_MAX_VENUES + 1];

@@ -74,6 +74,21 @@ static int m_update(lua_State *L)
     return push_value(L, x);
 }
 
+/* update(x) of an SMA, the most used indicator: no dispatch on the kind, and
+ * an integer argument (a price in ticks) converted directly. Same numbers as
+ * m_update. */
+static int m_update_sma(lua_State *L)
+{
+    lind *x = self_of(L);
+    double v = lua_isinteger(L, 2) ? (double)lua_tointeger(L, 2) : luaL_checknumber(L, 2);
+    brs_sma_update(&x->u.sma, v);
+    if (brs_sma_ready(&x->u.sma))
+        lua_pushnumber(L, brs_sma_value(&x->u.sma));
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
 static int m_value(lua_State *L) { return push_value(L, self_of(L)); }
 
 static int m_ready(lua_State *L)
@@ -106,6 +121,13 @@ static lind *make(lua_State *L, int kind, lua_Integer period, size_t doubles)
     memset(x, 0, sizeof *x);
     x->kind = kind;
     luaL_setfuncs(L, methods, 1); /* every method gets the userdata as upvalue 1 */
+    if (kind == K_SMA) { /* its own update, over the same userdata */
+        lua_getfield(L, -1, "value");
+        lua_getupvalue(L, -1, 1);
+        lua_pushcclosure(L, m_update_sma, 1);
+        lua_setfield(L, -3, "update");
+        lua_pop(L, 1);
+    }
     lua_pushstring(L, names[kind]);
     lua_setfield(L, -2, "kind");
     return x;

@@ -40,11 +40,14 @@ struct brs__lua_strategy {
     int ctx_ref;
     int table_ref;          /* the table the script returned (handed to on_reload) */
     int running;            /* inside a call into the script */
-    int stack_base;         /* stack height between calls: 1 (handler) before open, SLOT_CB0 + BRS__LCB_COUNT - 1 after */
-    int ev_ref[4];          /* reused event userdata: bar, trade, top, order */
-    brs_market_event *ud_bar, *ud_trade;
-    brs_top *ud_top;
+    int stack_base;         /* stack height between calls: 1 (handler) before open, then the fixed slots of lua_strategy.c (callbacks, field names) */
+    int ev_ref[4];          /* reused event objects: bar, trade, top, order */
+    brs_market_event *ud_bar, *ud_trade; /* bar: &ev_bar; trade: in its userdata */
+    brs_top *ud_top;                     /* &ev_top */
     brs_order_event *ud_order;
+    uint32_t hot[2];        /* bar, top: fields the script has read, refilled per call */
+    brs_market_event ev_bar;
+    brs_top ev_top;
 
     const brs_host *host;
     brs_ctx *ctx;
@@ -58,6 +61,13 @@ struct brs__lua_strategy {
     uint32_t cpu_check_every; /* read the CPU clock every this many hook calls */
     uint32_t tostring_ids;  /* the last id tostring() handed out (lua_safelib.c) */
     uint64_t seed;          /* the run's seed: math.randomseed() without arguments */
+    int hook_mode;          /* BRS__LUA_HOOK_*: what the main thread's hook is now */
+    int entry_pending;      /* call-hook mode: the next call is the callback itself */
+    int loopcheck_ok;       /* brs__lua_loop_free recognised its probes: 1; and the
+                             * call hook's fast C/Lua test agreed with lua_getinfo: 2 */
+    uint32_t probe[3];      /* classify_probe: C calls, Lua calls, disagreements */
+    const void *fast_fn[BRS__LCB_COUNT]; /* the callback function last checked */
+    int8_t fast_cb[BRS__LCB_COUNT];      /* fast_fn is loop-free: 1, no: 0, not checked: -1 */
 };
 
 /* The strategy behind a Lua state (kept in its extra space, copied to threads). */
@@ -75,6 +85,16 @@ int brs__lua_error_text(brs__lua_strategy *s, int status, char *msg, size_t cap)
 /* The budget is spent: mark the strategy killed, re-arm the hook on every
  * instruction and raise "instruction budget exceeded". Never returns. */
 int brs__lua_budget_kill(lua_State *L);
+/* How the budget watches the main thread (lua_sandbox.c): the count hook, or
+ * for a callback whose own code has no loop (brs__lua_loop_free) a call hook
+ * that switches to the count hook at the first Lua function it calls. */
+enum { BRS__LUA_HOOK_NONE, BRS__LUA_HOOK_COUNT, BRS__LUA_HOOK_CALLS };
+void brs__lua_hook_count(brs__lua_strategy *s);
+void brs__lua_hook_calls(brs__lua_strategy *s);
+/* 1 when the function at idx is Lua code without a backward jump, shorter
+ * than one charge step of the budget (so running it unhooked leaves the count
+ * within the budget's own granularity); 0 otherwise or when unsure. */
+int brs__lua_loop_free(brs__lua_strategy *s, int idx);
 /* Allocated bytes that cost one instruction of the budget (lua_sandbox.c). */
 #define BRS__LUA_ALLOC_BYTES_PER_STEP 16
 
@@ -87,6 +107,8 @@ static inline void brs__lua_budget_reset(brs__lua_strategy *s)
     s->instr_used = 0;
     s->hook_calls = 0;
     s->cstack_base = (uintptr_t)__builtin_frame_address(0);
+    if (__builtin_expect(s->hook_mode == BRS__LUA_HOOK_CALLS, 0))
+        brs__lua_hook_count(s);
 }
 
 /* Charge n instructions of work a C function is about to do; kills the

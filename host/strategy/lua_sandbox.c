@@ -123,6 +123,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar);
  * the main one, so a kill inside a coroutine is not caught by its resumer. */
 static void arm_kill(lua_State *L)
 {
+    brs__lua_self(L)->hook_mode = BRS__LUA_HOOK_NONE; /* the kill hook, left alone */
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
     lua_State *main = lua_tothread(L, -1);
@@ -175,6 +176,210 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
                    ar->short_src, ar->currentline, (lua_Integer)s->instr_limit);
     luaL_error(L, "instruction budget exceeded (%I VM instructions per callback)",
                (lua_Integer)s->instr_limit);
+}
+
+/* ---- the call-hook mode: no per-instruction hook on loop-free callbacks ----
+ * Once a count hook is set, Lua 5.4 runs its hook check on every VM
+ * instruction (~40 ns of a short callback). A callback whose own code has no
+ * backward jump runs each of its instructions at most once, so it cannot
+ * spend the budget by itself; it can only through what it calls. For such a
+ * callback the main thread gets a call hook instead: C functions are let
+ * through (the host's are bounded and charge their own work; those that call
+ * back into Lua, pcall, sort, gsub, metamethods, do it through a Lua function
+ * call, which this hook sees), and the first Lua function called switches the
+ * thread to the count hook for the rest of the callback. Coroutines inherit
+ * the hook and switch the same way. The callback's own instructions before
+ * the switch are not counted: fewer than one charge step, the granularity the
+ * count hook has anyway. Deterministic: nothing depends on time. */
+
+/* Is the function a call hook reports a Lua function? The public way,
+ * lua_getinfo "f", costs about as much as the rest of the hook; Lua 5.4's
+ * CallInfo starts with the function's stack slot, whose type tag follows the
+ * 8-byte value (LUA_VLCL = 6 for a Lua closure). That private layout is used
+ * only once loopcheck_probe has seen it agree with lua_getinfo. */
+static int called_lua_public(lua_State *L, lua_Debug *ar)
+{
+    if (!lua_getinfo(L, "f", ar))
+        return 1; /* unsure: count */
+    int c = lua_iscfunction(L, -1);
+    lua_pop(L, 1);
+    return !c;
+}
+
+static int called_lua_fast(const lua_Debug *ar)
+{
+    const unsigned char *func = *(const unsigned char *const *)(const void *)ar->i_ci;
+    return (func[8] & 0x3f) == 6;
+}
+
+static void call_hook(lua_State *L, lua_Debug *ar)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    if (s->entry_pending) { /* the callback itself, checked loop-free */
+        s->entry_pending = 0;
+        return;
+    }
+    if (!(s->loopcheck_ok > 1 ? called_lua_fast(ar) : called_lua_public(L, ar)))
+        return;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+    if (lua_tothread(L, -1) == L)
+        s->hook_mode = BRS__LUA_HOOK_COUNT;
+    lua_pop(L, 1);
+}
+
+void brs__lua_hook_count(brs__lua_strategy *s)
+{
+    if (s->instr_limit == UINT64_MAX || s->killed)
+        return; /* no budget; or killed, where arm_kill's hook stays */
+    lua_sethook(s->L, budget_hook, LUA_MASKCOUNT, s->hook_step);
+    s->hook_mode = BRS__LUA_HOOK_COUNT;
+}
+
+void brs__lua_hook_calls(brs__lua_strategy *s)
+{
+    if (s->hook_mode != BRS__LUA_HOOK_CALLS) {
+        lua_sethook(s->L, call_hook, LUA_MASKCALL, 0);
+        s->hook_mode = BRS__LUA_HOOK_CALLS;
+    }
+    s->entry_pending = 1;
+}
+
+/* Lua 5.4's binary chunk (ldump.c): header, the upvalue count, then the
+ * function: source (stripped: one byte), two varint line numbers, three bytes,
+ * the code size (varint) and the instructions. */
+typedef struct dumpbuf {
+    unsigned char *p;
+    size_t n, cap;
+    int heap; /* p was malloc'd */
+} dumpbuf;
+
+static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
+{
+    (void)L;
+    dumpbuf *b = ud;
+    if (b->n + sz > b->cap) { /* past the caller's stack buffer: the heap */
+        size_t cap = b->cap * 2;
+        while (cap < b->n + sz)
+            cap *= 2;
+        unsigned char *q = b->heap ? realloc(b->p, cap) : malloc(cap);
+        if (!q)
+            return 1;
+        if (!b->heap)
+            memcpy(q, b->p, b->n);
+        b->p = q, b->cap = cap, b->heap = 1;
+    }
+    memcpy(b->p + b->n, p, sz);
+    b->n += sz;
+    return 0;
+}
+
+static int read_varint(const dumpbuf *b, size_t *at, size_t *out)
+{
+    size_t x = 0;
+    for (int k = 0; k < 10 && *at < b->n; k++) {
+        unsigned char c = b->p[(*at)++];
+        x = (x << 7) | (c & 0x7f);
+        if (c & 0x80) {
+            *out = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1: no backward jump and fewer than max instructions; 0: a loop, too long,
+ * or a chunk this parser does not recognise. */
+static int code_loop_free(lua_State *L, int idx, size_t max)
+{
+    if (lua_type(L, idx) != LUA_TFUNCTION || lua_iscfunction(L, idx))
+        return 0;
+    unsigned char stackbuf[4096]; /* a callback's dump fits: no allocation */
+    dumpbuf b = {stackbuf, 0, sizeof stackbuf, 0};
+    lua_pushvalue(L, idx);
+    int rc = lua_dump(L, dump_writer, &b, 1);
+    lua_pop(L, 1);
+    static const unsigned char head[] = {0x1b, 'L', 'u', 'a', 0x54, 0, 0x19, 0x93, '\r', '\n', 0x1a, '\n',
+                                         4, 8, 8};
+    int ok = 0;
+    size_t at = sizeof head + 8 + 8 + 1, v, ncode;
+    if (rc == 0 && b.n > at && !memcmp(b.p, head, sizeof head) && b.p[at] == 0x80 && ++at &&
+        read_varint(&b, &at, &v) && read_varint(&b, &at, &v) && (at += 3) <= b.n &&
+        read_varint(&b, &at, &ncode) && ncode < max && at + ncode * 4 <= b.n) {
+        ok = 1;
+        for (size_t i = 0; i < ncode && ok; i++) {
+            uint32_t ins;
+            memcpy(&ins, b.p + at + 4 * i, 4);
+            unsigned op = ins & 0x7f;
+            if (op == 56) { /* OP_JMP: sJ = bits 7..31 minus the offset */
+                int32_t sj = (int32_t)(ins >> 7) - 0xffffff;
+                if (sj < 0)
+                    ok = 0;
+            } else if (op >= 73 && op <= 77) { /* FORLOOP FORPREP TFORPREP TFORCALL TFORLOOP */
+                ok = 0;
+            }
+        }
+    }
+    if (b.heap)
+        free(b.p);
+    return ok;
+}
+
+/* The opcode numbers above are Lua 5.4's; check them on known functions once,
+ * so another Lua build falls back to the count hook instead of missing loops. */
+static int loopcheck_probe(lua_State *L)
+{
+    static const char *const looping[] = {"return function() while true do end end",
+                                          "return function(t) for i = 1, 2 do t = i end end",
+                                          "return function(t) for k in next, t do end end",
+                                          "return function() ::a:: goto a end",
+                                          "return function(x) repeat x = x + 1 until x > 3 end"};
+    static const char *const straight[] = {"return function(a, b) if a > b then return a else return b end end",
+                                           "return function(c, t) local x = t.close if c then c:f(x) end end"};
+    int ok = 1;
+    for (size_t i = 0; ok && i < sizeof looping / sizeof *looping + sizeof straight / sizeof *straight; i++) {
+        int loop = i < sizeof looping / sizeof *looping;
+        const char *src = loop ? looping[i] : straight[i - sizeof looping / sizeof *looping];
+        if (luaL_loadstring(L, src) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
+            ok = 0;
+        } else {
+            ok = code_loop_free(L, -1, 1000) == !loop;
+        }
+        lua_settop(L, 0);
+    }
+    return ok;
+}
+
+/* Runs Lua and C calls under a hook comparing the two classifiers. */
+static void probe_hook(lua_State *L, lua_Debug *ar)
+{
+    brs__lua_strategy *s = brs__lua_self(L);
+    int pub = called_lua_public(L, ar);
+    s->probe[pub]++;
+    if (called_lua_fast(ar) != pub)
+        s->probe[2]++;
+}
+
+static int classify_probe(brs__lua_strategy *s, lua_State *L)
+{
+    static const char src[] = "local function f(a) return a end\n"
+                              "local g = function(...) return select('#', ...) end\n"
+                              "return f(type(1)), g(1, 2), string.len('ab'), (function() return 1 end)()";
+    s->probe[0] = s->probe[1] = s->probe[2] = 0;
+    int ok = luaL_loadstring(L, src) == LUA_OK;
+    lua_sethook(L, probe_hook, LUA_MASKCALL, 0);
+    ok = ok && lua_pcall(L, 0, 0, 0) == LUA_OK;
+    lua_sethook(L, NULL, 0, 0);
+    lua_settop(L, 0);
+    /* C calls: type, select, len; Lua: the chunk, f, g, the anonymous one */
+    return ok && s->probe[0] >= 3 && s->probe[1] >= 4 && s->probe[2] == 0;
+}
+
+int brs__lua_loop_free(brs__lua_strategy *s, int idx)
+{
+    if (!s->loopcheck_ok || s->instr_limit == UINT64_MAX)
+        return 0;
+    return code_loop_free(s->L, idx, (size_t)s->hook_step);
 }
 
 /* The budget ran out inside a C function (the pattern matcher): kill the
@@ -360,6 +565,14 @@ lua_State *brs__lua_sandbox_new(brs__lua_strategy *s)
         if (s->cpu_check_every < 1)
             s->cpu_check_every = 1;
         lua_sethook(L, budget_hook, LUA_MASKCOUNT, s->hook_step);
+        s->hook_mode = BRS__LUA_HOOK_COUNT;
+        /* the probes run in a thread of their own, unhooked, before any script */
+        lua_State *P = lua_newthread(L);
+        lua_sethook(P, NULL, 0, 0);
+        s->loopcheck_ok = P && loopcheck_probe(P);
+        if (s->loopcheck_ok && classify_probe(s, P))
+            s->loopcheck_ok = 2; /* called_lua_fast agrees with lua_getinfo */
+        lua_pop(L, 1);
     }
     return L;
 }

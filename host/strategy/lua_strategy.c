@@ -2,8 +2,10 @@
  * script returns a table of callbacks (on_start, on_bar, ...) and `params`
  * declarations; the ctx object handed to every callback is a table whose
  * methods call the brs_host services (ctx:buy{...}, ctx:position(), ...).
- * Hot path: events are copied into one reused userdata per kind and read
- * lazily through __index, so a callback allocates nothing of its own. */
+ * Hot path: events are copied into one reused object per kind (bar and top:
+ * a table holding the fields the script reads, refreshed per call; trade and
+ * order events: userdata read through __index), so a callback allocates
+ * nothing of its own. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +38,30 @@ static int script_error(brs__lua_strategy *s, int status)
     return code;
 }
 
+/* Once open, the main stack holds the objects every call needs at fixed slots,
+ * so a callback pushes them with lua_pushvalue instead of registry lookups. */
+enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
+/* then the field names of bar (8) and top (7), for refresh_hot */
+#define SLOT_KEY0 (SLOT_CB0 + BRS__LCB_COUNT)
+
+static int cb_fast_check(brs__lua_strategy *s, int cb);
+
 /* Stack: [1] message handler, then the function and its nargs arguments. */
 static inline int call(brs__lua_strategy *s, int nargs, int cb)
 {
     s->cb_name = cb_names[cb];
-    brs__lua_budget_reset(s);
+    if (BRS__LIKELY(!s->killed &&
+                    (s->fast_cb[cb] < 0 || s->fast_fn[cb] != lua_topointer(s->L, SLOT_CB0 + cb)
+                         ? cb_fast_check(s, cb)
+                         : s->fast_cb[cb] > 0))) {
+        /* loop-free callback: the call hook (lua_sandbox.c), no per-instruction check */
+        s->instr_used = 0;
+        s->hook_calls = 0;
+        s->cstack_base = (uintptr_t)__builtin_frame_address(0);
+        brs__lua_hook_calls(s);
+    } else {
+        brs__lua_budget_reset(s);
+    }
     s->running = 1;
     int status = lua_pcall(s->L, nargs, 0, 1);
     s->running = 0;
@@ -51,9 +72,24 @@ static inline int call(brs__lua_strategy *s, int nargs, int cb)
     return script_error(s, status);
 }
 
-/* Once open, the main stack holds the objects every call needs at fixed slots,
- * so a callback pushes them with lua_pushvalue instead of registry lookups. */
-enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
+
+/* Is the callback in its stack slot loop-free (brs__lua_loop_free)? Checked
+ * once per function. Whatever refills the callback slots (lx_open, reload)
+ * must call cb_fast_forget; the address compare is a second guard. */
+static int cb_fast_check(brs__lua_strategy *s, int cb)
+{
+    s->fast_fn[cb] = lua_topointer(s->L, SLOT_CB0 + cb);
+    s->fast_cb[cb] = (int8_t)brs__lua_loop_free(s, SLOT_CB0 + cb);
+    return s->fast_cb[cb];
+}
+
+/* After the callback slots were (re)filled: check every callback now, not at
+ * its first call (which may be inside a timed or allocation-counted loop). */
+static void cb_fast_forget(brs__lua_strategy *s)
+{
+    for (int i = 0; i < BRS__LCB_COUNT; i++)
+        cb_fast_check(s, i);
+}
 
 static inline void push_cb(brs__lua_strategy *s, int cb)
 {
@@ -65,27 +101,99 @@ static inline void push_cb(brs__lua_strategy *s, int cb)
 
 static const char *side_name(int side) { return side == BRS_BUY ? "buy" : "sell"; }
 
-static int bar_index(lua_State *L)
+/* bar and top are tables that learn which fields the script reads: the first
+ * read of a field goes through __index (a C call), which copies the value into
+ * the table and marks the field hot; before each later call the host writes
+ * the hot fields into the table, so `bar.close` is a plain table read (a C
+ * call cost ~20 ns; the write per hot field a fraction). Fields never read cost
+ * nothing. Writing a field that is not in the table raises an error, as it did
+ * when events were userdata. */
+enum { HOT_BAR, HOT_TOP };
+static const char *const bar_fields[] = {"close", "open", "high", "low", "volume", "ts", "ts_local",
+                                         "instrument", NULL};
+static const char *const top_fields[] = {"bid", "ask", "bid_qty", "ask_qty", "mid", "ts",
+                                         "instrument", NULL};
+static const char *const *const hot_fields[2] = {bar_fields, top_fields};
+
+static void push_bar_field(lua_State *L, const brs_market_event *e, int i)
 {
-    const brs_market_event *e = lua_touserdata(L, 1);
-    const char *k = lua_tostring(L, 2);
-    if (!k)
+    switch (i) {
+    case 0: lua_pushinteger(L, e->bar.close); break;
+    case 1: lua_pushinteger(L, e->bar.open); break;
+    case 2: lua_pushinteger(L, e->bar.high); break;
+    case 3: lua_pushinteger(L, e->bar.low); break;
+    case 4: lua_pushinteger(L, e->bar.volume); break;
+    case 5: lua_pushinteger(L, e->ts_exchange); break;
+    case 6: lua_pushinteger(L, e->ts_local); break;
+    default: lua_pushinteger(L, e->instrument); break;
+    }
+}
+
+static void push_top_field(lua_State *L, const brs_top *t, int i)
+{
+    switch (i) {
+    case 0: lua_pushinteger(L, t->bid_price); break;
+    case 1: lua_pushinteger(L, t->ask_price); break;
+    case 2: lua_pushinteger(L, t->bid_qty); break;
+    case 3: lua_pushinteger(L, t->ask_qty); break;
+    case 4:
+        if (t->bid_qty > 0 && t->ask_qty > 0)
+            lua_pushnumber(L, ((double)t->bid_price + (double)t->ask_price) / 2.0);
+        else
+            lua_pushnil(L);
+        break;
+    case 5: lua_pushinteger(L, t->ts); break;
+    default: lua_pushinteger(L, t->instrument); break;
+    }
+}
+
+static inline void push_hot_field(lua_State *L, brs__lua_strategy *s, int kind, int i)
+{
+    if (kind == HOT_BAR)
+        push_bar_field(L, s->ud_bar, i);
+    else
+        push_top_field(L, s->ud_top, i);
+}
+
+/* __index(t, k): an event field not yet in the table. */
+static int hot_index(lua_State *L, int kind)
+{
+    if (lua_type(L, 2) != LUA_TSTRING)
         return 0;
-    switch (k[0]) {
-    case 'c': if (!strcmp(k, "close")) { lua_pushinteger(L, e->bar.close); return 1; } break;
-    case 'o': if (!strcmp(k, "open")) { lua_pushinteger(L, e->bar.open); return 1; } break;
-    case 'h': if (!strcmp(k, "high")) { lua_pushinteger(L, e->bar.high); return 1; } break;
-    case 'l':
-        if (!strcmp(k, "low")) { lua_pushinteger(L, e->bar.low); return 1; }
-        break;
-    case 'v': if (!strcmp(k, "volume")) { lua_pushinteger(L, e->bar.volume); return 1; } break;
-    case 't':
-        if (!strcmp(k, "ts")) { lua_pushinteger(L, e->ts_exchange); return 1; }
-        if (!strcmp(k, "ts_local")) { lua_pushinteger(L, e->ts_local); return 1; }
-        break;
-    case 'i': if (!strcmp(k, "instrument")) { lua_pushinteger(L, e->instrument); return 1; } break;
+    const char *k = lua_tostring(L, 2);
+    const char *const *names = hot_fields[kind];
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(k, names[i]) != 0)
+            continue;
+        brs__lua_strategy *s = brs__lua_self(L);
+        push_hot_field(L, s, kind, i);
+        s->hot[kind] |= 1u << i;
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
+        return 1;
     }
     return 0;
+}
+
+static int bar_index(lua_State *L) { return hot_index(L, HOT_BAR); }
+static int top_index(lua_State *L) { return hot_index(L, HOT_TOP); }
+
+static int event_newindex(lua_State *L)
+{
+    return luaL_error(L, "event objects are read-only: copy the fields you need into locals");
+}
+
+/* Before a call: the hot fields of the table at stack slot idx from the event. */
+static inline void refresh_hot(brs__lua_strategy *s, int kind, int idx)
+{
+    lua_State *L = s->L;
+    for (uint32_t m = s->hot[kind]; m; m &= m - 1) {
+        int i = __builtin_ctz(m);
+        lua_pushvalue(L, SLOT_KEY0 + (kind == HOT_TOP ? 8 : 0) + i); /* the key, interned */
+        push_hot_field(L, s, kind, i);
+        lua_rawset(L, idx);
+    }
 }
 
 static int trade_index(lua_State *L)
@@ -101,27 +209,6 @@ static int trade_index(lua_State *L)
     else if (!strcmp(k, "ts")) lua_pushinteger(L, e->ts_exchange);
     else if (!strcmp(k, "ts_local")) lua_pushinteger(L, e->ts_local);
     else if (!strcmp(k, "instrument")) lua_pushinteger(L, e->instrument);
-    else return 0;
-    return 1;
-}
-
-static int top_index(lua_State *L)
-{
-    const brs_top *t = lua_touserdata(L, 1);
-    const char *k = lua_tostring(L, 2);
-    if (!k)
-        return 0;
-    if (!strcmp(k, "bid")) lua_pushinteger(L, t->bid_price);
-    else if (!strcmp(k, "ask")) lua_pushinteger(L, t->ask_price);
-    else if (!strcmp(k, "bid_qty")) lua_pushinteger(L, t->bid_qty);
-    else if (!strcmp(k, "ask_qty")) lua_pushinteger(L, t->ask_qty);
-    else if (!strcmp(k, "mid")) {
-        if (t->bid_qty > 0 && t->ask_qty > 0)
-            lua_pushnumber(L, ((double)t->bid_price + (double)t->ask_price) / 2.0);
-        else
-            lua_pushnil(L);
-    } else if (!strcmp(k, "ts")) lua_pushinteger(L, t->ts);
-    else if (!strcmp(k, "instrument")) lua_pushinteger(L, t->instrument);
     else return 0;
     return 1;
 }
@@ -743,14 +830,28 @@ static int setup_types(lua_State *L)
         {TRADE_MT, trade_index, sizeof(brs_market_event)},
         {TOP_MT, top_index, sizeof(brs_top)},
         {ORDER_MT, order_index_mm, sizeof(brs_order_event)}};
+    s->hot[HOT_BAR] = s->hot[HOT_TOP] = 0;
     for (int i = 0; i < 4; i++) {
-        void *u = lua_newuserdatauv(L, ev[i].size, 0);
+        int table = i == 0 || i == 2; /* bar, top: tables of hot fields */
+        void *u;
+        if (table) {
+            lua_createtable(L, 0, 8); /* room for every field: no growth later */
+            u = i == 0 ? (void *)&s->ev_bar : (void *)&s->ev_top;
+        } else {
+            u = lua_newuserdatauv(L, ev[i].size, 0);
+        }
         memset(u, 0, ev[i].size);
         luaL_newmetatable(L, ev[i].mt);
         lua_pushcfunction(L, ev[i].index);
         lua_setfield(L, -2, "__index");
         lua_pushstring(L, ev[i].mt + 7);
         lua_setfield(L, -2, "__name");
+        if (table) {
+            lua_pushcfunction(L, event_newindex);
+            lua_setfield(L, -2, "__newindex");
+            lua_pushstring(L, ev[i].mt + 7);
+            lua_setfield(L, -2, "__metatable");
+        }
         lua_setmetatable(L, -2);
         s->ev_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
         switch (i) {
@@ -992,6 +1093,7 @@ int brs__lua_strategy_reload(brs__lua_strategy *s, const char *text, size_t len,
             lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
         lua_replace(L, SLOT_CB0 + i);
     }
+    cb_fast_forget(s);
     luaL_unref(L, LUA_REGISTRYINDEX, s->table_ref);
     s->table_ref = t->table_ref;
     set_callbacks(s);
@@ -1108,7 +1210,7 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
     if (rc)
         return rc;
     lua_State *L = s->L;
-    if (!lua_checkstack(L, SLOT_CB0 + BRS__LCB_COUNT + 8))
+    if (!lua_checkstack(L, SLOT_KEY0 + 15 + 8))
         return brs__err(err, BRS_E_SANDBOX, "%s: not enough memory for the Lua stack", s->script);
     lua_settop(L, SLOT_MSGH);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ctx_ref);
@@ -1120,7 +1222,11 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
         else
             lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
     }
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; hot_fields[k][i]; i++)
+            lua_pushstring(L, hot_fields[k][i]);
     s->stack_base = lua_gettop(L);
+    cb_fast_forget(s);
     return BRS_OK;
 }
 
@@ -1150,6 +1256,7 @@ static int lx_on_bar(void *self, const brs_market_event *bar)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_bar = *bar;
     s->cur_instrument = bar->instrument;
+    refresh_hot(s, HOT_BAR, SLOT_EV0 + 0);
     push_cb(s, BRS__LCB_BAR);
     lua_pushvalue(s->L, SLOT_EV0 + 0);
     return call(s, 2, BRS__LCB_BAR);
@@ -1174,6 +1281,7 @@ static int lx_on_top(void *self, const brs_top *top)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_top = *top;
     s->cur_instrument = top->instrument;
+    refresh_hot(s, HOT_TOP, SLOT_EV0 + 2);
     push_cb(s, BRS__LCB_TOP);
     lua_pushvalue(s->L, SLOT_EV0 + 2);
     return call(s, 2, BRS__LCB_TOP);

@@ -11,6 +11,7 @@
 #include <bourse/version.h>
 
 #include "core/core.h"
+#include "ops/metrics.h"
 
 #define SC(ctx) ((brs__sctx *)(void *)(ctx))
 
@@ -283,6 +284,13 @@ static void apply_fill(brs__sctx_instr *in, int64_t dq, int64_t p, int64_t fee)
 static void apply_event(brs__sctx *sc, const brs_order_event *ev)
 {
     int i = order_index(sc, ev->order_id);
+    if (BRS__UNLIKELY(sc->meter != NULL)) {
+        brs__sctx_meter *m = sc->meter;
+        m->accepted += ev->kind == BRS_OEV_ACCEPTED;
+        m->fills += ev->kind == BRS_OEV_FILL;
+        m->cancels += ev->kind == BRS_OEV_CANCELLED;
+        m->rejects += ev->kind == BRS_OEV_REJECTED;
+    }
     switch (ev->kind) {
     case BRS_OEV_ACCEPTED:
         if (i >= 0)
@@ -323,6 +331,11 @@ static void drain(brs__sctx *sc);
  * queue up and are delivered once it returns. */
 static inline void enter(brs__sctx *sc)
 {
+    if (BRS__UNLIKELY(sc->meter != NULL)) {
+        sc->meter->callbacks++;
+        if (--sc->meter->left == 0)
+            sc->meter->t0 = brs__monotime_ns();
+    }
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
     sc->log_cb = 0;
@@ -330,8 +343,21 @@ static inline void enter(brs__sctx *sc)
 
 /* After a callback: its failure names the error it logged (once); an error it
  * logged and carried on from is printed now. */
+static void meter_leave(brs__sctx_meter *m)
+{
+    if (!m->t0)
+        return;
+    int64_t t = brs__monotime_ns();
+    brs__hist_observe_ns(m->h_cb, t - m->t0);
+    m->t0 = 0;
+    m->left = m->every;
+    m->tick(m->ud, t);
+}
+
 static void after_callback(brs__sctx *sc, int rc, const char *cb)
 {
+    if (BRS__UNLIKELY(sc->meter != NULL))
+        meter_leave(sc->meter);
     sc->in_callback = 0;
     int pending = sc->error_pending;
     sc->error_pending = 0;
@@ -389,8 +415,11 @@ static int leave(brs__sctx *sc, int rc, int which)
 {
     if (BRS__UNLIKELY(rc < 0 || sc->error_pending))
         after_callback(sc, rc, cb_names[which]);
-    else
+    else {
+        if (BRS__UNLIKELY(sc->meter != NULL))
+            meter_leave(sc->meter);
         sc->in_callback = 0;
+    }
     if (sc->q_len)
         drain(sc);
     return sc->failed;

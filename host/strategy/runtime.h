@@ -20,6 +20,20 @@
 
 typedef struct brs__sctx brs__sctx;
 
+/* Metrics of a running strategy (host/ops/run_metrics.c), when they are on:
+ * the runtime counts order events here and times one callback in `every`
+ * (two clock reads), then calls tick, which publishes at most every 100 ms.
+ * Plain fields of the loop thread: no lock, no allocation. */
+typedef struct brs__sctx_meter {
+    uint32_t every, left;
+    int64_t t0;
+    struct brs__histogram *h_cb;
+    struct brs__histogram *h_route; /* the router's decision time, timed by its caller */
+    void (*tick)(void *ud, int64_t now_mono);
+    void *ud;
+    uint64_t accepted, fills, cancels, rejects, callbacks;
+} brs__sctx_meter;
+
 /* Where orders go. Every member may be called from inside a strategy callback;
  * order events produced meanwhile are queued and delivered after the callback
  * returns, so a strategy is never re-entered. The order passed to xSubmit
@@ -143,6 +157,7 @@ struct brs__sctx {
                                         * when it returns unless it failed (then the
                                         * failure names it) */
     uint64_t n_callbacks;              /* market-event callbacks delivered */
+    brs__sctx_meter *meter;            /* metrics; NULL: off */
 
     /* runaway bounds (brs__sctx_opts) */
     brs_order_event *deferred;         /* refusals made inside a callback: delivered with the next event */

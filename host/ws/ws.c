@@ -12,10 +12,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <wslay/wslay.h>
 
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define UPGRADE_MAX 16384
 
 /* ---- UTF-8 -------------------------------------------------------------- */
@@ -126,72 +124,6 @@ static void teardown(brs__ws *ws, int64_t now, int code, const char *reason)
 
 /* ---- wslay callbacks ---------------------------------------------------- */
 
-/* Check every frame header in the received byte stream before wslay sees it,
- * so each violation gets its RFC 6455 close code whatever wslay's version
- * does: RSV bits without an extension, a masked server frame, a reserved
- * opcode, a fragmented or > 125-byte control frame, a close frame with a
- * 1-byte body -> 1002; a frame over
- * max_frame -> 1009. Returns 0 or the close code. */
-static int track_frames(brs__ws *ws, const uint8_t *p, size_t n, const char **why)
-{
-    size_t i = 0;
-    while (i < n) {
-        if (ws->fh_left > 0) {
-            size_t k = ws->fh_left < (uint64_t)(n - i) ? (size_t)ws->fh_left : n - i;
-            ws->fh_left -= k;
-            i += k;
-            continue;
-        }
-        if (ws->fh_need == 0)
-            ws->fh_need = 2;
-        ws->fh[ws->fh_have++] = p[i++];
-        if (ws->fh_have == 2) {
-            uint8_t l7 = ws->fh[1] & 0x7f;
-            ws->fh_need = (uint8_t)(2 + (l7 == 126 ? 2 : l7 == 127 ? 8 : 0) + ((ws->fh[1] & 0x80) ? 4 : 0));
-        }
-        if (ws->fh_have < ws->fh_need)
-            continue;
-        int fin = (ws->fh[0] & 0x80) != 0, rsv = (ws->fh[0] >> 4) & 7, op = ws->fh[0] & 0xf;
-        int masked = (ws->fh[1] & 0x80) != 0;
-        uint64_t len = ws->fh[1] & 0x7f;
-        if (len == 126)
-            len = (uint64_t)ws->fh[2] << 8 | ws->fh[3];
-        else if (len == 127) {
-            len = 0;
-            for (int k = 2; k < 10; k++)
-                len = len << 8 | ws->fh[k];
-        }
-        ws->fh_have = 0;
-        ws->fh_need = 2;
-        ws->fh_left = len;
-        if (rsv) {
-            *why = "protocol error: RSV bits set without an extension";
-            return WSLAY_CODE_PROTOCOL_ERROR;
-        }
-        if (masked) {
-            *why = "protocol error: masked frame from the server";
-            return WSLAY_CODE_PROTOCOL_ERROR;
-        }
-        if ((op > 0x2 && op < 0x8) || op > 0xA) {
-            *why = "protocol error: reserved opcode";
-            return WSLAY_CODE_PROTOCOL_ERROR;
-        }
-        if ((op & 0x8) && (!fin || len > 125)) {
-            *why = "protocol error: fragmented or oversized control frame";
-            return WSLAY_CODE_PROTOCOL_ERROR;
-        }
-        if (op == 0x8 && len == 1) { /* RFC 6455 5.5.1: a close body is empty or starts with a 2-byte code */
-            *why = "protocol error: close frame with a 1-byte body";
-            return WSLAY_CODE_PROTOCOL_ERROR;
-        }
-        if (len > ws->o.max_frame) {
-            *why = "frame too big";
-            return WSLAY_CODE_MESSAGE_TOO_BIG;
-        }
-    }
-    return 0;
-}
-
 static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *ud)
 {
@@ -219,7 +151,7 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     if (r > 0) {
         ws->rx_total += (size_t)r;
         const char *why = NULL;
-        int code = track_frames(ws, buf, (size_t)r, &why);
+        int code = brs__ws_fguard_check(&ws->fg, buf, (size_t)r, &why);
         if (code) {
             ws->close_code = code;
             snprintf(ws->close_reason, sizeof ws->close_reason, "%s", why);
@@ -342,28 +274,6 @@ static int start_upgrade(brs__ws *ws)
     return BRS_OK;
 }
 
-static int header_has(const char *head, const char *name, const char *token)
-{
-    size_t nl = strlen(name);
-    for (const char *p = head; p && *p;) {
-        const char *e = strstr(p, "\r\n");
-        if (!e)
-            break;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            char v[256];
-            size_t vl = (size_t)(e - p - (long)nl - 1);
-            if (vl >= sizeof v)
-                vl = sizeof v - 1;
-            memcpy(v, p + nl + 1, vl);
-            v[vl] = '\0';
-            if (strcasestr(v, token))
-                return 1;
-        }
-        p = e + 2;
-    }
-    return 0;
-}
-
 /* 1 done, 0 need more, < 0 failed (last_error says why). */
 static int finish_upgrade(brs__ws *ws)
 {
@@ -413,16 +323,11 @@ static int finish_upgrade(brs__ws *ws)
             set_error(ws, "upgrade refused: %s", line);
             return -1;
         }
-        /* Sec-WebSocket-Accept = base64(SHA1(key + GUID)) */
-        char cat[64];
-        unsigned char sha[SHA_DIGEST_LENGTH];
-        char want[40];
-        snprintf(cat, sizeof cat, "%s%s", ws->key, WS_GUID);
-        SHA1((const unsigned char *)cat, strlen(cat), sha);
-        EVP_EncodeBlock((unsigned char *)want, sha, SHA_DIGEST_LENGTH);
-        if (!header_has(ws->hbuf, "Upgrade", "websocket") ||
-            !header_has(ws->hbuf, "Connection", "upgrade") ||
-            !header_has(ws->hbuf, "Sec-WebSocket-Accept", want)) {
+        char want[32]; /* Sec-WebSocket-Accept = base64(SHA1(key + GUID)) */
+        brs__ws_accept_key(ws->key, want);
+        if (!brs__ws_header_has(ws->hbuf, "Upgrade", "websocket") ||
+            !brs__ws_header_has(ws->hbuf, "Connection", "upgrade") ||
+            !brs__ws_header_has(ws->hbuf, "Sec-WebSocket-Accept", want)) {
             set_error(ws, "%s", "upgrade response lacks the right Upgrade/Connection/Accept headers");
             return -1;
         }
@@ -637,8 +542,7 @@ int brs__ws_step(brs__ws *ws, int64_t now)
             ws->io_failed = 0;
             ws->draining = 0;
             ws->rx_total = 0;
-            ws->fh_have = ws->fh_need = 0;
-            ws->fh_left = 0;
+            brs__ws_fguard_reset(&ws->fg, ws->o.max_frame, 0);
             if (brs__conn_start(&ws->conn, &ws->url, &ws->o.tls, &e)) {
                 set_error(ws, "%s", e.msg);
                 brs__conn_close(&ws->conn);

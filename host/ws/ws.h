@@ -16,6 +16,7 @@
 
 #include <bourse/errors.h>
 
+#include "frame.h"
 #include "net.h"
 
 typedef struct brs__ws brs__ws;
@@ -83,13 +84,11 @@ struct brs__ws {
     char close_reason[124];
     int stop_requested;   /* brs__ws_close: no reconnect */
     int io_failed;        /* the socket failed (vs. a protocol error found by wslay) */
-    /* frame-header tracker run over every received byte before wslay sees it */
-    uint8_t fh[14];
-    uint8_t fh_have, fh_need;
+    /* frame-header guard run over every received byte before wslay sees it */
+    brs__ws_fguard fg;
     int draining; /* our close frame is out: discard input until the peer closes */
     uint64_t rx_total;  /* bytes received on this connection */
     size_t rx_budget;   /* bytes one step may still read (fairness under a flood) */
-    uint64_t fh_left;
     uint64_t rng;
     /* statistics */
     uint64_t n_connects, n_disconnects, n_messages, n_bytes, n_pings, n_pongs;

@@ -87,12 +87,24 @@ NodeName=brsnode NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
 PartitionName=test Nodes=brsnode Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$D/slurm.conf"
+# Without a usable network (a network namespace, `unshare -n`) slurmctld
+# exits after daemonizing and every sinfo waits ~10 s for its timeouts: so
+# the wait is bounded in wall time (30 s), each sinfo by `timeout`, and a
+# daemon that is gone ends it at once with a skip naming it.
+alive() { [ -f "$D/$1.pid" ] && kill -0 "$(cat "$D/$1.pid")" 2>/dev/null; }
 slurmctld -i >/dev/null 2>&1 || { logs; skip "slurmctld did not start"; }
 slurmd -N brsnode >/dev/null 2>&1 || { logs; skip "slurmd did not start"; }
-i=0
-until sinfo -h -o %T 2>/dev/null | grep -q idle; do
-    i=$((i + 1))
-    [ $i -lt 150 ] || { logs; skip "the node did not become idle within 30 s"; }
+start=$(date +%s)
+until timeout 4 sinfo -h -o %T 2>/dev/null | grep -q idle; do
+    waited=$(($(date +%s) - start))
+    for p in slurmctld slurmd; do
+        # the pid file appears once the daemon has daemonized: give it 2 s
+        if [ $waited -ge 2 ] && ! alive $p; then
+            logs
+            skip "$p exited after starting (no usable network here, e.g. a network namespace?)"
+        fi
+    done
+    [ $waited -lt 30 ] || { logs; skip "the node did not become idle within 30 s"; }
     sleep 0.2
 done
 echo "one-node cluster up: slurmctld :$P1, slurmd :$P2, munge $D/munge.sock"

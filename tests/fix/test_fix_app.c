@@ -2,6 +2,7 @@
  * in-memory session: pre-trade risk refusals (ExecutionReport 103=3), and the
  * order journal: a gateway reopened on the same journal has the same open
  * orders, OrderIDs and ExecIDs, and replays risk refusals as refusals. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,9 +132,36 @@ static void journal_new(tmp_journal *j)
     snprintf(j->path, sizeof j->path, "%s/orders.journal", j->dir);
 }
 
+/* Files in DIR/archive (removed when rm is set); returns their count. */
+static int archive_files(const char *dir, int rm)
+{
+    char a[300];
+    snprintf(a, sizeof a, "%s/archive", dir);
+    DIR *d = opendir(a);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        n++;
+        if (rm) {
+            char p[600];
+            snprintf(p, sizeof p, "%s/%s", a, e->d_name);
+            unlink(p);
+        }
+    }
+    closedir(d);
+    if (rm)
+        rmdir(a);
+    return n;
+}
+
 static void journal_done(tmp_journal *j)
 {
     unlink(j->path);
+    archive_files(j->dir, 1);
     rmdir(j->dir);
 }
 
@@ -681,6 +709,7 @@ static void test_compaction(void **state)
     char *snap = grab(path, &snap_len);
     assert_int_equal(snap_len, 48 + 8 * 128 + 2 * (16 + 2 * 32) + 8 + 16); /* + COMMIT */
     assert_true(snap_len * 10 < before);
+    assert_int_equal(archive_files(tj.dir, 0), 1); /* the day's history, archived */
     brs_risk risk_live[2];
     memcpy(risk_live, gw.risk, sizeof risk_live);
 
@@ -722,6 +751,80 @@ static void test_compaction(void **state)
     assert_true(brs__fix_is(&got, 39, "0"));
     close_gw2();
     free(snap);
+    journal_done(&tj);
+}
+
+/* A checkpoint within the day (issue 15, point 9): closed orders leave memory
+ * and the journal (archived), the open ones stay, and every ClOrdID of the
+ * day, closed or an earlier link of a replace chain, is still refused as a
+ * duplicate, live and after a restart on the checkpoint. */
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    for (int i = 0; i < 200; i++) {
+        feed("35=D|11=ioc%d|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=5|59=3|", i);
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "0"));
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "4"));
+    }
+    feed("35=D|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "g1");
+    feed("35=G|41=g1|11=g1r|55=AAPL|54=1|60=20231114-22:13:20|38=8|40=2|44=10|");
+    expect_er('5', "g1r");
+    feed("35=D|11=g2|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=9|59=1|");
+    expect_er('0', "g2");
+    feed("35=F|41=g2|11=g2c|55=AAPL|54=1|60=20231114-22:13:20|");
+    expect_er('4', "g2c");
+    assert_false(next());
+    brs__fix_gateway_flush(&gw);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 202);
+    size_t before = 0;
+    free(grab(tj.path, &before));
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_checkpoint(&gw, &err), BRS_OK);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), 1);
+    assert_int_equal(gw.closed.used, 200 + 3); /* ioc*, g1, g2, g2c */
+    size_t after = 0;
+    free(grab(tj.path, &after));
+    assert_true(after * 4 < before);
+    assert_int_equal(archive_files(tj.dir, 0), 1);
+    const char *dups[] = {"ioc5", "ioc199", "g1", "g2", "g2c", "g1r"};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < 6; k++) {
+            feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=8|59=1|", dups[k]);
+            expect_er('8', dups[k]);
+            assert_true(brs__fix_is(&got, 103, "6"));
+        }
+        feed("35=H|11=g1r|55=AAPL|54=1|"); /* the open order is known as ever */
+        expect_er('I', "g1r");
+        assert_true(brs__fix_is(&got, 39, "0"));
+        assert_true(brs__fix_is(&got, 151, "8"));
+        feed("35=G|41=g1r|11=g1|55=AAPL|54=1|60=20231114-22:13:20|38=8|40=2|44=10|");
+        assert_true(next()); /* a replace may not reuse a forgotten ClOrdID either */
+        assert_string_equal(got.msgtype, "9");
+        assert_true(brs__fix_is(&got, 102, "6"));
+        feed("35=D|11=n%d|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=8|59=1|", pass);
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "0"));
+        uint64_t exec = 0;
+        assert_int_equal(brs__fix_uint(&got, 17, &exec), 1);
+        static uint64_t last_exec;
+        if (pass == 1) /* after the restart the ExecIDs go on where they were */
+            assert_true(exec > last_exec);
+        last_exec = exec;
+        assert_false(next());
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        if (pass == 0) {
+            open_gw(tj.path, 0);
+            assert_int_equal(brs__fix_gateway_orders_held(&gw), 2); /* g1r, n0 */
+            assert_int_equal(gw.closed.used, 203);
+        }
+    }
     journal_done(&tj);
 }
 
@@ -1042,6 +1145,7 @@ int main(void)
         cmocka_unit_test(test_positions_survive_without_risk),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
+        cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
         cmocka_unit_test(test_avgpx_no_overflow),

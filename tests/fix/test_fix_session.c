@@ -1,7 +1,8 @@
 /* test_fix_session.c: the FIX session state machine driven with in-memory byte
  * streams: Logon (CompIDs, password, reset), TestRequest, gaps and
  * ResendRequest, resend from the store with GapFill, SequenceReset both modes,
- * Reject reason codes, garbled input, heartbeat timeout, restart persistence. */
+ * Reject reason codes, garbled input, heartbeat timeout, restart persistence,
+ * store compaction at a reset, fields over max_field_bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -414,13 +417,103 @@ static void test_reset_and_restart(void **state)
     expect("A", 1);
     assert_true(brs__fix_is(&got, 141, "Y"));
     assert_int_equal(sess.store.next_in, 2);
+    /* committed (flushed): the store sheds what came before the reset into
+     * the archive and keeps only the new session's records */
+    brs__fix_store_flush(&sess.store);
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    brs__fix_store_compact(&sess.store, T0);
+    assert_int_equal(sess.store.compactions, 1);
+    assert_int_equal(stat(path, &after), 0);
+    assert_true(after.st_size < before.st_size);
+    assert_true(after.st_size < 200); /* our Logon and the inbound number */
+    char arch[512];
+    snprintf(arch, sizeof arch, "%s/archive", dir);
+    DIR *ad = opendir(arch);
+    assert_non_null(ad);
+    struct dirent *de;
+    char archived[768] = "";
+    while ((de = readdir(ad)))
+        if (de->d_name[0] != '.')
+            snprintf(archived, sizeof archived, "%s/%s", arch, de->d_name);
+    closedir(ad);
+    assert_true(strstr(archived, "CLIENT1.store.20231114-22:13:20") == NULL); /* no ':' */
+    assert_non_null(strstr(archived, "CLIENT1.store.20231114-221320."));
+    struct stat ast;
+    assert_int_equal(stat(archived, &ast), 0);
+    assert_int_equal(ast.st_size, before.st_size); /* the whole history, as it was */
+    /* the resend index still finds the new session's message */
+    char mbuf[512];
+    long ml = brs__fix_store_get(&sess.store, 1, mbuf, sizeof mbuf - 1);
+    assert_true(ml > 0);
+    mbuf[ml] = 0;
+    assert_non_null(strstr(mbuf, "35=A"));
     brs__fix_session_close(&sess);
     open_session(path, NULL, NULL);
     assert_int_equal(sess.store.next_in, 2);
     assert_int_equal(sess.store.next_out, 2);
     brs__fix_session_close(&sess);
+    /* a compaction cut by a crash after the old file left: NAME.compact is
+     * the store (rolled forward at open); with NAME still there it is dropped */
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.compact", path);
+    assert_int_equal(rename(path, tmp), 0);
+    open_session(path, NULL, NULL);
+    assert_int_equal(sess.store.next_out, 2);
+    assert_int_equal(access(tmp, F_OK), -1);
+    brs__fix_session_close(&sess);
+    FILE *f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("junk", f);
+    fclose(f);
+    open_session(path, NULL, NULL);
+    assert_int_equal(sess.store.next_out, 2);
+    assert_int_equal(access(tmp, F_OK), -1);
+    brs__fix_session_close(&sess);
     unlink(path);
+    unlink(archived);
+    rmdir(arch);
     rmdir(dir);
+}
+
+/* Issue 15 point 6: a field over max_field_bytes gets a Reject naming its tag
+ * (its number used, the session goes on); without the limit an answer too
+ * large for the output buffer is a Reject 99, never silence. */
+static void test_oversize_fields(void **state)
+{
+    (void)state;
+    static char body[40000], buf[40100];
+    open_session(NULL, NULL, NULL);
+    sess.cfg.max_msg = 65536;
+    sess.cfg.opts.max_field_bytes = 64;
+    logon();
+    int n = snprintf(body, sizeof body, "35=1|" HDR(2) "112=");
+    memset(body + n, 'x', 100);
+    snprintf(body + n + 100, sizeof body - n - 100, "|");
+    size_t len = brs_test_fixmsg(buf, sizeof buf, "FIX.4.4", body);
+    assert_int_equal(brs__fix_session_input(&sess, buf, len, T0), len);
+    expect("3", 2);
+    assert_true(brs__fix_is(&got, 373, "5"));
+    assert_true(brs__fix_is(&got, 371, "112"));
+    assert_true(brs__fix_is(&got, 45, "2"));
+    feed("35=1|" HDR(3) "112=ok|", T0); /* the limit itself passes, the session goes on */
+    expect("0", 3);
+    assert_true(brs__fix_is(&got, 112, "ok"));
+    /* no limit: a 20 KB TestReqID cannot be echoed in a 16 KB buffer */
+    sess.cfg.opts.max_field_bytes = 0;
+    n = snprintf(body, sizeof body, "35=1|" HDR(4) "112=");
+    memset(body + n, 'y', 20000);
+    snprintf(body + n + 20000, sizeof body - n - 20000, "|");
+    len = brs_test_fixmsg(buf, sizeof buf, "FIX.4.4", body);
+    assert_int_equal(brs__fix_session_input(&sess, buf, len, T0), len);
+    expect("3", 4);
+    assert_true(brs__fix_is(&got, 373, "99"));
+    assert_true(brs__fix_is(&got, 45, "4"));
+    assert_int_equal(sess.oversize, 1);
+    assert_int_equal(next(), 0);
+    feed("35=1|" HDR(5) "112=again|", T0);
+    expect("0", 5);
+    brs__fix_session_close(&sess);
 }
 
 int main(void)
@@ -434,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup(test_sequence_reset_and_rejects, setup),
         cmocka_unit_test_setup(test_too_big_and_timeouts, setup),
         cmocka_unit_test_setup(test_reset_and_restart, setup),
+        cmocka_unit_test_setup(test_oversize_fields, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,8 @@ bool env_is(const char *name, const char *value)
 
 int g_sessions = 1; // bench: CLIENT1..CLIENTn configured on the gateway
 std::vector<std::string> g_extra_sets; // more `--set key=value` for the gateway
+std::string g_config = "data/configs/serve.json"; // under BOURSE_SOURCE_DIR
+bool g_keep_sessions = false; // the config's own sessions (their routes), not CLIENT1..n
 
 void start_server(int port)
 {
@@ -85,7 +87,7 @@ void start_server(int port)
     if (g_server < 0)
         die("fork");
     if (g_server == 0) {
-        std::string cfg = std::string(BOURSE_SOURCE_DIR) + "/data/configs/serve.json";
+        std::string cfg = std::string(BOURSE_SOURCE_DIR) + "/" + g_config;
         std::string setp = "listen.port=" + std::to_string(port);
         std::string sets = "state_dir=" + g_work + "/state";
         std::string logf = g_work + "/server.log";
@@ -98,7 +100,11 @@ void start_server(int port)
                     std::to_string(i) + "\"}";
         sess += "]";
         std::vector<std::string> args = {BOURSE_BIN, "serve", cfg, "--set", setp, "--set", sets,
-                                         "--set", sess, "--port-file", pf};
+                                         "--port-file", pf};
+        if (!g_keep_sessions) {
+            args.push_back("--set");
+            args.push_back(sess);
+        }
         for (const auto &x : g_extra_sets) {
             args.push_back("--set");
             args.push_back(x);
@@ -716,6 +722,176 @@ void scenario_restart()
 // without ResetSeqNumFlag. The gateway accepts it; its Logon comes with
 // MsgSeqNum 2, so QuickFIX asks for 1 and gets the expiry of the DAY order
 // left open over the end of day, resent with PossDupFlag.
+// ---- orders through the smart order router (data/configs/serve-routed.json) --
+
+// What arrives within ms (nothing dies on silence).
+std::vector<FIX::Message> take(App &app, int ms)
+{
+    std::vector<FIX::Message> out;
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    std::unique_lock<std::mutex> l(app.mu);
+    while (app.cv.wait_until(l, until, [&] { return !app.q.empty(); })) {
+        out.push_back(app.q.front());
+        app.q.pop_front();
+    }
+    return out;
+}
+
+// The lit venue's book as a MarketDataRequest snapshot: qty at side/price (0: none),
+// and the best price of a side.
+struct Book {
+    std::vector<std::pair<double, double>> bids, asks; // price, qty; best first
+    double qty(char side, double px) const
+    {
+        for (const auto &l : side == '0' ? bids : asks)
+            if (std::fabs(l.first - px) < 1e-9)
+                return l.second;
+        return 0;
+    }
+};
+
+Book snapshot(App &a, const std::string &id)
+{
+    mdreq(a, id, '0', 10, "GEN000");
+    FIX::Message w = a.next("W");
+    eq(w, 262, id);
+    Book b;
+    int n = std::atoi(field(w, 268).c_str());
+    for (int k = 1; k <= n; k++) {
+        double px = std::atof(md(w, k, 270).c_str()), q = std::atof(md(w, k, 271).c_str());
+        (md(w, k, 269) == "0" ? b.bids : b.asks).push_back({px, q});
+    }
+    if (b.asks.empty() || b.bids.empty())
+        die("the replayed book has an empty side: " + w.toString());
+    return b;
+}
+
+// Every report of one routed parent until it ends (Filled, Canceled) or, with
+// resting, until nothing more comes: fills name their venue in LastMkt, CumQty
+// is the sum of LastQty, AvgPx their average, never over the order's quantity.
+struct Parent {
+    double cum = 0, notional = 0, leaves = -1;
+    char status = 0;
+    std::set<std::string> venues;
+    std::string order_id;
+};
+
+Parent follow(App &a, const std::string &id, double qty, bool resting)
+{
+    Parent p;
+    for (;;) {
+        std::vector<FIX::Message> got = take(a, resting ? 1500 : 5000);
+        if (got.empty()) {
+            if (resting)
+                return p;
+            die("routed parent " + id + ": no end");
+        }
+        for (const auto &m : got) {
+            if (field(m, 35) != "8")
+                die("routed parent " + id + ": unexpected " + m.toString());
+            eq(m, 11, id);
+            if (p.order_id.empty())
+                p.order_id = field(m, 37);
+            eq(m, 37, p.order_id);
+            num(m, 38, qty);
+            std::string et = field(m, 150);
+            if (et == "F") {
+                std::string mkt = field(m, 30);
+                if (mkt != "lit" && mkt != "alt")
+                    die("LastMkt " + mkt + " in " + m.toString());
+                p.venues.insert(mkt);
+                double lq = std::atof(field(m, 32).c_str()), lp = std::atof(field(m, 31).c_str());
+                p.cum += lq;
+                p.notional += lq * lp;
+                num(m, 14, p.cum);
+                if (std::fabs(std::atof(field(m, 6).c_str()) - p.notional / p.cum) > 1e-4)
+                    die("AvgPx " + field(m, 6) + ", fills average " + std::to_string(p.notional / p.cum));
+            } else if (et != "0" && et != "4") {
+                die("routed parent " + id + ": ExecType " + et + " in " + m.toString());
+            }
+            p.leaves = std::atof(field(m, 151).c_str());
+            if (p.cum + p.leaves > qty + 1e-9 && et != "4")
+                die("CumQty + LeavesQty above OrderQty in " + m.toString());
+            p.status = field(m, 39)[0];
+            if (p.status == '2' || p.status == '4')
+                return p;
+        }
+    }
+}
+
+void scenario_routed()
+{
+    g_config = "data/configs/serve-routed.json";
+    g_keep_sessions = true;
+    g_extra_sets = {"market_data.file=" + std::string(BOURSE_SOURCE_DIR) + "/data/mm.ticks.zst"};
+    start_server(0);
+    Client c;
+    c.start(true);
+    App &a = c.app;
+    // 1. a marketable buy larger than either venue's touch: fills on both
+    Book b = snapshot(a, "md1");
+    double ask = b.asks[0].first, touch = b.asks[0].second;
+    double q1 = touch + 5;
+    nos(a, "p1", '1', "GEN000", q1, ask + 0.05, FIX::TimeInForce_IMMEDIATE_OR_CANCEL);
+    Parent p1 = follow(a, "p1", q1, false);
+    if (p1.venues.size() != 2)
+        die("p1 filled on " + std::to_string(p1.venues.size()) + " venue(s), want lit and alt");
+    if (p1.status != '2' || p1.cum != q1)
+        die("p1 ended with status " + std::string(1, p1.status) + ", cum " + std::to_string(p1.cum));
+    std::cout << "p1: " << q1 << " filled on lit and alt, avg " << p1.notional / p1.cum << std::endl;
+    // 2. a buy at the best ask for more than both venues hold there: it takes what
+    // is there and the rest rests on a venue (lit: same maker fee, lower index);
+    // its cancel cancels that child: the bid leaves lit's book
+    b = snapshot(a, "md2");
+    double ask2 = b.asks[0].first, q2 = b.asks[0].second + 40;
+    double bid_before = b.qty('0', ask2);
+    nos(a, "p2", '1', "GEN000", q2, ask2, FIX::TimeInForce_DAY);
+    Parent p2 = follow(a, "p2", q2, true);
+    if (p2.cum <= 0 || p2.cum >= q2 || p2.status != '1')
+        die("p2: want partly filled and working, cum " + std::to_string(p2.cum));
+    Book posted = snapshot(a, "md3");
+    if (posted.qty('0', ask2) != bid_before + (q2 - p2.cum))
+        die("p2's rest is not resting on lit: bid " + std::to_string(posted.qty('0', ask2)));
+    // 3. kill -9 with that parent working; the restart restores it and its child
+    kill_server();
+    a.wait_logouts(1);
+    start_server(g_port);
+    a.wait_logons(2, 15000);
+    Book again = snapshot(a, "md4");
+    if (again.qty('0', ask2) != posted.qty('0', ask2))
+        die("after kill -9 the child rests with " + std::to_string(again.qty('0', ask2)) + ", was " +
+            std::to_string(posted.qty('0', ask2)));
+    cancel(a, "p2c", "p2", '1', "GEN000");
+    FIX::Message x = a.next("8");
+    eq(x, 11, "p2c");
+    eq(x, 150, "4");
+    eq(x, 41, "p2");
+    num(x, 14, p2.cum);
+    num(x, 151, 0);
+    Book after = snapshot(a, "md5");
+    if (after.qty('0', ask2) != bid_before)
+        die("p2's child still rests after the cancel: bid " + std::to_string(after.qty('0', ask2)));
+    a.none();
+    c.stop();
+    stop_server();
+    // 4. alt refuses every order (fault injection): the parent completes on lit
+    g_extra_sets.push_back("venues[1].params.reject_rate=1");
+    g_extra_sets.push_back("state_dir=" + g_work + "/state-fault"); /* a journal of its own */
+    start_server(0);
+    Client c2;
+    c2.start(true);
+    App &a2 = c2.app;
+    b = snapshot(a2, "md6");
+    double q3 = b.asks[0].second + 3;
+    nos(a2, "p3", '1', "GEN000", q3, b.asks[0].first + 0.05, FIX::TimeInForce_IMMEDIATE_OR_CANCEL);
+    Parent p3 = follow(a2, "p3", q3, false);
+    if (p3.status != '2' || p3.cum != q3 || p3.venues.size() != 1 || !p3.venues.count("lit"))
+        die("p3: want filled on lit alone, cum " + std::to_string(p3.cum));
+    a2.none();
+    c2.stop();
+    stop_server();
+}
+
 void scenario_dayreset()
 {
     std::time_t now = std::time(nullptr);
@@ -876,6 +1052,8 @@ int main(int argc, char **argv)
         scenario_restart();
     else if (sc == "dayreset")
         scenario_dayreset();
+    else if (sc == "routed")
+        scenario_routed();
     else if (sc == "bench")
         scenario_bench(argc > 4 ? std::atoi(argv[4]) : 20000, argc > 5 ? std::atoi(argv[5]) : 100,
                        argc > 6 ? std::max(1, std::atoi(argv[6])) : 1,

@@ -86,6 +86,20 @@ static double num(const cJSON *j, const char *key)
 
 #define MM_CONFIG "data/configs/mm_two_venues.json"
 
+/* A strategy parameter of the shipped config (the quote size the demo trades). */
+static double shipped_param(const char *key)
+{
+    char *text = test_read_file(MM_CONFIG, NULL);
+    assert_non_null(text);
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    assert_non_null(j);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "strategy"), "params");
+    double v = num(p, key);
+    cJSON_Delete(j);
+    return v;
+}
+
 static void test_shipped_run_within_limit(void **state)
 {
     (void)state;
@@ -99,6 +113,12 @@ static void test_shipped_run_within_limit(void **state)
     assert_true(inv >= 1);
     assert_true(inv <= lim);
     assert_true(num(s, "spread_captured") > 0); /* passive fills earn against the mid */
+    /* 100-lot quotes, filled on both venues, in sizes the PnL can be read at:
+     * more than one quote's worth on each venue */
+    double q = shipped_param("order_qty");
+    assert_true(q >= 100);
+    assert_true(num(s, "filled_qty_lit") > q && num(s, "filled_qty_alt") > q);
+    assert_true(fabs(num(s, "net_pnl")) > 1.0);
     cJSON_Delete(s);
     /* the report: PnL, spread captured and the position (inventory) chart */
     char path[600];
@@ -164,7 +184,10 @@ static void test_gamma_zero_wider(void **state)
     printf("max_abs_inventory: gamma > 0 -> %g, gamma 0 -> %g\n", inv1, inv0);
     /* without the inventory term the position wanders at least three times as far */
     assert_true(inv0 >= 3 * (inv1 > 1 ? inv1 : 1));
-    assert_true(inv0 <= num(s0, "inventory_limit")); /* the hard limit still holds */
+    /* the limit holds to within one quote: below it the adding side still
+     * quotes order_qty lots, which may fill whole (100 lots from 499 -> 599) */
+    assert_true(inv0 >= num(s0, "inventory_limit"));
+    assert_true(inv0 < num(s0, "inventory_limit") + shipped_param("order_qty"));
     cJSON_Delete(s1);
     cJSON_Delete(s0);
 }
@@ -319,16 +342,20 @@ static void test_spread_follows_volatility(void **state)
 static void test_lua_matches_c(void **state)
 {
     (void)state;
-    static const char *const variants[][6] = {
+    /* variant 0: the shipped 100-lot quotes; 1 and 2 check the limits to the
+     * lot, so they quote 1 lot (a 100-lot fill would step over a limit of 3) */
+    static const char *const variants[][8] = {
         {NULL},
-        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.inventory_limit=3", NULL},
-        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.hard_stop=3", NULL},
+        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.inventory_limit=3",
+         "--set", "strategy.params.order_qty=1", NULL},
+        {"--set", "strategy.params.gamma=0", "--set", "strategy.params.hard_stop=3",
+         "--set", "strategy.params.order_qty=1", NULL},
     };
     static const char *const keys[] = {"n_fills", "n_orders", "max_abs_inventory",
                                        "spread_captured", "net_pnl", "fees_paid"};
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        const char *a[12] = {MM_CONFIG, "--set", "strategy.params.inventory_limit=3"};
-        const char *c[12] = {MM_CONFIG, "--set", "strategy.file=market_maker", "--set",
+        const char *a[16] = {MM_CONFIG, "--set", "strategy.params.inventory_limit=3"};
+        const char *c[16] = {MM_CONFIG, "--set", "strategy.file=market_maker", "--set",
                              "strategy.params.inventory_limit=3"};
         size_t na = v ? 3 : 1, nc = v ? 5 : 3;
         for (size_t k = 0; variants[v][k]; k++)

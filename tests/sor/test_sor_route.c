@@ -163,7 +163,7 @@ static void check_plan(const world *w, const brs_sor_parent *p, const brs_sor_pl
 
 static void run_random(int uniform, int n)
 {
-    int counts[3] = {0};
+    int counts[4] = {0};
     for (int seed = 1; seed <= n; seed++) {
         uint64_t s = 0x12345678ull * (uint64_t)seed + (uint64_t)uniform;
         world w;
@@ -181,11 +181,13 @@ static void run_random(int uniform, int n)
         assert_int_equal(again.n, pl.n);
         assert_memory_equal(again.child, pl.child, pl.n * sizeof pl.child[0]);
     }
-    /* both exact methods were exercised */
-    if (uniform)
+    /* the exact methods were exercised */
+    if (uniform) {
         assert_true(counts[BRS_SOR_GREEDY_EXACT] > n / 2);
-    else
-        assert_true(counts[BRS_SOR_DP_EXACT] > n / 4);
+    } else {
+        assert_true(counts[BRS_SOR_DP_EXACT] > n / 8);
+        assert_true(counts[BRS_SOR_WINDOW_EXACT] > n / 50);
+    }
 }
 
 static void test_random_uniform_lots(void **st)
@@ -198,6 +200,115 @@ static void test_random_mixed_lots(void **st)
 {
     (void)st;
     run_random(0, 3000);
+}
+
+/* The reference for mixed lots on full-size books (5 venues x 10 levels,
+ * parents of hundreds of units, too many for the brute force above): the
+ * plain dynamic programme over every total quantity, venue by venue, keeping
+ * the smaller quantity on the later venue among equal costs. It states the
+ * objective and the tie-break directly; the router's window search must give
+ * exactly its allocation. x[i] = quantity taken at venue i. */
+static void reference_dp(const brs_sor_venue *v, uint32_t nv, int side, int market, int64_t limit,
+                         int64_t qty, int64_t *x)
+{
+    enum { UMAX = 1200 };
+    static i128 bc[BRS_SOR_MAX_VENUES + 1][UMAX + 1];
+    static int64_t pick[BRS_SOR_MAX_VENUES][UMAX + 1];
+    const i128 INF = ((i128)1) << 120;
+    assert_true(qty <= UMAX);
+    for (int64_t t = 0; t <= qty; t++)
+        bc[0][t] = t ? INF : 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        for (int64_t t = 0; t <= qty; t++) {
+            bc[i + 1][t] = bc[i][t];
+            pick[i][t] = 0;
+            if (!v[i].up || v[i].no_take)
+                continue;
+            for (int64_t q = v[i].lot_size; q <= t; q += v[i].lot_size) {
+                int ok;
+                i128 c = ref_cost(&v[i], side, market, limit, q, &ok);
+                if (!ok)
+                    break;
+                if (bc[i][t - q] < INF && bc[i][t - q] + c < bc[i + 1][t])
+                    bc[i + 1][t] = bc[i][t - q] + c, pick[i][t] = q;
+            }
+        }
+    }
+    int64_t t = qty;
+    while (t > 0 && bc[nv][t] >= INF)
+        t--;
+    for (uint32_t i = nv; i-- > 0;) {
+        x[i] = pick[i][t];
+        t -= x[i];
+    }
+}
+
+static void run_big_mixed(int n, const int64_t *lots, int nlots)
+{
+    int windows = 0;
+    for (int seed = 1; seed <= n; seed++) {
+        uint64_t s = 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed * 0x100000001b3ull) ^ (uint64_t)nlots;
+        brs_level asks[5][10], bids[5][10];
+        brs_sor_venue v[5];
+        for (int i = 0; i < 5; i++) {
+            int64_t lot = lots[rng(&s) % (uint64_t)nlots], off = (int64_t)(rng(&s) % 4);
+            int64_t pa = 10000 + off, pb = 9999 - off;
+            for (int l = 0; l < 10; l++) {
+                /* level sizes sometimes off the lot, so lots straddle levels */
+                int64_t qa = (int64_t)(rng(&s) % 24), qb = (int64_t)(rng(&s) % 24);
+                if (rng(&s) % 2)
+                    qa = qa / lot * lot, qb = qb / lot * lot;
+                asks[i][l] = (brs_level){.price = pa, .qty = qa};
+                bids[i][l] = (brs_level){.price = pb, .qty = qb};
+                pa += 1 + (int64_t)(rng(&s) % 2);
+                pb -= 1 + (int64_t)(rng(&s) % 2);
+            }
+            v[i] = (brs_sor_venue){.asks = asks[i], .bids = bids[i], .n_asks = 10, .n_bids = 10,
+                                   .taker_fee_ppm = (int32_t)(rng(&s) % 4) * 50,
+                                   .latency_ns = (int64_t)(rng(&s) % 3), .lot_size = lot,
+                                   .up = rng(&s) % 8 != 0};
+        }
+        brs_sor_parent p = {.side = (uint8_t)(rng(&s) % 2), .type = rng(&s) % 6 ? BRS_LIMIT : BRS_MARKET,
+                            .qty = 1 + (int64_t)(rng(&s) % 700)};
+        p.price = p.side == BRS_BUY ? 10000 + (int64_t)(rng(&s) % 20) : 9999 - (int64_t)(rng(&s) % 20);
+        brs_sor_plan pl;
+        assert_int_equal(brs__sor_route(&p, v, 5, &pl), BRS_OK);
+        windows += pl.method == BRS_SOR_WINDOW_EXACT;
+        int64_t want[5], got[5] = {0};
+        reference_dp(v, 5, p.side, p.type == BRS_MARKET, p.price, p.qty, want);
+        for (uint32_t c = 0; c < pl.n; c++)
+            if (pl.child[c].kind == BRS_SOR_TAKE)
+                got[pl.child[c].venue] = pl.child[c].qty;
+        /* the window search: the reference's allocation exactly; the uniform
+         * greedy (its own tie-break, latency first): the same quantity and cost */
+        int64_t gq = 0, wq = 0;
+        i128 gc = 0, wc = 0;
+        for (int i = 0; i < 5; i++) {
+            int ok;
+            if (pl.method == BRS_SOR_WINDOW_EXACT && got[i] != want[i])
+                fail_msg("seed %d: venue %d takes %lld, the reference %lld", seed, i,
+                         (long long)got[i], (long long)want[i]);
+            gq += got[i], wq += want[i];
+            gc += ref_cost(&v[i], p.side, p.type == BRS_MARKET, p.price, got[i], &ok);
+            wc += ref_cost(&v[i], p.side, p.type == BRS_MARKET, p.price, want[i], &ok);
+        }
+        if (gq != wq || gc != wc)
+            fail_msg("seed %d (method %d): took %lld at %.0f, the reference %lld at %.0f", seed,
+                     pl.method, (long long)gq, (double)gc, (long long)wq, (double)wc);
+    }
+    assert_true(windows > n / 2); /* the window search is what was checked */
+}
+
+/* Full-size books, mixed lots with no minimum: the exact allocation of the
+ * reference programme, lot for lot, including its tie-break. */
+static void test_big_mixed_lots(void **st)
+{
+    (void)st;
+    static const int64_t a[] = {1, 2, 3, 4}, b[] = {2, 4, 6}, c[] = {1, 5}, d[] = {3, 4, 5};
+    run_big_mixed(400, a, 4);
+    run_big_mixed(200, b, 3);
+    run_big_mixed(200, c, 2);
+    run_big_mixed(200, d, 3);
 }
 
 /* Fees decide: a cheaper raw price with a higher taker fee loses. */
@@ -304,6 +415,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_uniform_lots), cmocka_unit_test(test_random_mixed_lots),
+        cmocka_unit_test(test_big_mixed_lots),
         cmocka_unit_test(test_net_of_fee),          cmocka_unit_test(test_tie_breaks),
         cmocka_unit_test(test_post_remainder),      cmocka_unit_test(test_bad_input),
     };

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,78 @@ static void test_no_allocation_per_bar(void **state)
     lclose(&r);
 }
 
+/* bar and top are tables that learn the fields a script reads (lua_strategy.c):
+ * a field first read on a later bar, a field read on some bars only, and every
+ * field of every bar must still be that bar's value; writing a field that is
+ * not there is an error, as on the userdata events before. */
+static void test_event_fields_current(void **state)
+{
+    (void)state;
+    lrun r;
+    lopen(&r, "local n = 0\n"
+              "return { on_bar = function(ctx, bar)\n"
+              "  n = n + 1\n"
+              "  assert(bar.close == 100 + n, 'close ' .. tostring(bar.close) .. ' at ' .. n)\n"
+              "  if n >= 3 then assert(bar.volume == 10 * n, 'volume ' .. tostring(bar.volume)) end\n"
+              "  if n % 2 == 0 then assert(bar.high == 102 + n and bar.low == 98 + n and bar.ts == n) end\n"
+              "  assert(bar.nosuch == nil)\n"
+              "  if n == 6 then bar.nosuch = 1 end\n"
+              "end }", NULL, NULL);
+    assert_int_equal(r.open_rc, BRS_OK);
+    for (int i = 1; i <= 5; i++) {
+        brs_market_event b = mkbar(i, 100 + i);
+        b.bar.volume = 10 * i;
+        assert_int_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    }
+    assert_null(r.sc.error[0] ? r.sc.error : NULL);
+    brs_market_event b = mkbar(6, 106);
+    b.bar.volume = 60;
+    assert_int_not_equal(brs__sctx_on_market(&r.sc, &b), BRS_OK);
+    assert_non_null(strstr(r.sc.error, "read-only"));
+    lclose(&r);
+}
+
+/* A callback whose own code has no loop runs under a call hook instead of the
+ * per-instruction count hook (lua_sandbox.c); every way it can reach a loop
+ * must still be stopped by the instruction budget: a Lua call, a tail call,
+ * pcall, a coroutine, a metamethod, a C function calling back (gsub, sort). */
+static void test_loop_free_callbacks_still_budgeted(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "spin()",
+        "return spin()",
+        "pcall(spin) return 1",
+        "coroutine.wrap(spin)()",
+        "local t = setmetatable({}, {__index = function() spin() end}) local x = t.x",
+        "string.gsub('aaa', 'a', spin)",
+        "table.sort({3, 2, 1}, function(a, b) spin() return a < b end)",
+        "local a = setmetatable({}, {__add = spin}) local x = a + 1",
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
+        char script[512];
+        snprintf(script, sizeof script,
+                 "local function spin() while true do end end\n"
+                 "local n = 0\n"
+                 "return { on_bar = function(ctx, bar)\n"
+                 "  n = n + 1\n"
+                 "  if n < 3 then return end\n"
+                 "  %s\n"
+                 "end }", bodies[i]);
+        lrun r;
+        lopen(&r, script, NULL, NULL);
+        assert_int_equal(r.open_rc, BRS_OK);
+        int rc = BRS_OK;
+        for (int k = 1; k <= 3 && rc == BRS_OK; k++) {
+            brs_market_event b = mkbar(k, 100);
+            rc = brs__sctx_on_market(&r.sc, &b);
+        }
+        if (rc == BRS_OK || !strstr(r.sc.error, "instruction budget exceeded"))
+            fail_msg("case %zu (%s): rc %d, error '%s'", i, bodies[i], rc, r.sc.error);
+        lclose(&r);
+    }
+}
+
 /* pairs.lua on two instruments: B a random walk, A = B plus a spike every 100
  * bars. The spikes push the spread's z-score past entry; the strategy must
  * open opposite positions in the two legs and close them when it reverts. */
@@ -418,6 +491,8 @@ int main(void)
         cmocka_unit_test(test_errors_name_script_line_callback),
         cmocka_unit_test(test_limits_configurable),
         cmocka_unit_test(test_no_allocation_per_bar),
+        cmocka_unit_test(test_event_fields_current),
+        cmocka_unit_test(test_loop_free_callbacks_still_budgeted),
         cmocka_unit_test(test_pairs_two_instruments),
         cmocka_unit_test(test_hot_reload),
     };

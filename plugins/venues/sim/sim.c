@@ -27,8 +27,12 @@
 /* The one id replayed aggressors use: IOC, so it never rests. */
 #define AGG_ID (L2_BITS | (3ull << 60) | 1)
 #define IS_L2(id) (((id) & L2_BITS) == L2_BITS && (id) != AGG_ID)
-#define ACCT_OURS 1u
+/* Engine accounts: the exchange's liquidity, and ours offset past it so the
+ * host's accounts stay apart (self-trade prevention is per account: two host
+ * clients' orders may trade with each other, one client's may not). */
 #define ACCT_EXCH 2u
+#define ACCT_OURS_BASE 3u
+#define IS_OURS(a) ((a) >= ACCT_OURS_BASE)
 
 typedef struct ord { /* one of our live orders */
     uint64_t id;     /* 0: empty slot */
@@ -72,6 +76,7 @@ typedef struct sim {
     double liq_scale;
     simx xs; /* liq_scale != 1: the unscaled size left of each live L3 order (scale.h) */
     ord *orders; /* open addressing, power-of-2 capacity */
+    uint64_t max_ours; /* max_orders: the most live orders of ours */
     uint32_t cap;
     uint32_t n_ours;
     /* our highest buy and lowest sell price, recomputed (one scan of orders)
@@ -119,9 +124,32 @@ static ord *find(sim *s, uint64_t id)
     }
 }
 
+/* Twice the table, every live order moved over (rare: the table doubles). */
+static int grow_orders(sim *s)
+{
+    uint32_t oc = s->cap;
+    ord *old = s->orders, *t = calloc((size_t)oc * 2, sizeof *t);
+    if (!t)
+        return -1;
+    s->orders = t;
+    s->cap = oc * 2;
+    for (uint32_t k = 0; k < oc; k++)
+        if (old[k].id) {
+            uint32_t i = hslot(s, old[k].id);
+            while (t[i].id)
+                i = (i + 1) & (s->cap - 1);
+            t[i] = old[k];
+        }
+    free(old);
+    return 0;
+}
+
 static ord *add(sim *s, uint64_t id)
 {
-    if (s->n_ours + 1 > s->cap / 2)
+    /* our live orders: up to max_orders (the engine's capacity), the table
+     * kept at most half full */
+    if (s->n_ours + 1 > s->cap / 2 &&
+        ((uint64_t)s->n_ours + 1 > s->max_ours || s->cap >= (1u << 30) || grow_orders(s)))
         return NULL;
     uint32_t i = hslot(s, id);
     while (s->orders[i].id)
@@ -211,7 +239,7 @@ static void emit(sim *s, int kind, uint64_t id, int side, int reason, int64_t pr
 static void l_accepted(void *u, const brs_order *o, int64_t price)
 {
     sim *s = u;
-    if (o->account != ACCT_OURS)
+    if (!IS_OURS(o->account))
         return;
     ord *x = find(s, o->id);
     if (x) {
@@ -243,7 +271,7 @@ static void l_fill(void *u, const brs_book_fill *f)
         s->agg_got += f->qty;
     for (int taker = 0; taker < 2; taker++) {
         uint64_t id = taker ? f->taker_id : f->maker_id;
-        if ((taker ? f->taker_account : f->maker_account) != ACCT_OURS)
+        if (!IS_OURS(taker ? f->taker_account : f->maker_account))
             continue;
         ord *x = find(s, id);
         if (!x)
@@ -381,6 +409,7 @@ static int sim_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *e
     s->tokens_e9 = s->rate_burst * 1000000000LL;
     s->last_refill = INT64_MIN;
     s->cap = 4096;
+    s->max_ours = (uint64_t)max_orders;
     s->orders = calloc(s->cap, sizeof *s->orders);
     s->ext_dirty = 1;
     uint32_t ninst = host->xInstrumentCount(ctx);
@@ -481,7 +510,7 @@ static int sim_submit(void *self, const brs_order *o)
     x->side = o->side;
     x->price = o->price;
     brs_order e = *o;
-    e.account = ACCT_OURS;
+    e.account = o->account < UINT32_MAX - ACCT_OURS_BASE ? o->account + ACCT_OURS_BASE : UINT32_MAX;
     brs__engine_set_time(s->e, now);
     int rc = brs__engine_submit(s->e, &e);
     if (rc != BRS_OK) {

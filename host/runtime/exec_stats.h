@@ -2,8 +2,8 @@
  * the router, for summary.json: max_abs_inventory, inventory_limit,
  * spread_captured, exec_cost_bps (against the arrival mid), parents and fills
  * per venue. Definitions: docs/backtesting.md ("Execution figures"). */
-#ifndef BRS_BACKTEST_EXEC_STATS_H
-#define BRS_BACKTEST_EXEC_STATS_H
+#ifndef BRS_RUNTIME_EXEC_STATS_H
+#define BRS_RUNTIME_EXEC_STATS_H
 
 #include <stdint.h>
 

@@ -1,0 +1,28 @@
+/* rt_feed.h: market data replayed into a real-clock runtime (`bourse serve`'s
+ * "market_data" key): "none", or {"file": TICKS, "speed": N | "max"}. With
+ * "max" the whole file is replayed when the server opens, before any client
+ * and before the order journal, so a restart rebuilds the same books. */
+#ifndef BRS_RUNTIME_RT_FEED_H
+#define BRS_RUNTIME_RT_FEED_H
+
+#include "runtime.h"
+
+typedef struct brs__rt_feed_opts {
+    const char *file;  /* NULL: none */
+    double speed;      /* multiple of real time; 0: max */
+} brs__rt_feed_opts;
+
+typedef struct brs__rt_feed brs__rt_feed;
+
+int brs__rt_feed_read_config(brs_config *cfg, cJSON *obj, brs__rt_feed_opts *o, brs_error *err);
+int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_instrument *instr,
+                      uint32_t n, brs_error *err);
+/* Replay what is due by wall-clock `now` (with max: everything), at most
+ * max_events of it; returns the events replayed. */
+uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events);
+int brs__rt_feed_done(const brs__rt_feed *f);
+/* Paced at a multiple of real time (the loop must come back soon). */
+int brs__rt_feed_paced(const brs__rt_feed *f);
+void brs__rt_feed_close(brs__rt_feed *f);
+
+#endif

@@ -1,0 +1,143 @@
+/* rt_internal.h: the runtime's state, shared by its files (rt_config.c setup,
+ * rt_queue.c the clock and the time-ordered queue, rt_venues.c venue instances
+ * and market data, rt_route.c the order path). Not for use outside host/runtime. */
+#ifndef BRS_RUNTIME_RT_INTERNAL_H
+#define BRS_RUNTIME_RT_INTERNAL_H
+
+#include "book/book.h"
+#include "exec_stats.h"
+#include "plugin/loader.h"
+#include "plugin/venue_host.h"
+#include "risk/risk.h"
+#include "runtime.h"
+#include "sor/sor.h"
+#include "strategy/runtime.h" /* BRS__SCTX_DEPTH: the depth a view keeps */
+
+enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
+
+typedef struct q_item {
+    int64_t t;
+    uint64_t seq;
+    uint32_t kind;
+    uint32_t venue;
+    union {
+        brs_order o;
+        struct { uint64_t id; int64_t price, qty; } r;
+        brs_order_event oe;
+        brs_market_event me;
+    } u;
+} q_item;
+
+typedef struct rt_venue {
+    brs__venue_ctx vc;        /* first: a brs_ctx * is a rt_venue * (plugin/venue_host.h) */
+    struct brs__rt *rt;
+    uint32_t index;
+    char name[64];
+    brs_plugin plugin;
+    brs_plugin_instance inst;
+    const brs_venue_vtable *vt;
+    int emits_market;         /* it has re-emitted replayed market data */
+    /* for the router: what the routing decision needs to know of this venue */
+    int32_t taker_ppm, maker_ppm;
+    int64_t lot, min_qty;
+    brs_engine *view;         /* its book as last seen (router runs only) */
+    brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
+    int file;                 /* venues[].data: the one data file it replays (-1: all) */
+    /* venues[].latency: this venue's delays (default: latency's) */
+    int64_t order_ns, cancel_ns, response_ns, md_ns;
+    int64_t last_action;      /* fifo: when the last action sent reaches it */
+} rt_venue;
+
+/* A client's order through the router: one working parent at a time. A replace
+ * cancels the working parent and sends the rest as a new one when the old one
+ * has ended (a price change loses queue priority on real venues too). */
+typedef struct pmap_entry {
+    uint64_t parent, order;     /* parent 0: between a replace's two parents */
+    uint32_t client;
+    brs_order o;                /* the client's order, as last replaced */
+    int64_t cum;                /* filled over every parent of this order */
+    int64_t new_price, new_qty; /* a replace waiting for the old parent to end */
+    uint8_t replacing, resubmit, cancel_req;
+    double arrival_mid;         /* the client's mid when it was sent (exec_stats) */
+} pmap_entry;
+
+typedef struct rt_client {
+    brs__rt_client_ops ops;
+    brs__rt_route route;
+} rt_client;
+
+/* Orders routed straight to a venue carry their client in the venue order id:
+ * (client << 48) | the client's id, plus a tag bit when a router shares the
+ * venues (its child ids never have it). Client 0 without a router: the client's
+ * own ids, unchanged. Venue ids stay below 2^62 (the sim venue's own ids). */
+#define RT_ID_BITS 48
+#define RT_ID_MASK ((UINT64_C(1) << RT_ID_BITS) - 1)
+#define RT_DIRECT_TAG (UINT64_C(1) << 61)
+#define RT_MAX_CLIENTS 4096
+
+struct brs__rt {
+    brs_config *cfg;
+    struct brs__histogram *h_route; /* metrics: the router's time per order (NULL: off) */
+    char where[32];           /* config key prefix ("book" or "") */
+    const brs_instrument *instr;
+    uint32_t n_instr;
+    /* venues */
+    rt_venue *v;
+    uint32_t n_v;
+    uint32_t route;           /* the default venue: direct orders and the clients' market view */
+    /* latency */
+    int md_from_file;
+    int64_t md_ns, order_ns, cancel_ns, response_ns, jitter_ns;
+    uint64_t rng;
+    /* the queue and the clock */
+    q_item *heap;
+    uint32_t heap_n, heap_cap;
+    uint64_t seq;
+    int64_t now;
+    uint32_t replay_src;      /* data file of the replayed event being handled */
+    int failed;
+    int fifo, quiet;          /* brs__rt_set_fifo, brs__rt_set_quiet */
+    brs_error err;
+    /* market data for the clients: the default venue's book as it arrives (L3
+     * applied; with the router, L2 levels as resting orders too) */
+    brs_engine *view;
+    void (*sink)(void *user, const brs_market_event *ev);
+    void *sink_user;
+    /* clients */
+    rt_client *clients;
+    uint32_t n_clients, cap_clients;
+    /* the smart order router (router.enabled): parents are the clients'
+     * orders, children go to the venues */
+    brs_sor_mgr *sor;
+    brs_risk *risk;
+    int sor_post;
+    int64_t last_tick;
+    pmap_entry *pmap;         /* router parent id <-> the client's order id */
+    uint32_t n_pmap, cap_pmap;
+    uint32_t submitting_client;
+    uint64_t submitting;      /* the client's id while brs__sor_submit runs */
+    const brs_order *submitting_o;
+    uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
+    int books_from_venues;    /* brs__rt_opts.books_from_venues */
+    int only;                 /* router.only_venue: the one venue routed to (-1: all) */
+    brs__xstats xs;           /* inventory and execution figures (router runs) */
+};
+
+/* rt_queue.c */
+int brs__rtq_push(brs__rt *rt, const q_item *it);
+/* it->t = now + delay + jitter, then push. */
+int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it);
+
+/* rt_venues.c */
+int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, uint32_t n_files,
+                        brs_error *err);
+/* Market data reaching the host from venue `venue` (after its latency). */
+void brs__rt_market_arrive(brs__rt *rt, const brs_market_event *ev, uint32_t venue);
+
+/* rt_route.c */
+void brs__rt_dispatch_order(brs__rt *rt, q_item *it);
+/* An event of a direct order or a parent, under the client's id, to its client. */
+void brs__rt_deliver(brs__rt *rt, uint32_t client, brs_order_event *ev);
+int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err);
+
+#endif

@@ -1,0 +1,496 @@
+/* rt_route.c: the order path. A client's order goes to its route: straight to
+ * one venue (queued at the venue's order-entry latency, its venue order id
+ * carrying the client), or to the smart order router (host/sor: risk checks,
+ * then child orders across venues), and every event comes back to the client
+ * that sent it under the client's own order id. With the router, a client order
+ * is a parent; the parent map (pmap) ties router parents to client orders and
+ * turns a replace into cancel-and-resend of the rest. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ops/metrics.h"
+#include "rt_internal.h"
+
+/* ---- clients ------------------------------------------------------------------ */
+
+int brs__rt_client_add(brs__rt *rt, const brs__rt_client_ops *ops, brs__rt_route route,
+                       uint32_t *id, brs_error *err)
+{
+    if (!ops || !ops->xOnOrder)
+        return brs__err(err, BRS_E_INVAL, "runtime client: xOnOrder is required");
+    if (route.kind == BRS__RT_ROUTE_SOR && !rt->sor)
+        return brs__err(err, BRS_E_INVAL, "route sor: the router is not enabled (router.enabled)");
+    if (route.kind == BRS__RT_ROUTE_VENUE && route.venue >= rt->n_v && rt->n_v)
+        return brs__err(err, BRS_E_INVAL, "route: venue %u does not exist", route.venue);
+    if (rt->n_clients >= RT_MAX_CLIENTS)
+        return brs__err(err, BRS_E_LIMIT, "runtime: at most %d clients", RT_MAX_CLIENTS);
+    if (rt->n_clients == rt->cap_clients) {
+        uint32_t nc = rt->cap_clients ? rt->cap_clients * 2 : 8;
+        rt_client *g = realloc(rt->clients, nc * sizeof *g);
+        if (!g)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        rt->clients = g;
+        rt->cap_clients = nc;
+    }
+    rt->clients[rt->n_clients] = (rt_client){.ops = *ops, .route = route};
+    *id = rt->n_clients++;
+    return BRS_OK;
+}
+
+int brs__rt_route_parse(const brs__rt *rt, const char *text, brs__rt_route *out, brs_error *err)
+{
+    if (!strcmp(text, "sor")) {
+        if (!rt->sor)
+            return brs__err(err, BRS_E_INVAL, "route 'sor' needs router.enabled");
+        *out = (brs__rt_route){.kind = BRS__RT_ROUTE_SOR};
+        return BRS_OK;
+    }
+    if (!strncmp(text, "venue:", 6)) {
+        int i = brs__rt_venue_find(rt, text + 6);
+        if (i < 0)
+            return brs__err(err, BRS_E_NOTFOUND, "route '%s' names no venue", text);
+        *out = (brs__rt_route){.kind = BRS__RT_ROUTE_VENUE, .venue = (uint32_t)i};
+        return BRS_OK;
+    }
+    return brs__err(err, BRS_E_INVAL, "route is '%s': expected \"sor\" or \"venue:<name>\"", text);
+}
+
+brs__rt_route brs__rt_default_route(const brs__rt *rt)
+{
+    if (rt->sor)
+        return (brs__rt_route){.kind = BRS__RT_ROUTE_SOR};
+    return (brs__rt_route){.kind = BRS__RT_ROUTE_VENUE, .venue = rt->route};
+}
+
+static double client_mid(brs__rt *rt, uint32_t client, uint32_t instrument)
+{
+    const rt_client *c = client < rt->n_clients ? &rt->clients[client] : NULL;
+    return c && c->ops.xMid && instrument < rt->n_instr ? c->ops.xMid(c->ops.user, instrument) : NAN;
+}
+
+void brs__rt_deliver(brs__rt *rt, uint32_t client, brs_order_event *ev)
+{
+    if (client < rt->n_clients)
+        rt->clients[client].ops.xOnOrder(rt->clients[client].ops.user, ev);
+}
+
+static uint64_t venue_id(const brs__rt *rt, uint32_t client, uint64_t id)
+{
+    return (rt->sor ? RT_DIRECT_TAG : 0) | ((uint64_t)client << RT_ID_BITS) | (id & RT_ID_MASK);
+}
+
+/* ---- the parent map ----------------------------------------------------------- */
+
+static int pmap_add(brs__rt *rt, uint64_t parent, uint32_t client, uint64_t order)
+{
+    if (rt->n_pmap == rt->cap_pmap) {
+        uint32_t nc = rt->cap_pmap ? rt->cap_pmap * 2 : 256;
+        pmap_entry *g = realloc(rt->pmap, nc * sizeof *g);
+        if (!g)
+            return BRS_E_NOMEM;
+        rt->pmap = g;
+        rt->cap_pmap = nc;
+    }
+    pmap_entry *pe = &rt->pmap[rt->n_pmap++];
+    memset(pe, 0, sizeof *pe);
+    pe->parent = parent;
+    pe->order = order;
+    pe->client = client;
+    if (rt->submitting_o)
+        pe->o = *rt->submitting_o;
+    pe->arrival_mid = client_mid(rt, client, pe->o.instrument);
+    return BRS_OK;
+}
+
+static pmap_entry *pmap_parent(brs__rt *rt, uint64_t parent)
+{
+    for (uint32_t i = 0; i < rt->n_pmap; i++)
+        if (rt->pmap[i].parent == parent)
+            return &rt->pmap[i];
+    return NULL;
+}
+
+static pmap_entry *pmap_order(brs__rt *rt, uint32_t client, uint64_t order)
+{
+    for (uint32_t i = 0; i < rt->n_pmap; i++)
+        if (rt->pmap[i].order == order && rt->pmap[i].client == client)
+            return &rt->pmap[i];
+    return NULL;
+}
+
+static void pmap_drop(brs__rt *rt, pmap_entry *pe) { *pe = rt->pmap[--rt->n_pmap]; }
+
+/* A post-only order that would take on a venue the router may use (as the host
+ * saw it) is refused here: the router itself would take with it. */
+static int would_take(brs__rt *rt, const brs_order *o)
+{
+    if (!(o->flags & BRS_OF_POST_ONLY) || o->type != BRS_LIMIT)
+        return 0;
+    for (uint32_t i = 0; i < rt->n_v; i++) {
+        brs_top t;
+        rt_venue *v = &rt->v[i];
+        if (rt->only >= 0 && (uint32_t)rt->only != i)
+            continue;
+        if (rt->books_from_venues ? !v->vt->xTop || v->vt->xTop(v->inst.self, o->instrument, &t) != BRS_OK
+                                  : !v->view || brs__engine_top(v->view, o->instrument, &t) != BRS_OK)
+            continue;
+        if (o->side == BRS_BUY ? t.ask_qty && o->price >= t.ask_price
+                               : t.bid_qty && o->price <= t.bid_price)
+            return 1;
+    }
+    return 0;
+}
+
+/* Send o (the client's order `order`, or the rest of it) as a parent. */
+static void router_send(brs__rt *rt, uint32_t client, const brs_order *o, uint64_t order)
+{
+    uint64_t pid = 0;
+    brs_error e = {0};
+    rt->xs.parents++;
+    if (would_take(rt, o)) {
+        pmap_entry *pe = pmap_order(rt, client, order);
+        brs_order_event ev = {.kind = BRS_OEV_REJECTED, .side = o->side, .reason = BRS_E_WOULDTAKE,
+                              .instrument = o->instrument, .order_id = order, .ts = rt->now,
+                              .price = o->price, .qty = o->qty, .cum_qty = pe ? pe->cum : 0};
+        if (pe)
+            pmap_drop(rt, pe);
+        rt->xs.rejected++;
+        brs__rt_deliver(rt, client, &ev);
+        return;
+    }
+    /* a client may send orders from inside an event */
+    uint64_t outer = rt->submitting;
+    uint32_t outer_c = rt->submitting_client;
+    const brs_order *outer_o = rt->submitting_o;
+    rt->submitting = order;
+    rt->submitting_client = client;
+    rt->submitting_o = o;
+    int64_t t0 = rt->h_route ? brs__monotime_ns() : 0;
+    int rc = brs__sor_submit(rt->sor, o, rt->sor_post && o->type == BRS_LIMIT && o->tif != BRS_IOC &&
+                                          o->tif != BRS_FOK, rt->now, &pid, &e);
+    if (rt->h_route)
+        brs__hist_observe_ns(rt->h_route, brs__monotime_ns() - t0);
+    rt->submitting = outer;
+    rt->submitting_client = outer_c;
+    rt->submitting_o = outer_o;
+    if (rc >= 0 && pid && !pmap_parent(rt, pid) && !pmap_order(rt, client, order))
+        pmap_add(rt, pid, client, order);
+}
+
+void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h) { rt->h_route = h; }
+
+/* Replaces whose old parent ended: send the rest at the new price. */
+static void flush_resubmits(brs__rt *rt)
+{
+    while (rt->n_resubmit) {
+        uint32_t i;
+        for (i = 0; i < rt->n_pmap && !rt->pmap[i].resubmit; i++)
+            ;
+        if (i == rt->n_pmap) {
+            rt->n_resubmit = 0;
+            break;
+        }
+        pmap_entry *pe = &rt->pmap[i];
+        pe->resubmit = 0;
+        rt->n_resubmit--;
+        brs_order o = pe->o;
+        o.price = pe->new_price;
+        o.qty = pe->new_qty - pe->cum;
+        router_send(rt, pe->client, &o, pe->order); /* pe may move: not used after this */
+    }
+}
+
+/* ---- order entry ------------------------------------------------------------------ */
+
+static const rt_client *client_of(const brs__rt *rt, uint32_t client)
+{
+    return client < rt->n_clients ? &rt->clients[client] : NULL;
+}
+
+int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    const rt_client *c = client_of(rt, client);
+    if (!c)
+        return BRS_E_INVAL;
+    if (!rt->n_v)
+        return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    brs_order x = *o;
+    if (!x.account)
+        x.account = client; /* client 0 (book mode's strategy): unchanged */
+    if (!x.stp && !c->ops.self_trade)
+        x.stp = BRS_STP_CANCEL_NEWEST; /* a strategy's orders never trade with each other */
+    if (c->route.kind == BRS__RT_ROUTE_SOR) {
+        router_send(rt, client, &x, o->id);
+        flush_resubmits(rt);
+        return BRS_OK; /* a refused parent already produced its REJECTED event */
+    }
+    q_item it = {.kind = Q_SUBMIT, .venue = c->route.venue};
+    it.u.o = x;
+    it.u.o.id = venue_id(rt, client, o->id);
+    return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
+}
+
+int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id)
+{
+    const rt_client *c = client_of(rt, client);
+    if (!c)
+        return BRS_E_INVAL;
+    if (c->route.kind == BRS__RT_ROUTE_SOR) {
+        pmap_entry *pe = pmap_order(rt, client, id);
+        if (!pe)
+            return BRS_E_UNKNOWNORDER;
+        pe->cancel_req = 1;
+        pe->replacing = 0;
+        pe->new_qty = 0;
+        if (!pe->parent) { /* between a replace's two parents: nothing is working */
+            brs_order_event ev = {.kind = BRS_OEV_CANCELLED, .side = pe->o.side,
+                                  .instrument = pe->o.instrument, .order_id = id, .ts = rt->now,
+                                  .price = pe->o.price, .qty = pe->o.qty - pe->cum,
+                                  .cum_qty = pe->cum};
+            if (pe->resubmit)
+                rt->n_resubmit--;
+            pmap_drop(rt, pe);
+            brs__rt_deliver(rt, client, &ev);
+            return BRS_OK;
+        }
+        int rc = brs__sor_cancel(rt->sor, pe->parent);
+        flush_resubmits(rt);
+        return rc;
+    }
+    if (!rt->n_v)
+        return BRS_E_UNKNOWNORDER;
+    q_item it = {.kind = Q_CANCEL, .venue = c->route.venue};
+    it.u.r.id = venue_id(rt, client, id);
+    return brs__rtq_at(rt, rt->v[c->route.venue].cancel_ns, &it);
+}
+
+int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, int64_t qty)
+{
+    const rt_client *c = client_of(rt, client);
+    if (!c)
+        return BRS_E_INVAL;
+    if (c->route.kind == BRS__RT_ROUTE_SOR) {
+        pmap_entry *pe = pmap_order(rt, client, id);
+        if (!pe || pe->cancel_req)
+            return BRS_E_UNKNOWNORDER;
+        if (qty <= pe->cum)
+            return brs__rt_cancel(rt, client, id);
+        pe->new_price = price;
+        pe->new_qty = qty;
+        if (!pe->replacing && pe->parent) {
+            pe->replacing = 1;
+            brs__sor_cancel(rt->sor, pe->parent);
+        }
+        flush_resubmits(rt);
+        return BRS_OK;
+    }
+    if (!rt->n_v)
+        return BRS_E_UNKNOWNORDER;
+    q_item it = {.kind = Q_REPLACE, .venue = c->route.venue};
+    it.u.r.id = venue_id(rt, client, id);
+    it.u.r.price = price;
+    it.u.r.qty = qty;
+    return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
+}
+
+/* ---- the router's view of the venues (brs_sor_ops) --------------------- */
+
+static int r_send(void *user, uint32_t venue, const brs_order *o)
+{
+    brs__rt *rt = user;
+    q_item it = {.kind = Q_SUBMIT, .venue = venue};
+    it.u.o = *o;
+    if (!it.u.o.stp)
+        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
+    return brs__rtq_at(rt, rt->v[venue].order_ns, &it);
+}
+
+static int r_cancel(void *user, uint32_t venue, uint64_t child)
+{
+    brs__rt *rt = user;
+    q_item it = {.kind = Q_CANCEL, .venue = venue};
+    it.u.r.id = child;
+    return brs__rtq_at(rt, rt->v[venue].cancel_ns, &it);
+}
+
+/* Each venue's book as the host last saw it (after market-data latency). */
+static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out, uint32_t n)
+{
+    (void)side;
+    brs__rt *rt = user;
+    for (uint32_t i = 0; i < n && i < rt->n_v; i++) {
+        rt_venue *v = &rt->v[i];
+        size_t nb, na;
+        if (rt->books_from_venues) { /* the venue's book as it is now, every client's orders in it */
+            uint32_t b = 0, a = 0;
+            if (!v->vt->xDepth ||
+                v->vt->xDepth(v->inst.self, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH, &b) != BRS_OK)
+                b = 0;
+            if (!v->vt->xDepth ||
+                v->vt->xDepth(v->inst.self, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH, &a) != BRS_OK)
+                a = 0;
+            nb = b;
+            na = a;
+        } else {
+            nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
+            na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+        }
+        out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
+                                 .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
+                                 .maker_fee_ppm = v->maker_ppm, .latency_ns = v->order_ns,
+                                 .lot_size = v->lot, .min_qty = v->min_qty,
+                                 .up = (uint8_t)(rt->only < 0 || (uint32_t)rt->only == i)};
+    }
+    return BRS_OK;
+}
+
+/* One stream of events per parent, under the client's own order id. */
+static void r_parent_event(void *user, const brs_order_event *ev)
+{
+    brs__rt *rt = user;
+    /* a refused parent has id 0, like an entry between a replace's two parents */
+    pmap_entry *pe = ev->order_id ? pmap_parent(rt, ev->order_id) : NULL;
+    if (!pe && rt->submitting) {
+        if ((pe = pmap_order(rt, rt->submitting_client, rt->submitting)) && !pe->parent) {
+            pe->parent = ev->order_id; /* the new parent of a replace */
+        } else if (pmap_add(rt, ev->order_id, rt->submitting_client, rt->submitting) == BRS_OK) {
+            pe = &rt->pmap[rt->n_pmap - 1];
+        } else {
+            pe = NULL;
+        }
+    }
+    if (!pe)
+        return;
+    brs_order_event e = *ev;
+    e.order_id = pe->order;
+    uint32_t client = pe->client;
+    switch (ev->kind) {
+    case BRS_OEV_ACCEPTED:
+        if (pe->new_qty) { /* a replace's new parent: the client hears REPLACED */
+            e.kind = BRS_OEV_REPLACED;
+            pe->o.price = pe->new_price;
+            pe->o.qty = pe->new_qty;
+            pe->new_qty = 0;
+        }
+        e.price = pe->o.price;
+        e.qty = pe->o.qty;
+        break;
+    case BRS_OEV_FILL: {
+        pe->cum += ev->qty;
+        double scale = rt->instr[ev->instrument].price_scale > 0 ? (double)rt->instr[ev->instrument].price_scale : 1;
+        brs__xstats_fill(&rt->xs, ev, pe->arrival_mid, client_mid(rt, client, ev->instrument), scale);
+        break;
+    }
+    case BRS_OEV_CANCELLED:
+        if (pe->replacing && !pe->cancel_req && pe->new_qty > pe->cum) {
+            pe->replacing = 0; /* the old parent is gone: the new one goes out after this call */
+            pe->parent = 0;
+            pe->resubmit = 1;
+            rt->n_resubmit++;
+            return;
+        }
+        e.qty = pe->o.qty - pe->cum;
+        break;
+    case BRS_OEV_REJECTED:
+        rt->xs.rejected++;
+        break;
+    default: break;
+    }
+    e.cum_qty = pe->cum;
+    e.leaves = e.kind == BRS_OEV_ACCEPTED || e.kind == BRS_OEV_REPLACED || e.kind == BRS_OEV_FILL
+                   ? (pe->o.qty > pe->cum ? pe->o.qty - pe->cum : 0)
+                   : 0;
+    if (e.kind == BRS_OEV_REJECTED || e.kind == BRS_OEV_CANCELLED ||
+        (e.kind == BRS_OEV_FILL && e.leaves <= 0))
+        pmap_drop(rt, pe); /* done: forget it */
+    brs__rt_deliver(rt, client, &e);
+}
+
+/* ---- queued order items ------------------------------------------------------------ */
+
+void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
+{
+    rt_venue *v = it->venue < rt->n_v ? &rt->v[it->venue] : NULL;
+    int rc;
+    switch (it->kind) {
+    case Q_SUBMIT:
+        rc = v ? v->vt->xSubmit(v->inst.self, &it->u.o) : BRS_E_UNSUPPORTED;
+        if (rc < 0) { /* refused outright: the client hears it after the response latency */
+            q_item r = {.kind = Q_RESPONSE, .venue = it->venue};
+            r.u.oe = (brs_order_event){.kind = BRS_OEV_REJECTED, .side = it->u.o.side,
+                                       .reason = rc, .instrument = it->u.o.instrument,
+                                       .venue = it->venue, .order_id = it->u.o.id, .ts = rt->now,
+                                       .price = it->u.o.price, .qty = it->u.o.qty};
+            brs__rtq_at(rt, v ? v->response_ns : rt->response_ns, &r);
+        }
+        break;
+    case Q_CANCEL:
+        if (v)
+            v->vt->xCancel(v->inst.self, it->u.r.id); /* gone already: its fill is on the way */
+        break;
+    case Q_REPLACE:
+        if (v)
+            v->vt->xReplace(v->inst.self, it->u.r.id, it->u.r.price, it->u.r.qty);
+        break;
+    case Q_RESPONSE:
+        if (it->u.oe.instrument >= rt->n_instr)
+            break;
+        if (rt->sor && !(it->u.oe.order_id & RT_DIRECT_TAG)) {
+            /* a child's event: the router turns it into parent events */
+            brs__sor_on_child_event(rt->sor, &it->u.oe, rt->now);
+            flush_resubmits(rt);
+        } else {
+            uint64_t vid = it->u.oe.order_id & ~RT_DIRECT_TAG;
+            uint32_t client = (uint32_t)(vid >> RT_ID_BITS);
+            it->u.oe.order_id = vid & RT_ID_MASK;
+            brs__rt_deliver(rt, client, &it->u.oe);
+        }
+        break;
+    default: break;
+    }
+}
+
+void brs__rt_tick(brs__rt *rt)
+{
+    if (rt->sor && rt->now != rt->last_tick) { /* ack timeouts */
+        rt->last_tick = rt->now;
+        brs__sor_tick(rt->sor, rt->now);
+    }
+}
+
+brs__xstats *brs__rt_xstats(brs__rt *rt) { return rt->sor ? &rt->xs : NULL; }
+
+void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price)
+{
+    if (rt->risk)
+        brs__risk_set_ref(rt->risk, instrument, price);
+}
+
+/* The router: a view of every venue's book, risk checks, the parent manager. */
+int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
+{
+    brs_config *cfg = rt->cfg;
+    brs_engine_config ec = {.max_instruments = rt->n_instr ? rt->n_instr : 1};
+    int rc;
+    for (uint32_t i = 0; i < rt->n_v; i++)
+        if (i == rt->route)
+            rt->v[i].view = rt->view;
+        else if ((rc = brs__engine_create(&rt->v[i].view, &ec, NULL, err)))
+            return rc;
+    brs_risk_config rcfg;
+    if (!(rt->risk = calloc(1, sizeof *rt->risk)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    if ((rc = brs__risk_config_read(cfg, cJSON_GetObjectItemCaseSensitive(cfg->root, "risk"), rt->instr,
+                                    rt->n_instr, &rcfg, err)))
+        return rc;
+    brs__risk_init(rt->risk, &rcfg);
+    brs_sor_mgr_config mc = {.n_venues = rt->n_v, .max_parents = 4096, .max_children = 16384,
+                             .ack_timeout_ns = o->ack_timeout_ns,
+                             .max_reroutes = (uint32_t)o->max_reroutes};
+    brs_sor_ops ops = {.user = rt, .xSend = r_send, .xCancel = r_cancel, .xBooks = r_books,
+                       .xParentEvent = r_parent_event};
+    rt->sor_post = o->router_post;
+    return brs__sor_mgr_create(&rt->sor, &mc, &ops, rt->risk, err);
+}

@@ -1,0 +1,188 @@
+/* runtime.h: the one runtime every mode is a configuration of (DESIGN.md "One
+ * order path"): the clock, the time-ordered event queue with its latency model,
+ * the venue plugin instances and the order path (risk, the smart order router or
+ * a direct venue route, venue dispatch, parent/child state). Whoever sends orders
+ * (a strategy, a FIX session, a WebSocket session) is a *client* with an id;
+ * every event of an order goes back to the client that sent it.
+ *
+ * Threading: a runtime is used by one thread only (the loop's); nothing here
+ * locks. Backtests drive it on a simulated clock (brs__rt_set_now to the next
+ * replayed event), gateways on the real clock (brs__rt_advance(now) after each
+ * inbound message and on each loop turn). */
+#ifndef BRS_RUNTIME_RUNTIME_H
+#define BRS_RUNTIME_RUNTIME_H
+
+#include <stdint.h>
+
+#include <bourse/bourse.h>
+
+#include "core/config.h"
+
+typedef struct brs__rt brs__rt;
+
+/* ---- configuration --------------------------------------------------------
+ * The keys a book-mode run reads under "book" and `bourse serve` at the top
+ * level, with one schema (docs/backtesting.md, docs/fix-gateway.md):
+ *   latency {market_data, order_entry_ns, cancel_ns, response_ns, jitter_ns, seed}
+ *   queue_capacity, venues [{name, plugin, params, data, latency}], route,
+ *   router {enabled, post, ack_timeout_ns, max_reroutes, only_venue}
+ * and the top-level "risk" object (host/risk) when the router is on. */
+typedef struct brs__rt_opts {
+    int md_from_file;         /* market data reaches clients at ts_local */
+    int64_t md_ns;            /* else at ts_exchange + md_ns */
+    int64_t order_ns;         /* submit and replace: client -> venue */
+    int64_t cancel_ns;        /* cancel: client -> venue */
+    int64_t response_ns;      /* order events: venue -> client */
+    int64_t jitter_ns;        /* each delay gets + uniform [0, jitter_ns] (seeded) */
+    uint64_t seed;
+    uint32_t queue_capacity;  /* queue items in flight (preallocated) */
+    int router;               /* a smart order router over the venues (host/sor) */
+    int router_post;          /* limit parents may post what they cannot take */
+    int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
+    int64_t max_reroutes;
+    int n_venues;             /* entries of the venues array */
+    /* Not a config key: the router reads each venue's own book (xDepth/xTop)
+     * instead of the market data it has seen, so it sees every client's resting
+     * orders (serve, where the venues are shared by many clients). Book mode
+     * keeps its latency-delayed views. */
+    int books_from_venues;
+} brs__rt_opts;
+
+/* Read and check the runtime's keys of `obj` (cfg->root for serve, the "book"
+ * object for book mode); `where` prefixes key names in messages ("book" gives
+ * "book.latency.cancel_ns", "" gives "latency.cancel_ns"). Defaults are written
+ * back into obj (the effective config). Unknown keys of obj itself are the
+ * caller's to check (it owns the key list); nested objects are checked here. */
+int brs__rt_read_config(brs_config *cfg, cJSON *obj, const char *where, brs__rt_opts *o,
+                        brs_error *err);
+
+/* Open the venues of obj.venues (plugins found and checked, instances opened)
+ * for these instruments; data_files names the run's tick files in order (a
+ * venue's "data" key picks one; NULL/0 when there are none). The router and
+ * risk are set up when o->router. instr must outlive the runtime. */
+int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where,
+                   const brs__rt_opts *o, const brs_instrument *instr, uint32_t n_instr,
+                   const char *const *data_files, uint32_t n_files, brs_error *err);
+void brs__rt_destroy(brs__rt *rt);
+
+/* ---- venues ---------------------------------------------------------------- */
+uint32_t brs__rt_venues(const brs__rt *rt);
+/* The venue's configured name ("lit"), what LastMkt (30) carries. */
+const char *brs__rt_venue_name(const brs__rt *rt, uint32_t venue);
+/* The default venue (config `route`, else the first): direct orders of
+ * clients without a route, and the clients' market view. */
+uint32_t brs__rt_market_venue(const brs__rt *rt);
+/* Index of the venue named `name`, or -1. */
+int brs__rt_venue_find(const brs__rt *rt, const char *name);
+/* Aggregated levels of the venue's book, best first (its xDepth; BRS_E_UNSUPPORTED
+ * when the plugin has none). */
+int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side, brs_level *out,
+                  uint32_t cap, uint32_t *n);
+
+/* Metrics (host/ops/run_metrics.c): time each order the router places into h
+ * (NULL: off). */
+struct brs__histogram;
+void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h);
+
+/* ---- clients: who sends orders ------------------------------------------- */
+enum { BRS__RT_ROUTE_VENUE = 0, BRS__RT_ROUTE_SOR = 1 };
+
+typedef struct brs__rt_route {
+    int kind;          /* BRS__RT_ROUTE_VENUE or BRS__RT_ROUTE_SOR */
+    uint32_t venue;    /* ROUTE_VENUE: the venue index */
+} brs__rt_route;
+
+/* "sor" or "venue:<name>" (a config's per-session `route`). */
+int brs__rt_route_parse(const brs__rt *rt, const char *text, brs__rt_route *out, brs_error *err);
+/* The route a client gets when its config says nothing: the router when the
+ * runtime has one, else the default venue (obj.route, or the first venue). */
+brs__rt_route brs__rt_default_route(const brs__rt *rt);
+
+typedef struct brs__rt_client_ops {
+    void *user;
+    /* Every event of this client's orders, order_id being the client's own id
+     * (the one given to brs__rt_submit). ev->venue is the venue it happened on:
+     * for a routed parent, each FILL names the child's venue (LastMkt); cum_qty
+     * and leaves are the parent's across venues. Kinds: ACCEPTED, FILL,
+     * CANCELLED, REJECTED (reason a BRS_E_ code), REPLACED. May be called from
+     * inside brs__rt_submit/cancel/replace (a synchronous refusal) or from
+     * brs__rt_advance. Required. */
+    void (*xOnOrder)(void *user, const brs_order_event *ev);
+    /* Optional: the client's mid of instrument in price units (NAN unknown), for
+     * the router's execution figures (arrival and post-fill mid). */
+    double (*xMid)(void *user, uint32_t instrument);
+    /* 0: an order that sets no stp gets BRS_STP_CANCEL_NEWEST (a strategy's
+     * orders never trade with each other); nonzero: they keep BRS_STP_NONE and
+     * may (a FIX venue's clients, as an exchange allows). */
+    int self_trade;
+} brs__rt_client_ops;
+
+/* Add a client routed by `route`; *id is its client id (0, 1, ... in order of
+ * addition, stable across restarts when added in the same order). */
+int brs__rt_client_add(brs__rt *rt, const brs__rt_client_ops *ops, brs__rt_route route,
+                       uint32_t *id, brs_error *err);
+
+/* Order entry for a client. o->id is the client's own order id: unique within
+ * the client, nonzero, below 2^48. An order with account 0 gets the client id
+ * as its account (self-trade prevention is per account, so two clients' orders
+ * always may trade with each other). Returns BRS_OK when taken (events follow
+ * through xOnOrder) or a negative BRS_E_ code (nothing happened; a refusal by
+ * risk or the router comes back as a REJECTED event instead). */
+int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o);
+int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id);
+/* A size decrease keeps queue priority where the venue allows; through the
+ * router a replace cancels the parent's children and routes the rest anew. */
+int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, int64_t qty);
+
+/* ---- the clock and the queue ----------------------------------------------- */
+int64_t brs__rt_now(const brs__rt *rt);
+/* The clock itself, for a driver that reads it per event (book mode). */
+const int64_t *brs__rt_clock(const brs__rt *rt);
+/* Set the clock (a simulated clock's driver: the next timer's time). */
+void brs__rt_set_now(brs__rt *rt, int64_t t);
+/* Nonzero while anything is queued. */
+int brs__rt_queued(const brs__rt *rt);
+/* Time of the earliest queued item, INT64_MAX when the queue is empty. */
+int64_t brs__rt_next_time(const brs__rt *rt);
+/* Pop and dispatch the earliest item (the clock moves to its time). 0 when empty. */
+int brs__rt_step(brs__rt *rt);
+/* The router's ack timeouts at the current time (does nothing when the clock
+ * has not moved since the last call, or without a router). */
+void brs__rt_tick(brs__rt *rt);
+/* Real clock: every item due by now is dispatched in time order, the clock at
+ * each item's time (and the router's timeouts run), then the clock moves to
+ * now. Returns items dispatched. */
+uint32_t brs__rt_advance(brs__rt *rt, int64_t now);
+/* Latencies changed after create (bourse live's paper.latency): every venue's. */
+void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
+/* Order actions reach each venue in the order they were sent (one connection
+ * delivers in order: a quick cancel cannot overtake the slower new order it
+ * cancels). Off by default (book mode: each action after its own latency). */
+void brs__rt_set_fifo(brs__rt *rt, int on);
+/* Venues' informational log lines off (warnings and errors stay). */
+void brs__rt_set_quiet(brs__rt *rt, int on);
+/* A failure that stops the run (queue full, ...): its code, or 0; msg in *err. */
+int brs__rt_failed(const brs__rt *rt, brs_error *err);
+
+/* ---- market data --------------------------------------------------------- */
+/* One replayed market event (instrument = run instrument; src = the data file
+ * it came from): every venue replaying that file sees it now; clients see it
+ * after the market-data latency, through the market sink, as the default
+ * venue re-emits it (or as replayed when it does not). */
+void brs__rt_replay(brs__rt *rt, const brs_market_event *ev, uint32_t src);
+/* Where market data reaching the host goes (book mode: the strategy). The
+ * sink is called after the event was applied to brs__rt_market_view. */
+void brs__rt_set_market_sink(brs__rt *rt, void (*fn)(void *user, const brs_market_event *ev),
+                             void *user);
+/* The default venue's book as market data reaches the host (L3 events applied;
+ * with the router, L2 levels too): the clients' view for tops and depth. */
+struct brs_engine *brs__rt_market_view(brs__rt *rt);
+/* The price band's reference for risk (the mid the host sees); no-op without risk. */
+void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price);
+
+/* ---- execution figures ------------------------------------------------------ */
+/* The router's inventory and execution figures (runtime/exec_stats.h), NULL
+ * without the router. */
+struct brs__xstats *brs__rt_xstats(brs__rt *rt);
+
+#endif

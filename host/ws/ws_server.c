@@ -1,0 +1,393 @@
+/* ws_server.c: one server-side WebSocket connection (ws_server.h): the HTTP
+ * upgrade read and answered by hand (bounded), framing by a wslay server
+ * context, every received byte checked by the shared frame guard first. */
+#include "ws/ws_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <wslay/wslay.h>
+
+#include "ws/ws.h"
+
+#define CTX(c) ((wslay_event_context_ptr)(c)->ctx)
+
+static void finish(brs__wss *c, int code, const char *reason)
+{
+    if (c->state == BRS__WSS_DONE)
+        return;
+    c->state = BRS__WSS_DONE;
+    if (!c->close_code)
+        c->close_code = code;
+    if (reason && !c->reason[0] && reason != c->reason)
+        snprintf(c->reason, sizeof c->reason, "%s", reason);
+    if (c->cb.on_close)
+        c->cb.on_close(c->ud, c, c->close_code, c->reason);
+}
+
+/* Fail the connection with a close code (a limit or a protocol error). */
+static void fail(brs__wss *c, int code, const char *why)
+{
+    if (!c->close_code) {
+        c->close_code = code;
+        snprintf(c->reason, sizeof c->reason, "%s", why);
+    }
+    if (c->ctx && !wslay_event_get_close_sent(CTX(c)))
+        wslay_event_queue_close(CTX(c), (uint16_t)code, (const uint8_t *)why, strlen(why) > 123 ? 123 : strlen(why));
+    if (c->ctx)
+        wslay_event_shutdown_read(CTX(c));
+}
+
+static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
+{
+    (void)flags;
+    brs__wss *c = ud;
+    ssize_t r;
+    if (c->hoff < c->hlen) { /* bytes that came with the upgrade request */
+        size_t n = c->hlen - c->hoff < len ? c->hlen - c->hoff : len;
+        memcpy(buf, c->hbuf + c->hoff, n);
+        c->hoff += n;
+        r = (ssize_t)n;
+    } else {
+        r = recv(c->fd, buf, len, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+            return -1;
+        }
+        if (r <= 0) {
+            c->io_failed = 1;
+            if (!c->reason[0])
+                snprintf(c->reason, sizeof c->reason, "%s",
+                         r == 0 ? "peer closed the TCP connection" : "read error");
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+            return -1;
+        }
+    }
+    c->bytes_in += (uint64_t)r;
+    const char *why = NULL;
+    int code = brs__ws_fguard_check(&c->fg, buf, (size_t)r, &why);
+    if (code) {
+        fail(c, code, why);
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    return r;
+}
+
+static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *ud)
+{
+    (void)flags;
+    brs__wss *c = ud;
+    ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+    if (w < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        else {
+            c->io_failed = 1;
+            wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        }
+        return -1;
+    }
+    c->bytes_out += (uint64_t)w;
+    return w;
+}
+
+static void cb_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *ud)
+{
+    (void)ctx;
+    brs__wss *c = ud;
+    c->t_ping = 0; /* any message shows the peer is alive */
+    if (arg->opcode == WSLAY_TEXT_FRAME) {
+        if (!brs__utf8_valid((const char *)arg->msg, arg->msg_length)) {
+            fail(c, 1007, "text message is not valid UTF-8");
+            return;
+        }
+        c->n_in++;
+        if (c->cb.on_text && !c->close_code) /* nothing more is handled once closing */
+            c->cb.on_text(c->ud, c, (const char *)arg->msg, arg->msg_length);
+    } else if (arg->opcode == WSLAY_BINARY_FRAME) {
+        fail(c, 1003, "binary messages are not accepted");
+    } else if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
+        if (!c->close_code) {
+            c->close_code = arg->status_code ? arg->status_code : 1005;
+            snprintf(c->reason, sizeof c->reason, "closed by the client");
+        }
+    }
+}
+
+static int open_wslay(brs__wss *c)
+{
+    struct wslay_event_callbacks cbs = {.recv_callback = cb_recv, .send_callback = cb_send,
+                                        .on_msg_recv_callback = cb_msg};
+    wslay_event_context_ptr ctx;
+    if (wslay_event_context_server_init(&ctx, &cbs, c))
+        return BRS_E_NOMEM;
+    wslay_event_config_set_max_recv_msg_length(ctx, c->lim.max_message);
+    c->ctx = ctx;
+    brs__ws_fguard_reset(&c->fg, c->lim.max_frame, 1);
+    return BRS_OK;
+}
+
+int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__wss_cb *cb, void *ud,
+                  int64_t now)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    if (lim)
+        c->lim = *lim;
+    if (!c->lim.max_frame)
+        c->lim.max_frame = 64 << 10;
+    if (!c->lim.max_message)
+        c->lim.max_message = 64 << 10;
+    if (!c->lim.max_handshake)
+        c->lim.max_handshake = 8 << 10;
+    if (!c->lim.handshake_timeout_ns)
+        c->lim.handshake_timeout_ns = 5000000000LL;
+    if (!c->lim.pong_timeout_ns)
+        c->lim.pong_timeout_ns = 10000000000LL;
+    if (!c->lim.max_queued)
+        c->lim.max_queued = 4u << 20;
+    if (cb)
+        c->cb = *cb;
+    c->ud = ud;
+    c->t_start = c->t_rx = now;
+    c->hbuf = malloc(c->lim.max_handshake + 1);
+    return c->hbuf ? BRS_OK : BRS_E_NOMEM;
+}
+
+/* An HTTP answer to a bad upgrade, then close. */
+static void refuse(brs__wss *c, const char *status, const char *extra, const char *why)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %s\r\nConnection: close\r\nContent-Type: text/plain\r\n%sContent-Length: %zu\r\n\r\n%s\n",
+                     status, extra, strlen(why) + 1, why);
+    free(c->raw);
+    c->raw = strdup(buf);
+    c->rawlen = c->raw ? (size_t)n : 0;
+    c->rawoff = 0;
+    c->raw_then_close = 1;
+    c->close_code = 1002;
+    snprintf(c->reason, sizeof c->reason, "upgrade refused: %s", why);
+}
+
+/* 1: the request is complete and answered (or refused); 0: need more. */
+static int handshake(brs__wss *c)
+{
+    for (;;) {
+        if (c->hlen >= c->lim.max_handshake) {
+            refuse(c, "431 Request Header Fields Too Large", "", "upgrade request too long (ws.max_handshake_bytes)");
+            return 1;
+        }
+        ssize_t r = recv(c->fd, c->hbuf + c->hlen, c->lim.max_handshake - c->hlen, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        if (r <= 0) {
+            c->io_failed = 1;
+            finish(c, 1006, "connection closed during the upgrade");
+            return 1;
+        }
+        c->bytes_in += (uint64_t)r;
+        c->hlen += (size_t)r;
+        c->hbuf[c->hlen] = '\0';
+        char *he = NULL;
+        for (size_t i = 0; i + 4 <= c->hlen; i++)
+            if (memcmp(c->hbuf + i, "\r\n\r\n", 4) == 0) {
+                he = c->hbuf + i;
+                break;
+            }
+        if (!he)
+            continue;
+        size_t head = (size_t)(he - c->hbuf) + 4;
+        char saved = c->hbuf[head];
+        c->hbuf[head] = '\0';
+        char path[256] = "", key[64], ver[16];
+        if (sscanf(c->hbuf, "GET %255s HTTP/1.1\r\n", path) != 1 || strlen(c->hbuf) != head) {
+            refuse(c, "400 Bad Request", "", "not an HTTP/1.1 GET (or a NUL in the request)");
+            return 1;
+        }
+        if (!brs__ws_header_has(c->hbuf, "Upgrade", "websocket") ||
+            !brs__ws_header_has(c->hbuf, "Connection", "upgrade")) {
+            refuse(c, "426 Upgrade Required", "Upgrade: websocket\r\n", "a WebSocket upgrade is required");
+            return 1;
+        }
+        if (!brs__ws_header_get(c->hbuf, "Sec-WebSocket-Version", ver, sizeof ver) || strcmp(ver, "13")) {
+            refuse(c, "426 Upgrade Required", "Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version must be 13");
+            return 1;
+        }
+        if (!brs__ws_header_get(c->hbuf, "Sec-WebSocket-Key", key, sizeof key) || strlen(key) != 24) {
+            refuse(c, "400 Bad Request", "", "missing or malformed Sec-WebSocket-Key");
+            return 1;
+        }
+        char acc[32], buf[256];
+        brs__ws_accept_key(key, acc);
+        int n = snprintf(buf, sizeof buf,
+                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Accept: %s\r\n\r\n",
+                         acc);
+        c->raw = strdup(buf);
+        c->rawlen = c->raw ? (size_t)n : 0;
+        c->rawoff = 0;
+        c->hbuf[head] = saved;
+        memmove(c->hbuf, c->hbuf + head, c->hlen - head); /* frames sent right behind the request */
+        c->hlen -= head;
+        c->hoff = 0;
+        if (!c->raw || open_wslay(c)) {
+            finish(c, 1011, "out of memory");
+            return 1;
+        }
+        c->state = BRS__WSS_OPEN;
+        if (c->cb.on_open)
+            c->cb.on_open(c->ud, c, path);
+        return 1;
+    }
+}
+
+static void drive(brs__wss *c)
+{
+    wslay_event_context_ptr ctx = CTX(c);
+    if (c->rawoff < c->rawlen)
+        return; /* the 101 goes out first */
+    if (c->close_later && wslay_event_get_queued_msg_count(ctx) == 0) {
+        /* what was queued before the close is out: now the close frame (wslay
+         * sends control frames ahead of queued messages) */
+        c->close_later = 0;
+        if (!wslay_event_get_close_sent(ctx))
+            wslay_event_queue_close(ctx, (uint16_t)c->close_code, (const uint8_t *)c->reason,
+                                    strlen(c->reason) > 123 ? 123 : strlen(c->reason));
+    }
+    if (wslay_event_want_read(ctx) && wslay_event_recv(ctx) && !c->close_code && !c->io_failed)
+        fail(c, 1002, "protocol error");
+    if (wslay_event_want_write(ctx) && wslay_event_send(ctx) && !c->io_failed && !c->close_code)
+        c->io_failed = 1;
+    if (c->io_failed || (!wslay_event_want_read(ctx) && !wslay_event_want_write(ctx)))
+        finish(c, c->close_code ? c->close_code : 1006, c->io_failed ? "connection lost" : "closed");
+}
+
+static void write_raw(brs__wss *c)
+{
+    while (c->rawoff < c->rawlen) {
+        ssize_t w = send(c->fd, c->raw + c->rawoff, c->rawlen - c->rawoff, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (w <= 0) {
+            c->io_failed = 1;
+            finish(c, 1006, "write error during the upgrade");
+            return;
+        }
+        c->bytes_out += (uint64_t)w;
+        c->rawoff += (size_t)w;
+    }
+    if (c->raw_then_close && c->state != BRS__WSS_DONE) {
+        shutdown(c->fd, SHUT_WR);
+        finish(c, c->close_code, NULL);
+    }
+}
+
+void brs__wss_on_readable(brs__wss *c, int64_t now)
+{
+    if (c->state == BRS__WSS_DONE)
+        return;
+    c->t_rx = now;
+    if (c->state == BRS__WSS_HANDSHAKE) {
+        if (c->raw_then_close || !handshake(c))
+            return;
+        write_raw(c);
+        if (c->state != BRS__WSS_OPEN)
+            return;
+    }
+    drive(c);
+}
+
+void brs__wss_flush(brs__wss *c, int64_t now)
+{
+    if (c->state == BRS__WSS_DONE)
+        return;
+    if (c->rawoff < c->rawlen)
+        write_raw(c);
+    if (c->state == BRS__WSS_HANDSHAKE) {
+        if (!c->raw_then_close && now - c->t_start > c->lim.handshake_timeout_ns) {
+            c->close_code = 1002;
+            finish(c, 1002, "no upgrade request in time (ws.handshake_timeout_ms)");
+        }
+        return;
+    }
+    if (c->state != BRS__WSS_OPEN)
+        return;
+    if (c->lim.ping_interval_ns > 0) {
+        if (c->t_ping && now - c->t_ping > c->lim.pong_timeout_ns) {
+            fail(c, 1001, "no pong in time (ws.pong_timeout_ms)");
+            c->io_failed = 1; /* a silent peer will not complete the close handshake */
+        } else if (!c->t_ping && now - c->t_rx > c->lim.ping_interval_ns) {
+            struct wslay_event_msg m = {.opcode = WSLAY_PING, .msg = (const uint8_t *)"", .msg_length = 0};
+            wslay_event_queue_msg(CTX(c), &m);
+            c->t_ping = now;
+            c->t_rx = now;
+        }
+    }
+    drive(c);
+}
+
+int brs__wss_want_write(const brs__wss *c)
+{
+    if (c->state == BRS__WSS_DONE)
+        return 0;
+    if (c->rawoff < c->rawlen)
+        return 1;
+    return c->ctx && wslay_event_want_write(CTX(c));
+}
+
+int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
+{
+    if (c->state != BRS__WSS_OPEN || c->close_code)
+        return BRS_E_STATE;
+    if (wslay_event_get_queued_msg_length(CTX(c)) + len > c->lim.max_queued) {
+        fail(c, 1008, "the client reads too slowly (ws.max_queued_bytes)");
+        return BRS_E_LIMIT;
+    }
+    struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
+    if (wslay_event_queue_msg(CTX(c), &m))
+        return BRS_E_STATE;
+    c->n_out++;
+    return BRS_OK;
+}
+
+void brs__wss_close(brs__wss *c, int code, const char *reason)
+{
+    if (c->state == BRS__WSS_OPEN && !c->close_code) {
+        /* after what is already queued (an error answer, say) */
+        c->close_code = code;
+        snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "");
+        c->close_later = 1;
+    } else if (c->state == BRS__WSS_OPEN)
+        fail(c, code, reason ? reason : "");
+    else if (c->state == BRS__WSS_HANDSHAKE)
+        finish(c, code, reason);
+}
+
+int64_t brs__wss_next_time(const brs__wss *c)
+{
+    if (c->state == BRS__WSS_HANDSHAKE)
+        return c->t_start + c->lim.handshake_timeout_ns;
+    if (c->state != BRS__WSS_OPEN || c->lim.ping_interval_ns <= 0)
+        return INT64_MAX;
+    return c->t_ping ? c->t_ping + c->lim.pong_timeout_ns : c->t_rx + c->lim.ping_interval_ns;
+}
+
+void brs__wss_free(brs__wss *c)
+{
+    if (c->ctx)
+        wslay_event_context_free(CTX(c));
+    c->ctx = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    free(c->hbuf);
+    free(c->raw);
+    c->hbuf = c->raw = NULL;
+}

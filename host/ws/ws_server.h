@@ -1,0 +1,79 @@
+/* ws_server.h: the server side of RFC 6455 on libwslay, for one accepted,
+ * non-blocking TCP connection: the HTTP upgrade (bounded size and time), then
+ * text messages in and out. Limits: frame and message size (1009), handshake
+ * bytes and time, bytes queued for a slow reader, pings with a pong deadline.
+ * Protocol violations close with their RFC code (shared frame guard,
+ * frame.h); invalid UTF-8 closes 1007, binary messages 1003. No logging and
+ * no host symbols (bourse_feeds): the owner learns everything through the
+ * callbacks. Not thread-safe. */
+#ifndef BRS_WS_SERVER_H
+#define BRS_WS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+typedef struct brs__wss_limits {
+    size_t max_frame;            /* 0: 64 KiB */
+    size_t max_message;          /* 0: 64 KiB (reassembled) */
+    size_t max_handshake;        /* 0: 8 KiB of upgrade request */
+    int64_t handshake_timeout_ns; /* 0: 5 s */
+    int64_t ping_interval_ns;    /* 0: no pings */
+    int64_t pong_timeout_ns;     /* 0: 10 s after a ping */
+    size_t max_queued;           /* bytes queued to a reader that does not read; 0: 4 MiB */
+} brs__wss_limits;
+
+typedef struct brs__wss brs__wss;
+
+typedef struct brs__wss_cb {
+    void (*on_open)(void *ud, brs__wss *c, const char *path); /* upgrade accepted */
+    void (*on_text)(void *ud, brs__wss *c, const char *data, size_t len);
+    /* once, when the connection is over (close handshake done, or failed);
+     * code: the close code sent or received, reason says which limit or error */
+    void (*on_close)(void *ud, brs__wss *c, int code, const char *reason);
+} brs__wss_cb;
+
+enum { BRS__WSS_HANDSHAKE = 0, BRS__WSS_OPEN = 1, BRS__WSS_DONE = 2 };
+
+struct brs__wss {
+    int fd;
+    int state;
+    brs__wss_limits lim;
+    brs__wss_cb cb;
+    void *ud;
+    void *ctx; /* wslay_event_context_ptr */
+    brs__ws_fguard fg;
+    char *hbuf;           /* the upgrade request, then leftover bytes for wslay */
+    size_t hlen, hoff;
+    char *raw;            /* a raw HTTP answer being written (101 or an error) */
+    size_t rawlen, rawoff;
+    int raw_then_close;   /* an error answer: close once it is written */
+    int64_t t_start, t_ping, t_rx;
+    int close_code;
+    char reason[124];
+    int close_later; /* brs__wss_close: the close frame follows the queued messages */
+    int io_failed;
+    uint64_t n_in, n_out, bytes_in, bytes_out;
+};
+
+/* Takes ownership of fd (closed by brs__wss_free). */
+int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__wss_cb *cb, void *ud,
+                  int64_t now);
+/* The fd is readable (or: call anyway, it reads until EAGAIN). */
+void brs__wss_on_readable(brs__wss *c, int64_t now);
+/* Write what is queued; timeouts and pings. */
+void brs__wss_flush(brs__wss *c, int64_t now);
+/* Does the owner need to wait for POLLOUT? */
+int brs__wss_want_write(const brs__wss *c);
+/* Queue a text message. BRS_E_STATE when not open, BRS_E_LIMIT when the reader
+ * is too slow (more than max_queued bytes queued: the connection is closed
+ * 1008), BRS_E_NOMEM. */
+int brs__wss_send_text(brs__wss *c, const char *data, size_t len);
+/* Start the close handshake (code 1000..4999). */
+void brs__wss_close(brs__wss *c, int code, const char *reason);
+/* Earliest time brs__wss_flush has something to do (timeouts, pings). */
+int64_t brs__wss_next_time(const brs__wss *c);
+void brs__wss_free(brs__wss *c);
+
+#endif

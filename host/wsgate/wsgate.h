@@ -1,0 +1,54 @@
+/* wsgate.h: WebSocket order entry (docs/ws-order-entry.md). A translator onto
+ * the runtime's order path (host/runtime/runtime.h), like the FIX gateway: each
+ * configured account is one runtime client (added in config order, so ids are
+ * stable), a connection logs in to an account with its token, and then places,
+ * cancels, replaces and queries that account's orders and subscribes to its
+ * order events, fills and book updates. Every account's reports go to its own
+ * connections only. Server side of RFC 6455 in host/ws/ws_server.c; messages
+ * in host/wsgate/msg.c. One thread, the loop's (the runtime's thread). */
+#ifndef BRS_WSGATE_H
+#define BRS_WSGATE_H
+
+#include <stdint.h>
+
+#include <bourse/bourse.h>
+
+#include "core/config.h"
+#include "runtime/runtime.h"
+
+typedef struct brs__wsgate brs__wsgate;
+
+/* Does the config ask for WebSocket order entry (a top-level "ws_listen")? */
+int brs__wsgate_configured(const brs_config *cfg);
+/* The keys this gateway reads at the top level of a serve config, for the
+ * owner's allowed-keys list. */
+#define BRS__WSGATE_CONFIG_KEYS "ws_listen", "ws"
+
+/* Read "ws_listen" ("host:port", port 0 = any free one) and "ws" (accounts and
+ * limits), listen, and add one runtime client per account. instr[i] is
+ * runtime instrument i (symbols; price_scale a power of ten). *port gets the
+ * bound port. Errors name the file and key. */
+int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg,
+                     const brs_instrument *instr, uint32_t n_instr, int *port, brs_error *err);
+/* An epoll fd, readable when any of the gateway's sockets is ready: put it in
+ * the loop's poll set. */
+int brs__wsgate_fd(const brs__wsgate *g);
+/* Accept, read and handle requests (calls into the runtime). Non-blocking. */
+void brs__wsgate_poll(brs__wsgate *g, int64_t now);
+/* After the runtime advanced: book updates, pings, timeouts, and write what is
+ * queued to each connection. */
+void brs__wsgate_flush(brs__wsgate *g, int64_t now);
+/* When brs__wsgate_flush next has timed work (INT64_MAX: none). */
+int64_t brs__wsgate_next_time(const brs__wsgate *g);
+/* Close every connection (1001, going away) and the listening socket. */
+void brs__wsgate_close(brs__wsgate *g);
+
+/* Counters (also logged at close). */
+typedef struct brs__wsgate_stats {
+    uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports,
+        rate_limited, closed_limit;
+    uint32_t open_connections;
+} brs__wsgate_stats;
+void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s);
+
+#endif
