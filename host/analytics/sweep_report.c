@@ -57,7 +57,8 @@ static void scan_subdirs(sweep_csv *c)
         c->n_subdirs++;
     }
     closedir(d);
-    qsort(c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str);
+    if (c->n_subdirs) /* qsort and bsearch take no NULL array, even empty */
+        qsort(c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str);
     c->scanned = 1;
     return;
 fail:
@@ -91,7 +92,8 @@ static int has_report(const sweep_csv *c, brs_an_table *t)
     }
     const char *name = strrchr(run, '/');
     name = name ? name + 1 : run;
-    if (c->scanned && !bsearch(&name, c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str))
+    if (c->scanned && (!c->n_subdirs ||
+                       !bsearch(&name, c->subdirs, c->n_subdirs, sizeof *c->subdirs, cmp_str)))
         return 0;
     char p[4096];
     snprintf(p, sizeof p, "%s/%s/report.html", c->base, name);
