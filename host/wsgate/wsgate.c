@@ -877,7 +877,7 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     LIM("max_queued_bytes", 4 << 20, 4096, 1 << 30, g->wl.max_queued, 1);
     LIM("max_messages_per_sec", 100, 1, 1000000, g->rate, 1);
     LIM("burst", 200, 1, 1000000, g->burst, 1);
-    LIM("max_orders_per_account", 100000, 1, 1 << 24, g->max_orders, 1);
+    LIM("max_orders_per_account", 10000, 1, 1 << 22, g->max_orders, 1);
 #undef LIM
     if (rc) {
         free(g);
