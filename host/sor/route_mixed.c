@@ -345,6 +345,7 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
                .sufhi = sufhi, .dcs = (const int64_t(*)[C])dcs, .cost = cost, .stamp = stamp,
                .pick = pick};
     int64_t estar = -1, R = INF;
+    u128 back[BRS_SOR_MAX_VENUES]; /* P.back points here for the pass below */
     /* the common case: one venue alone brings the total to the parent's */
     for (uint32_t j = 0; j < k; j++) {
         int64_t d = lus[j] == 1 ? emax : emax / lus[j];
@@ -364,7 +365,6 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
                 break;
             }
         /* from which totals after each venue e* can still be reached */
-        u128 back[BRS_SOR_MAX_VENUES];
         back[k - 1] = (u128)1 << (estar + W);
         for (uint32_t j = k - 1; j > 0; j--) {
             back[j - 1] = dilate(back[j], -dhi[j], -dlo[j], lus[j]) & all & reach[j - 1];

@@ -319,7 +319,15 @@ void brs__wss_flush(brs__wss *c, int64_t now)
     }
     if (c->state != BRS__WSS_OPEN)
         return;
-    if (c->lim.ping_interval_ns > 0) {
+    if (c->close_code && !c->t_close)
+        c->t_close = now;
+    if (c->t_close && now - c->t_close > c->lim.handshake_timeout_ns) {
+        /* our close was not answered in time: drop the connection */
+        c->io_failed = 1;
+        finish(c, c->close_code, NULL);
+        return;
+    }
+    if (c->lim.ping_interval_ns > 0 && !c->close_code) {
         if (c->t_ping && now - c->t_ping > c->lim.pong_timeout_ns) {
             fail(c, 1001, "no pong in time (ws.pong_timeout_ms)");
             c->io_failed = 1; /* a silent peer will not complete the close handshake */
@@ -374,6 +382,8 @@ int64_t brs__wss_next_time(const brs__wss *c)
 {
     if (c->state == BRS__WSS_HANDSHAKE)
         return c->t_start + c->lim.handshake_timeout_ns;
+    if (c->state == BRS__WSS_OPEN && c->close_code)
+        return c->t_close ? c->t_close + c->lim.handshake_timeout_ns : 0;
     if (c->state != BRS__WSS_OPEN || c->lim.ping_interval_ns <= 0)
         return INT64_MAX;
     return c->t_ping ? c->t_ping + c->lim.pong_timeout_ns : c->t_rx + c->lim.ping_interval_ns;

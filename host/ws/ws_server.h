@@ -18,7 +18,7 @@ typedef struct brs__wss_limits {
     size_t max_frame;            /* 0: 64 KiB */
     size_t max_message;          /* 0: 64 KiB (reassembled) */
     size_t max_handshake;        /* 0: 8 KiB of upgrade request */
-    int64_t handshake_timeout_ns; /* 0: 5 s */
+    int64_t handshake_timeout_ns; /* 0: 5 s; also how long our close waits for the answer */
     int64_t ping_interval_ns;    /* 0: no pings */
     int64_t pong_timeout_ns;     /* 0: 10 s after a ping */
     size_t max_queued;           /* bytes queued to a reader that does not read; 0: 4 MiB */
@@ -50,6 +50,7 @@ struct brs__wss {
     size_t rawlen, rawoff;
     int raw_then_close;   /* an error answer: close once it is written */
     int64_t t_start, t_ping, t_rx;
+    int64_t t_close; /* when we started closing: unanswered after the handshake timeout, dropped */
     int close_code;
     char reason[124];
     int close_later; /* brs__wss_close: the close frame follows the queued messages */

@@ -23,7 +23,7 @@
 #include "wsgate/msg.h"
 
 #define MAX_BOOK_SUBS 8
-#define BOOK_MIN_NS 50000000LL /* book updates: at most one per subscription per 50 ms */
+#define BOOK_MIN_NS 50000000LL /* book updates: looked at (and sent if changed) at most every 50 ms */
 
 enum { ST_PENDING = 0, ST_NEW, ST_PARTIAL, ST_FILLED, ST_CANCELLED, ST_REJECTED };
 static const char *const st_names[] = {"pending_new", "new", "partially_filled", "filled", "cancelled", "rejected"};
@@ -52,7 +52,7 @@ typedef struct account {
 typedef struct bsub {
     uint32_t instr, venue, depth;
     uint64_t last_hash;
-    int64_t last_sent;
+    int64_t last_check; /* the book is looked at most once per BOOK_MIN_NS */
 } bsub;
 
 typedef struct wconn {
@@ -719,8 +719,9 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
 {
     for (uint32_t k = 0; k < c->n_books; k++) {
         bsub *s = &c->books[k];
-        if (now - s->last_sent < BOOK_MIN_NS)
+        if (now - s->last_check < BOOK_MIN_NS)
             continue;
+        s->last_check = now;
         brs_level bl[BRS__WSG_MAX_MSG_DEPTH], al[BRS__WSG_MAX_MSG_DEPTH];
         uint32_t nb = 0, na = 0;
         if (brs__rt_depth(g->rt, s->venue, s->instr, BRS_BUY, bl, s->depth, &nb) ||
@@ -730,7 +731,6 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
         if (h == s->last_hash)
             continue;
         s->last_hash = h;
-        s->last_sent = now;
         size_t cap = sizeof g->buf, at;
         char *b = g->buf, px[48];
         at = (size_t)snprintf(b, cap, "{\"type\":\"book\",\"symbol\":");
@@ -785,10 +785,11 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g)
     for (uint32_t i = 0; i < g->n_conns; i++) {
         const wconn *c = g->conns[i];
         int64_t x = brs__wss_next_time(&c->ws);
-        if (c->acct < 0 && c->t_open + g->login_timeout_ns < x)
+        if (c->acct < 0 && !c->ws.close_code && c->t_open + g->login_timeout_ns < x)
             x = c->t_open + g->login_timeout_ns;
-        if (c->n_books && c->t_open + BOOK_MIN_NS < x)
-            x = 0; /* book subscriptions: look every turn */
+        for (uint32_t k = 0; c->acct >= 0 && k < c->n_books; k++)
+            if (c->books[k].last_check + BOOK_MIN_NS < x)
+                x = c->books[k].last_check + BOOK_MIN_NS; /* the next look at a subscribed book */
         if (x < t)
             t = x;
     }
@@ -877,7 +878,7 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     LIM("max_queued_bytes", 4 << 20, 4096, 1 << 30, g->wl.max_queued, 1);
     LIM("max_messages_per_sec", 100, 1, 1000000, g->rate, 1);
     LIM("burst", 200, 1, 1000000, g->burst, 1);
-    LIM("max_orders_per_account", 100000, 1, 1 << 24, g->max_orders, 1);
+    LIM("max_orders_per_account", 10000, 1, 1 << 22, g->max_orders, 1);
 #undef LIM
     if (rc) {
         free(g);

@@ -8,7 +8,9 @@ size), Bob sells into it: both receive their own fills (LastPx, LastQty, the
 venue, cum/leaves/avg), Alice's reports never reach Bob's connection and the
 other way round; Alice cancels the rest; query shows what is open; a book
 subscription sends the venue's book; an oversized message closes with 1009 and
-a malformed one is answered with the field at fault.
+a malformed one is answered with the field at fault. A second gateway with
+tight limits: HTTP 503 past ws.max_connections, requests past
+ws.max_messages_per_sec answered with an error, close 1008 without a login.
 Usage: ws_order_entry.py PATH/TO/wsgate_host   (exit 0 = pass)."""
 import asyncio
 import json
@@ -150,32 +152,72 @@ async def main(url):
           "reports per account; field errors; 1009", flush=True)
 
 
+async def limits(url):
+    """max_connections 1, 2 messages/s with a burst of 2, login within 300 ms."""
+    ws = await websockets.connect(url)
+    try:
+        await websockets.connect(url)
+        fail("a second connection was accepted past ws.max_connections")
+    except websockets.InvalidStatusCode as e:
+        if e.status_code != 503:
+            fail(f"past max_connections: HTTP {e.status_code}, want 503")
+    await ws.send(json.dumps({"op": "login", "id": 1, "account": "alice", "token": ALICE}))
+    await until(ws, lambda m: m.get("type") == "logged_in", "login")
+    for i in range(4):
+        await ws.send(json.dumps({"op": "query", "id": 10 + i}))
+    answers = [await recv_json(ws) for _ in range(4)]
+    limited = [m for m in answers if m.get("type") == "error" and "rate limit" in m.get("error", "")]
+    if not limited or len(limited) == 4:
+        fail(f"rate limit: {answers}")
+    await ws.close()
+    await asyncio.sleep(0.2)
+    ws = await websockets.connect(url)  # no login: closed 1008 after login_timeout_ms
+    try:
+        await asyncio.wait_for(ws.recv(), 5)
+        fail("a connection that never logged in got a message")
+    except websockets.ConnectionClosed as e:
+        if e.code != 1008:
+            fail(f"no login: closed with {e.code}, want 1008")
+    print("ok: 503 past max_connections, rate limit, login timeout", flush=True)
+
+
+def start(host, d, name, ws_extra):
+    cfg, portfile = os.path.join(d, name + ".json"), os.path.join(d, name + ".port")
+    ws = {"accounts": [{"name": "alice", "token": ALICE, "route": "venue:lit"},
+                       {"name": "bob", "token": BOB, "route": "venue:lit"}],
+          "max_message_bytes": 65536, "max_frame_bytes": 65536}
+    ws.update(ws_extra)
+    with open(cfg, "w") as f:
+        json.dump({"venues": [{"name": "lit", "plugin": "sim"}], "ws_listen": "127.0.0.1:0", "ws": ws}, f)
+    p = subprocess.Popen([host, cfg, portfile])
+    for _ in range(200):
+        if os.path.exists(portfile) and open(portfile).read().strip():
+            break
+        if p.poll() is not None:
+            fail(f"wsgate_host exited {p.returncode}")
+        time.sleep(0.05)
+    port = int(open(portfile).read())
+    os.unlink(cfg)
+    os.unlink(portfile)
+    return p, f"ws://127.0.0.1:{port}/"
+
+
 def run():
     host = sys.argv[1]
     d = tempfile.mkdtemp(prefix="brs_wsgate_")
-    cfg, portfile = os.path.join(d, "serve.json"), os.path.join(d, "port")
-    with open(cfg, "w") as f:
-        json.dump({"venues": [{"name": "lit", "plugin": "sim"}],
-                   "ws_listen": "127.0.0.1:0",
-                   "ws": {"accounts": [{"name": "alice", "token": ALICE, "route": "venue:lit"},
-                                       {"name": "bob", "token": BOB, "route": "venue:lit"}],
-                          "max_message_bytes": 65536, "max_frame_bytes": 65536}}, f)
-    p = subprocess.Popen([host, cfg, portfile])
+    procs = []
     try:
-        for _ in range(200):
-            if os.path.exists(portfile) and open(portfile).read().strip():
-                break
-            if p.poll() is not None:
-                fail(f"wsgate_host exited {p.returncode}")
-            time.sleep(0.05)
-        port = int(open(portfile).read())
-        asyncio.run(main(f"ws://127.0.0.1:{port}/"))
+        p, url = start(host, d, "main", {})
+        procs.append(p)
+        asyncio.run(main(url))
+        p, url = start(host, d, "limits", {"max_connections": 1, "max_messages_per_sec": 2, "burst": 2,
+                                            "login_timeout_ms": 300})
+        procs.append(p)
+        asyncio.run(limits(url))
     finally:
-        p.terminate()
-        p.wait(10)
-        for x in (cfg, portfile):
-            if os.path.exists(x):
-                os.unlink(x)
+        for p in procs:
+            p.terminate()
+            p.wait(10)
         os.rmdir(d)
 
 
