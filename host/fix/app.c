@@ -1872,6 +1872,15 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
+    /* The journal keeps no receive times: a replayed message runs at the
+     * runtime's clock (where the market data replay left it), so what the
+     * runtime has due when it arrives is delivered inside the replay, as it
+     * was inside the original request; a session's clock stays 0 until it
+     * connects, which would leave every venue answer queued for the first
+     * live loop turn, to be sent again as new reports. */
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        if (g->sessions[i]->now < brs__rt_now(g->rt))
+            g->sessions[i]->now = brs__rt_now(g->rt);
     g->replaying = 1;
     size_t pos = 0;
     uint64_t n = 0;
