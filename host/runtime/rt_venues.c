@@ -105,9 +105,14 @@ int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, 
             rc = brs__plugin_builtin(&v->plugin, brs__sim_builtin_entry, "builtin:sim", err);
         if (rc)
             return brs__err_prefix(err, "%s: %s%svenues[%u]", src, w, dot, i);
-        if (!(v->vt = brs__plugin_venue(&v->plugin)))
-            return brs__err(err, BRS_E_BADKIND, "%s: %s%svenues[%u]: %s is a %s plugin, not a venue",
-                            src, w, dot, i, path, brs__plugin_kind_name(v->plugin.desc->kind));
+        if (!(v->vt = brs__plugin_venue(&v->plugin))) {
+            /* not counted in n_v yet, so the destroy would not unload it */
+            const char *kind = brs__plugin_kind_name(v->plugin.desc->kind);
+            rc = brs__err(err, BRS_E_BADKIND, "%s: %s%svenues[%u]: %s is a %s plugin, not a venue",
+                          src, w, dot, i, path, kind);
+            brs__plugin_unload(&v->plugin);
+            return rc;
+        }
         rt->n_v++;
         if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->vc.host, (brs_ctx *)(void *)v, err)))
             return rc;
