@@ -7,6 +7,7 @@
 #include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
 #include "fix/archive.h"
+#include "wsgate/wsgate.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,6 +83,7 @@ struct brs__fix_server {
     brs__rt *rt;                 /* the runtime: venues, router, the order path */
     brs_instrument *rt_instr;
     brs__rt_feed *feed;          /* market_data replay; NULL none */
+    brs__wsgate *ws;             /* ws_listen: WebSocket order entry; NULL when off */
     brs_config own_cfg;          /* a config made without one (the default sim venue) */
     int has_own_cfg;
     brs__fix_gateway gw;
@@ -156,7 +158,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_md_symbols_per_request", "metrics",
                                       "journal_checkpoint_bytes", "archive_retention_days",
                                       "venues", "router", "latency", "queue_capacity", "market_data",
-                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, NULL};
+                                      BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, BRS__WSGATE_CONFIG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
                                             "password_env", "password_file", "allowed_hosts",
@@ -195,6 +197,14 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if ((rc = brs__config_string(cfg, root, "", "state_dir", "", &str, err)))
         return rc;
     snprintf(sc->state_dir, sizeof sc->state_dir, "%s", str);
+    /* WebSocket order entry (host/wsgate) shares the runtime, but its orders
+     * are not in the order journal yet: beside a state_dir a restart would
+     * lose them and replay the FIX flow against different books. */
+    if ((sc->ws_on = brs__wsgate_configured(cfg)) && sc->state_dir[0])
+        return brs__err(err, BRS_E_INVAL,
+                        "%s: ws_listen: WebSocket order entry is not journaled yet and cannot run with "
+                        "state_dir (a restart would lose its orders); remove one of them",
+                        cfg->source);
     if ((rc = brs__config_string(cfg, root, "", "fsync", "never", &str, err)))
         return rc;
     if (strcmp(str, "never") == 0)
@@ -1091,6 +1101,15 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev);
+    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
+        int ws_port = 0;
+        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
+                                   err)) != BRS_OK)
+            return rc;
+        ev.data.ptr = &srv->ws; /* tells the gateway's epoll fd from connections */
+        if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, brs__wsgate_fd(srv->ws), &ev) != 0)
+            return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
+    }
     return BRS_OK;
 }
 
@@ -1388,6 +1407,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
     while (!*stop) {
         int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (srv->ws && brs__wsgate_next_time(srv->ws) < due)
+            due = brs__wsgate_next_time(srv->ws); /* pings, timeouts, book updates */
         if (due != INT64_MAX && wait_ms) {
             int64_t ms = (due - brs__realtime_ns()) / 1000000;
             wait_ms = ms <= 0 ? 0 : ms < wait_ms ? (int)ms : wait_ms;
@@ -1402,6 +1423,10 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                     on_readable(srv, srv->conns[i], now);
         }
         for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == (void *)&srv->ws) {
+                brs__wsgate_poll(srv->ws, now);
+                continue;
+            }
             conn *c = evs[i].data.ptr;
             if (!c) {
                 on_accept(srv, now);
@@ -1428,6 +1453,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
+        if (srv->ws)
+            brs__wsgate_flush(srv->ws, now);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire */
@@ -1478,6 +1505,7 @@ void brs__fix_server_close(brs__fix_server *srv)
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;
     brs__fix_gateway_close(&srv->gw);
+    brs__wsgate_close(srv->ws);
     brs__rt_feed_close(srv->feed);
     brs__rt_destroy(srv->rt);
     free(srv->rt_instr);

@@ -11,10 +11,14 @@ subscription sends the venue's book; an oversized message closes with 1009 and
 a malformed one is answered with the field at fault. A second gateway with
 tight limits: HTTP 503 past ws.max_connections, requests past
 ws.max_messages_per_sec answered with an error, close 1008 without a login.
-Usage: ws_order_entry.py PATH/TO/wsgate_host   (exit 0 = pass)."""
+Usage: ws_order_entry.py PATH/TO/wsgate_host   (exit 0 = pass)
+       ws_order_entry.py --serve PATH/TO/bourse  (the same through `bourse serve`,
+       whose loop hosts the gateway beside the FIX acceptor; and ws_listen beside
+       a state_dir is refused, since WebSocket orders are not journaled yet)."""
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -187,23 +191,53 @@ def start(host, d, name, ws_extra):
                        {"name": "bob", "token": BOB, "route": "venue:lit"}],
           "max_message_bytes": 65536, "max_frame_bytes": 65536}
     ws.update(ws_extra)
+    doc = {"venues": [{"name": "lit", "plugin": "sim"}], "ws_listen": "127.0.0.1:0", "ws": ws}
+    if SERVE:
+        doc.update({"listen": {"host": "127.0.0.1", "port": 0}, "sender_comp_id": "EXEC",
+                    "sessions": [{"target_comp_id": "CLIENT1"}],
+                    "instruments": [{"symbol": "XYZ", "decimals": 2, "tick_size": 1, "lot_size": 1}],
+                    "ws_listen": "127.0.0.1:%d" % free_port()})
     with open(cfg, "w") as f:
-        json.dump({"venues": [{"name": "lit", "plugin": "sim"}], "ws_listen": "127.0.0.1:0", "ws": ws}, f)
-    p = subprocess.Popen([host, cfg, portfile])
+        json.dump(doc, f)
+    p = subprocess.Popen([host, "serve", cfg, "--port-file", portfile] if SERVE else [host, cfg, portfile])
     for _ in range(200):
         if os.path.exists(portfile) and open(portfile).read().strip():
             break
         if p.poll() is not None:
-            fail(f"wsgate_host exited {p.returncode}")
+            fail(f"{host} exited {p.returncode}")
         time.sleep(0.05)
-    port = int(open(portfile).read())
+    port = int(open(portfile).read()) if not SERVE else int(doc["ws_listen"].rsplit(":", 1)[1])
     os.unlink(cfg)
     os.unlink(portfile)
     return p, f"ws://127.0.0.1:{port}/"
 
 
+def free_port():
+    """A port free a moment ago (bourse serve's ws_listen takes a port number)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def refuses_state_dir(bourse, d):
+    cfg = os.path.join(d, "journaled.json")
+    with open(cfg, "w") as f:
+        json.dump({"listen": {"host": "127.0.0.1", "port": 0}, "sender_comp_id": "EXEC", "state_dir": d,
+                   "sessions": [{"target_comp_id": "CLIENT1"}],
+                   "instruments": [{"symbol": "XYZ", "decimals": 2, "tick_size": 1, "lot_size": 1}],
+                   "ws_listen": "127.0.0.1:0", "ws": {"accounts": [{"name": "a", "token": ALICE}]}}, f)
+    r = subprocess.run([bourse, "serve", cfg], capture_output=True, text=True, timeout=30)
+    os.unlink(cfg)
+    if r.returncode == 0 or "ws_listen" not in r.stderr or "state_dir" not in r.stderr:
+        fail(f"ws_listen beside state_dir: exit {r.returncode}, {r.stderr!r}")
+    print("ok: ws_listen beside a state_dir is refused, naming both", flush=True)
+
+
+SERVE = "--serve" in sys.argv[1:]
+
+
 def run():
-    host = sys.argv[1]
+    host = [a for a in sys.argv[1:] if a != "--serve"][0]
     d = tempfile.mkdtemp(prefix="brs_wsgate_")
     procs = []
     try:
@@ -214,6 +248,8 @@ def run():
                                             "login_timeout_ms": 300})
         procs.append(p)
         asyncio.run(limits(url))
+        if SERVE:
+            refuses_state_dir(host, d)
     finally:
         for p in procs:
             p.terminate()
