@@ -78,8 +78,17 @@ if [ -n "$npm_want" ]; then
         mkdir -p "$dir"
         cp "$root/scripts/npm-package.json" "$dir/package.json" # the pinned list, current
         echo "bootstrap: npm install$need (into .deps/npm)"
+        # --prefer-offline: what npm's cache (~/.npm) holds is used without asking the
+        # registry, so a machine that installed these once needs no network for a
+        # fresh clone; anything missing is fetched from the npm registry.
         # shellcheck disable=SC2086
-        (cd "$dir" && npm install --no-audit --no-fund --silent >/dev/null)
+        (cd "$dir" && npm install --no-audit --no-fund --prefer-offline --silent >/dev/null)
+        for p in $npm_want; do
+            if [ ! -f "$dir/node_modules/$p/package.json" ]; then
+                echo "bootstrap: npm could not install $p into $dir (no network and not in npm's cache?)" >&2
+                exit 1
+            fi
+        done
     fi
 fi
 exit 0
