@@ -71,8 +71,6 @@ struct brs_engine {
     uint32_t ht_mask;
     uint32_t ht_shift; /* 64 - log2(slots / 16): the top bits of the block hash */
     hslot *ht;
-    uint8_t *ht_blk;   /* per block of 16 home slots: live entries whose home is in
-                        * it, saturating at 255 (then "maybe" until a reset) */
     book *books;
     uint32_t nbooks;
     uint32_t W;    /* window_ticks */
@@ -152,8 +150,6 @@ static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
 /* Adds pool[idx] (its id, whose home slot is h, not present). */
 static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
 {
-    uint8_t *c = &e->ht_blk[h >> 4];
-    *c += *c != 255;
     hslot cur = {idx, h};
     uint32_t i = cur.home;
     for (uint32_t d = 0;; d++, i = (i + 1) & e->ht_mask) {
@@ -183,8 +179,6 @@ static inline void ht_delete(brs_engine *e, uint64_t id)
     uint32_t i = ht_slot(e, id);
     if (i == UINT32_MAX)
         return;
-    uint8_t *c = &e->ht_blk[e->ht[i].home >> 4];
-    *c -= *c != 255; /* saturated: stays "maybe" */
     for (;;) {
         uint32_t j = (i + 1) & e->ht_mask;
         if ((e->ht[j].idx == 0) | (ht_disp(e, j) == 0))
@@ -481,7 +475,6 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
      * hash slots exactly two. */
     e->pool_mem = calloc((size_t)e->cap + 1, sizeof(ord));
     e->ht_mem = calloc(hsize + 8, sizeof(hslot));
-    e->ht_blk = calloc(hsize / 16, 1);
     e->pool = (ord *)align64(e->pool_mem);
     e->ht = (hslot *)align64(e->ht_mem);
     /* the order pool fills from its start: huge pages where the system allows
@@ -493,7 +486,7 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
         madvise((void *)a, z - a, MADV_HUGEPAGE);
     }
     e->books = calloc(nb, sizeof *e->books);
-    if (!e->pool_mem || !e->ht_mem || !e->ht_blk || !e->books) {
+    if (!e->pool_mem || !e->ht_mem || !e->books) {
         brs__engine_destroy(e);
         return brs__err(err, BRS_E_NOMEM, "out of memory for %u orders", max_orders);
     }
@@ -531,7 +524,6 @@ void brs__engine_destroy(brs_engine *e)
     }
     free(e->books);
     free(e->ht_mem);
-    free(e->ht_blk);
     free(e->pool_mem);
     free(e);
 }
@@ -588,10 +580,8 @@ void brs__engine_reset(brs_engine *e)
             ht_delete(e, e->pool[i].id);
         pool_free(e, i);
     }
-    if (wipe) {
+    if (wipe)
         memset(e->ht, 0, ((size_t)e->ht_mask + 1) * sizeof *e->ht);
-        memset(e->ht_blk, 0, ((size_t)e->ht_mask + 1) / 16);
-    }
     /* Every slot is free now: hand them out in address order again rather than
      * chasing a free list through cold memory. */
     e->free_head = 0;
@@ -929,15 +919,10 @@ static void remove_order(brs_engine *e, uint32_t oi)
 static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
 
 /* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
- * without the found path's register saves. A block with no live entry homed
- * in it answers the miss from the small count array, without the cache miss
- * of a probe into the table (only here: a submit's duplicate check and
- * replaces name live or fresh ids, whose slots are hot, and there the extra
- * branch cost more than it saved). */
+ * without the found path's register saves. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t h = ht_home(e, id);
-    uint32_t oi = e->ht_blk[h >> 4] ? ht_find_at(e, id, h) : 0;
+    uint32_t oi = ht_find(e, id);
     if (oi)
         return cancel_found(e, id, oi);
     e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
@@ -1196,7 +1181,6 @@ size_t brs__engine_live_orders(const brs_engine *e)
 
 size_t brs__engine_bytes_per_order(const brs_engine *e)
 {
-    size_t slots = (size_t)e->ht_mask + 1, n = e->cap - 1;
-    size_t hash = slots * sizeof *e->ht + slots / 16; /* + the block counts */
+    size_t hash = ((size_t)e->ht_mask + 1) * sizeof *e->ht, n = e->cap - 1;
     return sizeof(ord) + (hash + n - 1) / n;
 }
