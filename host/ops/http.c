@@ -637,3 +637,17 @@ void brs__http_stop(brs__http *h)
     free(h->conns);
     free(h);
 }
+
+int brs__http_same_origin(const brs__http_req *rq)
+{
+    const char *h = rq->host;
+    int host_ok = !strncmp(h, "127.0.0.1:", 10) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
+                  !strcmp(h, "127.0.0.1") || !strcmp(h, "localhost");
+    if (!host_ok)
+        return 0;
+    if (!rq->origin[0])
+        return 1;
+    char want[300];
+    snprintf(want, sizeof want, "http://%s", h);
+    return strcmp(rq->origin, want) == 0;
+}

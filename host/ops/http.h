@@ -77,6 +77,11 @@ void brs__http_stop(brs__http *h);
 size_t brs__http_urldecode(char *s);
 /* The value of key in a query string ("a=1&b=2"), decoded, into out; 1 when found. */
 int brs__http_query_get(const char *query, const char *key, char *out, size_t cap);
+/* The dashboards' guard (bourse ui, the live dashboard): Host names this
+ * machine (127.0.0.1, localhost or [::1]) and Origin, when a browser sends one,
+ * is this very page, so another web site cannot read or drive them, nor can DNS
+ * rebinding. */
+int brs__http_same_origin(const brs__http_req *rq);
 
 /* Parse "host:port" ("[::1]:9464" too) into host and port. */
 int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err);

@@ -708,27 +708,11 @@ static int api_cancel(ui *u, const brs__http_req *rq, brs__http_resp *r)
 
 /* ---- routing ---------------------------------------------------------------- */
 
-/* Host must name this machine and Origin (when a browser sends one) this very
- * page: another site cannot drive the dashboard, nor can DNS rebinding. */
-static int same_origin(const brs__http_req *rq)
-{
-    const char *h = rq->host;
-    int host_ok = !strncmp(h, "127.0.0.1:", 10) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
-                  !strcmp(h, "127.0.0.1") || !strcmp(h, "localhost");
-    if (!host_ok)
-        return 0;
-    if (!rq->origin[0])
-        return 1;
-    char want[300];
-    snprintf(want, sizeof want, "http://%s", h);
-    return strcmp(rq->origin, want) == 0;
-}
-
 static int route(void *ctx, const brs__http_req *rq, brs__http_resp *r)
 {
     ui *u = ctx;
     int post = !strcmp(rq->method, "POST");
-    if (!same_origin(rq)) {
+    if (!brs__http_same_origin(rq)) {
         BRS_LOG(BRS_LOG_WARN, "ui", "request from another origin refused", BRS_KV_S("peer", rq->peer),
                 BRS_KV_S("host", rq->host), BRS_KV_S("origin", rq->origin));
         return send_error(r, 403, "requests must come from the dashboard's own page");
