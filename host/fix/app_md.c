@@ -341,6 +341,22 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
                      "too many market data subscriptions on this venue");
             return;
         }
+        /* room for every subscription of the request before any snapshot goes
+         * out: out of memory refuses the whole request, never half of it */
+        if (g->n_subs + (uint32_t)ni > g->cap_subs) {
+            uint32_t c = g->cap_subs ? g->cap_subs : 16;
+            while (c < g->n_subs + (uint32_t)ni)
+                c *= 2;
+            brs__fix_md_sub *p = realloc(g->subs, c * sizeof *p);
+            if (!p) {
+                BRS_LOG(BRS_LOG_ERROR, "fix", "MarketDataRequest refused: out of memory for its subscriptions",
+                        BRS_KV_S("session", s->cfg.target), BRS_KV_U("subscriptions", g->n_subs + (uint32_t)ni));
+                md_reject(s, m, '2', "out of memory for the subscriptions");
+                return;
+            }
+            g->subs = p;
+            g->cap_subs = c;
+        }
     }
     for (int k = 0; k < ni; k++) {
         brs__fix_md_sub sub;
@@ -353,17 +369,8 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         snprintf(sub.reqid, sizeof sub.reqid, "%s", reqid);
         md_read(g, sub.instrument, sub.depth, sub.last, sub.n);
         md_snapshot(g, s, &sub, 0);
-        if (type == '1') {
-            if (g->n_subs == g->cap_subs) {
-                uint32_t c = g->cap_subs ? g->cap_subs * 2 : 16;
-                brs__fix_md_sub *p = realloc(g->subs, c * sizeof *p);
-                if (!p)
-                    return;
-                g->subs = p;
-                g->cap_subs = c;
-            }
-            g->subs[g->n_subs++] = sub;
-        }
+        if (type == '1')
+            g->subs[g->n_subs++] = sub; /* room reserved above */
     }
     brs__fix_md_count_trade_subs(g);
 }
