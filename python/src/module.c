@@ -220,7 +220,7 @@ static PyMethodDef methods[] = {
     {"run", (PyCFunction)(void (*)(void))brs_py_run, METH_VARARGS | METH_KEYWORDS,
      "run(config, source, sets, out_dir, strategy=None, bars=None, targets=None) -> dict"},
     {"metrics", (PyCFunction)(void (*)(void))brs_py_metrics, METH_VARARGS | METH_KEYWORDS,
-     "metrics(ts, equity, periods_per_year, risk_free_rate) -> dict"},
+     "metrics(ts, equity, periods_per_year, risk_free_rate, trading_seconds_per_day) -> dict"},
     {"command", brs_py_command, METH_VARARGS, "command(argv) -> (exit code, stderr text)"},
     {NULL, NULL, 0, NULL},
 };
