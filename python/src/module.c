@@ -238,6 +238,7 @@ PyMODINIT_FUNC PyInit__bourse(void)
     if (!m)
         return NULL;
     if (add_errors(m) < 0 || brs_py_strategy_types_init(m) < 0 || brs_py_indicator_types_init(m) < 0 ||
+        brs_py_hugebuf_type_init(m) < 0 ||
         PyModule_AddIntConstant(m, "ABI_MAJOR", BRS_ABI_MAJOR) < 0 ||
         PyModule_AddIntConstant(m, "ABI_MINOR", BRS_ABI_MINOR) < 0) {
         Py_DECREF(m);

@@ -151,3 +151,23 @@ def test_frames_from_columns_equal_frames_from_records(source_dir):
         g = frame_from_records(bourse.read_ticks(p, **kw), info)
         assert len(f) > 10
         pd.testing.assert_frame_equal(f, g)
+
+
+def test_frame_adopts_the_decoded_columns(source_dir):
+    """read_ticks(as_frame=True) hands pandas the columns it decoded into:
+    every column and the index view one buffer (no copy doubles the memory
+    or the time of a large read), and the frame equals frame_from_records."""
+    path = os.path.join(source_dir, "data", "book.ticks.zst")
+    f = bourse.read_ticks(path, as_frame=True)
+
+    def root(a):
+        while isinstance(a, np.ndarray) and a.base is not None:
+            a = a.base
+        return a
+    roots = {id(root(f.index.asi8))}
+    for c in f.columns:
+        v = f[c].array
+        roots.add(id(root(v.codes if hasattr(v, "codes") else np.asarray(v))))
+    assert len(roots) == 1 and type(root(f.index.asi8)).__name__ == "HugeBuffer"
+    from bourse._ticks import frame_from_records
+    pd.testing.assert_frame_equal(f, frame_from_records(bourse.read_ticks(path), f.attrs["instruments"]))
