@@ -32,10 +32,13 @@ static void hb_dealloc(PyObject *o)
     Py_TYPE(o)->tp_free(o);
 }
 
+/* Where an empty buffer points: numpy and the column arithmetic of ticks.c
+ * want an address, never NULL; nothing is ever written there. */
+static _Alignas(64) char empty[64];
+
 static int hb_getbuffer(PyObject *o, Py_buffer *view, int flags)
 {
     brs_py_hugebuf *b = (brs_py_hugebuf *)o;
-    static char empty[8];
     return PyBuffer_FillInfo(view, o, b->map ? b->map : empty, b->map ? b->len : 0, 0, flags);
 }
 
@@ -81,7 +84,7 @@ PyObject *brs_py_hugebuf_new(size_t len, void **data)
     b->map = NULL;
     b->map_len = 0;
     b->len = (Py_ssize_t)len;
-    *data = NULL;
+    *data = empty;
     if (!len)
         return (PyObject *)b;
     size_t page = page_size();

@@ -171,3 +171,18 @@ def test_frame_adopts_the_decoded_columns(source_dir):
     assert len(roots) == 1 and type(root(f.index.asi8)).__name__ == "HugeBuffer"
     from bourse._ticks import frame_from_records
     pd.testing.assert_frame_equal(f, frame_from_records(bourse.read_ticks(path), f.attrs["instruments"]))
+
+
+def test_empty_selections(source_dir):
+    """Nothing selected (a time range outside the file: no block read; a kind
+    the file lacks: every block read, nothing kept) gives empty results of
+    the usual shape, not an error."""
+    p = demo(source_dir)
+    a = bourse.read_ticks(p)
+    late = int(a["ts_exchange"].max()) + 1
+    for kw in ({"start": late}, {"kind": "bar"}):
+        r = bourse.read_ticks(p, **kw)
+        assert r.dtype == bourse.RECORD_DTYPE and len(r) == 0
+        f = bourse.read_ticks(p, as_frame=True, **kw)
+        assert len(f) == 0
+        assert list(f.columns) == list(bourse.read_ticks(p, as_frame=True, kind="add").columns)
