@@ -213,7 +213,8 @@ int brs_py_run_worker(int (*fn)(void *), void *arg, int with_python, PyThreadSta
 
 static PyMethodDef methods[] = {
     {"read_ticks", (PyCFunction)(void (*)(void))brs_py_read_ticks, METH_VARARGS | METH_KEYWORDS,
-     "read_ticks(path, kinds, instruments, start, end) -> (bytearray of records, instruments)"},
+     "read_ticks(path, kinds, instruments, start, end, threads, columns) -> (buffer, instruments, cut, n, "
+     "bad, kinds, side)"},
     {"write_ticks", (PyCFunction)(void (*)(void))brs_py_write_ticks, METH_VARARGS | METH_KEYWORDS,
      "write_ticks(path, records, instruments, block_records=0, level=0) -> count"},
     {"tick_info", brs_py_tick_info, METH_VARARGS, "tick_info(path) -> dict"},
