@@ -4,6 +4,7 @@
 #ifndef BRS_BOOK_IMPL_H
 #define BRS_BOOK_IMPL_H
 
+#include <stddef.h>
 #include <string.h>
 
 #include "book/book.h"
@@ -17,19 +18,31 @@
 #define ASK_EMPTY INT64_MAX
 
 /* One order record: exactly one cache line. Slot 0 of the pool is never used,
- * so index 0 means "none" in links and in the hash. */
+ * so index 0 means "none" in links and in the hash. The first 40 bytes are
+ * laid out as brs_order's, so a submit copies them in three moves. */
 typedef struct ord {
     uint64_t id;
-    int64_t price;
-    int64_t leaves; /* open quantity; 0 marks a free slot */
-    int64_t qty;    /* total order quantity (FIX OrderQty) */
-    int64_t cum;    /* filled so far */
-    uint32_t next, prev;
     uint32_t instrument;
     uint32_t account;
+    int64_t price;
+    int64_t qty;    /* total order quantity (FIX OrderQty) */
     uint8_t side, type, tif, stp;
     uint32_t flags;
+    int64_t leaves; /* open quantity; 0 marks a free slot */
+    int64_t cum;    /* filled so far */
+    uint32_t next, prev;
 } ord;
+#define BRS__ORD_AS_ORDER 40 /* bytes of ord laid out as brs_order */
+_Static_assert(offsetof(ord, id) == offsetof(brs_order, id) &&
+                   offsetof(ord, instrument) == offsetof(brs_order, instrument) &&
+                   offsetof(ord, account) == offsetof(brs_order, account) &&
+                   offsetof(ord, price) == offsetof(brs_order, price) &&
+                   offsetof(ord, qty) == offsetof(brs_order, qty) &&
+                   offsetof(ord, side) == offsetof(brs_order, side) &&
+                   offsetof(ord, stp) == offsetof(brs_order, stp) &&
+                   offsetof(ord, flags) == offsetof(brs_order, flags) &&
+                   offsetof(ord, leaves) == BRS__ORD_AS_ORDER,
+               "ord starts as brs_order");
 _Static_assert(sizeof(ord) == 64, "an order record is one cache line");
 
 /* A price level: a FIFO of orders linked through the pool. All-zero = empty.
@@ -45,15 +58,18 @@ typedef struct bside {
     brs__far *far;   /* levels outside the window, by price; NULL until needed
                       * (a pointer keeps bside one 64-byte line) */
     uint32_t ov_limit, reserved;
+    uint64_t pad; /* 64 bytes: b->s[side] is a shift, not a multiply */
 } bside;
 
-_Static_assert(sizeof(bside) <= 64, "a book side fits one cache line");
+_Static_assert(sizeof(bside) == 64, "a book side is one cache line");
 
 typedef struct book {
     bside s[2];
     brs_top top; /* last reported top of book */
     int ready;   /* window allocated */
+    char pad[256 - 2 * sizeof(bside) - sizeof(brs_top) - sizeof(int)]; /* books[i]: a shift */
 } book;
+_Static_assert(sizeof(book) == 256, "a book is 256 bytes");
 
 /* A hash slot: the order's pool index (0 = empty) and its home slot, so probes
  * and deletes never touch the pool to learn an entry's displacement. */

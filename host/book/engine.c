@@ -73,7 +73,9 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
         uintptr_t z = ((uintptr_t)e->pool_mem + ((size_t)e->cap + 1) * sizeof(ord)) & ~(uintptr_t)4095;
         madvise((void *)a, z - a, MADV_HUGEPAGE);
     }
-    e->books = calloc(nb, sizeof *e->books);
+    e->books = aligned_alloc(64, (size_t)nb * sizeof *e->books);
+    if (e->books)
+        memset(e->books, 0, (size_t)nb * sizeof *e->books);
     if (!e->pool_mem || !e->ht_mem || !e->books) {
         brs__engine_destroy(e);
         return brs__err(err, BRS_E_NOMEM, "out of memory for %u orders", max_orders);
@@ -145,7 +147,7 @@ void brs__engine_reset(brs_engine *e)
         if (!e->pool[i].leaves)
             continue;
         if (!wipe)
-            ht_delete(e, e->pool[i].id);
+            ht_remove(e, e->pool[i].id, i);
         pool_free(e, i);
     }
     if (wipe)

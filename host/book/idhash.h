@@ -38,11 +38,6 @@ static inline uint32_t ht_slot_at(const brs_engine *e, uint64_t id, uint32_t h)
     }
 }
 
-static inline uint32_t ht_slot(const brs_engine *e, uint64_t id)
-{
-    return ht_slot_at(e, id, ht_home(e, id));
-}
-
 /* The pool index of id (home slot h), or 0. */
 static inline uint32_t ht_find_at(const brs_engine *e, uint64_t id, uint32_t h)
 {
@@ -81,20 +76,30 @@ static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
     ht_insert_home(e, idx, ht_home(e, id));
 }
 
-/* Backward-shift delete: stops at an empty slot or an entry at its home. */
-static inline void ht_delete(brs_engine *e, uint64_t id)
+/* Backward-shift delete from slot i: stops at an empty slot or an entry at
+ * its home. One branch per step (the product is 0 when either is), as both
+ * outcomes are common and two branches mispredicted on every other delete. */
+static inline void ht_delete_slot(brs_engine *e, uint32_t i)
 {
-    uint32_t i = ht_slot(e, id);
-    if (i == UINT32_MAX)
-        return;
     for (;;) {
         uint32_t j = (i + 1) & e->ht_mask;
-        if ((e->ht[j].idx == 0) | (ht_disp(e, j) == 0))
+        hslot n = e->ht[j];
+        if ((uint64_t)n.idx * ((j - n.home) & e->ht_mask) == 0)
             break;
-        e->ht[i] = e->ht[j];
+        e->ht[i] = n;
         i = j;
     }
     e->ht[i] = (hslot){0, 0};
+}
+
+/* Removes the entry of pool[idx], which is present: found by its pool index
+ * from the home of its id, without reading the pool. */
+static inline void ht_remove(brs_engine *e, uint64_t id, uint32_t idx)
+{
+    uint32_t i = ht_home(e, id);
+    while (e->ht[i].idx != idx)
+        i = (i + 1) & e->ht_mask;
+    ht_delete_slot(e, i);
 }
 
 #endif

@@ -9,8 +9,7 @@
 typedef struct taker {
     uint64_t id;
     int64_t limit;
-    int64_t leaves;
-    int64_t cum;
+    int64_t leaves; /* what it fills is what this went down by (no cum kept in the loop) */
     uint32_t instrument, account;
     uint8_t side, stp;
     int stopped; /* self-trade prevention ended matching */
@@ -27,6 +26,9 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
 {
     int oside = !t->side;
     bside *opp = &b->s[oside];
+    int64_t p = opp->best;
+    if (!crosses(t->side, p, t->limit))
+        return; /* about half the orders of a feed: nothing more to set up */
     ord *pool = e->pool;
     brs_book_fill f;
     f.instrument = t->instrument;
@@ -34,10 +36,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
     f.reserved[0] = f.reserved[1] = f.reserved[2] = 0;
     f.taker_id = t->id;
     f.taker_account = t->account;
-    while (t->leaves > 0) {
-        int64_t p = opp->best;
-        if (!crosses(t->side, p, t->limit))
-            break;
+    for (;;) {
         level *l = level_find(opp, e->W, p);
         uint32_t oi = l->head;
         while (oi) {
@@ -51,7 +50,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 l->qty -= m->leaves;
                 l->count--;
                 e->L.xCancelled(e->L.user, t->instrument, m->id, m->leaves, BRS_E_SELFTRADE);
-                ht_delete(e, m->id);
+                ht_remove(e, m->id, oi);
                 pool_free(e, oi);
                 oi = nx;
                 if (t->stp == BRS_STP_CANCEL_BOTH) {
@@ -64,7 +63,6 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
             m->leaves -= q;
             m->cum += q;
             t->leaves -= q;
-            t->cum += q;
             l->qty -= q;
             f.maker_id = m->id;
             f.price = p;
@@ -77,7 +75,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 break; /* the taker is done */
             uint32_t nx = m->next;
             l->count--;
-            ht_delete(e, m->id);
+            ht_remove(e, m->id, oi);
             pool_free(e, oi);
             oi = nx;
             if (!t->leaves)
@@ -91,7 +89,10 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         emit_level(e, t->instrument, oside, p, l);
         if (!l->count)
             level_gone(opp, e->W, oside, p);
-        if (t->stopped)
+        if (t->stopped || t->leaves == 0)
+            break;
+        p = opp->best;
+        if (!crosses(t->side, p, t->limit))
             break;
     }
 }
@@ -199,18 +200,10 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
-            r->id = o->id;
+            memcpy(r, o, BRS__ORD_AS_ORDER);
             r->price = price;
             r->leaves = t.leaves;
-            r->qty = o->qty;
-            r->cum = t.cum;
-            r->instrument = ins;
-            r->account = o->account;
-            r->side = o->side;
-            r->type = o->type;
-            r->tif = o->tif;
-            r->stp = o->stp;
-            r->flags = o->flags;
+            r->cum = o->qty - t.leaves;
             int rrc = rest(e, b, ins, oi);
             if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
@@ -316,19 +309,19 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     o->qty = qty;
     o->leaves = leaves;
     e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
-    taker t = {.id = id, .limit = price, .leaves = leaves, .cum = o->cum, .instrument = ins,
+    taker t = {.id = id, .limit = price, .leaves = leaves, .instrument = ins,
                .account = o->account, .side = o->side, .stp = o->stp};
     match(e, b, &t);
     o = &e->pool[oi];
     o->leaves = t.leaves;
-    o->cum = t.cum;
+    o->cum += leaves - t.leaves;
     int rrc = 0;
     if (t.leaves == 0) {
-        ht_delete(e, id);
+        ht_remove(e, id, oi);
         pool_free(e, oi);
     } else if (t.stopped || (rrc = rest(e, b, ins, oi))) {
         e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : rrc);
-        ht_delete(e, id);
+        ht_remove(e, id, oi);
         pool_free(e, oi);
     }
     emit_top(e, b, ins);
