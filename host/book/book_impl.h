@@ -90,6 +90,7 @@ struct brs_engine {
     uint32_t nbooks;
     uint32_t W;    /* window_ticks */
     size_t live;
+    uint64_t id_max;   /* no id above it was entered since the reset */
     int64_t now;
     brs_book_listener L;
 };

@@ -156,6 +156,7 @@ void brs__engine_reset(brs_engine *e)
      * chasing a free list through cold memory. */
     e->free_head = 0;
     e->hw = 1;
+    e->id_max = 0;
     for (uint32_t i = 0; i < e->nbooks; i++) {
         book *b = &e->books[i];
         for (int sd = 0; sd < 2 && b->ready; sd++) {

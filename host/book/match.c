@@ -212,6 +212,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
             } else {
                 ht_insert_home(e, oi, home);
+                e->id_max = o->id > e->id_max ? o->id : e->id_max;
                 e->live++;
             }
         } else {
@@ -246,7 +247,7 @@ static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, ui
  * without the found path's register saves. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = ht_find_ext(e, id);
     if (oi)
         return cancel_found(e, id, oi);
     e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
