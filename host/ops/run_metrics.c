@@ -140,7 +140,7 @@ void brs__run_metrics_sync(brs__run_metrics *m, int64_t now_mono, int force)
     brs__counter_set(m->fills, t->fills);
     brs__counter_set(m->cancels, t->cancels);
     brs__counter_set(m->rejects, t->rejects);
-    brs__counter_set(m->callbacks, t->callbacks);
+    brs__counter_set(m->callbacks, brs__sctx_meter_callbacks(t));
     brs__gauge_set(m->open_orders, sc->n_orders);
     for (uint32_t i = 0; i < sc->n_instr; i++) {
         const brs__sctx_instr *in = &sc->instr[i];

@@ -331,11 +331,10 @@ static void drain(brs__sctx *sc);
  * queue up and are delivered once it returns. */
 static inline void enter(brs__sctx *sc)
 {
-    if (BRS__UNLIKELY(sc->meter != NULL)) {
-        sc->meter->callbacks++;
-        if (--sc->meter->left == 0)
-            sc->meter->t0 = brs__monotime_ns();
-    }
+    /* metrics: a countdown, no count per callback (callbacks are `every` per
+     * finished countdown plus the one running: brs__sctx_meter_callbacks) */
+    if (BRS__UNLIKELY(sc->meter != NULL) && --sc->meter->left == 0)
+        sc->meter->t0 = brs__monotime_ns();
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
     sc->log_cb = 0;
@@ -343,15 +342,26 @@ static inline void enter(brs__sctx *sc)
 
 /* After a callback: its failure names the error it logged (once); an error it
  * logged and carried on from is printed now. */
-static void meter_leave(brs__sctx_meter *m)
+static void meter_timed(brs__sctx_meter *m)
 {
-    if (!m->t0)
-        return;
     int64_t t = brs__monotime_ns();
     brs__hist_observe_ns(m->h_cb, t - m->t0);
     m->t0 = 0;
+    m->done += m->every;
     m->left = m->every;
     m->tick(m->ud, t);
+}
+
+/* Only the one callback in `every` that was timed costs more than a test. */
+static inline void meter_leave(brs__sctx_meter *m)
+{
+    if (BRS__UNLIKELY(m->t0 != 0))
+        meter_timed(m);
+}
+
+uint64_t brs__sctx_meter_callbacks(const brs__sctx_meter *m)
+{
+    return m->done + (m->every - m->left);
 }
 
 static void after_callback(brs__sctx *sc, int rc, const char *cb)
@@ -942,7 +952,7 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc)
 /* Missed firings of a repeating timer delivered one by one before it catches up. */
 #define BRS__TIMER_MAX_CATCHUP 1000
 
-int brs__sctx_advance(brs__sctx *sc, int64_t now)
+int brs__sctx_advance_timers(brs__sctx *sc, int64_t now)
 {
     new_event(sc);
     while (!sc->failed && sc->n_timers) {

@@ -31,8 +31,12 @@ typedef struct brs__sctx_meter {
     struct brs__histogram *h_route; /* the router's decision time, timed by its caller */
     void (*tick)(void *ud, int64_t now_mono);
     void *ud;
-    uint64_t accepted, fills, cancels, rejects, callbacks;
+    uint64_t done; /* callbacks of the finished countdowns */
+    uint64_t accepted, fills, cancels, rejects;
 } brs__sctx_meter;
+
+/* Callbacks run so far: entered, counted from the countdown (loop thread). */
+uint64_t brs__sctx_meter_callbacks(const brs__sctx_meter *m);
 
 /* Where orders go. Every member may be called from inside a strategy callback;
  * order events produced meanwhile are queued and delivered after the callback
@@ -195,8 +199,19 @@ static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; 
 static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
 
 /* ---- driving it (the event loop, tests, benchmarks) ------------------- */
-/* Fire the timers due at or before now (in time order), then set the clock. */
-int brs__sctx_advance(brs__sctx *sc, int64_t now);
+/* Fire the timers due at or before now (in time order), then set the clock.
+ * Inline for the common case of an event loop's every event: no timer set and
+ * no refusal waiting (a new event: the per-event callback bound starts again). */
+int brs__sctx_advance_timers(brs__sctx *sc, int64_t now);
+static inline int brs__sctx_advance(brs__sctx *sc, int64_t now)
+{
+    if (__builtin_expect(sc->n_timers != 0 || sc->d_len != 0, 0))
+        return brs__sctx_advance_timers(sc, now);
+    sc->chain = 0;
+    if (now > sc->now)
+        sc->now = now;
+    return sc->failed;
+}
 /* The earliest pending timer, or INT64_MAX. */
 int64_t brs__sctx_next_timer(const brs__sctx *sc);
 /* One market event: updates the market as last seen, lets the execution
