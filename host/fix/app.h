@@ -54,10 +54,9 @@ typedef struct brs__fix_stats {
 } brs__fix_stats;
 
 typedef struct brs__fix_clmap_entry {
-    uint64_t hash;
-    uint32_t session;
+    uint64_t hash;  /* of (session, ClOrdID) */
     uint32_t order; /* slot + 1 in the order table; 0 empty */
-    char clordid[BRS__FIX_CLORDID_MAX];
+    uint32_t key;   /* offset of (session, ClOrdID) in the key arena (app_table.c) */
 } brs__fix_clmap_entry;
 
 typedef struct brs__fix_md_sub {
@@ -114,6 +113,8 @@ typedef struct brs__fix_gateway {
     uint64_t map_cap, map_used;
     brs__fix_clmap_entry *map_old;
     uint64_t map_old_cap, map_old_next;
+    char *keys; /* the map's keys, appended; offsets fit 32 bits */
+    uint64_t keys_len, keys_cap;
     brs__fix_md_sub *subs;
     uint32_t n_subs, cap_subs;
     /* market data limits (serve.json: max_md_subscriptions, ..._per_session,
