@@ -569,8 +569,8 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
     g->in_snapshot = 0;
-    if (g->n_orders > 1)
-        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
+    if (brs__fix_table_sort_by_id(g) != BRS_OK)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id); /* no room for the radix sort */
     for (uint64_t k = 1; k < g->n_orders; k++)
         if (g->orders[k].id == g->orders[k - 1].id)
             return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",

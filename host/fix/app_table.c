@@ -257,6 +257,77 @@ int brs__fix_add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out)
     return BRS_OK;
 }
 
+_Static_assert(sizeof(brs__fix_order) == 144, "brs__fix_order: keep it free of padding (app.h)");
+
+/* The table in OrderID order after a snapshot put it in queue priority:
+ * (id, slot) pairs radix-sorted (16 bits a pass, as many passes as the
+ * largest id needs), then the orders moved in place along the cycles of that
+ * permutation. No second table (a restart with 2M open orders would zero
+ * and fill another 288 MB) and no comparison sort through pointers into it
+ * (a cache miss per comparison). Ids are unique (the caller checks). */
+int brs__fix_table_sort_by_id(brs__fix_gateway *g)
+{
+    uint64_t n = g->n_orders, maxid = 0;
+    int sorted = 1;
+    for (uint64_t k = 0; k < n; k++) {
+        if (k && g->orders[k].id < g->orders[k - 1].id)
+            sorted = 0;
+        if (g->orders[k].id > maxid)
+            maxid = g->orders[k].id;
+    }
+    if (sorted)
+        return BRS_OK;
+    typedef struct { uint64_t id; uint64_t slot; } pair;
+    pair *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint32_t *count = calloc(65536, sizeof *count);
+    if (!a || !b || !count) {
+        free(a);
+        free(b);
+        free(count);
+        return BRS_E_NOMEM;
+    }
+    for (uint64_t k = 0; k < n; k++)
+        a[k] = (pair){g->orders[k].id, k};
+    for (int shift = 0; shift < 64 && (maxid >> shift); shift += 16) {
+        memset(count, 0, 65536 * sizeof *count);
+        for (uint64_t k = 0; k < n; k++)
+            count[(a[k].id >> shift) & 0xffff]++;
+        uint64_t at = 0;
+        for (uint32_t d = 0; d < 65536; d++) {
+            uint32_t c = count[d];
+            count[d] = (uint32_t)at;
+            at += c;
+        }
+        for (uint64_t k = 0; k < n; k++)
+            b[count[(a[k].id >> shift) & 0xffff]++] = a[k];
+        pair *t = a;
+        a = b;
+        b = t;
+    }
+    /* a[k].slot: where the k-th smallest id is now. Slot k takes it; a
+     * cycle ends back at its start; done entries are marked UINT64_MAX. */
+    for (uint64_t i = 0; i < n; i++) {
+        if (a[i].slot == UINT64_MAX || a[i].slot == i) {
+            a[i].slot = UINT64_MAX;
+            continue;
+        }
+        brs__fix_order tmp = g->orders[i];
+        uint64_t j = i;
+        while (a[j].slot != i) {
+            uint64_t from = a[j].slot;
+            g->orders[j] = g->orders[from];
+            a[j].slot = UINT64_MAX;
+            j = from;
+        }
+        g->orders[j] = tmp;
+        a[j].slot = UINT64_MAX;
+    }
+    free(a);
+    free(b);
+    free(count);
+    return BRS_OK;
+}
+
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g)
 {
     return g->n_orders;
