@@ -391,7 +391,7 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
                 continue;
             const brs__fix_order *o = &g->orders[e->order - 1];
             /* closed, or an earlier link of an open order's replace chain */
-            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+            if (!o->open || !brs__fix_map_key_current(g, e))
                 rc = brs__fix_clset_add(&keep, e->hash);
         }
     }
@@ -417,15 +417,6 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
     return BRS_OK;
 }
 
-/* Big tables read at a restart in transparent huge pages where the system
- * allows (madvise mode): a fault per 2 MB instead of per 4 KB. */
-static void advise_huge(void *p, size_t n)
-{
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (n >= ((size_t)4 << 20) && z > a)
-        madvise((void *)a, z - a, MADV_HUGEPAGE);
-}
-
 /* Room for `orders` more orders in the table and the ClOrdID map (empty, as
  * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
 static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
@@ -438,20 +429,19 @@ static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
             return BRS_E_NOMEM;
         g->orders = p;
         g->cap_orders = g->n_orders + orders;
-        advise_huge(p, g->cap_orders * sizeof *p);
+        brs__fix_advise_huge(p, g->cap_orders * sizeof *p);
     }
     if (g->map_used == 0 && !g->map_old) {
         uint64_t cap = 4096;
         while ((orders + 1) * 2 > cap)
             cap *= 2;
         if (cap > g->map_cap) {
-            brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
+            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap);
             if (!m)
                 return BRS_E_NOMEM;
             free(g->map);
             g->map = m;
             g->map_cap = cap;
-            advise_huge(m, cap * sizeof *m);
         }
     }
     return brs__fix_clset_reserve(&g->closed, closed);
@@ -579,8 +569,8 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
     g->in_snapshot = 0;
-    if (g->n_orders > 1)
-        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
+    if (brs__fix_table_sort_by_id(g) != BRS_OK)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id); /* no room for the radix sort */
     for (uint64_t k = 1; k < g->n_orders; k++)
         if (g->orders[k].id == g->orders[k - 1].id)
             return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
