@@ -238,6 +238,12 @@ uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
 void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
+/* A routed child's step (the runtime's child hook) as a journal record of the
+ * batch being built, for `bourse audit`: owner is the parent's client as the
+ * audit names it (a session's CompID, "ws:ACCOUNT"), order its order id as
+ * text (OrderID, client_order_id). Nothing while replaying or without a journal. */
+int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
+                           const char *order);
 /* The session's business-message handler (brs__fix_app_fn). */
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
 

@@ -30,6 +30,12 @@
  * every store record tagged with a batch up to n, are one applied whole. */
 #define JOURNAL_COMMIT 0x7ffffffdu
 
+/* Journal record: a routed child's step, for the audit trail (layout in
+ * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
+ * the parents makes the children again. */
+#define JOURNAL_CHILD 0x7fffffe2u
+#define CHILD_HEADER_LEN 56u
+
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
@@ -45,6 +51,9 @@
 #define SNAP_VERSION 1u
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
+
+static void put_u32(char *p, uint32_t v);
+static void put_u64(char *p, uint64_t v);
 
 /* Appends one record [type][len][bytes] to a growing buffer. */
 static int buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m,
@@ -74,6 +83,64 @@ int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
     return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
+}
+
+int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
+                           const char *order)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    char r[CHILD_HEADER_LEN + 3 * 255];
+    memset(r, 0, CHILD_HEADER_LEN);
+    uint8_t what = 0, side = 255, liq = 0, tif = 0;
+    int64_t price = 0, qty = 0;
+    int32_t reason = 0;
+    uint32_t instr = UINT32_MAX;
+    if (n->what == BRS__RT_CHILD_ROUTED && n->o) {
+        instr = n->o->instrument;
+        what = 1;
+        side = n->o->side;
+        tif = n->o->tif;
+        price = n->o->price;
+        qty = n->o->qty;
+    } else if (n->what == BRS__RT_CHILD_CANCEL) {
+        what = 2;
+    } else if (n->what == BRS__RT_CHILD_EVENT && n->ev) {
+        static const uint8_t by_kind[] = {[BRS_OEV_ACCEPTED] = 3, [BRS_OEV_FILL] = 4, [BRS_OEV_CANCELLED] = 5,
+                                          [BRS_OEV_REJECTED] = 6, [BRS_OEV_REPLACED] = 7};
+        what = n->ev->kind < sizeof by_kind ? by_kind[n->ev->kind] : 0;
+        instr = n->ev->instrument;
+        side = n->ev->side;
+        liq = n->ev->liquidity;
+        price = n->ev->price;
+        qty = n->ev->qty;
+        reason = n->ev->reason;
+    }
+    if (!what)
+        return BRS_OK;
+    const char *vn = brs__rt_venue_name(g->rt, n->venue);
+    size_t la = strnlen(owner ? owner : "", 255), lb = strnlen(order ? order : "", 255),
+           lc = strnlen(vn ? vn : "", 255);
+    r[0] = (char)what;
+    r[1] = (char)side;
+    r[2] = (char)liq;
+    r[3] = (char)la;
+    put_u32(r + 4, n->venue);
+    put_u64(r + 8, (uint64_t)n->now);
+    put_u64(r + 16, n->child);
+    put_u64(r + 24, (uint64_t)price);
+    put_u64(r + 32, (uint64_t)qty);
+    put_u64(r + 40, (uint64_t)n->cum);
+    put_u32(r + 48, (uint32_t)reason);
+    r[52] = (char)lb;
+    r[53] = (char)lc;
+    r[54] = (char)tif;
+    r[55] = (char)(instr < g->n_instr ? g->instr[instr].decimals : 0); /* prices are in ticks of 10^-decimals */
+    memcpy(r + CHILD_HEADER_LEN, owner, la);
+    memcpy(r + CHILD_HEADER_LEN + la, order, lb);
+    memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
+                      (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
 }
 
 /* Appends a COMMIT record for g->batch to buf. */

@@ -665,6 +665,27 @@ static void on_accept(brs__fix_server *srv, int64_t now)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* The runtime's child hook: each step of a routed child into the journal (the
+ * audit trail), named by its parent's owner as the audit shows it. */
+static void on_child(void *user, const brs__rt_child_note *n)
+{
+    brs__fix_server *srv = user;
+    char owner[80], order[72], acct[64];
+    snprintf(owner, sizeof owner, "client %u", n->client);
+    snprintf(order, sizeof order, "%llu", (unsigned long long)n->order);
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+        if (srv->gw.client[i] == n->client) {
+            snprintf(owner, sizeof owner, "%s", srv->sessions[i]->cfg.target);
+            break;
+        }
+    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order))
+        snprintf(owner, sizeof owner, "ws:%s", acct);
+    if (n->client == UINT32_MAX)
+        owner[0] = order[0] = 0; /* a child whose parent the runtime could not tell */
+    brs__fix_journal_child(&srv->gw, n, owner, order);
+}
+
+
 int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, int *port,
                          brs_error *err)
 {
@@ -745,6 +766,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if (!brs__rt_feed_paced(srv->feed))
             brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
     }
+    if (persist) /* routed children into the journal, for the audit trail */
+        brs__rt_set_child_hook(srv->rt, on_child, srv);
     /* the live dashboard follows positions from the replayed fills on */
     if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");

@@ -798,6 +798,20 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g)
 
 int brs__wsgate_fd(const brs__wsgate *g) { return g->efd; }
 
+int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
+                           size_t acct_cap, char *clid, size_t clid_cap)
+{
+    for (uint32_t i = 0; g && i < g->n_acc; i++) {
+        const account *a = &g->acc[i];
+        if (a->client != client)
+            continue;
+        snprintf(acct_out, acct_cap, "%s", a->name);
+        snprintf(clid, clid_cap, "%s", order >= 1 && order <= a->n_orders ? a->orders[order - 1].clid : "");
+        return 1;
+    }
+    return 0;
+}
+
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s)
 {
     *s = g->st;

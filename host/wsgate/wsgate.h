@@ -43,6 +43,11 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g);
 /* Close every connection (1001, going away) and the listening socket. */
 void brs__wsgate_close(brs__wsgate *g);
 
+/* Is runtime client `client` one of the accounts? Then its name and the
+ * client_order_id of its order `order` (the runtime id) are copied out. */
+int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
+                           size_t acct_cap, char *clid, size_t clid_cap);
+
 /* Counters (also logged at close). */
 typedef struct brs__wsgate_stats {
     uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports,
