@@ -169,6 +169,10 @@ typedef struct brs__fix_gateway {
     brs__fix_clset closed;
     const brs__fix_clset *snap_closed;
     uint64_t jsize, snap_bytes;
+    /* order entry of other gateways in the same journal (bourse serve's
+     * WebSocket accounts): replay hands their records back */
+    int (*replay_ws)(void *user, uint32_t account, int64_t t, const char *text, size_t len);
+    void *replay_user;
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
@@ -244,6 +248,10 @@ void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
  * text (OrderID, client_order_id). Nothing while replaying or without a journal. */
 int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
                            const char *order);
+/* A WebSocket order request (account index, the runtime clock it ran at, the
+ * JSON text) as a journal record of the batch being built; replay hands it to
+ * g->replay_ws. Nothing while replaying or without a journal. */
+int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len);
 /* The session's business-message handler (brs__fix_app_fn). */
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
 

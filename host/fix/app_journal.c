@@ -36,6 +36,9 @@
 #define JOURNAL_CHILD 0x7fffffe2u
 #define CHILD_HEADER_LEN 56u
 
+/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
+#define JOURNAL_WS 0x7fffffe3u
+
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
@@ -141,6 +144,38 @@ int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, con
     memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
     return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
                       (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
+}
+
+int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    if (len > UINT32_MAX - 12)
+        return BRS_E_RANGE;
+    char h[12];
+    put_u32(h, account);
+    put_u64(h + 4, (uint64_t)t);
+    size_t at = g->jlen;
+    int rc = buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_WS, h, sizeof h);
+    if (rc != BRS_OK)
+        return rc;
+    /* the text joins the record: its length covers header and text */
+    if (g->jlen + len > g->jcap) {
+        size_t c = g->jcap;
+        while (c < g->jlen + len)
+            c *= 2;
+        char *p = realloc(g->jbuf, c);
+        if (!p) {
+            g->jlen = at;
+            return BRS_E_NOMEM;
+        }
+        g->jbuf = p;
+        g->jcap = c;
+    }
+    memcpy(g->jbuf + g->jlen, text, len);
+    g->jlen += len;
+    put_u32(g->jbuf + at + 4, (uint32_t)(sizeof h + len));
+    return BRS_OK;
 }
 
 /* Appends a COMMIT record for g->batch to buf. */
@@ -817,6 +852,20 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             memcpy(&b, data + pos + 8, 8);
             int mode = data[pos + 16];
             end_of_day(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+        } else if (sess == JOURNAL_WS && len >= 12) {
+            const char *p = data + pos + 8;
+            if (!g->replay_ws || g->replay_ws(g->replay_user, get_u32(p), (int64_t)get_u64(p + 4), p + 12,
+                                              len - 12) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT,
+                         "journal: record at byte %zu: a WebSocket order request %s", pos,
+                         g->replay_ws ? "that names no configured account or does not parse"
+                                      : "but ws_listen is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            n++;
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;

@@ -665,6 +665,21 @@ static void on_accept(brs__fix_server *srv, int64_t now)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* WebSocket order requests: into the same journal as the FIX messages, and
+ * back out of it at a restart. */
+static void on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    if (brs__fix_journal_ws(&srv->gw, account, t, text, len) != BRS_OK && !srv->gw.fail_msg[0])
+        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
+}
+
+static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    return srv->ws ? brs__wsgate_replay(srv->ws, account, t, text, len) : BRS_E_STATE;
+}
+
 /* The runtime's child hook: each step of a routed child into the journal (the
  * audit trail), named by its parent's owner as the audit shows it. */
 static void on_child(void *user, const brs__rt_child_note *n)
@@ -698,6 +713,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     int rc;
     char path[1024];
     int persist = sc->state_dir[0] != 0;
+    int ws_port = 0;
     if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
         return rc;
     if (persist) {
@@ -760,6 +776,16 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
+    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
+        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
+                                   err)) != BRS_OK)
+            return rc;
+        if (persist) { /* its requests in the same journal, replayed with it */
+            brs__wsgate_set_journal(srv->ws, on_ws_request, srv);
+            srv->gw.replay_ws = replay_ws;
+            srv->gw.replay_user = srv;
+        }
+    }
     if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
         if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
             return rc;
@@ -817,11 +843,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev);
-    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
-        int ws_port = 0;
-        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
-                                   err)) != BRS_OK)
-            return rc;
+    if (srv->ws) {
+        (void)ws_port;
         ev.data.ptr = &srv->ws; /* tells the gateway's epoll fd from connections */
         if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, brs__wsgate_fd(srv->ws), &ev) != 0)
             return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
@@ -1072,6 +1095,7 @@ static void storage_failed(brs__fix_server *srv)
     }
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__wsgate_abort(srv->ws); /* its queued answers are not durable either */
 }
 
 /* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
@@ -1169,15 +1193,15 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
-        if (srv->ws)
-            brs__wsgate_flush(srv->ws, now);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
-         * replies reach the wire */
+         * replies reach the wire, FIX and WebSocket alike */
         if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
             storage_failed(srv);
             return BRS_E_IO;
         }
+        if (srv->ws)
+            brs__wsgate_flush(srv->ws, now);
         /* a sequence reset committed: its store sheds the history before it
          * (into the archive), so stores follow the live session */
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
