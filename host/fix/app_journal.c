@@ -36,6 +36,14 @@
 #define JOURNAL_CHILD 0x7fffffe2u
 #define CHILD_HEADER_LEN 56u
 
+/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
+ * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
+ * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
+ * i64 clock + u64 events replayed by then. */
+#define JOURNAL_CLOCK 0x7fffffe1u
+#define JOURNAL_FEED 0x7fffffe4u
+#define JOURNAL_SNAP_FEED 0x7ffffff5u
+
 /* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
 #define JOURNAL_WS 0x7fffffe3u
 
@@ -178,6 +186,28 @@ int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const 
     return BRS_OK;
 }
 
+int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
+{
+    if (g->jfd < 0 || g->replaying || t == g->jclock_t)
+        return BRS_OK;
+    g->jclock_t = t;
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
+}
+
+int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
+{
+    if (g->replaying)
+        return BRS_OK;
+    g->feed_events += n;
+    if (g->jfd < 0)
+        return BRS_OK;
+    char r[16];
+    put_u64(r, (uint64_t)t);
+    put_u64(r + 8, n);
+    g->jclock_t = t;
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_FEED, r, sizeof r);
+}
+
 /* Appends a COMMIT record for g->batch to buf. */
 static int commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
 {
@@ -281,6 +311,14 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
     int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
+    if (rc == BRS_OK && g->feed_events) {
+        /* the runtime's clock and the market data replayed so far: a restart
+         * replays them first, so the open orders rest again on those books */
+        char f[16];
+        put_u64(f, (uint64_t)brs__rt_now(g->rt));
+        put_u64(f + 8, g->feed_events);
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
+    }
     const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
     if (!open)
         rc = BRS_E_NOMEM;
@@ -399,7 +437,9 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         free(dir);
         return rc;
     }
-    /* the new journal is in place: append to it from now on */
+    /* the new journal is in place: append to it from now on (its first
+     * message gets its CLOCK again) */
+    g->jclock_t = 0;
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
@@ -455,6 +495,7 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
                                 brs_error *err)
 {
     int rc = BRS_OK;
+    brs__fix_journal_clock(g, brs__rt_now(g->rt)); /* the expiries' cancels leave at this clock */
     if (mark_only || g->replaying) {
         end_of_day(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
@@ -645,6 +686,21 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     }
     if (!g->in_snapshot)
         return brs__err(err, BRS_E_CORRUPT, "snapshot record outside a snapshot");
+    if (type == JOURNAL_SNAP_FEED) {
+        if (len != 16 || g->snap_read)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot feed record misplaced or of %u bytes", len);
+        uint64_t ev = get_u64(p + 8);
+        g->jclock_t = (int64_t)get_u64(p);
+        if (ev && !g->replay_feed)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: market data was replayed but market_data is not configured");
+        if (g->replay_feed && g->replay_feed(g->replay_user, g->jclock_t, ev) != BRS_OK)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: the market data file ends before %llu events",
+                            (unsigned long long)ev);
+        g->feed_events = ev;
+        if (!g->replay_feed)
+            brs__rt_advance(g->rt, g->jclock_t);
+        return BRS_OK;
+    }
     if (type == JOURNAL_SNAP_ORDER) {
         if (len != SNAP_ORDER_LEN)
             return brs__err(err, BRS_E_CORRUPT, "snapshot order record of %u bytes", len);
@@ -694,7 +750,7 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     return BRS_OK;
 }
 
-static size_t last_commit(const char *data, size_t end, uint64_t *batch)
+static size_t last_commit(const char *data, size_t end, uint64_t *batch, int *has_feed, int *has_time)
 {
     size_t pos = 0, at = 0;
     while (pos + 8 <= end) {
@@ -703,6 +759,10 @@ static size_t last_commit(const char *data, size_t end, uint64_t *batch)
         memcpy(&len, data + pos + 4, 4);
         if (pos + 8 + len > end)
             break;
+        if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
+            *has_feed = *has_time = 1;
+        else if (type == JOURNAL_CLOCK || type == JOURNAL_WS)
+            *has_time = 1;
         if (type == JOURNAL_COMMIT && len == 8) {
             memcpy(batch, data + pos + 8, 8);
             at = pos + 8 + len;
@@ -785,7 +845,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
     uint64_t committed = 0;
-    size_t end = last_commit(data, (size_t)fend, &committed);
+    int has_feed = 0, has_time = 0;
+    size_t end = last_commit(data, (size_t)fend, &committed, &has_feed, &has_time);
+    /* market data replayed at start (max) goes before a journal from before
+     * runtime time was recorded; a journal with FEED records replays it itself */
+    if (g->replay_begin)
+        g->replay_begin(g->replay_user, has_feed, end > 0 && !has_time);
     if (mapped) /* that pass touched every page: they go, the replay reads on */
         madvise((void *)data, (size_t)fend, MADV_DONTNEED);
     int legacy = end == 0;
@@ -838,7 +903,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) {
+        if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
@@ -852,6 +917,23 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             memcpy(&b, data + pos + 8, 8);
             int mode = data[pos + 16];
             end_of_day(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+        } else if (sess == JOURNAL_CLOCK && len == 8) {
+            memcpy(&g->jclock_t, data + pos + 8, 8);
+            brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */
+        } else if (sess == JOURNAL_FEED && len == 16) {
+            int64_t t = (int64_t)get_u64(data + pos + 8);
+            uint64_t k = get_u64(data + pos + 16);
+            if (!g->replay_feed || g->replay_feed(g->replay_user, t, k) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: %s", pos,
+                         g->replay_feed ? "the market data file ends before the events it replayed"
+                                        : "market data was replayed but market_data is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            g->jclock_t = t;
+            g->feed_events += k;
         } else if (sess == JOURNAL_WS && len >= 12) {
             const char *p = data + pos + 8;
             if (!g->replay_ws || g->replay_ws(g->replay_user, get_u32(p), (int64_t)get_u64(p + 4), p + 12,
@@ -867,6 +949,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             }
             n++;
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+            if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
+                g->sessions[sess]->now = g->jclock_t;
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
         }

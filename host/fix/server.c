@@ -101,6 +101,8 @@ struct brs__fix_server {
         int64_t at;      /* last line (realtime ns) */
         uint64_t quiet;  /* times it bit since, not logged */
     } limit_log[3];      /* per enum limit_kind */
+    int in_feed;                 /* the feed is replaying: its advances are its FEED record */
+    int feed_replayed;           /* the journal's FEED records replayed the max feed */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
@@ -674,6 +676,49 @@ static void on_ws_request(void *user, uint32_t account, int64_t t, const char *t
         snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
 }
 
+/* Runtime time into the journal: an advance that did something outside the
+ * market data feed (the feed's own are its FEED record). */
+static void on_clock(void *user, int64_t now)
+{
+    brs__fix_server *srv = user;
+    if (!srv->in_feed)
+        brs__fix_journal_clock(&srv->gw, now);
+}
+
+/* Market data in the journal: n events replayed at loop time t. As live, the
+ * runtime advances to t first, then each event is followed by an advance. */
+static uint64_t feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact)
+{
+    brs__rt_advance(srv->rt, t);
+    srv->in_feed = 1;
+    uint64_t n = exact ? brs__rt_feed_run_exact(srv->feed, srv->rt, t, max)
+                       : brs__rt_feed_run(srv->feed, srv->rt, t, max);
+    srv->in_feed = 0;
+    if (n && !exact)
+        brs__fix_journal_feed(&srv->gw, t, n);
+    return n;
+}
+
+static int replay_feed(void *user, int64_t t, uint64_t n)
+{
+    brs__fix_server *srv = user;
+    if (!srv->feed)
+        return BRS_E_STATE;
+    srv->feed_replayed = 1;
+    return feed_step(srv, t, n, 1) == n ? BRS_OK : BRS_E_CORRUPT;
+}
+
+/* Before the journal replays: market data replayed at start (max) goes first
+ * for a journal from before runtime time was recorded, as it always did. */
+static void replay_begin(void *user, int has_feed, int legacy)
+{
+    brs__fix_server *srv = user;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !has_feed && legacy) {
+        brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+        srv->feed_replayed = 1;
+    }
+}
+
 static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)
 {
     brs__fix_server *srv = user;
@@ -786,12 +831,17 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             srv->gw.replay_user = srv;
         }
     }
-    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
-        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
-            return rc;
-        if (!brs__rt_feed_paced(srv->feed))
-            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
-    }
+    /* market data: its steps are journaled (FEED records), so the replay
+     * rebuilds the books at the same points of the order flow; with max the
+     * whole file is one step before any client, replayed from the journal
+     * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
+    if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+        return rc;
+    srv->gw.replay_feed = replay_feed;
+    srv->gw.replay_begin = replay_begin;
+    srv->gw.replay_user = srv;
+    if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
+        brs__rt_set_clock_hook(srv->rt, on_clock, srv);
     if (persist) /* routed children into the journal, for the audit trail */
         brs__rt_set_child_hook(srv->rt, on_child, srv);
     /* the live dashboard follows positions from the replayed fills on */
@@ -799,6 +849,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
+        feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
+    brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
         (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
@@ -995,6 +1048,8 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
         lim = g->snap_bytes;
     if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
         return;
+    if (brs__rt_queued(srv->rt))
+        return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
     brs_error e = {0};
     if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
@@ -1190,7 +1245,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : feed_step(srv, now, 65536, 0);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         observe(srv);

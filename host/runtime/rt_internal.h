@@ -133,6 +133,8 @@ struct brs__rt {
     /* the child hook (brs__rt_set_child_hook): open children by id (open
      * addressing, backward-shift deletion) and the parent of the child whose
      * event is being handled (a reroute's new children are its siblings) */
+    void (*clock_fn)(void *user, int64_t now); /* brs__rt_set_clock_hook */
+    void *clock_user;
     void (*child_fn)(void *user, const brs__rt_child_note *n);
     void *child_user;
     rt_child *cmap;

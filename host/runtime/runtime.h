@@ -175,6 +175,12 @@ void brs__rt_tick(brs__rt *rt);
  * each item's time (and the router's timeouts run), then the clock moves to
  * now. Returns items dispatched. */
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now);
+/* Called at the end of a brs__rt_advance(now) that dispatched or queued
+ * anything (NULL: off). A journal that records these times and replays the
+ * same advances at them, between the same client calls, gets the very same
+ * runtime back (bourse serve: docs/fix-gateway.md, "Runtime time in the
+ * journal"). */
+void brs__rt_set_clock_hook(brs__rt *rt, void (*fn)(void *user, int64_t now), void *user);
 /* Latencies changed after create (bourse live's paper.latency): every venue's. */
 void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
 /* Order actions reach each venue in the order they were sent (one connection
