@@ -53,6 +53,7 @@ typedef struct brs__fix_order {
  * counters by host/fix/fix_metrics.c (never read on the hot path). */
 typedef struct brs__fix_stats {
     uint64_t acks, fills, cancels, expiries, replaces, rejects, risk_refusals;
+    uint64_t busy_refusals; /* order actions refused while the runtime queue was full */
     int64_t open; /* orders open now */
 } brs__fix_stats;
 

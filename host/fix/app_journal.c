@@ -470,6 +470,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
 {
     if (mode != EOD_MARK) {
         g->expiring = 1;
+        brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
             if (o->open && o->tif == BRS_DAY &&
@@ -477,6 +478,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
                 brs__fix_pump(g, brs__rt_now(g->rt));
         }
         g->expiring = 0;
+        brs__rt_admit_all(g->rt, g->replaying);
     }
     g->day_boundary = boundary;
     if (mode == EOD_FORGET)
@@ -883,6 +885,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         if (g->sessions[i]->now < brs__rt_now(g->rt))
             g->sessions[i]->now = brs__rt_now(g->rt);
     g->replaying = 1;
+    brs__rt_admit_all(g->rt, 1); /* what was admitted live is admitted again, at replay speed */
     size_t pos = 0;
     uint64_t n = 0;
     while (pos + 8 <= end) {
@@ -898,6 +901,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
                 free(m);
                 journal_unmap(data, (size_t)fend, mapped);
                 return rc;
@@ -948,6 +952,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
+    brs__rt_admit_all(g->rt, 0);
     g->touched = 0;
     free(m);
     journal_unmap(data, (size_t)fend, mapped);
