@@ -54,6 +54,7 @@ typedef struct brs__fix_order {
  * counters by host/fix/fix_metrics.c (never read on the hot path). */
 typedef struct brs__fix_stats {
     uint64_t acks, fills, cancels, expiries, replaces, rejects, risk_refusals;
+    uint64_t busy_refusals; /* order actions refused while the runtime queue was full */
     int64_t open; /* orders open now */
 } brs__fix_stats;
 
@@ -179,6 +180,20 @@ typedef struct brs__fix_gateway {
     brs__fix_clset closed;
     const brs__fix_clset *snap_closed;
     uint64_t jsize, snap_bytes;
+    /* order entry of other gateways in the same journal (bourse serve's
+     * WebSocket accounts): replay hands their records back */
+    int (*replay_ws)(void *user, uint32_t account, int64_t t, const char *text, size_t len);
+    /* the market data feed's steps (FEED records: n events at loop time t;
+     * with n 0 nothing but the clock), and the start of a replay: has the
+     * journal feed records, or is it a journal from before runtime time was
+     * recorded (legacy: no CLOCK, FEED or WS record)? */
+    int (*replay_feed)(void *user, int64_t t, uint64_t n);
+    void (*replay_begin)(void *user, int has_feed, int legacy);
+    void *replay_user;
+    /* runtime time in the journal (docs/fix-gateway.md): the last CLOCK
+     * written or replayed, market data events replayed so far */
+    int64_t jclock_t;
+    uint64_t feed_events;
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
@@ -253,6 +268,22 @@ uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
 void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
+/* A routed child's step (the runtime's child hook) as a journal record of the
+ * batch being built, for `bourse audit`: owner is the parent's client as the
+ * audit names it (a session's CompID, "ws:ACCOUNT"), order its order id as
+ * text (OrderID, client_order_id). Nothing while replaying or without a journal. */
+int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
+                           const char *order);
+/* A WebSocket order request (account index, the runtime clock it ran at, the
+ * JSON text) as a journal record of the batch being built; replay hands it to
+ * g->replay_ws. Nothing while replaying or without a journal. */
+int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len);
+/* The runtime's clock moved to t with an effect (its clock hook), or a
+ * message is about to be journaled at t: a CLOCK record unless the last one
+ * says t already. Replay advances the runtime to t there. */
+int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t);
+/* The market data feed replayed n events at loop time t: a FEED record. */
+int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n);
 /* The session's business-message handler (brs__fix_app_fn). */
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
 
