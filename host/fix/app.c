@@ -133,13 +133,19 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     switch (exec_type) {
     case '0':
         g->st.acks++;
-        if (g->h_ack && o->entered_ns)
-            brs__hist_observe_ns(g->h_ack, brs__realtime_ns() - o->entered_ns);
+        if (g->h_ack && o->entered_ns) {
+            if (g->n_lat_ack == BRS__FIX_LAT_BATCH)
+                brs__fix_gateway_observe_latency(g);
+            g->lat_ack[g->n_lat_ack++] = o->entered_ns;
+        }
         break;
     case 'F':
         g->st.fills++;
-        if (g->h_fill && o->entered_ns)
-            brs__hist_observe_ns(g->h_fill, brs__realtime_ns() - o->entered_ns);
+        if (g->h_fill && o->entered_ns) {
+            if (g->n_lat_fill == BRS__FIX_LAT_BATCH)
+                brs__fix_gateway_observe_latency(g);
+            g->lat_fill[g->n_lat_fill++] = o->entered_ns;
+        }
         break;
     case '4': g->st.cancels++; break;
     case 'C': g->st.expiries++; break;
@@ -153,6 +159,18 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     default: break;
     }
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
+}
+
+void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
+{
+    if (!g->n_lat_ack && !g->n_lat_fill)
+        return;
+    int64_t now = brs__realtime_ns();
+    for (uint32_t k = 0; g->h_ack && k < g->n_lat_ack; k++)
+        brs__hist_observe_ns(g->h_ack, now - g->lat_ack[k]);
+    for (uint32_t k = 0; g->h_fill && k < g->n_lat_fill; k++)
+        brs__hist_observe_ns(g->h_fill, now - g->lat_fill[k]);
+    g->n_lat_ack = g->n_lat_fill = 0;
 }
 
 /* An ExecutionReport about an order that does not exist (OrderID NONE, nothing
@@ -288,7 +306,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (g->live)
             brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
-                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__realtime_ns(),
+                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__rt_now(g->rt),
                            g->replaying);
         if (o->leaves == 0)
             brs__fix_set_open(g, o, 0);

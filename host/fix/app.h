@@ -17,6 +17,7 @@
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
+#define BRS__FIX_LAT_BATCH 256 /* latencies kept for one clock read (app.c) */
 #define BRS__FIX_MD_DEPTH 20
 /* market data limits: defaults of the serve.json keys, and the hard ceiling of
  * symbols in one MarketDataRequest */
@@ -157,6 +158,11 @@ typedef struct brs__fix_gateway {
     char rej_clordid[BRS__FIX_CLORDID_MAX];
     char rej_text[96];
     struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
+    /* arrival times of the orders acknowledged / filled in this loop turn:
+     * observed into h_ack / h_fill with one clock read at the turn's end
+     * (brs__fix_gateway_observe_latency), not one per report */
+    int64_t lat_ack[BRS__FIX_LAT_BATCH], lat_fill[BRS__FIX_LAT_BATCH];
+    uint32_t n_lat_ack, n_lat_fill;
     struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
@@ -219,6 +225,11 @@ void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg);
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
 /* Replay the journal into the engine (no messages are sent). */
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err);
+/* The latencies of the acknowledgements and fills reported since the last
+ * call go into h_ack / h_fill, all with one clock read: the end of the loop
+ * turn that built them. Called by the server once per turn (metrics on). */
+void brs__fix_gateway_observe_latency(brs__fix_gateway *g);
+
 /* Commit: write every session store's pending records (fdatasync under the
  * batch policy), then the journal's records and a COMMIT record for the batch
  * (fdatasync). Only then may the batch's replies reach the wire. BRS_E_IO on a

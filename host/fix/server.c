@@ -1014,11 +1014,14 @@ static void observe(brs__fix_server *srv)
                 BRS_KV_S("clordid", g->rej_clordid), BRS_KV_S("reason", g->rej_text),
                 BRS_KV_U("count", g->st.rejects - srv->seen_rejects), BRS_KV_U("total", g->st.rejects));
         srv->seen_rejects = g->st.rejects;
-    }    if (srv->metrics) {
+    }    /* metrics: this turn's latencies with one clock read; the counters
+     * published every 100 ms by the turn's own time */
+    brs__fix_gateway_observe_latency(&srv->gw);
+    if (brs__fix_metrics_due(srv->metrics, srv->now)) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
             sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
-        brs__fix_metrics_sync(srv->metrics, brs__monotime_ns(), &sc);
+        brs__fix_metrics_sync(srv->metrics, srv->now, &sc);
     }
 }
 
