@@ -337,6 +337,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
 {
     if (mode != EOD_MARK) {
         g->expiring = 1;
+        brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
             if (o->open && o->tif == BRS_DAY &&
@@ -344,6 +345,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
                 brs__fix_pump(g, brs__rt_now(g->rt));
         }
         g->expiring = 0;
+        brs__rt_admit_all(g->rt, g->replaying);
     }
     g->day_boundary = boundary;
     if (mode == EOD_FORGET)
@@ -401,7 +403,7 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
                 continue;
             const brs__fix_order *o = &g->orders[e->order - 1];
             /* closed, or an earlier link of an open order's replace chain */
-            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+            if (!o->open || !brs__fix_map_key_current(g, e))
                 rc = brs__fix_clset_add(&keep, e->hash);
         }
     }
@@ -427,15 +429,6 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
     return BRS_OK;
 }
 
-/* Big tables read at a restart in transparent huge pages where the system
- * allows (madvise mode): a fault per 2 MB instead of per 4 KB. */
-static void advise_huge(void *p, size_t n)
-{
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (n >= ((size_t)4 << 20) && z > a)
-        madvise((void *)a, z - a, MADV_HUGEPAGE);
-}
-
 /* Room for `orders` more orders in the table and the ClOrdID map (empty, as
  * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
 static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
@@ -448,20 +441,19 @@ static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
             return BRS_E_NOMEM;
         g->orders = p;
         g->cap_orders = g->n_orders + orders;
-        advise_huge(p, g->cap_orders * sizeof *p);
+        brs__fix_advise_huge(p, g->cap_orders * sizeof *p);
     }
     if (g->map_used == 0 && !g->map_old) {
         uint64_t cap = 4096;
         while ((orders + 1) * 2 > cap)
             cap *= 2;
         if (cap > g->map_cap) {
-            brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
+            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap);
             if (!m)
                 return BRS_E_NOMEM;
             free(g->map);
             g->map = m;
             g->map_cap = cap;
-            advise_huge(m, cap * sizeof *m);
         }
     }
     return brs__fix_clset_reserve(&g->closed, closed);
@@ -604,8 +596,8 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
     g->in_snapshot = 0;
-    if (g->n_orders > 1)
-        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
+    if (brs__fix_table_sort_by_id(g) != BRS_OK)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id); /* no room for the radix sort */
     for (uint64_t k = 1; k < g->n_orders; k++)
         if (g->orders[k].id == g->orders[k - 1].id)
             return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
@@ -760,6 +752,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         if (g->sessions[i]->now < brs__rt_now(g->rt))
             g->sessions[i]->now = brs__rt_now(g->rt);
     g->replaying = 1;
+    brs__rt_admit_all(g->rt, 1); /* what was admitted live is admitted again, at replay speed */
     size_t pos = 0;
     uint64_t n = 0;
     while (pos + 8 <= end) {
@@ -775,6 +768,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
                 free(m);
                 journal_unmap(data, (size_t)fend, mapped);
                 return rc;
@@ -825,6 +819,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
+    brs__rt_admit_all(g->rt, 0);
     g->touched = 0;
     free(m);
     journal_unmap(data, (size_t)fend, mapped);

@@ -100,7 +100,12 @@ struct brs__rt {
     uint64_t rng;
     /* the queue and the clock */
     q_item *heap;
-    uint32_t heap_n, heap_cap;
+    uint32_t heap_n, heap_alloc; /* items queued, items allocated (grows by doubling) */
+    uint32_t heap_cap;        /* queue_capacity: client actions are refused at this many in flight */
+    int admit_all;            /* brs__rt_admit_all: a journal replay re-applies what was admitted */
+    uint64_t refused;         /* client actions refused for a full queue */
+    int64_t refused_logged;   /* monotonic time of the last log line about it */
+    uint64_t refused_quiet;   /* refusals since that line */
     uint64_t seq;
     int64_t now;
     uint32_t replay_src;      /* data file of the replayed event being handled */
@@ -144,6 +149,9 @@ struct brs__rt {
 
 /* rt_queue.c */
 int brs__rtq_push(brs__rt *rt, const q_item *it);
+/* A client action may enter the queue: BRS_OK, or BRS_E_AGAIN (logged, at
+ * most a line a second) while queue_capacity items are in flight. */
+int brs__rtq_admit(brs__rt *rt);
 /* it->t = now + delay + jitter, then push. */
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it);
 

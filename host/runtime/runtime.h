@@ -35,7 +35,7 @@ typedef struct brs__rt_opts {
     int64_t response_ns;      /* order events: venue -> client */
     int64_t jitter_ns;        /* each delay gets + uniform [0, jitter_ns] (seeded) */
     uint64_t seed;
-    uint32_t queue_capacity;  /* queue items in flight (preallocated) */
+    uint32_t queue_capacity;  /* client actions are refused at this many queue items in flight */
     int router;               /* a smart order router over the venues (host/sor) */
     int router_post;          /* limit parents may post what they cannot take */
     int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
@@ -189,8 +189,18 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 void brs__rt_set_fifo(brs__rt *rt, int on);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
-/* A failure that stops the run (queue full, ...): its code, or 0; msg in *err. */
+/* A failure that stops the run (out of memory for the queue): its code, or 0;
+ * msg in *err. A full queue is not one: see brs__rt_busy. */
 int brs__rt_failed(const brs__rt *rt, brs_error *err);
+/* queue_capacity items are in flight: a client action (submit, cancel,
+ * replace) now would be refused with BRS_E_AGAIN (and logged). It clears as
+ * the queue drains; what admitted actions cause is never refused. */
+int brs__rt_busy(const brs__rt *rt);
+/* While on, client actions are never refused (a journal replay re-applies
+ * actions that were admitted live, faster than they came). */
+void brs__rt_admit_all(brs__rt *rt, int on);
+/* Client actions refused so far for a full queue. */
+uint64_t brs__rt_refused(const brs__rt *rt);
 
 /* ---- market data --------------------------------------------------------- */
 /* One replayed market event (instrument = run instrument; src = the data file
