@@ -36,6 +36,26 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
  * refuses it again without re-running time-dependent checks), length, bytes. */
 #define JOURNAL_RISK_REFUSED 0x80000000u
 
+/* Journal record: a routed child's step, for the audit trail (layout in
+ * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
+ * the parents makes the children again. */
+#define JOURNAL_CHILD 0x7fffffe2u
+#define CHILD_HEADER_LEN 56u
+
+/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
+ * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
+ * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
+ * i64 clock + u64 events replayed by then. */
+#define JOURNAL_CLOCK 0x7fffffe1u
+#define JOURNAL_FEED 0x7fffffe4u
+#define JOURNAL_SNAP_FEED 0x7ffffff5u
+
+/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
+#define JOURNAL_WS 0x7fffffe3u
+
+/* Appends one record [type][len][bytes] to a growing buffer (app_journal.c). */
+int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n);
+
 brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
                                         size_t n);
 int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order);

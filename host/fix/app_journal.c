@@ -30,23 +30,6 @@
  * every store record tagged with a batch up to n, are one applied whole. */
 #define JOURNAL_COMMIT 0x7ffffffdu
 
-/* Journal record: a routed child's step, for the audit trail (layout in
- * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
- * the parents makes the children again. */
-#define JOURNAL_CHILD 0x7fffffe2u
-#define CHILD_HEADER_LEN 56u
-
-/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
- * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
- * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
- * i64 clock + u64 events replayed by then. */
-#define JOURNAL_CLOCK 0x7fffffe1u
-#define JOURNAL_FEED 0x7fffffe4u
-#define JOURNAL_SNAP_FEED 0x7ffffff5u
-
-/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
-#define JOURNAL_WS 0x7fffffe3u
-
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
@@ -63,12 +46,8 @@
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
 
-static void put_u32(char *p, uint32_t v);
-static void put_u64(char *p, uint64_t v);
-
 /* Appends one record [type][len][bytes] to a growing buffer. */
-static int buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m,
-                      uint32_t n)
+int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n)
 {
     size_t need = *len + 8 + n;
     if (need > *cap) {
@@ -93,125 +72,13 @@ int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m
 {
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
-}
-
-int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
-                           const char *order)
-{
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    char r[CHILD_HEADER_LEN + 3 * 255];
-    memset(r, 0, CHILD_HEADER_LEN);
-    uint8_t what = 0, side = 255, liq = 0, tif = 0;
-    int64_t price = 0, qty = 0;
-    int32_t reason = 0;
-    uint32_t instr = UINT32_MAX;
-    if (n->what == BRS__RT_CHILD_ROUTED && n->o) {
-        instr = n->o->instrument;
-        what = 1;
-        side = n->o->side;
-        tif = n->o->tif;
-        price = n->o->price;
-        qty = n->o->qty;
-    } else if (n->what == BRS__RT_CHILD_CANCEL) {
-        what = 2;
-    } else if (n->what == BRS__RT_CHILD_EVENT && n->ev) {
-        static const uint8_t by_kind[] = {[BRS_OEV_ACCEPTED] = 3, [BRS_OEV_FILL] = 4, [BRS_OEV_CANCELLED] = 5,
-                                          [BRS_OEV_REJECTED] = 6, [BRS_OEV_REPLACED] = 7};
-        what = n->ev->kind < sizeof by_kind ? by_kind[n->ev->kind] : 0;
-        instr = n->ev->instrument;
-        side = n->ev->side;
-        liq = n->ev->liquidity;
-        price = n->ev->price;
-        qty = n->ev->qty;
-        reason = n->ev->reason;
-    }
-    if (!what)
-        return BRS_OK;
-    const char *vn = brs__rt_venue_name(g->rt, n->venue);
-    size_t la = strnlen(owner ? owner : "", 255), lb = strnlen(order ? order : "", 255),
-           lc = strnlen(vn ? vn : "", 255);
-    r[0] = (char)what;
-    r[1] = (char)side;
-    r[2] = (char)liq;
-    r[3] = (char)la;
-    put_u32(r + 4, n->venue);
-    put_u64(r + 8, (uint64_t)n->now);
-    put_u64(r + 16, n->child);
-    put_u64(r + 24, (uint64_t)price);
-    put_u64(r + 32, (uint64_t)qty);
-    put_u64(r + 40, (uint64_t)n->cum);
-    put_u32(r + 48, (uint32_t)reason);
-    r[52] = (char)lb;
-    r[53] = (char)lc;
-    r[54] = (char)tif;
-    r[55] = (char)(instr < g->n_instr ? g->instr[instr].decimals : 0); /* prices are in ticks of 10^-decimals */
-    memcpy(r + CHILD_HEADER_LEN, owner, la);
-    memcpy(r + CHILD_HEADER_LEN + la, order, lb);
-    memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
-                      (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
-}
-
-int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
-{
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    if (len > UINT32_MAX - 12)
-        return BRS_E_RANGE;
-    char h[12];
-    put_u32(h, account);
-    put_u64(h + 4, (uint64_t)t);
-    size_t at = g->jlen;
-    int rc = buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_WS, h, sizeof h);
-    if (rc != BRS_OK)
-        return rc;
-    /* the text joins the record: its length covers header and text */
-    if (g->jlen + len > g->jcap) {
-        size_t c = g->jcap;
-        while (c < g->jlen + len)
-            c *= 2;
-        char *p = realloc(g->jbuf, c);
-        if (!p) {
-            g->jlen = at;
-            return BRS_E_NOMEM;
-        }
-        g->jbuf = p;
-        g->jcap = c;
-    }
-    memcpy(g->jbuf + g->jlen, text, len);
-    g->jlen += len;
-    put_u32(g->jbuf + at + 4, (uint32_t)(sizeof h + len));
-    return BRS_OK;
-}
-
-int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
-{
-    if (g->jfd < 0 || g->replaying || t == g->jclock_t)
-        return BRS_OK;
-    g->jclock_t = t;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
-}
-
-int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
-{
-    if (g->replaying)
-        return BRS_OK;
-    g->feed_events += n;
-    if (g->jfd < 0)
-        return BRS_OK;
-    char r[16];
-    put_u64(r, (uint64_t)t);
-    put_u64(r + 8, n);
-    g->jclock_t = t;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_FEED, r, sizeof r);
+    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
 }
 
 /* Appends a COMMIT record for g->batch to buf. */
 static int commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
 {
-    return buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
+    return brs__fix_buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
 }
 
 static int flush_fail(brs__fix_gateway *g, const char *what, int e)
@@ -310,14 +177,14 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     put_u64(h + 16, g->next_exec_id);
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
-    int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
+    int rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
     if (rc == BRS_OK && g->feed_events) {
         /* the runtime's clock and the market data replayed so far: a restart
          * replays them first, so the open orders rest again on those books */
         char f[16];
         put_u64(f, (uint64_t)brs__rt_now(g->rt));
         put_u64(f + 8, g->feed_events);
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
     }
     const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
     if (!open)
@@ -331,7 +198,7 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     for (uint64_t k = 0; rc == BRS_OK && k < n; k++) {
         char r[SNAP_ORDER_LEN];
         snap_order_encode(open[k], r);
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
     }
     free(open);
     uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
@@ -349,7 +216,7 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
             put_u64(p + 16, (uint64_t)rk->open_qty[in][BRS_SELL]);
             put_u64(p + 24, (uint64_t)rk->ref_price[in]);
         }
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
     free(r);
     /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
@@ -360,12 +227,12 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         if (k < cs->cap && cs->slot[k])
             chunk[nc++] = cs->slot[k];
         if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
-            rc = buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+            rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
             nc = 0;
         }
     }
     if (rc == BRS_OK)
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
     if (rc == BRS_E_NOMEM)
         brs__err(err, rc, "snapshot: out of memory");
     return rc;
