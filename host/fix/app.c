@@ -714,6 +714,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
         return;
     /* journaled after processing, with its decisions; it still reaches the
      * file before any reply reaches the wire (brs__fix_gateway_flush) */
+    brs__fix_journal_clock(g, s->now); /* the time it ran at: a replay runs it then */
     brs__fix_journal_append(g, s->index | g->jflags, m->buf, m->len);
     brs__fix_md_publish(g);
 }

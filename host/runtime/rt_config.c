@@ -256,6 +256,7 @@ void brs__rt_destroy(brs__rt *rt)
         brs__sor_mgr_destroy(rt->sor);
     free(rt->risk);
     free(rt->pmap);
+    free(rt->cmap);
     free(rt->clients);
     brs__xstats_free(&rt->xs);
     for (uint32_t i = 0; rt->v && i < rt->n_v; i++) {

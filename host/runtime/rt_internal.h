@@ -61,6 +61,15 @@ typedef struct pmap_entry {
     double arrival_mid;         /* the client's mid when it was sent (exec_stats) */
 } pmap_entry;
 
+/* A child the router sent, for the child hook: whose parent it is. */
+typedef struct rt_child {
+    uint64_t child;             /* 0: empty slot */
+    uint64_t order;
+    uint32_t client;
+    uint8_t acked;
+    int64_t qty, cum;
+} rt_child;
+
 typedef struct rt_client {
     brs__rt_client_ops ops;
     brs__rt_route route;
@@ -126,6 +135,16 @@ struct brs__rt {
     int books_from_venues;    /* brs__rt_opts.books_from_venues */
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
+    /* the child hook (brs__rt_set_child_hook): open children by id (open
+     * addressing, backward-shift deletion) and the parent of the child whose
+     * event is being handled (a reroute's new children are its siblings) */
+    void (*clock_fn)(void *user, int64_t now); /* brs__rt_set_clock_hook */
+    void *clock_user;
+    void (*child_fn)(void *user, const brs__rt_child_note *n);
+    void *child_user;
+    rt_child *cmap;
+    uint32_t cmap_cap, cmap_n;
+    const rt_child *child_ctx;
 };
 
 /* rt_queue.c */

@@ -147,9 +147,16 @@ int brs__rt_step(brs__rt *rt)
     return 1;
 }
 
+void brs__rt_set_clock_hook(brs__rt *rt, void (*fn)(void *user, int64_t now), void *user)
+{
+    rt->clock_fn = fn;
+    rt->clock_user = user;
+}
+
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
+    uint64_t seq0 = rt->seq;
     while (rt->heap_n && rt->heap[0].t <= now) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
@@ -158,6 +165,8 @@ uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
     if (now > rt->now)
         rt->now = now;
     brs__rt_tick(rt);
+    if (rt->clock_fn && (n || rt->seq != seq0))
+        rt->clock_fn(rt->clock_user, now);
     return n;
 }
 

@@ -134,6 +134,28 @@ int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id);
  * router a replace cancels the parent's children and routes the rest anew. */
 int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, int64_t qty);
 
+/* ---- child orders: the audit trail's view ------------------------------------
+ * What the router does with a client's parent, one note per step, for whoever
+ * keeps the audit trail (bourse serve journals them: docs/fix-gateway.md,
+ * "Journal records"). Off (no cost) until a hook is set. */
+enum {
+    BRS__RT_CHILD_ROUTED = 1,   /* sent to a venue: o is the child order */
+    BRS__RT_CHILD_CANCEL = 2,   /* the router asked the venue to cancel it */
+    BRS__RT_CHILD_EVENT = 3     /* the venue's event about it: ev (ACCEPTED, FILL, CANCELLED, REJECTED, REPLACED) */
+};
+typedef struct brs__rt_child_note {
+    int what;                   /* BRS__RT_CHILD_* */
+    uint32_t client;            /* the parent's client (UINT32_MAX: not known) */
+    uint64_t order;             /* the parent: the client's own order id (0: not known) */
+    uint64_t child;             /* the child's id at the venue */
+    uint32_t venue;
+    int64_t now;                /* the runtime's clock */
+    int64_t cum;                /* the child's filled quantity after this note */
+    const brs_order *o;         /* ROUTED */
+    const brs_order_event *ev;  /* EVENT */
+} brs__rt_child_note;
+void brs__rt_set_child_hook(brs__rt *rt, void (*fn)(void *user, const brs__rt_child_note *n), void *user);
+
 /* ---- the clock and the queue ----------------------------------------------- */
 int64_t brs__rt_now(const brs__rt *rt);
 /* The clock itself, for a driver that reads it per event (book mode). */
@@ -153,6 +175,12 @@ void brs__rt_tick(brs__rt *rt);
  * each item's time (and the router's timeouts run), then the clock moves to
  * now. Returns items dispatched. */
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now);
+/* Called at the end of a brs__rt_advance(now) that dispatched or queued
+ * anything (NULL: off). A journal that records these times and replays the
+ * same advances at them, between the same client calls, gets the very same
+ * runtime back (bourse serve: docs/fix-gateway.md, "Runtime time in the
+ * journal"). */
+void brs__rt_set_clock_hook(brs__rt *rt, void (*fn)(void *user, int64_t now), void *user);
 /* Latencies changed after create (bourse live's paper.latency): every venue's. */
 void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
 /* Order actions reach each venue in the order they were sent (one connection
