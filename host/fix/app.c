@@ -682,7 +682,8 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
      * action now is refused whole before it changes anything (never journaled,
      * so a replay, which admits everything, does not see it) */
     if (!g->replaying && brs__rt_busy(g->rt) &&
-        (strcmp(mt, "D") == 0 || strcmp(mt, "F") == 0 || strcmp(mt, "G") == 0 || strcmp(mt, "q") == 0)) {
+        (strcmp(mt, "D") == 0 || strcmp(mt, "F") == 0 || strcmp(mt, "G") == 0 || strcmp(mt, "q") == 0) &&
+        brs__rt_admit(g->rt) != BRS_OK) { /* counted and logged (key=queue_capacity) */
         g->st.busy_refusals++;
         business_reject(s, m, 4, "venue busy: the runtime queue is full (queue_capacity); try again");
         return;

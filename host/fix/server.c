@@ -380,7 +380,7 @@ static int flush_out(brs__fix_server *srv, conn *c)
         }
         c->outoff += (size_t)w;
         c->sent_total += (size_t)w;
-        if (c->sess && c->sess->io.ctx == c && c->blocked)
+        if (c->sess && c->sess->io.ctx == c && (c->blocked || held(srv, c)))
             c->sess->last_rx = srv->now; /* we are not reading it: taking our bytes shows it alive */
     }
     if (c->outoff == c->outlen)
