@@ -81,6 +81,14 @@ typedef struct brs__fix_md_trade {
     int64_t price, qty;
 } brs__fix_md_trade;
 
+/* A session's mass cancel in progress (app_masscancel.c). */
+typedef struct brs__fix_mc {
+    uint64_t after;  /* the orders up to this OrderID are done */
+    int32_t instr;   /* -1: all instruments */
+    char side;       /* 0, '1', '2' */
+    uint8_t active;
+} brs__fix_mc;
+
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
     uint32_t n_instr;
@@ -197,6 +205,17 @@ typedef struct brs__fix_gateway {
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
+    /* mass cancels streaming over loop turns: per session (n_mc), how many
+     * run; mc_per_turn (max_cancels_per_turn) cancels per slice, 0: a mass
+     * cancel runs whole inside its message (no loop: tests, bench) */
+    brs__fix_mc *mc;
+    uint32_t n_mc, n_mc_active, mc_per_turn;
+    /* a checkpoint being written by a child process (app_checkpoint.c): its
+     * pid (0 none), its unnamed file, the journal size at the fork, start
+     * time, fork time */
+    int ckpt_pid, ckpt_fd;
+    uint64_t ckpt_off;
+    int64_t ckpt_t0, ckpt_fork_ns;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal. The orders go
@@ -259,6 +278,19 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
  * and cancels. Call between batches (after brs__fix_gateway_flush). On error
  * nothing changes (err says why). */
 int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err);
+/* The session's mass cancel is still streaming: its later messages wait. */
+int brs__fix_gateway_mc_active(const brs__fix_gateway *g, uint32_t session);
+/* The next slice of the session's mass cancel (up to mc_per_turn cancels, less
+ * when the runtime's queue fills), journaled; returns the cancels done. */
+uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session);
+/* The same checkpoint, its snapshot written by a child process so the loop
+ * does not wait for it (bourse serve): start it right after a commit; poll
+ * after each commit: *done when the child ended, BRS_OK when the journal was
+ * replaced, else the error (nothing changed, the old journal is complete).
+ * abort: the child is killed and its temporary removed (closing). */
+int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err);
+int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err);
+void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);

@@ -381,19 +381,15 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     return rc;
 }
 
-/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
- * about to be forgotten), and only once it replaced the journal do the
- * closed orders leave memory, so a failure changes nothing. */
-int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+/* The hashes of the day's ClOrdIDs a checkpoint now would forget: those
+ * already forgotten, closed orders' and earlier links of open orders' replace
+ * chains. */
+int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep)
 {
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    int64_t t0 = brs__monotime_ns();
-    brs__fix_clset keep = {0};
     int rc = BRS_OK;
     for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
         if (g->closed.slot[k])
-            rc = brs__fix_clset_add(&keep, g->closed.slot[k]);
+            rc = brs__fix_clset_add(keep, g->closed.slot[k]);
     for (int t = 0; t < 2; t++) {
         const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
         uint64_t cap = t ? g->map_old_cap : g->map_cap;
@@ -404,13 +400,83 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
             const brs__fix_order *o = &g->orders[e->order - 1];
             /* closed, or an earlier link of an open order's replace chain */
             if (!o->open || !brs__fix_map_key_current(g, e))
-                rc = brs__fix_clset_add(&keep, e->hash);
+                rc = brs__fix_clset_add(keep, e->hash);
         }
     }
-    if (rc != BRS_OK) {
-        brs__fix_clset_free(&keep);
+    if (rc != BRS_OK)
+        brs__fix_clset_free(keep);
+    return rc;
+}
+
+/* The snapshot of the state now, with `closed` as its forgotten ClOrdIDs, and
+ * a COMMIT of `batch`, written to fd and synced (app_checkpoint.c runs it in a
+ * child process, on the copy of the state fork() gave it). */
+int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
+                            brs_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    g->snap_closed = closed;
+    int rc = snapshot_build(g, &buf, &len, err);
+    g->snap_closed = NULL;
+    size_t cap = len;
+    if (rc == BRS_OK && commit_record(&buf, &len, &cap, batch) != BRS_OK)
+        rc = brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    if (rc == BRS_OK && (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0))
+        rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
+    free(buf);
+    return rc;
+}
+
+/* The written and synced temporary journal `tmp` (open as fd, snap_len bytes
+ * of snapshot at its start, len bytes in all) replaces the journal: the old
+ * one is archived, the rename, appends go to the new file, the directory is
+ * synced. On error before the rename nothing changed (the caller removes tmp). */
+int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
+                          brs_error *err)
+{
+    if (journal_archive(g, err) != BRS_OK)
+        return BRS_E_IO; /* history is never dropped: the old journal stays */
+    if (rename(tmp, g->jpath) != 0)
+        return brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
+    close(g->jfd);
+    g->jfd = fd;
+    g->jsize = len;
+    g->snap_bytes = snap_len;
+    size_t plen = strlen(g->jpath) + 4;
+    char *dir = malloc(plen);
+    if (!dir)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    snprintf(dir, plen, "%s", g->jpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, plen, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int rc = BRS_OK;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+    return rc;
+}
+
+/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
+ * about to be forgotten), and only once it replaced the journal do the
+ * closed orders leave memory, so a failure changes nothing. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    int64_t t0 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    int rc = brs__fix_closed_hashes(g, &keep);
+    if (rc != BRS_OK)
         return brs__err(err, rc, "checkpoint: out of memory");
-    }
     uint64_t held = g->n_orders;
     g->snap_closed = &keep;
     rc = journal_rewrite(g, err);
@@ -763,6 +829,10 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
+        if (sess < JOURNAL_SESSION_RECORD_MAX) { /* a session record: its other flags */
+            g->replay_flags |= sess & (JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+            sess &= ~(JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+        }
         if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
@@ -809,6 +879,10 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 return BRS_E_CORRUPT;
             }
             n++;
+        } else if ((g->replay_flags & JOURNAL_MC_SLICE) && len == 8) {
+            uint64_t upto;
+            memcpy(&upto, data + pos + 8, 8);
+            brs__fix_mc_replay_slice(g, sess, upto);
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
                 g->sessions[sess]->now = g->jclock_t;

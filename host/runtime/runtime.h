@@ -208,6 +208,10 @@ int brs__rt_failed(const brs__rt *rt, brs_error *err);
  * replace) now would be refused with BRS_E_AGAIN (and logged). It clears as
  * the queue drains; what admitted actions cause is never refused. */
 int brs__rt_busy(const brs__rt *rt);
+/* A client action about to be made outside submit/cancel/replace (a gateway
+ * refusing a request whole): BRS_OK, or BRS_E_AGAIN counted and logged as a
+ * refusal while the queue is full. */
+int brs__rt_admit(brs__rt *rt);
 /* While on, client actions are never refused (a journal replay re-applies
  * actions that were admitted live, faster than they came). */
 void brs__rt_admit_all(brs__rt *rt, int on);
