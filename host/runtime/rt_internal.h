@@ -114,6 +114,8 @@ struct brs__rt {
     int64_t last_tick;
     pmap_entry *pmap;         /* router parent id <-> the client's order id */
     uint32_t n_pmap, cap_pmap;
+    uint32_t *ix_parent, *ix_order; /* the pmap's hash indexes (rt_route.c) */
+    uint64_t ix_mask;
     uint32_t submitting_client;
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
@@ -122,6 +124,9 @@ struct brs__rt {
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
 };
+
+/* rt_route.c: frees the parent map and its indexes */
+void brs__rt_pmap_free(brs__rt *rt);
 
 /* rt_queue.c */
 int brs__rtq_push(brs__rt *rt, const q_item *it);
