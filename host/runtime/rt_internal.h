@@ -61,6 +61,12 @@ typedef struct pmap_entry {
     double arrival_mid;         /* the client's mid when it was sent (exec_stats) */
 } pmap_entry;
 
+/* A slot of the parent map's hash indexes: key, entry index + 1 (0: empty). */
+typedef struct rt_ixslot {
+    uint64_t k;
+    uint32_t e1;
+} rt_ixslot;
+
 typedef struct rt_client {
     brs__rt_client_ops ops;
     brs__rt_route route;
@@ -114,7 +120,7 @@ struct brs__rt {
     int64_t last_tick;
     pmap_entry *pmap;         /* router parent id <-> the client's order id */
     uint32_t n_pmap, cap_pmap;
-    uint32_t *ix_parent, *ix_order; /* the pmap's hash indexes (rt_route.c) */
+    struct rt_ixslot *ix_parent, *ix_order; /* the pmap's hash indexes (rt_route.c) */
     uint64_t ix_mask;
     uint32_t submitting_client;
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */

@@ -86,9 +86,10 @@ static uint64_t venue_id(const brs__rt *rt, uint32_t client, uint64_t id)
 /* Two hash indexes over the entries, by router parent id and by (client,
  * client's order id), so that every event finds its entry in constant time
  * however many parents rest (a linear scan made a session with thousands of
- * resting routed orders quadratic). Open addressing, linear probing, entry
- * index + 1 in each slot (0: empty), at most half full; deletion shifts the
- * probe run back, so there are no tombstones. */
+ * resting routed orders quadratic). Open addressing, linear probing, at most
+ * half full; each slot holds its key (the parent id, or the hash of client and
+ * order id) and entry index + 1 (0: empty), so a probe touches an entry only
+ * when the key matches; deletion shifts the probe run back (no tombstones). */
 static uint64_t ix_mix(uint64_t x)
 {
     x ^= x >> 30;
@@ -98,51 +99,49 @@ static uint64_t ix_mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static uint64_t ix_hash_parent(uint64_t parent) { return ix_mix(parent); }
-
-static uint64_t ix_hash_order(uint32_t client, uint64_t order)
+static uint64_t ix_key_order(uint32_t client, uint64_t order)
 {
     return ix_mix(order ^ ((uint64_t)client << 48) ^ UINT64_C(0x9e3779b97f4a7c15));
 }
 
-static uint64_t ix_home(const brs__rt *rt, const uint32_t *tab, uint32_t e)
+/* where a key's probe run starts: parent ids are mixed, order keys are hashes */
+static uint64_t ix_home(const brs__rt *rt, const rt_ixslot *tab, uint64_t k)
 {
-    const pmap_entry *pe = &rt->pmap[e];
-    return (tab == rt->ix_parent ? ix_hash_parent(pe->parent) : ix_hash_order(pe->client, pe->order)) &
-           rt->ix_mask;
+    return (tab == rt->ix_parent ? ix_mix(k) : k) & rt->ix_mask;
 }
 
-static void ix_put(brs__rt *rt, uint32_t *tab, uint64_t h, uint32_t e)
+static void ix_put(brs__rt *rt, rt_ixslot *tab, uint64_t k, uint32_t e)
 {
-    uint64_t i = h & rt->ix_mask;
-    while (tab[i])
+    uint64_t i = ix_home(rt, tab, k);
+    while (tab[i].e1)
         i = (i + 1) & rt->ix_mask;
-    tab[i] = e + 1;
+    tab[i].k = k;
+    tab[i].e1 = e + 1;
 }
 
-/* The slot holding entry e, which hashes to h (it is there). */
-static uint64_t ix_slot(const brs__rt *rt, const uint32_t *tab, uint64_t h, uint32_t e)
+/* The slot holding entry e under key k (it is there). */
+static uint64_t ix_slot(const brs__rt *rt, const rt_ixslot *tab, uint64_t k, uint32_t e)
 {
-    uint64_t i = h & rt->ix_mask;
-    while (tab[i] != e + 1)
+    uint64_t i = ix_home(rt, tab, k);
+    while (tab[i].e1 != e + 1)
         i = (i + 1) & rt->ix_mask;
     return i;
 }
 
-static void ix_del(brs__rt *rt, uint32_t *tab, uint64_t h, uint32_t e)
+static void ix_del(brs__rt *rt, rt_ixslot *tab, uint64_t k, uint32_t e)
 {
-    uint64_t i = ix_slot(rt, tab, h, e), j = i;
+    uint64_t i = ix_slot(rt, tab, k, e), j = i;
     for (;;) {
         j = (j + 1) & rt->ix_mask;
-        if (!tab[j])
+        if (!tab[j].e1)
             break;
-        uint64_t k = ix_home(rt, tab, tab[j] - 1);
-        if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+        uint64_t h = ix_home(rt, tab, tab[j].k);
+        if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
             continue; /* its probe run does not pass the hole */
         tab[i] = tab[j];
         i = j;
     }
-    tab[i] = 0;
+    tab[i].e1 = 0;
 }
 
 /* Sized for cap entries; every entry indexed again (nothing changes on failure). */
@@ -151,7 +150,7 @@ static int ix_rebuild(brs__rt *rt, uint32_t cap)
     uint64_t n = 16;
     while (n < 2 * (uint64_t)cap)
         n *= 2;
-    uint32_t *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    rt_ixslot *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
     if (!a || !b) {
         free(a);
         free(b);
@@ -164,8 +163,8 @@ static int ix_rebuild(brs__rt *rt, uint32_t cap)
     rt->ix_mask = n - 1;
     for (uint32_t e = 0; e < rt->n_pmap; e++) {
         if (rt->pmap[e].parent)
-            ix_put(rt, a, ix_hash_parent(rt->pmap[e].parent), e);
-        ix_put(rt, b, ix_hash_order(rt->pmap[e].client, rt->pmap[e].order), e);
+            ix_put(rt, a, rt->pmap[e].parent, e);
+        ix_put(rt, b, ix_key_order(rt->pmap[e].client, rt->pmap[e].order), e);
     }
     return BRS_OK;
 }
@@ -202,8 +201,8 @@ static int pmap_add(brs__rt *rt, uint64_t parent, uint32_t client, uint64_t orde
         pe->o = *rt->submitting_o;
     pe->arrival_mid = client_mid(rt, client, pe->o.instrument);
     if (parent)
-        ix_put(rt, rt->ix_parent, ix_hash_parent(parent), e);
-    ix_put(rt, rt->ix_order, ix_hash_order(client, order), e);
+        ix_put(rt, rt->ix_parent, parent, e);
+    ix_put(rt, rt->ix_order, ix_key_order(client, order), e);
     return BRS_OK;
 }
 
@@ -211,10 +210,9 @@ static pmap_entry *pmap_parent(brs__rt *rt, uint64_t parent)
 {
     if (!rt->n_pmap || !parent)
         return NULL;
-    for (uint64_t i = ix_hash_parent(parent) & rt->ix_mask; rt->ix_parent[i];
-         i = (i + 1) & rt->ix_mask)
-        if (rt->pmap[rt->ix_parent[i] - 1].parent == parent)
-            return &rt->pmap[rt->ix_parent[i] - 1];
+    for (uint64_t i = ix_home(rt, rt->ix_parent, parent); rt->ix_parent[i].e1; i = (i + 1) & rt->ix_mask)
+        if (rt->ix_parent[i].k == parent)
+            return &rt->pmap[rt->ix_parent[i].e1 - 1];
     return NULL;
 }
 
@@ -222,11 +220,13 @@ static pmap_entry *pmap_order(brs__rt *rt, uint32_t client, uint64_t order)
 {
     if (!rt->n_pmap)
         return NULL;
-    for (uint64_t i = ix_hash_order(client, order) & rt->ix_mask; rt->ix_order[i];
-         i = (i + 1) & rt->ix_mask) {
-        const pmap_entry *pe = &rt->pmap[rt->ix_order[i] - 1];
+    uint64_t k = ix_key_order(client, order);
+    for (uint64_t i = k & rt->ix_mask; rt->ix_order[i].e1; i = (i + 1) & rt->ix_mask) {
+        if (rt->ix_order[i].k != k)
+            continue;
+        pmap_entry *pe = &rt->pmap[rt->ix_order[i].e1 - 1];
         if (pe->order == order && pe->client == client)
-            return &rt->pmap[rt->ix_order[i] - 1];
+            return pe;
     }
     return NULL;
 }
@@ -236,23 +236,23 @@ static void pmap_set_parent(brs__rt *rt, pmap_entry *pe, uint64_t parent)
 {
     uint32_t e = (uint32_t)(pe - rt->pmap);
     if (pe->parent)
-        ix_del(rt, rt->ix_parent, ix_hash_parent(pe->parent), e);
+        ix_del(rt, rt->ix_parent, pe->parent, e);
     pe->parent = parent;
     if (parent)
-        ix_put(rt, rt->ix_parent, ix_hash_parent(parent), e);
+        ix_put(rt, rt->ix_parent, parent, e);
 }
 
 static void pmap_drop(brs__rt *rt, pmap_entry *pe)
 {
     uint32_t e = (uint32_t)(pe - rt->pmap), last = rt->n_pmap - 1;
     if (pe->parent)
-        ix_del(rt, rt->ix_parent, ix_hash_parent(pe->parent), e);
-    ix_del(rt, rt->ix_order, ix_hash_order(pe->client, pe->order), e);
+        ix_del(rt, rt->ix_parent, pe->parent, e);
+    ix_del(rt, rt->ix_order, ix_key_order(pe->client, pe->order), e);
     if (e != last) { /* the last entry moves into the hole: its slots follow it */
         pmap_entry *l = &rt->pmap[last];
         if (l->parent)
-            rt->ix_parent[ix_slot(rt, rt->ix_parent, ix_hash_parent(l->parent), last)] = e + 1;
-        rt->ix_order[ix_slot(rt, rt->ix_order, ix_hash_order(l->client, l->order), last)] = e + 1;
+            rt->ix_parent[ix_slot(rt, rt->ix_parent, l->parent, last)].e1 = e + 1;
+        rt->ix_order[ix_slot(rt, rt->ix_order, ix_key_order(l->client, l->order), last)].e1 = e + 1;
         *pe = *l;
     }
     rt->n_pmap--;
@@ -311,8 +311,11 @@ static void router_send(brs__rt *rt, uint32_t client, const brs_order *o, uint64
     rt->submitting = outer;
     rt->submitting_client = outer_c;
     rt->submitting_o = outer_o;
-    if (rc >= 0 && pid && !pmap_parent(rt, pid) && !pmap_order(rt, client, order))
-        pmap_add(rt, pid, client, order);
+    /* the parent's ACCEPTED (or REJECTED) came through r_parent_event inside
+     * brs__sor_submit, which made its entry (and dropped it if the parent has
+     * already ended: adding it here again left a stale entry behind) */
+    (void)rc;
+    (void)pid;
 }
 
 void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h) { rt->h_route = h; }
