@@ -6,7 +6,8 @@ against the direct route to the same venue (issue 17, docs/performance.md,
 =sor alternated (direct, routed, direct, routed, ...) so drifting load on a
 shared machine hits both alike, optionally pinned with taskset (the initiator
 and the gateway it forks share the cores given), and prints per route the
-median orders/s, round-trip percentiles and the gateway's CPU time per order,
+median orders/s, round-trip percentiles and the CPU time per order of the
+gateway and of the initiator,
 then routed / direct. Also the load average before and after.
 
 usage: bench_routed.py BUILD [--pairs N] [--orders N] [--inflight N]
@@ -42,7 +43,7 @@ if not os.access(fixc, os.X_OK) or not os.path.isfile(dict_):
              % (fixc, dict_))
 
 ROUTES = [("direct", "venue:sim"), ("routed", "sor")]
-KEYS = ["orders_per_sec", "p50_us", "p90_us", "p99_us", "server_cpu_us_per_order"]
+KEYS = ["orders_per_sec", "p50_us", "p90_us", "p99_us", "server_cpu_us_per_order", "client_cpu_us_per_order"]
 
 
 def run(route, workload, work):
@@ -90,9 +91,9 @@ else:
         for name, _ in ROUTES:
             x = res[name]
             print("  %-5s %-6s %8.0f orders/s (runs %s)  p50 %7.1f us  p90 %7.1f  p99 %8.1f  "
-                  "gateway CPU %5.2f us/order" % (wl, name, x["orders_per_sec"],
-                                                  ", ".join("%.0f" % v for v in x["runs_orders_per_sec"]),
-                                                  x["p50_us"], x["p90_us"], x["p99_us"],
-                                                  x["server_cpu_us_per_order"]))
+                  "CPU us/order: gateway %5.2f, initiator %5.2f" %
+                  (wl, name, x["orders_per_sec"], ", ".join("%.0f" % v for v in x["runs_orders_per_sec"]),
+                   x["p50_us"], x["p90_us"], x["p99_us"], x["server_cpu_us_per_order"],
+                   x["client_cpu_us_per_order"]))
         print("  %-5s routed / direct: rate %.2f, gateway CPU per order %.2f" %
               (wl, res["routed_over_direct"], res["cpu_routed_over_direct"]))

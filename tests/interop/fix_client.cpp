@@ -12,7 +12,8 @@
 // BOURSE_BENCH_ROUTE=sor|venue:sim turns the gateway's router on and gives every
 // session that route (the gateway's one sim venue: through the smart order router
 // or straight to the venue; scripts/bench_routed.py compares the two). The JSON
-// line also carries the gateway process's CPU time per order (from /proc).
+// line also carries the gateway process's CPU time per order (from /proc) and
+// the initiator's own.
 // Exit 0 when every expectation holds; otherwise prints the first mismatch.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -48,6 +49,7 @@
 #include <signal.h>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -963,6 +965,15 @@ double server_cpu_seconds()
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+// This process's own user + system CPU time so far (the initiator, all threads).
+double self_cpu_seconds()
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
 // Round trip: `inflight` orders outstanding, each timed to its acknowledgement
 // (ExecutionReport ExecType New). Buys rest and each sell trades against the buy
 // before it, so both resting and crossing orders are in the stream.
@@ -1042,7 +1053,7 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
         }
         return true;
     };
-    double cpu0 = server_cpu_seconds();
+    double cpu0 = server_cpu_seconds(), self0 = self_cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < inflight && i < total; i++)
         send_one((size_t)(i % nsess));
@@ -1052,7 +1063,7 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
             die("bench did not finish");
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double cpu = server_cpu_seconds() - cpu0;
+    double cpu = server_cpu_seconds() - cpu0, self_cpu = self_cpu_seconds() - self0;
     a.on_app = nullptr;
     std::sort(lat.begin(), lat.end());
     auto pct = [&](double p) {
@@ -1061,12 +1072,13 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
     const char *route = std::getenv("BOURSE_BENCH_ROUTE");
     std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"route\":\"%s\",\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
                 "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
-                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"server_cpu_us_per_order\":%.2f}\n",
+                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"server_cpu_us_per_order\":%.2f,"
+                "\"client_cpu_us_per_order\":%.2f}\n",
                 rest ? "rest" : "mixed", env_is("BOURSE_BENCH_VALIDATE", "0") ? "false" : "true",
                 env_is("BOURSE_BENCH_NODELAY", "Y") ? "true" : "false",
                 route && *route ? route : "default", nsess, total, inflight,
                 secs, total / secs, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back(),
-                cpu * 1e6 / total);
+                cpu * 1e6 / total, self_cpu * 1e6 / total);
     c.stop();
     stop_server();
 }
