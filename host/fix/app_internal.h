@@ -30,4 +30,43 @@ void brs__fix_md_count_trade_subs(brs__fix_gateway *g);
 /* MarketDataRequest (V). */
 void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
 
+
+/* ---- shared between app.c, app_table.c, app_journal.c, app_setup.c ---- */
+/* Journal record: session index (bit 31: refused by the risk checks, so replay
+ * refuses it again without re-running time-dependent checks), length, bytes. */
+#define JOURNAL_RISK_REFUSED 0x80000000u
+
+brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
+                                        size_t n);
+int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order);
+int brs__fix_map_key_current(const brs__fix_gateway *g, const brs__fix_clmap_entry *e);
+brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap);
+void brs__fix_map_free(brs__fix_gateway *g);
+void brs__fix_advise_huge(void *p, size_t n);
+brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id);
+void brs__fix_table_sorted(brs__fix_gateway *g);
+int brs__fix_table_sort_by_id(brs__fix_gateway *g);
+int brs__fix_add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out);
+int brs__fix_forget_closed(brs__fix_gateway *g);
+int brs__fix_closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n);
+int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len);
+void brs__fix_journal_temp_path(const brs__fix_gateway *g, char *out, size_t cap);
+void brs__fix_on_event(void *ctx, const brs_order_event *ev);
+void brs__fix_pump(brs__fix_gateway *g, int64_t now);
+uint32_t brs__fix_client_of(const brs__fix_gateway *g, uint32_t session);
+void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
+
+static inline uint32_t brs__fix_slot_ref(const brs__fix_gateway *g, const brs__fix_order *o)
+{
+    return (uint32_t)(o - g->orders + 1);
+}
+
+/* Every change of an order's open flag goes through here, so the count of open
+ * orders (a metrics gauge) is always exact, replay included. */
+static inline void brs__fix_set_open(brs__fix_gateway *g, brs__fix_order *o, uint8_t open)
+{
+    g->st.open += (int64_t)(open != 0) - (int64_t)(o->open != 0);
+    o->open = open;
+}
+
 #endif

@@ -20,6 +20,14 @@ int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_
 /* Replay what is due by wall-clock `now` (with max: everything), at most
  * max_events of it; returns the events replayed. */
 uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events);
+/* Replay exactly n events (ignoring the pace), each followed by
+ * brs__rt_advance(rt, now), as brs__rt_feed_run did when it replayed them
+ * (a journal's record of it). Returns the events replayed (fewer only at the
+ * end of the file). */
+uint64_t brs__rt_feed_run_exact(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t n);
+/* The pace starts again from the next event at the next run (after a restart
+ * replayed the events that ran before it). */
+void brs__rt_feed_repace(brs__rt_feed *f);
 int brs__rt_feed_done(const brs__rt_feed *f);
 /* Paced at a multiple of real time (the loop must come back soon). */
 int brs__rt_feed_paced(const brs__rt_feed *f);

@@ -11,37 +11,16 @@ usage: prometheus_test.py BOURSE"""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "fix", "py"))
 from fixclient import Client, Server, write_config  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def query(pport, q):
-    u = "http://127.0.0.1:%d/api/v1/query?%s" % (pport, urllib.parse.urlencode({"query": q}))
-    d = json.loads(get(u))
-    assert d["status"] == "success", d
-    return d["data"]["result"]
+sys.path.insert(0, here)
+from promlib import get, lint, query, start  # noqa: E402
 
 
 def logon(port, comp):
@@ -96,20 +75,11 @@ def main():
         text = get("http://127.0.0.1:%d/metrics" % mport)
         with open(os.path.join(work, "metrics.txt"), "w") as f:
             f.write(text)
-        lint = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True)
-        if lint.returncode != 0:
-            errs.append("promtool check metrics: " + (lint.stdout + lint.stderr).decode())
+        bad = lint(promtool, text)
+        if bad:
+            errs.append("promtool check metrics: " + bad)
 
-        pport = free_port()
-        with open(os.path.join(work, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: bourse\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % mport)
-        plog = open(os.path.join(work, "prometheus.log"), "wb")
-        pp = subprocess.Popen([prom, "--config.file=" + os.path.join(work, "prometheus.yml"),
-                               "--storage.tsdb.path=" + os.path.join(work, "tsdb"),
-                               "--web.listen-address=127.0.0.1:%d" % pport],
-                              stdout=plog, stderr=subprocess.STDOUT)
+        pp, pport, plog = start(prom, work, "bourse", mport)
         scrapes = 0
         deadline = time.time() + 90
         while time.time() < deadline:

@@ -22,41 +22,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = os.path.normpath(os.path.join(here, "..", ".."))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def get(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def query(pport, q):
-    u = "http://127.0.0.1:%d/api/v1/query?%s" % (pport, urllib.parse.urlencode({"query": q}))
-    d = json.loads(get(u))
-    assert d["status"] == "success", d
-    return d["data"]["result"]
-
-
-def value(pport, q):
-    r = query(pport, q)
-    return float(r[0]["value"][1]) if len(r) == 1 else None
+sys.path.insert(0, here)
+from promlib import get, lint, query, start, value  # noqa: E402
 
 
 def wait_listen(path, proc, what):
@@ -105,18 +79,10 @@ def test_live(bourse, shared, promtool, prom, work, errs):
                                 stdout=out, stderr=open(log, "wb"))
         mport = wait_listen(log, live, "bourse live")
         text = get("http://127.0.0.1:%d/metrics" % mport)
-        lint = subprocess.run([promtool, "check", "metrics"], input=text.encode(), capture_output=True)
-        if lint.returncode != 0:
-            errs.append("promtool check metrics (live): " + (lint.stdout + lint.stderr).decode())
-        pport = free_port()
-        with open(os.path.join(work, "prometheus.yml"), "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-                    "scrape_configs:\n  - job_name: live\n    static_configs:\n"
-                    "      - targets: ['127.0.0.1:%d']\n" % mport)
-        plog = open(os.path.join(work, "prometheus.log"), "wb")
-        pp = subprocess.Popen([prom, "--config.file=" + os.path.join(work, "prometheus.yml"),
-                               "--storage.tsdb.path=" + os.path.join(work, "tsdb"),
-                               "--web.listen-address=127.0.0.1:%d" % pport], stdout=plog, stderr=subprocess.STDOUT)
+        bad = lint(promtool, text)
+        if bad:
+            errs.append("promtool check metrics (live): " + bad)
+        pp, pport, plog = start(prom, work, "live", mport)
         lab = '{mode="live",strategy="live_taker"}'
         pos_q = 'bourse_position{mode="live",strategy="live_taker",instrument="SUSHIUSDT"}'
         deadline, stable, last = time.time() + 90, 0, None

@@ -233,3 +233,27 @@ def order_body(comp, seq, clordid, side, px, qty, tif=1, sym="AAPL"):
     return ("35=D\x0134=%d\x0149=%s\x0152=20261206-10:00:00.000\x0156=EXEC\x0111=%s\x0121=1\x01"
             "38=%d\x0140=2\x0144=%s\x0154=%d\x0155=%s\x0159=%d\x0160=20261206-10:00:00\x01" %
             (seq, comp, clordid, qty, px, side, sym, tif))
+
+
+def cross_pair(c, prefix, seq):
+    """Sends a buy and a sell of 10 AAPL at 10.00 (ClOrdIDs prefix1, prefix2;
+    MsgSeqNums seq, seq+1) on a logged-on client and returns the sorted
+    (ClOrdID, ExecType) of the first four execution reports: a venue that works
+    answers [(p1, '0'), (p1, 'F'), (p2, '0'), (p2, 'F')]."""
+    order = [(21, 1), (38, 10), (40, 2), (44, "10.00"), (55, "AAPL"), (59, 1),
+             (60, "20261206-10:00:00")]
+    c.send("D", [(11, prefix + "1"), (54, 1)] + order, seq)
+    c.send("D", [(11, prefix + "2"), (54, 2)] + order, seq + 1)
+    ers = []
+    while len(ers) < 4:
+        m = c.recv(5)
+        if m is None:
+            break
+        if m.type == "8":
+            ers.append((m.get(11), m.get(150)))
+    return sorted(ers)
+
+
+def crossed(prefix):
+    """What cross_pair returns when both orders were acknowledged and filled."""
+    return sorted([(prefix + "1", "0"), (prefix + "1", "F"), (prefix + "2", "0"), (prefix + "2", "F")])

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixclient import Client, Server, write_config  # noqa: E402
+from fixclient import Client, Server, cross_pair, crossed, write_config  # noqa: E402
 
 
 def openssl(*args):
@@ -108,18 +108,8 @@ def main():
             m = c.recv(5)
             if m is None or m.type != "A":
                 errs.append("client with the CA's certificate: Logon answered %r" % m)
-            order = [(21, 1), (38, 10), (40, 2), (44, "10.00"), (55, "AAPL"), (59, 1),
-                     (60, "20261206-10:00:00")]
-            c.send("D", [(11, "m1"), (54, 1)] + order, 2)
-            c.send("D", [(11, "m2"), (54, 2)] + order, 3)
-            ers = []
-            while len(ers) < 4:
-                m = c.recv(5)
-                if m is None:
-                    break
-                if m.type == "8":
-                    ers.append((m.get(11), m.get(150)))
-            if sorted(ers) != sorted([("m1", "0"), ("m2", "0"), ("m1", "F"), ("m2", "F")]):
+            ers = cross_pair(c, "m", 2)
+            if ers != crossed("m"):
                 errs.append("client with the CA's certificate: reports %s" % ers)
             c.send("5", [], 4)
             m = c.recv(5)

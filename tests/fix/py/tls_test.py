@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixclient import Client, Server, write_config  # noqa: E402
+from fixclient import Client, Server, cross_pair, crossed, write_config  # noqa: E402
 
 
 def tls_client(port, comp, cafile):
@@ -54,18 +54,8 @@ def main():
         m = c.recv(5)
         if m is None or m.type != "A":
             errs.append("TLS Logon: %r" % m)
-        order = [(21, 1), (38, 10), (40, 2), (44, "10.00"), (55, "AAPL"), (59, 1),
-                 (60, "20261206-10:00:00")]
-        c.send("D", [(11, "t1"), (54, 1)] + order, 2)
-        c.send("D", [(11, "t2"), (54, 2)] + order, 3)
-        ers = []
-        while len(ers) < 4:
-            m = c.recv(5)
-            if m is None:
-                break
-            if m.type == "8":
-                ers.append((m.get(11), m.get(150)))
-        if sorted(ers) != sorted([("t1", "0"), ("t2", "0"), ("t1", "F"), ("t2", "F")]):
+        ers = cross_pair(c, "t", 2)
+        if ers != crossed("t"):
             errs.append("TLS trade: reports %s" % ers)
         c.send("5", [], 4)
         c.recv(5)
