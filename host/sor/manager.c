@@ -192,7 +192,7 @@ static void route(brs_sor_mgr *m, parent *p, int64_t now)
         return;
     brs_sor_venue v[BRS_SOR_MAX_VENUES];
     uint32_t nv = m->cfg.n_venues;
-    memset(v, 0, sizeof v);
+    memset(v, 0, nv * sizeof v[0]); /* the n venues xBooks fills; the rest unused */
     if (m->ops.xBooks(m->ops.user, p->o.instrument, p->o.side, v, nv) != BRS_OK)
         return;
     for (uint32_t i = 0; i < nv; i++) {
