@@ -739,23 +739,37 @@ static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, 
 }
 
 /* The runtime's child hook: each step of a routed child into the journal (the
- * audit trail), named by its parent's owner as the audit shows it. */
+ * audit trail), named by its parent's owner as the audit shows it. Two notes
+ * per routed order at least, so the common case (a FIX session's order) is
+ * formatted without snprintf (which cost 4k instructions per order). */
 static void on_child(void *user, const brs__rt_child_note *n)
 {
     brs__fix_server *srv = user;
     char owner[80], order[72], acct[64];
-    snprintf(owner, sizeof owner, "client %u", n->client);
-    snprintf(order, sizeof order, "%llu", (unsigned long long)n->order);
+    const char *own = NULL;
+    char *d = order + sizeof order - 1; /* the parent's order id, in decimal */
+    uint64_t v = n->order;
+    *d = 0;
+    do
+        *--d = (char)('0' + v % 10);
+    while ((v /= 10) && d > order);
+    memmove(order, d, (size_t)(order + sizeof order - d));
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         if (srv->gw.client[i] == n->client) {
-            snprintf(owner, sizeof owner, "%s", srv->sessions[i]->cfg.target);
+            own = srv->sessions[i]->cfg.target;
             break;
         }
-    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order))
+    if (!own) {
+        snprintf(owner, sizeof owner, "client %u", n->client);
+        own = owner;
+    }
+    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order)) {
         snprintf(owner, sizeof owner, "ws:%s", acct);
+        own = owner;
+    }
     if (n->client == UINT32_MAX)
-        owner[0] = order[0] = 0; /* a child whose parent the runtime could not tell */
-    brs__fix_journal_child(&srv->gw, n, owner, order);
+        own = "", order[0] = 0; /* a child whose parent the runtime could not tell */
+    brs__fix_journal_child(&srv->gw, n, own, order);
 }
 
 
