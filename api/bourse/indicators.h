@@ -20,7 +20,7 @@ typedef struct brs_sma {
     uint32_t period;
     uint32_t n;      /* values seen, saturates at period */
     uint32_t pos;    /* next slot to write */
-    uint32_t wraps;  /* window wraps since the running sum was last resynced */
+    uint32_t wraps;  /* period * window wraps since the running sum was last resynced */
     double sum;
 } brs_sma;
 
@@ -54,8 +54,11 @@ static inline double brs_sma_update(brs_sma *s, double x)
         s->pos = 0;
         /* resync the running sum about every 1024 updates (every wrap for long
          * windows): drift stays far below 1e-9 relative, and short windows do
-         * not pay a loop every few updates */
-        if (++s->wraps >= 1024 / s->period) {
+         * not pay a loop every few updates. After k wraps, k >= 1024 / period
+         * (integer division) exactly when (k + 1) * period > 1024: wraps
+         * counts k * period, so no division runs here. */
+        s->wraps += s->period;
+        if ((uint64_t)s->wraps + s->period > 1024) {
             double t = 0.0;
             for (uint32_t i = 0; i < s->n; i++)
                 t += s->buf[i];

@@ -211,7 +211,26 @@ void brs__book_destroy(brs__book_run *b)
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
-static const brs_market_event *next_replay(brs__book_run *b, brs_market_event *tmp)
+static const brs_market_event *next_replay_slow(brs__book_run *b, brs_market_event *tmp);
+
+/* The next replayed event: one file's next record in place (no copy), or the
+ * merge of several files' into tmp. */
+static inline const brs_market_event *next_replay(brs__book_run *b, brs_market_event *tmp)
+{
+    if (BRS__LIKELY(!b->merging)) {
+        const brs_market_event *e = brs__tick_next(&b->rd[0]);
+        if (BRS__LIKELY(e != NULL && e->instrument < b->rd[0].n_instr))
+            return e;
+        if (e) /* a record for no instrument: skipped */
+            return next_replay_slow(b, tmp);
+        if (b->rd[0].iter_err.code && !b->failed)
+            b->failed = brs__err(&b->err, b->rd[0].iter_err.code, "%s", b->rd[0].iter_err.msg);
+        return NULL;
+    }
+    return next_replay_slow(b, tmp);
+}
+
+static const brs_market_event *next_replay_slow(brs__book_run *b, brs_market_event *tmp)
 {
     if (!b->merging) {
         const brs_market_event *e = brs__tick_next(&b->rd[0]);

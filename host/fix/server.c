@@ -104,6 +104,8 @@ struct brs__fix_server {
         int64_t at;      /* last line (realtime ns) */
         uint64_t quiet;  /* times it bit since, not logged */
     } limit_log[3];      /* per enum limit_kind */
+    int in_feed;                 /* the feed is replaying: its advances are its FEED record */
+    int feed_replayed;           /* the journal's FEED records replayed the max feed */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
@@ -668,6 +670,113 @@ static void on_accept(brs__fix_server *srv, int64_t now)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* WebSocket order requests: into the same journal as the FIX messages, and
+ * back out of it at a restart. */
+static void on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    if (brs__fix_journal_ws(&srv->gw, account, t, text, len) != BRS_OK && !srv->gw.fail_msg[0])
+        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
+}
+
+/* Runtime time into the journal: an advance that did something outside the
+ * market data feed (the feed's own are its FEED record). */
+static void on_clock(void *user, int64_t now)
+{
+    brs__fix_server *srv = user;
+    if (!srv->in_feed)
+        brs__fix_journal_clock(&srv->gw, now);
+}
+
+/* Market data in the journal: n events replayed at loop time t. As live, the
+ * runtime advances to t first, then each event is followed by an advance. */
+static uint64_t feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact)
+{
+    if (srv->strats && !brs__rt_feed_paced(srv->feed)) {
+        /* with strategies, a max replay is a book-mode run of the file: the
+         * data's clock, the latencies, the router reading what market data
+         * showed (no client can be connected yet); deterministic, so a
+         * restart replays it whole from its FEED record; then the real clock */
+        int64_t t0 = brs__monotime_ns();
+        srv->in_feed = 1;
+        brs__rt_set_books_from_venues(srv->rt, 0);
+        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
+        brs__rt_set_books_from_venues(srv->rt, 1);
+        srv->in_feed = 0;
+        srv->replayed_sim = 1;
+        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
+                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
+        if (n && !exact)
+            brs__fix_journal_feed(&srv->gw, t, n);
+        (void)max;
+        return n;
+    }
+    brs__rt_advance(srv->rt, t);
+    srv->in_feed = 1;
+    uint64_t n = exact ? brs__rt_feed_run_exact(srv->feed, srv->rt, t, max)
+                       : brs__rt_feed_run(srv->feed, srv->rt, t, max);
+    srv->in_feed = 0;
+    if (n && !exact)
+        brs__fix_journal_feed(&srv->gw, t, n);
+    return n;
+}
+
+static int replay_feed(void *user, int64_t t, uint64_t n)
+{
+    brs__fix_server *srv = user;
+    if (!srv->feed)
+        return BRS_E_STATE;
+    srv->feed_replayed = 1;
+    return feed_step(srv, t, n, 1) == n ? BRS_OK : BRS_E_CORRUPT;
+}
+
+/* Before the journal replays: market data replayed at start (max) goes first
+ * for a journal from before runtime time was recorded, as it always did. */
+static void replay_begin(void *user, int has_feed, int legacy)
+{
+    brs__fix_server *srv = user;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !has_feed && legacy) {
+        if (srv->strats) /* the book-mode run of the file (feed_step) */
+            feed_step(srv, brs__realtime_ns(), UINT64_MAX, 1);
+        else
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+        srv->feed_replayed = 1;
+    }
+}
+
+static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    return srv->ws ? brs__wsgate_replay(srv->ws, account, t, text, len) : BRS_E_STATE;
+}
+
+/* The runtime's child hook: each step of a routed child into the journal (the
+ * audit trail), named by its parent's owner as the audit shows it. */
+static void on_child(void *user, const brs__rt_child_note *n)
+{
+    brs__fix_server *srv = user;
+    char owner[80], order[72], acct[64];
+    snprintf(owner, sizeof owner, "client %u", n->client);
+    snprintf(order, sizeof order, "%llu", (unsigned long long)n->order);
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+        if (srv->gw.client[i] == n->client) {
+            snprintf(owner, sizeof owner, "%s", srv->sessions[i]->cfg.target);
+            break;
+        }
+    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order))
+        snprintf(owner, sizeof owner, "ws:%s", acct);
+    const char *sn = brs__rt_hosted_client_name(srv->strats, n->client);
+    if (sn) { /* a hosted strategy's order: its own id space, never a FIX OrderID */
+        snprintf(owner, sizeof owner, "strategy:%s", sn);
+        snprintf(order, sizeof order, "strategy:%llu", (unsigned long long)n->order);
+    }
+    if (n->client == UINT32_MAX)
+        owner[0] = order[0] = 0; /* a child whose parent the runtime could not tell */
+    brs__fix_journal_child(&srv->gw, n, owner, order);
+}
+
+
 int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, int *port,
                          brs_error *err)
 {
@@ -680,6 +789,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     int rc;
     char path[1024];
     int persist = sc->state_dir[0] != 0;
+    int ws_port = 0;
     if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
         return rc;
     if (persist) {
@@ -742,7 +852,21 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
-    /* strategies: runtime clients after the sessions, before the market data */
+    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
+        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
+                                   err)) != BRS_OK)
+            return rc;
+        if (persist) { /* its requests in the same journal, replayed with it */
+            brs__wsgate_set_journal(srv->ws, on_ws_request, srv);
+            srv->gw.replay_ws = replay_ws;
+            srv->gw.replay_user = srv;
+        }
+    }
+    /* market data: its steps are journaled (FEED records), so the replay
+     * rebuilds the books at the same points of the order flow; with max the
+     * whole file is one step before any client, replayed from the journal
+     * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
+    /* strategies: runtime clients after the sessions and WebSocket accounts */
     if (sc->n_strategies && sc->rt_cfg && (rc = brs__rt_hosted_open(&srv->strats, srv->rt, sc->rt_cfg, err)))
         return rc;
     if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
@@ -755,28 +879,21 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
             return rc;
     }
-    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
-        if (!brs__rt_feed_paced(srv->feed) && srv->strats) {
-            /* with strategies, a max replay is a book-mode run of the file: the
-             * data's clock, the latencies, the router reading what market data
-             * showed (no client can be connected yet); then the real clock */
-            int64_t t0 = brs__monotime_ns();
-            brs__rt_set_books_from_venues(srv->rt, 0);
-            uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
-            brs__rt_set_books_from_venues(srv->rt, 1);
-            srv->replayed_sim = 1;
-            BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
-                    BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
-                    BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
-        } else if (!brs__rt_feed_paced(srv->feed)) {
-            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
-        }
-    }
+    srv->gw.replay_feed = replay_feed;
+    srv->gw.replay_begin = replay_begin;
+    srv->gw.replay_user = srv;
+    if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
+        brs__rt_set_clock_hook(srv->rt, on_clock, srv);
+    if (persist) /* routed children into the journal, for the audit trail */
+        brs__rt_set_child_hook(srv->rt, on_child, srv);
     /* the live dashboard follows positions from the replayed fills on */
     if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
+        feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
+    brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
         (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
@@ -823,11 +940,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev);
-    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
-        int ws_port = 0;
-        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
-                                   err)) != BRS_OK)
-            return rc;
+    if (srv->ws) {
+        (void)ws_port;
         ev.data.ptr = &srv->ws; /* tells the gateway's epoll fd from connections */
         if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, brs__wsgate_fd(srv->ws), &ev) != 0)
             return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
@@ -978,6 +1092,8 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
         lim = g->snap_bytes;
     if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
         return;
+    if (brs__rt_queued(srv->rt))
+        return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
     brs_error e = {0};
     if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
@@ -1078,6 +1194,7 @@ static void storage_failed(brs__fix_server *srv)
     }
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__wsgate_abort(srv->ws); /* its queued answers are not durable either */
 }
 
 /* The strategies stop (xStop, their open orders cancelled through the order
@@ -1210,19 +1327,19 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : feed_step(srv, now, 65536, 0);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
-        if (srv->ws)
-            brs__wsgate_flush(srv->ws, now);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
-         * replies reach the wire */
+         * replies reach the wire, FIX and WebSocket alike */
         if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
             storage_failed(srv);
             return BRS_E_IO;
         }
+        if (srv->ws)
+            brs__wsgate_flush(srv->ws, now);
         /* a sequence reset committed: its store sheds the history before it
          * (into the archive), so stores follow the live session */
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)

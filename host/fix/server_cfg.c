@@ -64,14 +64,9 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if ((rc = brs__config_string(cfg, root, "", "state_dir", "", &str, err)))
         return rc;
     snprintf(sc->state_dir, sizeof sc->state_dir, "%s", str);
-    /* WebSocket order entry (host/wsgate) shares the runtime, but its orders
-     * are not in the order journal yet: beside a state_dir a restart would
-     * lose them and replay the FIX flow against different books. */
-    if ((sc->ws_on = brs__wsgate_configured(cfg)) && sc->state_dir[0])
-        return brs__err(err, BRS_E_INVAL,
-                        "%s: ws_listen: WebSocket order entry is not journaled yet and cannot run with "
-                        "state_dir (a restart would lose its orders); remove one of them",
-                        cfg->source);
+    /* WebSocket order entry (host/wsgate) shares the runtime and the order
+     * journal (its requests are journaled beside the FIX messages) */
+    sc->ws_on = brs__wsgate_configured(cfg);
     if ((rc = brs__config_string(cfg, root, "", "fsync", "never", &str, err)))
         return rc;
     if (strcmp(str, "never") == 0)

@@ -1,8 +1,9 @@
 /* run_metrics.c: the Prometheus series of a strategy run (run_metrics.h).
- * The hot path is the strategy runtime's: it bumps plain counters in the
- * meter and times one callback in `every`; everything else (positions, PnL,
- * inventory) is read from the runtime's own books when the loop publishes,
- * at most every 100 ms. */
+ * The hot path is the strategy runtime's: it counts order events in the
+ * meter and times one callback in `every` (a countdown it keeps whether
+ * metrics are on or off, so on costs nothing more per callback); everything
+ * else (callbacks run, positions, PnL, inventory) is read from the runtime's
+ * own books when the loop publishes, at most every 100 ms. */
 #include "ops/run_metrics.h"
 
 #include <stdatomic.h>
@@ -100,7 +101,7 @@ int brs__run_metrics_start(brs__run_metrics **out, const brs__run_metrics_opts *
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     m->sc = sc;
-    m->meter.every = m->meter.left = o->every ? o->every : 1;
+    m->meter.every = o->every ? o->every : 1;
     m->meter.tick = tick;
     m->meter.ud = m;
     int rc = reg_all(m, o, err);
@@ -115,7 +116,7 @@ int brs__run_metrics_start(brs__run_metrics **out, const brs__run_metrics_opts *
         free(m);
         return rc;
     }
-    sc->meter = &m->meter;
+    brs__sctx_set_meter(sc, &m->meter);
     *out = m;
     return BRS_OK;
 }
@@ -144,7 +145,7 @@ void brs__run_metrics_sync(brs__run_metrics *m, int64_t now_mono, int force)
     brs__counter_set(m->fills, t->fills);
     brs__counter_set(m->cancels, t->cancels);
     brs__counter_set(m->rejects, t->rejects);
-    brs__counter_set(m->callbacks, t->callbacks);
+    brs__counter_set(m->callbacks, brs__sctx_meter_callbacks(sc));
     brs__gauge_set(m->open_orders, sc->n_orders);
     for (uint32_t i = 0; i < sc->n_instr; i++) {
         const brs__sctx_instr *in = &sc->instr[i];
@@ -170,7 +171,7 @@ void brs__run_metrics_stop(brs__run_metrics *m)
     if (!m)
         return;
     if (m->sc->meter == &m->meter)
-        m->sc->meter = NULL;
+        brs__sctx_set_meter(m->sc, NULL);
     brs__http_stop(m->http);
     if (m->own_reg)
         brs__mreg_free(m->reg);

@@ -96,7 +96,25 @@ int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_
     return BRS_OK;
 }
 
+static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events, int paced);
+
 uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events)
+{
+    return feed_run(f, rt, now, max_events, f->speed > 0);
+}
+
+uint64_t brs__rt_feed_run_exact(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t n)
+{
+    return feed_run(f, rt, now, n, 0);
+}
+
+void brs__rt_feed_repace(brs__rt_feed *f)
+{
+    if (f)
+        f->t0_wall = 0;
+}
+
+static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events, int paced)
 {
     uint64_t n = 0;
     while (!f->done && n < max_events) {
@@ -110,7 +128,7 @@ uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t ma
             BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
             break;
         }
-        if (f->speed > 0) {
+        if (paced) {
             if (!f->t0_wall) {
                 f->t0_wall = now;
                 f->t0_data = e->ts_exchange;

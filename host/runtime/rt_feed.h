@@ -28,6 +28,14 @@ uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t ma
  * ended and the queue is empty. Returns the events replayed. */
 struct brs__rt_strats;
 uint64_t brs__rt_feed_run_sim(brs__rt_feed *f, brs__rt *rt, struct brs__rt_strats *s);
+/* Replay exactly n events (ignoring the pace), each followed by
+ * brs__rt_advance(rt, now), as brs__rt_feed_run did when it replayed them
+ * (a journal's record of it). Returns the events replayed (fewer only at the
+ * end of the file). */
+uint64_t brs__rt_feed_run_exact(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t n);
+/* The pace starts again from the next event at the next run (after a restart
+ * replayed the events that ran before it). */
+void brs__rt_feed_repace(brs__rt_feed *f);
 int brs__rt_feed_done(const brs__rt_feed *f);
 /* The file's smallest exchange time (brs__tick_first_ts), INT64_MIN when none:
  * where hosted strategies start, as in book mode (brs__book_start). */

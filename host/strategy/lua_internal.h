@@ -40,7 +40,7 @@ struct brs__lua_strategy {
     int ctx_ref;
     int table_ref;          /* the table the script returned (handed to on_reload) */
     int running;            /* inside a call into the script */
-    int stack_base;         /* stack height between calls: 1 (handler) before open, then the fixed slots of lua_strategy.c (callbacks, field names) */
+    int stack_base;         /* stack height between calls: 1 (handler) before open, then the fixed slots (SLOT_* below: callbacks, field names) */
     int ev_ref[4];          /* reused event objects: bar, trade, top, order */
     brs_market_event *ud_bar, *ud_trade; /* bar: &ev_bar; trade: in its userdata */
     brs_top *ud_top;                     /* &ev_top */
@@ -69,6 +69,41 @@ struct brs__lua_strategy {
     const void *fast_fn[BRS__LCB_COUNT]; /* the callback function last checked */
     int8_t fast_cb[BRS__LCB_COUNT];      /* fast_fn is loop-free: 1, no: 0, not checked: -1 */
 };
+
+/* The three files of the binding: lua_strategy.c (calling into the script,
+ * event objects, the vtable), lua_load.c (loading, hot reload, freeing),
+ * lua_ctx.c (the ctx methods). */
+extern const char *const brs__lua_cb_names[BRS__LCB_COUNT]; /* "on_start", ... */
+#define BRS__LUA_CTX_MT "bourse.ctx"
+
+/* Once open, the main stack holds the objects every call needs at fixed slots,
+ * so a callback pushes them with lua_pushvalue instead of registry lookups. */
+enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
+/* then the field names of bar (8) and top (7), for refresh_hot */
+#define SLOT_KEY0 (SLOT_CB0 + BRS__LCB_COUNT)
+
+static inline const char *brs__lua_side_name(int side) { return side == BRS_BUY ? "buy" : "sell"; }
+
+/* lua_strategy.c */
+extern const brs_strategy_vtable brs__lua_vtable_template;
+/* The vtable shows the callbacks the script has; again after a hot reload. */
+void brs__lua_set_callbacks(brs__lua_strategy *s);
+/* After the callback slots were (re)filled: which callbacks are loop-free. */
+void brs__lua_cb_fast_forget(brs__lua_strategy *s);
+/* Runs protected: the ctx and event metatables, the reused event objects. */
+int brs__lua_setup_types(lua_State *L);
+
+/* lua_load.c */
+/* Run the C function f protected (nargs values above the handler), under a
+ * fresh budget; a failure is described in err, prefixed with `what`. */
+int brs__lua_protected(brs__lua_strategy *s, lua_CFunction f, int nargs, const char *what, brs_error *err);
+/* lua_close under a fresh budget (finalizers run); the state is gone after. */
+void brs__lua_close_state(brs__lua_strategy *s);
+
+/* lua_ctx.c */
+void brs__lua_ctx_type(lua_State *L);
+/* Runs protected: builds ctx = setmetatable({params=..., indicators=...}, ctx mt). */
+int brs__lua_make_ctx(lua_State *L);
 
 /* The strategy behind a Lua state (kept in its extra space, copied to threads). */
 static inline brs__lua_strategy *brs__lua_self(lua_State *L)

@@ -1,7 +1,7 @@
 /* reload_watch.c: watch a Lua strategy's file and reload it in place when it
  * changes (reload_watch.h). One stat(2) per check interval, whatever the event
  * rate; the file is read only when it changed and then held still for one
- * interval; the reload itself is brs__lua_strategy_reload (lua_strategy.c). */
+ * interval; the reload itself is brs__lua_strategy_reload (lua_load.c). */
 #include "strategy/reload_watch.h"
 
 #include <errno.h>

@@ -327,15 +327,55 @@ static void apply_event(brs__sctx *sc, const brs_order_event *ev)
 
 static void drain(brs__sctx *sc);
 
+/* Metrics (sc->meter): one callback in `every` is timed. The countdown lives
+ * in the context and runs whether metrics are on or off, so they cost no
+ * instruction per callback beyond what off costs; nothing is counted per
+ * callback (callbacks run = `every` per finished countdown plus where the
+ * running one is: brs__sctx_meter_callbacks). Off, the countdown reaches 0
+ * once in 2^32 callbacks and starts again. */
+static void meter_start(brs__sctx *sc)
+{
+    if (!sc->meter) {
+        sc->meter_left = UINT32_MAX;
+        return;
+    }
+    sc->meter->t0 = brs__monotime_ns();
+    sc->meter_timing = 1;
+}
+
+static void meter_timed(brs__sctx *sc)
+{
+    brs__sctx_meter *m = sc->meter;
+    sc->meter_timing = 0;
+    if (!m)
+        return;
+    int64_t t = brs__monotime_ns();
+    brs__hist_observe_ns(m->h_cb, t - m->t0);
+    m->t0 = 0;
+    m->done += m->every;
+    sc->meter_left = m->every;
+    m->tick(m->ud, t);
+}
+
+void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m)
+{
+    sc->meter = m;
+    sc->meter_timing = 0;
+    sc->meter_left = m ? m->every : UINT32_MAX;
+}
+
+uint64_t brs__sctx_meter_callbacks(const brs__sctx *sc)
+{
+    const brs__sctx_meter *m = sc->meter;
+    return m ? m->done + (m->every - sc->meter_left) : 0;
+}
+
 /* Every strategy callback goes through enter/leave: events produced meanwhile
  * queue up and are delivered once it returns. */
 static inline void enter(brs__sctx *sc)
 {
-    if (BRS__UNLIKELY(sc->meter != NULL)) {
-        sc->meter->callbacks++;
-        if (--sc->meter->left == 0)
-            sc->meter->t0 = brs__monotime_ns();
-    }
+    if (BRS__UNLIKELY(--sc->meter_left == 0))
+        meter_start(sc);
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
     sc->log_cb = 0;
@@ -343,21 +383,10 @@ static inline void enter(brs__sctx *sc)
 
 /* After a callback: its failure names the error it logged (once); an error it
  * logged and carried on from is printed now. */
-static void meter_leave(brs__sctx_meter *m)
-{
-    if (!m->t0)
-        return;
-    int64_t t = brs__monotime_ns();
-    brs__hist_observe_ns(m->h_cb, t - m->t0);
-    m->t0 = 0;
-    m->left = m->every;
-    m->tick(m->ud, t);
-}
-
 static void after_callback(brs__sctx *sc, int rc, const char *cb)
 {
-    if (BRS__UNLIKELY(sc->meter != NULL))
-        meter_leave(sc->meter);
+    if (BRS__UNLIKELY(sc->meter_timing))
+        meter_timed(sc);
     sc->in_callback = 0;
     int pending = sc->error_pending;
     sc->error_pending = 0;
@@ -416,8 +445,8 @@ static int leave(brs__sctx *sc, int rc, int which)
     if (BRS__UNLIKELY(rc < 0 || sc->error_pending))
         after_callback(sc, rc, cb_names[which]);
     else {
-        if (BRS__UNLIKELY(sc->meter != NULL))
-            meter_leave(sc->meter);
+        if (BRS__UNLIKELY(sc->meter_timing))
+            meter_timed(sc);
         sc->in_callback = 0;
     }
     if (sc->q_len)
@@ -942,7 +971,7 @@ int64_t brs__sctx_next_timer(const brs__sctx *sc)
 /* Missed firings of a repeating timer delivered one by one before it catches up. */
 #define BRS__TIMER_MAX_CATCHUP 1000
 
-int brs__sctx_advance(brs__sctx *sc, int64_t now)
+int brs__sctx_advance_timers(brs__sctx *sc, int64_t now)
 {
     new_event(sc);
     while (!sc->failed && sc->n_timers) {

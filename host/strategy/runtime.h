@@ -23,16 +23,21 @@ typedef struct brs__sctx brs__sctx;
 /* Metrics of a running strategy (host/ops/run_metrics.c), when they are on:
  * the runtime counts order events here and times one callback in `every`
  * (two clock reads), then calls tick, which publishes at most every 100 ms.
- * Plain fields of the loop thread: no lock, no allocation. */
+ * Plain fields of the loop thread: no lock, no allocation. Attach it with
+ * brs__sctx_set_meter (the countdown to the next timed callback is the
+ * context's). */
 typedef struct brs__sctx_meter {
-    uint32_t every, left;
+    uint32_t every;
     int64_t t0;
     struct brs__histogram *h_cb;
     struct brs__histogram *h_route; /* the router's decision time, timed by its caller */
     void (*tick)(void *ud, int64_t now_mono);
     void *ud;
-    uint64_t accepted, fills, cancels, rejects, callbacks;
+    uint64_t done; /* callbacks of the finished countdowns */
+    uint64_t accepted, fills, cancels, rejects;
 } brs__sctx_meter;
+
+
 
 /* Where orders go. Every member may be called from inside a strategy callback;
  * order events produced meanwhile are queued and delivered after the callback
@@ -157,7 +162,9 @@ struct brs__sctx {
                                         * when it returns unless it failed (then the
                                         * failure names it) */
     uint64_t n_callbacks;              /* market-event callbacks delivered */
-    brs__sctx_meter *meter;            /* metrics; NULL: off */
+    brs__sctx_meter *meter;            /* metrics; NULL: off (brs__sctx_set_meter) */
+    uint32_t meter_left;               /* callbacks to the next timed one (counts down, on or off) */
+    int meter_timing;                  /* this callback is timed */
 
     /* runaway bounds (brs__sctx_opts) */
     brs_order_event *deferred;         /* refusals made inside a callback: delivered with the next event */
@@ -194,9 +201,25 @@ void brs__sctx_free(brs__sctx *sc);
 static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; }
 static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
 
+/* Metrics on (m) or off (NULL), between callbacks. */
+void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m);
+/* Callbacks entered since metrics were attached (loop thread). */
+uint64_t brs__sctx_meter_callbacks(const brs__sctx *sc);
+
 /* ---- driving it (the event loop, tests, benchmarks) ------------------- */
-/* Fire the timers due at or before now (in time order), then set the clock. */
-int brs__sctx_advance(brs__sctx *sc, int64_t now);
+/* Fire the timers due at or before now (in time order), then set the clock.
+ * Inline for the common case of an event loop's every event: no timer set and
+ * no refusal waiting (a new event: the per-event callback bound starts again). */
+int brs__sctx_advance_timers(brs__sctx *sc, int64_t now);
+static inline int brs__sctx_advance(brs__sctx *sc, int64_t now)
+{
+    if (__builtin_expect(sc->n_timers != 0 || sc->d_len != 0, 0))
+        return brs__sctx_advance_timers(sc, now);
+    sc->chain = 0;
+    if (now > sc->now)
+        sc->now = now;
+    return sc->failed;
+}
 /* The earliest pending timer, or INT64_MAX. */
 int64_t brs__sctx_next_timer(const brs__sctx *sc);
 /* One market event: updates the market as last seen, lets the execution
