@@ -702,6 +702,26 @@ static void on_clock(void *user, int64_t now)
  * runtime advances to t first, then each event is followed by an advance. */
 static uint64_t feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact)
 {
+    if (srv->strats && !brs__rt_feed_paced(srv->feed)) {
+        /* with strategies, a max replay is a book-mode run of the file: the
+         * data's clock, the latencies, the router reading what market data
+         * showed (no client can be connected yet); deterministic, so a
+         * restart replays it whole from its FEED record; then the real clock */
+        int64_t t0 = brs__monotime_ns();
+        srv->in_feed = 1;
+        brs__rt_set_books_from_venues(srv->rt, 0);
+        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
+        brs__rt_set_books_from_venues(srv->rt, 1);
+        srv->in_feed = 0;
+        srv->replayed_sim = 1;
+        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
+                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
+        if (n && !exact)
+            brs__fix_journal_feed(&srv->gw, t, n);
+        (void)max;
+        return n;
+    }
     brs__rt_advance(srv->rt, t);
     srv->in_feed = 1;
     uint64_t n = exact ? brs__rt_feed_run_exact(srv->feed, srv->rt, t, max)
@@ -727,7 +747,10 @@ static void replay_begin(void *user, int has_feed, int legacy)
 {
     brs__fix_server *srv = user;
     if (srv->feed && !brs__rt_feed_paced(srv->feed) && !has_feed && legacy) {
-        brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+        if (srv->strats) /* the book-mode run of the file (feed_step) */
+            feed_step(srv, brs__realtime_ns(), UINT64_MAX, 1);
+        else
+            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
         srv->feed_replayed = 1;
     }
 }
@@ -765,6 +788,12 @@ static void on_child(void *user, const brs__rt_child_note *n)
     }
     if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order)) {
         snprintf(owner, sizeof owner, "ws:%s", acct);
+        own = owner;
+    }
+    const char *sn = brs__rt_hosted_client_name(srv->strats, n->client);
+    if (sn) { /* a hosted strategy's order: its own id space, never a FIX OrderID */
+        snprintf(owner, sizeof owner, "strategy:%s", sn);
+        snprintf(order, sizeof order, "strategy:%llu", (unsigned long long)n->order);
         own = owner;
     }
     if (n->client == UINT32_MAX)
@@ -859,7 +888,11 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             srv->gw.replay_user = srv;
         }
     }
-    /* strategies: runtime clients after the sessions, before the market data */
+    /* market data: its steps are journaled (FEED records), so the replay
+     * rebuilds the books at the same points of the order flow; with max the
+     * whole file is one step before any client, replayed from the journal
+     * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
+    /* strategies: runtime clients after the sessions and WebSocket accounts */
     if (sc->n_strategies && sc->rt_cfg && (rc = brs__rt_hosted_open(&srv->strats, srv->rt, sc->rt_cfg, err)))
         return rc;
     /* market data: its steps are journaled (FEED records), so the replay
@@ -876,21 +909,6 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
             return rc;
     }
-    if (srv->feed && !brs__rt_feed_paced(srv->feed) && srv->strats) {
-        /* with strategies, a max replay is a book-mode run of the file: the
-         * data's clock, the latencies, the router reading what market data
-         * showed (no client can be connected yet); then the real clock. It
-         * runs the same at every start, before the journal replays, so it is
-         * not journaled (the clock hook is set after it). */
-        int64_t t0 = brs__monotime_ns();
-        brs__rt_set_books_from_venues(srv->rt, 0);
-        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
-        brs__rt_set_books_from_venues(srv->rt, 1);
-        srv->replayed_sim = 1;
-        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
-                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
-                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
-    }
     srv->gw.replay_feed = replay_feed;
     srv->gw.replay_begin = replay_begin;
     srv->gw.replay_user = srv;
@@ -903,7 +921,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
-    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed && !srv->replayed_sim) /* first start: max */
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
         feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
     brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
@@ -1391,7 +1409,6 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
-        srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */

@@ -22,6 +22,12 @@ int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_
 /* Replay what is due by wall-clock `now` (with max: everything), at most
  * max_events of it; returns the events replayed. */
 uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events);
+/* `max` with hosted strategies: the whole file on a simulated clock, book
+ * mode's step (rt_strategy.c: each replayed event at its exchange time, the
+ * queue's items and the strategies' timers at theirs) until the data has
+ * ended and the queue is empty. Returns the events replayed. */
+struct brs__rt_strats;
+uint64_t brs__rt_feed_run_sim(brs__rt_feed *f, brs__rt *rt, struct brs__rt_strats *s);
 /* Replay exactly n events (ignoring the pace), each followed by
  * brs__rt_advance(rt, now), as brs__rt_feed_run did when it replayed them
  * (a journal's record of it). Returns the events replayed (fewer only at the
@@ -30,12 +36,6 @@ uint64_t brs__rt_feed_run_exact(brs__rt_feed *f, brs__rt *rt, int64_t now, uint6
 /* The pace starts again from the next event at the next run (after a restart
  * replayed the events that ran before it). */
 void brs__rt_feed_repace(brs__rt_feed *f);
-/* `max` with hosted strategies: the whole file on a simulated clock, book
- * mode's step (rt_strategy.c: each replayed event at its exchange time, the
- * queue's items and the strategies' timers at theirs) until the data has
- * ended and the queue is empty. Returns the events replayed. */
-struct brs__rt_strats;
-uint64_t brs__rt_feed_run_sim(brs__rt_feed *f, brs__rt *rt, struct brs__rt_strats *s);
 int brs__rt_feed_done(const brs__rt_feed *f);
 /* The file's smallest exchange time (brs__tick_first_ts), INT64_MIN when none:
  * where hosted strategies start, as in book mode (brs__book_start). */

@@ -362,6 +362,14 @@ int brs__rt_hosted_write(brs__rt_hosted *hs, brs_error *err)
     return BRS_OK;
 }
 
+const char *brs__rt_hosted_client_name(const brs__rt_hosted *hs, uint32_t client)
+{
+    for (uint32_t i = 0; hs && i < hs->n; i++)
+        if (hs->h[i].st && hs->h[i].st->client == client)
+            return hs->h[i].name;
+    return NULL;
+}
+
 void brs__rt_hosted_reloads(const brs__rt_hosted *hs, uint64_t *done, uint64_t *refused)
 {
     *done = *refused = 0;

@@ -53,6 +53,8 @@ void brs__rt_hosted_poll(brs__rt_hosted *h, int64_t mono);
 void brs__rt_hosted_stop(brs__rt_hosted *h);
 /* Each strategy with "out": its run directory (fills.csv, orders.csv, ...). */
 int brs__rt_hosted_write(brs__rt_hosted *h, brs_error *err);
+/* The name of the strategy that is runtime client `client`, NULL when none is. */
+const char *brs__rt_hosted_client_name(const brs__rt_hosted *h, uint32_t client);
 /* Reloads done and refused, over every strategy. */
 void brs__rt_hosted_reloads(const brs__rt_hosted *h, uint64_t *done, uint64_t *refused);
 void brs__rt_hosted_close(brs__rt_hosted *h);
