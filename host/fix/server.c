@@ -7,6 +7,7 @@
 #include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
 #include "fix/archive.h"
+#include "runtime/rt_hosted.h"
 #include "wsgate/wsgate.h"
 
 #include <arpa/inet.h>
@@ -83,6 +84,8 @@ struct brs__fix_server {
     brs__rt *rt;                 /* the runtime: venues, router, the order path */
     brs_instrument *rt_instr;
     brs__rt_feed *feed;          /* market_data replay; NULL none */
+    brs__rt_hosted *strats;      /* "strategies": hosted beside the clients; NULL none */
+    int replayed_sim;            /* market_data max with strategies: replayed on the data's clock */
     brs__wsgate *ws;             /* ws_listen: WebSocket order entry; NULL when off */
     brs_config own_cfg;          /* a config made without one (the default sim venue) */
     int has_own_cfg;
@@ -842,12 +845,38 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             srv->gw.replay_user = srv;
         }
     }
+    /* strategies: runtime clients after the sessions, before the market data */
+    if (sc->n_strategies && sc->rt_cfg && (rc = brs__rt_hosted_open(&srv->strats, srv->rt, sc->rt_cfg, err)))
+        return rc;
     /* market data: its steps are journaled (FEED records), so the replay
      * rebuilds the books at the same points of the order flow; with max the
      * whole file is one step before any client, replayed from the journal
      * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
     if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
         return rc;
+    if (srv->strats) { /* they start at the data's first instant (max), else now */
+        int64_t t0 = srv->feed && !brs__rt_feed_paced(srv->feed) ? brs__rt_feed_first_time(srv->feed)
+                                                                  : brs__realtime_ns();
+        if (t0 != INT64_MIN)
+            brs__rt_advance(srv->rt, t0);
+        if ((rc = brs__rt_hosted_start(srv->strats, err)))
+            return rc;
+    }
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && srv->strats) {
+        /* with strategies, a max replay is a book-mode run of the file: the
+         * data's clock, the latencies, the router reading what market data
+         * showed (no client can be connected yet); then the real clock. It
+         * runs the same at every start, before the journal replays, so it is
+         * not journaled (the clock hook is set after it). */
+        int64_t t0 = brs__monotime_ns();
+        brs__rt_set_books_from_venues(srv->rt, 0);
+        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
+        brs__rt_set_books_from_venues(srv->rt, 1);
+        srv->replayed_sim = 1;
+        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
+                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
+    }
     srv->gw.replay_feed = replay_feed;
     srv->gw.replay_begin = replay_begin;
     srv->gw.replay_user = srv;
@@ -860,7 +889,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
-    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed && !srv->replayed_sim) /* first start: max */
         feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
     brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
@@ -869,6 +898,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->metrics_listen[0] &&
         (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
                                      sc->n_sessions, err)) != BRS_OK)
+        return rc;
+    if ((rc = brs__rt_hosted_metrics(srv->strats, brs__fix_metrics_registry(srv->metrics), err)))
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -1209,6 +1240,33 @@ static void storage_failed(brs__fix_server *srv)
     brs__wsgate_abort(srv->ws); /* its queued answers are not durable either */
 }
 
+/* The strategies stop (xStop, their open orders cancelled through the order
+ * path); what that sends plays out on the runtime's queue, in time order, as at
+ * the end of a book-mode run; then their run directories ("out") are written. */
+static void stop_strategies(brs__fix_server *srv)
+{
+    if (!srv->strats)
+        return;
+    brs__rt_hosted_stop(srv->strats);
+    brs__rt_strats *set = brs__rt_hosted_set(srv->strats);
+    if (srv->replayed_sim && brs__rt_feed_done(srv->feed)) {
+        while (brs__rt_strats_step(set, NULL, 0) >= 0 && !brs__rt_failed(srv->rt, NULL))
+            ;
+    } else {
+        brs__rt_advance(srv->rt, brs__realtime_ns());
+        while (brs__rt_queued(srv->rt) && !brs__rt_failed(srv->rt, NULL))
+            brs__rt_step(srv->rt); /* what the cancels cause, at their own times */
+    }
+    brs__fix_gateway_publish(&srv->gw, 0);
+    brs_error e = {0};
+    if (brs__rt_hosted_write(srv->strats, &e))
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "run directory not written", BRS_KV_S("error", e.msg));
+    uint64_t done, refused;
+    brs__rt_hosted_reloads(srv->strats, &done, &refused);
+    BRS_LOG(BRS_LOG_INFO, "strategy", "strategies stopped", BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+            BRS_KV_U("reloads", done), BRS_KV_U("reloads_refused", refused));
+}
+
 /* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
  * committed, and what is queued gets up to 2 s to reach the peers. */
 static int shutdown_sessions(brs__fix_server *srv)
@@ -1256,8 +1314,19 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
+        /* market_data.stop_at_end: before the clock moves on (a max replay with
+         * strategies ends on the data's clock, and stops there, as a backtest) */
+        if (srv->cfg.md.stop_at_end && brs__rt_feed_done(srv->feed) && !brs__rt_queued(srv->rt)) {
+            BRS_LOG0(BRS_LOG_INFO, "fix", "stopping: the market data is replayed (market_data.stop_at_end)");
+            break;
+        }
         int wait_ms = srv->dirty || srv->rerun || srv->mc_more ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (srv->strats) { /* a strategy's timer */
+            int64_t tt = brs__rt_strats_next_timer(brs__rt_hosted_set(srv->strats));
+            if (tt < due)
+                due = tt;
+        }
         if (srv->ws && brs__wsgate_next_time(srv->ws) < due)
             due = brs__wsgate_next_time(srv->ws); /* pings, timeouts, book updates */
         if (due != INT64_MAX && wait_ms) {
@@ -1304,6 +1373,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : feed_step(srv, now, 65536, 0);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
+        brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
@@ -1336,6 +1406,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         }
         brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
+    stop_strategies(srv);
     return shutdown_sessions(srv);
 }
 
@@ -1353,6 +1424,8 @@ void brs__fix_server_close(brs__fix_server *srv)
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
     brs__fix_slog_close(srv->slog);
+    brs__rt_hosted_close(srv->strats); /* before the metrics registry and the runtime go */
+    srv->strats = NULL;
     brs__fix_metrics_stop(srv->metrics);
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;

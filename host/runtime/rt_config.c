@@ -203,6 +203,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->n_instr = n_instr;
     rt->only = -1;
     rt->books_from_venues = o->books_from_venues;
+    rt->views = !o->books_from_venues || o->market_view;
     rt->md_from_file = o->md_from_file;
     rt->md_ns = o->md_ns;
     rt->order_ns = o->order_ns;
@@ -219,7 +220,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     int rc;
     /* the clients' market view (and the router's of the default venue): not
      * kept when the router reads the venues' own books (serve) */
-    if (!o->books_from_venues && (rc = brs__engine_create(&rt->view, &ec, NULL, err)))
+    if ((!o->books_from_venues || o->market_view) && (rc = brs__engine_create(&rt->view, &ec, NULL, err)))
         return rc;
     if ((rc = brs__rt_open_venues(rt, obj, data_files, n_files, err)))
         return rc;

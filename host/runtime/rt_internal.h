@@ -132,7 +132,8 @@ struct brs__rt {
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
     uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
-    int books_from_venues;    /* brs__rt_opts.books_from_venues */
+    int books_from_venues;    /* brs__rt_opts.books_from_venues (brs__rt_set_books_from_venues) */
+    int views;                /* the market view and the router's views are kept */
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
     /* the child hook (brs__rt_set_child_hook): open children by id (open

@@ -619,6 +619,14 @@ void brs__rt_tick(brs__rt *rt)
 
 brs__xstats *brs__rt_xstats(brs__rt *rt) { return rt->sor ? &rt->xs : NULL; }
 
+const brs_instrument *brs__rt_instruments(const brs__rt *rt, uint32_t *n)
+{
+    *n = rt->n_instr;
+    return rt->instr;
+}
+
+void brs__rt_set_books_from_venues(brs__rt *rt, int on) { rt->books_from_venues = on || !rt->views; }
+
 void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price)
 {
     if (rt->risk)
@@ -631,7 +639,7 @@ int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
     brs_config *cfg = rt->cfg;
     brs_engine_config ec = {.max_instruments = rt->n_instr ? rt->n_instr : 1};
     int rc;
-    for (uint32_t i = 0; i < rt->n_v && !rt->books_from_venues; i++)
+    for (uint32_t i = 0; i < rt->n_v && rt->views; i++)
         if (i == rt->route)
             rt->v[i].view = rt->view;
         else if ((rc = brs__engine_create(&rt->v[i].view, &ec, NULL, err)))

@@ -46,6 +46,11 @@ typedef struct brs__rt_opts {
      * orders (serve, where the venues are shared by many clients). Book mode
      * keeps its latency-delayed views. */
     int books_from_venues;
+    /* Not a config key: keep the clients' market view and the router's views
+     * of the venues even with books_from_venues (serve hosting strategies: they
+     * see market data as a book-mode strategy does, and brs__rt_set_books_
+     * from_venues can switch the router to those views). */
+    int market_view;
 } brs__rt_opts;
 
 /* Read and check the runtime's keys of `obj` (cfg->root for serve, the "book"
@@ -78,6 +83,13 @@ int brs__rt_venue_find(const brs__rt *rt, const char *name);
  * when the plugin has none). */
 int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side, brs_level *out,
                   uint32_t cap, uint32_t *n);
+
+/* The instruments the runtime was created with. */
+const brs_instrument *brs__rt_instruments(const brs__rt *rt, uint32_t *n);
+/* The router reads each venue's own book (on) or the views market data has
+ * built (off; only when they are kept: !books_from_venues or market_view).
+ * serve's `market_data.speed: max` replays with them off, as book mode does. */
+void brs__rt_set_books_from_venues(brs__rt *rt, int on);
 
 /* Metrics (host/ops/run_metrics.c): time each order the router places into h
  * (NULL: off). */
@@ -216,6 +228,8 @@ void brs__rt_replay(brs__rt *rt, const brs_market_event *ev, uint32_t src);
  * sink is called after the event was applied to brs__rt_market_view. */
 void brs__rt_set_market_sink(brs__rt *rt, void (*fn)(void *user, const brs_market_event *ev),
                              void *user);
+/* The sink's user pointer (NULL: no sink). */
+void *brs__rt_market_sink_user(const brs__rt *rt);
 /* The default venue's book as market data reaches the host (L3 events applied;
  * with the router, L2 levels too): the clients' view for tops and depth. NULL
  * with books_from_venues (read the venue itself: brs__rt_depth). */

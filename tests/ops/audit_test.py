@@ -166,6 +166,10 @@ def routed(bourse, work):
     rc = json.load(open(os.path.join(src, "data", "configs", "serve-routed.json")))
     rc["state_dir"] = os.path.join(rw, "state")
     rc["market_data"]["file"] = os.path.join(src, "data", "mm.ticks.zst")
+    # the routed history of client orders only: the market maker the config
+    # also hosts would trade against the parents (its restart semantics are
+    # docs/fix-gateway.md's "Strategies beside the clients")
+    rc.pop("strategies", None)
     with open(os.path.join(rw, "serve.json"), "w") as fh:
         json.dump(rc, fh)
     rs = Server(bourse, os.path.join(rw, "serve.json"), rw)
