@@ -78,7 +78,8 @@ endef
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
            host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
-           host/fix/archive.c host/fix/clset.c host/fix/app_md.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
+           host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
+           host/fix/app_md.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
            host/runtime/rt_route.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_mixed.c \
            host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c host/plugin/json_params.c \

@@ -48,7 +48,8 @@ fi
 # own settings (validation on, Nagle on); resting orders, then half crossing;
 # two sessions x 50 and four x 25. One JSON object per line.
 fixc="$build/tests/interop/fix_client"
-dict="$build/tests/interop/jspurefix/FIX44.xml"
+# the FIX 4.4 dictionary the interop tests use: jspurefix's, from .deps/npm
+dict="$(dirname "$0")/../.deps/npm/node_modules/jspurefix/data/FIX44.xml"
 if [ -x "$fixc" ] && [ -f "$dict" ]; then
     echo "== QuickFIX initiator round trip (fix_client bench, 300000 orders, 100 in flight)"
     work=$(mktemp -d)
@@ -62,6 +63,12 @@ if [ -x "$fixc" ] && [ -f "$dict" ]; then
     done
     mv "$out/fix_quickfix.json.tmp" "$out/fix_quickfix.json"
     rm -rf "$work"
+    # The same round trip through the smart order router against the direct
+    # route to the gateway's one venue (issue 17: routed >= 80% of direct),
+    # two sessions x 50, both workloads, direct and routed alternated.
+    echo "== QuickFIX round trip, routed (sor) against direct (venue:sim)"
+    /usr/bin/python3 "$(dirname "$0")/bench_routed.py" "$build" --pairs 1 --orders 300000 \
+        --dict "$dict" --json-out "$out/fix_quickfix_routed.json" || failed=1
 else
     echo "== QuickFIX round trip skipped: $fixc not built (needs libquickfix-dev)"
 fi

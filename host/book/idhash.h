@@ -63,8 +63,18 @@ static const hslot ht_none;
 static inline uint32_t ht_find_ext(const brs_engine *e, uint64_t id)
 {
     uint32_t h = ht_home(e, id);
+    const hslot *x = &e->ht[h];
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* GCC makes a branch of the ternary below (a mispredicted one on this
+     * feed): a conditional move, said outright */
+    __asm__("cmpq %[max], %[id]\n\tcmova %[none], %[x]"
+            : [x] "+r"(x)
+            : [id] "r"(id), [max] "rm"(e->id_max), [none] "r"(&ht_none)
+            : "cc");
+#else
     uintptr_t beyond = -(uintptr_t)(id > e->id_max); /* all ones or 0: a select, not a branch */
-    const hslot *x = (const hslot *)(((uintptr_t)&e->ht[h] & ~beyond) | ((uintptr_t)&ht_none & beyond));
+    x = (const hslot *)(((uintptr_t)x & ~beyond) | ((uintptr_t)&ht_none & beyond));
+#endif
     if (x->idx == 0)
         return 0;
     return ht_find_at(e, id, h);

@@ -133,13 +133,19 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     switch (exec_type) {
     case '0':
         g->st.acks++;
-        if (g->h_ack && o->entered_ns)
-            brs__hist_observe_ns(g->h_ack, brs__realtime_ns() - o->entered_ns);
+        if (g->h_ack && o->entered_ns) {
+            if (g->n_lat_ack == BRS__FIX_LAT_BATCH)
+                brs__fix_gateway_observe_latency(g);
+            g->lat_ack[g->n_lat_ack++] = o->entered_ns;
+        }
         break;
     case 'F':
         g->st.fills++;
-        if (g->h_fill && o->entered_ns)
-            brs__hist_observe_ns(g->h_fill, brs__realtime_ns() - o->entered_ns);
+        if (g->h_fill && o->entered_ns) {
+            if (g->n_lat_fill == BRS__FIX_LAT_BATCH)
+                brs__fix_gateway_observe_latency(g);
+            g->lat_fill[g->n_lat_fill++] = o->entered_ns;
+        }
         break;
     case '4': g->st.cancels++; break;
     case 'C': g->st.expiries++; break;
@@ -153,6 +159,18 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     default: break;
     }
     encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
+}
+
+void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
+{
+    if (!g->n_lat_ack && !g->n_lat_fill)
+        return;
+    int64_t now = brs__realtime_ns();
+    for (uint32_t k = 0; g->h_ack && k < g->n_lat_ack; k++)
+        brs__hist_observe_ns(g->h_ack, now - g->lat_ack[k]);
+    for (uint32_t k = 0; g->h_fill && k < g->n_lat_fill; k++)
+        brs__hist_observe_ns(g->h_fill, now - g->lat_fill[k]);
+    g->n_lat_ack = g->n_lat_fill = 0;
 }
 
 /* An ExecutionReport about an order that does not exist (OrderID NONE, nothing
@@ -288,7 +306,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (g->live)
             brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
-                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__realtime_ns(),
+                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__rt_now(g->rt),
                            g->replaying);
         if (o->leaves == 0)
             brs__fix_set_open(g, o, 0);
@@ -646,71 +664,6 @@ static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const br
     er_no_order(s, m, 0, 'I', echo, BRS__ARRAY_LEN(echo), 5, "unknown order"); /* 5: unknown order */
 }
 
-/* OrderMassCancelRequest (q): MassCancelRequestType 1 (one security, by
- * Symbol) or 7 (all orders), optionally one Side, over the requesting
- * session's open orders. The OrderMassCancelReport (r) comes first, with
- * TotalAffectedOrders, then an ExecutionReport Canceled per order under its
- * own ClOrdID. Other request types are refused (MassCancelResponse 0,
- * MassCancelRejectReason 0: not supported; 1: unknown security). */
-static void on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
-{
-    uint64_t type = 0;
-    int instr = -1, reject = -1;
-    char side = brs__fix_char(m, 54);
-    const brs__fix_field *f;
-    if (brs__fix_uint(m, 530, &type) != 1 || (type != 1 && type != 7))
-        reject = 0;
-    else if (type == 1) {
-        f = brs__fix_get(m, 55);
-        instr = f ? brs__fix_find_instr(g, brs__fix_val(m, f), f->len) : -1;
-        if (instr < 0)
-            reject = 1;
-    }
-    if (brs__fix_get(m, 54) && side != '1' && side != '2') {
-        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 54, "Side must be 1 or 2");
-        return;
-    }
-    uint64_t affected = 0;
-    if (reject < 0)
-        for (uint64_t i = 0; i < g->n_orders; i++) {
-            const brs__fix_order *o = &g->orders[i];
-            if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
-                (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)))
-                affected++;
-        }
-    uint64_t report_id = ++g->next_exec_id; /* numbered like executions: replay keeps it */
-    if (!g->replaying) {
-        brs__fix_enc *e = brs__fix_session_begin(s, "r");
-        f = brs__fix_get(m, 11);
-        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
-        brs__fix_enc_int(e, 37, (int64_t)report_id);
-        const brs__fix_field *t = brs__fix_get(m, 530);
-        brs__fix_enc_mem(e, 530, brs__fix_val(m, t), t->len); /* as sent, even if unsupported */
-        brs__fix_enc_int(e, 531, reject < 0 ? (int64_t)type : 0);
-        if (reject >= 0)
-            brs__fix_enc_int(e, 532, reject);
-        brs__fix_enc_int(e, 533, (int64_t)affected);
-        if (instr >= 0)
-            brs__fix_enc_str(e, 55, g->instr[instr].symbol);
-        if (side)
-            brs__fix_enc_char(e, 54, side);
-        brs__fix_enc_time(e, 60, s->now);
-        if (reject >= 0)
-            brs__fix_enc_str(e, 58, reject ? "unknown security" :
-                                             "MassCancelRequestType must be 1 (security) or 7 (all)");
-        brs__fix_session_send(s);
-    }
-    if (reject >= 0)
-        return;
-    for (uint64_t i = 0; i < g->n_orders; i++) {
-        const brs__fix_order *o = &g->orders[i];
-        if (o->open && o->session == s->index && (instr < 0 || o->instrument == (uint32_t)instr) &&
-            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL)) &&
-            brs__rt_cancel(g->rt, brs__fix_client_of(g, s->index), o->id) == BRS_OK)
-            brs__fix_pump(g, s->now);
-    }
-}
-
 static void business_reject(brs__fix_session *s, const brs__fix_msg *m, int reason, const char *text)
 {
     brs__fix_enc *e = brs__fix_session_begin(s, "j");
@@ -747,7 +700,8 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
      * action now is refused whole before it changes anything (never journaled,
      * so a replay, which admits everything, does not see it) */
     if (!g->replaying && brs__rt_busy(g->rt) &&
-        (strcmp(mt, "D") == 0 || strcmp(mt, "F") == 0 || strcmp(mt, "G") == 0 || strcmp(mt, "q") == 0)) {
+        (strcmp(mt, "D") == 0 || strcmp(mt, "F") == 0 || strcmp(mt, "G") == 0 || strcmp(mt, "q") == 0) &&
+        brs__rt_admit(g->rt) != BRS_OK) { /* counted and logged (key=queue_capacity) */
         g->st.busy_refusals++;
         business_reject(s, m, 4, "venue busy: the runtime queue is full (queue_capacity); try again");
         return;
@@ -759,7 +713,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     else if (strcmp(mt, "G") == 0)
         on_replace(g, s, m);
     else if (strcmp(mt, "q") == 0)
-        on_mass_cancel(g, s, m);
+        brs__fix_on_mass_cancel(g, s, m);
     else if (strcmp(mt, "H") == 0) {
         if (!g->replaying)
             on_status_request(g, s, m);

@@ -17,6 +17,7 @@
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
+#define BRS__FIX_LAT_BATCH 256 /* latencies kept for one clock read (app.c) */
 #define BRS__FIX_MD_DEPTH 20
 /* market data limits: defaults of the serve.json keys, and the hard ceiling of
  * symbols in one MarketDataRequest */
@@ -79,6 +80,14 @@ typedef struct brs__fix_md_trade {
     uint32_t instrument;
     int64_t price, qty;
 } brs__fix_md_trade;
+
+/* A session's mass cancel in progress (app_masscancel.c). */
+typedef struct brs__fix_mc {
+    uint64_t after;  /* the orders up to this OrderID are done */
+    int32_t instr;   /* -1: all instruments */
+    char side;       /* 0, '1', '2' */
+    uint8_t active;
+} brs__fix_mc;
 
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
@@ -157,6 +166,11 @@ typedef struct brs__fix_gateway {
     char rej_clordid[BRS__FIX_CLORDID_MAX];
     char rej_text[96];
     struct brs__histogram *h_ack, *h_fill; /* order to acknowledgement / to fill; NULL: metrics off */
+    /* arrival times of the orders acknowledged / filled in this loop turn:
+     * observed into h_ack / h_fill with one clock read at the turn's end
+     * (brs__fix_gateway_observe_latency), not one per report */
+    int64_t lat_ack[BRS__FIX_LAT_BATCH], lat_fill[BRS__FIX_LAT_BATCH];
+    uint32_t n_lat_ack, n_lat_fill;
     struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;
@@ -191,6 +205,17 @@ typedef struct brs__fix_gateway {
     /* replay: OrderIDs of the snapshot read so far and announced */
     uint64_t snap_read, snap_want;
     int in_snapshot;
+    /* mass cancels streaming over loop turns: per session (n_mc), how many
+     * run; mc_per_turn (max_cancels_per_turn) cancels per slice, 0: a mass
+     * cancel runs whole inside its message (no loop: tests, bench) */
+    brs__fix_mc *mc;
+    uint32_t n_mc, n_mc_active, mc_per_turn;
+    /* a checkpoint being written by a child process (app_checkpoint.c): its
+     * pid (0 none), its unnamed file, the journal size at the fork, start
+     * time, fork time */
+    int ckpt_pid, ckpt_fd;
+    uint64_t ckpt_off;
+    int64_t ckpt_t0, ckpt_fork_ns;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal. The orders go
@@ -219,6 +244,11 @@ void brs__fix_gateway_set_risk(brs__fix_gateway *g, const brs_risk_config *cfg);
 int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s);
 /* Replay the journal into the engine (no messages are sent). */
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err);
+/* The latencies of the acknowledgements and fills reported since the last
+ * call go into h_ack / h_fill, all with one clock read: the end of the loop
+ * turn that built them. Called by the server once per turn (metrics on). */
+void brs__fix_gateway_observe_latency(brs__fix_gateway *g);
+
 /* Commit: write every session store's pending records (fdatasync under the
  * batch policy), then the journal's records and a COMMIT record for the batch
  * (fdatasync). Only then may the batch's replies reach the wire. BRS_E_IO on a
@@ -248,6 +278,19 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
  * and cancels. Call between batches (after brs__fix_gateway_flush). On error
  * nothing changes (err says why). */
 int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err);
+/* The session's mass cancel is still streaming: its later messages wait. */
+int brs__fix_gateway_mc_active(const brs__fix_gateway *g, uint32_t session);
+/* The next slice of the session's mass cancel (up to mc_per_turn cancels, less
+ * when the runtime's queue fills), journaled; returns the cancels done. */
+uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session);
+/* The same checkpoint, its snapshot written by a child process so the loop
+ * does not wait for it (bourse serve): start it right after a commit; poll
+ * after each commit: *done when the child ended, BRS_OK when the journal was
+ * replaced, else the error (nothing changed, the old journal is complete).
+ * abort: the child is killed and its temporary removed (closing). */
+int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err);
+int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err);
+void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);

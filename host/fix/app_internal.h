@@ -35,6 +35,44 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 /* Journal record: session index (bit 31: refused by the risk checks, so replay
  * refuses it again without re-running time-dependent checks), length, bytes. */
 #define JOURNAL_RISK_REFUSED 0x80000000u
+/* Bits 30 and 29 of a session record (session indices stay below 2^29; the
+ * record types from 0x7f000000 up are not session records): a mass cancel
+ * that streams (the request: its slices follow as records of their own), and
+ * one slice of it (8 bytes: the OrderID it reached, UINT64_MAX the last). */
+#define JOURNAL_MC_SLICED 0x40000000u
+#define JOURNAL_MC_SLICE 0x20000000u
+#define JOURNAL_SESSION_RECORD_MAX 0x7f000000u
+
+/* app_journal.c, for app_checkpoint.c */
+int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep);
+int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
+                            brs_error *err);
+int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
+                          brs_error *err);
+
+/* app_masscancel.c */
+void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
+void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t end);
+
+/* Journal record: a routed child's step, for the audit trail (layout in
+ * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
+ * the parents makes the children again. */
+#define JOURNAL_CHILD 0x7fffffe2u
+#define CHILD_HEADER_LEN 56u
+
+/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
+ * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
+ * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
+ * i64 clock + u64 events replayed by then. */
+#define JOURNAL_CLOCK 0x7fffffe1u
+#define JOURNAL_FEED 0x7fffffe4u
+#define JOURNAL_SNAP_FEED 0x7ffffff5u
+
+/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
+#define JOURNAL_WS 0x7fffffe3u
+
+/* Appends one record [type][len][bytes] to a growing buffer (app_journal.c). */
+int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n);
 
 brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
                                         size_t n);

@@ -30,23 +30,6 @@
  * every store record tagged with a batch up to n, are one applied whole. */
 #define JOURNAL_COMMIT 0x7ffffffdu
 
-/* Journal record: a routed child's step, for the audit trail (layout in
- * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
- * the parents makes the children again. */
-#define JOURNAL_CHILD 0x7fffffe2u
-#define CHILD_HEADER_LEN 56u
-
-/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
- * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
- * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
- * i64 clock + u64 events replayed by then. */
-#define JOURNAL_CLOCK 0x7fffffe1u
-#define JOURNAL_FEED 0x7fffffe4u
-#define JOURNAL_SNAP_FEED 0x7ffffff5u
-
-/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
-#define JOURNAL_WS 0x7fffffe3u
-
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
@@ -63,12 +46,8 @@
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
 
-static void put_u32(char *p, uint32_t v);
-static void put_u64(char *p, uint64_t v);
-
 /* Appends one record [type][len][bytes] to a growing buffer. */
-static int buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m,
-                      uint32_t n)
+int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n)
 {
     size_t need = *len + 8 + n;
     if (need > *cap) {
@@ -93,125 +72,13 @@ int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m
 {
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
-}
-
-int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
-                           const char *order)
-{
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    char r[CHILD_HEADER_LEN + 3 * 255];
-    memset(r, 0, CHILD_HEADER_LEN);
-    uint8_t what = 0, side = 255, liq = 0, tif = 0;
-    int64_t price = 0, qty = 0;
-    int32_t reason = 0;
-    uint32_t instr = UINT32_MAX;
-    if (n->what == BRS__RT_CHILD_ROUTED && n->o) {
-        instr = n->o->instrument;
-        what = 1;
-        side = n->o->side;
-        tif = n->o->tif;
-        price = n->o->price;
-        qty = n->o->qty;
-    } else if (n->what == BRS__RT_CHILD_CANCEL) {
-        what = 2;
-    } else if (n->what == BRS__RT_CHILD_EVENT && n->ev) {
-        static const uint8_t by_kind[] = {[BRS_OEV_ACCEPTED] = 3, [BRS_OEV_FILL] = 4, [BRS_OEV_CANCELLED] = 5,
-                                          [BRS_OEV_REJECTED] = 6, [BRS_OEV_REPLACED] = 7};
-        what = n->ev->kind < sizeof by_kind ? by_kind[n->ev->kind] : 0;
-        instr = n->ev->instrument;
-        side = n->ev->side;
-        liq = n->ev->liquidity;
-        price = n->ev->price;
-        qty = n->ev->qty;
-        reason = n->ev->reason;
-    }
-    if (!what)
-        return BRS_OK;
-    const char *vn = brs__rt_venue_name(g->rt, n->venue);
-    size_t la = strnlen(owner ? owner : "", 255), lb = strnlen(order ? order : "", 255),
-           lc = strnlen(vn ? vn : "", 255);
-    r[0] = (char)what;
-    r[1] = (char)side;
-    r[2] = (char)liq;
-    r[3] = (char)la;
-    put_u32(r + 4, n->venue);
-    put_u64(r + 8, (uint64_t)n->now);
-    put_u64(r + 16, n->child);
-    put_u64(r + 24, (uint64_t)price);
-    put_u64(r + 32, (uint64_t)qty);
-    put_u64(r + 40, (uint64_t)n->cum);
-    put_u32(r + 48, (uint32_t)reason);
-    r[52] = (char)lb;
-    r[53] = (char)lc;
-    r[54] = (char)tif;
-    r[55] = (char)(instr < g->n_instr ? g->instr[instr].decimals : 0); /* prices are in ticks of 10^-decimals */
-    memcpy(r + CHILD_HEADER_LEN, owner, la);
-    memcpy(r + CHILD_HEADER_LEN + la, order, lb);
-    memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
-                      (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
-}
-
-int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
-{
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    if (len > UINT32_MAX - 12)
-        return BRS_E_RANGE;
-    char h[12];
-    put_u32(h, account);
-    put_u64(h + 4, (uint64_t)t);
-    size_t at = g->jlen;
-    int rc = buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_WS, h, sizeof h);
-    if (rc != BRS_OK)
-        return rc;
-    /* the text joins the record: its length covers header and text */
-    if (g->jlen + len > g->jcap) {
-        size_t c = g->jcap;
-        while (c < g->jlen + len)
-            c *= 2;
-        char *p = realloc(g->jbuf, c);
-        if (!p) {
-            g->jlen = at;
-            return BRS_E_NOMEM;
-        }
-        g->jbuf = p;
-        g->jcap = c;
-    }
-    memcpy(g->jbuf + g->jlen, text, len);
-    g->jlen += len;
-    put_u32(g->jbuf + at + 4, (uint32_t)(sizeof h + len));
-    return BRS_OK;
-}
-
-int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
-{
-    if (g->jfd < 0 || g->replaying || t == g->jclock_t)
-        return BRS_OK;
-    g->jclock_t = t;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
-}
-
-int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
-{
-    if (g->replaying)
-        return BRS_OK;
-    g->feed_events += n;
-    if (g->jfd < 0)
-        return BRS_OK;
-    char r[16];
-    put_u64(r, (uint64_t)t);
-    put_u64(r + 8, n);
-    g->jclock_t = t;
-    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_FEED, r, sizeof r);
+    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
 }
 
 /* Appends a COMMIT record for g->batch to buf. */
 static int commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
 {
-    return buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
+    return brs__fix_buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
 }
 
 static int flush_fail(brs__fix_gateway *g, const char *what, int e)
@@ -310,14 +177,14 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     put_u64(h + 16, g->next_exec_id);
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
-    int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
+    int rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
     if (rc == BRS_OK && g->feed_events) {
         /* the runtime's clock and the market data replayed so far: a restart
          * replays them first, so the open orders rest again on those books */
         char f[16];
         put_u64(f, (uint64_t)brs__rt_now(g->rt));
         put_u64(f + 8, g->feed_events);
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
     }
     const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
     if (!open)
@@ -331,7 +198,7 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     for (uint64_t k = 0; rc == BRS_OK && k < n; k++) {
         char r[SNAP_ORDER_LEN];
         snap_order_encode(open[k], r);
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
     }
     free(open);
     uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
@@ -349,7 +216,7 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
             put_u64(p + 16, (uint64_t)rk->open_qty[in][BRS_SELL]);
             put_u64(p + 24, (uint64_t)rk->ref_price[in]);
         }
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
     free(r);
     /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
@@ -360,12 +227,12 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
         if (k < cs->cap && cs->slot[k])
             chunk[nc++] = cs->slot[k];
         if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
-            rc = buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+            rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
             nc = 0;
         }
     }
     if (rc == BRS_OK)
-        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
+        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
     if (rc == BRS_E_NOMEM)
         brs__err(err, rc, "snapshot: out of memory");
     return rc;
@@ -514,19 +381,15 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     return rc;
 }
 
-/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
- * about to be forgotten), and only once it replaced the journal do the
- * closed orders leave memory, so a failure changes nothing. */
-int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+/* The hashes of the day's ClOrdIDs a checkpoint now would forget: those
+ * already forgotten, closed orders' and earlier links of open orders' replace
+ * chains. */
+int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep)
 {
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    int64_t t0 = brs__monotime_ns();
-    brs__fix_clset keep = {0};
     int rc = BRS_OK;
     for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
         if (g->closed.slot[k])
-            rc = brs__fix_clset_add(&keep, g->closed.slot[k]);
+            rc = brs__fix_clset_add(keep, g->closed.slot[k]);
     for (int t = 0; t < 2; t++) {
         const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
         uint64_t cap = t ? g->map_old_cap : g->map_cap;
@@ -537,13 +400,83 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
             const brs__fix_order *o = &g->orders[e->order - 1];
             /* closed, or an earlier link of an open order's replace chain */
             if (!o->open || !brs__fix_map_key_current(g, e))
-                rc = brs__fix_clset_add(&keep, e->hash);
+                rc = brs__fix_clset_add(keep, e->hash);
         }
     }
-    if (rc != BRS_OK) {
-        brs__fix_clset_free(&keep);
+    if (rc != BRS_OK)
+        brs__fix_clset_free(keep);
+    return rc;
+}
+
+/* The snapshot of the state now, with `closed` as its forgotten ClOrdIDs, and
+ * a COMMIT of `batch`, written to fd and synced (app_checkpoint.c runs it in a
+ * child process, on the copy of the state fork() gave it). */
+int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
+                            brs_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    g->snap_closed = closed;
+    int rc = snapshot_build(g, &buf, &len, err);
+    g->snap_closed = NULL;
+    size_t cap = len;
+    if (rc == BRS_OK && commit_record(&buf, &len, &cap, batch) != BRS_OK)
+        rc = brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    if (rc == BRS_OK && (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0))
+        rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
+    free(buf);
+    return rc;
+}
+
+/* The written and synced temporary journal `tmp` (open as fd, snap_len bytes
+ * of snapshot at its start, len bytes in all) replaces the journal: the old
+ * one is archived, the rename, appends go to the new file, the directory is
+ * synced. On error before the rename nothing changed (the caller removes tmp). */
+int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
+                          brs_error *err)
+{
+    if (journal_archive(g, err) != BRS_OK)
+        return BRS_E_IO; /* history is never dropped: the old journal stays */
+    if (rename(tmp, g->jpath) != 0)
+        return brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
+    close(g->jfd);
+    g->jfd = fd;
+    g->jsize = len;
+    g->snap_bytes = snap_len;
+    size_t plen = strlen(g->jpath) + 4;
+    char *dir = malloc(plen);
+    if (!dir)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    snprintf(dir, plen, "%s", g->jpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, plen, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int rc = BRS_OK;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+    return rc;
+}
+
+/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
+ * about to be forgotten), and only once it replaced the journal do the
+ * closed orders leave memory, so a failure changes nothing. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    int64_t t0 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    int rc = brs__fix_closed_hashes(g, &keep);
+    if (rc != BRS_OK)
         return brs__err(err, rc, "checkpoint: out of memory");
-    }
     uint64_t held = g->n_orders;
     g->snap_closed = &keep;
     rc = journal_rewrite(g, err);
@@ -896,6 +829,10 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
+        if (sess < JOURNAL_SESSION_RECORD_MAX) { /* a session record: its other flags */
+            g->replay_flags |= sess & (JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+            sess &= ~(JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+        }
         if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
@@ -942,6 +879,10 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 return BRS_E_CORRUPT;
             }
             n++;
+        } else if ((g->replay_flags & JOURNAL_MC_SLICE) && len == 8) {
+            uint64_t upto;
+            memcpy(&upto, data + pos + 8, 8);
+            brs__fix_mc_replay_slice(g, sess, upto);
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
             if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
                 g->sessions[sess]->now = g->jclock_t;

@@ -91,6 +91,7 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
     g->last_mkt = last_mkt;
     g->md_venue = brs__rt_market_venue(rt);
     g->jfd = -1;
+    g->ckpt_fd = -1;
     g->batch = 1;
     g->fsync_policy = fsync_policy;
     g->instr = calloc(n ? n : 1, sizeof *instr);
@@ -121,6 +122,7 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
 
 void brs__fix_gateway_close(brs__fix_gateway *g)
 {
+    brs__fix_gateway_checkpoint_abort(g);
     brs__fix_gateway_flush(g);
     if (g->jfd >= 0)
         close(g->jfd);
@@ -141,6 +143,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->trades);
     free(g->risk);
     free(g->jbuf);
+    free(g->mc);
     memset(g, 0, sizeof *g);
     g->jfd = -1;
 }

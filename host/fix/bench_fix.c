@@ -230,6 +230,8 @@ static int round_trip(uint64_t n, uint32_t inflight, int metrics, rt_result *res
     sc.fsync_policy = BRS__FIX_FSYNC_NEVER;
     sc.max_msg = 65536;
     sc.max_output = 64u << 20;
+    sc.low_water = sc.max_output / 4;
+    sc.slow_timeout_ns = 30000000000LL; /* as serve.json's default: a slow (loaded, traced) run is no slow consumer */
     sc.max_msgs_per_sec = 100000000;
     sc.logon_timeout_ns = 10000000000LL;
     snprintf(sc.sender, sizeof sc.sender, "EXEC");

@@ -543,17 +543,19 @@ int brs__fix_parse_time(const char *s, size_t n, int64_t *ns)
 {
     if (n < 17 || s[8] != '-' || s[11] != ':' || s[14] != ':')
         return -1;
-    int v[6];
-    static const int pos[6] = {0, 4, 6, 9, 12, 15}, len[6] = {4, 2, 2, 2, 2, 2};
-    for (int k = 0; k < 6; k++) {
-        v[k] = 0;
-        for (int j = 0; j < len[k]; j++) {
-            char c = s[pos[k] + j];
-            if (c < '0' || c > '9')
-                return -1;
-            v[k] = v[k] * 10 + (c - '0');
-        }
+    /* YYYYMMDD-HH:MM:SS, two digits at a time (every inbound message's
+     * SendingTime is read for the accuracy check) */
+    static const int pos[7] = {0, 2, 4, 6, 9, 12, 15};
+    int dd[7];
+    unsigned bad = 0;
+    for (int k = 0; k < 7; k++) {
+        unsigned a = (unsigned char)s[pos[k]] - '0', b = (unsigned char)s[pos[k] + 1] - '0';
+        bad |= (a > 9) | (b > 9);
+        dd[k] = (int)(a * 10 + b);
     }
+    if (bad)
+        return -1;
+    int v[6] = {dd[0] * 100 + dd[1], dd[2], dd[3], dd[4], dd[5], dd[6]};
     /* int64 nanoseconds reach 2262: refuse years it cannot hold */
     if (v[0] < 1970 || v[0] > 2200 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
         return -1;
@@ -594,17 +596,53 @@ static inline void put(brs__fix_enc *e, const char *s, size_t n)
     e->pos += n;
 }
 
+/* Decimal digits, two at a time from a table, written in place from the
+ * end: no per-digit division and no reversed copy (every field of every
+ * outgoing message has a tag and most an integer). */
+static const char dig2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
+
+static inline size_t ndigits(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 100; v /= 100)
+        n += 2;
+    return n + (v >= 10);
+}
+
 static inline size_t utoa(char *out, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t k = 0; k < n; k++)
-        out[k] = tmp[n - 1 - k];
+    size_t n = ndigits(v);
+    char *q = out + n;
+    while (v >= 100) {
+        q -= 2;
+        memcpy(q, dig2 + (v % 100) * 2, 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, dig2 + v * 2, 2);
+    } else {
+        *--q = (char)('0' + v);
+    }
     return n;
+}
+
+/* tag=value<SOH> at p (room checked by the caller); returns the end. */
+static inline char *put_field(char *p, uint32_t tag, const char *s, size_t n)
+{
+    p += utoa(p, tag);
+    *p++ = '=';
+    if (n <= 16) {
+        for (size_t k = 0; k < n; k++)
+            p[k] = s[k];
+    } else {
+        memcpy(p, s, n);
+    }
+    p += n;
+    *p++ = BRS__FIX_SOH;
+    return p;
 }
 
 static inline void put_tag(brs__fix_enc *e, uint32_t tag)
@@ -641,13 +679,7 @@ void brs__fix_enc_mem(brs__fix_enc *e, uint32_t tag, const char *s, size_t n)
         e->overflow = 1;
         return;
     }
-    char *p = e->buf + e->pos;
-    p += utoa(p, tag);
-    *p++ = '=';
-    memcpy(p, s, n);
-    p += n;
-    *p++ = BRS__FIX_SOH;
-    e->pos = (size_t)(p - e->buf);
+    e->pos = (size_t)(put_field(e->buf + e->pos, tag, s, n) - e->buf);
 }
 
 void brs__fix_enc_str(brs__fix_enc *e, uint32_t tag, const char *s)
@@ -657,20 +689,35 @@ void brs__fix_enc_str(brs__fix_enc *e, uint32_t tag, const char *s)
 
 void brs__fix_enc_int(brs__fix_enc *e, uint32_t tag, int64_t v)
 {
-    char t[24];
-    size_t n = 0;
-    uint64_t u = (uint64_t)v;
-    if (v < 0) {
-        t[n++] = '-';
-        u = (uint64_t)0 - u;
+    /* written in place, after one exact bounds check */
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t nt = ndigits(tag), nv = ndigits(u);
+    if (e->overflow || e->pos + nt + nv + 3 > e->cap) {
+        e->overflow = 1;
+        return;
     }
-    n += utoa(t + n, u);
-    brs__fix_enc_mem(e, tag, t, n);
+    char *p = e->buf + e->pos;
+    p += utoa(p, tag);
+    *p++ = '=';
+    if (v < 0)
+        *p++ = '-';
+    p += utoa(p, u);
+    *p++ = BRS__FIX_SOH;
+    e->pos = (size_t)(p - e->buf);
 }
 
 void brs__fix_enc_char(brs__fix_enc *e, uint32_t tag, char c)
 {
-    brs__fix_enc_mem(e, tag, &c, 1);
+    if (e->overflow || e->pos + ndigits(tag) + 3 > e->cap) {
+        e->overflow = 1;
+        return;
+    }
+    char *p = e->buf + e->pos;
+    p += utoa(p, tag);
+    *p++ = '=';
+    *p++ = c;
+    *p++ = BRS__FIX_SOH;
+    e->pos = (size_t)(p - e->buf);
 }
 
 void brs__fix_enc_decimal(brs__fix_enc *e, uint32_t tag, int64_t v, int decimals)

@@ -24,8 +24,13 @@ typedef struct brs__fix_server_counts {
  * must outlive the metrics; stop frees g->live. */
 int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_dash, brs__fix_gateway *g,
                            brs__fix_session **sessions, uint32_t n_sessions, brs_error *err);
-/* Publish the loop's counters (at most every 100 ms; a no-op when m is NULL). */
-void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix_server_counts *c);
+/* Is a publication due at `now` (the loop turn's wall clock; a step back of
+ * the clock makes one due)? 0 when m is NULL. */
+int brs__fix_metrics_due(const brs__fix_metrics *m, int64_t now);
+/* Publish the loop's counters (at most every 100 ms; a no-op when m is NULL
+ * or none is due). now: the loop turn's wall clock, so the loop reads no
+ * clock of its own for this. */
+void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now, const brs__fix_server_counts *c);
 int brs__fix_metrics_port(const brs__fix_metrics *m);
 /* Its registry (serve's strategies add their series to it); NULL when m is. */
 struct brs__mreg *brs__fix_metrics_registry(brs__fix_metrics *m);

@@ -97,6 +97,7 @@ struct brs__fix_server {
     int64_t last_timer;
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
+    int mc_more;          /* a mass cancel's slice ran and more are to come */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     uint32_t n_freed;            /* connections freed since the last malloc_trim */
     int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
@@ -294,11 +295,20 @@ static void auth_failed(brs__fix_server *srv, uint32_t ip, const char *peer, int
                 BRS_KV_S("peer", peer), BRS_KV_U("failures", fails), BRS_KV_I("delay_ms", d / 1000000));
 }
 
+/* The connection's session has a mass cancel streaming: what it sent after
+ * the request waits (and is not read) until the last slice. A Logon is not
+ * held (a client reconnecting meanwhile is answered first). */
+static int held(brs__fix_server *srv, const conn *c)
+{
+    return c->sess && srv->gw.n_mc_active && c->sess->state != BRS__FIX_AWAIT_LOGON &&
+           brs__fix_gateway_mc_active(&srv->gw, c->sess->index);
+}
+
 static void set_events(brs__fix_server *srv, conn *c)
 {
     /* not reading (rate limit, output above the high-water mark, closing):
      * neither EPOLLIN nor EPOLLRDHUP, or a peer's FIN would fire every turn */
-    int reading = !c->paused && !c->blocked && !c->closing && !c->eof;
+    int reading = !c->paused && !c->blocked && !c->closing && !c->eof && !held(srv, c);
     uint32_t mask = (reading ? EPOLLIN | EPOLLRDHUP : 0) |
                     (c->outlen > c->outoff || c->tls_rd_wants_write ? EPOLLOUT : 0);
     if (mask == c->ev_mask)
@@ -373,7 +383,7 @@ static int flush_out(brs__fix_server *srv, conn *c)
         }
         c->outoff += (size_t)w;
         c->sent_total += (size_t)w;
-        if (c->sess && c->sess->io.ctx == c && c->blocked)
+        if (c->sess && c->sess->io.ctx == c && (c->blocked || held(srv, c)))
             c->sess->last_rx = srv->now; /* we are not reading it: taking our bytes shows it alive */
     }
     if (c->outoff == c->outlen)
@@ -479,7 +489,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
             c->incap = CONN_IN_LOGGED_ON;
         }
     }
-    for (; !c->paused && !c->blocked && !c->eof;) {
+    for (; !c->paused && !c->blocked && !c->eof && !held(srv, c);) {
         if (c->incap - c->inlen < 4096) {
             /* full of unconsumed bytes: the session will refuse it as too large */
             if (c->incap >= srv->cfg.max_msg + 65536)
@@ -557,8 +567,8 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
     }
     size_t consumed = 0;
     while (consumed < c->inlen && c->sess && c->sess->state != BRS__FIX_DISCONNECTED) {
-        if (c->blocked)
-            break; /* output above the high-water mark: the rest waits */
+        if (c->blocked || held(srv, c))
+            break; /* output above the high-water mark, a mass cancel streaming: the rest waits */
         if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
             c->paused = 1; /* TCP pushes back on the client until the next window */
             limit_bit(srv, LIMIT_RATE, c->peer, c->sess);
@@ -594,7 +604,7 @@ static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
      * of a message, a session gone), the connection ends */
     if (c->eof && !c->closing &&
         (!c->inlen || !c->sess || c->sess->state == BRS__FIX_DISCONNECTED ||
-         (!c->paused && !c->blocked)))
+         (!c->paused && !c->blocked && !held(srv, c))))
         conn_disconnect(c);
     mark_dirty(srv, c);
 }
@@ -752,28 +762,43 @@ static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, 
 }
 
 /* The runtime's child hook: each step of a routed child into the journal (the
- * audit trail), named by its parent's owner as the audit shows it. */
+ * audit trail), named by its parent's owner as the audit shows it. Two notes
+ * per routed order at least, so the common case (a FIX session's order) is
+ * formatted without snprintf (which cost 4k instructions per order). */
 static void on_child(void *user, const brs__rt_child_note *n)
 {
     brs__fix_server *srv = user;
     char owner[80], order[72], acct[64];
-    snprintf(owner, sizeof owner, "client %u", n->client);
-    snprintf(order, sizeof order, "%llu", (unsigned long long)n->order);
+    const char *own = NULL;
+    char *d = order + sizeof order - 1; /* the parent's order id, in decimal */
+    uint64_t v = n->order;
+    *d = 0;
+    do
+        *--d = (char)('0' + v % 10);
+    while ((v /= 10) && d > order);
+    memmove(order, d, (size_t)(order + sizeof order - d));
     for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
         if (srv->gw.client[i] == n->client) {
-            snprintf(owner, sizeof owner, "%s", srv->sessions[i]->cfg.target);
+            own = srv->sessions[i]->cfg.target;
             break;
         }
-    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order))
+    if (!own) {
+        snprintf(owner, sizeof owner, "client %u", n->client);
+        own = owner;
+    }
+    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order)) {
         snprintf(owner, sizeof owner, "ws:%s", acct);
+        own = owner;
+    }
     const char *sn = brs__rt_hosted_client_name(srv->strats, n->client);
     if (sn) { /* a hosted strategy's order: its own id space, never a FIX OrderID */
         snprintf(owner, sizeof owner, "strategy:%s", sn);
         snprintf(order, sizeof order, "strategy:%llu", (unsigned long long)n->order);
+        own = owner;
     }
     if (n->client == UINT32_MAX)
-        owner[0] = order[0] = 0; /* a child whose parent the runtime could not tell */
-    brs__fix_journal_child(&srv->gw, n, owner, order);
+        own = "", order[0] = 0; /* a child whose parent the runtime could not tell */
+    brs__fix_journal_child(&srv->gw, n, own, order);
 }
 
 
@@ -815,6 +840,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
+    srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
     srv->gw.max_md_subs = sc->max_md_subs;
     srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;
     srv->gw.max_md_symbols = sc->max_md_symbols;
@@ -869,6 +895,10 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     /* strategies: runtime clients after the sessions and WebSocket accounts */
     if (sc->n_strategies && sc->rt_cfg && (rc = brs__rt_hosted_open(&srv->strats, srv->rt, sc->rt_cfg, err)))
         return rc;
+    /* market data: its steps are journaled (FEED records), so the replay
+     * rebuilds the books at the same points of the order flow; with max the
+     * whole file is one step before any client, replayed from the journal
+     * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
     if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
         return rc;
     if (srv->strats) { /* they start at the data's first instant (max), else now */
@@ -1027,11 +1057,14 @@ static void observe(brs__fix_server *srv)
                 BRS_KV_S("clordid", g->rej_clordid), BRS_KV_S("reason", g->rej_text),
                 BRS_KV_U("count", g->st.rejects - srv->seen_rejects), BRS_KV_U("total", g->st.rejects));
         srv->seen_rejects = g->st.rejects;
-    }    if (srv->metrics) {
+    }    /* metrics: this turn's latencies with one clock read; the counters
+     * published every 100 ms by the turn's own time */
+    brs__fix_gateway_observe_latency(&srv->gw);
+    if (brs__fix_metrics_due(srv->metrics, srv->now)) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
             sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
-        brs__fix_metrics_sync(srv->metrics, brs__monotime_ns(), &sc);
+        brs__fix_metrics_sync(srv->metrics, srv->now, &sc);
     }
 }
 
@@ -1077,6 +1110,38 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
     return now - c->last_progress > srv->cfg.slow_timeout_ns;
 }
 
+/* Mass cancels streaming (app_masscancel.c): each session's next slice, once
+ * its socket has drained below the low-water mark (or it has no connection, or
+ * reads nothing: then its reports wait in the store), so the reports are made
+ * at the pace the client takes them and every other session waits at most a
+ * slice. When one ends, the requester's held input runs. Returns nonzero when
+ * a slice ran and more remain (the loop does not sleep). */
+static int mass_cancels(brs__fix_server *srv)
+{
+    brs__fix_gateway *g = &srv->gw;
+    int more = 0;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions && g->n_mc_active; i++) {
+        if (!brs__fix_gateway_mc_active(g, i))
+            continue;
+        brs__fix_session *s = srv->sessions[i];
+        conn *c = s->io.ctx;
+        if (c && s->state == BRS__FIX_AWAIT_LOGON)
+            continue; /* its Logon answer goes first */
+        if (c && !c->slow && !c->closing &&
+            (c->outlen - c->outoff >= srv->cfg.low_water || c->backlog))
+            continue; /* EPOLLOUT wakes the loop when it drains */
+        brs__fix_gateway_mc_step(g, i);
+        if (brs__fix_gateway_mc_active(g, i)) {
+            more = 1;
+        } else if (c) {
+            c->rerun = 1; /* what it sent after the request */
+            srv->rerun = 1;
+            mark_dirty(srv, c);
+        }
+    }
+    return more;
+}
+
 /* Journal checkpoint (journal_checkpoint_bytes): once the journal has grown
  * past the limit, and past the snapshot it starts with (so the cost of
  * rewriting the open orders is amortised), it is rewritten as a snapshot and
@@ -1085,23 +1150,33 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
 static void checkpoint(brs__fix_server *srv, int64_t now)
 {
     brs__fix_gateway *g = &srv->gw;
-    uint64_t lim = srv->cfg.checkpoint_bytes;
-    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at)
+    brs_error e = {0};
+    int done = 0;
+    if (g->ckpt_pid > 0) { /* its snapshot is being written by a child process */
+        int rc = brs__fix_gateway_checkpoint_poll(g, &done, &e);
+        if (done && rc == BRS_OK)
+            brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
+        if (done && rc != BRS_OK) {
+            srv->checkpoint_retry_at = now + 60 * 1000000000LL;
+            BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
+                    "retried in 60 s", BRS_KV_S("reason", e.msg));
+        }
         return;
+    }
+    uint64_t lim = srv->cfg.checkpoint_bytes;
+    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active)
+        return; /* a streaming mass cancel is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
     if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
         return;
     if (brs__rt_queued(srv->rt))
         return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
-    brs_error e = {0};
-    if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
+    if (brs__fix_gateway_checkpoint_start(g, &e) != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
         BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
                 "retried in 60 s", BRS_KV_S("reason", e.msg));
-        return;
     }
-    brs__fix_archive_prune(srv->cfg.state_dir, srv->cfg.archive_retention_days, now);
 }
 
 static void timers(brs__fix_server *srv, int64_t now)
@@ -1113,7 +1188,10 @@ static void timers(brs__fix_server *srv, int64_t now)
         ev.data.ptr = NULL;
         epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
     }
-    if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary) {
+    if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
+        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0) {
+        /* after the streaming mass cancels (in the journal only) and a
+         * checkpoint being written (the end of day rewrites the journal too) */
         brs_error e = {0};
         if (srv->cfg.reset_at_day_end)
             end_sessions(srv);
@@ -1277,7 +1355,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             BRS_LOG0(BRS_LOG_INFO, "fix", "stopping: the market data is replayed (market_data.stop_at_end)");
             break;
         }
-        int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
+        int wait_ms = srv->dirty || srv->rerun || srv->mc_more ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
         if (srv->strats) { /* a strategy's timer */
             int64_t tt = brs__rt_strats_next_timer(brs__rt_hosted_set(srv->strats));
@@ -1331,6 +1409,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */

@@ -86,6 +86,14 @@ void brs__live_free(brs__live *l)
 
 /* ---- the writer ------------------------------------------------------------ */
 
+/* s (NULL: "") into dst, cut to fit: a fill on the order path formats nothing. */
+static void copy_str(char *dst, size_t cap, const char *s)
+{
+    size_t n = s ? strnlen(s, cap - 1) : 0;
+    memcpy(dst, s ? s : "", n);
+    dst[n] = 0;
+}
+
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
                     uint64_t order_id, const char *clordid, const char *venue, int64_t t_ns, int replay)
 {
@@ -126,8 +134,8 @@ void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side
     f->side = side;
     f->price = price;
     f->qty = qty;
-    snprintf(f->clordid, sizeof f->clordid, "%s", clordid ? clordid : "");
-    snprintf(f->venue, sizeof f->venue, "%s", venue ? venue : "");
+    copy_str(f->clordid, sizeof f->clordid, clordid);
+    copy_str(f->venue, sizeof f->venue, venue);
 }
 
 brs__live_snap *brs__live_begin(brs__live *l) { return l ? &l->buf[l->back] : NULL; }

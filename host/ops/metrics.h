@@ -65,9 +65,14 @@ static inline void brs__hist_observe_ns(brs__histogram *h, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    int i = 0;
-    while (i < h->n && ns > h->bound_ns[i])
-        i++;
+    int i = 0, hi = h->n; /* the first bound >= ns (n: +Inf), by bisection */
+    while (i < hi) {
+        int mid = (i + hi) >> 1;
+        if (ns > h->bound_ns[mid])
+            i = mid + 1;
+        else
+            hi = mid;
+    }
     atomic_store_explicit(&h->bucket[i], atomic_load_explicit(&h->bucket[i], memory_order_relaxed) + 1,
                           memory_order_relaxed);
     atomic_store_explicit(&h->sum_ns, atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + (uint64_t)ns,

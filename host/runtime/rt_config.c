@@ -135,7 +135,7 @@ int brs__rt_read_config(brs_config *cfg, cJSON *obj, const char *where, brs__rt_
                         brs_error *err)
 {
     static const char *const k_router[] = {"enabled", "post", "ack_timeout_ns", "max_reroutes",
-                                           "only_venue", NULL};
+                                           "only_venue", "max_parents", "max_children", NULL};
     int rc;
     char kw[64], rw[64];
     if ((rc = read_latency(cfg, obj, where, o, err)))
@@ -169,6 +169,15 @@ int brs__rt_read_config(brs_config *cfg, cJSON *obj, const char *where, brs__rt_
         (rc = get_i(cfg, rt, rw, "ack_timeout_ns", 0, &o->ack_timeout_ns, err)) ||
         (rc = get_i(cfg, rt, rw, "max_reroutes", 32, &o->max_reroutes, err)))
         return rc;
+    /* the router's pools (not written back when absent: the effective config
+     * of a run stays as it was) */
+    if ((rc = brs__config_int(cfg, rt, rw, "max_parents", 4096, &o->max_parents, err)) ||
+        (rc = brs__config_int(cfg, rt, rw, "max_children", 16384, &o->max_children, err)))
+        return rc;
+    if (o->max_parents < 1 || o->max_parents > (1 << 20) - 1 || o->max_children < 1 ||
+        o->max_children > (1 << 20) - 1)
+        return brs__err(err, BRS_E_RANGE, "%s: %s.max_parents and max_children must be 1..1048575",
+                        cfg->source, rw);
     const char *only; /* checked against the venue names when they are opened */
     if ((rc = brs__config_string(cfg, rt, rw, "only_venue", NULL, &only, err)))
         return rc;
@@ -256,7 +265,7 @@ void brs__rt_destroy(brs__rt *rt)
     if (rt->sor)
         brs__sor_mgr_destroy(rt->sor);
     free(rt->risk);
-    free(rt->pmap);
+    brs__rt_pmap_free(rt);
     free(rt->cmap);
     free(rt->clients);
     brs__xstats_free(&rt->xs);

@@ -61,6 +61,12 @@ typedef struct pmap_entry {
     double arrival_mid;         /* the client's mid when it was sent (exec_stats) */
 } pmap_entry;
 
+/* A slot of the parent map's hash indexes: key, entry index + 1 (0: empty). */
+typedef struct rt_ixslot {
+    uint64_t k;
+    uint32_t e1;
+} rt_ixslot;
+
 /* A child the router sent, for the child hook: whose parent it is. */
 typedef struct rt_child {
     uint64_t child;             /* 0: empty slot */
@@ -128,6 +134,8 @@ struct brs__rt {
     int64_t last_tick;
     pmap_entry *pmap;         /* router parent id <-> the client's order id */
     uint32_t n_pmap, cap_pmap;
+    struct rt_ixslot *ix_parent, *ix_order; /* the pmap's hash indexes (rt_route.c) */
+    uint64_t ix_mask;
     uint32_t submitting_client;
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
@@ -147,6 +155,9 @@ struct brs__rt {
     uint32_t cmap_cap, cmap_n;
     const rt_child *child_ctx;
 };
+
+/* rt_route.c: frees the parent map and its indexes */
+void brs__rt_pmap_free(brs__rt *rt);
 
 /* rt_queue.c */
 int brs__rtq_push(brs__rt *rt, const q_item *it);

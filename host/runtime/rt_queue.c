@@ -58,6 +58,8 @@ int brs__rtq_admit(brs__rt *rt)
 
 int brs__rt_busy(const brs__rt *rt) { return rt->heap_n >= rt->heap_cap && !rt->admit_all; }
 
+int brs__rt_admit(brs__rt *rt) { return brs__rtq_admit(rt); }
+
 void brs__rt_admit_all(brs__rt *rt, int on) { rt->admit_all = on; }
 
 uint64_t brs__rt_refused(const brs__rt *rt) { return rt->refused; }

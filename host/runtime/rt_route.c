@@ -83,17 +83,116 @@ static uint64_t venue_id(const brs__rt *rt, uint32_t client, uint64_t id)
 
 /* ---- the parent map ----------------------------------------------------------- */
 
+/* Two hash indexes over the entries, by router parent id and by (client,
+ * client's order id), so that every event finds its entry in constant time
+ * however many parents rest (a linear scan made a session with thousands of
+ * resting routed orders quadratic). Open addressing, linear probing, at most
+ * half full; each slot holds its key (the parent id, or the hash of client and
+ * order id) and entry index + 1 (0: empty), so a probe touches an entry only
+ * when the key matches; deletion shifts the probe run back (no tombstones). */
+static uint64_t ix_mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static uint64_t ix_key_order(uint32_t client, uint64_t order)
+{
+    return ix_mix(order ^ ((uint64_t)client << 48) ^ UINT64_C(0x9e3779b97f4a7c15));
+}
+
+/* where a key's probe run starts: parent ids are mixed, order keys are hashes */
+static uint64_t ix_home(const brs__rt *rt, const rt_ixslot *tab, uint64_t k)
+{
+    return (tab == rt->ix_parent ? ix_mix(k) : k) & rt->ix_mask;
+}
+
+static void ix_put(brs__rt *rt, rt_ixslot *tab, uint64_t k, uint32_t e)
+{
+    uint64_t i = ix_home(rt, tab, k);
+    while (tab[i].e1)
+        i = (i + 1) & rt->ix_mask;
+    tab[i].k = k;
+    tab[i].e1 = e + 1;
+}
+
+/* The slot holding entry e under key k (it is there). */
+static uint64_t ix_slot(const brs__rt *rt, const rt_ixslot *tab, uint64_t k, uint32_t e)
+{
+    uint64_t i = ix_home(rt, tab, k);
+    while (tab[i].e1 != e + 1)
+        i = (i + 1) & rt->ix_mask;
+    return i;
+}
+
+static void ix_del(brs__rt *rt, rt_ixslot *tab, uint64_t k, uint32_t e)
+{
+    uint64_t i = ix_slot(rt, tab, k, e), j = i;
+    for (;;) {
+        j = (j + 1) & rt->ix_mask;
+        if (!tab[j].e1)
+            break;
+        uint64_t h = ix_home(rt, tab, tab[j].k);
+        if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+            continue; /* its probe run does not pass the hole */
+        tab[i] = tab[j];
+        i = j;
+    }
+    tab[i].e1 = 0;
+}
+
+/* Sized for cap entries; every entry indexed again (nothing changes on failure). */
+static int ix_rebuild(brs__rt *rt, uint32_t cap)
+{
+    uint64_t n = 16;
+    while (n < 2 * (uint64_t)cap)
+        n *= 2;
+    rt_ixslot *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return BRS_E_NOMEM;
+    }
+    free(rt->ix_parent);
+    free(rt->ix_order);
+    rt->ix_parent = a;
+    rt->ix_order = b;
+    rt->ix_mask = n - 1;
+    for (uint32_t e = 0; e < rt->n_pmap; e++) {
+        if (rt->pmap[e].parent)
+            ix_put(rt, a, rt->pmap[e].parent, e);
+        ix_put(rt, b, ix_key_order(rt->pmap[e].client, rt->pmap[e].order), e);
+    }
+    return BRS_OK;
+}
+
+void brs__rt_pmap_free(brs__rt *rt)
+{
+    free(rt->pmap);
+    free(rt->ix_parent);
+    free(rt->ix_order);
+    rt->pmap = NULL;
+    rt->ix_parent = rt->ix_order = NULL;
+    rt->n_pmap = rt->cap_pmap = 0;
+}
+
 static int pmap_add(brs__rt *rt, uint64_t parent, uint32_t client, uint64_t order)
 {
     if (rt->n_pmap == rt->cap_pmap) {
         uint32_t nc = rt->cap_pmap ? rt->cap_pmap * 2 : 256;
+        if (ix_rebuild(rt, nc) != BRS_OK)
+            return BRS_E_NOMEM;
         pmap_entry *g = realloc(rt->pmap, nc * sizeof *g);
         if (!g)
             return BRS_E_NOMEM;
         rt->pmap = g;
         rt->cap_pmap = nc;
     }
-    pmap_entry *pe = &rt->pmap[rt->n_pmap++];
+    uint32_t e = rt->n_pmap++;
+    pmap_entry *pe = &rt->pmap[e];
     memset(pe, 0, sizeof *pe);
     pe->parent = parent;
     pe->order = order;
@@ -101,26 +200,63 @@ static int pmap_add(brs__rt *rt, uint64_t parent, uint32_t client, uint64_t orde
     if (rt->submitting_o)
         pe->o = *rt->submitting_o;
     pe->arrival_mid = client_mid(rt, client, pe->o.instrument);
+    if (parent)
+        ix_put(rt, rt->ix_parent, parent, e);
+    ix_put(rt, rt->ix_order, ix_key_order(client, order), e);
     return BRS_OK;
 }
 
 static pmap_entry *pmap_parent(brs__rt *rt, uint64_t parent)
 {
-    for (uint32_t i = 0; i < rt->n_pmap; i++)
-        if (rt->pmap[i].parent == parent)
-            return &rt->pmap[i];
+    if (!rt->n_pmap || !parent)
+        return NULL;
+    for (uint64_t i = ix_home(rt, rt->ix_parent, parent); rt->ix_parent[i].e1; i = (i + 1) & rt->ix_mask)
+        if (rt->ix_parent[i].k == parent)
+            return &rt->pmap[rt->ix_parent[i].e1 - 1];
     return NULL;
 }
 
 static pmap_entry *pmap_order(brs__rt *rt, uint32_t client, uint64_t order)
 {
-    for (uint32_t i = 0; i < rt->n_pmap; i++)
-        if (rt->pmap[i].order == order && rt->pmap[i].client == client)
-            return &rt->pmap[i];
+    if (!rt->n_pmap)
+        return NULL;
+    uint64_t k = ix_key_order(client, order);
+    for (uint64_t i = k & rt->ix_mask; rt->ix_order[i].e1; i = (i + 1) & rt->ix_mask) {
+        if (rt->ix_order[i].k != k)
+            continue;
+        pmap_entry *pe = &rt->pmap[rt->ix_order[i].e1 - 1];
+        if (pe->order == order && pe->client == client)
+            return pe;
+    }
     return NULL;
 }
 
-static void pmap_drop(brs__rt *rt, pmap_entry *pe) { *pe = rt->pmap[--rt->n_pmap]; }
+/* A replace's parents: the old one ended (0), the new one known. */
+static void pmap_set_parent(brs__rt *rt, pmap_entry *pe, uint64_t parent)
+{
+    uint32_t e = (uint32_t)(pe - rt->pmap);
+    if (pe->parent)
+        ix_del(rt, rt->ix_parent, pe->parent, e);
+    pe->parent = parent;
+    if (parent)
+        ix_put(rt, rt->ix_parent, parent, e);
+}
+
+static void pmap_drop(brs__rt *rt, pmap_entry *pe)
+{
+    uint32_t e = (uint32_t)(pe - rt->pmap), last = rt->n_pmap - 1;
+    if (pe->parent)
+        ix_del(rt, rt->ix_parent, pe->parent, e);
+    ix_del(rt, rt->ix_order, ix_key_order(pe->client, pe->order), e);
+    if (e != last) { /* the last entry moves into the hole: its slots follow it */
+        pmap_entry *l = &rt->pmap[last];
+        if (l->parent)
+            rt->ix_parent[ix_slot(rt, rt->ix_parent, l->parent, last)].e1 = e + 1;
+        rt->ix_order[ix_slot(rt, rt->ix_order, ix_key_order(l->client, l->order), last)].e1 = e + 1;
+        *pe = *l;
+    }
+    rt->n_pmap--;
+}
 
 /* A post-only order that would take on a venue the router may use (as the host
  * saw it) is refused here: the router itself would take with it. */
@@ -175,8 +311,11 @@ static void router_send(brs__rt *rt, uint32_t client, const brs_order *o, uint64
     rt->submitting = outer;
     rt->submitting_client = outer_c;
     rt->submitting_o = outer_o;
-    if (rc >= 0 && pid && !pmap_parent(rt, pid) && !pmap_order(rt, client, order))
-        pmap_add(rt, pid, client, order);
+    /* the parent's ACCEPTED (or REJECTED) came through r_parent_event inside
+     * brs__sor_submit, which made its entry (and dropped it if the parent has
+     * already ended: adding it here again left a stale entry behind) */
+    (void)rc;
+    (void)pid;
 }
 
 void brs__rt_set_route_hist(brs__rt *rt, struct brs__histogram *h) { rt->h_route = h; }
@@ -416,9 +555,7 @@ static int r_send(void *user, uint32_t venue, const brs_order *o)
 {
     brs__rt *rt = user;
     q_item it = {.kind = Q_SUBMIT, .venue = venue};
-    it.u.o = *o;
-    if (!it.u.o.stp)
-        it.u.o.stp = BRS_STP_CANCEL_NEWEST;
+    it.u.o = *o; /* stp: the parent's (brs__rt_submit set it for clients that may not self-trade) */
     int rc = brs__rtq_at(rt, rt->v[venue].order_ns, &it);
     if (rt->child_fn && rc >= 0) {
         rt_child c = {.child = o->id, .qty = o->qty};
@@ -479,7 +616,7 @@ static void r_parent_event(void *user, const brs_order_event *ev)
     pmap_entry *pe = ev->order_id ? pmap_parent(rt, ev->order_id) : NULL;
     if (!pe && rt->submitting) {
         if ((pe = pmap_order(rt, rt->submitting_client, rt->submitting)) && !pe->parent) {
-            pe->parent = ev->order_id; /* the new parent of a replace */
+            pmap_set_parent(rt, pe, ev->order_id); /* the new parent of a replace */
         } else if (pmap_add(rt, ev->order_id, rt->submitting_client, rt->submitting) == BRS_OK) {
             pe = &rt->pmap[rt->n_pmap - 1];
         } else {
@@ -511,7 +648,7 @@ static void r_parent_event(void *user, const brs_order_event *ev)
     case BRS_OEV_CANCELLED:
         if (pe->replacing && !pe->cancel_req && pe->new_qty > pe->cum) {
             pe->replacing = 0; /* the old parent is gone: the new one goes out after this call */
-            pe->parent = 0;
+            pmap_set_parent(rt, pe, 0);
             pe->resubmit = 1;
             rt->n_resubmit++;
             return;
@@ -651,7 +788,9 @@ int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
                                     rt->n_instr, &rcfg, err)))
         return rc;
     brs__risk_init(rt->risk, &rcfg);
-    brs_sor_mgr_config mc = {.n_venues = rt->n_v, .max_parents = 4096, .max_children = 16384,
+    brs_sor_mgr_config mc = {.n_venues = rt->n_v,
+                             .max_parents = o->max_parents ? (uint32_t)o->max_parents : 4096,
+                             .max_children = o->max_children ? (uint32_t)o->max_children : 16384,
                              .ack_timeout_ns = o->ack_timeout_ns,
                              .max_reroutes = (uint32_t)o->max_reroutes};
     brs_sor_ops ops = {.user = rt, .xSend = r_send, .xCancel = r_cancel, .xBooks = r_books,

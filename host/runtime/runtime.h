@@ -25,7 +25,8 @@ typedef struct brs__rt brs__rt;
  * level, with one schema (docs/backtesting.md, docs/fix-gateway.md):
  *   latency {market_data, order_entry_ns, cancel_ns, response_ns, jitter_ns, seed}
  *   queue_capacity, venues [{name, plugin, params, data, latency}], route,
- *   router {enabled, post, ack_timeout_ns, max_reroutes, only_venue}
+ *   router {enabled, post, ack_timeout_ns, max_reroutes, only_venue, max_parents,
+ *           max_children}
  * and the top-level "risk" object (host/risk) when the router is on. */
 typedef struct brs__rt_opts {
     int md_from_file;         /* market data reaches clients at ts_local */
@@ -40,6 +41,8 @@ typedef struct brs__rt_opts {
     int router_post;          /* limit parents may post what they cannot take */
     int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
     int64_t max_reroutes;
+    int64_t max_parents;      /* router: parent orders open at once (4096) */
+    int64_t max_children;     /* router: child orders open at once (16384) */
     int n_venues;             /* entries of the venues array */
     /* Not a config key: the router reads each venue's own book (xDepth/xTop)
      * instead of the market data it has seen, so it sees every client's resting
@@ -208,6 +211,10 @@ int brs__rt_failed(const brs__rt *rt, brs_error *err);
  * replace) now would be refused with BRS_E_AGAIN (and logged). It clears as
  * the queue drains; what admitted actions cause is never refused. */
 int brs__rt_busy(const brs__rt *rt);
+/* A client action about to be made outside submit/cancel/replace (a gateway
+ * refusing a request whole): BRS_OK, or BRS_E_AGAIN counted and logged as a
+ * refusal while the queue is full. */
+int brs__rt_admit(brs__rt *rt);
 /* While on, client actions are never refused (a journal replay re-applies
  * actions that were admitted live, faster than they came). */
 void brs__rt_admit_all(brs__rt *rt, int on);

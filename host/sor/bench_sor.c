@@ -85,7 +85,8 @@ static int measure(scen *sc, int nsamples, int batch, double *samples, brs_stats
  * own (batches of `reps` decisions of that book, the fastest of `tries`
  * batches, so a preemption on a loaded machine does not count); the slowest
  * book and the 90th percentile over books. */
-static int per_book(scen *sc, int tries, int reps, double *worst, double *p90)
+static int per_book(scen *sc, int tries, int reps, double *worst, double *p90, double *p99,
+                    double *median)
 {
     double t[NSCEN];
     brs_sor_plan plan;
@@ -111,6 +112,8 @@ static int per_book(scen *sc, int tries, int reps, double *worst, double *p90)
         }
     *worst = t[NSCEN - 1];
     *p90 = t[(NSCEN * 9) / 10];
+    *p99 = t[(NSCEN * 99) / 100];
+    *median = t[NSCEN / 2];
     return 0;
 }
 
@@ -126,7 +129,8 @@ int brs__bench_sor(int argc, char **argv)
             printf("usage: bourse bench sor [--json] [--quick]\n\n"
                    "ns per routing decision, 5 venues x 10 levels, random books:\n"
                    "uniform lots (greedy, exact) and mixed lots (exact: LP + window search),\n"
-                   "and each mixed-lot book timed alone (the 90th percentile and the slowest).\n"
+                   "and each mixed-lot book timed alone (median, 90th and 99th percentiles over\n"
+                   "books, and the slowest: every decision's figure).\n"
                    "--quick: few samples (for tests; the numbers are then rough).\n");
             return BRS_EXIT_OK;
         } else
@@ -152,8 +156,8 @@ int brs__bench_sor(int argc, char **argv)
         free(samples);
         return brs__fail("bench sor", "a routing decision failed on a generated book");
     }
-    double worst = 0, p90 = 0;
-    if (per_book(sc + NSCEN, quick ? 3 : 15, quick ? 10 : 100, &worst, &p90)) {
+    double worst = 0, p90 = 0, p99 = 0, bmed = 0;
+    if (per_book(sc + NSCEN, quick ? 3 : 15, quick ? 10 : 100, &worst, &p90, &p99, &bmed)) {
         free(sc);
         free(samples);
         return brs__fail("bench sor", "a routing decision failed on a generated book");
@@ -168,7 +172,11 @@ int brs__bench_sor(int argc, char **argv)
         cJSON_AddNumberToObject(o, "ns_per_decision_p90", u.p90);
         cJSON_AddNumberToObject(o, "ns_per_decision_p99", u.p99);
         cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots", mx.p50);
+        cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_p90", mx.p90);
+        cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_p99", mx.p99);
+        cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_median_book", bmed);
         cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_p90_book", p90);
+        cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_p99_book", p99);
         cJSON_AddNumberToObject(o, "ns_per_decision_mixed_lots_worst_book", worst);
         cJSON_AddNumberToObject(o, "allocs_in_timed_region", (double)(ua < 0 || ma < 0 ? -1 : ua + ma));
         brs__bench_json(o, json);
@@ -179,8 +187,8 @@ int brs__bench_sor(int argc, char **argv)
                u.p90, u.p99, u.min);
         printf("  mixed lots (LP + window search): median %.0f ns, p90 %.0f, p99 %.0f\n", mx.p50,
                mx.p90, mx.p99);
-        printf("  mixed lots, each of %d books alone: p90 %.0f ns, slowest book %.0f ns\n", NSCEN,
-               p90, worst);
+        printf("  mixed lots, each of %d books alone: median %.0f ns, p90 %.0f, p99 %.0f, "
+               "slowest book (max) %.0f ns\n", NSCEN, bmed, p90, p99, worst);
         printf("  allocations in timed regions: %lld\n", (long long)(ua < 0 || ma < 0 ? -1 : ua + ma));
     }
     return BRS_EXIT_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 #define SLOT_BITS 20
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
@@ -26,6 +27,7 @@ typedef struct child {
     int64_t sent_at;
     uint8_t state, kind, cancel_sent, timed_out;
     uint32_t next_free;
+    uint32_t sib; /* the parent's next open child (UINT32_MAX: none) */
 } child;
 
 typedef struct parent {
@@ -38,6 +40,7 @@ typedef struct parent {
     uint32_t no_take_mask; /* venues whose IOC came back short: do not take there again */
     uint8_t state, post, why, queued;
     uint32_t next_free;
+    uint32_t kids; /* its open children, a list through child.sib (UINT32_MAX: none) */
 } parent;
 
 struct brs_sor_mgr {
@@ -56,6 +59,7 @@ struct brs_sor_mgr {
     int64_t now;           /* the latest time the host gave us (for calls without one) */
     uint32_t *queue; /* parents to settle */
     uint32_t nq;
+    uint64_t full_parents, full_children; /* times a pool was full (logged) */
 };
 
 int brs__sor_mgr_create(brs_sor_mgr **out, const brs_sor_mgr_config *cfg, const brs_sor_ops *ops,
@@ -156,6 +160,12 @@ static void enqueue(brs_sor_mgr *m, parent *p)
 static void release_child(brs_sor_mgr *m, child *c)
 {
     parent *p = &m->parents[c->parent];
+    uint32_t cs = (uint32_t)(c - m->children);
+    for (uint32_t *at = &p->kids; *at != UINT32_MAX; at = &m->children[*at].sib)
+        if (*at == cs) {
+            *at = c->sib;
+            break;
+        }
     p->reserved -= c->qty - c->cum;
     p->open_children--;
     m->open_children--;
@@ -182,7 +192,7 @@ static void route(brs_sor_mgr *m, parent *p, int64_t now)
         return;
     brs_sor_venue v[BRS_SOR_MAX_VENUES];
     uint32_t nv = m->cfg.n_venues;
-    memset(v, 0, sizeof v);
+    memset(v, 0, nv * sizeof v[0]); /* the n venues xBooks fills; the rest unused */
     if (m->ops.xBooks(m->ops.user, p->o.instrument, p->o.side, v, nv) != BRS_OK)
         return;
     for (uint32_t i = 0; i < nv; i++) {
@@ -199,8 +209,14 @@ static void route(brs_sor_mgr *m, parent *p, int64_t now)
     p->routes++;
     for (uint32_t k = 0; k < plan.n; k++) {
         const brs_sor_child *pc = &plan.child[k];
-        if (m->free_child == UINT32_MAX)
-            break; /* pool full: the rest stays free and is tried on the next event */
+        if (m->free_child == UINT32_MAX) {
+            /* pool full: the rest stays free and is tried on the next event */
+            if ((m->full_children++ & 1023) == 0)
+                BRS_LOG(BRS_LOG_WARN, "sor", "child pool full: routing waits for a child to end",
+                        BRS_KV_U("max_children", m->cfg.max_children),
+                        BRS_KV_U("times", m->full_children));
+            break;
+        }
         uint32_t s = m->free_child;
         child *c = &m->children[s];
         m->free_child = c->next_free;
@@ -213,6 +229,8 @@ static void route(brs_sor_mgr *m, parent *p, int64_t now)
         c->kind = pc->kind;
         c->state = C_SENT;
         c->sent_at = now;
+        c->sib = p->kids;
+        p->kids = s;
         if (m->cfg.ack_timeout_ns && now + m->cfg.ack_timeout_ns < m->next_deadline)
             m->next_deadline = now + m->cfg.ack_timeout_ns;
         p->reserved += c->qty;
@@ -301,8 +319,12 @@ int brs__sor_submit(brs_sor_mgr *m, const brs_order *o, int post, int64_t now, u
         rc = brs__err(err, BRS_E_INVAL, "order: qty > 0, side, type and a limit price are required");
     else if (m->risk)
         rc = brs__risk_check(m->risk, o, now, err);
-    if (rc == BRS_OK && m->free_parent == UINT32_MAX)
+    if (rc == BRS_OK && m->free_parent == UINT32_MAX) {
         rc = brs__err(err, BRS_E_LIMIT, "sor: %u parent orders open already", m->cfg.max_parents);
+        if ((m->full_parents++ & 1023) == 0)
+            BRS_LOG(BRS_LOG_WARN, "sor", "parent pool full: order refused",
+                    BRS_KV_U("max_parents", m->cfg.max_parents), BRS_KV_U("times", m->full_parents));
+    }
     if (rc != BRS_OK) {
         parent tmp = {0};
         tmp.o = *o;
@@ -318,6 +340,7 @@ int brs__sor_submit(brs_sor_mgr *m, const brs_order *o, int post, int64_t now, u
     p->o.id = p->id;
     p->post = post && o->type == BRS_LIMIT;
     p->state = P_WORKING;
+    p->kids = UINT32_MAX;
     if (id)
         *id = p->id;
     if (m->risk)
@@ -343,12 +366,19 @@ int brs__sor_cancel(brs_sor_mgr *m, uint64_t parent_id)
         p->state = P_CANCELING;
         p->why = WHY_USER;
     }
-    uint32_t ps = (uint32_t)(p - m->parents);
     int was_busy = m->busy;
     m->busy = 1; /* cancels may be answered inside xCancel */
-    for (uint32_t i = 0; i < m->cfg.max_children; i++)
-        if (m->children[i].state != C_FREE && m->children[i].parent == ps)
-            send_cancel(m, &m->children[i]);
+    /* the parent's open children; an answer inside xCancel may end one and
+     * change the list, so each cancel starts the walk again (few children) */
+    for (uint32_t i = p->kids; i != UINT32_MAX;) {
+        child *c = &m->children[i];
+        if (c->cancel_sent) {
+            i = c->sib;
+            continue;
+        }
+        send_cancel(m, c);
+        i = p->kids;
+    }
     enqueue(m, p);
     m->busy = was_busy;
     drain(m, m->now);

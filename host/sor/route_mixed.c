@@ -45,6 +45,15 @@ typedef struct margin {
  * needed), 0 if its optimum is whole lots already (then it is the answer).
  * A lot inside one level costs its level's key per unit: those compare as
  * int64 keys; a lot across levels is compared exactly by cross products. */
+/* Per unit, is venue j's next lot (cc[j] for its lot) cheaper than venue b's? */
+static inline int lp_lt(const vstate *st, const uint32_t *ids, const i128 *cc, const int64_t *key,
+                        const uint8_t *pure, int j, int b)
+{
+    if (pure[j] && pure[b])
+        return key[j] < key[b];
+    return cc[j] * st[ids[b]].lot < cc[b] * st[ids[j]].lot;
+}
+
 static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t qty, margin *mg)
 {
     i128 cc[BRS_SOR_MAX_VENUES];
@@ -60,46 +69,50 @@ static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64
     }
     int64_t rem = qty;
     for (;;) {
-        int bj = -1;
+        /* the cheapest next lot (equal: the earlier venue) and the runner-up */
+        int bj = -1, sj = -1;
         for (uint32_t j = 0; j < k; j++) {
             vstate *s = &st[ids[j]];
             if (s->x + s->lot > s->avail)
                 continue;
             if (bj < 0) {
                 bj = (int)j;
-                continue;
-            }
-            const vstate *b = &st[ids[bj]];
-            int lt;
-            if (pure[j] && pure[bj])
-                lt = key[j] < key[bj];
-            else
-                lt = cc[j] * b->lot < cc[bj] * s->lot;
-            if (lt) /* equal: the earlier (lower index) stays */
+            } else if (lp_lt(st, ids, cc, key, pure, (int)j, bj)) {
+                sj = bj;
                 bj = (int)j;
+            } else if (sj < 0 || lp_lt(st, ids, cc, key, pure, (int)j, sj)) {
+                sj = (int)j;
+            }
         }
         if (bj < 0)
             return 0; /* every visible lot taken */
         vstate *s = &st[ids[bj]];
-        if (s->lot > rem) {
-            mg->mc = cc[bj];
-            mg->ml = s->lot;
-            return rem > 0;
-        }
-        int64_t n = 1;
-        if (pure[bj]) { /* whole lots inside one level all cost the same */
-            n = s->left < rem ? s->left : rem;
-            if (s->avail - s->x < n)
-                n = s->avail - s->x;
-            if (s->lot != 1)
-                n /= s->lot;
-        }
-        advance(s, n * s->lot);
-        rem -= n * s->lot;
-        if (s->x + s->lot <= s->avail) {
+        /* take from bj while it stays ahead of the runner-up (the others do
+         * not change meanwhile), then look at every venue again */
+        for (;;) {
+            if (s->lot > rem) {
+                mg->mc = cc[bj];
+                mg->ml = s->lot;
+                return rem > 0;
+            }
+            int64_t n = 1;
+            if (pure[bj]) { /* whole lots inside one level all cost the same */
+                n = s->left < rem ? s->left : rem;
+                if (s->avail - s->x < n)
+                    n = s->avail - s->x;
+                if (s->lot != 1)
+                    n /= s->lot;
+            }
+            advance(s, n * s->lot);
+            rem -= n * s->lot;
+            if (s->x + s->lot > s->avail)
+                break;
             pure[bj] = s->left >= s->lot;
             key[bj] = level_key(side, s->lv[s->idx].price, s->fee);
             cc[bj] = pure[bj] ? (i128)key[bj] * s->lot : chunk_cost(s, side, s->lot);
+            if (sj >= 0 && (sj < bj ? !lp_lt(st, ids, cc, key, pure, bj, sj)
+                                    : lp_lt(st, ids, cc, key, pure, sj, bj)))
+                break;
         }
     }
 }
@@ -533,28 +546,43 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
 
 /* A first allocation when there is no bound yet (the bit sets say which
  * changes can still reach e*, so every step has a way on): venue by venue in
- * search order the change of least regret plus bound, looked for outward from
- * 0 until the regret alone passes the best key seen. */
+ * search order the change of least regret plus bound, among those that can,
+ * looked for outward from 0 until the per-unit part of the key (convex in the
+ * change) has turned and passes the best key seen. */
 static void bnb_dive(bnb *B)
 {
     int64_t t = 0, c = 0;
     for (uint32_t j = 0; j < B->k; j++) {
-        const int64_t lu = B->lus[j], W = B->W;
+        const int64_t lu = B->lus[j], base = t + B->W; /* t is in the window: 0 <= base <= 2W */
         int64_t bd = 0, bc = 0;
         double bk = 0;
         int have = 0;
-        for (int dir = 1; dir >= -1; dir -= 2)
-            for (int64_t d = dir > 0 ? 0 : -1; d >= B->dlo[j] && d <= B->dhi[j]; d += dir) {
-                int64_t t2 = t + d * lu;
-                if (t2 < -W || t2 > W || !(B->back[j] >> (t2 + W) & 1))
-                    continue;
-                int64_t c2 = c + lazy_dc(B->L[j], d);
-                if (have && (double)c2 > bk)
+        for (int dir = 1; dir >= -1; dir -= 2) {
+            u128 X = dir > 0      ? (B->back[j] >> base) & comb[lu]
+                     : base >= lu ? (B->back[j] << (127 - (base - lu))) & rcomb[lu]
+                                  : 0;
+            int64_t ds = dir > 0 ? 0 : -1;
+            while (X) {
+                int z = dir > 0 ? ctz128(X) : clz128(X);
+                X ^= dir > 0 ? (u128)1 << z : (u128)1 << (127 - z);
+                int64_t d = ds + dir * (lu == 1 ? z : z / lu);
+                if (d < B->dlo[j] || d > B->dhi[j])
                     break;
-                double key = j + 1 < B->k ? bnb_key(B, j + 1, B->estar - t2, c2) : (double)c2;
+                int64_t c2 = c + lazy_dc(B->L[j], d), need = B->estar - t - d * lu;
+                if (j + 1 == B->k) { /* one change reaches e* */
+                    bd = d, bc = c2, have = 1;
+                    break;
+                }
+                double key = bnb_key(B, j + 1, need, c2);
                 if (!have || key < bk)
                     bd = d, bc = c2, bk = key, have = 1;
+                double rate = need > 0 && B->ad[j + 1]   ? (double)need * B->an[j + 1] / B->ad[j + 1]
+                              : need < 0 && B->rd[j + 1] ? -(double)need * B->rn[j + 1] / B->rd[j + 1]
+                                                         : 0;
+                if ((dir > 0 ? need <= 0 : need >= 0) && (double)c2 + rate > bk)
+                    break;
             }
+        }
         B->d[B->in[j]] = bd; /* have: the bit sets promise one */
         t += bd * lu;
         c = bc;

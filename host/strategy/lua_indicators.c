@@ -80,7 +80,12 @@ static int m_update(lua_State *L)
 static int m_update_sma(lua_State *L)
 {
     lind *x = self_of(L);
-    double v = lua_isinteger(L, 2) ? (double)lua_tointeger(L, 2) : luaL_checknumber(L, 2);
+    /* one API call for the common integer: lua_tointegerx also accepts a float
+     * or string with an integral value, which converts to the same double as
+     * luaL_checknumber would give */
+    int isint;
+    lua_Integer iv = lua_tointegerx(L, 2, &isint);
+    double v = isint ? (double)iv : luaL_checknumber(L, 2);
     brs_sma_update(&x->u.sma, v);
     if (brs_sma_ready(&x->u.sma))
         lua_pushnumber(L, brs_sma_value(&x->u.sma));

@@ -92,7 +92,8 @@ def _opt(value, key, keys):
 
 def signal_backtest(bars, targets, *, execution="next_open", sizing=None, commission=None,
                     slippage=None, impact=None, initial_cash=100000.0, periods_per_year=252,
-                    risk_free_rate=0.0, price_scale=1_000_000, title=None, out=None):
+                    risk_free_rate=0.0, price_scale=1_000_000, title=None, out=None,
+                    trading_seconds_per_day=23400):
     """A signal-mode backtest from arrays, with the rules and numbers of
     `bourse backtest --mode signal` and no Python call per bar.
 
@@ -106,7 +107,9 @@ def signal_backtest(bars, targets, *, execution="next_open", sizing=None, commis
     commission: bps of notional, or {"per_share", "bps", "min"}. slippage: bps,
     or {"model": "bps"|"half_spread", "bps", "spread_bps"}. impact: k of the
     square-root model, or {"k", "window"}. Prices are rounded to
-    1/price_scale (the Yahoo importer's 10^6 by default)."""
+    1/price_scale (the Yahoo importer's 10^6 by default).
+    trading_seconds_per_day: the config key of that name, annualising the
+    intraday returns of a run shorter than two days (docs/analytics.md)."""
     import pandas as pd
     if isinstance(bars, pd.DataFrame):
         frames = {"SYMBOL": bars} if not getattr(bars, "name", None) else {bars.name: bars}
@@ -153,7 +156,8 @@ def signal_backtest(bars, targets, *, execution="next_open", sizing=None, commis
             signal[name] = o
     config = {"mode": "signal", "data": "<arrays>", "strategy": {"file": "<arrays>"},
               "initial_cash": float(initial_cash), "periods_per_year": periods_per_year,
-              "risk_free_rate": risk_free_rate, "signal": signal}
+              "risk_free_rate": risk_free_rate, "trading_seconds_per_day": trading_seconds_per_day,
+              "signal": signal}
     if title:
         config["title"] = title
     return _run(config, "<signal_backtest>", [], out,

@@ -110,6 +110,25 @@ def test_several_instruments_match_cli(tmp_path):
     assert set(r.fills["symbol"]) == {"AAA", "BBB"}
 
 
+@pytest.mark.parametrize("tspd", [23400, 86400])
+def test_intraday_bars_match_cli(tmp_path, tspd):
+    """Minute bars over less than two days: the Sharpe is intraday, annualised
+    with trading_seconds_per_day, the same from arrays as from the CLI."""
+    bars = random_bars(300, 5, start="2024-01-02 14:30", freq="min")  # 14:30-19:30, one day
+    targets = random_targets(len(bars), 6)
+    r = bourse.signal_backtest(bars, targets, commission=1.0, trading_seconds_per_day=tspd)
+    assert r.summary["returns_period_s"] < 86400
+    assert r.summary["return_periods_per_year"] == pytest.approx(
+        252 * tspd / r.summary["returns_period_s"], rel=1e-15)
+    bourse.write_ticks(tmp_path / "bars.ticks.zst", bars, instruments=["SYMBOL"])
+    targets_script(tmp_path / "targets.lua", [targets])
+    cli, _ = run_cli({"mode": "signal", "data": str(tmp_path / "bars.ticks.zst"),
+                      "strategy": {"file": str(tmp_path / "targets.lua")},
+                      "trading_seconds_per_day": tspd,
+                      "signal": {"commission": {"bps": 1.0}}}, tmp_path)
+    compare(r.summary, cli)
+
+
 def test_result_tables(tmp_path):
     bars = random_bars(300, 5)
     t = np.where(bars["close"] > bars["close"].rolling(20).mean(), 1.0, 0.0)

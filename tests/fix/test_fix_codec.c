@@ -286,6 +286,43 @@ static void test_encode_roundtrip(void **state)
     brs__fix_enc_begin(&e, small, sizeof small, "8");
     brs__fix_enc_str(&e, 58, "a long text that does not fit in the small buffer at all");
     assert_null(brs__fix_enc_end(&e, "FIX.4.4", &n));
+    /* integers at every digit count and sign, against snprintf; tags too */
+    static const int64_t ints[] = {0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12345, 99999, 100000,
+                                   1234567, 99999999, 100000000, 4294967295LL, 4294967296LL,
+                                   999999999999LL, INT64_MAX, -1, -10, -100, -123456789, INT64_MIN};
+    char big[4096];
+    brs__fix_enc_begin(&e, big, sizeof big, "8");
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+        brs__fix_enc_int(&e, (uint32_t)(5000 + k), ints[k]);
+    m = brs__fix_enc_end(&e, "FIX.4.4", &n);
+    assert_non_null(m);
+    assert_int_equal(brs__fix_parse(&msg, m, n), BRS_OK);
+    for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)ints[k]);
+        assert_true(brs__fix_is(&msg, (uint32_t)(5000 + k), want));
+    }
+    brs__fix_enc_begin(&e, big, sizeof big, "8"); /* tags of 7 and 10 digits (the parser takes 8 at most) */
+    brs__fix_enc_char(&e, 9999999, 'x');
+    brs__fix_enc_int(&e, 4294967295u, -7);
+    m = brs__fix_enc_end(&e, "FIX.4.4", &n);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "\0019999999=x\001"));
+    assert_non_null(strstr(m, "\0014294967295=-7\001"));
+    /* the bounds check is exact: a field that just fits goes in, one byte
+     * less and the message is refused */
+    for (size_t room = 0; room < 2; room++) {
+        char t[BRS__FIX_HEAD_RESERVE + 64];
+        /* 35=8| is 5 bytes, "34=-123|" 8: the exact size, or one short */
+        size_t cap = BRS__FIX_HEAD_RESERVE + 5 + 8 + 7 - room; /* + 10=NNN| */
+        brs__fix_enc_begin(&e, t, cap, "8");
+        brs__fix_enc_int(&e, 34, -123);
+        const char *r = brs__fix_enc_end(&e, "FIX.4.4", &n);
+        if (room)
+            assert_null(r);
+        else
+            assert_non_null(r);
+    }
 }
 
 /* Frame a real captured session byte by byte in random chunks: every message

@@ -4,7 +4,8 @@
  * input the session's business messages go to the real application on the
  * matching engine (orders, cancels, replaces, market data, risk checks), so
  * framing, tag parsing, groups, decimals, times, sequence handling, resend,
- * reject and order paths all see it.
+ * reject and order paths all see it. Inputs of odd size stream their mass
+ * cancels in slices, as the server does.
  * Built with clang by `make fuzz`; tests/fuzz/CMakeLists.txt also runs the seed
  * corpus through it as an ordinary test. */
 #include <stddef.h>
@@ -64,6 +65,15 @@ static void on_app(void *app, brs__fix_session *s, const brs__fix_msg *m)
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     brs__fix_enc_str(e, 11, buf);
     brs__fix_session_send(s);
+}
+
+/* A streaming mass cancel's slices, as the server's loop runs them. */
+static void mass_cancels(brs__fix_gateway *g)
+{
+    for (int k = 0; k < (1 << 16) && g->n_mc_active; k++)
+        brs__fix_gateway_mc_step(g, 0);
+    if (g->n_mc_active)
+        __builtin_trap(); /* a mass cancel that never ends */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,6 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc.def.max_position = 5000;
         brs__fix_gateway_set_risk(&gw, &rc);
         brs__fix_gateway_add_session(&gw, &sess);
+        /* odd sizes: mass cancels stream in slices of 2, as under serve */
+        gw.mc_per_turn = size & 1 ? 2 : 0;
     }
     brs__fix_session_io io = {NULL, discard, hangup};
     int64_t now = 1700000000000000000LL;
@@ -168,6 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* every other application input: an end of day between the halves, so the
      * second half runs on the compacted order table and ClOrdID map */
+    if (with_app)
+        mass_cancels(&gw);
     if (with_app && (data[0] & 2))
         brs__fix_gateway_end_of_day(&gw, now + 500, 0, NULL);
     if (used < half) { /* keep the unconsumed tail together with the rest */
@@ -180,6 +194,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         brs__fix_session_input(&sess, p + half, size - half, now + 1000);
     }
+    if (with_app)
+        mass_cancels(&gw);
     brs__fix_session_timer(&sess, now + 40000000000LL);
     brs__fix_session_timer(&sess, now + 80000000000LL);
     if (with_app)

@@ -8,7 +8,12 @@
 // every order rests, one acknowledgement each. The initiator runs with QuickFIX's
 // own defaults: data-dictionary validation on, Nagle on (SocketNodelay=N).
 // Environment: BOURSE_BENCH_VALIDATE=0 turns validation off, BOURSE_BENCH_NODELAY=Y
-// sets TCP_NODELAY, BOURSE_BENCH_QF="Key=Value;Key=Value" adds QuickFIX settings.
+// sets TCP_NODELAY, BOURSE_BENCH_QF="Key=Value;Key=Value" adds QuickFIX settings,
+// BOURSE_BENCH_ROUTE=sor|venue:sim turns the gateway's router on and gives every
+// session that route (the gateway's one sim venue: through the smart order router
+// or straight to the venue; scripts/bench_routed.py compares the two). The JSON
+// line also carries the gateway process's CPU time per order (from /proc) and
+// the initiator's own.
 // Exit 0 when every expectation holds; otherwise prints the first mismatch.
 #include <quickfix/Application.h>
 #include <quickfix/FileLog.h>
@@ -44,6 +49,7 @@
 #include <signal.h>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -94,16 +100,22 @@ void start_server(int port)
         FILE *f = freopen(logf.c_str(), "a", stderr);
         (void)f;
         unsetenv("BOURSE_FIX_PORT");
+        const char *route = std::getenv("BOURSE_BENCH_ROUTE");
         std::string sess = "sessions=[";
         for (int i = 1; i <= g_sessions; i++)
             sess += std::string(i > 1 ? "," : "") + "{\"target_comp_id\":\"CLIENT" +
-                    std::to_string(i) + "\"}";
+                    std::to_string(i) + "\"" +
+                    (route && *route ? std::string(",\"route\":\"") + route + "\"" : "") + "}";
         sess += "]";
         std::vector<std::string> args = {BOURSE_BIN, "serve", cfg, "--set", setp, "--set", sets,
                                          "--port-file", pf};
         if (!g_keep_sessions) {
             args.push_back("--set");
             args.push_back(sess);
+        }
+        if (route && *route) { // both routes with the router on, so only the route differs
+            args.push_back("--set");
+            args.push_back("router.enabled=true");
         }
         for (const auto &x : g_extra_sets) {
             args.push_back("--set");
@@ -965,12 +977,48 @@ void scenario_dayreset()
     g_extra_sets.clear();
 }
 
+// The gateway process's user + system CPU time so far (/proc, clock ticks).
+double server_cpu_seconds()
+{
+    std::ifstream in("/proc/" + std::to_string(g_server) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    size_t rp = line.rfind(')'); // the command name may hold spaces
+    if (rp == std::string::npos)
+        return 0;
+    std::istringstream f(line.substr(rp + 2));
+    std::string x;
+    unsigned long long ut = 0, st = 0;
+    for (int field = 3; field <= 15 && (f >> x); field++) {
+        if (field == 14)
+            ut = std::strtoull(x.c_str(), nullptr, 10);
+        else if (field == 15)
+            st = std::strtoull(x.c_str(), nullptr, 10);
+    }
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+// This process's own user + system CPU time so far (the initiator, all threads).
+double self_cpu_seconds()
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
 // Round trip: `inflight` orders outstanding, each timed to its acknowledgement
 // (ExecutionReport ExecType New). Buys rest and each sell trades against the buy
 // before it, so both resting and crossing orders are in the stream.
 void scenario_bench(int total, int inflight, int nsess, bool rest)
 {
     g_sessions = nsess;
+    const char *rt = std::getenv("BOURSE_BENCH_ROUTE");
+    if (rt && *rt) { // every order may rest: the router's pools hold them all
+        int pool = std::min(total + inflight + 16, (1 << 20) - 1);
+        g_extra_sets.push_back("router.max_parents=" + std::to_string(pool));
+        g_extra_sets.push_back("router.max_children=" + std::to_string(pool));
+    }
     start_server(0);
     Client c;
     std::vector<FIX::SessionID> sids;
@@ -1038,6 +1086,7 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
         }
         return true;
     };
+    double cpu0 = server_cpu_seconds(), self0 = self_cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < inflight && i < total; i++)
         send_one((size_t)(i % nsess));
@@ -1047,17 +1096,22 @@ void scenario_bench(int total, int inflight, int nsess, bool rest)
             die("bench did not finish");
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double cpu = server_cpu_seconds() - cpu0, self_cpu = self_cpu_seconds() - self0;
     a.on_app = nullptr;
     std::sort(lat.begin(), lat.end());
     auto pct = [&](double p) {
         return lat[(size_t)std::min<double>((double)lat.size() - 1, p * (double)lat.size())];
     };
-    std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
+    const char *route = std::getenv("BOURSE_BENCH_ROUTE");
+    std::printf("{\"client\":\"quickfix\",\"workload\":\"%s\",\"validate\":%s,\"nodelay\":%s,\"route\":\"%s\",\"sessions\":%d,\"orders\":%d,\"inflight\":%d,"
                 "\"seconds\":%.3f,\"orders_per_sec\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,"
-                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f}\n",
+                "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"server_cpu_us_per_order\":%.2f,"
+                "\"client_cpu_us_per_order\":%.2f}\n",
                 rest ? "rest" : "mixed", env_is("BOURSE_BENCH_VALIDATE", "0") ? "false" : "true",
-                env_is("BOURSE_BENCH_NODELAY", "Y") ? "true" : "false", nsess, total, inflight,
-                secs, total / secs, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back());
+                env_is("BOURSE_BENCH_NODELAY", "Y") ? "true" : "false",
+                route && *route ? route : "default", nsess, total, inflight,
+                secs, total / secs, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back(),
+                cpu * 1e6 / total, self_cpu * 1e6 / total);
     c.stop();
     stop_server();
 }

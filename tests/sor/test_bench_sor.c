@@ -29,6 +29,20 @@ static void test_json(void **st)
     assert_true(ns->valuedouble > 0);
     assert_int_equal(cJSON_GetObjectItem(o, "venues")->valueint, 5);
     assert_int_equal(cJSON_GetObjectItem(o, "levels")->valueint, 10);
+    /* the mixed-lot figures, every decision's included: batches and book by book */
+    static const char *const mixed[] = {"ns_per_decision_mixed_lots", "ns_per_decision_mixed_lots_p90",
+                                        "ns_per_decision_mixed_lots_p99",
+                                        "ns_per_decision_mixed_lots_median_book",
+                                        "ns_per_decision_mixed_lots_p90_book",
+                                        "ns_per_decision_mixed_lots_p99_book",
+                                        "ns_per_decision_mixed_lots_worst_book"};
+    for (size_t i = 0; i < sizeof mixed / sizeof mixed[0]; i++) {
+        const cJSON *x = cJSON_GetObjectItem(o, mixed[i]);
+        assert_true(cJSON_IsNumber(x));
+        assert_true(x->valuedouble > 0);
+    }
+    assert_true(cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_worst_book")->valuedouble >=
+                cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_p90_book")->valuedouble);
     const cJSON *al = cJSON_GetObjectItem(o, "allocs_in_timed_region");
     assert_true(cJSON_IsNumber(al));
     assert_true(al->valuedouble <= 0); /* 0, or -1 when counting is unavailable */

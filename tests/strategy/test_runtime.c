@@ -1,6 +1,7 @@
 /* test_runtime.c: the strategy context: typed parameters with errors naming
  * the parameter, integer position and PnL accounting, host-assigned order ids,
- * the simple fill model, timers, and a failing strategy being stopped cleanly. */
+ * the simple fill model, timers, a failing strategy being stopped cleanly,
+ * and the metrics meter's counts (callbacks run, one in `every` timed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "ops/metrics.h"
 #include "strategy/runtime.h"
 
 /* ---- a small test strategy ------------------------------------------- */
@@ -327,6 +329,64 @@ static void test_failure_stops_cleanly(void **state)
     brs__simfill_free(&fm);
 }
 
+/* Metrics count no callback one by one: the count comes from the countdown
+ * to the next timed callback. It must still be exact: every callback entered
+ * (xOpen, bars) is counted, one in `every` is timed and published, and
+ * detaching the meter stops both. */
+static void count_tick(void *ud, int64_t now)
+{
+    (void)now;
+    (*(int *)ud)++;
+}
+
+static void test_meter_counts(void **state)
+{
+    (void)state;
+    brs__sctx sc;
+    brs_error err = {0};
+    tstrat t = {0};
+    brs__histogram h;
+    memset(&h, 0, sizeof h); /* no finite bound: every observation in the +Inf bucket */
+    int ticks = 0;
+    brs__sctx_meter m = {.every = 4, .h_cb = &h, .tick = count_tick, .ud = &ticks};
+    assert_int_equal(init_with(&sc, NULL, &err), BRS_OK);
+    assert_int_equal(brs__sctx_meter_callbacks(&sc), 0);
+    brs__sctx_set_meter(&sc, &m);
+    assert_int_equal(brs__sctx_open(&sc, &t, &err), BRS_OK); /* xOpen: callback 1 */
+    assert_int_equal(brs__sctx_start(&sc, &err), BRS_OK);    /* no xStart */
+    assert_int_equal(brs__sctx_meter_callbacks(&sc), 1);
+    for (int i = 0; i < 10; i++) {
+        brs_market_event b = bar(100 + i, 1000, 1010, 990, 1005);
+        assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_OK);
+        assert_int_equal(brs__sctx_meter_callbacks(&sc), (uint64_t)i + 2);
+    }
+    /* 11 callbacks: the 4th and the 8th were timed */
+    assert_int_equal(h.bucket[0], 2);
+    assert_int_equal(ticks, 2);
+    assert_int_equal(m.done, 8);
+    /* every = 1 (bourse live): each callback timed, the count equal to it */
+    brs__sctx_meter one = {.every = 1, .h_cb = &h, .tick = count_tick, .ud = &ticks};
+    brs__sctx_set_meter(&sc, &one);
+    for (int i = 0; i < 3; i++) {
+        brs_market_event b = bar(200 + i, 1000, 1010, 990, 1005);
+        assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_OK);
+    }
+    assert_int_equal(brs__sctx_meter_callbacks(&sc), 3);
+    assert_int_equal(h.bucket[0], 5);
+    assert_int_equal(ticks, 5);
+    /* off: nothing timed, nothing published */
+    brs__sctx_set_meter(&sc, NULL);
+    for (int i = 0; i < 20; i++) {
+        brs_market_event b = bar(300 + i, 1000, 1010, 990, 1005);
+        assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_OK);
+    }
+    assert_int_equal(brs__sctx_meter_callbacks(&sc), 0);
+    assert_int_equal(h.bucket[0], 5);
+    assert_int_equal(ticks, 5);
+    assert_int_equal(t.bars, 33);
+    brs__sctx_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_orders_and_fill_model),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_failure_stops_cleanly),
+        cmocka_unit_test(test_meter_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,10 @@
 serve` (loopback, port 0, its own temp dir), one case per CTest, each bounded
 in count and time. Where the point is "the venue is not stalled", a probe
 session (CLIENT2) measures its round trip (an IOC that cannot trade: New and
-Canceled back) before and during the abuse in the same run; the assertion is a
-generous ratio, the figures are printed.
+Canceled back) before and during the abuse in the same run: the median
+within a ratio of the baseline's, and (where the abuse runs long) the worst
+round trip of the whole abuse within a ratio of the baseline's worst, so one
+loop turn holding every session for seconds fails; the figures are printed.
 
 cases (issue 15 point):
   halfclose     (1, 4) a half-closed partial Logon is closed at once; 2,000 of
@@ -14,7 +16,9 @@ cases (issue 15 point):
   mdflood       (2, 5) MD subscriptions over the caps and a 600-symbol request
                 are refused with 281=2 (not dropped as garbled), probe fine
   masscancel    (3) a mass cancel of 200,000 orders streams to a reading client
-                (max_output_bytes 64 KB) without a disconnect, probe served
+                (max_output_bytes 64 KB) without a disconnect; the probe runs
+                for the whole flood, its worst round trip against its own
+                baseline (no loop turn holds the others)
   sweep         (3, 6) one 40,000-lot order sweeping 40,000 resting orders:
                 every fill reported to taker and maker, no disconnect, and the
                 40,000 trades reach a market data subscriber (split X)
@@ -29,6 +33,11 @@ cases (issue 15 point):
                 holds no order and still refuses their ClOrdIDs
   crashpoints   (9) a checkpoint and a store compaction killed at each of their
                 writes and syncs: every restart is consistent
+  queuefull     a full runtime queue refuses order actions (380=4) and
+                recovers; the refused ones are not journaled
+  mccrash       (3) a streamed mass cancel killed at each of its writes and
+                syncs: all or none of the orders cancelled after the restart,
+                each report stored once
 
 usage: abuse_test.py BOURSE CASE"""
 import os
@@ -100,12 +109,14 @@ class Session(Client):
 
 
 class Probe:
-    """CLIENT2: round trips of an IOC that cannot trade (New, Canceled)."""
+    """CLIENT2 (or another session): round trips of an IOC that cannot trade
+    (New, Canceled)."""
 
-    def __init__(self, port):
-        self.s = Session(port, "CLIENT2")
+    def __init__(self, port, comp="CLIENT2"):
+        self.s = Session(port, comp)
         self.n = 0
         self.last = []
+        self.prev = []
 
     def rtt(self):
         self.n += 1
@@ -120,23 +131,44 @@ class Probe:
                 return time.perf_counter() - t
 
     def median(self, n=60):
-        xs = [self.rtt() for _ in range(n)]
-        self.last = xs
-        if any(x is None for x in xs):
+        return self.record([self.rtt() for _ in range(n)])
+
+    def during(self, busy, at_least=40):
+        """Round trips for as long as busy() holds (at least at_least), so a
+        stall anywhere in the abuse is sampled, not just its first moments."""
+        xs = []
+        while len(xs) < at_least or busy():
+            xs.append(self.rtt())
+            if xs[-1] is None:
+                break
+        return self.record(xs)
+
+    def record(self, xs):
+        self.prev, self.last = self.last, xs
+        if not xs or any(x is None for x in xs):
             return None
         return statistics.median(xs)
 
 
-def not_stalled(name, base, during, probe, ratio=20.0, slack=0.25):
-    """The probe's median round trip during the abuse against its own baseline:
-    at most ratio times it, or baseline + slack (seconds; the shared machine's
-    scheduling alone costs tens of ms under load)."""
+def not_stalled(name, base, during, probe, ratio=20.0, slack=0.25, worst_slack=0.5, worst=True):
+    """The probe's round trips during the abuse against its own baseline (the
+    run before): the median at most ratio times the baseline's or baseline +
+    slack, and the worst at most ratio times the baseline's worst or that +
+    worst_slack (seconds; the shared machine's scheduling alone costs tens of
+    ms under load, while a loop turn that holds every session shows as a
+    round trip of seconds)."""
+    worst_check = worst
     ok = during is not None and during <= max(base * ratio, base + slack)
     worst = max([x for x in probe.last if x is not None] or [0])
-    print("%s: probe round trip median %.3f ms before, %s during (worst %.1f ms of %d)" %
+    bworst = max([x for x in probe.prev if x is not None] or [0])
+    print("%s: probe round trip median %.3f ms before, %s during; worst %.1f ms before, %.1f ms "
+          "during (%d round trips during)" %
           (name, base * 1e3, "%.3f ms" % (during * 1e3) if during is not None else "none",
-           worst * 1e3, len(probe.last)))
+           bworst * 1e3, worst * 1e3, len(probe.last)))
     check(ok, "%s: the probe was stalled (%.3f ms before, %r during)" % (name, base * 1e3, during))
+    check(not worst_check or worst <= max(bworst * ratio, bworst + worst_slack),
+          "%s: one probe round trip took %.1f ms (worst before: %.1f ms): a loop turn held every "
+          "session" % (name, worst * 1e3, bworst * 1e3))
 
 
 def stream_count(sock, patterns, until, timeout):
@@ -351,11 +383,13 @@ def preload(work, orders):
 
 
 def case_masscancel(work):
-    n = 200000
+    # ABUSE_MC_N: another size for a measurement by hand (2,000,000: issue 15)
+    n = int(os.environ.get("ABUSE_MC_N", "200000"))
     state = preload(work, ((0, order_body("CLIENT1", 2 + k, "o%d" % k, 1,
                                           "%d.%02d" % divmod(9000 - k % 400, 100), 1))
                            for k in range(n)))
-    srv = new_server(work, state_dir=state, max_output_bytes=65536, max_orders=1 << 20).start()
+    srv = new_server(work, state_dir=state, max_output_bytes=65536, max_orders=max(1 << 20, 2 * n),
+                     max_cancels_per_turn=int(os.environ.get("ABUSE_MC_PER_TURN", "1024"))).start()
     probe = Probe(srv.port)
     base = probe.median(40)
     c = Session(srv.port, "CLIENT1", rcvbuf=1 << 16)
@@ -369,13 +403,19 @@ def case_masscancel(work):
     pid = os.fork()
     if pid == 0:
         os.close(rfd)
-        counts, closed = stream_count(c.sock, pats, lambda k: k[pats[1]] >= n, 240)
+        counts, closed = stream_count(c.sock, pats, lambda k: k[pats[1]] >= n, 240 + n // 2000)
         os.write(wfd, repr(([counts[p] for p in pats], closed)).encode())
         os._exit(0)
     os.close(wfd)
-    time.sleep(0.2)
-    during = probe.median(40)
-    os.waitpid(pid, 0)
+    reader = []
+
+    def reading():
+        if not reader and os.waitpid(pid, os.WNOHANG)[0] == pid:
+            reader.append(1)
+        return not reader
+    during = probe.during(reading)
+    if not reader:
+        os.waitpid(pid, 0)
     took = time.time() - t
     got, closed = eval(os.read(rfd, 4096).decode())
     os.close(rfd)
@@ -402,7 +442,8 @@ def case_sweep(work):
     state = preload(work, ((1, order_body("CLIENT2", 2 + k, "s%d" % k, 2,
                                           "%d.%02d" % divmod(1000 + k % 50, 100), 1))
                            for k in range(n)))
-    srv = new_server(work, state_dir=state, max_output_bytes=65536).start()
+    srv = new_server(work, state_dir=state, max_output_bytes=65536,
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2", "CLIENT3")]).start()
     # the maker subscribes to the book and its trades: 40,000 trades in one
     # message's market data (split over several X, each within 16 KB)
     mk = Session(srv.port, "CLIENT2", rcvbuf=1 << 16)
@@ -422,11 +463,32 @@ def case_sweep(work):
         os._exit(0)
     os.close(wfd)
     c = Session(srv.port, "CLIENT1", rcvbuf=1 << 16)
+    probe = Probe(srv.port, "CLIENT3")
+    base = probe.median(40)
+    # the taker reads in another process too, so the probe's timing is the gateway's
+    tr, tw = os.pipe()
     t = time.time()
     c.order("sweep", 1, "20.00", n, tif=3)
-    counts, closed = stream_count(c.sock, [b"\x01150=F\x01", b"\x0139=2\x01", b"\x0135=5\x01"],
-                                  lambda k: k[b"\x0139=2\x01"] >= 1, 240)
-    os.waitpid(pid, 0)
+    tpid = os.fork()
+    if tpid == 0:
+        os.close(tr)
+        counts, closed = stream_count(c.sock, [b"\x01150=F\x01", b"\x0139=2\x01", b"\x0135=5\x01"],
+                                      lambda k: k[b"\x0139=2\x01"] >= 1, 240)
+        os.write(tw, repr((counts, closed)).encode())
+        os._exit(0)
+    os.close(tw)
+    left = [pid, tpid]
+
+    def reading():
+        for p in list(left):
+            if os.waitpid(p, os.WNOHANG)[0] == p:
+                left.remove(p)
+        return bool(left)
+    during = probe.during(reading)
+    for p in left:
+        os.waitpid(p, 0)
+    counts, closed = eval(os.read(tr, 4096).decode())
+    os.close(tr)
     (mtrades, mfills, mlogout), mclosed = eval(os.read(rfd, 4096).decode())
     os.close(rfd)
     print("40,000-lot sweep of %d resting orders: taker %d fill reports, filled %d, closed %s; "
@@ -439,8 +501,13 @@ def case_sweep(work):
           "the maker did not get every fill and every trade in its market data")
     check("answer larger than the output buffer" not in srv.logtext(),
           "an answer was too large to send")
+    # Known gap (docs/fix-gateway.md, "Not done"): the sweep's reports are
+    # still made in the loop turn of the order, which holds every session for
+    # its length; the worst round trip is printed, not asserted.
+    not_stalled("40,000-order sweep streaming", base, during, probe, worst=False)
     c.close()
     mk.close()
+    probe.s.close()
     srv.stop()
 
 
@@ -632,6 +699,12 @@ def case_crashpoints(work):
         srv = new_server(work, name="c%d" % fault, state_dir=state, journal_checkpoint_bytes=4096)
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
         srv.start(extra_env=env)
+        # the checkpoint's snapshot is written by a child process: the loop
+        # finishes it a little later; the reset Logon waits for it (or death)
+        t = time.time()
+        while (srv.proc.poll() is None and "journal checkpoint:" not in srv.logtext() and
+               time.time() - t < 5):
+            time.sleep(0.02)
         died = srv.proc.poll() is not None
         if not died and srv.port:
             try:
@@ -687,6 +760,166 @@ def case_crashpoints(work):
     check(points >= 6 and in_ckpt >= 2 and in_compact >= 2,
           "only %d fault points inside the flow (%d checkpoint, %d compaction)" %
           (points, in_ckpt, in_compact))
+
+
+def case_queuefull(work):
+    """A full runtime queue (queue_capacity 16, 50 ms order latency): 40
+    orders sent at once, the first 16 are taken, the rest are refused with a
+    BusinessMessageReject 380=4 naming the key (nothing else changes, nothing
+    is journaled); the runtime is not stopped: once the queue drained the
+    next order is taken, and the 16 are acknowledged, also after a restart."""
+    state = os.path.join(work, "state")
+    srv = new_server(work, state_dir=state, queue_capacity=16,
+                     latency={"order_entry_ns": 50000000, "response_ns": 0}).start()
+    c = Session(srv.port, "CLIENT1")
+    batch = []
+    for k in range(40):
+        batch.append(encode("D", [(11, "f%d" % k), (21, 1), (38, 1), (40, 2), (44, "9.00"), (54, 1),
+                                  (55, "AAPL"), (59, 1), (60, "20261206-10:00:00")],
+                            "CLIENT1", "EXEC", c.seq))
+        c.seq += 1
+    c.send_raw(b"".join(batch))
+    acks, busy, other = set(), 0, []
+    t = time.time()
+    while time.time() - t < 5 and len(acks) + busy < 40:
+        m = c.recv(2)
+        if m is None:
+            break
+        if m.type == "8" and m.get(150) == "0":
+            acks.add(m.get(11))
+        elif m.type == "j" and m.get(380) == "4" and "queue_capacity" in (m.get(58) or ""):
+            busy += 1
+        else:
+            other.append(m)
+    check(len(acks) == 16 and busy == 24 and not other,
+          "40 orders at queue_capacity 16: %d acknowledged, %d refused busy, other %r" %
+          (len(acks), busy, other[:2]))
+    c.order("after", 1, "9.00", 1)
+    m = c.recv(5)
+    check(m is not None and m.type == "8" and m.get(11) == "after" and m.get(150) == "0",
+          "the order after the queue drained: %r" % m)
+    check("queue full, client action refused" in srv.logtext() and "key=queue_capacity" in srv.logtext(),
+          "no log line naming queue_capacity")
+    c.close()
+    srv.stop()
+    srv.start()
+    c = Session(srv.port, "CLIENT1", reset=True)
+    open_after = 0
+    for k in list(range(16)) + [39]:
+        c.send("H", [(11, "f%d" % k), (54, 1), (55, "AAPL")], c.seq)
+        c.seq += 1
+        m = c.recv(5)
+        open_after += m is not None and m.get(39) == "0"
+    check(open_after == 16, "after a restart %d of the 16 taken orders open (and f39: refused, "
+          "unknown)" % open_after)
+    print("queue_capacity 16: 40 orders at once, %d taken, %d refused (380=4), the next taken; "
+          "after a restart the %d taken are open" % (len(acks), busy, open_after))
+    c.close()
+    srv.stop()
+
+
+def case_mccrash(work):
+    """(3) a mass cancel streamed over loop turns (max_cancels_per_turn 40,
+    300 orders: 8 slices, each journaled) killed at each write and sync in turn
+    (BRS_FAULT_AFTER_WRITES, every other one torn, fsync batch): after the
+    restart the orders are either all open (the request was never committed)
+    or all cancelled, the rest of a half-done one going on by itself; every
+    cancelled order's ExecutionReport is in the session store exactly once
+    (a ResendRequest from 1 gets them), the OrderMassCancelReport once."""
+    n = 300
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(0, order_body("CLIENT1", 2 + k, "m%d" % k, 1, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="m%d" % fault, state_dir=state, fsync="batch",
+                         max_cancels_per_turn=40)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen = set()
+        if srv.proc.poll() is None and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.send("q", [(11, "mc"), (530, 7), (60, "20261206-10:00:00")], c.seq)
+                while True:
+                    m = c.recv(1.5)
+                    if m is None:
+                        break
+                    if m.get(150) == "4":
+                        seen.add(m.get(11))
+                c.close()
+            except OSError:
+                pass
+        try:
+            srv.proc.wait(1.0)
+            died = True
+        except Exception:
+            died = False
+        srv.stop(sig=9)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d cancels" % (len(seen), n))
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        # Logon at 3 (Logon 1 and the request 2 were sent); a request never
+        # committed is gap-filled when the gateway asks for it
+        c = Client(srv.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 3)
+        cancels, reports, logon, nxt = {}, 0, None, 4
+        asked = False
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            m = c.recv(1.0)
+            if m is None:
+                if logon is None or asked:
+                    break
+                c.send("2", [(7, 1), (16, 0)], nxt)  # everything it stored
+                nxt += 1
+                asked = True
+                continue
+            if m.type == "A":
+                logon = m
+            elif m.type == "2":  # it did not commit our request: skip it
+                c.send("4", [(36, 4), (123, "Y")], int(m.get(7)), possdup=True)
+            elif m.type == "r":
+                reports += 1
+            elif m.type == "8" and m.get(150) == "4":  # live, then again in our resend
+                cancels.setdefault(m.get(11), set()).add(m.seq)
+        # the order's state now
+        c2 = Session(srv.port, "CLIENT2")
+        c.send("H", [(11, "m0"), (54, 1), (55, "AAPL")], nxt)
+        nxt += 1
+        st = None
+        while True:
+            m = c.recv(3)
+            if m is None or (m.type == "8" and m.get(150) == "I"):
+                st = m and m.get(39)
+                break
+        c2.close()
+        ok = logon is not None and (
+            (reports == 1 and len(cancels) == n and all(len(v) == 1 for v in cancels.values()) and
+             st == "4") or
+            (reports == 0 and not cancels and st == "0"))
+        check(ok, "fault %d: after the restart: Logon %s, %d reports, %d cancels (%d under two MsgSeqNums), "
+              "order m0 status %r; %d cancels seen before the crash" %
+              (fault, logon is not None, reports, len(cancels),
+               sum(1 for v in cancels.values() if len(v) > 1), st, len(seen)))
+        c.close()
+        srv.stop()
+    print("streamed mass cancel of %d orders: killed at %d write/sync points (odd ones torn), %d "
+          "of them with part of the cancels already delivered; every restart all-or-none, each "
+          "report stored once" % (n, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the mass cancel)" %
+          (points, mid))
 
 
 def main():

@@ -121,12 +121,22 @@ def scenario(bourse, n, cancel):
         if not ok:
             raise RuntimeError("no checkpoint: " + open(log1, "rb").read().decode("latin-1")[-2000:])
         ckpt_bytes = os.path.getsize(os.path.join(state, "orders.journal"))
+        # the checkpoint's own figures: ms from start to the journal replaced,
+        # loop_ms of it the loop was held (fork and tail copy: the snapshot is
+        # written by a child process)
+        line = [x for x in open(log1, "rb").read().decode("latin-1").splitlines()
+                if "journal checkpoint:" in x][0]
+        kv = dict(w.split("=", 1) for w in line.split() if "=" in w)
         p, s, hwm, rss, log2, cpu = start(bourse, cfg, work, "restart")
         p.send_signal(signal.SIGTERM)
         p.wait()
         return {"orders": n, "cancelled": bool(cancel), "journal_bytes_full": jbytes,
                 "start_full_replay_s": round(full_s, 3), "start_full_replay_cpu_s": round(full_cpu, 2), "peak_rss_full_replay_mb": round(full_hwm, 1),
-                "journal_bytes_checkpointed": ckpt_bytes, "restart_s": round(s, 3), "restart_cpu_s": round(cpu, 2),
+                "journal_bytes_checkpointed": ckpt_bytes,
+                "checkpoint_ms": float(kv.get("ms", "nan")),
+                "checkpoint_loop_ms": float(kv.get("loop_ms", kv.get("ms", "nan"))),
+                "checkpoint_parts_ms": dict((k, float(v)) for k, v in kv.items()
+                                            if k.endswith("_ms") and k != "loop_ms"), "restart_s": round(s, 3), "restart_cpu_s": round(cpu, 2),
                 "restart_peak_rss_mb": round(hwm, 1), "restart_rss_mb": round(rss, 1)}
     finally:
         shutil.rmtree(work, ignore_errors=True)

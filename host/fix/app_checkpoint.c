@@ -1,0 +1,186 @@
+/* app_checkpoint.c: the journal checkpoint of `bourse serve` written off the
+ * loop. The snapshot of 2M open orders is hundreds of MB: written by the loop
+ * it held every session for seconds. A child process (fork: a consistent
+ * copy-on-write image of the state at one instant between two commits) writes
+ * and syncs it to an unnamed file (O_TMPFILE) in the journal's directory; the
+ * loop goes on appending to the old journal, which stays complete. When the
+ * child is done, the loop copies the records appended since the fork after
+ * the snapshot, syncs, names the file (the temporary's name), archives the old
+ * journal and renames the new one over it, as the in-loop checkpoint did. */
+#include "fix/app.h"
+#include "fix/app_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+#include "fix/wal.h"
+
+int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying || g->ckpt_pid > 0)
+        return BRS_OK;
+    if (g->jlen)
+        return brs__err(err, BRS_E_STATE, "checkpoint: records not committed (call after a commit)");
+    int64_t t0 = brs__monotime_ns();
+    /* an unnamed file in the journal's directory (O_TMPFILE): if the child or
+     * the gateway dies before it is complete, nothing is left behind; it gets
+     * its name only when complete and synced */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", g->jpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return brs__err(err, BRS_E_IO, "checkpoint: an unnamed file in %s (O_TMPFILE): %s", dir,
+                        strerror(errno));
+    }
+    uint64_t batch = g->batch;
+    fflush(NULL); /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* the child: the state as it was at the fork; dies with the gateway */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() == 1)
+            _exit(2);
+        brs_error e = {0};
+        brs__fix_clset keep = {0};
+        if (brs__fix_closed_hashes(g, &keep) != BRS_OK)
+            _exit(1);
+        _exit(brs__fix_snapshot_write(g, &keep, batch, fd, &e) == BRS_OK ? 0 : 1);
+    }
+    if (pid < 0) {
+        close(fd);
+        return brs__err(err, BRS_E_IO, "checkpoint: fork: %s", strerror(errno));
+    }
+    g->ckpt_fd = fd;
+    g->batch++; /* `batch` is the snapshot's: it commits nothing else */
+    g->ckpt_pid = pid;
+    g->ckpt_off = g->jsize;
+    g->ckpt_t0 = t0;
+    g->ckpt_fork_ns = brs__monotime_ns() - t0;
+    return BRS_OK;
+}
+
+/* Copies the journal's bytes [from, to) to the end of fd. */
+static int copy_tail(int src, int fd, uint64_t from, uint64_t to)
+{
+    char *buf = malloc(1 << 20);
+    if (!buf)
+        return -1;
+    int rc = 0;
+    while (from < to && rc == 0) {
+        size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (size_t)1 << 20;
+        ssize_t r = pread(src, buf, want, (off_t)from);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            rc = -1;
+            break;
+        }
+        rc = brs__fix_wal_write(fd, buf, (size_t)r);
+        from += (uint64_t)r;
+    }
+    free(buf);
+    return rc;
+}
+
+int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err)
+{
+    *done = 0;
+    if (g->ckpt_pid <= 0 || g->jlen)
+        return BRS_OK; /* none running, or not between commits */
+    int st = 0;
+    pid_t r = waitpid(g->ckpt_pid, &st, WNOHANG);
+    if (r == 0)
+        return BRS_OK;
+    g->ckpt_pid = 0;
+    *done = 1;
+    int fd = g->ckpt_fd;
+    g->ckpt_fd = -1;
+    char tmp[4096];
+    brs__fix_journal_temp_path(g, tmp, sizeof tmp);
+    if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        close(fd); /* unnamed: gone */
+        if (r > 0 && WIFSIGNALED(st))
+            return brs__err(err, BRS_E_IO, "the snapshot writer died of signal %d", WTERMSIG(st));
+        return brs__err(err, BRS_E_IO, "the snapshot writer failed (%s)",
+                        r < 0 ? strerror(errno) : "cannot write or sync the temporary journal");
+    }
+    int64_t t1 = brs__monotime_ns();
+    struct stat sb;
+    int rc = BRS_OK;
+    uint64_t tail = g->jsize - g->ckpt_off;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    unlink(tmp); /* a stray one of an earlier crash */
+    if (fstat(fd, &sb) != 0)
+        rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
+    /* what was committed since the fork follows the snapshot */
+    else if (copy_tail(g->jfd, fd, g->ckpt_off, g->jsize) != 0 || brs__fix_wal_sync(fd, 1) != 0)
+        rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
+    /* complete and synced: it gets the temporary's name, then the journal's */
+    else if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
+    if (rc == BRS_OK) {
+        uint64_t snap = (uint64_t)sb.st_size;
+        rc = brs__fix_journal_swap(g, fd, tmp, snap, snap + tail, err);
+        if (rc != BRS_OK && g->jfd == fd) /* renamed: the new journal is in place */
+            return rc;
+    }
+    if (rc != BRS_OK) {
+        close(fd);
+        unlink(tmp);
+        return rc;
+    }
+    /* the closed orders leave memory: those closed since the fork too (their
+     * ClOrdIDs join the set; a restart holds them again from the tail, as
+     * orders closed after a checkpoint are). Nothing closed and no replace
+     * chain: nothing to do (the table and map are not rebuilt for nothing) */
+    int64_t t2 = brs__monotime_ns();
+    brs__fix_clset keep = {0};
+    uint64_t held = g->n_orders;
+    int none = g->st.open >= 0 && held == (uint64_t)g->st.open && g->map_used == held && !g->map_old;
+    if (!none && brs__fix_closed_hashes(g, &keep) == BRS_OK) {
+        if (brs__fix_forget_closed(g) == BRS_OK)
+            g->closed = keep;
+        else
+            brs__fix_clset_free(&keep); /* out of memory: they stay held */
+    }
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
+            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
+            BRS_KV_U("orders_forgotten", held - g->n_orders),
+            BRS_KV_U("clordids_kept_as_hashes", g->closed.used), BRS_KV_U("journal_bytes", g->jsize),
+            BRS_KV_U("tail_bytes_copied", tail),
+            BRS_KV_F("ms", (double)(brs__monotime_ns() - g->ckpt_t0) / 1e6),
+            BRS_KV_F("loop_ms", (double)(g->ckpt_fork_ns + brs__monotime_ns() - t1) / 1e6),
+            BRS_KV_F("fork_ms", (double)g->ckpt_fork_ns / 1e6),
+            BRS_KV_F("swap_ms", (double)(t2 - t1) / 1e6),
+            BRS_KV_F("forget_ms", (double)(brs__monotime_ns() - t2) / 1e6));
+    return BRS_OK;
+}
+
+void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g)
+{
+    if (g->ckpt_pid <= 0)
+        return;
+    kill(g->ckpt_pid, SIGKILL);
+    waitpid(g->ckpt_pid, NULL, 0);
+    g->ckpt_pid = 0;
+    close(g->ckpt_fd); /* unnamed: nothing is left */
+    g->ckpt_fd = -1;
+}

@@ -1,0 +1,190 @@
+/* app_masscancel.c: OrderMassCancelRequest (q). Under `bourse serve` a mass
+ * cancel streams: the request is answered at once (OrderMassCancelReport) and
+ * its orders are cancelled a bounded slice per loop turn (max_cancels_per_turn),
+ * each slice when the requester's socket has drained, its later messages held
+ * behind it; each slice is journaled, so a crash in the middle replays to the
+ * same state and the rest goes on after the restart (issue 15, point 3). */
+#include "fix/app.h"
+#include "fix/app_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+static int mc_matches(const brs__fix_order *o, uint32_t session, int32_t instr, char side)
+{
+    return o->open && o->session == session && (instr < 0 || o->instrument == (uint32_t)instr) &&
+           (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL));
+}
+
+/* The first slot of the order table whose OrderID is above id (the table is
+ * in OrderID order: a sorted prefix and a dense run after it). */
+static uint64_t first_after(const brs__fix_gateway *g, uint64_t id)
+{
+    uint64_t lo = 0, hi = g->n_orders;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (g->orders[mid].id <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static brs__fix_mc *mc_of(brs__fix_gateway *g, uint32_t session)
+{
+    if (session >= g->n_sessions)
+        return NULL;
+    if (session >= g->n_mc) {
+        brs__fix_mc *p = realloc(g->mc, g->n_sessions * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + g->n_mc, 0, (g->n_sessions - g->n_mc) * sizeof *p);
+        g->mc = p;
+        g->n_mc = g->n_sessions;
+    }
+    return &g->mc[session];
+}
+
+int brs__fix_gateway_mc_active(const brs__fix_gateway *g, uint32_t session)
+{
+    return session < g->n_mc && g->mc[session].active;
+}
+
+static void mc_done(brs__fix_gateway *g, brs__fix_mc *mc)
+{
+    if (mc->active) {
+        mc->active = 0;
+        g->n_mc_active--;
+    }
+}
+
+/* Cancels the session's matching open orders with OrderIDs in (after, end]. */
+static void cancel_range(brs__fix_gateway *g, uint32_t session, brs__fix_mc *mc, uint64_t end)
+{
+    for (uint64_t i = first_after(g, mc->after); i < g->n_orders && g->orders[i].id <= end; i++) {
+        const brs__fix_order *o = &g->orders[i];
+        if (mc_matches(o, session, mc->instr, mc->side) &&
+            brs__rt_cancel(g->rt, brs__fix_client_of(g, session), o->id) == BRS_OK)
+            brs__fix_pump(g, brs__rt_now(g->rt));
+    }
+    mc->after = end;
+    if (end == UINT64_MAX)
+        mc_done(g, mc);
+}
+
+uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session)
+{
+    brs__fix_mc *mc = session < g->n_mc ? &g->mc[session] : NULL;
+    if (!mc || !mc->active)
+        return 0;
+    uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
+    uint64_t scan_max = (uint64_t)per * 64; /* other sessions' orders passed over */
+    uint64_t i = first_after(g, mc->after), scanned = 0, end = mc->after;
+    uint32_t n = 0;
+    /* the slice's end: after `per` cancels, or when the runtime's queue is
+     * full (queue_capacity; the rest waits for it to drain) */
+    for (; i < g->n_orders && n < per && scanned < scan_max && !brs__rt_busy(g->rt); i++, scanned++) {
+        const brs__fix_order *o = &g->orders[i];
+        end = o->id;
+        if (mc_matches(o, session, mc->instr, mc->side) &&
+            brs__rt_cancel(g->rt, brs__fix_client_of(g, session), o->id) == BRS_OK) {
+            brs__fix_pump(g, brs__rt_now(g->rt));
+            n++;
+        }
+    }
+    if (i >= g->n_orders)
+        end = UINT64_MAX;
+    if (end == mc->after)
+        return 0; /* the queue is full: nothing done, nothing journaled */
+    mc->after = end;
+    if (end == UINT64_MAX)
+        mc_done(g, mc);
+    /* journaled with the OrderID it reached, so a replay cancels exactly these */
+    char rec[8];
+    memcpy(rec, &end, 8);
+    brs__fix_journal_append(g, session | JOURNAL_MC_SLICE, rec, sizeof rec);
+    brs__fix_md_publish(g);
+    return n;
+}
+
+void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t end)
+{
+    brs__fix_mc *mc = session < g->n_mc ? &g->mc[session] : NULL;
+    if (mc && mc->active)
+        cancel_range(g, session, mc, end);
+}
+
+/* OrderMassCancelRequest (q): MassCancelRequestType 1 (one security, by
+ * Symbol) or 7 (all orders), optionally one Side, over the requesting
+ * session's open orders. The OrderMassCancelReport (r) comes first, with
+ * TotalAffectedOrders, then an ExecutionReport Canceled per order under its
+ * own ClOrdID (streamed over loop turns when g->mc_per_turn is set). Other
+ * request types are refused (MassCancelResponse 0, MassCancelRejectReason 0:
+ * not supported; 1: unknown security). */
+void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    uint64_t type = 0;
+    int instr = -1, reject = -1;
+    char side = brs__fix_char(m, 54);
+    const brs__fix_field *f;
+    if (brs__fix_uint(m, 530, &type) != 1 || (type != 1 && type != 7))
+        reject = 0;
+    else if (type == 1) {
+        f = brs__fix_get(m, 55);
+        instr = f ? brs__fix_find_instr(g, brs__fix_val(m, f), f->len) : -1;
+        if (instr < 0)
+            reject = 1;
+    }
+    if (brs__fix_get(m, 54) && side != '1' && side != '2') {
+        brs__fix_session_reject(s, BRS__FIX_RR_BAD_VALUE, 54, "Side must be 1 or 2");
+        return;
+    }
+    uint64_t affected = 0;
+    if (reject < 0)
+        for (uint64_t i = 0; i < g->n_orders; i++)
+            affected += mc_matches(&g->orders[i], s->index, instr, side);
+    uint64_t report_id = ++g->next_exec_id; /* numbered like executions: replay keeps it */
+    if (!g->replaying) {
+        brs__fix_enc *e = brs__fix_session_begin(s, "r");
+        f = brs__fix_get(m, 11);
+        brs__fix_enc_mem(e, 11, brs__fix_val(m, f), f->len);
+        brs__fix_enc_int(e, 37, (int64_t)report_id);
+        const brs__fix_field *t = brs__fix_get(m, 530);
+        brs__fix_enc_mem(e, 530, brs__fix_val(m, t), t->len); /* as sent, even if unsupported */
+        brs__fix_enc_int(e, 531, reject < 0 ? (int64_t)type : 0);
+        if (reject >= 0)
+            brs__fix_enc_int(e, 532, reject);
+        brs__fix_enc_int(e, 533, (int64_t)affected);
+        if (instr >= 0)
+            brs__fix_enc_str(e, 55, g->instr[instr].symbol);
+        if (side)
+            brs__fix_enc_char(e, 54, side);
+        brs__fix_enc_time(e, 60, s->now);
+        if (reject >= 0)
+            brs__fix_enc_str(e, 58, reject ? "unknown security" :
+                                             "MassCancelRequestType must be 1 (security) or 7 (all)");
+        brs__fix_session_send(s);
+    }
+    if (reject >= 0 || !affected)
+        return;
+    brs__fix_mc *mc = mc_of(g, s->index);
+    if (!mc)
+        return; /* out of memory: the report said how many; nothing cancelled */
+    if (!mc->active)
+        g->n_mc_active++;
+    mc->active = 1;
+    mc->after = 0;
+    mc->instr = instr;
+    mc->side = side;
+    /* streamed: the slices follow as journal records of their own; a journal
+     * of before slicing (no flag) or a gateway without a loop runs it whole */
+    int sliced = g->replaying ? (g->replay_flags & JOURNAL_MC_SLICED) != 0 : g->mc_per_turn != 0;
+    if (sliced) {
+        g->jflags |= JOURNAL_MC_SLICED;
+        return;
+    }
+    cancel_range(g, s->index, mc, UINT64_MAX);
+}
