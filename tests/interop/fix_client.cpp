@@ -128,7 +128,7 @@ void start_server(int port)
         execv(BOURSE_BIN, argv.data());
         _exit(127);
     }
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1200; i++) { // 60 s: a config's replay at start (serve-routed's market maker) under sanitizers
         std::ifstream in(pf);
         int p = 0;
         if (in >> p && p > 0) {

@@ -171,6 +171,7 @@ def routed(bourse, work):
     with open(os.path.join(rw, "serve.json"), "w") as fh:
         json.dump(rc, fh)
     rs = Server(bourse, os.path.join(rw, "serve.json"), rw)
+    rs.start_timeout = 60.0  # the market maker's replay at start: seconds under sanitizers
     rs.start()
     try:
         c = Client(rs.port, "CLIENT1")
