@@ -78,7 +78,7 @@ brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, c
                                         size_t n);
 int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order);
 int brs__fix_map_key_current(const brs__fix_gateway *g, const brs__fix_clmap_entry *e);
-brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap);
+brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap, int huge);
 void brs__fix_map_free(brs__fix_gateway *g);
 void brs__fix_advise_huge(void *p, size_t n);
 brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id);

@@ -514,7 +514,7 @@ static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
         while ((orders + 1) * 2 > cap)
             cap *= 2;
         if (cap > g->map_cap) {
-            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap);
+            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap, 1);
             if (!m)
                 return BRS_E_NOMEM;
             free(g->map);

@@ -105,12 +105,15 @@ static void map_migrate(brs__fix_gateway *g, uint64_t slots)
     }
 }
 
-/* A zeroed table of cap slots (fresh pages from calloc, in huge pages where
- * the system allows: a fault per 2 MB, not per 4 KB). */
-brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap)
+/* A zeroed table of cap slots (fresh pages from calloc). huge: in huge pages
+ * where the system allows (a fault per 2 MB, not per 4 KB) - only for tables
+ * filled before the gateway listens (a restart): with the kernel's THP
+ * defrag in madvise mode a huge-page fault may compact memory first, a pause
+ * the live order path should not take. */
+brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap, int huge)
 {
     brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
-    if (m)
+    if (m && huge)
         brs__fix_advise_huge(m, cap * sizeof *m);
     return m;
 }
@@ -130,7 +133,6 @@ static int keys_reserve(brs__fix_gateway *g, uint64_t n)
     char *p = realloc(g->keys, c);
     if (!p)
         return BRS_E_NOMEM;
-    brs__fix_advise_huge(p, c);
     g->keys = p;
     g->keys_cap = c;
     return BRS_OK;
@@ -152,7 +154,7 @@ int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint3
         map_migrate(g, 4);
     if ((g->map_used + 1) * 2 > g->map_cap) {
         uint64_t nc = g->map_cap ? g->map_cap * 2 : 4096;
-        brs__fix_clmap_entry *nm = brs__fix_map_alloc(nc);
+        brs__fix_clmap_entry *nm = brs__fix_map_alloc(nc, 0);
         if (!nm)
             return BRS_E_NOMEM;
         map_migrate(g, UINT64_MAX); /* only if inserts outran the move: never by design */
@@ -187,9 +189,9 @@ void brs__fix_map_free(brs__fix_gateway *g)
     g->keys_len = g->keys_cap = 0;
 }
 
-/* Big tables in transparent huge pages where the system allows (madvise
- * mode): a fault per 2 MB instead of per 4 KB, and fewer TLB misses on the
- * random accesses of the order table and the ClOrdID map. */
+/* Big tables read at a restart in transparent huge pages where the system
+ * allows (madvise mode): a fault per 2 MB instead of per 4 KB, and fewer TLB
+ * misses on the random accesses of the order table and the ClOrdID map. */
 void brs__fix_advise_huge(void *p, size_t n)
 {
     uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
@@ -239,7 +241,6 @@ int brs__fix_add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out)
         brs__fix_order *p = realloc(g->orders, c * sizeof *p);
         if (!p)
             return BRS_E_NOMEM;
-        brs__fix_advise_huge(p, c * sizeof *p);
         g->orders = p;
         g->cap_orders = c;
     }
@@ -348,7 +349,7 @@ int brs__fix_forget_closed(brs__fix_gateway *g)
     uint64_t mcap = 4096;
     while ((n + 1) * 2 > mcap)
         mcap *= 2;
-    brs__fix_clmap_entry *m = brs__fix_map_alloc(mcap);
+    brs__fix_clmap_entry *m = brs__fix_map_alloc(mcap, 0);
     char *keys = kb <= UINT32_MAX ? malloc(kb ? kb : 1) : NULL;
     if (!m || !keys) {
         free(m);
