@@ -77,15 +77,16 @@ endef
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
            host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
-           host/fix/app.c host/fix/app_md.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
+           host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
+           host/fix/archive.c host/fix/clset.c host/fix/app_md.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
-           host/runtime/rt_route.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c \
+           host/runtime/rt_route.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_mixed.c \
            host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c host/plugin/json_params.c \
            plugins/venues/sim/sim.c plugins/venues/sim/queue.c plugins/venues/sim/scale.c \
            host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c \
            host/core/interrupt.c host/core/suggest.c
 fuzz:
-	$(call fuzz_run,fix,corpus,$(FUZZ_SRC) -Dbrs_plugin_entry=brs__sim_builtin_entry,-lcjson -lm -ldl,8192)
+	$(call fuzz_run,fix,corpus,$(FUZZ_SRC) -Dbrs_plugin_entry=brs__sim_builtin_entry -DBRS_FUZZ_NO_LIVE,-lcjson -lm -ldl,8192)
 
 # Tick files: compact bar payloads, writer/reader round trips, whole files
 # (tests/fuzz/fuzz_ticks.c).

@@ -23,6 +23,10 @@ int brs__book_read_config(brs_config *cfg, brs__book_opts *o, brs_error *err);
 int brs__book_create(brs__book_run **out, brs_config *cfg, const brs__book_opts *o, brs_error *err);
 /* The run's instrument table (the merged files'). */
 const brs_instrument *brs__book_instruments(brs__book_run *b, uint32_t *n);
+/* The clock to the data's first instant (the smallest exchange time of its
+ * files), returned: the strategy starts there, not at 0 (a repeating timer set
+ * in on_start would otherwise step through every interval since 1970). */
+int64_t brs__book_start(brs__book_run *b);
 /* The execution interface for the strategy context. */
 brs__exec brs__book_exec(brs__book_run *b);
 /* The event loop until the data ends. */

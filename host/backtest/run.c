@@ -12,6 +12,7 @@
 #include "core/core.h"
 #include "ops/run_metrics.h"
 #include "plugin/loader.h"
+#include "runtime/rt_hosted.h"
 #include "strategy/source.h"
 
 /* ---- reading with defaults written back --------------------------------- */
@@ -233,9 +234,7 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
                                        "csv_max_rows", "report", "metrics", NULL};
     static const char *const k_metrics[] = {"listen", NULL};
     static const char *const k_report[] = {"benchmark", "rolling_window", "max_bars", NULL};
-    static const char *const k_strat[] = {"file", "params", "seed", "max_orders_per_run",
-                                          "max_callbacks_per_event", "max_callbacks_per_instant",
-                                          "max_log_bytes_per_callback", "max_log_bytes", NULL};
+    static const char *const k_strat[] = {BRS__RT_STRATEGY_KEYS, NULL};
     static const char *const k_lua[] = {"mem_limit", "instr_limit", "cpu_limit_ms", NULL};
     cJSON *root = cfg->root;
     int rc = brs__config_check_keys(cfg, root, "", keys, err);
@@ -261,25 +260,19 @@ static int read_common(brs_config *cfg, run_common *c, brs_error *err)
     if (!cJSON_IsObject(st))
         return brs__err(err, BRS_E_INVAL, "%s: strategy must be an object {\"file\": ..., \"params\": {...}}",
                         cfg->source);
+    /* the strategy object's schema is the runtime's (serve's "strategies" entries too) */
+    brs__rt_strategy_cfg sc;
     if ((rc = brs__config_check_keys(cfg, st, "strategy", k_strat, err)) ||
-        (rc = brs__config_string(cfg, st, "strategy", "file", NULL, &c->strategy, err)))
+        (rc = brs__rt_strategy_cfg_read(cfg, st, "strategy", &sc, err)))
         return rc;
-    if (!c->strategy)
-        return brs__err(err, BRS_E_INVAL, "%s: missing key 'strategy.file'", cfg->source);
-    struct { const char *key; int64_t *out; } bounds[] = {
-        {"seed", &c->seed}, {"max_orders_per_run", &c->max_orders_run},
-        {"max_callbacks_per_event", &c->max_cb_event}, {"max_callbacks_per_instant", &c->max_cb_instant},
-        {"max_log_bytes_per_callback", &c->max_log_cb}, {"max_log_bytes", &c->max_log}};
-    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
-        if ((rc = brs__config_int(cfg, st, "strategy", bounds[i].key, 0, bounds[i].out, err)))
-            return rc;
-        if (*bounds[i].out < 0 || (i >= 2 && i <= 3 && *bounds[i].out > UINT32_MAX))
-            return brs__err(err, BRS_E_RANGE, "%s: strategy.%s must be between 0 (the default) and %s",
-                            cfg->source, bounds[i].key, i >= 2 && i <= 3 ? "4294967295" : "2^63");
-    }
-    c->params = obj_get(st, "params");
-    if (!cJSON_IsObject(c->params))
-        return brs__err(err, BRS_E_INVAL, "%s: strategy.params must be an object", cfg->source);
+    c->strategy = sc.file;
+    c->params = sc.params;
+    c->seed = sc.seed;
+    c->max_orders_run = sc.max_orders_run;
+    c->max_cb_event = sc.max_cb_event;
+    c->max_cb_instant = sc.max_cb_instant;
+    c->max_log_cb = sc.max_log_cb;
+    c->max_log = sc.max_log;
     if ((rc = brs__config_string(cfg, root, "", "symbol", NULL, &c->symbol, err)) ||
         (rc = brs__config_string(cfg, root, "", "out", NULL, &c->out, err)) ||
         (rc = brs__config_string(cfg, root, "", "title", NULL, &c->title, err)) ||
@@ -561,6 +554,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
             goto out;
     }
     /* from here on a failure is the strategy's: the run is failed, not the input bad */
+    if (book) /* the strategy starts at the data's first instant */
+        brs__sctx_advance(&sc, brs__book_start(br));
     if (brs__strategy_src_open(&src, &sc, err) || brs__sctx_start(&sc, err)) {
         res->failed = 1;
         snprintf(res->error, sizeof res->error, "%s", err->msg);

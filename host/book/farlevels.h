@@ -5,7 +5,7 @@
  * this replaces cost O(n) per insert, so a million far-away levels took 0.3 ms
  * each (issue 15). An AVL tree rather than a treap or skip list because a
  * client can choose prices adversarially and no priority may be predictable.
- * Internal to the matching engine (book.c). */
+ * Internal to the matching engine (levels.c, book_impl.h). */
 #ifndef BRS_BOOK_FARLEVELS_H
 #define BRS_BOOK_FARLEVELS_H
 

@@ -35,6 +35,7 @@ static const char *reason_text(int rc)
     case BRS_E_LIMIT: return "the venue's order capacity is full";
     case BRS_E_EXISTS: return "duplicate order id";
     case BRS_E_INVAL: return "invalid order";
+    case BRS_E_AGAIN: return "the venue is busy (runtime queue full): try again";
     default: return brs_strerror(rc);
     }
 }
@@ -742,6 +743,15 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     g->no_journal = 0;
     brs__fix_pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
     uint64_t rejects = s->rejects;
+    /* the runtime's queue holds queue_capacity actions in flight: an order
+     * action now is refused whole before it changes anything (never journaled,
+     * so a replay, which admits everything, does not see it) */
+    if (!g->replaying && brs__rt_busy(g->rt) &&
+        (strcmp(mt, "D") == 0 || strcmp(mt, "F") == 0 || strcmp(mt, "G") == 0 || strcmp(mt, "q") == 0)) {
+        g->st.busy_refusals++;
+        business_reject(s, m, 4, "venue busy: the runtime queue is full (queue_capacity); try again");
+        return;
+    }
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
     else if (strcmp(mt, "F") == 0)
@@ -769,6 +779,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
         return;
     /* journaled after processing, with its decisions; it still reaches the
      * file before any reply reaches the wire (brs__fix_gateway_flush) */
+    brs__fix_journal_clock(g, s->now); /* the time it ran at: a replay runs it then */
     brs__fix_journal_append(g, s->index | g->jflags, m->buf, m->len);
     brs__fix_md_publish(g);
 }

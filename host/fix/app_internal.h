@@ -39,9 +39,13 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
                                         size_t n);
 int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order);
+int brs__fix_map_key_current(const brs__fix_gateway *g, const brs__fix_clmap_entry *e);
+brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap);
 void brs__fix_map_free(brs__fix_gateway *g);
+void brs__fix_advise_huge(void *p, size_t n);
 brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id);
 void brs__fix_table_sorted(brs__fix_gateway *g);
+int brs__fix_table_sort_by_id(brs__fix_gateway *g);
 int brs__fix_add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out);
 int brs__fix_forget_closed(brs__fix_gateway *g);
 int brs__fix_closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n);

@@ -30,6 +30,23 @@
  * every store record tagged with a batch up to n, are one applied whole. */
 #define JOURNAL_COMMIT 0x7ffffffdu
 
+/* Journal record: a routed child's step, for the audit trail (layout in
+ * docs/fix-gateway.md, "Journal records"); replay skips it, since replaying
+ * the parents makes the children again. */
+#define JOURNAL_CHILD 0x7fffffe2u
+#define CHILD_HEADER_LEN 56u
+
+/* Runtime time (docs/fix-gateway.md, "Runtime time in the journal"): CLOCK,
+ * i64 t: the runtime advanced to t here; FEED, i64 t + u64 n: the market data
+ * feed replayed n events at t; SNAP_FEED (in a snapshot, before its orders):
+ * i64 clock + u64 events replayed by then. */
+#define JOURNAL_CLOCK 0x7fffffe1u
+#define JOURNAL_FEED 0x7fffffe4u
+#define JOURNAL_SNAP_FEED 0x7ffffff5u
+
+/* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
+#define JOURNAL_WS 0x7fffffe3u
+
 /* End-of-day record modes (its 9th byte). */
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
@@ -45,6 +62,9 @@
 #define SNAP_VERSION 1u
 #define SNAP_HEADER_LEN 40u
 #define SNAP_ORDER_LEN 120u
+
+static void put_u32(char *p, uint32_t v);
+static void put_u64(char *p, uint64_t v);
 
 /* Appends one record [type][len][bytes] to a growing buffer. */
 static int buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m,
@@ -74,6 +94,118 @@ int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
     return buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
+}
+
+int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, const char *owner,
+                           const char *order)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    char r[CHILD_HEADER_LEN + 3 * 255];
+    memset(r, 0, CHILD_HEADER_LEN);
+    uint8_t what = 0, side = 255, liq = 0, tif = 0;
+    int64_t price = 0, qty = 0;
+    int32_t reason = 0;
+    uint32_t instr = UINT32_MAX;
+    if (n->what == BRS__RT_CHILD_ROUTED && n->o) {
+        instr = n->o->instrument;
+        what = 1;
+        side = n->o->side;
+        tif = n->o->tif;
+        price = n->o->price;
+        qty = n->o->qty;
+    } else if (n->what == BRS__RT_CHILD_CANCEL) {
+        what = 2;
+    } else if (n->what == BRS__RT_CHILD_EVENT && n->ev) {
+        static const uint8_t by_kind[] = {[BRS_OEV_ACCEPTED] = 3, [BRS_OEV_FILL] = 4, [BRS_OEV_CANCELLED] = 5,
+                                          [BRS_OEV_REJECTED] = 6, [BRS_OEV_REPLACED] = 7};
+        what = n->ev->kind < sizeof by_kind ? by_kind[n->ev->kind] : 0;
+        instr = n->ev->instrument;
+        side = n->ev->side;
+        liq = n->ev->liquidity;
+        price = n->ev->price;
+        qty = n->ev->qty;
+        reason = n->ev->reason;
+    }
+    if (!what)
+        return BRS_OK;
+    const char *vn = brs__rt_venue_name(g->rt, n->venue);
+    size_t la = strnlen(owner ? owner : "", 255), lb = strnlen(order ? order : "", 255),
+           lc = strnlen(vn ? vn : "", 255);
+    r[0] = (char)what;
+    r[1] = (char)side;
+    r[2] = (char)liq;
+    r[3] = (char)la;
+    put_u32(r + 4, n->venue);
+    put_u64(r + 8, (uint64_t)n->now);
+    put_u64(r + 16, n->child);
+    put_u64(r + 24, (uint64_t)price);
+    put_u64(r + 32, (uint64_t)qty);
+    put_u64(r + 40, (uint64_t)n->cum);
+    put_u32(r + 48, (uint32_t)reason);
+    r[52] = (char)lb;
+    r[53] = (char)lc;
+    r[54] = (char)tif;
+    r[55] = (char)(instr < g->n_instr ? g->instr[instr].decimals : 0); /* prices are in ticks of 10^-decimals */
+    memcpy(r + CHILD_HEADER_LEN, owner, la);
+    memcpy(r + CHILD_HEADER_LEN + la, order, lb);
+    memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
+                      (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
+}
+
+int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    if (len > UINT32_MAX - 12)
+        return BRS_E_RANGE;
+    char h[12];
+    put_u32(h, account);
+    put_u64(h + 4, (uint64_t)t);
+    size_t at = g->jlen;
+    int rc = buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_WS, h, sizeof h);
+    if (rc != BRS_OK)
+        return rc;
+    /* the text joins the record: its length covers header and text */
+    if (g->jlen + len > g->jcap) {
+        size_t c = g->jcap;
+        while (c < g->jlen + len)
+            c *= 2;
+        char *p = realloc(g->jbuf, c);
+        if (!p) {
+            g->jlen = at;
+            return BRS_E_NOMEM;
+        }
+        g->jbuf = p;
+        g->jcap = c;
+    }
+    memcpy(g->jbuf + g->jlen, text, len);
+    g->jlen += len;
+    put_u32(g->jbuf + at + 4, (uint32_t)(sizeof h + len));
+    return BRS_OK;
+}
+
+int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
+{
+    if (g->jfd < 0 || g->replaying || t == g->jclock_t)
+        return BRS_OK;
+    g->jclock_t = t;
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
+}
+
+int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
+{
+    if (g->replaying)
+        return BRS_OK;
+    g->feed_events += n;
+    if (g->jfd < 0)
+        return BRS_OK;
+    char r[16];
+    put_u64(r, (uint64_t)t);
+    put_u64(r + 8, n);
+    g->jclock_t = t;
+    return buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_FEED, r, sizeof r);
 }
 
 /* Appends a COMMIT record for g->batch to buf. */
@@ -179,6 +311,14 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
     put_u64(h + 24, (uint64_t)g->day_boundary);
     put_u64(h + 32, nopen);
     int rc = buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
+    if (rc == BRS_OK && g->feed_events) {
+        /* the runtime's clock and the market data replayed so far: a restart
+         * replays them first, so the open orders rest again on those books */
+        char f[16];
+        put_u64(f, (uint64_t)brs__rt_now(g->rt));
+        put_u64(f + 8, g->feed_events);
+        rc = buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
+    }
     const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
     if (!open)
         rc = BRS_E_NOMEM;
@@ -297,7 +437,9 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         free(dir);
         return rc;
     }
-    /* the new journal is in place: append to it from now on */
+    /* the new journal is in place: append to it from now on (its first
+     * message gets its CLOCK again) */
+    g->jclock_t = 0;
     close(g->jfd);
     g->jfd = fd;
     g->jlen = 0;
@@ -328,6 +470,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
 {
     if (mode != EOD_MARK) {
         g->expiring = 1;
+        brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
             if (o->open && o->tif == BRS_DAY &&
@@ -335,6 +478,7 @@ static void end_of_day(brs__fix_gateway *g, int64_t boundary, int mode)
                 brs__fix_pump(g, brs__rt_now(g->rt));
         }
         g->expiring = 0;
+        brs__rt_admit_all(g->rt, g->replaying);
     }
     g->day_boundary = boundary;
     if (mode == EOD_FORGET)
@@ -353,6 +497,7 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
                                 brs_error *err)
 {
     int rc = BRS_OK;
+    brs__fix_journal_clock(g, brs__rt_now(g->rt)); /* the expiries' cancels leave at this clock */
     if (mark_only || g->replaying) {
         end_of_day(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
@@ -391,7 +536,7 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
                 continue;
             const brs__fix_order *o = &g->orders[e->order - 1];
             /* closed, or an earlier link of an open order's replace chain */
-            if (!o->open || strcmp(e->clordid, o->clordid) != 0)
+            if (!o->open || !brs__fix_map_key_current(g, e))
                 rc = brs__fix_clset_add(&keep, e->hash);
         }
     }
@@ -417,15 +562,6 @@ int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
     return BRS_OK;
 }
 
-/* Big tables read at a restart in transparent huge pages where the system
- * allows (madvise mode): a fault per 2 MB instead of per 4 KB. */
-static void advise_huge(void *p, size_t n)
-{
-    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (n >= ((size_t)4 << 20) && z > a)
-        madvise((void *)a, z - a, MADV_HUGEPAGE);
-}
-
 /* Room for `orders` more orders in the table and the ClOrdID map (empty, as
  * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
 static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
@@ -438,20 +574,19 @@ static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
             return BRS_E_NOMEM;
         g->orders = p;
         g->cap_orders = g->n_orders + orders;
-        advise_huge(p, g->cap_orders * sizeof *p);
+        brs__fix_advise_huge(p, g->cap_orders * sizeof *p);
     }
     if (g->map_used == 0 && !g->map_old) {
         uint64_t cap = 4096;
         while ((orders + 1) * 2 > cap)
             cap *= 2;
         if (cap > g->map_cap) {
-            brs__fix_clmap_entry *m = calloc(cap, sizeof *m);
+            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap);
             if (!m)
                 return BRS_E_NOMEM;
             free(g->map);
             g->map = m;
             g->map_cap = cap;
-            advise_huge(m, cap * sizeof *m);
         }
     }
     return brs__fix_clset_reserve(&g->closed, closed);
@@ -543,6 +678,21 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     }
     if (!g->in_snapshot)
         return brs__err(err, BRS_E_CORRUPT, "snapshot record outside a snapshot");
+    if (type == JOURNAL_SNAP_FEED) {
+        if (len != 16 || g->snap_read)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot feed record misplaced or of %u bytes", len);
+        uint64_t ev = get_u64(p + 8);
+        g->jclock_t = (int64_t)get_u64(p);
+        if (ev && !g->replay_feed)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: market data was replayed but market_data is not configured");
+        if (g->replay_feed && g->replay_feed(g->replay_user, g->jclock_t, ev) != BRS_OK)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: the market data file ends before %llu events",
+                            (unsigned long long)ev);
+        g->feed_events = ev;
+        if (!g->replay_feed)
+            brs__rt_advance(g->rt, g->jclock_t);
+        return BRS_OK;
+    }
     if (type == JOURNAL_SNAP_ORDER) {
         if (len != SNAP_ORDER_LEN)
             return brs__err(err, BRS_E_CORRUPT, "snapshot order record of %u bytes", len);
@@ -579,8 +729,8 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
     g->in_snapshot = 0;
-    if (g->n_orders > 1)
-        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id);
+    if (brs__fix_table_sort_by_id(g) != BRS_OK)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id); /* no room for the radix sort */
     for (uint64_t k = 1; k < g->n_orders; k++)
         if (g->orders[k].id == g->orders[k - 1].id)
             return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
@@ -592,7 +742,7 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     return BRS_OK;
 }
 
-static size_t last_commit(const char *data, size_t end, uint64_t *batch)
+static size_t last_commit(const char *data, size_t end, uint64_t *batch, int *has_feed, int *has_time)
 {
     size_t pos = 0, at = 0;
     while (pos + 8 <= end) {
@@ -601,6 +751,10 @@ static size_t last_commit(const char *data, size_t end, uint64_t *batch)
         memcpy(&len, data + pos + 4, 4);
         if (pos + 8 + len > end)
             break;
+        if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
+            *has_feed = *has_time = 1;
+        else if (type == JOURNAL_CLOCK || type == JOURNAL_WS)
+            *has_time = 1;
         if (type == JOURNAL_COMMIT && len == 8) {
             memcpy(batch, data + pos + 8, 8);
             at = pos + 8 + len;
@@ -683,7 +837,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
     uint64_t committed = 0;
-    size_t end = last_commit(data, (size_t)fend, &committed);
+    int has_feed = 0, has_time = 0;
+    size_t end = last_commit(data, (size_t)fend, &committed, &has_feed, &has_time);
+    /* market data replayed at start (max) goes before a journal from before
+     * runtime time was recorded; a journal with FEED records replays it itself */
+    if (g->replay_begin)
+        g->replay_begin(g->replay_user, has_feed, end > 0 && !has_time);
     if (mapped) /* that pass touched every page: they go, the replay reads on */
         madvise((void *)data, (size_t)fend, MADV_DONTNEED);
     int legacy = end == 0;
@@ -726,6 +885,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         if (g->sessions[i]->now < brs__rt_now(g->rt))
             g->sessions[i]->now = brs__rt_now(g->rt);
     g->replaying = 1;
+    brs__rt_admit_all(g->rt, 1); /* what was admitted live is admitted again, at replay speed */
     size_t pos = 0;
     uint64_t n = 0;
     while (pos + 8 <= end) {
@@ -736,11 +896,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             break; /* torn tail: it was never answered */
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
-        if (sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) {
+        if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
             int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
                 free(m);
                 journal_unmap(data, (size_t)fend, mapped);
                 return rc;
@@ -750,7 +911,40 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             memcpy(&b, data + pos + 8, 8);
             int mode = data[pos + 16];
             end_of_day(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+        } else if (sess == JOURNAL_CLOCK && len == 8) {
+            memcpy(&g->jclock_t, data + pos + 8, 8);
+            brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */
+        } else if (sess == JOURNAL_FEED && len == 16) {
+            int64_t t = (int64_t)get_u64(data + pos + 8);
+            uint64_t k = get_u64(data + pos + 16);
+            if (!g->replay_feed || g->replay_feed(g->replay_user, t, k) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: %s", pos,
+                         g->replay_feed ? "the market data file ends before the events it replayed"
+                                        : "market data was replayed but market_data is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            g->jclock_t = t;
+            g->feed_events += k;
+        } else if (sess == JOURNAL_WS && len >= 12) {
+            const char *p = data + pos + 8;
+            if (!g->replay_ws || g->replay_ws(g->replay_user, get_u32(p), (int64_t)get_u64(p + 4), p + 12,
+                                              len - 12) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT,
+                         "journal: record at byte %zu: a WebSocket order request %s", pos,
+                         g->replay_ws ? "that names no configured account or does not parse"
+                                      : "but ws_listen is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            n++;
         } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+            if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
+                g->sessions[sess]->now = g->jclock_t;
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
         }
@@ -758,6 +952,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
+    brs__rt_admit_all(g->rt, 0);
     g->touched = 0;
     free(m);
     journal_unmap(data, (size_t)fend, mapped);

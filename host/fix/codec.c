@@ -561,13 +561,14 @@ int brs__fix_parse_time(const char *s, size_t n, int64_t *ns)
     if (n > 17) {
         if (s[17] != '.' || n == 18 || n > 27)
             return -1;
-        int64_t mul = 100000000;
+        /* the digits as an integer, then scaled once (no division per digit) */
+        static const int64_t scale[10] = {0, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1};
         for (size_t k = 18; k < n; k++) {
             if (s[k] < '0' || s[k] > '9')
                 return -1;
-            frac += (s[k] - '0') * mul;
-            mul /= 10;
+            frac = frac * 10 + (s[k] - '0');
         }
+        frac *= scale[n - 18];
     }
     /* days from civil (proleptic Gregorian) */
     int y = v[0], mo = v[1], d = v[2];

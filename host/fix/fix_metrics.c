@@ -208,6 +208,8 @@ void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix
         brs__fix_live_publish(g->live, m->g, brs__realtime_ns());
 }
 
+struct brs__mreg *brs__fix_metrics_registry(brs__fix_metrics *m) { return m ? m->reg : NULL; }
+
 void brs__fix_metrics_stop(brs__fix_metrics *m)
 {
     if (!m)

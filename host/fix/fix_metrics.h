@@ -27,6 +27,8 @@ int brs__fix_metrics_start(brs__fix_metrics **out, const char *listen, int max_d
 /* Publish the loop's counters (at most every 100 ms; a no-op when m is NULL). */
 void brs__fix_metrics_sync(brs__fix_metrics *m, int64_t now_mono, const brs__fix_server_counts *c);
 int brs__fix_metrics_port(const brs__fix_metrics *m);
+/* Its registry (serve's strategies add their series to it); NULL when m is. */
+struct brs__mreg *brs__fix_metrics_registry(brs__fix_metrics *m);
 void brs__fix_metrics_stop(brs__fix_metrics *m);
 
 #endif

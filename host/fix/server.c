@@ -7,6 +7,7 @@
 #include "fix/fix_live.h"
 #include "fix/fix_metrics.h"
 #include "fix/archive.h"
+#include "runtime/rt_hosted.h"
 #include "wsgate/wsgate.h"
 
 #include <arpa/inet.h>
@@ -83,6 +84,8 @@ struct brs__fix_server {
     brs__rt *rt;                 /* the runtime: venues, router, the order path */
     brs_instrument *rt_instr;
     brs__rt_feed *feed;          /* market_data replay; NULL none */
+    brs__rt_hosted *strats;      /* "strategies": hosted beside the clients; NULL none */
+    int replayed_sim;            /* market_data max with strategies: replayed on the data's clock */
     brs__wsgate *ws;             /* ws_listen: WebSocket order entry; NULL when off */
     brs_config own_cfg;          /* a config made without one (the default sim venue) */
     int has_own_cfg;
@@ -101,6 +104,8 @@ struct brs__fix_server {
         int64_t at;      /* last line (realtime ns) */
         uint64_t quiet;  /* times it bit since, not logged */
     } limit_log[3];      /* per enum limit_kind */
+    int in_feed;                 /* the feed is replaying: its advances are its FEED record */
+    int feed_replayed;           /* the journal's FEED records replayed the max feed */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     uint64_t seen_rejects;       /* order rejects the log has said */
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
@@ -665,6 +670,85 @@ static void on_accept(brs__fix_server *srv, int64_t now)
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* WebSocket order requests: into the same journal as the FIX messages, and
+ * back out of it at a restart. */
+static void on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    if (brs__fix_journal_ws(&srv->gw, account, t, text, len) != BRS_OK && !srv->gw.fail_msg[0])
+        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
+}
+
+/* Runtime time into the journal: an advance that did something outside the
+ * market data feed (the feed's own are its FEED record). */
+static void on_clock(void *user, int64_t now)
+{
+    brs__fix_server *srv = user;
+    if (!srv->in_feed)
+        brs__fix_journal_clock(&srv->gw, now);
+}
+
+/* Market data in the journal: n events replayed at loop time t. As live, the
+ * runtime advances to t first, then each event is followed by an advance. */
+static uint64_t feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact)
+{
+    brs__rt_advance(srv->rt, t);
+    srv->in_feed = 1;
+    uint64_t n = exact ? brs__rt_feed_run_exact(srv->feed, srv->rt, t, max)
+                       : brs__rt_feed_run(srv->feed, srv->rt, t, max);
+    srv->in_feed = 0;
+    if (n && !exact)
+        brs__fix_journal_feed(&srv->gw, t, n);
+    return n;
+}
+
+static int replay_feed(void *user, int64_t t, uint64_t n)
+{
+    brs__fix_server *srv = user;
+    if (!srv->feed)
+        return BRS_E_STATE;
+    srv->feed_replayed = 1;
+    return feed_step(srv, t, n, 1) == n ? BRS_OK : BRS_E_CORRUPT;
+}
+
+/* Before the journal replays: market data replayed at start (max) goes first
+ * for a journal from before runtime time was recorded, as it always did. */
+static void replay_begin(void *user, int has_feed, int legacy)
+{
+    brs__fix_server *srv = user;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !has_feed && legacy) {
+        brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+        srv->feed_replayed = 1;
+    }
+}
+
+static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    brs__fix_server *srv = user;
+    return srv->ws ? brs__wsgate_replay(srv->ws, account, t, text, len) : BRS_E_STATE;
+}
+
+/* The runtime's child hook: each step of a routed child into the journal (the
+ * audit trail), named by its parent's owner as the audit shows it. */
+static void on_child(void *user, const brs__rt_child_note *n)
+{
+    brs__fix_server *srv = user;
+    char owner[80], order[72], acct[64];
+    snprintf(owner, sizeof owner, "client %u", n->client);
+    snprintf(order, sizeof order, "%llu", (unsigned long long)n->order);
+    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
+        if (srv->gw.client[i] == n->client) {
+            snprintf(owner, sizeof owner, "%s", srv->sessions[i]->cfg.target);
+            break;
+        }
+    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order))
+        snprintf(owner, sizeof owner, "ws:%s", acct);
+    if (n->client == UINT32_MAX)
+        owner[0] = order[0] = 0; /* a child whose parent the runtime could not tell */
+    brs__fix_journal_child(&srv->gw, n, owner, order);
+}
+
+
 int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, int *port,
                          brs_error *err)
 {
@@ -677,6 +761,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     int rc;
     char path[1024];
     int persist = sc->state_dir[0] != 0;
+    int ws_port = 0;
     if (persist && (rc = brs__mkdirs(sc->state_dir, err)) != BRS_OK)
         return rc;
     if (persist) {
@@ -739,23 +824,71 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
          * from the store as the socket drains (fill) */
         srv->sessions[i]->resend_batch = 64;
     }
-    if (sc->md.file) { /* market data: with max, every book is built before the journal replays */
-        if ((rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
+        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
+                                   err)) != BRS_OK)
             return rc;
-        if (!brs__rt_feed_paced(srv->feed))
-            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
+        if (persist) { /* its requests in the same journal, replayed with it */
+            brs__wsgate_set_journal(srv->ws, on_ws_request, srv);
+            srv->gw.replay_ws = replay_ws;
+            srv->gw.replay_user = srv;
+        }
     }
+    /* strategies: runtime clients after the sessions, before the market data */
+    if (sc->n_strategies && sc->rt_cfg && (rc = brs__rt_hosted_open(&srv->strats, srv->rt, sc->rt_cfg, err)))
+        return rc;
+    /* market data: its steps are journaled (FEED records), so the replay
+     * rebuilds the books at the same points of the order flow; with max the
+     * whole file is one step before any client, replayed from the journal
+     * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
+    if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
+        return rc;
+    if (srv->strats) { /* they start at the data's first instant (max), else now */
+        int64_t t0 = srv->feed && !brs__rt_feed_paced(srv->feed) ? brs__rt_feed_first_time(srv->feed)
+                                                                  : brs__realtime_ns();
+        if (t0 != INT64_MIN)
+            brs__rt_advance(srv->rt, t0);
+        if ((rc = brs__rt_hosted_start(srv->strats, err)))
+            return rc;
+    }
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && srv->strats) {
+        /* with strategies, a max replay is a book-mode run of the file: the
+         * data's clock, the latencies, the router reading what market data
+         * showed (no client can be connected yet); then the real clock. It
+         * runs the same at every start, before the journal replays, so it is
+         * not journaled (the clock hook is set after it). */
+        int64_t t0 = brs__monotime_ns();
+        brs__rt_set_books_from_venues(srv->rt, 0);
+        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
+        brs__rt_set_books_from_venues(srv->rt, 1);
+        srv->replayed_sim = 1;
+        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
+                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
+    }
+    srv->gw.replay_feed = replay_feed;
+    srv->gw.replay_begin = replay_begin;
+    srv->gw.replay_user = srv;
+    if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
+        brs__rt_set_clock_hook(srv->rt, on_clock, srv);
+    if (persist) /* routed children into the journal, for the audit trail */
+        brs__rt_set_child_hook(srv->rt, on_child, srv);
     /* the live dashboard follows positions from the replayed fills on */
     if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed && !srv->replayed_sim) /* first start: max */
+        feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
+    brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
         (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
         return rc;
     if (sc->metrics_listen[0] &&
         (rc = brs__fix_metrics_start(&srv->metrics, sc->metrics_listen, sc->max_dash, &srv->gw, srv->sessions,
                                      sc->n_sessions, err)) != BRS_OK)
+        return rc;
+    if ((rc = brs__rt_hosted_metrics(srv->strats, brs__fix_metrics_registry(srv->metrics), err)))
         return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
@@ -794,11 +927,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(srv->efd, EPOLL_CTL_ADD, srv->lfd, &ev);
-    if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
-        int ws_port = 0;
-        if ((rc = brs__wsgate_open(&srv->ws, srv->rt, sc->rt_cfg, srv->rt_instr, sc->n_instr, &ws_port,
-                                   err)) != BRS_OK)
-            return rc;
+    if (srv->ws) {
+        (void)ws_port;
         ev.data.ptr = &srv->ws; /* tells the gateway's epoll fd from connections */
         if (epoll_ctl(srv->efd, EPOLL_CTL_ADD, brs__wsgate_fd(srv->ws), &ev) != 0)
             return brs__err(err, BRS_E_IO, "epoll: %s", strerror(errno));
@@ -949,6 +1079,8 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
         lim = g->snap_bytes;
     if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
         return;
+    if (brs__rt_queued(srv->rt))
+        return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
     brs_error e = {0};
     if (brs__fix_gateway_checkpoint(g, &e) != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
@@ -1049,6 +1181,34 @@ static void storage_failed(brs__fix_server *srv)
     }
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
+    brs__wsgate_abort(srv->ws); /* its queued answers are not durable either */
+}
+
+/* The strategies stop (xStop, their open orders cancelled through the order
+ * path); what that sends plays out on the runtime's queue, in time order, as at
+ * the end of a book-mode run; then their run directories ("out") are written. */
+static void stop_strategies(brs__fix_server *srv)
+{
+    if (!srv->strats)
+        return;
+    brs__rt_hosted_stop(srv->strats);
+    brs__rt_strats *set = brs__rt_hosted_set(srv->strats);
+    if (srv->replayed_sim && brs__rt_feed_done(srv->feed)) {
+        while (brs__rt_strats_step(set, NULL, 0) >= 0 && !brs__rt_failed(srv->rt, NULL))
+            ;
+    } else {
+        brs__rt_advance(srv->rt, brs__realtime_ns());
+        while (brs__rt_queued(srv->rt) && !brs__rt_failed(srv->rt, NULL))
+            brs__rt_step(srv->rt); /* what the cancels cause, at their own times */
+    }
+    brs__fix_gateway_publish(&srv->gw, 0);
+    brs_error e = {0};
+    if (brs__rt_hosted_write(srv->strats, &e))
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "run directory not written", BRS_KV_S("error", e.msg));
+    uint64_t done, refused;
+    brs__rt_hosted_reloads(srv->strats, &done, &refused);
+    BRS_LOG(BRS_LOG_INFO, "strategy", "strategies stopped", BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
+            BRS_KV_U("reloads", done), BRS_KV_U("reloads_refused", refused));
 }
 
 /* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
@@ -1098,8 +1258,19 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
 {
     struct epoll_event evs[64];
     while (!*stop) {
+        /* market_data.stop_at_end: before the clock moves on (a max replay with
+         * strategies ends on the data's clock, and stops there, as a backtest) */
+        if (srv->cfg.md.stop_at_end && brs__rt_feed_done(srv->feed) && !brs__rt_queued(srv->rt)) {
+            BRS_LOG0(BRS_LOG_INFO, "fix", "stopping: the market data is replayed (market_data.stop_at_end)");
+            break;
+        }
         int wait_ms = srv->dirty || srv->rerun ? 0 : brs__rt_feed_done(srv->feed) ? 50 : 1;
         int64_t due = brs__rt_next_time(srv->rt); /* a venue answer or a routing timeout */
+        if (srv->strats) { /* a strategy's timer */
+            int64_t tt = brs__rt_strats_next_timer(brs__rt_hosted_set(srv->strats));
+            if (tt < due)
+                due = tt;
+        }
         if (srv->ws && brs__wsgate_next_time(srv->ws) < due)
             due = brs__wsgate_next_time(srv->ws); /* pings, timeouts, book updates */
         if (due != INT64_MAX && wait_ms) {
@@ -1143,18 +1314,19 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__rt_feed_run(srv->feed, srv->rt, now, 65536);
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : feed_step(srv, now, 65536, 0);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
-        if (srv->ws)
-            brs__wsgate_flush(srv->ws, now);
+        brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
-         * replies reach the wire */
+         * replies reach the wire, FIX and WebSocket alike */
         if (brs__fix_gateway_flush(&srv->gw) != BRS_OK) {
             storage_failed(srv);
             return BRS_E_IO;
         }
+        if (srv->ws)
+            brs__wsgate_flush(srv->ws, now);
         /* a sequence reset committed: its store sheds the history before it
          * (into the archive), so stores follow the live session */
         for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
@@ -1177,6 +1349,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         }
         brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
+    stop_strategies(srv);
     return shutdown_sessions(srv);
 }
 
@@ -1194,6 +1367,8 @@ void brs__fix_server_close(brs__fix_server *srv)
     while (srv->n_conns)
         conn_free(srv, srv->conns[0]);
     brs__fix_slog_close(srv->slog);
+    brs__rt_hosted_close(srv->strats); /* before the metrics registry and the runtime go */
+    srv->strats = NULL;
     brs__fix_metrics_stop(srv->metrics);
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;

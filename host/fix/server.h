@@ -60,6 +60,7 @@ typedef struct brs__fix_server_cfg {
     brs__rt_opts rt;
     int named_venues;         /* the config listed its venues: fills carry LastMkt */
     brs__rt_feed_opts md;     /* market_data: a tick file replayed into the venues */
+    uint32_t n_strategies;    /* entries of "strategies" (host/runtime/rt_hosted.c) */
     int ws_on;                /* ws_listen: WebSocket order entry (host/wsgate) */
     brs__fix_slog_cfg slog;   /* log_dir, log_max_bytes: per-session log files */
 } brs__fix_server_cfg;

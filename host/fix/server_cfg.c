@@ -2,6 +2,7 @@
  * "Configuration"): listeners, limits, sessions, instruments, risk and the
  * runtime's venues, router and market data, each key checked and named. */
 #include "fix/server.h"
+#include "runtime/rt_hosted.h"
 #include "wsgate/wsgate.h"
 
 #include <stdio.h>
@@ -23,7 +24,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
                                       "max_md_symbols_per_request", "metrics",
                                       "journal_checkpoint_bytes", "archive_retention_days",
-                                      "venues", "router", "latency", "queue_capacity", "market_data",
+                                      "venues", "router", "latency", "queue_capacity", "market_data", "strategies",
                                       BRS__FIX_SESSION_OPT_KEYS, BRS__FIX_SLOG_KEYS, BRS__WSGATE_CONFIG_KEYS, NULL};
     static const char *const listen_keys[] = {"host", "port", NULL};
     static const char *const sess_keys[] = {"target_comp_id", "username", "password",
@@ -63,14 +64,9 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if ((rc = brs__config_string(cfg, root, "", "state_dir", "", &str, err)))
         return rc;
     snprintf(sc->state_dir, sizeof sc->state_dir, "%s", str);
-    /* WebSocket order entry (host/wsgate) shares the runtime, but its orders
-     * are not in the order journal yet: beside a state_dir a restart would
-     * lose them and replay the FIX flow against different books. */
-    if ((sc->ws_on = brs__wsgate_configured(cfg)) && sc->state_dir[0])
-        return brs__err(err, BRS_E_INVAL,
-                        "%s: ws_listen: WebSocket order entry is not journaled yet and cannot run with "
-                        "state_dir (a restart would lose its orders); remove one of them",
-                        cfg->source);
+    /* WebSocket order entry (host/wsgate) shares the runtime and the order
+     * journal (its requests are journaled beside the FIX messages) */
+    sc->ws_on = brs__wsgate_configured(cfg);
     if ((rc = brs__config_string(cfg, root, "", "fsync", "never", &str, err)))
         return rc;
     if (strcmp(str, "never") == 0)
@@ -307,6 +303,14 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     sc->rt.books_from_venues = 1; /* the venues are shared by every client: read their books */
     if ((rc = brs__rt_feed_read_config(cfg, cfg->root, &sc->md, err)))
         return rc;
+    /* strategies beside the clients, with a book-mode run's strategy schema */
+    if ((rc = brs__rt_hosted_check(cfg, err)))
+        return rc;
+    cJSON *strats = cJSON_GetObjectItemCaseSensitive(cfg->root, "strategies");
+    sc->n_strategies = cJSON_IsArray(strats) ? (uint32_t)cJSON_GetArraySize(strats) : 0;
+    sc->rt.market_view = sc->n_strategies > 0; /* their view of the market, as in book mode */
+    if (sc->md.stop_at_end && !sc->md.file)
+        return brs__err(err, BRS_E_INVAL, "%s: market_data.stop_at_end needs market_data.file", cfg->source);
     sc->rt_cfg = cfg;
     return BRS_OK;
 }

@@ -107,11 +107,21 @@ static void wire(brs__fix_session *s, const char *p, size_t n)
 const char *const brs__fix_mt_names[BRS__FIX_MT_N] = {"0", "1", "2", "3", "4", "5", "A", "D", "F", "G", "H",
                                                       "V", "q", "8", "9", "W", "X", "Y", "j", "r", "other"};
 
+/* Every counted MsgType is one character: its index + 1 by that character
+ * (0: not counted), so counting a message is a table load, not a string
+ * search (it runs for every message in and out). The entries follow
+ * brs__fix_mt_names; test_fix_session checks the two agree. */
+static const unsigned char mt_slot[128] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['A'] = 7,
+    ['D'] = 8,  ['F'] = 9,  ['G'] = 10, ['H'] = 11, ['V'] = 12, ['q'] = 13, ['8'] = 14,
+    ['9'] = 15, ['W'] = 16, ['X'] = 17, ['Y'] = 18, ['j'] = 19, ['r'] = 20,
+};
+
 int brs__fix_mt_index(const char *mt)
 {
-    for (int i = 0; i < BRS__FIX_MT_N - 1; i++)
-        if (strcmp(mt, brs__fix_mt_names[i]) == 0)
-            return i;
+    unsigned char c = (unsigned char)mt[0];
+    if (c < 128 && mt_slot[c] && mt[1] == 0)
+        return mt_slot[c] - 1;
     return BRS__FIX_MT_N - 1;
 }
 

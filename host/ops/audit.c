@@ -22,7 +22,9 @@
 
 /* The journal's record types (docs/fix-gateway.md, "Journal records"). */
 #define J_COMMIT 0x7ffffffdu
-#define J_FIRST_SPECIAL 0x7ffffff0u
+#define J_FIRST_SPECIAL 0x7fffffe0u /* records that are not a session's message */
+#define J_CHILD 0x7fffffe2u
+#define CHILD_HDR 56u
 #define J_RISK_REFUSED 0x80000000u
 #define STORE_HDR 9
 
@@ -37,7 +39,7 @@ typedef struct aev {
     char clordid[48], orig[48];
     const char *event;
     char side[8], symbol[24], qty[24], price[24], last_qty[24], last_px[24], cum[24], leaves[24];
-    char status[4], exec_id[24], venue[24], parent[24];
+    char status[4], exec_id[24], venue[24], parent[72], child[24];
     char reason[160];
     const char *source; /* "journal" or the store's file name */
     uint32_t msg_seq;
@@ -170,6 +172,69 @@ static size_t journal_commit(audit *a, const mapped *j)
     return end;
 }
 
+/* Integer ticks as a decimal with d decimals ("12.3400"). */
+static void dec_text(int64_t v, int d, char *out, size_t cap)
+{
+    if (d <= 0 || d > 18) {
+        snprintf(out, cap, "%lld", (long long)v);
+        return;
+    }
+    uint64_t p = 1, a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    for (int i = 0; i < d; i++)
+        p *= 10;
+    snprintf(out, cap, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / p), d,
+             (unsigned long long)(a % p));
+}
+
+static const char *const child_events[] = {"", "child_routed", "child_cancel_requested", "child_acknowledged",
+                                           "child_fill", "child_cancelled", "child_rejected", "child_replaced"};
+
+/* A routed child's step (JOURNAL_CHILD, docs/fix-gateway.md): a row of its
+ * parent's history, `parent` and `child` set. Returns 0, or -1 if malformed. */
+static int child_record(audit *a, const unsigned char *p, uint32_t n)
+{
+    if (n < CHILD_HDR || p[0] == 0 || p[0] >= sizeof child_events / sizeof *child_events)
+        return -1;
+    size_t la = p[3], lb = p[52], lc = p[53];
+    if (CHILD_HDR + la + lb + lc > n)
+        return -1;
+    aev *e = add(a);
+    if (!e)
+        return -2;
+    int64_t t, px, qty, cum;
+    uint64_t child;
+    int32_t reason;
+    memcpy(&t, p + 8, 8);
+    memcpy(&child, p + 16, 8);
+    memcpy(&px, p + 24, 8);
+    memcpy(&qty, p + 32, 8);
+    memcpy(&cum, p + 40, 8);
+    memcpy(&reason, p + 48, 4);
+    e->event = child_events[p[0]];
+    e->source = "journal";
+    e->rank = 3;
+    e->t = t - t % 1000000; /* the reports' clock resolution (ms): same-ms rows keep reading order */
+    e->anchor = UINT64_MAX / 2 + e->n; /* after the parent's rows of the same ms */
+    snprintf(e->session, sizeof e->session, "%.*s", (int)la, (const char *)p + CHILD_HDR);
+    snprintf(e->order_id, sizeof e->order_id, "%.*s", (int)lb, (const char *)p + CHILD_HDR + la);
+    snprintf(e->parent, sizeof e->parent, "%s", e->order_id);
+    snprintf(e->venue, sizeof e->venue, "%.*s", (int)lc, (const char *)p + CHILD_HDR + la + lb);
+    snprintf(e->child, sizeof e->child, "%llu", (unsigned long long)child);
+    snprintf(e->side, sizeof e->side, "%s", p[1] == 0 ? "buy" : p[1] == 1 ? "sell" : "");
+    if (p[0] == 1) { /* routed: the child's quantity and limit (in ticks) */
+        snprintf(e->qty, sizeof e->qty, "%lld", (long long)qty);
+        dec_text(px, p[55], e->price, sizeof e->price);
+    } else if (p[0] == 4) {
+        snprintf(e->last_qty, sizeof e->last_qty, "%lld", (long long)qty);
+        dec_text(px, p[55], e->last_px, sizeof e->last_px);
+    }
+    if (p[0] >= 3)
+        snprintf(e->cum, sizeof e->cum, "%lld", (long long)cum);
+    if (reason)
+        snprintf(e->reason, sizeof e->reason, "%s", brs_err_name(reason));
+    return 0;
+}
+
 /* Inbound order-entry messages: received, cancel/replace/mass cancel asked, and
  * the risk checks' refusals. */
 static int read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
@@ -179,8 +244,17 @@ static int read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
         const char *body = (const char *)j->p + pos + 8;
         pos += 8 + (size_t)n;
+        if (type == J_CHILD) {
+            int r = child_record(a, j->p + pos - n, n);
+            if (r == -2)
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+            if (r)
+                return brs__err(err, BRS_E_PARSE, "journal: the child record at byte %zu is malformed",
+                                pos - 8 - (size_t)n);
+            continue;
+        }
         if ((type & ~J_RISK_REFUSED) >= J_FIRST_SPECIAL && !(type & J_RISK_REFUSED))
-            continue; /* commit, end of day, snapshot records */
+            continue; /* commit, end of day, snapshot, clock records */
         if (brs__fix_parse(a->msg, body, n) != BRS_OK)
             return brs__err(err, BRS_E_PARSE, "journal: the record at byte %zu is not a FIX message",
                             pos - 8 - (size_t)n);
@@ -466,7 +540,7 @@ static void json_str(FILE *o, const char *s)
 
 static const char *const cols[] = {"time", "client_time", "session", "order_id", "clordid", "orig_clordid", "event", "side",
                                    "symbol", "qty", "price", "last_qty", "last_px", "cum_qty", "leaves_qty",
-                                   "status", "venue", "parent", "exec_id", "reason", "source", "msg_seq"};
+                                   "status", "venue", "parent", "child", "exec_id", "reason", "source", "msg_seq"};
 #define N_COLS (sizeof cols / sizeof cols[0])
 
 static void values(const aev *e, const char *v[N_COLS], char tbuf[40], char cbuf[40], char seq[16])
@@ -476,7 +550,7 @@ static void values(const aev *e, const char *v[N_COLS], char tbuf[40], char cbuf
     snprintf(seq, 16, "%u", e->msg_seq);
     const char *x[N_COLS] = {tbuf,     cbuf, e->session, e->order_id, e->clordid, e->orig,   e->event,  e->side,
                              e->symbol, e->qty,    e->price,    e->last_qty, e->last_px, e->cum,   e->leaves,
-                             e->status, e->venue,  e->parent,   e->exec_id, e->reason, e->source, seq};
+                             e->status, e->venue,  e->parent,   e->child,  e->exec_id, e->reason, e->source, seq};
     memcpy(v, x, sizeof x);
 }
 

@@ -24,6 +24,7 @@ typedef struct inst_series {
 
 struct brs__run_metrics {
     brs__mreg *reg;
+    int own_reg;      /* reg made here (and served by http); 0: a server's */
     brs__http *http;
     brs__sctx *sc;
     brs__sctx_meter meter;
@@ -86,14 +87,16 @@ static int reg_all(brs__run_metrics *m, const brs__run_metrics_opts *o, brs_erro
             return brs__err(err, BRS_E_INVAL, "metrics: venue '%s' cannot be a label", o->venue);
         m->has_venue = 1;
     }
-    return brs__mreg_add_process(r);
+    return m->own_reg ? brs__mreg_add_process(r) : BRS_OK;
 }
 
 int brs__run_metrics_start(brs__run_metrics **out, const brs__run_metrics_opts *o, brs__sctx *sc, brs_error *err)
 {
     *out = NULL;
     brs__run_metrics *m = calloc(1, sizeof *m);
-    if (!m || !(m->reg = brs__mreg_new())) {
+    if (m)
+        m->own_reg = !o->reg;
+    if (!m || !(m->reg = o->reg ? o->reg : brs__mreg_new())) {
         free(m);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -103,11 +106,12 @@ int brs__run_metrics_start(brs__run_metrics **out, const brs__run_metrics_opts *
     m->meter.ud = m;
     int rc = reg_all(m, o, err);
     brs__http_opts ho = {.listen = o->listen, .metrics = m->reg};
-    if (!rc)
+    if (!rc && m->own_reg)
         rc = brs__http_start(&m->http, &ho, err);
     if (rc) {
         brs__err_prefix(err, "metrics.listen");
-        brs__mreg_free(m->reg);
+        if (m->own_reg)
+            brs__mreg_free(m->reg);
         free(m->is);
         free(m);
         return rc;
@@ -169,7 +173,8 @@ void brs__run_metrics_stop(brs__run_metrics *m)
     if (m->sc->meter == &m->meter)
         brs__sctx_set_meter(m->sc, NULL);
     brs__http_stop(m->http);
-    brs__mreg_free(m->reg);
+    if (m->own_reg)
+        brs__mreg_free(m->reg);
     free(m->is);
     free(m);
 }

@@ -20,6 +20,9 @@ typedef struct brs__run_metrics_opts {
     const char *mode;   /* "live" or "backtest": the mode label */
     const char *venue;  /* live: the feed's venue name (venue label); NULL: none */
     uint32_t every;     /* time one strategy callback in `every` (1: all) */
+    /* Register into this registry (a server's, which serves it: `bourse serve`'s
+     * strategies) instead of a new one with its own listener; listen unused. */
+    struct brs__mreg *reg;
 } brs__run_metrics_opts;
 
 /* Register the series for sc's strategy and instruments, attach the meter to

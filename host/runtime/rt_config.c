@@ -203,6 +203,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->n_instr = n_instr;
     rt->only = -1;
     rt->books_from_venues = o->books_from_venues;
+    rt->views = !o->books_from_venues || o->market_view;
     rt->md_from_file = o->md_from_file;
     rt->md_ns = o->md_ns;
     rt->order_ns = o->order_ns;
@@ -211,14 +212,15 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->jitter_ns = o->jitter_ns;
     rt->rng = o->seed ? o->seed * 0x9E3779B97F4A7C15ull : 1;
     rt->heap_cap = o->queue_capacity ? o->queue_capacity : 1u << 20;
-    rt->heap = malloc((size_t)rt->heap_cap * sizeof *rt->heap);
+    rt->heap_alloc = rt->heap_cap < 4096 ? rt->heap_cap : 4096; /* grows as needed */
+    rt->heap = malloc((size_t)rt->heap_alloc * sizeof *rt->heap);
     if (!rt->heap)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     brs_engine_config ec = {.max_instruments = n_instr ? n_instr : 1};
     int rc;
     /* the clients' market view (and the router's of the default venue): not
      * kept when the router reads the venues' own books (serve) */
-    if (!o->books_from_venues && (rc = brs__engine_create(&rt->view, &ec, NULL, err)))
+    if ((!o->books_from_venues || o->market_view) && (rc = brs__engine_create(&rt->view, &ec, NULL, err)))
         return rc;
     if ((rc = brs__rt_open_venues(rt, obj, data_files, n_files, err)))
         return rc;
@@ -255,6 +257,7 @@ void brs__rt_destroy(brs__rt *rt)
         brs__sor_mgr_destroy(rt->sor);
     free(rt->risk);
     free(rt->pmap);
+    free(rt->cmap);
     free(rt->clients);
     brs__xstats_free(&rt->xs);
     for (uint32_t i = 0; rt->v && i < rt->n_v; i++) {

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "rt_feed.h"
 #include "rt_internal.h"
+#include "rt_strategy.h"
 #include "ticks/tickfile.h"
 
 struct brs__rt_feed {
@@ -25,7 +26,7 @@ struct brs__rt_feed {
 
 int brs__rt_feed_read_config(brs_config *cfg, cJSON *obj, brs__rt_feed_opts *o, brs_error *err)
 {
-    static const char *const keys[] = {"file", "speed", NULL};
+    static const char *const keys[] = {"file", "speed", "stop_at_end", NULL};
     memset(o, 0, sizeof *o);
     cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "market_data");
     if (!md || (cJSON_IsString(md) && !strcmp(md->valuestring, "none")))
@@ -42,6 +43,8 @@ int brs__rt_feed_read_config(brs_config *cfg, cJSON *obj, brs__rt_feed_opts *o, 
         return brs__err(err, BRS_E_INVAL, "%s: market_data.file is missing (a .ticks.zst file)",
                         cfg->source);
     o->file = file;
+    if ((rc = brs__config_bool(cfg, md, "market_data", "stop_at_end", 0, &o->stop_at_end, err)))
+        return rc;
     cJSON *sp = cJSON_GetObjectItemCaseSensitive(md, "speed");
     if (!sp || (cJSON_IsString(sp) && !strcmp(sp->valuestring, "max"))) {
         o->speed = 0; /* max */
@@ -93,7 +96,25 @@ int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_
     return BRS_OK;
 }
 
+static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events, int paced);
+
 uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events)
+{
+    return feed_run(f, rt, now, max_events, f->speed > 0);
+}
+
+uint64_t brs__rt_feed_run_exact(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t n)
+{
+    return feed_run(f, rt, now, n, 0);
+}
+
+void brs__rt_feed_repace(brs__rt_feed *f)
+{
+    if (f)
+        f->t0_wall = 0;
+}
+
+static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events, int paced)
 {
     uint64_t n = 0;
     while (!f->done && n < max_events) {
@@ -107,7 +128,7 @@ uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t ma
             BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
             break;
         }
-        if (f->speed > 0) {
+        if (paced) {
             if (!f->t0_wall) {
                 f->t0_wall = now;
                 f->t0_data = e->ts_exchange;
@@ -129,6 +150,52 @@ uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t ma
     }
     return n;
 }
+
+/* The next event for the runtime, its instrument mapped (NULL: the end). */
+static const brs_market_event *next_mapped(brs__rt_feed *f, brs_market_event *tmp)
+{
+    for (;;) {
+        const brs_market_event *e = f->pending ? f->pending : brs__tick_next(&f->rd);
+        f->pending = NULL;
+        if (!e) {
+            f->done = 1;
+            if (f->rd.iter_err.code)
+                BRS_LOG(BRS_LOG_ERROR, "runtime", "market data replay stopped",
+                        BRS_KV_S("error", f->rd.iter_err.msg));
+            BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
+            return NULL;
+        }
+        if (e->instrument >= f->rd.n_instr || f->map[e->instrument] == UINT32_MAX)
+            continue;
+        *tmp = *e;
+        tmp->instrument = f->map[e->instrument];
+        return tmp;
+    }
+}
+
+uint64_t brs__rt_feed_run_sim(brs__rt_feed *f, brs__rt *rt, struct brs__rt_strats *s)
+{
+    brs_market_event tmp;
+    const brs_market_event *e = f->done ? NULL : next_mapped(f, &tmp);
+    uint64_t n = 0;
+    for (;;) {
+        if (BRS__UNLIKELY(rt->failed)) {
+            BRS_LOG(BRS_LOG_ERROR, "runtime", "market data replay stopped", BRS_KV_S("error", rt->err.msg));
+            break;
+        }
+        int r = brs__rt_strats_step(s, e, 0);
+        if (r < 0)
+            break;
+        if (r) {
+            f->replayed++;
+            n++;
+            e = next_mapped(f, &tmp);
+        }
+    }
+    return n;
+}
+
+int64_t brs__rt_feed_first_time(brs__rt_feed *f) { return brs__tick_first_ts(&f->rd); }
 
 int brs__rt_feed_done(const brs__rt_feed *f) { return !f || f->done; }
 

@@ -61,6 +61,15 @@ typedef struct pmap_entry {
     double arrival_mid;         /* the client's mid when it was sent (exec_stats) */
 } pmap_entry;
 
+/* A child the router sent, for the child hook: whose parent it is. */
+typedef struct rt_child {
+    uint64_t child;             /* 0: empty slot */
+    uint64_t order;
+    uint32_t client;
+    uint8_t acked;
+    int64_t qty, cum;
+} rt_child;
+
 typedef struct rt_client {
     brs__rt_client_ops ops;
     brs__rt_route route;
@@ -91,7 +100,12 @@ struct brs__rt {
     uint64_t rng;
     /* the queue and the clock */
     q_item *heap;
-    uint32_t heap_n, heap_cap;
+    uint32_t heap_n, heap_alloc; /* items queued, items allocated (grows by doubling) */
+    uint32_t heap_cap;        /* queue_capacity: client actions are refused at this many in flight */
+    int admit_all;            /* brs__rt_admit_all: a journal replay re-applies what was admitted */
+    uint64_t refused;         /* client actions refused for a full queue */
+    int64_t refused_logged;   /* monotonic time of the last log line about it */
+    uint64_t refused_quiet;   /* refusals since that line */
     uint64_t seq;
     int64_t now;
     uint32_t replay_src;      /* data file of the replayed event being handled */
@@ -118,13 +132,27 @@ struct brs__rt {
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
     uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
-    int books_from_venues;    /* brs__rt_opts.books_from_venues */
+    int books_from_venues;    /* brs__rt_opts.books_from_venues (brs__rt_set_books_from_venues) */
+    int views;                /* the market view and the router's views are kept */
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
+    /* the child hook (brs__rt_set_child_hook): open children by id (open
+     * addressing, backward-shift deletion) and the parent of the child whose
+     * event is being handled (a reroute's new children are its siblings) */
+    void (*clock_fn)(void *user, int64_t now); /* brs__rt_set_clock_hook */
+    void *clock_user;
+    void (*child_fn)(void *user, const brs__rt_child_note *n);
+    void *child_user;
+    rt_child *cmap;
+    uint32_t cmap_cap, cmap_n;
+    const rt_child *child_ctx;
 };
 
 /* rt_queue.c */
 int brs__rtq_push(brs__rt *rt, const q_item *it);
+/* A client action may enter the queue: BRS_OK, or BRS_E_AGAIN (logged, at
+ * most a line a second) while queue_capacity items are in flight. */
+int brs__rtq_admit(brs__rt *rt);
 /* it->t = now + delay + jitter, then push. */
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it);
 

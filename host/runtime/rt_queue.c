@@ -1,11 +1,17 @@
-/* rt_queue.c: the runtime's clock and its time-ordered queue: a preallocated
- * binary heap ordered by (time, sequence), so nothing is allocated per event
- * and equal times keep their causal order (runs stay deterministic). Delays get
- * a seeded jitter. Items are orders reaching a venue, venue answers reaching a
- * client, market data reaching the host. */
+/* rt_queue.c: the runtime's clock and its time-ordered queue: a binary heap
+ * ordered by (time, sequence), grown by doubling (never per event) so equal
+ * times keep their causal order (runs stay deterministic). Delays get a seeded
+ * jitter. Items are orders reaching a venue, venue answers reaching a client,
+ * market data reaching the host. queue_capacity bounds what clients may have
+ * in flight: a client action over it is refused (BRS_E_AGAIN, logged) and the
+ * next one is taken once the queue drains; what already-admitted actions cause
+ * (venue answers, fills, market data) always finds room. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "core/core.h"
+#include "core/log.h"
 #include "rt_internal.h"
 
 static inline int q_less(const q_item *a, const q_item *b)
@@ -13,15 +19,53 @@ static inline int q_less(const q_item *a, const q_item *b)
     return a->t < b->t || (a->t == b->t && a->seq < b->seq);
 }
 
+/* Room for one more item: the heap doubles. Only out of memory fails (the run
+ * stops: an answer would be lost otherwise). */
+static int q_grow(brs__rt *rt)
+{
+    uint32_t n = rt->heap_alloc ? rt->heap_alloc * 2 : 1024;
+    q_item *h = n > rt->heap_alloc ? realloc(rt->heap, (size_t)n * sizeof *h) : NULL;
+    if (!h) {
+        if (!rt->failed)
+            rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
+                                  "latency queue: out of memory at %u items in flight", rt->heap_n);
+        return BRS_E_NOMEM;
+    }
+    rt->heap = h;
+    rt->heap_alloc = n;
+    return BRS_OK;
+}
+
+int brs__rtq_admit(brs__rt *rt)
+{
+    if (BRS__LIKELY(rt->heap_n < rt->heap_cap || rt->admit_all))
+        return BRS_OK;
+    rt->refused++;
+    int64_t t = brs__monotime_ns();
+    if (rt->refused_logged && t - rt->refused_logged < 1000000000LL) {
+        rt->refused_quiet++;
+    } else {
+        char key[64];
+        snprintf(key, sizeof key, "%s%squeue_capacity", rt->where, rt->where[0] ? "." : "");
+        BRS_LOG(BRS_LOG_WARN, "runtime", "limit reached: queue full, client action refused (try again)",
+                BRS_KV_S("key", key), BRS_KV_U("in_flight", rt->heap_n),
+                BRS_KV_U("refused_total", rt->refused), BRS_KV_U("not_logged_since", rt->refused_quiet));
+        rt->refused_logged = t;
+        rt->refused_quiet = 0;
+    }
+    return BRS_E_AGAIN;
+}
+
+int brs__rt_busy(const brs__rt *rt) { return rt->heap_n >= rt->heap_cap && !rt->admit_all; }
+
+void brs__rt_admit_all(brs__rt *rt, int on) { rt->admit_all = on; }
+
+uint64_t brs__rt_refused(const brs__rt *rt) { return rt->refused; }
+
 int brs__rtq_push(brs__rt *rt, const q_item *it)
 {
-    if (BRS__UNLIKELY(rt->heap_n == rt->heap_cap)) {
-        if (!rt->failed)
-            rt->failed = brs__err(&rt->err, BRS_E_LIMIT,
-                                  "latency queue full (%u items in flight): raise %s%squeue_capacity",
-                                  rt->heap_cap, rt->where, rt->where[0] ? "." : "");
-        return BRS_E_LIMIT;
-    }
+    if (BRS__UNLIKELY(rt->heap_n == rt->heap_alloc) && q_grow(rt) != BRS_OK)
+        return BRS_E_NOMEM;
     q_item x = *it;
     x.seq = rt->seq++; /* equal times leave in the order they were queued */
     uint32_t i = rt->heap_n++;
@@ -103,10 +147,17 @@ int brs__rt_step(brs__rt *rt)
     return 1;
 }
 
+void brs__rt_set_clock_hook(brs__rt *rt, void (*fn)(void *user, int64_t now), void *user)
+{
+    rt->clock_fn = fn;
+    rt->clock_user = user;
+}
+
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
-    while (rt->heap_n && rt->heap[0].t <= now && !rt->failed) {
+    uint64_t seq0 = rt->seq;
+    while (rt->heap_n && rt->heap[0].t <= now) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
         n++;
@@ -114,6 +165,8 @@ uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
     if (now > rt->now)
         rt->now = now;
     brs__rt_tick(rt);
+    if (rt->clock_fn && (n || rt->seq != seq0))
+        rt->clock_fn(rt->clock_user, now);
     return n;
 }
 

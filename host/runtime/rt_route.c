@@ -216,6 +216,8 @@ int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
         return BRS_E_INVAL;
     if (!rt->n_v)
         return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+        return BRS_E_AGAIN; /* queue_capacity in flight: refused, try again */
     brs_order x = *o;
     if (!x.account)
         x.account = client; /* client 0 (book mode's strategy): unchanged */
@@ -237,6 +239,8 @@ int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id)
     const rt_client *c = client_of(rt, client);
     if (!c)
         return BRS_E_INVAL;
+    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+        return BRS_E_AGAIN;
     if (c->route.kind == BRS__RT_ROUTE_SOR) {
         pmap_entry *pe = pmap_order(rt, client, id);
         if (!pe)
@@ -271,6 +275,8 @@ int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, in
     const rt_client *c = client_of(rt, client);
     if (!c)
         return BRS_E_INVAL;
+    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+        return BRS_E_AGAIN;
     if (c->route.kind == BRS__RT_ROUTE_SOR) {
         pmap_entry *pe = pmap_order(rt, client, id);
         if (!pe || pe->cancel_req)
@@ -295,6 +301,115 @@ int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, in
     return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
 }
 
+/* ---- the child hook: open children and their parents ----------------------- */
+
+void brs__rt_set_child_hook(brs__rt *rt, void (*fn)(void *user, const brs__rt_child_note *n), void *user)
+{
+    rt->child_fn = fn;
+    rt->child_user = user;
+}
+
+static uint32_t cmap_slot(const brs__rt *rt, uint64_t child)
+{
+    uint64_t h = child * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (rt->cmap_cap - 1);
+}
+
+static rt_child *cmap_find(brs__rt *rt, uint64_t child)
+{
+    if (!rt->cmap_cap)
+        return NULL;
+    for (uint32_t i = cmap_slot(rt, child);; i = (i + 1) & (rt->cmap_cap - 1)) {
+        if (!rt->cmap[i].child)
+            return NULL;
+        if (rt->cmap[i].child == child)
+            return &rt->cmap[i];
+    }
+}
+
+static void cmap_put(brs__rt *rt, const rt_child *c)
+{
+    if ((rt->cmap_n + 1) * 2 > rt->cmap_cap) { /* at most half full */
+        uint32_t nc = rt->cmap_cap ? rt->cmap_cap * 2 : 256;
+        rt_child *old = rt->cmap, *m = calloc(nc, sizeof *m);
+        if (!m)
+            return; /* out of memory: the child's notes name no parent */
+        uint32_t oc = rt->cmap_cap;
+        rt->cmap = m;
+        rt->cmap_cap = nc;
+        rt->cmap_n = 0;
+        for (uint32_t i = 0; i < oc; i++)
+            if (old[i].child)
+                cmap_put(rt, &old[i]);
+        free(old);
+    }
+    uint32_t i = cmap_slot(rt, c->child);
+    while (rt->cmap[i].child)
+        i = (i + 1) & (rt->cmap_cap - 1);
+    rt->cmap[i] = *c;
+    rt->cmap_n++;
+}
+
+/* Backward-shift deletion: the probe chains stay whole without tombstones. */
+static void cmap_del(brs__rt *rt, rt_child *e)
+{
+    uint32_t m = rt->cmap_cap - 1, i = (uint32_t)(e - rt->cmap), j = i;
+    for (;;) {
+        j = (j + 1) & m;
+        if (!rt->cmap[j].child)
+            break;
+        uint32_t k = cmap_slot(rt, rt->cmap[j].child);
+        /* move j back to i unless its home k lies cyclically in (i, j] */
+        if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+            continue;
+        rt->cmap[i] = rt->cmap[j];
+        i = j;
+    }
+    rt->cmap[i].child = 0;
+    rt->cmap_n--;
+}
+
+/* Whose parent a child being sent belongs to: the order being submitted, else
+ * the parent of the child whose event is being handled (a reroute), else the
+ * one working parent of that account, instrument and side. */
+static void child_parent(brs__rt *rt, const brs_order *o, uint32_t *client, uint64_t *order)
+{
+    *client = UINT32_MAX;
+    *order = 0;
+    if (rt->submitting) {
+        *client = rt->submitting_client;
+        *order = rt->submitting;
+        return;
+    }
+    if (rt->child_ctx) {
+        *client = rt->child_ctx->client;
+        *order = rt->child_ctx->order;
+        return;
+    }
+    int hits = 0;
+    for (uint32_t i = 0; i < rt->n_pmap; i++) {
+        const pmap_entry *pe = &rt->pmap[i];
+        if (pe->parent && pe->o.account == o->account && pe->o.instrument == o->instrument &&
+            pe->o.side == o->side && !hits++) {
+            *client = pe->client;
+            *order = pe->order;
+        }
+    }
+    if (hits > 1) {
+        *client = UINT32_MAX;
+        *order = 0;
+    }
+}
+
+static void child_note(brs__rt *rt, int what, const rt_child *c, uint64_t child, uint32_t venue,
+                       const brs_order *o, const brs_order_event *ev)
+{
+    brs__rt_child_note n = {.what = what, .client = c ? c->client : UINT32_MAX, .order = c ? c->order : 0,
+                            .child = child, .venue = venue, .now = rt->now, .cum = c ? c->cum : 0,
+                            .o = o, .ev = ev};
+    rt->child_fn(rt->child_user, &n);
+}
+
 /* ---- the router's view of the venues (brs_sor_ops) --------------------- */
 
 static int r_send(void *user, uint32_t venue, const brs_order *o)
@@ -304,7 +419,14 @@ static int r_send(void *user, uint32_t venue, const brs_order *o)
     it.u.o = *o;
     if (!it.u.o.stp)
         it.u.o.stp = BRS_STP_CANCEL_NEWEST;
-    return brs__rtq_at(rt, rt->v[venue].order_ns, &it);
+    int rc = brs__rtq_at(rt, rt->v[venue].order_ns, &it);
+    if (rt->child_fn && rc >= 0) {
+        rt_child c = {.child = o->id, .qty = o->qty};
+        child_parent(rt, o, &c.client, &c.order);
+        cmap_put(rt, &c);
+        child_note(rt, BRS__RT_CHILD_ROUTED, &c, o->id, venue, &it.u.o, NULL);
+    }
+    return rc;
 }
 
 static int r_cancel(void *user, uint32_t venue, uint64_t child)
@@ -312,7 +434,10 @@ static int r_cancel(void *user, uint32_t venue, uint64_t child)
     brs__rt *rt = user;
     q_item it = {.kind = Q_CANCEL, .venue = venue};
     it.u.r.id = child;
-    return brs__rtq_at(rt, rt->v[venue].cancel_ns, &it);
+    int rc = brs__rtq_at(rt, rt->v[venue].cancel_ns, &it);
+    if (rt->child_fn && rc >= 0)
+        child_note(rt, BRS__RT_CHILD_CANCEL, cmap_find(rt, child), child, venue, NULL, NULL);
+    return rc;
 }
 
 /* Each venue's book as the host last saw it (after market-data latency). */
@@ -410,6 +535,32 @@ static void r_parent_event(void *user, const brs_order_event *ev)
 
 /* ---- queued order items ------------------------------------------------------------ */
 
+/* A venue's event about a child, noted before the router sees it; a child that
+ * ended leaves the map (its parent stays in *ctx for the reroute it causes). */
+static void child_event(brs__rt *rt, const brs_order_event *ev, rt_child *ctx)
+{
+    rt_child *c = cmap_find(rt, ev->order_id);
+    if (c) {
+        int done = 0;
+        switch (ev->kind) {
+        case BRS_OEV_ACCEPTED:
+        case BRS_OEV_REPLACED: c->acked = 1; break;
+        case BRS_OEV_FILL:
+            c->acked = 1;
+            c->cum = ev->cum_qty > 0 ? ev->cum_qty : c->cum + ev->qty;
+            done = c->cum >= c->qty;
+            break;
+        case BRS_OEV_CANCELLED: done = 1; break;
+        case BRS_OEV_REJECTED: done = !c->acked || ev->reason == BRS_E_UNKNOWNORDER; break;
+        default: break;
+        }
+        *ctx = *c;
+        if (done)
+            cmap_del(rt, c);
+    }
+    child_note(rt, BRS__RT_CHILD_EVENT, c ? ctx : NULL, ev->order_id, ev->venue, NULL, ev);
+}
+
 void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
 {
     rt_venue *v = it->venue < rt->n_v ? &rt->v[it->venue] : NULL;
@@ -439,8 +590,14 @@ void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
             break;
         if (rt->sor && !(it->u.oe.order_id & RT_DIRECT_TAG)) {
             /* a child's event: the router turns it into parent events */
+            rt_child ctx = {0};
+            if (rt->child_fn)
+                child_event(rt, &it->u.oe, &ctx);
+            const rt_child *outer = rt->child_ctx;
+            rt->child_ctx = ctx.child ? &ctx : outer;
             brs__sor_on_child_event(rt->sor, &it->u.oe, rt->now);
             flush_resubmits(rt);
+            rt->child_ctx = outer;
         } else {
             uint64_t vid = it->u.oe.order_id & ~RT_DIRECT_TAG;
             uint32_t client = (uint32_t)(vid >> RT_ID_BITS);
@@ -462,6 +619,14 @@ void brs__rt_tick(brs__rt *rt)
 
 brs__xstats *brs__rt_xstats(brs__rt *rt) { return rt->sor ? &rt->xs : NULL; }
 
+const brs_instrument *brs__rt_instruments(const brs__rt *rt, uint32_t *n)
+{
+    *n = rt->n_instr;
+    return rt->instr;
+}
+
+void brs__rt_set_books_from_venues(brs__rt *rt, int on) { rt->books_from_venues = on || !rt->views; }
+
 void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price)
 {
     if (rt->risk)
@@ -474,7 +639,7 @@ int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
     brs_config *cfg = rt->cfg;
     brs_engine_config ec = {.max_instruments = rt->n_instr ? rt->n_instr : 1};
     int rc;
-    for (uint32_t i = 0; i < rt->n_v && !rt->books_from_venues; i++)
+    for (uint32_t i = 0; i < rt->n_v && rt->views; i++)
         if (i == rt->route)
             rt->v[i].view = rt->view;
         else if ((rc = brs__engine_create(&rt->v[i].view, &ec, NULL, err)))

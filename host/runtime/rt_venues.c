@@ -258,6 +258,8 @@ void brs__rt_set_market_sink(brs__rt *rt, void (*fn)(void *user, const brs_marke
 
 brs_engine *brs__rt_market_view(brs__rt *rt) { return rt->view; }
 
+void *brs__rt_market_sink_user(const brs__rt *rt) { return rt->sink ? rt->sink_user : NULL; }
+
 /* One replayed event at its exchange time: the venues see it now, the clients
  * after the market-data latency: as the default venue re-emits it
  * (xEmitMarketEvent), or as replayed when that venue does not re-emit market

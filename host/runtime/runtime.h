@@ -35,7 +35,7 @@ typedef struct brs__rt_opts {
     int64_t response_ns;      /* order events: venue -> client */
     int64_t jitter_ns;        /* each delay gets + uniform [0, jitter_ns] (seeded) */
     uint64_t seed;
-    uint32_t queue_capacity;  /* queue items in flight (preallocated) */
+    uint32_t queue_capacity;  /* client actions are refused at this many queue items in flight */
     int router;               /* a smart order router over the venues (host/sor) */
     int router_post;          /* limit parents may post what they cannot take */
     int64_t ack_timeout_ns;   /* router: a child unacknowledged this long is cancelled */
@@ -46,6 +46,11 @@ typedef struct brs__rt_opts {
      * orders (serve, where the venues are shared by many clients). Book mode
      * keeps its latency-delayed views. */
     int books_from_venues;
+    /* Not a config key: keep the clients' market view and the router's views
+     * of the venues even with books_from_venues (serve hosting strategies: they
+     * see market data as a book-mode strategy does, and brs__rt_set_books_
+     * from_venues can switch the router to those views). */
+    int market_view;
 } brs__rt_opts;
 
 /* Read and check the runtime's keys of `obj` (cfg->root for serve, the "book"
@@ -78,6 +83,13 @@ int brs__rt_venue_find(const brs__rt *rt, const char *name);
  * when the plugin has none). */
 int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side, brs_level *out,
                   uint32_t cap, uint32_t *n);
+
+/* The instruments the runtime was created with. */
+const brs_instrument *brs__rt_instruments(const brs__rt *rt, uint32_t *n);
+/* The router reads each venue's own book (on) or the views market data has
+ * built (off; only when they are kept: !books_from_venues or market_view).
+ * serve's `market_data.speed: max` replays with them off, as book mode does. */
+void brs__rt_set_books_from_venues(brs__rt *rt, int on);
 
 /* Metrics (host/ops/run_metrics.c): time each order the router places into h
  * (NULL: off). */
@@ -134,6 +146,28 @@ int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id);
  * router a replace cancels the parent's children and routes the rest anew. */
 int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, int64_t qty);
 
+/* ---- child orders: the audit trail's view ------------------------------------
+ * What the router does with a client's parent, one note per step, for whoever
+ * keeps the audit trail (bourse serve journals them: docs/fix-gateway.md,
+ * "Journal records"). Off (no cost) until a hook is set. */
+enum {
+    BRS__RT_CHILD_ROUTED = 1,   /* sent to a venue: o is the child order */
+    BRS__RT_CHILD_CANCEL = 2,   /* the router asked the venue to cancel it */
+    BRS__RT_CHILD_EVENT = 3     /* the venue's event about it: ev (ACCEPTED, FILL, CANCELLED, REJECTED, REPLACED) */
+};
+typedef struct brs__rt_child_note {
+    int what;                   /* BRS__RT_CHILD_* */
+    uint32_t client;            /* the parent's client (UINT32_MAX: not known) */
+    uint64_t order;             /* the parent: the client's own order id (0: not known) */
+    uint64_t child;             /* the child's id at the venue */
+    uint32_t venue;
+    int64_t now;                /* the runtime's clock */
+    int64_t cum;                /* the child's filled quantity after this note */
+    const brs_order *o;         /* ROUTED */
+    const brs_order_event *ev;  /* EVENT */
+} brs__rt_child_note;
+void brs__rt_set_child_hook(brs__rt *rt, void (*fn)(void *user, const brs__rt_child_note *n), void *user);
+
 /* ---- the clock and the queue ----------------------------------------------- */
 int64_t brs__rt_now(const brs__rt *rt);
 /* The clock itself, for a driver that reads it per event (book mode). */
@@ -153,6 +187,12 @@ void brs__rt_tick(brs__rt *rt);
  * each item's time (and the router's timeouts run), then the clock moves to
  * now. Returns items dispatched. */
 uint32_t brs__rt_advance(brs__rt *rt, int64_t now);
+/* Called at the end of a brs__rt_advance(now) that dispatched or queued
+ * anything (NULL: off). A journal that records these times and replays the
+ * same advances at them, between the same client calls, gets the very same
+ * runtime back (bourse serve: docs/fix-gateway.md, "Runtime time in the
+ * journal"). */
+void brs__rt_set_clock_hook(brs__rt *rt, void (*fn)(void *user, int64_t now), void *user);
 /* Latencies changed after create (bourse live's paper.latency): every venue's. */
 void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64_t response_ns);
 /* Order actions reach each venue in the order they were sent (one connection
@@ -161,8 +201,18 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 void brs__rt_set_fifo(brs__rt *rt, int on);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
-/* A failure that stops the run (queue full, ...): its code, or 0; msg in *err. */
+/* A failure that stops the run (out of memory for the queue): its code, or 0;
+ * msg in *err. A full queue is not one: see brs__rt_busy. */
 int brs__rt_failed(const brs__rt *rt, brs_error *err);
+/* queue_capacity items are in flight: a client action (submit, cancel,
+ * replace) now would be refused with BRS_E_AGAIN (and logged). It clears as
+ * the queue drains; what admitted actions cause is never refused. */
+int brs__rt_busy(const brs__rt *rt);
+/* While on, client actions are never refused (a journal replay re-applies
+ * actions that were admitted live, faster than they came). */
+void brs__rt_admit_all(brs__rt *rt, int on);
+/* Client actions refused so far for a full queue. */
+uint64_t brs__rt_refused(const brs__rt *rt);
 
 /* ---- market data --------------------------------------------------------- */
 /* One replayed market event (instrument = run instrument; src = the data file
@@ -174,6 +224,8 @@ void brs__rt_replay(brs__rt *rt, const brs_market_event *ev, uint32_t src);
  * sink is called after the event was applied to brs__rt_market_view. */
 void brs__rt_set_market_sink(brs__rt *rt, void (*fn)(void *user, const brs_market_event *ev),
                              void *user);
+/* The sink's user pointer (NULL: no sink). */
+void *brs__rt_market_sink_user(const brs__rt *rt);
 /* The default venue's book as market data reaches the host (L3 events applied;
  * with the router, L2 levels too): the clients' view for tops and depth. NULL
  * with books_from_venues (read the venue itself: brs__rt_depth). */

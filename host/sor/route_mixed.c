@@ -1,7 +1,8 @@
 /* route_mixed.c: the routing decision's mixed-lot path (docs/router.md, "Lots
  * and minimum sizes"): the LP relaxation solved by a greedy that takes one lot
  * in part, then the exact search in the window around it that the proximity
- * theorem guarantees holds the optimum, on 64-bit regrets. Pure, no allocation. */
+ * theorem guarantees holds the optimum, on 64-bit regrets: a branch and bound,
+ * with one pass of a programme over the window behind it. Pure, no allocation. */
 #include <string.h>
 
 #include "sor/route_internal.h"
@@ -22,51 +23,14 @@
  * that is a lexicographic perturbation of the costs, so the window holds the
  * same allocation the full programme over quantity would choose (docs/router.md). */
 
+/* Nodes the branch and bound may visit before the window programme decides
+ * instead (a test builds the router with a tiny budget to check that path). */
+#ifndef BRS_SOR_BNB_BUDGET
+#define BRS_SOR_BNB_BUDGET 1024
+#endif
+
 #define WIN_MAX_D 10                              /* D above this: the full programme */
 #define WIN_MAX_W (WIN_MAX_D * (2 * WIN_MAX_D + 1)) /* 210 units either side */
-
-/* A cursor over one side of a book, best level first, that sums regrets:
- * each unit at a level costs key x ml - mc against the LP's margin (margin
- * below); the window checks first that these fit 64 bits. */
-typedef struct walk {
-    const brs_level *lv;
-    uint32_t n, li;
-    int64_t left, rk; /* quantity left at level li, its regret per unit */
-    int64_t fee, ml;
-    i128 mc;
-    int side;
-} walk;
-
-static void walk_level(walk *w)
-{
-    while (w->left == 0 && w->li < w->n && ++w->li < w->n)
-        w->left = w->lv[w->li].qty;
-    if (w->li < w->n)
-        w->rk = (int64_t)((i128)level_key(w->side, w->lv[w->li].price, w->fee) * w->ml - w->mc);
-}
-
-static void walk_init(walk *w, const vstate *s, int side, int64_t ml, i128 mc)
-{
-    *w = (walk){.lv = s->lv, .n = s->n, .left = s->n ? s->lv[0].qty : 0, .fee = s->fee,
-                .ml = ml, .mc = mc, .side = side};
-    walk_level(w);
-}
-
-/* Take q units; returns their regret (0 when only skipping: sum = 0). */
-static int64_t walk_take(walk *w, int64_t q, int sum)
-{
-    int64_t c = 0;
-    while (q > 0 && w->li < w->n) {
-        int64_t t = w->left < q ? w->left : q;
-        if (sum)
-            c += t * w->rk;
-        q -= t;
-        w->left -= t;
-        if (w->left == 0)
-            walk_level(w);
-    }
-    return c;
-}
 
 /* The margin of the LP: the lot it takes in part, cost mc (x FEE_SCALE) for
  * ml units, so the marginal per-unit cost is mc / ml. */
@@ -173,6 +137,16 @@ static u128 dilate(u128 x, int64_t lo, int64_t hi, int64_t step)
     return r;
 }
 
+static int64_t gcd_small(int64_t a, int64_t b)
+{
+    while (b) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 static inline int64_t floordiv(int64_t a, int64_t b) /* b > 0 */
 {
     int64_t q = a / b;
@@ -265,18 +239,344 @@ static int64_t wpass(wprog *P, int64_t r, int64_t *estar)
     return bestc;
 }
 
+/* One venue's regrets, computed lazily outward from the LP's whole lots:
+ * up[i] = dc(i), the regret of i more lots, and dn[i] = dc(-i), of i lots
+ * fewer; two cursors walk the book from the LP's position forward and back. */
+typedef struct lazy {
+    const brs_level *lv;
+    uint32_t n, fl, bl;    /* forward cursor's level; backward cursor's level */
+    int64_t fleft, btaken; /* units left in level fl; units taken in level bl */
+    int64_t frk, brk;      /* their regrets per unit (brk: of giving a unit back) */
+    int64_t lot, fee, ml;
+    i128 mc;
+    int side, nu, nd;
+    int64_t up[2 * WIN_MAX_D + 2], dn[2 * WIN_MAX_D + 2];
+} lazy;
+
+static inline int64_t unit_regret(const lazy *L, uint32_t li)
+{
+    return (int64_t)((i128)level_key(L->side, L->lv[li].price, L->fee) * L->ml - L->mc);
+}
+
+static void lazy_init(lazy *L, const vstate *s, int side, const margin *mg)
+{
+    L->lv = s->lv;
+    L->n = s->n;
+    L->lot = s->lot;
+    L->fee = s->fee;
+    L->ml = mg->ml;
+    L->mc = mg->mc;
+    L->side = side;
+    L->nu = L->nd = 1;
+    L->up[0] = L->dn[0] = 0;
+    /* forward: where the LP's greedy stopped (advance() skips empty levels) */
+    L->fl = s->idx;
+    L->fleft = s->left;
+    if (L->fl < L->n)
+        L->frk = unit_regret(L, L->fl);
+    /* backward: the level of the last unit taken, and how much of it */
+    uint32_t b = s->idx < s->n ? s->idx : s->n - 1;
+    int64_t tk = s->idx < s->n ? s->lv[b].qty - s->left : s->lv[b].qty;
+    while (tk == 0 && b > 0)
+        tk = s->lv[--b].qty;
+    L->bl = b;
+    L->btaken = tk;
+    if (tk)
+        L->brk = -unit_regret(L, b);
+}
+
+/* dc(d) beyond what is known: walk the cursor on. */
+static int64_t lazy_more(lazy *L, int64_t d)
+{
+    if (d >= 0) {
+        while (L->nu <= d) {
+            int64_t q = L->lot, c = 0;
+            while (q > 0) {
+                int64_t t = L->fleft < q ? L->fleft : q;
+                c += t * L->frk;
+                q -= t;
+                if ((L->fleft -= t) == 0) {
+                    while (++L->fl < L->n && L->lv[L->fl].qty == 0)
+                        ;
+                    if (L->fl >= L->n)
+                        break;
+                    L->fleft = L->lv[L->fl].qty;
+                    L->frk = unit_regret(L, L->fl);
+                }
+            }
+            L->up[L->nu] = L->up[L->nu - 1] + c;
+            L->nu++;
+        }
+        return L->up[d];
+    }
+    while (L->nd <= -d) {
+        int64_t q = L->lot, c = 0;
+        while (q > 0) {
+            int64_t t = L->btaken < q ? L->btaken : q;
+            c += t * L->brk;
+            q -= t;
+            if ((L->btaken -= t) == 0) {
+                while (L->bl > 0 && L->lv[--L->bl].qty == 0)
+                    ;
+                L->btaken = L->lv[L->bl].qty;
+                if (L->btaken == 0)
+                    break;
+                L->brk = -unit_regret(L, L->bl);
+            }
+        }
+        L->dn[L->nd] = L->dn[L->nd - 1] + c;
+        L->nd++;
+    }
+    return L->dn[-d];
+}
+
+/* dc(d), d in [dlo, dhi] of the venue (the caller keeps d in range). */
+static inline int64_t lazy_dc(lazy *L, int64_t d)
+{
+    if (d >= 0 ? d < L->nu : -d < L->nd)
+        return d >= 0 ? L->up[d] : L->dn[-d];
+    return lazy_more(L, d);
+}
+
+/* Branch and bound over the venues in input order: venue j changes by d lots
+ * (outward from 0, where its regret is least), partial sums of regret plus a
+ * lower bound on what the later venues must add are cut when above the best
+ * so far; equal ones are kept, so every allocation of least regret is seen
+ * and the tie-break (the smaller change on the later venue, then the one
+ * before, ...) is decided exactly. The bound: the later venues must move
+ * need units; every lot a venue adds costs at least its first one and every
+ * lot it gives back at least its last one (convexity), so need x the least
+ * such regret per unit among them. Stops after `budget` nodes (the caller
+ * then runs the window programme). */
+typedef struct bnb {
+    uint32_t k;
+    int64_t estar, W;
+    /* by search position: the venue (index into the window's arrays), its lot
+     * in gcd units, change range, and the sums of the ranges from there on */
+    uint32_t in[BRS_SOR_MAX_VENUES];
+    int64_t lus[BRS_SOR_MAX_VENUES], dlo[BRS_SOR_MAX_VENUES], dhi[BRS_SOR_MAX_VENUES];
+    int64_t suflo[BRS_SOR_MAX_VENUES + 1], sufhi[BRS_SOR_MAX_VENUES + 1];
+    lazy *L[BRS_SOR_MAX_VENUES];
+    const u128 *back; /* NULL, or per venue the totals from which e* is reachable */
+    int64_t an[BRS_SOR_MAX_VENUES + 1], ad[BRS_SOR_MAX_VENUES + 1]; /* add: least regret/unit */
+    int64_t rn[BRS_SOR_MAX_VENUES + 1], rd[BRS_SOR_MAX_VENUES + 1]; /* give back */
+    /* venues j.. on: gz = gcd of the lots of those with a free first change
+     * (0: none); a total off a multiple of gz needs a change elsewhere, at
+     * least mz (gz > 0), or an add at least ma, a give-back at least mr (gz = 0) */
+    int64_t gz[BRS_SOR_MAX_VENUES + 1], mz[BRS_SOR_MAX_VENUES + 1];
+    int64_t ma[BRS_SOR_MAX_VENUES + 1], mr[BRS_SOR_MAX_VENUES + 1];
+    int64_t d[BRS_SOR_MAX_VENUES], bd[BRS_SOR_MAX_VENUES]; /* by venue (input order) */
+    int64_t best;
+    int found;
+    int budget;
+} bnb;
+
+static void bnb_leaf(bnb *B, int64_t c)
+{
+    int take = !B->found || c < B->best;
+    if (!take && c == B->best)
+        for (uint32_t i = B->k; i-- > 0;)
+            if (B->d[i] != B->bd[i]) {
+                take = B->d[i] < B->bd[i];
+                break;
+            }
+    if (take) {
+        B->found = 1;
+        B->best = c;
+        memcpy(B->bd, B->d, B->k * sizeof B->d[0]);
+    }
+}
+
+/* Does regret c (venues before j) plus the least the venues from j on must
+ * add to move need units pass the best so far? 1: cut; 2: cut, and so is
+ * every change further out in direction dir (the per-unit part of the bound,
+ * convex in the change, has turned); 0: keep. The bound is the larger of two:
+ * per unit, every lot a venue adds costs at least its first one and every lot
+ * it gives back at least its last (convexity), so need x the least such
+ * regret per unit among them; and a move off the multiples of gz needs one
+ * change on a venue without a free one. */
+static inline int bnb_cut(const bnb *B, uint32_t j, int64_t need, int64_t c, int dir)
+{
+    i128 room = (i128)B->best - c;
+    if (need > 0 && B->ad[j] && room * B->ad[j] < (i128)need * B->an[j])
+        return dir > 0 ? 1 : 2;
+    if (need < 0 && B->rd[j] && room * B->rd[j] < -(i128)need * B->rn[j])
+        return dir > 0 ? 2 : 1;
+    if (!need)
+        return 0;
+    int64_t g = B->gz[j];
+    int64_t least = g ? (need % g ? B->mz[j] : 0) : need > 0 ? B->ma[j] : B->mr[j];
+    return least > room;
+}
+
+/* The order in which changes are tried: regret plus the bound (as a double:
+ * only an order; every cut is exact). */
+static inline double bnb_key(const bnb *B, uint32_t j, int64_t need, int64_t c2)
+{
+    double lb = need > 0 && B->ad[j] ? (double)need * B->an[j] / B->ad[j]
+                : need < 0 && B->rd[j] ? -(double)need * B->rn[j] / B->rd[j]
+                                       : 0;
+    int64_t g = B->gz[j];
+    double lz = !need ? 0 : g ? (need % g ? (double)B->mz[j] : 0)
+                              : (double)(need > 0 ? B->ma[j] : B->mr[j]);
+    return (double)c2 + (lb > lz ? lb : lz);
+}
+
+static inline int ctz128(u128 x)
+{
+    uint64_t lo = (uint64_t)x;
+    return lo ? __builtin_ctzll(lo) : 64 + __builtin_ctzll((uint64_t)(x >> 64));
+}
+
+static inline int clz128(u128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    return hi ? __builtin_clzll(hi) : 64 + __builtin_clzll((uint64_t)x);
+}
+
+/* Bits at every multiple of lu from bit 0 up (comb) and from bit 127 down
+ * (rcomb), lu = 1..5: the positions one venue's changes reach in a bit set. */
+#define U128(hi, lo) (((u128)(hi) << 64) | (lo))
+static const u128 comb[6] = {0, U128(~0ull, ~0ull),
+                             U128(0x5555555555555555ull, 0x5555555555555555ull),
+                             U128(0x4924924924924924ull, 0x9249249249249249ull),
+                             U128(0x1111111111111111ull, 0x1111111111111111ull),
+                             U128(0x2108421084210842ull, 0x1084210842108421ull)};
+static const u128 rcomb[6] = {0, U128(~0ull, ~0ull),
+                              U128(0xaaaaaaaaaaaaaaaaull, 0xaaaaaaaaaaaaaaaaull),
+                              U128(0x9249249249249249ull, 0x2492492492492492ull),
+                              U128(0x8888888888888888ull, 0x8888888888888888ull),
+                              U128(0x8421084210842108ull, 0x4210842108421084ull)};
+
+static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
+{
+    if (--B->budget < 0)
+        return;
+    const int64_t lu = B->lus[j];
+    /* the changes that leave the later venues able to make up e* */
+    int64_t lo_t = B->estar - B->sufhi[j + 1], hi_t = B->estar - B->suflo[j + 1];
+    int64_t a = lu == 1 ? lo_t - t : floordiv(lo_t - t + lu - 1, lu);
+    int64_t b = lu == 1 ? hi_t - t : floordiv(hi_t - t, lu);
+    if (a < B->dlo[j])
+        a = B->dlo[j];
+    if (b > B->dhi[j])
+        b = B->dhi[j];
+    if (a > b)
+        return;
+    if (j + 1 == B->k) { /* the last venue makes up e* exactly: a == b */
+        int64_t c2 = c + lazy_dc(B->L[j], a);
+        if (c2 <= B->best) {
+            B->d[B->in[j]] = a;
+            bnb_leaf(B, c2);
+        }
+        return;
+    }
+    int64_t d0 = a > 0 ? a : b < 0 ? b : 0;
+    const u128 M = B->back ? B->back[j] : 0;
+    const int64_t base = t + B->W; /* bit of change d in M: base + d lu, in 0..2W <= 127 */
+    /* the changes not cut, most promising first (regret plus bound: only an
+     * order, so floating point is fine; every cut below is exact) */
+    int64_t cd[2 * (2 * WIN_MAX_D + 1) + 1], cc[2 * (2 * WIN_MAX_D + 1) + 1];
+    double ck[2 * (2 * WIN_MAX_D + 1) + 1];
+    int nc = 0;
+    for (int dir = 1; dir >= -1; dir -= 2) {
+        int64_t ds = dir > 0 ? d0 : d0 - 1;
+        u128 X = 0;
+        if (B->back) { /* only the changes whose total can still reach e*: set bits of M */
+            if (dir > 0 && base + ds * lu < 0)
+                ds = floordiv(-base + lu - 1, lu);
+            if (dir < 0 && base + ds * lu > 127)
+                ds = floordiv(127 - base, lu);
+            if (ds < a || ds > b || base + ds * lu < 0 || base + ds * lu > 127)
+                continue;
+            X = dir > 0 ? (M >> (base + ds * lu)) & comb[lu]
+                        : (M << (127 - (base + ds * lu))) & rcomb[lu];
+        }
+        for (int64_t d = ds;; d += dir) {
+            if (B->back) {
+                if (!X)
+                    break;
+                int z = dir > 0 ? ctz128(X) : clz128(X);
+                X ^= dir > 0 ? (u128)1 << z : (u128)1 << (127 - z);
+                d = ds + dir * (lu == 1 ? z : z / lu);
+            }
+            if (d < a || d > b)
+                break;
+            int64_t c2 = c + lazy_dc(B->L[j], d);
+            if (c2 > B->best)
+                break; /* dc grows outward from 0 */
+            int64_t need = B->estar - t - d * lu;
+            int cut = bnb_cut(B, j + 1, need, c2, dir);
+            if (cut == 2)
+                break;
+            if (cut)
+                continue;
+            double key = bnb_key(B, j + 1, need, c2);
+            int at = nc++;
+            while (at > 0 && ck[at - 1] > key) {
+                cd[at] = cd[at - 1], cc[at] = cc[at - 1], ck[at] = ck[at - 1];
+                at--;
+            }
+            cd[at] = d, cc[at] = c2, ck[at] = key;
+        }
+    }
+    for (int i = 0; i < nc; i++) {
+        int64_t d = cd[i];
+        if (cc[i] > B->best || bnb_cut(B, j + 1, B->estar - t - d * lu, cc[i], 0))
+            continue;
+        B->d[B->in[j]] = d;
+        bnb_go(B, j + 1, t + d * lu, cc[i]);
+        if (B->budget < 0)
+            return;
+    }
+}
+
+/* A first allocation when there is no bound yet (the bit sets say which
+ * changes can still reach e*, so every step has a way on): venue by venue in
+ * search order the change of least regret plus bound, looked for outward from
+ * 0 until the regret alone passes the best key seen. */
+static void bnb_dive(bnb *B)
+{
+    int64_t t = 0, c = 0;
+    for (uint32_t j = 0; j < B->k; j++) {
+        const int64_t lu = B->lus[j], W = B->W;
+        int64_t bd = 0, bc = 0;
+        double bk = 0;
+        int have = 0;
+        for (int dir = 1; dir >= -1; dir -= 2)
+            for (int64_t d = dir > 0 ? 0 : -1; d >= B->dlo[j] && d <= B->dhi[j]; d += dir) {
+                int64_t t2 = t + d * lu;
+                if (t2 < -W || t2 > W || !(B->back[j] >> (t2 + W) & 1))
+                    continue;
+                int64_t c2 = c + lazy_dc(B->L[j], d);
+                if (have && (double)c2 > bk)
+                    break;
+                double key = j + 1 < B->k ? bnb_key(B, j + 1, B->estar - t2, c2) : (double)c2;
+                if (!have || key < bk)
+                    bd = d, bc = c2, bk = key, have = 1;
+            }
+        B->d[B->in[j]] = bd; /* have: the bit sets promise one */
+        t += bd * lu;
+        c = bc;
+    }
+    B->best = c;
+    B->found = 1;
+    memcpy(B->bd, B->d, B->k * sizeof B->d[0]);
+}
+
 /* The integer optimum near the LP's whole lots (st->x on entry). Costs in the
  * programme are regrets against the LP's margin: cost x ml - mc x units, so a
  * venue's change of d lots costs dc(d) >= 0 (the LP took every lot cheaper
  * than the margin and none dearer), with dc(0) = 0 and dc convex in d.
  * Candidates for one total differ from their true costs by the same amount,
  * so the choice is unchanged, and the numbers stay in 64 bits.
- * First the most quantity e* and an allocation reaching it, whose regret R
- * bounds the optimum's: one venue alone when it can (the common case), else
- * from which totals are reachable at all (bit sets, when the window fits 128
- * bits) and the cheaper of two allocations built venue by venue along them.
- * Then one pass of the programme keeping only partial sums of regret at most
- * R: regrets are never negative, so nothing it drops can lead to the optimum.
+ * First the most quantity e*: the parent's rest when one venue alone can
+ * bring it (the common case), else from which totals are reachable at all
+ * (bit sets, when the window fits 128 bits). Then the branch and bound above
+ * finds the allocation; if it runs out of nodes, one pass of the programme
+ * over the window, keeping only partial sums of regret at most the bound R
+ * of an allocation reaching e* (regrets are never negative, so nothing it
+ * drops can lead to the optimum), decides instead.
  * Returns 0, or -1 when the window is not worth it (lots too many gcd units
  * apart, or prices so far apart that 64 bits could overflow): the caller then
  * runs the full programme. */
@@ -310,26 +610,15 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
             return -1;
     }
     const int64_t INF = INT64_MAX;
-    int64_t dcs[BRS_SOR_MAX_VENUES][C], dlo[BRS_SOR_MAX_VENUES], dhi[BRS_SOR_MAX_VENUES],
-        suflo[BRS_SOR_MAX_VENUES + 1], sufhi[BRS_SOR_MAX_VENUES + 1];
+    int64_t dlo[BRS_SOR_MAX_VENUES], dhi[BRS_SOR_MAX_VENUES], suflo[BRS_SOR_MAX_VENUES + 1],
+        sufhi[BRS_SOR_MAX_VENUES + 1];
+    lazy L[BRS_SOR_MAX_VENUES];
     for (uint32_t j = 0; j < k; j++) {
         const vstate *s = &st[ids[j]];
         int64_t y0 = y0s[j], m = s->m;
         dlo[j] = y0 < B ? -y0 : -B;
         dhi[j] = m - y0 < B ? m - y0 : B;
-        walk w;
-        walk_init(&w, s, side, mg->ml, mg->mc);
-        walk_take(&w, (y0 + dlo[j]) * s->lot, 0);
-        int64_t c = 0, *dc = dcs[j] - dlo[j];
-        for (int64_t d = dlo[j]; d <= dhi[j]; d++) {
-            if (d > dlo[j])
-                c += walk_take(&w, s->lot, 1);
-            dc[d] = c;
-        }
-        for (int64_t d = dlo[j]; d <= dhi[j]; d++)
-            if (d)
-                dc[d] -= dc[0];
-        dc[0] = 0;
+        lazy_init(&L[j], s, side, mg);
     }
     suflo[k] = sufhi[k] = 0;
     for (uint32_t j = k; j-- > 0;) {
@@ -337,28 +626,45 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         sufhi[j] = sufhi[j + 1] + dhi[j] * lus[j];
     }
     const int64_t emax = (g == 1 ? qty : qty / g) - base; /* the total may not pass the parent */
-    int64_t cost[S];
-    uint32_t stamp[S];
-    int8_t pick[BRS_SOR_MAX_VENUES][S];
-    memset(stamp, 0, (size_t)(2 * W + 1) * sizeof stamp[0]);
-    wprog P = {.k = k, .W = W, .emax = emax, .lus = lus, .dlo = dlo, .dhi = dhi, .suflo = suflo,
-               .sufhi = sufhi, .dcs = (const int64_t(*)[C])dcs, .cost = cost, .stamp = stamp,
-               .pick = pick};
     int64_t estar = -1, R = INF;
-    u128 back[BRS_SOR_MAX_VENUES]; /* P.back points here for the pass below */
+    u128 back[BRS_SOR_MAX_VENUES], reach[BRS_SOR_MAX_VENUES];
     /* the common case: one venue alone brings the total to the parent's */
     for (uint32_t j = 0; j < k; j++) {
         int64_t d = lus[j] == 1 ? emax : emax / lus[j];
-        if (d * lus[j] == emax && d <= dhi[j] && dcs[j][d - dlo[j]] < R)
-            R = dcs[j][d - dlo[j]], estar = emax;
+        if (d * lus[j] == emax && d <= dhi[j] && lazy_dc(&L[j], d) < R)
+            R = lazy_dc(&L[j], d), estar = emax;
     }
-    if (estar < 0 && 2 * W + 1 <= 128) {
-        u128 reach[BRS_SOR_MAX_VENUES];
+    if (estar < 0 && 2 * W + 1 > 128)
+        goto programme; /* e* unknown and no bit sets: the pass finds it */
+    /* the search order: venues whose cheapest change costs most first (few
+     * changes to try), those with cheap or free changes last, where the last
+     * one is fixed by what is left; the tie-break does not depend on it */
+    bnb Bb = {.k = k, .W = W, .best = R, .budget = BRS_SOR_BNB_BUDGET};
+    int64_t mv[BRS_SOR_MAX_VENUES];
+    for (uint32_t j = 0; j < k; j++) {
+        int64_t up = dhi[j] > 0 ? lazy_dc(&L[j], 1) : INF, dn = dlo[j] < 0 ? lazy_dc(&L[j], -1) : INF;
+        mv[j] = up < dn ? up : dn;
+        uint32_t at = j;
+        while (at > 0 && mv[Bb.in[at - 1]] < mv[j]) {
+            Bb.in[at] = Bb.in[at - 1];
+            at--;
+        }
+        Bb.in[at] = j;
+    }
+    for (uint32_t p = 0; p < k; p++) {
+        uint32_t j = Bb.in[p];
+        Bb.lus[p] = lus[j], Bb.dlo[p] = dlo[j], Bb.dhi[p] = dhi[j], Bb.L[p] = &L[j];
+    }
+    Bb.suflo[k] = Bb.sufhi[k] = 0;
+    for (uint32_t p = k; p-- > 0;) {
+        Bb.suflo[p] = Bb.suflo[p + 1] + Bb.dlo[p] * Bb.lus[p];
+        Bb.sufhi[p] = Bb.sufhi[p + 1] + Bb.dhi[p] * Bb.lus[p];
+    }
+    if (estar < 0) { /* which totals are reachable at all, in search order */
         const u128 all = 2 * W + 1 == 128 ? ~(u128)0 : (((u128)1 << (2 * W + 1)) - 1);
         u128 prev = (u128)1 << W;
-        for (uint32_t j = 0; j < k; j++) {
-            reach[j] = prev = dilate(prev, dlo[j], dhi[j], lus[j]) & all;
-        }
+        for (uint32_t p = 0; p < k; p++)
+            reach[p] = prev = dilate(prev, Bb.dlo[p], Bb.dhi[p], Bb.lus[p]) & all;
         for (int64_t e = emax < W ? emax : W; e >= 0; e--)
             if (prev >> (e + W) & 1) {
                 estar = e;
@@ -366,44 +672,75 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
             }
         /* from which totals after each venue e* can still be reached */
         back[k - 1] = (u128)1 << (estar + W);
-        for (uint32_t j = k - 1; j > 0; j--) {
-            back[j - 1] = dilate(back[j], -dhi[j], -dlo[j], lus[j]) & all & reach[j - 1];
-        }
-        P.back = back;
-        /* allocations reaching e*, venue by venue the cheapest change that
-         * keeps e* reachable, first to last and last to first: the cheaper
-         * one's regret bounds the optimum's */
-        int64_t t = 0, R2 = 0;
-        for (uint32_t j = 0; j < k; j++) {
-            int64_t bd = 0, bc = INF;
-            for (int64_t d = dlo[j]; d <= dhi[j]; d++) {
-                int64_t f = t + d * lus[j];
-                if (f < -W || f > W || !(back[j] >> (f + W) & 1))
-                    continue;
-                if (dcs[j][d - dlo[j]] < bc)
-                    bc = dcs[j][d - dlo[j]], bd = d;
-            }
-            R2 += bc;
-            t += bd * lus[j];
-        }
-        t = estar;
-        R = 0;
-        for (uint32_t j = k; j-- > 0;) {
-            u128 before = j ? reach[j - 1] : (u128)1 << W;
-            int64_t bd = 0, bc = INF;
-            for (int64_t d = dlo[j]; d <= dhi[j]; d++) {
-                int64_t f = t - d * lus[j];
-                if (f < -W || f > W || !(before >> (f + W) & 1))
-                    continue;
-                if (dcs[j][d - dlo[j]] < bc)
-                    bc = dcs[j][d - dlo[j]], bd = d;
-            }
-            R += bc;
-            t -= bd * lus[j];
-        }
-        if (R2 < R)
-            R = R2;
+        for (uint32_t p = k - 1; p > 0; p--)
+            back[p - 1] = dilate(back[p], -Bb.dhi[p], -Bb.dlo[p], Bb.lus[p]) & all & reach[p - 1];
+        Bb.back = back;
     }
+    Bb.estar = estar;
+    /* the least regret per unit of adding (giving back) a lot, positions p.. on */
+    Bb.an[k] = Bb.ad[k] = Bb.rn[k] = Bb.rd[k] = 0;
+    for (uint32_t p = k; p-- > 0;) {
+        int64_t an = Bb.an[p + 1], ad = Bb.ad[p + 1], rn = Bb.rn[p + 1], rd = Bb.rd[p + 1];
+        if (Bb.dhi[p] > 0) {
+            int64_t x = lazy_dc(Bb.L[p], 1);
+            if (!ad || (i128)x * ad < (i128)an * Bb.lus[p])
+                an = x, ad = Bb.lus[p];
+        }
+        if (Bb.dlo[p] < 0) {
+            int64_t x = lazy_dc(Bb.L[p], -1);
+            if (!rd || (i128)x * rd < (i128)rn * Bb.lus[p])
+                rn = x, rd = Bb.lus[p];
+        }
+        Bb.an[p] = an, Bb.ad[p] = ad, Bb.rn[p] = rn, Bb.rd[p] = rd;
+    }
+    /* the bound's second part, positions p.. on (k <= 8: k^2 / 2 steps) */
+    for (uint32_t p = 0; p <= k; p++) {
+        int64_t gz = 0, mz = INF, ma = INF, mr = INF;
+        for (uint32_t i = p; i < k; i++)
+            if ((Bb.dhi[i] > 0 && lazy_dc(Bb.L[i], 1) == 0) ||
+                (Bb.dlo[i] < 0 && lazy_dc(Bb.L[i], -1) == 0))
+                gz = gcd_small(gz, Bb.lus[i]);
+        for (uint32_t i = p; i < k; i++) {
+            int64_t up = Bb.dhi[i] > 0 ? lazy_dc(Bb.L[i], 1) : INF;
+            int64_t dn = Bb.dlo[i] < 0 ? lazy_dc(Bb.L[i], -1) : INF;
+            if (up < ma)
+                ma = up;
+            if (dn < mr)
+                mr = dn;
+            if (gz && Bb.lus[i] % gz) {
+                if (up < mz)
+                    mz = up;
+                if (dn < mz)
+                    mz = dn;
+            }
+        }
+        Bb.gz[p] = gz, Bb.mz[p] = mz, Bb.ma[p] = ma, Bb.mr[p] = mr;
+    }
+    if (Bb.best == INF)
+        bnb_dive(&Bb);
+    bnb_go(&Bb, 0, 0, 0);
+    if (Bb.budget >= 0 && Bb.found) {
+        for (uint32_t j = 0; j < k; j++)
+            st[ids[j]].x += Bb.bd[j] * st[ids[j]].lot;
+        return 0;
+    }
+    if (Bb.found)
+        R = Bb.best;
+programme:
+    /* the window programme: every regret of the window, then one pass */
+    int64_t dcs[BRS_SOR_MAX_VENUES][C];
+    for (uint32_t j = 0; j < k; j++)
+        for (int64_t d = dlo[j]; d <= dhi[j]; d++)
+            dcs[j][d - dlo[j]] = lazy_dc(&L[j], d);
+    int64_t cost[S];
+    uint32_t stamp[S];
+    int8_t pick[BRS_SOR_MAX_VENUES][S];
+    memset(stamp, 0, (size_t)(2 * W + 1) * sizeof stamp[0]);
+    wprog P = {.k = k, .W = W, .emax = emax, .lus = lus, .dlo = dlo, .dhi = dhi, .suflo = suflo,
+               .sufhi = sufhi, .dcs = (const int64_t(*)[C])dcs, .cost = cost, .stamp = stamp,
+               .pick = pick};
+    if (estar < 0)
+        R = INF; /* e* unknown (the window passes 128 bits): the pass finds it */
     if (wpass(&P, R, &estar) == INF) {
         /* cannot happen (R is the regret of an allocation reaching e*); if it
          * did, the unbounded pass is exact within the window all the same */

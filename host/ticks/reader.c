@@ -280,6 +280,15 @@ int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err)
     return BRS_OK;
 }
 
+int64_t brs__tick_first_ts(const brs_tick_reader *r)
+{
+    int64_t t = INT64_MAX;
+    for (uint32_t i = 0; i < r->n_blocks; i++)
+        if (r->blocks[i].count && r->blocks[i].first_ts < t)
+            t = r->blocks[i].first_ts;
+    return t == INT64_MAX ? INT64_MIN : t;
+}
+
 void brs__tick_close(brs_tick_reader *r)
 {
     stop_ahead(r);

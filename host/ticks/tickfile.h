@@ -133,6 +133,9 @@ typedef struct brs_tick_reader {
  * first incomplete or damaged one. */
 int brs__tick_open(brs_tick_reader *r, const char *path, brs_error *err);
 void brs__tick_close(brs_tick_reader *r);
+/* The smallest exchange time of the file (its block index), INT64_MIN when it
+ * has no readable block: where a run of it starts its strategies' clock. */
+int64_t brs__tick_first_ts(const brs_tick_reader *r);
 /* Decode the following blocks on a second thread while the caller reads the
  * current one (replay speed on a multi-core machine). Sequential reading only:
  * seek and load_block stop it. The reader itself stays single-consumer. */

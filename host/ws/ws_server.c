@@ -248,7 +248,10 @@ static int handshake(brs__wss *c)
     }
 }
 
-static void drive(brs__wss *c)
+/* Reads and writes what wslay has; writes only when `write` is set: what a
+ * read queues waits for brs__wss_flush, so the gateway can make it durable
+ * first (docs/ws-order-entry.md, "Restart"). */
+static void drive(brs__wss *c, int write)
 {
     wslay_event_context_ptr ctx = CTX(c);
     if (c->rawoff < c->rawlen)
@@ -263,7 +266,7 @@ static void drive(brs__wss *c)
     }
     if (wslay_event_want_read(ctx) && wslay_event_recv(ctx) && !c->close_code && !c->io_failed)
         fail(c, 1002, "protocol error");
-    if (wslay_event_want_write(ctx) && wslay_event_send(ctx) && !c->io_failed && !c->close_code)
+    if (write && wslay_event_want_write(ctx) && wslay_event_send(ctx) && !c->io_failed && !c->close_code)
         c->io_failed = 1;
     if (c->io_failed || (!wslay_event_want_read(ctx) && !wslay_event_want_write(ctx)))
         finish(c, c->close_code ? c->close_code : 1006, c->io_failed ? "connection lost" : "closed");
@@ -301,7 +304,7 @@ void brs__wss_on_readable(brs__wss *c, int64_t now)
         if (c->state != BRS__WSS_OPEN)
             return;
     }
-    drive(c);
+    drive(c, 0);
 }
 
 void brs__wss_flush(brs__wss *c, int64_t now)
@@ -338,7 +341,7 @@ void brs__wss_flush(brs__wss *c, int64_t now)
             c->t_rx = now;
         }
     }
-    drive(c);
+    drive(c, 1);
 }
 
 int brs__wss_want_write(const brs__wss *c)

@@ -62,6 +62,8 @@ struct brs__wss {
 int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__wss_cb *cb, void *ud,
                   int64_t now);
 /* The fd is readable (or: call anyway, it reads until EAGAIN). */
+/* Read and handle what arrived; what the callbacks queue is written by the
+ * next brs__wss_flush, never here (a gateway commits its journal between). */
 void brs__wss_on_readable(brs__wss *c, int64_t now);
 /* Write what is queued; timeouts and pings. */
 void brs__wss_flush(brs__wss *c, int64_t now);

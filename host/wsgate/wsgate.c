@@ -87,6 +87,11 @@ struct brs__wsgate {
     int64_t login_timeout_ns;
     uint64_t next_num;
     brs__wsgate_stats st;
+    /* the order journal (brs__wsgate_set_journal): each order request before
+     * it is carried out; replaying: requests from it, answered to no one */
+    void (*jfn)(void *user, uint32_t acct, int64_t t, const char *text, size_t len);
+    void *juser;
+    int replaying;
     char buf[1 << 16];
 };
 
@@ -174,7 +179,7 @@ static void fmt_px(const brs__wsgate *g, uint32_t instr, int64_t px, char *out, 
 
 static void send_text(wconn *c, const char *s, size_t n)
 {
-    if (c->closed)
+    if (!c || c->closed) /* no connection: a request replayed from the journal */
         return;
     if (brs__wss_send_text(&c->ws, s, n) == BRS_E_LIMIT) {
         c->g->st.closed_limit++;
@@ -186,6 +191,8 @@ static void send_text(wconn *c, const char *s, size_t n)
 
 static void send_error(wconn *c, const brs__wsg_req *r, const char *field, const char *msg)
 {
+    if (!c)
+        return;
     brs__wsgate *g = c->g;
     size_t at = 0, cap = sizeof g->buf;
     char *b = g->buf;
@@ -375,9 +382,8 @@ static void do_login(wconn *c, const brs__wsg_req *r)
     send_simple(c, r, "logged_in", "account", g->acc[k].name);
 }
 
-static void do_place(wconn *c, account *a, const brs__wsg_req *r, int64_t now)
+static void do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r, int64_t now)
 {
-    brs__wsgate *g = c->g;
     int ii = find_instr(g, r->symbol);
     if (ii < 0) {
         send_error(c, r, "symbol", "unknown symbol");
@@ -388,7 +394,8 @@ static void do_place(wconn *c, account *a, const brs__wsg_req *r, int64_t now)
         return;
     }
     if (a->n_orders >= g->max_orders) {
-        BRS_LOG(BRS_LOG_WARN, "ws", "order refused: the account has ws.max_orders_per_account orders",
+        if (!g->replaying)
+            BRS_LOG(BRS_LOG_WARN, "ws", "order refused: the account has ws.max_orders_per_account orders",
                 BRS_KV_S("account", a->name), BRS_KV_U("max", g->max_orders));
         send_error(c, r, "", "too many orders for this account (ws.max_orders_per_account)");
         return;
@@ -413,7 +420,7 @@ static void do_place(wconn *c, account *a, const brs__wsg_req *r, int64_t now)
                      .tif = r->tif, .price = px, .qty = r->qty, .ts = now};
     if (r->post_only)
         ord.flags |= BRS_OF_POST_ONLY;
-    g->st.orders++;
+    g->st.orders += !g->replaying;
     int rc = brs__rt_submit(g->rt, a->client, &ord);
     if (rc < 0) {
         o->status = ST_REJECTED;
@@ -422,9 +429,8 @@ static void do_place(wconn *c, account *a, const brs__wsg_req *r, int64_t now)
     }
 }
 
-static void do_cancel_replace(wconn *c, account *a, const brs__wsg_req *r)
+static void do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r)
 {
-    brs__wsgate *g = c->g;
     int k = find_order(a, r->order);
     if (k < 0) {
         send_error(c, r, "client_order_id", "no such order for this account");
@@ -593,10 +599,18 @@ static void on_text(void *ud, brs__wss *ws, const char *data, size_t len)
         return;
     }
     account *a = &g->acc[c->acct];
+    if (r.op == BRS__WSG_PLACE || r.op == BRS__WSG_CANCEL || r.op == BRS__WSG_REPLACE) {
+        /* the runtime's clock is this request's: what was due goes first, as a
+         * replay does; then the request reaches the journal before it is
+         * carried out (its answers are written after the commit) */
+        brs__rt_advance(g->rt, now);
+        if (g->jfn)
+            g->jfn(g->juser, a->index, now, data, len);
+    }
     switch (r.op) {
-    case BRS__WSG_PLACE: do_place(c, a, &r, now); break;
+    case BRS__WSG_PLACE: do_place(g, c, a, &r, now); break;
     case BRS__WSG_CANCEL:
-    case BRS__WSG_REPLACE: do_cancel_replace(c, a, &r); break;
+    case BRS__WSG_REPLACE: do_cancel_replace(g, c, a, &r); break;
     case BRS__WSG_QUERY: do_query(c, a, &r); break;
     case BRS__WSG_SUBSCRIBE:
     case BRS__WSG_UNSUBSCRIBE: do_subscribe(c, &r); break;
@@ -797,6 +811,53 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g)
 }
 
 int brs__wsgate_fd(const brs__wsgate *g) { return g->efd; }
+
+void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acct, int64_t t,
+                                                         const char *text, size_t len),
+                             void *user)
+{
+    g->jfn = fn;
+    g->juser = user;
+}
+
+int brs__wsgate_replay(brs__wsgate *g, uint32_t acct, int64_t t, const char *text, size_t len)
+{
+    brs__wsg_req r;
+    char field[64];
+    brs_error e = {0};
+    if (acct >= g->n_acc || brs__wsg_parse(text, len, &r, field, sizeof field, &e) != BRS_OK)
+        return BRS_E_CORRUPT;
+    account *a = &g->acc[acct];
+    g->replaying = 1;
+    brs__rt_advance(g->rt, t);
+    if (r.op == BRS__WSG_PLACE)
+        do_place(g, NULL, a, &r, t);
+    else if (r.op == BRS__WSG_CANCEL || r.op == BRS__WSG_REPLACE)
+        do_cancel_replace(g, NULL, a, &r);
+    brs__rt_advance(g->rt, t);
+    g->replaying = 0;
+    return BRS_OK;
+}
+
+void brs__wsgate_abort(brs__wsgate *g)
+{
+    while (g && g->n_conns)
+        conn_drop(g, 0);
+}
+
+int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
+                           size_t acct_cap, char *clid, size_t clid_cap)
+{
+    for (uint32_t i = 0; g && i < g->n_acc; i++) {
+        const account *a = &g->acc[i];
+        if (a->client != client)
+            continue;
+        snprintf(acct_out, acct_cap, "%s", a->name);
+        snprintf(clid, clid_cap, "%s", order >= 1 && order <= a->n_orders ? a->orders[order - 1].clid : "");
+        return 1;
+    }
+    return 0;
+}
 
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s)
 {

@@ -43,6 +43,27 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g);
 /* Close every connection (1001, going away) and the listening socket. */
 void brs__wsgate_close(brs__wsgate *g);
 
+/* The order journal (bourse serve's state_dir): every place, cancel and
+ * replace request of a logged-in account is handed to fn (account index, the
+ * runtime clock it runs at, the JSON text as received) before it is carried
+ * out, and its answers wait in the connection until brs__wsgate_flush, which
+ * the owner calls only once the journal holding it is committed. */
+void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acct, int64_t t,
+                                                         const char *text, size_t len),
+                             void *user);
+/* Carry out a journaled request again (restart): the same order table and
+ * runtime calls at clock t, nothing sent. BRS_E_CORRUPT if it does not parse
+ * or names no account. */
+int brs__wsgate_replay(brs__wsgate *g, uint32_t acct, int64_t t, const char *text, size_t len);
+/* Drop every connection without writing what is queued (the journal could not
+ * be committed: none of it may reach a client). */
+void brs__wsgate_abort(brs__wsgate *g);
+
+/* Is runtime client `client` one of the accounts? Then its name and the
+ * client_order_id of its order `order` (the runtime id) are copied out. */
+int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
+                           size_t acct_cap, char *clid, size_t clid_cap);
+
 /* Counters (also logged at close). */
 typedef struct brs__wsgate_stats {
     uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports,

@@ -92,7 +92,7 @@ def read_ticks(path, kind=None, symbols=None, start=None, end=None, as_frame=Fal
         instr_mask = bytes(m)
     lo = _ns(start)
     hi = _ns(end)
-    buf, instruments, cut, n, cap = _bourse.read_ticks(
+    buf, instruments, cut, n, bad, kinds_seen, side_max = _bourse.read_ticks(
         str(path), _kind_mask(kind), instr_mask,
         lo if lo is not None else -(1 << 63), hi if hi is not None else (1 << 63) - 1, threads,
         bool(as_frame))
@@ -100,47 +100,69 @@ def read_ticks(path, kind=None, symbols=None, start=None, end=None, as_frame=Fal
         import warnings
         warnings.warn("%s: %s" % (path, cut), RuntimeWarning, stacklevel=2)
     if as_frame:
-        return _frame_from_columns(buf, n, cap, instruments)
+        return _frame_from_columns(buf, n, bad, kinds_seen, side_max, instruments)
     return np.frombuffer(buf, dtype=RECORD_DTYPE)
 
 
-def _frame_from_columns(buf, n, cap, instruments):
-    """The DataFrame of frame_from_records from the columns the extension
-    decoded into (no copies: every column is a view into buf)."""
+def _sym_dtype(n_instruments):
+    """The symbol codes' dtype (ticks.c sym_width: what Categorical keeps)."""
+    return np.int8 if n_instruments < 127 else np.int16 if n_instruments < 32767 else np.int32
+
+
+_GENERIC = ["price", "qty", "order_id", "aux", "spare"]
+
+
+def _payload(n, kinds_seen):
+    """The payload columns' names and how many of the 5 payload words they use."""
+    if n and kinds_seen == 1 << 9:
+        return _BAR
+    if n and kinds_seen == 1 << 8:
+        return _QUOTE
+    return _GENERIC
+
+
+def _build_frame(ts, ts_local, words, payload, kinds, kinds_seen, side, side_max, flags, instr,
+                 codes, instruments):
+    """The frame of frame_from_records from 1-D columns, adopted without a
+    copy: DataFrame(dict, copy=False) keeps each array as its own block
+    (insert and setitem would copy, consolidation would stack the int64
+    columns)."""
     import pandas as pd
-    i64 = np.frombuffer(buf, dtype=np.int64, count=7 * cap).reshape(7, cap)[:, :n]
-    instr = np.frombuffer(buf, dtype=np.uint32, count=cap, offset=56 * cap)[:n]
-    flags = np.frombuffer(buf, dtype=np.uint16, count=cap, offset=60 * cap)[:n]
-    kinds = np.frombuffer(buf, dtype=np.uint8, count=cap, offset=62 * cap)[:n]
-    side = np.frombuffer(buf, dtype=np.uint8, count=cap, offset=63 * cap)[:n]
-    if n and (kinds == 9).all():
-        payload, rows = _BAR, slice(2, 7)
-    elif n and (kinds == 8).all():
-        payload, rows = _QUOTE, slice(2, 6)
-    else:
-        payload, rows = ["price", "qty", "order_id", "aux", "spare"], slice(2, 7)
-    # rows 1.. as one int64 block: ts_local then the payload (a transposed view)
-    block = i64[1:rows.stop]
-    idx = pd.DatetimeIndex(pd.arrays.DatetimeArray(i64[0].view("datetime64[ns]"),
+    n = len(ts)
+    symbols = [d["symbol"] for d in instruments]
+    idx = pd.DatetimeIndex(pd.arrays.DatetimeArray(ts.view("datetime64[ns]"),
                                                    dtype=pd.DatetimeTZDtype(tz="UTC")), name="ts")
-    frame = pd.DataFrame(block.T, index=idx, columns=["ts_local"] + payload, copy=False)
-    _add_small_columns(frame, kinds, side, flags, instr, instruments, copy=False)
+    cols = {"ts_local": ts_local}
+    # a kind or side outside the names stays a plain integer column
+    cols["kind"] = (pd.Categorical.from_codes(kinds.view(np.int8), KINDS)
+                    if kinds_seen < 1 << len(KINDS) else kinds)
+    cols["side"] = pd.Categorical.from_codes(side.view(np.int8), SIDES) if side_max <= 1 else side
+    cols["flags"] = flags
+    cols["instrument"] = instr
+    if codes is None and symbols and (n == 0 or int(instr.max()) < len(symbols)):
+        codes = instr.astype(_sym_dtype(len(symbols)))
+    if codes is not None and symbols:
+        cols["symbol"] = pd.Categorical.from_codes(codes, symbols)
+    for name, w in zip(payload, words):
+        cols[name] = w
+    frame = pd.DataFrame(cols, index=idx, copy=False)
+    frame.attrs["instruments"] = instruments
     return frame
 
 
-def _add_small_columns(frame, kinds, side, flags, instr, instruments, copy):
-    import pandas as pd
-    n = len(frame)
-    symbols = [d["symbol"] for d in instruments]
-    frame.insert(1, "kind", pd.Categorical.from_codes(kinds.view(np.int8), KINDS))
-    frame.insert(2, "side", pd.Categorical.from_codes(side.view(np.int8), SIDES)
-                 if n == 0 or side.max() <= 1 else (side.copy() if copy else side))
-    frame.insert(3, "flags", flags.copy() if copy else flags)
-    frame.insert(4, "instrument", instr.copy() if copy else instr)
-    if symbols and (n == 0 or int(instr.max()) < len(symbols)):
-        codes = instr.astype(np.int16 if len(symbols) < 32768 else np.int32)
-        frame.insert(5, "symbol", pd.Categorical.from_codes(codes, symbols))
-    frame.attrs["instruments"] = instruments
+def _frame_from_columns(buf, n, bad, kinds_seen, side_max, instruments):
+    """The DataFrame of frame_from_records from the columns the extension
+    decoded into: every column, the symbol codes included, is a view into
+    buf (ticks.c documents the layout)."""
+    i64 = np.frombuffer(buf, dtype=np.int64, count=7 * n).reshape(7, n)
+    instr = np.frombuffer(buf, dtype=np.uint32, count=n, offset=56 * n)
+    flags = np.frombuffer(buf, dtype=np.uint16, count=n, offset=60 * n)
+    kinds = np.frombuffer(buf, dtype=np.uint8, count=n, offset=62 * n)
+    side = np.frombuffer(buf, dtype=np.uint8, count=n, offset=63 * n)
+    codes = np.frombuffer(buf, dtype=_sym_dtype(len(instruments)), count=n, offset=64 * n)
+    payload = _payload(n, kinds_seen)
+    return _build_frame(i64[0], i64[1], i64[2:2 + len(payload)], payload, kinds, kinds_seen,
+                        side, side_max, flags, instr, codes if bad == 0 else None, instruments)
 
 
 def frame_from_records(arr, instruments):
@@ -153,24 +175,16 @@ def frame_from_records(arr, instruments):
     ticks (``attrs["instruments"]`` has each instrument's price_scale).
     read_ticks(as_frame=True) builds the same frame from columns the extension
     decodes into, without copies."""
-    import pandas as pd
     arr = np.ascontiguousarray(arr)
     n = len(arr)
-    kinds = arr["kind"]
+    kinds = arr["kind"].astype(np.uint8)
+    side = arr["side"].astype(np.uint8)
     words = arr.view(np.int64).reshape(n, 8) if n else np.zeros((0, 8), np.int64)
-    if n and (kinds == 9).all():
-        payload, block = _BAR, words[:, 3:8]
-    elif n and (kinds == 8).all():
-        payload, block = _QUOTE, words[:, 3:7]
-    else:
-        payload, block = ["price", "qty", "order_id", "aux", "spare"], words[:, 3:8]
-    idx = pd.DatetimeIndex(arr["ts_exchange"].view("datetime64[ns]"), tz="UTC", name="ts")
-    frame = pd.DataFrame(block, index=idx, columns=payload, copy=False)
-    frame.insert(0, "ts_local", words[:, 1])
-    _add_small_columns(frame, kinds.astype(np.uint8), arr["side"].astype(np.uint8),
-                       arr["flags"].astype(np.uint16), arr["instrument"].astype(np.uint32),
-                       instruments, copy=False)
-    return frame
+    kinds_seen = int(np.bitwise_or.reduce(np.left_shift(np.uint64(1), np.minimum(kinds, 63).astype(np.uint64)))) if n else 0
+    payload = _payload(n, kinds_seen)
+    return _build_frame(words[:, 0], words[:, 1], words[:, 3:3 + len(payload)].T, payload, kinds, kinds_seen,
+                        side, int(side.max()) if n else 0, arr["flags"].astype(np.uint16),
+                        arr["instrument"].astype(np.uint32), None, instruments)
 
 
 def _records(buf):

@@ -49,4 +49,12 @@ PyObject *brs_py_metrics(PyObject *self, PyObject *args, PyObject *kw);
 PyObject *brs_py_command(PyObject *self, PyObject *args);
 int brs_py_indicator_types_init(PyObject *module);
 
+/* ---- result memory (hugebuf.c) ------------------------------------------- */
+int brs_py_hugebuf_type_init(PyObject *module);
+/* A writable buffer object of len bytes (uninitialised, *data its start):
+ * 2 MiB aligned, huge pages asked for; NULL with MemoryError. */
+PyObject *brs_py_hugebuf_new(size_t len, void **data);
+/* Expose only the first len bytes and give the whole pages after them back. */
+void brs_py_hugebuf_shrink(PyObject *buf, size_t len);
+
 #endif

@@ -213,14 +213,15 @@ int brs_py_run_worker(int (*fn)(void *), void *arg, int with_python, PyThreadSta
 
 static PyMethodDef methods[] = {
     {"read_ticks", (PyCFunction)(void (*)(void))brs_py_read_ticks, METH_VARARGS | METH_KEYWORDS,
-     "read_ticks(path, kinds, instruments, start, end) -> (bytearray of records, instruments)"},
+     "read_ticks(path, kinds, instruments, start, end, threads, columns) -> (buffer, instruments, cut, n, "
+     "bad, kinds, side)"},
     {"write_ticks", (PyCFunction)(void (*)(void))brs_py_write_ticks, METH_VARARGS | METH_KEYWORDS,
      "write_ticks(path, records, instruments, block_records=0, level=0) -> count"},
     {"tick_info", brs_py_tick_info, METH_VARARGS, "tick_info(path) -> dict"},
     {"run", (PyCFunction)(void (*)(void))brs_py_run, METH_VARARGS | METH_KEYWORDS,
      "run(config, source, sets, out_dir, strategy=None, bars=None, targets=None) -> dict"},
     {"metrics", (PyCFunction)(void (*)(void))brs_py_metrics, METH_VARARGS | METH_KEYWORDS,
-     "metrics(ts, equity, periods_per_year, risk_free_rate) -> dict"},
+     "metrics(ts, equity, periods_per_year, risk_free_rate, trading_seconds_per_day) -> dict"},
     {"command", brs_py_command, METH_VARARGS, "command(argv) -> (exit code, stderr text)"},
     {NULL, NULL, 0, NULL},
 };
@@ -238,6 +239,7 @@ PyMODINIT_FUNC PyInit__bourse(void)
     if (!m)
         return NULL;
     if (add_errors(m) < 0 || brs_py_strategy_types_init(m) < 0 || brs_py_indicator_types_init(m) < 0 ||
+        brs_py_hugebuf_type_init(m) < 0 ||
         PyModule_AddIntConstant(m, "ABI_MAJOR", BRS_ABI_MAJOR) < 0 ||
         PyModule_AddIntConstant(m, "ABI_MINOR", BRS_ABI_MINOR) < 0) {
         Py_DECREF(m);

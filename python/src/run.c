@@ -326,10 +326,11 @@ out:
 PyObject *brs_py_metrics(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *kwlist[] = {"ts", "equity", "periods_per_year", "risk_free_rate", NULL};
+    static char *kwlist[] = {"ts", "equity", "periods_per_year", "risk_free_rate",
+                             "trading_seconds_per_day", NULL};
     Py_buffer ts, eq;
-    double ppy = 252, rf = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*|dd", kwlist, &ts, &eq, &ppy, &rf))
+    double ppy = 252, rf = 0, tspd = 23400;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "y*y*|ddd", kwlist, &ts, &eq, &ppy, &rf, &tspd))
         return NULL;
     PyObject *result = NULL;
     brs_an_recorder *rec = NULL;
@@ -343,8 +344,17 @@ PyObject *brs_py_metrics(PyObject *self, PyObject *args, PyObject *kw)
         brs_py_raise_msg(BRS_E_RANGE, "periods_per_year must be > 0");
         goto out;
     }
+    /* the range and message of the config key (host/backtest/run.c) */
+    if (!(tspd > 0 && tspd <= 86400)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "trading_seconds_per_day must be in (0, 86400] (got %g; 23400 for a "
+                 "6.5 h equity session, 86400 for a market open all day)", tspd);
+        brs_py_raise_msg(BRS_E_RANGE, msg);
+        goto out;
+    }
     brs_an_instrument ai = {.symbol = "equity", .multiplier = 1, .price_scale = 1};
-    brs_an_options ao = {.mode = BRS_AN_SIGNAL, .periods_per_year = ppy, .risk_free_rate = rf};
+    brs_an_options ao = {.mode = BRS_AN_SIGNAL, .periods_per_year = ppy, .risk_free_rate = rf,
+                          .trading_seconds_per_day = tspd};
     if (brs__an_create(&rec, &ao, &ai, 1, &err)) {
         brs_py_raise(&err);
         goto out;

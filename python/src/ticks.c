@@ -1,8 +1,9 @@
 /* ticks.c: tick files for Python. read_ticks decodes the selected blocks of a
- * .ticks.zst file straight into one bytearray of 64-byte records (numpy views
- * it with a structured dtype, no copy and no Python call per event), on up to
- * four threads with the GIL released; write_ticks hands records to the host's
- * writer. Both use host/ticks (the reader and writer the binary uses). */
+ * .ticks.zst file straight into one buffer (hugebuf.c) of 64-byte records, or
+ * of the columns a DataFrame adopts (numpy views them, no copy and no Python
+ * call per event), on up to four threads with the GIL released; write_ticks
+ * hands records to the host's writer. Both use host/ticks (the reader and
+ * writer the binary uses). */
 #include "bourse_py.h"
 
 #include <pthread.h>
@@ -45,12 +46,21 @@ typedef struct rd_job {
     uint32_t n_sel;
     brs_market_event *out;   /* records mode: the records; NULL in columns mode */
     /* columns mode: 7 int64 rows (ts_exchange, ts_local, the 5 payload words)
-     * of cap entries each, then kind, side (u8), flags (u16), instrument (u32) */
+     * of cap entries each, then instrument (u32), flags (u16), kind, side (u8),
+     * and the symbol codes pandas' Categorical takes (int8, int16 or int32 by
+     * the number of instruments, -1 for an id outside the table) */
     int64_t *i64;
     uint64_t cap;
     uint8_t *kind, *side;
     uint16_t *flags;
     uint32_t *instr;
+    int8_t *sym8;
+    int16_t *sym16;
+    int32_t *sym32;
+    uint32_t n_instr;
+    atomic_ullong bad_sym;   /* kept records whose instrument is not in the table */
+    atomic_ullong kinds_seen; /* bit k: a kept record of kind k (bit 63: kind >= 63) */
+    atomic_uint side_max;    /* the largest side of a kept record */
     uint32_t kinds;          /* bit per kind; 0 = every kind */
     const uint8_t *imask;    /* per instrument, NULL = every instrument */
     uint32_t n_imask;
@@ -77,11 +87,14 @@ static uint64_t rd_scatter(rd_job *j, uint64_t at, const brs_market_event *src, 
     int64_t *r[7];
     for (int c = 0; c < 7; c++)
         r[c] = j->i64 + (uint64_t)c * j->cap + at;
-    uint64_t w = 0;
+    uint64_t w = 0, bad = 0, seen = 0;
+    unsigned smax = 0;
     for (uint64_t i = 0; i < n; i++) {
         const brs_market_event *ev = &src[i];
         if (!all && !rd_keep(j, ev))
             continue;
+        seen |= 1ull << (ev->kind < 63 ? ev->kind : 63);
+        smax = ev->side > smax ? ev->side : smax;
         r[0][w] = ev->ts_exchange;
         r[1][w] = ev->ts_local;
         r[2][w] = ev->price;
@@ -93,8 +106,22 @@ static uint64_t rd_scatter(rd_job *j, uint64_t at, const brs_market_event *src, 
         j->side[at + w] = ev->side;
         j->flags[at + w] = ev->flags;
         j->instr[at + w] = ev->instrument;
+        int32_t code = ev->instrument < j->n_instr ? (int32_t)ev->instrument : -1;
+        bad += code < 0;
+        if (j->sym8)
+            j->sym8[at + w] = (int8_t)code;
+        else if (j->sym16)
+            j->sym16[at + w] = (int16_t)code;
+        else
+            j->sym32[at + w] = code;
         w++;
     }
+    if (bad)
+        atomic_fetch_add(&j->bad_sym, bad);
+    atomic_fetch_or(&j->kinds_seen, seen);
+    unsigned cur = atomic_load(&j->side_max);
+    while (smax > cur && !atomic_compare_exchange_weak(&j->side_max, &cur, smax))
+        ;
     return w;
 }
 
@@ -139,6 +166,9 @@ static void *rd_thread(void *p)
             rd_populate(j, j->flags + at, n * 2);
             rd_populate(j, j->kind + at, n);
             rd_populate(j, j->side + at, n);
+            rd_populate(j, j->sym8 ? (void *)(j->sym8 + at) : j->sym16 ? (void *)(j->sym16 + at)
+                                                                      : (void *)(j->sym32 + at),
+                        n * (j->sym8 ? 1 : j->sym16 ? 2 : 4));
             if (scratch_cap < n) {
                 free(scratch);
                 scratch_cap = n;
@@ -201,6 +231,12 @@ static uint64_t rd_compact(rd_job *j)
                 memmove(j->side + w, j->side + from, n);
                 memmove(j->flags + w, j->flags + from, n * 2);
                 memmove(j->instr + w, j->instr + from, n * 4);
+                if (j->sym8)
+                    memmove(j->sym8 + w, j->sym8 + from, n);
+                else if (j->sym16)
+                    memmove(j->sym16 + w, j->sym16 + from, n * 2);
+                else
+                    memmove(j->sym32 + w, j->sym32 + from, n * 4);
             }
         }
         w += n;
@@ -208,12 +244,55 @@ static uint64_t rd_compact(rd_job *j)
     return w;
 }
 
+/* Bytes per symbol code for n instruments: the width pandas' Categorical
+ * keeps its codes in (int8 below 127 categories, int16 below 32767). */
+static unsigned sym_width(uint32_t n)
+{
+    return n < 127 ? 1 : n < 32767 ? 2 : 4;
+}
+
+/* Point the columns into base for cap entries each (the layout read_ticks
+ * documents below). */
+static void rd_columns(rd_job *j, char *base, uint64_t cap)
+{
+    unsigned sw = sym_width(j->n_instr);
+    j->cap = cap;
+    j->i64 = (int64_t *)(void *)base;
+    j->instr = (uint32_t *)(void *)(base + cap * 56);
+    j->flags = (uint16_t *)(void *)(base + cap * 60);
+    j->kind = (uint8_t *)(base + cap * 62);
+    j->side = (uint8_t *)(base + cap * 63);
+    j->sym8 = sw == 1 ? (int8_t *)(base + cap * 64) : NULL;
+    j->sym16 = sw == 2 ? (int16_t *)(void *)(base + cap * 64) : NULL;
+    j->sym32 = sw == 4 ? (int32_t *)(void *)(base + cap * 64) : NULL;
+}
+
+/* After filtering kept w < cap entries: the columns moved down to a capacity
+ * of w, in offset order (each one lands at or below where it was and ends
+ * before the next one's old start), so the tail can be given back. */
+static void rd_relayout(rd_job *j, char *base, uint64_t w)
+{
+    static const unsigned off[] = {0, 8, 16, 24, 32, 40, 48, 56, 60, 62, 63, 64};
+    static const unsigned width[] = {8, 8, 8, 8, 8, 8, 8, 4, 2, 1, 1, 0};
+    uint64_t cap = j->cap;
+    for (size_t c = 0; c < sizeof off / sizeof *off; c++) {
+        unsigned wd = width[c] ? width[c] : sym_width(j->n_instr);
+        if (w)
+            memmove(base + off[c] * w, base + off[c] * cap, w * wd);
+    }
+    rd_columns(j, base, w);
+}
+
 /* read_ticks(path, kinds=0, instruments=None (bytes mask), start, end, threads=0,
  *            columns=False)
- * -> (bytearray, list of instrument dicts, cut message or None, n, cap): n
- * records of 64 bytes, or with columns the columns of capacity cap (7 int64
- * rows: ts_exchange, ts_local, price, qty, order_id, aux, spare; then
- * instrument u32, flags u16, kind u8, side u8), the first n of each used. */
+ * -> (buffer, list of instrument dicts, cut message or None, n, bad, kinds, side): n
+ * records of 64 bytes, or with columns the columns of n entries each: 7 int64
+ * rows (ts_exchange, ts_local, price, qty, order_id, aux, spare), then
+ * instrument u32, flags u16, kind u8, side u8 and the symbol codes (int8,
+ * int16 or int32: sym_width); bad counts the records whose instrument is not
+ * in the file's table (their code is -1); with columns, kinds has bit k set
+ * when a record of kind k was kept (bit 63: a kind >= 63) and side is the
+ * largest side kept (0 without columns). */
 PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
@@ -258,29 +337,29 @@ PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
         slot[n_sel++] = total;
         total += b->count;
     }
-    if (total > (uint64_t)PY_SSIZE_T_MAX / 64) {
+    if (total > (uint64_t)PY_SSIZE_T_MAX / 72) {
         PyErr_SetString(PyExc_MemoryError, "bourse.read_ticks: file too large");
         goto out;
     }
-    /* records: 64 bytes each; columns: 7 x 8 + 1 + 1 + 2 + 4 = 64 bytes each too */
-    buf = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(total * 64));
-    if (!buf)
-        goto out;
+    /* records: 64 bytes each; columns: 7 x 8 + 4 + 2 + 1 + 1 = 64, and the
+     * symbol codes */
     rd_job j = {.r = &r, .blocks = blocks, .slot = slot, .kept = kept, .n_sel = n_sel,
                 .kinds = kinds, .imask = imask.buf ? imask.buf : NULL, .n_imask = (uint32_t)imask.len,
-                .start = start, .end = end, .err_block = UINT32_MAX,
+                .start = start, .end = end, .err_block = UINT32_MAX, .n_instr = r.n_instr,
                 .page = (size_t)sysconf(_SC_PAGESIZE)};
-    char *base = PyByteArray_AS_STRING(buf);
-    if (columns) {
-        j.cap = total;
-        j.i64 = (int64_t *)(void *)base;
-        j.instr = (uint32_t *)(void *)(base + total * 56);
-        j.flags = (uint16_t *)(void *)(base + total * 60);
-        j.kind = (uint8_t *)(base + total * 62);
-        j.side = (uint8_t *)(base + total * 63);
-    } else {
+    void *mem;
+    size_t row = columns ? 64 + sym_width(r.n_instr) : 64;
+    buf = brs_py_hugebuf_new((size_t)total * row, &mem);
+    if (!buf)
+        goto out;
+    char *base = mem;
+    if (columns)
+        rd_columns(&j, base, total);
+    else
         j.out = (brs_market_event *)(void *)base;
-    }
+    atomic_init(&j.bad_sym, 0);
+    atomic_init(&j.kinds_seen, 0);
+    atomic_init(&j.side_max, 0);
     atomic_init(&j.next, 0);
     pthread_mutex_init(&j.mu, NULL);
     if (threads <= 0) {
@@ -300,21 +379,21 @@ PyObject *brs_py_read_ticks(PyObject *self, PyObject *args, PyObject *kw)
     for (int t = 0; t < started; t++)
         pthread_join(th[t], NULL);
     w = rd_compact(&j);
+    if (columns && w < total)
+        rd_relayout(&j, base, w);
     Py_END_ALLOW_THREADS
     pthread_mutex_destroy(&j.mu);
     if (j.err_block != UINT32_MAX) {
         brs_py_raise(&j.err);
         goto out;
     }
-    if (!columns && PyByteArray_Resize(buf, (Py_ssize_t)(w * 64)) < 0)
-        goto out;
+    brs_py_hugebuf_shrink(buf, w * row);
     instr = instruments_list(r.instr, r.n_instr);
     if (!instr)
         goto out;
-    /* columns mode: the buffer keeps its layout for `total` (the capacity);
-     * the caller views the first w entries of each column */
-    result = Py_BuildValue("(OOzKK)", buf, instr, r.cut ? r.cut_msg : NULL, (unsigned long long)w,
-                           (unsigned long long)(columns ? total : w));
+    result = Py_BuildValue("(OOzKKKI)", buf, instr, r.cut ? r.cut_msg : NULL, (unsigned long long)w,
+                           (unsigned long long)atomic_load(&j.bad_sym),
+                           (unsigned long long)atomic_load(&j.kinds_seen), atomic_load(&j.side_max));
 out:
     Py_XDECREF(buf);
     Py_XDECREF(instr);

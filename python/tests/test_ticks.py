@@ -151,3 +151,38 @@ def test_frames_from_columns_equal_frames_from_records(source_dir):
         g = frame_from_records(bourse.read_ticks(p, **kw), info)
         assert len(f) > 10
         pd.testing.assert_frame_equal(f, g)
+
+
+def test_frame_adopts_the_decoded_columns(source_dir):
+    """read_ticks(as_frame=True) hands pandas the columns it decoded into:
+    every column and the index view one buffer (no copy doubles the memory
+    or the time of a large read), and the frame equals frame_from_records."""
+    path = os.path.join(source_dir, "data", "book.ticks.zst")
+    f = bourse.read_ticks(path, as_frame=True)
+
+    def root(a):
+        while isinstance(a, np.ndarray) and a.base is not None:
+            a = a.base
+        return a
+    roots = {id(root(f.index.asi8))}
+    for c in f.columns:
+        v = f[c].array
+        roots.add(id(root(v.codes if hasattr(v, "codes") else np.asarray(v))))
+    assert len(roots) == 1 and type(root(f.index.asi8)).__name__ == "HugeBuffer"
+    from bourse._ticks import frame_from_records
+    pd.testing.assert_frame_equal(f, frame_from_records(bourse.read_ticks(path), f.attrs["instruments"]))
+
+
+def test_empty_selections(source_dir):
+    """Nothing selected (a time range outside the file: no block read; a kind
+    the file lacks: every block read, nothing kept) gives empty results of
+    the usual shape, not an error."""
+    p = demo(source_dir)
+    a = bourse.read_ticks(p)
+    late = int(a["ts_exchange"].max()) + 1
+    for kw in ({"start": late}, {"kind": "bar"}):
+        r = bourse.read_ticks(p, **kw)
+        assert r.dtype == bourse.RECORD_DTYPE and len(r) == 0
+        f = bourse.read_ticks(p, as_frame=True, **kw)
+        assert len(f) == 0
+        assert list(f.columns) == list(bourse.read_ticks(p, as_frame=True, kind="add").columns)

@@ -617,6 +617,34 @@ static void test_config_and_queries(void **state)
     assert_int_equal(brs__engine_top(f->e, 99, &t), BRS_E_RANGE);
 }
 
+/* Cancels look ids up past the highest id entered since the reset without
+ * probing the table (idhash.h): ids entered out of order, by the passive
+ * calls, and after a reset must all still be found, and ids above them not. */
+static void test_cancel_ids_out_of_order(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(submit(f, lim(1000, BRS_BUY, 100, 5)), BRS_OK);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, 99, 5)), BRS_OK);
+    assert_int_equal(brs__engine_insert(f->e, 0, 5000, BRS_SELL, 110, 3), BRS_OK);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 5001), BRS_E_UNKNOWNORDER);
+    assert_int_equal(ev(f, EV_REJECTED, 0)->id, 5001);
+    assert_int_equal(brs__engine_cancel(f->e, UINT64_MAX), BRS_E_UNKNOWNORDER);
+    assert_int_equal(brs__engine_cancel(f->e, 7), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 5000), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 1000), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 1000), BRS_E_UNKNOWNORDER);
+    assert_int_equal(submit(f, lim(UINT64_MAX, BRS_SELL, 120, 1)), BRS_OK);
+    brs__engine_reset(f->e);
+    assert_int_equal(brs__engine_cancel(f->e, UINT64_MAX), BRS_E_UNKNOWNORDER);
+    assert_int_equal(submit(f, lim(3, BRS_SELL, 120, 1)), BRS_OK);
+    assert_int_equal(submit(f, lim(2, BRS_SELL, 121, 1)), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 4), BRS_E_UNKNOWNORDER);
+    assert_int_equal(brs__engine_cancel(f->e, 2), BRS_OK);
+    assert_int_equal(brs__engine_cancel(f->e, 3), BRS_OK);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_passive_l3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_and_queries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_ids_out_of_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -828,6 +828,79 @@ static void test_checkpoint(void **state)
     journal_done(&tj);
 }
 
+/* A checkpoint of many open orders over several price levels: the snapshot
+ * lists them in queue priority (level by level), a restart rests them in that
+ * order and puts the table back in OrderID order (a radix sort and an
+ * in-place permutation, app_table.c). Every order is then found by its
+ * OrderID and by its ClOrdID, with its own state, and the queue order holds. */
+static void test_checkpoint_many_levels(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    enum { N = 700 };
+    static uint64_t oid[N];
+    for (int i = 0; i < N; i++) {
+        feed("35=D|11=m%d|55=AAPL|54=1|60=20231114-22:13:20|38=%d|40=2|44=%d|59=1|", i, 1 + i % 5,
+             10 + (i * 7) % 13);
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "0"));
+        assert_int_equal(brs__fix_uint(&got, 37, &oid[i]), 1);
+    }
+    /* every third order moves to another price: it goes to the back of its
+     * new level, so queue priority and OrderID order differ */
+    for (int i = 0; i < N; i += 3) {
+        feed("35=G|41=m%d|11=r%d|55=AAPL|54=1|60=20231114-22:13:20|38=%d|40=2|44=%d|", i, i, 1 + i % 5,
+             10 + (i * 7 + 5) % 13);
+        char r[16];
+        snprintf(r, sizeof r, "r%d", i);
+        expect_er('5', r);
+    }
+    assert_false(next());
+    brs__fix_gateway_flush(&gw);
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_checkpoint(&gw, &err), BRS_OK);
+    close_gw();
+    open_gw(tj.path, 0);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), N);
+    for (int i = 0; i < N; i++) {
+        char want[16], got_cl[16];
+        snprintf(want, sizeof want, "%c%d", i % 3 ? 'm' : 'r', i);
+        feed("35=H|11=zz|37=%llu|55=AAPL|54=1|", (unsigned long long)oid[i]);
+        assert_true(next());
+        assert_true(brs__fix_is(&got, 150, "I"));
+        brs__fix_str(&got, 11, got_cl, sizeof got_cl);
+        assert_string_equal(got_cl, want);
+        uint64_t q = 0;
+        assert_int_equal(brs__fix_uint(&got, 151, &q), 1);
+        assert_int_equal(q, 1 + i % 5);
+        feed("35=H|11=%s|55=AAPL|54=1|", want);
+        assert_true(next());
+        uint64_t id = 0;
+        assert_int_equal(brs__fix_uint(&got, 37, &id), 1);
+        assert_int_equal(id, oid[i]);
+    }
+    /* the best level (price 22) trades first: the orders that were there
+     * from the start, in arrival order, before the ones replaced into it */
+    feed("35=D|11=s1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=22|59=3|");
+    int first = -1;
+    for (int i = 0; i < N && first < 0; i++)
+        if (i % 3 && (i * 7) % 13 == 12)
+            first = i;
+    char want[16];
+    snprintf(want, sizeof want, "m%d", first);
+    int seen = 0;
+    while (next())
+        if (brs__fix_is(&got, 150, "F") && brs__fix_is(&got, 54, "1")) {
+            assert_true(brs__fix_is(&got, 11, want));
+            seen++;
+        }
+    assert_int_equal(seen, 1);
+    close_gw();
+    journal_done(&tj);
+}
+
 /* The snapshot cannot be written (its temporary path is a directory): the end
  * of day still forgets the closed orders, says why, and leaves the old journal
  * complete with a record that makes a replay forget the same orders. */
@@ -1146,6 +1219,7 @@ int main(void)
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
         cmocka_unit_test(test_avgpx_no_overflow),

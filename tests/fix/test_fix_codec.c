@@ -239,6 +239,19 @@ static void test_decimal_and_time(void **state)
     brs__fix_format_time(ns + 123000000, t);
     assert_string_equal(t, "20121105-23:24:06.123");
     assert_int_equal(brs__fix_parse_time("20121305-23:24:06", 17, &ns), -1);
+    /* fractions of 1 to 9 digits, scaled to ns; 0 or 10 digits are refused */
+    static const struct { const char *s; int64_t frac; } fr[] = {
+        {"20121105-23:24:06.1", 100000000},         {"20121105-23:24:06.12", 120000000},
+        {"20121105-23:24:06.123", 123000000},       {"20121105-23:24:06.000456", 456000},
+        {"20121105-23:24:06.123456789", 123456789}, {"20121105-23:24:06.000000001", 1},
+    };
+    for (size_t k = 0; k < sizeof fr / sizeof fr[0]; k++) {
+        assert_int_equal(brs__fix_parse_time(fr[k].s, strlen(fr[k].s), &ns), 0);
+        assert_int_equal(ns, 1352157846LL * 1000000000LL + fr[k].frac);
+    }
+    assert_int_equal(brs__fix_parse_time("20121105-23:24:06.", 18, &ns), -1);
+    assert_int_equal(brs__fix_parse_time("20121105-23:24:06.1234567890", 28, &ns), -1);
+    assert_int_equal(brs__fix_parse_time("20121105-23:24:06.12a", 21, &ns), -1);
 }
 
 static void test_encode_roundtrip(void **state)

@@ -2,7 +2,8 @@
  * streams: Logon (CompIDs, password, reset), TestRequest, gaps and
  * ResendRequest, resend from the store with GapFill, SequenceReset both modes,
  * Reject reason codes, garbled input, heartbeat timeout, restart persistence,
- * store compaction at a reset, fields over max_field_bytes. */
+ * store compaction at a reset, fields over max_field_bytes; the MsgType
+ * index the message counters use. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -516,6 +517,30 @@ static void test_oversize_fields(void **state)
     brs__fix_session_close(&sess);
 }
 
+/* The counters' MsgType index agrees with its names, and anything else
+ * (longer types, unknown letters, bytes past ASCII) goes to "other". */
+static void test_msgtype_index(void **state)
+{
+    (void)state;
+    for (int i = 0; i < BRS__FIX_MT_N - 1; i++)
+        assert_int_equal(brs__fix_mt_index(brs__fix_mt_names[i]), i);
+    assert_string_equal(brs__fix_mt_names[BRS__FIX_MT_N - 1], "other");
+    const char *others[] = {"", "B", "AE", "8x", "DD", "z", "\xc3\xa9", "other"};
+    for (size_t k = 0; k < sizeof others / sizeof others[0]; k++)
+        assert_int_equal(brs__fix_mt_index(others[k]), BRS__FIX_MT_N - 1);
+    char one[2] = {0, 0};
+    int counted = 0;
+    for (int c = 1; c < 256; c++) {
+        one[0] = (char)c;
+        int i = brs__fix_mt_index(one);
+        if (i != BRS__FIX_MT_N - 1) {
+            assert_string_equal(brs__fix_mt_names[i], one);
+            counted++;
+        }
+    }
+    assert_int_equal(counted, BRS__FIX_MT_N - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +553,7 @@ int main(void)
         cmocka_unit_test_setup(test_too_big_and_timeouts, setup),
         cmocka_unit_test_setup(test_reset_and_restart, setup),
         cmocka_unit_test_setup(test_oversize_fields, setup),
+        cmocka_unit_test(test_msgtype_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -776,6 +776,30 @@ struct Parent {
     std::string order_id;
 };
 
+// The market maker serve hosts (strategies[0], "mm"): its last "strategy
+// stopping" line in server.log: fills per venue and the quotes it had open.
+struct MmSeen {
+    long lit = -1, alt = -1, open_orders = -1;
+};
+
+MmSeen mm_stopping()
+{
+    std::ifstream in(g_work + "/server.log");
+    std::string line, last;
+    while (std::getline(in, line))
+        if (line.find("strategy stopping strategy=mm ") != std::string::npos)
+            last = line;
+    MmSeen m;
+    if (last.empty())
+        die("server.log: the market maker never stopped (no 'strategy stopping strategy=mm')");
+    std::size_t v = last.find("filled_by_venue=lit:"), o = last.find("open_orders=");
+    if (v == std::string::npos || o == std::string::npos)
+        die("server.log: unexpected line " + last);
+    std::sscanf(last.c_str() + v, "filled_by_venue=lit:%ld,alt:%ld", &m.lit, &m.alt);
+    std::sscanf(last.c_str() + o, "open_orders=%ld", &m.open_orders);
+    return m;
+}
+
 Parent follow(App &a, const std::string &id, double qty, bool resting)
 {
     Parent p;
@@ -823,7 +847,8 @@ void scenario_routed()
 {
     g_config = "data/configs/serve-routed.json";
     g_keep_sessions = true;
-    g_extra_sets = {"market_data.file=" + std::string(BOURSE_SOURCE_DIR) + "/data/mm.ticks.zst"};
+    g_extra_sets = {"market_data.file=" + std::string(BOURSE_SOURCE_DIR) + "/data/mm.ticks.zst",
+                    "strategies[0].file=" + std::string(BOURSE_SOURCE_DIR) + "/strategies-lua/market_maker.lua"};
     start_server(0);
     Client c;
     c.start(true);
@@ -874,6 +899,14 @@ void scenario_routed()
     a.none();
     c.stop();
     stop_server();
+    // the market maker quoted on both venues beside the client: it traded on
+    // lit and alt during the replay and still had its quotes out at the stop
+    MmSeen mm = mm_stopping();
+    if (mm.lit <= 0 || mm.alt <= 0 || mm.open_orders < 1)
+        die("the market maker: filled lit " + std::to_string(mm.lit) + ", alt " + std::to_string(mm.alt) +
+            ", open quotes " + std::to_string(mm.open_orders) + "; want fills on both and quotes out");
+    std::cout << "mm: filled " << mm.lit << " on lit, " << mm.alt << " on alt, " << mm.open_orders
+              << " quotes open at the stop" << std::endl;
     // 4. alt refuses every order (fault injection): the parent completes on lit
     g_extra_sets.push_back("venues[1].params.reject_rate=1");
     g_extra_sets.push_back("state_dir=" + g_work + "/state-fault"); /* a journal of its own */

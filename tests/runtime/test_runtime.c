@@ -203,6 +203,62 @@ static void test_failover(void **state)
     close_world(&w);
 }
 
+/* queue_capacity bounds the client actions in flight: over it an action is
+ * refused with BRS_E_AGAIN (not a failure that stops the runtime, as it once
+ * was); what admitted actions cause (acks, every fill of a sweep) always finds
+ * room; once the queue drains, actions are taken again. */
+static void test_queue_full_recovers(void **state)
+{
+    (void)state;
+    setenv("BOURSE_PLUGIN_PATH", BOURSE_PLUGIN_BUILD_DIR, 1);
+    world w;
+    brs_error err = {0};
+    assert_int_equal(brs__config_parse(&w.cfg,
+                                       "{\"venues\": [{\"name\": \"lit\", \"plugin\": \"sim\"}],"
+                                       " \"queue_capacity\": 16,"
+                                       " \"latency\": {\"order_entry_ns\": 1000, \"response_ns\": 1000}}",
+                                       "test.json", &err),
+                     BRS_OK);
+    brs__rt_opts o = {0};
+    assert_int_equal(brs__rt_read_config(&w.cfg, w.cfg.root, "", &o, &err), BRS_OK);
+    o.books_from_venues = 1;
+    if (brs__rt_create(&w.rt, &w.cfg, w.cfg.root, "", &o, g_instr, 1, NULL, 0, &err))
+        fail_msg("%s", err.msg);
+    brs__rt_set_now(w.rt, 1000);
+    client a = {0}, b = {0};
+    add(&w, &a, "venue:lit");
+    add(&w, &b, "venue:lit");
+    for (uint64_t id = 1; id <= 16; id++) { /* 16 resting sells in flight */
+        brs_order x = {.id = id, .side = BRS_SELL, .type = BRS_LIMIT, .tif = BRS_GTC, .price = 100, .qty = 1};
+        assert_int_equal(brs__rt_submit(w.rt, a.id, &x), BRS_OK);
+    }
+    assert_true(brs__rt_busy(w.rt));
+    brs_order x = {.id = 17, .side = BRS_SELL, .type = BRS_LIMIT, .tif = BRS_GTC, .price = 100, .qty = 1};
+    assert_int_equal(brs__rt_submit(w.rt, a.id, &x), BRS_E_AGAIN);
+    assert_int_equal(brs__rt_cancel(w.rt, a.id, 1), BRS_E_AGAIN);
+    assert_int_equal(brs__rt_replace(w.rt, a.id, 1, 101, 1), BRS_E_AGAIN);
+    assert_int_equal(brs__rt_refused(w.rt), 3);
+    assert_int_equal(brs__rt_failed(w.rt, NULL), 0);
+    /* the 16 reach the venue and their acks come back, over the capacity */
+    brs__rt_advance(w.rt, brs__rt_now(w.rt) + 10000);
+    assert_int_equal(a.n, 16);
+    assert_false(brs__rt_busy(w.rt));
+    /* taken again; one buy sweeps all 16: 16 maker fills + 16 taker fills */
+    brs_order t = {.id = 1, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_IOC, .price = 100, .qty = 16};
+    assert_int_equal(brs__rt_submit(w.rt, b.id, &t), BRS_OK);
+    for (uint64_t id = 2; id <= 16; id++) { /* the queue full again behind it */
+        brs_order y = {.id = id, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_GTC, .price = 1, .qty = 1};
+        assert_int_equal(brs__rt_submit(w.rt, b.id, &y), BRS_OK);
+    }
+    assert_true(brs__rt_busy(w.rt));
+    brs__rt_advance(w.rt, brs__rt_now(w.rt) + 10000);
+    assert_int_equal(filled(&b, 1, "lit", w.rt), 16);
+    for (uint64_t id = 1; id <= 16; id++)
+        assert_int_equal(filled(&a, id, "lit", w.rt), 1);
+    assert_int_equal(brs__rt_failed(w.rt, NULL), 0);
+    close_world(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_parent_two_venues),
         cmocka_unit_test(test_parent_cancel),
         cmocka_unit_test(test_failover),
+        cmocka_unit_test(test_queue_full_recovers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

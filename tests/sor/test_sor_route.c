@@ -243,15 +243,18 @@ static void reference_dp(const brs_sor_venue *v, uint32_t nv, int side, int mark
     }
 }
 
-static void run_big_mixed(int n, const int64_t *lots, int nlots)
+/* flat: every venue the same prices and no fees, so that many allocations
+ * cost the same and the tie-break decides (the search must see them all) */
+static void run_big_mixed(int n, const int64_t *lots, int nlots, int flat)
 {
     int windows = 0;
     for (int seed = 1; seed <= n; seed++) {
-        uint64_t s = 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed * 0x100000001b3ull) ^ (uint64_t)nlots;
+        uint64_t s = 0x9e3779b97f4a7c15ull ^ ((uint64_t)seed * 0x100000001b3ull) ^ (uint64_t)nlots ^
+                     ((uint64_t)lots[0] << 40) ^ ((uint64_t)flat << 50);
         brs_level asks[5][10], bids[5][10];
         brs_sor_venue v[5];
         for (int i = 0; i < 5; i++) {
-            int64_t lot = lots[rng(&s) % (uint64_t)nlots], off = (int64_t)(rng(&s) % 4);
+            int64_t lot = lots[rng(&s) % (uint64_t)nlots], off = flat ? 0 : (int64_t)(rng(&s) % 4);
             int64_t pa = 10000 + off, pb = 9999 - off;
             for (int l = 0; l < 10; l++) {
                 /* level sizes sometimes off the lot, so lots straddle levels */
@@ -260,11 +263,11 @@ static void run_big_mixed(int n, const int64_t *lots, int nlots)
                     qa = qa / lot * lot, qb = qb / lot * lot;
                 asks[i][l] = (brs_level){.price = pa, .qty = qa};
                 bids[i][l] = (brs_level){.price = pb, .qty = qb};
-                pa += 1 + (int64_t)(rng(&s) % 2);
-                pb -= 1 + (int64_t)(rng(&s) % 2);
+                pa += flat ? 1 : 1 + (int64_t)(rng(&s) % 2);
+                pb -= flat ? 1 : 1 + (int64_t)(rng(&s) % 2);
             }
             v[i] = (brs_sor_venue){.asks = asks[i], .bids = bids[i], .n_asks = 10, .n_bids = 10,
-                                   .taker_fee_ppm = (int32_t)(rng(&s) % 4) * 50,
+                                   .taker_fee_ppm = flat ? 0 : (int32_t)(rng(&s) % 4) * 50,
                                    .latency_ns = (int64_t)(rng(&s) % 3), .lot_size = lot,
                                    .up = rng(&s) % 8 != 0};
         }
@@ -300,15 +303,25 @@ static void run_big_mixed(int n, const int64_t *lots, int nlots)
 }
 
 /* Full-size books, mixed lots with no minimum: the exact allocation of the
- * reference programme, lot for lot, including its tie-break. */
+ * reference programme, lot for lot, including its tie-break; with lots close
+ * together (bit sets of reachable totals) and far apart (none), and on flat
+ * books where ties are everywhere. */
 static void test_big_mixed_lots(void **st)
 {
     (void)st;
     static const int64_t a[] = {1, 2, 3, 4}, b[] = {2, 4, 6}, c[] = {1, 5}, d[] = {3, 4, 5};
-    run_big_mixed(400, a, 4);
-    run_big_mixed(200, b, 3);
-    run_big_mixed(200, c, 2);
-    run_big_mixed(200, d, 3);
+    /* lots 6 or more gcd units apart: the window passes 128 bits (no bit sets) */
+    static const int64_t e[] = {1, 7, 10}, f[] = {4, 9}, h[] = {2, 3, 7, 8};
+    run_big_mixed(400, a, 4, 0);
+    run_big_mixed(200, b, 3, 0);
+    run_big_mixed(200, c, 2, 0);
+    run_big_mixed(200, d, 3, 0);
+    run_big_mixed(200, e, 3, 0);
+    run_big_mixed(200, f, 2, 0);
+    run_big_mixed(200, h, 4, 0);
+    run_big_mixed(200, a, 4, 1);
+    run_big_mixed(200, d, 3, 1);
+    run_big_mixed(200, h, 4, 1);
 }
 
 /* Fees decide: a cheaper raw price with a higher taker fee loses. */

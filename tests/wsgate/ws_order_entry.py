@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """ws_order_entry.py: WebSocket order entry with a real client (python3-websockets)
-against the gateway on a runtime (tests/wsgate/wsgate_host.c, one sim venue).
+against `bourse serve` (the gateway in serve's loop beside the FIX acceptor, one
+sim venue).
 
 A wrong token is refused (error, close 1008) and nothing is placed; a request
 before login is refused. Alice places a resting buy, replaces it (new price and
@@ -11,13 +12,22 @@ subscription sends the venue's book; an oversized message closes with 1009 and
 a malformed one is answered with the field at fault. A second gateway with
 tight limits: HTTP 503 past ws.max_connections, requests past
 ws.max_messages_per_sec answered with an error, close 1008 without a login.
-Usage: ws_order_entry.py PATH/TO/wsgate_host   (exit 0 = pass)
-       ws_order_entry.py --serve PATH/TO/bourse  (the same through `bourse serve`,
-       whose loop hosts the gateway beside the FIX acceptor; and ws_listen beside
-       a state_dir is refused, since WebSocket orders are not journaled yet)."""
+
+Restart (with a state_dir: WebSocket requests share the FIX order journal):
+Alice and Bob trade and a FIX session rests a sell; kill -9; after the restart
+a query shows every order as the clients were told (open orders, fills,
+replaced price), a used client_order_id is refused, the FIX sell and Alice's
+orders trade again in the same books. Then the same flow is killed at every
+write of the journal (BRS_FAULT_AFTER_WRITES, every third one torn): after each
+restart every order the client was told about is there with at least the fills
+it was told and its final state (filled, cancelled) kept, and no order the
+client never sent is there.
+Usage: ws_order_entry.py --serve PATH/TO/bourse   (exit 0 = pass)"""
 import asyncio
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -54,7 +64,7 @@ async def until(ws, pred, what, timeout=5.0):
 
 
 async def login(url, account, token):
-    ws = await websockets.connect(url, max_size=1 << 20)
+    ws = await websockets.connect(url, max_size=1 << 20, close_timeout=1)
     await ws.send(json.dumps({"op": "login", "id": 1, "account": account, "token": token}))
     m = await recv_json(ws)
     if m.get("type") != "logged_in" or m.get("id") != 1:
@@ -185,7 +195,7 @@ async def limits(url):
     print("ok: 503 past max_connections, rate limit, login timeout", flush=True)
 
 
-def start(host, d, name, ws_extra):
+def start(host, d, name, ws_extra, state_dir=None, env=None, keep_cfg=False, ws_port=None):
     cfg, portfile = os.path.join(d, name + ".json"), os.path.join(d, name + ".port")
     ws = {"accounts": [{"name": "alice", "token": ALICE, "route": "venue:lit"},
                        {"name": "bob", "token": BOB, "route": "venue:lit"}],
@@ -196,19 +206,26 @@ def start(host, d, name, ws_extra):
         doc.update({"listen": {"host": "127.0.0.1", "port": 0}, "sender_comp_id": "EXEC",
                     "sessions": [{"target_comp_id": "CLIENT1"}],
                     "instruments": [{"symbol": "XYZ", "decimals": 2, "tick_size": 1, "lot_size": 1}],
-                    "ws_listen": "127.0.0.1:%d" % free_port()})
+                    "ws_listen": "127.0.0.1:%d" % (ws_port or free_port())})
+    if state_dir:
+        doc["state_dir"] = state_dir
     with open(cfg, "w") as f:
         json.dump(doc, f)
-    p = subprocess.Popen([host, "serve", cfg, "--port-file", portfile] if SERVE else [host, cfg, portfile])
+    p = subprocess.Popen([host, "serve", cfg, "--port-file", portfile],
+                         env=dict(os.environ, **(env or {})), stderr=subprocess.DEVNULL if env else None)
     for _ in range(200):
         if os.path.exists(portfile) and open(portfile).read().strip():
             break
         if p.poll() is not None:
+            if env:  # fault injection: it may die while it starts
+                return p, None
             fail(f"{host} exited {p.returncode}")
         time.sleep(0.05)
-    port = int(open(portfile).read()) if not SERVE else int(doc["ws_listen"].rsplit(":", 1)[1])
+    port = int(doc["ws_listen"].rsplit(":", 1)[1])
+    fix_port = int(open(portfile).read())
     os.unlink(cfg)
     os.unlink(portfile)
+    p.fix_port = fix_port  # the port file is written once every listener is open
     return p, f"ws://127.0.0.1:{port}/"
 
 
@@ -219,21 +236,199 @@ def free_port():
         return s.getsockname()[1]
 
 
-def refuses_state_dir(bourse, d):
-    cfg = os.path.join(d, "journaled.json")
-    with open(cfg, "w") as f:
-        json.dump({"listen": {"host": "127.0.0.1", "port": 0}, "sender_comp_id": "EXEC", "state_dir": d,
-                   "sessions": [{"target_comp_id": "CLIENT1"}],
-                   "instruments": [{"symbol": "XYZ", "decimals": 2, "tick_size": 1, "lot_size": 1}],
-                   "ws_listen": "127.0.0.1:0", "ws": {"accounts": [{"name": "a", "token": ALICE}]}}, f)
-    r = subprocess.run([bourse, "serve", cfg], capture_output=True, text=True, timeout=30)
-    os.unlink(cfg)
-    if r.returncode == 0 or "ws_listen" not in r.stderr or "state_dir" not in r.stderr:
-        fail(f"ws_listen beside state_dir: exit {r.returncode}, {r.stderr!r}")
-    print("ok: ws_listen beside a state_dir is refused, naming both", flush=True)
+def fix_logon(port, seq=1):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fix", "py"))
+    from fixclient import Client
+    c = Client(port, "CLIENT1")
+    c.send("A", [(98, 0), (108, 30)], seq)
+    m = c.recv(10)
+    if m is None or m.type != "A":
+        fail(f"FIX logon: {m}")
+    return c
 
 
-SERVE = "--serve" in sys.argv[1:]
+async def order_events(ws, told, until_pred, what, timeout=5.0):
+    """Messages until until_pred; every order event updates told[clid]."""
+    def pred(m):
+        if m.get("type") == "order":
+            told[m["client_order_id"]] = m
+        return until_pred(m)
+    return await until(ws, pred, what, timeout)
+
+
+async def before_crash(url, fix_port):
+    told = {}
+    alice = await login(url, "alice", ALICE)
+    bob = await login(url, "bob", BOB)
+    for cl, px, q in (("a1", "100.00", 10), ("a2", "99.00", 5)):
+        await alice.send(json.dumps({"op": "place", "client_order_id": cl, "symbol": "XYZ", "side": "buy",
+                                     "price": px, "qty": q}))
+        await order_events(alice, told, lambda m, cl=cl: m.get("client_order_id") == cl, cl + " accepted")
+    await bob.send(json.dumps({"op": "place", "client_order_id": "b1", "symbol": "XYZ", "side": "sell",
+                               "price": "100.00", "qty": 4, "tif": "ioc"}))
+    await order_events(bob, told, lambda m: m.get("event") == "fill", "b1 fill")
+    await order_events(alice, told, lambda m: m.get("event") == "fill", "a1 fill")
+    await alice.send(json.dumps({"op": "replace", "client_order_id": "a2", "price": "99.50", "qty": 6}))
+    await order_events(alice, told, lambda m: m.get("event") == "replaced", "a2 replaced")
+    fx = fix_logon(fix_port)  # a FIX sell resting in the same book, the same journal
+    fx.send("D", [(11, "s1"), (21, 1), (38, 3), (40, 2), (44, "101.00"), (54, 2), (55, "XYZ"),
+                  (60, "20261206-10:00:00")], 2)
+    m = fx.recv(5)
+    if m is None or m.get(150) != "0":
+        fail(f"FIX s1 New: {m}")
+    await alice.close()
+    await bob.close()
+    return told, fx
+
+
+async def after_restart(url, told, fix_port):
+    alice = await login(url, "alice", ALICE)
+    bob = await login(url, "bob", BOB)
+    await alice.send(json.dumps({"op": "query", "id": 1}))
+    q, _ = await until(alice, lambda m: m.get("type") == "orders", "query after the restart")
+    got = {o["client_order_id"]: o for o in q["orders"]}
+    if set(got) != {"a1", "a2"}:
+        fail(f"open orders after the restart: {q}")
+    for cl in ("a1", "a2"):
+        for k in ("price", "qty", "cum_qty", "leaves_qty", "status", "avg_px"):
+            if got[cl][k] != told[cl][k]:
+                fail(f"{cl}.{k} after the restart: {got[cl][k]}, the client was told {told[cl][k]}")
+    await bob.send(json.dumps({"op": "query", "id": 2, "client_order_id": "b1"}))
+    q, _ = await until(bob, lambda m: m.get("type") == "orders", "b1 query")
+    if q["orders"][0]["status"] != "filled" or q["orders"][0]["cum_qty"] != 4:
+        fail(f"b1 after the restart: {q}")
+    await alice.send(json.dumps({"op": "place", "id": 3, "client_order_id": "a1", "symbol": "XYZ", "side": "buy",
+                                 "price": "1.00", "qty": 1}))
+    m, _ = await until(alice, lambda m: m.get("type") == "error", "a1 reused")
+    if m.get("field") != "client_order_id":
+        fail(f"a reused client_order_id after the restart: {m}")
+    # the books came back: Bob's sell fills Alice's a1 first (price), Alice's buy takes the FIX sell
+    await bob.send(json.dumps({"op": "place", "client_order_id": "b2", "symbol": "XYZ", "side": "sell",
+                               "price": "99.50", "qty": 6, "tif": "ioc"}))
+    m, _ = await until(alice, lambda m: m.get("type") == "order" and m["event"] == "fill", "a1 fill after restart")
+    if m["client_order_id"] != "a1" or m["cum_qty"] != 10 or m["status"] != "filled" or m["last_px"] != "100.00":
+        fail(f"a1 after the restart: {m}")
+    fx = fix_logon(fix_port, 3)  # the FIX session back before Alice takes its sell
+    await alice.send(json.dumps({"op": "place", "client_order_id": "a3", "symbol": "XYZ", "side": "buy",
+                                 "price": "101.00", "qty": 3, "tif": "ioc"}))
+    m, _ = await until(alice, lambda m: m.get("type") == "order" and m["event"] == "fill", "a3 fill")
+    if m["client_order_id"] != "a3" or m["last_qty"] != 3 or m["last_px"] != "101.00":
+        fail(f"a3 against the FIX sell restored from the journal: {m}")
+    while True:
+        x = fx.recv(5)
+        if x is None or (x.get(150) == "F" and x.get(11) == "s1"):
+            break
+    if x is None or x.get(32) != "3" or x.get(14) != "3":
+        fail(f"the FIX sell's fill by a WebSocket order after the restart: {x}")
+    fx.close()
+    await alice.send(json.dumps({"op": "cancel", "client_order_id": "a2"}))
+    m, _ = await until(alice, lambda m: m.get("type") == "order" and m["event"] == "cancelled", "a2 cancelled")
+    await alice.close()
+    await bob.close()
+    print("ok: after kill -9 and a restart the WebSocket orders are as told (query), a used "
+          "client_order_id is refused, they trade again and cross the FIX order of the same journal", flush=True)
+
+
+def restart(bourse, d):
+    state = os.path.join(d, "state")
+    wsp = free_port()
+    p, url = start(bourse, d, "journaled", {}, state_dir=state, ws_port=wsp)
+    told, fx = asyncio.run(before_crash(url, p.fix_port))
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    fx.close()
+    p, url = start(bourse, d, "journaled", {}, state_dir=state, ws_port=wsp)
+    try:
+        asyncio.run(after_restart(url, told, p.fix_port))
+    finally:
+        p.terminate()
+        p.wait(10)
+    shutil.rmtree(state)
+
+
+async def crash_flow(url, told, sent):
+    """Alice's orders, one request at a time, each waiting for its answer;
+    sent lists the requests in order. Ends when the gateway dies."""
+    try:
+        alice = await login(url, "alice", ALICE)
+        bob = await login(url, "bob", BOB)
+        steps = [(alice, {"op": "place", "client_order_id": "c1", "symbol": "XYZ", "side": "buy", "price": "100.00", "qty": 10}),
+                 (alice, {"op": "place", "client_order_id": "c2", "symbol": "XYZ", "side": "buy", "price": "99.00", "qty": 5}),
+                 (bob, {"op": "place", "client_order_id": "d1", "symbol": "XYZ", "side": "sell", "price": "99.00", "qty": 12, "tif": "ioc"}),
+                 (alice, {"op": "replace", "client_order_id": "c2", "price": "99.50", "qty": 8}),
+                 (alice, {"op": "place", "client_order_id": "c3", "symbol": "XYZ", "side": "buy", "price": "98.00", "qty": 2}),
+                 (alice, {"op": "cancel", "client_order_id": "c3"}),
+                 (bob, {"op": "place", "client_order_id": "d2", "symbol": "XYZ", "side": "sell", "price": "99.50", "qty": 1, "tif": "ioc"})]
+        for ws, req in steps:
+            sent.append(req)
+            await ws.send(json.dumps(req))
+            last = {"place": "accepted", "replace": "replaced", "cancel": "cancelled"}[req["op"]]
+            cl = req["client_order_id"]
+            await order_events(ws, told, lambda m, cl=cl, last=last: m.get("client_order_id") == cl and
+                               (m.get("event") == last or m.get("status") in ("filled", "cancelled")), cl)
+        return True
+    except (websockets.ConnectionClosed, OSError, SystemExit, asyncio.TimeoutError):
+        return False
+
+
+async def check_crash(url, told, sent, n):
+    alice = await login(url, "alice", ALICE)
+    bob = await login(url, "bob", BOB)
+    restored = {}
+    for ws in (alice, bob):
+        for cl in ("c1", "c2", "c3", "d1", "d2"):
+            await ws.send(json.dumps({"op": "query", "id": 9, "client_order_id": cl}))
+            m, _ = await until(ws, lambda m: m.get("id") == 9, "query " + cl)
+            if m.get("type") == "orders":
+                restored[cl] = m["orders"][0]
+    await alice.close()
+    await bob.close()
+    asked = {r["client_order_id"] for r in sent if r["op"] == "place"}
+    if not set(restored) <= asked:
+        fail(f"crash at write {n}: orders the client never sent are there: {set(restored) - asked}")
+    for cl, m in told.items():
+        r = restored.get(cl)
+        if r is None:
+            fail(f"crash at write {n}: {cl} was acknowledged ({m['event']}) and is gone")
+        if r["cum_qty"] < m["cum_qty"]:
+            fail(f"crash at write {n}: {cl} has cum {r['cum_qty']}, the client was told {m['cum_qty']}")
+        if m["status"] in ("filled", "cancelled") and r["status"] != m["status"]:
+            fail(f"crash at write {n}: {cl} was {m['status']}, now {r['status']}")
+    return len(told), len(restored)
+
+
+def crashes(bourse, d):
+    """The flow killed at its Nth write of the journal, for every N until it completes."""
+    points = died = 0
+    for n in range(1, 40):
+        state = os.path.join(d, "crash%d" % n)
+        wsp = free_port()
+        p, url = start(bourse, d, "crash", {}, state_dir=state, ws_port=wsp,
+                       env={"BRS_FAULT_AFTER_WRITES": str(n), "BRS_FAULT_TORN": "1" if n % 3 == 0 else "0"})
+        told, sent = {}, []
+        done = url is not None and asyncio.run(crash_flow(url, told, sent))
+        if done:
+            p.terminate()
+            p.wait(10)
+            shutil.rmtree(state)
+            break
+        p.wait(10)
+        died += p.returncode == -signal.SIGKILL
+        p, url = start(bourse, d, "crash", {}, state_dir=state, ws_port=wsp)
+        try:
+            asyncio.run(check_crash(url, told, sent, n))
+        finally:
+            p.terminate()
+            p.wait(10)
+        shutil.rmtree(state)
+        points += 1
+    if points < 5 or died != points:
+        fail(f"crash points: {points} (killed by SIGKILL {died}); the flow should die at each write")
+    print(f"ok: killed at each of {points} journal writes (every third torn): every order the client was "
+          "told of is back with at least its told fills, its end state kept, nothing it never sent", flush=True)
+
+
+SERVE = True  # the gateway's only host is `bourse serve` (--serve is kept for the CTest line)
 
 
 def run():
@@ -249,7 +444,8 @@ def run():
         procs.append(p)
         asyncio.run(limits(url))
         if SERVE:
-            refuses_state_dir(host, d)
+            restart(host, d)
+            crashes(host, d)
     finally:
         for p in procs:
             p.terminate()

@@ -1,0 +1,330 @@
+/* match.c: order entry with matching: submit (every order type, post-only,
+ * self-trade prevention, FOK), cancel and replace, around the inlined
+ * price-time matching loop. Costs: docs/performance.md, "Matching engine". */
+#include "book/book_impl.h"
+#include "book/idhash.h"
+
+/* ---- matching ---------------------------------------------------------------- */
+
+typedef struct taker {
+    uint64_t id;
+    int64_t limit;
+    int64_t leaves; /* what it fills is what this went down by (no cum kept in the loop) */
+    uint32_t instrument, account;
+    uint8_t side, stp;
+    int stopped; /* self-trade prevention ended matching */
+} taker;
+
+static inline int crosses(int side, int64_t opp_best, int64_t limit)
+{
+    return side == BRS_BUY ? opp_best <= limit : opp_best >= limit;
+}
+
+/* Trades the taker against the opposite side while it crosses. Inlined so the
+ * taker lives in registers. */
+static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, taker *t)
+{
+    int oside = !t->side;
+    bside *opp = &b->s[oside];
+    int64_t p = opp->best;
+    if (!crosses(t->side, p, t->limit))
+        return; /* about half the orders of a feed: nothing more to set up */
+    ord *pool = e->pool;
+    brs_book_fill f;
+    f.instrument = t->instrument;
+    f.taker_side = t->side;
+    f.reserved[0] = f.reserved[1] = f.reserved[2] = 0;
+    f.taker_id = t->id;
+    f.taker_account = t->account;
+    for (;;) {
+        level *l = level_find(opp, e->W, p);
+        uint32_t oi = l->head;
+        while (oi) {
+            ord *m = &pool[oi];
+            if (BRS__UNLIKELY(t->stp != BRS_STP_NONE && m->account == t->account)) {
+                if (t->stp == BRS_STP_CANCEL_NEWEST) {
+                    t->stopped = 1;
+                    break;
+                }
+                uint32_t nx = m->next;
+                l->qty -= m->leaves;
+                l->count--;
+                e->L.xCancelled(e->L.user, t->instrument, m->id, m->leaves, BRS_E_SELFTRADE);
+                ht_remove(e, m->id, oi);
+                pool_free(e, oi);
+                oi = nx;
+                if (t->stp == BRS_STP_CANCEL_BOTH) {
+                    t->stopped = 1;
+                    break;
+                }
+                continue;
+            }
+            int64_t q = t->leaves < m->leaves ? t->leaves : m->leaves;
+            m->leaves -= q;
+            m->cum += q;
+            t->leaves -= q;
+            l->qty -= q;
+            f.maker_id = m->id;
+            f.price = p;
+            f.qty = q;
+            f.maker_leaves = m->leaves;
+            f.taker_leaves = t->leaves;
+            f.maker_account = m->account;
+            e->L.xFill(e->L.user, &f);
+            if (m->leaves)
+                break; /* the taker is done */
+            uint32_t nx = m->next;
+            l->count--;
+            ht_remove(e, m->id, oi);
+            pool_free(e, oi);
+            oi = nx;
+            if (!t->leaves)
+                break;
+        }
+        l->head = oi;
+        if (oi)
+            pool[oi].prev = 0;
+        else
+            l->tail = 0;
+        emit_level(e, t->instrument, oside, p, l);
+        if (!l->count)
+            level_gone(opp, e->W, oside, p);
+        if (t->stopped || t->leaves == 0)
+            break;
+        p = opp->best;
+        if (!crosses(t->side, p, t->limit))
+            break;
+    }
+}
+
+/* Could the taker fill completely now? Walks the levels it would trade with,
+ * honouring self-trade prevention the way match() will. */
+static int fok_fillable(const brs_engine *e, const book *b, const taker *t)
+{
+    int oside = !t->side;
+    const bside *opp = &b->s[oside];
+    int64_t need = t->leaves;
+    for (int64_t p = opp->best; crosses(t->side, p, t->limit); p = brs__next_worse(opp, e->W, oside, p)) {
+        const level *l = level_find(opp, e->W, p);
+        for (uint32_t oi = l->head; oi; oi = e->pool[oi].next) {
+            const ord *m = &e->pool[oi];
+            if (t->stp != BRS_STP_NONE && m->account == t->account) {
+                if (t->stp == BRS_STP_CANCEL_OLDEST)
+                    continue;
+                return 0;
+            }
+            need -= m->leaves;
+            if (need <= 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+/* Allowed bits of the bytes side, type, tif, stp read as one little-endian word. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BRS__ENUM_BITS_OK 0x03030101u
+#define BRS__ENUM_PLAIN_OK 0x00010001u /* side 0..1, type 0, tif 0..1, stp 0 */
+#else
+#define BRS__ENUM_BITS_OK 0x01010303u
+#define BRS__ENUM_PLAIN_OK 0x01000100u
+#endif
+
+static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
+{
+    e->L.xRejected(e->L.user, instrument, id, reason);
+    return reason;
+}
+
+/* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
+ * no self-trade prevention: most orders) the compiler drops every branch for
+ * the other kinds. */
+static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain)
+{
+    uint32_t ins = o->instrument;
+    if (BRS__UNLIKELY(ins >= e->nbooks))
+        return reject(e, ins, o->id, BRS_E_RANGE);
+    int market = plain ? 0 : o->type == BRS_MARKET;
+    uint32_t post = plain ? 0 : o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE);
+    /* side, type, tif, stp are four adjacent bytes: side and type must be 0..1,
+     * tif and stp 0..3, checked with one mask. */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    _Static_assert(offsetof(brs_order, stp) == offsetof(brs_order, side) + 3, "brs_order enum bytes");
+    if ((!plain && BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK)) ||
+        BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
+        BRS__UNLIKELY(!market && !price_ok(o->price)) ||
+        BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
+        return reject(e, ins, o->id, BRS_E_INVAL);
+    uint32_t home = ht_home(e, o->id);
+    if (BRS__UNLIKELY(ht_find_at(e, o->id, home)))
+        return reject(e, ins, o->id, BRS_E_EXISTS);
+    book *b = &e->books[ins];
+    if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
+        return reject(e, ins, o->id, BRS_E_NOMEM);
+    int rests = plain || (!market && o->tif <= BRS_DAY);
+    if (BRS__UNLIKELY(rests && !pool_has_room(e)))
+        return reject(e, ins, o->id, BRS_E_LIMIT);
+    int64_t price = market ? (o->side == BRS_BUY ? PMAX : -PMAX) : o->price;
+    if (BRS__UNLIKELY(post)) {
+        int64_t ob = b->s[!o->side].best;
+        if (crosses(o->side, ob, price)) {
+            if (post & BRS_OF_POST_ONLY)
+                return reject(e, ins, o->id, BRS_E_WOULDTAKE);
+            price = o->side == BRS_BUY ? ob - 1 : ob + 1;
+        }
+    }
+    if (BRS__LIKELY(rests)) {
+        /* Refuse up front an order whose rest could push its level's total past
+         * INT64_MAX, so the client sees a reject, never New then Canceled
+         * (issue 15). Our side's level is not changed by matching. */
+        const level *own = level_find(&b->s[o->side], e->W, price);
+        if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
+            return reject(e, ins, o->id, BRS_E_RANGE);
+    }
+    e->L.xAccepted(e->L.user, o, price);
+    taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
+               .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
+    if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
+        e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
+        return BRS_OK;
+    }
+    /* The top can only change if we traded (or STP cancelled a resting order)
+     * or rest at or better than our best; for plain orders, a trade or such a
+     * rest always changes it. */
+    int top = plain ? 0 : crosses(o->side, b->s[!o->side].best, price);
+    match(e, b, &t);
+    if (plain)
+        top = t.leaves != o->qty;
+    if (t.leaves > 0) {
+        if (rests && !t.stopped) {
+            top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            uint32_t oi = pool_alloc(e);
+            ord *r = &e->pool[oi];
+            memcpy(r, o, BRS__ORD_AS_ORDER);
+            r->price = price;
+            r->leaves = t.leaves;
+            r->cum = o->qty - t.leaves;
+            int rrc = rest(e, b, ins, oi);
+            if (BRS__UNLIKELY(rrc)) {
+                r->leaves = 0;
+                r->next = e->free_head;
+                e->free_head = oi;
+                e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
+            } else {
+                ht_insert_home(e, oi, home);
+                e->id_max = o->id > e->id_max ? o->id : e->id_max;
+                e->live++;
+            }
+        } else {
+            e->L.xCancelled(e->L.user, ins, o->id, t.leaves,
+                            t.stopped ? BRS_E_SELFTRADE : BRS_E_NOLIQUIDITY);
+        }
+    }
+    if (top)
+        emit_top_impl(e, b, ins, plain);
+    return BRS_OK;
+}
+
+static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
+{
+    return submit_impl(e, o, 0);
+}
+
+int brs__engine_submit(brs_engine *e, const brs_order *o)
+{
+    /* type LIMIT, tif GTC or DAY, stp NONE, no post-only flag */
+    uint32_t enums;
+    memcpy(&enums, &o->side, sizeof enums);
+    if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
+                    !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
+        return submit_impl(e, o, 1);
+    return submit_general(e, o);
+}
+
+static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
+
+/* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
+ * without the found path's register saves. */
+int brs__engine_cancel(brs_engine *e, uint64_t id)
+{
+    uint32_t oi = ht_find_ext(e, id);
+    if (oi)
+        return cancel_found(e, id, oi);
+    e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    return BRS_E_UNKNOWNORDER;
+}
+
+static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
+{
+    ord *o = &e->pool[oi];
+    uint32_t ins = o->instrument;
+    e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);
+    brs__remove_order(e, oi);
+    emit_top(e, &e->books[ins], ins);
+    return BRS_OK;
+}
+
+int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
+{
+    uint32_t oi = ht_find(e, id);
+    if (!oi)
+        return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+    ord *o = &e->pool[oi];
+    uint32_t ins = o->instrument;
+    book *b = &e->books[ins];
+    if (BRS__UNLIKELY(!price_ok(price) || qty >= PMAX || qty - o->cum <= 0))
+        return reject(e, ins, id, BRS_E_INVAL);
+    int64_t leaves = qty - o->cum;
+    if (price == o->price && leaves <= o->leaves) {
+        /* Same price, not larger: keeps its place in the queue. */
+        int64_t d = o->leaves - leaves;
+        o->leaves = leaves;
+        o->qty = qty;
+        e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
+        if (d) {
+            level *l = level_find(&b->s[o->side], e->W, price);
+            l->qty -= d;
+            emit_level(e, ins, o->side, price, l);
+            emit_top(e, b, ins);
+        }
+        return BRS_OK;
+    }
+    if (BRS__UNLIKELY(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))) {
+        int64_t ob = b->s[!o->side].best;
+        if (crosses(o->side, ob, price)) {
+            if (o->flags & BRS_OF_POST_ONLY)
+                return reject(e, ins, id, BRS_E_WOULDTAKE);
+            price = o->side == BRS_BUY ? ob - 1 : ob + 1;
+        }
+    }
+    {
+        /* as on submit: a level total that could pass INT64_MAX is refused up
+         * front, and the order stays as it was */
+        const level *tl = level_find(&b->s[o->side], e->W, price);
+        int64_t have = tl ? tl->qty - (price == o->price ? o->leaves : 0) : 0;
+        if (BRS__UNLIKELY(have > INT64_MAX - leaves))
+            return reject(e, ins, id, BRS_E_RANGE);
+    }
+    brs__unlink_order(e, b, oi);
+    o->price = price;
+    o->qty = qty;
+    o->leaves = leaves;
+    e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
+    taker t = {.id = id, .limit = price, .leaves = leaves, .instrument = ins,
+               .account = o->account, .side = o->side, .stp = o->stp};
+    match(e, b, &t);
+    o = &e->pool[oi];
+    o->leaves = t.leaves;
+    o->cum += leaves - t.leaves;
+    int rrc = 0;
+    if (t.leaves == 0) {
+        ht_remove(e, id, oi);
+        pool_free(e, oi);
+    } else if (t.stopped || (rrc = rest(e, b, ins, oi))) {
+        e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : rrc);
+        ht_remove(e, id, oi);
+        pool_free(e, oi);
+    }
+    emit_top(e, b, ins);
+    return BRS_OK;
+}

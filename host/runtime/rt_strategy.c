@@ -1,0 +1,305 @@
+/* rt_strategy.c: strategies hosted on the runtime (rt_strategy.h): each a
+ * runtime client with its brs__exec onto brs__rt_submit/cancel/replace, its
+ * order events turned into cash, positions and recorder rows before the
+ * strategy runtime sees them, the market data reaching the host fanned out to
+ * every strategy as its view, and book mode's simulated-clock step. Book mode
+ * and `bourse serve` both host their strategies through this file. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/book.h"
+#include "core/core.h"
+#include "rt_strategy.h"
+
+#define NOW(s) (*(s)->now)
+
+static double scale_of(const brs_instrument *in)
+{
+    return in->price_scale > 0 ? (double)in->price_scale : 1;
+}
+
+/* ---- the strategy's orders (brs__exec) ------------------------------------ */
+
+/* An order as sent: counted, and in orders.csv (prices in currency). */
+static void record_new_order(brs__rt_strat *st, const brs_order *o)
+{
+    st->orders++;
+    if (st->rec) {
+        double scale = scale_of(&st->set->instr[o->instrument]);
+        brs_an_order ao = {.id = o->id, .ts = NOW(st->set), .instrument = o->instrument,
+                           .side = o->side, .type = o->type, .tif = o->tif,
+                           .price = o->type == BRS_MARKET ? NAN : (double)o->price / scale,
+                           .qty = o->qty};
+        brs__an_order_new(st->rec, &ao);
+    }
+}
+
+int brs__rt_strat_submit(brs__rt_strat *st, const brs_order *o)
+{
+    brs__rt *rt = st->set->rt;
+    if (!brs__rt_venues(rt))
+        return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
+    if (st->allowed && (o->instrument >= st->set->n_instr || !st->allowed[o->instrument]))
+        return BRS_E_NOTFOUND; /* not one of its instruments */
+    record_new_order(st, o);
+    return brs__rt_submit(rt, st->client, o);
+}
+
+static int x_submit(void *self, brs__sctx *sc, const brs_order *o)
+{
+    (void)sc;
+    return brs__rt_strat_submit(self, o);
+}
+
+static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
+{
+    (void)sc;
+    brs__rt_strat *st = self;
+    return brs__rt_cancel(st->set->rt, st->client, id);
+}
+
+static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
+{
+    (void)sc;
+    brs__rt_strat *st = self;
+    return brs__rt_replace(st->set->rt, st->client, id, price, qty);
+}
+
+brs__exec brs__rt_strat_exec(brs__rt_strat *st)
+{
+    return (brs__exec){.self = st, .xSubmit = x_submit, .xCancel = x_cancel, .xReplace = x_replace};
+}
+
+/* The strategy's mid (its own view, L2 or L3), for the router's execution figures. */
+static double strategy_mid(void *user, uint32_t instrument)
+{
+    brs__rt_strat *st = user;
+    const brs_top *t = st->sc ? &st->sc->instr[instrument].top : NULL;
+    return t && t->bid_qty && t->ask_qty ? 0.5 * (double)(t->bid_price + t->ask_price) : NAN;
+}
+
+/* ---- cash, positions, the recorder ------------------------------------------- */
+
+static double equity(const brs__rt_strat *st)
+{
+    double e = st->cash;
+    for (uint32_t i = 0; i < st->set->n_instr; i++)
+        if (st->pos[i] && !isnan(st->mark[i]))
+            e += (double)st->pos[i] * st->mark[i];
+    return e;
+}
+
+void brs__rt_strat_sample(brs__rt_strat *st)
+{
+    if (!st->rec)
+        return;
+    int64_t now = NOW(st->set);
+    int64_t ts = now > st->last_rec_ts ? now : st->last_rec_ts;
+    if (brs__an_sample(st->rec, ts, equity(st), st->cash, st->mark) && !st->failed)
+        st->failed = brs__err(&st->err, BRS_E_INVAL, "recorder: %s", brs__an_last_error(st->rec));
+    st->last_rec_ts = ts;
+}
+
+/* An order event reaches the strategy (its runtime client callback): position,
+ * cash, the recorder, then the strategy runtime (xOnOrder). */
+static void on_order(void *user, const brs_order_event *ev)
+{
+    brs__rt_strat *st = user;
+    if (ev->kind == BRS_OEV_FILL) {
+        double scale = scale_of(&st->set->instr[ev->instrument]);
+        int64_t sq = ev->side == BRS_BUY ? ev->qty : -ev->qty;
+        st->pos[ev->instrument] += sq;
+        st->cash -= (double)sq * (double)ev->price / scale + (double)ev->fee / scale;
+        st->fills++;
+        if (ev->venue < 8)
+            st->venue_qty[ev->venue] += ev->qty;
+    }
+    if (st->rec) {
+        brs_order_event rev = *ev;
+        if (rev.ts < st->last_rec_ts)
+            rev.ts = st->last_rec_ts;
+        st->last_rec_ts = rev.ts;
+        if (ev->kind != BRS_OEV_ACCEPTED && brs__an_order_event(st->rec, &rev) && !st->failed)
+            st->failed = brs__err(&st->err, BRS_E_INVAL, "recorder: %s", brs__an_last_error(st->rec));
+    }
+    if (!st->sc)
+        return;
+    if (NOW(st->set) > st->sc->now)
+        brs__sctx_advance(st->sc, NOW(st->set));
+    brs__sctx_order_event(st->sc, ev);
+    if (ev->kind == BRS_OEV_FILL)
+        brs__rt_strat_sample(st);
+}
+
+/* ---- market data: the runtime's sink, fanned out --------------------------- */
+
+/* L3 events (already applied to the runtime's market view) become a QUOTE for
+ * xOnTop when the top changed, and go raw to strategies that asked for L3.
+ * L2, quotes, trades and bars go to the strategy runtime as they are. */
+static void deliver_market(void *user, const brs_market_event *ev)
+{
+    brs__rt_strats *s = user;
+    uint32_t in = ev->instrument;
+    int64_t now = NOW(s);
+    int l3 = ev->kind >= BRS_MEV_ADD && ev->kind <= BRS_MEV_EXECUTE;
+    if (!l3 || !s->view) {
+        for (uint32_t k = 0; k < s->n; k++) {
+            brs__rt_strat *st = s->st[k];
+            brs__sctx *sc = st->sc;
+            if (!sc || (st->allowed && !st->allowed[in]))
+                continue;
+            if (now > sc->now)
+                brs__sctx_advance(sc, now);
+            if (l3 && !st->want_l3)
+                continue;
+            brs__sctx_on_market(sc, ev);
+            const brs_top *t = &sc->instr[in].top;
+            if (t->bid_qty && t->ask_qty)
+                st->mark[in] = (double)(t->bid_price + t->ask_price) * 0.5 / scale_of(&s->instr[in]);
+        }
+        return;
+    }
+    brs_top top;
+    brs__engine_top(s->view, in, &top);
+    brs_top *lt = &s->last_top[in];
+    int changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
+                  top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
+    brs_market_event q;
+    if (changed) {
+        *lt = top;
+        if (top.bid_qty && top.ask_qty) /* the price band's reference: the mid the host sees */
+            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
+        q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
+                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
+        q.quote.bid_price = top.bid_price;
+        q.quote.bid_qty = top.bid_qty;
+        q.quote.ask_price = top.ask_price;
+        q.quote.ask_qty = top.ask_qty;
+    }
+    for (uint32_t k = 0; k < s->n; k++) {
+        brs__rt_strat *st = s->st[k];
+        brs__sctx *sc = st->sc;
+        if (!sc || (st->allowed && !st->allowed[in]))
+            continue;
+        if (now > sc->now)
+            brs__sctx_advance(sc, now);
+        if (changed) {
+            if (top.bid_qty && top.ask_qty)
+                st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
+            brs__sctx_on_market(sc, &q);
+        }
+        if (st->want_depth && (ev->flags & BRS_MEVF_LAST)) {
+            brs_level lv[BRS__SCTX_DEPTH];
+            size_t nb = brs__engine_depth(s->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
+            brs__sctx_set_depth(sc, in, BRS_BUY, lv, (uint32_t)nb);
+            nb = brs__engine_depth(s->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
+            brs__sctx_set_depth(sc, in, BRS_SELL, lv, (uint32_t)nb);
+        }
+        if (st->want_l3)
+            brs__sctx_on_market(sc, ev);
+    }
+}
+
+/* ---- the set ------------------------------------------------------------------ */
+
+int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
+{
+    brs__rt_strats *s = calloc(1, sizeof *s);
+    *out = s;
+    if (!s)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    s->rt = rt;
+    s->now = brs__rt_clock(rt);
+    s->view = brs__rt_market_view(rt);
+    s->router = brs__rt_xstats(rt) != NULL;
+    s->instr = brs__rt_instruments(rt, &s->n_instr);
+    s->last_top = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->last_top);
+    if (!s->last_top)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    brs__rt_set_market_sink(rt, deliver_market, s);
+    return BRS_OK;
+}
+
+void brs__rt_strats_destroy(brs__rt_strats *s)
+{
+    if (!s)
+        return;
+    for (uint32_t k = 0; k < s->n; k++) {
+        free(s->st[k]->pos);
+        free(s->st[k]->mark);
+        free(s->st[k]);
+    }
+    if (brs__rt_market_sink_user(s->rt) == s)
+        brs__rt_set_market_sink(s->rt, NULL, NULL);
+    free(s->st);
+    free(s->last_top);
+    free(s);
+}
+
+uint32_t brs__rt_strats_count(const brs__rt_strats *s) { return s ? s->n : 0; }
+
+brs__rt_strat *brs__rt_strats_get(brs__rt_strats *s, uint32_t i)
+{
+    return s && i < s->n ? s->st[i] : NULL;
+}
+
+int brs__rt_strats_add(brs__rt_strats *s, brs__rt_route route, double initial_cash,
+                       int64_t sample_every_ns, brs__rt_strat **out, brs_error *err)
+{
+    if (s->n == s->cap) {
+        uint32_t nc = s->cap ? s->cap * 2 : 4;
+        brs__rt_strat **g = realloc(s->st, nc * sizeof *g);
+        if (!g)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        s->st = g;
+        s->cap = nc;
+    }
+    brs__rt_strat *st = calloc(1, sizeof *st);
+    if (!st)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    st->pos = calloc(s->n_instr ? s->n_instr : 1, sizeof *st->pos);
+    st->mark = calloc(s->n_instr ? s->n_instr : 1, sizeof *st->mark);
+    if (!st->pos || !st->mark) {
+        free(st->pos);
+        free(st->mark);
+        free(st);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < s->n_instr; i++)
+        st->mark[i] = NAN;
+    st->set = s;
+    st->index = s->n;
+    st->cash = initial_cash;
+    st->sample_every = sample_every_ns > 0 ? sample_every_ns : 1000000000LL;
+    st->next_sample = INT64_MIN;
+    brs__rt_client_ops ops = {.user = st, .xOnOrder = on_order, .xMid = strategy_mid};
+    int rc = brs__rt_client_add(s->rt, &ops, route, &st->client, err);
+    if (rc) {
+        free(st->pos);
+        free(st->mark);
+        free(st);
+        return rc;
+    }
+    s->st[s->n++] = st;
+    *out = st;
+    return BRS_OK;
+}
+
+void brs__rt_strat_attach(brs__rt_strat *st, brs__sctx *sc, brs_an_recorder *rec)
+{
+    st->sc = sc;
+    st->rec = rec;
+    uint32_t sub = sc ? sc->vt->subscriptions : 0;
+    st->want_l3 = (sub & BRS_SUB_L3) != 0;
+    st->want_depth = (sub & BRS_SUB_DEPTH) != 0;
+}
+
+/* ---- the clock ------------------------------------------------------------------ */
+
+void brs__rt_strats_advance(brs__rt_strats *s, int64_t t)
+{
+    for (uint32_t k = 0; k < s->n; k++)
+        if (s->st[k]->sc)
+            brs__sctx_advance(s->st[k]->sc, t);
+}
