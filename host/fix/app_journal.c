@@ -255,6 +255,31 @@ static int journal_archive(brs__fix_gateway *g, brs_error *err)
     return BRS_OK;
 }
 
+/* Syncs the directory holding the journal, so a rename into it is durable. */
+static int sync_journal_dir(const brs__fix_gateway *g, brs_error *err)
+{
+    size_t plen = strlen(g->jpath) + 4;
+    char *dir = malloc(plen);
+    if (!dir)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    snprintf(dir, plen, "%s", g->jpath);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, plen, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int rc = BRS_OK;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
+        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
+    if (dfd >= 0)
+        close(dfd);
+    free(dir);
+    return rc;
+}
+
 /* Rewrites the journal as a snapshot of the state now: a temporary file in the
  * same directory, fsync, rename over the journal, fsync of the directory. A
  * crash leaves the old journal or the new one, each complete; a stray
@@ -277,11 +302,9 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
         return rc;
     }
     size_t plen = strlen(g->jpath) + 16;
-    char *tmp = malloc(plen), *dir = malloc(plen);
-    if (!tmp || !dir) {
+    char *tmp = malloc(plen);
+    if (!tmp) {
         free(buf);
-        free(tmp);
-        free(dir);
         return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
     }
     brs__fix_journal_temp_path(g, tmp, plen);
@@ -301,7 +324,6 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
             unlink(tmp);
         }
         free(tmp);
-        free(dir);
         return rc;
     }
     /* the new journal is in place: append to it from now on (its first
@@ -314,21 +336,8 @@ static int journal_rewrite(brs__fix_gateway *g, brs_error *err)
     g->batch++;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
-    snprintf(dir, plen, "%s", g->jpath);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, plen, ".");
-    else if (slash == dir)
-        dir[1] = 0;
-    else
-        *slash = 0;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
-        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
-    if (dfd >= 0)
-        close(dfd);
+    rc = sync_journal_dir(g, err);
     free(tmp);
-    free(dir);
     return rc;
 }
 
@@ -443,26 +452,7 @@ int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t
     g->jfd = fd;
     g->jsize = len;
     g->snap_bytes = snap_len;
-    size_t plen = strlen(g->jpath) + 4;
-    char *dir = malloc(plen);
-    if (!dir)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    snprintf(dir, plen, "%s", g->jpath);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, plen, ".");
-    else if (slash == dir)
-        dir[1] = 0;
-    else
-        *slash = 0;
-    int rc = BRS_OK;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || brs__fix_wal_sync(dfd, 1) != 0)
-        rc = brs__err(err, BRS_E_IO, "%s: cannot sync the directory: %s", dir, strerror(errno));
-    if (dfd >= 0)
-        close(dfd);
-    free(dir);
-    return rc;
+    return sync_journal_dir(g, err);
 }
 
 /* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs

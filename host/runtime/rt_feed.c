@@ -96,6 +96,22 @@ int brs__rt_feed_open(brs__rt_feed **out, const brs__rt_feed_opts *o, const brs_
     return BRS_OK;
 }
 
+/* The file's next event (the one held back by the pace first); at the end
+ * the feed is done and says why it stopped. */
+static const brs_market_event *feed_next(brs__rt_feed *f)
+{
+    const brs_market_event *e = f->pending ? f->pending : brs__tick_next(&f->rd);
+    f->pending = NULL;
+    if (!e) {
+        f->done = 1;
+        if (f->rd.iter_err.code)
+            BRS_LOG(BRS_LOG_ERROR, "runtime", "market data replay stopped",
+                    BRS_KV_S("error", f->rd.iter_err.msg));
+        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
+    }
+    return e;
+}
+
 static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events, int paced);
 
 uint64_t brs__rt_feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max_events)
@@ -118,16 +134,9 @@ static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max
 {
     uint64_t n = 0;
     while (!f->done && n < max_events) {
-        const brs_market_event *e = f->pending ? f->pending : brs__tick_next(&f->rd);
-        f->pending = NULL;
-        if (!e) {
-            f->done = 1;
-            if (f->rd.iter_err.code)
-                BRS_LOG(BRS_LOG_ERROR, "runtime", "market data replay stopped",
-                        BRS_KV_S("error", f->rd.iter_err.msg));
-            BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
+        const brs_market_event *e = feed_next(f);
+        if (!e)
             break;
-        }
         if (paced) {
             if (!f->t0_wall) {
                 f->t0_wall = now;
@@ -155,16 +164,9 @@ static uint64_t feed_run(brs__rt_feed *f, brs__rt *rt, int64_t now, uint64_t max
 static const brs_market_event *next_mapped(brs__rt_feed *f, brs_market_event *tmp)
 {
     for (;;) {
-        const brs_market_event *e = f->pending ? f->pending : brs__tick_next(&f->rd);
-        f->pending = NULL;
-        if (!e) {
-            f->done = 1;
-            if (f->rd.iter_err.code)
-                BRS_LOG(BRS_LOG_ERROR, "runtime", "market data replay stopped",
-                        BRS_KV_S("error", f->rd.iter_err.msg));
-            BRS_LOG(BRS_LOG_INFO, "runtime", "market data replay ended", BRS_KV_U("events", f->replayed));
+        const brs_market_event *e = feed_next(f);
+        if (!e)
             return NULL;
-        }
         if (e->instrument >= f->rd.n_instr || f->map[e->instrument] == UINT32_MAX)
             continue;
         *tmp = *e;
