@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/log.h"
 
 static int mc_matches(const brs__fix_order *o, uint32_t session, int32_t instr, char side)
 {
@@ -184,6 +185,10 @@ void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs
     int sliced = g->replaying ? (g->replay_flags & JOURNAL_MC_SLICED) != 0 : g->mc_per_turn != 0;
     if (sliced) {
         g->jflags |= JOURNAL_MC_SLICED;
+        if (!g->replaying && affected > g->mc_per_turn)
+            BRS_LOG(BRS_LOG_INFO, "fix", "mass cancel streams over loop turns (max_cancels_per_turn)",
+                    BRS_KV_S("session", s->cfg.target), BRS_KV_U("orders", affected),
+                    BRS_KV_U("per_turn", g->mc_per_turn));
         return;
     }
     cancel_range(g, s->index, mc, UINT64_MAX);
