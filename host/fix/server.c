@@ -3,12 +3,7 @@
  * sessions, then flush stores and journal (write-ahead), then write queued
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
-#include "fix/server.h"
-#include "fix/fix_live.h"
-#include "fix/fix_metrics.h"
-#include "fix/archive.h"
-#include "runtime/rt_hosted.h"
-#include "wsgate/wsgate.h"
+#include "fix/server_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,119 +23,6 @@
 #include "core/core.h"
 #include "core/log.h"
 
-typedef struct brs__fix_server brs__fix_server_;
-/* What the session log last reported of a session (events are found by
- * comparing: the session layer does no I/O and no logging of its own). */
-struct sess_seen {
-    int state;
-    uint32_t ip;
-    uint64_t rejects, garbled;
-    char peer[48];
-};
-typedef struct conn {
-    brs__fix_server_ *srv;
-    int fd;
-    brs__fix_session *sess; /* NULL until a Logon names one */
-    char *in;
-    size_t inlen, incap;
-    char *out;
-    size_t outoff, outlen, outcap;
-    size_t durable;  /* out[0, durable): committed output (the rest waits for the commit) */
-    int closing;     /* close once output is written (or cannot be) */
-    int64_t linger_until; /* closing: give up writing at this time */
-    uint32_t backlog; /* first stored MsgSeqNum not queued yet (output above the
-                         high-water mark: it waits in the store); 0 none */
-    int blocked;      /* reading paused: output above the high-water mark */
-    int slow;         /* logged out as a slow consumer: only the Logout is queued */
-    int rerun;        /* buffered input to run at the next turn */
-    int eof;          /* the peer closed its side: what it sent is still run */
-    int resending;    /* a resend is streaming (logged when it starts and ends) */
-    int64_t last_progress; /* the peer last took bytes (or had nothing pending) */
-    uint64_t sent_total;   /* bytes handed to the kernel */
-    uint64_t acked_last;   /* sent_total - kernel queue, at the last timer tick */
-    char peer[48];    /* "address:port" */
-    uint32_t ip;      /* peer IPv4 address, host order */
-    void *ssl;        /* TLS (SSL*), NULL for plain TCP */
-    int tls_rd_wants_write; /* the TLS layer needs the socket writable to read on */
-    int64_t deferred_until; /* Logon failures from this address: its Logon waits */
-    int dirty;       /* in the dirty list */
-    int paused;      /* reading paused by the rate limit */
-    int64_t accepted_at;
-    int64_t window_start;
-    uint32_t window_msgs;
-    uint32_t ev_mask; /* what epoll watches now: changed only when it must be */
-    struct conn *next_dirty;
-} conn;
-
-/* Input buffer of a connection: small until Logon (a flood of unauthenticated
- * sockets costs 4 KB each), grown as messages need (up to max_message_bytes +
- * 64 KB) and given back down to 64 KB once empty. */
-#define CONN_IN_PRE_LOGON 4096
-#define CONN_IN_LOGGED_ON 65536
-
-struct brs__fix_server {
-    brs__fix_server_cfg cfg;
-    int lfd, efd;
-    brs__rt *rt;                 /* the runtime: venues, router, the order path */
-    brs_instrument *rt_instr;
-    brs__rt_feed *feed;          /* market_data replay; NULL none */
-    brs__rt_hosted *strats;      /* "strategies": hosted beside the clients; NULL none */
-    int replayed_sim;            /* market_data max with strategies: replayed on the data's clock */
-    brs__wsgate *ws;             /* ws_listen: WebSocket order entry; NULL when off */
-    brs_config own_cfg;          /* a config made without one (the default sim venue) */
-    int has_own_cfg;
-    brs__fix_gateway gw;
-    brs__fix_session **sessions;
-    conn **conns;
-    uint32_t n_conns, cap_conns;
-    conn *dirty;
-    int64_t last_timer;
-    int64_t now;          /* time of the current loop turn */
-    int rerun;            /* some connection has input to run again (reading resumed) */
-    int mc_more;          /* a mass cancel's slice ran and more are to come */
-    int64_t accept_paused_until; /* EMFILE: the listener rests until then */
-    uint32_t n_freed;            /* connections freed since the last malloc_trim */
-    int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
-    struct {
-        int64_t at;      /* last line (realtime ns) */
-        uint64_t quiet;  /* times it bit since, not logged */
-    } limit_log[3];      /* per enum limit_kind */
-    int in_feed;                 /* the feed is replaying: its advances are its FEED record */
-    int feed_replayed;           /* the journal's FEED records replayed the max feed */
-    struct sess_seen *seen;      /* per session: what the log has said so far */
-    uint64_t seen_rejects;       /* order rejects the log has said */
-    brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
-    uint64_t n_slow, n_accepted; /* for the metrics */
-    void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
-    brs__fix_authlimit auth;     /* failed Logons per address */
-    volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
-    brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
-};
-
-/* Limits that bite without a message to the peer (TCP pushes back, or the
- * connection closes): a WARN line at most once a second per limit, with how
- * many times it bit since the last line, so a client cannot flood the log. */
-enum limit_kind { LIMIT_RATE, LIMIT_OUTPUT, LIMIT_LOGON_TIMEOUT };
-
-static void limit_bit(brs__fix_server *srv, enum limit_kind k, const char *peer,
-                      const brs__fix_session *s)
-{
-    static const char *const key[] = {"max_msgs_per_sec", "max_output_bytes", "logon_timeout_ms"};
-    static const char *const what[] = {"limit reached: reading paused until the next second",
-                                       "limit reached: reading paused until the output drains",
-                                       "limit reached: no Logon in time, connection closed"};
-    int64_t now = brs__realtime_ns();
-    if (now - srv->limit_log[k].at < 1000000000LL) {
-        srv->limit_log[k].quiet++;
-        return;
-    }
-    BRS_LOG(BRS_LOG_WARN, "fix", what[k], BRS_KV_S("key", key[k]), BRS_KV_S("peer", peer),
-            BRS_KV_S("session", s ? s->cfg.target : ""),
-            BRS_KV_U("not_logged_since", srv->limit_log[k].quiet));
-    srv->limit_log[k].at = now;
-    srv->limit_log[k].quiet = 0;
-}
-
 /* ---- configuration ------------------------------------------------------------ */
 
 /* The latest end of day at or before now (ns since the epoch). */
@@ -149,656 +31,6 @@ static int64_t day_boundary(int32_t day_end_s, int64_t now)
     const int64_t day = 86400LL * 1000000000LL;
     int64_t b = now - now % day + (int64_t)day_end_s * 1000000000LL;
     return b > now ? b - day : b;
-}
-
-
-/* ---- connections --------------------------------------------------------------- */
-
-static void mark_dirty(brs__fix_server *srv, conn *c)
-{
-    if (!c->dirty) {
-        c->dirty = 1;
-        c->next_dirty = srv->dirty;
-        srv->dirty = c;
-    }
-}
-
-static int conn_send(void *ctx, const char *p, size_t n);
-static void conn_disconnect(void *ctx);
-
-/* Room for n more bytes in the output queue. */
-static int out_reserve(conn *c, size_t n)
-{
-    size_t pending = c->outlen - c->outoff;
-    if (c->outlen + n <= c->outcap)
-        return BRS_OK;
-    if (c->outoff > 0) {
-        memmove(c->out, c->out + c->outoff, pending);
-        c->durable -= c->outoff;
-        c->outlen = pending;
-        c->outoff = 0;
-    }
-    if (c->outlen + n > c->outcap) {
-        size_t cap = c->outcap ? c->outcap : 65536;
-        while (cap < c->outlen + n)
-            cap *= 2;
-        char *q = realloc(c->out, cap);
-        if (!q)
-            return BRS_E_NOMEM;
-        c->out = q;
-        c->outcap = cap;
-    }
-    return BRS_OK;
-}
-
-/* Flow control: above the high-water mark (max_output_bytes) of unsent output
- * the connection stops being read, and new stored messages stay in the store
- * (c->backlog) until the queue drains below the low-water mark; then they are
- * queued from the store, in order, as the socket takes them. Resent messages
- * are produced at that pace too (fill). Memory stays bounded whatever the
- * client asks for or the others trade. */
-static int conn_send(void *ctx, const char *p, size_t n)
-{
-    conn *c = ctx;
-    if (c->closing && !c->slow)
-        return BRS_OK;
-    brs__fix_server *srv = c->srv;
-    if (srv->slog && c->sess)
-        brs__fix_slog_msg(srv->slog, c->sess->index, 1, p, n, srv->now);
-    size_t pending = c->outlen - c->outoff;
-    uint32_t seq = c->sess ? c->sess->sending_seq : 0;
-    if (seq && !c->slow) {
-        if (c->backlog)
-            return BRS_OK; /* behind others waiting in the store */
-        if (pending > 0 && pending + n > srv->cfg.max_output) {
-            c->backlog = seq;
-            c->blocked = 1;
-            limit_bit(srv, LIMIT_OUTPUT, c->peer, c->sess);
-            mark_dirty(srv, c);
-            return BRS_OK;
-        }
-    }
-    if (out_reserve(c, n) != BRS_OK)
-        return BRS_E_NOMEM;
-    memcpy(c->out + c->outlen, p, n);
-    c->outlen += n;
-    if (pending + n > srv->cfg.max_output)
-        c->blocked = 1;
-    mark_dirty(srv, c);
-    return BRS_OK;
-}
-
-static void conn_disconnect(void *ctx)
-{
-    conn *c = ctx;
-    if (!c->closing) {
-        c->closing = 1;
-        if (!c->linger_until)
-            c->linger_until = c->srv->now + 2000000000LL; /* what is queued may still go */
-    }
-    mark_dirty(c->srv, c);
-}
-
-static void conn_free(brs__fix_server *srv, conn *c)
-{
-    BRS_LOG(BRS_LOG_INFO, "fix", "disconnected", BRS_KV_S("peer", c->peer),
-            BRS_KV_S("session", c->sess ? c->sess->cfg.target : ""),
-            BRS_KV_S("by", c->eof ? "peer" : "gateway"),
-            BRS_KV_U("unsent_bytes", c->outlen - c->outoff));
-    /* The session may already belong to a newer connection (it logged off here
-     * and on again over another socket in the same loop turn): leave it be. */
-    if (c->sess && (c->sess->io.ctx == c || c->sess->io.ctx == NULL)) {
-        brs__fix_gateway_session_gone(&srv->gw, c->sess);
-        if (c->sess->state != BRS__FIX_DISCONNECTED)
-            brs__fix_session_detach(c->sess);
-        brs__fix_store_flush(&c->sess->store);
-    }
-    epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
-    brs__fix_tls_free(c->ssl);
-    close(c->fd);
-    for (uint32_t i = 0; i < srv->n_conns; i++)
-        if (srv->conns[i] == c) {
-            srv->conns[i] = srv->conns[--srv->n_conns];
-            break;
-        }
-    free(c->in);
-    free(c->out);
-    free(c);
-    /* a flood of connections closing: their freed memory goes back to the
-     * system (glibc keeps freed heap otherwise) at the next timer tick */
-    srv->n_freed++;
-}
-
-/* recv/send over plain TCP or TLS. */
-static ssize_t conn_recv(conn *c, char *buf, size_t n)
-{
-    if (!c->ssl)
-        return recv(c->fd, buf, n, 0);
-    return brs__fix_tls_read(c->ssl, buf, n, &c->tls_rd_wants_write);
-}
-
-static ssize_t conn_write(conn *c, const char *p, size_t n)
-{
-    if (!c->ssl)
-        return send(c->fd, p, n, MSG_NOSIGNAL);
-    int wants_read = 0;
-    return brs__fix_tls_write(c->ssl, p, n, &wants_read);
-}
-
-/* A Logon from this connection's address failed: the next ones wait. */
-static void auth_failed(brs__fix_server *srv, uint32_t ip, const char *peer, int64_t now)
-{
-    uint32_t fails = 0;
-    int64_t d = brs__fix_auth_failed(&srv->auth, ip, now, &fails);
-    if (d)
-        BRS_LOG(BRS_LOG_WARN, "fix", "repeated Logon failures: the address's next Logon waits",
-                BRS_KV_S("peer", peer), BRS_KV_U("failures", fails), BRS_KV_I("delay_ms", d / 1000000));
-}
-
-/* The connection's session has a mass cancel streaming: what it sent after
- * the request waits (and is not read) until the last slice. A Logon is not
- * held (a client reconnecting meanwhile is answered first). */
-static int held(brs__fix_server *srv, const conn *c)
-{
-    return c->sess && srv->gw.n_mc_active && c->sess->state != BRS__FIX_AWAIT_LOGON &&
-           brs__fix_gateway_mc_active(&srv->gw, c->sess->index);
-}
-
-static void set_events(brs__fix_server *srv, conn *c)
-{
-    /* not reading (rate limit, output above the high-water mark, closing):
-     * neither EPOLLIN nor EPOLLRDHUP, or a peer's FIN would fire every turn */
-    int reading = !c->paused && !c->blocked && !c->closing && !c->eof && !held(srv, c);
-    uint32_t mask = (reading ? EPOLLIN | EPOLLRDHUP : 0) |
-                    (c->outlen > c->outoff || c->tls_rd_wants_write ? EPOLLOUT : 0);
-    if (mask == c->ev_mask)
-        return; /* a syscall per loop turn saved: the mask rarely changes */
-    struct epoll_event ev = {0};
-    ev.events = mask;
-    ev.data.ptr = c;
-    if (epoll_ctl(srv->efd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-        c->ev_mask = mask;
-}
-
-#define FILL_PER_TURN (64u << 10) /* bytes a connection's fill may add per loop turn */
-
-/* Queue stored messages left in the store (c->backlog) and the next part of a
- * running resend, up to the high-water mark. Everything taken here is in the
- * store already, so committed. */
-static void fill(brs__fix_server *srv, conn *c)
-{
-    brs__fix_session *s = c->sess;
-    size_t budget = c->outlen + FILL_PER_TURN; /* other sessions wait for no one */
-    if (!s || (s->io.ctx != c && s->io.ctx != NULL)) {
-        c->backlog = 0; /* the session went on with another connection */
-        return;
-    }
-    brs__fix_store *st = &s->store;
-    if (s->resend.next && s->io.ctx == c && !c->resending) {
-        c->resending = 1;
-        BRS_LOG(BRS_LOG_INFO, "fix", "resend", BRS_KV_S("session", s->cfg.target),
-                BRS_KV_S("peer", c->peer), BRS_KV_U("from", s->resend.next),
-                BRS_KV_U("to", s->resend.end));
-    }
-    while (c->outlen - c->outoff < srv->cfg.max_output && c->outlen < budget) {
-        if (c->backlog) {
-            if (c->backlog >= st->next_out || c->slow) {
-                c->backlog = 0;
-                continue;
-            }
-            uint32_t len = brs__fix_store_len(st, c->backlog);
-            if (len && out_reserve(c, len) != BRS_OK)
-                break;
-            long n = len ? brs__fix_store_get(st, c->backlog, c->out + c->outlen, len) : 0;
-            if (n > 0)
-                c->outlen += (size_t)n;
-            c->backlog++;
-            continue;
-        }
-        if (s->resend.next && s->io.ctx == c && !c->closing) {
-            brs__fix_session_resend_more(s, 64);
-            if (!s->resend.next) {
-                c->resending = 0;
-                BRS_LOG(BRS_LOG_INFO, "fix", "resend done", BRS_KV_S("session", s->cfg.target),
-                        BRS_KV_S("peer", c->peer));
-            }
-            continue;
-        }
-        break;
-    }
-}
-
-/* Write what is committed and queued; returns -1 when the connection is to be
- * freed. */
-static int flush_out(brs__fix_server *srv, conn *c)
-{
-    while (c->outoff < c->durable) {
-        ssize_t w = conn_write(c, c->out + c->outoff, c->durable - c->outoff);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            return -1;
-        }
-        c->outoff += (size_t)w;
-        c->sent_total += (size_t)w;
-        if (c->sess && c->sess->io.ctx == c && (c->blocked || held(srv, c)))
-            c->sess->last_rx = srv->now; /* we are not reading it: taking our bytes shows it alive */
-    }
-    if (c->outoff == c->outlen)
-        c->outoff = c->outlen = c->durable = 0;
-    int more = c->outlen > c->outoff || c->backlog;
-    if (c->closing) {
-        if (!more || srv->now >= c->linger_until)
-            return -1;
-        set_events(srv, c); /* the rest as the peer takes it, until the linger ends */
-        return 0;
-    }
-    /* reading resumes below the low-water mark, nothing waiting in the store */
-    if (c->blocked && c->outlen - c->outoff < srv->cfg.low_water && !c->backlog &&
-        !(c->sess && c->sess->resend.next)) {
-        c->blocked = 0;
-        if (c->inlen) {
-            c->rerun = 1;
-            srv->rerun = 1;
-        }
-    }
-    set_events(srv, c);
-    return 0;
-}
-
-static brs__fix_session *find_session(brs__fix_server *srv, const brs__fix_msg *m, const char **why)
-{
-    const brs__fix_field *f = brs__fix_get(m, 49);
-    *why = "unknown SenderCompID";
-    if (!f)
-        return NULL;
-    brs__fix_session *s = NULL;
-    for (uint32_t i = 0; i < srv->cfg.n_sessions && !s; i++) {
-        const char *t = srv->cfg.sessions[i].target;
-        if (strlen(t) == f->len && memcmp(t, brs__fix_val(m, f), f->len) == 0)
-            s = srv->sessions[i];
-    }
-    if (s && !brs__fix_is(m, 56, srv->cfg.sender)) {
-        *why = "wrong TargetCompID";
-        return NULL;
-    }
-    return s;
-}
-
-/* Before Logon: find the session the first message names. */
-static int bind_session(brs__fix_server *srv, conn *c, int64_t now)
-{
-    size_t ml = 0;
-    int rc = brs__fix_frame(c->in, c->inlen, srv->cfg.max_msg, &ml);
-    if (rc == BRS__FIX_FRAME_NEED_MORE)
-        return c->inlen >= srv->cfg.max_msg ? -1 : 0;
-    if (rc != BRS__FIX_FRAME_OK)
-        return -1;
-    brs__fix_msg *m = &srv->sessions[0]->scratch;
-    if (brs__fix_parse(m, c->in, ml) != BRS_OK || strcmp(m->msgtype, "A") != 0)
-        return -1;
-    const char *why = NULL;
-    brs__fix_session *s = find_session(srv, m, &why);
-    if (!s) {
-        char who[64], to[64];
-        brs__fix_str(m, 49, who, sizeof who);
-        brs__fix_str(m, 56, to, sizeof to);
-        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", why),
-                BRS_KV_S("peer", c->peer), BRS_KV_S("sender_comp_id", who),
-                BRS_KV_S("target_comp_id", to), BRS_KV_S("expected_target", srv->cfg.sender));
-        auth_failed(srv, c->ip, c->peer, now);
-        return -1;
-    }
-    if (!brs__fix_access_allows(&srv->cfg.sessions[s->index].access, c->ip)) {
-        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", "address not allowed"),
-                BRS_KV_S("peer", c->peer), BRS_KV_S("session", s->cfg.target),
-                BRS_KV_S("sender", s->cfg.sender));
-        auth_failed(srv, c->ip, c->peer, now);
-        return -1;
-    }
-    if (s->state != BRS__FIX_DISCONNECTED) {
-        BRS_LOG(BRS_LOG_WARN, "fix", "Logon refused", BRS_KV_S("reason", "already connected"),
-                BRS_KV_S("peer", c->peer), BRS_KV_S("session", s->cfg.target),
-                BRS_KV_S("connected_peer", srv->seen[s->index].peer));
-        return -1;
-    }
-    snprintf(srv->seen[s->index].peer, sizeof srv->seen[s->index].peer, "%s", c->peer);
-    srv->seen[s->index].state = BRS__FIX_AWAIT_LOGON; /* so a refused Logon is reported */
-    srv->seen[s->index].ip = c->ip;
-    brs__fix_gateway_session_gone(&srv->gw, s); /* a new connection starts with no subscriptions */
-    brs__fix_session_io io = {c, conn_send, conn_disconnect};
-    brs__fix_session_attach(s, &io, now);
-    c->sess = s;
-    return 1;
-}
-
-static void on_readable(brs__fix_server *srv, conn *c, int64_t now)
-{
-    c->rerun = 0;
-    if (c->closing) {
-        mark_dirty(srv, c); /* nothing more is read; flush_out ends it */
-        return;
-    }
-    if (c->incap < CONN_IN_LOGGED_ON && c->sess && c->sess->state == BRS__FIX_ACTIVE &&
-        c->sess->io.ctx == c) { /* logged on: the full-size buffer */
-        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
-        if (q) {
-            c->in = q;
-            c->incap = CONN_IN_LOGGED_ON;
-        }
-    }
-    for (; !c->paused && !c->blocked && !c->eof && !held(srv, c);) {
-        if (c->incap - c->inlen < 4096) {
-            /* full of unconsumed bytes: the session will refuse it as too large */
-            if (c->incap >= srv->cfg.max_msg + 65536)
-                break;
-            size_t cap = c->incap * 2;
-            char *q = realloc(c->in, cap);
-            if (!q) {
-                c->closing = 1;
-                return;
-            }
-            c->in = q;
-            c->incap = cap;
-        }
-        ssize_t r = conn_recv(c, c->in + c->inlen, c->incap - c->inlen);
-        if (r == 0) {
-            c->eof = 1;
-            break;
-        }
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EPROTO) { /* TLS: a failed handshake, a plain-TCP client */
-                char e[256];
-                BRS_LOG(BRS_LOG_WARN, "fix", "TLS failure: connection refused",
-                        BRS_KV_S("peer", c->peer), BRS_KV_S("reason", brs__fix_tls_error(e, sizeof e)));
-                if (!c->sess)
-                    auth_failed(srv, c->ip, c->peer, now);
-                c->closing = 1;
-                mark_dirty(srv, c);
-                return;
-            }
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                c->closing = 1;
-            break;
-        }
-        c->inlen += (size_t)r;
-        if (c->inlen == c->incap)
-            continue; /* maybe more */
-        break;
-    }
-    if (c->ssl && brs__fix_tls_pending(c->ssl) > 0) { /* decrypted, not seen by epoll */
-        c->rerun = 1;
-        srv->rerun = 1;
-    }
-    if (!c->sess && c->inlen) {
-        int64_t until = brs__fix_auth_delay(&srv->auth, c->ip, now);
-        if (until) { /* failed Logons from this address: this one waits */
-            c->deferred_until = until;
-            return;
-        }
-        int b = bind_session(srv, c, now);
-        if (b < 0) {
-            c->closing = 1;
-            mark_dirty(srv, c);
-            return;
-        }
-        if (b == 0) {
-            if (c->eof) { /* the peer closed in the middle of its Logon */
-                c->closing = 1;
-                mark_dirty(srv, c);
-            }
-            return;
-        }
-    }
-    if (!c->sess) { /* input that arrived with the peer's close is still run */
-        if (c->eof)
-            conn_disconnect(c);
-        mark_dirty(srv, c);
-        return;
-    }
-    /* rate limit: a budget of messages per one-second window */
-    if (now - c->window_start >= 1000000000LL) {
-        c->window_start = now;
-        c->window_msgs = 0;
-    }
-    size_t consumed = 0;
-    while (consumed < c->inlen && c->sess && c->sess->state != BRS__FIX_DISCONNECTED) {
-        if (c->blocked || held(srv, c))
-            break; /* output above the high-water mark, a mass cancel streaming: the rest waits */
-        if (c->window_msgs >= srv->cfg.max_msgs_per_sec) {
-            c->paused = 1; /* TCP pushes back on the client until the next window */
-            limit_bit(srv, LIMIT_RATE, c->peer, c->sess);
-            break;
-        }
-        /* one message at a time so the budget is exact; garbled bytes are
-         * dropped in the same step, so input always moves on */
-        int framed = 0;
-        if (srv->slog) /* logged before it runs, so before its answers */
-            brs__fix_slog_input(srv->slog, c->sess->index, c->in + consumed, c->inlen - consumed,
-                                srv->cfg.max_msg, now);
-        size_t used = brs__fix_session_step(c->sess, c->in + consumed, c->inlen - consumed, now,
-                                            &framed);
-        if (framed)
-            c->window_msgs++;
-        consumed += used;
-        if (used == 0)
-            break;
-    }
-    if (consumed) {
-        memmove(c->in, c->in + consumed, c->inlen - consumed);
-        c->inlen -= consumed;
-    }
-    /* a buffer grown for one big message goes back once it is empty */
-    if (c->inlen == 0 && c->incap > CONN_IN_LOGGED_ON) {
-        char *q = realloc(c->in, CONN_IN_LOGGED_ON);
-        if (q) {
-            c->in = q;
-            c->incap = CONN_IN_LOGGED_ON;
-        }
-    }
-    /* the peer's FIN: once what it sent before is run (or cannot be: a part
-     * of a message, a session gone), the connection ends */
-    if (c->eof && !c->closing &&
-        (!c->inlen || !c->sess || c->sess->state == BRS__FIX_DISCONNECTED ||
-         (!c->paused && !c->blocked && !held(srv, c))))
-        conn_disconnect(c);
-    mark_dirty(srv, c);
-}
-
-static void on_accept(brs__fix_server *srv, int64_t now)
-{
-    for (;;) {
-        struct sockaddr_in pa;
-        socklen_t pal = sizeof pa;
-        int fd = accept4(srv->lfd, (struct sockaddr *)&pa, &pal, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* out of descriptors: the listener stays readable, so it rests
-                 * for a while instead of waking the loop every turn */
-                BRS_LOG(BRS_LOG_WARN, "fix", "cannot accept a connection: listener paused 100 ms",
-                        BRS_KV_S("reason", strerror(errno)), BRS_KV_U("connections", srv->n_conns));
-                struct epoll_event ev = {0};
-                ev.data.ptr = NULL;
-                epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
-                srv->accept_paused_until = now + 100000000LL;
-            }
-            return;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (srv->n_conns == srv->cap_conns) {
-            uint32_t cap = srv->cap_conns ? srv->cap_conns * 2 : 64;
-            conn **p = realloc(srv->conns, cap * sizeof *p);
-            if (!p) { /* out of memory: refuse this one, keep serving the others */
-                close(fd);
-                continue;
-            }
-            srv->conns = p;
-            srv->cap_conns = cap;
-        }
-        conn *c = calloc(1, sizeof *c);
-        if (c)
-            c->in = malloc(CONN_IN_PRE_LOGON);
-        if (!c || !c->in) {
-            if (c)
-                free(c->in);
-            free(c);
-            close(fd);
-            continue;
-        }
-        c->incap = CONN_IN_PRE_LOGON;
-        c->srv = srv;
-        c->fd = fd;
-        char ip[INET_ADDRSTRLEN] = "?";
-        inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
-        snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
-        c->ip = ntohl(pa.sin_addr.s_addr);
-        if (srv->tls_ctx && !(c->ssl = brs__fix_tls_new(srv->tls_ctx, fd))) {
-            BRS_LOG(BRS_LOG_ERROR, "fix", "TLS: cannot start a connection", BRS_KV_S("peer", c->peer));
-            free(c->in);
-            free(c);
-            close(fd);
-            continue;
-        }
-        BRS_LOG(BRS_LOG_INFO, "fix", "connection accepted", BRS_KV_S("peer", c->peer));
-        srv->n_accepted++;
-        c->accepted_at = now;
-        c->last_progress = now;
-        c->window_start = now;
-        srv->conns[srv->n_conns++] = c;
-        struct epoll_event ev = {0};
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.ptr = c;
-        epoll_ctl(srv->efd, EPOLL_CTL_ADD, fd, &ev);
-        c->ev_mask = ev.events;
-    }
-}
-
-/* ---- lifecycle -------------------------------------------------------------------- */
-
-/* WebSocket order requests: into the same journal as the FIX messages, and
- * back out of it at a restart. */
-static void on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len)
-{
-    brs__fix_server *srv = user;
-    if (brs__fix_journal_ws(&srv->gw, account, t, text, len) != BRS_OK && !srv->gw.fail_msg[0])
-        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
-}
-
-/* Runtime time into the journal: an advance that did something outside the
- * market data feed (the feed's own are its FEED record). */
-static void on_clock(void *user, int64_t now)
-{
-    brs__fix_server *srv = user;
-    if (!srv->in_feed)
-        brs__fix_journal_clock(&srv->gw, now);
-}
-
-/* Market data in the journal: n events replayed at loop time t. As live, the
- * runtime advances to t first, then each event is followed by an advance. */
-static uint64_t feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact)
-{
-    if (srv->strats && !brs__rt_feed_paced(srv->feed)) {
-        /* with strategies, a max replay is a book-mode run of the file: the
-         * data's clock, the latencies, the router reading what market data
-         * showed (no client can be connected yet); deterministic, so a
-         * restart replays it whole from its FEED record; then the real clock */
-        int64_t t0 = brs__monotime_ns();
-        srv->in_feed = 1;
-        brs__rt_set_books_from_venues(srv->rt, 0);
-        uint64_t n = brs__rt_feed_run_sim(srv->feed, srv->rt, brs__rt_hosted_set(srv->strats));
-        brs__rt_set_books_from_venues(srv->rt, 1);
-        srv->in_feed = 0;
-        srv->replayed_sim = 1;
-        BRS_LOG(BRS_LOG_INFO, "runtime", "market data replayed on the data's clock with the strategies",
-                BRS_KV_U("events", n), BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
-                BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
-        if (n && !exact)
-            brs__fix_journal_feed(&srv->gw, t, n);
-        (void)max;
-        return n;
-    }
-    brs__rt_advance(srv->rt, t);
-    srv->in_feed = 1;
-    uint64_t n = exact ? brs__rt_feed_run_exact(srv->feed, srv->rt, t, max)
-                       : brs__rt_feed_run(srv->feed, srv->rt, t, max);
-    srv->in_feed = 0;
-    if (n && !exact)
-        brs__fix_journal_feed(&srv->gw, t, n);
-    return n;
-}
-
-static int replay_feed(void *user, int64_t t, uint64_t n)
-{
-    brs__fix_server *srv = user;
-    if (!srv->feed)
-        return BRS_E_STATE;
-    srv->feed_replayed = 1;
-    return feed_step(srv, t, n, 1) == n ? BRS_OK : BRS_E_CORRUPT;
-}
-
-/* Before the journal replays: market data replayed at start (max) goes first
- * for a journal from before runtime time was recorded, as it always did. */
-static void replay_begin(void *user, int has_feed, int legacy)
-{
-    brs__fix_server *srv = user;
-    if (srv->feed && !brs__rt_feed_paced(srv->feed) && !has_feed && legacy) {
-        if (srv->strats) /* the book-mode run of the file (feed_step) */
-            feed_step(srv, brs__realtime_ns(), UINT64_MAX, 1);
-        else
-            brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
-        srv->feed_replayed = 1;
-    }
-}
-
-static int replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)
-{
-    brs__fix_server *srv = user;
-    return srv->ws ? brs__wsgate_replay(srv->ws, account, t, text, len) : BRS_E_STATE;
-}
-
-/* The runtime's child hook: each step of a routed child into the journal (the
- * audit trail), named by its parent's owner as the audit shows it. Two notes
- * per routed order at least, so the common case (a FIX session's order) is
- * formatted without snprintf (which cost 4k instructions per order). */
-static void on_child(void *user, const brs__rt_child_note *n)
-{
-    brs__fix_server *srv = user;
-    char owner[80], order[72], acct[64];
-    const char *own = NULL;
-    char *d = order + sizeof order - 1; /* the parent's order id, in decimal */
-    uint64_t v = n->order;
-    *d = 0;
-    do
-        *--d = (char)('0' + v % 10);
-    while ((v /= 10) && d > order);
-    memmove(order, d, (size_t)(order + sizeof order - d));
-    for (uint32_t i = 0; i < srv->cfg.n_sessions; i++)
-        if (srv->gw.client[i] == n->client) {
-            own = srv->sessions[i]->cfg.target;
-            break;
-        }
-    if (!own) {
-        snprintf(owner, sizeof owner, "client %u", n->client);
-        own = owner;
-    }
-    if (srv->ws && brs__wsgate_order_name(srv->ws, n->client, n->order, acct, sizeof acct, order, sizeof order)) {
-        snprintf(owner, sizeof owner, "ws:%s", acct);
-        own = owner;
-    }
-    const char *sn = brs__rt_hosted_client_name(srv->strats, n->client);
-    if (sn) { /* a hosted strategy's order: its own id space, never a FIX OrderID */
-        snprintf(owner, sizeof owner, "strategy:%s", sn);
-        snprintf(order, sizeof order, "strategy:%llu", (unsigned long long)n->order);
-        own = owner;
-    }
-    if (n->client == UINT32_MAX)
-        own = "", order[0] = 0; /* a child whose parent the runtime could not tell */
-    brs__fix_journal_child(&srv->gw, n, own, order);
 }
 
 
@@ -875,7 +107,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if ((rc = brs__fix_gateway_add_session(&srv->gw, srv->sessions[i])))
             return brs__err(err, rc, "sessions[%u]: cannot attach the session", i);
         /* a ResendRequest starts with this many messages; the rest streams
-         * from the store as the socket drains (fill) */
+         * from the store as the socket drains (brs__srv_fill) */
         srv->sessions[i]->resend_batch = 64;
     }
     if (sc->ws_on) { /* WebSocket order entry: its accounts are runtime clients after the sessions */
@@ -883,8 +115,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
                                    err)) != BRS_OK)
             return rc;
         if (persist) { /* its requests in the same journal, replayed with it */
-            brs__wsgate_set_journal(srv->ws, on_ws_request, srv);
-            srv->gw.replay_ws = replay_ws;
+            brs__wsgate_set_journal(srv->ws, brs__srv_on_ws_request, srv);
+            srv->gw.replay_ws = brs__srv_replay_ws;
             srv->gw.replay_user = srv;
         }
     }
@@ -909,20 +141,20 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
             return rc;
     }
-    srv->gw.replay_feed = replay_feed;
-    srv->gw.replay_begin = replay_begin;
+    srv->gw.replay_feed = brs__srv_replay_feed;
+    srv->gw.replay_begin = brs__srv_replay_begin;
     srv->gw.replay_user = srv;
     if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
-        brs__rt_set_clock_hook(srv->rt, on_clock, srv);
+        brs__rt_set_clock_hook(srv->rt, brs__srv_on_clock, srv);
     if (persist) /* routed children into the journal, for the audit trail */
-        brs__rt_set_child_hook(srv->rt, on_child, srv);
+        brs__rt_set_child_hook(srv->rt, brs__srv_on_child, srv);
     /* the live dashboard follows positions from the replayed fills on */
     if (sc->metrics_listen[0] && !(srv->gw.live = brs__fix_live_new(&srv->gw)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
-        feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
+        brs__srv_feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
     brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
     if (sc->slog.dir[0] &&
         (rc = brs__fix_slog_open(&srv->slog, &sc->slog, srv->sessions, sc->n_sessions, err)) != BRS_OK)
@@ -1021,7 +253,7 @@ static void observe(brs__fix_server *srv)
             if (s->state == BRS__FIX_ACTIVE && w->state == BRS__FIX_AWAIT_LOGON)
                 brs__fix_auth_ok(&srv->auth, w->ip);
             if (w->state == BRS__FIX_AWAIT_LOGON && s->state == BRS__FIX_DISCONNECTED)
-                auth_failed(srv, w->ip, w->peer, srv->now);
+                brs__srv_auth_failed(srv, w->ip, w->peer, srv->now);
             if (s->state == BRS__FIX_ACTIVE && w->state != BRS__FIX_LOGOUT_SENT)
                 BRS_LOG(BRS_LOG_INFO, "fix", "logon", BRS_KV_S("session", s->cfg.target),
                         BRS_KV_S("sender", s->cfg.sender), BRS_KV_S("peer", w->peer),
@@ -1114,7 +346,7 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
  * its socket has drained below the low-water mark (or it has no connection, or
  * reads nothing: then its reports wait in the store), so the reports are made
  * at the pace the client takes them and every other session waits at most a
- * slice. When one ends, the requester's held input runs. Returns nonzero when
+ * slice. When one ends, the requester's brs__srv_held input runs. Returns nonzero when
  * a slice ran and more remain (the loop does not sleep). */
 static int mass_cancels(brs__fix_server *srv)
 {
@@ -1136,7 +368,7 @@ static int mass_cancels(brs__fix_server *srv)
         } else if (c) {
             c->rerun = 1; /* what it sent after the request */
             srv->rerun = 1;
-            mark_dirty(srv, c);
+            brs__srv_mark_dirty(srv, c);
         }
     }
     return more;
@@ -1209,25 +441,25 @@ static void timers(brs__fix_server *srv, int64_t now)
     for (uint32_t i = 0; i < srv->n_conns; i++) {
         conn *c = srv->conns[i];
         if (!c->sess && !c->closing && now - c->accepted_at > srv->cfg.logon_timeout_ns) {
-            limit_bit(srv, LIMIT_LOGON_TIMEOUT, c->peer, NULL);
+            brs__srv_limit_bit(srv, LIMIT_LOGON_TIMEOUT, c->peer, NULL);
             c->closing = 1;
-            mark_dirty(srv, c);
+            brs__srv_mark_dirty(srv, c);
         }
         if (c->sess && c->sess->io.ctx == c && !c->closing && consumer_stalled(srv, c, now))
             slow_consumer(srv, c, now);
         if (c->closing && now >= c->linger_until)
-            mark_dirty(srv, c); /* its linger is over */
+            brs__srv_mark_dirty(srv, c); /* its linger is over */
         if (!c->sess && c->deferred_until && now >= c->deferred_until) {
             c->deferred_until = 0;
-            on_readable(srv, c, now); /* its Logon, held back after failures */
+            brs__srv_on_readable(srv, c, now); /* its Logon, brs__srv_held back after failures */
         }
         if (c->paused && now - c->window_start >= 1000000000LL) {
             c->paused = 0;
             c->window_start = now;
             c->window_msgs = 0;
-            set_events(srv, c);
+            brs__srv_set_events(srv, c);
             if (c->inlen)
-                on_readable(srv, c, now); /* bytes already buffered */
+                brs__srv_on_readable(srv, c, now); /* bytes already buffered */
         }
     }
 }
@@ -1264,43 +496,17 @@ static void storage_failed(brs__fix_server *srv)
         c->durable = c->outlen;
         c->closing = 1;
         while (c->outoff < c->outlen) { /* best effort, non-blocking */
-            ssize_t w = conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
+            ssize_t w = brs__srv_conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
             if (w <= 0)
                 break;
             c->outoff += (size_t)w;
         }
     }
     while (srv->n_conns)
-        conn_free(srv, srv->conns[0]);
+        brs__srv_conn_free(srv, srv->conns[0]);
     brs__wsgate_abort(srv->ws); /* its queued answers are not durable either */
 }
 
-/* The strategies stop (xStop, their open orders cancelled through the order
- * path); what that sends plays out on the runtime's queue, in time order, as at
- * the end of a book-mode run; then their run directories ("out") are written. */
-static void stop_strategies(brs__fix_server *srv)
-{
-    if (!srv->strats)
-        return;
-    brs__rt_hosted_stop(srv->strats);
-    brs__rt_strats *set = brs__rt_hosted_set(srv->strats);
-    if (srv->replayed_sim && brs__rt_feed_done(srv->feed)) {
-        while (brs__rt_strats_step(set, NULL, 0) >= 0 && !brs__rt_failed(srv->rt, NULL))
-            ;
-    } else {
-        brs__rt_advance(srv->rt, brs__realtime_ns());
-        while (brs__rt_queued(srv->rt) && !brs__rt_failed(srv->rt, NULL))
-            brs__rt_step(srv->rt); /* what the cancels cause, at their own times */
-    }
-    brs__fix_gateway_publish(&srv->gw, 0);
-    brs_error e = {0};
-    if (brs__rt_hosted_write(srv->strats, &e))
-        BRS_LOG(BRS_LOG_ERROR, "strategy", "run directory not written", BRS_KV_S("error", e.msg));
-    uint64_t done, refused;
-    brs__rt_hosted_reloads(srv->strats, &done, &refused);
-    BRS_LOG(BRS_LOG_INFO, "strategy", "strategies stopped", BRS_KV_U("strategies", brs__rt_hosted_count(srv->strats)),
-            BRS_KV_U("reloads", done), BRS_KV_U("reloads_refused", refused));
-}
 
 /* SIGTERM/SIGINT: every logged-on session gets a Logout saying why, it is
  * committed, and what is queued gets up to 2 s to reach the peers. */
@@ -1326,7 +532,7 @@ static int shutdown_sessions(brs__fix_server *srv)
             conn *c = srv->conns[i];
             c->durable = c->outlen;
             while (c->outoff < c->outlen) {
-                ssize_t w = conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
+                ssize_t w = brs__srv_conn_write(c, c->out + c->outoff, c->outlen - c->outoff);
                 if (w <= 0)
                     break;
                 c->outoff += (size_t)w;
@@ -1341,7 +547,7 @@ static int shutdown_sessions(brs__fix_server *srv)
     BRS_LOG(BRS_LOG_INFO, "fix", "stopping: sessions logged out", BRS_KV_U("sessions", n),
             BRS_KV_U("connections", srv->n_conns));
     while (srv->n_conns)
-        conn_free(srv, srv->conns[0]);
+        brs__srv_conn_free(srv, srv->conns[0]);
     return BRS_OK;
 }
 
@@ -1375,7 +581,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->rerun = 0;
             for (uint32_t i = 0; i < srv->n_conns; i++)
                 if (srv->conns[i]->rerun)
-                    on_readable(srv, srv->conns[i], now);
+                    brs__srv_on_readable(srv, srv->conns[i], now);
         }
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == (void *)&srv->ws) {
@@ -1384,15 +590,15 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             }
             conn *c = evs[i].data.ptr;
             if (!c) {
-                on_accept(srv, now);
+                brs__srv_on_accept(srv, now);
                 continue;
             }
             if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                on_readable(srv, c, now);
+                brs__srv_on_readable(srv, c, now);
             if (evs[i].events & EPOLLOUT) {
-                mark_dirty(srv, c);
+                brs__srv_mark_dirty(srv, c);
                 if (c->tls_rd_wants_write)
-                    on_readable(srv, c, now);
+                    brs__srv_on_readable(srv, c, now);
             }
         }
         if (now - srv->last_timer >= 100000000LL) {
@@ -1405,7 +611,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : feed_step(srv, now, 65536, 0);
+        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__srv_feed_step(srv, now, 65536, 0);
         if (brs__rt_advance(srv->rt, now) || moved)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
@@ -1430,18 +636,18 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         while (d) {
             conn *next = d->next_dirty;
             d->dirty = 0;
-            fill(srv, d); /* from the store: committed already */
+            brs__srv_fill(srv, d); /* from the store: committed already */
             d->durable = d->outlen;
-            if (flush_out(srv, d) < 0)
-                conn_free(srv, d);
+            if (brs__srv_flush_out(srv, d) < 0)
+                brs__srv_conn_free(srv, d);
             else if ((d->backlog || (d->sess && d->sess->io.ctx == d && d->sess->resend.next)) &&
                      d->outoff == d->outlen)
-                mark_dirty(srv, d); /* the socket took it all: more next turn */
+                brs__srv_mark_dirty(srv, d); /* the socket took it all: more next turn */
             d = next;
         }
         brs__fix_slog_flush(srv->slog); /* one write per session log file per turn */
     }
-    stop_strategies(srv);
+    brs__srv_stop_strategies(srv);
     return shutdown_sessions(srv);
 }
 
@@ -1457,7 +663,7 @@ void brs__fix_server_close(brs__fix_server *srv)
     if (!srv)
         return;
     while (srv->n_conns)
-        conn_free(srv, srv->conns[0]);
+        brs__srv_conn_free(srv, srv->conns[0]);
     brs__fix_slog_close(srv->slog);
     brs__rt_hosted_close(srv->strats); /* before the metrics registry and the runtime go */
     srv->strats = NULL;
