@@ -37,6 +37,20 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
+/* A venue's greedy position before anything is taken: the first non-empty
+ * level (the LP of the mixed-lot path moves it; a fallback starts again). */
+static void greedy_start(vstate *s)
+{
+    s->x = 0;
+    s->cost = 0;
+    s->last_px = 0;
+    s->idx = 0;
+    s->left = s->lv[0].qty;
+    if (s->left == 0)
+        advance(s, 0);
+    s->x = 0;
+}
+
 /* Venue a before venue b at equal cost: lower latency, then lower index. */
 static int tie_first(const brs_sor_venue *v, uint32_t a, uint32_t b)
 {
@@ -171,6 +185,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int side = p->side, market = p->type == BRS_MARKET;
     if (!market && (p->price <= 0 || p->price > PRICE_MAX))
         return BRS_E_INVAL;
+    const int64_t slim = market ? INT64_MAX : side == BRS_BUY ? p->price : -p->price;
     vstate st[BRS_SOR_MAX_VENUES];
     uint32_t ids[BRS_SOR_MAX_VENUES], k = 0;
     int64_t lot0 = 0, g = 0;
@@ -195,27 +210,29 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         uint32_t n = side == BRS_BUY ? x->n_asks : x->n_bids;
         if (n && !s->lv)
             return BRS_E_INVAL;
-        int64_t sum = 0;
-        for (uint32_t j = 0; j < n; j++) {
-            const brs_level *l = &s->lv[j];
-            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 || l->qty > QTY_MAX ||
-                (j && (side == BRS_BUY ? l->price <= s->lv[j - 1].price
-                                       : l->price >= s->lv[j - 1].price)))
+        /* prices signed so that better is lower on both sides: a book is valid
+         * when they rise strictly; levels past the limit are not usable */
+        int64_t sum = 0, prev = INT64_MIN;
+        uint32_t j = 0;
+        for (; j < n; j++) {
+            int64_t px = s->lv[j].price, q = s->lv[j].qty;
+            if ((uint64_t)px - 1 >= (uint64_t)PRICE_MAX || (uint64_t)q > (uint64_t)QTY_MAX)
+                return BRS_E_INVAL;
+            int64_t sp = side == BRS_BUY ? px : -px;
+            if (sp <= prev)
                 return BRS_E_INVAL; /* books must be best first, strictly */
-            if (!market && (side == BRS_BUY ? l->price > p->price : l->price < p->price))
+            if (sp > slim)
                 break;
-            s->n = j + 1;
-            sum += l->qty;
+            prev = sp;
+            sum += q;
         }
+        s->n = j;
         s->m = s->lot == 1 ? sum : sum / s->lot;
         s->avail = s->m * s->lot;
         if (s->avail < s->min)
             continue;
-        s->left = s->lv[0].qty;
         s->key0 = level_key(side, s->lv[0].price, s->fee);
-        if (s->left == 0)
-            advance(s, 0);
-        s->x = 0;
+        greedy_start(s);
         if (k == 0)
             lot0 = s->lot;
         if (s->lot != lot0 || s->min != s->lot)
@@ -233,12 +250,11 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             greedy(st, ids, k, v, side, p->qty);
             done = 1;
         } else if (!mins) {
-            vstate keep[BRS_SOR_MAX_VENUES];
-            memcpy(keep, st, nv * sizeof st[0]);
             out->method = BRS_SOR_WINDOW_EXACT;
             done = brs__sor_route_mixed(st, ids, k, side, p->qty, g);
-            if (!done)
-                memcpy(st, keep, nv * sizeof st[0]); /* lots too far apart: full programme */
+            if (!done) /* lots too far apart: the full programme, from the start */
+                for (uint32_t j = 0; j < k; j++)
+                    greedy_start(&st[ids[j]]);
         }
         if (done) {
             /* decided above */
