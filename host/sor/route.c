@@ -51,6 +51,22 @@ static void greedy_start(vstate *s)
     s->x = 0;
 }
 
+/* Our side's quantity at price px on a venue (the last level at that price),
+ * cached in *q (-1: not looked up yet). */
+static int64_t queued(const brs_sor_venue *v, int side, int64_t px, int64_t *q)
+{
+    if (*q < 0) {
+        const brs_level *own = side == BRS_BUY ? v->bids : v->asks;
+        uint32_t on = side == BRS_BUY ? v->n_bids : v->n_asks;
+        int64_t x = 0;
+        for (uint32_t j = 0; j < on && own; j++)
+            if (own[j].price == px)
+                x = own[j].qty;
+        *q = x;
+    }
+    return *q;
+}
+
 /* Venue a before venue b at equal cost: lower latency, then lower index. */
 static int tie_first(const brs_sor_venue *v, uint32_t a, uint32_t b)
 {
@@ -306,22 +322,24 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         /* Post: lowest maker fee, then least quantity queued at our price, then
          * latency, then index; the first venue where the rest makes a valid size. */
         int used[BRS_SOR_MAX_VENUES] = {0};
+        int64_t qq[BRS_SOR_MAX_VENUES]; /* queued at our price, looked up on a fee tie only */
+        for (uint32_t i = 0; i < nv; i++)
+            qq[i] = -1;
         for (;;) {
             int best = -1;
-            int64_t bq = 0;
             for (uint32_t i = 0; i < nv; i++) {
                 if (used[i] || !v[i].up || v[i].no_post)
                     continue;
-                const brs_level *own = side == BRS_BUY ? v[i].bids : v[i].asks;
-                uint32_t on = side == BRS_BUY ? v[i].n_bids : v[i].n_asks;
-                int64_t q = 0;
-                for (uint32_t j = 0; j < on && own; j++)
-                    if (own[j].price == p->price)
-                        q = own[j].qty;
-                if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm ||
-                    (v[i].maker_fee_ppm == v[best].maker_fee_ppm &&
-                     (q < bq || (q == bq && tie_first(v, i, (uint32_t)best)))))
-                    best = (int)i, bq = q;
+                if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm) {
+                    best = (int)i;
+                    continue;
+                }
+                if (v[i].maker_fee_ppm != v[best].maker_fee_ppm)
+                    continue;
+                int64_t q = queued(&v[i], side, p->price, &qq[i]);
+                int64_t bq = queued(&v[best], side, p->price, &qq[best]);
+                if (q < bq || (q == bq && tie_first(v, i, (uint32_t)best)))
+                    best = (int)i;
             }
             if (best < 0)
                 break;

@@ -759,6 +759,27 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         if (d * lus[j] == emax && d <= dhi[j] && lazy_dc(&L[j], d) < R)
             R = lazy_dc(&L[j], d), estar = emax;
     }
+    /* else two venues: i adds a lots, j gives back b, a x lot_i - b x lot_j
+     * the parent's rest; a up to j's lot covers every residue. Only a first
+     * bound, and proof that e* is the parent's rest: the search decides */
+    for (uint32_t j = 0; j < k && estar < 0; j++) {
+        if (dlo[j] == 0)
+            continue;
+        for (uint32_t i = 0; i < k; i++) {
+            if (i == j)
+                continue;
+            for (int64_t a = 1; a <= dhi[i] && a <= lus[j]; a++) {
+                int64_t r = a * lus[i] - emax, b = udiv_small(r, lus[j]);
+                if (r <= 0 || b * lus[j] != r || b > -dlo[j])
+                    continue;
+                int64_t c = lazy_dc(&L[i], a) + lazy_dc(&L[j], -b);
+                if (c < R)
+                    R = c;
+            }
+        }
+    }
+    if (estar < 0 && R < INF)
+        estar = emax;
     if (estar < 0 && 2 * W + 1 > 128)
         goto programme; /* e* unknown and no bit sets: the pass finds it */
     /* the search order: venues whose cheapest change costs most first (few
