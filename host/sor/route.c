@@ -213,12 +213,13 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             x->taker_fee_ppm >= BRS_SOR_FEE_SCALE || x->maker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->maker_fee_ppm >= BRS_SOR_FEE_SCALE)
             return BRS_E_INVAL;
-        vstate *s = &st[i];
-        memset(s, 0, sizeof *s);
+        vstate *s = &st[i]; /* the rest is set below for the venues taken from */
+        s->lv = NULL;
+        s->n = 0;
         s->lot = x->lot_size;
         int64_t mn = x->min_qty > x->lot_size ? x->min_qty : x->lot_size;
-        /* divisions are slow next to the rest of a decision: skip them for lot 1 */
-        s->min = s->lot == 1 ? mn : (mn + s->lot - 1) / s->lot * s->lot;
+        /* divisions are slow next to the rest of a decision: none without a minimum */
+        s->min = mn == s->lot ? mn : (mn + s->lot - 1) / s->lot * s->lot;
         s->fee = x->taker_fee_ppm;
         if (!x->up || x->no_take)
             continue;
@@ -243,7 +244,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             sum += q;
         }
         s->n = j;
-        s->m = s->lot == 1 ? sum : sum / s->lot;
+        s->m = div_lot(sum, s->lot);
         s->avail = s->m * s->lot;
         if (s->avail < s->min)
             continue;
@@ -259,8 +260,9 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     }
     if (k) {
         if (!uniform)
-            for (uint32_t j = 0; j < k; j++)
-                g = gcd64(g, st[ids[j]].lot);
+            for (uint32_t j = 0; j < k && g != 1; j++)
+                if (st[ids[j]].lot != g)
+                    g = gcd64(g, st[ids[j]].lot);
         int done = 0;
         if (uniform) {
             greedy(st, ids, k, v, side, p->qty);
@@ -290,13 +292,15 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         i128 c = s->cost;
         int64_t px = s->last_px;
         if (out->method == BRS_SOR_DP_EXACT || out->method == BRS_SOR_WINDOW_EXACT) {
-            /* the programmes keep no per-level trail */
-            int64_t got, left = s->x;
-            c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
+            /* the programmes keep no per-level trail: the cost of x from the
+             * top, and the worst level touched (the child's limit), in one walk */
+            int64_t left = s->x;
             uint32_t li = 0;
-            for (; li < s->n; li++) { /* the worst level touched is the child's limit */
-                left -= s->lv[li].qty;
-                if (left <= 0)
+            c = 0;
+            for (; li < s->n; li++) {
+                int64_t q = s->lv[li].qty < left ? s->lv[li].qty : left;
+                c += (i128)q * level_key(side, s->lv[li].price, s->fee);
+                if ((left -= q) == 0)
                     break;
             }
             px = s->lv[li < s->n ? li : s->n - 1].price;

@@ -54,18 +54,6 @@ static inline int lp_lt(const vstate *st, const uint32_t *ids, const i128 *cc, c
     return cc[j] * st[ids[b]].lot < cc[b] * st[ids[j]].lot;
 }
 
-/* n / lot for n >= 0: lots 1 to 4 (the common ones) without a division */
-static inline int64_t div_lot(int64_t n, int64_t lot)
-{
-    switch (lot) {
-    case 1: return n;
-    case 2: return n >> 1;
-    case 3: return n / 3; /* by a constant: a multiply */
-    case 4: return n >> 2;
-    default: return n / lot;
-    }
-}
-
 /* The general LP, from the state st is in (lots may straddle levels). */
 static int lp_general(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t rem, margin *mg)
 {
@@ -624,7 +612,9 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
     }
     for (int i = 0; i < nc; i++) {
         int64_t d = cd[i];
-        if (cc[i] > B->best || bnb_cut(B, j + 1, B->estar - t - d * lu, cc[i], 0))
+        /* the first was checked against the same best just now; later ones
+         * again, since the search below may have lowered it */
+        if (i && (cc[i] > B->best || bnb_cut(B, j + 1, B->estar - t - d * lu, cc[i], 0)))
             continue;
         B->d[B->in[j]] = d;
         bnb_go(B, j + 1, t + d * lu, cc[i]);
