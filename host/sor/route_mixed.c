@@ -562,6 +562,33 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
         return;
     }
     int64_t d0 = a > 0 ? a : b < 0 ? b : 0;
+    if (j + 2 == B->k) {
+        /* the venue before the last: each change fixes the last one's, so
+         * the leaves are taken here, outward from d0 while the regret does
+         * not pass the best (no bound, order or recursion needed) */
+        const int64_t lu2 = B->lus[j + 1];
+        for (int dir = 1; dir >= -1; dir -= 2)
+            for (int64_t d = dir > 0 ? d0 : d0 - 1; d >= a && d <= b; d += dir) {
+                int64_t c2 = c + lazy_dc(B->L[j], d);
+                if (c2 > B->best)
+                    break; /* dc grows outward from 0 */
+                if (--B->budget < 0)
+                    return;
+                int64_t need = B->estar - t - d * lu;
+                if (!multiple_of(need, lu2))
+                    continue;
+                int64_t e = need >= 0 ? udiv_small(need, lu2) : -udiv_small(-need, lu2);
+                if (e < B->dlo[j + 1] || e > B->dhi[j + 1])
+                    continue;
+                int64_t c3 = c2 + lazy_dc(B->L[j + 1], e);
+                if (c3 <= B->best) {
+                    B->d[B->in[j]] = d;
+                    B->d[B->in[j + 1]] = e;
+                    bnb_leaf(B, c3);
+                }
+            }
+        return;
+    }
     const u128 M = B->back ? B->back[j] : 0;
     const int64_t base = t + B->W; /* bit of change d in M: base + d lu, in 0..2W <= 127 */
     /* the changes not cut, most promising first (regret plus bound: only an
