@@ -324,38 +324,34 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int64_t rem = p->qty - out->take_qty;
     if (rem > 0 && p->post && !market) {
         /* Post: lowest maker fee, then least quantity queued at our price, then
-         * latency, then index; the first venue where the rest makes a valid size. */
-        int used[BRS_SOR_MAX_VENUES] = {0};
+         * latency, then index; the first venue, in that order, where the rest
+         * makes a valid size (so the best of those where it does). */
         int64_t qq[BRS_SOR_MAX_VENUES]; /* queued at our price, looked up on a fee tie only */
-        for (uint32_t i = 0; i < nv; i++)
-            qq[i] = -1;
-        for (;;) {
-            int best = -1;
-            for (uint32_t i = 0; i < nv; i++) {
-                if (used[i] || !v[i].up || v[i].no_post)
-                    continue;
-                if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm) {
-                    best = (int)i;
-                    continue;
-                }
-                if (v[i].maker_fee_ppm != v[best].maker_fee_ppm)
-                    continue;
-                int64_t q = queued(&v[i], side, p->price, &qq[i]);
-                int64_t bq = queued(&v[best], side, p->price, &qq[best]);
-                if (q < bq || (q == bq && tie_first(v, i, (uint32_t)best)))
-                    best = (int)i;
-            }
-            if (best < 0)
-                break;
-            used[best] = 1;
-            int64_t q = rem / st[best].lot * st[best].lot;
-            if (q < st[best].min || q <= 0)
+        int best = -1;
+        int64_t bqty = 0;
+        for (uint32_t i = 0; i < nv; i++) {
+            if (!v[i].up || v[i].no_post)
                 continue;
+            int64_t q = div_lot(rem, st[i].lot) * st[i].lot;
+            if (q < st[i].min || q <= 0)
+                continue;
+            qq[i] = -1;
+            if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm) {
+                best = (int)i, bqty = q;
+                continue;
+            }
+            if (v[i].maker_fee_ppm != v[best].maker_fee_ppm)
+                continue;
+            int64_t x = queued(&v[i], side, p->price, &qq[i]);
+            int64_t bx = queued(&v[best], side, p->price, &qq[best]);
+            if (x < bx || (x == bx && tie_first(v, i, (uint32_t)best)))
+                best = (int)i, bqty = q;
+        }
+        if (best >= 0) {
             out->child[out->n++] = (brs_sor_child){.venue = (uint32_t)best, .kind = BRS_SOR_POST,
                                                    .side = (uint8_t)side, .price = p->price,
-                                                   .qty = q};
-            out->post_qty = q;
-            break;
+                                                   .qty = bqty};
+            out->post_qty = bqty;
         }
     }
     out->unrouted = p->qty - out->take_qty - out->post_qty;

@@ -785,13 +785,18 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         for (uint32_t i = 0; i < k; i++) {
             if (i == j)
                 continue;
-            for (int64_t a = 1; a <= dhi[i] && a <= lus[j]; a++) {
-                int64_t r = a * lus[i] - emax, b = udiv_small(r, lus[j]);
-                if (r <= 0 || b * lus[j] != r || b > -dlo[j])
+            for (int64_t a = 1, r = lus[i] - emax; a <= dhi[i] && a <= lus[j]; a++, r += lus[i]) {
+                if (r <= 0)
                     continue;
-                int64_t c = lazy_dc(&L[i], a) + lazy_dc(&L[j], -b);
-                if (c < R)
-                    R = c;
+                int64_t b = udiv_small(r, lus[j]);
+                if (b * lus[j] != r)
+                    continue;
+                if (b <= -dlo[j]) { /* the least a is the pair's cheapest: both regrets grow */
+                    int64_t c = lazy_dc(&L[i], a) + lazy_dc(&L[j], -b);
+                    if (c < R)
+                        R = c;
+                }
+                break;
             }
         }
     }
