@@ -237,6 +237,10 @@ static inline int64_t floordiv(int64_t a, int64_t v)
     return udiv_small(a + (int64_t)OFF * v, v) - OFF;
 }
 
+/* 1 / v for lots in gcd units, 0 for none (v = 0) */
+static const double recip[WIN_MAX_D + 1] = {0,       1,       1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5,
+                                            1.0 / 6, 1.0 / 7, 1.0 / 8, 1.0 / 9, 1.0 / 10};
+
 /* is a a multiple of v?  |a| < 2^28 */
 static inline int multiple_of(int64_t a, int64_t v)
 {
@@ -860,8 +864,8 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         if (dn1[p] != INF && (!rd || (i128)dn1[p] * rd < (i128)rn * Bb.lus[p]))
             rn = dn1[p], rd = Bb.lus[p];
         Bb.an[p] = an, Bb.ad[p] = ad, Bb.rn[p] = rn, Bb.rd[p] = rd;
-        Bb.af[p] = ad ? (double)an / (double)ad : 0;
-        Bb.rf[p] = rd ? (double)rn / (double)rd : 0;
+        Bb.af[p] = (double)an * recip[ad]; /* orders only: no division needed */
+        Bb.rf[p] = (double)rn * recip[rd];
     }
     /* the bound's second part, positions p.. on: gz the gcd of the lots with
      * a free first change, ma / mr the least add / give-back, mz the least
