@@ -199,6 +199,13 @@ void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acc
     g->juser = user;
 }
 
+void brs__wsgate_set_report_journal(brs__wsgate *g,
+                                    void (*fn)(void *user, uint32_t acct, const char *name, int64_t t,
+                                               const char *text, size_t len))
+{
+    g->rfn = fn;
+}
+
 int brs__wsgate_replay(brs__wsgate *g, uint32_t acct, int64_t t, const char *text, size_t len)
 {
     brs__wsg_req r;

@@ -81,6 +81,8 @@ struct brs__wsgate {
      * it is carried out; replaying: requests from it, answered to no one */
     void (*jfn)(void *user, uint32_t acct, int64_t t, const char *text, size_t len);
     void *juser;
+    /* the audit trail (brs__wsgate_set_report_journal): each order event as reported */
+    void (*rfn)(void *user, uint32_t acct, const char *name, int64_t t, const char *text, size_t len);
     int replaying;
     char buf[1 << 16];
 };

@@ -135,6 +135,22 @@ static void send_error(wconn *c, const brs__wsg_req *r, const char *field, const
     if (at < cap)
         brs__wsg_send_text(c, b, at);
     g->st.rejected_requests++;
+    /* a refused order step is part of the order's history (the audit trail):
+     * journaled as a `refused` event naming the order and the reason */
+    if (g->rfn && !g->replaying && r && c->acct >= 0 && r->order[0] &&
+        (r->op == BRS__WSG_PLACE || r->op == BRS__WSG_CANCEL || r->op == BRS__WSG_REPLACE)) {
+        at = (size_t)snprintf(b, cap, "{\"type\":\"error\",\"event\":\"refused\",\"client_order_id\":");
+        at = brs__wsg_jstr(b, cap, at, r->order);
+        if (field && field[0]) {
+            at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"field\":");
+            at = brs__wsg_jstr(b, cap, at, field);
+        }
+        at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"reason\":");
+        at = brs__wsg_jstr(b, cap, at, msg);
+        at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "}");
+        if (at < cap)
+            g->rfn(g->juser, (uint32_t)c->acct, g->acc[c->acct].name, brs__rt_now(g->rt), b, at);
+    }
 }
 
 static void send_simple(wconn *c, const brs__wsg_req *r, const char *type, const char *k, const char *v)
@@ -245,6 +261,8 @@ void brs__wsg_on_order(void *user, const brs_order_event *ev)
     at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "}");
     if (at >= cap)
         return;
+    if (g->rfn && !g->replaying)
+        g->rfn(g->juser, a->index, a->name, ev->ts, b, at);
     for (uint32_t i = 0; i < g->n_conns; i++) {
         wconn *c = g->conns[i];
         if (c->acct != (int)a->index || c->closed)
