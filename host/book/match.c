@@ -50,7 +50,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 l->qty -= m->leaves;
                 l->count--;
                 e->L.xCancelled(e->L.user, t->instrument, m->id, m->leaves, BRS_E_SELFTRADE);
-                ht_remove(e, m->id, oi);
+                id_remove(e, m->id, oi);
                 pool_free(e, oi);
                 oi = nx;
                 if (t->stp == BRS_STP_CANCEL_BOTH) {
@@ -75,7 +75,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 break; /* the taker is done */
             uint32_t nx = m->next;
             l->count--;
-            ht_remove(e, m->id, oi);
+            id_remove(e, m->id, oi);
             pool_free(e, oi);
             oi = nx;
             if (!t->leaves)
@@ -138,8 +138,11 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
 /* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
  * no self-trade prevention: most orders) the compiler drops every branch for
  * the other kinds. */
-static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain)
+static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain,
+                                                            int plain_side)
 {
+    /* plain orders come in one copy per side, so the side is a constant */
+    const int sd = plain ? plain_side : o->side;
     uint32_t ins = o->instrument;
     if (BRS__UNLIKELY(ins >= e->nbooks))
         return reject(e, ins, o->id, BRS_E_RANGE);
@@ -155,8 +158,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         BRS__UNLIKELY(!market && !price_ok(o->price)) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    uint32_t home = ht_home(e, o->id);
-    if (BRS__UNLIKELY(ht_find_at(e, o->id, home)))
+    if (BRS__UNLIKELY(id_find(e, o->id)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
@@ -164,26 +166,30 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     int rests = plain || (!market && o->tif <= BRS_DAY);
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
-    int64_t price = market ? (o->side == BRS_BUY ? PMAX : -PMAX) : o->price;
+    int64_t price = market ? (sd == BRS_BUY ? PMAX : -PMAX) : o->price;
     if (BRS__UNLIKELY(post)) {
-        int64_t ob = b->s[!o->side].best;
-        if (crosses(o->side, ob, price)) {
+        int64_t ob = b->s[!sd].best;
+        if (crosses(sd, ob, price)) {
             if (post & BRS_OF_POST_ONLY)
                 return reject(e, ins, o->id, BRS_E_WOULDTAKE);
-            price = o->side == BRS_BUY ? ob - 1 : ob + 1;
+            price = sd == BRS_BUY ? ob - 1 : ob + 1;
         }
     }
     if (BRS__LIKELY(rests)) {
         /* Refuse up front an order whose rest could push its level's total past
          * INT64_MAX, so the client sees a reject, never New then Canceled
          * (issue 15). Our side's level is not changed by matching. */
-        const level *own = level_find(&b->s[o->side], e->W, price);
-        if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
-            return reject(e, ins, o->id, BRS_E_RANGE);
+        uint64_t qty_or = e->qty_or | (uint64_t)o->qty;
+        e->qty_or = qty_or;
+        if (BRS__UNLIKELY(qty_or >> 32)) {
+            const level *own = level_find(&b->s[sd], e->W, price);
+            if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
+                return reject(e, ins, o->id, BRS_E_RANGE);
+        }
     }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
-               .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
+               .account = o->account, .side = sd, .stp = plain ? BRS_STP_NONE : o->stp};
     if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
@@ -191,28 +197,27 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     /* The top can only change if we traded (or STP cancelled a resting order)
      * or rest at or better than our best; for plain orders, a trade or such a
      * rest always changes it. */
-    int top = plain ? 0 : crosses(o->side, b->s[!o->side].best, price);
+    int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
     match(e, b, &t);
     if (plain)
         top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
-            top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            top |= sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
             memcpy(r, o, BRS__ORD_AS_ORDER);
             r->price = price;
             r->leaves = t.leaves;
             r->cum = o->qty - t.leaves;
-            int rrc = rest(e, b, ins, oi);
+            int rrc = rest_side(e, b, ins, oi, sd, 1);
             if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
                 r->next = e->free_head;
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
             } else {
-                ht_insert_home(e, oi, home);
-                e->id_max = o->id > e->id_max ? o->id : e->id_max;
+                id_insert(e, oi, o->id);
                 e->live++;
             }
         } else {
@@ -227,7 +232,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
 
 static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
 {
-    return submit_impl(e, o, 0);
+    return submit_impl(e, o, 0, 0);
 }
 
 int brs__engine_submit(brs_engine *e, const brs_order *o)
@@ -237,7 +242,7 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     memcpy(&enums, &o->side, sizeof enums);
     if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
                     !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
-        return submit_impl(e, o, 1);
+        return o->side == BRS_BUY ? submit_impl(e, o, 1, BRS_BUY) : submit_impl(e, o, 1, BRS_SELL);
     return submit_general(e, o);
 }
 
@@ -247,7 +252,7 @@ static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, ui
  * without the found path's register saves. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t oi = ht_find_ext(e, id);
+    uint32_t oi = id_find_ext(e, id);
     if (oi)
         return cancel_found(e, id, oi);
     e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
@@ -266,7 +271,7 @@ static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
 
 int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
     ord *o = &e->pool[oi];
@@ -300,6 +305,7 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     {
         /* as on submit: a level total that could pass INT64_MAX is refused up
          * front, and the order stays as it was */
+        e->qty_or |= (uint64_t)qty;
         const level *tl = level_find(&b->s[o->side], e->W, price);
         int64_t have = tl ? tl->qty - (price == o->price ? o->leaves : 0) : 0;
         if (BRS__UNLIKELY(have > INT64_MAX - leaves))
@@ -318,11 +324,11 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     o->cum += leaves - t.leaves;
     int rrc = 0;
     if (t.leaves == 0) {
-        ht_remove(e, id, oi);
+        id_remove(e, id, oi);
         pool_free(e, oi);
     } else if (t.stopped || (rrc = rest(e, b, ins, oi))) {
         e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : rrc);
-        ht_remove(e, id, oi);
+        id_remove(e, id, oi);
         pool_free(e, oi);
     }
     emit_top(e, b, ins);
