@@ -239,10 +239,8 @@ static inline int64_t best_qty(const bside *s, uint32_t W)
     return BRS__LIKELY(off < W) ? s->win[off].qty : brs__best_qty_slow(s, W);
 }
 
-/* Reports the top of book if its prices or quantities changed (always, when
- * the caller knows it did). */
-static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, book *b, uint32_t instrument,
-                                                               int known)
+/* Reports the top of book if its prices or quantities changed. */
+static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
 {
     const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
     int64_t bp = bs->best, ap = as->best, bq = 0, aq = 0;
@@ -255,17 +253,12 @@ static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, b
     else
         ap = 0;
     brs_top *t = &b->top;
-    if (!known && ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
+    if (((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
         return;
     t->instrument = instrument;
     t->ts = e->now;
     t->bid_price = bp, t->bid_qty = bq, t->ask_price = ap, t->ask_qty = aq;
     e->L.xTop(e->L.user, t);
-}
-
-static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
-{
-    emit_top_impl(e, b, instrument, 0);
 }
 
 static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int64_t p, const level *l)

@@ -97,6 +97,35 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
     }
 }
 
+/* The top of book after a plain order, where the caller knows which sides
+ * moved: the opposite one (it traded) and/or its own (it rests at or better
+ * than the best); the other side's half of the last reported top still holds. */
+static inline __attribute__((always_inline)) void top_side(const brs_engine *e, const bside *s, int side,
+                                                          brs_top *t)
+{
+    int64_t p = s->best, q = 0;
+    if (p == (side == BRS_BUY ? BID_EMPTY : ASK_EMPTY))
+        p = 0;
+    else
+        q = best_qty(s, e->W);
+    if (side == BRS_BUY)
+        t->bid_price = p, t->bid_qty = q;
+    else
+        t->ask_price = p, t->ask_qty = q;
+}
+
+static inline __attribute__((always_inline)) void emit_top_sides(brs_engine *e, book *b, int sd, int opp_moved,
+                                                                 int own_moved)
+{
+    brs_top *t = &b->top; /* t->instrument is set at creation and reset */
+    if (opp_moved)
+        top_side(e, &b->s[!sd], !sd, t);
+    if (own_moved)
+        top_side(e, &b->s[sd], sd, t);
+    t->ts = e->now;
+    e->L.xTop(e->L.user, t);
+}
+
 /* Could the taker fill completely now? Walks the levels it would trade with,
  * honouring self-trade prevention the way match() will. */
 static int fok_fillable(const brs_engine *e, const book *b, const taker *t)
@@ -199,11 +228,16 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
      * rest always changes it. */
     int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
     match(e, b, &t);
+    int own_top = 0; /* plain: our side's best moves (top: the opposite side's) */
     if (plain)
         top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
-            top |= sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            int at_best = sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            if (plain)
+                own_top = at_best;
+            else
+                top |= at_best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
             memcpy(r, o, BRS__ORD_AS_ORDER);
@@ -225,8 +259,12 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                             t.stopped ? BRS_E_SELFTRADE : BRS_E_NOLIQUIDITY);
         }
     }
-    if (top)
-        emit_top_impl(e, b, ins, plain);
+    if (plain) {
+        if (top | own_top)
+            emit_top_sides(e, b, sd, top, own_top);
+    } else if (top) {
+        emit_top(e, b, ins);
+    }
     return BRS_OK;
 }
 
