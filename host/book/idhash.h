@@ -72,7 +72,6 @@ static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
     }
 }
 
-
 /* Backward-shift delete from slot i: stops at an empty slot or an entry at
  * its home. One branch per step (the product is 0 when either is), as both
  * outcomes are common and two branches mispredicted on every other delete. */
@@ -124,13 +123,14 @@ static inline uint32_t id_find(const brs_engine *e, uint64_t id)
  * that cannot be live. */
 static const uint32_t id_none;
 
-/* id_find for an id from outside (a cancel). An id above every id entered
+/* The direct slot to read for an id from outside (a cancel), where an empty
+ * slot and an empty overflow hash mean "not live". An id above every id entered
  * since the reset cannot be live (ids are assigned in increasing order by the
  * host and the gateways; half the QuantCup feed's unknown-id cancels name ids
  * not issued yet): it reads an empty slot kept in cache instead of a cold
  * line of the table, chosen without a branch, so that the miss costs no
  * misprediction either (which of the two it is, is a coin toss on a feed). */
-static inline uint32_t id_find_ext(const brs_engine *e, uint64_t id)
+static inline const uint32_t *id_slot_ext(const brs_engine *e, uint64_t id)
 {
     const uint32_t *d = &e->dir[id & e->dir_mask];
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -143,12 +143,7 @@ static inline uint32_t id_find_ext(const brs_engine *e, uint64_t id)
     uintptr_t beyond = -(uintptr_t)(id > e->id_max); /* all ones or 0: a select, not a branch */
     d = (const uint32_t *)(((uintptr_t)d & ~beyond) | ((uintptr_t)&id_none & beyond));
 #endif
-    uint32_t i = *d;
-    if (BRS__LIKELY(i != 0) && BRS__LIKELY(e->pool[i].id == id))
-        return i;
-    if (BRS__LIKELY(e->over == 0))
-        return 0;
-    return brs__idx_over_find(e, id);
+    return d;
 }
 
 /* Adds pool[idx] under id (not present). */

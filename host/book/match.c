@@ -284,21 +284,27 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     return submit_general(e, o);
 }
 
-static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
+static __attribute__((noinline)) int cancel_lookup(brs_engine *e, uint64_t id);
 
-/* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
- * without the found path's register saves. */
+/* Split so that the common unknown-id miss (feeds cancel long-gone ids: an
+ * empty direct slot and nothing in the overflow hash) runs without a stack
+ * frame beyond the report's call; anything else looks the id up again. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t oi = id_find_ext(e, id);
-    if (oi)
-        return cancel_found(e, id, oi);
-    e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
-    return BRS_E_UNKNOWNORDER;
+    if (BRS__LIKELY(*id_slot_ext(e, id) == 0) && BRS__LIKELY(e->over == 0)) {
+        e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+        return BRS_E_UNKNOWNORDER;
+    }
+    return cancel_lookup(e, id);
 }
 
-static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
+static int cancel_lookup(brs_engine *e, uint64_t id)
 {
+    uint32_t oi = id_find(e, id);
+    if (!oi) {
+        e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+        return BRS_E_UNKNOWNORDER;
+    }
     ord *o = &e->pool[oi];
     uint32_t ins = o->instrument;
     e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);
