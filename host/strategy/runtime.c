@@ -382,7 +382,8 @@ void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side, const
     ((!(sc)->vt->subscriptions || ((sc)->vt->subscriptions & (bit))) &&           \
      BRS_VT_HAS((sc)->vt, brs_strategy_vtable, member))
 
-int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
+/* brs__sctx_call_bar (runtime.h) when its inline path does not apply. */
+int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar)
 {
     if (BRS__UNLIKELY(bar->instrument >= sc->n_instr))
         return BRS_E_INVAL;
@@ -397,6 +398,10 @@ int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
     int rc = sc->vt->xOnBar(sc->self, bar);
     return leave(sc, rc, CB_BAR);
 }
+
+/* The inline brs__sctx_call_bar's callback failed, logged an error or queued
+ * order events: the guard's way out. */
+int brs__sctx_call_bar_after(brs__sctx *sc, int rc) { return leave(sc, rc, CB_BAR); }
 
 int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
 {
