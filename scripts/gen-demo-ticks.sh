@@ -11,6 +11,8 @@
 #    (7.5 bp per sqrt(minute)) and volatile (30 bp) stretches of 20 s on
 #    average, so the market maker of data/configs/mm_two_venues.json has a
 #    volatility to adapt its spread to (docs/backtesting.md, tests/mm).
+# All three are written --plain (64-byte records, format version 1): the old
+# format stays under test, and older builds read them (docs/tick-format.md).
 set -eu
 build=${1:-build}
 "$build/bourse" gen --seed 20240102 --events 20000 --symbols 2 --plain -o data/demo.ticks.zst
