@@ -259,9 +259,10 @@ int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_mar
         uint64_t instr = rd(p_in, m[C_INSTR]) + base[C_INSTR];
         uint64_t mi = rd(p_me, m[C_META]) + base[C_META];
         junk |= (instr >> 32) | (mi >= n_tab);
-        uint64_t head[3] = {ts, ts + rd(p_loc, m[C_LOCAL]) + base[C_LOCAL],
-                            (uint64_t)tab[mi & 255] | instr << 32}; /* kind, side, flags; instrument */
-        memcpy(e, head, sizeof head);
+        e->ts_exchange = (int64_t)ts;
+        e->ts_local = (int64_t)(ts + rd(p_loc, m[C_LOCAL]) + base[C_LOCAL]);
+        uint64_t kind_instr = (uint64_t)tab[mi & 255] | instr << 32; /* kind, side, flags; instrument */
+        memcpy((unsigned char *)e + 16, &kind_instr, 8);
         p_ts += w[C_TS];
         p_loc += w[C_LOCAL];
         p_in += w[C_INSTR];
