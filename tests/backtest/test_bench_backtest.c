@@ -29,7 +29,8 @@ static void test_bench_json(void **state)
                           "lua_bars_per_sec", "decode_events_per_sec", "zstd_dc_events_per_sec",
                           "bars_decode_per_sec", "bars_zstd_dc_file_per_sec", "c_vs_decode",
                           "c_vs_zstd_dc", "lua_vs_decode", "decode_vs_zstd_dc",
-                          "signal_vs_bars_decode", "signal_vs_bars_zstd_dc_file"};
+                          "signal_vs_bars_decode", "signal_vs_bars_zstd_dc_file",
+                          "decode_events_per_cpu_sec", "c_vs_decode_cpu", "signal_vs_bars_decode_cpu"};
     cJSON *mm = cJSON_GetObjectItem(j, "min_max");
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         cJSON *v = cJSON_GetObjectItem(j, keys[i]);
