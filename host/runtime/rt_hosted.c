@@ -36,6 +36,8 @@ typedef struct hosted {
 struct brs__rt_hosted {
     brs__rt *rt;
     brs_config *cfg;
+    const char *mode;         /* "serve", "live": run directory titles, metrics */
+    int log_level;            /* the strategies' own log lines from this level */
     brs__rt_strats *set;
     hosted *h;
     uint32_t n;
@@ -145,11 +147,10 @@ static int resolve(const char *name, char *out, size_t cap, brs_error *err)
     return brs__plugin_find(name, NULL, out, cap, err);
 }
 
-static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, uint32_t i, brs_error *err)
+static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where, uint32_t i,
+                    brs_error *err)
 {
     brs_config *cfg = hs->cfg;
-    char where[32];
-    snprintf(where, sizeof where, "strategies[%u]", i);
     brs__rt_strategy_cfg c;
     int rc = entry_read(cfg, it, where, &c, err);
     if (rc)
@@ -207,7 +208,7 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, uint32_t i, brs_er
             h->ai[k].price_scale = instr[k].price_scale;
         }
         char title[160];
-        snprintf(title, sizeof title, "%s in bourse serve", h->name);
+        snprintf(title, sizeof title, "%s in bourse %s", h->name, hs->mode);
         brs_an_options ao = {.mode = BRS_AN_BOOK, .periods_per_year = 252, .trading_seconds_per_day = 23400,
                              .sample_every_ns = every, .title = title, .csv_max_rows = 1000000, .benchmark = "buy_and_hold",
                              .max_bars = 1000000};
@@ -219,7 +220,7 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, uint32_t i, brs_er
     brs__exec ex = brs__rt_strat_exec(h->st);
     brs__sctx_opts so = {.name = h->name, .instruments = instr, .n_instruments = n_instr,
                          .params = c.params, .params_where = pw, .exec = &ex,
-                         .log_level = BRS_LOG_INFO, .max_orders = 4096, .event_queue = 65536,
+                         .log_level = hs->log_level, .max_orders = 4096, .event_queue = 65536,
                          .max_orders_per_run = (uint64_t)c.max_orders_run,
                          .max_callbacks_per_event = (uint32_t)c.max_cb_event,
                          .max_callbacks_per_instant = (uint32_t)c.max_cb_instant,
@@ -239,14 +240,17 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, uint32_t i, brs_er
             return rc;
         h->watching = 1;
     }
-    BRS_LOG(BRS_LOG_INFO, "strategy", "strategy hosted", BRS_KV_S("strategy", h->name),
+    if (hs->log_level <= BRS_LOG_INFO) /* bourse live --quiet: warnings and errors only */
+        BRS_LOG(BRS_LOG_INFO, "strategy", "strategy hosted", BRS_KV_S("strategy", h->name),
             BRS_KV_S("file", h->path), BRS_KV_S("kind", h->src.kind), BRS_KV_U("client", h->st->client),
             BRS_KV_S("route", route.kind == BRS__RT_ROUTE_SOR ? "sor" : brs__rt_venue_name(hs->rt, route.venue)),
             BRS_KV_B("hot_reload", h->watching), BRS_KV_S("out", h->out ? h->out : ""));
     return BRS_OK;
 }
 
-int brs__rt_hosted_open(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, brs_error *err)
+/* The set of n strategies over rt (none: nothing is made). */
+static int hosted_new(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, uint32_t n,
+                      const char *mode, int log_level, brs_error *err)
 {
     brs__rt_hosted *hs = calloc(1, sizeof *hs);
     *out = hs;
@@ -254,8 +258,8 @@ int brs__rt_hosted_open(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, brs_
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     hs->rt = rt;
     hs->cfg = cfg;
-    cJSON *arr = cJSON_GetObjectItemCaseSensitive(cfg->root, "strategies");
-    uint32_t n = cJSON_IsArray(arr) ? (uint32_t)cJSON_GetArraySize(arr) : 0;
+    hs->mode = mode;
+    hs->log_level = log_level;
     if (!n)
         return BRS_OK;
     int rc = brs__rt_strats_create(&hs->set, rt, err);
@@ -263,13 +267,46 @@ int brs__rt_hosted_open(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, brs_
         return rc;
     if (!(hs->h = calloc(n, sizeof *hs->h)))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
+    return BRS_OK;
+}
+
+int brs__rt_hosted_open(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, brs_error *err)
+{
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(cfg->root, "strategies");
+    uint32_t n = cJSON_IsArray(arr) ? (uint32_t)cJSON_GetArraySize(arr) : 0;
+    int rc = hosted_new(out, rt, cfg, n, "serve", BRS_LOG_INFO, err);
+    if (rc || !n)
+        return rc;
+    brs__rt_hosted *hs = *out;
     uint32_t i = 0;
     for (cJSON *it = arr->child; it; it = it->next, i++) {
+        char where[32];
+        snprintf(where, sizeof where, "strategies[%u]", i);
         hs->n = i + 1; /* closed even when it fails half-way */
-        if ((rc = open_one(hs, &hs->h[i], it, i, err)))
+        if ((rc = open_one(hs, &hs->h[i], it, where, i, err)))
             return rc;
     }
     return BRS_OK;
+}
+
+int brs__rt_hosted_open_one(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, cJSON *obj,
+                            const char *where, const char *mode, int log_level, brs_error *err)
+{
+    int rc = hosted_new(out, rt, cfg, 1, mode, log_level, err);
+    if (rc)
+        return rc;
+    (*out)->n = 1;
+    return open_one(*out, &(*out)->h[0], obj, where, 0, err);
+}
+
+brs__sctx *brs__rt_hosted_sctx(brs__rt_hosted *hs, uint32_t i)
+{
+    return hs && i < hs->n ? &hs->h[i].sc : NULL;
+}
+
+brs__rt_strat *brs__rt_hosted_strat(brs__rt_hosted *hs, uint32_t i)
+{
+    return hs && i < hs->n ? hs->h[i].st : NULL;
 }
 
 int brs__rt_hosted_metrics(brs__rt_hosted *hs, struct brs__mreg *reg, brs_error *err)
@@ -332,7 +369,8 @@ void brs__rt_hosted_stop(brs__rt_hosted *hs)
         for (uint32_t v = 0; v < brs__rt_venues(hs->rt) && v < 8 && len < sizeof vq; v++)
             len += (size_t)snprintf(vq + len, sizeof vq - len, "%s%s:%lld", v ? "," : "",
                                     brs__rt_venue_name(hs->rt, v), (long long)h->st->venue_qty[v]);
-        BRS_LOG(BRS_LOG_INFO, "strategy", "strategy stopping", BRS_KV_S("strategy", h->name),
+        if (hs->log_level <= BRS_LOG_INFO)
+            BRS_LOG(BRS_LOG_INFO, "strategy", "strategy stopping", BRS_KV_S("strategy", h->name),
                 BRS_KV_U("fills", h->st->fills), BRS_KV_S("filled_by_venue", vq), BRS_KV_U("orders", h->st->orders),
                 BRS_KV_U("open_orders", h->sc.n_orders), BRS_KV_I("abs_position", pos),
                 BRS_KV_B("failed", h->sc.failed != 0));

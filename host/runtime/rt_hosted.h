@@ -1,5 +1,5 @@
 /* rt_hosted.h: a config's strategies running on a real-clock runtime
- * (`bourse serve`'s "strategies" array): each entry a book-mode run's strategy
+ * (`bourse serve`'s "strategies" array, `bourse live`'s "strategy"): each entry a book-mode run's strategy
  * object (file, params, seed, runaway bounds; read by the one reader book mode
  * uses, brs__rt_strategy_cfg_read) plus name, route, instruments, out and hot
  * reload. Loaded, opened and started here, hosted by rt_strategy.c, driven by
@@ -38,6 +38,14 @@ struct brs__mreg;
 /* Load and open the strategies of cfg's "strategies" as clients of rt (added
  * now, in config order). Nothing runs until brs__rt_hosted_start. */
 int brs__rt_hosted_open(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, brs_error *err);
+/* One strategy object `obj` (a strategies[] entry's keys; `where` names it in
+ * messages, "strategy") as the one strategy of a set: bourse live's. mode
+ * ("live") titles its run directory; its own log lines from log_level. */
+int brs__rt_hosted_open_one(brs__rt_hosted **out, brs__rt *rt, brs_config *cfg, cJSON *obj,
+                            const char *where, const char *mode, int log_level, brs_error *err);
+/* The i-th strategy's context and its runtime host (NULL past the end). */
+brs__sctx *brs__rt_hosted_sctx(brs__rt_hosted *h, uint32_t i);
+brs__rt_strat *brs__rt_hosted_strat(brs__rt_hosted *h, uint32_t i);
 /* Each strategy's series (host/ops/run_metrics.c, mode "serve") into the
  * server's registry; their order counters count from now, positions and PnL
  * are read from the strategies themselves. */
