@@ -242,9 +242,9 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
     }
     if (hs->log_level <= BRS_LOG_INFO) /* bourse live --quiet: warnings and errors only */
         BRS_LOG(BRS_LOG_INFO, "strategy", "strategy hosted", BRS_KV_S("strategy", h->name),
-            BRS_KV_S("file", h->path), BRS_KV_S("kind", h->src.kind), BRS_KV_U("client", h->st->client),
-            BRS_KV_S("route", route.kind == BRS__RT_ROUTE_SOR ? "sor" : brs__rt_venue_name(hs->rt, route.venue)),
-            BRS_KV_B("hot_reload", h->watching), BRS_KV_S("out", h->out ? h->out : ""));
+                BRS_KV_S("file", h->path), BRS_KV_S("kind", h->src.kind), BRS_KV_U("client", h->st->client),
+                BRS_KV_S("route", route.kind == BRS__RT_ROUTE_SOR ? "sor" : brs__rt_venue_name(hs->rt, route.venue)),
+                BRS_KV_B("hot_reload", h->watching), BRS_KV_S("out", h->out ? h->out : ""));
     return BRS_OK;
 }
 
@@ -371,9 +371,9 @@ void brs__rt_hosted_stop(brs__rt_hosted *hs)
                                     brs__rt_venue_name(hs->rt, v), (long long)h->st->venue_qty[v]);
         if (hs->log_level <= BRS_LOG_INFO)
             BRS_LOG(BRS_LOG_INFO, "strategy", "strategy stopping", BRS_KV_S("strategy", h->name),
-                BRS_KV_U("fills", h->st->fills), BRS_KV_S("filled_by_venue", vq), BRS_KV_U("orders", h->st->orders),
-                BRS_KV_U("open_orders", h->sc.n_orders), BRS_KV_I("abs_position", pos),
-                BRS_KV_B("failed", h->sc.failed != 0));
+                    BRS_KV_U("fills", h->st->fills), BRS_KV_S("filled_by_venue", vq), BRS_KV_U("orders", h->st->orders),
+                    BRS_KV_U("open_orders", h->sc.n_orders), BRS_KV_I("abs_position", pos),
+                    BRS_KV_B("failed", h->sc.failed != 0));
         if (h->sc.started && !h->sc.failed && brs__sctx_stop(&h->sc, &e))
             BRS_LOG(BRS_LOG_WARN, "strategy", "strategy stop failed", BRS_KV_S("strategy", h->name),
                     BRS_KV_S("error", e.msg));
