@@ -17,6 +17,10 @@
 #include "strategy/source.h"
 
 typedef struct hosted {
+    struct brs__rt_hosted *hs;
+    uint32_t index;
+    char *text;               /* a Lua strategy's script as running (the journal's START, RELOAD) */
+    size_t text_len;
     brs__rt_strat *st;
     brs__strategy_src src;
     int src_loaded;
@@ -38,6 +42,9 @@ struct brs__rt_hosted {
     brs_config *cfg;
     const char *mode;         /* "serve", "live": run directory titles, metrics */
     int log_level;            /* the strategies' own log lines from this level */
+    int started;
+    int (*jfn)(void *user, const void *rec, size_t len); /* brs__rt_hosted_set_journal */
+    void *juser;
     brs__rt_strats *set;
     hosted *h;
     uint32_t n;
@@ -147,6 +154,71 @@ static int resolve(const char *name, char *out, size_t cap, brs_error *err)
     return brs__plugin_find(name, NULL, out, cap, err);
 }
 
+/* ---- the journal: the strategies' own steps (rt_hosted.h) ---------------------
+ * Records (little endian): START  u8 1, i64 t, u32 n, n x (u32 len, the Lua
+ * script's text; 0 for a C strategy); TIMER  u8 2, i64 t; RELOAD  u8 3, i64 t,
+ * u32 strategy, the new text. */
+enum { J_START = 1, J_TIMER = 2, J_RELOAD = 3 };
+
+static void put32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(char *p, int64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static int64_t get64(const char *p) { int64_t v; memcpy(&v, p, 8); return v; }
+
+static void journal(brs__rt_hosted *hs, const char *rec, size_t len)
+{
+    if (hs->jfn && hs->jfn(hs->juser, rec, len) != BRS_OK)
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "journal: a strategies' step could not be recorded",
+                BRS_KV_U("bytes", len));
+}
+
+/* A record of a header and a text; NULL when out of memory (logged). */
+static char *text_rec(const char *h, size_t hl, const char *text, size_t len, size_t *out)
+{
+    char *r = malloc(hl + len + 1);
+    if (!r) {
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "journal: out of memory for a strategies' step", BRS_KV_U("bytes", len));
+        return NULL;
+    }
+    memcpy(r, h, hl);
+    if (len)
+        memcpy(r + hl, text, len);
+    *out = hl + len;
+    return r;
+}
+
+static int keep_text(hosted *h, const char *text, size_t len)
+{
+    char *t = malloc(len + 1);
+    if (!t)
+        return BRS_E_NOMEM;
+    memcpy(t, text, len);
+    t[len] = 0;
+    free(h->text);
+    h->text = t;
+    h->text_len = len;
+    return BRS_OK;
+}
+
+/* The reload watch loaded a new version: it is the running text, journaled. */
+static void on_reloaded(void *user, const char *text, size_t len)
+{
+    hosted *h = user;
+    if (keep_text(h, text, len) != BRS_OK)
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "out of memory keeping a reloaded script", BRS_KV_S("strategy", h->name));
+    if (!h->hs->jfn)
+        return;
+    char hd[13];
+    hd[0] = J_RELOAD;
+    put64(hd + 1, brs__rt_now(h->hs->rt));
+    put32(hd + 9, h->index);
+    size_t n;
+    char *r = text_rec(hd, sizeof hd, text, len, &n);
+    if (r)
+        journal(h->hs, r, n);
+    free(r);
+}
+
 static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where, uint32_t i,
                     brs_error *err)
 {
@@ -183,6 +255,10 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
     if ((rc = brs__strategy_src_load(&h->src, h->path, &lo, err)))
         return brs__err_prefix(err, "%s: %s", cfg->source, where);
     h->src_loaded = 1;
+    h->hs = hs;
+    h->index = i;
+    if (h->src.is_lua && (rc = brs__read_file(h->path, &h->text, &h->text_len, err))) /* the version running */
+        return brs__err_prefix(err, "%s: %s", cfg->source, where);
     const char *nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
     snprintf(h->name, sizeof h->name, "%s", nm && *nm ? nm : h->src.name);
     for (uint32_t k = 0; k < i; k++)
@@ -238,6 +314,8 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
     if (h->src.is_lua && on) {
         if ((rc = brs__reload_watch_init(&h->rw, h->path, h->name, h->src.lua, &ro, err)))
             return rc;
+        h->rw.on_reload = on_reloaded;
+        h->rw.on_reload_user = h;
         h->watching = 1;
     }
     if (hs->log_level <= BRS_LOG_INFO) /* bourse live --quiet: warnings and errors only */
@@ -322,6 +400,28 @@ int brs__rt_hosted_metrics(brs__rt_hosted *hs, struct brs__mreg *reg, brs_error 
 
 int brs__rt_hosted_start(brs__rt_hosted *hs, brs_error *err)
 {
+    if (hs && hs->jfn && hs->n) { /* START: the time and the scripts they start with */
+        size_t len = 13;
+        for (uint32_t i = 0; i < hs->n; i++)
+            len += 4 + hs->h[i].text_len;
+        char *r = malloc(len);
+        if (!r)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        r[0] = J_START;
+        put64(r + 1, brs__rt_now(hs->rt));
+        put32(r + 9, hs->n);
+        size_t at = 13;
+        for (uint32_t i = 0; i < hs->n; i++) {
+            put32(r + at, (uint32_t)hs->h[i].text_len);
+            if (hs->h[i].text_len)
+                memcpy(r + at + 4, hs->h[i].text, hs->h[i].text_len);
+            at += 4 + hs->h[i].text_len;
+        }
+        journal(hs, r, len);
+        free(r);
+    }
+    if (hs)
+        hs->started = 1;
     for (uint32_t i = 0; hs && i < hs->n; i++) {
         hosted *h = &hs->h[i];
         int64_t now = brs__rt_now(hs->rt);
@@ -342,7 +442,14 @@ void brs__rt_hosted_poll(brs__rt_hosted *hs, int64_t mono)
 {
     if (!hs || !hs->n)
         return;
-    brs__rt_strats_advance(hs->set, brs__rt_now(hs->rt));
+    int64_t now = brs__rt_now(hs->rt);
+    if (hs->jfn && brs__rt_strats_next_timer(hs->set) <= now) { /* TIMER: timers fire at this turn */
+        char r[9];
+        r[0] = J_TIMER;
+        put64(r + 1, now);
+        journal(hs, r, sizeof r);
+    }
+    brs__rt_strats_advance(hs->set, now);
     for (uint32_t i = 0; i < hs->n; i++) {
         hosted *h = &hs->h[i];
         if (h->watching && !h->sc.failed) /* between events: a changed script is loaded in place */
@@ -431,10 +538,107 @@ void brs__rt_hosted_close(brs__rt_hosted *hs)
         if (h->src_loaded)
             brs__strategy_src_free(&h->src);
         brs__an_destroy(h->rec);
+        free(h->text);
         free(h->ai);
         free(h->allowed);
     }
     brs__rt_strats_destroy(hs->set);
     free(hs->h);
     free(hs);
+}
+
+/* ---- the journal ------------------------------------------------------------------- */
+
+void brs__rt_hosted_set_journal(brs__rt_hosted *hs, int (*fn)(void *user, const void *rec, size_t len),
+                                void *user)
+{
+    if (!hs)
+        return;
+    hs->jfn = fn;
+    hs->juser = user;
+}
+
+int brs__rt_hosted_started(const brs__rt_hosted *hs) { return hs && hs->started; }
+
+/* Strategy h runs `text` from now on (a replayed START or RELOAD). */
+static int run_text(hosted *h, const char *text, size_t len, const char *why, int always)
+{
+    if (!h->src.is_lua || (!always && len == h->text_len && !memcmp(text, h->text, len)))
+        return BRS_OK;
+    brs_error e = {0};
+    int rc = brs__lua_strategy_reload(h->src.lua, text, len, &e);
+    if (rc == BRS_OK)
+        rc = keep_text(h, text, len);
+    if (rc) {
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "journal: a script version in the journal does not load",
+                BRS_KV_S("strategy", h->name), BRS_KV_S("step", why), BRS_KV_S("error", e.msg));
+        return rc;
+    }
+    BRS_LOG(BRS_LOG_INFO, "strategy", "journal: the script version of the journal restored",
+            BRS_KV_S("strategy", h->name), BRS_KV_S("step", why), BRS_KV_U("bytes", len));
+    return BRS_OK;
+}
+
+int brs__rt_hosted_replay(brs__rt_hosted *hs, const char *rec, size_t len, brs_error *err)
+{
+    if (!hs || !hs->n || len < 9)
+        return brs__err(err, BRS_E_CORRUPT, "a strategies' step without strategies, or cut short");
+    int64_t t = get64(rec + 1);
+    brs__rt_advance(hs->rt, t); /* as the live loop had before the step */
+    switch (rec[0]) {
+    case J_START: {
+        if (hs->started || len < 13 || get32(rec + 9) != hs->n)
+            return brs__err(err, BRS_E_CORRUPT, "START: %s", hs->started ? "the strategies started already"
+                                                                         : "not as many strategies as configured");
+        size_t at = 13;
+        for (uint32_t i = 0; i < hs->n; i++) {
+            uint32_t n = at + 4 <= len ? get32(rec + at) : UINT32_MAX;
+            if (n > len - at - 4 || (n && !hs->h[i].src.is_lua))
+                return brs__err(err, BRS_E_CORRUPT, "START: strategy %u's script", i);
+            if (n && run_text(&hs->h[i], rec + at + 4, n, "start", 0))
+                return brs__err(err, BRS_E_CORRUPT, "START: strategy %u's script does not load", i);
+            at += 4 + n;
+        }
+        return brs__rt_hosted_start(hs, err);
+    }
+    case J_TIMER:
+        brs__rt_strats_advance(hs->set, t);
+        return BRS_OK;
+    case J_RELOAD: {
+        uint32_t i = len >= 13 ? get32(rec + 9) : UINT32_MAX;
+        if (i >= hs->n || !hs->h[i].src.is_lua || run_text(&hs->h[i], rec + 13, len - 13, "reload", 1))
+            return brs__err(err, BRS_E_CORRUPT, "RELOAD: strategy %u", i);
+        if (hs->h[i].watching)
+            hs->h[i].rw.n_reloads++;
+        return BRS_OK;
+    }
+    default: return brs__err(err, BRS_E_CORRUPT, "unknown strategies' step %d", rec[0]);
+    }
+}
+
+void brs__rt_hosted_sync_files(brs__rt_hosted *hs)
+{
+    for (uint32_t i = 0; hs && i < hs->n; i++) {
+        hosted *h = &hs->h[i];
+        if (!h->watching || h->sc.failed)
+            continue;
+        char *text = NULL;
+        size_t len = 0;
+        brs_error e = {0};
+        if (brs__read_file(h->path, &text, &len, &e) == BRS_OK &&
+            (len != h->text_len || memcmp(text, h->text, len))) {
+            int rc = brs__lua_strategy_reload(h->src.lua, text, len, &e);
+            if (rc == BRS_OK) {
+                h->rw.n_reloads++;
+                BRS_LOG(BRS_LOG_INFO, "reload", "strategy reloaded: its file changed while the server was down",
+                        BRS_KV_S("strategy", h->name), BRS_KV_S("file", h->path), BRS_KV_U("bytes", len));
+                on_reloaded(h, text, len);
+            } else {
+                h->rw.n_refused++;
+                BRS_LOG(BRS_LOG_WARN, "reload", "strategy reload refused; the running version stays",
+                        BRS_KV_S("strategy", h->name), BRS_KV_S("file", h->path), BRS_KV_S("error", e.msg));
+            }
+        }
+        free(text);
+    }
 }

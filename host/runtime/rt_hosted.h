@@ -67,4 +67,25 @@ const char *brs__rt_hosted_client_name(const brs__rt_hosted *h, uint32_t client)
 void brs__rt_hosted_reloads(const brs__rt_hosted *h, uint64_t *done, uint64_t *refused);
 void brs__rt_hosted_close(brs__rt_hosted *h);
 
+/* ---- the journal (bourse serve with state_dir) ---------------------------------
+ * What the strategies do outside the runtime's steps, so a restart replays it
+ * at the same points of the order flow (docs/fix-gateway.md, "Strategies
+ * beside the clients"): their start (time and the Lua scripts they start
+ * with), each loop turn at which timers fire (brs__rt_hosted_poll) and each
+ * hot reload (the new text). fn gets each record (opaque bytes) to journal;
+ * brs__rt_hosted_replay takes them back. Inside the runtime's own steps
+ * (market data, order events) timers fire deterministically and need none. */
+void brs__rt_hosted_set_journal(brs__rt_hosted *h, int (*fn)(void *user, const void *rec, size_t len),
+                                void *user);
+/* One record as journaled: the runtime advances to its time, then the start
+ * (with the journal's script versions), the timers or the reload happen
+ * again. BRS_E_CORRUPT when it does not fit the configured strategies. */
+int brs__rt_hosted_replay(brs__rt_hosted *h, const char *rec, size_t len, brs_error *err);
+/* brs__rt_hosted_start has run (live or replayed). */
+int brs__rt_hosted_started(const brs__rt_hosted *h);
+/* After a replay: a Lua script whose file differs from the version the
+ * journal left running (edited while the server was down) is reloaded now,
+ * journaled as any reload. */
+void brs__rt_hosted_sync_files(brs__rt_hosted *h);
+
 #endif

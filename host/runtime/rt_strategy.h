@@ -88,7 +88,7 @@ static inline int64_t brs__rt_strats_next_timer(const brs__rt_strats *s)
     int64_t t = INT64_MAX;
     for (uint32_t k = 0; k < s->n; k++) {
         const brs__sctx *sc = s->st[k]->sc;
-        if (sc && sc->n_timers) {
+        if (sc && sc->n_timers && !sc->failed) { /* a failed strategy's timers never fire */
             int64_t x = brs__sctx_next_timer(sc);
             if (x < t)
                 t = x;
