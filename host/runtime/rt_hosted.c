@@ -21,6 +21,10 @@ typedef struct hosted {
     uint32_t index;
     char *text;               /* a Lua strategy's script as running (the journal's START, RELOAD) */
     size_t text_len;
+    brs__lua_opts lo;         /* how it was loaded and opened (reopen_text) */
+    brs__sctx_opts so;
+    brs__exec ex;
+    char pw[64];
     brs__rt_strat *st;
     brs__strategy_src src;
     int src_loaded;
@@ -251,14 +255,18 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
     }
     if ((rc = resolve(c.file, h->path, sizeof h->path, err)))
         return brs__err_prefix(err, "%s: %s.file", cfg->source, where);
-    brs__lua_opts lo = {.seed = (uint64_t)c.seed};
-    if ((rc = brs__strategy_src_load(&h->src, h->path, &lo, err)))
+    h->lo = (brs__lua_opts){.seed = (uint64_t)c.seed};
+    size_t pl = strlen(h->path);
+    if (pl >= 4 && !strcmp(h->path + pl - 4, ".lua")) { /* from its text, kept: the version running */
+        if ((rc = brs__read_file(h->path, &h->text, &h->text_len, err)) ||
+            (rc = brs__strategy_src_load_text(&h->src, h->text, h->text_len, h->path, &h->lo, err)))
+            return brs__err_prefix(err, "%s: %s", cfg->source, where);
+    } else if ((rc = brs__strategy_src_load(&h->src, h->path, &h->lo, err))) {
         return brs__err_prefix(err, "%s: %s", cfg->source, where);
+    }
     h->src_loaded = 1;
     h->hs = hs;
     h->index = i;
-    if (h->src.is_lua && (rc = brs__read_file(h->path, &h->text, &h->text_len, err))) /* the version running */
-        return brs__err_prefix(err, "%s: %s", cfg->source, where);
     const char *nm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
     snprintf(h->name, sizeof h->name, "%s", nm && *nm ? nm : h->src.name);
     for (uint32_t k = 0; k < i; k++)
@@ -291,17 +299,17 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
         if ((rc = brs__an_create(&h->rec, &ao, h->ai, n_instr, err)))
             return rc;
     }
-    char pw[64];
-    snprintf(pw, sizeof pw, "%s.params", where);
-    brs__exec ex = brs__rt_strat_exec(h->st);
+    snprintf(h->pw, sizeof h->pw, "%s.params", where);
+    h->ex = brs__rt_strat_exec(h->st);
     brs__sctx_opts so = {.name = h->name, .instruments = instr, .n_instruments = n_instr,
-                         .params = c.params, .params_where = pw, .exec = &ex,
+                         .params = c.params, .params_where = h->pw, .exec = &h->ex,
                          .log_level = hs->log_level, .max_orders = 4096, .event_queue = 65536,
                          .max_orders_per_run = (uint64_t)c.max_orders_run,
                          .max_callbacks_per_event = (uint32_t)c.max_cb_event,
                          .max_callbacks_per_instant = (uint32_t)c.max_cb_instant,
                          .max_log_bytes_per_callback = (uint64_t)c.max_log_cb,
                          .max_log_bytes = (uint64_t)c.max_log};
+    h->so = so; /* kept: the journal's START may open it again with another script version */
     if ((rc = brs__sctx_init(&h->sc, h->src.vt, &so, err)))
         return brs__err_prefix(err, "%s", cfg->source);
     if ((rc = brs__strategy_src_open(&h->src, &h->sc, err)))
@@ -560,11 +568,11 @@ void brs__rt_hosted_set_journal(brs__rt_hosted *hs, int (*fn)(void *user, const 
 
 int brs__rt_hosted_started(const brs__rt_hosted *hs) { return hs && hs->started; }
 
-/* Strategy h runs `text` from now on (a replayed START or RELOAD). */
-static int run_text(hosted *h, const char *text, size_t len, const char *why, int always)
+/* Strategy h reloads `text` in place, as the reload watch did (a replayed RELOAD). */
+static int run_text(hosted *h, const char *text, size_t len, const char *why)
 {
-    if (!h->src.is_lua || (!always && len == h->text_len && !memcmp(text, h->text, len)))
-        return BRS_OK;
+    if (!h->src.is_lua)
+        return BRS_E_STATE;
     brs_error e = {0};
     int rc = brs__lua_strategy_reload(h->src.lua, text, len, &e);
     if (rc == BRS_OK)
@@ -576,6 +584,37 @@ static int run_text(hosted *h, const char *text, size_t len, const char *why, in
     }
     BRS_LOG(BRS_LOG_INFO, "strategy", "journal: the script version of the journal restored",
             BRS_KV_S("strategy", h->name), BRS_KV_S("step", why), BRS_KV_U("bytes", len));
+    return BRS_OK;
+}
+
+/* Before the start: strategy h is opened again from the journal's `text`
+ * (the version it started with; its file may hold a later one). */
+static int reopen_text(hosted *h, const char *text, size_t len)
+{
+    if (!h->src.is_lua || (len == h->text_len && !memcmp(text, h->text, len)))
+        return BRS_OK;
+    brs_error e = {0};
+    brs__strategy_src src;
+    int rc = brs__strategy_src_load_text(&src, text, len, h->path, &h->lo, &e);
+    if (rc == BRS_OK) {
+        brs__rt_strat_attach(h->st, NULL, NULL);
+        brs__sctx_free(&h->sc);
+        brs__strategy_src_free(&h->src);
+        h->src = src;
+        if ((rc = brs__sctx_init(&h->sc, h->src.vt, &h->so, &e)) == BRS_OK)
+            rc = brs__strategy_src_open(&h->src, &h->sc, &e);
+        brs__rt_strat_attach(h->st, rc ? NULL : &h->sc, h->rec);
+        h->rw.lua = h->src.lua;
+        if (rc == BRS_OK)
+            rc = keep_text(h, text, len);
+    }
+    if (rc) {
+        BRS_LOG(BRS_LOG_ERROR, "strategy", "journal: the script version the strategy started with does not load",
+                BRS_KV_S("strategy", h->name), BRS_KV_S("error", e.msg));
+        return rc;
+    }
+    BRS_LOG(BRS_LOG_INFO, "strategy", "journal: the script version of the journal restored",
+            BRS_KV_S("strategy", h->name), BRS_KV_S("step", "start"), BRS_KV_U("bytes", len));
     return BRS_OK;
 }
 
@@ -595,7 +634,7 @@ int brs__rt_hosted_replay(brs__rt_hosted *hs, const char *rec, size_t len, brs_e
             uint32_t n = at + 4 <= len ? get32(rec + at) : UINT32_MAX;
             if (n > len - at - 4 || (n && !hs->h[i].src.is_lua))
                 return brs__err(err, BRS_E_CORRUPT, "START: strategy %u's script", i);
-            if (n && run_text(&hs->h[i], rec + at + 4, n, "start", 0))
+            if (n && reopen_text(&hs->h[i], rec + at + 4, n))
                 return brs__err(err, BRS_E_CORRUPT, "START: strategy %u's script does not load", i);
             at += 4 + n;
         }
@@ -606,7 +645,7 @@ int brs__rt_hosted_replay(brs__rt_hosted *hs, const char *rec, size_t len, brs_e
         return BRS_OK;
     case J_RELOAD: {
         uint32_t i = len >= 13 ? get32(rec + 9) : UINT32_MAX;
-        if (i >= hs->n || !hs->h[i].src.is_lua || run_text(&hs->h[i], rec + 13, len - 13, "reload", 1))
+        if (i >= hs->n || !hs->h[i].src.is_lua || run_text(&hs->h[i], rec + 13, len - 13, "reload"))
             return brs__err(err, BRS_E_CORRUPT, "RELOAD: strategy %u", i);
         if (hs->h[i].watching)
             hs->h[i].rw.n_reloads++;
