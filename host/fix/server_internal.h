@@ -135,6 +135,8 @@ int brs__srv_replay_feed(void *user, int64_t t, uint64_t n);
 void brs__srv_replay_begin(void *user, int has_feed, int legacy);
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_child(void *user, const brs__rt_child_note *n);
+int brs__srv_on_strat(void *user, const void *rec, size_t len);
+int brs__srv_replay_strat(void *user, const char *rec, size_t len);
 void brs__srv_stop_strategies(brs__fix_server *srv);
 
 #endif
