@@ -6,6 +6,8 @@
 #include "fix/app.h"
 #include "fix/codec.h"
 
+#include <string.h>
+
 /* One instrument's book to the deepest subscribed depth, read once per
  * md_publish whatever the number of subscriptions on it. */
 typedef struct brs__fix_md_view {
@@ -43,10 +45,48 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define JOURNAL_MC_SLICE 0x20000000u
 #define JOURNAL_SESSION_RECORD_MAX 0x7f000000u
 
-/* app_journal.c, for app_checkpoint.c */
+
+/* ---- the journal's records (app_journal.c, app_snapshot.c, app_replay.c) ---- */
+/* Journal record that is not a message: an end of day (8-byte boundary in ns,
+ * 1 byte mark_only). */
+#define JOURNAL_END_OF_DAY 0x7ffffffeu
+/* Journal record: commit of batch n (8 bytes): the records before it, and
+ * every store record tagged with a batch up to n, are one applied whole. */
+#define JOURNAL_COMMIT 0x7ffffffdu
+
+/* End-of-day record modes (its 9th byte). */
+#define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
+#define EOD_MARK 1   /* boundary recorded only */
+#define EOD_FORGET 2 /* expired, then the closed orders left memory (no snapshot) */
+/* Snapshot records (docs/fix-gateway.md, "Persistence and restart"): a
+ * compacted journal starts with them. */
+#define JOURNAL_SNAPSHOT 0x7ffffff0u
+#define JOURNAL_SNAP_ORDER 0x7ffffff1u
+#define JOURNAL_SNAP_RISK 0x7ffffff2u
+#define JOURNAL_SNAP_END 0x7ffffff3u
+#define JOURNAL_SNAP_CLOSED 0x7ffffff4u /* u64 hashes of ClOrdIDs forgotten today */
+#define SNAP_CLOSED_PER_RECORD 4096u
+#define SNAP_VERSION 1u
+#define SNAP_HEADER_LEN 40u
+#define SNAP_ORDER_LEN 120u
+
+static inline void brs__put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void brs__put_u64(char *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint32_t brs__get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t brs__get_u64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* app_journal.c */
+int brs__fix_commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch);
+int brs__fix_flush_stores(brs__fix_gateway *g, int *any);
+/* The end of day as recorded (mode EOD_*); replay calls it for its records. */
+void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode);
+
+/* app_snapshot.c, for app_checkpoint.c */
 int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep);
 int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
                             brs_error *err);
+/* The journal rewritten as a snapshot of the state now, in the loop. */
+int brs__fix_journal_rewrite(brs__fix_gateway *g, brs_error *err);
 int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
                           brs_error *err);
 
