@@ -82,13 +82,14 @@ int brs__fix_flush_stores(brs__fix_gateway *g, int *any);
 void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode);
 
 /* app_snapshot.c, for app_checkpoint.c */
-int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep);
-int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
-                            brs_error *err);
-/* The journal rewritten as a snapshot of the state now, in the loop. */
-int brs__fix_journal_rewrite(brs__fix_gateway *g, brs_error *err);
+int brs__fix_snap_scratch_alloc(const brs__fix_gateway *g, brs__fix_snap_scratch *sc);
+void brs__fix_snap_scratch_free(brs__fix_snap_scratch *sc);
+int brs__fix_snapshot_write(brs__fix_gateway *g, brs__fix_snap_scratch *sc, uint64_t batch, int fd);
 int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
                           brs_error *err);
+
+/* app_checkpoint.c */
+int brs__fix_compact_after_day(brs__fix_gateway *g, brs_error *err);
 
 /* app_masscancel.c */
 void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
@@ -133,6 +134,27 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev);
 void brs__fix_pump(brs__fix_gateway *g, int64_t now);
 uint32_t brs__fix_client_of(const brs__fix_gateway *g, uint32_t session);
 void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
+
+/* app_forget.c: closed orders leave memory a bounded step per loop turn
+ * after a checkpoint (the phases in order; the table's gap exists in TABLE). */
+#define BRS__FIX_FG_WAIT_MAP 1 /* a growth of the ClOrdID map finishes first */
+#define BRS__FIX_FG_LINKS 2    /* earlier links of replace chains become hashes */
+#define BRS__FIX_FG_TABLE 3    /* closed orders become hashes, open ones move down */
+#define BRS__FIX_FG_REBUILD 4  /* the map is moved to a table without tombstones */
+#define BRS__FIX_MAP_TOMB UINT32_MAX /* a map entry's order: forgotten */
+void brs__fix_forget_start(brs__fix_gateway *g);
+/* A cancel or replace gave order o a new ClOrdID: during a forget the
+ * earlier one (prev) becomes a hash at once (its entry could not follow o). */
+void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const char *prev);
+/* app_table.c, for app_forget.c */
+uint64_t brs__fix_slot_after(const brs__fix_gateway *g, uint64_t id);
+uint64_t brs__fix_slot_next(const brs__fix_gateway *g, uint64_t k);
+int brs__fix_map_forget(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref);
+void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t from,
+                          uint32_t to);
+uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t k);
+int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots);
+int brs__fix_map_rebuild_start(brs__fix_gateway *g);
 
 static inline uint32_t brs__fix_slot_ref(const brs__fix_gateway *g, const brs__fix_order *o)
 {

@@ -142,8 +142,13 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
         if ((rc = brs__fix_forget_closed(g)) != BRS_OK) {
             brs__err(err, rc, "end of day: out of memory compacting the order table");
             journal_eod(g, boundary, EOD_EXPIRE);
-        } else if (g->jfd < 0 || (rc = brs__fix_journal_rewrite(g, err)) != BRS_OK) {
-            journal_eod(g, boundary, EOD_FORGET); /* the old journal, still complete */
+        } else {
+            /* the journal says so (a replay forgets the same orders) until the
+             * compaction replaces it with a snapshot of the open state, as a
+             * checkpoint does (app_checkpoint.c: written by a child process) */
+            journal_eod(g, boundary, EOD_FORGET);
+            brs__fix_md_publish(g);
+            return brs__fix_compact_after_day(g, err);
         }
     }
     brs__fix_md_publish(g);

@@ -1,7 +1,9 @@
 /* app_snapshot.c: journal compaction: the snapshot of the open state a
  * compacted journal starts with (layout in docs/fix-gateway.md, "Persistence
- * and restart"), the hashes of the ClOrdIDs it forgets, and the swap of the
- * new journal for the old one (archived first). */
+ * and restart"), written by the checkpoint's child process (app_checkpoint.c)
+ * without a call to malloc (after fork() in a process with other threads only
+ * async-signal-safe calls are safe: its scratch memory is allocated before
+ * the fork), and the swap of the new journal for the old one (archived first). */
 #include "fix/app.h"
 #include "fix/archive.h"
 #include "fix/app_internal.h"
@@ -40,58 +42,167 @@ static void snap_order_encode(const brs__fix_order *o, char r[SNAP_ORDER_LEN])
     brs__put_u64(r + 112, (uint64_t)(n >> 64));
 }
 
-static int cmp_prio(const void *a, const void *b)
+
+int brs__fix_snap_scratch_alloc(const brs__fix_gateway *g, brs__fix_snap_scratch *sc)
 {
-    uint64_t x = (*(const brs__fix_order *const *)a)->prio, y = (*(const brs__fix_order *const *)b)->prio;
-    return x < y ? -1 : x > y;
+    memset(sc, 0, sizeof *sc);
+    sc->cap = (size_t)1 << 20;
+    sc->n = g->n_orders ? g->n_orders : 1;
+    sc->buf = malloc(sc->cap);
+    sc->pairs = malloc(sc->n * 4 * sizeof *sc->pairs); /* two arrays of (prio, slot) */
+    sc->count = malloc(65536 * sizeof *sc->count); /* radix counts */
+    if (!sc->buf || !sc->pairs || !sc->count) {
+        brs__fix_snap_scratch_free(sc);
+        return BRS_E_NOMEM;
+    }
+    return BRS_OK;
 }
 
-/* The whole snapshot: header, open orders in queue priority (the order they
- * took their places in their levels, so resting them again in this order gives
- * every level back its queue), the risk state per session, end. */
-static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_error *err)
+void brs__fix_snap_scratch_free(brs__fix_snap_scratch *sc)
 {
-    size_t cap = 0;
+    free(sc->buf);
+    free(sc->pairs);
+    free(sc->count);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Records go through the scratch buffer to the file (no allocation). */
+typedef struct snapw {
+    int fd, failed;
+    char *buf;
+    size_t len, cap;
+} snapw;
+
+static void w_flush(snapw *w)
+{
+    if (!w->failed && w->len && brs__fix_wal_write(w->fd, w->buf, w->len) != 0)
+        w->failed = 1;
+    w->len = 0;
+}
+
+static void w_record(snapw *w, uint32_t type, const void *p, uint32_t n)
+{
+    if (w->len + 8 + n > w->cap)
+        w_flush(w);
+    if (w->failed || 8 + (size_t)n > w->cap) {
+        w->failed = 1;
+        return;
+    }
+    memcpy(w->buf + w->len, &type, 4);
+    memcpy(w->buf + w->len + 4, &n, 4);
+    if (n)
+        memcpy(w->buf + w->len + 8, p, n);
+    w->len += 8 + n;
+}
+
+/* The forgotten ClOrdIDs' hashes: those of earlier checkpoints, then the map's
+ * closed orders and earlier links of replace chains (the map, and of an old
+ * table being moved only the part not moved yet). emit 0: counted only. */
+static uint64_t closed_pass(const brs__fix_gateway *g, snapw *w, int emit)
+{
+    uint64_t chunk[SNAP_CLOSED_PER_RECORD];
+    uint32_t nc = 0;
+    uint64_t n = 0;
+    for (int part = 0; part < 3; part++) {
+        uint64_t from = part == 2 ? g->map_old_next : 0;
+        uint64_t cap = part == 0 ? g->closed.cap : part == 1 ? g->map_cap : g->map_old ? g->map_old_cap : 0;
+        for (uint64_t k = from; k < cap; k++) {
+            uint64_t h = 0;
+            if (part == 0) {
+                h = g->closed.slot[k];
+            } else {
+                const brs__fix_clmap_entry *e = part == 1 ? &g->map[k] : &g->map_old[k];
+                if (e->order && e->order != BRS__FIX_MAP_TOMB &&
+                    (!g->orders[e->order - 1].open || !brs__fix_map_key_current(g, e)))
+                    h = e->hash;
+            }
+            if (!h)
+                continue;
+            n++;
+            if (!emit)
+                continue;
+            chunk[nc++] = h;
+            if (nc == SNAP_CLOSED_PER_RECORD) {
+                w_record(w, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+                nc = 0;
+            }
+        }
+    }
+    if (emit && nc)
+        w_record(w, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
+    return n;
+}
+
+/* The open orders' slots in queue priority (the order they took their places
+ * in their levels): (prio, slot) pairs radix-sorted in the scratch arrays. */
+static uint64_t *open_by_prio(const brs__fix_gateway *g, brs__fix_snap_scratch *sc, uint64_t *nopen)
+{
+    uint64_t *a = sc->pairs, *b = sc->pairs + sc->n * 2, n = 0, maxp = 0;
+    for (uint64_t k = 0; k < g->n_orders && n < sc->n; k++)
+        if (g->orders[k].open) {
+            a[2 * n] = g->orders[k].prio;
+            a[2 * n + 1] = k;
+            if (g->orders[k].prio > maxp)
+                maxp = g->orders[k].prio;
+            n++;
+        }
+    for (int shift = 0; shift < 64 && (maxp >> shift); shift += 16) {
+        memset(sc->count, 0, 65536 * sizeof *sc->count);
+        for (uint64_t k = 0; k < n; k++)
+            sc->count[(a[2 * k] >> shift) & 0xffff]++;
+        uint64_t at = 0;
+        for (uint32_t d = 0; d < 65536; d++) {
+            uint64_t c = sc->count[d];
+            sc->count[d] = at;
+            at += c;
+        }
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t to = sc->count[(a[2 * k] >> shift) & 0xffff]++;
+            b[2 * to] = a[2 * k];
+            b[2 * to + 1] = a[2 * k + 1];
+        }
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    *nopen = n;
+    return a;
+}
+
+/* The whole snapshot: header, open orders in queue priority (so resting them
+ * again in this order gives every level back its queue), the risk state per
+ * session, the forgotten ClOrdIDs, end, and a COMMIT of `batch`; written to
+ * fd and synced. 0, or -1 (errno). No allocation: it runs in the child. */
+int brs__fix_snapshot_write(brs__fix_gateway *g, brs__fix_snap_scratch *sc, uint64_t batch, int fd)
+{
+    snapw w = {.fd = fd, .buf = sc->buf, .cap = sc->cap};
     uint64_t nopen = 0;
-    for (uint64_t k = 0; k < g->n_orders; k++)
-        nopen += g->orders[k].open;
+    const uint64_t *open = open_by_prio(g, sc, &nopen);
+    uint64_t nclosed = closed_pass(g, &w, 0);
     char h[SNAP_HEADER_LEN] = {0};
     brs__put_u32(h, SNAP_VERSION);
-    const brs__fix_clset *cs0 = g->snap_closed ? g->snap_closed : &g->closed;
-    brs__put_u32(h + 4, cs0->used > UINT32_MAX ? 0 : (uint32_t)cs0->used);
+    brs__put_u32(h + 4, nclosed > UINT32_MAX ? 0 : (uint32_t)nclosed);
     brs__put_u64(h + 8, g->last_order_id);
     brs__put_u64(h + 16, g->next_exec_id);
     brs__put_u64(h + 24, (uint64_t)g->day_boundary);
     brs__put_u64(h + 32, nopen);
-    int rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAPSHOT, h, sizeof h);
-    if (rc == BRS_OK && g->feed_events) {
+    w_record(&w, JOURNAL_SNAPSHOT, h, sizeof h);
+    if (g->feed_events) {
         /* the runtime's clock and the market data replayed so far: a restart
          * replays them first, so the open orders rest again on those books */
         char f[16];
         brs__put_u64(f, (uint64_t)brs__rt_now(g->rt));
         brs__put_u64(f + 8, g->feed_events);
-        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_FEED, f, sizeof f);
+        w_record(&w, JOURNAL_SNAP_FEED, f, sizeof f);
     }
-    const brs__fix_order **open = malloc((nopen ? nopen : 1) * sizeof *open);
-    if (!open)
-        rc = BRS_E_NOMEM;
-    uint64_t n = 0;
-    for (uint64_t k = 0; open && k < g->n_orders; k++)
-        if (g->orders[k].open)
-            open[n++] = &g->orders[k];
-    if (rc == BRS_OK && n > 1)
-        qsort(open, n, sizeof *open, cmp_prio);
-    for (uint64_t k = 0; rc == BRS_OK && k < n; k++) {
+    for (uint64_t k = 0; k < nopen; k++) {
         char r[SNAP_ORDER_LEN];
-        snap_order_encode(open[k], r);
-        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_ORDER, r, sizeof r);
+        snap_order_encode(&g->orders[open[2 * k + 1]], r);
+        w_record(&w, JOURNAL_SNAP_ORDER, r, sizeof r);
     }
-    free(open);
     uint32_t ni = g->n_instr < BRS_RISK_MAX_INSTRUMENTS ? g->n_instr : BRS_RISK_MAX_INSTRUMENTS;
-    char *r = malloc(8 + (size_t)ni * 32);
-    if (!r && rc == BRS_OK)
-        rc = BRS_E_NOMEM;
-    for (uint32_t si = 0; rc == BRS_OK && si < g->n_sessions; si++) {
+    char r[8 + BRS_RISK_MAX_INSTRUMENTS * 32];
+    for (uint32_t si = 0; si < g->n_sessions; si++) {
         const brs_risk *rk = &g->risk[si];
         brs__put_u32(r, si);
         brs__put_u32(r + 4, ni);
@@ -102,26 +213,15 @@ static int snapshot_build(brs__fix_gateway *g, char **buf, size_t *len, brs_erro
             brs__put_u64(p + 16, (uint64_t)rk->open_qty[in][BRS_SELL]);
             brs__put_u64(p + 24, (uint64_t)rk->ref_price[in]);
         }
-        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
+        w_record(&w, JOURNAL_SNAP_RISK, r, 8 + ni * 32);
     }
-    free(r);
-    /* the day's ClOrdIDs no longer held (a checkpoint's), for duplicate checks */
-    const brs__fix_clset *cs = g->snap_closed ? g->snap_closed : &g->closed;
-    uint64_t chunk[SNAP_CLOSED_PER_RECORD];
-    uint32_t nc = 0;
-    for (uint64_t k = 0; rc == BRS_OK && k <= cs->cap; k++) {
-        if (k < cs->cap && cs->slot[k])
-            chunk[nc++] = cs->slot[k];
-        if (nc && (nc == SNAP_CLOSED_PER_RECORD || k == cs->cap)) {
-            rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_CLOSED, chunk, nc * 8);
-            nc = 0;
-        }
-    }
-    if (rc == BRS_OK)
-        rc = brs__fix_buf_record(buf, len, &cap, JOURNAL_SNAP_END, NULL, 0);
-    if (rc == BRS_E_NOMEM)
-        brs__err(err, rc, "snapshot: out of memory");
-    return rc;
+    closed_pass(g, &w, 1);
+    w_record(&w, JOURNAL_SNAP_END, NULL, 0);
+    w_record(&w, JOURNAL_COMMIT, &batch, 8);
+    w_flush(&w);
+    if (w.failed || brs__fix_wal_sync(fd, 1) != 0)
+        return -1;
+    return 0;
 }
 
 void brs__fix_journal_temp_path(const brs__fix_gateway *g, char *out, size_t cap)
@@ -171,110 +271,6 @@ static int sync_journal_dir(const brs__fix_gateway *g, brs_error *err)
  * crash leaves the old journal or the new one, each complete; a stray
  * temporary is removed at the next open. New records then go to the new file
  * (the pending ones are in the snapshot already). */
-int brs__fix_journal_rewrite(brs__fix_gateway *g, brs_error *err)
-{
-    /* the batch's store records first: the snapshot commits them */
-    int any = 0;
-    if (brs__fix_flush_stores(g, &any) != BRS_OK)
-        return brs__err(err, BRS_E_IO, "snapshot not written: %s", g->fail_msg);
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = snapshot_build(g, &buf, &len, err);
-    size_t cap = len;
-    if (rc == BRS_OK && brs__fix_commit_record(&buf, &len, &cap, g->batch) != BRS_OK)
-        rc = brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
-    if (rc != BRS_OK) {
-        free(buf);
-        return rc;
-    }
-    size_t plen = strlen(g->jpath) + 16;
-    char *tmp = malloc(plen);
-    if (!tmp) {
-        free(buf);
-        return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
-    }
-    brs__fix_journal_temp_path(g, tmp, plen);
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0)
-        rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
-    else if (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0)
-        rc = brs__err(err, BRS_E_IO, "%s: %s", tmp, strerror(errno));
-    else if (journal_archive(g, err) != BRS_OK)
-        rc = BRS_E_IO; /* history is never dropped: the old journal stays */
-    else if (rename(tmp, g->jpath) != 0)
-        rc = brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
-    free(buf);
-    if (rc != BRS_OK) {
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        free(tmp);
-        return rc;
-    }
-    /* the new journal is in place: append to it from now on (its first
-     * message gets its CLOCK again) */
-    g->jclock_t = 0;
-    close(g->jfd);
-    g->jfd = fd;
-    g->jlen = 0;
-    g->jsize = g->snap_bytes = len;
-    g->batch++;
-    for (uint32_t i = 0; i < g->n_sessions; i++)
-        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
-    rc = sync_journal_dir(g, err);
-    free(tmp);
-    return rc;
-}
-
-
-/* The hashes of the day's ClOrdIDs a checkpoint now would forget: those
- * already forgotten, closed orders' and earlier links of open orders' replace
- * chains. */
-int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep)
-{
-    int rc = BRS_OK;
-    for (uint64_t k = 0; rc == BRS_OK && k < g->closed.cap; k++)
-        if (g->closed.slot[k])
-            rc = brs__fix_clset_add(keep, g->closed.slot[k]);
-    for (int t = 0; t < 2; t++) {
-        const brs__fix_clmap_entry *tab = t ? g->map_old : g->map;
-        uint64_t cap = t ? g->map_old_cap : g->map_cap;
-        for (uint64_t k = 0; rc == BRS_OK && tab && k < cap; k++) {
-            const brs__fix_clmap_entry *e = &tab[k];
-            if (!e->order)
-                continue;
-            const brs__fix_order *o = &g->orders[e->order - 1];
-            /* closed, or an earlier link of an open order's replace chain */
-            if (!o->open || !brs__fix_map_key_current(g, e))
-                rc = brs__fix_clset_add(keep, e->hash);
-        }
-    }
-    if (rc != BRS_OK)
-        brs__fix_clset_free(keep);
-    return rc;
-}
-
-/* The snapshot of the state now, with `closed` as its forgotten ClOrdIDs, and
- * a COMMIT of `batch`, written to fd and synced (app_checkpoint.c runs it in a
- * child process, on the copy of the state fork() gave it). */
-int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
-                            brs_error *err)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    g->snap_closed = closed;
-    int rc = snapshot_build(g, &buf, &len, err);
-    g->snap_closed = NULL;
-    size_t cap = len;
-    if (rc == BRS_OK && brs__fix_commit_record(&buf, &len, &cap, batch) != BRS_OK)
-        rc = brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
-    if (rc == BRS_OK && (brs__fix_wal_write(fd, buf, len) != 0 || brs__fix_wal_sync(fd, 1) != 0))
-        rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
-    free(buf);
-    return rc;
-}
-
 /* The written and synced temporary journal `tmp` (open as fd, snap_len bytes
  * of snapshot at its start, len bytes in all) replaces the journal: the old
  * one is archived, the rename, appends go to the new file, the directory is
@@ -288,37 +284,8 @@ int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t
         return brs__err(err, BRS_E_IO, "rename %s: %s", tmp, strerror(errno));
     close(g->jfd);
     g->jfd = fd;
+    g->jclock_t = 0; /* the new journal's next message gets its CLOCK again */
     g->jsize = len;
     g->snap_bytes = snap_len;
     return sync_journal_dir(g, err);
-}
-
-/* A checkpoint (app.h): the snapshot is written first (with the ClOrdIDs
- * about to be forgotten), and only once it replaced the journal do the
- * closed orders leave memory, so a failure changes nothing. */
-int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
-{
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    int64_t t0 = brs__monotime_ns();
-    brs__fix_clset keep = {0};
-    int rc = brs__fix_closed_hashes(g, &keep);
-    if (rc != BRS_OK)
-        return brs__err(err, rc, "checkpoint: out of memory");
-    uint64_t held = g->n_orders;
-    g->snap_closed = &keep;
-    rc = brs__fix_journal_rewrite(g, err);
-    g->snap_closed = NULL;
-    if (rc != BRS_OK) {
-        brs__fix_clset_free(&keep);
-        return rc;
-    }
-    brs__fix_forget_closed(g); /* out of memory: they stay held, the set is right either way */
-    g->closed = keep;
-    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
-            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
-            BRS_KV_U("orders_forgotten", held - g->n_orders),
-            BRS_KV_U("clordids_kept_as_hashes", keep.used), BRS_KV_U("journal_bytes", g->jsize),
-            BRS_KV_F("ms", (double)(brs__monotime_ns() - t0) / 1e6));
-    return BRS_OK;
 }
