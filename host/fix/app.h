@@ -232,6 +232,10 @@ typedef struct brs__fix_gateway {
     uint64_t fg_pos, fg_r, fg_w, fg_held, fg_forgotten, fg_steps;
     int64_t fg_t0;
     uint64_t map_tombs;
+    brs__fix_clmap_entry *fg_map; /* the rebuild's table, being touched */
+    uint64_t fg_map_cap;
+    void *fg_touch_ptr;           /* what prefault() touches, and how far */
+    size_t fg_touched;
     /* a checkpoint being written by a child process (app_checkpoint.c): its
      * pid (0 none), its unnamed file, the journal size at the fork, start
      * time, fork time */

@@ -42,6 +42,24 @@ void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const ch
         brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o));
 }
 
+/* Fresh memory the next phase writes at random (the hash set the table step
+ * fills, the map the rebuild moves into) is touched 1 MB a step beforehand:
+ * a first write to each of its pages is a page fault, and faulted at random
+ * by one step they cost that step hundreds of milliseconds on a busy VM.
+ * Returns nonzero once all of it has been touched. */
+static int prefault(brs__fix_gateway *g, void *p, size_t bytes)
+{
+    if (p != g->fg_touch_ptr) {
+        g->fg_touch_ptr = p;
+        g->fg_touched = 0;
+    }
+    volatile char *c = p;
+    size_t until = g->fg_touched + ((size_t)1 << 20);
+    for (; g->fg_touched < bytes && g->fg_touched < until; g->fg_touched += 4096)
+        c[g->fg_touched] = c[g->fg_touched];
+    return g->fg_touched >= bytes;
+}
+
 /* Up to k slots of the table: a closed order's ClOrdID becomes a hash and its
  * slot is dropped; an open one moves down to fg_w, its map entry with it. */
 static void table_step(brs__fix_gateway *g, uint64_t k)
@@ -100,7 +118,7 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
             break;
         }
         g->fg_pos = brs__fix_map_retire_links(g, g->fg_pos, k);
-        if (g->fg_pos >= g->map_cap) {
+        if (prefault(g, g->closed.slot, g->closed.cap * sizeof *g->closed.slot) && g->fg_pos >= g->map_cap) {
             g->fg_phase = BRS__FIX_FG_TABLE;
             g->fg_r = g->fg_w = 0;
         }
@@ -113,8 +131,19 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
             brs__fix_map_step(g, k);
             break;
         }
-        if (g->map_tombs && brs__fix_map_rebuild_start(g) != BRS_OK) {
-            g->fg_phase = 0; /* out of memory: the tombstones stay, lookups skip them */
+        if (g->map_tombs) {
+            if (!g->fg_map) {
+                g->fg_map_cap = brs__fix_map_rebuild_cap(g);
+                if (!(g->fg_map = brs__fix_map_alloc(g->fg_map_cap, 0))) {
+                    g->fg_phase = 0; /* out of memory: the tombstones stay, lookups skip them */
+                    break;
+                }
+            }
+            if (!prefault(g, g->fg_map, g->fg_map_cap * sizeof *g->fg_map))
+                break;
+            if (brs__fix_map_rebuild_to(g, g->fg_map, g->fg_map_cap) != BRS_OK)
+                free(g->fg_map); /* too small by now: another one next step */
+            g->fg_map = NULL;
             break;
         }
         if (!brs__fix_map_step(g, k)) {

@@ -154,7 +154,11 @@ void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, 
                           uint32_t to);
 uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t k);
 int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots);
-int brs__fix_map_rebuild_start(brs__fix_gateway *g);
+/* The rebuild: a table of this many slots (zeroed, from brs__fix_map_alloc)
+ * takes the live entries, moved over by brs__fix_map_step; BRS_E_LIMIT when
+ * they no longer fit it (the caller frees it and makes a new one). */
+uint64_t brs__fix_map_rebuild_cap(const brs__fix_gateway *g);
+int brs__fix_map_rebuild_to(brs__fix_gateway *g, brs__fix_clmap_entry *m, uint64_t cap);
 
 static inline uint32_t brs__fix_slot_ref(const brs__fix_gateway *g, const brs__fix_order *o)
 {

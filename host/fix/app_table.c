@@ -253,16 +253,20 @@ int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots)
     return g->map_old != NULL;
 }
 
-int brs__fix_map_rebuild_start(brs__fix_gateway *g)
+uint64_t brs__fix_map_rebuild_cap(const brs__fix_gateway *g)
 {
-    if (g->map_old || !g->map_tombs)
-        return BRS_OK;
     uint64_t live = g->map_used - g->map_tombs, cap = 4096;
+    live += live / 4; /* room for the inserts until it is switched to */
     while ((live + 1) * 2 > cap)
         cap *= 2;
-    brs__fix_clmap_entry *m = brs__fix_map_alloc(cap, 0);
-    if (!m)
-        return BRS_E_NOMEM;
+    return cap;
+}
+
+int brs__fix_map_rebuild_to(brs__fix_gateway *g, brs__fix_clmap_entry *m, uint64_t cap)
+{
+    uint64_t live = g->map_used - g->map_tombs;
+    if (g->map_old || (live + 1) * 2 > cap)
+        return BRS_E_LIMIT; /* grown meanwhile: the caller makes a bigger one */
     g->map_old = g->map;
     g->map_old_cap = g->map_cap;
     g->map_old_next = 0;
@@ -277,6 +281,8 @@ void brs__fix_map_free(brs__fix_gateway *g)
 {
     free(g->map);
     free(g->map_old);
+    free(g->fg_map); /* a forget's rebuild table not switched to yet */
+    g->fg_map = NULL;
     free(g->keys);
     g->map = g->map_old = NULL;
     g->keys = NULL;

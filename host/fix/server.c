@@ -73,7 +73,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
-    srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 65536;
+    srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 16384;
     srv->gw.async_compact = 1; /* the end of day's snapshot: checkpoint() starts it off the loop */
     srv->gw.max_md_subs = sc->max_md_subs;
     srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;

@@ -116,7 +116,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if (v < 1 || v > 1000000)
         return brs__err(err, BRS_E_RANGE, "%s: max_cancels_per_turn must be 1..1000000", cfg->source);
     sc->max_cancels_per_turn = (uint32_t)v;
-    if ((rc = brs__config_int(cfg, root, "", "max_forget_per_turn", 65536, &v, err)))
+    if ((rc = brs__config_int(cfg, root, "", "max_forget_per_turn", 16384, &v, err)))
         return rc;
     if (v < 1024 || v > 1000000000)
         return brs__err(err, BRS_E_RANGE, "%s: max_forget_per_turn must be 1024..1000000000", cfg->source);
