@@ -85,7 +85,7 @@ struct brs__fix_server {
     int64_t last_timer;
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
-    int mc_more;          /* a mass cancel's slice ran and more are to come */
+    int mc_more;          /* a mass cancel slice or a forget step ran and more are to come */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     uint32_t n_freed;            /* connections freed since the last malloc_trim */
     int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
