@@ -4,6 +4,7 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server_internal.h"
+#include "runtime/rt_books.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -611,10 +612,13 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__srv_feed_step(srv, now, 65536, 0);
-        if (brs__rt_advance(srv->rt, now) || moved)
-            brs__fix_gateway_publish(&srv->gw, moved != 0);
+        if (!brs__rt_feed_done(srv->feed))
+            brs__srv_feed_step(srv, now, 65536, 0);
+        brs__rt_advance(srv->rt, now);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        if (srv->strats && brs__rt_feed_done(srv->feed)) /* no replay feeds them: the venues' books do */
+            brs__rt_strats_book_tops(brs__rt_hosted_set(srv->strats));
+        brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before

@@ -152,7 +152,7 @@ void brs__srv_stop_strategies(brs__fix_server *srv)
         while (brs__rt_queued(srv->rt) && !brs__rt_failed(srv->rt, NULL))
             brs__rt_step(srv->rt); /* what the cancels cause, at their own times */
     }
-    brs__fix_gateway_publish(&srv->gw, 0);
+    brs__fix_gateway_publish(&srv->gw);
     brs_error e = {0};
     if (brs__rt_hosted_write(srv->strats, &e))
         BRS_LOG(BRS_LOG_ERROR, "strategy", "run directory not written", BRS_KV_S("error", e.msg));
