@@ -310,6 +310,11 @@ int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, con
  * JSON text) as a journal record of the batch being built; replay hands it to
  * g->replay_ws. Nothing while replaying or without a journal. */
 int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len);
+/* A WebSocket order report (the `order` JSON message as sent, the account's
+ * index and name, the event's venue time) as a journal record, for `bourse
+ * audit`. Nothing while replaying or without a journal. */
+int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char *name, int64_t t,
+                               const char *text, size_t len);
 /* The runtime's clock moved to t with an effect (its clock hook), or a
  * message is about to be journaled at t: a CLOCK record unless the last one
  * says t already. Replay advances the runtime to t there. */

@@ -117,6 +117,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             return rc;
         if (persist) { /* its requests in the same journal, replayed with it */
             brs__wsgate_set_journal(srv->ws, brs__srv_on_ws_request, srv);
+            brs__wsgate_set_report_journal(srv->ws, brs__srv_on_ws_report);
             srv->gw.replay_ws = brs__srv_replay_ws;
             srv->gw.replay_user = srv;
         }

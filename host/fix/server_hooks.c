@@ -22,6 +22,15 @@ void brs__srv_on_ws_request(void *user, uint32_t account, int64_t t, const char 
         snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket request");
 }
 
+/* WebSocket order reports into the journal, for the audit trail. */
+void brs__srv_on_ws_report(void *user, uint32_t account, const char *name, int64_t t, const char *text,
+                           size_t len)
+{
+    brs__fix_server *srv = user;
+    if (brs__fix_journal_ws_report(&srv->gw, account, name, t, text, len) != BRS_OK && !srv->gw.fail_msg[0])
+        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a WebSocket report");
+}
+
 /* Runtime time into the journal: an advance that did something outside the
  * market data feed (the feed's own are its FEED record). */
 void brs__srv_on_clock(void *user, int64_t now)
