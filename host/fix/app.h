@@ -196,6 +196,10 @@ typedef struct brs__fix_gateway {
      * journal feed records, or is it a journal from before runtime time was
      * recorded (legacy: no CLOCK, FEED or WS record)? */
     int (*replay_feed)(void *user, int64_t t, uint64_t n);
+    /* after each journaled step (a message, a mass cancel slice), live and in
+     * the replay alike, before market data goes out: hosted strategies get
+     * the venues' books (server.c; NULL: none) */
+    void (*books_hook)(void *user);
     void (*replay_begin)(void *user, int has_feed, int legacy);
     void *replay_user;
     /* runtime time in the journal (docs/fix-gateway.md): the last CLOCK

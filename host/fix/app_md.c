@@ -221,7 +221,7 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
 
 /* Every subscription whose book changed since it was last read (or that has
  * trades to show) gets its update. */
-void brs__fix_md_publish(brs__fix_gateway *g)
+static void md_send(brs__fix_gateway *g)
 {
     if (!g->replaying)
         for (uint32_t i = 0; i < g->n_subs; i++) {
@@ -233,7 +233,17 @@ void brs__fix_md_publish(brs__fix_gateway *g)
     g->n_trades = 0;
 }
 
-void brs__fix_gateway_publish(brs__fix_gateway *g) { brs__fix_md_publish(g); }
+/* After a journaled step: first the hosted strategies see the books it left
+ * (their answers are part of the step, so a replay makes them again at the
+ * same point), then the subscribers get what moved. */
+void brs__fix_md_publish(brs__fix_gateway *g)
+{
+    if (g->books_hook)
+        g->books_hook(g->replay_user);
+    md_send(g);
+}
+
+void brs__fix_gateway_publish(brs__fix_gateway *g) { md_send(g); }
 
 /* Subscriptions asking for trades, kept count of so trades are only kept then. */
 void brs__fix_md_count_trade_subs(brs__fix_gateway *g)

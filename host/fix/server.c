@@ -4,7 +4,6 @@
  * output. A connection whose queue passes max_output is dropped: one slow
  * client can never hold the others back. */
 #include "fix/server_internal.h"
-#include "runtime/rt_books.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -145,6 +144,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     }
     srv->gw.replay_feed = brs__srv_replay_feed;
     srv->gw.replay_begin = brs__srv_replay_begin;
+    if (srv->strats)
+        srv->gw.books_hook = brs__srv_strategy_books;
     srv->gw.replay_user = srv;
     if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
         brs__rt_set_clock_hook(srv->rt, brs__srv_on_clock, srv);
@@ -617,8 +618,6 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__srv_feed_step(srv, now, 65536, 0);
         brs__rt_advance(srv->rt, now);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
-        if (srv->strats && brs__rt_feed_done(srv->feed)) /* no replay feeds them: the venues' books do */
-            brs__rt_strats_book_tops(brs__rt_hosted_set(srv->strats));
         brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         observe(srv);

@@ -75,7 +75,7 @@ struct rt_top_seen {
     uint32_t gen;  /* the book's counter when last looked at */
     uint64_t sig;  /* the strategy's own open orders in it then */
     brs_top top;   /* the top last given (without its own orders) */
-    uint8_t seen;  /* looked at once: later changes are delivered */
+    uint8_t seen;  /* given once (the first look always gives the top) */
 };
 
 /* What the strategy's open orders in instrument are, as one number: any
@@ -157,7 +157,7 @@ uint32_t brs__rt_strats_book_tops(struct brs__rt_strats *s)
             side_top(rt, venue, sc, in, BRS_SELL, &top.ask_price, &top.ask_qty);
             int changed = top.bid_price != ts->top.bid_price || top.bid_qty != ts->top.bid_qty ||
                           top.ask_price != ts->top.ask_price || top.ask_qty != ts->top.ask_qty;
-            int deliver = ts->seen && (changed || sig != ts->sig);
+            int deliver = !ts->seen || changed || sig != ts->sig;
             ts->gen = g;
             ts->sig = sig;
             ts->top = top;

@@ -37,9 +37,10 @@ int brs__rt_book_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t
  * route, the consolidated one through the router) or whose own open orders
  * changed since the last call, the top of that book without the strategy's
  * own resting orders (as a backtest's view has none of them) goes to it as a
- * QUOTE (xOnTop) when the top or its own orders changed. The first call for a
- * strategy takes note only. Call between client actions (never from inside a
- * callback). Returns the QUOTEs delivered. */
+ * QUOTE (xOnTop) when the top or its own orders changed (at the first call:
+ * always). Deterministic: serve calls it after each journaled step, live and
+ * in the replay. Call between client actions (never from inside a callback).
+ * Returns the QUOTEs delivered. */
 struct brs__rt_strats;
 uint32_t brs__rt_strats_book_tops(struct brs__rt_strats *s);
 

@@ -9,16 +9,15 @@ replayed at max, the Lua market maker, one session routed by the SOR).
 - An unknown venue is refused (Y, 281=0, Text naming it); the subscription
   caps count (symbol, venue) pairs and still bite (281=2 naming the key).
 - Known orders: a buy at the third bid level changes exactly one venue's level
-  and the consolidated one by its size; a sweep across both venues (fills
-  with LastMkt lit and alt) moves both. The books each subscription keeps
+  and the consolidated one by its size; a sell of the first three bid levels
+  (fills with LastMkt lit and alt) moves both. The books each subscription keeps
   from its X messages equal fresh snapshots afterwards, the consolidated one
   equals the merge of the two venues', and the trade entry of our own resting
   buy names its venue.
 - The market maker requotes after the replay: it gets tops from the venues'
-  books once the replay is done, so after the sweep took its bid (and a buy
-  far below gave the book a bid side again) its new bid of 100 shows in the
-  consolidated book and its orders.csv has orders with real-clock times
-  (before, it sent nothing after the replay).
+  books after each client message once the replay is done, so after the sell
+  took its bid its orders.csv has orders with real-clock times (before, it
+  sent nothing after the replay).
 
 usage: md_venues_test.py BOURSE SOURCE_DIR"""
 import csv
@@ -238,6 +237,10 @@ def main():
     del p.books["three"]
     print("caps: %s" % m.get(58))
 
+    # the first journaled message gives the market maker its first top from
+    # the venues' books (it may move its quotes): a buy far below
+    p.order("w1", 1, "150.00", 1, 1)
+    p.wait(lambda m: m.type == "8" and m.get(11) == "w1" and m.get(150) == "0", what="ack of w1")
     # 4. a buy at the third bid level: one venue's level and the consolidated one
     # grow by 7, the other venue's book does not change
     p.pump(0.5)
@@ -259,8 +262,12 @@ def main():
         die("the consolidated bid at %s did not grow by 7" % bid)
     print("a buy of 7 at %s: +7 on %s and consolidated" % (bid, {"l": "lit", "a": "alt"}[joined]))
 
-    # 5. a sweep of the bids on both venues (our own buy among them)
-    p.order("s1", 2, "163.00", 2000, 3)
+    # 5. a sell taking the first three bid levels of both venues (our own buy
+    # and, quoting at the touch, the market maker's bid among them)
+    top3 = p.books["c"].levels(0, 3)
+    if top3[2][0] != bid:
+        die("the third bid level moved: %r" % top3)
+    p.order("s1", 2, bid, sum(q for _, q in top3), 3)
     venues, trades = set(), []
     end = time.time() + 5
     while time.time() < end:
@@ -272,7 +279,7 @@ def main():
         if "lit" in venues and "alt" in venues and trades:
             break
     if venues != {"lit", "alt"}:
-        die("the sweep did not fill on both venues: %s" % venues)
+        die("the sell did not fill on both venues: %s" % venues)
     want_mkt = {"l": "lit", "a": "alt"}[joined]
     for rid in ("c", joined):
         mine = [e for r, e in trades if r == rid and e.get(270) and Decimal(e[270]) == bid]
@@ -280,21 +287,14 @@ def main():
             die("subscription %s: no trade entry at %s with MDMkt %s: %r" % (rid, bid, want_mkt, trades))
     if any(r == other and Decimal(e[270]) == bid and int(e[271]) == 7 for r, e in trades):
         die("our buy's trade shows on the venue it was not on")
-    # the sweep took every bid (the market maker's among them): a buy far
-    # below gives the book a bid side again, on which the maker quotes anew
-    p.order("f1", 1, "150.00", 10, 1)
-    p.pump(1.5)
-    mm_bids = [(px, q) for px, q in p.books["c"].levels(0, DEPTH) if px > Decimal("150") and q == 100]
-    if not mm_bids:
-        die("no new bid of the market maker's size (100) above our 150.00: %r" % p.books["c"].levels(0, DEPTH))
-    print("the market maker quotes again after the sweep: bid 100 at %s" % mm_bids[0][0])
+    p.pump(1.0)
 
     # 6. every book the X messages built is what a fresh snapshot says, and the
     # consolidated one is the merge of the venues'
     for side in (0, 1):
         want = merged(p.books["l"], p.books["a"], side, DEPTH)
         if p.books["c"].levels(side, DEPTH) != want:
-            die("after the sweep, consolidated side %d %r != merge %r" % (side, p.books["c"].levels(side, DEPTH),
+            die("after the sell, consolidated side %d %r != merge %r" % (side, p.books["c"].levels(side, DEPTH),
                                                                          want))
     for rid, mkt, depth in (("l", "lit", VDEPTH), ("a", "alt", VDEPTH), ("c", None, DEPTH)):
         p.md("snap-" + rid, mkt, depth, sub=0)
@@ -305,7 +305,7 @@ def main():
             if fresh.levels(side, depth) != p.books[rid].levels(side, depth):
                 die("%s side %d: updates built %r, a snapshot says %r" %
                     (rid, side, p.books[rid].levels(side, depth), fresh.levels(side, depth)))
-    print("after the sweep (fills on lit and alt): every subscription's book = a fresh snapshot")
+    print("after the sell (fills on lit and alt): every subscription's book = a fresh snapshot")
 
     srv.stop()
     # 7. the market maker sent orders after the replay (real-clock times)
