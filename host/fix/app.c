@@ -269,8 +269,6 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
     }
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
         return; /* the venue's refusal and the runtime's report of it: one reject */
-    if (ev->instrument < 32)
-        g->touched |= 1u << ev->instrument;
     /* positions are followed with or without limits, so a snapshot always
      * holds them and limits turned on after a restart start from the truth */
     brs_risk *rk = o->session < g->n_sessions ? &g->risk[o->session] : NULL;
@@ -299,7 +297,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         break;
     case BRS_OEV_FILL:
         if (ev->liquidity == BRS_LIQ_MAKER && g->n_trade_subs && !g->replaying)
-            brs__fix_md_keep_trade(g, o->instrument, ev->price, ev->qty); /* once per trade: the maker's side */
+            brs__fix_md_keep_trade(g, o->instrument, ev->venue, ev->price, ev->qty); /* once per trade: the maker's side */
         o->cum += ev->qty; /* the engine reports open quantity; cumulative is ours */
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;

@@ -67,6 +67,8 @@ typedef struct brs__fix_clmap_entry {
 typedef struct brs__fix_md_sub {
     uint32_t session;
     uint32_t instrument;
+    uint32_t venue;   /* MDMkt's venue, or BRS__RT_ALL_VENUES: the consolidated book */
+    uint32_t gen;     /* the book's change counter when last read (runtime/rt_books.h) */
     uint32_t depth;
     int full_refresh; /* MDUpdateType 0: updates as W, else X */
     int trades;       /* MDEntryType 2 asked for: trades as entries of the updates */
@@ -78,6 +80,7 @@ typedef struct brs__fix_md_sub {
 /* A trade of the message being processed, for market data (MDEntryType 2). */
 typedef struct brs__fix_md_trade {
     uint32_t instrument;
+    uint32_t venue;
     int64_t price, qty;
 } brs__fix_md_trade;
 
@@ -114,7 +117,6 @@ typedef struct brs__fix_gateway {
     uint32_t *client;           /* per session: its runtime client id */
     brs__rt_route next_route;   /* the route of the next session added */
     int has_route;              /* next_route is set */
-    uint32_t md_venue;          /* the venue whose book market data shows */
     int last_mkt;               /* fills carry LastMkt (30): the config named its venues */
     const char *fill_venue;     /* LastMkt of the fill being reported */
     int restoring;              /* snapshot orders being rested: venue events are no reports */
@@ -146,8 +148,7 @@ typedef struct brs__fix_gateway {
     uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols;
     int64_t md_limit_logged_ns;  /* rate limit of that log line */
     uint32_t md_limit_quiet;     /* refusals not logged since */
-    struct brs__fix_md_view *md_view; /* per instrument, the book as of this md_publish */
-    uint32_t md_gen;             /* publish generation the views are tagged with */
+    struct brs__fix_md_view *md_view; /* per (venue, or consolidated) and instrument: the book as last read */
     brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */
     uint32_t n_trades, cap_trades;
     uint32_t n_trade_subs;
@@ -169,7 +170,6 @@ typedef struct brs__fix_gateway {
     const char *req_clordid;
     const char *req_orig;
     uint64_t req_order;
-    uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
     brs__fix_stats st;
     /* the last order reject, for the session log (server.c observe) */
@@ -207,6 +207,10 @@ typedef struct brs__fix_gateway {
      * journal feed records, or is it a journal from before runtime time was
      * recorded (legacy: no CLOCK, FEED or WS record)? */
     int (*replay_feed)(void *user, int64_t t, uint64_t n);
+    /* after each journaled step (a message, a mass cancel slice), live and in
+     * the replay alike, before market data goes out: hosted strategies get
+     * the venues' books (server.c; NULL: none) */
+    void (*books_hook)(void *user);
     void (*replay_begin)(void *user, int has_feed, int legacy);
     /* the hosted strategies' own steps (STRAT records: runtime/rt_hosted.c's
      * bytes, opaque here): replay hands them back */
@@ -333,9 +337,9 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g);
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
 /* Reports the runtime delivered outside a request went out: market data
- * subscribers get the books' changes (market_moved: every book, replayed
- * market data moved them). */
-void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
+ * subscribers get the changes of the books that moved (whatever moved them:
+ * clients, strategies, replayed market data; the runtime counts them). */
+void brs__fix_gateway_publish(brs__fix_gateway *g);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* A routed child's step (the runtime's child hook) as a journal record of the

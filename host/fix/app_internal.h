@@ -8,10 +8,12 @@
 
 #include <string.h>
 
-/* One instrument's book to the deepest subscribed depth, read once per
- * md_publish whatever the number of subscriptions on it. */
+/* One book (a venue's, or the consolidated one) of one instrument to the
+ * deepest depth served, read once per change of the book whatever the number
+ * of subscriptions on it. */
 typedef struct brs__fix_md_view {
-    uint32_t gen; /* == the publish generation: read for this publish */
+    uint32_t gen;   /* the book's change counter when read */
+    uint32_t valid; /* read at least once */
     uint32_t n[2];
     brs_level lv[2][BRS__FIX_MD_DEPTH];
 } brs__fix_md_view;
@@ -25,7 +27,7 @@ void brs__fix_enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint
 /* Index of the instrument with this symbol, or -1. */
 int brs__fix_find_instr(brs__fix_gateway *g, const char *s, size_t n);
 /* A trade of the message being processed, for subscribers asking for trades. */
-void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, int64_t qty);
+void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, uint32_t venue, int64_t price, int64_t qty);
 /* The subscriptions on changed books get their updates (once per message). */
 void brs__fix_md_publish(brs__fix_gateway *g);
 void brs__fix_md_count_trade_subs(brs__fix_gateway *g);

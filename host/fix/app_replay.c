@@ -429,7 +429,6 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     g->replaying = 0;
     brs__rt_admit_all(g->rt, 0);
-    g->touched = 0;
     free(m);
     journal_unmap(data, (size_t)fend, mapped);
     if (g->in_snapshot)

@@ -150,6 +150,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     }
     srv->gw.replay_feed = brs__srv_replay_feed;
     srv->gw.replay_begin = brs__srv_replay_begin;
+    if (srv->strats)
+        srv->gw.books_hook = brs__srv_strategy_books;
     srv->gw.replay_user = srv;
     if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
         brs__rt_set_clock_hook(srv->rt, brs__srv_on_clock, srv);
@@ -630,10 +632,11 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__srv_feed_step(srv, now, 65536, 0);
-        if (brs__rt_advance(srv->rt, now) || moved)
-            brs__fix_gateway_publish(&srv->gw, moved != 0);
+        if (!brs__rt_feed_done(srv->feed))
+            brs__srv_feed_step(srv, now, 65536, 0);
+        brs__rt_advance(srv->rt, now);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
         if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);

@@ -131,6 +131,7 @@ void brs__srv_on_ws_report(void *user, uint32_t account, const char *name, int64
 void brs__srv_on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_clock(void *user, int64_t now);
 uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact);
+void brs__srv_strategy_books(void *user);
 int brs__srv_replay_feed(void *user, int64_t t, uint64_t n);
 void brs__srv_replay_begin(void *user, int has_feed, int legacy);
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len);
