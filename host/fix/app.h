@@ -243,6 +243,7 @@ typedef struct brs__fix_gateway {
     uint64_t fg_map_cap;
     void *fg_touch_ptr;           /* what prefault() touches, and how far */
     size_t fg_touched;
+    int fg_touch_part;
     /* a checkpoint being written by a child process (app_checkpoint.c): its
      * pid (0 none), its unnamed file, the journal size at the fork, start
      * time, fork time */

@@ -23,6 +23,8 @@ void brs__fix_forget_start(brs__fix_gateway *g)
         return;
     g->fg_phase = BRS__FIX_FG_WAIT_MAP;
     g->fg_pos = g->fg_r = g->fg_w = g->fg_forgotten = g->fg_steps = 0;
+    g->fg_touch_part = 0;
+    g->fg_touch_ptr = NULL;
     g->fg_held = g->n_orders;
     g->fg_t0 = brs__monotime_ns();
     /* room for the hashes about to come: the set does not rehash in a step */
@@ -42,11 +44,13 @@ void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const ch
         brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o));
 }
 
-/* Fresh memory the next phase writes at random (the hash set the table step
- * fills, the map the rebuild moves into) is touched 1 MB a step beforehand:
- * a first write to each of its pages is a page fault, and faulted at random
- * by one step they cost that step hundreds of milliseconds on a busy VM.
- * Returns nonzero once all of it has been touched. */
+/* Memory the next phase writes at random is written 4 MB a step beforehand
+ * (the same bytes back): the hash set the table step fills and the map the
+ * rebuild moves into are fresh zero pages, and the map and the order table
+ * were write-protected by the checkpoint's fork (copy-on-write: even once the
+ * child is gone the first write to each page is a fault). Faulted at random
+ * by one step, those pages cost it hundreds of milliseconds on a busy VM.
+ * Returns nonzero once all of it has been written. */
 static int prefault(brs__fix_gateway *g, void *p, size_t bytes)
 {
     if (p != g->fg_touch_ptr) {
@@ -54,10 +58,34 @@ static int prefault(brs__fix_gateway *g, void *p, size_t bytes)
         g->fg_touched = 0;
     }
     volatile char *c = p;
-    size_t until = g->fg_touched + ((size_t)1 << 20);
+    size_t until = g->fg_touched + ((size_t)4 << 20);
     for (; g->fg_touched < bytes && g->fg_touched < until; g->fg_touched += 4096)
         c[g->fg_touched] = c[g->fg_touched];
     return g->fg_touched >= bytes;
+}
+
+/* The table step's targets in turn: the hash set, the map, the table. */
+static int touch_for_table(brs__fix_gateway *g)
+{
+    switch (g->fg_touch_part) {
+    case 0:
+        if (!prefault(g, g->closed.slot, g->closed.cap * sizeof *g->closed.slot))
+            return 0;
+        g->fg_touch_part++;
+        /* fall through */
+    case 1:
+        if (!prefault(g, g->map, g->map_cap * sizeof *g->map))
+            return 0;
+        g->fg_touch_part++;
+        /* fall through */
+    case 2:
+        if (!prefault(g, g->orders, g->n_orders * sizeof *g->orders))
+            return 0;
+        g->fg_touch_part++;
+        /* fall through */
+    default:
+        return 1;
+    }
 }
 
 /* Up to k slots of the table: a closed order's ClOrdID becomes a hash and its
@@ -118,7 +146,7 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
             break;
         }
         g->fg_pos = brs__fix_map_retire_links(g, g->fg_pos, k);
-        if (prefault(g, g->closed.slot, g->closed.cap * sizeof *g->closed.slot) && g->fg_pos >= g->map_cap) {
+        if (g->fg_pos >= g->map_cap && touch_for_table(g)) {
             g->fg_phase = BRS__FIX_FG_TABLE;
             g->fg_r = g->fg_w = 0;
         }

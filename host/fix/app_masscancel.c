@@ -68,6 +68,12 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session)
     if (!mc || !mc->active)
         return 0;
     uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
+    /* while a checkpoint's child writes its snapshot, every page the loop
+     * writes first is copied (copy-on-write): a slice costs several times its
+     * usual time then, so it is an eighth (the slices are journaled with
+     * where they ended: a replay is exact whatever their size) */
+    if (g->ckpt_pid > 0 && per != UINT32_MAX)
+        per = per >= 8 ? per / 8 : 1;
     uint64_t scan_max = (uint64_t)per * 64; /* other sessions' orders passed over */
     uint64_t i = brs__fix_slot_after(g, mc->after), scanned = 0, end = mc->after;
     uint32_t n = 0;
