@@ -197,6 +197,9 @@ typedef struct brs__fix_gateway {
      * recorded (legacy: no CLOCK, FEED or WS record)? */
     int (*replay_feed)(void *user, int64_t t, uint64_t n);
     void (*replay_begin)(void *user, int has_feed, int legacy);
+    /* the hosted strategies' own steps (STRAT records: runtime/rt_hosted.c's
+     * bytes, opaque here): replay hands them back */
+    int (*replay_strat)(void *user, const char *rec, size_t len);
     void *replay_user;
     /* runtime time in the journal (docs/fix-gateway.md): the last CLOCK
      * written or replayed, market data events replayed so far */
@@ -310,12 +313,22 @@ int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, con
  * JSON text) as a journal record of the batch being built; replay hands it to
  * g->replay_ws. Nothing while replaying or without a journal. */
 int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len);
+/* A WebSocket order report (the `order` JSON message as sent, the account's
+ * index and name, the event's venue time) as a journal record, for `bourse
+ * audit`. Nothing while replaying or without a journal. */
+int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char *name, int64_t t,
+                               const char *text, size_t len);
 /* The runtime's clock moved to t with an effect (its clock hook), or a
  * message is about to be journaled at t: a CLOCK record unless the last one
  * says t already. Replay advances the runtime to t there. */
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t);
 /* The market data feed replayed n events at loop time t: a FEED record. */
 int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n);
+/* A hosted strategies' step outside the runtime's (their start, a timer turn,
+ * a hot reload: runtime/rt_hosted.c's record, len bytes) as a STRAT record;
+ * replay hands it to g->replay_strat. Nothing while replaying or without a
+ * journal. */
+int brs__fix_journal_strat(brs__fix_gateway *g, const void *rec, size_t len);
 /* The session's business-message handler (brs__fix_app_fn). */
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
 

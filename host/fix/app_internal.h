@@ -68,8 +68,17 @@ void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t en
 #define JOURNAL_FEED 0x7fffffe4u
 #define JOURNAL_SNAP_FEED 0x7ffffff5u
 
+/* Journal record: a hosted strategies' step (runtime/rt_hosted.c's bytes:
+ * start, timers, hot reload; docs/fix-gateway.md "Strategies beside the
+ * clients"). */
+#define JOURNAL_STRAT 0x7fffffe6u
+
 /* Journal record: a WebSocket order request (u32 account, i64 clock, JSON). */
 #define JOURNAL_WS 0x7fffffe3u
+/* Journal record: a WebSocket order report as sent, for the audit trail (u32
+ * account, i64 venue time, u8 name length, the account's name, JSON); replay
+ * skips it, since replaying the requests reports again. */
+#define JOURNAL_WS_REPORT 0x7fffffe5u
 
 /* Appends one record [type][len][bytes] to a growing buffer (app_journal.c). */
 int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n);

@@ -676,7 +676,7 @@ static size_t last_commit(const char *data, size_t end, uint64_t *batch, int *ha
             break;
         if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
             *has_feed = *has_time = 1;
-        else if (type == JOURNAL_CLOCK || type == JOURNAL_WS)
+        else if (type == JOURNAL_CLOCK || type == JOURNAL_WS || type == JOURNAL_STRAT)
             *has_time = 1;
         if (type == JOURNAL_COMMIT && len == 8) {
             memcpy(batch, data + pos + 8, 8);
@@ -855,6 +855,17 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             }
             g->jclock_t = t;
             g->feed_events += k;
+        } else if (sess == JOURNAL_STRAT) {
+            if (!g->replay_strat || g->replay_strat(g->replay_user, data + pos + 8, len) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: a strategies' step %s", pos,
+                         g->replay_strat ? "that does not match the configured strategies"
+                                         : "but no strategies are configured");
+                g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
         } else if (sess == JOURNAL_WS && len >= 12) {
             const char *p = data + pos + 8;
             if (!g->replay_ws || g->replay_ws(g->replay_user, get_u32(p), (int64_t)get_u64(p + 4), p + 12,

@@ -1,7 +1,8 @@
 /* app_records.c: journal records that are not a FIX message, written for
  * others beside the order flow: a routed child's step (CHILD, for the audit
- * trail), a WebSocket order request (WS), the runtime's own time (CLOCK) and
- * the market data feed's steps (FEED). Layouts in docs/fix-gateway.md,
+ * trail), a WebSocket order request (WS) and report (WS_REPORT, for the
+ * audit trail), the runtime's own time (CLOCK), the market data feed's steps
+ * (FEED) and the hosted strategies' own (STRAT). Layouts in docs/fix-gateway.md,
  * "Journal records, byte by byte"; replay in app_journal.c. */
 #include "fix/app.h"
 #include "fix/app_internal.h"
@@ -70,20 +71,16 @@ int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, con
                       (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
 }
 
-int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
+/* A record of a fixed header followed by text: the record's length covers both. */
+static int text_record(brs__fix_gateway *g, uint32_t type, const char *h, uint32_t hl, const char *text,
+                       size_t len)
 {
-    if (g->jfd < 0 || g->replaying)
-        return BRS_OK;
-    if (len > UINT32_MAX - 12)
+    if (len > UINT32_MAX - hl)
         return BRS_E_RANGE;
-    char h[12];
-    wr32(h, account);
-    wr64(h + 4, (uint64_t)t);
     size_t at = g->jlen;
-    int rc = brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_WS, h, sizeof h);
+    int rc = brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, type, h, hl);
     if (rc != BRS_OK)
         return rc;
-    /* the text joins the record: its length covers header and text */
     if (g->jlen + len > g->jcap) {
         size_t c = g->jcap;
         while (c < g->jlen + len)
@@ -98,8 +95,41 @@ int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const 
     }
     memcpy(g->jbuf + g->jlen, text, len);
     g->jlen += len;
-    wr32(g->jbuf + at + 4, (uint32_t)(sizeof h + len));
+    wr32(g->jbuf + at + 4, (uint32_t)(hl + len));
     return BRS_OK;
+}
+
+int brs__fix_journal_ws(brs__fix_gateway *g, uint32_t account, int64_t t, const char *text, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    char h[12];
+    wr32(h, account);
+    wr64(h + 4, (uint64_t)t);
+    return text_record(g, JOURNAL_WS, h, sizeof h, text, len);
+}
+
+int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char *name, int64_t t,
+                               const char *text, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    char h[13 + 255];
+    size_t ln = strnlen(name ? name : "", 255);
+    wr32(h, account);
+    wr64(h + 4, (uint64_t)t);
+    h[12] = (char)ln;
+    memcpy(h + 13, name, ln);
+    return text_record(g, JOURNAL_WS_REPORT, h, (uint32_t)(13 + ln), text, len);
+}
+
+int brs__fix_journal_strat(brs__fix_gateway *g, const void *rec, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    if (len > UINT32_MAX)
+        return BRS_E_RANGE;
+    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_STRAT, rec, (uint32_t)len);
 }
 
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)

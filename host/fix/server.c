@@ -116,6 +116,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
             return rc;
         if (persist) { /* its requests in the same journal, replayed with it */
             brs__wsgate_set_journal(srv->ws, brs__srv_on_ws_request, srv);
+            brs__wsgate_set_report_journal(srv->ws, brs__srv_on_ws_report);
             srv->gw.replay_ws = brs__srv_replay_ws;
             srv->gw.replay_user = srv;
         }
@@ -133,13 +134,17 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
      * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
     if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
         return rc;
-    if (srv->strats) { /* they start at the data's first instant (max), else now */
-        int64_t t0 = srv->feed && !brs__rt_feed_paced(srv->feed) ? brs__rt_feed_first_time(srv->feed)
-                                                                  : brs__realtime_ns();
+    int md_max = srv->feed && !brs__rt_feed_paced(srv->feed);
+    if (srv->strats && (md_max || !persist)) { /* they start at the data's first instant (max), else now */
+        int64_t t0 = md_max ? brs__rt_feed_first_time(srv->feed) : brs__realtime_ns();
         if (t0 != INT64_MIN)
             brs__rt_advance(srv->rt, t0);
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
             return rc;
+    }
+    if (persist && srv->strats) { /* their start, timers and reloads in the journal */
+        brs__rt_hosted_set_journal(srv->strats, brs__srv_on_strat, srv);
+        srv->gw.replay_strat = brs__srv_replay_strat;
     }
     srv->gw.replay_feed = brs__srv_replay_feed;
     srv->gw.replay_begin = brs__srv_replay_begin;
@@ -153,6 +158,13 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (srv->strats && !brs__rt_hosted_started(srv->strats)) { /* the first start (a START record) */
+        brs__rt_advance(srv->rt, brs__realtime_ns());
+        if ((rc = brs__rt_hosted_start(srv->strats, err)))
+            return rc;
+    }
+    if (persist)
+        brs__rt_hosted_sync_files(srv->strats); /* a script edited while the server was down */
     if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
         brs__srv_feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
     brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */

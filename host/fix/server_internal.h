@@ -126,6 +126,8 @@ void brs__srv_on_readable(brs__fix_server *srv, conn *c, int64_t now);
 void brs__srv_on_accept(brs__fix_server *srv, int64_t now);
 
 /* server_hooks.c */
+void brs__srv_on_ws_report(void *user, uint32_t account, const char *name, int64_t t, const char *text,
+                           size_t len);
 void brs__srv_on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_clock(void *user, int64_t now);
 uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact);
@@ -133,6 +135,8 @@ int brs__srv_replay_feed(void *user, int64_t t, uint64_t n);
 void brs__srv_replay_begin(void *user, int has_feed, int legacy);
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_child(void *user, const brs__rt_child_note *n);
+int brs__srv_on_strat(void *user, const void *rec, size_t len);
+int brs__srv_replay_strat(void *user, const char *rec, size_t len);
 void brs__srv_stop_strategies(brs__fix_server *srv);
 
 #endif

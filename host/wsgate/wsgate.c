@@ -1,8 +1,8 @@
 /* wsgate.c: WebSocket order entry onto the runtime (wsgate.h,
- * docs/ws-order-entry.md): accounts and their tokens, connections and their
- * limits, requests translated to brs__rt_submit/cancel/replace, and each
- * account's order events and book updates written to its own connections. */
-#include "wsgate/wsgate.h"
+ * docs/ws-order-entry.md): accounts and their tokens from the config,
+ * connections and their limits, book updates to subscribers, the journal
+ * hooks. Requests and reports are in wsgate_orders.c. */
+#include "wsgate/wsgate_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,627 +18,6 @@
 
 #include "core/core.h"
 #include "core/log.h"
-#include "feeds/binance.h"
-#include "ws/ws_server.h"
-#include "wsgate/msg.h"
-
-#define MAX_BOOK_SUBS 8
-#define BOOK_MIN_NS 50000000LL /* book updates: looked at (and sent if changed) at most every 50 ms */
-
-enum { ST_PENDING = 0, ST_NEW, ST_PARTIAL, ST_FILLED, ST_CANCELLED, ST_REJECTED };
-static const char *const st_names[] = {"pending_new", "new", "partially_filled", "filled", "cancelled", "rejected"};
-
-typedef struct wsorder {
-    char clid[64];
-    uint32_t instr;
-    uint8_t side, type, status, replace_pending;
-    int64_t price, qty, cum, leaves;
-    int64_t new_price, new_qty; /* asked by a replace, applied on REPLACED */
-    __int128 notional;          /* sum of fill price x qty, for avg_px */
-} wsorder;
-
-typedef struct account {
-    char name[64];
-    char token[256];
-    uint32_t client;
-    brs__wsgate *g;
-    uint32_t index;
-    wsorder *orders;
-    uint32_t n_orders;
-    uint32_t *map; /* open addressing: clid hash -> order index + 1 */
-    uint32_t map_cap;
-} account;
-
-typedef struct bsub {
-    uint32_t instr, venue, depth;
-    uint64_t last_hash;
-    int64_t last_check; /* the book is looked at most once per BOOK_MIN_NS */
-} bsub;
-
-typedef struct wconn {
-    brs__wss ws;
-    brs__wsgate *g;
-    int acct; /* -1 until logged in */
-    uint32_t subs;
-    bsub books[MAX_BOOK_SUBS];
-    uint32_t n_books;
-    double tokens;
-    int64_t t_tokens, t_open, t_limit_log;
-    uint64_t num;
-    uint32_t ev_mask;
-    char peer[64];
-    int closed;
-} wconn;
-
-struct brs__wsgate {
-    brs__rt *rt;
-    const brs_instrument *instr;
-    uint32_t n_instr;
-    int *dec; /* decimals of each instrument's price_scale */
-    int lfd, efd;
-    account *acc;
-    uint32_t n_acc;
-    wconn **conns;
-    uint32_t n_conns, cap_conns;
-    /* limits (docs/ws-order-entry.md, "Limits") */
-    brs__wss_limits wl;
-    uint32_t max_connections, max_orders;
-    double rate, burst;
-    int64_t login_timeout_ns;
-    uint64_t next_num;
-    brs__wsgate_stats st;
-    /* the order journal (brs__wsgate_set_journal): each order request before
-     * it is carried out; replaying: requests from it, answered to no one */
-    void (*jfn)(void *user, uint32_t acct, int64_t t, const char *text, size_t len);
-    void *juser;
-    int replaying;
-    char buf[1 << 16];
-};
-
-/* ---- small helpers -------------------------------------------------------- */
-
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-static int find_order(const account *a, const char *clid)
-{
-    uint32_t m = a->map_cap - 1;
-    for (uint32_t i = hash_str(clid) & m;; i = (i + 1) & m) {
-        uint32_t v = a->map[i];
-        if (!v)
-            return -1;
-        if (!strcmp(a->orders[v - 1].clid, clid))
-            return (int)(v - 1);
-    }
-}
-
-static void map_put(account *a, const char *clid, uint32_t idx)
-{
-    uint32_t m = a->map_cap - 1;
-    uint32_t i = hash_str(clid) & m;
-    while (a->map[i])
-        i = (i + 1) & m;
-    a->map[i] = idx + 1;
-}
-
-static int token_eq(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned d = (unsigned)(la ^ lb);
-    for (size_t i = 0; i < la; i++)
-        d |= (unsigned)(a[i] ^ b[i < lb ? i : 0]);
-    return d == 0;
-}
-
-/* Append s as a JSON string (quoted, escaped). */
-static size_t jstr(char *out, size_t cap, size_t at, const char *s)
-{
-    if (at < cap)
-        out[at] = '"';
-    at++;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            if (at + 1 < cap)
-                out[at] = '\\', out[at + 1] = (char)ch;
-            at += 2;
-        } else if (ch < 0x20) {
-            if (at + 6 < cap)
-                snprintf(out + at, 7, "\\u%04x", ch);
-            at += 6;
-        } else {
-            if (at < cap)
-                out[at] = (char)ch;
-            at++;
-        }
-    }
-    if (at < cap)
-        out[at] = '"';
-    return at + 1;
-}
-
-/* price units -> decimal text with the instrument's decimals */
-static void fmt_px(const brs__wsgate *g, uint32_t instr, int64_t px, char *out, size_t cap)
-{
-    int d = g->dec[instr];
-    int64_t p = brs__pow10(d);
-    if (d <= 0 || p <= 0) {
-        snprintf(out, cap, "%lld", (long long)px);
-        return;
-    }
-    int neg = px < 0;
-    uint64_t a = neg ? (uint64_t)0 - (uint64_t)px : (uint64_t)px;
-    snprintf(out, cap, "%s%llu.%0*llu", neg ? "-" : "", (unsigned long long)(a / (uint64_t)p), d,
-             (unsigned long long)(a % (uint64_t)p));
-}
-
-static void send_text(wconn *c, const char *s, size_t n)
-{
-    if (!c || c->closed) /* no connection: a request replayed from the journal */
-        return;
-    if (brs__wss_send_text(&c->ws, s, n) == BRS_E_LIMIT) {
-        c->g->st.closed_limit++;
-        BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: the client reads too slowly",
-                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
-                BRS_KV_U("max_queued_bytes", c->ws.lim.max_queued));
-    }
-}
-
-static void send_error(wconn *c, const brs__wsg_req *r, const char *field, const char *msg)
-{
-    if (!c)
-        return;
-    brs__wsgate *g = c->g;
-    size_t at = 0, cap = sizeof g->buf;
-    char *b = g->buf;
-    at += (size_t)snprintf(b, cap, "{\"type\":\"error\"");
-    if (r && r->has_id)
-        at += (size_t)snprintf(b + at, cap - at, ",\"id\":%lld", (long long)r->id);
-    if (field && field[0]) {
-        at += (size_t)snprintf(b + at, cap - at, ",\"field\":");
-        at = jstr(b, cap, at, field);
-    }
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"error\":");
-    at = jstr(b, cap, at, msg);
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "}");
-    if (at < cap)
-        send_text(c, b, at);
-    g->st.rejected_requests++;
-}
-
-static void send_simple(wconn *c, const brs__wsg_req *r, const char *type, const char *k, const char *v)
-{
-    brs__wsgate *g = c->g;
-    size_t cap = sizeof g->buf;
-    char *b = g->buf;
-    size_t at = (size_t)snprintf(b, cap, "{\"type\":\"%s\"", type);
-    if (r && r->has_id)
-        at += (size_t)snprintf(b + at, cap - at, ",\"id\":%lld", (long long)r->id);
-    if (k) {
-        at += (size_t)snprintf(b + at, cap - at, ",\"%s\":", k);
-        at = jstr(b, cap, at, v);
-    }
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "}");
-    if (at < cap)
-        send_text(c, b, at);
-}
-
-/* One order as JSON fields (no braces) into b at `at`. */
-static size_t order_fields(const brs__wsgate *g, const wsorder *o, char *b, size_t cap, size_t at)
-{
-    char px[48], avg[48] = "";
-    fmt_px(g, o->instr, o->price, px, sizeof px);
-    if (o->cum > 0)
-        fmt_px(g, o->instr, (int64_t)(o->notional / o->cum), avg, sizeof avg);
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "\"client_order_id\":");
-    at = jstr(b, cap, at, o->clid);
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"symbol\":");
-    at = jstr(b, cap, at, g->instr[o->instr].symbol);
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0,
-                           ",\"side\":\"%s\",\"order_type\":\"%s\",\"price\":\"%s\",\"qty\":%lld,"
-                           "\"cum_qty\":%lld,\"leaves_qty\":%lld,\"avg_px\":\"%s\",\"status\":\"%s\"",
-                           o->side == BRS_BUY ? "buy" : "sell", o->type == BRS_MARKET ? "market" : "limit",
-                           o->type == BRS_MARKET ? "" : px, (long long)o->qty, (long long)o->cum,
-                           (long long)o->leaves, avg, st_names[o->status]);
-    return at;
-}
-
-/* ---- reports: runtime -> the account's connections ---------------------- */
-
-static void on_order(void *user, const brs_order_event *ev)
-{
-    account *a = user;
-    brs__wsgate *g = a->g;
-    if (ev->order_id == 0 || ev->order_id > a->n_orders)
-        return;
-    wsorder *o = &a->orders[ev->order_id - 1];
-    const char *what = "accepted";
-    switch (ev->kind) {
-    case BRS_OEV_ACCEPTED:
-        if (o->status == ST_PENDING)
-            o->status = ST_NEW;
-        break;
-    case BRS_OEV_FILL:
-        what = "fill";
-        o->cum += ev->qty;
-        o->notional += (__int128)ev->price * ev->qty;
-        o->leaves = o->qty - o->cum > 0 ? o->qty - o->cum : 0;
-        o->status = o->leaves ? ST_PARTIAL : ST_FILLED;
-        break;
-    case BRS_OEV_CANCELLED:
-        what = "cancelled";
-        o->leaves = 0;
-        if (o->status != ST_FILLED)
-            o->status = ST_CANCELLED;
-        break;
-    case BRS_OEV_REJECTED:
-        what = "rejected";
-        if (o->status == ST_PENDING) {
-            o->status = ST_REJECTED;
-            o->leaves = 0;
-        }
-        o->replace_pending = 0;
-        break;
-    case BRS_OEV_REPLACED:
-        what = "replaced";
-        if (o->replace_pending) { /* the new total as asked; what is open as the venue says */
-            o->price = o->new_price;
-            o->qty = o->new_qty;
-            o->replace_pending = 0;
-        }
-        o->leaves = ev->leaves;
-        break;
-    default:
-        return;
-    }
-    g->st.reports++;
-    size_t cap = sizeof g->buf, at;
-    char *b = g->buf;
-    at = (size_t)snprintf(b, cap, "{\"type\":\"order\",\"event\":\"%s\",", what);
-    at = order_fields(g, o, b, cap, at);
-    if (ev->kind == BRS_OEV_FILL) {
-        char px[48];
-        fmt_px(g, o->instr, ev->price, px, sizeof px);
-        at += (size_t)snprintf(b + at, at < cap ? cap - at : 0,
-                               ",\"last_px\":\"%s\",\"last_qty\":%lld,\"fee\":%lld,\"liquidity\":\"%s\"", px,
-                               (long long)ev->qty, (long long)ev->fee, ev->liquidity == BRS_LIQ_TAKER ? "taker" : ev->liquidity == BRS_LIQ_MAKER ? "maker" : "");
-    }
-    if (ev->kind == BRS_OEV_FILL || ev->kind == BRS_OEV_ACCEPTED) {
-        const char *vn = brs__rt_venue_name(g->rt, ev->venue);
-        at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"venue\":");
-        at = jstr(b, cap, at, vn ? vn : "");
-    }
-    if (ev->kind == BRS_OEV_REJECTED || ev->kind == BRS_OEV_CANCELLED)
-        at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, ",\"reason\":\"%s\"",
-                               ev->reason ? brs_err_name(ev->reason) : "");
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "}");
-    if (at >= cap)
-        return;
-    for (uint32_t i = 0; i < g->n_conns; i++) {
-        wconn *c = g->conns[i];
-        if (c->acct != (int)a->index || c->closed)
-            continue;
-        if ((c->subs & BRS__WSG_CH_ORDERS) || ((c->subs & BRS__WSG_CH_FILLS) && ev->kind == BRS_OEV_FILL))
-            send_text(c, b, at);
-    }
-}
-
-/* ---- requests ---------------------------------------------------------------- */
-
-static int find_instr(const brs__wsgate *g, const char *sym)
-{
-    for (uint32_t i = 0; i < g->n_instr; i++)
-        if (!strcmp(g->instr[i].symbol, sym))
-            return (int)i;
-    return -1;
-}
-
-/* decimal text -> price units, on the instrument's tick */
-static int to_price(const brs__wsgate *g, uint32_t instr, const char *s, int64_t *out, const char **why)
-{
-    int d = g->dec[instr];
-    if (brs__dec_parse(s, strlen(s), &d, out) || *out <= 0) {
-        *why = "not a positive price with at most the instrument's decimals";
-        return -1;
-    }
-    if (*out % g->instr[instr].tick_size) {
-        *why = "not on the instrument's tick";
-        return -1;
-    }
-    return 0;
-}
-
-static void do_login(wconn *c, const brs__wsg_req *r)
-{
-    brs__wsgate *g = c->g;
-    if (c->acct >= 0) {
-        send_error(c, r, "", "already logged in");
-        return;
-    }
-    int k = -1;
-    for (uint32_t i = 0; i < g->n_acc; i++)
-        if (!strcmp(g->acc[i].name, r->account))
-            k = (int)i;
-    /* the token is compared even for an unknown account, in constant time */
-    int ok = token_eq(r->token, k >= 0 ? g->acc[k].token : "\x01") && k >= 0;
-    if (!ok) {
-        g->st.login_failures++;
-        BRS_LOG(BRS_LOG_WARN, "ws", "login refused: unknown account or wrong token", BRS_KV_U("conn", c->num),
-                BRS_KV_S("peer", c->peer), BRS_KV_S("account", r->account));
-        send_error(c, r, "token", "login refused: unknown account or wrong token");
-        brs__wss_close(&c->ws, 1008, "authentication failed");
-        return;
-    }
-    c->acct = k;
-    c->subs = BRS__WSG_CH_ORDERS;
-    g->st.logins++;
-    BRS_LOG(BRS_LOG_INFO, "ws", "logged in", BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
-            BRS_KV_S("account", g->acc[k].name));
-    send_simple(c, r, "logged_in", "account", g->acc[k].name);
-}
-
-static void do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r, int64_t now)
-{
-    int ii = find_instr(g, r->symbol);
-    if (ii < 0) {
-        send_error(c, r, "symbol", "unknown symbol");
-        return;
-    }
-    if (find_order(a, r->order) >= 0) {
-        send_error(c, r, "client_order_id", "client_order_id already used by this account");
-        return;
-    }
-    if (a->n_orders >= g->max_orders) {
-        if (!g->replaying)
-            BRS_LOG(BRS_LOG_WARN, "ws", "order refused: the account has ws.max_orders_per_account orders",
-                BRS_KV_S("account", a->name), BRS_KV_U("max", g->max_orders));
-        send_error(c, r, "", "too many orders for this account (ws.max_orders_per_account)");
-        return;
-    }
-    int64_t px = 0;
-    const char *why;
-    if (r->type == BRS_LIMIT && to_price(g, (uint32_t)ii, r->price, &px, &why)) {
-        send_error(c, r, "price", why);
-        return;
-    }
-    uint32_t idx = a->n_orders++;
-    wsorder *o = &a->orders[idx];
-    memset(o, 0, sizeof *o);
-    snprintf(o->clid, sizeof o->clid, "%s", r->order);
-    o->instr = (uint32_t)ii;
-    o->side = r->side;
-    o->type = r->type;
-    o->price = px;
-    o->qty = o->leaves = r->qty;
-    map_put(a, o->clid, idx);
-    brs_order ord = {.id = idx + 1, .instrument = (uint32_t)ii, .side = r->side, .type = r->type,
-                     .tif = r->tif, .price = px, .qty = r->qty, .ts = now};
-    if (r->post_only)
-        ord.flags |= BRS_OF_POST_ONLY;
-    g->st.orders += !g->replaying;
-    int rc = brs__rt_submit(g->rt, a->client, &ord);
-    if (rc < 0) {
-        o->status = ST_REJECTED;
-        o->leaves = 0;
-        send_error(c, r, "", brs_err_name(rc));
-    }
-}
-
-static void do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r)
-{
-    int k = find_order(a, r->order);
-    if (k < 0) {
-        send_error(c, r, "client_order_id", "no such order for this account");
-        return;
-    }
-    wsorder *o = &a->orders[k];
-    if (o->status == ST_FILLED || o->status == ST_CANCELLED || o->status == ST_REJECTED) {
-        send_error(c, r, "client_order_id", "the order is not open");
-        return;
-    }
-    int rc;
-    if (r->op == BRS__WSG_CANCEL) {
-        rc = brs__rt_cancel(g->rt, a->client, (uint64_t)k + 1);
-    } else {
-        if (o->type == BRS_MARKET) {
-            send_error(c, r, "client_order_id", "a market order cannot be replaced");
-            return;
-        }
-        int64_t px = o->price, q = r->qty ? r->qty : o->qty;
-        const char *why;
-        if (r->price[0] && to_price(g, o->instr, r->price, &px, &why)) {
-            send_error(c, r, "price", why);
-            return;
-        }
-        if (q <= o->cum) {
-            send_error(c, r, "qty", "the new total quantity must be above what is filled");
-            return;
-        }
-        o->new_price = px;
-        o->new_qty = q;
-        o->replace_pending = 1;
-        rc = brs__rt_replace(g->rt, a->client, (uint64_t)k + 1, px, q);
-        if (rc < 0)
-            o->replace_pending = 0;
-    }
-    if (rc < 0)
-        send_error(c, r, "", brs_err_name(rc));
-}
-
-static void do_query(wconn *c, account *a, const brs__wsg_req *r)
-{
-    brs__wsgate *g = c->g;
-    size_t cap = sizeof g->buf;
-    char *b = g->buf;
-    size_t at = (size_t)snprintf(b, cap, "{\"type\":\"orders\"");
-    if (r->has_id)
-        at += (size_t)snprintf(b + at, cap - at, ",\"id\":%lld", (long long)r->id);
-    at += (size_t)snprintf(b + at, cap - at, ",\"orders\":[");
-    int n = 0;
-    if (r->order[0]) {
-        int k = find_order(a, r->order);
-        if (k < 0) {
-            send_error(c, r, "client_order_id", "no such order for this account");
-            return;
-        }
-        b[at++] = '{';
-        at = order_fields(g, &a->orders[k], b, cap, at);
-        if (at < cap)
-            b[at] = '}';
-        at++;
-        n = 1;
-    } else {
-        for (uint32_t i = 0; i < a->n_orders && at + 1024 < cap; i++) {
-            const wsorder *o = &a->orders[i];
-            if (o->status != ST_PENDING && o->status != ST_NEW && o->status != ST_PARTIAL)
-                continue;
-            if (n++)
-                b[at++] = ',';
-            b[at++] = '{';
-            at = order_fields(g, o, b, cap, at);
-            if (at < cap)
-                b[at] = '}';
-            at++;
-        }
-    }
-    at += (size_t)snprintf(b + at, at < cap ? cap - at : 0, "]}");
-    if (at < cap)
-        send_text(c, b, at);
-    else
-        send_error(c, r, "", "too many open orders for one answer: query them one by one");
-}
-
-static void do_subscribe(wconn *c, const brs__wsg_req *r)
-{
-    brs__wsgate *g = c->g;
-    const char *names[] = {"", "orders", "fills", "", "book"};
-    if (r->channel != BRS__WSG_CH_BOOK) {
-        if (r->op == BRS__WSG_SUBSCRIBE)
-            c->subs |= (uint32_t)r->channel;
-        else
-            c->subs &= ~(uint32_t)r->channel;
-        send_simple(c, r, r->op == BRS__WSG_SUBSCRIBE ? "subscribed" : "unsubscribed", "channel",
-                    names[r->channel]);
-        return;
-    }
-    int ii = find_instr(g, r->symbol);
-    if (ii < 0) {
-        send_error(c, r, "symbol", "unknown symbol");
-        return;
-    }
-    int v = r->venue[0] ? brs__rt_venue_find(g->rt, r->venue) : (int)brs__rt_market_venue(g->rt);
-    if (v < 0) {
-        send_error(c, r, "venue", "unknown venue");
-        return;
-    }
-    uint32_t k = 0;
-    while (k < c->n_books && (c->books[k].instr != (uint32_t)ii || c->books[k].venue != (uint32_t)v))
-        k++;
-    if (r->op == BRS__WSG_UNSUBSCRIBE) {
-        if (k == c->n_books) {
-            send_error(c, r, "symbol", "not subscribed");
-            return;
-        }
-        c->books[k] = c->books[--c->n_books];
-    } else {
-        if (k == c->n_books) {
-            if (c->n_books == MAX_BOOK_SUBS) {
-                send_error(c, r, "symbol", "at most 8 book subscriptions per connection");
-                return;
-            }
-            c->n_books++;
-        }
-        c->books[k] = (bsub){.instr = (uint32_t)ii, .venue = (uint32_t)v, .depth = r->depth};
-    }
-    send_simple(c, r, r->op == BRS__WSG_SUBSCRIBE ? "subscribed" : "unsubscribed", "channel", "book");
-}
-
-static void on_text(void *ud, brs__wss *ws, const char *data, size_t len)
-{
-    (void)ws;
-    int64_t now = brs__realtime_ns();
-    wconn *c = ud;
-    brs__wsgate *g = c->g;
-    g->st.requests++;
-    /* token bucket on the real clock */
-    c->tokens += (double)(now - c->t_tokens) * 1e-9 * g->rate;
-    if (c->tokens > g->burst)
-        c->tokens = g->burst;
-    c->t_tokens = now;
-    brs__wsg_req r;
-    char field[64];
-    brs_error e = {0};
-    int rc = brs__wsg_parse(data, len, &r, field, sizeof field, &e);
-    if (c->tokens < 1) {
-        g->st.rate_limited++;
-        if (now - c->t_limit_log > 1000000000LL) {
-            c->t_limit_log = now;
-            BRS_LOG(BRS_LOG_WARN, "ws", "request refused: ws.max_messages_per_sec",
-                    BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_F("per_sec", g->rate),
-                    BRS_KV_F("burst", g->burst));
-        }
-        send_error(c, rc ? NULL : &r, "", "rate limit: too many messages (ws.max_messages_per_sec)");
-        return;
-    }
-    c->tokens -= 1;
-    if (rc) {
-        send_error(c, &r, field, e.msg);
-        return;
-    }
-    if (r.op == BRS__WSG_LOGIN) {
-        do_login(c, &r);
-        return;
-    }
-    if (c->acct < 0) {
-        send_error(c, &r, "op", "log in first");
-        return;
-    }
-    account *a = &g->acc[c->acct];
-    if (r.op == BRS__WSG_PLACE || r.op == BRS__WSG_CANCEL || r.op == BRS__WSG_REPLACE) {
-        /* the runtime's clock is this request's: what was due goes first, as a
-         * replay does; then the request reaches the journal before it is
-         * carried out (its answers are written after the commit) */
-        brs__rt_advance(g->rt, now);
-        if (g->jfn)
-            g->jfn(g->juser, a->index, now, data, len);
-    }
-    switch (r.op) {
-    case BRS__WSG_PLACE: do_place(g, c, a, &r, now); break;
-    case BRS__WSG_CANCEL:
-    case BRS__WSG_REPLACE: do_cancel_replace(g, c, a, &r); break;
-    case BRS__WSG_QUERY: do_query(c, a, &r); break;
-    case BRS__WSG_SUBSCRIBE:
-    case BRS__WSG_UNSUBSCRIBE: do_subscribe(c, &r); break;
-    default: break;
-    }
-    brs__rt_advance(g->rt, now); /* deliver what the request made due now */
-}
-
-static void on_open(void *ud, brs__wss *ws, const char *path)
-{
-    (void)ws;
-    wconn *c = ud;
-    BRS_LOG(BRS_LOG_INFO, "ws", "connection upgraded", BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
-            BRS_KV_S("path", path));
-}
-
-static void on_close(void *ud, brs__wss *ws, int code, const char *reason)
-{
-    (void)ws;
-    wconn *c = ud;
-    c->closed = 1;
-    if (code == 1009 || code == 1008 || code == 1002 || code == 1007 || code == 1003)
-        c->g->st.closed_limit += code == 1009;
-    BRS_LOG(code == 1000 || code == 1001 || code == 1005 ? BRS_LOG_INFO : BRS_LOG_WARN, "ws",
-            "connection closed", BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
-            BRS_KV_S("account", c->acct >= 0 ? c->g->acc[c->acct].name : ""), BRS_KV_I("code", code),
-            BRS_KV_S("reason", reason));
-}
 
 /* ---- connections ---------------------------------------------------------- */
 
@@ -680,7 +59,7 @@ static void on_accept(brs__wsgate *g, int64_t now)
             if (p)
                 g->conns = p, g->cap_conns = nc;
         }
-        brs__wss_cb cb = {.on_open = on_open, .on_text = on_text, .on_close = on_close};
+        brs__wss_cb cb = {.on_open = brs__wsg_on_open, .on_text = brs__wsg_on_text, .on_close = brs__wsg_on_close};
         if (!c || g->n_conns == g->cap_conns || brs__wss_init(&c->ws, fd, &g->wl, &cb, c, now)) {
             if (c)
                 brs__wss_free(&c->ws);
@@ -748,21 +127,21 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
         size_t cap = sizeof g->buf, at;
         char *b = g->buf, px[48];
         at = (size_t)snprintf(b, cap, "{\"type\":\"book\",\"symbol\":");
-        at = jstr(b, cap, at, g->instr[s->instr].symbol);
+        at = brs__wsg_jstr(b, cap, at, g->instr[s->instr].symbol);
         at += (size_t)snprintf(b + at, cap - at, ",\"venue\":");
-        at = jstr(b, cap, at, brs__rt_venue_name(g->rt, s->venue));
+        at = brs__wsg_jstr(b, cap, at, brs__rt_venue_name(g->rt, s->venue));
         for (int side = 0; side < 2; side++) {
             const brs_level *lv = side ? al : bl;
             uint32_t n = side ? na : nb;
             at += (size_t)snprintf(b + at, cap - at, side ? "],\"asks\":[" : ",\"bids\":[");
             for (uint32_t i = 0; i < n; i++) {
-                fmt_px(g, s->instr, lv[i].price, px, sizeof px);
+                brs__wsg_fmt_px(g, s->instr, lv[i].price, px, sizeof px);
                 at += (size_t)snprintf(b + at, cap - at, "%s[\"%s\",%lld]", i ? "," : "", px, (long long)lv[i].qty);
             }
         }
         at += (size_t)snprintf(b + at, cap - at, "]}");
         if (at < cap)
-            send_text(c, b, at);
+            brs__wsg_send_text(c, b, at);
     }
 }
 
@@ -820,6 +199,13 @@ void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acc
     g->juser = user;
 }
 
+void brs__wsgate_set_report_journal(brs__wsgate *g,
+                                    void (*fn)(void *user, uint32_t acct, const char *name, int64_t t,
+                                               const char *text, size_t len))
+{
+    g->rfn = fn;
+}
+
 int brs__wsgate_replay(brs__wsgate *g, uint32_t acct, int64_t t, const char *text, size_t len)
 {
     brs__wsg_req r;
@@ -831,9 +217,9 @@ int brs__wsgate_replay(brs__wsgate *g, uint32_t acct, int64_t t, const char *tex
     g->replaying = 1;
     brs__rt_advance(g->rt, t);
     if (r.op == BRS__WSG_PLACE)
-        do_place(g, NULL, a, &r, t);
+        brs__wsg_do_place(g, NULL, a, &r, t);
     else if (r.op == BRS__WSG_CANCEL || r.op == BRS__WSG_REPLACE)
-        do_cancel_replace(g, NULL, a, &r);
+        brs__wsg_do_cancel_replace(g, NULL, a, &r);
     brs__rt_advance(g->rt, t);
     g->replaying = 0;
     return BRS_OK;
@@ -1012,7 +398,7 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
                 return brs__err(err, BRS_E_NOMEM, "out of memory (ws.max_orders_per_account)");
             return brs__err(err, BRS_E_INVAL, "%s: %s.route: %s", cfg->source, where, e2.msg);
         }
-        brs__rt_client_ops ops = {.user = ac, .xOnOrder = on_order, .self_trade = 1};
+        brs__rt_client_ops ops = {.user = ac, .xOnOrder = brs__wsg_on_order, .self_trade = 1};
         if (brs__rt_client_add(rt, &ops, rr, &ac->client, err)) {
             brs__wsgate_close(g);
             return BRS_E_INVAL;

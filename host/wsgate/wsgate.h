@@ -51,6 +51,14 @@ void brs__wsgate_close(brs__wsgate *g);
 void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acct, int64_t t,
                                                          const char *text, size_t len),
                              void *user);
+/* The audit trail: every order event the gateway reports for an account (the
+ * JSON `order` message as its connections get it, whether or not one is
+ * subscribed) is handed to fn with the account's index and name and the
+ * event's venue time, in the loop turn that caused it, so it joins the same
+ * journal batch. Not called while replaying. */
+void brs__wsgate_set_report_journal(brs__wsgate *g,
+                                    void (*fn)(void *user, uint32_t acct, const char *name, int64_t t,
+                                               const char *text, size_t len));
 /* Carry out a journaled request again (restart): the same order table and
  * runtime calls at clock t, nothing sent. BRS_E_CORRUPT if it does not parse
  * or names no account. */

@@ -343,7 +343,38 @@ def restart(bourse, d):
     finally:
         p.terminate()
         p.wait(10)
+    audit_ws(bourse, state)
     shutil.rmtree(state)
+
+
+def audit_ws(bourse, state):
+    """`bourse audit` tells the WebSocket orders' histories across the kill -9:
+    every request and every report once (replay reports nothing again)."""
+    def rows(*args):
+        r = subprocess.run([bourse, "audit", state, "--format", "json", *args], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode != 0:
+            fail(f"bourse audit {args}: {r.stderr}")
+        return [row for order in json.loads(r.stdout) for row in order["events"]]
+
+    a1 = rows("--session", "ws:alice", "--client-order", "a1")
+    got = [(x["event"], x.get("last_qty", ""), x.get("cum_qty", ""), x.get("status", "")) for x in a1]
+    want = [("received", "", "", ""), ("acknowledged", "", "0", "new"), ("fill", "4", "4", "partially_filled"),
+            ("received", "", "", ""), ("refused", "", "", ""), ("fill", "6", "10", "filled")]
+    if got != want:
+        fail(f"audit of alice's a1 across the crash: {got}, expected {want}")
+    if "client_order_id" not in a1[4].get("reason", ""):
+        fail(f"the refused reuse of a1 without its reason: {a1[4]}")
+    if any(x.get("venue") != "lit" for x in a1 if x["event"] == "fill"):
+        fail(f"audit fills without their venue: {a1}")
+    a2 = [x["event"] for x in rows("--session", "ws:alice", "--client-order", "a2")]
+    if a2 != ["received", "acknowledged", "replace_requested", "replaced", "cancel_requested", "cancelled"]:
+        fail(f"audit of alice's a2: {a2}")
+    b1 = [(x["event"], x.get("side", ""), x.get("last_px", "")) for x in rows("--session", "ws:bob", "--client-order", "b1")]
+    if b1 != [("received", "sell", ""), ("acknowledged", "sell", ""), ("fill", "sell", "100.00")]:
+        fail(f"audit of bob's b1: {b1}")
+    print("ok: bourse audit shows the WebSocket orders' requests and reports, each once, across the kill -9",
+          flush=True)
 
 
 async def crash_flow(url, told, sent):

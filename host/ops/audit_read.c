@@ -1,0 +1,540 @@
+/* audit_read.c: `bourse audit`'s readers: the order journal (requests, risk
+ * refusals, routed children, WebSocket requests and reports), the session
+ * stores (every ExecutionReport and OrderCancelReject sent) and the archive of
+ * compacted days, each only as far as the last committed batch. Rows go to
+ * audit.c to be linked, sorted and printed. */
+#include "ops/audit_internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "core/core.h"
+#include "fix/codec.h"
+#include <cjson/cJSON.h>
+
+const char *brs__aud_keep_name(audit *a, const char *name)
+{
+    if (a->n_names == a->cap_names) {
+        size_t c = a->cap_names ? 2 * a->cap_names : 16;
+        char **q = realloc(a->names, c * sizeof *q);
+        if (!q)
+            return NULL;
+        a->names = q;
+        a->cap_names = c;
+    }
+    char *k = strdup(name);
+    if (k)
+        a->names[a->n_names++] = k;
+    return k;
+}
+
+static aev *add(audit *a)
+{
+    if (a->n == a->cap) {
+        size_t c = a->cap ? a->cap * 2 : 1024;
+        aev *p = realloc(a->ev, c * sizeof *p);
+        if (!p)
+            return NULL;
+        a->ev = p;
+        a->cap = c;
+    }
+    aev *e = &a->ev[a->n];
+    memset(e, 0, sizeof *e);
+    e->n = e->anchor = a->n++;
+    return e;
+}
+
+static void fld(const brs__fix_msg *m, uint32_t tag, char *out, size_t cap)
+{
+    if (!brs__fix_str(m, tag, out, cap))
+        out[0] = 0;
+}
+
+static int64_t msg_time(const brs__fix_msg *m, uint32_t tag)
+{
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    int64_t ns = 0;
+    if (f && brs__fix_parse_time(brs__fix_val(m, f), f->len, &ns) == 0)
+        return ns;
+    return 0;
+}
+
+static const char *side_name(char c) { return c == '1' ? "buy" : c == '2' ? "sell" : ""; }
+
+
+
+int brs__aud_map_file(const char *path, mapped *mf, brs_error *err)
+{
+    mf->p = NULL;
+    mf->len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    }
+    if (sb.st_size > 0) {
+        void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            close(fd);
+            return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+        }
+        mf->p = p;
+        mf->len = (size_t)sb.st_size;
+    }
+    close(fd);
+    return BRS_OK;
+}
+
+void brs__aud_unmap_file(mapped *mf)
+{
+    if (mf->p)
+        munmap((void *)mf->p, mf->len);
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The last committed batch and where the committed part of the journal ends. */
+size_t brs__aud_journal_commit(audit *a, const mapped *j)
+{
+    size_t pos = 0, end = 0;
+    int any = 0;
+    while (pos + 8 <= j->len) {
+        uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
+        if (pos + 8 + n > j->len)
+            break;
+        pos += 8 + (size_t)n;
+        if (type == J_COMMIT && n == 8) {
+            memcpy(&a->committed, j->p + pos - 8, 8);
+            end = pos;
+            any = 1;
+        }
+    }
+    if (!any) {
+        a->committed = UINT64_MAX;
+        end = pos;
+    }
+    a->cut_journal = j->len - end;
+    return end;
+}
+
+/* Integer ticks as a decimal with d decimals ("12.3400"). */
+static void dec_text(int64_t v, int d, char *out, size_t cap)
+{
+    if (d <= 0 || d > 18) {
+        snprintf(out, cap, "%lld", (long long)v);
+        return;
+    }
+    uint64_t p = 1, a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    for (int i = 0; i < d; i++)
+        p *= 10;
+    snprintf(out, cap, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / p), d,
+             (unsigned long long)(a % p));
+}
+
+static const char *const child_events[] = {"", "child_routed", "child_cancel_requested", "child_acknowledged",
+                                           "child_fill", "child_cancelled", "child_rejected", "child_replaced"};
+
+/* A routed child's step (JOURNAL_CHILD, docs/fix-gateway.md): a row of its
+ * parent's history, `parent` and `child` set. Returns 0, or -1 if malformed. */
+static int child_record(audit *a, const unsigned char *p, uint32_t n)
+{
+    if (n < CHILD_HDR || p[0] == 0 || p[0] >= sizeof child_events / sizeof *child_events)
+        return -1;
+    size_t la = p[3], lb = p[52], lc = p[53];
+    if (CHILD_HDR + la + lb + lc > n)
+        return -1;
+    aev *e = add(a);
+    if (!e)
+        return -2;
+    int64_t t, px, qty, cum;
+    uint64_t child;
+    int32_t reason;
+    memcpy(&t, p + 8, 8);
+    memcpy(&child, p + 16, 8);
+    memcpy(&px, p + 24, 8);
+    memcpy(&qty, p + 32, 8);
+    memcpy(&cum, p + 40, 8);
+    memcpy(&reason, p + 48, 4);
+    e->event = child_events[p[0]];
+    e->source = "journal";
+    e->rank = 3;
+    e->t = t - t % 1000000; /* the reports' clock resolution (ms): same-ms rows keep reading order */
+    e->anchor = UINT64_MAX / 2 + e->n; /* after the parent's rows of the same ms */
+    snprintf(e->session, sizeof e->session, "%.*s", (int)la, (const char *)p + CHILD_HDR);
+    snprintf(e->order_id, sizeof e->order_id, "%.*s", (int)lb, (const char *)p + CHILD_HDR + la);
+    snprintf(e->parent, sizeof e->parent, "%s", e->order_id);
+    snprintf(e->venue, sizeof e->venue, "%.*s", (int)lc, (const char *)p + CHILD_HDR + la + lb);
+    snprintf(e->child, sizeof e->child, "%llu", (unsigned long long)child);
+    snprintf(e->side, sizeof e->side, "%s", p[1] == 0 ? "buy" : p[1] == 1 ? "sell" : "");
+    if (p[0] == 1) { /* routed: the child's quantity and limit (in ticks) */
+        snprintf(e->qty, sizeof e->qty, "%lld", (long long)qty);
+        dec_text(px, p[55], e->price, sizeof e->price);
+    } else if (p[0] == 4) {
+        snprintf(e->last_qty, sizeof e->last_qty, "%lld", (long long)qty);
+        dec_text(px, p[55], e->last_px, sizeof e->last_px);
+    }
+    if (p[0] >= 3)
+        snprintf(e->cum, sizeof e->cum, "%lld", (long long)cum);
+    if (reason)
+        snprintf(e->reason, sizeof e->reason, "%s", brs_err_name(reason));
+    return 0;
+}
+
+/* A JSON member as text: a string as is, a number in decimal. */
+static void jtext(const cJSON *o, const char *k, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsString(v))
+        snprintf(out, cap, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(out, cap, "%.0f", v->valuedouble);
+    else
+        out[0] = 0;
+}
+
+/* WebSocket order entry (docs/ws-order-entry.md): a request as received (WS)
+ * or an order event as reported (WS_REPORT). The session is "ws:ACCOUNT" and
+ * the order is named by its client_order_id, as the child records name a
+ * WebSocket parent; a request's account gets its name from a report (names
+ * are fixed in by brs__aud_ws_names once everything is read). Returns 0, -1 if
+ * malformed, -2 out of memory; a request op that is no order step is skipped. */
+static int ws_record(audit *a, const unsigned char *p, uint32_t n, int report)
+{
+    size_t hl = report ? 13u + (n >= 13 ? p[12] : 0) : 12u;
+    if (n < hl)
+        return -1;
+    uint32_t acct = rd32(p);
+    int64_t t;
+    memcpy(&t, p + 4, 8);
+    cJSON *o = cJSON_ParseWithLength((const char *)p + hl, n - hl);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return -1;
+    }
+    char kind[24];
+    jtext(o, report ? "event" : "op", kind, sizeof kind);
+    static const char *const req[][2] = {{"place", "received"}, {"cancel", "cancel_requested"},
+                                         {"replace", "replace_requested"}};
+    static const char *const rep[][2] = {{"accepted", "acknowledged"}, {"fill", "fill"}, {"cancelled", "cancelled"},
+                                         {"rejected", "rejected"},     {"replaced", "replaced"},
+                                         {"refused", "refused"}};
+    const char *what = NULL;
+    for (size_t i = 0; !report && i < sizeof req / sizeof *req; i++)
+        if (!strcmp(kind, req[i][0]))
+            what = req[i][1];
+    for (size_t i = 0; report && i < sizeof rep / sizeof *rep; i++)
+        if (!strcmp(kind, rep[i][0]))
+            what = rep[i][1];
+    if (!what) {
+        cJSON_Delete(o);
+        return report ? -1 : 0; /* a report is always an order event; a request may be a query */
+    }
+    aev *e = add(a);
+    if (!e) {
+        cJSON_Delete(o);
+        return -2;
+    }
+    e->event = what;
+    e->source = "journal";
+    e->rank = report ? 2 : 0;
+    e->t = t;
+    e->ws_acct = acct + 1;
+    if (report)
+        snprintf(e->session, sizeof e->session, "ws:%.*s", (int)p[12], (const char *)p + 13);
+    else
+        snprintf(e->session, sizeof e->session, "ws:#%u", acct);
+    jtext(o, "client_order_id", e->clordid, sizeof e->clordid);
+    snprintf(e->order_id, sizeof e->order_id, "%s", e->clordid);
+    jtext(o, "symbol", e->symbol, sizeof e->symbol);
+    jtext(o, "side", e->side, sizeof e->side);
+    jtext(o, "qty", e->qty, sizeof e->qty);
+    jtext(o, "price", e->price, sizeof e->price);
+    if (report) {
+        jtext(o, "last_qty", e->last_qty, sizeof e->last_qty);
+        jtext(o, "last_px", e->last_px, sizeof e->last_px);
+        jtext(o, "cum_qty", e->cum, sizeof e->cum);
+        jtext(o, "leaves_qty", e->leaves, sizeof e->leaves);
+        jtext(o, "status", e->status, sizeof e->status);
+        jtext(o, "venue", e->venue, sizeof e->venue);
+        jtext(o, "reason", e->reason, sizeof e->reason);
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* Requests name their account by index: the name comes from its reports. */
+void brs__aud_ws_names(audit *a)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ev[i].ws_acct > top)
+            top = a->ev[i].ws_acct;
+    if (!top || top > (1u << 24))
+        return; /* none, or an index no configured account has: the rows keep "ws:#N" */
+    size_t *named = calloc(top + 1, sizeof *named); /* account + 1 -> a report's row + 1 */
+    if (!named)
+        return; /* the rows keep "ws:#N" */
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ev[i].ws_acct && a->ev[i].rank == 2 && !named[a->ev[i].ws_acct])
+            named[a->ev[i].ws_acct] = i + 1;
+    for (size_t i = 0; i < a->n; i++) {
+        aev *e = &a->ev[i];
+        if (e->ws_acct && e->rank == 0 && named[e->ws_acct]) /* a report's row: never e itself */
+            memcpy(e->session, a->ev[named[e->ws_acct] - 1].session, sizeof e->session);
+    }
+    free(named);
+}
+
+/* Inbound order-entry messages: received, cancel/replace/mass cancel asked, and
+ * the risk checks' refusals. */
+int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
+{
+    size_t pos = 0;
+    while (pos + 8 <= end) {
+        uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
+        const char *body = (const char *)j->p + pos + 8;
+        pos += 8 + (size_t)n;
+        if (type == J_CHILD) {
+            int r = child_record(a, j->p + pos - n, n);
+            if (r == -2)
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+            if (r)
+                return brs__err(err, BRS_E_PARSE, "journal: the child record at byte %zu is malformed",
+                                pos - 8 - (size_t)n);
+            continue;
+        }
+        if (type == J_WS || type == J_WS_REPORT) {
+            int r = ws_record(a, j->p + pos - n, n, type == J_WS_REPORT);
+            if (r == -2)
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+            if (r)
+                return brs__err(err, BRS_E_PARSE, "journal: the WebSocket %s at byte %zu is malformed",
+                                type == J_WS ? "request" : "report", pos - 8 - (size_t)n);
+            continue;
+        }
+        if ((type & ~J_RISK_REFUSED) >= J_FIRST_SPECIAL && !(type & J_RISK_REFUSED))
+            continue; /* commit, end of day, snapshot, clock records */
+        if (brs__fix_parse(a->msg, body, n) != BRS_OK)
+            return brs__err(err, BRS_E_PARSE, "journal: the record at byte %zu is not a FIX message",
+                            pos - 8 - (size_t)n);
+        const brs__fix_msg *m = a->msg;
+        const char *what = !strcmp(m->msgtype, "D")   ? "received"
+                           : !strcmp(m->msgtype, "F") ? "cancel_requested"
+                           : !strcmp(m->msgtype, "G") ? "replace_requested"
+                           : !strcmp(m->msgtype, "q") ? "mass_cancel_requested"
+                                                      : NULL;
+        if (!what)
+            continue;
+        aev *e = add(a);
+        if (!e)
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+        e->event = what;
+        e->source = "journal";
+        e->rank = 0;
+        e->client_t = msg_time(m, 52); /* the journal keeps the message as sent */
+        e->t = e->client_t;            /* until its answer gives the gateway's time */
+        e->msg_seq = m->seq;
+        fld(m, 49, e->session, sizeof e->session);
+        fld(m, 11, e->clordid, sizeof e->clordid);
+        fld(m, 41, e->orig, sizeof e->orig);
+        fld(m, 55, e->symbol, sizeof e->symbol);
+        fld(m, 38, e->qty, sizeof e->qty);
+        fld(m, 44, e->price, sizeof e->price);
+        snprintf(e->side, sizeof e->side, "%s", side_name(brs__fix_char(m, 54)));
+        if (type & J_RISK_REFUSED) {
+            aev *r = add(a);
+            if (!r)
+                return brs__err(err, BRS_E_NOMEM, "out of memory");
+            e = &a->ev[a->n - 2]; /* add may have moved it */
+            *r = *e;
+            r->n = r->anchor = a->n - 1;
+            r->rank = 1;
+            r->event = "risk_refused";
+            snprintf(r->reason, sizeof r->reason, "refused by a pre-trade risk check (see the reject)");
+        }
+    }
+    return BRS_OK;
+}
+
+/* Outbound ExecutionReports and OrderCancelRejects of one session store, up
+ * to the committed batch. */
+int brs__aud_read_store(audit *a, const char *path, const char *name, int archived, brs_error *err)
+{
+    if (!name)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    mapped s;
+    int rc = brs__aud_map_file(path, &s, err);
+    if (rc)
+        return rc;
+    size_t pos = 0, end = s.len;
+    if (archived) { /* what follows its last reset was copied into the next file: read it there */
+        size_t z = 0;
+        int has_z = 0;
+        while (pos + STORE_HDR <= s.len) {
+            uint32_t n = rd32(s.p + pos + 5);
+            if (pos + STORE_HDR + n > s.len)
+                break;
+            if (s.p[pos] == 'Z') {
+                z = pos;
+                has_z = 1;
+            }
+            pos += STORE_HDR + n;
+        }
+        if (has_z)
+            end = z;
+        pos = 0;
+    }
+    while (pos + STORE_HDR <= end) {
+        unsigned char kind = s.p[pos];
+        uint32_t n = rd32(s.p + pos + 5);
+        if (pos + STORE_HDR + n > s.len)
+            break; /* torn: never sent */
+        const char *body = (const char *)s.p + pos + STORE_HDR;
+        if (kind == 'T' && n == 8) {
+            uint64_t b;
+            memcpy(&b, body, 8);
+            if (b > a->committed)
+                break; /* a batch the journal never committed: never sent */
+        } else if (kind == 'O' && brs__fix_parse(a->msg, body, n) == BRS_OK &&
+                   (!strcmp(a->msg->msgtype, "8") || !strcmp(a->msg->msgtype, "9"))) {
+            const brs__fix_msg *m = a->msg;
+            char et = brs__fix_char(m, 150);
+            const char *what = NULL;
+            if (!strcmp(m->msgtype, "9"))
+                what = "cancel_rejected";
+            else
+                switch (et) {
+                case '0': what = "acknowledged"; break;
+                case 'F': what = "fill"; break;
+                case '4': what = "cancelled"; break;
+                case '5': what = "replaced"; break;
+                case '8': what = "rejected"; break;
+                case 'C': what = "expired"; break;
+                default: what = NULL; break; /* I: status reports change nothing */
+                }
+            if (what) {
+                aev *e = add(a);
+                if (!e) {
+                    brs__aud_unmap_file(&s);
+                    return brs__err(err, BRS_E_NOMEM, "out of memory");
+                }
+                e->event = what;
+                e->source = name;
+                e->rank = 2;
+                e->t = msg_time(m, 60) ? msg_time(m, 60) : msg_time(m, 52);
+                e->msg_seq = m->seq;
+                fld(m, 56, e->session, sizeof e->session);
+                fld(m, 37, e->order_id, sizeof e->order_id);
+                if (!strcmp(e->order_id, "NONE"))
+                    e->order_id[0] = 0;
+                fld(m, 11, e->clordid, sizeof e->clordid);
+                fld(m, 41, e->orig, sizeof e->orig);
+                fld(m, 55, e->symbol, sizeof e->symbol);
+                fld(m, 38, e->qty, sizeof e->qty);
+                fld(m, 44, e->price, sizeof e->price);
+                fld(m, 32, e->last_qty, sizeof e->last_qty);
+                fld(m, 31, e->last_px, sizeof e->last_px);
+                fld(m, 14, e->cum, sizeof e->cum);
+                fld(m, 151, e->leaves, sizeof e->leaves);
+                fld(m, 39, e->status, sizeof e->status);
+                fld(m, 17, e->exec_id, sizeof e->exec_id);
+                fld(m, 58, e->reason, sizeof e->reason);
+                snprintf(e->side, sizeof e->side, "%s", side_name(brs__fix_char(m, 54)));
+                /* LastMkt: the venue a fill happened on (when the config names its venues) */
+                fld(m, 30, e->venue, sizeof e->venue);
+            }
+        }
+        pos += STORE_HDR + n;
+    }
+    if (!archived)
+        a->cut_store += s.len - pos;
+    brs__aud_unmap_file(&s);
+    return BRS_OK;
+}
+
+int brs__aud_has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int cmp_name(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+/* Archived journals (each up to its own last COMMIT) and stores (each up to
+ * its last reset), oldest first by the timestamp in their names
+ * (NAME.YYYYMMDD-HHMMSS.NNNNNNNNN, docs/fix-gateway.md). */
+int brs__aud_read_archive(audit *a, const char *dir, brs_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/archive", dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return BRS_OK; /* none yet */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = BRS_OK;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        if (strncmp(de->d_name, "orders.journal.", 15) && !strstr(de->d_name, ".store."))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **q = realloc(names, cap * sizeof *q);
+            if (!q) {
+                rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+                break;
+            }
+            names = q;
+        }
+        if (!(names[n] = strdup(de->d_name)))
+            rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        else
+            n++;
+    }
+    closedir(d);
+    /* the timestamp follows the live name; journals and each session's
+     * stores are each in time order */
+    if (!rc && n)
+        qsort(names, n, sizeof *names, cmp_name);
+    for (size_t i = 0; i < n && !rc; i++) {
+        snprintf(path, sizeof path, "%s/archive/%s", dir, names[i]);
+        if (!strncmp(names[i], "orders.journal.", 15)) {
+            mapped j;
+            if ((rc = brs__aud_map_file(path, &j, err)))
+                break;
+            uint64_t cut = a->cut_journal;
+            size_t end = brs__aud_journal_commit(a, &j);
+            a->cut_journal = cut; /* archived after a commit: what follows it was never answered */
+            if ((rc = brs__aud_read_journal(a, &j, end, err)))
+                brs__err_prefix(err, "%s", path);
+            brs__aud_unmap_file(&j);
+        } else {
+            char src[300];
+            snprintf(src, sizeof src, "archive/%s", names[i]);
+            a->committed = UINT64_MAX; /* archived once its batches were committed */
+            rc = brs__aud_read_store(a, path, brs__aud_keep_name(a, src), 1, err);
+        }
+    }
+    a->committed = 0; /* the live journal says */
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}

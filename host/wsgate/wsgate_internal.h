@@ -1,0 +1,101 @@
+/* wsgate_internal.h: what wsgate.c (connections, book updates, config) and
+ * wsgate_orders.c (requests, the order table, reports) share. Internal to
+ * host/wsgate. */
+#ifndef BRS_WSGATE_INTERNAL_H
+#define BRS_WSGATE_INTERNAL_H
+
+#include "wsgate/wsgate.h"
+#include "feeds/binance.h"
+#include "ws/ws_server.h"
+#include "wsgate/msg.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { ST_PENDING = 0, ST_NEW, ST_PARTIAL, ST_FILLED, ST_CANCELLED, ST_REJECTED };
+
+#define MAX_BOOK_SUBS 8
+#define BOOK_MIN_NS 50000000LL /* book updates: looked at (and sent if changed) at most every 50 ms */
+
+
+typedef struct wsorder {
+    char clid[64];
+    uint32_t instr;
+    uint8_t side, type, status, replace_pending;
+    int64_t price, qty, cum, leaves;
+    int64_t new_price, new_qty; /* asked by a replace, applied on REPLACED */
+    __int128 notional;          /* sum of fill price x qty, for avg_px */
+} wsorder;
+
+typedef struct account {
+    char name[64];
+    char token[256];
+    uint32_t client;
+    brs__wsgate *g;
+    uint32_t index;
+    wsorder *orders;
+    uint32_t n_orders;
+    uint32_t *map; /* open addressing: clid hash -> order index + 1 */
+    uint32_t map_cap;
+} account;
+
+typedef struct bsub {
+    uint32_t instr, venue, depth;
+    uint64_t last_hash;
+    int64_t last_check; /* the book is looked at most once per BOOK_MIN_NS */
+} bsub;
+
+typedef struct wconn {
+    brs__wss ws;
+    brs__wsgate *g;
+    int acct; /* -1 until logged in */
+    uint32_t subs;
+    bsub books[MAX_BOOK_SUBS];
+    uint32_t n_books;
+    double tokens;
+    int64_t t_tokens, t_open, t_limit_log;
+    uint64_t num;
+    uint32_t ev_mask;
+    char peer[64];
+    int closed;
+} wconn;
+
+struct brs__wsgate {
+    brs__rt *rt;
+    const brs_instrument *instr;
+    uint32_t n_instr;
+    int *dec; /* decimals of each instrument's price_scale */
+    int lfd, efd;
+    account *acc;
+    uint32_t n_acc;
+    wconn **conns;
+    uint32_t n_conns, cap_conns;
+    /* limits (docs/ws-order-entry.md, "Limits") */
+    brs__wss_limits wl;
+    uint32_t max_connections, max_orders;
+    double rate, burst;
+    int64_t login_timeout_ns;
+    uint64_t next_num;
+    brs__wsgate_stats st;
+    /* the order journal (brs__wsgate_set_journal): each order request before
+     * it is carried out; replaying: requests from it, answered to no one */
+    void (*jfn)(void *user, uint32_t acct, int64_t t, const char *text, size_t len);
+    void *juser;
+    /* the audit trail (brs__wsgate_set_report_journal): each order event as reported */
+    void (*rfn)(void *user, uint32_t acct, const char *name, int64_t t, const char *text, size_t len);
+    int replaying;
+    char buf[1 << 16];
+};
+
+
+size_t brs__wsg_jstr(char *out, size_t cap, size_t at, const char *s);
+void brs__wsg_fmt_px(const brs__wsgate *g, uint32_t instr, int64_t px, char *out, size_t cap);
+void brs__wsg_send_text(wconn *c, const char *s, size_t n);
+void brs__wsg_on_order(void *user, const brs_order_event *ev);
+void brs__wsg_do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r, int64_t now);
+void brs__wsg_do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r);
+void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len);
+void brs__wsg_on_open(void *ud, brs__wss *ws, const char *path);
+void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason);
+
+#endif
