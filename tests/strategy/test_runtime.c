@@ -329,6 +329,40 @@ static void test_failure_stops_cleanly(void **state)
     brs__simfill_free(&fm);
 }
 
+/* The same failure through brs__sctx_call_bar, whose common case is inline:
+ * a callback that fails (with an order left open and an error logged) takes
+ * the out-of-line guard, which fails the strategy, cancels the order and
+ * never calls it again. */
+static void test_call_bar_failure(void **state)
+{
+    (void)state;
+    brs__simfill fm;
+    brs__simfill_init(&fm, 16);
+    brs__exec ex = brs__simfill_exec(&fm);
+    brs__sctx_opts o = {.name = "quitter", .instruments = &instr, .n_instruments = 1, .exec = &ex,
+                        .quiet = 1};
+    brs__sctx sc;
+    brs_error err = {0};
+    tstrat t = {.fail_on_bar = 3};
+    assert_int_equal(brs__sctx_init(&sc, &tvt, &o, &err), BRS_OK);
+    assert_int_equal(brs__sctx_open(&sc, &t, &err), BRS_OK);
+    assert_int_equal(brs__sctx_start(&sc, &err), BRS_OK);
+    brs_market_event b = bar(100, 1000, 1010, 990, 1005);
+    assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_OK);
+    assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_OK);
+    assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_E_STATE);
+    assert_int_equal(sc.failed, BRS_E_STATE);
+    assert_non_null(strstr(sc.error, "xOnBar"));
+    assert_non_null(strstr(sc.error, "test strategy gives up"));
+    assert_int_equal(fm.n, 0);
+    assert_int_equal(sc.n_orders, 0);
+    assert_int_equal(sc.in_callback, 0);
+    assert_int_equal(brs__sctx_call_bar(&sc, &b), BRS_E_STATE);
+    assert_int_equal(t.bars, 3);
+    brs__sctx_free(&sc);
+    brs__simfill_free(&fm);
+}
+
 /* Metrics count no callback one by one: the count comes from the countdown
  * to the next timed callback. It must still be exact: every callback entered
  * (xOpen, bars) is counted, one in `every` is timed and published, and
@@ -391,6 +425,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_call_bar_failure),
         cmocka_unit_test(test_positions),
         cmocka_unit_test(test_orders_and_fill_model),
         cmocka_unit_test(test_timers),
