@@ -338,7 +338,7 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         md_reject(s, m, '4', "unsupported SubscriptionRequestType");
         return;
     }
-    if (brs__rt_track_books(g->rt) != BRS_OK) { /* the change counters updates are sent on */
+    if (brs__rt_track_books(g->rt) != BRS_OK) { /* the change counters updates follow */
         md_reject(s, m, '2', "out of memory for market data");
         return;
     }

@@ -38,8 +38,13 @@ DEPTH = 10   # the consolidated subscriptions' depth
 VDEPTH = 20  # the venues': the consolidated first 10 come from their first 10
 
 
+SERVERS = []  # stopped on the way out, pass or fail
+
+
 def die(msg):
     print("FAIL: " + msg)
+    for srv in SERVERS:
+        srv.stop()
     sys.exit(1)
 
 
@@ -183,6 +188,7 @@ def main():
     json.dump(cfg, open(path, "w"))
     srv = Server(BOURSE, path, work)
     srv.start_timeout = 120
+    SERVERS.append(srv)
     srv.start()
     wall0 = time.time_ns()
     p = Party(srv.port)
@@ -318,4 +324,8 @@ def main():
     print("ok")
 
 
-main()
+try:
+    main()
+finally:
+    for _srv in SERVERS:
+        _srv.stop()
