@@ -323,10 +323,12 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
             send_er(g, o, 'C', NULL, NULL, 0, 0, "DAY order expired at the end of the day");
         } else if (g->req_order == o->id && g->req_clordid) {
             const char *orig = g->req_orig;
-            char prev[BRS__FIX_CLORDID_MAX];
+            char prev[BRS__FIX_CLORDID_MAX], was[BRS__FIX_CLORDID_MAX];
             snprintf(prev, sizeof prev, "%s", orig ? orig : o->clordid);
+            snprintf(was, sizeof was, "%s", o->clordid);
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
             brs__fix_map_put(g, o->session, o->clordid, brs__fix_slot_ref(g, o));
+            brs__fix_forget_link(g, o, was);
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
             send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? reason_text(ev->reason) : NULL);
@@ -345,6 +347,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         if (g->req_order == o->id && g->req_clordid) {
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
             brs__fix_map_put(g, o->session, o->clordid, brs__fix_slot_ref(g, o));
+            brs__fix_forget_link(g, o, prev);
         }
         send_er(g, o, '5', NULL, prev, 0, 0, NULL);
         break;

@@ -89,6 +89,17 @@ typedef struct brs__fix_mc {
     uint8_t active;
 } brs__fix_mc;
 
+/* What the checkpoint's child writes with, allocated before the fork (the
+ * child calls no malloc): the write buffer, (prio, slot) pairs for the sort
+ * of the open orders by queue priority (two arrays of n), radix counts. */
+typedef struct brs__fix_snap_scratch {
+    char *buf;
+    size_t cap;
+    uint64_t *pairs;
+    uint64_t n;
+    uint64_t *count;
+} brs__fix_snap_scratch;
+
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
     uint32_t n_instr;
@@ -197,6 +208,9 @@ typedef struct brs__fix_gateway {
      * recorded (legacy: no CLOCK, FEED or WS record)? */
     int (*replay_feed)(void *user, int64_t t, uint64_t n);
     void (*replay_begin)(void *user, int has_feed, int legacy);
+    /* the hosted strategies' own steps (STRAT records: runtime/rt_hosted.c's
+     * bytes, opaque here): replay hands them back */
+    int (*replay_strat)(void *user, const char *rec, size_t len);
     void *replay_user;
     /* runtime time in the journal (docs/fix-gateway.md): the last CLOCK
      * written or replayed, market data events replayed so far */
@@ -210,12 +224,32 @@ typedef struct brs__fix_gateway {
      * cancel runs whole inside its message (no loop: tests, bench) */
     brs__fix_mc *mc;
     uint32_t n_mc, n_mc_active, mc_per_turn;
+    /* closed orders leaving memory after a checkpoint, a bounded step per
+     * loop turn (app_forget.c): fg_phase BRS__FIX_FG_*, 0 none; fg_per_turn
+     * (max_forget_per_turn) slots of the map or the table per step; the
+     * table is compacted in place, [0, fg_w) done, [fg_r, n_orders) not yet
+     * (the slots between are a gap nothing reads); forgotten ClOrdIDs leave
+     * tombstones in the map (map_tombs), rebuilt away at the end */
+    uint8_t fg_phase;
+    uint32_t fg_per_turn;
+    uint64_t fg_pos, fg_r, fg_w, fg_held, fg_forgotten, fg_steps;
+    int64_t fg_t0;
+    uint64_t map_tombs;
+    brs__fix_clmap_entry *fg_map; /* the rebuild's table, being touched */
+    uint64_t fg_map_cap;
+    void *fg_touch_ptr;           /* what prefault() touches, and how far */
+    size_t fg_touched;
     /* a checkpoint being written by a child process (app_checkpoint.c): its
      * pid (0 none), its unnamed file, the journal size at the fork, start
      * time, fork time */
     int ckpt_pid, ckpt_fd;
     uint64_t ckpt_off;
     int64_t ckpt_t0, ckpt_fork_ns;
+    brs__fix_snap_scratch ckpt_scratch;
+    /* the end of day's compaction waits for the loop (async_compact: bourse
+     * serve, which starts it as a checkpoint once no order is in flight);
+     * without a loop it is written at once, the same way */
+    int async_compact, compact_due;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal. The orders go
@@ -291,6 +325,10 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session);
 int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err);
 int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err);
 void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g);
+/* Closed orders are leaving memory (after a checkpoint), a step a turn. */
+int brs__fix_gateway_forgetting(const brs__fix_gateway *g);
+/* The next step of it (fg_per_turn slots); returns nonzero while more remain. */
+int brs__fix_gateway_forget_step(brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
@@ -321,6 +359,11 @@ int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t);
 /* The market data feed replayed n events at loop time t: a FEED record. */
 int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n);
+/* A hosted strategies' step outside the runtime's (their start, a timer turn,
+ * a hot reload: runtime/rt_hosted.c's record, len bytes) as a STRAT record;
+ * replay hands it to g->replay_strat. Nothing while replaying or without a
+ * journal. */
+int brs__fix_journal_strat(brs__fix_gateway *g, const void *rec, size_t len);
 /* The session's business-message handler (brs__fix_app_fn). */
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m);
 

@@ -1,8 +1,8 @@
 /* app_records.c: journal records that are not a FIX message, written for
  * others beside the order flow: a routed child's step (CHILD, for the audit
  * trail), a WebSocket order request (WS) and report (WS_REPORT, for the
- * audit trail), the runtime's own time (CLOCK) and
- * the market data feed's steps (FEED). Layouts in docs/fix-gateway.md,
+ * audit trail), the runtime's own time (CLOCK), the market data feed's steps
+ * (FEED) and the hosted strategies' own (STRAT). Layouts in docs/fix-gateway.md,
  * "Journal records, byte by byte"; replay in app_journal.c. */
 #include "fix/app.h"
 #include "fix/app_internal.h"
@@ -121,6 +121,15 @@ int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char
     h[12] = (char)ln;
     memcpy(h + 13, name, ln);
     return text_record(g, JOURNAL_WS_REPORT, h, (uint32_t)(13 + ln), text, len);
+}
+
+int brs__fix_journal_strat(brs__fix_gateway *g, const void *rec, size_t len)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    if (len > UINT32_MAX)
+        return BRS_E_RANGE;
+    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_STRAT, rec, (uint32_t)len);
 }
 
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)

@@ -73,6 +73,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
+    srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 16384;
+    srv->gw.async_compact = 1; /* the end of day's snapshot: checkpoint() starts it off the loop */
     srv->gw.max_md_subs = sc->max_md_subs;
     srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;
     srv->gw.max_md_symbols = sc->max_md_symbols;
@@ -134,13 +136,17 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
      * at a restart (docs/fix-gateway.md, "Runtime time in the journal") */
     if (sc->md.file && (rc = brs__rt_feed_open(&srv->feed, &sc->md, srv->rt_instr, sc->n_instr, err)))
         return rc;
-    if (srv->strats) { /* they start at the data's first instant (max), else now */
-        int64_t t0 = srv->feed && !brs__rt_feed_paced(srv->feed) ? brs__rt_feed_first_time(srv->feed)
-                                                                  : brs__realtime_ns();
+    int md_max = srv->feed && !brs__rt_feed_paced(srv->feed);
+    if (srv->strats && (md_max || !persist)) { /* they start at the data's first instant (max), else now */
+        int64_t t0 = md_max ? brs__rt_feed_first_time(srv->feed) : brs__realtime_ns();
         if (t0 != INT64_MIN)
             brs__rt_advance(srv->rt, t0);
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
             return rc;
+    }
+    if (persist && srv->strats) { /* their start, timers and reloads in the journal */
+        brs__rt_hosted_set_journal(srv->strats, brs__srv_on_strat, srv);
+        srv->gw.replay_strat = brs__srv_replay_strat;
     }
     srv->gw.replay_feed = brs__srv_replay_feed;
     srv->gw.replay_begin = brs__srv_replay_begin;
@@ -154,6 +160,13 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    if (srv->strats && !brs__rt_hosted_started(srv->strats)) { /* the first start (a START record) */
+        brs__rt_advance(srv->rt, brs__realtime_ns());
+        if ((rc = brs__rt_hosted_start(srv->strats, err)))
+            return rc;
+    }
+    if (persist)
+        brs__rt_hosted_sync_files(srv->strats); /* a script edited while the server was down */
     if (srv->feed && !brs__rt_feed_paced(srv->feed) && !srv->feed_replayed) /* first start: max */
         brs__srv_feed_step(srv, brs__realtime_ns(), UINT64_MAX, 0);
     brs__rt_feed_repace(srv->feed); /* a paced feed goes on from its next event, from now */
@@ -397,15 +410,20 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
         return;
     }
     uint64_t lim = srv->cfg.checkpoint_bytes;
-    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active)
+    if ((!lim && !g->compact_due) || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active ||
+        brs__fix_gateway_forgetting(g))
         return; /* a streaming mass cancel is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
-    if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
+    /* the end of day's compaction (compact_due) is one too, whatever the size */
+    if (!g->compact_due && (!lim || g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim))
         return;
     if (brs__rt_queued(srv->rt))
         return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
-    if (brs__fix_gateway_checkpoint_start(g, &e) != BRS_OK) {
+    int rc = brs__fix_gateway_checkpoint_start(g, &e);
+    if (rc == BRS_OK && g->ckpt_pid > 0)
+        g->compact_due = 0;
+    if (rc != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
         BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
                 "retried in 60 s", BRS_KV_S("reason", e.msg));
@@ -422,7 +440,7 @@ static void timers(brs__fix_server *srv, int64_t now)
         epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
     }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
-        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0) {
+        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0 && !brs__fix_gateway_forgetting(&srv->gw)) {
         /* after the streaming mass cancels (in the journal only) and a
          * checkpoint being written (the end of day rewrites the journal too) */
         brs_error e = {0};
@@ -617,6 +635,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_gateway_publish(&srv->gw, moved != 0);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
+        if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
+            srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */

@@ -1,7 +1,7 @@
 /* server_hooks.c: how `bourse serve` joins the runtime and the journal:
  * market data replay steps (FEED records), runtime time (CLOCK), WebSocket
  * requests, routed children for the audit trail, and the hosted strategies'
- * stop. The runtime and the journal call these; server.c installs them. */
+ * own steps (STRAT) and stop. The runtime and the journal call these; server.c installs them. */
 #include "fix/server_internal.h"
 
 #include <stdio.h>
@@ -95,6 +95,27 @@ void brs__srv_replay_begin(void *user, int has_feed, int legacy)
             brs__rt_feed_run(srv->feed, srv->rt, brs__realtime_ns(), UINT64_MAX);
         srv->feed_replayed = 1;
     }
+}
+
+/* The hosted strategies' own steps (start, timers, reloads: rt_hosted.c's
+ * records) into the journal, and back at a restart. */
+int brs__srv_on_strat(void *user, const void *rec, size_t len)
+{
+    brs__fix_server *srv = user;
+    int rc = brs__fix_journal_strat(&srv->gw, rec, len);
+    if (rc != BRS_OK && !srv->gw.fail_msg[0])
+        snprintf(srv->gw.fail_msg, sizeof srv->gw.fail_msg, "journal: out of memory for a strategies' step");
+    return rc;
+}
+
+int brs__srv_replay_strat(void *user, const char *rec, size_t len)
+{
+    brs__fix_server *srv = user;
+    brs_error e = {0};
+    int rc = brs__rt_hosted_replay(srv->strats, rec, len, &e);
+    if (rc)
+        BRS_LOG(BRS_LOG_ERROR, "fix", "recovery: a strategies' step does not replay", BRS_KV_S("error", e.msg));
+    return rc;
 }
 
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len)

@@ -85,7 +85,7 @@ struct brs__fix_server {
     int64_t last_timer;
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
-    int mc_more;          /* a mass cancel's slice ran and more are to come */
+    int mc_more;          /* a mass cancel slice or a forget step ran and more are to come */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     uint32_t n_freed;            /* connections freed since the last malloc_trim */
     int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
@@ -135,6 +135,8 @@ int brs__srv_replay_feed(void *user, int64_t t, uint64_t n);
 void brs__srv_replay_begin(void *user, int has_feed, int legacy);
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_child(void *user, const brs__rt_child_note *n);
+int brs__srv_on_strat(void *user, const void *rec, size_t len);
+int brs__srv_replay_strat(void *user, const char *rec, size_t len);
 void brs__srv_stop_strategies(brs__fix_server *srv);
 
 #endif

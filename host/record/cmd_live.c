@@ -1,11 +1,13 @@
 /* cmd_live.c: `bourse live CONFIG.json --strategy FILE`: a strategy (Lua script
- * or C plugin) runs on a live Binance USD-M style feed and paper-trades. By
- * default its orders go to the simulated exchange fed with the live book
- * (host/record/paper.c: depth walking, partial fills, fees, queue position);
- * "paper": {"fill": "touch"} keeps the simple fill model (host/strategy/
- * simfill.c: everything at the live touch). Same feed configuration as
- * `bourse record`, plus "strategy": {"file": ..., "params": {...}} and
- * "paper": {"fill": ..., "plugin": ..., "params": {...}}. */
+ * or C plugin) runs on a live Binance USD-M style feed and paper-trades, as a
+ * configuration of the one runtime (host/runtime): the feed's events are
+ * replayed on the real clock into the runtime's venue (record/live_rt.c: the
+ * simulated exchange fed with the live book by default, with depth walking,
+ * partial fills, fees and queue position; "paper": {"fill": "touch"} the touch
+ * venue), the strategy is hosted by the runtime as in `bourse serve`
+ * (runtime/rt_hosted.c, rt_strategy.c) and its orders take the order path.
+ * Same feed configuration as `bourse record`, plus "strategy" (a serve
+ * strategies[] entry's keys), "paper" and "metrics". */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,10 +22,8 @@
 #include "feeds/binance_live.h"
 #include "ops/run_metrics.h"
 #include "record/feed_config.h"
-#include "record/paper.h"
-#include "strategy/reload_watch.h"
-#include "strategy/runtime.h"
-#include "strategy/source.h"
+#include "record/live_rt.h"
+#include "runtime/rt_hosted.h"
 
 static volatile sig_atomic_t stop_flag;
 static void on_signal(int sig)
@@ -33,40 +33,24 @@ static void on_signal(int sig)
 }
 
 typedef struct live_run {
-    brs__sctx sc;
-    brs__paper *paper; /* NULL: the touch model */
-    brs__bn_live *live;
+    brs__live_rt lr;
+    brs__rt_hosted *hs;
+    brs__sctx *sc;             /* the hosted strategy's context */
     uint64_t events;
     int quiet;
     brs__run_metrics *metrics; /* metrics.listen; NULL off */
 } live_run;
 
-/* Each feed event goes to the strategy; after the last event of a depth
- * message (or a snapshot) the strategy's view of the book is refreshed first,
- * so xOnDepth and ctx:depth() see the whole message applied. */
+/* Each feed event is replayed into the runtime's venue at the real clock's
+ * time; what the venue shows reaches the strategy (rt_strategy.c: its depth
+ * from the whole L2 book after the last event of each message). */
 static int sink(void *ud, const brs_market_event *ev)
 {
     live_run *r = ud;
     r->events++;
     brs__run_metrics_feed(r->metrics, ev);
-    if (r->sc.failed)
-        return 0;
-    brs__sctx_advance(&r->sc, brs__realtime_ns());
-    if (r->paper) /* orders due before this event reach the venue first */
-        brs__paper_poll(r->paper, r->sc.now);
-    if ((ev->flags & BRS_MEVF_LAST) &&
-        (ev->kind == BRS_MEV_LEVEL_SET || ev->kind == BRS_MEV_LEVEL_DELETE ||
-         ev->kind == BRS_MEV_SNAPSHOT_END)) {
-        brs__bn_symbol *y = brs__bn_get(&r->live->feed, ev->instrument);
-        if (y) {
-            brs_level lv[BRS__SCTX_DEPTH];
-            for (uint8_t s = 0; s < 2; s++) {
-                uint32_t n = brs__l2_depth(&y->book, s, lv, BRS__SCTX_DEPTH);
-                brs__sctx_set_depth(&r->sc, ev->instrument, s, lv, n);
-            }
-        }
-    }
-    brs__sctx_on_market(&r->sc, ev);
+    if (!r->sc->failed)
+        brs__live_rt_market(&r->lr, ev, brs__realtime_ns());
     return 0;
 }
 
@@ -88,16 +72,20 @@ static void usage(FILE *out)
             "usage: bourse live CONFIG.json [--strategy FILE.lua|FILE.so] [--param name=value]...\n"
             "                   [--set key=value]... [--duration S] [--metrics ADDR] [--json] [--quiet]\n"
             "\n"
-            "Runs a strategy on a live Binance USD-M style feed, paper trading. Orders go to\n"
-            "the simulated exchange fed with the live book: a taker walks the depth (partial\n"
-            "fills, fees), a resting order waits its turn in the queue (docs/router.md, the\n"
-            "sim venue). CONFIG has the keys of `bourse record --help` plus\n"
-            "  strategy  {\"file\": \"strategies-lua/ma_cross.lua\", \"params\": {...}}\n"
-            "  paper     {\"fill\": \"book\" (default) | \"touch\" (everything fills at the\n"
-            "            touch, no fees or queue), \"plugin\": venue plugin (default \"sim\"),\n"
-            "            \"params\": the venue's parameters, e.g. {\"taker_fee_bps\": 4},\n"
-            "            \"latency\": {\"order_entry_ns\", \"cancel_ns\" (default: order_entry_ns),\n"
-            "            \"response_ns\"}: simulated delays to and from the venue, default 0}\n"
+            "Runs a strategy on a live Binance USD-M style feed, paper trading, on the same\n"
+            "runtime as backtests and `bourse serve`. Orders go to the simulated exchange fed\n"
+            "with the live book: a taker walks the depth (partial fills, fees), a resting\n"
+            "order waits its turn in the queue (docs/router.md, the sim venue). CONFIG has\n"
+            "the keys of `bourse record --help` plus\n"
+            "  strategy  {\"file\": \"strategies-lua/ma_cross.lua\", \"params\": {...}} and the\n"
+            "            other keys of a `bourse serve` strategies[] entry (seed, max_*,\n"
+            "            name, out: a run directory, initial_cash, sample_every_ns)\n"
+            "  paper     {\"fill\": \"book\" (default) | \"touch\" (the touch venue: everything\n"
+            "            fills at the touch, no fees or queue), \"plugin\": venue plugin\n"
+            "            (default \"sim\"), \"params\": the venue's parameters, e.g.\n"
+            "            {\"taker_fee_bps\": 4}, \"latency\": {\"order_entry_ns\", \"cancel_ns\"\n"
+            "            (default: order_entry_ns), \"response_ns\"}: simulated delays to and\n"
+            "            from the venue, default 0}\n"
             "  metrics   {\"listen\": \"127.0.0.1:9464\"}: Prometheus metrics at /metrics\n"
             "            (--metrics ADDR sets it; port 0 picks a free one, logged)\n"
             "A Lua strategy is reloaded in place when its file changes (positions and open\n"
@@ -116,10 +104,30 @@ static double net_quote(const brs__feed_cfg *fc, uint32_t i, int64_t v)
     return (double)v / pow(10, fc->pdec[i]) / pow(10, fc->qdec[i]);
 }
 
-static const char *const strat_keys[] = {"file", "params", BRS__RELOAD_CONFIG_KEYS, NULL};
-static const char *const paper_keys[] = {"fill", "plugin", "params", "latency", NULL};
-static const char *const latency_keys[] = {"order_entry_ns", "cancel_ns", "response_ns", NULL};
 static const char *const metrics_keys[] = {"listen", NULL};
+
+/* The "strategy" object of cfg (made when absent), its file set to --strategy. */
+static cJSON *strategy_object(brs_config *cfg, const char *strat_file, brs_error *e)
+{
+    cJSON *so = cJSON_GetObjectItemCaseSensitive(cfg->root, "strategy");
+    if (!so && !(so = cJSON_AddObjectToObject(cfg->root, "strategy"))) {
+        brs__err(e, BRS_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (strat_file) {
+        cJSON *f = cJSON_CreateString(strat_file);
+        if (!f || (cJSON_GetObjectItemCaseSensitive(so, "file") ? !cJSON_ReplaceItemInObjectCaseSensitive(so, "file", f)
+                                                                : !cJSON_AddItemToObject(so, "file", f))) {
+            cJSON_Delete(f);
+            brs__err(e, BRS_E_NOMEM, "out of memory");
+            return NULL;
+        }
+    } else if (!cJSON_GetObjectItemCaseSensitive(so, "file")) {
+        brs__err(e, BRS_E_INVAL, "no strategy: give --strategy FILE or strategy.file in %s", cfg->source);
+        return NULL;
+    }
+    return so;
+}
 
 int brs__cmd_live(int argc, char **argv)
 {
@@ -192,126 +200,38 @@ int brs__cmd_live(int argc, char **argv)
     }
     int code = BRS_EXIT_FAIL;
     brs__feed_cfg fc;
-    brs__strategy_src src;
-    memset(&src, 0, sizeof src);
-    int src_loaded = 0, watching = 0, reload_on = 1;
-    brs__reload_opts ro;
-    brs__reload_watch rw;
-    memset(&rw, 0, sizeof rw);
-    brs__simfill fm;
-    brs__simfill_init(&fm, 1024);
-    brs__paper paper;
-    memset(&paper, 0, sizeof paper);
-    int use_book = 1;
     live_run *r = calloc(1, sizeof *r);
     brs__bn_live *live = calloc(1, sizeof *live);
+    memset(&fc, 0, sizeof fc);
     if (!r || !live) {
-        memset(&fc, 0, sizeof fc);
         brs__fail("live", "out of memory");
         goto done;
     }
     r->quiet = quiet;
-    r->live = live;
     if (brs__feed_cfg_parse(&fc, &cfg, 1, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
     }
     if (duration >= 0)
         fc.duration_s = duration;
-    const cJSON *params = NULL;
-    if (fc.strategy) {
-        const char *f = NULL;
-        if (brs__config_check_keys(&cfg, fc.strategy, "strategy", strat_keys, &e) ||
-            brs__config_string(&cfg, fc.strategy, "strategy", "file", NULL, &f, &e)) {
-            brs__fail("live", "%s", e.msg);
-            goto done;
-        }
-        if (!strat_file)
-            strat_file = f;
-        params = cJSON_GetObjectItemCaseSensitive(fc.strategy, "params");
-        if (brs__reload_opts_read(&cfg, fc.strategy, "strategy", &reload_on, &ro, &e)) {
-            brs__fail("live", "%s", e.msg);
-            goto done;
-        }
-        if (params && !cJSON_IsObject(params)) {
-            brs__fail("live", "%s: strategy.params: expected an object", cfg.source);
-            goto done;
-        }
-    }
-    if (!strat_file) {
-        brs__fail("live", "no strategy: give --strategy FILE or strategy.file in %s", cfg.source);
-        goto done;
-    }
-    if (fc.paper) {
-        const char *fill = NULL, *plugin = NULL;
-        const cJSON *pp = cJSON_GetObjectItemCaseSensitive(fc.paper, "params");
-        if (brs__config_check_keys(&cfg, fc.paper, "paper", paper_keys, &e) ||
-            brs__config_string(&cfg, fc.paper, "paper", "fill", "book", &fill, &e) ||
-            brs__config_string(&cfg, fc.paper, "paper", "plugin", "sim", &plugin, &e)) {
-            brs__fail("live", "%s", e.msg);
-            goto done;
-        }
-        if (strcmp(fill, "book") && strcmp(fill, "touch")) {
-            brs__fail("live", "%s: paper.fill: '%s' is not \"book\" or \"touch\"", cfg.source, fill);
-            goto done;
-        }
-        if (pp && !cJSON_IsObject(pp)) {
-            brs__fail("live", "%s: paper.params: expected an object", cfg.source);
-            goto done;
-        }
-        use_book = !strcmp(fill, "book");
-        if (use_book && brs__paper_open(&paper, plugin, pp, fc.instr, fc.n, quiet, "paper", &e)) {
-            brs__fail("live", "%s: %s", cfg.source, e.msg);
-            goto done;
-        }
-        const cJSON *lat = cJSON_GetObjectItemCaseSensitive(fc.paper, "latency");
-        if (lat) {
-            int64_t ons, cns, rns;
-            if (!cJSON_IsObject(lat)) {
-                brs__fail("live", "%s: paper.latency: expected an object", cfg.source);
-                goto done;
-            }
-            if (brs__config_check_keys(&cfg, lat, "paper.latency", latency_keys, &e) ||
-                brs__config_int(&cfg, lat, "paper.latency", "order_entry_ns", 0, &ons, &e) ||
-                brs__config_int(&cfg, lat, "paper.latency", "cancel_ns", ons, &cns, &e) ||
-                brs__config_int(&cfg, lat, "paper.latency", "response_ns", 0, &rns, &e)) {
-                brs__fail("live", "%s", e.msg);
-                goto done;
-            }
-            if (ons < 0 || cns < 0 || rns < 0 || ons > 60000000000LL || cns > 60000000000LL ||
-                rns > 60000000000LL) {
-                brs__fail("live", "%s: paper.latency: each value must be 0..60e9 ns", cfg.source);
-                goto done;
-            }
-            if (!use_book) {
-                brs__fail("live", "%s: paper.latency goes with paper.fill \"book\"", cfg.source);
-                goto done;
-            }
-            if (brs__paper_set_latency(&paper, ons, cns, rns)) {
-                brs__fail("live", "out of memory");
-                goto done;
-            }
-        }
-    } else if (brs__paper_open(&paper, "sim", NULL, fc.instr, fc.n, quiet, "paper", &e)) {
+    cJSON *so = strategy_object(&cfg, strat_file, &e);
+    if (!so) {
         brs__fail("live", "%s", e.msg);
         goto done;
     }
-    brs__lua_opts lua = {0};
-    if (brs__strategy_src_load(&src, strat_file, &lua, &e)) {
+    if (brs__live_rt_open(&r->lr, &cfg, fc.paper, fc.instr, fc.n, quiet, &e) ||
+        brs__rt_hosted_open_one(&r->hs, r->lr.rt, &cfg, so, "strategy", "live",
+                                quiet ? BRS_LOG_WARN : BRS_LOG_INFO, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
     }
-    src_loaded = 1;
-    brs__exec ex = use_book ? brs__paper_exec(&paper) : brs__simfill_exec(&fm);
-    brs__sctx_opts so = {.name = src.name, .instruments = fc.instr, .n_instruments = fc.n,
-                         .params = params, .params_where = "strategy.params", .exec = &ex,
-                         .log_level = quiet ? BRS_LOG_WARN : BRS_LOG_INFO};
-    if (brs__sctx_init(&r->sc, src.vt, &so, &e) || brs__strategy_src_open(&src, &r->sc, &e)) {
+    r->sc = brs__rt_hosted_sctx(r->hs, 0);
+    brs__rt_strat *st = brs__rt_hosted_strat(r->hs, 0);
+    /* the strategy's depth: the whole L2 book of the data reaching it */
+    if (brs__rt_strats_l2_depth(brs__rt_hosted_set(r->hs), &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
     }
-    brs__paper_attach(&paper, &r->sc);
-    r->paper = use_book ? &paper : NULL;
     if (fc.metrics) {
         const char *ml = NULL;
         if (brs__config_check_keys(&cfg, fc.metrics, "metrics", metrics_keys, &e) ||
@@ -320,24 +240,15 @@ int brs__cmd_live(int argc, char **argv)
             goto done;
         }
         brs__run_metrics_opts mo = {.listen = ml, .mode = "live", .venue = "binance", .every = 1};
-        if (ml[0] && brs__run_metrics_start(&r->metrics, &mo, &r->sc, &e)) {
+        if (ml[0] && brs__run_metrics_start(&r->metrics, &mo, r->sc, &e)) {
             brs__fail("live", "%s", e.msg);
             goto done;
         }
     }
-    brs__sctx_advance(&r->sc, brs__realtime_ns());
-    if (brs__sctx_start(&r->sc, &e)) {
+    brs__rt_advance(r->lr.rt, brs__realtime_ns());
+    if (brs__rt_hosted_start(r->hs, &e)) {
         brs__fail("live", "%s", e.msg);
         goto done;
-    }
-    if (!fc.strategy)
-        brs__reload_opts_read(&cfg, NULL, "strategy", &reload_on, &ro, &e);
-    if (src.is_lua && reload_on) {
-        if (brs__reload_watch_init(&rw, strat_file, src.name, src.lua, &ro, &e)) {
-            brs__fail("live", "%s", e.msg);
-            goto done;
-        }
-        watching = 1;
     }
     brs__bn_live_opts lo = fc.live;
     lo.sink = sink;
@@ -356,24 +267,23 @@ int brs__cmd_live(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     stop_flag = 0;
     int64_t t_end = fc.duration_s > 0 ? brs__monotime_ns() + (int64_t)(fc.duration_s * 1e9) : INT64_MAX;
-    while (!stop_flag && !r->sc.failed) {
-        /* wake for the strategy's timers too */
-        int64_t nt = brs__sctx_next_timer(&r->sc), now = brs__realtime_ns();
-        if (r->paper && brs__paper_next_due(r->paper) < nt)
-            nt = brs__paper_next_due(r->paper);
+    brs__rt_strats *set = brs__rt_hosted_set(r->hs);
+    while (!stop_flag && !r->sc->failed) {
+        /* wake for the strategy's timers and what is on its way to or from the venue */
+        int64_t nt = brs__rt_strats_next_timer(set), now = brs__realtime_ns();
+        if (brs__rt_next_time(r->lr.rt) < nt)
+            nt = brs__rt_next_time(r->lr.rt);
         int timeout = 100;
         if (nt != INT64_MAX && nt - now < 100000000LL)
             timeout = nt <= now ? 0 : (int)((nt - now) / 1000000) + 1;
         int rc = brs__bn_live_wait(live, timeout);
-        brs__sctx_advance(&r->sc, brs__realtime_ns());
+        brs__rt_advance(r->lr.rt, brs__realtime_ns());
+        /* timers due fire; between events, a changed script is loaded in place */
+        brs__rt_hosted_poll(r->hs, brs__monotime_ns());
         if (r->metrics) {
             brs__run_metrics_venue_up(r->metrics, live->ws.state == BRS__WS_OPEN);
             brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 0);
         }
-        if (r->paper)
-            brs__paper_poll(r->paper, r->sc.now);
-        if (watching) /* between events: a changed script is loaded in place */
-            brs__reload_watch_poll(&rw, brs__monotime_ns());
         if (rc == BRS_E_CLOSED)
             break;
         if (fc.stop_on_close && live->ws.last_close_received == 1000)
@@ -386,44 +296,52 @@ int brs__cmd_live(int argc, char **argv)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     brs__run_metrics_sync(r->metrics, brs__monotime_ns(), 1);
-    if (!r->sc.failed && brs__sctx_stop(&r->sc, &e)) {
+    int failed_before = r->sc->failed;
+    brs__rt_advance(r->lr.rt, brs__realtime_ns());
+    brs__rt_hosted_stop(r->hs); /* xStop: its open orders cancelled through the order path */
+    /* what is still on its way (the stop's cancels, a last order) is carried
+     * out now, in order, so the positions below are what the venue did */
+    brs__live_rt_drain(&r->lr);
+    if (!failed_before && r->sc->failed) {
+        brs__fail("live", "%s", r->sc->error);
+        goto done;
+    }
+    if (brs__rt_hosted_write(r->hs, &e)) { /* strategy.out: its run directory */
         brs__fail("live", "%s", e.msg);
         goto done;
     }
-    /* what is still on its way (the stop's cancels, a last order) is carried
-     * out now, in order, so the positions below are what the venue did */
-    if (r->paper)
-        brs__paper_poll(r->paper, INT64_MAX);
+    uint64_t reloads, refused;
+    brs__rt_hosted_reloads(r->hs, &reloads, &refused);
+    const char *model = r->lr.touch ? "touch" : "book";
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "strategy", src.name);
+    cJSON_AddStringToObject(o, "strategy", r->sc->name);
     cJSON_AddNumberToObject(o, "events", (double)r->events);
-    cJSON_AddNumberToObject(o, "callbacks", (double)r->sc.n_callbacks);
-    uint64_t n_fills = use_book ? paper.n_fills : fm.n_fills;
-    cJSON_AddStringToObject(o, "fill_model", use_book ? "book" : "touch");
-    cJSON_AddNumberToObject(o, "fills", (double)n_fills);
-    cJSON_AddNumberToObject(o, "fees", (double)(use_book ? paper.fees : 0));
+    cJSON_AddNumberToObject(o, "callbacks", (double)r->sc->n_callbacks);
+    cJSON_AddStringToObject(o, "fill_model", model);
+    cJSON_AddNumberToObject(o, "fills", (double)st->fills);
+    cJSON_AddNumberToObject(o, "fees", (double)st->fees);
     cJSON_AddNumberToObject(o, "connections", (double)live->ws.n_connects);
     cJSON_AddNumberToObject(o, "snapshots", (double)live->n_snapshots);
     cJSON_AddNumberToObject(o, "gaps", (double)live->n_gaps);
-    cJSON_AddNumberToObject(o, "reloads", (double)rw.n_reloads);
-    cJSON_AddNumberToObject(o, "reloads_refused", (double)rw.n_refused);
+    cJSON_AddNumberToObject(o, "reloads", (double)reloads);
+    cJSON_AddNumberToObject(o, "reloads_refused", (double)refused);
     cJSON *arr = cJSON_AddArrayToObject(o, "instruments");
     for (uint32_t i = 0; i < fc.n; i++) {
         brs_position p;
-        brs__sctx_position(&r->sc, i, &p);
+        brs__sctx_position(r->sc, i, &p);
+        int64_t fee = st->fees_by[i];
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "symbol", fc.instr[i].symbol);
         cJSON_AddNumberToObject(x, "position", (double)p.qty);
         cJSON_AddNumberToObject(x, "realized_pnl", (double)p.realized_pnl);
         cJSON_AddNumberToObject(x, "unrealized_pnl", (double)p.unrealized_pnl);
-        int64_t fee = use_book ? paper.fees_by_instr[i] : 0;
         cJSON_AddNumberToObject(x, "fees", (double)fee);
         cJSON_AddNumberToObject(x, "net_pnl", (double)(p.realized_pnl + p.unrealized_pnl - fee));
         cJSON_AddNumberToObject(x, "net_pnl_quote", net_quote(&fc, i, p.realized_pnl + p.unrealized_pnl - fee));
         cJSON_AddItemToArray(arr, x);
     }
-    if (r->sc.failed)
-        cJSON_AddStringToObject(o, "error", r->sc.error);
+    if (r->sc->failed)
+        cJSON_AddStringToObject(o, "error", r->sc->error);
     if (json) {
         char *s = cJSON_PrintUnformatted(o);
         printf("%s\n", s);
@@ -431,13 +349,13 @@ int brs__cmd_live(int argc, char **argv)
     } else {
         printf("live: strategy %s, %llu events, %llu callbacks, %llu fills (%s), fees %lld, "
                "%llu connections\n",
-               src.name, (unsigned long long)r->events, (unsigned long long)r->sc.n_callbacks,
-               (unsigned long long)n_fills, use_book ? "simulated exchange on the live book" : "at the touch",
-               (long long)(use_book ? paper.fees : 0), (unsigned long long)live->ws.n_connects);
+               r->sc->name, (unsigned long long)r->events, (unsigned long long)r->sc->n_callbacks,
+               (unsigned long long)st->fills, r->lr.touch ? "at the touch" : "simulated exchange on the live book",
+               (long long)st->fees, (unsigned long long)live->ws.n_connects);
         for (uint32_t i = 0; i < fc.n; i++) {
             brs_position p;
-            brs__sctx_position(&r->sc, i, &p);
-            int64_t fee = use_book ? paper.fees_by_instr[i] : 0;
+            brs__sctx_position(r->sc, i, &p);
+            int64_t fee = st->fees_by[i];
             printf("  %-12s position %lld  realized %lld  unrealized %lld  fees %lld (price units x "
                    "qty); net %.6g in the quote currency\n",
                    fc.instr[i].symbol, (long long)p.qty, (long long)p.realized_pnl,
@@ -446,22 +364,18 @@ int brs__cmd_live(int argc, char **argv)
         }
     }
     cJSON_Delete(o);
-    if (r->sc.failed)
-        brs__fail("live", "strategy failed: %s", r->sc.error);
+    if (r->sc->failed)
+        brs__fail("live", "strategy failed: %s", r->sc->error);
     else
         code = BRS_EXIT_OK;
 done:
-    brs__reload_watch_free(&rw);
     if (live)
         brs__bn_live_free(live);
     if (r) {
         brs__run_metrics_stop(r->metrics);
-        brs__sctx_free(&r->sc);
+        brs__rt_hosted_close(r->hs); /* before the runtime it is a client of */
+        brs__live_rt_close(&r->lr);
     }
-    if (src_loaded)
-        brs__strategy_src_free(&src);
-    brs__simfill_free(&fm);
-    brs__paper_close(&paper);
     brs__feed_cfg_free(&fc);
     free(live);
     free(r);

@@ -214,6 +214,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->books_from_venues = o->books_from_venues;
     rt->views = !o->books_from_venues || o->market_view;
     rt->md_from_file = o->md_from_file;
+    rt->real_clock = o->real_clock;
     rt->md_ns = o->md_ns;
     rt->order_ns = o->order_ns;
     rt->cancel_ns = o->cancel_ns;

@@ -142,6 +142,7 @@ struct brs__rt {
     uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
     int books_from_venues;    /* brs__rt_opts.books_from_venues (brs__rt_set_books_from_venues) */
     int views;                /* the market view and the router's views are kept */
+    int real_clock;           /* brs__rt_opts.real_clock: replay does not move the clock */
     int only;                 /* router.only_venue: the one venue routed to (-1: all) */
     brs__xstats xs;           /* inventory and execution figures (router runs) */
     /* the child hook (brs__rt_set_child_hook): open children by id (open

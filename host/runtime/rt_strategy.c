@@ -10,6 +10,7 @@
 
 #include "book/book.h"
 #include "core/core.h"
+#include "feeds/l2book.h"
 #include "rt_strategy.h"
 
 #define NOW(s) (*(s)->now)
@@ -112,6 +113,8 @@ static void on_order(void *user, const brs_order_event *ev)
         st->pos[ev->instrument] += sq;
         st->cash -= (double)sq * (double)ev->price / scale + (double)ev->fee / scale;
         st->fills++;
+        st->fees += ev->fee;
+        st->fees_by[ev->instrument] += ev->fee;
         if (ev->venue < 8)
             st->venue_qty[ev->venue] += ev->qty;
     }
@@ -134,6 +137,20 @@ static void on_order(void *user, const brs_order_event *ev)
 
 /* ---- market data: the runtime's sink, fanned out --------------------------- */
 
+/* An L2 event into the host's book of that instrument (brs__rt_strats_l2_depth);
+ * 1 when it ends an update (the strategies' depth is set from the book then). */
+static int l2_apply(struct brs__l2_book *b, const brs_market_event *ev)
+{
+    switch (ev->kind) {
+    case BRS_MEV_SNAPSHOT_BEGIN: brs__l2_clear(b); return 0;
+    case BRS_MEV_LEVEL_SET: brs__l2_set(b, ev->side, ev->price, ev->qty); break;
+    case BRS_MEV_LEVEL_DELETE: brs__l2_set(b, ev->side, ev->price, 0); break;
+    case BRS_MEV_SNAPSHOT_END: break;
+    default: return 0;
+    }
+    return (ev->flags & BRS_MEVF_LAST) != 0;
+}
+
 /* L3 events (already applied to the runtime's market view) become a QUOTE for
  * xOnTop when the top changed, and go raw to strategies that asked for L3.
  * L2, quotes, trades and bars go to the strategy runtime as they are. */
@@ -144,6 +161,7 @@ static void deliver_market(void *user, const brs_market_event *ev)
     int64_t now = NOW(s);
     int l3 = ev->kind >= BRS_MEV_ADD && ev->kind <= BRS_MEV_EXECUTE;
     if (!l3 || !s->view) {
+        int depth = s->l2 && in < s->n_instr && l2_apply(&s->l2[in], ev);
         for (uint32_t k = 0; k < s->n; k++) {
             brs__rt_strat *st = s->st[k];
             brs__sctx *sc = st->sc;
@@ -153,6 +171,11 @@ static void deliver_market(void *user, const brs_market_event *ev)
                 brs__sctx_advance(sc, now);
             if (l3 && !st->want_l3)
                 continue;
+            if (depth) { /* the whole update applied: xOnDepth and ctx:depth() see all of it */
+                brs_level lv[BRS__SCTX_DEPTH];
+                for (uint8_t side = 0; side < 2; side++)
+                    brs__sctx_set_depth(sc, in, side, lv, brs__l2_depth(&s->l2[in], side, lv, BRS__SCTX_DEPTH));
+            }
             brs__sctx_on_market(sc, ev);
             const brs_top *t = &sc->instr[in].top;
             if (t->bid_qty && t->ask_qty)
@@ -221,11 +244,27 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
     return BRS_OK;
 }
 
+int brs__rt_strats_l2_depth(brs__rt_strats *s, brs_error *err)
+{
+    if (s->l2)
+        return BRS_OK;
+    if (!(s->l2 = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->l2)))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < s->n_instr; i++)
+        if (brs__l2_init(&s->l2[i], 64))
+            return brs__err(err, BRS_E_NOMEM, "out of memory");
+    return BRS_OK;
+}
+
 void brs__rt_strats_destroy(brs__rt_strats *s)
 {
     if (!s)
         return;
+    for (uint32_t i = 0; s->l2 && i < s->n_instr; i++)
+        brs__l2_free(&s->l2[i]);
+    free(s->l2);
     for (uint32_t k = 0; k < s->n; k++) {
+        free(s->st[k]->fees_by);
         free(s->st[k]->pos);
         free(s->st[k]->mark);
         free(s->st[k]);
@@ -260,9 +299,11 @@ int brs__rt_strats_add(brs__rt_strats *s, brs__rt_route route, double initial_ca
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     st->pos = calloc(s->n_instr ? s->n_instr : 1, sizeof *st->pos);
     st->mark = calloc(s->n_instr ? s->n_instr : 1, sizeof *st->mark);
-    if (!st->pos || !st->mark) {
+    st->fees_by = calloc(s->n_instr ? s->n_instr : 1, sizeof *st->fees_by);
+    if (!st->pos || !st->mark || !st->fees_by) {
         free(st->pos);
         free(st->mark);
+        free(st->fees_by);
         free(st);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -278,6 +319,7 @@ int brs__rt_strats_add(brs__rt_strats *s, brs__rt_route route, double initial_ca
     if (rc) {
         free(st->pos);
         free(st->mark);
+        free(st->fees_by);
         free(st);
         return rc;
     }

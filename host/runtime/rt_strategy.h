@@ -32,6 +32,8 @@ typedef struct brs__rt_strat {
     double *mark;             /* per instrument, currency (NaN: none yet) */
     int64_t last_rec_ts, sample_every, next_sample;
     uint64_t fills, orders;
+    int64_t fees;             /* fees paid, price units x lots (negative: rebates) */
+    int64_t *fees_by;         /* the same, per instrument */
     int64_t venue_qty[8];     /* quantity filled per venue (the first 8) */
     int failed;               /* a BRS_E_ code: its recorder failed */
     brs_error err;
@@ -42,6 +44,12 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err);
 void brs__rt_strats_destroy(brs__rt_strats *s);
 uint32_t brs__rt_strats_count(const brs__rt_strats *s);
 brs__rt_strat *brs__rt_strats_get(brs__rt_strats *s, uint32_t i);
+
+/* The strategies' depth (ctx:depth(), xOnDepth) from the whole L2 book the
+ * market data reaching the host builds (SNAPSHOT_BEGIN clears it), set after
+ * the last event of each update; off: each strategy context keeps its top
+ * levels from the L2 events alone (book mode). bourse live turns it on. */
+int brs__rt_strats_l2_depth(brs__rt_strats *s, brs_error *err);
 
 /* Add a strategy: a runtime client routed by `route` (client ids are given in
  * order of addition, so add them in config order). initial_cash and
@@ -69,6 +77,7 @@ struct brs__rt_strats {
     struct brs_engine *view;  /* the runtime's market view (NULL: tops from L2 only) */
     brs_top *last_top;        /* per instrument: the view's top as last given out */
     int router;
+    struct brs__l2_book *l2;  /* per instrument (brs__rt_strats_l2_depth), NULL: off */
     brs__rt_strat **st;
     uint32_t n, cap;
 };
@@ -79,7 +88,7 @@ static inline int64_t brs__rt_strats_next_timer(const brs__rt_strats *s)
     int64_t t = INT64_MAX;
     for (uint32_t k = 0; k < s->n; k++) {
         const brs__sctx *sc = s->st[k]->sc;
-        if (sc && sc->n_timers) {
+        if (sc && sc->n_timers && !sc->failed) { /* a failed strategy's timers never fire */
             int64_t x = brs__sctx_next_timer(sc);
             if (x < t)
                 t = x;

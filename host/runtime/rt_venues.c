@@ -14,8 +14,9 @@
 #include "plugin/json_params.h"
 #include "rt_internal.h"
 
-/* plugins/venues/sim built into the host (host/runtime/CMakeLists.txt) */
+/* plugins/venues/sim and touch built into the host (host/runtime/CMakeLists.txt) */
 const brs_plugin_desc *brs__sim_builtin_entry(void);
+const brs_plugin_desc *brs__touch_builtin_entry(void);
 
 #define VN(ctx) ((rt_venue *)(void *)(ctx))
 
@@ -103,6 +104,8 @@ int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, 
             rc = brs__plugin_load(&v->plugin, path, err);
         else if (rc == BRS_E_NOTFOUND && !strcmp(plugin, "sim")) /* the copy built into the host */
             rc = brs__plugin_builtin(&v->plugin, brs__sim_builtin_entry, "builtin:sim", err);
+        else if (rc == BRS_E_NOTFOUND && !strcmp(plugin, "touch"))
+            rc = brs__plugin_builtin(&v->plugin, brs__touch_builtin_entry, "builtin:touch", err);
         if (rc)
             return brs__err_prefix(err, "%s: %s%svenues[%u]", src, w, dot, i);
         if (!(v->vt = brs__plugin_venue(&v->plugin))) {
@@ -267,8 +270,9 @@ void *brs__rt_market_sink_user(const brs__rt *rt) { return rt->sink ? rt->sink_u
 void brs__rt_replay(brs__rt *rt, const brs_market_event *e, uint32_t src)
 {
     /* the run's clock never goes back: a record whose exchange time steps back
-     * (streams interleaved in a recording) happens now */
-    if (e->ts_exchange > rt->now)
+     * (streams interleaved in a recording) happens now; on the real clock
+     * (a live feed) every event happens now */
+    if (e->ts_exchange > rt->now && !rt->real_clock)
         rt->now = e->ts_exchange;
     rt->replay_src = src;
     for (uint32_t i = 0; i < rt->n_v; i++)

@@ -54,6 +54,10 @@ typedef struct brs__rt_opts {
      * see market data as a book-mode strategy does, and brs__rt_set_books_
      * from_venues can switch the router to those views). */
     int market_view;
+    /* Not a config key: the clock is the real one (bourse live's feed):
+     * replayed events happen at the clock's time, their exchange time does
+     * not move it (it may be ahead of the local clock). */
+    int real_clock;
 } brs__rt_opts;
 
 /* Read and check the runtime's keys of `obj` (cfg->root for serve, the "book"

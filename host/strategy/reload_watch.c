@@ -159,6 +159,8 @@ int brs__reload_watch_poll(brs__reload_watch *w, int64_t now)
     w->loaded = got; /* tried: not again until the file changes */
     if (rc == BRS_OK)
         rc = brs__lua_strategy_reload(w->lua, text, len, &e);
+    if (rc == BRS_OK && w->on_reload)
+        w->on_reload(w->on_reload_user, text, len);
     free(text);
     if (rc) {
         w->n_refused++;

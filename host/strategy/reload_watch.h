@@ -42,6 +42,10 @@ typedef struct brs__reload_watch {
     brs__file_sig pending;     /* a change seen, waiting one interval to settle */
     int has_pending;
     uint64_t n_checks, n_reloads, n_refused;
+    /* Optional: called after each reload that took, with the text now running
+     * (bourse serve journals it: runtime/rt_hosted.c). */
+    void (*on_reload)(void *user, const char *text, size_t len);
+    void *on_reload_user;
 } brs__reload_watch;
 
 /* The config keys of a strategy object that drive its hot reload, for

@@ -19,20 +19,32 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* The rest of a Lua source once src->lua is loaded. */
+static int lua_src(brs__strategy_src *src)
+{
+    src->is_lua = 1;
+    src->vt = brs__lua_strategy_vtable(src->lua);
+    src->self = src->lua;
+    snprintf(src->name, sizeof src->name, "%s", brs__lua_strategy_name(src->lua));
+    snprintf(src->kind, sizeof src->kind, "lua");
+    return BRS_OK;
+}
+
+int brs__strategy_src_load_text(brs__strategy_src *src, const char *text, size_t len, const char *name,
+                                const brs__lua_opts *lua_opts, brs_error *err)
+{
+    memset(src, 0, sizeof *src);
+    int rc = brs__lua_strategy_load_buffer(&src->lua, text, len, name, lua_opts, err);
+    return rc ? rc : lua_src(src);
+}
+
 int brs__strategy_src_load(brs__strategy_src *src, const char *path, const brs__lua_opts *lua_opts,
                            brs_error *err)
 {
     memset(src, 0, sizeof *src);
     if (ends_with(path, ".lua")) {
         int rc = brs__lua_strategy_load(&src->lua, path, lua_opts, err);
-        if (rc)
-            return rc;
-        src->is_lua = 1;
-        src->vt = brs__lua_strategy_vtable(src->lua);
-        src->self = src->lua;
-        snprintf(src->name, sizeof src->name, "%s", brs__lua_strategy_name(src->lua));
-        snprintf(src->kind, sizeof src->kind, "lua");
-        return BRS_OK;
+        return rc ? rc : lua_src(src);
     }
 #ifdef BRS__HAVE_LOADER
     brs_plugin *p = calloc(1, sizeof *p);

@@ -25,6 +25,11 @@ typedef struct brs__strategy_src {
 int brs__strategy_src_load(brs__strategy_src *src, const char *path, const brs__lua_opts *lua_opts,
                            brs_error *err);
 /* Open it in sc (after brs__sctx_init with src->vt). */
+/* A Lua strategy from its text (`name`, the file name, for messages): what
+ * brs__strategy_src_load does for a .lua path, from a version in memory
+ * (bourse serve's journal keeps the scripts its strategies ran). */
+int brs__strategy_src_load_text(brs__strategy_src *src, const char *text, size_t len, const char *name,
+                                const brs__lua_opts *lua_opts, brs_error *err);
 int brs__strategy_src_open(brs__strategy_src *src, brs__sctx *sc, brs_error *err);
 /* Free it; call after brs__sctx_free (which runs xClose). */
 void brs__strategy_src_free(brs__strategy_src *src);

@@ -393,6 +393,47 @@ static void test_live_strategy(void **st)
     assert_true(atoi(ff + strlen("first fill after ms ")) >= 80);
     cJSON_Delete(j);
     run_free(&rr);
+    /* strategy.out: the hosted strategy's run directory, as serve writes for
+     * its strategies (new with live on the runtime): both orders filled, one
+     * fills.csv row per fill of the JSON */
+    char out[128], path[200];
+    snprintf(out, sizeof out, "/tmp/brs_live_out_%d", (int)getpid());
+    snprintf(path, sizeof path, "strategy.out=%s", out);
+    j = live_run(cfg, "qty=1000", path, &rr);
+    if (!j)
+        fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
+    snprintf(path, sizeof path, "%s/orders.csv", out);
+    char *csv = test_read_file(path, NULL);
+    assert_non_null(csv);
+    int rows = 0, filled = 0;
+    for (char *l = strchr(csv, '\n'); l && l[1]; l = strchr(l + 1, '\n'))
+        rows++, filled += strstr(l, ",filled,") && strstr(l, ",filled,") < strchr(l + 1, '\n');
+    assert_int_equal(rows, 2);
+    assert_int_equal(filled, 2);
+    free(csv);
+    snprintf(path, sizeof path, "%s/fills.csv", out);
+    csv = test_read_file(path, NULL);
+    assert_non_null(csv);
+    rows = -1;
+    for (char *l = csv; (l = strchr(l, '\n')); l++)
+        rows++;
+    assert_int_equal(rows, (int)num(j, "fills"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/summary.json", out);
+    csv = test_read_file(path, NULL);
+    assert_non_null(csv);
+    assert_non_null(strstr(csv, "live_taker in bourse live"));
+    free(csv);
+    static const char *const files[] = {"orders.csv", "fills.csv", "summary.json", "trades.csv", "equity.csv",
+                                        "config.json", "report.html"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, files[i]);
+        unlink(path);
+    }
+    rmdir(out);
+    assert_flat(j);
+    cJSON_Delete(j);
+    run_free(&rr);
     j = live_run(cfg, "qty=1000", "paper.fill=touch", &rr);
     if (!j)
         fail_msg("bourse live exit %d: %s %s", rr.status, rr.out, rr.err);
@@ -408,7 +449,9 @@ static void test_live_strategy(void **st)
         {"paper={\"latency\": {\"market_data\": 5}}", "market_data"},
         {"paper={\"latency\": {\"order_entry_ns\": -1}}", "paper.latency"},
         {"paper={\"fill\": \"touch\", \"latency\": {\"order_entry_ns\": 5}}", "paper.latency"},
-        {"paper.plugin=noop", "not a venue"}, {"paper.params.taker_fee_bps=\"x\"", "taker_fee_bps"}};
+        {"paper.plugin=noop", "not a venue"}, {"paper.params.taker_fee_bps=\"x\"", "taker_fee_bps"},
+        {"paper={\"fill\": \"touch\", \"plugin\": \"sim\"}", "paper.plugin"},
+        {"strategy.bogus=1", "bogus"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_null(live_run(cfg, "qty=1", bad[i].set, &rr));
         if (rr.status != 1 || !strstr(rr.err, bad[i].says))
