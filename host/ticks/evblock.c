@@ -97,16 +97,6 @@ static void column_stats(const brs_market_event *ev, uint32_t n, int c, int mode
     *repeats = rep;
 }
 
-int brs__evblock_eligible(const brs_market_event *ev, uint32_t n)
-{
-    uint32_t tab[BRS_EVBLOCK_MAX_META];
-    unsigned n_tab = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (meta_index(tab, &n_tab, meta_of(&ev[i])) < 0)
-            return 0;
-    return n > 0;
-}
-
 size_t brs__evblock_encode(const brs_market_event *ev, uint32_t n, unsigned char *out)
 {
     uint32_t tab[BRS_EVBLOCK_MAX_META];

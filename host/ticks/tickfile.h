@@ -60,14 +60,14 @@ typedef struct brs_barblock_stats {
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                          brs_barblock_stats *st, const char **why);
 
-/* The compact event block (evblock.c). eligible: n > 0 records with at most
- * 256 distinct (kind, side, flags). encode writes at most
+/* The compact event block (evblock.c), for n > 0 records with at most 256
+ * distinct (kind, side, flags). encode writes at most
  * BRS_EVBLOCK_HDR_SIZE + 4 x 256 + n x BRS_EVBLOCK_MAX_WIDTH bytes and returns
- * the size (0: not eligible, or out of memory: write 64-byte records). decode
+ * the size (0: more kinds than that, or out of memory: write 64-byte
+ * records). decode
  * expands len payload bytes (8 more readable after them) into n records
  * bit-identical to the ones encoded; a malformed payload gives BRS_E_CORRUPT
  * and *why says what is wrong. */
-int brs__evblock_eligible(const brs_market_event *ev, uint32_t n);
 size_t brs__evblock_encode(const brs_market_event *ev, uint32_t n, unsigned char *out);
 int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                         const char **why);
