@@ -89,9 +89,9 @@ FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_
 fuzz:
 	$(call fuzz_run,fix,corpus,$(FUZZ_SRC) -Dbrs_plugin_entry=brs__sim_builtin_entry -DBRS_FUZZ_NO_LIVE,-lcjson -lm -ldl,8192)
 
-# Tick files: compact bar payloads, writer/reader round trips, whole files
+# Tick files: compact bar and event payloads, writer/reader round trips, whole files
 # (tests/fuzz/fuzz_ticks.c).
-FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/format.c \
+FUZZ_TICKS_SRC = tests/fuzz/fuzz_ticks.c host/ticks/barblock.c host/ticks/evblock.c host/ticks/format.c \
            host/ticks/reader.c host/ticks/writer.c host/ticks/l3check.c host/core/error.c \
            host/core/fsutil.c host/core/clock.c host/core/interrupt.c
 fuzz-ticks:

@@ -6,15 +6,18 @@
  *  - signal mode, bars/s: a file of one-minute bars with the vectorized C
  *    strategy sig_momentum (targets precomputed at start) and with a per-bar
  *    Lua callback setting a target;
- * next to `bourse bench replay` on the same L3 file (decode only, and plain
- * `zstd -dc` of its records), and for the bar file: decode only, `zstd -dc`
- * of its bars as 64-byte records (the layout of format version 1), and `zstd
- * -dc` of the file's own frames (the compact bar blocks as stored). Medians
- * of --runs runs. Timings are reported, never asserted. */
+ * each beside its references measured in the same run, alternated run by run
+ * with it: for the L3 file the decode-only replay (`bench replay`'s: decode
+ * every event to a no-op consumer) and plain `zstd -dc` of its records; for
+ * the bar file its decode-only replay, `zstd -dc` of its bars as 64-byte
+ * records (the layout of format version 1) and of the file's own frames.
+ * Medians of --runs runs; ratios are medians of the runs' own ratios.
+ * Timings are reported, never asserted. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -24,6 +27,7 @@
 #include "cli/cli.h"
 #include "ticks/gen.h"
 #include "ticks/tickfile.h"
+#include "ticks/ticks_cli.h"
 
 static int write_text(const char *path, const char *text, brs_error *err)
 {
@@ -53,62 +57,45 @@ static int run_once(const char *json, const char *out, double *rate, double *cpu
     return rc;
 }
 
-static int measure(const char *json, const char *out, uint64_t runs, double *median,
-                   double *cpu_median, brs_error *err)
+static double cpu_seconds(void)
 {
-    double *s = calloc(2 * runs, sizeof *s);
-    if (!s)
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    int rc = BRS_OK;
-    for (uint64_t i = 0; i < runs && !rc; i++)
-        rc = run_once(json, out, &s[i], &s[runs + i], err);
-    if (!rc) {
-        *median = brs__median(s, runs);
-        *cpu_median = brs__median(s + runs, runs);
-    }
-    free(s);
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Decode-only replay of path (read-ahead thread, as book mode): events per
+ * second of wall clock and per CPU second of the process (both threads; as
+ * the backtests' own *_per_cpu_sec, which on a loaded machine is the fair
+ * comparison: a short replay may run in one time slice, a whole run cannot). */
+static int decode_rate(const char *path, double *rate, double *cpu_rate, brs_error *err)
+{
+    uint64_t n = 0;
+    int64_t ns = 0;
+    double c0 = cpu_seconds();
+    int rc = brs__replay_time(path, 1, &n, &ns, err);
+    double cpu = cpu_seconds() - c0;
+    *rate = !rc && ns > 0 ? (double)n / ((double)ns * 1e-9) : NAN;
+    *cpu_rate = !rc && cpu > 0 ? (double)n / cpu : NAN;
     return rc;
 }
 
-/* `bourse bench replay FILE --json` in a child: decode-only and zstd -dc rates. */
-static void replay_baseline(const char *file, double *decode_eps, double *zstd_eps)
+/* `zstd -dc` of zst holding `events` records: events/s, NaN when it failed. */
+static double zstd_rate(const char *zst, uint64_t events)
 {
-    *decode_eps = *zstd_eps = NAN;
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return;
-    exe[n] = 0;
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "'%s' bench replay '%s' --runs 3 --json 2>/dev/null", exe, file);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return;
-    char buf[4096];
-    size_t got = fread(buf, 1, sizeof buf - 1, p);
-    buf[got] = 0;
-    pclose(p);
-    cJSON *j = cJSON_Parse(buf);
-    if (!j)
-        return;
-    cJSON *e = cJSON_GetObjectItem(j, "events_per_sec"), *z = cJSON_GetObjectItem(j, "zstd_bytes_per_sec");
-    if (cJSON_IsNumber(e))
-        *decode_eps = e->valuedouble;
-    if (cJSON_IsNumber(z))
-        *zstd_eps = z->valuedouble / BRS_TICK_RECORD_SIZE;
-    cJSON_Delete(j);
+    int64_t ns = zst[0] ? brs__zstd_dc_ns(zst) : -1;
+    return ns > 0 ? (double)events / ((double)ns * 1e-9) : NAN;
 }
 
-/* `zstd -dc` of the file's own zstd frames (all blocks, concatenated: a valid
- * .zst stream), output thrown away: what plain zstd allows on the very bytes
- * the file stores. Median of runs; events per second, NaN when unavailable. */
-static double frames_zstd_dc(const char *path, const char *tmp, uint64_t runs)
+/* The file's own zstd frames (all blocks, concatenated: a valid .zst stream)
+ * into out: what plain zstd does on the very bytes the file stores. */
+static int write_frames(const char *path, const char *out, uint64_t *events)
 {
     brs_tick_reader r;
     brs_error err = {0};
     if (brs__tick_open(&r, path, &err))
-        return NAN;
-    FILE *f = fopen(tmp, "wb");
+        return -1;
+    FILE *f = fopen(out, "wb");
     int ok = f != NULL;
     unsigned char *buf = NULL;
     for (uint32_t i = 0; ok && i < r.n_blocks; i++) {
@@ -121,24 +108,49 @@ static double frames_zstd_dc(const char *path, const char *tmp, uint64_t runs)
     if (f && fclose(f))
         ok = 0;
     free(buf);
-    uint64_t events = r.n_events;
+    *events = r.n_events;
     brs__tick_close(&r);
-    double *t = calloc(runs, sizeof *t), rate = NAN;
-    char cmd[2400];
-    snprintf(cmd, sizeof cmd, "zstd -dc -q '%s' > /dev/null", tmp);
-    for (uint64_t k = 0; ok && t && k < runs; k++) {
-        int64_t t0 = brs__monotime_ns();
-        int st = system(cmd);
-        t[k] = (double)(brs__monotime_ns() - t0) * 1e-9;
-        ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    }
-    if (ok && t) {
-        double med = brs__median(t, runs);
-        rate = med > 0 ? (double)events / med : NAN;
+    return ok ? 0 : -1;
+}
+
+/* The figures, one sample per run each. */
+enum {
+    F_C, F_C_CPU, F_LUA, F_LUA_CPU, F_SIG, F_SIG_CPU, F_LBAR, F_LBAR_CPU,
+    F_DEC, F_DEC_CPU, F_ZSTD, F_BDEC, F_BDEC_CPU, F_BZREC, F_BZFILE,
+    R_C_DEC, R_C_DEC_CPU, R_C_ZSTD, R_LUA_DEC, R_LUA_DEC_CPU, R_DEC_ZSTD, R_SIG_BDEC, R_SIG_BDEC_CPU,
+    R_SIG_BZFILE, R_BDEC_BZFILE,
+    F_COUNT_
+};
+
+static const char *const fig_key[F_COUNT_] = {
+    "c_events_per_sec", "c_events_per_cpu_sec", "lua_events_per_sec", "lua_events_per_cpu_sec",
+    "signal_bars_per_sec", "signal_bars_per_cpu_sec", "lua_bars_per_sec", "lua_bars_per_cpu_sec",
+    "decode_events_per_sec", "decode_events_per_cpu_sec", "zstd_dc_events_per_sec",
+    "bars_decode_per_sec", "bars_decode_per_cpu_sec", "bars_zstd_dc_records_per_sec",
+    "bars_zstd_dc_file_per_sec",
+    "c_vs_decode", "c_vs_decode_cpu", "c_vs_zstd_dc", "lua_vs_decode", "lua_vs_decode_cpu",
+    "decode_vs_zstd_dc", "signal_vs_bars_decode", "signal_vs_bars_decode_cpu",
+    "signal_vs_bars_zstd_dc_file", "bars_decode_vs_zstd_dc_file",
+};
+
+/* Median, min and max of the finite samples; NaN when there are none. */
+static void stats(const double *s, uint64_t n, double *med, double *lo, double *hi)
+{
+    double *t = malloc((n ? n : 1) * sizeof *t);
+    uint64_t k = 0;
+    for (uint64_t i = 0; t && i < n; i++)
+        if (isfinite(s[i]))
+            t[k++] = s[i];
+    *med = *lo = *hi = NAN;
+    if (k) {
+        *med = brs__median(t, k);
+        *lo = *hi = t[0];
+        for (uint64_t i = 1; i < k; i++) {
+            *lo = t[i] < *lo ? t[i] : *lo;
+            *hi = t[i] > *hi ? t[i] : *hi;
+        }
     }
     free(t);
-    unlink(tmp);
-    return rate;
 }
 
 int brs__bench_backtest(int argc, char **argv)
@@ -159,13 +171,20 @@ int brs__bench_backtest(int argc, char **argv)
                    "  signal mode bars/s, N one-minute bars (default 5M) with the vectorized\n"
                    "              C strategy sig_momentum and a per-bar Lua target callback\n"
                    "              (both: momentum against the close 500 bars earlier)\n"
-                   "and `bourse bench replay` of the L3 and bar files (decode only; zstd -dc) for\n"
-                   "comparison. Medians of --runs runs (default 3). --json prints one object\n"
+                   "each beside its references, measured alternately in the same run: the\n"
+                   "decode-only replay of the L3 and bar files (as `bourse bench replay`) and\n"
+                   "`zstd -dc`. Medians of --runs runs (default 3). --json prints one object\n"
                    "with c_events_per_sec, lua_events_per_sec, signal_bars_per_sec,\n"
                    "lua_bars_per_sec, decode_events_per_sec, zstd_dc_events_per_sec,\n"
                    "bars_decode_per_sec, bars_zstd_dc_records_per_sec (the bars as 64-byte\n"
-                   "records), bars_zstd_dc_file_per_sec (the bar file's own zstd frames), and\n"
-                   "the same four per CPU second of the process (*_per_cpu_sec).\n"
+                   "records), bars_zstd_dc_file_per_sec (the bar file's own zstd frames), the\n"
+                   "four strategies per CPU second of the process (*_per_cpu_sec), the ratios\n"
+                   "(medians of each run's own): c_vs_decode, c_vs_zstd_dc, lua_vs_decode,\n"
+                   "decode_vs_zstd_dc, signal_vs_bars_decode, signal_vs_bars_zstd_dc_file,\n"
+                   "bars_decode_vs_zstd_dc_file, the same per CPU second of the process\n"
+                   "(decode_events_per_cpu_sec, bars_decode_per_cpu_sec, c_vs_decode_cpu,\n"
+                   "lua_vs_decode_cpu, signal_vs_bars_decode_cpu), and min_max: [min, max] of\n"
+                   "every figure.\n"
                    "--dir DIR keeps the generated files and the last run directory there.\n"
                    "--metrics: every run serves its Prometheus metrics (metrics.listen on a free\n"
                    "port), to measure what they cost (docs/performance.md).\n");
@@ -192,7 +211,7 @@ int brs__bench_backtest(int argc, char **argv)
         }
     }
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], cfg[6000], frames[1200];
+    char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], frames[1200];
     if (keep)
         snprintf(dir, sizeof dir, "%s", keep);
     else
@@ -230,40 +249,78 @@ int brs__bench_backtest(int argc, char **argv)
                         "    ring[i] = c\n"
                         "    if old then ctx:target(c > old and 1 or -1) end\n"
                         "  end }\n", &err);
-    double c_eps = 0, lua_eps = 0, sig_bps = 0, lua_bps = 0;
-    double c_cpu = 0, lua_cpu = 0, sig_cpu = 0, lua_bcpu = 0;
     /* equity sampled once a day: the recorder is not what is measured here */
-    if (!rc) {
-        snprintf(cfg, sizeof cfg,
-                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
-                 " \"sample_every_ns\": 86400000000000%s}", l3, met);
-        rc = measure(cfg, out, runs, &c_eps, &c_cpu, &err);
+    char cfg_c[3000], cfg_lua[3000], cfg_sig[3000], cfg_lbar[3000], zst_l3[1300] = "", zst_bars[1300] = "";
+    snprintf(cfg_c, sizeof cfg_c,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
+             " \"sample_every_ns\": 86400000000000%s}", l3, met);
+    snprintf(cfg_lua, sizeof cfg_lua,
+             "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"sample_every_ns\": 86400000000000%s}", l3, top_lua, met);
+    snprintf(cfg_sig, sizeof cfg_sig,
+             "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
+             " \"params\": {\"lookback\": 500}},"
+             " \"sample_every_ns\": 86400000000000%s}", bars, met);
+    snprintf(cfg_lbar, sizeof cfg_lbar,
+             "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
+             " \"sample_every_ns\": 86400000000000%s}", bars, bar_lua, met);
+    /* the references' inputs: raw records through `zstd -3` (a missing zstd
+     * program only drops those references) and the bar file's frames */
+    uint64_t bar_events = 0;
+    brs_error zerr = {0};
+    snprintf(zst_l3, sizeof zst_l3, "%s/l3.records.zst", dir);
+    if (rc || brs__replay_zstd_prepare(l3, zst_l3, &zerr))
+        zst_l3[0] = 0;
+    snprintf(zst_bars, sizeof zst_bars, "%s/bars.records.zst", dir);
+    if (rc || brs__replay_zstd_prepare(bars, zst_bars, &zerr))
+        zst_bars[0] = 0;
+    int have_frames = !rc && write_frames(bars, frames, &bar_events) == 0;
+    double *fig = calloc((size_t)F_COUNT_ * runs, sizeof *fig);
+    if (!fig && !rc)
+        rc = brs__err(&err, BRS_E_NOMEM, "out of memory");
+    /* one run of everything at a time, each figure next to its references,
+     * so a noisy neighbour hurts a figure and its reference alike */
+    for (uint64_t k = 0; k < runs && !rc; k++) {
+        double *f = fig + (size_t)k * F_COUNT_;
+        rc = run_once(cfg_c, out, &f[F_C], &f[F_C_CPU], &err);
+        if (!rc)
+            rc = decode_rate(l3, &f[F_DEC], &f[F_DEC_CPU], &err);
+        f[F_ZSTD] = zstd_rate(zst_l3, events);
+        if (!rc)
+            rc = run_once(cfg_lua, out, &f[F_LUA], &f[F_LUA_CPU], &err);
+        if (!rc)
+            rc = run_once(cfg_sig, out, &f[F_SIG], &f[F_SIG_CPU], &err);
+        if (!rc)
+            rc = decode_rate(bars, &f[F_BDEC], &f[F_BDEC_CPU], &err);
+        f[F_BZREC] = zstd_rate(zst_bars, nbars);
+        f[F_BZFILE] = have_frames ? zstd_rate(frames, bar_events) : NAN;
+        if (!rc)
+            rc = run_once(cfg_lbar, out, &f[F_LBAR], &f[F_LBAR_CPU], &err);
+        f[R_C_DEC] = f[F_C] / f[F_DEC];
+        f[R_C_DEC_CPU] = f[F_C_CPU] / f[F_DEC_CPU];
+        f[R_LUA_DEC_CPU] = f[F_LUA_CPU] / f[F_DEC_CPU];
+        f[R_SIG_BDEC_CPU] = f[F_SIG_CPU] / f[F_BDEC_CPU];
+        f[R_C_ZSTD] = f[F_C] / f[F_ZSTD];
+        f[R_LUA_DEC] = f[F_LUA] / f[F_DEC];
+        f[R_DEC_ZSTD] = f[F_DEC] / f[F_ZSTD];
+        f[R_SIG_BDEC] = f[F_SIG] / f[F_BDEC];
+        f[R_SIG_BZFILE] = f[F_SIG] / f[F_BZFILE];
+        f[R_BDEC_BZFILE] = f[F_BDEC] / f[F_BZFILE];
     }
-    if (!rc) {
-        snprintf(cfg, sizeof cfg,
-                 "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-                 " \"sample_every_ns\": 86400000000000%s}", l3, top_lua, met);
-        rc = measure(cfg, out, runs, &lua_eps, &lua_cpu, &err);
+    double med[F_COUNT_], lo[F_COUNT_], hi[F_COUNT_];
+    for (int i = 0; i < F_COUNT_; i++) {
+        double *col = calloc(runs, sizeof *col);
+        for (uint64_t k = 0; col && fig && k < runs; k++)
+            col[k] = fig[(size_t)k * F_COUNT_ + i];
+        stats(col ? col : &(double){NAN}, col ? runs : 1, &med[i], &lo[i], &hi[i]);
+        free(col);
     }
-    if (!rc) {
-        snprintf(cfg, sizeof cfg,
-                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
-                 " \"params\": {\"lookback\": 500}},"
-                 " \"sample_every_ns\": 86400000000000%s}", bars, met);
-        rc = measure(cfg, out, runs, &sig_bps, &sig_cpu, &err);
-    }
-    if (!rc) {
-        snprintf(cfg, sizeof cfg,
-                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
-                 " \"sample_every_ns\": 86400000000000%s}", bars, bar_lua, met);
-        rc = measure(cfg, out, runs, &lua_bps, &lua_bcpu, &err);
-    }
-    double dec_eps = NAN, zstd_eps = NAN, bar_dec = NAN, bar_zstd_rec = NAN, bar_zstd_file = NAN;
-    if (!rc) {
-        replay_baseline(l3, &dec_eps, &zstd_eps);
-        replay_baseline(bars, &bar_dec, &bar_zstd_rec);
-        bar_zstd_file = frames_zstd_dc(bars, frames, runs);
-    }
+    free(fig);
+    if (zst_l3[0])
+        unlink(zst_l3);
+    if (zst_bars[0])
+        unlink(zst_bars);
+    unlink(frames);
     char rm[1200];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     if (!keep && system(rm) != 0)
@@ -275,42 +332,44 @@ int brs__bench_backtest(int argc, char **argv)
         cJSON_AddNumberToObject(o, "events", (double)events);
         cJSON_AddNumberToObject(o, "bars", (double)nbars);
         cJSON_AddNumberToObject(o, "runs", (double)runs);
-        cJSON_AddNumberToObject(o, "c_events_per_sec", c_eps);
-        cJSON_AddNumberToObject(o, "lua_events_per_sec", lua_eps);
-        cJSON_AddNumberToObject(o, "signal_bars_per_sec", sig_bps);
-        cJSON_AddNumberToObject(o, "lua_bars_per_sec", lua_bps);
-        cJSON_AddNumberToObject(o, "c_events_per_cpu_sec", c_cpu);
-        cJSON_AddNumberToObject(o, "lua_events_per_cpu_sec", lua_cpu);
-        cJSON_AddNumberToObject(o, "signal_bars_per_cpu_sec", sig_cpu);
-        cJSON_AddNumberToObject(o, "lua_bars_per_cpu_sec", lua_bcpu);
-        if (!isnan(dec_eps))
-            cJSON_AddNumberToObject(o, "decode_events_per_sec", dec_eps);
-        if (!isnan(zstd_eps))
-            cJSON_AddNumberToObject(o, "zstd_dc_events_per_sec", zstd_eps);
-        if (!isnan(bar_dec))
-            cJSON_AddNumberToObject(o, "bars_decode_per_sec", bar_dec);
-        if (!isnan(bar_zstd_rec))
-            cJSON_AddNumberToObject(o, "bars_zstd_dc_records_per_sec", bar_zstd_rec);
-        if (!isnan(bar_zstd_file))
-            cJSON_AddNumberToObject(o, "bars_zstd_dc_file_per_sec", bar_zstd_file);
+        for (int i = 0; i < F_COUNT_; i++)
+            if (isfinite(med[i]))
+                cJSON_AddNumberToObject(o, fig_key[i], med[i]);
+        /* every figure's spread over the runs: [min, max] */
+        cJSON *sp = cJSON_AddObjectToObject(o, "min_max");
+        for (int i = 0; i < F_COUNT_; i++)
+            if (isfinite(med[i])) {
+                cJSON *a = cJSON_CreateArray();
+                cJSON_AddItemToArray(a, cJSON_CreateNumber(lo[i]));
+                cJSON_AddItemToArray(a, cJSON_CreateNumber(hi[i]));
+                cJSON_AddItemToObject(sp, fig_key[i], a);
+            }
         brs__bench_json(o, json);
     }
     if (!json) {
-        printf("                                      wall clock       per CPU second\n");
-        printf("book mode,   C noop strategy:        %8.2f M events/s %8.2f M\n", c_eps / 1e6, c_cpu / 1e6);
-        printf("book mode,   Lua on_top strategy:    %8.2f M events/s %8.2f M\n", lua_eps / 1e6, lua_cpu / 1e6);
-        printf("signal mode, precomputed targets (C): %7.2f M bars/s   %8.2f M\n", sig_bps / 1e6, sig_cpu / 1e6);
-        printf("signal mode, per-bar Lua callback:   %8.2f M bars/s   %8.2f M\n", lua_bps / 1e6, lua_bcpu / 1e6);
-        if (!isnan(dec_eps))
-            printf("same L3 file, decode only:           %8.2f M events/s\n", dec_eps / 1e6);
-        if (!isnan(zstd_eps))
-            printf("same records, zstd -dc:              %8.2f M events/s\n", zstd_eps / 1e6);
-        if (!isnan(bar_dec))
-            printf("bar file, decode only:               %8.2f M bars/s\n", bar_dec / 1e6);
-        if (!isnan(bar_zstd_rec))
-            printf("same bars as 64-byte records, zstd -dc: %5.2f M bars/s\n", bar_zstd_rec / 1e6);
-        if (!isnan(bar_zstd_file))
-            printf("bar file's own frames, zstd -dc:     %8.2f M bars/s\n", bar_zstd_file / 1e6);
+        printf("                                      wall clock (min-max)        per CPU second\n");
+#define ROW(label, i, unit, cpu)                                                                       \
+    do {                                                                                               \
+        printf("%-38s %7.2f M %s (%.2f-%.2f)", label, med[i] / 1e6, unit, lo[i] / 1e6, hi[i] / 1e6);   \
+        if ((cpu) >= 0)                                                                                \
+            printf("  %8.2f M", med[(cpu) >= 0 ? (cpu) : 0] / 1e6);                                    \
+        printf("\n");                                                                                  \
+    } while (0)
+        ROW("book mode,   C noop strategy:", F_C, "events/s", F_C_CPU);
+        ROW("book mode,   Lua on_top strategy:", F_LUA, "events/s", F_LUA_CPU);
+        ROW("same L3 file, decode only:", F_DEC, "events/s", F_DEC_CPU);
+        ROW("same records, zstd -dc:", F_ZSTD, "events/s", -1);
+        ROW("signal mode, precomputed targets (C):", F_SIG, "bars/s  ", F_SIG_CPU);
+        ROW("signal mode, per-bar Lua callback:", F_LBAR, "bars/s  ", F_LBAR_CPU);
+        ROW("bar file, decode only:", F_BDEC, "bars/s  ", F_BDEC_CPU);
+        ROW("same bars as 64-byte records, zstd -dc:", F_BZREC, "bars/s  ", -1);
+        ROW("bar file's own frames, zstd -dc:", F_BZFILE, "bars/s  ", -1);
+#undef ROW
+        printf("ratios (medians of each run's): book C / decode only %.2f (per CPU second %.2f),\n"
+               "  book C / zstd -dc %.2f, book Lua / decode only %.2f (%.2f), decode only / zstd -dc %.2f,\n"
+               "  signal / bar decode only %.2f (%.2f), signal / bar frames zstd -dc %.2f\n",
+               med[R_C_DEC], med[R_C_DEC_CPU], med[R_C_ZSTD], med[R_LUA_DEC], med[R_LUA_DEC_CPU],
+               med[R_DEC_ZSTD], med[R_SIG_BDEC], med[R_SIG_BDEC_CPU], med[R_SIG_BZFILE]);
         printf("(medians of %llu runs, end to end from disk; the machine may be shared)\n",
                (unsigned long long)runs);
     }

@@ -4,9 +4,9 @@
  * backtester. Not thread-safe: one engine belongs to one thread.
  *
  * Design (docs/performance.md, "Matching engine"): orders live in a pre-sized
- * pool of 64-byte records reused through a free list and found by id through an
- * open-addressing hash; each book side keeps a direct-indexed window of price
- * levels around the touch with a two-level bitmap of non-empty levels, and an
+ * pool of 64-byte records reused through a free list and found by id through a
+ * direct-mapped id table (an open-addressing hash for colliding ids); each book
+ * side keeps a direct-indexed window of price levels around the touch with a two-level bitmap of non-empty levels, and an
  * AVL tree (farlevels.h) for prices outside the window, so a far-away order costs
  * one level record and O(log n), never memory in proportion to its distance.
  * Nothing is allocated in steady state (the tree grows only past its high mark). */
@@ -151,7 +151,7 @@ typedef struct brs_queue_entry {
  * simulated venue reads the interleaving of its L2 quantity with ours here. */
 size_t brs__engine_level_queue(const brs_engine *e, uint32_t instrument, int side, int64_t price,
                                brs_queue_entry *out, size_t n);
-/* Resting orders now, and memory per resting order (record + hash slots). */
+/* Resting orders now, and memory per resting order (record, direct id slots, hash slots). */
 size_t brs__engine_live_orders(const brs_engine *e);
 size_t brs__engine_bytes_per_order(const brs_engine *e);
 

@@ -85,12 +85,20 @@ struct brs_engine {
     uint32_t free_head;
     uint32_t ht_mask;
     uint32_t ht_shift; /* 64 - log2(slots / 16): the top bits of the block hash */
-    hslot *ht;
+    hslot *ht;     /* the overflow hash (idhash.h): ids whose direct slot was taken */
+    uint32_t *dir; /* direct id slots: dir[id & dir_mask] is a pool index or 0 */
+    void *dir_mem;
+    uint32_t dir_mask;
+    uint32_t over; /* entries in the overflow hash */
+    uint64_t id_max; /* no id above it was entered since the reset */
+    /* Every order quantity entered since the reset, or'ed: while it is below
+     * 2^32 no level total can pass INT64_MAX (at most 2^30 orders), so the
+     * exact check is skipped. */
+    uint64_t qty_or;
     book *books;
     uint32_t nbooks;
     uint32_t W;    /* window_ticks */
     size_t live;
-    uint64_t id_max;   /* no id above it was entered since the reset */
     int64_t now;
     brs_book_listener L;
 };
@@ -231,10 +239,8 @@ static inline int64_t best_qty(const bside *s, uint32_t W)
     return BRS__LIKELY(off < W) ? s->win[off].qty : brs__best_qty_slow(s, W);
 }
 
-/* Reports the top of book if its prices or quantities changed (always, when
- * the caller knows it did). */
-static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, book *b, uint32_t instrument,
-                                                               int known)
+/* Reports the top of book if its prices or quantities changed. */
+static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
 {
     const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
     int64_t bp = bs->best, ap = as->best, bq = 0, aq = 0;
@@ -247,17 +253,12 @@ static inline __attribute__((always_inline)) void emit_top_impl(brs_engine *e, b
     else
         ap = 0;
     brs_top *t = &b->top;
-    if (!known && ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
+    if (((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) == 0)
         return;
     t->instrument = instrument;
     t->ts = e->now;
     t->bid_price = bp, t->bid_qty = bq, t->ask_price = ap, t->ask_qty = aq;
     e->L.xTop(e->L.user, t);
-}
-
-static inline void emit_top(brs_engine *e, book *b, uint32_t instrument)
-{
-    emit_top_impl(e, b, instrument, 0);
 }
 
 static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int64_t p, const level *l)
@@ -267,19 +268,19 @@ static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int6
 
 /* ---- orders in levels ------------------------------------------------------ */
 
-/* Appends pool[oi] (price, side, leaves set) to the tail of its level.
+/* Appends pool[oi] (price, side sd, leaves set) to the tail of its level;
+ * total_checked: the caller made sure the level total cannot pass INT64_MAX.
  * BRS_E_NOMEM: no room for a new level; BRS_E_RANGE: the level's total would
  * pass INT64_MAX (orders are each < 2^62, so three huge ones could). */
-static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
-                                                      uint32_t oi)
+static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *b, uint32_t instrument,
+                                                           uint32_t oi, int sd, int total_checked)
 {
     ord *o = &e->pool[oi];
-    int sd = o->side;
     bside *s = &b->s[sd];
     level *l = level_make(s, e->W, o->price);
     if (BRS__UNLIKELY(!l))
         return BRS_E_NOMEM;
-    if (BRS__UNLIKELY(o->leaves > INT64_MAX - l->qty))
+    if (!total_checked && BRS__UNLIKELY(o->leaves > INT64_MAX - l->qty))
         return BRS_E_RANGE; /* the level exists already (qty > 0): nothing to undo */
     o->next = 0;
     o->prev = l->tail;
@@ -298,6 +299,12 @@ static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, ui
     }
     emit_level(e, instrument, sd, o->price, l);
     return BRS_OK;
+}
+
+static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
+                                                      uint32_t oi)
+{
+    return rest_side(e, b, instrument, oi, e->pool[oi].side, 0);
 }
 
 /* A limit price the engine accepts: well inside int64 (see PMAX). */

@@ -27,6 +27,25 @@ static void nop_level(void *u, uint32_t i, int s, int64_t p, int64_t q, uint32_t
 }
 static void nop_top(void *u, const brs_top *t) { (void)u, (void)t; }
 
+/* ---- the id index's overflow hash (the rare path of idhash.h) ------------ */
+
+void brs__idx_over_insert(brs_engine *e, uint32_t idx, uint64_t id)
+{
+    ht_insert_home(e, idx, ht_home(e, id));
+    e->over++;
+}
+
+void brs__idx_over_remove(brs_engine *e, uint64_t id, uint32_t idx)
+{
+    ht_remove(e, id, idx);
+    e->over--;
+}
+
+uint32_t brs__idx_over_find(const brs_engine *e, uint64_t id)
+{
+    return ht_find(e, id);
+}
+
 /* ---- engine lifetime ------------------------------------------------------ */
 
 static void *align64(void *p)
@@ -54,6 +73,7 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
         hsize *= 2;
     e->ht_mask = hsize - 1;
     e->ht_shift = 64u - (uint32_t)__builtin_ctz(hsize / 16);
+    e->dir_mask = hsize - 1; /* as many direct slots as hash slots: 2 per order */
     e->hw = 1;
     e->W = W;
     e->nbooks = nb;
@@ -65,6 +85,8 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
     e->ht_mem = calloc(hsize + 8, sizeof(hslot));
     e->pool = (ord *)align64(e->pool_mem);
     e->ht = (hslot *)align64(e->ht_mem);
+    e->dir_mem = calloc(hsize + 16, sizeof(uint32_t));
+    e->dir = (uint32_t *)align64(e->dir_mem);
     /* the order pool fills from its start: huge pages where the system allows
      * (a fault per 2 MB, not per 4 KB; a restart of millions of orders was
      * mostly page faults) */
@@ -76,7 +98,7 @@ int brs__engine_create(brs_engine **out, const brs_engine_config *cfg,
     e->books = aligned_alloc(64, (size_t)nb * sizeof *e->books);
     if (e->books)
         memset(e->books, 0, (size_t)nb * sizeof *e->books);
-    if (!e->pool_mem || !e->ht_mem || !e->books) {
+    if (!e->pool_mem || !e->ht_mem || !e->dir_mem || !e->books) {
         brs__engine_destroy(e);
         return brs__err(err, BRS_E_NOMEM, "out of memory for %u orders", max_orders);
     }
@@ -114,6 +136,7 @@ void brs__engine_destroy(brs_engine *e)
     }
     free(e->books);
     free(e->ht_mem);
+    free(e->dir_mem);
     free(e->pool_mem);
     free(e);
 }
@@ -147,16 +170,20 @@ void brs__engine_reset(brs_engine *e)
         if (!e->pool[i].leaves)
             continue;
         if (!wipe)
-            ht_remove(e, e->pool[i].id, i);
+            id_remove(e, e->pool[i].id, i);
         pool_free(e, i);
     }
-    if (wipe)
+    if (wipe) {
         memset(e->ht, 0, ((size_t)e->ht_mask + 1) * sizeof *e->ht);
+        memset(e->dir, 0, ((size_t)e->dir_mask + 1) * sizeof *e->dir);
+        e->over = 0;
+    }
     /* Every slot is free now: hand them out in address order again rather than
      * chasing a free list through cold memory. */
     e->free_head = 0;
     e->hw = 1;
     e->id_max = 0;
+    e->qty_or = 0;
     for (uint32_t i = 0; i < e->nbooks; i++) {
         book *b = &e->books[i];
         for (int sd = 0; sd < 2 && b->ready; sd++) {
@@ -201,7 +228,7 @@ static int rest_as_is(brs_engine *e, const ord *tmpl)
     if ((tmpl->side != BRS_BUY && tmpl->side != BRS_SELL) || !price_ok(tmpl->price) ||
         tmpl->leaves <= 0 || tmpl->leaves >= PMAX || tmpl->qty < tmpl->leaves || tmpl->qty >= PMAX)
         return BRS_E_INVAL;
-    if (ht_find(e, tmpl->id))
+    if (id_find(e, tmpl->id))
         return BRS_E_EXISTS;
     book *b = &e->books[tmpl->instrument];
     if (!b->ready && brs__book_ready(e, b, tmpl->price))
@@ -211,6 +238,7 @@ static int rest_as_is(brs_engine *e, const ord *tmpl)
         return BRS_E_LIMIT;
     ord *r = &e->pool[oi];
     *r = *tmpl;
+    e->qty_or |= (uint64_t)tmpl->qty;
     int rrc = rest(e, b, tmpl->instrument, oi);
     if (rrc) {
         r->leaves = 0;
@@ -218,7 +246,7 @@ static int rest_as_is(brs_engine *e, const ord *tmpl)
         e->free_head = oi;
         return rrc;
     }
-    ht_insert(e, oi, tmpl->id);
+    id_insert(e, oi, tmpl->id);
     e->live++;
     emit_top(e, b, tmpl->instrument);
     return BRS_OK;
@@ -246,7 +274,7 @@ int brs__engine_restore(brs_engine *e, const brs_order *o, int64_t leaves, int64
 
 int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     if (qty <= 0)
@@ -269,7 +297,7 @@ int brs__engine_reduce(brs_engine *e, uint64_t id, int64_t qty)
 
 int brs__engine_delete(brs_engine *e, uint64_t id)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     uint32_t ins = e->pool[oi].instrument;
@@ -307,7 +335,7 @@ size_t brs__engine_depth(const brs_engine *e, uint32_t instrument, int side, brs
 
 int brs__engine_order(const brs_engine *e, uint64_t id, brs_order_info *out)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     const ord *o = &e->pool[oi];
@@ -319,7 +347,7 @@ int brs__engine_order(const brs_engine *e, uint64_t id, brs_order_info *out)
 
 int brs__engine_queue_position(const brs_engine *e, uint64_t id, int64_t *ahead)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return BRS_E_UNKNOWNORDER;
     int64_t q = 0;
@@ -352,6 +380,7 @@ size_t brs__engine_live_orders(const brs_engine *e)
 
 size_t brs__engine_bytes_per_order(const brs_engine *e)
 {
-    size_t hash = ((size_t)e->ht_mask + 1) * sizeof *e->ht, n = e->cap - 1;
+    size_t hash = ((size_t)e->ht_mask + 1) * sizeof *e->ht + ((size_t)e->dir_mask + 1) * sizeof *e->dir,
+           n = e->cap - 1;
     return sizeof(ord) + (hash + n - 1) / n;
 }

@@ -1,6 +1,7 @@
 /* idhash.h: the engine's index from caller-assigned uint64 order ids to pool
- * records: Robin Hood linear probing, slots holding the pool index and the
- * entry's home slot (docs/performance.md, "Data layout"). Internal to host/book/. */
+ * records: a direct-mapped table (slot id & mask; ids are dense) in front of a
+ * Robin Hood hash that holds only the ids whose slot was taken by another live
+ * id (docs/performance.md, "Data layout"). Internal to host/book/. */
 #ifndef BRS_BOOK_IDHASH_H
 #define BRS_BOOK_IDHASH_H
 
@@ -50,36 +51,6 @@ static inline uint32_t ht_find(const brs_engine *e, uint64_t id)
     return ht_find_at(e, id, ht_home(e, id));
 }
 
-/* An empty slot in cache, probed in place of the table for an id that
- * cannot be there. */
-static const hslot ht_none;
-
-/* The pool index of an id from outside (a cancel), or 0. An id above every
- * id entered since the reset cannot be live (ids are assigned in increasing
- * order by the host and the gateways; half the QuantCup feed's unknown-id
- * cancels name ids not issued yet): it reads an empty slot kept in cache
- * instead of a random line of the table, chosen without a branch so that
- * the miss costs no misprediction either. */
-static inline uint32_t ht_find_ext(const brs_engine *e, uint64_t id)
-{
-    uint32_t h = ht_home(e, id);
-    const hslot *x = &e->ht[h];
-#if defined(__x86_64__) && defined(__GNUC__)
-    /* GCC makes a branch of the ternary below (a mispredicted one on this
-     * feed): a conditional move, said outright */
-    __asm__("cmpq %[max], %[id]\n\tcmova %[none], %[x]"
-            : [x] "+r"(x)
-            : [id] "r"(id), [max] "rm"(e->id_max), [none] "r"(&ht_none)
-            : "cc");
-#else
-    uintptr_t beyond = -(uintptr_t)(id > e->id_max); /* all ones or 0: a select, not a branch */
-    x = (const hslot *)(((uintptr_t)x & ~beyond) | ((uintptr_t)&ht_none & beyond));
-#endif
-    if (x->idx == 0)
-        return 0;
-    return ht_find_at(e, id, h);
-}
-
 /* Adds pool[idx] (its id, whose home slot is h, not present). */
 static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
 {
@@ -99,12 +70,6 @@ static inline void ht_insert_home(brs_engine *e, uint32_t idx, uint32_t h)
             d = xd;
         }
     }
-}
-
-static inline void ht_insert(brs_engine *e, uint32_t idx, uint64_t id)
-{
-    ht_insert_home(e, idx, ht_home(e, id));
-    e->id_max = id > e->id_max ? id : e->id_max;
 }
 
 /* Backward-shift delete from slot i: stops at an empty slot or an entry at
@@ -131,6 +96,75 @@ static inline void ht_remove(brs_engine *e, uint64_t id, uint32_t idx)
     while (e->ht[i].idx != idx)
         i = (i + 1) & e->ht_mask;
     ht_delete_slot(e, i);
+}
+
+/* ---- the id index: direct slots first, the hash only for collisions ------ */
+
+/* Out of line (engine.c): the overflow hash's insert, remove and lookup. */
+void brs__idx_over_insert(brs_engine *e, uint32_t idx, uint64_t id);
+void brs__idx_over_remove(brs_engine *e, uint64_t id, uint32_t idx);
+uint32_t brs__idx_over_find(const brs_engine *e, uint64_t id);
+
+/* The pool index of a live id, or 0. Ids the host and the gateways assign
+ * are dense and increasing, so a live id nearly always owns its direct slot:
+ * one load (a miss of a long-gone or not yet issued id reads an empty slot
+ * and touches nothing else); the hash is probed only while it holds any id. */
+static inline uint32_t id_find(const brs_engine *e, uint64_t id)
+{
+    uint32_t i = e->dir[id & e->dir_mask];
+    if (BRS__LIKELY(i != 0) && BRS__LIKELY(e->pool[i].id == id))
+        return i;
+    if (BRS__LIKELY(e->over == 0))
+        return 0;
+    return brs__idx_over_find(e, id);
+}
+
+/* An empty direct slot kept in cache, read in place of the table for an id
+ * that cannot be live. */
+static const uint32_t id_none;
+
+/* The direct slot to read for an id from outside (a cancel), where an empty
+ * slot and an empty overflow hash mean "not live". An id above every id entered
+ * since the reset cannot be live (ids are assigned in increasing order by the
+ * host and the gateways; half the QuantCup feed's unknown-id cancels name ids
+ * not issued yet): it reads an empty slot kept in cache instead of a cold
+ * line of the table, chosen without a branch, so that the miss costs no
+ * misprediction either (which of the two it is, is a coin toss on a feed). */
+static inline const uint32_t *id_slot_ext(const brs_engine *e, uint64_t id)
+{
+    const uint32_t *d = &e->dir[id & e->dir_mask];
+#if defined(__x86_64__) && defined(__GNUC__)
+    /* GCC makes a branch of the select below: a conditional move, said outright */
+    __asm__("cmpq %[max], %[id]\n\tcmova %[none], %[d]"
+            : [d] "+r"(d)
+            : [id] "r"(id), [max] "rm"(e->id_max), [none] "r"(&id_none)
+            : "cc");
+#else
+    uintptr_t beyond = -(uintptr_t)(id > e->id_max); /* all ones or 0: a select, not a branch */
+    d = (const uint32_t *)(((uintptr_t)d & ~beyond) | ((uintptr_t)&id_none & beyond));
+#endif
+    return d;
+}
+
+/* Adds pool[idx] under id (not present). */
+static inline void id_insert(brs_engine *e, uint32_t idx, uint64_t id)
+{
+    uint32_t *d = &e->dir[id & e->dir_mask];
+    if (BRS__LIKELY(*d == 0))
+        *d = idx;
+    else
+        brs__idx_over_insert(e, idx, id);
+    e->id_max = id > e->id_max ? id : e->id_max;
+}
+
+/* Removes the entry of pool[idx] (id, present). */
+static inline void id_remove(brs_engine *e, uint64_t id, uint32_t idx)
+{
+    uint32_t *d = &e->dir[id & e->dir_mask];
+    if (BRS__LIKELY(*d == idx))
+        *d = 0;
+    else
+        brs__idx_over_remove(e, id, idx);
 }
 
 #endif

@@ -138,6 +138,6 @@ void brs__remove_order(brs_engine *e, uint32_t oi)
 {
     ord *o = &e->pool[oi];
     brs__unlink_order(e, &e->books[o->instrument], oi);
-    ht_remove(e, o->id, oi);
+    id_remove(e, o->id, oi);
     pool_free(e, oi);
 }

@@ -50,7 +50,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 l->qty -= m->leaves;
                 l->count--;
                 e->L.xCancelled(e->L.user, t->instrument, m->id, m->leaves, BRS_E_SELFTRADE);
-                ht_remove(e, m->id, oi);
+                id_remove(e, m->id, oi);
                 pool_free(e, oi);
                 oi = nx;
                 if (t->stp == BRS_STP_CANCEL_BOTH) {
@@ -75,7 +75,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
                 break; /* the taker is done */
             uint32_t nx = m->next;
             l->count--;
-            ht_remove(e, m->id, oi);
+            id_remove(e, m->id, oi);
             pool_free(e, oi);
             oi = nx;
             if (!t->leaves)
@@ -95,6 +95,35 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         if (!crosses(t->side, p, t->limit))
             break;
     }
+}
+
+/* The top of book after a plain order, where the caller knows which sides
+ * moved: the opposite one (it traded) and/or its own (it rests at or better
+ * than the best); the other side's half of the last reported top still holds. */
+static inline __attribute__((always_inline)) void top_side(const brs_engine *e, const bside *s, int side,
+                                                          brs_top *t)
+{
+    int64_t p = s->best, q = 0;
+    if (p == (side == BRS_BUY ? BID_EMPTY : ASK_EMPTY))
+        p = 0;
+    else
+        q = best_qty(s, e->W);
+    if (side == BRS_BUY)
+        t->bid_price = p, t->bid_qty = q;
+    else
+        t->ask_price = p, t->ask_qty = q;
+}
+
+static inline __attribute__((always_inline)) void emit_top_sides(brs_engine *e, book *b, int sd, int opp_moved,
+                                                                 int own_moved)
+{
+    brs_top *t = &b->top; /* t->instrument is set at creation and reset */
+    if (opp_moved)
+        top_side(e, &b->s[!sd], !sd, t);
+    if (own_moved)
+        top_side(e, &b->s[sd], sd, t);
+    t->ts = e->now;
+    e->L.xTop(e->L.user, t);
 }
 
 /* Could the taker fill completely now? Walks the levels it would trade with,
@@ -138,8 +167,11 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
 /* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
  * no self-trade prevention: most orders) the compiler drops every branch for
  * the other kinds. */
-static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain)
+static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, const brs_order *o, int plain,
+                                                            int plain_side)
 {
+    /* plain orders come in one copy per side, so the side is a constant */
+    const int sd = plain ? plain_side : o->side;
     uint32_t ins = o->instrument;
     if (BRS__UNLIKELY(ins >= e->nbooks))
         return reject(e, ins, o->id, BRS_E_RANGE);
@@ -155,8 +187,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         BRS__UNLIKELY(!market && !price_ok(o->price)) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    uint32_t home = ht_home(e, o->id);
-    if (BRS__UNLIKELY(ht_find_at(e, o->id, home)))
+    if (BRS__UNLIKELY(id_find(e, o->id)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
@@ -164,26 +195,30 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     int rests = plain || (!market && o->tif <= BRS_DAY);
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
-    int64_t price = market ? (o->side == BRS_BUY ? PMAX : -PMAX) : o->price;
+    int64_t price = market ? (sd == BRS_BUY ? PMAX : -PMAX) : o->price;
     if (BRS__UNLIKELY(post)) {
-        int64_t ob = b->s[!o->side].best;
-        if (crosses(o->side, ob, price)) {
+        int64_t ob = b->s[!sd].best;
+        if (crosses(sd, ob, price)) {
             if (post & BRS_OF_POST_ONLY)
                 return reject(e, ins, o->id, BRS_E_WOULDTAKE);
-            price = o->side == BRS_BUY ? ob - 1 : ob + 1;
+            price = sd == BRS_BUY ? ob - 1 : ob + 1;
         }
     }
     if (BRS__LIKELY(rests)) {
         /* Refuse up front an order whose rest could push its level's total past
          * INT64_MAX, so the client sees a reject, never New then Canceled
          * (issue 15). Our side's level is not changed by matching. */
-        const level *own = level_find(&b->s[o->side], e->W, price);
-        if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
-            return reject(e, ins, o->id, BRS_E_RANGE);
+        uint64_t qty_or = e->qty_or | (uint64_t)o->qty;
+        e->qty_or = qty_or;
+        if (BRS__UNLIKELY(qty_or >> 32)) {
+            const level *own = level_find(&b->s[sd], e->W, price);
+            if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
+                return reject(e, ins, o->id, BRS_E_RANGE);
+        }
     }
     e->L.xAccepted(e->L.user, o, price);
     taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
-               .account = o->account, .side = o->side, .stp = plain ? BRS_STP_NONE : o->stp};
+               .account = o->account, .side = sd, .stp = plain ? BRS_STP_NONE : o->stp};
     if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
         return BRS_OK;
@@ -191,28 +226,32 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     /* The top can only change if we traded (or STP cancelled a resting order)
      * or rest at or better than our best; for plain orders, a trade or such a
      * rest always changes it. */
-    int top = plain ? 0 : crosses(o->side, b->s[!o->side].best, price);
+    int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
     match(e, b, &t);
+    int own_top = 0; /* plain: our side's best moves (top: the opposite side's) */
     if (plain)
         top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
-            top |= o->side == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            int at_best = sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
+            if (plain)
+                own_top = at_best;
+            else
+                top |= at_best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
             memcpy(r, o, BRS__ORD_AS_ORDER);
             r->price = price;
             r->leaves = t.leaves;
             r->cum = o->qty - t.leaves;
-            int rrc = rest(e, b, ins, oi);
+            int rrc = rest_side(e, b, ins, oi, sd, 1);
             if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
                 r->next = e->free_head;
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
             } else {
-                ht_insert_home(e, oi, home);
-                e->id_max = o->id > e->id_max ? o->id : e->id_max;
+                id_insert(e, oi, o->id);
                 e->live++;
             }
         } else {
@@ -220,14 +259,18 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                             t.stopped ? BRS_E_SELFTRADE : BRS_E_NOLIQUIDITY);
         }
     }
-    if (top)
-        emit_top_impl(e, b, ins, plain);
+    if (plain) {
+        if (top | own_top)
+            emit_top_sides(e, b, sd, top, own_top);
+    } else if (top) {
+        emit_top(e, b, ins);
+    }
     return BRS_OK;
 }
 
 static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
 {
-    return submit_impl(e, o, 0);
+    return submit_impl(e, o, 0, 0);
 }
 
 int brs__engine_submit(brs_engine *e, const brs_order *o)
@@ -237,25 +280,31 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     memcpy(&enums, &o->side, sizeof enums);
     if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
                     !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
-        return submit_impl(e, o, 1);
+        return o->side == BRS_BUY ? submit_impl(e, o, 1, BRS_BUY) : submit_impl(e, o, 1, BRS_SELL);
     return submit_general(e, o);
 }
 
-static __attribute__((noinline)) int cancel_found(brs_engine *e, uint64_t id, uint32_t oi);
+static __attribute__((noinline)) int cancel_lookup(brs_engine *e, uint64_t id);
 
-/* Split so that the common unknown-id miss (feeds cancel long-gone ids) runs
- * without the found path's register saves. */
+/* Split so that the common unknown-id miss (feeds cancel long-gone ids: an
+ * empty direct slot and nothing in the overflow hash) runs without a stack
+ * frame beyond the report's call; anything else looks the id up again. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    uint32_t oi = ht_find_ext(e, id);
-    if (oi)
-        return cancel_found(e, id, oi);
-    e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
-    return BRS_E_UNKNOWNORDER;
+    if (BRS__LIKELY(*id_slot_ext(e, id) == 0) && BRS__LIKELY(e->over == 0)) {
+        e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+        return BRS_E_UNKNOWNORDER;
+    }
+    return cancel_lookup(e, id);
 }
 
-static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
+static int cancel_lookup(brs_engine *e, uint64_t id)
 {
+    uint32_t oi = id_find(e, id);
+    if (!oi) {
+        e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
+        return BRS_E_UNKNOWNORDER;
+    }
     ord *o = &e->pool[oi];
     uint32_t ins = o->instrument;
     e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);
@@ -266,7 +315,7 @@ static int cancel_found(brs_engine *e, uint64_t id, uint32_t oi)
 
 int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
 {
-    uint32_t oi = ht_find(e, id);
+    uint32_t oi = id_find(e, id);
     if (!oi)
         return reject(e, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
     ord *o = &e->pool[oi];
@@ -300,6 +349,7 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     {
         /* as on submit: a level total that could pass INT64_MAX is refused up
          * front, and the order stays as it was */
+        e->qty_or |= (uint64_t)qty;
         const level *tl = level_find(&b->s[o->side], e->W, price);
         int64_t have = tl ? tl->qty - (price == o->price ? o->leaves : 0) : 0;
         if (BRS__UNLIKELY(have > INT64_MAX - leaves))
@@ -318,11 +368,11 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
     o->cum += leaves - t.leaves;
     int rrc = 0;
     if (t.leaves == 0) {
-        ht_remove(e, id, oi);
+        id_remove(e, id, oi);
         pool_free(e, oi);
     } else if (t.stopped || (rrc = rest(e, b, ins, oi))) {
         e->L.xCancelled(e->L.user, ins, id, t.leaves, t.stopped ? BRS_E_SELFTRADE : rrc);
-        ht_remove(e, id, oi);
+        id_remove(e, id, oi);
         pool_free(e, oi);
     }
     emit_top(e, b, ins);

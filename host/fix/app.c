@@ -269,8 +269,6 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
     }
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
         return; /* the venue's refusal and the runtime's report of it: one reject */
-    if (ev->instrument < 32)
-        g->touched |= 1u << ev->instrument;
     /* positions are followed with or without limits, so a snapshot always
      * holds them and limits turned on after a restart start from the truth */
     brs_risk *rk = o->session < g->n_sessions ? &g->risk[o->session] : NULL;
@@ -299,7 +297,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         break;
     case BRS_OEV_FILL:
         if (ev->liquidity == BRS_LIQ_MAKER && g->n_trade_subs && !g->replaying)
-            brs__fix_md_keep_trade(g, o->instrument, ev->price, ev->qty); /* once per trade: the maker's side */
+            brs__fix_md_keep_trade(g, o->instrument, ev->venue, ev->price, ev->qty); /* once per trade: the maker's side */
         o->cum += ev->qty; /* the engine reports open quantity; cumulative is ours */
         o->leaves = ev->leaves;
         o->notional += (__int128)ev->price * ev->qty;
@@ -323,10 +321,12 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
             send_er(g, o, 'C', NULL, NULL, 0, 0, "DAY order expired at the end of the day");
         } else if (g->req_order == o->id && g->req_clordid) {
             const char *orig = g->req_orig;
-            char prev[BRS__FIX_CLORDID_MAX];
+            char prev[BRS__FIX_CLORDID_MAX], was[BRS__FIX_CLORDID_MAX];
             snprintf(prev, sizeof prev, "%s", orig ? orig : o->clordid);
+            snprintf(was, sizeof was, "%s", o->clordid);
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
             brs__fix_map_put(g, o->session, o->clordid, brs__fix_slot_ref(g, o));
+            brs__fix_forget_link(g, o, was);
             send_er(g, o, '4', NULL, prev, 0, 0, NULL);
         } else {
             send_er(g, o, '4', NULL, NULL, 0, 0, ev->reason ? reason_text(ev->reason) : NULL);
@@ -345,6 +345,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         if (g->req_order == o->id && g->req_clordid) {
             snprintf(o->clordid, sizeof o->clordid, "%s", g->req_clordid);
             brs__fix_map_put(g, o->session, o->clordid, brs__fix_slot_ref(g, o));
+            brs__fix_forget_link(g, o, prev);
         }
         send_er(g, o, '5', NULL, prev, 0, 0, NULL);
         break;

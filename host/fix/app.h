@@ -67,6 +67,8 @@ typedef struct brs__fix_clmap_entry {
 typedef struct brs__fix_md_sub {
     uint32_t session;
     uint32_t instrument;
+    uint32_t venue;   /* MDMkt's venue, or BRS__RT_ALL_VENUES: the consolidated book */
+    uint32_t gen;     /* the book's change counter when last read (runtime/rt_books.h) */
     uint32_t depth;
     int full_refresh; /* MDUpdateType 0: updates as W, else X */
     int trades;       /* MDEntryType 2 asked for: trades as entries of the updates */
@@ -78,6 +80,7 @@ typedef struct brs__fix_md_sub {
 /* A trade of the message being processed, for market data (MDEntryType 2). */
 typedef struct brs__fix_md_trade {
     uint32_t instrument;
+    uint32_t venue;
     int64_t price, qty;
 } brs__fix_md_trade;
 
@@ -88,6 +91,17 @@ typedef struct brs__fix_mc {
     char side;       /* 0, '1', '2' */
     uint8_t active;
 } brs__fix_mc;
+
+/* What the checkpoint's child writes with, allocated before the fork (the
+ * child calls no malloc): the write buffer, (prio, slot) pairs for the sort
+ * of the open orders by queue priority (two arrays of n), radix counts. */
+typedef struct brs__fix_snap_scratch {
+    char *buf;
+    size_t cap;
+    uint64_t *pairs;
+    uint64_t n;
+    uint64_t *count;
+} brs__fix_snap_scratch;
 
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
@@ -103,7 +117,6 @@ typedef struct brs__fix_gateway {
     uint32_t *client;           /* per session: its runtime client id */
     brs__rt_route next_route;   /* the route of the next session added */
     int has_route;              /* next_route is set */
-    uint32_t md_venue;          /* the venue whose book market data shows */
     int last_mkt;               /* fills carry LastMkt (30): the config named its venues */
     const char *fill_venue;     /* LastMkt of the fill being reported */
     int restoring;              /* snapshot orders being rested: venue events are no reports */
@@ -135,8 +148,7 @@ typedef struct brs__fix_gateway {
     uint32_t max_md_subs, max_md_subs_per_session, max_md_symbols;
     int64_t md_limit_logged_ns;  /* rate limit of that log line */
     uint32_t md_limit_quiet;     /* refusals not logged since */
-    struct brs__fix_md_view *md_view; /* per instrument, the book as of this md_publish */
-    uint32_t md_gen;             /* publish generation the views are tagged with */
+    struct brs__fix_md_view *md_view; /* per (venue, or consolidated) and instrument: the book as last read */
     brs__fix_md_trade *trades; /* since the last md_publish (kept only with trade subscribers) */
     uint32_t n_trades, cap_trades;
     uint32_t n_trade_subs;
@@ -158,7 +170,6 @@ typedef struct brs__fix_gateway {
     const char *req_clordid;
     const char *req_orig;
     uint64_t req_order;
-    uint32_t touched; /* bit per instrument (first 32) whose book changed */
     uint64_t stat_orders, stat_events;
     brs__fix_stats st;
     /* the last order reject, for the session log (server.c observe) */
@@ -196,6 +207,10 @@ typedef struct brs__fix_gateway {
      * journal feed records, or is it a journal from before runtime time was
      * recorded (legacy: no CLOCK, FEED or WS record)? */
     int (*replay_feed)(void *user, int64_t t, uint64_t n);
+    /* after each journaled step (a message, a mass cancel slice), live and in
+     * the replay alike, before market data goes out: hosted strategies get
+     * the venues' books (server.c; NULL: none) */
+    void (*books_hook)(void *user);
     void (*replay_begin)(void *user, int has_feed, int legacy);
     /* the hosted strategies' own steps (STRAT records: runtime/rt_hosted.c's
      * bytes, opaque here): replay hands them back */
@@ -213,12 +228,32 @@ typedef struct brs__fix_gateway {
      * cancel runs whole inside its message (no loop: tests, bench) */
     brs__fix_mc *mc;
     uint32_t n_mc, n_mc_active, mc_per_turn;
+    /* closed orders leaving memory after a checkpoint, a bounded step per
+     * loop turn (app_forget.c): fg_phase BRS__FIX_FG_*, 0 none; fg_per_turn
+     * (max_forget_per_turn) slots of the map or the table per step; the
+     * table is compacted in place, [0, fg_w) done, [fg_r, n_orders) not yet
+     * (the slots between are a gap nothing reads); forgotten ClOrdIDs leave
+     * tombstones in the map (map_tombs), rebuilt away at the end */
+    uint8_t fg_phase;
+    uint32_t fg_per_turn;
+    uint64_t fg_pos, fg_r, fg_w, fg_held, fg_forgotten, fg_steps;
+    int64_t fg_t0;
+    uint64_t map_tombs;
+    brs__fix_clmap_entry *fg_map; /* the rebuild's table, being touched */
+    uint64_t fg_map_cap;
+    void *fg_touch_ptr;           /* what prefault() touches, and how far */
+    size_t fg_touched;
     /* a checkpoint being written by a child process (app_checkpoint.c): its
      * pid (0 none), its unnamed file, the journal size at the fork, start
      * time, fork time */
     int ckpt_pid, ckpt_fd;
     uint64_t ckpt_off;
     int64_t ckpt_t0, ckpt_fork_ns;
+    brs__fix_snap_scratch ckpt_scratch;
+    /* the end of day's compaction waits for the loop (async_compact: bourse
+     * serve, which starts it as a checkpoint once no order is in flight);
+     * without a loop it is written at once, the same way */
+    int async_compact, compact_due;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal. The orders go
@@ -294,13 +329,17 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session);
 int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err);
 int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err);
 void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g);
+/* Closed orders are leaving memory (after a checkpoint), a step a turn. */
+int brs__fix_gateway_forgetting(const brs__fix_gateway *g);
+/* The next step of it (fg_per_turn slots); returns nonzero while more remain. */
+int brs__fix_gateway_forget_step(brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);
 /* Reports the runtime delivered outside a request went out: market data
- * subscribers get the books' changes (market_moved: every book, replayed
- * market data moved them). */
-void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved);
+ * subscribers get the changes of the books that moved (whatever moved them:
+ * clients, strategies, replayed market data; the runtime counts them). */
+void brs__fix_gateway_publish(brs__fix_gateway *g);
 /* The session lost its connection: its market data subscriptions end. */
 void brs__fix_gateway_session_gone(brs__fix_gateway *g, brs__fix_session *s);
 /* A routed child's step (the runtime's child hook) as a journal record of the

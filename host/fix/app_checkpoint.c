@@ -1,5 +1,5 @@
-/* app_checkpoint.c: the journal checkpoint of `bourse serve` written off the
- * loop. The snapshot of 2M open orders is hundreds of MB: written by the loop
+/* app_checkpoint.c: journal checkpoints and the end of day's compaction,
+ * written off the loop. The snapshot of 2M open orders is hundreds of MB: written by the loop
  * it held every session for seconds. A child process (fork: a consistent
  * copy-on-write image of the state at one instant between two commits) writes
  * and syncs it to an unnamed file (O_TMPFILE) in the journal's directory; the
@@ -27,8 +27,8 @@
 
 int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
 {
-    if (g->jfd < 0 || g->replaying || g->ckpt_pid > 0)
-        return BRS_OK;
+    if (g->jfd < 0 || g->replaying || g->ckpt_pid > 0 || g->fg_phase)
+        return BRS_OK; /* (the last one's closed orders still leaving memory: next turns) */
     if (g->jlen)
         return brs__err(err, BRS_E_STATE, "checkpoint: records not committed (call after a commit)");
     int64_t t0 = brs__monotime_ns();
@@ -49,6 +49,13 @@ int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
         return brs__err(err, BRS_E_IO, "checkpoint: an unnamed file in %s (O_TMPFILE): %s", dir,
                         strerror(errno));
     }
+    /* the child's memory comes from here: after fork() only async-signal-safe
+     * calls are safe (another thread, the metrics server, may have held
+     * malloc's lock at the fork), so the child never calls malloc */
+    if (brs__fix_snap_scratch_alloc(g, &g->ckpt_scratch) != BRS_OK) {
+        close(fd);
+        return brs__err(err, BRS_E_NOMEM, "checkpoint: out of memory");
+    }
     uint64_t batch = g->batch;
     fflush(NULL); /* nothing buffered is written twice */
     pid_t pid = fork();
@@ -57,14 +64,11 @@ int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() == 1)
             _exit(2);
-        brs_error e = {0};
-        brs__fix_clset keep = {0};
-        if (brs__fix_closed_hashes(g, &keep) != BRS_OK)
-            _exit(1);
-        _exit(brs__fix_snapshot_write(g, &keep, batch, fd, &e) == BRS_OK ? 0 : 1);
+        _exit(brs__fix_snapshot_write(g, &g->ckpt_scratch, batch, fd) == 0 ? 0 : 1);
     }
     if (pid < 0) {
         close(fd);
+        brs__fix_snap_scratch_free(&g->ckpt_scratch);
         return brs__err(err, BRS_E_IO, "checkpoint: fork: %s", strerror(errno));
     }
     g->ckpt_fd = fd;
@@ -99,17 +103,20 @@ static int copy_tail(int src, int fd, uint64_t from, uint64_t to)
     return rc;
 }
 
-int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err)
+static int poll_child(brs__fix_gateway *g, int *done, int block, brs_error *err)
 {
     *done = 0;
     if (g->ckpt_pid <= 0 || g->jlen)
         return BRS_OK; /* none running, or not between commits */
     int st = 0;
-    pid_t r = waitpid(g->ckpt_pid, &st, WNOHANG);
+    pid_t r;
+    while ((r = waitpid(g->ckpt_pid, &st, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
     if (r == 0)
         return BRS_OK;
     g->ckpt_pid = 0;
     *done = 1;
+    brs__fix_snap_scratch_free(&g->ckpt_scratch);
     int fd = g->ckpt_fd;
     g->ckpt_fd = -1;
     char tmp[4096];
@@ -147,31 +154,28 @@ int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *
         unlink(tmp);
         return rc;
     }
-    /* the closed orders leave memory: those closed since the fork too (their
+    /* the closed orders leave memory, those closed since the fork too (their
      * ClOrdIDs join the set; a restart holds them again from the tail, as
-     * orders closed after a checkpoint are). Nothing closed and no replace
-     * chain: nothing to do (the table and map are not rebuilt for nothing) */
-    int64_t t2 = brs__monotime_ns();
-    brs__fix_clset keep = {0};
+     * orders closed after a checkpoint are), a bounded step per loop turn
+     * (app_forget.c). Nothing closed and no replace chain: nothing to do */
     uint64_t held = g->n_orders;
     int none = g->st.open >= 0 && held == (uint64_t)g->st.open && g->map_used == held && !g->map_old;
-    if (!none && brs__fix_closed_hashes(g, &keep) == BRS_OK) {
-        if (brs__fix_forget_closed(g) == BRS_OK)
-            g->closed = keep;
-        else
-            brs__fix_clset_free(&keep); /* out of memory: they stay held */
-    }
-    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory and journal",
-            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_open", g->n_orders),
-            BRS_KV_U("orders_forgotten", held - g->n_orders),
-            BRS_KV_U("clordids_kept_as_hashes", g->closed.used), BRS_KV_U("journal_bytes", g->jsize),
+    if (!none)
+        brs__fix_forget_start(g);
+    BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: the journal is a snapshot of the open orders",
+            BRS_KV_S("journal", g->jpath), BRS_KV_U("orders_held", held),
+            BRS_KV_U("orders_open", (uint64_t)g->st.open), BRS_KV_U("journal_bytes", g->jsize),
             BRS_KV_U("tail_bytes_copied", tail),
             BRS_KV_F("ms", (double)(brs__monotime_ns() - g->ckpt_t0) / 1e6),
             BRS_KV_F("loop_ms", (double)(g->ckpt_fork_ns + brs__monotime_ns() - t1) / 1e6),
             BRS_KV_F("fork_ms", (double)g->ckpt_fork_ns / 1e6),
-            BRS_KV_F("swap_ms", (double)(t2 - t1) / 1e6),
-            BRS_KV_F("forget_ms", (double)(brs__monotime_ns() - t2) / 1e6));
+            BRS_KV_F("swap_ms", (double)(brs__monotime_ns() - t1) / 1e6));
     return BRS_OK;
+}
+
+int brs__fix_gateway_checkpoint_poll(brs__fix_gateway *g, int *done, brs_error *err)
+{
+    return poll_child(g, done, 0, err);
 }
 
 void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g)
@@ -183,4 +187,37 @@ void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g)
     g->ckpt_pid = 0;
     close(g->ckpt_fd); /* unnamed: nothing is left */
     g->ckpt_fd = -1;
+    brs__fix_snap_scratch_free(&g->ckpt_scratch);
+}
+
+/* The same checkpoint without a loop (tests, bench, an end of day outside
+ * serve): what is pending is committed, the child writes the snapshot while
+ * this waits, then the closed orders leave memory all at once. */
+int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    while (brs__fix_gateway_forget_step(g)) /* an earlier one's, if any */
+        ;
+    if (brs__fix_gateway_flush(g) != BRS_OK)
+        return brs__err(err, BRS_E_IO, "checkpoint: %s", g->fail_msg);
+    int rc = brs__fix_gateway_checkpoint_start(g, err), done = 0;
+    if (rc == BRS_OK)
+        rc = poll_child(g, &done, 1, err);
+    while (brs__fix_gateway_forget_step(g))
+        ;
+    return rc;
+}
+
+/* The end of day's compaction (app_journal.c): at once without a loop; under
+ * serve, the loop starts it as a checkpoint once nothing is in flight. */
+int brs__fix_compact_after_day(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0)
+        return BRS_OK;
+    if (g->async_compact) {
+        g->compact_due = 1;
+        return BRS_OK;
+    }
+    return brs__fix_gateway_checkpoint(g, err);
 }

@@ -6,10 +6,14 @@
 #include "fix/app.h"
 #include "fix/codec.h"
 
-/* One instrument's book to the deepest subscribed depth, read once per
- * md_publish whatever the number of subscriptions on it. */
+#include <string.h>
+
+/* One book (a venue's, or the consolidated one) of one instrument to the
+ * deepest depth served, read once per change of the book whatever the number
+ * of subscriptions on it. */
 typedef struct brs__fix_md_view {
-    uint32_t gen; /* == the publish generation: read for this publish */
+    uint32_t gen;   /* the book's change counter when read */
+    uint32_t valid; /* read at least once */
     uint32_t n[2];
     brs_level lv[2][BRS__FIX_MD_DEPTH];
 } brs__fix_md_view;
@@ -23,7 +27,7 @@ void brs__fix_enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint
 /* Index of the instrument with this symbol, or -1. */
 int brs__fix_find_instr(brs__fix_gateway *g, const char *s, size_t n);
 /* A trade of the message being processed, for subscribers asking for trades. */
-void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, int64_t qty);
+void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, uint32_t venue, int64_t price, int64_t qty);
 /* The subscriptions on changed books get their updates (once per message). */
 void brs__fix_md_publish(brs__fix_gateway *g);
 void brs__fix_md_count_trade_subs(brs__fix_gateway *g);
@@ -43,12 +47,51 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define JOURNAL_MC_SLICE 0x20000000u
 #define JOURNAL_SESSION_RECORD_MAX 0x7f000000u
 
-/* app_journal.c, for app_checkpoint.c */
-int brs__fix_closed_hashes(brs__fix_gateway *g, brs__fix_clset *keep);
-int brs__fix_snapshot_write(brs__fix_gateway *g, const brs__fix_clset *closed, uint64_t batch, int fd,
-                            brs_error *err);
+
+/* ---- the journal's records (app_journal.c, app_snapshot.c, app_replay.c) ---- */
+/* Journal record that is not a message: an end of day (8-byte boundary in ns,
+ * 1 byte mark_only). */
+#define JOURNAL_END_OF_DAY 0x7ffffffeu
+/* Journal record: commit of batch n (8 bytes): the records before it, and
+ * every store record tagged with a batch up to n, are one applied whole. */
+#define JOURNAL_COMMIT 0x7ffffffdu
+
+/* End-of-day record modes (its 9th byte). */
+#define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
+#define EOD_MARK 1   /* boundary recorded only */
+#define EOD_FORGET 2 /* expired, then the closed orders left memory (no snapshot) */
+/* Snapshot records (docs/fix-gateway.md, "Persistence and restart"): a
+ * compacted journal starts with them. */
+#define JOURNAL_SNAPSHOT 0x7ffffff0u
+#define JOURNAL_SNAP_ORDER 0x7ffffff1u
+#define JOURNAL_SNAP_RISK 0x7ffffff2u
+#define JOURNAL_SNAP_END 0x7ffffff3u
+#define JOURNAL_SNAP_CLOSED 0x7ffffff4u /* u64 hashes of ClOrdIDs forgotten today */
+#define SNAP_CLOSED_PER_RECORD 4096u
+#define SNAP_VERSION 1u
+#define SNAP_HEADER_LEN 40u
+#define SNAP_ORDER_LEN 120u
+
+static inline void brs__put_u32(char *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void brs__put_u64(char *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline uint32_t brs__get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static inline uint64_t brs__get_u64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* app_journal.c */
+int brs__fix_commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch);
+int brs__fix_flush_stores(brs__fix_gateway *g, int *any);
+/* The end of day as recorded (mode EOD_*); replay calls it for its records. */
+void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode);
+
+/* app_snapshot.c, for app_checkpoint.c */
+int brs__fix_snap_scratch_alloc(const brs__fix_gateway *g, brs__fix_snap_scratch *sc);
+void brs__fix_snap_scratch_free(brs__fix_snap_scratch *sc);
+int brs__fix_snapshot_write(brs__fix_gateway *g, brs__fix_snap_scratch *sc, uint64_t batch, int fd);
 int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t snap_len, uint64_t len,
                           brs_error *err);
+
+/* app_checkpoint.c */
+int brs__fix_compact_after_day(brs__fix_gateway *g, brs_error *err);
 
 /* app_masscancel.c */
 void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
@@ -102,6 +145,31 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev);
 void brs__fix_pump(brs__fix_gateway *g, int64_t now);
 uint32_t brs__fix_client_of(const brs__fix_gateway *g, uint32_t session);
 void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
+
+/* app_forget.c: closed orders leave memory a bounded step per loop turn
+ * after a checkpoint (the phases in order; the table's gap exists in TABLE). */
+#define BRS__FIX_FG_WAIT_MAP 1 /* a growth of the ClOrdID map finishes first */
+#define BRS__FIX_FG_LINKS 2    /* earlier links of replace chains become hashes */
+#define BRS__FIX_FG_TABLE 3    /* closed orders become hashes, open ones move down */
+#define BRS__FIX_FG_REBUILD 4  /* the map is moved to a table without tombstones */
+#define BRS__FIX_MAP_TOMB UINT32_MAX /* a map entry's order: forgotten */
+void brs__fix_forget_start(brs__fix_gateway *g);
+/* A cancel or replace gave order o a new ClOrdID: during a forget the
+ * earlier one (prev) becomes a hash at once (its entry could not follow o). */
+void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const char *prev);
+/* app_table.c, for app_forget.c */
+uint64_t brs__fix_slot_after(const brs__fix_gateway *g, uint64_t id);
+uint64_t brs__fix_slot_next(const brs__fix_gateway *g, uint64_t k);
+int brs__fix_map_forget(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref);
+void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t from,
+                          uint32_t to);
+uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t k);
+int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots);
+/* The rebuild: a table of this many slots (zeroed, from brs__fix_map_alloc)
+ * takes the live entries, moved over by brs__fix_map_step; BRS_E_LIMIT when
+ * they no longer fit it (the caller frees it and makes a new one). */
+uint64_t brs__fix_map_rebuild_cap(const brs__fix_gateway *g);
+int brs__fix_map_rebuild_to(brs__fix_gateway *g, brs__fix_clmap_entry *m, uint64_t cap);
 
 static inline uint32_t brs__fix_slot_ref(const brs__fix_gateway *g, const brs__fix_order *o)
 {

@@ -19,21 +19,6 @@ static int mc_matches(const brs__fix_order *o, uint32_t session, int32_t instr, 
            (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL));
 }
 
-/* The first slot of the order table whose OrderID is above id (the table is
- * in OrderID order: a sorted prefix and a dense run after it). */
-static uint64_t first_after(const brs__fix_gateway *g, uint64_t id)
-{
-    uint64_t lo = 0, hi = g->n_orders;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (g->orders[mid].id <= id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static brs__fix_mc *mc_of(brs__fix_gateway *g, uint32_t session)
 {
     if (session >= g->n_sessions)
@@ -65,7 +50,8 @@ static void mc_done(brs__fix_gateway *g, brs__fix_mc *mc)
 /* Cancels the session's matching open orders with OrderIDs in (after, end]. */
 static void cancel_range(brs__fix_gateway *g, uint32_t session, brs__fix_mc *mc, uint64_t end)
 {
-    for (uint64_t i = first_after(g, mc->after); i < g->n_orders && g->orders[i].id <= end; i++) {
+    for (uint64_t i = brs__fix_slot_after(g, mc->after); i < g->n_orders && g->orders[i].id <= end;
+         i = brs__fix_slot_next(g, i)) {
         const brs__fix_order *o = &g->orders[i];
         if (mc_matches(o, session, mc->instr, mc->side) &&
             brs__rt_cancel(g->rt, brs__fix_client_of(g, session), o->id) == BRS_OK)
@@ -83,11 +69,12 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session)
         return 0;
     uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
     uint64_t scan_max = (uint64_t)per * 64; /* other sessions' orders passed over */
-    uint64_t i = first_after(g, mc->after), scanned = 0, end = mc->after;
+    uint64_t i = brs__fix_slot_after(g, mc->after), scanned = 0, end = mc->after;
     uint32_t n = 0;
     /* the slice's end: after `per` cancels, or when the runtime's queue is
      * full (queue_capacity; the rest waits for it to drain) */
-    for (; i < g->n_orders && n < per && scanned < scan_max && !brs__rt_busy(g->rt); i++, scanned++) {
+    for (; i < g->n_orders && n < per && scanned < scan_max && !brs__rt_busy(g->rt);
+         i = brs__fix_slot_next(g, i), scanned++) {
         const brs__fix_order *o = &g->orders[i];
         end = o->id;
         if (mc_matches(o, session, mc->instr, mc->side) &&

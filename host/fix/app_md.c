@@ -1,7 +1,8 @@
 /* app_md.c: the FIX application's market data: MarketDataRequest (V)
- * subscriptions with their limits, snapshots (W) and incremental updates (X)
- * of the runtime's market venue's book after each order-entry message or
- * market-data move, trades as MDEntryType 2 (docs/fix-gateway.md). */
+ * subscriptions with their limits, each on one venue's book (MDMkt) or on the
+ * consolidated book of every venue; snapshots (W) and incremental updates (X)
+ * of the books that changed (the runtime counts the changes, whoever made
+ * them), trades as MDEntryType 2 (docs/fix-gateway.md, "Market data"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,11 @@
 #include "core/core.h"
 #include "core/log.h"
 #include "fix/app_internal.h"
+#include "runtime/rt_books.h"
 
 /* Keep a trade for the subscribers that asked for trades (grows to the most
  * trades one message makes; a failed growth drops the trade, never the order). */
-void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, int64_t price, int64_t qty)
+void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, uint32_t venue, int64_t price, int64_t qty)
 {
     if (g->n_trades == g->cap_trades) {
         uint32_t c = g->cap_trades ? g->cap_trades * 2 : 64;
@@ -22,10 +24,16 @@ void brs__fix_md_keep_trade(brs__fix_gateway *g, uint32_t instrument, int64_t pr
         g->trades = p;
         g->cap_trades = c;
     }
-    g->trades[g->n_trades++] = (brs__fix_md_trade){instrument, price, qty};
+    g->trades[g->n_trades++] = (brs__fix_md_trade){instrument, venue, price, qty};
 }
 
 /* ---- market data ------------------------------------------------------------ */
+
+/* A trade shown to sub: its instrument, on its venue (any, consolidated). */
+static int md_trade_of(const brs__fix_md_trade *tr, const brs__fix_md_sub *sub)
+{
+    return tr->instrument == sub->instrument && (sub->venue == BRS__RT_ALL_VENUES || tr->venue == sub->venue);
+}
 
 /* Trades of the last message in sub's instrument, when it asked for them. */
 static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *sub)
@@ -33,8 +41,19 @@ static uint32_t md_trades_for(const brs__fix_gateway *g, const brs__fix_md_sub *
     uint32_t n = 0;
     if (sub->trades)
         for (uint32_t t = 0; t < g->n_trades; t++)
-            n += g->trades[t].instrument == sub->instrument;
+            n += md_trade_of(&g->trades[t], sub);
     return n;
+}
+
+/* MDMkt (275) of an entry: the venue of a per-venue subscription's entries;
+ * in the consolidated book, a trade's venue when the config names venues
+ * (its book levels are every venue's together and carry none). */
+static void md_enc_mkt(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, uint32_t trade_venue)
+{
+    if (sub->venue != BRS__RT_ALL_VENUES)
+        brs__fix_enc_str(e, 275, brs__rt_venue_name(g->rt, sub->venue));
+    else if (trade_venue != BRS__RT_ALL_VENUES && g->last_mkt)
+        brs__fix_enc_str(e, 275, brs__rt_venue_name(g->rt, trade_venue));
 }
 
 /* Trade entries in one X at most: a deep sweep's trades are split over
@@ -51,7 +70,7 @@ static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__
     for (uint32_t t = *from; t < g->n_trades && done < max; t++) {
         const brs__fix_md_trade *tr = &g->trades[t];
         *from = t + 1;
-        if (tr->instrument != sub->instrument)
+        if (!md_trade_of(tr, sub))
             continue;
         done++;
         if (x)
@@ -61,6 +80,7 @@ static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__
             brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
         brs__fix_enc_price(g, e, 270, sub->instrument, tr->price);
         brs__fix_enc_int(e, 271, tr->qty);
+        md_enc_mkt(g, e, sub, tr->venue);
     }
 }
 
@@ -84,6 +104,7 @@ static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_su
             brs__fix_enc_char(e, 269, side == 0 ? '0' : '1');
             brs__fix_enc_price(g, e, 270, sub->instrument, sub->last[side][k].price);
             brs__fix_enc_int(e, 271, sub->last[side][k].qty);
+            md_enc_mkt(g, e, sub, BRS__RT_ALL_VENUES);
             brs__fix_enc_int(e, 290, k + 1);
         }
     if (nt)
@@ -91,14 +112,31 @@ static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_su
     brs__fix_session_send(s);
 }
 
-static void md_read(brs__fix_gateway *g, uint32_t instr, uint32_t depth, brs_level out[2][BRS__FIX_MD_DEPTH],
-                    uint32_t n[2])
+static void md_read(brs__fix_gateway *g, uint32_t venue, uint32_t instr, uint32_t depth,
+                    brs_level out[2][BRS__FIX_MD_DEPTH], uint32_t n[2])
 {
     for (uint8_t side = 0; side < 2; side++) {
         n[side] = 0;
-        if (brs__rt_depth(g->rt, g->md_venue, instr, side, out[side], depth, &n[side]) != BRS_OK)
+        if (brs__rt_book_depth(g->rt, venue, instr, side, out[side], depth, &n[side]) != BRS_OK)
             n[side] = 0;
     }
+}
+
+/* The book a subscription shows, read once per change whatever the number of
+ * subscriptions on it (NULL: no cache). */
+static brs__fix_md_view *md_view_fresh(brs__fix_gateway *g, uint32_t venue, uint32_t instr, uint32_t gen)
+{
+    if (!g->md_view)
+        return NULL;
+    uint32_t nv = brs__rt_venues(g->rt);
+    uint32_t slot = venue == BRS__RT_ALL_VENUES ? nv : venue;
+    brs__fix_md_view *v = &g->md_view[(size_t)slot * g->n_instr + instr];
+    if (!v->valid || v->gen != gen) {
+        md_read(g, venue, instr, BRS__FIX_MD_DEPTH, v->lv, v->n);
+        v->gen = gen;
+        v->valid = 1;
+    }
+    return v;
 }
 
 typedef struct md_entry {
@@ -111,22 +149,19 @@ typedef struct md_entry {
 static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
 {
     brs__fix_session *s = brs__fix_session_of(g, sub->session);
+    sub->gen = gen;
     if (!s || s->state != BRS__FIX_ACTIVE)
         return;
     brs_level now[2][BRS__FIX_MD_DEPTH];
     uint32_t n[2];
-    brs__fix_md_view *v = g->md_view ? &g->md_view[sub->instrument] : NULL;
+    brs__fix_md_view *v = md_view_fresh(g, sub->venue, sub->instrument, gen);
     if (v) {
-        if (v->gen != gen) {
-            md_read(g, sub->instrument, BRS__FIX_MD_DEPTH, v->lv, v->n);
-            v->gen = gen;
-        }
         for (int side = 0; side < 2; side++) {
             n[side] = v->n[side] < sub->depth ? v->n[side] : sub->depth;
             memcpy(now[side], v->lv[side], n[side] * sizeof now[side][0]);
         }
     } else {
-        md_read(g, sub->instrument, sub->depth, now, n);
+        md_read(g, sub->venue, sub->instrument, sub->depth, now, n);
     }
     /* entries: action, side, price, qty */
     md_entry ent[4 * BRS__FIX_MD_DEPTH];
@@ -179,32 +214,36 @@ static void md_update(brs__fix_gateway *g, brs__fix_md_sub *sub, uint32_t gen)
         brs__fix_enc_price(g, e, 270, sub->instrument, ent[k].price);
         if (ent[k].action != '2')
             brs__fix_enc_int(e, 271, ent[k].qty);
+        md_enc_mkt(g, e, sub, BRS__RT_ALL_VENUES);
     }
     brs__fix_session_send(s);
 }
 
-void brs__fix_md_publish(brs__fix_gateway *g)
+/* Every subscription whose book changed since it was last read (or that has
+ * trades to show) gets its update. */
+static void md_send(brs__fix_gateway *g)
 {
-    if (g->replaying || !g->touched) {
-        g->n_trades = 0;
-        return;
-    }
-    g->md_gen = g->md_gen + 1 ? g->md_gen + 1 : 1; /* 0 never matches a fresh view */
-    for (uint32_t i = 0; i < g->n_subs; i++) {
-        uint32_t in = g->subs[i].instrument;
-        if (in >= 32 || (g->touched & (1u << in)))
-            md_update(g, &g->subs[i], g->md_gen);
-    }
-    g->touched = 0;
+    if (!g->replaying)
+        for (uint32_t i = 0; i < g->n_subs; i++) {
+            brs__fix_md_sub *sub = &g->subs[i];
+            uint32_t gen = brs__rt_book_gen(g->rt, sub->venue, sub->instrument);
+            if (gen != sub->gen || (g->n_trades && md_trades_for(g, sub)))
+                md_update(g, sub, gen);
+        }
     g->n_trades = 0;
 }
 
-void brs__fix_gateway_publish(brs__fix_gateway *g, int market_moved)
+/* After a journaled step: first the hosted strategies see the books it left
+ * (their answers are part of the step, so a replay makes them again at the
+ * same point), then the subscribers get what moved. */
+void brs__fix_md_publish(brs__fix_gateway *g)
 {
-    if (market_moved)
-        g->touched = ~0u; /* replayed market data: any book may have changed */
-    brs__fix_md_publish(g);
+    if (g->books_hook)
+        g->books_hook(g->replay_user);
+    md_send(g);
 }
+
+void brs__fix_gateway_publish(brs__fix_gateway *g) { md_send(g); }
 
 /* Subscriptions asking for trades, kept count of so trades are only kept then. */
 void brs__fix_md_count_trade_subs(brs__fix_gateway *g)
@@ -253,6 +292,34 @@ static void md_limit(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_ms
     g->md_limit_quiet = 0;
 }
 
+/* The venue a MDMkt (275) or SecurityExchange (207) field names into *out;
+ * an unknown name is refused (281=0, the Text naming it and the venues):
+ * nonzero then. */
+static int md_venue_of(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m, const brs__fix_field *f,
+                       uint32_t *out)
+{
+    char name[64];
+    size_t n = f->len < sizeof name - 1 ? f->len : sizeof name - 1;
+    memcpy(name, m->buf + f->off, n);
+    name[n] = 0;
+    int v = n == f->len ? brs__rt_venue_find(g->rt, name) : -1;
+    if (v >= 0) {
+        *out = (uint32_t)v;
+        return 0;
+    }
+    char t[256], list[160] = "";
+    size_t used = 0;
+    for (uint32_t i = 0; i < brs__rt_venues(g->rt) && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", brs__rt_venue_name(g->rt, i));
+    for (char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?'; /* the Text stays one printable field */
+    snprintf(t, sizeof t, "unknown venue '%s' in %s; venues: %s", name,
+             f->tag == 275 ? "MDMkt (275)" : "SecurityExchange (207)", list);
+    md_reject(s, m, '0', t);
+    return 1;
+}
+
 void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
 {
     char reqid[64];
@@ -269,6 +336,10 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     }
     if (type != '0' && type != '1') {
         md_reject(s, m, '4', "unsupported SubscriptionRequestType");
+        return;
+    }
+    if (brs__rt_track_books(g->rt) != BRS_OK) { /* the change counters updates are sent on */
+        md_reject(s, m, '2', "out of memory for market data");
         return;
     }
     uint64_t depth = 0;
@@ -293,6 +364,7 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
             }
     }
     int instr[BRS__FIX_MD_MAX_SYMBOLS];
+    uint32_t venue[BRS__FIX_MD_MAX_SYMBOLS];
     int ni = 0, want_trades = 0;
     uint32_t listed = 0;
     for (uint32_t k = 0; k < m->nfields; k++)
@@ -301,26 +373,56 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         md_limit(g, s, m, "max_md_symbols_per_request", g->max_md_symbols, listed, "too many symbols in one request");
         return;
     }
-    for (uint32_t k = 0; k < m->nfields; k++) {
-        const brs__fix_field *f = &m->fields[k];
-        if (f->group == 267 && f->tag == 269) {
+    /* MDMkt (275) in the body: the venue of every entry that names none */
+    uint32_t body_venue = BRS__RT_ALL_VENUES;
+    const brs__fix_field *bm = brs__fix_get(m, 275);
+    if (bm && md_venue_of(g, s, m, bm, &body_venue))
+        return;
+    int cur = -1;                        /* the NoRelatedSym entry being read */
+    uint32_t cur_venue = BRS__RT_ALL_VENUES;
+    int cur_named = 0;
+    for (uint32_t k = 0; k <= m->nfields; k++) {
+        const brs__fix_field *f = k < m->nfields ? &m->fields[k] : NULL;
+        if (f && f->group == 267 && f->tag == 269) {
             if (!(f->len == 1 && m->buf[f->off] >= '0' && m->buf[f->off] <= '2')) {
                 md_reject(s, m, '8', "only MDEntryType 0 (bid), 1 (offer) and 2 (trade) are served");
                 return;
             }
             want_trades |= m->buf[f->off] == '2';
         }
-        if (f->group == 146 && f->tag == 55) {
+        if (f && f->group == 146 && (f->tag == 275 || f->tag == 207) && cur >= 0) {
+            uint32_t vx;
+            if (md_venue_of(g, s, m, f, &vx))
+                return;
+            if (cur_named && vx != cur_venue) {
+                md_reject(s, m, '0', "MDMkt (275) and SecurityExchange (207) name different venues");
+                return;
+            }
+            cur_venue = vx;
+            cur_named = 1;
+        }
+        /* an entry ends at the next Symbol or at the end: (symbol, venue) is
+         * one subscription, listed twice still one */
+        if (cur >= 0 && (!f || (f->group == 146 && f->tag == 55))) {
+            uint32_t vx = cur_named ? cur_venue : body_venue;
+            int dup = 0;
+            for (int q = 0; q < ni; q++)
+                dup |= instr[q] == cur && venue[q] == vx;
+            if (!dup && ni < BRS__FIX_MD_MAX_SYMBOLS) {
+                instr[ni] = cur;
+                venue[ni++] = vx;
+            }
+            cur = -1;
+        }
+        if (f && f->group == 146 && f->tag == 55) {
             int in = brs__fix_find_instr(g, m->buf + f->off, f->len);
             if (in < 0) {
                 md_reject(s, m, '0', "unknown symbol");
                 return;
             }
-            int dup = 0; /* a symbol listed twice is one subscription */
-            for (int q = 0; q < ni; q++)
-                dup |= instr[q] == in;
-            if (!dup && ni < BRS__FIX_MD_MAX_SYMBOLS)
-                instr[ni++] = in;
+            cur = in;
+            cur_venue = BRS__RT_ALL_VENUES;
+            cur_named = 0;
         }
     }
     if (ni == 0) {
@@ -363,11 +465,13 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
         memset(&sub, 0, sizeof sub);
         sub.session = s->index;
         sub.instrument = (uint32_t)instr[k];
+        sub.venue = venue[k];
+        sub.gen = brs__rt_book_gen(g->rt, sub.venue, sub.instrument);
         sub.depth = (uint32_t)depth;
         sub.full_refresh = full;
         sub.trades = want_trades;
         snprintf(sub.reqid, sizeof sub.reqid, "%s", reqid);
-        md_read(g, sub.instrument, sub.depth, sub.last, sub.n);
+        md_read(g, sub.venue, sub.instrument, sub.depth, sub.last, sub.n);
         md_snapshot(g, s, &sub, 0);
         if (type == '1')
             g->subs[g->n_subs++] = sub; /* room reserved above */

@@ -89,7 +89,6 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
     memset(g, 0, sizeof *g);
     g->rt = rt;
     g->last_mkt = last_mkt;
-    g->md_venue = brs__rt_market_venue(rt);
     g->jfd = -1;
     g->ckpt_fd = -1;
     g->batch = 1;
@@ -102,7 +101,7 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
     g->max_md_subs = BRS__FIX_MD_DEFAULT_SUBS;
     g->max_md_subs_per_session = BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION;
     g->max_md_symbols = BRS__FIX_MD_DEFAULT_SYMBOLS;
-    g->md_view = calloc(n ? n : 1, sizeof *g->md_view);
+    g->md_view = calloc((size_t)(n ? n : 1) * (brs__rt_venues(rt) + 1), sizeof *g->md_view);
     if (!g->md_view)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if (journal_path) {

@@ -54,7 +54,7 @@ static brs__fix_clmap_entry *probe(const brs__fix_gateway *g, brs__fix_clmap_ent
         brs__fix_clmap_entry *e = &t[i];
         if (!e->order)
             return NULL;
-        if (e->hash == h && key_is(g, e->key, session, s, n))
+        if (e->order != BRS__FIX_MAP_TOMB && e->hash == h && key_is(g, e->key, session, s, n))
             return e;
     }
 }
@@ -95,7 +95,7 @@ static void map_migrate(brs__fix_gateway *g, uint64_t slots)
 {
     for (; slots && g->map_old_next < g->map_old_cap; slots--) {
         const brs__fix_clmap_entry *o = &g->map_old[g->map_old_next++];
-        if (o->order)
+        if (o->order && o->order != BRS__FIX_MAP_TOMB) /* tombstones stay behind */
             *free_slot(g, o->hash) = *o;
     }
     if (g->map_old && g->map_old_next == g->map_old_cap) {
@@ -178,14 +178,115 @@ int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint3
     return BRS_OK;
 }
 
+/* The entries of key (session, s) pointing at slot ref (slot + 1), in the
+ * table and, during a growth, the old one: become tombstones (forgotten). */
+static void map_tomb(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref)
+{
+    size_t n = strlen(s);
+    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
+        return;
+    uint64_t h = hash_key(session, s, n);
+    int any = 0;
+    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n);
+    if (e && e->order == ref) {
+        e->order = BRS__FIX_MAP_TOMB;
+        any = 1;
+    }
+    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n) : NULL;
+    if (e && e->order == ref) {
+        e->order = BRS__FIX_MAP_TOMB;
+        any = 1;
+    }
+    g->map_tombs += any;
+}
+
+int brs__fix_map_forget(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref)
+{
+    size_t n = strlen(s);
+    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
+        return BRS_OK;
+    uint64_t h = hash_key(session, s, n);
+    const brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n), *eo = NULL;
+    if (g->map_old)
+        eo = probe(g, g->map_old, g->map_old_cap, h, session, s, n);
+    if (!(e && e->order == ref) && !(eo && eo->order == ref))
+        return BRS_OK; /* not in the map (never acknowledged): nothing to refuse later */
+    int rc = brs__fix_clset_add(&g->closed, h); /* the hash first: a ClOrdID is never lost */
+    if (rc == BRS_OK)
+        map_tomb(g, session, s, ref);
+    return rc;
+}
+
+void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t from,
+                          uint32_t to)
+{
+    size_t n = strlen(s);
+    if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
+        return;
+    uint64_t h = hash_key(session, s, n);
+    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n);
+    if (e && e->order == from)
+        e->order = to;
+    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n) : NULL;
+    if (e && e->order == from)
+        e->order = to;
+}
+
+uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t k)
+{
+    for (; k && from < g->map_cap; k--, from++) {
+        brs__fix_clmap_entry *e = &g->map[from];
+        if (!e->order || e->order == BRS__FIX_MAP_TOMB || brs__fix_map_key_current(g, e))
+            continue;
+        if (brs__fix_clset_add(&g->closed, e->hash) == BRS_OK) {
+            e->order = BRS__FIX_MAP_TOMB;
+            g->map_tombs++;
+        }
+    }
+    return from;
+}
+
+int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots)
+{
+    if (g->map_old)
+        map_migrate(g, slots);
+    return g->map_old != NULL;
+}
+
+uint64_t brs__fix_map_rebuild_cap(const brs__fix_gateway *g)
+{
+    uint64_t live = g->map_used - g->map_tombs, cap = 4096;
+    live += live / 4; /* room for the inserts until it is switched to */
+    while ((live + 1) * 2 > cap)
+        cap *= 2;
+    return cap;
+}
+
+int brs__fix_map_rebuild_to(brs__fix_gateway *g, brs__fix_clmap_entry *m, uint64_t cap)
+{
+    uint64_t live = g->map_used - g->map_tombs;
+    if (g->map_old || (live + 1) * 2 > cap)
+        return BRS_E_LIMIT; /* grown meanwhile: the caller makes a bigger one */
+    g->map_old = g->map;
+    g->map_old_cap = g->map_cap;
+    g->map_old_next = 0;
+    g->map = m;
+    g->map_cap = cap;
+    g->map_used = live;
+    g->map_tombs = 0;
+    return BRS_OK;
+}
+
 void brs__fix_map_free(brs__fix_gateway *g)
 {
     free(g->map);
     free(g->map_old);
+    free(g->fg_map); /* a forget's rebuild table not switched to yet */
+    g->fg_map = NULL;
     free(g->keys);
     g->map = g->map_old = NULL;
     g->keys = NULL;
-    g->map_cap = g->map_used = g->map_old_cap = g->map_old_next = 0;
+    g->map_cap = g->map_used = g->map_old_cap = g->map_old_next = g->map_tombs = 0;
     g->keys_len = g->keys_cap = 0;
 }
 
@@ -203,23 +304,61 @@ void brs__fix_advise_huge(void *p, size_t n)
 
 /* Slots in OrderID order: the dense run by subtraction, the sparse prefix by
  * binary search. No per-order index to keep, no random access for new orders. */
-brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id)
+/* The first slot in [lo, hi) whose OrderID is not below id (above id: gt). */
+static uint64_t lower_bound(const brs__fix_gateway *g, uint64_t lo, uint64_t hi, uint64_t id, int gt)
 {
-    if (id == 0 || g->n_orders == 0)
-        return NULL;
-    if (g->dense_start < g->n_orders && id >= g->dense_first) {
-        uint64_t k = g->dense_start + (id - g->dense_first);
-        return k < g->n_orders ? &g->orders[k] : NULL;
-    }
-    uint64_t lo = 0, hi = g->dense_start < g->n_orders ? g->dense_start : g->n_orders;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (g->orders[mid].id < id)
+        if (g->orders[mid].id < id || (gt && g->orders[mid].id == id))
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* While closed orders leave memory step by step (app_forget.c), the slots
+ * [fg_w, fg_r) are a gap: [0, fg_w) and [fg_r, n_orders) each in OrderID
+ * order, the first all below the second. The second starts at `*from`. */
+static int in_gap_phase(const brs__fix_gateway *g, uint64_t *from)
+{
+    *from = g->fg_phase == BRS__FIX_FG_TABLE ? g->fg_r : 0;
+    return g->fg_phase == BRS__FIX_FG_TABLE;
+}
+
+brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id)
+{
+    if (id == 0 || g->n_orders == 0)
+        return NULL;
+    uint64_t lo;
+    if (in_gap_phase(g, &lo) && (lo >= g->n_orders || id < g->orders[lo].id)) {
+        uint64_t k = lower_bound(g, 0, g->fg_w, id, 0);
+        return k < g->fg_w && g->orders[k].id == id ? &g->orders[k] : NULL;
+    }
+    if (g->dense_start < g->n_orders && id >= g->dense_first) {
+        uint64_t k = g->dense_start + (id - g->dense_first);
+        return k < g->n_orders ? &g->orders[k] : NULL;
+    }
+    lo = lower_bound(g, lo, g->dense_start < g->n_orders ? g->dense_start : g->n_orders, id, 0);
     return lo < g->n_orders && g->orders[lo].id == id ? &g->orders[lo] : NULL;
+}
+
+uint64_t brs__fix_slot_after(const brs__fix_gateway *g, uint64_t id)
+{
+    uint64_t from;
+    if (in_gap_phase(g, &from)) {
+        uint64_t k = lower_bound(g, 0, g->fg_w, id, 1);
+        if (k < g->fg_w)
+            return k;
+    }
+    return lower_bound(g, from, g->n_orders, id, 1);
+}
+
+uint64_t brs__fix_slot_next(const brs__fix_gateway *g, uint64_t k)
+{
+    uint64_t from;
+    k++;
+    return in_gap_phase(g, &from) && k == g->fg_w ? from : k;
 }
 
 /* After the table was rebuilt in OrderID order (compaction, snapshot): all of
@@ -340,7 +479,7 @@ uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g)
  * state. Nothing changes if memory runs out. */
 int brs__fix_forget_closed(brs__fix_gateway *g)
 {
-    uint64_t n = 0, kb = 0;
+    uint64_t n = 0, kb = 0; /* a step-by-step forget's gap holds no open order: dropped too */
     for (uint64_t k = 0; k < g->n_orders; k++)
         if (g->orders[k].open) {
             n++;
@@ -371,6 +510,7 @@ int brs__fix_forget_closed(brs__fix_gateway *g)
             g->cap_orders = ocap;
         }
     }
+    g->fg_phase = 0;
     brs__fix_table_sorted(g);
     brs__fix_map_free(g);
     g->map = m;

@@ -73,6 +73,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
+    srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 16384;
+    srv->gw.async_compact = 1; /* the end of day's snapshot: checkpoint() starts it off the loop */
     srv->gw.max_md_subs = sc->max_md_subs;
     srv->gw.max_md_subs_per_session = sc->max_md_subs_per_session;
     srv->gw.max_md_symbols = sc->max_md_symbols;
@@ -148,6 +150,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     }
     srv->gw.replay_feed = brs__srv_replay_feed;
     srv->gw.replay_begin = brs__srv_replay_begin;
+    if (srv->strats)
+        srv->gw.books_hook = brs__srv_strategy_books;
     srv->gw.replay_user = srv;
     if (persist) /* the runtime's own steps (venue answers after their latency, timeouts) */
         brs__rt_set_clock_hook(srv->rt, brs__srv_on_clock, srv);
@@ -408,15 +412,20 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
         return;
     }
     uint64_t lim = srv->cfg.checkpoint_bytes;
-    if (!lim || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active)
+    if ((!lim && !g->compact_due) || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active ||
+        brs__fix_gateway_forgetting(g))
         return; /* a streaming mass cancel is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
-    if (g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim)
+    /* the end of day's compaction (compact_due) is one too, whatever the size */
+    if (!g->compact_due && (!lim || g->jsize < g->snap_bytes || g->jsize - g->snap_bytes < lim))
         return;
     if (brs__rt_queued(srv->rt))
         return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
-    if (brs__fix_gateway_checkpoint_start(g, &e) != BRS_OK) {
+    int rc = brs__fix_gateway_checkpoint_start(g, &e);
+    if (rc == BRS_OK && g->ckpt_pid > 0)
+        g->compact_due = 0;
+    if (rc != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
         BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
                 "retried in 60 s", BRS_KV_S("reason", e.msg));
@@ -433,7 +442,7 @@ static void timers(brs__fix_server *srv, int64_t now)
         epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
     }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
-        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0) {
+        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0 && !brs__fix_gateway_forgetting(&srv->gw)) {
         /* after the streaming mass cancels (in the journal only) and a
          * checkpoint being written (the end of day rewrites the journal too) */
         brs_error e = {0};
@@ -623,11 +632,14 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__fix_slog_reopen(srv->slog);
         }
         /* what the runtime has due (reports to the sessions), market data replayed */
-        uint64_t moved = brs__rt_feed_done(srv->feed) ? 0 : brs__srv_feed_step(srv, now, 65536, 0);
-        if (brs__rt_advance(srv->rt, now) || moved)
-            brs__fix_gateway_publish(&srv->gw, moved != 0);
+        if (!brs__rt_feed_done(srv->feed))
+            brs__srv_feed_step(srv, now, 65536, 0);
+        brs__rt_advance(srv->rt, now);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
+        if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
+            srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */

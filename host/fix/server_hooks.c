@@ -3,6 +3,7 @@
  * requests, routed children for the audit trail, and the hosted strategies'
  * own steps (STRAT) and stop. The runtime and the journal call these; server.c installs them. */
 #include "fix/server_internal.h"
+#include "runtime/rt_books.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,15 @@ uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int e
     if (n && !exact)
         brs__fix_journal_feed(&srv->gw, t, n);
     return n;
+}
+
+/* The gateway's books hook: once no replay feeds the hosted strategies, they
+ * get the venues' books after each journaled step (runtime/rt_books.h). */
+void brs__srv_strategy_books(void *user)
+{
+    brs__fix_server *srv = user;
+    if (srv->strats && !srv->in_feed && brs__rt_feed_done(srv->feed))
+        brs__rt_strats_book_tops(brs__rt_hosted_set(srv->strats));
 }
 
 int brs__srv_replay_feed(void *user, int64_t t, uint64_t n)
@@ -182,7 +192,7 @@ void brs__srv_stop_strategies(brs__fix_server *srv)
         while (brs__rt_queued(srv->rt) && !brs__rt_failed(srv->rt, NULL))
             brs__rt_step(srv->rt); /* what the cancels cause, at their own times */
     }
-    brs__fix_gateway_publish(&srv->gw, 0);
+    brs__fix_gateway_publish(&srv->gw);
     brs_error e = {0};
     if (brs__rt_hosted_write(srv->strats, &e))
         BRS_LOG(BRS_LOG_ERROR, "strategy", "run directory not written", BRS_KV_S("error", e.msg));

@@ -85,7 +85,7 @@ struct brs__fix_server {
     int64_t last_timer;
     int64_t now;          /* time of the current loop turn */
     int rerun;            /* some connection has input to run again (reading resumed) */
-    int mc_more;          /* a mass cancel's slice ran and more are to come */
+    int mc_more;          /* a mass cancel slice or a forget step ran and more are to come */
     int64_t accept_paused_until; /* EMFILE: the listener rests until then */
     uint32_t n_freed;            /* connections freed since the last malloc_trim */
     int64_t checkpoint_retry_at; /* a checkpoint failed: not before then */
@@ -131,6 +131,7 @@ void brs__srv_on_ws_report(void *user, uint32_t account, const char *name, int64
 void brs__srv_on_ws_request(void *user, uint32_t account, int64_t t, const char *text, size_t len);
 void brs__srv_on_clock(void *user, int64_t now);
 uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int exact);
+void brs__srv_strategy_books(void *user);
 int brs__srv_replay_feed(void *user, int64_t t, uint64_t n);
 void brs__srv_replay_begin(void *user, int has_feed, int legacy);
 int brs__srv_replay_ws(void *user, uint32_t account, int64_t t, const char *text, size_t len);

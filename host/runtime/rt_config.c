@@ -277,6 +277,8 @@ void brs__rt_destroy(brs__rt *rt)
             brs__engine_destroy(rt->v[i].view);
     }
     free(rt->v);
+    free(rt->bgen);
+    free(rt->tops);
     free(rt->heap);
     if (rt->view)
         brs__engine_destroy(rt->view);

@@ -155,7 +155,20 @@ struct brs__rt {
     rt_child *cmap;
     uint32_t cmap_cap, cmap_n;
     const rt_child *child_ctx;
+    /* the venues' books (rt_books.c): change counters [venue * n_instr +
+     * instrument] (NULL: not tracked), and per hosted strategy and instrument
+     * what its last top from them was */
+    uint32_t *bgen;
+    struct rt_top_seen *tops;
+    uint32_t n_tops;
 };
+
+/* A venue's book of instrument may have changed (rt_books.c counts it). */
+static inline void brs__rt_book_touch(brs__rt *rt, uint32_t venue, uint32_t instrument)
+{
+    if (rt->bgen && venue < rt->n_v && instrument < rt->n_instr)
+        rt->bgen[(size_t)venue * rt->n_instr + instrument]++;
+}
 
 /* rt_route.c: frees the parent map and its indexes */
 void brs__rt_pmap_free(brs__rt *rt);

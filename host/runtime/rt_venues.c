@@ -37,6 +37,7 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     brs__rt *rt = v->rt;
     if (!ev)
         return BRS_E_INVAL;
+    brs__rt_book_touch(rt, v->index, ev->instrument); /* its book moved with the order */
     q_item it = {.kind = Q_RESPONSE, .venue = v->index};
     it.u.oe = *ev;
     it.u.oe.venue = v->index;
@@ -57,10 +58,13 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
     if (!ev)
         return BRS_E_INVAL;
     if (ev->instrument >= rt->n_instr) {
+        for (uint32_t in = 0; rt->bgen && in < rt->n_instr; in++)
+            brs__rt_book_touch(rt, v->index, in); /* venue-wide: any of its books */
         if (ev->kind == BRS_MEV_STATUS && rt->sor) /* a venue going down or coming back */
             brs__sor_venue_status(rt->sor, v->index, ev->aux != BRS_STATUS_HALT, rt->now);
         return ev->kind == BRS_MEV_STATUS ? BRS_OK : BRS_E_INVAL;
     }
+    brs__rt_book_touch(rt, v->index, ev->instrument);
     if (v->index != rt->route && !rt->sor)
         return BRS_OK; /* without the router only the default venue's view matters */
     v->emits_market = 1;
@@ -276,8 +280,10 @@ void brs__rt_replay(brs__rt *rt, const brs_market_event *e, uint32_t src)
         rt->now = e->ts_exchange;
     rt->replay_src = src;
     for (uint32_t i = 0; i < rt->n_v; i++)
-        if (rt->v[i].vt->xOnMarket && (rt->v[i].file < 0 || (uint32_t)rt->v[i].file == src))
+        if (rt->v[i].vt->xOnMarket && (rt->v[i].file < 0 || (uint32_t)rt->v[i].file == src)) {
             rt->v[i].vt->xOnMarket(rt->v[i].inst.self, e);
+            brs__rt_book_touch(rt, i, e->instrument);
+        }
     if (rt->n_v && rt->v[rt->route].emits_market)
         return;
     int64_t arrive = rt->md_from_file ? (e->ts_local > rt->now ? e->ts_local : rt->now)

@@ -37,6 +37,36 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
+/* A venue's greedy position before anything is taken: the first non-empty
+ * level (the LP of the mixed-lot path moves it; a fallback starts again). */
+static void greedy_start(vstate *s)
+{
+    s->x = 0;
+    s->cost = 0;
+    s->last_px = 0;
+    s->idx = 0;
+    s->left = s->lv[0].qty;
+    if (s->left == 0)
+        advance(s, 0);
+    s->x = 0;
+}
+
+/* Our side's quantity at price px on a venue (the last level at that price),
+ * cached in *q (-1: not looked up yet). */
+static int64_t queued(const brs_sor_venue *v, int side, int64_t px, int64_t *q)
+{
+    if (*q < 0) {
+        const brs_level *own = side == BRS_BUY ? v->bids : v->asks;
+        uint32_t on = side == BRS_BUY ? v->n_bids : v->n_asks;
+        int64_t x = 0;
+        for (uint32_t j = 0; j < on && own; j++)
+            if (own[j].price == px)
+                x = own[j].qty;
+        *q = x;
+    }
+    return *q;
+}
+
 /* Venue a before venue b at equal cost: lower latency, then lower index. */
 static int tie_first(const brs_sor_venue *v, uint32_t a, uint32_t b)
 {
@@ -171,6 +201,7 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int side = p->side, market = p->type == BRS_MARKET;
     if (!market && (p->price <= 0 || p->price > PRICE_MAX))
         return BRS_E_INVAL;
+    const int64_t slim = market ? INT64_MAX : side == BRS_BUY ? p->price : -p->price;
     vstate st[BRS_SOR_MAX_VENUES];
     uint32_t ids[BRS_SOR_MAX_VENUES], k = 0;
     int64_t lot0 = 0, g = 0;
@@ -182,12 +213,13 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
             x->taker_fee_ppm >= BRS_SOR_FEE_SCALE || x->maker_fee_ppm <= -BRS_SOR_FEE_SCALE ||
             x->maker_fee_ppm >= BRS_SOR_FEE_SCALE)
             return BRS_E_INVAL;
-        vstate *s = &st[i];
-        memset(s, 0, sizeof *s);
+        vstate *s = &st[i]; /* the rest is set below for the venues taken from */
+        s->lv = NULL;
+        s->n = 0;
         s->lot = x->lot_size;
         int64_t mn = x->min_qty > x->lot_size ? x->min_qty : x->lot_size;
-        /* divisions are slow next to the rest of a decision: skip them for lot 1 */
-        s->min = s->lot == 1 ? mn : (mn + s->lot - 1) / s->lot * s->lot;
+        /* divisions are slow next to the rest of a decision: none without a minimum */
+        s->min = mn == s->lot ? mn : (mn + s->lot - 1) / s->lot * s->lot;
         s->fee = x->taker_fee_ppm;
         if (!x->up || x->no_take)
             continue;
@@ -195,27 +227,29 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         uint32_t n = side == BRS_BUY ? x->n_asks : x->n_bids;
         if (n && !s->lv)
             return BRS_E_INVAL;
-        int64_t sum = 0;
-        for (uint32_t j = 0; j < n; j++) {
-            const brs_level *l = &s->lv[j];
-            if (l->price <= 0 || l->price > PRICE_MAX || l->qty < 0 || l->qty > QTY_MAX ||
-                (j && (side == BRS_BUY ? l->price <= s->lv[j - 1].price
-                                       : l->price >= s->lv[j - 1].price)))
+        /* prices signed so that better is lower on both sides: a book is valid
+         * when they rise strictly; levels past the limit are not usable */
+        int64_t sum = 0, prev = INT64_MIN;
+        uint32_t j = 0;
+        for (; j < n; j++) {
+            int64_t px = s->lv[j].price, q = s->lv[j].qty;
+            if ((uint64_t)px - 1 >= (uint64_t)PRICE_MAX || (uint64_t)q > (uint64_t)QTY_MAX)
+                return BRS_E_INVAL;
+            int64_t sp = side == BRS_BUY ? px : -px;
+            if (sp <= prev)
                 return BRS_E_INVAL; /* books must be best first, strictly */
-            if (!market && (side == BRS_BUY ? l->price > p->price : l->price < p->price))
+            if (sp > slim)
                 break;
-            s->n = j + 1;
-            sum += l->qty;
+            prev = sp;
+            sum += q;
         }
-        s->m = s->lot == 1 ? sum : sum / s->lot;
+        s->n = j;
+        s->m = div_lot(sum, s->lot);
         s->avail = s->m * s->lot;
         if (s->avail < s->min)
             continue;
-        s->left = s->lv[0].qty;
         s->key0 = level_key(side, s->lv[0].price, s->fee);
-        if (s->left == 0)
-            advance(s, 0);
-        s->x = 0;
+        greedy_start(s);
         if (k == 0)
             lot0 = s->lot;
         if (s->lot != lot0 || s->min != s->lot)
@@ -226,19 +260,19 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     }
     if (k) {
         if (!uniform)
-            for (uint32_t j = 0; j < k; j++)
-                g = gcd64(g, st[ids[j]].lot);
+            for (uint32_t j = 0; j < k && g != 1; j++)
+                if (st[ids[j]].lot != g)
+                    g = gcd64(g, st[ids[j]].lot);
         int done = 0;
         if (uniform) {
             greedy(st, ids, k, v, side, p->qty);
             done = 1;
         } else if (!mins) {
-            vstate keep[BRS_SOR_MAX_VENUES];
-            memcpy(keep, st, nv * sizeof st[0]);
             out->method = BRS_SOR_WINDOW_EXACT;
             done = brs__sor_route_mixed(st, ids, k, side, p->qty, g);
-            if (!done)
-                memcpy(st, keep, nv * sizeof st[0]); /* lots too far apart: full programme */
+            if (!done) /* lots too far apart: the full programme, from the start */
+                for (uint32_t j = 0; j < k; j++)
+                    greedy_start(&st[ids[j]]);
         }
         if (done) {
             /* decided above */
@@ -258,13 +292,15 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
         i128 c = s->cost;
         int64_t px = s->last_px;
         if (out->method == BRS_SOR_DP_EXACT || out->method == BRS_SOR_WINDOW_EXACT) {
-            /* the programmes keep no per-level trail */
-            int64_t got, left = s->x;
-            c = brs__sor_take_cost(s->lv, s->n, side, p->price, market, (int32_t)s->fee, s->x, &got);
+            /* the programmes keep no per-level trail: the cost of x from the
+             * top, and the worst level touched (the child's limit), in one walk */
+            int64_t left = s->x;
             uint32_t li = 0;
-            for (; li < s->n; li++) { /* the worst level touched is the child's limit */
-                left -= s->lv[li].qty;
-                if (left <= 0)
+            c = 0;
+            for (; li < s->n; li++) {
+                int64_t q = s->lv[li].qty < left ? s->lv[li].qty : left;
+                c += (i128)q * level_key(side, s->lv[li].price, s->fee);
+                if ((left -= q) == 0)
                     break;
             }
             px = s->lv[li < s->n ? li : s->n - 1].price;
@@ -288,36 +324,34 @@ int brs__sor_route(const brs_sor_parent *p, const brs_sor_venue *v, uint32_t nv,
     int64_t rem = p->qty - out->take_qty;
     if (rem > 0 && p->post && !market) {
         /* Post: lowest maker fee, then least quantity queued at our price, then
-         * latency, then index; the first venue where the rest makes a valid size. */
-        int used[BRS_SOR_MAX_VENUES] = {0};
-        for (;;) {
-            int best = -1;
-            int64_t bq = 0;
-            for (uint32_t i = 0; i < nv; i++) {
-                if (used[i] || !v[i].up || v[i].no_post)
-                    continue;
-                const brs_level *own = side == BRS_BUY ? v[i].bids : v[i].asks;
-                uint32_t on = side == BRS_BUY ? v[i].n_bids : v[i].n_asks;
-                int64_t q = 0;
-                for (uint32_t j = 0; j < on && own; j++)
-                    if (own[j].price == p->price)
-                        q = own[j].qty;
-                if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm ||
-                    (v[i].maker_fee_ppm == v[best].maker_fee_ppm &&
-                     (q < bq || (q == bq && tie_first(v, i, (uint32_t)best)))))
-                    best = (int)i, bq = q;
-            }
-            if (best < 0)
-                break;
-            used[best] = 1;
-            int64_t q = rem / st[best].lot * st[best].lot;
-            if (q < st[best].min || q <= 0)
+         * latency, then index; the first venue, in that order, where the rest
+         * makes a valid size (so the best of those where it does). */
+        int64_t qq[BRS_SOR_MAX_VENUES]; /* queued at our price, looked up on a fee tie only */
+        int best = -1;
+        int64_t bqty = 0;
+        for (uint32_t i = 0; i < nv; i++) {
+            if (!v[i].up || v[i].no_post)
                 continue;
+            int64_t q = div_lot(rem, st[i].lot) * st[i].lot;
+            if (q < st[i].min || q <= 0)
+                continue;
+            qq[i] = -1;
+            if (best < 0 || v[i].maker_fee_ppm < v[best].maker_fee_ppm) {
+                best = (int)i, bqty = q;
+                continue;
+            }
+            if (v[i].maker_fee_ppm != v[best].maker_fee_ppm)
+                continue;
+            int64_t x = queued(&v[i], side, p->price, &qq[i]);
+            int64_t bx = queued(&v[best], side, p->price, &qq[best]);
+            if (x < bx || (x == bx && tie_first(v, i, (uint32_t)best)))
+                best = (int)i, bqty = q;
+        }
+        if (best >= 0) {
             out->child[out->n++] = (brs_sor_child){.venue = (uint32_t)best, .kind = BRS_SOR_POST,
                                                    .side = (uint8_t)side, .price = p->price,
-                                                   .qty = q};
-            out->post_qty = q;
-            break;
+                                                   .qty = bqty};
+            out->post_qty = bqty;
         }
     }
     out->unrouted = p->qty - out->take_qty - out->post_qty;

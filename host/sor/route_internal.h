@@ -32,6 +32,19 @@ typedef struct vstate {
     i128 cost;         /* greedy: net cost of x */
 } vstate;
 
+/* n / lot for n >= 0: lots 1 to 4 (the common ones) without a divide
+ * instruction, which costs more than the rest of a step */
+static inline int64_t div_lot(int64_t n, int64_t lot)
+{
+    switch (lot) {
+    case 1: return n;
+    case 2: return n >> 1;
+    case 3: return n / 3; /* by a constant: a multiply */
+    case 4: return n >> 2;
+    default: return n / lot;
+    }
+}
+
 /* Cost of one unit at a level, x BRS_SOR_FEE_SCALE; lower is better for both
  * sides (a sell's key is its negated net proceeds). */
 static inline int64_t level_key(int side, int64_t price, int64_t fee)

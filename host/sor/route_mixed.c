@@ -54,7 +54,8 @@ static inline int lp_lt(const vstate *st, const uint32_t *ids, const i128 *cc, c
     return cc[j] * st[ids[b]].lot < cc[b] * st[ids[j]].lot;
 }
 
-static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t qty, margin *mg)
+/* The general LP, from the state st is in (lots may straddle levels). */
+static int lp_general(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t rem, margin *mg)
 {
     i128 cc[BRS_SOR_MAX_VENUES];
     int64_t key[BRS_SOR_MAX_VENUES]; /* per-unit key if the next lot is inside one level */
@@ -67,7 +68,6 @@ static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64
             cc[j] = pure[j] ? (i128)key[j] * s->lot : chunk_cost(s, side, s->lot);
         }
     }
-    int64_t rem = qty;
     for (;;) {
         /* the cheapest next lot (equal: the earlier venue) and the runner-up */
         int bj = -1, sj = -1;
@@ -100,8 +100,7 @@ static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64
                 n = s->left < rem ? s->left : rem;
                 if (s->avail - s->x < n)
                     n = s->avail - s->x;
-                if (s->lot != 1)
-                    n /= s->lot;
+                n = div_lot(n, s->lot);
             }
             advance(s, n * s->lot);
             rem -= n * s->lot;
@@ -112,6 +111,62 @@ static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64
             cc[bj] = pure[bj] ? (i128)key[bj] * s->lot : chunk_cost(s, side, s->lot);
             if (sj >= 0 && (sj < bj ? !lp_lt(st, ids, cc, key, pure, bj, sj)
                                     : lp_lt(st, ids, cc, key, pure, sj, bj)))
+                break;
+        }
+    }
+}
+
+/* The LP while every venue's next lot lies inside one level (levels in whole
+ * lots, the usual case): a lot then costs its level's key per unit, so the
+ * cheapest next lot is the least key (equal: the earlier venue) and a venue
+ * takes whole levels while it stays ahead of the runner-up. A lot that
+ * straddles two levels hands over to lp_general, from where this stopped. */
+static int lp_floor(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t qty, margin *mg)
+{
+    const int64_t NONE = INT64_MAX; /* no lot left (real keys are far below) */
+    int64_t key[BRS_SOR_MAX_VENUES];
+    int64_t rem = qty;
+    for (uint32_t j = 0; j < k; j++) {
+        vstate *s = &st[ids[j]];
+        if (s->x + s->lot > s->avail)
+            key[j] = NONE;
+        else if (s->left < s->lot)
+            return lp_general(st, ids, k, side, rem, mg);
+        else
+            key[j] = level_key(side, s->lv[s->idx].price, s->fee);
+    }
+    for (;;) {
+        int bj = 0, sj = -1;
+        int64_t bk = key[0], sk = NONE;
+        for (uint32_t j = 1; j < k; j++) {
+            if (key[j] < bk)
+                sk = bk, sj = bj, bk = key[j], bj = (int)j;
+            else if (key[j] < sk)
+                sk = key[j], sj = (int)j;
+        }
+        if (bk == NONE)
+            return 0; /* every visible lot taken */
+        vstate *s = &st[ids[bj]];
+        for (;;) {
+            if (s->lot > rem) {
+                mg->mc = (i128)bk * s->lot;
+                mg->ml = s->lot;
+                return rem > 0;
+            }
+            int64_t n = s->left < rem ? s->left : rem;
+            if (s->avail - s->x < n)
+                n = s->avail - s->x;
+            n = div_lot(n, s->lot) * s->lot;
+            advance(s, n);
+            rem -= n;
+            if (s->x + s->lot > s->avail) {
+                key[bj] = NONE;
+                break;
+            }
+            if (s->left < s->lot)
+                return lp_general(st, ids, k, side, rem, mg);
+            key[bj] = bk = level_key(side, s->lv[s->idx].price, s->fee);
+            if (bk > sk || (bk == sk && sj < bj))
                 break;
         }
     }
@@ -150,20 +205,47 @@ static u128 dilate(u128 x, int64_t lo, int64_t hi, int64_t step)
     return r;
 }
 
-static int64_t gcd_small(int64_t a, int64_t b)
+static int64_t gcd_small(int64_t a, int64_t b) /* lots in gcd units: a few subtractions */
 {
     while (b) {
-        int64_t t = a % b;
+        while (a >= b)
+            a -= b;
+        int64_t t = a;
         a = b;
         b = t;
     }
     return a;
 }
 
-static inline int64_t floordiv(int64_t a, int64_t b) /* b > 0 */
+/* Divisions by a lot in gcd units (1..WIN_MAX_D) of the window's small
+ * numbers without a divide instruction: n x ceil(2^32 / v) >> 32 is n / v
+ * exactly for 0 <= n < 2^28 (the rounding error n x (v - 1) / 2^32 stays
+ * below 1 / v). Window totals, changes and bit positions are far below that. */
+#define INV32(v) (((UINT64_C(1) << 32) + (v) - 1) / (v))
+static const uint64_t inv32[WIN_MAX_D + 1] = {0, INV32(1), INV32(2), INV32(3), INV32(4), INV32(5),
+                                              INV32(6), INV32(7), INV32(8), INV32(9), INV32(10)};
+
+static inline int64_t udiv_small(int64_t n, int64_t v) /* 0 <= n < 2^28, 1 <= v <= WIN_MAX_D */
 {
-    int64_t q = a / b;
-    return q * b > a ? q - 1 : q;
+    return (int64_t)(((uint64_t)n * inv32[v]) >> 32);
+}
+
+/* floor(a / v), |a| < 2^20 */
+static inline int64_t floordiv(int64_t a, int64_t v)
+{
+    enum { OFF = 1 << 20 };
+    return udiv_small(a + (int64_t)OFF * v, v) - OFF;
+}
+
+/* 1 / v for lots in gcd units, 0 for none (v = 0) */
+static const double recip[WIN_MAX_D + 1] = {0,       1,       1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5,
+                                            1.0 / 6, 1.0 / 7, 1.0 / 8, 1.0 / 9, 1.0 / 10};
+
+/* is a a multiple of v?  |a| < 2^28 */
+static inline int multiple_of(int64_t a, int64_t v)
+{
+    int64_t n = a < 0 ? -a : a;
+    return n == udiv_small(n, v) * v;
 }
 
 /* One pass of the programme over the window, sparse: only partial sums whose
@@ -373,6 +455,7 @@ typedef struct bnb {
     const u128 *back; /* NULL, or per venue the totals from which e* is reachable */
     int64_t an[BRS_SOR_MAX_VENUES + 1], ad[BRS_SOR_MAX_VENUES + 1]; /* add: least regret/unit */
     int64_t rn[BRS_SOR_MAX_VENUES + 1], rd[BRS_SOR_MAX_VENUES + 1]; /* give back */
+    double af[BRS_SOR_MAX_VENUES + 1], rf[BRS_SOR_MAX_VENUES + 1]; /* an / ad, rn / rd (orders only) */
     /* venues j.. on: gz = gcd of the lots of those with a free first change
      * (0: none); a total off a multiple of gz needs a change elsewhere, at
      * least mz (gz > 0), or an add at least ma, a give-back at least mr (gz = 0) */
@@ -418,7 +501,7 @@ static inline int bnb_cut(const bnb *B, uint32_t j, int64_t need, int64_t c, int
     if (!need)
         return 0;
     int64_t g = B->gz[j];
-    int64_t least = g ? (need % g ? B->mz[j] : 0) : need > 0 ? B->ma[j] : B->mr[j];
+    int64_t least = g ? (multiple_of(need, g) ? 0 : B->mz[j]) : need > 0 ? B->ma[j] : B->mr[j];
     return least > room;
 }
 
@@ -426,11 +509,9 @@ static inline int bnb_cut(const bnb *B, uint32_t j, int64_t need, int64_t c, int
  * only an order; every cut is exact). */
 static inline double bnb_key(const bnb *B, uint32_t j, int64_t need, int64_t c2)
 {
-    double lb = need > 0 && B->ad[j] ? (double)need * B->an[j] / B->ad[j]
-                : need < 0 && B->rd[j] ? -(double)need * B->rn[j] / B->rd[j]
-                                       : 0;
+    double lb = need > 0 ? (double)need * B->af[j] : need < 0 ? -(double)need * B->rf[j] : 0;
     int64_t g = B->gz[j];
-    double lz = !need ? 0 : g ? (need % g ? (double)B->mz[j] : 0)
+    double lz = !need ? 0 : g ? (multiple_of(need, g) ? 0 : (double)B->mz[j])
                               : (double)(need > 0 ? B->ma[j] : B->mr[j]);
     return (double)c2 + (lb > lz ? lb : lz);
 }
@@ -485,6 +566,33 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
         return;
     }
     int64_t d0 = a > 0 ? a : b < 0 ? b : 0;
+    if (j + 2 == B->k) {
+        /* the venue before the last: each change fixes the last one's, so
+         * the leaves are taken here, outward from d0 while the regret does
+         * not pass the best (no bound, order or recursion needed) */
+        const int64_t lu2 = B->lus[j + 1];
+        for (int dir = 1; dir >= -1; dir -= 2)
+            for (int64_t d = dir > 0 ? d0 : d0 - 1; d >= a && d <= b; d += dir) {
+                int64_t c2 = c + lazy_dc(B->L[j], d);
+                if (c2 > B->best)
+                    break; /* dc grows outward from 0 */
+                if (--B->budget < 0)
+                    return;
+                int64_t need = B->estar - t - d * lu;
+                if (!multiple_of(need, lu2))
+                    continue;
+                int64_t e = need >= 0 ? udiv_small(need, lu2) : -udiv_small(-need, lu2);
+                if (e < B->dlo[j + 1] || e > B->dhi[j + 1])
+                    continue;
+                int64_t c3 = c2 + lazy_dc(B->L[j + 1], e);
+                if (c3 <= B->best) {
+                    B->d[B->in[j]] = d;
+                    B->d[B->in[j + 1]] = e;
+                    bnb_leaf(B, c3);
+                }
+            }
+        return;
+    }
     const u128 M = B->back ? B->back[j] : 0;
     const int64_t base = t + B->W; /* bit of change d in M: base + d lu, in 0..2W <= 127 */
     /* the changes not cut, most promising first (regret plus bound: only an
@@ -511,7 +619,7 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
                     break;
                 int z = dir > 0 ? ctz128(X) : clz128(X);
                 X ^= dir > 0 ? (u128)1 << z : (u128)1 << (127 - z);
-                d = ds + dir * (lu == 1 ? z : z / lu);
+                d = ds + dir * (lu == 1 ? z : udiv_small(z, lu));
             }
             if (d < a || d > b)
                 break;
@@ -535,7 +643,9 @@ static void bnb_go(bnb *B, uint32_t j, int64_t t, int64_t c)
     }
     for (int i = 0; i < nc; i++) {
         int64_t d = cd[i];
-        if (cc[i] > B->best || bnb_cut(B, j + 1, B->estar - t - d * lu, cc[i], 0))
+        /* the first was checked against the same best just now; later ones
+         * again, since the search below may have lowered it */
+        if (i && (cc[i] > B->best || bnb_cut(B, j + 1, B->estar - t - d * lu, cc[i], 0)))
             continue;
         B->d[B->in[j]] = d;
         bnb_go(B, j + 1, t + d * lu, cc[i]);
@@ -565,7 +675,7 @@ static void bnb_dive(bnb *B)
             while (X) {
                 int z = dir > 0 ? ctz128(X) : clz128(X);
                 X ^= dir > 0 ? (u128)1 << z : (u128)1 << (127 - z);
-                int64_t d = ds + dir * (lu == 1 ? z : z / lu);
+                int64_t d = ds + dir * (lu == 1 ? z : udiv_small(z, lu));
                 if (d < B->dlo[j] || d > B->dhi[j])
                     break;
                 int64_t c2 = c + lazy_dc(B->L[j], d), need = B->estar - t - d * lu;
@@ -576,9 +686,9 @@ static void bnb_dive(bnb *B)
                 double key = bnb_key(B, j + 1, need, c2);
                 if (!have || key < bk)
                     bd = d, bc = c2, bk = key, have = 1;
-                double rate = need > 0 && B->ad[j + 1]   ? (double)need * B->an[j + 1] / B->ad[j + 1]
-                              : need < 0 && B->rd[j + 1] ? -(double)need * B->rn[j + 1] / B->rd[j + 1]
-                                                         : 0;
+                double rate = need > 0   ? (double)need * B->af[j + 1]
+                              : need < 0 ? -(double)need * B->rf[j + 1]
+                                         : 0;
                 if ((dir > 0 ? need <= 0 : need >= 0) && (double)c2 + rate > bk)
                     break;
             }
@@ -615,7 +725,7 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
     for (uint32_t j = 0; j < k; j++) {
         const vstate *s = &st[ids[j]];
         lus[j] = g == 1 ? s->lot : s->lot / g;
-        y0s[j] = s->lot == 1 ? s->x : s->x / s->lot;
+        y0s[j] = div_lot(s->x, s->lot);
         if (lus[j] > D)
             D = lus[j];
         base += y0s[j] * lus[j];
@@ -624,19 +734,27 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         return -1;
     const int64_t B = 2 * D + 1, W = D * B;
     enum { S = 2 * WIN_MAX_W + 1, C = 2 * (2 * WIN_MAX_D + 1) + 1 };
-    /* every regret stays far below 2^63: (|key| ml + |mc|) x B lots x k venues */
+    /* every regret stays far below 2^63: (|key| ml + |mc|) x B lots x k venues,
+     * checked for the largest key and lot at once, venue by venue if that fails */
     i128 amc = mg->mc < 0 ? -mg->mc : mg->mc;
+    int64_t akey[BRS_SOR_MAX_VENUES], amax = 0, lmax = 0;
     for (uint32_t j = 0; j < k; j++) {
         const vstate *s = &st[ids[j]];
-        i128 a = s->key0 < 0 ? -(i128)s->key0 : s->key0;
-        i128 z = level_key(side, s->lv[s->n - 1].price, s->fee);
+        int64_t a = s->key0 < 0 ? -s->key0 : s->key0;
+        int64_t z = level_key(side, s->lv[s->n - 1].price, s->fee);
         if (z < 0)
             z = -z;
-        if (z > a)
-            a = z;
-        if ((a * mg->ml + amc) * B * s->lot * BRS_SOR_MAX_VENUES >= ((i128)1 << 60))
-            return -1;
+        akey[j] = z > a ? z : a;
+        if (akey[j] > amax)
+            amax = akey[j];
+        if (s->lot > lmax)
+            lmax = s->lot;
     }
+    if (((i128)amax * mg->ml + amc) * B * lmax * BRS_SOR_MAX_VENUES >= ((i128)1 << 60))
+        for (uint32_t j = 0; j < k; j++)
+            if (((i128)akey[j] * mg->ml + amc) * B * st[ids[j]].lot * BRS_SOR_MAX_VENUES >=
+                ((i128)1 << 60))
+                return -1;
     const int64_t INF = INT64_MAX;
     int64_t dlo[BRS_SOR_MAX_VENUES], dhi[BRS_SOR_MAX_VENUES], suflo[BRS_SOR_MAX_VENUES + 1],
         sufhi[BRS_SOR_MAX_VENUES + 1];
@@ -658,19 +776,48 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
     u128 back[BRS_SOR_MAX_VENUES], reach[BRS_SOR_MAX_VENUES];
     /* the common case: one venue alone brings the total to the parent's */
     for (uint32_t j = 0; j < k; j++) {
-        int64_t d = lus[j] == 1 ? emax : emax / lus[j];
+        int64_t d = udiv_small(emax, lus[j]); /* 0 <= emax < the margin's lot */
         if (d * lus[j] == emax && d <= dhi[j] && lazy_dc(&L[j], d) < R)
             R = lazy_dc(&L[j], d), estar = emax;
     }
+    /* else two venues: i adds a lots, j gives back b, a x lot_i - b x lot_j
+     * the parent's rest; a up to j's lot covers every residue. Only a first
+     * bound, and proof that e* is the parent's rest: the search decides */
+    for (uint32_t j = 0; j < k && estar < 0; j++) {
+        if (dlo[j] == 0)
+            continue;
+        for (uint32_t i = 0; i < k; i++) {
+            if (i == j)
+                continue;
+            for (int64_t a = 1, r = lus[i] - emax; a <= dhi[i] && a <= lus[j]; a++, r += lus[i]) {
+                if (r <= 0)
+                    continue;
+                int64_t b = udiv_small(r, lus[j]);
+                if (b * lus[j] != r)
+                    continue;
+                if (b <= -dlo[j]) { /* the least a is the pair's cheapest: both regrets grow */
+                    int64_t c = lazy_dc(&L[i], a) + lazy_dc(&L[j], -b);
+                    if (c < R)
+                        R = c;
+                }
+                break;
+            }
+        }
+    }
+    if (estar < 0 && R < INF)
+        estar = emax;
     if (estar < 0 && 2 * W + 1 > 128)
         goto programme; /* e* unknown and no bit sets: the pass finds it */
     /* the search order: venues whose cheapest change costs most first (few
      * changes to try), those with cheap or free changes last, where the last
      * one is fixed by what is left; the tie-break does not depend on it */
-    bnb Bb = {.k = k, .W = W, .best = R, .budget = BRS_SOR_BNB_BUDGET};
-    int64_t mv[BRS_SOR_MAX_VENUES];
+    bnb Bb; /* not zeroed: every field the search reads is set below */
+    Bb.k = k, Bb.W = W, Bb.best = R, Bb.budget = BRS_SOR_BNB_BUDGET, Bb.found = 0, Bb.back = NULL;
+    int64_t mv[BRS_SOR_MAX_VENUES], upv[BRS_SOR_MAX_VENUES], dnv[BRS_SOR_MAX_VENUES];
     for (uint32_t j = 0; j < k; j++) {
+        /* the regret of one lot more and one lot fewer (INF: out of range) */
         int64_t up = dhi[j] > 0 ? lazy_dc(&L[j], 1) : INF, dn = dlo[j] < 0 ? lazy_dc(&L[j], -1) : INF;
+        upv[j] = up, dnv[j] = dn;
         mv[j] = up < dn ? up : dn;
         uint32_t at = j;
         while (at > 0 && mv[Bb.in[at - 1]] < mv[j]) {
@@ -679,9 +826,11 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
         }
         Bb.in[at] = j;
     }
+    int64_t up1[BRS_SOR_MAX_VENUES], dn1[BRS_SOR_MAX_VENUES]; /* by search position */
     for (uint32_t p = 0; p < k; p++) {
         uint32_t j = Bb.in[p];
         Bb.lus[p] = lus[j], Bb.dlo[p] = dlo[j], Bb.dhi[p] = dhi[j], Bb.L[p] = &L[j];
+        up1[p] = upv[j], dn1[p] = dnv[j];
     }
     Bb.suflo[k] = Bb.sufhi[k] = 0;
     for (uint32_t p = k; p-- > 0;) {
@@ -707,42 +856,37 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
     Bb.estar = estar;
     /* the least regret per unit of adding (giving back) a lot, positions p.. on */
     Bb.an[k] = Bb.ad[k] = Bb.rn[k] = Bb.rd[k] = 0;
+    Bb.af[k] = Bb.rf[k] = 0;
     for (uint32_t p = k; p-- > 0;) {
         int64_t an = Bb.an[p + 1], ad = Bb.ad[p + 1], rn = Bb.rn[p + 1], rd = Bb.rd[p + 1];
-        if (Bb.dhi[p] > 0) {
-            int64_t x = lazy_dc(Bb.L[p], 1);
-            if (!ad || (i128)x * ad < (i128)an * Bb.lus[p])
-                an = x, ad = Bb.lus[p];
-        }
-        if (Bb.dlo[p] < 0) {
-            int64_t x = lazy_dc(Bb.L[p], -1);
-            if (!rd || (i128)x * rd < (i128)rn * Bb.lus[p])
-                rn = x, rd = Bb.lus[p];
-        }
+        if (up1[p] != INF && (!ad || (i128)up1[p] * ad < (i128)an * Bb.lus[p]))
+            an = up1[p], ad = Bb.lus[p];
+        if (dn1[p] != INF && (!rd || (i128)dn1[p] * rd < (i128)rn * Bb.lus[p]))
+            rn = dn1[p], rd = Bb.lus[p];
         Bb.an[p] = an, Bb.ad[p] = ad, Bb.rn[p] = rn, Bb.rd[p] = rd;
+        Bb.af[p] = (double)an * recip[ad]; /* orders only: no division needed */
+        Bb.rf[p] = (double)rn * recip[rd];
     }
-    /* the bound's second part, positions p.. on (k <= 8: k^2 / 2 steps) */
-    for (uint32_t p = 0; p <= k; p++) {
-        int64_t gz = 0, mz = INF, ma = INF, mr = INF;
-        for (uint32_t i = p; i < k; i++)
-            if ((Bb.dhi[i] > 0 && lazy_dc(Bb.L[i], 1) == 0) ||
-                (Bb.dlo[i] < 0 && lazy_dc(Bb.L[i], -1) == 0))
-                gz = gcd_small(gz, Bb.lus[i]);
-        for (uint32_t i = p; i < k; i++) {
-            int64_t up = Bb.dhi[i] > 0 ? lazy_dc(Bb.L[i], 1) : INF;
-            int64_t dn = Bb.dlo[i] < 0 ? lazy_dc(Bb.L[i], -1) : INF;
-            if (up < ma)
-                ma = up;
-            if (dn < mr)
-                mr = dn;
-            if (gz && Bb.lus[i] % gz) {
-                if (up < mz)
-                    mz = up;
-                if (dn < mz)
-                    mz = dn;
-            }
-        }
-        Bb.gz[p] = gz, Bb.mz[p] = mz, Bb.ma[p] = ma, Bb.mr[p] = mr;
+    /* the bound's second part, positions p.. on: gz the gcd of the lots with
+     * a free first change, ma / mr the least add / give-back, mz the least
+     * change of a venue whose lot is off the multiples of gz */
+    Bb.gz[k] = 0, Bb.mz[k] = Bb.ma[k] = Bb.mr[k] = INF;
+    for (uint32_t p = k; p-- > 0;) {
+        Bb.gz[p] = up1[p] == 0 || dn1[p] == 0 ? gcd_small(Bb.gz[p + 1], Bb.lus[p]) : Bb.gz[p + 1];
+        Bb.ma[p] = up1[p] < Bb.ma[p + 1] ? up1[p] : Bb.ma[p + 1];
+        Bb.mr[p] = dn1[p] < Bb.mr[p + 1] ? dn1[p] : Bb.mr[p + 1];
+    }
+    for (uint32_t p = 0; p < k; p++) { /* k <= 8: k^2 / 2 steps */
+        int64_t gz = Bb.gz[p], mz = INF;
+        if (gz)
+            for (uint32_t i = p; i < k; i++)
+                if (!multiple_of(Bb.lus[i], gz)) {
+                    if (up1[i] < mz)
+                        mz = up1[i];
+                    if (dn1[i] < mz)
+                        mz = dn1[i];
+                }
+        Bb.mz[p] = mz;
     }
     if (Bb.best == INF)
         bnb_dive(&Bb);

@@ -236,8 +236,32 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
 /* The bar callback alone, as the engine calls it: the clock and last price
  * are updated, xOnBar is called through the vtable (the strategy must want
  * bars), order events it caused are delivered. No execution-backend pass:
- * `bench strategy` uses it to time the callback itself. */
-int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar);
+ * `bench strategy` uses it to time the callback itself. Inline for the common
+ * case (a running strategy, no refusal waiting, no timed callback; after it
+ * nothing queued, logged as an error or failed); everything else goes through
+ * the out-of-line guard, with the same effects. */
+int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
+int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
+static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
+{
+    if (__builtin_expect(bar->instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 ||
+                             !sc->started || sc->meter_left <= 1 || !sc->vt->xOnBar, 0))
+        return brs__sctx_call_bar_slow(sc, bar);
+    sc->chain = 0;
+    if (bar->ts_local > sc->now)
+        sc->now = bar->ts_local;
+    sc->instr[bar->instrument].last_price = bar->bar.close;
+    sc->n_callbacks++;
+    sc->meter_left--; /* > 1 above: this callback is not a timed one */
+    sc->in_callback = 1;
+    sc->last_error_log[0] = '\0';
+    sc->log_cb = 0;
+    int rc = sc->vt->xOnBar(sc->self, bar);
+    if (__builtin_expect(rc < 0 || sc->error_pending || sc->q_len != 0 || sc->failed != 0, 0))
+        return brs__sctx_call_bar_after(sc, rc);
+    sc->in_callback = 0;
+    return BRS_OK;
+}
 /* Replace one side of the book as last seen (for L2/L3 feeds whose book is
  * kept by the engine), levels best first. */
 void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side,

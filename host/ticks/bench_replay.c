@@ -93,6 +93,36 @@ static int dump_raw(const char *path, const char *raw, brs_error *err)
     return rc;
 }
 
+int brs__replay_time(const char *path, int ahead, uint64_t *events, int64_t *ns, brs_error *err)
+{
+    brs_replay_tally tally = {0};
+    int64_t allocs;
+    int rc = replay_once(path, ahead, brs__replay_noop, &tally, events, ns, &allocs, err);
+    BRS__KEEP(tally.checksum);
+    return rc;
+}
+
+int brs__replay_zstd_prepare(const char *path, const char *zst, brs_error *err)
+{
+    char raw[4200];
+    snprintf(raw, sizeof raw, "%s.raw", zst);
+    int rc = dump_raw(path, raw, err);
+    char *zargv[] = {"zstd", "-3", "-q", "-f", raw, "-o", (char *)zst, NULL};
+    if (!rc && run(zargv, NULL) != 0)
+        rc = brs__err(err, BRS_E_IO, "could not run 'zstd -3' (is the zstd program installed?)");
+    unlink(raw);
+    return rc;
+}
+
+int64_t brs__zstd_dc_ns(const char *zst)
+{
+    char *dargv[] = {"zstd", "-dc", "-q", (char *)zst, NULL};
+    int64_t t0 = brs__monotime_ns();
+    if (run(dargv, NULL) != 0)
+        return -1;
+    return brs__monotime_ns() - t0;
+}
+
 int brs__bench_replay(int argc, char **argv)
 {
     const char *path = NULL;

@@ -12,7 +12,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse gen [--bars] [--seed S] [--events N] [--symbols K] [--rate M]\n"
-            "                  [--vol V [--regime T] [--calm-vol C]] [--block-records R] [--level L] -o FILE\n\n"
+            "                  [--vol V [--regime T] [--calm-vol C]] [--block-records R] [--level L] [--plain] -o FILE\n\n"
             "Writes a deterministic synthetic L3 market (.ticks.zst): Poisson arrivals, limit orders\n"
             "around a random-walk mid, cancels outnumbering trades, occasional marketable orders and\n"
             "sweeps (EXECUTE + TRADE). The same options give a byte-identical file everywhere.\n"
@@ -33,6 +33,8 @@ static void usage(FILE *out)
             "  --calm-vol C       volatility of the calm stretches, bp per sqrt(minute) (default, or 0: V/4)\n"
             "  --block-records R  records per compressed block (default 16384)\n"
             "  --level L          zstd level (default 3)\n"
+            "  --plain            64-byte records in every block (format version 1, what\n"
+            "                     builds before compact blocks read); default: compact columns\n"
             "  -o, --output FILE  output file (written atomically)\n");
 }
 
@@ -90,6 +92,10 @@ int brs__cmd_gen(int argc, char **argv)
         }
         if (strcmp(a, "--bars") == 0) {
             bars = 1;
+            continue;
+        }
+        if (strcmp(a, "--plain") == 0) {
+            o.writer.plain_bars = o.writer.plain_events = 1;
             continue;
         }
         if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {

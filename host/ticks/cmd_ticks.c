@@ -282,7 +282,9 @@ static int cmd_info(int argc, char **argv)
     } else {
         printf("file:         %s%s\n", path, r.cut ? "  (CUT OFF: no index/footer)" : "");
         printf("format:       version %u, %u-byte records%s\n", r.version, BRS_TICK_RECORD_SIZE,
-               r.version >= 2 ? " (blocks of bars stored compactly)" : "");
+               r.version >= 3   ? " (blocks stored as compact columns)"
+               : r.version == 2 ? " (blocks of bars stored compactly)"
+                                : "");
         printf("events:       %llu in %u blocks\n", (unsigned long long)r.n_events, r.n_blocks);
         printf("time range:   %s .. %s\n", t0, t1);
         printf("bytes:        %llu on disk, %llu of records, compression ratio %.2f\n",

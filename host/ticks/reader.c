@@ -59,7 +59,7 @@ static int read_header(brs_tick_reader *r, brs_error *err)
     r->version = brs__get32(h + 8);
     if (r->version < BRS_TICK_VERSION_RECORDS || r->version > BRS_TICK_VERSION)
         return brs__err(err, BRS_E_UNSUPPORTED,
-                        "%s: unknown format version %u at offset 8 (this build reads versions 1 and %u)",
+                        "%s: unknown format version %u at offset 8 (this build reads versions 1 to %u)",
                         r->path, r->version, BRS_TICK_VERSION);
     uint32_t hsz = brs__get32(h + 12), rsz = brs__get32(h + 16), n = brs__get32(h + 20);
     if (rsz != BRS_TICK_RECORD_SIZE)
@@ -100,14 +100,27 @@ static int read_header(brs_tick_reader *r, brs_error *err)
     return rc;
 }
 
-/* The decompressed size a block header may state: count records, or a compact
- * bar payload (header plus 0..72 bytes a bar). */
+/* The decompressed size a block header may state: count records, a compact
+ * bar payload (header plus 0..72 bytes a bar), or a compact event payload
+ * (header, a table of 1..256 kinds, 0..61 bytes an event). */
 static int usize_ok(uint32_t magic, uint32_t count, uint32_t usize)
 {
     if (magic == BRS_TICK_BLOCK_MAGIC)
         return usize == count * BRS_TICK_RECORD_SIZE;
+    if (magic == BRS_TICK_EVBLOCK_MAGIC)
+        return usize >= BRS_EVBLOCK_HDR_SIZE + 4 &&
+               usize <= BRS_EVBLOCK_HDR_SIZE + 4 * BRS_EVBLOCK_MAX_META + (uint64_t)count * BRS_EVBLOCK_MAX_WIDTH;
     uint64_t body = (uint64_t)usize - BRS_BARBLOCK_HDR_SIZE;
     return usize >= BRS_BARBLOCK_HDR_SIZE && body % count == 0 && body / count <= BRS_BARBLOCK_MAX_WIDTH;
+}
+
+/* A block magic this file's version may hold: TBAR from version 2 on, TCOL
+ * from version 3 on (an older file holding one is damaged). */
+static int magic_ok(uint32_t magic, uint32_t version)
+{
+    return magic == BRS_TICK_BLOCK_MAGIC ||
+           (magic == BRS_TICK_BARBLOCK_MAGIC && version >= BRS_TICK_VERSION_BARS) ||
+           (magic == BRS_TICK_EVBLOCK_MAGIC && version >= BRS_TICK_VERSION_EVENTS);
 }
 
 /* Parse a block header at off; fills bi. Returns BRS_OK, or an error saying
@@ -122,7 +135,7 @@ static int read_block_header(brs_tick_reader *r, uint64_t off, brs_tick_block_in
     if (rc)
         return rc;
     uint32_t magic = brs__get32(h);
-    if (magic != BRS_TICK_BLOCK_MAGIC && !(magic == BRS_TICK_BARBLOCK_MAGIC && r->version >= 2))
+    if (!magic_ok(magic, r->version))
         return brs__err(err, BRS_E_CORRUPT, "%s: no block header at offset %llu (bad block magic)",
                         r->path, (unsigned long long)off);
     if (brs__get32(h + 32) != brs__crc32c(0, h, 32))
@@ -340,7 +353,7 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
     const unsigned char *h = d->cbuf;
     uint32_t magic = brs__get32(h);
     size_t usize = brs__get32(h + 12);
-    if ((magic != BRS_TICK_BLOCK_MAGIC && !(magic == BRS_TICK_BARBLOCK_MAGIC && r->version >= 2)) ||
+    if (!magic_ok(magic, r->version) ||
         brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
         brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize ||
         !usize_ok(magic, b->count, (uint32_t)usize) ||
@@ -354,7 +367,7 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
         ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
                         r->path, i, (unsigned long long)b->offset);
-    int compact = magic == BRS_TICK_BARBLOCK_MAGIC;
+    int compact = magic != BRS_TICK_BLOCK_MAGIC;
     d->compact = 0;
     if (compact && grow(&d->ubuf, &d->ubuf_cap, usize + 8))
         return brs__err(err, BRS_E_NOMEM, "out of memory");
@@ -366,11 +379,17 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong decompressed size");
     if (compact) {
         const char *why = "";
-        memset(d->ubuf + usize, 0, 8); /* the decoder reads 8 bytes at a time */
-        if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
-            return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
-                            r->path, i, (unsigned long long)b->offset, why);
-        d->compact = 1;
+        memset(d->ubuf + usize, 0, 8); /* the decoders read 8 bytes at a time */
+        if (magic == BRS_TICK_EVBLOCK_MAGIC) {
+            if (brs__evblock_decode(d->ubuf, usize, b->count, dst, &why))
+                return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact event block: %s",
+                                r->path, i, (unsigned long long)b->offset, why);
+        } else {
+            if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
+                return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
+                                r->path, i, (unsigned long long)b->offset, why);
+            d->compact = 1;
+        }
     }
     return BRS_OK;
 }

@@ -17,8 +17,10 @@
 
 /* ---- on-disk constants (docs/tick-format.md) ------------------------- */
 #define BRS_TICK_MAGIC "BRSTICKS"     /* 8 bytes at offset 0 */
-#define BRS_TICK_VERSION 2u          /* newest version written and read */
+#define BRS_TICK_VERSION 3u          /* newest version written and read */
 #define BRS_TICK_VERSION_RECORDS 1u  /* every block is 64-byte records (TBLK) */
+#define BRS_TICK_VERSION_BARS 2u     /* adds compact bar blocks (TBAR) */
+#define BRS_TICK_VERSION_EVENTS 3u   /* adds compact event blocks (TCOL) */
 #define BRS_TICK_RECORD_SIZE 64u
 #define BRS_TICK_FILE_HDR_SIZE 32u    /* fixed part; then instruments, then a CRC */
 #define BRS_TICK_INSTR_SIZE 72u
@@ -27,6 +29,11 @@
 #define BRS_BARBLOCK_COLUMNS 9
 #define BRS_BARBLOCK_HDR_SIZE 104u   /* compact bar payload header, see barblock.c */
 #define BRS_BARBLOCK_MAX_WIDTH 72u   /* 9 columns x at most 8 bytes a bar */
+#define BRS_TICK_EVBLOCK_MAGIC 0x4c4f4354u /* "TCOL": zstd frame of compact events (version 3) */
+#define BRS_EVBLOCK_COLUMNS 9
+#define BRS_EVBLOCK_HDR_SIZE 136u    /* compact event payload header, see evblock.c */
+#define BRS_EVBLOCK_MAX_META 256u    /* distinct (kind, side, flags) in one block */
+#define BRS_EVBLOCK_MAX_WIDTH 61u    /* 8 + 8 + 4 + 1 + 5 x 8 bytes an event */
 #define BRS_TICK_BLOCK_HDR_SIZE 40u
 #define BRS_TICK_INDEX_MAGIC 0x58444954u /* "TIDX" */
 #define BRS_TICK_INDEX_ENTRY_SIZE 32u
@@ -53,6 +60,18 @@ typedef struct brs_barblock_stats {
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                          brs_barblock_stats *st, const char **why);
 
+/* The compact event block (evblock.c). eligible: n > 0 records with at most
+ * 256 distinct (kind, side, flags). encode writes at most
+ * BRS_EVBLOCK_HDR_SIZE + 4 x 256 + n x BRS_EVBLOCK_MAX_WIDTH bytes and returns
+ * the size (0: not eligible, or out of memory: write 64-byte records). decode
+ * expands len payload bytes (8 more readable after them) into n records
+ * bit-identical to the ones encoded; a malformed payload gives BRS_E_CORRUPT
+ * and *why says what is wrong. */
+int brs__evblock_eligible(const brs_market_event *ev, uint32_t n);
+size_t brs__evblock_encode(const brs_market_event *ev, uint32_t n, unsigned char *out);
+int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
+                        const char **why);
+
 /* Names of event kinds ("add", "cancel", ...) and back; -1 when unknown. */
 const char *brs__mev_kind_name(int kind);
 int brs__mev_kind_parse(const char *name);
@@ -65,6 +84,7 @@ typedef struct brs_tick_writer_opts {
     int atomic;             /* write to a temporary and rename on close (imports) */
     int sync;               /* fdatasync after each block (live recording) */
     int plain_bars;         /* write bar blocks as 64-byte records too (a version 1 file) */
+    int plain_events;       /* write other blocks as 64-byte records too (no version 3) */
 } brs_tick_writer_opts;
 
 typedef struct brs_tick_block_info {

@@ -3,8 +3,9 @@
  * written and flushed whole, so a crash loses at most the block in progress and
  * readers can always scan the complete blocks. Close appends index and footer.
  * A block of nothing but bars is written in the compact bar encoding (TBAR,
- * barblock.c); the file header then says version 2 (rewritten in place before
- * the first such block), so a file without bars stays a version 1 file. */
+ * barblock.c), any other in the compact event encoding (TCOL, evblock.c); the
+ * file header says version 2 or 3 (rewritten in place before the first block
+ * that needs it), so a file of 64-byte records only stays a version 1 file. */
 #include "tickfile.h"
 
 #include <errno.h>
@@ -20,12 +21,12 @@
 struct brs_tick_writer {
     FILE *fp;
     brs_atomic_file af;
-    int atomic, sync, plain_bars;
+    int atomic, sync, plain_bars, plain_events;
     char *path;
-    unsigned char *hdr; /* the file header as written, for the version 2 rewrite */
+    unsigned char *hdr; /* the file header as written, for the version rewrite */
     size_t hdr_size;
-    int v2;
-    unsigned char *ubuf; /* a compact bar payload */
+    uint32_t version;    /* what the header says now */
+    unsigned char *ubuf; /* a compact bar or event payload */
     ZSTD_CCtx *cctx;
     brs_market_event *buf;
     uint32_t cap, n;
@@ -79,15 +80,20 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
     w->atomic = o.atomic;
     w->sync = o.sync;
     w->plain_bars = o.plain_bars;
+    w->plain_events = o.plain_events;
+    w->version = BRS_TICK_VERSION_RECORDS;
     w->cap = o.block_records;
     w->path = strdup(path);
     w->buf = malloc((size_t)w->cap * sizeof *w->buf);
     size_t ucap = BRS_BARBLOCK_HDR_SIZE + (size_t)w->cap * BRS_BARBLOCK_MAX_WIDTH;
-    w->ubuf = w->plain_bars ? NULL : malloc(ucap);
+    size_t ecap = BRS_EVBLOCK_HDR_SIZE + 4 * BRS_EVBLOCK_MAX_META + (size_t)w->cap * BRS_EVBLOCK_MAX_WIDTH;
+    ucap = ecap > ucap ? ecap : ucap;
+    int compact = !w->plain_bars || !w->plain_events;
+    w->ubuf = compact ? malloc(ucap) : NULL;
     w->cbuf_cap = ZSTD_compressBound(ucap);
     w->cbuf = malloc(w->cbuf_cap);
     w->cctx = ZSTD_createCCtx();
-    if (!w->path || !w->buf || !w->cbuf || !w->cctx || (!w->plain_bars && !w->ubuf)) {
+    if (!w->path || !w->buf || !w->cbuf || !w->cctx || (compact && !w->ubuf)) {
         brs__tick_writer_abort(w);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -148,18 +154,22 @@ int brs__tick_writer_open(brs_tick_writer **out, const char *path, const brs_ins
     return BRS_OK;
 }
 
-/* Before the first compact bar block: the header says version 2 from now on
- * (a version 1 reader then refuses the file up front instead of tripping over
- * an unknown block magic in the middle). */
-static int upgrade_header(brs_tick_writer *w, brs_error *err)
+/* Before the first compact block of a kind the header's version does not
+ * cover: the header says version 2 (compact bars) or 3 (compact events) from
+ * now on (an older reader then refuses the file up front instead of tripping
+ * over an unknown block magic in the middle). Returns 1 when the header now
+ * says `version`, 0 when it cannot (a pipe: write 64-byte records). */
+static int upgrade_header(brs_tick_writer *w, uint32_t version, brs_error *err)
 {
+    if (version <= w->version)
+        return 1;
     if (lseek(fileno(w->fp), 0, SEEK_CUR) < 0 && errno == ESPIPE) {
-        /* a pipe cannot take the rewrite: the file stays version 1, its bars
-         * stay 64-byte records (bigger, readable everywhere) */
-        w->plain_bars = 1;
-        return BRS_OK;
+        /* a pipe cannot take the rewrite: the file keeps its version, its
+         * blocks stay 64-byte records (bigger, readable everywhere) */
+        w->plain_bars = w->plain_events = 1;
+        return 0;
     }
-    brs__put32(w->hdr + 8, BRS_TICK_VERSION);
+    brs__put32(w->hdr + 8, version);
     brs__put32(w->hdr + w->hdr_size - 8, brs__crc32c(0, w->hdr, w->hdr_size - 8));
     int rc = flush_out(w, err);
     if (rc)
@@ -168,8 +178,8 @@ static int upgrade_header(brs_tick_writer *w, brs_error *err)
         w->failed = 1;
         return brs__err(err, BRS_E_IO, "%s: header rewrite failed: %s", w->path, strerror(errno));
     }
-    w->v2 = 1;
-    return BRS_OK;
+    w->version = version;
+    return 1;
 }
 
 int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
@@ -180,18 +190,26 @@ int brs__tick_writer_flush(brs_tick_writer *w, brs_error *err)
         return BRS_OK;
     const void *src = w->buf;
     size_t usize = (size_t)w->n * BRS_TICK_RECORD_SIZE;
-    uint32_t magic = BRS_TICK_BLOCK_MAGIC;
+    uint32_t magic = BRS_TICK_BLOCK_MAGIC, version = 0;
+    size_t csz = 0;
     if (!w->plain_bars && brs__barblock_eligible(w->buf, w->n)) {
-        if (!w->v2) {
-            int rc = upgrade_header(w, err);
-            if (rc)
-                return rc;
-        }
-    }
-    if (!w->plain_bars && w->v2 && brs__barblock_eligible(w->buf, w->n)) {
-        usize = brs__barblock_encode(w->buf, w->n, w->ubuf);
-        src = w->ubuf;
+        csz = brs__barblock_encode(w->buf, w->n, w->ubuf);
         magic = BRS_TICK_BARBLOCK_MAGIC;
+        version = BRS_TICK_VERSION_BARS;
+    } else if (!w->plain_events && (csz = brs__evblock_encode(w->buf, w->n, w->ubuf)) > 0) {
+        magic = BRS_TICK_EVBLOCK_MAGIC;
+        version = BRS_TICK_VERSION_EVENTS;
+    }
+    if (csz) {
+        int rc = upgrade_header(w, version, err);
+        if (rc < 0)
+            return rc;
+        if (rc) {
+            usize = csz;
+            src = w->ubuf;
+        } else {
+            magic = BRS_TICK_BLOCK_MAGIC;
+        }
     }
     size_t csize = ZSTD_compress2(w->cctx, w->cbuf, w->cbuf_cap, src, usize);
     if (ZSTD_isError(csize)) {

@@ -12,7 +12,7 @@ fail() { echo "demo_check: FAIL: $*" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
 cd "$src"
-"$bourse" gen --seed 20240103 --events 60000 --symbols 2 --rate 300 --vol 30 --regime 20 --level 19 \
+"$bourse" gen --seed 20240103 --events 60000 --symbols 2 --rate 300 --vol 30 --regime 20 --level 19 --plain \
     -o "$out/book.ticks.zst" 2>/dev/null
 cmp -s "$out/book.ticks.zst" data/book.ticks.zst || fail "data/book.ticks.zst is not what scripts/gen-demo-ticks.sh makes"
 num() { sed -n "s/^  \"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1/summary.json"; }

@@ -365,13 +365,14 @@ static void test_identical_runs(void **state)
 }
 
 /* Minute bars in a tick file, with a few trade prints among them (the loader
- * drops them) and blocks of 500 (compact bar blocks and record blocks). */
+ * drops them) and blocks of 500: compact bar blocks, and compact event blocks
+ * where a trade is mixed in (a version 3 file); plain: 64-byte records only. */
 static void minute_bars_file(const char *path, size_t n, int back_in_time, int plain)
 {
     brs_market_event *ev = malloc(n * sizeof *ev);
     brs__bars_random_walk(ev, n, 5, 0, 1000000, INT64_C(1700000000) * 1000000000);
     brs_instrument in = {.symbol = "MIN", .price_scale = 10000, .tick_size = 1, .lot_size = 1};
-    brs_tick_writer_opts o = {.block_records = 500, .plain_bars = plain};
+    brs_tick_writer_opts o = {.block_records = 500, .plain_bars = plain, .plain_events = plain};
     brs_tick_writer *w;
     brs_error err = {0};
     char dir[1024];
@@ -392,7 +393,7 @@ static void minute_bars_file(const char *path, size_t n, int back_in_time, int p
     free(ev);
     brs_tick_reader r;
     assert_int_equal(brs__tick_open(&r, path, &err), 0);
-    assert_int_equal(r.version, plain ? 1 : 2);
+    assert_int_equal(r.version, plain ? 1 : 3);
     brs__tick_close(&r);
 }
 

@@ -586,7 +586,7 @@ static void test_config_and_queries(void **state)
     brs_order o = lim(1, BRS_BUY, 5, 3);
     assert_int_equal(brs__engine_submit(e2, &o), BRS_OK);
     assert_int_equal(brs__engine_live_orders(e2), 1);
-    assert_int_equal(brs__engine_bytes_per_order(e2), 80);
+    assert_int_equal(brs__engine_bytes_per_order(e2), 88); /* record 64, hash 16, direct slots 8 */
     brs__engine_destroy(e2);
 
     assert_int_equal(brs__engine_reserve(f->e, 1, 5000), BRS_OK);

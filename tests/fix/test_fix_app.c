@@ -17,6 +17,7 @@
 
 #include "core/core.h"
 #include "fix/app.h"
+#include "fix/app_internal.h"
 #include "fixmsg.h"
 
 #define T0 1700000000000000000LL
@@ -828,6 +829,153 @@ static void test_checkpoint(void **state)
     journal_done(&tj);
 }
 
+/* After a checkpoint the closed orders leave memory a few slots per step
+ * (app_forget.c: the ClOrdID map's earlier links, then the table compacted
+ * in place with a gap, then the map rebuilt), while orders keep coming,
+ * cancelling and replacing between the steps. Against a model: every open
+ * order is found by its ClOrdID and by its OrderID with its own quantity,
+ * every ClOrdID of the day is refused again, during the forget, after it,
+ * and after a restart on the snapshot and its tail. */
+enum { FG_N = 600, FG_OPS = 400 };
+static struct fg_model {
+    char cl[16];    /* current ClOrdID */
+    char prev[16];  /* an earlier link ("" none) */
+    uint64_t id;
+    int open, leaves;
+} fgm[FG_N + FG_OPS];
+static int fg_n;
+
+static void fg_check(int k)
+{
+    struct fg_model *m = &fgm[k];
+    if (m->open) {
+        feed("35=H|11=%s|55=AAPL|54=1|", m->cl);
+        expect_er('I', m->cl);
+        uint64_t v = 0;
+        assert_int_equal(brs__fix_uint(&got, 151, &v), 1);
+        assert_int_equal(v, (uint64_t)m->leaves);
+        assert_int_equal(brs__fix_uint(&got, 37, &v), 1);
+        assert_int_equal(v, m->id);
+        feed("35=H|11=zz|37=%llu|55=AAPL|54=1|", (unsigned long long)m->id);
+        expect_er('I', m->cl);
+    }
+    const char *names[2] = {m->cl, m->prev};
+    for (int j = 0; j < 2; j++) {
+        if (!names[j][0])
+            continue;
+        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=1|", names[j]);
+        expect_er('8', names[j]);
+        assert_true(brs__fix_is(&got, 103, "6"));
+    }
+    outlen = outread = 0;
+}
+
+static void fg_new(int k)
+{
+    struct fg_model *m = &fgm[k];
+    snprintf(m->cl, sizeof m->cl, "s%d", k);
+    m->prev[0] = 0;
+    m->leaves = 2 + k % 3;
+    feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=%d|40=2|44=%d|59=1|", m->cl, m->leaves,
+         100 + k % 20);
+    expect_er('0', m->cl);
+    assert_int_equal(brs__fix_uint(&got, 37, &m->id), 1);
+    m->open = 1;
+    outlen = outread = 0;
+}
+
+static void fg_cancel(int k)
+{
+    struct fg_model *m = &fgm[k];
+    char c[16];
+    snprintf(c, sizeof c, "x%d", k);
+    feed("35=F|11=%s|41=%s|55=AAPL|54=1|60=20231114-22:13:20|", c, m->cl);
+    expect_er('4', c);
+    memcpy(m->prev, m->cl, sizeof m->prev);
+    memcpy(m->cl, c, sizeof m->cl);
+    m->open = 0;
+    outlen = outread = 0;
+}
+
+static void fg_replace(int k)
+{
+    struct fg_model *m = &fgm[k];
+    static int nr;
+    char r[16];
+    snprintf(r, sizeof r, "r%d", nr++); /* a new ClOrdID each time */
+    m->leaves += 1;
+    feed("35=G|11=%s|41=%s|55=AAPL|54=1|60=20231114-22:13:20|38=%d|40=2|44=%d|", r, m->cl, m->leaves,
+         100 + k % 20);
+    expect_er('5', r);
+    memcpy(m->prev, m->cl, sizeof m->prev);
+    memcpy(m->cl, r, sizeof m->cl);
+    outlen = outread = 0;
+}
+
+static void test_checkpoint_stepwise(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    book_capacity = 8192;
+    open_gw(tj.path, 0);
+    for (fg_n = 0; fg_n < FG_N; fg_n++)
+        fg_new(fg_n);
+    for (int k = 0; k < FG_N; k += 3)
+        fg_cancel(k);
+    for (int k = 1; k < FG_N; k += 5)
+        if (fgm[k].open)
+            fg_replace(k);
+    brs__fix_gateway_flush(&gw);
+    brs_error err = {0};
+    gw.fg_per_turn = 13;
+    assert_int_equal(brs__fix_gateway_checkpoint_start(&gw, &err), BRS_OK);
+    int done = 0;
+    while (!done) {
+        assert_int_equal(brs__fix_gateway_checkpoint_poll(&gw, &done, &err), BRS_OK);
+        if (!done)
+            usleep(1000);
+    }
+    assert_true(brs__fix_gateway_forgetting(&gw));
+    uint32_t seed = 7;
+    int steps = 0, in_table = 0;
+    while (brs__fix_gateway_forgetting(&gw)) {
+        brs__fix_gateway_forget_step(&gw);
+        steps++;
+        in_table += gw.fg_phase == BRS__FIX_FG_TABLE && gw.fg_w < gw.fg_r;
+        /* an op between steps: new, cancel, replace, or a look at one */
+        seed = seed * 1103515245u + 12345u;
+        int k = (int)((seed >> 8) % (uint32_t)fg_n), op = (int)((seed >> 4) % 4);
+        if (op == 0 && fg_n < FG_N + FG_OPS)
+            fg_new(fg_n++);
+        else if (op == 1 && fgm[k].open)
+            fg_cancel(k);
+        else if (op == 2 && fgm[k].open)
+            fg_replace(k);
+        else
+            fg_check(k);
+        brs__fix_gateway_flush(&gw);
+    }
+    assert_true(steps > 50);
+    assert_true(in_table > 10); /* the gap was there while orders came and went */
+    int open = 0;
+    for (int k = 0; k < fg_n; k++) {
+        fg_check(k);
+        open += fgm[k].open;
+    }
+    assert_int_equal(gw.st.open, open);
+    assert_true(brs__fix_gateway_orders_held(&gw) < (uint64_t)open + 200);
+    assert_int_equal(gw.map_tombs, 0);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    open_gw(tj.path, 0);
+    for (int k = 0; k < fg_n; k++)
+        fg_check(k);
+    close_gw();
+    book_capacity = 4096;
+    journal_done(&tj);
+}
+
 /* A checkpoint of many open orders over several price levels: the snapshot
  * lists them in queue priority (level by level), a restart rests them in that
  * order and puts the table back in OrderID order (a radix sort and an
@@ -1220,6 +1368,7 @@ int main(void)
         cmocka_unit_test(test_compaction_fallback),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_many_levels),
+        cmocka_unit_test(test_checkpoint_stepwise),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
         cmocka_unit_test(test_avgpx_no_overflow),

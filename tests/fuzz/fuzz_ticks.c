@@ -6,7 +6,10 @@
  *      every record of a block is a BAR) and read back: the round trip must be
  *      bit-exact, whatever the field values;
  *   2: a whole file: opened, iterated, seeked and verified (every damage must
- *      end in an error, never a crash).
+ *      end in an error, never a crash);
+ *   3: a compact event block payload (TCOL), decoded directly, as 0.
+ * Round trips write other blocks as compact event blocks unless the input's
+ * second byte has bit 2 set (64-byte records).
  * Built with clang by `make fuzz-ticks`; tests/fuzz/CMakeLists.txt runs the seed
  * corpus (tests/fuzz/corpus-ticks) through it as an ordinary test. */
 #include <stdint.h>
@@ -44,7 +47,7 @@ static int write_file(const uint8_t *p, size_t n)
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
-static void decode_payload(const uint8_t *p, size_t n)
+static void decode_payload(const uint8_t *p, size_t n, int events)
 {
     if (n < 2)
         return;
@@ -58,7 +61,9 @@ static void decode_payload(const uint8_t *p, size_t n)
     memset(in + n, 0, 8);
     brs_barblock_stats st;
     const char *why = NULL;
-    if (brs__barblock_decode(in, n, count, out, &st, &why) != BRS_OK && !why)
+    int rc = events ? brs__evblock_decode(in, n, count, out, &why)
+                    : brs__barblock_decode(in, n, count, out, &st, &why);
+    if (rc != BRS_OK && !why)
         die("decode refused without saying why", 0);
     free(in);
     free(out);
@@ -69,6 +74,7 @@ static void round_trip(const uint8_t *p, size_t n)
     if (n < 2)
         return;
     uint32_t n_instr = 1 + p[0] % 3;
+    int plain_events = (p[0] >> 2) & 1;
     int bars = p[1] & 1, plain = (p[1] >> 1) & 1;
     uint32_t block = 1 + (p[1] >> 2); /* small blocks: several per input */
     p += 2, n -= 2;
@@ -87,7 +93,8 @@ static void round_trip(const uint8_t *p, size_t n)
     brs_instrument in[3] = {{.id = 0, .symbol = "A", .price_scale = 100, .tick_size = 1, .lot_size = 1},
                             {.id = 1, .symbol = "B", .price_scale = 100, .tick_size = 1, .lot_size = 1},
                             {.id = 2, .symbol = "C", .price_scale = 100, .tick_size = 1, .lot_size = 1}};
-    brs_tick_writer_opts o = {.block_records = block, .level = 1, .plain_bars = plain};
+    brs_tick_writer_opts o = {.block_records = block, .level = 1, .plain_bars = plain,
+                              .plain_events = plain_events};
     brs_tick_writer *w;
     brs_error err = {0};
     if (brs__tick_writer_open(&w, scratch_path(), in, n_instr, &o, &err) != BRS_OK)
@@ -147,10 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    switch (data[0] % 3) {
-    case 0: decode_payload(data + 1, size - 1); break;
+    switch (data[0] % 4) {
+    case 0: decode_payload(data + 1, size - 1, 0); break;
     case 1: round_trip(data + 1, size - 1); break;
-    default: read_file(data + 1, size - 1); break;
+    case 2: read_file(data + 1, size - 1); break;
+    default: decode_payload(data + 1, size - 1, 1); break;
     }
     return 0;
 }

@@ -35,7 +35,12 @@ static void test_json(void **st)
                                         "ns_per_decision_mixed_lots_median_book",
                                         "ns_per_decision_mixed_lots_p90_book",
                                         "ns_per_decision_mixed_lots_p99_book",
-                                        "ns_per_decision_mixed_lots_worst_book"};
+                                        "ns_per_decision_mixed_lots_worst_book",
+                                        "ns_per_decision_mixed_lots_single_p50",
+                                        "ns_per_decision_mixed_lots_single_p99",
+                                        "ns_per_decision_mixed_lots_single_max",
+                                        "ns_per_decision_mixed_lots_single_p90_book",
+                                        "ns_per_decision_mixed_lots_single_worst_book"};
     for (size_t i = 0; i < sizeof mixed / sizeof mixed[0]; i++) {
         const cJSON *x = cJSON_GetObjectItem(o, mixed[i]);
         assert_true(cJSON_IsNumber(x));
@@ -43,6 +48,18 @@ static void test_json(void **st)
     }
     assert_true(cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_worst_book")->valuedouble >=
                 cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_p90_book")->valuedouble);
+    /* decision by decision: the max of all is at least the slowest book's median */
+    assert_true(cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_single_max")->valuedouble >=
+                cJSON_GetObjectItem(o, "ns_per_decision_mixed_lots_single_worst_book")->valuedouble);
+    /* what a sample is, and the sizes it names */
+    assert_true(cJSON_IsString(cJSON_GetObjectItem(o, "samples")));
+    assert_int_equal(cJSON_GetObjectItem(o, "books")->valueint, 64);
+    assert_int_equal(cJSON_GetObjectItem(o, "mixed_lots_single_decisions")->valueint,
+                     64 * 11); /* --quick: 11 rounds over the 64 books */
+    assert_true(cJSON_GetObjectItem(o, "batch_decisions")->valueint > 0);
+    assert_true(cJSON_GetObjectItem(o, "mixed_lots_batch_decisions")->valueint > 0);
+    assert_true(cJSON_GetObjectItem(o, "mixed_lots_book_batch_decisions")->valueint > 0);
+    assert_true(cJSON_GetObjectItem(o, "mixed_lots_book_batches")->valueint > 0);
     const cJSON *al = cJSON_GetObjectItem(o, "allocs_in_timed_region");
     assert_true(cJSON_IsNumber(al));
     assert_true(al->valuedouble <= 0); /* 0, or -1 when counting is unavailable */

@@ -77,7 +77,9 @@ static void write_events(const char *path, const brs_market_event *ev, size_t n,
     brs_instrument ins[3] = {{.symbol = "A", .price_scale = 100, .tick_size = 1, .lot_size = 1},
                              {.symbol = "B", .price_scale = 10000, .tick_size = 1, .lot_size = 1},
                              {.symbol = "C", .price_scale = 1, .tick_size = 1, .lot_size = 1}};
-    brs_tick_writer_opts o = {.block_records = block, .plain_bars = plain};
+    /* other blocks as records: this file is about the bar block (test_evblock
+     * has the compact event block) */
+    brs_tick_writer_opts o = {.block_records = block, .plain_bars = plain, .plain_events = 1};
     brs_tick_writer *w;
     brs_error err = {0};
     assert_int_equal(brs__tick_writer_open(&w, path, ins, 3, &o, &err), 0);
@@ -367,10 +369,10 @@ static void test_file_damage(void **state)
     snprintf(want, sizeof want, "offset %llu", (unsigned long long)b0);
     expect_fail(bad, "verify", want, "block 0");
     /* an unknown version */
-    brs__put32(f + 8, 3);
+    brs__put32(f + 8, 4);
     brs__put32(f + hsz - 8, brs__crc32c(0, f, hsz - 8));
     spill(bad, f, n);
-    expect_fail(bad, "verify", "unknown format version 3 at offset 8", NULL);
+    expect_fail(bad, "verify", "unknown format version 4 at offset 8", NULL);
     /* cut inside the block: nothing readable, the cut is named */
     copy_file(path, bad);
     assert_int_equal(truncate(bad, (off_t)(b0 + 50)), 0);

@@ -19,6 +19,9 @@ cases (issue 15 point):
                 (max_output_bytes 64 KB) without a disconnect; the probe runs
                 for the whole flood, its worst round trip against its own
                 baseline (no loop turn holds the others)
+  ckptflood     (3, 9) a checkpoint ending in the middle of a mass cancel: its
+                150,000+ closed orders leave memory in bounded steps; the
+                probe's worst round trip against its own baseline
   sweep         (3, 6) one 40,000-lot order sweeping 40,000 resting orders:
                 every fill reported to taker and maker, no disconnect, and the
                 40,000 trades reach a market data subscriber (split X)
@@ -432,6 +435,103 @@ def case_masscancel(work):
         m = c.recv(10)
     check(m is not None and m.get(112) == "still-there", "no Heartbeat after the mass cancel")
     not_stalled("200k mass cancel streaming", base, during, probe)
+    c.close()
+    probe.s.close()
+    srv.stop()
+
+
+def case_ckptflood(work):
+    """(3, 9) the large case of a mass cancel: a checkpoint that starts just
+    before it ends in the middle of the flood, and its closed orders (150,000
+    cancelled before, and those the mass cancel closed so far) leave memory
+    in bounded steps (max_forget_per_turn), not in one loop turn (a 2M-order
+    mass cancel held every session for 6.9 s that way). The probe runs from
+    the checkpoint's start to the end of both, its worst round trip against
+    its own baseline's worst."""
+    nc, no = 150000, 50000
+    orders = []
+    for k in range(nc):
+        orders.append((0, order_body("CLIENT1", 2 + 2 * k, "c%d" % k, 1, "8.00", 1)))
+        orders.append((0, "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                          "11=x%d\x0141=c%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" %
+                       (3 + 2 * k, k, k)))
+    seq = 2 + 2 * nc
+    for k in range(no):
+        orders.append((0, order_body("CLIENT1", seq + k, "o%d" % k, 1,
+                                     "%d.%02d" % divmod(9000 - k % 400, 100), 1)))
+    state = preload(work, orders)
+    jsize = os.path.getsize(os.path.join(state, "orders.journal"))
+    # no checkpoint at the start: the journal is just under the limit; the
+    # burst below passes it
+    # ABUSE_FG_PER_TURN: another max_forget_per_turn for a comparison by hand
+    srv = new_server(work, state_dir=state, max_output_bytes=65536, max_orders=1 << 20,
+                     journal_checkpoint_bytes=jsize + 65536,
+                     max_forget_per_turn=int(os.environ.get("ABUSE_FG_PER_TURN", "16384"))).start()
+    probe = Probe(srv.port)
+    base = probe.median(40)
+    base_xs = probe.last
+    c = Session(srv.port, "CLIENT1", rcvbuf=1 << 16)
+    burst = 1000
+    batch = []
+    for k in range(burst):
+        batch.append(encode("D", [(11, "b%d" % k), (21, 1), (38, 1), (40, 2), (44, "7.00"), (54, 1),
+                                  (55, "AAPL"), (59, 1), (60, "20261206-10:00:00")],
+                            "CLIENT1", "EXEC", c.seq))
+        c.seq += 1
+    c.send_raw(b"".join(batch))
+    acks = 0
+    while acks < burst:  # the turn of the last one starts the checkpoint, before it answers
+        m = c.recv(20)
+        if m is None:
+            break
+        acks += m.type == "8" and m.get(150) == "0"
+    check(acks == burst, "the burst: %d of %d acknowledged" % (acks, burst))
+    c.send("q", [(11, "mc"), (530, 7), (60, "20261206-10:00:00")], c.seq)
+    c.seq += 1
+    want = no + burst
+    pats = [b"\x0135=r\x01", b"\x01150=4\x01", b"\x0135=5\x01"]
+    rfd, wfd = os.pipe()
+    t = time.time()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rfd)
+        counts, closed = stream_count(c.sock, pats, lambda k: k[pats[1]] >= want, 240)
+        os.write(wfd, repr(([counts[p] for p in pats], closed)).encode())
+        os._exit(0)
+    os.close(wfd)
+    state_ = {"reader": True, "forgot_during_flood": None}
+
+    def busy():
+        if state_["reader"] and os.waitpid(pid, os.WNOHANG)[0] == pid:
+            state_["reader"] = False
+        done = "closed orders left memory" in srv.logtext()
+        if done and state_["forgot_during_flood"] is None:
+            state_["forgot_during_flood"] = state_["reader"]
+        return (state_["reader"] or not done) and time.time() - t < 240
+    during = probe.during(busy)
+    xs = probe.last
+    if state_["reader"]:
+        os.waitpid(pid, 0)
+    got, closed = eval(os.read(rfd, 4096).decode())
+    os.close(rfd)
+    log = srv.logtext()
+    line = [x for x in log.splitlines() if "closed orders left memory" in x]
+    fields = dict(f.split("=", 1) for f in (line[0].split() if line else []) if "=" in f)
+    forgot, turns = int(fields.get("orders_forgotten", "0")), int(fields.get("loop_turns", "0"))
+    print("checkpoint in a mass cancel: %d cancels of %d streamed (closed %s), %.1f s; the "
+          "checkpoint forgot %d closed orders over %d loop turns%s" %
+          (got[1], want, closed, time.time() - t, forgot, turns,
+           " (the flood still running when it ended)" if state_["forgot_during_flood"] else ""))
+    check(got[0] == 1 and got[1] == want and not closed and got[2] == 0,
+          "the mass cancel did not reach the reading client whole: %r" % (got,))
+    check("journal checkpoint: the journal is a snapshot" in log, "no checkpoint")
+    check(forgot >= nc and turns > 1, "the checkpoint's forgetting: %d orders over %d turns" %
+          (forgot, turns))
+    check("closed orders leave memory over loop turns (max_forget_per_turn)" in log,
+          "no log line when max_forget_per_turn bit")
+    # the probe's worst during the checkpoint and the flood against its baseline
+    probe.prev, probe.last = base_xs, xs
+    not_stalled("checkpoint ending in a mass cancel", base, during, probe)
     c.close()
     probe.s.close()
     srv.stop()

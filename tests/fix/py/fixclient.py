@@ -22,10 +22,11 @@ def utc_now():
 
 
 def encode(msgtype, fields, sender, target, seq, possdup=False, orig_time=None):
-    hdr = [(35, msgtype), (34, seq), (49, sender), (52, utc_now()), (56, target)]
+    now = utc_now()  # one reading: OrigSendingTime never after SendingTime
+    hdr = [(35, msgtype), (34, seq), (49, sender), (52, now), (56, target)]
     if possdup:
         hdr.insert(2, (43, "Y"))
-        hdr.append((122, orig_time or utc_now()))
+        hdr.append((122, orig_time or now))
     body = b"".join(b"%d=%s\x01" % (t, str(v).encode()) for t, v in hdr + list(fields))
     head = b"8=FIX.4.4\x019=%d\x01" % len(body)
     m = head + body

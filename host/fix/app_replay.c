@@ -1,0 +1,456 @@
+/* app_replay.c: a restart's replay of the order journal: the snapshot it
+ * starts with (open orders rested again in queue priority, risk state,
+ * forgotten ClOrdIDs), then every committed record in order; the uncommitted
+ * tail is cut (docs/fix-gateway.md, "Persistence and restart"). */
+#include "fix/app.h"
+#include "fix/archive.h"
+#include "fix/app_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "core/log.h"
+#include "fix/wal.h"
+
+/* Room for `orders` more orders in the table and the ClOrdID map (empty, as
+ * at the head of a journal) and for `closed` forgotten ClOrdIDs. */
+static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
+{
+    if (orders > UINT32_MAX)
+        return BRS_E_NOMEM;
+    if (g->n_orders + orders > g->cap_orders) {
+        brs__fix_order *p = realloc(g->orders, (g->n_orders + orders) * sizeof *p);
+        if (!p)
+            return BRS_E_NOMEM;
+        g->orders = p;
+        g->cap_orders = g->n_orders + orders;
+        brs__fix_advise_huge(p, g->cap_orders * sizeof *p);
+    }
+    if (g->map_used == 0 && !g->map_old) {
+        uint64_t cap = 4096;
+        while ((orders + 1) * 2 > cap)
+            cap *= 2;
+        if (cap > g->map_cap) {
+            brs__fix_clmap_entry *m = brs__fix_map_alloc(cap, 1);
+            if (!m)
+                return BRS_E_NOMEM;
+            free(g->map);
+            g->map = m;
+            g->map_cap = cap;
+        }
+    }
+    return brs__fix_clset_reserve(&g->closed, closed);
+}
+
+/* Replay of the snapshot's records. */
+static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err)
+{
+    uint64_t id = brs__get_u64(r);
+    uint32_t session = brs__get_u32(r + 8), instr = brs__get_u32(r + 12);
+    brs__fix_order *o;
+    if (id == 0 || id > g->last_order_id) /* duplicates: found once sorted, at the end */
+        return brs__err(err, BRS_E_CORRUPT, "OrderID %llu out of place", (unsigned long long)id);
+    if (instr >= g->n_instr)
+        return brs__err(err, BRS_E_CORRUPT, "order %llu: instrument %u not configured",
+                        (unsigned long long)id, instr);
+    if (memchr(r + 16, 0, BRS__FIX_CLORDID_MAX) == NULL)
+        return brs__err(err, BRS_E_CORRUPT, "order %llu: ClOrdID not terminated",
+                        (unsigned long long)id);
+    int rc = brs__fix_add_slot(g, id, &o);
+    if (rc != BRS_OK)
+        return brs__err(err, rc, "order %llu: %s", (unsigned long long)id, brs_err_name(rc));
+    o->session = session;
+    o->instrument = instr;
+    memcpy(o->clordid, r + 16, BRS__FIX_CLORDID_MAX);
+    o->side = (uint8_t)r[64];
+    o->ord_type = (uint8_t)r[65];
+    o->tif = (uint8_t)r[66];
+    o->status = r[67];
+    brs__fix_set_open(g, o, 1);
+    o->price = (int64_t)brs__get_u64(r + 72);
+    o->qty = (int64_t)brs__get_u64(r + 80);
+    o->leaves = (int64_t)brs__get_u64(r + 88);
+    o->cum = (int64_t)brs__get_u64(r + 96);
+    o->notional = (__int128)(((unsigned __int128)brs__get_u64(r + 112) << 64) | brs__get_u64(r + 104));
+    o->prio = ++g->prio_seq; /* records come in queue priority */
+    o->cum0 = o->cum;
+    if (session >= g->n_sessions) { /* its session is no longer configured: nothing may trade it */
+        BRS_LOG(BRS_LOG_WARN, "fix", "recovery: open order of a session no longer configured closed",
+                BRS_KV_U("order_id", id), BRS_KV_U("session", session));
+        brs__fix_set_open(g, o, 0);
+        o->status = '4';
+        o->leaves = 0;
+        return BRS_OK;
+    }
+    /* rested again through the runtime, front of each level first: the venue
+     * counts its quantity from here (cum0), its events are not news */
+    brs_order ord = {.id = id, .instrument = instr, .price = o->price, .qty = o->leaves,
+                     .side = o->side, .type = o->ord_type, .tif = o->tif};
+    g->restoring = 1;
+    g->restore_kind = 0;
+    rc = brs__rt_submit(g->rt, brs__fix_client_of(g, session), &ord);
+    if (rc == BRS_OK)
+        brs__fix_pump(g, brs__rt_now(g->rt));
+    g->restoring = 0;
+    if (rc == BRS_OK && g->restore_kind != BRS_OEV_ACCEPTED)
+        rc = BRS_E_STATE;
+    if (rc != BRS_OK) {
+        g->n_orders--; /* the slot goes; the index is rebuilt at the end */
+        return brs__err(err, rc, "order %llu cannot rest in the book: %s", (unsigned long long)id,
+                        brs_err_name(rc));
+    }
+    return BRS_OK;
+}
+
+static int cmp_order_id(const void *a, const void *b)
+{
+    uint64_t x = ((const brs__fix_order *)a)->id, y = ((const brs__fix_order *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32_t len,
+                       size_t pos, brs_error *err)
+{
+    if (type == JOURNAL_SNAPSHOT) {
+        if (pos != 0 || len != SNAP_HEADER_LEN || brs__get_u32(p) != SNAP_VERSION)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot header misplaced or of another version");
+        g->last_order_id = brs__get_u64(p + 8);
+        g->next_exec_id = brs__get_u64(p + 16);
+        g->day_boundary = (int64_t)brs__get_u64(p + 24);
+        g->snap_want = brs__get_u64(p + 32);
+        g->snap_read = 0;
+        g->in_snapshot = 1;
+        /* sized once for what the snapshot announces: no growth while read */
+        if (snap_reserve(g, g->snap_want, brs__get_u32(p + 4)) != BRS_OK)
+            return brs__err(err, BRS_E_NOMEM, "snapshot of %llu orders: out of memory",
+                            (unsigned long long)g->snap_want);
+        return BRS_OK;
+    }
+    if (!g->in_snapshot)
+        return brs__err(err, BRS_E_CORRUPT, "snapshot record outside a snapshot");
+    if (type == JOURNAL_SNAP_FEED) {
+        if (len != 16 || g->snap_read)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot feed record misplaced or of %u bytes", len);
+        uint64_t ev = brs__get_u64(p + 8);
+        g->jclock_t = (int64_t)brs__get_u64(p);
+        if (ev && !g->replay_feed)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: market data was replayed but market_data is not configured");
+        if (g->replay_feed && g->replay_feed(g->replay_user, g->jclock_t, ev) != BRS_OK)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot: the market data file ends before %llu events",
+                            (unsigned long long)ev);
+        g->feed_events = ev;
+        if (!g->replay_feed)
+            brs__rt_advance(g->rt, g->jclock_t);
+        return BRS_OK;
+    }
+    if (type == JOURNAL_SNAP_ORDER) {
+        if (len != SNAP_ORDER_LEN)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot order record of %u bytes", len);
+        g->snap_read++;
+        return snap_order_restore(g, p, err);
+    }
+    if (type == JOURNAL_SNAP_RISK) {
+        if (len < 8 || len != 8 + (uint64_t)brs__get_u32(p + 4) * 32)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot risk record of %u bytes", len);
+        uint32_t si = brs__get_u32(p), ni = brs__get_u32(p + 4);
+        if (si >= g->n_sessions)
+            return BRS_OK; /* the session is gone: nothing to restore */
+        brs_risk *rk = &g->risk[si];
+        for (uint32_t in = 0; in < ni && in < BRS_RISK_MAX_INSTRUMENTS; in++) {
+            const char *q = p + 8 + (size_t)in * 32;
+            rk->position[in] = (int64_t)brs__get_u64(q);
+            rk->open_qty[in][BRS_BUY] = (int64_t)brs__get_u64(q + 8);
+            rk->open_qty[in][BRS_SELL] = (int64_t)brs__get_u64(q + 16);
+            rk->ref_price[in] = (int64_t)brs__get_u64(q + 24);
+        }
+        return BRS_OK;
+    }
+    if (type == JOURNAL_SNAP_CLOSED) {
+        if (len % 8)
+            return brs__err(err, BRS_E_CORRUPT, "snapshot ClOrdID record of %u bytes", len);
+        for (uint32_t k = 0; k < len / 8; k++)
+            if (brs__fix_clset_add(&g->closed, brs__get_u64(p + (size_t)k * 8)) != BRS_OK)
+                return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+        return BRS_OK;
+    }
+    /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
+    g->snap_bytes = pos + 8;
+    if (g->snap_read != g->snap_want)
+        return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
+                        (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
+    g->in_snapshot = 0;
+    if (brs__fix_table_sort_by_id(g) != BRS_OK)
+        qsort(g->orders, g->n_orders, sizeof *g->orders, cmp_order_id); /* no room for the radix sort */
+    for (uint64_t k = 1; k < g->n_orders; k++)
+        if (g->orders[k].id == g->orders[k - 1].id)
+            return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
+                            (unsigned long long)g->orders[k].id);
+    brs__fix_table_sorted(g);
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        if (brs__fix_map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1)) != BRS_OK)
+            return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    return BRS_OK;
+}
+
+static size_t last_commit(const char *data, size_t end, uint64_t *batch, int *has_feed, int *has_time)
+{
+    size_t pos = 0, at = 0;
+    while (pos + 8 <= end) {
+        uint32_t type, len;
+        memcpy(&type, data + pos, 4);
+        memcpy(&len, data + pos + 4, 4);
+        if (pos + 8 + len > end)
+            break;
+        if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
+            *has_feed = *has_time = 1;
+        else if (type == JOURNAL_CLOCK || type == JOURNAL_WS || type == JOURNAL_STRAT)
+            *has_time = 1;
+        if (type == JOURNAL_COMMIT && len == 8) {
+            memcpy(batch, data + pos + 8, 8);
+            at = pos + 8 + len;
+        }
+        pos += 8 + len;
+    }
+    return at;
+}
+
+/* The journal to replay: mapped read-only (mapped = 1), or read into memory
+ * where mapping fails. NULL with errno on error. */
+static const char *journal_map(int fd, size_t len, int *mapped)
+{
+    *mapped = 0;
+    if (len > 0) {
+        void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p != MAP_FAILED) {
+            madvise(p, len, MADV_SEQUENTIAL);
+            *mapped = 1;
+            return p;
+        }
+    }
+    char *d = malloc(len ? len : 1);
+    if (d && pread(fd, d, len, 0) != (ssize_t)len) {
+        free(d);
+        errno = EIO;
+        return NULL;
+    }
+    return d;
+}
+
+static void journal_unmap(const char *data, size_t len, int mapped)
+{
+    if (mapped)
+        munmap((void *)data, len);
+    else
+        free((void *)data);
+}
+
+/* The mapped pages before `upto` (in 16 MB steps) leave the process: the
+ * kernel reads them again from the file should they be touched. */
+static void drop_behind(const char *data, size_t upto, size_t *dropped, int mapped)
+{
+    const size_t step = (size_t)1 << 24;
+    size_t a = upto & ~(step - 1);
+    if (!mapped || a <= *dropped)
+        return;
+    madvise((void *)(data + *dropped), a - *dropped, MADV_DONTNEED);
+    *dropped = a;
+}
+
+/* A journal without a COMMIT (new, or from before commits) gets one for
+ * everything now in it, so a crash from here on is cut at a commit. */
+static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
+{
+    char rec[16];
+    uint32_t type = JOURNAL_COMMIT, len = 8;
+    memcpy(rec, &type, 4);
+    memcpy(rec + 4, &len, 4);
+    memcpy(rec + 8, &batch, 8);
+    if (brs__fix_wal_write(g->jfd, rec, sizeof rec) != 0 || brs__fix_wal_sync(g->jfd, 0) != 0)
+        return brs__err(err, BRS_E_IO, "%s: %s", g->jpath, strerror(errno));
+    return BRS_OK;
+}
+
+int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
+{
+    if (g->jfd < 0)
+        return BRS_OK;
+    off_t fend = lseek(g->jfd, 0, SEEK_END);
+    if (fend < 0)
+        return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
+    /* mapped, not read into memory: the pages already passed are dropped as
+     * the replay moves on, so a restart's memory is the state it rebuilds */
+    int mapped = 0;
+    const char *data = journal_map(g->jfd, (size_t)fend, &mapped);
+    if (!data)
+        return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
+    size_t dropped = 0;
+    /* reconcile: the journal counts up to its last COMMIT; store batches after
+     * it were written but never committed (nothing of them reached a peer) */
+    uint64_t committed = 0;
+    int has_feed = 0, has_time = 0;
+    size_t end = last_commit(data, (size_t)fend, &committed, &has_feed, &has_time);
+    /* market data replayed at start (max) goes before a journal from before
+     * runtime time was recorded; a journal with FEED records replays it itself */
+    if (g->replay_begin)
+        g->replay_begin(g->replay_user, has_feed, end > 0 && !has_time);
+    if (mapped) /* that pass touched every page: they go, the replay reads on */
+        madvise((void *)data, (size_t)fend, MADV_DONTNEED);
+    int legacy = end == 0;
+    if (legacy) {
+        end = (size_t)fend;
+        for (uint32_t i = 0; i < g->n_sessions; i++)
+            if (g->sessions[i]->store.max_batch > committed)
+                committed = g->sessions[i]->store.max_batch;
+    }
+    for (uint32_t i = 0; i < g->n_sessions; i++) {
+        brs__fix_store *st = &g->sessions[i]->store;
+        uint64_t cut = 0;
+        int rc = brs__fix_store_rollback(st, committed, &cut, err);
+        if (rc != BRS_OK) {
+            journal_unmap(data, (size_t)fend, mapped);
+            return rc;
+        }
+        if (cut)
+            BRS_LOG(BRS_LOG_WARN, "fix", "recovery: uncommitted store tail cut (never sent)",
+                    BRS_KV_S("session", g->sessions[i]->cfg.target), BRS_KV_U("bytes", cut),
+                    BRS_KV_U("committed_batch", committed));
+        BRS_LOG(BRS_LOG_INFO, "fix", "recovery: session store restored",
+                BRS_KV_S("session", g->sessions[i]->cfg.target),
+                BRS_KV_S("sender", g->sessions[i]->cfg.sender),
+                BRS_KV_U("next_out", st->next_out), BRS_KV_U("next_in", st->next_in));
+    }
+    brs__fix_msg *m = malloc(sizeof *m);
+    if (!m) {
+        journal_unmap(data, (size_t)fend, mapped);
+        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
+    }
+    brs__fix_msg_init(m);
+    /* The journal keeps no receive times: a replayed message runs at the
+     * runtime's clock (where the market data replay left it), so what the
+     * runtime has due when it arrives is delivered inside the replay, as it
+     * was inside the original request; a session's clock stays 0 until it
+     * connects, which would leave every venue answer queued for the first
+     * live loop turn, to be sent again as new reports. */
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        if (g->sessions[i]->now < brs__rt_now(g->rt))
+            g->sessions[i]->now = brs__rt_now(g->rt);
+    g->replaying = 1;
+    brs__rt_admit_all(g->rt, 1); /* what was admitted live is admitted again, at replay speed */
+    size_t pos = 0;
+    uint64_t n = 0;
+    while (pos + 8 <= end) {
+        uint32_t sess, len;
+        memcpy(&sess, data + pos, 4);
+        memcpy(&len, data + pos + 4, 4);
+        if (pos + 8 + len > end)
+            break; /* torn tail: it was never answered */
+        g->replay_flags = sess & JOURNAL_RISK_REFUSED;
+        sess &= ~JOURNAL_RISK_REFUSED;
+        if (sess < JOURNAL_SESSION_RECORD_MAX) { /* a session record: its other flags */
+            g->replay_flags |= sess & (JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+            sess &= ~(JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
+        }
+        if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
+            int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
+            if (rc != BRS_OK) {
+                brs__err_prefix(err, "journal: record at byte %zu: ", pos);
+                g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return rc;
+            }
+        } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
+            int64_t b;
+            memcpy(&b, data + pos + 8, 8);
+            int mode = data[pos + 16];
+            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+        } else if (sess == JOURNAL_CLOCK && len == 8) {
+            memcpy(&g->jclock_t, data + pos + 8, 8);
+            brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */
+        } else if (sess == JOURNAL_FEED && len == 16) {
+            int64_t t = (int64_t)brs__get_u64(data + pos + 8);
+            uint64_t k = brs__get_u64(data + pos + 16);
+            if (!g->replay_feed || g->replay_feed(g->replay_user, t, k) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: %s", pos,
+                         g->replay_feed ? "the market data file ends before the events it replayed"
+                                        : "market data was replayed but market_data is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            g->jclock_t = t;
+            g->feed_events += k;
+        } else if (sess == JOURNAL_STRAT) {
+            if (!g->replay_strat || g->replay_strat(g->replay_user, data + pos + 8, len) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: a strategies' step %s", pos,
+                         g->replay_strat ? "that does not match the configured strategies"
+                                         : "but no strategies are configured");
+                g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+        } else if (sess == JOURNAL_WS && len >= 12) {
+            const char *p = data + pos + 8;
+            if (!g->replay_ws || g->replay_ws(g->replay_user, brs__get_u32(p), (int64_t)brs__get_u64(p + 4), p + 12,
+                                              len - 12) != BRS_OK) {
+                brs__err(err, BRS_E_CORRUPT,
+                         "journal: record at byte %zu: a WebSocket order request %s", pos,
+                         g->replay_ws ? "that names no configured account or does not parse"
+                                      : "but ws_listen is not configured");
+                g->replaying = 0;
+                free(m);
+                journal_unmap(data, (size_t)fend, mapped);
+                return BRS_E_CORRUPT;
+            }
+            n++;
+        } else if ((g->replay_flags & JOURNAL_MC_SLICE) && len == 8) {
+            uint64_t upto;
+            memcpy(&upto, data + pos + 8, 8);
+            brs__fix_mc_replay_slice(g, sess, upto);
+        } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+            if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
+                g->sessions[sess]->now = g->jclock_t;
+            brs__fix_gateway_on_app(g, g->sessions[sess], m);
+            n++;
+        }
+        pos += 8 + len;
+        drop_behind(data, pos, &dropped, mapped);
+    }
+    g->replaying = 0;
+    brs__rt_admit_all(g->rt, 0);
+    free(m);
+    journal_unmap(data, (size_t)fend, mapped);
+    if (g->in_snapshot)
+        return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
+    if (pos < (size_t)fend) {
+        BRS_LOG(BRS_LOG_WARN, "fix", "recovery: uncommitted journal tail cut (never answered)",
+                BRS_KV_S("journal", g->jpath), BRS_KV_U("bytes", (uint64_t)fend - pos));
+        if (ftruncate(g->jfd, (off_t)pos) != 0 || fsync(g->jfd) != 0)
+            return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
+    }
+    g->batch = committed + 1;
+    g->jsize = pos < (size_t)fend ? pos : (uint64_t)fend;
+    for (uint32_t i = 0; i < g->n_sessions; i++)
+        g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;
+    uint64_t open_orders = 0;
+    for (uint64_t k = 0; k < g->n_orders; k++)
+        open_orders += g->orders[k].open;
+    BRS_LOG(BRS_LOG_INFO, "fix", "recovery: order journal replayed", BRS_KV_S("journal", g->jpath),
+            BRS_KV_U("messages", n), BRS_KV_U("orders_open", open_orders),
+            BRS_KV_U("orders_held", g->n_orders), BRS_KV_U("last_order_id", g->last_order_id),
+            BRS_KV_U("last_exec_id", g->next_exec_id), BRS_KV_U("committed_batch", committed));
+    if (legacy)
+        return mark_committed(g, committed, err);
+    return BRS_OK;
+}
