@@ -1,5 +1,6 @@
 -- live_taker.lua: a test strategy for `bourse live`: on SUSHIUSDT it buys `qty`
--- after `after` quotes and sells what it holds after twice as many, and checks
+-- after `after` quotes (once its book has asks) and sells what it holds after
+-- twice as many (refused or cancelled orders are logged), and checks
 -- on every depth change that the book it sees is sorted best first and not
 -- crossed. It logs its fills, the distinct prices of its buy fills (a buy
 -- larger than the best level walks the book under the default fill model) and
@@ -17,7 +18,9 @@ return {
   on_top = function(ctx, top)
     if top.instrument ~= ctx:instrument("SUSHIUSDT").id then return end
     quotes = quotes + 1
-    if not bought and quotes >= ctx.params.after then
+    -- the book must be known first: bookTicker quotes can come before the
+    -- depth snapshot, and a market buy into an empty venue book is refused
+    if not bought and quotes >= ctx.params.after and #ctx:depth("ask", 1, top.instrument) > 0 then
       bought = ctx:buy(ctx.params.qty) ~= nil
       bought_at = ctx:now()
     elseif bought and not sold and quotes >= 2 * ctx.params.after and held > 0 then
@@ -32,6 +35,11 @@ return {
       if not seen[ev.price] then seen[ev.price] = true; buy_prices = buy_prices + 1 end
     else
       held = held - ev.qty
+    end
+  end,
+  on_order = function(ctx, ev)
+    if ev.kind == "rejected" or ev.kind == "cancelled" then
+      ctx:log("order " .. ev.kind, ev.code or "", ev.reason or "")
     end
   end,
   on_depth = function(ctx, instrument)
