@@ -9,14 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define HAVE_TSC 1
-#endif
 
 #include <cjson/cJSON.h>
 
 #include "bench/bench.h"
+#include "bench/ticks.h"
 #include "book/book.h"
 #include "cli/cli.h"
 
@@ -365,17 +362,6 @@ static int make_mixed(workload *w)
 
 /* ---- timing ------------------------------------------------------------------ */
 
-static inline uint64_t ticks(void)
-{
-#ifdef HAVE_TSC
-    _mm_lfence();
-    uint64_t t = __rdtsc();
-    _mm_lfence();
-    return t;
-#else
-    return (uint64_t)brs__monotime_ns();
-#endif
-}
 
 /* CPU time of this thread: on a machine shared with other busy processes it
  * leaves out the time we sat descheduled, which wall time would charge to us. */
@@ -386,21 +372,6 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Nanoseconds per tick, measured against the monotonic clock. */
-static double tick_ns(void)
-{
-#ifdef HAVE_TSC
-    int64_t t0 = brs__monotime_ns();
-    uint64_t c0 = ticks();
-    while (brs__monotime_ns() - t0 < 20000000)
-        ;
-    int64_t t1 = brs__monotime_ns();
-    uint64_t c1 = ticks();
-    return (double)(t1 - t0) / (double)(c1 - c0);
-#else
-    return 1.0;
-#endif
-}
 
 typedef struct result {
     double ns_per_msg, min_ns_per_msg, wall_ns_per_msg, msgs_per_sec, p50, p99, p999, timer_ns;
@@ -461,7 +432,7 @@ static int run_workload(const workload *w, int runs, result *res)
         }
     }
     /* Latency: one more run timing every stride-th operation alone. */
-    double tns = tick_ns();
+    double tns = brs__bench_tick_ns();
     size_t ns = 0, c = 0;
     int64_t a_lat = 0;
     for (int k = 0; k < w->replays; k++) {
@@ -471,9 +442,9 @@ static int run_workload(const workload *w, int runs, result *res)
         int64_t a1 = brs__alloc_count();
         for (size_t i = w->prefix; i < w->n; i++, c++) {
             if (c % stride == 0 && ns < nsamp - 10001) {
-                uint64_t t0 = ticks();
+                uint64_t t0 = brs__bench_ticks();
                 run_op(e, &w->ops[i]);
-                uint64_t t1 = ticks();
+                uint64_t t1 = brs__bench_ticks();
                 samples[ns++] = (double)(t1 - t0) * tns;
             } else {
                 run_op(e, &w->ops[i]);
@@ -487,8 +458,8 @@ static int run_workload(const workload *w, int runs, result *res)
     double *empty = samples + ns;
     size_t ne = nsamp - ns < 10001 ? nsamp - ns : 10001;
     for (size_t i = 0; i < ne; i++) {
-        uint64_t t0 = ticks();
-        uint64_t t1 = ticks();
+        uint64_t t0 = brs__bench_ticks();
+        uint64_t t1 = brs__bench_ticks();
         empty[i] = (double)(t1 - t0) * tns;
     }
     double overhead = ne ? brs__median(empty, ne) : 0;

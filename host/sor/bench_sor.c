@@ -8,14 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define HAVE_TSC 1
-#endif
 
 #include <cjson/cJSON.h>
 
 #include "bench/bench.h"
+#include "bench/ticks.h"
 #include "cli/cli.h"
 #include "core/core.h"
 #include "sor/sor.h"
@@ -125,33 +122,7 @@ static int per_book(scen *sc, int tries, int reps, double *worst, double *p90, d
 
 /* ---- each decision timed alone ---------------------------------------------- */
 
-static inline uint64_t ticks(void)
-{
-#ifdef HAVE_TSC
-    _mm_lfence();
-    uint64_t t = __rdtsc();
-    _mm_lfence();
-    return t;
-#else
-    return (uint64_t)brs__monotime_ns();
-#endif
-}
 
-/* Nanoseconds per tick, against the monotonic clock (20 ms). */
-static double tick_ns(void)
-{
-#ifdef HAVE_TSC
-    int64_t t0 = brs__monotime_ns();
-    uint64_t c0 = ticks();
-    while (brs__monotime_ns() - t0 < 20000000)
-        ;
-    int64_t t1 = brs__monotime_ns();
-    uint64_t c1 = ticks();
-    return (double)(t1 - t0) / (double)(c1 - c0);
-#else
-    return 1.0;
-#endif
-}
 
 typedef struct single_res {
     brs_stats all;      /* every decision */
@@ -169,21 +140,21 @@ typedef struct single_res {
  * the machine's as much as the router's). t: rounds x NSCEN doubles. */
 static int single(scen *sc, int rounds, double *t, single_res *r)
 {
-    double tn = tick_ns();
+    double tn = brs__bench_tick_ns();
     enum { NT = 2001 };
     double ov[NT];
     for (int i = 0; i < NT; i++) {
-        uint64_t a = ticks();
-        uint64_t b = ticks();
+        uint64_t a = brs__bench_ticks();
+        uint64_t b = brs__bench_ticks();
         ov[i] = (double)(b - a);
     }
     double over = brs__median(ov, NT);
     brs_sor_plan plan;
     for (int k = 0; k < rounds; k++)
         for (int i = 0; i < NSCEN; i++) {
-            uint64_t a = ticks();
+            uint64_t a = brs__bench_ticks();
             int rc = brs__sor_route(&sc[i].p, sc[i].v, NV, &plan);
-            uint64_t b = ticks();
+            uint64_t b = brs__bench_ticks();
             if (rc != BRS_OK)
                 return -1;
             BRS__KEEP(plan.take_qty);
