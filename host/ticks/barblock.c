@@ -91,20 +91,6 @@ size_t brs__barblock_encode(const brs_market_event *ev, uint32_t n, unsigned cha
     return (size_t)(p - out);
 }
 
-static const uint64_t mask[9] = {
-    0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
-    0xffffffffffffffull, ~0ull,
-};
-
-/* A column cursor: value i is the w bytes at p + i*w (read as 8 bytes and
- * masked: the caller guarantees 8 readable bytes past the payload). */
-static inline uint64_t rd(const unsigned char *p, uint64_t m)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v & m;
-}
-
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                          brs_barblock_stats *st, const char **why)
 {
@@ -126,7 +112,7 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
             *why = "column width above 8 bytes";
             return BRS_E_CORRUPT;
         }
-        m[c] = mask[w[c]];
+        m[c] = brs__le_width_mask(w[c]);
         base[c] = brs__get64(in + 16 + 8 * c);
         col[c] = in + off;
         off += w[c] * n;
@@ -140,28 +126,28 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
     for (uint32_t i = 0; i < n; i++) {
         brs_market_event *e = &dst[i];
         uint64_t prev = ts;
-        ts += rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
+        ts += brs__le_rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
         backwards |= i && (int64_t)ts < (int64_t)prev;
-        uint64_t open = close + rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
-        close = open + rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
+        uint64_t open = close + brs__le_rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
+        close = open + brs__le_rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
         int64_t so = (int64_t)open, sc = (int64_t)close;
         uint64_t hi_ref = u(max64(so, sc)), lo_ref = u(min64(so, sc));
-        uint64_t instr = rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
-        uint64_t meta = rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
+        uint64_t instr = brs__le_rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
+        uint64_t meta = brs__le_rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
         junk |= (instr >> 32) | (meta >> 24);
         imax = instr > imax ? instr : imax;
         e->ts_exchange = (int64_t)ts;
-        e->ts_local = (int64_t)(ts + rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
+        e->ts_local = (int64_t)(ts + brs__le_rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
         late |= e->ts_local > e->ts_exchange;
         e->kind = BRS_MEV_BAR;
         e->side = (uint8_t)meta;
         e->flags = (uint16_t)(meta >> 8);
         e->instrument = (uint32_t)instr;
         e->bar.open = so;
-        e->bar.high = (int64_t)(hi_ref + rd(col[C_HIGH] + i * w[C_HIGH], m[C_HIGH]) + base[C_HIGH]);
-        e->bar.low = (int64_t)(lo_ref - rd(col[C_LOW] + i * w[C_LOW], m[C_LOW]) - base[C_LOW]);
+        e->bar.high = (int64_t)(hi_ref + brs__le_rd(col[C_HIGH] + i * w[C_HIGH], m[C_HIGH]) + base[C_HIGH]);
+        e->bar.low = (int64_t)(lo_ref - brs__le_rd(col[C_LOW] + i * w[C_LOW], m[C_LOW]) - base[C_LOW]);
         e->bar.close = sc;
-        e->bar.volume = (int64_t)(rd(col[C_VOLUME] + i * w[C_VOLUME], m[C_VOLUME]) + base[C_VOLUME]);
+        e->bar.volume = (int64_t)(brs__le_rd(col[C_VOLUME] + i * w[C_VOLUME], m[C_VOLUME]) + base[C_VOLUME]);
     }
     if (junk) {
         *why = "instrument or side/flags value out of range";

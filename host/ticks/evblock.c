@@ -157,18 +157,6 @@ size_t brs__evblock_encode(const brs_market_event *ev, uint32_t n, unsigned char
     return (size_t)(p - out);
 }
 
-static const uint64_t mask[9] = {
-    0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
-    0xffffffffffffffull, ~0ull,
-};
-
-static inline uint64_t rd(const unsigned char *p, uint64_t m)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v & m;
-}
-
 /* Payload word k of n records from its column: raw (dmask 0) or a running
  * sum of deltas (dmask ~0) starting at acc. */
 static void decode_word(brs_market_event *dst, uint32_t n, int k, const unsigned char *p, size_t w,
@@ -181,7 +169,7 @@ static void decode_word(brs_market_event *dst, uint32_t n, int k, const unsigned
         return;
     }
     for (uint32_t i = 0; i < n; i++, out += sizeof *dst, p += w) {
-        acc = (acc & dmask) + rd(p, m) + base;
+        acc = (acc & dmask) + brs__le_rd(p, m) + base;
         memcpy(out, &acc, 8);
     }
 }
@@ -217,7 +205,7 @@ int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_mar
             *why = "column width above 8 bytes";
             return BRS_E_CORRUPT;
         }
-        m[c] = mask[w[c]];
+        m[c] = brs__le_width_mask(w[c]);
         base[c] = brs__get64(in + 48 + 8 * c);
         col[c] = in + off;
         off += w[c] * n;
@@ -245,12 +233,12 @@ int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_mar
                         *p_me = col[C_META];
     for (uint32_t i = 0; i < n; i++) {
         brs_market_event *e = &dst[i];
-        ts += rd(p_ts, m[C_TS]) + base[C_TS];
-        uint64_t instr = rd(p_in, m[C_INSTR]) + base[C_INSTR];
-        uint64_t mi = rd(p_me, m[C_META]) + base[C_META];
+        ts += brs__le_rd(p_ts, m[C_TS]) + base[C_TS];
+        uint64_t instr = brs__le_rd(p_in, m[C_INSTR]) + base[C_INSTR];
+        uint64_t mi = brs__le_rd(p_me, m[C_META]) + base[C_META];
         junk |= (instr >> 32) | (mi >= n_tab);
         e->ts_exchange = (int64_t)ts;
-        e->ts_local = (int64_t)(ts + rd(p_loc, m[C_LOCAL]) + base[C_LOCAL]);
+        e->ts_local = (int64_t)(ts + brs__le_rd(p_loc, m[C_LOCAL]) + base[C_LOCAL]);
         uint64_t kind_instr = (uint64_t)tab[mi & 255] | instr << 32; /* kind, side, flags; instrument */
         memcpy((unsigned char *)e + 16, &kind_instr, 8);
         p_ts += w[C_TS];

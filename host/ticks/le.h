@@ -31,4 +31,19 @@ static inline uint64_t brs__get64(const unsigned char *p)
     return v;
 }
 
+/* Columns of fixed byte width w (0..8), read in place: value i is the w
+ * bytes at p + i*w, loaded as 8 bytes and masked (the caller guarantees 8
+ * readable bytes past the payload; a little-endian host). Shared by the
+ * compact bar (barblock.c) and event (evblock.c) blocks. */
+static inline uint64_t brs__le_width_mask(unsigned w)
+{
+    return w >= 8 ? ~0ull : (1ull << (8 * w)) - 1;
+}
+static inline uint64_t brs__le_rd(const unsigned char *p, uint64_t m)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v & m;
+}
+
 #endif
