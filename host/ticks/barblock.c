@@ -106,17 +106,8 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
     const unsigned char *col[BRS_BARBLOCK_COLUMNS];
     uint64_t m[BRS_BARBLOCK_COLUMNS], base[BRS_BARBLOCK_COLUMNS];
     size_t w[BRS_BARBLOCK_COLUMNS], off = BRS_BARBLOCK_HDR_SIZE;
-    for (int c = 0; c < BRS_BARBLOCK_COLUMNS; c++) {
-        w[c] = in[88 + c];
-        if (w[c] > 8) {
-            *why = "column width above 8 bytes";
-            return BRS_E_CORRUPT;
-        }
-        m[c] = brs__le_width_mask(w[c]);
-        base[c] = brs__get64(in + 16 + 8 * c);
-        col[c] = in + off;
-        off += w[c] * n;
-    }
+    if (brs__le_columns(in, 88, 16, BRS_BARBLOCK_COLUMNS, n, &off, w, m, base, col, why) != BRS_OK)
+        return BRS_E_CORRUPT;
     if (off != len) {
         *why = "payload size does not match its column widths";
         return BRS_E_CORRUPT;

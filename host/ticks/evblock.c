@@ -199,17 +199,8 @@ int brs__evblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_mar
     const unsigned char *col[BRS_EVBLOCK_COLUMNS];
     uint64_t m[BRS_EVBLOCK_COLUMNS], base[BRS_EVBLOCK_COLUMNS], dmask[N_WORDS], w_prev[N_WORDS];
     size_t w[BRS_EVBLOCK_COLUMNS];
-    for (int c = 0; c < BRS_EVBLOCK_COLUMNS; c++) {
-        w[c] = in[120 + c];
-        if (w[c] > 8) {
-            *why = "column width above 8 bytes";
-            return BRS_E_CORRUPT;
-        }
-        m[c] = brs__le_width_mask(w[c]);
-        base[c] = brs__get64(in + 48 + 8 * c);
-        col[c] = in + off;
-        off += w[c] * n;
-    }
+    if (brs__le_columns(in, 120, 48, BRS_EVBLOCK_COLUMNS, n, &off, w, m, base, col, why) != BRS_OK)
+        return BRS_E_CORRUPT;
     if (w[C_META] > 1 || w[C_INSTR] > 4) {
         *why = "kind index or instrument column wider than its values";
         return BRS_E_CORRUPT;

@@ -3,8 +3,11 @@
 #ifndef BRS_TICKS_LE_H
 #define BRS_TICKS_LE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <bourse/errors.h> /* BRS_OK, BRS_E_CORRUPT */
 
 static inline void brs__put32(unsigned char *p, uint32_t v)
 {
@@ -44,6 +47,28 @@ static inline uint64_t brs__le_rd(const unsigned char *p, uint64_t m)
     uint64_t v;
     memcpy(&v, p, 8);
     return v & m;
+}
+
+/* The column table of a compact block: k columns whose widths are the k bytes
+ * at wpos and whose bases are the k u64 at bpos, laid out one after another
+ * from *off, n values each. Fills w, the masks, bases and column starts and
+ * moves *off past them; BRS_E_CORRUPT (with *why) on a width above 8. */
+static inline int brs__le_columns(const unsigned char *in, size_t wpos, size_t bpos, int k, uint32_t n,
+                                  size_t *off, size_t *w, uint64_t *m, uint64_t *base,
+                                  const unsigned char **col, const char **why)
+{
+    for (int c = 0; c < k; c++) {
+        w[c] = in[wpos + (size_t)c];
+        if (w[c] > 8) {
+            *why = "column width above 8 bytes";
+            return BRS_E_CORRUPT;
+        }
+        m[c] = brs__le_width_mask((unsigned)w[c]);
+        base[c] = brs__get64(in + bpos + 8 * (size_t)c);
+        col[c] = in + *off;
+        *off += w[c] * n;
+    }
+    return BRS_OK;
 }
 
 #endif
