@@ -51,7 +51,7 @@ void brs__fix_enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint
  * of 99999999999999999 @ 999999999999999.99 reported 6=-435559803729.38); when
  * the scaled value would not fit the 64-bit decimal encoder, fewer extra
  * decimals are sent rather than a wrong number. */
-static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_order *o)
+static void enc_avgpx(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_er *o)
 {
     if (o->cum <= 0) {
         brs__fix_enc_int(e, 6, 0);
@@ -83,39 +83,64 @@ brs__fix_session *brs__fix_session_of(brs__fix_gateway *g, uint32_t idx)
     return idx < g->n_sessions ? g->sessions[idx] : NULL;
 }
 
-/* An ExecutionReport on order o to its session; status_req: the
+/* The values of an ExecutionReport on order o as it stands now. */
+static void er_of(brs__fix_gateway *g, const brs__fix_session *s, const brs__fix_order *o,
+                  brs__fix_er *r, uint64_t exec_id, char exec_type, const char *clordid,
+                  const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+{
+    r->order_id = o->id;
+    r->exec_id = exec_id;
+    r->cum = o->cum;
+    r->leaves = o->leaves;
+    r->qty = o->qty;
+    r->price = o->price;
+    r->last_px = last_px;
+    r->last_qty = last_qty;
+    r->now = s->now;
+    r->entered_ns = o->entered_ns;
+    r->notional = o->notional;
+    r->clordid = clordid ? clordid : o->clordid;
+    r->orig = orig;
+    r->text = text;
+    r->venue = exec_type == 'F' ? g->fill_venue : NULL;
+    r->instrument = o->instrument;
+    r->exec_type = exec_type;
+    r->status = o->status;
+    r->side = o->side;
+    r->ord_type = o->ord_type;
+}
+
+/* An ExecutionReport from its values to session s; status_req: the
  * OrderStatusRequest answered (ExecType I: ExecID 0, OrdStatusReqID echoed). */
-static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_order *o,
-                      uint64_t exec_id, char exec_type, const char *clordid, const char *orig,
-                      int64_t last_px, int64_t last_qty, const char *text,
-                      const brs__fix_msg *status_req)
+static void encode_er_v(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *o,
+                        const brs__fix_msg *status_req)
 {
     /* body fields in ascending tag order (see brs__fix_session_begin) */
     brs__fix_enc *e = brs__fix_session_begin(s, "8");
     enc_avgpx(g, e, o);
-    brs__fix_enc_str(e, 11, clordid ? clordid : o->clordid);
+    brs__fix_enc_str(e, 11, o->clordid);
     brs__fix_enc_int(e, 14, o->cum);
-    brs__fix_enc_int(e, 17, (int64_t)exec_id);
-    if (exec_type == 'F' && g->fill_venue)
-        brs__fix_enc_str(e, 30, g->fill_venue); /* LastMkt: the venue it filled on */
-    if (exec_type == 'F') {
-        brs__fix_enc_price(g, e, 31, o->instrument, last_px);
-        brs__fix_enc_int(e, 32, last_qty);
+    brs__fix_enc_int(e, 17, (int64_t)o->exec_id);
+    if (o->exec_type == 'F' && o->venue)
+        brs__fix_enc_str(e, 30, o->venue); /* LastMkt: the venue it filled on */
+    if (o->exec_type == 'F') {
+        brs__fix_enc_price(g, e, 31, o->instrument, o->last_px);
+        brs__fix_enc_int(e, 32, o->last_qty);
     }
-    brs__fix_enc_int(e, 37, (int64_t)o->id);
+    brs__fix_enc_int(e, 37, (int64_t)o->order_id);
     brs__fix_enc_int(e, 38, o->qty);
     brs__fix_enc_char(e, 39, o->status);
     brs__fix_enc_char(e, 40, o->ord_type == BRS_MARKET ? '1' : '2');
-    if (orig)
-        brs__fix_enc_str(e, 41, orig);
+    if (o->orig)
+        brs__fix_enc_str(e, 41, o->orig);
     if (o->ord_type != BRS_MARKET)
         brs__fix_enc_price(g, e, 44, o->instrument, o->price);
     brs__fix_enc_char(e, 54, o->side == BRS_BUY ? '1' : '2');
     brs__fix_enc_str(e, 55, g->instr[o->instrument].symbol);
-    if (text)
-        brs__fix_enc_str(e, 58, text);
-    brs__fix_enc_time(e, 60, s->now);
-    brs__fix_enc_char(e, 150, exec_type);
+    if (o->text)
+        brs__fix_enc_str(e, 58, o->text);
+    brs__fix_enc_time(e, 60, o->now);
+    brs__fix_enc_char(e, 150, o->exec_type);
     brs__fix_enc_int(e, 151, o->leaves);
     const brs__fix_field *f;
     if (status_req && (f = brs__fix_get(status_req, 790)))
@@ -123,14 +148,21 @@ static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_o
     brs__fix_session_send(s);
 }
 
-static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
-                    const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+static void encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_order *o,
+                      uint64_t exec_id, char exec_type, const char *clordid, const char *orig,
+                      int64_t last_px, int64_t last_qty, const char *text,
+                      const brs__fix_msg *status_req)
 {
-    uint64_t exec_id = ++g->next_exec_id;
-    brs__fix_session *s = brs__fix_session_of(g, o->session);
-    if (g->replaying || !s)
-        return;
-    switch (exec_type) {
+    brs__fix_er r;
+    er_of(g, s, o, &r, exec_id, exec_type, clordid, orig, last_px, last_qty, text);
+    encode_er_v(g, s, &r, status_req);
+}
+
+/* An execution's report reaches its session now: counted, its latency noted,
+ * encoded and stored (from send_er, or from the session's report queue). */
+void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *o)
+{
+    switch (o->exec_type) {
     case '0':
         g->st.acks++;
         if (g->h_ack && o->entered_ns) {
@@ -152,13 +184,34 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
     case '5': g->st.replaces++; break;
     case '8':
         g->st.rejects++;
-        g->rej_session = o->session;
+        g->rej_session = s->index;
         snprintf(g->rej_clordid, sizeof g->rej_clordid, "%s", o->clordid);
-        snprintf(g->rej_text, sizeof g->rej_text, "%s", text ? text : "");
+        snprintf(g->rej_text, sizeof g->rej_text, "%s", o->text ? o->text : "");
         break;
     default: break;
     }
-    encode_er(g, s, o, exec_id, exec_type, clordid, orig, last_px, last_qty, text, NULL);
+    encode_er_v(g, s, o, NULL);
+}
+
+/* An execution on order o: numbered now (a replay numbers the same), then
+ * reported to its session, or queued behind what its queue holds or past the
+ * message's budget (app_reports.c; a replay rebuilds the queue). */
+static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, const char *clordid,
+                    const char *orig, int64_t last_px, int64_t last_qty, const char *text)
+{
+    uint64_t exec_id = ++g->next_exec_id;
+    brs__fix_session *s = brs__fix_session_of(g, o->session);
+    if (!s)
+        return;
+    int queue = brs__fix_erq_wants(g, o->session);
+    if (g->replaying && !queue)
+        return;
+    brs__fix_er r;
+    er_of(g, s, o, &r, exec_id, exec_type, clordid, orig, last_px, last_qty, text);
+    if (queue)
+        brs__fix_erq_push(g, o->session, &r);
+    else
+        brs__fix_er_deliver(g, s, &r);
 }
 
 void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
@@ -689,13 +742,33 @@ void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m)
                   "possible duplicate of a known order: its current state", NULL);
 }
 
+static int on_app(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
+
 void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg *m)
 {
     brs__fix_gateway *g = app;
-    const char *mt = m->msgtype;
     g->jflags = 0;
     g->no_journal = 0;
     brs__fix_pump(g, s->now); /* the runtime's clock is this message's: what was due goes first */
+    /* the message's reports past max_reports_per_turn per session queue up
+     * (app_reports.c): counted from here, live and replayed alike */
+    brs__fix_erq_window(g, 1);
+    int journal = on_app(g, s, m);
+    if (journal) {
+        /* journaled after processing, with its decisions; it still reaches the
+         * file before any reply reaches the wire (brs__fix_gateway_flush) */
+        brs__fix_journal_clock(g, s->now); /* the time it ran at: a replay runs it then */
+        brs__fix_erq_journal_budget(g); /* its reports queued past a budget: the budget, for a replay */
+        brs__fix_journal_append(g, s->index | g->jflags, m->buf, m->len);
+        brs__fix_md_publish(g);
+    }
+    brs__fix_erq_window(g, 0);
+}
+
+/* The message's work; returns nonzero when it is journaled. */
+static int on_app(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m)
+{
+    const char *mt = m->msgtype;
     uint64_t rejects = s->rejects;
     /* the runtime's queue holds queue_capacity actions in flight: an order
      * action now is refused whole before it changes anything (never journaled,
@@ -705,7 +778,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
         brs__rt_admit(g->rt) != BRS_OK) { /* counted and logged (key=queue_capacity) */
         g->st.busy_refusals++;
         business_reject(s, m, 4, "venue busy: the runtime queue is full (queue_capacity); try again");
-        return;
+        return 0;
     }
     if (strcmp(mt, "D") == 0)
         on_new_order(g, s, m);
@@ -718,23 +791,17 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
     else if (strcmp(mt, "H") == 0) {
         if (!g->replaying)
             on_status_request(g, s, m);
-        return;
+        return 0;
     } else if (strcmp(mt, "V") == 0) {
         if (!g->replaying)
             brs__fix_md_request(g, s, m);
-        return;
+        return 0;
     } else {
         if (!g->replaying)
             business_reject(s, m, 3, "unsupported message type");
-        return;
+        return 0;
     }
     /* refused by a session-level Reject: it changed nothing, and replaying it
      * would send that Reject again */
-    if (s->rejects != rejects || g->no_journal)
-        return;
-    /* journaled after processing, with its decisions; it still reaches the
-     * file before any reply reaches the wire (brs__fix_gateway_flush) */
-    brs__fix_journal_clock(g, s->now); /* the time it ran at: a replay runs it then */
-    brs__fix_journal_append(g, s->index | g->jflags, m->buf, m->len);
-    brs__fix_md_publish(g);
+    return s->rejects == rejects && !g->no_journal;
 }

@@ -92,6 +92,17 @@ typedef struct brs__fix_mc {
     uint8_t active;
 } brs__fix_mc;
 
+/* A session's queue of ExecutionReports waiting to be delivered
+ * (app_reports.c); epoch/count: the reports of the message being processed
+ * so far (max_reports_per_turn). */
+struct brs__fix_erq_chunk;
+typedef struct brs__fix_erq {
+    struct brs__fix_erq_chunk *head, *tail; /* records packed in chunks, oldest first */
+    uint64_t n;                             /* records waiting */
+    uint32_t count;
+    uint64_t epoch;
+} brs__fix_erq;
+
 /* What the checkpoint's child writes with, allocated before the fork (the
  * child calls no malloc): the write buffer, (prio, slot) pairs for the sort
  * of the open orders by queue priority (two arrays of n), radix counts. */
@@ -228,6 +239,17 @@ typedef struct brs__fix_gateway {
      * cancel runs whole inside its message (no loop: tests, bench) */
     brs__fix_mc *mc;
     uint32_t n_mc, n_mc_active, mc_per_turn;
+    /* ExecutionReports streaming over loop turns (app_reports.c): per
+     * session (n_erq) a queue, how many are not empty; erq_per_turn
+     * (max_reports_per_turn) reports per session a message makes before the
+     * rest queue, and per delivery slice, 0: never queued (no loop: tests,
+     * bench); the message being processed: its epoch, budget (0: none, a
+     * replay takes it from the journal), reports queued */
+    brs__fix_erq *erq;
+    uint32_t n_erq, n_erq_active, erq_per_turn;
+    uint64_t erq_epoch;
+    uint32_t erq_budget, erq_replay_budget;
+    uint64_t erq_queued;
     /* closed orders leaving memory after a checkpoint, a bounded step per
      * loop turn (app_forget.c): fg_phase BRS__FIX_FG_*, 0 none; fg_per_turn
      * (max_forget_per_turn) slots of the map or the table per step; the
@@ -317,6 +339,12 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
  * and cancels. Call between batches (after brs__fix_gateway_flush). On error
  * nothing changes (err says why). */
 int brs__fix_gateway_checkpoint(brs__fix_gateway *g, brs_error *err);
+/* The session's ExecutionReports are still streaming (a deep sweep): its
+ * later messages wait. */
+int brs__fix_gateway_erq_active(const brs__fix_gateway *g, uint32_t session);
+/* The next slice of the session's queued reports (up to erq_per_turn),
+ * stored for sending and journaled; returns the reports delivered. */
+uint32_t brs__fix_gateway_erq_step(brs__fix_gateway *g, uint32_t session);
 /* The session's mass cancel is still streaming: its later messages wait. */
 int brs__fix_gateway_mc_active(const brs__fix_gateway *g, uint32_t session);
 /* The next slice of the session's mass cancel (up to mc_per_turn cancels, less

@@ -64,6 +64,7 @@ int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() == 1)
             _exit(2);
+        brs__fix_wal_forked(); /* fault injection: in the child only when asked */
         _exit(brs__fix_snapshot_write(g, &g->ckpt_scratch, batch, fd) == 0 ? 0 : 1);
     }
     if (pid < 0) {

@@ -93,6 +93,42 @@ int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t
 /* app_checkpoint.c */
 int brs__fix_compact_after_day(brs__fix_gateway *g, brs_error *err);
 
+/* An ExecutionReport's values (app.c encodes them; app_reports.c queues
+ * them with their strings copied). */
+typedef struct brs__fix_er {
+    __int128 notional;
+    uint64_t order_id, exec_id;
+    int64_t cum, leaves, qty, price, last_px, last_qty, now, entered_ns;
+    const char *clordid, *orig, *text, *venue; /* orig, text, venue: NULL none */
+    uint32_t instrument;
+    char exec_type, status;
+    uint8_t side, ord_type;
+} brs__fix_er;
+/* app.c: the report reaches its session now (counted, encoded, stored). */
+void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *r);
+
+/* app_reports.c: ExecutionReports streaming over loop turns (issue 15: a
+ * deep sweep). Journal records: ERQ_BUDGET (u32 budget) right before a
+ * message record whose reports were queued past that budget per session;
+ * ERQ_DELIVERED (u32 session, u32 n): n queued reports of the session were
+ * stored for sending. A replay rebuilds the queues from both. */
+#define JOURNAL_ERQ_BUDGET 0x7fffffe7u
+#define JOURNAL_ERQ_DELIVERED 0x7fffffe8u
+/* Open (1) or close (0) a message's window: its reports are counted per
+ * session against the budget (live: erq_per_turn; replay: the journal's). */
+void brs__fix_erq_window(brs__fix_gateway *g, int open);
+/* Should the next report to this session queue (its queue is not empty, or
+ * the message passed its budget)? Counts it otherwise. */
+int brs__fix_erq_wants(brs__fix_gateway *g, uint32_t session);
+/* Queue the report (strings copied); out of memory: delivered now (live). */
+void brs__fix_erq_push(brs__fix_gateway *g, uint32_t session, const brs__fix_er *r);
+/* Live: the message queued reports: its ERQ_BUDGET record (before it). */
+void brs__fix_erq_journal_budget(brs__fix_gateway *g);
+/* Replay of the records. */
+void brs__fix_erq_replay_budget(brs__fix_gateway *g, uint32_t budget);
+void brs__fix_erq_replay_delivered(brs__fix_gateway *g, uint32_t session, uint32_t n);
+void brs__fix_erq_free(brs__fix_gateway *g);
+
 /* app_masscancel.c */
 void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);
 void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t end);

@@ -143,6 +143,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->risk);
     free(g->jbuf);
     free(g->mc);
+    brs__fix_erq_free(g);
     memset(g, 0, sizeof *g);
     g->jfd = -1;
 }

@@ -519,19 +519,25 @@ int brs__fix_is(const brs__fix_msg *m, uint32_t tag, const char *value)
 
 void brs__fix_format_time(int64_t ns, char out[32])
 {
-    /* The date/time part changes once a second: cache it. */
-    static _Thread_local int64_t cached_sec = -1;
-    static _Thread_local char cached[24];
+    /* The date/time part changes once a second: cache it, for two seconds at
+     * once (a report queued a while ago carries its TransactTime beside a
+     * SendingTime of now: one slot would reformat both every message). */
+    static _Thread_local int64_t cached_sec[2] = {-1, -1};
+    static _Thread_local char cached[2][24];
+    static _Thread_local int victim;
     int64_t sec = ns / 1000000000;
     int ms = (int)((ns / 1000000) % 1000);
-    if (sec != cached_sec) {
+    int k = sec == cached_sec[0] ? 0 : sec == cached_sec[1] ? 1 : -1;
+    if (k < 0) {
+        k = victim;
+        victim ^= 1;
         time_t t = (time_t)sec;
         struct tm tm;
         gmtime_r(&t, &tm);
-        strftime(cached, sizeof cached, "%Y%m%d-%H:%M:%S", &tm);
-        cached_sec = sec;
+        strftime(cached[k], sizeof cached[k], "%Y%m%d-%H:%M:%S", &tm);
+        cached_sec[k] = sec;
     }
-    memcpy(out, cached, 17);
+    memcpy(out, cached[k], 17);
     out[17] = '.';
     out[18] = (char)('0' + ms / 100);
     out[19] = (char)('0' + ms / 10 % 10);

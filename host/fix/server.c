@@ -73,6 +73,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if (sc->risk_on)
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
+    srv->gw.erq_per_turn = sc->max_reports_per_turn ? sc->max_reports_per_turn : 1024;
     srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 16384;
     srv->gw.async_compact = 1; /* the end of day's snapshot: checkpoint() starts it off the loop */
     srv->gw.max_md_subs = sc->max_md_subs;
@@ -358,18 +359,20 @@ static int consumer_stalled(brs__fix_server *srv, conn *c, int64_t now)
     return now - c->last_progress > srv->cfg.slow_timeout_ns;
 }
 
-/* Mass cancels streaming (app_masscancel.c): each session's next slice, once
- * its socket has drained below the low-water mark (or it has no connection, or
- * reads nothing: then its reports wait in the store), so the reports are made
- * at the pace the client takes them and every other session waits at most a
- * slice. When one ends, the requester's brs__srv_held input runs. Returns nonzero when
- * a slice ran and more remain (the loop does not sleep). */
+/* Mass cancels and queued reports streaming (app_masscancel.c,
+ * app_reports.c): each session's next slice, once its socket has drained
+ * below the low-water mark (or it has no connection, or reads nothing: then
+ * its reports wait in the store), so the reports are made at the pace the
+ * client takes them and every other session waits at most a slice. When the
+ * last ends, the session's brs__srv_held input runs. Returns nonzero when a
+ * slice ran and more remain (the loop does not sleep). */
 static int mass_cancels(brs__fix_server *srv)
 {
     brs__fix_gateway *g = &srv->gw;
     int more = 0;
-    for (uint32_t i = 0; i < srv->cfg.n_sessions && g->n_mc_active; i++) {
-        if (!brs__fix_gateway_mc_active(g, i))
+    for (uint32_t i = 0; i < srv->cfg.n_sessions && (g->n_mc_active || g->n_erq_active); i++) {
+        int mc = brs__fix_gateway_mc_active(g, i), rq = brs__fix_gateway_erq_active(g, i);
+        if (!mc && !rq)
             continue;
         brs__fix_session *s = srv->sessions[i];
         conn *c = s->io.ctx;
@@ -378,8 +381,12 @@ static int mass_cancels(brs__fix_server *srv)
         if (c && !c->slow && !c->closing &&
             (c->outlen - c->outoff >= srv->cfg.low_water || c->backlog))
             continue; /* EPOLLOUT wakes the loop when it drains */
-        brs__fix_gateway_mc_step(g, i);
-        if (brs__fix_gateway_mc_active(g, i)) {
+        /* its queued reports first: a slice's cancels queue behind them */
+        if (rq)
+            brs__fix_gateway_erq_step(g, i);
+        else
+            brs__fix_gateway_mc_step(g, i);
+        if (brs__fix_gateway_mc_active(g, i) || brs__fix_gateway_erq_active(g, i)) {
             more = 1;
         } else if (c) {
             c->rerun = 1; /* what it sent after the request */
@@ -413,8 +420,8 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
     }
     uint64_t lim = srv->cfg.checkpoint_bytes;
     if ((!lim && !g->compact_due) || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active ||
-        brs__fix_gateway_forgetting(g))
-        return; /* a streaming mass cancel is in the journal only: not compacted away */
+        g->n_erq_active || brs__fix_gateway_forgetting(g))
+        return; /* a streaming mass cancel or report queue is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
     /* the end of day's compaction (compact_due) is one too, whatever the size */
@@ -442,7 +449,8 @@ static void timers(brs__fix_server *srv, int64_t now)
         epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
     }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
-        !srv->gw.n_mc_active && srv->gw.ckpt_pid <= 0 && !brs__fix_gateway_forgetting(&srv->gw)) {
+        !srv->gw.n_mc_active && !srv->gw.n_erq_active && srv->gw.ckpt_pid <= 0 &&
+        !brs__fix_gateway_forgetting(&srv->gw)) {
         /* after the streaming mass cancels (in the journal only) and a
          * checkpoint being written (the end of day rewrites the journal too) */
         brs_error e = {0};
@@ -637,7 +645,7 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         brs__rt_advance(srv->rt, now);
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
         brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
-        srv->mc_more = srv->gw.n_mc_active ? mass_cancels(srv) : 0;
+        srv->mc_more = srv->gw.n_mc_active || srv->gw.n_erq_active ? mass_cancels(srv) : 0;
         if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
         observe(srv);

@@ -14,7 +14,7 @@
 
 static unsigned long g_steps;
 static unsigned long g_abort_at, g_fail_at; /* 0: off */
-static int g_torn;
+static int g_torn, g_in_child;
 static int g_init;
 
 static void init(void)
@@ -28,6 +28,16 @@ static void init(void)
         g_fail_at = strtoul(v, NULL, 10);
     v = getenv("BRS_FAULT_TORN");
     g_torn = v && *v == '1';
+    v = getenv("BRS_FAULT_IN_CHILD");
+    g_in_child = v && *v == '1';
+}
+
+void brs__fix_wal_forked(void)
+{
+    if (!g_init)
+        init(); /* getenv and strtoul: no allocation, safe after fork */
+    if (!g_in_child)
+        g_abort_at = g_fail_at = 0;
 }
 
 /* 1: this step must fail (EIO); the abort comes after the step in the callers */

@@ -13,6 +13,11 @@
 int brs__fix_wal_write(int fd, const void *p, size_t n);
 /* fdatasync (fsync when full is set). Returns 0 or -1 with errno set. One step. */
 int brs__fix_wal_sync(int fd, int full);
+/* Called in a forked child (the checkpoint's snapshot writer): its steps go
+ * on counting from the parent's, but faults strike there only with
+ * BRS_FAULT_IN_CHILD=1; otherwise the child never dies of one, so the
+ * parent's steps after it (tail copy, sync, rename) are reachable too. */
+void brs__fix_wal_forked(void);
 /* Steps counted so far (the crash test learns a flow's length from it). */
 unsigned long brs__fix_wal_steps(void);
 

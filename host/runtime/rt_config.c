@@ -280,6 +280,7 @@ void brs__rt_destroy(brs__rt *rt)
     free(rt->bgen);
     free(rt->tops);
     free(rt->heap);
+    free(rt->lane);
     if (rt->view)
         brs__engine_destroy(rt->view);
     free(rt);

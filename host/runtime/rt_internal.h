@@ -106,7 +106,14 @@ struct brs__rt {
     uint64_t rng;
     /* the queue and the clock */
     q_item *heap;
-    uint32_t heap_n, heap_alloc; /* items queued, items allocated (grows by doubling) */
+    uint32_t heap_n;          /* items queued: in the heap and in the lane below */
+    uint32_t hp_n, heap_alloc; /* items in the heap, allocated (grows by doubling) */
+    /* items due at the instant they are queued (zero latency: a sweep's
+     * fills) wait in a FIFO ring instead, in (time, sequence) order by
+     * construction; the next item is the earlier of its head and the
+     * heap's top, so the order is the heap's alone would give */
+    q_item *lane;
+    uint32_t lane_head, lane_n, lane_alloc;
     uint32_t heap_cap;        /* queue_capacity: client actions are refused at this many in flight */
     int admit_all;            /* brs__rt_admit_all: a journal replay re-applies what was admitted */
     uint64_t refused;         /* client actions refused for a full queue */

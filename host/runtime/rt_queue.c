@@ -2,13 +2,17 @@
  * ordered by (time, sequence), grown by doubling (never per event) so equal
  * times keep their causal order (runs stay deterministic). Delays get a seeded
  * jitter. Items are orders reaching a venue, venue answers reaching a client,
- * market data reaching the host. queue_capacity bounds what clients may have
+ * market data reaching the host. What is due the instant it is queued (no
+ * latency) skips the heap: a FIFO lane merged with it by the same order (a
+ * 40,000-order sweep's 80,000 fills paid a 17-level sift of a 150-byte item
+ * each, a third of its loop turn). queue_capacity bounds what clients may have
  * in flight: a client action over it is refused (BRS_E_AGAIN, logged) and the
  * next one is taken once the queue drains; what already-admitted actions cause
  * (venue answers, fills, market data) always finds room. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "core/core.h"
 #include "core/log.h"
@@ -34,6 +38,40 @@ static int q_grow(brs__rt *rt)
     rt->heap = h;
     rt->heap_alloc = n;
     return BRS_OK;
+}
+
+/* The lane's ring doubles, unwrapped. */
+static int lane_grow(brs__rt *rt)
+{
+    uint32_t n = rt->lane_alloc ? rt->lane_alloc * 2 : 1024;
+    q_item *l = n > rt->lane_alloc ? malloc((size_t)n * sizeof *l) : NULL;
+    if (!l) {
+        if (!rt->failed)
+            rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
+                                  "latency queue: out of memory at %u items in flight", rt->heap_n);
+        return BRS_E_NOMEM;
+    }
+    size_t bytes = (size_t)n * sizeof *l;
+    if (bytes >= ((size_t)4 << 20)) { /* huge pages where allowed: a fault per 2 MB, not per 4 KB */
+        uintptr_t a = ((uintptr_t)l + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)l + bytes) & ~(uintptr_t)4095;
+        madvise((void *)a, z - a, MADV_HUGEPAGE);
+    }
+    for (uint32_t k = 0; k < rt->lane_n; k++)
+        l[k] = rt->lane[(rt->lane_head + k) % rt->lane_alloc];
+    free(rt->lane);
+    rt->lane = l;
+    rt->lane_head = 0;
+    rt->lane_alloc = n;
+    return BRS_OK;
+}
+
+/* The next item: the lane's head or the heap's top, whichever is earlier. */
+static const q_item *q_top(const brs__rt *rt)
+{
+    const q_item *l = rt->lane_n ? &rt->lane[rt->lane_head] : NULL;
+    if (!rt->hp_n)
+        return l;
+    return l && q_less(l, &rt->heap[0]) ? l : &rt->heap[0];
 }
 
 int brs__rtq_admit(brs__rt *rt)
@@ -66,11 +104,26 @@ uint64_t brs__rt_refused(const brs__rt *rt) { return rt->refused; }
 
 int brs__rtq_push(brs__rt *rt, const q_item *it)
 {
-    if (BRS__UNLIKELY(rt->heap_n == rt->heap_alloc) && q_grow(rt) != BRS_OK)
-        return BRS_E_NOMEM;
     q_item x = *it;
     x.seq = rt->seq++; /* equal times leave in the order they were queued */
-    uint32_t i = rt->heap_n++;
+    /* due now, and not before the lane's last (the clock never goes back):
+     * the lane stays in (time, sequence) order */
+    if (x.t == rt->now && (!rt->lane_n || rt->lane[(rt->lane_head + rt->lane_n - 1) % rt->lane_alloc].t <= x.t)) {
+        if (BRS__UNLIKELY(rt->lane_n == rt->lane_alloc) && lane_grow(rt) != BRS_OK) {
+            rt->seq--;
+            return BRS_E_NOMEM;
+        }
+        rt->lane[(rt->lane_head + rt->lane_n) % rt->lane_alloc] = x;
+        rt->lane_n++;
+        rt->heap_n++;
+        return BRS_OK;
+    }
+    if (BRS__UNLIKELY(rt->hp_n == rt->heap_alloc) && q_grow(rt) != BRS_OK) {
+        rt->seq--;
+        return BRS_E_NOMEM;
+    }
+    uint32_t i = rt->hp_n++;
+    rt->heap_n++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
         if (!q_less(&x, &rt->heap[p]))
@@ -84,9 +137,16 @@ int brs__rtq_push(brs__rt *rt, const q_item *it)
 
 static void q_pop(brs__rt *rt, q_item *out)
 {
+    rt->heap_n--;
+    if (rt->lane_n && (!rt->hp_n || q_less(&rt->lane[rt->lane_head], &rt->heap[0]))) {
+        *out = rt->lane[rt->lane_head];
+        rt->lane_head = rt->lane_head + 1 == rt->lane_alloc ? 0 : rt->lane_head + 1;
+        rt->lane_n--;
+        return;
+    }
     *out = rt->heap[0];
-    q_item last = rt->heap[--rt->heap_n];
-    uint32_t i = 0, n = rt->heap_n;
+    q_item last = rt->heap[--rt->hp_n];
+    uint32_t i = 0, n = rt->hp_n;
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
@@ -130,7 +190,7 @@ const int64_t *brs__rt_clock(const brs__rt *rt) { return &rt->now; }
 
 void brs__rt_set_now(brs__rt *rt, int64_t t) { rt->now = t; }
 
-int64_t brs__rt_next_time(const brs__rt *rt) { return rt->heap_n ? rt->heap[0].t : INT64_MAX; }
+int64_t brs__rt_next_time(const brs__rt *rt) { return rt->heap_n ? q_top(rt)->t : INT64_MAX; }
 
 int brs__rt_queued(const brs__rt *rt) { return rt->heap_n != 0; }
 
@@ -159,7 +219,7 @@ uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
     uint64_t seq0 = rt->seq;
-    while (rt->heap_n && rt->heap[0].t <= now) {
+    while (rt->heap_n && q_top(rt)->t <= now) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
         n++;

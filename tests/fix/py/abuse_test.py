@@ -24,7 +24,9 @@ cases (issue 15 point):
                 probe's worst round trip against its own baseline
   sweep         (3, 6) one 40,000-lot order sweeping 40,000 resting orders:
                 every fill reported to taker and maker, no disconnect, and the
-                40,000 trades reach a market data subscriber (split X)
+                40,000 trades reach a market data subscriber (split X); the
+                reports stream (max_reports_per_turn): the probe's worst
+                round trip against its own baseline
   oversize      (6) 16 KB ClOrdID, 20 KB Symbol, 20 KB TestReqID: a Reject
                 naming the tag each, sequence intact
   limits        (8, 10, 11) AvgPx of the largest trade, HeartBtInt=0 refused
@@ -41,6 +43,12 @@ cases (issue 15 point):
   mccrash       (3) a streamed mass cancel killed at each of its writes and
                 syncs: all or none of the orders cancelled after the restart,
                 each report stored once
+  eodcrash      (9) the end of day's compaction (a forked child writes the
+                snapshot) killed at each write and sync: every restart has the
+                GTC orders open, the DAY orders gone, each expiry stored once
+  sweepcrash    (3) a sweep whose reports stream over loop turns killed at
+                each write and sync: no fill or every fill reported to both
+                sides after the restart, each report stored once
 
 usage: abuse_test.py BOURSE CASE"""
 import os
@@ -542,7 +550,10 @@ def case_sweep(work):
     state = preload(work, ((1, order_body("CLIENT2", 2 + k, "s%d" % k, 2,
                                           "%d.%02d" % divmod(1000 + k % 50, 100), 1))
                            for k in range(n)))
+    # ABUSE_RQ_PER_TURN: another max_reports_per_turn for a comparison by hand
+    # (1000000000: the whole sweep's reports in the order's loop turn, as before)
     srv = new_server(work, state_dir=state, max_output_bytes=65536,
+                     max_reports_per_turn=int(os.environ.get("ABUSE_RQ_PER_TURN", "1024")),
                      sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2", "CLIENT3")]).start()
     # the maker subscribes to the book and its trades: 40,000 trades in one
     # message's market data (split over several X, each within 16 KB)
@@ -601,9 +612,21 @@ def case_sweep(work):
           "the maker did not get every fill and every trade in its market data")
     check("answer larger than the output buffer" not in srv.logtext(),
           "an answer was too large to send")
-    # Known gap (docs/fix-gateway.md, "Not done"): the sweep's reports are
-    # still made in the loop turn of the order, which holds every session for
-    # its length; the worst round trip is printed, not asserted.
+    # the order's loop turn makes the state changes (the match) and the first
+    # max_reports_per_turn (1024) reports per session; the rest queue and
+    # stream a slice a turn as each socket drains (deterministic: counted)
+    line = [x for x in srv.logtext().splitlines()
+            if "execution reports stream over loop turns (max_reports_per_turn)" in x]
+    fields = dict(f.split("=", 1) for f in (line[0].split() if line else []) if "=" in f)
+    queued = int(fields.get("queued", "0"))
+    print("the sweep's turn queued %d reports (max_reports_per_turn %s)" %
+          (queued, os.environ.get("ABUSE_RQ_PER_TURN", "1024")))
+    check(os.environ.get("ABUSE_RQ_PER_TURN") or queued >= 2 * (n - 1024),
+          "the sweep's reports did not stream: %d queued" % queued)
+    # Known gap (docs/fix-gateway.md, "Not done"): the match and the state
+    # changes of its 80,000 events still run in the order's turn (about 115M
+    # instructions: 0.4-0.9 s of wall time at load average 13-22 on the shared
+    # machine), so the worst round trip is printed, not asserted.
     not_stalled("40,000-order sweep streaming", base, during, probe, worst=False)
     c.close()
     mk.close()
@@ -1020,6 +1043,260 @@ def case_mccrash(work):
           "report stored once" % (n, points, mid))
     check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the mass cancel)" %
           (points, mid))
+
+
+def resend_all(port, comp, logon_seq, want_h=None):
+    """Logs comp on at logon_seq (no reset), gap-fills what the gateway asks
+    for, asks for everything it stored (ResendRequest 1..0) and reads until
+    quiet. Returns ({(ClOrdID, ExecID): set of MsgSeqNums of its fill report},
+    the OrdStatus of want_h's order asked afterwards, whether it logged on)."""
+    c = Client(port, comp)
+    c.send("A", [(98, 0), (108, 30)], logon_seq)
+    fills, logon, nxt, asked = {}, None, logon_seq + 1, False
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        m = c.recv(1.0)
+        if m is None:
+            if logon is None or asked:
+                break
+            c.send("2", [(7, 1), (16, 0)], nxt)
+            nxt += 1
+            asked = True
+            continue
+        if m.type == "A":
+            logon = m
+        elif m.type == "2":  # it did not commit what we sent: skip it
+            c.send("4", [(36, nxt), (123, "Y")], int(m.get(7)), possdup=True)
+        elif m.type == "8" and m.get(150) == "F":
+            fills.setdefault((m.get(11), m.get(17)), set()).add(m.seq)
+    st = None
+    if want_h and logon is not None:
+        c.send("H", [(11, want_h), (54, 1), (55, "AAPL")], nxt)
+        while True:
+            m = c.recv(3)
+            if m is None or (m.type == "8" and m.get(150) == "I"):
+                st = m and m.get(39)
+                break
+    c.close()
+    return fills, st, logon is not None
+
+
+def case_sweepcrash(work):
+    """(3) an IOC sweeping 200 resting orders with max_reports_per_turn 40:
+    the order's turn reports 40 fills to each side, the other 160 of each
+    stream over loop turns, each slice journaled. Killed at each write and
+    sync in turn (BRS_FAULT_AFTER_WRITES, every other one torn, fsync batch):
+    after the restart either the sweep never happened (no fill anywhere, the
+    resting orders open) or every fill is reported to the taker and to the
+    maker, each in the store exactly once (one MsgSeqNum, live or resent),
+    the rest of the queue delivered after the restart by itself."""
+    n = 200
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="w%d" % fault, state_dir=state, fsync="batch",
+                         max_reports_per_turn=40,
+                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen = set()
+        if srv.proc.poll() is None and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.order("sweep", 1, "9.00", n, tif=3)
+                while True:
+                    m = c.recv(1.5)
+                    if m is None:
+                        break
+                    if m.get(150) == "F":
+                        seen.add(m.get(17))
+                c.close()
+            except OSError:
+                pass
+        try:
+            srv.proc.wait(1.0)
+            died = True
+        except Exception:
+            died = False
+        srv.stop(sig=9)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d fills" % (len(seen), n))
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        # the taker: Logon 1 and the order 2 were sent; the maker never logged on
+        tf, _, tl = resend_all(srv.port, "CLIENT1", 3)
+        mf, st, ml = resend_all(srv.port, "CLIENT2", 1, want_h="s0")
+        taker_once = all(len(v) == 1 for v in tf.values())
+        maker_once = all(len(v) == 1 for v in mf.values())
+        tn = len(tf)
+        mo = len(set(k[0] for k in mf))
+        ok = tl and ml and (
+            (tn == n and len(mf) == n and mo == n and taker_once and maker_once and st == "2") or
+            (tn == 0 and not mf and st == "0"))
+        check(ok, "fault %d: after the restart: Logons %s/%s, taker %d fill reports (%s), maker %d "
+              "orders with fills (%d under two MsgSeqNums), order s0 status %r; %d fills seen "
+              "before the crash" % (fault, tl, ml, tn, "each once" if taker_once else "repeated",
+                                    mo, sum(1 for v in mf.values() if len(v) > 1), st,
+                                    len(seen)))
+        srv.stop()
+    print("streamed sweep of %d orders: killed at %d write/sync points (odd ones torn), %d of them "
+          "with part of the fills already delivered; every restart none or all, each report "
+          "stored once" % (n, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
+          (points, mid))
+
+
+def case_eodcrash(work):
+    """(9) the end of day's compaction through the forked child, killed at
+    each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
+    torn, fsync batch): the expiry reports and the end-of-day record in the
+    loop, the snapshot in the child (a fault there kills the child: the loop
+    logs the failure and is then killed too), the tail copy, link, rename and
+    directory sync in the loop. A journal of yesterday (a boundary mark, then
+    n DAY orders, n GTC orders open, n GTC orders cancelled, all at 9.00)
+    meets today's day_end at start. After each restart (and its own end of
+    day where the killed one had not committed it): the GTC orders open, the
+    DAY orders gone (unknown to status requests, and not in the book: an IOC
+    selling 3n at 9.00 fills exactly n), each DAY order's expiry report in the
+    store exactly once, the cancelled orders' ClOrdIDs free again (a new
+    day), no temporary left."""
+    import struct
+    n = 30
+    now = time.time()
+    day_end = time.strftime("%H:%M:%S", time.gmtime(now - 120))  # passed 2 min ago today
+    today = int(now - 120) * 10 ** 9
+    yesterday = today - 86400 * 10 ** 9
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    from fixclient import fixmsg
+    with open(os.path.join(template, "orders.journal"), "wb") as f:
+        f.write(struct.pack("<IIqB", 0x7ffffffe, 9, yesterday, 1))  # the day began at yesterday's
+        seq = 2
+        for k in range(n):
+            for body in (order_body("CLIENT1", seq, "d%d" % k, 1, "9.00", 1, tif=0),
+                         order_body("CLIENT1", seq + 1, "g%d" % k, 1, "9.00", 1),
+                         order_body("CLIENT1", seq + 2, "k%d" % k, 1, "9.00", 1),
+                         "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                         "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" % (seq + 3, k, k)):
+                m = fixmsg(body)
+                f.write(struct.pack("<II", 0, len(m)) + m)
+            seq += 4
+        f.write(struct.pack("<IIQ", 0x7ffffffd, 8, 1))
+    points = in_child = in_loop = 0
+    # two passes: faults in the loop only (the child never dies of one, so
+    # the loop's steps after it are reached), then in the child as well
+    # (BRS_FAULT_IN_CHILD: it counts on from the loop's steps at the fork)
+    runs = [(c, f) for c in (0, 1) for f in range(1, 40)]
+    finished = set()
+    for in_ch, fault in runs:
+        if in_ch in finished:
+            continue
+        state = os.path.join(work, "state%d_%d" % (in_ch, fault))
+        shutil.copytree(template, state)
+        srv = new_server(work, name="e%d_%d" % (in_ch, fault), state_dir=state, fsync="batch",
+                         day_end=day_end)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0",
+               "BRS_FAULT_IN_CHILD": str(in_ch)}
+        srv.start(extra_env=env)
+        t = time.time()
+        while (srv.proc.poll() is None and "journal checkpoint" not in srv.logtext() and
+               time.time() - t < 10):
+            time.sleep(0.02)
+        time.sleep(0.1)
+        log = srv.logtext()
+        died = srv.proc.poll() is not None
+        child = "journal checkpoint failed" in log
+        done = "journal checkpoint: the journal is a snapshot" in log
+        srv.stop(sig=9)
+        if not died and not child:
+            check(done, "fault %d: no end of day: %s" % (fault, log[-600:]))
+            finished.add(in_ch)
+            continue
+        points += 1
+        in_child += child
+        in_loop += died
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        t = time.time()  # its own end of day, if the killed one had not committed it
+        while ("journal checkpoint: the journal is a snapshot" not in srv.logtext() and
+               "end of day" not in srv.logtext() and time.time() - t < 3):
+            time.sleep(0.05)
+        # the store as the gateway holds it: Logon 1 (no reset), everything resent
+        c = Client(srv.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 1)
+        expired, logon, nxt, asked = {}, None, 2, False
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            m = c.recv(1.0)
+            if m is None:
+                if logon is None or asked:
+                    break
+                c.send("2", [(7, 1), (16, 0)], nxt)
+                nxt += 1
+                asked = True
+                continue
+            if m.type == "A":
+                logon = m
+            elif m.type == "8" and m.get(150) == "C":
+                expired.setdefault(m.get(11), set()).add(m.seq)
+        bad = []
+        if len(expired) != n or any(len(v) != 1 for v in expired.values()):
+            bad.append(("expiry reports", len(expired), sum(1 for v in expired.values() if len(v) > 1)))
+        for k in range(n):
+            for cl, want in (("g%d" % k, "0"), ("d%d" % k, None)):
+                c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
+                nxt += 1
+                m = c.recv(5)
+                while m is not None and not (m.type == "8" and m.get(150) == "I"):
+                    m = c.recv(5)
+                if want is not None and (m is None or m.get(39) != want):
+                    bad.append(("open " + cl, m))
+                if want is None and (m is None or m.get(39) != "8" or m.get(103) != "5"):
+                    bad.append(("gone " + cl, m))
+        c.send("D", [(11, "k0"), (21, 1), (38, 1), (40, 2), (44, "1.00"), (54, 1), (55, "AAPL"),
+                     (59, 1), (60, "20261206-10:00:00")], nxt)
+        nxt += 1
+        m = c.recv(5)
+        while m is not None and m.type != "8":
+            m = c.recv(5)
+        if m is None or m.get(150) != "0":
+            bad.append(("k0 reused on a new day", m))
+        c2 = Session(srv.port, "CLIENT2")
+        c2.order("sell", 2, "9.00", 3 * n, tif=3)
+        filled, m = 0, c2.recv(5)
+        while m is not None:
+            if m.type == "8" and m.get(150) == "F":
+                filled += int(m.get(32))
+            if m.type == "8" and m.get(150) == "4":
+                break
+            m = c2.recv(5)
+        if filled != n:
+            bad.append(("the book holds %d at 9.00, not the %d GTC orders" % (filled, n), None))
+        check(logon is not None and not bad, "fault %d: after the restart: %r" % (fault, bad[:3]))
+        left = [f for f in os.listdir(state) if f.endswith(".compact")]
+        check(not left, "fault %d: temporaries left: %r" % (fault, left))
+        c.close()
+        c2.close()
+        srv.stop()
+    print("end of day with %d DAY, %d GTC open, %d cancelled orders: killed at %d write/sync points "
+          "(odd ones torn): %d in the snapshot's child, %d in the loop; every restart consistent" %
+          (n, n, n, points, in_child, in_loop))
+    check(points >= 6 and in_child >= 2 and in_loop >= 2,
+          "only %d fault points (%d in the child, %d in the loop)" % (points, in_child, in_loop))
 
 
 def main():

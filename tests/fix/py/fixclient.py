@@ -150,7 +150,7 @@ class Server:
         for s in self.sets:
             args += ["--set", s]
         env = dict(os.environ)
-        for k in ("BRS_FAULT_AFTER_WRITES", "BRS_FAULT_TORN", "BRS_FAULT_FAIL_AT"):
+        for k in ("BRS_FAULT_AFTER_WRITES", "BRS_FAULT_TORN", "BRS_FAULT_FAIL_AT", "BRS_FAULT_IN_CHILD"):
             env.pop(k, None)
         env.update(self.env or {})
         env.update(extra_env or {})
