@@ -758,7 +758,7 @@ static int window(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t
     }
     if (Bb.found)
         R = Bb.best;
-programme:
+programme:; /* a label before a declaration needs a statement in C11 */
     /* the window programme: every regret of the window, then one pass */
     int64_t dcs[BRS_SOR_MAX_VENUES][C];
     for (uint32_t j = 0; j < k; j++)
