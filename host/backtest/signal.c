@@ -434,11 +434,11 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
             in->v = (bar_view){&r->ts_exchange, &r->ts_local, &r->bar.open, &r->bar.high,
                                &r->bar.low, &r->bar.close, &r->bar.volume,
                                sizeof *r / sizeof(int64_t)};
-        } else {
+        } else if (bars->cols && bars->cols[i].ts) {
             in->cols = bars->cols[i];
             const brs_bar_columns *c = &in->cols;
             in->v = (bar_view){c->ts, c->ts_local, c->open, c->high, c->low, c->close, c->volume, 1};
-        }
+        } /* else no bar at all for this instrument (n is 0): nothing is read */
         in->cur = -1;
         in->scale = bars->instr[i].price_scale > 0 ? (double)bars->instr[i].price_scale : 1.0;
         in->lot = bars->instr[i].lot_size > 0 ? bars->instr[i].lot_size : 1;

@@ -247,11 +247,43 @@ static void test_runs_identical(void **state)
     }
 }
 
+/* Two instruments, bars for the first only (records path: several
+ * instruments): a strategy asking for the second's bars, as columns or as
+ * records, gets none, and both kinds of plugin trade the first alike. */
+static void test_instrument_without_bars(void **state)
+{
+    (void)state;
+    brs_market_event *ev = make_bars(0);
+    brs_instrument in[2] = {{.symbol = "ONE", .price_scale = 10000, .tick_size = 1, .lot_size = 1},
+                            {.symbol = "TWO", .price_scale = 10000, .tick_size = 1, .lot_size = 1}};
+    brs_tick_writer_opts o = {.block_records = 500};
+    brs_tick_writer *w;
+    brs_error err = {0};
+    const char *path = bt_path("two.ticks.zst");
+    assert_int_equal(brs__tick_writer_open(&w, path, in, 2, &o, &err), 0);
+    for (size_t i = 0; i < NBARS; i++)
+        assert_int_equal(brs__tick_writer_add(w, &ev[i], &err), 0);
+    assert_int_equal(brs__tick_writer_close(w, &err), 0);
+    free(ev);
+    run_ok(path, BOURSE_BINARY_DIR "/plugins/sig_momentum.so", "lookback", bt_path("two_sig"));
+    run_ok(path, BOURSE_TEST_PLUGIN_DIR "/fx_old_abi_signal.so", "lookback", bt_path("two_old"));
+    char a[1200], b[1200];
+    snprintf(a, sizeof a, "%s/fills.csv", bt_path("two_sig"));
+    snprintf(b, sizeof b, "%s/fills.csv", bt_path("two_old"));
+    char *ta = test_read_file(a, NULL), *tb = test_read_file(b, NULL);
+    assert_non_null(ta);
+    assert_non_null(tb);
+    assert_string_equal(ta, tb);
+    free(ta);
+    free(tb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loader),
         cmocka_unit_test(test_runs_identical),
+        cmocka_unit_test(test_instrument_without_bars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
