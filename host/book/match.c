@@ -39,6 +39,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
     for (;;) {
         level *l = level_find(opp, e->W, p);
         uint32_t oi = l->head;
+        f.price = p; /* the listener takes the fill as const: set once per level */
         while (oi) {
             ord *m = &pool[oi];
             if (BRS__UNLIKELY(t->stp != BRS_STP_NONE && m->account == t->account)) {
@@ -65,7 +66,6 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
             t->leaves -= q;
             l->qty -= q;
             f.maker_id = m->id;
-            f.price = p;
             f.qty = q;
             f.maker_leaves = m->leaves;
             f.taker_leaves = t->leaves;
@@ -114,14 +114,21 @@ static inline __attribute__((always_inline)) void top_side(const brs_engine *e, 
         t->ask_price = p, t->ask_qty = q;
 }
 
+/* own_level: the level the order joined when it rests at or better than its
+ * side's best (own_moved), which is then that side's best: price and qty are
+ * known without looking the best up again. */
 static inline __attribute__((always_inline)) void emit_top_sides(brs_engine *e, book *b, int sd, int opp_moved,
-                                                                 int own_moved)
+                                                                 const level *own_level, int64_t price)
 {
     brs_top *t = &b->top; /* t->instrument is set at creation and reset */
     if (opp_moved)
         top_side(e, &b->s[!sd], !sd, t);
-    if (own_moved)
-        top_side(e, &b->s[sd], sd, t);
+    if (own_level) {
+        if (sd == BRS_BUY)
+            t->bid_price = price, t->bid_qty = own_level->qty;
+        else
+            t->ask_price = price, t->ask_qty = own_level->qty;
+    }
     t->ts = e->now;
     e->L.xTop(e->L.user, t);
 }
@@ -208,9 +215,9 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         /* Refuse up front an order whose rest could push its level's total past
          * INT64_MAX, so the client sees a reject, never New then Canceled
          * (issue 15). Our side's level is not changed by matching. */
-        uint64_t qty_or = e->qty_or | (uint64_t)o->qty;
-        e->qty_or = qty_or;
-        if (BRS__UNLIKELY(qty_or >> 32)) {
+        if (BRS__UNLIKELY((e->qty_or | (uint64_t)o->qty) >> 32)) {
+            /* below 2^32 the or needs no store: it would not change the test */
+            e->qty_or |= (uint64_t)o->qty;
             const level *own = level_find(&b->s[sd], e->W, price);
             if (BRS__UNLIKELY(own && own->qty > INT64_MAX - o->qty))
                 return reject(e, ins, o->id, BRS_E_RANGE);
@@ -228,15 +235,13 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
      * rest always changes it. */
     int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
     match(e, b, &t);
-    int own_top = 0; /* plain: our side's best moves (top: the opposite side's) */
+    const level *own_top = NULL; /* plain: our side's best moves to this level (top: the opposite side's) */
     if (plain)
         top = t.leaves != o->qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
             int at_best = sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
-            if (plain)
-                own_top = at_best;
-            else
+            if (!plain)
                 top |= at_best;
             uint32_t oi = pool_alloc(e);
             ord *r = &e->pool[oi];
@@ -244,7 +249,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             r->price = price;
             r->leaves = t.leaves;
             r->cum = o->qty - t.leaves;
-            int rrc = rest_side(e, b, ins, oi, sd, 1);
+            level *joined;
+            int rrc = rest_side(e, b, ins, oi, sd, 1, &joined);
             if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
                 r->next = e->free_head;
@@ -253,6 +259,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
             } else {
                 id_insert(e, oi, o->id);
                 e->live++;
+                if (plain && at_best)
+                    own_top = joined;
             }
         } else {
             e->L.xCancelled(e->L.user, ins, o->id, t.leaves,
@@ -260,8 +268,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         }
     }
     if (plain) {
-        if (top | own_top)
-            emit_top_sides(e, b, sd, top, own_top);
+        if (top || own_top)
+            emit_top_sides(e, b, sd, top, own_top, price);
     } else if (top) {
         emit_top(e, b, ins);
     }
@@ -291,7 +299,7 @@ static __attribute__((noinline)) int cancel_lookup(brs_engine *e, uint64_t id);
  * frame beyond the report's call; anything else looks the id up again. */
 int brs__engine_cancel(brs_engine *e, uint64_t id)
 {
-    if (BRS__LIKELY(*id_slot_ext(e, id) == 0) && BRS__LIKELY(e->over == 0)) {
+    if (BRS__LIKELY((*id_slot_ext(e, id) | e->over) == 0)) {
         e->L.xRejected(e->L.user, BRS_BOOK_NO_INSTRUMENT, id, BRS_E_UNKNOWNORDER);
         return BRS_E_UNKNOWNORDER;
     }
