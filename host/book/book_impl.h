@@ -130,6 +130,15 @@ static inline void pool_free(brs_engine *e, uint32_t i)
     e->live--;
 }
 
+/* pool_free of a record m == &pool[i] whose leaves already went to 0 (a
+ * filled maker): no second store of the free mark, no second address. */
+static inline void pool_free_filled(brs_engine *e, ord *m, uint32_t i)
+{
+    m->next = e->free_head;
+    e->free_head = i;
+    e->live--;
+}
+
 /* ---- bitmaps ------------------------------------------------------------ */
 
 /* Lowest non-empty window index >= from, or -1. */

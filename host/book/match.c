@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
             uint32_t nx = m->next;
             l->count--;
             id_remove(e, m->id, oi);
-            pool_free(e, oi);
+            pool_free_filled(e, m, oi);
             oi = nx;
             if (!t->leaves)
                 break;
@@ -194,7 +194,8 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         BRS__UNLIKELY(!market && !price_ok(o->price)) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
-    if (BRS__UNLIKELY(id_find(e, o->id)))
+    uint32_t *dslot = id_dir_slot(e, o->id); /* kept for the insert */
+    if (BRS__UNLIKELY(id_find_dir(e, o->id, dslot)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
@@ -257,7 +258,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                 e->free_head = oi;
                 e->L.xCancelled(e->L.user, ins, o->id, t.leaves, rrc);
             } else {
-                id_insert(e, oi, o->id);
+                id_insert_dir(e, oi, o->id, dslot);
                 e->live++;
                 if (plain && at_best)
                     own_top = joined;
