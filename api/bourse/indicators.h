@@ -44,14 +44,20 @@ static inline double brs_sma_value(const brs_sma *s)
 /* Add x; returns the new value (NAN until `period` values were seen). */
 static inline double brs_sma_update(brs_sma *s, double x)
 {
+    /* sum and pos in locals: the store into buf may alias *s as far as the
+     * compiler knows, which made it store and reload both around it (a
+     * longer dependent chain per update). The same operations in the same
+     * order, so the same value to the last bit. */
+    double sum = s->sum;
+    uint32_t pos = s->pos;
     if (s->n == s->period)
-        s->sum -= s->buf[s->pos];
+        sum -= s->buf[pos];
     else
         s->n++;
-    s->buf[s->pos] = x;
-    s->sum += x;
-    if (++s->pos == s->period) {
-        s->pos = 0;
+    s->buf[pos] = x;
+    s->sum = sum + x;
+    s->pos = ++pos == s->period ? 0 : pos;
+    if (pos == s->period) {
         /* resync the running sum about every 1024 updates (every wrap for long
          * windows): drift stays far below 1e-9 relative, and short windows do
          * not pay a loop every few updates. After k wraps, k >= 1024 / period
