@@ -14,6 +14,14 @@
 
 #include "errors.h"
 
+/* A window is full on every update but its first `period`: laid out as the
+ * straight path (GCC and clang; a plain test elsewhere). */
+#if defined(__GNUC__)
+#define BRS__IND_FULL(c) __builtin_expect(!!(c), 1)
+#else
+#define BRS__IND_FULL(c) (c)
+#endif
+
 /* ---- SMA: simple moving average of the last `period` values ------------ */
 typedef struct brs_sma {
     double *buf;     /* period values, caller-owned */
@@ -50,7 +58,7 @@ static inline double brs_sma_update(brs_sma *s, double x)
      * order, so the same value to the last bit. */
     double sum = s->sum;
     uint32_t pos = s->pos;
-    if (s->n == s->period)
+    if (BRS__IND_FULL(s->n == s->period))
         sum -= s->buf[pos];
     else
         s->n++;

@@ -77,7 +77,8 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     double close = (double)bar->bar.close;
     double f = brs_sma_update(&m->sma_fast, close);
     double s = brs_sma_update(&m->sma_slow, close);
-    if (!brs_sma_ready(&m->sma_slow) || !brs_sma_ready(&m->sma_fast) || m->working)
+    /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
+    if (!brs_sma_ready(&m->sma_slow) || m->working)
         return BRS_OK;
     if (m->signal)
         return m->host->xSetTarget(m->ctx, bar->instrument,
