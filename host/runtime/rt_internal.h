@@ -121,6 +121,7 @@ struct brs__rt {
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */
     brs_engine *view;
+    uint64_t *view_gen;       /* per instrument: the view's top changes so far (its listener) */
     void (*sink)(void *user, const brs_market_event *ev);
     void *sink_user;
     /* clients */

@@ -165,17 +165,24 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
     uint32_t in = ev->instrument;
     int64_t now = NOW(s);
     brs_top top;
-    brs__engine_top(s->view, in, &top);
-    brs_top *lt = &s->last_top[in];
-    int changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
+    int changed = 0;
+    const uint64_t *gen = s->rt->view_gen;
+    if (in < s->n_instr && s->top_seen[in] != gen[in]) {
+        /* the view's top of in moved since it was last compared (when it did
+         * not, it is still last_top[in]) */
+        s->top_seen[in] = gen[in];
+        brs__engine_top(s->view, in, &top);
+        const brs_top *lt = &s->last_top[in];
+        changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
                   top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
+    }
     if (lean && !changed)
         return 0; /* nothing for them: their clocks catch up later (run_lean) */
     int ran = changed;
     brs_market_event q;
     if (changed) {
-        *lt = top;
-        if (top.bid_qty && top.ask_qty) /* the price band's reference: the mid the host sees */
+        s->last_top[in] = top;
+        if (top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
             brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
         q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
                                .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
@@ -263,7 +270,8 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
     s->router = brs__rt_xstats(rt) != NULL;
     s->instr = brs__rt_instruments(rt, &s->n_instr);
     s->last_top = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->last_top);
-    if (!s->last_top)
+    s->top_seen = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->top_seen);
+    if (!s->last_top || !s->top_seen)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     brs__rt_set_market_sink(rt, deliver_market, s);
     return BRS_OK;
@@ -298,6 +306,7 @@ void brs__rt_strats_destroy(brs__rt_strats *s)
         brs__rt_set_market_sink(s->rt, NULL, NULL);
     free(s->st);
     free(s->last_top);
+    free(s->top_seen);
     free(s);
 }
 
@@ -373,35 +382,44 @@ void brs__rt_strats_advance(brs__rt_strats *s, int64_t t)
 
 /* ---- book mode's run of replayed events ------------------------------------ */
 
-/* Something other than the next replayed event may have to run, or the run
- * must stop: the queue holds an item, a strategy (or its recorder) failed. */
-static inline int run_blocked(const brs__rt_strats *s)
+/* The state a run of events depends on, after anything of the strategies
+ * ran: 1 when the run must stop before the next event (the queue holds an
+ * item, a strategy or its recorder failed, the runtime failed); else *tt gets
+ * the earliest strategy timer (brs__rt_strats_next_timer) and *lean whether
+ * an event that leaves the top unchanged reaches none of them: each wants
+ * only tops (no raw L3, no depth) of every instrument and has no timer and no
+ * refusal waiting, so that event runs none of its code, and moving its clock
+ * then (what brs__sctx_advance does without timers) can wait until it gets
+ * an event or the run ends. Only their callbacks change any of this. */
+static inline __attribute__((always_inline)) int run_state(const brs__rt_strats *s, int64_t *tt,
+                                                          int *lean)
 {
     const brs__rt *rt = s->rt;
     if (rt->heap_n || rt->failed)
         return 1;
-    for (uint32_t k = 0; k < s->n; k++) {
-        const brs__rt_strat *st = s->st[k];
-        if (st->failed || (st->sc && st->sc->failed))
-            return 1;
-    }
-    return 0;
-}
-
-/* Every strategy wants only tops (no raw L3, no depth), of every instrument,
- * and has no timer and no refusal waiting: an event that leaves the top as it
- * was runs none of their code, and moving their clocks then (what
- * brs__sctx_advance does without timers) can wait until one gets an event or
- * the run of events ends. Only their callbacks change this. */
-static int run_lean(const brs__rt_strats *s)
-{
+    int64_t t = INT64_MAX;
+    int ln = 1;
     for (uint32_t k = 0; k < s->n; k++) {
         const brs__rt_strat *st = s->st[k];
         const brs__sctx *sc = st->sc;
-        if (!sc || st->allowed || st->want_l3 || st->want_depth || sc->n_timers || sc->d_len)
-            return 0;
+        if (st->failed || (sc && sc->failed))
+            return 1;
+        if (!sc) {
+            ln = 0;
+            continue;
+        }
+        if (sc->n_timers) {
+            int64_t x = brs__sctx_next_timer(sc);
+            if (x < t)
+                t = x;
+            ln = 0;
+        }
+        if (st->allowed || st->want_l3 || st->want_depth || sc->d_len)
+            ln = 0;
     }
-    return 1;
+    *tt = t;
+    *lean = ln;
+    return 0;
 }
 
 /* The earliest equity sample due. */
@@ -425,10 +443,12 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
     /* market data straight to the host as replayed: no venue, no latency, no
      * router, the simulated clock, the strategies' set as the sink */
     if (rt->n_v || rt->md_from_file || rt->md_ns || rt->real_clock || rt->sor || s->router ||
-        !rt->view || rt->sink != deliver_market || rt->sink_user != s || run_blocked(s))
+        !rt->view || rt->sink != deliver_market || rt->sink_user != s)
         return 0;
-    int64_t tt = brs__rt_strats_next_timer(s), ts = run_next_sample(s);
-    int lean = run_lean(s);
+    int64_t tt, ts = run_next_sample(s);
+    int lean;
+    if (run_state(s, &tt, &lean))
+        return 0;
     rt->replay_src = src;
     size_t i = 0;
     while (i < n) {
@@ -460,12 +480,8 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
             ts = run_next_sample(s);
             ran = 1;
         }
-        if (ran) { /* a strategy's code ran: orders queued, timers set, a failure */
-            if (run_blocked(s))
-                break;
-            tt = brs__rt_strats_next_timer(s);
-            lean = run_lean(s);
-        }
+        if (ran && run_state(s, &tt, &lean)) /* its code ran: orders queued, timers set, a failure */
+            break;
     }
     /* the clocks a lean run left behind, as each event would have moved them */
     for (uint32_t k = 0; k < s->n; k++) {

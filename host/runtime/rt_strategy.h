@@ -76,6 +76,7 @@ struct brs__rt_strats {
     uint32_t n_instr;
     struct brs_engine *view;  /* the runtime's market view (NULL: tops from L2 only) */
     brs_top *last_top;        /* per instrument: the view's top as last given out */
+    uint64_t *top_seen;       /* per instrument: the view's change count when last compared */
     int router;
     struct brs__l2_book *l2;  /* per instrument (brs__rt_strats_l2_depth), NULL: off */
     brs__rt_strat **st;
