@@ -268,6 +268,7 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
     brs__rt *rt = b->rt;
     brs_market_event tmp;
     const brs_market_event *e = with_data ? next_replay(b, &tmp) : NULL;
+    int runs = !b->merging && brs__rt_strats_runs(b->strats);
     for (;;) {
         if (BRS__UNLIKELY(b->failed || sc->failed))
             break;
@@ -282,7 +283,7 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
         /* the rest of the decoded block at once while nothing but the replay
          * would run (the interrupt and progress points stay every 65536 events) */
         size_t k = 0;
-        if (BRS__LIKELY(!b->merging && e != NULL)) {
+        if (runs && BRS__LIKELY(e != NULL)) {
             brs_tick_reader *rd = &b->rd[0];
             size_t left = (size_t)(rd->end - e), lim = 65536 - (b->events & 65535);
             k = brs__rt_strats_replay_run(b->strats, e, left < lim ? left : lim, 0, rd->n_instr);

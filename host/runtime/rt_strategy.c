@@ -434,17 +434,20 @@ static int64_t run_next_sample(const brs__rt_strats *s)
 
 int brs__rt_replay_run_off;
 
+int brs__rt_strats_runs(const brs__rt_strats *s)
+{
+    const brs__rt *rt = s->rt;
+    /* market data straight to the host as replayed: no venue, no latency, no
+     * router, the simulated clock, the strategies' set as the sink */
+    return !brs__rt_replay_run_off && !rt->n_v && !rt->md_from_file && !rt->md_ns &&
+           !rt->real_clock && !rt->sor && !s->router && rt->view && rt->sink == deliver_market &&
+           rt->sink_user == s;
+}
+
 size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, size_t n,
                                  uint32_t src, uint32_t n_src_instr)
 {
     brs__rt *rt = s->rt;
-    if (brs__rt_replay_run_off)
-        return 0;
-    /* market data straight to the host as replayed: no venue, no latency, no
-     * router, the simulated clock, the strategies' set as the sink */
-    if (rt->n_v || rt->md_from_file || rt->md_ns || rt->real_clock || rt->sor || s->router ||
-        !rt->view || rt->sink != deliver_market || rt->sink_user != s)
-        return 0;
     int64_t tt, ts = run_next_sample(s);
     int lean;
     if (run_state(s, &tt, &lean))
