@@ -265,9 +265,10 @@ int brs__bench_backtest(int argc, char **argv)
                    "--metrics: every run serves its Prometheus metrics (metrics.listen on a free\n"
                    "port), to measure what they cost (docs/performance.md).\n"
                    "--metrics-ab N: instead of the figures above, the four backtests with metrics\n"
-                   "off and on back to back, N rounds alternating which goes first; per figure\n"
-                   "the median of the N ratios on / off, quartiles and a bootstrap 95%% interval\n"
-                   "(JSON: metrics_ab.<figure>.ratio, ratio_q1, ratio_q3, ratio_lo95, ratio_hi95).\n");
+                   "off and on back to back, N rounds alternating which goes first (after one\n"
+                   "round not counted); per figure the median of the N ratios on / off,\n"
+                   "quartiles and a bootstrap 95%% interval (JSON: metrics_ab.<figure>.ratio,\n"
+                   "ratio_q1, ratio_q3, ratio_lo95, ratio_hi95, and off / on: each side's median).\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;

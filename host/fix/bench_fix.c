@@ -632,9 +632,10 @@ int brs__bench_fix(int argc, char **argv)
                    "--metrics: the round trip's gateway serves its metrics and live dashboard\n"
                    "(metrics.listen on a free port), to measure what they cost.\n"
                    "--metrics-ab N: only the round trip, N pairs with metrics off and on back to\n"
-                   "back, alternating which goes first; per figure (orders_per_sec,\n"
-                   "orders_per_cpu_sec, rtt_p50_us, rtt_p99_us, rtt_p999_us) the median of the\n"
-                   "ratios on / off, quartiles and a bootstrap 95%% interval (JSON: metrics_ab).\n");
+                   "back, alternating which goes first, after a pair not counted; per figure\n"
+                   "(orders_per_sec, orders_per_cpu_sec, rtt_p50_us, rtt_p99_us, rtt_p999_us)\n"
+                   "the median of the ratios on / off, quartiles and a bootstrap 95%% interval\n"
+                   "(JSON: metrics_ab).\n");
             return BRS_EXIT_OK;
         } else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
             n_codec = strtoull(argv[++i], NULL, 10);
