@@ -250,6 +250,7 @@ typedef struct brs__fix_gateway {
     uint64_t erq_epoch;
     uint32_t erq_budget, erq_replay_budget;
     uint64_t erq_queued;
+    int erq_bit; /* the message's budget bit: some report queued past it */
     /* closed orders leaving memory after a checkpoint, a bounded step per
      * loop turn (app_forget.c): fg_phase BRS__FIX_FG_*, 0 none; fg_per_turn
      * (max_forget_per_turn) slots of the map or the table per step; the

@@ -104,7 +104,19 @@ typedef struct brs__fix_er {
     char exec_type, status;
     uint8_t side, ord_type;
 } brs__fix_er;
-/* app.c: the report reaches its session now (counted, encoded, stored). */
+/* app_er.c: the values of a report on order o as it stands now; encoded to
+ * session s (status_req: the OrderStatusRequest answered, its 790 echoed);
+ * the same from o directly; a report reaching its session now (counted, its
+ * latency noted, encoded, stored). */
+void brs__fix_er_of(brs__fix_gateway *g, const brs__fix_session *s, const brs__fix_order *o,
+                    brs__fix_er *r, uint64_t exec_id, char exec_type, const char *clordid,
+                    const char *orig, int64_t last_px, int64_t last_qty, const char *text);
+void brs__fix_encode_er_v(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *r,
+                          const brs__fix_msg *status_req);
+void brs__fix_encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_order *o,
+                        uint64_t exec_id, char exec_type, const char *clordid, const char *orig,
+                        int64_t last_px, int64_t last_qty, const char *text,
+                        const brs__fix_msg *status_req);
 void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *r);
 
 /* app_reports.c: ExecutionReports streaming over loop turns (issue 15: a

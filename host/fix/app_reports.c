@@ -94,13 +94,15 @@ void brs__fix_erq_window(brs__fix_gateway *g, int open)
         g->erq_epoch++;
         g->erq_budget = g->replaying ? g->erq_replay_budget : g->erq_per_turn;
         g->erq_queued = 0;
+        g->erq_bit = 0;
     } else {
-        if (g->erq_queued && !g->replaying)
+        if (g->erq_bit && !g->replaying) /* (not for reports queued behind others) */
             BRS_LOG(BRS_LOG_INFO, "fix", "execution reports stream over loop turns (max_reports_per_turn)",
                     BRS_KV_U("queued", g->erq_queued), BRS_KV_U("per_turn", g->erq_per_turn));
         g->erq_budget = 0;
         g->erq_replay_budget = 0;
         g->erq_queued = 0;
+        g->erq_bit = 0;
     }
 }
 
@@ -119,8 +121,10 @@ int brs__fix_erq_wants(brs__fix_gateway *g, uint32_t session)
         q->epoch = g->erq_epoch;
         q->count = 0;
     }
-    if (q->count >= g->erq_budget)
+    if (q->count >= g->erq_budget) {
+        g->erq_bit = 1;
         return 1;
+    }
     q->count++;
     return 0;
 }
@@ -167,8 +171,8 @@ void brs__fix_erq_push(brs__fix_gateway *g, uint32_t session, const brs__fix_er 
 
 void brs__fix_erq_journal_budget(brs__fix_gateway *g)
 {
-    if (!g->erq_queued || g->replaying)
-        return;
+    if (!g->erq_bit || g->replaying)
+        return; /* reports queued only behind others: a replay queues them so too */
     char rec[4];
     brs__put_u32(rec, g->erq_budget);
     brs__fix_journal_append(g, JOURNAL_ERQ_BUDGET, rec, sizeof rec);

@@ -1,0 +1,457 @@
+"""abuse_crash.py: the crash cases of the load-and-abuse suite (run by
+abuse_test.py: crashpoints, mccrash, sweepcrash, eodcrash): a gateway killed at
+each write and sync of a flow (BRS_FAULT_AFTER_WRITES, every other one torn),
+restarted, and checked for what it acknowledged."""
+import os
+import shutil
+import time
+
+from abuse_common import (Client, Session, check, new_server, order_body,  # noqa: F401
+                          write_orders_journal)
+
+
+def case_crashpoints(work):
+    """(9) crash safety of the new write boundaries: a checkpoint (temporary
+    journal written and synced, old one archived, rename, directory sync) and a
+    store compaction after a reset Logon, killed at each write and sync in
+    turn (BRS_FAULT_AFTER_WRITES, every other point torn): the restart always
+    finds the open orders open and the cancelled ones' ClOrdIDs refused."""
+    n = 40
+    orders = []
+    seq = 2
+    for k in range(n):
+        orders.append((0, order_body("CLIENT1", seq, "k%d" % k, 1, "9.00", 1)))
+        orders.append((0, "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                          "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" %
+                       (seq + 1, k, k)))
+        orders.append((0, order_body("CLIENT1", seq + 2, "g%d" % k, 1, "8.00", 1)))
+        seq += 3
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"), orders)
+    points = in_ckpt = in_compact = 0
+    for fault in range(1, 15):
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="c%d" % fault, state_dir=state, journal_checkpoint_bytes=4096)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        # the checkpoint's snapshot is written by a child process: the loop
+        # finishes it a little later; the reset Logon waits for it (or death)
+        t = time.time()
+        while (srv.proc.poll() is None and "journal checkpoint:" not in srv.logtext() and
+               time.time() - t < 5):
+            time.sleep(0.02)
+        died = srv.proc.poll() is not None
+        if not died and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.order("x1", 1, "7.00", 1)
+                c.recv(2)
+                c.msg("5", [], wait=False)
+                c.recv(2)
+                c.close()
+            except OSError:
+                pass
+            try:
+                srv.proc.wait(1.5)
+                died = True
+            except Exception:
+                died = False
+        points += died
+        first = srv.logtext()
+        if died and "journal checkpoint:" not in first:
+            in_ckpt += 1
+        elif died and "store compacted" not in first:
+            in_compact += 1
+        srv.stop(sig=9)
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        c = Session(srv.port, "CLIENT1", reset=True)
+        check(c.logon_answer is not None and c.logon_answer.seq == 1,
+              "fault %d: reset Logon after the restart: %r" % (fault, c.logon_answer))
+        bad = []
+        for k in range(n):
+            c.send("H", [(11, "g%d" % k), (54, 1), (55, "AAPL")], c.seq)
+            c.seq += 1
+            m = c.recv(5)
+            if m is None or m.get(39) != "0":
+                bad.append(("open g%d" % k, m))
+            c.order("k%d" % k, 1, "9.00", 1)
+            m = c.recv(5)
+            if m is None or m.get(150) != "8" or m.get(103) != "6":
+                bad.append(("reused k%d" % k, m))
+        check(not bad, "fault %d: %d wrong answers after the restart, first %r" %
+              (fault, len(bad), bad[:1]))
+        left = [f for f in os.listdir(state) if f.endswith(".compact")]
+        check(not left, "fault %d: temporaries left: %r" % (fault, left))
+        c.close()
+        srv.stop()
+    print("checkpoint + store compaction: 14 fault points (odd ones torn), the gateway died at "
+          "%d of them; every restart had the %d open orders and refused the %d cancelled ClOrdIDs" %
+          (points, n, n))
+    print("killed before the checkpoint was done: %d; after it, before the store compaction was "
+          "done: %d" % (in_ckpt, in_compact))
+    check(points >= 6 and in_ckpt >= 2 and in_compact >= 2,
+          "only %d fault points inside the flow (%d checkpoint, %d compaction)" %
+          (points, in_ckpt, in_compact))
+
+
+def case_mccrash(work):
+    """(3) a mass cancel streamed over loop turns (max_cancels_per_turn 40,
+    300 orders: 8 slices, each journaled) killed at each write and sync in turn
+    (BRS_FAULT_AFTER_WRITES, every other one torn, fsync batch): after the
+    restart the orders are either all open (the request was never committed)
+    or all cancelled, the rest of a half-done one going on by itself; every
+    cancelled order's ExecutionReport is in the session store exactly once
+    (a ResendRequest from 1 gets them), the OrderMassCancelReport once."""
+    n = 300
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(0, order_body("CLIENT1", 2 + k, "m%d" % k, 1, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="m%d" % fault, state_dir=state, fsync="batch",
+                         max_cancels_per_turn=40)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen = set()
+        if srv.proc.poll() is None and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.send("q", [(11, "mc"), (530, 7), (60, "20261206-10:00:00")], c.seq)
+                while True:
+                    m = c.recv(1.5)
+                    if m is None:
+                        break
+                    if m.get(150) == "4":
+                        seen.add(m.get(11))
+                c.close()
+            except OSError:
+                pass
+        try:
+            srv.proc.wait(1.0)
+            died = True
+        except Exception:
+            died = False
+        srv.stop(sig=9)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d cancels" % (len(seen), n))
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        # Logon at 3 (Logon 1 and the request 2 were sent); a request never
+        # committed is gap-filled when the gateway asks for it
+        c = Client(srv.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 3)
+        cancels, reports, logon, nxt = {}, 0, None, 4
+        asked = False
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            m = c.recv(1.0)
+            if m is None:
+                if logon is None or asked:
+                    break
+                c.send("2", [(7, 1), (16, 0)], nxt)  # everything it stored
+                nxt += 1
+                asked = True
+                continue
+            if m.type == "A":
+                logon = m
+            elif m.type == "2":  # it did not commit our request: skip it
+                c.send("4", [(36, 4), (123, "Y")], int(m.get(7)), possdup=True)
+            elif m.type == "r":
+                reports += 1
+            elif m.type == "8" and m.get(150) == "4":  # live, then again in our resend
+                cancels.setdefault(m.get(11), set()).add(m.seq)
+        # the order's state now
+        c2 = Session(srv.port, "CLIENT2")
+        c.send("H", [(11, "m0"), (54, 1), (55, "AAPL")], nxt)
+        nxt += 1
+        st = None
+        while True:
+            m = c.recv(3)
+            if m is None or (m.type == "8" and m.get(150) == "I"):
+                st = m and m.get(39)
+                break
+        c2.close()
+        ok = logon is not None and (
+            (reports == 1 and len(cancels) == n and all(len(v) == 1 for v in cancels.values()) and
+             st == "4") or
+            (reports == 0 and not cancels and st == "0"))
+        check(ok, "fault %d: after the restart: Logon %s, %d reports, %d cancels (%d under two MsgSeqNums), "
+              "order m0 status %r; %d cancels seen before the crash" %
+              (fault, logon is not None, reports, len(cancels),
+               sum(1 for v in cancels.values() if len(v) > 1), st, len(seen)))
+        c.close()
+        srv.stop()
+    print("streamed mass cancel of %d orders: killed at %d write/sync points (odd ones torn), %d "
+          "of them with part of the cancels already delivered; every restart all-or-none, each "
+          "report stored once" % (n, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the mass cancel)" %
+          (points, mid))
+
+
+def resend_all(port, comp, logon_seq, want_h=None):
+    """Logs comp on at logon_seq (no reset), gap-fills what the gateway asks
+    for, asks for everything it stored (ResendRequest 1..0) and reads until
+    quiet. Returns ({(ClOrdID, ExecID): set of MsgSeqNums of its fill report},
+    the OrdStatus of want_h's order asked afterwards, whether it logged on)."""
+    c = Client(port, comp)
+    c.send("A", [(98, 0), (108, 30)], logon_seq)
+    fills, logon, nxt, asked = {}, None, logon_seq + 1, False
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        m = c.recv(1.0)
+        if m is None:
+            if logon is None or asked:
+                break
+            c.send("2", [(7, 1), (16, 0)], nxt)
+            nxt += 1
+            asked = True
+            continue
+        if m.type == "A":
+            logon = m
+        elif m.type == "2":  # it did not commit what we sent: skip it
+            c.send("4", [(36, nxt), (123, "Y")], int(m.get(7)), possdup=True)
+        elif m.type == "8" and m.get(150) == "F":
+            fills.setdefault((m.get(11), m.get(17)), set()).add(m.seq)
+    st = None
+    if want_h and logon is not None:
+        c.send("H", [(11, want_h), (54, 1), (55, "AAPL")], nxt)
+        while True:
+            m = c.recv(3)
+            if m is None or (m.type == "8" and m.get(150) == "I"):
+                st = m and m.get(39)
+                break
+    c.close()
+    return fills, st, logon is not None
+
+
+def case_sweepcrash(work):
+    """(3) an IOC sweeping 200 resting orders with max_reports_per_turn 40:
+    the order's turn reports 40 fills to each side, the other 160 of each
+    stream over loop turns, each slice journaled. Killed at each write and
+    sync in turn (BRS_FAULT_AFTER_WRITES, every other one torn, fsync batch):
+    after the restart either the sweep never happened (no fill anywhere, the
+    resting orders open) or every fill is reported to the taker and to the
+    maker, each in the store exactly once (one MsgSeqNum, live or resent),
+    the rest of the queue delivered after the restart by itself."""
+    n = 200
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="w%d" % fault, state_dir=state, fsync="batch",
+                         max_reports_per_turn=40,
+                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen = set()
+        if srv.proc.poll() is None and srv.port:
+            try:
+                c = Session(srv.port, "CLIENT1", reset=True)
+                c.order("sweep", 1, "9.00", n, tif=3)
+                while True:
+                    m = c.recv(1.5)
+                    if m is None:
+                        break
+                    if m.get(150) == "F":
+                        seen.add(m.get(17))
+                c.close()
+            except OSError:
+                pass
+        try:
+            srv.proc.wait(1.0)
+            died = True
+        except Exception:
+            died = False
+        srv.stop(sig=9)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d fills" % (len(seen), n))
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        # the taker: Logon 1 and the order 2 were sent; the maker never logged on
+        tf, _, tl = resend_all(srv.port, "CLIENT1", 3)
+        mf, st, ml = resend_all(srv.port, "CLIENT2", 1, want_h="s0")
+        taker_once = all(len(v) == 1 for v in tf.values())
+        maker_once = all(len(v) == 1 for v in mf.values())
+        tn = len(tf)
+        mo = len(set(k[0] for k in mf))
+        ok = tl and ml and (
+            (tn == n and len(mf) == n and mo == n and taker_once and maker_once and st == "2") or
+            (tn == 0 and not mf and st == "0"))
+        check(ok, "fault %d: after the restart: Logons %s/%s, taker %d fill reports (%s), maker %d "
+              "orders with fills (%d under two MsgSeqNums), order s0 status %r; %d fills seen "
+              "before the crash" % (fault, tl, ml, tn, "each once" if taker_once else "repeated",
+                                    mo, sum(1 for v in mf.values() if len(v) > 1), st,
+                                    len(seen)))
+        srv.stop()
+    print("streamed sweep of %d orders: killed at %d write/sync points (odd ones torn), %d of them "
+          "with part of the fills already delivered; every restart none or all, each report "
+          "stored once" % (n, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
+          (points, mid))
+
+
+def case_eodcrash(work):
+    """(9) the end of day's compaction through the forked child, killed at
+    each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
+    torn, fsync batch): the expiry reports and the end-of-day record in the
+    loop, the snapshot in the child (a fault there kills the child: the loop
+    logs the failure and is then killed too), the tail copy, link, rename and
+    directory sync in the loop. A journal of yesterday (a boundary mark, then
+    n DAY orders, n GTC orders open, n GTC orders cancelled, all at 9.00)
+    meets today's day_end at start. After each restart (and its own end of
+    day where the killed one had not committed it): the GTC orders open, the
+    DAY orders gone (unknown to status requests, and not in the book: an IOC
+    selling 3n at 9.00 fills exactly n), each DAY order's expiry report in the
+    store exactly once, the cancelled orders' ClOrdIDs free again (a new
+    day), no temporary left."""
+    import struct
+    n = 30
+    now = time.time()
+    day_end = time.strftime("%H:%M:%S", time.gmtime(now - 120))  # passed 2 min ago today
+    today = int(now - 120) * 10 ** 9
+    yesterday = today - 86400 * 10 ** 9
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    from fixclient import fixmsg
+    with open(os.path.join(template, "orders.journal"), "wb") as f:
+        f.write(struct.pack("<IIqB", 0x7ffffffe, 9, yesterday, 1))  # the day began at yesterday's
+        seq = 2
+        for k in range(n):
+            for body in (order_body("CLIENT1", seq, "d%d" % k, 1, "9.00", 1, tif=0),
+                         order_body("CLIENT1", seq + 1, "g%d" % k, 1, "9.00", 1),
+                         order_body("CLIENT1", seq + 2, "k%d" % k, 1, "9.00", 1),
+                         "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                         "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" % (seq + 3, k, k)):
+                m = fixmsg(body)
+                f.write(struct.pack("<II", 0, len(m)) + m)
+            seq += 4
+        f.write(struct.pack("<IIQ", 0x7ffffffd, 8, 1))
+    points = in_child = in_loop = 0
+    # two passes: faults in the loop only (the child never dies of one, so
+    # the loop's steps after it are reached), then in the child as well
+    # (BRS_FAULT_IN_CHILD: it counts on from the loop's steps at the fork)
+    runs = [(c, f) for c in (0, 1) for f in range(1, 40)]
+    finished = set()
+    for in_ch, fault in runs:
+        if in_ch in finished:
+            continue
+        state = os.path.join(work, "state%d_%d" % (in_ch, fault))
+        shutil.copytree(template, state)
+        srv = new_server(work, name="e%d_%d" % (in_ch, fault), state_dir=state, fsync="batch",
+                         day_end=day_end)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0",
+               "BRS_FAULT_IN_CHILD": str(in_ch)}
+        srv.start(extra_env=env)
+        t = time.time()
+        while (srv.proc.poll() is None and "journal checkpoint" not in srv.logtext() and
+               time.time() - t < 10):
+            time.sleep(0.02)
+        time.sleep(0.1)
+        log = srv.logtext()
+        died = srv.proc.poll() is not None
+        child = "journal checkpoint failed" in log
+        done = "journal checkpoint: the journal is a snapshot" in log
+        srv.stop(sig=9)
+        if not died and not child:
+            check(done, "fault %d: no end of day: %s" % (fault, log[-600:]))
+            finished.add(in_ch)
+            continue
+        points += 1
+        in_child += child
+        in_loop += died
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        t = time.time()  # its own end of day, if the killed one had not committed it
+        while ("journal checkpoint: the journal is a snapshot" not in srv.logtext() and
+               "end of day" not in srv.logtext() and time.time() - t < 3):
+            time.sleep(0.05)
+        # the store as the gateway holds it: Logon 1 (no reset), everything resent
+        c = Client(srv.port, "CLIENT1")
+        c.send("A", [(98, 0), (108, 30)], 1)
+        expired, logon, nxt, asked = {}, None, 2, False
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            m = c.recv(1.0)
+            if m is None:
+                if logon is None or asked:
+                    break
+                c.send("2", [(7, 1), (16, 0)], nxt)
+                nxt += 1
+                asked = True
+                continue
+            if m.type == "A":
+                logon = m
+            elif m.type == "8" and m.get(150) == "C":
+                expired.setdefault(m.get(11), set()).add(m.seq)
+        bad = []
+        if len(expired) != n or any(len(v) != 1 for v in expired.values()):
+            bad.append(("expiry reports", len(expired), sum(1 for v in expired.values() if len(v) > 1)))
+        for k in range(n):
+            for cl, want in (("g%d" % k, "0"), ("d%d" % k, None)):
+                c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
+                nxt += 1
+                m = c.recv(5)
+                while m is not None and not (m.type == "8" and m.get(150) == "I"):
+                    m = c.recv(5)
+                if want is not None and (m is None or m.get(39) != want):
+                    bad.append(("open " + cl, m))
+                if want is None and (m is None or m.get(39) != "8" or m.get(103) != "5"):
+                    bad.append(("gone " + cl, m))
+        c.send("D", [(11, "k0"), (21, 1), (38, 1), (40, 2), (44, "1.00"), (54, 1), (55, "AAPL"),
+                     (59, 1), (60, "20261206-10:00:00")], nxt)
+        nxt += 1
+        m = c.recv(5)
+        while m is not None and m.type != "8":
+            m = c.recv(5)
+        if m is None or m.get(150) != "0":
+            bad.append(("k0 reused on a new day", m))
+        c2 = Session(srv.port, "CLIENT2")
+        c2.order("sell", 2, "9.00", 3 * n, tif=3)
+        filled, m = 0, c2.recv(5)
+        while m is not None:
+            if m.type == "8" and m.get(150) == "F":
+                filled += int(m.get(32))
+            if m.type == "8" and m.get(150) == "4":
+                break
+            m = c2.recv(5)
+        if filled != n:
+            bad.append(("the book holds %d at 9.00, not the %d GTC orders" % (filled, n), None))
+        check(logon is not None and not bad, "fault %d: after the restart: %r" % (fault, bad[:3]))
+        left = [f for f in os.listdir(state) if f.endswith(".compact")]
+        check(not left, "fault %d: temporaries left: %r" % (fault, left))
+        c.close()
+        c2.close()
+        srv.stop()
+    print("end of day with %d DAY, %d GTC open, %d cancelled orders: killed at %d write/sync points "
+          "(odd ones torn): %d in the snapshot's child, %d in the loop; every restart consistent" %
+          (n, n, n, points, in_child, in_loop))
+    check(points >= 6 and in_child >= 2 and in_loop >= 2,
+          "only %d fault points (%d in the child, %d in the loop)" % (points, in_child, in_loop))
