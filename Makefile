@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http python
 
 all: build
 
@@ -74,7 +74,7 @@ define fuzz_run
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
 	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
-FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http
 fuzz-build:
 	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
@@ -142,8 +142,15 @@ FUZZ_WSGATE_SRC = tests/fuzz/fuzz_wsgate_msg.c host/wsgate/msg.c host/core/error
 fuzz-wsgate:
 	$(call fuzz_run,wsgate,corpus-wsgate,$(FUZZ_WSGATE_SRC),-lcjson,65536)
 
+# The operators' HTTP server's request parser (tests/fuzz/fuzz_http.c): bytes
+# in, "more", a documented refusal or a request the routes can rely on.
+FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/core/error.c
+fuzz-http:
+	$(call fuzz_run,http,corpus-http,$(FUZZ_HTTP_SRC),,9280,-dict=tests/fuzz/http.dict)
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)
+
