@@ -238,9 +238,14 @@ brs__histogram *brs__mreg_histogram(brs__mreg *r, const char *name, const char *
         return NULL;
     brs__histogram *h = &s->v->h;
     if (h->n == 0) {
-        h->n = n;
         for (int i = 0; i < n; i++)
             h->bound_ns[i] = (int64_t)llround(bounds[i] * 1e9);
+        for (int k = 1, i = 0; k < 64; k++) { /* first[0] = 0: [0, 2) starts at the first bound */
+            while (i < n && h->bound_ns[i] < (int64_t)1 << (k < 63 ? k : 62))
+                i++;
+            h->first[k] = (uint8_t)i;
+        }
+        h->n = n;
     }
     return h;
 }

@@ -30,6 +30,10 @@ typedef struct brs__gauge {
 typedef struct brs__histogram {
     int n;                                    /* finite upper bounds */
     int64_t bound_ns[BRS__HIST_MAX_BUCKETS];  /* ascending, in ns */
+    /* first[k]: the first bucket whose bound is >= 2^k (k > 0; first[0] = 0):
+     * where an observation in [2^k, 2^(k+1)) starts looking (a zeroed
+     * histogram, n = 0, is valid: everything in +Inf) */
+    uint8_t first[64];
     _Atomic uint64_t bucket[BRS__HIST_MAX_BUCKETS + 1]; /* per bucket, not cumulative; last is +Inf */
     _Atomic uint64_t sum_ns;
 } brs__histogram;
@@ -65,14 +69,11 @@ static inline void brs__hist_observe_ns(brs__histogram *h, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    int i = 0, hi = h->n; /* the first bound >= ns (n: +Inf), by bisection */
-    while (i < hi) {
-        int mid = (i + hi) >> 1;
-        if (ns > h->bound_ns[mid])
-            i = mid + 1;
-        else
-            hi = mid;
-    }
+    /* the first bound >= ns (n: +Inf): from the first bound of ns's power of
+     * two on (one or two steps with bounds 2x-2.5x apart, as the default's) */
+    int i = h->first[63 - __builtin_clzll((uint64_t)ns | 1)];
+    while (i < h->n && ns > h->bound_ns[i])
+        i++;
     atomic_store_explicit(&h->bucket[i], atomic_load_explicit(&h->bucket[i], memory_order_relaxed) + 1,
                           memory_order_relaxed);
     atomic_store_explicit(&h->sum_ns, atomic_load_explicit(&h->sum_ns, memory_order_relaxed) + (uint64_t)ns,

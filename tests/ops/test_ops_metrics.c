@@ -140,6 +140,54 @@ static int hello(void *ctx, const brs__http_req *rq, brs__http_resp *resp)
     return 0;
 }
 
+/* The bucket an observation lands in, against the plain definition (the
+ * first bound >= the value, else +Inf) on random bounds (dense, sparse, with
+ * a 0 bound, the default ones) and values at, around and between them. */
+static void test_hist_buckets(void **state)
+{
+    (void)state;
+    srand(18);
+    for (int trial = 0; trial < 300; trial++) {
+        brs__mreg *r = brs__mreg_new();
+        assert_non_null(r);
+        double b[BRS__HIST_MAX_BUCKETS];
+        int n = trial == 0 ? 0 : 1 + rand() % BRS__HIST_MAX_BUCKETS;
+        double x = trial % 3 == 0 ? 0 : 1e-9 * (1 + rand() % 1000);
+        for (int i = 0; i < n; i++) {
+            b[i] = x;
+            x += x * (0.05 + 4.0 * rand() / (double)RAND_MAX) + 1e-9;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "bourse_t%d_seconds", trial);
+        brs__histogram *h = brs__mreg_histogram(r, name, "t", NULL, n ? b : NULL, n);
+        assert_non_null(h);
+        int nb = h->n;
+        for (int k = 0; k < 400; k++) {
+            int64_t v;
+            int j = rand() % (nb ? nb : 1);
+            switch (k % 5) {
+            case 0: v = nb ? h->bound_ns[j] : 0; break;
+            case 1: v = nb ? h->bound_ns[j] + 1 : 1; break;
+            case 2: v = nb ? h->bound_ns[j] - 1 : -1; break;
+            case 3: v = (int64_t)((uint64_t)rand() << (rand() % 40)); break;
+            default: v = k == 4 ? INT64_MAX : rand() % 3; break;
+            }
+            int want = 0;
+            int64_t c = v < 0 ? 0 : v;
+            while (want < nb && c > h->bound_ns[want])
+                want++;
+            uint64_t before[BRS__HIST_MAX_BUCKETS + 1];
+            for (int i = 0; i <= nb; i++)
+                before[i] = h->bucket[i];
+            brs__hist_observe_ns(h, v);
+            for (int i = 0; i <= nb; i++)
+                if (h->bucket[i] != before[i] + (i == want))
+                    fail_msg("trial %d: %lld went to the wrong bucket (want %d of %d)", trial, (long long)v, want, nb);
+        }
+        brs__mreg_free(r);
+    }
+}
+
 static void test_http(void **state)
 {
     (void)state;
@@ -235,6 +283,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exposition),
+        cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
