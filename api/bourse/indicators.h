@@ -388,17 +388,20 @@ static inline double brs_vwap_update(brs_vwap *w, double price, double volume)
         w->v += volume;
         return brs_vwap_value(w);
     }
+    /* the sums in locals, as in brs_sma_update: the same bits, without a
+     * store and reload around the window's store */
     double *slot = w->buf + 2u * w->pos;
-    if (w->n == w->period) {
-        w->pv -= slot[0];
-        w->v -= slot[1];
+    double spv = w->pv, sv = w->v;
+    if (BRS__IND_FULL(w->n == w->period)) {
+        spv -= slot[0];
+        sv -= slot[1];
     } else {
         w->n++;
     }
     slot[0] = pv;
     slot[1] = volume;
-    w->pv += pv;
-    w->v += volume;
+    w->pv = spv + pv;
+    w->v = sv + volume;
     if (++w->pos == w->period) {
         w->pos = 0;
         double a = 0.0, b = 0.0;
