@@ -2,7 +2,9 @@
  * ordered by (time, sequence), grown by doubling (never per event) so equal
  * times keep their causal order (runs stay deterministic). Delays get a seeded
  * jitter. Items are orders reaching a venue, venue answers reaching a client,
- * market data reaching the host. queue_capacity bounds what clients may have
+ * market data reaching the host. Market data queued in time order (a constant
+ * latency) goes to a ring instead of the heap: the same order, (time,
+ * sequence), without the heap's moves. queue_capacity bounds what clients may have
  * in flight: a client action over it is refused (BRS_E_AGAIN, logged) and the
  * next one is taken once the queue drains; what already-admitted actions cause
  * (venue answers, fills, market data) always finds room. */
@@ -28,7 +30,7 @@ static int q_grow(brs__rt *rt)
     if (!h) {
         if (!rt->failed)
             rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
-                                  "latency queue: out of memory at %u items in flight", rt->heap_n);
+                                  "latency queue: out of memory at %u items in flight", rt->n_queued);
         return BRS_E_NOMEM;
     }
     rt->heap = h;
@@ -36,9 +38,29 @@ static int q_grow(brs__rt *rt)
     return BRS_OK;
 }
 
+/* Room for one more item in the market-data ring: it doubles, in order. */
+static int md_grow(brs__rt *rt)
+{
+    uint32_t n = rt->md_cap ? rt->md_cap * 2 : 1024;
+    q_item *r = n > rt->md_cap ? malloc((size_t)n * sizeof *r) : NULL;
+    if (!r) {
+        if (!rt->failed)
+            rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
+                                  "latency queue: out of memory at %u items in flight", rt->n_queued);
+        return BRS_E_NOMEM;
+    }
+    for (uint32_t k = 0; k < rt->md_n; k++)
+        r[k] = rt->md[(rt->md_head + k) & (rt->md_cap - 1)];
+    free(rt->md);
+    rt->md = r;
+    rt->md_cap = n;
+    rt->md_head = 0;
+    return BRS_OK;
+}
+
 int brs__rtq_admit(brs__rt *rt)
 {
-    if (BRS__LIKELY(rt->heap_n < rt->heap_cap || rt->admit_all))
+    if (BRS__LIKELY(rt->n_queued < rt->heap_cap || rt->admit_all))
         return BRS_OK;
     rt->refused++;
     int64_t t = brs__monotime_ns();
@@ -48,7 +70,7 @@ int brs__rtq_admit(brs__rt *rt)
         char key[64];
         snprintf(key, sizeof key, "%s%squeue_capacity", rt->where, rt->where[0] ? "." : "");
         BRS_LOG(BRS_LOG_WARN, "runtime", "limit reached: queue full, client action refused (try again)",
-                BRS_KV_S("key", key), BRS_KV_U("in_flight", rt->heap_n),
+                BRS_KV_S("key", key), BRS_KV_U("in_flight", rt->n_queued),
                 BRS_KV_U("refused_total", rt->refused), BRS_KV_U("not_logged_since", rt->refused_quiet));
         rt->refused_logged = t;
         rt->refused_quiet = 0;
@@ -56,7 +78,7 @@ int brs__rtq_admit(brs__rt *rt)
     return BRS_E_AGAIN;
 }
 
-int brs__rt_busy(const brs__rt *rt) { return rt->heap_n >= rt->heap_cap && !rt->admit_all; }
+int brs__rt_busy(const brs__rt *rt) { return rt->n_queued >= rt->heap_cap && !rt->admit_all; }
 
 int brs__rt_admit(brs__rt *rt) { return brs__rtq_admit(rt); }
 
@@ -70,6 +92,7 @@ int brs__rtq_push(brs__rt *rt, const q_item *it)
         return BRS_E_NOMEM;
     q_item x = *it;
     x.seq = rt->seq++; /* equal times leave in the order they were queued */
+    rt->n_queued++;
     uint32_t i = rt->heap_n++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
@@ -82,8 +105,49 @@ int brs__rtq_push(brs__rt *rt, const q_item *it)
     return BRS_OK;
 }
 
+int brs__rtq_push_market(brs__rt *rt, int64_t t, uint32_t venue, const brs_market_event *ev)
+{
+    if (BRS__LIKELY(!rt->md_n || t >= rt->md_last)) { /* in time order: the ring */
+        if (BRS__UNLIKELY(rt->md_n == rt->md_cap) && md_grow(rt) != BRS_OK)
+            return BRS_E_NOMEM;
+        q_item *x = &rt->md[(rt->md_head + rt->md_n) & (rt->md_cap - 1)];
+        x->t = t;
+        x->seq = rt->seq++;
+        x->kind = Q_MARKET;
+        x->venue = venue;
+        x->u.me = *ev;
+        rt->md_n++;
+        rt->md_last = t;
+        rt->n_queued++;
+        return BRS_OK;
+    }
+    if (BRS__UNLIKELY(rt->heap_n == rt->heap_alloc) && q_grow(rt) != BRS_OK)
+        return BRS_E_NOMEM;
+    rt->n_queued++;
+    /* brs__rtq_push's sift with the item's (t, seq) alone, then the item
+     * written once in its place: its seq is the newest, so it moves up past
+     * later times only */
+    uint64_t seq = rt->seq++;
+    uint32_t i = rt->heap_n++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (t >= rt->heap[p].t)
+            break;
+        rt->heap[i] = rt->heap[p];
+        i = p;
+    }
+    q_item *x = &rt->heap[i];
+    x->t = t;
+    x->seq = seq;
+    x->kind = Q_MARKET;
+    x->venue = venue;
+    x->u.me = *ev;
+    return BRS_OK;
+}
+
 static void q_pop(brs__rt *rt, q_item *out)
 {
+    rt->n_queued--;
     *out = rt->heap[0];
     q_item last = rt->heap[--rt->heap_n];
     uint32_t i = 0, n = rt->heap_n;
@@ -130,14 +194,43 @@ const int64_t *brs__rt_clock(const brs__rt *rt) { return &rt->now; }
 
 void brs__rt_set_now(brs__rt *rt, int64_t t) { rt->now = t; }
 
-int64_t brs__rt_next_time(const brs__rt *rt) { return rt->heap_n ? rt->heap[0].t : INT64_MAX; }
+/* The ring's head leaves before the heap's top (by time, then sequence). */
+static inline int md_first(const brs__rt *rt)
+{
+    if (!rt->md_n)
+        return 0;
+    if (!rt->heap_n)
+        return 1;
+    const q_item *m = &rt->md[rt->md_head];
+    return q_less(m, &rt->heap[0]);
+}
 
-int brs__rt_queued(const brs__rt *rt) { return rt->heap_n != 0; }
+int64_t brs__rt_next_time(const brs__rt *rt)
+{
+    int64_t t = rt->heap_n ? rt->heap[0].t : INT64_MAX;
+    if (rt->md_n && rt->md[rt->md_head].t < t)
+        t = rt->md[rt->md_head].t;
+    return t;
+}
+
+int brs__rt_queued(const brs__rt *rt) { return rt->n_queued != 0; }
 
 int brs__rt_step(brs__rt *rt)
 {
-    if (!rt->heap_n)
+    if (!rt->n_queued)
         return 0;
+    if (md_first(rt)) { /* market data from the ring: taken out before it is handled */
+        const q_item *m = &rt->md[rt->md_head];
+        brs_market_event me = m->u.me;
+        uint32_t venue = m->venue;
+        if (m->t > rt->now)
+            rt->now = m->t;
+        rt->md_head = (rt->md_head + 1) & (rt->md_cap - 1);
+        rt->md_n--;
+        rt->n_queued--;
+        brs__rt_market_arrive(rt, &me, venue);
+        return 1;
+    }
     q_item it;
     q_pop(rt, &it);
     if (it.t > rt->now)
@@ -159,7 +252,7 @@ uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
     uint64_t seq0 = rt->seq;
-    while (rt->heap_n && rt->heap[0].t <= now) {
+    while (rt->n_queued && brs__rt_next_time(rt) <= now) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
         n++;
