@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http python
 
 all: build
 
@@ -59,7 +59,9 @@ bench: build
 # Each target: build NAME from its sources with ASan + UBSan, then run it for
 # FUZZ_TIME seconds on build-fuzz/CORPUS (what it finds) and tests/fuzz/CORPUS
 # (the seeds, also run by `make test`). Unreached code is dropped at link time,
-# so a target may name a file for the one function it needs.
+# so a target may name a file for the one function it needs; a file the
+# target reaches but does not name is a link error, so `make fuzz-build`
+# (run by .ci/run) compiles and links every target without running it.
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_FLAGS ?=
@@ -70,20 +72,24 @@ FUZZ_CC = clang -g -O1 -std=c11 -D_GNU_SOURCE -Ihost -Iapi -I/usr/include/cjson 
 define fuzz_run
 	mkdir -p $(FUZZ)/$(2)
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
-	$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) \
-	      -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2)
+	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http
+fuzz-build:
+	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
            host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
            host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
-           host/fix/app_md.c host/book/book.c host/book/farlevels.c host/risk/risk.c \
+           host/fix/app_md.c host/fix/app_forget.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
+           host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
-           host/runtime/rt_route.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_mixed.c \
+           host/runtime/rt_route.c host/runtime/rt_books.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c host/sor/route_mixed.c \
            host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c host/plugin/json_params.c \
-           plugins/venues/sim/sim.c plugins/venues/sim/queue.c plugins/venues/sim/scale.c \
+           plugins/venues/sim/sim.c plugins/venues/sim/sim_market.c plugins/venues/sim/queue.c plugins/venues/sim/scale.c tests/fuzz/touch_builtin.c host/feeds/l2book.c \
+           host/strategy/runtime.c host/strategy/runtime_orders.c host/strategy/runtime_host.c \
            host/core/error.c host/core/fsutil.c host/core/clock.c host/core/config.c \
            host/core/interrupt.c host/core/suggest.c
 fuzz:
@@ -99,7 +105,7 @@ fuzz-ticks:
 
 # The Binance feed: JSON scanner, decimals, snapshot/update sync, L2 book
 # (tests/fuzz/fuzz_binance.c).
-FUZZ_BINANCE_SRC = tests/fuzz/fuzz_binance.c host/feeds/binance.c host/feeds/l2book.c \
+FUZZ_BINANCE_SRC = tests/fuzz/fuzz_binance.c host/feeds/binance.c host/feeds/binance_scan.c host/feeds/l2book.c \
            host/core/error.c
 fuzz-binance:
 	$(call fuzz_run,binance,corpus-binance,$(FUZZ_BINANCE_SRC),-lm,8192)
@@ -108,8 +114,8 @@ fuzz-binance:
 # (tests/fuzz/fuzz_import.c; import.c brings its command's helpers along).
 FUZZ_IMPORT_SRC = tests/fuzz/fuzz_import.c host/ticks/import.c host/ticks/sink.c host/ticks/lobster.c \
            host/ticks/csvread.c host/ticks/lbook.c host/ticks/binance_import.c \
-           host/ticks/writer.c host/ticks/barblock.c host/ticks/format.c host/ticks/cmd_gen.c \
-           host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/l2book.c \
+           host/ticks/writer.c host/ticks/barblock.c host/ticks/evblock.c host/ticks/format.c host/ticks/cmd_gen.c \
+           host/ticks/gen.c host/strategy/bars.c host/feeds/binance.c host/feeds/binance_scan.c host/feeds/l2book.c \
            host/cli/cli.c host/core/error.c host/core/fsutil.c host/core/clock.c \
            host/core/config.c host/core/progress.c host/core/log.c host/core/suggest.c \
            host/core/interrupt.c host/ticks/reader.c \
@@ -123,6 +129,7 @@ fuzz-import:
 # (docs/lua-api.md, "Fuzzing the sandbox").
 FUZZ_LUA_SRC = tests/fuzz/fuzz_lua.c host/strategy/lua_sandbox.c host/strategy/lua_safelib.c \
            host/strategy/lua_pattern.c host/strategy/lua_strategy.c host/strategy/lua_indicators.c \
+           host/strategy/lua_ctx.c host/strategy/lua_load.c host/strategy/runtime_orders.c host/strategy/runtime_host.c \
            host/strategy/runtime.c host/strategy/simfill.c host/strategy/bars.c \
            host/core/error.c host/core/fsutil.c host/core/clock.c host/core/interrupt.c
 FUZZ_LUA_TIMEOUT ?= 10
@@ -135,8 +142,15 @@ FUZZ_WSGATE_SRC = tests/fuzz/fuzz_wsgate_msg.c host/wsgate/msg.c host/core/error
 fuzz-wsgate:
 	$(call fuzz_run,wsgate,corpus-wsgate,$(FUZZ_WSGATE_SRC),-lcjson,65536)
 
+# The operators' HTTP server's request parser (tests/fuzz/fuzz_http.c): bytes
+# in, "more", a documented refusal or a request the routes can rely on.
+FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/core/error.c
+fuzz-http:
+	$(call fuzz_run,http,corpus-http,$(FUZZ_HTTP_SRC),,9280,-dict=tests/fuzz/http.dict)
+
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)
+

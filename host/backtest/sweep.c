@@ -1,10 +1,10 @@
-/* sweep.c: `bourse sweep`: a backtest over a grid of parameters. Options are
- * parsed into one spec (the same for a fresh run, --resume, merge and every
- * Slurm task, which re-read the command line from the manifest), the
- * combinations are selected (sweep_grid.c), run in worker processes that load
- * the data once (sweep_exec.c), and the table written (sweep_results.c) with
- * full run directories only for the best --keep-runs. Walk-forward and Slurm
- * live in sweep_wf.c and sweep_slurm.c. docs/backtesting.md, docs/scale-out.md. */
+/* sweep.c: `bourse sweep`: a backtest over a grid of parameters. The command
+ * line is one spec (sweep_spec.c); the combinations are selected
+ * (sweep_grid.c), run in worker processes that load the data once
+ * (sweep_exec.c), and the table written (sweep_results.c) with full run
+ * directories only for the best --keep-runs; `sweep merge` combines shards.
+ * Walk-forward and Slurm live in sweep_wf.c and sweep_slurm.c.
+ * docs/backtesting.md, docs/scale-out.md. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -21,305 +21,6 @@
 #include "plugin/loader.h"
 #include "sweep.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: bourse sweep CONFIG.json --grid NAME=VALUES [--grid ...] [options]\n"
-            "       bourse sweep --mode signal --data FILE --strategy S [--param N=V ...] --grid ...\n"
-            "       bourse sweep --resume DIR [--jobs N]\n"
-            "       bourse sweep merge DIR... --out DIR [--keep-runs K]\n\n"
-            "Run a backtest for every combination of the grid in worker processes that\n"
-            "load the data once, and write DIR/results.csv and results.json, best first.\n\n"
-            "  --grid NAME=VALUES  values V1,V2,... or a range START:STOP[:STEP]; NAME is a\n"
-            "                      strategy parameter, or any config key when it has a dot\n"
-            "  --where EXPR        keep combinations where EXPR holds, e.g. 'fast < slow'\n"
-            "  --samples N         a random N of the combinations (with --seed S, default 1)\n"
-            "  --list              print the combinations and stop\n"
-            "  --jobs N            worker processes (default: the number of CPUs)\n"
-            "  --sort METRIC       default sharpe; max_drawdown and ann_volatility sort\n"
-            "                      ascending, the rest descending\n"
-            "  --keep-runs K       all, top:K or none: which runs also get a run directory\n"
-            "                      (default top:10; none with --shard)\n"
-            "  --out DIR           default runs/sweep-<config name>\n"
-            "  --set KEY=VALUE     passed to every run (also --mode, --data, --strategy, --param)\n"
-            "  --resume            skip the combinations DIR/results.csv already holds\n"
-            "  --walk-forward train=3y,test=1y,step=1y\n"
-            "                      optimize on each training window, run the best on the\n"
-            "                      test window after it (DIR/walk_forward.csv)\n"
-            "  --shard I/N         run only shard I of N (merge the shards with `merge`)\n"
-            "  --slurm             submit N shards (--shards N, default 4) as a Slurm job\n"
-            "                      array, wait and merge; --sbatch ARG passes ARG to sbatch,\n"
-            "                      --no-wait returns after submitting\n\n"
-            "Ctrl-C/SIGTERM: the finished runs are written, marked incomplete in\n"
-            "DIR/sweep.json; `bourse sweep --resume DIR` finishes them.\n"
-            "Exit status: 0 every run succeeded, 1 a run failed or the sweep could not\n"
-            "run, 2 usage, 130/143 interrupted.\n");
-}
-
-typedef struct spec {
-    brs_config cfg;
-    int have_cfg;
-    const char *cfg_file;
-    brs__sweep_grid g;
-    brs__sweep_expr *where;
-    const char *where_text;
-    uint64_t samples, seed;
-    int shard_i, shard_n;
-    int jobs;
-    int sort_m;
-    const char *sort;
-    long keep; /* -1 all, else top K */
-    int keep_given;
-    const char *out;
-    char out_buf[1024];
-    int list, resume, quiet;
-    const char *wf_text;
-    brs__sweep_wf wf;
-    int slurm;
-    brs__sweep_slurm sl;
-    char **pass;  /* the arguments a resume or a Slurm task repeats */
-    int n_pass;
-} spec;
-
-static void spec_free(spec *s)
-{
-    if (s->have_cfg)
-        brs__config_free(&s->cfg);
-    brs__sweep_grid_free(&s->g);
-    brs__sweep_where_free(s->where);
-    free(s->sl.sbatch_args);
-    free(s->pass);
-    memset(s, 0, sizeof *s);
-}
-
-static int set_string(brs_config *cfg, const char *key, const char *value, brs_error *err)
-{
-    cJSON *s = cJSON_CreateString(value);
-    char *js = s ? cJSON_PrintUnformatted(s) : NULL;
-    cJSON_Delete(s);
-    size_t n = strlen(key) + (js ? strlen(js) : 0) + 2;
-    char *a = js ? malloc(n) : NULL;
-    if (!a) {
-        free(js);
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    }
-    snprintf(a, n, "%s=%s", key, js);
-    int rc = brs__config_set(cfg, a, err);
-    free(a);
-    free(js);
-    return rc;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Parse argv (argv[0] is "sweep") into s. Returns an exit code (0 ok). */
-static int parse_spec(int argc, char **argv, spec *s)
-{
-    memset(s, 0, sizeof *s);
-    s->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    s->sort = "sharpe";
-    s->keep = 10;
-    s->seed = 1;
-    s->sl.shards = 4;
-    const char **ok = calloc((size_t)argc + 1, sizeof *ok), **ov = calloc((size_t)argc + 1, sizeof *ov);
-    s->pass = calloc((size_t)argc + 1, sizeof *s->pass);
-    s->sl.sbatch_args = calloc((size_t)argc + 1, sizeof *s->sl.sbatch_args);
-    int n_opt = 0, rc = 0;
-    brs_error err = {0};
-    if (!ok || !ov || !s->pass || !s->sl.sbatch_args) {
-        rc = brs__fail("sweep", "out of memory");
-        goto done;
-    }
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *a = argv[i];
-        int has_v = i + 1 < argc;
-        const char *v = has_v ? argv[i + 1] : NULL;
-        long l = 0;
-        int pass = 1; /* repeated by --resume and Slurm tasks */
-        if (brs__is_help(a)) {
-            usage(stdout);
-            rc = -1;
-            break;
-        } else if (!strcmp(a, "--list")) {
-            s->list = 1;
-            pass = 0;
-        } else if (!strcmp(a, "--resume")) {
-            s->resume = 1;
-            pass = 0;
-        } else if (!strcmp(a, "--quiet")) {
-            s->quiet = 1;
-        } else if (!strcmp(a, "--slurm")) {
-            s->slurm = 1;
-            pass = 0;
-        } else if (!strcmp(a, "--no-wait")) {
-            s->sl.no_wait = 1;
-            pass = 0;
-        } else if (a[0] == '-' && a[1] == '-' && !has_v) {
-            rc = brs__usage_error("sweep", "unknown option or missing value '%s'", a);
-        } else if (!strcmp(a, "--grid")) {
-            if (brs__sweep_axis_add(&s->g, v, &err))
-                rc = brs__usage_error("sweep", "%s", err.msg);
-        } else if (!strcmp(a, "--where")) {
-            s->where_text = v;
-        } else if (!strcmp(a, "--samples")) {
-            if (parse_long(v, 1, BRS__SWEEP_MAX_COMBOS, &l))
-                rc = brs__usage_error("sweep", "--samples '%s': expected 1..%d", v, BRS__SWEEP_MAX_COMBOS);
-            s->samples = (uint64_t)l;
-        } else if (!strcmp(a, "--seed")) {
-            char *end;
-            errno = 0;
-            s->seed = strtoull(v, &end, 10);
-            if (!*v || *end || errno || v[0] == '-')
-                rc = brs__usage_error("sweep", "--seed '%s': expected a non-negative integer", v);
-        } else if (!strcmp(a, "--jobs")) {
-            if (parse_long(v, 1, 256, &l))
-                rc = brs__usage_error("sweep", "--jobs '%s': expected 1..256", v);
-            s->jobs = (int)l;
-            pass = 0;
-        } else if (!strcmp(a, "--sort")) {
-            s->sort = v;
-        } else if (!strcmp(a, "--keep-runs")) {
-            s->keep_given = 1;
-            if (!strcmp(v, "all"))
-                s->keep = -1;
-            else if (!strcmp(v, "none"))
-                s->keep = 0;
-            else if (strncmp(v, "top:", 4) || parse_long(v + 4, 0, BRS__SWEEP_MAX_COMBOS, &s->keep))
-                rc = brs__usage_error("sweep", "--keep-runs '%s': expected all, none or top:K", v);
-        } else if (!strcmp(a, "--out")) {
-            s->out = v;
-            pass = 0;
-        } else if (!strcmp(a, "--walk-forward")) {
-            s->wf_text = v;
-            if (brs__sweep_wf_parse(&s->wf, v, &err))
-                rc = brs__usage_error("sweep", "%s", err.msg);
-        } else if (!strcmp(a, "--shard")) {
-            if (sscanf(v, "%d/%d", &s->shard_i, &s->shard_n) != 2 || s->shard_n < 1 ||
-                s->shard_n > 100000 || s->shard_i < 1 || s->shard_i > s->shard_n)
-                rc = brs__usage_error("sweep", "--shard '%s': expected I/N with 1 <= I <= N", v);
-            pass = 0;
-        } else if (!strcmp(a, "--shards")) {
-            if (parse_long(v, 1, 100000, &l))
-                rc = brs__usage_error("sweep", "--shards '%s': expected 1..100000", v);
-            s->sl.shards = (int)l;
-            pass = 0;
-        } else if (!strcmp(a, "--sbatch")) {
-            s->sl.sbatch_args[s->sl.n_sbatch_args++] = argv[i + 1];
-            pass = 0;
-        } else if (!strcmp(a, "--set") || !strcmp(a, "--param") || !strcmp(a, "--mode") ||
-                   !strcmp(a, "--data") || !strcmp(a, "--strategy")) {
-            ok[n_opt] = a;
-            ov[n_opt++] = v;
-        } else if (a[0] == '-') {
-            rc = brs__usage_error("sweep", "unknown option '%s'", a);
-            break;
-        } else if (!s->cfg_file) {
-            s->cfg_file = a;
-            s->pass[s->n_pass++] = argv[i];
-            continue;
-        } else {
-            rc = brs__usage_error("sweep", "one CONFIG.json only ('%s')", a);
-            break;
-        }
-        if (a[0] == '-' && a[1] == '-' && strcmp(a, "--list") && strcmp(a, "--resume") &&
-            strcmp(a, "--quiet") && strcmp(a, "--slurm") && strcmp(a, "--no-wait")) {
-            if (pass) {
-                s->pass[s->n_pass++] = argv[i];
-                s->pass[s->n_pass++] = argv[i + 1];
-            }
-            i++;
-        } else if (pass) {
-            s->pass[s->n_pass++] = argv[i];
-        }
-    }
-    if (rc)
-        goto done;
-    if (s->resume && !s->g.n_ax && s->cfg_file && !n_opt) {
-        rc = 3; /* `--resume DIR`: the caller re-reads the command from DIR/sweep.json */
-        goto done;
-    }
-    if ((s->sort_m = brs__sweep_metric_index(s->sort)) < 0) {
-        rc = brs__usage_error("sweep", "--sort '%s': not a metric (e.g. sharpe, total_return, max_drawdown)",
-                              s->sort);
-        goto done;
-    }
-    if (s->cfg_file) {
-        if (brs__config_load(&s->cfg, s->cfg_file, &err)) {
-            rc = brs__fail("sweep", "%s", err.msg);
-            goto done;
-        }
-    } else {
-        int m = 0, d = 0, st = 0;
-        for (int k = 0; k < n_opt; k++) {
-            m |= !strcmp(ok[k], "--mode");
-            d |= !strcmp(ok[k], "--data");
-            st |= !strcmp(ok[k], "--strategy");
-        }
-        if (!m || !d || !st) {
-            rc = brs__usage_error("sweep", "give CONFIG.json, or --mode, --data and --strategy");
-            goto done;
-        }
-        brs__config_empty(&s->cfg, "command line");
-    }
-    s->have_cfg = 1;
-    for (int k = 0; k < n_opt && !rc; k++) {
-        const char *key = ok[k], *v = ov[k];
-        int e = 0;
-        if (!strcmp(key, "--set")) {
-            e = brs__config_set(&s->cfg, v, &err);
-        } else if (!strcmp(key, "--param")) {
-            if (!strchr(v, '=') || v[0] == '=') {
-                rc = brs__usage_error("sweep", "--param '%s': expected NAME=VALUE", v);
-                break;
-            }
-            char a[4096];
-            snprintf(a, sizeof a, "strategy.params.%s", v);
-            e = brs__config_set(&s->cfg, a, &err);
-        } else {
-            e = set_string(&s->cfg, !strcmp(key, "--mode") ? "mode" : !strcmp(key, "--data") ? "data"
-                                                                                            : "strategy.file",
-                           v, &err);
-        }
-        if (e)
-            rc = brs__usage_error("sweep", "%s %s: %s", key, v, err.msg);
-    }
-    if (rc)
-        goto done;
-    if (!s->g.n_ax) {
-        rc = brs__usage_error("sweep", "give at least one --grid NAME=V1,V2,... or NAME=START:STOP:STEP");
-        goto done;
-    }
-    if (s->where_text && brs__sweep_where_parse(&s->where, s->where_text, &s->g, &err)) {
-        rc = brs__usage_error("sweep", "%s", err.msg);
-        goto done;
-    }
-    if (s->shard_n && !s->keep_given)
-        s->keep = 0;
-    if (s->slurm && (s->shard_n || s->wf_text)) {
-        rc = brs__usage_error("sweep", "--slurm runs the shards itself: no --shard or --walk-forward with it");
-        goto done;
-    }
-    if (!s->out) {
-        const char *base = s->cfg_file ? strrchr(s->cfg_file, '/') : NULL;
-        base = base ? base + 1 : s->cfg_file ? s->cfg_file : "cli";
-        snprintf(s->out_buf, sizeof s->out_buf, "runs/sweep-%.*s", (int)strcspn(base, "."), base);
-        s->out = s->out_buf;
-    }
-done:
-    free(ok);
-    free(ov);
-    return rc;
-}
-
 /* FNV-1a over everything that decides the table: the effective base config,
  * the grid, --where, --samples, --seed and --sort. Shards, a resume and a
  * merge check it so that only tables of the same sweep are combined. */
@@ -333,7 +34,7 @@ static void hash_str(uint64_t *h, const char *s)
     *h *= UINT64_C(1099511628211);
 }
 
-static void grid_hash(const spec *s, char out[17])
+static void grid_hash(const brs__sweep_spec *s, char out[17])
 {
     uint64_t h = UINT64_C(14695981039346656037);
     char *js = cJSON_PrintUnformatted(s->cfg.root);
@@ -353,7 +54,7 @@ static void grid_hash(const spec *s, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-static void print_table(const spec *s, const brs__sweep_result *r, uint64_t n, const char *dir)
+static void print_table(const brs__sweep_spec *s, const brs__sweep_result *r, uint64_t n, const char *dir)
 {
     const char *cols[4] = {s->sort, "total_return", "max_drawdown", "n_trades"};
     int nc = 4;
@@ -399,7 +100,7 @@ static int check_out(const char *dir, brs_error *err)
     return BRS_OK;
 }
 
-static int write_manifest(const spec *s, const char *dir, uint64_t total, uint64_t done,
+static int write_manifest(const brs__sweep_spec *s, const char *dir, uint64_t total, uint64_t done,
                           uint64_t failed, int complete, brs_error *err)
 {
     brs__sweep_manifest m = {.complete = complete, .combinations = total, .done = done,
@@ -414,7 +115,7 @@ static int write_manifest(const spec *s, const char *dir, uint64_t total, uint64
 
 /* The best `keep` finished runs (all when -1) get their run directory:
  * deterministic, so running them again gives what the sweep measured. */
-static int keep_runs(const spec *s, const brs__sweep_job *base_job, const brs__sweep_result *sorted,
+static int keep_runs(const brs__sweep_spec *s, const brs__sweep_job *base_job, const brs__sweep_result *sorted,
                      uint64_t n, const char *dir, brs_error *err)
 {
     uint64_t k = 0, want = s->keep < 0 ? n : (uint64_t)s->keep;
@@ -454,7 +155,7 @@ static void *hold_plugin(const brs_config *cfg)
     return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 }
 
-static int run_spec(spec *s)
+static int run_spec(brs__sweep_spec *s)
 {
     brs_error err = {0};
     uint64_t *ids = NULL, n = 0;
@@ -691,30 +392,6 @@ done:
     return rc;
 }
 
-/* Re-read DIR/sweep.json's command line (run in its directory) into s. */
-static int spec_from_manifest(const char *dir, spec *s, brs__sweep_manifest *m, char *old_cwd,
-                              size_t cap)
-{
-    brs_error err = {0};
-    memset(s, 0, sizeof *s);
-    if (brs__sweep_manifest_read(dir, m, &err))
-        return brs__fail("sweep", "%s", err.msg);
-    if (!getcwd(old_cwd, cap) || (m->cwd[0] && chdir(m->cwd) != 0)) {
-        brs__sweep_manifest_free(m);
-        return brs__fail("sweep", "%s: cannot enter the sweep's directory '%s': %s", dir, m->cwd,
-                         strerror(errno));
-    }
-    char **av = calloc((size_t)m->argc + 2, sizeof *av);
-    if (!av)
-        return brs__fail("sweep", "out of memory");
-    av[0] = (char *)"sweep";
-    for (int i = 0; i < m->argc; i++)
-        av[i + 1] = m->argv[i];
-    int rc = parse_spec(m->argc + 1, av, s);
-    free(av);
-    return rc;
-}
-
 static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int keep_given, int quiet)
 {
     char **abs = calloc((size_t)n_dirs, sizeof *abs);
@@ -777,12 +454,12 @@ static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int kee
         goto out_m;
     }
     /* the grid, from the first shard's command line, in its directory */
-    spec s;
+    brs__sweep_spec s;
     brs__sweep_manifest m0;
-    rc = spec_from_manifest(abs[0], &s, &m0, old_cwd, sizeof old_cwd);
+    rc = brs__sweep_spec_from_manifest(abs[0], &s, &m0, old_cwd, sizeof old_cwd);
     if (rc) {
         brs__sweep_manifest_free(&m0);
-        spec_free(&s);
+        brs__sweep_spec_free(&s);
         if (chdir(old_cwd) != 0)
             rc = BRS_EXIT_FAIL;
         goto out_m;
@@ -841,7 +518,7 @@ static int do_merge(char **dirs, int n_dirs, const char *out, long keep, int kee
                    out, out);
         }
     }
-    spec_free(&s);
+    brs__sweep_spec_free(&s);
     brs__sweep_manifest_free(&m0); /* after the spec: it points into the manifest's argv */
     if (chdir(old_cwd) != 0 && !rc)
         rc = brs__fail("sweep merge", "cannot return to %s", old_cwd);
@@ -867,7 +544,7 @@ static int cmd_merge(int argc, char **argv)
         return brs__fail("sweep merge", "out of memory");
     for (int i = 1; i < argc; i++) {
         if (brs__is_help(argv[i])) {
-            usage(stdout);
+            brs__sweep_usage(stdout);
             free(dirs);
             return BRS_EXIT_OK;
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
@@ -881,7 +558,7 @@ static int cmd_merge(int argc, char **argv)
                 keep = -1;
             else if (!strcmp(v, "none"))
                 keep = 0;
-            else if (strncmp(v, "top:", 4) || parse_long(v + 4, 0, BRS__SWEEP_MAX_COMBOS, &keep))
+            else if (strncmp(v, "top:", 4) || brs__sweep_parse_long(v + 4, 0, BRS__SWEEP_MAX_COMBOS, &keep))
                 rc = brs__usage_error("sweep merge", "--keep-runs '%s': expected all, none or top:K", v);
         } else if (argv[i][0] == '-') {
             rc = brs__usage_error("sweep merge", "unknown option or missing value '%s'", argv[i]);
@@ -903,22 +580,22 @@ static int cmd_merge(int argc, char **argv)
 
 int brs__cmd_sweep_argv(int argc, char **argv, int quiet)
 {
-    spec s;
-    int rc = parse_spec(argc, argv, &s);
+    brs__sweep_spec s;
+    int rc = brs__sweep_spec_parse(argc, argv, &s);
     if (rc == 3) {
         /* --resume DIR: the command line from DIR/sweep.json, run where it ran */
         char dir[PATH_MAX], old_cwd[PATH_MAX];
         int jobs = s.jobs;
         if (!realpath(s.cfg_file, dir)) {
             rc = brs__fail("sweep", "--resume %s: %s", s.cfg_file, strerror(errno));
-            spec_free(&s);
+            brs__sweep_spec_free(&s);
             return rc;
         }
-        spec_free(&s);
+        brs__sweep_spec_free(&s);
         brs__sweep_manifest m;
-        rc = spec_from_manifest(dir, &s, &m, old_cwd, sizeof old_cwd);
+        rc = brs__sweep_spec_from_manifest(dir, &s, &m, old_cwd, sizeof old_cwd);
         if (rc) {
-            spec_free(&s);
+            brs__sweep_spec_free(&s);
             brs__sweep_manifest_free(&m);
             return rc < 0 ? BRS_EXIT_OK : rc;
         }
@@ -930,19 +607,19 @@ int brs__cmd_sweep_argv(int argc, char **argv, int quiet)
         s.resume = 1;
         s.quiet |= quiet;
         rc = run_spec(&s);
-        spec_free(&s);
+        brs__sweep_spec_free(&s);
         brs__sweep_manifest_free(&m);
         if (chdir(old_cwd) != 0 && !rc)
             rc = BRS_EXIT_FAIL;
         return rc;
     }
     if (rc) {
-        spec_free(&s);
+        brs__sweep_spec_free(&s);
         return rc < 0 ? BRS_EXIT_OK : rc;
     }
     s.quiet |= quiet;
     rc = run_spec(&s);
-    spec_free(&s);
+    brs__sweep_spec_free(&s);
     return rc;
 }
 

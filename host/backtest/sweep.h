@@ -2,7 +2,8 @@
  * the grid and its combination order (sweep_grid.c, the --where evaluator in
  * sweep_where.c), the in-process runner with worker processes (sweep_exec.c),
  * the results table, manifest and merge (sweep_results.c), walk-forward
- * (sweep_wf.c) and Slurm (sweep_slurm.c). The command itself is sweep.c. */
+ * (sweep_wf.c) and Slurm (sweep_slurm.c). The command line is sweep_spec.c,
+ * the command itself sweep.c. */
 #ifndef BRS_SWEEP_H
 #define BRS_SWEEP_H
 
@@ -142,8 +143,6 @@ typedef struct brs__sweep_slurm {
  * DIR/shards/I, submit it, wait and merge into DIR (unless no_wait). */
 int brs__sweep_slurm_run(const brs__sweep_slurm *s, char **argv, int argc, const char *dir,
                          brs_error *err);
-/* `bourse sweep merge DIR... --out OUT` */
-int brs__sweep_merge(char **dirs, int n_dirs, const char *out, brs_error *err);
 
 /* The manifest DIR/sweep.json: how the sweep was asked for and how far it got. */
 typedef struct brs__sweep_manifest {
@@ -159,6 +158,44 @@ typedef struct brs__sweep_manifest {
 int brs__sweep_manifest_write(const char *dir, const brs__sweep_manifest *m, brs_error *err);
 int brs__sweep_manifest_read(const char *dir, brs__sweep_manifest *m, brs_error *err);
 void brs__sweep_manifest_free(brs__sweep_manifest *m);
+
+/* ---- the command line (sweep_spec.c) -------------------------------------- */
+
+/* Options parsed into one spec; sweep.c runs it. */
+typedef struct brs__sweep_spec {
+    brs_config cfg;
+    int have_cfg;
+    const char *cfg_file;
+    brs__sweep_grid g;
+    brs__sweep_expr *where;
+    const char *where_text;
+    uint64_t samples, seed;
+    int shard_i, shard_n;
+    int jobs;
+    int sort_m;
+    const char *sort;
+    long keep; /* -1 all, else top K */
+    int keep_given;
+    const char *out;
+    char out_buf[1024];
+    int list, resume, quiet;
+    const char *wf_text;
+    brs__sweep_wf wf;
+    int slurm;
+    brs__sweep_slurm sl;
+    char **pass;  /* the arguments a resume or a Slurm task repeats */
+    int n_pass;
+} brs__sweep_spec;
+void brs__sweep_usage(FILE *out);
+/* Parse argv (argv[0] is "sweep") into s. Returns an exit code (0 ok), 3 for
+ * --resume DIR (s->cfg_file is DIR), negative after --help. */
+int brs__sweep_spec_parse(int argc, char **argv, brs__sweep_spec *s);
+void brs__sweep_spec_free(brs__sweep_spec *s);
+/* Re-read DIR/sweep.json's command line into s and enter the directory it
+ * ran in (old_cwd: where to return). */
+int brs__sweep_spec_from_manifest(const char *dir, brs__sweep_spec *s, brs__sweep_manifest *m,
+                                  char *old_cwd, size_t cap);
+int brs__sweep_parse_long(const char *s, long lo, long hi, long *out);
 
 /* The command's body after option parsing, for `bench sweep`: run the grid of
  * base into dir (keep_runs -1 all, else top K), jobs workers. */

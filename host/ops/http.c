@@ -24,15 +24,14 @@
 #include "core/core.h"
 #include "core/log.h"
 
-#define REQ_MAX 8192 /* request line and headers */
 #define MAX_ROUTES 32
 
 typedef struct conn {
     int fd;
     int64_t deadline_ms;
-    size_t in, cap, need; /* need: header + body bytes, once the header is in */
-    size_t hdr_len;
-    char *req;            /* REQ_MAX, grown to hold a POST body */
+    size_t in, cap;
+    char *req;            /* BRS__HTTP_HEAD_MAX, grown to hold a POST body */
+    brs__http_msg msg;    /* the request parsed from req (msg.need: its size once the head is in) */
     char *out; /* response, once built */
     size_t out_len, out_off;
     char peer[64];
@@ -68,38 +67,6 @@ struct brs__http {
 
 static int64_t now_ms(void) { return brs__monotime_ns() / 1000000; }
 
-int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err)
-{
-    if (!s || !*s)
-        return brs__err(err, BRS_E_INVAL, "listen address is empty (want host:port)");
-    const char *colon;
-    const char *h = s;
-    size_t hl;
-    if (*s == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return brs__err(err, BRS_E_INVAL, "listen address '%s': want [ipv6]:port", s);
-        h = s + 1;
-        hl = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return brs__err(err, BRS_E_INVAL, "listen address '%s': want host:port", s);
-        hl = (size_t)(colon - s);
-    }
-    if (hl == 0 || hl >= hostlen)
-        return brs__err(err, BRS_E_INVAL, "listen address '%s': bad host", s);
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || p < 0 || p > 65535)
-        return brs__err(err, BRS_E_INVAL, "listen address '%s': port must be 0..65535", s);
-    *port = (int)p;
-    return BRS_OK;
-}
-
 static void conn_close(brs__http *h, int i)
 {
     conn *c = h->conns[i];
@@ -112,31 +79,13 @@ static void conn_close(brs__http *h, int i)
     h->conns[i] = h->conns[--h->n_conns];
 }
 
-static const char *status_text(int st)
-{
-    switch (st) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 403: return "Forbidden";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return st >= 500 ? "Internal Server Error" : "Error";
-    }
-}
-
 static void respond(conn *c, int status, const char *ctype, const char *body, size_t len, bool head)
 {
     char hdr[512];
     int hl = snprintf(hdr, sizeof hdr,
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-                      status, status_text(status), ctype, len);
+                      status, brs__http_status_text(status), ctype, len);
     size_t total = (size_t)hl + (head ? 0 : len);
     c->out = malloc(total ? total : 1);
     if (!c->out) {
@@ -148,31 +97,6 @@ static void respond(conn *c, int status, const char *ctype, const char *body, si
         memcpy(c->out + hl, body, len);
     c->out_len = total;
     c->out_off = 0;
-}
-
-/* A header's value (case-insensitive name) within the header block, copied. */
-static void header(const char *hdrs, const char *end, const char *name, char *out, size_t cap)
-{
-    out[0] = 0;
-    size_t nl = strlen(name);
-    for (const char *p = hdrs; p && p < end;) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol)
-            eol = end;
-        if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (v < eol && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = eol;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-            size_t n = (size_t)(ve - v) < cap - 1 ? (size_t)(ve - v) : cap - 1;
-            memcpy(out, v, n);
-            out[n] = 0;
-            return;
-        }
-        p = eol + 1;
-    }
 }
 
 /* The response becomes an event stream, within the limit of open streams. */
@@ -205,25 +129,13 @@ static void start_stream(brs__http *h, conn *c, const brs__http_resp *resp)
     BRS_LOG(BRS_LOG_DEBUG, "http", "event stream opened", BRS_KV_S("peer", c->peer), BRS_KV_I("streams", h->n_streams));
 }
 
-static void handle(brs__http *h, conn *c, size_t hdr_len)
+/* A complete request (c->msg, parsed by brs__http_parse) to /metrics or its route. */
+static void handle(brs__http *h, conn *c)
 {
-    /* request line: METHOD SP target SP HTTP/x.y */
-    char method[8], target[2048];
-    if (sscanf(c->req, "%7s %2047s HTTP/", method, target) != 2) {
-        respond(c, 400, "text/plain; charset=utf-8", "bad request\n", 12, false);
-        return;
-    }
+    brs__http_req rq = c->msg.req;
+    rq.peer = c->peer;
+    const char *method = rq.method, *target = rq.path;
     bool head = strcmp(method, "HEAD") == 0, post = strcmp(method, "POST") == 0;
-    if (!head && !post && strcmp(method, "GET") != 0) {
-        respond(c, 405, "text/plain; charset=utf-8", "GET, HEAD or POST only\n", 23, false);
-        return;
-    }
-    char *q = strchr(target, '?');
-    const char *query = "";
-    if (q) {
-        *q = 0;
-        query = q + 1;
-    }
     if (h->metrics && strcmp(target, "/metrics") == 0 && !post) {
         char *body = NULL;
         size_t len = 0;
@@ -252,14 +164,6 @@ static void handle(brs__http *h, conn *c, size_t hdr_len)
         respond(c, 404, "text/plain; charset=utf-8", "not found\n", 10, head);
         return;
     }
-    char host_h[256], origin[256], ctype[128];
-    const char *hdrs = strchr(c->req, '\n') + 1, *hend = c->req + hdr_len;
-    header(hdrs, hend, "Host", host_h, sizeof host_h);
-    header(hdrs, hend, "Origin", origin, sizeof origin);
-    header(hdrs, hend, "Content-Type", ctype, sizeof ctype);
-    brs__http_req rq = {.method = method, .path = target, .query = query, .host = host_h, .origin = origin,
-                        .content_type = ctype, .body = c->req + hdr_len, .body_len = c->in - hdr_len,
-                        .peer = c->peer};
     brs__http_resp resp = {.status = 200, .content_type = "text/plain; charset=utf-8"};
     if (r.fn(r.ctx, &rq, &resp) != BRS_OK && resp.status == 200)
         resp.status = 500;
@@ -300,7 +204,7 @@ static void accept_all(brs__http *h)
             continue;
         }
         conn *c = calloc(1, sizeof *c);
-        if (c && !(c->req = malloc(REQ_MAX + 1))) {
+        if (c && !(c->req = malloc(BRS__HTTP_HEAD_MAX + 1))) {
             free(c);
             c = NULL;
         }
@@ -308,7 +212,7 @@ static void accept_all(brs__http *h)
             close(fd);
             continue;
         }
-        c->cap = REQ_MAX;
+        c->cap = BRS__HTTP_HEAD_MAX;
         c->fd = fd;
         c->deadline_ms = now_ms() + h->timeout_ms;
         char ip[INET6_ADDRSTRLEN] = "?";
@@ -347,48 +251,33 @@ static bool conn_io(brs__http *h, conn *c, short revents)
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
             return false;
         if (r > 0) {
+            size_t from = c->in;
             c->in += (size_t)r;
             c->req[c->in] = 0;
-            if (!c->need) {
-                char *e = strstr(c->req, "\r\n\r\n");
-                size_t hl = e ? (size_t)(e - c->req) + 4 : 0;
-                if (!e && (e = strstr(c->req, "\n\n")))
-                    hl = (size_t)(e - c->req) + 2;
-                if (!hl) {
-                    if (c->in >= c->cap)
-                        respond(c, 431, "text/plain; charset=utf-8", "request too large\n", 18, false);
-                    goto send;
-                }
-                char cl[32];
-                header(c->req, c->req + hl, "Content-Length", cl, sizeof cl);
-                char *end = NULL;
-                unsigned long long n = cl[0] ? strtoull(cl, &end, 10) : 0;
-                if (cl[0] && (*end || n > h->max_body)) {
-                    respond(c, 413, "text/plain; charset=utf-8", "request body too large\n", 23, false);
-                    goto send;
-                }
-                if (strncmp(c->req, "POST ", 5) == 0 && !cl[0]) {
-                    respond(c, 411, "text/plain; charset=utf-8", "Content-Length required\n", 24, false);
-                    goto send;
-                }
-                c->need = hl + (size_t)n;
-                c->hdr_len = hl;
-                if (c->need > c->cap) {
-                    char *nr = realloc(c->req, c->need + 1);
-                    if (!nr)
-                        return false;
-                    c->req = nr;
-                    c->cap = c->need;
-                }
+            /* parse again only when it can change the answer: a new line in the
+             * head, the buffer full, or the whole body in */
+            bool again = c->msg.need ? c->in >= c->msg.need
+                                     : memchr(c->req + from, '\n', (size_t)r) || c->in >= c->cap;
+            int st = again ? brs__http_parse(c->req, c->in, h->max_body, &c->msg) : 0;
+            if (st == 0 && c->msg.need > c->cap) {
+                char *nr = realloc(c->req, c->msg.need + 1);
+                if (!nr)
+                    return false;
+                c->req = nr;
+                c->cap = c->msg.need;
             }
-            if (c->in >= c->need) {
-                c->in = c->need; /* nothing after the body: one request per connection */
+            if (st == 200) {
+                c->in = c->msg.need; /* nothing after the body: one request per connection */
                 c->req[c->in] = 0;
-                handle(h, c, c->hdr_len);
+                handle(h, c);
+            } else if (st) {
+                char msg[64];
+                int n = snprintf(msg, sizeof msg, "%s\n", brs__http_status_text(st));
+                BRS_LOG(BRS_LOG_DEBUG, "http", "request refused", BRS_KV_S("peer", c->peer), BRS_KV_I("status", st));
+                respond(c, st, "text/plain; charset=utf-8", msg, (size_t)n, false);
             }
         }
     }
-send:
     if (c->out) {
         while (c->out_off < c->out_len) {
             ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
@@ -580,47 +469,6 @@ void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx)
     pthread_mutex_unlock(&h->mu);
 }
 
-static int hexv(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-size_t brs__http_urldecode(char *s)
-{
-    char *w = s;
-    for (const char *r = s; *r; r++) {
-        if (*r == '+') {
-            *w++ = ' ';
-        } else if (*r == '%' && hexv(r[1]) >= 0 && hexv(r[2]) >= 0) {
-            *w++ = (char)(hexv(r[1]) * 16 + hexv(r[2]));
-            r += 2;
-        } else {
-            *w++ = *r;
-        }
-    }
-    *w = 0;
-    return (size_t)(w - s);
-}
-
-int brs__http_query_get(const char *query, const char *key, char *out, size_t cap)
-{
-    size_t kl = strlen(key);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
-            size_t vl = n - kl - 1 < cap - 1 ? n - kl - 1 : cap - 1;
-            memcpy(out, p + kl + 1, vl);
-            out[vl] = 0;
-            brs__http_urldecode(out);
-            return 1;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    out[0] = 0;
-    return 0;
-}
-
 void brs__http_stop(brs__http *h)
 {
     if (!h)
@@ -636,18 +484,4 @@ void brs__http_stop(brs__http *h)
     pthread_mutex_destroy(&h->mu);
     free(h->conns);
     free(h);
-}
-
-int brs__http_same_origin(const brs__http_req *rq)
-{
-    const char *h = rq->host;
-    int host_ok = !strncmp(h, "127.0.0.1:", 10) || !strncmp(h, "localhost:", 10) || !strncmp(h, "[::1]:", 6) ||
-                  !strcmp(h, "127.0.0.1") || !strcmp(h, "localhost");
-    if (!host_ok)
-        return 0;
-    if (!rq->origin[0])
-        return 1;
-    char want[300];
-    snprintf(want, sizeof want, "http://%s", h);
-    return strcmp(rq->origin, want) == 0;
 }

@@ -48,6 +48,40 @@ typedef struct brs__http_req {
     const char *peer; /* "ip:port" */
 } brs__http_req;
 
+/* One request parsed from the bytes received so far (brs__http_parse): the
+ * request handed to a route points into this struct and into the buffer (the
+ * body), so neither may move while it is used. */
+#define BRS__HTTP_HEAD_MAX 8192   /* request line and headers */
+#define BRS__HTTP_TARGET_MAX 2048 /* path and query */
+typedef struct brs__http_msg {
+    brs__http_req req;
+    size_t head_len; /* request line and headers, blank line included */
+    size_t need;     /* the whole request (head and body) once the head is in, else 0 */
+    char method[8], target[BRS__HTTP_TARGET_MAX + 1];
+    char host[256], origin[256], content_type[128];
+} brs__http_msg;
+
+/* Parse the request at the start of buf[0..len) (RFC 9112, origin-form,
+ * HTTP/1.0 or 1.1, Connection: close: bytes after the body are ignored).
+ * Returns 0 when more bytes are needed (m->need says how many in all once the
+ * head is in, so the reader can size its buffer), 200 when the request is
+ * complete (m->req filled; its body points into buf, which the caller keeps
+ * NUL-terminated at m->need), or the status that refuses it:
+ *   400 malformed request line or header line, no Host in HTTP/1.1, two Host,
+ *       Origin or Content-Type fields, a bad or contradictory Content-Length
+ *   405 a method other than GET, HEAD, POST
+ *   411 a POST without Content-Length
+ *   413 a body over max_body
+ *   414 a target over BRS__HTTP_TARGET_MAX bytes
+ *   431 a head over BRS__HTTP_HEAD_MAX bytes, over 64 fields, or a Host,
+ *       Origin or Content-Type value longer than its field above
+ *   501 Transfer-Encoding (chunked bodies are not taken)
+ *   505 not HTTP/1.x
+ * Pure: no I/O, no allocation, no logging (fuzzed by tests/fuzz/fuzz_http.c). */
+int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg *m);
+/* The reason phrase of a status ("Bad Request"). */
+const char *brs__http_status_text(int status);
+
 /* Runs on the server's thread: read only thread-safe state. Return BRS_OK with
  * resp filled. */
 typedef int (*brs__http_handler)(void *ctx, const brs__http_req *req, brs__http_resp *resp);

@@ -121,6 +121,13 @@ int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, 
         rt->n_v++;
         if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->vc.host, (brs_ctx *)(void *)v, err)))
             return rc;
+        /* a key neither the plugin nor the router reads is a typo, not a default */
+        static const char *const router_keys[] = {"taker_fee_bps", "maker_fee_bps", "taker_fee_ppm",
+                                                  "maker_fee_ppm", "lot_size", "min_qty", NULL};
+        char where[160];
+        snprintf(where, sizeof where, "%s: %s%svenues[%u]", src, w, dot, i);
+        if ((rc = brs__venue_ctx_check_params(&v->vc, router_keys, where, v->plugin.desc->name, err)))
+            return rc;
         if (route && !strcmp(route, v->name))
             rt->route = i;
         v->order_ns = rt->order_ns;

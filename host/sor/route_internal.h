@@ -1,7 +1,8 @@
 /* route_internal.h: what the two halves of the routing decision share:
  * route.c (validation, the uniform greedy, the programme over every total,
- * children and posting) and route_mixed.c (mixed lots: the LP and the window
- * search). Internal to host/sor. */
+ * children and posting), route_lp.c (mixed lots: the LP relaxation) and
+ * route_mixed.c (mixed lots: the window search around the LP's answer).
+ * Internal to host/sor. */
 #ifndef BRS_SOR_ROUTE_INTERNAL_H
 #define BRS_SOR_ROUTE_INTERNAL_H
 
@@ -85,6 +86,19 @@ static inline void advance(vstate *s, int64_t c)
         s->left = s->idx < s->n ? s->lv[s->idx].qty : 0;
     }
 }
+
+/* The margin of the LP: the lot it takes in part, cost mc (x FEE_SCALE) for
+ * ml units, so the marginal per-unit cost is mc / ml. */
+typedef struct margin {
+    i128 mc;
+    int64_t ml;
+} margin;
+
+/* The LP relaxation of a mixed-lot decision (route_lp.c): takes whole lots
+ * into st[ids[j]].x and leaves in *mg the lot it would take in part. Returns
+ * 1 if it takes part of a lot (the window search is needed), 0 if its optimum
+ * is whole lots already. */
+int brs__sor_lp(vstate *st, const uint32_t *ids, uint32_t k, int side, int64_t qty, margin *mg);
 
 /* Mixed lots, no minimum above a lot: the exact allocation into st[ids[j]].x
  * (g: the lots' gcd). Returns 1, or 0 when the window search does not apply

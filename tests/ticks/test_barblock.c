@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "ticks/le.h"
 #include "ticks/tickfile.h"
+#include "reframe.h"
 
 #define NB 1000
 
@@ -267,72 +268,6 @@ static void test_decode_malformed(void **state)
     free(buf);
 }
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    long n = file_size(path);
-    unsigned char *p = malloc((size_t)n);
-    FILE *f = fopen(path, "rb");
-    assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
-static void spill(const char *path, const unsigned char *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    fclose(f);
-}
-
-/* A one-block compact file whose payload is changed and then re-framed with
- * every checksum right (zstd's, the block CRCs, index, footer): only the
- * decoder's own checks can see it. */
-static void reframe_payload(const char *path, const char *out, size_t at, int value)
-{
-    size_t n;
-    unsigned char *f = slurp(path, &n);
-    uint32_t hsz = brs__get32(f + 12);
-    unsigned char *bh = f + hsz;
-    assert_int_equal(brs__get32(bh), BRS_TICK_BARBLOCK_MAGIC);
-    uint32_t csize = brs__get32(bh + 8), usize = brs__get32(bh + 12);
-    unsigned char *pay = malloc(usize);
-    assert_int_equal(ZSTD_decompress(pay, usize, bh + BRS_TICK_BLOCK_HDR_SIZE, csize), usize);
-    if (value >= 0)
-        pay[at] = (unsigned char)value;
-    size_t cap = ZSTD_compressBound(usize);
-    unsigned char *frame = malloc(cap);
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
-    size_t nc = ZSTD_compress2(cc, frame, cap, pay, usize);
-    assert_false(ZSTD_isError(nc));
-    ZSTD_freeCCtx(cc);
-    size_t total = hsz + BRS_TICK_BLOCK_HDR_SIZE + nc + 8 + BRS_TICK_INDEX_ENTRY_SIZE + 8 + BRS_TICK_FOOTER_SIZE;
-    unsigned char *o = calloc(1, total), *p = o;
-    memcpy(p, f, hsz);
-    p += hsz;
-    memcpy(p, bh, BRS_TICK_BLOCK_HDR_SIZE);
-    brs__put32(p + 8, (uint32_t)nc);
-    brs__put32(p + 32, brs__crc32c(0, p, 32));
-    brs__put32(p + 36, brs__crc32c(0, frame, nc));
-    memcpy(p + BRS_TICK_BLOCK_HDR_SIZE, frame, nc);
-    p += BRS_TICK_BLOCK_HDR_SIZE + nc;
-    uint64_t ioff = (uint64_t)(p - o);
-    const unsigned char *oi = f + brs__get64(f + n - BRS_TICK_FOOTER_SIZE);
-    memcpy(p, oi, 8 + BRS_TICK_INDEX_ENTRY_SIZE);
-    brs__put32(p + 8 + 28, (uint32_t)nc);
-    brs__put32(p + 8 + BRS_TICK_INDEX_ENTRY_SIZE, brs__crc32c(0, p, 8 + BRS_TICK_INDEX_ENTRY_SIZE));
-    p += 8 + BRS_TICK_INDEX_ENTRY_SIZE + 8;
-    memcpy(p, f + n - BRS_TICK_FOOTER_SIZE, BRS_TICK_FOOTER_SIZE);
-    brs__put64(p, ioff);
-    brs__put32(p + 20, brs__crc32c(0, p, 20));
-    spill(out, o, total);
-    free(o);
-    free(frame);
-    free(pay);
-    free(f);
-}
-
 static void test_file_damage(void **state)
 {
     (void)state;
@@ -350,13 +285,13 @@ static void test_file_damage(void **state)
 
     /* payload damage behind intact checksums: the decoder names it */
     snprintf(want, sizeof want, "block 0 at offset %llu: bad compact bar block", (unsigned long long)b0);
-    reframe_payload(path, bad, 88 + 3, 12);
+    reframe_payload(path, bad, BRS_TICK_BARBLOCK_MAGIC, 88 + 3, 12);
     expect_fail(bad, "verify", want, "width above 8");
     expect_fail(bad, "cat", want, NULL);
-    reframe_payload(path, bad, 97, 1);
+    reframe_payload(path, bad, BRS_TICK_BARBLOCK_MAGIC, 97, 1);
     expect_fail(bad, "info", want, "reserved");
     /* and the same path with the payload untouched reads fine */
-    reframe_payload(path, bad, 0, -1);
+    reframe_payload(path, bad, BRS_TICK_BARBLOCK_MAGIC, 0, -1);
     expect_same(bad, ev, 120, 2, 0);
 
     /* a bar block in a file that says version 1 */

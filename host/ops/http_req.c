@@ -1,0 +1,222 @@
+/* http_req.c: what the operators' HTTP server reads from a client, as pure
+ * functions (http.h): one buffered request parsed to a brs__http_req or the
+ * status that refuses it, query strings, percent-decoding, the dashboards'
+ * same-origin guard and listen addresses. No I/O, so tests/fuzz/fuzz_http.c
+ * drives all of it with arbitrary bytes. */
+#include "ops/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ws/http_head.h"
+
+const char *brs__http_status_text(int st)
+{
+    switch (st) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return st >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+/* A field that must appear at most once, copied: 0, or the refusing status. */
+static int single(const brs__http_head *hd, const char *buf, const char *name, char *out, size_t cap)
+{
+    if (brs__http_head_field(hd, buf, name, NULL, NULL) > 1)
+        return 400;
+    return brs__http_head_copy(hd, buf, name, out, cap) < 0 ? 431 : 0;
+}
+
+/* Content-Length: 1*DIGIT; repeated fields (or a list) must all agree (RFC 9110 8.6). */
+static int content_length(const brs__http_head *hd, const char *buf, int *has, unsigned long long *n)
+{
+    *has = 0;
+    *n = 0;
+    for (int i = 0; i < hd->n_fields; i++) {
+        const brs__http_field *f = &hd->f[i];
+        if (f->name_len != 14 || strncasecmp(buf + f->name, "Content-Length", 14) != 0)
+            continue;
+        const char *p = buf + f->value, *end = p + f->value_len;
+        for (;;) {
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            unsigned long long v = 0;
+            int digits = 0;
+            for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+                if (v > (1ULL << 40)) /* far past any body limit: refused as too large below */
+                    v = (1ULL << 40) + 1;
+                else
+                    v = v * 10 + (unsigned)(*p - '0');
+            }
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (!digits || (p < end && *p != ',') || (*has && v != *n))
+                return 400;
+            *has = 1;
+            *n = v;
+            if (p == end)
+                break;
+            p++;
+        }
+    }
+    return 0;
+}
+
+int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg *m)
+{
+    brs__http_head hd;
+    m->need = m->head_len = 0;
+    int st = brs__http_head_request(buf, len, BRS__HTTP_HEAD_MAX, BRS__HTTP_TARGET_MAX, &hd);
+    if (st != 1)
+        return st;
+    if (hd.method_len == 3 && !memcmp(buf + hd.method, "GET", 3))
+        strcpy(m->method, "GET");
+    else if (hd.method_len == 4 && !memcmp(buf + hd.method, "HEAD", 4))
+        strcpy(m->method, "HEAD");
+    else if (hd.method_len == 4 && !memcmp(buf + hd.method, "POST", 4))
+        strcpy(m->method, "POST");
+    else
+        return 405;
+    int nhost = brs__http_head_field(&hd, buf, "Host", NULL, NULL);
+    if (nhost > 1 || (nhost == 0 && hd.minor >= 1)) /* RFC 9112 3.2 */
+        return 400;
+    if ((st = single(&hd, buf, "Host", m->host, sizeof m->host)) ||
+        (st = single(&hd, buf, "Origin", m->origin, sizeof m->origin)) ||
+        (st = single(&hd, buf, "Content-Type", m->content_type, sizeof m->content_type)))
+        return st;
+    for (const char *p = m->host; *p; p++) /* RFC 3986 reg-name, IP literal, port */
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("/?#@\\\"<>{}|^`", *p))
+            return 400;
+    if (brs__http_head_field(&hd, buf, "Transfer-Encoding", NULL, NULL))
+        return 501;
+    int has_len;
+    unsigned long long n;
+    if ((st = content_length(&hd, buf, &has_len, &n)))
+        return st;
+    if (!has_len && !strcmp(m->method, "POST"))
+        return 411;
+    if (n > max_body)
+        return 413;
+    m->head_len = hd.len;
+    m->need = hd.len + (size_t)n;
+    if (len < m->need)
+        return 0;
+    memcpy(m->target, buf + hd.target, hd.target_len);
+    m->target[hd.target_len] = 0;
+    char *q = strchr(m->target, '?');
+    if (q)
+        *q++ = 0;
+    m->req = (brs__http_req){.method = m->method, .path = m->target, .query = q ? q : "", .host = m->host,
+                             .origin = m->origin, .content_type = m->content_type, .body = buf + hd.len,
+                             .body_len = (size_t)n, .peer = ""};
+    return 200;
+}
+
+int brs__parse_hostport(const char *s, char *host, size_t hostlen, int *port, brs_error *err)
+{
+    if (!s || !*s)
+        return brs__err(err, BRS_E_INVAL, "listen address is empty (want host:port)");
+    const char *colon;
+    const char *h = s;
+    size_t hl;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return brs__err(err, BRS_E_INVAL, "listen address '%s': want [ipv6]:port", s);
+        h = s + 1;
+        hl = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return brs__err(err, BRS_E_INVAL, "listen address '%s': want host:port", s);
+        hl = (size_t)(colon - s);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return brs__err(err, BRS_E_INVAL, "listen address '%s': bad host", s);
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || p < 0 || p > 65535)
+        return brs__err(err, BRS_E_INVAL, "listen address '%s': port must be 0..65535", s);
+    *port = (int)p;
+    return BRS_OK;
+}
+
+static int hexv(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+size_t brs__http_urldecode(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r == '+') {
+            *w++ = ' ';
+        } else if (*r == '%' && hexv(r[1]) >= 0 && hexv(r[2]) >= 0) {
+            *w++ = (char)(hexv(r[1]) * 16 + hexv(r[2]));
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
+int brs__http_query_get(const char *query, const char *key, char *out, size_t cap)
+{
+    size_t kl = strlen(key);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        if (n > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            size_t vl = n - kl - 1 < cap - 1 ? n - kl - 1 : cap - 1;
+            memcpy(out, p + kl + 1, vl);
+            out[vl] = 0;
+            brs__http_urldecode(out);
+            return 1;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    out[0] = 0;
+    return 0;
+}
+
+int brs__http_same_origin(const brs__http_req *rq)
+{
+    /* Host: one of this machine's names, then nothing or ':' and a port */
+    const char *h = rq->host, *names[] = {"127.0.0.1", "localhost", "[::1]"}, *rest = NULL;
+    for (size_t i = 0; i < sizeof names / sizeof *names && !rest; i++)
+        if (!strncmp(h, names[i], strlen(names[i])))
+            rest = h + strlen(names[i]);
+    if (!rest)
+        return 0;
+    if (*rest) {
+        size_t digits = strspn(rest + 1, "0123456789");
+        if (*rest != ':' || digits < 1 || digits > 5 || rest[1 + digits])
+            return 0;
+    }
+    if (!rq->origin[0])
+        return 1;
+    char want[300];
+    snprintf(want, sizeof want, "http://%s", h);
+    return strcmp(rq->origin, want) == 0;
+}
