@@ -276,7 +276,7 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
             b->failed = brs__err(&b->err, b->st->failed, "%s", b->st->err.msg);
             break;
         }
-        if (BRS__UNLIKELY(brs__rt_failed(rt, NULL))) {
+        if (BRS__UNLIKELY(*b->strats->rt_failed)) {
             b->failed = brs__rt_failed(rt, &b->err);
             break;
         }

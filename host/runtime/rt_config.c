@@ -292,7 +292,7 @@ void brs__rt_destroy(brs__rt *rt)
     free(rt->bgen);
     free(rt->tops);
     free(rt->heap);
-    free(rt->lane);
+    free(rt->ring);
     if (rt->view)
         brs__engine_destroy(rt->view);
     free(rt->view_gen);

@@ -106,15 +106,15 @@ struct brs__rt {
     uint64_t rng;
     /* the queue and the clock */
     q_item *heap;
-    uint32_t heap_n;          /* items queued: in the heap and in the lane below */
-    uint32_t hp_n, heap_alloc; /* items in the heap, allocated (grows by doubling) */
-    /* items due at the instant they are queued (zero latency: a sweep's
-     * fills) wait in a FIFO ring instead, in (time, sequence) order by
-     * construction; the next item is the earlier of its head and the
-     * heap's top, so the order is the heap's alone would give */
-    q_item *lane;
-    uint32_t lane_head, lane_n, lane_alloc;
+    uint32_t heap_n, heap_alloc; /* items in the heap, items allocated (grows by doubling) */
     uint32_t heap_cap;        /* queue_capacity: client actions are refused at this many in flight */
+    uint32_t n_queued;        /* items in flight: the heap's and the ring's */
+    /* the ring (rt_queue.c): an item queued not before the ring's last (market
+     * data at a constant latency, what is due at once: a sweep's fills) skips
+     * the heap; the next item is the earlier of its head and the heap's top */
+    q_item *ring;
+    uint32_t ring_head, ring_n, ring_cap; /* ring_cap: a power of 2, grows by doubling */
+    int64_t ring_last;        /* time of the ring's last item */
     int admit_all;            /* brs__rt_admit_all: a journal replay re-applies what was admitted */
     uint64_t refused;         /* client actions refused for a full queue */
     int64_t refused_logged;   /* monotonic time of the last log line about it */
@@ -213,6 +213,9 @@ int brs__rtq_push(brs__rt *rt, const q_item *it);
 /* A client action may enter the queue: BRS_OK, or BRS_E_AGAIN (logged, at
  * most a line a second) while queue_capacity items are in flight. */
 int brs__rtq_admit(brs__rt *rt);
+/* A Q_MARKET item for ev at time t from venue: the same as brs__rtq_push of
+ * it, without building it first (once per replayed event with latency). */
+int brs__rtq_push_market(brs__rt *rt, int64_t t, uint32_t venue, const brs_market_event *ev);
 /* it->t = now + delay + jitter, then push. */
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it);
 

@@ -2,10 +2,13 @@
  * ordered by (time, sequence), grown by doubling (never per event) so equal
  * times keep their causal order (runs stay deterministic). Delays get a seeded
  * jitter. Items are orders reaching a venue, venue answers reaching a client,
- * market data reaching the host. What is due the instant it is queued (no
- * latency) skips the heap: a FIFO lane merged with it by the same order (a
- * 40,000-order sweep's 80,000 fills paid a 17-level sift of a 150-byte item
- * each, a third of its loop turn). queue_capacity bounds what clients may have
+ * market data reaching the host. An item queued not before the last one in
+ * the ring (market data at a constant latency; what is due the instant it is
+ * queued, such as a 40,000-order sweep's 80,000 fills, which paid a 17-level
+ * sift of a 150-byte item each, a third of its loop turn) goes to a FIFO ring
+ * instead of the heap: the same order, (time, sequence), without the heap's
+ * moves; the next item is the earlier of the ring's head and the heap's top.
+ * queue_capacity bounds what clients may have
  * in flight: a client action over it is refused (BRS_E_AGAIN, logged) and the
  * next one is taken once the queue drains; what already-admitted actions cause
  * (venue answers, fills, market data) always finds room. */
@@ -32,7 +35,7 @@ static int q_grow(brs__rt *rt)
     if (!h) {
         if (!rt->failed)
             rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
-                                  "latency queue: out of memory at %u items in flight", rt->heap_n);
+                                  "latency queue: out of memory at %u items in flight", rt->n_queued);
         return BRS_E_NOMEM;
     }
     rt->heap = h;
@@ -40,43 +43,38 @@ static int q_grow(brs__rt *rt)
     return BRS_OK;
 }
 
-/* The lane's ring doubles, unwrapped. */
-static int lane_grow(brs__rt *rt)
+/* Room for one more item in the ring: it doubles, in order. */
+static int ring_grow(brs__rt *rt)
 {
-    uint32_t n = rt->lane_alloc ? rt->lane_alloc * 2 : 1024;
-    q_item *l = n > rt->lane_alloc ? malloc((size_t)n * sizeof *l) : NULL;
-    if (!l) {
+    uint32_t n = rt->ring_cap ? rt->ring_cap * 2 : 1024;
+    q_item *r = n > rt->ring_cap ? malloc((size_t)n * sizeof *r) : NULL;
+    if (!r) {
         if (!rt->failed)
             rt->failed = brs__err(&rt->err, BRS_E_NOMEM,
-                                  "latency queue: out of memory at %u items in flight", rt->heap_n);
+                                  "latency queue: out of memory at %u items in flight", rt->n_queued);
         return BRS_E_NOMEM;
     }
-    size_t bytes = (size_t)n * sizeof *l;
+    size_t bytes = (size_t)n * sizeof *r;
     if (bytes >= ((size_t)4 << 20)) { /* huge pages where allowed: a fault per 2 MB, not per 4 KB */
-        uintptr_t a = ((uintptr_t)l + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)l + bytes) & ~(uintptr_t)4095;
+        uintptr_t a = ((uintptr_t)r + 4095) & ~(uintptr_t)4095, z = ((uintptr_t)r + bytes) & ~(uintptr_t)4095;
         madvise((void *)a, z - a, MADV_HUGEPAGE);
     }
-    for (uint32_t k = 0; k < rt->lane_n; k++)
-        l[k] = rt->lane[(rt->lane_head + k) % rt->lane_alloc];
-    free(rt->lane);
-    rt->lane = l;
-    rt->lane_head = 0;
-    rt->lane_alloc = n;
+    for (uint32_t k = 0; k < rt->ring_n; k++)
+        r[k] = rt->ring[(rt->ring_head + k) & (rt->ring_cap - 1)];
+    free(rt->ring);
+    rt->ring = r;
+    rt->ring_cap = n;
+    rt->ring_head = 0;
     return BRS_OK;
 }
 
-/* The next item: the lane's head or the heap's top, whichever is earlier. */
-static const q_item *q_top(const brs__rt *rt)
-{
-    const q_item *l = rt->lane_n ? &rt->lane[rt->lane_head] : NULL;
-    if (!rt->hp_n)
-        return l;
-    return l && q_less(l, &rt->heap[0]) ? l : &rt->heap[0];
-}
+/* Does an item at time t keep the ring in (time, sequence) order? (Its
+ * sequence is the newest.) */
+static inline int ring_takes(const brs__rt *rt, int64_t t) { return !rt->ring_n || t >= rt->ring_last; }
 
 int brs__rtq_admit(brs__rt *rt)
 {
-    if (BRS__LIKELY(rt->heap_n < rt->heap_cap || rt->admit_all))
+    if (BRS__LIKELY(rt->n_queued < rt->heap_cap || rt->admit_all))
         return BRS_OK;
     rt->refused++;
     int64_t t = brs__monotime_ns();
@@ -86,7 +84,7 @@ int brs__rtq_admit(brs__rt *rt)
         char key[64];
         snprintf(key, sizeof key, "%s%squeue_capacity", rt->where, rt->where[0] ? "." : "");
         BRS_LOG(BRS_LOG_WARN, "runtime", "limit reached: queue full, client action refused (try again)",
-                BRS_KV_S("key", key), BRS_KV_U("in_flight", rt->heap_n),
+                BRS_KV_S("key", key), BRS_KV_U("in_flight", rt->n_queued),
                 BRS_KV_U("refused_total", rt->refused), BRS_KV_U("not_logged_since", rt->refused_quiet));
         rt->refused_logged = t;
         rt->refused_quiet = 0;
@@ -94,7 +92,7 @@ int brs__rtq_admit(brs__rt *rt)
     return BRS_E_AGAIN;
 }
 
-int brs__rt_busy(const brs__rt *rt) { return rt->heap_n >= rt->heap_cap && !rt->admit_all; }
+int brs__rt_busy(const brs__rt *rt) { return rt->n_queued >= rt->heap_cap && !rt->admit_all; }
 
 int brs__rt_admit(brs__rt *rt) { return brs__rtq_admit(rt); }
 
@@ -104,26 +102,23 @@ uint64_t brs__rt_refused(const brs__rt *rt) { return rt->refused; }
 
 int brs__rtq_push(brs__rt *rt, const q_item *it)
 {
-    q_item x = *it;
-    x.seq = rt->seq++; /* equal times leave in the order they were queued */
-    /* due now, and not before the lane's last (the clock never goes back):
-     * the lane stays in (time, sequence) order */
-    if (x.t == rt->now && (!rt->lane_n || rt->lane[(rt->lane_head + rt->lane_n - 1) % rt->lane_alloc].t <= x.t)) {
-        if (BRS__UNLIKELY(rt->lane_n == rt->lane_alloc) && lane_grow(rt) != BRS_OK) {
-            rt->seq--;
+    if (BRS__LIKELY(ring_takes(rt, it->t))) {
+        if (BRS__UNLIKELY(rt->ring_n == rt->ring_cap) && ring_grow(rt) != BRS_OK)
             return BRS_E_NOMEM;
-        }
-        rt->lane[(rt->lane_head + rt->lane_n) % rt->lane_alloc] = x;
-        rt->lane_n++;
-        rt->heap_n++;
+        q_item *x = &rt->ring[(rt->ring_head + rt->ring_n) & (rt->ring_cap - 1)];
+        *x = *it;
+        x->seq = rt->seq++; /* equal times leave in the order they were queued */
+        rt->ring_n++;
+        rt->ring_last = it->t;
+        rt->n_queued++;
         return BRS_OK;
     }
-    if (BRS__UNLIKELY(rt->hp_n == rt->heap_alloc) && q_grow(rt) != BRS_OK) {
-        rt->seq--;
+    if (BRS__UNLIKELY(rt->heap_n == rt->heap_alloc) && q_grow(rt) != BRS_OK)
         return BRS_E_NOMEM;
-    }
-    uint32_t i = rt->hp_n++;
-    rt->heap_n++;
+    q_item x = *it;
+    x.seq = rt->seq++; /* equal times leave in the order they were queued */
+    rt->n_queued++;
+    uint32_t i = rt->heap_n++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
         if (!q_less(&x, &rt->heap[p]))
@@ -135,18 +130,52 @@ int brs__rtq_push(brs__rt *rt, const q_item *it)
     return BRS_OK;
 }
 
+int brs__rtq_push_market(brs__rt *rt, int64_t t, uint32_t venue, const brs_market_event *ev)
+{
+    if (BRS__LIKELY(ring_takes(rt, t))) { /* in time order: the ring */
+        if (BRS__UNLIKELY(rt->ring_n == rt->ring_cap) && ring_grow(rt) != BRS_OK)
+            return BRS_E_NOMEM;
+        q_item *x = &rt->ring[(rt->ring_head + rt->ring_n) & (rt->ring_cap - 1)];
+        x->t = t;
+        x->seq = rt->seq++;
+        x->kind = Q_MARKET;
+        x->venue = venue;
+        x->u.me = *ev;
+        rt->ring_n++;
+        rt->ring_last = t;
+        rt->n_queued++;
+        return BRS_OK;
+    }
+    if (BRS__UNLIKELY(rt->heap_n == rt->heap_alloc) && q_grow(rt) != BRS_OK)
+        return BRS_E_NOMEM;
+    rt->n_queued++;
+    /* brs__rtq_push's sift with the item's (t, seq) alone, then the item
+     * written once in its place: its seq is the newest, so it moves up past
+     * later times only */
+    uint64_t seq = rt->seq++;
+    uint32_t i = rt->heap_n++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (t >= rt->heap[p].t)
+            break;
+        rt->heap[i] = rt->heap[p];
+        i = p;
+    }
+    q_item *x = &rt->heap[i];
+    x->t = t;
+    x->seq = seq;
+    x->kind = Q_MARKET;
+    x->venue = venue;
+    x->u.me = *ev;
+    return BRS_OK;
+}
+
 static void q_pop(brs__rt *rt, q_item *out)
 {
-    rt->heap_n--;
-    if (rt->lane_n && (!rt->hp_n || q_less(&rt->lane[rt->lane_head], &rt->heap[0]))) {
-        *out = rt->lane[rt->lane_head];
-        rt->lane_head = rt->lane_head + 1 == rt->lane_alloc ? 0 : rt->lane_head + 1;
-        rt->lane_n--;
-        return;
-    }
+    rt->n_queued--;
     *out = rt->heap[0];
-    q_item last = rt->heap[--rt->hp_n];
-    uint32_t i = 0, n = rt->hp_n;
+    q_item last = rt->heap[--rt->heap_n];
+    uint32_t i = 0, n = rt->heap_n;
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
@@ -190,15 +219,51 @@ const int64_t *brs__rt_clock(const brs__rt *rt) { return &rt->now; }
 
 void brs__rt_set_now(brs__rt *rt, int64_t t) { rt->now = t; }
 
-int64_t brs__rt_next_time(const brs__rt *rt) { return rt->heap_n ? q_top(rt)->t : INT64_MAX; }
+/* The ring's head leaves before the heap's top (by time, then sequence). */
+static inline int ring_first(const brs__rt *rt)
+{
+    if (!rt->ring_n)
+        return 0;
+    if (!rt->heap_n)
+        return 1;
+    return q_less(&rt->ring[rt->ring_head], &rt->heap[0]);
+}
 
-int brs__rt_queued(const brs__rt *rt) { return rt->heap_n != 0; }
+int64_t brs__rt_next_time(const brs__rt *rt)
+{
+    int64_t t = rt->heap_n ? rt->heap[0].t : INT64_MAX;
+    if (rt->ring_n && rt->ring[rt->ring_head].t < t)
+        t = rt->ring[rt->ring_head].t;
+    return t;
+}
+
+int brs__rt_queued(const brs__rt *rt) { return rt->n_queued != 0; }
 
 int brs__rt_step(brs__rt *rt)
 {
-    if (!rt->heap_n)
+    if (!rt->n_queued)
         return 0;
     q_item it;
+    if (ring_first(rt)) { /* from the ring: taken out before it is handled */
+        const q_item *m = &rt->ring[rt->ring_head];
+        if (m->t > rt->now)
+            rt->now = m->t;
+        if (m->kind == Q_MARKET) { /* the event alone, not the whole item */
+            brs_market_event me = m->u.me;
+            uint32_t venue = m->venue;
+            rt->ring_head = (rt->ring_head + 1) & (rt->ring_cap - 1);
+            rt->ring_n--;
+            rt->n_queued--;
+            brs__rt_market_arrive(rt, &me, venue);
+            return 1;
+        }
+        it = *m;
+        rt->ring_head = (rt->ring_head + 1) & (rt->ring_cap - 1);
+        rt->ring_n--;
+        rt->n_queued--;
+        brs__rt_dispatch_order(rt, &it);
+        return 1;
+    }
     q_pop(rt, &it);
     if (it.t > rt->now)
         rt->now = it.t;
@@ -219,7 +284,7 @@ uint32_t brs__rt_advance(brs__rt *rt, int64_t now)
 {
     uint32_t n = 0;
     uint64_t seq0 = rt->seq;
-    while (rt->heap_n && q_top(rt)->t <= now) {
+    while (rt->n_queued && brs__rt_next_time(rt) <= now) {
         brs__rt_step(rt);
         brs__rt_tick(rt);
         n++;

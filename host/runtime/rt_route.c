@@ -355,7 +355,7 @@ int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
         return BRS_E_INVAL;
     if (!rt->n_v)
         return BRS_E_UNSUPPORTED; /* no venue configured: the runtime rejects it */
-    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+    if (BRS__UNLIKELY(rt->n_queued >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
         return BRS_E_AGAIN; /* queue_capacity in flight: refused, try again */
     brs_order x = *o;
     if (!x.account)
@@ -378,7 +378,7 @@ int brs__rt_cancel(brs__rt *rt, uint32_t client, uint64_t id)
     const rt_client *c = client_of(rt, client);
     if (!c)
         return BRS_E_INVAL;
-    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+    if (BRS__UNLIKELY(rt->n_queued >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
         return BRS_E_AGAIN;
     if (c->route.kind == BRS__RT_ROUTE_SOR) {
         pmap_entry *pe = pmap_order(rt, client, id);
@@ -414,7 +414,7 @@ int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, in
     const rt_client *c = client_of(rt, client);
     if (!c)
         return BRS_E_INVAL;
-    if (BRS__UNLIKELY(rt->heap_n >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
+    if (BRS__UNLIKELY(rt->n_queued >= rt->heap_cap) && brs__rtq_admit(rt) != BRS_OK)
         return BRS_E_AGAIN;
     if (c->route.kind == BRS__RT_ROUTE_SOR) {
         pmap_entry *pe = pmap_order(rt, client, id);

@@ -157,7 +157,7 @@ static int l2_apply(struct brs__l2_book *b, const brs_market_event *ev)
  * of a message, the raw event to those that asked for L3. Returns nonzero when
  * code of a strategy may have run (a callback, or its timers on the clock's
  * move): book mode's run of events (brs__rt_strats_replay_run) then checks
- * what it may have changed. lean (run_lean): an unchanged top reaches nobody.
+ * what it may have changed. lean (run_state): an unchanged top reaches nobody.
  * Inline: once per replayed event. */
 static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, const brs_market_event *ev,
                                                            int lean)
@@ -177,7 +177,7 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
                   top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
     }
     if (lean && !changed)
-        return 0; /* nothing for them: their clocks catch up later (run_lean) */
+        return 0; /* nothing for them: their clocks catch up later (run_state) */
     int ran = changed;
     brs_market_event q;
     if (changed) {
@@ -266,6 +266,7 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     s->rt = rt;
     s->now = brs__rt_clock(rt);
+    s->rt_failed = &rt->failed;
     s->view = brs__rt_market_view(rt);
     s->router = brs__rt_xstats(rt) != NULL;
     s->instr = brs__rt_instruments(rt, &s->n_instr);
@@ -395,7 +396,7 @@ static inline __attribute__((always_inline)) int run_state(const brs__rt_strats 
                                                           int *lean)
 {
     const brs__rt *rt = s->rt;
-    if (rt->heap_n || rt->failed)
+    if (rt->n_queued || rt->failed)
         return 1;
     int64_t t = INT64_MAX;
     int ln = 1;
@@ -452,6 +453,7 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
     int lean;
     if (run_state(s, &tt, &lean))
         return 0;
+    brs__rt_strat *one = lean && s->n == 1 ? s->st[0] : NULL; /* lean: its sc is set */
     rt->replay_src = src;
     size_t i = 0;
     while (i < n) {
@@ -483,8 +485,14 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
             ts = run_next_sample(s);
             ran = 1;
         }
-        if (ran && run_state(s, &tt, &lean)) /* its code ran: orders queued, timers set, a failure */
-            break;
+        /* its code ran: orders queued, timers set, a failure? (one lean
+         * strategy: nothing of that happened when these are all still 0) */
+        if (ran && !(one && !(rt->n_queued | rt->failed | one->failed | one->sc->failed |
+                              one->sc->n_timers | one->sc->d_len))) {
+            if (run_state(s, &tt, &lean))
+                break;
+            one = lean && s->n == 1 ? s->st[0] : NULL;
+        }
     }
     /* the clocks a lean run left behind, as each event would have moved them */
     for (uint32_t k = 0; k < s->n; k++) {

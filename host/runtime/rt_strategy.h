@@ -72,6 +72,7 @@ void brs__rt_strat_sample(brs__rt_strat *st);
 struct brs__rt_strats {
     brs__rt *rt;
     const int64_t *now;
+    const int *rt_failed;     /* nonzero: the runtime failed (brs__rt_failed says why) */
     const brs_instrument *instr;
     uint32_t n_instr;
     struct brs_engine *view;  /* the runtime's market view (NULL: tops from L2 only) */

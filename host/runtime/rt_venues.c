@@ -69,13 +69,11 @@ static int v_emit_market(brs_ctx *ctx, const brs_market_event *ev)
         return BRS_OK; /* without the router only the default venue's view matters */
     v->emits_market = 1;
     int64_t arrive = rt->md_from_file ? (ev->ts_local > rt->now ? ev->ts_local : rt->now) : rt->now + v->md_ns;
-    if (arrive == rt->now && !rt->heap_n) {
+    if (arrive == rt->now && !rt->n_queued) {
         brs__rt_market_arrive(rt, ev, v->index); /* no latency and nothing queued before it */
         return BRS_OK;
     }
-    q_item it = {.kind = Q_MARKET, .venue = v->index, .t = arrive};
-    it.u.me = *ev;
-    return brs__rtq_push(rt, &it);
+    return brs__rtq_push_market(rt, arrive, v->index, ev);
 }
 
 int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, uint32_t n_files,
@@ -269,11 +267,9 @@ void brs__rt_replay(brs__rt *rt, const brs_market_event *e, uint32_t src)
         return;
     int64_t arrive = rt->md_from_file ? (e->ts_local > rt->now ? e->ts_local : rt->now)
                                       : rt->now + rt->md_ns;
-    if (arrive == rt->now && !rt->heap_n) {
+    if (arrive == rt->now && !rt->n_queued) {
         brs__rt_market_arrive(rt, e, rt->route); /* no latency and nothing queued: straight through */
     } else {
-        q_item it = {.kind = Q_MARKET, .t = arrive, .venue = rt->route};
-        it.u.me = *e;
-        brs__rtq_push(rt, &it);
+        brs__rtq_push_market(rt, arrive, rt->route, e);
     }
 }

@@ -361,7 +361,7 @@ static void sim_close(void *self)
 /* Down between down_at and down_at + down_for: on the way down every order of
  * ours is cancelled (cancel-on-disconnect) with BRS_E_HALTED and a STATUS HALT
  * event tells the host; STATUS RESUME when it is back. */
-void sim__check_down(sim *s, int64_t now)
+void sim__check_down_at(sim *s, int64_t now)
 {
     int want = s->down_for > 0 && now >= s->down_at && now - s->down_at < s->down_for;
     if (want == s->down)

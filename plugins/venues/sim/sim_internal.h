@@ -106,7 +106,15 @@ ord *sim__find(sim *s, uint64_t id);
 ord *sim__add(sim *s, uint64_t id);
 void sim__del(sim *s, ord *o);
 int sim__grow_queue(sim *s, size_t n);
-void sim__check_down(sim *s, int64_t now);
+void sim__check_down_at(sim *s, int64_t now);
+/* The venue goes down or comes back when its down window (down_at,
+ * down_for) starts or ends at now; inline for the venue that is never down
+ * (checked on every replayed event). */
+static inline void sim__check_down(sim *s, int64_t now)
+{
+    if (s->down_for > 0 || s->down)
+        sim__check_down_at(s, now);
+}
 int sim__on_market(void *self, const brs_market_event *in);
 
 #endif
