@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws python
 
 all: build
 
@@ -74,7 +74,7 @@ define fuzz_run
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
 	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
-FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws
 fuzz-build:
 	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
@@ -147,6 +147,13 @@ fuzz-wsgate:
 FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/core/error.c
 fuzz-http:
 	$(call fuzz_run,http,corpus-http,$(FUZZ_HTTP_SRC),,9280,-dict=tests/fuzz/http.dict)
+
+# The WebSocket opening handshake on both ends and a server connection behind
+# it (tests/fuzz/fuzz_ws.c): upgrade requests, 101 answers, then frames.
+FUZZ_WS_SRC = tests/fuzz/fuzz_ws.c host/ws/upgrade.c host/ws/http_head.c host/ws/ws_server.c host/ws/frame.c \
+              host/ws/ws.c host/ws/net.c host/core/error.c host/core/clock.c
+fuzz-ws:
+	$(call fuzz_run,ws,corpus-ws,$(FUZZ_WS_SRC),-lwslay -lssl -lcrypto,16384,-dict=tests/fuzz/http.dict)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
