@@ -88,6 +88,17 @@ typedef struct brs_host {
      * plots.csv. name: 1-31 bytes, no comma or quote; at most 16 names; value
      * finite. BRS_E_INVAL otherwise; BRS_E_UNSUPPORTED outside a backtest. */
     int (*xPlot)(brs_ctx *ctx, const char *name, double value);
+
+    /* ---- ABI 1.2 ---------------------------------------------------------
+     * Check BRS_HOST_HAS(host, xBarColumns) before calling: older hosts lack it. */
+    /* The bars of one instrument as columns (brs_bar_columns above; set
+     * out->size first): what xBars gives, without the 64-byte records. In a
+     * signal backtest the host keeps its bars this way, so this is the cheap
+     * view; xBars stays, and builds its records on first use. Same rules as
+     * xBars (the whole run, no look-ahead in what the targets use);
+     * BRS_E_UNSUPPORTED outside a signal backtest, BRS_E_INVAL when out->size
+     * is smaller than ABI 1.2's struct. */
+    int (*xBarColumns)(brs_ctx *ctx, uint32_t instrument, brs_bar_columns *out);
 } brs_host;
 
 /* True when the host table is large enough to hold `member` and it is set. */

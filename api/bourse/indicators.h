@@ -14,6 +14,14 @@
 
 #include "errors.h"
 
+/* A window is full on every update but its first `period`: laid out as the
+ * straight path (GCC and clang; a plain test elsewhere). */
+#if defined(__GNUC__)
+#define BRS__IND_FULL(c) __builtin_expect(!!(c), 1)
+#else
+#define BRS__IND_FULL(c) (c)
+#endif
+
 /* ---- SMA: simple moving average of the last `period` values ------------ */
 typedef struct brs_sma {
     double *buf;     /* period values, caller-owned */
@@ -44,14 +52,20 @@ static inline double brs_sma_value(const brs_sma *s)
 /* Add x; returns the new value (NAN until `period` values were seen). */
 static inline double brs_sma_update(brs_sma *s, double x)
 {
-    if (s->n == s->period)
-        s->sum -= s->buf[s->pos];
+    /* sum and pos in locals: the store into buf may alias *s as far as the
+     * compiler knows, which made it store and reload both around it (a
+     * longer dependent chain per update). The same operations in the same
+     * order, so the same value to the last bit. */
+    double sum = s->sum;
+    uint32_t pos = s->pos;
+    if (BRS__IND_FULL(s->n == s->period))
+        sum -= s->buf[pos];
     else
         s->n++;
-    s->buf[s->pos] = x;
-    s->sum += x;
-    if (++s->pos == s->period) {
-        s->pos = 0;
+    s->buf[pos] = x;
+    s->sum = sum + x;
+    s->pos = ++pos == s->period ? 0 : pos;
+    if (pos == s->period) {
         /* resync the running sum about every 1024 updates (every wrap for long
          * windows): drift stays far below 1e-9 relative, and short windows do
          * not pay a loop every few updates. After k wraps, k >= 1024 / period

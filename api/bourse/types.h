@@ -194,4 +194,24 @@ typedef struct brs_order_info {
     int64_t cum_qty;
 } brs_order_info;
 
+/* ABI 1.2: one instrument's bars as columns (brs_host.xBarColumns), oldest
+ * first: value t of each array is the field of bar t, the same numbers xBars
+ * gives in its records (ts = ts_exchange, the bar's end; prices in ticks of
+ * the instrument's price_scale). The caller sets `size` to sizeof what it
+ * compiled; the host fills only the members that size covers, so members
+ * appended later are left alone in an older plugin's struct. The arrays are
+ * contiguous int64, read-only, valid until xClose. */
+typedef struct brs_bar_columns {
+    uint32_t size;     /* set by the caller: sizeof(brs_bar_columns) */
+    uint32_t reserved; /* 0 */
+    uint64_t n;        /* bars in each array */
+    const int64_t *ts;
+    const int64_t *ts_local;
+    const int64_t *open;
+    const int64_t *high;
+    const int64_t *low;
+    const int64_t *close;
+    const int64_t *volume;
+} brs_bar_columns;
+
 #endif

@@ -88,7 +88,7 @@ typedef struct brs_an_inst_state {
     int64_t q_first_t;     /* first order of ours resting (0: never) */
     int64_t two_sided_ns;  /* time with a bid and an ask of ours resting */
     double spread_bps_ns;  /* integral of (ask - bid) / mid x 1e4 over that time */
-    const brs_market_event *bars; /* brs__an_set_bars: not owned */
+    brs_bar_columns bars; /* brs__an_set_bars: the arrays are not owned */
     uint64_t n_bars;
 } brs_an_inst_state;
 

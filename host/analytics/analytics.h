@@ -146,12 +146,16 @@ void brs__an_set_extra(brs_an_recorder *r, const char *name, double v);
  * bad name, non-finite value or too many names. */
 #define BRS_AN_MAX_PLOTS 16
 /* The bars an instrument traded on (signal mode), for candlesticks in the report
- * and bars.csv: BAR events, prices in the instrument's ticks (price_scale). Not
- * copied: they must stay valid until brs__an_write_run. At most max_rows bars in
+ * and bars.csv: n bars as columns (ts, open, high, low, close are read), prices
+ * in the instrument's ticks (price_scale); NULL when they will not be written. The arrays are not copied:
+ * they must stay valid until brs__an_write_run. At most max_rows bars in
  * all are written (brs_an_options.max_bars, default 1,000,000; beyond it bars.csv
  * is not written, a log line says so, and the report draws the price as a line). */
-void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_market_event *bars,
+void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_bar_columns *bars,
                       uint64_t n);
+/* How many bars in all the run directory writes at most (report.max_bars):
+ * more, and set_bars may pass NULL with the count alone. */
+uint64_t brs__an_max_bars(const brs_an_recorder *r);
 int brs__an_plot(brs_an_recorder *r, int64_t ts, const char *name, double v);
 
 /* ---- results --------------------------------------------------------------- */

@@ -11,12 +11,12 @@
 
 /* ---- bars (candlesticks) ------------------------------------------------------------ */
 
-void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_market_event *bars,
+void brs__an_set_bars(brs_an_recorder *r, uint32_t instrument, const brs_bar_columns *bars,
                       uint64_t n)
 {
     if (instrument < r->k) {
-        r->inst[instrument].bars = bars;
-        r->inst[instrument].n_bars = bars ? n : 0;
+        r->inst[instrument].bars = bars ? *bars : (brs_bar_columns){0};
+        r->inst[instrument].n_bars = n;
     }
 }
 

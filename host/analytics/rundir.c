@@ -208,12 +208,12 @@ static void write_bars(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
     for (uint32_t j = 0; j < r->k; j++) {
         const brs_an_inst_state *in = &r->inst[j];
         double sc = (double)in->spec.price_scale;
+        const brs_bar_columns *b = &in->bars;
         for (uint64_t i = 0; i < in->n_bars; i++) {
-            const brs_market_event *b = &in->bars[i];
-            put_time(fp, b->ts_exchange);
+            put_time(fp, b->ts[i]);
             fputc(',', fp);
             csv_string(fp, in->spec.symbol);
-            const int64_t v[4] = {b->bar.open, b->bar.high, b->bar.low, b->bar.close};
+            const int64_t v[4] = {b->open[i], b->high[i], b->low[i], b->close[i]};
             for (int f = 0; f < 4; f++) {
                 fputc(',', fp);
                 put_d(fp, (double)v[f] / sc);
@@ -223,13 +223,18 @@ static void write_bars(FILE *fp, const brs_an_recorder *r, brs_progress *pr)
     }
 }
 
+uint64_t brs__an_max_bars(const brs_an_recorder *r)
+{
+    return r->opt.max_bars > 0 ? (uint64_t)r->opt.max_bars : r->opt.max_bars < 0 ? 0 : 1000000;
+}
+
 /* Bars are written (and drawn) when there are some and not more than max_bars. */
 static int bars_wanted(const brs_an_recorder *r)
 {
     uint64_t total = 0;
     for (uint32_t j = 0; j < r->k; j++)
         total += r->inst[j].n_bars;
-    int64_t max = r->opt.max_bars > 0 ? r->opt.max_bars : r->opt.max_bars < 0 ? 0 : 1000000;
+    int64_t max = (int64_t)brs__an_max_bars(r);
     if (total > (uint64_t)max) {
         BRS_LOG(BRS_LOG_WARN, "analytics",
                 "bars.csv not written: more bars than report.max_bars; the report draws the price "
@@ -497,11 +502,11 @@ static int write_report(const char *dir, const brs_an_recorder *r, const cJSON *
         for (uint32_t j = 0; ohlc && j < r->k; j++) {
             const brs_an_inst_state *s = &r->inst[j];
             double sc = (double)s->spec.price_scale;
+            const brs_bar_columns *b = &s->bars;
             for (uint64_t i = 0; i < s->n_bars; i++) {
-                const brs_market_event *b = &s->bars[i];
-                if (brs__an_ohlc_push(&ohlc[j], b->ts_exchange, (double)b->bar.open / sc,
-                                      (double)b->bar.high / sc, (double)b->bar.low / sc,
-                                      (double)b->bar.close / sc)) {
+                if (brs__an_ohlc_push(&ohlc[j], b->ts[i], (double)b->open[i] / sc,
+                                      (double)b->high[i] / sc, (double)b->low[i] / sc,
+                                      (double)b->close[i] / sc)) {
                     for (uint32_t q = 0; q <= j; q++)
                         brs__an_ohlc_free(&ohlc[q]);
                     free(ohlc);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <bourse/errors.h>
+#include <bourse/host.h>
 #include <bourse/types.h>
 
 #include "analytics/analytics.h"
@@ -18,15 +19,29 @@
 
 /* ---- bars ----------------------------------------------------------------- */
 
-/* Every bar of a run, one array per instrument, oldest first. */
+/* Every bar of a run, per instrument, oldest first: as 64-byte records, or as
+ * columns (brs_bar_columns, ABI 1.2), or both. A one-instrument tick file of
+ * compact bar blocks loads as columns only (bars[i] NULL: a sixth less
+ * memory to fault in than records, and what the signal loop reads is dense);
+ * everything else loads as records, and the signal engine derives columns. */
 typedef struct brs__bt_bars {
     brs_instrument *instr;
     uint32_t n_instr;
-    brs_market_event **bars; /* [n_instr] */
+    brs_market_event **bars; /* [n_instr]; an entry is NULL when only columns hold them */
     uint64_t *n;             /* [n_instr] */
     uint64_t total;
     int local_late;          /* some bar's ts_local is after its ts_exchange */
+    /* NULL, or [n_instr] where an entry with ts NULL has no columns. Columns
+     * without records stand for BAR records of that instrument with side and
+     * flags 0 (the loader keeps records otherwise); ts_local may be ts. */
+    brs_bar_columns *cols;
 } brs__bt_bars;
+
+/* ts_exchange of bar k of instrument i, whichever way the bars are held. */
+static inline int64_t brs__bt_bar_ts(const brs__bt_bars *b, uint32_t i, uint64_t k)
+{
+    return b->bars[i] ? b->bars[i][k].ts_exchange : b->cols[i].ts[k];
+}
 
 /* From a Yahoo-style CSV (Date,Open,High,Low,Close,Adj Close,Volume; "null"
  * rows skipped; symbol NULL: the file name without .csv) or a tick file (its
@@ -134,6 +149,9 @@ brs__exec brs__bt_signal_exec(brs__bt_signal *s);
 int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_result *res,
                        brs_error *err);
 double brs__bt_signal_equity(const brs__bt_signal *s);
+/* Instrument i's bars as columns (made once when they came as records; owned
+ * by s); NULL when out of memory. */
+const brs_bar_columns *brs__bt_signal_columns(brs__bt_signal *s, uint32_t instrument);
 void brs__bt_signal_destroy(brs__bt_signal *s);
 
 /* Commission of one fill of units (of the asset, qty x step) at notional

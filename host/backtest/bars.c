@@ -20,11 +20,26 @@ static int ends_with(const char *s, const char *suf)
     return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
+/* Frees one instrument's columns (ts_local may be ts). */
+static void cols_free(brs_bar_columns *c)
+{
+    if (c->ts_local != c->ts)
+        free((void *)c->ts_local);
+    const int64_t *own[] = {c->ts, c->open, c->high, c->low, c->close, c->volume};
+    for (int k = 0; k < 6; k++)
+        free((void *)own[k]);
+    memset(c, 0, sizeof *c);
+}
+
 void brs__bt_bars_free(brs__bt_bars *b)
 {
     if (b->bars)
         for (uint32_t i = 0; i < b->n_instr; i++)
             free(b->bars[i]);
+    if (b->cols)
+        for (uint32_t i = 0; i < b->n_instr; i++)
+            cols_free(&b->cols[i]);
+    free(b->cols);
     free(b->bars);
     free(b->n);
     free(b->instr);
@@ -127,6 +142,8 @@ out:
 typedef struct par_load {
     const brs_tick_reader *r;
     brs_market_event *dst;
+    brs_barblock_cols cols; /* the columns path: dst NULL */
+    uint8_t *has_local;  /* columns: block i wrote ts_local */
     const uint64_t *off; /* slot of block i's first record */
     uint32_t *kept;      /* bars block i left at its slot */
     uint32_t next;       /* next block to claim (atomic) */
@@ -167,6 +184,48 @@ static int keep_bars(const brs_tick_reader *r, brs_market_event *p, uint32_t n, 
     return BRS_OK;
 }
 
+/* Fresh memory is most of the cost of loading: one call maps a block's pages
+ * (~15 % cheaper than a fault per 4 KiB page). Advice only: an older kernel
+ * refuses it and the writes fault as usual. */
+static void populate(const void *p, size_t len, size_t page)
+{
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t a = (uintptr_t)p & ~(uintptr_t)(page - 1), z = (uintptr_t)p + len;
+    (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+#else
+    (void)p, (void)len, (void)page;
+#endif
+}
+
+/* Columns path: block i straight into its slots of every column. A block
+ * that is not a compact bar block of plain bars (instrument, side, flags 0)
+ * is an error code of its own, BRS_E_UNSUPPORTED, and the file is loaded as
+ * records instead. */
+static int load_block_columns(par_load *pl, loader *l, uint32_t i, brs_error *e)
+{
+    uint64_t o = pl->off[i];
+    uint32_t cnt = pl->r->blocks[i].count;
+    const brs_barblock_cols *c = &pl->cols;
+    brs_barblock_cols at = {c->ts + o, c->ts_local + o, c->open + o, c->high + o, c->low + o,
+                            c->close + o, c->volume + o};
+    int64_t *fill[] = {at.ts, at.open, at.high, at.low, at.close, at.volume};
+    for (int k = 0; k < 6; k++)
+        populate(fill[k], cnt * sizeof *at.ts, pl->page);
+    int rc = brs__tick_decode_block_columns(pl->r, &l->dec, i, &at, e);
+    if (rc < 0)
+        return rc;
+    const brs_barblock_stats *st = &l->dec.stats;
+    if (rc == 0 || !st->plain)
+        return BRS_E_UNSUPPORTED; /* records hold it */
+    if (!st->ordered)
+        return brs__err(e, BRS_E_PARSE, "%s: bars of %s go back in time", pl->r->path,
+                        pl->r->instr[0].symbol);
+    pl->kept[i] = cnt;
+    pl->has_local[i] = (uint8_t)st->has_local;
+    l->late |= st->local_late;
+    return BRS_OK;
+}
+
 static void *loader_main(void *arg)
 {
     loader *l = arg;
@@ -175,16 +234,15 @@ static void *loader_main(void *arg)
         uint32_t i = __atomic_fetch_add(&pl->next, 1, __ATOMIC_RELAXED);
         if (i >= pl->r->n_blocks || i > __atomic_load_n(&pl->fail, __ATOMIC_RELAXED))
             break;
-        brs_market_event *p = pl->dst + pl->off[i];
         brs_error e = {0};
-#ifdef MADV_POPULATE_WRITE
-        /* Fresh memory is most of the cost of loading: one call maps the
-         * block's pages (~15 % cheaper than a fault per 4 KiB page). Advice
-         * only: an older kernel refuses it and the writes fault as usual. */
-        uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pl->page - 1), z = (uintptr_t)(p + pl->r->blocks[i].count);
-        (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
-#endif
-        int rc = brs__tick_decode_block(pl->r, &l->dec, i, p, &e);
+        int rc;
+        if (!pl->dst) {
+            rc = load_block_columns(pl, l, i, &e);
+            goto done;
+        }
+        brs_market_event *p = pl->dst + pl->off[i];
+        populate(p, (size_t)pl->r->blocks[i].count * sizeof *p, pl->page);
+        rc = brs__tick_decode_block(pl->r, &l->dec, i, p, &e);
         const brs_barblock_stats *st = &l->dec.stats;
         if (!rc && l->dec.compact && st->ordered && st->max_instrument < pl->r->n_instr) {
             pl->kept[i] = pl->r->blocks[i].count; /* all bars, checked while decoding */
@@ -192,6 +250,7 @@ static void *loader_main(void *arg)
         } else if (!rc) { /* records, or a compact block with something to report */
             rc = keep_bars(pl->r, p, pl->r->blocks[i].count, &pl->kept[i], &l->late, &e);
         }
+    done:
         if (rc) {
             if (i < l->err_block) {
                 l->err_block = i;
@@ -207,32 +266,19 @@ static void *loader_main(void *arg)
     return NULL;
 }
 
-static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+/* Every block of pl on up to MAX_LOADERS threads (this one included). ld[]
+ * holds what each saw; returns the lowest failed block's loader, or NULL. */
+static const loader *run_loaders(par_load *pl, loader *ld, int *n_ld, int *late)
 {
-    uint32_t nb = r->n_blocks;
-    uint64_t *off = malloc((nb + 1) * sizeof *off);
-    uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
-    b->bars[0] = malloc((r->n_events ? r->n_events : 1) * sizeof **b->bars);
-    int rc = BRS_OK;
-    if (!off || !kept || !b->bars[0]) {
-        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
-        goto out;
-    }
-    off[0] = 0;
-    for (uint32_t i = 0; i < nb; i++)
-        off[i + 1] = off[i] + r->blocks[i].count;
-    long page = sysconf(_SC_PAGESIZE);
-    par_load pl = {.r = r, .dst = b->bars[0], .off = off, .kept = kept, .fail = UINT32_MAX,
-                   .page = page > 0 ? (size_t)page : 4096};
+    uint32_t nb = pl->r->n_blocks;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n = ncpu < 1 ? 1 : ncpu > MAX_LOADERS ? MAX_LOADERS : (int)ncpu;
     if ((uint32_t)n > nb)
         n = nb ? (int)nb : 1;
-    loader ld[MAX_LOADERS];
-    memset(ld, 0, sizeof ld);
+    memset(ld, 0, MAX_LOADERS * sizeof *ld);
     int started = 1;
     for (int t = 0; t < n; t++) {
-        ld[t].pl = &pl;
+        ld[t].pl = pl;
         ld[t].err_block = UINT32_MAX;
     }
     for (int t = 1; t < n; t++) {
@@ -247,9 +293,46 @@ static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_er
     for (int t = 0; t < n; t++) {
         if (ld[t].err_block != UINT32_MAX && (!bad || ld[t].err_block < bad->err_block))
             bad = &ld[t];
-        b->local_late |= ld[t].late;
+        *late |= ld[t].late;
         brs__tick_decoder_free(&ld[t].dec);
     }
+    *n_ld = n;
+    return bad;
+}
+
+static uint64_t *block_offsets(const brs_tick_reader *r)
+{
+    uint64_t *off = malloc((r->n_blocks + 1) * sizeof *off);
+    if (off) {
+        off[0] = 0;
+        for (uint32_t i = 0; i < r->n_blocks; i++)
+            off[i + 1] = off[i] + r->blocks[i].count;
+    }
+    return off;
+}
+
+static size_t page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)page : 4096;
+}
+
+static int load_one_records(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+{
+    uint32_t nb = r->n_blocks;
+    uint64_t *off = block_offsets(r);
+    uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
+    b->bars[0] = malloc((r->n_events ? r->n_events : 1) * sizeof **b->bars);
+    int rc = BRS_OK;
+    if (!off || !kept || !b->bars[0]) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    par_load pl = {.r = r, .dst = b->bars[0], .off = off, .kept = kept, .fail = UINT32_MAX,
+                   .page = page_size()};
+    loader ld[MAX_LOADERS];
+    int n_ld;
+    const loader *bad = run_loaders(&pl, ld, &n_ld, &b->local_late);
     /* in file order: close the gaps left by non-bar events, check order across
      * blocks, and stop at the first damaged block as a sequential read would */
     brs_market_event *d = b->bars[0];
@@ -274,6 +357,84 @@ out:
     free(off);
     free(kept);
     return rc;
+}
+
+/* A file of compact bar blocks straight into columns (no records): 1 when the
+ * file is not that (some block holds records or other events, or bars with
+ * side or flags set), and nothing is kept; else BRS_OK or an error. */
+static int load_one_columns(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+{
+    uint32_t nb = r->n_blocks;
+    uint64_t nev = r->n_events ? r->n_events : 1;
+    uint64_t *off = block_offsets(r);
+    uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
+    uint8_t *has_local = calloc(nb ? nb : 1, 1);
+    brs_barblock_cols c = {0};
+    int64_t **all[] = {&c.ts, &c.ts_local, &c.open, &c.high, &c.low, &c.close, &c.volume};
+    int ok = off && kept && has_local;
+    for (int k = 0; k < 7; k++)
+        ok &= (*all[k] = malloc(nev * sizeof(int64_t))) != NULL;
+    int rc = BRS_OK, late = 0;
+    if (!ok) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    par_load pl = {.r = r, .cols = c, .has_local = has_local, .off = off, .kept = kept,
+                   .fail = UINT32_MAX, .page = page_size()};
+    loader ld[MAX_LOADERS];
+    int n_ld;
+    const loader *bad = run_loaders(&pl, ld, &n_ld, &late);
+    if (bad && bad->err.code == BRS_E_UNSUPPORTED) {
+        rc = 1; /* the first block that matters is not plain compact bars */
+        goto out;
+    }
+    if (bad) {
+        rc = brs__err(err, bad->err.code, "%s", bad->err.msg);
+        goto out;
+    }
+    int any_local = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        if (i && off[i] && kept[i] && c.ts[off[i]] < c.ts[off[i] - 1]) {
+            rc = brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", r->path, r->instr[0].symbol);
+            goto out;
+        }
+        any_local |= has_local[i];
+    }
+    if (any_local) { /* the blocks that stored no local time: it is ts */
+        for (uint32_t i = 0; i < nb; i++)
+            if (!has_local[i])
+                memcpy(c.ts_local + off[i], c.ts + off[i], r->blocks[i].count * sizeof *c.ts);
+    } else {
+        free(c.ts_local); /* never written */
+        c.ts_local = c.ts;
+    }
+    if (!(b->cols = calloc(1, sizeof *b->cols))) {
+        if (c.ts_local == c.ts)
+            c.ts_local = NULL;
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    b->cols[0] = (brs_bar_columns){.size = sizeof(brs_bar_columns), .n = off[nb], .ts = c.ts,
+                                   .ts_local = c.ts_local, .open = c.open, .high = c.high,
+                                   .low = c.low, .close = c.close, .volume = c.volume};
+    memset(&c, 0, sizeof c); /* taken over */
+    b->local_late = late;
+    b->n[0] = b->total = off[nb];
+out:
+    for (int k = 0; k < 7; k++)
+        if (k != 1 || c.ts_local != c.ts)
+            free(*all[k]);
+    free(off);
+    free(kept);
+    free(has_local);
+    return rc;
+}
+
+/* One instrument: columns when the file is all compact bar blocks, else records. */
+static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+{
+    int rc = r->version >= BRS_TICK_VERSION_BARS ? load_one_columns(b, r, err) : 1;
+    return rc == 1 ? load_one_records(b, r, err) : rc;
 }
 
 static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)

@@ -113,6 +113,14 @@ static int write_frames(const char *path, const char *out, uint64_t *events)
     return ok ? 0 : -1;
 }
 
+static void remove_dir(const char *dir, const char *keep)
+{
+    char rm[1200];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    if (!keep && system(rm) != 0)
+        fprintf(stderr, "bench backtest: could not remove %s\n", dir);
+}
+
 /* The figures, one sample per run each. */
 enum {
     F_C, F_C_CPU, F_LUA, F_LUA_CPU, F_SIG, F_SIG_CPU, F_LBAR, F_LBAR_CPU,
@@ -153,17 +161,85 @@ static void stats(const double *s, uint64_t n, double *med, double *lo, double *
     free(t);
 }
 
+/* --metrics-ab N: what metrics cost (issue 18, docs/performance.md). The four
+ * backtests, each run with metrics off and on back to back, N rounds, the
+ * order within a pair alternating (off-on, on-off, ...) so drift and a warm
+ * second run favour neither side; each figure's per-pair ratio on / off.
+ * Rounds run in the order of the paths, off before on in the first round of
+ * book C and signal C, on before off for the two Lua paths (then swapped each
+ * round): scripts/bench_metrics.py relies on this order to tell the runs
+ * apart under callgrind. */
+enum { AB_C, AB_LUA, AB_SIG, AB_LBAR, AB_N };
+
+static int metrics_ab(char cfg[AB_N][3000], const char *out, uint64_t pairs, int json, brs_error *err)
+{
+    static const char *const key[AB_N][2] = {
+        {"c_events_per_sec", "c_events_per_cpu_sec"}, {"lua_events_per_sec", "lua_events_per_cpu_sec"},
+        {"signal_bars_per_sec", "signal_bars_per_cpu_sec"}, {"lua_bars_per_sec", "lua_bars_per_cpu_sec"}};
+    static const char *const label[AB_N] = {"book mode, C noop", "book mode, Lua on_top",
+                                            "signal mode, C precomputed", "signal mode, Lua per bar"};
+    static const char on_key[] = ", \"metrics\": {\"listen\": \"127.0.0.1:0\"}}";
+    char on[AB_N][3100];
+    for (int p = 0; p < AB_N; p++) /* the same config with metrics.listen before its closing brace */
+        snprintf(on[p], sizeof on[p], "%.*s%s", (int)strlen(cfg[p]) - 1, cfg[p], on_key);
+    double *v = calloc((size_t)AB_N * 4 * pairs, sizeof *v); /* [path][wall off, wall on, cpu off, cpu on][pair] */
+    if (!v)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+#define AB_V(p, w, k) v[(((size_t)(p) * 4 + (w)) * pairs) + (k)]
+    int rc = 0;
+    /* a first round, not counted: the page cache, the allocator (glibc's mmap
+     * threshold rises after the first big free: only the first run of a
+     * process gets its engine's zeroed pages for free) and the first thread
+     * arenas are then in the state every counted run finds them in */
+    double skip;
+    for (int p = 0; p < AB_N && !rc; p++)
+        for (int m = 0; m < 2 && !rc; m++)
+            rc = run_once(m ? on[p] : cfg[p], out, &skip, &skip, err);
+    for (uint64_t k = 0; k < pairs && !rc; k++)
+        for (int p = 0; p < AB_N && !rc; p++)
+            for (int j = 0; j < 2 && !rc; j++) {
+                int m = (int)((k + (uint64_t)p + (uint64_t)j) & 1); /* 0 off, 1 on */
+                rc = run_once(m ? on[p] : cfg[p], out, &AB_V(p, m, k), &AB_V(p, 2 + m, k), err);
+            }
+    brs_ab s[AB_N][2];
+    for (int p = 0; p < AB_N && !rc; p++)
+        for (int c = 0; c < 2; c++)
+            brs__ab_compute(&AB_V(p, 2 * c, 0), &AB_V(p, 2 * c + 1, 0), pairs, &s[p][c]);
+#undef AB_V
+    free(v);
+    if (rc)
+        return rc;
+    if (BRS__BENCH_WANTS_JSON(json)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "pairs", (double)pairs);
+        cJSON *ab = cJSON_AddObjectToObject(o, "metrics_ab");
+        for (int p = 0; p < AB_N; p++)
+            for (int c = 0; c < 2; c++)
+                cJSON_AddItemToObject(ab, key[p][c], brs__ab_json(&s[p][c]));
+        brs__bench_json(o, json);
+    }
+    if (!json) {
+        printf("metrics on / off: median of %llu per-pair ratios [quartiles] (bootstrap 95%% interval)\n",
+               (unsigned long long)pairs);
+        for (int p = 0; p < AB_N; p++)
+            printf("%-28s wall %.4f [%.4f-%.4f] (%.4f-%.4f)   per CPU s %.4f [%.4f-%.4f] (%.4f-%.4f)\n",
+                   label[p], s[p][0].median, s[p][0].q1, s[p][0].q3, s[p][0].lo95, s[p][0].hi95, s[p][1].median,
+                   s[p][1].q1, s[p][1].q3, s[p][1].lo95, s[p][1].hi95);
+    }
+    return 0;
+}
+
 int brs__bench_backtest(int argc, char **argv)
 {
     int json = 0;
     const char *keep = NULL;
     const char *met = ""; /* --metrics: every run serves its metrics (to measure their cost) */
-    uint64_t events = 5000000, nbars = 5000000, runs = 3;
+    uint64_t events = 5000000, nbars = 5000000, runs = 3, ab = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
         if (brs__is_help(a)) {
-            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--dir DIR] [--metrics] [--json]\n\n"
+            printf("usage: bourse bench backtest [--events N] [--bars N] [--runs N] [--dir DIR] [--metrics | --metrics-ab N] [--json]\n\n"
                    "End-to-end backtest throughput from .ticks.zst files (decompression,\n"
                    "loading, strategy start, loop and stop; not writing the run directory):\n"
                    "  book mode   events/s, generated L3 file (bourse gen, N events, default\n"
@@ -187,7 +263,12 @@ int brs__bench_backtest(int argc, char **argv)
                    "every figure.\n"
                    "--dir DIR keeps the generated files and the last run directory there.\n"
                    "--metrics: every run serves its Prometheus metrics (metrics.listen on a free\n"
-                   "port), to measure what they cost (docs/performance.md).\n");
+                   "port), to measure what they cost (docs/performance.md).\n"
+                   "--metrics-ab N: instead of the figures above, the four backtests with metrics\n"
+                   "off and on back to back, N rounds alternating which goes first (after one\n"
+                   "round not counted); per figure the median of the N ratios on / off,\n"
+                   "quartiles and a bootstrap 95%% interval (JSON: metrics_ab.<figure>.ratio,\n"
+                   "ratio_q1, ratio_q3, ratio_lo95, ratio_hi95, and off / on: each side's median).\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(a, "--json")) {
             json = 1;
@@ -195,6 +276,11 @@ int brs__bench_backtest(int argc, char **argv)
             met = ", \"metrics\": {\"listen\": \"127.0.0.1:0\"}";
         } else if (!strcmp(a, "--dir") && i + 1 < argc) {
             keep = argv[++i];
+        } else if (!strcmp(a, "--metrics-ab") && i + 1 < argc) {
+            ab = strtoull(argv[++i], &end, 10);
+            if (*end || !ab || argv[i][0] == '-' || ab > 10000)
+                return brs__usage_error("bench backtest", "--metrics-ab '%s': expected a number of pairs, 1 to 10000",
+                                        argv[i]);
         } else if ((!strcmp(a, "--events") || !strcmp(a, "--bars") || !strcmp(a, "--runs")) &&
                    i + 1 < argc) {
             unsigned long long v = strtoull(argv[++i], &end, 10);
@@ -210,6 +296,8 @@ int brs__bench_backtest(int argc, char **argv)
             return brs__usage_error("bench backtest", "unknown option or missing value '%s'", a);
         }
     }
+    if (ab && met[0])
+        return brs__usage_error("bench backtest", "--metrics-ab runs both sides: drop --metrics");
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char dir[1024], l3[1200], bars[1200], top_lua[1200], bar_lua[1200], out[1200], frames[1200];
     if (keep)
@@ -250,20 +338,27 @@ int brs__bench_backtest(int argc, char **argv)
                         "    if old then ctx:target(c > old and 1 or -1) end\n"
                         "  end }\n", &err);
     /* equity sampled once a day: the recorder is not what is measured here */
-    char cfg_c[3000], cfg_lua[3000], cfg_sig[3000], cfg_lbar[3000], zst_l3[1300] = "", zst_bars[1300] = "";
-    snprintf(cfg_c, sizeof cfg_c,
+    char cfgs[AB_N][3000], *cfg_c = cfgs[AB_C], *cfg_lua = cfgs[AB_LUA], *cfg_sig = cfgs[AB_SIG],
+        *cfg_lbar = cfgs[AB_LBAR], zst_l3[1300] = "", zst_bars[1300] = "";
+    snprintf(cfg_c, sizeof cfgs[0],
              "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"noop\"},"
              " \"sample_every_ns\": 86400000000000%s}", l3, met);
-    snprintf(cfg_lua, sizeof cfg_lua,
+    snprintf(cfg_lua, sizeof cfgs[0],
              "{\"mode\": \"book\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
              " \"sample_every_ns\": 86400000000000%s}", l3, top_lua, met);
-    snprintf(cfg_sig, sizeof cfg_sig,
+    snprintf(cfg_sig, sizeof cfgs[0],
              "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"sig_momentum\","
              " \"params\": {\"lookback\": 500}},"
              " \"sample_every_ns\": 86400000000000%s}", bars, met);
-    snprintf(cfg_lbar, sizeof cfg_lbar,
+    snprintf(cfg_lbar, sizeof cfgs[0],
              "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\"},"
              " \"sample_every_ns\": 86400000000000%s}", bars, bar_lua, met);
+    if (ab) { /* the pairs alone: no references */
+        if (!rc)
+            rc = metrics_ab(cfgs, out, ab, json, &err);
+        remove_dir(dir, keep);
+        return rc ? brs__fail("bench backtest", "%s", err.msg) : BRS_EXIT_OK;
+    }
     /* the references' inputs: raw records through `zstd -3` (a missing zstd
      * program only drops those references) and the bar file's frames */
     uint64_t bar_events = 0;
@@ -321,10 +416,7 @@ int brs__bench_backtest(int argc, char **argv)
     if (zst_bars[0])
         unlink(zst_bars);
     unlink(frames);
-    char rm[1200];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
-    if (!keep && system(rm) != 0)
-        fprintf(stderr, "bench backtest: could not remove %s\n", dir);
+    remove_dir(dir, keep);
     if (rc)
         return brs__fail("bench backtest", "%s", err.msg);
     if (BRS__BENCH_WANTS_JSON(json)) {

@@ -268,6 +268,7 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
     brs__rt *rt = b->rt;
     brs_market_event tmp;
     const brs_market_event *e = with_data ? next_replay(b, &tmp) : NULL;
+    int runs = !b->merging && brs__rt_strats_runs(b->strats);
     for (;;) {
         if (BRS__UNLIKELY(b->failed || sc->failed))
             break;
@@ -279,20 +280,35 @@ static void step_until(brs__book_run *b, int with_data, brs_progress *pr, int pr
             b->failed = brs__rt_failed(rt, &b->err);
             break;
         }
-        int r = brs__rt_strats_step(b->strats, e, b->replay_src);
-        if (r < 0)
-            break;
-        if (r) {
+        /* the rest of the decoded block at once while nothing but the replay
+         * would run (the interrupt and progress points stay every 65536 events) */
+        size_t k = 0;
+        if (runs && BRS__LIKELY(e != NULL)) {
+            brs_tick_reader *rd = &b->rd[0];
+            size_t left = (size_t)(rd->end - e), lim = 65536 - (b->events & 65535);
+            k = brs__rt_strats_replay_run(b->strats, e, left < lim ? left : lim, 0, rd->n_instr);
+            if (k) {
+                b->events += k;
+                rd->cur = e + k;
+                e = next_replay(b, &tmp);
+            }
+        }
+        if (!k) {
+            int r = brs__rt_strats_step(b->strats, e, b->replay_src);
+            if (r < 0)
+                break;
+            if (!r)
+                continue;
             b->events++;
             e = next_replay(b, &tmp);
-            if (BRS__UNLIKELY((b->events & 65535) == 0)) {
-                if (with_data && brs__interrupted()) { /* a safe point: between events */
-                    b->interrupted = 1;
-                    break;
-                }
-                if (progress)
-                    brs__progress_update(pr, b->events);
+        }
+        if (BRS__UNLIKELY((b->events & 65535) == 0)) {
+            if (with_data && brs__interrupted()) { /* a safe point: between events */
+                b->interrupted = 1;
+                break;
             }
+            if (progress)
+                brs__progress_update(pr, b->events);
         }
     }
 }

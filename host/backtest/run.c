@@ -608,9 +608,10 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         res->phase = "computing the metrics";
         goto out;
     }
-    if (!book) /* candlesticks in the report, bars.csv */
+    if (!book) /* candlesticks in the report, bars.csv (as columns: made only if written) */
         for (uint32_t i = 0; i < bp->n_instr; i++)
-            brs__an_set_bars(rec, i, bp->bars[i], bp->n[i]);
+            brs__an_set_bars(rec, i, bp->total <= brs__an_max_bars(rec) ? brs__bt_signal_columns(sig, i) : NULL,
+                             bp->n[i]);
     /* A signal from here on is honoured once the directory is complete: a run
      * directory is whole or absent, never half (summary.json is written last). */
     rc = brs__an_write_run(rec, dir, cfg, err);

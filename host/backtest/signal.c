@@ -12,59 +12,8 @@
 #include "backtest.h"
 #include "core/core.h"
 #include "core/interrupt.h"
+#include "signal_internal.h"
 
-typedef struct sig_order {
-    brs_order o;
-    int64_t armed; /* index of the last bar the strategy had seen when it sent it */
-} sig_order;
-
-typedef struct sig_instr {
-    const brs_market_event *bars;
-    uint64_t n;
-    int64_t cur;          /* index of the last bar delivered, -1 before the first */
-    double scale;         /* price units per currency unit */
-    double step;          /* asset units per quantity unit (signal.lot) */
-    int64_t lot;
-    int64_t pos;
-    double mark;          /* last close, currency; NaN before the first bar */
-    /* the pending target: what the strategy wants, armed at bar `t_armed` */
-    double target;
-    int64_t t_armed;
-    int has_target;
-    /* vectorized targets, one per bar: as codes into tval when the array holds
-     * at most 255 distinct values (an eighth of the memory to fill and scan;
-     * TG_NONE = none), else the values themselves (NaN = none) */
-    uint8_t *tcode;
-    double tval[255];
-    uint32_t n_tval;
-    double *targets;
-    /* quiet[c]: code c needs no execution while `quiet_for` is the target held */
-    uint8_t quiet[256];
-    double quiet_for;
-    int quiet_ok;
-    double done_target;   /* the last target executed; NaN before the first */
-    /* impact statistics over the last `window` bars: log returns and volumes */
-    double *ret, *vol;
-    uint32_t ring_n, ring_i;
-    double sum_r, sum_r2, sum_v;
-    double prev_close;
-} sig_instr;
-
-struct brs__bt_signal {
-    brs__bt_signal_opts o;
-    const brs__bt_bars *bars;
-    brs_an_recorder *rec;
-    sig_instr *in;
-    uint32_t n_in;
-    sig_order *orders;
-    uint32_t n_orders, cap_orders;
-    double cash;
-    double *prices;       /* per instrument, for equity samples */
-    uint64_t n_fills, n_submitted;
-    brs__sctx *sc;
-    int rec_failed;
-    char rec_error[BRS_ERROR_MSG_MAX];
-};
 
 double brs__bt_commission(const brs__bt_signal_opts *o, double units, double notional)
 {
@@ -144,6 +93,7 @@ static void fill(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, uint64_t order_i
 }
 
 static int64_t lots(int64_t q, int64_t lot) { return lot > 1 ? q / lot * lot : q; }
+
 
 /* Trade instrument ii to its pending target at raw price p (currency). */
 static void exec_target(brs__bt_signal *s, brs__sctx *sc, uint32_t ii, double p, int64_t ts)
@@ -446,20 +396,11 @@ static inline double target_at(const sig_instr *in, uint64_t t)
     return in->targets ? in->targets[t] : NAN;
 }
 
-static int x_bars(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
-                  uint64_t *n)
-{
-    (void)sc;
-    brs__bt_signal *s = self;
-    *bars = s->in[instrument].bars;
-    *n = s->in[instrument].n;
-    return BRS_OK;
-}
-
 brs__exec brs__bt_signal_exec(brs__bt_signal *s)
 {
     return (brs__exec){.self = s, .xSubmit = x_submit, .xCancel = x_cancel, .xReplace = x_replace,
-                       .xSetTarget = x_set_target, .xSetTargets = x_set_targets, .xBars = x_bars};
+                       .xSetTarget = x_set_target, .xSetTargets = x_set_targets, .xBars = brs__bt_sig_bars,
+                       .xBarColumns = brs__bt_sig_bar_columns};
 }
 
 /* ---- lifecycle and the loop --------------------------------------------- */
@@ -486,8 +427,18 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
         goto nomem;
     for (uint32_t i = 0; i < s->n_in; i++) {
         sig_instr *in = &s->in[i];
-        in->bars = bars->bars[i];
         in->n = bars->n[i];
+        const brs_market_event *r = bars->bars[i];
+        if (r) {
+            in->rec = r;
+            in->v = (bar_view){&r->ts_exchange, &r->ts_local, &r->bar.open, &r->bar.high,
+                               &r->bar.low, &r->bar.close, &r->bar.volume,
+                               sizeof *r / sizeof(int64_t)};
+        } else if (bars->cols && bars->cols[i].ts) {
+            in->cols = bars->cols[i];
+            const brs_bar_columns *c = &in->cols;
+            in->v = (bar_view){c->ts, c->ts_local, c->open, c->high, c->low, c->close, c->volume, 1};
+        } /* else no bar at all for this instrument (n is 0): nothing is read */
         in->cur = -1;
         in->scale = bars->instr[i].price_scale > 0 ? (double)bars->instr[i].price_scale : 1.0;
         in->lot = bars->instr[i].lot_size > 0 ? bars->instr[i].lot_size : 1;
@@ -514,6 +465,14 @@ void brs__bt_signal_destroy(brs__bt_signal *s)
     if (!s)
         return;
     for (uint32_t i = 0; s->in && i < s->n_in; i++) {
+        sig_instr *in = &s->in[i];
+        if (in->own_cols) {
+            const int64_t *own[] = {in->cols.ts, in->cols.ts_local, in->cols.open, in->cols.high,
+                                    in->cols.low, in->cols.close, in->cols.volume};
+            for (int f = 0; f < 7; f++)
+                free((void *)own[f]);
+        }
+        free(in->made);
         free(s->in[i].targets);
         free(s->in[i].tcode);
         free(s->in[i].ret);
@@ -534,7 +493,7 @@ static int next_bar(const brs__bt_signal *s)
         const sig_instr *in = &s->in[i];
         if ((uint64_t)(in->cur + 1) >= in->n)
             continue;
-        int64_t ts = in->bars[in->cur + 1].ts_exchange;
+        int64_t ts = AT(&in->v, ts, in->cur + 1);
         if (best < 0 || ts < bts) {
             best = (int)i;
             bts = ts;
@@ -556,17 +515,17 @@ static int64_t bucket_last(int64_t ts, int64_t every)
 }
 
 /* The last bar from t on (bars in time order) stamped at or before h. */
-static uint64_t last_at_or_before(const brs_market_event *b, uint64_t t, uint64_t last, int64_t h)
+static uint64_t last_at_or_before(const bar_view *v, uint64_t t, uint64_t last, int64_t h)
 {
     uint64_t step = 1;
-    while (t + step <= last && b[t + step].ts_exchange <= h) { /* gallop: buckets are short */
+    while (t + step <= last && AT(v, ts, t + step) <= h) { /* gallop: buckets are short */
         t += step;
         step *= 2;
     }
     uint64_t hi = t + step <= last ? t + step : last; /* b[hi] > h unless hi == last */
     while (t < hi) {
         uint64_t mid = t + (hi - t + 1) / 2;
-        if (b[mid].ts_exchange <= h)
+        if (AT(v, ts, mid) <= h)
             t = mid;
         else
             hi = mid - 1;
@@ -586,14 +545,14 @@ static uint64_t last_at_or_before(const brs_market_event *b, uint64_t t, uint64_
 static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint64_t *bucket_end)
 {
     sig_instr *in = &s->in[0];
-    const brs_market_event *b = in->bars;
+    const bar_view *v = &in->v;
     uint64_t t0 = (uint64_t)(in->cur + 1), n = in->n;
     if (t0 + 1 >= n)
         return 0; /* the last bar always steps */
     uint64_t end = n - 1;
     if (every > 0) { /* the bucket's last bar keeps its sample: it steps */
         if (*bucket_end == UINT64_MAX || t0 > *bucket_end) /* found once per bucket */
-            *bucket_end = last_at_or_before(b, t0, n - 1, bucket_last(b[t0].ts_exchange, every));
+            *bucket_end = last_at_or_before(v, t0, n - 1, bucket_last(AT(v, ts, t0), every));
         end = *bucket_end;
     }
     uint64_t t = t0;
@@ -620,15 +579,16 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
     if (t == t0)
         return 0;
     /* the clock: the latest time a skipped bar carried (exchange, or local) */
-    int64_t now = b[t - 1].ts_exchange;
+    int64_t now = AT(v, ts, t - 1);
     if (s->bars->local_late)
         for (uint64_t k = t0; k < t; k++)
-            if (b[k].ts_local > now)
-                now = b[k].ts_local;
+            if (AT(v, tl, k) > now)
+                now = AT(v, tl, k);
     in->cur = (int64_t)t - 1;
     in->has_target = 0; /* what was pending was the target held: executing it was a no-op */
-    in->mark = (double)b[t - 1].bar.close / in->scale;
-    brs__sctx_skip_bars(sc, 0, now, b[t - 1].bar.close);
+    int64_t close = AT(v, close, t - 1);
+    in->mark = (double)close / in->scale;
+    brs__sctx_skip_bars(sc, 0, now, close);
     return t - t0;
 }
 
@@ -669,7 +629,8 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
         if (ii < 0)
             break;
         sig_instr *in = &s->in[ii];
-        const brs_market_event *b = &in->bars[in->cur + 1];
+        brs_market_event tmp;
+        const brs_market_event *b = bar_rec(in, (uint32_t)ii, (uint64_t)(in->cur + 1), &tmp);
         int64_t ts = b->ts_exchange;
         if (first) {
             first = 0;

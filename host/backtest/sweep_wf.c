@@ -98,20 +98,29 @@ static int view(const brs__bt_bars *b, int64_t lo, int64_t hi, brs__bt_bars *v, 
     *v = *b;
     v->bars = calloc(b->n_instr, sizeof *v->bars);
     v->n = calloc(b->n_instr, sizeof *v->n);
-    if (!v->bars || !v->n) {
+    v->cols = b->cols ? calloc(b->n_instr, sizeof *v->cols) : NULL;
+    if (!v->bars || !v->n || (b->cols && !v->cols)) {
         free(v->bars);
         free(v->n);
+        free(v->cols);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
     v->total = 0;
     for (uint32_t i = 0; i < b->n_instr; i++) {
         uint64_t a = 0, z = 0;
-        while (a < b->n[i] && b->bars[i][a].ts_exchange < lo)
+        while (a < b->n[i] && brs__bt_bar_ts(b, i, a) < lo)
             a++;
         z = a;
-        while (z < b->n[i] && b->bars[i][z].ts_exchange < hi)
+        while (z < b->n[i] && brs__bt_bar_ts(b, i, z) < hi)
             z++;
-        v->bars[i] = b->bars[i] + a;
+        v->bars[i] = b->bars[i] ? b->bars[i] + a : NULL;
+        if (b->cols && b->cols[i].ts) {
+            const brs_bar_columns *c = &b->cols[i];
+            v->cols[i] = (brs_bar_columns){.size = c->size, .n = z - a, .ts = c->ts + a,
+                                           .ts_local = c->ts_local + a, .open = c->open + a,
+                                           .high = c->high + a, .low = c->low + a,
+                                           .close = c->close + a, .volume = c->volume + a};
+        }
         v->n[i] = z - a;
         v->total += z - a;
     }
@@ -122,6 +131,7 @@ static void view_free(brs__bt_bars *v)
 {
     free(v->bars);
     free(v->n);
+    free(v->cols);
 }
 
 static void iso(int64_t ts, char *out, size_t cap)
@@ -180,8 +190,9 @@ int brs__sweep_walk_forward(const brs__sweep_job *job, const brs__sweep_wf *wf, 
     int64_t t0 = INT64_MAX, tn = INT64_MIN;
     for (uint32_t i = 0; i < b->n_instr; i++)
         if (b->n[i]) {
-            t0 = b->bars[i][0].ts_exchange < t0 ? b->bars[i][0].ts_exchange : t0;
-            tn = b->bars[i][b->n[i] - 1].ts_exchange > tn ? b->bars[i][b->n[i] - 1].ts_exchange : tn;
+            int64_t first = brs__bt_bar_ts(b, i, 0), last = brs__bt_bar_ts(b, i, b->n[i] - 1);
+            t0 = first < t0 ? first : t0;
+            tn = last > tn ? last : tn;
         }
     char wdir[4200], path[4300];
     snprintf(wdir, sizeof wdir, "%s/walk_forward", dir);

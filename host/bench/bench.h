@@ -26,6 +26,19 @@ typedef struct brs_stats {
 void brs__stats_compute(double *samples, size_t n, brs_stats *out);
 double brs__median(double *samples, size_t n);
 
+/* A paired comparison (ab.c): a figure measured off and on alternately, n
+ * pairs; the per-pair ratios on / off by their median, quartiles and a
+ * bootstrap 95% interval of the median; off and on: the medians of each side.
+ * Pairs with a non-finite or non-positive figure are left out (n counts the rest). */
+typedef struct brs_ab {
+    size_t n;
+    double median, q1, q3, lo95, hi95;
+    double off, on;
+} brs_ab;
+void brs__ab_compute(const double *off, const double *on, size_t n, brs_ab *out);
+/* {"pairs", "off", "on", "ratio", "ratio_q1", "ratio_q3", "ratio_lo95", "ratio_hi95"} */
+struct cJSON *brs__ab_json(const brs_ab *s);
+
 /* Allocations (malloc, calloc, realloc, aligned) made by this process so far,
  * or -1 when counting is unavailable (sanitizer builds own malloc). Read it
  * before and after a timed region: the difference is the region's count. */

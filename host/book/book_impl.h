@@ -130,6 +130,15 @@ static inline void pool_free(brs_engine *e, uint32_t i)
     e->live--;
 }
 
+/* pool_free of a record m == &pool[i] whose leaves already went to 0 (a
+ * filled maker): no second store of the free mark, no second address. */
+static inline void pool_free_filled(brs_engine *e, ord *m, uint32_t i)
+{
+    m->next = e->free_head;
+    e->free_head = i;
+    e->live--;
+}
+
 /* ---- bitmaps ------------------------------------------------------------ */
 
 /* Lowest non-empty window index >= from, or -1. */
@@ -271,15 +280,27 @@ static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int6
 /* Appends pool[oi] (price, side sd, leaves set) to the tail of its level;
  * total_checked: the caller made sure the level total cannot pass INT64_MAX.
  * BRS_E_NOMEM: no room for a new level; BRS_E_RANGE: the level's total would
- * pass INT64_MAX (orders are each < 2^62, so three huge ones could). */
+ * pass INT64_MAX (orders are each < 2^62, so three huge ones could). On
+ * success *lout (if not NULL) is the level it joined. The window case is
+ * written out on its own so the compiler knows that its level exists and that
+ * the level's bit is in the window's bitmap (no NULL or range test). */
 static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *b, uint32_t instrument,
-                                                           uint32_t oi, int sd, int total_checked)
+                                                           uint32_t oi, int sd, int total_checked,
+                                                           level **lout)
 {
     ord *o = &e->pool[oi];
     bside *s = &b->s[sd];
-    level *l = level_make(s, e->W, o->price);
-    if (BRS__UNLIKELY(!l))
-        return BRS_E_NOMEM;
+    int64_t p = o->price;
+    uint64_t off = (uint64_t)(p - s->base);
+    level *l;
+    if (BRS__LIKELY(off < e->W)) {
+        l = &s->win[off];
+    } else {
+        l = brs__level_make_outside(s, e->W, p);
+        if (BRS__UNLIKELY(!l))
+            return BRS_E_NOMEM;
+        off = (uint64_t)(p - s->base); /* the window may have moved */
+    }
     if (!total_checked && BRS__UNLIKELY(o->leaves > INT64_MAX - l->qty))
         return BRS_E_RANGE; /* the level exists already (qty > 0): nothing to undo */
     o->next = 0;
@@ -291,20 +312,21 @@ static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *
     l->tail = oi;
     l->qty += o->leaves;
     if (l->count++ == 0) {
-        uint64_t off = (uint64_t)(o->price - s->base);
         if (off < e->W)
             bm_set(s, (uint32_t)off);
-        if (sd == BRS_BUY ? o->price > s->best : o->price < s->best)
-            s->best = o->price;
+        if (sd == BRS_BUY ? p > s->best : p < s->best)
+            s->best = p;
     }
-    emit_level(e, instrument, sd, o->price, l);
+    emit_level(e, instrument, sd, p, l);
+    if (lout)
+        *lout = l;
     return BRS_OK;
 }
 
 static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
                                                       uint32_t oi)
 {
-    return rest_side(e, b, instrument, oi, e->pool[oi].side, 0);
+    return rest_side(e, b, instrument, oi, e->pool[oi].side, 0, NULL);
 }
 
 /* A limit price the engine accepts: well inside int64 (see PMAX). */

@@ -109,6 +109,22 @@ uint32_t brs__idx_over_find(const brs_engine *e, uint64_t id);
  * are dense and increasing, so a live id nearly always owns its direct slot:
  * one load (a miss of a long-gone or not yet issued id reads an empty slot
  * and touches nothing else); the hash is probed only while it holds any id. */
+static inline uint32_t *id_dir_slot(const brs_engine *e, uint64_t id)
+{
+    return &e->dir[id & e->dir_mask];
+}
+
+/* id_find, given id's direct slot (id_dir_slot). */
+static inline uint32_t id_find_dir(const brs_engine *e, uint64_t id, const uint32_t *slot)
+{
+    uint32_t i = *slot;
+    if (BRS__LIKELY(i != 0) && BRS__LIKELY(e->pool[i].id == id))
+        return i;
+    if (BRS__LIKELY(e->over == 0))
+        return 0;
+    return brs__idx_over_find(e, id);
+}
+
 static inline uint32_t id_find(const brs_engine *e, uint64_t id)
 {
     uint32_t i = e->dir[id & e->dir_mask];
@@ -144,6 +160,17 @@ static inline const uint32_t *id_slot_ext(const brs_engine *e, uint64_t id)
     d = (const uint32_t *)(((uintptr_t)d & ~beyond) | ((uintptr_t)&id_none & beyond));
 #endif
     return d;
+}
+
+/* Adds pool[idx] under id (not present), whose direct slot is d (id_dir_slot:
+ * a submit keeps the address from its duplicate check). */
+static inline void id_insert_dir(brs_engine *e, uint32_t idx, uint64_t id, uint32_t *d)
+{
+    if (BRS__LIKELY(*d == 0))
+        *d = idx;
+    else
+        brs__idx_over_insert(e, idx, id);
+    e->id_max = id > e->id_max ? id : e->id_max;
 }
 
 /* Adds pool[idx] under id (not present). */

@@ -200,9 +200,17 @@ static void *serve_main(void *arg)
 
 typedef struct rt_result {
     double orders_per_sec;
+    double orders_per_cpu_sec; /* over the process's CPU time (gateway, client, metrics threads) */
     brs_stats lat_us;
     uint64_t orders;
 } rt_result;
+
+static int64_t proc_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static int read_some(int fd, char *buf, size_t *len, size_t cap)
 {
@@ -295,7 +303,7 @@ static int round_trip(uint64_t n, uint32_t inflight, int metrics, rt_result *res
     uint32_t seq = 2;
     uint64_t next = 0, done = 0;
     int logged_on = 0;
-    int64_t t0 = 0;
+    int64_t t0 = 0, c0 = 0;
     while (done < n) {
         if (logged_on) {
             size_t bl = 0;
@@ -334,6 +342,7 @@ static int round_trip(uint64_t n, uint32_t inflight, int metrics, rt_result *res
             if (m->msgtype[0] == 'A' && !logged_on) {
                 logged_on = 1;
                 t0 = brs__monotime_ns();
+                c0 = proc_cpu_ns();
             } else if (m->msgtype[0] == '8' && brs__fix_char(m, 150) == '0') {
                 uint64_t id = 0;
                 if (brs__fix_uint(m, 11, &id) == 1 && id >= 1 && id <= n) {
@@ -349,6 +358,7 @@ static int round_trip(uint64_t n, uint32_t inflight, int metrics, rt_result *res
     }
     res->orders = n;
     res->orders_per_sec = (double)n / ((double)(brs__monotime_ns() - t0) / 1e9);
+    res->orders_per_cpu_sec = (double)n / ((double)(proc_cpu_ns() - c0) / 1e9);
     brs__stats_compute(lat, n, &res->lat_us);
     rc = 0;
 out_m:
@@ -535,6 +545,58 @@ static int bench_eod(uint64_t closed, uint64_t open_n, eod_result *r, char *why,
     return 0;
 }
 
+/* --metrics-ab N: what metrics cost the round trip (issue 18,
+ * docs/performance.md): N pairs of round trips with the gateway's metrics off
+ * and on, back to back, alternating which goes first; per figure the median
+ * of the per-pair ratios on / off with quartiles and a bootstrap interval. */
+static int metrics_ab(uint64_t pairs, uint64_t n_orders, uint32_t inflight, int json)
+{
+    enum { K = 5 };
+    static const char *const key[K] = {"orders_per_sec", "orders_per_cpu_sec", "rtt_p50_us", "rtt_p99_us",
+                                       "rtt_p999_us"};
+    double *v = calloc((size_t)K * 2 * pairs, sizeof *v); /* [figure][off, on][pair] */
+    if (!v)
+        return brs__fail("bench fix", "out of memory");
+    char why[256] = "";
+    /* a first pair, not counted (the allocator's and the threads' first use);
+     * then off first in even pairs, on first in odd ones */
+    for (uint64_t k = 0; k < pairs + 1; k++)
+        for (int j = 0; j < 2; j++) {
+            int m = (int)((k + 1 + (uint64_t)j) & 1);
+            rt_result r = {0};
+            if (round_trip(n_orders, inflight, m, &r, why, sizeof why) != 0) {
+                free(v);
+                return brs__fail("bench fix", "round trip (metrics %s): %s", m ? "on" : "off", why);
+            }
+            double f[K] = {r.orders_per_sec, r.orders_per_cpu_sec, r.lat_us.p50, r.lat_us.p99, r.lat_us.p999};
+            for (int i = 0; k && i < K; i++)
+                v[((size_t)i * 2 + (size_t)m) * pairs + k - 1] = f[i];
+        }
+    brs_ab s[K];
+    for (int i = 0; i < K; i++)
+        brs__ab_compute(&v[(size_t)i * 2 * pairs], &v[((size_t)i * 2 + 1) * pairs], pairs, &s[i]);
+    free(v);
+    if (BRS__BENCH_WANTS_JSON(json)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "orders", (double)n_orders);
+        cJSON_AddNumberToObject(o, "inflight", inflight);
+        cJSON_AddNumberToObject(o, "pairs", (double)pairs);
+        cJSON *ab = cJSON_AddObjectToObject(o, "metrics_ab");
+        for (int i = 0; i < K; i++)
+            cJSON_AddItemToObject(ab, key[i], brs__ab_json(&s[i]));
+        brs__bench_json(o, json);
+    }
+    if (!json) {
+        printf("round trip, %llu orders, %u in flight; metrics on / off: median of %llu per-pair ratios\n"
+               "[quartiles] (bootstrap 95%% interval); off and on: medians of each side\n",
+               (unsigned long long)n_orders, inflight, (unsigned long long)pairs);
+        for (int i = 0; i < K; i++)
+            printf("  %-20s %.4f [%.4f-%.4f] (%.4f-%.4f)   off %.1f  on %.1f\n", key[i], s[i].median, s[i].q1,
+                   s[i].q3, s[i].lo95, s[i].hi95, s[i].off, s[i].on);
+    }
+    return BRS_EXIT_OK;
+}
+
 int brs__bench_fix(int argc, char **argv)
 {
     /* the gateways the bench starts log their recovery and sessions at info:
@@ -542,7 +604,7 @@ int brs__bench_fix(int argc, char **argv)
     if (brs__log_min_level == BRS_LOG_INFO)
         brs__log_min_level = BRS_LOG_WARN;
     int json = 0, metrics = 0;
-    uint64_t n_codec = 2000000, n_orders = 200000;
+    uint64_t n_codec = 2000000, n_orders = 200000, ab = 0;
     uint32_t inflight = 100;
     uint64_t eod_closed = 200000, eod_open_n = 20000;
     for (int i = 1; i < argc; i++) {
@@ -550,9 +612,16 @@ int brs__bench_fix(int argc, char **argv)
             json = 1;
         else if (strcmp(argv[i], "--metrics") == 0)
             metrics = 1;
+        else if (strcmp(argv[i], "--metrics-ab") == 0 && i + 1 < argc) {
+            char *end;
+            ab = strtoull(argv[++i], &end, 10);
+            if (*end || !ab || argv[i][0] == '-' || ab > 10000)
+                return brs__usage_error("bench fix", "--metrics-ab '%s': expected a number of pairs, 1 to 10000",
+                                        argv[i]);
+        }
         else if (brs__is_help(argv[i])) {
             printf("usage: bourse bench fix [--json] [--codec N] [--orders N] [--inflight K]\n"
-                   "                        [--eod-closed N] [--eod-open K] [--metrics]\n\n"
+                   "                        [--eod-closed N] [--eod-open K] [--metrics | --metrics-ab N]\n\n"
                    "Codec parse/encode rates of a QuickFIX-layout NewOrderSingle and a fill\n"
                    "ExecutionReport, then N orders round trip over loopback to the gateway\n"
                    "(in-process thread) with K in flight; latency is order -> its ack.\n"
@@ -561,7 +630,12 @@ int brs__bench_fix(int argc, char **argv)
                    "journal bytes before and after, and a restart's replay time of the full\n"
                    "journal against the compacted one.\n"
                    "--metrics: the round trip's gateway serves its metrics and live dashboard\n"
-                   "(metrics.listen on a free port), to measure what they cost.\n");
+                   "(metrics.listen on a free port), to measure what they cost.\n"
+                   "--metrics-ab N: only the round trip, N pairs with metrics off and on back to\n"
+                   "back, alternating which goes first, after a pair not counted; per figure\n"
+                   "(orders_per_sec, orders_per_cpu_sec, rtt_p50_us, rtt_p99_us, rtt_p999_us)\n"
+                   "the median of the ratios on / off, quartiles and a bootstrap 95%% interval\n"
+                   "(JSON: metrics_ab).\n");
             return BRS_EXIT_OK;
         } else if (strcmp(argv[i], "--codec") == 0 && i + 1 < argc)
             n_codec = strtoull(argv[++i], NULL, 10);
@@ -578,6 +652,10 @@ int brs__bench_fix(int argc, char **argv)
     }
     if (n_codec == 0 || n_orders == 0 || inflight == 0)
         return brs__usage_error("bench fix", "counts must be positive");
+    if (ab && metrics)
+        return brs__usage_error("bench fix", "--metrics-ab runs both sides: drop --metrics");
+    if (ab)
+        return metrics_ab(ab, n_orders, inflight, json);
     codec_result cr = {0};
     bench_codec(n_codec, &cr);
     rt_result rr = {0};
@@ -602,6 +680,7 @@ int brs__bench_fix(int argc, char **argv)
         cJSON_AddNumberToObject(o, "orders", (double)rr.orders);
         cJSON_AddNumberToObject(o, "inflight", inflight);
         cJSON_AddNumberToObject(o, "orders_per_sec", rr.orders_per_sec);
+        cJSON_AddNumberToObject(o, "orders_per_cpu_sec", rr.orders_per_cpu_sec);
         cJSON_AddNumberToObject(o, "rtt_p50_us", rr.lat_us.p50);
         cJSON_AddNumberToObject(o, "rtt_p99_us", rr.lat_us.p99);
         cJSON_AddNumberToObject(o, "rtt_p999_us", rr.lat_us.p999);

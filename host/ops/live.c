@@ -410,14 +410,31 @@ static void render(brs__live *l, const brs__live_snap *s, sbuf *b)
     sb_put(b, "]}\n\n", 4);
 }
 
-/* Takes the newest published snapshot, if any, renders it once for every
- * stream, and samples the PnL history once a second. HTTP thread only. */
-static void refresh(brs__live *l)
+/* Takes the newest published snapshot, if any, and samples the PnL history
+ * once a second; with want_json (a stream asks), renders the snapshot once
+ * for every stream if it is newer than the last rendering. The 100 ms tick
+ * renders nothing: with no dashboard open nothing is formatted. HTTP thread
+ * only. */
+static void refresh(brs__live *l, int want_json)
 {
-    if (!(atomic_load_explicit(&l->mid, memory_order_acquire) & FRESH))
-        return;
-    l->front = atomic_exchange_explicit(&l->mid, l->front, memory_order_acq_rel) & 3u;
+    if (atomic_load_explicit(&l->mid, memory_order_acquire) & FRESH) {
+        l->front = atomic_exchange_explicit(&l->mid, l->front, memory_order_acq_rel) & 3u;
+        const brs__live_snap *s = &l->buf[l->front];
+        int64_t ms = s->t_ns / 1000000;
+        if (ms - l->hist_last_ms >= 1000) {
+            l->hist_last_ms = ms;
+            uint32_t k = l->hist_head;
+            l->hist_t[k] = ms;
+            for (uint32_t a = 0; a < l->n_acc; a++)
+                l->hist_pnl[(size_t)k * l->n_acc + a] = a < s->n_acc ? account_pnl(s, a) : 0.0;
+            l->hist_head = (k + 1) % HIST_POINTS;
+            if (l->hist_n < HIST_POINTS)
+                l->hist_n++;
+        }
+    }
     const brs__live_snap *s = &l->buf[l->front];
+    if (!want_json || !s->version || s->version == l->json_ver) /* version 0: nothing published yet */
+        return;
     sbuf b = {0};
     render(l, s, &b);
     if (b.oom) {
@@ -428,20 +445,9 @@ static void refresh(brs__live *l)
     l->json = b.p;
     l->json_len = b.n;
     l->json_ver = s->version;
-    int64_t ms = s->t_ns / 1000000;
-    if (ms - l->hist_last_ms >= 1000) {
-        l->hist_last_ms = ms;
-        uint32_t k = l->hist_head;
-        l->hist_t[k] = ms;
-        for (uint32_t a = 0; a < l->n_acc; a++)
-            l->hist_pnl[(size_t)k * l->n_acc + a] = a < s->n_acc ? account_pnl(s, a) : 0.0;
-        l->hist_head = (k + 1) % HIST_POINTS;
-        if (l->hist_n < HIST_POINTS)
-            l->hist_n++;
-    }
 }
 
-static void tick(void *ctx) { refresh(ctx); }
+static void tick(void *ctx) { refresh(ctx, 0); }
 
 /* event: history {"t":[ms...],"pnl":{"NAME":[...]}} oldest first. */
 static void render_history(brs__live *l, sbuf *b)
@@ -470,7 +476,7 @@ static void render_history(brs__live *l, sbuf *b)
 static int pull(void *ctx, uint64_t *cursor, char **out, size_t *len)
 {
     brs__live *l = ctx;
-    refresh(l);
+    refresh(l, 1);
     if (!l->json || *cursor >= l->json_ver)
         return 0;
     sbuf b = {0};

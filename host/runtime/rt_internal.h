@@ -121,6 +121,7 @@ struct brs__rt {
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */
     brs_engine *view;
+    uint64_t *view_gen;       /* per instrument: the view's top changes so far (its listener) */
     void (*sink)(void *user, const brs_market_event *ev);
     void *sink_user;
     /* clients */
@@ -168,6 +169,33 @@ static inline void brs__rt_book_touch(brs__rt *rt, uint32_t venue, uint32_t inst
 {
     if (rt->bgen && venue < rt->n_v && instrument < rt->n_instr)
         rt->bgen[(size_t)venue * rt->n_instr + instrument]++;
+}
+
+/* Apply an L3 event to a passive book (the market view, a router's view of a
+ * venue); 0 when the event is not L3. Inline: it runs once per replayed event. */
+static inline int brs__rt_apply_l3(brs_engine *e, const brs_market_event *ev)
+{
+    uint32_t in = ev->instrument;
+    switch (ev->kind) {
+    case BRS_MEV_ADD:
+        brs__engine_insert(e, in, ev->order_id, ev->side, ev->price, ev->qty);
+        return 1;
+    case BRS_MEV_CANCEL:
+        if (ev->flags & BRS_MEVF_FULL)
+            brs__engine_delete(e, ev->order_id);
+        else
+            brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_EXECUTE:
+        brs__engine_reduce(e, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_MODIFY:
+        brs__engine_delete(e, ev->order_id);
+        brs__engine_insert(e, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price,
+                           ev->qty);
+        return 1;
+    default: return 0;
+    }
 }
 
 /* rt_route.c: frees the parent map and its indexes */

@@ -11,6 +11,7 @@
 #include "book/book.h"
 #include "core/core.h"
 #include "feeds/l2book.h"
+#include "rt_internal.h"
 #include "rt_strategy.h"
 
 #define NOW(s) (*(s)->now)
@@ -151,6 +152,75 @@ static int l2_apply(struct brs__l2_book *b, const brs_market_event *ev)
     return (ev->flags & BRS_MEVF_LAST) != 0;
 }
 
+/* An L3 event (already applied to the runtime's market view) to the
+ * strategies: a QUOTE for xOnTop when the view's top changed, depth at the end
+ * of a message, the raw event to those that asked for L3. Returns nonzero when
+ * code of a strategy may have run (a callback, or its timers on the clock's
+ * move): book mode's run of events (brs__rt_strats_replay_run) then checks
+ * what it may have changed. lean (run_lean): an unchanged top reaches nobody.
+ * Inline: once per replayed event. */
+static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, const brs_market_event *ev,
+                                                           int lean)
+{
+    uint32_t in = ev->instrument;
+    int64_t now = NOW(s);
+    brs_top top;
+    int changed = 0;
+    const uint64_t *gen = s->rt->view_gen;
+    if (in < s->n_instr && s->top_seen[in] != gen[in]) {
+        /* the view's top of in moved since it was last compared (when it did
+         * not, it is still last_top[in]) */
+        s->top_seen[in] = gen[in];
+        brs__engine_top(s->view, in, &top);
+        const brs_top *lt = &s->last_top[in];
+        changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
+                  top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
+    }
+    if (lean && !changed)
+        return 0; /* nothing for them: their clocks catch up later (run_lean) */
+    int ran = changed;
+    brs_market_event q;
+    if (changed) {
+        s->last_top[in] = top;
+        if (top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
+            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
+        q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
+                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
+        q.quote.bid_price = top.bid_price;
+        q.quote.bid_qty = top.bid_qty;
+        q.quote.ask_price = top.ask_price;
+        q.quote.ask_qty = top.ask_qty;
+    }
+    for (uint32_t k = 0; k < s->n; k++) {
+        brs__rt_strat *st = s->st[k];
+        brs__sctx *sc = st->sc;
+        if (!sc || (st->allowed && !st->allowed[in]))
+            continue;
+        if (now > sc->now) {
+            ran |= sc->n_timers | sc->d_len; /* timers may fire */
+            brs__sctx_advance(sc, now);
+        }
+        if (changed) {
+            if (top.bid_qty && top.ask_qty)
+                st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
+            brs__sctx_on_market(sc, &q);
+        }
+        if (st->want_depth && (ev->flags & BRS_MEVF_LAST)) {
+            brs_level lv[BRS__SCTX_DEPTH];
+            size_t nb = brs__engine_depth(s->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
+            brs__sctx_set_depth(sc, in, BRS_BUY, lv, (uint32_t)nb);
+            nb = brs__engine_depth(s->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
+            brs__sctx_set_depth(sc, in, BRS_SELL, lv, (uint32_t)nb);
+            ran = 1;
+        }
+        if (st->want_l3) {
+            brs__sctx_on_market(sc, ev);
+            ran = 1;
+        }
+    }
+    return ran;
+}
+
 /* L3 events (already applied to the runtime's market view) become a QUOTE for
  * xOnTop when the top changed, and go raw to strategies that asked for L3.
  * L2, quotes, trades and bars go to the strategy runtime as they are. */
@@ -183,45 +253,7 @@ static void deliver_market(void *user, const brs_market_event *ev)
         }
         return;
     }
-    brs_top top;
-    brs__engine_top(s->view, in, &top);
-    brs_top *lt = &s->last_top[in];
-    int changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
-                  top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
-    brs_market_event q;
-    if (changed) {
-        *lt = top;
-        if (top.bid_qty && top.ask_qty) /* the price band's reference: the mid the host sees */
-            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
-        q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
-                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
-        q.quote.bid_price = top.bid_price;
-        q.quote.bid_qty = top.bid_qty;
-        q.quote.ask_price = top.ask_price;
-        q.quote.ask_qty = top.ask_qty;
-    }
-    for (uint32_t k = 0; k < s->n; k++) {
-        brs__rt_strat *st = s->st[k];
-        brs__sctx *sc = st->sc;
-        if (!sc || (st->allowed && !st->allowed[in]))
-            continue;
-        if (now > sc->now)
-            brs__sctx_advance(sc, now);
-        if (changed) {
-            if (top.bid_qty && top.ask_qty)
-                st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
-            brs__sctx_on_market(sc, &q);
-        }
-        if (st->want_depth && (ev->flags & BRS_MEVF_LAST)) {
-            brs_level lv[BRS__SCTX_DEPTH];
-            size_t nb = brs__engine_depth(s->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
-            brs__sctx_set_depth(sc, in, BRS_BUY, lv, (uint32_t)nb);
-            nb = brs__engine_depth(s->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
-            brs__sctx_set_depth(sc, in, BRS_SELL, lv, (uint32_t)nb);
-        }
-        if (st->want_l3)
-            brs__sctx_on_market(sc, ev);
-    }
+    deliver_l3(s, ev, 0);
 }
 
 /* ---- the set ------------------------------------------------------------------ */
@@ -238,7 +270,8 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
     s->router = brs__rt_xstats(rt) != NULL;
     s->instr = brs__rt_instruments(rt, &s->n_instr);
     s->last_top = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->last_top);
-    if (!s->last_top)
+    s->top_seen = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->top_seen);
+    if (!s->last_top || !s->top_seen)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     brs__rt_set_market_sink(rt, deliver_market, s);
     return BRS_OK;
@@ -273,6 +306,7 @@ void brs__rt_strats_destroy(brs__rt_strats *s)
         brs__rt_set_market_sink(s->rt, NULL, NULL);
     free(s->st);
     free(s->last_top);
+    free(s->top_seen);
     free(s);
 }
 
@@ -344,4 +378,119 @@ void brs__rt_strats_advance(brs__rt_strats *s, int64_t t)
     for (uint32_t k = 0; k < s->n; k++)
         if (s->st[k]->sc)
             brs__sctx_advance(s->st[k]->sc, t);
+}
+
+/* ---- book mode's run of replayed events ------------------------------------ */
+
+/* The state a run of events depends on, after anything of the strategies
+ * ran: 1 when the run must stop before the next event (the queue holds an
+ * item, a strategy or its recorder failed, the runtime failed); else *tt gets
+ * the earliest strategy timer (brs__rt_strats_next_timer) and *lean whether
+ * an event that leaves the top unchanged reaches none of them: each wants
+ * only tops (no raw L3, no depth) of every instrument and has no timer and no
+ * refusal waiting, so that event runs none of its code, and moving its clock
+ * then (what brs__sctx_advance does without timers) can wait until it gets
+ * an event or the run ends. Only their callbacks change any of this. */
+static inline __attribute__((always_inline)) int run_state(const brs__rt_strats *s, int64_t *tt,
+                                                          int *lean)
+{
+    const brs__rt *rt = s->rt;
+    if (rt->heap_n || rt->failed)
+        return 1;
+    int64_t t = INT64_MAX;
+    int ln = 1;
+    for (uint32_t k = 0; k < s->n; k++) {
+        const brs__rt_strat *st = s->st[k];
+        const brs__sctx *sc = st->sc;
+        if (st->failed || (sc && sc->failed))
+            return 1;
+        if (!sc) {
+            ln = 0;
+            continue;
+        }
+        if (sc->n_timers) {
+            int64_t x = brs__sctx_next_timer(sc);
+            if (x < t)
+                t = x;
+            ln = 0;
+        }
+        if (st->allowed || st->want_l3 || st->want_depth || sc->d_len)
+            ln = 0;
+    }
+    *tt = t;
+    *lean = ln;
+    return 0;
+}
+
+/* The earliest equity sample due. */
+static int64_t run_next_sample(const brs__rt_strats *s)
+{
+    int64_t t = INT64_MAX;
+    for (uint32_t k = 0; k < s->n; k++)
+        if (s->st[k]->next_sample < t)
+            t = s->st[k]->next_sample;
+    return t;
+}
+
+int brs__rt_replay_run_off;
+
+int brs__rt_strats_runs(const brs__rt_strats *s)
+{
+    const brs__rt *rt = s->rt;
+    /* market data straight to the host as replayed: no venue, no latency, no
+     * router, the simulated clock, the strategies' set as the sink */
+    return !brs__rt_replay_run_off && !rt->n_v && !rt->md_from_file && !rt->md_ns &&
+           !rt->real_clock && !rt->sor && !s->router && rt->view && rt->sink == deliver_market &&
+           rt->sink_user == s;
+}
+
+size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, size_t n,
+                                 uint32_t src, uint32_t n_src_instr)
+{
+    brs__rt *rt = s->rt;
+    int64_t tt, ts = run_next_sample(s);
+    int lean;
+    if (run_state(s, &tt, &lean))
+        return 0;
+    rt->replay_src = src;
+    size_t i = 0;
+    while (i < n) {
+        const brs_market_event *e = &ev[i];
+        /* the step would run a timer first, or skip the record */
+        if (e->ts_exchange > tt || e->instrument >= n_src_instr)
+            break;
+        i++;
+        /* brs__rt_replay and brs__rt_market_arrive, for this configuration */
+        if (e->ts_exchange > rt->now)
+            rt->now = e->ts_exchange;
+        int ran;
+        if (brs__rt_apply_l3(rt->view, e))
+            ran = lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
+        else {
+            deliver_market(s, e);
+            ran = 1;
+        }
+        /* the equity samples that are due (brs__rt_strats_step) */
+        int64_t now = rt->now;
+        if (__builtin_expect(now >= ts, 0)) {
+            for (uint32_t k = 0; k < s->n; k++) {
+                brs__rt_strat *st = s->st[k];
+                if (now >= st->next_sample) {
+                    brs__rt_strat_sample(st);
+                    st->next_sample = now - now % st->sample_every + st->sample_every;
+                }
+            }
+            ts = run_next_sample(s);
+            ran = 1;
+        }
+        if (ran && run_state(s, &tt, &lean)) /* its code ran: orders queued, timers set, a failure */
+            break;
+    }
+    /* the clocks a lean run left behind, as each event would have moved them */
+    for (uint32_t k = 0; k < s->n; k++) {
+        brs__sctx *sc = s->st[k]->sc;
+        if (sc && rt->now > sc->now)
+            brs__sctx_advance(sc, rt->now);
+    }
+    return i;
 }

@@ -76,6 +76,7 @@ struct brs__rt_strats {
     uint32_t n_instr;
     struct brs_engine *view;  /* the runtime's market view (NULL: tops from L2 only) */
     brs_top *last_top;        /* per instrument: the view's top as last given out */
+    uint64_t *top_seen;       /* per instrument: the view's change count when last compared */
     int router;
     struct brs__l2_book *l2;  /* per instrument (brs__rt_strats_l2_depth), NULL: off */
     brs__rt_strat **st;
@@ -137,5 +138,22 @@ static inline int brs__rt_strats_step(brs__rt_strats *s, const brs_market_event 
     }
     return r;
 }
+
+/* 1 when the market data reaches the strategies straight as replayed (no
+ * venue, no market-data latency, no router; fixed for a run): then
+ * brs__rt_strats_replay_run may take runs of events. */
+int brs__rt_strats_runs(const brs__rt_strats *s);
+/* Book mode's common case, a run of replayed events at once (the rest of a
+ * decoded block, ev[0..n) from data file src with n_src_instr instruments),
+ * when brs__rt_strats_runs: each replayed exactly as brs__rt_strats_step
+ * would replay it, as long as that is what the step would do. Stops before an
+ * event a strategy timer comes before, or a record for no instrument, and
+ * after an event that queued anything or made a strategy fail. Returns how
+ * many events were replayed (0: take the step). */
+size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, size_t n,
+                                 uint32_t src, uint32_t n_src_instr);
+/* Tests: nonzero turns the runs off (every event through the step), so a test
+ * can compare the two paths' run directories byte for byte. */
+extern int brs__rt_replay_run_off;
 
 #endif

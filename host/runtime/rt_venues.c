@@ -123,6 +123,13 @@ int brs__rt_open_venues(brs__rt *rt, cJSON *obj, const char *const *data_files, 
         rt->n_v++;
         if ((rc = brs__plugin_instance_open(&v->inst, &v->plugin, &v->vc.host, (brs_ctx *)(void *)v, err)))
             return rc;
+        /* a key neither the plugin nor the router reads is a typo, not a default */
+        static const char *const router_keys[] = {"taker_fee_bps", "maker_fee_bps", "taker_fee_ppm",
+                                                  "maker_fee_ppm", "lot_size", "min_qty", NULL};
+        char where[160];
+        snprintf(where, sizeof where, "%s: %s%svenues[%u]", src, w, dot, i);
+        if ((rc = brs__venue_ctx_check_params(&v->vc, router_keys, where, v->plugin.desc->name, err)))
+            return rc;
         if (route && !strcmp(route, v->name))
             rt->route = i;
         v->order_ns = rt->order_ns;
@@ -200,32 +207,6 @@ int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side
     return v->vt->xDepth(v->inst.self, instrument, side, out, cap, n);
 }
 
-/* Apply an L3 event to a passive book; 0 when the event is not L3. */
-static int apply_l3(brs_engine *e, const brs_market_event *ev)
-{
-    uint32_t in = ev->instrument;
-    switch (ev->kind) {
-    case BRS_MEV_ADD:
-        brs__engine_insert(e, in, ev->order_id, ev->side, ev->price, ev->qty);
-        return 1;
-    case BRS_MEV_CANCEL:
-        if (ev->flags & BRS_MEVF_FULL)
-            brs__engine_delete(e, ev->order_id);
-        else
-            brs__engine_reduce(e, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_EXECUTE:
-        brs__engine_reduce(e, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_MODIFY:
-        brs__engine_delete(e, ev->order_id);
-        brs__engine_insert(e, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price,
-                           ev->qty);
-        return 1;
-    default: return 0;
-    }
-}
-
 /* L2 levels in a router view: one resting order per (side, price). Router
  * runs only: without this the routing decision would see no L2 liquidity. */
 static void apply_l2(brs_engine *e, const brs_market_event *ev)
@@ -243,14 +224,14 @@ static void apply_l2(brs_engine *e, const brs_market_event *ev)
 void brs__rt_market_arrive(brs__rt *rt, const brs_market_event *ev, uint32_t venue)
 {
     if (rt->sor && venue < rt->n_v && venue != rt->route) {
-        if (rt->v[venue].view && !apply_l3(rt->v[venue].view, ev)) /* the router's view of another venue */
+        if (rt->v[venue].view && !brs__rt_apply_l3(rt->v[venue].view, ev)) /* the router's view of another venue */
             apply_l2(rt->v[venue].view, ev);
         return;
     }
     if (rt->view) { /* NULL: serve, where the router reads the venues' books */
         if (rt->sor)
             apply_l2(rt->view, ev); /* the default venue's view, for the router */
-        apply_l3(rt->view, ev);
+        brs__rt_apply_l3(rt->view, ev);
     }
     if (rt->sink)
         rt->sink(rt->sink_user, ev);

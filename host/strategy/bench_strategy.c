@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <lauxlib.h>
+#include <lua.h>
 
 #include "bench/bench.h"
 #include "cli/cli.h"
@@ -149,6 +151,64 @@ static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strat
     return rc;
 }
 
+/* The issue's reference for the Lua callback, the interpreter's own call
+ * cost: a bare lua_pcall into a plain Lua state (luaL_newstate: no sandbox,
+ * no hook, no budget, no runtime), per bar, of a Lua function given two
+ * integers (the bar's close and volume: `function(close, volume) end`), and
+ * of one given a reused table whose two fields the host rewrites per call
+ * (`function(bar) local c, v = bar.close, bar.volume end`, the way the
+ * binding hands `bar` over). Median thread CPU ns per call over `runs`. */
+static int pcall_reference(const brs_market_event *ev, size_t n, int runs, double out[2])
+{
+    lua_State *L = luaL_newstate();
+    if (!L)
+        return BRS_E_NOMEM;
+    double *t = calloc(2 * (size_t)runs, sizeof *t);
+    int rc = t ? BRS_OK : BRS_E_NOMEM;
+    /* slots: 1 the two-integer function, 2 the table function, 3 the table */
+    if (rc == BRS_OK && (luaL_dostring(L, "return function(close, volume) end") != LUA_OK ||
+                         luaL_dostring(L, "return function(bar) local c, v = bar.close, bar.volume end") != LUA_OK))
+        rc = BRS_E_STATE;
+    if (rc == BRS_OK) {
+        lua_createtable(L, 0, 2);
+        lua_pushinteger(L, 0);
+        lua_setfield(L, 3, "close");
+        lua_pushinteger(L, 0);
+        lua_setfield(L, 3, "volume");
+    }
+    for (int r = 0; r < runs && rc == BRS_OK; r++) {
+        int64_t t0 = cpu_ns();
+        for (size_t i = 0; i < n && rc == BRS_OK; i++) {
+            lua_pushvalue(L, 1);
+            lua_pushinteger(L, ev[i].bar.close);
+            lua_pushinteger(L, ev[i].bar.volume);
+            if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+                rc = BRS_E_STATE;
+        }
+        int64_t t1 = cpu_ns();
+        for (size_t i = 0; i < n && rc == BRS_OK; i++) {
+            lua_pushinteger(L, ev[i].bar.close);
+            lua_setfield(L, 3, "close");
+            lua_pushinteger(L, ev[i].bar.volume);
+            lua_setfield(L, 3, "volume");
+            lua_pushvalue(L, 2);
+            lua_pushvalue(L, 3);
+            if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+                rc = BRS_E_STATE;
+        }
+        int64_t t2 = cpu_ns();
+        t[r] = (double)(t1 - t0) / (double)n;
+        t[runs + r] = (double)(t2 - t1) / (double)n;
+    }
+    if (rc == BRS_OK) {
+        out[0] = brs__median(t, (size_t)runs);
+        out[1] = brs__median(t + runs, (size_t)runs);
+    }
+    free(t);
+    lua_close(L);
+    return rc;
+}
+
 static int file_exists(const char *p) { return access(p, R_OK) == 0; }
 
 int brs__bench_strategy(int argc, char **argv)
@@ -164,7 +224,9 @@ int brs__bench_strategy(int argc, char **argv)
                    "                             [--plugin FILE.so] [--json]\n\n"
                    "ns per bar callback of the MA crossover, C plugin and Lua script, on the\n"
                    "same deterministic random-walk bars (default 200000 events, median of 7\n"
-                   "runs), through the strategy runtime as the engine calls it.\n");
+                   "runs), through the strategy runtime as the engine calls it; beside them\n"
+                   "the no-op C strategy (the dispatch alone) and a bare lua_pcall in a plain\n"
+                   "Lua state (the interpreter's own call cost), with each figure's ratio.\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
             events = strtol(argv[++i], NULL, 10);
@@ -211,7 +273,7 @@ int brs__bench_strategy(int argc, char **argv)
         return brs__fail("bench strategy", "out of memory");
     brs__bars_random_walk(ev, n, 7, 0, 100000, 1700000000LL * 1000000000LL);
     brs__lua_opts lo = {0};
-    result rn = {0}, rc_ = {0}, rl = {0}, rlf = {0};
+    result rn = {0}, rc_ = {0}, rci = {0}, rl = {0}, rlf = {0};
     brs__lua_opts free_run = {.instr_limit = UINT64_MAX}; /* no count hook: what the budget costs */
     int code = BRS_EXIT_OK;
     char c_note[BRS_ERROR_MSG_MAX] = "";
@@ -226,6 +288,27 @@ int brs__bench_strategy(int argc, char **argv)
             code = brs__fail("bench strategy", "C ma_cross: %s", err.msg);
             goto out;
         }
+        /* The issue's C figure: the dispatch plus the strategy's own work on
+         * an event it ignores. The same bars with a rising close: the fast
+         * SMA stays above the slow one, so ma_cross buys once when both are
+         * ready and then only updates its two SMAs and tests the crossover
+         * on every bar (no order, fill or on_order), where the random walk
+         * trades on ~4% of bars. */
+        brs_market_event *q = malloc(n * sizeof *q);
+        if (!q) {
+            code = brs__fail("bench strategy", "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            q[i] = ev[i];
+            q[i].bar.open = q[i].bar.high = q[i].bar.low = q[i].bar.close = 100000 + (int64_t)i;
+        }
+        int qrc = measure(NULL, NULL, &probe, plugin, NULL, q, n, runs, &rci, &err);
+        free(q);
+        if (qrc) {
+            code = brs__fail("bench strategy", "C ma_cross on a rising series: %s", err.msg);
+            goto out;
+        }
     } else {
         snprintf(c_note, sizeof c_note, "%s", plugin ? err.msg : "ma_cross.so not found (use --plugin)");
     }
@@ -235,6 +318,11 @@ int brs__bench_strategy(int argc, char **argv)
     }
     if (measure(NULL, NULL, &probe, script, &free_run, ev, n, runs, &rlf, &err)) {
         code = brs__fail("bench strategy", "Lua ma_cross without budget: %s", err.msg);
+        goto out;
+    }
+    double pref[2];
+    if (pcall_reference(ev, n, runs, pref)) {
+        code = brs__fail("bench strategy", "the bare lua_pcall reference failed");
         goto out;
     }
     int same = rc_.ok && rc_.trades.n == rl.trades.n && rc_.trades.h == rl.trades.h;
@@ -249,6 +337,23 @@ int brs__bench_strategy(int argc, char **argv)
         cJSON_AddNumberToObject(o, "lua_ns_per_call", rl.ns_per_call);
         cJSON_AddNumberToObject(o, "lua_no_budget_ns_per_call", rlf.ns_per_call);
         cJSON_AddNumberToObject(o, "noop_ns_per_call", rn.ns_per_call);
+        /* the references in the same run, and each figure's ratio to its own */
+        cJSON_AddNumberToObject(o, "lua_pcall_ns_per_call", pref[0]);
+        cJSON_AddNumberToObject(o, "lua_pcall_table_ns_per_call", pref[1]);
+        cJSON_AddNumberToObject(o, "lua_ratio_to_pcall", rl.ns_per_call / pref[0]);
+        cJSON_AddNumberToObject(o, "lua_no_budget_ratio_to_pcall", rlf.ns_per_call / pref[0]);
+        if (rc_.ok)
+            cJSON_AddNumberToObject(o, "c_ratio_to_noop", rc_.ns_per_call / rn.ns_per_call);
+        else
+            cJSON_AddNullToObject(o, "c_ratio_to_noop");
+        if (rci.ok) { /* ma_cross on bars it takes no action on (see above) */
+            cJSON_AddNumberToObject(o, "c_ignore_ns_per_call", rci.ns_per_call);
+            cJSON_AddNumberToObject(o, "c_ignore_ns_per_call_min", rci.min_per_call);
+            cJSON_AddNumberToObject(o, "c_ignore_ratio_to_noop", rci.ns_per_call / rn.ns_per_call);
+            cJSON_AddNumberToObject(o, "c_ignore_fills", (double)rci.trades.n);
+        } else {
+            cJSON_AddNullToObject(o, "c_ignore_ns_per_call");
+        }
         if (rc_.ok)
             cJSON_AddNumberToObject(o, "c_ns_per_call_min", rc_.min_per_call);
         cJSON_AddNumberToObject(o, "lua_ns_per_call_min", rl.min_per_call);
@@ -285,12 +390,20 @@ int brs__bench_strategy(int argc, char **argv)
                    rc_.allocs_per_call, (unsigned long long)rc_.trades.n);
         else
             printf("  C plugin: not measured: %s\n", c_note);
+        if (rci.ok)
+            printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (bars it ignores)",
+                   rci.ns_per_call, rci.min_per_call, rci.wall_per_call, rci.ns_per_event,
+                   rci.allocs_per_call, (unsigned long long)rci.trades.n);
         printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "Lua ma_cross.lua", rl.ns_per_call,
                rl.min_per_call, rl.wall_per_call, rl.ns_per_event, rl.allocs_per_call,
                (unsigned long long)rl.trades.n);
         printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (no instr. budget)",
                rlf.ns_per_call, rlf.min_per_call, rlf.wall_per_call, rlf.ns_per_event,
                rlf.allocs_per_call, (unsigned long long)rlf.trades.n);
+        printf("  %-22s %9.1f   (reference: bare lua_pcall, plain state, two integers; Lua / this: %.2fx)\n",
+               "lua_pcall", pref[0], rl.ns_per_call / pref[0]);
+        printf("  %-22s %9.1f   (the same with a reused two-field table refilled per call)\n",
+               "lua_pcall + table", pref[1]);
         if (rc_.ok)
             printf("  same trades: %s\n", same ? "yes" : "NO");
     }

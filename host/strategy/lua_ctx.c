@@ -326,26 +326,27 @@ static int l_target(lua_State *L)
 }
 
 /* ctx:bars([instrument]) -> { n=, ts={...}, open={...}, high=, low=, close=, volume= }:
- * every bar of the run as arrays (1-based), for vectorized signal strategies. */
+ * every bar of the run as arrays (1-based), for vectorized signal strategies.
+ * Read from the host's columns (xBarColumns), so no 64-byte records are made. */
 static int l_bars(lua_State *L)
 {
     brs__lua_strategy *s = ctx_self(L, "bars");
-    const brs_market_event *b;
-    uint64_t n;
-    if (!BRS_HOST_HAS(s->host, xBars))
+    brs_bar_columns c = {.size = sizeof c};
+    if (!BRS_HOST_HAS(s->host, xBarColumns))
         return result(L, BRS_E_UNSUPPORTED);
-    int rc = s->host->xBars(s->ctx, instrument_arg(L, s, 2), &b, &n);
+    int rc = s->host->xBarColumns(s->ctx, instrument_arg(L, s, 2), &c);
     if (rc < 0)
         return result(L, rc);
+    uint64_t n = c.n;
     static const char *const names[] = {"ts", "open", "high", "low", "close", "volume"};
+    const int64_t *const col[] = {c.ts, c.open, c.high, c.low, c.close, c.volume};
     lua_createtable(L, 0, 7);
     lua_pushinteger(L, (lua_Integer)n);
     lua_setfield(L, -2, "n");
     for (int f = 0; f < 6; f++) {
         lua_createtable(L, n > INT32_MAX ? INT32_MAX : (int)n, 0);
         for (uint64_t i = 0; i < n; i++) {
-            int64_t v = f == 0 ? b[i].ts_exchange : f == 1 ? b[i].bar.open : f == 2 ? b[i].bar.high
-                      : f == 3 ? b[i].bar.low : f == 4 ? b[i].bar.close : b[i].bar.volume;
+            int64_t v = col[f][i];
             lua_pushinteger(L, (lua_Integer)v);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }

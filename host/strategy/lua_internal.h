@@ -41,13 +41,15 @@ struct brs__lua_strategy {
     int table_ref;          /* the table the script returned (handed to on_reload) */
     int running;            /* inside a call into the script */
     int stack_base;         /* stack height between calls: 1 (handler) before open, then the fixed slots (SLOT_* below: callbacks, field names) */
-    int ev_ref[4];          /* reused event objects: bar, trade, top, order */
-    brs_market_event *ud_bar, *ud_trade; /* bar: &ev_bar; trade: in its userdata */
+    int ev_ref[4];          /* reused event objects (tables): bar, trade, top, order */
+    brs_market_event *ud_bar, *ud_trade; /* &ev_bar, &ev_trade: the event behind each table */
     brs_top *ud_top;                     /* &ev_top */
-    brs_order_event *ud_order;
-    uint32_t hot[2];        /* bar, top: fields the script has read, refilled per call */
+    brs_order_event *ud_order;           /* &ev_order */
+    uint32_t hot[4];        /* bar, top, trade, order: fields the script has read, refilled per call */
     brs_market_event ev_bar;
     brs_top ev_top;
+    brs_market_event ev_trade;
+    brs_order_event ev_order;
 
     const brs_host *host;
     brs_ctx *ctx;
@@ -79,7 +81,8 @@ extern const char *const brs__lua_cb_names[BRS__LCB_COUNT]; /* "on_start", ... *
 /* Once open, the main stack holds the objects every call needs at fixed slots,
  * so a callback pushes them with lua_pushvalue instead of registry lookups. */
 enum { SLOT_MSGH = 1, SLOT_CTX = 2, SLOT_EV0 = 3, SLOT_CB0 = 7 };
-/* then the field names of bar (8) and top (7), for refresh_hot */
+/* then the field names of bar (8), top (7), trade (7) and order events (13),
+ * for refresh_hot (lua_strategy.c) */
 #define SLOT_KEY0 (SLOT_CB0 + BRS__LCB_COUNT)
 
 static inline const char *brs__lua_side_name(int side) { return side == BRS_BUY ? "buy" : "sell"; }

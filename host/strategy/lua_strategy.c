@@ -1,10 +1,9 @@
 /* lua_strategy.c: a sandboxed Lua script as a brs_strategy_vtable, the hot
  * path: calling into the script (fixed stack slots, the budget's mode per
- * callback) and the event objects handed to it, reused per kind (bar and top:
- * a table holding the fields the script reads, refreshed per call; trade and
- * order events: userdata read through __index), so a callback allocates
- * nothing of its own. Loading and hot reload are in lua_load.c, the ctx
- * methods in lua_ctx.c. */
+ * callback) and the event objects handed to it, reused per kind (bar, top,
+ * trade, order event: a table holding the fields the script reads, refreshed
+ * per call), so a callback allocates nothing of its own. Loading and hot
+ * reload are in lua_load.c, the ctx methods in lua_ctx.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,19 +89,31 @@ static inline void push_cb(brs__lua_strategy *s, int cb)
 }
 /* ---- event objects ---------------------------------------------------- */
 
-/* bar and top are tables that learn which fields the script reads: the first
- * read of a field goes through __index (a C call), which copies the value into
- * the table and marks the field hot; before each later call the host writes
- * the hot fields into the table, so `bar.close` is a plain table read (a C
- * call cost ~20 ns; the write per hot field a fraction). Fields never read cost
- * nothing. Writing a field that is not in the table raises an error, as it did
- * when events were userdata. */
-enum { HOT_BAR, HOT_TOP };
+/* Every event object (bar, top, trade, order event) is a table that learns
+ * which fields the script reads: the first read of a field goes through
+ * __index (a C call), which copies the value into the table and marks the
+ * field hot; before each later call the host writes the hot fields into the
+ * table, so `bar.close` or `ev.qty` is a plain table read (a C call cost ~20
+ * ns, more under the budget's call hook; the write per hot field a fraction).
+ * Fields never read cost nothing. Writing a field that is not in the table
+ * raises an error, as it did when events were userdata. */
+enum { HOT_BAR, HOT_TOP, HOT_TRADE, HOT_ORDER, HOT_KINDS };
 static const char *const bar_fields[] = {"close", "open", "high", "low", "volume", "ts", "ts_local",
                                          "instrument", NULL};
 static const char *const top_fields[] = {"bid", "ask", "bid_qty", "ask_qty", "mid", "ts",
                                          "instrument", NULL};
-static const char *const *const hot_fields[2] = {bar_fields, top_fields};
+static const char *const trade_fields[] = {"price", "qty", "side", "id", "ts", "ts_local",
+                                           "instrument", NULL};
+static const char *const order_fields[] = {"kind", "id", "side", "price", "qty", "leaves", "cum_qty",
+                                           "fee", "ts", "instrument", "liquidity", "reason", "code",
+                                           NULL};
+static const char *const *const hot_fields[HOT_KINDS] = {bar_fields, top_fields, trade_fields,
+                                                         order_fields};
+/* Stack slot of each kind's first field name (SLOT_KEY0 on: bar 8, top 7, trade 7, order 13). */
+static const int hot_key0[HOT_KINDS] = {SLOT_KEY0, SLOT_KEY0 + 8, SLOT_KEY0 + 15, SLOT_KEY0 + 22};
+#define HOT_NKEYS 35
+/* Stack slot of each kind's event table (SLOT_EV0 + the ev_ref index). */
+static const int hot_slot[HOT_KINDS] = {SLOT_EV0 + 0, SLOT_EV0 + 2, SLOT_EV0 + 1, SLOT_EV0 + 3};
 
 static void push_bar_field(lua_State *L, const brs_market_event *e, int i)
 {
@@ -136,12 +147,65 @@ static void push_top_field(lua_State *L, const brs_top *t, int i)
     }
 }
 
+static const char *oev_kind_name(int k)
+{
+    static const char *n[] = {"accepted", "rejected", "fill", "cancelled", "replaced"};
+    return k >= 0 && k <= BRS_OEV_REPLACED ? n[k] : "unknown";
+}
+
+static void push_trade_field(lua_State *L, const brs_market_event *e, int i)
+{
+    switch (i) {
+    case 0: lua_pushinteger(L, e->price); break;
+    case 1: lua_pushinteger(L, e->qty); break;
+    case 2: lua_pushstring(L, brs__lua_side_name(e->side)); break;
+    case 3: lua_pushinteger(L, (lua_Integer)e->order_id); break;
+    case 4: lua_pushinteger(L, e->ts_exchange); break;
+    case 5: lua_pushinteger(L, e->ts_local); break;
+    default: lua_pushinteger(L, e->instrument); break;
+    }
+}
+
+/* reason and code are nil unless the event has a reason (rejects, cancels) */
+static void push_order_field(lua_State *L, const brs_order_event *e, int i)
+{
+    switch (i) {
+    case 0: lua_pushstring(L, oev_kind_name(e->kind)); break;
+    case 1: lua_pushinteger(L, (lua_Integer)e->order_id); break;
+    case 2: lua_pushstring(L, brs__lua_side_name(e->side)); break;
+    case 3: lua_pushinteger(L, e->price); break;
+    case 4: lua_pushinteger(L, e->qty); break;
+    case 5: lua_pushinteger(L, e->leaves); break;
+    case 6: lua_pushinteger(L, e->cum_qty); break;
+    case 7: lua_pushinteger(L, e->fee); break;
+    case 8: lua_pushinteger(L, e->ts); break;
+    case 9: lua_pushinteger(L, e->instrument); break;
+    case 10:
+        lua_pushstring(L, e->liquidity == BRS_LIQ_MAKER ? "maker" : e->liquidity == BRS_LIQ_TAKER ? "taker" : "none");
+        break;
+    case 11:
+        if (e->reason)
+            lua_pushstring(L, brs_strerror(e->reason));
+        else
+            lua_pushnil(L);
+        break;
+    default:
+        if (e->reason)
+            lua_pushstring(L, brs_err_name(e->reason));
+        else
+            lua_pushnil(L);
+        break;
+    }
+}
+
 static inline void push_hot_field(lua_State *L, brs__lua_strategy *s, int kind, int i)
 {
-    if (kind == HOT_BAR)
-        push_bar_field(L, s->ud_bar, i);
-    else
-        push_top_field(L, s->ud_top, i);
+    switch (kind) {
+    case HOT_BAR: push_bar_field(L, s->ud_bar, i); break;
+    case HOT_TOP: push_top_field(L, s->ud_top, i); break;
+    case HOT_TRADE: push_trade_field(L, s->ud_trade, i); break;
+    default: push_order_field(L, s->ud_order, i); break;
+    }
 }
 
 /* __index(t, k): an event field not yet in the table. */
@@ -167,120 +231,60 @@ static int hot_index(lua_State *L, int kind)
 
 static int bar_index(lua_State *L) { return hot_index(L, HOT_BAR); }
 static int top_index(lua_State *L) { return hot_index(L, HOT_TOP); }
+static int trade_index(lua_State *L) { return hot_index(L, HOT_TRADE); }
+static int order_index(lua_State *L) { return hot_index(L, HOT_ORDER); }
 
 static int event_newindex(lua_State *L)
 {
     return luaL_error(L, "event objects are read-only: copy the fields you need into locals");
 }
 
-/* Before a call: the hot fields of the table at stack slot idx from the event. */
-static inline void refresh_hot(brs__lua_strategy *s, int kind, int idx)
+/* Before a call: the hot fields of the kind's table from the event. */
+static inline void refresh_hot(brs__lua_strategy *s, int kind)
 {
     lua_State *L = s->L;
     for (uint32_t m = s->hot[kind]; m; m &= m - 1) {
         int i = __builtin_ctz(m);
-        lua_pushvalue(L, SLOT_KEY0 + (kind == HOT_TOP ? 8 : 0) + i); /* the key, interned */
+        lua_pushvalue(L, hot_key0[kind] + i); /* the key, interned */
         push_hot_field(L, s, kind, i);
-        lua_rawset(L, idx);
+        lua_rawset(L, hot_slot[kind]);
     }
 }
 
-static int trade_index(lua_State *L)
-{
-    const brs_market_event *e = lua_touserdata(L, 1);
-    const char *k = lua_tostring(L, 2);
-    if (!k)
-        return 0;
-    if (!strcmp(k, "price")) lua_pushinteger(L, e->price);
-    else if (!strcmp(k, "qty")) lua_pushinteger(L, e->qty);
-    else if (!strcmp(k, "side")) lua_pushstring(L, brs__lua_side_name(e->side));
-    else if (!strcmp(k, "id")) lua_pushinteger(L, (lua_Integer)e->order_id);
-    else if (!strcmp(k, "ts")) lua_pushinteger(L, e->ts_exchange);
-    else if (!strcmp(k, "ts_local")) lua_pushinteger(L, e->ts_local);
-    else if (!strcmp(k, "instrument")) lua_pushinteger(L, e->instrument);
-    else return 0;
-    return 1;
-}
-
-static const char *oev_kind_name(int k)
-{
-    static const char *n[] = {"accepted", "rejected", "fill", "cancelled", "replaced"};
-    return k >= 0 && k <= BRS_OEV_REPLACED ? n[k] : "unknown";
-}
-
-static int order_index_mm(lua_State *L)
-{
-    const brs_order_event *e = lua_touserdata(L, 1);
-    const char *k = lua_tostring(L, 2);
-    if (!k)
-        return 0;
-    if (!strcmp(k, "kind")) lua_pushstring(L, oev_kind_name(e->kind));
-    else if (!strcmp(k, "id")) lua_pushinteger(L, (lua_Integer)e->order_id);
-    else if (!strcmp(k, "side")) lua_pushstring(L, brs__lua_side_name(e->side));
-    else if (!strcmp(k, "price")) lua_pushinteger(L, e->price);
-    else if (!strcmp(k, "qty")) lua_pushinteger(L, e->qty);
-    else if (!strcmp(k, "leaves")) lua_pushinteger(L, e->leaves);
-    else if (!strcmp(k, "cum_qty")) lua_pushinteger(L, e->cum_qty);
-    else if (!strcmp(k, "fee")) lua_pushinteger(L, e->fee);
-    else if (!strcmp(k, "ts")) lua_pushinteger(L, e->ts);
-    else if (!strcmp(k, "instrument")) lua_pushinteger(L, e->instrument);
-    else if (!strcmp(k, "liquidity"))
-        lua_pushstring(L, e->liquidity == BRS_LIQ_MAKER ? "maker" : e->liquidity == BRS_LIQ_TAKER ? "taker" : "none");
-    else if (!strcmp(k, "reason")) {
-        if (e->reason)
-            lua_pushstring(L, brs_strerror(e->reason));
-        else
-            lua_pushnil(L);
-    } else if (!strcmp(k, "code")) {
-        if (e->reason)
-            lua_pushstring(L, brs_err_name(e->reason));
-        else
-            lua_pushnil(L);
-    } else
-        return 0;
-    return 1;
-}
 /* Runs protected: metatables for ctx and events, the reused event userdata. */
 int brs__lua_setup_types(lua_State *L)
 {
     brs__lua_strategy *s = brs__lua_self(L);
     brs__lua_ctx_type(L);
-    static const struct { const char *mt; lua_CFunction index; size_t size; } ev[4] = {
-        {BAR_MT, bar_index, sizeof(brs_market_event)},
-        {TRADE_MT, trade_index, sizeof(brs_market_event)},
-        {TOP_MT, top_index, sizeof(brs_top)},
-        {ORDER_MT, order_index_mm, sizeof(brs_order_event)}};
-    s->hot[HOT_BAR] = s->hot[HOT_TOP] = 0;
+    /* in ev_ref order: bar, trade, top, order; nfields sizes each table for
+     * every field it may learn, so it never grows later */
+    static const struct { const char *mt; lua_CFunction index; size_t size; int nfields; } ev[4] = {
+        {BAR_MT, bar_index, sizeof(brs_market_event), 8},
+        {TRADE_MT, trade_index, sizeof(brs_market_event), 7},
+        {TOP_MT, top_index, sizeof(brs_top), 7},
+        {ORDER_MT, order_index, sizeof(brs_order_event), 13}};
+    void *const u[4] = {&s->ev_bar, &s->ev_trade, &s->ev_top, &s->ev_order};
+    for (int k = 0; k < HOT_KINDS; k++)
+        s->hot[k] = 0;
     for (int i = 0; i < 4; i++) {
-        int table = i == 0 || i == 2; /* bar, top: tables of hot fields */
-        void *u;
-        if (table) {
-            lua_createtable(L, 0, 8); /* room for every field: no growth later */
-            u = i == 0 ? (void *)&s->ev_bar : (void *)&s->ev_top;
-        } else {
-            u = lua_newuserdatauv(L, ev[i].size, 0);
-        }
-        memset(u, 0, ev[i].size);
+        lua_createtable(L, 0, ev[i].nfields);
+        memset(u[i], 0, ev[i].size);
         luaL_newmetatable(L, ev[i].mt);
         lua_pushcfunction(L, ev[i].index);
         lua_setfield(L, -2, "__index");
         lua_pushstring(L, ev[i].mt + 7);
         lua_setfield(L, -2, "__name");
-        if (table) {
-            lua_pushcfunction(L, event_newindex);
-            lua_setfield(L, -2, "__newindex");
-            lua_pushstring(L, ev[i].mt + 7);
-            lua_setfield(L, -2, "__metatable");
-        }
+        lua_pushcfunction(L, event_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_pushstring(L, ev[i].mt + 7);
+        lua_setfield(L, -2, "__metatable");
         lua_setmetatable(L, -2);
         s->ev_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
-        switch (i) {
-        case 0: s->ud_bar = u; break;
-        case 1: s->ud_trade = u; break;
-        case 2: s->ud_top = u; break;
-        default: s->ud_order = u; break;
-        }
     }
+    s->ud_bar = &s->ev_bar;
+    s->ud_trade = &s->ev_trade;
+    s->ud_top = &s->ev_top;
+    s->ud_order = &s->ev_order;
     return 0;
 }
 /* ---- the vtable ------------------------------------------------------- */
@@ -318,7 +322,7 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
     if (rc)
         return rc;
     lua_State *L = s->L;
-    if (!lua_checkstack(L, SLOT_KEY0 + 15 + 8))
+    if (!lua_checkstack(L, SLOT_KEY0 + HOT_NKEYS + 8))
         return brs__err(err, BRS_E_SANDBOX, "%s: not enough memory for the Lua stack", s->script);
     lua_settop(L, SLOT_MSGH);
     lua_rawgeti(L, LUA_REGISTRYINDEX, s->ctx_ref);
@@ -330,7 +334,7 @@ static int lx_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
         else
             lua_rawgeti(L, LUA_REGISTRYINDEX, s->cb_ref[i]);
     }
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < HOT_KINDS; k++)
         for (int i = 0; hot_fields[k][i]; i++)
             lua_pushstring(L, hot_fields[k][i]);
     s->stack_base = lua_gettop(L);
@@ -364,7 +368,7 @@ static int lx_on_bar(void *self, const brs_market_event *bar)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_bar = *bar;
     s->cur_instrument = bar->instrument;
-    refresh_hot(s, HOT_BAR, SLOT_EV0 + 0);
+    refresh_hot(s, HOT_BAR);
     push_cb(s, BRS__LCB_BAR);
     lua_pushvalue(s->L, SLOT_EV0 + 0);
     return call(s, 2, BRS__LCB_BAR);
@@ -377,6 +381,7 @@ static int lx_on_trade(void *self, const brs_market_event *trade)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_trade = *trade;
     s->cur_instrument = trade->instrument;
+    refresh_hot(s, HOT_TRADE);
     push_cb(s, BRS__LCB_TRADE);
     lua_pushvalue(s->L, SLOT_EV0 + 1);
     return call(s, 2, BRS__LCB_TRADE);
@@ -389,7 +394,7 @@ static int lx_on_top(void *self, const brs_top *top)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_top = *top;
     s->cur_instrument = top->instrument;
-    refresh_hot(s, HOT_TOP, SLOT_EV0 + 2);
+    refresh_hot(s, HOT_TOP);
     push_cb(s, BRS__LCB_TOP);
     lua_pushvalue(s->L, SLOT_EV0 + 2);
     return call(s, 2, BRS__LCB_TOP);
@@ -411,6 +416,7 @@ static int lx_on_order(void *self, const brs_order_event *ev)
 {
     brs__lua_strategy *s = self;
     *s->ud_order = *ev;
+    refresh_hot(s, HOT_ORDER);
     int rc = BRS_OK;
     if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF) {
         push_cb(s, BRS__LCB_FILL);
@@ -418,6 +424,8 @@ static int lx_on_order(void *self, const brs_order_event *ev)
         rc = call(s, 2, BRS__LCB_FILL);
     }
     if (rc == BRS_OK && s->cb_ref[BRS__LCB_ORDER] != LUA_NOREF) {
+        if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF)
+            refresh_hot(s, HOT_ORDER); /* as delivered, whatever on_fill did to the table */
         push_cb(s, BRS__LCB_ORDER);
         lua_pushvalue(s->L, SLOT_EV0 + 3);
         rc = call(s, 2, BRS__LCB_ORDER);

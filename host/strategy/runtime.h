@@ -57,6 +57,8 @@ typedef struct brs__exec {
                        uint64_t n);
     int (*xBars)(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
                  uint64_t *n);
+    /* brs_host.xBarColumns (ABI 1.2); out->size already checked */
+    int (*xBarColumns)(void *self, brs__sctx *sc, uint32_t instrument, brs_bar_columns *out);
 } brs__exec;
 
 /* The book as last seen, per instrument. */

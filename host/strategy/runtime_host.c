@@ -312,6 +312,19 @@ static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **ba
     return sc->exec.xBars(sc->exec.self, sc, instrument, bars, n);
 }
 
+/* ABI 1.2: the caller's struct must hold at least 1.2's members; what a
+ * later, larger struct appends is left as the caller set it. */
+static int h_bar_columns(brs_ctx *ctx, uint32_t instrument, brs_bar_columns *out)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xBarColumns)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || !out ||
+        out->size < offsetof(brs_bar_columns, volume) + sizeof out->volume)
+        return BRS_E_INVAL;
+    return sc->exec.xBarColumns(sc->exec.self, sc, instrument, out);
+}
+
 static int h_plot(brs_ctx *ctx, const char *name, double value)
 {
     brs__sctx *sc = SC(ctx);
@@ -356,4 +369,5 @@ void brs__sctx_host_services(brs_host *h)
     h->xBars = h_bars;
     h->xSetTargets = h_set_targets;
     h->xPlot = h_plot;
+    h->xBarColumns = h_bar_columns;
 }

@@ -91,8 +91,9 @@ size_t brs__barblock_encode(const brs_market_event *ev, uint32_t n, unsigned cha
     return (size_t)(p - out);
 }
 
-int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
-                         brs_barblock_stats *st, const char **why)
+/* The payload's header and column table; BRS_E_CORRUPT with *why. */
+static int block_columns(const unsigned char *in, size_t len, uint32_t n, const unsigned char **col,
+                         uint64_t *m, uint64_t *base, size_t *w, const char **why)
 {
     if (len < BRS_BARBLOCK_HDR_SIZE) {
         *why = "payload shorter than its header";
@@ -103,15 +104,24 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
             *why = "reserved header bytes are not zero";
             return BRS_E_CORRUPT;
         }
-    const unsigned char *col[BRS_BARBLOCK_COLUMNS];
-    uint64_t m[BRS_BARBLOCK_COLUMNS], base[BRS_BARBLOCK_COLUMNS];
-    size_t w[BRS_BARBLOCK_COLUMNS], off = BRS_BARBLOCK_HDR_SIZE;
+    size_t off = BRS_BARBLOCK_HDR_SIZE;
     if (brs__le_columns(in, 88, 16, BRS_BARBLOCK_COLUMNS, n, &off, w, m, base, col, why) != BRS_OK)
         return BRS_E_CORRUPT;
     if (off != len) {
         *why = "payload size does not match its column widths";
         return BRS_E_CORRUPT;
     }
+    return BRS_OK;
+}
+
+int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
+                         brs_barblock_stats *st, const char **why)
+{
+    const unsigned char *col[BRS_BARBLOCK_COLUMNS];
+    uint64_t m[BRS_BARBLOCK_COLUMNS], base[BRS_BARBLOCK_COLUMNS];
+    size_t w[BRS_BARBLOCK_COLUMNS];
+    if (block_columns(in, len, n, col, m, base, w, why))
+        return BRS_E_CORRUPT;
     uint64_t ts = brs__get64(in), close = brs__get64(in + 8), junk = 0, imax = 0;
     int backwards = 0, late = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -147,5 +157,48 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
     st->max_instrument = (uint32_t)imax;
     st->ordered = !backwards;
     st->local_late = late;
+    return BRS_OK;
+}
+
+int brs__barblock_decode_columns(const unsigned char *in, size_t len, uint32_t n,
+                                 const brs_barblock_cols *dst, brs_barblock_stats *st,
+                                 const char **why)
+{
+    const unsigned char *col[BRS_BARBLOCK_COLUMNS];
+    uint64_t m[BRS_BARBLOCK_COLUMNS], base[BRS_BARBLOCK_COLUMNS];
+    size_t w[BRS_BARBLOCK_COLUMNS];
+    if (block_columns(in, len, n, col, m, base, w, why))
+        return BRS_E_CORRUPT;
+    uint64_t ts = brs__get64(in), close = brs__get64(in + 8), other = 0;
+    int backwards = 0;
+    /* a local-time column of zeros (width 0, base 0): ts_local is ts, not written */
+    int has_local = w[C_LOCAL] != 0 || base[C_LOCAL] != 0, late = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t prev = ts;
+        ts += brs__le_rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
+        backwards |= i && (int64_t)ts < (int64_t)prev;
+        uint64_t open = close + brs__le_rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
+        close = open + brs__le_rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
+        int64_t so = (int64_t)open, sc = (int64_t)close;
+        uint64_t hi_ref = u(max64(so, sc)), lo_ref = u(min64(so, sc));
+        other |= brs__le_rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
+        other |= brs__le_rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
+        dst->ts[i] = (int64_t)ts;
+        if (has_local) {
+            int64_t tl = (int64_t)(ts + brs__le_rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
+            dst->ts_local[i] = tl;
+            late |= tl > (int64_t)ts;
+        }
+        dst->open[i] = so;
+        dst->high[i] = (int64_t)(hi_ref + brs__le_rd(col[C_HIGH] + i * w[C_HIGH], m[C_HIGH]) + base[C_HIGH]);
+        dst->low[i] = (int64_t)(lo_ref - brs__le_rd(col[C_LOW] + i * w[C_LOW], m[C_LOW]) - base[C_LOW]);
+        dst->close[i] = sc;
+        dst->volume[i] = (int64_t)(brs__le_rd(col[C_VOLUME] + i * w[C_VOLUME], m[C_VOLUME]) + base[C_VOLUME]);
+    }
+    st->max_instrument = 0;
+    st->ordered = !backwards;
+    st->local_late = late;
+    st->has_local = has_local;
+    st->plain = other == 0;
     return BRS_OK;
 }

@@ -338,8 +338,10 @@ static int grow(unsigned char **buf, size_t *cap, size_t need)
     return 0;
 }
 
-int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
-                           brs_market_event *dst, brs_error *err)
+/* Read and check block i's header and frame into d->cbuf; *magic says what
+ * it holds. */
+static int read_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i, uint32_t *magic,
+                      size_t *usize, brs_error *err)
 {
     const brs_tick_block_info *b = &r->blocks[i];
     size_t need = BRS_TICK_BLOCK_HDR_SIZE + (size_t)b->csize;
@@ -351,12 +353,12 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
     if (rc)
         return rc;
     const unsigned char *h = d->cbuf;
-    uint32_t magic = brs__get32(h);
-    size_t usize = brs__get32(h + 12);
-    if (!magic_ok(magic, r->version) ||
+    *magic = brs__get32(h);
+    *usize = brs__get32(h + 12);
+    if (!magic_ok(*magic, r->version) ||
         brs__get32(h + 32) != brs__crc32c(0, h, 32) ||
         brs__get32(h + 4) != b->count || brs__get32(h + 8) != b->csize ||
-        !usize_ok(magic, b->count, (uint32_t)usize) ||
+        !usize_ok(*magic, b->count, (uint32_t)*usize) ||
         (int64_t)brs__get64(h + 16) != b->first_ts || (int64_t)brs__get64(h + 24) != b->last_ts)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u: header at offset %llu is damaged",
                         r->path, i, (unsigned long long)b->offset);
@@ -364,34 +366,84 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
     /* Frame_Header_Descriptor (RFC 8878 3.1.1.1.1) follows the 4-byte magic;
      * bit 2 says the frame ends with a content checksum, which we require. */
     if (b->csize < 6 || !(frame[4] & 0x04) ||
-        ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)usize)
+        ZSTD_getFrameContentSize(frame, b->csize) != (unsigned long long)*usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad zstd frame header",
                         r->path, i, (unsigned long long)b->offset);
-    int compact = magic != BRS_TICK_BLOCK_MAGIC;
-    d->compact = 0;
-    if (compact && grow(&d->ubuf, &d->ubuf_cap, usize + 8))
-        return brs__err(err, BRS_E_NOMEM, "out of memory");
-    void *out = compact ? (void *)d->ubuf : (void *)dst;
-    size_t got = ZSTD_decompressDCtx(d->dctx, out, usize, frame, b->csize);
+    return BRS_OK;
+}
+
+/* Decompress the frame read_block read into out (usize bytes). */
+static int inflate_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i, void *out,
+                         size_t usize, brs_error *err)
+{
+    const brs_tick_block_info *b = &r->blocks[i];
+    size_t got = ZSTD_decompressDCtx(d->dctx, out, usize, d->cbuf + BRS_TICK_BLOCK_HDR_SIZE, b->csize);
     if (ZSTD_isError(got) || got != usize)
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu is damaged: %s", r->path, i,
                         (unsigned long long)b->offset,
                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong decompressed size");
-    if (compact) {
-        const char *why = "";
-        memset(d->ubuf + usize, 0, 8); /* the decoders read 8 bytes at a time */
-        if (magic == BRS_TICK_EVBLOCK_MAGIC) {
-            if (brs__evblock_decode(d->ubuf, usize, b->count, dst, &why))
-                return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact event block: %s",
-                                r->path, i, (unsigned long long)b->offset, why);
-        } else {
-            if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
-                return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
-                                r->path, i, (unsigned long long)b->offset, why);
-            d->compact = 1;
-        }
+    return BRS_OK;
+}
+
+/* A compact block's payload into d->ubuf, with the 8 zero bytes of slack the
+ * column decoders read past it. */
+static int inflate_compact(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i, size_t usize,
+                           brs_error *err)
+{
+    if (grow(&d->ubuf, &d->ubuf_cap, usize + 8))
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    int rc = inflate_block(r, d, i, d->ubuf, usize, err);
+    if (!rc)
+        memset(d->ubuf + usize, 0, 8);
+    return rc;
+}
+
+int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                           brs_market_event *dst, brs_error *err)
+{
+    uint32_t magic;
+    size_t usize;
+    int rc = read_block(r, d, i, &magic, &usize, err);
+    if (rc)
+        return rc;
+    const brs_tick_block_info *b = &r->blocks[i];
+    d->compact = 0;
+    if (magic == BRS_TICK_BLOCK_MAGIC)
+        return inflate_block(r, d, i, dst, usize, err);
+    if ((rc = inflate_compact(r, d, i, usize, err)))
+        return rc;
+    const char *why = "";
+    if (magic == BRS_TICK_EVBLOCK_MAGIC) {
+        if (brs__evblock_decode(d->ubuf, usize, b->count, dst, &why))
+            return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact event block: %s",
+                            r->path, i, (unsigned long long)b->offset, why);
+    } else {
+        if (brs__barblock_decode(d->ubuf, usize, b->count, dst, &d->stats, &why))
+            return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
+                            r->path, i, (unsigned long long)b->offset, why);
+        d->compact = 1;
     }
     return BRS_OK;
+}
+
+int brs__tick_decode_block_columns(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                                   const brs_barblock_cols *dst, brs_error *err)
+{
+    uint32_t magic;
+    size_t usize;
+    int rc = read_block(r, d, i, &magic, &usize, err);
+    if (rc)
+        return rc;
+    if (magic != BRS_TICK_BARBLOCK_MAGIC)
+        return 0;
+    if ((rc = inflate_compact(r, d, i, usize, err)))
+        return rc;
+    const char *why = "";
+    const brs_tick_block_info *b = &r->blocks[i];
+    if (brs__barblock_decode_columns(d->ubuf, usize, b->count, dst, &d->stats, &why))
+        return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
+                        r->path, i, (unsigned long long)b->offset, why);
+    return 1;
 }
 
 static int reader_dbuf(brs_market_event **buf, size_t *cap, uint32_t count, brs_error *err)

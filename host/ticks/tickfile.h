@@ -56,9 +56,21 @@ typedef struct brs_barblock_stats {
     uint32_t max_instrument;
     int ordered;    /* ts_exchange never decreases inside the block */
     int local_late; /* some ts_local is after its ts_exchange */
+    int has_local;  /* columns: some ts_local differs from ts (ts_local was written) */
+    int plain;      /* columns: every bar's instrument, side and flags are 0 */
 } brs_barblock_stats;
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                          brs_barblock_stats *st, const char **why);
+/* The same block into columns (what brs_bar_columns points at): bar i's
+ * fields at index i of each array. ts_local is written only when the block
+ * stores a local time other than ts (st->has_local); instrument, side and
+ * flags are not kept, st->plain says whether they were all 0. */
+typedef struct brs_barblock_cols {
+    int64_t *ts, *ts_local, *open, *high, *low, *close, *volume;
+} brs_barblock_cols;
+int brs__barblock_decode_columns(const unsigned char *in, size_t len, uint32_t n,
+                                 const brs_barblock_cols *dst, brs_barblock_stats *st,
+                                 const char **why);
 
 /* The compact event block (evblock.c), for n > 0 records with at most 256
  * distinct (kind, side, flags). encode writes at most
@@ -174,6 +186,11 @@ int brs__tick_next_block_(brs_tick_reader *r);
  * may decode different blocks of one open reader at once. */
 int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
                            brs_market_event *dst, brs_error *err);
+/* Block i into columns when it is a compact bar block: 1 when done (d->stats
+ * says what it saw), 0 when the block is not one (nothing written), or an
+ * error. dst's arrays are at the block's first bar. */
+int brs__tick_decode_block_columns(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                                   const brs_barblock_cols *dst, brs_error *err);
 void brs__tick_decoder_free(brs_tick_decoder *d);
 
 /* The next record, or NULL at the end (check r->iter_err.code: BRS_OK at a

@@ -2,7 +2,7 @@
  * every mode and prints one JSON object with the four rates the issue names,
  * their references (decode only, zstd -dc) and the ratios, and each figure's
  * min and max (values are timings: only their presence, sign and order are
- * checked). */
+ * checked); --metrics-ab's paired ratios. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,8 +55,55 @@ static void test_bench_json(void **state)
     run_free(&r);
 }
 
+/* --metrics-ab N: the four backtests off and on, N pairs; every figure's
+ * ratio with its quartiles and interval, the ratio being on / off of the
+ * medians' own runs (timings: only their consistency is checked). */
+static void test_bench_metrics_ab(void **state)
+{
+    (void)state;
+    const char *args[] = {"bench", "backtest", "--events", "5000", "--bars", "5000", "--metrics-ab", "3",
+                          "--json", NULL};
+    run_result r = run(args);
+    if (r.status)
+        fail_msg("exit %d: %s", r.status, r.err);
+    cJSON *j = cJSON_Parse(r.out);
+    if (!j)
+        fail_msg("not JSON: %s", r.out);
+    assert_int_equal((int)cJSON_GetObjectItem(j, "pairs")->valuedouble, 3);
+    cJSON *ab = cJSON_GetObjectItem(j, "metrics_ab");
+    const char *keys[] = {"c_events_per_sec", "c_events_per_cpu_sec", "lua_events_per_sec", "lua_events_per_cpu_sec",
+                          "signal_bars_per_sec", "signal_bars_per_cpu_sec", "lua_bars_per_sec",
+                          "lua_bars_per_cpu_sec"};
+    assert_int_equal(cJSON_GetArraySize(ab), 8);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        cJSON *f = cJSON_GetObjectItem(ab, keys[i]);
+        if (!f)
+            fail_msg("%s missing in %s", keys[i], r.out);
+        double v[7];
+        const char *k[] = {"ratio", "ratio_q1", "ratio_q3", "ratio_lo95", "ratio_hi95", "off", "on"};
+        for (int m = 0; m < 7; m++) {
+            cJSON *x = cJSON_GetObjectItem(f, k[m]);
+            if (!cJSON_IsNumber(x) || !(x->valuedouble > 0))
+                fail_msg("%s.%s missing or not positive in %s", keys[i], k[m], r.out);
+            v[m] = x->valuedouble;
+        }
+        assert_int_equal((int)cJSON_GetObjectItem(f, "pairs")->valuedouble, 3);
+        assert_true(v[1] <= v[0] && v[0] <= v[2] && v[3] <= v[0] && v[0] <= v[4]);
+    }
+    cJSON_Delete(j);
+    run_free(&r);
+    const char *bad[] = {"bench", "backtest", "--metrics-ab", "0", NULL};
+    r = run(bad);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+    const char *both[] = {"bench", "backtest", "--metrics", "--metrics-ab", "2", NULL};
+    r = run(both);
+    assert_int_equal(r.status, 2);
+    run_free(&r);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bench_json)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_bench_json), cmocka_unit_test(test_bench_metrics_ab)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -535,6 +535,22 @@ static void test_l2_queue_model_cli(void **state)
     if (!strstr(r.err, "queue_model"))
         fail_msg("the error does not name queue_model: %s", r.err);
     run_free(&r);
+    /* a misspelled venue parameter is refused, not left at its default */
+    const char *typo[] = {"backtest", bt_path("l2q.json"), "--out", bt_path("l2q_typo"), "--quiet",
+                          "--set", "book.venues[0].params.queue_modle=prob", NULL};
+    r = run(typo);
+    assert_int_equal(r.status, 1);
+    if (!strstr(r.err, "venues[0].params.queue_modle: not a parameter of venue plugin 'sim' "
+                       "(did you mean 'queue_model'?)"))
+        fail_msg("the error does not name the misspelled key: %s", r.err);
+    run_free(&r);
+    /* keys the router reads (fees, lots) stay accepted on any venue */
+    const char *fee[] = {"backtest", bt_path("l2q.json"), "--out", bt_path("l2q_fee"), "--quiet",
+                         "--set", "book.venues[0].params.min_qty=0", NULL};
+    r = run(fee);
+    if (r.status)
+        fail_msg("min_qty refused: %s", r.err);
+    run_free(&r);
 }
 
 /* Through the router over two sim venues replaying the same book: a market

@@ -1,6 +1,7 @@
 /* test_fix_cli.c: `bourse serve` and `bourse bench fix` as commands: --help,
  * unknown options (exit 2), configuration errors naming file and key (exit 1),
- * and the benchmark's JSON (keys present, no allocation in the parse loop). */
+ * and the benchmark's JSON (keys present, no allocation in the parse loop;
+ * --metrics-ab's paired ratios). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,12 +105,39 @@ static void test_bench_fix_json(void **state)
     cJSON_Delete(j);
 }
 
+/* --metrics-ab N: round trips with the gateway's metrics off and on, the
+ * per-pair ratios of each figure (timings: only their consistency). */
+static void test_bench_fix_metrics_ab(void **state)
+{
+    (void)state;
+    char out[8192];
+    assert_int_equal(run("bench fix --metrics-ab 0", out, sizeof out), 2);
+    assert_int_equal(run("bench fix --metrics --metrics-ab 2", out, sizeof out), 2);
+    assert_int_equal(run("bench fix --json --orders 2000 --inflight 50 --metrics-ab 2", out, sizeof out), 0);
+    cJSON *j = cJSON_Parse(out);
+    if (!j)
+        fail_msg("not JSON: %s", out);
+    cJSON *ab = cJSON_GetObjectItem(j, "metrics_ab");
+    const char *keys[] = {"orders_per_sec", "orders_per_cpu_sec", "rtt_p50_us", "rtt_p99_us", "rtt_p999_us"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        cJSON *f = cJSON_GetObjectItem(ab, keys[i]);
+        if (!f)
+            fail_msg("%s missing in %s", keys[i], out);
+        assert_int_equal((int)cJSON_GetObjectItem(f, "pairs")->valuedouble, 2);
+        double r = cJSON_GetObjectItem(f, "ratio")->valuedouble;
+        assert_true(r > 0 && cJSON_GetObjectItem(f, "ratio_q1")->valuedouble <= r &&
+                    r <= cJSON_GetObjectItem(f, "ratio_q3")->valuedouble);
+    }
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_usage),
         cmocka_unit_test(test_serve_config_errors),
         cmocka_unit_test(test_bench_fix_json),
+        cmocka_unit_test(test_bench_fix_metrics_ab),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,6 +198,15 @@ static void test_bench_json(void **state)
     assert_non_null(strstr(r.out, "\"lua_ns_per_call\":"));
     assert_non_null(strstr(r.out, "\"same_trades\":true"));
     assert_null(strstr(r.out, "\"c_ns_per_call\":null"));
+    /* the references of the same run, and the ratios to them */
+    assert_non_null(strstr(r.out, "\"lua_pcall_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"lua_pcall_table_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"lua_ratio_to_pcall\":"));
+    assert_non_null(strstr(r.out, "\"c_ratio_to_noop\":"));
+    assert_null(strstr(r.out, "\"c_ratio_to_noop\":null"));
+    assert_non_null(strstr(r.out, "\"c_ignore_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"c_ignore_fills\":1,")); /* its one buy at warm-up */
+    assert_null(strstr(r.out, "\"c_ignore_ns_per_call\":null"));
     run_free(&r);
 }
 

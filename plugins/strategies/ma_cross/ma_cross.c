@@ -71,26 +71,33 @@ static int ma_start(void *self)
     return BRS_OK;
 }
 
+/* Send the order that moves the position by delta (rare: kept out of the
+ * per-bar path, which then needs no stack frame for the order). */
+static __attribute__((noinline)) void ma_submit(struct ma_cross *m, uint32_t instrument, int64_t delta)
+{
+    brs_order o = {.instrument = instrument, .type = BRS_MARKET, .tif = BRS_GTC,
+                   .side = delta > 0 ? BRS_BUY : BRS_SELL, .qty = delta > 0 ? delta : -delta};
+    uint64_t id;
+    if (m->host->xSubmit(m->ctx, &o, &id) == BRS_OK)
+        m->working = 1;
+}
+
 static int ma_on_bar(void *self, const brs_market_event *bar)
 {
     struct ma_cross *m = self;
     double close = (double)bar->bar.close;
     double f = brs_sma_update(&m->sma_fast, close);
     double s = brs_sma_update(&m->sma_slow, close);
-    if (!brs_sma_ready(&m->sma_slow) || !brs_sma_ready(&m->sma_fast) || m->working)
+    /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
+    if (!brs_sma_ready(&m->sma_slow) || m->working)
         return BRS_OK;
     if (m->signal)
         return m->host->xSetTarget(m->ctx, bar->instrument,
                                    f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
     int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
     int64_t delta = target - m->position;
-    if (delta == 0)
-        return BRS_OK;
-    brs_order o = {.instrument = bar->instrument, .type = BRS_MARKET, .tif = BRS_GTC,
-                   .side = delta > 0 ? BRS_BUY : BRS_SELL, .qty = delta > 0 ? delta : -delta};
-    uint64_t id;
-    if (m->host->xSubmit(m->ctx, &o, &id) == BRS_OK)
-        m->working = 1;
+    if (delta != 0)
+        ma_submit(m, bar->instrument, delta);
     return BRS_OK;
 }
 

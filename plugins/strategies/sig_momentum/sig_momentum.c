@@ -1,9 +1,11 @@
 /* sig_momentum.c: a vectorized signal strategy, the C example of the signal
- * backtest's array interface: at start it reads every bar (xBars), computes
- * the target for each bar from that bar and the ones before it only (long when
- * the close is above the close `lookback` bars earlier, else short or flat),
- * and hands the whole array over (xSetTargets). The engine executes target[t]
- * at bar t+1's open, so computing from the full array is no look-ahead. */
+ * backtest's array interface: at start it reads every bar's close (as a
+ * column through xBarColumns, ABI 1.2; through xBars' records on an older
+ * host), computes the target for each bar from that bar and the ones before
+ * it only (long when the close is above the close `lookback` bars earlier,
+ * else short or flat), and hands the whole array over (xSetTargets). The
+ * engine executes target[t] at bar t+1's open, so computing from the full
+ * array is no look-ahead. */
 #include <stdlib.h>
 
 #include <bourse/bourse.h>
@@ -42,17 +44,31 @@ static int sm_start(void *self)
     h->xParamInt(s->ctx, "allow_short", &allow_short);
     double down = allow_short ? -1.0 : 0.0;
     for (uint32_t in = 0; in < h->xInstrumentCount(s->ctx); in++) {
-        const brs_market_event *b;
+        /* the closes: as a column where the host has them (ABI 1.2: no
+         * records are made), else out of xBars' records */
+        const int64_t *close = NULL;
+        const brs_market_event *b = NULL;
         uint64_t n;
-        int rc = h->xBars(s->ctx, in, &b, &n);
-        if (rc < 0)
+        brs_bar_columns cols = {.size = sizeof cols};
+        int rc;
+        if (BRS_HOST_HAS(h, xBarColumns) && (rc = h->xBarColumns(s->ctx, in, &cols)) != BRS_E_UNSUPPORTED) {
+            if (rc < 0)
+                return rc;
+            close = cols.close;
+            n = cols.n;
+        } else if ((rc = h->xBars(s->ctx, in, &b, &n)) < 0) {
             return rc;
+        }
         double *t = malloc((n ? n : 1) * sizeof *t);
         if (!t)
             return BRS_E_NOMEM;
-        for (uint64_t i = 0; i < n; i++)
-            t[i] = i < (uint64_t)lookback ? 0.0
-                 : b[i].bar.close > b[i - (uint64_t)lookback].bar.close ? 1.0 : down;
+        uint64_t lb = (uint64_t)lookback;
+        if (close)
+            for (uint64_t i = 0; i < n; i++)
+                t[i] = i < lb ? 0.0 : close[i] > close[i - lb] ? 1.0 : down;
+        else
+            for (uint64_t i = 0; i < n; i++)
+                t[i] = i < lb ? 0.0 : b[i].bar.close > b[i - lb].bar.close ? 1.0 : down;
         rc = h->xSetTargets(s->ctx, in, t, n);
         free(t);
         if (rc < 0)
