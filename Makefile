@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config python
 
 all: build
 
@@ -74,7 +74,7 @@ define fuzz_run
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
 	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
-FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config
 fuzz-build:
 	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
@@ -147,6 +147,43 @@ fuzz-wsgate:
 FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/core/error.c
 fuzz-http:
 	$(call fuzz_run,http,corpus-http,$(FUZZ_HTTP_SRC),,9280,-dict=tests/fuzz/http.dict)
+
+# The WebSocket opening handshake on both ends and a server connection behind
+# it (tests/fuzz/fuzz_ws.c): upgrade requests, 101 answers, then frames.
+FUZZ_WS_SRC = tests/fuzz/fuzz_ws.c host/ws/upgrade.c host/ws/http_head.c host/ws/ws_server.c host/ws/frame.c \
+              host/ws/ws.c host/ws/net.c host/core/error.c host/core/clock.c
+fuzz-ws:
+	$(call fuzz_run,ws,corpus-ws,$(FUZZ_WS_SRC),-lwslay -lssl -lcrypto,16384,-dict=tests/fuzz/http.dict)
+
+# Configuration files (tests/fuzz/fuzz_config.c): any text through the JSON
+# loader, then the validators of bourse serve, a book-mode backtest and
+# bourse record/live; every refusal names the file. The validators reach most
+# of the host, hence the long list (what they reach but it lacks fails to link).
+FUZZ_CONFIG_SRC = tests/fuzz/fuzz_config.c host/core/config.c host/core/error.c host/fix/server_cfg.c \
+                  host/backtest/book_mode.c host/record/feed_config.c host/analytics/benchmark.c \
+                  host/analytics/csv_table.c host/analytics/metrics.c host/analytics/plots.c host/analytics/recorder.c \
+                  host/analytics/report.c host/analytics/report_data.c host/analytics/rundir.c host/analytics/stats.c \
+                  host/book/engine.c host/book/farlevels.c host/book/levels.c host/book/match.c host/core/clock.c \
+                  host/core/fsutil.c host/core/interrupt.c host/core/log.c host/core/progress.c host/core/suggest.c \
+                  host/feeds/binance.c host/feeds/binance_live.c host/feeds/binance_scan.c host/feeds/l2book.c \
+                  host/fix/access.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c host/fix/session_cfg.c \
+                  host/fix/session_log.c host/ops/http.c host/ops/http_req.c host/ops/metrics.c host/ops/run_metrics.c \
+                  host/plugin/json_params.c host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c \
+                  host/risk/risk.c host/runtime/exec_stats.c host/runtime/rt_config.c host/runtime/rt_feed.c \
+                  host/runtime/rt_hosted.c host/runtime/rt_queue.c host/runtime/rt_route.c host/runtime/rt_strategy.c \
+                  host/runtime/rt_venues.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c \
+                  host/sor/route_mixed.c host/strategy/lua_ctx.c host/strategy/lua_indicators.c \
+                  host/strategy/lua_load.c host/strategy/lua_pattern.c host/strategy/lua_safelib.c \
+                  host/strategy/lua_sandbox.c host/strategy/lua_strategy.c host/strategy/reload_watch.c \
+                  host/strategy/runtime.c host/strategy/runtime_host.c host/strategy/runtime_orders.c \
+                  host/strategy/source.c host/ticks/barblock.c host/ticks/evblock.c host/ticks/format.c \
+                  host/ticks/l3check.c host/ticks/merge.c host/ticks/reader.c host/ws/frame.c host/ws/http_head.c \
+                  host/ws/net.c host/ws/upgrade.c host/ws/ws.c host/ws/ws_server.c host/wsgate/msg.c \
+                  host/wsgate/wsgate.c host/wsgate/wsgate_orders.c plugins/venues/sim/queue.c \
+                  plugins/venues/sim/scale.c plugins/venues/sim/sim.c plugins/venues/sim/sim_market.c \
+                  tests/fuzz/touch_builtin.c tests/fuzz/no_assets.c
+fuzz-config:
+	$(call fuzz_run,config,corpus-config,$(FUZZ_CONFIG_SRC) -Dbrs_plugin_entry=brs__sim_builtin_entry,-lcjson -lcsv -lzstd -lssl -lcrypto -lwslay -l:liblua5.4.a -lpthread -lm -ldl,65536)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -86,6 +86,14 @@ int brs__feed_cfg_parse(brs__feed_cfg *fc, const brs_config *cfg, int allow_stra
                         "%s: block_records must be 1..1048576; max_events, max_message, "
                         "duration_s and the times >= 0",
                         cfg->source);
+    /* in nanoseconds below: bounded so the product fits (a day is plenty) */
+    const struct {
+        const char *key;
+        int64_t ms;
+    } times[] = {{"ping_ms", ping_ms}, {"idle_timeout_ms", idle_ms}, {"backoff_min_ms", bmin_ms}, {"backoff_max_ms", bmax_ms}};
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++)
+        if (times[i].ms > 86400000)
+            return brs__err(err, BRS_E_RANGE, "%s: %s must be 0..86400000 (a day)", cfg->source, times[i].key);
     const cJSON *syms = cJSON_GetObjectItemCaseSensitive(root, "symbols");
     int ns = cJSON_IsArray(syms) ? cJSON_GetArraySize(syms) : 0;
     if (ns < 1 || ns > BRS__BN_LIVE_MAX_SYMBOLS)

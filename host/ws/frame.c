@@ -1,13 +1,8 @@
-/* frame.c: what the WebSocket client and server share (frame.h): the frame
- * header guard, the accept key and header lookups. */
+/* frame.c: the frame header guard the WebSocket client and server share
+ * (frame.h). */
 #include "ws/frame.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <strings.h>
-
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 
 void brs__ws_fguard_reset(brs__ws_fguard *g, uint64_t max_frame, int peer_masks)
 {
@@ -73,62 +68,6 @@ int brs__ws_fguard_check(brs__ws_fguard *g, const uint8_t *p, size_t n, const ch
             *why = "frame too big";
             return 1009;
         }
-    }
-    return 0;
-}
-
-void brs__ws_accept_key(const char *key, char out[32])
-{
-    char cat[128];
-    unsigned char sha[SHA_DIGEST_LENGTH];
-    snprintf(cat, sizeof cat, "%s%s", key, BRS__WS_GUID);
-    SHA1((const unsigned char *)cat, strlen(cat), sha);
-    EVP_EncodeBlock((unsigned char *)out, sha, SHA_DIGEST_LENGTH);
-}
-
-int brs__ws_header_get(const char *head, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    for (const char *p = head; p && *p;) {
-        const char *e = strstr(p, "\r\n");
-        if (!e)
-            break;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (v < e && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = e;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            if ((size_t)(ve - v) >= cap)
-                return 0;
-            memcpy(out, v, (size_t)(ve - v));
-            out[ve - v] = '\0';
-            return 1;
-        }
-        p = e + 2;
-    }
-    return 0;
-}
-
-int brs__ws_header_has(const char *head, const char *name, const char *token)
-{
-    size_t nl = strlen(name);
-    for (const char *p = head; p && *p;) {
-        const char *e = strstr(p, "\r\n");
-        if (!e)
-            break;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            char v[256];
-            size_t vl = (size_t)(e - p - (long)nl - 1);
-            if (vl >= sizeof v)
-                vl = sizeof v - 1;
-            memcpy(v, p + nl + 1, vl);
-            v[vl] = '\0';
-            if (strcasestr(v, token))
-                return 1;
-        }
-        p = e + 2;
     }
     return 0;
 }

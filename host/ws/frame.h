@@ -1,8 +1,8 @@
-/* frame.h: the RFC 6455 pieces both ends of a WebSocket share: the frame-header
- * guard run over every received byte before wslay sees it (so each violation
- * gets its close code, whatever wslay's version does), the
- * Sec-WebSocket-Accept value, and header lookups in an HTTP head. Used by the
- * client (ws.c) and the server side (ws_server.c). Part of bourse_feeds. */
+/* frame.h: the RFC 6455 frame-header guard both ends of a WebSocket run over
+ * every received byte before wslay sees it (so each violation gets its close
+ * code, whatever wslay's version does). Used by the client (ws.c) and the
+ * server side (ws_server.c); the opening handshake is upgrade.h. Part of
+ * bourse_feeds. */
 #ifndef BRS_WS_FRAME_H
 #define BRS_WS_FRAME_H
 
@@ -26,13 +26,5 @@ void brs__ws_fguard_reset(brs__ws_fguard *g, uint64_t max_frame, int peer_masks)
  * a fragmented or > 125-byte control frame, a close frame with a 1-byte body,
  * a frame over max_frame. */
 int brs__ws_fguard_check(brs__ws_fguard *g, const uint8_t *p, size_t n, const char **why);
-
-/* base64(SHA1(key + GUID)) into out (29 bytes with the NUL). */
-void brs__ws_accept_key(const char *key, char out[32]);
-/* Does header `name` (case-insensitive) in an HTTP head (lines ending CRLF)
- * contain `token` (case-insensitive)? */
-int brs__ws_header_has(const char *head, const char *name, const char *token);
-/* The first value of header `name`, trimmed, into out; 1 found, 0 not (or too long). */
-int brs__ws_header_get(const char *head, const char *name, char *out, size_t cap);
 
 #endif

@@ -3,6 +3,7 @@
  * errors -> 1002, too big -> 1009); this file owns the sockets, the upgrade
  * handshake, UTF-8 checks (-> 1007), keepalive, timeouts and reconnection. */
 #include "ws.h"
+#include "upgrade.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -305,33 +306,21 @@ static int finish_upgrade(brs__ws *ws)
         }
         ws->hlen += (size_t)r;
         ws->hbuf[ws->hlen] = '\0';
-        char *he = NULL;
-        for (size_t i = 0; i + 4 <= ws->hlen; i++)
-            if (memcmp(ws->hbuf + i, "\r\n\r\n", 4) == 0) {
-                he = ws->hbuf + i;
-                break;
-            }
-        if (!he)
-            continue;
-        size_t head = (size_t)(he - ws->hbuf) + 4;
-        char saved = ws->hbuf[head];
-        ws->hbuf[head] = '\0';
+        size_t head = 0;
         int status = 0;
-        if (sscanf(ws->hbuf, "HTTP/1.1 %d", &status) != 1 || status != 101) {
-            char line[120];
-            snprintf(line, sizeof line, "%.*s", (int)strcspn(ws->hbuf, "\r\n"), ws->hbuf);
-            set_error(ws, "upgrade refused: %s", line);
+        const char *why = NULL;
+        int st = brs__ws_upgrade_response(ws->hbuf, ws->hlen, UPGRADE_MAX, ws->key, &head, &status, &why);
+        if (st == 0)
+            continue;
+        if (st < 0) {
+            if (status && status != 101) {
+                char line[160];
+                snprintf(line, sizeof line, "%s: %.*s", why, (int)strcspn(ws->hbuf, "\r\n"), ws->hbuf);
+                set_error(ws, "%s", line);
+            } else
+                set_error(ws, "%s", why);
             return -1;
         }
-        char want[32]; /* Sec-WebSocket-Accept = base64(SHA1(key + GUID)) */
-        brs__ws_accept_key(ws->key, want);
-        if (!brs__ws_header_has(ws->hbuf, "Upgrade", "websocket") ||
-            !brs__ws_header_has(ws->hbuf, "Connection", "upgrade") ||
-            !brs__ws_header_has(ws->hbuf, "Sec-WebSocket-Accept", want)) {
-            set_error(ws, "%s", "upgrade response lacks the right Upgrade/Connection/Accept headers");
-            return -1;
-        }
-        ws->hbuf[head] = saved;
         size_t extra = ws->hlen - head;
         if (extra) {
             char *p = realloc(ws->pending, extra);

@@ -1,6 +1,7 @@
 /* ws_server.c: one server-side WebSocket connection (ws_server.h): the HTTP
- * upgrade read and answered by hand (bounded), framing by a wslay server
- * context, every received byte checked by the shared frame guard first. */
+ * upgrade read by hand (bounded; checked by upgrade.c) and answered, framing
+ * by a wslay server context, every received byte checked by the shared frame
+ * guard first. */
 #include "ws/ws_server.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include <wslay/wslay.h>
 
+#include "ws/upgrade.h"
 #include "ws/ws.h"
 
 #define CTX(c) ((wslay_event_context_ptr)(c)->ctx)
@@ -195,45 +197,23 @@ static int handshake(brs__wss *c)
         c->bytes_in += (uint64_t)r;
         c->hlen += (size_t)r;
         c->hbuf[c->hlen] = '\0';
-        char *he = NULL;
-        for (size_t i = 0; i + 4 <= c->hlen; i++)
-            if (memcmp(c->hbuf + i, "\r\n\r\n", 4) == 0) {
-                he = c->hbuf + i;
-                break;
-            }
-        if (!he)
+        brs__ws_upgrade u;
+        int st = brs__ws_upgrade_request(c->hbuf, c->hlen, c->lim.max_handshake, &u);
+        if (st == 0)
             continue;
-        size_t head = (size_t)(he - c->hbuf) + 4;
-        char saved = c->hbuf[head];
-        c->hbuf[head] = '\0';
-        char path[256] = "", key[64], ver[16];
-        if (sscanf(c->hbuf, "GET %255s HTTP/1.1\r\n", path) != 1 || strlen(c->hbuf) != head) {
-            refuse(c, "400 Bad Request", "", "not an HTTP/1.1 GET (or a NUL in the request)");
+        if (st < 0) {
+            refuse(c, u.status, u.extra, u.why);
             return 1;
         }
-        if (!brs__ws_header_has(c->hbuf, "Upgrade", "websocket") ||
-            !brs__ws_header_has(c->hbuf, "Connection", "upgrade")) {
-            refuse(c, "426 Upgrade Required", "Upgrade: websocket\r\n", "a WebSocket upgrade is required");
-            return 1;
-        }
-        if (!brs__ws_header_get(c->hbuf, "Sec-WebSocket-Version", ver, sizeof ver) || strcmp(ver, "13")) {
-            refuse(c, "426 Upgrade Required", "Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Version must be 13");
-            return 1;
-        }
-        if (!brs__ws_header_get(c->hbuf, "Sec-WebSocket-Key", key, sizeof key) || strlen(key) != 24) {
-            refuse(c, "400 Bad Request", "", "missing or malformed Sec-WebSocket-Key");
-            return 1;
-        }
-        char acc[32], buf[256];
-        brs__ws_accept_key(key, acc);
+        size_t head = u.head_len;
+        char buf[256];
         int n = snprintf(buf, sizeof buf,
                          "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Accept: %s\r\n\r\n",
-                         acc);
+                         u.accept);
         c->raw = strdup(buf);
         c->rawlen = c->raw ? (size_t)n : 0;
         c->rawoff = 0;
-        c->hbuf[head] = saved;
         memmove(c->hbuf, c->hbuf + head, c->hlen - head); /* frames sent right behind the request */
         c->hlen -= head;
         c->hoff = 0;
@@ -243,7 +223,7 @@ static int handshake(brs__wss *c)
         }
         c->state = BRS__WSS_OPEN;
         if (c->cb.on_open)
-            c->cb.on_open(c->ud, c, path);
+            c->cb.on_open(c->ud, c, u.path);
         return 1;
     }
 }
