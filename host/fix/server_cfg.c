@@ -193,6 +193,8 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                         cfg->source);
     if ((rc = brs__config_int(cfg, root, "", "logon_timeout_ms", 10000, &v, err)))
         return rc;
+    if (v < 1 || v > 3600000) /* was unchecked: a huge value overflowed into the past */
+        return brs__err(err, BRS_E_RANGE, "%s: logon_timeout_ms must be 1..3600000", cfg->source);
     sc->logon_timeout_ns = v * 1000000;
     if ((rc = brs__config_string(cfg, root, "", "sender_comp_id", "EXEC", &str, err)))
         return rc;

@@ -68,6 +68,15 @@ static void test_serve_config_errors(void **state)
         assert_int_equal(run(cmd, out, sizeof out), 1);
         assert_non_null(strstr(out, "day_end"));
     }
+    /* a timeout out of range is refused, not overflowed into the past (found by make fuzz-config) */
+    static const char *const bad_logon[] = {"9000000000000000", "0", "-5"};
+    for (size_t i = 0; i < sizeof bad_logon / sizeof bad_logon[0]; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "serve %s/data/configs/serve.json --set logon_timeout_ms=%s",
+                 BOURSE_SOURCE_DIR, bad_logon[i]);
+        assert_int_equal(run(cmd, out, sizeof out), 1);
+        assert_non_null(strstr(out, "logon_timeout_ms must be 1..3600000"));
+    }
     /* BOURSE_FIX_PORT must be a port */
     setenv("BOURSE_FIX_PORT", "notaport", 1);
     assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json", out, sizeof out), 1);
