@@ -99,6 +99,34 @@ def case_crashpoints(work):
           (points, in_ckpt, in_compact))
 
 
+def fault_round(srv, send, exec_type, tag):
+    """One run with a fault armed: CLIENT1 logs on and send(session) sends
+    the request; the ExecutionReports of ExecType exec_type (150) that come
+    back are collected by tag until the gateway goes quiet or dies, then it
+    is killed. Returns (the tag values seen, whether the fault struck)."""
+    seen = set()
+    if srv.proc.poll() is None and srv.port:
+        try:
+            c = Session(srv.port, "CLIENT1", reset=True)
+            send(c)
+            while True:
+                m = c.recv(1.5)
+                if m is None:
+                    break
+                if m.get(150) == exec_type:
+                    seen.add(m.get(tag))
+            c.close()
+        except OSError:
+            pass
+    try:
+        srv.proc.wait(1.0)
+        died = True
+    except Exception:
+        died = False
+    srv.stop(sig=9)
+    return seen, died
+
+
 def case_mccrash(work):
     """(3) a mass cancel streamed over loop turns (max_cancels_per_turn 40,
     300 orders: 8 slices, each journaled) killed at each write and sync in turn
@@ -122,26 +150,8 @@ def case_mccrash(work):
                          max_cancels_per_turn=40)
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
         srv.start(extra_env=env)
-        seen = set()
-        if srv.proc.poll() is None and srv.port:
-            try:
-                c = Session(srv.port, "CLIENT1", reset=True)
-                c.send("q", [(11, "mc"), (530, 7), (60, "20261206-10:00:00")], c.seq)
-                while True:
-                    m = c.recv(1.5)
-                    if m is None:
-                        break
-                    if m.get(150) == "4":
-                        seen.add(m.get(11))
-                c.close()
-            except OSError:
-                pass
-        try:
-            srv.proc.wait(1.0)
-            died = True
-        except Exception:
-            died = False
-        srv.stop(sig=9)
+        seen, died = fault_round(
+            srv, lambda c: c.send("q", [(11, "mc"), (530, 7), (60, "20261206-10:00:00")], c.seq), "4", 11)
         if not died:
             check(len(seen) == n, "no fault: %d of %d cancels" % (len(seen), n))
             break
@@ -264,26 +274,7 @@ def case_sweepcrash(work):
                          sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
         srv.start(extra_env=env)
-        seen = set()
-        if srv.proc.poll() is None and srv.port:
-            try:
-                c = Session(srv.port, "CLIENT1", reset=True)
-                c.order("sweep", 1, "9.00", n, tif=3)
-                while True:
-                    m = c.recv(1.5)
-                    if m is None:
-                        break
-                    if m.get(150) == "F":
-                        seen.add(m.get(17))
-                c.close()
-            except OSError:
-                pass
-        try:
-            srv.proc.wait(1.0)
-            died = True
-        except Exception:
-            died = False
-        srv.stop(sig=9)
+        seen, died = fault_round(srv, lambda c: c.order("sweep", 1, "9.00", n, tif=3), "F", 17)
         if not died:
             check(len(seen) == n, "no fault: %d of %d fills" % (len(seen), n))
             break
