@@ -114,6 +114,32 @@ static int block_columns(const unsigned char *in, size_t len, uint32_t n, const 
     return BRS_OK;
 }
 
+/* One bar's columns, for both decoders (records and columns): ts and close
+ * carry from the bar before; the high and low are stored against the larger
+ * and smaller of open and close. The local-time column is read by the caller. */
+typedef struct bar_row {
+    uint64_t instr, meta;
+    int64_t open, high, low, close, volume;
+} bar_row;
+
+#define COL(c) (brs__le_rd(col[c] + i * w[c], m[c]) + base[c])
+
+static inline void next_row(const unsigned char *const *col, const uint64_t *m, const uint64_t *base,
+                            const size_t *w, uint32_t i, uint64_t *ts, uint64_t *close, bar_row *r)
+{
+    *ts += COL(C_TS);
+    uint64_t open = *close + COL(C_OPEN);
+    *close = open + COL(C_CLOSE);
+    int64_t so = (int64_t)open, sc = (int64_t)*close;
+    r->open = so;
+    r->close = sc;
+    r->high = (int64_t)(u(max64(so, sc)) + COL(C_HIGH));
+    r->low = (int64_t)(u(min64(so, sc)) - COL(C_LOW));
+    r->instr = COL(C_INSTR);
+    r->meta = COL(C_META);
+    r->volume = (int64_t)COL(C_VOLUME);
+}
+
 int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_market_event *dst,
                          brs_barblock_stats *st, const char **why)
 {
@@ -127,28 +153,23 @@ int brs__barblock_decode(const unsigned char *in, size_t len, uint32_t n, brs_ma
     for (uint32_t i = 0; i < n; i++) {
         brs_market_event *e = &dst[i];
         uint64_t prev = ts;
-        ts += brs__le_rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
+        bar_row r;
+        next_row(col, m, base, w, i, &ts, &close, &r);
         backwards |= i && (int64_t)ts < (int64_t)prev;
-        uint64_t open = close + brs__le_rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
-        close = open + brs__le_rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
-        int64_t so = (int64_t)open, sc = (int64_t)close;
-        uint64_t hi_ref = u(max64(so, sc)), lo_ref = u(min64(so, sc));
-        uint64_t instr = brs__le_rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
-        uint64_t meta = brs__le_rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
-        junk |= (instr >> 32) | (meta >> 24);
-        imax = instr > imax ? instr : imax;
+        junk |= (r.instr >> 32) | (r.meta >> 24);
+        imax = r.instr > imax ? r.instr : imax;
         e->ts_exchange = (int64_t)ts;
-        e->ts_local = (int64_t)(ts + brs__le_rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
+        e->ts_local = (int64_t)(ts + COL(C_LOCAL));
         late |= e->ts_local > e->ts_exchange;
         e->kind = BRS_MEV_BAR;
-        e->side = (uint8_t)meta;
-        e->flags = (uint16_t)(meta >> 8);
-        e->instrument = (uint32_t)instr;
-        e->bar.open = so;
-        e->bar.high = (int64_t)(hi_ref + brs__le_rd(col[C_HIGH] + i * w[C_HIGH], m[C_HIGH]) + base[C_HIGH]);
-        e->bar.low = (int64_t)(lo_ref - brs__le_rd(col[C_LOW] + i * w[C_LOW], m[C_LOW]) - base[C_LOW]);
-        e->bar.close = sc;
-        e->bar.volume = (int64_t)(brs__le_rd(col[C_VOLUME] + i * w[C_VOLUME], m[C_VOLUME]) + base[C_VOLUME]);
+        e->side = (uint8_t)r.meta;
+        e->flags = (uint16_t)(r.meta >> 8);
+        e->instrument = (uint32_t)r.instr;
+        e->bar.open = r.open;
+        e->bar.high = r.high;
+        e->bar.low = r.low;
+        e->bar.close = r.close;
+        e->bar.volume = r.volume;
     }
     if (junk) {
         *why = "instrument or side/flags value out of range";
@@ -175,25 +196,21 @@ int brs__barblock_decode_columns(const unsigned char *in, size_t len, uint32_t n
     int has_local = w[C_LOCAL] != 0 || base[C_LOCAL] != 0, late = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t prev = ts;
-        ts += brs__le_rd(col[C_TS] + i * w[C_TS], m[C_TS]) + base[C_TS];
+        bar_row r;
+        next_row(col, m, base, w, i, &ts, &close, &r);
         backwards |= i && (int64_t)ts < (int64_t)prev;
-        uint64_t open = close + brs__le_rd(col[C_OPEN] + i * w[C_OPEN], m[C_OPEN]) + base[C_OPEN];
-        close = open + brs__le_rd(col[C_CLOSE] + i * w[C_CLOSE], m[C_CLOSE]) + base[C_CLOSE];
-        int64_t so = (int64_t)open, sc = (int64_t)close;
-        uint64_t hi_ref = u(max64(so, sc)), lo_ref = u(min64(so, sc));
-        other |= brs__le_rd(col[C_INSTR] + i * w[C_INSTR], m[C_INSTR]) + base[C_INSTR];
-        other |= brs__le_rd(col[C_META] + i * w[C_META], m[C_META]) + base[C_META];
+        other |= r.instr | r.meta;
         dst->ts[i] = (int64_t)ts;
         if (has_local) {
-            int64_t tl = (int64_t)(ts + brs__le_rd(col[C_LOCAL] + i * w[C_LOCAL], m[C_LOCAL]) + base[C_LOCAL]);
+            int64_t tl = (int64_t)(ts + COL(C_LOCAL));
             dst->ts_local[i] = tl;
             late |= tl > (int64_t)ts;
         }
-        dst->open[i] = so;
-        dst->high[i] = (int64_t)(hi_ref + brs__le_rd(col[C_HIGH] + i * w[C_HIGH], m[C_HIGH]) + base[C_HIGH]);
-        dst->low[i] = (int64_t)(lo_ref - brs__le_rd(col[C_LOW] + i * w[C_LOW], m[C_LOW]) - base[C_LOW]);
-        dst->close[i] = sc;
-        dst->volume[i] = (int64_t)(brs__le_rd(col[C_VOLUME] + i * w[C_VOLUME], m[C_VOLUME]) + base[C_VOLUME]);
+        dst->open[i] = r.open;
+        dst->high[i] = r.high;
+        dst->low[i] = r.low;
+        dst->close[i] = r.close;
+        dst->volume[i] = r.volume;
     }
     st->max_instrument = 0;
     st->ordered = !backwards;
