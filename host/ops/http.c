@@ -271,9 +271,11 @@ static bool conn_io(brs__http *h, conn *c, short revents)
                 c->req[c->in] = 0;
                 handle(h, c);
             } else if (st) {
-                char msg[64];
-                int n = snprintf(msg, sizeof msg, "%s\n", brs__http_status_text(st));
-                BRS_LOG(BRS_LOG_DEBUG, "http", "request refused", BRS_KV_S("peer", c->peer), BRS_KV_I("status", st));
+                char msg[160];
+                const char *why = c->msg.why ? c->msg.why : brs__http_status_text(st);
+                int n = snprintf(msg, sizeof msg, "%s: %s\n", brs__http_status_text(st), why);
+                BRS_LOG(BRS_LOG_DEBUG, "http", "request refused", BRS_KV_S("peer", c->peer), BRS_KV_I("status", st),
+                        BRS_KV_S("reason", why));
                 respond(c, st, "text/plain; charset=utf-8", msg, (size_t)n, false);
             }
         }

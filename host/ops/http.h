@@ -57,6 +57,7 @@ typedef struct brs__http_msg {
     brs__http_req req;
     size_t head_len; /* request line and headers, blank line included */
     size_t need;     /* the whole request (head and body) once the head is in, else 0 */
+    const char *why; /* a refusal's reason (static text), for the log and the answer */
     char method[8], target[BRS__HTTP_TARGET_MAX + 1];
     char host[256], origin[256], content_type[128];
 } brs__http_msg;
@@ -77,6 +78,7 @@ typedef struct brs__http_msg {
  *       Origin or Content-Type value longer than its field above
  *   501 Transfer-Encoding (chunked bodies are not taken)
  *   505 not HTTP/1.x
+ * with m->why naming the reason.
  * Pure: no I/O, no allocation, no logging (fuzzed by tests/fuzz/fuzz_http.c). */
 int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg *m);
 /* The reason phrase of a status ("Bad Request"). */

@@ -77,13 +77,26 @@ static int content_length(const brs__http_head *hd, const char *buf, int *has, u
     return 0;
 }
 
+#define REFUSE(st_, why_)                                                                           \
+    do {                                                                                           \
+        m->why = (why_);                                                                           \
+        return (st_);                                                                              \
+    } while (0)
+
 int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg *m)
 {
     brs__http_head hd;
     m->need = m->head_len = 0;
+    m->why = NULL;
     int st = brs__http_head_request(buf, len, BRS__HTTP_HEAD_MAX, BRS__HTTP_TARGET_MAX, &hd);
-    if (st != 1)
+    if (st != 1) {
+        m->why = st == 0     ? NULL
+                 : st == 414 ? "request target too long"
+                 : st == 431 ? "request head too large or too many fields"
+                 : st == 505 ? "not HTTP/1.x"
+                             : "malformed request line or header line";
         return st;
+    }
     if (hd.method_len == 3 && !memcmp(buf + hd.method, "GET", 3))
         strcpy(m->method, "GET");
     else if (hd.method_len == 4 && !memcmp(buf + hd.method, "HEAD", 4))
@@ -91,27 +104,29 @@ int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg 
     else if (hd.method_len == 4 && !memcmp(buf + hd.method, "POST", 4))
         strcpy(m->method, "POST");
     else
-        return 405;
+        REFUSE(405, "method not GET, HEAD or POST");
     int nhost = brs__http_head_field(&hd, buf, "Host", NULL, NULL);
     if (nhost > 1 || (nhost == 0 && hd.minor >= 1)) /* RFC 9112 3.2 */
-        return 400;
-    if ((st = single(&hd, buf, "Host", m->host, sizeof m->host)) ||
-        (st = single(&hd, buf, "Origin", m->origin, sizeof m->origin)) ||
-        (st = single(&hd, buf, "Content-Type", m->content_type, sizeof m->content_type)))
-        return st;
+        REFUSE(400, nhost ? "two Host fields" : "no Host field in HTTP/1.1");
+    if ((st = single(&hd, buf, "Host", m->host, sizeof m->host)))
+        REFUSE(st, "Host field too long");
+    if ((st = single(&hd, buf, "Origin", m->origin, sizeof m->origin)))
+        REFUSE(st, st == 400 ? "two Origin fields" : "Origin field too long");
+    if ((st = single(&hd, buf, "Content-Type", m->content_type, sizeof m->content_type)))
+        REFUSE(st, st == 400 ? "two Content-Type fields" : "Content-Type field too long");
     for (const char *p = m->host; *p; p++) /* RFC 3986 reg-name, IP literal, port */
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("/?#@\\\"<>{}|^`", *p))
-            return 400;
+            REFUSE(400, "Host field is not a host name");
     if (brs__http_head_field(&hd, buf, "Transfer-Encoding", NULL, NULL))
-        return 501;
+        REFUSE(501, "Transfer-Encoding is not taken");
     int has_len;
     unsigned long long n;
     if ((st = content_length(&hd, buf, &has_len, &n)))
-        return st;
+        REFUSE(st, "bad or contradictory Content-Length");
     if (!has_len && !strcmp(m->method, "POST"))
-        return 411;
+        REFUSE(411, "POST without Content-Length");
     if (n > max_body)
-        return 413;
+        REFUSE(413, "body over the limit");
     m->head_len = hd.len;
     m->need = hd.len + (size_t)n;
     if (len < m->need)

@@ -135,7 +135,19 @@ static void test_refused(void **state)
         if (st != cases[i].status)
             fprintf(stderr, "case %zu: %s -> %d\n", i, cases[i].req, st);
         assert_int_equal(st, cases[i].status);
+        /* every refusal carries its reason (logged, and sent in the answer); "more" none */
+        if (st)
+            assert_non_null(m.why);
+        else
+            assert_null(m.why);
     }
+    brs__http_msg m;
+    const char *two = "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n";
+    assert_int_equal(brs__http_parse(two, strlen(two), 16, &m), 400);
+    assert_string_equal(m.why, "two Host fields");
+    const char *te = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(brs__http_parse(te, strlen(te), 16, &m), 501);
+    assert_string_equal(m.why, "Transfer-Encoding is not taken");
 }
 
 static void test_limits(void **state)
