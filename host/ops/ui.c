@@ -371,6 +371,7 @@ static int route(void *ctx, const brs__http_req *rq, brs__http_resp *r)
             return brs__ui_api_launch(u, rq, r);
         if (!strncmp(rq->path, "/api/cancel/", 12))
             return brs__ui_api_cancel(u, rq, r);
+        r->allow = "GET, HEAD";
         return brs__ui_send_error(r, 405, "POST only to /api/launch and /api/cancel/ID");
     }
     if (!strcmp(rq->path, "/") || !strcmp(rq->path, "/index.html"))
