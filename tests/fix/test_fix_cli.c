@@ -77,6 +77,12 @@ static void test_serve_config_errors(void **state)
         assert_int_equal(run(cmd, out, sizeof out), 1);
         assert_non_null(strstr(out, "logon_timeout_ms must be 1..3600000"));
     }
+    /* a password_file that never ends (a device) is refused at start, not read for ever */
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json --set listen.port=0 "
+                         "--set 'sessions[0].password_file=/dev/zero'",
+                         out, sizeof out),
+                     1);
+    assert_non_null(strstr(out, "sessions[0].password_file: /dev/zero: larger than 4096 bytes"));
     /* BOURSE_FIX_PORT must be a port */
     setenv("BOURSE_FIX_PORT", "notaport", 1);
     assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json", out, sizeof out), 1);
