@@ -72,10 +72,16 @@ void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
     if (!g->n_lat_ack && !g->n_lat_fill)
         return;
     int64_t now = brs__realtime_ns();
-    for (uint32_t k = 0; g->h_ack && k < g->n_lat_ack; k++)
-        brs__hist_observe_ns(g->h_ack, now - g->lat_ack[k]);
-    for (uint32_t k = 0; g->h_fill && k < g->n_lat_fill; k++)
-        brs__hist_observe_ns(g->h_fill, now - g->lat_fill[k]);
+    /* in locals: the histogram's stores would otherwise make every
+     * iteration read g's fields again */
+    brs__histogram *h = g->h_ack;
+    uint32_t n = g->n_lat_ack;
+    for (uint32_t k = 0; h && k < n; k++)
+        brs__hist_observe_ns(h, now - g->lat_ack[k]);
+    h = g->h_fill;
+    n = g->n_lat_fill;
+    for (uint32_t k = 0; h && k < n; k++)
+        brs__hist_observe_ns(h, now - g->lat_fill[k]);
     g->n_lat_ack = g->n_lat_fill = 0;
 }
 
@@ -210,8 +216,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (g->live)
             brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
-                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__rt_now(g->rt),
-                           g->replaying);
+                           ev->venue, g->replaying ? 0 : brs__rt_now(g->rt), g->replaying);
         if (o->leaves == 0)
             brs__fix_set_open(g, o, 0);
         g->fill_venue = g->last_mkt ? brs__rt_venue_name(g->rt, ev->venue) : NULL;
