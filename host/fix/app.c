@@ -69,20 +69,16 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
 
 void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
 {
-    if (!g->n_lat_ack && !g->n_lat_fill)
+    if (!g->lat_ack.n && !g->lat_fill.n)
         return;
     int64_t now = brs__realtime_ns();
-    /* in locals: the histogram's stores would otherwise make every
-     * iteration read g's fields again */
-    brs__histogram *h = g->h_ack;
-    uint32_t n = g->n_lat_ack;
-    for (uint32_t k = 0; h && k < n; k++)
-        brs__hist_observe_ns(h, now - g->lat_ack[k]);
-    h = g->h_fill;
-    n = g->n_lat_fill;
-    for (uint32_t k = 0; h && k < n; k++)
-        brs__hist_observe_ns(h, now - g->lat_fill[k]);
-    g->n_lat_ack = g->n_lat_fill = 0;
+    brs__fix_latq *q[2] = {&g->lat_ack, &g->lat_fill};
+    brs__histogram *h[2] = {g->h_ack, g->h_fill};
+    for (int j = 0; j < 2; j++) {
+        for (uint32_t k = 0; h[j] && k < q[j]->n; k++)
+            brs__hist_observe_n_ns(h[j], now - q[j]->t[k], q[j]->n_at[k]);
+        q[j]->n = 0;
+    }
 }
 
 /* An ExecutionReport about an order that does not exist (OrderID NONE, nothing

@@ -142,7 +142,9 @@ static int hello(void *ctx, const brs__http_req *rq, brs__http_resp *resp)
 
 /* The bucket an observation lands in, against the plain definition (the
  * first bound >= the value, else +Inf) on random bounds (dense, sparse, with
- * a 0 bound, the default ones) and values at, around and between them. */
+ * a 0 bound, the default ones) and values at, around and between them; n
+ * observations at once (brs__hist_observe_n_ns) add n there and n times the
+ * value to the sum. */
 static void test_hist_buckets(void **state)
 {
     (void)state;
@@ -176,13 +178,22 @@ static void test_hist_buckets(void **state)
             int64_t c = v < 0 ? 0 : v;
             while (want < nb && c > h->bound_ns[want])
                 want++;
-            uint64_t before[BRS__HIST_MAX_BUCKETS + 1];
+            uint64_t before[BRS__HIST_MAX_BUCKETS + 1], sum0 = h->sum_ns;
             for (int i = 0; i <= nb; i++)
                 before[i] = h->bucket[i];
-            brs__hist_observe_ns(h, v);
+            /* one observation, or n at once (a FIX loop turn's orders) */
+            uint64_t times = k % 2 ? 1 : (uint64_t)(rand() % 5);
+            if (k % 2)
+                brs__hist_observe_ns(h, v);
+            else
+                brs__hist_observe_n_ns(h, v, times);
             for (int i = 0; i <= nb; i++)
-                if (h->bucket[i] != before[i] + (i == want))
-                    fail_msg("trial %d: %lld went to the wrong bucket (want %d of %d)", trial, (long long)v, want, nb);
+                if (h->bucket[i] != before[i] + (i == want ? times : 0))
+                    fail_msg("trial %d: %lld x%llu went to the wrong bucket (want %d of %d)", trial, (long long)v,
+                             (unsigned long long)times, want, nb);
+            if (h->sum_ns != sum0 + (uint64_t)c * times)
+                fail_msg("trial %d: %lld x%llu: sum %llu, want %llu", trial, (long long)v, (unsigned long long)times,
+                         (unsigned long long)h->sum_ns, (unsigned long long)(sum0 + (uint64_t)c * times));
         }
         brs__mreg_free(r);
     }
