@@ -43,11 +43,12 @@ struct brs__live {
     const void *venue_ctx;
     uint64_t fills_total, wver;
     unsigned back;
-    /* the handoff */
-    _Atomic unsigned mid; /* index of the middle buffer, | FRESH when published and not taken */
-    brs__live_snap buf[3];
+    /* the handoff, on a cache line of its own: the reader's load of it never
+     * takes the line the writer's per-fill state is on */
+    _Alignas(64) _Atomic unsigned mid; /* index of the middle buffer, | FRESH when published and not taken */
+    _Alignas(64) brs__live_snap buf[3];
     /* reader state (HTTP thread) */
-    unsigned front;
+    _Alignas(64) unsigned front;
     const char *lat_name[BRS__LIVE_LAT];
     const brs__histogram *lat[BRS__LIVE_LAT];
     int n_lat;
@@ -63,9 +64,10 @@ struct brs__live {
 
 brs__live *brs__live_new(uint32_t n_acc, uint32_t n_instr, const char *title, const char *kind)
 {
-    brs__live *l = calloc(1, sizeof *l);
+    brs__live *l = aligned_alloc(_Alignof(brs__live), sizeof *l); /* its handoff line is aligned */
     if (!l)
         return NULL;
+    memset(l, 0, sizeof *l);
     l->n_acc = n_acc < BRS__LIVE_ACCOUNTS ? n_acc : BRS__LIVE_ACCOUNTS;
     l->n_instr = n_instr < BRS__LIVE_INSTR ? n_instr : BRS__LIVE_INSTR;
     snprintf(l->title, sizeof l->title, "%s", title);

@@ -1,9 +1,11 @@
 /* test_ops_metrics.c: the metrics registry and the operators' HTTP server:
  * exposition text checked line by line and by Debian's `promtool check metrics`,
- * histogram buckets against a reference count, label/name validation, and an
- * HTTP server that keeps answering while a silent client holds a connection. */
+ * histogram buckets against a reference count, label/name validation, an
+ * HTTP server that keeps answering while a silent client holds a connection,
+ * and its tick running as soon as it is set. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -290,12 +292,41 @@ static void test_http(void **state)
     assert_int_not_equal(brs__parse_hostport("1.2.3.4:99999", host, sizeof host, &p2, &err), 0);
 }
 
+static void count_tick(void *ctx) { atomic_fetch_add((_Atomic int *)ctx, 1); }
+
+/* A tick set after the server started runs when set: the thread was in a
+ * poll of up to a second when nothing else was due, and the tick waited for
+ * its end. (A bound in ms of a wake-up, not a speed: 600 ms against the old
+ * ~900.) Then it keeps running, about once a second with no stream open. */
+static void test_http_tick(void **state)
+{
+    (void)state;
+    brs__http *h = NULL;
+    brs_error err = {0};
+    brs__http_opts o = {.listen = "127.0.0.1:0"};
+    assert_int_equal(brs__http_start(&h, &o, &err), 0);
+    usleep(100000); /* the server's thread is in its idle poll */
+    static _Atomic int ticks;
+    int64_t t0 = brs__monotime_ns();
+    brs__http_set_tick(h, count_tick, (void *)&ticks);
+    while (atomic_load(&ticks) == 0 && brs__monotime_ns() - t0 < 3000000000LL)
+        usleep(1000);
+    int64_t first_ms = (brs__monotime_ns() - t0) / 1000000;
+    if (atomic_load(&ticks) == 0 || first_ms >= 600)
+        fail_msg("the tick first ran %lld ms after it was set (ticks %d)", (long long)first_ms, atomic_load(&ticks));
+    while (atomic_load(&ticks) < 2 && brs__monotime_ns() - t0 < 5000000000LL)
+        usleep(10000);
+    assert_true(atomic_load(&ticks) >= 2);
+    brs__http_stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exposition),
         cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_http),
+        cmocka_unit_test(test_http_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
