@@ -35,14 +35,22 @@ typedef struct keyed {
     size_t off; /* offset of the key field in aev */
 } keyed;
 
-static keyed g_key; /* qsort has no context argument */
+static keyed g_key;        /* qsort has no context argument */
+static const char *g_text; /* the rows' strings, for the comparisons */
 
-static const char *key_of(const aev *e, size_t off) { return (const char *)e + off; }
+#define S(x) (g_text + (x))
+
+static const char *key_of(const aev *e, size_t off)
+{
+    astr k;
+    memcpy(&k, (const char *)e + off, sizeof k);
+    return S(k);
+}
 
 static int cmp_key(const void *pa, const void *pb)
 {
     const aev *x = &g_key.ev[*(const size_t *)pa], *y = &g_key.ev[*(const size_t *)pb];
-    int c = strcmp(x->session, y->session);
+    int c = strcmp(S(x->session), S(y->session));
     if (!c)
         c = strcmp(key_of(x, g_key.off), key_of(y, g_key.off));
     if (!c)
@@ -58,7 +66,7 @@ static const aev *find_key(const audit *a, const size_t *idx, size_t n, size_t o
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const aev *x = &a->ev[idx[mid]];
-        int c = strcmp(x->session, session);
+        int c = strcmp(S(x->session), session);
         if (!c)
             c = strcmp(key_of(x, off), key);
         if (c < 0)
@@ -69,7 +77,7 @@ static const aev *find_key(const audit *a, const size_t *idx, size_t n, size_t o
     if (lo == n)
         return NULL;
     const aev *x = &a->ev[idx[lo]];
-    return !strcmp(x->session, session) && !strcmp(key_of(x, off), key) ? x : NULL;
+    return !strcmp(S(x->session), session) && !strcmp(key_of(x, off), key) ? x : NULL;
 }
 
 /* The rows for which sel holds, sorted by (session, field at off, reading order). */
@@ -88,7 +96,7 @@ static size_t *sorted_rows(const audit *a, size_t off, int (*sel)(const aev *), 
     return idx;
 }
 
-static int has_order_id(const aev *e) { return e->order_id[0] != 0; }
+static int has_order_id(const aev *e) { return e->order_id != 0; }
 static int is_timed_answer(const aev *e) { return e->rank == 2 && e->t; }
 
 /* Requests carry no OrderID: the answers with the same session and ClOrdID
@@ -105,18 +113,18 @@ static int link_orders(audit *a)
     }
     for (size_t i = 0; i < a->n; i++) {
         aev *e = &a->ev[i];
-        if (e->order_id[0])
+        if (e->order_id)
             continue;
-        for (int pass = 0; pass < 2 && !e->order_id[0]; pass++) {
-            const char *key = pass == 0 ? e->clordid : e->orig;
-            if (!key[0])
+        for (int pass = 0; pass < 2 && !e->order_id; pass++) {
+            astr key = pass == 0 ? e->clordid : e->orig;
+            if (!key)
                 continue;
-            const aev *x = find_key(a, byc, nc, offsetof(aev, clordid), e->session, key);
-            const aev *y = find_key(a, byo, no, offsetof(aev, orig), e->session, key);
+            const aev *x = find_key(a, byc, nc, offsetof(aev, clordid), S(e->session), S(key));
+            const aev *y = find_key(a, byo, no, offsetof(aev, orig), S(e->session), S(key));
             if (y && (!x || y->n < x->n))
                 x = y;
             if (x)
-                snprintf(e->order_id, sizeof e->order_id, "%s", x->order_id);
+                e->order_id = x->order_id;
         }
     }
     free(byc);
@@ -135,9 +143,9 @@ static int time_requests(audit *a)
         return BRS_E_NOMEM;
     for (size_t i = 0; i < a->n; i++) {
         aev *e = &a->ev[i];
-        if (e->rank > 1 || !e->clordid[0] || e->ws_acct)
+        if (e->rank > 1 || !e->clordid || e->ws_acct)
             continue; /* (a WebSocket request has the gateway's time already) */
-        const aev *best = find_key(a, idx, n, offsetof(aev, clordid), e->session, e->clordid);
+        const aev *best = find_key(a, idx, n, offsetof(aev, clordid), S(e->session), S(e->clordid));
         if (best) {
             e->t = best->t;
             e->anchor = best->anchor;
@@ -150,18 +158,18 @@ static int time_requests(audit *a)
 static int cmp_ev(const void *pa, const void *pb)
 {
     const aev *a = pa, *b = pb;
-    int c = strcmp(a->session, b->session);
+    int c = a->session == b->session ? 0 : strcmp(S(a->session), S(b->session));
     if (c)
         return c;
     /* by order (numerically), orders without an id last */
-    size_t la = strlen(a->order_id), lb = strlen(b->order_id);
+    size_t la = strlen(S(a->order_id)), lb = strlen(S(b->order_id));
     if (!la != !lb)
         return la ? -1 : 1;
     if (la != lb)
         return la < lb ? -1 : 1;
-    if ((c = strcmp(a->order_id, b->order_id)))
+    if ((c = strcmp(S(a->order_id), S(b->order_id))))
         return c;
-    if (!la && (c = strcmp(a->clordid, b->clordid)))
+    if (!la && (c = strcmp(S(a->clordid), S(b->clordid))))
         return c;
     if (a->t != b->t)
         return a->t < b->t ? -1 : 1;
@@ -180,25 +188,27 @@ typedef struct filt {
 /* Does the order (the run of events [i, j) sharing session and id) match? */
 static int order_matches(const audit *a, size_t i, size_t j, const filt *f)
 {
-    if (f->session && strcmp(a->ev[i].session, f->session))
+    if (f->session && strcmp(brs__aud_s(a, a->ev[i].session), f->session))
         return 0;
-    if (f->order && strcmp(a->ev[i].order_id, f->order))
+    if (f->order && strcmp(brs__aud_s(a, a->ev[i].order_id), f->order))
         return 0;
     if (f->clordid) {
         int hit = 0;
         for (size_t k = i; k < j && !hit; k++)
-            hit = !strcmp(a->ev[k].clordid, f->clordid) || !strcmp(a->ev[k].orig, f->clordid);
+            hit = !strcmp(brs__aud_s(a, a->ev[k].clordid), f->clordid) ||
+                  !strcmp(brs__aud_s(a, a->ev[k].orig), f->clordid);
         if (!hit)
             return 0;
     }
     return 1;
 }
 
+/* (Interned strings compare by offset only when both were interned: compare text.) */
 static int same_order(const aev *x, const aev *y)
 {
-    if (strcmp(x->session, y->session) || strcmp(x->order_id, y->order_id))
+    if (strcmp(S(x->session), S(y->session)) || strcmp(S(x->order_id), S(y->order_id)))
         return 0;
-    return x->order_id[0] || !strcmp(x->clordid, y->clordid);
+    return x->order_id || !strcmp(S(x->clordid), S(y->clordid));
 }
 
 static void iso(int64_t ns, char out[40])
@@ -256,9 +266,11 @@ static void values(const aev *e, const char *v[N_COLS], char tbuf[40], char cbuf
         snprintf(seq, 16, "%u", e->msg_seq);
     else
         seq[0] = 0; /* journal notes (children, WebSocket) have no FIX sequence number */
-    const char *x[N_COLS] = {tbuf,     cbuf, e->session, e->order_id, e->clordid, e->orig,   e->event,  e->side,
-                             e->symbol, e->qty,    e->price,    e->last_qty, e->last_px, e->cum,   e->leaves,
-                             e->status, e->venue,  e->parent,   e->child,  e->exec_id, e->reason, e->source, seq};
+    const char *x[N_COLS] = {tbuf,          cbuf,           S(e->session), S(e->order_id), S(e->clordid),
+                             S(e->orig),    e->event,       S(e->side),    S(e->symbol),   S(e->qty),
+                             S(e->price),   S(e->last_qty), S(e->last_px), S(e->cum),      S(e->leaves),
+                             S(e->status),  S(e->venue),    S(e->parent),  S(e->child),    S(e->exec_id),
+                             S(e->reason),  e->source,      seq};
     memcpy(v, x, sizeof x);
 }
 
@@ -387,6 +399,11 @@ int brs__cmd_audit(int argc, char **argv)
             goto done;
         }
     }
+    if (a.oom) {
+        brs__fail("audit", "out of memory keeping the text of %zu rows (%zu bytes)", a.n, a.text_len);
+        goto done;
+    }
+    g_text = a.text ? a.text : "";
     brs__aud_ws_names(&a);
     if (link_orders(&a) != BRS_OK || time_requests(&a) != BRS_OK) {
         brs__fail("audit", "out of memory linking %zu rows", a.n);
@@ -425,9 +442,9 @@ int brs__cmd_audit(int argc, char **argv)
                 }
                 if (first_ev) {
                     fprintf(o, "%s\n{\"session\":", first_order ? "" : ",");
-                    json_str(o, e->session);
+                    json_str(o, S(e->session));
                     fputs(",\"order_id\":", o);
-                    json_str(o, e->order_id);
+                    json_str(o, S(e->order_id));
                     fputs(",\"events\":[", o);
                     first_order = 0;
                 }
@@ -455,10 +472,6 @@ done:
     if (d)
         closedir(d);
     brs__aud_unmap_file(&j);
-    free(a.ev);
-    free(a.msg);
-    for (size_t i = 0; i < a.n_names; i++)
-        free(a.names[i]);
-    free(a.names);
+    brs__aud_free(&a);
     return code;
 }

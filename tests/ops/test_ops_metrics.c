@@ -244,6 +244,41 @@ static void test_http(void **state)
     free(m);
     m = get(port, "PUT /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 405 "));
+    assert_non_null(strstr(m, "\r\nAllow: GET, HEAD, POST\r\n")); /* a 405 names what is allowed */
+    free(m);
+    m = get(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx");
+    assert_non_null(strstr(m, "HTTP/1.1 405 "));
+    assert_non_null(strstr(m, "\r\nAllow: GET, HEAD\r\n"));
+    free(m);
+    m = get(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_null(strstr(m, "Allow:"));
+    free(m);
+    /* Expect: 100-continue (curl's for bodies over 1 KB): the interim answer
+     * comes after the head and before the body is sent, then the response */
+    {
+        int fd = connect_port(port);
+        const char *head = "POST /dash/c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+        assert_true(write(fd, head, strlen(head)) == (ssize_t)strlen(head));
+        char cont[64] = {0};
+        size_t got = 0;
+        while (got < 25) {
+            ssize_t k = read(fd, cont + got, sizeof cont - 1 - got);
+            assert_true(k > 0);
+            got += (size_t)k;
+        }
+        assert_string_equal(cont, "HTTP/1.1 100 Continue\r\n\r\n");
+        assert_true(write(fd, "hello", 5) == 5);
+        char buf[4096];
+        size_t n = 0;
+        for (ssize_t k; (k = read(fd, buf + n, sizeof buf - 1 - n)) > 0;)
+            n += (size_t)k;
+        buf[n] = 0;
+        close(fd);
+        assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+        assert_non_null(strstr(buf, "\r\n\r\nPOST path=/dash/c query= body=hello"));
+    }
+    m = get(port, "POST /dash/c HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\nx");
+    assert_non_null(strstr(m, "HTTP/1.1 417 Expectation Failed\r\n"));
     free(m);
     m = get(port, "garbage\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 400 "));
