@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "core/log.h"
 
 #define MAX_ROUTES 32
+#define TICK_STREAMS_MS 100 /* the tick while an event stream is open */
+#define TICK_IDLE_MS 1000   /* and while none is */
 
 typedef struct conn {
     int fd;
@@ -52,6 +55,7 @@ struct brs__http {
     int max_streams, n_streams;
     char streams_key[64];
     int64_t last_stream_log_ms, last_tick_ms;
+    _Atomic int stopping; /* a byte on wake[] with this set: stop; without: look again (a new tick) */
     void (*tick)(void *ctx);
     void *tick_ctx;
     size_t max_body;
@@ -358,7 +362,14 @@ static void *serve(void *arg)
         void (*tick)(void *) = h->tick;
         void *tick_ctx = h->tick_ctx;
         pthread_mutex_unlock(&h->mu);
-        int64_t t = now_ms(), next = t + (h->n_streams || tick ? 100 : 1000);
+        int tick_ms = h->n_streams ? TICK_STREAMS_MS : TICK_IDLE_MS;
+        int64_t t = now_ms(), next = t + TICK_IDLE_MS;
+        if (tick) {
+            int64_t due = h->last_tick_ms + tick_ms;
+            next = due < next ? due : next;
+        } else if (h->n_streams) {
+            next = t + TICK_STREAMS_MS;
+        }
         for (int i = 0; i < h->n_conns; i++) {
             conn *c = h->conns[i];
             pf[2 + i] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
@@ -369,10 +380,15 @@ static void *serve(void *arg)
         int rc = poll(pf, (nfds_t)n + 2, (int)(next > t ? next - t : 0));
         if (rc < 0 && errno != EINTR)
             break;
-        if (pf[0].revents)
-            break;
+        if (pf[0].revents) {
+            char b[16];
+            while (read(h->wake[0], b, sizeof b) > 0) {
+            }
+            if (atomic_load_explicit(&h->stopping, memory_order_acquire))
+                break;
+        }
         t = now_ms();
-        if (tick && t - h->last_tick_ms >= 100) {
+        if (tick && t - h->last_tick_ms >= tick_ms) {
             h->last_tick_ms = t;
             tick(tick_ctx);
         }
@@ -494,12 +510,15 @@ void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx)
     h->tick_ctx = ctx;
     h->tick = fn;
     pthread_mutex_unlock(&h->mu);
+    ssize_t w = write(h->wake[1], "t", 1); /* its first run now, not after the poll in progress */
+    (void)w;
 }
 
 void brs__http_stop(brs__http *h)
 {
     if (!h)
         return;
+    atomic_store_explicit(&h->stopping, 1, memory_order_release);
     ssize_t w = write(h->wake[1], "x", 1);
     (void)w;
     pthread_join(h->thread, NULL);

@@ -107,8 +107,11 @@ int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err)
 int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void *ctx);
 /* The bound port (useful with port 0) and the address as "host:port". */
 int brs__http_port(const brs__http *h);
-/* fn(ctx) runs on the server's thread about every 100 ms, clients or not (a
- * dashboard samples its history there). One tick per server. */
+/* fn(ctx) runs on the server's thread from the moment it is set (the thread is
+ * woken for it), then about every 100 ms while an event stream is open and
+ * about every second otherwise (a dashboard samples its history there; with
+ * nobody watching, the thread wakes once a second, not ten times). One tick
+ * per server. */
 void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx);
 void brs__http_stop(brs__http *h);
 
