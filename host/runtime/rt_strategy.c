@@ -179,17 +179,10 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
     if (lean && !changed)
         return 0; /* nothing for them: their clocks catch up later (run_state) */
     int ran = changed;
-    brs_market_event q;
     if (changed) {
         s->last_top[in] = top;
         if (top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
             brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
-        q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
-                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
-        q.quote.bid_price = top.bid_price;
-        q.quote.bid_qty = top.bid_qty;
-        q.quote.ask_price = top.ask_price;
-        q.quote.ask_qty = top.ask_qty;
     }
     for (uint32_t k = 0; k < s->n; k++) {
         brs__rt_strat *st = s->st[k];
@@ -203,7 +196,8 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
         if (changed) {
             if (top.bid_qty && top.ask_qty)
                 st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
-            brs__sctx_on_market(sc, &q);
+            /* a QUOTE of the top (brs__sctx_on_market), not built */
+            brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, &top);
         }
         if (st->want_depth && (ev->flags & BRS_MEVF_LAST)) {
             brs_level lv[BRS__SCTX_DEPTH];
