@@ -1,6 +1,6 @@
 /* view.c: the passive L3 book of market data (view.h): an order map (Robin
- * Hood linear probing over 32-byte entries, 16 consecutive ids sharing
- * adjacent slots as in the engine's id index) and the engine's book sides
+ * Hood linear probing over 32-byte entries, consecutive ids in adjacent
+ * slots) and the engine's book sides
  * for the levels, without the order pool and the levels' FIFOs. The top is
  * read from the sides when asked for; its change count moves on every event
  * at the best price of a side (or better, for an insert): exactly the events
@@ -41,10 +41,15 @@ struct brs__view {
 
 /* ---- the order map ----------------------------------------------------------- */
 
+/* The home slot: ids in the same 64K-aligned run keep their order (the
+ * low 16 bits XOR a constant of the run: sequential ids fill adjacent
+ * slots, one cache line after another), while the runs themselves are
+ * scattered by a Fibonacci multiply of the high bits, so ids that differ
+ * only there (strided, tagged) do not pile up on one slot. */
 static inline uint32_t home_of(const brs__view *v, uint64_t id)
 {
-    uint64_t blk = ((id >> 4) * UINT64_C(0x9E3779B97F4A7C15)) >> v->shift;
-    return (uint32_t)((blk << 4) | (id & 15));
+    uint64_t run = ((id >> 16) * UINT64_C(0x9E3779B97F4A7C15)) >> v->shift;
+    return ((uint32_t)id ^ (uint32_t)run) & v->mask;
 }
 
 static inline uint32_t disp(const brs__view *v, const vord *x, uint32_t i)
@@ -102,6 +107,39 @@ static inline void take(brs__view *v, uint32_t i)
     v->t[i].leaves = 0;
 }
 
+static int table_alloc(brs__view *v, uint32_t slots)
+{
+    /* the extra line aligns the table so an entry never straddles two lines */
+    void *mem = calloc((size_t)slots + 2, sizeof(vord));
+    if (!mem)
+        return BRS_E_NOMEM;
+    v->t_mem = mem;
+    v->t = (vord *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    v->mask = slots - 1;
+    v->shift = 64u - (uint32_t)__builtin_ctz(slots);
+    return BRS_OK;
+}
+
+/* Twice the slots, every entry moved (at most half the slots are ever in
+ * use): the table follows the orders live at once, not max_orders, so it
+ * stays in cache and its pages are touched once. */
+static int grow(brs__view *v)
+{
+    vord *old = v->t;
+    void *old_mem = v->t_mem;
+    uint32_t n = v->mask + 1;
+    if (table_alloc(v, 2 * n))
+        return BRS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        if (old[i].leaves) {
+            vord e = old[i];
+            e.hs = home_of(v, e.id) | (e.hs & 0x80000000u);
+            put(v, e);
+        }
+    free(old_mem);
+    return BRS_OK;
+}
+
 /* ---- levels and the top ---------------------------------------------------------- */
 
 static int book_ready(vbook *b, int64_t center)
@@ -140,6 +178,11 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
         return BRS_E_NOMEM;
     if (v->live >= v->max_live)
         return BRS_E_LIMIT;
+    if (BRS__UNLIKELY(2 * (v->live + 1) > v->mask + 1)) {
+        if (grow(v))
+            return BRS_E_NOMEM;
+        h = home_of(v, id);
+    }
     bside *s = &b->s[side];
     uint64_t off = (uint64_t)(price - s->base);
     level *l;
@@ -290,20 +333,15 @@ int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs
     brs__view *v = calloc(1, sizeof *v);
     if (!v)
         return brs__err(err, BRS_E_NOMEM, "out of memory for the market view");
-    uint32_t slots = 32; /* at least two blocks of 16 */
+    uint32_t slots = 32;
     while (slots < 2 * max)
         slots *= 2;
-    v->mask = slots - 1;
-    v->shift = 64u - (uint32_t)__builtin_ctz(slots / 16);
     v->max_live = max;
     v->n = n;
-    /* calloc'd pages are mapped as they are touched; the extra line aligns
-     * the table so an entry never straddles two lines */
-    v->t_mem = calloc((size_t)slots + 2, sizeof(vord));
-    v->t = v->t_mem ? (vord *)(((uintptr_t)v->t_mem + 63) & ~(uintptr_t)63) : NULL;
     v->books = calloc(n, sizeof *v->books);
     v->gen = calloc(n, sizeof *v->gen);
-    if (!v->t || !v->books || !v->gen) {
+    /* 64 slots to start with: grows by doubling, at most to slots */
+    if (table_alloc(v, slots < 64 ? slots : 64) || !v->books || !v->gen) {
         brs__view_destroy(v);
         return brs__err(err, BRS_E_NOMEM, "out of memory for the market view of %u orders", max);
     }

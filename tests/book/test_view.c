@@ -6,7 +6,7 @@
  * count) and the live count must match after each event; the view's change
  * count must move exactly when the top changed. Prices wander past the
  * level window and jump far away, so window moves and far levels are hit;
- * ids collide in the view's hash blocks. */
+ * ids collide in the low bits the view hashes first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
