@@ -84,7 +84,7 @@ FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
            host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
            host/fix/app_md.c host/fix/app_er.c host/fix/app_reports.c host/fix/app_forget.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
-           host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/risk/risk.c \
+           host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/book/view.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
            host/runtime/rt_route.c host/runtime/rt_books.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c host/sor/route_mixed.c \
            host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c host/plugin/json_params.c \
@@ -171,7 +171,7 @@ FUZZ_CONFIG_SRC = tests/fuzz/fuzz_config.c host/core/config.c host/core/error.c 
                   host/backtest/book_mode.c host/record/feed_config.c host/analytics/benchmark.c \
                   host/analytics/csv_table.c host/analytics/metrics.c host/analytics/plots.c host/analytics/recorder.c \
                   host/analytics/report.c host/analytics/report_data.c host/analytics/rundir.c host/analytics/stats.c \
-                  host/book/engine.c host/book/farlevels.c host/book/levels.c host/book/match.c host/core/clock.c \
+                  host/book/engine.c host/book/farlevels.c host/book/view.c host/book/levels.c host/book/match.c host/core/clock.c \
                   host/core/fsutil.c host/core/interrupt.c host/core/log.c host/core/progress.c host/core/suggest.c \
                   host/feeds/binance.c host/feeds/binance_live.c host/feeds/binance_scan.c host/feeds/l2book.c \
                   host/fix/access.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c host/fix/session_cfg.c \
