@@ -80,7 +80,7 @@ fuzz-build:
 
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
 FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c \
-           host/fix/session.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
+           host/fix/session.c host/fix/session_resend.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
            host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
            host/fix/app_md.c host/fix/app_er.c host/fix/app_reports.c host/fix/app_forget.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
