@@ -74,7 +74,10 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
             q->epoch = g->evq_epoch;
             q->count = 0;
         }
-        if (q->count < budget) {
+        /* the answer to the session's cancel or replace being processed is
+         * taken with it (its report names the request's ClOrdIDs), whatever
+         * the step's count: the same live and replayed */
+        if (q->count < budget || (g->req_order && ev->order_id == g->req_order)) {
             q->count++;
             return 0;
         }

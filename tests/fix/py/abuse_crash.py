@@ -262,7 +262,22 @@ def case_sweepcrash(work):
     resent), the rest of both queues taken and delivered after the restart by
     itself, the orders filled; the fills the taker saw before the crash are
     among them under the same ExecIDs (the replay deterministic)."""
-    n = 200
+    sweep_crash(work, 200, "", max_reports_per_turn=40, max_events_per_turn=30)
+
+
+def case_sweeplatcrash(work):
+    """(3) the same, 80 orders (events 20 a turn), with the sweep made by the
+    venue's answer 1 ms after the order's message (order-entry latency): the
+    match and its events happen in the loop's own runtime step (a CLOCK
+    record), the events wait all the same."""
+    sweep_crash(work, 80, " after a 1 ms order-entry latency", max_reports_per_turn=40,
+                max_events_per_turn=20, latency={"order_entry_ns": 1000000})
+
+
+def sweep_crash(work, n, what, **cfg):
+    """A sweep of n resting orders killed at each write and sync in turn
+    (case_sweepcrash, case_sweeplatcrash); cfg: the server's config beside
+    fsync batch and two sessions."""
     template = os.path.join(work, "template")
     os.makedirs(template)
     write_orders_journal(os.path.join(template, "orders.journal"),
@@ -274,8 +289,7 @@ def case_sweepcrash(work):
         state = os.path.join(work, "state%d" % fault)
         shutil.copytree(template, state)
         srv = new_server(work, name="w%d" % fault, state_dir=state, fsync="batch",
-                         max_reports_per_turn=40, max_events_per_turn=30,
-                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
+                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")], **cfg)
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
         srv.start(extra_env=env)
         seen, died = fault_round(srv, lambda c: c.order("sweep", 1, "9.00", n, tif=3), "F", 17)
@@ -308,9 +322,9 @@ def case_sweepcrash(work):
                                           mo, sum(1 for v in mf.values() if len(v) > 1), st, tst,
                                           len(seen), "" if same else ", not all under the same ExecIDs"))
         srv.stop()
-    print("streamed sweep of %d orders: killed at %d write/sync points (odd ones torn), %d of them "
+    print("streamed sweep of %d orders%s: killed at %d write/sync points (odd ones torn), %d of them "
           "with part of the fills already delivered; every restart none or all, each report "
-          "stored once" % (n, points, mid))
+          "stored once" % (n, what, points, mid))
     check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
           (points, mid))
 
