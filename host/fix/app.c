@@ -161,8 +161,11 @@ static char status_of(const brs__fix_order *o)
     return o->cum > 0 ? '1' : '0';
 }
 
+static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_event *ev);
+
 /* The runtime's report of one of a session's orders (every session client's
- * xOnOrder; order_id is the OrderID). */
+ * xOnOrder; order_id is the OrderID): taken into the order state now, or
+ * queued when the session took its share of the step (app_events.c). */
 void brs__fix_on_event(void *ctx, const brs_order_event *ev)
 {
     brs__fix_gateway *g = ctx;
@@ -175,6 +178,20 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
             g->restore_kind = ev->kind;
         return;
     }
+    if ((g->evq_per_turn | g->evq_replay_budget | g->n_evq_active) && brs__fix_evq_defer(g, o->session, ev))
+        return;
+    event_apply(g, o, ev);
+}
+
+void brs__fix_event_apply(brs__fix_gateway *g, const brs_order_event *ev)
+{
+    brs__fix_order *o = brs__fix_order_by_id(g, ev->order_id);
+    if (o)
+        event_apply(g, o, ev);
+}
+
+static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_event *ev)
+{
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
         return; /* the venue's refusal and the runtime's report of it: one reject */
     /* positions are followed with or without limits, so a snapshot always
@@ -615,6 +632,7 @@ void brs__fix_gateway_on_app(void *app, brs__fix_session *s, const brs__fix_msg 
         brs__fix_erq_journal_budget(g); /* its reports queued past a budget: the budget, for a replay */
         brs__fix_journal_append(g, s->index | g->jflags, m->buf, m->len);
         brs__fix_md_publish(g);
+        brs__fix_evq_step_end(g); /* live and replayed alike */
     }
     brs__fix_erq_window(g, 0);
 }

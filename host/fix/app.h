@@ -112,6 +112,19 @@ typedef struct brs__fix_erq {
     uint64_t epoch;
 } brs__fix_erq;
 
+/* A session's runtime events waiting to be taken into its order state
+ * (app_events.c): a deep sweep's events past max_events_per_turn; epoch /
+ * count: the events it took at once in the current step; deferred, turns,
+ * t0: since the queue last filled (its log lines). */
+typedef struct brs__fix_evq {
+    struct brs__fix_erq_chunk *head, *tail; /* brs_order_event records, oldest first */
+    uint64_t n;                             /* events waiting */
+    uint32_t count;
+    uint64_t epoch;
+    uint64_t deferred, turns;
+    int64_t t0;
+} brs__fix_evq;
+
 /* What the checkpoint's child writes with, allocated before the fork (the
  * child calls no malloc): the write buffer, (prio, slot) pairs for the sort
  * of the open orders by queue priority (two arrays of n), radix counts. */
@@ -259,6 +272,19 @@ typedef struct brs__fix_gateway {
     uint32_t erq_budget, erq_replay_budget;
     uint64_t erq_queued;
     int erq_bit; /* the message's budget bit: some report queued past it */
+    /* runtime events a session takes over loop turns (app_events.c): per
+     * session (n_evq) a queue, how many are not empty; evq_per_turn
+     * (max_events_per_turn) events of one step a session takes at once, and
+     * per slice of its queue, 0: all at once (no loop: tests, bench); the
+     * step counter (evq_epoch: every journaled step ends one, live and
+     * replayed alike); the budget a replay reads from EVQ_BUDGET records and
+     * the last one written to this journal (set: one was); draining: a
+     * slice's events are being taken (their reports queue) */
+    brs__fix_evq *evq;
+    uint32_t n_evq, n_evq_active, evq_per_turn;
+    uint64_t evq_epoch;
+    uint32_t evq_replay_budget, evq_journaled;
+    int evq_journaled_set, evq_draining, evq_budget_due;
     /* closed orders leaving memory after a checkpoint, a bounded step per
      * loop turn (app_forget.c): fg_phase BRS__FIX_FG_*, 0 none; fg_per_turn
      * (max_forget_per_turn) slots of the map or the table per step; the
@@ -354,6 +380,21 @@ int brs__fix_gateway_erq_active(const brs__fix_gateway *g, uint32_t session);
 /* The next slice of the session's queued reports (up to erq_per_turn),
  * stored for sending and journaled; returns the reports delivered. */
 uint32_t brs__fix_gateway_erq_step(brs__fix_gateway *g, uint32_t session);
+/* The session has runtime events waiting (a deep sweep): its later messages
+ * wait. */
+int brs__fix_gateway_evq_active(const brs__fix_gateway *g, uint32_t session);
+/* The next slice of the session's waiting events (up to evq_per_turn, an
+ * eighth while a checkpoint's child writes) taken into its order state, their
+ * reports queued, journaled; returns the events taken. */
+uint32_t brs__fix_gateway_evq_step(brs__fix_gateway *g, uint32_t session);
+/* The journal is to hold the budget this gateway defers events past (an
+ * EVQ_BUDGET record, due when it is not known to hold it yet, or always with
+ * `force`: a checkpoint's fork); it ends a step. Between loop turns only. */
+void brs__fix_evq_journal_budget(brs__fix_gateway *g, int force);
+/* A journaled step ended (live and replayed alike: a message, a mass cancel
+ * slice, a slice of waiting events, a market data step, an EVQ_BUDGET record):
+ * the events a session takes at once are counted anew. */
+void brs__fix_evq_step_end(brs__fix_gateway *g);
 /* The session's mass cancel is still streaming: its later messages wait. */
 int brs__fix_gateway_mc_active(const brs__fix_gateway *g, uint32_t session);
 /* The next slice of the session's mass cancel (up to mc_per_turn cancels, less
@@ -399,6 +440,11 @@ int brs__fix_journal_ws_report(brs__fix_gateway *g, uint32_t account, const char
  * message is about to be journaled at t: a CLOCK record unless the last one
  * says t already. Replay advances the runtime to t there. */
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t);
+/* The same, written even when the last one says t: the loop's own advance
+ * did something no other record stands for (with several steps at the same
+ * t, a replay advances there, not at the next record: the events of a deep
+ * sweep then queue where they did live, app_events.c). */
+int brs__fix_journal_clock_step(brs__fix_gateway *g, int64_t t);
 /* The market data feed replayed n events at loop time t: a FEED record. */
 int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n);
 /* A hosted strategies' step outside the runtime's (their start, a timer turn,

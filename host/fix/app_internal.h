@@ -6,6 +6,7 @@
 #include "fix/app.h"
 #include "fix/codec.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* One book (a venue's, or the consolidated one) of one instrument to the
@@ -119,6 +120,20 @@ void brs__fix_encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix
                         const brs__fix_msg *status_req);
 void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *r);
 
+/* A queue's 2 MB chunk of packed records (app_reports.c's report queues,
+ * app_events.c's event queues), a transparent huge page where allowed, its
+ * memory faulted in at once; NULL when out of memory. */
+#define BRS__FIX_QCHUNK (2u << 20)
+typedef struct brs__fix_erq_chunk {
+    struct brs__fix_erq_chunk *next;
+    uint32_t used, read; /* bytes of data written, read */
+    uint32_t pad[4];
+    _Alignas(16) char data[];
+} brs__fix_qchunk;
+#define BRS__FIX_QCHUNK_DATA (BRS__FIX_QCHUNK - offsetof(brs__fix_qchunk, data))
+brs__fix_qchunk *brs__fix_qchunk_new(void);
+void brs__fix_qchunk_free(brs__fix_qchunk *c);
+
 /* app_reports.c: ExecutionReports streaming over loop turns (issue 15: a
  * deep sweep). Journal records: ERQ_BUDGET (u32 budget) right before a
  * message record whose reports were queued past that budget per session;
@@ -140,6 +155,28 @@ void brs__fix_erq_journal_budget(brs__fix_gateway *g);
 void brs__fix_erq_replay_budget(brs__fix_gateway *g, uint32_t budget);
 void brs__fix_erq_replay_delivered(brs__fix_gateway *g, uint32_t session, uint32_t n);
 void brs__fix_erq_free(brs__fix_gateway *g);
+
+/* app_events.c: a session's runtime events taken over loop turns (issue 15:
+ * a deep sweep's 80,000 events went through the order table in one loop
+ * turn). Journal records: EVQ_BUDGET (u32 budget): from here on a session
+ * takes at most `budget` events of one step at once, the rest wait (0:
+ * none wait); EVQ_DELIVERED (u32 session, u32 n): a loop turn took the n
+ * oldest waiting events of the session. A replay rebuilds the queues from
+ * both and from the steps' ends (brs__fix_evq_step_end). */
+#define JOURNAL_EVQ_BUDGET 0x7fffffe9u
+#define JOURNAL_EVQ_DELIVERED 0x7fffffeau
+/* Should this event of session's order wait (its queue is not empty, or the
+ * session took its budget of the step already)? Queued then (copied);
+ * returns 0 when it is to be taken now (also out of memory). */
+int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_event *ev);
+/* The event taken into the order state now (app.c). */
+void brs__fix_event_apply(brs__fix_gateway *g, const brs_order_event *ev);
+/* A due EVQ_BUDGET record goes ahead of the batch's records (flush). */
+void brs__fix_evq_flush_budget(brs__fix_gateway *g);
+/* Replay of the records. */
+void brs__fix_evq_replay_budget(brs__fix_gateway *g, uint32_t budget);
+void brs__fix_evq_replay_delivered(brs__fix_gateway *g, uint32_t session, uint32_t n);
+void brs__fix_evq_free(brs__fix_gateway *g);
 
 /* app_masscancel.c */
 void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_msg *m);

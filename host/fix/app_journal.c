@@ -81,6 +81,7 @@ int brs__fix_flush_stores(brs__fix_gateway *g, int *any)
 
 int brs__fix_gateway_flush(brs__fix_gateway *g)
 {
+    brs__fix_evq_flush_budget(g); /* app_events.c: ahead of the batch's records, if due */
     int any = g->jlen > 0;
     int rc = brs__fix_flush_stores(g, &any);
     if (rc != BRS_OK || g->jfd < 0 || !any)

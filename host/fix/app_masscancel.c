@@ -101,6 +101,7 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session)
     memcpy(rec, &end, 8);
     brs__fix_journal_append(g, session | JOURNAL_MC_SLICE, rec, sizeof rec);
     brs__fix_md_publish(g);
+    brs__fix_evq_step_end(g); /* as its replay does */
     return n;
 }
 
@@ -109,6 +110,7 @@ void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t en
     brs__fix_mc *mc = session < g->n_mc ? &g->mc[session] : NULL;
     if (mc && mc->active)
         cancel_range(g, session, mc, end);
+    brs__fix_evq_step_end(g); /* as the live slice did */
 }
 
 /* OrderMassCancelRequest (q): MassCancelRequestType 1 (one security, by

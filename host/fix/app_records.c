@@ -140,6 +140,14 @@ int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
     return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
 }
 
+int brs__fix_journal_clock_step(brs__fix_gateway *g, int64_t t)
+{
+    if (g->jfd < 0 || g->replaying)
+        return BRS_OK;
+    g->jclock_t = t;
+    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
+}
+
 int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
 {
     if (g->replaying)

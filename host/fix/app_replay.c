@@ -478,6 +478,10 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             brs__fix_erq_replay_budget(g, brs__get_u32(rec + 8));
         } else if (sess == JOURNAL_ERQ_DELIVERED && len == 8) {
             brs__fix_erq_replay_delivered(g, brs__get_u32(rec + 8), brs__get_u32(rec + 12));
+        } else if (sess == JOURNAL_EVQ_BUDGET && len == 4) { /* app_events.c */
+            brs__fix_evq_replay_budget(g, brs__get_u32(rec + 8));
+        } else if (sess == JOURNAL_EVQ_DELIVERED && len == 8) {
+            brs__fix_evq_replay_delivered(g, brs__get_u32(rec + 8), brs__get_u32(rec + 12));
         } else if ((g->replay_flags & JOURNAL_MC_SLICE) && len == 8) {
             uint64_t upto;
             memcpy(&upto, rec + 8, 8);

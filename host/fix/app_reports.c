@@ -1,8 +1,8 @@
 /* app_reports.c: ExecutionReports streaming over loop turns (issue 15, point
  * 3: one order sweeping 40,000 resting orders made its 80,000 reports in the
- * loop turn of the order, holding every session for it). The state changes of
- * every event happen at once, as always; a session's reports past
- * max_reports_per_turn in one message wait in its queue, as their values, and
+ * loop turn of the order, holding every session for it). A session's reports
+ * past max_reports_per_turn in one message, and the reports of the runtime
+ * events it took late (app_events.c), wait in its queue, as their values, and
  * go out a slice per loop turn as its socket drains, each slice journaled, so
  * a replay rebuilds the queue and a crash in the middle sends the rest after
  * the restart, once (docs/fix-gateway.md, "Flow control"). */
@@ -18,55 +18,54 @@
 #include "core/core.h"
 #include "core/log.h"
 
-/* Queued reports are records packed in 2 MB chunks, each one transparent
- * huge page where the system allows (madvise mode), its memory faulted in
- * one call: a sweep queues tens of megabytes in the order's loop turn, and a
- * page fault apiece was most of that turn (12,000 faults for 40,000 orders
- * on a virtual machine). A record: the report's values, then its ClOrdID
- * and OrigClOrdID (the order may change or leave memory before it goes out),
- * padded to 16 bytes. */
-#define ERQ_CHUNK (2u << 20)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
 
-typedef struct brs__fix_erq_chunk {
-    struct brs__fix_erq_chunk *next;
-    uint32_t used, read; /* bytes of data written, read */
-    uint32_t pad[4];
-    _Alignas(16) char data[];
-} erq_chunk;
+/* Queued reports are records packed in 2 MB chunks (app_internal.h,
+ * brs__fix_qchunk_new; shared with app_events.c's event queues). A record:
+ * the report's values, then its ClOrdID and OrigClOrdID (the order may change
+ * or leave memory before it goes out), padded to 16 bytes. */
+typedef brs__fix_qchunk erq_chunk;
 
 typedef struct {
     brs__fix_er r;
     uint8_t cl_len, orig_len, has_orig;
 } erq_rec;
 
-#define ERQ_DATA (ERQ_CHUNK - offsetof(erq_chunk, data))
+#define ERQ_DATA BRS__FIX_QCHUNK_DATA
 
 static size_t rec_size(size_t cl, size_t orig)
 {
     return (sizeof(erq_rec) + cl + orig + 15) & ~(size_t)15;
 }
 
-static erq_chunk *chunk_new(void)
+/* One transparent huge page where the system allows (madvise mode), its
+ * memory faulted in one call: a sweep queues tens of megabytes in a few loop
+ * turns, and a page fault apiece was most of that (12,000 faults for 40,000
+ * orders on a virtual machine). */
+brs__fix_qchunk *brs__fix_qchunk_new(void)
 {
     /* twice the size, then the 2 MB-aligned middle kept: a huge page fits */
-    char *p = mmap(NULL, 2 * (size_t)ERQ_CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p = mmap(NULL, 2 * (size_t)BRS__FIX_QCHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
-    char *a = (char *)(((uintptr_t)p + ERQ_CHUNK - 1) & ~(uintptr_t)(ERQ_CHUNK - 1));
+    char *a = (char *)(((uintptr_t)p + BRS__FIX_QCHUNK - 1) & ~(uintptr_t)(BRS__FIX_QCHUNK - 1));
     if (a > p)
         munmap(p, (size_t)(a - p));
-    if (a + ERQ_CHUNK < p + 2 * (size_t)ERQ_CHUNK)
-        munmap(a + ERQ_CHUNK, (size_t)(p + 2 * (size_t)ERQ_CHUNK - (a + ERQ_CHUNK)));
-    madvise(a, ERQ_CHUNK, MADV_HUGEPAGE);
-    madvise(a, ERQ_CHUNK, MADV_POPULATE_WRITE); /* an old kernel: faulted as written */
-    erq_chunk *c = (erq_chunk *)a;
+    if (a + BRS__FIX_QCHUNK < p + 2 * (size_t)BRS__FIX_QCHUNK)
+        munmap(a + BRS__FIX_QCHUNK, (size_t)(p + 2 * (size_t)BRS__FIX_QCHUNK - (a + BRS__FIX_QCHUNK)));
+    madvise(a, BRS__FIX_QCHUNK, MADV_HUGEPAGE);
+    madvise(a, BRS__FIX_QCHUNK, MADV_POPULATE_WRITE); /* an old kernel: faulted as written */
+    brs__fix_qchunk *c = (brs__fix_qchunk *)a;
     c->next = NULL;
     c->used = c->read = 0;
     return c;
 }
+
+void brs__fix_qchunk_free(brs__fix_qchunk *c) { munmap(c, BRS__FIX_QCHUNK); }
+
+static erq_chunk *chunk_new(void) { return brs__fix_qchunk_new(); }
 
 static brs__fix_erq *erq_of(brs__fix_gateway *g, uint32_t session)
 {
@@ -108,6 +107,8 @@ void brs__fix_erq_window(brs__fix_gateway *g, int open)
 
 int brs__fix_erq_wants(brs__fix_gateway *g, uint32_t session)
 {
+    if (g->evq_draining)
+        return 1; /* a waiting event's report: it streams too (app_events.c) */
     if (!g->n_erq_active && !g->erq_budget)
         return 0; /* the usual case: nothing queued, no budget */
     brs__fix_erq *q = erq_of(g, session);
@@ -188,7 +189,7 @@ static void erq_clear(brs__fix_erq *q)
     while (q->head) {
         erq_chunk *c = q->head;
         q->head = c->next;
-        munmap(c, ERQ_CHUNK);
+        brs__fix_qchunk_free(c);
     }
     q->tail = NULL;
     q->n = 0;
@@ -209,7 +210,7 @@ static uint32_t erq_pop(brs__fix_gateway *g, uint32_t session, uint32_t n, int d
         erq_chunk *c = q->head;
         if (c->read == c->used) { /* this chunk is done: the next */
             q->head = c->next;
-            munmap(c, ERQ_CHUNK);
+            brs__fix_qchunk_free(c);
             c = q->head;
         }
         erq_rec *e = (erq_rec *)(c->data + c->read);

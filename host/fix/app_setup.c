@@ -144,6 +144,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     free(g->jbuf);
     free(g->mc);
     brs__fix_erq_free(g);
+    brs__fix_evq_free(g);
     memset(g, 0, sizeof *g);
     g->jfd = -1;
 }
@@ -168,7 +169,7 @@ int brs__fix_gateway_add_session(brs__fix_gateway *g, brs__fix_session *s)
     g->client = cl;
     /* the session is a client of the runtime, on its route; its reports come
      * back through brs__fix_on_event under their OrderIDs */
-    brs__rt_client_ops ops = {.user = g, .xOnOrder = brs__fix_on_event, .self_trade = 1};
+    brs__rt_client_ops ops = {.user = g, .xOnOrder = brs__fix_on_event, .self_trade = 1, .passive = 1};
     brs_error cerr = {0};
     if (brs__rt_client_add(g->rt, &ops, g->has_route ? g->next_route : brs__rt_default_route(g->rt),
                            &g->client[g->n_sessions], &cerr) != BRS_OK) {

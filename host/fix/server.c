@@ -74,6 +74,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         brs__fix_gateway_set_risk(&srv->gw, &sc->risk);
     srv->gw.mc_per_turn = sc->max_cancels_per_turn ? sc->max_cancels_per_turn : 1024;
     srv->gw.erq_per_turn = sc->max_reports_per_turn ? sc->max_reports_per_turn : 1024;
+    srv->gw.evq_per_turn = sc->max_events_per_turn ? sc->max_events_per_turn : 1024;
     srv->gw.fg_per_turn = sc->max_forget_per_turn ? sc->max_forget_per_turn : 16384;
     srv->gw.async_compact = 1; /* the end of day's snapshot: checkpoint() starts it off the loop */
     srv->gw.max_md_subs = sc->max_md_subs;
@@ -163,6 +164,7 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
+    brs__fix_evq_journal_budget(&srv->gw, 0); /* before anything live can defer (app_events.c) */
     if (srv->strats && !brs__rt_hosted_started(srv->strats)) { /* the first start (a START record) */
         brs__rt_advance(srv->rt, brs__realtime_ns());
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
@@ -374,6 +376,8 @@ static int mass_cancels(brs__fix_server *srv)
         int mc = brs__fix_gateway_mc_active(g, i), rq = brs__fix_gateway_erq_active(g, i);
         if (!mc && !rq)
             continue;
+        if (!rq && brs__fix_gateway_evq_active(g, i))
+            continue; /* its waiting events first: a mass cancel sees the orders as they stand */
         brs__fix_session *s = srv->sessions[i];
         conn *c = s->io.ctx;
         if (c && s->state == BRS__FIX_AWAIT_LOGON)
@@ -386,10 +390,40 @@ static int mass_cancels(brs__fix_server *srv)
             brs__fix_gateway_erq_step(g, i);
         else
             brs__fix_gateway_mc_step(g, i);
-        if (brs__fix_gateway_mc_active(g, i) || brs__fix_gateway_erq_active(g, i)) {
+        if (brs__fix_gateway_mc_active(g, i) || brs__fix_gateway_erq_active(g, i) ||
+            brs__fix_gateway_evq_active(g, i)) {
             more = 1;
         } else if (c) {
             c->rerun = 1; /* what it sent after the request */
+            srv->rerun = 1;
+            brs__srv_mark_dirty(srv, c);
+        }
+    }
+    return more;
+}
+
+/* A deep sweep's runtime events (app_events.c): each session with events
+ * waiting takes the next slice into its order state, whatever its socket
+ * (the reports they make queue and stream as it drains, mass_cancels), so
+ * the venue's state and the order table meet again within a few turns and
+ * every other session waits at most a slice. When its last is taken and no
+ * reports or mass cancel stream, the session's held input runs. Returns
+ * nonzero while more wait. */
+static int event_slices(brs__fix_server *srv)
+{
+    brs__fix_gateway *g = &srv->gw;
+    int more = 0;
+    for (uint32_t i = 0; i < srv->cfg.n_sessions && g->n_evq_active; i++) {
+        if (!brs__fix_gateway_evq_active(g, i))
+            continue;
+        brs__fix_gateway_evq_step(g, i);
+        if (brs__fix_gateway_evq_active(g, i)) {
+            more = 1;
+            continue;
+        }
+        conn *c = srv->sessions[i]->io.ctx;
+        if (c && !brs__fix_gateway_erq_active(g, i) && !brs__fix_gateway_mc_active(g, i)) {
+            c->rerun = 1; /* what it sent meanwhile */
             srv->rerun = 1;
             brs__srv_mark_dirty(srv, c);
         }
@@ -420,7 +454,7 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
     }
     uint64_t lim = srv->cfg.checkpoint_bytes;
     if ((!lim && !g->compact_due) || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active ||
-        g->n_erq_active || brs__fix_gateway_forgetting(g))
+        g->n_erq_active || g->n_evq_active || brs__fix_gateway_forgetting(g))
         return; /* a streaming mass cancel or report queue is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
@@ -430,8 +464,12 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
     if (brs__rt_queued(srv->rt))
         return; /* orders and answers in flight are not in a snapshot: wait for a quiet turn */
     int rc = brs__fix_gateway_checkpoint_start(g, &e);
-    if (rc == BRS_OK && g->ckpt_pid > 0)
+    if (rc == BRS_OK && g->ckpt_pid > 0) {
         g->compact_due = 0;
+        /* the new journal is the snapshot and what follows the fork: the
+         * events budget is due there, a step ends (app_events.c) */
+        brs__fix_evq_journal_budget(g, 1);
+    }
     if (rc != BRS_OK) {
         srv->checkpoint_retry_at = now + 60 * 1000000000LL;
         BRS_LOG(BRS_LOG_ERROR, "fix", "journal checkpoint failed: the journal stays complete, "
@@ -449,7 +487,7 @@ static void timers(brs__fix_server *srv, int64_t now)
         epoll_ctl(srv->efd, EPOLL_CTL_MOD, srv->lfd, &ev);
     }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
-        !srv->gw.n_mc_active && !srv->gw.n_erq_active && srv->gw.ckpt_pid <= 0 &&
+        !srv->gw.n_mc_active && !srv->gw.n_erq_active && !srv->gw.n_evq_active && srv->gw.ckpt_pid <= 0 &&
         !brs__fix_gateway_forgetting(&srv->gw)) {
         /* after the streaming mass cancels (in the journal only) and a
          * checkpoint being written (the end of day rewrites the journal too) */
@@ -586,7 +624,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
     while (!*stop) {
         /* market_data.stop_at_end: before the clock moves on (a max replay with
          * strategies ends on the data's clock, and stops there, as a backtest) */
-        if (srv->cfg.md.stop_at_end && brs__rt_feed_done(srv->feed) && !brs__rt_queued(srv->rt)) {
+        if (srv->cfg.md.stop_at_end && brs__rt_feed_done(srv->feed) && !brs__rt_queued(srv->rt) &&
+            !srv->gw.n_evq_active) {
             BRS_LOG0(BRS_LOG_INFO, "fix", "stopping: the market data is replayed (market_data.stop_at_end)");
             break;
         }
@@ -642,10 +681,13 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         /* what the runtime has due (reports to the sessions), market data replayed */
         if (!brs__rt_feed_done(srv->feed))
             brs__srv_feed_step(srv, now, 65536, 0);
+        srv->loop_advance = 1;
         brs__rt_advance(srv->rt, now);
+        srv->loop_advance = 0;
         brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        srv->mc_more = srv->gw.n_evq_active ? event_slices(srv) : 0;
         brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
-        srv->mc_more = srv->gw.n_mc_active || srv->gw.n_erq_active ? mass_cancels(srv) : 0;
+        srv->mc_more |= srv->gw.n_mc_active || srv->gw.n_erq_active ? mass_cancels(srv) : 0;
         if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
         observe(srv);

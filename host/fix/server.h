@@ -37,6 +37,7 @@ typedef struct brs__fix_server_cfg {
     size_t low_water;         /* reading resumes below it (output_low_water_bytes) */
     uint32_t max_cancels_per_turn; /* a mass cancel's slice per loop turn */
     uint32_t max_reports_per_turn; /* a session's reports per message, and per slice, before the rest stream */
+    uint32_t max_events_per_turn;  /* runtime events a session takes of one step at once, and per slice */
     uint32_t max_forget_per_turn;  /* slots a checkpoint's forgetting visits per loop turn */
     int64_t slow_timeout_ns;  /* output pending and nothing taken this long: Logout */
     uint32_t max_msgs_per_sec;/* per connection; over it, reading pauses */

@@ -19,7 +19,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
                                       "max_output_bytes", "output_low_water_bytes",
                                       "slow_consumer_timeout_ms", "max_msgs_per_sec",
                                       "logon_timeout_ms", "max_cancels_per_turn", "max_forget_per_turn",
-                                      "max_reports_per_turn",
+                                      "max_reports_per_turn", "max_events_per_turn",
                                       "sender_comp_id", "sessions", "instruments", "risk",
                                       "max_orders", "day_end", "reset_at_day_end", "tls",
                                       "max_md_subscriptions", "max_md_subscriptions_per_session",
@@ -122,6 +122,11 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     if (v < 1 || v > 1000000000)
         return brs__err(err, BRS_E_RANGE, "%s: max_reports_per_turn must be 1..1000000000", cfg->source);
     sc->max_reports_per_turn = (uint32_t)v;
+    if ((rc = brs__config_int(cfg, root, "", "max_events_per_turn", 1024, &v, err)))
+        return rc;
+    if (v < 1 || v > 1000000000)
+        return brs__err(err, BRS_E_RANGE, "%s: max_events_per_turn must be 1..1000000000", cfg->source);
+    sc->max_events_per_turn = (uint32_t)v;
     if ((rc = brs__config_int(cfg, root, "", "max_forget_per_turn", 16384, &v, err)))
         return rc;
     if (v < 1024 || v > 1000000000)

@@ -184,16 +184,18 @@ void brs__srv_auth_failed(brs__fix_server *srv, uint32_t ip, const char *peer, i
                 BRS_KV_S("peer", peer), BRS_KV_U("failures", fails), BRS_KV_I("delay_ms", d / 1000000));
 }
 
-/* The connection's session has a mass cancel or reports streaming: what it
+/* The connection's session has a mass cancel, reports or runtime events
+ * (app_events.c) streaming: what it
  * sent after the request waits (and is not read) until the last slice. A
  * Logon is not brs__srv_held (a client reconnecting meanwhile is answered
  * first). */
 int brs__srv_held(brs__fix_server *srv, const conn *c)
 {
-    return c->sess && (srv->gw.n_mc_active || srv->gw.n_erq_active) &&
+    return c->sess && (srv->gw.n_mc_active || srv->gw.n_erq_active || srv->gw.n_evq_active) &&
            c->sess->state != BRS__FIX_AWAIT_LOGON &&
            (brs__fix_gateway_mc_active(&srv->gw, c->sess->index) ||
-            brs__fix_gateway_erq_active(&srv->gw, c->sess->index));
+            brs__fix_gateway_erq_active(&srv->gw, c->sess->index) ||
+            brs__fix_gateway_evq_active(&srv->gw, c->sess->index));
 }
 
 void brs__srv_set_events(brs__fix_server *srv, conn *c)

@@ -37,7 +37,9 @@ void brs__srv_on_ws_report(void *user, uint32_t account, const char *name, int64
 void brs__srv_on_clock(void *user, int64_t now)
 {
     brs__fix_server *srv = user;
-    if (!srv->in_feed)
+    if (srv->loop_advance) /* what it did belongs to no other record: a replay must advance here */
+        brs__fix_journal_clock_step(&srv->gw, now);
+    else if (!srv->in_feed)
         brs__fix_journal_clock(&srv->gw, now);
 }
 
@@ -62,6 +64,8 @@ uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int e
                 BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) * 1e-9));
         if (n && !exact)
             brs__fix_journal_feed(&srv->gw, t, n);
+        if (n) /* a step's end, live and replayed alike (app_events.c) */
+            brs__fix_evq_step_end(&srv->gw);
         (void)max;
         return n;
     }
@@ -72,6 +76,8 @@ uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int e
     srv->in_feed = 0;
     if (n && !exact)
         brs__fix_journal_feed(&srv->gw, t, n);
+    if (n) /* a step's end, live and replayed alike (app_events.c) */
+        brs__fix_evq_step_end(&srv->gw);
     return n;
 }
 

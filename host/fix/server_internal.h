@@ -94,6 +94,7 @@ struct brs__fix_server {
         uint64_t quiet;  /* times it bit since, not logged */
     } limit_log[3];      /* per enum limit_kind */
     int in_feed;                 /* the feed is replaying: its advances are its FEED record */
+    int loop_advance;            /* the loop's own advance: a CLOCK record whenever it did something */
     int feed_replayed;           /* the journal's FEED records replayed the max feed */
     struct sess_seen *seen;      /* per session: what the log has said so far */
     uint64_t seen_rejects;       /* order rejects the log has said */

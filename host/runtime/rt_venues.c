@@ -38,6 +38,21 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     if (!ev)
         return BRS_E_INVAL;
     brs__rt_book_touch(rt, v->index, ev->instrument); /* its book moved with the order */
+    if (!rt->n_queued && v->response_ns <= 0 && rt->jitter_ns <= 0 && ev->instrument < rt->n_instr &&
+        (!rt->sor || (ev->order_id & RT_DIRECT_TAG))) {
+        /* due now with nothing before it: a passive client takes it at once */
+        uint64_t vid = ev->order_id & ~RT_DIRECT_TAG;
+        uint32_t client = (uint32_t)(vid >> RT_ID_BITS);
+        if (client < rt->n_clients && rt->clients[client].ops.passive) {
+            brs_order_event e = *ev;
+            e.venue = v->index;
+            e.order_id = vid & RT_ID_MASK;
+            if (!e.ts)
+                e.ts = rt->now;
+            brs__rt_deliver(rt, client, &e);
+            return BRS_OK;
+        }
+    }
     q_item it = {.kind = Q_RESPONSE, .venue = v->index};
     it.u.oe = *ev;
     it.u.oe.venue = v->index;

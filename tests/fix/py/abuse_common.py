@@ -93,14 +93,18 @@ class Probe:
     def median(self, n=60):
         return self.record([self.rtt() for _ in range(n)])
 
-    def during(self, busy, at_least=40):
+    def during(self, busy, at_least=40, pid=None):
         """Round trips for as long as busy() holds (at least at_least), so a
-        stall anywhere in the abuse is sampled, not just its first moments."""
+        stall anywhere in the abuse is sampled, not just its first moments.
+        With the gateway's pid, its CPU share meanwhile is measured too
+        (self.slowdown, see gateway_slowdown)."""
         xs = []
+        s0 = schedstat(pid) if pid else None
         while len(xs) < at_least or busy():
             xs.append(self.rtt())
             if xs[-1] is None:
                 break
+        self.slowdown = gateway_slowdown(s0, schedstat(pid)) if pid else 1.0
         return self.record(xs)
 
     def record(self, xs):
@@ -108,6 +112,49 @@ class Probe:
         if not xs or any(x is None for x in xs):
             return None
         return statistics.median(xs)
+
+
+def schedstat(pid):
+    """The gateway's loop thread (its main thread): nanoseconds run on a CPU
+    and waited runnable for one, from /proc (schedstat: run, wait, slices)."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, pid)) as f:
+            run, wait = f.read().split()[:2]
+        return int(run), int(wait)
+    except (OSError, ValueError):
+        return None
+
+
+def gateway_slowdown(a, b):
+    """How much longer than its CPU time the gateway's work took between two
+    schedstat samples because it waited for a CPU: (run + wait) / run, at
+    least 1. The load as the gateway met it, measured in the same run as the
+    round trips (a loop turn of C ms of CPU holds the other sessions for
+    about C times this)."""
+    if not a or not b or b[0] - a[0] <= 0:
+        return 1.0
+    run, wait = b[0] - a[0], b[1] - a[1]
+    return max(1.0, (run + wait) / float(run))
+
+
+def not_held(name, probe, quiet_ms, ratio=10.0):
+    """No loop turn held the probe for long: the worst round trip during the
+    abuse at most max(ratio x the baseline's worst, quiet_ms x the gateway's
+    slowdown meanwhile). quiet_ms is what a quiet machine allows (chosen so
+    the behaviour being fixed fails it there); the slowdown (probe.during
+    with the gateway's pid) scales it with the CPU share the gateway actually
+    got, so a loaded machine passes while one turn holding every session for
+    several times quiet_ms of CPU still fails."""
+    worst = max([x for x in probe.last if x is not None] or [0])
+    bworst = max([x for x in probe.prev if x is not None] or [0])
+    slow = getattr(probe, "slowdown", 1.0)
+    bound = max(ratio * bworst, quiet_ms / 1e3 * slow)
+    print("%s: probe worst round trip %.1f ms during against %.1f ms before; the gateway's "
+          "slowdown meanwhile %.2f (load average %.1f): bound max(%.0f x %.1f, %.0f x %.2f) = %.1f ms" %
+          (name, worst * 1e3, bworst * 1e3, slow, os.getloadavg()[0], ratio, bworst * 1e3, quiet_ms,
+           slow, bound * 1e3))
+    check(worst <= bound, "%s: one probe round trip took %.1f ms (bound %.1f ms): a loop turn held "
+          "every session" % (name, worst * 1e3, bound * 1e3))
 
 
 def not_stalled(name, base, during, probe, ratio=20.0, slack=0.25, worst_slack=0.5, worst=True):

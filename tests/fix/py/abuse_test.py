@@ -27,6 +27,8 @@ cases (issue 15 point):
                 40,000 trades reach a market data subscriber (split X); the
                 reports stream (max_reports_per_turn): the probe's worst
                 round trip against its own baseline
+  sweeplat      (3) the same (20,000 orders) made by the venue's answer a
+                latency after the order's message: the events wait too
   oversize      (6) 16 KB ClOrdID, 20 KB Symbol, 20 KB TestReqID: a Reject
                 naming the tag each, sequence intact
   limits        (8, 10, 11) AvgPx of the largest trade, HeartBtInt=0 refused
@@ -46,9 +48,11 @@ cases (issue 15 point):
   eodcrash      (9) the end of day's compaction (a forked child writes the
                 snapshot) killed at each write and sync: every restart has the
                 GTC orders open, the DAY orders gone, each expiry stored once
-  sweepcrash    (3) a sweep whose reports stream over loop turns killed at
-                each write and sync: no fill or every fill reported to both
-                sides after the restart, each report stored once
+  sweepcrash    (3) a sweep whose runtime events and reports stream over loop
+                turns killed at each write and sync: no fill or every fill
+                reported to both sides after the restart, each report stored
+                once, the same ExecIDs
+  sweeplatcrash (3) the same with the sweep made after an order-entry latency
 
 usage: abuse_test.py BOURSE CASE"""
 import os
@@ -315,9 +319,12 @@ def case_ckptflood(work):
     jsize = os.path.getsize(os.path.join(state, "orders.journal"))
     # no checkpoint at the start: the journal is just under the limit; the
     # burst below passes it
-    # ABUSE_FG_PER_TURN: another max_forget_per_turn for a comparison by hand
+    # ABUSE_FG_PER_TURN, ABUSE_MC_PER_TURN: another max_forget_per_turn or
+    # max_cancels_per_turn for a comparison by hand (1000000000, 1000000: the
+    # forgetting in a few turns, the mass cancel in one)
     srv = new_server(work, state_dir=state, max_output_bytes=65536, max_orders=1 << 20,
                      journal_checkpoint_bytes=jsize + 65536,
+                     max_cancels_per_turn=int(os.environ.get("ABUSE_MC_PER_TURN", "1024")),
                      max_forget_per_turn=int(os.environ.get("ABUSE_FG_PER_TURN", "16384"))).start()
     probe = Probe(srv.port)
     base = probe.median(40)
@@ -360,7 +367,7 @@ def case_ckptflood(work):
         if done and state_["forgot_during_flood"] is None:
             state_["forgot_during_flood"] = state_["reader"]
         return (state_["reader"] or not done) and time.time() - t < 240
-    during = probe.during(busy)
+    during = probe.during(busy, pid=srv.proc.pid)
     xs = probe.last
     if state_["reader"]:
         os.waitpid(pid, 0)
@@ -381,9 +388,13 @@ def case_ckptflood(work):
           (forgot, turns))
     check("closed orders leave memory over loop turns (max_forget_per_turn)" in log,
           "no log line when max_forget_per_turn bit")
-    # the probe's worst during the checkpoint and the flood against its baseline
+    # the probe's worst during the checkpoint and the flood against its
+    # baseline, scaled by the load the gateway met (measured meanwhile, not
+    # guessed: in full parallel runs at load ~20 a fixed bound failed)
     probe.prev, probe.last = base_xs, xs
-    not_stalled("checkpoint ending in a mass cancel", base, during, probe)
+    not_stalled("checkpoint ending in a mass cancel", base, during, probe, worst=False)
+    not_held("checkpoint ending in a mass cancel", probe,
+             quiet_ms=float(os.environ.get("ABUSE_QUIET_MS", "120")), ratio=20.0)
     c.close()
     probe.s.close()
     srv.stop()
@@ -396,9 +407,12 @@ def case_sweep(work):
                            for k in range(n)))
     # ABUSE_RQ_PER_TURN: another max_reports_per_turn for a comparison by hand
     # (1000000000: the whole sweep's reports in the order's loop turn, as before)
+    # ABUSE_EV_PER_TURN: another max_events_per_turn (1000000000: every runtime
+    # event taken into the order state in the order's turn, as before)
+    ev = {"max_events_per_turn": int(os.environ["ABUSE_EV_PER_TURN"])} if "ABUSE_EV_PER_TURN" in os.environ else {}
     srv = new_server(work, state_dir=state, max_output_bytes=65536,
                      max_reports_per_turn=int(os.environ.get("ABUSE_RQ_PER_TURN", "1024")),
-                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2", "CLIENT3")]).start()
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2", "CLIENT3")], **ev).start()
     # the maker subscribes to the book and its trades: 40,000 trades in one
     # message's market data (split over several X, each within 16 KB)
     mk = Session(srv.port, "CLIENT2", rcvbuf=1 << 16)
@@ -439,7 +453,7 @@ def case_sweep(work):
             if os.waitpid(p, os.WNOHANG)[0] == p:
                 left.remove(p)
         return bool(left)
-    during = probe.during(reading)
+    during = probe.during(reading, pid=srv.proc.pid)
     for p in left:
         os.waitpid(p, 0)
     counts, closed = eval(os.read(tr, 4096).decode())
@@ -456,26 +470,111 @@ def case_sweep(work):
           "the maker did not get every fill and every trade in its market data")
     check("answer larger than the output buffer" not in srv.logtext(),
           "an answer was too large to send")
-    # the order's loop turn makes the state changes (the match) and the first
-    # max_reports_per_turn (1024) reports per session; the rest queue and
-    # stream a slice a turn as each socket drains (deterministic: counted)
-    line = [x for x in srv.logtext().splitlines()
-            if "execution reports stream over loop turns (max_reports_per_turn)" in x]
-    fields = dict(f.split("=", 1) for f in (line[0].split() if line else []) if "=" in f)
-    queued = int(fields.get("queued", "0"))
-    print("the sweep's turn queued %d reports (max_reports_per_turn %s)" %
-          (queued, os.environ.get("ABUSE_RQ_PER_TURN", "1024")))
-    check(os.environ.get("ABUSE_RQ_PER_TURN") or queued >= 2 * (n - 1024),
-          "the sweep's reports did not stream: %d queued" % queued)
-    # Known gap (docs/fix-gateway.md, "Not done"): the match and the state
-    # changes of its 80,000 events still run in the order's turn (about 115M
-    # instructions: 0.4-0.9 s of wall time at load average 13-22 on the shared
-    # machine), so the worst round trip is printed, not asserted.
+    # the order's loop turn makes the match and takes the first
+    # max_events_per_turn (1024) runtime events per session into the order
+    # state; the rest wait and are taken a slice a turn (their reports
+    # streaming as each socket drains): deterministic, so counted
+    waited = late_events(srv.logtext())
+    per = os.environ.get("ABUSE_EV_PER_TURN", "1024")
+    print("runtime events taken over loop turns (max_events_per_turn %s): %s" %
+          (per, ", ".join("%s %d in %d turns" % (k, e, t) for k, (e, t) in sorted(waited.items()))))
+    check(os.environ.get("ABUSE_EV_PER_TURN") or
+          (waited.get("CLIENT1", (0, 0))[0] == n + 1 - 1024 and waited.get("CLIENT2", (0, 0))[0] == n - 1024 and
+           min(t for _, t in waited.values()) > 1),
+          "the sweep's runtime events did not wait over loop turns: %r" % (waited,))
     not_stalled("40,000-order sweep streaming", base, during, probe, worst=False)
+    # the probe's worst against its baseline, scaled by the load the gateway
+    # met: 50 ms quiet (the order's turn before max_events_per_turn, the match
+    # and 80,000 events taken in it, gave 59-114 ms on a quiet machine and
+    # 102-128 ms per unit of slowdown loaded: it fails; this one 15-35)
+    not_held("40,000-order sweep", probe, quiet_ms=float(os.environ.get("ABUSE_QUIET_MS", "50")))
     c.close()
     mk.close()
     probe.s.close()
     srv.stop()
+
+
+def case_sweeplat(work):
+    """(3) a sweep no client message makes: with an order-entry latency of 1 ms
+    the 20,000-lot IOC reaches the venue a loop turn after its message, and
+    the match and its 40,000 runtime events happen in the loop's own runtime
+    step (a CLOCK record). Its events wait and are taken over loop turns as a
+    message's are, every fill reaches both sides, the probe is not held."""
+    n = 20000
+    state = preload(work, ((1, order_body("CLIENT2", 2 + k, "s%d" % k, 2,
+                                          "%d.%02d" % divmod(1000 + k % 50, 100), 1))
+                           for k in range(n)))
+    srv = new_server(work, state_dir=state, max_output_bytes=65536,
+                     latency={"order_entry_ns": 1000000},
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2", "CLIENT3")]).start()
+    mk = Session(srv.port, "CLIENT2", rcvbuf=1 << 16)
+    c = Session(srv.port, "CLIENT1", rcvbuf=1 << 16)
+    probe = Probe(srv.port, "CLIENT3")
+    base = probe.median(40)
+    # the preloaded journal has no CLOCK records: its orders reach the venue
+    # (1 ms later) after the replay, and their 20,000 acknowledgements wait
+    # over loop turns too; the sweep's are counted from here
+    t = time.time()
+    while "runtime events caught up" not in srv.logtext() and time.time() - t < 60:
+        time.sleep(0.05)
+    log0 = len(srv.logtext())
+    res = {}
+    readers = []
+    for name, sess, pats, until in (
+            ("taker", c, [b"\x01150=F\x01", b"\x0139=2\x01"], lambda k: k[b"\x0139=2\x01"] >= 1),
+            ("maker", mk, [b"\x01150=F\x01"], lambda k: k[b"\x01150=F\x01"] >= n)):
+        rfd, wfd = os.pipe()
+        if name == "taker":
+            c.order("sweep", 1, "20.00", n, tif=3)
+        pid = os.fork()
+        if pid == 0:
+            os.close(rfd)
+            counts, closed = stream_count(sess.sock, pats, until, 240)
+            os.write(wfd, repr(([counts[p] for p in pats], closed)).encode())
+            os._exit(0)
+        os.close(wfd)
+        readers.append((name, pid, rfd))
+    left = [pid for _, pid, _ in readers]
+
+    def reading():
+        for p in list(left):
+            if os.waitpid(p, os.WNOHANG)[0] == p:
+                left.remove(p)
+        return bool(left)
+    during = probe.during(reading, pid=srv.proc.pid)
+    for p in left:
+        os.waitpid(p, 0)
+    for name, _, rfd in readers:
+        res[name] = eval(os.read(rfd, 4096).decode())
+        os.close(rfd)
+    (tf, tfilled), tclosed = res["taker"]
+    (mf,), mclosed = res["maker"]
+    waited = late_events(srv.logtext()[log0:])
+    print("%d-lot sweep after a 1 ms order-entry latency: taker %d fill reports, filled %d; maker %d "
+          "fill reports; runtime events taken over loop turns: %s" %
+          (n, tf, tfilled, mf, ", ".join("%s %d in %d turns" % (k, e, t) for k, (e, t) in sorted(waited.items()))))
+    check(tf == n and tfilled == 1 and mf == n and not tclosed and not mclosed,
+          "the sweep's fills did not all reach taker and maker")
+    check(waited.get("CLIENT1", (0, 0))[0] == n + 1 - 1024 and waited.get("CLIENT2", (0, 0))[0] == n - 1024,
+          "the sweep's runtime events did not wait over loop turns: %r" % (waited,))
+    not_stalled("sweep after a latency", base, during, probe, worst=False)
+    not_held("sweep after a latency", probe, quiet_ms=float(os.environ.get("ABUSE_QUIET_MS", "50")))
+    c.close()
+    mk.close()
+    probe.s.close()
+    srv.stop()
+
+
+def late_events(log):
+    """{session: (events, loop_turns)} of the "runtime events caught up" lines
+    (app_events.c: events a session took over loop turns, max_events_per_turn)."""
+    out = {}
+    for x in log.splitlines():
+        if "runtime events caught up (max_events_per_turn)" in x:
+            f = dict(kv.split("=", 1) for kv in x.split() if "=" in kv)
+            e, t = out.get(f.get("session"), (0, 0))
+            out[f.get("session")] = (e + int(f.get("events", "0")), t + int(f.get("loop_turns", "0")))
+    return out
 
 
 def case_oversize(work):
