@@ -283,7 +283,8 @@ static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed
         memcpy(&len, h + 4, 4);
         if (pos + 8 + len > end)
             break;
-        if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1) {
+        if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1 &&
+            snap_left <= (end - pos) / (8 + SNAP_ORDER_LEN)) {
             size_t last = pos + (size_t)(snap_left - 1) * (8 + SNAP_ORDER_LEN);
             const char *q = last + 8 + SNAP_ORDER_LEN <= end ? jr_at(r, last, 8) : NULL;
             uint32_t lt = 0, ll = 0;
@@ -291,9 +292,9 @@ static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed
                 memcpy(&lt, q, 4);
                 memcpy(&ll, q + 4, 4);
             }
+            snap_left = 0; /* tried once: a record by record walk if it is not there */
             if (lt == JOURNAL_SNAP_ORDER && ll == SNAP_ORDER_LEN) {
                 pos = last + 8 + SNAP_ORDER_LEN;
-                snap_left = 0;
                 continue;
             }
         }
