@@ -45,7 +45,10 @@ static int snap_reserve(brs__fix_gateway *g, uint64_t orders, uint32_t closed)
             g->map_cap = cap;
         }
     }
-    return brs__fix_clset_reserve(&g->closed, closed);
+    int rc = brs__fix_clset_reserve(&g->closed, closed);
+    if (rc == BRS_OK && g->closed.cap) /* filled at random before listening: huge pages */
+        brs__fix_advise_huge(g->closed.slot, g->closed.cap * sizeof *g->closed.slot);
+    return rc;
 }
 
 /* Replay of the snapshot's records. */
@@ -174,9 +177,12 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
     if (type == JOURNAL_SNAP_CLOSED) {
         if (len % 8)
             return brs__err(err, BRS_E_CORRUPT, "snapshot ClOrdID record of %u bytes", len);
-        for (uint32_t k = 0; k < len / 8; k++)
+        for (uint32_t k = 0; k < len / 8; k++) {
+            if (k + 16 < len / 8 && g->closed.cap) /* its random slot, asked for ahead */
+                __builtin_prefetch(&g->closed.slot[brs__get_u64(p + (size_t)(k + 16) * 8) & (g->closed.cap - 1)], 1);
             if (brs__fix_clset_add(&g->closed, brs__get_u64(p + (size_t)k * 8)) != BRS_OK)
                 return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+        }
         return BRS_OK;
     }
     /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
@@ -277,7 +283,8 @@ static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed
         memcpy(&len, h + 4, 4);
         if (pos + 8 + len > end)
             break;
-        if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1) {
+        if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1 &&
+            snap_left <= (end - pos) / (8 + SNAP_ORDER_LEN)) {
             size_t last = pos + (size_t)(snap_left - 1) * (8 + SNAP_ORDER_LEN);
             const char *q = last + 8 + SNAP_ORDER_LEN <= end ? jr_at(r, last, 8) : NULL;
             uint32_t lt = 0, ll = 0;
@@ -285,9 +292,9 @@ static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed
                 memcpy(&lt, q, 4);
                 memcpy(&ll, q + 4, 4);
             }
+            snap_left = 0; /* tried once: a record by record walk if it is not there */
             if (lt == JOURNAL_SNAP_ORDER && ll == SNAP_ORDER_LEN) {
                 pos = last + 8 + SNAP_ORDER_LEN;
-                snap_left = 0;
                 continue;
             }
         }

@@ -218,10 +218,14 @@ static int one_start(const char *exe, const char *dir, const char *cfg, uint64_t
         _exit(127);
     }
     struct timespec nap = {0, 500000};
-    int status = 0, died = 0;
+    int status = 0, died = 0, late = 0;
     while (file_size(pf) == 0) {
         if (waitpid(pid, &status, WNOHANG) == pid) {
             died = 1;
+            break;
+        }
+        if (brs__monotime_ns() - t0 > (int64_t)900 * 1000000000) { /* 15 minutes: wedged */
+            late = 1;
             break;
         }
         nanosleep(&nap, NULL);
@@ -230,6 +234,10 @@ static int one_start(const char *exe, const char *dir, const char *cfg, uint64_t
     int rc = BRS_OK;
     if (died) {
         rc = brs__err(err, BRS_E_STATE, "bourse serve exited before listening (status %d): see %s", status, logp);
+    } else if (late) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        rc = brs__err(err, BRS_E_STATE, "bourse serve not listening after 15 minutes: see %s", logp);
     } else {
         if (proc_stat(pid, &r->cpu_s, &r->minflt) != 0)
             rc = brs__err(err, BRS_E_IO, "cannot read /proc/%d/stat", (int)pid);
@@ -314,8 +322,11 @@ static int run_case(const char *exe, uint64_t n, int cancel, uint32_t runs, case
         brs__stats_compute(v + 4 * runs, runs, &cr->rss);
     }
     free(v);
-    /* the state directory and what the starts left in it */
-    if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+    /* the state directory and what the starts left in it (kept for a look
+     * when something failed: the error names its log) */
+    if (rc != BRS_OK)
+        fprintf(stderr, "bourse bench restart: state and logs kept in %s\n", dir);
+    else if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "bourse bench restart: could not remove %s\n", dir);
     return rc;
 }
