@@ -74,7 +74,7 @@ define fuzz_run
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
 	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
-FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit
 fuzz-build:
 	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
@@ -135,6 +135,14 @@ FUZZ_LUA_SRC = tests/fuzz/fuzz_lua.c host/strategy/lua_sandbox.c host/strategy/l
 FUZZ_LUA_TIMEOUT ?= 10
 fuzz-lua:
 	$(call fuzz_run,lua,corpus-lua,$(FUZZ_LUA_SRC),-l:liblua5.4.a -lcjson -lm,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
+
+# `bourse audit`'s readers over a damaged or hand-made state directory: the
+# journal and a session store in, rows linked, ordered and printed
+# (tests/fuzz/fuzz_audit.c).
+FUZZ_AUDIT_SRC = tests/fuzz/fuzz_audit.c host/ops/audit.c host/ops/audit_read.c host/fix/codec.c \
+                 host/fix/dict.c host/fix/dict_fix44.c host/core/error.c
+fuzz-audit:
+	$(call fuzz_run,audit,corpus-audit,$(FUZZ_AUDIT_SRC),-lcjson,65536)
 
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/core.h"
 #include "fix/codec.h"
@@ -80,7 +81,21 @@ size_t brs__aud_journal_commit(audit *a, const mapped *j);
 void brs__aud_ws_names(audit *a);
 int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err);
 int brs__aud_read_store(audit *a, const char *path, const char *name, int archived, brs_error *err);
+/* The same over a store's bytes (name: the rows' source, kept by the caller). */
+void brs__aud_read_store_bytes(audit *a, const mapped *s, const char *name, int archived);
 int brs__aud_has_suffix(const char *s, const char *suf);
 int brs__aud_read_archive(audit *a, const char *dir, brs_error *err);
+
+/* audit.c: what the rows say, once read. */
+typedef struct brs__aud_filter {
+    const char *order, *clordid, *session; /* NULL: any */
+    int64_t since, until;                  /* INT64_MIN, INT64_MAX: any time */
+} brs__aud_filter;
+/* Name the WebSocket accounts, link requests to their orders, time them by
+ * their answers and sort: BRS_OK or BRS_E_NOMEM. */
+int brs__aud_build(audit *a);
+/* The orders f selects, as CSV rows or (json) one object per order; -1 when
+ * the output could not be written. */
+int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o);
 
 #endif

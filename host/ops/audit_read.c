@@ -512,6 +512,14 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
     int rc = brs__aud_map_file(path, &s, err);
     if (rc)
         return rc;
+    brs__aud_read_store_bytes(a, &s, name, archived);
+    brs__aud_unmap_file(&s);
+    return a->oom ? brs__err(err, BRS_E_NOMEM, "out of memory") : BRS_OK;
+}
+
+void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int archived)
+{
+    const mapped s = *sm;
     size_t pos = 0, end = s.len;
     if (archived) { /* what follows its last reset was copied into the next file: read it there */
         size_t z = 0;
@@ -561,8 +569,8 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
             if (what) {
                 aev *e = add(a);
                 if (!e) {
-                    brs__aud_unmap_file(&s);
-                    return brs__err(err, BRS_E_NOMEM, "out of memory");
+                    a->oom = 1;
+                    return;
                 }
                 e->event = what;
                 e->source = name;
@@ -594,9 +602,8 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
     }
     if (!archived)
         a->cut_store += s.len - pos;
-    brs__aud_unmap_file(&s);
-    return BRS_OK;
 }
+
 
 int brs__aud_has_suffix(const char *s, const char *suf)
 {

@@ -198,13 +198,6 @@ int brs__rt_read_config(brs_config *cfg, cJSON *obj, const char *where, brs__rt_
     return BRS_OK;
 }
 
-/* The market view's listener: counts each instrument's top changes, so the
- * strategies compare a top only when it moved (rt_strategy.c). */
-static void view_top(void *user, const brs_top *t)
-{
-    ((brs__rt *)user)->view_gen[t->instrument]++;
-}
-
 int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where,
                    const brs__rt_opts *o, const brs_instrument *instr, uint32_t n_instr,
                    const char *const *data_files, uint32_t n_files, brs_error *err)
@@ -233,15 +226,11 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     rt->heap = malloc((size_t)rt->heap_alloc * sizeof *rt->heap);
     if (!rt->heap)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
-    brs_engine_config ec = {.max_instruments = n_instr ? n_instr : 1};
     int rc;
     /* the clients' market view (and the router's of the default venue): not
      * kept when the router reads the venues' own books (serve) */
     if (!o->books_from_venues || o->market_view) {
-        brs_book_listener vl = {.user = rt, .xTop = view_top};
-        if (!(rt->view_gen = calloc(ec.max_instruments, sizeof *rt->view_gen)))
-            return brs__err(err, BRS_E_NOMEM, "out of memory");
-        if ((rc = brs__engine_create(&rt->view, &ec, &vl, err)))
+        if ((rc = brs__view_create(&rt->view, n_instr, 0, err)))
             return rc;
     }
     if ((rc = brs__rt_open_venues(rt, obj, data_files, n_files, err)))
@@ -286,15 +275,13 @@ void brs__rt_destroy(brs__rt *rt)
         brs__plugin_instance_close(&rt->v[i].inst);
         brs__plugin_unload(&rt->v[i].plugin);
         if (rt->v[i].view && rt->v[i].view != rt->view)
-            brs__engine_destroy(rt->v[i].view);
+            brs__view_destroy(rt->v[i].view);
     }
     free(rt->v);
     free(rt->bgen);
     free(rt->tops);
     free(rt->heap);
     free(rt->ring);
-    if (rt->view)
-        brs__engine_destroy(rt->view);
-    free(rt->view_gen);
+    brs__view_destroy(rt->view);
     free(rt);
 }

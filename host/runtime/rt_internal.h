@@ -5,6 +5,7 @@
 #define BRS_RUNTIME_RT_INTERNAL_H
 
 #include "book/book.h"
+#include "book/view.h"
 #include "exec_stats.h"
 #include "plugin/loader.h"
 #include "plugin/venue_host.h"
@@ -40,7 +41,7 @@ typedef struct rt_venue {
     /* for the router: what the routing decision needs to know of this venue */
     int32_t taker_ppm, maker_ppm;
     int64_t lot, min_qty;
-    brs_engine *view;         /* its book as last seen (router runs only) */
+    brs__view *view;          /* its book as last seen (router runs only) */
     brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
     int file;                 /* venues[].data: the one data file it replays (-1: all) */
     /* venues[].latency: this venue's delays (default: latency's) */
@@ -127,8 +128,7 @@ struct brs__rt {
     brs_error err;
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */
-    brs_engine *view;
-    uint64_t *view_gen;       /* per instrument: the view's top changes so far (its listener) */
+    brs__view *view;
     void (*sink)(void *user, const brs_market_event *ev);
     void *sink_user;
     /* clients */
@@ -176,33 +176,6 @@ static inline void brs__rt_book_touch(brs__rt *rt, uint32_t venue, uint32_t inst
 {
     if (rt->bgen && venue < rt->n_v && instrument < rt->n_instr)
         rt->bgen[(size_t)venue * rt->n_instr + instrument]++;
-}
-
-/* Apply an L3 event to a passive book (the market view, a router's view of a
- * venue); 0 when the event is not L3. Inline: it runs once per replayed event. */
-static inline int brs__rt_apply_l3(brs_engine *e, const brs_market_event *ev)
-{
-    uint32_t in = ev->instrument;
-    switch (ev->kind) {
-    case BRS_MEV_ADD:
-        brs__engine_insert(e, in, ev->order_id, ev->side, ev->price, ev->qty);
-        return 1;
-    case BRS_MEV_CANCEL:
-        if (ev->flags & BRS_MEVF_FULL)
-            brs__engine_delete(e, ev->order_id);
-        else
-            brs__engine_reduce(e, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_EXECUTE:
-        brs__engine_reduce(e, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_MODIFY:
-        brs__engine_delete(e, ev->order_id);
-        brs__engine_insert(e, in, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price,
-                           ev->qty);
-        return 1;
-    default: return 0;
-    }
 }
 
 /* rt_route.c: frees the parent map and its indexes */

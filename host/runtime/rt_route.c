@@ -270,7 +270,7 @@ static int would_take(brs__rt *rt, const brs_order *o)
         if (rt->only >= 0 && (uint32_t)rt->only != i)
             continue;
         if (rt->books_from_venues ? !v->vt->xTop || v->vt->xTop(v->inst.self, o->instrument, &t) != BRS_OK
-                                  : !v->view || brs__engine_top(v->view, o->instrument, &t) != BRS_OK)
+                                  : !v->view || brs__view_top(v->view, o->instrument, &t) != BRS_OK)
             continue;
         if (o->side == BRS_BUY ? t.ask_qty && o->price >= t.ask_price
                                : t.bid_qty && o->price <= t.bid_price)
@@ -596,8 +596,8 @@ static int r_books(void *user, uint32_t instrument, int side, brs_sor_venue *out
             nb = b;
             na = a;
         } else {
-            nb = brs__engine_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
-            na = brs__engine_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
+            nb = brs__view_depth(v->view, instrument, BRS_BUY, v->bids, BRS__SCTX_DEPTH);
+            na = brs__view_depth(v->view, instrument, BRS_SELL, v->asks, BRS__SCTX_DEPTH);
         }
         out[i] = (brs_sor_venue){.bids = v->bids, .asks = v->asks, .n_bids = (uint32_t)nb,
                                  .n_asks = (uint32_t)na, .taker_fee_ppm = v->taker_ppm,
@@ -774,12 +774,11 @@ void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price)
 int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
 {
     brs_config *cfg = rt->cfg;
-    brs_engine_config ec = {.max_instruments = rt->n_instr ? rt->n_instr : 1};
     int rc;
     for (uint32_t i = 0; i < rt->n_v && rt->views; i++)
         if (i == rt->route)
             rt->v[i].view = rt->view;
-        else if ((rc = brs__engine_create(&rt->v[i].view, &ec, NULL, err)))
+        else if ((rc = brs__view_create(&rt->v[i].view, rt->n_instr, 0, err)))
             return rc;
     brs_risk_config rcfg;
     if (!(rt->risk = calloc(1, sizeof *rt->risk)))

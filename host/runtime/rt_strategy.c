@@ -166,12 +166,12 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
     int64_t now = NOW(s);
     brs_top top;
     int changed = 0;
-    const uint64_t *gen = s->rt->view_gen;
+    const uint64_t *gen = s->view_gen;
     if (in < s->n_instr && s->top_seen[in] != gen[in]) {
         /* the view's top of in moved since it was last compared (when it did
          * not, it is still last_top[in]) */
         s->top_seen[in] = gen[in];
-        brs__engine_top(s->view, in, &top);
+        brs__view_top(s->view, in, &top);
         const brs_top *lt = &s->last_top[in];
         changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
                   top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
@@ -179,17 +179,10 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
     if (lean && !changed)
         return 0; /* nothing for them: their clocks catch up later (run_state) */
     int ran = changed;
-    brs_market_event q;
     if (changed) {
         s->last_top[in] = top;
         if (top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
             brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
-        q = (brs_market_event){.ts_exchange = ev->ts_exchange, .ts_local = ev->ts_local,
-                               .kind = BRS_MEV_QUOTE, .instrument = in, .flags = ev->flags};
-        q.quote.bid_price = top.bid_price;
-        q.quote.bid_qty = top.bid_qty;
-        q.quote.ask_price = top.ask_price;
-        q.quote.ask_qty = top.ask_qty;
     }
     for (uint32_t k = 0; k < s->n; k++) {
         brs__rt_strat *st = s->st[k];
@@ -203,13 +196,14 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
         if (changed) {
             if (top.bid_qty && top.ask_qty)
                 st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
-            brs__sctx_on_market(sc, &q);
+            /* a QUOTE of the top (brs__sctx_on_market), not built */
+            brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, &top);
         }
         if (st->want_depth && (ev->flags & BRS_MEVF_LAST)) {
             brs_level lv[BRS__SCTX_DEPTH];
-            size_t nb = brs__engine_depth(s->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
+            size_t nb = brs__view_depth(s->view, in, BRS_BUY, lv, BRS__SCTX_DEPTH);
             brs__sctx_set_depth(sc, in, BRS_BUY, lv, (uint32_t)nb);
-            nb = brs__engine_depth(s->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
+            nb = brs__view_depth(s->view, in, BRS_SELL, lv, BRS__SCTX_DEPTH);
             brs__sctx_set_depth(sc, in, BRS_SELL, lv, (uint32_t)nb);
             ran = 1;
         }
@@ -268,6 +262,7 @@ int brs__rt_strats_create(brs__rt_strats **out, brs__rt *rt, brs_error *err)
     s->now = brs__rt_clock(rt);
     s->rt_failed = &rt->failed;
     s->view = brs__rt_market_view(rt);
+    s->view_gen = s->view ? brs__view_gen(s->view) : NULL;
     s->router = brs__rt_xstats(rt) != NULL;
     s->instr = brs__rt_instruments(rt, &s->n_instr);
     s->last_top = calloc(s->n_instr ? s->n_instr : 1, sizeof *s->last_top);
@@ -466,7 +461,7 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
         if (e->ts_exchange > rt->now)
             rt->now = e->ts_exchange;
         int ran;
-        if (brs__rt_apply_l3(rt->view, e))
+        if (brs__view_apply(rt->view, e))
             ran = lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
         else {
             deliver_market(s, e);

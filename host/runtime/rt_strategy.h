@@ -75,9 +75,10 @@ struct brs__rt_strats {
     const int *rt_failed;     /* nonzero: the runtime failed (brs__rt_failed says why) */
     const brs_instrument *instr;
     uint32_t n_instr;
-    struct brs_engine *view;  /* the runtime's market view (NULL: tops from L2 only) */
+    struct brs__view *view;   /* the runtime's market view (NULL: tops from L2 only) */
     brs_top *last_top;        /* per instrument: the view's top as last given out */
     uint64_t *top_seen;       /* per instrument: the view's change count when last compared */
+    const uint64_t *view_gen; /* per instrument: the view's change count (brs__view_gen) */
     int router;
     struct brs__l2_book *l2;  /* per instrument (brs__rt_strats_l2_depth), NULL: off */
     brs__rt_strat **st;

@@ -207,29 +207,29 @@ int brs__rt_depth(brs__rt *rt, uint32_t venue, uint32_t instrument, uint8_t side
 
 /* L2 levels in a router view: one resting order per (side, price). Router
  * runs only: without this the routing decision would see no L2 liquidity. */
-static void apply_l2(brs_engine *e, const brs_market_event *ev)
+static void apply_l2(brs__view *e, const brs_market_event *ev)
 {
     if (ev->kind != BRS_MEV_LEVEL_SET && ev->kind != BRS_MEV_LEVEL_DELETE)
         return;
     uint64_t id = (UINT64_C(1) << 63) | ((uint64_t)(ev->side & 1) << 62) |
                   ((uint64_t)(ev->instrument & 0x3ffff) << 44) |
                   ((uint64_t)ev->price & ((UINT64_C(1) << 44) - 1));
-    brs__engine_delete(e, id);
+    brs__view_delete(e, id);
     if (ev->kind == BRS_MEV_LEVEL_SET && ev->qty > 0)
-        brs__engine_insert(e, ev->instrument, id, ev->side, ev->price, ev->qty);
+        brs__view_insert(e, ev->instrument, id, ev->side, ev->price, ev->qty);
 }
 
 void brs__rt_market_arrive(brs__rt *rt, const brs_market_event *ev, uint32_t venue)
 {
     if (rt->sor && venue < rt->n_v && venue != rt->route) {
-        if (rt->v[venue].view && !brs__rt_apply_l3(rt->v[venue].view, ev)) /* the router's view of another venue */
+        if (rt->v[venue].view && !brs__view_apply(rt->v[venue].view, ev)) /* the router's view of another venue */
             apply_l2(rt->v[venue].view, ev);
         return;
     }
     if (rt->view) { /* NULL: serve, where the router reads the venues' books */
         if (rt->sor)
             apply_l2(rt->view, ev); /* the default venue's view, for the router */
-        brs__rt_apply_l3(rt->view, ev);
+        brs__view_apply(rt->view, ev);
     }
     if (rt->sink)
         rt->sink(rt->sink_user, ev);
@@ -242,7 +242,7 @@ void brs__rt_set_market_sink(brs__rt *rt, void (*fn)(void *user, const brs_marke
     rt->sink_user = user;
 }
 
-brs_engine *brs__rt_market_view(brs__rt *rt) { return rt->view; }
+brs__view *brs__rt_market_view(brs__rt *rt) { return rt->view; }
 
 void *brs__rt_market_sink_user(const brs__rt *rt) { return rt->sink ? rt->sink_user : NULL; }
 

@@ -240,7 +240,7 @@ void *brs__rt_market_sink_user(const brs__rt *rt);
 /* The default venue's book as market data reaches the host (L3 events applied;
  * with the router, L2 levels too): the clients' view for tops and depth. NULL
  * with books_from_venues (read the venue itself: brs__rt_depth). */
-struct brs_engine *brs__rt_market_view(brs__rt *rt);
+struct brs__view *brs__rt_market_view(brs__rt *rt);
 /* The price band's reference for risk (the mid the host sees); no-op without risk. */
 void brs__rt_risk_ref(brs__rt *rt, uint32_t instrument, int64_t price);
 

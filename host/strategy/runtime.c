@@ -493,6 +493,23 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
     return BRS_OK;
 }
 
+/* brs__sctx_call_top (runtime.h) when its inline path does not apply. */
+int brs__sctx_call_top_slow(brs__sctx *sc, uint32_t instrument, int64_t ts_exchange, int64_t ts_local,
+                            uint16_t flags, const brs_top *top)
+{
+    brs_market_event q = {.ts_exchange = ts_exchange, .ts_local = ts_local, .kind = BRS_MEV_QUOTE,
+                          .instrument = instrument, .flags = flags};
+    q.quote.bid_price = top->bid_price;
+    q.quote.bid_qty = top->bid_qty;
+    q.quote.ask_price = top->ask_price;
+    q.quote.ask_qty = top->ask_qty;
+    return brs__sctx_on_market(sc, &q);
+}
+
+/* The inline brs__sctx_call_top's callback failed, logged an error or queued
+ * order events: the guard's way out. */
+int brs__sctx_call_top_after(brs__sctx *sc, int rc) { return leave(sc, rc, CB_TOP); }
+
 int brs__sctx_bars_quiet(const brs__sctx *sc)
 {
     if (sc->failed || !sc->started || (sc->has_exec && sc->exec.xOnMarket) ||

@@ -264,6 +264,48 @@ static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
     sc->in_callback = 0;
     return BRS_OK;
 }
+/* A top the host's book gives the strategy: the same as brs__sctx_on_market
+ * of a QUOTE event (instrument, the two times, flags, the top's four
+ * fields), without building the event in the common case: a running
+ * strategy that wants tops and not raw events (xOnMarket), no execution
+ * backend watching market data, no refusal waiting, no timed callback; and
+ * after the callback nothing queued, logged as an error or failed.
+ * Everything else goes through brs__sctx_call_top_slow, with the same effects. */
+int brs__sctx_call_top_slow(brs__sctx *sc, uint32_t instrument, int64_t ts_exchange, int64_t ts_local,
+                            uint16_t flags, const brs_top *top);
+int brs__sctx_call_top_after(brs__sctx *sc, int rc);
+static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t ts_exchange,
+                                     int64_t ts_local, uint16_t flags, const brs_top *top)
+{
+    const brs_strategy_vtable *vt = sc->vt;
+    uint32_t sub = vt->subscriptions;
+    if (__builtin_expect(instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 || !sc->started ||
+                             sc->meter_left <= 1 || (sc->has_exec && sc->exec.xOnMarket) ||
+                             (sub && !(sub & BRS_SUB_TOP)) || !BRS_VT_HAS(vt, brs_strategy_vtable, xOnTop) ||
+                             ((!sub || (sub & BRS_SUB_L3)) && BRS_VT_HAS(vt, brs_strategy_vtable, xOnMarket)),
+                         0))
+        return brs__sctx_call_top_slow(sc, instrument, ts_exchange, ts_local, flags, top);
+    sc->chain = 0;
+    int64_t ts = ts_local ? ts_local : ts_exchange;
+    if (ts > sc->now)
+        sc->now = ts;
+    brs_top *t = &sc->instr[instrument].top;
+    t->ts = ts;
+    t->bid_price = top->bid_price;
+    t->bid_qty = top->bid_qty;
+    t->ask_price = top->ask_price;
+    t->ask_qty = top->ask_qty;
+    sc->n_callbacks++;
+    sc->meter_left--; /* > 1 above: this callback is not a timed one */
+    sc->in_callback = 1;
+    sc->last_error_log[0] = '\0';
+    sc->log_cb = 0;
+    int rc = vt->xOnTop(sc->self, t);
+    if (__builtin_expect(rc < 0 || sc->error_pending || sc->q_len != 0 || sc->failed != 0, 0))
+        return brs__sctx_call_top_after(sc, rc);
+    sc->in_callback = 0;
+    return BRS_OK;
+}
 /* Replace one side of the book as last seen (for L2/L3 feeds whose book is
  * kept by the engine), levels best first. */
 void brs__sctx_set_depth(brs__sctx *sc, uint32_t instrument, uint8_t side,

@@ -1,0 +1,372 @@
+/* view.c: the passive L3 book of market data (view.h): an order map (Robin
+ * Hood linear probing over 32-byte entries, consecutive ids in adjacent
+ * slots) and the engine's book sides
+ * for the levels, without the order pool and the levels' FIFOs. The top is
+ * read from the sides when asked for; its change count moves on every event
+ * at the best price of a side (or better, for an insert): exactly the events
+ * that move it (each changes that side's best price or its quantity). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "book/book_impl.h"
+#include "book/view.h"
+
+#define VIEW_W 1024u /* direct-indexed levels per side (the engine's default) */
+#define NONE UINT32_MAX
+
+/* A live order; leaves 0 marks an empty slot. hs: the home slot, side in bit 31. */
+typedef struct vord {
+    uint64_t id;
+    int64_t price;
+    int64_t leaves;
+    uint32_t instrument;
+    uint32_t hs;
+} vord;
+_Static_assert(sizeof(vord) == 32, "two order entries per cache line");
+
+typedef struct vbook {
+    bside s[2];
+    int ready; /* windows allocated */
+} vbook;
+
+struct brs__view {
+    vord *t;
+    void *t_mem;
+    uint32_t mask, shift;
+    uint32_t live, max_live;
+    vbook *books;
+    uint32_t n;
+    uint64_t *gen;
+};
+
+/* ---- the order map ----------------------------------------------------------- */
+
+/* The home slot: ids in the same 64K-aligned run keep their order (the
+ * low 16 bits XOR a constant of the run: sequential ids fill adjacent
+ * slots, one cache line after another), while the runs themselves are
+ * scattered by a Fibonacci multiply of the high bits, so ids that differ
+ * only there (strided, tagged) do not pile up on one slot. */
+static inline uint32_t home_of(const brs__view *v, uint64_t id)
+{
+    uint64_t run = ((id >> 16) * UINT64_C(0x9E3779B97F4A7C15)) >> v->shift;
+    return ((uint32_t)id ^ (uint32_t)run) & v->mask;
+}
+
+static inline uint32_t disp(const brs__view *v, const vord *x, uint32_t i)
+{
+    return (i - (x->hs & 0x7fffffffu)) & v->mask;
+}
+
+/* The slot of id, or NONE (Robin Hood order: a miss stops at the first entry
+ * nearer its home than id would be to its own). */
+static inline uint32_t find_at(const brs__view *v, uint64_t id, uint32_t i)
+{
+    for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
+        const vord *x = &v->t[i];
+        if (!x->leaves || disp(v, x, i) < d)
+            return NONE;
+        if (x->id == id)
+            return i;
+    }
+}
+
+static inline uint32_t find(const brs__view *v, uint64_t id) { return find_at(v, id, home_of(v, id)); }
+
+/* Adds an order whose id is not in the map (there is room: max_live is at
+ * most half the slots). */
+static inline void put(brs__view *v, vord cur)
+{
+    uint32_t i = cur.hs & 0x7fffffffu;
+    for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
+        vord *x = &v->t[i];
+        if (!x->leaves) {
+            *x = cur;
+            return;
+        }
+        uint32_t dx = disp(v, x, i);
+        if (dx < d) {
+            vord tmp = *x;
+            *x = cur;
+            cur = tmp;
+            d = dx;
+        }
+    }
+}
+
+/* Removes slot i's entry (backward shift: no tombstones). */
+static inline void take(brs__view *v, uint32_t i)
+{
+    for (;;) {
+        uint32_t j = (i + 1) & v->mask;
+        const vord *x = &v->t[j];
+        if (!x->leaves || disp(v, x, j) == 0)
+            break;
+        v->t[i] = *x;
+        i = j;
+    }
+    v->t[i].leaves = 0;
+}
+
+static int table_alloc(brs__view *v, uint32_t slots)
+{
+    /* the extra line aligns the table so an entry never straddles two lines */
+    void *mem = calloc((size_t)slots + 2, sizeof(vord));
+    if (!mem)
+        return BRS_E_NOMEM;
+    v->t_mem = mem;
+    v->t = (vord *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    v->mask = slots - 1;
+    v->shift = 64u - (uint32_t)__builtin_ctz(slots);
+    return BRS_OK;
+}
+
+/* Twice the slots, every entry moved (at most half the slots are ever in
+ * use): the table follows the orders live at once, not max_orders, so it
+ * stays in cache and its pages are touched once. */
+static int grow(brs__view *v)
+{
+    vord *old = v->t;
+    void *old_mem = v->t_mem;
+    uint32_t n = v->mask + 1;
+    if (table_alloc(v, 2 * n))
+        return BRS_E_NOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        if (old[i].leaves) {
+            vord e = old[i];
+            e.hs = home_of(v, e.id) | (e.hs & 0x80000000u);
+            put(v, e);
+        }
+    free(old_mem);
+    return BRS_OK;
+}
+
+/* ---- levels and the top ---------------------------------------------------------- */
+
+static int book_ready(vbook *b, int64_t center)
+{
+    size_t lv = (size_t)VIEW_W * sizeof(level), bm = (size_t)VIEW_W / 64 * sizeof(uint64_t);
+    char *mem = calloc(1, 2 * (lv + bm));
+    if (!mem)
+        return BRS_E_NOMEM;
+    for (int sd = 0; sd < 2; sd++) {
+        bside *s = &b->s[sd];
+        s->win = (level *)(mem + (size_t)sd * lv);
+        s->bits = (uint64_t *)(mem + 2 * lv + (size_t)sd * bm);
+        s->base = center - (int64_t)(VIEW_W / 2);
+        s->ov_limit = 16;
+    }
+    b->ready = 1;
+    return BRS_OK;
+}
+
+/* ---- the passive calls ------------------------------------------------------------- */
+
+static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t in, uint64_t id, int side,
+                                                          int64_t price, int64_t qty)
+{
+    if (side != BRS_BUY && side != BRS_SELL)
+        return BRS_E_INVAL;
+    if (in >= v->n)
+        return BRS_E_RANGE;
+    if (!price_ok(price) || qty <= 0 || qty >= PMAX)
+        return BRS_E_INVAL;
+    uint32_t h = home_of(v, id);
+    if (find_at(v, id, h) != NONE)
+        return BRS_E_EXISTS;
+    vbook *b = &v->books[in];
+    if (BRS__UNLIKELY(!b->ready) && book_ready(b, price))
+        return BRS_E_NOMEM;
+    if (v->live >= v->max_live)
+        return BRS_E_LIMIT;
+    if (BRS__UNLIKELY(2 * (v->live + 1) > v->mask + 1)) {
+        if (grow(v))
+            return BRS_E_NOMEM;
+        h = home_of(v, id);
+    }
+    bside *s = &b->s[side];
+    uint64_t off = (uint64_t)(price - s->base);
+    level *l;
+    if (BRS__LIKELY(off < VIEW_W)) {
+        l = &s->win[off];
+    } else {
+        if (!(l = brs__level_make_outside(s, VIEW_W, price)))
+            return BRS_E_NOMEM;
+        off = (uint64_t)(price - s->base); /* the window may have moved */
+    }
+    if (BRS__UNLIKELY(qty > INT64_MAX - l->qty))
+        return BRS_E_RANGE; /* the level held orders already: nothing to undo */
+    int at_top = side == BRS_BUY ? price >= s->best : price <= s->best;
+    l->qty += qty;
+    if (l->count++ == 0) {
+        if (off < VIEW_W)
+            bm_set(s, (uint32_t)off);
+        if (side == BRS_BUY ? price > s->best : price < s->best)
+            s->best = price;
+    }
+    put(v, (vord){.id = id, .price = price, .leaves = qty, .instrument = in, .hs = h | (uint32_t)side << 31});
+    v->live++;
+    v->gen[in] += (uint64_t)at_top; /* at or through the best: that side's top moved */
+    return BRS_OK;
+}
+
+int brs__view_insert(brs__view *v, uint32_t in, uint64_t id, int side, int64_t price, int64_t qty)
+{
+    return v_insert(v, in, id, side, price, qty);
+}
+
+/* Takes qty (all its open quantity: the order goes) from slot i's order. At
+ * the best price (a live order is never better) the top's quantity or price
+ * moves. */
+static inline __attribute__((always_inline)) void remove_qty(brs__view *v, uint32_t i, int64_t qty)
+{
+    vord *o = &v->t[i];
+    uint32_t in = o->instrument;
+    int side = (int)(o->hs >> 31);
+    int64_t price = o->price;
+    bside *s = &v->books[in].s[side];
+    v->gen[in] += (uint64_t)(price == s->best);
+    level *l = level_find(s, VIEW_W, price);
+    l->qty -= qty;
+    if (qty < o->leaves) {
+        o->leaves -= qty;
+    } else {
+        if (--l->count == 0)
+            level_gone(s, VIEW_W, side, price);
+        take(v, i);
+        v->live--;
+    }
+}
+
+static inline __attribute__((always_inline)) int v_reduce(brs__view *v, uint64_t id, int64_t qty)
+{
+    uint32_t i = find(v, id);
+    if (i == NONE)
+        return BRS_E_UNKNOWNORDER;
+    if (qty <= 0)
+        return BRS_E_INVAL;
+    remove_qty(v, i, qty < v->t[i].leaves ? qty : v->t[i].leaves);
+    return BRS_OK;
+}
+
+static inline __attribute__((always_inline)) int v_delete(brs__view *v, uint64_t id)
+{
+    uint32_t i = find(v, id);
+    if (i == NONE)
+        return BRS_E_UNKNOWNORDER;
+    remove_qty(v, i, v->t[i].leaves);
+    return BRS_OK;
+}
+
+int brs__view_reduce(brs__view *v, uint64_t id, int64_t qty) { return v_reduce(v, id, qty); }
+
+int brs__view_delete(brs__view *v, uint64_t id) { return v_delete(v, id); }
+
+int brs__view_apply(brs__view *v, const brs_market_event *ev)
+{
+    switch (ev->kind) {
+    case BRS_MEV_ADD:
+        v_insert(v, ev->instrument, ev->order_id, ev->side, ev->price, ev->qty);
+        return 1;
+    case BRS_MEV_CANCEL:
+        if (ev->flags & BRS_MEVF_FULL)
+            v_delete(v, ev->order_id);
+        else
+            v_reduce(v, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_EXECUTE:
+        v_reduce(v, ev->order_id, ev->qty);
+        return 1;
+    case BRS_MEV_MODIFY:
+        brs__view_delete(v, ev->order_id);
+        v_insert(v, ev->instrument, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side,
+                         ev->price, ev->qty);
+        return 1;
+    default: return 0;
+    }
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
+{
+    if (in >= v->n)
+        return BRS_E_RANGE;
+    const bside *bs = &v->books[in].s[BRS_BUY], *as = &v->books[in].s[BRS_SELL];
+    *out = (brs_top){.instrument = in};
+    if (bs->best != BID_EMPTY) {
+        out->bid_price = bs->best;
+        out->bid_qty = best_qty(bs, VIEW_W);
+    }
+    if (as->best != ASK_EMPTY) {
+        out->ask_price = as->best;
+        out->ask_qty = best_qty(as, VIEW_W);
+    }
+    return BRS_OK;
+}
+
+size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out, size_t n)
+{
+    if (in >= v->n || (side != BRS_BUY && side != BRS_SELL))
+        return 0;
+    const bside *s = &v->books[in].s[side];
+    int64_t empty = side == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
+    size_t k = 0;
+    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, VIEW_W, side, p)) {
+        const level *l = level_find(s, VIEW_W, p);
+        out[k++] = (brs_level){.price = p, .qty = l->qty, .orders = l->count};
+    }
+    return k;
+}
+
+const uint64_t *brs__view_gen(const brs__view *v) { return v->gen; }
+
+size_t brs__view_live(const brs__view *v) { return v->live; }
+
+/* ---- lifetime ------------------------------------------------------------------------ */
+
+int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs_error *err)
+{
+    *out = NULL;
+    uint32_t n = n_instr ? n_instr : 1, max = max_orders ? max_orders : 1u << 20;
+    if (max > (1u << 30))
+        return brs__err(err, BRS_E_INVAL, "max_orders %u exceeds 2^30", max);
+    brs__view *v = calloc(1, sizeof *v);
+    if (!v)
+        return brs__err(err, BRS_E_NOMEM, "out of memory for the market view");
+    uint32_t slots = 32;
+    while (slots < 2 * max)
+        slots *= 2;
+    v->max_live = max;
+    v->n = n;
+    v->books = calloc(n, sizeof *v->books);
+    v->gen = calloc(n, sizeof *v->gen);
+    /* 64 slots to start with: grows by doubling, at most to slots */
+    if (table_alloc(v, slots < 64 ? slots : 64) || !v->books || !v->gen) {
+        brs__view_destroy(v);
+        return brs__err(err, BRS_E_NOMEM, "out of memory for the market view of %u orders", max);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        v->books[i].s[BRS_BUY].best = BID_EMPTY;
+        v->books[i].s[BRS_SELL].best = ASK_EMPTY;
+    }
+    *out = v;
+    return BRS_OK;
+}
+
+void brs__view_destroy(brs__view *v)
+{
+    if (!v)
+        return;
+    for (uint32_t i = 0; v->books && i < v->n; i++) {
+        free(v->books[i].s[0].win); /* one block: both windows and bitmaps */
+        for (int sd = 0; sd < 2; sd++)
+            if (v->books[i].s[sd].far) {
+                brs__far_free(v->books[i].s[sd].far);
+                free(v->books[i].s[sd].far);
+            }
+    }
+    free(v->books);
+    free(v->gen);
+    free(v->t_mem);
+    free(v);
+}
