@@ -6,7 +6,6 @@
  * the day holds, and nothing is read when none is open). */
 #include "fix/fix_live.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define SCAN 4096
@@ -46,8 +45,8 @@ void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_n
     for (uint32_t i = 0; i < s->n_acc; i++) {
         const brs__fix_session *x = g->sessions[i];
         brs__live_account *a = &s->acc[i];
-        snprintf(a->name, sizeof a->name, "%s", x->cfg.target);
-        snprintf(a->state, sizeof a->state, "%s", state_name(x->state));
+        brs__live_name(a->name, sizeof a->name, x->cfg.target);
+        brs__live_name(a->state, sizeof a->state, state_name(x->state));
         a->up = x->state == BRS__FIX_ACTIVE;
         a->seq_in = x->store.next_in;
         a->seq_out = x->store.next_out;
@@ -57,12 +56,12 @@ void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_n
     s->n_books = 0;
     for (uint32_t i = 0; i < s->n_instr; i++) {
         brs__live_instr *in = &s->instr[i];
-        snprintf(in->symbol, sizeof in->symbol, "%s", g->instr[i].symbol);
+        brs__live_name(in->symbol, sizeof in->symbol, g->instr[i].symbol);
         in->decimals = g->instr[i].decimals;
         in->bid = in->bid_qty = in->ask = in->ask_qty = 0;
         for (uint32_t v = 0; v < nv && s->n_books < BRS__LIVE_BOOKS; v++) {
             brs__live_book *bk = &s->books[s->n_books++];
-            snprintf(bk->venue, sizeof bk->venue, "%s", brs__rt_venue_name(g->rt, v));
+            brs__live_name(bk->venue, sizeof bk->venue, brs__rt_venue_name(g->rt, v));
             bk->instr = i;
             bk->bid = bk->bid_qty = bk->ask = bk->ask_qty = 0;
             brs_level lv;
@@ -97,7 +96,7 @@ void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_n
         d->id = o->id;
         d->account = o->session;
         d->instr = o->instrument;
-        snprintf(d->clordid, sizeof d->clordid, "%s", o->clordid);
+        brs__live_name(d->clordid, sizeof d->clordid, o->clordid);
         d->side = o->side;
         d->status = o->status;
         d->price = o->price;

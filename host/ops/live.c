@@ -36,6 +36,9 @@ struct brs__live {
     uint32_t n_acc, n_instr;
     /* writer state (loop thread) */
     brs__live_pos *pos; /* n_acc x n_instr */
+    /* the positions with fills, by index, the lowest BRS__LIVE_POS: what a
+     * publication copies, without reading the n_acc x n_instr others */
+    uint32_t act[BRS__LIVE_POS], n_act;
     int64_t last[BRS__LIVE_INSTR];
     tape_rec tape[BRS__LIVE_TAPE];
     uint32_t tape_head, tape_n;
@@ -101,8 +104,7 @@ void brs__live_free(brs__live *l)
 
 /* ---- the writer ------------------------------------------------------------ */
 
-/* s (NULL: "") into dst, cut to fit. */
-static void copy_str(char *dst, size_t cap, const char *s)
+void brs__live_name(char *dst, size_t cap, const char *s)
 {
     size_t n = s ? strnlen(s, cap - 1) : 0;
     memcpy(dst, s ? s : "", n);
@@ -117,15 +119,32 @@ void brs__live_set_venue_names(brs__live *l, const char *(*name)(const void *ctx
     }
 }
 
+/* Position k has its first fill: into the sorted list of those shown (once
+ * per account and instrument, so its cost is no order's). */
+static void activate(brs__live *l, uint32_t k)
+{
+    uint32_t i = l->n_act;
+    if (i == BRS__LIVE_POS && k > l->act[i - 1])
+        return; /* past the limit: the lowest BRS__LIVE_POS are shown */
+    if (i == BRS__LIVE_POS)
+        i--;
+    for (; i > 0 && l->act[i - 1] > k; i--)
+        l->act[i] = l->act[i - 1];
+    l->act[i] = k;
+    l->n_act += l->n_act < BRS__LIVE_POS;
+}
+
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
                     uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
                     int replay)
 {
     if (!l || account >= l->n_acc || instr >= l->n_instr || qty <= 0)
         return;
-    brs__live_pos *p = &l->pos[account * l->n_instr + instr];
+    uint32_t k = account * l->n_instr + instr;
+    brs__live_pos *p = &l->pos[k];
     int64_t d = side == 0 ? qty : -qty; /* BRS_BUY = 0 */
-    p->fills++;
+    if (p->fills++ == 0)
+        activate(l, k);
     l->last[instr] = price;
     if (p->pos == 0 || (p->pos > 0) == (d > 0)) {
         p->pos += d;
@@ -174,11 +193,9 @@ void brs__live_publish(brs__live *l)
     s->fills_total = l->fills_total;
     for (uint32_t i = 0; i < s->n_instr && i < l->n_instr; i++)
         s->instr[i].last = l->last[i];
-    uint32_t n = 0;
-    for (uint32_t k = 0; k < l->n_acc * l->n_instr && n < BRS__LIVE_POS; k++)
-        if (l->pos[k].fills)
-            s->pos[n++] = l->pos[k];
-    s->n_pos = n;
+    for (uint32_t i = 0; i < l->n_act; i++)
+        s->pos[i] = l->pos[l->act[i]];
+    s->n_pos = l->n_act;
     s->n_tape = l->tape_n;
     for (uint32_t i = 0; i < l->tape_n; i++) {
         const tape_rec *f = &l->tape[(l->tape_head + BRS__LIVE_TAPE - 1 - i) % BRS__LIVE_TAPE];
@@ -191,7 +208,7 @@ void brs__live_publish(brs__live *l)
         d->price = f->price;
         d->qty = f->qty;
         memcpy(d->clordid, f->clordid, sizeof d->clordid);
-        copy_str(d->venue, sizeof d->venue, l->venue_name ? l->venue_name(l->venue_ctx, f->venue) : NULL);
+        brs__live_name(d->venue, sizeof d->venue, l->venue_name ? l->venue_name(l->venue_ctx, f->venue) : NULL);
     }
     l->back = atomic_exchange_explicit(&l->mid, l->back | FRESH, memory_order_acq_rel) & 3u;
 }

@@ -109,6 +109,9 @@ void brs__live_set_venue_names(brs__live *l, const char *(*name)(const void *ctx
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
                     uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
                     int replay);
+/* s (NULL: "") into a snapshot's name field of cap bytes, cut to fit (no
+ * formatting: a publication copies every name it shows). */
+void brs__live_name(char *dst, size_t cap, const char *s);
 /* The buffer to fill (accounts, instruments, books, orders and their counts,
  * t_ns, open_orders); publish copies positions and the tape in and hands it over. */
 brs__live_snap *brs__live_begin(brs__live *l);

@@ -134,8 +134,9 @@ function get(pathname, headers) {
     const pos = await page.$$eval('#positions tbody tr', (t) => t.map((r) => r.dataset.key + '=' + r.children[2].textContent));
     check(pos.includes('CLIENT1/AAPL=5') && pos.includes('CLIENT2/AAPL=-5'), 'positions +5 and -5: ' + pos);
     check(await page.$('#orders tbody tr[data-id]') === null, 'the filled order left the open orders');
-    const tape = await page.$$eval('#fills tbody tr', (t) => t.map((r) => r.children[1].textContent + ' ' + r.children[3].textContent + ' ' + r.children[4].textContent + '@' + r.children[5].textContent));
-    check(tape.length === 2 && tape.includes('CLIENT1 buy 5@10.00') && tape.includes('CLIENT2 sell 5@10.00'), 'the fills tape: ' + tape);
+    // each fill with its ClOrdID and the venue it filled on (named when the snapshot is published)
+    const tape = await page.$$eval('#fills tbody tr', (t) => t.map((r) => r.children[1].textContent + ' ' + r.children[3].textContent + ' ' + r.children[4].textContent + '@' + r.children[5].textContent + ' ' + r.children[6].textContent + ' ' + r.children[7].textContent));
+    check(tape.length === 2 && tape.includes('CLIENT1 buy 5@10.00 buy-1 sim') && tape.includes('CLIENT2 sell 5@10.00 sell-1 sim'), 'the fills tape: ' + tape);
     await page.screenshot({ path: path.join(out, 'shots', 'live-fill.png'), fullPage: true });
 
     // a second trade at 10.50 marks the positions: CLIENT1 long 10 at 10.25
