@@ -74,7 +74,7 @@ define fuzz_run
 	$(FUZZ_CC) $(3) -o $(FUZZ)/fuzz_$(1) $(4)
 	$(if $(FUZZ_BUILD_ONLY),,$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(5) -print_final_stats=1 $(6) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2))
 endef
-FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config
+FUZZ_TARGETS = fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit
 fuzz-build:
 	$(MAKE) $(FUZZ_TARGETS) FUZZ_BUILD_ONLY=1
 
@@ -84,7 +84,7 @@ FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
            host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
            host/fix/app_md.c host/fix/app_er.c host/fix/app_reports.c host/fix/app_forget.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
-           host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/risk/risk.c \
+           host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/book/view.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
            host/runtime/rt_route.c host/runtime/rt_books.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c host/sor/route_mixed.c \
            host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c host/plugin/json_params.c \
@@ -136,6 +136,14 @@ FUZZ_LUA_TIMEOUT ?= 10
 fuzz-lua:
 	$(call fuzz_run,lua,corpus-lua,$(FUZZ_LUA_SRC),-l:liblua5.4.a -lcjson -lm,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
 
+# `bourse audit`'s readers over a damaged or hand-made state directory: the
+# journal and a session store in, rows linked, ordered and printed
+# (tests/fuzz/fuzz_audit.c).
+FUZZ_AUDIT_SRC = tests/fuzz/fuzz_audit.c host/ops/audit.c host/ops/audit_read.c host/fix/codec.c \
+                 host/fix/dict.c host/fix/dict_fix44.c host/core/error.c
+fuzz-audit:
+	$(call fuzz_run,audit,corpus-audit,$(FUZZ_AUDIT_SRC),-lcjson,65536)
+
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.
 FUZZ_WSGATE_SRC = tests/fuzz/fuzz_wsgate_msg.c host/wsgate/msg.c host/core/error.c
@@ -163,7 +171,7 @@ FUZZ_CONFIG_SRC = tests/fuzz/fuzz_config.c host/core/config.c host/core/error.c 
                   host/backtest/book_mode.c host/record/feed_config.c host/analytics/benchmark.c \
                   host/analytics/csv_table.c host/analytics/metrics.c host/analytics/plots.c host/analytics/recorder.c \
                   host/analytics/report.c host/analytics/report_data.c host/analytics/rundir.c host/analytics/stats.c \
-                  host/book/engine.c host/book/farlevels.c host/book/levels.c host/book/match.c host/core/clock.c \
+                  host/book/engine.c host/book/farlevels.c host/book/view.c host/book/levels.c host/book/match.c host/core/clock.c \
                   host/core/fsutil.c host/core/interrupt.c host/core/log.c host/core/progress.c host/core/suggest.c \
                   host/feeds/binance.c host/feeds/binance_live.c host/feeds/binance_scan.c host/feeds/l2book.c \
                   host/fix/access.c host/fix/codec.c host/fix/dict.c host/fix/dict_fix44.c host/fix/session_cfg.c \

@@ -24,7 +24,7 @@ run() {
 }
 
 failed=0
-for b in book strategy lua-pattern sor ws fix analytics; do
+for b in book strategy lua-pattern sor ws fix restart analytics; do
     run "$b" || failed=1
 done
 run replay "$gen" || failed=1

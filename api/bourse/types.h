@@ -212,6 +212,24 @@ typedef struct brs_bar_columns {
     const int64_t *low;
     const int64_t *close;
     const int64_t *volume;
+    /* Appended after ABI 1.2's first release (a struct whose size covers it;
+     * older callers get every column): the columns the caller will read, a
+     * mask of BRS_BARCOL_*, 0 for all. The host may then leave the other
+     * pointers NULL and skip decoding them (in a signal backtest of a compact
+     * bar file, a column not asked for is never decoded or mapped). A host
+     * that predates the mask fills every column, which is also correct. */
+    uint32_t want;
+    uint32_t reserved2; /* 0 */
 } brs_bar_columns;
+
+/* brs_bar_columns.want bits. */
+#define BRS_BARCOL_TS       0x01u
+#define BRS_BARCOL_TS_LOCAL 0x02u
+#define BRS_BARCOL_OPEN     0x04u
+#define BRS_BARCOL_HIGH     0x08u
+#define BRS_BARCOL_LOW      0x10u
+#define BRS_BARCOL_CLOSE    0x20u
+#define BRS_BARCOL_VOLUME   0x40u
+#define BRS_BARCOL_ALL      0x7fu
 
 #endif

@@ -35,7 +35,27 @@ typedef struct brs__bt_bars {
      * without records stand for BAR records of that instrument with side and
      * flags 0 (the loader keeps records otherwise); ts_local may be ts. */
     brs_bar_columns *cols;
+    /* NULL, or instrument 0's bars kept as the file's compact payloads and
+     * decoded into cols[0] a column at a time, on demand
+     * (brs__bt_bars_load_lazy): cols[0] then has n set and NULL for every
+     * column not decoded yet. Decoding mutates the bars: one thread only. */
+    struct brs__bt_lazy *lazy;
 } brs__bt_bars;
+
+struct brs_barblock_view; /* ticks/tickfile.h */
+
+/* Lazy bars (bars.c): every block's payload in one arena, checked at load
+ * (order, plain bars) and decoded when asked for. */
+typedef struct brs__bt_lazy {
+    unsigned char *payload; /* block i's payload at poff[i], 8 zero bytes after it */
+    uint64_t *poff;         /* [nb] */
+    uint32_t *plen;         /* [nb] payload bytes */
+    uint64_t *off;          /* [nb + 1] first bar of block i; off[nb] = bars */
+    uint8_t *has_local;     /* [nb] block i stores a local time other than ts */
+    uint32_t nb, max_count; /* blocks, most bars in one block */
+    int any_local;
+    unsigned have;          /* BRS_BARCOL_* decoded into cols[0] */
+} brs__bt_lazy;
 
 /* ts_exchange of bar k of instrument i, whichever way the bars are held. */
 static inline int64_t brs__bt_bar_ts(const brs__bt_bars *b, uint32_t i, uint64_t k)
@@ -48,6 +68,19 @@ static inline int64_t brs__bt_bar_ts(const brs__bt_bars *b, uint32_t i, uint64_t
  * BAR events; other kinds are ignored). Prices of CSV bars are in millionths
  * (price_scale 1000000), like `bourse ticks import --format yahoo`. */
 int brs__bt_bars_load(brs__bt_bars *b, const char *path, const char *symbol, brs_error *err);
+/* The same, but a one-instrument file of compact bar blocks keeps its
+ * payloads (b->lazy) and decodes none of its columns yet: what a run reads is
+ * decoded by brs__bt_bars_columns or block by block (brs__bt_lazy_block);
+ * anything else loads as brs__bt_bars_load does. For a run's own bars only
+ * (the bars change as columns are decoded). */
+int brs__bt_bars_load_lazy(brs__bt_bars *b, const char *path, const char *symbol, brs_error *err);
+/* Make sure cols[i] holds the columns of `want` (BRS_BARCOL_*): decoded now
+ * for lazy bars (on every core), a no-op otherwise. */
+int brs__bt_bars_columns(brs__bt_bars *b, uint32_t i, unsigned want, brs_error *err);
+/* Lazy bars: block k's ts, open and close (each room for max_count) and
+ * its view for the rest of a row (brs__barblock_row_rest). */
+void brs__bt_lazy_block(const brs__bt_lazy *lz, uint32_t k, int64_t *ts, int64_t *open,
+                        int64_t *close, struct brs_barblock_view *v);
 void brs__bt_bars_free(brs__bt_bars *b);
 
 /* ---- signal mode ------------------------------------------------------------ */

@@ -39,6 +39,14 @@ void brs__bt_bars_free(brs__bt_bars *b)
     if (b->cols)
         for (uint32_t i = 0; i < b->n_instr; i++)
             cols_free(&b->cols[i]);
+    if (b->lazy) {
+        free(b->lazy->payload);
+        free(b->lazy->poff);
+        free(b->lazy->plen);
+        free(b->lazy->off);
+        free(b->lazy->has_local);
+        free(b->lazy);
+    }
     free(b->cols);
     free(b->bars);
     free(b->n);
@@ -143,6 +151,8 @@ typedef struct par_load {
     const brs_tick_reader *r;
     brs_market_event *dst;
     brs_barblock_cols cols; /* the columns path: dst NULL */
+    brs__bt_lazy *lz;       /* the lazy path: payloads kept, nothing decoded */
+    int64_t *first, *last;  /* lazy: each block's first and last ts */
     uint8_t *has_local;  /* columns: block i wrote ts_local */
     const uint64_t *off; /* slot of block i's first record */
     uint32_t *kept;      /* bars block i left at its slot */
@@ -226,6 +236,38 @@ static int load_block_columns(par_load *pl, loader *l, uint32_t i, brs_error *e)
     return BRS_OK;
 }
 
+/* Lazy path: block i's payload into its slot of the arena, checked (the same
+ * checks as the columns path) but not decoded. */
+static int load_block_lazy(par_load *pl, loader *l, uint32_t i, brs_error *e)
+{
+    brs__bt_lazy *lz = pl->lz;
+    unsigned char *p = lz->payload + lz->poff[i];
+    uint32_t cnt = pl->r->blocks[i].count;
+    size_t usize = 0; /* the pages it writes are mapped in one call (reader.c) */
+    int rc = brs__tick_inflate_bars(pl->r, &l->dec, i, p, &usize, e);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return BRS_E_UNSUPPORTED; /* records hold it */
+    brs_barblock_view v;
+    brs_barblock_stats st;
+    const char *why = "";
+    if (brs__barblock_view(p, usize, cnt, &v, &why))
+        return brs__err(e, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
+                        pl->r->path, i, (unsigned long long)pl->r->blocks[i].offset, why);
+    brs__barblock_scan(&v, &st, &pl->first[i], &pl->last[i]);
+    if (!st.plain)
+        return BRS_E_UNSUPPORTED;
+    if (!st.ordered)
+        return brs__err(e, BRS_E_PARSE, "%s: bars of %s go back in time", pl->r->path,
+                        pl->r->instr[0].symbol);
+    lz->plen[i] = (uint32_t)usize;
+    lz->has_local[i] = (uint8_t)st.has_local;
+    pl->kept[i] = cnt;
+    l->late |= st.local_late;
+    return BRS_OK;
+}
+
 static void *loader_main(void *arg)
 {
     loader *l = arg;
@@ -236,6 +278,10 @@ static void *loader_main(void *arg)
             break;
         brs_error e = {0};
         int rc;
+        if (pl->lz) {
+            rc = load_block_lazy(pl, l, i, &e);
+            goto done;
+        }
         if (!pl->dst) {
             rc = load_block_columns(pl, l, i, &e);
             goto done;
@@ -430,14 +476,214 @@ out:
     return rc;
 }
 
-/* One instrument: columns when the file is all compact bar blocks, else records. */
-static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
+/* A file of compact bar blocks kept as payloads (lazy): 1 when the file is
+ * not that, or the arena cannot be had, and nothing is kept; else BRS_OK or
+ * an error. The arena is sized for the widest payload a block may have;
+ * only what is written is ever mapped. */
+static int load_one_lazy(brs__bt_bars *b, const brs_tick_reader *r, brs_error *err)
 {
-    int rc = r->version >= BRS_TICK_VERSION_BARS ? load_one_columns(b, r, err) : 1;
+    uint32_t nb = r->n_blocks;
+    brs__bt_lazy *lz = calloc(1, sizeof *lz);
+    uint64_t *off = block_offsets(r);
+    uint32_t *kept = calloc(nb ? nb : 1, sizeof *kept);
+    int64_t *first = calloc(nb ? nb : 1, sizeof *first), *last = calloc(nb ? nb : 1, sizeof *last);
+    int rc = BRS_OK, late = 0;
+    if (lz)
+        lz->off = off; /* freed with lz unless taken over */
+    else
+        free(off);
+    if (!lz || !off || !kept || !first || !last) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    lz->nb = nb;
+    lz->poff = malloc((nb ? nb : 1) * sizeof *lz->poff);
+    lz->plen = calloc(nb ? nb : 1, sizeof *lz->plen);
+    lz->has_local = calloc(nb ? nb : 1, 1);
+    if (!lz->poff || !lz->plen || !lz->has_local) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < nb; i++) {
+        uint32_t cnt = r->blocks[i].count;
+        lz->poff[i] = at;
+        at += BRS_BARBLOCK_HDR_SIZE + (uint64_t)cnt * BRS_BARBLOCK_MAX_WIDTH + 8;
+        at = (at + 63) & ~(uint64_t)63;
+        lz->max_count = cnt > lz->max_count ? cnt : lz->max_count;
+    }
+    if (!(lz->payload = malloc(at ? at : 1))) {
+        rc = 1; /* decoded columns need less than the bound: try them */
+        goto out;
+    }
+    par_load pl = {.r = r, .lz = lz, .first = first, .last = last, .off = off, .kept = kept,
+                   .fail = UINT32_MAX, .page = page_size()};
+    loader ld[MAX_LOADERS];
+    int n_ld;
+    const loader *bad = run_loaders(&pl, ld, &n_ld, &late);
+    if (bad && bad->err.code == BRS_E_UNSUPPORTED) {
+        rc = 1;
+        goto out;
+    }
+    if (bad) {
+        rc = brs__err(err, bad->err.code, "%s", bad->err.msg);
+        goto out;
+    }
+    for (uint32_t i = 0; i < nb; i++) {
+        if (i && kept[i] && first[i] < last[i - 1]) {
+            rc = brs__err(err, BRS_E_PARSE, "%s: bars of %s go back in time", r->path, r->instr[0].symbol);
+            goto out;
+        }
+        lz->any_local |= lz->has_local[i];
+    }
+    if (!(b->cols = calloc(1, sizeof *b->cols))) {
+        rc = brs__err(err, BRS_E_NOMEM, "out of memory");
+        goto out;
+    }
+    b->cols[0] = (brs_bar_columns){.size = sizeof(brs_bar_columns), .n = off[nb]};
+    b->lazy = lz;
+    lz = NULL; /* taken over */
+    b->local_late = late;
+    b->n[0] = b->total = off[nb];
+out:
+    if (lz) {
+        free(lz->payload);
+        free(lz->poff);
+        free(lz->plen);
+        free(lz->has_local);
+        free(lz->off);
+        free(lz);
+    }
+    free(kept);
+    free(first);
+    free(last);
+    return rc;
+}
+
+/* One instrument: columns when the file is all compact bar blocks (kept as
+ * payloads when lazy), else records. */
+static int load_one_instrument(brs__bt_bars *b, const brs_tick_reader *r, int lazy, brs_error *err)
+{
+    int rc = 1;
+    if (r->version >= BRS_TICK_VERSION_BARS && lazy)
+        rc = load_one_lazy(b, r, err);
+    if (rc == 1 && r->version >= BRS_TICK_VERSION_BARS)
+        rc = load_one_columns(b, r, err);
     return rc == 1 ? load_one_records(b, r, err) : rc;
 }
 
-static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)
+/* ---- lazy bars: columns decoded when asked for ---------------------------- */
+
+typedef struct fill_job {
+    const brs__bt_lazy *lz;
+    brs_barblock_cols dst; /* the whole columns; NULL: not decoded now */
+    uint32_t next;         /* next block to claim (atomic) */
+    size_t page;
+} fill_job;
+
+static void *fill_main(void *arg)
+{
+    fill_job *j = arg;
+    const brs__bt_lazy *lz = j->lz;
+    for (;;) {
+        uint32_t i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+        if (i >= lz->nb)
+            break;
+        uint64_t o = lz->off[i];
+        uint32_t cnt = (uint32_t)(lz->off[i + 1] - o);
+        brs_barblock_cols at = {0};
+        int64_t *const src[] = {j->dst.ts, j->dst.ts_local, j->dst.open, j->dst.high, j->dst.low,
+                                j->dst.close, j->dst.volume};
+        int64_t **to[] = {&at.ts, &at.ts_local, &at.open, &at.high, &at.low, &at.close, &at.volume};
+        for (int k = 0; k < 7; k++)
+            if (src[k]) {
+                *to[k] = src[k] + o;
+                populate(*to[k], cnt * sizeof(int64_t), j->page);
+            }
+        brs_barblock_view v;
+        const char *why;
+        /* checked at load: cannot fail now */
+        if (brs__barblock_view(lz->payload + lz->poff[i], lz->plen[i], cnt, &v, &why))
+            continue;
+        brs__barblock_fill(&v, &at);
+        if (at.ts_local && !v.has_local) /* a block without local time: it is ts */
+            for (uint32_t t = 0; t < cnt; t++)
+                at.ts_local[t] = at.ts ? at.ts[t] : 0;
+    }
+    return NULL;
+}
+
+int brs__bt_bars_columns(brs__bt_bars *b, uint32_t i, unsigned want, brs_error *err)
+{
+    brs__bt_lazy *lz = i == 0 ? b->lazy : NULL;
+    if (!lz)
+        return BRS_OK;
+    want &= BRS_BARCOL_ALL;
+    if (!want)
+        want = BRS_BARCOL_ALL;
+    if (want & BRS_BARCOL_TS_LOCAL) /* ts_local is ts where no block stores one */
+        want |= BRS_BARCOL_TS;
+    unsigned need = want & ~lz->have;
+    if (!need)
+        return BRS_OK;
+    brs_bar_columns *c = &b->cols[0];
+    uint64_t n = c->n ? c->n : 1;
+    fill_job j = {.lz = lz, .page = page_size()};
+    int64_t **dst[] = {&j.dst.ts, &j.dst.ts_local, &j.dst.open, &j.dst.high, &j.dst.low,
+                       &j.dst.close, &j.dst.volume};
+    const int64_t **keep[] = {&c->ts, &c->ts_local, &c->open, &c->high, &c->low, &c->close,
+                              &c->volume};
+    static const unsigned bit[] = {BRS_BARCOL_TS, BRS_BARCOL_TS_LOCAL, BRS_BARCOL_OPEN,
+                                   BRS_BARCOL_HIGH, BRS_BARCOL_LOW, BRS_BARCOL_CLOSE,
+                                   BRS_BARCOL_VOLUME};
+    int ok = 1;
+    for (int k = 0; k < 7; k++) {
+        if (!(need & bit[k]) || (bit[k] == BRS_BARCOL_TS_LOCAL && !lz->any_local))
+            continue;
+        ok &= (*dst[k] = malloc(n * sizeof(int64_t))) != NULL;
+    }
+    if (!ok) {
+        for (int k = 0; k < 7; k++)
+            free(*dst[k]);
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    }
+    if (j.dst.ts_local && !j.dst.ts) /* filled from ts in the same pass */
+        j.dst.ts = (int64_t *)c->ts;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > MAX_LOADERS ? MAX_LOADERS : (int)ncpu, started = 1;
+    if ((uint32_t)nt > lz->nb)
+        nt = lz->nb ? (int)lz->nb : 1;
+    pthread_t th[MAX_LOADERS];
+    for (int t = 1; t < nt; t++) {
+        if (pthread_create(&th[t], NULL, fill_main, &j) != 0)
+            break;
+        started++;
+    }
+    fill_main(&j);
+    for (int t = 1; t < started; t++)
+        pthread_join(th[t], NULL);
+    if (j.dst.ts == c->ts)
+        j.dst.ts = NULL; /* already held */
+    for (int k = 0; k < 7; k++)
+        if (*dst[k])
+            *keep[k] = *dst[k];
+    if ((need & BRS_BARCOL_TS_LOCAL) && !lz->any_local)
+        c->ts_local = c->ts;
+    lz->have |= need;
+    return BRS_OK;
+}
+
+void brs__bt_lazy_block(const brs__bt_lazy *lz, uint32_t k, int64_t *ts, int64_t *open,
+                        int64_t *close, brs_barblock_view *v)
+{
+    uint32_t cnt = (uint32_t)(lz->off[k + 1] - lz->off[k]);
+    const char *why;
+    (void)brs__barblock_view(lz->payload + lz->poff[k], lz->plen[k], cnt, v, &why); /* checked at load */
+    brs_barblock_cols at = {.ts = ts, .open = open, .close = close};
+    brs__barblock_fill(v, &at);
+}
+
+static int load_ticks(brs__bt_bars *b, const char *path, int lazy, brs_error *err)
 {
     brs_tick_reader r;
     int rc = brs__tick_open(&r, path, err);
@@ -446,7 +692,7 @@ static int load_ticks(brs__bt_bars *b, const char *path, brs_error *err)
     if (r.n_instr == 1) {
         if (!(rc = alloc_instr(b, 1, err))) {
             b->instr[0] = r.instr[0];
-            rc = load_one_instrument(b, &r, err);
+            rc = load_one_instrument(b, &r, lazy, err);
         }
         if (!rc && !b->total)
             rc = brs__err(err, BRS_E_PARSE,
@@ -537,5 +783,13 @@ int brs__bt_bars_load(brs__bt_bars *b, const char *path, const char *symbol, brs
     memset(b, 0, sizeof *b);
     if (ends_with(path, ".csv") || ends_with(path, ".CSV"))
         return load_yahoo(b, path, symbol, err);
-    return load_ticks(b, path, err);
+    return load_ticks(b, path, 0, err);
+}
+
+int brs__bt_bars_load_lazy(brs__bt_bars *b, const char *path, const char *symbol, brs_error *err)
+{
+    memset(b, 0, sizeof *b);
+    if (ends_with(path, ".csv") || ends_with(path, ".CSV"))
+        return load_yahoo(b, path, symbol, err);
+    return load_ticks(b, path, 1, err);
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "backtest.h"
@@ -378,6 +379,14 @@ static int resolve_strategy(const char *name, char *out, size_t cap, brs_error *
     return brs__plugin_find(name, NULL, out, cap, err);
 }
 
+/* Minor page faults of the process so far, for BOURSE_BT_TIMING: on this
+ * project's VM first-touch faults are most of a bar run (docs/performance.md). */
+static long minor_faults(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_minflt;
+}
+
 int brs__bt_run_config(brs_config *cfg, const char *out_dir, int progress, brs__bt_result *res,
                        brs_an_metrics *metrics, char *out_path, size_t out_cap, brs_error *err)
 {
@@ -478,10 +487,11 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         goto out;
     }
     if (!book) {
-        if (bp == &bars && (rc = brs__bt_bars_load(&bars, c.data, c.symbol, err)))
+        if (bp == &bars && (rc = brs__bt_bars_load_lazy(&bars, c.data, c.symbol, err)))
             goto out;
         if (getenv("BOURSE_BT_TIMING"))
-            fprintf(stderr, "timing: bars loaded after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
+            fprintf(stderr, "timing: bars loaded after %.3f s, %ld page faults\n",
+                    (double)(brs__monotime_ns() - t_start) * 1e-9, minor_faults());
         instr = bp->instr;
         n_instr = bp->n_instr;
     } else {
@@ -564,7 +574,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
         goto out;
     }
     if (getenv("BOURSE_BT_TIMING"))
-        fprintf(stderr, "timing: started after %.3f s\n", (double)(brs__monotime_ns() - t_start) * 1e-9);
+        fprintf(stderr, "timing: started after %.3f s, %ld page faults\n",
+                (double)(brs__monotime_ns() - t_start) * 1e-9, minor_faults());
     if (!book)
         rc = brs__bt_signal_run(sig, &sc, progress, res, err);
     else
@@ -597,7 +608,8 @@ int brs__bt_run_config_ex(brs_config *cfg, const char *out_dir, int progress,
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
     res->total_cpu_seconds = (double)(cpu1.tv_sec - cpu0.tv_sec) + (double)(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
     if (getenv("BOURSE_BT_TIMING"))
-        fprintf(stderr, "timing: loop %.3f s, total %.3f s\n", res->seconds, res->total_seconds);
+        fprintf(stderr, "timing: loop %.3f s, total %.3f s, %ld page faults\n", res->seconds,
+                res->total_seconds, minor_faults());
 
     if ((rc = brs__an_compute_ex(rec, metrics, ro && ro->headline_only, err)))
         goto out;

@@ -433,11 +433,19 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
             in->rec = r;
             in->v = (bar_view){&r->ts_exchange, &r->ts_local, &r->bar.open, &r->bar.high,
                                &r->bar.low, &r->bar.close, &r->bar.volume,
-                               sizeof *r / sizeof(int64_t)};
+                               sizeof *r / sizeof(int64_t), 0};
+        } else if (i == 0 && bars->lazy) { /* decoded block by block as the loop goes */
+            size_t mc = bars->lazy->max_count ? bars->lazy->max_count : 1;
+            if (!(in->lzs = calloc(1, sizeof *in->lzs)) ||
+                !(in->lzs->w[0].buf = malloc(3 * mc * sizeof(int64_t))) ||
+                !(in->lzs->w[1].buf = malloc(3 * mc * sizeof(int64_t))))
+                goto nomem;
+            in->lzs->lz = bars->lazy;
+            in->cols = bars->cols[i];
         } else if (bars->cols && bars->cols[i].ts) {
             in->cols = bars->cols[i];
             const brs_bar_columns *c = &in->cols;
-            in->v = (bar_view){c->ts, c->ts_local, c->open, c->high, c->low, c->close, c->volume, 1};
+            in->v = (bar_view){c->ts, c->ts_local, c->open, c->high, c->low, c->close, c->volume, 1, 0};
         } /* else no bar at all for this instrument (n is 0): nothing is read */
         in->cur = -1;
         in->scale = bars->instr[i].price_scale > 0 ? (double)bars->instr[i].price_scale : 1.0;
@@ -473,6 +481,11 @@ void brs__bt_signal_destroy(brs__bt_signal *s)
                 free((void *)own[f]);
         }
         free(in->made);
+        if (in->lzs) {
+            free(in->lzs->w[0].buf);
+            free(in->lzs->w[1].buf);
+            free(in->lzs);
+        }
         free(s->in[i].targets);
         free(s->in[i].tcode);
         free(s->in[i].ret);
@@ -493,7 +506,7 @@ static int next_bar(const brs__bt_signal *s)
         const sig_instr *in = &s->in[i];
         if ((uint64_t)(in->cur + 1) >= in->n)
             continue;
-        int64_t ts = AT(&in->v, ts, in->cur + 1);
+        int64_t ts = AT(view_at(in, (uint64_t)(in->cur + 1)), ts, in->cur + 1);
         if (best < 0 || ts < bts) {
             best = (int)i;
             bts = ts;
@@ -515,17 +528,17 @@ static int64_t bucket_last(int64_t ts, int64_t every)
 }
 
 /* The last bar from t on (bars in time order) stamped at or before h. */
-static uint64_t last_at_or_before(const bar_view *v, uint64_t t, uint64_t last, int64_t h)
+static uint64_t last_at_or_before(const sig_instr *in, uint64_t t, uint64_t last, int64_t h)
 {
     uint64_t step = 1;
-    while (t + step <= last && AT(v, ts, t + step) <= h) { /* gallop: buckets are short */
+    while (t + step <= last && AT(view_at(in, t + step), ts, t + step) <= h) { /* gallop: buckets are short */
         t += step;
         step *= 2;
     }
     uint64_t hi = t + step <= last ? t + step : last; /* b[hi] > h unless hi == last */
     while (t < hi) {
         uint64_t mid = t + (hi - t + 1) / 2;
-        if (AT(v, ts, mid) <= h)
+        if (AT(view_at(in, mid), ts, mid) <= h)
             t = mid;
         else
             hi = mid - 1;
@@ -545,14 +558,13 @@ static uint64_t last_at_or_before(const bar_view *v, uint64_t t, uint64_t last, 
 static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint64_t *bucket_end)
 {
     sig_instr *in = &s->in[0];
-    const bar_view *v = &in->v;
     uint64_t t0 = (uint64_t)(in->cur + 1), n = in->n;
     if (t0 + 1 >= n)
         return 0; /* the last bar always steps */
     uint64_t end = n - 1;
     if (every > 0) { /* the bucket's last bar keeps its sample: it steps */
         if (*bucket_end == UINT64_MAX || t0 > *bucket_end) /* found once per bucket */
-            *bucket_end = last_at_or_before(v, t0, n - 1, bucket_last(AT(v, ts, t0), every));
+            *bucket_end = last_at_or_before(in, t0, n - 1, bucket_last(AT(view_at(in, t0), ts, t0), every));
         end = *bucket_end;
     }
     uint64_t t = t0;
@@ -579,14 +591,15 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
     if (t == t0)
         return 0;
     /* the clock: the latest time a skipped bar carried (exchange, or local) */
+    const bar_view *v = view_at(in, t - 1);
     int64_t now = AT(v, ts, t - 1);
+    int64_t close = AT(v, close, t - 1);
     if (s->bars->local_late)
         for (uint64_t k = t0; k < t; k++)
-            if (AT(v, tl, k) > now)
-                now = AT(v, tl, k);
+            if (tl_at(in, k) > now)
+                now = tl_at(in, k);
     in->cur = (int64_t)t - 1;
     in->has_target = 0; /* what was pending was the target held: executing it was a no-op */
-    int64_t close = AT(v, close, t - 1);
     in->mark = (double)close / in->scale;
     brs__sctx_skip_bars(sc, 0, now, close);
     return t - t0;

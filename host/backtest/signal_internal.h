@@ -5,6 +5,8 @@
 #define BRS_BT_SIGNAL_INTERNAL_H
 
 #include "backtest.h"
+#include "core/core.h"
+#include "ticks/tickfile.h"
 
 typedef struct sig_order {
     brs_order o;
@@ -17,12 +19,33 @@ typedef struct sig_order {
 typedef struct bar_view {
     const int64_t *ts, *tl, *open, *high, *low, *close, *vol;
     size_t k;
+    uint64_t base; /* index of the arrays' first bar (a lazy window's first) */
 } bar_view;
 
-#define AT(v, f, t) ((v)->f[(size_t)(t) * (v)->k])
+#define AT(v, f, t) ((v)->f[((size_t)(t) - (v)->base) * (v)->k])
+
+/* Lazy bars (brs__bt_bars.lazy): the loop reads a window of whole blocks
+ * decoded into buffers it reuses (faulted once, cache-sized), two windows so
+ * a search across a block boundary does not decode a block twice. A window's
+ * view holds ts, open and close; the rest of a row comes from the payload
+ * (brs__barblock_row_rest) when a bar takes the full step. */
+typedef struct lazy_win {
+    bar_view v;             /* ts, open, close; base = lo */
+    uint64_t lo, hi;        /* bars [lo, hi) held; lo == hi: none */
+    brs_barblock_view bv;
+    int64_t *buf;           /* 3 x max_count */
+} lazy_win;
+
+typedef struct sig_lazy {
+    const brs__bt_lazy *lz;
+    lazy_win w[2];
+    int last;               /* the window used last */
+    uint32_t blk;           /* the block decoded last (where a search starts) */
+} sig_lazy;
 
 typedef struct sig_instr {
-    bar_view v;
+    bar_view v;                  /* the bars, unless held lazily (lzs) */
+    sig_lazy *lzs;               /* lazy bars still decoded block by block, else NULL */
     const brs_market_event *rec; /* the records, when the bars came as records */
     brs_bar_columns cols;        /* the columns, when they came as columns or xBarColumns made them */
     int own_cols;                /* cols' arrays are this engine's (made from records) */
@@ -73,6 +96,38 @@ struct brs__bt_signal {
     char rec_error[BRS_ERROR_MSG_MAX];
 };
 
+/* The window of lazy bars holding bar t, decoded now if no window does (signal_bars.c). */
+lazy_win *brs__bt_sig_window(sig_lazy *z, uint64_t t);
+
+static inline const lazy_win *win_at(const sig_instr *in, uint64_t t)
+{
+    sig_lazy *z = in->lzs;
+    const lazy_win *w = &z->w[z->last];
+    if (BRS__LIKELY(t - w->lo < w->hi - w->lo))
+        return w;
+    return brs__bt_sig_window(z, t);
+}
+
+/* Where bar t's ts, open and close are read: AT(view_at(in, t), ts, t). */
+static inline const bar_view *view_at(const sig_instr *in, uint64_t t)
+{
+    if (BRS__LIKELY(!in->lzs))
+        return &in->v;
+    return &win_at(in, t)->v;
+}
+
+/* Bar t's local time. */
+static inline int64_t tl_at(const sig_instr *in, uint64_t t)
+{
+    if (!in->lzs)
+        return AT(&in->v, tl, t);
+    const lazy_win *w = win_at(in, t);
+    int64_t tl, hi, lo, vol;
+    brs__barblock_row_rest(&w->bv, (uint32_t)(t - w->lo), AT(&w->v, ts, t), AT(&w->v, open, t),
+                           AT(&w->v, close, t), &tl, &hi, &lo, &vol);
+    return tl;
+}
+
 /* Bar t of instrument ii as a BAR record: the loaded one, or one made from
  * the columns in *tmp (bars held as columns have side and flags 0). */
 static inline const brs_market_event *bar_rec(const sig_instr *in, uint32_t ii, uint64_t t,
@@ -80,6 +135,15 @@ static inline const brs_market_event *bar_rec(const sig_instr *in, uint32_t ii, 
 {
     if (in->rec)
         return &in->rec[t];
+    if (in->lzs) {
+        const lazy_win *w = win_at(in, t);
+        int64_t ts = AT(&w->v, ts, t), open = AT(&w->v, open, t), close = AT(&w->v, close, t);
+        *tmp = (brs_market_event){.ts_exchange = ts, .kind = BRS_MEV_BAR, .instrument = ii,
+                                  .bar = {.open = open, .close = close}};
+        brs__barblock_row_rest(&w->bv, (uint32_t)(t - w->lo), ts, open, close, &tmp->ts_local,
+                               &tmp->bar.high, &tmp->bar.low, &tmp->bar.volume);
+        return tmp;
+    }
     const bar_view *v = &in->v;
     *tmp = (brs_market_event){.ts_exchange = v->ts[t], .ts_local = v->tl[t], .kind = BRS_MEV_BAR,
                               .instrument = ii,

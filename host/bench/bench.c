@@ -19,6 +19,7 @@ const brs_bench brs__benches[] = {
     {"book", "matching engine: QuantCup feed, deep book, exchange-like mix", brs__bench_book},
     {"replay", "tick file replay: decode + dispatch vs plain zstd -dc", brs__bench_replay},
     {"fix", "FIX codec parse/encode rates and gateway round trip over loopback", brs__bench_fix},
+    {"restart", "bourse serve's restart: exec to listening with 2M open or 2M cancelled orders", brs__bench_restart},
     {"analytics", "backtest recorder: cost per sample and per fill, run directory write", brs__bench_analytics},
     {"sor", "smart order router: ns per routing decision, 5 venues x 10 levels", brs__bench_sor},
     {"backtest", "backtest throughput from disk: book events/s, signal bars/s (C and Lua)", brs__bench_backtest},

@@ -68,6 +68,7 @@ int brs__bench_sweep(int argc, char **argv); /* host/backtest/bench_sweep.c */
 int brs__bench_book(int argc, char **argv); /* host/book/bench_book.c */
 int brs__bench_replay(int argc, char **argv); /* host/ticks/bench_replay.c */
 int brs__bench_fix(int argc, char **argv);
+int brs__bench_restart(int argc, char **argv); /* host/fix/bench_restart.c */
 int brs__bench_analytics(int argc, char **argv); /* host/analytics/bench_analytics.c */
 int brs__bench_sor(int argc, char **argv); /* host/sor/bench_sor.c */
 int brs__bench_ws(int argc, char **argv); /* host/feeds/bench_ws.c */

@@ -91,8 +91,9 @@ struct brs_engine {
     uint32_t dir_mask;
     uint32_t over; /* entries in the overflow hash */
     uint64_t id_max; /* no id above it was entered since the reset */
-    /* Every order quantity entered since the reset, or'ed: while it is below
-     * 2^32 no level total can pass INT64_MAX (at most 2^30 orders), so the
+    /* Order quantities entered since the reset, or'ed (those up to 2^32 may
+     * be left out): while it is below 2^32 every quantity was at most 2^32,
+     * so no level total can pass INT64_MAX (at most 2^30 orders) and the
      * exact check is skipped. */
     uint64_t qty_or;
     book *books;
@@ -277,18 +278,20 @@ static inline void emit_level(brs_engine *e, uint32_t instrument, int side, int6
 
 /* ---- orders in levels ------------------------------------------------------ */
 
-/* Appends pool[oi] (price, side sd, leaves set) to the tail of its level;
+/* Appends pool[oi] (price, side sd, leaves set) to the tail of its level
+ * (pool: e->pool, passed so a caller that just wrote the record through a
+ * memcpy need not load it again);
  * total_checked: the caller made sure the level total cannot pass INT64_MAX.
  * BRS_E_NOMEM: no room for a new level; BRS_E_RANGE: the level's total would
  * pass INT64_MAX (orders are each < 2^62, so three huge ones could). On
  * success *lout (if not NULL) is the level it joined. The window case is
  * written out on its own so the compiler knows that its level exists and that
  * the level's bit is in the window's bitmap (no NULL or range test). */
-static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *b, uint32_t instrument,
-                                                           uint32_t oi, int sd, int total_checked,
-                                                           level **lout)
+static inline __attribute__((always_inline)) int rest_side(brs_engine *e, ord *pool, book *b,
+                                                           uint32_t instrument, uint32_t oi, int sd,
+                                                           int total_checked, level **lout)
 {
-    ord *o = &e->pool[oi];
+    ord *o = &pool[oi];
     bside *s = &b->s[sd];
     int64_t p = o->price;
     uint64_t off = (uint64_t)(p - s->base);
@@ -306,7 +309,7 @@ static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *
     o->next = 0;
     o->prev = l->tail;
     if (l->tail)
-        e->pool[l->tail].next = oi;
+        pool[l->tail].next = oi;
     else
         l->head = oi;
     l->tail = oi;
@@ -326,7 +329,7 @@ static inline __attribute__((always_inline)) int rest_side(brs_engine *e, book *
 static inline __attribute__((always_inline)) int rest(brs_engine *e, book *b, uint32_t instrument,
                                                       uint32_t oi)
 {
-    return rest_side(e, b, instrument, oi, e->pool[oi].side, 0, NULL);
+    return rest_side(e, e->pool, b, instrument, oi, e->pool[oi].side, 0, NULL);
 }
 
 /* A limit price the engine accepts: well inside int64 (see PMAX). */

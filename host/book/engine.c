@@ -46,6 +46,14 @@ uint32_t brs__idx_over_find(const brs_engine *e, uint64_t id)
     return ht_find(e, id);
 }
 
+uint32_t brs__id_find_dir_slow(const brs_engine *e, uint64_t id, const uint32_t *slot)
+{
+    uint32_t i = *slot;
+    if (i != 0 && e->pool[i].id == id)
+        return i;
+    return e->over ? brs__idx_over_find(e, id) : 0;
+}
+
 /* ---- engine lifetime ------------------------------------------------------ */
 
 static void *align64(void *p)

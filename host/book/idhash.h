@@ -114,15 +114,17 @@ static inline uint32_t *id_dir_slot(const brs_engine *e, uint64_t id)
     return &e->dir[id & e->dir_mask];
 }
 
-/* id_find, given id's direct slot (id_dir_slot). */
-static inline uint32_t id_find_dir(const brs_engine *e, uint64_t id, const uint32_t *slot)
+/* Out of line (engine.c): id_find, given id's direct slot. */
+uint32_t brs__id_find_dir_slow(const brs_engine *e, uint64_t id, const uint32_t *slot);
+
+/* Is id live? Given its direct slot (id_dir_slot). A new id (a submit's
+ * duplicate check) finds its slot empty and the overflow hash empty: one
+ * test of both, one branch; anything else is answered out of line. */
+static inline int id_live_dir(const brs_engine *e, uint64_t id, const uint32_t *slot)
 {
-    uint32_t i = *slot;
-    if (BRS__LIKELY(i != 0) && BRS__LIKELY(e->pool[i].id == id))
-        return i;
-    if (BRS__LIKELY(e->over == 0))
+    if (BRS__LIKELY((*slot | e->over) == 0))
         return 0;
-    return brs__idx_over_find(e, id);
+    return brs__id_find_dir_slow(e, id, slot) != 0;
 }
 
 static inline uint32_t id_find(const brs_engine *e, uint64_t id)

@@ -197,13 +197,14 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     uint32_t enums;
     memcpy(&enums, &o->side, sizeof enums);
     _Static_assert(offsetof(brs_order, stp) == offsetof(brs_order, side) + 3, "brs_order enum bytes");
+    /* plain: price and quantity are valid (brs__engine_submit checked them) */
     if ((!plain && BRS__UNLIKELY(enums & ~BRS__ENUM_BITS_OK)) ||
-        BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1) ||
-        BRS__UNLIKELY(!market && !price_ok(o->price)) ||
+        (!plain && BRS__UNLIKELY((uint64_t)o->qty - 1 >= (uint64_t)PMAX - 1)) ||
+        (!plain && BRS__UNLIKELY(!market && !price_ok(o->price))) ||
         BRS__UNLIKELY(post && (market || o->tif >= BRS_IOC)))
         return reject(e, ins, o->id, BRS_E_INVAL);
     uint32_t *dslot = id_dir_slot(e, o->id); /* kept for the insert */
-    if (BRS__UNLIKELY(id_find_dir(e, o->id, dslot)))
+    if (BRS__UNLIKELY(id_live_dir(e, o->id, dslot)))
         return reject(e, ins, o->id, BRS_E_EXISTS);
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
@@ -224,7 +225,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
         /* Refuse up front an order whose rest could push its level's total past
          * INT64_MAX, so the client sees a reject, never New then Canceled
          * (issue 15). Our side's level is not changed by matching. */
-        if (BRS__UNLIKELY((e->qty_or | (uint64_t)o->qty) >> 32)) {
+        if (!plain && BRS__UNLIKELY((e->qty_or | (uint64_t)o->qty) >> 32)) {
             /* below 2^32 the or needs no store: it would not change the test */
             e->qty_or |= (uint64_t)o->qty;
             const level *own = level_find(&b->s[sd], e->W, price);
@@ -232,8 +233,13 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
                 return reject(e, ins, o->id, BRS_E_RANGE);
         }
     }
+    const int64_t qty = o->qty; /* read before the listener runs */
+#if defined(__GNUC__)
+    if (plain && qty <= 0)
+        __builtin_unreachable(); /* brs__engine_submit checked it: an unfilled rest has leaves */
+#endif
     e->L.xAccepted(e->L.user, o, price);
-    taker t = {.id = o->id, .limit = price, .leaves = o->qty, .instrument = ins,
+    taker t = {.id = o->id, .limit = price, .leaves = qty, .instrument = ins,
                .account = o->account, .side = sd, .stp = plain ? BRS_STP_NONE : o->stp};
     if (!plain && BRS__UNLIKELY(o->tif == BRS_FOK) && !fok_fillable(e, b, &t)) {
         e->L.xCancelled(e->L.user, ins, o->id, o->qty, BRS_E_NOLIQUIDITY);
@@ -246,20 +252,22 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     match(e, b, &t, 1);
     const level *own_top = NULL; /* plain: our side's best moves to this level (top: the opposite side's) */
     if (plain)
-        top = t.leaves != o->qty;
+        top = t.leaves != qty;
     if (t.leaves > 0) {
         if (rests && !t.stopped) {
             int at_best = sd == BRS_BUY ? price >= b->s[BRS_BUY].best : price <= b->s[BRS_SELL].best;
             if (!plain)
                 top |= at_best;
             uint32_t oi = pool_alloc(e);
-            ord *r = &e->pool[oi];
+            ord *pool = e->pool;
+            ord *r = &pool[oi];
             memcpy(r, o, BRS__ORD_AS_ORDER);
-            r->price = price;
+            if (!plain)
+                r->price = price; /* a market order's or a repriced post-only's */
             r->leaves = t.leaves;
-            r->cum = o->qty - t.leaves;
+            r->cum = qty - t.leaves;
             level *joined;
-            int rrc = rest_side(e, b, ins, oi, sd, 1, &joined);
+            int rrc = rest_side(e, pool, b, ins, oi, sd, 1, &joined);
             if (BRS__UNLIKELY(rrc)) {
                 r->leaves = 0;
                 r->next = e->free_head;
@@ -292,11 +300,17 @@ static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_ord
 
 int brs__engine_submit(brs_engine *e, const brs_order *o)
 {
-    /* type LIMIT, tif GTC or DAY, stp NONE, no post-only flag */
+    /* type LIMIT, tif GTC or DAY, stp NONE, no post-only flag; a price in
+     * -2^61..2^61-1 (valid: see PMAX); a quantity of 1..2^32 while every
+     * quantity entered since the reset stayed below 2^32: valid, and no level
+     * total can pass INT64_MAX (at most 2^30 orders of at most 2^32 each).
+     * The plain copies check none of these again; one test for all three
+     * numbers (the price's bits from 62 up are moved to 32 and up). */
     uint32_t enums;
     memcpy(&enums, &o->side, sizeof enums);
+    uint64_t big = ((uint64_t)o->qty - 1) | e->qty_or | (((uint64_t)o->price + (UINT64_C(1) << 61)) >> 30);
     if (BRS__LIKELY((enums & ~BRS__ENUM_PLAIN_OK) == 0 &&
-                    !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))))
+                    !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE)) && (big >> 32) == 0))
         return o->side == BRS_BUY ? submit_impl(e, o, 1, BRS_BUY) : submit_impl(e, o, 1, BRS_SELL);
     return submit_general(e, o);
 }

@@ -67,7 +67,7 @@ int brs__config_load(brs_config *cfg, const char *path, brs_error *err)
 {
     char *text;
     memset(cfg, 0, sizeof *cfg);
-    int rc = brs__read_file(path, &text, NULL, err);
+    int rc = brs__read_file_max(path, BRS__CONFIG_FILE_MAX, &text, NULL, err);
     if (rc)
         return rc;
     rc = brs__config_parse(cfg, text, path, err);

@@ -33,6 +33,13 @@ int brs__err_prefix(brs_error *err, const char *fmt, ...) BRS__PRINTF(2, 3);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer. */
 int brs__read_file(const char *path, char **data, size_t *len, brs_error *err);
+/* The same, refusing (BRS_E_RANGE, naming the limit) past max bytes: for files
+ * a config names, so /dev/zero or a huge file cannot take the memory. */
+int brs__read_file_max(const char *path, size_t max, char **data, size_t *len, brs_error *err);
+/* Limits for files read whole: configs, strategy scripts, secrets. */
+#define BRS__CONFIG_FILE_MAX ((size_t)64 << 20)
+#define BRS__SCRIPT_FILE_MAX ((size_t)16 << 20)
+#define BRS__SECRET_FILE_MAX ((size_t)4096)
 
 /* Atomic output: write to "<path>.tmp.<pid>", then fsync and rename over path,
  * so a reader never sees a half-written file. Abort removes the temporary.

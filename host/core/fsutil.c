@@ -11,6 +11,11 @@
 
 int brs__read_file(const char *path, char **data, size_t *len, brs_error *err)
 {
+    return brs__read_file_max(path, SIZE_MAX / 2, data, len, err);
+}
+
+int brs__read_file_max(const char *path, size_t max, char **data, size_t *len, brs_error *err)
+{
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return brs__err(err, errno == ENOENT ? BRS_E_NOTFOUND : BRS_E_IO, "%s: %s", path,
@@ -32,10 +37,18 @@ int brs__read_file(const char *path, char **data, size_t *len, brs_error *err)
             buf = nb;
             cap *= 2;
         }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
+        size_t want = cap - n - 1;
+        if (want > max + 1 - n)
+            want = max + 1 - n; /* one byte past the limit is enough to know */
+        size_t got = fread(buf + n, 1, want, fp);
         n += got;
         if (got == 0)
             break;
+        if (n > max) { /* a device (/dev/zero), a pipe or a file far too large: stop */
+            free(buf);
+            fclose(fp);
+            return brs__err(err, BRS_E_RANGE, "%s: larger than %zu bytes, the limit for this file", path, max);
+        }
     }
     int bad = ferror(fp);
     fclose(fp);

@@ -82,8 +82,8 @@ int brs__fix_access_read(const brs_config *cfg, const cJSON *it, const char *whe
     } else if (*file) {
         char *data = NULL;
         size_t len = 0;
-        if ((rc = brs__read_file(file, &data, &len, err)) != BRS_OK) {
-            brs__err_prefix(err, "%s: %s.password_file: ", cfg->source, where);
+        if ((rc = brs__read_file_max(file, BRS__SECRET_FILE_MAX, &data, &len, err)) != BRS_OK) {
+            brs__err_prefix(err, "%s: %s.password_file", cfg->source, where);
             return rc;
         }
         while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))

@@ -69,14 +69,16 @@ static void send_er(brs__fix_gateway *g, brs__fix_order *o, char exec_type, cons
 
 void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
 {
-    if (!g->n_lat_ack && !g->n_lat_fill)
+    if (!g->lat_ack.n && !g->lat_fill.n)
         return;
     int64_t now = brs__realtime_ns();
-    for (uint32_t k = 0; g->h_ack && k < g->n_lat_ack; k++)
-        brs__hist_observe_ns(g->h_ack, now - g->lat_ack[k]);
-    for (uint32_t k = 0; g->h_fill && k < g->n_lat_fill; k++)
-        brs__hist_observe_ns(g->h_fill, now - g->lat_fill[k]);
-    g->n_lat_ack = g->n_lat_fill = 0;
+    brs__fix_latq *q[2] = {&g->lat_ack, &g->lat_fill};
+    brs__histogram *h[2] = {g->h_ack, g->h_fill};
+    for (int j = 0; j < 2; j++) {
+        for (uint32_t k = 0; h[j] && k < q[j]->n; k++)
+            brs__hist_observe_n_ns(h[j], now - q[j]->t[k], q[j]->n_at[k]);
+        q[j]->n = 0;
+    }
 }
 
 /* An ExecutionReport about an order that does not exist (OrderID NONE, nothing
@@ -210,8 +212,7 @@ void brs__fix_on_event(void *ctx, const brs_order_event *ev)
         o->status = status_of(o);
         if (g->live)
             brs__live_fill(g->live, o->session, o->instrument, o->side, ev->price, ev->qty, o->id, o->clordid,
-                           brs__rt_venue_name(g->rt, ev->venue), g->replaying ? 0 : brs__rt_now(g->rt),
-                           g->replaying);
+                           ev->venue, g->replaying ? 0 : brs__rt_now(g->rt), g->replaying);
         if (o->leaves == 0)
             brs__fix_set_open(g, o, 0);
         g->fill_venue = g->last_mkt ? brs__rt_venue_name(g->rt, ev->venue) : NULL;

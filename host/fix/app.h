@@ -50,6 +50,15 @@ typedef struct brs__fix_order {
     char clordid[BRS__FIX_CLORDID_MAX];
 } brs__fix_order;
 
+/* Arrival times waiting for the turn's clock read, run-length coded: the
+ * orders read in one loop turn share its time, so a burst of them is one
+ * entry and, at the turn's end, one histogram observation of n. */
+typedef struct brs__fix_latq {
+    int64_t t[BRS__FIX_LAT_BATCH];
+    uint32_t n_at[BRS__FIX_LAT_BATCH];
+    uint32_t n;
+} brs__fix_latq;
+
 /* What the gateway did, counted by the loop thread and published as Prometheus
  * counters by host/fix/fix_metrics.c (never read on the hot path). */
 typedef struct brs__fix_stats {
@@ -191,8 +200,7 @@ typedef struct brs__fix_gateway {
     /* arrival times of the orders acknowledged / filled in this loop turn:
      * observed into h_ack / h_fill with one clock read at the turn's end
      * (brs__fix_gateway_observe_latency), not one per report */
-    int64_t lat_ack[BRS__FIX_LAT_BATCH], lat_fill[BRS__FIX_LAT_BATCH];
-    uint32_t n_lat_ack, n_lat_fill;
+    brs__fix_latq lat_ack, lat_fill;
     struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;

@@ -123,6 +123,24 @@ void brs__fix_encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix
     brs__fix_encode_er_v(g, s, &r, status_req);
 }
 
+/* An order's arrival time, to be observed at the turn's end: the same time as
+ * the last one noted (the same turn's) adds to its count. */
+static inline void lat_note(brs__fix_gateway *g, brs__fix_latq *q, int64_t t)
+{
+    uint32_t n = q->n;
+    if (n && q->t[n - 1] == t) {
+        q->n_at[n - 1]++;
+        return;
+    }
+    if (n == BRS__FIX_LAT_BATCH) {
+        brs__fix_gateway_observe_latency(g);
+        n = 0;
+    }
+    q->t[n] = t;
+    q->n_at[n] = 1;
+    q->n = n + 1;
+}
+
 /* An execution's report reaches its session now: counted, its latency noted,
  * encoded and stored (from send_er, or from the session's report queue). */
 void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *o)
@@ -130,19 +148,13 @@ void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     switch (o->exec_type) {
     case '0':
         g->st.acks++;
-        if (g->h_ack && o->entered_ns) {
-            if (g->n_lat_ack == BRS__FIX_LAT_BATCH)
-                brs__fix_gateway_observe_latency(g);
-            g->lat_ack[g->n_lat_ack++] = o->entered_ns;
-        }
+        if (g->h_ack && o->entered_ns)
+            lat_note(g, &g->lat_ack, o->entered_ns);
         break;
     case 'F':
         g->st.fills++;
-        if (g->h_fill && o->entered_ns) {
-            if (g->n_lat_fill == BRS__FIX_LAT_BATCH)
-                brs__fix_gateway_observe_latency(g);
-            g->lat_fill[g->n_lat_fill++] = o->entered_ns;
-        }
+        if (g->h_fill && o->entered_ns)
+            lat_note(g, &g->lat_fill, o->entered_ns);
         break;
     case '4': g->st.cancels++; break;
     case 'C': g->st.expiries++; break;

@@ -177,6 +177,9 @@ int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, con
 brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
                                         size_t n);
 int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t order);
+/* Every order of the table into an empty map sized for them (app_table.c);
+ * huge: its keys' arena in huge pages (a restart, before listening). */
+int brs__fix_map_put_all(brs__fix_gateway *g, int huge);
 int brs__fix_map_key_current(const brs__fix_gateway *g, const brs__fix_clmap_entry *e);
 brs__fix_clmap_entry *brs__fix_map_alloc(uint64_t cap, int huge);
 void brs__fix_map_free(brs__fix_gateway *g);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,74 +192,127 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
             return brs__err(err, BRS_E_CORRUPT, "OrderID %llu twice in the snapshot",
                             (unsigned long long)g->orders[k].id);
     brs__fix_table_sorted(g);
-    for (uint64_t k = 0; k < g->n_orders; k++)
-        if (brs__fix_map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1)) != BRS_OK)
-            return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
+    int rc = brs__fix_map_put_all(g, 1); /* the map was sized by the header */
+    if (rc == BRS_E_STATE) { /* (it was not: one by one) */
+        rc = BRS_OK;
+        for (uint64_t k = 0; k < g->n_orders && rc == BRS_OK; k++)
+            rc = brs__fix_map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    }
+    if (rc != BRS_OK)
+        return brs__err(err, BRS_E_NOMEM, "snapshot: out of memory");
     return BRS_OK;
 }
 
-static size_t last_commit(const char *data, size_t end, uint64_t *batch, int *has_feed, int *has_time)
+/* The journal is read forward through one buffer (pread, 4 MB at a time;
+ * larger only for a record that does not fit): a restart's memory is the
+ * state it rebuilds, not the file, and no page of the file is mapped. (It
+ * was mapped, with the pages passed dropped every 16 MB: a fault per 64 KB
+ * and a TLB miss per 4 KB page cost a 2M-order restart about 0.3 s, more
+ * than copying the 256 MB.) */
+typedef struct jreader {
+    int fd;
+    size_t fend;
+    char *buf;
+    size_t cap, off, len; /* buf holds the file's bytes [off, off + len) */
+} jreader;
+
+#define JR_CHUNK ((size_t)4 << 20)
+
+/* The file's bytes [pos, pos + n) (n > 0, pos + n <= fend), valid until the
+ * next call; NULL with errno set on a read error or no memory. */
+static const char *jr_at(jreader *r, size_t pos, size_t n)
+{
+    if (pos >= r->off && pos + n <= r->off + r->len)
+        return r->buf + (pos - r->off);
+    size_t keep = 0; /* bytes from pos already in the buffer move to its front */
+    if (pos >= r->off && pos < r->off + r->len) {
+        keep = r->off + r->len - pos;
+        memmove(r->buf, r->buf + (pos - r->off), keep);
+    }
+    if (n > r->cap) {
+        size_t c = r->cap ? r->cap : JR_CHUNK;
+        while (c < n)
+            c *= 2;
+        char *b = realloc(r->buf, c);
+        if (!b) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        r->buf = b;
+        r->cap = c;
+    }
+    r->off = pos;
+    r->len = keep;
+    size_t want = r->fend - pos < r->cap ? r->fend - pos : r->cap;
+    while (r->len < want) {
+        ssize_t k = pread(r->fd, r->buf + r->len, want - r->len, (off_t)(pos + r->len));
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO; /* the file shrank under us */
+            break;
+        }
+        r->len += (size_t)k;
+    }
+    return r->len >= n ? r->buf : NULL;
+}
+
+/* Where the committed part of the journal ends (after its last COMMIT), its
+ * batch, and whether it holds market data steps or runtime time. A
+ * snapshot's order records (fixed size, one after the other, as many as its
+ * header says) are stepped over at once when the last of them is where it
+ * must be: a 2M-order snapshot is 256 MB that this pass need not read (the
+ * replay reads and checks each record). (size_t)-1 on a read error. */
+static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed, int *has_time)
 {
     size_t pos = 0, at = 0;
+    uint64_t snap_left = 0;
     while (pos + 8 <= end) {
+        const char *h = jr_at(r, pos, 8);
+        if (!h)
+            return (size_t)-1;
         uint32_t type, len;
-        memcpy(&type, data + pos, 4);
-        memcpy(&len, data + pos + 4, 4);
+        memcpy(&type, h, 4);
+        memcpy(&len, h + 4, 4);
         if (pos + 8 + len > end)
             break;
+        if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1) {
+            size_t last = pos + (size_t)(snap_left - 1) * (8 + SNAP_ORDER_LEN);
+            const char *q = last + 8 + SNAP_ORDER_LEN <= end ? jr_at(r, last, 8) : NULL;
+            uint32_t lt = 0, ll = 0;
+            if (q) {
+                memcpy(&lt, q, 4);
+                memcpy(&ll, q + 4, 4);
+            }
+            if (lt == JOURNAL_SNAP_ORDER && ll == SNAP_ORDER_LEN) {
+                pos = last + 8 + SNAP_ORDER_LEN;
+                snap_left = 0;
+                continue;
+            }
+        }
+        const char *p = len ? jr_at(r, pos + 8, len < 8 ? len : 8) : h;
+        if (!p)
+            return (size_t)-1;
+        if (type == JOURNAL_SNAPSHOT && pos == 0 && len == SNAP_HEADER_LEN) {
+            p = jr_at(r, pos + 8, len);
+            if (!p)
+                return (size_t)-1;
+            snap_left = brs__get_u64(p + 32);
+        } else if (type == JOURNAL_SNAP_ORDER && snap_left) {
+            snap_left--;
+        }
         if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
             *has_feed = *has_time = 1;
         else if (type == JOURNAL_CLOCK || type == JOURNAL_WS || type == JOURNAL_STRAT)
             *has_time = 1;
         if (type == JOURNAL_COMMIT && len == 8) {
-            memcpy(batch, data + pos + 8, 8);
+            memcpy(batch, p, 8);
             at = pos + 8 + len;
         }
         pos += 8 + len;
     }
     return at;
-}
-
-/* The journal to replay: mapped read-only (mapped = 1), or read into memory
- * where mapping fails. NULL with errno on error. */
-static const char *journal_map(int fd, size_t len, int *mapped)
-{
-    *mapped = 0;
-    if (len > 0) {
-        void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p != MAP_FAILED) {
-            madvise(p, len, MADV_SEQUENTIAL);
-            *mapped = 1;
-            return p;
-        }
-    }
-    char *d = malloc(len ? len : 1);
-    if (d && pread(fd, d, len, 0) != (ssize_t)len) {
-        free(d);
-        errno = EIO;
-        return NULL;
-    }
-    return d;
-}
-
-static void journal_unmap(const char *data, size_t len, int mapped)
-{
-    if (mapped)
-        munmap((void *)data, len);
-    else
-        free((void *)data);
-}
-
-/* The mapped pages before `upto` (in 16 MB steps) leave the process: the
- * kernel reads them again from the file should they be touched. */
-static void drop_behind(const char *data, size_t upto, size_t *dropped, int mapped)
-{
-    const size_t step = (size_t)1 << 24;
-    size_t a = upto & ~(step - 1);
-    if (!mapped || a <= *dropped)
-        return;
-    madvise((void *)(data + *dropped), a - *dropped, MADV_DONTNEED);
-    *dropped = a;
 }
 
 /* A journal without a COMMIT (new, or from before commits) gets one for
@@ -284,24 +336,20 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     off_t fend = lseek(g->jfd, 0, SEEK_END);
     if (fend < 0)
         return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
-    /* mapped, not read into memory: the pages already passed are dropped as
-     * the replay moves on, so a restart's memory is the state it rebuilds */
-    int mapped = 0;
-    const char *data = journal_map(g->jfd, (size_t)fend, &mapped);
-    if (!data)
-        return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
-    size_t dropped = 0;
+    jreader jr = {.fd = g->jfd, .fend = (size_t)fend};
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
     uint64_t committed = 0;
     int has_feed = 0, has_time = 0;
-    size_t end = last_commit(data, (size_t)fend, &committed, &has_feed, &has_time);
+    size_t end = last_commit(&jr, (size_t)fend, &committed, &has_feed, &has_time);
+    if (end == (size_t)-1) {
+        free(jr.buf);
+        return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
+    }
     /* market data replayed at start (max) goes before a journal from before
      * runtime time was recorded; a journal with FEED records replays it itself */
     if (g->replay_begin)
         g->replay_begin(g->replay_user, has_feed, end > 0 && !has_time);
-    if (mapped) /* that pass touched every page: they go, the replay reads on */
-        madvise((void *)data, (size_t)fend, MADV_DONTNEED);
     int legacy = end == 0;
     if (legacy) {
         end = (size_t)fend;
@@ -314,7 +362,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         uint64_t cut = 0;
         int rc = brs__fix_store_rollback(st, committed, &cut, err);
         if (rc != BRS_OK) {
-            journal_unmap(data, (size_t)fend, mapped);
+            free(jr.buf);
             return rc;
         }
         if (cut)
@@ -328,7 +376,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     }
     brs__fix_msg *m = malloc(sizeof *m);
     if (!m) {
-        journal_unmap(data, (size_t)fend, mapped);
+        free(jr.buf);
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
@@ -347,10 +395,22 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     uint64_t n = 0;
     while (pos + 8 <= end) {
         uint32_t sess, len;
-        memcpy(&sess, data + pos, 4);
-        memcpy(&len, data + pos + 4, 4);
-        if (pos + 8 + len > end)
-            break; /* torn tail: it was never answered */
+        const char *rec = jr_at(&jr, pos, 8);
+        if (rec) {
+            memcpy(&sess, rec, 4);
+            memcpy(&len, rec + 4, 4);
+            if (pos + 8 + len > end)
+                break; /* torn tail: it was never answered */
+            rec = jr_at(&jr, pos, 8 + (size_t)len);
+        }
+        if (!rec) {
+            brs__err(err, BRS_E_IO, "journal: cannot read at byte %zu: %s", pos, strerror(errno));
+            g->replaying = 0;
+            brs__rt_admit_all(g->rt, 0);
+            free(m);
+            free(jr.buf);
+            return BRS_E_IO;
+        }
         g->replay_flags = sess & JOURNAL_RISK_REFUSED;
         sess &= ~JOURNAL_RISK_REFUSED;
         if (sess < JOURNAL_SESSION_RECORD_MAX) { /* a session record: its other flags */
@@ -358,50 +418,50 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             sess &= ~(JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
         }
         if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
-            int rc = snap_record(g, sess, data + pos + 8, len, pos, err);
+            int rc = snap_record(g, sess, rec + 8, len, pos, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
                 brs__rt_admit_all(g->rt, 0);
                 free(m);
-                journal_unmap(data, (size_t)fend, mapped);
+                free(jr.buf);
                 return rc;
             }
         } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
             int64_t b;
-            memcpy(&b, data + pos + 8, 8);
-            int mode = data[pos + 16];
+            memcpy(&b, rec + 8, 8);
+            int mode = rec[16];
             brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
         } else if (sess == JOURNAL_CLOCK && len == 8) {
-            memcpy(&g->jclock_t, data + pos + 8, 8);
+            memcpy(&g->jclock_t, rec + 8, 8);
             brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */
         } else if (sess == JOURNAL_FEED && len == 16) {
-            int64_t t = (int64_t)brs__get_u64(data + pos + 8);
-            uint64_t k = brs__get_u64(data + pos + 16);
+            int64_t t = (int64_t)brs__get_u64(rec + 8);
+            uint64_t k = brs__get_u64(rec + 16);
             if (!g->replay_feed || g->replay_feed(g->replay_user, t, k) != BRS_OK) {
                 brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: %s", pos,
                          g->replay_feed ? "the market data file ends before the events it replayed"
                                         : "market data was replayed but market_data is not configured");
                 g->replaying = 0;
                 free(m);
-                journal_unmap(data, (size_t)fend, mapped);
+                free(jr.buf);
                 return BRS_E_CORRUPT;
             }
             g->jclock_t = t;
             g->feed_events += k;
         } else if (sess == JOURNAL_STRAT) {
-            if (!g->replay_strat || g->replay_strat(g->replay_user, data + pos + 8, len) != BRS_OK) {
+            if (!g->replay_strat || g->replay_strat(g->replay_user, rec + 8, len) != BRS_OK) {
                 brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: a strategies' step %s", pos,
                          g->replay_strat ? "that does not match the configured strategies"
                                          : "but no strategies are configured");
                 g->replaying = 0;
                 brs__rt_admit_all(g->rt, 0);
                 free(m);
-                journal_unmap(data, (size_t)fend, mapped);
+                free(jr.buf);
                 return BRS_E_CORRUPT;
             }
         } else if (sess == JOURNAL_WS && len >= 12) {
-            const char *p = data + pos + 8;
+            const char *p = rec + 8;
             if (!g->replay_ws || g->replay_ws(g->replay_user, brs__get_u32(p), (int64_t)brs__get_u64(p + 4), p + 12,
                                               len - 12) != BRS_OK) {
                 brs__err(err, BRS_E_CORRUPT,
@@ -410,31 +470,30 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                                       : "but ws_listen is not configured");
                 g->replaying = 0;
                 free(m);
-                journal_unmap(data, (size_t)fend, mapped);
+                free(jr.buf);
                 return BRS_E_CORRUPT;
             }
             n++;
         } else if (sess == JOURNAL_ERQ_BUDGET && len == 4) {
-            brs__fix_erq_replay_budget(g, brs__get_u32(data + pos + 8));
+            brs__fix_erq_replay_budget(g, brs__get_u32(rec + 8));
         } else if (sess == JOURNAL_ERQ_DELIVERED && len == 8) {
-            brs__fix_erq_replay_delivered(g, brs__get_u32(data + pos + 8), brs__get_u32(data + pos + 12));
+            brs__fix_erq_replay_delivered(g, brs__get_u32(rec + 8), brs__get_u32(rec + 12));
         } else if ((g->replay_flags & JOURNAL_MC_SLICE) && len == 8) {
             uint64_t upto;
-            memcpy(&upto, data + pos + 8, 8);
+            memcpy(&upto, rec + 8, 8);
             brs__fix_mc_replay_slice(g, sess, upto);
-        } else if (sess < g->n_sessions && brs__fix_parse(m, data + pos + 8, len) == BRS_OK) {
+        } else if (sess < g->n_sessions && brs__fix_parse(m, rec + 8, len) == BRS_OK) {
             if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
                 g->sessions[sess]->now = g->jclock_t;
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
         }
         pos += 8 + len;
-        drop_behind(data, pos, &dropped, mapped);
     }
     g->replaying = 0;
     brs__rt_admit_all(g->rt, 0);
     free(m);
-    journal_unmap(data, (size_t)fend, mapped);
+    free(jr.buf);
     if (g->in_snapshot)
         return brs__err(err, BRS_E_CORRUPT, "journal: the snapshot has no end record");
     if (pos < (size_t)fend) {

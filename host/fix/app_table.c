@@ -178,6 +178,59 @@ int brs__fix_map_put(brs__fix_gateway *g, uint32_t session, const char *s, uint3
     return BRS_OK;
 }
 
+/* Every order of the table, slots 1..n_orders, enters the map under its
+ * current ClOrdID (a restart's snapshot, the end of day's rebuild): the map
+ * holds nothing yet and has room for them all. The keys' arena is reserved
+ * once, and the slot each key lands in is prefetched PUT_AHEAD orders ahead
+ * (the hashes, a ring of them, computed that far ahead): with millions of
+ * orders each insert is otherwise a cache miss on a random slot (77% of the
+ * inserts' time in a 2M-order restart). */
+#define PUT_AHEAD 16u
+int brs__fix_map_put_all(brs__fix_gateway *g, int huge)
+{
+    uint64_t n = g->n_orders, kb = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        size_t l = strnlen(g->orders[k].clordid, BRS__FIX_CLORDID_MAX);
+        if (l >= BRS__FIX_CLORDID_MAX)
+            return BRS_E_INVAL;
+        kb += KEY_HEAD + l;
+    }
+    if (g->map_used || g->map_old || (n + 1) * 2 > g->map_cap)
+        return BRS_E_STATE;
+    int rc = keys_reserve(g, kb);
+    if (rc != BRS_OK)
+        return rc;
+    if (huge) /* before the gateway listens only (see brs__fix_map_alloc) */
+        brs__fix_advise_huge(g->keys, g->keys_cap);
+    uint64_t ring[PUT_AHEAD];
+    uint32_t len[PUT_AHEAD];
+    for (uint64_t k = 0; k < n + PUT_AHEAD; k++) {
+        if (k >= PUT_AHEAD) { /* order j = k - PUT_AHEAD goes in (its ring entry becomes k's) */
+            uint64_t j = k - PUT_AHEAD, h = ring[j % PUT_AHEAD];
+            const brs__fix_order *o = &g->orders[j];
+            uint32_t l = len[j % PUT_AHEAD];
+            brs__fix_clmap_entry *e = free_slot(g, h);
+            e->hash = h;
+            e->order = (uint32_t)(j + 1);
+            e->key = (uint32_t)g->keys_len;
+            unsigned char *kp = (unsigned char *)g->keys + g->keys_len;
+            memcpy(kp, &o->session, 4);
+            kp[4] = (unsigned char)l;
+            memcpy(kp + KEY_HEAD, o->clordid, l);
+            g->keys_len += KEY_HEAD + l;
+            g->map_used++;
+        }
+        if (k < n) { /* the hash of order k, its slot prefetched */
+            const brs__fix_order *o = &g->orders[k];
+            size_t l = strnlen(o->clordid, BRS__FIX_CLORDID_MAX);
+            ring[k % PUT_AHEAD] = hash_key(o->session, o->clordid, l);
+            len[k % PUT_AHEAD] = (uint32_t)l;
+            __builtin_prefetch(&g->map[ring[k % PUT_AHEAD] & (g->map_cap - 1)], 1);
+        }
+    }
+    return BRS_OK;
+}
+
 /* The entries of key (session, s) pointing at slot ref (slot + 1), in the
  * table and, during a growth, the old one: become tombstones (forgotten). */
 static void map_tomb(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref)
@@ -517,8 +570,7 @@ int brs__fix_forget_closed(brs__fix_gateway *g)
     g->map_cap = mcap;
     g->keys = keys; /* room for every key below: the puts cannot fail */
     g->keys_cap = kb ? kb : 1;
-    for (uint64_t k = 0; k < j; k++)
-        brs__fix_map_put(g, g->orders[k].session, g->orders[k].clordid, (uint32_t)(k + 1));
+    brs__fix_map_put_all(g, 0); /* sized for them: cannot fail */
     brs__fix_clset_free(&g->closed); /* a checkpoint's forgotten ClOrdIDs too */
     return BRS_OK;
 }

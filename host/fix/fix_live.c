@@ -1,8 +1,9 @@
 /* fix_live.c: fills the live dashboard's snapshot from the FIX gateway at the
  * loop's 100 ms metrics tick: sessions and their sequence numbers, each
  * venue's top of book of every instrument (host/runtime), and the newest open orders (the order
- * table is scanned backwards over at most SCAN slots, so the cost is bounded
- * however many orders the day holds). */
+ * table is scanned backwards over at most SCAN slots, and no further than it
+ * takes to find as many as are open: the cost is bounded however many orders
+ * the day holds, and nothing is read when none is open). */
 #include "fix/fix_live.h"
 
 #include <stdio.h>
@@ -20,9 +21,19 @@ static const char *state_name(int st)
     }
 }
 
+_Static_assert(BRS__FIX_CLORDID_MAX == BRS__LIVE_CLORDID, "a fill's ClOrdID is copied whole into the tape");
+
+static const char *venue_name(const void *ctx, uint32_t venue)
+{
+    const brs__fix_gateway *g = ctx;
+    return brs__rt_venue_name(g->rt, venue);
+}
+
 brs__live *brs__fix_live_new(const brs__fix_gateway *g)
 {
-    return brs__live_new(g->n_sessions, g->n_instr, "bourse serve", "session");
+    brs__live *l = brs__live_new(g->n_sessions, g->n_instr, "bourse serve", "session");
+    brs__live_set_venue_names(l, venue_name, g);
+    return l;
 }
 
 void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_ns)
@@ -74,9 +85,11 @@ void brs__fix_live_publish(brs__live *l, brs__fix_gateway *g, int64_t now_real_n
         }
     }
     s->open_orders = g->st.open > 0 ? (uint64_t)g->st.open : 0;
-    uint32_t k = 0;
+    /* newest first; done once as many are found as are open at all (with
+     * nothing open, nothing is read) */
+    uint32_t k = 0, want = s->open_orders < BRS__LIVE_ORDERS ? (uint32_t)s->open_orders : BRS__LIVE_ORDERS;
     uint64_t stop = g->n_orders > SCAN ? g->n_orders - SCAN : 0;
-    for (uint64_t j = g->n_orders; j > stop && k < BRS__LIVE_ORDERS; j--) {
+    for (uint64_t j = g->n_orders; j > stop && k < want; j--) {
         const brs__fix_order *o = &g->orders[j - 1];
         if (!o->open)
             continue;

@@ -4,26 +4,18 @@
  * message sent, so every ExecutionReport and OrderCancelReject). Both are read
  * without being changed (the gateway may be running) and only as far as the
  * last committed batch, exactly the cut a restart makes, so the audit after a
- * crash is the history the clients were told. docs/operations.md, "Audit". */
+ * crash is the history the clients were told. docs/operations.md, "Audit".
+ * This file links, orders, filters and prints the rows audit_read.c read;
+ * audit_cmd.c is the command. */
 #include "ops/audit_internal.h"
 
-#include <ctype.h>
-#include <dirent.h>
-#include <errno.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "cli/cli.h"
 #include "core/core.h"
 #include "fix/codec.h"
-
-#include <cjson/cJSON.h>
 
 /* ---- linking, ordering, filtering ------------------------------------------ */
 
@@ -35,14 +27,22 @@ typedef struct keyed {
     size_t off; /* offset of the key field in aev */
 } keyed;
 
-static keyed g_key; /* qsort has no context argument */
+static keyed g_key;        /* qsort has no context argument */
+static const char *g_text; /* the rows' strings, for the comparisons */
 
-static const char *key_of(const aev *e, size_t off) { return (const char *)e + off; }
+#define S(x) (g_text + (x))
+
+static const char *key_of(const aev *e, size_t off)
+{
+    astr k;
+    memcpy(&k, (const char *)e + off, sizeof k);
+    return S(k);
+}
 
 static int cmp_key(const void *pa, const void *pb)
 {
     const aev *x = &g_key.ev[*(const size_t *)pa], *y = &g_key.ev[*(const size_t *)pb];
-    int c = strcmp(x->session, y->session);
+    int c = strcmp(S(x->session), S(y->session));
     if (!c)
         c = strcmp(key_of(x, g_key.off), key_of(y, g_key.off));
     if (!c)
@@ -58,7 +58,7 @@ static const aev *find_key(const audit *a, const size_t *idx, size_t n, size_t o
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const aev *x = &a->ev[idx[mid]];
-        int c = strcmp(x->session, session);
+        int c = strcmp(S(x->session), session);
         if (!c)
             c = strcmp(key_of(x, off), key);
         if (c < 0)
@@ -69,7 +69,7 @@ static const aev *find_key(const audit *a, const size_t *idx, size_t n, size_t o
     if (lo == n)
         return NULL;
     const aev *x = &a->ev[idx[lo]];
-    return !strcmp(x->session, session) && !strcmp(key_of(x, off), key) ? x : NULL;
+    return !strcmp(S(x->session), session) && !strcmp(key_of(x, off), key) ? x : NULL;
 }
 
 /* The rows for which sel holds, sorted by (session, field at off, reading order). */
@@ -88,7 +88,7 @@ static size_t *sorted_rows(const audit *a, size_t off, int (*sel)(const aev *), 
     return idx;
 }
 
-static int has_order_id(const aev *e) { return e->order_id[0] != 0; }
+static int has_order_id(const aev *e) { return e->order_id != 0; }
 static int is_timed_answer(const aev *e) { return e->rank == 2 && e->t; }
 
 /* Requests carry no OrderID: the answers with the same session and ClOrdID
@@ -105,18 +105,18 @@ static int link_orders(audit *a)
     }
     for (size_t i = 0; i < a->n; i++) {
         aev *e = &a->ev[i];
-        if (e->order_id[0])
+        if (e->order_id)
             continue;
-        for (int pass = 0; pass < 2 && !e->order_id[0]; pass++) {
-            const char *key = pass == 0 ? e->clordid : e->orig;
-            if (!key[0])
+        for (int pass = 0; pass < 2 && !e->order_id; pass++) {
+            astr key = pass == 0 ? e->clordid : e->orig;
+            if (!key)
                 continue;
-            const aev *x = find_key(a, byc, nc, offsetof(aev, clordid), e->session, key);
-            const aev *y = find_key(a, byo, no, offsetof(aev, orig), e->session, key);
+            const aev *x = find_key(a, byc, nc, offsetof(aev, clordid), S(e->session), S(key));
+            const aev *y = find_key(a, byo, no, offsetof(aev, orig), S(e->session), S(key));
             if (y && (!x || y->n < x->n))
                 x = y;
             if (x)
-                snprintf(e->order_id, sizeof e->order_id, "%s", x->order_id);
+                e->order_id = x->order_id;
         }
     }
     free(byc);
@@ -135,9 +135,9 @@ static int time_requests(audit *a)
         return BRS_E_NOMEM;
     for (size_t i = 0; i < a->n; i++) {
         aev *e = &a->ev[i];
-        if (e->rank > 1 || !e->clordid[0] || e->ws_acct)
+        if (e->rank > 1 || !e->clordid || e->ws_acct)
             continue; /* (a WebSocket request has the gateway's time already) */
-        const aev *best = find_key(a, idx, n, offsetof(aev, clordid), e->session, e->clordid);
+        const aev *best = find_key(a, idx, n, offsetof(aev, clordid), S(e->session), S(e->clordid));
         if (best) {
             e->t = best->t;
             e->anchor = best->anchor;
@@ -150,18 +150,18 @@ static int time_requests(audit *a)
 static int cmp_ev(const void *pa, const void *pb)
 {
     const aev *a = pa, *b = pb;
-    int c = strcmp(a->session, b->session);
+    int c = a->session == b->session ? 0 : strcmp(S(a->session), S(b->session));
     if (c)
         return c;
     /* by order (numerically), orders without an id last */
-    size_t la = strlen(a->order_id), lb = strlen(b->order_id);
+    size_t la = strlen(S(a->order_id)), lb = strlen(S(b->order_id));
     if (!la != !lb)
         return la ? -1 : 1;
     if (la != lb)
         return la < lb ? -1 : 1;
-    if ((c = strcmp(a->order_id, b->order_id)))
+    if ((c = strcmp(S(a->order_id), S(b->order_id))))
         return c;
-    if (!la && (c = strcmp(a->clordid, b->clordid)))
+    if (!la && (c = strcmp(S(a->clordid), S(b->clordid))))
         return c;
     if (a->t != b->t)
         return a->t < b->t ? -1 : 1;
@@ -172,33 +172,31 @@ static int cmp_ev(const void *pa, const void *pb)
     return a->n < b->n ? -1 : a->n > b->n;
 }
 
-typedef struct filt {
-    const char *order, *clordid, *session;
-    int64_t since, until;
-} filt;
 
 /* Does the order (the run of events [i, j) sharing session and id) match? */
-static int order_matches(const audit *a, size_t i, size_t j, const filt *f)
+static int order_matches(const audit *a, size_t i, size_t j, const brs__aud_filter *f)
 {
-    if (f->session && strcmp(a->ev[i].session, f->session))
+    if (f->session && strcmp(brs__aud_s(a, a->ev[i].session), f->session))
         return 0;
-    if (f->order && strcmp(a->ev[i].order_id, f->order))
+    if (f->order && strcmp(brs__aud_s(a, a->ev[i].order_id), f->order))
         return 0;
     if (f->clordid) {
         int hit = 0;
         for (size_t k = i; k < j && !hit; k++)
-            hit = !strcmp(a->ev[k].clordid, f->clordid) || !strcmp(a->ev[k].orig, f->clordid);
+            hit = !strcmp(brs__aud_s(a, a->ev[k].clordid), f->clordid) ||
+                  !strcmp(brs__aud_s(a, a->ev[k].orig), f->clordid);
         if (!hit)
             return 0;
     }
     return 1;
 }
 
+/* (Interned strings compare by offset only when both were interned: compare text.) */
 static int same_order(const aev *x, const aev *y)
 {
-    if (strcmp(x->session, y->session) || strcmp(x->order_id, y->order_id))
+    if (strcmp(S(x->session), S(y->session)) || strcmp(S(x->order_id), S(y->order_id)))
         return 0;
-    return x->order_id[0] || !strcmp(x->clordid, y->clordid);
+    return x->order_id || !strcmp(S(x->clordid), S(y->clordid));
 }
 
 static void iso(int64_t ns, char out[40])
@@ -256,164 +254,45 @@ static void values(const aev *e, const char *v[N_COLS], char tbuf[40], char cbuf
         snprintf(seq, 16, "%u", e->msg_seq);
     else
         seq[0] = 0; /* journal notes (children, WebSocket) have no FIX sequence number */
-    const char *x[N_COLS] = {tbuf,     cbuf, e->session, e->order_id, e->clordid, e->orig,   e->event,  e->side,
-                             e->symbol, e->qty,    e->price,    e->last_qty, e->last_px, e->cum,   e->leaves,
-                             e->status, e->venue,  e->parent,   e->child,  e->exec_id, e->reason, e->source, seq};
+    const char *x[N_COLS] = {tbuf,          cbuf,           S(e->session), S(e->order_id), S(e->clordid),
+                             S(e->orig),    e->event,       S(e->side),    S(e->symbol),   S(e->qty),
+                             S(e->price),   S(e->last_qty), S(e->last_px), S(e->cum),      S(e->leaves),
+                             S(e->status),  S(e->venue),    S(e->parent),  S(e->child),    S(e->exec_id),
+                             S(e->reason),  e->source,      seq};
     memcpy(v, x, sizeof x);
 }
 
-static void usage(FILE *out)
+/* ---- the whole audit --------------------------------------------------------- */
+
+int brs__aud_build(audit *a)
 {
-    fprintf(out,
-            "usage: bourse audit STATE_DIR [--order ID] [--client-order ID] [--session NAME]\n"
-            "                    [--since T] [--until T] [--format csv|json]\n\n"
-            "What happened to each order `bourse serve` handled, from its state directory\n"
-            "(the order journal and the session stores; read only, never changed): received,\n"
-            "risk refusals, venue acknowledgement, fills, cancels, replaces, rejects, expiries,\n"
-            "with times, session, venue and reason. Only what was committed counts (the cut\n"
-            "a restart makes), so it is consistent after a crash.\n\n"
-            "  --order ID          one order, by OrderID (37)\n"
-            "  --client-order ID   the order any of whose ClOrdIDs (11, 41) is ID\n"
-            "  --session NAME      the client's CompID\n"
-            "  --since/--until T   events in [since, until]: 2026-12-06T14:00:00Z,\n"
-            "                      20261206-14:00:00 or ns since the epoch\n"
-            "  --format csv|json   csv (default): one row per event; json: one object per\n"
-            "                      order with its events\n");
+    g_text = a->text ? a->text : "";
+    brs__aud_ws_names(a);
+    if (link_orders(a) != BRS_OK || time_requests(a) != BRS_OK)
+        return BRS_E_NOMEM;
+    if (a->n)
+        qsort(a->ev, a->n, sizeof *a->ev, cmp_ev);
+    return BRS_OK;
 }
 
-static int parse_when(const char *s, int64_t *out)
+int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o)
 {
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*s && !*end) {
-        *out = v;
-        return 0;
-    }
-    /* 2026-12-06T14:00:00[.sss][Z] -> 20261206-14:00:00[.sss] */
-    char b[40];
-    size_t k = 0;
-    for (const char *p = s; *p && k < sizeof b - 1; p++) {
-        if (*p == '-' && (p - s == 4 || p - s == 7))
-            continue;
-        if (*p == 'T' || *p == ' ')
-            b[k++] = '-';
-        else if (*p != 'Z')
-            b[k++] = *p;
-    }
-    b[k] = 0;
-    int64_t ns;
-    if (brs__fix_parse_time(b, k, &ns) != 0)
-        return -1;
-    *out = ns;
-    return 0;
-}
-
-int brs__cmd_audit(int argc, char **argv)
-{
-    const char *dir = NULL, *format = "csv";
-    filt f = {.since = INT64_MIN, .until = INT64_MAX};
-    for (int i = 1; i < argc; i++) {
-        const char *x = argv[i];
-        if (brs__is_help(x)) {
-            usage(stdout);
-            return BRS_EXIT_OK;
-        }
-        if (!strcmp(x, "--order") || !strcmp(x, "--client-order") || !strcmp(x, "--session") ||
-            !strcmp(x, "--since") || !strcmp(x, "--until") || !strcmp(x, "--format")) {
-            if (i + 1 >= argc)
-                return brs__usage_error("audit", "%s needs a value", x);
-            const char *v = argv[++i];
-            if (!strcmp(x, "--order"))
-                f.order = v;
-            else if (!strcmp(x, "--client-order"))
-                f.clordid = v;
-            else if (!strcmp(x, "--session"))
-                f.session = v;
-            else if (!strcmp(x, "--format")) {
-                if (strcmp(v, "csv") && strcmp(v, "json"))
-                    return brs__usage_error("audit", "--format: '%s', expected csv or json", v);
-                format = v;
-            } else if (parse_when(v, !strcmp(x, "--since") ? &f.since : &f.until) != 0)
-                return brs__usage_error("audit", "%s: '%s' is not a time (2026-12-06T14:00:00Z or ns)", x, v);
-        } else if (x[0] == '-' && x[1]) {
-            return brs__unknown_option("audit", x, usage);
-        } else if (!dir) {
-            dir = x;
-        } else {
-            return brs__usage_error("audit", "unexpected argument '%s'", x);
-        }
-    }
-    if (!dir)
-        return brs__usage_error("audit", "missing STATE_DIR (serve.json's state_dir)");
-    audit a = {0};
-    brs_error err = {0};
-    int code = BRS_EXIT_FAIL;
-    char path[4096];
-    mapped j = {0};
-    DIR *d = NULL;
-    a.msg = malloc(sizeof *a.msg);
-    if (!a.msg) {
-        brs__fail("audit", "out of memory");
-        goto done;
-    }
-    brs__fix_msg_init(a.msg);
-    /* history compacted away from the live files (STATE_DIR/archive/, issue 15:
-     * whole old journals, old stores renamed at a sequence reset), oldest first */
-    if (brs__aud_read_archive(&a, dir, &err) != BRS_OK) {
-        brs__fail("audit", "%s", err.msg);
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/orders.journal", dir);
-    if (brs__aud_map_file(path, &j, &err) != BRS_OK) {
-        brs__fail("audit", "%s (is %s a state_dir of bourse serve?)", err.msg, dir);
-        goto done;
-    }
-    size_t jend = brs__aud_journal_commit(&a, &j);
-    if (brs__aud_read_journal(&a, &j, jend, &err) != BRS_OK) {
-        brs__fail("audit", "%s: %s", path, err.msg);
-        goto done;
-    }
-    if (!(d = opendir(dir))) {
-        brs__fail("audit", "%s: %s", dir, strerror(errno));
-        goto done;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!brs__aud_has_suffix(de->d_name, ".store"))
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (brs__aud_read_store(&a, path, brs__aud_keep_name(&a, de->d_name), 0, &err) != BRS_OK) {
-            brs__fail("audit", "%s", err.msg);
-            goto done;
-        }
-    }
-    brs__aud_ws_names(&a);
-    if (link_orders(&a) != BRS_OK || time_requests(&a) != BRS_OK) {
-        brs__fail("audit", "out of memory linking %zu rows", a.n);
-        goto done;
-    }
-    if (a.n)
-        qsort(a.ev, a.n, sizeof *a.ev, cmp_ev);
-    if (a.cut_journal || a.cut_store)
-        fprintf(stderr, "audit: left out what was never committed: %llu journal bytes, %llu store bytes\n",
-                (unsigned long long)a.cut_journal, (unsigned long long)a.cut_store);
-    int json = !strcmp(format, "json");
-    FILE *o = stdout;
+    g_text = a->text ? a->text : "";
     if (json)
         fputs("[", o);
     else
         for (size_t c = 0; c < N_COLS; c++)
             csv_field(o, cols[c], c + 1 == N_COLS);
     int first_order = 1;
-    for (size_t i = 0; i < a.n;) {
+    for (size_t i = 0; i < a->n;) {
         size_t k = i + 1;
-        while (k < a.n && same_order(&a.ev[i], &a.ev[k]))
+        while (k < a->n && same_order(&a->ev[i], &a->ev[k]))
             k++;
-        if (order_matches(&a, i, k, &f)) {
+        if (order_matches(a, i, k, f)) {
             int first_ev = 1;
             for (size_t m = i; m < k; m++) {
-                const aev *e = &a.ev[m];
-                if (e->t && (e->t < f.since || e->t > f.until))
+                const aev *e = &a->ev[m];
+                if (e->t && (e->t < f->since || e->t > f->until))
                     continue;
                 const char *v[N_COLS];
                 char tbuf[40], cbuf[40], seq[16];
@@ -425,9 +304,9 @@ int brs__cmd_audit(int argc, char **argv)
                 }
                 if (first_ev) {
                     fprintf(o, "%s\n{\"session\":", first_order ? "" : ",");
-                    json_str(o, e->session);
+                    json_str(o, S(e->session));
                     fputs(",\"order_id\":", o);
-                    json_str(o, e->order_id);
+                    json_str(o, S(e->order_id));
                     fputs(",\"events\":[", o);
                     first_order = 0;
                 }
@@ -450,15 +329,5 @@ int brs__cmd_audit(int argc, char **argv)
     }
     if (json)
         fputs("\n]\n", o);
-    code = fflush(o) == 0 ? BRS_EXIT_OK : BRS_EXIT_FAIL;
-done:
-    if (d)
-        closedir(d);
-    brs__aud_unmap_file(&j);
-    free(a.ev);
-    free(a.msg);
-    for (size_t i = 0; i < a.n_names; i++)
-        free(a.names[i]);
-    free(a.names);
-    return code;
+    return fflush(o) == 0 ? 0 : -1;
 }

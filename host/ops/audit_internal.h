@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/core.h"
 #include "fix/codec.h"
@@ -21,33 +22,51 @@
 #define J_RISK_REFUSED 0x80000000u
 #define STORE_HDR 9
 
+/* A string of a row: an offset into audit.text, where it ends with a NUL; 0
+ * is "". Rows hold offsets, not arrays, so a row costs ~130 bytes plus its
+ * text (short values such as sessions, symbols, sides, statuses, prices and
+ * quantities are stored once): a day of millions of events fits in memory. */
+typedef uint32_t astr;
+
 typedef struct aev {
     int64_t t;      /* ns since the epoch, the gateway's clock */
     int64_t client_t; /* requests: the client's SendingTime */
-    int rank;       /* same time: requests before their answers */
     uint64_t n;     /* reading order, the last tie-break */
     uint64_t anchor; /* reports: n; requests: their answer's n (so a request sorts just before it) */
-    char session[64];
-    char order_id[24]; /* "" until linked */
-    char clordid[48], orig[48];
     const char *event;
-    char side[8], symbol[24], qty[24], price[24], last_qty[24], last_px[24], cum[24], leaves[24];
-    char status[24], exec_id[24], venue[24], parent[72], child[24];
-    char reason[160];
     const char *source; /* "journal" or the store's file name */
+    int32_t rank;       /* same time: requests before their answers */
     uint32_t ws_acct;   /* WebSocket rows: the account's index + 1, else 0 */
     uint32_t msg_seq;
+    astr session;
+    astr order_id; /* "" until linked */
+    astr clordid, orig;
+    astr side, symbol, qty, price, last_qty, last_px, cum, leaves;
+    astr status, exec_id, venue, parent, child;
+    astr reason;
 } aev;
 
 typedef struct audit {
     aev *ev;
     size_t n, cap;
+    char *text; /* every row's strings (astr); text[0] is the empty string */
+    size_t text_len, text_cap;
+    uint32_t *intern; /* open addressing over short strings' offsets (0: free) */
+    size_t intern_cap, intern_n;
+    int oom; /* a string could not be kept: out of memory, or text past 4 GB */
     brs__fix_msg *msg;
     uint64_t committed; /* last committed batch; UINT64_MAX: the journal has no COMMIT (all counts) */
     uint64_t cut_journal, cut_store; /* bytes past the commit, left out */
     char **names; /* the files events came from (their source column) */
     size_t n_names, cap_names;
 } audit;
+
+/* A row's string. */
+static inline const char *brs__aud_s(const audit *a, astr s) { return a->text ? a->text + s : ""; }
+/* Keep s[0, len) as *dst (cut at 255 bytes; a failure sets a->oom and keeps ""). */
+void brs__aud_set(audit *a, astr *dst, const char *s, size_t len);
+void brs__aud_setf(audit *a, astr *dst, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void brs__aud_free(audit *a);
 
 /* A file mapped read-only (len 0: empty, p NULL). */
 typedef struct mapped {
@@ -62,7 +81,21 @@ size_t brs__aud_journal_commit(audit *a, const mapped *j);
 void brs__aud_ws_names(audit *a);
 int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err);
 int brs__aud_read_store(audit *a, const char *path, const char *name, int archived, brs_error *err);
+/* The same over a store's bytes (name: the rows' source, kept by the caller). */
+void brs__aud_read_store_bytes(audit *a, const mapped *s, const char *name, int archived);
 int brs__aud_has_suffix(const char *s, const char *suf);
 int brs__aud_read_archive(audit *a, const char *dir, brs_error *err);
+
+/* audit.c: what the rows say, once read. */
+typedef struct brs__aud_filter {
+    const char *order, *clordid, *session; /* NULL: any */
+    int64_t since, until;                  /* INT64_MIN, INT64_MAX: any time */
+} brs__aud_filter;
+/* Name the WebSocket accounts, link requests to their orders, time them by
+ * their answers and sort: BRS_OK or BRS_E_NOMEM. */
+int brs__aud_build(audit *a);
+/* The orders f selects, as CSV rows or (json) one object per order; -1 when
+ * the output could not be written. */
+int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o);
 
 #endif

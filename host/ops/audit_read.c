@@ -8,8 +8,9 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <stddef.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,126 @@ const char *brs__aud_keep_name(audit *a, const char *name)
     return k;
 }
 
+/* ---- the rows' strings ------------------------------------------------------ */
+
+#define AUD_FIELD_MAX 255      /* longer values are cut (the old fixed fields cut at 24-160) */
+#define AUD_INTERN_LEN 24      /* strings up to this long are stored once */
+#define AUD_INTERN_MAX (1u << 22) /* slots at most (16 MB); past half full, new strings are not interned */
+
+static uint32_t str_hash(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+static astr text_put(audit *a, const char *s, size_t len)
+{
+    if (a->text_len + len + 1 > a->text_cap) {
+        size_t c = a->text_cap ? a->text_cap : 1 << 16;
+        while (c < a->text_len + len + 1)
+            c *= 2;
+        if (c > (size_t)UINT32_MAX + 1) {
+            if (a->text_len + len + 1 > (size_t)UINT32_MAX)
+                return 0; /* past what an astr can name */
+            c = (size_t)UINT32_MAX + 1;
+        }
+        char *t = realloc(a->text, c);
+        if (!t)
+            return 0;
+        if (!a->text)
+            t[0] = 0, a->text_len = 1;
+        a->text = t;
+        a->text_cap = c;
+    }
+    astr off = (astr)a->text_len;
+    memcpy(a->text + off, s, len);
+    a->text[off + len] = 0;
+    a->text_len += len + 1;
+    return off;
+}
+
+static int intern_grow(audit *a)
+{
+    size_t c = a->intern_cap ? a->intern_cap * 2 : 1 << 12;
+    uint32_t *t = calloc(c, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < a->intern_cap; i++) {
+        uint32_t off = a->intern[i];
+        if (!off)
+            continue;
+        const char *v = a->text + off;
+        size_t k = str_hash(v, strlen(v)) & (c - 1);
+        while (t[k])
+            k = (k + 1) & (c - 1);
+        t[k] = off;
+    }
+    free(a->intern);
+    a->intern = t;
+    a->intern_cap = c;
+    return 0;
+}
+
+void brs__aud_set(audit *a, astr *dst, const char *s, size_t len)
+{
+    if (len > AUD_FIELD_MAX)
+        len = AUD_FIELD_MAX;
+    const char *nul = memchr(s, 0, len);
+    if (nul)
+        len = (size_t)(nul - s);
+    *dst = 0;
+    if (!len)
+        return;
+    if (len > AUD_INTERN_LEN) {
+        if (!(*dst = text_put(a, s, len)))
+            a->oom = 1;
+        return;
+    }
+    if (a->intern_n * 2 >= a->intern_cap && a->intern_cap < AUD_INTERN_MAX && intern_grow(a) < 0) {
+        a->oom = 1;
+        return;
+    }
+    size_t k = str_hash(s, len) & (a->intern_cap - 1);
+    for (uint32_t off; (off = a->intern[k]); k = (k + 1) & (a->intern_cap - 1))
+        if (!strncmp(a->text + off, s, len) && a->text[off + len] == 0) {
+            *dst = off;
+            return;
+        }
+    if (!(*dst = text_put(a, s, len))) {
+        a->oom = 1;
+        return;
+    }
+    if (a->intern_n * 2 < a->intern_cap) { /* else full: kept, not interned */
+        a->intern[k] = *dst;
+        a->intern_n++;
+    }
+}
+
+void brs__aud_setf(audit *a, astr *dst, const char *fmt, ...)
+{
+    char b[AUD_FIELD_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    brs__aud_set(a, dst, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+}
+
+void brs__aud_free(audit *a)
+{
+    free(a->ev);
+    free(a->text);
+    free(a->intern);
+    free(a->msg);
+    for (size_t i = 0; i < a->n_names; i++)
+        free(a->names[i]);
+    free(a->names);
+}
+
+/* ---- rows ------------------------------------------------------------------- */
+
 static aev *add(audit *a)
 {
     if (a->n == a->cap) {
@@ -53,10 +174,13 @@ static aev *add(audit *a)
     return e;
 }
 
-static void fld(const brs__fix_msg *m, uint32_t tag, char *out, size_t cap)
+static void fld(audit *a, const brs__fix_msg *m, uint32_t tag, astr *dst)
 {
-    if (!brs__fix_str(m, tag, out, cap))
-        out[0] = 0;
+    const brs__fix_field *f = brs__fix_get(m, tag);
+    if (f)
+        brs__aud_set(a, dst, brs__fix_val(m, f), f->len);
+    else
+        *dst = 0;
 }
 
 static int64_t msg_time(const brs__fix_msg *m, uint32_t tag)
@@ -177,36 +301,40 @@ static int child_record(audit *a, const unsigned char *p, uint32_t n)
     e->rank = 3;
     e->t = t - t % 1000000; /* the reports' clock resolution (ms): same-ms rows keep reading order */
     e->anchor = UINT64_MAX / 2 + e->n; /* after the parent's rows of the same ms */
-    snprintf(e->session, sizeof e->session, "%.*s", (int)la, (const char *)p + CHILD_HDR);
-    snprintf(e->order_id, sizeof e->order_id, "%.*s", (int)lb, (const char *)p + CHILD_HDR + la);
-    snprintf(e->parent, sizeof e->parent, "%s", e->order_id);
-    snprintf(e->venue, sizeof e->venue, "%.*s", (int)lc, (const char *)p + CHILD_HDR + la + lb);
-    snprintf(e->child, sizeof e->child, "%llu", (unsigned long long)child);
-    snprintf(e->side, sizeof e->side, "%s", p[1] == 0 ? "buy" : p[1] == 1 ? "sell" : "");
+    brs__aud_set(a, &e->session, (const char *)p + CHILD_HDR, la);
+    brs__aud_set(a, &e->order_id, (const char *)p + CHILD_HDR + la, lb);
+    e->parent = e->order_id;
+    brs__aud_set(a, &e->venue, (const char *)p + CHILD_HDR + la + lb, lc);
+    brs__aud_setf(a, &e->child, "%llu", (unsigned long long)child);
+    brs__aud_setf(a, &e->side, "%s", p[1] == 0 ? "buy" : p[1] == 1 ? "sell" : "");
     if (p[0] == 1) { /* routed: the child's quantity and limit (in ticks) */
-        snprintf(e->qty, sizeof e->qty, "%lld", (long long)qty);
-        dec_text(px, p[55], e->price, sizeof e->price);
+        brs__aud_setf(a, &e->qty, "%lld", (long long)qty);
+        char b[40];
+        dec_text(px, p[55], b, sizeof b);
+        brs__aud_set(a, &e->price, b, strlen(b));
     } else if (p[0] == 4) {
-        snprintf(e->last_qty, sizeof e->last_qty, "%lld", (long long)qty);
-        dec_text(px, p[55], e->last_px, sizeof e->last_px);
+        brs__aud_setf(a, &e->last_qty, "%lld", (long long)qty);
+        char b[40];
+        dec_text(px, p[55], b, sizeof b);
+        brs__aud_set(a, &e->last_px, b, strlen(b));
     }
     if (p[0] >= 3)
-        snprintf(e->cum, sizeof e->cum, "%lld", (long long)cum);
+        brs__aud_setf(a, &e->cum, "%lld", (long long)cum);
     if (reason)
-        snprintf(e->reason, sizeof e->reason, "%s", brs_err_name(reason));
+        brs__aud_setf(a, &e->reason, "%s", brs_err_name(reason));
     return 0;
 }
 
 /* A JSON member as text: a string as is, a number in decimal. */
-static void jtext(const cJSON *o, const char *k, char *out, size_t cap)
+static void jtext(audit *a, const cJSON *o, const char *k, astr *dst)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (cJSON_IsString(v))
-        snprintf(out, cap, "%s", v->valuestring);
+        brs__aud_set(a, dst, v->valuestring, strlen(v->valuestring));
     else if (cJSON_IsNumber(v))
-        snprintf(out, cap, "%.0f", v->valuedouble);
+        brs__aud_setf(a, dst, "%.0f", v->valuedouble);
     else
-        out[0] = 0;
+        *dst = 0;
 }
 
 /* WebSocket order entry (docs/ws-order-entry.md): a request as received (WS)
@@ -229,7 +357,8 @@ static int ws_record(audit *a, const unsigned char *p, uint32_t n, int report)
         return -1;
     }
     char kind[24];
-    jtext(o, report ? "event" : "op", kind, sizeof kind);
+    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(o, report ? "event" : "op");
+    snprintf(kind, sizeof kind, "%s", cJSON_IsString(kv) ? kv->valuestring : "");
     static const char *const req[][2] = {{"place", "received"}, {"cancel", "cancel_requested"},
                                          {"replace", "replace_requested"}};
     static const char *const rep[][2] = {{"accepted", "acknowledged"}, {"fill", "fill"}, {"cancelled", "cancelled"},
@@ -257,23 +386,23 @@ static int ws_record(audit *a, const unsigned char *p, uint32_t n, int report)
     e->t = t;
     e->ws_acct = acct + 1;
     if (report)
-        snprintf(e->session, sizeof e->session, "ws:%.*s", (int)p[12], (const char *)p + 13);
+        brs__aud_setf(a, &e->session, "ws:%.*s", (int)p[12], (const char *)p + 13);
     else
-        snprintf(e->session, sizeof e->session, "ws:#%u", acct);
-    jtext(o, "client_order_id", e->clordid, sizeof e->clordid);
-    snprintf(e->order_id, sizeof e->order_id, "%s", e->clordid);
-    jtext(o, "symbol", e->symbol, sizeof e->symbol);
-    jtext(o, "side", e->side, sizeof e->side);
-    jtext(o, "qty", e->qty, sizeof e->qty);
-    jtext(o, "price", e->price, sizeof e->price);
+        brs__aud_setf(a, &e->session, "ws:#%u", acct);
+    jtext(a, o, "client_order_id", &e->clordid);
+    e->order_id = e->clordid;
+    jtext(a, o, "symbol", &e->symbol);
+    jtext(a, o, "side", &e->side);
+    jtext(a, o, "qty", &e->qty);
+    jtext(a, o, "price", &e->price);
     if (report) {
-        jtext(o, "last_qty", e->last_qty, sizeof e->last_qty);
-        jtext(o, "last_px", e->last_px, sizeof e->last_px);
-        jtext(o, "cum_qty", e->cum, sizeof e->cum);
-        jtext(o, "leaves_qty", e->leaves, sizeof e->leaves);
-        jtext(o, "status", e->status, sizeof e->status);
-        jtext(o, "venue", e->venue, sizeof e->venue);
-        jtext(o, "reason", e->reason, sizeof e->reason);
+        jtext(a, o, "last_qty", &e->last_qty);
+        jtext(a, o, "last_px", &e->last_px);
+        jtext(a, o, "cum_qty", &e->cum);
+        jtext(a, o, "leaves_qty", &e->leaves);
+        jtext(a, o, "status", &e->status);
+        jtext(a, o, "venue", &e->venue);
+        jtext(a, o, "reason", &e->reason);
     }
     cJSON_Delete(o);
     return 0;
@@ -297,7 +426,7 @@ void brs__aud_ws_names(audit *a)
     for (size_t i = 0; i < a->n; i++) {
         aev *e = &a->ev[i];
         if (e->ws_acct && e->rank == 0 && named[e->ws_acct]) /* a report's row: never e itself */
-            memcpy(e->session, a->ev[named[e->ws_acct] - 1].session, sizeof e->session);
+            e->session = a->ev[named[e->ws_acct] - 1].session;
     }
     free(named);
 }
@@ -351,13 +480,13 @@ int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
         e->client_t = msg_time(m, 52); /* the journal keeps the message as sent */
         e->t = e->client_t;            /* until its answer gives the gateway's time */
         e->msg_seq = m->seq;
-        fld(m, 49, e->session, sizeof e->session);
-        fld(m, 11, e->clordid, sizeof e->clordid);
-        fld(m, 41, e->orig, sizeof e->orig);
-        fld(m, 55, e->symbol, sizeof e->symbol);
-        fld(m, 38, e->qty, sizeof e->qty);
-        fld(m, 44, e->price, sizeof e->price);
-        snprintf(e->side, sizeof e->side, "%s", side_name(brs__fix_char(m, 54)));
+        fld(a, m, 49, &e->session);
+        fld(a, m, 11, &e->clordid);
+        fld(a, m, 41, &e->orig);
+        fld(a, m, 55, &e->symbol);
+        fld(a, m, 38, &e->qty);
+        fld(a, m, 44, &e->price);
+        brs__aud_setf(a, &e->side, "%s", side_name(brs__fix_char(m, 54)));
         if (type & J_RISK_REFUSED) {
             aev *r = add(a);
             if (!r)
@@ -367,7 +496,7 @@ int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
             r->n = r->anchor = a->n - 1;
             r->rank = 1;
             r->event = "risk_refused";
-            snprintf(r->reason, sizeof r->reason, "refused by a pre-trade risk check (see the reject)");
+            brs__aud_setf(a, &r->reason, "refused by a pre-trade risk check (see the reject)");
         }
     }
     return BRS_OK;
@@ -383,6 +512,14 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
     int rc = brs__aud_map_file(path, &s, err);
     if (rc)
         return rc;
+    brs__aud_read_store_bytes(a, &s, name, archived);
+    brs__aud_unmap_file(&s);
+    return a->oom ? brs__err(err, BRS_E_NOMEM, "out of memory") : BRS_OK;
+}
+
+void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int archived)
+{
+    const mapped s = *sm;
     size_t pos = 0, end = s.len;
     if (archived) { /* what follows its last reset was copied into the next file: read it there */
         size_t z = 0;
@@ -432,42 +569,41 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
             if (what) {
                 aev *e = add(a);
                 if (!e) {
-                    brs__aud_unmap_file(&s);
-                    return brs__err(err, BRS_E_NOMEM, "out of memory");
+                    a->oom = 1;
+                    return;
                 }
                 e->event = what;
                 e->source = name;
                 e->rank = 2;
                 e->t = msg_time(m, 60) ? msg_time(m, 60) : msg_time(m, 52);
                 e->msg_seq = m->seq;
-                fld(m, 56, e->session, sizeof e->session);
-                fld(m, 37, e->order_id, sizeof e->order_id);
-                if (!strcmp(e->order_id, "NONE"))
-                    e->order_id[0] = 0;
-                fld(m, 11, e->clordid, sizeof e->clordid);
-                fld(m, 41, e->orig, sizeof e->orig);
-                fld(m, 55, e->symbol, sizeof e->symbol);
-                fld(m, 38, e->qty, sizeof e->qty);
-                fld(m, 44, e->price, sizeof e->price);
-                fld(m, 32, e->last_qty, sizeof e->last_qty);
-                fld(m, 31, e->last_px, sizeof e->last_px);
-                fld(m, 14, e->cum, sizeof e->cum);
-                fld(m, 151, e->leaves, sizeof e->leaves);
-                fld(m, 39, e->status, sizeof e->status);
-                fld(m, 17, e->exec_id, sizeof e->exec_id);
-                fld(m, 58, e->reason, sizeof e->reason);
-                snprintf(e->side, sizeof e->side, "%s", side_name(brs__fix_char(m, 54)));
+                fld(a, m, 56, &e->session);
+                fld(a, m, 37, &e->order_id);
+                if (!strcmp(brs__aud_s(a, e->order_id), "NONE"))
+                    e->order_id = 0;
+                fld(a, m, 11, &e->clordid);
+                fld(a, m, 41, &e->orig);
+                fld(a, m, 55, &e->symbol);
+                fld(a, m, 38, &e->qty);
+                fld(a, m, 44, &e->price);
+                fld(a, m, 32, &e->last_qty);
+                fld(a, m, 31, &e->last_px);
+                fld(a, m, 14, &e->cum);
+                fld(a, m, 151, &e->leaves);
+                fld(a, m, 39, &e->status);
+                fld(a, m, 17, &e->exec_id);
+                fld(a, m, 58, &e->reason);
+                brs__aud_setf(a, &e->side, "%s", side_name(brs__fix_char(m, 54)));
                 /* LastMkt: the venue a fill happened on (when the config names its venues) */
-                fld(m, 30, e->venue, sizeof e->venue);
+                fld(a, m, 30, &e->venue);
             }
         }
         pos += STORE_HDR + n;
     }
     if (!archived)
         a->cut_store += s.len - pos;
-    brs__aud_unmap_file(&s);
-    return BRS_OK;
 }
+
 
 int brs__aud_has_suffix(const char *s, const char *suf)
 {

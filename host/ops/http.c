@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 #include "core/log.h"
 
 #define MAX_ROUTES 32
+#define TICK_STREAMS_MS 100 /* the tick while an event stream is open */
+#define TICK_IDLE_MS 1000   /* and while none is */
 
 typedef struct conn {
     int fd;
@@ -38,6 +41,7 @@ typedef struct conn {
     brs__http_pull pull; /* an event stream: fed by pull once out is sent */
     void *pull_ctx;
     uint64_t cursor;
+    bool continued; /* "100 Continue" sent (Expect: 100-continue) */
 } conn;
 
 typedef struct route {
@@ -51,6 +55,7 @@ struct brs__http {
     int max_streams, n_streams;
     char streams_key[64];
     int64_t last_stream_log_ms, last_tick_ms;
+    _Atomic int stopping; /* a byte on wake[] with this set: stop; without: look again (a new tick) */
     void (*tick)(void *ctx);
     void *tick_ctx;
     size_t max_body;
@@ -79,13 +84,16 @@ static void conn_close(brs__http *h, int i)
     h->conns[i] = h->conns[--h->n_conns];
 }
 
-static void respond(conn *c, int status, const char *ctype, const char *body, size_t len, bool head)
+/* allow: the methods a 405 names (RFC 9110 15.5.6: a 405 must carry Allow), else NULL. */
+static void respond_allow(conn *c, int status, const char *ctype, const char *body, size_t len, bool head,
+                          const char *allow)
 {
     char hdr[512];
     int hl = snprintf(hdr, sizeof hdr,
-                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s"
                       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n",
-                      status, brs__http_status_text(status), ctype, len);
+                      status, brs__http_status_text(status), ctype, len, allow ? "Allow: " : "",
+                      allow ? allow : "", allow ? "\r\n" : "");
     size_t total = (size_t)hl + (head ? 0 : len);
     c->out = malloc(total ? total : 1);
     if (!c->out) {
@@ -97,6 +105,11 @@ static void respond(conn *c, int status, const char *ctype, const char *body, si
         memcpy(c->out + hl, body, len);
     c->out_len = total;
     c->out_off = 0;
+}
+
+static void respond(conn *c, int status, const char *ctype, const char *body, size_t len, bool head)
+{
+    respond_allow(c, status, ctype, body, len, head, NULL);
 }
 
 /* The response becomes an event stream, within the limit of open streams. */
@@ -136,7 +149,12 @@ static void handle(brs__http *h, conn *c)
     rq.peer = c->peer;
     const char *method = rq.method, *target = rq.path;
     bool head = strcmp(method, "HEAD") == 0, post = strcmp(method, "POST") == 0;
-    if (h->metrics && strcmp(target, "/metrics") == 0 && !post) {
+    if (h->metrics && strcmp(target, "/metrics") == 0 && post) {
+        static const char msg[] = "Method Not Allowed: /metrics is read with GET\n";
+        respond_allow(c, 405, "text/plain; charset=utf-8", msg, sizeof msg - 1, false, "GET, HEAD");
+        return;
+    }
+    if (h->metrics && strcmp(target, "/metrics") == 0) {
         char *body = NULL;
         size_t len = 0;
         brs_error err = {0};
@@ -172,7 +190,8 @@ static void handle(brs__http *h, conn *c)
         start_stream(h, c, &resp);
         return;
     }
-    respond(c, resp.status, resp.content_type, resp.body ? resp.body : "", resp.body ? resp.len : 0, head);
+    respond_allow(c, resp.status, resp.content_type, resp.body ? resp.body : "", resp.body ? resp.len : 0, head,
+                  resp.status == 405 ? (resp.allow ? resp.allow : "GET, HEAD") : NULL);
     free(resp.body);
 }
 
@@ -259,6 +278,15 @@ static bool conn_io(brs__http *h, conn *c, short revents)
             bool again = c->msg.need ? c->in >= c->msg.need
                                      : memchr(c->req + from, '\n', (size_t)r) || c->in >= c->cap;
             int st = again ? brs__http_parse(c->req, c->in, h->max_body, &c->msg) : 0;
+            if (st == 0 && c->msg.expect_continue && !c->continued && c->in < c->msg.need) {
+                /* the client waits for this before sending its body (curl does
+                 * for bodies over 1 KB): one small send, best effort; a client
+                 * that gets nothing sends its body after its own timeout */
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                c->continued = true;
+                if (send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof cont - 1))
+                    BRS_LOG(BRS_LOG_DEBUG, "http", "100 Continue not sent whole", BRS_KV_S("peer", c->peer));
+            }
             if (st == 0 && c->msg.need > c->cap) {
                 char *nr = realloc(c->req, c->msg.need + 1);
                 if (!nr)
@@ -276,7 +304,8 @@ static bool conn_io(brs__http *h, conn *c, short revents)
                 int n = snprintf(msg, sizeof msg, "%s: %s\n", brs__http_status_text(st), why);
                 BRS_LOG(BRS_LOG_DEBUG, "http", "request refused", BRS_KV_S("peer", c->peer), BRS_KV_I("status", st),
                         BRS_KV_S("reason", why));
-                respond(c, st, "text/plain; charset=utf-8", msg, (size_t)n, false);
+                respond_allow(c, st, "text/plain; charset=utf-8", msg, (size_t)n, false,
+                              st == 405 ? "GET, HEAD, POST" : NULL);
             }
         }
     }
@@ -333,7 +362,14 @@ static void *serve(void *arg)
         void (*tick)(void *) = h->tick;
         void *tick_ctx = h->tick_ctx;
         pthread_mutex_unlock(&h->mu);
-        int64_t t = now_ms(), next = t + (h->n_streams || tick ? 100 : 1000);
+        int tick_ms = h->n_streams ? TICK_STREAMS_MS : TICK_IDLE_MS;
+        int64_t t = now_ms(), next = t + TICK_IDLE_MS;
+        if (tick) {
+            int64_t due = h->last_tick_ms + tick_ms;
+            next = due < next ? due : next;
+        } else if (h->n_streams) {
+            next = t + TICK_STREAMS_MS;
+        }
         for (int i = 0; i < h->n_conns; i++) {
             conn *c = h->conns[i];
             pf[2 + i] = (struct pollfd){.fd = c->fd, .events = c->out ? POLLOUT : POLLIN};
@@ -344,10 +380,15 @@ static void *serve(void *arg)
         int rc = poll(pf, (nfds_t)n + 2, (int)(next > t ? next - t : 0));
         if (rc < 0 && errno != EINTR)
             break;
-        if (pf[0].revents)
-            break;
+        if (pf[0].revents) {
+            char b[16];
+            while (read(h->wake[0], b, sizeof b) > 0) {
+            }
+            if (atomic_load_explicit(&h->stopping, memory_order_acquire))
+                break;
+        }
         t = now_ms();
-        if (tick && t - h->last_tick_ms >= 100) {
+        if (tick && t - h->last_tick_ms >= tick_ms) {
             h->last_tick_ms = t;
             tick(tick_ctx);
         }
@@ -469,12 +510,15 @@ void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx)
     h->tick_ctx = ctx;
     h->tick = fn;
     pthread_mutex_unlock(&h->mu);
+    ssize_t w = write(h->wake[1], "t", 1); /* its first run now, not after the poll in progress */
+    (void)w;
 }
 
 void brs__http_stop(brs__http *h)
 {
     if (!h)
         return;
+    atomic_store_explicit(&h->stopping, 1, memory_order_release);
     ssize_t w = write(h->wake[1], "x", 1);
     (void)w;
     pthread_join(h->thread, NULL);

@@ -27,6 +27,7 @@ typedef int (*brs__http_pull)(void *ctx, uint64_t *cursor, char **out, size_t *l
 typedef struct brs__http_resp {
     int status;               /* 200 by default */
     const char *content_type; /* static string; "text/plain; charset=utf-8" by default */
+    const char *allow;        /* static string: the Allow field a 405 must carry ("GET, HEAD") */
     char *body;               /* malloc'd by the handler; the server frees it */
     size_t len;
     /* set by a handler to turn the response into an event stream
@@ -58,6 +59,7 @@ typedef struct brs__http_msg {
     size_t head_len; /* request line and headers, blank line included */
     size_t need;     /* the whole request (head and body) once the head is in, else 0 */
     const char *why; /* a refusal's reason (static text), for the log and the answer */
+    int expect_continue; /* "Expect: 100-continue" with a body to come: answer 100 before reading it */
     char method[8], target[BRS__HTTP_TARGET_MAX + 1];
     char host[256], origin[256], content_type[128];
 } brs__http_msg;
@@ -70,9 +72,10 @@ typedef struct brs__http_msg {
  * NUL-terminated at m->need), or the status that refuses it:
  *   400 malformed request line or header line, no Host in HTTP/1.1, two Host,
  *       Origin or Content-Type fields, a bad or contradictory Content-Length
- *   405 a method other than GET, HEAD, POST
+ *   405 a method other than GET, HEAD, POST (the answer says Allow: GET, HEAD, POST)
  *   411 a POST without Content-Length
  *   413 a body over max_body
+ *   417 an Expect field other than 100-continue
  *   414 a target over BRS__HTTP_TARGET_MAX bytes
  *   431 a head over BRS__HTTP_HEAD_MAX bytes, over 64 fields, or a Host,
  *       Origin or Content-Type value longer than its field above
@@ -104,8 +107,11 @@ int brs__http_start(brs__http **out, const brs__http_opts *opts, brs_error *err)
 int brs__http_route(brs__http *h, const char *prefix, brs__http_handler fn, void *ctx);
 /* The bound port (useful with port 0) and the address as "host:port". */
 int brs__http_port(const brs__http *h);
-/* fn(ctx) runs on the server's thread about every 100 ms, clients or not (a
- * dashboard samples its history there). One tick per server. */
+/* fn(ctx) runs on the server's thread from the moment it is set (the thread is
+ * woken for it), then about every 100 ms while an event stream is open and
+ * about every second otherwise (a dashboard samples its history there; with
+ * nobody watching, the thread wakes once a second, not ten times). One tick
+ * per server. */
 void brs__http_set_tick(brs__http *h, void (*fn)(void *ctx), void *ctx);
 void brs__http_stop(brs__http *h);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core.h"
 #include "ws/http_head.h"
@@ -26,6 +27,7 @@ const char *brs__http_status_text(int st)
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
@@ -88,6 +90,7 @@ int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg 
     brs__http_head hd;
     m->need = m->head_len = 0;
     m->why = NULL;
+    m->expect_continue = 0;
     int st = brs__http_head_request(buf, len, BRS__HTTP_HEAD_MAX, BRS__HTTP_TARGET_MAX, &hd);
     if (st != 1) {
         m->why = st == 0     ? NULL
@@ -127,6 +130,12 @@ int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg 
         REFUSE(411, "POST without Content-Length");
     if (n > max_body)
         REFUSE(413, "body over the limit");
+    char expect[32];
+    if ((st = single(&hd, buf, "Expect", expect, sizeof expect)))
+        REFUSE(st == 400 ? 400 : 417, st == 400 ? "two Expect fields" : "Expect other than 100-continue");
+    if (expect[0] && strcasecmp(expect, "100-continue") != 0) /* RFC 9110 10.1.1 */
+        REFUSE(417, "Expect other than 100-continue");
+    m->expect_continue = expect[0] && n > 0;
     m->head_len = hd.len;
     m->need = hd.len + (size_t)n;
     if (len < m->need)

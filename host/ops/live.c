@@ -21,21 +21,34 @@ extern const char brs__an_uplot_css[];
 #define HIST_POINTS 600 /* PnL history: one point a second, ten minutes */
 #define FRESH 4u
 
+/* A fill on the writer's tape: the venue as its index, named when published. */
+typedef struct tape_rec {
+    int64_t t_ns;
+    uint64_t order_id;
+    int64_t price, qty;
+    uint32_t account, instr, venue;
+    uint8_t side;
+    char clordid[BRS__LIVE_CLORDID];
+} tape_rec;
+
 struct brs__live {
     char title[96], kind[24];
     uint32_t n_acc, n_instr;
     /* writer state (loop thread) */
     brs__live_pos *pos; /* n_acc x n_instr */
     int64_t last[BRS__LIVE_INSTR];
-    brs__live_fillrec tape[BRS__LIVE_TAPE];
+    tape_rec tape[BRS__LIVE_TAPE];
     uint32_t tape_head, tape_n;
+    const char *(*venue_name)(const void *ctx, uint32_t venue);
+    const void *venue_ctx;
     uint64_t fills_total, wver;
     unsigned back;
-    /* the handoff */
-    _Atomic unsigned mid; /* index of the middle buffer, | FRESH when published and not taken */
-    brs__live_snap buf[3];
+    /* the handoff, on a cache line of its own: the reader's load of it never
+     * takes the line the writer's per-fill state is on */
+    _Alignas(64) _Atomic unsigned mid; /* index of the middle buffer, | FRESH when published and not taken */
+    _Alignas(64) brs__live_snap buf[3];
     /* reader state (HTTP thread) */
-    unsigned front;
+    _Alignas(64) unsigned front;
     const char *lat_name[BRS__LIVE_LAT];
     const brs__histogram *lat[BRS__LIVE_LAT];
     int n_lat;
@@ -45,14 +58,16 @@ struct brs__live {
     int64_t hist_t[HIST_POINTS]; /* ms */
     double *hist_pnl;            /* HIST_POINTS x n_acc */
     uint32_t hist_n, hist_head;
-    int64_t hist_last_ms;
+    int64_t hist_mono_ms; /* when the last point was taken (monotonic) */
+    uint64_t hist_ver;    /* of the snapshot it was taken from */
 };
 
 brs__live *brs__live_new(uint32_t n_acc, uint32_t n_instr, const char *title, const char *kind)
 {
-    brs__live *l = calloc(1, sizeof *l);
+    brs__live *l = aligned_alloc(_Alignof(brs__live), sizeof *l); /* its handoff line is aligned */
     if (!l)
         return NULL;
+    memset(l, 0, sizeof *l);
     l->n_acc = n_acc < BRS__LIVE_ACCOUNTS ? n_acc : BRS__LIVE_ACCOUNTS;
     l->n_instr = n_instr < BRS__LIVE_INSTR ? n_instr : BRS__LIVE_INSTR;
     snprintf(l->title, sizeof l->title, "%s", title);
@@ -86,7 +101,7 @@ void brs__live_free(brs__live *l)
 
 /* ---- the writer ------------------------------------------------------------ */
 
-/* s (NULL: "") into dst, cut to fit: a fill on the order path formats nothing. */
+/* s (NULL: "") into dst, cut to fit. */
 static void copy_str(char *dst, size_t cap, const char *s)
 {
     size_t n = s ? strnlen(s, cap - 1) : 0;
@@ -94,8 +109,17 @@ static void copy_str(char *dst, size_t cap, const char *s)
     dst[n] = 0;
 }
 
+void brs__live_set_venue_names(brs__live *l, const char *(*name)(const void *ctx, uint32_t venue), const void *ctx)
+{
+    if (l) {
+        l->venue_name = name;
+        l->venue_ctx = ctx;
+    }
+}
+
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char *clordid, const char *venue, int64_t t_ns, int replay)
+                    uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
+                    int replay)
 {
     if (!l || account >= l->n_acc || instr >= l->n_instr || qty <= 0)
         return;
@@ -123,19 +147,20 @@ void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side
     if (replay)
         return;
     l->fills_total++;
-    brs__live_fillrec *f = &l->tape[l->tape_head];
-    l->tape_head = (l->tape_head + 1) % BRS__LIVE_TAPE;
-    if (l->tape_n < BRS__LIVE_TAPE)
-        l->tape_n++;
+    uint32_t h = l->tape_head;
+    tape_rec *f = &l->tape[h];
+    l->tape_head = h + 1 == BRS__LIVE_TAPE ? 0 : h + 1;
+    l->tape_n += l->tape_n < BRS__LIVE_TAPE;
     f->t_ns = t_ns;
     f->order_id = order_id;
-    f->account = account;
-    f->instr = instr;
-    f->side = side;
     f->price = price;
     f->qty = qty;
-    copy_str(f->clordid, sizeof f->clordid, clordid);
-    copy_str(f->venue, sizeof f->venue, venue);
+    f->account = account;
+    f->instr = instr;
+    f->venue = venue;
+    f->side = side;
+    memcpy(f->clordid, clordid, BRS__LIVE_CLORDID); /* a fixed size: a few moves, nothing measured */
+    f->clordid[BRS__LIVE_CLORDID - 1] = 0;
 }
 
 brs__live_snap *brs__live_begin(brs__live *l) { return l ? &l->buf[l->back] : NULL; }
@@ -155,8 +180,19 @@ void brs__live_publish(brs__live *l)
             s->pos[n++] = l->pos[k];
     s->n_pos = n;
     s->n_tape = l->tape_n;
-    for (uint32_t i = 0; i < l->tape_n; i++)
-        s->tape[i] = l->tape[(l->tape_head + BRS__LIVE_TAPE - 1 - i) % BRS__LIVE_TAPE];
+    for (uint32_t i = 0; i < l->tape_n; i++) {
+        const tape_rec *f = &l->tape[(l->tape_head + BRS__LIVE_TAPE - 1 - i) % BRS__LIVE_TAPE];
+        brs__live_fillrec *d = &s->tape[i];
+        d->t_ns = f->t_ns;
+        d->order_id = f->order_id;
+        d->account = f->account;
+        d->instr = f->instr;
+        d->side = f->side;
+        d->price = f->price;
+        d->qty = f->qty;
+        memcpy(d->clordid, f->clordid, sizeof d->clordid);
+        copy_str(d->venue, sizeof d->venue, l->venue_name ? l->venue_name(l->venue_ctx, f->venue) : NULL);
+    }
     l->back = atomic_exchange_explicit(&l->mid, l->back | FRESH, memory_order_acq_rel) & 3u;
 }
 
@@ -412,27 +448,27 @@ static void render(brs__live *l, const brs__live_snap *s, sbuf *b)
 
 /* Takes the newest published snapshot, if any, and samples the PnL history
  * once a second; with want_json (a stream asks), renders the snapshot once
- * for every stream if it is newer than the last rendering. The 100 ms tick
- * renders nothing: with no dashboard open nothing is formatted. HTTP thread
- * only. */
+ * for every stream if it is newer than the last rendering. The tick renders
+ * nothing: with no dashboard open nothing is formatted. HTTP thread only. */
 static void refresh(brs__live *l, int want_json)
 {
-    if (atomic_load_explicit(&l->mid, memory_order_acquire) & FRESH) {
+    if (atomic_load_explicit(&l->mid, memory_order_acquire) & FRESH)
         l->front = atomic_exchange_explicit(&l->mid, l->front, memory_order_acq_rel) & 3u;
-        const brs__live_snap *s = &l->buf[l->front];
-        int64_t ms = s->t_ns / 1000000;
-        if (ms - l->hist_last_ms >= 1000) {
-            l->hist_last_ms = ms;
-            uint32_t k = l->hist_head;
-            l->hist_t[k] = ms;
-            for (uint32_t a = 0; a < l->n_acc; a++)
-                l->hist_pnl[(size_t)k * l->n_acc + a] = a < s->n_acc ? account_pnl(s, a) : 0.0;
-            l->hist_head = (k + 1) % HIST_POINTS;
-            if (l->hist_n < HIST_POINTS)
-                l->hist_n++;
-        }
-    }
     const brs__live_snap *s = &l->buf[l->front];
+    /* a second by this thread's clock (the tick comes every second when no
+     * page is open, every 100 ms when one is), from a snapshot not yet taken */
+    int64_t mono_ms = brs__monotime_ns() / 1000000;
+    if (s->version && s->version != l->hist_ver && mono_ms - l->hist_mono_ms >= 1000) {
+        l->hist_mono_ms = mono_ms;
+        l->hist_ver = s->version;
+        uint32_t k = l->hist_head;
+        l->hist_t[k] = s->t_ns / 1000000;
+        for (uint32_t a = 0; a < l->n_acc; a++)
+            l->hist_pnl[(size_t)k * l->n_acc + a] = a < s->n_acc ? account_pnl(s, a) : 0.0;
+        l->hist_head = (k + 1) % HIST_POINTS;
+        if (l->hist_n < HIST_POINTS)
+            l->hist_n++;
+    }
     if (!want_json || !s->version || s->version == l->json_ver) /* version 0: nothing published yet */
         return;
     sbuf b = {0};

@@ -4,7 +4,8 @@
  * listener at /live, pushed to the browser as server-sent events.
  *
  * Threading: the event loop is the only writer. It follows positions and the
- * fills tape as fills happen (brs__live_fill: a few stores, no allocation) and,
+ * fills tape as fills happen (brs__live_fill: a few stores, no allocation, no
+ * string measured) and,
  * at its 100 ms tick, fills the back buffer of a triple buffer and publishes it
  * with one atomic exchange. The HTTP thread takes the newest published buffer
  * with another exchange and renders it; neither thread ever waits for the
@@ -26,6 +27,7 @@
 #define BRS__LIVE_ORDERS 50   /* most recent open orders */
 #define BRS__LIVE_TAPE 50     /* most recent fills */
 #define BRS__LIVE_LAT 4       /* latency histograms */
+#define BRS__LIVE_CLORDID 48  /* a fill's ClOrdID, NUL included (the FIX gateway's own size) */
 
 typedef struct brs__live_account {
     char name[48];
@@ -71,7 +73,7 @@ typedef struct brs__live_fillrec {
     uint32_t account, instr;
     uint8_t side;
     int64_t price, qty;
-    char clordid[48];
+    char clordid[BRS__LIVE_CLORDID];
     char venue[24];
 } brs__live_fillrec;
 
@@ -95,11 +97,18 @@ typedef struct brs__live brs__live;
 brs__live *brs__live_new(uint32_t n_acc, uint32_t n_instr, const char *title, const char *kind);
 void brs__live_free(brs__live *l);
 
+/* How the tape names a venue index: called when a snapshot is published (loop
+ * thread), never per fill. Without one the tape's venues are empty. */
+void brs__live_set_venue_names(brs__live *l, const char *(*name)(const void *ctx, uint32_t venue), const void *ctx);
+
 /* ---- the writer (event loop) ---- */
-/* A fill of the account's order. replay: re-applied at a restart (positions
- * follow it, the tape does not). */
+/* A fill of the account's order. clordid: BRS__LIVE_CLORDID bytes, all
+ * readable, NUL-terminated within (copied whole: no length is measured per
+ * fill); venue: an index, named at the publication. replay: re-applied at a
+ * restart (positions follow it, the tape does not). */
 void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char *clordid, const char *venue, int64_t t_ns, int replay);
+                    uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
+                    int replay);
 /* The buffer to fill (accounts, instruments, books, orders and their counts,
  * t_ns, open_orders); publish copies positions and the tape in and hands it over. */
 brs__live_snap *brs__live_begin(brs__live *l);

@@ -6,8 +6,8 @@
  * Launches run `bourse backtest|sweep` as child processes confined to DIR: the
  * config and any script it names must resolve inside DIR, parameters are plain
  * values, outputs go to DIR/ui-runs/. Requests that could come from another
- * site (a foreign Origin or Host) are refused. */
-#include <ctype.h>
+ * site (a foreign Origin or Host) are refused. Launching and the jobs live in
+ * ui_jobs.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,39 +31,15 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "ops/http.h"
+#include "ops/ui_internal.h"
 
-extern char **environ;
 extern const char brs__ui_html[];
 extern const char brs__ui_js[];
-
-#define MAX_JOBS 64
-#define MAX_SCAN 2000 /* run directories listed at most */
-
-typedef struct job {
-    int id;
-    pid_t pid;
-    char kind[16];
-    char out[PATH_MAX]; /* relative to root */
-    char log[PATH_MAX]; /* absolute */
-    char label[256];
-    int state; /* 0 running, 1 done, 2 failed, 3 interrupted */
-    int exit_code;
-    int64_t started_ns;
-} job;
-
-typedef struct ui {
-    char root[PATH_MAX]; /* realpath of DIR */
-    char self[PATH_MAX]; /* this binary */
-    int max_running;
-    pthread_mutex_t mu; /* jobs */
-    job jobs[MAX_JOBS];
-    int n_jobs, next_id;
-} ui;
 
 /* ---- paths confined to the root ------------------------------------------ */
 
 /* rel (from a client) as an absolute path inside root that exists; 0 on success. */
-static int inside(const ui *u, const char *rel, char *abs, size_t cap)
+int brs__ui_inside(const ui *u, const char *rel, char *abs, size_t cap)
 {
     if (!rel || !*rel || rel[0] == '/' || strstr(rel, "..") || strlen(rel) > 1024)
         return -1;
@@ -83,7 +58,7 @@ static int inside(const ui *u, const char *rel, char *abs, size_t cap)
     return 0;
 }
 
-static const char *rel_of(const ui *u, const char *abs)
+const char *brs__ui_rel_of(const ui *u, const char *abs)
 {
     size_t rl = strlen(u->root);
     return strncmp(abs, u->root, rl) == 0 && abs[rl] == '/' ? abs + rl + 1 : abs;
@@ -91,7 +66,7 @@ static const char *rel_of(const ui *u, const char *abs)
 
 /* ---- responses ---------------------------------------------------------- */
 
-static int send_json(brs__http_resp *r, cJSON *j, int status)
+int brs__ui_send_json(brs__http_resp *r, cJSON *j, int status)
 {
     r->body = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
@@ -103,11 +78,11 @@ static int send_json(brs__http_resp *r, cJSON *j, int status)
     return BRS_OK;
 }
 
-static int send_error(brs__http_resp *r, int status, const char *msg)
+int brs__ui_send_error(brs__http_resp *r, int status, const char *msg)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "error", msg);
-    return send_json(r, j, status);
+    return brs__ui_send_json(r, j, status);
 }
 
 static int send_text(brs__http_resp *r, const char *ctype, const char *text)
@@ -122,7 +97,7 @@ static int send_text(brs__http_resp *r, const char *ctype, const char *text)
 
 /* ---- listing runs and sweeps -------------------------------------------- */
 
-static cJSON *read_json(const char *path)
+cJSON *brs__ui_read_json(const char *path)
 {
     char *data = NULL;
     size_t len = 0;
@@ -148,11 +123,11 @@ static void add_run(scan *s, const char *dir)
 {
     char p[PATH_MAX + 32];
     snprintf(p, sizeof p, "%s/summary.json", dir);
-    cJSON *sum = read_json(p);
+    cJSON *sum = brs__ui_read_json(p);
     if (!sum)
         return;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", rel_of(s->u, dir));
+    cJSON_AddStringToObject(o, "path", brs__ui_rel_of(s->u, dir));
     cJSON *t = cJSON_GetObjectItem(sum, "title");
     cJSON *m = cJSON_GetObjectItem(sum, "mode");
     cJSON_AddStringToObject(o, "title", cJSON_IsString(t) ? t->valuestring : "");
@@ -167,7 +142,7 @@ static void add_run(scan *s, const char *dir)
     }
     cJSON_Delete(sum);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    cJSON *cfg = read_json(p);
+    cJSON *cfg = brs__ui_read_json(p);
     cJSON *strat = cfg ? cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "strategy"), "file") : NULL;
     cJSON_AddStringToObject(o, "strategy", cJSON_IsString(strat) ? strat->valuestring : "");
     cJSON_Delete(cfg);
@@ -194,7 +169,7 @@ static void add_sweep(scan *s, const char *dir)
         rows++;
     fclose(f);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "path", rel_of(s->u, dir));
+    cJSON_AddStringToObject(o, "path", brs__ui_rel_of(s->u, dir));
     cJSON_AddNumberToObject(o, "combinations", (double)(rows < 0 ? 0 : rows));
     snprintf(p, sizeof p, "%s/results.html", dir);
     cJSON_AddBoolToObject(o, "html", access(p, R_OK) == 0);
@@ -204,14 +179,14 @@ static void add_sweep(scan *s, const char *dir)
 /* A config under root: a JSON object with "mode" and "strategy". */
 static void add_config(scan *s, const char *path)
 {
-    cJSON *c = read_json(path);
+    cJSON *c = brs__ui_read_json(path);
     if (!c)
         return;
     cJSON *mode = cJSON_GetObjectItem(c, "mode");
     cJSON *strat = cJSON_GetObjectItem(c, "strategy");
     if (cJSON_IsString(mode) && cJSON_IsObject(strat)) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "path", rel_of(s->u, path));
+        cJSON_AddStringToObject(o, "path", brs__ui_rel_of(s->u, path));
         cJSON_AddStringToObject(o, "mode", mode->valuestring);
         cJSON *file = cJSON_GetObjectItem(strat, "file");
         cJSON_AddStringToObject(o, "strategy", cJSON_IsString(file) ? file->valuestring : "");
@@ -225,7 +200,7 @@ static void add_config(scan *s, const char *path)
     cJSON_Delete(c);
 }
 
-static int ends_with(const char *s, const char *suf)
+int brs__ui_ends_with(const char *s, const char *suf)
 {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && strcmp(s + a - b, suf) == 0;
@@ -258,10 +233,10 @@ static void walk(scan *s, const char *dir, int depth)
             if (!is_run || depth < 3) /* a sweep keeps its best runs below it */
                 walk(s, p, depth + 1);
         } else if (S_ISREG(st.st_mode) && !is_run && st.st_size < (1 << 20)) {
-            if (ends_with(e->d_name, ".json") && strcmp(e->d_name, "results.json") != 0)
+            if (brs__ui_ends_with(e->d_name, ".json") && strcmp(e->d_name, "results.json") != 0)
                 add_config(s, p);
-            else if (ends_with(e->d_name, ".lua"))
-                cJSON_AddItemToArray(s->scripts, cJSON_CreateString(rel_of(s->u, p)));
+            else if (brs__ui_ends_with(e->d_name, ".lua"))
+                cJSON_AddItemToArray(s->scripts, cJSON_CreateString(brs__ui_rel_of(s->u, p)));
         }
     }
     closedir(d);
@@ -277,7 +252,7 @@ static int api_runs(ui *u, brs__http_resp *r)
     s.configs = cJSON_AddArrayToObject(j, "configs");
     s.scripts = cJSON_AddArrayToObject(j, "scripts");
     walk(&s, u->root, 0);
-    return send_json(r, j, 200);
+    return brs__ui_send_json(r, j, 200);
 }
 
 /* equity.csv of a run as {t: [s], ret: [fraction since start]}, at most ~1,500
@@ -285,12 +260,12 @@ static int api_runs(ui *u, brs__http_resp *r)
 static int api_equity(ui *u, const brs__http_req *rq, brs__http_resp *r)
 {
     char rel[1100], dir[PATH_MAX], p[PATH_MAX + 16];
-    if (!brs__http_query_get(rq->query, "run", rel, sizeof rel) || inside(u, rel, dir, sizeof dir))
-        return send_error(r, 404, "no such run under the dashboard's folder");
+    if (!brs__http_query_get(rq->query, "run", rel, sizeof rel) || brs__ui_inside(u, rel, dir, sizeof dir))
+        return brs__ui_send_error(r, 404, "no such run under the dashboard's folder");
     snprintf(p, sizeof p, "%s/equity.csv", dir);
     FILE *f = fopen(p, "r");
     if (!f)
-        return send_error(r, 404, "the run has no equity.csv");
+        return brs__ui_send_error(r, 404, "the run has no equity.csv");
     size_t n = 0, cap = 4096;
     double *t = malloc(cap * sizeof *t), *e = malloc(cap * sizeof *e);
     char line[4096];
@@ -349,7 +324,7 @@ static int api_equity(ui *u, const brs__http_req *rq, brs__http_resp *r)
     }
     free(t);
     free(e);
-    return send_json(r, j, 200);
+    return brs__ui_send_json(r, j, 200);
 }
 
 /* ---- files under the root ------------------------------------------------ */
@@ -359,351 +334,25 @@ static int serve_file(ui *u, const brs__http_req *rq, brs__http_resp *r)
     char rel[1100], abs[PATH_MAX];
     snprintf(rel, sizeof rel, "%s", rq->path + strlen("/files/"));
     brs__http_urldecode(rel);
-    const char *ct = ends_with(rel, ".html") ? "text/html; charset=utf-8"
-                     : ends_with(rel, ".json") ? "application/json"
-                     : ends_with(rel, ".csv") || ends_with(rel, ".log") || ends_with(rel, ".lua")
+    const char *ct = brs__ui_ends_with(rel, ".html") ? "text/html; charset=utf-8"
+                     : brs__ui_ends_with(rel, ".json") ? "application/json"
+                     : brs__ui_ends_with(rel, ".csv") || brs__ui_ends_with(rel, ".log") || brs__ui_ends_with(rel, ".lua")
                          ? "text/plain; charset=utf-8"
                          : NULL;
     struct stat st;
-    if (!ct || inside(u, rel, abs, sizeof abs) || stat(abs, &st) != 0 || !S_ISREG(st.st_mode))
-        return send_error(r, 404, "no such file under the dashboard's folder (html, json, csv, log, lua)");
+    if (!ct || brs__ui_inside(u, rel, abs, sizeof abs) || stat(abs, &st) != 0 || !S_ISREG(st.st_mode))
+        return brs__ui_send_error(r, 404, "no such file under the dashboard's folder (html, json, csv, log, lua)");
     if (st.st_size > (256 << 20))
-        return send_error(r, 413, "file too large to serve");
+        return brs__ui_send_error(r, 413, "file too large to serve");
     char *data = NULL;
     size_t len = 0;
     brs_error err = {0};
     if (brs__read_file(abs, &data, &len, &err) != BRS_OK)
-        return send_error(r, 500, err.msg);
+        return brs__ui_send_error(r, 500, err.msg);
     r->body = data;
     r->len = len;
     r->content_type = ct;
     return BRS_OK;
-}
-
-/* ---- launching ------------------------------------------------------------ */
-
-static int plain_key(const char *k)
-{
-    if (!*k || strlen(k) > 64)
-        return 0;
-    for (; *k; k++)
-        if (!isalnum((unsigned char)*k) && *k != '_')
-            return 0;
-    return 1;
-}
-
-/* A grid value list as the sweep takes it: numbers, ranges, words. */
-static int plain_spec(const char *v)
-{
-    if (!*v || strlen(v) > 512)
-        return 0;
-    for (; *v; v++)
-        if (!isalnum((unsigned char)*v) && !strchr(".,:-_", *v))
-            return 0;
-    return 1;
-}
-
-/* The strategy a config names must be a plugin name or a script inside root. */
-static int strategy_allowed(ui *u, const char *cfg_abs, char *why, size_t cap)
-{
-    cJSON *c = read_json(cfg_abs);
-    cJSON *f = c ? cJSON_GetObjectItem(cJSON_GetObjectItem(c, "strategy"), "file") : NULL;
-    int ok = 1;
-    if (cJSON_IsString(f) && (strchr(f->valuestring, '/') || ends_with(f->valuestring, ".lua") ||
-                              ends_with(f->valuestring, ".so"))) {
-        char abs[PATH_MAX];
-        if (inside(u, f->valuestring, abs, sizeof abs)) {
-            snprintf(why, cap, "the config's strategy %s is not inside the dashboard's folder", f->valuestring);
-            ok = 0;
-        }
-    }
-    cJSON_Delete(c);
-    return ok;
-}
-
-static void job_refresh(job *j)
-{
-    if (j->state != 0)
-        return;
-    int st;
-    pid_t w = waitpid(j->pid, &st, WNOHANG);
-    if (w != j->pid)
-        return;
-    if (WIFEXITED(st)) {
-        j->exit_code = WEXITSTATUS(st);
-        j->state = j->exit_code == 0 ? 1 : j->exit_code == 130 || j->exit_code == 143 ? 3 : 2;
-    } else {
-        j->exit_code = 128 + WTERMSIG(st);
-        j->state = 2;
-    }
-    BRS_LOG(BRS_LOG_INFO, "ui", "job finished", BRS_KV_I("job", j->id), BRS_KV_S("kind", j->kind),
-            BRS_KV_I("exit", j->exit_code), BRS_KV_S("out", j->out));
-}
-
-static int api_launch(ui *u, const brs__http_req *rq, brs__http_resp *r)
-{
-    if (!strstr(rq->content_type, "application/json"))
-        return send_error(r, 415, "launch takes application/json");
-    cJSON *b = cJSON_ParseWithLength(rq->body, rq->body_len);
-    if (!cJSON_IsObject(b)) {
-        cJSON_Delete(b);
-        return send_error(r, 400, "launch body must be a JSON object");
-    }
-    const cJSON *kind = cJSON_GetObjectItem(b, "kind"), *cfg = cJSON_GetObjectItem(b, "config");
-    const cJSON *params = cJSON_GetObjectItem(b, "params"), *grid = cJSON_GetObjectItem(b, "grid");
-    char why[512] = "", cfg_abs[PATH_MAX];
-    int is_sweep = cJSON_IsString(kind) && !strcmp(kind->valuestring, "sweep");
-    if (!cJSON_IsString(kind) || (!is_sweep && strcmp(kind->valuestring, "backtest") != 0))
-        snprintf(why, sizeof why, "kind must be \"backtest\" or \"sweep\"");
-    else if (!cJSON_IsString(cfg) || !ends_with(cfg->valuestring, ".json") ||
-             inside(u, cfg->valuestring, cfg_abs, sizeof cfg_abs))
-        snprintf(why, sizeof why, "config must be a .json file inside the dashboard's folder");
-    else if (params && !cJSON_IsObject(params))
-        snprintf(why, sizeof why, "params must be an object");
-    else if (grid && (!cJSON_IsObject(grid) || !is_sweep))
-        snprintf(why, sizeof why, "grid must be an object, and only for a sweep");
-    else
-        strategy_allowed(u, cfg_abs, why, sizeof why);
-    /* argv: bourse backtest|sweep CFG --out OUT [--set strategy.params.K=V]... [--grid K=SPEC]... */
-    char *argv[200];
-    int argc = 0;
-    static char argbuf[64][600];
-    int nb = 0;
-    pthread_mutex_lock(&u->mu);
-    int running = 0;
-    for (int i = 0; i < u->n_jobs; i++) {
-        job_refresh(&u->jobs[i]);
-        running += u->jobs[i].state == 0;
-    }
-    if (!why[0] && running >= u->max_running)
-        snprintf(why, sizeof why, "%d jobs are running already (ui --max-jobs)", running);
-    cJSON *it;
-    if (!why[0] && params)
-        cJSON_ArrayForEach(it, params)
-        {
-            if (!plain_key(it->string) || nb >= 60) {
-                snprintf(why, sizeof why, "parameter name '%.64s' must be letters, digits and _", it->string);
-                break;
-            }
-            char v[512];
-            if (cJSON_IsNumber(it))
-                snprintf(v, sizeof v, "%.17g", it->valuedouble);
-            else if (cJSON_IsBool(it))
-                snprintf(v, sizeof v, "%s", cJSON_IsTrue(it) ? "true" : "false");
-            else if (cJSON_IsString(it) && plain_spec(it->valuestring))
-                snprintf(v, sizeof v, "%s", it->valuestring);
-            else {
-                snprintf(why, sizeof why, "parameter %s must be a number, true/false or a plain word", it->string);
-                break;
-            }
-            snprintf(argbuf[nb], sizeof argbuf[nb], "strategy.params.%s=%s", it->string, v);
-            nb++;
-        }
-    int set_end = nb;
-    if (!why[0] && grid)
-        cJSON_ArrayForEach(it, grid)
-        {
-            if (!plain_key(it->string) || !cJSON_IsString(it) || !plain_spec(it->valuestring) || nb >= 60) {
-                snprintf(why, sizeof why, "grid %.64s: values like 5,10,20 or 2:100:1", it->string);
-                break;
-            }
-            snprintf(argbuf[nb], sizeof argbuf[nb], "%s=%s", it->string, it->valuestring);
-            nb++;
-        }
-    if (why[0]) {
-        pthread_mutex_unlock(&u->mu);
-        cJSON_Delete(b);
-        BRS_LOG(BRS_LOG_WARN, "ui", "launch refused", BRS_KV_S("peer", rq->peer), BRS_KV_S("reason", why));
-        return send_error(r, 400, why);
-    }
-    /* a free slot: the oldest finished job makes room */
-    if (u->n_jobs == MAX_JOBS) {
-        int k = -1;
-        for (int i = 0; i < u->n_jobs && k < 0; i++)
-            if (u->jobs[i].state != 0)
-                k = i;
-        if (k < 0) {
-            pthread_mutex_unlock(&u->mu);
-            cJSON_Delete(b);
-            return send_error(r, 503, "too many jobs");
-        }
-        memmove(&u->jobs[k], &u->jobs[k + 1], (size_t)(u->n_jobs - k - 1) * sizeof *u->jobs);
-        u->n_jobs--;
-    }
-    job *j = &u->jobs[u->n_jobs];
-    memset(j, 0, sizeof *j);
-    j->id = ++u->next_id;
-    const char *kname = is_sweep ? "sweep" : "backtest";
-    snprintf(j->kind, sizeof j->kind, "%s", kname);
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    char runs_dir[PATH_MAX + 16];
-    snprintf(runs_dir, sizeof runs_dir, "%s/ui-runs", u->root);
-    mkdir(runs_dir, 0755);
-    int id = j->id;
-    snprintf(j->out, sizeof j->out, "ui-runs/%s-%d-%s", kname, id, stamp);
-    snprintf(j->log, sizeof j->log, "%s/%s-%d-%s.log", runs_dir, kname, id, stamp);
-    snprintf(j->label, sizeof j->label, "%s %s", kname, cfg->valuestring);
-    char out_abs[PATH_MAX * 2];
-    snprintf(out_abs, sizeof out_abs, "%s/%s", u->root, j->out);
-    argv[argc++] = u->self;
-    argv[argc++] = (char *)kname;
-    argv[argc++] = cfg_abs;
-    argv[argc++] = "--out";
-    argv[argc++] = out_abs;
-    for (int i = 0; i < nb; i++) {
-        argv[argc++] = i < set_end ? "--set" : "--grid";
-        argv[argc++] = argbuf[i];
-    }
-    argv[argc] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, j->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addchdir_np(&fa, u->root); /* the config's relative paths are from DIR */
-    /* the child's progress line is what the page shows */
-    static char env_progress[] = "BOURSE_PROGRESS=1";
-    char *envp[256];
-    int ne = 0;
-    for (char **e = environ; *e && ne < 250; e++)
-        if (strncmp(*e, "BOURSE_PROGRESS=", 16) != 0)
-            envp[ne++] = *e;
-    envp[ne++] = env_progress;
-    envp[ne] = NULL;
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGINT);
-    sigaddset(&def, SIGTERM);
-    sigaddset(&def, SIGPIPE);
-    posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&at, 0); /* Ctrl-C on the dashboard's terminal is ours, not the job's */
-    int rc = posix_spawn(&j->pid, u->self, &fa, &at, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    cJSON_Delete(b);
-    if (rc != 0) {
-        pthread_mutex_unlock(&u->mu);
-        return send_error(r, 500, strerror(rc));
-    }
-    j->started_ns = brs__realtime_ns();
-    u->n_jobs++;
-    BRS_LOG(BRS_LOG_INFO, "ui", "job started", BRS_KV_I("job", j->id), BRS_KV_S("kind", j->kind),
-            BRS_KV_S("config", rel_of(u, cfg_abs)), BRS_KV_S("out", j->out), BRS_KV_I("pid", j->pid),
-            BRS_KV_S("peer", rq->peer));
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", j->id);
-    cJSON_AddStringToObject(o, "out", j->out);
-    pthread_mutex_unlock(&u->mu);
-    return send_json(r, o, 200);
-}
-
-/* The last progress figure in a job's log ("label:  45.3%  ..."), or -1. */
-static double log_progress(const char *path, char *tail, size_t cap)
-{
-    tail[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[4096];
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    long off = size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0;
-    fseek(f, off, SEEK_SET);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    double pct = -1;
-    for (char *p = buf; (p = strchr(p, '%'));) {
-        char *q = p;
-        while (q > buf && (isdigit((unsigned char)q[-1]) || q[-1] == '.'))
-            q--;
-        if (q < p)
-            pct = strtod(q, NULL);
-        p++;
-    }
-    /* the tail people read: lines, with the progress carriage returns taken out */
-    char *w = buf;
-    for (char *p = buf; *p; p++) {
-        if (*p == '\x1b' && p[1] == '[') { /* terminal control (the progress line's erase): dropped */
-            p += 2;
-            while (*p && !isalpha((unsigned char)*p))
-                p++;
-            if (!*p)
-                break;
-            continue;
-        }
-        *w++ = *p == '\r' ? '\n' : *p;
-    }
-    *w = 0;
-    const char *start = n > 1500 ? buf + strlen(buf) - 1500 : buf;
-    snprintf(tail, cap, "%s", start);
-    return pct;
-}
-
-static int api_jobs(ui *u, brs__http_resp *r)
-{
-    cJSON *arr = cJSON_CreateArray();
-    pthread_mutex_lock(&u->mu);
-    static const char *const states[] = {"running", "done", "failed", "interrupted"};
-    for (int i = 0; i < u->n_jobs; i++) {
-        job *j = &u->jobs[i];
-        job_refresh(j);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "id", j->id);
-        cJSON_AddStringToObject(o, "kind", j->kind);
-        cJSON_AddStringToObject(o, "label", j->label);
-        cJSON_AddStringToObject(o, "state", states[j->state]);
-        cJSON_AddStringToObject(o, "out", j->out);
-        cJSON_AddStringToObject(o, "log", rel_of(u, j->log));
-        cJSON_AddNumberToObject(o, "seconds", (double)(brs__realtime_ns() - j->started_ns) / 1e9);
-        if (j->state != 0)
-            cJSON_AddNumberToObject(o, "exit", j->exit_code);
-        char tail[1600];
-        double pct = log_progress(j->log, tail, sizeof tail);
-        if (j->state == 1)
-            pct = 100;
-        if (pct >= 0)
-            cJSON_AddNumberToObject(o, "progress", pct / 100);
-        else
-            cJSON_AddNullToObject(o, "progress");
-        cJSON_AddStringToObject(o, "tail", tail);
-        char p[PATH_MAX * 2];
-        snprintf(p, sizeof p, "%s/%s/report.html", u->root, j->out);
-        if (j->state == 1 && access(p, R_OK) == 0)
-            cJSON_AddStringToObject(o, "report", j->out);
-        snprintf(p, sizeof p, "%s/%s/results.html", u->root, j->out);
-        if (j->state == 1 && access(p, R_OK) == 0)
-            cJSON_AddStringToObject(o, "results", j->out);
-        cJSON_AddItemToArray(arr, o);
-    }
-    pthread_mutex_unlock(&u->mu);
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddItemToObject(j, "jobs", arr);
-    return send_json(r, j, 200);
-}
-
-static int api_cancel(ui *u, const brs__http_req *rq, brs__http_resp *r)
-{
-    int id = atoi(rq->path + strlen("/api/cancel/"));
-    pthread_mutex_lock(&u->mu);
-    int found = 0;
-    for (int i = 0; i < u->n_jobs; i++)
-        if (u->jobs[i].id == id && u->jobs[i].state == 0) {
-            kill(u->jobs[i].pid, SIGINT); /* a clean stop: the command says how far it got */
-            found = 1;
-            BRS_LOG(BRS_LOG_INFO, "ui", "job cancelled", BRS_KV_I("job", id), BRS_KV_S("peer", rq->peer));
-        }
-    pthread_mutex_unlock(&u->mu);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "cancelled", found);
-    return send_json(r, o, found ? 200 : 404);
 }
 
 /* ---- routing ---------------------------------------------------------------- */
@@ -715,14 +364,15 @@ static int route(void *ctx, const brs__http_req *rq, brs__http_resp *r)
     if (!brs__http_same_origin(rq)) {
         BRS_LOG(BRS_LOG_WARN, "ui", "request from another origin refused", BRS_KV_S("peer", rq->peer),
                 BRS_KV_S("host", rq->host), BRS_KV_S("origin", rq->origin));
-        return send_error(r, 403, "requests must come from the dashboard's own page");
+        return brs__ui_send_error(r, 403, "requests must come from the dashboard's own page");
     }
     if (post) {
         if (!strcmp(rq->path, "/api/launch"))
-            return api_launch(u, rq, r);
+            return brs__ui_api_launch(u, rq, r);
         if (!strncmp(rq->path, "/api/cancel/", 12))
-            return api_cancel(u, rq, r);
-        return send_error(r, 405, "POST only to /api/launch and /api/cancel/ID");
+            return brs__ui_api_cancel(u, rq, r);
+        r->allow = "GET, HEAD";
+        return brs__ui_send_error(r, 405, "POST only to /api/launch and /api/cancel/ID");
     }
     if (!strcmp(rq->path, "/") || !strcmp(rq->path, "/index.html"))
         return send_text(r, "text/html; charset=utf-8", brs__ui_html);
@@ -741,10 +391,10 @@ static int route(void *ctx, const brs__http_req *rq, brs__http_resp *r)
     if (!strcmp(rq->path, "/api/equity"))
         return api_equity(u, rq, r);
     if (!strcmp(rq->path, "/api/jobs"))
-        return api_jobs(u, r);
+        return brs__ui_api_jobs(u, r);
     if (!strncmp(rq->path, "/files/", 7))
         return serve_file(u, rq, r);
-    return send_error(r, 404, "not found");
+    return brs__ui_send_error(r, 404, "not found");
 }
 
 /* ---- the command ------------------------------------------------------------ */

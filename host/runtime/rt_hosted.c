@@ -258,7 +258,7 @@ static int open_one(brs__rt_hosted *hs, hosted *h, cJSON *it, const char *where,
     h->lo = (brs__lua_opts){.seed = (uint64_t)c.seed};
     size_t pl = strlen(h->path);
     if (pl >= 4 && !strcmp(h->path + pl - 4, ".lua")) { /* from its text, kept: the version running */
-        if ((rc = brs__read_file(h->path, &h->text, &h->text_len, err)) ||
+        if ((rc = brs__read_file_max(h->path, BRS__SCRIPT_FILE_MAX, &h->text, &h->text_len, err)) ||
             (rc = brs__strategy_src_load_text(&h->src, h->text, h->text_len, h->path, &h->lo, err)))
             return brs__err_prefix(err, "%s: %s", cfg->source, where);
     } else if ((rc = brs__strategy_src_load(&h->src, h->path, &h->lo, err))) {
@@ -664,7 +664,7 @@ void brs__rt_hosted_sync_files(brs__rt_hosted *hs)
         char *text = NULL;
         size_t len = 0;
         brs_error e = {0};
-        if (brs__read_file(h->path, &text, &len, &e) == BRS_OK &&
+        if (brs__read_file_max(h->path, BRS__SCRIPT_FILE_MAX, &text, &len, &e) == BRS_OK &&
             (len != h->text_len || memcmp(text, h->text, len))) {
             int rc = brs__lua_strategy_reload(h->src.lua, text, len, &e);
             if (rc == BRS_OK) {

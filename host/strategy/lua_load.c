@@ -407,7 +407,7 @@ int brs__lua_strategy_load(brs__lua_strategy **out, const char *path, const brs_
     *out = NULL;
     char *text = NULL;
     size_t len = 0;
-    int rc = brs__read_file(path, &text, &len, err);
+    int rc = brs__read_file_max(path, BRS__SCRIPT_FILE_MAX, &text, &len, err);
     if (rc)
         return rc;
     rc = brs__lua_strategy_load_buffer(out, text, len, path, opts, err);

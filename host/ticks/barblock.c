@@ -219,3 +219,95 @@ int brs__barblock_decode_columns(const unsigned char *in, size_t len, uint32_t n
     st->plain = other == 0;
     return BRS_OK;
 }
+
+/* ---- some columns at a time (the lazy bars of a signal backtest) -------- */
+
+int brs__barblock_view(const unsigned char *in, size_t len, uint32_t n, brs_barblock_view *v,
+                       const char **why)
+{
+    if (block_columns(in, len, n, v->col, v->m, v->base, v->w, why))
+        return BRS_E_CORRUPT;
+    v->ts0 = brs__get64(in);
+    v->close0 = brs__get64(in + 8);
+    v->n = n;
+    v->has_local = v->w[C_LOCAL] != 0 || v->base[C_LOCAL] != 0;
+    return BRS_OK;
+}
+
+void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int64_t *first,
+                        int64_t *last)
+{
+    const unsigned char *const *col = v->col;
+    const uint64_t *m = v->m, *base = v->base;
+    const size_t *w = v->w;
+    uint64_t ts = v->ts0, other = 0, late = 0;
+    int backwards = 0;
+    for (uint32_t i = 0; i < v->n; i++) {
+        uint64_t prev = ts;
+        ts += COL(C_TS);
+        if (!i)
+            *first = (int64_t)ts;
+        backwards |= i && (int64_t)ts < (int64_t)prev;
+        other |= COL(C_INSTR) | COL(C_META);
+        late |= (int64_t)(ts + COL(C_LOCAL)) > (int64_t)ts;
+    }
+    *last = (int64_t)ts;
+    st->max_instrument = 0;
+    st->ordered = !backwards;
+    st->local_late = v->has_local && late;
+    st->has_local = v->has_local;
+    st->plain = other == 0;
+}
+
+/* Column by column, each a streaming pass over its input: ts (and ts_local
+ * from it), the open/close chain (and high, low from it), volume. */
+void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst)
+{
+    const unsigned char *const *col = v->col;
+    const uint64_t *m = v->m, *base = v->base;
+    const size_t *w = v->w;
+    uint32_t n = v->n;
+    if (dst->ts || (dst->ts_local && v->has_local)) {
+        uint64_t ts = v->ts0;
+        int64_t *o = dst->ts, *l = v->has_local ? dst->ts_local : NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            ts += COL(C_TS);
+            if (o)
+                o[i] = (int64_t)ts;
+            if (l)
+                l[i] = (int64_t)(ts + COL(C_LOCAL));
+        }
+    }
+    if (dst->open || dst->close || dst->high || dst->low) {
+        uint64_t close = v->close0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t open = close + COL(C_OPEN);
+            close = open + COL(C_CLOSE);
+            int64_t so = (int64_t)open, sc = (int64_t)close;
+            if (dst->open)
+                dst->open[i] = so;
+            if (dst->close)
+                dst->close[i] = sc;
+            if (dst->high)
+                dst->high[i] = (int64_t)(u(max64(so, sc)) + COL(C_HIGH));
+            if (dst->low)
+                dst->low[i] = (int64_t)(u(min64(so, sc)) - COL(C_LOW));
+        }
+    }
+    if (dst->volume)
+        for (uint32_t i = 0; i < n; i++)
+            dst->volume[i] = (int64_t)COL(C_VOLUME);
+}
+
+void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,
+                            int64_t close, int64_t *ts_local, int64_t *high, int64_t *low,
+                            int64_t *volume)
+{
+    const unsigned char *const *col = v->col;
+    const uint64_t *m = v->m, *base = v->base;
+    const size_t *w = v->w;
+    *ts_local = v->has_local ? (int64_t)(u(ts) + COL(C_LOCAL)) : ts;
+    *high = (int64_t)(u(max64(open, close)) + COL(C_HIGH));
+    *low = (int64_t)(u(min64(open, close)) - COL(C_LOW));
+    *volume = (int64_t)COL(C_VOLUME);
+}

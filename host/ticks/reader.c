@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -443,6 +444,27 @@ int brs__tick_decode_block_columns(const brs_tick_reader *r, brs_tick_decoder *d
     if (brs__barblock_decode_columns(d->ubuf, usize, b->count, dst, &d->stats, &why))
         return brs__err(err, BRS_E_CORRUPT, "%s: block %u at offset %llu: bad compact bar block: %s",
                         r->path, i, (unsigned long long)b->offset, why);
+    return 1;
+}
+
+int brs__tick_inflate_bars(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                           unsigned char *out, size_t *usize, brs_error *err)
+{
+    uint32_t magic;
+    int rc = read_block(r, d, i, &magic, usize, err);
+    if (rc)
+        return rc;
+    if (magic != BRS_TICK_BARBLOCK_MAGIC)
+        return 0;
+#ifdef MADV_POPULATE_WRITE
+    { /* fresh memory: one call maps the pages written below (advice only) */
+        uintptr_t a = (uintptr_t)out & ~(uintptr_t)4095, z = (uintptr_t)out + *usize + 8;
+        (void)madvise((void *)a, z - a, MADV_POPULATE_WRITE);
+    }
+#endif
+    if ((rc = inflate_block(r, d, i, out, *usize, err)))
+        return rc;
+    memset(out + *usize, 0, 8);
     return 1;
 }
 

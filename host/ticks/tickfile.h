@@ -71,6 +71,31 @@ typedef struct brs_barblock_cols {
 int brs__barblock_decode_columns(const unsigned char *in, size_t len, uint32_t n,
                                  const brs_barblock_cols *dst, brs_barblock_stats *st,
                                  const char **why);
+/* Some columns at a time, for bars kept as payloads and decoded on demand
+ * (the signal backtest's lazy bars): view checks a payload as decode does and
+ * lays out its columns (it points into in, which must stay, with 8 readable
+ * bytes past len); scan gives the stats alone (ordered, local_late,
+ * has_local, plain; the first and last bar's ts) without writing a bar; fill writes only the non-NULL
+ * arrays of dst (ts_local only when the block stores a local time:
+ * has_local), each column one streaming pass; row_rest gives bar i's
+ * ts_local, high, low and volume from its ts, open and close. Values are the
+ * same bits decode and decode_columns give. */
+typedef struct brs_barblock_view {
+    const unsigned char *col[BRS_BARBLOCK_COLUMNS];
+    uint64_t m[BRS_BARBLOCK_COLUMNS], base[BRS_BARBLOCK_COLUMNS];
+    size_t w[BRS_BARBLOCK_COLUMNS];
+    uint64_t ts0, close0; /* what the first bar's ts and open are deltas against */
+    uint32_t n;
+    int has_local;
+} brs_barblock_view;
+int brs__barblock_view(const unsigned char *in, size_t len, uint32_t n, brs_barblock_view *v,
+                       const char **why);
+void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int64_t *first,
+                        int64_t *last);
+void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst);
+void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,
+                            int64_t close, int64_t *ts_local, int64_t *high, int64_t *low,
+                            int64_t *volume);
 
 /* The compact event block (evblock.c), for n > 0 records with at most 256
  * distinct (kind, side, flags). encode writes at most
@@ -191,6 +216,13 @@ int brs__tick_decode_block(const brs_tick_reader *r, brs_tick_decoder *d, uint32
  * error. dst's arrays are at the block's first bar. */
 int brs__tick_decode_block_columns(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
                                    const brs_barblock_cols *dst, brs_error *err);
+/* Block i's compact bar payload as stored (decompressed, not decoded) into
+ * out, which has room for BRS_BARBLOCK_HDR_SIZE + count x
+ * BRS_BARBLOCK_MAX_WIDTH + 8 bytes: 1 with *usize (8 zero bytes written
+ * after it), 0 when the block is not a compact bar block (nothing written),
+ * or an error. */
+int brs__tick_inflate_bars(const brs_tick_reader *r, brs_tick_decoder *d, uint32_t i,
+                           unsigned char *out, size_t *usize, brs_error *err);
 void brs__tick_decoder_free(brs_tick_decoder *d);
 
 /* The next record, or NULL at the end (check r->iter_err.code: BRS_OK at a

@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "runtime/rt_books.h"
 
 /* ---- connections ---------------------------------------------------------- */
 
@@ -117,9 +118,9 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
         s->last_check = now;
         brs_level bl[BRS__WSG_MAX_MSG_DEPTH], al[BRS__WSG_MAX_MSG_DEPTH];
         uint32_t nb = 0, na = 0;
-        if (brs__rt_depth(g->rt, s->venue, s->instr, BRS_BUY, bl, s->depth, &nb) ||
-            brs__rt_depth(g->rt, s->venue, s->instr, BRS_SELL, al, s->depth, &na))
-            continue;
+        if (brs__rt_book_depth(g->rt, s->venue, s->instr, BRS_BUY, bl, s->depth, &nb) ||
+            brs__rt_book_depth(g->rt, s->venue, s->instr, BRS_SELL, al, s->depth, &na))
+            continue; /* (BRS__RT_ALL_VENUES: every venue's levels merged by price) */
         uint64_t h = book_hash(bl, nb, al, na);
         if (h == s->last_hash)
             continue;
@@ -129,7 +130,7 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
         at = (size_t)snprintf(b, cap, "{\"type\":\"book\",\"symbol\":");
         at = brs__wsg_jstr(b, cap, at, g->instr[s->instr].symbol);
         at += (size_t)snprintf(b + at, cap - at, ",\"venue\":");
-        at = brs__wsg_jstr(b, cap, at, brs__rt_venue_name(g->rt, s->venue));
+        at = brs__wsg_jstr(b, cap, at, s->venue == BRS__RT_ALL_VENUES ? "*" : brs__rt_venue_name(g->rt, s->venue));
         for (int side = 0; side < 2; side++) {
             const brs_level *lv = side ? al : bl;
             uint32_t n = side ? na : nb;

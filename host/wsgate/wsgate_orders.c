@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "runtime/rt_books.h"
 #include "core/core.h"
 #include "core/log.h"
 
@@ -475,13 +476,16 @@ static void do_subscribe(wconn *c, const brs__wsg_req *r)
         send_error(c, r, "symbol", "unknown symbol");
         return;
     }
-    int v = r->venue[0] ? brs__rt_venue_find(g->rt, r->venue) : (int)brs__rt_market_venue(g->rt);
+    /* "*": the consolidated book, every venue's levels merged by price */
+    int all = !strcmp(r->venue, "*");
+    int v = all ? 0 : r->venue[0] ? brs__rt_venue_find(g->rt, r->venue) : (int)brs__rt_market_venue(g->rt);
     if (v < 0) {
         send_error(c, r, "venue", "unknown venue");
         return;
     }
+    uint32_t vid = all ? BRS__RT_ALL_VENUES : (uint32_t)v;
     uint32_t k = 0;
-    while (k < c->n_books && (c->books[k].instr != (uint32_t)ii || c->books[k].venue != (uint32_t)v))
+    while (k < c->n_books && (c->books[k].instr != (uint32_t)ii || c->books[k].venue != vid))
         k++;
     if (r->op == BRS__WSG_UNSUBSCRIBE) {
         if (k == c->n_books) {
@@ -497,7 +501,7 @@ static void do_subscribe(wconn *c, const brs__wsg_req *r)
             }
             c->n_books++;
         }
-        c->books[k] = (bsub){.instr = (uint32_t)ii, .venue = (uint32_t)v, .depth = r->depth};
+        c->books[k] = (bsub){.instr = (uint32_t)ii, .venue = vid, .depth = r->depth};
     }
     send_simple(c, r, r->op == BRS__WSG_SUBSCRIBE ? "subscribed" : "unsubscribed", "channel", "book");
 }

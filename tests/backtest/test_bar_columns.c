@@ -116,6 +116,85 @@ static void test_loader(void **state)
     free(ev);
 }
 
+/* Lazy bars (what a run loads): a compact file keeps its payloads and
+ * decodes only the columns asked for, each equal to what was written; any
+ * other file loads as brs__bt_bars_load does. */
+static void test_lazy_loader(void **state)
+{
+    (void)state;
+    brs_market_event *ev = make_bars(0);
+    write_bars(bt_path("lazy.ticks.zst"), ev, 0);
+    write_bars(bt_path("lazy_records.ticks.zst"), ev, 1);
+    brs__bt_bars b;
+    brs_error err = {0};
+    if (brs__bt_bars_load_lazy(&b, bt_path("lazy.ticks.zst"), NULL, &err))
+        fail_msg("%s", err.msg);
+    assert_non_null(b.lazy);
+    assert_int_equal(b.total, NBARS);
+    assert_true(b.local_late);
+    assert_int_equal(b.cols[0].n, NBARS);
+    assert_null(b.cols[0].ts);
+    assert_null(b.cols[0].close);
+    assert_int_equal(brs__bt_bars_columns(&b, 0, BRS_BARCOL_CLOSE, &err), 0);
+    assert_non_null(b.cols[0].close);
+    assert_null(b.cols[0].ts);
+    assert_null(b.cols[0].open);
+    assert_null(b.cols[0].volume);
+    for (uint64_t k = 0; k < NBARS; k++)
+        assert_int_equal(b.cols[0].close[k], ev[k].bar.close);
+    /* the local time brings ts with it; blocks without one read ts */
+    assert_int_equal(brs__bt_bars_columns(&b, 0, BRS_BARCOL_TS_LOCAL, &err), 0);
+    assert_non_null(b.cols[0].ts);
+    assert_null(b.cols[0].high);
+    for (uint64_t k = 0; k < NBARS; k++) {
+        assert_int_equal(b.cols[0].ts[k], ev[k].ts_exchange);
+        assert_int_equal(b.cols[0].ts_local[k], ev[k].ts_local);
+    }
+    /* every column: the same records as written */
+    assert_int_equal(brs__bt_bars_columns(&b, 0, 0, &err), 0);
+    for (uint64_t k = 0; k < NBARS; k++) {
+        brs_market_event e = loaded(&b, k);
+        if (memcmp(&e, &ev[k], sizeof e))
+            fail_msg("lazy: bar %llu differs from what was written", (unsigned long long)k);
+    }
+    /* the engine's xBarColumns: what the mask asks for, or every column for a
+     * struct that predates the mask */
+    brs__bt_bars_free(&b);
+    if (brs__bt_bars_load_lazy(&b, bt_path("lazy.ticks.zst"), NULL, &err))
+        fail_msg("%s", err.msg);
+    brs__bt_signal_opts so = {.initial_cash = 1e6};
+    brs__bt_signal *sig;
+    assert_int_equal(brs__bt_signal_create(&sig, &b, &so, NULL, &err), 0);
+    brs__exec ex = brs__bt_signal_exec(sig);
+    brs_bar_columns c = {.size = sizeof c, .want = BRS_BARCOL_CLOSE | BRS_BARCOL_OPEN};
+    assert_int_equal(ex.xBarColumns(ex.self, NULL, 0, &c), 0);
+    assert_int_equal(c.n, NBARS);
+    assert_non_null(c.close);
+    assert_non_null(c.open);
+    assert_null(c.high);
+    assert_null(c.ts);
+    assert_int_equal(b.lazy->have, BRS_BARCOL_CLOSE | BRS_BARCOL_OPEN);
+    for (uint64_t k = 0; k < NBARS; k++)
+        assert_int_equal(c.open[k], ev[k].bar.open);
+    brs_bar_columns old = {.size = offsetof(brs_bar_columns, want)};
+    assert_int_equal(ex.xBarColumns(ex.self, NULL, 0, &old), 0);
+    assert_non_null(old.ts);
+    assert_non_null(old.volume);
+    assert_int_equal(b.lazy->have, BRS_BARCOL_ALL);
+    for (uint64_t k = 0; k < NBARS; k++)
+        assert_int_equal(old.volume[k], ev[k].bar.volume);
+    brs__bt_signal_destroy(sig);
+    brs__bt_bars_free(&b);
+    /* records: not lazy */
+    if (brs__bt_bars_load_lazy(&b, bt_path("lazy_records.ticks.zst"), NULL, &err))
+        fail_msg("%s", err.msg);
+    assert_null(b.lazy);
+    assert_non_null(b.bars[0]);
+    assert_int_equal(b.total, NBARS);
+    brs__bt_bars_free(&b);
+    free(ev);
+}
+
 /* text with every occurrence of what replaced by "DATA" (a new string) */
 static char *unpath(const char *text, const char *what)
 {
@@ -282,6 +361,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_loader),
+        cmocka_unit_test(test_lazy_loader),
         cmocka_unit_test(test_runs_identical),
         cmocka_unit_test(test_instrument_without_bars),
     };

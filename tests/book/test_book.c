@@ -160,6 +160,52 @@ static void test_level_total_overflow(void **state)
     assert_int_equal(leaves_of(f, 2), big);
 }
 
+/* Plain limit orders are taken by a path that trusts brs__engine_submit's one
+ * test of price (-2^61..2^61-1) and quantity (1..2^32 while no larger one was
+ * entered); everything past those bounds takes the general path. Both sides
+ * of each bound are accepted or refused exactly as the API says, rest at the
+ * right levels and trade in price order. */
+static void test_plain_bounds(void **state)
+{
+    fx *f = *state;
+    const int64_t pmax = INT64_C(1) << 62, p61 = INT64_C(1) << 61, q32 = INT64_C(1) << 32;
+    assert_int_equal(submit(f, lim(1, BRS_BUY, p61 - 1, q32)), BRS_OK);
+    assert_int_equal(submit(f, lim(2, BRS_BUY, p61, 1)), BRS_OK);
+    assert_int_equal(submit(f, lim(3, BRS_BUY, pmax - 1, 2)), BRS_OK);
+    assert_int_equal(submit(f, lim(4, BRS_BUY, -p61, 3)), BRS_OK);
+    assert_int_equal(submit(f, lim(5, BRS_BUY, -p61 - 1, 4)), BRS_OK);
+    assert_int_equal(submit(f, lim(6, BRS_BUY, -(pmax - 1), q32 + 1)), BRS_OK);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, pmax, 1)), BRS_E_INVAL);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, -pmax, 1)), BRS_E_INVAL);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, INT64_MIN, 1)), BRS_E_INVAL);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, 100, 0)), BRS_E_INVAL);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, 100, -1)), BRS_E_INVAL);
+    assert_int_equal(submit(f, lim(7, BRS_BUY, 100, pmax)), BRS_E_INVAL);
+    brs_order bad = lim(7, BRS_BUY, 100, 0);
+    bad.instrument = 99;
+    assert_int_equal(submit(f, bad), BRS_E_RANGE); /* the instrument is checked first */
+    assert_int_equal(rec_count(&f->r, EV_REJECTED), 1);
+    assert_int_equal(brs__engine_live_orders(f->e), 6);
+    brs_level lv[8];
+    assert_int_equal(brs__engine_depth(f->e, 0, BRS_BUY, lv, 8), 6);
+    const int64_t want_p[6] = {pmax - 1, p61, p61 - 1, -p61, -p61 - 1, -(pmax - 1)};
+    const int64_t want_q[6] = {2, 1, q32, 3, 4, q32 + 1};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(lv[i].price, want_p[i]);
+        assert_int_equal(lv[i].qty, want_q[i]);
+    }
+    /* a sell down to the lowest bid takes them all, best price first */
+    assert_int_equal(submit(f, lim(8, BRS_SELL, -(pmax - 1), 2 * q32 + 11)), BRS_OK);
+    const uint64_t want_id[6] = {3, 2, 1, 4, 5, 6};
+    int64_t taker_leaves = 2 * q32 + 11;
+    for (int i = 0; i < 6; i++) {
+        taker_leaves -= want_q[i];
+        expect_fill(f, i, want_id[i], 8, want_p[i], want_q[i], 0, taker_leaves);
+    }
+    assert_int_equal(taker_leaves, 0);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+}
+
 static void test_market(void **state)
 {
     fx *f = *state;
@@ -650,6 +696,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_limit_match_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_market, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_total_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ioc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fok, setup, teardown),

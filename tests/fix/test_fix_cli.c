@@ -1,7 +1,8 @@
-/* test_fix_cli.c: `bourse serve` and `bourse bench fix` as commands: --help,
- * unknown options (exit 2), configuration errors naming file and key (exit 1),
- * and the benchmark's JSON (keys present, no allocation in the parse loop;
- * --metrics-ab's paired ratios). */
+/* test_fix_cli.c: `bourse serve`, `bourse bench fix` and `bourse bench
+ * restart` as commands: --help, unknown options (exit 2), configuration
+ * errors naming file and key (exit 1), and the benchmarks' JSON (keys
+ * present, no allocation in the parse loop; --metrics-ab's paired ratios;
+ * the restarts' figures for both cases). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,12 @@ static void test_serve_config_errors(void **state)
         assert_int_equal(run(cmd, out, sizeof out), 1);
         assert_non_null(strstr(out, "logon_timeout_ms must be 1..3600000"));
     }
+    /* a password_file that never ends (a device) is refused at start, not read for ever */
+    assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json --set listen.port=0 "
+                         "--set 'sessions[0].password_file=/dev/zero'",
+                         out, sizeof out),
+                     1);
+    assert_non_null(strstr(out, "sessions[0].password_file: /dev/zero: larger than 4096 bytes"));
     /* BOURSE_FIX_PORT must be a port */
     setenv("BOURSE_FIX_PORT", "notaport", 1);
     assert_int_equal(run("serve " BOURSE_SOURCE_DIR "/data/configs/serve.json", out, sizeof out), 1);
@@ -140,6 +147,44 @@ static void test_bench_fix_metrics_ab(void **state)
     cJSON_Delete(j);
 }
 
+/* bench restart: a small state per case, serve started on it twice; the
+ * bench itself fails unless every start restored the open orders (or none). */
+static void test_bench_restart_json(void **state)
+{
+    (void)state;
+    char out[8192];
+    assert_int_equal(run("bench restart --runs 0", out, sizeof out), 2);
+    assert_int_equal(run("bench restart --case some", out, sizeof out), 2);
+    assert_int_equal(run("bench restart --json --orders 3000 --runs 2", out, sizeof out), 0);
+    cJSON *j = cJSON_Parse(out);
+    if (!j)
+        fail_msg("not JSON: %s", out);
+    cJSON *cases = cJSON_GetObjectItem(j, "cases");
+    assert_int_equal(cJSON_GetArraySize(cases), 2);
+    for (int c = 0; c < 2; c++) {
+        cJSON *x = cJSON_GetArrayItem(cases, c);
+        assert_int_equal((int)cJSON_GetObjectItem(x, "orders")->valuedouble, 3000);
+        assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItem(x, "cancelled")), c == 1);
+        assert_int_equal((int)cJSON_GetObjectItem(x, "runs")->valuedouble, 2);
+        assert_true(cJSON_GetObjectItem(x, "journal_bytes")->valuedouble > 0);
+        const char *keys[] = {"listen_s", "cpu_s", "page_faults", "peak_rss_mb", "rss_mb"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            cJSON *f = cJSON_GetObjectItem(x, keys[i]);
+            if (!f)
+                fail_msg("%s missing in %s", keys[i], out);
+            double med = cJSON_GetObjectItem(f, "median")->valuedouble;
+            assert_true(cJSON_GetObjectItem(f, "min")->valuedouble <= med &&
+                        med <= cJSON_GetObjectItem(f, "max")->valuedouble);
+        }
+        assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "listen_s"), "min")->valuedouble > 0);
+        assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(x, "peak_rss_mb"), "min")->valuedouble > 0);
+    }
+    /* 3000 open orders are a larger snapshot than 3000 cancelled ones */
+    assert_true(cJSON_GetObjectItem(cJSON_GetArrayItem(cases, 0), "journal_bytes")->valuedouble >
+                cJSON_GetObjectItem(cJSON_GetArrayItem(cases, 1), "journal_bytes")->valuedouble);
+    cJSON_Delete(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_serve_config_errors),
         cmocka_unit_test(test_bench_fix_json),
         cmocka_unit_test(test_bench_fix_metrics_ab),
+        cmocka_unit_test(test_bench_restart_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

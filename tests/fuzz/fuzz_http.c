@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int st = brs__http_parse(buf, size, MAX_BODY, m);
     switch (st) {
     case 0: need(m->need == 0 || m->need > size); break;
-    case 200: case 400: case 405: case 411: case 413: case 414: case 431: case 501: case 505: break;
+    case 200: case 400: case 405: case 411: case 413: case 414: case 417: case 431: case 501: case 505: break;
     default: abort();
     }
     if (st != 200) {

@@ -1,9 +1,11 @@
 /* test_ops_metrics.c: the metrics registry and the operators' HTTP server:
  * exposition text checked line by line and by Debian's `promtool check metrics`,
- * histogram buckets against a reference count, label/name validation, and an
- * HTTP server that keeps answering while a silent client holds a connection. */
+ * histogram buckets against a reference count, label/name validation, an
+ * HTTP server that keeps answering while a silent client holds a connection,
+ * and its tick running as soon as it is set. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -142,7 +144,9 @@ static int hello(void *ctx, const brs__http_req *rq, brs__http_resp *resp)
 
 /* The bucket an observation lands in, against the plain definition (the
  * first bound >= the value, else +Inf) on random bounds (dense, sparse, with
- * a 0 bound, the default ones) and values at, around and between them. */
+ * a 0 bound, the default ones) and values at, around and between them; n
+ * observations at once (brs__hist_observe_n_ns) add n there and n times the
+ * value to the sum. */
 static void test_hist_buckets(void **state)
 {
     (void)state;
@@ -176,13 +180,22 @@ static void test_hist_buckets(void **state)
             int64_t c = v < 0 ? 0 : v;
             while (want < nb && c > h->bound_ns[want])
                 want++;
-            uint64_t before[BRS__HIST_MAX_BUCKETS + 1];
+            uint64_t before[BRS__HIST_MAX_BUCKETS + 1], sum0 = h->sum_ns;
             for (int i = 0; i <= nb; i++)
                 before[i] = h->bucket[i];
-            brs__hist_observe_ns(h, v);
+            /* one observation, or n at once (a FIX loop turn's orders) */
+            uint64_t times = k % 2 ? 1 : (uint64_t)(rand() % 5);
+            if (k % 2)
+                brs__hist_observe_ns(h, v);
+            else
+                brs__hist_observe_n_ns(h, v, times);
             for (int i = 0; i <= nb; i++)
-                if (h->bucket[i] != before[i] + (i == want))
-                    fail_msg("trial %d: %lld went to the wrong bucket (want %d of %d)", trial, (long long)v, want, nb);
+                if (h->bucket[i] != before[i] + (i == want ? times : 0))
+                    fail_msg("trial %d: %lld x%llu went to the wrong bucket (want %d of %d)", trial, (long long)v,
+                             (unsigned long long)times, want, nb);
+            if (h->sum_ns != sum0 + (uint64_t)c * times)
+                fail_msg("trial %d: %lld x%llu: sum %llu, want %llu", trial, (long long)v, (unsigned long long)times,
+                         (unsigned long long)h->sum_ns, (unsigned long long)(sum0 + (uint64_t)c * times));
         }
         brs__mreg_free(r);
     }
@@ -231,6 +244,41 @@ static void test_http(void **state)
     free(m);
     m = get(port, "PUT /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 405 "));
+    assert_non_null(strstr(m, "\r\nAllow: GET, HEAD, POST\r\n")); /* a 405 names what is allowed */
+    free(m);
+    m = get(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx");
+    assert_non_null(strstr(m, "HTTP/1.1 405 "));
+    assert_non_null(strstr(m, "\r\nAllow: GET, HEAD\r\n"));
+    free(m);
+    m = get(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_null(strstr(m, "Allow:"));
+    free(m);
+    /* Expect: 100-continue (curl's for bodies over 1 KB): the interim answer
+     * comes after the head and before the body is sent, then the response */
+    {
+        int fd = connect_port(port);
+        const char *head = "POST /dash/c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+        assert_true(write(fd, head, strlen(head)) == (ssize_t)strlen(head));
+        char cont[64] = {0};
+        size_t got = 0;
+        while (got < 25) {
+            ssize_t k = read(fd, cont + got, sizeof cont - 1 - got);
+            assert_true(k > 0);
+            got += (size_t)k;
+        }
+        assert_string_equal(cont, "HTTP/1.1 100 Continue\r\n\r\n");
+        assert_true(write(fd, "hello", 5) == 5);
+        char buf[4096];
+        size_t n = 0;
+        for (ssize_t k; (k = read(fd, buf + n, sizeof buf - 1 - n)) > 0;)
+            n += (size_t)k;
+        buf[n] = 0;
+        close(fd);
+        assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
+        assert_non_null(strstr(buf, "\r\n\r\nPOST path=/dash/c query= body=hello"));
+    }
+    m = get(port, "POST /dash/c HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nExpect: 200-ok\r\n\r\nx");
+    assert_non_null(strstr(m, "HTTP/1.1 417 Expectation Failed\r\n"));
     free(m);
     m = get(port, "garbage\r\n\r\n");
     assert_non_null(strstr(m, "HTTP/1.1 400 "));
@@ -279,12 +327,41 @@ static void test_http(void **state)
     assert_int_not_equal(brs__parse_hostport("1.2.3.4:99999", host, sizeof host, &p2, &err), 0);
 }
 
+static void count_tick(void *ctx) { atomic_fetch_add((_Atomic int *)ctx, 1); }
+
+/* A tick set after the server started runs when set: the thread was in a
+ * poll of up to a second when nothing else was due, and the tick waited for
+ * its end. (A bound in ms of a wake-up, not a speed: 600 ms against the old
+ * ~900.) Then it keeps running, about once a second with no stream open. */
+static void test_http_tick(void **state)
+{
+    (void)state;
+    brs__http *h = NULL;
+    brs_error err = {0};
+    brs__http_opts o = {.listen = "127.0.0.1:0"};
+    assert_int_equal(brs__http_start(&h, &o, &err), 0);
+    usleep(100000); /* the server's thread is in its idle poll */
+    static _Atomic int ticks;
+    int64_t t0 = brs__monotime_ns();
+    brs__http_set_tick(h, count_tick, (void *)&ticks);
+    while (atomic_load(&ticks) == 0 && brs__monotime_ns() - t0 < 3000000000LL)
+        usleep(1000);
+    int64_t first_ms = (brs__monotime_ns() - t0) / 1000000;
+    if (atomic_load(&ticks) == 0 || first_ms >= 600)
+        fail_msg("the tick first ran %lld ms after it was set (ticks %d)", (long long)first_ms, atomic_load(&ticks));
+    while (atomic_load(&ticks) < 2 && brs__monotime_ns() - t0 < 5000000000LL)
+        usleep(10000);
+    assert_true(atomic_load(&ticks) >= 2);
+    brs__http_stop(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exposition),
         cmocka_unit_test(test_hist_buckets),
         cmocka_unit_test(test_http),
+        cmocka_unit_test(test_http_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

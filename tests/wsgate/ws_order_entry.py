@@ -38,6 +38,7 @@ import websockets
 
 ALICE = "alice-token-0123456789abcdef"
 BOB = "bob-token-0123456789abcdef"
+CAROL = "carol-token-0123456789abcdef"
 
 
 def fail(msg):
@@ -195,13 +196,13 @@ async def limits(url):
     print("ok: 503 past max_connections, rate limit, login timeout", flush=True)
 
 
-def start(host, d, name, ws_extra, state_dir=None, env=None, keep_cfg=False, ws_port=None):
+def start(host, d, name, ws_extra, state_dir=None, env=None, keep_cfg=False, ws_port=None, venues=None):
     cfg, portfile = os.path.join(d, name + ".json"), os.path.join(d, name + ".port")
     ws = {"accounts": [{"name": "alice", "token": ALICE, "route": "venue:lit"},
                        {"name": "bob", "token": BOB, "route": "venue:lit"}],
           "max_message_bytes": 65536, "max_frame_bytes": 65536}
     ws.update(ws_extra)
-    doc = {"venues": [{"name": "lit", "plugin": "sim"}], "ws_listen": "127.0.0.1:0", "ws": ws}
+    doc = {"venues": venues or [{"name": "lit", "plugin": "sim"}], "ws_listen": "127.0.0.1:0", "ws": ws}
     if SERVE:
         doc.update({"listen": {"host": "127.0.0.1", "port": 0}, "sender_comp_id": "EXEC",
                     "sessions": [{"target_comp_id": "CLIENT1"}],
@@ -428,6 +429,36 @@ async def check_crash(url, told, sent, n):
     return len(told), len(restored)
 
 
+async def consolidated(url):
+    """Two venues: the book of one, and the consolidated book ("venue": "*",
+    every venue's levels merged by price, quantities summed)."""
+    alice = await login(url, "alice", ALICE)  # routed to lit
+    carol = await login(url, "carol", CAROL)  # routed to dark
+    await alice.send(json.dumps({"op": "subscribe", "id": 40, "channel": "book", "symbol": "XYZ", "venue": "*",
+                                 "depth": 5}))
+    await until(alice, lambda m: m.get("type") == "subscribed" and m.get("id") == 40, "subscribed to *")
+    await alice.send(json.dumps({"op": "subscribe", "id": 41, "channel": "book", "symbol": "XYZ", "venue": "dark"}))
+    await until(alice, lambda m: m.get("type") == "subscribed" and m.get("id") == 41, "subscribed to dark")
+    await alice.send(json.dumps({"op": "subscribe", "id": 42, "channel": "book", "symbol": "XYZ", "venue": "nope"}))
+    m, _ = await until(alice, lambda m: m.get("id") == 42, "unknown venue")
+    if m.get("type") != "error" or m.get("field") != "venue":
+        fail(f"book of an unknown venue: {m}")
+    for ws, cl, px, q in ((alice, "x1", "100.00", 10), (carol, "y1", "100.00", 7), (carol, "y2", "99.00", 3),
+                          (alice, "x2", "101.00", 2)):
+        await ws.send(json.dumps({"op": "place", "client_order_id": cl, "symbol": "XYZ",
+                                  "side": "sell" if cl == "x2" else "buy", "price": px, "qty": q}))
+        await until(ws, lambda m, cl=cl: m.get("type") == "order" and m.get("client_order_id") == cl, cl)
+    want = {"*": ([["100.00", 17], ["99.00", 3]], [["101.00", 2]]), "dark": ([["100.00", 7], ["99.00", 3]], [])}
+    got = {}
+    while set(got) != set(want):
+        b, _ = await until(alice, lambda m: m.get("type") == "book", "books")
+        if (b["bids"], b["asks"]) == want.get(b["venue"]):
+            got[b["venue"]] = b
+    await alice.close()
+    await carol.close()
+    print("ok: consolidated book (venue *) sums both venues' levels by price; one venue's book its own", flush=True)
+
+
 def crashes(bourse, d):
     """The flow killed at its Nth write of the journal, for every N until it completes."""
     points = died = 0
@@ -474,6 +505,11 @@ def run():
                                             "login_timeout_ms": 300})
         procs.append(p)
         asyncio.run(limits(url))
+        p, url = start(host, d, "two", {"accounts": [{"name": "alice", "token": ALICE, "route": "venue:lit"},
+                                                       {"name": "carol", "token": CAROL, "route": "venue:dark"}]},
+                       venues=[{"name": "lit", "plugin": "sim"}, {"name": "dark", "plugin": "sim"}])
+        procs.append(p)
+        asyncio.run(consolidated(url))
         if SERVE:
             restart(host, d)
             crashes(host, d)

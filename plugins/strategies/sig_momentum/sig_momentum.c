@@ -49,7 +49,7 @@ static int sm_start(void *self)
         const int64_t *close = NULL;
         const brs_market_event *b = NULL;
         uint64_t n;
-        brs_bar_columns cols = {.size = sizeof cols};
+        brs_bar_columns cols = {.size = sizeof cols, .want = BRS_BARCOL_CLOSE};
         int rc;
         if (BRS_HOST_HAS(h, xBarColumns) && (rc = h->xBarColumns(s->ctx, in, &cols)) != BRS_E_UNSUPPORTED) {
             if (rc < 0)

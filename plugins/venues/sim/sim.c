@@ -20,10 +20,15 @@
 
 /* ---- our orders: a small open-addressing map ---------------------------- */
 
+/* The host numbers orders in sequence: runs of 8 consecutive ids share a
+ * hashed place and lie side by side in it (320 bytes), so orders entered one
+ * after the other touch the table's memory in sequence, not at 8 random
+ * places (a restart resting 2M orders spent a fifth of its time on this
+ * table's random first touches), while runs still spread over the table. */
 static uint32_t hslot(const sim *s, uint64_t id)
 {
-    uint64_t h = id * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(h >> 32) & (s->cap - 1);
+    uint64_t h = ((id >> 3) * 0x9e3779b97f4a7c15ull) >> 32;
+    return (uint32_t)(((h << 3) | (id & 7)) & (s->cap - 1));
 }
 
 ord *sim__find(sim *s, uint64_t id)
