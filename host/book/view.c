@@ -34,6 +34,7 @@ struct brs__view {
     void *t_mem;
     uint32_t mask, shift;
     uint32_t live, max_live;
+    uint32_t max_mask; /* the table grows by doubling while live orders fill a quarter of it */
     vbook *books;
     uint32_t n;
     uint64_t *gen;
@@ -59,25 +60,32 @@ static inline uint32_t disp(const brs__view *v, const vord *x, uint32_t i)
 
 /* The slot of id, or NONE (Robin Hood order: a miss stops at the first entry
  * nearer its home than id would be to its own). */
-static inline uint32_t find_at(const brs__view *v, uint64_t id, uint32_t i)
+static inline uint32_t probe(const brs__view *v, uint64_t id, uint32_t *stop, uint32_t *stop_d)
 {
+    uint32_t i = home_of(v, id);
     for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
         const vord *x = &v->t[i];
-        if (!x->leaves || disp(v, x, i) < d)
+        if (!x->leaves || disp(v, x, i) < d) {
+            *stop = i, *stop_d = d; /* where id would go (put_at) */
             return NONE;
+        }
         if (x->id == id)
             return i;
     }
 }
 
-static inline uint32_t find(const brs__view *v, uint64_t id) { return find_at(v, id, home_of(v, id)); }
-
-/* Adds an order whose id is not in the map (there is room: max_live is at
- * most half the slots). */
-static inline void put(brs__view *v, vord cur)
+static inline uint32_t find(const brs__view *v, uint64_t id)
 {
-    uint32_t i = cur.hs & 0x7fffffffu;
-    for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
+    uint32_t i, d;
+    return probe(v, id, &i, &d);
+}
+
+/* Adds an order whose id is not in the map, from slot i at displacement d
+ * from its home (where its probe stopped; its home and 0 will do). There is
+ * room: at most half the slots are in use. */
+static inline void put_at(brs__view *v, vord cur, uint32_t i, uint32_t d)
+{
+    for (;; d++, i = (i + 1) & v->mask) {
         vord *x = &v->t[i];
         if (!x->leaves) {
             *x = cur;
@@ -92,6 +100,8 @@ static inline void put(brs__view *v, vord cur)
         }
     }
 }
+
+static inline void put(brs__view *v, vord cur) { put_at(v, cur, cur.hs & 0x7fffffffu, 0); }
 
 /* Removes slot i's entry (backward shift: no tombstones). */
 static inline void take(brs__view *v, uint32_t i)
@@ -120,8 +130,8 @@ static int table_alloc(brs__view *v, uint32_t slots)
     return BRS_OK;
 }
 
-/* Twice the slots, every entry moved (at most half the slots are ever in
- * use): the table follows the orders live at once, not max_orders, so it
+/* Twice the slots, every entry moved (at most a quarter of the slots are
+ * in use, half when max_orders is near 2^30): the table follows the orders live at once, not max_orders, so it
  * stays in cache and its pages are touched once. */
 static int grow(brs__view *v)
 {
@@ -170,18 +180,18 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
         return BRS_E_RANGE;
     if (!price_ok(price) || qty <= 0 || qty >= PMAX)
         return BRS_E_INVAL;
-    uint32_t h = home_of(v, id);
-    if (find_at(v, id, h) != NONE)
+    uint32_t at = 0, at_d = 0;
+    if (probe(v, id, &at, &at_d) != NONE)
         return BRS_E_EXISTS;
     vbook *b = &v->books[in];
     if (BRS__UNLIKELY(!b->ready) && book_ready(b, price))
         return BRS_E_NOMEM;
     if (v->live >= v->max_live)
         return BRS_E_LIMIT;
-    if (BRS__UNLIKELY(2 * (v->live + 1) > v->mask + 1)) {
+    if (BRS__UNLIKELY(8 * ((uint64_t)v->live + 1) > (uint64_t)v->mask + 1 && v->mask < v->max_mask)) {
         if (grow(v))
             return BRS_E_NOMEM;
-        h = home_of(v, id);
+        probe(v, id, &at, &at_d);
     }
     bside *s = &b->s[side];
     uint64_t off = (uint64_t)(price - s->base);
@@ -203,7 +213,9 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
         if (side == BRS_BUY ? price > s->best : price < s->best)
             s->best = price;
     }
-    put(v, (vord){.id = id, .price = price, .leaves = qty, .instrument = in, .hs = h | (uint32_t)side << 31});
+    put_at(v, (vord){.id = id, .price = price, .leaves = qty, .instrument = in,
+                     .hs = home_of(v, id) | (uint32_t)side << 31},
+           at, at_d);
     v->live++;
     v->gen[in] += (uint64_t)at_top; /* at or through the best: that side's top moved */
     return BRS_OK;
@@ -333,15 +345,16 @@ int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs
     brs__view *v = calloc(1, sizeof *v);
     if (!v)
         return brs__err(err, BRS_E_NOMEM, "out of memory for the market view");
-    uint32_t slots = 32;
-    while (slots < 2 * max)
+    uint64_t slots = 32; /* a quarter full at max orders (half at 2^30) */
+    while (slots < 4 * (uint64_t)max && slots < (UINT64_C(1) << 31))
         slots *= 2;
+    v->max_mask = (uint32_t)(slots - 1);
     v->max_live = max;
     v->n = n;
     v->books = calloc(n, sizeof *v->books);
     v->gen = calloc(n, sizeof *v->gen);
     /* 64 slots to start with: grows by doubling, at most to slots */
-    if (table_alloc(v, slots < 64 ? slots : 64) || !v->books || !v->gen) {
+    if (table_alloc(v, slots < 64 ? (uint32_t)slots : 64) || !v->books || !v->gen) {
         brs__view_destroy(v);
         return brs__err(err, BRS_E_NOMEM, "out of memory for the market view of %u orders", max);
     }

@@ -161,9 +161,9 @@ static void run_flow(uint64_t seed, uint64_t steps)
 static void test_view_flows(void **state)
 {
     (void)state;
-    run_flow(0x2545F4914F6CDD1Dull, 60000);
-    run_flow(12345, 60000);
-    run_flow(987654321, 60000);
+    run_flow(0x2545F4914F6CDD1Dull, 25000);
+    run_flow(12345, 25000);
+    run_flow(987654321, 25000);
 }
 
 /* The L3 kinds through brs__view_apply; anything else is not L3 and changes nothing. */
