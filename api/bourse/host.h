@@ -99,6 +99,18 @@ typedef struct brs_host {
      * BRS_E_UNSUPPORTED outside a signal backtest, BRS_E_INVAL when out->size
      * is smaller than ABI 1.2's struct. */
     int (*xBarColumns)(brs_ctx *ctx, uint32_t instrument, brs_bar_columns *out);
+
+    /* ---- ABI 1.3 ---------------------------------------------------------
+     * Check BRS_HOST_HAS(host, xSetTargetsAt) before calling: older hosts lack it. */
+    /* targets for bars first .. first + n - 1 only (same values and meaning
+     * as xSetTargets; copied), so a strategy can compute them a chunk at a
+     * time in a buffer it reuses instead of one array of every bar. Bars no
+     * call has given have no target (NaN); a later call replaces what an
+     * earlier one gave for the same bars; xSetTargets replaces them all.
+     * BRS_E_RANGE when first + n passes the bar count, BRS_E_INVAL for a
+     * value outside [-1, 1] (nothing changed then). */
+    int (*xSetTargetsAt)(brs_ctx *ctx, uint32_t instrument, uint64_t first, const double *targets,
+                         uint64_t n);
 } brs_host;
 
 /* True when the host table is large enough to hold `member` and it is set. */

@@ -5,7 +5,7 @@
 #define BOURSE_VERSION_H
 
 #define BRS_ABI_MAJOR 1
-#define BRS_ABI_MINOR 2
+#define BRS_ABI_MINOR 3
 
 #define BRS_VERSION_MAJOR 0
 #define BRS_VERSION_MINOR 1

@@ -350,6 +350,24 @@ static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *va
     return 1;
 }
 
+static uint32_t tg_hash(uint64_t bits) { return (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 55); }
+
+/* The code table of tval (for chunks added later by xSetTargetsAt). */
+static void tg_table(sig_instr *in)
+{
+    memset(in->tg_slot, TG_NONE, sizeof in->tg_slot);
+    for (uint32_t c = 0; c < in->n_tval; c++) {
+        uint64_t bits;
+        memcpy(&bits, &in->tval[c], sizeof bits);
+        uint32_t h = tg_hash(bits);
+        while (in->tg_slot[h] != TG_NONE)
+            h = (h + 1) & 511;
+        in->tg_key[h] = bits;
+        in->tg_slot[h] = (uint8_t)c;
+    }
+    in->tg_ready = 1;
+}
+
 static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const double *t, uint64_t n)
 {
     (void)sc;
@@ -372,6 +390,7 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
     in->tcode = NULL;
     in->targets = NULL;
     in->quiet_ok = 0;
+    in->tg_ready = 0;
     if (rc == 1) {
         in->tcode = code;
         memcpy(in->tval, val, nv * sizeof *val);
@@ -388,6 +407,77 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
     return BRS_OK;
 }
 
+/* xSetTargetsAt (ABI 1.3): bars first .. first + n - 1, checked first
+ * (nothing changes on an error), coded into the table the earlier calls
+ * built; past 255 distinct values every target is kept as a double. */
+static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint64_t first,
+                            const double *t, uint64_t n)
+{
+    (void)sc;
+    brs__bt_signal *s = self;
+    sig_instr *in = &s->in[instrument];
+    if (first > in->n || n > in->n - first)
+        return BRS_E_RANGE;
+    for (uint64_t i = 0; i < n; i++)
+        if (!isnan(t[i]) && !(t[i] >= -1.0 && t[i] <= 1.0))
+            return BRS_E_INVAL;
+    in->quiet_ok = 0;
+    if (!in->tcode && !in->targets) { /* the first call: no target anywhere else */
+        if (!(in->tcode = malloc(in->n ? in->n : 1)))
+            return BRS_E_NOMEM;
+        memset(in->tcode, TG_NONE, first);
+        memset(in->tcode + first + n, TG_NONE, in->n - first - n);
+        in->n_tval = 0;
+        in->tg_ready = 0;
+    }
+    if (in->tcode && !in->tg_ready)
+        tg_table(in);
+    uint64_t i = 0;
+    if (in->tcode) {
+        uint8_t *code = in->tcode + first;
+        uint64_t prev = 0;
+        uint8_t prev_code = TG_NONE;
+        for (; i < n; i++) {
+            double v = t[i];
+            if (isnan(v)) {
+                code[i] = TG_NONE;
+                continue;
+            }
+            uint64_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            if (prev_code != TG_NONE && bits == prev) {
+                code[i] = prev_code;
+                continue;
+            }
+            uint32_t h = tg_hash(bits);
+            while (in->tg_slot[h] != TG_NONE && in->tg_key[h] != bits)
+                h = (h + 1) & 511;
+            if (in->tg_slot[h] == TG_NONE) {
+                if (in->n_tval == 255)
+                    break; /* one value too many: doubles from here on */
+                in->tg_key[h] = bits;
+                in->tg_slot[h] = (uint8_t)in->n_tval;
+                in->tval[in->n_tval++] = v;
+            }
+            code[i] = prev_code = in->tg_slot[h];
+            prev = bits;
+        }
+        if (i == n)
+            return BRS_OK;
+        double *all = malloc((in->n ? in->n : 1) * sizeof *all);
+        if (!all)
+            return BRS_E_NOMEM; /* the chunk's first i bars were set */
+        for (uint64_t k = 0; k < in->n; k++)
+            all[k] = in->tcode[k] == TG_NONE ? NAN : in->tval[in->tcode[k]];
+        free(in->tcode);
+        in->tcode = NULL;
+        in->tg_ready = 0;
+        in->targets = all;
+    }
+    memcpy(in->targets + first + i, t + i, (n - i) * sizeof *t);
+    return BRS_OK;
+}
+
 /* The precomputed target of bar t, NaN for none. */
 static inline double target_at(const sig_instr *in, uint64_t t)
 {
@@ -400,7 +490,8 @@ brs__exec brs__bt_signal_exec(brs__bt_signal *s)
 {
     return (brs__exec){.self = s, .xSubmit = x_submit, .xCancel = x_cancel, .xReplace = x_replace,
                        .xSetTarget = x_set_target, .xSetTargets = x_set_targets, .xBars = brs__bt_sig_bars,
-                       .xBarColumns = brs__bt_sig_bar_columns};
+                       .xBarColumns = brs__bt_sig_bar_columns,
+                       .xSetTargetsAt = x_set_targets_at};
 }
 
 /* ---- lifecycle and the loop --------------------------------------------- */

@@ -67,6 +67,11 @@ typedef struct sig_instr {
     uint8_t *tcode;
     double tval[255];
     uint32_t n_tval;
+    /* tval's values by bit pattern (open addressing, slot TG_NONE: empty), so
+     * xSetTargetsAt can add a chunk's codes; valid while tg_ready */
+    uint64_t tg_key[512];
+    uint8_t tg_slot[512];
+    int tg_ready;
     double *targets;
     /* quiet[c]: code c needs no execution while `quiet_for` is the target held */
     uint8_t quiet[256];

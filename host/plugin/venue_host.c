@@ -81,6 +81,7 @@ static int x_timer_cancel(brs_ctx *c, uint64_t id) { (void)c, (void)id; return x
 static int x_target(brs_ctx *c, uint32_t i, double t) { (void)c, (void)i, (void)t; return x_state(); }
 static int x_bars(brs_ctx *c, uint32_t i, const brs_market_event **o, uint64_t *n) { (void)c, (void)i, (void)o, (void)n; return BRS_E_UNSUPPORTED; }
 static int x_targets(brs_ctx *c, uint32_t i, const double *t, uint64_t n) { (void)c, (void)i, (void)t, (void)n; return BRS_E_UNSUPPORTED; }
+static int x_targets_at(brs_ctx *c, uint32_t i, uint64_t f, const double *t, uint64_t n) { (void)c, (void)i, (void)f, (void)t, (void)n; return BRS_E_UNSUPPORTED; }
 static int x_bar_columns(brs_ctx *c, uint32_t i, brs_bar_columns *o) { (void)c, (void)i, (void)o; return BRS_E_UNSUPPORTED; }
 
 void brs__venue_ctx_init(brs__venue_ctx *v, const cJSON *params, const brs_instrument *instr,
@@ -102,7 +103,8 @@ void brs__venue_ctx_init(brs__venue_ctx *v, const cJSON *params, const brs_instr
         .xOpenOrders = x_open_orders, .xTop = x_top, .xDepth = x_depth,
         .xTimerSet = x_timer_set, .xTimerCancel = x_timer_cancel, .xSetTarget = x_target,
         .xEmitOrderEvent = emit_order, .xEmitMarketEvent = emit_market,
-        .xBars = x_bars, .xSetTargets = x_targets, .xBarColumns = x_bar_columns};
+        .xBars = x_bars, .xSetTargets = x_targets, .xBarColumns = x_bar_columns,
+        .xSetTargetsAt = x_targets_at};
 }
 
 int brs__venue_ctx_check_params(const brs__venue_ctx *v, const char *const *host_keys,

@@ -59,6 +59,9 @@ typedef struct brs__exec {
                  uint64_t *n);
     /* brs_host.xBarColumns (ABI 1.2); out->size already checked */
     int (*xBarColumns)(void *self, brs__sctx *sc, uint32_t instrument, brs_bar_columns *out);
+    /* brs_host.xSetTargetsAt (ABI 1.3) */
+    int (*xSetTargetsAt)(void *self, brs__sctx *sc, uint32_t instrument, uint64_t first,
+                         const double *targets, uint64_t n);
 } brs__exec;
 
 /* The book as last seen, per instrument. */

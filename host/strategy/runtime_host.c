@@ -302,6 +302,17 @@ static int h_set_targets(brs_ctx *ctx, uint32_t instrument, const double *target
     return sc->exec.xSetTargets(sc->exec.self, sc, instrument, targets, n);
 }
 
+static int h_set_targets_at(brs_ctx *ctx, uint32_t instrument, uint64_t first,
+                            const double *targets, uint64_t n)
+{
+    brs__sctx *sc = SC(ctx);
+    if (!sc->has_exec || !sc->exec.xSetTargetsAt)
+        return BRS_E_UNSUPPORTED;
+    if (instrument >= sc->n_instr || (!targets && n))
+        return BRS_E_INVAL;
+    return sc->exec.xSetTargetsAt(sc->exec.self, sc, instrument, first, targets, n);
+}
+
 static int h_bars(brs_ctx *ctx, uint32_t instrument, const brs_market_event **bars, uint64_t *n)
 {
     brs__sctx *sc = SC(ctx);
@@ -370,4 +381,5 @@ void brs__sctx_host_services(brs_host *h)
     h->xSetTargets = h_set_targets;
     h->xPlot = h_plot;
     h->xBarColumns = h_bar_columns;
+    h->xSetTargetsAt = h_set_targets_at;
 }

@@ -234,27 +234,68 @@ int brs__barblock_view(const unsigned char *in, size_t len, uint32_t n, brs_barb
     return BRS_OK;
 }
 
+/* Column c read in place: value i at p + i * w (8 bytes loaded, masked), the
+ * block's base added. A column of width 0 is its base on every bar. */
+typedef struct col_rd {
+    const unsigned char *p;
+    uint64_t m, base;
+    size_t w;
+} col_rd;
+
+static inline col_rd rd_of(const brs_barblock_view *v, int c)
+{
+    return (col_rd){v->col[c], v->m[c], v->base[c], v->w[c]};
+}
+
+static inline uint64_t rd_next(col_rd *r)
+{
+    uint64_t x = brs__le_rd(r->p, r->m) + r->base;
+    r->p += r->w;
+    return x;
+}
+
 void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int64_t *first,
                         int64_t *last)
 {
-    const unsigned char *const *col = v->col;
-    const uint64_t *m = v->m, *base = v->base;
-    const size_t *w = v->w;
-    uint64_t ts = v->ts0, other = 0, late = 0;
+    uint32_t n = v->n;
+    col_rd dt = rd_of(v, C_TS);
+    uint64_t ts = v->ts0;
     int backwards = 0;
-    for (uint32_t i = 0; i < v->n; i++) {
+    if (n) {
+        ts += rd_next(&dt);
+        *first = (int64_t)ts;
+    }
+    for (uint32_t i = 1; i < n; i++) {
         uint64_t prev = ts;
-        ts += COL(C_TS);
-        if (!i)
-            *first = (int64_t)ts;
-        backwards |= i && (int64_t)ts < (int64_t)prev;
-        other |= COL(C_INSTR) | COL(C_META);
-        late |= (int64_t)(ts + COL(C_LOCAL)) > (int64_t)ts;
+        ts += rd_next(&dt);
+        backwards |= (int64_t)ts < (int64_t)prev;
     }
     *last = (int64_t)ts;
+    /* instrument, side and flags: plain when 0 on every bar (a column of
+     * width 0 is its base throughout) */
+    uint64_t other = 0;
+    for (int c = C_INSTR; c <= C_META; c++) {
+        col_rd r = rd_of(v, c);
+        if (!r.w)
+            other |= r.base;
+        else
+            for (uint32_t i = 0; i < n; i++)
+                other |= rd_next(&r);
+    }
+    /* a local time after ts on some bar */
+    int late = 0;
+    if (v->has_local) {
+        col_rd dl = rd_of(v, C_LOCAL);
+        dt = rd_of(v, C_TS);
+        ts = v->ts0;
+        for (uint32_t i = 0; i < n; i++) {
+            ts += rd_next(&dt);
+            late |= (int64_t)(ts + rd_next(&dl)) > (int64_t)ts;
+        }
+    }
     st->max_instrument = 0;
     st->ordered = !backwards;
-    st->local_late = v->has_local && late;
+    st->local_late = late;
     st->has_local = v->has_local;
     st->plain = other == 0;
 }
@@ -263,40 +304,71 @@ void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int6
  * from it), the open/close chain (and high, low from it), volume. */
 void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst)
 {
-    const unsigned char *const *col = v->col;
-    const uint64_t *m = v->m, *base = v->base;
-    const size_t *w = v->w;
     uint32_t n = v->n;
-    if (dst->ts || (dst->ts_local && v->has_local)) {
+    int64_t *const ts_o = dst->ts, *const tl_o = v->has_local ? dst->ts_local : NULL;
+    int64_t *const op_o = dst->open, *const cl_o = dst->close, *const hi_o = dst->high,
+                   *const lo_o = dst->low;
+    if (ts_o || tl_o) {
+        col_rd dt = rd_of(v, C_TS), dl = rd_of(v, C_LOCAL);
         uint64_t ts = v->ts0;
-        int64_t *o = dst->ts, *l = v->has_local ? dst->ts_local : NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            ts += COL(C_TS);
-            if (o)
-                o[i] = (int64_t)ts;
-            if (l)
-                l[i] = (int64_t)(ts + COL(C_LOCAL));
-        }
+        if (!tl_o)
+            for (uint32_t i = 0; i < n; i++)
+                ts_o[i] = (int64_t)(ts += rd_next(&dt));
+        else
+            for (uint32_t i = 0; i < n; i++) {
+                ts += rd_next(&dt);
+                if (ts_o)
+                    ts_o[i] = (int64_t)ts;
+                tl_o[i] = (int64_t)(ts + rd_next(&dl));
+            }
     }
-    if (dst->open || dst->close || dst->high || dst->low) {
+    if (op_o || cl_o || hi_o || lo_o) {
+        col_rd dop = rd_of(v, C_OPEN), dcl = rd_of(v, C_CLOSE);
         uint64_t close = v->close0;
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t open = close + COL(C_OPEN);
-            close = open + COL(C_CLOSE);
-            int64_t so = (int64_t)open, sc = (int64_t)close;
-            if (dst->open)
-                dst->open[i] = so;
-            if (dst->close)
-                dst->close[i] = sc;
-            if (dst->high)
-                dst->high[i] = (int64_t)(u(max64(so, sc)) + COL(C_HIGH));
-            if (dst->low)
-                dst->low[i] = (int64_t)(u(min64(so, sc)) - COL(C_LOW));
+        if (!hi_o && !lo_o) { /* the common case: open and/or close */
+            if (op_o && cl_o)
+                for (uint32_t i = 0; i < n; i++) {
+                    uint64_t open = close + rd_next(&dop);
+                    close = open + rd_next(&dcl);
+                    op_o[i] = (int64_t)open;
+                    cl_o[i] = (int64_t)close;
+                }
+            else if (cl_o)
+                for (uint32_t i = 0; i < n; i++) {
+                    close += rd_next(&dop);
+                    close += rd_next(&dcl);
+                    cl_o[i] = (int64_t)close;
+                }
+            else
+                for (uint32_t i = 0; i < n; i++) {
+                    uint64_t open = close + rd_next(&dop);
+                    close = open + rd_next(&dcl);
+                    op_o[i] = (int64_t)open;
+                }
+        } else {
+            col_rd dhi = rd_of(v, C_HIGH), dlo = rd_of(v, C_LOW);
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t open = close + rd_next(&dop);
+                close = open + rd_next(&dcl);
+                int64_t so = (int64_t)open, sc = (int64_t)close;
+                uint64_t h = rd_next(&dhi), l = rd_next(&dlo);
+                if (op_o)
+                    op_o[i] = so;
+                if (cl_o)
+                    cl_o[i] = sc;
+                if (hi_o)
+                    hi_o[i] = (int64_t)(u(max64(so, sc)) + h);
+                if (lo_o)
+                    lo_o[i] = (int64_t)(u(min64(so, sc)) - l);
+            }
         }
     }
-    if (dst->volume)
+    if (dst->volume) {
+        col_rd dv = rd_of(v, C_VOLUME);
+        int64_t *vo = dst->volume;
         for (uint32_t i = 0; i < n; i++)
-            dst->volume[i] = (int64_t)COL(C_VOLUME);
+            vo[i] = (int64_t)rd_next(&dv);
+    }
 }
 
 void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,

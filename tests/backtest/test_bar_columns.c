@@ -326,6 +326,56 @@ static void test_runs_identical(void **state)
     }
 }
 
+/* xSetTargetsAt (ABI 1.3): targets given in chunks, last chunk first, each
+ * overwritten once, with more distinct values than the engine codes (its
+ * table overflows to doubles part way), trade exactly like the same array
+ * through xSetTargets; the refusals are checked inside the fixture. */
+static void test_targets_at(void **state)
+{
+    (void)state;
+    brs_market_event *ev = make_bars(0);
+    write_bars(bt_path("ta.ticks.zst"), ev, 0);
+    free(ev);
+    const int chunks[] = {0, 1000, 777, 1};
+    char first[1100] = "";
+    for (int k = 0; k < 4; k++) {
+        char json[3000], out[1100], name[64];
+        snprintf(json, sizeof json,
+                 "{\"mode\": \"signal\", \"data\": \"%s\", \"strategy\": {\"file\": \"%s\","
+                 " \"params\": {\"chunk\": %d}}, \"sample_every_ns\": 3600000000000}",
+                 bt_path("ta.ticks.zst"), BOURSE_TEST_PLUGIN_DIR "/fx_targets_at.so", chunks[k]);
+        snprintf(name, sizeof name, "ta_%d", chunks[k]);
+        snprintf(out, sizeof out, "%s", bt_path(name));
+        brs__bt_result res;
+        brs_an_metrics m;
+        brs_error err = {0};
+        if (bt_run(json, out, &res, &m, &err))
+            fail_msg("chunk %d: %s", chunks[k], err.msg);
+        if (res.failed)
+            fail_msg("chunk %d failed: %s", chunks[k], res.error);
+        assert_true(res.fills > 100);
+        if (!k) {
+            snprintf(first, sizeof first, "%s", out);
+            continue;
+        }
+        /* everything but the config (its chunk parameter) and the report showing it */
+        const char *same[] = {"fills.csv", "orders.csv", "trades.csv", "equity.csv", "summary.json",
+                              "bars.csv"};
+        for (int i = 0; i < 6; i++) {
+            char a[1200], b[1200];
+            snprintf(a, sizeof a, "%s/%s", first, same[i]);
+            snprintf(b, sizeof b, "%s/%s", out, same[i]);
+            char *ta = test_read_file(a, NULL), *tb = test_read_file(b, NULL);
+            assert_non_null(ta);
+            assert_non_null(tb);
+            if (strcmp(ta, tb))
+                fail_msg("%s: chunks of %d differ from one xSetTargets", same[i], chunks[k]);
+            free(ta);
+            free(tb);
+        }
+    }
+}
+
 /* Two instruments, bars for the first only (records path: several
  * instruments): a strategy asking for the second's bars, as columns or as
  * records, gets none, and both kinds of plugin trade the first alike. */
@@ -364,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_lazy_loader),
         cmocka_unit_test(test_runs_identical),
         cmocka_unit_test(test_instrument_without_bars),
+        cmocka_unit_test(test_targets_at),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * column through xBarColumns, ABI 1.2; through xBars' records on an older
  * host), computes the target for each bar from that bar and the ones before
  * it only (long when the close is above the close `lookback` bars earlier,
- * else short or flat), and hands the whole array over (xSetTargets). The
+ * else short or flat), and hands them over a chunk at a time (xSetTargetsAt,
+ * ABI 1.3; the whole array through xSetTargets on an older host). The
  * engine executes target[t] at bar t+1's open, so computing from the full
  * array is no look-ahead. */
 #include <stdlib.h>
@@ -59,10 +60,31 @@ static int sm_start(void *self)
         } else if ((rc = h->xBars(s->ctx, in, &b, &n)) < 0) {
             return rc;
         }
+        uint64_t lb = (uint64_t)lookback;
+        if (close && BRS_HOST_HAS(h, xSetTargetsAt)) {
+            /* ABI 1.3: a chunk at a time in one small buffer, reused (the
+             * whole array would be 8 bytes a bar of fresh memory) */
+            enum { CHUNK = 65536 };
+            double *t = malloc(CHUNK * sizeof *t);
+            if (!t)
+                return BRS_E_NOMEM;
+            rc = BRS_OK;
+            for (uint64_t at = 0; at < n && rc >= 0; at += CHUNK) {
+                uint64_t k = n - at < CHUNK ? n - at : CHUNK;
+                for (uint64_t j = 0; j < k; j++) {
+                    uint64_t i = at + j;
+                    t[j] = i < lb ? 0.0 : close[i] > close[i - lb] ? 1.0 : down;
+                }
+                rc = h->xSetTargetsAt(s->ctx, in, at, t, k);
+            }
+            free(t);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         double *t = malloc((n ? n : 1) * sizeof *t);
         if (!t)
             return BRS_E_NOMEM;
-        uint64_t lb = (uint64_t)lookback;
         if (close)
             for (uint64_t i = 0; i < n; i++)
                 t[i] = i < lb ? 0.0 : close[i] > close[i - lb] ? 1.0 : down;
