@@ -179,7 +179,7 @@ FUZZ_CONFIG_SRC = tests/fuzz/fuzz_config.c host/core/config.c host/core/error.c 
                   host/plugin/json_params.c host/plugin/loader.c host/plugin/search.c host/plugin/venue_host.c \
                   host/risk/risk.c host/runtime/exec_stats.c host/runtime/rt_config.c host/runtime/rt_feed.c \
                   host/runtime/rt_hosted.c host/runtime/rt_queue.c host/runtime/rt_route.c host/runtime/rt_strategy.c \
-                  host/runtime/rt_venues.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c \
+                  host/runtime/rt_venues.c host/runtime/rt_books.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c \
                   host/sor/route_mixed.c host/strategy/lua_ctx.c host/strategy/lua_indicators.c \
                   host/strategy/lua_load.c host/strategy/lua_pattern.c host/strategy/lua_safelib.c \
                   host/strategy/lua_sandbox.c host/strategy/lua_strategy.c host/strategy/reload_watch.c \
