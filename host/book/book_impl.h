@@ -5,6 +5,7 @@
 #define BRS_BOOK_IMPL_H
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "book/book.h"
@@ -62,6 +63,24 @@ typedef struct bside {
 } bside;
 
 _Static_assert(sizeof(bside) == 64, "a book side is one cache line");
+
+/* Both sides' windows of W levels and their bitmaps in one zeroed block,
+ * centred on center (the engine's books and the market view's alike; the
+ * block is freed through s[0].win). BRS_OK or BRS_E_NOMEM. */
+static inline int brs__bsides_init(bside s[2], size_t W, int64_t center)
+{
+    size_t lv = W * sizeof(level), bm = W / 64 * sizeof(uint64_t);
+    char *mem = calloc(1, 2 * (lv + bm));
+    if (!mem)
+        return BRS_E_NOMEM;
+    for (int sd = 0; sd < 2; sd++) {
+        s[sd].win = (level *)(mem + (size_t)sd * lv);
+        s[sd].bits = (uint64_t *)(mem + 2 * lv + (size_t)sd * bm);
+        s[sd].base = center - (int64_t)(W / 2);
+        s[sd].ov_limit = 16;
+    }
+    return BRS_OK;
+}
 
 typedef struct book {
     bside s[2];

@@ -100,17 +100,8 @@ int brs__book_ready(brs_engine *e, book *b, int64_t center)
 {
     if (b->ready)
         return BRS_OK;
-    size_t lv = (size_t)e->W * sizeof(level), bm = (size_t)e->W / 64 * sizeof(uint64_t);
-    char *mem = calloc(1, 2 * (lv + bm));
-    if (!mem)
+    if (brs__bsides_init(b->s, (size_t)e->W, center) != BRS_OK)
         return BRS_E_NOMEM;
-    for (int sd = 0; sd < 2; sd++) {
-        bside *s = &b->s[sd];
-        s->win = (level *)(mem + (size_t)sd * lv);
-        s->bits = (uint64_t *)(mem + 2 * lv + (size_t)sd * bm);
-        s->base = center - (int64_t)(e->W / 2);
-        s->ov_limit = 16;
-    }
     b->ready = 1;
     return BRS_OK;
 }

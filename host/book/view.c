@@ -154,17 +154,8 @@ static int grow(brs__view *v)
 
 static int book_ready(vbook *b, int64_t center)
 {
-    size_t lv = (size_t)VIEW_W * sizeof(level), bm = (size_t)VIEW_W / 64 * sizeof(uint64_t);
-    char *mem = calloc(1, 2 * (lv + bm));
-    if (!mem)
+    if (brs__bsides_init(b->s, (size_t)VIEW_W, center) != BRS_OK)
         return BRS_E_NOMEM;
-    for (int sd = 0; sd < 2; sd++) {
-        bside *s = &b->s[sd];
-        s->win = (level *)(mem + (size_t)sd * lv);
-        s->bits = (uint64_t *)(mem + 2 * lv + (size_t)sd * bm);
-        s->base = center - (int64_t)(VIEW_W / 2);
-        s->ov_limit = 16;
-    }
     b->ready = 1;
     return BRS_OK;
 }
