@@ -438,6 +438,8 @@ def case_sweep(work):
     tr, tw = os.pipe()
     t = time.time()
     c.order("sweep", 1, "20.00", n, tif=3)
+    time.sleep(0.0005)  # the order on its way first: the probe lands in (or right after) its turn
+    probe.launch()
     tpid = os.fork()
     if tpid == 0:
         os.close(tr)
