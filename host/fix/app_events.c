@@ -36,12 +36,10 @@ static brs__fix_evq *evq_of(brs__fix_gateway *g, uint32_t session)
     if (session >= g->n_sessions)
         return NULL;
     if (session >= g->n_evq) {
-        brs__fix_evq *p = realloc(g->evq, g->n_sessions * sizeof *p);
+        brs__fix_evq *p = brs__fix_per_session_grow(g->evq, &g->n_evq, g->n_sessions, sizeof *p);
         if (!p)
             return NULL;
-        memset(p + g->n_evq, 0, (g->n_sessions - g->n_evq) * sizeof *p);
         g->evq = p;
-        g->n_evq = g->n_sessions;
     }
     return &g->evq[session];
 }

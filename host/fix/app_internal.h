@@ -7,6 +7,7 @@
 #include "fix/codec.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One book (a venue's, or the consolidated one) of one instrument to the
@@ -270,6 +271,19 @@ static inline void brs__fix_set_open(brs__fix_gateway *g, brs__fix_order *o, uin
 {
     g->st.open += (int64_t)(open != 0) - (int64_t)(o->open != 0);
     o->open = open;
+}
+
+/* A per-session array (mass cancels, report queues, event queues) grown on
+ * first use to the gateway's session count, the new entries zeroed: the array
+ * (perhaps moved; *n updated), or NULL out of memory with *arr unchanged. */
+static inline void *brs__fix_per_session_grow(void *arr, uint32_t *n, uint32_t want, size_t elem)
+{
+    char *p = realloc(arr, (size_t)want * elem);
+    if (!p)
+        return NULL;
+    memset(p + (size_t)*n * elem, 0, (size_t)(want - *n) * elem);
+    *n = want;
+    return p;
 }
 
 #endif

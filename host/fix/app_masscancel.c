@@ -24,12 +24,10 @@ static brs__fix_mc *mc_of(brs__fix_gateway *g, uint32_t session)
     if (session >= g->n_sessions)
         return NULL;
     if (session >= g->n_mc) {
-        brs__fix_mc *p = realloc(g->mc, g->n_sessions * sizeof *p);
+        brs__fix_mc *p = brs__fix_per_session_grow(g->mc, &g->n_mc, g->n_sessions, sizeof *p);
         if (!p)
             return NULL;
-        memset(p + g->n_mc, 0, (g->n_sessions - g->n_mc) * sizeof *p);
         g->mc = p;
-        g->n_mc = g->n_sessions;
     }
     return &g->mc[session];
 }

@@ -72,12 +72,10 @@ static brs__fix_erq *erq_of(brs__fix_gateway *g, uint32_t session)
     if (session >= g->n_sessions)
         return NULL;
     if (session >= g->n_erq) {
-        brs__fix_erq *p = realloc(g->erq, g->n_sessions * sizeof *p);
+        brs__fix_erq *p = brs__fix_per_session_grow(g->erq, &g->n_erq, g->n_sessions, sizeof *p);
         if (!p)
             return NULL;
-        memset(p + g->n_erq, 0, (g->n_sessions - g->n_erq) * sizeof *p);
         g->erq = p;
-        g->n_erq = g->n_sessions;
     }
     return &g->erq[session];
 }
