@@ -62,9 +62,9 @@ bench: build
 # libFuzzer's coverage), each harness tests/fuzz/fuzz_NAME.c linked against it
 # as fuzz_NAME (tests/fuzz/CMakeLists.txt). A file added to or split in host/
 # needs no edit here. `make fuzz-build` (run by .ci/run) builds every target;
-# each target below builds its own and runs it for FUZZ_TIME seconds on
-# $(FUZZ)/CORPUS (what it finds) and tests/fuzz/CORPUS (the seeds, which
-# `make test` also runs). FUZZ_FLAGS: extra compiler flags.
+# each target below runs one for FUZZ_TIME seconds on $(FUZZ)/CORPUS (what it
+# finds) and tests/fuzz/CORPUS (the seeds, which `make test` also runs).
+# FUZZ_FLAGS: extra compiler flags.
 FUZZ ?= build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_FLAGS ?=
@@ -78,30 +78,31 @@ fuzz-configure: bootstrap
 fuzz-build: fuzz-configure
 	cmake --build $(FUZZ) -j $(JOBS) --target fuzz_targets
 
-# $(call fuzz_run,NAME,CORPUS,MAX_LEN[,MORE LIBFUZZER FLAGS]): build fuzz_NAME, run it.
+# $(call fuzz_run,NAME,CORPUS,MAX_LEN[,MORE LIBFUZZER FLAGS]): run fuzz_NAME.
+# Every target builds them all first (one ninja in $(FUZZ) at a time, so
+# `make -j2 fuzz fuzz-http` is safe; the other targets cost a link each).
 define fuzz_run
-	cmake --build $(FUZZ) -j $(JOBS) --target fuzz_$(1)
 	mkdir -p $(FUZZ)/$(2)
 	$(FUZZ)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(3) -print_final_stats=1 $(4) -artifact_prefix=$(FUZZ)/$(1)- $(FUZZ)/$(2) tests/fuzz/$(2)
 endef
 
 # FIX codec, session layer and application (tests/fuzz/fuzz_fix.c).
-fuzz: fuzz-configure
+fuzz: fuzz-build
 	$(call fuzz_run,fix,corpus,8192)
 
 # Tick files: compact bar and event payloads, writer/reader round trips, whole files
 # (tests/fuzz/fuzz_ticks.c).
-fuzz-ticks: fuzz-configure
+fuzz-ticks: fuzz-build
 	$(call fuzz_run,ticks,corpus-ticks,65536)
 
 # The Binance feed: JSON scanner, decimals, snapshot/update sync, L2 book
 # (tests/fuzz/fuzz_binance.c).
-fuzz-binance: fuzz-configure
+fuzz-binance: fuzz-build
 	$(call fuzz_run,binance,corpus-binance,8192)
 
 # The CSV importers: Yahoo, LOBSTER with its orderbook, mapped trades/quotes
 # (tests/fuzz/fuzz_import.c).
-fuzz-import: fuzz-configure
+fuzz-import: fuzz-build
 	$(call fuzz_run,import,corpus-import,8192)
 
 # The Lua sandbox: generated Lua source through the `strategy check` steps
@@ -109,34 +110,34 @@ fuzz-import: fuzz-configure
 # -timeout: 5x the wall time of the slowest input the harness's budgets allow
 # (docs/lua-api.md, "Fuzzing the sandbox").
 FUZZ_LUA_TIMEOUT ?= 10
-fuzz-lua: fuzz-configure
+fuzz-lua: fuzz-build
 	$(call fuzz_run,lua,corpus-lua,8192,-dict=tests/fuzz/lua.dict -timeout=$(FUZZ_LUA_TIMEOUT))
 
 # `bourse audit`'s readers over a damaged or hand-made state directory: the
 # journal and a session store in, rows linked, ordered and printed
 # (tests/fuzz/fuzz_audit.c).
-fuzz-audit: fuzz-configure
+fuzz-audit: fuzz-build
 	$(call fuzz_run,audit,corpus-audit,65536)
 
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.
-fuzz-wsgate: fuzz-configure
+fuzz-wsgate: fuzz-build
 	$(call fuzz_run,wsgate,corpus-wsgate,65536)
 
 # The operators' HTTP server's request parser (tests/fuzz/fuzz_http.c): bytes
 # in, "more", a documented refusal or a request the routes can rely on.
-fuzz-http: fuzz-configure
+fuzz-http: fuzz-build
 	$(call fuzz_run,http,corpus-http,9280,-dict=tests/fuzz/http.dict)
 
 # The WebSocket opening handshake on both ends and a server connection behind
 # it (tests/fuzz/fuzz_ws.c): upgrade requests, 101 answers, then frames.
-fuzz-ws: fuzz-configure
+fuzz-ws: fuzz-build
 	$(call fuzz_run,ws,corpus-ws,16384,-dict=tests/fuzz/http.dict)
 
 # Configuration files (tests/fuzz/fuzz_config.c): any text through the JSON
 # loader, then the validators of bourse serve, a book-mode backtest and
 # bourse record/live; every refusal names the file.
-fuzz-config: fuzz-configure
+fuzz-config: fuzz-build
 	$(call fuzz_run,config,corpus-config,65536)
 
 install: build
