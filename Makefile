@@ -83,7 +83,7 @@ FUZZ_SRC = tests/fuzz/fuzz_fix.c host/fix/codec.c host/fix/dict.c host/fix/dict_
            host/fix/session.c host/fix/session_resend.c host/fix/session_cfg.c host/fix/wal.c host/fix/store.c host/fix/access.c host/core/log.c \
            host/fix/app.c host/fix/app_table.c host/fix/app_journal.c host/fix/app_setup.c \
            host/fix/app_masscancel.c host/fix/app_checkpoint.c host/fix/archive.c host/fix/clset.c \
-           host/fix/app_md.c host/fix/app_er.c host/fix/app_reports.c host/fix/app_events.c host/fix/app_forget.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
+           host/fix/app_md.c host/fix/app_er.c host/fix/app_reports.c host/fix/app_events.c host/fix/app_forget.c host/fix/app_eod.c host/fix/app_replay.c host/fix/app_snapshot.c host/fix/app_records.c \
            host/book/engine.c host/book/levels.c host/book/match.c host/book/farlevels.c host/book/view.c host/risk/risk.c \
            host/runtime/rt_config.c host/runtime/rt_queue.c host/runtime/rt_venues.c \
            host/runtime/rt_route.c host/runtime/rt_books.c host/runtime/exec_stats.c host/sor/manager.c host/sor/route.c host/sor/route_lp.c host/sor/route_mixed.c \
