@@ -1243,6 +1243,7 @@ static void test_eod_stepwise(void **state)
     }
     assert_int_equal(gw.st.open, open);
     assert_int_equal(brs__fix_gateway_orders_held(&gw), (uint64_t)held);
+    assert_int_equal(gw.fg_forgotten, (uint64_t)(eo_n - held));
     /* a ClOrdID of the old day's gone orders is free: taken again */
     int reused = 0;
     for (int k = 0; k < EO_N && reused < 5; k++)
