@@ -53,7 +53,8 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
                 BRS_KV_U("last_order_id", last_id), BRS_KV_U("expiries_per_turn", g->mc_per_turn),
                 BRS_KV_U("forget_per_turn", g->fg_per_turn));
     }
-    brs__fix_evq_step_end(g); /* a journaled step, live and replayed alike */
+    brs__fix_md_publish(g); /* a journaled step, live and replayed alike */
+    brs__fix_evq_step_end(g);
 }
 
 /* Expires the old day's open DAY orders with OrderIDs in (eod_after, end],
@@ -122,8 +123,7 @@ void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end)
         expire(g, end, UINT32_MAX);
         slice_done(g, end); /* where the live slice said it reached */
     }
-    if (g->books_hook)
-        g->books_hook(g->replay_user); /* as the live slice's md_publish did */
+    brs__fix_md_publish(g); /* as the live slice did (the hosted strategies see the books) */
     brs__fix_evq_step_end(g);
 }
 

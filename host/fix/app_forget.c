@@ -193,6 +193,10 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
                 g->fg_map_cap = brs__fix_map_rebuild_cap(g);
                 if (!(g->fg_map = brs__fix_map_alloc(g->fg_map_cap, 0))) {
                     g->fg_phase = 0; /* out of memory: the tombstones stay, lookups skip them */
+                    if (g->fg_newday) {
+                        g->fg_newday = 0;
+                        brs__fix_eod_forgotten(g);
+                    }
                     break;
                 }
             }
