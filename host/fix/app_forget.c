@@ -57,8 +57,11 @@ void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const ch
     /* (from the rebuild on slots no longer move: the link may stay) */
     /* during a stepwise end of day too, live and replayed alike (the forget
      * steps are not journaled; these links are, with the cancel or replace) */
-    if (((g->fg_phase && g->fg_phase < BRS__FIX_FG_REBUILD) || g->eod_phase) && strcmp(prev, o->clordid) != 0)
-        brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o));
+    if (((g->fg_phase && g->fg_phase < BRS__FIX_FG_REBUILD) || g->eod_phase) && strcmp(prev, o->clordid) != 0 &&
+        brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o)) != BRS_OK && g->eod_phase)
+        /* the link stays in the map, where a replay (with the memory) hashes
+         * it: answers would differ after a restart, so the turn is not committed */
+        brs__fix_gateway_oom(g, "a ClOrdID's hash", o->session);
 }
 
 /* Memory the next phase writes at random is written 4 MB a step beforehand
