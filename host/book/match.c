@@ -344,6 +344,85 @@ static int cancel_lookup(brs_engine *e, uint64_t id)
     return BRS_OK;
 }
 
+/* A replace that moves an order without crossing (a new price, or more
+ * quantity at the same price) while both prices are in the window and the
+ * quantities are plain (as on submit: 1..2^32 and every quantity since the
+ * reset below 2^32, so no level total can pass INT64_MAX): most replaces of
+ * a venue's flow. Unlinks and relinks with one window lookup each and no
+ * matching code around, reports exactly what the general path reports (the
+ * old level, replaced, the new level, the top if it changed), and compares
+ * only its own side's half of the last reported top: the other side did not
+ * move, and its half of b->top is the book's (every call reports the top). */
+static inline __attribute__((always_inline)) int replace_move_side(brs_engine *e, book *b, ord *o, uint32_t oi,
+                                                                  int64_t price, int64_t qty, int64_t leaves,
+                                                                  const int sd)
+{
+    ord *pool = e->pool;
+    bside *s = &b->s[sd];
+    const uint32_t ins = o->instrument;
+    const uint64_t id = o->id;
+    int64_t op = o->price;
+    uint32_t ooff = (uint32_t)(op - s->base);
+    level *lo = &s->win[ooff];
+    uint32_t nx = o->next, pv = o->prev;
+    if (pv)
+        pool[pv].next = nx;
+    else
+        lo->head = nx;
+    if (nx)
+        pool[nx].prev = pv;
+    else
+        lo->tail = pv;
+    lo->qty -= o->leaves;
+    uint32_t cnt = --lo->count;
+    e->L.xLevel(e->L.user, ins, sd, op, lo->qty, cnt);
+    if (!cnt) {
+        bm_clear(s, ooff);
+        if (op == s->best)
+            s->best = brs__next_worse(s, e->W, sd, op);
+    }
+    o->price = price;
+    o->qty = qty;
+    o->leaves = leaves;
+    e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
+    uint32_t noff = (uint32_t)(price - s->base);
+    level *l = &s->win[noff];
+    o->next = 0;
+    uint32_t tail = l->tail;
+    o->prev = tail;
+    if (tail)
+        pool[tail].next = oi;
+    else
+        l->head = oi;
+    l->tail = oi;
+    int64_t lq = l->qty + leaves;
+    l->qty = lq;
+    uint32_t lc = l->count++;
+    if (lc == 0) {
+        bm_set(s, noff);
+        if (sd == BRS_BUY ? price > s->best : price < s->best)
+            s->best = price;
+    }
+    e->L.xLevel(e->L.user, ins, sd, price, lq, lc + 1);
+    /* the top: only this side can have moved */
+    int64_t bp = s->best, bq = 0;
+    if (bp == (sd == BRS_BUY ? BID_EMPTY : ASK_EMPTY))
+        bp = 0;
+    else
+        bq = bp == price ? lq : best_qty(s, e->W);
+    brs_top *t = &b->top;
+    int64_t *half = sd == BRS_BUY ? &t->bid_price : &t->ask_price;
+    if (((bp ^ half[0]) | (bq ^ half[1])) != 0) {
+        half[0] = bp, half[1] = bq;
+        t->ts = e->now;
+        e->L.xTop(e->L.user, t);
+    }
+    return BRS_OK;
+}
+
+static __attribute__((noinline)) int replace_general(brs_engine *e, uint32_t oi, int64_t price, int64_t qty,
+                                                     int64_t leaves);
+
 int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
 {
     uint32_t oi = id_find(e, id);
@@ -369,6 +448,26 @@ int brs__engine_replace(brs_engine *e, uint64_t id, int64_t price, int64_t qty)
         }
         return BRS_OK;
     }
+    /* Moves without crossing (post-only and self-trade prevention act only
+     * on a crossing price): qty in 1..2^32 with qty_or below 2^32 (qty > 0:
+     * qty - cum > 0), both prices in the window. */
+    int sd = o->side;
+    const bside *s = &b->s[sd];
+    if (BRS__LIKELY((((uint64_t)qty - 1) | e->qty_or) >> 32 == 0) &&
+        BRS__LIKELY(((uint64_t)(price - s->base) | (uint64_t)(o->price - s->base)) < e->W) &&
+        !crosses(sd, b->s[!sd].best, price))
+        return sd == BRS_BUY ? replace_move_side(e, b, o, oi, price, qty, leaves, BRS_BUY)
+                             : replace_move_side(e, b, o, oi, price, qty, leaves, BRS_SELL);
+    return replace_general(e, oi, price, qty, leaves);
+}
+
+/* Any other move: post-only, the level-total check, far levels, matching. */
+static int replace_general(brs_engine *e, uint32_t oi, int64_t price, int64_t qty, int64_t leaves)
+{
+    ord *o = &e->pool[oi];
+    uint64_t id = o->id;
+    uint32_t ins = o->instrument;
+    book *b = &e->books[ins];
     if (BRS__UNLIKELY(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE))) {
         int64_t ob = b->s[!o->side].best;
         if (crosses(o->side, ob, price)) {
