@@ -341,6 +341,55 @@ int brs__engine_submit(brs_engine *e, const brs_order *o)
     return submit_general(e, o);
 }
 
+/* Takes o out of its level, which is in the window of side s (sd), and
+ * reports the level; drops the level when it empties. */
+static inline __attribute__((always_inline)) void unlink_win(brs_engine *e, ord *pool, bside *s, const ord *o,
+                                                            uint32_t ins, const int sd)
+{
+    int64_t op = o->price;
+    uint32_t ooff = (uint32_t)(op - s->base);
+    level *lo = &s->win[ooff];
+    uint32_t nx = o->next, pv = o->prev;
+    if (pv)
+        pool[pv].next = nx;
+    else
+        lo->head = nx;
+    if (nx)
+        pool[nx].prev = pv;
+    else
+        lo->tail = pv;
+    lo->qty -= o->leaves;
+    uint32_t cnt = --lo->count;
+    e->L.xLevel(e->L.user, ins, sd, op, lo->qty, cnt);
+    if (!cnt) {
+        bm_clear(s, ooff);
+        if (op == s->best)
+            s->best = brs__next_worse(s, e->W, sd, op);
+    }
+}
+
+/* The top after a call that moved only side sd (s): compares that side's
+ * half of the last reported top, since the other half still holds (every
+ * call reports the top when it changes). known_price/known_qty: a level of
+ * that side whose quantity is known (best_qty is not looked up for it). */
+static inline __attribute__((always_inline)) void emit_top_own(brs_engine *e, book *b, const bside *s,
+                                                              const int sd, int64_t known_price,
+                                                              int64_t known_qty)
+{
+    int64_t bp = s->best, bq = 0;
+    if (bp == (sd == BRS_BUY ? BID_EMPTY : ASK_EMPTY))
+        bp = 0;
+    else
+        bq = bp == known_price ? known_qty : best_qty(s, e->W);
+    brs_top *t = &b->top;
+    int64_t *half = sd == BRS_BUY ? &t->bid_price : &t->ask_price;
+    if (((bp ^ half[0]) | (bq ^ half[1])) != 0) {
+        half[0] = bp, half[1] = bq;
+        t->ts = e->now;
+        e->L.xTop(e->L.user, t);
+    }
+}
+
 static __attribute__((noinline)) int cancel_lookup(brs_engine *e, uint64_t id);
 
 /* Split so that the common unknown-id miss (feeds cancel long-gone ids: an
@@ -365,8 +414,25 @@ static int cancel_lookup(brs_engine *e, uint64_t id)
     ord *o = &e->pool[oi];
     uint32_t ins = o->instrument;
     e->L.xCancelled(e->L.user, ins, id, o->leaves, BRS_OK);
+    book *b = &e->books[ins];
+    int sd = o->side;
+    bside *s = &b->s[sd];
+    if (BRS__LIKELY((uint64_t)(o->price - s->base) < e->W)) {
+        /* in the window: unlinked here, and only this side's top compared */
+        if (sd == BRS_BUY)
+            unlink_win(e, e->pool, s, o, ins, BRS_BUY);
+        else
+            unlink_win(e, e->pool, s, o, ins, BRS_SELL);
+        id_remove(e, id, oi);
+        pool_free(e, oi);
+        if (sd == BRS_BUY)
+            emit_top_own(e, b, s, BRS_BUY, BID_EMPTY, 0);
+        else
+            emit_top_own(e, b, s, BRS_SELL, ASK_EMPTY, 0);
+        return BRS_OK;
+    }
     brs__remove_order(e, oi);
-    emit_top(e, &e->books[ins], ins);
+    emit_top(e, b, ins);
     return BRS_OK;
 }
 
@@ -387,26 +453,7 @@ static inline __attribute__((always_inline)) int replace_move_side(brs_engine *e
     bside *s = &b->s[sd];
     const uint32_t ins = o->instrument;
     const uint64_t id = o->id;
-    int64_t op = o->price;
-    uint32_t ooff = (uint32_t)(op - s->base);
-    level *lo = &s->win[ooff];
-    uint32_t nx = o->next, pv = o->prev;
-    if (pv)
-        pool[pv].next = nx;
-    else
-        lo->head = nx;
-    if (nx)
-        pool[nx].prev = pv;
-    else
-        lo->tail = pv;
-    lo->qty -= o->leaves;
-    uint32_t cnt = --lo->count;
-    e->L.xLevel(e->L.user, ins, sd, op, lo->qty, cnt);
-    if (!cnt) {
-        bm_clear(s, ooff);
-        if (op == s->best)
-            s->best = brs__next_worse(s, e->W, sd, op);
-    }
+    unlink_win(e, pool, s, o, ins, sd);
     o->price = price;
     o->qty = qty;
     o->leaves = leaves;
@@ -430,19 +477,7 @@ static inline __attribute__((always_inline)) int replace_move_side(brs_engine *e
             s->best = price;
     }
     e->L.xLevel(e->L.user, ins, sd, price, lq, lc + 1);
-    /* the top: only this side can have moved */
-    int64_t bp = s->best, bq = 0;
-    if (bp == (sd == BRS_BUY ? BID_EMPTY : ASK_EMPTY))
-        bp = 0;
-    else
-        bq = bp == price ? lq : best_qty(s, e->W);
-    brs_top *t = &b->top;
-    int64_t *half = sd == BRS_BUY ? &t->bid_price : &t->ask_price;
-    if (((bp ^ half[0]) | (bq ^ half[1])) != 0) {
-        half[0] = bp, half[1] = bq;
-        t->ts = e->now;
-        e->L.xTop(e->L.user, t);
-    }
+    emit_top_own(e, b, s, sd, price, lq); /* only this side can have moved */
     return BRS_OK;
 }
 

@@ -537,6 +537,45 @@ static void test_replace_move_events(void **state)
     assert_int_equal(t.ask_price, 106);
 }
 
+/* A cancel reports cancelled, the level, then the top only if it changed
+ * (in the window the engine compares only the cancelled order's side). */
+static void test_cancel_events(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_BUY, 100, 10));
+    submit(f, lim(2, BRS_BUY, 99, 5));
+    submit(f, lim(3, BRS_SELL, 105, 7));
+    submit(f, lim(4, BRS_BUY, 100, 2));
+    submit(f, lim(5, BRS_BUY, 10, 1)); /* far below the 64-tick window */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 2), BRS_OK); /* behind the best: no top */
+    assert_int_equal(f->r.n, 2);
+    assert_int_equal(f->r.ev[0].kind, EV_CANCELLED);
+    assert_int_equal(f->r.ev[0].qty, 5);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 99, 0, 0, 0);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 1), BRS_OK); /* the best level's quantity */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 100, 2, 1, 0);
+    expect_ev(f, 2, EV_TOP, 0, 100, 2, 105, 7);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 4), BRS_OK); /* the best level goes: the far one is next */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 100, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 10, 1, 105, 7);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 3), BRS_OK); /* the only offer */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_SELL, 105, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 10, 1, 0, 0);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 5), BRS_OK); /* far (the general path): the book is empty */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 10, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 0, 0, 0, 0);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+}
+
 static void test_unknown_ids(void **state)
 {
     fx *f = *state;
@@ -804,6 +843,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stp_both, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_move_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),
