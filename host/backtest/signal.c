@@ -407,6 +407,33 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
     return BRS_OK;
 }
 
+/* The end of the run of targets with bit pattern bits that goes on at i: the
+ * first j >= i whose bits differ (n if none). Targets come in long runs (a
+ * position held for many bars), so four are compared at once. */
+static uint64_t run_end(const double *t, uint64_t i, uint64_t n, uint64_t bits)
+{
+    for (; i + 4 <= n; i += 4) {
+        uint64_t a[4];
+        memcpy(a, t + i, sizeof a);
+        if ((a[0] ^ bits) | (a[1] ^ bits) | (a[2] ^ bits) | (a[3] ^ bits))
+            break;
+    }
+    for (; i < n; i++) {
+        uint64_t a;
+        memcpy(&a, t + i, sizeof a);
+        if (a != bits)
+            break;
+    }
+    return i;
+}
+
+static uint64_t dbits(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
+}
+
 /* xSetTargetsAt (ABI 1.3): bars first .. first + n - 1, checked first
  * (nothing changes on an error), coded into the table the earlier calls
  * built; past 255 distinct values every target is kept as a double. */
@@ -418,9 +445,13 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     sig_instr *in = &s->in[instrument];
     if (first > in->n || n > in->n - first)
         return BRS_E_RANGE;
-    for (uint64_t i = 0; i < n; i++)
-        if (!isnan(t[i]) && !(t[i] >= -1.0 && t[i] <= 1.0))
+    /* checked run by run: a run's value once */
+    for (uint64_t i = 0; i < n;) {
+        double v = t[i];
+        if (!isnan(v) && !(v >= -1.0 && v <= 1.0))
             return BRS_E_INVAL;
+        i = run_end(t, i + 1, n, dbits(v));
+    }
     in->quiet_ok = 0;
     if (!in->tcode && !in->targets) { /* the first call: no target anywhere else */
         if (!(in->tcode = malloc(in->n ? in->n : 1)))
@@ -435,32 +466,26 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     uint64_t i = 0;
     if (in->tcode) {
         uint8_t *code = in->tcode + first;
-        uint64_t prev = 0;
-        uint8_t prev_code = TG_NONE;
-        for (; i < n; i++) {
+        while (i < n) { /* a run at a time: one code looked up, then filled */
             double v = t[i];
-            if (isnan(v)) {
-                code[i] = TG_NONE;
-                continue;
+            uint64_t bits = dbits(v);
+            uint64_t j = run_end(t, i + 1, n, bits);
+            uint8_t c = TG_NONE;
+            if (!isnan(v)) {
+                uint32_t h = tg_hash(bits);
+                while (in->tg_slot[h] != TG_NONE && in->tg_key[h] != bits)
+                    h = (h + 1) & 511;
+                if (in->tg_slot[h] == TG_NONE) {
+                    if (in->n_tval == 255)
+                        break; /* one value too many: doubles from here on */
+                    in->tg_key[h] = bits;
+                    in->tg_slot[h] = (uint8_t)in->n_tval;
+                    in->tval[in->n_tval++] = v;
+                }
+                c = in->tg_slot[h];
             }
-            uint64_t bits;
-            memcpy(&bits, &v, sizeof bits);
-            if (prev_code != TG_NONE && bits == prev) {
-                code[i] = prev_code;
-                continue;
-            }
-            uint32_t h = tg_hash(bits);
-            while (in->tg_slot[h] != TG_NONE && in->tg_key[h] != bits)
-                h = (h + 1) & 511;
-            if (in->tg_slot[h] == TG_NONE) {
-                if (in->n_tval == 255)
-                    break; /* one value too many: doubles from here on */
-                in->tg_key[h] = bits;
-                in->tg_slot[h] = (uint8_t)in->n_tval;
-                in->tval[in->n_tval++] = v;
-            }
-            code[i] = prev_code = in->tg_slot[h];
-            prev = bits;
+            memset(code + i, c, j - i);
+            i = j;
         }
         if (i == n)
             return BRS_OK;
@@ -532,6 +557,7 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
                 !(in->lzs->w[1].buf = malloc(3 * mc * sizeof(int64_t))))
                 goto nomem;
             in->lzs->lz = bars->lazy;
+            in->lzs->cols = &bars->cols[i];
             in->cols = bars->cols[i];
         } else if (bars->cols && bars->cols[i].ts) {
             in->cols = bars->cols[i];
@@ -597,7 +623,7 @@ static int next_bar(const brs__bt_signal *s)
         const sig_instr *in = &s->in[i];
         if ((uint64_t)(in->cur + 1) >= in->n)
             continue;
-        int64_t ts = AT(view_at(in, (uint64_t)(in->cur + 1)), ts, in->cur + 1);
+        int64_t ts = ts_at(in, (uint64_t)(in->cur + 1));
         if (best < 0 || ts < bts) {
             best = (int)i;
             bts = ts;
@@ -622,14 +648,14 @@ static int64_t bucket_last(int64_t ts, int64_t every)
 static uint64_t last_at_or_before(const sig_instr *in, uint64_t t, uint64_t last, int64_t h)
 {
     uint64_t step = 1;
-    while (t + step <= last && AT(view_at(in, t + step), ts, t + step) <= h) { /* gallop: buckets are short */
+    while (t + step <= last && ts_at(in, t + step) <= h) { /* gallop: buckets are short */
         t += step;
         step *= 2;
     }
     uint64_t hi = t + step <= last ? t + step : last; /* b[hi] > h unless hi == last */
     while (t < hi) {
         uint64_t mid = t + (hi - t + 1) / 2;
-        if (AT(view_at(in, mid), ts, mid) <= h)
+        if (ts_at(in, mid) <= h)
             t = mid;
         else
             hi = mid - 1;
@@ -655,7 +681,7 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
     uint64_t end = n - 1;
     if (every > 0) { /* the bucket's last bar keeps its sample: it steps */
         if (*bucket_end == UINT64_MAX || t0 > *bucket_end) /* found once per bucket */
-            *bucket_end = last_at_or_before(in, t0, n - 1, bucket_last(AT(view_at(in, t0), ts, t0), every));
+            *bucket_end = last_at_or_before(in, t0, n - 1, bucket_last(ts_at(in, t0), every));
         end = *bucket_end;
     }
     uint64_t t = t0;
@@ -670,8 +696,17 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
             in->quiet_ok = 1;
         }
         const uint8_t *tc = in->tcode;
-        while (t < end && in->quiet[tc[t]])
-            t++;
+        while (t < end && in->quiet[tc[t]]) { /* a run of one code: 8 bytes at a time */
+            uint8_t c = tc[t];
+            uint64_t w = 0x0101010101010101ull * c;
+            for (uint64_t x; t + 8 <= end; t += 8) {
+                memcpy(&x, tc + t, sizeof x);
+                if (x != w)
+                    break;
+            }
+            while (t < end && tc[t] == c)
+                t++;
+        }
     } else if (in->targets) {
         const double *tg = in->targets;
         while (t < end && (isnan(tg[t]) || tg[t] == held))
@@ -682,9 +717,8 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
     if (t == t0)
         return 0;
     /* the clock: the latest time a skipped bar carried (exchange, or local) */
-    const bar_view *v = view_at(in, t - 1);
-    int64_t now = AT(v, ts, t - 1);
-    int64_t close = AT(v, close, t - 1);
+    int64_t now = ts_at(in, t - 1);
+    int64_t close = close_at(in, t - 1);
     if (s->bars->local_late)
         for (uint64_t k = t0; k < t; k++)
             if (tl_at(in, k) > now)

@@ -371,6 +371,23 @@ void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst
     }
 }
 
+int64_t brs__barblock_row_open(const brs_barblock_view *v, uint32_t i, int64_t prev_close)
+{
+    const unsigned char *const *col = v->col;
+    const uint64_t *m = v->m, *base = v->base;
+    const size_t *w = v->w;
+    return (int64_t)(u(prev_close) + COL(C_OPEN));
+}
+
+int brs__barblock_ts_regular(const brs_barblock_view *v, uint64_t *first, uint64_t *step)
+{
+    if (v->w[C_TS])
+        return 0;
+    *step = v->base[C_TS];
+    *first = v->ts0 + *step;
+    return 1;
+}
+
 void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,
                             int64_t close, int64_t *ts_local, int64_t *high, int64_t *low,
                             int64_t *volume)
