@@ -311,8 +311,10 @@ static int x_set_target(void *self, brs__sctx *sc, uint32_t instrument, double t
 /* Targets as codes: distinct values (by bit pattern, so -0.0 stays -0.0) get
  * codes in order of appearance through a small open-addressing table.
  * Returns 1 when done, 0 when there are more than 255 values, <0 on error. */
-static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *val, uint32_t *n_val)
+static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *val, uint32_t *n_val,
+                          uint64_t *changes)
 {
+    uint64_t ch = 0;
     uint64_t key[512];
     uint8_t slot[512];
     memset(slot, TG_NONE, sizeof slot);
@@ -333,6 +335,7 @@ static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *va
             code[i] = prev_code;
             continue;
         }
+        ch++;
         uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 55); /* 9 bits */
         while (slot[h] != TG_NONE && key[h] != bits)
             h = (h + 1) & 511;
@@ -347,6 +350,7 @@ static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *va
         prev = bits;
     }
     *n_val = nv;
+    *changes = ch;
     return 1;
 }
 
@@ -380,7 +384,8 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
         return BRS_E_NOMEM;
     double val[255];
     uint32_t nv = 0;
-    int rc = encode_targets(t, n, code, val, &nv);
+    uint64_t changes = 0;
+    int rc = encode_targets(t, n, code, val, &nv, &changes);
     if (rc < 0) {
         free(code);
         return rc;
@@ -395,6 +400,7 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
         in->tcode = code;
         memcpy(in->tval, val, nv * sizeof *val);
         in->n_tval = nv;
+        in->tg_changes = changes;
         return BRS_OK;
     }
     free(code); /* many distinct values: keep them as they are */
@@ -485,6 +491,7 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
                 c = in->tg_slot[h];
             }
             memset(code + i, c, j - i);
+            in->tg_changes += c != TG_NONE;
             i = j;
         }
         if (i == n)
@@ -757,6 +764,15 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
     int64_t every = s->rec ? brs__an_sample_every(s->rec) : 0;
     uint64_t bucket_end = UINT64_MAX;
     int may_skip = single && !s->o.same_close && s->o.impact_k <= 0 && (!s->rec || every > 0);
+    if (s->rec) { /* room for an order and a fill per change of the precomputed
+                   * targets (an estimate: the arrays still grow past it), so
+                   * the recorder does not copy them as they grow in the loop */
+        uint64_t est = 0;
+        for (uint32_t i = 0; i < s->n_in; i++)
+            est += s->in[i].tg_changes < s->in[i].n ? s->in[i].tg_changes : s->in[i].n;
+        if (est) /* a hint: out of memory here only leaves the growth to the loop */
+            (void)brs__an_reserve(s->rec, 0, (size_t)est + 64, (size_t)est + 64);
+    }
     uint64_t next_progress = 4096;
     for (;;) {
         if (may_skip && s->in[0].cur >= 0 && !s->n_orders &&

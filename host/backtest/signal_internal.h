@@ -72,6 +72,7 @@ typedef struct sig_instr {
     uint8_t *tcode;
     double tval[255];
     uint32_t n_tval;
+    uint64_t tg_changes;   /* changes of value in the targets set (an estimate of the executions) */
     /* tval's values by bit pattern (open addressing, slot TG_NONE: empty), so
      * xSetTargetsAt can add a chunk's codes; valid while tg_ready */
     uint64_t tg_key[512];
