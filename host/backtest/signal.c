@@ -415,13 +415,17 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
 
 /* The end of the run of targets with bit pattern bits that goes on at i: the
  * first j >= i whose bits differ (n if none). Targets come in long runs (a
- * position held for many bars), so four are compared at once. */
+ * position held for many bars), so eight are compared at once. */
 static uint64_t run_end(const double *t, uint64_t i, uint64_t n, uint64_t bits)
 {
-    for (; i + 4 <= n; i += 4) {
-        uint64_t a[4];
-        memcpy(a, t + i, sizeof a);
-        if ((a[0] ^ bits) | (a[1] ^ bits) | (a[2] ^ bits) | (a[3] ^ bits))
+    for (; i + 8 <= n; i += 8) {
+        uint64_t d = 0;
+        for (int k = 0; k < 8; k++) {
+            uint64_t a;
+            memcpy(&a, t + i + k, sizeof a);
+            d |= a ^ bits;
+        }
+        if (d)
             break;
     }
     for (; i < n; i++) {
