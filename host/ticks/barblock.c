@@ -265,7 +265,17 @@ void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int6
         ts += rd_next(&dt);
         *first = (int64_t)ts;
     }
-    for (uint32_t i = 1; i < n; i++) {
+    /* regular times (width 0, a step of at least 0) that stay within int64
+     * from the first to the last: in order, with nothing to read */
+    int64_t span, end;
+    uint32_t k = 1;
+    if (n && !v->w[C_TS] && (int64_t)v->base[C_TS] >= 0 &&
+        !__builtin_mul_overflow((int64_t)(n - 1), (int64_t)v->base[C_TS], &span) &&
+        !__builtin_add_overflow(*first, span, &end)) {
+        ts = (uint64_t)end;
+        k = n;
+    }
+    for (; k < n; k++) {
         uint64_t prev = ts;
         ts += rd_next(&dt);
         backwards |= (int64_t)ts < (int64_t)prev;
