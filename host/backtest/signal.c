@@ -455,12 +455,18 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     sig_instr *in = &s->in[instrument];
     if (first > in->n || n > in->n - first)
         return BRS_E_RANGE;
-    /* checked run by run: a run's value once */
+    /* checked run by run: a run's value once; the first runs' ends are kept
+     * so the coding below need not find them again */
+    enum { KEPT = 4096 };
+    uint32_t ends[KEPT];
+    size_t kept = 0;
     for (uint64_t i = 0; i < n;) {
         double v = t[i];
         if (!isnan(v) && !(v >= -1.0 && v <= 1.0))
             return BRS_E_INVAL;
         i = run_end(t, i + 1, n, dbits(v));
+        if (kept < KEPT && n <= UINT32_MAX)
+            ends[kept++] = (uint32_t)i;
     }
     in->quiet_ok = 0;
     if (!in->tcode && !in->targets) { /* the first call: no target anywhere else */
@@ -476,10 +482,10 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     uint64_t i = 0;
     if (in->tcode) {
         uint8_t *code = in->tcode + first;
-        while (i < n) { /* a run at a time: one code looked up, then filled */
+        for (size_t r = 0; i < n; r++) { /* a run at a time: one code looked up, then filled */
             double v = t[i];
             uint64_t bits = dbits(v);
-            uint64_t j = run_end(t, i + 1, n, bits);
+            uint64_t j = r < kept ? ends[r] : run_end(t, i + 1, n, bits); /* the same runs as above */
             uint8_t c = TG_NONE;
             if (!isnan(v)) {
                 uint32_t h = tg_hash(bits);
