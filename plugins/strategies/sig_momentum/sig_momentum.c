@@ -74,7 +74,7 @@ static int sm_start(void *self)
                 uint64_t j = 0; /* bars before lookback: flat */
                 for (; j < k && at + j < lb; j++)
                     t[j] = 0.0;
-                if (j < k) { /* the rest, with no test against lb: it vectorizes */
+                if (j < k) { /* the rest, with no test against lb: a compare and a select a bar */
                     const int64_t *c = close + at + j, *p = close + at + j - lb;
                     double *o = t + j;
                     for (uint64_t q = 0; q < k - j; q++)
