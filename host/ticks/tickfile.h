@@ -93,6 +93,12 @@ int brs__barblock_view(const unsigned char *in, size_t len, uint32_t n, brs_barb
 void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int64_t *first,
                         int64_t *last);
 void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst);
+/* Bar i's open from the close before it (v->close0 for i = 0): no chain is
+ * walked. ts_regular: 1 when every ts delta of the block is the same (a
+ * column of width 0), bar i's ts then first + i x step (wrapping, the bits
+ * the decoder gives). */
+int64_t brs__barblock_row_open(const brs_barblock_view *v, uint32_t i, int64_t prev_close);
+int brs__barblock_ts_regular(const brs_barblock_view *v, uint64_t *first, uint64_t *step);
 void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,
                             int64_t close, int64_t *ts_local, int64_t *high, int64_t *low,
                             int64_t *volume);
