@@ -485,13 +485,13 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
     size_t i = 0;
     while (i < n) {
         const brs_market_event *e = &ev[i];
-        /* the step would run a timer first, or skip the record */
-        if (e->ts_exchange > tt || e->instrument >= n_src_instr)
+        /* the step would run a timer first, or skip the record (one branch) */
+        if ((e->ts_exchange > tt) | (e->instrument >= n_src_instr))
             break;
         i++;
-        /* brs__rt_replay and brs__rt_market_arrive, for this configuration */
-        if (e->ts_exchange > rt->now)
-            rt->now = e->ts_exchange;
+        /* brs__rt_replay and brs__rt_market_arrive, for this configuration
+         * (the clock never goes back: a move, not a branch) */
+        rt->now = e->ts_exchange > rt->now ? e->ts_exchange : rt->now;
         int ran;
         if (brs__view_apply(rt->view, e))
             ran = one ? deliver_one(s, one, e) : lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
