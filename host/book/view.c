@@ -11,14 +11,19 @@
 #include "book/book_impl.h"
 #include "book/view.h"
 
-/* Direct-indexed levels per side: 4096, the most one summary word of the
- * bitmaps covers (the engine's default is 1024). Prices are in price units,
- * not ticks: with the usual tick of 100 units (a cent at a price scale of
- * 10,000) 1024 levels span only +-5 ticks of the touch and every order a few
- * ticks deeper went to the far-level tree (`bourse gen`'s feed: 1 event in 20,
- * an AVL insert or lookup each); 4096 span +-20 ticks. Only the lines near the
- * touch are ever read (zeroed pages elsewhere stay untouched). */
-#define VIEW_W 4096u
+/* Direct-indexed levels per side (v->w): 4096, the most one summary word of
+ * the bitmaps covers, for views of at most VIEW_WIDE_MAX instruments, else
+ * 1024 (the engine's default). Prices are in price units, not ticks: with
+ * the usual tick of 100 units (a cent at a price scale of 10,000) 1024 levels
+ * span only +-5 ticks of the touch and every order a few ticks deeper went to
+ * the far-level tree (`bourse gen`'s feed: 1 event in 20, an AVL insert or
+ * lookup each); 4096 span +-20 ticks. The cost is memory: both windows are
+ * 192 KiB an instrument instead of 48, and levels a tick apart touch most of
+ * their pages, so a view of many instruments keeps the narrow window (at
+ * most 12 MiB of wide windows a view). */
+#define VIEW_W_WIDE 4096u
+#define VIEW_W_NARROW 1024u
+#define VIEW_WIDE_MAX 64u
 #define NONE UINT32_MAX
 
 /* A live order; leaves 0 marks an empty slot. hs: the home slot, side in bit 31. */
@@ -45,6 +50,7 @@ struct brs__view {
     uint32_t live_slow; /* an insert with this many live takes the slow path: max_live, or time to grow */
     vbook *books;
     uint32_t n;
+    uint32_t w; /* levels in each side's window (VIEW_W_WIDE or VIEW_W_NARROW) */
     uint64_t *gen;
 };
 
@@ -170,9 +176,9 @@ static int grow(brs__view *v)
 
 /* ---- levels and the top ---------------------------------------------------------- */
 
-static int book_ready(vbook *b, int64_t center)
+static int book_ready(vbook *b, uint32_t w, int64_t center)
 {
-    if (brs__bsides_init(b->s, (size_t)VIEW_W, center) != BRS_OK)
+    if (brs__bsides_init(b->s, (size_t)w, center) != BRS_OK)
         return BRS_E_NOMEM;
     b->ready = 1;
     return BRS_OK;
@@ -184,7 +190,7 @@ static int book_ready(vbook *b, int64_t center)
  * the table due to grow (in that order, as the checks always ran). */
 static int insert_slow(brs__view *v, vbook *b, uint64_t id, int64_t price, uint32_t *at, uint32_t *at_d)
 {
-    if (!b->ready && book_ready(b, price))
+    if (!b->ready && book_ready(b, v->w, price))
         return BRS_E_NOMEM;
     if (v->live >= v->max_live)
         return BRS_E_LIMIT;
@@ -214,10 +220,10 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
     bside *s = &b->s[side];
     uint64_t off = (uint64_t)(price - s->base);
     level *l;
-    if (BRS__LIKELY(off < VIEW_W)) {
+    if (BRS__LIKELY(off < v->w)) {
         l = &s->win[off];
     } else {
-        if (!(l = brs__level_make_outside(s, VIEW_W, price)))
+        if (!(l = brs__level_make_outside(s, v->w, price)))
             return BRS_E_NOMEM;
         off = (uint64_t)(price - s->base); /* the window may have moved */
     }
@@ -229,7 +235,7 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
     uint64_t at_top = ((uint64_t)(price >= best) & (uint64_t)(side ^ 1)) | ((uint64_t)(price <= best) & (uint64_t)side);
     l->qty += qty;
     if (l->count++ == 0) {
-        if (off < VIEW_W)
+        if (off < v->w)
             bm_set(s, (uint32_t)off);
         if (side == BRS_BUY ? price > best : price < best)
             s->best = price;
@@ -258,13 +264,13 @@ static inline __attribute__((always_inline)) void remove_qty(brs__view *v, uint3
     int64_t price = o->price;
     bside *s = &v->books[in].s[side];
     v->gen[in] += (uint64_t)(price == s->best);
-    level *l = level_find(s, VIEW_W, price);
+    level *l = level_find(s, v->w, price);
     l->qty -= qty;
     if (qty < o->leaves) {
         o->leaves -= qty;
     } else {
         if (--l->count == 0)
-            level_gone(s, VIEW_W, side, price);
+            level_gone(s, v->w, side, price);
         take(v, i);
         v->live--;
     }
@@ -322,11 +328,11 @@ int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
     *out = (brs_top){.instrument = in};
     if (bs->best != BID_EMPTY) {
         out->bid_price = bs->best;
-        out->bid_qty = best_qty(bs, VIEW_W);
+        out->bid_qty = best_qty(bs, v->w);
     }
     if (as->best != ASK_EMPTY) {
         out->ask_price = as->best;
-        out->ask_qty = best_qty(as, VIEW_W);
+        out->ask_qty = best_qty(as, v->w);
     }
     return BRS_OK;
 }
@@ -338,8 +344,8 @@ size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out
     const bside *s = &v->books[in].s[side];
     int64_t empty = side == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
     size_t k = 0;
-    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, VIEW_W, side, p)) {
-        const level *l = level_find(s, VIEW_W, p);
+    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, v->w, side, p)) {
+        const level *l = level_find(s, v->w, p);
         out[k++] = (brs_level){.price = p, .qty = l->qty, .orders = l->count};
     }
     return k;
@@ -366,6 +372,7 @@ int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs
     v->max_mask = (uint32_t)(slots - 1);
     v->max_live = max;
     v->n = n;
+    v->w = n <= VIEW_WIDE_MAX ? VIEW_W_WIDE : VIEW_W_NARROW;
     v->books = calloc(n, sizeof *v->books);
     v->gen = calloc(n, sizeof *v->gen);
     /* 64 slots to start with: grows by doubling, at most to slots */
