@@ -241,7 +241,9 @@ static inline __attribute__((always_inline)) int deliver_one(brs__rt_strats *s, 
         st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
     }
     brs__sctx *sc = st->sc;
-    brs__sctx_advance(sc, NOW(s)); /* no timers (lean): the clock alone */
+    int64_t now = NOW(s);
+    if (now > sc->now) /* as deliver_l3 (the per-event chain count restarts only then) */
+        brs__sctx_advance(sc, now); /* no timers (lean): the clock alone */
     /* a QUOTE of the top (brs__sctx_on_market), not built */
     brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, &top);
     return 1;
