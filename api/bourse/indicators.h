@@ -24,9 +24,9 @@
 
 /* ---- SMA: simple moving average of the last `period` values ------------ */
 typedef struct brs_sma {
-    double *buf;     /* period values, caller-owned */
+    double *buf;     /* period values, caller-owned (zeroed by brs_sma_init) */
     uint32_t period;
-    uint32_t n;      /* values seen, saturates at period */
+    uint32_t n;      /* period once `period` values were seen (the window is full), else 0 */
     uint32_t pos;    /* next slot to write */
     uint32_t wraps;  /* period * window wraps since the running sum was last resynced */
     double sum;
@@ -40,6 +40,10 @@ static inline int brs_sma_init(brs_sma *s, double *buf, uint32_t period)
     s->period = period;
     s->n = s->pos = s->wraps = 0;
     s->sum = 0.0;
+    /* brs_sma_update subtracts the slot it overwrites on every update, also
+     * while the window fills: +0.0 there, which leaves any sum as it was */
+    for (uint32_t i = 0; i < period; i++)
+        buf[i] = 0.0;
     return BRS_OK;
 }
 
@@ -54,18 +58,21 @@ static inline double brs_sma_update(brs_sma *s, double x)
 {
     /* sum and pos in locals: the store into buf may alias *s as far as the
      * compiler knows, which made it store and reload both around it (a
-     * longer dependent chain per update). The same operations in the same
-     * order, so the same value to the last bit. */
-    double sum = s->sum;
+     * longer dependent chain per update). The slot's old value is subtracted
+     * on every update: while the window fills it is the +0.0 brs_sma_init
+     * wrote, and sum - (+0.0) is sum to the last bit (-0.0, infinities and
+     * NaN included), so the sums are those of subtracting only once full;
+     * n, counted only while filling, is then a test on the rare wrap path
+     * (it reaches period with the first wrap). */
     uint32_t pos = s->pos;
-    if (BRS__IND_FULL(s->n == s->period))
-        sum -= s->buf[pos];
-    else
-        s->n++;
+    double sum = s->sum - s->buf[pos];
     s->buf[pos] = x;
     s->sum = sum + x;
-    s->pos = ++pos == s->period ? 0 : pos;
-    if (pos == s->period) {
+    if (BRS__IND_FULL(++pos != s->period)) {
+        s->pos = pos;
+    } else {
+        s->pos = 0;
+        s->n = s->period;
         /* resync the running sum about every 1024 updates (every wrap for long
          * windows): drift stays far below 1e-9 relative, and short windows do
          * not pay a loop every few updates. After k wraps, k >= 1024 / period
