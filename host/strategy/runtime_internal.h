@@ -41,6 +41,22 @@ static inline void brs__sctx_enter(brs__sctx *sc)
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
     sc->log_cb = 0;
+    sc->log_seq = sc->n_callbacks;
+}
+
+/* The per-callback log state (last_error_log, log_cb) of the running
+ * callback: brs__sctx_enter clears it; the inline bar dispatch only counts
+ * the callback (n_callbacks), so the first log of that callback, or its
+ * guard, clears what an earlier callback left. Every callback entered after
+ * an earlier one's log_seq was taken has counted n_callbacks or called enter,
+ * so a stale state is always seen as such. */
+static inline void brs__sctx_log_fresh(brs__sctx *sc)
+{
+    if (sc->log_seq != sc->n_callbacks) {
+        sc->log_seq = sc->n_callbacks;
+        sc->last_error_log[0] = '\0';
+        sc->log_cb = 0;
+    }
 }
 
 /* A new event from outside: the per-event bound starts again, and refusals

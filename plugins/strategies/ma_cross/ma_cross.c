@@ -92,14 +92,17 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     brs_sma_update(&m->sma_fast, close);
     brs_sma_update(&m->sma_slow, close);
     /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
-    if (!brs_sma_ready(&m->sma_slow) || m->working)
+    if (!brs_sma_ready(&m->sma_slow))
         return BRS_OK;
     /* brs_sma_value of both, ready: sum / (double)period, with the period's
      * double (exact) kept rather than converted on every bar */
     double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
-    if (m->signal)
+    if (m->working | m->signal) { /* one test for the two rare cases */
+        if (m->working)
+            return BRS_OK;
         return m->host->xSetTarget(m->ctx, bar->instrument,
                                    f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
+    }
     int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
     int64_t delta = target - m->position;
     if (delta != 0)
