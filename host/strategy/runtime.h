@@ -263,8 +263,8 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
  * bars), order events it caused are delivered. No execution-backend pass:
  * `bench strategy` uses it to time the callback itself. Inline for the common
  * case (a running strategy, no refusal waiting, no timed callback; after it
- * nothing queued, logged as an error or failed); everything else goes through
- * the out-of-line guard, with the same effects. */
+ * nothing queued, refused, logged as an error or failed); everything else
+ * goes through the out-of-line guard, with the same effects. */
 int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
 int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
 static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)

@@ -17,8 +17,13 @@ struct ma_cross {
     const brs_host *host;
     brs_ctx *ctx;
     int64_t fast, slow, qty, allow_short;
-    int working;      /* an order is out: wait for it before trading again */
-    int signal;       /* a signal backtest: state targets, place no orders */
+    union {           /* the two rare cases, tested as one word per bar */
+        struct {
+            int working;  /* an order is out: wait for it before trading again */
+            int signal;   /* a signal backtest: state targets, place no orders */
+        };
+        uint64_t busy;
+    };
     int64_t position; /* signed, followed from fills */
     double fast_d, slow_d; /* the periods as doubles, exactly */
     brs_sma sma_fast, sma_slow;
@@ -97,7 +102,7 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     /* brs_sma_value of both, ready: sum / (double)period, with the period's
      * double (exact) kept rather than converted on every bar */
     double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
-    if (m->working | m->signal) { /* one test for the two rare cases */
+    if (m->busy) {
         if (m->working)
             return BRS_OK;
         return m->host->xSetTarget(m->ctx, bar->instrument,
