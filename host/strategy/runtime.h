@@ -152,11 +152,12 @@ struct brs__sctx {
     };
     char error[BRS_ERROR_MSG_MAX];     /* why it failed */
     /* The running callback's last error-level log line and log bytes: valid
-     * while log_seq == n_callbacks (brs__sctx_log_fresh, runtime_internal.h);
-     * a callback entered through brs__sctx_enter clears them, the inline bar
-     * dispatch leaves that to the first log of the callback */
+     * while log_seq == n_callbacks + n_entered, which every callback changes
+     * (brs__sctx_log_fresh, runtime_internal.h): they are cleared by the
+     * callback's first log line or its guard, not on every call */
     char last_error_log[BRS_ERROR_MSG_MAX];
     uint64_t log_seq;
+    uint64_t n_entered;                /* callbacks entered through brs__sctx_enter */
     int64_t now;
 
     brs__sctx_instr *instr;
@@ -276,7 +277,7 @@ static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->last_price[bar->instrument] = bar->bar.close;
-    sc->n_callbacks++; /* also a new log_seq: the per-callback log state is stale */
+    sc->n_callbacks++; /* also a new log epoch: the per-callback log state is stale */
     sc->meter_left--;  /* > 1 above: this callback is not a timed one */
     sc->in_callback = 1;
     int rc = sc->vt->xOnBar(sc->self, bar);

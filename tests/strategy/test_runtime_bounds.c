@@ -242,14 +242,12 @@ static size_t read_log(FILE *log, char *buf, size_t cap)
     return n;
 }
 
-/* The per-callback log state through the inline bar dispatch
- * (brs__sctx_call_bar), which counts the callback and leaves clearing that
- * state to the callback's first log line: every callback gets its own 20
- * bytes, and an error line logged by one callback is not quoted as the
- * reason a later one failed. */
-static void test_log_state_per_inline_callback(void **state)
+/* The per-callback log state, cleared by a callback's first log line or its
+ * guard rather than on every call (brs__sctx_log_fresh): every callback gets
+ * its own 20 bytes, and an error line logged by one callback is not quoted
+ * as the reason a later one failed. */
+static void log_state_per_callback(int inline_path)
 {
-    (void)state;
     brs__sctx sc;
     brs__simfill fm;
     FILE *log = tmpfile();
@@ -260,7 +258,7 @@ static void test_log_state_per_inline_callback(void **state)
     int rc = BRS_OK;
     for (int i = 0; i < 5; i++) {
         brs_market_event e = bar_at(100 * (i + 1));
-        rc = brs__sctx_call_bar(&sc, &e);
+        rc = inline_path ? brs__sctx_call_bar(&sc, &e) : brs__sctx_on_market(&sc, &e);
         if (i < 4)
             assert_int_equal(rc, BRS_OK);
     }
@@ -281,6 +279,20 @@ static void test_log_state_per_inline_callback(void **state)
     assert_non_null(strstr(buf, "[b] error: an error it carries on from\n")); /* printed once it returned */
     brs__sctx_free(&sc);
     brs__simfill_free(&fm);
+}
+
+static void test_log_state_per_inline_callback(void **state)
+{
+    (void)state;
+    log_state_per_callback(1);
+}
+
+/* The same through brs__sctx_on_market, whose callbacks enter through
+ * brs__sctx_enter. */
+static void test_log_state_per_callback(void **state)
+{
+    (void)state;
+    log_state_per_callback(0);
 }
 
 static void test_timer_end_of_time(void **state)
@@ -308,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_refusal_with_next_event), cmocka_unit_test(test_order_bounds),
         cmocka_unit_test(test_log_caps),          cmocka_unit_test(test_timer_end_of_time),
         cmocka_unit_test(test_log_state_per_inline_callback),
+        cmocka_unit_test(test_log_state_per_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
