@@ -152,13 +152,13 @@ fuzz-wsgate:
 
 # The operators' HTTP server's request parser (tests/fuzz/fuzz_http.c): bytes
 # in, "more", a documented refusal or a request the routes can rely on.
-FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/core/error.c
+FUZZ_HTTP_SRC = tests/fuzz/fuzz_http.c host/ops/http_req.c host/ws/http_head.c host/ws/http_body.c host/core/error.c
 fuzz-http:
 	$(call fuzz_run,http,corpus-http,$(FUZZ_HTTP_SRC),,9280,-dict=tests/fuzz/http.dict)
 
 # The WebSocket opening handshake on both ends and a server connection behind
 # it (tests/fuzz/fuzz_ws.c): upgrade requests, 101 answers, then frames.
-FUZZ_WS_SRC = tests/fuzz/fuzz_ws.c host/ws/upgrade.c host/ws/http_head.c host/ws/ws_server.c host/ws/frame.c \
+FUZZ_WS_SRC = tests/fuzz/fuzz_ws.c host/ws/upgrade.c host/ws/http_head.c host/ws/http_body.c host/ws/ws_server.c host/ws/frame.c \
               host/ws/ws.c host/ws/net.c host/core/error.c host/core/clock.c
 fuzz-ws:
 	$(call fuzz_run,ws,corpus-ws,$(FUZZ_WS_SRC),-lwslay -lssl -lcrypto,16384,-dict=tests/fuzz/http.dict)
@@ -185,7 +185,7 @@ FUZZ_CONFIG_SRC = tests/fuzz/fuzz_config.c host/core/config.c host/core/error.c 
                   host/strategy/lua_sandbox.c host/strategy/lua_strategy.c host/strategy/reload_watch.c \
                   host/strategy/runtime.c host/strategy/runtime_host.c host/strategy/runtime_orders.c \
                   host/strategy/source.c host/ticks/barblock.c host/ticks/evblock.c host/ticks/format.c \
-                  host/ticks/l3check.c host/ticks/merge.c host/ticks/reader.c host/ws/frame.c host/ws/http_head.c \
+                  host/ticks/l3check.c host/ticks/merge.c host/ticks/reader.c host/ws/frame.c host/ws/http_head.c host/ws/http_body.c \
                   host/ws/net.c host/ws/upgrade.c host/ws/ws.c host/ws/ws_server.c host/wsgate/msg.c \
                   host/wsgate/wsgate.c host/wsgate/wsgate_orders.c plugins/venues/sim/queue.c \
                   plugins/venues/sim/scale.c plugins/venues/sim/sim.c plugins/venues/sim/sim_market.c \

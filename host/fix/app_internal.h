@@ -22,6 +22,14 @@ typedef struct brs__fix_md_view {
 
 /* app.c */
 brs__fix_session *brs__fix_session_of(brs__fix_gateway *g, uint32_t idx);
+/* Memory ran out where a queue had to keep an item in order (a runtime event
+ * or a report behind others, app_events.c and app_reports.c): taken at once
+ * it would go out of order, and a replay, which has the memory, would queue
+ * it. So the turn is not committed: g->fail_msg says why, the next
+ * brs__fix_gateway_flush fails, and the server stops as on a storage failure
+ * (nothing of the turn sent, every session logged out); a restart replays the
+ * journal to its last commit. Logged once. */
+void brs__fix_gateway_oom(brs__fix_gateway *g, const char *what, uint32_t session);
 /* A price in ticks as the instrument's decimal. */
 void brs__fix_enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px);
 

@@ -1195,9 +1195,6 @@ static void test_bad_snapshot(void **state)
     journal_done(&tj);
 }
 
-/* MarketDataRequest with MDEntryType 2: trades come as entries of the
- * updates, here full refreshes (W): the book, then the trade that changed it,
- * once per trade (not once per side). Other entry types are refused. */
 /* The ClOrdID map grows by moving its old table a few slots per insert: while
  * a move is under way every key must still be found, in whichever table it
  * is. 20,000 orders take the map through four growths; after each insert a
@@ -1240,6 +1237,9 @@ static void test_clordid_map_growth(void **state)
     journal_done(&tj);
 }
 
+/* MarketDataRequest with MDEntryType 2: trades come as entries of the
+ * updates, here full refreshes (W): the book, then the trade that changed it,
+ * once per trade (not once per side). Other entry types are refused. */
 static void test_md_trades(void **state)
 {
     (void)state;
@@ -1278,6 +1278,66 @@ static void test_md_trades(void **state)
     assert_true(next());
     assert_string_equal(got.msgtype, "Y");
     assert_true(brs__fix_is(&got, 281, "8"));
+    close_gw();
+}
+
+/* A buy sweeping 1,000 resting sells, seen by a full-refresh subscription
+ * that asked for trades: its 1,000 trades come over several W, each within
+ * the output buffer and each with the book (the bid left), in order. Before,
+ * the one W holding every trade (~25 KB here) was too large to send (logged,
+ * not sent): the subscriber lost the sweep. */
+static void test_md_trades_sweep_full_refresh(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    open_gw(NULL, 0);
+    feed("35=D|11=bid|55=MSFT|54=1|60=20231114-22:13:20|38=5|40=2|44=200|");
+    expect_er('0', "bid");
+    for (int k = 0; k < N; k++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%d", k);
+        feed("35=D|11=%s|55=MSFT|54=2|60=20231114-22:13:20|38=1|40=2|44=%d|", id, 300 + k % 7);
+        expect_er('0', id);
+    }
+    outlen = outread = 0;
+    feed("35=V|262=m1|263=1|264=20|265=0|267=3|269=0|269=1|269=2|146=1|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    outlen = outread = 0;
+    feed("35=D|11=sweep|55=MSFT|54=1|60=20231114-22:13:20|38=%d|40=2|44=400|", N);
+    int ws = 0, trades = 0, fills = 0;
+    int64_t last_px = 0;
+    while (next()) {
+        if (!strcmp(got.msgtype, "8")) {
+            fills += brs__fix_is(&got, 150, "F");
+            continue;
+        }
+        assert_string_equal(got.msgtype, "W");
+        assert_true(got.len <= BRS__FIX_OUT_MAX);
+        ws++;
+        int bid = 0, asks = 0, here = 0;
+        for (uint32_t k = 0; k < got.nfields; k++) {
+            if (got.fields[k].tag != 269)
+                continue;
+            char t = got.buf[got.fields[k].off];
+            bid += t == '0';
+            asks += t == '1';
+            if (t == '2') {
+                here++;
+                assert_int_equal(got.fields[k + 1].tag, 270);
+                int64_t px = strtoll(got.buf + got.fields[k + 1].off, NULL, 10);
+                assert_true(px >= last_px); /* price-time order: the cheapest first */
+                last_px = px;
+            }
+        }
+        assert_int_equal(bid, 1); /* the book in every W */
+        assert_int_equal(asks, 0);
+        assert_true(here > 0 && here <= 96);
+        trades += here;
+    }
+    assert_int_equal(trades, N);
+    assert_int_equal(fills, 2 * N); /* the taker's and each maker's: one session */
+    assert_true(ws >= (N + 95) / 96);
     close_gw();
 }
 
@@ -1362,6 +1422,7 @@ int main(void)
         cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_md_trades),
+        cmocka_unit_test(test_md_trades_sweep_full_refresh),
         cmocka_unit_test(test_clordid_map_growth),
         cmocka_unit_test(test_positions_survive_without_risk),
         cmocka_unit_test(test_compaction),

@@ -329,6 +329,53 @@ def sweep_crash(work, n, what, **cfg):
           (points, mid))
 
 
+def case_sweepoom(work):
+    """(3) memory runs out where a streamed sweep's queues must keep order
+    (BRS_FAULT_QUEUE_NOMEM=1: no queue chunk can be allocated): taken at once,
+    an event or report would pass the ones queued before it and a replay,
+    which has the memory, would queue it. So nothing of the turn is
+    committed: the gateway says why, logs every session out and stops, the
+    taker sees no fill. Restarted without the fault, the sweep never
+    happened: the resting orders open, the order unknown, no fill stored;
+    sent again, every resting order fills."""
+    n = 200
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    write_orders_journal(os.path.join(state, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    srv = new_server(work, state_dir=state, fsync="batch", max_reports_per_turn=40, max_events_per_turn=30,
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
+    srv.start(extra_env={"BRS_FAULT_QUEUE_NOMEM": "1"})
+    seen, died = fault_round(srv, lambda c: c.order("sweep", 1, "9.00", n, tif=3), "F", 17)
+    log = srv.logtext()
+    check(died and not seen, "memory out in the sweep's queues: the gateway %s, the taker saw %d fills" %
+          ("stopped" if died else "kept running", len(seen)))
+    check("out of memory where a queue must keep order" in log and 'queue="runtime events"' in log and
+          "state cannot be made durable" in log,
+          "no log line naming the queue and the stop: " + log[-1200:])
+    srv.start()
+    check(srv.port is not None, "no restart: " + srv.logtext()[-600:])
+    tf, tst, tl = resend_all(srv.port, "CLIENT1", 3, want_h="sweep")
+    mf, st, ml = resend_all(srv.port, "CLIENT2", 1, want_h="s0")
+    check(tl and ml and not tf and not mf and st == "0" and tst == "8",
+          "after the restart: Logons %s/%s, taker %d fill reports, maker %d, order s0 status %r, "
+          "sweep %r (the sweep must not have happened)" % (tl, ml, len(tf), len(mf), st, tst))
+    c = Session(srv.port, "CLIENT1", reset=True)
+    c.order("sweep2", 1, "9.00", n, tif=3)
+    fills = 0
+    while fills < n:
+        m = c.recv(5)
+        if m is None:
+            break
+        fills += m.type == "8" and m.get(150) == "F"
+    check(fills == n, "the sweep sent again after the restart: %d of %d fills" % (fills, n))
+    c.close()
+    srv.stop()
+    print("sweep of %d orders with no memory for its queues: nothing committed, %d fills seen, gateway "
+          "stopped naming the queue; after the restart none happened, sent again all %d filled" %
+          (n, len(seen), fills))
+
+
 def case_eodcrash(work):
     """(9) the end of day's compaction through the forked child, killed at
     each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
