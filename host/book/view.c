@@ -4,7 +4,15 @@
  * for the levels, without the order pool and the levels' FIFOs. The top is
  * read from the sides when asked for; its change count moves on every event
  * at the best price of a side (or better, for an insert): exactly the events
- * that move it (each changes that side's best price or its quantity). */
+ * that move it (each changes that side's best price or its quantity).
+ *
+ * The sides are indexed by key, not price: key = price / tick, the
+ * instrument's tick size given at creation, while every price seen is on the
+ * tick; the window's levels are then a tick apart. The first price off the
+ * tick turns the instrument to tick 1 for good (its levels and orders
+ * rekeyed once: to_units), so such prices work as they did before keys. A
+ * key maps back to its price by one multiply; the order of keys is the
+ * order of prices, so the best, the depth and every answer are the same. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,14 +21,12 @@
 
 /* Direct-indexed levels per side (v->w): 4096, the most one summary word of
  * the bitmaps covers, for views of at most VIEW_WIDE_MAX instruments, else
- * 1024 (the engine's default). Prices are in price units, not ticks: with
- * the usual tick of 100 units (a cent at a price scale of 10,000) 1024 levels
- * span only +-5 ticks of the touch and every order a few ticks deeper went to
- * the far-level tree (`bourse gen`'s feed: 1 event in 20, an AVL insert or
- * lookup each); 4096 span +-20 ticks. The cost is memory: both windows are
- * 192 KiB an instrument instead of 48, and levels a tick apart touch most of
- * their pages, so a view of many instruments keeps the narrow window (at
- * most 12 MiB of wide windows a view). */
+ * 1024 (the engine's default). Levels are keyed by tick (above), so the
+ * window spans +-2048 or +-512 ticks of its centre; an instrument turned to
+ * tick 1 by an off-tick price spans that many price units, and orders
+ * deeper go to the far-level tree. Both windows are 192 KiB an instrument
+ * instead of 48 (mostly untouched pages: levels in use are a tick apart), so
+ * a view of many instruments keeps the narrow window. */
 #define VIEW_W_WIDE 4096u
 #define VIEW_W_NARROW 1024u
 #define VIEW_WIDE_MAX 64u
@@ -29,16 +35,27 @@
 /* A live order; leaves 0 marks an empty slot. hs: the home slot, side in bit 31. */
 typedef struct vord {
     uint64_t id;
-    int64_t price;
+    int64_t key; /* its price's key in its instrument's sides */
     int64_t leaves;
     uint32_t instrument;
     uint32_t hs;
 } vord;
 _Static_assert(sizeof(vord) == 32, "two order entries per cache line");
 
+/* An instrument's sides, and how its prices map to their keys: a price on
+ * the tick is (odd << tz) x key with odd the tick's odd part, so it has
+ * its low tz bits clear and (price >> tz) x inv (inv: odd's inverse modulo
+ * 2^64) is key, at most lim = INT64_MAX / odd from 0; any other price gives
+ * a product farther from 0 (the multiply is a bijection taking the
+ * multiples of odd to exactly those). No division per event. */
 typedef struct vbook {
     bside s[2];
-    int ready; /* windows allocated */
+    int64_t tick;   /* price of one key; 1 from the first off-tick price on */
+    uint64_t inv;
+    uint64_t lim, lim2; /* lim, 2 x lim */
+    uint64_t low;   /* (1 << tz) - 1 */
+    uint32_t tz;
+    int ready;      /* windows allocated */
 } vbook;
 
 struct brs__view {
@@ -184,13 +201,95 @@ static int book_ready(vbook *b, uint32_t w, int64_t center)
     return BRS_OK;
 }
 
+/* Prices of b map to keys by tick (< 1 is taken as 1). */
+static void set_tick(vbook *b, int64_t tick)
+{
+    uint64_t t = tick > 1 ? (uint64_t)tick : 1, odd = t >> __builtin_ctzll(t), inv = odd;
+    for (int k = 0; k < 5; k++) /* Newton's steps double the bits right: 3, 6, ..., 96 */
+        inv *= 2 - odd * inv;
+    b->tick = (int64_t)t;
+    b->tz = (uint32_t)__builtin_ctzll(t);
+    b->low = (UINT64_C(1) << b->tz) - 1;
+    b->inv = inv;
+    b->lim = (uint64_t)INT64_MAX / odd;
+    b->lim2 = 2 * b->lim;
+}
+
+/* The key of price (a price price_ok accepts) in b: 1 and *key set when the
+ * price is on b's tick, else 0. */
+static inline int key_of(const vbook *b, int64_t price, int64_t *key)
+{
+    uint64_t q = (uint64_t)(price >> b->tz) * b->inv;
+    *key = (int64_t)q;
+    return (((uint64_t)price & b->low) == 0) & (q + b->lim <= b->lim2);
+}
+
+static void sides_free(bside s[2])
+{
+    free(s[0].win); /* one block: both windows and bitmaps */
+    for (int sd = 0; sd < 2; sd++)
+        if (s[sd].far) {
+            brs__far_free(s[sd].far);
+            free(s[sd].far);
+        }
+}
+
+/* An off-tick price for instrument in (book b): from now on its keys are
+ * its prices. Its levels move to new sides under their prices, its orders'
+ * keys become their prices; BRS_E_NOMEM leaves everything as it was. Once
+ * an instrument at most, so it may take its time. */
+static __attribute__((noinline)) int to_units(brs__view *v, vbook *b, uint32_t in, int64_t price)
+{
+    int64_t t = b->tick;
+    if (b->ready) {
+        bside ns[2] = {{0}};
+        if (brs__bsides_init(ns, (size_t)v->w, price) != BRS_OK)
+            return BRS_E_NOMEM;
+        for (int sd = 0; sd < 2; sd++) {
+            bside *s = &b->s[sd], *n = &ns[sd];
+            int64_t empty = sd == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
+            n->best = empty;
+            /* best first, so a level outside the window goes to the far
+             * levels once the window holds the best (levels.c) */
+            for (int64_t k = s->best; k != empty; k = brs__next_worse(s, v->w, sd, k)) {
+                int64_t p = k * t;
+                level *l = level_make(n, v->w, p);
+                if (!l) {
+                    sides_free(ns);
+                    return BRS_E_NOMEM;
+                }
+                *l = *level_find(s, v->w, k);
+                uint64_t off = (uint64_t)(p - n->base);
+                if (off < v->w)
+                    bm_set(n, (uint32_t)off);
+                if (n->best == empty)
+                    n->best = p;
+            }
+        }
+        sides_free(b->s);
+        b->s[0] = ns[0], b->s[1] = ns[1];
+    }
+    for (uint32_t i = 0; i <= v->mask; i++)
+        if (v->t[i].leaves && v->t[i].instrument == in)
+            v->t[i].key *= t;
+    set_tick(b, 1);
+    return BRS_OK;
+}
+
 /* ---- the passive calls ------------------------------------------------------------- */
 
-/* An insert's slow path: the instrument's first order, the live limit, or
- * the table due to grow (in that order, as the checks always ran). */
-static int insert_slow(brs__view *v, vbook *b, uint64_t id, int64_t price, uint32_t *at, uint32_t *at_d)
+/* An insert's slow path: an off-tick price for an instrument keyed by
+ * tick, the instrument's first order, the live limit, or the table due to
+ * grow (the last three in the order the checks always ran). */
+static int insert_slow(brs__view *v, vbook *b, uint32_t in, uint64_t id, int64_t price, int64_t *key,
+                       uint32_t *at, uint32_t *at_d)
 {
-    if (!b->ready && book_ready(b, v->w, price))
+    if (!key_of(b, price, key)) {
+        if (to_units(v, b, in, price))
+            return BRS_E_NOMEM;
+        *key = price;
+    }
+    if (!b->ready && book_ready(b, v->w, *key))
         return BRS_E_NOMEM;
     if (v->live >= v->max_live)
         return BRS_E_LIMIT;
@@ -212,35 +311,37 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
     if (probe(v, id, &at, &at_d) != NONE)
         return BRS_E_EXISTS;
     vbook *b = &v->books[in];
-    if (BRS__UNLIKELY(!b->ready | (v->live >= v->live_slow))) {
-        int rc = insert_slow(v, b, id, price, &at, &at_d);
+    int64_t key;
+    int on_tick = key_of(b, price, &key);
+    if (BRS__UNLIKELY(!on_tick | !b->ready | (v->live >= v->live_slow))) {
+        int rc = insert_slow(v, b, in, id, price, &key, &at, &at_d);
         if (rc)
             return rc;
     }
     bside *s = &b->s[side];
-    uint64_t off = (uint64_t)(price - s->base);
+    uint64_t off = (uint64_t)(key - s->base);
     level *l;
     if (BRS__LIKELY(off < v->w)) {
         l = &s->win[off];
     } else {
-        if (!(l = brs__level_make_outside(s, v->w, price)))
+        if (!(l = brs__level_make_outside(s, v->w, key)))
             return BRS_E_NOMEM;
-        off = (uint64_t)(price - s->base); /* the window may have moved */
+        off = (uint64_t)(key - s->base); /* the window may have moved */
     }
     if (BRS__UNLIKELY(qty > INT64_MAX - l->qty))
         return BRS_E_RANGE; /* the level held orders already: nothing to undo */
     /* at or through the best (a bid at or above it, an ask at or below it):
      * computed without a branch on the side, which is random */
     int64_t best = s->best;
-    uint64_t at_top = ((uint64_t)(price >= best) & (uint64_t)(side ^ 1)) | ((uint64_t)(price <= best) & (uint64_t)side);
+    uint64_t at_top = ((uint64_t)(key >= best) & (uint64_t)(side ^ 1)) | ((uint64_t)(key <= best) & (uint64_t)side);
     l->qty += qty;
     if (l->count++ == 0) {
         if (off < v->w)
             bm_set(s, (uint32_t)off);
-        if (side == BRS_BUY ? price > best : price < best)
-            s->best = price;
+        if (side == BRS_BUY ? key > best : key < best)
+            s->best = key;
     }
-    put_at(v, (vord){.id = id, .price = price, .leaves = qty, .instrument = in,
+    put_at(v, (vord){.id = id, .key = key, .leaves = qty, .instrument = in,
                      .hs = home_of(v, id) | (uint32_t)side << 31},
            at, at_d);
     v->live++;
@@ -261,16 +362,16 @@ static inline __attribute__((always_inline)) void remove_qty(brs__view *v, uint3
     vord *o = &v->t[i];
     uint32_t in = o->instrument;
     int side = (int)(o->hs >> 31);
-    int64_t price = o->price;
+    int64_t key = o->key;
     bside *s = &v->books[in].s[side];
-    v->gen[in] += (uint64_t)(price == s->best);
-    level *l = level_find(s, v->w, price);
+    v->gen[in] += (uint64_t)(key == s->best);
+    level *l = level_find(s, v->w, key);
     l->qty -= qty;
     if (qty < o->leaves) {
         o->leaves -= qty;
     } else {
         if (--l->count == 0)
-            level_gone(s, v->w, side, price);
+            level_gone(s, v->w, side, key);
         take(v, i);
         v->live--;
     }
@@ -324,14 +425,15 @@ int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
 {
     if (in >= v->n)
         return BRS_E_RANGE;
-    const bside *bs = &v->books[in].s[BRS_BUY], *as = &v->books[in].s[BRS_SELL];
+    const vbook *b = &v->books[in];
+    const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
     *out = (brs_top){.instrument = in};
     if (bs->best != BID_EMPTY) {
-        out->bid_price = bs->best;
+        out->bid_price = bs->best * b->tick;
         out->bid_qty = best_qty(bs, v->w);
     }
     if (as->best != ASK_EMPTY) {
-        out->ask_price = as->best;
+        out->ask_price = as->best * b->tick;
         out->ask_qty = best_qty(as, v->w);
     }
     return BRS_OK;
@@ -341,12 +443,13 @@ size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out
 {
     if (in >= v->n || (side != BRS_BUY && side != BRS_SELL))
         return 0;
-    const bside *s = &v->books[in].s[side];
+    const vbook *b = &v->books[in];
+    const bside *s = &b->s[side];
     int64_t empty = side == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
     size_t k = 0;
-    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, v->w, side, p)) {
-        const level *l = level_find(s, v->w, p);
-        out[k++] = (brs_level){.price = p, .qty = l->qty, .orders = l->count};
+    for (int64_t key = s->best; k < n && key != empty; key = brs__next_worse(s, v->w, side, key)) {
+        const level *l = level_find(s, v->w, key);
+        out[k++] = (brs_level){.price = key * b->tick, .qty = l->qty, .orders = l->count};
     }
     return k;
 }
@@ -357,7 +460,8 @@ size_t brs__view_live(const brs__view *v) { return v->live; }
 
 /* ---- lifetime ------------------------------------------------------------------------ */
 
-int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs_error *err)
+int brs__view_create(brs__view **out, uint32_t n_instr, const brs_instrument *instr, uint32_t max_orders,
+                     brs_error *err)
 {
     *out = NULL;
     uint32_t n = n_instr ? n_instr : 1, max = max_orders ? max_orders : 1u << 20;
@@ -383,6 +487,7 @@ int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs
     for (uint32_t i = 0; i < n; i++) {
         v->books[i].s[BRS_BUY].best = BID_EMPTY;
         v->books[i].s[BRS_SELL].best = ASK_EMPTY;
+        set_tick(&v->books[i], instr && i < n_instr ? instr[i].tick_size : 1);
     }
     *out = v;
     return BRS_OK;
@@ -392,14 +497,8 @@ void brs__view_destroy(brs__view *v)
 {
     if (!v)
         return;
-    for (uint32_t i = 0; v->books && i < v->n; i++) {
-        free(v->books[i].s[0].win); /* one block: both windows and bitmaps */
-        for (int sd = 0; sd < 2; sd++)
-            if (v->books[i].s[sd].far) {
-                brs__far_free(v->books[i].s[sd].far);
-                free(v->books[i].s[sd].far);
-            }
-    }
+    for (uint32_t i = 0; v->books && i < v->n; i++)
+        sides_free(v->books[i].s);
     free(v->books);
     free(v->gen);
     free(v->t_mem);

@@ -8,8 +8,9 @@
  * Same answers as those calls: the same refusals (bad side, price or
  * quantity, an id already live, max_orders live, a level total past
  * INT64_MAX), the same top and depth after every event. Levels reuse the
- * engine's book sides (window and far tree, book_impl.h), with a window of
- * 4096 price units a side (view.c). One thread. */
+ * engine's book sides (window and far tree, book_impl.h), indexed by tick
+ * (price / tick size) while an instrument's prices are on its tick, by
+ * price unit from its first price that is not (view.c). One thread. */
 #ifndef BRS_BOOK_VIEW_H
 #define BRS_BOOK_VIEW_H
 
@@ -22,8 +23,11 @@
 typedef struct brs__view brs__view;
 
 /* A view of instruments 0..n_instr-1 holding at most max_orders orders at
- * once (0: 1<<20, the engine's default). */
-int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs_error *err);
+ * once (0: 1<<20, the engine's default). instr: the instruments, for their
+ * tick sizes (NULL: a tick of 1 each); any price is accepted whatever the
+ * tick, only the speed depends on it. */
+int brs__view_create(brs__view **out, uint32_t n_instr, const brs_instrument *instr, uint32_t max_orders,
+                     brs_error *err);
 void brs__view_destroy(brs__view *v);
 
 /* The engine's passive calls, with the same refusals and return codes. */

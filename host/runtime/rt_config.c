@@ -230,7 +230,7 @@ int brs__rt_create(brs__rt **out, brs_config *cfg, cJSON *obj, const char *where
     /* the clients' market view (and the router's of the default venue): not
      * kept when the router reads the venues' own books (serve) */
     if (!o->books_from_venues || o->market_view) {
-        if ((rc = brs__view_create(&rt->view, n_instr, 0, err)))
+        if ((rc = brs__view_create(&rt->view, n_instr, instr, 0, err)))
             return rc;
     }
     if ((rc = brs__rt_open_venues(rt, obj, data_files, n_files, err)))

@@ -778,7 +778,7 @@ int brs__rt_router_open(brs__rt *rt, const brs__rt_opts *o, brs_error *err)
     for (uint32_t i = 0; i < rt->n_v && rt->views; i++)
         if (i == rt->route)
             rt->v[i].view = rt->view;
-        else if ((rc = brs__view_create(&rt->v[i].view, rt->n_instr, 0, err)))
+        else if ((rc = brs__view_create(&rt->v[i].view, rt->n_instr, rt->instr, 0, err)))
             return rc;
     brs_risk_config rcfg;
     if (!(rt->risk = calloc(1, sizeof *rt->risk)))
