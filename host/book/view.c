@@ -47,16 +47,24 @@ _Static_assert(sizeof(vord) == 32, "two order entries per cache line");
  * its low tz bits clear and (price >> tz) x inv (inv: odd's inverse modulo
  * 2^64) is key, at most lim = INT64_MAX / odd from 0; any other price gives
  * a product farther from 0 (the multiply is a bijection taking the
- * multiples of odd to exactly those). No division per event. */
+ * multiples of odd to exactly those). An insert's fast path needs less: the
+ * offset of its price from the window's first price ubase, times inv and
+ * rotated right by tz, is below the window's width exactly when the price
+ * is on the tick and in the window (keys and their prices stay inside int64
+ * as ticks are at most VIEW_TICK_MAX). No division per event. */
 typedef struct vbook {
     bside s[2];
-    int64_t tick;   /* price of one key; 1 from the first off-tick price on */
+    uint64_t ubase[2]; /* s[sd].base x tick */
     uint64_t inv;
+    int64_t tick;   /* price of one key; 1 from the first off-tick price on */
     uint64_t lim, lim2; /* lim, 2 x lim */
     uint64_t low;   /* (1 << tz) - 1 */
     uint32_t tz;
     int ready;      /* windows allocated */
 } vbook;
+
+/* Ticks above it key by price unit (tick 1). */
+#define VIEW_TICK_MAX (INT64_C(1) << 20)
 
 struct brs__view {
     vord *t;
@@ -201,10 +209,10 @@ static int book_ready(vbook *b, uint32_t w, int64_t center)
     return BRS_OK;
 }
 
-/* Prices of b map to keys by tick (< 1 is taken as 1). */
+/* Prices of b map to keys by tick (< 1 or > VIEW_TICK_MAX: 1). */
 static void set_tick(vbook *b, int64_t tick)
 {
-    uint64_t t = tick > 1 ? (uint64_t)tick : 1, odd = t >> __builtin_ctzll(t), inv = odd;
+    uint64_t t = tick > 1 && tick <= VIEW_TICK_MAX ? (uint64_t)tick : 1, odd = t >> __builtin_ctzll(t), inv = odd;
     for (int k = 0; k < 5; k++) /* Newton's steps double the bits right: 3, 6, ..., 96 */
         inv *= 2 - odd * inv;
     b->tick = (int64_t)t;
@@ -222,6 +230,13 @@ static inline int key_of(const vbook *b, int64_t price, int64_t *key)
     uint64_t q = (uint64_t)(price >> b->tz) * b->inv;
     *key = (int64_t)q;
     return (((uint64_t)price & b->low) == 0) & (q + b->lim <= b->lim2);
+}
+
+/* The window's first price on each side, after its base moved. */
+static inline void sync_base(vbook *b)
+{
+    for (int sd = 0; sd < 2; sd++)
+        b->ubase[sd] = (uint64_t)b->s[sd].base * (uint64_t)b->tick;
 }
 
 static void sides_free(bside s[2])
@@ -273,30 +288,46 @@ static __attribute__((noinline)) int to_units(brs__view *v, vbook *b, uint32_t i
         if (v->t[i].leaves && v->t[i].instrument == in)
             v->t[i].key *= t;
     set_tick(b, 1);
+    sync_base(b);
     return BRS_OK;
 }
 
 /* ---- the passive calls ------------------------------------------------------------- */
 
 /* An insert's slow path: an off-tick price for an instrument keyed by
- * tick, the instrument's first order, the live limit, or the table due to
- * grow (the last three in the order the checks always ran). */
-static int insert_slow(brs__view *v, vbook *b, uint32_t in, uint64_t id, int64_t price, int64_t *key,
-                       uint32_t *at, uint32_t *at_d)
+ * tick, the instrument's first order, the live limit, the table due to
+ * grow, a price outside the window (in the order the checks always ran).
+ * Sets the price's key, its level (made if missing) and the level's offset
+ * in the window (>= the width: a far level). */
+static int insert_slow(brs__view *v, vbook *b, uint32_t in, int side, uint64_t id, int64_t price,
+                       int64_t *key, uint64_t *off, level **l, uint32_t *at, uint32_t *at_d)
 {
     if (!key_of(b, price, key)) {
         if (to_units(v, b, in, price))
             return BRS_E_NOMEM;
         *key = price;
     }
-    if (!b->ready && book_ready(b, v->w, *key))
-        return BRS_E_NOMEM;
+    if (!b->ready) {
+        if (book_ready(b, v->w, *key))
+            return BRS_E_NOMEM;
+        sync_base(b);
+    }
     if (v->live >= v->max_live)
         return BRS_E_LIMIT;
     if (8 * ((uint64_t)v->live + 1) > (uint64_t)v->mask + 1 && v->mask < v->max_mask) {
         if (grow(v))
             return BRS_E_NOMEM;
         probe(v, id, at, at_d);
+    }
+    bside *s = &b->s[side];
+    *off = (uint64_t)(*key - s->base);
+    if (*off < v->w) {
+        *l = &s->win[*off];
+    } else {
+        if (!(*l = brs__level_make_outside(s, v->w, *key)))
+            return BRS_E_NOMEM;
+        *off = (uint64_t)(*key - s->base); /* the window may have moved */
+        sync_base(b);
     }
     return BRS_OK;
 }
@@ -311,22 +342,20 @@ static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t
     if (probe(v, id, &at, &at_d) != NONE)
         return BRS_E_EXISTS;
     vbook *b = &v->books[in];
-    int64_t key;
-    int on_tick = key_of(b, price, &key);
-    if (BRS__UNLIKELY(!on_tick | !b->ready | (v->live >= v->live_slow))) {
-        int rc = insert_slow(v, b, in, id, price, &key, &at, &at_d);
-        if (rc)
-            return rc;
-    }
     bside *s = &b->s[side];
-    uint64_t off = (uint64_t)(key - s->base);
+    /* the window offset in ticks: below the width only on the tick and in
+     * the window (vbook) */
+    uint64_t x = ((uint64_t)price - b->ubase[side]) * b->inv, tz = b->tz;
+    uint64_t off = (x >> tz) | (x << ((64 - tz) & 63));
+    int64_t key;
     level *l;
-    if (BRS__LIKELY(off < v->w)) {
+    if (BRS__LIKELY((off < v->w) & (b->ready != 0) & (v->live < v->live_slow))) {
+        key = s->base + (int64_t)off;
         l = &s->win[off];
     } else {
-        if (!(l = brs__level_make_outside(s, v->w, key)))
-            return BRS_E_NOMEM;
-        off = (uint64_t)(key - s->base); /* the window may have moved */
+        int rc = insert_slow(v, b, in, side, id, price, &key, &off, &l, &at, &at_d);
+        if (rc)
+            return rc;
     }
     if (BRS__UNLIKELY(qty > INT64_MAX - l->qty))
         return BRS_E_RANGE; /* the level held orders already: nothing to undo */

@@ -7,8 +7,8 @@
  * count must move exactly when the top changed. Prices wander past the
  * level window and jump far away, so window moves and far levels are hit;
  * ids collide in the low bits the view hashes first. The view keys its
- * levels by tick: flows run with ticks of 1, 100, 64, 25 and 2^40 and
- * negative prices, on the tick, and with prices off it from the start or
+ * levels by tick: flows run with ticks of 1, 3, 100, 64, 25, 10^6, 2^20 and
+ * past it (keyed by unit) and negative prices, on the tick, and with prices off it from the start or
  * only after levels are live (the view then rekeys the instrument). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -213,7 +213,8 @@ static void test_view_flows(void **state)
     run_flow(55555, 25000, 100);
 }
 
-/* Levels keyed by tick: ticks with and without odd parts, a tick of 2^40,
+/* Levels keyed by tick: ticks with and without odd parts, ticks at and past
+ * the largest keyed by tick (view.c),
  * prices on the tick throughout (instrument 1), off it from the start
  * (instrument 2: rekeyed before its first levels) or only from the middle
  * of the flow (instrument 0: rekeyed with levels in the window and far),
@@ -224,8 +225,9 @@ static void test_view_ticks(void **state)
     static const flow flows[] = {
         {NI, {100, 100, 100}, {8000, -1, 0}, {1000, 1050, 1100}},
         {NI, {64, 25, 3}, {12000, -1, 0}, {2000, 0, 4000}},
-        {NI, {INT64_C(1) << 40, 7, 1}, {10000, -1, -1}, {100000, 1000, 0}},
-        {NI, {100, 12, 1000000}, {-1, 3000, 20000}, {0, 100, 200}},
+        {NI, {INT64_C(1) << 40, 7, 1}, {10000, -1, -1}, {100000, 1000, 0}}, /* 2^40: keyed by unit */
+        {NI, {100, 12, INT64_C(1) << 20}, {-1, 3000, 20000}, {0, 100, 200}}, /* 2^20: the largest tick keyed */
+        {NI, {1000000, 3, (INT64_C(1) << 20) + 1}, {-1, -1, 15000}, {-300, -5, 40}},
         {100, {100, 100, 100}, {6000, -1, 0}, {1000, 1050, 1100}}, /* the narrow window */
     };
     static const uint64_t seeds[] = {0x2545F4914F6CDD1Dull, 777, 31337};
