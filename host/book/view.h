@@ -9,7 +9,8 @@
  * quantity, an id already live, max_orders live, a level total past
  * INT64_MAX), the same top and depth after every event. Levels reuse the
  * engine's book sides (window and far tree, book_impl.h), with a window of
- * 4096 price units a side (view.c). One thread. */
+ * 4096 price units a side for a view of at most 64 instruments, 1024 above
+ * (view.c). One thread. */
 #ifndef BRS_BOOK_VIEW_H
 #define BRS_BOOK_VIEW_H
 
