@@ -151,6 +151,11 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     if (mark_only || g->replaying) {
         brs__fix_end_of_day_apply(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
+    } else if (g->mc_per_turn && g->fg_per_turn) { /* (with or without a journal) */
+        /* in bounded journaled steps over the next loop turns (app_eod.c) */
+        brs__fix_eod_begin(g, boundary, g->last_order_id);
+        if (!g->async_compact)
+            brs__fix_eod_run_all(g); /* no loop to run them */
     } else {
         brs__fix_end_of_day_apply(g, boundary, EOD_EXPIRE);
         if ((rc = brs__fix_forget_closed(g)) != BRS_OK) {
