@@ -194,6 +194,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
 {
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
         return; /* the venue's refusal and the runtime's report of it: one reject */
+    if (g->eod_phase) /* an old day's order changed in the new day: kept (app_eod.c) */
+        brs__fix_eod_touch(g, o);
     /* positions are followed with or without limits, so a snapshot always
      * holds them and limits turned on after a restart start from the truth */
     brs_risk *rk = o->session < g->n_sessions ? &g->risk[o->session] : NULL;
@@ -574,8 +576,9 @@ static void on_status_request(brs__fix_gateway *g, brs__fix_session *s, const br
     const brs__fix_order *o = NULL;
     const brs__fix_field *cl = brs__fix_get(m, 11);
     uint64_t oid;
-    if (brs__fix_uint(m, 37, &oid) == 1 && (o = brs__fix_order_by_id(g, oid)) && o->session != s->index)
-        o = NULL;
+    if (brs__fix_uint(m, 37, &oid) == 1 && (o = brs__fix_order_by_id(g, oid)) &&
+        (o->session != s->index || (g->eod_phase && brs__fix_eod_gone(g, o))))
+        o = NULL; /* (an old day's order gone while the end of day's steps run: app_eod.c) */
     if (!o) {
         brs__fix_clmap_entry *e = brs__fix_map_find(g, s->index, brs__fix_val(m, cl), cl->len);
         if (e)

@@ -48,6 +48,11 @@ typedef struct brs__fix_order {
     uint8_t side, ord_type, tif, open;
     char status; /* OrdStatus */
     char clordid[BRS__FIX_CLORDID_MAX];
+    uint8_t spare;
+    /* during a stepwise end of day (app_eod.c): an order of the old day that
+     * something other than its expiry changed after the boundary carries that
+     * end of day's tag (g->eod_tag) and is kept as a new day's order */
+    uint16_t eod_tag;
 } brs__fix_order;
 
 /* Arrival times waiting for the turn's clock read, run-length coded: the
@@ -312,6 +317,16 @@ typedef struct brs__fix_gateway {
      * serve, which starts it as a checkpoint once no order is in flight);
      * without a loop it is written at once, the same way */
     int async_compact, compact_due;
+    /* the end of day in bounded journaled steps over loop turns (app_eod.c):
+     * eod_phase BRS__FIX_EOD_*, 0 none; the old day's last OrderID, the
+     * OrderID the expiry slices reached, this end of day's tag (orders of the
+     * old day changed since the boundary carry it: kept); fg_newday: the
+     * forget steps run in the new day's mode (no hashes kept) */
+    uint8_t eod_phase;
+    uint8_t fg_newday, fg_rebuilt;
+    uint16_t eod_tag;
+    uint64_t eod_last_id, eod_after, eod_expired, eod_slices;
+    int64_t eod_t0;
 } brs__fix_gateway;
 
 /* instruments are copied; journal_path NULL keeps no journal. The orders go
@@ -412,6 +427,13 @@ void brs__fix_gateway_checkpoint_abort(brs__fix_gateway *g);
 int brs__fix_gateway_forgetting(const brs__fix_gateway *g);
 /* The next step of it (fg_per_turn slots); returns nonzero while more remain. */
 int brs__fix_gateway_forget_step(brs__fix_gateway *g);
+/* The phases of a stepwise end of day (g->eod_phase, app_eod.c). */
+#define BRS__FIX_EOD_EXPIRE 1 /* expiry slices */
+#define BRS__FIX_EOD_FORGET 2 /* forget steps (live), or waiting for EOD_FORGOTTEN (replay) */
+/* The next step of a stepwise end of day's expiry (app_eod.c: up to
+ * mc_per_turn DAY orders of the old day, journaled); returns nonzero while
+ * the end of day's steps (expiry, then forget) are not over. */
+int brs__fix_gateway_eod_step(brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);

@@ -27,7 +27,7 @@
 
 int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
 {
-    if (g->jfd < 0 || g->replaying || g->ckpt_pid > 0 || g->fg_phase)
+    if (g->jfd < 0 || g->replaying || g->ckpt_pid > 0 || g->fg_phase || g->eod_phase)
         return BRS_OK; /* (the last one's closed orders still leaving memory: next turns) */
     if (g->jlen)
         return brs__err(err, BRS_E_STATE, "checkpoint: records not committed (call after a commit)");

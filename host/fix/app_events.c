@@ -63,8 +63,11 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
     if (g->expiring || (!budget && !g->n_evq_active))
         return 0; /* an end of day's expiries go at once (it waits for empty queues) */
     brs__fix_evq *q = evq_of(g, session);
-    if (!q)
+    if (!q) {
+        if (session < g->n_sessions)
+            brs__fix_gateway_oom(g, "runtime events", session);
         return 0;
+    }
     if (!q->n) {
         if (!budget)
             return 0;
@@ -82,8 +85,10 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
     }
     if (!q->tail || q->tail->used + EV_SIZE > BRS__FIX_QCHUNK_DATA) {
         brs__fix_qchunk *c = brs__fix_qchunk_new();
-        if (!c)
-            return 0; /* out of memory: taken now */
+        if (!c) { /* taken now would be out of order, and a replay would diverge: the turn is not committed */
+            brs__fix_gateway_oom(g, "runtime events", session);
+            return 0;
+        }
         if (q->tail)
             q->tail->next = c;
         else

@@ -17,16 +17,23 @@ int brs__fix_gateway_forgetting(const brs__fix_gateway *g)
     return g->fg_phase != 0;
 }
 
-void brs__fix_forget_start(brs__fix_gateway *g)
+static void forget_init(brs__fix_gateway *g)
 {
-    if (g->fg_phase)
-        return;
     g->fg_phase = BRS__FIX_FG_WAIT_MAP;
     g->fg_pos = g->fg_r = g->fg_w = g->fg_forgotten = g->fg_steps = 0;
     g->fg_touch_part = 0;
     g->fg_touch_ptr = NULL;
+    g->fg_rebuilt = 0;
     g->fg_held = g->n_orders;
     g->fg_t0 = brs__monotime_ns();
+}
+
+void brs__fix_forget_start(brs__fix_gateway *g)
+{
+    if (g->fg_phase)
+        return;
+    forget_init(g);
+    g->fg_newday = 0;
     /* room for the hashes about to come: the set does not rehash in a step */
     uint64_t closed = g->st.open >= 0 && (uint64_t)g->st.open <= g->n_orders ? g->n_orders - (uint64_t)g->st.open : 0;
     brs__fix_clset_reserve(&g->closed, closed); /* out of memory: it grows as it goes */
@@ -37,11 +44,24 @@ void brs__fix_forget_start(brs__fix_gateway *g)
                 BRS_KV_U("per_turn", g->fg_per_turn));
 }
 
+void brs__fix_forget_start_newday(brs__fix_gateway *g)
+{
+    if (g->fg_phase)
+        return;
+    forget_init(g);
+    g->fg_newday = 1;
+}
+
 void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const char *prev)
 {
     /* (from the rebuild on slots no longer move: the link may stay) */
-    if (g->fg_phase && g->fg_phase < BRS__FIX_FG_REBUILD && strcmp(prev, o->clordid) != 0)
-        brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o));
+    /* during a stepwise end of day too, live and replayed alike (the forget
+     * steps are not journaled; these links are, with the cancel or replace) */
+    if (((g->fg_phase && g->fg_phase < BRS__FIX_FG_REBUILD) || g->eod_phase) && strcmp(prev, o->clordid) != 0 &&
+        brs__fix_map_forget(g, o->session, prev, brs__fix_slot_ref(g, o)) != BRS_OK && g->eod_phase)
+        /* the link stays in the map, where a replay (with the memory) hashes
+         * it: answers would differ after a restart, so the turn is not committed */
+        brs__fix_gateway_oom(g, "a ClOrdID's hash", o->session);
 }
 
 /* Memory the next phase writes at random is written 4 MB a step beforehand
@@ -95,7 +115,14 @@ static void table_step(brs__fix_gateway *g, uint64_t k)
     for (; k && g->fg_r < g->n_orders; k--, g->fg_r++) {
         brs__fix_order *o = &g->orders[g->fg_r];
         uint32_t ref = (uint32_t)(g->fg_r + 1);
-        if (!o->open && brs__fix_map_forget(g, o->session, o->clordid, ref) == BRS_OK) {
+        if (g->fg_newday && brs__fix_eod_gone(g, o)) {
+            /* no hash (a new day); its entry became a tombstone in the links
+             * step already: this only guards against one left pointing here */
+            brs__fix_map_tomb(g, o->session, o->clordid, ref);
+            g->fg_forgotten++;
+            continue;
+        }
+        if (!g->fg_newday && !o->open && brs__fix_map_forget(g, o->session, o->clordid, ref) == BRS_OK) {
             g->fg_forgotten++;
             continue;
         }
@@ -145,7 +172,8 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
             g->fg_phase = BRS__FIX_FG_WAIT_MAP;
             break;
         }
-        g->fg_pos = brs__fix_map_retire_links(g, g->fg_pos, k);
+        g->fg_pos = g->fg_newday ? brs__fix_map_drop_gone(g, g->fg_pos, k)
+                                 : brs__fix_map_retire_links(g, g->fg_pos, k);
         if (g->fg_pos >= g->map_cap && touch_for_table(g)) {
             g->fg_phase = BRS__FIX_FG_TABLE;
             g->fg_r = g->fg_w = 0;
@@ -159,11 +187,19 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
             brs__fix_map_step(g, k);
             break;
         }
-        if (g->map_tombs) {
+        /* once: tombstones made since (a new day's earlier links, hashed at
+         * once while its steps run) stay until the next rebuild (lookups
+         * skip them), or the rebuild would chase them for as long as clients
+         * cancel and replace */
+        if (g->map_tombs && !g->fg_rebuilt) {
             if (!g->fg_map) {
                 g->fg_map_cap = brs__fix_map_rebuild_cap(g);
                 if (!(g->fg_map = brs__fix_map_alloc(g->fg_map_cap, 0))) {
                     g->fg_phase = 0; /* out of memory: the tombstones stay, lookups skip them */
+                    if (g->fg_newday) {
+                        g->fg_newday = 0;
+                        brs__fix_eod_forgotten(g);
+                    }
                     break;
                 }
             }
@@ -171,11 +207,18 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g)
                 break;
             if (brs__fix_map_rebuild_to(g, g->fg_map, g->fg_map_cap) != BRS_OK)
                 free(g->fg_map); /* too small by now: another one next step */
+            else
+                g->fg_rebuilt = 1;
             g->fg_map = NULL;
             break;
         }
         if (!brs__fix_map_step(g, k)) {
             g->fg_phase = 0;
+            if (g->fg_newday) {
+                g->fg_newday = 0;
+                brs__fix_eod_forgotten(g);
+                break;
+            }
             BRS_LOG(BRS_LOG_INFO, "fix", "journal checkpoint: closed orders left memory",
                     BRS_KV_U("orders_open", g->n_orders), BRS_KV_U("orders_forgotten", g->fg_forgotten),
                     BRS_KV_U("clordids_kept_as_hashes", g->closed.used), BRS_KV_U("loop_turns", g->fg_steps),

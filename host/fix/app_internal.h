@@ -22,6 +22,14 @@ typedef struct brs__fix_md_view {
 
 /* app.c */
 brs__fix_session *brs__fix_session_of(brs__fix_gateway *g, uint32_t idx);
+/* Memory ran out where a queue had to keep an item in order (a runtime event
+ * or a report behind others, app_events.c and app_reports.c): taken at once
+ * it would go out of order, and a replay, which has the memory, would queue
+ * it. So the turn is not committed: g->fail_msg says why, the next
+ * brs__fix_gateway_flush fails, and the server stops as on a storage failure
+ * (nothing of the turn sent, every session logged out); a restart replays the
+ * journal to its last commit. Logged once. */
+void brs__fix_gateway_oom(brs__fix_gateway *g, const char *what, uint32_t session);
 /* A price in ticks as the instrument's decimal. */
 void brs__fix_enc_price(brs__fix_gateway *g, brs__fix_enc *e, uint32_t tag, uint32_t instr, int64_t px);
 
@@ -62,6 +70,12 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define EOD_EXPIRE 0 /* DAY orders expired (journals written before compaction) */
 #define EOD_MARK 1   /* boundary recorded only */
 #define EOD_FORGET 2 /* expired, then the closed orders left memory (no snapshot) */
+#define EOD_STEPS 3  /* the day ends in steps (app_eod.c): EOD_SLICE records follow */
+#define EOD_FORGOTTEN 4 /* the steps' end: the old day's closed orders left memory */
+#define EOD_STEPS_LEN 17u /* an EOD_STEPS record: boundary, mode, u64 the old day's last OrderID */
+/* Journal record: one loop turn's slice of a stepwise end of day's expiry
+ * (8 bytes: u64 the OrderID it reached; UINT64_MAX the last). */
+#define JOURNAL_EOD_SLICE 0x7fffffebu
 /* Snapshot records (docs/fix-gateway.md, "Persistence and restart"): a
  * compacted journal starts with them. */
 #define JOURNAL_SNAPSHOT 0x7ffffff0u
@@ -235,6 +249,34 @@ void brs__fix_pump(brs__fix_gateway *g, int64_t now);
 uint32_t brs__fix_client_of(const brs__fix_gateway *g, uint32_t session);
 void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
 
+/* app_eod.c: the end of day in bounded journaled steps (docs/fix-gateway.md,
+ * "Compaction at the end of day"): the DAY orders of the old day expire a
+ * slice per loop turn in OrderID order, then the old day's closed orders
+ * leave memory through app_forget.c's steps in the new day's mode. */
+/* Starts it (live: journals EOD_STEPS; replay: its record). */
+void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id);
+void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
+void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
+/* The forget steps of the new day ended (app_forget.c): journaled (live). */
+void brs__fix_eod_forgotten(brs__fix_gateway *g);
+/* After a replay: what a crash interrupted goes on in the loop. */
+void brs__fix_eod_resume(brs__fix_gateway *g);
+/* Without a loop (tests, bench): every step at once, journaled as under serve. */
+void brs__fix_eod_run_all(brs__fix_gateway *g);
+/* Is this order of the old day gone for lookups (closed before the boundary
+ * or by its expiry, nothing since)? Only while eod_phase is set. */
+static inline int brs__fix_eod_gone(const brs__fix_gateway *g, const brs__fix_order *o)
+{
+    return o->id <= g->eod_last_id && !o->open && o->status != '0' && o->eod_tag != g->eod_tag;
+}
+/* Something other than its expiry changed order o after the boundary: an
+ * old day's order is then kept as a new day's. */
+static inline void brs__fix_eod_touch(brs__fix_gateway *g, brs__fix_order *o)
+{
+    if (g->eod_phase && o->id <= g->eod_last_id && !g->expiring)
+        o->eod_tag = g->eod_tag;
+}
+
 /* app_forget.c: closed orders leave memory a bounded step per loop turn
  * after a checkpoint (the phases in order; the table's gap exists in TABLE). */
 #define BRS__FIX_FG_WAIT_MAP 1 /* a growth of the ClOrdID map finishes first */
@@ -243,6 +285,9 @@ void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
 #define BRS__FIX_FG_REBUILD 4  /* the map is moved to a table without tombstones */
 #define BRS__FIX_MAP_TOMB UINT32_MAX /* a map entry's order: forgotten */
 void brs__fix_forget_start(brs__fix_gateway *g);
+/* The same for the new day of a stepwise end of day: no hashes kept; the
+ * old day's gone orders (brs__fix_eod_gone) and earlier links leave. */
+void brs__fix_forget_start_newday(brs__fix_gateway *g);
 /* A cancel or replace gave order o a new ClOrdID: during a forget the
  * earlier one (prev) becomes a hash at once (its entry could not follow o). */
 void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const char *prev);
@@ -250,9 +295,13 @@ void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const ch
 uint64_t brs__fix_slot_after(const brs__fix_gateway *g, uint64_t id);
 uint64_t brs__fix_slot_next(const brs__fix_gateway *g, uint64_t k);
 int brs__fix_map_forget(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref);
+/* The entry of (session, s) pointing at slot ref becomes a tombstone (no hash). */
+void brs__fix_map_tomb(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref);
 void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t from,
                           uint32_t to);
 uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t k);
+/* New day's mode: entries gone for lookups become tombstones (no hash). */
+uint64_t brs__fix_map_drop_gone(brs__fix_gateway *g, uint64_t from, uint64_t k);
 int brs__fix_map_step(brs__fix_gateway *g, uint64_t slots);
 /* The rebuild: a table of this many slots (zeroed, from brs__fix_map_alloc)
  * takes the live entries, moved over by brs__fix_map_step; BRS_E_LIMIT when

@@ -56,6 +56,17 @@ int brs__fix_commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
     return brs__fix_buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
 }
 
+void brs__fix_gateway_oom(brs__fix_gateway *g, const char *what, uint32_t session)
+{
+    if (g->fail_msg[0])
+        return;
+    brs__fix_session *s = brs__fix_session_of(g, session);
+    snprintf(g->fail_msg, sizeof g->fail_msg, "out of memory queueing %s for session %s", what,
+             s ? s->cfg.target : "?");
+    BRS_LOG(BRS_LOG_ERROR, "fix", "out of memory where a queue must keep order: this turn is not committed",
+            BRS_KV_S("queue", what), BRS_KV_S("session", s ? s->cfg.target : "?"));
+}
+
 static int flush_fail(brs__fix_gateway *g, const char *what, int e)
 {
     if (!g->fail_msg[0])
@@ -81,6 +92,8 @@ int brs__fix_flush_stores(brs__fix_gateway *g, int *any)
 
 int brs__fix_gateway_flush(brs__fix_gateway *g)
 {
+    if (g->fail_msg[0])
+        return BRS_E_IO; /* a file failed before, or memory ran out in a queue: nothing more is committed */
     brs__fix_evq_flush_budget(g); /* app_events.c: ahead of the batch's records, if due */
     int any = g->jlen > 0;
     int rc = brs__fix_flush_stores(g, &any);
@@ -138,6 +151,11 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
     if (mark_only || g->replaying) {
         brs__fix_end_of_day_apply(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
+    } else if (g->mc_per_turn && g->fg_per_turn) { /* (with or without a journal) */
+        /* in bounded journaled steps over the next loop turns (app_eod.c) */
+        brs__fix_eod_begin(g, boundary, g->last_order_id);
+        if (!g->async_compact)
+            brs__fix_eod_run_all(g); /* no loop to run them */
     } else {
         brs__fix_end_of_day_apply(g, boundary, EOD_EXPIRE);
         if ((rc = brs__fix_forget_closed(g)) != BRS_OK) {

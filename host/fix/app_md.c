@@ -56,8 +56,8 @@ static void md_enc_mkt(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_s
         brs__fix_enc_str(e, 275, brs__rt_venue_name(g->rt, trade_venue));
 }
 
-/* Trade entries in one X at most: a deep sweep's trades are split over
- * several X messages, each within the output buffer (BRS__FIX_OUT_MAX). */
+/* Trade entries in one X or W at most: a deep sweep's trades are split over
+ * several messages, each within the output buffer (BRS__FIX_OUT_MAX). */
 #define MD_TRADES_PER_X 96
 
 /* An MDEntryType 2 entry per trade of sub's instrument (x: in an X, with
@@ -84,32 +84,33 @@ static void md_enc_trades_from(brs__fix_gateway *g, brs__fix_enc *e, const brs__
     }
 }
 
-static void md_enc_trades(brs__fix_gateway *g, brs__fix_enc *e, const brs__fix_md_sub *sub, int x)
-{
-    uint32_t from = 0;
-    md_enc_trades_from(g, e, sub, x, &from, UINT32_MAX);
-}
-
 /* The book as sub last read it as a W; with trades, also the last message's
- * trades (full-refresh subscriptions that asked for them). */
+ * trades (full-refresh subscriptions that asked for them). A deep sweep's
+ * trades go over several W, each with the book and at most MD_TRADES_PER_X
+ * trades, so each fits the output buffer (BRS__FIX_OUT_MAX): a W replaces
+ * the book, so the repeats are harmless, and the trades follow in order. */
 static void md_snapshot(brs__fix_gateway *g, brs__fix_session *s, brs__fix_md_sub *sub, int with_trades)
 {
-    uint32_t nt = with_trades ? md_trades_for(g, sub) : 0;
-    brs__fix_enc *e = brs__fix_session_begin(s, "W");
-    brs__fix_enc_str(e, 262, sub->reqid);
-    brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
-    brs__fix_enc_int(e, 268, sub->n[0] + sub->n[1] + nt);
-    for (int side = 0; side < 2; side++)
-        for (uint32_t k = 0; k < sub->n[side]; k++) {
-            brs__fix_enc_char(e, 269, side == 0 ? '0' : '1');
-            brs__fix_enc_price(g, e, 270, sub->instrument, sub->last[side][k].price);
-            brs__fix_enc_int(e, 271, sub->last[side][k].qty);
-            md_enc_mkt(g, e, sub, BRS__RT_ALL_VENUES);
-            brs__fix_enc_int(e, 290, k + 1);
-        }
-    if (nt)
-        md_enc_trades(g, e, sub, 0);
-    brs__fix_session_send(s);
+    uint32_t left = with_trades ? md_trades_for(g, sub) : 0, from = 0;
+    do {
+        uint32_t nt = left < MD_TRADES_PER_X ? left : MD_TRADES_PER_X;
+        brs__fix_enc *e = brs__fix_session_begin(s, "W");
+        brs__fix_enc_str(e, 262, sub->reqid);
+        brs__fix_enc_str(e, 55, g->instr[sub->instrument].symbol);
+        brs__fix_enc_int(e, 268, sub->n[0] + sub->n[1] + nt);
+        for (int side = 0; side < 2; side++)
+            for (uint32_t k = 0; k < sub->n[side]; k++) {
+                brs__fix_enc_char(e, 269, side == 0 ? '0' : '1');
+                brs__fix_enc_price(g, e, 270, sub->instrument, sub->last[side][k].price);
+                brs__fix_enc_int(e, 271, sub->last[side][k].qty);
+                md_enc_mkt(g, e, sub, BRS__RT_ALL_VENUES);
+                brs__fix_enc_int(e, 290, k + 1);
+            }
+        if (nt)
+            md_enc_trades_from(g, e, sub, 0, &from, nt);
+        brs__fix_session_send(s);
+        left -= nt;
+    } while (left);
 }
 
 static void md_read(brs__fix_gateway *g, uint32_t venue, uint32_t instr, uint32_t depth,

@@ -434,6 +434,12 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 free(jr.buf);
                 return rc;
             }
+        } else if (sess == JOURNAL_END_OF_DAY && len == EOD_STEPS_LEN && rec[16] == EOD_STEPS) {
+            brs__fix_eod_begin(g, (int64_t)brs__get_u64(rec + 8), brs__get_u64(rec + 17)); /* app_eod.c */
+        } else if (sess == JOURNAL_EOD_SLICE && len == 8) {
+            brs__fix_eod_replay_slice(g, brs__get_u64(rec + 8));
+        } else if (sess == JOURNAL_END_OF_DAY && len == 9 && rec[16] == EOD_FORGOTTEN) {
+            brs__fix_eod_replay_forgotten(g);
         } else if (sess == JOURNAL_END_OF_DAY && len == 9) {
             int64_t b;
             memcpy(&b, rec + 8, 8);
@@ -514,6 +520,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             return brs__err(err, BRS_E_IO, "journal: cannot cut a torn record");
     }
     g->batch = committed + 1;
+    brs__fix_eod_resume(g); /* a stepwise end of day a crash interrupted goes on */
     g->jsize = pos < (size_t)fend ? pos : (uint64_t)fend;
     for (uint32_t i = 0; i < g->n_sessions; i++)
         g->sessions[i]->store.c_next_out = g->sessions[i]->store.next_out;

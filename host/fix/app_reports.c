@@ -8,6 +8,7 @@
  * the restart, once (docs/fix-gateway.md, "Flow control"). */
 #include "fix/app.h"
 #include "fix/app_internal.h"
+#include "fix/wal.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,8 @@ static size_t rec_size(size_t cl, size_t orig)
  * orders on a virtual machine). */
 brs__fix_qchunk *brs__fix_qchunk_new(void)
 {
+    if (brs__fix_wal_fault_nomem())
+        return NULL; /* fault injection: memory has run out */
     /* twice the size, then the 2 MB-aligned middle kept: a huge page fits */
     char *p = mmap(NULL, 2 * (size_t)BRS__FIX_QCHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
@@ -148,7 +151,11 @@ void brs__fix_erq_push(brs__fix_gateway *g, uint32_t session, const brs__fix_er 
             q->tail = c;
         }
     }
-    if (!q || !q->tail || q->tail->used + sz > ERQ_DATA) { /* out of memory: it goes now, in the turn */
+    if (!q || !q->tail || q->tail->used + sz > ERQ_DATA) {
+        /* out of memory: sent now it would pass the reports queued before it,
+         * and a replay would queue it: the turn is not committed */
+        if (session < g->n_sessions)
+            brs__fix_gateway_oom(g, "execution reports", session);
         brs__fix_session *s = brs__fix_session_of(g, session);
         if (!g->replaying && s)
             brs__fix_er_deliver(g, s, r);

@@ -47,14 +47,28 @@ static int key_is(const brs__fix_gateway *g, uint32_t key, uint32_t session, con
     return ks == session && k[4] == n && memcmp(k + KEY_HEAD, s, n) == 0;
 }
 
+/* Is entry e gone for lookups while a stepwise end of day runs (app_eod.c)?
+ * An earlier link of an old day's order (the ones made since the boundary
+ * became hashes at once), or the current ClOrdID of an old day's order gone
+ * (closed before the boundary or by its expiry, nothing since). */
+static int entry_gone(const brs__fix_gateway *g, const brs__fix_clmap_entry *e)
+{
+    const brs__fix_order *o = &g->orders[e->order - 1];
+    return o->id <= g->eod_last_id && (brs__fix_eod_gone(g, o) || !brs__fix_map_key_current(g, e));
+}
+
+/* The entry of (session, ClOrdID): ref 0, the live one (during a stepwise end
+ * of day an entry gone for lookups is passed over: the key may be in the map
+ * twice, gone and reused); else the one pointing at slot ref. */
 static brs__fix_clmap_entry *probe(const brs__fix_gateway *g, brs__fix_clmap_entry *t, uint64_t cap,
-                                   uint64_t h, uint32_t session, const char *s, size_t n)
+                                   uint64_t h, uint32_t session, const char *s, size_t n, uint32_t ref)
 {
     for (uint64_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
         brs__fix_clmap_entry *e = &t[i];
         if (!e->order)
             return NULL;
-        if (e->order != BRS__FIX_MAP_TOMB && e->hash == h && key_is(g, e->key, session, s, n))
+        if (e->order != BRS__FIX_MAP_TOMB && e->hash == h && (ref ? e->order == ref : 1) &&
+            key_is(g, e->key, session, s, n) && (ref || !g->eod_phase || !entry_gone(g, e)))
             return e;
     }
 }
@@ -67,9 +81,9 @@ brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, c
     if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
         return NULL;
     uint64_t h = hash_key(session, s, n);
-    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n);
+    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n, 0);
     if (!e && g->map_old)
-        e = probe(g, g->map_old, g->map_old_cap, h, session, s, n);
+        e = probe(g, g->map_old, g->map_old_cap, h, session, s, n, 0);
     return e;
 }
 
@@ -233,20 +247,20 @@ int brs__fix_map_put_all(brs__fix_gateway *g, int huge)
 
 /* The entries of key (session, s) pointing at slot ref (slot + 1), in the
  * table and, during a growth, the old one: become tombstones (forgotten). */
-static void map_tomb(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref)
+void brs__fix_map_tomb(brs__fix_gateway *g, uint32_t session, const char *s, uint32_t ref)
 {
     size_t n = strlen(s);
     if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
         return;
     uint64_t h = hash_key(session, s, n);
     int any = 0;
-    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n);
-    if (e && e->order == ref) {
+    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n, ref);
+    if (e) {
         e->order = BRS__FIX_MAP_TOMB;
         any = 1;
     }
-    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n) : NULL;
-    if (e && e->order == ref) {
+    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n, ref) : NULL;
+    if (e) {
         e->order = BRS__FIX_MAP_TOMB;
         any = 1;
     }
@@ -259,14 +273,14 @@ int brs__fix_map_forget(brs__fix_gateway *g, uint32_t session, const char *s, ui
     if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
         return BRS_OK;
     uint64_t h = hash_key(session, s, n);
-    const brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n), *eo = NULL;
+    const brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n, ref), *eo = NULL;
     if (g->map_old)
-        eo = probe(g, g->map_old, g->map_old_cap, h, session, s, n);
-    if (!(e && e->order == ref) && !(eo && eo->order == ref))
+        eo = probe(g, g->map_old, g->map_old_cap, h, session, s, n, ref);
+    if (!e && !eo)
         return BRS_OK; /* not in the map (never acknowledged): nothing to refuse later */
     int rc = brs__fix_clset_add(&g->closed, h); /* the hash first: a ClOrdID is never lost */
     if (rc == BRS_OK)
-        map_tomb(g, session, s, ref);
+        brs__fix_map_tomb(g, session, s, ref);
     return rc;
 }
 
@@ -277,11 +291,11 @@ void brs__fix_map_repoint(brs__fix_gateway *g, uint32_t session, const char *s, 
     if (!g->map_cap || n >= BRS__FIX_CLORDID_MAX)
         return;
     uint64_t h = hash_key(session, s, n);
-    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n);
-    if (e && e->order == from)
+    brs__fix_clmap_entry *e = probe(g, g->map, g->map_cap, h, session, s, n, from);
+    if (e)
         e->order = to;
-    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n) : NULL;
-    if (e && e->order == from)
+    e = g->map_old ? probe(g, g->map_old, g->map_old_cap, h, session, s, n, from) : NULL;
+    if (e)
         e->order = to;
 }
 
@@ -292,6 +306,18 @@ uint64_t brs__fix_map_retire_links(brs__fix_gateway *g, uint64_t from, uint64_t 
         if (!e->order || e->order == BRS__FIX_MAP_TOMB || brs__fix_map_key_current(g, e))
             continue;
         if (brs__fix_clset_add(&g->closed, e->hash) == BRS_OK) {
+            e->order = BRS__FIX_MAP_TOMB;
+            g->map_tombs++;
+        }
+    }
+    return from;
+}
+
+uint64_t brs__fix_map_drop_gone(brs__fix_gateway *g, uint64_t from, uint64_t k)
+{
+    for (; k && from < g->map_cap; k--, from++) {
+        brs__fix_clmap_entry *e = &g->map[from];
+        if (e->order && e->order != BRS__FIX_MAP_TOMB && entry_gone(g, e)) {
             e->order = BRS__FIX_MAP_TOMB;
             g->map_tombs++;
         }

@@ -454,7 +454,7 @@ static void checkpoint(brs__fix_server *srv, int64_t now)
     }
     uint64_t lim = srv->cfg.checkpoint_bytes;
     if ((!lim && !g->compact_due) || g->jfd < 0 || now < srv->checkpoint_retry_at || g->n_mc_active ||
-        g->n_erq_active || g->n_evq_active || brs__fix_gateway_forgetting(g))
+        g->n_erq_active || g->n_evq_active || brs__fix_gateway_forgetting(g) || g->eod_phase)
         return; /* a streaming mass cancel or report queue is in the journal only: not compacted away */
     if (lim < g->snap_bytes)
         lim = g->snap_bytes;
@@ -488,7 +488,7 @@ static void timers(brs__fix_server *srv, int64_t now)
     }
     if (srv->cfg.day_end_s >= 0 && day_boundary(srv->cfg.day_end_s, now) > srv->gw.day_boundary &&
         !srv->gw.n_mc_active && !srv->gw.n_erq_active && !srv->gw.n_evq_active && srv->gw.ckpt_pid <= 0 &&
-        !brs__fix_gateway_forgetting(&srv->gw)) {
+        !brs__fix_gateway_forgetting(&srv->gw) && !srv->gw.eod_phase) {
         /* after the streaming mass cancels (in the journal only) and a
          * checkpoint being written (the end of day rewrites the journal too) */
         brs_error e = {0};
@@ -688,7 +688,9 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         srv->mc_more = srv->gw.n_evq_active ? event_slices(srv) : 0;
         brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more |= srv->gw.n_mc_active || srv->gw.n_erq_active ? mass_cancels(srv) : 0;
-        if (brs__fix_gateway_forgetting(&srv->gw)) /* a checkpoint's closed orders, a step a turn */
+        if (srv->gw.eod_phase == BRS__FIX_EOD_EXPIRE) /* the end of day's expiry, a slice a turn */
+            srv->mc_more |= brs__fix_gateway_eod_step(&srv->gw);
+        else if (brs__fix_gateway_forgetting(&srv->gw)) /* closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before

@@ -7,6 +7,7 @@
  * math.randomseed from the clock). Each charges its work to the instruction
  * budget before doing it (docs/lua-api.md, "The sandbox"). */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lua_internal.h"
@@ -448,6 +449,169 @@ static int safe_randomseed(lua_State *L)
     return call_stock(L);
 }
 
+/* ---- pairs: a deterministic order ------------------------------------ */
+
+/* Stock pairs walks a table in its hash order: strings hash with a seed
+ * Lua 5.4 draws from the clock and from addresses at every lua_newstate, so
+ * a strategy that traded in pairs order traded differently on each run. The
+ * sandbox's pairs walks a snapshot of the keys taken at the call, sorted:
+ * numbers by value, then strings bytewise, then false, true, then keys of
+ * other types (tables, functions) in the table's own order, which no seed
+ * moves but allocation addresses can (docs/lua-api.md). Values are read when
+ * the walk reaches their key, so assigning to or clearing existing fields
+ * during the walk is allowed as with stock pairs (a cleared key is skipped);
+ * keys added during the walk are not visited. A __pairs metamethod is
+ * honoured as stock Lua does. Charged one per key taken and n log2 n for the
+ * sort; the snapshot lives in Lua memory, under the memory cap. */
+typedef struct pkey {
+    int cls; /* 0 number, 1 string, 2 boolean, 3 anything else */
+    int isint;
+    lua_Integer i;
+    lua_Number n;
+    const char *s;
+    size_t len;
+    lua_Integer slot; /* position in the table's own order */
+} pkey;
+
+static int int_vs_float(lua_Integer i, lua_Number f)
+{
+    if (f >= 0x1p63)
+        return -1;
+    if (f < -0x1p63)
+        return 1;
+    lua_Number fl = (lua_Number)(lua_Integer)f; /* toward zero */
+    if (fl > f)
+        fl -= 1; /* floor */
+    lua_Integer fi = (lua_Integer)fl;
+    if (i != fi)
+        return i < fi ? -1 : 1;
+    return f > fl ? -1 : 0;
+}
+
+static int pkey_cmp(const void *pa, const void *pb)
+{
+    const pkey *a = pa, *b = pb;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    int c = 0;
+    switch (a->cls) {
+    case 0:
+        if (a->isint && b->isint)
+            c = a->i < b->i ? -1 : a->i > b->i;
+        else if (a->isint)
+            c = int_vs_float(a->i, b->n);
+        else if (b->isint)
+            c = -int_vs_float(b->i, a->n);
+        else
+            c = a->n < b->n ? -1 : a->n > b->n;
+        break;
+    case 1: {
+        size_t m = a->len < b->len ? a->len : b->len;
+        c = memcmp(a->s, b->s, m);
+        if (!c)
+            c = a->len < b->len ? -1 : a->len > b->len;
+        break;
+    }
+    case 2:
+        c = a->i < b->i ? -1 : a->i > b->i;
+        break;
+    }
+    if (!c)
+        c = a->slot < b->slot ? -1 : a->slot > b->slot;
+    return c;
+}
+
+/* The iterator: upvalue 1 the sorted keys, 2 the next position, 3 the count. */
+static int ordered_next(lua_State *L)
+{
+    lua_Integer at = lua_tointeger(L, lua_upvalueindex(2));
+    lua_Integer n = lua_tointeger(L, lua_upvalueindex(3));
+    while (at < n) {
+        at++;
+        lua_rawgeti(L, lua_upvalueindex(1), at); /* key */
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, 1) != LUA_TNIL) {
+            lua_pushinteger(L, at);
+            lua_replace(L, lua_upvalueindex(2));
+            return 2;
+        }
+        lua_pop(L, 2);
+    }
+    lua_pushinteger(L, at);
+    lua_replace(L, lua_upvalueindex(2));
+    lua_pushnil(L);
+    return 1;
+}
+
+static int safe_pairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (lua_type(L, 1) != LUA_TTABLE || luaL_getmetafield(L, 1, "__pairs") != LUA_TNIL) {
+        lua_settop(L, 1);
+        return call_stock(L); /* __pairs, or stock's error for a non-table */
+    }
+    brs__lua_strategy *s = brs__lua_self(L);
+    lua_settop(L, 1);
+    lua_Integer n = 0; /* counted first, so the whole walk is charged before anything is allocated */
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        if ((++n & 1023) == 0)
+            brs__lua_charge(L, s, 1024);
+    }
+    brs__lua_charge(L, s, (uint64_t)(n & 1023) + nlogn((uint64_t)n));
+    luaL_argcheck(L, n < INT_MAX, 1, "table too big");
+    lua_createtable(L, (int)n, 0); /* 2: the keys in the table's order */
+    lua_Integer m = 0;
+    lua_pushnil(L);
+    while (m < n && lua_next(L, 1)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, 2, ++m);
+    }
+    lua_settop(L, 2);
+    n = m;
+    pkey *k = n ? lua_newuserdatauv(L, (size_t)n * sizeof *k, 0) : NULL; /* 3 */
+    for (lua_Integer j = 0; j < n; j++) {
+        pkey *e = &k[j];
+        memset(e, 0, sizeof *e);
+        e->slot = j + 1;
+        switch (lua_rawgeti(L, 2, j + 1)) {
+        case LUA_TNUMBER:
+            e->isint = lua_isinteger(L, -1);
+            if (e->isint)
+                e->i = lua_tointeger(L, -1);
+            else
+                e->n = lua_tonumber(L, -1);
+            break;
+        case LUA_TSTRING: /* anchored by table 2 while the sort runs */
+            e->cls = 1;
+            e->s = lua_tolstring(L, -1, &e->len);
+            break;
+        case LUA_TBOOLEAN:
+            e->cls = 2;
+            e->i = lua_toboolean(L, -1);
+            break;
+        default:
+            e->cls = 3;
+        }
+        lua_pop(L, 1);
+    }
+    if (n > 1)
+        qsort(k, (size_t)n, sizeof *k, pkey_cmp);
+    lua_createtable(L, (int)n, 0); /* the sorted keys */
+    for (lua_Integer j = 0; j < n; j++) {
+        lua_rawgeti(L, 2, k[j].slot);
+        lua_rawseti(L, -2, j + 1);
+    }
+    lua_pushinteger(L, 0);
+    lua_pushinteger(L, n);
+    lua_pushcclosure(L, ordered_next, 3);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
 /* ---- installing ------------------------------------------------------- */
 
 static void wrap_field(lua_State *L, const char *name, lua_CFunction f)
@@ -461,6 +625,7 @@ void brs__lua_safelib_install(lua_State *L)
 {
     wrap_field(L, "load", safe_load);
     wrap_field(L, "xpcall", safe_xpcall);
+    wrap_field(L, "pairs", safe_pairs);
     lua_pushcfunction(L, safe_tostring);
     lua_setfield(L, -2, "tostring");
     lua_getfield(L, -1, "table");

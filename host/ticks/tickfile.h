@@ -203,6 +203,21 @@ int64_t brs__tick_first_ts(const brs_tick_reader *r);
  * current one (replay speed on a multi-core machine). Sequential reading only:
  * seek and load_block stop it. The reader itself stays single-consumer. */
 int brs__tick_readahead(brs_tick_reader *r, brs_error *err);
+/* Which side of the read-ahead waited for the other (BOURSE_BT_TIMING): the
+ * consumer for a block not decoded yet (the run is bound by decoding), the
+ * decoder for a free slot (bound by the consumer); the clocks are read only
+ * around a wait, never per event. decoder_cpu_ns: the thread's CPU time,
+ * taken once when it decoded its last block (0 before). 0 when no
+ * read-ahead runs (*out zeroed), else 1. */
+typedef struct brs_tick_ahead_stats {
+    uint64_t blocks;       /* handed to the consumer */
+    uint64_t loop_waits;   /* the consumer found its next block not ready */
+    int64_t loop_wait_ns;
+    uint64_t decoder_waits; /* the decoder found no free slot */
+    int64_t decoder_wait_ns;
+    int64_t decoder_cpu_ns;
+} brs_tick_ahead_stats;
+int brs__tick_ahead_stats(brs_tick_reader *r, brs_tick_ahead_stats *out);
 
 /* Position before the first record with ts_exchange >= ts (in file order,
  * starting from the first block whose largest time is >= ts). */

@@ -363,68 +363,58 @@ void brs__http_get_free(brs__http_get *h)
     h->conn.fd = -1;
 }
 
-static const char *find_crlfcrlf(const char *b, size_t n)
+/* What has arrived of the response: the head (interim 1xx heads skipped),
+ * then the body as its framing says. BRS_OK when complete, BRS_E_AGAIN for
+ * more, or an error (phase 4). */
+static int response(brs__http_get *h, int eof, brs_error *err)
 {
-    for (size_t i = 0; i + 4 <= n; i++)
-        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
-            return b + i;
-    return NULL;
-}
-
-/* Find header name (case-insensitive) in the head; value into out. */
-static int header(const char *head, size_t hlen, const char *name, char *out, size_t outlen)
-{
-    size_t nl = strlen(name);
-    const char *p = head, *end = head + hlen;
-    while (p < end) {
-        const char *e = memchr(p, '\n', (size_t)(end - p));
-        if (!e)
-            e = end;
-        if ((size_t)(e - p) > nl + 1 && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            const char *v = p + nl + 1;
-            while (v < e && (*v == ' ' || *v == '\t'))
-                v++;
-            const char *ve = e;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-            size_t n = (size_t)(ve - v) < outlen - 1 ? (size_t)(ve - v) : outlen - 1;
-            memcpy(out, v, n);
-            out[n] = '\0';
-            return 1;
+    const char *why = "";
+    int rc;
+    while (!h->head_len) {
+        brs__http_head hd;
+        rc = brs__http_head_response(h->buf, h->len, BRS__HTTP_GET_HEAD_MAX, &hd);
+        if (rc < 0) {
+            h->phase = 4;
+            return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: malformed head or over %d bytes",
+                            h->conn.host, BRS__HTTP_GET_HEAD_MAX);
         }
-        p = e + 1;
-    }
-    return 0;
-}
-
-/* Decode a chunked body in place; 1 done, 0 need more, < 0 malformed. */
-static int dechunk(char *b, size_t n, size_t *out_len)
-{
-    size_t r = 0, w = 0;
-    for (;;) {
-        const char *e = NULL;
-        for (size_t i = r; i + 1 < n; i++)
-            if (b[i] == '\r' && b[i + 1] == '\n') {
-                e = b + i;
-                break;
-            }
-        if (!e)
-            return 0;
-        char *endp;
-        unsigned long long sz = strtoull(b + r, &endp, 16);
-        if (endp == b + r)
-            return -1;
-        size_t data = (size_t)(e - b) + 2;
-        if (sz == 0) {
-            *out_len = w;
-            return 1;
+        if (rc == 0) {
+            if (!eof)
+                return BRS_E_AGAIN;
+            h->phase = 4;
+            return brs__err(err, BRS_E_TRUNCATED, "HTTP response from %s cut short in its head", h->conn.host);
         }
-        if (sz > n || data + sz + 2 > n)
-            return 0;
-        memmove(b + w, b + data, (size_t)sz);
-        w += (size_t)sz;
-        r = data + (size_t)sz + 2;
+        if (hd.status >= 100 && hd.status < 200) { /* interim (100 Continue, 103): the answer follows */
+            memmove(h->buf, h->buf + hd.len, h->len - hd.len);
+            h->len -= hd.len;
+            h->buf[h->len] = '\0';
+            continue;
+        }
+        rc = brs__http_body_init(&h->framing, &hd, h->buf, h->max_body, &why);
+        if (rc) {
+            h->phase = 4;
+            return brs__err(err, rc == -2 ? BRS_E_LIMIT : BRS_E_PROTOCOL, "HTTP response from %s: %s (limit %zu)",
+                            h->conn.host, why, h->max_body);
+        }
+        h->status = hd.status;
+        h->head_len = hd.len;
     }
+    size_t have = h->len - h->head_len, len = 0;
+    char *body = h->buf + h->head_len;
+    rc = brs__http_body_step(&h->framing, body, &have, eof, &len, &why);
+    h->len = h->head_len + have;
+    if (rc == 0)
+        return BRS_E_AGAIN;
+    if (rc < 0) {
+        h->phase = 4;
+        return brs__err(err, rc == -2 ? BRS_E_LIMIT : eof ? BRS_E_TRUNCATED : BRS_E_PROTOCOL,
+                        "HTTP response from %s: %s (limit %zu)", h->conn.host, why, h->max_body);
+    }
+    h->body = body;
+    h->body_len = len;
+    body[len] = '\0';
+    h->phase = 3;
+    return BRS_OK;
 }
 
 int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
@@ -490,57 +480,9 @@ int brs__http_get_step(brs__http_get *h, int64_t now_ns, brs_error *err)
         } else
             h->len += (size_t)r;
         h->buf[h->len] = '\0';
-        const char *he = find_crlfcrlf(h->buf, h->len);
-        if (he) {
-            size_t hlen = (size_t)(he - h->buf);
-            if (sscanf(h->buf, "HTTP/1.%*d %d", &h->status) != 1) {
-                h->phase = 4;
-                return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad status line",
-                            h->conn.host);
-            }
-            char v[64];
-            char *body = h->buf + hlen + 4;
-            size_t have = h->len - hlen - 4;
-            if (header(h->buf, hlen, "Transfer-Encoding", v, sizeof v) && strstr(v, "chunked")) {
-                size_t bl;
-                int d = dechunk(body, have, &bl);
-                if (d < 0) {
-                    h->phase = 4;
-                    return brs__err(err, BRS_E_PROTOCOL, "HTTP response from %s: bad chunking",
-                                h->conn.host);
-                }
-                if (d == 1) {
-                    h->body = body;
-                    h->body_len = bl;
-                    body[bl] = '\0';
-                    h->phase = 3;
-                    return BRS_OK;
-                }
-            } else if (header(h->buf, hlen, "Content-Length", v, sizeof v)) {
-                unsigned long long cl = strtoull(v, NULL, 10);
-                if (cl > h->max_body) {
-                    h->phase = 4;
-                    return brs__err(err, BRS_E_LIMIT, "HTTP body from %s: %llu bytes > limit %zu",
-                                h->conn.host, cl, h->max_body);
-                }
-                if (have >= cl) {
-                    h->body = body;
-                    h->body_len = (size_t)cl;
-                    body[cl] = '\0';
-                    h->phase = 3;
-                    return BRS_OK;
-                }
-            } else if (eof) {
-                h->body = body;
-                h->body_len = have;
-                h->phase = 3;
-                return BRS_OK;
-            }
-        }
-        if (eof) {
-            h->phase = 4;
-            return brs__err(err, BRS_E_TRUNCATED, "HTTP response from %s cut short", h->conn.host);
-        }
+        int rc = response(h, eof, err);
+        if (rc != BRS_E_AGAIN)
+            return rc;
     }
     return BRS_E_AGAIN;
 }

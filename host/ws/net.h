@@ -12,6 +12,7 @@
 
 #include <bourse/errors.h>
 
+#include "ws/http_body.h"
 #include "core/core.h" /* brs__err, brs__monotime_ns, brs__realtime_ns (bourse_util) */
 
 typedef struct brs__url {
@@ -64,7 +65,11 @@ int brs__conn_pending(const brs__conn *c);
 void brs__conn_close(brs__conn *c);
 
 /* A non-blocking HTTP GET: start it, step it until it is not BRS_E_AGAIN.
- * Handles Content-Length, chunked and read-until-close bodies; max_body bounds it. */
+ * The response head is read by the host's one HTTP head parser (http_head.h,
+ * at most BRS__HTTP_GET_HEAD_MAX bytes; interim 1xx answers skipped), its body
+ * by http_body.h: Content-Length, chunked (decoded in place as it arrives) or
+ * read until close; max_body bounds the decoded body. */
+#define BRS__HTTP_GET_HEAD_MAX 65536
 typedef struct brs__http_get {
     brs__conn conn;
     int phase; /* 0 connect, 1 send, 2 receive, 3 done, 4 failed */
@@ -73,6 +78,8 @@ typedef struct brs__http_get {
     char *buf; /* response bytes as received */
     size_t len, cap, max_body;
     int status;
+    size_t head_len; /* the final response head's bytes, once it is in */
+    brs__http_body framing;
     char *body; /* points into buf (decoded in place when chunked) */
     size_t body_len;
     int64_t deadline; /* monotonic ns; 0 none */

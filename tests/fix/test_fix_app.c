@@ -71,6 +71,13 @@ static int next(void)
 static void expect_er(char exec_type, const char *clordid)
 {
     assert_true(next());
+    if (brs__fix_char(&got, 150) != exec_type || !brs__fix_is(&got, 11, clordid)) {
+        char t[128] = "", c[64] = "";
+        brs__fix_str(&got, 58, t, sizeof t);
+        brs__fix_str(&got, 11, c, sizeof c);
+        print_error("expected ExecType %c for %s, got %c for %s: %s\n", exec_type, clordid,
+                    brs__fix_char(&got, 150), c, t);
+    }
     assert_string_equal(got.msgtype, "8");
     assert_int_equal(brs__fix_char(&got, 150), exec_type);
     assert_true(brs__fix_is(&got, 11, clordid));
@@ -976,6 +983,308 @@ static void test_checkpoint_stepwise(void **state)
     journal_done(&tj);
 }
 
+/* ---- the end of day in steps (app_eod.c) ----------------------------------
+ * Orders of the old day (DAY and GTC, open, cancelled, replaced) meet an end
+ * of day run a slice (7 expiries) and a forget step (13 slots) at a time;
+ * between steps orders are entered (fresh ClOrdIDs and ClOrdIDs of the old
+ * day), cancelled, replaced and looked at, and a model says what each answer
+ * must be: an old day's order closed before the boundary or by its expiry is
+ * unknown and its ClOrdIDs free, an open one (a DAY order not yet reached by
+ * the slices too) known and its ClOrdID refused, an old day's order changed
+ * since the boundary kept, earlier links made since the boundary refused.
+ * The journal copied at points of the expiry and of the forget steps, and
+ * the whole of it, replayed: the same answers there, and after the rest of
+ * the steps. */
+enum { EO_N = 600, EO_MAX = 2000 };
+typedef struct eo_model {
+    char cl[16], prev[16];
+    uint64_t id;
+    char status;
+    uint8_t open, day, old, kept;
+} eo_model;
+static eo_model eom[EO_MAX];
+static int eo_n, eo_names, eo_newday; /* eo_newday: past the boundary */
+static char eo_hashed[2 * EO_MAX][16]; /* earlier links made since the boundary: refused */
+static int eo_n_hashed, eo_nh_view = 1 << 30; /* eo_nh_view: the hashes a saved model knows */
+
+static int eo_visible(const eo_model *m)
+{
+    return !m->old || m->open || m->kept;
+}
+
+static int eo_used(const eo_model *mm, int n, const char *name)
+{
+    for (int k = 0; k < n; k++)
+        if (eo_visible(&mm[k]) && strcmp(mm[k].cl, name) == 0)
+            return 1;
+    for (int k = 0; k < eo_n_hashed && k < eo_nh_view; k++)
+        if (strcmp(eo_hashed[k], name) == 0)
+            return 1;
+    return 0;
+}
+
+static void eo_new(const char *name, int day)
+{
+    eo_model *m = &eom[eo_n++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->cl, sizeof m->cl, "%s", name);
+    m->day = (uint8_t)day;
+    feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=3|40=2|44=%d|59=%d|", name, 100 + eo_n % 20,
+         day ? 0 : 1);
+    expect_er('0', name);
+    assert_int_equal(brs__fix_uint(&got, 37, &m->id), 1);
+    m->open = 1;
+    m->status = '0';
+    outlen = outread = 0;
+}
+
+static void eo_cancel(eo_model *m)
+{
+    char c[16];
+    snprintf(c, sizeof c, "x%d", eo_names++);
+    feed("35=F|11=%s|41=%s|55=AAPL|54=1|60=20231114-22:13:20|", c, m->cl);
+    expect_er('4', c);
+    memcpy(m->prev, m->cl, sizeof m->prev);
+    memcpy(m->cl, c, sizeof m->cl);
+    if (eo_newday) /* a link made since the boundary: a hash (refused) */
+        memcpy(eo_hashed[eo_n_hashed++], m->prev, 16);
+    m->kept |= m->old;
+    m->open = 0;
+    m->status = '4';
+    outlen = outread = 0;
+}
+
+static void eo_replace(eo_model *m)
+{
+    char r[16];
+    snprintf(r, sizeof r, "r%d", eo_names++);
+    feed("35=G|11=%s|41=%s|55=AAPL|54=1|60=20231114-22:13:20|38=4|40=2|44=%d|", r, m->cl, 100 + (int)(m->id % 20));
+    expect_er('5', r);
+    memcpy(m->prev, m->cl, sizeof m->prev);
+    memcpy(m->cl, r, sizeof m->cl);
+    if (eo_newday)
+        memcpy(eo_hashed[eo_n_hashed++], m->prev, 16);
+    m->kept |= m->old;
+    outlen = outread = 0;
+}
+
+/* The end of day's expiry reports sent since the last call, into the model. */
+static void eo_expiries(eo_model *mm, int n)
+{
+    while (next()) {
+        if (strcmp(got.msgtype, "8") != 0 || brs__fix_char(&got, 150) != 'C')
+            continue;
+        char cl[32];
+        brs__fix_str(&got, 11, cl, sizeof cl);
+        int found = 0;
+        for (int k = 0; k < n; k++)
+            if (mm[k].old && mm[k].open && strcmp(mm[k].cl, cl) == 0) {
+                assert_true(mm[k].day);
+                mm[k].open = 0;
+                mm[k].status = 'C';
+                found++;
+            }
+        assert_int_equal(found, 1);
+    }
+    outlen = outread = 0;
+}
+
+/* The answers about order k: by ClOrdID, by OrderID, its earlier link; and
+ * a NewOrderSingle with a ClOrdID in use refused (one not in use is not sent:
+ * it would make an order). */
+static void eo_check(const eo_model *mm, int n, int k)
+{
+    const eo_model *m = &mm[k], *by_cl = NULL;
+    int vis = eo_visible(m);
+    for (int j = 0; j < n; j++) /* the order its ClOrdID names now (it may be another's, reused) */
+        if (eo_visible(&mm[j]) && strcmp(mm[j].cl, m->cl) == 0)
+            by_cl = &mm[j];
+    feed("35=H|11=%s|55=AAPL|54=1|", m->cl);
+    assert_true(next());
+    assert_int_equal(brs__fix_char(&got, 150), 'I');
+    if (by_cl) {
+        uint64_t id = 0;
+        assert_true(brs__fix_is(&got, 11, m->cl));
+        assert_int_equal(brs__fix_char(&got, 39), by_cl->status);
+        assert_int_equal(brs__fix_uint(&got, 37, &id), 1);
+        assert_int_equal(id, by_cl->id);
+    } else {
+        assert_int_equal(brs__fix_char(&got, 39), '8'); /* unknown */
+    }
+    feed("35=H|11=zz|37=%llu|55=AAPL|54=1|", (unsigned long long)m->id);
+    assert_true(next());
+    if (vis)
+        assert_true(brs__fix_is(&got, 11, m->cl));
+    else
+        assert_int_equal(brs__fix_char(&got, 39), '8');
+    const char *names[2] = {m->cl, m->prev};
+    for (int j = 0; j < 2; j++)
+        if (names[j][0] && eo_used(mm, n, names[j])) {
+            feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=1|", names[j]);
+            expect_er('8', names[j]);
+            assert_true(brs__fix_is(&got, 103, "6"));
+        }
+    assert_false(next());
+    outlen = outread = 0;
+}
+
+static void eo_step(eo_model *mm, int n)
+{
+    if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+        brs__fix_gateway_eod_step(&gw);
+    else
+        brs__fix_gateway_forget_step(&gw);
+    eo_expiries(mm, n);
+}
+
+static int eo_running(void)
+{
+    return gw.eod_phase || brs__fix_gateway_forgetting(&gw);
+}
+
+static void eo_copy(const char *from, const char *to)
+{
+    size_t len;
+    char *d = grab(from, &len);
+    put(to, d, len);
+    free(d);
+}
+
+static void test_eod_stepwise(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    book_capacity = 8192;
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
+    eo_n = eo_names = eo_newday = eo_n_hashed = 0;
+    for (int k = 0; k < EO_N; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "a%d", k);
+        eo_new(name, k % 2 == 0);
+    }
+    for (int k = 0; k < EO_N; k += 3)
+        eo_cancel(&eom[k]);
+    for (int k = 1; k < EO_N; k += 5)
+        if (eom[k].open)
+            eo_replace(&eom[k]);
+    for (int k = 0; k < eo_n; k++)
+        eom[k].old = 1;
+    eo_newday = 1;
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 7;
+    gw.fg_per_turn = 61;
+    gw.async_compact = 1; /* the compaction waits for a loop: the journal stays whole */
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
+    assert_false(next()); /* nothing expired yet */
+    char cp[2][300];
+    static eo_model saved[2][EO_MAX];
+    int saved_n[2] = {0, 0}, saved_nh[2] = {0, 0}, ncp = 0;
+    uint32_t seed = 11;
+    int steps = 0, slices = 0, in_table = 0;
+    while (eo_running()) {
+        slices += gw.eod_phase == BRS__FIX_EOD_EXPIRE;
+        eo_step(eom, eo_n);
+        steps++;
+        in_table += gw.fg_phase == BRS__FIX_FG_TABLE && gw.fg_w < gw.fg_r;
+        {
+            seed = seed * 1103515245u + 12345u;
+            int k = (int)((seed >> 8) % (uint32_t)eo_n), what = (int)((seed >> 4) % 6);
+            eo_model *m = &eom[k];
+            if (what == 0 && eo_n < EO_MAX) {
+                char name[16];
+                snprintf(name, sizeof name, "n%d", eo_names++);
+                eo_new(name, (seed >> 20) & 1);
+            } else if (what == 1 && eo_n < EO_MAX) { /* a ClOrdID of this order, again */
+                const char *name = (seed >> 21) & 1 && m->prev[0] ? m->prev : m->cl;
+                char nm[16];
+                snprintf(nm, sizeof nm, "%s", name);
+                if (eo_used(eom, eo_n, nm)) {
+                    feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=1|", nm);
+                    expect_er('8', nm);
+                    assert_true(brs__fix_is(&got, 103, "6"));
+                    outlen = outread = 0;
+                } else {
+                    eo_new(nm, 0);
+                }
+            } else if (what == 2 && m->open) {
+                eo_cancel(m);
+            } else if (what == 3 && m->open) {
+                eo_replace(m);
+            } else {
+                eo_check(eom, eo_n, k);
+            }
+        }
+        brs__fix_gateway_flush(&gw);
+        /* copies of the journal: in the expiry, and in the forget's table step */
+        if (ncp < 2 && ((ncp == 0 && slices == 10) || (ncp == 1 && gw.fg_phase == BRS__FIX_FG_TABLE))) {
+            snprintf(cp[ncp], sizeof cp[ncp], "%s/copy%d", tj.dir, ncp);
+            eo_copy(tj.path, cp[ncp]);
+            memcpy(saved[ncp], eom, sizeof eom);
+            saved_n[ncp] = eo_n;
+            saved_nh[ncp] = eo_n_hashed;
+            ncp++;
+        }
+    }
+    assert_int_equal(ncp, 2);
+    assert_true(eo_n < EO_MAX - 5);
+    assert_true(slices > 15);
+    assert_true(steps > slices + 20);
+    assert_true(in_table > 5);
+    assert_true(gw.compact_due); /* the compaction comes next (a loop starts it) */
+    int open = 0, held = 0;
+    for (int k = 0; k < eo_n; k++) {
+        eo_check(eom, eo_n, k);
+        open += eom[k].open;
+        held += eo_visible(&eom[k]);
+    }
+    assert_int_equal(gw.st.open, open);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), (uint64_t)held);
+    assert_int_equal(gw.fg_forgotten, (uint64_t)(eo_n - held));
+    /* a ClOrdID of the old day's gone orders is free: taken again */
+    int reused = 0;
+    for (int k = 0; k < EO_N && reused < 5; k++)
+        if (!eo_used(eom, eo_n, eom[k].cl) && eo_n < EO_MAX) {
+            eo_new(eom[k].cl, 0);
+            reused++;
+        }
+    assert_int_equal(reused, 5);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    /* the whole journal replayed: the same */
+    open_gw(tj.path, 0);
+    assert_int_equal(gw.eod_phase, 0);
+    assert_int_equal(brs__fix_gateway_orders_held(&gw), (uint64_t)held + 5);
+    for (int k = 0; k < eo_n; k++)
+        eo_check(eom, eo_n, k);
+    close_gw();
+    /* the copies: the state they were taken in, then the rest of the steps */
+    for (int c = 0; c < 2; c++) {
+        open_gw(cp[c], 0);
+        gw.mc_per_turn = 7;
+        gw.fg_per_turn = 61;
+        eo_nh_view = saved_nh[c];
+        gw.async_compact = 1;
+        assert_int_equal(gw.eod_phase, c == 0 ? BRS__FIX_EOD_EXPIRE : BRS__FIX_EOD_FORGET);
+        for (int k = 0; k < saved_n[c]; k++)
+            eo_check(saved[c], saved_n[c], k);
+        while (eo_running())
+            eo_step(saved[c], saved_n[c]);
+        for (int k = 0; k < saved_n[c]; k++) {
+            assert_false(saved[c][k].old && saved[c][k].day && saved[c][k].open);
+            eo_check(saved[c], saved_n[c], k);
+        }
+        close_gw();
+        unlink(cp[c]);
+    }
+    eo_nh_view = 1 << 30;
+    book_capacity = 4096;
+    journal_done(&tj);
+}
+
 /* A checkpoint of many open orders over several price levels: the snapshot
  * lists them in queue priority (level by level), a restart rests them in that
  * order and puts the table back in OrderID order (a radix sort and an
@@ -1195,9 +1504,6 @@ static void test_bad_snapshot(void **state)
     journal_done(&tj);
 }
 
-/* MarketDataRequest with MDEntryType 2: trades come as entries of the
- * updates, here full refreshes (W): the book, then the trade that changed it,
- * once per trade (not once per side). Other entry types are refused. */
 /* The ClOrdID map grows by moving its old table a few slots per insert: while
  * a move is under way every key must still be found, in whichever table it
  * is. 20,000 orders take the map through four growths; after each insert a
@@ -1240,6 +1546,9 @@ static void test_clordid_map_growth(void **state)
     journal_done(&tj);
 }
 
+/* MarketDataRequest with MDEntryType 2: trades come as entries of the
+ * updates, here full refreshes (W): the book, then the trade that changed it,
+ * once per trade (not once per side). Other entry types are refused. */
 static void test_md_trades(void **state)
 {
     (void)state;
@@ -1278,6 +1587,66 @@ static void test_md_trades(void **state)
     assert_true(next());
     assert_string_equal(got.msgtype, "Y");
     assert_true(brs__fix_is(&got, 281, "8"));
+    close_gw();
+}
+
+/* A buy sweeping 1,000 resting sells, seen by a full-refresh subscription
+ * that asked for trades: its 1,000 trades come over several W, each within
+ * the output buffer and each with the book (the bid left), in order. Before,
+ * the one W holding every trade (~25 KB here) was too large to send (logged,
+ * not sent): the subscriber lost the sweep. */
+static void test_md_trades_sweep_full_refresh(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    open_gw(NULL, 0);
+    feed("35=D|11=bid|55=MSFT|54=1|60=20231114-22:13:20|38=5|40=2|44=200|");
+    expect_er('0', "bid");
+    for (int k = 0; k < N; k++) {
+        char id[16];
+        snprintf(id, sizeof id, "s%d", k);
+        feed("35=D|11=%s|55=MSFT|54=2|60=20231114-22:13:20|38=1|40=2|44=%d|", id, 300 + k % 7);
+        expect_er('0', id);
+    }
+    outlen = outread = 0;
+    feed("35=V|262=m1|263=1|264=20|265=0|267=3|269=0|269=1|269=2|146=1|55=MSFT|");
+    assert_true(next());
+    assert_string_equal(got.msgtype, "W");
+    outlen = outread = 0;
+    feed("35=D|11=sweep|55=MSFT|54=1|60=20231114-22:13:20|38=%d|40=2|44=400|", N);
+    int ws = 0, trades = 0, fills = 0;
+    int64_t last_px = 0;
+    while (next()) {
+        if (!strcmp(got.msgtype, "8")) {
+            fills += brs__fix_is(&got, 150, "F");
+            continue;
+        }
+        assert_string_equal(got.msgtype, "W");
+        assert_true(got.len <= BRS__FIX_OUT_MAX);
+        ws++;
+        int bid = 0, asks = 0, here = 0;
+        for (uint32_t k = 0; k < got.nfields; k++) {
+            if (got.fields[k].tag != 269)
+                continue;
+            char t = got.buf[got.fields[k].off];
+            bid += t == '0';
+            asks += t == '1';
+            if (t == '2') {
+                here++;
+                assert_int_equal(got.fields[k + 1].tag, 270);
+                int64_t px = strtoll(got.buf + got.fields[k + 1].off, NULL, 10);
+                assert_true(px >= last_px); /* price-time order: the cheapest first */
+                last_px = px;
+            }
+        }
+        assert_int_equal(bid, 1); /* the book in every W */
+        assert_int_equal(asks, 0);
+        assert_true(here > 0 && here <= 96);
+        trades += here;
+    }
+    assert_int_equal(trades, N);
+    assert_int_equal(fills, 2 * N); /* the taker's and each maker's: one session */
+    assert_true(ws >= (N + 95) / 96);
     close_gw();
 }
 
@@ -1362,6 +1731,7 @@ int main(void)
         cmocka_unit_test(test_status_and_mass_cancel),
         cmocka_unit_test(test_end_of_day),
         cmocka_unit_test(test_md_trades),
+        cmocka_unit_test(test_md_trades_sweep_full_refresh),
         cmocka_unit_test(test_clordid_map_growth),
         cmocka_unit_test(test_positions_survive_without_risk),
         cmocka_unit_test(test_compaction),
@@ -1369,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_checkpoint_stepwise),
+        cmocka_unit_test(test_eod_stepwise),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
         cmocka_unit_test(test_avgpx_no_overflow),

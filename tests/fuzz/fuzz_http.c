@@ -1,5 +1,10 @@
-/* fuzz_http.c: libFuzzer target for the operators' HTTP server's request
- * parser (host/ops/http_req.c over host/ws/http_head.c): any bytes in, either
+/* fuzz_http.c: libFuzzer target for the host's HTTP/1.x parsers. Every input
+ * is read as a response by the client's GET parsers (http_head.c's response
+ * head, http_body.c's framing and chunked decoder): whole, a byte at a time
+ * and split at a point the input picks, each must give the same code and the
+ * same body, never longer than its limit. Then as a request by the
+ * operators' HTTP server's parser (host/ops/http_req.c over
+ * host/ws/http_head.c): any bytes in, either
  * "more" with a consistent size, a refusal with one of the documented
  * statuses, or a request whose fields hold what the routes rely on; every
  * proper prefix of an accepted request must ask for more (the server parses
@@ -11,6 +16,7 @@
 #include <string.h>
 
 #include "ops/http.h"
+#include "ws/http_body.h"
 #include "ws/http_head.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,10 +37,80 @@ static void field_ok(const char *s, size_t cap)
         need(*s == '\t' || ((unsigned char)*s >= 0x20 && *s != 0x7f));
 }
 
+#define RESP_MAX_BODY 4096
+
+/* The response in data fed `split` bytes at a time (0: at once), the server
+ * closing after the last; returns the final code, the body in out. */
+static int response(const uint8_t *data, size_t size, size_t split, char *out, size_t *out_len)
+{
+    char *buf = malloc(size + 1);
+    size_t len = 0, head = 0, pos = 0;
+    brs__http_body b;
+    const char *why = NULL;
+    int rc = 0;
+    *out_len = 0;
+    for (;;) {
+        size_t k = split && split < size - pos ? split : size - pos;
+        memcpy(buf + len, data + pos, k);
+        len += k;
+        pos += k;
+        int eof = pos == size;
+        if (!head) {
+            brs__http_head h;
+            int hr = brs__http_head_response(buf, len, 8192, &h);
+            if (hr < 0 || (hr == 0 && eof)) {
+                rc = hr < 0 ? -3 : -4;
+                break;
+            }
+            if (hr == 0)
+                continue;
+            need(h.len <= len && h.len <= 8192 && h.status >= 100 && h.status <= 999);
+            rc = brs__http_body_init(&b, &h, buf, RESP_MAX_BODY, &why);
+            if (rc) {
+                need(why && why[0] && (rc == -1 || rc == -2));
+                break;
+            }
+            head = h.len;
+        }
+        size_t have = len - head, blen = 0;
+        rc = brs__http_body_step(&b, buf + head, &have, eof, &blen, &why);
+        need(have <= len - head);
+        len = head + have;
+        if (rc) {
+            need(rc == 1 || ((rc == -1 || rc == -2) && why && why[0]));
+            if (rc == 1) {
+                need(blen <= RESP_MAX_BODY && blen <= have);
+                memcpy(out, buf + head, blen);
+                *out_len = blen;
+            }
+            break;
+        }
+        if (eof)
+            break;
+    }
+    free(buf);
+    return rc;
+}
+
+static void response_checks(const uint8_t *data, size_t size)
+{
+    static char a[RESP_MAX_BODY], b[RESP_MAX_BODY];
+    size_t al, bl;
+    int ra = response(data, size, 0, a, &al);
+    size_t splits[] = {1, size ? 1 + data[size - 1] % 97 : 1};
+    for (size_t i = 0; i < sizeof splits / sizeof *splits; i++) {
+        if (splits[i] == 1 && size > 20000)
+            continue;
+        int rb = response(data, size, splits[i], b, &bl);
+        need(rb == ra && bl == al && !memcmp(a, b, al));
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > BRS__HTTP_HEAD_MAX + MAX_BODY + 64)
         return 0;
+    response_checks(data, size);
     char *buf = malloc(size + 1); /* the server keeps its buffer NUL-terminated */
     if (!buf)
         return 0;

@@ -139,9 +139,12 @@ static const hcase cases[] = {
     {HOSTILE, "huge_qty.lua", 1, NULL, {NULL}},
     {HOSTILE, "random_seed.lua", 1, NULL, {NULL}},
     {HOSTILE, "format_p.lua", 0, NULL, {"format_p.lua:2:", "'%p' is not available"}},
+    {HOSTILE, "pairs_order.lua", 1, "2", {NULL}},
+    {HOSTILE, "pairs_big.lua", 0, "2", {"pairs_big.lua:8:", "instruction budget exceeded"}},
     {HOSTILE, "pcall_tail_stop.lua", 0, NULL, {"in on_stop", "instruction budget exceeded"}},
     {HOSTILE, "pcall_tail_bar.lua", 0, NULL, {"pcall_tail_bar.lua", "in on_bar", "instruction budget exceeded"}},
     {HOSTILE, "mem_then_error.lua", 0, NULL, {"mem_then_error.lua:7:", "a plain error after"}},
+    {HOSTILE, "refresh_rehash.lua", 0, NULL, {"refresh_rehash.lua", "in on_bar", "not enough memory"}},
     /* refused before issue 16 (test_sandbox.c checks their messages in detail) */
     {SCRIPTS, "os_execute.lua", 0, NULL, {"'os' is not available"}},
     {SCRIPTS, "io_open.lua", 0, NULL, {"'io' is not available"}},
@@ -275,6 +278,18 @@ static void test_completing_outputs(void **state)
     assert_non_null(strstr(r.err, "randomseed() 0 0"));
     assert_non_null(strstr(r.err, "table: 1 function: 2 thread: 3 table: 1"));
     assert_null(strstr(r.err, "0x"));
+    hrun_free(&r);
+    /* pairs_order: sorted keys (numbers, strings bytewise, false, true); fields
+     * cleared during the walk skipped, assigned ones read; __pairs honoured */
+    hcase po = {HOSTILE, "pairs_order.lua", 1, "2", {NULL}};
+    r = check_once(&po, HOSTILE "pairs_order.lua", dir);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "order -9223372036854775808,-7,-1.5,1,2.5,3,9007199254740992,1e+300,,B,a,ab,"
+                                  "alpha,beta,kappa,zeta,false,true\n"));
+    assert_non_null(strstr(r.err, "=0,B=1,a=1,ab=2,alpha=5,kappa=5,zeta=changed,false=f,true=t\n"));
+    assert_non_null(strstr(r.err, "meta 1meta,2meta\n"));
+    assert_non_null(strstr(r.err, "empty true\n"));
+    assert_null(strstr(r.err, "never"));
     hrun_free(&r);
     /* gc_index: the just-in-time __gc is never run, the run ends normally */
     hcase gi = {HOSTILE, "gc_index.lua", 1, "2", {NULL}};

@@ -1,5 +1,5 @@
 """abuse_crash.py: the crash cases of the load-and-abuse suite (run by
-abuse_test.py: crashpoints, mccrash, sweepcrash, eodcrash): a gateway killed at
+abuse_test.py: crashpoints, mccrash, sweepcrash, eodcrash, eodstepcrash): a gateway killed at
 each write and sync of a flow (BRS_FAULT_AFTER_WRITES, every other one torn),
 restarted, and checked for what it acknowledged."""
 import os
@@ -329,7 +329,68 @@ def sweep_crash(work, n, what, **cfg):
           (points, mid))
 
 
+def case_sweepoom(work):
+    """(3) memory runs out where a streamed sweep's queues must keep order
+    (BRS_FAULT_QUEUE_NOMEM=1: no queue chunk can be allocated): taken at once,
+    an event or report would pass the ones queued before it and a replay,
+    which has the memory, would queue it. So nothing of the turn is
+    committed: the gateway says why, logs every session out and stops, the
+    taker sees no fill. Restarted without the fault, the sweep never
+    happened: the resting orders open, the order unknown, no fill stored;
+    sent again, every resting order fills."""
+    n = 200
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    write_orders_journal(os.path.join(state, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    srv = new_server(work, state_dir=state, fsync="batch", max_reports_per_turn=40, max_events_per_turn=30,
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")])
+    srv.start(extra_env={"BRS_FAULT_QUEUE_NOMEM": "1"})
+    seen, died = fault_round(srv, lambda c: c.order("sweep", 1, "9.00", n, tif=3), "F", 17)
+    log = srv.logtext()
+    check(died and not seen, "memory out in the sweep's queues: the gateway %s, the taker saw %d fills" %
+          ("stopped" if died else "kept running", len(seen)))
+    check("out of memory where a queue must keep order" in log and 'queue="runtime events"' in log and
+          "state cannot be made durable" in log,
+          "no log line naming the queue and the stop: " + log[-1200:])
+    srv.start()
+    check(srv.port is not None, "no restart: " + srv.logtext()[-600:])
+    tf, tst, tl = resend_all(srv.port, "CLIENT1", 3, want_h="sweep")
+    mf, st, ml = resend_all(srv.port, "CLIENT2", 1, want_h="s0")
+    check(tl and ml and not tf and not mf and st == "0" and tst == "8",
+          "after the restart: Logons %s/%s, taker %d fill reports, maker %d, order s0 status %r, "
+          "sweep %r (the sweep must not have happened)" % (tl, ml, len(tf), len(mf), st, tst))
+    c = Session(srv.port, "CLIENT1", reset=True)
+    c.order("sweep2", 1, "9.00", n, tif=3)
+    fills = 0
+    while fills < n:
+        m = c.recv(5)
+        if m is None:
+            break
+        fills += m.type == "8" and m.get(150) == "F"
+    check(fills == n, "the sweep sent again after the restart: %d of %d fills" % (fills, n))
+    c.close()
+    srv.stop()
+    print("sweep of %d orders with no memory for its queues: nothing committed, %d fills seen, gateway "
+          "stopped naming the queue; after the restart none happened, sent again all %d filled" %
+          (n, len(seen), fills))
+
+
 def case_eodcrash(work):
+    """The end of day's expiry in one slice (max_cancels_per_turn 1024)."""
+    eod_crash(work, 40)
+
+
+def case_eodstepcrash(work):
+    """(3, 9) the same end of day in steps: the DAY orders expire 4 a loop
+    turn (8 journaled slices), then the old day's orders leave memory over
+    loop turns, then the compaction; killed at each write and sync of all of
+    it (about 40 points), a restart in the middle goes on with the steps
+    where the journal says the killed one was, and ends as consistent."""
+    eod_crash(work, 90, max_cancels_per_turn=4, max_forget_per_turn=1024)
+
+
+def eod_crash(work, max_points, **cfg):
     """(9) the end of day's compaction through the forked child, killed at
     each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
     torn, fsync batch): the expiry reports and the end-of-day record in the
@@ -369,7 +430,8 @@ def case_eodcrash(work):
     # two passes: faults in the loop only (the child never dies of one, so
     # the loop's steps after it are reached), then in the child as well
     # (BRS_FAULT_IN_CHILD: it counts on from the loop's steps at the fork)
-    runs = [(c, f) for c in (0, 1) for f in range(1, 40)]
+    runs = [(c, f) for c in (0, 1) for f in range(1, max_points)]
+    goes_on = {"expiry": 0, "forget": 0}
     finished = set()
     for in_ch, fault in runs:
         if in_ch in finished:
@@ -377,7 +439,7 @@ def case_eodcrash(work):
         state = os.path.join(work, "state%d_%d" % (in_ch, fault))
         shutil.copytree(template, state)
         srv = new_server(work, name="e%d_%d" % (in_ch, fault), state_dir=state, fsync="batch",
-                         day_end=day_end)
+                         day_end=day_end, **cfg)
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0",
                "BRS_FAULT_IN_CHILD": str(in_ch)}
         srv.start(extra_env=env)
@@ -402,10 +464,12 @@ def case_eodcrash(work):
         check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
         if srv.port is None:
             continue
-        t = time.time()  # its own end of day, if the killed one had not committed it
+        t = time.time()  # its own end of day, or the rest of the killed one's steps
         while ("journal checkpoint: the journal is a snapshot" not in srv.logtext() and
-               "end of day" not in srv.logtext() and time.time() - t < 3):
+               "closed orders of the old day left memory" not in srv.logtext() and time.time() - t < 3):
             time.sleep(0.05)
+        for phase in goes_on:
+            goes_on[phase] += "an end of day in steps goes on phase=" + phase in srv.logtext()
         # the store as the gateway holds it: Logon 1 (no reset), everything resent
         c = Client(srv.port, "CLIENT1")
         c.send("A", [(98, 0), (108, 30)], 1)
@@ -463,8 +527,11 @@ def case_eodcrash(work):
         c.close()
         c2.close()
         srv.stop()
-    print("end of day with %d DAY, %d GTC open, %d cancelled orders: killed at %d write/sync points "
-          "(odd ones torn): %d in the snapshot's child, %d in the loop; every restart consistent" %
-          (n, n, n, points, in_child, in_loop))
+    print("end of day with %d DAY, %d GTC open, %d cancelled orders (%r): killed at %d write/sync points "
+          "(odd ones torn): %d in the snapshot's child, %d in the loop; restarts in the middle of its "
+          "steps: %r; every restart consistent" % (n, n, n, cfg, points, in_child, in_loop, goes_on))
+    if cfg:
+        check(goes_on["expiry"] >= 5 and goes_on["forget"] >= 1,
+              "too few restarts in the middle of the steps: %r" % goes_on)
     check(points >= 6 and in_child >= 2 and in_loop >= 2,
           "only %d fault points (%d in the child, %d in the loop)" % (points, in_child, in_loop))

@@ -56,6 +56,7 @@ cases (issue 15 point):
 
 usage: abuse_test.py BOURSE CASE"""
 import os
+import re
 import resource
 import shutil
 import socket
@@ -739,6 +740,75 @@ def case_checkpoint(work):
           (jbytes, os.listdir(os.path.join(state, "archive"))))
     c.close()
     srv.stop()
+
+
+def case_eodserve(work):
+    """(3, 9) the end of day of a big day keeps serving: ABUSE_EOD_N orders
+    of CLIENT1 in the journal (default 200,000: half DAY orders resting on
+    400 levels, half IOC orders closed at once), and the gateway's day_end a
+    little after it has replayed them. The probe (CLIENT2's IOCs) runs from
+    before the end of day until its compaction is done; its worst round trip
+    is asserted with not_held (50 ms quiet, scaled by the gateway's
+    slowdown): the expiry of every DAY order and the forgetting of every
+    closed one in one loop turn fails it. Then: every DAY order expired (the
+    log's count), none held, a ClOrdID of the old day taken again, a DAY
+    order of it unknown."""
+    with open(sys.argv[1], "rb") as f:  # the sanitizers' build replays several times slower
+        san = b"libasan" in f.read()
+    n = int(os.environ.get("ABUSE_EOD_N", "100000" if san else "400000"))
+    lead = float(os.environ.get("ABUSE_EOD_LEAD", str(20 + n / 10000.0)))
+    orders = ((0, order_body("CLIENT1", 2 + k, "e%d" % k, 1,
+                             "%d.%02d" % divmod(9000 - (k // 2) % 400, 100) if k % 2 == 0 else "1.00", 1,
+                             tif=0 if k % 2 == 0 else 3))
+              for k in range(n))
+    state = preload(work, orders)
+    at = time.time() + lead
+    day_end = time.strftime("%H:%M:%S", time.gmtime(at))
+    # no checkpoint within the day: the closed orders are still held at its end
+    srv = new_server(work, state_dir=state, max_orders=max(1 << 20, 2 * n), day_end=day_end,
+                     journal_checkpoint_bytes=0).start()
+    probe = Probe(srv.port)
+    probe.median(40)
+    check("end of day" not in srv.logtext(),
+          "the end of day began before the probe's baseline: set ABUSE_EOD_LEAD above %.0f s" % lead)
+    while time.time() < at - 1.0:  # (its IOCs are orders of the old day too)
+        probe.rtt()
+        time.sleep(0.01)
+    t = time.time()
+
+    def busy():  # until the end of day's compaction is done
+        return ("journal checkpoint: the journal is a snapshot" not in srv.logtext() and
+                time.time() - t < 120 + n / 2000)
+    check("journal checkpoint" not in srv.logtext(), "a checkpoint before the end of day")
+    probe.during(busy, pid=srv.proc.pid)
+    took = time.time() - t
+    log = srv.logtext()
+    m = re.search(r"end of day: DAY orders expired expired=(\d+) loop_turns=(\d+)", log)
+    f = re.search(r"closed orders of the old day left memory orders_held=(\d+) orders_open=(\d+) "
+                  r"orders_forgotten=(\d+) loop_turns=(\d+)", log)
+    print("end of day of %d orders (%d DAY open): expired %s over %s loop turns, forgotten %s over %s "
+          "loop turns, compacted after %.1f s; %d probe round trips" %
+          (n, (n + 1) // 2, m and m.group(1), m and m.group(2), f and f.group(3), f and f.group(4), took,
+           len(probe.last)))
+    check(m is not None and int(m.group(1)) == (n + 1) // 2, "not every DAY order expired: %r" %
+          (m and m.group(0)))
+    check(f is not None and int(f.group(1)) < 1000 and int(f.group(3)) >= n,
+          "the old day's orders still held: %r" % (f and f.group(0)))
+    not_held("end of day of %d orders" % n, probe, 40)
+    c = Session(srv.port, "CLIENT1")
+    c.order("e1", 1, "1.00", 1, tif=3)  # an IOC of the old day's: its ClOrdID is free
+    r = c.recv(5)
+    check(r is not None and r.get(150) == "0", "a ClOrdID of the old day refused: %r" % r)
+    c.send("H", [(11, "e0"), (54, 1), (55, "AAPL")], c.seq)
+    c.seq += 1
+    r = c.recv(5)
+    while r is not None and not (r.type == "8" and r.get(150) == "I"):
+        r = c.recv(5)
+    check(r is not None and r.get(39) == "8", "a DAY order of the old day still known: %r" % r)
+    c.close()
+    probe.s.close()
+    srv.stop()
+
 
 
 def case_queuefull(work):

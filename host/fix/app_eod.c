@@ -1,0 +1,189 @@
+/* app_eod.c: the end of day in bounded journaled steps over loop turns
+ * (bourse serve). In one loop turn, the expiry of every DAY order and the
+ * forgetting of every closed order held every session for seconds with
+ * millions of orders. Here:
+ *
+ * 1. An END_OF_DAY record (mode EOD_STEPS, with the old day's last OrderID)
+ *    starts the new day: the day's forgotten ClOrdID hashes are dropped.
+ * 2. The old day's open DAY orders expire a slice per loop turn in OrderID
+ *    order (max_cancels_per_turn expiries, up to the old day's last OrderID),
+ *    each slice journaled with the OrderID it reached (EOD_SLICE), so a replay
+ *    expires exactly the same orders at the same points.
+ * 3. The old day's closed orders leave memory through app_forget.c's steps in
+ *    the new day's mode (no hashes kept); their end is journaled (END_OF_DAY,
+ *    mode EOD_FORGOTTEN), where a replay forgets them all at once; then the
+ *    journal is compacted as before (app_checkpoint.c).
+ *
+ * While the steps run, lookups see the new day already: an entry of the
+ * ClOrdID map is passed over when it is an earlier link of an old day's
+ * replace chain, or the current ClOrdID of an old day's order closed before
+ * the boundary or by its expiry (brs__fix_eod_gone), so whether a forget step
+ * has visited it or not changes no answer, and a replay that forgets at once
+ * answers as the live steps did. An old day's order that anything but its
+ * expiry changed after the boundary (a fill, a cancel, a replace) carries the
+ * end of day's tag and is kept: the new day has reported on it. ClOrdIDs made
+ * earlier links during the steps become hashes at once (as during a
+ * checkpoint's forgetting), live and replayed alike. */
+#include "fix/app.h"
+#include "fix/app_internal.h"
+
+#include <string.h>
+
+#include "core/core.h"
+#include "core/log.h"
+
+void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
+{
+    g->eod_phase = BRS__FIX_EOD_EXPIRE;
+    g->eod_last_id = last_id;
+    g->eod_after = 0;
+    g->eod_expired = g->eod_slices = 0;
+    g->eod_tag = (uint16_t)(g->eod_tag % 65535u + 1u); /* never 0: an order's tag starts at 0 */
+    g->eod_t0 = brs__monotime_ns();
+    g->day_boundary = boundary;
+    brs__fix_clset_free(&g->closed); /* a new day: the old day's checkpoints' ClOrdIDs are free */
+    if (!g->replaying) {
+        char rec[EOD_STEPS_LEN];
+        memcpy(rec, &boundary, 8);
+        rec[8] = (char)EOD_STEPS;
+        memcpy(rec + 9, &last_id, 8);
+        brs__fix_journal_append(g, JOURNAL_END_OF_DAY, rec, sizeof rec);
+        BRS_LOG(BRS_LOG_INFO, "fix", "end of day: DAY orders expire and closed orders leave memory over loop turns",
+                BRS_KV_U("orders_held", g->n_orders), BRS_KV_U("orders_open", (uint64_t)g->st.open),
+                BRS_KV_U("last_order_id", last_id), BRS_KV_U("expiries_per_turn", g->mc_per_turn),
+                BRS_KV_U("forget_per_turn", g->fg_per_turn));
+    }
+    brs__fix_md_publish(g); /* a journaled step, live and replayed alike */
+    brs__fix_evq_step_end(g);
+}
+
+/* Expires the old day's open DAY orders with OrderIDs in (eod_after, end],
+ * at most `per` of them and `per` x 64 slots passed over: returns the
+ * OrderID reached, UINT64_MAX when past the old day's last. */
+static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per)
+{
+    uint64_t scan_max = (uint64_t)per * 64, scanned = 0, reached = g->eod_after, i;
+    uint32_t n = 0;
+    g->expiring = 1;
+    brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
+    for (i = brs__fix_slot_after(g, g->eod_after);
+         i < g->n_orders && g->orders[i].id <= g->eod_last_id && g->orders[i].id <= end && n < per &&
+         scanned < scan_max;
+         i = brs__fix_slot_next(g, i), scanned++) {
+        const brs__fix_order *o = &g->orders[i];
+        reached = o->id;
+        if (o->open && o->tif == BRS_DAY &&
+            brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
+            brs__fix_pump(g, brs__rt_now(g->rt));
+            n++;
+        }
+    }
+    g->expiring = 0;
+    brs__rt_admit_all(g->rt, g->replaying);
+    g->eod_expired += n;
+    return i >= g->n_orders || g->orders[i].id > g->eod_last_id ? UINT64_MAX : reached;
+}
+
+static void slice_done(brs__fix_gateway *g, uint64_t reached)
+{
+    g->eod_after = reached;
+    g->eod_slices++;
+    if (reached != UINT64_MAX)
+        return;
+    g->eod_phase = BRS__FIX_EOD_FORGET;
+    if (!g->replaying) {
+        BRS_LOG(BRS_LOG_INFO, "fix", "end of day: DAY orders expired",
+                BRS_KV_U("expired", g->eod_expired), BRS_KV_U("loop_turns", g->eod_slices),
+                BRS_KV_F("ms", (double)(brs__monotime_ns() - g->eod_t0) / 1e6));
+        brs__fix_forget_start_newday(g);
+    }
+}
+
+int brs__fix_gateway_eod_step(brs__fix_gateway *g)
+{
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE)
+        return g->eod_phase != 0;
+    if (g->n_evq_active)
+        return 1; /* the sessions' waiting events first: an expiry meets the orders as they stand */
+    uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
+    brs__fix_journal_clock(g, brs__rt_now(g->rt)); /* the expiries leave at this clock */
+    uint64_t reached = expire(g, UINT64_MAX, per);
+    char rec[8];
+    memcpy(rec, &reached, 8);
+    brs__fix_journal_append(g, JOURNAL_EOD_SLICE, rec, sizeof rec);
+    slice_done(g, reached);
+    brs__fix_md_publish(g);
+    brs__fix_evq_step_end(g); /* as its replay does */
+    return 1;
+}
+
+void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end)
+{
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) {
+        expire(g, end, UINT32_MAX);
+        slice_done(g, end); /* where the live slice said it reached */
+    }
+    brs__fix_md_publish(g); /* as the live slice did (the hosted strategies see the books) */
+    brs__fix_evq_step_end(g);
+}
+
+void brs__fix_eod_forgotten(brs__fix_gateway *g)
+{
+    if (!g->replaying) {
+        char rec[9];
+        memcpy(rec, &g->day_boundary, 8);
+        rec[8] = (char)EOD_FORGOTTEN;
+        brs__fix_journal_append(g, JOURNAL_END_OF_DAY, rec, sizeof rec);
+        BRS_LOG(BRS_LOG_INFO, "fix", "end of day: closed orders of the old day left memory",
+                BRS_KV_U("orders_held", g->n_orders), BRS_KV_U("orders_open", (uint64_t)g->st.open),
+                BRS_KV_U("orders_forgotten", g->fg_forgotten), BRS_KV_U("loop_turns", g->fg_steps),
+                BRS_KV_F("ms", (double)(brs__monotime_ns() - g->eod_t0) / 1e6));
+    }
+    g->eod_phase = 0;
+    if (!g->replaying) {
+        brs_error err = {0};
+        if (brs__fix_compact_after_day(g, &err) != BRS_OK) /* under serve: the loop starts it */
+            BRS_LOG(BRS_LOG_ERROR, "fix", "end of day: journal not compacted; it stays complete "
+                    "and grows until the next end of day", BRS_KV_S("reason", err.msg));
+    }
+}
+
+/* The forget steps, all in one go (a replay at EOD_FORGOTTEN, a gateway without a loop). */
+static void forget_all(brs__fix_gateway *g)
+{
+    uint32_t per = g->fg_per_turn;
+    g->fg_per_turn = 0; /* no bound */
+    brs__fix_forget_start_newday(g);
+    while (brs__fix_gateway_forget_step(g))
+        ;
+    g->fg_per_turn = per;
+}
+
+void brs__fix_eod_replay_forgotten(brs__fix_gateway *g)
+{
+    if (g->eod_phase == BRS__FIX_EOD_FORGET && !g->fg_phase)
+        forget_all(g); /* ends in brs__fix_eod_forgotten */
+    g->eod_phase = 0;
+}
+
+void brs__fix_eod_resume(brs__fix_gateway *g)
+{
+    if (!g->eod_phase)
+        return;
+    BRS_LOG(BRS_LOG_INFO, "fix", "recovery: an end of day in steps goes on",
+            BRS_KV_S("phase", g->eod_phase == BRS__FIX_EOD_EXPIRE ? "expiry" : "forget"),
+            BRS_KV_U("expired_up_to_order_id", g->eod_after == UINT64_MAX ? g->eod_last_id : g->eod_after));
+    g->eod_t0 = brs__monotime_ns();
+    if (g->eod_phase == BRS__FIX_EOD_FORGET)
+        brs__fix_forget_start_newday(g);
+    /* (a gateway without a loop: whoever drives it steps it, as serve's loop does) */
+}
+
+/* Without a loop (tests, bench): every step at once, journaled as under serve. */
+void brs__fix_eod_run_all(brs__fix_gateway *g)
+{
+    while (g->eod_phase == BRS__FIX_EOD_EXPIRE && !g->n_evq_active)
+        brs__fix_gateway_eod_step(g);
+    while (brs__fix_gateway_forget_step(g))
+        ;
+}
