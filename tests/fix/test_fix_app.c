@@ -1285,6 +1285,63 @@ static void test_eod_stepwise(void **state)
     journal_done(&tj);
 }
 
+/* An order still on its way to the venue (an order-entry latency) while
+ * closed orders leave memory, after a checkpoint and at an end of day in
+ * steps: it is not closed, so it stays, and its acknowledgement reaches the
+ * client when the venue has it. (Taken for closed - not open - its slot was
+ * dropped: the venue rested it, its reports were lost.) */
+static void test_forget_keeps_orders_in_flight(void **state)
+{
+    (void)state;
+    for (int eod = 0; eod < 2; eod++) {
+        tmp_journal tj;
+        journal_new(&tj);
+        open_gw(tj.path, 0);
+        brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+        for (int k = 0; k < 300; k++) { /* closed orders to forget */
+            feed("35=D|11=c%d|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=3|", k);
+            outlen = outread = 0;
+        }
+        brs__fix_gateway_flush(&gw);
+        gw.mc_per_turn = 7;
+        gw.fg_per_turn = 13;
+        gw.async_compact = 1;
+        brs_error err = {0};
+        if (eod) {
+            assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+        } else {
+            assert_int_equal(brs__fix_gateway_checkpoint_start(&gw, &err), BRS_OK);
+            int done = 0;
+            while (!done) {
+                assert_int_equal(brs__fix_gateway_checkpoint_poll(&gw, &done, &err), BRS_OK);
+                if (!done)
+                    usleep(1000);
+            }
+        }
+        brs__rt_set_latency(gw.rt, 1000000, 0, 0); /* 1 ms to the venue */
+        feed("35=D|11=f1|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|59=1|");
+        assert_false(next()); /* on its way */
+        int steps = 0;
+        while (gw.eod_phase || brs__fix_gateway_forgetting(&gw)) {
+            if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+                brs__fix_gateway_eod_step(&gw);
+            else
+                brs__fix_gateway_forget_step(&gw);
+            steps++;
+        }
+        assert_true(steps > 10);
+        outlen = outread = 0;
+        brs__fix_pump(&gw, T0 + 2000000); /* the venue has it */
+        expect_er('0', "f1");
+        feed("35=H|11=f1|55=AAPL|54=1|");
+        expect_er('I', "f1");
+        assert_int_equal(brs__fix_char(&got, 39), '0');
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        journal_done(&tj);
+    }
+}
+
 /* A checkpoint of many open orders over several price levels: the snapshot
  * lists them in queue priority (level by level), a restart rests them in that
  * order and puts the table back in OrderID order (a radix sort and an
@@ -1740,6 +1797,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_checkpoint_stepwise),
         cmocka_unit_test(test_eod_stepwise),
+        cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
         cmocka_unit_test(test_avgpx_no_overflow),
