@@ -77,10 +77,16 @@ int brs__bt_bars_load_lazy(brs__bt_bars *b, const char *path, const char *symbol
 /* Make sure cols[i] holds the columns of `want` (BRS_BARCOL_*): decoded now
  * for lazy bars (on every core), a no-op otherwise. */
 int brs__bt_bars_columns(brs__bt_bars *b, uint32_t i, unsigned want, brs_error *err);
-/* Lazy bars: block k's ts, open and close (each room for max_count) and
- * its view for the rest of a row (brs__barblock_row_rest). */
-void brs__bt_lazy_block(const brs__bt_lazy *lz, uint32_t k, int64_t *ts, int64_t *open,
-                        int64_t *close, struct brs_barblock_view *v);
+/* Lazy bars: block k's ts, open and close, and its view for the rest of a
+ * row (brs__barblock_row_rest). A column already decoded in full (lz->have,
+ * in cols, the bars' cols[0]) is pointed into; the others are decoded into
+ * buf (room for 3 x max_count), except that *ts is NULL when the block's
+ * times are regular (bar i at *ts_first + i x *ts_step) and *open NULL when
+ * the closes are decoded (an open is then its close before plus a delta:
+ * brs__barblock_row_open). *ts, *open, *close: the block's first bar. */
+void brs__bt_lazy_block(const brs__bt_lazy *lz, const brs_bar_columns *cols, uint32_t k,
+                        int64_t *buf, const int64_t **ts, uint64_t *ts_first, uint64_t *ts_step,
+                        const int64_t **open, const int64_t **close, struct brs_barblock_view *v);
 void brs__bt_bars_free(brs__bt_bars *b);
 
 /* ---- signal mode ------------------------------------------------------------ */

@@ -673,13 +673,29 @@ int brs__bt_bars_columns(brs__bt_bars *b, uint32_t i, unsigned want, brs_error *
     return BRS_OK;
 }
 
-void brs__bt_lazy_block(const brs__bt_lazy *lz, uint32_t k, int64_t *ts, int64_t *open,
-                        int64_t *close, brs_barblock_view *v)
+void brs__bt_lazy_block(const brs__bt_lazy *lz, const brs_bar_columns *cols, uint32_t k,
+                        int64_t *buf, const int64_t **ts, uint64_t *ts_first, uint64_t *ts_step,
+                        const int64_t **open, const int64_t **close, brs_barblock_view *v)
 {
-    uint32_t cnt = (uint32_t)(lz->off[k + 1] - lz->off[k]);
+    uint64_t o = lz->off[k];
+    uint32_t cnt = (uint32_t)(lz->off[k + 1] - o);
+    size_t mc = lz->max_count;
     const char *why;
     (void)brs__barblock_view(lz->payload + lz->poff[k], lz->plen[k], cnt, v, &why); /* checked at load */
-    brs_barblock_cols at = {.ts = ts, .open = open, .close = close};
+    brs_barblock_cols at = {0};
+    if (lz->have & BRS_BARCOL_TS)
+        *ts = cols->ts + o;
+    else if (brs__barblock_ts_regular(v, ts_first, ts_step))
+        *ts = NULL;
+    else
+        *ts = at.ts = buf;
+    *close = lz->have & BRS_BARCOL_CLOSE ? cols->close + o : (at.close = buf + 2 * mc);
+    if (lz->have & BRS_BARCOL_OPEN)
+        *open = cols->open + o;
+    else if (lz->have & BRS_BARCOL_CLOSE)
+        *open = NULL; /* made from the closes where a bar needs it */
+    else
+        *open = at.open = buf + mc;
     brs__barblock_fill(v, &at);
 }
 

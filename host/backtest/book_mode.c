@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "book/book.h"
 #include "book_mode.h"
@@ -322,9 +323,29 @@ int brs__book_run_loop(brs__book_run *b, brs__sctx *sc, brs_an_recorder *rec, in
     brs_progress pr;
     if (progress)
         brs__progress_start(&pr, "backtest", b->total_events);
+    int timing = getenv("BOURSE_BT_TIMING") != NULL;
+    struct timespec c0, c1;
+    if (timing)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     int64_t t0 = brs__monotime_ns();
     step_until(b, 1, &pr, progress);
     res->seconds = (double)(brs__monotime_ns() - t0) * 1e-9;
+    if (timing) { /* which thread bounds the run: the loop's CPU time against the decoder's, and who waited */
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        fprintf(stderr, "timing: loop thread %.3f s CPU for %llu events (%.1f ns an event)\n",
+                (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9,
+                (unsigned long long)b->events,
+                b->events ? ((double)(c1.tv_sec - c0.tv_sec) * 1e9 + (double)(c1.tv_nsec - c0.tv_nsec)) / (double)b->events : 0.0);
+        for (uint32_t f = 0; f < b->n_files; f++) {
+            brs_tick_ahead_stats a;
+            if (brs__tick_ahead_stats(&b->rd[f], &a))
+                fprintf(stderr, "timing: data[%u] read-ahead: %.3f s CPU decoding; %llu blocks, the loop waited for"
+                        " one %llu times (%.3f s), the decoder for a free slot %llu times (%.3f s)\n", f,
+                        (double)a.decoder_cpu_ns * 1e-9, (unsigned long long)a.blocks,
+                        (unsigned long long)a.loop_waits, (double)a.loop_wait_ns * 1e-9,
+                        (unsigned long long)a.decoder_waits, (double)a.decoder_wait_ns * 1e-9);
+        }
+    }
     if (progress)
         brs__progress_finish(&pr);
     res->events = b->events;

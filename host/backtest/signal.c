@@ -311,8 +311,10 @@ static int x_set_target(void *self, brs__sctx *sc, uint32_t instrument, double t
 /* Targets as codes: distinct values (by bit pattern, so -0.0 stays -0.0) get
  * codes in order of appearance through a small open-addressing table.
  * Returns 1 when done, 0 when there are more than 255 values, <0 on error. */
-static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *val, uint32_t *n_val)
+static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *val, uint32_t *n_val,
+                          uint64_t *changes)
 {
+    uint64_t ch = 0;
     uint64_t key[512];
     uint8_t slot[512];
     memset(slot, TG_NONE, sizeof slot);
@@ -333,6 +335,7 @@ static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *va
             code[i] = prev_code;
             continue;
         }
+        ch++;
         uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 55); /* 9 bits */
         while (slot[h] != TG_NONE && key[h] != bits)
             h = (h + 1) & 511;
@@ -347,6 +350,7 @@ static int encode_targets(const double *t, uint64_t n, uint8_t *code, double *va
         prev = bits;
     }
     *n_val = nv;
+    *changes = ch;
     return 1;
 }
 
@@ -380,7 +384,8 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
         return BRS_E_NOMEM;
     double val[255];
     uint32_t nv = 0;
-    int rc = encode_targets(t, n, code, val, &nv);
+    uint64_t changes = 0;
+    int rc = encode_targets(t, n, code, val, &nv, &changes);
     if (rc < 0) {
         free(code);
         return rc;
@@ -395,6 +400,7 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
         in->tcode = code;
         memcpy(in->tval, val, nv * sizeof *val);
         in->n_tval = nv;
+        in->tg_changes = changes;
         return BRS_OK;
     }
     free(code); /* many distinct values: keep them as they are */
@@ -405,6 +411,37 @@ static int x_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const d
         return BRS_E_NOMEM;
     memcpy(in->targets, t, n * sizeof *t);
     return BRS_OK;
+}
+
+/* The end of the run of targets with bit pattern bits that goes on at i: the
+ * first j >= i whose bits differ (n if none). Targets come in long runs (a
+ * position held for many bars), so eight are compared at once. */
+static uint64_t run_end(const double *t, uint64_t i, uint64_t n, uint64_t bits)
+{
+    for (; i + 8 <= n; i += 8) {
+        uint64_t d = 0;
+        for (int k = 0; k < 8; k++) {
+            uint64_t a;
+            memcpy(&a, t + i + k, sizeof a);
+            d |= a ^ bits;
+        }
+        if (d)
+            break;
+    }
+    for (; i < n; i++) {
+        uint64_t a;
+        memcpy(&a, t + i, sizeof a);
+        if (a != bits)
+            break;
+    }
+    return i;
+}
+
+static uint64_t dbits(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits;
 }
 
 /* xSetTargetsAt (ABI 1.3): bars first .. first + n - 1, checked first
@@ -418,9 +455,19 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     sig_instr *in = &s->in[instrument];
     if (first > in->n || n > in->n - first)
         return BRS_E_RANGE;
-    for (uint64_t i = 0; i < n; i++)
-        if (!isnan(t[i]) && !(t[i] >= -1.0 && t[i] <= 1.0))
+    /* checked run by run: a run's value once; the first runs' ends are kept
+     * so the coding below need not find them again */
+    enum { KEPT = 4096 };
+    uint32_t ends[KEPT];
+    size_t kept = 0;
+    for (uint64_t i = 0; i < n;) {
+        double v = t[i];
+        if (!isnan(v) && !(v >= -1.0 && v <= 1.0))
             return BRS_E_INVAL;
+        i = run_end(t, i + 1, n, dbits(v));
+        if (kept < KEPT && n <= UINT32_MAX)
+            ends[kept++] = (uint32_t)i;
+    }
     in->quiet_ok = 0;
     if (!in->tcode && !in->targets) { /* the first call: no target anywhere else */
         if (!(in->tcode = malloc(in->n ? in->n : 1)))
@@ -435,32 +482,27 @@ static int x_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint
     uint64_t i = 0;
     if (in->tcode) {
         uint8_t *code = in->tcode + first;
-        uint64_t prev = 0;
-        uint8_t prev_code = TG_NONE;
-        for (; i < n; i++) {
+        for (size_t r = 0; i < n; r++) { /* a run at a time: one code looked up, then filled */
             double v = t[i];
-            if (isnan(v)) {
-                code[i] = TG_NONE;
-                continue;
+            uint64_t bits = dbits(v);
+            uint64_t j = r < kept ? ends[r] : run_end(t, i + 1, n, bits); /* the same runs as above */
+            uint8_t c = TG_NONE;
+            if (!isnan(v)) {
+                uint32_t h = tg_hash(bits);
+                while (in->tg_slot[h] != TG_NONE && in->tg_key[h] != bits)
+                    h = (h + 1) & 511;
+                if (in->tg_slot[h] == TG_NONE) {
+                    if (in->n_tval == 255)
+                        break; /* one value too many: doubles from here on */
+                    in->tg_key[h] = bits;
+                    in->tg_slot[h] = (uint8_t)in->n_tval;
+                    in->tval[in->n_tval++] = v;
+                }
+                c = in->tg_slot[h];
             }
-            uint64_t bits;
-            memcpy(&bits, &v, sizeof bits);
-            if (prev_code != TG_NONE && bits == prev) {
-                code[i] = prev_code;
-                continue;
-            }
-            uint32_t h = tg_hash(bits);
-            while (in->tg_slot[h] != TG_NONE && in->tg_key[h] != bits)
-                h = (h + 1) & 511;
-            if (in->tg_slot[h] == TG_NONE) {
-                if (in->n_tval == 255)
-                    break; /* one value too many: doubles from here on */
-                in->tg_key[h] = bits;
-                in->tg_slot[h] = (uint8_t)in->n_tval;
-                in->tval[in->n_tval++] = v;
-            }
-            code[i] = prev_code = in->tg_slot[h];
-            prev = bits;
+            memset(code + i, c, j - i);
+            in->tg_changes += c != TG_NONE;
+            i = j;
         }
         if (i == n)
             return BRS_OK;
@@ -532,6 +574,7 @@ int brs__bt_signal_create(brs__bt_signal **out, const brs__bt_bars *bars,
                 !(in->lzs->w[1].buf = malloc(3 * mc * sizeof(int64_t))))
                 goto nomem;
             in->lzs->lz = bars->lazy;
+            in->lzs->cols = &bars->cols[i];
             in->cols = bars->cols[i];
         } else if (bars->cols && bars->cols[i].ts) {
             in->cols = bars->cols[i];
@@ -597,7 +640,7 @@ static int next_bar(const brs__bt_signal *s)
         const sig_instr *in = &s->in[i];
         if ((uint64_t)(in->cur + 1) >= in->n)
             continue;
-        int64_t ts = AT(view_at(in, (uint64_t)(in->cur + 1)), ts, in->cur + 1);
+        int64_t ts = ts_at(in, (uint64_t)(in->cur + 1));
         if (best < 0 || ts < bts) {
             best = (int)i;
             bts = ts;
@@ -605,6 +648,28 @@ static int next_bar(const brs__bt_signal *s)
     }
     return best;
 }
+
+/* Where bar t's close is held, if no decoding is needed to read it (NULL:
+ * not decoded yet), for a prefetch. (Not a function that prefetches: GCC
+ * takes a void function doing only that as pure and drops its calls.) */
+static inline const int64_t *close_ptr(const sig_instr *in, uint64_t t)
+{
+    if (!in->lzs)
+        return in->v.close ? &AT(&in->v, close, t) : NULL;
+    for (int k = 0; k < 2; k++) {
+        const lazy_win *w = &in->lzs->w[k];
+        if (t - w->lo < w->hi - w->lo)
+            return &AT(&w->v, close, t);
+    }
+    return NULL;
+}
+
+#define PREFETCH_CLOSE(in, t)                          \
+    do {                                               \
+        const int64_t *pf_ = close_ptr((in), (t));     \
+        if (pf_)                                       \
+            __builtin_prefetch(pf_);                   \
+    } while (0)
 
 /* The last time in the recorder's sampling bucket of ts (buckets are ts /
  * every, truncated, as in brs__an_sample). */
@@ -622,14 +687,14 @@ static int64_t bucket_last(int64_t ts, int64_t every)
 static uint64_t last_at_or_before(const sig_instr *in, uint64_t t, uint64_t last, int64_t h)
 {
     uint64_t step = 1;
-    while (t + step <= last && AT(view_at(in, t + step), ts, t + step) <= h) { /* gallop: buckets are short */
+    while (t + step <= last && ts_at(in, t + step) <= h) { /* gallop: buckets are short */
         t += step;
         step *= 2;
     }
     uint64_t hi = t + step <= last ? t + step : last; /* b[hi] > h unless hi == last */
     while (t < hi) {
         uint64_t mid = t + (hi - t + 1) / 2;
-        if (AT(view_at(in, mid), ts, mid) <= h)
+        if (ts_at(in, mid) <= h)
             t = mid;
         else
             hi = mid - 1;
@@ -654,8 +719,10 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
         return 0; /* the last bar always steps */
     uint64_t end = n - 1;
     if (every > 0) { /* the bucket's last bar keeps its sample: it steps */
-        if (*bucket_end == UINT64_MAX || t0 > *bucket_end) /* found once per bucket */
-            *bucket_end = last_at_or_before(in, t0, n - 1, bucket_last(AT(view_at(in, t0), ts, t0), every));
+        if (*bucket_end == UINT64_MAX || t0 > *bucket_end) { /* found once per bucket */
+            *bucket_end = last_at_or_before(in, t0, n - 1, bucket_last(ts_at(in, t0), every));
+            PREFETCH_CLOSE(in, *bucket_end);
+        }
         end = *bucket_end;
     }
     uint64_t t = t0;
@@ -670,8 +737,33 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
             in->quiet_ok = 1;
         }
         const uint8_t *tc = in->tcode;
-        while (t < end && in->quiet[tc[t]])
-            t++;
+        while (t < end && in->quiet[tc[t]]) { /* a run of one code: 8 bytes at a time */
+            uint8_t c = tc[t];
+            uint64_t w = 0x0101010101010101ull * c;
+            for (uint64_t x; t + 8 <= end; t += 8) {
+                memcpy(&x, tc + t, sizeof x);
+                if (x != w)
+                    break;
+            }
+            while (t < end && tc[t] == c)
+                t++;
+        }
+        /* the bar after the next change of target is where the next full step
+         * will most likely read its close: ask for that cache line now (the
+         * closes are a column of 8 bytes a bar read ~50 bars apart, a miss
+         * each time otherwise) */
+        if (t < n) {
+            uint64_t u = t + 1, lim = n - t > 4096 ? t + 4096 : n;
+            uint64_t w = 0x0101010101010101ull * tc[t];
+            for (uint64_t x; u + 8 <= lim; u += 8) {
+                memcpy(&x, tc + u, sizeof x);
+                if (x != w)
+                    break;
+            }
+            while (u < lim && tc[u] == tc[t])
+                u++;
+            PREFETCH_CLOSE(in, u - 1);
+        }
     } else if (in->targets) {
         const double *tg = in->targets;
         while (t < end && (isnan(tg[t]) || tg[t] == held))
@@ -682,9 +774,8 @@ static uint64_t skip_quiet(brs__bt_signal *s, brs__sctx *sc, int64_t every, uint
     if (t == t0)
         return 0;
     /* the clock: the latest time a skipped bar carried (exchange, or local) */
-    const bar_view *v = view_at(in, t - 1);
-    int64_t now = AT(v, ts, t - 1);
-    int64_t close = AT(v, close, t - 1);
+    int64_t now = ts_at(in, t - 1);
+    int64_t close = close_at(in, t - 1);
     if (s->bars->local_late)
         for (uint64_t k = t0; k < t; k++)
             if (tl_at(in, k) > now)
@@ -723,6 +814,15 @@ int brs__bt_signal_run(brs__bt_signal *s, brs__sctx *sc, int progress, brs__bt_r
     int64_t every = s->rec ? brs__an_sample_every(s->rec) : 0;
     uint64_t bucket_end = UINT64_MAX;
     int may_skip = single && !s->o.same_close && s->o.impact_k <= 0 && (!s->rec || every > 0);
+    if (s->rec) { /* room for an order and a fill per change of the precomputed
+                   * targets (an estimate: the arrays still grow past it), so
+                   * the recorder does not copy them as they grow in the loop */
+        uint64_t est = 0;
+        for (uint32_t i = 0; i < s->n_in; i++)
+            est += s->in[i].tg_changes < s->in[i].n ? s->in[i].tg_changes : s->in[i].n;
+        if (est) /* a hint: out of memory here only leaves the growth to the loop */
+            (void)brs__an_reserve(s->rec, 0, (size_t)est + 64, (size_t)est + 64);
+    }
     uint64_t next_progress = 4096;
     for (;;) {
         if (may_skip && s->in[0].cur >= 0 && !s->n_orders &&

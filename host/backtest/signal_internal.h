@@ -27,10 +27,14 @@ typedef struct bar_view {
 /* Lazy bars (brs__bt_bars.lazy): the loop reads a window of whole blocks
  * decoded into buffers it reuses (faulted once, cache-sized), two windows so
  * a search across a block boundary does not decode a block twice. A window's
- * view holds ts, open and close; the rest of a row comes from the payload
+ * view holds ts, open and close (pointing into a column the strategy had
+ * decoded in full, e.g. sig_momentum's closes, rather than decoding it again); the rest of a row comes from the payload
  * (brs__barblock_row_rest) when a bar takes the full step. */
 typedef struct lazy_win {
-    bar_view v;             /* ts, open, close; base = lo */
+    bar_view v;             /* ts, open, close; base = lo. ts NULL: the block's
+                             * times are regular (ts_first + i x ts_step); open
+                             * NULL: made from the closes bar by bar (lw_open) */
+    uint64_t ts_first, ts_step;
     uint64_t lo, hi;        /* bars [lo, hi) held; lo == hi: none */
     brs_barblock_view bv;
     int64_t *buf;           /* 3 x max_count */
@@ -38,6 +42,7 @@ typedef struct lazy_win {
 
 typedef struct sig_lazy {
     const brs__bt_lazy *lz;
+    const brs_bar_columns *cols; /* the bars' cols[0]: the columns decoded in full (lz->have) */
     lazy_win w[2];
     int last;               /* the window used last */
     uint32_t blk;           /* the block decoded last (where a search starts) */
@@ -67,6 +72,7 @@ typedef struct sig_instr {
     uint8_t *tcode;
     double tval[255];
     uint32_t n_tval;
+    uint64_t tg_changes;   /* changes of value in the targets set (an estimate of the executions) */
     /* tval's values by bit pattern (open addressing, slot TG_NONE: empty), so
      * xSetTargetsAt can add a chunk's codes; valid while tg_ready */
     uint64_t tg_key[512];
@@ -113,12 +119,35 @@ static inline const lazy_win *win_at(const sig_instr *in, uint64_t t)
     return brs__bt_sig_window(z, t);
 }
 
-/* Where bar t's ts, open and close are read: AT(view_at(in, t), ts, t). */
-static inline const bar_view *view_at(const sig_instr *in, uint64_t t)
+/* Bar t's ts and open in window w (holding t); its close is AT(&w->v, close, t). */
+static inline int64_t lw_ts(const lazy_win *w, uint64_t t)
+{
+    if (w->v.ts)
+        return AT(&w->v, ts, t);
+    return (int64_t)(w->ts_first + (t - w->lo) * w->ts_step); /* wraps as the decoder's sum */
+}
+
+static inline int64_t lw_open(const lazy_win *w, uint64_t t)
+{
+    if (w->v.open)
+        return AT(&w->v, open, t);
+    uint32_t i = (uint32_t)(t - w->lo);
+    return brs__barblock_row_open(&w->bv, i, i ? AT(&w->v, close, t - 1) : (int64_t)w->bv.close0);
+}
+
+/* Bar t's ts and close, whichever way the bars are held. */
+static inline int64_t ts_at(const sig_instr *in, uint64_t t)
 {
     if (BRS__LIKELY(!in->lzs))
-        return &in->v;
-    return &win_at(in, t)->v;
+        return AT(&in->v, ts, t);
+    return lw_ts(win_at(in, t), t);
+}
+
+static inline int64_t close_at(const sig_instr *in, uint64_t t)
+{
+    if (BRS__LIKELY(!in->lzs))
+        return AT(&in->v, close, t);
+    return AT(&win_at(in, t)->v, close, t);
 }
 
 /* Bar t's local time. */
@@ -128,7 +157,7 @@ static inline int64_t tl_at(const sig_instr *in, uint64_t t)
         return AT(&in->v, tl, t);
     const lazy_win *w = win_at(in, t);
     int64_t tl, hi, lo, vol;
-    brs__barblock_row_rest(&w->bv, (uint32_t)(t - w->lo), AT(&w->v, ts, t), AT(&w->v, open, t),
+    brs__barblock_row_rest(&w->bv, (uint32_t)(t - w->lo), lw_ts(w, t), lw_open(w, t),
                            AT(&w->v, close, t), &tl, &hi, &lo, &vol);
     return tl;
 }
@@ -142,7 +171,7 @@ static inline const brs_market_event *bar_rec(const sig_instr *in, uint32_t ii, 
         return &in->rec[t];
     if (in->lzs) {
         const lazy_win *w = win_at(in, t);
-        int64_t ts = AT(&w->v, ts, t), open = AT(&w->v, open, t), close = AT(&w->v, close, t);
+        int64_t ts = lw_ts(w, t), open = lw_open(w, t), close = AT(&w->v, close, t);
         *tmp = (brs_market_event){.ts_exchange = ts, .kind = BRS_MEV_BAR, .instrument = ii,
                                   .bar = {.open = open, .close = close}};
         brs__barblock_row_rest(&w->bv, (uint32_t)(t - w->lo), ts, open, close, &tmp->ts_local,

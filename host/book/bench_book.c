@@ -382,15 +382,66 @@ static int64_t thread_cpu_ns(void)
 }
 
 
+/* --kinds: the latency samples by what the operation was and what it
+ * reported, so the tail can be read (which operations pass 150 ns). */
+enum { K_REST, K_IOC, K_CANCEL, K_REPLACE, K_KINDS };
+static const char *const kind_names[K_KINDS] = {"submit", "ioc", "cancel", "replace"};
+
+/* The class of one operation: kind, fills and level events (3 = 3 or more),
+ * whether the top was reported. */
+static uint8_t op_class(const op *o, const sink *before, const sink *after)
+{
+    int k = o->kind == OP_SUBMIT ? (o->ord.type == BRS_MARKET || o->ord.tif >= BRS_IOC ? K_IOC : K_REST)
+            : o->kind == OP_CANCEL ? K_CANCEL : K_REPLACE;
+    uint64_t f = after->fills - before->fills, l = after->levels - before->levels;
+    return (uint8_t)(k | (f > 3 ? 3 : f) << 2 | (l > 3 ? 3 : l) << 4 | (after->tops != before->tops) << 6);
+}
+
+typedef struct kind_stats {
+    uint8_t cls;
+    size_t n, above_150;
+    double p50, p90, p99;
+} kind_stats;
+
 typedef struct result {
     double ns_per_msg, min_ns_per_msg, wall_ns_per_msg, msgs_per_sec, p50, p99, p999, timer_ns;
     size_t bytes_per_order;
     int64_t allocs;
     uint64_t fills;
     size_t peak_live;
+    kind_stats *kinds; /* --kinds: one per class seen */
+    size_t nkinds, nsamples;
 } result;
 
-static int run_workload(const workload *w, int runs, result *res)
+/* Percentiles of the samples of each class (cls[i] is sample i's). */
+static int kinds_compute(const double *samples, const uint8_t *cls, size_t ns, result *res)
+{
+    double *tmp = malloc((ns ? ns : 1) * sizeof *tmp);
+    res->kinds = calloc(256, sizeof *res->kinds);
+    if (!tmp || !res->kinds) {
+        free(tmp);
+        return brs__fail("bench book", "out of memory");
+    }
+    for (int c = 0; c < 256; c++) {
+        size_t m = 0, above = 0;
+        for (size_t i = 0; i < ns; i++)
+            if (cls[i] == c) {
+                tmp[m++] = samples[i];
+                above += samples[i] > 150;
+            }
+        if (!m)
+            continue;
+        brs_stats st;
+        brs__stats_compute(tmp, m, &st);
+        res->kinds[res->nkinds++] = (kind_stats){.cls = (uint8_t)c, .n = m, .above_150 = above,
+                                                 .p50 = st.p50, .p90 = st.p90, .p99 = st.p99};
+    }
+    res->nsamples = ns;
+    free(tmp);
+    return BRS_EXIT_OK;
+}
+
+static int run_workload(const workload *w, int runs, int kinds, result *res)
 {
     sink s = {0};
     brs_book_listener L = sink_listener(&s);
@@ -406,8 +457,9 @@ static int run_workload(const workload *w, int runs, result *res)
     size_t stride = timed / 1000000 + 1;
     size_t nsamp = timed / stride + 1 + 10001; /* + room to time the timer */
     double *samples = calloc(nsamp, sizeof *samples);
-    if (!per_run || !samples) {
-        free(per_run), free(samples);
+    uint8_t *cls = kinds ? calloc(nsamp, 1) : NULL;
+    if (!per_run || !samples || (kinds && !cls)) {
+        free(per_run), free(samples), free(cls);
         brs__engine_destroy(e);
         return brs__fail("bench book", "out of memory");
     }
@@ -450,9 +502,12 @@ static int run_workload(const workload *w, int runs, result *res)
         int64_t a1 = brs__alloc_count();
         for (size_t i = w->prefix; i < w->n; i++, c++) {
             if (c % stride == 0 && ns < nsamp - 10001) {
+                sink before = s;
                 uint64_t t0 = brs__bench_ticks();
                 run_op(e, &w->ops[i]);
                 uint64_t t1 = brs__bench_ticks();
+                if (cls)
+                    cls[ns] = op_class(&w->ops[i], &before, &s);
                 samples[ns++] = (double)(t1 - t0) * tns;
             } else {
                 run_op(e, &w->ops[i]);
@@ -474,6 +529,13 @@ static int run_workload(const workload *w, int runs, result *res)
     for (size_t i = 0; i < ns; i++)
         samples[i] = samples[i] > overhead ? samples[i] - overhead : 0;
     res->timer_ns = overhead;
+    int krc = cls ? kinds_compute(samples, cls, ns, res) : BRS_EXIT_OK;
+    free(cls);
+    if (krc) {
+        free(per_run), free(samples);
+        brs__engine_destroy(e);
+        return krc;
+    }
     brs_stats st;
     brs__stats_compute(samples, ns, &st);
     res->ns_per_msg = brs__median(per_run, (size_t)runs); /* sorts per_run */
@@ -593,7 +655,7 @@ static int run_far(int runs, far_result *fr)
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: bourse bench book [--feed FILE] [--runs N] [--workload NAME] [--json]\n\n"
+            "usage: bourse bench book [--feed FILE] [--runs N] [--workload NAME] [--kinds] [--json]\n\n"
             "Matching-engine benchmark. Workloads:\n"
             "  quantcup  the QuantCup contest feed (--feed FILE, default ../shared/bench/quantcup_feed.csv\n"
             "            when it exists): first 35,750 rows replayed 200 times, book reset before each\n"
@@ -607,7 +669,10 @@ static void usage(FILE *out)
             "second, sampled per-operation latency p50/p99/p99.9 (net of the timer's own cost, the\n"
             "median of empty timings, printed at the end of each line),\n"
             "bytes per resting order and allocations in the timed regions. Every execution report goes\n"
-            "to a listener in another translation unit.\n");
+            "to a listener in another translation unit.\n\n"
+            "--kinds also splits the latency samples by operation (submit that may rest, IOC/FOK/market,\n"
+            "cancel, replace), fills and level events it reported (3: 3 or more) and whether the top\n"
+            "moved: count, p50/p90/p99 and how many passed 150 ns (JSON: \"kinds\").\n");
 }
 
 static const char *default_feed(void)
@@ -626,13 +691,15 @@ static const char *default_feed(void)
 int brs__bench_book(int argc, char **argv)
 {
     const char *feed = NULL, *only = NULL;
-    int runs = 5, json = 0;
+    int runs = 5, json = 0, kinds = 0;
     for (int i = 1; i < argc; i++) {
         if (brs__is_help(argv[i])) {
             usage(stdout);
             return BRS_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--kinds") == 0) {
+            kinds = 1;
         } else if (strcmp(argv[i], "--feed") == 0 || strcmp(argv[i], "--runs") == 0 ||
                    strcmp(argv[i], "--workload") == 0) {
             if (i + 1 >= argc)
@@ -689,7 +756,7 @@ int brs__bench_book(int argc, char **argv)
                "p50 ns", "p99 ns", "p99.9 ns", "B/order", "allocs");
     for (int i = 0; i < nw; i++) {
         result r = {0};
-        if ((rc = run_workload(&ws[i], runs, &r)))
+        if ((rc = run_workload(&ws[i], runs, kinds, &r)))
             break;
         if (want) {
             cJSON *o = cJSON_CreateObject();
@@ -701,6 +768,23 @@ int brs__bench_book(int argc, char **argv)
             cJSON_AddNumberToObject(o, "p999_ns", r.p999);
             cJSON_AddNumberToObject(o, "bytes_per_order", (double)r.bytes_per_order);
             cJSON_AddNumberToObject(o, "allocs", (double)r.allocs);
+            if (kinds) {
+                cJSON *ka = cJSON_AddArrayToObject(o, "kinds");
+                for (size_t k = 0; k < r.nkinds; k++) {
+                    const kind_stats *x = &r.kinds[k];
+                    cJSON *ko = cJSON_CreateObject();
+                    cJSON_AddStringToObject(ko, "kind", kind_names[x->cls & 3]);
+                    cJSON_AddNumberToObject(ko, "fills", (x->cls >> 2) & 3);
+                    cJSON_AddNumberToObject(ko, "levels", (x->cls >> 4) & 3);
+                    cJSON_AddBoolToObject(ko, "top", x->cls >> 6);
+                    cJSON_AddNumberToObject(ko, "n", (double)x->n);
+                    cJSON_AddNumberToObject(ko, "p50_ns", x->p50);
+                    cJSON_AddNumberToObject(ko, "p90_ns", x->p90);
+                    cJSON_AddNumberToObject(ko, "p99_ns", x->p99);
+                    cJSON_AddNumberToObject(ko, "above_150ns", (double)x->above_150);
+                    cJSON_AddItemToArray(ka, ko);
+                }
+            }
             cJSON_AddItemToArray(arr, o);
         }
         if (!json) {
@@ -708,7 +792,17 @@ int brs__bench_book(int argc, char **argv)
                    ws[i].name, r.ns_per_msg, r.min_ns_per_msg, r.wall_ns_per_msg, r.msgs_per_sec, r.p50, r.p99, r.p999, r.bytes_per_order,
                    (long long)r.allocs, ws[i].n - ws[i].prefix, ws[i].replays,
                    (unsigned long long)r.fills, r.peak_live, r.timer_ns);
+            for (size_t k = 0; k < r.nkinds; k++) {
+                const kind_stats *x = &r.kinds[k];
+                printf("  %-7s fills %u%s levels %u%s top %u: %8zu ops (%5.2f%%)  p50 %4.0f  p90 %4.0f  p99 %4.0f ns"
+                       "  above 150 ns: %zu (%.3f%% of all)\n",
+                       kind_names[x->cls & 3], (x->cls >> 2) & 3u, ((x->cls >> 2) & 3) == 3 ? "+" : " ",
+                       (x->cls >> 4) & 3u, ((x->cls >> 4) & 3) == 3 ? "+" : " ", (unsigned)(x->cls >> 6), x->n,
+                       100.0 * (double)x->n / (double)r.nsamples, x->p50, x->p90, x->p99, x->above_150,
+                       100.0 * (double)x->above_150 / (double)r.nsamples);
+            }
         }
+        free(r.kinds);
     }
     if (!rc && (!only || strcmp(only, "far") == 0)) {
         far_result fr = {0};

@@ -186,11 +186,15 @@ static inline void id_insert(brs_engine *e, uint32_t idx, uint64_t id)
     e->id_max = id > e->id_max ? id : e->id_max;
 }
 
-/* Removes the entry of pool[idx] (id, present). */
+/* Removes the entry of pool[idx] (id, present). While the overflow hash is
+ * empty every live id holds its direct slot, so the slot is cleared without
+ * being read: a store that may miss the cache instead of a load that must
+ * wait for it (a filled maker's or a cancelled order's slot is a random line
+ * of the table). */
 static inline void id_remove(brs_engine *e, uint64_t id, uint32_t idx)
 {
     uint32_t *d = &e->dir[id & e->dir_mask];
-    if (BRS__LIKELY(*d == idx))
+    if (BRS__LIKELY(e->over == 0) || *d == idx)
         *d = 0;
     else
         brs__idx_over_remove(e, id, idx);

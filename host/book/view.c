@@ -11,7 +11,19 @@
 #include "book/book_impl.h"
 #include "book/view.h"
 
-#define VIEW_W 1024u /* direct-indexed levels per side (the engine's default) */
+/* Direct-indexed levels per side (v->w): 4096, the most one summary word of
+ * the bitmaps covers, for views of at most VIEW_WIDE_MAX instruments, else
+ * 1024 (the engine's default). Prices are in price units, not ticks: with
+ * the usual tick of 100 units (a cent at a price scale of 10,000) 1024 levels
+ * span only +-5 ticks of the touch and every order a few ticks deeper went to
+ * the far-level tree (`bourse gen`'s feed: 1 event in 20, an AVL insert or
+ * lookup each); 4096 span +-20 ticks. The cost is memory: both windows are
+ * 192 KiB an instrument instead of 48, and levels a tick apart touch most of
+ * their pages, so a view of many instruments keeps the narrow window (at
+ * most 12 MiB of wide windows a view). */
+#define VIEW_W_WIDE 4096u
+#define VIEW_W_NARROW 1024u
+#define VIEW_WIDE_MAX 64u
 #define NONE UINT32_MAX
 
 /* A live order; leaves 0 marks an empty slot. hs: the home slot, side in bit 31. */
@@ -35,8 +47,10 @@ struct brs__view {
     uint32_t mask, shift;
     uint32_t live, max_live;
     uint32_t max_mask; /* the table grows by doubling while live orders fill a quarter of it */
+    uint32_t live_slow; /* an insert with this many live takes the slow path: max_live, or time to grow */
     vbook *books;
     uint32_t n;
+    uint32_t w; /* levels in each side's window (VIEW_W_WIDE or VIEW_W_NARROW) */
     uint64_t *gen;
 };
 
@@ -65,7 +79,7 @@ static inline uint32_t probe(const brs__view *v, uint64_t id, uint32_t *stop, ui
     uint32_t i = home_of(v, id);
     for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
         const vord *x = &v->t[i];
-        if (!x->leaves || disp(v, x, i) < d) {
+        if ((x->leaves == 0) | (disp(v, x, i) < d)) { /* one branch, not two */
             *stop = i, *stop_d = d; /* where id would go (put_at) */
             return NONE;
         }
@@ -109,12 +123,21 @@ static inline void take(brs__view *v, uint32_t i)
     for (;;) {
         uint32_t j = (i + 1) & v->mask;
         const vord *x = &v->t[j];
-        if (!x->leaves || disp(v, x, j) == 0)
+        if ((x->leaves == 0) | (disp(v, x, j) == 0)) /* one branch: either ends the shift */
             break;
         v->t[i] = *x;
         i = j;
     }
     v->t[i].leaves = 0;
+}
+
+/* The live count at which an insert leaves the fast path: max_live (refused),
+ * or an eighth of the slots while the table may still double (8 x (live + 1)
+ * past the slots: it grows first). */
+static void set_live_slow(brs__view *v)
+{
+    uint32_t g = v->mask < v->max_mask ? (v->mask + 1) / 8 : UINT32_MAX;
+    v->live_slow = g < v->max_live ? g : v->max_live;
 }
 
 static int table_alloc(brs__view *v, uint32_t slots)
@@ -127,6 +150,7 @@ static int table_alloc(brs__view *v, uint32_t slots)
     v->t = (vord *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     v->mask = slots - 1;
     v->shift = 64u - (uint32_t)__builtin_ctz(slots);
+    set_live_slow(v);
     return BRS_OK;
 }
 
@@ -152,9 +176,9 @@ static int grow(brs__view *v)
 
 /* ---- levels and the top ---------------------------------------------------------- */
 
-static int book_ready(vbook *b, int64_t center)
+static int book_ready(vbook *b, uint32_t w, int64_t center)
 {
-    if (brs__bsides_init(b->s, (size_t)VIEW_W, center) != BRS_OK)
+    if (brs__bsides_init(b->s, (size_t)w, center) != BRS_OK)
         return BRS_E_NOMEM;
     b->ready = 1;
     return BRS_OK;
@@ -162,53 +186,65 @@ static int book_ready(vbook *b, int64_t center)
 
 /* ---- the passive calls ------------------------------------------------------------- */
 
+/* An insert's slow path: the instrument's first order, the live limit, or
+ * the table due to grow (in that order, as the checks always ran). */
+static int insert_slow(brs__view *v, vbook *b, uint64_t id, int64_t price, uint32_t *at, uint32_t *at_d)
+{
+    if (!b->ready && book_ready(b, v->w, price))
+        return BRS_E_NOMEM;
+    if (v->live >= v->max_live)
+        return BRS_E_LIMIT;
+    if (8 * ((uint64_t)v->live + 1) > (uint64_t)v->mask + 1 && v->mask < v->max_mask) {
+        if (grow(v))
+            return BRS_E_NOMEM;
+        probe(v, id, at, at_d);
+    }
+    return BRS_OK;
+}
+
 static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t in, uint64_t id, int side,
                                                           int64_t price, int64_t qty)
 {
-    if (side != BRS_BUY && side != BRS_SELL)
-        return BRS_E_INVAL;
-    if (in >= v->n)
-        return BRS_E_RANGE;
-    if (!price_ok(price) || qty <= 0 || qty >= PMAX)
-        return BRS_E_INVAL;
+    /* the refusals in the engine's order, behind one branch */
+    if (BRS__UNLIKELY(((unsigned)side > 1) | (in >= v->n) | !price_ok(price) | (qty <= 0) | (qty >= PMAX)))
+        return (unsigned)side > 1 ? BRS_E_INVAL : in >= v->n ? BRS_E_RANGE : BRS_E_INVAL;
     uint32_t at = 0, at_d = 0;
     if (probe(v, id, &at, &at_d) != NONE)
         return BRS_E_EXISTS;
     vbook *b = &v->books[in];
-    if (BRS__UNLIKELY(!b->ready) && book_ready(b, price))
-        return BRS_E_NOMEM;
-    if (v->live >= v->max_live)
-        return BRS_E_LIMIT;
-    if (BRS__UNLIKELY(8 * ((uint64_t)v->live + 1) > (uint64_t)v->mask + 1 && v->mask < v->max_mask)) {
-        if (grow(v))
-            return BRS_E_NOMEM;
-        probe(v, id, &at, &at_d);
+    if (BRS__UNLIKELY(!b->ready | (v->live >= v->live_slow))) {
+        int rc = insert_slow(v, b, id, price, &at, &at_d);
+        if (rc)
+            return rc;
     }
     bside *s = &b->s[side];
     uint64_t off = (uint64_t)(price - s->base);
     level *l;
-    if (BRS__LIKELY(off < VIEW_W)) {
+    if (BRS__LIKELY(off < v->w)) {
         l = &s->win[off];
     } else {
-        if (!(l = brs__level_make_outside(s, VIEW_W, price)))
+        if (!(l = brs__level_make_outside(s, v->w, price)))
             return BRS_E_NOMEM;
         off = (uint64_t)(price - s->base); /* the window may have moved */
     }
     if (BRS__UNLIKELY(qty > INT64_MAX - l->qty))
         return BRS_E_RANGE; /* the level held orders already: nothing to undo */
-    int at_top = side == BRS_BUY ? price >= s->best : price <= s->best;
+    /* at or through the best (a bid at or above it, an ask at or below it):
+     * computed without a branch on the side, which is random */
+    int64_t best = s->best;
+    uint64_t at_top = ((uint64_t)(price >= best) & (uint64_t)(side ^ 1)) | ((uint64_t)(price <= best) & (uint64_t)side);
     l->qty += qty;
     if (l->count++ == 0) {
-        if (off < VIEW_W)
+        if (off < v->w)
             bm_set(s, (uint32_t)off);
-        if (side == BRS_BUY ? price > s->best : price < s->best)
+        if (side == BRS_BUY ? price > best : price < best)
             s->best = price;
     }
     put_at(v, (vord){.id = id, .price = price, .leaves = qty, .instrument = in,
                      .hs = home_of(v, id) | (uint32_t)side << 31},
            at, at_d);
     v->live++;
-    v->gen[in] += (uint64_t)at_top; /* at or through the best: that side's top moved */
+    v->gen[in] += at_top; /* at or through the best: that side's top moved */
     return BRS_OK;
 }
 
@@ -228,65 +264,59 @@ static inline __attribute__((always_inline)) void remove_qty(brs__view *v, uint3
     int64_t price = o->price;
     bside *s = &v->books[in].s[side];
     v->gen[in] += (uint64_t)(price == s->best);
-    level *l = level_find(s, VIEW_W, price);
+    level *l = level_find(s, v->w, price);
     l->qty -= qty;
     if (qty < o->leaves) {
         o->leaves -= qty;
     } else {
         if (--l->count == 0)
-            level_gone(s, VIEW_W, side, price);
+            level_gone(s, v->w, side, price);
         take(v, i);
         v->live--;
     }
 }
 
-static inline __attribute__((always_inline)) int v_reduce(brs__view *v, uint64_t id, int64_t qty)
+/* A reduce (all = 0: qty of it, at most its open quantity) or a delete
+ * (all = 1: qty unused) of id, one path for both. */
+static inline __attribute__((always_inline)) int v_take(brs__view *v, uint64_t id, int64_t qty, int all)
 {
     uint32_t i = find(v, id);
     if (i == NONE)
         return BRS_E_UNKNOWNORDER;
-    if (qty <= 0)
+    if (BRS__UNLIKELY(!all & (qty <= 0)))
         return BRS_E_INVAL;
-    remove_qty(v, i, qty < v->t[i].leaves ? qty : v->t[i].leaves);
+    int64_t leaves = v->t[i].leaves;
+    remove_qty(v, i, all | (qty > leaves) ? leaves : qty);
     return BRS_OK;
 }
 
-static inline __attribute__((always_inline)) int v_delete(brs__view *v, uint64_t id)
+int brs__view_reduce(brs__view *v, uint64_t id, int64_t qty) { return v_take(v, id, qty, 0); }
+
+int brs__view_delete(brs__view *v, uint64_t id) { return v_take(v, id, 0, 1); }
+
+/* A modify (rare): delete, then insert under aux when set. Out of line, so
+ * a loop applying events keeps its registers for the common kinds. */
+static __attribute__((noinline)) void v_modify(brs__view *v, const brs_market_event *ev)
 {
-    uint32_t i = find(v, id);
-    if (i == NONE)
-        return BRS_E_UNKNOWNORDER;
-    remove_qty(v, i, v->t[i].leaves);
-    return BRS_OK;
+    v_take(v, ev->order_id, 0, 1);
+    v_insert(v, ev->instrument, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price, ev->qty);
 }
 
-int brs__view_reduce(brs__view *v, uint64_t id, int64_t qty) { return v_reduce(v, id, qty); }
-
-int brs__view_delete(brs__view *v, uint64_t id) { return v_delete(v, id); }
-
-int brs__view_apply(brs__view *v, const brs_market_event *ev)
+static inline __attribute__((always_inline)) int v_apply(brs__view *v, const brs_market_event *ev)
 {
-    switch (ev->kind) {
-    case BRS_MEV_ADD:
+    unsigned kind = ev->kind;
+    if (kind == BRS_MEV_ADD)
         v_insert(v, ev->instrument, ev->order_id, ev->side, ev->price, ev->qty);
-        return 1;
-    case BRS_MEV_CANCEL:
-        if (ev->flags & BRS_MEVF_FULL)
-            v_delete(v, ev->order_id);
-        else
-            v_reduce(v, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_EXECUTE:
-        v_reduce(v, ev->order_id, ev->qty);
-        return 1;
-    case BRS_MEV_MODIFY:
-        brs__view_delete(v, ev->order_id);
-        v_insert(v, ev->instrument, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side,
-                         ev->price, ev->qty);
-        return 1;
-    default: return 0;
-    }
+    else if (kind == BRS_MEV_CANCEL || kind == BRS_MEV_EXECUTE) /* a full cancel deletes, a partial one and an execution reduce */
+        v_take(v, ev->order_id, ev->qty, kind == BRS_MEV_CANCEL && (ev->flags & BRS_MEVF_FULL));
+    else if (kind == BRS_MEV_MODIFY)
+        v_modify(v, ev);
+    else
+        return 0;
+    return 1;
 }
+
+int brs__view_apply(brs__view *v, const brs_market_event *ev) { return v_apply(v, ev); }
 
 /* ---- queries ---------------------------------------------------------------------- */
 
@@ -298,11 +328,11 @@ int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
     *out = (brs_top){.instrument = in};
     if (bs->best != BID_EMPTY) {
         out->bid_price = bs->best;
-        out->bid_qty = best_qty(bs, VIEW_W);
+        out->bid_qty = best_qty(bs, v->w);
     }
     if (as->best != ASK_EMPTY) {
         out->ask_price = as->best;
-        out->ask_qty = best_qty(as, VIEW_W);
+        out->ask_qty = best_qty(as, v->w);
     }
     return BRS_OK;
 }
@@ -314,8 +344,8 @@ size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out
     const bside *s = &v->books[in].s[side];
     int64_t empty = side == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
     size_t k = 0;
-    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, VIEW_W, side, p)) {
-        const level *l = level_find(s, VIEW_W, p);
+    for (int64_t p = s->best; k < n && p != empty; p = brs__next_worse(s, v->w, side, p)) {
+        const level *l = level_find(s, v->w, p);
         out[k++] = (brs_level){.price = p, .qty = l->qty, .orders = l->count};
     }
     return k;
@@ -342,6 +372,7 @@ int brs__view_create(brs__view **out, uint32_t n_instr, uint32_t max_orders, brs
     v->max_mask = (uint32_t)(slots - 1);
     v->max_live = max;
     v->n = n;
+    v->w = n <= VIEW_WIDE_MAX ? VIEW_W_WIDE : VIEW_W_NARROW;
     v->books = calloc(n, sizeof *v->books);
     v->gen = calloc(n, sizeof *v->gen);
     /* 64 slots to start with: grows by doubling, at most to slots */

@@ -8,7 +8,9 @@
  * Same answers as those calls: the same refusals (bad side, price or
  * quantity, an id already live, max_orders live, a level total past
  * INT64_MAX), the same top and depth after every event. Levels reuse the
- * engine's book sides (window and far tree, book_impl.h). One thread. */
+ * engine's book sides (window and far tree, book_impl.h), with a window of
+ * 4096 price units a side for a view of at most 64 instruments, 1024 above
+ * (view.c). One thread. */
 #ifndef BRS_BOOK_VIEW_H
 #define BRS_BOOK_VIEW_H
 

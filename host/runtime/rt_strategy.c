@@ -215,6 +215,40 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
     return ran;
 }
 
+/* deliver_l3 for one lean strategy (run_state: it wants tops alone, of
+ * every instrument, with no timer and no refusal waiting): the same
+ * effects, without the loop over strategies and the tests lean answers, and
+ * the top compared without a branch per field. 1 when the strategy was
+ * called. */
+static inline __attribute__((always_inline)) int deliver_one(brs__rt_strats *s, brs__rt_strat *st,
+                                                            const brs_market_event *ev)
+{
+    uint32_t in = ev->instrument;
+    const uint64_t *gen = s->view_gen;
+    if (in >= s->n_instr || s->top_seen[in] == gen[in])
+        return 0;
+    s->top_seen[in] = gen[in];
+    brs_top top;
+    brs__view_top(s->view, in, &top);
+    brs_top *lt = &s->last_top[in];
+    if (((top.bid_price ^ lt->bid_price) | (top.bid_qty ^ lt->bid_qty) | (top.ask_price ^ lt->ask_price) |
+         (top.ask_qty ^ lt->ask_qty)) == 0)
+        return 0;
+    *lt = top;
+    if (top.bid_qty && top.ask_qty) {
+        if (s->rt->risk) /* the price band's reference: the mid the host sees */
+            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
+        st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
+    }
+    brs__sctx *sc = st->sc;
+    int64_t now = NOW(s);
+    if (now > sc->now) /* as deliver_l3 (the per-event chain count restarts only then) */
+        brs__sctx_advance(sc, now); /* no timers (lean): the clock alone */
+    /* a QUOTE of the top (brs__sctx_on_market), not built */
+    brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, &top);
+    return 1;
+}
+
 /* L3 events (already applied to the runtime's market view) become a QUOTE for
  * xOnTop when the top changed, and go raw to strategies that asked for L3.
  * L2, quotes, trades and bars go to the strategy runtime as they are. */
@@ -453,16 +487,16 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
     size_t i = 0;
     while (i < n) {
         const brs_market_event *e = &ev[i];
-        /* the step would run a timer first, or skip the record */
-        if (e->ts_exchange > tt || e->instrument >= n_src_instr)
+        /* the step would run a timer first, or skip the record (one branch) */
+        if ((e->ts_exchange > tt) | (e->instrument >= n_src_instr))
             break;
         i++;
-        /* brs__rt_replay and brs__rt_market_arrive, for this configuration */
-        if (e->ts_exchange > rt->now)
-            rt->now = e->ts_exchange;
+        /* brs__rt_replay and brs__rt_market_arrive, for this configuration
+         * (the clock never goes back: a move, not a branch) */
+        rt->now = e->ts_exchange > rt->now ? e->ts_exchange : rt->now;
         int ran;
         if (brs__view_apply(rt->view, e))
-            ran = lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
+            ran = one ? deliver_one(s, one, e) : lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
         else {
             deliver_market(s, e);
             ran = 1;

@@ -34,6 +34,9 @@ struct brs__lua_strategy {
     int hook_step;
     int killed;             /* the budget ran out: every instruction now raises */
     int mem_hit;            /* the allocator refused a block */
+    int host_writing;       /* the host writes event fields outside any protected call:
+                             * the allocator must not refuse (lua_strategy.c, refresh_hot) */
+    int host_over;          /* ... and it let a block past the memory cap meanwhile */
     const char *cb_name;    /* the callback running, for messages */
 
     int cb_ref[BRS__LCB_COUNT]; /* registry refs, LUA_NOREF when absent */

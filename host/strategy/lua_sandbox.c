@@ -31,11 +31,20 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     if (nsize > old && (nsize - old > s->mem_limit || s->mem_used + (nsize - old) > s->mem_limit)) {
-        s->mem_hit = 1;
-        return NULL;
+        /* Refusing raises a memory error. Outside any protected call (the
+         * host writing event fields before a callback) that error would abort
+         * the process: let the block through, and the caller fails the
+         * strategy instead of calling it (lua_strategy.c, refresh_hot). */
+        if (!s->host_writing) {
+            s->mem_hit = 1;
+            return NULL;
+        }
+        s->host_over = 1;
     }
-    /* (a strategy killed elsewhere still allocates: its error message) */
-    if (nsize > old && s->instr_limit != UINT64_MAX && (!s->killed || s->alloc_killed)) {
+    /* (a strategy killed elsewhere still allocates: its error message; the
+     * host's own writes are not the script's instructions) */
+    if (nsize > old && s->instr_limit != UINT64_MAX && (!s->killed || s->alloc_killed) &&
+        !s->host_writing) {
         s->instr_used += (nsize - old) / BRS__LUA_ALLOC_BYTES_PER_STEP;
         if (s->alloc_killed || s->instr_used > s->instr_limit) {
             s->killed = 1;

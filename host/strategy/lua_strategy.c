@@ -239,16 +239,44 @@ static int event_newindex(lua_State *L)
     return luaL_error(L, "event objects are read-only: copy the fields you need into locals");
 }
 
-/* Before a call: the hot fields of the kind's table from the event. */
-static inline void refresh_hot(brs__lua_strategy *s, int kind)
+/* The host's writes took the script past its memory cap (refresh_hot): the
+ * memory error the allocator could not raise there, as the callback's. */
+static int __attribute__((noinline, cold)) host_over_cap(brs__lua_strategy *s, int cb)
+{
+    char msg[BRS_ERROR_MSG_MAX];
+    s->cb_name = brs__lua_cb_names[cb];
+    s->mem_hit = 1;
+    int code = brs__lua_error_text(s, LUA_ERRMEM, msg, sizeof msg);
+    if (s->host && s->host->xLog)
+        s->host->xLog(s->ctx, BRS_LOG_ERROR, msg);
+    return code;
+}
+
+/* Before a call: the hot fields of the kind's table from the event. These
+ * writes run outside any protected call, where a Lua error aborts the
+ * process, and they can allocate: a field the script removed (bar.close =
+ * nil, rawset) is a new key once the GC has dropped it, which a full hash
+ * part must grow for, and a string value may need interning. So the
+ * allocator lets their blocks through (host_writing) instead of refusing
+ * them at the memory cap; if that took the script over its cap, the
+ * callback `cb` is not made and fails with the memory error. */
+static inline int refresh_hot(brs__lua_strategy *s, int kind, int cb)
 {
     lua_State *L = s->L;
-    for (uint32_t m = s->hot[kind]; m; m &= m - 1) {
+    uint32_t m = s->hot[kind];
+    if (!m)
+        return BRS_OK;
+    s->host_writing = 1;
+    for (; m; m &= m - 1) {
         int i = __builtin_ctz(m);
         lua_pushvalue(L, hot_key0[kind] + i); /* the key, interned */
         push_hot_field(L, s, kind, i);
         lua_rawset(L, hot_slot[kind]);
     }
+    s->host_writing = 0;
+    if (BRS__UNLIKELY(s->host_over))
+        return host_over_cap(s, cb);
+    return BRS_OK;
 }
 
 /* Runs protected: metatables for ctx and events, the reused event userdata. */
@@ -368,7 +396,8 @@ static int lx_on_bar(void *self, const brs_market_event *bar)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_bar = *bar;
     s->cur_instrument = bar->instrument;
-    refresh_hot(s, HOT_BAR);
+    if (BRS__UNLIKELY(refresh_hot(s, HOT_BAR, BRS__LCB_BAR)))
+        return BRS_E_SANDBOX;
     push_cb(s, BRS__LCB_BAR);
     lua_pushvalue(s->L, SLOT_EV0 + 0);
     return call(s, 2, BRS__LCB_BAR);
@@ -381,7 +410,8 @@ static int lx_on_trade(void *self, const brs_market_event *trade)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_trade = *trade;
     s->cur_instrument = trade->instrument;
-    refresh_hot(s, HOT_TRADE);
+    if (BRS__UNLIKELY(refresh_hot(s, HOT_TRADE, BRS__LCB_TRADE)))
+        return BRS_E_SANDBOX;
     push_cb(s, BRS__LCB_TRADE);
     lua_pushvalue(s->L, SLOT_EV0 + 1);
     return call(s, 2, BRS__LCB_TRADE);
@@ -394,7 +424,8 @@ static int lx_on_top(void *self, const brs_top *top)
         return BRS_OK; /* subscriptions 0: called for every kind */
     *s->ud_top = *top;
     s->cur_instrument = top->instrument;
-    refresh_hot(s, HOT_TOP);
+    if (BRS__UNLIKELY(refresh_hot(s, HOT_TOP, BRS__LCB_TOP)))
+        return BRS_E_SANDBOX;
     push_cb(s, BRS__LCB_TOP);
     lua_pushvalue(s->L, SLOT_EV0 + 2);
     return call(s, 2, BRS__LCB_TOP);
@@ -416,7 +447,9 @@ static int lx_on_order(void *self, const brs_order_event *ev)
 {
     brs__lua_strategy *s = self;
     *s->ud_order = *ev;
-    refresh_hot(s, HOT_ORDER);
+    int fill_cb = ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF;
+    if (BRS__UNLIKELY(refresh_hot(s, HOT_ORDER, fill_cb ? BRS__LCB_FILL : BRS__LCB_ORDER)))
+        return BRS_E_SANDBOX;
     int rc = BRS_OK;
     if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF) {
         push_cb(s, BRS__LCB_FILL);
@@ -424,8 +457,9 @@ static int lx_on_order(void *self, const brs_order_event *ev)
         rc = call(s, 2, BRS__LCB_FILL);
     }
     if (rc == BRS_OK && s->cb_ref[BRS__LCB_ORDER] != LUA_NOREF) {
-        if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF)
-            refresh_hot(s, HOT_ORDER); /* as delivered, whatever on_fill did to the table */
+        if (ev->kind == BRS_OEV_FILL && s->cb_ref[BRS__LCB_FILL] != LUA_NOREF &&
+            refresh_hot(s, HOT_ORDER, BRS__LCB_ORDER)) /* as delivered, whatever on_fill did to the table */
+            return BRS_E_SANDBOX;
         push_cb(s, BRS__LCB_ORDER);
         lua_pushvalue(s->L, SLOT_EV0 + 3);
         rc = call(s, 2, BRS__LCB_ORDER);

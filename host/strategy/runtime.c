@@ -64,6 +64,7 @@ void brs__sctx_after_callback(brs__sctx *sc, int rc, const char *cb)
     sc->in_callback = 0;
     int pending = sc->error_pending;
     sc->error_pending = 0;
+    brs__sctx_log_fresh(sc); /* nothing logged in this callback: no error line */
     if (rc < 0 && !sc->failed) {
         if (sc->last_error_log[0] && (rc == BRS_E_SCRIPT || rc == BRS_E_SANDBOX))
             brs__sctx_fail(sc, rc, "%s", sc->last_error_log); /* a script error says it all */
@@ -185,13 +186,14 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     }
     sc->n_instr = o.n_instruments;
     sc->instr = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->instr);
+    sc->last_price = calloc(o.n_instruments ? o.n_instruments : 1, sizeof *sc->last_price);
     sc->orders = calloc(sc->max_orders, sizeof *sc->orders);
     sc->timers = calloc(sc->max_timers, sizeof *sc->timers);
     /* rings: every slot is written before it is read, so no zeroing (a sweep
      * creates them per combination, and zeroing 65536 slots cost more than the run) */
     sc->queue = malloc((size_t)sc->q_cap * sizeof *sc->queue);
     sc->deferred = malloc((size_t)sc->q_cap * sizeof *sc->deferred);
-    if (!sc->instr || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)
+    if (!sc->instr || !sc->last_price || !sc->orders || !sc->timers || !sc->queue || !sc->deferred)
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < o.n_instruments; i++) {
         sc->instr[i].def = o.instruments[i];
@@ -261,12 +263,14 @@ void brs__sctx_free(brs__sctx *sc)
         sc->vt->xClose(sc->self);
     sc->opened = 0;
     free(sc->instr);
+    free(sc->last_price);
     free(sc->orders);
     free(sc->timers);
     free(sc->queue);
     free(sc->deferred);
     free(sc->params);
     sc->instr = NULL;
+    sc->last_price = NULL;
     sc->orders = NULL;
     sc->timers = NULL;
     sc->queue = NULL;
@@ -390,7 +394,7 @@ int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar)
     brs__sctx_new_event(sc);
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
-    sc->instr[bar->instrument].last_price = bar->bar.close;
+    sc->last_price[bar->instrument] = bar->bar.close;
     if (BRS__UNLIKELY(sc->failed || !sc->started || !sc->vt->xOnBar))
         return sc->failed;
     sc->n_callbacks++;
@@ -422,8 +426,8 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
         in->top.ask_qty = ev->quote.ask_qty;
         top_changed = 1;
         break;
-    case BRS_MEV_TRADE: in->last_price = ev->price; break;
-    case BRS_MEV_BAR: in->last_price = ev->bar.close; break;
+    case BRS_MEV_TRADE: sc->last_price[ev->instrument] = ev->price; break;
+    case BRS_MEV_BAR: sc->last_price[ev->instrument] = ev->bar.close; break;
     case BRS_MEV_LEVEL_SET:
     case BRS_MEV_LEVEL_DELETE: {
         brs_top before = in->top;
@@ -525,7 +529,7 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
 {
     if (now > sc->now)
         sc->now = now;
-    sc->instr[instrument].last_price = last_price;
+    sc->last_price[instrument] = last_price;
 }
 
 int brs__sctx_reload(brs__sctx *sc)

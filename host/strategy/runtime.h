@@ -72,7 +72,6 @@ typedef struct brs__sctx_instr {
     brs_top top;                       /* ts 0: never seen */
     brs_level bids[BRS__SCTX_DEPTH], asks[BRS__SCTX_DEPTH];
     uint32_t n_bids, n_asks;
-    int64_t last_price;                /* last trade or bar close, 0 if none */
     /* position: signed qty and signed cost (sum of qty * price of the open part) */
     int64_t pos_qty;
     int64_t pos_cost;
@@ -132,12 +131,37 @@ struct brs__sctx {
     void *self;
     int opened;                        /* xOpen ran: xClose is owed */
     int started;
-    int failed;                        /* a BRS_E_ code once the strategy failed */
+    /* failed and d_len, error_pending and q_len side by side, each pair also
+     * one 8-byte word, so the inline dispatch tests a pair at once (union
+     * type punning, defined in C) */
+    union {
+        struct {
+            int failed;                /* a BRS_E_ code once the strategy failed */
+            uint32_t d_len;            /* refusals waiting in `deferred` (below) */
+        };
+        uint64_t hold;                 /* nonzero: the inline dispatch does not apply */
+    };
+    union {
+        struct {
+            int error_pending;         /* an error logged in the running callback, printed
+                                        * when it returns unless it failed (then the
+                                        * failure names it) */
+            uint32_t q_len;            /* order events in `queue` (below) */
+        };
+        uint64_t pending;              /* nonzero: the callback left work for its guard */
+    };
     char error[BRS_ERROR_MSG_MAX];     /* why it failed */
+    /* The running callback's last error-level log line and log bytes: valid
+     * while log_seq == n_callbacks + n_entered, which every callback changes
+     * (brs__sctx_log_fresh, runtime_internal.h): they are cleared by the
+     * callback's first log line or its guard, not on every call */
     char last_error_log[BRS_ERROR_MSG_MAX];
+    uint64_t log_seq;
+    uint64_t n_entered;                /* callbacks entered through brs__sctx_enter */
     int64_t now;
 
     brs__sctx_instr *instr;
+    int64_t *last_price;               /* per instrument: last trade or bar close, 0 if none */
     uint32_t n_instr;
     brs__sctx_param *params;
     uint32_t n_params;
@@ -156,16 +180,13 @@ struct brs__sctx {
     uint64_t next_timer_id;
 
     brs_order_event *queue;            /* order events waiting for the callback to return */
-    uint32_t q_head, q_len, q_cap;
+    uint32_t q_head, q_cap;
     int in_callback;
 
     FILE *log;
     int log_level;
     int quiet;
     int silent_failure;
-    int error_pending;                 /* an error logged in the running callback, printed
-                                        * when it returns unless it failed (then the
-                                        * failure names it) */
     uint64_t n_callbacks;              /* market-event callbacks delivered */
     brs__sctx_meter *meter;            /* metrics; NULL: off (brs__sctx_set_meter) */
     uint32_t meter_left;               /* callbacks to the next timed one (counts down, on or off) */
@@ -173,7 +194,7 @@ struct brs__sctx {
 
     /* runaway bounds (brs__sctx_opts) */
     brs_order_event *deferred;         /* refusals made inside a callback: delivered with the next event */
-    uint32_t d_head, d_len;
+    uint32_t d_head;
     uint32_t chain, max_chain;         /* timer/order callbacks in this event */
     uint32_t chain_instant, max_chain_instant;
     int64_t chain_now;
@@ -243,26 +264,25 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
  * bars), order events it caused are delivered. No execution-backend pass:
  * `bench strategy` uses it to time the callback itself. Inline for the common
  * case (a running strategy, no refusal waiting, no timed callback; after it
- * nothing queued, logged as an error or failed); everything else goes through
- * the out-of-line guard, with the same effects. */
+ * nothing queued, refused, logged as an error or failed); everything else
+ * goes through the out-of-line guard, with the same effects. */
 int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
 int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
 static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
-    if (__builtin_expect(bar->instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 ||
-                             !sc->started || sc->meter_left <= 1 || !sc->vt->xOnBar, 0))
+    if (__builtin_expect(bar->instrument >= sc->n_instr || sc->hold != 0 || !sc->started ||
+                             sc->meter_left <= 1 || !sc->vt->xOnBar, 0))
         return brs__sctx_call_bar_slow(sc, bar);
     sc->chain = 0;
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
-    sc->instr[bar->instrument].last_price = bar->bar.close;
-    sc->n_callbacks++;
-    sc->meter_left--; /* > 1 above: this callback is not a timed one */
+    sc->last_price[bar->instrument] = bar->bar.close;
+    sc->n_callbacks++; /* also a new log epoch: the per-callback log state is stale */
+    sc->meter_left--;  /* > 1 above: this callback is not a timed one */
     sc->in_callback = 1;
-    sc->last_error_log[0] = '\0';
-    sc->log_cb = 0;
     int rc = sc->vt->xOnBar(sc->self, bar);
-    if (__builtin_expect(rc < 0 || sc->error_pending || sc->q_len != 0 || sc->failed != 0, 0))
+    /* queued events, a logged error, a failure or a refusal made (hold) */
+    if (__builtin_expect(rc < 0 || (sc->pending | sc->hold) != 0, 0))
         return brs__sctx_call_bar_after(sc, rc);
     sc->in_callback = 0;
     return BRS_OK;

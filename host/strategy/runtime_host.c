@@ -161,6 +161,7 @@ static void h_log(brs_ctx *ctx, int level, const char *msg)
     brs__sctx *sc = SC(ctx);
     if (!msg)
         msg = "(null)";
+    brs__sctx_log_fresh(sc);
     if (level >= BRS_LOG_ERROR)
         snprintf(sc->last_error_log, sizeof sc->last_error_log, "%s", msg);
     if (sc->quiet || level < sc->log_level)

@@ -39,8 +39,23 @@ static inline void brs__sctx_enter(brs__sctx *sc)
     if (BRS__UNLIKELY(--sc->meter_left == 0))
         brs__sctx_meter_start(sc);
     sc->in_callback = 1;
-    sc->last_error_log[0] = '\0'; /* what a failure of this callback quotes */
-    sc->log_cb = 0;
+    sc->n_entered++; /* a new log epoch (brs__sctx_log_fresh) */
+}
+
+/* The per-callback log state (last_error_log: what a failure of the callback
+ * quotes; log_cb) belongs to the callback whose epoch n_callbacks + n_entered
+ * it was taken at. Every callback changes that sum (brs__sctx_enter counts
+ * n_entered, the inline dispatches n_callbacks), so the first log line of a
+ * callback, or its guard, finds the state stale and clears it: nothing is
+ * cleared on the callbacks that log nothing. */
+static inline void brs__sctx_log_fresh(brs__sctx *sc)
+{
+    uint64_t epoch = sc->n_callbacks + sc->n_entered;
+    if (sc->log_seq != epoch) {
+        sc->log_seq = epoch;
+        sc->last_error_log[0] = '\0';
+        sc->log_cb = 0;
+    }
 }
 
 /* A new event from outside: the per-event bound starts again, and refusals

@@ -297,8 +297,8 @@ void brs__sctx_position(const brs__sctx *sc, uint32_t instrument, brs_position *
         __int128 mark2 = 0; /* twice the mark price, so a half-tick mid stays exact */
         if (in->top.bid_qty > 0 && in->top.ask_qty > 0)
             mark2 = (__int128)in->top.bid_price + in->top.ask_price;
-        else if (in->last_price)
-            mark2 = 2 * (__int128)in->last_price;
+        else if (sc->last_price[instrument])
+            mark2 = 2 * (__int128)sc->last_price[instrument];
         if (mark2)
             out->unrealized_pnl = (int64_t)(((__int128)in->pos_qty * mark2 - 2 * (__int128)in->pos_cost) / 2);
     }

@@ -30,7 +30,7 @@ static int64_t take_price(const brs__sctx *sc, uint32_t instrument, uint8_t side
         return in->top.ask_price;
     if (side == BRS_SELL && in->top.bid_qty > 0)
         return in->top.bid_price;
-    return in->last_price;
+    return sc->last_price[instrument];
 }
 
 static int marketable(const brs_order *o, int64_t ref)

@@ -265,7 +265,17 @@ void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int6
         ts += rd_next(&dt);
         *first = (int64_t)ts;
     }
-    for (uint32_t i = 1; i < n; i++) {
+    /* regular times (width 0, a step of at least 0) that stay within int64
+     * from the first to the last: in order, with nothing to read */
+    int64_t span, end;
+    uint32_t k = 1;
+    if (n && !v->w[C_TS] && (int64_t)v->base[C_TS] >= 0 &&
+        !__builtin_mul_overflow((int64_t)(n - 1), (int64_t)v->base[C_TS], &span) &&
+        !__builtin_add_overflow(*first, span, &end)) {
+        ts = (uint64_t)end;
+        k = n;
+    }
+    for (; k < n; k++) {
         uint64_t prev = ts;
         ts += rd_next(&dt);
         backwards |= (int64_t)ts < (int64_t)prev;
@@ -369,6 +379,23 @@ void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst
         for (uint32_t i = 0; i < n; i++)
             vo[i] = (int64_t)rd_next(&dv);
     }
+}
+
+int64_t brs__barblock_row_open(const brs_barblock_view *v, uint32_t i, int64_t prev_close)
+{
+    const unsigned char *const *col = v->col;
+    const uint64_t *m = v->m, *base = v->base;
+    const size_t *w = v->w;
+    return (int64_t)(u(prev_close) + COL(C_OPEN));
+}
+
+int brs__barblock_ts_regular(const brs_barblock_view *v, uint64_t *first, uint64_t *step)
+{
+    if (v->w[C_TS])
+        return 0;
+    *step = v->base[C_TS];
+    *first = v->ts0 + *step;
+    return 1;
 }
 
 void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,

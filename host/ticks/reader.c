@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -518,7 +519,15 @@ struct brs_tick_ahead {
     int stop;
     brs_tick_decoder dec;
     const brs_tick_reader *r;
+    brs_tick_ahead_stats st; /* under mu; the clocks are read only around a wait */
 };
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
 
 static void *ahead_main(void *arg)
 {
@@ -528,7 +537,10 @@ static void *ahead_main(void *arg)
     while (!a->stop && a->fill < r->n_blocks) {
         ahead_slot *s = &a->slot[a->fill % AHEAD_SLOTS];
         if (s->state != 0) {
+            int64_t w0 = brs__monotime_ns();
             pthread_cond_wait(&a->cv, &a->mu);
+            a->st.decoder_waits++;
+            a->st.decoder_wait_ns += brs__monotime_ns() - w0;
             continue;
         }
         uint32_t i = a->fill;
@@ -536,7 +548,11 @@ static void *ahead_main(void *arg)
         int rc = reader_dbuf(&s->buf, &s->cap, r->blocks[i].count, &s->err);
         if (!rc)
             rc = brs__tick_decode_block(r, &a->dec, i, s->buf, &s->err);
+        /* the thread's CPU time once, when its work is done (no system call per block) */
+        int64_t cpu = rc || i + 1 == r->n_blocks ? thread_cpu_ns() : -1;
         pthread_mutex_lock(&a->mu);
+        if (cpu >= 0)
+            a->st.decoder_cpu_ns = cpu;
         s->state = rc ? 2 : 1;
         a->fill++;
         pthread_cond_broadcast(&a->cv);
@@ -592,6 +608,18 @@ int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
     return BRS_OK;
 }
 
+int brs__tick_ahead_stats(brs_tick_reader *r, brs_tick_ahead_stats *out)
+{
+    struct brs_tick_ahead *a = r->ahead;
+    memset(out, 0, sizeof *out);
+    if (!a)
+        return 0;
+    pthread_mutex_lock(&a->mu);
+    *out = a->st;
+    pthread_mutex_unlock(&a->mu);
+    return 1;
+}
+
 /* Hand out the next decoded block; the one the caller had goes back. */
 static int ahead_next(brs_tick_reader *r)
 {
@@ -609,8 +637,14 @@ static int ahead_next(brs_tick_reader *r)
         return 0;
     }
     int k = (int)(a->take % AHEAD_SLOTS);
-    while (a->slot[k].state == 0)
-        pthread_cond_wait(&a->cv, &a->mu);
+    if (a->slot[k].state == 0) {
+        int64_t w0 = brs__monotime_ns();
+        while (a->slot[k].state == 0)
+            pthread_cond_wait(&a->cv, &a->mu);
+        a->st.loop_waits++;
+        a->st.loop_wait_ns += brs__monotime_ns() - w0;
+    }
+    a->st.blocks++;
     int rc = 1;
     if (a->slot[k].state == 2) {
         r->iter_err = a->slot[k].err;

@@ -93,6 +93,12 @@ int brs__barblock_view(const unsigned char *in, size_t len, uint32_t n, brs_barb
 void brs__barblock_scan(const brs_barblock_view *v, brs_barblock_stats *st, int64_t *first,
                         int64_t *last);
 void brs__barblock_fill(const brs_barblock_view *v, const brs_barblock_cols *dst);
+/* Bar i's open from the close before it (v->close0 for i = 0): no chain is
+ * walked. ts_regular: 1 when every ts delta of the block is the same (a
+ * column of width 0), bar i's ts then first + i x step (wrapping, the bits
+ * the decoder gives). */
+int64_t brs__barblock_row_open(const brs_barblock_view *v, uint32_t i, int64_t prev_close);
+int brs__barblock_ts_regular(const brs_barblock_view *v, uint64_t *first, uint64_t *step);
 void brs__barblock_row_rest(const brs_barblock_view *v, uint32_t i, int64_t ts, int64_t open,
                             int64_t close, int64_t *ts_local, int64_t *high, int64_t *low,
                             int64_t *volume);
@@ -197,6 +203,21 @@ int64_t brs__tick_first_ts(const brs_tick_reader *r);
  * current one (replay speed on a multi-core machine). Sequential reading only:
  * seek and load_block stop it. The reader itself stays single-consumer. */
 int brs__tick_readahead(brs_tick_reader *r, brs_error *err);
+/* Which side of the read-ahead waited for the other (BOURSE_BT_TIMING): the
+ * consumer for a block not decoded yet (the run is bound by decoding), the
+ * decoder for a free slot (bound by the consumer); the clocks are read only
+ * around a wait, never per event. decoder_cpu_ns: the thread's CPU time,
+ * taken once when it decoded its last block (0 before). 0 when no
+ * read-ahead runs (*out zeroed), else 1. */
+typedef struct brs_tick_ahead_stats {
+    uint64_t blocks;       /* handed to the consumer */
+    uint64_t loop_waits;   /* the consumer found its next block not ready */
+    int64_t loop_wait_ns;
+    uint64_t decoder_waits; /* the decoder found no free slot */
+    int64_t decoder_wait_ns;
+    int64_t decoder_cpu_ns;
+} brs_tick_ahead_stats;
+int brs__tick_ahead_stats(brs_tick_reader *r, brs_tick_ahead_stats *out);
 
 /* Position before the first record with ts_exchange >= ts (in file order,
  * starting from the first block whose largest time is >= ts). */

@@ -154,6 +154,8 @@ int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__ws
         c->lim.pong_timeout_ns = 10000000000LL;
     if (!c->lim.max_queued)
         c->lim.max_queued = 4u << 20;
+    if (!c->lim.max_backlog)
+        c->lim.max_backlog = (size_t)64 << 20;
     if (cb)
         c->cb = *cb;
     c->ud = ud;
@@ -228,6 +230,30 @@ static int handshake(brs__wss *c)
     }
 }
 
+/* Hand waiting messages to wslay while it holds under max_queued bytes (one
+ * at least when it holds none, whatever its size). */
+static void refill(brs__wss *c)
+{
+    wslay_event_context_ptr ctx = CTX(c);
+    while (c->bl_off < c->bl_len && !c->close_code) {
+        uint32_t n;
+        memcpy(&n, c->bl + c->bl_off, 4);
+        size_t q = wslay_event_get_queued_msg_length(ctx);
+        if (q && q + n > c->lim.max_queued)
+            break;
+        struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)c->bl + c->bl_off + 4,
+                                    .msg_length = n};
+        if (wslay_event_queue_msg(ctx, &m)) { /* wslay copies it; out of memory: try again next time */
+            if (!q)
+                fail(c, 1011, "out of memory");
+            break;
+        }
+        c->bl_off += 4 + (size_t)n;
+    }
+    if (c->bl_off == c->bl_len)
+        c->bl_off = c->bl_len = 0;
+}
+
 /* Reads and writes what wslay has; writes only when `write` is set: what a
  * read queues waits for brs__wss_flush, so the gateway can make it durable
  * first (docs/ws-order-entry.md, "Restart"). */
@@ -236,7 +262,9 @@ static void drive(brs__wss *c, int write)
     wslay_event_context_ptr ctx = CTX(c);
     if (c->rawoff < c->rawlen)
         return; /* the 101 goes out first */
-    if (c->close_later && wslay_event_get_queued_msg_count(ctx) == 0) {
+    if (write)
+        refill(c);
+    if (c->close_later && wslay_event_get_queued_msg_count(ctx) == 0 && c->bl_off == c->bl_len) {
         /* what was queued before the close is out: now the close frame (wslay
          * sends control frames ahead of queued messages) */
         c->close_later = 0;
@@ -246,8 +274,18 @@ static void drive(brs__wss *c, int write)
     }
     if (wslay_event_want_read(ctx) && wslay_event_recv(ctx) && !c->close_code && !c->io_failed)
         fail(c, 1002, "protocol error");
-    if (write && wslay_event_want_write(ctx) && wslay_event_send(ctx) && !c->io_failed && !c->close_code)
-        c->io_failed = 1;
+    while (write && wslay_event_want_write(ctx)) {
+        if (wslay_event_send(ctx)) {
+            if (!c->io_failed && !c->close_code)
+                c->io_failed = 1;
+            break;
+        }
+        /* the socket took what it could: go on while it took everything and
+         * messages still wait (a would-block leaves messages queued) */
+        if (c->bl_off == c->bl_len || wslay_event_get_queued_msg_count(ctx))
+            break;
+        refill(c);
+    }
     if (c->io_failed || (!wslay_event_want_read(ctx) && !wslay_event_want_write(ctx)))
         finish(c, c->close_code ? c->close_code : 1006, c->io_failed ? "connection lost" : "closed");
 }
@@ -330,16 +368,43 @@ int brs__wss_want_write(const brs__wss *c)
         return 0;
     if (c->rawoff < c->rawlen)
         return 1;
-    return c->ctx && wslay_event_want_write(CTX(c));
+    return c->ctx && (wslay_event_want_write(CTX(c)) || (c->bl_off < c->bl_len && !c->close_code));
 }
 
 int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
 {
     if (c->state != BRS__WSS_OPEN || c->close_code)
         return BRS_E_STATE;
-    if (wslay_event_get_queued_msg_length(CTX(c)) + len > c->lim.max_queued) {
-        fail(c, 1008, "the client reads too slowly (ws.max_queued_bytes)");
-        return BRS_E_LIMIT;
+    size_t q = wslay_event_get_queued_msg_length(CTX(c));
+    if (c->bl_off < c->bl_len || (q && q + len > c->lim.max_queued)) { /* behind what waits */
+        if (len > UINT32_MAX || c->bl_len - c->bl_off + 4 + len > c->lim.max_backlog) {
+            fail(c, 1008, "the client reads too slowly (ws.max_backlog_bytes)");
+            c->bl_off = c->bl_len = 0; /* dropped: the close goes now */
+            return BRS_E_LIMIT;
+        }
+        if (c->bl_len + 4 + len > c->bl_cap) {
+            if (c->bl_off) { /* what was handed over leaves first */
+                memmove(c->bl, c->bl + c->bl_off, c->bl_len - c->bl_off);
+                c->bl_len -= c->bl_off;
+                c->bl_off = 0;
+            }
+            size_t cap = c->bl_cap ? c->bl_cap : 65536;
+            while (cap < c->bl_len + 4 + len)
+                cap *= 2;
+            if (cap != c->bl_cap) {
+                char *nb = realloc(c->bl, cap);
+                if (!nb)
+                    return BRS_E_NOMEM;
+                c->bl = nb;
+                c->bl_cap = cap;
+            }
+        }
+        uint32_t n = (uint32_t)len;
+        memcpy(c->bl + c->bl_len, &n, 4);
+        memcpy(c->bl + c->bl_len + 4, data, len);
+        c->bl_len += 4 + len;
+        c->n_out++;
+        return BRS_OK;
     }
     struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
     if (wslay_event_queue_msg(CTX(c), &m))
@@ -377,6 +442,9 @@ void brs__wss_free(brs__wss *c)
     if (c->ctx)
         wslay_event_context_free(CTX(c));
     c->ctx = NULL;
+    free(c->bl);
+    c->bl = NULL;
+    c->bl_off = c->bl_len = c->bl_cap = 0;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

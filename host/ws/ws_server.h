@@ -1,7 +1,8 @@
 /* ws_server.h: the server side of RFC 6455 on libwslay, for one accepted,
  * non-blocking TCP connection: the HTTP upgrade (bounded size and time), then
  * text messages in and out. Limits: frame and message size (1009), handshake
- * bytes and time, bytes queued for a slow reader, pings with a pong deadline.
+ * bytes and time, bytes queued and waiting for a slow reader, pings with a
+ * pong deadline.
  * Protocol violations close with their RFC code (shared frame guard,
  * frame.h); invalid UTF-8 closes 1007, binary messages 1003. No logging and
  * no host symbols (bourse_feeds): the owner learns everything through the
@@ -21,7 +22,8 @@ typedef struct brs__wss_limits {
     int64_t handshake_timeout_ns; /* 0: 5 s; also how long our close waits for the answer */
     int64_t ping_interval_ns;    /* 0: no pings */
     int64_t pong_timeout_ns;     /* 0: 10 s after a ping */
-    size_t max_queued;           /* bytes queued to a reader that does not read; 0: 4 MiB */
+    size_t max_queued;           /* bytes handed to wslay at once; more wait in the backlog; 0: 4 MiB */
+    size_t max_backlog;          /* bytes waiting behind those: past it the reader is too slow; 0: 64 MiB */
 } brs__wss_limits;
 
 typedef struct brs__wss brs__wss;
@@ -55,6 +57,10 @@ struct brs__wss {
     char reason[124];
     int close_later; /* brs__wss_close: the close frame follows the queued messages */
     int io_failed;
+    /* messages waiting behind max_queued bytes, in order: each a 4-byte
+     * length then its bytes, [bl_off, bl_len) not handed to wslay yet */
+    char *bl;
+    size_t bl_off, bl_len, bl_cap;
     uint64_t n_in, n_out, bytes_in, bytes_out;
 };
 
@@ -69,9 +75,12 @@ void brs__wss_on_readable(brs__wss *c, int64_t now);
 void brs__wss_flush(brs__wss *c, int64_t now);
 /* Does the owner need to wait for POLLOUT? */
 int brs__wss_want_write(const brs__wss *c);
-/* Queue a text message. BRS_E_STATE when not open, BRS_E_LIMIT when the reader
- * is too slow (more than max_queued bytes queued: the connection is closed
- * 1008), BRS_E_NOMEM. */
+/* Queue a text message, in order behind every other. At most max_queued
+ * bytes are handed to wslay at once; the rest wait in the connection's
+ * backlog and follow as the reader drains (brs__wss_flush), so a burst (a
+ * sweep's fills) reaches a client that reads. BRS_E_STATE when not open,
+ * BRS_E_LIMIT when the reader is too slow (the backlog would pass
+ * max_backlog bytes: the connection is closed 1008), BRS_E_NOMEM. */
 int brs__wss_send_text(brs__wss *c, const char *data, size_t len);
 /* Start the close handshake (code 1000..4999). */
 void brs__wss_close(brs__wss *c, int code, const char *reason);

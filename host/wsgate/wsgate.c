@@ -262,7 +262,7 @@ int brs__wsgate_configured(const brs_config *cfg)
 static const char *const ws_keys[] = {"accounts", "max_connections", "max_frame_bytes",
                                       "max_message_bytes", "max_handshake_bytes", "handshake_timeout_ms",
                                       "login_timeout_ms", "ping_interval_ms", "pong_timeout_ms",
-                                      "max_queued_bytes", "max_messages_per_sec", "burst",
+                                      "max_queued_bytes", "max_backlog_bytes", "max_messages_per_sec", "burst",
                                       "max_orders_per_account", NULL};
 static const char *const acc_keys[] = {"name", "token", "route", NULL};
 
@@ -324,6 +324,7 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     LIM("ping_interval_ms", 20000, 0, 3600000, g->wl.ping_interval_ns, 1000000);
     LIM("pong_timeout_ms", 10000, 10, 600000, g->wl.pong_timeout_ns, 1000000);
     LIM("max_queued_bytes", 4 << 20, 4096, 1 << 30, g->wl.max_queued, 1);
+    LIM("max_backlog_bytes", 64 << 20, 4096, (int64_t)1 << 32, g->wl.max_backlog, 1);
     LIM("max_messages_per_sec", 100, 1, 1000000, g->rate, 1);
     LIM("burst", 200, 1, 1000000, g->burst, 1);
     LIM("max_orders_per_account", 10000, 1, 1 << 22, g->max_orders, 1);

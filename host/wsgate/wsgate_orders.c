@@ -112,7 +112,8 @@ void brs__wsg_send_text(wconn *c, const char *s, size_t n)
         c->g->st.closed_limit++;
         BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: the client reads too slowly",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
-                BRS_KV_U("max_queued_bytes", c->ws.lim.max_queued));
+                BRS_KV_U("max_queued_bytes", c->ws.lim.max_queued),
+                BRS_KV_U("max_backlog_bytes", c->ws.lim.max_backlog));
     }
 }
 

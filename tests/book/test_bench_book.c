@@ -104,6 +104,37 @@ static void test_json_small_feed(void **state)
 #else
     assert_true(cJSON_GetObjectItem(w, "allocs")->valuedouble == 0);
 #endif
+    assert_null(cJSON_GetObjectItem(w, "kinds"));
+    cJSON_Delete(root);
+
+    /* --kinds: every operation of each replay timed (200 replays), by what it
+     * was and what it reported: the six rows are five classes (the first sell
+     * and the last buy both rest at the top). */
+    snprintf(cmd, sizeof cmd, BOURSE_BIN " bench book --workload quantcup --feed %s --runs 1 --kinds --json", path);
+    assert_int_equal(run(cmd, out, sizeof out), 0);
+    root = cJSON_Parse(out);
+    assert_non_null(root);
+    cJSON *kinds = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "workloads"), 0), "kinds");
+    assert_true(cJSON_IsArray(kinds));
+    assert_int_equal(cJSON_GetArraySize(kinds), 5);
+    int taker = 0, unknown = 0, n = 0;
+    for (int i = 0; i < 5; i++) {
+        cJSON *k = cJSON_GetArrayItem(kinds, i);
+        n += (int)cJSON_GetObjectItem(k, "n")->valuedouble;
+        const char *kind = cJSON_GetObjectItem(k, "kind")->valuestring;
+        int fills = (int)cJSON_GetObjectItem(k, "fills")->valuedouble;
+        int levels = (int)cJSON_GetObjectItem(k, "levels")->valuedouble;
+        int top = cJSON_IsTrue(cJSON_GetObjectItem(k, "top"));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItem(k, "p99_ns")));
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItem(k, "above_150ns")));
+        /* the buy that takes both sells (two levels emptied) and rests: three level events */
+        taker += strcmp(kind, "submit") == 0 && fills == 2 && levels == 3 && top;
+        /* the cancel of id 99: a reject, nothing else */
+        unknown += strcmp(kind, "cancel") == 0 && fills == 0 && levels == 0 && !top;
+    }
+    assert_int_equal(taker, 1);
+    assert_int_equal(unknown, 1);
+    assert_int_equal(n, 6 * 200);
     cJSON_Delete(root);
 }
 

@@ -441,6 +441,141 @@ static void test_replace_priority(void **state)
     assert_int_equal(leaves_of(f, 3), 2);
 }
 
+/* The events of a replace that moves without crossing, in order: the old
+ * level, replaced, the new level, then the top only if it changed. Moves in
+ * the window with small quantities take the engine's short path; a far price
+ * and a quantity above 2^32 take the general one: the same events. */
+static void expect_ev(fx *f, int i, int kind, int side, int64_t price, int64_t qty, int64_t a, int64_t b)
+{
+    assert_true(i < f->r.n);
+    const rec_event *e = &f->r.ev[i];
+    assert_int_equal(e->kind, kind);
+    if (kind == EV_LEVEL)
+        assert_int_equal(e->side, side);
+    assert_int_equal(e->price, price);
+    assert_int_equal(e->qty, qty);
+    assert_int_equal(e->a, a);
+    if (kind == EV_TOP)
+        assert_int_equal(e->b, b);
+}
+
+static void test_replace_move_events(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_BUY, 100, 10));
+    submit(f, lim(2, BRS_BUY, 99, 5));
+    submit(f, lim(3, BRS_SELL, 105, 7));
+    submit(f, lim(4, BRS_BUY, 99, 3));
+    /* the best bid moves away: its level empties, the next one is the best */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 98, 10), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 100, 0, 0, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 98, 10, 10, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 98, 10, 1, 0);
+    expect_ev(f, 3, EV_TOP, 0, 99, 8, 105, 7);
+    /* more at the same price: to the back of its own level */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 2, 99, 6), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 99, 3, 1, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 99, 6, 6, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 99, 9, 2, 0);
+    expect_ev(f, 3, EV_TOP, 0, 99, 9, 105, 7);
+    int64_t ahead;
+    brs__engine_queue_position(f->e, 2, &ahead);
+    assert_int_equal(ahead, 3);
+    /* behind the best: no top */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 97, 4), BRS_OK);
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 98, 0, 0, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 97, 4, 4, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 97, 4, 1, 0);
+    /* the only offer, improved and then worsened: the ask moves both times */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 3, 104, 7), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 3, EV_TOP, 0, 99, 9, 104, 7);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 3, 106, 8), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 0, EV_LEVEL, BRS_SELL, 104, 0, 0, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 106, 8, 8, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_SELL, 106, 8, 1, 0);
+    expect_ev(f, 3, EV_TOP, 0, 99, 9, 106, 8);
+    /* a new best bid above the old one */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 101, 4), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 3, EV_TOP, 0, 101, 4, 106, 8);
+    /* far below the 64-tick window (the general path), and back */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 10, 4), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 101, 0, 0, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 10, 4, 4, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 10, 4, 1, 0);
+    expect_ev(f, 3, EV_TOP, 0, 99, 9, 106, 8);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 1, 98, 4), BRS_OK);
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 10, 0, 0, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 98, 4, 1, 0);
+    /* a quantity above 2^32 (the general path, which checks the level total) */
+    int64_t big = (INT64_C(1) << 32) + 1;
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_replace(f->e, 4, 100, big), BRS_OK);
+    assert_int_equal(f->r.n, 4);
+    expect_ev(f, 0, EV_LEVEL, BRS_BUY, 99, 6, 1, 0);
+    expect_ev(f, 1, EV_REPLACED, 0, 100, big, big, 0);
+    expect_ev(f, 2, EV_LEVEL, BRS_BUY, 100, big, 1, 0);
+    expect_ev(f, 3, EV_TOP, 0, 100, big, 106, 8);
+    brs_top t;
+    brs__engine_top(f->e, 0, &t);
+    assert_int_equal(t.bid_price, 100);
+    assert_int_equal(t.ask_price, 106);
+}
+
+/* A cancel reports cancelled, the level, then the top only if it changed
+ * (in the window the engine compares only the cancelled order's side). */
+static void test_cancel_events(void **state)
+{
+    fx *f = *state;
+    submit(f, lim(1, BRS_BUY, 100, 10));
+    submit(f, lim(2, BRS_BUY, 99, 5));
+    submit(f, lim(3, BRS_SELL, 105, 7));
+    submit(f, lim(4, BRS_BUY, 100, 2));
+    submit(f, lim(5, BRS_BUY, 10, 1)); /* far below the 64-tick window */
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 2), BRS_OK); /* behind the best: no top */
+    assert_int_equal(f->r.n, 2);
+    assert_int_equal(f->r.ev[0].kind, EV_CANCELLED);
+    assert_int_equal(f->r.ev[0].qty, 5);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 99, 0, 0, 0);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 1), BRS_OK); /* the best level's quantity */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 100, 2, 1, 0);
+    expect_ev(f, 2, EV_TOP, 0, 100, 2, 105, 7);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 4), BRS_OK); /* the best level goes: the far one is next */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 100, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 10, 1, 105, 7);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 3), BRS_OK); /* the only offer */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_SELL, 105, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 10, 1, 0, 0);
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_cancel(f->e, 5), BRS_OK); /* far (the general path): the book is empty */
+    assert_int_equal(f->r.n, 3);
+    expect_ev(f, 1, EV_LEVEL, BRS_BUY, 10, 0, 0, 0);
+    expect_ev(f, 2, EV_TOP, 0, 0, 0, 0, 0);
+    assert_int_equal(brs__engine_live_orders(f->e), 0);
+}
+
 static void test_unknown_ids(void **state)
 {
     fx *f = *state;
@@ -707,6 +842,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stp_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stp_both, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_priority, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_move_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),

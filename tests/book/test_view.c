@@ -110,14 +110,16 @@ static int64_t some_qty(void)
     return 1 + (int64_t)(rnd() % 300);
 }
 
-static void run_flow(uint64_t seed, uint64_t steps)
+/* view_instr: instruments the view is made for (the flow uses NI of them):
+ * more than 64 gives it the narrow level window (view.c). */
+static void run_flow(uint64_t seed, uint64_t steps, uint32_t view_instr)
 {
     rng = seed;
     pair p = {0};
     brs_error err = {0};
     brs_engine_config ec = {.max_orders = MAXO, .max_instruments = NI};
     assert_int_equal(brs__engine_create(&p.e, &ec, NULL, &err), BRS_OK);
-    assert_int_equal(brs__view_create(&p.v, NI, MAXO, &err), BRS_OK);
+    assert_int_equal(brs__view_create(&p.v, view_instr, MAXO, &err), BRS_OK);
     int64_t mid[NI];
     for (int i = 0; i < NI; i++)
         mid[i] = 100000 + 5000 * i;
@@ -128,7 +130,7 @@ static void run_flow(uint64_t seed, uint64_t steps)
         int rca = 0, rcb;
         if (op < 45) {
             int side = rnd() % 60 ? (int)(rnd() % 2) : 2 + (int)(rnd() % 3); /* some bad sides */
-            uint32_t ins = rnd() % 200 ? in : NI + (uint32_t)(rnd() % 2); /* some bad instruments */
+            uint32_t ins = rnd() % 200 ? in : view_instr + (uint32_t)(rnd() % 2); /* some bad instruments */
             int64_t price = some_price(&mid[in]), qty = some_qty();
             rca = brs__engine_insert(p.e, ins, id, side, price, qty);
             rcb = brs__view_insert(p.v, ins, id, side, price, qty);
@@ -161,9 +163,12 @@ static void run_flow(uint64_t seed, uint64_t steps)
 static void test_view_flows(void **state)
 {
     (void)state;
-    run_flow(0x2545F4914F6CDD1Dull, 25000);
-    run_flow(12345, 25000);
-    run_flow(987654321, 25000);
+    run_flow(0x2545F4914F6CDD1Dull, 25000, NI);
+    run_flow(12345, 25000, NI);
+    run_flow(987654321, 25000, NI);
+    /* a view of many instruments: the narrow window (1024 levels, not 4096) */
+    run_flow(0x2545F4914F6CDD1Dull, 25000, 100);
+    run_flow(55555, 25000, 100);
 }
 
 /* The L3 kinds through brs__view_apply; anything else is not L3 and changes nothing. */

@@ -144,6 +144,7 @@ static const hcase cases[] = {
     {HOSTILE, "pcall_tail_stop.lua", 0, NULL, {"in on_stop", "instruction budget exceeded"}},
     {HOSTILE, "pcall_tail_bar.lua", 0, NULL, {"pcall_tail_bar.lua", "in on_bar", "instruction budget exceeded"}},
     {HOSTILE, "mem_then_error.lua", 0, NULL, {"mem_then_error.lua:7:", "a plain error after"}},
+    {HOSTILE, "refresh_rehash.lua", 0, NULL, {"refresh_rehash.lua", "in on_bar", "not enough memory"}},
     /* refused before issue 16 (test_sandbox.c checks their messages in detail) */
     {SCRIPTS, "os_execute.lua", 0, NULL, {"'os' is not available"}},
     {SCRIPTS, "io_open.lua", 0, NULL, {"'io' is not available"}},

@@ -331,6 +331,38 @@ static void test_event_fields_current(void **state)
     lclose(&r);
 }
 
+/* A script may remove fields from the reused bar table (assigning nil,
+ * rawset): the host puts the hot ones back before the next call (through
+ * __newindex when the key is gone, which must not raise there), with that
+ * bar's values; also once the GC has dropped the removed keys and the hash
+ * part is full of the script's own keys. */
+static void test_event_fields_removed(void **state)
+{
+    (void)state;
+    lrun r;
+    lopen(&r, "local n = 0\n"
+              "return { on_bar = function(ctx, bar)\n"
+              "  n = n + 1\n"
+              "  assert(bar.close == 100 + n, 'close ' .. tostring(bar.close) .. ' at ' .. n)\n"
+              "  assert(bar.volume == 10 * n, 'volume ' .. tostring(bar.volume) .. ' at ' .. n)\n"
+              "  bar.close = nil\n"
+              "  rawset(bar, 'volume', nil)\n"
+              "  assert(bar.close == 100 + n) -- read again: __index, this bar's value\n"
+              "  rawset(bar, 'close', nil)\n"
+              "  for i = 1, 64 do rawset(bar, 'k' .. n .. '_' .. i, i) end\n"
+              "  for i = 1, 64 do rawset(bar, 'k' .. (n - 1) .. '_' .. i, nil) end\n"
+              "  for i = 1, 3000 do local t = {i} end -- garbage: GC cycles drop the removed keys\n"
+              "end }", NULL, NULL);
+    assert_int_equal(r.open_rc, BRS_OK);
+    for (int i = 1; i <= 200; i++) {
+        brs_market_event b = mkbar(i, 100 + i);
+        b.bar.volume = 10 * i;
+        assert_int_equal(brs__sctx_call_bar(&r.sc, &b), BRS_OK);
+    }
+    assert_null(r.sc.error[0] ? r.sc.error : NULL);
+    lclose(&r);
+}
+
 /* A callback whose own code has no loop runs under a call hook instead of the
  * per-instruction count hook (lua_sandbox.c); every way it can reach a loop
  * must still be stopped by the instruction budget: a Lua call, a tail call,
@@ -495,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_loop_free_callbacks_still_budgeted),
         cmocka_unit_test(test_pairs_two_instruments),
         cmocka_unit_test(test_hot_reload),
+        cmocka_unit_test(test_event_fields_removed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

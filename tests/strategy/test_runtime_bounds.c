@@ -19,6 +19,7 @@ typedef struct bstrat {
     const brs_host *host;
     brs_ctx *ctx;
     int timers, orders, bars, rearm_timer, refuse_in_bar, log_in_bar;
+    int error_on_bar, fail_on_bar; /* that bar (1-based) logs an error / returns one */
     brs_order_event last;
 } bstrat;
 
@@ -57,9 +58,11 @@ static int b_bar(void *self, const brs_market_event *ev)
         assert_int_equal(b->host->xSubmit(b->ctx, &o, NULL), BRS_E_INVAL);
         assert_int_equal(b->orders, 0); /* not re-entered from inside */
     }
-    for (int i = 0; i < b->log_in_bar; i++)
+    for (int i = 0; i < b->log_in_bar && b->bars != b->fail_on_bar; i++) /* fails in silence */
         b->host->xLog(b->ctx, BRS_LOG_INFO, "0123456789ABCDEF");
-    return BRS_OK;
+    if (b->bars == b->error_on_bar)
+        b->host->xLog(b->ctx, BRS_LOG_ERROR, "an error it carries on from");
+    return b->bars == b->fail_on_bar ? BRS_E_STATE : BRS_OK;
 }
 
 static const brs_strategy_vtable bvt = {
@@ -229,6 +232,69 @@ static void test_log_caps(void **state)
     brs__simfill_free(&fm);
 }
 
+static size_t read_log(FILE *log, char *buf, size_t cap)
+{
+    fflush(log);
+    rewind(log);
+    size_t n = fread(buf, 1, cap - 1, log);
+    buf[n] = 0;
+    fclose(log);
+    return n;
+}
+
+/* The per-callback log state, cleared by a callback's first log line or its
+ * guard rather than on every call (brs__sctx_log_fresh): every callback gets
+ * its own 20 bytes, and an error line logged by one callback is not quoted
+ * as the reason a later one failed. */
+static void log_state_per_callback(int inline_path)
+{
+    brs__sctx sc;
+    brs__simfill fm;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    bstrat b = {.log_in_bar = 3, .error_on_bar = 4, .fail_on_bar = 5}; /* 48 bytes per bar */
+    brs__sctx_opts o = {.log = log, .max_log_bytes_per_callback = 20, .max_log_bytes = 1000};
+    start(&sc, &b, &o, &fm);
+    int rc = BRS_OK;
+    for (int i = 0; i < 5; i++) {
+        brs_market_event e = bar_at(100 * (i + 1));
+        rc = inline_path ? brs__sctx_call_bar(&sc, &e) : brs__sctx_on_market(&sc, &e);
+        if (i < 4)
+            assert_int_equal(rc, BRS_OK);
+    }
+    assert_int_equal(rc, BRS_E_STATE);
+    assert_int_equal(b.bars, 5);
+    assert_int_equal(sc.failed, BRS_E_STATE);
+    assert_non_null(strstr(sc.error, "xOnBar returned"));
+    assert_null(strstr(sc.error, "carries on"));
+    char buf[4096];
+    read_log(log, buf, sizeof buf);
+    size_t text = 0;
+    for (const char *p = buf; (p = strstr(p, "] info: ")); p += 8)
+        text += strcspn(p + 8, "\n");
+    assert_int_equal(text, 4 * 20); /* 16 + 4 in each of the 4 callbacks that log */
+    const char *cb = strstr(buf, "(strategy.max_log_bytes_per_callback)");
+    assert_non_null(cb);
+    assert_null(strstr(cb + 1, "(strategy.max_log_bytes_per_callback)"));
+    assert_non_null(strstr(buf, "[b] error: an error it carries on from\n")); /* printed once it returned */
+    brs__sctx_free(&sc);
+    brs__simfill_free(&fm);
+}
+
+static void test_log_state_per_inline_callback(void **state)
+{
+    (void)state;
+    log_state_per_callback(1);
+}
+
+/* The same through brs__sctx_on_market, whose callbacks enter through
+ * brs__sctx_enter. */
+static void test_log_state_per_callback(void **state)
+{
+    (void)state;
+    log_state_per_callback(0);
+}
+
 static void test_timer_end_of_time(void **state)
 {
     (void)state;
@@ -253,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_chain_per_event),   cmocka_unit_test(test_chain_per_instant),
         cmocka_unit_test(test_refusal_with_next_event), cmocka_unit_test(test_order_bounds),
         cmocka_unit_test(test_log_caps),          cmocka_unit_test(test_timer_end_of_time),
+        cmocka_unit_test(test_log_state_per_inline_callback),
+        cmocka_unit_test(test_log_state_per_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -410,6 +410,67 @@ static void test_gen_bars(void **state)
     unlink(b);
 }
 
+/* Scanning a block and the loop's random access (brs__barblock_scan's regular
+ * times, brs__barblock_ts_regular, brs__barblock_row_open) give what full
+ * decoding gives: regular times (the scan reads nothing), equal times, a
+ * regular step that overflows int64 inside the block (out of order), a
+ * negative step, and irregular times. */
+static void test_scan_regular(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static brs_market_event ev[N];
+    static unsigned char buf[BRS_BARBLOCK_HDR_SIZE + N * BRS_BARBLOCK_MAX_WIDTH + 8];
+    static int64_t ts[N], open[N], close[N];
+    struct { int64_t first, step; int irregular; int ordered; } cases[] = {
+        {1700000000000000000ll, 60000000000ll, 0, 1},
+        {-5, 0, 0, 1},
+        {INT64_MAX - 100 * 7, 7, 0, 0}, /* wraps at bar 101 */
+        {1000, -3, 0, 0},
+        {INT64_MIN, 1, 1, 1},
+        {0, 60, 1, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        uint64_t t = (uint64_t)cases[c].first;
+        int64_t px = 1000;
+        for (uint32_t i = 0; i < N; i++) {
+            memset(&ev[i], 0, sizeof ev[i]);
+            ev[i].kind = BRS_MEV_BAR;
+            ev[i].ts_exchange = ev[i].ts_local = (int64_t)t;
+            t += (uint64_t)cases[c].step;
+            if (cases[c].irregular) /* a gap now and then, or a step back */
+                t += cases[c].ordered ? (i % 7 == 0) * 13u : (i == 150 ? (uint64_t)-1000 : 0);
+            ev[i].bar.open = px + (int64_t)(next_rand() % 5) - 2;
+            ev[i].bar.close = ev[i].bar.open + (int64_t)(next_rand() % 9) - 4;
+            ev[i].bar.high = ev[i].bar.open + 10;
+            ev[i].bar.low = ev[i].bar.close - 10;
+            px = ev[i].bar.close;
+        }
+        memset(buf, 0, sizeof buf);
+        size_t len = brs__barblock_encode(ev, N, buf);
+        brs_barblock_view v;
+        const char *why = NULL;
+        assert_int_equal(brs__barblock_view(buf, len, N, &v, &why), 0);
+        brs_barblock_stats st;
+        int64_t first, last;
+        brs__barblock_scan(&v, &st, &first, &last);
+        assert_int_equal(st.ordered, cases[c].ordered);
+        assert_true(first == ev[0].ts_exchange && last == ev[N - 1].ts_exchange);
+        brs__barblock_fill(&v, &(brs_barblock_cols){.ts = ts, .open = open, .close = close});
+        uint64_t f, step;
+        int reg = brs__barblock_ts_regular(&v, &f, &step);
+        assert_int_equal(reg, !cases[c].irregular);
+        for (uint32_t i = 0; i < N; i++) {
+            assert_true(ts[i] == ev[i].ts_exchange && open[i] == ev[i].bar.open &&
+                        close[i] == ev[i].bar.close);
+            if (reg)
+                assert_true((int64_t)(f + i * step) == ts[i]);
+            int64_t prev = i ? close[i - 1] : (int64_t)v.close0;
+            assert_true(brs__barblock_row_open(&v, i, prev) == open[i]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_decode_malformed),
         cmocka_unit_test(test_file_damage),
         cmocka_unit_test(test_gen_bars),
+        cmocka_unit_test(test_scan_regular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

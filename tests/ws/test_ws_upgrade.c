@@ -2,7 +2,9 @@
  * functions (host/ws/upgrade.c over http_head.c): each refusal with its status,
  * the RFC's own key/accept pair, token lists, every prefix of a valid request
  * or answer asking for more; then a server connection (brs__wss) over a
- * socketpair answering a refused and an accepted upgrade on the wire. */
+ * socketpair answering a refused and an accepted upgrade on the wire, and
+ * its backlog: a burst far past max_queued reaching a reader that reads, in
+ * order, and a reader that does not read closed 1008 at max_backlog. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <bourse/errors.h>
 
 #include "ws/http_head.h"
 #include "ws/upgrade.h"
@@ -216,6 +220,127 @@ static void test_server_wire(void **state)
     assert_non_null(strstr(out, "Allow: GET\r\n"));
 }
 
+static int closed_code;
+static char closed_reason[128];
+static void on_close(void *ud, brs__wss *c, int code, const char *reason)
+{
+    (void)ud;
+    (void)c;
+    closed_code = code;
+    snprintf(closed_reason, sizeof closed_reason, "%s", reason);
+}
+
+/* An open server connection over a socketpair (the 101 read off). */
+static void open_pair(brs__wss *c, int sv[2], const brs__wss_limits *lim)
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    brs__wss_cb cb = {.on_open = on_open, .on_close = on_close};
+    closed_code = 0;
+    closed_reason[0] = 0;
+    assert_int_equal(brs__wss_init(c, sv[0], lim, &cb, NULL, 0), 0);
+    assert_true(write(sv[1], GOOD, strlen(GOOD)) == (ssize_t)strlen(GOOD));
+    brs__wss_on_readable(c, 1);
+    brs__wss_flush(c, 2);
+    char head[512];
+    ssize_t n = read(sv[1], head, sizeof head - 1);
+    assert_true(n > 0);
+    head[n] = 0;
+    assert_non_null(strstr(head, "101 Switching Protocols"));
+    assert_int_equal(c->state, BRS__WSS_OPEN);
+}
+
+/* Server frames off the wire (unmasked text, 7- or 16-bit lengths): each
+ * message's first 8 bytes as a number. Returns how many were complete. */
+static int read_frames(int fd, char *buf, size_t *have, size_t cap, long *next, long n_want)
+{
+    int got = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + *have, cap - *have);
+        if (r <= 0)
+            break;
+        *have += (size_t)r;
+    }
+    size_t at = 0;
+    for (;;) {
+        if (*have - at < 2)
+            break;
+        unsigned char b0 = (unsigned char)buf[at], b1 = (unsigned char)buf[at + 1];
+        size_t len = b1 & 0x7f, hl = 2;
+        if (len == 126) {
+            if (*have - at < 4)
+                break;
+            len = (size_t)((unsigned char)buf[at + 2] << 8 | (unsigned char)buf[at + 3]);
+            hl = 4;
+        }
+        assert_int_equal(b0, 0x81); /* FIN, text: nothing else comes */
+        assert_true(len < 65536);
+        if (*have - at < hl + len)
+            break;
+        long v = strtol(buf + at + hl, NULL, 10);
+        assert_int_equal(v, *next); /* in order, none lost */
+        (*next)++;
+        got++;
+        at += hl + len;
+        if (*next == n_want)
+            break;
+    }
+    memmove(buf, buf + at, *have - at);
+    *have -= at;
+    return got;
+}
+
+static void test_server_backlog(void **state)
+{
+    (void)state;
+    enum { N = 3000, LEN = 1000 };
+    char msg[LEN];
+    memset(msg, 'x', sizeof msg);
+    /* a reader that reads: 3 MB through a 4 KB hand-over, all in order */
+    brs__wss c;
+    int sv[2];
+    brs__wss_limits lim = {.max_queued = 4096, .max_backlog = 8 << 20};
+    open_pair(&c, sv, &lim);
+    for (long k = 0; k < N; k++) {
+        int n = snprintf(msg, sizeof msg, "%08ld", k);
+        msg[n] = 'x';
+        assert_int_equal(brs__wss_send_text(&c, msg, sizeof msg), BRS_OK);
+    }
+    assert_true(c.bl_len - c.bl_off > (size_t)N * LEN / 2); /* most of it waits in the backlog */
+    static char buf[1 << 16];
+    size_t have = 0;
+    long next = 0;
+    for (int round = 0; round < 100000 && next < N; round++) {
+        brs__wss_flush(&c, 3);
+        read_frames(sv[1], buf, &have, sizeof buf, &next, N);
+        assert_int_equal(closed_code, 0);
+    }
+    assert_int_equal(next, N);
+    assert_int_equal(c.bl_len, 0);
+    brs__wss_free(&c);
+    close(sv[1]);
+    /* a reader that does not read: closed 1008 once the backlog would pass max_backlog */
+    brs__wss_limits tight = {.max_queued = 4096, .max_backlog = 64 << 10};
+    open_pair(&c, sv, &tight);
+    int rc = BRS_OK;
+    long sent = 0;
+    for (; sent < N && rc == BRS_OK; sent++) {
+        rc = brs__wss_send_text(&c, msg, sizeof msg);
+        brs__wss_flush(&c, 3);
+    }
+    assert_int_equal(rc, BRS_E_LIMIT);
+    assert_true(sent > 64 && sent < 200); /* about 64 KB waited, plus what the socket and wslay took */
+    assert_int_equal(brs__wss_send_text(&c, msg, sizeof msg), BRS_E_STATE);
+    for (int round = 0; round < 100 && !closed_code; round++)
+        brs__wss_flush(&c, 4 + round * 1000000000LL); /* the close handshake times out */
+    assert_int_equal(closed_code, 1008);
+    assert_non_null(strstr(closed_reason, "ws.max_backlog_bytes"));
+    brs__wss_free(&c);
+    close(sv[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_response),
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_server_wire),
+        cmocka_unit_test(test_server_backlog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

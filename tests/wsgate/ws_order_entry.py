@@ -493,6 +493,49 @@ def crashes(bourse, d):
 SERVE = True  # the gateway's only host is `bourse serve` (--serve is kept for the CTest line)
 
 
+async def burst(url, fix_port):
+    """A FIX session rests N one-lot sells; Alice's one buy sweeps them: her N
+    fill reports (about 1 MB) pass max_queued_bytes (64 KB here) many times
+    over and wait in the connection's backlog, reaching her in order while she
+    reads. Before, the burst closed her connection with 1008 "reads too
+    slowly" within the turn, and she got none of them."""
+    n = 3000
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fix", "py"))
+    from fixclient import encode
+    c = fix_logon(fix_port)
+    seq, batch = 2, []
+    for k in range(n):
+        batch.append(encode("D", [(11, "r%d" % k), (21, 1), (38, 1), (40, 2), (44, "50.00"), (54, 2),
+                                  (55, "XYZ"), (59, 1), (60, "20261206-10:00:00")], "CLIENT1", "EXEC", seq))
+        seq += 1
+    c.send_raw(b"".join(batch))
+    acks = 0
+    while acks < n:
+        m = c.recv(10)
+        if m is None:
+            fail(f"the FIX sells: {acks} of {n} acknowledged")
+        acks += m.type == "8" and m.get(150) == "0"
+    alice = await login(url, "alice", ALICE)
+    await alice.send(json.dumps({"op": "place", "id": 70, "client_order_id": "sweep", "symbol": "XYZ",
+                                 "side": "buy", "price": "50.00", "qty": n}))
+    fills, last_cum = 0, 0
+    while fills < n:
+        try:
+            m = await recv_json(alice, 20)
+        except websockets.ConnectionClosed as e:
+            fail(f"the sweep's reports: closed {e.code} {e.reason!r} after {fills} of {n} fills")
+        if m.get("type") == "order" and m.get("event") == "fill":
+            fills += 1
+            if m["cum_qty"] != last_cum + 1:
+                fail(f"fill {fills}: cum_qty {m['cum_qty']} after {last_cum} (out of order)")
+            last_cum = m["cum_qty"]
+    if m["status"] != "filled" or m["leaves_qty"] != 0:
+        fail(f"the last fill: {m}")
+    await alice.close()
+    c.close()
+    print(f"burst: {n} fill reports through max_queued_bytes 65536, in order, no close")
+
+
 def run():
     host = [a for a in sys.argv[1:] if a != "--serve"][0]
     d = tempfile.mkdtemp(prefix="brs_wsgate_")
@@ -510,6 +553,10 @@ def run():
                        venues=[{"name": "lit", "plugin": "sim"}, {"name": "dark", "plugin": "sim"}])
         procs.append(p)
         asyncio.run(consolidated(url))
+        if SERVE:
+            p, url = start(host, d, "burst", {"max_queued_bytes": 65536})
+            procs.append(p)
+            asyncio.run(burst(url, p.fix_port))
         if SERVE:
             restart(host, d)
             crashes(host, d)

@@ -17,9 +17,15 @@ struct ma_cross {
     const brs_host *host;
     brs_ctx *ctx;
     int64_t fast, slow, qty, allow_short;
-    int working;      /* an order is out: wait for it before trading again */
-    int signal;       /* a signal backtest: state targets, place no orders */
+    union {           /* the two rare cases, tested as one word per bar */
+        struct {
+            int working;  /* an order is out: wait for it before trading again */
+            int signal;   /* a signal backtest: state targets, place no orders */
+        };
+        uint64_t busy;
+    };
     int64_t position; /* signed, followed from fills */
+    double fast_d, slow_d; /* the periods as doubles, exactly */
     brs_sma sma_fast, sma_slow;
     double buf_fast[MA_MAX_PERIOD];
     double buf_slow[MA_MAX_PERIOD];
@@ -55,6 +61,8 @@ static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
     }
     brs_sma_init(&m->sma_fast, m->buf_fast, (uint32_t)m->fast);
     brs_sma_init(&m->sma_slow, m->buf_slow, (uint32_t)m->slow);
+    m->fast_d = (double)m->fast;
+    m->slow_d = (double)m->slow;
     return BRS_OK;
 }
 
@@ -86,14 +94,20 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
 {
     struct ma_cross *m = self;
     double close = (double)bar->bar.close;
-    double f = brs_sma_update(&m->sma_fast, close);
-    double s = brs_sma_update(&m->sma_slow, close);
+    brs_sma_update(&m->sma_fast, close);
+    brs_sma_update(&m->sma_slow, close);
     /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
-    if (!brs_sma_ready(&m->sma_slow) || m->working)
+    if (!brs_sma_ready(&m->sma_slow))
         return BRS_OK;
-    if (m->signal)
+    /* brs_sma_value of both, ready: sum / (double)period, with the period's
+     * double (exact) kept rather than converted on every bar */
+    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
+    if (m->busy) {
+        if (m->working)
+            return BRS_OK;
         return m->host->xSetTarget(m->ctx, bar->instrument,
                                    f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
+    }
     int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
     int64_t delta = target - m->position;
     if (delta != 0)

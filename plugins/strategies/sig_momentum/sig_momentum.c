@@ -71,9 +71,14 @@ static int sm_start(void *self)
             rc = BRS_OK;
             for (uint64_t at = 0; at < n && rc >= 0; at += CHUNK) {
                 uint64_t k = n - at < CHUNK ? n - at : CHUNK;
-                for (uint64_t j = 0; j < k; j++) {
-                    uint64_t i = at + j;
-                    t[j] = i < lb ? 0.0 : close[i] > close[i - lb] ? 1.0 : down;
+                uint64_t j = 0; /* bars before lookback: flat */
+                for (; j < k && at + j < lb; j++)
+                    t[j] = 0.0;
+                if (j < k) { /* the rest, with no test against lb: a compare and a select a bar */
+                    const int64_t *c = close + at + j, *p = close + at + j - lb;
+                    double *o = t + j;
+                    for (uint64_t q = 0; q < k - j; q++)
+                        o[q] = c[q] > p[q] ? 1.0 : down;
                 }
                 rc = h->xSetTargetsAt(s->ctx, in, at, t, k);
             }
