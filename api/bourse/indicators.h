@@ -5,7 +5,9 @@
  * nothing here allocates. Values are NAN until the indicator is ready.
  * Running sums are recomputed from the window when it wraps (the SMA: about
  * every 1024 updates; amortized O(1)), so floating-point drift cannot build up
- * over long runs. */
+ * over long runs. The structs' members are this header's own state, not ABI
+ * (nothing here crosses between host and plugin): use the functions; members
+ * may change between releases (brs_sma's `pos` became `cur`/`end` in 0.1). */
 #ifndef BOURSE_INDICATORS_H
 #define BOURSE_INDICATORS_H
 

@@ -10,7 +10,9 @@
  * INT64_MAX), the same top and depth after every event. Levels reuse the
  * engine's book sides (window and far tree, book_impl.h), indexed by tick
  * (price / tick size) while an instrument's prices are on its tick, by
- * price unit from its first price that is not (view.c). One thread. */
+ * price unit from its first price that is not; a window of 4096 levels a
+ * side for a view of at most 64 instruments, 1024 above (view.c). One
+ * thread. */
 #ifndef BRS_BOOK_VIEW_H
 #define BRS_BOOK_VIEW_H
 

@@ -378,7 +378,11 @@ int brs__fix_gateway_flush(brs__fix_gateway *g);
  * snapshot of the open state (temporary file, fsync, rename, fsync of the
  * directory). Returns BRS_OK, or the error of the snapshot (err): the old
  * journal then stays, with an end-of-day record appended, and is still
- * complete. */
+ * complete. With mc_per_turn and fg_per_turn set (bourse serve) the expiry
+ * and the forgetting run in bounded journaled steps over the next loop turns
+ * instead (app_eod.c: brs__fix_gateway_eod_step, then
+ * brs__fix_gateway_forget_step), at once when there is no loop
+ * (async_compact off); the compaction follows them. */
 int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_only,
                                 brs_error *err);
 /* A checkpoint within the day: the journal is rewritten as a snapshot of the

@@ -122,7 +122,9 @@ static void table_step(brs__fix_gateway *g, uint64_t k)
             g->fg_forgotten++;
             continue;
         }
-        if (!g->fg_newday && !o->open && brs__fix_map_forget(g, o->session, o->clordid, ref) == BRS_OK) {
+        /* (not open and still '0': on its way to the venue, not closed) */
+        if (!g->fg_newday && !o->open && o->status != '0' &&
+            brs__fix_map_forget(g, o->session, o->clordid, ref) == BRS_OK) {
             g->fg_forgotten++;
             continue;
         }

@@ -108,6 +108,7 @@ void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t en
     brs__fix_mc *mc = session < g->n_mc ? &g->mc[session] : NULL;
     if (mc && mc->active)
         cancel_range(g, session, mc, end);
+    brs__fix_md_publish(g); /* as the live slice did: the hosted strategies see the books */
     brs__fix_evq_step_end(g); /* as the live slice did */
 }
 
