@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "support/rng.h"
 #include "book/book.h"
 #include "recorder.h"
 
@@ -304,12 +305,7 @@ static void r_level(ref *r, uint32_t ins, int side, int64_t price, int64_t *qty,
 /* ---- the driver ---------------------------------------------------------- */
 
 static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    return rng_state = x;
-}
+static uint64_t rnd(void) { return brs_test_rand(&rng_state); }
 static int64_t rr(int64_t lo, int64_t hi) /* inclusive */
 {
     return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));

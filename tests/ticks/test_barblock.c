@@ -19,17 +19,12 @@
 #include "ticks/le.h"
 #include "ticks/tickfile.h"
 #include "reframe.h"
+#include "support/rng.h"
 
 #define NB 1000
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return brs_test_rand(&rng); }
 
 /* Bars of three instruments, interleaved, with every awkward value we can
  * think of: negative prices and deltas, gaps of years, times going back,

@@ -20,17 +20,12 @@
 #include "ticks/le.h"
 #include "ticks/tickfile.h"
 #include "reframe.h"
+#include "support/rng.h"
 
 #define NE 3000
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return brs_test_rand(&rng); }
 
 /* L3-like flow over three instruments with awkward values mixed in: every
  * kind, times going back, local times before the exchange's, INT64 extremes,

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "support/rng.h"
 #include "ws/http_body.h"
 #include "ws/http_head.h"
 #include "ws/net.h"
@@ -181,13 +182,7 @@ static void test_refusals(void **state)
 }
 
 static uint64_t rng_s = 0x9e3779b97f4a7c15u;
-static uint64_t RND(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return rng_s;
-}
+static uint64_t RND(void) { return brs_test_rand(&rng_s); }
 
 /* Random chunked encodings of random bodies, decoded whole, byte by byte and
  * at random splits, against the body itself. */
