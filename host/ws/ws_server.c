@@ -393,8 +393,11 @@ int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
                 cap *= 2;
             if (cap != c->bl_cap) {
                 char *nb = realloc(c->bl, cap);
-                if (!nb)
+                if (!nb) { /* a report dropped in silence would leave the client wrong: closed */
+                    fail(c, 1011, "out of memory for the connection's backlog");
+                    c->bl_off = c->bl_len = 0;
                     return BRS_E_NOMEM;
+                }
                 c->bl = nb;
                 c->bl_cap = cap;
             }
@@ -407,7 +410,12 @@ int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
         return BRS_OK;
     }
     struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
-    if (wslay_event_queue_msg(CTX(c), &m))
+    int wr = wslay_event_queue_msg(CTX(c), &m);
+    if (wr == WSLAY_ERR_NOMEM) {
+        fail(c, 1011, "out of memory for the connection's messages");
+        return BRS_E_NOMEM;
+    }
+    if (wr)
         return BRS_E_STATE;
     c->n_out++;
     return BRS_OK;

@@ -108,12 +108,16 @@ void brs__wsg_send_text(wconn *c, const char *s, size_t n)
 {
     if (!c || c->closed) /* no connection: a request replayed from the journal */
         return;
-    if (brs__wss_send_text(&c->ws, s, n) == BRS_E_LIMIT) {
+    int rc = brs__wss_send_text(&c->ws, s, n);
+    if (rc == BRS_E_LIMIT) {
         c->g->st.closed_limit++;
         BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: the client reads too slowly",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer),
                 BRS_KV_U("max_queued_bytes", c->ws.lim.max_queued),
                 BRS_KV_U("max_backlog_bytes", c->ws.lim.max_backlog));
+    } else if (rc == BRS_E_NOMEM) {
+        BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its messages",
+                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", n));
     }
 }
 
