@@ -44,41 +44,6 @@ static int single(const brs__http_head *hd, const char *buf, const char *name, c
     return brs__http_head_copy(hd, buf, name, out, cap) < 0 ? 431 : 0;
 }
 
-/* Content-Length: 1*DIGIT; repeated fields (or a list) must all agree (RFC 9110 8.6). */
-static int content_length(const brs__http_head *hd, const char *buf, int *has, unsigned long long *n)
-{
-    *has = 0;
-    *n = 0;
-    for (int i = 0; i < hd->n_fields; i++) {
-        const brs__http_field *f = &hd->f[i];
-        if (f->name_len != 14 || strncasecmp(buf + f->name, "Content-Length", 14) != 0)
-            continue;
-        const char *p = buf + f->value, *end = p + f->value_len;
-        for (;;) {
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            unsigned long long v = 0;
-            int digits = 0;
-            for (; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-                if (v > (1ULL << 40)) /* far past any body limit: refused as too large below */
-                    v = (1ULL << 40) + 1;
-                else
-                    v = v * 10 + (unsigned)(*p - '0');
-            }
-            while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-            if (!digits || (p < end && *p != ',') || (*has && v != *n))
-                return 400;
-            *has = 1;
-            *n = v;
-            if (p == end)
-                break;
-            p++;
-        }
-    }
-    return 0;
-}
-
 #define REFUSE(st_, why_)                                                                           \
     do {                                                                                           \
         m->why = (why_);                                                                           \
@@ -122,10 +87,10 @@ int brs__http_parse(const char *buf, size_t len, size_t max_body, brs__http_msg 
             REFUSE(400, "Host field is not a host name");
     if (brs__http_head_field(&hd, buf, "Transfer-Encoding", NULL, NULL))
         REFUSE(501, "Transfer-Encoding is not taken");
-    int has_len;
-    unsigned long long n;
-    if ((st = content_length(&hd, buf, &has_len, &n)))
-        REFUSE(st, "bad or contradictory Content-Length");
+    uint64_t n;
+    int has_len = brs__http_head_content_length(&hd, buf, &n);
+    if (has_len < 0)
+        REFUSE(400, "bad or contradictory Content-Length");
     if (!has_len && !strcmp(m->method, "POST"))
         REFUSE(411, "POST without Content-Length");
     if (n > max_body)

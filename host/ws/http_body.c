@@ -46,44 +46,26 @@ int brs__http_body_init(brs__http_body *b, const brs__http_head *h, const char *
     }
     const char *v;
     size_t vl;
-    if (brs__http_head_field(h, buf, "Transfer-Encoding", &v, &vl)) {
+    int nte = brs__http_head_field(h, buf, "Transfer-Encoding", &v, &vl);
+    if (nte) {
         /* We send no TE field, so chunked is the only coding a server may use
          * (RFC 9112 6.1); it takes precedence over any Content-Length. */
-        int n = 0;
-        for (int i = 0; i < h->n_fields; i++)
-            if (h->f[i].name_len == 17 && strncasecmp(buf + h->f[i].name, "Transfer-Encoding", 17) == 0)
-                n++;
-        if (n != 1 || vl != 7 || strncasecmp(v, "chunked", 7) != 0) {
+        if (nte != 1 || vl != 7 || strncasecmp(v, "chunked", 7) != 0) {
             *why = "unsupported Transfer-Encoding (only chunked)";
             return -1;
         }
         b->mode = BRS__HTTP_BODY_CHUNKED;
         return 0;
     }
-    int ncl = 0;
     uint64_t cl = 0;
-    for (int i = 0; i < h->n_fields; i++) {
-        const brs__http_field *f = &h->f[i];
-        if (f->name_len != 14 || strncasecmp(buf + f->name, "Content-Length", 14) != 0)
-            continue;
-        if (f->value_len == 0 || f->value_len > 19) {
-            *why = f->value_len ? "Content-Length too large" : "empty Content-Length";
-            return -1;
-        }
-        uint64_t x = 0;
-        for (uint32_t k = 0; k < f->value_len; k++) {
-            unsigned char c = (unsigned char)buf[f->value + k];
-            if (c < '0' || c > '9') {
-                *why = "Content-Length is not a decimal number";
-                return -1;
-            }
-            x = x * 10 + (uint64_t)(c - '0');
-        }
-        if (ncl++ && x != cl) {
-            *why = "two Content-Length fields disagree";
-            return -1;
-        }
-        cl = x;
+    int ncl = brs__http_head_content_length(h, buf, &cl);
+    if (ncl < 0) {
+        *why = ncl == -2 ? "two Content-Length fields disagree" : "Content-Length is empty or not a decimal number";
+        return -1;
+    }
+    if (cl > (1ULL << 40)) {
+        *why = "Content-Length too large";
+        return -1;
     }
     if (ncl) {
         if (cl > max_body) {

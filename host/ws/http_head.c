@@ -218,3 +218,35 @@ int brs__http_head_has_token(const brs__http_head *h, const char *buf, const cha
     }
     return 0;
 }
+
+int brs__http_head_content_length(const brs__http_head *h, const char *buf, uint64_t *n)
+{
+    int has = 0;
+    *n = 0;
+    for (int i = 0; i < h->n_fields; i++) {
+        const brs__http_field *f = &h->f[i];
+        if (f->name_len != 14 || strncasecmp(buf + f->name, "Content-Length", 14) != 0)
+            continue;
+        const char *p = buf + f->value, *end = p + f->value_len;
+        for (;;) {
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            uint64_t v = 0;
+            int digits = 0;
+            for (; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+                v = v > (1ULL << 40) ? (1ULL << 40) + 1 : v * 10 + (uint64_t)(*p - '0');
+            while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+            if (!digits || (p < end && *p != ','))
+                return -1;
+            if (has && v != *n)
+                return -2;
+            has = 1;
+            *n = v;
+            if (p == end)
+                break;
+            p++;
+        }
+    }
+    return has;
+}

@@ -52,6 +52,14 @@ int brs__http_head_field(const brs__http_head *h, const char *buf, const char *n
  * when there is no such field, or -1 when the value does not fit in cap. */
 int brs__http_head_copy(const brs__http_head *h, const char *buf, const char *name, char *out, size_t cap);
 
+/* Content-Length (RFC 9110 8.6): 1*DIGIT, as repeated fields or a list whose
+ * values must all agree. Returns 0 when there is none, 1 with *n (a value
+ * past 2^40 reads as 2^40 + 1, beyond any body limit), -1 when one is empty
+ * or not a decimal number, -2 when two disagree. Shared by the server's
+ * request parser (ops/http_req.c) and the client's response bodies
+ * (http_body.c). */
+int brs__http_head_content_length(const brs__http_head *h, const char *buf, uint64_t *n);
+
 /* Does a field `name` list `token` as one of its comma-separated elements
  * (both case-insensitive, whitespace around elements ignored)? */
 int brs__http_head_has_token(const brs__http_head *h, const char *buf, const char *name, const char *token);
