@@ -57,31 +57,26 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
     brs__fix_evq_step_end(g);
 }
 
+static int open_day(const brs__fix_order *o, const void *ctx)
+{
+    (void)ctx;
+    return o->open && o->tif == BRS_DAY;
+}
+
 /* Expires the old day's open DAY orders with OrderIDs in (eod_after, end],
- * at most `per` of them and `per` x 64 slots passed over: returns the
- * OrderID reached, UINT64_MAX when past the old day's last. */
+ * at most `per` of them and `per` x 64 slots passed over (the mass cancel's
+ * slices, brs__fix_cancel_slice): returns the OrderID reached, UINT64_MAX
+ * when past the old day's last. */
 static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per)
 {
-    uint64_t scan_max = (uint64_t)per * 64, scanned = 0, reached = g->eod_after, i;
-    uint32_t n = 0;
+    uint32_t n;
     g->expiring = 1;
     brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
-    for (i = brs__fix_slot_after(g, g->eod_after);
-         i < g->n_orders && g->orders[i].id <= g->eod_last_id && g->orders[i].id <= end && n < per &&
-         scanned < scan_max;
-         i = brs__fix_slot_next(g, i), scanned++) {
-        const brs__fix_order *o = &g->orders[i];
-        reached = o->id;
-        if (o->open && o->tif == BRS_DAY &&
-            brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
-            brs__fix_pump(g, brs__rt_now(g->rt));
-            n++;
-        }
-    }
+    uint64_t reached = brs__fix_cancel_slice(g, g->eod_after, end, g->eod_last_id, per, 0, open_day, NULL, &n);
     g->expiring = 0;
     brs__rt_admit_all(g->rt, g->replaying);
     g->eod_expired += n;
-    return i >= g->n_orders || g->orders[i].id > g->eod_last_id ? UINT64_MAX : reached;
+    return reached;
 }
 
 static void slice_done(brs__fix_gateway *g, uint64_t reached)

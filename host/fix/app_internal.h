@@ -291,6 +291,17 @@ void brs__fix_forget_start_newday(brs__fix_gateway *g);
 /* A cancel or replace gave order o a new ClOrdID: during a forget the
  * earlier one (prev) becomes a hash at once (its entry could not follow o). */
 void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const char *prev);
+/* app_masscancel.c: the open orders pick(o, ctx) accepts with OrderIDs in
+ * (after, min(end, last)] cancelled through the runtime in OrderID order,
+ * each cancel's events pumped: at most `per` cancels and per x 64 slots
+ * passed over, and (stop_busy) none once the runtime's queue is full.
+ * Returns the last OrderID passed over (`after` when none), or UINT64_MAX
+ * when the table or `last` was passed; *n the cancels. A streamed mass
+ * cancel's slices and the end of day's expiry slices, live (bounded) and
+ * replayed (end = the OrderID the live slice reached). */
+typedef int (*brs__fix_pick)(const brs__fix_order *o, const void *ctx);
+uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end, uint64_t last, uint32_t per,
+                               int stop_busy, brs__fix_pick pick, const void *ctx, uint32_t *n);
 /* app_table.c, for app_forget.c */
 uint64_t brs__fix_slot_after(const brs__fix_gateway *g, uint64_t id);
 uint64_t brs__fix_slot_next(const brs__fix_gateway *g, uint64_t k);

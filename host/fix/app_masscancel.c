@@ -13,10 +13,37 @@
 #include "core/core.h"
 #include "core/log.h"
 
-static int mc_matches(const brs__fix_order *o, uint32_t session, int32_t instr, char side)
+typedef struct mc_pick_ctx {
+    uint32_t session;
+    int32_t instr;
+    char side;
+} mc_pick_ctx;
+
+static int mc_matches(const brs__fix_order *o, const void *ctx)
 {
-    return o->open && o->session == session && (instr < 0 || o->instrument == (uint32_t)instr) &&
-           (!side || o->side == (side == '1' ? BRS_BUY : BRS_SELL));
+    const mc_pick_ctx *c = ctx;
+    return o->open && o->session == c->session && (c->instr < 0 || o->instrument == (uint32_t)c->instr) &&
+           (!c->side || o->side == (c->side == '1' ? BRS_BUY : BRS_SELL));
+}
+
+uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end, uint64_t last, uint32_t per,
+                               int stop_busy, brs__fix_pick pick, const void *ctx, uint32_t *n)
+{
+    uint64_t scan_max = (uint64_t)per * 64, scanned = 0, reached = after, i;
+    uint32_t k = 0;
+    for (i = brs__fix_slot_after(g, after);
+         i < g->n_orders && g->orders[i].id <= end && g->orders[i].id <= last && k < per && scanned < scan_max &&
+         !(stop_busy && brs__rt_busy(g->rt));
+         i = brs__fix_slot_next(g, i), scanned++) {
+        const brs__fix_order *o = &g->orders[i];
+        reached = o->id;
+        if (pick(o, ctx) && brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
+            brs__fix_pump(g, brs__rt_now(g->rt));
+            k++;
+        }
+    }
+    *n = k;
+    return i >= g->n_orders || g->orders[i].id > last ? UINT64_MAX : reached;
 }
 
 static brs__fix_mc *mc_of(brs__fix_gateway *g, uint32_t session)
@@ -48,13 +75,9 @@ static void mc_done(brs__fix_gateway *g, brs__fix_mc *mc)
 /* Cancels the session's matching open orders with OrderIDs in (after, end]. */
 static void cancel_range(brs__fix_gateway *g, uint32_t session, brs__fix_mc *mc, uint64_t end)
 {
-    for (uint64_t i = brs__fix_slot_after(g, mc->after); i < g->n_orders && g->orders[i].id <= end;
-         i = brs__fix_slot_next(g, i)) {
-        const brs__fix_order *o = &g->orders[i];
-        if (mc_matches(o, session, mc->instr, mc->side) &&
-            brs__rt_cancel(g->rt, brs__fix_client_of(g, session), o->id) == BRS_OK)
-            brs__fix_pump(g, brs__rt_now(g->rt));
-    }
+    mc_pick_ctx c = {session, mc->instr, mc->side};
+    uint32_t n;
+    brs__fix_cancel_slice(g, mc->after, end, UINT64_MAX, UINT32_MAX, 0, mc_matches, &c, &n);
     mc->after = end;
     if (end == UINT64_MAX)
         mc_done(g, mc);
@@ -72,23 +95,12 @@ uint32_t brs__fix_gateway_mc_step(brs__fix_gateway *g, uint32_t session)
      * where they ended: a replay is exact whatever their size) */
     if (g->ckpt_pid > 0 && per != UINT32_MAX)
         per = per >= 8 ? per / 8 : 1;
-    uint64_t scan_max = (uint64_t)per * 64; /* other sessions' orders passed over */
-    uint64_t i = brs__fix_slot_after(g, mc->after), scanned = 0, end = mc->after;
-    uint32_t n = 0;
-    /* the slice's end: after `per` cancels, or when the runtime's queue is
-     * full (queue_capacity; the rest waits for it to drain) */
-    for (; i < g->n_orders && n < per && scanned < scan_max && !brs__rt_busy(g->rt);
-         i = brs__fix_slot_next(g, i), scanned++) {
-        const brs__fix_order *o = &g->orders[i];
-        end = o->id;
-        if (mc_matches(o, session, mc->instr, mc->side) &&
-            brs__rt_cancel(g->rt, brs__fix_client_of(g, session), o->id) == BRS_OK) {
-            brs__fix_pump(g, brs__rt_now(g->rt));
-            n++;
-        }
-    }
-    if (i >= g->n_orders)
-        end = UINT64_MAX;
+    /* the slice's end: after `per` cancels (and per x 64 other sessions'
+     * orders passed over), or when the runtime's queue is full
+     * (queue_capacity; the rest waits for it to drain) */
+    mc_pick_ctx c = {session, mc->instr, mc->side};
+    uint32_t n;
+    uint64_t end = brs__fix_cancel_slice(g, mc->after, UINT64_MAX, UINT64_MAX, per, 1, mc_matches, &c, &n);
     if (end == mc->after)
         return 0; /* the queue is full: nothing done, nothing journaled */
     mc->after = end;
@@ -138,9 +150,10 @@ void brs__fix_on_mass_cancel(brs__fix_gateway *g, brs__fix_session *s, const brs
         return;
     }
     uint64_t affected = 0;
+    mc_pick_ctx pc = {s->index, instr, side};
     if (reject < 0)
         for (uint64_t i = 0; i < g->n_orders; i++)
-            affected += mc_matches(&g->orders[i], s->index, instr, side);
+            affected += mc_matches(&g->orders[i], &pc);
     uint64_t report_id = ++g->next_exec_id; /* numbered like executions: replay keeps it */
     if (!g->replaying) {
         brs__fix_enc *e = brs__fix_session_begin(s, "r");
