@@ -96,10 +96,9 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
             l->tail = 0;
         emit_level(e, t->instrument, oside, p, l);
         if (!l->count)
-            level_gone(opp, e->W, oside, p);
+            p = best_gone(opp, e->W, oside, p); /* p was the best: the next level, in line */
         if (t->stopped || t->leaves == 0)
             break;
-        p = opp->best;
         if (!crosses(t->side, p, t->limit))
             break;
     }
