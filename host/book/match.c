@@ -386,9 +386,10 @@ static inline __attribute__((always_inline)) void unlink_win(brs_engine *e, ord 
     uint32_t cnt = --lo->count;
     e->L.xLevel(e->L.user, ins, sd, op, lo->qty, cnt);
     if (!cnt) {
-        bm_clear(s, ooff);
         if (op == s->best)
-            s->best = brs__next_worse(s, e->W, sd, op);
+            best_gone(s, e->W, sd, op); /* the next best in line, as in the matching loop */
+        else
+            bm_clear(s, ooff);
     }
 }
 
