@@ -25,9 +25,15 @@ static inline int crosses(int side, int64_t opp_best, int64_t limit)
  * per level rather than once per fill (the listener takes the fill as const):
  * 3 instructions less per QuantCup submit, but inlined into replace it made
  * GCC's register allocation worse there (+26 per replace in the mixed
- * workload), so only submit asks for it. */
+ * workload), so only submit asks for it. sweep: a level emptied looks the
+ * next one up in line (best_gone) rather than through brs__next_worse, for
+ * the plain IOC copies, whose sweeps over several levels are the mixed
+ * workload's tail (-7% on their median); in the resting plain copies the
+ * inlined lookup cost QuantCup more than the call it saved (+31M
+ * instructions in submit against 17.7M in brs__next_worse, GCC's allocation
+ * moved), so they keep the call. */
 static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, taker *t,
-                                                        int price_per_level)
+                                                        int price_per_level, int sweep)
 {
     int oside = !t->side;
     bside *opp = &b->s[oside];
@@ -95,10 +101,16 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         else
             l->tail = 0;
         emit_level(e, t->instrument, oside, p, l);
-        if (!l->count)
-            p = best_gone(opp, e->W, oside, p); /* p was the best: the next level, in line */
+        if (!l->count) {
+            if (sweep)
+                p = best_gone(opp, e->W, oside, p); /* p was the best: the next level, in line */
+            else
+                level_gone(opp, e->W, oside, p);
+        }
         if (t->stopped || t->leaves == 0)
             break;
+        if (!sweep)
+            p = opp->best;
         if (!crosses(t->side, p, t->limit))
             break;
     }
@@ -253,7 +265,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
      * or rest at or better than our best; for plain orders, a trade or such a
      * rest always changes it. */
     int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
-    match(e, b, &t, 1);
+    match(e, b, &t, 1, plain && ioc);
     const level *own_top = NULL; /* plain: our side's best moves to this level (top: the opposite side's) */
     if (plain)
         top = t.leaves != qty;
@@ -578,7 +590,7 @@ static int replace_general(brs_engine *e, uint32_t oi, int64_t price, int64_t qt
     e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
     taker t = {.id = id, .limit = price, .leaves = leaves, .instrument = ins,
                .account = o->account, .side = o->side, .stp = o->stp};
-    match(e, b, &t, 0);
+    match(e, b, &t, 0, 0);
     o = &e->pool[oi];
     o->leaves = t.leaves;
     o->cum += leaves - t.leaves;
