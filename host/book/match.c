@@ -25,10 +25,11 @@ static inline int crosses(int side, int64_t opp_best, int64_t limit)
  * per level rather than once per fill (the listener takes the fill as const):
  * 3 instructions less per QuantCup submit, but inlined into replace it made
  * GCC's register allocation worse there (+26 per replace in the mixed
- * workload), so only submit asks for it. sweep: a level emptied looks the
- * next one up in line (best_gone) rather than through brs__next_worse, for
- * the plain IOC copies, whose sweeps over several levels are the mixed
- * workload's tail (-7% on their median); in the resting plain copies the
+ * workload), so only submit asks for it. sweep (the caller made sure that
+ * the opposite side has no far levels): every level is a window level, and
+ * a level emptied looks the next one up in line (best_gone_win) rather than
+ * through brs__next_worse; for the plain IOC copies, whose sweeps over
+ * several levels are the mixed workload's tail; in the resting plain copies the
  * inlined lookup cost QuantCup more than the call it saved (+31M
  * instructions in submit against 17.7M in brs__next_worse, GCC's allocation
  * moved), so they keep the call. */
@@ -48,7 +49,8 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
     f.taker_id = t->id;
     f.taker_account = t->account;
     for (;;) {
-        level *l = level_find(opp, e->W, p);
+        /* sweep: the opposite side has no far levels, so p is in the window */
+        level *l = sweep ? &opp->win[p - opp->base] : level_find(opp, e->W, p);
         uint32_t oi = l->head;
         if (price_per_level)
             f.price = p;
@@ -103,7 +105,7 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         emit_level(e, t->instrument, oside, p, l);
         if (!l->count) {
             if (sweep)
-                p = best_gone(opp, e->W, oside, p); /* p was the best: the next level, in line */
+                p = best_gone_win(opp, oside, p); /* p was the best: the next level, in line */
             else
                 level_gone(opp, e->W, oside, p);
         }
@@ -194,6 +196,8 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
     return reason;
 }
 
+static __attribute__((noinline)) int submit_other(brs_engine *e, const brs_order *o);
+
 /* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
  * no self-trade prevention: most orders) the compiler drops every branch for
  * the other kinds; plain with ioc set is the same for an IOC limit order
@@ -225,6 +229,10 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
         return reject(e, ins, o->id, BRS_E_NOMEM);
+    /* the plain IOC copies sweep a side without far levels (match's sweep);
+     * otherwise the general path, before anything is reported */
+    if (plain && ioc && BRS__UNLIKELY(far_count(&b->s[!sd]) != 0))
+        return submit_other(e, o);
     int rests = plain ? !ioc : !market && o->tif <= BRS_DAY;
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
@@ -322,7 +330,8 @@ static __attribute__((noinline)) int submit_ioc_sell(brs_engine *e, const brs_or
     return submit_impl(e, o, 1, BRS_SELL, 1);
 }
 
-/* Every other order: market, FOK, post-only, STP, the bounds past plain. */
+/* Every other order: market, FOK, post-only, STP, the bounds past plain, a
+ * plain IOC against a side with far levels. */
 static __attribute__((noinline)) int submit_other(brs_engine *e, const brs_order *o)
 {
     return submit_impl(e, o, 0, 0, 0);
