@@ -339,7 +339,7 @@ static __attribute__((noinline)) int submit_other(brs_engine *e, const brs_order
 
 /* Frameless: the plain IOC copies are reached by a tail call, without the
  * register saves of the general path (GCC set its frame up before the IOC
- * test while that path was inlined here: ~12 instructions per IOC). */
+ * test while that path was inlined here: ~20 instructions per IOC). */
 static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
 {
     /* computed again rather than passed: passing them cost the plain copies
