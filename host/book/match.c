@@ -103,11 +103,14 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         else
             l->tail = 0;
         emit_level(e, t->instrument, oside, p, l);
-        if (!l->count) {
-            if (sweep)
+        /* written so that with sweep 0 GCC compiles the resting plain copies
+         * exactly as before sweep existed (other forms of the same statements
+         * moved their register allocation and block layout: QuantCup +1%) */
+        if (sweep) {
+            if (!l->count)
                 p = best_gone_win(opp, oside, p); /* p was the best: the next level, in line */
-            else
-                level_gone(opp, e->W, oside, p);
+        } else if (!l->count) {
+            level_gone(opp, e->W, oside, p);
         }
         if (t->stopped || t->leaves == 0)
             break;
