@@ -371,10 +371,29 @@ int brs__wss_want_write(const brs__wss *c)
     return c->ctx && (wslay_event_want_write(CTX(c)) || (c->bl_off < c->bl_len && !c->close_code));
 }
 
+/* Fault injection (tests/wsgate/ws_sweep.py, case nomem): with
+ * BRS_FAULT_WS_NOMEM=N the Nth message queued by this process (counting
+ * every connection's, from 1) finds no memory, in the backlog or in wslay,
+ * whichever it goes to; every other one is queued. Off: one compare. */
+static unsigned long g_fault_nomem_at, g_fault_msgs;
+static int g_fault_init;
+
+static int fault_nomem(void)
+{
+    if (!g_fault_init) {
+        g_fault_init = 1;
+        const char *v = getenv("BRS_FAULT_WS_NOMEM");
+        if (v && *v)
+            g_fault_nomem_at = strtoul(v, NULL, 10);
+    }
+    return g_fault_nomem_at && ++g_fault_msgs == g_fault_nomem_at;
+}
+
 int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
 {
     if (c->state != BRS__WSS_OPEN || c->close_code)
         return BRS_E_STATE;
+    int nomem = fault_nomem();
     size_t q = wslay_event_get_queued_msg_length(CTX(c));
     if (c->bl_off < c->bl_len || (q && q + len > c->lim.max_queued)) { /* behind what waits */
         if (len > UINT32_MAX || c->bl_len - c->bl_off + 4 + len > c->lim.max_backlog) {
@@ -382,7 +401,7 @@ int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
             c->bl_off = c->bl_len = 0; /* dropped: the close goes now */
             return BRS_E_LIMIT;
         }
-        if (c->bl_len + 4 + len > c->bl_cap) {
+        if (c->bl_len + 4 + len > c->bl_cap || nomem) {
             if (c->bl_off) { /* what was handed over leaves first */
                 memmove(c->bl, c->bl + c->bl_off, c->bl_len - c->bl_off);
                 c->bl_len -= c->bl_off;
@@ -391,8 +410,8 @@ int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
             size_t cap = c->bl_cap ? c->bl_cap : 65536;
             while (cap < c->bl_len + 4 + len)
                 cap *= 2;
-            if (cap != c->bl_cap) {
-                char *nb = realloc(c->bl, cap);
+            if (cap != c->bl_cap || nomem) {
+                char *nb = nomem ? NULL : realloc(c->bl, cap);
                 if (!nb) { /* a report dropped in silence would leave the client wrong: closed */
                     fail(c, 1011, "out of memory for the connection's backlog");
                     c->bl_off = c->bl_len = 0;
@@ -410,7 +429,7 @@ int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
         return BRS_OK;
     }
     struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
-    int wr = wslay_event_queue_msg(CTX(c), &m);
+    int wr = nomem ? WSLAY_ERR_NOMEM : wslay_event_queue_msg(CTX(c), &m);
     if (wr == WSLAY_ERR_NOMEM) {
         fail(c, 1011, "out of memory for the connection's messages");
         return BRS_E_NOMEM;

@@ -27,6 +27,8 @@ static void conn_drop(brs__wsgate *g, uint32_t i)
     wconn *c = g->conns[i];
     epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
     brs__wss_free(&c->ws);
+    g->n_held -= c->held_len > c->held_off;
+    free(c->held);
     free(c);
     g->conns[i] = g->conns[--g->n_conns];
 }
@@ -146,6 +148,72 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
     }
 }
 
+static int waits(const brs__wsgate *g, const wconn *c)
+{
+    return c->acct >= 0 && (c->held_len > c->held_off || g->acc[c->acct].q.n);
+}
+
+/* The connection's held messages, in order, while its account has no
+ * events waiting (a message that makes some stops it: the rest wait on). */
+static void run_held(brs__wsgate *g, wconn *c)
+{
+    while (c->held_off < c->held_len && !c->closed && !c->ws.close_code && !g->acc[c->acct].q.n) {
+        uint32_t n;
+        memcpy(&n, c->held + c->held_off, 4);
+        size_t at = c->held_off + 4;
+        c->held_off = at + n;
+        if (c->held_off == c->held_len) {
+            g->n_held--;
+            /* the buffer is not touched by the handler (hold() only runs
+             * while the account's events wait): run from it, then reset */
+            brs__wsg_handle(c, c->held + at, n);
+            if (c->held_off == c->held_len)
+                c->held_off = c->held_len = 0;
+            return;
+        }
+        brs__wsg_handle(c, c->held + at, n);
+    }
+    if (c->held_off < c->held_len && (c->closed || c->ws.close_code)) { /* closing: not run */
+        g->n_held--;
+        c->held_off = c->held_len = 0;
+    }
+}
+
+void brs__wsgate_set_events_per_turn(brs__wsgate *g, uint32_t n) { g->per_turn = n; }
+
+int brs__wsgate_step(brs__wsgate *g)
+{
+    for (uint32_t i = 0; g->n_active && i < g->n_acc; i++) {
+        account *a = &g->acc[i];
+        if (!a->q.n)
+            continue;
+        if (a->epoch != g->epoch) {
+            a->epoch = g->epoch;
+            a->taken = 0;
+        }
+        brs_order_event ev;
+        while (a->taken < g->per_turn && brs__rt_evq_pop(&a->q, &ev)) {
+            a->taken++;
+            brs__wsg_report(g, a, &ev);
+        }
+        a->turns++;
+        if (!a->q.n) { /* caught up: its memory goes back, its messages run */
+            brs__rt_evq_clear(&a->q);
+            g->n_active--;
+            BRS_LOG(BRS_LOG_INFO, "ws", "order events caught up (max_events_per_turn)",
+                    BRS_KV_S("account", a->name), BRS_KV_U("events", a->deferred),
+                    BRS_KV_U("loop_turns", a->turns), BRS_KV_F("ms", (double)(brs__monotime_ns() - a->t0) / 1e6));
+        }
+    }
+    for (uint32_t i = 0; g->n_held && i < g->n_conns; i++) {
+        wconn *c = g->conns[i];
+        if (c->held_off < c->held_len && c->acct >= 0 && !g->acc[c->acct].q.n)
+            run_held(g, c);
+    }
+    g->epoch++;
+    return g->n_active || g->n_held;
+}
+
 void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 {
     for (uint32_t i = 0; i < g->n_conns;) {
@@ -163,7 +231,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
             conn_drop(g, i);
             continue;
         }
-        uint32_t want = EPOLLIN | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
+        /* not read while its messages wait behind its account's events */
+        uint32_t want = (waits(g, c) ? 0 : EPOLLIN) | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
         if (want != c->ev_mask) {
             struct epoll_event ev = {.events = want, .data.ptr = c};
             if (epoll_ctl(g->efd, EPOLL_CTL_MOD, c->ws.fd, &ev) == 0)
@@ -176,6 +245,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 int64_t brs__wsgate_next_time(const brs__wsgate *g)
 {
     int64_t t = INT64_MAX;
+    if (g->n_active || g->n_held)
+        return 0; /* events stream: the next slice in the next loop turn */
     for (uint32_t i = 0; i < g->n_conns; i++) {
         const wconn *c = g->conns[i];
         int64_t x = brs__wss_next_time(&c->ws);
@@ -400,7 +471,8 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
                 return brs__err(err, BRS_E_NOMEM, "out of memory (ws.max_orders_per_account)");
             return brs__err(err, BRS_E_INVAL, "%s: %s.route: %s", cfg->source, where, e2.msg);
         }
-        brs__rt_client_ops ops = {.user = ac, .xOnOrder = brs__wsg_on_order, .self_trade = 1};
+        brs__rt_client_ops ops = {.user = ac, .xOnOrder = brs__wsg_on_order, .self_trade = 1,
+                                  .passive = 1}; /* never calls back into the runtime */
         if (brs__rt_client_add(rt, &ops, rr, &ac->client, err)) {
             brs__wsgate_close(g);
             return BRS_E_INVAL;
@@ -452,6 +524,7 @@ void brs__wsgate_close(brs__wsgate *g)
     if (g->efd >= 0)
         close(g->efd);
     for (uint32_t i = 0; i < g->n_acc; i++) {
+        brs__rt_evq_clear(&g->acc[i].q);
         free(g->acc[i].map);
         free(g->acc[i].orders);
     }

@@ -198,10 +198,49 @@ static size_t order_fields(const brs__wsgate *g, const wsorder *o, char *b, size
 
 /* ---- reports: runtime -> the account's connections ---------------------- */
 
+/* The runtime's event: reported now while the account took fewer than
+ * max_events_per_turn in this loop turn and none wait; else it waits in the
+ * account's queue, behind the others, for brs__wsgate_step. A replay (the
+ * budget is set after it) takes every event at once: the order table is the
+ * same, nothing is sent or journaled. */
 void brs__wsg_on_order(void *user, const brs_order_event *ev)
 {
     account *a = user;
     brs__wsgate *g = a->g;
+    if (g->per_turn && !g->replaying) {
+        if (a->epoch != g->epoch) {
+            a->epoch = g->epoch;
+            a->taken = 0;
+        }
+        if (a->q.n || a->taken >= g->per_turn) {
+            if (brs__rt_evq_push(&a->q, ev) == BRS_OK) {
+                if (a->q.n == 1) {
+                    g->n_active++;
+                    a->deferred = a->turns = 0;
+                    a->t0 = brs__monotime_ns();
+                    BRS_LOG(BRS_LOG_INFO, "ws", "order events wait over loop turns (max_events_per_turn)",
+                            BRS_KV_S("account", a->name), BRS_KV_U("per_turn", g->per_turn));
+                }
+                a->deferred++;
+                return;
+            }
+            /* no memory to wait: what waits goes now, in order, then this one */
+            BRS_LOG(BRS_LOG_ERROR, "ws", "out of memory for waiting order events: reported in this loop turn",
+                    BRS_KV_S("account", a->name), BRS_KV_U("waiting", a->q.n));
+            brs_order_event w;
+            int was = a->q.n > 0;
+            while (brs__rt_evq_pop(&a->q, &w))
+                brs__wsg_report(g, a, &w);
+            brs__rt_evq_clear(&a->q);
+            g->n_active -= was;
+        }
+        a->taken++;
+    }
+    brs__wsg_report(g, a, ev);
+}
+
+void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
+{
     if (ev->order_id == 0 || ev->order_id > a->n_orders)
         return;
     wsorder *o = &a->orders[ev->order_id - 1];
@@ -511,11 +550,61 @@ static void do_subscribe(wconn *c, const brs__wsg_req *r)
     send_simple(c, r, r->op == BRS__WSG_SUBSCRIBE ? "subscribed" : "unsubscribed", "channel", "book");
 }
 
+/* A message of a logged-in connection whose account has events waiting (or
+ * that holds messages already) waits behind them, so the account sees every
+ * event of what it did before in order; brs__wsgate_step runs it once they
+ * are reported. */
+static void hold(wconn *c, const char *data, size_t len)
+{
+    brs__wsgate *g = c->g;
+    if (c->held_len - c->held_off + 4 + len > g->wl.max_backlog) {
+        BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: too many messages wait behind its account's order events",
+                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("max_backlog_bytes", g->wl.max_backlog));
+        brs__wss_close(&c->ws, 1008, "too many messages wait (ws.max_backlog_bytes)");
+        return;
+    }
+    if (c->held_len + 4 + len > c->held_cap) {
+        if (c->held_off) {
+            memmove(c->held, c->held + c->held_off, c->held_len - c->held_off);
+            c->held_len -= c->held_off;
+            c->held_off = 0;
+        }
+        size_t cap = c->held_cap ? c->held_cap : 4096;
+        while (cap < c->held_len + 4 + len)
+            cap *= 2;
+        if (cap != c->held_cap) {
+            char *p = realloc(c->held, cap);
+            if (!p) { /* a request dropped in silence: closed instead */
+                BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its waiting messages",
+                        BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", len));
+                brs__wss_close(&c->ws, 1011, "out of memory");
+                return;
+            }
+            c->held = p;
+            c->held_cap = cap;
+        }
+    }
+    if (c->held_len == c->held_off)
+        g->n_held++;
+    uint32_t n = (uint32_t)len;
+    memcpy(c->held + c->held_len, &n, 4);
+    memcpy(c->held + c->held_len + 4, data, len);
+    c->held_len += 4 + len;
+}
+
 void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len)
 {
     (void)ws;
-    int64_t now = brs__realtime_ns();
     wconn *c = ud;
+    if (c->acct >= 0 && (c->held_len > c->held_off || c->g->acc[c->acct].q.n))
+        hold(c, data, len);
+    else
+        brs__wsg_handle(c, data, len);
+}
+
+void brs__wsg_handle(wconn *c, const char *data, size_t len)
+{
+    int64_t now = brs__realtime_ns();
     brs__wsgate *g = c->g;
     g->st.requests++;
     /* token bucket on the real clock */
