@@ -197,12 +197,19 @@ int brs__wsgate_step(brs__wsgate *g)
             brs__wsg_report(g, a, &ev);
         }
         a->turns++;
+        /* logged once a queue outlives a turn's slice (a pipelined burst of
+         * requests spills a few events over one turn each: not worth a line) */
+        if (a->q.n && a->turns == 1)
+            BRS_LOG(BRS_LOG_INFO, "ws", "order events wait over loop turns (max_events_per_turn)",
+                    BRS_KV_S("account", a->name), BRS_KV_U("waiting", a->q.n), BRS_KV_U("per_turn", g->per_turn));
         if (!a->q.n) { /* caught up: its memory goes back, its messages run */
             brs__rt_evq_clear(&a->q);
             g->n_active--;
-            BRS_LOG(BRS_LOG_INFO, "ws", "order events caught up (max_events_per_turn)",
-                    BRS_KV_S("account", a->name), BRS_KV_U("events", a->deferred),
-                    BRS_KV_U("loop_turns", a->turns), BRS_KV_F("ms", (double)(brs__monotime_ns() - a->t0) / 1e6));
+            if (a->turns > 1)
+                BRS_LOG(BRS_LOG_INFO, "ws", "order events caught up (max_events_per_turn)",
+                        BRS_KV_S("account", a->name), BRS_KV_U("events", a->deferred),
+                        BRS_KV_U("loop_turns", a->turns),
+                        BRS_KV_F("ms", (double)(brs__monotime_ns() - a->t0) / 1e6));
         }
     }
     for (uint32_t i = 0; g->n_held && i < g->n_conns; i++) {

@@ -218,8 +218,6 @@ void brs__wsg_on_order(void *user, const brs_order_event *ev)
                     g->n_active++;
                     a->deferred = a->turns = 0;
                     a->t0 = brs__monotime_ns();
-                    BRS_LOG(BRS_LOG_INFO, "ws", "order events wait over loop turns (max_events_per_turn)",
-                            BRS_KV_S("account", a->name), BRS_KV_U("per_turn", g->per_turn));
                 }
                 a->deferred++;
                 return;

@@ -463,7 +463,7 @@ def main():
     try:
         {"sweep": case_sweep, "sweepcrash": case_sweepcrash, "nomem": case_nomem}[case](work)
     finally:
-        if not ERRS:
+        if not ERRS and not os.environ.get("WS_KEEP"):  # WS_KEEP=1: the logs stay, by hand
             shutil.rmtree(work, ignore_errors=True)
         else:
             print("kept", work)
