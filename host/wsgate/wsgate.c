@@ -27,8 +27,8 @@ static void conn_drop(brs__wsgate *g, uint32_t i)
     wconn *c = g->conns[i];
     epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
     brs__wss_free(&c->ws);
-    g->n_held -= c->held_len > c->held_off;
-    free(c->held);
+    g->n_held -= brs__ws_msgq_bytes(&c->held) > 0;
+    brs__ws_msgq_free(&c->held);
     free(c);
     g->conns[i] = g->conns[--g->n_conns];
 }
@@ -150,33 +150,24 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
 
 static int waits(const brs__wsgate *g, const wconn *c)
 {
-    return c->acct >= 0 && (c->held_len > c->held_off || g->acc[c->acct].q.n);
+    return c->acct >= 0 && (brs__ws_msgq_bytes(&c->held) || g->acc[c->acct].q.n);
 }
 
 /* The connection's held messages, in order, while its account has no
  * events waiting (a message that makes some stops it: the rest wait on). */
 static void run_held(brs__wsgate *g, wconn *c)
 {
-    while (c->held_off < c->held_len && !c->closed && !c->ws.close_code && !g->acc[c->acct].q.n) {
-        uint32_t n;
-        memcpy(&n, c->held + c->held_off, 4);
-        size_t at = c->held_off + 4;
-        c->held_off = at + n;
-        if (c->held_off == c->held_len) {
-            g->n_held--;
-            /* the buffer is not touched by the handler (hold() only runs
-             * while the account's events wait): run from it, then reset */
-            brs__wsg_handle(c, c->held + at, n);
-            if (c->held_off == c->held_len)
-                c->held_off = c->held_len = 0;
-            return;
-        }
-        brs__wsg_handle(c, c->held + at, n);
+    const char *d;
+    size_t n;
+    /* the message is run from the queue's buffer, which nothing touches
+     * meanwhile (messages are kept only while reading, never from here) */
+    while (!c->closed && !c->ws.close_code && !g->acc[c->acct].q.n && (d = brs__ws_msgq_front(&c->held, &n))) {
+        brs__wsg_handle(c, d, n);
+        brs__ws_msgq_pop(&c->held);
     }
-    if (c->held_off < c->held_len && (c->closed || c->ws.close_code)) { /* closing: not run */
-        g->n_held--;
-        c->held_off = c->held_len = 0;
-    }
+    if (c->closed || c->ws.close_code) /* closing: the rest is not run */
+        brs__ws_msgq_clear(&c->held);
+    g->n_held -= !brs__ws_msgq_bytes(&c->held);
 }
 
 void brs__wsgate_set_events_per_turn(brs__wsgate *g, uint32_t n) { g->per_turn = n; }
@@ -214,7 +205,7 @@ int brs__wsgate_step(brs__wsgate *g)
     }
     for (uint32_t i = 0; g->n_held && i < g->n_conns; i++) {
         wconn *c = g->conns[i];
-        if (c->held_off < c->held_len && c->acct >= 0 && !g->acc[c->acct].q.n)
+        if (brs__ws_msgq_bytes(&c->held) && c->acct >= 0 && !g->acc[c->acct].q.n)
             run_held(g, c);
     }
     g->epoch++;

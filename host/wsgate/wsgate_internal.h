@@ -68,11 +68,9 @@ typedef struct wconn {
     uint32_t ev_mask;
     char peer[64];
     int closed;
-    /* messages received while the account's events wait (each a 4-byte
-     * length then its bytes, [held_off, held_len) not run yet); the
+    /* messages received while the account's events wait, not run yet; the
      * connection is not read meanwhile */
-    char *held;
-    size_t held_off, held_len, held_cap;
+    brs__ws_msgq held;
 } wconn;
 
 struct brs__wsgate {

@@ -611,46 +611,27 @@ static void do_subscribe(wconn *c, const brs__wsg_req *r)
 static void hold(wconn *c, const char *data, size_t len)
 {
     brs__wsgate *g = c->g;
-    if (c->held_len - c->held_off + 4 + len > g->wl.max_backlog) {
+    size_t before = brs__ws_msgq_bytes(&c->held);
+    if (before + 4 + len > g->wl.max_backlog) {
         BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: too many messages wait behind its account's order events",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("max_backlog_bytes", g->wl.max_backlog));
         brs__wss_close(&c->ws, 1008, "too many messages wait (ws.max_backlog_bytes)");
         return;
     }
-    if (c->held_len + 4 + len > c->held_cap) {
-        if (c->held_off) {
-            memmove(c->held, c->held + c->held_off, c->held_len - c->held_off);
-            c->held_len -= c->held_off;
-            c->held_off = 0;
-        }
-        size_t cap = c->held_cap ? c->held_cap : 4096;
-        while (cap < c->held_len + 4 + len)
-            cap *= 2;
-        if (cap != c->held_cap) {
-            char *p = realloc(c->held, cap);
-            if (!p) { /* a request dropped in silence: closed instead */
-                BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its waiting messages",
-                        BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", len));
-                brs__wss_close(&c->ws, 1011, "out of memory");
-                return;
-            }
-            c->held = p;
-            c->held_cap = cap;
-        }
+    if (brs__ws_msgq_push(&c->held, data, len) != BRS_OK) { /* a request dropped in silence: closed instead */
+        BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its waiting messages",
+                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", len));
+        brs__wss_close(&c->ws, 1011, "out of memory");
+        return;
     }
-    if (c->held_len == c->held_off)
-        g->n_held++;
-    uint32_t n = (uint32_t)len;
-    memcpy(c->held + c->held_len, &n, 4);
-    memcpy(c->held + c->held_len + 4, data, len);
-    c->held_len += 4 + len;
+    g->n_held += !before;
 }
 
 void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len)
 {
     (void)ws;
     wconn *c = ud;
-    if (c->acct >= 0 && (c->held_len > c->held_off || c->g->acc[c->acct].q.n))
+    if (c->acct >= 0 && (brs__ws_msgq_bytes(&c->held) || c->g->acc[c->acct].q.n))
         hold(c, data, len);
     else
         brs__wsg_handle(c, data, len);

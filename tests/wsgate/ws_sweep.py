@@ -24,7 +24,10 @@ connection it has no memory for.
   nomem       BRS_FAULT_WS_NOMEM=3: the third message the server queues (an
               order event to alice) finds no memory: alice's connection is
               closed 1011 and an ERROR line names it; bob (WebSocket) and a
-              FIX session are served after it.
+              FIX session are served after it. Then the backlog's memory: a
+              100-order sweep with max_queued_bytes 4096, the 160th message
+              (the maker's, waiting in its backlog) finds none: the maker is
+              closed 1011 in the middle of its fills, the taker gets all 100.
 
 Usage: ws_sweep.py BOURSE --case NAME   (exit 0 = pass)"""
 import base64
@@ -135,10 +138,12 @@ def login(port, acct, rcvbuf=None):
     return w
 
 
-def server(work, name, state=None, per_turn=None, fsync="never", env=None, accounts=("taker", "maker", "bob")):
+def server(work, name, state=None, per_turn=None, fsync="never", env=None, accounts=("taker", "maker", "bob"),
+           ws_extra=None):
     over = {"sessions": [{"target_comp_id": "CLIENT1"}], "ws_listen": "127.0.0.1:0",
-            "ws": {"accounts": [{"name": a, "token": TOKENS[a]} for a in accounts],
-                   "max_orders_per_account": 30000, "max_messages_per_sec": 1000000, "burst": 1000000},
+            "ws": dict({"accounts": [{"name": a, "token": TOKENS[a]} for a in accounts],
+                        "max_orders_per_account": 30000, "max_messages_per_sec": 1000000, "burst": 1000000},
+                       **(ws_extra or {})),
             "fsync": fsync}
     if state:
         over["state_dir"] = state
@@ -454,6 +459,38 @@ def case_nomem(work):
     for w in (a2, bob):
         w.close()
     probe.s.close()
+    srv.stop()
+    # the backlog's memory: a 100-order sweep's reports pass max_queued_bytes
+    # (4096) at once, so most wait in each connection's backlog; the 160th
+    # message (the maker's 102nd, inside the sweep's turn) finds no memory there
+    srv = server(work, "nomem2", env={"BRS_FAULT_WS_NOMEM": "160"}, ws_extra={"max_queued_bytes": 4096}).start()
+    port = ws_port(srv)
+    mk = login(port, "maker")
+    rest_sells(mk, 100)
+    tk = login(port, "taker")
+    tk.send({"op": "place", "client_order_id": "s", "symbol": "AAPL", "side": "buy", "price": "20.00", "qty": 100,
+             "tif": "ioc"})
+    got = {}
+    for name, w in (("taker", tk), ("maker", mk)):
+        fills = 0
+        while True:
+            m = w.recv(10)
+            if m is None:
+                break
+            fills += m.get("event") == "fill"
+            if fills == 100:
+                break
+        got[name] = (fills, w.close_code)
+    time.sleep(0.2)
+    log = srv.logtext()
+    print("the backlog without memory: %r" % got)
+    check(got["taker"] == (100, None) and got["maker"][1] == 1011 and got["maker"][0] < 100,
+          "the taker gets all 100 fills, the maker's connection is closed 1011 in the middle: %r" % got)
+    check(re.search(r"connection closed .*account=maker code=1011 reason=\"out of memory for the connection's "
+                    r"backlog\"", log) is not None and log.count("ERROR ws: connection closed: out of memory") == 1,
+          "no ERROR and close line for the backlog")
+    tk.close()
+    mk.close()
     srv.stop()
 
 
