@@ -193,7 +193,8 @@ void brs__fix_event_apply(brs__fix_gateway *g, const brs_order_event *ev)
 static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_event *ev)
 {
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
-        return; /* the venue's refusal and the runtime's report of it: one reject */
+        return; /* the venue's refusal and the runtime's report of it, as journals before
+                 * 2026-12-07 hold them (the runtime now passes one): one reject */
     if (g->eod_phase) /* an old day's order changed in the new day: kept (app_eod.c) */
         brs__fix_eod_touch(g, o);
     /* positions are followed with or without limits, so a snapshot always
