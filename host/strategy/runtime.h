@@ -152,12 +152,22 @@ struct brs__sctx {
     };
     char error[BRS_ERROR_MSG_MAX];     /* why it failed */
     /* The running callback's last error-level log line and log bytes: valid
-     * while log_seq == n_callbacks + n_entered, which every callback changes
+     * while log_seq == ticks, which every callback changes
      * (brs__sctx_log_fresh, runtime_internal.h): they are cleared by the
      * callback's first log line or its guard, not on every call */
     char last_error_log[BRS_ERROR_MSG_MAX];
     uint64_t log_seq;
-    uint64_t n_entered;                /* callbacks entered through brs__sctx_enter */
+    /* One counter per callback, whatever its kind and path: the inline
+     * dispatches add 1 and nothing else; the callback count, the log epoch
+     * and the metrics countdown are read from it. */
+    uint64_t ticks;                    /* callbacks entered (inline, or brs__sctx_enter*) */
+    uint64_t n_other;                  /* of them, not market-event callbacks (brs__sctx_callbacks) */
+    uint64_t meter_due;                /* ticks of the next timed callback; UINT64_MAX: metrics off */
+    /* brs__sctx_call_bar's inline path applies while ticks + 1 < bar_gate:
+     * meter_due while the strategy runs with nothing held (failed, refusals
+     * waiting) and has xOnBar, else 0 (brs__sctx_regate keeps it) */
+    uint64_t bar_gate;
+    int (*on_bar)(void *self, const brs_market_event *bar); /* vt->xOnBar */
     int64_t now;
 
     brs__sctx_instr *instr;
@@ -187,9 +197,7 @@ struct brs__sctx {
     int log_level;
     int quiet;
     int silent_failure;
-    uint64_t n_callbacks;              /* market-event callbacks delivered */
     brs__sctx_meter *meter;            /* metrics; NULL: off (brs__sctx_set_meter) */
-    uint32_t meter_left;               /* callbacks to the next timed one (counts down, on or off) */
     int meter_timing;                  /* this callback is timed */
 
     /* runaway bounds (brs__sctx_opts) */
@@ -227,6 +235,9 @@ void brs__sctx_free(brs__sctx *sc);
 static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; }
 static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
 
+/* Market-event callbacks delivered (bars, trades, tops, depth, raw events). */
+static inline uint64_t brs__sctx_callbacks(const brs__sctx *sc) { return sc->ticks - sc->n_other; }
+
 /* Metrics on (m) or off (NULL), between callbacks. */
 void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m);
 /* Callbacks entered since metrics were attached (loop thread). */
@@ -263,24 +274,24 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
  * are updated, xOnBar is called through the vtable (the strategy must want
  * bars), order events it caused are delivered. No execution-backend pass:
  * `bench strategy` uses it to time the callback itself. Inline for the common
- * case (a running strategy, no refusal waiting, no timed callback; after it
- * nothing queued, refused, logged as an error or failed); everything else
- * goes through the out-of-line guard, with the same effects. */
+ * case (a running strategy with xOnBar, no refusal waiting, no timed callback:
+ * one compare with bar_gate; after it nothing queued, refused, logged as an
+ * error or failed); everything else goes through the out-of-line guard, with
+ * the same effects. The per-event callback bound (chain) restarts in that
+ * guard: the inline path runs no timer or order callback that would count. */
 int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
 int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
 static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
-    if (__builtin_expect(bar->instrument >= sc->n_instr || sc->hold != 0 || !sc->started ||
-                             sc->meter_left <= 1 || !sc->vt->xOnBar, 0))
+    uint64_t t = sc->ticks + 1;
+    if (__builtin_expect(bar->instrument >= sc->n_instr || t >= sc->bar_gate, 0))
         return brs__sctx_call_bar_slow(sc, bar);
-    sc->chain = 0;
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->last_price[bar->instrument] = bar->bar.close;
-    sc->n_callbacks++; /* also a new log epoch: the per-callback log state is stale */
-    sc->meter_left--;  /* > 1 above: this callback is not a timed one */
+    sc->ticks = t; /* a callback counted; a new log epoch; < meter_due: not a timed one */
     sc->in_callback = 1;
-    int rc = sc->vt->xOnBar(sc->self, bar);
+    int rc = sc->on_bar(sc->self, bar);
     /* queued events, a logged error, a failure or a refusal made (hold) */
     if (__builtin_expect(rc < 0 || (sc->pending | sc->hold) != 0, 0))
         return brs__sctx_call_bar_after(sc, rc);
@@ -303,7 +314,7 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     const brs_strategy_vtable *vt = sc->vt;
     uint32_t sub = vt->subscriptions;
     if (__builtin_expect(instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 || !sc->started ||
-                             sc->meter_left <= 1 || (sc->has_exec && sc->exec.xOnMarket) ||
+                             sc->ticks + 1 >= sc->meter_due || (sc->has_exec && sc->exec.xOnMarket) ||
                              (sub && !(sub & BRS_SUB_TOP)) || !BRS_VT_HAS(vt, brs_strategy_vtable, xOnTop) ||
                              ((!sub || (sub & BRS_SUB_L3)) && BRS_VT_HAS(vt, brs_strategy_vtable, xOnMarket)),
                          0))
@@ -318,8 +329,7 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     t->bid_qty = top->bid_qty;
     t->ask_price = top->ask_price;
     t->ask_qty = top->ask_qty;
-    sc->n_callbacks++;
-    sc->meter_left--; /* > 1 above: this callback is not a timed one */
+    sc->ticks++; /* < meter_due above: this callback is not a timed one */
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0';
     sc->log_cb = 0;
