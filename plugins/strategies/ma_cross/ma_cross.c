@@ -19,10 +19,11 @@ struct ma_cross {
     int64_t fast, slow, qty, allow_short;
     /* The order that takes the position to its target, target - position,
      * when fast > slow (aim[1]: qty) and when not (aim[0]: -qty with
-     * allow_short, else 0); both 0 while an order is out. Kept as the
-     * position changes (ma_aim), so a bar that trades nothing reads one. */
+     * allow_short, else 0); both 0 while an order is out, both 1 in the
+     * rare cases (below), which the order's path then takes. Kept as they
+     * change (ma_aim), so a bar that trades nothing reads one and tests it. */
     int64_t aim[2];
-    union {           /* the two rare cases, tested as one word per bar */
+    union {
         struct {
             int warming;  /* the slow SMA is not ready yet: no signal */
             int signal;   /* a signal backtest: state targets, place no orders */
@@ -48,6 +49,18 @@ static const brs_param_def ma_params[] = {
      .help = "slow SMA period, in bars"},
 };
 
+/* aim[] from the rare cases, the position, the parameters and whether an
+ * order is out. */
+static void ma_aim(struct ma_cross *m)
+{
+    if (m->rare) {
+        m->aim[0] = m->aim[1] = 1; /* not an order: to ma_act, which sees rare */
+        return;
+    }
+    m->aim[1] = m->working ? 0 : m->qty - m->position;
+    m->aim[0] = m->working ? 0 : (m->allow_short ? -m->qty : 0) - m->position;
+}
+
 static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
 {
     struct ma_cross *m = self;
@@ -70,14 +83,8 @@ static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
     m->fast_d = (double)m->fast;
     m->slow_d = (double)m->slow;
     m->warming = 1;
+    ma_aim(m);
     return BRS_OK;
-}
-
-/* aim[] from the position, the parameters and whether an order is out. */
-static void ma_aim(struct ma_cross *m)
-{
-    m->aim[1] = m->working ? 0 : m->qty - m->position;
-    m->aim[0] = m->working ? 0 : (m->allow_short ? -m->qty : 0) - m->position;
 }
 
 static void ma_close(void *self) { (void)self; }
@@ -94,9 +101,8 @@ static int ma_start(void *self)
     return BRS_OK;
 }
 
-/* Send the order that moves the position by delta (rare: kept out of the
- * per-bar path, which then needs no stack frame for the order). */
-static __attribute__((noinline)) int ma_submit(struct ma_cross *m, uint32_t instrument, int64_t delta)
+/* Send the order that moves the position by delta. */
+static int ma_submit(struct ma_cross *m, uint32_t instrument, int64_t delta)
 {
     brs_order o = {.instrument = instrument, .type = BRS_MARKET, .tif = BRS_GTC,
                    .side = delta > 0 ? BRS_BUY : BRS_SELL, .qty = delta > 0 ? delta : -delta};
@@ -108,30 +114,27 @@ static __attribute__((noinline)) int ma_submit(struct ma_cross *m, uint32_t inst
     return BRS_OK;
 }
 
-/* A bar once both SMAs are ready: trade towards the target. */
-static inline int ma_trade(struct ma_cross *m, const brs_market_event *bar)
+/* A bar whose aim[] entry is not 0 (rare: kept out of the per-bar path,
+ * which then needs no stack frame): the order it names, or the rare cases:
+ * until the slow SMA is ready (then never again), and every bar of a signal
+ * backtest. f and s are the two SMAs' values (meaningless while warming). */
+static __attribute__((noinline)) int ma_act(struct ma_cross *m, const brs_market_event *bar,
+                                            double f, double s)
 {
-    /* brs_sma_value of both, ready: sum / (double)period, with the period's
-     * double (exact) kept rather than converted on every bar */
-    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
+    if (m->rare) {
+        /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
+        if (!brs_sma_ready(&m->sma_slow))
+            return BRS_OK;
+        if (m->signal)
+            return m->host->xSetTarget(m->ctx, bar->instrument,
+                                       f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
+        m->warming = 0;
+        ma_aim(m);
+    }
     int64_t delta = m->aim[f > s];
-    if (__builtin_expect(delta != 0, 0))
+    if (delta != 0)
         return ma_submit(m, bar->instrument, delta);
     return BRS_OK;
-}
-
-/* The bars of the rare cases: until the slow SMA is ready (then never
- * again), and every bar of a signal backtest. */
-static __attribute__((noinline)) int ma_rare(struct ma_cross *m, const brs_market_event *bar)
-{
-    /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
-    if (!brs_sma_ready(&m->sma_slow))
-        return BRS_OK;
-    m->warming = 0;
-    if (!m->signal)
-        return ma_trade(m, bar);
-    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
-    return m->host->xSetTarget(m->ctx, bar->instrument, f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
 }
 
 static int ma_on_bar(void *self, const brs_market_event *bar)
@@ -140,9 +143,12 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
     double close = (double)bar->bar.close;
     brs_sma_update(&m->sma_fast, close);
     brs_sma_update(&m->sma_slow, close);
-    if (__builtin_expect(m->rare != 0, 0))
-        return ma_rare(m, bar);
-    return ma_trade(m, bar);
+    /* brs_sma_value of both once ready: sum / (double)period, with the
+     * period's double (exact) kept rather than converted on every bar */
+    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
+    if (__builtin_expect(m->aim[f > s] != 0, 0))
+        return ma_act(m, bar, f, s);
+    return BRS_OK;
 }
 
 static int ma_on_order(void *self, const brs_order_event *ev)
