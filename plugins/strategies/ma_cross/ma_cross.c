@@ -141,11 +141,14 @@ static int ma_on_bar(void *self, const brs_market_event *bar)
 {
     struct ma_cross *m = self;
     double close = (double)bar->bar.close;
-    brs_sma_update(&m->sma_fast, close);
-    brs_sma_update(&m->sma_slow, close);
     /* brs_sma_value of both once ready: sum / (double)period, with the
-     * period's double (exact) kept rather than converted on every bar */
-    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
+     * period's double (exact) kept rather than converted on every bar; the
+     * fast one's taken before the slow update, whose store into its window
+     * could alias the fast sum as far as the compiler knows (a reload) */
+    brs_sma_update(&m->sma_fast, close);
+    double f = m->sma_fast.sum / m->fast_d;
+    brs_sma_update(&m->sma_slow, close);
+    double s = m->sma_slow.sum / m->slow_d;
     if (__builtin_expect(m->aim[f > s] != 0, 0))
         return ma_act(m, bar, f, s);
     return BRS_OK;
