@@ -12,17 +12,24 @@
 #include "ops/metrics.h"
 #include "runtime_internal.h"
 
-/* Metrics (sc->meter): one callback in `every` is timed, the one whose tick
- * (sc->ticks, which every callback adds 1 to, on or off) reaches meter_due,
- * so they cost no instruction per callback beyond what off costs; nothing
- * else is counted per callback (callbacks run = `every` per finished
- * countdown plus where the running one is: brs__sctx_meter_callbacks). Off,
- * meter_due is UINT64_MAX: never reached. */
+/* Metrics (sc->meter): one callback in `every` is timed, the one that
+ * brings sc->tick (which every callback adds 1 to, on or off) to 0, so they
+ * cost no instruction per callback beyond what off costs; nothing else is
+ * counted per callback (callbacks run = `every` per finished countdown plus
+ * where the running one is: brs__sctx_meter_callbacks). Each countdown moves
+ * the origin of tick (meter_due) on, so meter_due + tick is the count since
+ * the start. Off, the next one is 2^62 callbacks ahead: not reached. */
+static void meter_rebase(brs__sctx *sc, uint64_t ahead)
+{
+    uint64_t now = brs__sctx_ticks(sc);
+    sc->meter_due = now + ahead;
+    sc->tick = -(int64_t)ahead;
+}
+
 void brs__sctx_meter_start(brs__sctx *sc)
 {
     if (!sc->meter) {
-        sc->meter_due = UINT64_MAX;
-        brs__sctx_regate(sc);
+        meter_rebase(sc, BRS__SCTX_METER_OFF);
         return;
     }
     sc->meter->t0 = brs__monotime_ns();
@@ -39,8 +46,7 @@ static void meter_timed(brs__sctx *sc)
     brs__hist_observe_ns(m->h_cb, t - m->t0);
     m->t0 = 0;
     m->done += m->every;
-    sc->meter_due = sc->ticks + m->every;
-    brs__sctx_regate(sc);
+    meter_rebase(sc, m->every);
     m->tick(m->ud, t);
 }
 
@@ -48,14 +54,13 @@ void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m)
 {
     sc->meter = m;
     sc->meter_timing = 0;
-    sc->meter_due = m ? sc->ticks + m->every : UINT64_MAX;
-    brs__sctx_regate(sc);
+    meter_rebase(sc, m ? m->every : BRS__SCTX_METER_OFF);
 }
 
 uint64_t brs__sctx_meter_callbacks(const brs__sctx *sc)
 {
     const brs__sctx_meter *m = sc->meter;
-    return m ? m->done + (m->every - (sc->meter_due - sc->ticks)) : 0;
+    return m ? m->done + m->every + (uint64_t)sc->tick : 0; /* -tick: callbacks to the timed one */
 }
 
 /* After a callback: its failure names the error it logged (once); an error it
@@ -154,6 +159,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
                    brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
+    meter_rebase(sc, BRS__SCTX_METER_OFF); /* metrics off */
+    brs__sctx_regate(sc);                   /* not started: no inline dispatch */
     snprintf(sc->name, sizeof sc->name, "%s", opts && opts->name ? opts->name : "strategy");
     sc->log = opts && opts->log ? opts->log : stderr;
     if (!vt || vt->size < BRS_STRATEGY_VTABLE_MIN)
@@ -163,7 +170,6 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
         return brs__err(err, BRS_E_BADDESC, "strategy '%s': xOpen and xClose are required", sc->name);
     sc->vt = vt;
     sc->on_bar = vt->xOnBar;
-    sc->meter_due = UINT64_MAX; /* metrics off; bar_gate 0 until started */
     sc->host = (brs_host){.size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR,
                           .abi_minor = BRS_ABI_MINOR};
     brs__sctx_host_services(&sc->host);

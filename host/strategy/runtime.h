@@ -152,21 +152,24 @@ struct brs__sctx {
     };
     char error[BRS_ERROR_MSG_MAX];     /* why it failed */
     /* The running callback's last error-level log line and log bytes: valid
-     * while log_seq == ticks, which every callback changes
+     * while log_seq == brs__sctx_ticks(sc), which every callback changes
      * (brs__sctx_log_fresh, runtime_internal.h): they are cleared by the
      * callback's first log line or its guard, not on every call */
     char last_error_log[BRS_ERROR_MSG_MAX];
     uint64_t log_seq;
-    /* One counter per callback, whatever its kind and path: the inline
-     * dispatches add 1 and nothing else; the callback count, the log epoch
-     * and the metrics countdown are read from it. */
-    uint64_t ticks;                    /* callbacks entered (inline, or brs__sctx_enter*) */
-    uint64_t n_other;                  /* of them, not market-event callbacks (brs__sctx_callbacks) */
-    uint64_t meter_due;                /* ticks of the next timed callback; UINT64_MAX: metrics off */
-    /* brs__sctx_call_bar's inline path applies while ticks + 1 < bar_gate:
-     * meter_due while the strategy runs with nothing held (failed, refusals
-     * waiting) and has xOnBar, else 0 (brs__sctx_regate keeps it) */
-    uint64_t bar_gate;
+    /* One counter per callback, whatever its kind and path: every callback
+     * entered (the inline dispatches, brs__sctx_enter*) adds 1 to tick and
+     * nothing else. It counts from the next timed callback of the metrics
+     * (meter_due callbacks since the start: tick is -1 before it, 0 at it),
+     * so the countdown is its sign; the callback count (brs__sctx_ticks,
+     * brs__sctx_callbacks) and the log epoch are read from it. */
+    int64_t tick;
+    uint64_t meter_due;                /* metrics off: BRS__SCTX_METER_OFF callbacks ahead */
+    uint64_t n_other;                  /* callbacks entered that are not market-event callbacks */
+    /* brs__sctx_call_bar's inline path applies while tick + 1 < bar_gate:
+     * 0 while the strategy runs with nothing held (failed, refusals
+     * waiting) and has xOnBar, else INT64_MIN (brs__sctx_regate keeps it) */
+    int64_t bar_gate;
     int (*on_bar)(void *self, const brs_market_event *bar); /* vt->xOnBar */
     int64_t now;
 
@@ -211,6 +214,10 @@ struct brs__sctx {
     int log_cut;                       /* bit 0: per-callback cut said, bit 1: per-run */
 };
 
+/* Metrics off, the next "timed" callback is this far ahead: never reached
+ * (brs__sctx_meter_start starts the count again if it were). */
+#define BRS__SCTX_METER_OFF (UINT64_C(1) << 62)
+
 /* Order quantities and prices the runtime accepts: their product, and a
  * position's cost, fit in 63 bits (docs/lua-api.md, "The sandbox"). */
 #define BRS__SCTX_MAX_QTY INT64_C(1000000000)
@@ -235,8 +242,11 @@ void brs__sctx_free(brs__sctx *sc);
 static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; }
 static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
 
-/* Market-event callbacks delivered (bars, trades, tops, depth, raw events). */
-static inline uint64_t brs__sctx_callbacks(const brs__sctx *sc) { return sc->ticks - sc->n_other; }
+/* Callbacks entered since brs__sctx_init (every kind, the backend's market
+ * pass included), and of them the market-event callbacks delivered (bars,
+ * trades, tops, depth, raw events). */
+static inline uint64_t brs__sctx_ticks(const brs__sctx *sc) { return sc->meter_due + (uint64_t)sc->tick; }
+static inline uint64_t brs__sctx_callbacks(const brs__sctx *sc) { return brs__sctx_ticks(sc) - sc->n_other; }
 
 /* Metrics on (m) or off (NULL), between callbacks. */
 void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m);
@@ -283,13 +293,13 @@ int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
 int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
 static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
-    uint64_t t = sc->ticks + 1;
+    int64_t t = sc->tick + 1;
     if (__builtin_expect(bar->instrument >= sc->n_instr || t >= sc->bar_gate, 0))
         return brs__sctx_call_bar_slow(sc, bar);
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->last_price[bar->instrument] = bar->bar.close;
-    sc->ticks = t; /* a callback counted; a new log epoch; < meter_due: not a timed one */
+    sc->tick = t; /* a callback counted, a new log epoch; < 0: not a timed one */
     sc->in_callback = 1;
     int rc = sc->on_bar(sc->self, bar);
     /* queued events, a logged error, a failure or a refusal made (hold) */
@@ -314,7 +324,7 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     const brs_strategy_vtable *vt = sc->vt;
     uint32_t sub = vt->subscriptions;
     if (__builtin_expect(instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 || !sc->started ||
-                             sc->ticks + 1 >= sc->meter_due || (sc->has_exec && sc->exec.xOnMarket) ||
+                             sc->tick + 1 >= 0 || (sc->has_exec && sc->exec.xOnMarket) ||
                              (sub && !(sub & BRS_SUB_TOP)) || !BRS_VT_HAS(vt, brs_strategy_vtable, xOnTop) ||
                              ((!sub || (sub & BRS_SUB_L3)) && BRS_VT_HAS(vt, brs_strategy_vtable, xOnMarket)),
                          0))
@@ -329,7 +339,7 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     t->bid_qty = top->bid_qty;
     t->ask_price = top->ask_price;
     t->ask_qty = top->ask_qty;
-    sc->ticks++; /* < meter_due above: this callback is not a timed one */
+    sc->tick++; /* < 0 above: this callback is not a timed one */
     sc->in_callback = 1;
     sc->last_error_log[0] = '\0';
     sc->log_cb = 0;

@@ -39,7 +39,7 @@ int brs__sctx_chain_ok(brs__sctx *sc);
  * brs__sctx_enter, which also counts it in n_other. */
 static inline void brs__sctx_enter_market(brs__sctx *sc)
 {
-    if (BRS__UNLIKELY(++sc->ticks == sc->meter_due))
+    if (BRS__UNLIKELY(++sc->tick == 0))
         brs__sctx_meter_start(sc);
     sc->in_callback = 1;
 }
@@ -50,24 +50,25 @@ static inline void brs__sctx_enter(brs__sctx *sc)
 }
 
 /* The per-callback log state (last_error_log: what a failure of the callback
- * quotes; log_cb) belongs to the callback whose epoch (ticks) it was taken
- * at. Every callback adds 1 to ticks, so the first log line of a callback, or
+ * quotes; log_cb) belongs to the callback whose epoch (brs__sctx_ticks) it
+ * was taken at. Every callback adds 1 to it, so the first log line of a callback, or
  * its guard, finds the state stale and clears it: nothing is cleared on the
  * callbacks that log nothing. */
 static inline void brs__sctx_log_fresh(brs__sctx *sc)
 {
-    if (sc->log_seq != sc->ticks) {
-        sc->log_seq = sc->ticks;
+    uint64_t epoch = brs__sctx_ticks(sc);
+    if (sc->log_seq != epoch) {
+        sc->log_seq = epoch;
         sc->last_error_log[0] = '\0';
         sc->log_cb = 0;
     }
 }
 
-/* After any change to started, failed, d_len or meter_due: whether
- * brs__sctx_call_bar's inline path applies, as one bound on ticks. */
+/* After any change to started, failed or d_len: whether
+ * brs__sctx_call_bar's inline path applies, as one bound on tick. */
 static inline void brs__sctx_regate(brs__sctx *sc)
 {
-    sc->bar_gate = sc->started && !sc->hold && sc->on_bar ? sc->meter_due : 0;
+    sc->bar_gate = sc->started && !sc->hold && sc->on_bar ? 0 : INT64_MIN;
 }
 
 /* A new event from outside: the per-event bound starts again, and refusals
