@@ -339,10 +339,8 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     t->bid_qty = top->bid_qty;
     t->ask_price = top->ask_price;
     t->ask_qty = top->ask_qty;
-    sc->tick++; /* < 0 above: this callback is not a timed one */
+    sc->tick++; /* < 0 above: not a timed one; a new log epoch (brs__sctx_log_fresh) */
     sc->in_callback = 1;
-    sc->last_error_log[0] = '\0';
-    sc->log_cb = 0;
     int rc = vt->xOnTop(sc->self, t);
     if (__builtin_expect(rc < 0 || sc->error_pending || sc->q_len != 0 || sc->failed != 0, 0))
         return brs__sctx_call_top_after(sc, rc);
