@@ -1,9 +1,12 @@
 """abuse_crash.py: the crash cases of the load-and-abuse suite (run by
-abuse_test.py: crashpoints, mccrash, sweepcrash, eodcrash, eodstepcrash): a gateway killed at
+abuse_test.py: crashpoints, mccrash, sweepcrash, sweepstratcrash, sweepmdcrash,
+eodcrash, eodstepcrash): a gateway killed at
 each write and sync of a flow (BRS_FAULT_AFTER_WRITES, every other one torn),
 restarted, and checked for what it acknowledged."""
+import json
 import os
 import shutil
+import sys
 import time
 
 from abuse_common import (Client, Session, check, new_server, order_body,  # noqa: F401
@@ -217,7 +220,8 @@ def resend_all(port, comp, logon_seq, want_h=None):
     """Logs comp on at logon_seq (no reset), gap-fills what the gateway asks
     for, asks for everything it stored (ResendRequest 1..0) and reads until
     quiet. Returns ({(ClOrdID, ExecID): set of MsgSeqNums of its fill report},
-    the OrdStatus of want_h's order asked afterwards, whether it logged on)."""
+    the OrdStatus of want_h's order asked afterwards (a list of them when
+    want_h is a list of ClOrdIDs), whether it logged on)."""
     c = Client(port, comp)
     c.send("A", [(98, 0), (108, 30)], logon_seq)
     fills, logon, nxt, asked = {}, None, logon_seq + 1, False
@@ -237,16 +241,20 @@ def resend_all(port, comp, logon_seq, want_h=None):
             c.send("4", [(36, nxt), (123, "Y")], int(m.get(7)), possdup=True)
         elif m.type == "8" and m.get(150) == "F":
             fills.setdefault((m.get(11), m.get(17)), set()).add(m.seq)
-    st = None
-    if want_h and logon is not None:
-        c.send("H", [(11, want_h), (54, 1), (55, "AAPL")], nxt)
-        while True:
-            m = c.recv(3)
-            if m is None or (m.type == "8" and m.get(150) == "I"):
-                st = m and m.get(39)
-                break
+    sts = []
+    for cl in ((want_h,) if isinstance(want_h, str) else want_h or ()):
+        st = None
+        if logon is not None:
+            c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
+            nxt += 1
+            while True:
+                m = c.recv(3)
+                if m is None or (m.type == "8" and m.get(150) == "I"):
+                    st = m and m.get(39)
+                    break
+        sts.append(st)
     c.close()
-    return fills, st, logon is not None
+    return fills, (sts[0] if isinstance(want_h, str) else sts) if want_h else None, logon is not None
 
 
 def case_sweepcrash(work):
@@ -325,6 +333,144 @@ def sweep_crash(work, n, what, **cfg):
     print("streamed sweep of %d orders%s: killed at %d write/sync points (odd ones torn), %d of them "
           "with part of the fills already delivered; every restart none or all, each report "
           "stored once" % (n, what, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
+          (points, mid))
+
+
+SWEEPER = """-- abuse sweepstratcrash: one IOC buy of N lots at 9.00, DELAY ns after start
+local M = {}
+M.on_start = function(ctx) ctx:timer(%d) end
+M.on_timer = function(ctx) ctx:buy{qty = %d, price = 900, tif = "ioc"} end
+return M
+"""
+
+SWEEP_DELAY = 1.0  # seconds from the gateway's start to the sweep (the maker has logged on)
+
+
+def case_sweepstratcrash(work):
+    """(3) the streamed sweep made by a hosted strategy: a Lua strategy's
+    timer (a STRAT record) sends an IOC buying 120 lots at 9.00 over
+    CLIENT2's 120 resting sells; the maker's runtime events wait over loop
+    turns (20 a turn) and its reports stream (40 a slice). Killed at each
+    write and sync, every restart ends with every fill reported to the maker
+    once, its orders filled, the fills seen before the crash under the same
+    ExecIDs (the timer's step replayed, or made again live when it was never
+    committed)."""
+    n = 120
+    script = os.path.join(work, "sweeper.lua")
+    with open(script, "w") as f:
+        f.write(SWEEPER % (int(SWEEP_DELAY * 1e9), n))
+    sweep_src_crash(work, n, "made by a hosted strategy's IOC (its timer's step)",
+                    strategies=[{"file": script, "name": "sweeper", "hot_reload": False}])
+
+
+def case_sweepmdcrash(work):
+    """(3) the same sweep made by replayed market data: a trade print (buyer
+    the aggressor, 120 lots at 9.00) paced 1 s after a first print that
+    trades with nothing (market_data speed 1); the sim venue replays it as
+    an aggressor, which takes CLIENT2's 120 resting sells in the loop's FEED
+    step."""
+    import subprocess
+    n = 120
+    csvp = os.path.join(work, "sweep.csv")
+    with open(csvp, "w") as f:
+        f.write("time,price,qty,side\n1700000000000,5.00,1,buy\n%d,9.00,%d,buy\n" %
+                (1700000000000 + int(SWEEP_DELAY * 1e3), n))
+    mapping = os.path.join(work, "sweep.map.json")
+    with open(mapping, "w") as f:
+        json.dump({"kind": "trade", "time_unit": "ms", "symbol": "AAPL", "price_scale": 100,
+                   "qty_scale": 1, "tick_size": 1, "lot_size": 1,
+                   "columns": {"time": "time", "price": "price", "qty": "qty", "side": "side"}}, f)
+    ticks = os.path.join(work, "sweep.ticks.zst")
+    r = subprocess.run([sys.argv[1], "ticks", "import", "--format", "csv", "--mapping", mapping, csvp,
+                        "-o", ticks], capture_output=True, text=True)
+    if not check(r.returncode == 0, "ticks import: %s %s" % (r.stdout, r.stderr)):
+        return
+    sweep_src_crash(work, n, "made by replayed market data (a FEED step)",
+                    market_data={"file": ticks, "speed": 1})
+
+
+def maker_round(srv, n):
+    """One run with a fault armed: CLIENT2 (the maker) logs on at 1 and
+    collects the ExecIDs of its fill reports until it has n, the gateway
+    dies or 15 s pass; then the gateway is killed. Returns (ExecIDs seen,
+    whether the fault struck)."""
+    seen = set()
+    if srv.proc.poll() is None and srv.port:
+        try:
+            c = Client(srv.port, "CLIENT2")
+            c.send("A", [(98, 0), (108, 30)], 1)
+            deadline = time.time() + 15
+            while len(seen) < n and time.time() < deadline:
+                m = c.recv(0.5)
+                if m is None:
+                    if c.closed or srv.proc.poll() is not None:
+                        break
+                    continue
+                if m.type == "8" and m.get(150) == "F":
+                    seen.add(m.get(17))
+            c.close()
+        except OSError:
+            pass
+    try:
+        srv.proc.wait(1.0)
+        died = True
+    except Exception:
+        died = False
+    srv.stop(sig=9)
+    return seen, died
+
+
+def sweep_src_crash(work, n, what, **cfg):
+    """A sweep of CLIENT2's n resting sells by something else than a client's
+    message (cfg: a strategy or market data, beside fsync batch, 20 events a
+    turn and 40 reports a slice), killed at each write and sync in turn. The
+    sweep comes SWEEP_DELAY after the start whether or not its step was
+    committed (a timer or a paced event not replayed is made live), so every
+    restart must end with all n fills reported to the maker, each stored
+    once, its orders filled, and the fills it saw before the crash among
+    them under the same ExecIDs."""
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="v%d" % fault, state_dir=state, fsync="batch", max_reports_per_turn=40,
+                         max_events_per_turn=20,
+                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")], **cfg)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen, died = maker_round(srv, n)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d fills" % (len(seen), n))
+            check("runtime events caught up (max_events_per_turn)" in srv.logtext(),
+                  "no fault: the sweep's runtime events did not wait over loop turns")
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        time.sleep(SWEEP_DELAY + 1.0)  # a sweep never committed is made again live by now
+        mf, st, ml = resend_all(srv.port, "CLIENT2", 2, want_h=("s0", "s%d" % (n - 1)))
+        once = all(len(v) == 1 for v in mf.values())
+        mo = len(set(k[0] for k in mf))
+        same = seen <= set(k[1] for k in mf)
+        ok = ml and same and len(mf) == n and mo == n and once and st == ["2", "2"]
+        check(ok, "fault %d: after the restart: Logon %s, maker %d fill reports on %d orders (%d under two "
+              "MsgSeqNums), orders s0 and s%d status %r; %d fills seen before the crash%s" %
+              (fault, ml, len(mf), mo, sum(1 for v in mf.values() if len(v) > 1), n - 1, st, len(seen),
+               "" if same else ", not all under the same ExecIDs"))
+        srv.stop()
+    print("streamed sweep of %d orders %s: killed at %d write/sync points (odd ones torn), %d of them "
+          "with part of the fills already delivered; every restart has every fill reported once, the "
+          "same ExecIDs" % (n, what, points, mid))
     check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
           (points, mid))
 
