@@ -255,6 +255,13 @@ void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
  * leave memory through app_forget.c's steps in the new day's mode. */
 /* Starts it (live: journals EOD_STEPS; replay: its record). */
 void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id);
+/* A DAY limit order rests at its price (accepted, replaced, restored): the
+ * day's bounds, or the old day's for an old day's order while its expiry runs. */
+void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o);
+/* While the expiry slices run: the old day's open DAY orders an order of
+ * side at px (any price: market) would meet in instrument instr expire now,
+ * before it reaches the venue (a replay does the same at the same message). */
+void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
 void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
 /* The forget steps of the new day ended (app_forget.c): journaled (live). */

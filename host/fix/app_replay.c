@@ -83,6 +83,7 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     o->notional = (__int128)(((unsigned __int128)brs__get_u64(r + 112) << 64) | brs__get_u64(r + 104));
     o->prio = ++g->prio_seq; /* records come in queue priority */
     o->cum0 = o->cum;
+    brs__fix_eod_note(g, o);
     if (session >= g->n_sessions) { /* its session is no longer configured: nothing may trade it */
         BRS_LOG(BRS_LOG_WARN, "fix", "recovery: open order of a session no longer configured closed",
                 BRS_KV_U("order_id", id), BRS_KV_U("session", session));

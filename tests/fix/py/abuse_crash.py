@@ -5,6 +5,7 @@ each write and sync of a flow (BRS_FAULT_AFTER_WRITES, every other one torn),
 restarted, and checked for what it acknowledged."""
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -370,24 +371,32 @@ def case_sweepmdcrash(work):
     trades with nothing (market_data speed 1); the sim venue replays it as
     an aggressor, which takes CLIENT2's 120 resting sells in the loop's FEED
     step."""
-    import subprocess
     n = 120
-    csvp = os.path.join(work, "sweep.csv")
+    ticks = trades_file(work, "sweep", [(0, "5.00", 1, "buy"), (int(SWEEP_DELAY * 1e3), "9.00", n, "buy")])
+    if ticks:
+        sweep_src_crash(work, n, "made by replayed market data (a FEED step)",
+                            market_data={"file": ticks, "speed": 1})
+
+
+def trades_file(work, name, rows):
+    """A .ticks.zst of AAPL trade prints (ms after the first, price, qty,
+    aggressor side), through `bourse ticks import --format csv`; None when
+    the import fails (a check fails)."""
+    import subprocess
+    csvp = os.path.join(work, name + ".csv")
     with open(csvp, "w") as f:
-        f.write("time,price,qty,side\n1700000000000,5.00,1,buy\n%d,9.00,%d,buy\n" %
-                (1700000000000 + int(SWEEP_DELAY * 1e3), n))
-    mapping = os.path.join(work, "sweep.map.json")
+        f.write("time,price,qty,side\n")
+        for ms, px, qty, side in rows:
+            f.write("%d,%s,%d,%s\n" % (1700000000000 + ms, px, qty, side))
+    mapping = os.path.join(work, name + ".map.json")
     with open(mapping, "w") as f:
         json.dump({"kind": "trade", "time_unit": "ms", "symbol": "AAPL", "price_scale": 100,
                    "qty_scale": 1, "tick_size": 1, "lot_size": 1,
                    "columns": {"time": "time", "price": "price", "qty": "qty", "side": "side"}}, f)
-    ticks = os.path.join(work, "sweep.ticks.zst")
+    ticks = os.path.join(work, name + ".ticks.zst")
     r = subprocess.run([sys.argv[1], "ticks", "import", "--format", "csv", "--mapping", mapping, csvp,
                         "-o", ticks], capture_output=True, text=True)
-    if not check(r.returncode == 0, "ticks import: %s %s" % (r.stdout, r.stderr)):
-        return
-    sweep_src_crash(work, n, "made by replayed market data (a FEED step)",
-                    market_data={"file": ticks, "speed": 1})
+    return ticks if check(r.returncode == 0, "ticks import: %s %s" % (r.stdout, r.stderr)) else None
 
 
 def maker_round(srv, n):
@@ -534,6 +543,94 @@ def case_eodstepcrash(work):
     it (about 40 points), a restart in the middle goes on with the steps
     where the journal says the killed one was, and ends as consistent."""
     eod_crash(work, 90, max_cancels_per_turn=4, max_forget_per_turn=1024)
+
+
+def yesterday_journal(path, bodies):
+    """An order journal of yesterday: the day's boundary mark at yesterday's
+    (2 min before today's day_end, returned as HH:MM:SS), then CLIENT1's
+    messages, committed."""
+    import struct
+    from fixclient import fixmsg
+    now = time.time()
+    today = int(now - 120) * 10 ** 9
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IIqB", 0x7ffffffe, 9, today - 86400 * 10 ** 9, 1))
+        for body in bodies:
+            m = fixmsg(body)
+            f.write(struct.pack("<II", 0, len(m)) + m)
+        f.write(struct.pack("<IIQ", 0x7ffffffd, 8, 1))
+    return time.strftime("%H:%M:%S", time.gmtime(now - 120))
+
+
+def log_ms(log, line):
+    """Epoch ms of the first log line holding `line` (None: none)."""
+    import calendar
+    m = re.search(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d+)Z[^\n]*" + re.escape(line), log, re.M)
+    if not m:
+        return None
+    y, mo, d, h, mi, se, frac = m.groups()
+    return calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(se))) * 1000 + int(frac[:3])
+
+
+def fix_ms(v):
+    """Epoch ms of a FIX UTCTimestamp (YYYYMMDD-HH:MM:SS.sss)."""
+    import calendar
+    t = calendar.timegm(time.strptime(v[:17], "%Y%m%d-%H:%M:%S"))
+    return t * 1000 + (int(v[18:21]) if len(v) > 18 else 0)
+
+
+def case_eodhold(work):
+    """(9) no DAY order of yesterday trades today: 100,000 DAY buys of
+    yesterday at 9.00 meet today's day_end at start and expire one a loop
+    turn (max_cancels_per_turn 1: for thousands of turns), while the market
+    data replays a trade print every 5 ms for 3 s (a seller the aggressor,
+    1 lot at 9.00). The replay waits while the old day's DAY orders may rest
+    (brs__fix_gateway_eod_holds): a fill of CLIENT1's is one of yesterday
+    (its TransactTime before the end of day began), every other order
+    expires, and the expiry ran while prints were due (else the case tests
+    nothing). Before, the prints of the expiry's turns filled old orders."""
+    n = 100000
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    day_end = yesterday_journal(os.path.join(state, "orders.journal"),
+                                [order_body("CLIENT1", 2 + k, "d%d" % k, 1, "9.00", 1, tif=0) for k in range(n)])
+    ticks = trades_file(work, "prints", [(0, "5.00", 1, "buy")] + [(5 * k, "9.00", 1, "sell") for k in range(1, 600)])
+    if not ticks:
+        return
+    srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
+                     market_data={"file": ticks, "speed": 1})
+    srv.start()
+    t = time.time()
+    while "market data replay ended" not in srv.logtext() and time.time() - t < 240:
+        time.sleep(0.2)
+    log = srv.logtext()
+    origin = log_ms(log, "runtime: market data replay file=")
+    begin = log_ms(log, "end of day: DAY orders expire and closed orders leave memory")
+    end = log_ms(log, "end of day: DAY orders expired")
+    m = re.search(r"end of day: DAY orders expired expired=(\d+) loop_turns=(\d+)", log)
+    # CLIENT1's reports, all of them (Logon 1 without reset, ResendRequest 1..0)
+    c = Client(srv.port, "CLIENT1")
+    c.send("A", [(98, 0), (108, 30)], 1)
+    c.send("2", [(7, 1), (16, 0)], 2)
+    fills, expired = [], 0
+    while True:
+        r = c.recv(3.0)
+        if r is None:
+            break
+        if r.type == "8" and r.get(150) == "F":
+            fills.append(fix_ms(r.get(60)))
+        expired += r.type == "8" and r.get(150) == "C"
+    c.close()
+    late = [f for f in fills if begin is None or f > begin]
+    print("end of day of %d DAY orders, 1 a loop turn: expiry from %s to %s ms after the feed's start "
+          "(prints due every 5 ms up to 3,000); %d fills (%d after the end of day began), %d expired; %s" %
+          (n, begin and begin - origin, end and end - origin, len(fills), len(late), expired, m and m.group(0)))
+    check(origin and begin and end and end - begin >= 20 and begin - origin < 2900,
+          "the expiry did not run while prints were due: the case tests nothing")
+    check(not late, "%d of the old day's DAY orders traded after the end of day began" % len(late))
+    check(expired + len(fills) == n and m is not None and int(m.group(1)) == expired,
+          "%d expired and %d filled of %d (%r)" % (expired, len(fills), n, m and m.group(0)))
+    srv.stop()
 
 
 def eod_crash(work, max_points, **cfg):

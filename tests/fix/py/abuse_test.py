@@ -57,6 +57,8 @@ cases (issue 15 point):
                 strategy's IOC (its timer's step): every restart has every
                 fill reported to the maker once, under the same ExecIDs
   sweepmdcrash  (3) the same made by replayed market data (a trade print)
+  eodhold       (9) yesterday's DAY orders expiring over loop turns while
+                market data prints trade at their price: none of them trades
 
 usage: abuse_test.py BOURSE CASE"""
 import os
