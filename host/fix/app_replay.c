@@ -445,7 +445,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             int64_t b;
             memcpy(&b, rec + 8, 8);
             int mode = rec[16];
-            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET || mode == EOD_FORGET_KEEP
+                                                ? mode : EOD_EXPIRE);
         } else if (sess == JOURNAL_CLOCK && len == 8) {
             memcpy(&g->jclock_t, rec + 8, 8);
             brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */

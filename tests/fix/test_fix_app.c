@@ -1471,6 +1471,46 @@ static void test_forget_keeps_orders_in_flight(void **state)
     }
 }
 
+/* The one-turn end of day (no mc_per_turn, fg_per_turn: tests, bench):
+ * an order still on its way to the venue is kept (END_OF_DAY mode
+ * EOD_FORGET_KEEP) and acknowledged when the venue has it (mode EOD_FORGET,
+ * as before, dropped its slot: its reports were lost), and a replay of the
+ * journal does the same. */
+static void test_eod_at_once_keeps_orders_in_flight(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=c1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=3|");
+    outlen = outread = 0;
+    brs__rt_set_latency(gw.rt, 1000000, 0, 0); /* 1 ms to the venue */
+    feed("35=D|11=f1|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|59=1|");
+    assert_false(next()); /* on its way */
+    gw.async_compact = 1; /* the journal stays whole: replayed below */
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, 0);
+    assert_false(brs__fix_gateway_forgetting(&gw));
+    brs__fix_pump(&gw, T0 + 2000000); /* the venue has it */
+    expect_er('0', "f1");
+    feed("35=H|11=f1|55=AAPL|54=1|");
+    expect_er('I', "f1");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    open_gw(tj.path, 0);
+    feed("35=H|11=f1|55=AAPL|54=1|");
+    expect_er('I', "f1");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    feed("35=H|11=c1|55=AAPL|54=1|");
+    assert_true(next());
+    assert_int_equal(brs__fix_char(&got, 39), '8'); /* closed on the old day: forgotten */
+    close_gw();
+    journal_done(&tj);
+}
+
 /* A checkpoint of many open orders over several price levels: the snapshot
  * lists them in queue priority (level by level), a restart rests them in that
  * order and puts the table back in OrderID order (a radix sort and an
@@ -1967,6 +2007,7 @@ int main(void)
         cmocka_unit_test(test_eod_stepwise),
         cmocka_unit_test(test_eod_no_old_day_trade),
         cmocka_unit_test(test_eod_expiry_after_latency),
+        cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),
