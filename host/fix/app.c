@@ -221,7 +221,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         o->status = '0';
         o->prio = ++g->prio_seq;
         brs__fix_set_open(g, o, 1);
-        brs__fix_eod_note(g, o);
+        if (o->tif == BRS_DAY) /* its price bounds the day's DAY orders (app_eod.c) */
+            brs__fix_eod_note(g, o);
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
@@ -267,7 +268,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         if (ev->price != o->price || ev->leaves > o->leaves)
             o->prio = ++g->prio_seq; /* it lost its place in the queue */
         o->price = ev->price;
-        brs__fix_eod_note(g, o);
+        if (o->tif == BRS_DAY)
+            brs__fix_eod_note(g, o);
         o->qty = ev->qty + o->cum0; /* the venue counts from the snapshot's cum */
         o->leaves = ev->leaves;
         o->status = status_of(o);
