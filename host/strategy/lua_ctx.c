@@ -14,10 +14,10 @@
 static brs__lua_strategy *ctx_self(lua_State *L, const char *method)
 {
     brs__lua_strategy *s = brs__lua_self(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, s->ctx_ref);
-    int ok = lua_rawequal(L, 1, -1);
-    lua_pop(L, 1);
-    if (!ok)
+    /* the same test as lua_rawequal with the ctx from the registry (a table
+     * is raw-equal to itself only), without fetching it: ~40 instructions
+     * instead of ~145 per ctx method call */
+    if (lua_type(L, 1) != LUA_TTABLE || lua_topointer(L, 1) != s->ctx_table)
         luaL_error(L, "call it as ctx:%s(...), with a colon", method);
     return s;
 }
@@ -450,6 +450,7 @@ int brs__lua_make_ctx(lua_State *L)
     brs__lua_push_indicators(L);
     lua_setfield(L, -2, "indicators");
     luaL_setmetatable(L, BRS__LUA_CTX_MT);
+    s->ctx_table = lua_topointer(L, -1); /* alive while ctx_ref holds it */
     s->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
