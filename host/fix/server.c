@@ -165,6 +165,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     brs__fix_evq_journal_budget(&srv->gw, 0); /* before anything live can defer (app_events.c) */
+    if (srv->ws) /* the same key bounds a WebSocket account's events a turn, live only */
+        brs__wsgate_set_events_per_turn(srv->ws, srv->gw.evq_per_turn);
     if (srv->strats && !brs__rt_hosted_started(srv->strats)) { /* the first start (a START record) */
         brs__rt_advance(srv->rt, brs__realtime_ns());
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
@@ -692,6 +694,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->mc_more |= brs__fix_gateway_eod_step(&srv->gw);
         else if (brs__fix_gateway_forgetting(&srv->gw)) /* closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
+        if (srv->ws) /* WebSocket accounts' waiting events, a slice each (before the commit) */
+            brs__wsgate_step(srv->ws);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */
