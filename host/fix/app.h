@@ -14,6 +14,7 @@
 #include "fix/clset.h"
 #include "risk/risk.h"
 #include "runtime/runtime.h"
+#include "runtime/rt_evq.h"
 #include "fix/session.h"
 
 #define BRS__FIX_CLORDID_MAX 48
@@ -112,9 +113,8 @@ typedef struct brs__fix_mc {
 /* A session's queue of ExecutionReports waiting to be delivered
  * (app_reports.c); epoch/count: the reports of the message being processed
  * so far (max_reports_per_turn). */
-struct brs__fix_erq_chunk;
 typedef struct brs__fix_erq {
-    struct brs__fix_erq_chunk *head, *tail; /* records packed in chunks, oldest first */
+    brs__qchunk *head, *tail; /* records packed in chunks, oldest first */
     uint64_t n;                             /* records waiting */
     uint32_t count;
     uint64_t epoch;
@@ -125,8 +125,7 @@ typedef struct brs__fix_erq {
  * count: the events it took at once in the current step; deferred, turns,
  * t0: since the queue last filled (its log lines). */
 typedef struct brs__fix_evq {
-    struct brs__fix_erq_chunk *head, *tail; /* brs_order_event records, oldest first */
-    uint64_t n;                             /* events waiting */
+    brs__rt_evq q; /* the events waiting, oldest first */
     uint32_t count;
     uint64_t epoch;
     uint64_t deferred, turns;

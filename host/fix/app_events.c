@@ -20,17 +20,6 @@
 #include "core/core.h"
 #include "core/log.h"
 
-/* A waiting event: what the order state takes of it (the runtime's event is
- * 96 bytes; half the memory a sweep's turn fills). */
-typedef struct {
-    uint64_t order_id;
-    int64_t price, qty, leaves;
-    int32_t reason;
-    uint32_t venue;
-    uint8_t kind, liquidity, side, pad[5];
-} ev_rec;
-#define EV_SIZE sizeof(ev_rec) /* 48 bytes, 8-aligned: records packed */
-
 static brs__fix_evq *evq_of(brs__fix_gateway *g, uint32_t session)
 {
     if (session >= g->n_sessions)
@@ -46,7 +35,7 @@ static brs__fix_evq *evq_of(brs__fix_gateway *g, uint32_t session)
 
 int brs__fix_gateway_evq_active(const brs__fix_gateway *g, uint32_t session)
 {
-    return session < g->n_evq && g->evq[session].n > 0;
+    return session < g->n_evq && g->evq[session].q.n > 0;
 }
 
 void brs__fix_evq_step_end(brs__fix_gateway *g) { g->evq_epoch++; }
@@ -68,7 +57,7 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
             brs__fix_gateway_oom(g, "runtime events", session);
         return 0;
     }
-    if (!q->n) {
+    if (!q->q.n) {
         if (!budget)
             return 0;
         if (q->epoch != g->evq_epoch) {
@@ -83,24 +72,12 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
             return 0;
         }
     }
-    if (!q->tail || q->tail->used + EV_SIZE > BRS__FIX_QCHUNK_DATA) {
-        brs__fix_qchunk *c = brs__fix_qchunk_new();
-        if (!c) { /* taken now would be out of order, and a replay would diverge: the turn is not committed */
-            brs__fix_gateway_oom(g, "runtime events", session);
-            return 0;
-        }
-        if (q->tail)
-            q->tail->next = c;
-        else
-            q->head = c;
-        q->tail = c;
+    if (brs__rt_evq_push(&q->q, ev) != BRS_OK) {
+        /* taken now would be out of order, and a replay would diverge: the turn is not committed */
+        brs__fix_gateway_oom(g, "runtime events", session);
+        return 0;
     }
-    ev_rec *r = (ev_rec *)(void *)(q->tail->data + q->tail->used);
-    *r = (ev_rec){.order_id = ev->order_id, .price = ev->price, .qty = ev->qty, .leaves = ev->leaves,
-                  .reason = ev->reason, .venue = ev->venue, .kind = ev->kind, .liquidity = ev->liquidity,
-                  .side = ev->side};
-    q->tail->used += (uint32_t)EV_SIZE;
-    if (!q->n++) {
+    if (q->q.n == 1) {
         g->n_evq_active++;
         q->deferred = q->turns = 0;
         q->t0 = brs__monotime_ns();
@@ -112,16 +89,7 @@ int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_ev
     return 1;
 }
 
-static void evq_clear(brs__fix_evq *q)
-{
-    while (q->head) {
-        brs__fix_qchunk *c = q->head;
-        q->head = c->next;
-        brs__fix_qchunk_free(c);
-    }
-    q->tail = NULL;
-    q->n = 0;
-}
+static void evq_clear(brs__fix_evq *q) { brs__rt_evq_clear(&q->q); }
 
 /* The n oldest waiting events of the session taken into its order state, in
  * order; their reports queue behind the session's others (live and replayed
@@ -129,36 +97,17 @@ static void evq_clear(brs__fix_evq *q)
 static uint32_t evq_take(brs__fix_gateway *g, uint32_t session, uint32_t n)
 {
     brs__fix_evq *q = session < g->n_evq ? &g->evq[session] : NULL;
-    if (!q || !q->n)
+    if (!q || !q->q.n)
         return 0;
-    if (n > q->n)
-        n = (uint32_t)q->n;
-    brs_order_event ev = {0};
+    if (n > q->q.n)
+        n = (uint32_t)q->q.n;
+    brs_order_event ev;
     g->evq_draining = 1;
-    for (uint32_t k = 0; k < n; k++) {
-        brs__fix_qchunk *c = q->head;
-        if (c->read == c->used) { /* this chunk is done: the next */
-            q->head = c->next;
-            brs__fix_qchunk_free(c);
-            c = q->head;
-        }
-        const ev_rec *r = (const ev_rec *)(const void *)(c->data + c->read);
-        c->read += (uint32_t)EV_SIZE;
-        ev.order_id = r->order_id;
-        ev.price = r->price;
-        ev.qty = r->qty;
-        ev.leaves = r->leaves;
-        ev.reason = r->reason;
-        ev.venue = r->venue;
-        ev.kind = r->kind;
-        ev.liquidity = r->liquidity;
-        ev.side = r->side;
+    for (uint32_t k = 0; k < n && brs__rt_evq_pop(&q->q, &ev); k++)
         brs__fix_event_apply(g, &ev);
-    }
     g->evq_draining = 0;
-    q->n -= n;
     q->turns++;
-    if (!q->n) { /* caught up: its memory goes back */
+    if (!q->q.n) { /* caught up: its memory went back */
         evq_clear(q);
         g->n_evq_active--;
         if (!g->replaying)

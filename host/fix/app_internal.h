@@ -136,19 +136,7 @@ void brs__fix_encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix
                         const brs__fix_msg *status_req);
 void brs__fix_er_deliver(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_er *r);
 
-/* A queue's 2 MB chunk of packed records (app_reports.c's report queues,
- * app_events.c's event queues), a transparent huge page where allowed, its
- * memory faulted in at once; NULL when out of memory. */
-#define BRS__FIX_QCHUNK (2u << 20)
-typedef struct brs__fix_erq_chunk {
-    struct brs__fix_erq_chunk *next;
-    uint32_t used, read; /* bytes of data written, read */
-    uint32_t pad[4];
-    _Alignas(16) char data[];
-} brs__fix_qchunk;
-#define BRS__FIX_QCHUNK_DATA (BRS__FIX_QCHUNK - offsetof(brs__fix_qchunk, data))
-brs__fix_qchunk *brs__fix_qchunk_new(void);
-void brs__fix_qchunk_free(brs__fix_qchunk *c);
+/* The report queues' chunks are the runtime's (brs__qchunk, runtime/rt_evq.h). */
 
 /* app_reports.c: ExecutionReports streaming over loop turns (issue 15: a
  * deep sweep). Journal records: ERQ_BUDGET (u32 budget) right before a

@@ -14,61 +14,27 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/core.h"
 #include "core/log.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
-/* Queued reports are records packed in 2 MB chunks (app_internal.h,
- * brs__fix_qchunk_new; shared with app_events.c's event queues). A record:
- * the report's values, then its ClOrdID and OrigClOrdID (the order may change
+/* Queued reports are records packed in the runtime's 2 MB chunks
+ * (brs__qchunk_new, runtime/rt_evq.h). A record: the report's values, then its ClOrdID and OrigClOrdID (the order may change
  * or leave memory before it goes out), padded to 16 bytes. */
-typedef brs__fix_qchunk erq_chunk;
+typedef brs__qchunk erq_chunk;
 
 typedef struct {
     brs__fix_er r;
     uint8_t cl_len, orig_len, has_orig;
 } erq_rec;
 
-#define ERQ_DATA BRS__FIX_QCHUNK_DATA
+#define ERQ_DATA BRS__QCHUNK_DATA
 
 static size_t rec_size(size_t cl, size_t orig)
 {
     return (sizeof(erq_rec) + cl + orig + 15) & ~(size_t)15;
 }
 
-/* One transparent huge page where the system allows (madvise mode), its
- * memory faulted in one call: a sweep queues tens of megabytes in a few loop
- * turns, and a page fault apiece was most of that (12,000 faults for 40,000
- * orders on a virtual machine). */
-brs__fix_qchunk *brs__fix_qchunk_new(void)
-{
-    if (brs__fix_wal_fault_nomem())
-        return NULL; /* fault injection: memory has run out */
-    /* twice the size, then the 2 MB-aligned middle kept: a huge page fits */
-    char *p = mmap(NULL, 2 * (size_t)BRS__FIX_QCHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    char *a = (char *)(((uintptr_t)p + BRS__FIX_QCHUNK - 1) & ~(uintptr_t)(BRS__FIX_QCHUNK - 1));
-    if (a > p)
-        munmap(p, (size_t)(a - p));
-    if (a + BRS__FIX_QCHUNK < p + 2 * (size_t)BRS__FIX_QCHUNK)
-        munmap(a + BRS__FIX_QCHUNK, (size_t)(p + 2 * (size_t)BRS__FIX_QCHUNK - (a + BRS__FIX_QCHUNK)));
-    madvise(a, BRS__FIX_QCHUNK, MADV_HUGEPAGE);
-    madvise(a, BRS__FIX_QCHUNK, MADV_POPULATE_WRITE); /* an old kernel: faulted as written */
-    brs__fix_qchunk *c = (brs__fix_qchunk *)a;
-    c->next = NULL;
-    c->used = c->read = 0;
-    return c;
-}
-
-void brs__fix_qchunk_free(brs__fix_qchunk *c) { munmap(c, BRS__FIX_QCHUNK); }
-
-static erq_chunk *chunk_new(void) { return brs__fix_qchunk_new(); }
 
 static brs__fix_erq *erq_of(brs__fix_gateway *g, uint32_t session)
 {
@@ -142,7 +108,7 @@ void brs__fix_erq_push(brs__fix_gateway *g, uint32_t session, const brs__fix_er 
     brs__fix_erq *q = erq_of(g, session);
     size_t cl = clen(r->clordid), orig = r->orig ? clen(r->orig) : 0, sz = rec_size(cl, orig);
     if (q && (!q->tail || q->tail->used + sz > ERQ_DATA)) {
-        erq_chunk *c = chunk_new();
+        erq_chunk *c = brs__qchunk_new();
         if (c) {
             if (q->tail)
                 q->tail->next = c;
@@ -194,7 +160,7 @@ static void erq_clear(brs__fix_erq *q)
     while (q->head) {
         erq_chunk *c = q->head;
         q->head = c->next;
-        brs__fix_qchunk_free(c);
+        brs__qchunk_free(c);
     }
     q->tail = NULL;
     q->n = 0;
@@ -215,7 +181,7 @@ static uint32_t erq_pop(brs__fix_gateway *g, uint32_t session, uint32_t n, int d
         erq_chunk *c = q->head;
         if (c->read == c->used) { /* this chunk is done: the next */
             q->head = c->next;
-            brs__fix_qchunk_free(c);
+            brs__qchunk_free(c);
             c = q->head;
         }
         erq_rec *e = (erq_rec *)(c->data + c->read);

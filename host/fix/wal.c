@@ -3,9 +3,9 @@
  * 1): the crash test kills the gateway at every boundary of an order flow.
  * BRS_FAULT_TORN=1 makes that Nth write put only half its bytes before dying (a
  * torn record). BRS_FAULT_FAIL_AT=N makes the Nth step fail with EIO instead (and
- * every later one, as a dead disk would). BRS_FAULT_QUEUE_NOMEM=1 makes every
- * queue chunk allocation fail (brs__fix_wal_fault_nomem). Without these
- * variables a step costs one compare. */
+ * every later one, as a dead disk would). (BRS_FAULT_QUEUE_NOMEM=1, the queue
+ * chunks' allocation failing, is runtime/rt_evq.c's.) Without these variables a
+ * step costs one compare. */
 #include "fix/wal.h"
 
 #include <errno.h>
@@ -15,7 +15,7 @@
 
 static unsigned long g_steps;
 static unsigned long g_abort_at, g_fail_at; /* 0: off */
-static int g_torn, g_in_child, g_nomem;
+static int g_torn, g_in_child;
 static int g_init;
 
 static void init(void)
@@ -31,15 +31,6 @@ static void init(void)
     g_torn = v && *v == '1';
     v = getenv("BRS_FAULT_IN_CHILD");
     g_in_child = v && *v == '1';
-    v = getenv("BRS_FAULT_QUEUE_NOMEM");
-    g_nomem = v && *v == '1';
-}
-
-int brs__fix_wal_fault_nomem(void)
-{
-    if (!g_init)
-        init();
-    return g_nomem;
 }
 
 void brs__fix_wal_forked(void)

@@ -20,8 +20,5 @@ int brs__fix_wal_sync(int fd, int full);
 void brs__fix_wal_forked(void);
 /* Steps counted so far (the crash test learns a flow's length from it). */
 unsigned long brs__fix_wal_steps(void);
-/* 1 when BRS_FAULT_QUEUE_NOMEM=1: the gateway's queue chunks (app_reports.c)
- * are then never allocated, as if memory had run out (test_fix_abuse_sweepoom). */
-int brs__fix_wal_fault_nomem(void);
 
 #endif
