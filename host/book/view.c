@@ -468,6 +468,44 @@ int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
     return BRS_OK;
 }
 
+/* brs__view_top_update with a side empty or its best outside the window. */
+static __attribute__((noinline)) int top_update_slow(const brs__view *v, uint32_t in, brs_top *t)
+{
+    brs_top x = {0};
+    brs__view_top(v, in, &x);
+    int changed = ((x.bid_price ^ t->bid_price) | (x.bid_qty ^ t->bid_qty) | (x.ask_price ^ t->ask_price) |
+                   (x.ask_qty ^ t->ask_qty)) != 0;
+    t->bid_price = x.bid_price;
+    t->bid_qty = x.bid_qty;
+    t->ask_price = x.ask_price;
+    t->ask_qty = x.ask_qty;
+    return changed;
+}
+
+/* The top in place: the caller's copy compared and written field by field,
+ * never built on the stack and copied (a 16-byte load of a struct written by
+ * 8-byte stores is not forwarded from the store buffer: it waits for them),
+ * and both bests read from the window without a call (anything else, an
+ * empty side or a far best, out of line). */
+int brs__view_top_update(const brs__view *v, uint32_t in, brs_top *t)
+{
+    if (in >= v->n)
+        return BRS_E_RANGE;
+    const vbook *b = &v->books[in];
+    const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
+    /* an empty side's best (INT64_MIN or INT64_MAX) is far outside too */
+    uint64_t bo = (uint64_t)bs->best - (uint64_t)bs->base, ao = (uint64_t)as->best - (uint64_t)as->base;
+    if (BRS__UNLIKELY((bo >= v->w) | (ao >= v->w)))
+        return top_update_slow(v, in, t);
+    int64_t bp = bs->best * b->tick, bq = bs->win[bo].qty, ap = as->best * b->tick, aq = as->win[ao].qty;
+    int changed = ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) != 0;
+    t->bid_price = bp;
+    t->bid_qty = bq;
+    t->ask_price = ap;
+    t->ask_qty = aq;
+    return changed;
+}
+
 size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out, size_t n)
 {
     if (in >= v->n || (side != BRS_BUY && side != BRS_SELL))
