@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "book/book.h"
+#include "book/view_impl.h" /* the view's per-event path inline in the run of events */
 #include "core/core.h"
 #include "feeds/l2book.h"
 #include "rt_internal.h"
@@ -491,7 +492,7 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
          * (the clock never goes back: a move, not a branch) */
         rt->now = e->ts_exchange > rt->now ? e->ts_exchange : rt->now;
         int ran;
-        if (brs__view_apply(rt->view, e))
+        if (brs__view_apply_in(rt->view, e))
             ran = one ? deliver_one(s, one, e) : lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
         else {
             deliver_market(s, e);
