@@ -233,7 +233,7 @@ static inline __attribute__((always_inline)) int v_take(brs__view *v, uint64_t i
     if (BRS__UNLIKELY(!all & (qty <= 0)))
         return BRS_E_INVAL;
     int64_t leaves = v->t[i].leaves;
-    remove_qty(v, i, all | (qty > leaves) ? leaves : qty);
+    remove_qty(v, i, (all | (qty > leaves)) ? leaves : qty);
     return BRS_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -518,6 +519,7 @@ struct brs_tick_ahead {
     int held;            /* slot the consumer is reading, -1 none */
     int stop;
     int stop_seen;       /* stop, for a wait outside mu (spin_until) */
+    int64_t spin_ns;     /* how long a wait stays awake (AHEAD_SPIN_NS, or 0) */
     brs_tick_decoder dec;
     const brs_tick_reader *r;
     brs_tick_ahead_stats st; /* under mu; the clocks are read only around a wait */
@@ -531,7 +533,8 @@ static int64_t thread_cpu_ns(void)
 }
 
 /* A hand-over between the two threads waits this long awake before it
- * sleeps on the condition variable. A book-mode backtest's loop runs at
+ * sleeps on the condition variable (when the process may run on more than
+ * one CPU). A book-mode backtest's loop runs at
  * about the decoder's speed, so the block it waits for is usually a few
  * tens of microseconds away; asleep, it must be woken, and the wake is paid
  * on the other thread's path: on this project's VM the decoder's CPU per
@@ -549,12 +552,14 @@ static inline void spin_pause(void)
 }
 
 /* Called with mu held, state (read under mu) not what is wanted: waits
- * awake, mu released, up to AHEAD_SPIN_NS for *state to become (want ==
+ * awake, mu released, up to a->spin_ns for *state to become (want ==
  * 1: nonzero, want == 0: zero). Returns with mu held; the caller checks
  * *state again under mu and sleeps if it must. The state is written only
  * under mu, with atomic stores, so this read outside it is one too. */
 static void spin_until(struct brs_tick_ahead *a, const int *state, int want)
 {
+    if (!a->spin_ns)
+        return;
     pthread_mutex_unlock(&a->mu);
     int64_t t0 = brs__monotime_ns();
     for (unsigned k = 1;; k++) {
@@ -562,7 +567,7 @@ static void spin_until(struct brs_tick_ahead *a, const int *state, int want)
         if ((v != 0) == want || __atomic_load_n(&a->stop_seen, __ATOMIC_RELAXED))
             break;
         spin_pause();
-        if ((k & 63) == 0 && brs__monotime_ns() - t0 > AHEAD_SPIN_NS)
+        if ((k & 63) == 0 && brs__monotime_ns() - t0 > a->spin_ns)
             break;
     }
     pthread_mutex_lock(&a->mu);
@@ -635,6 +640,14 @@ int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
     }
     a->r = r;
     a->held = -1;
+    /* awake only with a core for each side: pinned to one (taskset -c 1)
+     * the waiting side would hold the core the other needs */
+#ifdef __linux__
+    cpu_set_t cs;
+    a->spin_ns = sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) > 1 ? AHEAD_SPIN_NS : 0;
+#else
+    a->spin_ns = AHEAD_SPIN_NS;
+#endif
     /* the block being read now (if any) stays in r->dbuf; start after it */
     a->fill = a->take = r->next_block;
     pthread_mutex_init(&a->mu, NULL);
