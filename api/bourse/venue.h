@@ -21,7 +21,9 @@ typedef struct brs_venue_vtable {
      * once after every xOpen, even a failed one. */
     int (*xOpen)(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err);
     void (*xClose)(void *self);
-    /* Order entry. Returns BRS_OK when taken (events follow) or a negative code. */
+    /* Order entry. Returns BRS_OK when taken (events follow) or a negative code
+     * (refused: the host reports BRS_OEV_REJECTED with it, unless the venue
+     * emitted a REJECTED for this order during the call: one either way). */
     int (*xSubmit)(void *self, const brs_order *order);
     int (*xCancel)(void *self, uint64_t order_id);
     int (*xReplace)(void *self, uint64_t order_id, int64_t price, int64_t qty);

@@ -257,6 +257,53 @@ static inline void level_gone(bside *s, uint32_t W, int side, int64_t p)
         s->best = brs__next_worse(s, W, side, p);
 }
 
+/* The best level p of side s, in the window, just became empty and the side
+ * has no far levels: drops it and returns the new best, which it also
+ * stores. The next worse level is looked up in line, in the bitmap word that
+ * was just written, with the side a constant, so a matching loop that
+ * empties level after level (an IOC sweep) makes no call per level. */
+static inline __attribute__((always_inline)) int64_t best_gone_win(bside *s, const int side, int64_t p)
+{
+    uint32_t off = (uint32_t)(p - s->base);
+    uint32_t w = off >> 6, bit = off & 63;
+    uint64_t word = s->bits[w] & ~(UINT64_C(1) << bit);
+    s->bits[w] = word;
+    uint64_t sm = s->summary;
+    /* bit is clear in word now: "at or below" is "below", "at or above" is "above" */
+    uint64_t m = side == BRS_BUY ? word & (~UINT64_C(0) >> (63 - bit)) : word & (~UINT64_C(0) << bit);
+    int64_t nb;
+    if (BRS__LIKELY(m != 0)) {
+        nb = s->base + (int64_t)((w << 6) + (side == BRS_BUY ? 63u - (uint32_t)__builtin_clzll(m)
+                                                             : (uint32_t)__builtin_ctzll(m)));
+    } else {
+        if (!word)
+            s->summary = sm &= ~(UINT64_C(1) << w);
+        /* the other words of the side (two shifts: w may be 63) */
+        uint64_t o = side == BRS_BUY ? sm & ((UINT64_C(1) << w) - 1) : sm & (~UINT64_C(0) << w << 1);
+        if (!o) {
+            nb = side == BRS_BUY ? BID_EMPTY : ASK_EMPTY;
+        } else {
+            uint32_t v = side == BRS_BUY ? 63u - (uint32_t)__builtin_clzll(o) : (uint32_t)__builtin_ctzll(o);
+            uint64_t bv = s->bits[v];
+            nb = s->base + (int64_t)((v << 6) + (side == BRS_BUY ? 63u - (uint32_t)__builtin_clzll(bv)
+                                                                 : (uint32_t)__builtin_ctzll(bv)));
+        }
+    }
+    s->best = nb;
+    return nb;
+}
+
+/* The best level p (in the window or not) of side s just became empty: drops
+ * it and returns the new best. best_gone_win where it applies (p in the
+ * window, no far levels), else level_gone. */
+static inline __attribute__((always_inline)) int64_t best_gone(bside *s, uint32_t W, const int side, int64_t p)
+{
+    if (BRS__LIKELY((uint64_t)(p - s->base) < W) && BRS__LIKELY(far_count(s) == 0))
+        return best_gone_win(s, side, p);
+    level_gone(s, W, side, p);
+    return s->best;
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 /* Quantity at the best price of a non-empty side (rarely outside the window). */

@@ -25,9 +25,16 @@ static inline int crosses(int side, int64_t opp_best, int64_t limit)
  * per level rather than once per fill (the listener takes the fill as const):
  * 3 instructions less per QuantCup submit, but inlined into replace it made
  * GCC's register allocation worse there (+26 per replace in the mixed
- * workload), so only submit asks for it. */
+ * workload), so only submit asks for it. sweep (the caller made sure that
+ * the opposite side has no far levels): every level is a window level, and
+ * a level emptied looks the next one up in line (best_gone_win) rather than
+ * through brs__next_worse; for the plain IOC copies, whose sweeps over
+ * several levels are the mixed workload's tail; in the resting plain copies the
+ * inlined lookup cost QuantCup more than the call it saved (+31M
+ * instructions in submit against 17.7M in brs__next_worse, GCC's allocation
+ * moved), so they keep the call. */
 static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, taker *t,
-                                                        int price_per_level)
+                                                        int price_per_level, int sweep)
 {
     int oside = !t->side;
     bside *opp = &b->s[oside];
@@ -42,7 +49,8 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
     f.taker_id = t->id;
     f.taker_account = t->account;
     for (;;) {
-        level *l = level_find(opp, e->W, p);
+        /* sweep: the opposite side has no far levels, so p is in the window */
+        level *l = sweep ? &opp->win[p - opp->base] : level_find(opp, e->W, p);
         uint32_t oi = l->head;
         if (price_per_level)
             f.price = p;
@@ -95,11 +103,19 @@ static inline __attribute__((always_inline)) void match(brs_engine *e, book *b, 
         else
             l->tail = 0;
         emit_level(e, t->instrument, oside, p, l);
-        if (!l->count)
+        /* written so that with sweep 0 GCC compiles the resting plain copies
+         * exactly as before sweep existed (other forms of the same statements
+         * moved their register allocation and block layout: QuantCup +1%) */
+        if (sweep) {
+            if (!l->count)
+                p = best_gone_win(opp, oside, p); /* p was the best: the next level, in line */
+        } else if (!l->count) {
             level_gone(opp, e->W, oside, p);
+        }
         if (t->stopped || t->leaves == 0)
             break;
-        p = opp->best;
+        if (!sweep)
+            p = opp->best;
         if (!crosses(t->side, p, t->limit))
             break;
     }
@@ -183,6 +199,8 @@ static int reject(brs_engine *e, uint32_t instrument, uint64_t id, int reason)
     return reason;
 }
 
+static __attribute__((noinline)) int submit_other(brs_engine *e, const brs_order *o);
+
 /* The body of submit. With plain set (a GTC/DAY limit order, no post-only,
  * no self-trade prevention: most orders) the compiler drops every branch for
  * the other kinds; plain with ioc set is the same for an IOC limit order
@@ -214,6 +232,10 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
     book *b = &e->books[ins];
     if (BRS__UNLIKELY(!b->ready) && brs__book_ready(e, b, market ? 0 : o->price))
         return reject(e, ins, o->id, BRS_E_NOMEM);
+    /* the plain IOC copies sweep a side without far levels (match's sweep);
+     * otherwise the general path, before anything is reported */
+    if (plain && ioc && BRS__UNLIKELY(far_count(&b->s[!sd]) != 0))
+        return submit_other(e, o);
     int rests = plain ? !ioc : !market && o->tif <= BRS_DAY;
     if (BRS__UNLIKELY(rests && !pool_has_room(e)))
         return reject(e, ins, o->id, BRS_E_LIMIT);
@@ -254,7 +276,7 @@ static inline __attribute__((always_inline)) int submit_impl(brs_engine *e, cons
      * or rest at or better than our best; for plain orders, a trade or such a
      * rest always changes it. */
     int top = plain ? 0 : crosses(sd, b->s[!sd].best, price);
-    match(e, b, &t, 1);
+    match(e, b, &t, 1, plain && ioc);
     const level *own_top = NULL; /* plain: our side's best moves to this level (top: the opposite side's) */
     if (plain)
         top = t.leaves != qty;
@@ -311,6 +333,16 @@ static __attribute__((noinline)) int submit_ioc_sell(brs_engine *e, const brs_or
     return submit_impl(e, o, 1, BRS_SELL, 1);
 }
 
+/* Every other order: market, FOK, post-only, STP, the bounds past plain, a
+ * plain IOC against a side with far levels. */
+static __attribute__((noinline)) int submit_other(brs_engine *e, const brs_order *o)
+{
+    return submit_impl(e, o, 0, 0, 0);
+}
+
+/* Frameless: the plain IOC copies are reached by a tail call, without the
+ * register saves of the general path (GCC set its frame up before the IOC
+ * test while that path was inlined here: ~20 instructions per IOC). */
 static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_order *o)
 {
     /* computed again rather than passed: passing them cost the plain copies
@@ -321,7 +353,7 @@ static __attribute__((noinline)) int submit_general(brs_engine *e, const brs_ord
     if ((enums & ~BRS__ENUM_SIDE) == BRS__ENUM_TIF_IOC && !(o->flags & (BRS_OF_POST_ONLY | BRS_OF_POST_REPRICE)) &&
         (big >> 32) == 0)
         return o->side == BRS_BUY ? submit_ioc_buy(e, o) : submit_ioc_sell(e, o);
-    return submit_impl(e, o, 0, 0, 0);
+    return submit_other(e, o);
 }
 
 int brs__engine_submit(brs_engine *e, const brs_order *o)
@@ -378,9 +410,10 @@ static inline __attribute__((always_inline)) void unlink_win(brs_engine *e, ord 
     uint32_t cnt = --lo->count;
     e->L.xLevel(e->L.user, ins, sd, op, lo->qty, cnt);
     if (!cnt) {
-        bm_clear(s, ooff);
         if (op == s->best)
-            s->best = brs__next_worse(s, e->W, sd, op);
+            best_gone(s, e->W, sd, op); /* the next best in line, as in the matching loop */
+        else
+            bm_clear(s, ooff);
     }
 }
 
@@ -569,7 +602,7 @@ static int replace_general(brs_engine *e, uint32_t oi, int64_t price, int64_t qt
     e->L.xReplaced(e->L.user, ins, id, price, qty, leaves);
     taker t = {.id = id, .limit = price, .leaves = leaves, .instrument = ins,
                .account = o->account, .side = o->side, .stp = o->stp};
-    match(e, b, &t, 0);
+    match(e, b, &t, 0, 0);
     o = &e->pool[oi];
     o->leaves = t.leaves;
     o->cum += leaves - t.leaves;

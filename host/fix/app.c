@@ -193,8 +193,10 @@ void brs__fix_event_apply(brs__fix_gateway *g, const brs_order_event *ev)
 static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_event *ev)
 {
     if (ev->kind == BRS_OEV_REJECTED && !o->open && o->status == '8')
-        return; /* the venue's refusal and the runtime's report of it: one reject */
-    if (g->eod_phase) /* an old day's order changed in the new day: kept (app_eod.c) */
+        return; /* the venue's refusal and the runtime's report of it, as journals before
+                 * 2026-12-07 hold them (the runtime now passes one): one reject */
+    int expiry = ev->kind == BRS_OEV_CANCELLED && (g->expiring || o->expiry);
+    if (g->eod_phase && !expiry) /* an old day's order changed in the new day: kept (app_eod.c) */
         brs__fix_eod_touch(g, o);
     /* positions are followed with or without limits, so a snapshot always
      * holds them and limits turned on after a restart start from the truth */
@@ -220,6 +222,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         o->status = '0';
         o->prio = ++g->prio_seq;
         brs__fix_set_open(g, o, 1);
+        if (o->tif == BRS_DAY) /* its price bounds the day's DAY orders (app_eod.c) */
+            brs__fix_eod_note(g, o);
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
@@ -242,7 +246,7 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         o->leaves = 0;
         brs__fix_set_open(g, o, 0);
         o->status = '4';
-        if (g->expiring) {
+        if (expiry) { /* FIX 4.4: ExecType and OrdStatus C (Expired), also after a cancel latency */
             o->status = 'C';
             send_er(g, o, 'C', NULL, NULL, 0, 0, "DAY order expired at the end of the day");
         } else if (g->req_order == o->id && g->req_clordid) {
@@ -265,6 +269,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         if (ev->price != o->price || ev->leaves > o->leaves)
             o->prio = ++g->prio_seq; /* it lost its place in the queue */
         o->price = ev->price;
+        if (o->tif == BRS_DAY)
+            brs__fix_eod_note(g, o);
         o->qty = ev->qty + o->cum0; /* the venue counts from the snapshot's cum */
         o->leaves = ev->leaves;
         o->status = status_of(o);
@@ -458,6 +464,8 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     ord.type = type;
     ord.tif = tif;
     ord.ts = s->now;
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* the old day's DAY orders it would meet expire first */
+        brs__fix_eod_expire_crossed(g, (uint32_t)instr, side, type != BRS_LIMIT, px);
     int rc = brs__rt_submit(g->rt, brs__fix_client_of(g, s->index), &ord);
     if (rc == BRS_OK)
         brs__fix_pump(g, s->now);
@@ -551,6 +559,8 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', 2, rerr.msg);
         return;
     }
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* as for a new order: what it would meet expires first */
+        brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px);
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);
     brs__fix_str(m, 41, orig, sizeof orig);

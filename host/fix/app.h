@@ -48,7 +48,10 @@ typedef struct brs__fix_order {
     uint8_t side, ord_type, tif, open;
     char status; /* OrdStatus */
     char clordid[BRS__FIX_CLORDID_MAX];
-    uint8_t spare;
+    /* 1: the end of day's cancel for its expiry was sent (app_eod.c): its
+     * Canceled event is the expiry, whenever it comes (a cancel latency, an
+     * event queue), reported ExecType C and no change of the new day */
+    uint8_t expiry;
     /* during a stepwise end of day (app_eod.c): an order of the old day that
      * something other than its expiry changed after the boundary carries that
      * end of day's tag (g->eod_tag) and is kept as a new day's order */
@@ -141,9 +144,19 @@ typedef struct brs__fix_snap_scratch {
     uint64_t *count;
 } brs__fix_snap_scratch;
 
+/* Per instrument, the prices DAY limit orders rest at (app_eod.c): the
+ * highest buy and the lowest sell of the day's, and of the old day's while
+ * an end of day's expiry runs (INT64_MIN, INT64_MAX: none). Bounds, never
+ * narrower than the orders: a new order that cannot reach the old day's
+ * bound meets none of its DAY orders. */
+typedef struct brs__fix_day_px {
+    int64_t buy_max, sell_min, old_buy_max, old_sell_min;
+} brs__fix_day_px;
+
 typedef struct brs__fix_gateway {
     brs__fix_instr *instr;
     uint32_t n_instr;
+    brs__fix_day_px *day_px; /* per instrument */
     brs__fix_session **sessions;
     uint32_t n_sessions, cap_sessions;
     /* the runtime the orders go through: each session is a client with its
@@ -227,7 +240,9 @@ typedef struct brs__fix_gateway {
     uint32_t jflags;      /* decisions of the message being processed (journaled) */
     uint32_t replay_flags;
     /* DAY orders: the day boundary (ns since the epoch) of the last expiry or
-     * mark, 0 none yet; expiring: the cancels now are expiries */
+     * mark, 0 none yet; expiring: the cancels now are expiries (1: a slice's,
+     * their events taken at once; 2: before an order that would meet them,
+     * their events queued as any) */
     int64_t day_boundary;
     int expiring;
     /* checkpoints (brs__fix_gateway_checkpoint): the ClOrdIDs of the orders
@@ -438,6 +453,12 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g);
  * mc_per_turn DAY orders of the old day, journaled); returns nonzero while
  * the end of day's steps (expiry, then forget) are not over. */
 int brs__fix_gateway_eod_step(brs__fix_gateway *g);
+/* While the expiry slices run and the old day may still have a DAY order
+ * resting (brs__fix_day_px): nonzero. bourse serve then holds what it cannot
+ * first expire the old day's orders for (the market data replay, the hosted
+ * strategies' timers and book tops, WebSocket requests) until the slices end,
+ * so no DAY order of the old day trades in the new day. */
+int brs__fix_gateway_eod_holds(const brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */
 uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g);

@@ -19,7 +19,11 @@
  * replace chain, or the current ClOrdID of an old day's order closed before
  * the boundary or by its expiry (brs__fix_eod_gone), so whether a forget step
  * has visited it or not changes no answer, and a replay that forgets at once
- * answers as the live steps did. An old day's order that anything but its
+ * answers as the live steps did. An old day's DAY order a slice has not
+ * reached yet never trades in the new day: a client's order or replace that
+ * could meet one (its price reaches the old day's bound, brs__fix_day_px)
+ * first expires the old day's DAY orders it could meet, at its message, so a
+ * replay does the same. An old day's order that anything but its
  * expiry changed after the boundary (a fill, a cancel, a replace) carries the
  * end of day's tag and is kept: the new day has reported on it. ClOrdIDs made
  * earlier links during the steps become hashes at once (as during a
@@ -32,6 +36,9 @@
 #include "core/core.h"
 #include "core/log.h"
 
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
 {
     g->eod_phase = BRS__FIX_EOD_EXPIRE;
@@ -41,6 +48,11 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
     g->eod_tag = (uint16_t)(g->eod_tag % 65535u + 1u); /* never 0: an order's tag starts at 0 */
     g->eod_t0 = brs__monotime_ns();
     g->day_boundary = boundary;
+    for (uint32_t i = 0; i < g->n_instr; i++) { /* the day's DAY prices are the old day's now */
+        brs__fix_day_px *d = &g->day_px[i];
+        *d = (brs__fix_day_px){INT64_MIN, INT64_MAX, max64(d->buy_max, d->old_buy_max),
+                               min64(d->sell_min, d->old_sell_min)};
+    }
     brs__fix_clset_free(&g->closed); /* a new day: the old day's checkpoints' ClOrdIDs are free */
     if (!g->replaying) {
         char rec[EOD_STEPS_LEN];
@@ -63,16 +75,28 @@ static int open_day(const brs__fix_order *o, const void *ctx)
     return o->open && o->tif == BRS_DAY;
 }
 
-/* Expires the old day's open DAY orders with OrderIDs in (eod_after, end],
- * at most `per` of them and `per` x 64 slots passed over (the mass cancel's
- * slices, brs__fix_cancel_slice): returns the OrderID reached, UINT64_MAX
- * when past the old day's last. */
-static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per)
+void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o)
+{
+    if (o->tif != BRS_DAY || o->ord_type != BRS_LIMIT || o->instrument >= g->n_instr)
+        return;
+    brs__fix_day_px *d = &g->day_px[o->instrument];
+    int old = g->eod_phase == BRS__FIX_EOD_EXPIRE && o->id <= g->eod_last_id;
+    int64_t *b = o->side == BRS_BUY ? (old ? &d->old_buy_max : &d->buy_max) : (old ? &d->old_sell_min : &d->sell_min);
+    if (o->side == BRS_BUY ? o->price > *b : o->price < *b)
+        *b = o->price;
+}
+
+/* Expires the old day's open DAY orders pick takes with OrderIDs in
+ * (eod_after, end], at most `per` of them and `per` x 64 slots passed over
+ * (the mass cancel's slices, brs__fix_cancel_slice): returns the OrderID
+ * reached, UINT64_MAX when past the old day's last. how: g->expiring's. */
+static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per, int how, brs__fix_pick pick,
+                       const void *ctx)
 {
     uint32_t n;
-    g->expiring = 1;
+    g->expiring = how;
     brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
-    uint64_t reached = brs__fix_cancel_slice(g, g->eod_after, end, g->eod_last_id, per, 0, open_day, NULL, &n);
+    uint64_t reached = brs__fix_cancel_slice(g, g->eod_after, end, g->eod_last_id, per, 0, pick, ctx, &n);
     g->expiring = 0;
     brs__rt_admit_all(g->rt, g->replaying);
     g->eod_expired += n;
@@ -86,6 +110,11 @@ static void slice_done(brs__fix_gateway *g, uint64_t reached)
     if (reached != UINT64_MAX)
         return;
     g->eod_phase = BRS__FIX_EOD_FORGET;
+    for (uint32_t i = 0; i < g->n_instr; i++) { /* an old day's order still in flight stays open: the day's */
+        brs__fix_day_px *d = &g->day_px[i];
+        *d = (brs__fix_day_px){max64(d->buy_max, d->old_buy_max), min64(d->sell_min, d->old_sell_min),
+                               INT64_MIN, INT64_MAX};
+    }
     if (!g->replaying) {
         BRS_LOG(BRS_LOG_INFO, "fix", "end of day: DAY orders expired",
                 BRS_KV_U("expired", g->eod_expired), BRS_KV_U("loop_turns", g->eod_slices),
@@ -102,7 +131,7 @@ int brs__fix_gateway_eod_step(brs__fix_gateway *g)
         return 1; /* the sessions' waiting events first: an expiry meets the orders as they stand */
     uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
     brs__fix_journal_clock(g, brs__rt_now(g->rt)); /* the expiries leave at this clock */
-    uint64_t reached = expire(g, UINT64_MAX, per);
+    uint64_t reached = expire(g, UINT64_MAX, per, 1, open_day, NULL);
     char rec[8];
     memcpy(rec, &reached, 8);
     brs__fix_journal_append(g, JOURNAL_EOD_SLICE, rec, sizeof rec);
@@ -115,11 +144,56 @@ int brs__fix_gateway_eod_step(brs__fix_gateway *g)
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end)
 {
     if (g->eod_phase == BRS__FIX_EOD_EXPIRE) {
-        expire(g, end, UINT32_MAX);
+        expire(g, end, UINT32_MAX, 1, open_day, NULL);
         slice_done(g, end); /* where the live slice said it reached */
     }
     brs__fix_md_publish(g); /* as the live slice did (the hosted strategies see the books) */
     brs__fix_evq_step_end(g);
+}
+
+/* An order of side at px (market: any price) in instrument c->instr: the
+ * old day's open DAY orders it would meet. */
+typedef struct crossing {
+    uint32_t instr;
+    uint8_t side;
+    int market;
+    int64_t px;
+} crossing;
+
+static int crossed_day(const brs__fix_order *o, const void *ctx)
+{
+    const crossing *c = ctx;
+    return o->open && o->tif == BRS_DAY && o->instrument == c->instr && o->side != c->side &&
+           (c->market || (c->side == BRS_BUY ? o->price <= c->px : o->price >= c->px));
+}
+
+void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px)
+{
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || instr >= g->n_instr)
+        return;
+    brs__fix_day_px *d = &g->day_px[instr];
+    int64_t *b = side == BRS_BUY ? &d->old_sell_min : &d->old_buy_max;
+    if (*b == (side == BRS_BUY ? INT64_MAX : INT64_MIN) ||
+        (!market && (side == BRS_BUY ? *b > px : *b < px)))
+        return; /* the old day has no DAY order it could meet: the common case, no scan */
+    crossing c = {instr, side, market, px};
+    /* every such order of the old day, however many (a match would have
+     * met them all too); their events queue as a sweep's (app_events.c) */
+    expire(g, UINT64_MAX, UINT32_MAX, 2, crossed_day, &c);
+    if (market)
+        *b = side == BRS_BUY ? INT64_MAX : INT64_MIN;
+    else
+        *b = side == BRS_BUY ? px + 1 : px - 1; /* none left at px or better for it */
+}
+
+int brs__fix_gateway_eod_holds(const brs__fix_gateway *g)
+{
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE)
+        return 0;
+    for (uint32_t i = 0; i < g->n_instr; i++)
+        if (g->day_px[i].old_buy_max != INT64_MIN || g->day_px[i].old_sell_min != INT64_MAX)
+            return 1;
+    return 0;
 }
 
 void brs__fix_eod_forgotten(brs__fix_gateway *g)

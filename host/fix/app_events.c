@@ -60,8 +60,8 @@ static const char *session_name(brs__fix_gateway *g, uint32_t session)
 int brs__fix_evq_defer(brs__fix_gateway *g, uint32_t session, const brs_order_event *ev)
 {
     uint32_t budget = g->replaying ? g->evq_replay_budget : g->evq_per_turn;
-    if (g->expiring || (!budget && !g->n_evq_active))
-        return 0; /* an end of day's expiries go at once (it waits for empty queues) */
+    if (g->expiring == 1 || (!budget && !g->n_evq_active))
+        return 0; /* an end of day slice's expiries go at once (it waits for empty queues) */
     brs__fix_evq *q = evq_of(g, session);
     if (!q) {
         if (session < g->n_sessions)

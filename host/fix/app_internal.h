@@ -72,6 +72,7 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define EOD_FORGET 2 /* expired, then the closed orders left memory (no snapshot) */
 #define EOD_STEPS 3  /* the day ends in steps (app_eod.c): EOD_SLICE records follow */
 #define EOD_FORGOTTEN 4 /* the steps' end: the old day's closed orders left memory */
+#define EOD_FORGET_KEEP 5 /* as EOD_FORGET, orders still on their way to a venue kept */
 #define EOD_STEPS_LEN 17u /* an EOD_STEPS record: boundary, mode, u64 the old day's last OrderID */
 /* Journal record: one loop turn's slice of a stepwise end of day's expiry
  * (8 bytes: u64 the OrderID it reached; UINT64_MAX the last). */
@@ -240,7 +241,7 @@ brs__fix_order *brs__fix_order_by_id(brs__fix_gateway *g, uint64_t id);
 void brs__fix_table_sorted(brs__fix_gateway *g);
 int brs__fix_table_sort_by_id(brs__fix_gateway *g);
 int brs__fix_add_slot(brs__fix_gateway *g, uint64_t id, brs__fix_order **out);
-int brs__fix_forget_closed(brs__fix_gateway *g);
+int brs__fix_forget_closed(brs__fix_gateway *g, int keep_in_flight);
 int brs__fix_closed_dup(const brs__fix_gateway *g, uint32_t session, const char *s, size_t n);
 int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len);
 void brs__fix_journal_temp_path(const brs__fix_gateway *g, char *out, size_t cap);
@@ -255,6 +256,13 @@ void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
  * leave memory through app_forget.c's steps in the new day's mode. */
 /* Starts it (live: journals EOD_STEPS; replay: its record). */
 void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id);
+/* A DAY limit order rests at its price (accepted, replaced, restored): the
+ * day's bounds, or the old day's for an old day's order while its expiry runs. */
+void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o);
+/* While the expiry slices run: the old day's open DAY orders an order of
+ * side at px (any price: market) would meet in instrument instr expire now,
+ * before it reaches the venue (a replay does the same at the same message). */
+void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
 void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
 /* The forget steps of the new day ended (app_forget.c): journaled (live). */

@@ -131,8 +131,8 @@ void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode)
         brs__rt_admit_all(g->rt, g->replaying);
     }
     g->day_boundary = boundary;
-    if (mode == EOD_FORGET)
-        brs__fix_forget_closed(g);
+    if (mode == EOD_FORGET || mode == EOD_FORGET_KEEP)
+        brs__fix_forget_closed(g, mode == EOD_FORGET_KEEP);
 }
 
 static void journal_eod(brs__fix_gateway *g, int64_t boundary, int mode)
@@ -158,14 +158,14 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
             brs__fix_eod_run_all(g); /* no loop to run them */
     } else {
         brs__fix_end_of_day_apply(g, boundary, EOD_EXPIRE);
-        if ((rc = brs__fix_forget_closed(g)) != BRS_OK) {
+        if ((rc = brs__fix_forget_closed(g, 1)) != BRS_OK) {
             brs__err(err, rc, "end of day: out of memory compacting the order table");
             journal_eod(g, boundary, EOD_EXPIRE);
         } else {
             /* the journal says so (a replay forgets the same orders) until the
              * compaction replaces it with a snapshot of the open state, as a
              * checkpoint does (app_checkpoint.c: written by a child process) */
-            journal_eod(g, boundary, EOD_FORGET);
+            journal_eod(g, boundary, EOD_FORGET_KEEP); /* (EOD_FORGET before 2026-12-07) */
             brs__fix_md_publish(g);
             return brs__fix_compact_after_day(g, err);
         }

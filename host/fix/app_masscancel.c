@@ -35,11 +35,17 @@ uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end
          i < g->n_orders && g->orders[i].id <= end && g->orders[i].id <= last && k < per && scanned < scan_max &&
          !(stop_busy && brs__rt_busy(g->rt));
          i = brs__fix_slot_next(g, i), scanned++) {
-        const brs__fix_order *o = &g->orders[i];
+        brs__fix_order *o = &g->orders[i];
         reached = o->id;
-        if (pick(o, ctx) && brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
+        if (!pick(o, ctx))
+            continue;
+        uint8_t was = o->expiry;
+        o->expiry |= g->expiring != 0; /* its Canceled is its expiry, whenever it comes */
+        if (brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
             brs__fix_pump(g, brs__rt_now(g->rt));
             k++;
+        } else {
+            o->expiry = was;
         }
     }
     *n = k;

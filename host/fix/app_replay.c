@@ -83,6 +83,7 @@ static int snap_order_restore(brs__fix_gateway *g, const char *r, brs_error *err
     o->notional = (__int128)(((unsigned __int128)brs__get_u64(r + 112) << 64) | brs__get_u64(r + 104));
     o->prio = ++g->prio_seq; /* records come in queue priority */
     o->cum0 = o->cum;
+    brs__fix_eod_note(g, o);
     if (session >= g->n_sessions) { /* its session is no longer configured: nothing may trade it */
         BRS_LOG(BRS_LOG_WARN, "fix", "recovery: open order of a session no longer configured closed",
                 BRS_KV_U("order_id", id), BRS_KV_U("session", session));
@@ -444,7 +445,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             int64_t b;
             memcpy(&b, rec + 8, 8);
             int mode = rec[16];
-            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET ? mode : EOD_EXPIRE);
+            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET || mode == EOD_FORGET_KEEP
+                                                ? mode : EOD_EXPIRE);
         } else if (sess == JOURNAL_CLOCK && len == 8) {
             memcpy(&g->jclock_t, rec + 8, 8);
             brs__rt_advance(g->rt, g->jclock_t); /* as the live loop did here */

@@ -98,6 +98,11 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     memcpy(g->instr, instr, n * sizeof *instr);
     g->n_instr = n;
+    g->day_px = malloc((n ? n : 1) * sizeof *g->day_px);
+    if (!g->day_px)
+        return brs__err(err, BRS_E_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        g->day_px[i] = (brs__fix_day_px){INT64_MIN, INT64_MAX, INT64_MIN, INT64_MAX};
     g->max_md_subs = BRS__FIX_MD_DEFAULT_SUBS;
     g->max_md_subs_per_session = BRS__FIX_MD_DEFAULT_SUBS_PER_SESSION;
     g->max_md_symbols = BRS__FIX_MD_DEFAULT_SYMBOLS;
@@ -132,6 +137,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     }
     free(g->client);
     free(g->instr);
+    free(g->day_px);
     free(g->sessions);
     free(g->orders);
     free(g->jpath);

@@ -552,15 +552,24 @@ uint64_t brs__fix_gateway_orders_held(const brs__fix_gateway *g)
     return g->n_orders;
 }
 
+/* Kept by brs__fix_forget_closed: open, or (keep_in_flight) on its way to
+ * its venue (entered, not yet acknowledged: not open, status New). */
+static int kept(const brs__fix_order *o, int keep_in_flight)
+{
+    return o->open || (keep_in_flight && o->status == '0');
+}
+
 /* A new trading day: closed orders leave the table, and the ClOrdID map keeps
- * the open orders' current ClOrdIDs only (FIX asks ClOrdIDs to be unique
+ * the kept orders' current ClOrdIDs only (FIX asks ClOrdIDs to be unique
  * within a day, so yesterday's may come back). Tables shrink to the open
- * state. Nothing changes if memory runs out. */
-int brs__fix_forget_closed(brs__fix_gateway *g)
+ * state. Nothing changes if memory runs out. Without keep_in_flight (END_OF_DAY
+ * mode EOD_FORGET, replayed as it ran) an order still on its way to its
+ * venue is dropped too: its acknowledgement then finds no order. */
+int brs__fix_forget_closed(brs__fix_gateway *g, int keep_in_flight)
 {
     uint64_t n = 0, kb = 0; /* a step-by-step forget's gap holds no open order: dropped too */
     for (uint64_t k = 0; k < g->n_orders; k++)
-        if (g->orders[k].open) {
+        if (kept(&g->orders[k], keep_in_flight)) {
             n++;
             kb += KEY_HEAD + strlen(g->orders[k].clordid);
         }
@@ -576,7 +585,7 @@ int brs__fix_forget_closed(brs__fix_gateway *g)
     }
     uint64_t j = 0;
     for (uint64_t k = 0; k < g->n_orders; k++)
-        if (g->orders[k].open)
+        if (kept(&g->orders[k], keep_in_flight))
             g->orders[j++] = g->orders[k];
     g->n_orders = j;
     uint64_t ocap = 4096;

@@ -165,6 +165,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     if ((rc = brs__fix_gateway_replay(&srv->gw, err)) != BRS_OK)
         return rc;
     brs__fix_evq_journal_budget(&srv->gw, 0); /* before anything live can defer (app_events.c) */
+    if (srv->ws) /* the same key bounds a WebSocket account's events a turn, live only */
+        brs__wsgate_set_events_per_turn(srv->ws, srv->gw.evq_per_turn);
     if (srv->strats && !brs__rt_hosted_started(srv->strats)) { /* the first start (a START record) */
         brs__rt_advance(srv->rt, brs__realtime_ns());
         if ((rc = brs__rt_hosted_start(srv->strats, err)))
@@ -644,6 +646,9 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         }
         int n = epoll_wait(srv->efd, evs, 64, wait_ms);
         int64_t now = brs__realtime_ns();
+        /* the end of day's expiry runs and an old day's DAY order may rest:
+         * what could trade with one and cannot expire it first waits (app.h) */
+        int holds = brs__fix_gateway_eod_holds(&srv->gw);
         srv->now = now;
         if (srv->rerun) { /* reading resumed on input already buffered */
             srv->rerun = 0;
@@ -653,7 +658,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
         }
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == (void *)&srv->ws) {
-                brs__wsgate_poll(srv->ws, now);
+                if (!holds) /* (level-triggered: taken once the end of day's expiry is over) */
+                    brs__wsgate_poll(srv->ws, now);
                 continue;
             }
             conn *c = evs[i].data.ptr;
@@ -678,13 +684,15 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             brs__log_reopen();
             brs__fix_slog_reopen(srv->slog);
         }
+        holds = brs__fix_gateway_eod_holds(&srv->gw); /* (the timers may have begun an end of day) */
         /* what the runtime has due (reports to the sessions), market data replayed */
-        if (!brs__rt_feed_done(srv->feed))
+        if (!brs__rt_feed_done(srv->feed) && !holds)
             brs__srv_feed_step(srv, now, 65536, 0);
         srv->loop_advance = 1;
         brs__rt_advance(srv->rt, now);
         srv->loop_advance = 0;
-        brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
+        if (!holds)
+            brs__rt_hosted_poll(srv->strats, brs__monotime_ns()); /* timers, hot reload, metrics */
         srv->mc_more = srv->gw.n_evq_active ? event_slices(srv) : 0;
         brs__fix_gateway_publish(&srv->gw); /* the books that moved, whatever moved them */
         srv->mc_more |= srv->gw.n_mc_active || srv->gw.n_erq_active ? mass_cancels(srv) : 0;
@@ -692,6 +700,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
             srv->mc_more |= brs__fix_gateway_eod_step(&srv->gw);
         else if (brs__fix_gateway_forgetting(&srv->gw)) /* closed orders, a step a turn */
             srv->mc_more |= brs__fix_gateway_forget_step(&srv->gw);
+        if (srv->ws) /* WebSocket accounts' waiting events, a slice each (before the commit) */
+            brs__wsgate_step(srv->ws);
         observe(srv);
         /* write-ahead: stores and journal reach the file (one commit) before
          * replies reach the wire, FIX and WebSocket alike */

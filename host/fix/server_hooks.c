@@ -86,7 +86,7 @@ uint64_t brs__srv_feed_step(brs__fix_server *srv, int64_t t, uint64_t max, int e
 void brs__srv_strategy_books(void *user)
 {
     brs__fix_server *srv = user;
-    if (srv->strats && !srv->in_feed && brs__rt_feed_done(srv->feed))
+    if (srv->strats && !srv->in_feed && brs__rt_feed_done(srv->feed) && !brs__fix_gateway_eod_holds(&srv->gw))
         brs__rt_strats_book_tops(brs__rt_hosted_set(srv->strats));
 }
 

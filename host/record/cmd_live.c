@@ -316,7 +316,7 @@ int brs__cmd_live(int argc, char **argv)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "strategy", r->sc->name);
     cJSON_AddNumberToObject(o, "events", (double)r->events);
-    cJSON_AddNumberToObject(o, "callbacks", (double)r->sc->n_callbacks);
+    cJSON_AddNumberToObject(o, "callbacks", (double)brs__sctx_callbacks(r->sc));
     cJSON_AddStringToObject(o, "fill_model", model);
     cJSON_AddNumberToObject(o, "fills", (double)st->fills);
     cJSON_AddNumberToObject(o, "fees", (double)st->fees);
@@ -349,7 +349,7 @@ int brs__cmd_live(int argc, char **argv)
     } else {
         printf("live: strategy %s, %llu events, %llu callbacks, %llu fills (%s), fees %lld, "
                "%llu connections\n",
-               r->sc->name, (unsigned long long)r->events, (unsigned long long)r->sc->n_callbacks,
+               r->sc->name, (unsigned long long)r->events, (unsigned long long)brs__sctx_callbacks(r->sc),
                (unsigned long long)st->fills, r->lr.touch ? "at the touch" : "simulated exchange on the live book",
                (long long)st->fees, (unsigned long long)live->ws.n_connects);
         for (uint32_t i = 0; i < fc.n; i++) {

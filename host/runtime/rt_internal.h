@@ -148,6 +148,11 @@ struct brs__rt {
     uint64_t submitting;      /* the client's id while brs__sor_submit runs */
     const brs_order *submitting_o;
     uint32_t n_resubmit;      /* replaces whose new parent is still to be sent */
+    /* the order a venue's xSubmit is being called for, and whether the venue
+     * reported its refusal itself during the call (brs__rt_dispatch_order):
+     * the runtime then adds no REJECTED of its own for the negative code */
+    uint64_t xsubmit_id;
+    uint8_t xsubmit_active, xsubmit_rejected;
     int books_from_venues;    /* brs__rt_opts.books_from_venues (brs__rt_set_books_from_venues) */
     int views;                /* the market view and the router's views are kept */
     int real_clock;           /* brs__rt_opts.real_clock: replay does not move the clock */

@@ -704,7 +704,23 @@ void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
     int rc;
     switch (it->kind) {
     case Q_SUBMIT:
-        rc = v ? v->vt->xSubmit(v->inst.self, &it->u.o) : BRS_E_UNSUPPORTED;
+        if (v) {
+            /* a venue may report its refusal as an event besides returning the
+             * code (the sim venue does): the client hears one REJECTED */
+            uint64_t sid = rt->xsubmit_id;
+            uint8_t sact = rt->xsubmit_active, srej = rt->xsubmit_rejected;
+            rt->xsubmit_id = it->u.o.id;
+            rt->xsubmit_active = 1;
+            rt->xsubmit_rejected = 0;
+            rc = v->vt->xSubmit(v->inst.self, &it->u.o);
+            if (rt->xsubmit_rejected)
+                rc = BRS_OK;
+            rt->xsubmit_id = sid;
+            rt->xsubmit_active = sact;
+            rt->xsubmit_rejected = srej;
+        } else {
+            rc = BRS_E_UNSUPPORTED;
+        }
         if (rc < 0) { /* refused outright: the client hears it after the response latency */
             q_item r = {.kind = Q_RESPONSE, .venue = it->venue};
             r.u.oe = (brs_order_event){.kind = BRS_OEV_REJECTED, .side = it->u.o.side,

@@ -38,6 +38,8 @@ static int v_emit_order(brs_ctx *ctx, const brs_order_event *ev)
     if (!ev)
         return BRS_E_INVAL;
     brs__rt_book_touch(rt, v->index, ev->instrument); /* its book moved with the order */
+    if (rt->xsubmit_active && ev->kind == BRS_OEV_REJECTED && ev->order_id == rt->xsubmit_id)
+        rt->xsubmit_rejected = 1; /* its refusal, from the venue itself: the one reported */
     if (!rt->n_queued && v->response_ns <= 0 && rt->jitter_ns <= 0 && ev->instrument < rt->n_instr &&
         (!rt->sor || (ev->order_id & RT_DIRECT_TAG))) {
         /* due now with nothing before it: a passive client takes it at once */

@@ -114,12 +114,13 @@ static int measure(const brs_strategy_vtable *vt, void *self_or_null, brs__strat
             int64_t a0 = brs__alloc_count();
             int64_t w0 = brs__monotime_ns();
             int64_t t0 = cpu_ns();
+            const brs_market_event *end = ev + n; /* no index beside the pointer */
             if (alone)
-                for (size_t i = 0; i < n; i++)
-                    brs__sctx_call_bar(&sc, &ev[i]);
+                for (const brs_market_event *e = ev; e != end; e++)
+                    brs__sctx_call_bar(&sc, e);
             else
-                for (size_t i = 0; i < n; i++)
-                    brs__sctx_on_market(&sc, &ev[i]);
+                for (const brs_market_event *e = ev; e != end; e++)
+                    brs__sctx_on_market(&sc, e);
             int64_t t1 = cpu_ns();
             int64_t w1 = brs__monotime_ns();
             int64_t a1 = brs__alloc_count();

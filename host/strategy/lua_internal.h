@@ -56,6 +56,7 @@ struct brs__lua_strategy {
 
     const brs_host *host;
     brs_ctx *ctx;
+    const void *ctx_table;   /* the script's ctx (ctx_ref), by identity: ctx:method's self check */
     uint32_t cur_instrument; /* of the last market event: the default for orders */
     /* cold, and last so the hot fields above keep their layout */
     int alloc_killed;       /* the budget ran out in the allocator (lua_sandbox.c) */

@@ -12,16 +12,24 @@
 #include "ops/metrics.h"
 #include "runtime_internal.h"
 
-/* Metrics (sc->meter): one callback in `every` is timed. The countdown lives
- * in the context and runs whether metrics are on or off, so they cost no
- * instruction per callback beyond what off costs; nothing is counted per
- * callback (callbacks run = `every` per finished countdown plus where the
- * running one is: brs__sctx_meter_callbacks). Off, the countdown reaches 0
- * once in 2^32 callbacks and starts again. */
+/* Metrics (sc->meter): one callback in `every` is timed, the one that
+ * brings sc->tick (which every callback adds 1 to, on or off) to 0, so they
+ * cost no instruction per callback beyond what off costs; nothing else is
+ * counted per callback (callbacks run = `every` per finished countdown plus
+ * where the running one is: brs__sctx_meter_callbacks). Each countdown moves
+ * the origin of tick (meter_due) on, so meter_due + tick is the count since
+ * the start. Off, the next one is 2^62 callbacks ahead: not reached. */
+static void meter_rebase(brs__sctx *sc, uint64_t ahead)
+{
+    uint64_t now = brs__sctx_ticks(sc);
+    sc->meter_due = now + ahead;
+    sc->tick = -(int64_t)ahead;
+}
+
 void brs__sctx_meter_start(brs__sctx *sc)
 {
     if (!sc->meter) {
-        sc->meter_left = UINT32_MAX;
+        meter_rebase(sc, BRS__SCTX_METER_OFF);
         return;
     }
     sc->meter->t0 = brs__monotime_ns();
@@ -38,7 +46,7 @@ static void meter_timed(brs__sctx *sc)
     brs__hist_observe_ns(m->h_cb, t - m->t0);
     m->t0 = 0;
     m->done += m->every;
-    sc->meter_left = m->every;
+    meter_rebase(sc, m->every);
     m->tick(m->ud, t);
 }
 
@@ -46,13 +54,13 @@ void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m)
 {
     sc->meter = m;
     sc->meter_timing = 0;
-    sc->meter_left = m ? m->every : UINT32_MAX;
+    meter_rebase(sc, m ? m->every : BRS__SCTX_METER_OFF);
 }
 
 uint64_t brs__sctx_meter_callbacks(const brs__sctx *sc)
 {
     const brs__sctx_meter *m = sc->meter;
-    return m ? m->done + (m->every - sc->meter_left) : 0;
+    return m ? m->done + m->every + (uint64_t)sc->tick : 0; /* -tick: callbacks to the timed one */
 }
 
 /* After a callback: its failure names the error it logged (once); an error it
@@ -124,6 +132,7 @@ void brs__sctx_fail(brs__sctx *sc, int code, const char *fmt, ...)
     if (sc->failed)
         return;
     sc->failed = code < 0 ? code : BRS_E_SCRIPT;
+    brs__sctx_regate(sc); /* the inline dispatch stops */
     char what[BRS_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -150,6 +159,8 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
                    brs_error *err)
 {
     memset(sc, 0, sizeof *sc);
+    meter_rebase(sc, BRS__SCTX_METER_OFF); /* metrics off */
+    brs__sctx_regate(sc);                   /* not started: no inline dispatch */
     snprintf(sc->name, sizeof sc->name, "%s", opts && opts->name ? opts->name : "strategy");
     sc->log = opts && opts->log ? opts->log : stderr;
     if (!vt || vt->size < BRS_STRATEGY_VTABLE_MIN)
@@ -158,6 +169,7 @@ int brs__sctx_init(brs__sctx *sc, const brs_strategy_vtable *vt, const brs__sctx
     if (!vt->xOpen || !vt->xClose)
         return brs__err(err, BRS_E_BADDESC, "strategy '%s': xOpen and xClose are required", sc->name);
     sc->vt = vt;
+    sc->on_bar = vt->xOnBar;
     sc->host = (brs_host){.size = sizeof(brs_host), .abi_major = BRS_ABI_MAJOR,
                           .abi_minor = BRS_ABI_MINOR};
     brs__sctx_host_services(&sc->host);
@@ -231,6 +243,7 @@ int brs__sctx_start(brs__sctx *sc, brs_error *err)
     if (sc->failed)
         return brs__err(err, sc->failed, "%s", sc->error);
     sc->started = 1;
+    brs__sctx_regate(sc);
     brs__sctx_new_event(sc);
     if (BRS_VT_HAS(sc->vt, brs_strategy_vtable, xStart)) {
         brs__sctx_enter(sc);
@@ -250,6 +263,7 @@ int brs__sctx_stop(brs__sctx *sc, brs_error *err)
         leave(sc, rc, CB_STOP);
     }
     sc->started = 0; /* the cancels below update its books but call it no more */
+    brs__sctx_regate(sc);
     if (sc->has_exec)
         brs__sctx_cancel_all(sc, BRS_ALL_INSTRUMENTS);
     if (sc->failed)
@@ -395,17 +409,22 @@ int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar)
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->last_price[bar->instrument] = bar->bar.close;
-    if (BRS__UNLIKELY(sc->failed || !sc->started || !sc->vt->xOnBar))
+    if (BRS__UNLIKELY(sc->failed || !sc->started || !sc->on_bar))
         return sc->failed;
-    sc->n_callbacks++;
-    brs__sctx_enter(sc);
+    brs__sctx_enter_market(sc);
     int rc = sc->vt->xOnBar(sc->self, bar);
     return leave(sc, rc, CB_BAR);
 }
 
 /* The inline brs__sctx_call_bar's callback failed, logged an error or queued
- * order events: the guard's way out. */
-int brs__sctx_call_bar_after(brs__sctx *sc, int rc) { return leave(sc, rc, CB_BAR); }
+ * order events: the guard's way out. The bar is a new event, so the per-event
+ * callback bound starts again here (the inline path left chain as it was:
+ * nothing counted it since). */
+int brs__sctx_call_bar_after(brs__sctx *sc, int rc)
+{
+    sc->chain = 0;
+    return leave(sc, rc, CB_BAR);
+}
 
 int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
 {
@@ -454,8 +473,7 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
     switch (ev->kind) {
     case BRS_MEV_BAR:
         if (WANTS(sc, BRS_SUB_BARS, xOnBar)) {
-            sc->n_callbacks++;
-            brs__sctx_enter(sc);
+            brs__sctx_enter_market(sc);
             rc = sc->vt->xOnBar(sc->self, ev);
             if (leave(sc, rc, CB_BAR))
                 return sc->failed;
@@ -463,8 +481,7 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
         break;
     case BRS_MEV_TRADE:
         if (WANTS(sc, BRS_SUB_TRADES, xOnTrade)) {
-            sc->n_callbacks++;
-            brs__sctx_enter(sc);
+            brs__sctx_enter_market(sc);
             rc = sc->vt->xOnTrade(sc->self, ev);
             if (leave(sc, rc, CB_TRADE))
                 return sc->failed;
@@ -473,23 +490,20 @@ int brs__sctx_on_market(brs__sctx *sc, const brs_market_event *ev)
     default: break;
     }
     if (top_changed && WANTS(sc, BRS_SUB_TOP, xOnTop)) {
-        sc->n_callbacks++;
-        brs__sctx_enter(sc);
+        brs__sctx_enter_market(sc);
         rc = sc->vt->xOnTop(sc->self, &in->top);
         if (leave(sc, rc, CB_TOP))
             return sc->failed;
     }
     if ((ev->kind == BRS_MEV_LEVEL_SET || ev->kind == BRS_MEV_LEVEL_DELETE) &&
         (ev->flags & BRS_MEVF_LAST) && WANTS(sc, BRS_SUB_DEPTH, xOnDepth)) {
-        sc->n_callbacks++;
-        brs__sctx_enter(sc);
+        brs__sctx_enter_market(sc);
         rc = sc->vt->xOnDepth(sc->self, ev->instrument);
         if (leave(sc, rc, CB_DEPTH))
             return sc->failed;
     }
     if (WANTS(sc, BRS_SUB_L3, xOnMarket)) {
-        sc->n_callbacks++;
-        brs__sctx_enter(sc);
+        brs__sctx_enter_market(sc);
         rc = sc->vt->xOnMarket(sc->self, ev);
         if (leave(sc, rc, CB_MARKET))
             return sc->failed;

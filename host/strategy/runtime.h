@@ -152,12 +152,25 @@ struct brs__sctx {
     };
     char error[BRS_ERROR_MSG_MAX];     /* why it failed */
     /* The running callback's last error-level log line and log bytes: valid
-     * while log_seq == n_callbacks + n_entered, which every callback changes
+     * while log_seq == brs__sctx_ticks(sc), which every callback changes
      * (brs__sctx_log_fresh, runtime_internal.h): they are cleared by the
      * callback's first log line or its guard, not on every call */
     char last_error_log[BRS_ERROR_MSG_MAX];
     uint64_t log_seq;
-    uint64_t n_entered;                /* callbacks entered through brs__sctx_enter */
+    /* One counter per callback, whatever its kind and path: every callback
+     * entered (the inline dispatches, brs__sctx_enter*) adds 1 to tick and
+     * nothing else. It counts from the next timed callback of the metrics
+     * (meter_due callbacks since the start: tick is -1 before it, 0 at it),
+     * so the countdown is its sign; the callback count (brs__sctx_ticks,
+     * brs__sctx_callbacks) and the log epoch are read from it. */
+    int64_t tick;
+    uint64_t meter_due;                /* metrics off: BRS__SCTX_METER_OFF callbacks ahead */
+    uint64_t n_other;                  /* callbacks entered that are not market-event callbacks */
+    /* brs__sctx_call_bar's inline path applies while tick + 1 < bar_gate:
+     * 0 while the strategy runs with nothing held (failed, refusals
+     * waiting) and has xOnBar, else INT64_MIN (brs__sctx_regate keeps it) */
+    int64_t bar_gate;
+    int (*on_bar)(void *self, const brs_market_event *bar); /* vt->xOnBar */
     int64_t now;
 
     brs__sctx_instr *instr;
@@ -187,9 +200,7 @@ struct brs__sctx {
     int log_level;
     int quiet;
     int silent_failure;
-    uint64_t n_callbacks;              /* market-event callbacks delivered */
     brs__sctx_meter *meter;            /* metrics; NULL: off (brs__sctx_set_meter) */
-    uint32_t meter_left;               /* callbacks to the next timed one (counts down, on or off) */
     int meter_timing;                  /* this callback is timed */
 
     /* runaway bounds (brs__sctx_opts) */
@@ -202,6 +213,10 @@ struct brs__sctx {
     uint64_t log_cb, log_run, max_log_cb, max_log_run;
     int log_cut;                       /* bit 0: per-callback cut said, bit 1: per-run */
 };
+
+/* Metrics off, the next "timed" callback is this far ahead: never reached
+ * (brs__sctx_meter_start starts the count again if it were). */
+#define BRS__SCTX_METER_OFF (UINT64_C(1) << 62)
 
 /* Order quantities and prices the runtime accepts: their product, and a
  * position's cost, fit in 63 bits (docs/lua-api.md, "The sandbox"). */
@@ -226,6 +241,12 @@ void brs__sctx_free(brs__sctx *sc);
 
 static inline const brs_host *brs__sctx_host(brs__sctx *sc) { return &sc->host; }
 static inline brs_ctx *brs__sctx_ctx(brs__sctx *sc) { return (brs_ctx *)(void *)sc; }
+
+/* Callbacks entered since brs__sctx_init (every kind, the backend's market
+ * pass included), and of them the market-event callbacks delivered (bars,
+ * trades, tops, depth, raw events). */
+static inline uint64_t brs__sctx_ticks(const brs__sctx *sc) { return sc->meter_due + (uint64_t)sc->tick; }
+static inline uint64_t brs__sctx_callbacks(const brs__sctx *sc) { return brs__sctx_ticks(sc) - sc->n_other; }
 
 /* Metrics on (m) or off (NULL), between callbacks. */
 void brs__sctx_set_meter(brs__sctx *sc, brs__sctx_meter *m);
@@ -263,24 +284,24 @@ void brs__sctx_skip_bars(brs__sctx *sc, uint32_t instrument, int64_t now, int64_
  * are updated, xOnBar is called through the vtable (the strategy must want
  * bars), order events it caused are delivered. No execution-backend pass:
  * `bench strategy` uses it to time the callback itself. Inline for the common
- * case (a running strategy, no refusal waiting, no timed callback; after it
- * nothing queued, refused, logged as an error or failed); everything else
- * goes through the out-of-line guard, with the same effects. */
+ * case (a running strategy with xOnBar, no refusal waiting, no timed callback:
+ * one compare with bar_gate; after it nothing queued, refused, logged as an
+ * error or failed); everything else goes through the out-of-line guard, with
+ * the same effects. The per-event callback bound (chain) restarts in that
+ * guard: the inline path runs no timer or order callback that would count. */
 int brs__sctx_call_bar_slow(brs__sctx *sc, const brs_market_event *bar);
 int brs__sctx_call_bar_after(brs__sctx *sc, int rc);
 static inline int brs__sctx_call_bar(brs__sctx *sc, const brs_market_event *bar)
 {
-    if (__builtin_expect(bar->instrument >= sc->n_instr || sc->hold != 0 || !sc->started ||
-                             sc->meter_left <= 1 || !sc->vt->xOnBar, 0))
+    int64_t t = sc->tick + 1;
+    if (__builtin_expect(bar->instrument >= sc->n_instr || t >= sc->bar_gate, 0))
         return brs__sctx_call_bar_slow(sc, bar);
-    sc->chain = 0;
     if (bar->ts_local > sc->now)
         sc->now = bar->ts_local;
     sc->last_price[bar->instrument] = bar->bar.close;
-    sc->n_callbacks++; /* also a new log epoch: the per-callback log state is stale */
-    sc->meter_left--;  /* > 1 above: this callback is not a timed one */
+    sc->tick = t; /* a callback counted, a new log epoch; < 0: not a timed one */
     sc->in_callback = 1;
-    int rc = sc->vt->xOnBar(sc->self, bar);
+    int rc = sc->on_bar(sc->self, bar);
     /* queued events, a logged error, a failure or a refusal made (hold) */
     if (__builtin_expect(rc < 0 || (sc->pending | sc->hold) != 0, 0))
         return brs__sctx_call_bar_after(sc, rc);
@@ -303,7 +324,7 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     const brs_strategy_vtable *vt = sc->vt;
     uint32_t sub = vt->subscriptions;
     if (__builtin_expect(instrument >= sc->n_instr || sc->d_len != 0 || sc->failed != 0 || !sc->started ||
-                             sc->meter_left <= 1 || (sc->has_exec && sc->exec.xOnMarket) ||
+                             sc->tick + 1 >= 0 || (sc->has_exec && sc->exec.xOnMarket) ||
                              (sub && !(sub & BRS_SUB_TOP)) || !BRS_VT_HAS(vt, brs_strategy_vtable, xOnTop) ||
                              ((!sub || (sub & BRS_SUB_L3)) && BRS_VT_HAS(vt, brs_strategy_vtable, xOnMarket)),
                          0))
@@ -318,11 +339,8 @@ static inline int brs__sctx_call_top(brs__sctx *sc, uint32_t instrument, int64_t
     t->bid_qty = top->bid_qty;
     t->ask_price = top->ask_price;
     t->ask_qty = top->ask_qty;
-    sc->n_callbacks++;
-    sc->meter_left--; /* > 1 above: this callback is not a timed one */
+    sc->tick++; /* < 0 above: not a timed one; a new log epoch (brs__sctx_log_fresh) */
     sc->in_callback = 1;
-    sc->last_error_log[0] = '\0';
-    sc->log_cb = 0;
     int rc = vt->xOnTop(sc->self, t);
     if (__builtin_expect(rc < 0 || sc->error_pending || sc->q_len != 0 || sc->failed != 0, 0))
         return brs__sctx_call_top_after(sc, rc);

@@ -33,29 +33,42 @@ int brs__sctx_chain_ok(brs__sctx *sc);
 
 /* Every strategy callback goes through enter and then leave (runtime.c) or
  * brs__sctx_after_callback: events produced meanwhile queue up and are
- * delivered once it returns. */
-static inline void brs__sctx_enter(brs__sctx *sc)
+ * delivered once it returns. A market-event callback (bar, trade, top,
+ * depth, raw event) enters with brs__sctx_enter_market, any other (open,
+ * start, stop, timer, order, reload, the backend's market pass) with
+ * brs__sctx_enter, which also counts it in n_other. */
+static inline void brs__sctx_enter_market(brs__sctx *sc)
 {
-    if (BRS__UNLIKELY(--sc->meter_left == 0))
+    if (BRS__UNLIKELY(++sc->tick == 0))
         brs__sctx_meter_start(sc);
     sc->in_callback = 1;
-    sc->n_entered++; /* a new log epoch (brs__sctx_log_fresh) */
+}
+static inline void brs__sctx_enter(brs__sctx *sc)
+{
+    sc->n_other++;
+    brs__sctx_enter_market(sc);
 }
 
 /* The per-callback log state (last_error_log: what a failure of the callback
- * quotes; log_cb) belongs to the callback whose epoch n_callbacks + n_entered
- * it was taken at. Every callback changes that sum (brs__sctx_enter counts
- * n_entered, the inline dispatches n_callbacks), so the first log line of a
- * callback, or its guard, finds the state stale and clears it: nothing is
- * cleared on the callbacks that log nothing. */
+ * quotes; log_cb) belongs to the callback whose epoch (brs__sctx_ticks) it
+ * was taken at. Every callback adds 1 to it, so the first log line of a callback, or
+ * its guard, finds the state stale and clears it: nothing is cleared on the
+ * callbacks that log nothing. */
 static inline void brs__sctx_log_fresh(brs__sctx *sc)
 {
-    uint64_t epoch = sc->n_callbacks + sc->n_entered;
+    uint64_t epoch = brs__sctx_ticks(sc);
     if (sc->log_seq != epoch) {
         sc->log_seq = epoch;
         sc->last_error_log[0] = '\0';
         sc->log_cb = 0;
     }
+}
+
+/* After any change to started, failed or d_len: whether
+ * brs__sctx_call_bar's inline path applies, as one bound on tick. */
+static inline void brs__sctx_regate(brs__sctx *sc)
+{
+    sc->bar_gate = sc->started && !sc->hold && sc->on_bar ? 0 : INT64_MIN;
 }
 
 /* A new event from outside: the per-event bound starts again, and refusals

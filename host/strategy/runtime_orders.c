@@ -130,6 +130,7 @@ void brs__sctx_flush_deferred(brs__sctx *sc)
         if (sc->q_len)
             brs__sctx_drain(sc);
     }
+    brs__sctx_regate(sc);
 }
 
 void brs__sctx_drain(brs__sctx *sc)
@@ -182,6 +183,7 @@ static void reject(brs__sctx *sc, const brs_order *o, int code)
     }
     sc->deferred[(sc->d_head + sc->d_len) % sc->q_cap] = ev;
     sc->d_len++;
+    brs__sctx_regate(sc);
 }
 
 /* ---- order services -------------------------------------------------- */

@@ -123,7 +123,7 @@ static int check_signal(brs__strategy_src *src, const brs_instrument *instr, con
     brs__sctx_position(&sc, 0, &pos);
     printf("signal mode: started, ran %llu synthetic bars in signal mode (%llu callbacks, %llu executions "
            "of targets and orders, %llu fills, position %lld, equity %.2f from 100000.00), stopped\n",
-           (unsigned long long)nbars, (unsigned long long)sc.n_callbacks,
+           (unsigned long long)nbars, (unsigned long long)brs__sctx_callbacks(&sc),
            (unsigned long long)res.orders, (unsigned long long)res.fills, (long long)pos.qty,
            brs__bt_signal_equity(sig));
     if (res.fills == 0)
@@ -244,7 +244,7 @@ static int cmd_check(int argc, char **argv)
     brs_position pos;
     brs__sctx_position(&sc, 0, &pos);
     printf("ok: started, ran %llu synthetic bars (%llu callbacks, %llu fills, position %lld), stopped\n",
-           (unsigned long long)nbars, (unsigned long long)sc.n_callbacks,
+           (unsigned long long)nbars, (unsigned long long)brs__sctx_callbacks(&sc),
            (unsigned long long)fm.n_fills, (long long)pos.qty);
     /* a strategy of bars only may speak in targets: run it again, freshly
      * loaded, in the signal engine, where xSetTarget / ctx:target work */

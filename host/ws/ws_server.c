@@ -235,23 +235,20 @@ static int handshake(brs__wss *c)
 static void refill(brs__wss *c)
 {
     wslay_event_context_ptr ctx = CTX(c);
-    while (c->bl_off < c->bl_len && !c->close_code) {
-        uint32_t n;
-        memcpy(&n, c->bl + c->bl_off, 4);
+    size_t n;
+    const char *d;
+    while (!c->close_code && (d = brs__ws_msgq_front(&c->bl, &n))) {
         size_t q = wslay_event_get_queued_msg_length(ctx);
         if (q && q + n > c->lim.max_queued)
             break;
-        struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)c->bl + c->bl_off + 4,
-                                    .msg_length = n};
+        struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)d, .msg_length = n};
         if (wslay_event_queue_msg(ctx, &m)) { /* wslay copies it; out of memory: try again next time */
             if (!q)
                 fail(c, 1011, "out of memory");
             break;
         }
-        c->bl_off += 4 + (size_t)n;
+        brs__ws_msgq_pop(&c->bl);
     }
-    if (c->bl_off == c->bl_len)
-        c->bl_off = c->bl_len = 0;
 }
 
 /* Reads and writes what wslay has; writes only when `write` is set: what a
@@ -264,7 +261,7 @@ static void drive(brs__wss *c, int write)
         return; /* the 101 goes out first */
     if (write)
         refill(c);
-    if (c->close_later && wslay_event_get_queued_msg_count(ctx) == 0 && c->bl_off == c->bl_len) {
+    if (c->close_later && wslay_event_get_queued_msg_count(ctx) == 0 && !brs__ws_msgq_bytes(&c->bl)) {
         /* what was queued before the close is out: now the close frame (wslay
          * sends control frames ahead of queued messages) */
         c->close_later = 0;
@@ -282,7 +279,7 @@ static void drive(brs__wss *c, int write)
         }
         /* the socket took what it could: go on while it took everything and
          * messages still wait (a would-block leaves messages queued) */
-        if (c->bl_off == c->bl_len || wslay_event_get_queued_msg_count(ctx))
+        if (!brs__ws_msgq_bytes(&c->bl) || wslay_event_get_queued_msg_count(ctx))
             break;
         refill(c);
     }
@@ -368,49 +365,50 @@ int brs__wss_want_write(const brs__wss *c)
         return 0;
     if (c->rawoff < c->rawlen)
         return 1;
-    return c->ctx && (wslay_event_want_write(CTX(c)) || (c->bl_off < c->bl_len && !c->close_code));
+    return c->ctx && (wslay_event_want_write(CTX(c)) || (brs__ws_msgq_bytes(&c->bl) && !c->close_code));
+}
+
+/* Fault injection (tests/wsgate/ws_sweep.py, case nomem): with
+ * BRS_FAULT_WS_NOMEM=N the Nth message queued by this process (counting
+ * every connection's, from 1) finds no memory, in the backlog or in wslay,
+ * whichever it goes to; every other one is queued. Off: one compare. */
+static unsigned long g_fault_nomem_at, g_fault_msgs;
+static int g_fault_init;
+
+static int fault_nomem(void)
+{
+    if (!g_fault_init) {
+        g_fault_init = 1;
+        const char *v = getenv("BRS_FAULT_WS_NOMEM");
+        if (v && *v)
+            g_fault_nomem_at = strtoul(v, NULL, 10);
+    }
+    return g_fault_nomem_at && ++g_fault_msgs == g_fault_nomem_at;
 }
 
 int brs__wss_send_text(brs__wss *c, const char *data, size_t len)
 {
     if (c->state != BRS__WSS_OPEN || c->close_code)
         return BRS_E_STATE;
+    int nomem = fault_nomem();
     size_t q = wslay_event_get_queued_msg_length(CTX(c));
-    if (c->bl_off < c->bl_len || (q && q + len > c->lim.max_queued)) { /* behind what waits */
-        if (len > UINT32_MAX || c->bl_len - c->bl_off + 4 + len > c->lim.max_backlog) {
+    if (brs__ws_msgq_bytes(&c->bl) || (q && q + len > c->lim.max_queued)) { /* behind what waits */
+        if (len > UINT32_MAX - 1 || brs__ws_msgq_bytes(&c->bl) + 4 + len > c->lim.max_backlog) {
             fail(c, 1008, "the client reads too slowly (ws.max_backlog_bytes)");
-            c->bl_off = c->bl_len = 0; /* dropped: the close goes now */
+            brs__ws_msgq_clear(&c->bl); /* dropped: the close goes now */
             return BRS_E_LIMIT;
         }
-        if (c->bl_len + 4 + len > c->bl_cap) {
-            if (c->bl_off) { /* what was handed over leaves first */
-                memmove(c->bl, c->bl + c->bl_off, c->bl_len - c->bl_off);
-                c->bl_len -= c->bl_off;
-                c->bl_off = 0;
-            }
-            size_t cap = c->bl_cap ? c->bl_cap : 65536;
-            while (cap < c->bl_len + 4 + len)
-                cap *= 2;
-            if (cap != c->bl_cap) {
-                char *nb = realloc(c->bl, cap);
-                if (!nb) { /* a report dropped in silence would leave the client wrong: closed */
-                    fail(c, 1011, "out of memory for the connection's backlog");
-                    c->bl_off = c->bl_len = 0;
-                    return BRS_E_NOMEM;
-                }
-                c->bl = nb;
-                c->bl_cap = cap;
-            }
+        if (nomem || brs__ws_msgq_push(&c->bl, data, len) != BRS_OK) {
+            /* a report dropped in silence would leave the client wrong: closed */
+            fail(c, 1011, "out of memory for the connection's backlog");
+            brs__ws_msgq_clear(&c->bl);
+            return BRS_E_NOMEM;
         }
-        uint32_t n = (uint32_t)len;
-        memcpy(c->bl + c->bl_len, &n, 4);
-        memcpy(c->bl + c->bl_len + 4, data, len);
-        c->bl_len += 4 + len;
         c->n_out++;
         return BRS_OK;
     }
     struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)data, .msg_length = len};
-    int wr = wslay_event_queue_msg(CTX(c), &m);
+    int wr = nomem ? WSLAY_ERR_NOMEM : wslay_event_queue_msg(CTX(c), &m);
     if (wr == WSLAY_ERR_NOMEM) {
         fail(c, 1011, "out of memory for the connection's messages");
         return BRS_E_NOMEM;
@@ -450,9 +448,7 @@ void brs__wss_free(brs__wss *c)
     if (c->ctx)
         wslay_event_context_free(CTX(c));
     c->ctx = NULL;
-    free(c->bl);
-    c->bl = NULL;
-    c->bl_off = c->bl_len = c->bl_cap = 0;
+    brs__ws_msgq_free(&c->bl);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

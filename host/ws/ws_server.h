@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "frame.h"
+#include "msgq.h"
 
 typedef struct brs__wss_limits {
     size_t max_frame;            /* 0: 64 KiB */
@@ -57,10 +58,9 @@ struct brs__wss {
     char reason[124];
     int close_later; /* brs__wss_close: the close frame follows the queued messages */
     int io_failed;
-    /* messages waiting behind max_queued bytes, in order: each a 4-byte
-     * length then its bytes, [bl_off, bl_len) not handed to wslay yet */
-    char *bl;
-    size_t bl_off, bl_len, bl_cap;
+    /* messages waiting behind max_queued bytes, in order, not handed to
+     * wslay yet */
+    brs__ws_msgq bl;
     uint64_t n_in, n_out, bytes_in, bytes_out;
 };
 

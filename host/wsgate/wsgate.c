@@ -27,6 +27,8 @@ static void conn_drop(brs__wsgate *g, uint32_t i)
     wconn *c = g->conns[i];
     epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
     brs__wss_free(&c->ws);
+    g->n_held -= brs__ws_msgq_bytes(&c->held) > 0;
+    brs__ws_msgq_free(&c->held);
     free(c);
     g->conns[i] = g->conns[--g->n_conns];
 }
@@ -146,6 +148,70 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
     }
 }
 
+static int waits(const brs__wsgate *g, const wconn *c)
+{
+    return c->acct >= 0 && (brs__ws_msgq_bytes(&c->held) || g->acc[c->acct].q.n);
+}
+
+/* The connection's held messages, in order, while its account has no
+ * events waiting (a message that makes some stops it: the rest wait on). */
+static void run_held(brs__wsgate *g, wconn *c)
+{
+    const char *d;
+    size_t n;
+    /* the message is run from the queue's buffer, which nothing touches
+     * meanwhile (messages are kept only while reading, never from here) */
+    while (!c->closed && !c->ws.close_code && !g->acc[c->acct].q.n && (d = brs__ws_msgq_front(&c->held, &n))) {
+        brs__wsg_handle(c, d, n);
+        brs__ws_msgq_pop(&c->held);
+    }
+    if (c->closed || c->ws.close_code) /* closing: the rest is not run */
+        brs__ws_msgq_clear(&c->held);
+    g->n_held -= !brs__ws_msgq_bytes(&c->held);
+}
+
+void brs__wsgate_set_events_per_turn(brs__wsgate *g, uint32_t n) { g->per_turn = n; }
+
+int brs__wsgate_step(brs__wsgate *g)
+{
+    for (uint32_t i = 0; g->n_active && i < g->n_acc; i++) {
+        account *a = &g->acc[i];
+        if (!a->q.n)
+            continue;
+        if (a->epoch != g->epoch) {
+            a->epoch = g->epoch;
+            a->taken = 0;
+        }
+        brs_order_event ev;
+        while (a->taken < g->per_turn && brs__rt_evq_pop(&a->q, &ev)) {
+            a->taken++;
+            brs__wsg_report(g, a, &ev);
+        }
+        a->turns++;
+        /* logged once a queue outlives a turn's slice (a pipelined burst of
+         * requests spills a few events over one turn each: not worth a line) */
+        if (a->q.n && a->turns == 1)
+            BRS_LOG(BRS_LOG_INFO, "ws", "order events wait over loop turns (max_events_per_turn)",
+                    BRS_KV_S("account", a->name), BRS_KV_U("waiting", a->q.n), BRS_KV_U("per_turn", g->per_turn));
+        if (!a->q.n) { /* caught up: its memory goes back, its messages run */
+            brs__rt_evq_clear(&a->q);
+            g->n_active--;
+            if (a->turns > 1)
+                BRS_LOG(BRS_LOG_INFO, "ws", "order events caught up (max_events_per_turn)",
+                        BRS_KV_S("account", a->name), BRS_KV_U("events", a->deferred),
+                        BRS_KV_U("loop_turns", a->turns),
+                        BRS_KV_F("ms", (double)(brs__monotime_ns() - a->t0) / 1e6));
+        }
+    }
+    for (uint32_t i = 0; g->n_held && i < g->n_conns; i++) {
+        wconn *c = g->conns[i];
+        if (brs__ws_msgq_bytes(&c->held) && c->acct >= 0 && !g->acc[c->acct].q.n)
+            run_held(g, c);
+    }
+    g->epoch++;
+    return g->n_active || g->n_held;
+}
+
 void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 {
     for (uint32_t i = 0; i < g->n_conns;) {
@@ -163,7 +229,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
             conn_drop(g, i);
             continue;
         }
-        uint32_t want = EPOLLIN | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
+        /* not read while its messages wait behind its account's events */
+        uint32_t want = (waits(g, c) ? 0 : EPOLLIN) | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
         if (want != c->ev_mask) {
             struct epoll_event ev = {.events = want, .data.ptr = c};
             if (epoll_ctl(g->efd, EPOLL_CTL_MOD, c->ws.fd, &ev) == 0)
@@ -176,6 +243,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 int64_t brs__wsgate_next_time(const brs__wsgate *g)
 {
     int64_t t = INT64_MAX;
+    if (g->n_active || g->n_held)
+        return 0; /* events stream: the next slice in the next loop turn */
     for (uint32_t i = 0; i < g->n_conns; i++) {
         const wconn *c = g->conns[i];
         int64_t x = brs__wss_next_time(&c->ws);
@@ -400,7 +469,8 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
                 return brs__err(err, BRS_E_NOMEM, "out of memory (ws.max_orders_per_account)");
             return brs__err(err, BRS_E_INVAL, "%s: %s.route: %s", cfg->source, where, e2.msg);
         }
-        brs__rt_client_ops ops = {.user = ac, .xOnOrder = brs__wsg_on_order, .self_trade = 1};
+        brs__rt_client_ops ops = {.user = ac, .xOnOrder = brs__wsg_on_order, .self_trade = 1,
+                                  .passive = 1}; /* never calls back into the runtime */
         if (brs__rt_client_add(rt, &ops, rr, &ac->client, err)) {
             brs__wsgate_close(g);
             return BRS_E_INVAL;
@@ -452,6 +522,7 @@ void brs__wsgate_close(brs__wsgate *g)
     if (g->efd >= 0)
         close(g->efd);
     for (uint32_t i = 0; i < g->n_acc; i++) {
+        brs__rt_evq_clear(&g->acc[i].q);
         free(g->acc[i].map);
         free(g->acc[i].orders);
     }

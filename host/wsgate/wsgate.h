@@ -38,6 +38,17 @@ void brs__wsgate_poll(brs__wsgate *g, int64_t now);
 /* After the runtime advanced: book updates, pings, timeouts, and write what is
  * queued to each connection. */
 void brs__wsgate_flush(brs__wsgate *g, int64_t now);
+/* max_events_per_turn (the serve config's key, shared with the FIX
+ * gateway): each account reports at most n order events a loop turn; the rest
+ * wait in order, with the account's later events and messages behind them,
+ * and stream over the next turns (brs__wsgate_step). 0 (the default, and
+ * while the journal replays): every event at once. */
+void brs__wsgate_set_events_per_turn(brs__wsgate *g, uint32_t n);
+/* Each loop turn, before the commit (the reports' journal records join it):
+ * each account's next slice of waiting events reported, and the messages
+ * that waited behind them run once they are all out. Nonzero while any wait
+ * (brs__wsgate_next_time is then 0: the loop does not sleep). */
+int brs__wsgate_step(brs__wsgate *g);
 /* When brs__wsgate_flush next has timed work (INT64_MAX: none). */
 int64_t brs__wsgate_next_time(const brs__wsgate *g);
 /* Close every connection (1001, going away) and the listening socket. */

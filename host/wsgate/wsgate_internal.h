@@ -8,6 +8,7 @@
 #include "feeds/binance.h"
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
+#include "runtime/rt_evq.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,15 @@ typedef struct account {
     uint32_t n_orders;
     uint32_t *map; /* open addressing: clid hash -> order index + 1 */
     uint32_t map_cap;
+    /* streaming (docs/ws-order-entry.md, "A deep sweep streams"): at most
+     * max_events_per_turn events a loop turn are reported; the rest wait
+     * here, in order, and the account's later events and messages behind */
+    brs__rt_evq q;
+    uint64_t epoch;   /* the loop turn `taken` counts in */
+    uint32_t taken;   /* events reported in that turn */
+    uint32_t turns;   /* loop turns the waiting events took */
+    uint64_t deferred;
+    int64_t t0;
 } account;
 
 typedef struct bsub {
@@ -58,6 +68,9 @@ typedef struct wconn {
     uint32_t ev_mask;
     char peer[64];
     int closed;
+    /* messages received while the account's events wait, not run yet; the
+     * connection is not read meanwhile */
+    brs__ws_msgq held;
 } wconn;
 
 struct brs__wsgate {
@@ -84,6 +97,10 @@ struct brs__wsgate {
     /* the audit trail (brs__wsgate_set_report_journal): each order event as reported */
     void (*rfn)(void *user, uint32_t acct, const char *name, int64_t t, const char *text, size_t len);
     int replaying;
+    uint32_t per_turn;   /* max_events_per_turn of the serve config; 0: every event at once */
+    uint64_t epoch;      /* loop turns (brs__wsgate_step) */
+    uint32_t n_active;   /* accounts with events waiting */
+    uint32_t n_held;     /* connections with messages held */
     char buf[1 << 16];
 };
 
@@ -92,6 +109,10 @@ size_t brs__wsg_jstr(char *out, size_t cap, size_t at, const char *s);
 void brs__wsg_fmt_px(const brs__wsgate *g, uint32_t instr, int64_t px, char *out, size_t cap);
 void brs__wsg_send_text(wconn *c, const char *s, size_t n);
 void brs__wsg_on_order(void *user, const brs_order_event *ev);
+/* The event into the account's order table and reported (journal, connections). */
+void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev);
+/* Run a message of a connection (the account's events do not wait). */
+void brs__wsg_handle(wconn *c, const char *data, size_t len);
 void brs__wsg_do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r, int64_t now);
 void brs__wsg_do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req *r);
 void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len);

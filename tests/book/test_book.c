@@ -576,6 +576,77 @@ static void test_cancel_events(void **state)
     assert_int_equal(brs__engine_live_orders(f->e), 0);
 }
 
+/* The events of a plain IOC sweeping several levels, in order: accepted, per
+ * level its fills then the level, the rest cancelled, the top. A 256-tick
+ * window, so the next level is found across bitmap words; the last case has
+ * a far level on the other side (the engine then takes its general path):
+ * the same events. */
+static void test_ioc_sweep_events(void **state)
+{
+    fx *f = *state;
+    brs_book_listener L = rec_listener(&f->r);
+    brs_engine_config cfg = {.max_orders = 64, .max_instruments = 1, .window_ticks = 256};
+    brs_engine *e;
+    brs_error err;
+    assert_int_equal(brs__engine_create(&e, &cfg, &L, &err), BRS_OK);
+    /* window 872..1127: 1000, 1001 and 1060 share a bitmap word, 1070 and 1127 the next */
+    brs_order rest[] = {lim(1, BRS_SELL, 1000, 5), lim(2, BRS_SELL, 1001, 3), lim(3, BRS_SELL, 1001, 4),
+                        lim(4, BRS_SELL, 1060, 2), lim(5, BRS_SELL, 1070, 6), lim(6, BRS_SELL, 1127, 1),
+                        lim(7, BRS_BUY, 990, 9)};
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+        assert_int_equal(brs__engine_submit(e, &rest[i]), BRS_OK);
+    rec_clear(&f->r);
+    brs_order o = lim(10, BRS_BUY, 1100, 16);
+    o.tif = BRS_IOC;
+    assert_int_equal(brs__engine_submit(e, &o), BRS_OK);
+    static const int kinds[] = {EV_ACCEPTED, EV_FILL, EV_LEVEL, EV_FILL, EV_FILL, EV_LEVEL,
+                                EV_FILL, EV_LEVEL, EV_FILL, EV_LEVEL, EV_TOP};
+    assert_int_equal(f->r.n, 11);
+    for (int i = 0; i < 11; i++)
+        assert_int_equal(f->r.ev[i].kind, kinds[i]);
+    expect_fill(f, 0, 1, 10, 1000, 5, 0, 11);
+    expect_ev(f, 2, EV_LEVEL, BRS_SELL, 1000, 0, 0, 0);
+    expect_fill(f, 1, 2, 10, 1001, 3, 0, 8);
+    expect_fill(f, 2, 3, 10, 1001, 4, 0, 4);
+    expect_ev(f, 5, EV_LEVEL, BRS_SELL, 1001, 0, 0, 0);
+    expect_fill(f, 3, 4, 10, 1060, 2, 0, 2);
+    expect_ev(f, 7, EV_LEVEL, BRS_SELL, 1060, 0, 0, 0);
+    expect_fill(f, 4, 5, 10, 1070, 2, 4, 0);
+    expect_ev(f, 9, EV_LEVEL, BRS_SELL, 1070, 4, 1, 0);
+    expect_ev(f, 10, EV_TOP, 0, 990, 9, 1070, 4);
+    /* the side emptied: the rest is cancelled, the ask half of the top is 0 */
+    o = lim(11, BRS_BUY, 1127, 9);
+    o.tif = BRS_IOC;
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_submit(e, &o), BRS_OK);
+    assert_int_equal(f->r.n, 7);
+    expect_fill(f, 0, 5, 11, 1070, 4, 0, 5);
+    expect_ev(f, 2, EV_LEVEL, BRS_SELL, 1070, 0, 0, 0);
+    expect_fill(f, 1, 6, 11, 1127, 1, 0, 4);
+    expect_ev(f, 4, EV_LEVEL, BRS_SELL, 1127, 0, 0, 0);
+    assert_int_equal(f->r.ev[5].kind, EV_CANCELLED);
+    assert_int_equal(f->r.ev[5].qty, 4);
+    expect_ev(f, 6, EV_TOP, 0, 990, 9, 0, 0);
+    /* a far level behind the window's: swept the same way */
+    brs_order more[] = {lim(12, BRS_SELL, 1100, 2), lim(13, BRS_SELL, 5000, 3)};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        assert_int_equal(brs__engine_submit(e, &more[i]), BRS_OK);
+    o = lim(14, BRS_BUY, 6000, 10);
+    o.tif = BRS_IOC;
+    rec_clear(&f->r);
+    assert_int_equal(brs__engine_submit(e, &o), BRS_OK);
+    assert_int_equal(f->r.n, 7);
+    expect_fill(f, 0, 12, 14, 1100, 2, 0, 8);
+    expect_ev(f, 2, EV_LEVEL, BRS_SELL, 1100, 0, 0, 0);
+    expect_fill(f, 1, 13, 14, 5000, 3, 0, 5);
+    expect_ev(f, 4, EV_LEVEL, BRS_SELL, 5000, 0, 0, 0);
+    assert_int_equal(f->r.ev[5].kind, EV_CANCELLED);
+    assert_int_equal(f->r.ev[5].qty, 5);
+    expect_ev(f, 6, EV_TOP, 0, 990, 9, 0, 0);
+    assert_int_equal(brs__engine_live_orders(e), 1);
+    brs__engine_destroy(e);
+}
+
 static void test_unknown_ids(void **state)
 {
     fx *f = *state;
@@ -844,6 +915,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace_priority, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replace_move_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ioc_sweep_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_limit_and_reuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_sparse_prices, setup, teardown),

@@ -1297,6 +1297,123 @@ static void test_eod_stepwise(void **state)
     journal_done(&tj);
 }
 
+/* An old day's DAY order the expiry slices have not reached yet must not
+ * trade in the new day: 20 DAY buys of the old day (reached first, one a
+ * slice), then a DAY sell "ds" at 50 and a GTC sell "gs" at 50 behind it. In
+ * the new day's first turn, before any slice, an IOC buy at 50 arrives: the
+ * old DAY sell expires first (ExecType C) and the IOC fills the GTC sell;
+ * "ds" never trades. The replay of the journal does the same. */
+static void test_eod_no_old_day_trade(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
+    for (int k = 0; k < 20; k++) {
+        char cl[16];
+        snprintf(cl, sizeof cl, "b%d", k);
+        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", cl);
+        expect_er('0', cl);
+    }
+    feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+    expect_er('0', "ds");
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    expect_er('0', "gs");
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1;
+    gw.fg_per_turn = 1024;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
+    brs__fix_gateway_eod_step(&gw); /* the first slice: b0 */
+    outlen = outread = 0;
+    feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=3|");
+    int ds_expired = 0, ds_traded = 0, gs_filled = 0, t1_filled = 0;
+    while (next()) {
+        if (strcmp(got.msgtype, "8") != 0)
+            continue;
+        char et = brs__fix_char(&got, 150);
+        ds_expired += brs__fix_is(&got, 11, "ds") && et == 'C';
+        ds_traded += brs__fix_is(&got, 11, "ds") && et == 'F';
+        gs_filled += brs__fix_is(&got, 11, "gs") && et == 'F';
+        t1_filled += brs__fix_is(&got, 11, "t1") && et == 'F';
+    }
+    assert_int_equal(ds_traded, 0);
+    assert_int_equal(ds_expired, 1);
+    assert_int_equal(gs_filled, 1);
+    assert_int_equal(t1_filled, 1);
+    outlen = outread = 0;
+    int expired = 0, ds_again = 0;
+    while (eo_running()) {
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+        while (next())
+            if (strcmp(got.msgtype, "8") == 0 && brs__fix_char(&got, 150) == 'C') {
+                expired++;
+                ds_again += brs__fix_is(&got, 11, "ds");
+            }
+    }
+    assert_int_equal(ds_again, 0);   /* expired once */
+    assert_int_equal(expired, 19);   /* b1..b19 (b0 in the first slice) */
+    assert_int_equal(gw.eod_expired, 21);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    /* the journal replayed: the same trade (gs filled), ds gone */
+    open_gw(tj.path, 0);
+    feed("35=H|11=gs|55=AAPL|54=2|");
+    expect_er('I', "gs");
+    assert_true(brs__fix_is(&got, 39, "2"));
+    feed("35=H|11=ds|55=AAPL|54=2|");
+    assert_true(next());
+    assert_true(brs__fix_is(&got, 39, "8")); /* unknown: expired on the old day */
+    close_gw();
+    journal_done(&tj);
+}
+
+/* An expiry's cancel that reaches the venue a latency after its slice is
+ * still the expiry: FIX 4.4 ExecType and OrdStatus C (Expired), not a
+ * cancel (4), and not a change of the new day (the order is gone after the
+ * forget steps, unknown to a status request). */
+static void test_eod_expiry_after_latency(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=d1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|");
+    expect_er('0', "d1");
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 7;
+    gw.fg_per_turn = 13;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    brs__rt_set_latency(gw.rt, 1000000, 1000000, 0); /* 1 ms to the venue */
+    outlen = outread = 0;
+    brs__fix_gateway_eod_step(&gw);
+    assert_false(next()); /* the expiry's cancel is on its way */
+    brs__fix_pump(&gw, T0 + 2000000);
+    expect_er('C', "d1");
+    assert_int_equal(brs__fix_char(&got, 39), 'C');
+    while (gw.eod_phase || brs__fix_gateway_forgetting(&gw))
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+    outlen = outread = 0;
+    feed("35=H|11=d1|55=AAPL|54=1|");
+    assert_true(next());
+    assert_int_equal(brs__fix_char(&got, 39), '8'); /* gone with the old day */
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    journal_done(&tj);
+}
+
 /* An order still on its way to the venue (an order-entry latency) while
  * closed orders leave memory, after a checkpoint and at an end of day in
  * steps: it is not closed, so it stays, and its acknowledgement reaches the
@@ -1352,6 +1469,46 @@ static void test_forget_keeps_orders_in_flight(void **state)
         close_gw();
         journal_done(&tj);
     }
+}
+
+/* The one-turn end of day (no mc_per_turn, fg_per_turn: tests, bench):
+ * an order still on its way to the venue is kept (END_OF_DAY mode
+ * EOD_FORGET_KEEP) and acknowledged when the venue has it (mode EOD_FORGET,
+ * as before, dropped its slot: its reports were lost), and a replay of the
+ * journal does the same. */
+static void test_eod_at_once_keeps_orders_in_flight(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=c1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=3|");
+    outlen = outread = 0;
+    brs__rt_set_latency(gw.rt, 1000000, 0, 0); /* 1 ms to the venue */
+    feed("35=D|11=f1|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|59=1|");
+    assert_false(next()); /* on its way */
+    gw.async_compact = 1; /* the journal stays whole: replayed below */
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, 0);
+    assert_false(brs__fix_gateway_forgetting(&gw));
+    brs__fix_pump(&gw, T0 + 2000000); /* the venue has it */
+    expect_er('0', "f1");
+    feed("35=H|11=f1|55=AAPL|54=1|");
+    expect_er('I', "f1");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    open_gw(tj.path, 0);
+    feed("35=H|11=f1|55=AAPL|54=1|");
+    expect_er('I', "f1");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    feed("35=H|11=c1|55=AAPL|54=1|");
+    assert_true(next());
+    assert_int_equal(brs__fix_char(&got, 39), '8'); /* closed on the old day: forgotten */
+    close_gw();
+    journal_done(&tj);
 }
 
 /* A checkpoint of many open orders over several price levels: the snapshot
@@ -1848,6 +2005,9 @@ int main(void)
         cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_checkpoint_stepwise),
         cmocka_unit_test(test_eod_stepwise),
+        cmocka_unit_test(test_eod_no_old_day_trade),
+        cmocka_unit_test(test_eod_expiry_after_latency),
+        cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),
         cmocka_unit_test(test_market_order_and_ioc),

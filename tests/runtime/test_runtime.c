@@ -4,7 +4,8 @@
  * larger than either venue's touch fills on both, each fill naming its venue,
  * cum/leaves the parent's; cancelling a partly filled posted parent ends it
  * with the rest; a venue that rejects everything makes the parent complete on
- * the other. */
+ * the other; a venue's refusal reaches the client as one REJECTED, whether
+ * the venue reported it as an event or only returned its code. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +130,47 @@ static void test_direct_clients(void **state)
     assert_non_null(last_of(&a, 7, BRS_OEV_CANCELLED));
     assert_null(last_of(&b, 7, BRS_OEV_CANCELLED));
     close_world(&w);
+}
+
+static int count_of(const client *c, uint64_t id, int kind)
+{
+    int k = 0;
+    for (int i = 0; i < c->n; i++)
+        k += c->ev[i].order_id == id && c->ev[i].kind == kind;
+    return k;
+}
+
+/* The sim venue reports a refusal as an event and returns its code too; the
+ * runtime adds its own REJECTED only for a code with no event (the client
+ * heard two for a post-only that would take before 2026-12-07, and the WebSocket
+ * gateway sent both). */
+static void test_refusal_one_reject(void **state)
+{
+    (void)state;
+    {
+        world w;
+        open_world(&w, "", 0);
+        client a = {0}, b = {0};
+        add(&w, &a, "venue:alt");
+        add(&w, &b, "venue:alt");
+        order(&w, &a, 1, BRS_SELL, 100, 5, BRS_GTC);
+        brs__rt_advance(w.rt, brs__rt_now(w.rt) + 1000000);
+        assert_non_null(last_of(&a, 1, BRS_OEV_ACCEPTED));
+        brs_order o = {.id = 2, .instrument = 0, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_GTC,
+                       .price = 100, .qty = 1, .flags = BRS_OF_POST_ONLY};
+        assert_int_equal(brs__rt_submit(w.rt, b.id, &o), BRS_OK);
+        brs__rt_advance(w.rt, brs__rt_now(w.rt) + 1000000);
+        assert_int_equal(count_of(&b, 2, BRS_OEV_REJECTED), 1);
+        assert_int_equal(last_of(&b, 2, BRS_OEV_REJECTED)->reason, BRS_E_WOULDTAKE);
+        /* a refusal the venue makes only by its return code (a zero quantity) */
+        brs_order z = {.id = 3, .instrument = 0, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_GTC,
+                       .price = 90, .qty = 0};
+        int rc = brs__rt_submit(w.rt, b.id, &z);
+        brs__rt_advance(w.rt, brs__rt_now(w.rt) + 1000000);
+        assert_int_equal(count_of(&b, 3, BRS_OEV_REJECTED) + (rc < 0), 1);
+        assert_int_equal(filled(&a, 1, NULL, w.rt), 0);
+        close_world(&w);
+    }
 }
 
 /* A parent larger than either venue's touch fills on both. */
@@ -263,6 +305,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_direct_clients),
+        cmocka_unit_test(test_refusal_one_reject),
         cmocka_unit_test(test_parent_two_venues),
         cmocka_unit_test(test_parent_cancel),
         cmocka_unit_test(test_failover),

@@ -202,6 +202,43 @@ static void test_api(void **state)
     lclose(&r);
 }
 
+/* A ctx method checks its self is the script's ctx (by identity: a copy of
+ * its fields, nil, another type or a missing self is refused). */
+static void test_ctx_methods_check_self(void **state)
+{
+    (void)state;
+    const char *script =
+        "local function refused(f, ...)\n"
+        "  local ok, e = pcall(f, ...)\n"
+        "  assert(not ok and tostring(e):find('with a colon', 1, true), tostring(e))\n"
+        "end\n"
+        "return { on_bar = function(ctx, bar)\n"
+        "  local copy = {}\n"
+        "  for k, v in pairs(ctx) do copy[k] = v end\n"
+        "  refused(ctx.position)\n"
+        "  refused(ctx.position, nil)\n"
+        "  refused(ctx.position, copy)\n"
+        "  refused(ctx.now, {})\n"
+        "  refused(ctx.target, 'ctx', 1)\n"
+        "  refused(ctx.buy, bar, 1)\n"
+        "  refused(ctx.position, refused)\n"
+        "  refused(ctx.position, 1.5)\n"
+        "  assert(ctx.now(ctx) == bar.ts and ctx:position() == 0)\n"
+        "  ctx:log('self ok')\n"
+        "end }\n";
+    lrun r;
+    lopen(&r, script, NULL, NULL);
+    if (r.load_rc || r.open_rc)
+        fail_msg("%s", r.err.msg);
+    for (int i = 0; i < 3; i++) {
+        brs_market_event b = mkbar(1000 * (i + 1), 100 + i);
+        brs__sctx_advance(&r.sc, b.ts_local);
+        if (brs__sctx_on_market(&r.sc, &b))
+            fail_msg("%s", r.sc.error);
+    }
+    lclose(&r);
+}
+
 static void test_errors_name_script_line_callback(void **state)
 {
     (void)state;
@@ -520,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_ma_cross_same_trades_long_flat),
         cmocka_unit_test(test_ma_cross_same_trades_short),
         cmocka_unit_test(test_api),
+        cmocka_unit_test(test_ctx_methods_check_self),
         cmocka_unit_test(test_errors_name_script_line_callback),
         cmocka_unit_test(test_limits_configurable),
         cmocka_unit_test(test_no_allocation_per_bar),

@@ -65,6 +65,17 @@ static int b_bar(void *self, const brs_market_event *ev)
     return b->bars == b->fail_on_bar ? BRS_E_STATE : BRS_OK;
 }
 
+/* The same as a top callback (brs__sctx_call_top's inline path). */
+static int b_top(void *self, const brs_top *top)
+{
+    (void)top;
+    return b_bar(self, NULL);
+}
+
+static const brs_strategy_vtable bvt_top = {
+    .size = sizeof(brs_strategy_vtable), .subscriptions = BRS_SUB_TOP, .xOpen = b_open,
+    .xClose = b_close, .xOnTop = b_top, .xOnOrder = b_order, .xOnTimer = b_timer};
+
 static const brs_strategy_vtable bvt = {
     .size = sizeof(brs_strategy_vtable), .subscriptions = BRS_SUB_BARS, .xOpen = b_open,
     .xClose = b_close, .xOnBar = b_bar, .xOnOrder = b_order, .xOnTimer = b_timer};
@@ -254,18 +265,32 @@ static void log_state_per_callback(int inline_path)
     assert_non_null(log);
     bstrat b = {.log_in_bar = 3, .error_on_bar = 4, .fail_on_bar = 5}; /* 48 bytes per bar */
     brs__sctx_opts o = {.log = log, .max_log_bytes_per_callback = 20, .max_log_bytes = 1000};
-    start(&sc, &b, &o, &fm);
+    int top = inline_path == 2; /* brs__sctx_call_top: no backend, whose market pass it skips */
+    if (top) {
+        brs_error err = {0};
+        brs__simfill_init(&fm, 16);
+        o.name = "b";
+        o.instruments = &instr;
+        o.n_instruments = 1;
+        assert_int_equal(brs__sctx_init(&sc, &bvt_top, &o, &err), BRS_OK);
+        assert_int_equal(brs__sctx_open(&sc, &b, &err), BRS_OK);
+        assert_int_equal(brs__sctx_start(&sc, &err), BRS_OK);
+    } else {
+        start(&sc, &b, &o, &fm);
+    }
     int rc = BRS_OK;
     for (int i = 0; i < 5; i++) {
         brs_market_event e = bar_at(100 * (i + 1));
-        rc = inline_path ? brs__sctx_call_bar(&sc, &e) : brs__sctx_on_market(&sc, &e);
+        brs_top t = {.bid_price = 990 - i, .bid_qty = 1, .ask_price = 1010, .ask_qty = 1};
+        rc = top ? brs__sctx_call_top(&sc, 0, e.ts_exchange, e.ts_local, 0, &t)
+             : inline_path ? brs__sctx_call_bar(&sc, &e) : brs__sctx_on_market(&sc, &e);
         if (i < 4)
             assert_int_equal(rc, BRS_OK);
     }
     assert_int_equal(rc, BRS_E_STATE);
     assert_int_equal(b.bars, 5);
     assert_int_equal(sc.failed, BRS_E_STATE);
-    assert_non_null(strstr(sc.error, "xOnBar returned"));
+    assert_non_null(strstr(sc.error, top ? "xOnTop returned" : "xOnBar returned"));
     assert_null(strstr(sc.error, "carries on"));
     char buf[4096];
     read_log(log, buf, sizeof buf);
@@ -285,6 +310,13 @@ static void test_log_state_per_inline_callback(void **state)
 {
     (void)state;
     log_state_per_callback(1);
+}
+
+/* The same through brs__sctx_call_top's inline path. */
+static void test_log_state_per_inline_top(void **state)
+{
+    (void)state;
+    log_state_per_callback(2);
 }
 
 /* The same through brs__sctx_on_market, whose callbacks enter through
@@ -320,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_refusal_with_next_event), cmocka_unit_test(test_order_bounds),
         cmocka_unit_test(test_log_caps),          cmocka_unit_test(test_timer_end_of_time),
         cmocka_unit_test(test_log_state_per_inline_callback),
+        cmocka_unit_test(test_log_state_per_inline_top),
         cmocka_unit_test(test_log_state_per_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

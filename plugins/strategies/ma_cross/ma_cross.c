@@ -17,13 +17,20 @@ struct ma_cross {
     const brs_host *host;
     brs_ctx *ctx;
     int64_t fast, slow, qty, allow_short;
-    union {           /* the two rare cases, tested as one word per bar */
+    /* The order that takes the position to its target, target - position,
+     * when fast > slow (aim[1]: qty) and when not (aim[0]: -qty with
+     * allow_short, else 0); both 0 while an order is out, both 1 in the
+     * rare cases (below), which the order's path then takes. Kept as they
+     * change (ma_aim), so a bar that trades nothing reads one and tests it. */
+    int64_t aim[2];
+    union {
         struct {
-            int working;  /* an order is out: wait for it before trading again */
+            int warming;  /* the slow SMA is not ready yet: no signal */
             int signal;   /* a signal backtest: state targets, place no orders */
         };
-        uint64_t busy;
+        uint64_t rare;
     };
+    int working;      /* an order is out: wait for it before trading again */
     int64_t position; /* signed, followed from fills */
     double fast_d, slow_d; /* the periods as doubles, exactly */
     brs_sma sma_fast, sma_slow;
@@ -41,6 +48,18 @@ static const brs_param_def ma_params[] = {
     {.name = "slow", .type = BRS_PARAM_INT, .def = 30, .min = 2, .max = MA_MAX_PERIOD,
      .help = "slow SMA period, in bars"},
 };
+
+/* aim[] from the rare cases, the position, the parameters and whether an
+ * order is out. */
+static void ma_aim(struct ma_cross *m)
+{
+    if (m->rare) {
+        m->aim[0] = m->aim[1] = 1; /* not an order: to ma_act, which sees rare */
+        return;
+    }
+    m->aim[1] = m->working ? 0 : m->qty - m->position;
+    m->aim[0] = m->working ? 0 : (m->allow_short ? -m->qty : 0) - m->position;
+}
 
 static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *err)
 {
@@ -63,6 +82,8 @@ static int ma_open(void *self, const brs_host *host, brs_ctx *ctx, brs_error *er
     brs_sma_init(&m->sma_slow, m->buf_slow, (uint32_t)m->slow);
     m->fast_d = (double)m->fast;
     m->slow_d = (double)m->slow;
+    m->warming = 1;
+    ma_aim(m);
     return BRS_OK;
 }
 
@@ -76,42 +97,60 @@ static int ma_start(void *self)
         m->position = pos.qty;
     /* Only a signal backtest takes targets; elsewhere the host says UNSUPPORTED. */
     m->signal = BRS_HOST_HAS(m->host, xSetTarget) && m->host->xSetTarget(m->ctx, 0, 0.0) == BRS_OK;
+    ma_aim(m);
     return BRS_OK;
 }
 
-/* Send the order that moves the position by delta (rare: kept out of the
- * per-bar path, which then needs no stack frame for the order). */
-static __attribute__((noinline)) void ma_submit(struct ma_cross *m, uint32_t instrument, int64_t delta)
+/* Send the order that moves the position by delta. */
+static int ma_submit(struct ma_cross *m, uint32_t instrument, int64_t delta)
 {
     brs_order o = {.instrument = instrument, .type = BRS_MARKET, .tif = BRS_GTC,
                    .side = delta > 0 ? BRS_BUY : BRS_SELL, .qty = delta > 0 ? delta : -delta};
     uint64_t id;
-    if (m->host->xSubmit(m->ctx, &o, &id) == BRS_OK)
+    if (m->host->xSubmit(m->ctx, &o, &id) == BRS_OK) {
         m->working = 1;
+        ma_aim(m);
+    }
+    return BRS_OK;
+}
+
+/* A bar whose aim[] entry is not 0 (rare: kept out of the per-bar path,
+ * which then needs no stack frame): the order it names, or the rare cases:
+ * until the slow SMA is ready (then never again), and every bar of a signal
+ * backtest. f and s are the two SMAs' values (meaningless while warming). */
+static __attribute__((noinline)) int ma_act(struct ma_cross *m, const brs_market_event *bar,
+                                            double f, double s)
+{
+    if (m->rare) {
+        /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
+        if (!brs_sma_ready(&m->sma_slow))
+            return BRS_OK;
+        if (m->signal)
+            return m->host->xSetTarget(m->ctx, bar->instrument,
+                                       f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
+        m->warming = 0;
+        ma_aim(m);
+    }
+    int64_t delta = m->aim[f > s];
+    if (delta != 0)
+        return ma_submit(m, bar->instrument, delta);
+    return BRS_OK;
 }
 
 static int ma_on_bar(void *self, const brs_market_event *bar)
 {
     struct ma_cross *m = self;
     double close = (double)bar->bar.close;
+    /* brs_sma_value of both once ready: sum / (double)period, with the
+     * period's double (exact) kept rather than converted on every bar; the
+     * fast one's taken before the slow update, whose store into its window
+     * could alias the fast sum as far as the compiler knows (a reload) */
     brs_sma_update(&m->sma_fast, close);
+    double f = m->sma_fast.sum / m->fast_d;
     brs_sma_update(&m->sma_slow, close);
-    /* fast < slow (ma_open), so once the slow SMA is ready the fast one is too */
-    if (!brs_sma_ready(&m->sma_slow))
-        return BRS_OK;
-    /* brs_sma_value of both, ready: sum / (double)period, with the period's
-     * double (exact) kept rather than converted on every bar */
-    double f = m->sma_fast.sum / m->fast_d, s = m->sma_slow.sum / m->slow_d;
-    if (m->busy) {
-        if (m->working)
-            return BRS_OK;
-        return m->host->xSetTarget(m->ctx, bar->instrument,
-                                   f > s ? 1.0 : (m->allow_short ? -1.0 : 0.0));
-    }
-    int64_t target = f > s ? m->qty : (m->allow_short ? -m->qty : 0);
-    int64_t delta = target - m->position;
-    if (delta != 0)
-        ma_submit(m, bar->instrument, delta);
+    double s = m->sma_slow.sum / m->slow_d;
+    if (__builtin_expect(m->aim[f > s] != 0, 0))
+        return ma_act(m, bar, f, s);
     return BRS_OK;
 }
 
@@ -123,6 +162,7 @@ static int ma_on_order(void *self, const brs_order_event *ev)
     if (ev->kind == BRS_OEV_REJECTED || ev->kind == BRS_OEV_CANCELLED ||
         (ev->kind == BRS_OEV_FILL && ev->leaves == 0))
         m->working = 0;
+    ma_aim(m);
     return BRS_OK;
 }
 

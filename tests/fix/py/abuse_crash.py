@@ -1,9 +1,13 @@
 """abuse_crash.py: the crash cases of the load-and-abuse suite (run by
-abuse_test.py: crashpoints, mccrash, sweepcrash, eodcrash, eodstepcrash): a gateway killed at
+abuse_test.py: crashpoints, mccrash, sweepcrash, sweepstratcrash, sweepmdcrash,
+eodcrash, eodstepcrash): a gateway killed at
 each write and sync of a flow (BRS_FAULT_AFTER_WRITES, every other one torn),
 restarted, and checked for what it acknowledged."""
+import json
 import os
+import re
 import shutil
+import sys
 import time
 
 from abuse_common import (Client, Session, check, new_server, order_body,  # noqa: F401
@@ -217,7 +221,8 @@ def resend_all(port, comp, logon_seq, want_h=None):
     """Logs comp on at logon_seq (no reset), gap-fills what the gateway asks
     for, asks for everything it stored (ResendRequest 1..0) and reads until
     quiet. Returns ({(ClOrdID, ExecID): set of MsgSeqNums of its fill report},
-    the OrdStatus of want_h's order asked afterwards, whether it logged on)."""
+    the OrdStatus of want_h's order asked afterwards (a list of them when
+    want_h is a list of ClOrdIDs), whether it logged on)."""
     c = Client(port, comp)
     c.send("A", [(98, 0), (108, 30)], logon_seq)
     fills, logon, nxt, asked = {}, None, logon_seq + 1, False
@@ -237,16 +242,20 @@ def resend_all(port, comp, logon_seq, want_h=None):
             c.send("4", [(36, nxt), (123, "Y")], int(m.get(7)), possdup=True)
         elif m.type == "8" and m.get(150) == "F":
             fills.setdefault((m.get(11), m.get(17)), set()).add(m.seq)
-    st = None
-    if want_h and logon is not None:
-        c.send("H", [(11, want_h), (54, 1), (55, "AAPL")], nxt)
-        while True:
-            m = c.recv(3)
-            if m is None or (m.type == "8" and m.get(150) == "I"):
-                st = m and m.get(39)
-                break
+    sts = []
+    for cl in ((want_h,) if isinstance(want_h, str) else want_h or ()):
+        st = None
+        if logon is not None:
+            c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
+            nxt += 1
+            while True:
+                m = c.recv(3)
+                if m is None or (m.type == "8" and m.get(150) == "I"):
+                    st = m and m.get(39)
+                    break
+        sts.append(st)
     c.close()
-    return fills, st, logon is not None
+    return fills, (sts[0] if isinstance(want_h, str) else sts) if want_h else None, logon is not None
 
 
 def case_sweepcrash(work):
@@ -329,6 +338,152 @@ def sweep_crash(work, n, what, **cfg):
           (points, mid))
 
 
+SWEEPER = """-- abuse sweepstratcrash: one IOC buy of N lots at 9.00, DELAY ns after start
+local M = {}
+M.on_start = function(ctx) ctx:timer(%d) end
+M.on_timer = function(ctx) ctx:buy{qty = %d, price = 900, tif = "ioc"} end
+return M
+"""
+
+SWEEP_DELAY = 1.0  # seconds from the gateway's start to the sweep (the maker has logged on)
+
+
+def case_sweepstratcrash(work):
+    """(3) the streamed sweep made by a hosted strategy: a Lua strategy's
+    timer (a STRAT record) sends an IOC buying 120 lots at 9.00 over
+    CLIENT2's 120 resting sells; the maker's runtime events wait over loop
+    turns (20 a turn) and its reports stream (40 a slice). Killed at each
+    write and sync, every restart ends with every fill reported to the maker
+    once, its orders filled, the fills seen before the crash under the same
+    ExecIDs (the timer's step replayed, or made again live when it was never
+    committed)."""
+    n = 120
+    script = os.path.join(work, "sweeper.lua")
+    with open(script, "w") as f:
+        f.write(SWEEPER % (int(SWEEP_DELAY * 1e9), n))
+    sweep_src_crash(work, n, "made by a hosted strategy's IOC (its timer's step)",
+                    strategies=[{"file": script, "name": "sweeper", "hot_reload": False}])
+
+
+def case_sweepmdcrash(work):
+    """(3) the same sweep made by replayed market data: a trade print (buyer
+    the aggressor, 120 lots at 9.00) paced 1 s after a first print that
+    trades with nothing (market_data speed 1); the sim venue replays it as
+    an aggressor, which takes CLIENT2's 120 resting sells in the loop's FEED
+    step."""
+    n = 120
+    ticks = trades_file(work, "sweep", [(0, "5.00", 1, "buy"), (int(SWEEP_DELAY * 1e3), "9.00", n, "buy")])
+    if ticks:
+        sweep_src_crash(work, n, "made by replayed market data (a FEED step)",
+                            market_data={"file": ticks, "speed": 1})
+
+
+def trades_file(work, name, rows):
+    """A .ticks.zst of AAPL trade prints (ms after the first, price, qty,
+    aggressor side), through `bourse ticks import --format csv`; None when
+    the import fails (a check fails)."""
+    import subprocess
+    csvp = os.path.join(work, name + ".csv")
+    with open(csvp, "w") as f:
+        f.write("time,price,qty,side\n")
+        for ms, px, qty, side in rows:
+            f.write("%d,%s,%d,%s\n" % (1700000000000 + ms, px, qty, side))
+    mapping = os.path.join(work, name + ".map.json")
+    with open(mapping, "w") as f:
+        json.dump({"kind": "trade", "time_unit": "ms", "symbol": "AAPL", "price_scale": 100,
+                   "qty_scale": 1, "tick_size": 1, "lot_size": 1,
+                   "columns": {"time": "time", "price": "price", "qty": "qty", "side": "side"}}, f)
+    ticks = os.path.join(work, name + ".ticks.zst")
+    r = subprocess.run([sys.argv[1], "ticks", "import", "--format", "csv", "--mapping", mapping, csvp,
+                        "-o", ticks], capture_output=True, text=True)
+    return ticks if check(r.returncode == 0, "ticks import: %s %s" % (r.stdout, r.stderr)) else None
+
+
+def maker_round(srv, n):
+    """One run with a fault armed: CLIENT2 (the maker) logs on at 1 and
+    collects the ExecIDs of its fill reports until it has n, the gateway
+    dies or 15 s pass; then the gateway is killed. Returns (ExecIDs seen,
+    whether the fault struck)."""
+    seen = set()
+    if srv.proc.poll() is None and srv.port:
+        try:
+            c = Client(srv.port, "CLIENT2")
+            c.send("A", [(98, 0), (108, 30)], 1)
+            deadline = time.time() + 15
+            while len(seen) < n and time.time() < deadline:
+                m = c.recv(0.5)
+                if m is None:
+                    if c.closed or srv.proc.poll() is not None:
+                        break
+                    continue
+                if m.type == "8" and m.get(150) == "F":
+                    seen.add(m.get(17))
+            c.close()
+        except OSError:
+            pass
+    try:
+        srv.proc.wait(1.0)
+        died = True
+    except Exception:
+        died = False
+    srv.stop(sig=9)
+    return seen, died
+
+
+def sweep_src_crash(work, n, what, **cfg):
+    """A sweep of CLIENT2's n resting sells by something else than a client's
+    message (cfg: a strategy or market data, beside fsync batch, 20 events a
+    turn and 40 reports a slice), killed at each write and sync in turn. The
+    sweep comes SWEEP_DELAY after the start whether or not its step was
+    committed (a timer or a paced event not replayed is made live), so every
+    restart must end with all n fills reported to the maker, each stored
+    once, its orders filled, and the fills it saw before the crash among
+    them under the same ExecIDs."""
+    template = os.path.join(work, "template")
+    os.makedirs(template)
+    write_orders_journal(os.path.join(template, "orders.journal"),
+                         [(1, order_body("CLIENT2", 2 + k, "s%d" % k, 2, "9.00", 1)) for k in range(n)])
+    points = mid = 0
+    fault = 0
+    while fault < 200:
+        fault += 1
+        state = os.path.join(work, "state%d" % fault)
+        shutil.copytree(template, state)
+        srv = new_server(work, name="v%d" % fault, state_dir=state, fsync="batch", max_reports_per_turn=40,
+                         max_events_per_turn=20,
+                         sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")], **cfg)
+        env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0"}
+        srv.start(extra_env=env)
+        seen, died = maker_round(srv, n)
+        if not died:
+            check(len(seen) == n, "no fault: %d of %d fills" % (len(seen), n))
+            check("runtime events caught up (max_events_per_turn)" in srv.logtext(),
+                  "no fault: the sweep's runtime events did not wait over loop turns")
+            break
+        points += 1
+        mid += 0 < len(seen) < n
+        srv.start()  # no fault
+        check(srv.port is not None, "fault %d: no restart: %s" % (fault, srv.logtext()[-600:]))
+        if srv.port is None:
+            continue
+        time.sleep(SWEEP_DELAY + 1.0)  # a sweep never committed is made again live by now
+        mf, st, ml = resend_all(srv.port, "CLIENT2", 2, want_h=("s0", "s%d" % (n - 1)))
+        once = all(len(v) == 1 for v in mf.values())
+        mo = len(set(k[0] for k in mf))
+        same = seen <= set(k[1] for k in mf)
+        ok = ml and same and len(mf) == n and mo == n and once and st == ["2", "2"]
+        check(ok, "fault %d: after the restart: Logon %s, maker %d fill reports on %d orders (%d under two "
+              "MsgSeqNums), orders s0 and s%d status %r; %d fills seen before the crash%s" %
+              (fault, ml, len(mf), mo, sum(1 for v in mf.values() if len(v) > 1), n - 1, st, len(seen),
+               "" if same else ", not all under the same ExecIDs"))
+        srv.stop()
+    print("streamed sweep of %d orders %s: killed at %d write/sync points (odd ones torn), %d of them "
+          "with part of the fills already delivered; every restart has every fill reported once, the "
+          "same ExecIDs" % (n, what, points, mid))
+    check(points >= 8 and mid >= 2, "only %d fault points (%d in the middle of the sweep)" %
+          (points, mid))
+
+
 def case_sweepoom(work):
     """(3) memory runs out where a streamed sweep's queues must keep order
     (BRS_FAULT_QUEUE_NOMEM=1: no queue chunk can be allocated): taken at once,
@@ -388,6 +543,100 @@ def case_eodstepcrash(work):
     it (about 40 points), a restart in the middle goes on with the steps
     where the journal says the killed one was, and ends as consistent."""
     eod_crash(work, 90, max_cancels_per_turn=4, max_forget_per_turn=1024)
+
+
+def yesterday_journal(path, bodies):
+    """An order journal of yesterday: the day's boundary mark at yesterday's
+    (2 min before today's day_end, returned as HH:MM:SS), then CLIENT1's
+    messages, committed."""
+    import struct
+    from fixclient import fixmsg
+    now = time.time()
+    today = int(now - 120) * 10 ** 9
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IIqB", 0x7ffffffe, 9, today - 86400 * 10 ** 9, 1))
+        for body in bodies:
+            m = fixmsg(body)
+            f.write(struct.pack("<II", 0, len(m)) + m)
+        f.write(struct.pack("<IIQ", 0x7ffffffd, 8, 1))
+    return time.strftime("%H:%M:%S", time.gmtime(now - 120))
+
+
+def log_ms(log, line):
+    """Epoch ms of the first log line holding `line` (None: none)."""
+    import calendar
+    m = re.search(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d+)Z[^\n]*" + re.escape(line), log, re.M)
+    if not m:
+        return None
+    y, mo, d, h, mi, se, frac = m.groups()
+    return calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(se))) * 1000 + int(frac[:3])
+
+
+def fix_ms(v):
+    """Epoch ms of a FIX UTCTimestamp (YYYYMMDD-HH:MM:SS.sss)."""
+    import calendar
+    t = calendar.timegm(time.strptime(v[:17], "%Y%m%d-%H:%M:%S"))
+    return t * 1000 + (int(v[18:21]) if len(v) > 18 else 0)
+
+
+def case_eodhold(work):
+    """(9) no DAY order of yesterday trades today: 100,000 DAY buys of
+    yesterday at 9.00 meet today's day_end at start and expire one a loop
+    turn (max_cancels_per_turn 1: for thousands of turns), while the market
+    data replays a trade print every 5 ms for 3 s (a seller the aggressor,
+    1 lot at 9.00). The replay waits while the old day's DAY orders may rest
+    (brs__fix_gateway_eod_holds): a fill of CLIENT1's is one of yesterday
+    (its TransactTime before the end of day began), every other order
+    expires, and the expiry ran while prints were due (else the case tests
+    nothing). Before, the prints of the expiry's turns filled old orders.
+    Under the sanitizers (make check) 30,000 orders and prints for 20 s: the
+    replay before the end of day takes several times as long."""
+    with open(sys.argv[1], "rb") as f:
+        san = b"libasan" in f.read()
+    n, window = (30000, 20000) if san else (100000, 3000)
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    day_end = yesterday_journal(os.path.join(state, "orders.journal"),
+                                [order_body("CLIENT1", 2 + k, "d%d" % k, 1, "9.00", 1, tif=0) for k in range(n)])
+    ticks = trades_file(work, "prints", [(0, "5.00", 1, "buy")] +
+                        [(5 * k, "9.00", 1, "sell") for k in range(1, window // 5)])
+    if not ticks:
+        return
+    srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
+                     market_data={"file": ticks, "speed": 1})
+    srv.start()
+    t = time.time()
+    while "market data replay ended" not in srv.logtext() and time.time() - t < 240:
+        time.sleep(0.2)
+    log = srv.logtext()
+    origin = log_ms(log, "runtime: market data replay file=")
+    begin = log_ms(log, "end of day: DAY orders expire and closed orders leave memory")
+    end = log_ms(log, "end of day: DAY orders expired")
+    m = re.search(r"end of day: DAY orders expired expired=(\d+) loop_turns=(\d+)", log)
+    # CLIENT1's reports, all of them (Logon 1 without reset, ResendRequest 1..0)
+    c = Client(srv.port, "CLIENT1")
+    c.send("A", [(98, 0), (108, 30)], 1)
+    c.send("2", [(7, 1), (16, 0)], 2)
+    fills, expired = [], 0
+    while True:
+        r = c.recv(3.0)
+        if r is None:
+            break
+        if r.type == "8" and r.get(150) == "F":
+            fills.append(fix_ms(r.get(60)))
+        expired += r.type == "8" and r.get(150) == "C"
+    c.close()
+    late = [f for f in fills if begin is None or f > begin]
+    print("end of day of %d DAY orders, 1 a loop turn: expiry from %s to %s ms after the feed's start "
+          "(prints due every 5 ms up to %d); %d fills (%d after the end of day began), %d expired; %s" %
+          (n, begin and begin - origin, end and end - origin, window, len(fills), len(late), expired,
+           m and m.group(0)))
+    check(origin and begin and end and end - begin >= 20 and begin - origin < window - 100,
+          "the expiry did not run while prints were due: the case tests nothing")
+    check(not late, "%d of the old day's DAY orders traded after the end of day began" % len(late))
+    check(expired + len(fills) == n and m is not None and int(m.group(1)) == expired,
+          "%d expired and %d filled of %d (%r)" % (expired, len(fills), n, m and m.group(0)))
+    srv.stop()
 
 
 def eod_crash(work, max_points, **cfg):

@@ -53,6 +53,12 @@ cases (issue 15 point):
                 reported to both sides after the restart, each report stored
                 once, the same ExecIDs
   sweeplatcrash (3) the same with the sweep made after an order-entry latency
+  sweepstratcrash (3) a sweep of a session's resting orders made by a hosted
+                strategy's IOC (its timer's step): every restart has every
+                fill reported to the maker once, under the same ExecIDs
+  sweepmdcrash  (3) the same made by replayed market data (a trade print)
+  eodhold       (9) yesterday's DAY orders expiring over loop turns while
+                market data prints trade at their price: none of them trades
 
 usage: abuse_test.py BOURSE CASE"""
 import os
