@@ -1,4 +1,5 @@
-/* view.c: the passive L3 book of market data (view.h): an order map (Robin
+/* view.c: the passive L3 book of market data (view.h; its structures and
+ * per-event path in view_impl.h): an order map (Robin
  * Hood linear probing over 32-byte entries, consecutive ids in adjacent
  * slots) and the engine's book sides
  * for the levels, without the order pool and the levels' FIFOs. The top is
@@ -16,145 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "book/book_impl.h"
-#include "book/view.h"
-
-/* Direct-indexed levels per side (v->w): 4096, the most one summary word of
- * the bitmaps covers, for views of at most VIEW_WIDE_MAX instruments, else
- * 1024 (the engine's default). Levels are keyed by tick (above), so the
- * window spans +-2048 or +-512 ticks of its centre; an instrument turned to
- * tick 1 by an off-tick price spans that many price units, and orders
- * deeper go to the far-level tree. Both windows are 192 KiB an instrument
- * instead of 48 (mostly untouched pages: levels in use are a tick apart), so
- * a view of many instruments keeps the narrow window. */
-#define VIEW_W_WIDE 4096u
-#define VIEW_W_NARROW 1024u
-#define VIEW_WIDE_MAX 64u
-#define NONE UINT32_MAX
-
-/* A live order; leaves 0 marks an empty slot. hs: the home slot, side in bit 31. */
-typedef struct vord {
-    uint64_t id;
-    int64_t key; /* its price's key in its instrument's sides */
-    int64_t leaves;
-    uint32_t instrument;
-    uint32_t hs;
-} vord;
-_Static_assert(sizeof(vord) == 32, "two order entries per cache line");
-
-/* An instrument's sides, and how its prices map to their keys: a price on
- * the tick is (odd << tz) x key with odd the tick's odd part, so it has
- * its low tz bits clear and (price >> tz) x inv (inv: odd's inverse modulo
- * 2^64) is key, at most lim = INT64_MAX / odd from 0; any other price gives
- * a product farther from 0 (the multiply is a bijection taking the
- * multiples of odd to exactly those). An insert's fast path needs less: the
- * offset of its price from the window's first price ubase, times inv and
- * rotated right by tz, is below the window's width exactly when the price
- * is on the tick and in the window (keys and their prices stay inside int64
- * as ticks are at most VIEW_TICK_MAX). No division per event. */
-typedef struct vbook {
-    bside s[2];
-    uint64_t ubase[2]; /* s[sd].base x tick */
-    uint64_t inv;
-    int64_t tick;   /* price of one key; 1 from the first off-tick price on */
-    uint64_t lim, lim2; /* lim, 2 x lim */
-    uint64_t low;   /* (1 << tz) - 1 */
-    uint32_t tz;
-    int ready;      /* windows allocated */
-} vbook;
-
-/* Ticks above it key by price unit (tick 1). */
-#define VIEW_TICK_MAX (INT64_C(1) << 20)
-
-struct brs__view {
-    vord *t;
-    void *t_mem;
-    uint32_t mask, shift;
-    uint32_t live, max_live;
-    uint32_t max_mask; /* the table grows by doubling while live orders fill a quarter of it */
-    uint32_t live_slow; /* an insert with this many live takes the slow path: max_live, or time to grow */
-    vbook *books;
-    uint32_t n;
-    uint32_t w; /* levels in each side's window (VIEW_W_WIDE or VIEW_W_NARROW) */
-    uint64_t *gen;
-};
+#include "book/view_impl.h"
 
 /* ---- the order map ----------------------------------------------------------- */
-
-/* The home slot: ids in the same 64K-aligned run keep their order (the
- * low 16 bits XOR a constant of the run: sequential ids fill adjacent
- * slots, one cache line after another), while the runs themselves are
- * scattered by a Fibonacci multiply of the high bits, so ids that differ
- * only there (strided, tagged) do not pile up on one slot. */
-static inline uint32_t home_of(const brs__view *v, uint64_t id)
-{
-    uint64_t run = ((id >> 16) * UINT64_C(0x9E3779B97F4A7C15)) >> v->shift;
-    return ((uint32_t)id ^ (uint32_t)run) & v->mask;
-}
-
-static inline uint32_t disp(const brs__view *v, const vord *x, uint32_t i)
-{
-    return (i - (x->hs & 0x7fffffffu)) & v->mask;
-}
-
-/* The slot of id, or NONE (Robin Hood order: a miss stops at the first entry
- * nearer its home than id would be to its own). */
-static inline uint32_t probe(const brs__view *v, uint64_t id, uint32_t *stop, uint32_t *stop_d)
-{
-    uint32_t i = home_of(v, id);
-    for (uint32_t d = 0;; d++, i = (i + 1) & v->mask) {
-        const vord *x = &v->t[i];
-        if ((x->leaves == 0) | (disp(v, x, i) < d)) { /* one branch, not two */
-            *stop = i, *stop_d = d; /* where id would go (put_at) */
-            return NONE;
-        }
-        if (x->id == id)
-            return i;
-    }
-}
-
-static inline uint32_t find(const brs__view *v, uint64_t id)
-{
-    uint32_t i, d;
-    return probe(v, id, &i, &d);
-}
-
-/* Adds an order whose id is not in the map, from slot i at displacement d
- * from its home (where its probe stopped; its home and 0 will do). There is
- * room: at most half the slots are in use. */
-static inline void put_at(brs__view *v, vord cur, uint32_t i, uint32_t d)
-{
-    for (;; d++, i = (i + 1) & v->mask) {
-        vord *x = &v->t[i];
-        if (!x->leaves) {
-            *x = cur;
-            return;
-        }
-        uint32_t dx = disp(v, x, i);
-        if (dx < d) {
-            vord tmp = *x;
-            *x = cur;
-            cur = tmp;
-            d = dx;
-        }
-    }
-}
-
-static inline void put(brs__view *v, vord cur) { put_at(v, cur, cur.hs & 0x7fffffffu, 0); }
-
-/* Removes slot i's entry (backward shift: no tombstones). */
-static inline void take(brs__view *v, uint32_t i)
-{
-    for (;;) {
-        uint32_t j = (i + 1) & v->mask;
-        const vord *x = &v->t[j];
-        if ((x->leaves == 0) | (disp(v, x, j) == 0)) /* one branch: either ends the shift */
-            break;
-        v->t[i] = *x;
-        i = j;
-    }
-    v->t[i].leaves = 0;
-}
 
 /* The live count at which an insert leaves the fast path: max_live (refused),
  * or an eighth of the slots while the table may still double (8 x (live + 1)
@@ -299,8 +164,8 @@ static __attribute__((noinline)) int to_units(brs__view *v, vbook *b, uint32_t i
  * grow, a price outside the window (in the order the checks always ran).
  * Sets the price's key, its level (made if missing) and the level's offset
  * in the window (>= the width: a far level). */
-static int insert_slow(brs__view *v, vbook *b, uint32_t in, int side, uint64_t id, int64_t price,
-                       int64_t *key, uint64_t *off, level **l, uint32_t *at, uint32_t *at_d)
+int brs__view_insert_slow(brs__view *v, vbook *b, uint32_t in, int side, uint64_t id, int64_t price,
+                           int64_t *key, uint64_t *off, level **l, uint32_t *at, uint32_t *at_d)
 {
     if (!key_of(b, price, key)) {
         if (to_units(v, b, in, price))
@@ -332,92 +197,9 @@ static int insert_slow(brs__view *v, vbook *b, uint32_t in, int side, uint64_t i
     return BRS_OK;
 }
 
-static inline __attribute__((always_inline)) int v_insert(brs__view *v, uint32_t in, uint64_t id, int side,
-                                                          int64_t price, int64_t qty)
-{
-    /* the refusals in the engine's order, behind one branch */
-    if (BRS__UNLIKELY(((unsigned)side > 1) | (in >= v->n) | !price_ok(price) | (qty <= 0) | (qty >= PMAX)))
-        return (unsigned)side > 1 ? BRS_E_INVAL : in >= v->n ? BRS_E_RANGE : BRS_E_INVAL;
-    uint32_t at = 0, at_d = 0;
-    if (probe(v, id, &at, &at_d) != NONE)
-        return BRS_E_EXISTS;
-    vbook *b = &v->books[in];
-    bside *s = &b->s[side];
-    /* the window offset in ticks: below the width only on the tick and in
-     * the window (vbook) */
-    uint64_t x = ((uint64_t)price - b->ubase[side]) * b->inv, tz = b->tz;
-    uint64_t off = (x >> tz) | (x << ((64 - tz) & 63));
-    int64_t key;
-    level *l;
-    if (BRS__LIKELY((off < v->w) & (b->ready != 0) & (v->live < v->live_slow))) {
-        key = s->base + (int64_t)off;
-        l = &s->win[off];
-    } else {
-        int rc = insert_slow(v, b, in, side, id, price, &key, &off, &l, &at, &at_d);
-        if (rc)
-            return rc;
-    }
-    if (BRS__UNLIKELY(qty > INT64_MAX - l->qty))
-        return BRS_E_RANGE; /* the level held orders already: nothing to undo */
-    /* at or through the best (a bid at or above it, an ask at or below it):
-     * computed without a branch on the side, which is random */
-    int64_t best = s->best;
-    uint64_t at_top = ((uint64_t)(key >= best) & (uint64_t)(side ^ 1)) | ((uint64_t)(key <= best) & (uint64_t)side);
-    l->qty += qty;
-    if (l->count++ == 0) {
-        if (off < v->w)
-            bm_set(s, (uint32_t)off);
-        if (side == BRS_BUY ? key > best : key < best)
-            s->best = key;
-    }
-    put_at(v, (vord){.id = id, .key = key, .leaves = qty, .instrument = in,
-                     .hs = home_of(v, id) | (uint32_t)side << 31},
-           at, at_d);
-    v->live++;
-    v->gen[in] += at_top; /* at or through the best: that side's top moved */
-    return BRS_OK;
-}
-
 int brs__view_insert(brs__view *v, uint32_t in, uint64_t id, int side, int64_t price, int64_t qty)
 {
     return v_insert(v, in, id, side, price, qty);
-}
-
-/* Takes qty (all its open quantity: the order goes) from slot i's order. At
- * the best price (a live order is never better) the top's quantity or price
- * moves. */
-static inline __attribute__((always_inline)) void remove_qty(brs__view *v, uint32_t i, int64_t qty)
-{
-    vord *o = &v->t[i];
-    uint32_t in = o->instrument;
-    int side = (int)(o->hs >> 31);
-    int64_t key = o->key;
-    bside *s = &v->books[in].s[side];
-    v->gen[in] += (uint64_t)(key == s->best);
-    level *l = level_find(s, v->w, key);
-    l->qty -= qty;
-    if (qty < o->leaves) {
-        o->leaves -= qty;
-    } else {
-        if (--l->count == 0)
-            level_gone(s, v->w, side, key);
-        take(v, i);
-        v->live--;
-    }
-}
-
-/* A reduce (all = 0: qty of it, at most its open quantity) or a delete
- * (all = 1: qty unused) of id, one path for both. */
-static inline __attribute__((always_inline)) int v_take(brs__view *v, uint64_t id, int64_t qty, int all)
-{
-    uint32_t i = find(v, id);
-    if (i == NONE)
-        return BRS_E_UNKNOWNORDER;
-    if (BRS__UNLIKELY(!all & (qty <= 0)))
-        return BRS_E_INVAL;
-    int64_t leaves = v->t[i].leaves;
-    remove_qty(v, i, all | (qty > leaves) ? leaves : qty);
-    return BRS_OK;
 }
 
 int brs__view_reduce(brs__view *v, uint64_t id, int64_t qty) { return v_take(v, id, qty, 0); }
@@ -426,27 +208,13 @@ int brs__view_delete(brs__view *v, uint64_t id) { return v_take(v, id, 0, 1); }
 
 /* A modify (rare): delete, then insert under aux when set. Out of line, so
  * a loop applying events keeps its registers for the common kinds. */
-static __attribute__((noinline)) void v_modify(brs__view *v, const brs_market_event *ev)
+__attribute__((noinline)) void brs__view_modify(brs__view *v, const brs_market_event *ev)
 {
     v_take(v, ev->order_id, 0, 1);
     v_insert(v, ev->instrument, ev->aux ? (uint64_t)ev->aux : ev->order_id, ev->side, ev->price, ev->qty);
 }
 
-static inline __attribute__((always_inline)) int v_apply(brs__view *v, const brs_market_event *ev)
-{
-    unsigned kind = ev->kind;
-    if (kind == BRS_MEV_ADD)
-        v_insert(v, ev->instrument, ev->order_id, ev->side, ev->price, ev->qty);
-    else if (kind == BRS_MEV_CANCEL || kind == BRS_MEV_EXECUTE) /* a full cancel deletes, a partial one and an execution reduce */
-        v_take(v, ev->order_id, ev->qty, kind == BRS_MEV_CANCEL && (ev->flags & BRS_MEVF_FULL));
-    else if (kind == BRS_MEV_MODIFY)
-        v_modify(v, ev);
-    else
-        return 0;
-    return 1;
-}
-
-int brs__view_apply(brs__view *v, const brs_market_event *ev) { return v_apply(v, ev); }
+int brs__view_apply(brs__view *v, const brs_market_event *ev) { return brs__view_apply_in(v, ev); }
 
 /* ---- queries ---------------------------------------------------------------------- */
 
@@ -466,6 +234,44 @@ int brs__view_top(const brs__view *v, uint32_t in, brs_top *out)
         out->ask_qty = best_qty(as, v->w);
     }
     return BRS_OK;
+}
+
+/* brs__view_top_update with a side empty or its best outside the window. */
+static __attribute__((noinline)) int top_update_slow(const brs__view *v, uint32_t in, brs_top *t)
+{
+    brs_top x = {0};
+    brs__view_top(v, in, &x);
+    int changed = ((x.bid_price ^ t->bid_price) | (x.bid_qty ^ t->bid_qty) | (x.ask_price ^ t->ask_price) |
+                   (x.ask_qty ^ t->ask_qty)) != 0;
+    t->bid_price = x.bid_price;
+    t->bid_qty = x.bid_qty;
+    t->ask_price = x.ask_price;
+    t->ask_qty = x.ask_qty;
+    return changed;
+}
+
+/* The top in place: the caller's copy compared and written field by field,
+ * never built on the stack and copied (a 16-byte load of a struct written by
+ * 8-byte stores is not forwarded from the store buffer: it waits for them),
+ * and both bests read from the window without a call (anything else, an
+ * empty side or a far best, out of line). */
+int brs__view_top_update(const brs__view *v, uint32_t in, brs_top *t)
+{
+    if (in >= v->n)
+        return BRS_E_RANGE;
+    const vbook *b = &v->books[in];
+    const bside *bs = &b->s[BRS_BUY], *as = &b->s[BRS_SELL];
+    /* an empty side's best (INT64_MIN or INT64_MAX) is far outside too */
+    uint64_t bo = (uint64_t)bs->best - (uint64_t)bs->base, ao = (uint64_t)as->best - (uint64_t)as->base;
+    if (BRS__UNLIKELY((bo >= v->w) | (ao >= v->w)))
+        return top_update_slow(v, in, t);
+    int64_t bp = bs->best * b->tick, bq = bs->win[bo].qty, ap = as->best * b->tick, aq = as->win[ao].qty;
+    int changed = ((bp ^ t->bid_price) | (bq ^ t->bid_qty) | (ap ^ t->ask_price) | (aq ^ t->ask_qty)) != 0;
+    t->bid_price = bp;
+    t->bid_qty = bq;
+    t->ask_price = ap;
+    t->ask_qty = aq;
+    return changed;
 }
 
 size_t brs__view_depth(const brs__view *v, uint32_t in, int side, brs_level *out, size_t n)

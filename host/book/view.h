@@ -44,6 +44,10 @@ int brs__view_apply(brs__view *v, const brs_market_event *ev);
 
 /* Best bid and offer (a side with no orders: price 0, qty 0; ts 0). */
 int brs__view_top(const brs__view *v, uint32_t instrument, brs_top *out);
+/* *t's prices and quantities become the top's (as brs__view_top gives
+ * them; its other fields are left alone); 1 when they differ from what *t
+ * held, 0 when not, BRS_E_RANGE (t untouched) for no such instrument. */
+int brs__view_top_update(const brs__view *v, uint32_t instrument, brs_top *t);
 /* Up to n levels of one side, best first; returns how many were written. */
 size_t brs__view_depth(const brs__view *v, uint32_t instrument, int side, brs_level *out, size_t n);
 /* Per instrument: how often its top changed (price or quantity of either

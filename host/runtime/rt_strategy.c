@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "book/book.h"
+#include "book/view_impl.h" /* the view's per-event path inline in the run of events */
 #include "core/core.h"
 #include "feeds/l2book.h"
 #include "rt_internal.h"
@@ -164,26 +165,22 @@ static inline __attribute__((always_inline)) int deliver_l3(brs__rt_strats *s, c
 {
     uint32_t in = ev->instrument;
     int64_t now = NOW(s);
-    brs_top top;
+    brs_top top; /* a copy: a callback may bring market data that moves
+                  * last_top[in] before the next strategy is given this one */
     int changed = 0;
     const uint64_t *gen = s->view_gen;
     if (in < s->n_instr && s->top_seen[in] != gen[in]) {
         /* the view's top of in moved since it was last compared (when it did
          * not, it is still last_top[in]) */
         s->top_seen[in] = gen[in];
-        brs__view_top(s->view, in, &top);
-        const brs_top *lt = &s->last_top[in];
-        changed = top.bid_price != lt->bid_price || top.bid_qty != lt->bid_qty ||
-                  top.ask_price != lt->ask_price || top.ask_qty != lt->ask_qty;
+        changed = brs__view_top_update(s->view, in, &s->last_top[in]) == 1;
+        top = s->last_top[in];
     }
     if (lean && !changed)
         return 0; /* nothing for them: their clocks catch up later (run_state) */
     int ran = changed;
-    if (changed) {
-        s->last_top[in] = top;
-        if (top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
-            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
-    }
+    if (changed && top.bid_qty && top.ask_qty && s->rt->risk) /* the price band's reference: the mid the host sees */
+        brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
     for (uint32_t k = 0; k < s->n; k++) {
         brs__rt_strat *st = s->st[k];
         brs__sctx *sc = st->sc;
@@ -228,24 +225,20 @@ static inline __attribute__((always_inline)) int deliver_one(brs__rt_strats *s, 
     if (in >= s->n_instr || s->top_seen[in] == gen[in])
         return 0;
     s->top_seen[in] = gen[in];
-    brs_top top;
-    brs__view_top(s->view, in, &top);
-    brs_top *lt = &s->last_top[in];
-    if (((top.bid_price ^ lt->bid_price) | (top.bid_qty ^ lt->bid_qty) | (top.ask_price ^ lt->ask_price) |
-         (top.ask_qty ^ lt->ask_qty)) == 0)
+    brs_top *lt = &s->last_top[in]; /* the top as given out, now the view's */
+    if (brs__view_top_update(s->view, in, lt) != 1)
         return 0;
-    *lt = top;
-    if (top.bid_qty && top.ask_qty) {
+    if (lt->bid_qty && lt->ask_qty) {
         if (s->rt->risk) /* the price band's reference: the mid the host sees */
-            brs__rt_risk_ref(s->rt, in, (top.bid_price + top.ask_price) / 2);
-        st->mark[in] = (double)(top.bid_price + top.ask_price) * 0.5 / scale_of(&s->instr[in]);
+            brs__rt_risk_ref(s->rt, in, (lt->bid_price + lt->ask_price) / 2);
+        st->mark[in] = (double)(lt->bid_price + lt->ask_price) * 0.5 / scale_of(&s->instr[in]);
     }
     brs__sctx *sc = st->sc;
     int64_t now = NOW(s);
     if (now > sc->now) /* as deliver_l3 (the per-event chain count restarts only then) */
         brs__sctx_advance(sc, now); /* no timers (lean): the clock alone */
     /* a QUOTE of the top (brs__sctx_on_market), not built */
-    brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, &top);
+    brs__sctx_call_top(sc, in, ev->ts_exchange, ev->ts_local, ev->flags, lt);
     return 1;
 }
 
@@ -487,6 +480,10 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
     size_t i = 0;
     while (i < n) {
         const brs_market_event *e = &ev[i];
+        /* the records were written by the decoding thread on the other
+         * core: asked for eight events ahead (a hint, never dereferenced:
+         * past the block's end too) */
+        __builtin_prefetch((const void *)((uintptr_t)e + 8 * sizeof *e));
         /* the step would run a timer first, or skip the record (one branch) */
         if ((e->ts_exchange > tt) | (e->instrument >= n_src_instr))
             break;
@@ -495,7 +492,7 @@ size_t brs__rt_strats_replay_run(brs__rt_strats *s, const brs_market_event *ev, 
          * (the clock never goes back: a move, not a branch) */
         rt->now = e->ts_exchange > rt->now ? e->ts_exchange : rt->now;
         int ran;
-        if (brs__view_apply(rt->view, e))
+        if (brs__view_apply_in(rt->view, e))
             ran = one ? deliver_one(s, one, e) : lean ? deliver_l3(s, e, 1) : deliver_l3(s, e, 0);
         else {
             deliver_market(s, e);

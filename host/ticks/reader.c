@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -517,6 +518,8 @@ struct brs_tick_ahead {
     uint32_t fill, take; /* next block to decode / to hand out */
     int held;            /* slot the consumer is reading, -1 none */
     int stop;
+    int stop_seen;       /* stop, for a wait outside mu (spin_until) */
+    int64_t spin_ns;     /* how long a wait stays awake (AHEAD_SPIN_NS, or 0) */
     brs_tick_decoder dec;
     const brs_tick_reader *r;
     brs_tick_ahead_stats st; /* under mu; the clocks are read only around a wait */
@@ -529,6 +532,47 @@ static int64_t thread_cpu_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* A hand-over between the two threads waits this long awake before it
+ * sleeps on the condition variable (when the process may run on more than
+ * one CPU). A book-mode backtest's loop runs at
+ * about the decoder's speed, so the block it waits for is usually a few
+ * tens of microseconds away; asleep, it must be woken, and the wake is paid
+ * on the other thread's path: on this project's VM the decoder's CPU per
+ * event rose ~1 ns (3%) with ~250 such wakes in a 5M-event run, enough to
+ * move `c_vs_decode` (docs/performance.md, "Issue 23 (loop24)"). Bounded,
+ * so a side that really waits (the consumer busy elsewhere, a slow disk)
+ * sleeps as before. */
+#define AHEAD_SPIN_NS 50000
+
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Called with mu held, state (read under mu) not what is wanted: waits
+ * awake, mu released, up to a->spin_ns for *state to become (want ==
+ * 1: nonzero, want == 0: zero). Returns with mu held; the caller checks
+ * *state again under mu and sleeps if it must. The state is written only
+ * under mu, with atomic stores, so this read outside it is one too. */
+static void spin_until(struct brs_tick_ahead *a, const int *state, int want)
+{
+    if (!a->spin_ns)
+        return;
+    pthread_mutex_unlock(&a->mu);
+    int64_t t0 = brs__monotime_ns();
+    for (unsigned k = 1;; k++) {
+        int v = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+        if ((v != 0) == want || __atomic_load_n(&a->stop_seen, __ATOMIC_RELAXED))
+            break;
+        spin_pause();
+        if ((k & 63) == 0 && brs__monotime_ns() - t0 > a->spin_ns)
+            break;
+    }
+    pthread_mutex_lock(&a->mu);
+}
+
 static void *ahead_main(void *arg)
 {
     struct brs_tick_ahead *a = arg;
@@ -538,7 +582,9 @@ static void *ahead_main(void *arg)
         ahead_slot *s = &a->slot[a->fill % AHEAD_SLOTS];
         if (s->state != 0) {
             int64_t w0 = brs__monotime_ns();
-            pthread_cond_wait(&a->cv, &a->mu);
+            spin_until(a, &s->state, 0);
+            while (s->state != 0 && !a->stop)
+                pthread_cond_wait(&a->cv, &a->mu);
             a->st.decoder_waits++;
             a->st.decoder_wait_ns += brs__monotime_ns() - w0;
             continue;
@@ -553,7 +599,7 @@ static void *ahead_main(void *arg)
         pthread_mutex_lock(&a->mu);
         if (cpu >= 0)
             a->st.decoder_cpu_ns = cpu;
-        s->state = rc ? 2 : 1;
+        __atomic_store_n(&s->state, rc ? 2 : 1, __ATOMIC_RELEASE);
         a->fill++;
         pthread_cond_broadcast(&a->cv);
         if (rc)
@@ -570,6 +616,7 @@ static void stop_ahead(brs_tick_reader *r)
         return;
     pthread_mutex_lock(&a->mu);
     a->stop = 1;
+    __atomic_store_n(&a->stop_seen, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->th, NULL);
@@ -593,6 +640,14 @@ int brs__tick_readahead(brs_tick_reader *r, brs_error *err)
     }
     a->r = r;
     a->held = -1;
+    /* awake only with a core for each side: pinned to one (taskset -c 1)
+     * the waiting side would hold the core the other needs */
+#ifdef __linux__
+    cpu_set_t cs;
+    a->spin_ns = sched_getaffinity(0, sizeof cs, &cs) == 0 && CPU_COUNT(&cs) > 1 ? AHEAD_SPIN_NS : 0;
+#else
+    a->spin_ns = AHEAD_SPIN_NS;
+#endif
     /* the block being read now (if any) stays in r->dbuf; start after it */
     a->fill = a->take = r->next_block;
     pthread_mutex_init(&a->mu, NULL);
@@ -626,7 +681,7 @@ static int ahead_next(brs_tick_reader *r)
     struct brs_tick_ahead *a = r->ahead;
     pthread_mutex_lock(&a->mu);
     if (a->held >= 0) {
-        a->slot[a->held].state = 0;
+        __atomic_store_n(&a->slot[a->held].state, 0, __ATOMIC_RELEASE);
         a->held = -1;
         pthread_cond_broadcast(&a->cv);
     }
@@ -639,6 +694,7 @@ static int ahead_next(brs_tick_reader *r)
     int k = (int)(a->take % AHEAD_SLOTS);
     if (a->slot[k].state == 0) {
         int64_t w0 = brs__monotime_ns();
+        spin_until(a, &a->slot[k].state, 1);
         while (a->slot[k].state == 0)
             pthread_cond_wait(&a->cv, &a->mu);
         a->st.loop_waits++;

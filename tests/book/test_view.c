@@ -60,6 +60,13 @@ static void same_state(pair *p, uint64_t step, int exact_count)
         const brs_top *t = &p->top[in];
         int moved = t->bid_price != b.bid_price || t->bid_qty != b.bid_qty ||
                     t->ask_price != b.ask_price || t->ask_qty != b.ask_qty;
+        /* brs__view_top_update: the same top into a copy of the last, and
+         * whether it differed */
+        brs_top u = *t;
+        assert_int_equal(brs__view_top_update(p->v, in, &u), moved);
+        if (u.bid_price != b.bid_price || u.bid_qty != b.bid_qty || u.ask_price != b.ask_price ||
+            u.ask_qty != b.ask_qty || u.instrument != t->instrument || u.ts != t->ts)
+            fail_msg("step %llu, instrument %u: brs__view_top_update gave another top", (unsigned long long)step, in);
         if (moved ? gen[in] == p->gen[in] : exact_count && gen[in] != p->gen[in])
             fail_msg("step %llu, instrument %u: top %s but the change count %s", (unsigned long long)step,
                      in, moved ? "moved" : "stayed", gen[in] != p->gen[in] ? "moved" : "stayed");
@@ -266,6 +273,11 @@ static void test_view_apply(void **state)
     brs__view_top(v, 0, &t);
     assert_int_equal(t.bid_qty, 0);
     assert_int_equal(t.ask_price, 101);
+    /* no such instrument: refused, the copy untouched */
+    brs_top u = t;
+    assert_int_equal(brs__view_top_update(v, 1, &u), BRS_E_RANGE);
+    assert_memory_equal(&u, &t, sizeof t);
+    assert_int_equal(brs__view_top_update(v, 0, &u), 0);
     assert_int_equal(t.ask_qty, 3);
     assert_int_equal(brs__view_live(v), 1);
     uint64_t g = brs__view_gen(v)[0];
