@@ -537,6 +537,10 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     brs__fix_order *o = amend_target(g, s, m, '2', "too late to replace");
     if (!o)
         return;
+    if (brs__fix_eod_expire_order(g, o)) { /* a DAY order of the old day expires, it does not change */
+        cancel_reject(g, s, m, o, '2', 0, "too late to replace: a DAY order of the old day expires");
+        return;
+    }
     if (side != o->side || type != o->ord_type || type != BRS_LIMIT) {
         cancel_reject(g, s, m, o, '2', 99, "only price and quantity of a limit order can change");
         return;

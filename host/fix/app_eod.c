@@ -103,6 +103,19 @@ static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per, int how,
     return reached;
 }
 
+int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o)
+{
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || !open_day(o, NULL) || o->id <= g->eod_after ||
+        o->id > g->eod_last_id)
+        return 0;
+    g->expiring = 2;
+    brs__rt_admit_all(g->rt, 1);
+    g->eod_expired += (uint64_t)brs__fix_cancel_one(g, o);
+    g->expiring = 0;
+    brs__rt_admit_all(g->rt, g->replaying);
+    return 1;
+}
+
 static void slice_done(brs__fix_gateway *g, uint64_t reached)
 {
     g->eod_after = reached;

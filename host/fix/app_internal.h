@@ -251,6 +251,11 @@ void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o);
  * side at px (any price: market) would meet in instrument instr expire now,
  * before it reaches the venue (a replay does the same at the same message). */
 void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
+/* While the expiry slices run: a client's replace of an old day's DAY order
+ * the slices have not reached expires that order first (replaced, it would
+ * go on in the new day, and trade as the aggressor at a crossing price); 1
+ * when it did (the replace is then refused), 0 for any other order. */
+int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o);
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
 void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
 /* The forget steps of the new day ended (app_forget.c): journaled (live). */
@@ -296,6 +301,9 @@ void brs__fix_forget_link(brs__fix_gateway *g, const brs__fix_order *o, const ch
  * cancel's slices and the end of day's expiry slices, live (bounded) and
  * replayed (end = the OrderID the live slice reached). */
 typedef int (*brs__fix_pick)(const brs__fix_order *o, const void *ctx);
+/* Cancel one open order through the runtime (an expiry while g->expiring is
+ * set): 1 when the cancel was sent, its events taken (brs__fix_pump). */
+int brs__fix_cancel_one(brs__fix_gateway *g, brs__fix_order *o);
 uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end, uint64_t last, uint32_t per,
                                int stop_busy, brs__fix_pick pick, const void *ctx, uint32_t *n);
 /* app_table.c, for app_forget.c */

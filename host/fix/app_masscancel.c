@@ -26,6 +26,18 @@ static int mc_matches(const brs__fix_order *o, const void *ctx)
            (!c->side || o->side == (c->side == '1' ? BRS_BUY : BRS_SELL));
 }
 
+int brs__fix_cancel_one(brs__fix_gateway *g, brs__fix_order *o)
+{
+    uint8_t was = o->expiry;
+    o->expiry |= g->expiring != 0; /* its Canceled is its expiry, whenever it comes */
+    if (brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) != BRS_OK) {
+        o->expiry = was;
+        return 0;
+    }
+    brs__fix_pump(g, brs__rt_now(g->rt));
+    return 1;
+}
+
 uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end, uint64_t last, uint32_t per,
                                int stop_busy, brs__fix_pick pick, const void *ctx, uint32_t *n)
 {
@@ -37,16 +49,8 @@ uint64_t brs__fix_cancel_slice(brs__fix_gateway *g, uint64_t after, uint64_t end
          i = brs__fix_slot_next(g, i), scanned++) {
         brs__fix_order *o = &g->orders[i];
         reached = o->id;
-        if (!pick(o, ctx))
-            continue;
-        uint8_t was = o->expiry;
-        o->expiry |= g->expiring != 0; /* its Canceled is its expiry, whenever it comes */
-        if (brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK) {
-            brs__fix_pump(g, brs__rt_now(g->rt));
-            k++;
-        } else {
-            o->expiry = was;
-        }
+        if (pick(o, ctx))
+            k += brs__fix_cancel_one(g, o);
     }
     *n = k;
     return i >= g->n_orders || g->orders[i].id > last ? UINT64_MAX : reached;

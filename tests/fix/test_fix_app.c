@@ -1374,6 +1374,71 @@ static void test_eod_no_old_day_trade(void **state)
     journal_done(&tj);
 }
 
+/* A replace of an old day's DAY order the expiry slices have not reached:
+ * the order expires (ExecType C) and the replace is refused (35=9), so it
+ * does not go on into the new day. Replaced to a crossing price it would
+ * have traded as the aggressor with the GTC sell "gs" before 2026-12-07. */
+static void test_eod_replace_old_day(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
+    for (int k = 0; k < 20; k++) {
+        char cl[16];
+        snprintf(cl, sizeof cl, "b%d", k);
+        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", cl);
+        expect_er('0', cl);
+    }
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    expect_er('0', "gs");
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1;
+    gw.fg_per_turn = 1024;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
+    brs__fix_gateway_eod_step(&gw); /* the first slice: b0 */
+    outlen = outread = 0;
+    feed("35=G|11=r19|41=b19|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|");
+    int b19_expired = 0, traded = 0, rejected = 0;
+    while (next()) {
+        if (!strcmp(got.msgtype, "9"))
+            rejected += brs__fix_is(&got, 11, "r19");
+        if (strcmp(got.msgtype, "8") != 0)
+            continue;
+        char et = brs__fix_char(&got, 150);
+        b19_expired += brs__fix_is(&got, 11, "b19") && et == 'C';
+        traded += et == 'F';
+    }
+    assert_int_equal(traded, 0);
+    assert_int_equal(b19_expired, 1);
+    assert_int_equal(rejected, 1);
+    outlen = outread = 0;
+    int expired = 0;
+    while (eo_running()) {
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+        while (next())
+            expired += !strcmp(got.msgtype, "8") && brs__fix_char(&got, 150) == 'C';
+    }
+    assert_int_equal(expired, 18); /* b1..b18: b19 once */
+    assert_int_equal(gw.eod_expired, 20);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    /* the journal replayed: gs still open, nothing traded */
+    open_gw(tj.path, 0);
+    feed("35=H|11=gs|55=AAPL|54=2|");
+    expect_er('I', "gs");
+    assert_true(brs__fix_is(&got, 39, "0"));
+    close_gw();
+    journal_done(&tj);
+}
+
 /* An expiry's cancel that reaches the venue a latency after its slice is
  * still the expiry: FIX 4.4 ExecType and OrdStatus C (Expired), not a
  * cancel (4), and not a change of the new day (the order is gone after the
@@ -2006,6 +2071,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_stepwise),
         cmocka_unit_test(test_eod_stepwise),
         cmocka_unit_test(test_eod_no_old_day_trade),
+        cmocka_unit_test(test_eod_replace_old_day),
         cmocka_unit_test(test_eod_expiry_after_latency),
         cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
