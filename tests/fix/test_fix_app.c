@@ -1297,6 +1297,56 @@ static void test_eod_stepwise(void **state)
     journal_done(&tj);
 }
 
+/* The old day of the two tests below: the day's start, then 20 one-lot DAY
+ * buys b0..b19 at 10 of AAPL. */
+static void eod_old_day_buys(const char *journal)
+{
+    open_gw(journal, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
+    for (int k = 0; k < 20; k++) {
+        char cl[16];
+        snprintf(cl, sizeof cl, "b%d", k);
+        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", cl);
+        expect_er('0', cl);
+    }
+}
+
+/* The end of day in steps of one expiry a slice begins, and its first slice
+ * (b0) runs; the output so far is dropped. */
+static void eod_steps_first_slice(void)
+{
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1;
+    gw.fg_per_turn = 1024;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
+    brs__fix_gateway_eod_step(&gw); /* the first slice: b0 */
+    outlen = outread = 0;
+}
+
+/* The rest of the end of day's steps: the expiry reports (ExecType C) they
+ * send, and (*named) those of ClOrdID `name` among them. */
+static int eod_steps_finish(const char *name, int *named)
+{
+    outlen = outread = 0;
+    int expired = 0;
+    while (eo_running()) {
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+        while (next())
+            if (strcmp(got.msgtype, "8") == 0 && brs__fix_char(&got, 150) == 'C') {
+                expired++;
+                if (name)
+                    *named += brs__fix_is(&got, 11, name);
+            }
+    }
+    return expired;
+}
+
 /* An old day's DAY order the expiry slices have not reached yet must not
  * trade in the new day: 20 DAY buys of the old day (reached first, one a
  * slice), then a DAY sell "ds" at 50 and a GTC sell "gs" at 50 behind it. In
@@ -1308,27 +1358,12 @@ static void test_eod_no_old_day_trade(void **state)
     (void)state;
     tmp_journal tj;
     journal_new(&tj);
-    open_gw(tj.path, 0);
-    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
-    for (int k = 0; k < 20; k++) {
-        char cl[16];
-        snprintf(cl, sizeof cl, "b%d", k);
-        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", cl);
-        expect_er('0', cl);
-    }
+    eod_old_day_buys(tj.path);
     feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
     expect_er('0', "ds");
     feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
     expect_er('0', "gs");
-    brs__fix_gateway_flush(&gw);
-    gw.mc_per_turn = 1;
-    gw.fg_per_turn = 1024;
-    gw.async_compact = 1;
-    brs_error err = {0};
-    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
-    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
-    brs__fix_gateway_eod_step(&gw); /* the first slice: b0 */
-    outlen = outread = 0;
+    eod_steps_first_slice();
     feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=3|");
     int ds_expired = 0, ds_traded = 0, gs_filled = 0, t1_filled = 0;
     while (next()) {
@@ -1344,19 +1379,8 @@ static void test_eod_no_old_day_trade(void **state)
     assert_int_equal(ds_expired, 1);
     assert_int_equal(gs_filled, 1);
     assert_int_equal(t1_filled, 1);
-    outlen = outread = 0;
-    int expired = 0, ds_again = 0;
-    while (eo_running()) {
-        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
-            brs__fix_gateway_eod_step(&gw);
-        else
-            brs__fix_gateway_forget_step(&gw);
-        while (next())
-            if (strcmp(got.msgtype, "8") == 0 && brs__fix_char(&got, 150) == 'C') {
-                expired++;
-                ds_again += brs__fix_is(&got, 11, "ds");
-            }
-    }
+    int ds_again = 0;
+    int expired = eod_steps_finish("ds", &ds_again);
     assert_int_equal(ds_again, 0);   /* expired once */
     assert_int_equal(expired, 19);   /* b1..b19 (b0 in the first slice) */
     assert_int_equal(gw.eod_expired, 21);
@@ -1383,25 +1407,10 @@ static void test_eod_replace_old_day(void **state)
     (void)state;
     tmp_journal tj;
     journal_new(&tj);
-    open_gw(tj.path, 0);
-    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL); /* the day's start */
-    for (int k = 0; k < 20; k++) {
-        char cl[16];
-        snprintf(cl, sizeof cl, "b%d", k);
-        feed("35=D|11=%s|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", cl);
-        expect_er('0', cl);
-    }
+    eod_old_day_buys(tj.path);
     feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
     expect_er('0', "gs");
-    brs__fix_gateway_flush(&gw);
-    gw.mc_per_turn = 1;
-    gw.fg_per_turn = 1024;
-    gw.async_compact = 1;
-    brs_error err = {0};
-    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
-    assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE);
-    brs__fix_gateway_eod_step(&gw); /* the first slice: b0 */
-    outlen = outread = 0;
+    eod_steps_first_slice();
     feed("35=G|11=r19|41=b19|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|");
     int b19_expired = 0, traded = 0, rejected = 0;
     while (next()) {
@@ -1416,16 +1425,7 @@ static void test_eod_replace_old_day(void **state)
     assert_int_equal(traded, 0);
     assert_int_equal(b19_expired, 1);
     assert_int_equal(rejected, 1);
-    outlen = outread = 0;
-    int expired = 0;
-    while (eo_running()) {
-        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
-            brs__fix_gateway_eod_step(&gw);
-        else
-            brs__fix_gateway_forget_step(&gw);
-        while (next())
-            expired += !strcmp(got.msgtype, "8") && brs__fix_char(&got, 150) == 'C';
-    }
+    int expired = eod_steps_finish(NULL, NULL);
     assert_int_equal(expired, 18); /* b1..b18: b19 once */
     assert_int_equal(gw.eod_expired, 20);
     brs__fix_gateway_flush(&gw);
