@@ -324,8 +324,11 @@ int brs__bench_strategy(int argc, char **argv)
                    "ns per bar callback of the MA crossover, C plugin and Lua script, on the\n"
                    "same deterministic random-walk bars (default 200000 events, median of 7\n"
                    "runs), through the strategy runtime as the engine calls it; beside them\n"
-                   "the no-op C strategy (the dispatch alone) and a bare lua_pcall in a plain\n"
-                   "Lua state (the interpreter's own call cost), with each figure's ratio.\n");
+                   "the no-op C strategy (the dispatch alone), a bare lua_pcall in a plain\n"
+                   "Lua state (the interpreter's own call cost), both strategies on bars they\n"
+                   "ignore, and the plain interpreter's floor for the Lua script's work on\n"
+                   "them (its statements and two C SMAs, no sandbox or budget), with each\n"
+                   "figure's ratio.\n");
             return BRS_EXIT_OK;
         } else if (!strcmp(argv[i], "--events") && i + 1 < argc) {
             events = strtol(argv[++i], NULL, 10);
