@@ -186,6 +186,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if ((rc = brs__rt_hosted_metrics(srv->strats, brs__fix_metrics_registry(srv->metrics), err)))
         return rc;
+    if ((rc = brs__wsgate_metrics(srv->ws, brs__fix_metrics_registry(srv->metrics), err)))
+        return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
     if (sc->day_end_s >= 0 && srv->gw.day_boundary == 0)
@@ -318,6 +320,7 @@ static void observe(brs__fix_server *srv)
         for (uint32_t i = 0; i < srv->n_conns; i++)
             sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
         brs__fix_metrics_sync(srv->metrics, srv->now, &sc);
+        brs__wsgate_metrics_sync(srv->ws);
     }
 }
 

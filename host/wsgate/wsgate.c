@@ -319,6 +319,14 @@ void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s)
 {
     *s = g->st;
     s->open_connections = g->n_conns;
+    s->logged_in = 0;
+    s->events_waiting = s->kept_bytes = 0;
+    for (uint32_t i = 0; i < g->n_conns; i++) {
+        s->logged_in += g->conns[i]->acct >= 0;
+        s->kept_bytes += brs__ws_msgq_bytes(&g->conns[i]->held);
+    }
+    for (uint32_t i = 0; g->n_active && i < g->n_acc; i++)
+        s->events_waiting += g->acc[i].q.n;
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -527,6 +535,7 @@ void brs__wsgate_close(brs__wsgate *g)
         free(g->acc[i].orders);
     }
     free(g->acc);
+    free(g->metrics);
     free(g->dec);
     free(g->conns);
     free(g);

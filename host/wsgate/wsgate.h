@@ -83,12 +83,27 @@ void brs__wsgate_abort(brs__wsgate *g);
 int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
                            size_t acct_cap, char *clid, size_t clid_cap);
 
-/* Counters (also logged at close). */
+/* Counters (also logged at close), plain fields the loop bumps; the
+ * Prometheus series publish them (brs__wsgate_metrics_sync). */
 typedef struct brs__wsgate_stats {
-    uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports,
+    uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports, fills,
         rate_limited, closed_limit;
-    uint32_t open_connections;
+    /* now (computed by brs__wsgate_get_stats): connections open, logged in,
+     * order events waiting in the accounts' streaming queues, and the bytes
+     * of messages kept behind them */
+    uint32_t open_connections, logged_in;
+    uint64_t events_waiting, kept_bytes;
 } brs__wsgate_stats;
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s);
+
+/* Prometheus (docs/operations.md, "bourse serve metrics"): register the
+ * gateway's series in reg (serve's /metrics registry), each `bourse_ws_*` or
+ * `protocol="ws"`; a no-op when g or reg is NULL. The series are written only
+ * by brs__wsgate_metrics_sync, from the loop (never once reg is freed). */
+struct brs__mreg;
+int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *reg, brs_error *err);
+/* Publish the counters into the series (the loop calls it with the FIX
+ * gateway's sync, at most every 100 ms): no lock, no system call. */
+void brs__wsgate_metrics_sync(brs__wsgate *g);
 
 #endif

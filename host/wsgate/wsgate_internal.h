@@ -49,6 +49,8 @@ typedef struct account {
     int64_t t0;
 } account;
 
+typedef struct brs__wsgate_series brs__wsgate_series;
+
 typedef struct bsub {
     uint32_t instr, venue, depth;
     uint64_t last_hash;
@@ -101,6 +103,7 @@ struct brs__wsgate {
     uint64_t epoch;      /* loop turns (brs__wsgate_step) */
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
+    struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
     char buf[1 << 16];
 };
 

@@ -303,6 +303,7 @@ void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
         break;
     case BRS_OEV_FILL:
         what = "fill";
+        g->st.fills += !g->replaying;
         o->cum += ev->qty;
         o->notional += (__int128)ev->price * ev->qty;
         o->leaves = o->qty - o->cum > 0 ? o->qty - o->cum : 0;
@@ -334,7 +335,7 @@ void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
     default:
         return;
     }
-    g->st.reports++;
+    g->st.reports += !g->replaying;
     /* within g->buf (64 KB): the order's fields, then at most 100 bytes,
      * an escaped venue name (6 x 63 bytes) and an error's name */
     size_t cap = sizeof g->buf, at;
