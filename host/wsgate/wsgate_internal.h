@@ -70,9 +70,11 @@ typedef struct wconn {
     uint32_t ev_mask;
     char peer[64];
     int closed;
-    /* messages received while the account's events wait, not run yet; the
-     * connection is not read meanwhile */
+    /* messages received while the account's events wait, kept (not run) in
+     * order until they are out; the connection is read on meanwhile */
     brs__ws_msgq held;
+    int drop_kept; /* the gateway closed it for its kept messages (memory, max_backlog_bytes): not run */
+    int parked;    /* over, out of the poll set, kept for its messages to run */
 } wconn;
 
 struct brs__wsgate {
@@ -104,6 +106,7 @@ struct brs__wsgate {
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
     struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
+    int64_t fault_stream_sleep_ns;      /* BRS_FAULT_WS_STREAM_SLEEP_MS (tests) */
     char buf[1 << 16];
 };
 

@@ -617,12 +617,14 @@ static void hold(wconn *c, const char *data, size_t len)
         BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: too many messages wait behind its account's order events",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("max_backlog_bytes", g->wl.max_backlog));
         brs__wss_close(&c->ws, 1008, "too many messages wait (ws.max_backlog_bytes)");
+        c->drop_kept = 1;
         return;
     }
     if (brs__ws_msgq_push(&c->held, data, len) != BRS_OK) { /* a request dropped in silence: closed instead */
         BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its waiting messages",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", len));
         brs__wss_close(&c->ws, 1011, "out of memory");
+        c->drop_kept = 1;
         return;
     }
     g->n_held += !before;
