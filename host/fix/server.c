@@ -315,6 +315,7 @@ static void observe(brs__fix_server *srv)
     }    /* metrics: this turn's latencies with one clock read; the counters
      * published every 100 ms by the turn's own time */
     brs__fix_gateway_observe_latency(&srv->gw);
+    brs__wsgate_observe_latency(srv->ws);
     if (brs__fix_metrics_due(srv->metrics, srv->now)) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
@@ -756,6 +757,7 @@ void brs__fix_server_close(brs__fix_server *srv)
     brs__fix_slog_close(srv->slog);
     brs__rt_hosted_close(srv->strats); /* before the metrics registry and the runtime go */
     srv->strats = NULL;
+    brs__wsgate_metrics_stop(srv->ws); /* its series are in the registry freed next */
     brs__fix_metrics_stop(srv->metrics);
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;

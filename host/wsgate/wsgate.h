@@ -105,5 +105,12 @@ int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *reg, brs_error *err);
 /* Publish the counters into the series (the loop calls it with the FIX
  * gateway's sync, at most every 100 ms): no lock, no system call. */
 void brs__wsgate_metrics_sync(brs__wsgate *g);
+/* Each loop turn's end (before the commit, as the FIX gateway's): the
+ * latencies of the accepted and fill events made this turn into
+ * bourse_order_ack_latency_seconds / bourse_order_fill_latency_seconds
+ * {protocol="ws"}, with one clock read (none when nothing was noted). */
+void brs__wsgate_observe_latency(brs__wsgate *g);
+/* Before reg is freed: the series are let go (nothing is observed after). */
+void brs__wsgate_metrics_stop(brs__wsgate *g);
 
 #endif

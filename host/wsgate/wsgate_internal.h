@@ -9,6 +9,7 @@
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
 #include "runtime/rt_evq.h"
+#include "ops/metrics.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ typedef struct wsorder {
     int64_t price, qty, cum, leaves;
     int64_t new_price, new_qty; /* asked by a replace, applied on REPLACED */
     __int128 notional;          /* sum of fill price x qty, for avg_px */
+    int64_t t_in;               /* when its place ran (the latency histograms); 0: replayed */
 } wsorder;
 
 typedef struct account {
@@ -106,6 +108,10 @@ struct brs__wsgate {
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
     struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
+    /* place to accepted / to each fill (metrics on): arrival times noted as
+     * reported, observed with one clock read at the turn's end */
+    brs__histogram *h_ack, *h_fill;
+    brs__latq lat_ack, lat_fill;
     int64_t fault_stream_sleep_ns;      /* BRS_FAULT_WS_STREAM_SLEEP_MS (tests) */
     char buf[1 << 16];
 };
@@ -124,5 +130,14 @@ void brs__wsg_do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs_
 void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len);
 void brs__wsg_on_open(void *ud, brs__wss *ws, const char *path);
 void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason);
+
+/* An order's arrival time for a latency histogram (its report is being
+ * made); observed at the turn's end (brs__wsgate_observe_latency). */
+static inline void brs__wsg_lat_note(brs__wsgate *g, brs__latq *q, int64_t t)
+{
+    if (brs__latq_full(q, t))
+        brs__wsgate_observe_latency(g);
+    brs__latq_note(q, t);
+}
 
 #endif

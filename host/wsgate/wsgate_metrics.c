@@ -54,16 +54,45 @@ int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *r, brs_error *err)
                                  NULL);
     m->kept = brs__mreg_gauge(r, "bourse_ws_kept_message_bytes",
                               "Bytes of client messages kept behind their account's waiting order events.", NULL);
+    /* the FIX gateway's latency families (its help): place received to the
+     * accepted event, and to each fill, ready to go out */
+    brs__histogram *ha = brs__mreg_histogram(r, "bourse_order_ack_latency_seconds",
+                                             "Order received to its acknowledgement ready to go out.", "protocol=ws",
+                                             NULL, 0);
+    brs__histogram *hf = brs__mreg_histogram(r, "bourse_order_fill_latency_seconds",
+                                             "Order received to each of its fills ready to go out.", "protocol=ws",
+                                             NULL, 0);
     if (!m->orders || !m->fills || !m->connections || !m->limit_closes || !m->logins || !m->login_failures ||
         !m->requests || !m->errors || !m->reports || !m->rate_limited || !m->open || !m->logged_in ||
-        !m->waiting || !m->kept) {
+        !m->waiting || !m->kept || !ha || !hf) {
         free(m);
         return brs__err(err, BRS_E_NOMEM, "metrics: the WebSocket gateway's series: registration failed");
     }
     free(g->metrics);
     g->metrics = m;
+    g->h_ack = ha;
+    g->h_fill = hf;
     brs__wsgate_metrics_sync(g);
     return BRS_OK;
+}
+
+void brs__wsgate_observe_latency(brs__wsgate *g)
+{
+    if (!g || (!g->lat_ack.n && !g->lat_fill.n))
+        return;
+    int64_t now = brs__realtime_ns();
+    brs__latq_observe(&g->lat_ack, g->h_ack, now);
+    brs__latq_observe(&g->lat_fill, g->h_fill, now);
+}
+
+void brs__wsgate_metrics_stop(brs__wsgate *g)
+{
+    if (!g)
+        return;
+    g->lat_ack.n = g->lat_fill.n = 0;
+    g->h_ack = g->h_fill = NULL;
+    free(g->metrics);
+    g->metrics = NULL;
 }
 
 void brs__wsgate_metrics_sync(brs__wsgate *g)

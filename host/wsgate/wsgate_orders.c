@@ -300,10 +300,14 @@ void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
     case BRS_OEV_ACCEPTED:
         if (o->status == ST_PENDING)
             o->status = ST_NEW;
+        if (g->h_ack && o->t_in && !g->replaying)
+            brs__wsg_lat_note(g, &g->lat_ack, o->t_in);
         break;
     case BRS_OEV_FILL:
         what = "fill";
         g->st.fills += !g->replaying;
+        if (g->h_fill && o->t_in && !g->replaying)
+            brs__wsg_lat_note(g, &g->lat_fill, o->t_in);
         o->cum += ev->qty;
         o->notional += (__int128)ev->price * ev->qty;
         o->leaves = o->qty - o->cum > 0 ? o->qty - o->cum : 0;
@@ -459,6 +463,7 @@ void brs__wsg_do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req 
     o->type = r->type;
     o->price = px;
     o->qty = o->leaves = r->qty;
+    o->t_in = g->replaying ? 0 : now;
     map_put(a, o->clid, idx);
     brs_order ord = {.id = idx + 1, .instrument = (uint32_t)ii, .side = r->side, .type = r->type,
                      .tif = r->tif, .price = px, .qty = r->qty, .ts = now};

@@ -183,6 +183,8 @@ def main():
                 'bourse_ws_connections_logged_in': 2,
                 'bourse_ws_events_waiting': 0,
                 'bourse_ws_kept_message_bytes': 0,
+                'bourse_order_ack_latency_seconds_count{protocol="ws"}': 2,
+                'bourse_order_fill_latency_seconds_count{protocol="ws"}': 2,
             })
             for q, w in want.items():
                 try:
@@ -198,6 +200,11 @@ def main():
             if not (0 < s < 2 * n * 10):
                 errs.append("ack latency sum %s out of any sensible range" % s)
             print("Prometheus scraped %d times; mean ack latency %.1f us" % (scrapes, s / (2 * n) * 1e6))
+            ws_s = value('bourse_order_ack_latency_seconds_sum{protocol="ws"}')
+            ws_f = value('bourse_order_fill_latency_seconds_sum{protocol="ws"}')
+            if not (0 < ws_s < 2 * 10 and 0 < ws_f < 2 * 10):
+                errs.append("WebSocket latency sums %s, %s out of any sensible range" % (ws_s, ws_f))
+            print("WebSocket: mean ack latency %.1f us, mean fill latency %.1f us" % (ws_s / 2 * 1e6, ws_f / 2 * 1e6))
             # every query of the Grafana board (data/grafana/) runs and finds its series
             board = os.path.join(here, "..", "..", "data", "grafana", "bourse-serve.json")
             with open(board) as f:
