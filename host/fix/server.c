@@ -679,6 +679,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                     brs__srv_on_readable(srv, c, now);
             }
         }
+        if (!holds && brs__wsgate_input_waits(srv->ws)) /* in memory: its fd says nothing */
+            brs__wsgate_poll(srv->ws, now);
         if (now - srv->last_timer >= 100000000LL) {
             srv->last_timer = now;
             timers(srv, now);

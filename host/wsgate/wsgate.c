@@ -90,6 +90,12 @@ static void on_accept(brs__wsgate *g, int64_t now)
 
 void brs__wsgate_poll(brs__wsgate *g, int64_t now)
 {
+    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out */
+        g->input_waits = 0;
+        for (uint32_t i = 0; i < g->n_conns; i++)
+            if (!g->conns[i]->closed && brs__wss_input_waits(&g->conns[i]->ws))
+                brs__wss_on_readable(&g->conns[i]->ws, now);
+    }
     struct epoll_event evs[64];
     int n = epoll_wait(g->efd, evs, 64, 0);
     for (int i = 0; i < n; i++) {
@@ -236,6 +242,7 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
         if (!c->closed && c->acct >= 0 && c->n_books)
             book_updates(g, c, now);
         brs__wss_flush(&c->ws, now);
+        g->input_waits |= brs__wss_input_waits(&c->ws); /* read in the next turn's poll */
         if (c->closed || c->ws.state == BRS__WSS_DONE) {
             if (brs__ws_msgq_bytes(&c->held) && !c->drop_kept) {
                 /* over, but its kept messages still run after its account's
@@ -265,8 +272,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 int64_t brs__wsgate_next_time(const brs__wsgate *g)
 {
     int64_t t = INT64_MAX;
-    if (g->n_active || g->n_held)
-        return 0; /* events stream: the next slice in the next loop turn */
+    if (g->n_active || g->n_held || g->input_waits)
+        return 0; /* events stream: the next slice in the next loop turn (or input waits for its poll) */
     for (uint32_t i = 0; i < g->n_conns; i++) {
         const wconn *c = g->conns[i];
         int64_t x = brs__wss_next_time(&c->ws);
@@ -282,6 +289,8 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g)
 }
 
 int brs__wsgate_fd(const brs__wsgate *g) { return g->efd; }
+
+int brs__wsgate_input_waits(const brs__wsgate *g) { return g && g->input_waits; }
 
 void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acct, int64_t t,
                                                          const char *text, size_t len),

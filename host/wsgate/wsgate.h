@@ -33,8 +33,13 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg,
 /* An epoll fd, readable when any of the gateway's sockets is ready: put it in
  * the loop's poll set. */
 int brs__wsgate_fd(const brs__wsgate *g);
-/* Accept, read and handle requests (calls into the runtime). Non-blocking. */
+/* Accept, read and handle requests (calls into the runtime). Non-blocking.
+ * The only place connections are read: before the loop turn's commit. */
 void brs__wsgate_poll(brs__wsgate *g, int64_t now);
+/* Is input already in memory waiting for brs__wsgate_poll (bytes that came
+ * with an upgrade request whose 101 was written late)? The loop then calls
+ * it although the gateway's fd may not be readable. */
+int brs__wsgate_input_waits(const brs__wsgate *g);
 /* After the runtime advanced: book updates, pings, timeouts, and write what is
  * queued to each connection. */
 void brs__wsgate_flush(brs__wsgate *g, int64_t now);

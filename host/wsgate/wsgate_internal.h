@@ -113,6 +113,7 @@ struct brs__wsgate {
     brs__histogram *h_ack, *h_fill;
     brs__latq lat_ack, lat_fill;
     int64_t fault_stream_sleep_ns;      /* BRS_FAULT_WS_STREAM_SLEEP_MS (tests) */
+    int input_waits;                    /* a connection has input in memory (brs__wss_input_waits) */
     char buf[1 << 16];
 };
 
