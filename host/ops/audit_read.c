@@ -170,7 +170,7 @@ static aev *add(audit *a)
     }
     aev *e = &a->ev[a->n];
     memset(e, 0, sizeof *e);
-    e->n = e->anchor = a->n++;
+    e->n = e->anchor = a->n0 + a->n++;
     return e;
 }
 
@@ -437,6 +437,8 @@ int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
 {
     size_t pos = 0;
     while (pos + 8 <= end) {
+        if (brs__aud_room(a))
+            return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
         const char *body = (const char *)j->p + pos + 8;
         pos += 8 + (size_t)n;
@@ -493,7 +495,7 @@ int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
                 return brs__err(err, BRS_E_NOMEM, "out of memory");
             e = &a->ev[a->n - 2]; /* add may have moved it */
             *r = *e;
-            r->n = r->anchor = a->n - 1;
+            r->n = r->anchor = a->n0 + a->n - 1;
             r->rank = 1;
             r->event = "risk_refused";
             brs__aud_setf(a, &r->reason, "refused by a pre-trade risk check (see the reject)");
@@ -514,6 +516,8 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
         return rc;
     brs__aud_read_store_bytes(a, &s, name, archived);
     brs__aud_unmap_file(&s);
+    if (a->oom == 2)
+        return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
     return a->oom ? brs__err(err, BRS_E_NOMEM, "out of memory") : BRS_OK;
 }
 
@@ -539,6 +543,10 @@ void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int
         pos = 0;
     }
     while (pos + STORE_HDR <= end) {
+        if (brs__aud_room(a)) {
+            a->oom = 2; /* the spill failed: a->spill_msg */
+            return;
+        }
         unsigned char kind = s.p[pos];
         uint32_t n = rd32(s.p + pos + 5);
         if (pos + STORE_HDR + n > s.len)
