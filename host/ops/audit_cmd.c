@@ -36,7 +36,7 @@ static void usage(FILE *out)
             "                      least 64K): past about half of it, rows are sorted\n"
             "                      through temporary files (same output)\n"
             "  --spill-dir DIR     where those go (default $TMPDIR, else /tmp): unlinked\n"
-            "                      files, about 250 bytes a row at most, gone at exit\n");
+            "                      files, up to about 650 bytes a row, gone at exit\n");
 }
 
 static int parse_when(const char *s, int64_t *out)
@@ -170,6 +170,8 @@ int brs__cmd_audit(int argc, char **argv)
         brs__fail("audit", "%s: %s", path, err.msg);
         goto done;
     }
+    brs__aud_unmap_file(&j); /* the rows have their own copies */
+    j = (mapped){0};
     if (!(d = opendir(dir))) {
         brs__fail("audit", "%s: %s", dir, strerror(errno));
         goto done;

@@ -70,10 +70,10 @@ typedef struct audit {
     void *spill_ctx;
 } audit;
 
-/* What the rows take in memory (their arrays as allocated). */
+/* What the rows take in memory (their arrays as filled). */
 static inline size_t brs__aud_held(const audit *a)
 {
-    return a->cap * sizeof *a->ev + a->text_cap + a->intern_cap * sizeof *a->intern;
+    return a->n * sizeof *a->ev + a->text_len + a->intern_cap * sizeof *a->intern;
 }
 /* Between records: hand the rows on when they take too much. 0, or -1 when
  * the spill failed (a->spill_msg). */
@@ -91,10 +91,12 @@ void brs__aud_set(audit *a, astr *dst, const char *s, size_t len);
 void brs__aud_setf(audit *a, astr *dst, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void brs__aud_free(audit *a);
 
-/* A file mapped read-only (len 0: empty, p NULL). */
+/* A file mapped read-only (len 0: empty, p NULL); mm: by brs__aud_map_file
+ * (pages read are dropped as the readers go), else bytes in memory. */
 typedef struct mapped {
     const unsigned char *p;
     size_t len;
+    int mm;
 } mapped;
 
 const char *brs__aud_keep_name(audit *a, const char *name);

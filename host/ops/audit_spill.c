@@ -38,7 +38,8 @@
 enum { F_LINK = 0, F_TIME = 1, F_ROW = 2 }; /* facts sort before the rows of their key */
 
 #define FAN_IN 64             /* runs merged at once; more are merged in passes */
-#define RUN_BUF (64u << 10)   /* a run's stdio buffer */
+#define RUN_BUF (64u << 10)   /* a run's read buffer while it is merged (a record is < 5 KB) */
+#define WR_BUF (1u << 20)     /* the one write buffer */
 #define N_STR 18              /* astr fields of an aev */
 
 /* A record: a row or a fact, its strings after it (text[0] is ""; astr are
@@ -68,8 +69,8 @@ static astr fget(const aev *e, int i)
 typedef int (*rec_cmp)(const rec *, const rec *);
 
 typedef struct run {
-    FILE *f;
-    uint64_t recs;
+    int fd; /* unlinked: only this descriptor names it */
+    uint64_t recs, bytes;
 } run;
 
 typedef struct xsort {
@@ -88,9 +89,11 @@ typedef struct xsort {
 } xsort;
 
 typedef struct cursor {
-    FILE *f;
-    rec *r;
-    size_t cap;
+    int fd;
+    uint64_t off, end; /* read so far, the run's size */
+    char *buf;         /* RUN_BUF bytes: records from pos to len */
+    size_t pos, len;
+    rec *r; /* the current record, in buf */
 } cursor;
 
 enum { XW, XA, XB, XC, NX };
@@ -104,7 +107,10 @@ struct brs__aud_spill {
     xsort x[NX];
     size_t held;
     uint64_t runs, bytes;
+    uint64_t disk, disk_peak; /* bytes in runs now, at most */
     brs_error err;
+    char *wbuf; /* WR_BUF bytes */
+    size_t wlen;
     /* WebSocket accounts (brs__aud_ws_names): the first report's session */
     uint32_t ws_top;
     char **ws_name;
@@ -137,13 +143,40 @@ static void free_buf(brs__aud_spill *sp, xsort *x)
     x->used = x->cap = x->n = x->pcap = 0;
 }
 
-/* Sort what x holds and write it as a run. */
-static int spill_run(brs__aud_spill *sp, xsort *x)
+static void on_disk(brs__aud_spill *sp, int64_t d)
 {
-    if (!x->n)
-        return 0;
-    g_cmp = x->cmp;
-    qsort(x->ptr, x->n, sizeof *x->ptr, cmp_ptr);
+    sp->disk += (uint64_t)d;
+    if (sp->disk > sp->disk_peak)
+        sp->disk_peak = sp->disk;
+}
+
+/* Buffered writes of one run at a time. */
+static int wr_flush(brs__aud_spill *sp, int fd)
+{
+    for (size_t k = 0; k < sp->wlen;) {
+        ssize_t w = write(fd, sp->wbuf + k, sp->wlen - k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return fail(sp, "write failed", w < 0 ? errno : ENOSPC);
+        k += (size_t)w;
+    }
+    sp->wlen = 0;
+    return 0;
+}
+
+static int wr(brs__aud_spill *sp, int fd, const rec *r)
+{
+    if (sp->wlen + r->len > WR_BUF && wr_flush(sp, fd))
+        return -1;
+    memcpy(sp->wbuf + sp->wlen, r, r->len);
+    sp->wlen += r->len;
+    return 0;
+}
+
+/* A new run of x, its descriptor (-1: sp->err says why). */
+static int run_new(brs__aud_spill *sp, xsort *x)
+{
     if (x->nruns == x->capruns) {
         size_t c = x->capruns ? 2 * x->capruns : 16;
         run *r = realloc(x->runs, c * sizeof *r);
@@ -152,24 +185,34 @@ static int spill_run(brs__aud_spill *sp, xsort *x)
         x->runs = r;
         x->capruns = c;
     }
+    if (!sp->wbuf && !(sp->wbuf = malloc(WR_BUF)))
+        return fail(sp, "a write buffer", ENOMEM);
     int fd = brs__temp_fd(sp->dir, "bourse-audit");
     if (fd < 0)
         return fail(sp, "cannot create a temporary file", errno);
-    FILE *f = fdopen(fd, "w+b");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        return fail(sp, "cannot create a temporary file", e);
-    }
-    setvbuf(f, NULL, _IOFBF, RUN_BUF);
-    x->runs[x->nruns++] = (run){f, x->n};
+    sp->wlen = 0;
+    return fd;
+}
+
+/* Sort what x holds and write it as a run. */
+static int spill_run(brs__aud_spill *sp, xsort *x)
+{
+    if (!x->n)
+        return 0;
+    g_cmp = x->cmp;
+    qsort(x->ptr, x->n, sizeof *x->ptr, cmp_ptr);
+    int fd = run_new(sp, x);
+    if (fd < 0)
+        return -1;
+    x->runs[x->nruns++] = (run){fd, x->n, x->used};
     for (size_t i = 0; i < x->n; i++)
-        if (fwrite(x->ptr[i], x->ptr[i]->len, 1, f) != 1)
-            return fail(sp, "write failed", errno);
-    if (fflush(f) != 0)
-        return fail(sp, "write failed", errno);
+        if (wr(sp, fd, x->ptr[i]))
+            return -1;
+    if (wr_flush(sp, fd))
+        return -1;
     sp->runs++;
     sp->bytes += x->used;
+    on_disk(sp, (int64_t)x->used);
     BRS_LOG(BRS_LOG_INFO, "audit", "spilled a sorted run", BRS_KV_S("sorter", x->name), BRS_KV_U("rows", x->n),
             BRS_KV_U("bytes", x->used), BRS_KV_U("runs", sp->runs), BRS_KV_U("spilled_bytes", sp->bytes),
             BRS_KV_S("dir", sp->dir));
@@ -284,7 +327,7 @@ static int put_rec(brs__aud_spill *sp, xsort *x, const rec *r, const aev *e, con
 static void merge_close(xsort *x)
 {
     for (size_t i = 0; i < x->ncur; i++)
-        free(x->cur[i].r);
+        free(x->cur[i].buf);
     free(x->cur);
     free(x->heap);
     x->cur = NULL;
@@ -292,24 +335,43 @@ static void merge_close(xsort *x)
     x->ncur = x->nheap = 0;
 }
 
+/* At least need bytes from c->pos on, if the run has them: 1, 0 if not, -1 on an error. */
+static int cur_fill(brs__aud_spill *sp, cursor *c, size_t need)
+{
+    if (c->len - c->pos >= need)
+        return 1;
+    memmove(c->buf, c->buf + c->pos, c->len - c->pos); /* records stay 8-aligned: their lengths are */
+    c->len -= c->pos;
+    c->pos = 0;
+    while (c->len < need && c->off < c->end) {
+        size_t want = RUN_BUF - c->len;
+        if (want > c->end - c->off)
+            want = (size_t)(c->end - c->off);
+        ssize_t r = pread(c->fd, c->buf + c->len, want, (off_t)c->off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return fail(sp, "read failed", r < 0 ? errno : EIO);
+        c->len += (size_t)r;
+        c->off += (uint64_t)r;
+    }
+    return c->len >= need;
+}
+
 /* The next record of cursor c: 1, 0 at its end, -1 on an error. */
 static int cur_read(brs__aud_spill *sp, cursor *c)
 {
+    int r = cur_fill(sp, c, sizeof(uint32_t));
+    if (r <= 0)
+        return r < 0 || c->len == 0 ? r : fail(sp, "a run is damaged", EIO);
     uint32_t len;
-    if (fread(&len, sizeof len, 1, c->f) != 1)
-        return ferror(c->f) ? fail(sp, "read failed", errno ? errno : EIO) : 0;
-    if (len < sizeof(rec) + 1)
+    memcpy(&len, c->buf + c->pos, sizeof len);
+    if (len < sizeof(rec) + 1 || len > RUN_BUF || len % 8)
         return fail(sp, "a run is damaged", EIO);
-    if (len > c->cap) {
-        rec *r = realloc(c->r, len);
-        if (!r)
-            return fail(sp, "reading a run", ENOMEM);
-        c->r = r;
-        c->cap = len;
-    }
-    c->r->len = len;
-    if (fread((char *)c->r + sizeof len, len - sizeof len, 1, c->f) != 1)
-        return fail(sp, "read failed", ferror(c->f) ? errno : EIO);
+    if ((r = cur_fill(sp, c, len)) <= 0)
+        return r < 0 ? r : fail(sp, "a run is damaged", EIO);
+    c->r = (rec *)(c->buf + c->pos);
+    c->pos += len;
     return 1;
 }
 
@@ -345,10 +407,12 @@ static int merge_open(brs__aud_spill *sp, xsort *x, size_t first, size_t n)
         return fail(sp, "merging runs", ENOMEM);
     x->ncur = n;
     for (size_t i = 0; i < n; i++) {
-        x->cur[i].f = x->runs[first + i].f;
-        if (fseek(x->cur[i].f, 0, SEEK_SET) != 0)
-            return fail(sp, "read failed", errno);
-        int r = cur_read(sp, &x->cur[i]);
+        cursor *c = &x->cur[i];
+        c->fd = x->runs[first + i].fd;
+        c->end = x->runs[first + i].bytes;
+        if (!(c->buf = malloc(RUN_BUF)))
+            return fail(sp, "merging runs", ENOMEM);
+        int r = cur_read(sp, c);
         if (r < 0)
             return -1;
         if (r)
@@ -387,38 +451,33 @@ static int merge_front(brs__aud_spill *sp, xsort *x)
 {
     if (merge_open(sp, x, 0, FAN_IN))
         return -1;
-    int fd = brs__temp_fd(sp->dir, "bourse-audit");
-    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
-    if (!f) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        return fail(sp, "cannot create a temporary file", e);
-    }
-    setvbuf(f, NULL, _IOFBF, RUN_BUF);
+    int fd = run_new(sp, x);
+    if (fd < 0)
+        return -1;
     uint64_t n = 0, bytes = 0;
     int pend = 0;
     const rec *r;
     while ((r = merge_next(sp, x, &pend))) {
-        if (fwrite(r, r->len, 1, f) != 1) {
-            int e = errno;
-            fclose(f);
-            return fail(sp, "write failed", e);
+        if (wr(sp, fd, r)) {
+            close(fd);
+            return -1;
         }
         n++;
         bytes += r->len;
     }
-    if (sp->err.msg[0] || fflush(f) != 0) {
-        int e = errno;
-        fclose(f);
-        return sp->err.msg[0] ? -1 : fail(sp, "write failed", e);
+    if (sp->err.msg[0] || wr_flush(sp, fd)) {
+        close(fd);
+        return -1;
     }
     merge_close(x);
-    for (size_t i = 0; i < FAN_IN; i++)
-        fclose(x->runs[i].f);
+    on_disk(sp, (int64_t)bytes);
+    for (size_t i = 0; i < FAN_IN; i++) {
+        on_disk(sp, -(int64_t)x->runs[i].bytes);
+        close(x->runs[i].fd);
+    }
     memmove(x->runs, x->runs + FAN_IN, (x->nruns - FAN_IN) * sizeof *x->runs);
     x->nruns -= FAN_IN;
-    x->runs[x->nruns++] = (run){f, n}; /* capacity: FAN_IN were just freed */
+    x->runs[x->nruns++] = (run){fd, n, bytes};
     sp->runs++;
     sp->bytes += bytes;
     BRS_LOG(BRS_LOG_INFO, "audit", "merged runs into one", BRS_KV_S("sorter", x->name),
@@ -457,8 +516,10 @@ static const rec *read_next(brs__aud_spill *sp, reader *rd)
 static void read_close(brs__aud_spill *sp, xsort *x)
 {
     merge_close(x);
-    for (size_t i = 0; i < x->nruns; i++)
-        fclose(x->runs[i].f);
+    for (size_t i = 0; i < x->nruns; i++) {
+        on_disk(sp, -(int64_t)x->runs[i].bytes);
+        close(x->runs[i].fd);
+    }
     free(x->runs);
     x->runs = NULL;
     x->nruns = x->capruns = 0;
@@ -823,8 +884,8 @@ int brs__aud_spill_print(brs__aud_spill *sp, const brs__aud_filter *f, int json,
         return -1;
     }
     BRS_LOG(BRS_LOG_INFO, "audit", "done through temporary files", BRS_KV_U("rows", sp->a->n0),
-            BRS_KV_U("runs", sp->runs), BRS_KV_U("spilled_bytes", sp->bytes), BRS_KV_S("dir", sp->dir),
-            BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) / 1e9));
+            BRS_KV_U("runs", sp->runs), BRS_KV_U("spilled_bytes", sp->bytes),
+            BRS_KV_U("peak_disk_bytes", sp->disk_peak), BRS_KV_S("dir", sp->dir), BRS_KV_F("seconds", (double)(brs__monotime_ns() - t0) / 1e9));
     if (rc) {
         brs__err(err, BRS_E_IO, "the output could not be written");
         return -1;
@@ -841,5 +902,6 @@ void brs__aud_spill_free(brs__aud_spill *sp)
     for (size_t i = 0; i < sp->ws_cap; i++)
         free(sp->ws_name[i]);
     free(sp->ws_name);
+    free(sp->wbuf);
     free(sp);
 }

@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     need(jb && sb);
     memcpy(jb, data + 5, jl);
     memcpy(sb, data + 5 + jl, rest - jl);
-    mapped j = {jl ? jb : NULL, jl}, s = {rest - jl ? sb : NULL, rest - jl};
+    mapped j = {jl ? jb : NULL, jl, 0}, s = {rest - jl ? sb : NULL, rest - jl, 0};
 
     audit a = {0};
     a.msg = malloc(sizeof *a.msg);
