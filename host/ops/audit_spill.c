@@ -115,7 +115,6 @@ struct brs__aud_spill {
     uint32_t ws_top;
     char **ws_name;
     size_t ws_cap;
-    aev *tmp; /* one row being rebuilt */
 };
 
 static int merge_front(brs__aud_spill *sp, xsort *x);

@@ -83,6 +83,20 @@ def main():
         check(rc != 0 and spill in err and "write failed" in err and out == b"",
               f"a failed spill write: exit {rc}, names the directory, no output ({err.strip()[-160:]})")
         check(os.listdir(spill) == [], "nothing left after the failed write")
+        # Ctrl-C while it spills: the runs were unlinked as they were made
+        p = subprocess.Popen([bourse, "audit", state, "--mem-limit", "64K", "--spill-dir", spill],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        line = p.stderr.readline().decode(errors="replace")
+        while line and "spilled a sorted run" not in line:
+            line = p.stderr.readline().decode(errors="replace")
+        during = os.listdir(spill)
+        p.send_signal(signal.SIGINT)
+        p.stderr.close()
+        rc = p.wait(timeout=60)
+        check("spilled a sorted run" in line and during == [],
+              f"while spilling, the spill directory shows no file ({during})")
+        check(rc != 0 and os.listdir(spill) == [],
+              f"Ctrl-C while spilling: exit {rc}, nothing left in the spill directory")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if FAILED:
