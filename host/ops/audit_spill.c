@@ -654,7 +654,7 @@ nomem:
     return -1;
 }
 
-/* Apply the best facts of one (session, key) to row r and pass it on. */
+/* The first facts of the (session, key) being read: a link (its OrderID), a time. */
 typedef struct best {
     int has_link, has_time;
     char session[256], key[256], order_id[256];
