@@ -36,7 +36,7 @@ static void usage(FILE *out)
             "                      least 64K): past about half of it, rows are sorted\n"
             "                      through temporary files (same output)\n"
             "  --spill-dir DIR     where those go (default $TMPDIR, else /tmp): unlinked\n"
-            "                      files, up to about 650 bytes a row, gone at exit\n");
+            "                      files, up to about 500 bytes a row, gone at exit\n");
 }
 
 static int parse_when(const char *s, int64_t *out)

@@ -46,10 +46,24 @@ enum { F_LINK = 0, F_TIME = 1, F_ROW = 2 }; /* facts sort before the rows of the
  * offsets into text). len is the whole record, a multiple of 8. */
 typedef struct rec {
     uint32_t len;
-    uint32_t tag;
+    uint32_t tag; /* F_ROW */
     aev e;
     char text[];
 } rec;
+
+/* A fact (F_LINK, F_TIME): what a row says about its key, in a third of a
+ * row's record. Same first two fields; sorters hold both as rec *. */
+typedef struct frec {
+    uint32_t len;
+    uint32_t tag;
+    uint64_t n;
+    int64_t t;
+    uint64_t anchor;
+    astr session, key, order_id, pad;
+    char text[];
+} frec;
+
+#define FACT(r) ((const frec *)(const void *)(r))
 
 static const size_t str_off[N_STR] = {
     offsetof(aev, session), offsetof(aev, order_id), offsetof(aev, clordid), offsetof(aev, orig),
@@ -365,7 +379,7 @@ static int cur_read(brs__aud_spill *sp, cursor *c)
         return r < 0 || c->len == 0 ? r : fail(sp, "a run is damaged", EIO);
     uint32_t len;
     memcpy(&len, c->buf + c->pos, sizeof len);
-    if (len < sizeof(rec) + 1 || len > RUN_BUF || len % 8)
+    if (len < sizeof(frec) + 1 || len > RUN_BUF || len % 8)
         return fail(sp, "a run is damaged", EIO);
     if ((r = cur_fill(sp, c, len)) <= 0)
         return r < 0 ? r : fail(sp, "a run is damaged", EIO);
@@ -529,23 +543,34 @@ static void read_close(brs__aud_spill *sp, xsort *x)
 
 #define T(r, x) ((r)->text + (x))
 
+static uint64_t rec_n(const rec *r) { return r->tag == F_ROW ? r->e.n : FACT(r)->n; }
+static const char *rec_session(const rec *r)
+{
+    return r->tag == F_ROW ? T(r, r->e.session) : FACT(r)->text + FACT(r)->session;
+}
+/* A row's key is its ClOrdID in A, its OrigClOrdID in B (by_orig). */
+static const char *rec_key(const rec *r, int by_orig)
+{
+    if (r->tag != F_ROW)
+        return FACT(r)->text + FACT(r)->key;
+    return T(r, by_orig ? r->e.orig : r->e.clordid);
+}
+
 static int cmp_n(const rec *a, const rec *b)
 {
-    if (a->e.n != b->e.n)
-        return a->e.n < b->e.n ? -1 : 1;
+    uint64_t na = rec_n(a), nb = rec_n(b);
+    if (na != nb)
+        return na < nb ? -1 : 1;
     return a->tag < b->tag ? -1 : a->tag > b->tag;
 }
 
-/* (session, key, facts first, reading order); a row's key is its ClOrdID in
- * A, its OrigClOrdID in B; a fact's is in clordid. */
+/* (session, key, facts first, reading order). */
 static int cmp_key(const rec *a, const rec *b, int by_orig)
 {
-    int c = strcmp(T(a, a->e.session), T(b, b->e.session));
+    int c = strcmp(rec_session(a), rec_session(b));
     if (c)
         return c;
-    astr ka = by_orig && a->tag == F_ROW ? a->e.orig : a->e.clordid;
-    astr kb = by_orig && b->tag == F_ROW ? b->e.orig : b->e.clordid;
-    if ((c = strcmp(T(a, ka), T(b, kb))))
+    if ((c = strcmp(rec_key(a, by_orig), rec_key(b, by_orig))))
         return c;
     if (a->tag != b->tag)
         return a->tag < b->tag ? -1 : 1;
@@ -558,26 +583,55 @@ static int cmp_c(const rec *a, const rec *b) { return brs__aud_cmp_rows(&a->e, a
 
 /* ---- the steps ---------------------------------------------------------------- */
 
-/* A fact about row e (strings str): its key and OrderID, or its time and anchor. */
+/* A record of len bytes copied into x as it is. */
+static int put_raw(brs__aud_spill *sp, xsort *x, const rec *r)
+{
+    if (room(sp, x, r->len))
+        return -1;
+    rec *d = (rec *)(x->buf + x->used);
+    memcpy(d, r, r->len);
+    x->used += r->len;
+    x->ptr[x->n++] = d;
+    x->recs++;
+    return 0;
+}
+
+/* A fact about row e (strings str) into A: its key (str[key]) and OrderID,
+ * or its time and anchor. */
 static int fact(brs__aud_spill *sp, uint32_t tag, const aev *e, const char *const str[N_STR], int key)
 {
-    static const char empty[1] = "";
-    aev f = {0};
-    f.n = e->n;
-    f.event = e->event;
-    f.source = e->source;
-    const char *fs[N_STR];
-    for (int i = 0; i < N_STR; i++)
-        fs[i] = empty;
-    fs[0] = str[0];   /* session */
-    fs[2] = str[key]; /* the key, as clordid */
-    if (tag == F_LINK)
-        fs[1] = str[1];
-    else {
-        f.t = e->t;
-        f.anchor = e->anchor;
+    const char *v[3] = {str[0], str[key], tag == F_LINK ? str[1] : ""};
+    size_t l[3], len = sizeof(frec) + 1;
+    for (int i = 0; i < 3; i++) {
+        l[i] = strlen(v[i]);
+        len += l[i] ? l[i] + 1 : 0;
     }
-    return put(sp, &sp->x[XA], tag, &f, fs);
+    len = (len + 7) & ~(size_t)7;
+    xsort *x = &sp->x[XA];
+    if (room(sp, x, len))
+        return -1;
+    frec *f = (frec *)(void *)(x->buf + x->used);
+    memset(f, 0, len);
+    f->len = (uint32_t)len;
+    f->tag = tag;
+    f->n = e->n;
+    if (tag == F_TIME) {
+        f->t = e->t;
+        f->anchor = e->anchor;
+    }
+    astr *dst[3] = {&f->session, &f->key, &f->order_id};
+    size_t k = 1;
+    for (int i = 0; i < 3; i++) {
+        if (!l[i])
+            continue;
+        memcpy(f->text + k, v[i], l[i] + 1);
+        *dst[i] = (astr)k;
+        k += l[i] + 1;
+    }
+    x->used += len;
+    x->ptr[x->n++] = (rec *)(void *)f;
+    x->recs++;
+    return 0;
 }
 
 /* Row e (strings str, the session final) and its facts into A. */
@@ -662,16 +716,16 @@ typedef struct best {
     uint64_t anchor;
 } best;
 
-static void best_reset(best *b, const rec *r)
+/* Is r of the (session, key) being read? If not, it starts the next one. */
+static void best_at(best *b, int *any, const rec *r, int by_orig)
 {
+    const char *session = rec_session(r), *key = rec_key(r, by_orig);
+    if (*any && !strcmp(b->session, session) && !strcmp(b->key, key))
+        return;
+    *any = 1;
     b->has_link = b->has_time = 0;
-    snprintf(b->session, sizeof b->session, "%s", T(r, r->e.session));
-    snprintf(b->key, sizeof b->key, "%s", T(r, r->e.clordid));
-}
-
-static int same_key(const best *b, const rec *r, astr key)
-{
-    return !strcmp(b->session, T(r, r->e.session)) && !strcmp(b->key, T(r, key));
+    snprintf(b->session, sizeof b->session, "%s", session);
+    snprintf(b->key, sizeof b->key, "%s", key);
 }
 
 /* A: link by ClOrdID, time requests; on to B or C. */
@@ -685,16 +739,13 @@ static int step_a(brs__aud_spill *sp)
     int any = 0;
     const rec *r;
     while ((r = read_next(sp, &rd))) {
-        if (!any || !same_key(&b, r, r->e.clordid)) {
-            best_reset(&b, r);
-            any = 1;
-        }
+        best_at(&b, &any, r, 0);
         if (r->tag == F_LINK) {
             if (!b.has_link) {
                 b.has_link = 1;
-                snprintf(b.order_id, sizeof b.order_id, "%s", T(r, r->e.order_id));
+                snprintf(b.order_id, sizeof b.order_id, "%s", FACT(r)->text + FACT(r)->order_id);
                 /* the key's first link fact, for B (OrigClOrdID lookups) */
-                if (put_rec(sp, &sp->x[XB], r, &r->e, NULL))
+                if (put_raw(sp, &sp->x[XB], r))
                     return -1;
             }
             continue;
@@ -702,8 +753,8 @@ static int step_a(brs__aud_spill *sp)
         if (r->tag == F_TIME) {
             if (!b.has_time) {
                 b.has_time = 1;
-                b.t = r->e.t;
-                b.anchor = r->e.anchor;
+                b.t = FACT(r)->t;
+                b.anchor = FACT(r)->anchor;
             }
             continue;
         }
@@ -737,16 +788,11 @@ static int step_b(brs__aud_spill *sp)
     int any = 0;
     const rec *r;
     while ((r = read_next(sp, &rd))) {
-        astr key = r->tag == F_ROW ? r->e.orig : r->e.clordid;
-        if (!any || !same_key(&b, r, key)) {
-            best_reset(&b, r);
-            snprintf(b.key, sizeof b.key, "%s", T(r, key));
-            any = 1;
-        }
+        best_at(&b, &any, r, 1);
         if (r->tag == F_LINK) {
             if (!b.has_link) {
                 b.has_link = 1;
-                snprintf(b.order_id, sizeof b.order_id, "%s", T(r, r->e.order_id));
+                snprintf(b.order_id, sizeof b.order_id, "%s", FACT(r)->text + FACT(r)->order_id);
             }
             continue;
         }
