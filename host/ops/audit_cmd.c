@@ -121,7 +121,8 @@ int brs__cmd_audit(int argc, char **argv)
                 spill_dir = v;
             else if (!strcmp(x, "--mem-limit")) {
                 if (parse_size(v, &mem_limit) != 0 || mem_limit < AUDIT_MEM_MIN)
-                    return brs__usage_error("audit", "--mem-limit: '%s', expected a size of at least 64K (256M, 1G)", v);
+                    return brs__usage_error("audit", "--mem-limit: '%s', expected a size of at least 64K (256M, 1G)",
+                                            v);
             }
             else if (!strcmp(x, "--format")) {
                 if (strcmp(v, "csv") && strcmp(v, "json"))
