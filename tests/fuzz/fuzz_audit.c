@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "ops/audit_internal.h"
+#include "state_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,19 +66,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     brs__log_min_level = BRS_LOG_WARN; /* the spill path's INFO lines */
     if (!sink && !(sink = fopen("/dev/null", "w")))
         return 0;
-    if (size < 5)
+    state_input in;
+    if (!state_input_split(data, size, &in))
         return 0;
-    uint8_t flags = data[0];
-    uint32_t jl;
-    memcpy(&jl, data + 1, 4);
-    size_t rest = size - 5;
-    if (jl > rest)
-        jl = (uint32_t)rest;
+    uint8_t flags = in.flags;
+    size_t jl = in.journal_len, rest = in.journal_len + in.store_len;
     /* copies, so reading past either part is caught */
     unsigned char *jb = malloc(jl ? jl : 1), *sb = malloc(rest - jl ? rest - jl : 1);
     need(jb && sb);
-    memcpy(jb, data + 5, jl);
-    memcpy(sb, data + 5 + jl, rest - jl);
+    memcpy(jb, in.journal, jl);
+    memcpy(sb, in.store, rest - jl);
     mapped j = {jl ? jb : NULL, jl, 0}, s = {rest - jl ? sb : NULL, rest - jl, 0};
 
     audit a = {0};
