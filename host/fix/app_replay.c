@@ -337,6 +337,25 @@ static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
     return BRS_OK;
 }
 
+/* The tag a journaled order message lacks of those app.c reads without a
+ * check (ClOrdID; the symbol of a new order; OrigClOrdID of a cancel or
+ * replace), or 0. */
+static uint32_t replay_lacks(const brs__fix_msg *m)
+{
+    static const struct {
+        char mt;
+        uint32_t tags[2];
+    } need[] = {{'D', {11, 55}}, {'F', {11, 41}}, {'G', {11, 41}}};
+    if (!m->msgtype[0] || m->msgtype[1])
+        return 0;
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+        if (need[i].mt == m->msgtype[0])
+            for (int k = 0; k < 2; k++)
+                if (!brs__fix_get(m, need[i].tags[k]))
+                    return need[i].tags[k];
+    return 0;
+}
+
 int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
 {
     if (g->jfd < 0)
@@ -388,7 +407,6 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
-    m->flags |= BRS__FIX_PARSE_ALLOW_EMPTY;
     /* The journal keeps no receive times: a replayed message runs at the
      * runtime's clock (where the market data replay left it), so what the
      * runtime has due when it arrives is delivered inside the replay, as it
@@ -503,22 +521,25 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             memcpy(&upto, rec + 8, 8);
             brs__fix_mc_replay_slice(g, sess, upto);
         } else if (sess < g->n_sessions) {
-            /* Only messages the session accepted are journaled: one that does
-             * not parse or that the parser marks for a Reject (a required tag
-             * missing, a bad group count: the session rejects those before the
-             * application sees them, and the application reads such tags
-             * unchecked) is damage, and running it would crash the replay.
-             * Not the field count: max_msg_fields is the session's, not this
-             * parser's. Empty values pass (a session may allow them). */
-            int prc = brs__fix_parse(m, rec + 8, len);
-            if (prc != BRS_OK || (m->reject_reason >= 0 && !m->too_many)) {
-                if (prc != BRS_OK)
-                    brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: damaged: a FIX message of "
-                             "session %u that does not parse", pos, sess);
-                else
-                    brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: damaged: a FIX message of "
-                             "session %u that the session would have rejected (reason %d, tag %u)", pos,
-                             sess, m->reject_reason, m->reject_tag);
+            /* Only messages the session accepted are journaled. One that does
+             * not parse is skipped, as it always was, and now said (a parser
+             * of another version may read a byte differently: refusing would
+             * stop an upgraded gateway on a journal it wrote). One without a
+             * tag the application reads unchecked (a live session rejects
+             * those first, in every version) is damage: running it would
+             * crash the replay, so it stops here. */
+            if (brs__fix_parse(m, rec + 8, len) != BRS_OK) {
+                BRS_LOG(BRS_LOG_WARN, "fix", "recovery: a journaled message that does not parse, skipped",
+                        BRS_KV_S("journal", g->jpath), BRS_KV_U("byte", (uint64_t)pos),
+                        BRS_KV_U("session", sess));
+                pos += 8 + len;
+                continue;
+            }
+            uint32_t lacks = replay_lacks(m);
+            if (lacks) {
+                brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: damaged: a %s message of "
+                         "session %u without tag %u, which no accepted one lacks", pos, m->msgtype, sess,
+                         lacks);
                 g->replaying = 0;
                 brs__rt_admit_all(g->rt, 0);
                 free(m);
