@@ -101,6 +101,7 @@ struct brs__wsgate {
     uint64_t epoch;      /* loop turns (brs__wsgate_step) */
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
+    void *tls_ctx;       /* SSL_CTX* of `ws.tls` (host/net/tls.h); NULL: plain TCP */
     char buf[1 << 16];
 };
 

@@ -709,6 +709,9 @@ void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason)
     (void)ws;
     wconn *c = ud;
     c->closed = 1;
+    if (code == 1015) /* the FIX listener's line for the same failure (ws.tls) */
+        BRS_LOG(BRS_LOG_WARN, "ws", "TLS failure: connection refused", BRS_KV_U("conn", c->num),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("reason", reason));
     if (code == 1009 || code == 1008 || code == 1002 || code == 1007 || code == 1003)
         c->g->st.closed_limit += code == 1009;
     BRS_LOG(code == 1000 || code == 1001 || code == 1005 ? BRS_LOG_INFO : BRS_LOG_WARN, "ws",
