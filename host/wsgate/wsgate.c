@@ -91,6 +91,7 @@ static void on_accept(brs__wsgate *g, int64_t now)
         c->t_tokens = c->t_open = now;
         c->num = ++g->next_num;
         snprintf(c->peer, sizeof c->peer, "%s", peer);
+        c->ip = ntohl(sa.sin_addr.s_addr);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         c->ev_mask = EPOLLIN;
         epoll_ctl(g->efd, EPOLL_CTL_ADD, fd, &ev);

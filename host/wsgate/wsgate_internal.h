@@ -6,6 +6,7 @@
 
 #include "wsgate/wsgate.h"
 #include "feeds/binance.h"
+#include "fix/access.h"
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
 #include "runtime/rt_evq.h"
@@ -67,6 +68,7 @@ typedef struct wconn {
     uint64_t num;
     uint32_t ev_mask;
     char peer[64];
+    uint32_t ip; /* the peer's IPv4 address, host byte order (failed logins per address) */
     int closed;
     /* messages received while the account's events wait, not run yet; the
      * connection is not read meanwhile */
@@ -102,6 +104,9 @@ struct brs__wsgate {
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
     void *tls_ctx;       /* SSL_CTX* of `ws.tls` (host/net/tls.h); NULL: plain TCP */
+    /* failed logins per address, the FIX listener's rule and table
+     * (fix/access.h): from the second, the address's next login waits */
+    brs__fix_authlimit auth;
     char buf[1 << 16];
 };
 

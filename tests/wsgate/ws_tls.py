@@ -16,7 +16,10 @@ here with `openssl req` (as the FIX listener's tests/fix/py/tls_test.py does).
           connection only: the logged-in clients are served after each. A
           200-order sweep with max_queued_bytes 4096 and max_events_per_turn
           30 streams every fill to both accounts through the backlog over
-          TLS. The login from a wrong token is refused as over plain TCP.
+          TLS. TLS failures before a login count as failed logins for the
+          address (the FIX listener's rule): after three, a login with the
+          right token is refused until the delay (2 s) is over, then served;
+          a wrong token is refused as over plain TCP.
   config  ws.tls's errors name the field: an unknown key, cert without key,
           require_client_cert without ca, an unreadable certificate; the
           start-up warning for a listener off 127.x.x.x without TLS, none with.
@@ -146,21 +149,7 @@ def case_serve(bourse, work):
               "ws.handshake_timeout_ms" % waited)
         stall.close()
         half.close()
-        # 3. a plain WebSocket client on the TLS listener: refused, no 101
-        try:
-            p = WS(port)
-            check(False, "plain TCP on the TLS listener was upgraded")
-            p.close()
-        except OSError as e:
-            check("101" not in str(e), "plain TCP on the TLS listener: %s" % e)
-        alive(a, "plain TCP refused")
-        # 4. garbage: not TLS, not HTTP
-        g = socket.create_connection(("127.0.0.1", port))
-        g.sendall(os.urandom(3000))
-        check(closed_within(g, 5), "garbage on the TLS listener: not closed")
-        g.close()
-        alive(a, "garbage refused")
-        # 5. a TLS peer that closes in the middle of a record (after the upgrade and login)
+        # 3. a TLS peer that closes in the middle of a record (after the upgrade and login)
         c, m = wss_login(port, cert, "maker")
         check(m is not None and m.get("type") == "logged_in", "TLS login maker: %r" % m)
         raw = socket.socket(fileno=os.dup(c.sock.fileno()))
@@ -169,7 +158,7 @@ def case_serve(bourse, work):
         c.sock.close()
         time.sleep(0.3)
         alive(a, "a peer gone mid-record")
-        # 6. a record that does not decrypt, on a logged-in connection
+        # 4. a record that does not decrypt, on a logged-in connection
         c, m = wss_login(port, cert, "maker")
         raw = socket.socket(fileno=os.dup(c.sock.fileno()))
         raw.sendall(b"\x17\x03\x03\x00\x40" + os.urandom(64))
@@ -177,22 +166,7 @@ def case_serve(bourse, work):
         raw.close()
         c.sock.close()
         alive(a, "a bad record")
-        # 7. a TLS 1.2 renegotiation (openssl s_client's R command) is refused; the server goes on
-        rn = subprocess.run("(sleep 1; printf 'R\\n'; sleep 1) | openssl s_client -connect 127.0.0.1:%d -tls1_2 "
-                            "-CAfile %s -servername localhost" % (port, cert), shell=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
-        out = rn.stdout.decode("latin-1")
-        check("RENEGOTIATING" in out, "s_client did not try to renegotiate: %s" % out[-400:])
-        check("no renegotiation" in out or "alert" in out or rn.returncode != 0 or "errno" in out,
-              "a renegotiation was not refused: %s" % out[-400:])
-        alive(a, "a renegotiation")
-        # 8. a wrong token over TLS: refused as over plain TCP
-        w, m = wss_login(port, cert, "bob", token="not-the-token-0123456789")
-        check(m is not None and m.get("type") == "error" and m.get("field") == "token", "wrong token: %r" % m)
-        w.recv()
-        check(w.close_code == 1008, "wrong token over TLS: close %r" % w.close_code)
-        w.close()
-        # 9. a 200-order sweep streams through the backlog over TLS (max_queued_bytes 4096,
+        # 5. a 200-order sweep streams through the backlog over TLS (max_queued_bytes 4096,
         #    max_events_per_turn 30): every fill reaches both accounts in order
         n = 200
         c, m = wss_login(port, cert, "maker")
@@ -216,6 +190,51 @@ def case_serve(bourse, work):
         check(mfills == n, "the maker's fills over TLS: %d of %d" % (mfills, n))
         check(a.close_code is None and c.close_code is None, "closed during the sweep: %r %r" %
               (a.close_code, c.close_code))
+        # 6. a TLS 1.2 renegotiation (openssl s_client's R command) is refused; the server goes on
+        rn = subprocess.run("(sleep 1; printf 'R\\n'; sleep 1) | openssl s_client -connect 127.0.0.1:%d -tls1_2 "
+                            "-CAfile %s -servername localhost" % (port, cert), shell=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        out = rn.stdout.decode("latin-1")
+        check("RENEGOTIATING" in out, "s_client did not try to renegotiate: %s" % out[-400:])
+        check("no renegotiation" in out or "alert" in out or rn.returncode != 0 or "errno" in out,
+              "a renegotiation was not refused: %s" % out[-400:])
+        alive(a, "a renegotiation")
+        # 7. a plain WebSocket client on the TLS listener: refused, no 101
+        try:
+            p = WS(port)
+            check(False, "plain TCP on the TLS listener was upgraded")
+            p.close()
+        except OSError as e:
+            check("101" not in str(e), "plain TCP on the TLS listener: %s" % e)
+        alive(a, "plain TCP refused")
+        # 8. garbage: not TLS, not HTTP
+        g = socket.create_connection(("127.0.0.1", port))
+        g.sendall(os.urandom(3000))
+        check(closed_within(g, 5), "garbage on the TLS listener: not closed")
+        g.close()
+        alive(a, "garbage refused")
+        # 9. TLS failures before a login count as failed logins for the address (the
+        #    FIX listener's rule): the renegotiation's client, plain TCP, garbage: 3
+        t_fail = time.time()
+        check(len(re.findall(r"repeated login failures: the address's next login waits", srv.logtext())) >= 2,
+              "TLS failures were not counted as failed logins")
+        w, m = wss_login(port, cert, "bob")
+        check(m is not None and m.get("type") == "error" and "repeated failures" in m.get("error", ""),
+              "a login right after 3 failures from the address: %r" % m)
+        w.recv()
+        check(w.close_code == 1008, "a delayed login: close %r" % w.close_code)
+        w.close()
+        time.sleep(max(0.0, 2.2 - (time.time() - t_fail)))  # the third failure's delay: 2 s
+        w, m = wss_login(port, cert, "bob")
+        check(m is not None and m.get("type") == "logged_in", "a login after the delay: %r" % m)
+        w.close()
+        # 10. a wrong token over TLS: refused as over plain TCP
+        w, m = wss_login(port, cert, "bob", token="not-the-token-0123456789")
+        check(m is not None and m.get("type") == "error" and m.get("field") == "token"
+              and "wrong token" in m.get("error", ""), "wrong token: %r" % m)
+        w.recv()
+        check(w.close_code == 1008, "wrong token over TLS: close %r" % w.close_code)
+        w.close()
         a.close()
         b.close()
         c.close()
@@ -227,7 +246,8 @@ def case_serve(bourse, work):
                   ["TLS failure: connection refused", "peer=127.0.0.1:", "decryption failed or bad record mac"],
                   ["ws: connection closed", "account=maker", "code=1006", "no TLS close_notify"],
                   ["listening for WebSocket order entry", "tls=on"],
-                  ["order events wait over loop turns"]):
+                  ["order events wait over loop turns"],
+                  ["login refused: repeated login failures from this address", "account=bob", "wait_ms="]):
         check([ln for ln in log.splitlines() if all(x in ln for x in words)], "no log line with %s" % words)
     check(len(re.findall(r"no TLS handshake in time", log)) >= 2, "both stalled handshakes logged")
     check("without TLS" not in log, "a start-up warning on a loopback TLS listener")
