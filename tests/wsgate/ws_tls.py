@@ -338,12 +338,56 @@ def case_config(bourse, work):
                                                                 srv.logtext()))
 
 
+def case_rtt(bourse, work):
+    """Not a CTest (timings are not assertions): connect + login and a `query`
+    round trip, plain TCP and TLS, for docs/performance.md. WS_RTT_N requests,
+    WS_RTT_CONN connections; WS_RTT_TLS=0/1 one listener only."""
+    cert, key = make_cert(work)
+    n, nconn = int(os.environ.get("WS_RTT_N", "2000")), int(os.environ.get("WS_RTT_CONN", "50"))
+    modes = [int(os.environ["WS_RTT_TLS"])] if "WS_RTT_TLS" in os.environ else [0, 1]
+    for tls in modes:
+        srv = server(work, "rtt%d" % tls, ws_extra={"tls": {"cert": cert, "key": key}} if tls else None)
+        srv.start()
+        try:
+            port = ws_port(srv)
+            conn = []
+            for _ in range(nconn):
+                t = time.perf_counter()
+                w, m = wss_login(port, cert, "taker") if tls else (None, None)
+                if not tls:
+                    w = WS(port)
+                    w.send({"op": "login", "id": 1, "account": "taker", "token": TOKENS["taker"]})
+                    m = w.recv()
+                conn.append(time.perf_counter() - t)
+                check(m is not None and m.get("type") == "logged_in", "rtt login: %r" % m)
+                w.close()
+            w, m = wss_login(port, cert, "taker") if tls else (WS(port), None)
+            if not tls:
+                w.send({"op": "login", "id": 1, "account": "taker", "token": TOKENS["taker"]})
+                w.recv()
+            rt = []
+            for k in range(n):
+                t = time.perf_counter()
+                w.send({"op": "query", "id": k})
+                m = w.recv()
+                rt.append(time.perf_counter() - t)
+            w.close()
+        finally:
+            srv.stop()
+        conn.sort()
+        rt.sort()
+        print("  percentiles 50/90/95/98/99/99.9 (us):", " ".join("%.0f" % (rt[min(len(rt) - 1, int(len(rt) * q))] * 1e6) for q in (0.5, 0.9, 0.95, 0.98, 0.99, 0.999)))
+        print("%s: connect+login median %.3f ms p99 %.3f ms (%d); query round trip median %.1f us p99 %.1f us (%d)" %
+              ("tls" if tls else "plain", conn[len(conn) // 2] * 1e3, conn[int(len(conn) * 0.99)] * 1e3, len(conn),
+               rt[len(rt) // 2] * 1e6, rt[int(len(rt) * 0.99)] * 1e6, len(rt)))
+
+
 def main():
     bourse = sys.argv[1]
     case = sys.argv[sys.argv.index("--case") + 1]
     work = tempfile.mkdtemp(prefix="brs_wstls_")
     try:
-        {"serve": case_serve, "config": case_config}[case](bourse, work)
+        {"serve": case_serve, "config": case_config, "rtt": case_rtt}[case](bourse, work)
     finally:
         if os.environ.get("WS_KEEP"):
             print("kept", work)
