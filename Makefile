@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart python
 
 all: build
 
@@ -118,6 +118,11 @@ fuzz-lua: fuzz-build
 # (tests/fuzz/fuzz_audit.c).
 fuzz-audit: fuzz-build
 	$(call fuzz_run,audit,corpus-audit,65536)
+
+# The FIX gateway's recovery (tests/fuzz/fuzz_restart.c): the same damaged
+# state directories replayed as `bourse serve` does at start, then driven on.
+fuzz-restart: fuzz-build
+	$(call fuzz_run,restart,corpus-audit,65536)
 
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.

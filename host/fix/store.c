@@ -44,15 +44,18 @@ static int index_put(brs__fix_store *st, uint32_t seq, uint64_t off, uint32_t le
     if (seq == 0)
         return BRS_OK;
     if (seq > st->idxcap) {
-        uint32_t c = st->idxcap ? st->idxcap : 1024;
+        /* 64-bit: doubling a uint32_t past 2^31 wrapped to 0 and never ended */
+        uint64_t c = st->idxcap ? st->idxcap : 1024;
         while (c < seq)
             c *= 2;
+        if (c > UINT32_MAX)
+            c = UINT32_MAX;
         brs__fix_store_rec *p = realloc(st->idx, (size_t)c * sizeof *p);
         if (!p)
             return BRS_E_NOMEM;
         memset(p + st->idxcap, 0, (size_t)(c - st->idxcap) * sizeof *p);
         st->idx = p;
-        st->idxcap = c;
+        st->idxcap = (uint32_t)c;
     }
     st->idx[seq - 1].off = off;
     st->idx[seq - 1].len = len;
@@ -136,6 +139,26 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
         uint32_t a = rd32(h + 1), n = rd32(h + 5);
         if (pos + REC_HDR + n > len || pos + REC_HDR + n > wbase + wlen)
             break; /* torn */
+        /* Damage, as opposed to a torn tail: a whole record that no writer
+         * makes. The session stores its messages numbered next_out, 1 on from
+         * a reset, so a number past it (a flipped bit; one near 2^32 sized
+         * the index to tens of GB) or an unknown kind mid-file is refused,
+         * naming the byte, and the file is left as it is: cutting there
+         * would throw away every message after it. A zero kind is what a
+         * crash can leave past the last write on some file systems: torn. */
+        if ((h[0] == 'O' && (a == 0 || a > st->next_out)) ||
+            (h[0] != 'O' && h[0] != 'I' && h[0] != 'Z' && !(h[0] == 'T' && n == 8) && h[0] != 0)) {
+            char what[96];
+            if (h[0] == 'O')
+                snprintf(what, sizeof what, "outbound message %u where %u is next", a, st->next_out);
+            else
+                snprintf(what, sizeof what, "a record of kind 0x%02x and %u bytes", h[0], n);
+            rc = brs__err(err, BRS_E_CORRUPT,
+                          "%s: damaged at byte %llu: %s; the store is left as it is (restore it "
+                          "from a copy, or move it aside to start the session from sequence 1)",
+                          path, (unsigned long long)pos, what);
+            break;
+        }
         if (h[0] == 'O') {
             if (index_put(st, a, pos + REC_HDR, n) != BRS_OK) {
                 rc = brs__err(err, BRS_E_NOMEM, "%s: out of memory", path);

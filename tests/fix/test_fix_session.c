@@ -477,6 +477,118 @@ static void test_reset_and_restart(void **state)
     rmdir(dir);
 }
 
+/* A damaged store (a flipped bit, a hand edit) is refused at open with the
+ * file and byte named, and left as it is; a torn tail (a crash mid-append,
+ * or zeros past the last write) is still cut. Before: an outbound number
+ * near 2^32 sized the resend index to tens of GB (2^31 and up never ended
+ * its doubling), and an unknown record kind mid-file cut every message
+ * after it without a word. */
+static int reopen(const char *path, brs_error *err)
+{
+    brs__fix_session_cfg cfg = {0};
+    snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
+    snprintf(cfg.target, sizeof cfg.target, "CLIENT1");
+    cfg.max_msg = 8192;
+    memset(err, 0, sizeof *err);
+    int rc = brs__fix_session_open(&sess, &cfg, path, BRS__FIX_FSYNC_NEVER, err);
+    if (rc != BRS_OK)
+        brs__fix_session_close(&sess);
+    return rc;
+}
+
+static void patch(const char *path, long at, const void *bytes, size_t n)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, at, SEEK_SET), 0);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    fclose(f);
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (long)st.st_size;
+}
+
+static void test_damaged_store(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/brs_fix_dmg_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], copy[300];
+    snprintf(path, sizeof path, "%s/CLIENT1.store", dir);
+    snprintf(copy, sizeof copy, "%s/copy", dir);
+    open_session(path, NULL, NULL);
+    logon();
+    app_msg("r-2");
+    app_msg("r-3");
+    brs__fix_session_close(&sess);
+    long len = file_size(path);
+    char *orig = malloc((size_t)len);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(orig, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    /* the records: find the second outbound message ('O', seq 2) */
+    long o2 = -1;
+    for (long p = 0; p + 9 <= len;) {
+        uint32_t a, n;
+        memcpy(&a, orig + p + 1, 4);
+        memcpy(&n, orig + p + 5, 4);
+        if (orig[p] == 'O' && a == 2)
+            o2 = p;
+        p += 9 + (long)n;
+    }
+    assert_true(o2 > 0);
+    brs_error err;
+    const uint32_t huge = 0xfffffff0u;
+    const unsigned char kind = 'Q';
+    for (int k = 0; k < 2; k++) {
+        f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(orig, 1, (size_t)len, f), (size_t)len);
+        fclose(f);
+        if (k == 0)
+            patch(path, o2 + 1, &huge, 4); /* its number */
+        else
+            patch(path, o2, &kind, 1); /* its kind */
+        assert_int_equal(reopen(path, &err), BRS_E_CORRUPT);
+        assert_non_null(strstr(err.msg, path));
+        char at[64];
+        snprintf(at, sizeof at, "damaged at byte %ld", o2);
+        assert_non_null(strstr(err.msg, at));
+        assert_non_null(strstr(err.msg, k ? "kind 0x51" : "outbound message 4294967280 where 2 is next"));
+        assert_int_equal(file_size(path), len); /* nothing cut */
+    }
+    /* a torn tail is a crash's, not damage: cut, and the session goes on */
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(orig, 1, (size_t)len, f), (size_t)len);
+    assert_int_equal(fwrite(orig + o2, 1, 12, f), 12); /* a record's first 12 bytes */
+    static const char zeros[64];
+    assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    fclose(f);
+    /* zeros after a torn record are never reached; zeros alone are torn too */
+    assert_int_equal(reopen(path, &err), BRS_OK);
+    assert_int_equal(sess.store.next_out, 4);
+    brs__fix_session_close(&sess);
+    assert_int_equal(file_size(path), len);
+    f = fopen(path, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    fclose(f);
+    assert_int_equal(reopen(path, &err), BRS_OK);
+    assert_int_equal(sess.store.next_out, 4);
+    brs__fix_session_close(&sess);
+    assert_int_equal(file_size(path), len);
+    free(orig);
+    unlink(path);
+    unlink(copy);
+    rmdir(dir);
+}
+
 /* Issue 15 point 6: a field over max_field_bytes gets a Reject naming its tag
  * (its number used, the session goes on); without the limit an answer too
  * large for the output buffer is a Reject 99, never silence. */
@@ -552,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup(test_sequence_reset_and_rejects, setup),
         cmocka_unit_test_setup(test_too_big_and_timeouts, setup),
         cmocka_unit_test_setup(test_reset_and_restart, setup),
+        cmocka_unit_test_setup(test_damaged_store, setup),
         cmocka_unit_test_setup(test_oversize_fields, setup),
         cmocka_unit_test(test_msgtype_index),
     };

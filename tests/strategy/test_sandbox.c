@@ -207,6 +207,13 @@ static void test_bench_json(void **state)
     assert_non_null(strstr(r.out, "\"c_ignore_ns_per_call\":"));
     assert_non_null(strstr(r.out, "\"c_ignore_fills\":1,")); /* its one buy at warm-up */
     assert_null(strstr(r.out, "\"c_ignore_ns_per_call\":null"));
+    /* the Lua script on the same bars, and the plain interpreter's floor for
+     * that work: the floor's script takes the same single position at warm-up */
+    assert_non_null(strstr(r.out, "\"lua_ignore_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"lua_ignore_fills\":1,"));
+    assert_non_null(strstr(r.out, "\"lua_floor_ns_per_call\":"));
+    assert_non_null(strstr(r.out, "\"lua_floor_trades\":1,"));
+    assert_non_null(strstr(r.out, "\"lua_ignore_ratio_to_floor\":"));
     run_free(&r);
 }
 
