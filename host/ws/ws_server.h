@@ -1,9 +1,9 @@
 /* ws_server.h: the server side of RFC 6455 on libwslay, for one accepted,
  * non-blocking TCP connection, in plain TCP or over TLS (brs__wss_set_tls:
  * host/net/tls.h, the FIX listener's code): the TLS handshake and the HTTP
- * upgrade (bounded size and time, together), then text messages in and out. Limits: frame and message size (1009), handshake
- * bytes and time, bytes queued and waiting for a slow reader, pings with a
- * pong deadline.
+ * upgrade (bounded size and time, together), then text messages in and out.
+ * Limits: frame and message size (1009), handshake bytes and time, bytes
+ * queued and waiting for a slow reader, pings with a pong deadline.
  * Protocol violations close with their RFC code (shared frame guard,
  * frame.h); invalid UTF-8 closes 1007, binary messages 1003. No logging and
  * no host symbols (bourse_feeds): the owner learns everything through the

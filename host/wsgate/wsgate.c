@@ -425,6 +425,7 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     }
     g->dec = calloc(n_instr ? n_instr : 1, sizeof *g->dec);
     if (!g->dec) {
+        brs__tls_ctx_free(g->tls_ctx);
         free(g);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
