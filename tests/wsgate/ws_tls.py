@@ -7,7 +7,8 @@ here with `openssl req` (as the FIX listener's tests/fix/py/tls_test.py does).
           ws_sweep.py) log in, cross a buy and a sell and get their accepted
           and fill reports; all of it while one client holds a TCP connection
           that never starts the TLS handshake and another has sent half a TLS
-          record: both still open when the trade is done, then each closed by
+          record: both still open when the trade is done (and a ping with a
+          12 KB message in one TLS record answered), then each closed by
           ws.handshake_timeout_ms and logged (`no TLS handshake in time`). A
           plain-TCP WebSocket client on the TLS listener is refused (closed,
           no 101) and logged (`TLS failure: connection refused`); garbage, a
@@ -32,6 +33,7 @@ import re
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -143,6 +145,17 @@ def case_serve(bourse, work):
               "the stalled handshakes were closed before the trade was done (%.2f s)" % served)
         check(served < HANDSHAKE_MS / 1000.0,
               "the trade took %.2f s, past the stalled handshakes' %d ms: they held it" % (served, HANDSHAKE_MS))
+        # a ping and a 12 KB message in one TLS write: the server reads the ping,
+        # answers it, then the rest OpenSSL holds decrypted (epoll cannot see it)
+        big = ('{"op": "query", "id": 77' + " " * 12000 + "}").encode()
+        pong_then = bytearray([0x89, 0x80]) + os.urandom(4)
+        mask = os.urandom(4)
+        frame = bytes([0x81, 0x80 | 126]) + struct.pack(">H", len(big)) + mask + \
+            bytes(x ^ mask[i % 4] for i, x in enumerate(big))
+        a.sock.sendall(bytes(pong_then) + frame)
+        m = a.recv()
+        check(m is not None and m.get("type") == "orders" and m.get("id") == 77,
+              "a ping and a 12 KB message in one TLS record: %r" % m)
         # 2. the stalled handshakes are closed by ws.handshake_timeout_ms
         check(closed_within(stall, HANDSHAKE_MS / 1000.0 + 5), "a silent TCP client is never closed")
         check(closed_within(half, HANDSHAKE_MS / 1000.0 + 5), "half a TLS record: never closed")
