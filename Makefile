@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart fuzz-report python
 
 all: build
 
@@ -123,6 +123,11 @@ fuzz-audit: fuzz-build
 # state directories replayed as `bourse serve` does at start, then driven on.
 fuzz-restart: fuzz-build
 	$(call fuzz_run,restart,corpus-audit,65536)
+
+# `bourse report` (tests/fuzz/fuzz_report.c): a run directory's files as a
+# user may have edited them, and a sweep's results.csv, rendered.
+fuzz-report: fuzz-build
+	$(call fuzz_run,report,corpus-report,65536)
 
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.

@@ -532,6 +532,10 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
             rc = brs__atomic_commit(&af, err);
         }
     }
+    /* the bars first: they are counted by the series, which its free clears */
+    for (uint32_t j = 0; bc.b && j < e.s.k; j++)
+        brs__an_ohlc_free(&bc.b[j]);
+    free(bc.b);
     for (uint32_t j = 0; e.symbols && j < e.s.k; j++)
         free(e.symbols[j]);
     free(e.symbols);
@@ -543,9 +547,6 @@ int brs__an_rerender(const char *dir, const char *out_path, brs_error *err)
     free(f.m);
     free(tr.t);
     brs__an_plots_free(&pl.p);
-    for (uint32_t j = 0; bc.b && j < e.s.k; j++)
-        brs__an_ohlc_free(&bc.b[j]);
-    free(bc.b);
     free(waits);
     free(oc.id);
     free(oc.ts);

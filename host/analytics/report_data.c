@@ -229,6 +229,8 @@ static void instruments(out *o, const brs_an_report_input *in)
 {
     const brs_an_series *s = in->series;
     uint32_t shown = s->k < MAX_CHART_INSTR ? s->k : MAX_CHART_INSTR;
+    if (!s->pos || !s->price) /* no rows (an equity.csv of its header only): nothing to chart */
+        shown = 0;
     key(o, "inst");
     fputc('[', o->fp);
     for (uint32_t j = 0; j < shown; j++) {

@@ -388,6 +388,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
         return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
     }
     brs__fix_msg_init(m);
+    m->flags |= BRS__FIX_PARSE_ALLOW_EMPTY;
     /* The journal keeps no receive times: a replayed message runs at the
      * runtime's clock (where the market data replay left it), so what the
      * runtime has due when it arrives is delivered inside the replay, as it
@@ -501,7 +502,29 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             uint64_t upto;
             memcpy(&upto, rec + 8, 8);
             brs__fix_mc_replay_slice(g, sess, upto);
-        } else if (sess < g->n_sessions && brs__fix_parse(m, rec + 8, len) == BRS_OK) {
+        } else if (sess < g->n_sessions) {
+            /* Only messages the session accepted are journaled: one that does
+             * not parse or that the parser marks for a Reject (a required tag
+             * missing, a bad group count: the session rejects those before the
+             * application sees them, and the application reads such tags
+             * unchecked) is damage, and running it would crash the replay.
+             * Not the field count: max_msg_fields is the session's, not this
+             * parser's. Empty values pass (a session may allow them). */
+            int prc = brs__fix_parse(m, rec + 8, len);
+            if (prc != BRS_OK || (m->reject_reason >= 0 && !m->too_many)) {
+                if (prc != BRS_OK)
+                    brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: damaged: a FIX message of "
+                             "session %u that does not parse", pos, sess);
+                else
+                    brs__err(err, BRS_E_CORRUPT, "journal: record at byte %zu: damaged: a FIX message of "
+                             "session %u that the session would have rejected (reason %d, tag %u)", pos,
+                             sess, m->reject_reason, m->reject_tag);
+                g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
+                free(m);
+                free(jr.buf);
+                return BRS_E_CORRUPT;
+            }
             if (g->jclock_t) /* the runtime time it ran at (its CLOCK record) */
                 g->sessions[sess]->now = g->jclock_t;
             brs__fix_gateway_on_app(g, g->sessions[sess], m);

@@ -53,7 +53,13 @@ int brs__fix_session_open(brs__fix_session *s, const brs__fix_session_cfg *cfg,
     }
     if (s->cfg.opts.validate && !s->cfg.opts.valid.fields_have_values)
         s->in.flags |= BRS__FIX_PARSE_ALLOW_EMPTY;
-    return brs__fix_store_open(&s->store, store_path, fsync_policy, err);
+    int rc = brs__fix_store_open(&s->store, store_path, fsync_policy, err);
+    if (rc != BRS_OK) { /* as closed: nothing left to free */
+        free(s->fields_in);
+        free(s->fields_scratch);
+        s->fields_in = s->fields_scratch = NULL;
+    }
+    return rc;
 }
 
 void brs__fix_session_close(brs__fix_session *s)

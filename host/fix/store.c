@@ -196,7 +196,7 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
     return BRS_OK;
 }
 
-int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
+static int store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
 {
     memset(st, 0, sizeof *st);
     st->fd = -1;
@@ -226,6 +226,15 @@ int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, 
     if (st->fd < 0)
         return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
     return load(st, UINT64_MAX, NULL, err);
+}
+
+/* On failure nothing stays open or allocated (the store is as closed). */
+int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
+{
+    int rc = store_open(st, path, fsync_policy, err);
+    if (rc != BRS_OK)
+        brs__fix_store_close(st);
+    return rc;
 }
 
 int brs__fix_store_rollback(brs__fix_store *st, uint64_t committed, uint64_t *cut,

@@ -45,7 +45,9 @@ typedef struct brs__fix_store {
     uint64_t compactions;  /* resets compacted (the old file archived) */
 } brs__fix_store;
 
-/* Open (creating) dir/name.store; path NULL for a memory-only store. */
+/* Open (creating) dir/name.store; path NULL for a memory-only store. On an
+ * error (err says why: a damaged record, BRS_E_CORRUPT, names its byte)
+ * nothing stays open or allocated. */
 int brs__fix_store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err);
 void brs__fix_store_close(brs__fix_store *st);
 /* Append an outbound message with sequence number seq (== next_out). */

@@ -308,6 +308,12 @@ __attribute__((noinline, aligned(64))) static int floor_reference(const brs_mark
     return rc;
 }
 
+static void print_row(const char *name, const result *r)
+{
+    printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", name, r->ns_per_call, r->min_per_call,
+           r->wall_per_call, r->ns_per_event, r->allocs_per_call, (unsigned long long)r->trades.n);
+}
+
 static int file_exists(const char *p) { return access(p, R_OK) == 0; }
 
 int brs__bench_strategy(int argc, char **argv)
@@ -401,34 +407,32 @@ int brs__bench_strategy(int argc, char **argv)
         q[i].bar.open = q[i].bar.high = q[i].bar.low = q[i].bar.close = 100000 + (int64_t)i;
     }
     brs__strategy_src probe;
-    if (plugin && brs__strategy_src_load(&probe, plugin, NULL, &err) == BRS_OK) {
+    int have_c = plugin && brs__strategy_src_load(&probe, plugin, NULL, &err) == BRS_OK;
+    if (have_c)
         brs__strategy_src_free(&probe);
-        if (measure(NULL, NULL, &probe, plugin, NULL, ev, n, runs, &rc_, &err)) {
-            code = brs__fail("bench strategy", "C ma_cross: %s", err.msg);
-            goto out;
-        }
-        if (measure(NULL, NULL, &probe, plugin, NULL, q, n, runs, &rci, &err)) {
-            code = brs__fail("bench strategy", "C ma_cross on a rising series: %s", err.msg);
-            goto out;
-        }
-    } else {
+    else
         snprintf(c_note, sizeof c_note, "%s", plugin ? err.msg : "ma_cross.so not found (use --plugin)");
-    }
-    if (measure(NULL, NULL, &probe, script, &lo, ev, n, runs, &rl, &err)) {
-        code = brs__fail("bench strategy", "Lua ma_cross: %s", err.msg);
-        goto out;
-    }
-    if (measure(NULL, NULL, &probe, script, &free_run, ev, n, runs, &rlf, &err)) {
-        code = brs__fail("bench strategy", "Lua ma_cross without budget: %s", err.msg);
-        goto out;
-    }
-    if (measure(NULL, NULL, &probe, script, &lo, q, n, runs, &rli, &err)) {
-        code = brs__fail("bench strategy", "Lua ma_cross on a rising series: %s", err.msg);
-        goto out;
-    }
-    if (measure(NULL, NULL, &probe, script, &free_run, q, n, runs, &rlif, &err)) {
-        code = brs__fail("bench strategy", "Lua ma_cross on a rising series without budget: %s", err.msg);
-        goto out;
+    /* each strategy on the random walk, then on the rising bars it ignores */
+    const struct {
+        const char *what, *path;
+        const brs__lua_opts *lua;
+        const brs_market_event *bars;
+        result *out;
+    } runs_of[] = {
+        {"C ma_cross", have_c ? plugin : NULL, NULL, ev, &rc_},
+        {"C ma_cross on a rising series", have_c ? plugin : NULL, NULL, q, &rci},
+        {"Lua ma_cross", script, &lo, ev, &rl},
+        {"Lua ma_cross without budget", script, &free_run, ev, &rlf},
+        {"Lua ma_cross on a rising series", script, &lo, q, &rli},
+        {"Lua ma_cross on a rising series without budget", script, &free_run, q, &rlif},
+    };
+    for (size_t k = 0; k < sizeof runs_of / sizeof *runs_of; k++) {
+        if (runs_of[k].path &&
+            measure(NULL, NULL, &probe, runs_of[k].path, runs_of[k].lua, runs_of[k].bars, n, runs,
+                    runs_of[k].out, &err)) {
+            code = brs__fail("bench strategy", "%s: %s", runs_of[k].what, err.msg);
+            goto out;
+        }
     }
     double floor_ns;
     long floor_trades = 0;
@@ -510,27 +514,15 @@ int brs__bench_strategy(int argc, char **argv)
         printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12s %6s\n", "no-op C strategy", rn.ns_per_call,
                rn.min_per_call, rn.wall_per_call, rn.ns_per_event, "-", "-");
         if (rc_.ok)
-            printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "C plugin ma_cross.so",
-                   rc_.ns_per_call, rc_.min_per_call, rc_.wall_per_call, rc_.ns_per_event,
-                   rc_.allocs_per_call, (unsigned long long)rc_.trades.n);
+            print_row("C plugin ma_cross.so", &rc_);
         else
             printf("  C plugin: not measured: %s\n", c_note);
         if (rci.ok)
-            printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (bars it ignores)",
-                   rci.ns_per_call, rci.min_per_call, rci.wall_per_call, rci.ns_per_event,
-                   rci.allocs_per_call, (unsigned long long)rci.trades.n);
-        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "Lua ma_cross.lua", rl.ns_per_call,
-               rl.min_per_call, rl.wall_per_call, rl.ns_per_event, rl.allocs_per_call,
-               (unsigned long long)rl.trades.n);
-        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (no instr. budget)",
-               rlf.ns_per_call, rlf.min_per_call, rlf.wall_per_call, rlf.ns_per_event,
-               rlf.allocs_per_call, (unsigned long long)rlf.trades.n);
-        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (bars it ignores)", rli.ns_per_call,
-               rli.min_per_call, rli.wall_per_call, rli.ns_per_event, rli.allocs_per_call,
-               (unsigned long long)rli.trades.n);
-        printf("  %-22s %9.1f %9.1f %9.1f %9.1f %12.3f %6llu\n", "  (ignores, no budget)",
-               rlif.ns_per_call, rlif.min_per_call, rlif.wall_per_call, rlif.ns_per_event,
-               rlif.allocs_per_call, (unsigned long long)rlif.trades.n);
+            print_row("  (bars it ignores)", &rci);
+        print_row("Lua ma_cross.lua", &rl);
+        print_row("  (no instr. budget)", &rlf);
+        print_row("  (bars it ignores)", &rli);
+        print_row("  (ignores, no budget)", &rlif);
         printf("  %-22s %9.1f   (reference: bare lua_pcall, plain state, two integers; Lua / this: %.2fx)\n",
                "lua_pcall", pref[0], rl.ns_per_call / pref[0]);
         printf("  %-22s %9.1f   (the same with a reused two-field table refilled per call)\n",

@@ -16,23 +16,10 @@
 #include "fix/app.h"
 #include "fix/codec.h"
 #include "fix/session.h"
-#include "ops/live.h"
+#include "no_live.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#ifdef BRS_FUZZ_NO_LIVE
-/* The live dashboard is not linked into `make fuzz` (its HTTP pages would come
- * along): the gateway here has none (g->live is NULL), so its one entry point
- * must never be reached. */
-void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
-                    int replay)
-{
-    (void)l, (void)account, (void)instr, (void)side, (void)price, (void)qty, (void)order_id;
-    (void)clordid, (void)venue, (void)t_ns, (void)replay;
-    __builtin_trap();
-}
-#endif
 
 static brs__fix_msg msg;
 static brs__fix_session sess;

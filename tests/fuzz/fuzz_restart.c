@@ -25,21 +25,11 @@
 
 #include "fix/app.h"
 #include "fix/session.h"
-#include "ops/live.h"
+#include "no_live.h"
+#include "state_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#ifdef BRS_FUZZ_NO_LIVE
-/* As in fuzz_fix.c: no live dashboard here (g->live is NULL). */
-void brs__live_fill(brs__live *l, uint32_t account, uint32_t instr, uint8_t side, int64_t price, int64_t qty,
-                    uint64_t order_id, const char clordid[BRS__LIVE_CLORDID], uint32_t venue, int64_t t_ns,
-                    int replay)
-{
-    (void)l, (void)account, (void)instr, (void)side, (void)price, (void)qty, (void)order_id;
-    (void)clordid, (void)venue, (void)t_ns, (void)replay;
-    __builtin_trap();
-}
-#endif
 
 static char dir[64], jpath[96], spath[2][96];
 
@@ -96,19 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(spath[1], sizeof spath[1], "%s/EXEC-CLIENT2.store", dir);
         atexit(cleanup);
     }
-    if (size < 5)
+    state_input st;
+    if (!state_input_split(data, size, &st))
         return 0;
     clear(0);
-    uint8_t flags = data[0];
-    uint32_t jl;
-    memcpy(&jl, data + 1, 4);
-    size_t rest = size - 5;
-    if (jl > rest)
-        jl = (uint32_t)rest;
-    size_t sl = rest - jl, s0 = flags & 1 ? sl / 2 : sl;
-    put(jpath, data + 5, jl);
-    put(spath[0], data + 5 + jl, s0);
-    put(spath[1], data + 5 + jl + s0, sl - s0);
+    uint8_t flags = st.flags;
+    size_t s0 = flags & 1 ? st.store_len / 2 : st.store_len;
+    put(jpath, st.journal, st.journal_len);
+    put(spath[0], st.store, s0);
+    put(spath[1], st.store + s0, st.store_len - s0);
 
     static brs__fix_gateway g;
     static brs__fix_session s[2];
