@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart fuzz-report python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart fuzz-report fuzz-sweep python
 
 all: build
 
@@ -128,6 +128,10 @@ fuzz-restart: fuzz-build
 # user may have edited them, and a sweep's results.csv, rendered.
 fuzz-report: fuzz-build
 	$(call fuzz_run,report,corpus-report,65536)
+
+# `bourse sweep`'s axes and --where grammar (tests/fuzz/fuzz_sweep.c).
+fuzz-sweep: fuzz-build
+	$(call fuzz_run,sweep,corpus-sweep,4096)
 
 # WebSocket order-entry messages (tests/fuzz/fuzz_wsgate_msg.c): JSON in,
 # a checked request or a refusal naming the field.

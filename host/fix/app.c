@@ -72,13 +72,8 @@ void brs__fix_gateway_observe_latency(brs__fix_gateway *g)
     if (!g->lat_ack.n && !g->lat_fill.n)
         return;
     int64_t now = brs__realtime_ns();
-    brs__fix_latq *q[2] = {&g->lat_ack, &g->lat_fill};
-    brs__histogram *h[2] = {g->h_ack, g->h_fill};
-    for (int j = 0; j < 2; j++) {
-        for (uint32_t k = 0; h[j] && k < q[j]->n; k++)
-            brs__hist_observe_n_ns(h[j], now - q[j]->t[k], q[j]->n_at[k]);
-        q[j]->n = 0;
-    }
+    brs__latq_observe(&g->lat_ack, g->h_ack, now);
+    brs__latq_observe(&g->lat_fill, g->h_fill, now);
 }
 
 /* An ExecutionReport about an order that does not exist (OrderID NONE, nothing

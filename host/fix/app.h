@@ -16,9 +16,9 @@
 #include "runtime/runtime.h"
 #include "runtime/rt_evq.h"
 #include "fix/session.h"
+#include "ops/metrics.h"
 
 #define BRS__FIX_CLORDID_MAX 48
-#define BRS__FIX_LAT_BATCH 256 /* latencies kept for one clock read (app.c) */
 #define BRS__FIX_MD_DEPTH 20
 /* market data limits: defaults of the serve.json keys, and the hard ceiling of
  * symbols in one MarketDataRequest */
@@ -58,15 +58,6 @@ typedef struct brs__fix_order {
      * end of day's tag (g->eod_tag) and is kept as a new day's order */
     uint16_t eod_tag;
 } brs__fix_order;
-
-/* Arrival times waiting for the turn's clock read, run-length coded: the
- * orders read in one loop turn share its time, so a burst of them is one
- * entry and, at the turn's end, one histogram observation of n. */
-typedef struct brs__fix_latq {
-    int64_t t[BRS__FIX_LAT_BATCH];
-    uint32_t n_at[BRS__FIX_LAT_BATCH];
-    uint32_t n;
-} brs__fix_latq;
 
 /* What the gateway did, counted by the loop thread and published as Prometheus
  * counters by host/fix/fix_metrics.c (never read on the hot path). */
@@ -230,7 +221,7 @@ typedef struct brs__fix_gateway {
     /* arrival times of the orders acknowledged / filled in this loop turn:
      * observed into h_ack / h_fill with one clock read at the turn's end
      * (brs__fix_gateway_observe_latency), not one per report */
-    brs__fix_latq lat_ack, lat_fill;
+    brs__latq lat_ack, lat_fill; /* (ops/metrics.h) */
     struct brs__live *live; /* the live dashboard's positions and fills (host/ops/live.h); NULL: off */
     /* pre-trade risk (host/risk), one state per session when configured */
     int risk_on;

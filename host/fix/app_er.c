@@ -125,20 +125,11 @@ void brs__fix_encode_er(brs__fix_gateway *g, brs__fix_session *s, const brs__fix
 
 /* An order's arrival time, to be observed at the turn's end: the same time as
  * the last one noted (the same turn's) adds to its count. */
-static inline void lat_note(brs__fix_gateway *g, brs__fix_latq *q, int64_t t)
+static inline void lat_note(brs__fix_gateway *g, brs__latq *q, int64_t t)
 {
-    uint32_t n = q->n;
-    if (n && q->t[n - 1] == t) {
-        q->n_at[n - 1]++;
-        return;
-    }
-    if (n == BRS__FIX_LAT_BATCH) {
+    if (brs__latq_full(q, t))
         brs__fix_gateway_observe_latency(g);
-        n = 0;
-    }
-    q->t[n] = t;
-    q->n_at[n] = 1;
-    q->n = n + 1;
+    brs__latq_note(q, t);
 }
 
 /* An execution's report reaches its session now: counted, its latency noted,

@@ -46,8 +46,10 @@ struct brs__fix_metrics {
 static int reg_all(brs__fix_metrics *m, brs_error *err)
 {
     brs__mreg *r = m->reg;
-    m->orders = brs__mreg_counter(r, "bourse_orders_total", "Orders received (NewOrderSingle).", "protocol=fix");
-    m->fills = brs__mreg_counter(r, "bourse_fills_total", "Fills reported to clients (ExecutionReport F).",
+    m->orders = brs__mreg_counter(r, "bourse_orders_total", "Orders received (FIX NewOrderSingle, WebSocket place).",
+                                 "protocol=fix");
+    m->fills = brs__mreg_counter(r, "bourse_fills_total", "Fills reported to clients (FIX ExecutionReport F, "
+                                 "WebSocket fill events).",
                                  "protocol=fix");
     m->cancels = brs__mreg_counter(r, "bourse_cancels_total", "Orders cancelled (asked, IOC rest, STP).",
                                    "protocol=fix");

@@ -186,6 +186,8 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         return rc;
     if ((rc = brs__rt_hosted_metrics(srv->strats, brs__fix_metrics_registry(srv->metrics), err)))
         return rc;
+    if ((rc = brs__wsgate_metrics(srv->ws, brs__fix_metrics_registry(srv->metrics), err)))
+        return rc;
     /* first start with an end of day: the orders found may be from today, so
      * the current day starts now and nothing expires until its end */
     if (sc->day_end_s >= 0 && srv->gw.day_boundary == 0)
@@ -313,11 +315,13 @@ static void observe(brs__fix_server *srv)
     }    /* metrics: this turn's latencies with one clock read; the counters
      * published every 100 ms by the turn's own time */
     brs__fix_gateway_observe_latency(&srv->gw);
+    brs__wsgate_observe_latency(srv->ws);
     if (brs__fix_metrics_due(srv->metrics, srv->now)) {
         brs__fix_server_counts sc = {.slow_consumers = srv->n_slow, .connections = srv->n_accepted};
         for (uint32_t i = 0; i < srv->n_conns; i++)
             sc.out_queue_bytes += srv->conns[i]->outlen - srv->conns[i]->outoff;
         brs__fix_metrics_sync(srv->metrics, srv->now, &sc);
+        brs__wsgate_metrics_sync(srv->ws);
     }
 }
 
@@ -675,6 +679,8 @@ int brs__fix_server_run(brs__fix_server *srv, volatile sig_atomic_t *stop)
                     brs__srv_on_readable(srv, c, now);
             }
         }
+        if (!holds && brs__wsgate_input_waits(srv->ws)) /* in memory: its fd says nothing */
+            brs__wsgate_poll(srv->ws, now);
         if (now - srv->last_timer >= 100000000LL) {
             srv->last_timer = now;
             timers(srv, now);
@@ -753,6 +759,7 @@ void brs__fix_server_close(brs__fix_server *srv)
     brs__fix_slog_close(srv->slog);
     brs__rt_hosted_close(srv->strats); /* before the metrics registry and the runtime go */
     srv->strats = NULL;
+    brs__wsgate_metrics_stop(srv->ws); /* its series are in the registry freed next */
     brs__fix_metrics_stop(srv->metrics);
     brs__live_free(srv->gw.live); /* when the metrics never started */
     srv->gw.live = NULL;

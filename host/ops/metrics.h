@@ -85,6 +85,44 @@ static inline void brs__hist_observe_n_ns(brs__histogram *h, int64_t ns, uint64_
 /* Observe a duration in ns (a negative one counts as 0). */
 static inline void brs__hist_observe_ns(brs__histogram *h, int64_t ns) { brs__hist_observe_n_ns(h, ns, 1); }
 
+/* Arrival times waiting for one clock read (the order gateways' latency
+ * histograms: the FIX gateway's, host/fix/app_er.c, and the WebSocket
+ * gateway's, host/wsgate), run-length coded: the orders read in one loop
+ * turn share a time, so a burst of them is one entry and, at the turn's end,
+ * one observation of n. */
+#define BRS__LATQ_BATCH 256
+typedef struct brs__latq {
+    int64_t t[BRS__LATQ_BATCH];
+    uint32_t n_at[BRS__LATQ_BATCH];
+    uint32_t n;
+} brs__latq;
+
+/* Is there no room for t (the batch is full and t is not its last time)?
+ * Then the owner observes what waits first (brs__latq_observe). */
+static inline int brs__latq_full(const brs__latq *q, int64_t t)
+{
+    return q->n == BRS__LATQ_BATCH && q->t[q->n - 1] != t;
+}
+/* Note an arrival time (there is room: brs__latq_full said no). */
+static inline void brs__latq_note(brs__latq *q, int64_t t)
+{
+    uint32_t n = q->n;
+    if (n && q->t[n - 1] == t) {
+        q->n_at[n - 1]++;
+        return;
+    }
+    q->t[n] = t;
+    q->n_at[n] = 1;
+    q->n = n + 1;
+}
+/* Observe each noted arrival's latency to now into h (NULL: dropped); empty after. */
+static inline void brs__latq_observe(brs__latq *q, brs__histogram *h, int64_t now)
+{
+    for (uint32_t k = 0; h && k < q->n; k++)
+        brs__hist_observe_n_ns(h, now - q->t[k], q->n_at[k]);
+    q->n = 0;
+}
+
 typedef struct brs__mreg brs__mreg;
 
 brs__mreg *brs__mreg_new(void);

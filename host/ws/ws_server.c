@@ -301,9 +301,12 @@ static void refill(brs__wss *c)
     }
 }
 
-/* Reads and writes what wslay has; writes only when `write` is set: what a
- * read queues waits for brs__wss_flush, so the gateway can make it durable
- * first (docs/ws-order-entry.md, "Restart"). */
+/* Reads (when `write` is not set: brs__wss_on_readable) or writes (when it
+ * is: brs__wss_flush) what wslay has, never both: what a read queues waits
+ * for brs__wss_flush, so the gateway can make it durable first
+ * (docs/ws-order-entry.md, "Restart"); and a message read by the flush would
+ * be run after the loop turn's commit and its answer written before its own
+ * journal record is committed. */
 static void drive(brs__wss *c, int write)
 {
     wslay_event_context_ptr ctx = CTX(c);
@@ -319,7 +322,7 @@ static void drive(brs__wss *c, int write)
             wslay_event_queue_close(ctx, (uint16_t)c->close_code, (const uint8_t *)c->reason,
                                     strlen(c->reason) > 123 ? 123 : strlen(c->reason));
     }
-    if (wslay_event_want_read(ctx) && wslay_event_recv(ctx) && !c->close_code && !c->io_failed)
+    if (!write && wslay_event_want_read(ctx) && wslay_event_recv(ctx) && !c->close_code && !c->io_failed)
         fail(c, 1002, "protocol error");
     while (write && wslay_event_want_write(ctx)) {
         if (wslay_event_send(ctx)) {
@@ -415,6 +418,11 @@ void brs__wss_flush(brs__wss *c, int64_t now)
         }
     }
     drive(c, 1);
+}
+
+int brs__wss_input_waits(const brs__wss *c)
+{
+    return c->state == BRS__WSS_OPEN && c->rawoff >= c->rawlen && c->hoff < c->hlen;
 }
 
 int brs__wss_want_write(const brs__wss *c)

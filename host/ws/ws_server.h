@@ -79,8 +79,14 @@ void brs__wss_set_tls(brs__wss *c, void *ssl);
 /* Read and handle what arrived; what the callbacks queue is written by the
  * next brs__wss_flush, never here (a gateway commits its journal between). */
 void brs__wss_on_readable(brs__wss *c, int64_t now);
-/* Write what is queued; timeouts and pings. */
+/* Write what is queued; timeouts and pings. Never reads (a message read
+ * here would run after the owner's commit and be answered before its own). */
 void brs__wss_flush(brs__wss *c, int64_t now);
+/* Do bytes that came with the upgrade request wait to be read although the
+ * socket may have nothing (the 101 answer could not be written at once, so
+ * brs__wss_on_readable left them)? Then the owner calls brs__wss_on_readable
+ * again in its next read phase. */
+int brs__wss_input_waits(const brs__wss *c);
 /* Does the owner need to wait for POLLOUT? */
 int brs__wss_want_write(const brs__wss *c);
 /* Queue a text message, in order behind every other. At most max_queued

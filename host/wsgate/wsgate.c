@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -27,7 +28,8 @@
 static void conn_drop(brs__wsgate *g, uint32_t i)
 {
     wconn *c = g->conns[i];
-    epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
+    if (!c->parked)
+        epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
     brs__wss_free(&c->ws);
     g->n_held -= brs__ws_msgq_bytes(&c->held) > 0;
     brs__ws_msgq_free(&c->held);
@@ -103,6 +105,12 @@ static void on_accept(brs__wsgate *g, int64_t now)
 
 void brs__wsgate_poll(brs__wsgate *g, int64_t now)
 {
+    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out */
+        g->input_waits = 0;
+        for (uint32_t i = 0; i < g->n_conns; i++)
+            if (!g->conns[i]->closed && brs__wss_input_waits(&g->conns[i]->ws))
+                brs__wss_on_readable(&g->conns[i]->ws, now);
+    }
     struct epoll_event evs[64];
     int n = epoll_wait(g->efd, evs, 64, 0);
     for (int i = 0; i < n; i++) {
@@ -163,24 +171,24 @@ static void book_updates(brs__wsgate *g, wconn *c, int64_t now)
     }
 }
 
-static int waits(const brs__wsgate *g, const wconn *c)
-{
-    return c->acct >= 0 && (brs__ws_msgq_bytes(&c->held) || g->acc[c->acct].q.n);
-}
-
 /* The connection's held messages, in order, while its account has no
- * events waiting (a message that makes some stops it: the rest wait on). */
+ * events waiting (a message that makes some stops it: the rest wait on).
+ * They were received before whatever ended the connection (a close from the
+ * client, a protocol error, the end of its TCP stream, a limit), so they run
+ * as they would have without the wait, answered to no one once it is
+ * closing; only a connection the gateway closed for its kept messages (no
+ * memory, max_backlog_bytes) has them dropped. */
 static void run_held(brs__wsgate *g, wconn *c)
 {
     const char *d;
     size_t n;
     /* the message is run from the queue's buffer, which nothing touches
      * meanwhile (messages are kept only while reading, never from here) */
-    while (!c->closed && !c->ws.close_code && !g->acc[c->acct].q.n && (d = brs__ws_msgq_front(&c->held, &n))) {
+    while (!c->drop_kept && !g->acc[c->acct].q.n && (d = brs__ws_msgq_front(&c->held, &n))) {
         brs__wsg_handle(c, d, n);
         brs__ws_msgq_pop(&c->held);
     }
-    if (c->closed || c->ws.close_code) /* closing: the rest is not run */
+    if (c->drop_kept)
         brs__ws_msgq_clear(&c->held);
     g->n_held -= !brs__ws_msgq_bytes(&c->held);
 }
@@ -189,6 +197,15 @@ void brs__wsgate_set_events_per_turn(brs__wsgate *g, uint32_t n) { g->per_turn =
 
 int brs__wsgate_step(brs__wsgate *g)
 {
+    if (g->fault_stream_sleep_ns && g->n_active) {
+        /* BRS_FAULT_WS_STREAM_SLEEP_MS (tests only: ws_sweep.py, case
+         * keepalive): each loop turn an account's events stream in sleeps
+         * that long first, as a loaded host's slow turn would take, so a
+         * short stream outlasts the ping and pong timeouts */
+        struct timespec ts = {.tv_sec = g->fault_stream_sleep_ns / 1000000000,
+                              .tv_nsec = g->fault_stream_sleep_ns % 1000000000};
+        nanosleep(&ts, NULL);
+    }
     for (uint32_t i = 0; g->n_active && i < g->n_acc; i++) {
         account *a = &g->acc[i];
         if (!a->q.n)
@@ -240,12 +257,24 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
         if (!c->closed && c->acct >= 0 && c->n_books)
             book_updates(g, c, now);
         brs__wss_flush(&c->ws, now);
+        g->input_waits |= brs__wss_input_waits(&c->ws); /* read in the next turn's poll */
         if (c->closed || c->ws.state == BRS__WSS_DONE) {
+            if (brs__ws_msgq_bytes(&c->held) && !c->drop_kept) {
+                /* over, but its kept messages still run after its account's
+                 * events (run_held): out of the poll set until then */
+                if (!c->parked)
+                    epoll_ctl(g->efd, EPOLL_CTL_DEL, c->ws.fd, NULL);
+                c->parked = 1;
+                i++;
+                continue;
+            }
             conn_drop(g, i);
             continue;
         }
-        /* not read while its messages wait behind its account's events */
-        uint32_t want = (waits(g, c) ? 0 : EPOLLIN) | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
+        /* read also while its account's events stream: pings answered, pongs
+         * and closes taken; its messages are kept behind the events
+         * (brs__wsg_on_text), bounded by max_backlog_bytes */
+        uint32_t want = EPOLLIN | (brs__wss_want_write(&c->ws) ? EPOLLOUT : 0);
         if (want != c->ev_mask) {
             struct epoll_event ev = {.events = want, .data.ptr = c};
             if (epoll_ctl(g->efd, EPOLL_CTL_MOD, c->ws.fd, &ev) == 0)
@@ -258,8 +287,8 @@ void brs__wsgate_flush(brs__wsgate *g, int64_t now)
 int64_t brs__wsgate_next_time(const brs__wsgate *g)
 {
     int64_t t = INT64_MAX;
-    if (g->n_active || g->n_held)
-        return 0; /* events stream: the next slice in the next loop turn */
+    if (g->n_active || g->n_held || g->input_waits)
+        return 0; /* events stream: the next slice in the next loop turn (or input waits for its poll) */
     for (uint32_t i = 0; i < g->n_conns; i++) {
         const wconn *c = g->conns[i];
         int64_t x = brs__wss_next_time(&c->ws);
@@ -275,6 +304,8 @@ int64_t brs__wsgate_next_time(const brs__wsgate *g)
 }
 
 int brs__wsgate_fd(const brs__wsgate *g) { return g->efd; }
+
+int brs__wsgate_input_waits(const brs__wsgate *g) { return g && g->input_waits; }
 
 void brs__wsgate_set_journal(brs__wsgate *g, void (*fn)(void *user, uint32_t acct, int64_t t,
                                                          const char *text, size_t len),
@@ -334,6 +365,14 @@ void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s)
 {
     *s = g->st;
     s->open_connections = g->n_conns;
+    s->logged_in = 0;
+    s->events_waiting = s->kept_bytes = 0;
+    for (uint32_t i = 0; i < g->n_conns; i++) {
+        s->logged_in += g->conns[i]->acct >= 0;
+        s->kept_bytes += brs__ws_msgq_bytes(&g->conns[i]->held);
+    }
+    for (uint32_t i = 0; g->n_active && i < g->n_acc; i++)
+        s->events_waiting += g->acc[i].q.n;
 }
 
 /* ---- configuration -------------------------------------------------------- */
@@ -392,6 +431,9 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     g->instr = instr;
     g->n_instr = n_instr;
     g->lfd = g->efd = -1;
+    const char *fs = getenv("BRS_FAULT_WS_STREAM_SLEEP_MS");
+    if (fs && *fs)
+        g->fault_stream_sleep_ns = strtoll(fs, NULL, 10) * 1000000;
     int64_t v;
     int rc = BRS_OK;
 #define LIM(key, def, lo, hi, dst, mul)                                                             \
@@ -556,6 +598,7 @@ void brs__wsgate_close(brs__wsgate *g)
         free(g->acc[i].orders);
     }
     free(g->acc);
+    free(g->metrics);
     free(g->dec);
     free(g->conns);
     free(g);

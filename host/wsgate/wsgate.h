@@ -33,8 +33,13 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg,
 /* An epoll fd, readable when any of the gateway's sockets is ready: put it in
  * the loop's poll set. */
 int brs__wsgate_fd(const brs__wsgate *g);
-/* Accept, read and handle requests (calls into the runtime). Non-blocking. */
+/* Accept, read and handle requests (calls into the runtime). Non-blocking.
+ * The only place connections are read: before the loop turn's commit. */
 void brs__wsgate_poll(brs__wsgate *g, int64_t now);
+/* Is input already in memory waiting for brs__wsgate_poll (bytes that came
+ * with an upgrade request whose 101 was written late)? The loop then calls
+ * it although the gateway's fd may not be readable. */
+int brs__wsgate_input_waits(const brs__wsgate *g);
 /* After the runtime advanced: book updates, pings, timeouts, and write what is
  * queued to each connection. */
 void brs__wsgate_flush(brs__wsgate *g, int64_t now);
@@ -83,12 +88,34 @@ void brs__wsgate_abort(brs__wsgate *g);
 int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order, char *acct_out,
                            size_t acct_cap, char *clid, size_t clid_cap);
 
-/* Counters (also logged at close). */
+/* Counters (also logged at close), plain fields the loop bumps; the
+ * Prometheus series publish them (brs__wsgate_metrics_sync). */
 typedef struct brs__wsgate_stats {
-    uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports,
+    uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports, fills,
         rate_limited, closed_limit;
-    uint32_t open_connections;
+    /* now (computed by brs__wsgate_get_stats): connections open, logged in,
+     * order events waiting in the accounts' streaming queues, and the bytes
+     * of messages kept behind them */
+    uint32_t open_connections, logged_in;
+    uint64_t events_waiting, kept_bytes;
 } brs__wsgate_stats;
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s);
+
+/* Prometheus (docs/operations.md, "bourse serve metrics"): register the
+ * gateway's series in reg (serve's /metrics registry), each `bourse_ws_*` or
+ * `protocol="ws"`; a no-op when g or reg is NULL. The series are written only
+ * by brs__wsgate_metrics_sync, from the loop (never once reg is freed). */
+struct brs__mreg;
+int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *reg, brs_error *err);
+/* Publish the counters into the series (the loop calls it with the FIX
+ * gateway's sync, at most every 100 ms): no lock, no system call. */
+void brs__wsgate_metrics_sync(brs__wsgate *g);
+/* Each loop turn's end (before the commit, as the FIX gateway's): the
+ * latencies of the accepted and fill events made this turn into
+ * bourse_order_ack_latency_seconds / bourse_order_fill_latency_seconds
+ * {protocol="ws"}, with one clock read (none when nothing was noted). */
+void brs__wsgate_observe_latency(brs__wsgate *g);
+/* Before reg is freed: the series are let go (nothing is observed after). */
+void brs__wsgate_metrics_stop(brs__wsgate *g);
 
 #endif

@@ -10,6 +10,7 @@
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
 #include "runtime/rt_evq.h"
+#include "ops/metrics.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ typedef struct wsorder {
     int64_t price, qty, cum, leaves;
     int64_t new_price, new_qty; /* asked by a replace, applied on REPLACED */
     __int128 notional;          /* sum of fill price x qty, for avg_px */
+    int64_t t_in;               /* when its place ran (the latency histograms); 0: replayed */
 } wsorder;
 
 typedef struct account {
@@ -50,6 +52,8 @@ typedef struct account {
     int64_t t0;
 } account;
 
+typedef struct brs__wsgate_series brs__wsgate_series;
+
 typedef struct bsub {
     uint32_t instr, venue, depth;
     uint64_t last_hash;
@@ -70,9 +74,11 @@ typedef struct wconn {
     char peer[64];
     uint32_t ip; /* the peer's IPv4 address, host byte order (failed logins per address) */
     int closed;
-    /* messages received while the account's events wait, not run yet; the
-     * connection is not read meanwhile */
+    /* messages received while the account's events wait, kept (not run) in
+     * order until they are out; the connection is read on meanwhile */
     brs__ws_msgq held;
+    int drop_kept; /* the gateway closed it for its kept messages (memory, max_backlog_bytes): not run */
+    int parked;    /* over, out of the poll set, kept for its messages to run */
 } wconn;
 
 struct brs__wsgate {
@@ -107,6 +113,13 @@ struct brs__wsgate {
     /* failed logins per address, the FIX listener's rule and table
      * (fix/access.h): from the second, the address's next login waits */
     brs__fix_authlimit auth;
+    struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
+    /* place to accepted / to each fill (metrics on): arrival times noted as
+     * reported, observed with one clock read at the turn's end */
+    brs__histogram *h_ack, *h_fill;
+    brs__latq lat_ack, lat_fill;
+    int64_t fault_stream_sleep_ns;      /* BRS_FAULT_WS_STREAM_SLEEP_MS (tests) */
+    int input_waits;                    /* a connection has input in memory (brs__wss_input_waits) */
     char buf[1 << 16];
 };
 
@@ -124,5 +137,14 @@ void brs__wsg_do_cancel_replace(brs__wsgate *g, wconn *c, account *a, const brs_
 void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len);
 void brs__wsg_on_open(void *ud, brs__wss *ws, const char *path);
 void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason);
+
+/* An order's arrival time for a latency histogram (its report is being
+ * made); observed at the turn's end (brs__wsgate_observe_latency). */
+static inline void brs__wsg_lat_note(brs__wsgate *g, brs__latq *q, int64_t t)
+{
+    if (brs__latq_full(q, t))
+        brs__wsgate_observe_latency(g);
+    brs__latq_note(q, t);
+}
 
 #endif

@@ -300,9 +300,14 @@ void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
     case BRS_OEV_ACCEPTED:
         if (o->status == ST_PENDING)
             o->status = ST_NEW;
+        if (g->h_ack && o->t_in && !g->replaying)
+            brs__wsg_lat_note(g, &g->lat_ack, o->t_in);
         break;
     case BRS_OEV_FILL:
         what = "fill";
+        g->st.fills += !g->replaying;
+        if (g->h_fill && o->t_in && !g->replaying)
+            brs__wsg_lat_note(g, &g->lat_fill, o->t_in);
         o->cum += ev->qty;
         o->notional += (__int128)ev->price * ev->qty;
         o->leaves = o->qty - o->cum > 0 ? o->qty - o->cum : 0;
@@ -334,7 +339,7 @@ void brs__wsg_report(brs__wsgate *g, account *a, const brs_order_event *ev)
     default:
         return;
     }
-    g->st.reports++;
+    g->st.reports += !g->replaying;
     /* within g->buf (64 KB): the order's fields, then at most 100 bytes,
      * an escaped venue name (6 x 63 bytes) and an error's name */
     size_t cap = sizeof g->buf, at;
@@ -488,6 +493,7 @@ void brs__wsg_do_place(brs__wsgate *g, wconn *c, account *a, const brs__wsg_req 
     o->type = r->type;
     o->price = px;
     o->qty = o->leaves = r->qty;
+    o->t_in = g->replaying ? 0 : now;
     map_put(a, o->clid, idx);
     brs_order ord = {.id = idx + 1, .instrument = (uint32_t)ii, .side = r->side, .type = r->type,
                      .tif = r->tif, .price = px, .qty = r->qty, .ts = now};
@@ -646,12 +652,14 @@ static void hold(wconn *c, const char *data, size_t len)
         BRS_LOG(BRS_LOG_WARN, "ws", "connection closed: too many messages wait behind its account's order events",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("max_backlog_bytes", g->wl.max_backlog));
         brs__wss_close(&c->ws, 1008, "too many messages wait (ws.max_backlog_bytes)");
+        c->drop_kept = 1;
         return;
     }
     if (brs__ws_msgq_push(&c->held, data, len) != BRS_OK) { /* a request dropped in silence: closed instead */
         BRS_LOG(BRS_LOG_ERROR, "ws", "connection closed: out of memory for its waiting messages",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("bytes", len));
         brs__wss_close(&c->ws, 1011, "out of memory");
+        c->drop_kept = 1;
         return;
     }
     g->n_held += !before;

@@ -28,6 +28,26 @@ connection it has no memory for.
               100-order sweep with max_queued_bytes 4096, the 160th message
               (the maker's, waiting in its backlog) finds none: the maker is
               closed 1011 in the middle of its fills, the taker gets all 100.
+  keepalive   a 400-fill sweep streamed 5 events a turn, each turn slowed
+              by 25 ms (BRS_FAULT_WS_STREAM_SLEEP_MS: a sleep in the gateway's
+              step while events wait, as a loaded host's slow turn; the test
+              asserts from the log that the stream outlasted twice
+              ping_interval_ms 50 + pong_timeout_ms 500), every connection
+              read by a thread that answers pings: the taker and the maker
+              stay connected and get every fill once, in order; the taker's
+              query, place and query sent after its first fill run after its
+              last fill, in order; its second connection's place and close
+              sent then: the close answered during the stream, the place run
+              after it (main's build drops it: a closing connection's kept
+              messages were not run); /metrics shows events waiting and kept
+              bytes during the stream and none after.
+  durable     with state_dir, fsync batch and the same slowed stream, bob
+              (another account) places an order meanwhile and the server is
+              killed (-9) as soon as bob is told `accepted`; after the
+              restart the order is there, 3 rounds. Main's build reads
+              connections in brs__wss_flush too, after the loop turn's
+              commit, so such a message ran there and its answer went out
+              before its journal record was committed: lost in every round.
 
 Usage: ws_sweep.py BOURSE --case NAME   (exit 0 = pass)"""
 import base64
@@ -41,6 +61,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fix", "py"))
@@ -73,36 +94,53 @@ class WS:
         if b" 101 " not in head.split(b"\r\n")[0]:
             raise OSError("upgrade refused: %r" % head)
         self.close_code = None
+        self.pong = False  # answer the server's pings (case keepalive); off: they are read and ignored
+        self.pings = []  # when each ping came
+        self.lock = threading.Lock()
+        self.off = 0  # self.buf[self.off:] is unread (a long stream is parsed without copying it each frame)
 
     @staticmethod
-    def frame(obj):
-        p = json.dumps(obj).encode()
+    def frame(obj, op=1):
+        p = json.dumps(obj).encode() if op == 1 else obj
         mask = os.urandom(4)
         n = len(p)
-        h = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
+        h = bytes([0x80 | op]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
         return h + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p))
 
+    def send_close(self, code=1000):
+        with self.lock:
+            self.sock.sendall(self.frame(struct.pack(">H", code), op=8))
+
     def send(self, *objs):
-        self.sock.sendall(b"".join(self.frame(o) for o in objs))
+        with self.lock:
+            self.sock.sendall(b"".join(self.frame(o) for o in objs))
 
     def recv(self, timeout=10):
         """The next message as a dict; None on close (close_code set) or timeout."""
         end = time.time() + timeout
         while True:
-            if len(self.buf) >= 2:
-                n, at = self.buf[1] & 0x7F, 2
+            b, o = self.buf, self.off
+            if len(b) - o >= 2:
+                n, at = b[o + 1] & 0x7F, o + 2
                 if n == 126:
-                    n, at = (struct.unpack(">H", self.buf[2:4])[0], 4) if len(self.buf) >= 4 else (None, 0)
+                    n, at = (struct.unpack(">H", b[o + 2:o + 4])[0], o + 4) if len(b) - o >= 4 else (None, 0)
                 elif n == 127:
-                    n, at = (struct.unpack(">Q", self.buf[2:10])[0], 10) if len(self.buf) >= 10 else (None, 0)
-                if n is not None and len(self.buf) >= at + n:
-                    op, body, self.buf = self.buf[0] & 0x0F, self.buf[at:at + n], self.buf[at + n:]
+                    n, at = (struct.unpack(">Q", b[o + 2:o + 10])[0], o + 10) if len(b) - o >= 10 else (None, 0)
+                if n is not None and len(b) >= at + n:
+                    op, body, self.off = b[o] & 0x0F, b[at:at + n], at + n
                     if op == 8:
                         self.close_code = struct.unpack(">H", body[:2])[0] if len(body) >= 2 else 1005
                         return None
+                    if op == 9:
+                        self.pings.append(time.time())
+                        if self.pong:
+                            with self.lock:
+                                self.sock.sendall(self.frame(bytes(body), op=10))
                     if op == 1:
                         return json.loads(body)
                     continue
+            if self.off:
+                self.buf, self.off = self.buf[self.off:], 0
             left = end - time.time()
             if left <= 0:
                 return None
@@ -140,7 +178,7 @@ def login(port, acct, rcvbuf=None):
 
 
 def server(work, name, state=None, per_turn=None, fsync="never", env=None, accounts=("taker", "maker", "bob"),
-           ws_extra=None):
+           ws_extra=None, metrics=False):
     over = {"sessions": [{"target_comp_id": "CLIENT1"}], "ws_listen": "127.0.0.1:0",
             "ws": dict({"accounts": [{"name": a, "token": TOKENS[a]} for a in accounts],
                         "max_orders_per_account": 30000, "max_messages_per_sec": 1000000, "burst": 1000000},
@@ -150,6 +188,8 @@ def server(work, name, state=None, per_turn=None, fsync="never", env=None, accou
         over["state_dir"] = state
     if per_turn:
         over["max_events_per_turn"] = per_turn
+    if metrics:
+        over["metrics"] = {"listen": "127.0.0.1:0"}
     cfg = write_config(os.path.join(work, name + ".json"), **over)
     srv = Server(sys.argv[1], cfg, work, name=name, env=env)
     srv.start_timeout = 120.0
@@ -245,7 +285,7 @@ def case_sweep(work):
     tk = login(port, "taker", rcvbuf=1 << 16)
     probe = Probe(srv.port, "CLIENT1")
     base = probe.median(40)
-    mpid, mr = forked(lambda: count_fills(mk.sock, mk.buf, n))
+    mpid, mr = forked(lambda: count_fills(mk.sock, mk.buf[mk.off:], n))
     t = time.time()
     # the order, and right behind it a query that must wait for its fills
     tk.send({"op": "place", "id": 7, "client_order_id": "sweep", "symbol": "AAPL", "side": "buy",
@@ -253,7 +293,7 @@ def case_sweep(work):
             {"op": "query", "id": 8, "client_order_id": "sweep"})
     time.sleep(0.0005)  # the order on its way first: the probe lands in (or right after) its turn
     probe.launch()
-    tpid, tr = forked(lambda: count_fills(tk.sock, tk.buf, n, extra=True))
+    tpid, tr = forked(lambda: count_fills(tk.sock, tk.buf[tk.off:], n, extra=True))
     left = [mpid, tpid]
 
     def reading():
@@ -495,11 +535,212 @@ def case_nomem(work):
     srv.stop()
 
 
+class Reader(threading.Thread):
+    """Reads a connection for the whole case (so its pings are answered at
+    any time): each message with the time it came, None once it closed."""
+
+    def __init__(self, w):
+        threading.Thread.__init__(self, daemon=True)
+        self.w, self.msgs, self.stop = w, [], False
+        self.cv = threading.Condition()
+        self.start()
+
+    def run(self):
+        while not self.stop:
+            m = self.w.recv(0.2)
+            if m is None and self.w.close_code is None:
+                continue
+            with self.cv:
+                self.msgs.append((time.time(), m))
+                self.cv.notify_all()
+            if m is None:
+                return
+
+    def wait(self, pred, timeout=60):
+        """The first (index, time, message) from the start that pred takes; None at a close or timeout."""
+        end = time.time() + timeout
+        with self.cv:
+            k = 0
+            while True:
+                while k < len(self.msgs):
+                    t, m = self.msgs[k]
+                    if m is None:
+                        return None
+                    if pred(m):
+                        return k, t, m
+                    k += 1
+                left = end - time.time()
+                if left <= 0:
+                    return None
+                self.cv.wait(left)
+
+
+def case_keepalive(work):
+    n = int(os.environ.get("WS_KA_N", "400"))
+    per, ping_ms, pong_ms = 5, 50, 500
+    sleep_ms = int(os.environ.get("WS_KA_SLEEP_MS", "25"))
+    srv = server(work, "keepalive", per_turn=per, env={"BRS_FAULT_WS_STREAM_SLEEP_MS": str(sleep_ms)},
+                 ws_extra={"ping_interval_ms": ping_ms, "pong_timeout_ms": pong_ms, "max_queued_bytes": 4096},
+                 metrics=True).start()
+    port = ws_port(srv)
+    mport = int(re.search(r"http: listening listen=\S+:(\d+) metrics=/metrics", srv.logtext()).group(1))
+
+    def gauges():
+        """The streaming gauges of /metrics (published every 100 ms)."""
+        import urllib.request
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=5) as r:
+            text = r.read().decode()
+        found = {k: re.search(r"^%s (\S+)$" % k, text, re.M)
+                 for k in ("bourse_ws_events_waiting", "bourse_ws_kept_message_bytes")}
+        return {k: float(m.group(1)) if m else -1.0 for k, m in found.items()}  # -1: not there
+    conns = {}
+    for name, acct in (("mk", "maker"), ("tk", "taker"), ("tk2", "taker")):
+        w = login(port, acct, rcvbuf=1 << 16)
+        w.pong = True
+        conns[name] = (w, Reader(w))
+    (mk, mr), (tk, tr), (tk2, t2r) = conns["mk"], conns["tk"], conns["tk2"]
+    is_fill = lambda m: m.get("type") == "order" and m.get("event") == "fill"  # noqa: E731
+    # the maker's resting sells, pipelined: their acceptances stream too
+    mk.send(*[{"op": "place", "client_order_id": "m%d" % k, "symbol": "AAPL", "side": "sell",
+               "price": "%d.%02d" % divmod(1000 + k % 50, 100), "qty": 1} for k in range(n)])
+    acc = mr.wait(lambda m: m.get("client_order_id") == "m%d" % (n - 1) and m.get("event") == "accepted")
+    check(acc is not None, "the maker's %d resting sells were not all accepted (close %r)" % (n, mk.close_code))
+    # the sweep; once its first fill is in, the taker's next messages (kept
+    # behind the stream) and, on its second connection, an order then a close
+    tk.send({"op": "place", "id": 7, "client_order_id": "sweep", "symbol": "AAPL", "side": "buy",
+             "price": "20.00", "qty": n, "tif": "ioc"})
+    first = tr.wait(is_fill)
+    check(first is not None, "no first fill for the taker (close %r)" % tk.close_code)
+    tk.send({"op": "query", "id": 20, "client_order_id": "sweep"},
+            {"op": "place", "id": 21, "client_order_id": "k1", "symbol": "AAPL", "side": "buy", "price": "1.00",
+             "qty": 2},
+            {"op": "query", "id": 22, "client_order_id": "k1"})
+    tk2.send({"op": "place", "id": 30, "client_order_id": "c1", "symbol": "AAPL", "side": "buy", "price": "1.00",
+              "qty": 1})
+    tk2.send_close(1000)
+    t_close_sent = time.time()
+    # the gauges while the stream goes on: events wait, messages are kept
+    seen = {}
+    end = time.time() + 1.0
+    while time.time() < end and not (seen.get("bourse_ws_events_waiting") and
+                                     seen.get("bourse_ws_kept_message_bytes")):
+        time.sleep(0.05)
+        for k, v in gauges().items():
+            seen[k] = max(seen.get(k, 0), v)
+    last = tr.wait(lambda m: is_fill(m) and m.get("cum_qty") == n)
+    q22 = tr.wait(lambda m: m.get("id") == 22)
+    mlast = mr.wait(lambda m: is_fill(m) and m.get("client_order_id") == "m%d" % (n - 1))
+    closed2 = t2r.wait(lambda m: False, timeout=10)  # its messages up to the server's close answer
+    check(last is not None and q22 is not None, "the taker did not get its last fill and the answers behind it "
+          "(close %r)" % tk.close_code)
+    check(mlast is not None, "the maker did not get its fills (close %r)" % mk.close_code)
+    # the kept order of the closed connection ran after the stream
+    tk.send({"op": "query", "id": 23, "client_order_id": "c1"})
+    q23 = tr.wait(lambda m: m.get("id") == 23, timeout=20)
+    time.sleep(0.3)
+    after = gauges()
+    for r in (mr, tr, t2r):
+        r.stop = True
+    log = srv.logtext()
+    srv.stop()
+    if last is None or q22 is None or mlast is None:
+        return
+    msgs = [m for _, m in tr.msgs if m is not None]
+    fills = [m for m in msgs if is_fill(m)]
+    check([m["cum_qty"] for m in fills] == list(range(1, n + 1)),
+          "the taker's fills are not each once in order: %d fills" % len(fills))
+    mfills = [m["client_order_id"] for _, m in mr.msgs if m is not None and is_fill(m)]
+    check(sorted(mfills) == sorted("m%d" % k for k in range(n)), "the maker's fills: %d, not each once" % len(mfills))
+    ix = {}
+    for i, m in enumerate(msgs):
+        key = m.get("id") if m.get("type") != "order" else (m.get("client_order_id"), m.get("event"))
+        ix.setdefault(key, i)
+    i_last = max(i for i, m in enumerate(msgs) if is_fill(m))
+    order = [ix.get(20, -1), ix.get(("k1", "accepted"), -1), ix.get(22, -1)]
+    check(i_last < order[0] < order[1] < order[2],
+          "the kept messages did not run after the stream, in order: last fill at %d, query/k1/query at %r" %
+          (i_last, order))
+    a20 = msgs[ix[20]] if 20 in ix else {}
+    check(a20.get("orders", [{}])[0].get("cum_qty") == n and a20["orders"][0].get("status") == "filled",
+          "the query behind the stream: %r" % a20)
+    check(q22[2].get("orders", [{}])[0].get("status") == "new", "k1 after the stream: %r" % (q22[2],))
+    check(q23 is not None and q23[2].get("orders", [{}])[0].get("status") == "new",
+          "c1, kept on the connection that closed during the stream, did not run after it: %r" % (q23,))
+    t_first, t_last = first[1], last[1]
+    pings = [t for t in tk.pings if t_first <= t <= t_last]
+    check(len(pings) >= 2, "the taker got %d pings during the stream (%.0f ms): the stream did not test the "
+          "keepalive" % (len(pings), (t_last - t_first) * 1e3))
+    check(tk2.close_code == 1000 and closed2 is None and t2r.msgs and t2r.msgs[-1][1] is None and
+          t2r.msgs[-1][0] < t_last,
+          "the second connection's close was not answered during the stream: code %r, %.0f ms after it was sent, "
+          "the stream ended %.0f ms after" % (tk2.close_code, ((t2r.msgs[-1][0] if t2r.msgs else 0) - t_close_sent)
+                                               * 1e3, (t_last - t_close_sent) * 1e3))
+    stream = {m.group(1): float(m.group(2)) for m in re.finditer(
+        r"order events caught up \(max_events_per_turn\) account=(\S+) events=\d+ loop_turns=\d+ ms=([\d.]+)", log)}
+    check(stream.get("taker", 0) > 2 * (ping_ms + pong_ms),
+          "the taker's stream took %r ms, not past twice ping_interval_ms + pong_timeout_ms (%d): it did not test "
+          "the keepalive" % (stream.get("taker"), 2 * (ping_ms + pong_ms)))
+    check("no pong in time" not in log, "a connection was dropped for its pong")
+    check(seen.get("bourse_ws_events_waiting", 0) > 0 and seen.get("bourse_ws_kept_message_bytes", 0) > 0 and
+          after == {"bourse_ws_events_waiting": 0, "bourse_ws_kept_message_bytes": 0},
+          "/metrics: during the stream %r, after it %r" % (seen, after))
+    print("keepalive: a %d-fill stream over %.0f ms (ping_interval_ms %d, pong_timeout_ms %d, %d ms a turn): "
+          "%d pings answered during it, every fill once in order, the kept messages after it in order, the "
+          "second connection's close answered %.0f ms after it was sent and its kept order run; /metrics during "
+          "it %r" % (n, stream.get("taker", 0), ping_ms, pong_ms, sleep_ms, len(pings),
+           (t2r.msgs[-1][0] - t_close_sent) * 1e3 if t2r.msgs else -1, seen))
+    for w in (mk, tk, tk2):
+        w.close()
+
+
+def case_durable(work):
+    """Another account's order sent while a stream's turns are slowed: the
+    answer its client gets is committed (it is there after a kill -9)."""
+    rounds = 3
+    lost = []
+    for k in range(rounds):
+        state = os.path.join(work, "st%d" % k)
+        srv = server(work, "durable%d" % k, state=state, per_turn=5, fsync="batch",
+                     env={"BRS_FAULT_WS_STREAM_SLEEP_MS": "25"})
+        srv.start()
+        port = ws_port(srv)
+        mk = login(port, "maker")
+        mk.pong = True
+        rest_sells(mk, 100)
+        tk, bob = login(port, "taker"), login(port, "bob")
+        tk.send({"op": "place", "client_order_id": "s", "symbol": "AAPL", "side": "buy", "price": "20.00",
+                 "qty": 100, "tif": "ioc"})
+        m = tk.recv(10)
+        check(m is not None and m.get("event") == "accepted", "round %d: the sweep: %r" % (k, m))
+        time.sleep(0.01)  # inside the stream: 20 turns of 25 ms
+        bob.send({"op": "place", "id": 5, "client_order_id": "b1", "symbol": "AAPL", "side": "buy",
+                  "price": "1.00", "qty": 1})
+        m, _ = bob.until(lambda m: m.get("client_order_id") == "b1")
+        os.kill(srv.proc.pid, signal.SIGKILL)  # as soon as bob is told
+        srv.wait(10)
+        check(m is not None and m.get("event") == "accepted", "round %d: bob's b1: %r" % (k, m))
+        srv = server(work, "durable%d" % k, state=state, per_turn=5, fsync="batch").start()
+        b2 = login(ws_port(srv), "bob")
+        b2.send({"op": "query", "id": 6, "client_order_id": "b1"})
+        q = b2.recv(10)
+        if not (q and q.get("type") == "orders"):
+            lost.append(k)
+        b2.close()
+        srv.stop()
+        for w in (mk, tk, bob):
+            w.close()
+    check(not lost, "bob was told b1 was accepted and it is gone after a kill -9 in rounds %r of %d: its "
+          "answer was written before its journal record was committed" % (lost, rounds))
+    print("durable: %d rounds, bob's order told accepted during a slowed stream and there after each kill -9" %
+          rounds)
+
+
 def main():
     case = sys.argv[sys.argv.index("--case") + 1]
     work = tempfile.mkdtemp(prefix="brs_wssweep_")
     try:
-        {"sweep": case_sweep, "sweepcrash": case_sweepcrash, "nomem": case_nomem}[case](work)
+        {"sweep": case_sweep, "sweepcrash": case_sweepcrash, "nomem": case_nomem,
+         "keepalive": case_keepalive, "durable": case_durable}[case](work)
     finally:
         if not ERRS and not os.environ.get("WS_KEEP"):  # WS_KEEP=1: the logs stay, by hand
             shutil.rmtree(work, ignore_errors=True)
