@@ -382,11 +382,6 @@ void brs__wss_flush(brs__wss *c, int64_t now)
         return;
     if (c->rawoff < c->rawlen)
         write_raw(c);
-    if (c->state == BRS__WSS_HANDSHAKE && c->tls_rd_ww && !c->raw_then_close) {
-        brs__wss_on_readable(c, now); /* the TLS handshake waited for the socket to take its answer */
-        if (c->state == BRS__WSS_DONE)
-            return;
-    }
     if (c->state == BRS__WSS_HANDSHAKE) {
         if (!c->raw_then_close && now - c->t_start > c->lim.handshake_timeout_ns) {
             c->close_code = 1002;
@@ -422,7 +417,16 @@ void brs__wss_flush(brs__wss *c, int64_t now)
 
 int brs__wss_input_waits(const brs__wss *c)
 {
-    return c->state == BRS__WSS_OPEN && c->rawoff >= c->rawlen && c->hoff < c->hlen;
+    return c->state == BRS__WSS_OPEN && c->rawoff >= c->rawlen &&
+           (c->hoff < c->hlen ||
+            /* TLS: bytes OpenSSL decrypted beyond what a read took (wslay
+             * stopped early), which epoll cannot see */
+            (c->tls && brs__tls_pending(c->tls) > 0 && wslay_event_want_read(CTX(c))));
+}
+
+int brs__wss_tls_wants_write(const brs__wss *c)
+{
+    return c->tls_rd_ww && c->state != BRS__WSS_DONE;
 }
 
 int brs__wss_want_write(const brs__wss *c)
@@ -504,9 +508,6 @@ int64_t brs__wss_next_time(const brs__wss *c)
         return c->t_start + c->lim.handshake_timeout_ns;
     if (c->state == BRS__WSS_OPEN && c->close_code)
         return c->t_close ? c->t_close + c->lim.handshake_timeout_ns : 0;
-    if (c->state == BRS__WSS_OPEN && c->tls && brs__tls_pending(c->tls) > 0 &&
-        wslay_event_want_read(CTX(c)))
-        return 0; /* decrypted bytes OpenSSL holds (epoll cannot see them): read at the next flush */
     if (c->state != BRS__WSS_OPEN || c->lim.ping_interval_ns <= 0)
         return INT64_MAX;
     return c->t_ping ? c->t_ping + c->lim.pong_timeout_ns : c->t_rx + c->lim.ping_interval_ns;

@@ -60,7 +60,7 @@ struct brs__wss {
     int close_later; /* brs__wss_close: the close frame follows the queued messages */
     int io_failed;
     void *tls;      /* SSL* (net/tls.h) when the listener speaks TLS; NULL: plain TCP */
-    int tls_rd_ww;  /* a TLS read needs the socket writable (the handshake's answer did not fit) */
+    int tls_rd_ww;  /* a TLS read needs the socket writable first (brs__wss_tls_wants_write) */
     /* messages waiting behind max_queued bytes, in order, not handed to
      * wslay yet */
     brs__ws_msgq bl;
@@ -87,6 +87,11 @@ void brs__wss_flush(brs__wss *c, int64_t now);
  * brs__wss_on_readable left them)? Then the owner calls brs__wss_on_readable
  * again in its next read phase. */
 int brs__wss_input_waits(const brs__wss *c);
+/* TLS: did the last read stop because the socket must take bytes first (the
+ * handshake's answer, a key update)? Then the owner calls
+ * brs__wss_on_readable when the socket is writable (brs__wss_want_write
+ * asks for it), in its read phase. */
+int brs__wss_tls_wants_write(const brs__wss *c);
 /* Does the owner need to wait for POLLOUT? */
 int brs__wss_want_write(const brs__wss *c);
 /* Queue a text message, in order behind every other. At most max_queued

@@ -105,7 +105,7 @@ static void on_accept(brs__wsgate *g, int64_t now)
 
 void brs__wsgate_poll(brs__wsgate *g, int64_t now)
 {
-    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out */
+    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out; TLS: bytes OpenSSL holds */
         g->input_waits = 0;
         for (uint32_t i = 0; i < g->n_conns; i++)
             if (!g->conns[i]->closed && brs__wss_input_waits(&g->conns[i]->ws))
@@ -119,7 +119,8 @@ void brs__wsgate_poll(brs__wsgate *g, int64_t now)
             on_accept(g, now);
             continue;
         }
-        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+            ((evs[i].events & EPOLLOUT) && brs__wss_tls_wants_write(&c->ws))) /* (a TLS read waited for it) */
             brs__wss_on_readable(&c->ws, now);
     }
 }

@@ -8,7 +8,7 @@ here with `openssl req` (as the FIX listener's tests/fix/py/tls_test.py does).
           and fill reports; all of it while one client holds a TCP connection
           that never starts the TLS handshake and another has sent half a TLS
           record: both still open when the trade is done (and a ping with a
-          12 KB message in one TLS record answered), then each closed by
+          12 KB message in one TLS write answered), then each closed by
           ws.handshake_timeout_ms and logged (`no TLS handshake in time`). A
           plain-TCP WebSocket client on the TLS listener is refused (closed,
           no 101) and logged (`TLS failure: connection refused`); garbage, a
@@ -145,8 +145,7 @@ def case_serve(bourse, work):
               "the stalled handshakes were closed before the trade was done (%.2f s)" % served)
         check(served < HANDSHAKE_MS / 1000.0,
               "the trade took %.2f s, past the stalled handshakes' %d ms: they held it" % (served, HANDSHAKE_MS))
-        # a ping and a 12 KB message in one TLS write: the server reads the ping,
-        # answers it, then the rest OpenSSL holds decrypted (epoll cannot see it)
+        # a ping and a 12 KB message in one TLS write: the pong and the answer
         big = ('{"op": "query", "id": 77' + " " * 12000 + "}").encode()
         pong_then = bytearray([0x89, 0x80]) + os.urandom(4)
         mask = os.urandom(4)
