@@ -65,6 +65,11 @@ int brs__mkdirs(const char *path, brs_error *err);
 int brs__check_out_dir(const char *path, brs_error *err);
 /* The same for a file to be created or replaced at path. */
 int brs__check_out_file(const char *path, brs_error *err);
+/* An unnamed temporary file in dir, open for reading and writing, mode 0600:
+ * O_TMPFILE (never has a name), or where the file system has none, mkstemp of
+ * DIR/.PREFIX-XXXXXX unlinked at once. Gone when closed, even after a crash,
+ * a signal or kill -9. -1 with errno set. */
+int brs__temp_fd(const char *dir, const char *prefix);
 
 /* ---- interrupts (interrupt.c) ---------------------------------------- */
 /* SIGINT and SIGTERM: the temporaries of brs__atomic_open are removed

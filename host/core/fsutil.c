@@ -261,3 +261,26 @@ void brs__file_safe_name(char *out, size_t cap, const char *name)
     if (!n)
         snprintf(out, cap, "unnamed");
 }
+
+int brs__temp_fd(const char *dir, const char *prefix)
+{
+#ifdef O_TMPFILE
+    int tfd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+    if (tfd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return tfd; /* never named; or dir is missing, not a directory, not writable */
+#endif
+    size_t len = strlen(dir) + strlen(prefix) + sizeof "/.-XXXXXX";
+    char *t = malloc(len);
+    if (!t) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(t, len, "%s/.%s-XXXXXX", dir, prefix);
+    int fd = mkstemp(t); /* O_EXCL, 0600 */
+    if (fd >= 0)
+        unlink(t);
+    int e = errno;
+    free(t);
+    errno = e;
+    return fd;
+}

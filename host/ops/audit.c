@@ -147,22 +147,25 @@ static int time_requests(audit *a)
     return BRS_OK;
 }
 
-static int cmp_ev(const void *pa, const void *pb)
+int brs__aud_cmp_rows(const aev *a, const char *ta, const aev *b, const char *tb)
 {
-    const aev *a = pa, *b = pb;
-    int c = a->session == b->session ? 0 : strcmp(S(a->session), S(b->session));
+#define SA(x) (ta + (x))
+#define SB(x) (tb + (x))
+    int c = ta == tb && a->session == b->session ? 0 : strcmp(SA(a->session), SB(b->session));
     if (c)
         return c;
     /* by order (numerically), orders without an id last */
-    size_t la = strlen(S(a->order_id)), lb = strlen(S(b->order_id));
+    size_t la = strlen(SA(a->order_id)), lb = strlen(SB(b->order_id));
     if (!la != !lb)
         return la ? -1 : 1;
     if (la != lb)
         return la < lb ? -1 : 1;
-    if ((c = strcmp(S(a->order_id), S(b->order_id))))
+    if ((c = strcmp(SA(a->order_id), SB(b->order_id))))
         return c;
-    if (!la && (c = strcmp(S(a->clordid), S(b->clordid))))
+    if (!la && (c = strcmp(SA(a->clordid), SB(b->clordid))))
         return c;
+#undef SA
+#undef SB
     if (a->t != b->t)
         return a->t < b->t ? -1 : 1;
     if (a->anchor != b->anchor)
@@ -172,6 +175,7 @@ static int cmp_ev(const void *pa, const void *pb)
     return a->n < b->n ? -1 : a->n > b->n;
 }
 
+static int cmp_ev(const void *pa, const void *pb) { return brs__aud_cmp_rows(pa, g_text, pb, g_text); }
 
 /* Does the order (the run of events [i, j) sharing session and id) match? */
 static int order_matches(const audit *a, size_t i, size_t j, const brs__aud_filter *f)
@@ -192,11 +196,11 @@ static int order_matches(const audit *a, size_t i, size_t j, const brs__aud_filt
 }
 
 /* (Interned strings compare by offset only when both were interned: compare text.) */
-static int same_order(const aev *x, const aev *y)
+int brs__aud_same_order(const aev *x, const char *tx, const aev *y, const char *ty)
 {
-    if (strcmp(S(x->session), S(y->session)) || strcmp(S(x->order_id), S(y->order_id)))
+    if (strcmp(tx + x->session, ty + y->session) || strcmp(tx + x->order_id, ty + y->order_id))
         return 0;
-    return x->order_id || !strcmp(S(x->clordid), S(y->clordid));
+    return x->order_id || !strcmp(tx + x->clordid, ty + y->clordid);
 }
 
 static void iso(int64_t ns, char out[40])
@@ -275,59 +279,76 @@ int brs__aud_build(audit *a)
     return BRS_OK;
 }
 
-int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o)
+void brs__aud_print_head(int json, FILE *o)
 {
-    g_text = a->text ? a->text : "";
     if (json)
         fputs("[", o);
     else
         for (size_t c = 0; c < N_COLS; c++)
             csv_field(o, cols[c], c + 1 == N_COLS);
+}
+
+int brs__aud_print_tail(int json, FILE *o)
+{
+    if (json)
+        fputs("\n]\n", o);
+    return fflush(o) == 0 && !ferror(o) ? 0 : -1;
+}
+
+void brs__aud_print_order(const audit *a, size_t i, size_t k, const brs__aud_filter *f, int json, FILE *o,
+                          int *first_order)
+{
+    g_text = a->text ? a->text : "";
+    if (!order_matches(a, i, k, f))
+        return;
+    int first_ev = 1;
+    for (size_t m = i; m < k; m++) {
+        const aev *e = &a->ev[m];
+        if (e->t && (e->t < f->since || e->t > f->until))
+            continue;
+        const char *v[N_COLS];
+        char tbuf[40], cbuf[40], seq[16];
+        values(e, v, tbuf, cbuf, seq);
+        if (!json) {
+            for (size_t c = 0; c < N_COLS; c++)
+                csv_field(o, v[c], c + 1 == N_COLS);
+            continue;
+        }
+        if (first_ev) {
+            fprintf(o, "%s\n{\"session\":", *first_order ? "" : ",");
+            json_str(o, S(e->session));
+            fputs(",\"order_id\":", o);
+            json_str(o, S(e->order_id));
+            fputs(",\"events\":[", o);
+            *first_order = 0;
+        }
+        fputs(first_ev ? "\n  {" : ",\n  {", o);
+        first_ev = 0;
+        int sep = 0;
+        for (size_t c = 0; c < N_COLS; c++) {
+            if (c == 2 || c == 3 || !v[c][0])
+                continue; /* session and order id are the order's */
+            fprintf(o, "%s\"%s\":", sep ? "," : "", cols[c]);
+            json_str(o, v[c]);
+            sep = 1;
+        }
+        fputs("}", o);
+    }
+    if (json && !first_ev)
+        fputs("]}", o);
+}
+
+int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o)
+{
+    const char *t = a->text ? a->text : "";
+    brs__aud_print_head(json, o);
     int first_order = 1;
     for (size_t i = 0; i < a->n;) {
         size_t k = i + 1;
-        while (k < a->n && same_order(&a->ev[i], &a->ev[k]))
+        while (k < a->n && brs__aud_same_order(&a->ev[i], t, &a->ev[k], t))
             k++;
-        if (order_matches(a, i, k, f)) {
-            int first_ev = 1;
-            for (size_t m = i; m < k; m++) {
-                const aev *e = &a->ev[m];
-                if (e->t && (e->t < f->since || e->t > f->until))
-                    continue;
-                const char *v[N_COLS];
-                char tbuf[40], cbuf[40], seq[16];
-                values(e, v, tbuf, cbuf, seq);
-                if (!json) {
-                    for (size_t c = 0; c < N_COLS; c++)
-                        csv_field(o, v[c], c + 1 == N_COLS);
-                    continue;
-                }
-                if (first_ev) {
-                    fprintf(o, "%s\n{\"session\":", first_order ? "" : ",");
-                    json_str(o, S(e->session));
-                    fputs(",\"order_id\":", o);
-                    json_str(o, S(e->order_id));
-                    fputs(",\"events\":[", o);
-                    first_order = 0;
-                }
-                fputs(first_ev ? "\n  {" : ",\n  {", o);
-                first_ev = 0;
-                int sep = 0;
-                for (size_t c = 0; c < N_COLS; c++) {
-                    if (c == 2 || c == 3 || !v[c][0])
-                        continue; /* session and order id are the order's */
-                    fprintf(o, "%s\"%s\":", sep ? "," : "", cols[c]);
-                    json_str(o, v[c]);
-                    sep = 1;
-                }
-                fputs("}", o);
-            }
-            if (json && !first_ev)
-                fputs("]}", o);
-        }
+        brs__aud_print_order(a, i, k, f, json, o, &first_order);
         i = k;
     }
-    if (json)
-        fputs("\n]\n", o);
-    return fflush(o) == 0 ? 0 : -1;
+    return brs__aud_print_tail(json, o);
 }

@@ -18,7 +18,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: bourse audit STATE_DIR [--order ID] [--client-order ID] [--session NAME]\n"
-            "                    [--since T] [--until T] [--format csv|json]\n\n"
+            "                    [--since T] [--until T] [--format csv|json]\n"
+            "                    [--mem-limit SIZE] [--spill-dir DIR]\n\n"
             "What happened to each order `bourse serve` handled, from its state directory\n"
             "(the order journal and the session stores; read only, never changed): received,\n"
             "risk refusals, venue acknowledgement, fills, cancels, replaces, rejects, expiries,\n"
@@ -30,7 +31,12 @@ static void usage(FILE *out)
             "  --since/--until T   events in [since, until]: 2026-12-06T14:00:00Z,\n"
             "                      20261206-14:00:00 or ns since the epoch\n"
             "  --format csv|json   csv (default): one row per event; json: one object per\n"
-            "                      order with its events\n");
+            "                      order with its events\n"
+            "  --mem-limit SIZE    memory for the rows (default 256M; K, M, G or bytes, at\n"
+            "                      least 64K): past about half of it, rows are sorted\n"
+            "                      through temporary files (same output)\n"
+            "  --spill-dir DIR     where those go (default $TMPDIR, else /tmp): unlinked\n"
+            "                      files, up to about 500 bytes a row, gone at exit\n");
 }
 
 static int parse_when(const char *s, int64_t *out)
@@ -60,9 +66,38 @@ static int parse_when(const char *s, int64_t *out)
     return 0;
 }
 
+/* 256M, 64K, 1G or bytes. */
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno || *s == '-')
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v > (SIZE_MAX >> shift))
+        return -1;
+    *out = (size_t)v << shift;
+    return 0;
+}
+
+#define AUDIT_MEM_DEFAULT ((size_t)256 << 20)
+#define AUDIT_MEM_MIN ((size_t)64 << 10)
+
 int brs__cmd_audit(int argc, char **argv)
 {
-    const char *dir = NULL, *format = "csv";
+    const char *dir = NULL, *format = "csv", *spill_dir = NULL;
+    size_t mem_limit = AUDIT_MEM_DEFAULT;
     brs__aud_filter f = {.since = INT64_MIN, .until = INT64_MAX};
     for (int i = 1; i < argc; i++) {
         const char *x = argv[i];
@@ -71,7 +106,8 @@ int brs__cmd_audit(int argc, char **argv)
             return BRS_EXIT_OK;
         }
         if (!strcmp(x, "--order") || !strcmp(x, "--client-order") || !strcmp(x, "--session") ||
-            !strcmp(x, "--since") || !strcmp(x, "--until") || !strcmp(x, "--format")) {
+            !strcmp(x, "--since") || !strcmp(x, "--until") || !strcmp(x, "--format") ||
+            !strcmp(x, "--mem-limit") || !strcmp(x, "--spill-dir")) {
             if (i + 1 >= argc)
                 return brs__usage_error("audit", "%s needs a value", x);
             const char *v = argv[++i];
@@ -81,6 +117,13 @@ int brs__cmd_audit(int argc, char **argv)
                 f.clordid = v;
             else if (!strcmp(x, "--session"))
                 f.session = v;
+            else if (!strcmp(x, "--spill-dir"))
+                spill_dir = v;
+            else if (!strcmp(x, "--mem-limit")) {
+                if (parse_size(v, &mem_limit) != 0 || mem_limit < AUDIT_MEM_MIN)
+                    return brs__usage_error("audit", "--mem-limit: '%s', expected a size of at least 64K (256M, 1G)",
+                                            v);
+            }
             else if (!strcmp(x, "--format")) {
                 if (strcmp(v, "csv") && strcmp(v, "json"))
                     return brs__usage_error("audit", "--format: '%s', expected csv or json", v);
@@ -103,8 +146,11 @@ int brs__cmd_audit(int argc, char **argv)
     char path[4096];
     mapped j = {0};
     DIR *d = NULL;
+    if (!spill_dir)
+        spill_dir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+    brs__aud_spill *sp = brs__aud_spill_new(&a, mem_limit, spill_dir);
     a.msg = malloc(sizeof *a.msg);
-    if (!a.msg) {
+    if (!a.msg || !sp) {
         brs__fail("audit", "out of memory");
         goto done;
     }
@@ -125,6 +171,8 @@ int brs__cmd_audit(int argc, char **argv)
         brs__fail("audit", "%s: %s", path, err.msg);
         goto done;
     }
+    brs__aud_unmap_file(&j); /* the rows have their own copies */
+    j = (mapped){0};
     if (!(d = opendir(dir))) {
         brs__fail("audit", "%s: %s", dir, strerror(errno));
         goto done;
@@ -143,15 +191,26 @@ int brs__cmd_audit(int argc, char **argv)
         brs__fail("audit", "out of memory keeping the text of %zu rows (%zu bytes)", a.n, a.text_len);
         goto done;
     }
-    if (brs__aud_build(&a) != BRS_OK) {
+    if (!brs__aud_spilled(sp) && brs__aud_build(&a) != BRS_OK) {
         brs__fail("audit", "out of memory linking %zu rows", a.n);
         goto done;
     }
     if (a.cut_journal || a.cut_store)
         fprintf(stderr, "audit: left out what was never committed: %llu journal bytes, %llu store bytes\n",
                 (unsigned long long)a.cut_journal, (unsigned long long)a.cut_store);
-    code = brs__aud_print(&a, &f, !strcmp(format, "json"), stdout) == 0 ? BRS_EXIT_OK : BRS_EXIT_FAIL;
+    if (brs__aud_spilled(sp)) {
+        /* spill errors come before the first byte of output; a failure while
+         * printing says so: the output is not whole */
+        if (brs__aud_spill_print(sp, &f, !strcmp(format, "json"), stdout, &err) != 0) {
+            brs__fail("audit", "%s", err.msg);
+            goto done;
+        }
+        code = BRS_EXIT_OK;
+    } else {
+        code = brs__aud_print(&a, &f, !strcmp(format, "json"), stdout) == 0 ? BRS_EXIT_OK : BRS_EXIT_FAIL;
+    }
 done:
+    brs__aud_spill_free(sp);
     if (d)
         closedir(d);
     brs__aud_unmap_file(&j);

@@ -53,13 +53,36 @@ typedef struct audit {
     size_t text_len, text_cap;
     uint32_t *intern; /* open addressing over short strings' offsets (0: free) */
     size_t intern_cap, intern_n;
-    int oom; /* a string could not be kept: out of memory, or text past 4 GB */
+    int oom; /* a string could not be kept: out of memory, or text past 4 GB; 2: a spill failed */
     brs__fix_msg *msg;
     uint64_t committed; /* last committed batch; UINT64_MAX: the journal has no COMMIT (all counts) */
     uint64_t cut_journal, cut_store; /* bytes past the commit, left out */
     char **names; /* the files events came from (their source column) */
     size_t n_names, cap_names;
+    uint64_t n0; /* rows handed on already (audit_spill.c): the next row's n is n0 + n */
+    /* Bounded memory (audit_spill.c): once the rows held take more than
+     * spill_at bytes (brs__aud_held), the readers call spill between records;
+     * it hands the rows on and empties them. Non-zero: it failed (spill_msg
+     * says why) and the readers stop. NULL: everything stays in memory. */
+    int (*spill)(struct audit *a);
+    size_t spill_at;
+    const char *spill_msg;
+    void *spill_ctx;
 } audit;
+
+/* What the rows take in memory (their arrays as filled). */
+static inline size_t brs__aud_held(const audit *a)
+{
+    return a->n * sizeof *a->ev + a->text_len + a->intern_cap * sizeof *a->intern;
+}
+/* Between records: hand the rows on when they take too much. 0, or -1 when
+ * the spill failed (a->spill_msg). */
+static inline int brs__aud_room(audit *a)
+{
+    if (!a->spill || brs__aud_held(a) <= a->spill_at)
+        return 0;
+    return a->spill(a) ? -1 : 0;
+}
 
 /* A row's string. */
 static inline const char *brs__aud_s(const audit *a, astr s) { return a->text ? a->text + s : ""; }
@@ -68,10 +91,12 @@ void brs__aud_set(audit *a, astr *dst, const char *s, size_t len);
 void brs__aud_setf(audit *a, astr *dst, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void brs__aud_free(audit *a);
 
-/* A file mapped read-only (len 0: empty, p NULL). */
+/* A file mapped read-only (len 0: empty, p NULL); mm: by brs__aud_map_file
+ * (pages read are dropped as the readers go), else bytes in memory. */
 typedef struct mapped {
     const unsigned char *p;
     size_t len;
+    int mm;
 } mapped;
 
 const char *brs__aud_keep_name(audit *a, const char *name);
@@ -97,5 +122,31 @@ int brs__aud_build(audit *a);
 /* The orders f selects, as CSV rows or (json) one object per order; -1 when
  * the output could not be written. */
 int brs__aud_print(const audit *a, const brs__aud_filter *f, int json, FILE *o);
+/* The same in pieces, for rows that arrive sorted one order at a time
+ * (audit_spill.c): the head, then each order's rows a->ev[i, k) (first_order
+ * starts at 1), then the tail. */
+void brs__aud_print_head(int json, FILE *o);
+void brs__aud_print_order(const audit *a, size_t i, size_t k, const brs__aud_filter *f, int json, FILE *o,
+                          int *first_order);
+int brs__aud_print_tail(int json, FILE *o);
+/* The output order of rows x and y whose strings are in tx and ty, and
+ * whether they are one order's (brs__aud_build sorts and groups by these). */
+int brs__aud_cmp_rows(const aev *x, const char *tx, const aev *y, const char *ty);
+int brs__aud_same_order(const aev *x, const char *tx, const aev *y, const char *ty);
+
+/* audit_spill.c: the same output in bounded memory. Rows past about
+ * limit / 2 bytes are handed on from the readers in chunks, linked and sorted
+ * through sorted runs in unlinked temporary files in dir (merged k ways), and
+ * printed as they come out of the last merge: byte-identical to
+ * brs__aud_build + brs__aud_print. */
+typedef struct brs__aud_spill brs__aud_spill;
+/* Set a up to spill past limit bytes (NULL: out of memory). */
+brs__aud_spill *brs__aud_spill_new(audit *a, size_t limit, const char *dir);
+/* Did the rows outgrow the in-memory path? */
+int brs__aud_spilled(const brs__aud_spill *sp);
+/* Link, sort and print what was read (only when brs__aud_spilled): 0, or -1
+ * with err set (nothing printed unless the failure is in the output itself). */
+int brs__aud_spill_print(brs__aud_spill *sp, const brs__aud_filter *f, int json, FILE *o, brs_error *err);
+void brs__aud_spill_free(brs__aud_spill *sp);
 
 #endif

@@ -170,7 +170,7 @@ static aev *add(audit *a)
     }
     aev *e = &a->ev[a->n];
     memset(e, 0, sizeof *e);
-    e->n = e->anchor = a->n++;
+    e->n = e->anchor = a->n0 + a->n++;
     return e;
 }
 
@@ -216,6 +216,7 @@ int brs__aud_map_file(const char *path, mapped *mf, brs_error *err)
         }
         mf->p = p;
         mf->len = (size_t)sb.st_size;
+        mf->mm = 1;
     }
     close(fd);
     return BRS_OK;
@@ -225,6 +226,20 @@ void brs__aud_unmap_file(mapped *mf)
 {
     if (mf->p)
         munmap((void *)mf->p, mf->len);
+}
+
+/* The readers go through a file once: every 4 MB, the mapped pages before
+ * pos are dropped (a journal of gigabytes stays out of the resident set; the
+ * pages are read again from the file if ever touched). */
+static void drop_read(const mapped *m, size_t pos, size_t *dropped)
+{
+    const size_t step = (size_t)4 << 20;
+    if (!m->mm || pos - *dropped < step)
+        return;
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), upto = pos & ~(pg - 1);
+    if (upto > *dropped)
+        madvise((void *)(m->p + *dropped), upto - *dropped, MADV_DONTNEED);
+    *dropped = upto;
 }
 
 static uint32_t rd32(const unsigned char *p)
@@ -237,9 +252,10 @@ static uint32_t rd32(const unsigned char *p)
 /* The last committed batch and where the committed part of the journal ends. */
 size_t brs__aud_journal_commit(audit *a, const mapped *j)
 {
-    size_t pos = 0, end = 0;
+    size_t pos = 0, end = 0, dropped = 0;
     int any = 0;
     while (pos + 8 <= j->len) {
+        drop_read(j, pos, &dropped);
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
         if (pos + 8 + n > j->len)
             break;
@@ -435,8 +451,11 @@ void brs__aud_ws_names(audit *a)
  * the risk checks' refusals. */
 int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
 {
-    size_t pos = 0;
+    size_t pos = 0, dropped = 0;
     while (pos + 8 <= end) {
+        drop_read(j, pos, &dropped);
+        if (brs__aud_room(a))
+            return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
         const char *body = (const char *)j->p + pos + 8;
         pos += 8 + (size_t)n;
@@ -493,7 +512,7 @@ int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
                 return brs__err(err, BRS_E_NOMEM, "out of memory");
             e = &a->ev[a->n - 2]; /* add may have moved it */
             *r = *e;
-            r->n = r->anchor = a->n - 1;
+            r->n = r->anchor = a->n0 + a->n - 1;
             r->rank = 1;
             r->event = "risk_refused";
             brs__aud_setf(a, &r->reason, "refused by a pre-trade risk check (see the reject)");
@@ -514,17 +533,20 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
         return rc;
     brs__aud_read_store_bytes(a, &s, name, archived);
     brs__aud_unmap_file(&s);
+    if (a->oom == 2)
+        return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
     return a->oom ? brs__err(err, BRS_E_NOMEM, "out of memory") : BRS_OK;
 }
 
 void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int archived)
 {
     const mapped s = *sm;
-    size_t pos = 0, end = s.len;
+    size_t pos = 0, end = s.len, dropped = 0;
     if (archived) { /* what follows its last reset was copied into the next file: read it there */
         size_t z = 0;
         int has_z = 0;
         while (pos + STORE_HDR <= s.len) {
+            drop_read(&s, pos, &dropped);
             uint32_t n = rd32(s.p + pos + 5);
             if (pos + STORE_HDR + n > s.len)
                 break;
@@ -536,9 +558,14 @@ void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int
         }
         if (has_z)
             end = z;
-        pos = 0;
+        pos = dropped = 0;
     }
     while (pos + STORE_HDR <= end) {
+        drop_read(&s, pos, &dropped);
+        if (brs__aud_room(a)) {
+            a->oom = 2; /* the spill failed: a->spill_msg */
+            return;
+        }
         unsigned char kind = s.p[pos];
         uint32_t n = rd32(s.p + pos + 5);
         if (pos + STORE_HDR + n > s.len)

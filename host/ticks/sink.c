@@ -19,21 +19,7 @@ static const char *spill_dir(const brs_import_sink *s)
 }
 
 /* An unlinked temporary file in dir, or -1 with errno set. */
-static int temp_in(const char *dir)
-{
-    size_t len = strlen(dir) + sizeof "/.bourse-import-XXXXXX";
-    char *t = malloc(len);
-    if (!t) {
-        errno = ENOMEM;
-        return -1;
-    }
-    snprintf(t, len, "%s/.bourse-import-XXXXXX", dir);
-    int fd = mkstemp(t);
-    if (fd >= 0)
-        unlink(t); /* anonymous from now on: gone when closed, even after a crash */
-    free(t);
-    return fd;
-}
+static int temp_in(const char *dir) { return brs__temp_fd(dir, "bourse-import"); }
 
 /* Next to the output first (same file system, usually the most room); when
  * that directory takes no files (the output is /dev/stdout, say), $TMPDIR or
