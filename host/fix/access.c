@@ -1,5 +1,6 @@
-/* access.c: passwords from the environment or a file, allowed_hosts, tls
- * settings, and the per-address slowing down of failed Logons (access.h). */
+/* access.c: passwords from the environment or a file, allowed_hosts, and the
+ * per-address slowing down of failed Logons (access.h). The `tls` keys are
+ * read by host/net/tls_config.c. */
 #include "fix/access.h"
 
 #include <arpa/inet.h>
@@ -121,37 +122,6 @@ int brs__fix_access_read(const brs_config *cfg, const cJSON *it, const char *whe
             acc->n_allowed++;
         }
     }
-    return BRS_OK;
-}
-
-int brs__fix_tls_config(const brs_config *cfg, const cJSON *root, brs__fix_tls_cfg *t,
-                      brs_error *err)
-{
-    static const char *const keys[] = {"cert", "key", "ca", "require_client_cert", NULL};
-    memset(t, 0, sizeof *t);
-    const cJSON *tls = cJSON_GetObjectItemCaseSensitive(root, "tls");
-    if (!tls)
-        return BRS_OK;
-    int rc = brs__config_check_keys(cfg, tls, "tls", keys, err);
-    if (rc)
-        return rc;
-    const char *s;
-    if ((rc = brs__config_string(cfg, tls, "tls", "cert", "", &s, err)))
-        return rc;
-    snprintf(t->cert, sizeof t->cert, "%s", s);
-    if ((rc = brs__config_string(cfg, tls, "tls", "key", "", &s, err)))
-        return rc;
-    snprintf(t->key, sizeof t->key, "%s", s);
-    if ((rc = brs__config_string(cfg, tls, "tls", "ca", "", &s, err)))
-        return rc;
-    snprintf(t->ca, sizeof t->ca, "%s", s);
-    if ((rc = brs__config_bool(cfg, tls, "tls", "require_client_cert", 0, &t->require_client_cert,
-                               err)))
-        return rc;
-    if (!t->cert[0] || !t->key[0])
-        return brs__err(err, BRS_E_INVAL, "%s: tls: cert and key are required", cfg->source);
-    if (t->require_client_cert && !t->ca[0])
-        return brs__err(err, BRS_E_INVAL, "%s: tls.require_client_cert needs tls.ca", cfg->source);
     return BRS_OK;
 }
 

@@ -1,7 +1,7 @@
 /* access.h: who may log on to `bourse serve`: passwords read from the
  * environment or a file (password_env, password_file) and compared in
  * constant time, per-session allowed_hosts (addresses or CIDR blocks), the
- * listener's `tls` settings, and the slowing down of addresses whose Logons
+ * listener's `tls` settings (host/net/tls_config.h), and the slowing down of addresses whose Logons
  * keep failing. */
 #ifndef BRS_FIX_ACCESS_H
 #define BRS_FIX_ACCESS_H
@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/config.h"
-#include "fix/tls.h"
+#include "net/tls_config.h"
 
 #define BRS__FIX_ALLOWED_MAX 32
 
@@ -29,9 +29,6 @@ typedef struct brs__fix_access {
  * into pw[cap], and its allowed_hosts. */
 int brs__fix_access_read(const brs_config *cfg, const cJSON *it, const char *where, char *pw,
                          size_t cap, brs__fix_access *acc, brs_error *err);
-/* The top-level "tls" object (absent: TLS off). */
-int brs__fix_tls_config(const brs_config *cfg, const cJSON *root, brs__fix_tls_cfg *t,
-                      brs_error *err);
 /* May an address (host byte order) log on to this session? */
 int brs__fix_access_allows(const brs__fix_access *acc, uint32_t ip);
 /* Equal, in time that depends on the lengths only. */

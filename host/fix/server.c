@@ -210,9 +210,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
     socklen_t al = sizeof a;
     getsockname(srv->lfd, (struct sockaddr *)&a, &al);
     *port = ntohs(a.sin_port);
-    if (sc->tls.cert[0] && !(srv->tls_ctx = brs__fix_tls_ctx_new(&sc->tls, err)))
+    if (sc->tls.cert[0] && !(srv->tls_ctx = brs__tls_ctx_new(&sc->tls, "tls", err)))
         return BRS_E_IO;
-    if (strncmp(sc->host, "127.", 4) != 0)
+    if (!brs__tls_addr_loopback(sc->host))
         for (uint32_t i = 0; i < sc->n_sessions; i++)
             if (!srv->tls_ctx && !sc->sessions[i].password[0])
                 BRS_LOG(BRS_LOG_WARN, "fix", "session open to the network without TLS or password",
@@ -784,6 +784,6 @@ void brs__fix_server_close(brs__fix_server *srv)
     if (srv->efd >= 0)
         close(srv->efd);
     if (srv->tls_ctx)
-        brs__fix_tls_ctx_free(srv->tls_ctx);
+        brs__tls_ctx_free(srv->tls_ctx);
     free(srv);
 }

@@ -28,7 +28,7 @@ typedef struct brs__fix_session_def {
 typedef struct brs__fix_server_cfg {
     char host[64];
     int port;                 /* 0: any free port */
-    brs__fix_tls_cfg tls;     /* cert "" = plain TCP */
+    brs__tls_cfg tls;     /* cert "" = plain TCP */
     char state_dir[512];      /* stores and journal; "" keeps everything in memory */
     int fsync_policy;
     size_t max_msg;           /* bytes per message */

@@ -36,7 +36,7 @@ int brs__fix_server_config(brs__fix_server_cfg *sc, brs_config *cfg, brs_error *
     int rc = brs__config_check_keys(cfg, root, "", top, err);
     if (rc)
         return rc;
-    if ((rc = brs__fix_tls_config(cfg, root, &sc->tls, err)))
+    if ((rc = brs__tls_config_read(cfg, root, "tls", &sc->tls, err)))
         return rc;
     if ((rc = brs__fix_slog_config(cfg, root, &sc->slog, err)))
         return rc;

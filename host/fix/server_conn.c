@@ -143,7 +143,7 @@ void brs__srv_conn_free(brs__fix_server *srv, conn *c)
         brs__fix_store_flush(&c->sess->store);
     }
     epoll_ctl(srv->efd, EPOLL_CTL_DEL, c->fd, NULL);
-    brs__fix_tls_free(c->ssl);
+    brs__tls_free(c->ssl);
     close(c->fd);
     for (uint32_t i = 0; i < srv->n_conns; i++)
         if (srv->conns[i] == c) {
@@ -163,7 +163,7 @@ static ssize_t conn_recv(conn *c, char *buf, size_t n)
 {
     if (!c->ssl)
         return recv(c->fd, buf, n, 0);
-    return brs__fix_tls_read(c->ssl, buf, n, &c->tls_rd_wants_write);
+    return brs__tls_read(c->ssl, buf, n, &c->tls_rd_wants_write);
 }
 
 ssize_t brs__srv_conn_write(conn *c, const char *p, size_t n)
@@ -171,7 +171,7 @@ ssize_t brs__srv_conn_write(conn *c, const char *p, size_t n)
     if (!c->ssl)
         return send(c->fd, p, n, MSG_NOSIGNAL);
     int wants_read = 0;
-    return brs__fix_tls_write(c->ssl, p, n, &wants_read);
+    return brs__tls_write(c->ssl, p, n, &wants_read);
 }
 
 /* A Logon from this connection's address failed: the next ones wait. */
@@ -408,7 +408,7 @@ void brs__srv_on_readable(brs__fix_server *srv, conn *c, int64_t now)
             if (errno == EPROTO) { /* TLS: a failed handshake, a plain-TCP client */
                 char e[256];
                 BRS_LOG(BRS_LOG_WARN, "fix", "TLS failure: connection refused",
-                        BRS_KV_S("peer", c->peer), BRS_KV_S("reason", brs__fix_tls_error(e, sizeof e)));
+                        BRS_KV_S("peer", c->peer), BRS_KV_S("reason", brs__tls_error(e, sizeof e)));
                 if (!c->sess)
                     brs__srv_auth_failed(srv, c->ip, c->peer, now);
                 c->closing = 1;
@@ -424,7 +424,7 @@ void brs__srv_on_readable(brs__fix_server *srv, conn *c, int64_t now)
             continue; /* maybe more */
         break;
     }
-    if (c->ssl && brs__fix_tls_pending(c->ssl) > 0) { /* decrypted, not seen by epoll */
+    if (c->ssl && brs__tls_pending(c->ssl) > 0) { /* decrypted, not seen by epoll */
         c->rerun = 1;
         srv->rerun = 1;
     }
@@ -551,7 +551,7 @@ void brs__srv_on_accept(brs__fix_server *srv, int64_t now)
         inet_ntop(AF_INET, &pa.sin_addr, ip, sizeof ip);
         snprintf(c->peer, sizeof c->peer, "%s:%u", ip, (unsigned)ntohs(pa.sin_port));
         c->ip = ntohl(pa.sin_addr.s_addr);
-        if (srv->tls_ctx && !(c->ssl = brs__fix_tls_new(srv->tls_ctx, fd))) {
+        if (srv->tls_ctx && !(c->ssl = brs__tls_new(srv->tls_ctx, fd))) {
             BRS_LOG(BRS_LOG_ERROR, "fix", "TLS: cannot start a connection", BRS_KV_S("peer", c->peer));
             free(c->in);
             free(c);

@@ -1,7 +1,9 @@
 /* ws_server.c: one server-side WebSocket connection (ws_server.h): the HTTP
  * upgrade read by hand (bounded; checked by upgrade.c) and answered, framing
  * by a wslay server context, every received byte checked by the shared frame
- * guard first. */
+ * guard first. Every socket read and write goes through io_recv/io_send:
+ * plain TCP, or TLS (host/net/tls.c) with OpenSSL's WANT_READ/WANT_WRITE as
+ * EAGAIN. */
 #include "ws/ws_server.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 
 #include <wslay/wslay.h>
 
+#include "net/tls.h"
 #include "ws/upgrade.h"
 #include "ws/ws.h"
 
@@ -45,6 +48,48 @@ static void fail(brs__wss *c, int code, const char *why)
         wslay_event_shutdown_read(CTX(c));
 }
 
+/* A TLS failure (EPROTO): the connection ends with 1015 (RFC 6455: a TLS
+ * handshake failure; never sent in a close frame) and OpenSSL's reason. The
+ * peer's TCP close without a close_notify (also in the middle of a record)
+ * is a lost connection as over plain TCP (1006), not a TLS failure. */
+static void tls_failed(brs__wss *c)
+{
+    char e[200];
+    int eof = brs__tls_error_is_eof();
+    brs__tls_error(e, sizeof e);
+    if (eof) {
+        if (!c->reason[0])
+            snprintf(c->reason, sizeof c->reason, "peer closed the TCP connection (no TLS close_notify)");
+        return;
+    }
+    if (!c->close_code) {
+        c->close_code = 1015;
+        snprintf(c->reason, sizeof c->reason, "TLS failure: %s", e);
+    }
+}
+
+/* recv/send over plain TCP or TLS: -1 with errno EAGAIN to wait. */
+static ssize_t io_recv(brs__wss *c, void *buf, size_t len)
+{
+    if (!c->tls)
+        return recv(c->fd, buf, len, 0);
+    ssize_t r = brs__tls_read(c->tls, buf, len, &c->tls_rd_ww);
+    if (r < 0 && errno == EPROTO)
+        tls_failed(c);
+    return r;
+}
+
+static ssize_t io_send(brs__wss *c, const void *buf, size_t len)
+{
+    if (!c->tls)
+        return send(c->fd, buf, len, MSG_NOSIGNAL);
+    int want_read = 0; /* (a TLS write waiting on a read: the loop reads this connection anyway) */
+    ssize_t w = brs__tls_write(c->tls, buf, len, &want_read);
+    if (w < 0 && errno == EPROTO)
+        tls_failed(c);
+    return w;
+}
+
 static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *ud)
 {
     (void)flags;
@@ -56,7 +101,7 @@ static ssize_t cb_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         c->hoff += n;
         r = (ssize_t)n;
     } else {
-        r = recv(c->fd, buf, len, 0);
+        r = io_recv(c, buf, len);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
             return -1;
@@ -85,7 +130,7 @@ static ssize_t cb_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
 {
     (void)flags;
     brs__wss *c = ud;
-    ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
+    ssize_t w = io_send(c, data, len);
     if (w < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -164,6 +209,11 @@ int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__ws
     return c->hbuf ? BRS_OK : BRS_E_NOMEM;
 }
 
+void brs__wss_set_tls(brs__wss *c, void *ssl)
+{
+    c->tls = ssl;
+}
+
 /* An HTTP answer to a bad upgrade, then close. */
 static void refuse(brs__wss *c, const char *status, const char *extra, const char *why)
 {
@@ -188,7 +238,7 @@ static int handshake(brs__wss *c)
             refuse(c, "431 Request Header Fields Too Large", "", "upgrade request too long (ws.max_handshake_bytes)");
             return 1;
         }
-        ssize_t r = recv(c->fd, c->hbuf + c->hlen, c->lim.max_handshake - c->hlen, 0);
+        ssize_t r = io_recv(c, c->hbuf + c->hlen, c->lim.max_handshake - c->hlen);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return 0;
         if (r <= 0) {
@@ -293,7 +343,7 @@ static void drive(brs__wss *c, int write)
 static void write_raw(brs__wss *c)
 {
     while (c->rawoff < c->rawlen) {
-        ssize_t w = send(c->fd, c->raw + c->rawoff, c->rawlen - c->rawoff, MSG_NOSIGNAL);
+        ssize_t w = io_send(c, c->raw + c->rawoff, c->rawlen - c->rawoff);
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         if (w <= 0) {
@@ -305,6 +355,7 @@ static void write_raw(brs__wss *c)
         c->rawoff += (size_t)w;
     }
     if (c->raw_then_close && c->state != BRS__WSS_DONE) {
+        brs__tls_shutdown(c->tls); /* (TLS: close_notify first) */
         shutdown(c->fd, SHUT_WR);
         finish(c, c->close_code, NULL);
     }
@@ -334,7 +385,9 @@ void brs__wss_flush(brs__wss *c, int64_t now)
     if (c->state == BRS__WSS_HANDSHAKE) {
         if (!c->raw_then_close && now - c->t_start > c->lim.handshake_timeout_ns) {
             c->close_code = 1002;
-            finish(c, 1002, "no upgrade request in time (ws.handshake_timeout_ms)");
+            finish(c, 1002, c->tls && !brs__tls_established(c->tls)
+                                ? "no TLS handshake in time (ws.handshake_timeout_ms)"
+                                : "no upgrade request in time (ws.handshake_timeout_ms)");
         }
         return;
     }
@@ -364,14 +417,23 @@ void brs__wss_flush(brs__wss *c, int64_t now)
 
 int brs__wss_input_waits(const brs__wss *c)
 {
-    return c->state == BRS__WSS_OPEN && c->rawoff >= c->rawlen && c->hoff < c->hlen;
+    return c->state == BRS__WSS_OPEN && c->rawoff >= c->rawlen &&
+           (c->hoff < c->hlen ||
+            /* TLS: bytes OpenSSL decrypted beyond what a read took (wslay
+             * stopped early), which epoll cannot see */
+            (c->tls && brs__tls_pending(c->tls) > 0 && wslay_event_want_read(CTX(c))));
+}
+
+int brs__wss_tls_wants_write(const brs__wss *c)
+{
+    return c->tls_rd_ww && c->state != BRS__WSS_DONE;
 }
 
 int brs__wss_want_write(const brs__wss *c)
 {
     if (c->state == BRS__WSS_DONE)
         return 0;
-    if (c->rawoff < c->rawlen)
+    if (c->rawoff < c->rawlen || c->tls_rd_ww)
         return 1;
     return c->ctx && (wslay_event_want_write(CTX(c)) || (brs__ws_msgq_bytes(&c->bl) && !c->close_code));
 }
@@ -457,6 +519,8 @@ void brs__wss_free(brs__wss *c)
         wslay_event_context_free(CTX(c));
     c->ctx = NULL;
     brs__ws_msgq_free(&c->bl);
+    brs__tls_free(c->tls); /* before its socket closes: a close_notify, best effort */
+    c->tls = NULL;
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;

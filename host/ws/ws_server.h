@@ -1,8 +1,9 @@
 /* ws_server.h: the server side of RFC 6455 on libwslay, for one accepted,
- * non-blocking TCP connection: the HTTP upgrade (bounded size and time), then
- * text messages in and out. Limits: frame and message size (1009), handshake
- * bytes and time, bytes queued and waiting for a slow reader, pings with a
- * pong deadline.
+ * non-blocking TCP connection, in plain TCP or over TLS (brs__wss_set_tls:
+ * host/net/tls.h, the FIX listener's code): the TLS handshake and the HTTP
+ * upgrade (bounded size and time, together), then text messages in and out.
+ * Limits: frame and message size (1009), handshake bytes and time, bytes
+ * queued and waiting for a slow reader, pings with a pong deadline.
  * Protocol violations close with their RFC code (shared frame guard,
  * frame.h); invalid UTF-8 closes 1007, binary messages 1003. No logging and
  * no host symbols (bourse_feeds): the owner learns everything through the
@@ -20,7 +21,7 @@ typedef struct brs__wss_limits {
     size_t max_frame;            /* 0: 64 KiB */
     size_t max_message;          /* 0: 64 KiB (reassembled) */
     size_t max_handshake;        /* 0: 8 KiB of upgrade request */
-    int64_t handshake_timeout_ns; /* 0: 5 s; also how long our close waits for the answer */
+    int64_t handshake_timeout_ns; /* 0: 5 s: TLS handshake and upgrade together; also how long our close waits for the answer */
     int64_t ping_interval_ns;    /* 0: no pings */
     int64_t pong_timeout_ns;     /* 0: 10 s after a ping */
     size_t max_queued;           /* bytes handed to wslay at once; more wait in the backlog; 0: 4 MiB */
@@ -58,6 +59,8 @@ struct brs__wss {
     char reason[124];
     int close_later; /* brs__wss_close: the close frame follows the queued messages */
     int io_failed;
+    void *tls;      /* SSL* (net/tls.h) when the listener speaks TLS; NULL: plain TCP */
+    int tls_rd_ww;  /* a TLS read needs the socket writable first (brs__wss_tls_wants_write) */
     /* messages waiting behind max_queued bytes, in order, not handed to
      * wslay yet */
     brs__ws_msgq bl;
@@ -67,6 +70,11 @@ struct brs__wss {
 /* Takes ownership of fd (closed by brs__wss_free). */
 int brs__wss_init(brs__wss *c, int fd, const brs__wss_limits *lim, const brs__wss_cb *cb, void *ud,
                   int64_t now);
+/* Speak TLS on the connection (before any read): ssl from brs__tls_new on
+ * its fd; owned from here (freed by brs__wss_free). A TLS failure (a plain
+ * client, a failed handshake, a bad record) ends the connection with code
+ * 1015 and OpenSSL's reason. */
+void brs__wss_set_tls(brs__wss *c, void *ssl);
 /* The fd is readable (or: call anyway, it reads until EAGAIN). */
 /* Read and handle what arrived; what the callbacks queue is written by the
  * next brs__wss_flush, never here (a gateway commits its journal between). */
@@ -79,6 +87,11 @@ void brs__wss_flush(brs__wss *c, int64_t now);
  * brs__wss_on_readable left them)? Then the owner calls brs__wss_on_readable
  * again in its next read phase. */
 int brs__wss_input_waits(const brs__wss *c);
+/* TLS: did the last read stop because the socket must take bytes first (the
+ * handshake's answer, a key update)? Then the owner calls
+ * brs__wss_on_readable when the socket is writable (brs__wss_want_write
+ * asks for it), in its read phase. */
+int brs__wss_tls_wants_write(const brs__wss *c);
 /* Does the owner need to wait for POLLOUT? */
 int brs__wss_want_write(const brs__wss *c);
 /* Queue a text message, in order behind every other. At most max_queued

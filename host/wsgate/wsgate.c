@@ -19,6 +19,8 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "net/tls.h"
+#include "net/tls_config.h"
 #include "runtime/rt_books.h"
 
 /* ---- connections ---------------------------------------------------------- */
@@ -47,8 +49,10 @@ static void on_accept(brs__wsgate *g, int64_t now)
         snprintf(peer, sizeof peer, "%s:%u", inet_ntoa(sa.sin_addr), (unsigned)ntohs(sa.sin_port));
         if (g->n_conns >= g->max_connections) {
             static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-            ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
-            (void)w;
+            if (!g->tls_ctx) { /* (TLS: closed without an answer, no handshake for a refusal) */
+                ssize_t w = send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+                (void)w;
+            }
             close(fd);
             g->st.closed_limit++;
             BRS_LOG(BRS_LOG_WARN, "ws", "connection refused: ws.max_connections reached", BRS_KV_S("peer", peer),
@@ -73,12 +77,23 @@ static void on_accept(brs__wsgate *g, int64_t now)
             free(c);
             continue;
         }
+        void *ssl = NULL;
+        if (g->tls_ctx && !(ssl = brs__tls_new(g->tls_ctx, fd))) {
+            char e[200];
+            BRS_LOG(BRS_LOG_ERROR, "ws", "TLS: cannot start a connection", BRS_KV_S("peer", peer),
+                    BRS_KV_S("reason", brs__tls_error(e, sizeof e)));
+            brs__wss_free(&c->ws);
+            free(c);
+            continue;
+        }
+        brs__wss_set_tls(&c->ws, ssl);
         c->g = g;
         c->acct = -1;
         c->tokens = g->burst;
         c->t_tokens = c->t_open = now;
         c->num = ++g->next_num;
         snprintf(c->peer, sizeof c->peer, "%s", peer);
+        c->ip = ntohl(sa.sin_addr.s_addr);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
         c->ev_mask = EPOLLIN;
         epoll_ctl(g->efd, EPOLL_CTL_ADD, fd, &ev);
@@ -90,7 +105,7 @@ static void on_accept(brs__wsgate *g, int64_t now)
 
 void brs__wsgate_poll(brs__wsgate *g, int64_t now)
 {
-    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out */
+    if (g->input_waits) { /* frames sent behind the upgrade, left until its 101 was out; TLS: bytes OpenSSL holds */
         g->input_waits = 0;
         for (uint32_t i = 0; i < g->n_conns; i++)
             if (!g->conns[i]->closed && brs__wss_input_waits(&g->conns[i]->ws))
@@ -104,7 +119,8 @@ void brs__wsgate_poll(brs__wsgate *g, int64_t now)
             on_accept(g, now);
             continue;
         }
-        if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+        if ((evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) ||
+            ((evs[i].events & EPOLLOUT) && brs__wss_tls_wants_write(&c->ws))) /* (a TLS read waited for it) */
             brs__wss_on_readable(&c->ws, now);
     }
 }
@@ -371,7 +387,7 @@ static const char *const ws_keys[] = {"accounts", "max_connections", "max_frame_
                                       "max_message_bytes", "max_handshake_bytes", "handshake_timeout_ms",
                                       "login_timeout_ms", "ping_interval_ms", "pong_timeout_ms",
                                       "max_queued_bytes", "max_backlog_bytes", "max_messages_per_sec", "burst",
-                                      "max_orders_per_account", NULL};
+                                      "max_orders_per_account", "tls", NULL};
 static const char *const acc_keys[] = {"name", "token", "route", NULL};
 
 static int read_limit(const brs_config *cfg, const cJSON *o, const char *key, int64_t def, int64_t lo,
@@ -440,12 +456,19 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     LIM("burst", 200, 1, 1000000, g->burst, 1);
     LIM("max_orders_per_account", 10000, 1, 1 << 22, g->max_orders, 1);
 #undef LIM
+    brs__tls_cfg tc;
+    if (!rc && !(rc = brs__tls_config_read(cfg, ws, "ws.tls", &tc, err)) && tc.cert[0] &&
+        !(g->tls_ctx = brs__tls_ctx_new(&tc, "ws.tls", err))) {
+        brs__err_prefix(err, "%s", cfg->source);
+        rc = BRS_E_IO;
+    }
     if (rc) {
         free(g);
         return rc;
     }
     g->dec = calloc(n_instr ? n_instr : 1, sizeof *g->dec);
     if (!g->dec) {
+        brs__tls_ctx_free(g->tls_ctx);
         free(g);
         return brs__err(err, BRS_E_NOMEM, "out of memory");
     }
@@ -539,7 +562,13 @@ int brs__wsgate_open(brs__wsgate **out, brs__rt *rt, const brs_config *cfg, cons
     }
     BRS_LOG(BRS_LOG_INFO, "ws", "listening for WebSocket order entry", BRS_KV_S("address", host),
             BRS_KV_I("port", ntohs(sa.sin_port)), BRS_KV_U("accounts", g->n_acc),
-            BRS_KV_U("max_connections", g->max_connections));
+            BRS_KV_U("max_connections", g->max_connections), BRS_KV_S("tls", g->tls_ctx ? "on" : "off"));
+    /* the FIX listener's rule (docs/fix-gateway.md, "Who may log on"): off
+     * 127.x.x.x and without TLS, a warning; every account has a token, and
+     * it would cross the network in plain text */
+    if (!g->tls_ctx && !brs__tls_addr_loopback(host))
+        BRS_LOG(BRS_LOG_WARN, "ws", "WebSocket order entry open to the network without TLS: tokens cross in plain text",
+                BRS_KV_S("address", host[0] ? host : "0.0.0.0"), BRS_KV_I("port", ntohs(sa.sin_port)));
     *out = g;
     return BRS_OK;
 }
@@ -563,6 +592,7 @@ void brs__wsgate_close(brs__wsgate *g)
     }
     if (g->efd >= 0)
         close(g->efd);
+    brs__tls_ctx_free(g->tls_ctx);
     for (uint32_t i = 0; i < g->n_acc; i++) {
         brs__rt_evq_clear(&g->acc[i].q);
         free(g->acc[i].map);

@@ -6,6 +6,7 @@
 
 #include "wsgate/wsgate.h"
 #include "feeds/binance.h"
+#include "fix/access.h"
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
 #include "runtime/rt_evq.h"
@@ -71,6 +72,7 @@ typedef struct wconn {
     uint64_t num;
     uint32_t ev_mask;
     char peer[64];
+    uint32_t ip; /* the peer's IPv4 address, host byte order (failed logins per address) */
     int closed;
     /* messages received while the account's events wait, kept (not run) in
      * order until they are out; the connection is read on meanwhile */
@@ -107,6 +109,10 @@ struct brs__wsgate {
     uint64_t epoch;      /* loop turns (brs__wsgate_step) */
     uint32_t n_active;   /* accounts with events waiting */
     uint32_t n_held;     /* connections with messages held */
+    void *tls_ctx;       /* SSL_CTX* of `ws.tls` (host/net/tls.h); NULL: plain TCP */
+    /* failed logins per address, the FIX listener's rule and table
+     * (fix/access.h): from the second, the address's next login waits */
+    brs__fix_authlimit auth;
     struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
     /* place to accepted / to each fill (metrics on): arrival times noted as
      * reported, observed with one clock read at the turn's end */

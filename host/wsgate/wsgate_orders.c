@@ -401,11 +401,39 @@ static int to_price(const brs__wsgate *g, uint32_t instr, const char *s, int64_t
     return 0;
 }
 
+/* A failed login (a wrong token, an unknown account, a TLS failure before
+ * the login): counted for the address as a FIX Logon's (fix/access.h). */
+static void auth_failed(wconn *c, int64_t now)
+{
+    uint32_t fails = 0;
+    int64_t d = brs__fix_auth_failed(&c->g->auth, c->ip, now, &fails);
+    if (d)
+        BRS_LOG(BRS_LOG_WARN, "ws", "repeated login failures: the address's next login waits",
+                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("failures", fails),
+                BRS_KV_I("delay_ms", d / 1000000));
+}
+
 static void do_login(wconn *c, const brs__wsg_req *r)
 {
     brs__wsgate *g = c->g;
     if (c->acct >= 0) {
         send_error(c, r, "", "already logged in");
+        return;
+    }
+    int64_t now = brs__realtime_ns();
+    int64_t until = brs__fix_auth_delay(&g->auth, c->ip, now);
+    if (until) {
+        /* refused before the token is looked at: a guess from this address
+         * waits as long as a FIX Logon would (the connection is closed rather
+         * than kept, a client logs in again after the wait) */
+        char msg[128];
+        snprintf(msg, sizeof msg, "login refused: repeated failures from this address; retry in %lld ms",
+                 (long long)((until - now) / 1000000 + 1));
+        BRS_LOG(BRS_LOG_WARN, "ws", "login refused: repeated login failures from this address",
+                BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_S("account", r->account),
+                BRS_KV_I("wait_ms", (until - now) / 1000000 + 1));
+        send_error(c, r, "token", msg);
+        brs__wss_close(&c->ws, 1008, "login delayed after repeated failures");
         return;
     }
     int k = -1;
@@ -420,8 +448,10 @@ static void do_login(wconn *c, const brs__wsg_req *r)
                 BRS_KV_S("peer", c->peer), BRS_KV_S("account", r->account));
         send_error(c, r, "token", "login refused: unknown account or wrong token");
         brs__wss_close(&c->ws, 1008, "authentication failed");
+        auth_failed(c, now);
         return;
     }
+    brs__fix_auth_ok(&g->auth, c->ip);
     c->acct = k;
     c->subs = BRS__WSG_CH_ORDERS;
     g->st.logins++;
@@ -717,6 +747,12 @@ void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason)
     (void)ws;
     wconn *c = ud;
     c->closed = 1;
+    if (code == 1015) { /* the FIX listener's line for the same failure (ws.tls) */
+        BRS_LOG(BRS_LOG_WARN, "ws", "TLS failure: connection refused", BRS_KV_U("conn", c->num),
+                BRS_KV_S("peer", c->peer), BRS_KV_S("reason", reason));
+        if (c->acct < 0)
+            auth_failed(c, brs__realtime_ns());
+    }
     if (code == 1009 || code == 1008 || code == 1002 || code == 1007 || code == 1003)
         c->g->st.closed_limit += code == 1009;
     BRS_LOG(code == 1000 || code == 1001 || code == 1005 ? BRS_LOG_INFO : BRS_LOG_WARN, "ws",

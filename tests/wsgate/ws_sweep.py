@@ -76,8 +76,9 @@ class WS:
     """A bare RFC 6455 client on a blocking socket: masked text frames out,
     whole frames in. Raw enough to count a stream's bytes in a forked child."""
 
-    def __init__(self, port, rcvbuf=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    def __init__(self, port, rcvbuf=None, sock=None):
+        # sock: a connected socket to use (ws_tls.py: a TLS one)
+        self.sock = sock or socket.create_connection(("127.0.0.1", port), timeout=30)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         key = base64.b64encode(os.urandom(16)).decode()
