@@ -464,9 +464,15 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     ord.type = type;
     ord.tif = tif;
     ord.ts = s->now;
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* the old day's DAY orders it would meet expire first */
-        brs__fix_eod_expire_crossed(g, (uint32_t)instr, side, type != BRS_LIMIT, px);
+    if (tif == BRS_DAY) /* its price bounds the day's DAY orders from now, on its way too (app_eod.c) */
+        brs__fix_eod_note(g, o);
+    int after = 0; /* the old day's DAY orders it would meet expire first, their cancels ahead of it */
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, (uint32_t)instr, side,
+                                                                               type != BRS_LIMIT, px)))
+        brs__rt_after_sent(g->rt, 1);
     int rc = brs__rt_submit(g->rt, brs__fix_client_of(g, s->index), &ord);
+    if (after)
+        brs__rt_after_sent(g->rt, 0);
     if (rc == BRS_OK)
         brs__fix_pump(g, s->now);
     if (rc != BRS_OK) {
@@ -563,8 +569,9 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', 2, rerr.msg);
         return;
     }
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* as for a new order: what it would meet expires first */
-        brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px);
+    int after = 0; /* as for a new order: what it would meet expires first */
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px)))
+        brs__rt_after_sent(g->rt, 1);
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);
     brs__fix_str(m, 41, orig, sizeof orig);
@@ -572,6 +579,8 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_orig = orig;
     g->req_order = o->id;
     int rc = brs__rt_replace(g->rt, brs__fix_client_of(g, s->index), o->id, px, qty - o->cum0);
+    if (after)
+        brs__rt_after_sent(g->rt, 0);
     if (rc == BRS_OK)
         brs__fix_pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;

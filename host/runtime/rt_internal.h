@@ -46,7 +46,7 @@ typedef struct rt_venue {
     int file;                 /* venues[].data: the one data file it replays (-1: all) */
     /* venues[].latency: this venue's delays (default: latency's) */
     int64_t order_ns, cancel_ns, response_ns, md_ns;
-    int64_t last_action;      /* fifo: when the last action sent reaches it */
+    int64_t last_action;      /* when the latest action sent to it reaches it */
 } rt_venue;
 
 /* A client's order through the router: one working parent at a time. A replace
@@ -125,6 +125,7 @@ struct brs__rt {
     uint32_t replay_src;      /* data file of the replayed event being handled */
     int failed;
     int fifo, quiet;          /* brs__rt_set_fifo, brs__rt_set_quiet */
+    int after_sent;           /* brs__rt_after_sent */
     brs_error err;
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */

@@ -204,11 +204,13 @@ static int64_t jitter(brs__rt *rt)
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
 {
     it->t = rt->now + delay + jitter(rt);
-    if (rt->fifo && it->kind != Q_RESPONSE && it->kind != Q_MARKET && it->venue < rt->n_v) {
-        rt_venue *v = &rt->v[it->venue]; /* actions reach a venue in the order sent */
-        if (it->t < v->last_action)
-            it->t = v->last_action;
-        v->last_action = it->t;
+    if (it->kind != Q_RESPONSE && it->kind != Q_MARKET && it->venue < rt->n_v) {
+        rt_venue *v = &rt->v[it->venue];
+        /* fifo, or brs__rt_after_sent: after what was sent to the venue before */
+        if ((rt->fifo | rt->after_sent) && it->t < v->last_action)
+            it->t = v->last_action; /* actions reach a venue in the order sent */
+        if (it->t > v->last_action)
+            v->last_action = it->t;
     }
     return brs__rtq_push(rt, it);
 }
@@ -310,6 +312,8 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 }
 
 void brs__rt_set_fifo(brs__rt *rt, int on) { rt->fifo = on; }
+
+void brs__rt_after_sent(brs__rt *rt, int on) { rt->after_sent = on; }
 
 void brs__rt_set_quiet(brs__rt *rt, int on) { rt->quiet = on; }
 
