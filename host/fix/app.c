@@ -470,7 +470,9 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, (uint32_t)instr, side,
                                                                                type != BRS_LIMIT, px)))
         brs__rt_after_sent(g->rt, 1);
+    g->own_submit = 1;
     int rc = brs__rt_submit(g->rt, brs__fix_client_of(g, s->index), &ord);
+    g->own_submit = 0;
     if (after)
         brs__rt_after_sent(g->rt, 0);
     if (rc == BRS_OK)

@@ -346,6 +346,10 @@ typedef struct brs__fix_gateway {
     uint16_t eod_tag;
     uint64_t eod_last_id, eod_after, eod_expired, eod_slices;
     uint32_t eod_crossed; /* expiries of the last expire() (app_eod.c) */
+    /* a client's order going to the runtime now (on_new_order: the runtime's
+     * submit hook leaves it alone); the expiries of the hook wait for the
+     * runtime's step they are in (no pump) */
+    uint8_t own_submit, eod_nopump;
     int64_t eod_t0;
 } brs__fix_gateway;
 

@@ -220,6 +220,19 @@ int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t sid
     return g->eod_v >= 2 && g->eod_crossed;
 }
 
+int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o)
+{
+    brs__fix_gateway *g = user;
+    (void)client;
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || g->eod_v < 2 || g->own_submit)
+        return 0;
+    int was = g->eod_nopump;
+    g->eod_nopump = 1; /* inside a runtime step (an order event's callback): the step takes the events */
+    int after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, o->type != BRS_LIMIT, o->price);
+    g->eod_nopump = (uint8_t)was;
+    return after;
+}
+
 int brs__fix_gateway_eod_holds(const brs__fix_gateway *g)
 {
     if (g->eod_phase != BRS__FIX_EOD_EXPIRE)

@@ -254,6 +254,11 @@ void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o);
 /* Returns 1 when the order's own action is to follow them in order: the
  * caller sends it with brs__rt_after_sent on (then off). */
 int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
+/* The runtime's submit hook (brs__rt_set_submit_hook): a hosted strategy's
+ * order (anything but a client's) expires the old day's DAY orders it would
+ * meet first, under the rules of EOD_STEPS_V2 (in the replay alike: the
+ * runtime's steps are). */
+int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o);
 /* While the expiry slices run: a client's replace of an old day's DAY order
  * the slices have not reached expires that order first (replaced, it would
  * go on in the new day, and trade as the aggressor at a crossing price); 1

@@ -315,6 +315,13 @@ void brs__rt_set_fifo(brs__rt *rt, int on) { rt->fifo = on; }
 
 void brs__rt_after_sent(brs__rt *rt, int on) { rt->after_sent = on; }
 
+void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                             void *user)
+{
+    rt->submit_fn = fn;
+    rt->submit_user = user;
+}
+
 void brs__rt_set_quiet(brs__rt *rt, int on) { rt->quiet = on; }
 
 int brs__rt_failed(const brs__rt *rt, brs_error *err)

@@ -348,7 +348,21 @@ static const rt_client *client_of(const brs__rt *rt, uint32_t client)
     return client < rt->n_clients ? &rt->clients[client] : NULL;
 }
 
+static int rt_submit(brs__rt *rt, uint32_t client, const brs_order *o);
+
 int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    if (rt->submit_fn && rt->submit_fn(rt->submit_user, client, o)) {
+        int was = rt->after_sent;
+        rt->after_sent = 1; /* after what the hook sent (brs__rt_set_submit_hook) */
+        int rc = rt_submit(rt, client, o);
+        rt->after_sent = was;
+        return rc;
+    }
+    return rt_submit(rt, client, o);
+}
+
+static int rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
 {
     const rt_client *c = client_of(rt, client);
     if (!c)

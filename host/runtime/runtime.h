@@ -220,6 +220,12 @@ void brs__rt_set_fifo(brs__rt *rt, int on);
  * that made them, so each expiry reaches the venue after the order it expires
  * and before that order (docs/fix-gateway.md, "The end of day in steps"). */
 void brs__rt_after_sent(brs__rt *rt, int on);
+/* Called first by every brs__rt_submit (NULL: none): nonzero sends that
+ * order with brs__rt_after_sent on. The FIX gateway's end of day expires the
+ * old day's DAY orders a hosted strategy's order would meet there, as it does
+ * before a client's (app_eod.c). */
+void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                             void *user);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
 /* A failure that stops the run (out of memory for the queue): its code, or 0;

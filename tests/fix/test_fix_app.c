@@ -1580,6 +1580,37 @@ static void test_eod_expires_orders_in_flight(void **state)
     expect_er('I', "fs");
     assert_int_equal(brs__fix_char(&got, 39), 'C');
     close_gw();
+    /* the same journal with its end of day of mode 3 (EOD_STEPS, as written
+     * before these rules): replayed as that code ran it, d1 is not expired
+     * and the IOC s1 fills it */
+    FILE *f = fopen(tj.path, "r+b");
+    assert_non_null(f);
+    int patched = 0;
+    for (;;) {
+        uint32_t h[2];
+        long at = ftell(f);
+        if (fread(h, 4, 2, f) != 2)
+            break;
+        if (h[0] == JOURNAL_END_OF_DAY && h[1] == EOD_STEPS_LEN) {
+            char mode;
+            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+            assert_int_equal(fread(&mode, 1, 1, f), 1);
+            assert_int_equal(mode, EOD_STEPS_V2);
+            mode = EOD_STEPS;
+            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+            assert_int_equal(fwrite(&mode, 1, 1, f), 1);
+            patched++;
+        }
+        assert_int_equal(fseek(f, at + 8 + (long)h[1], SEEK_SET), 0);
+    }
+    fclose(f);
+    assert_int_equal(patched, 1);
+    open_lat[0] = 1000000;
+    open_gw(tj.path, 0);
+    feed("35=H|11=d1|55=AAPL|54=1|");
+    expect_er('I', "d1");
+    assert_int_equal(brs__fix_char(&got, 39), '2');
+    close_gw();
     journal_done(&tj);
 }
 
@@ -1636,6 +1667,64 @@ static void test_eod_expiry_ahead_of_order(void **state)
     feed("35=H|11=t1|55=AAPL|54=1|");
     expect_er('I', "t1");
     assert_true(brs__fix_is(&got, 39, "2"));
+    close_gw();
+    journal_done(&tj);
+}
+
+/* A runtime client beside the sessions (as a hosted strategy is): when its
+ * resting buy fills it answers, inside that runtime step, with an IOC buy of
+ * AAPL at 50. */
+static brs__rt *strat_rt;
+static uint32_t strat_client;
+static int strat_fills, strat_answer_fills;
+static void strat_on_order(void *user, const brs_order_event *ev)
+{
+    (void)user;
+    if (ev->kind != BRS_OEV_FILL)
+        return;
+    if (ev->order_id == 2) {
+        strat_answer_fills++;
+        return;
+    }
+    strat_fills++;
+    brs_order o = {.id = 2, .instrument = 0, .price = 5000, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                   .tif = BRS_IOC};
+    assert_int_equal(brs__rt_submit(strat_rt, strat_client, &o), BRS_OK);
+}
+
+/* A hosted strategy's order sent in answer to its own order event while the
+ * expiry slices run (no client message: no crossing expiry of the session's
+ * own) expires the old day's DAY sell "ds" it would meet first, through the
+ * runtime's submit hook, and fills the GTC sell "gs" behind it. (Before
+ * 2026-12-07 14:00 it filled "ds".) */
+static void test_eod_strategy_order_no_old_day_trade(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs_error err = {0};
+    brs__rt_client_ops ops = {.xOnOrder = strat_on_order};
+    assert_int_equal(brs__rt_client_add(gw.rt, &ops, brs__rt_default_route(gw.rt), &strat_client, &err), BRS_OK);
+    strat_rt = gw.rt;
+    strat_fills = strat_answer_fills = 0;
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=b0|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|");
+    feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    brs_order rest = {.id = 1, .instrument = 0, .price = 500, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                      .tif = BRS_GTC};
+    assert_int_equal(brs__rt_submit(gw.rt, strat_client, &rest), BRS_OK);
+    brs__fix_pump(&gw, T0);
+    eod_steps_first_slice(); /* b0 */
+    feed("35=D|11=t1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=5|59=3|"); /* fills the strategy's buy */
+    assert_int_equal(strat_fills, 1);
+    assert_int_equal(strat_answer_fills, 1);
+    assert_int_equal(count_er("t1", 'F'), 1);
+    assert_int_equal(count_er("ds", 'F'), 0);
+    assert_int_equal(count_er("ds", 'C'), 1);
+    assert_int_equal(count_er("gs", 'F'), 1);
+    brs__fix_gateway_flush(&gw);
     close_gw();
     journal_done(&tj);
 }
@@ -2236,6 +2325,7 @@ int main(void)
         cmocka_unit_test(test_eod_expiry_after_latency),
         cmocka_unit_test(test_eod_expires_orders_in_flight),
         cmocka_unit_test(test_eod_expiry_ahead_of_order),
+        cmocka_unit_test(test_eod_strategy_order_no_old_day_trade),
         cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),
