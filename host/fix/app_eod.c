@@ -27,7 +27,14 @@
  * expiry changed after the boundary (a fill, a cancel, a replace) carries the
  * end of day's tag and is kept: the new day has reported on it. ClOrdIDs made
  * earlier links during the steps become hashes at once (as during a
- * checkpoint's forgetting), live and replayed alike. */
+ * checkpoint's forgetting), live and replayed alike.
+ *
+ * Under the rules of END_OF_DAY mode EOD_STEPS_V2 (g->eod_v 2; a journal of
+ * mode EOD_STEPS replays without them, as it ran): an old day's DAY order
+ * still on its way to its venue expires too (its cancel reaches the venue
+ * after it: brs__rt_after_sent), the order that caused crossing expiries
+ * reaches the venue after them, and a hosted strategy's order expires what
+ * it would meet first (the runtime's submit hook). */
 #include "fix/app.h"
 #include "fix/app_internal.h"
 
@@ -107,14 +114,17 @@ static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per, int how,
                        const void *ctx)
 {
     uint32_t n;
+    /* (nested: a hosted strategy's order sent from an event this expiry's
+     * pump dispatched scans too, brs__fix_eod_submit_hook; so restored) */
+    int was = g->expiring;
     g->expiring = how;
     brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
-    if (g->eod_v >= 2) /* each expiry reaches the venue after the order it expires */
-        brs__rt_after_sent(g->rt, 1);
+    /* (EOD_STEPS_V2) each expiry reaches the venue after the order it expires */
+    int was_after = brs__rt_after_sent(g->rt, g->eod_v >= 2);
     uint64_t reached = brs__fix_cancel_slice(g, g->eod_after, end, g->eod_last_id, per, 0, pick, ctx, &n);
-    brs__rt_after_sent(g->rt, 0);
-    g->expiring = 0;
-    brs__rt_admit_all(g->rt, g->replaying);
+    brs__rt_after_sent(g->rt, was_after);
+    g->expiring = was;
+    brs__rt_admit_all(g->rt, was || g->replaying);
     g->eod_expired += n;
     g->eod_crossed = n;
     return reached;
@@ -125,11 +135,12 @@ int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o)
     if (g->eod_phase != BRS__FIX_EOD_EXPIRE || !open_day(o, g) || o->id <= g->eod_after ||
         o->id > g->eod_last_id)
         return 0;
+    int was = g->expiring;
     g->expiring = 2;
     brs__rt_admit_all(g->rt, 1);
     g->eod_expired += (uint64_t)brs__fix_cancel_one(g, o);
-    g->expiring = 0;
-    brs__rt_admit_all(g->rt, g->replaying);
+    g->expiring = was;
+    brs__rt_admit_all(g->rt, was || g->replaying);
     return 1;
 }
 

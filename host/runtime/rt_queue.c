@@ -313,7 +313,12 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 
 void brs__rt_set_fifo(brs__rt *rt, int on) { rt->fifo = on; }
 
-void brs__rt_after_sent(brs__rt *rt, int on) { rt->after_sent = on; }
+int brs__rt_after_sent(brs__rt *rt, int on)
+{
+    int was = rt->after_sent;
+    rt->after_sent = on;
+    return was;
+}
 
 void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
                              void *user)

@@ -218,8 +218,9 @@ void brs__rt_set_fifo(brs__rt *rt, int on);
  * than the order-entry one would let it overtake an order still on its way).
  * The FIX gateway's end of day turns it on around its expiries and the order
  * that made them, so each expiry reaches the venue after the order it expires
- * and before that order (docs/fix-gateway.md, "The end of day in steps"). */
-void brs__rt_after_sent(brs__rt *rt, int on);
+ * and before that order (docs/fix-gateway.md, "The end of day in steps").
+ * Returns the setting before. */
+int brs__rt_after_sent(brs__rt *rt, int on);
 /* Called first by every brs__rt_submit (NULL: none): nonzero sends that
  * order with brs__rt_after_sent on. The FIX gateway's end of day expires the
  * old day's DAY orders a hosted strategy's order would meet there, as it does

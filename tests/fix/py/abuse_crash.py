@@ -552,7 +552,8 @@ def case_eodlatcrash(work):
     before each start): they expire all the same, once each, when the venue
     has them (before 2026-12-07 14:00 they rested into the new day: the IOC
     filled 2n). Their acknowledgement came in the new day, so they are kept,
-    expired (OrdStatus C)."""
+    expired (OrdStatus C). Faults in the loop only (the compaction's child is
+    eodstepcrash's)."""
     eod_crash(work, 90, lat_ns=800000000, max_cancels_per_turn=4, max_forget_per_turn=1024)
 
 
@@ -712,7 +713,9 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
     # two passes: faults in the loop only (the child never dies of one, so
     # the loop's steps after it are reached), then in the child as well
     # (BRS_FAULT_IN_CHILD: it counts on from the loop's steps at the fork)
-    runs = [(c, f) for c in (0, 1) for f in range(1, max_points)]
+    # (lat_ns: the loop's pass only; the child's writes are eodstepcrash's, and
+    # with the orders' latency before the fork its faults land in the loop)
+    runs = [(c, f) for c in ((0,) if lat_ns else (0, 1)) for f in range(1, max_points)]
     goes_on = {"expiry": 0, "forget": 0}
     finished = set()
     for in_ch, fault in runs:
@@ -826,5 +829,5 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
     if cfg:
         check(goes_on["expiry"] >= 5 and goes_on["forget"] >= 1,
               "too few restarts in the middle of the steps: %r" % goes_on)
-    check(points >= 6 and in_child >= 2 and in_loop >= 2,
+    check(points >= 6 and (in_child >= 2 or lat_ns) and in_loop >= 2,
           "only %d fault points (%d in the child, %d in the loop)" % (points, in_child, in_loop))
