@@ -222,8 +222,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         o->status = '0';
         o->prio = ++g->prio_seq;
         brs__fix_set_open(g, o, 1);
-        if (o->tif == BRS_DAY) /* its price bounds the day's DAY orders (app_eod.c) */
-            brs__fix_eod_note(g, o);
+        if (o->tif == BRS_DAY && g->eod_phase == BRS__FIX_EOD_EXPIRE) /* an old day's, in flight: */
+            brs__fix_eod_note(g, o); /* the old day's bounds again (else it was noted when sent) */
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:

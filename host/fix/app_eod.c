@@ -50,6 +50,8 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id,
 {
     g->eod_phase = BRS__FIX_EOD_EXPIRE;
     g->eod_v = mode == EOD_STEPS_V2 ? 2 : 1;
+    if (g->eod_v >= 2) /* hosted strategies' orders while the slices run (off the order path otherwise) */
+        brs__rt_set_submit_hook(g->rt, brs__fix_eod_submit_hook, g);
     g->eod_last_id = last_id;
     g->eod_after = 0;
     g->eod_expired = g->eod_slices = 0;
@@ -151,6 +153,7 @@ static void slice_done(brs__fix_gateway *g, uint64_t reached)
     if (reached != UINT64_MAX)
         return;
     g->eod_phase = BRS__FIX_EOD_FORGET;
+    brs__rt_set_submit_hook(g->rt, NULL, NULL);
     for (uint32_t i = 0; i < g->n_instr; i++) { /* an old day's order still in flight stays open: the day's */
         brs__fix_day_px *d = &g->day_px[i];
         *d = (brs__fix_day_px){max64(d->buy_max, d->old_buy_max), min64(d->sell_min, d->old_sell_min),

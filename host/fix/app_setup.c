@@ -88,8 +88,6 @@ int brs__fix_gateway_open_rt(brs__fix_gateway *g, const brs__fix_instr *instr, u
 {
     memset(g, 0, sizeof *g);
     g->rt = rt;
-    if (rt) /* hosted strategies' orders meet no DAY order of the old day either (app_eod.c) */
-        brs__rt_set_submit_hook(rt, brs__fix_eod_submit_hook, g);
     g->last_mkt = last_mkt;
     g->jfd = -1;
     g->ckpt_fd = -1;
@@ -132,7 +130,7 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     brs__fix_gateway_flush(g);
     if (g->jfd >= 0)
         close(g->jfd);
-    if (g->rt && !g->own_rt)
+    if (g->rt && !g->own_rt && g->eod_phase == BRS__FIX_EOD_EXPIRE)
         brs__rt_set_submit_hook(g->rt, NULL, NULL); /* the runtime outlives the gateway */
     if (g->own_rt) {
         brs__rt_destroy(g->rt);

@@ -46,7 +46,7 @@ typedef struct rt_venue {
     int file;                 /* venues[].data: the one data file it replays (-1: all) */
     /* venues[].latency: this venue's delays (default: latency's) */
     int64_t order_ns, cancel_ns, response_ns, md_ns;
-    int64_t last_action;      /* when the latest action sent to it reaches it */
+    int64_t last_action;      /* fifo: when the last action sent reaches it */
 } rt_venue;
 
 /* A client's order through the router: one working parent at a time. A replace

@@ -204,13 +204,20 @@ static int64_t jitter(brs__rt *rt)
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
 {
     it->t = rt->now + delay + jitter(rt);
-    if (it->kind != Q_RESPONSE && it->kind != Q_MARKET && it->venue < rt->n_v) {
+    if (BRS__UNLIKELY(rt->fifo | rt->after_sent) && it->kind != Q_RESPONSE && it->kind != Q_MARKET &&
+        it->venue < rt->n_v) {
         rt_venue *v = &rt->v[it->venue];
-        /* fifo, or brs__rt_after_sent: after what was sent to the venue before */
-        if ((rt->fifo | rt->after_sent) && it->t < v->last_action)
-            it->t = v->last_action; /* actions reach a venue in the order sent */
-        if (it->t > v->last_action)
+        if (rt->after_sent) { /* brs__rt_after_sent: nothing sent before reaches the venue later */
+            int64_t t = rt->now + (v->order_ns > v->cancel_ns ? v->order_ns : v->cancel_ns) +
+                        (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
+            if (it->t < t)
+                it->t = t;
+        }
+        if (rt->fifo) { /* actions reach a venue in the order sent */
+            if (it->t < v->last_action)
+                it->t = v->last_action;
             v->last_action = it->t;
+        }
     }
     return brs__rtq_push(rt, it);
 }

@@ -215,7 +215,10 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 void brs__rt_set_fifo(brs__rt *rt, int on);
 /* While on: an order action sent reaches its venue no earlier than every
  * action sent to that venue before it (with fifo off, a cancel latency shorter
- * than the order-entry one would let it overtake an order still on its way).
+ * than the order-entry one would let it overtake an order still on its way):
+ * at now + the venue's longer of its order-entry and cancel latencies + the
+ * jitter's bound, later than any of them (no tracking on the order path).
+ * Actions sent while on, at the same time, keep their order.
  * The FIX gateway's end of day turns it on around its expiries and the order
  * that made them, so each expiry reaches the venue after the order it expires
  * and before that order (docs/fix-gateway.md, "The end of day in steps").
