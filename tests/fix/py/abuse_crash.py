@@ -557,6 +557,100 @@ def case_eodlatcrash(work):
     eod_crash(work, 90, lat_ns=800000000, max_cancels_per_turn=4, max_forget_per_turn=1024)
 
 
+EOD_STRAT = """-- abuse eodstrat: a resting buy at 5.00; its fill answered by an IOC buy at 9.50
+local M = {}
+local answered = false
+M.on_start = function(ctx) ctx:buy{qty = 1, price = 500, tif = "gtc"} end
+M.on_fill = function(ctx, ev)
+  if not answered and ev.price == 500 then
+    answered = true
+    ctx:buy{qty = 1, price = 950, tif = "ioc"}
+  end
+end
+return M
+"""
+
+
+def stored_reports(port, comp):
+    """Logs comp on at 1 (no reset), asks for everything stored (ResendRequest
+    1..0) and reads until quiet: {(ClOrdID, ExecType): count}."""
+    c = Client(port, comp)
+    c.send("A", [(98, 0), (108, 30)], 1)
+    c.send("2", [(7, 1), (16, 0)], 2)
+    seen = {}
+    while True:
+        m = c.recv(2.0)
+        if m is None:
+            break
+        if m.type == "8":
+            k = (m.get(11), m.get(150))
+            seen[k] = seen.get(k, 0) + 1
+    c.close()
+    return seen
+
+
+def case_eodstrat(work):
+    """(9) a hosted strategy's order sent while the expiry slices run, in
+    answer to its own fill (no timer: those wait; no client message of its
+    own), meets no DAY order of the old day: yesterday's DAY buys at 1.00
+    expire one a loop turn; CLIENT2's IOC sell at 5.00 fills the strategy's
+    resting buy, which answers with an IOC buy at 9.50: yesterday's DAY sell
+    "ds" at 9.50 expires first, the IOC fills the GTC sell "gs" behind it.
+    Then kill -9 and a restart (the replay reruns the strategy's steps):
+    CLIENT1's store holds gs's fill and ds's expiry, no fill of ds, and the
+    book has nothing left at 9.50. Before 2026-12-07 14:00 the IOC filled ds
+    (and a buy at 9.50 after the restart filled gs)."""
+    with open(sys.argv[1], "rb") as f:
+        san = b"libasan" in f.read()
+    n = 30000 if san else 100000
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    bodies = [order_body("CLIENT1", 2 + k, "b%d" % k, 1, "1.00", 1, tif=0) for k in range(n)]
+    bodies += [order_body("CLIENT1", 2 + n, "ds", 2, "9.50", 1, tif=0),
+               order_body("CLIENT1", 3 + n, "gs", 2, "9.50", 1, tif=1)]
+    day_end = yesterday_journal(os.path.join(state, "orders.journal"), bodies)
+    script = os.path.join(work, "answer.lua")
+    with open(script, "w") as f:
+        f.write(EOD_STRAT)
+    srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")],
+                     strategies=[{"file": script, "name": "answer", "hot_reload": False}])
+    srv.start()
+    c2 = Session(srv.port, "CLIENT2")
+    c2.order("hit", 2, "5.00", 1, tif=3)
+    m = c2.recv(5)
+    while m is not None and not (m.type == "8" and m.get(150) in ("F", "4")):
+        m = c2.recv(5)
+    filled = m is not None and m.get(150) == "F"
+    at = fix_ms(m.get(60)) if filled else None
+    c2.close()
+    t = time.time()
+    while "end of day: DAY orders expired" not in srv.logtext() and time.time() - t < 60:
+        time.sleep(0.1)
+    end = log_ms(srv.logtext(), "end of day: DAY orders expired")
+    during = at is not None and end is not None and at < end
+    srv.stop(sig=9)
+    srv.start()
+    seen = stored_reports(srv.port, "CLIENT1")
+    c2 = Session(srv.port, "CLIENT2")
+    c2.order("probe", 1, "9.50", 1, tif=3)
+    m = c2.recv(5)
+    while m is not None and not (m.type == "8" and m.get(150) in ("F", "4")):
+        m = c2.recv(5)
+    probe = m and m.get(150)
+    c2.close()
+    srv.stop()
+    got = {k: v for k, v in seen.items() if k[0] in ("ds", "gs")}
+    print("end of day of %d DAY buys, 1 a loop turn; CLIENT2's IOC filled the strategy's buy %s (while the "
+          "slices ran: %s); after kill -9 and restart CLIENT1's stored reports of ds and gs %r, a buy at 9.50 "
+          "%s" % (n, filled, during, sorted(got.items()), "filled" if probe == "F" else "met nothing"))
+    check(filled and during, "CLIENT2's IOC did not fill the strategy's buy while the slices ran: "
+          "the case tests nothing")
+    check(got.get(("gs", "F")) == 1 and not got.get(("ds", "F")) and got.get(("ds", "C")) == 1,
+          "the strategy's IOC met yesterday's DAY sell, or the reports are not once each: %r" % got)
+    check(probe == "4", "after the restart the book still held %s at 9.50" % probe)
+
+
 def yesterday_journal(path, bodies):
     """An order journal of yesterday: the day's boundary mark at yesterday's
     (2 min before today's day_end, returned as HH:MM:SS), then CLIENT1's
