@@ -217,8 +217,8 @@ static void event_apply(brs__fix_gateway *g, brs__fix_order *o, const brs_order_
         o->status = '0';
         o->prio = ++g->prio_seq;
         brs__fix_set_open(g, o, 1);
-        if (o->tif == BRS_DAY) /* its price bounds the day's DAY orders (app_eod.c) */
-            brs__fix_eod_note(g, o);
+        if (o->tif == BRS_DAY && g->eod_phase == BRS__FIX_EOD_EXPIRE) /* an old day's, in flight: */
+            brs__fix_eod_note(g, o); /* the old day's bounds again (else it was noted when sent) */
         send_er(g, o, '0', NULL, NULL, 0, 0, NULL);
         break;
     case BRS_OEV_FILL:
@@ -459,9 +459,17 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     ord.type = type;
     ord.tif = tif;
     ord.ts = s->now;
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* the old day's DAY orders it would meet expire first */
-        brs__fix_eod_expire_crossed(g, (uint32_t)instr, side, type != BRS_LIMIT, px);
+    if (tif == BRS_DAY) /* its price bounds the day's DAY orders from now, on its way too (app_eod.c) */
+        brs__fix_eod_note(g, o);
+    int after = 0; /* the old day's DAY orders it would meet expire first, their cancels ahead of it */
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, (uint32_t)instr, side,
+                                                                               type != BRS_LIMIT, px)))
+        brs__rt_after_sent(g->rt, 1);
+    g->own_submit = 1;
     int rc = brs__rt_submit(g->rt, brs__fix_client_of(g, s->index), &ord);
+    g->own_submit = 0;
+    if (after)
+        brs__rt_after_sent(g->rt, 0);
     if (rc == BRS_OK)
         brs__fix_pump(g, s->now);
     if (rc != BRS_OK) {
@@ -558,8 +566,9 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         cancel_reject(g, s, m, o, '2', 2, rerr.msg);
         return;
     }
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE) /* as for a new order: what it would meet expires first */
-        brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px);
+    int after = 0; /* as for a new order: what it would meet expires first */
+    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px)))
+        brs__rt_after_sent(g->rt, 1);
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);
     brs__fix_str(m, 41, orig, sizeof orig);
@@ -567,6 +576,8 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
     g->req_orig = orig;
     g->req_order = o->id;
     int rc = brs__rt_replace(g->rt, brs__fix_client_of(g, s->index), o->id, px, qty - o->cum0);
+    if (after)
+        brs__rt_after_sent(g->rt, 0);
     if (rc == BRS_OK)
         brs__fix_pump(g, s->now);
     g->req_clordid = g->req_orig = NULL;

@@ -328,9 +328,19 @@ typedef struct brs__fix_gateway {
      * old day changed since the boundary carry it: kept); fg_newday: the
      * forget steps run in the new day's mode (no hashes kept) */
     uint8_t eod_phase;
+    /* the rules of this end of day (its record's mode): 1 as written before
+     * 2026-12-07 14:00 (EOD_STEPS), 2 (EOD_STEPS_V2) orders still on their
+     * way to a venue expire too and the expiries reach it in order
+     * (brs__rt_after_sent); a replay applies the rules the journal ran with */
+    uint8_t eod_v;
     uint8_t fg_newday, fg_rebuilt;
     uint16_t eod_tag;
     uint64_t eod_last_id, eod_after, eod_expired, eod_slices;
+    uint32_t eod_crossed; /* expiries of the last expire() (app_eod.c) */
+    /* a client's order going to the runtime now (on_new_order: the runtime's
+     * submit hook leaves it alone); the expiries of the hook wait for the
+     * runtime's step they are in (no pump) */
+    uint8_t own_submit, eod_nopump;
     int64_t eod_t0;
 } brs__fix_gateway;
 

@@ -27,7 +27,14 @@
  * expiry changed after the boundary (a fill, a cancel, a replace) carries the
  * end of day's tag and is kept: the new day has reported on it. ClOrdIDs made
  * earlier links during the steps become hashes at once (as during a
- * checkpoint's forgetting), live and replayed alike. */
+ * checkpoint's forgetting), live and replayed alike.
+ *
+ * Under the rules of END_OF_DAY mode EOD_STEPS_V2 (g->eod_v 2; a journal of
+ * mode EOD_STEPS replays without them, as it ran): an old day's DAY order
+ * still on its way to its venue expires too (its cancel reaches the venue
+ * after it: brs__rt_after_sent), the order that caused crossing expiries
+ * reaches the venue after them, and a hosted strategy's order expires what
+ * it would meet first (the runtime's submit hook). */
 #include "fix/app.h"
 #include "fix/app_internal.h"
 
@@ -39,9 +46,12 @@
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
+void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id, int mode)
 {
     g->eod_phase = BRS__FIX_EOD_EXPIRE;
+    g->eod_v = mode == EOD_STEPS_V2 ? 2 : 1;
+    if (g->eod_v >= 2) /* hosted strategies' orders while the slices run (off the order path otherwise) */
+        brs__rt_set_submit_hook(g->rt, brs__fix_eod_submit_hook, g);
     g->eod_last_id = last_id;
     g->eod_after = 0;
     g->eod_expired = g->eod_slices = 0;
@@ -57,7 +67,7 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
     if (!g->replaying) {
         char rec[EOD_STEPS_LEN];
         memcpy(rec, &boundary, 8);
-        rec[8] = (char)EOD_STEPS;
+        rec[8] = (char)mode;
         memcpy(rec + 9, &last_id, 8);
         brs__fix_journal_append(g, JOURNAL_END_OF_DAY, rec, sizeof rec);
         BRS_LOG(BRS_LOG_INFO, "fix", "end of day: DAY orders expire and closed orders leave memory over loop turns",
@@ -69,10 +79,22 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id)
     brs__fix_evq_step_end(g);
 }
 
+/* An order of the old day still on its way to its venue (its acknowledgement
+ * not in yet) whose expiry was not sent. */
+static int in_flight(const brs__fix_order *o)
+{
+    return !o->open && o->status == '0' && !o->expiry;
+}
+
+/* What the expiry takes (ctx: the gateway): the open DAY orders; under the
+ * rules of EOD_STEPS_V2 also those on their way to a venue (the cancel reaches
+ * the venue after them, brs__rt_after_sent), each once. */
 static int open_day(const brs__fix_order *o, const void *ctx)
 {
-    (void)ctx;
-    return o->open && o->tif == BRS_DAY;
+    const brs__fix_gateway *g = ctx;
+    if (o->tif != BRS_DAY)
+        return 0;
+    return g->eod_v >= 2 ? (o->open && !o->expiry) || in_flight(o) : o->open;
 }
 
 void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o)
@@ -94,25 +116,33 @@ static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per, int how,
                        const void *ctx)
 {
     uint32_t n;
+    /* (nested: a hosted strategy's order sent from an event this expiry's
+     * pump dispatched scans too, brs__fix_eod_submit_hook; so restored) */
+    int was = g->expiring;
     g->expiring = how;
     brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
+    /* (EOD_STEPS_V2) each expiry reaches the venue after the order it expires */
+    int was_after = brs__rt_after_sent(g->rt, g->eod_v >= 2);
     uint64_t reached = brs__fix_cancel_slice(g, g->eod_after, end, g->eod_last_id, per, 0, pick, ctx, &n);
-    g->expiring = 0;
-    brs__rt_admit_all(g->rt, g->replaying);
+    brs__rt_after_sent(g->rt, was_after);
+    g->expiring = was;
+    brs__rt_admit_all(g->rt, was || g->replaying);
     g->eod_expired += n;
+    g->eod_crossed = n;
     return reached;
 }
 
 int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o)
 {
-    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || !open_day(o, NULL) || o->id <= g->eod_after ||
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || !open_day(o, g) || o->id <= g->eod_after ||
         o->id > g->eod_last_id)
         return 0;
+    int was = g->expiring;
     g->expiring = 2;
     brs__rt_admit_all(g->rt, 1);
     g->eod_expired += (uint64_t)brs__fix_cancel_one(g, o);
-    g->expiring = 0;
-    brs__rt_admit_all(g->rt, g->replaying);
+    g->expiring = was;
+    brs__rt_admit_all(g->rt, was || g->replaying);
     return 1;
 }
 
@@ -123,6 +153,7 @@ static void slice_done(brs__fix_gateway *g, uint64_t reached)
     if (reached != UINT64_MAX)
         return;
     g->eod_phase = BRS__FIX_EOD_FORGET;
+    brs__rt_set_submit_hook(g->rt, NULL, NULL);
     for (uint32_t i = 0; i < g->n_instr; i++) { /* an old day's order still in flight stays open: the day's */
         brs__fix_day_px *d = &g->day_px[i];
         *d = (brs__fix_day_px){max64(d->buy_max, d->old_buy_max), min64(d->sell_min, d->old_sell_min),
@@ -144,7 +175,7 @@ int brs__fix_gateway_eod_step(brs__fix_gateway *g)
         return 1; /* the sessions' waiting events first: an expiry meets the orders as they stand */
     uint32_t per = g->mc_per_turn ? g->mc_per_turn : UINT32_MAX;
     brs__fix_journal_clock(g, brs__rt_now(g->rt)); /* the expiries leave at this clock */
-    uint64_t reached = expire(g, UINT64_MAX, per, 1, open_day, NULL);
+    uint64_t reached = expire(g, UINT64_MAX, per, 1, open_day, g);
     char rec[8];
     memcpy(rec, &reached, 8);
     brs__fix_journal_append(g, JOURNAL_EOD_SLICE, rec, sizeof rec);
@@ -157,7 +188,7 @@ int brs__fix_gateway_eod_step(brs__fix_gateway *g)
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end)
 {
     if (g->eod_phase == BRS__FIX_EOD_EXPIRE) {
-        expire(g, end, UINT32_MAX, 1, open_day, NULL);
+        expire(g, end, UINT32_MAX, 1, open_day, g);
         slice_done(g, end); /* where the live slice said it reached */
     }
     brs__fix_md_publish(g); /* as the live slice did (the hosted strategies see the books) */
@@ -167,6 +198,7 @@ void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end)
 /* An order of side at px (market: any price) in instrument c->instr: the
  * old day's open DAY orders it would meet. */
 typedef struct crossing {
+    const brs__fix_gateway *g;
     uint32_t instr;
     uint8_t side;
     int market;
@@ -176,20 +208,20 @@ typedef struct crossing {
 static int crossed_day(const brs__fix_order *o, const void *ctx)
 {
     const crossing *c = ctx;
-    return o->open && o->tif == BRS_DAY && o->instrument == c->instr && o->side != c->side &&
+    return open_day(o, c->g) && o->instrument == c->instr && o->side != c->side &&
            (c->market || (c->side == BRS_BUY ? o->price <= c->px : o->price >= c->px));
 }
 
-void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px)
+int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px)
 {
     if (g->eod_phase != BRS__FIX_EOD_EXPIRE || instr >= g->n_instr)
-        return;
+        return 0;
     brs__fix_day_px *d = &g->day_px[instr];
     int64_t *b = side == BRS_BUY ? &d->old_sell_min : &d->old_buy_max;
     if (*b == (side == BRS_BUY ? INT64_MAX : INT64_MIN) ||
         (!market && (side == BRS_BUY ? *b > px : *b < px)))
-        return; /* the old day has no DAY order it could meet: the common case, no scan */
-    crossing c = {instr, side, market, px};
+        return 0; /* the old day has no DAY order it could meet: the common case, no scan */
+    crossing c = {g, instr, side, market, px};
     /* every such order of the old day, however many (a match would have
      * met them all too); their events queue as a sweep's (app_events.c) */
     expire(g, UINT64_MAX, UINT32_MAX, 2, crossed_day, &c);
@@ -197,6 +229,22 @@ void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t si
         *b = side == BRS_BUY ? INT64_MAX : INT64_MIN;
     else
         *b = side == BRS_BUY ? px + 1 : px - 1; /* none left at px or better for it */
+    /* (EOD_STEPS_V2) the order goes after its expiries: with a cancel latency
+     * longer than the order-entry one it reached the venue first and met them */
+    return g->eod_v >= 2 && g->eod_crossed;
+}
+
+int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o)
+{
+    brs__fix_gateway *g = user;
+    (void)client;
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || g->eod_v < 2 || g->own_submit)
+        return 0;
+    int was = g->eod_nopump;
+    g->eod_nopump = 1; /* inside a runtime step (an order event's callback): the step takes the events */
+    int after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, o->type != BRS_LIMIT, o->price);
+    g->eod_nopump = (uint8_t)was;
+    return after;
 }
 
 int brs__fix_gateway_eod_holds(const brs__fix_gateway *g)

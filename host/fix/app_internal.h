@@ -73,6 +73,7 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define EOD_STEPS 3  /* the day ends in steps (app_eod.c): EOD_SLICE records follow */
 #define EOD_FORGOTTEN 4 /* the steps' end: the old day's closed orders left memory */
 #define EOD_FORGET_KEEP 5 /* as EOD_FORGET, orders still on their way to a venue kept */
+#define EOD_STEPS_V2 6 /* as EOD_STEPS, its old-day orders in flight expire too, in order (app_eod.c) */
 #define EOD_STEPS_LEN 17u /* an EOD_STEPS record: boundary, mode, u64 the old day's last OrderID */
 /* Journal record: one loop turn's slice of a stepwise end of day's expiry
  * (8 bytes: u64 the OrderID it reached; UINT64_MAX the last). */
@@ -243,14 +244,21 @@ void brs__fix_on_dup(void *app, brs__fix_session *s, const brs__fix_msg *m);
  * slice per loop turn in OrderID order, then the old day's closed orders
  * leave memory through app_forget.c's steps in the new day's mode. */
 /* Starts it (live: journals EOD_STEPS; replay: its record). */
-void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id);
+void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id, int mode);
 /* A DAY limit order rests at its price (accepted, replaced, restored): the
  * day's bounds, or the old day's for an old day's order while its expiry runs. */
 void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o);
 /* While the expiry slices run: the old day's open DAY orders an order of
  * side at px (any price: market) would meet in instrument instr expire now,
  * before it reaches the venue (a replay does the same at the same message). */
-void brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
+/* Returns 1 when the order's own action is to follow them in order: the
+ * caller sends it with brs__rt_after_sent on (then off). */
+int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px);
+/* The runtime's submit hook (brs__rt_set_submit_hook): a hosted strategy's
+ * order (anything but a client's) expires the old day's DAY orders it would
+ * meet first, under the rules of EOD_STEPS_V2 (in the replay alike: the
+ * runtime's steps are). */
+int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o);
 /* While the expiry slices run: a client's replace of an old day's DAY order
  * the slices have not reached expires that order first (replaced, it would
  * go on in the new day, and trade as the aggressor at a crossing price); 1

@@ -153,7 +153,7 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
     } else if (g->mc_per_turn && g->fg_per_turn) { /* (with or without a journal) */
         /* in bounded journaled steps over the next loop turns (app_eod.c) */
-        brs__fix_eod_begin(g, boundary, g->last_order_id);
+        brs__fix_eod_begin(g, boundary, g->last_order_id, EOD_STEPS_V2);
         if (!g->async_compact)
             brs__fix_eod_run_all(g); /* no loop to run them */
     } else {

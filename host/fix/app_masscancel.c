@@ -34,7 +34,8 @@ int brs__fix_cancel_one(brs__fix_gateway *g, brs__fix_order *o)
         o->expiry = was;
         return 0;
     }
-    brs__fix_pump(g, brs__rt_now(g->rt));
+    if (!g->eod_nopump) /* (a hosted strategy's order in a runtime step: that step takes them) */
+        brs__fix_pump(g, brs__rt_now(g->rt));
     return 1;
 }
 

@@ -454,8 +454,9 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 free(jr.buf);
                 return rc;
             }
-        } else if (sess == JOURNAL_END_OF_DAY && len == EOD_STEPS_LEN && rec[16] == EOD_STEPS) {
-            brs__fix_eod_begin(g, (int64_t)brs__get_u64(rec + 8), brs__get_u64(rec + 17)); /* app_eod.c */
+        } else if (sess == JOURNAL_END_OF_DAY && len == EOD_STEPS_LEN &&
+                   (rec[16] == EOD_STEPS || rec[16] == EOD_STEPS_V2)) { /* app_eod.c: with its rules */
+            brs__fix_eod_begin(g, (int64_t)brs__get_u64(rec + 8), brs__get_u64(rec + 17), rec[16]);
         } else if (sess == JOURNAL_EOD_SLICE && len == 8) {
             brs__fix_eod_replay_slice(g, brs__get_u64(rec + 8));
         } else if (sess == JOURNAL_END_OF_DAY && len == 9 && rec[16] == EOD_FORGOTTEN) {

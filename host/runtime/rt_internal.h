@@ -125,6 +125,9 @@ struct brs__rt {
     uint32_t replay_src;      /* data file of the replayed event being handled */
     int failed;
     int fifo, quiet;          /* brs__rt_set_fifo, brs__rt_set_quiet */
+    int after_sent;           /* brs__rt_after_sent */
+    int (*submit_fn)(void *user, uint32_t client, const brs_order *o); /* brs__rt_set_submit_hook */
+    void *submit_user;
     brs_error err;
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */

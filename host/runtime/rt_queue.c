@@ -204,11 +204,20 @@ static int64_t jitter(brs__rt *rt)
 int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
 {
     it->t = rt->now + delay + jitter(rt);
-    if (rt->fifo && it->kind != Q_RESPONSE && it->kind != Q_MARKET && it->venue < rt->n_v) {
-        rt_venue *v = &rt->v[it->venue]; /* actions reach a venue in the order sent */
-        if (it->t < v->last_action)
-            it->t = v->last_action;
-        v->last_action = it->t;
+    if (BRS__UNLIKELY(rt->fifo | rt->after_sent) && it->kind != Q_RESPONSE && it->kind != Q_MARKET &&
+        it->venue < rt->n_v) {
+        rt_venue *v = &rt->v[it->venue];
+        if (rt->after_sent) { /* brs__rt_after_sent: nothing sent before reaches the venue later */
+            int64_t t = rt->now + (v->order_ns > v->cancel_ns ? v->order_ns : v->cancel_ns) +
+                        (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
+            if (it->t < t)
+                it->t = t;
+        }
+        if (rt->fifo) { /* actions reach a venue in the order sent */
+            if (it->t < v->last_action)
+                it->t = v->last_action;
+            v->last_action = it->t;
+        }
     }
     return brs__rtq_push(rt, it);
 }
@@ -310,6 +319,20 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
 }
 
 void brs__rt_set_fifo(brs__rt *rt, int on) { rt->fifo = on; }
+
+int brs__rt_after_sent(brs__rt *rt, int on)
+{
+    int was = rt->after_sent;
+    rt->after_sent = on;
+    return was;
+}
+
+void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                             void *user)
+{
+    rt->submit_fn = fn;
+    rt->submit_user = user;
+}
 
 void brs__rt_set_quiet(brs__rt *rt, int on) { rt->quiet = on; }
 

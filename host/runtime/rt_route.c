@@ -348,7 +348,32 @@ static const rt_client *client_of(const brs__rt *rt, uint32_t client)
     return client < rt->n_clients ? &rt->clients[client] : NULL;
 }
 
+static int rt_submit(brs__rt *rt, uint32_t client, const brs_order *o);
+
+/* With a submit hook (only while a FIX end of day's slices run): off the
+ * order path. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int submit_hooked(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    if (!rt->submit_fn(rt->submit_user, client, o))
+        return rt_submit(rt, client, o);
+    int was = rt->after_sent;
+    rt->after_sent = 1; /* after what the hook sent (brs__rt_set_submit_hook) */
+    int rc = rt_submit(rt, client, o);
+    rt->after_sent = was;
+    return rc;
+}
+
 int brs__rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    if (BRS__UNLIKELY(rt->submit_fn != NULL))
+        return submit_hooked(rt, client, o);
+    return rt_submit(rt, client, o);
+}
+
+static inline int rt_submit(brs__rt *rt, uint32_t client, const brs_order *o)
 {
     const rt_client *c = client_of(rt, client);
     if (!c)

@@ -213,6 +213,23 @@ void brs__rt_set_latency(brs__rt *rt, int64_t order_ns, int64_t cancel_ns, int64
  * delivers in order: a quick cancel cannot overtake the slower new order it
  * cancels). Off by default (book mode: each action after its own latency). */
 void brs__rt_set_fifo(brs__rt *rt, int on);
+/* While on: an order action sent reaches its venue no earlier than every
+ * action sent to that venue before it (with fifo off, a cancel latency shorter
+ * than the order-entry one would let it overtake an order still on its way):
+ * at now + the venue's longer of its order-entry and cancel latencies + the
+ * jitter's bound, later than any of them (no tracking on the order path).
+ * Actions sent while on, at the same time, keep their order.
+ * The FIX gateway's end of day turns it on around its expiries and the order
+ * that made them, so each expiry reaches the venue after the order it expires
+ * and before that order (docs/fix-gateway.md, "The end of day in steps").
+ * Returns the setting before. */
+int brs__rt_after_sent(brs__rt *rt, int on);
+/* Called first by every brs__rt_submit (NULL: none): nonzero sends that
+ * order with brs__rt_after_sent on. The FIX gateway's end of day expires the
+ * old day's DAY orders a hosted strategy's order would meet there, as it does
+ * before a client's (app_eod.c). */
+void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                             void *user);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
 /* A failure that stops the run (out of memory for the queue): its code, or 0;

@@ -95,6 +95,10 @@ static void count_books_hook(void *user)
     books_hook_calls++;
 }
 
+/* Venue latencies (order entry, cancel) a test sets for its next open_gw,
+ * replay included. */
+static int64_t open_lat[2];
+
 static void open_gw_limits(const char *journal, int with_risk, int64_t max_position)
 {
     brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
@@ -102,6 +106,9 @@ static void open_gw_limits(const char *journal, int with_risk, int64_t max_posit
     assert_int_equal(brs__fix_gateway_open(&gw, in, 2, book_capacity, journal, 0, &err), BRS_OK);
     if (books_hook_on)
         gw.books_hook = count_books_hook;
+    if (open_lat[0] | open_lat[1]) /* before the replay: as the run that wrote the journal */
+        brs__rt_set_latency(gw.rt, open_lat[0], open_lat[1], 0);
+    open_lat[0] = open_lat[1] = 0; /* for this open only */
     if (with_risk) {
         brs_risk_config rc;
         memset(&rc, 0, sizeof rc);
@@ -1479,6 +1486,249 @@ static void test_eod_expiry_after_latency(void **state)
     journal_done(&tj);
 }
 
+/* The runtime's advances into the journal (CLOCK), as bourse serve's hook does. */
+static void journal_clock_hook(void *user, int64_t now)
+{
+    brs__fix_journal_clock(user, now);
+}
+
+/* Counts of one pump's or message's ExecutionReports by ClOrdID and ExecType. */
+static int count_er(const char *clordid, char exec_type)
+{
+    int n = 0;
+    for (size_t at = 0; at < outlen;) {
+        size_t ml;
+        brs__fix_msg m;
+        brs__fix_msg_init(&m);
+        assert_int_equal(brs__fix_frame(out + at, outlen - at, 1 << 20, &ml), BRS__FIX_FRAME_OK);
+        assert_int_equal(brs__fix_parse(&m, out + at, ml), BRS_OK);
+        at += ml;
+        n += strcmp(m.msgtype, "8") == 0 && brs__fix_is(&m, 11, clordid) && brs__fix_char(&m, 150) == exec_type;
+    }
+    return n;
+}
+
+/* An old day's DAY order still on its way to the venue (a 1 ms order-entry
+ * latency) when the expiry slices pass it expires all the same: its
+ * acknowledgement (New) is followed by its expiry (C), and an IOC of the new
+ * day at its price does not meet it; the journal's replay does the same.
+ * (Before 2026-12-07 14:00 it rested, open, until the next end of day, and
+ * the IOC filled it.) A DAY sell "fs" on its way as well, which the slices
+ * have not reached when a crossing buy "nb" of the new day comes, expires
+ * before that buy reaches the venue. */
+static void test_eod_expires_orders_in_flight(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_lat[0] = 1000000; /* 1 ms to the venue, the replay's too */
+    open_gw(tj.path, 0);
+    brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw); /* as serve's loop: its advances journaled */
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    for (int k = 0; k < 5; k++) /* resting DAY buys first: the slices reach "fs" late */
+        feed("35=D|11=b%d|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|", k);
+    brs__fix_pump(&gw, T0 + 1000000);
+    assert_int_equal(count_er("b4", '0'), 1);
+    outlen = outread = 0;
+    feed("35=D|11=d1|55=AAPL|54=1|60=20231114-22:13:20|38=5|40=2|44=10|59=0|");
+    feed("35=D|11=fs|55=MSFT|54=2|60=20231114-22:13:20|38=1|40=2|44=20|59=0|");
+    assert_false(next()); /* on their way */
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1;
+    gw.fg_per_turn = 13;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    while (gw.eod_phase == BRS__FIX_EOD_EXPIRE && gw.eod_after < 6)
+        brs__fix_gateway_eod_step(&gw); /* b0..b4, then d1 (AAPL), on its way */
+    /* a buy of the new day at 20 crosses "fs" (its slice not reached yet) */
+    feed("35=D|11=nb|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=20|59=3|");
+    while (gw.eod_phase || brs__fix_gateway_forgetting(&gw))
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+    brs__fix_pump(&gw, T0 + 3000000); /* the venue has them */
+    assert_int_equal(count_er("d1", '0'), 1);
+    assert_int_equal(count_er("d1", 'C'), 1);
+    assert_int_equal(count_er("fs", 'C'), 1);
+    assert_int_equal(count_er("fs", 'F'), 0);
+    assert_int_equal(count_er("nb", 'F'), 0);
+    assert_int_equal(count_er("b4", 'C'), 1);
+    outlen = outread = 0;
+    feed("35=D|11=s1|55=AAPL|54=2|60=20231114-22:13:20|38=5|40=2|44=10|59=3|");
+    brs__fix_pump(&gw, T0 + 5000000);
+    assert_int_equal(count_er("s1", 'F'), 0);
+    assert_int_equal(count_er("s1", '4'), 1);
+    assert_int_equal(count_er("d1", 'F'), 0);
+    outlen = outread = 0;
+    feed("35=H|11=d1|55=AAPL|54=1|");
+    expect_er('I', "d1");
+    assert_int_equal(brs__fix_char(&got, 39), 'C'); /* acknowledged in the new day: kept, expired */
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    /* the journal replayed: the same */
+    open_lat[0] = 1000000;
+    open_gw(tj.path, 0);
+    feed("35=H|11=d1|55=AAPL|54=1|");
+    expect_er('I', "d1");
+    assert_int_equal(brs__fix_char(&got, 39), 'C');
+    feed("35=H|11=s1|55=AAPL|54=2|");
+    expect_er('I', "s1");
+    assert_int_equal(brs__fix_char(&got, 39), '4'); /* the IOC met nothing */
+    feed("35=H|11=fs|55=MSFT|54=2|");
+    expect_er('I', "fs");
+    assert_int_equal(brs__fix_char(&got, 39), 'C');
+    close_gw();
+    /* the same journal with its end of day of mode 3 (EOD_STEPS, as written
+     * before these rules): replayed as that code ran it, d1 is not expired
+     * and the IOC s1 fills it */
+    FILE *f = fopen(tj.path, "r+b");
+    assert_non_null(f);
+    int patched = 0;
+    for (;;) {
+        uint32_t h[2];
+        long at = ftell(f);
+        if (fread(h, 4, 2, f) != 2)
+            break;
+        if (h[0] == JOURNAL_END_OF_DAY && h[1] == EOD_STEPS_LEN) {
+            char mode;
+            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+            assert_int_equal(fread(&mode, 1, 1, f), 1);
+            assert_int_equal(mode, EOD_STEPS_V2);
+            mode = EOD_STEPS;
+            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+            assert_int_equal(fwrite(&mode, 1, 1, f), 1);
+            patched++;
+        }
+        assert_int_equal(fseek(f, at + 8 + (long)h[1], SEEK_SET), 0);
+    }
+    fclose(f);
+    assert_int_equal(patched, 1);
+    open_lat[0] = 1000000;
+    open_gw(tj.path, 0);
+    feed("35=H|11=d1|55=AAPL|54=1|");
+    expect_er('I', "d1");
+    assert_int_equal(brs__fix_char(&got, 39), '2');
+    close_gw();
+    journal_done(&tj);
+}
+
+/* With a venue cancel latency (2 ms) longer than the order-entry one (1 ms),
+ * the IOC buy of the new day that expires the old day's DAY sell "ds" first
+ * reaches the venue after that expiry and fills the GTC sell "gs" behind
+ * it; "ds" never trades. (Before 2026-12-07 14:00 the IOC got there first and
+ * filled "ds".) The journal's replay does the same. */
+static void test_eod_expiry_ahead_of_order(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_lat[0] = 1000000;
+    open_lat[1] = 2000000;
+    open_gw(tj.path, 0);
+    brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=b0|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|");
+    feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    brs__fix_pump(&gw, T0 + 1000000);
+    assert_int_equal(count_er("gs", '0'), 1);
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1;
+    gw.fg_per_turn = 1024;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    brs__fix_gateway_eod_step(&gw); /* b0 */
+    outlen = outread = 0;
+    feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=3|");
+    assert_false(next()); /* the expiry and the IOC on their way */
+    brs__fix_pump(&gw, T0 + 4000000);
+    assert_int_equal(count_er("ds", 'F'), 0);
+    assert_int_equal(count_er("ds", 'C'), 1);
+    assert_int_equal(count_er("gs", 'F'), 1);
+    assert_int_equal(count_er("t1", 'F'), 1);
+    while (gw.eod_phase || brs__fix_gateway_forgetting(&gw))
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+    brs__fix_pump(&gw, T0 + 8000000);
+    assert_int_equal(count_er("ds", 'C'), 1); /* once */
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    open_lat[0] = 1000000;
+    open_lat[1] = 2000000;
+    open_gw(tj.path, 0);
+    feed("35=H|11=gs|55=AAPL|54=2|");
+    expect_er('I', "gs");
+    assert_true(brs__fix_is(&got, 39, "2"));
+    feed("35=H|11=t1|55=AAPL|54=1|");
+    expect_er('I', "t1");
+    assert_true(brs__fix_is(&got, 39, "2"));
+    close_gw();
+    journal_done(&tj);
+}
+
+/* A runtime client beside the sessions (as a hosted strategy is): when its
+ * resting buy fills it answers, inside that runtime step, with an IOC buy of
+ * AAPL at 50. */
+static brs__rt *strat_rt;
+static uint32_t strat_client;
+static int strat_fills, strat_answer_fills;
+static void strat_on_order(void *user, const brs_order_event *ev)
+{
+    (void)user;
+    if (ev->kind != BRS_OEV_FILL)
+        return;
+    if (ev->order_id == 2) {
+        strat_answer_fills++;
+        return;
+    }
+    strat_fills++;
+    brs_order o = {.id = 2, .instrument = 0, .price = 5000, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                   .tif = BRS_IOC};
+    assert_int_equal(brs__rt_submit(strat_rt, strat_client, &o), BRS_OK);
+}
+
+/* A hosted strategy's order sent in answer to its own order event while the
+ * expiry slices run (no client message: no crossing expiry of the session's
+ * own) expires the old day's DAY sell "ds" it would meet first, through the
+ * runtime's submit hook, and fills the GTC sell "gs" behind it. (Before
+ * 2026-12-07 14:00 it filled "ds".) */
+static void test_eod_strategy_order_no_old_day_trade(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs_error err = {0};
+    brs__rt_client_ops ops = {.xOnOrder = strat_on_order};
+    assert_int_equal(brs__rt_client_add(gw.rt, &ops, brs__rt_default_route(gw.rt), &strat_client, &err), BRS_OK);
+    strat_rt = gw.rt;
+    strat_fills = strat_answer_fills = 0;
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=b0|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|");
+    feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    brs_order rest = {.id = 1, .instrument = 0, .price = 500, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                      .tif = BRS_GTC};
+    assert_int_equal(brs__rt_submit(gw.rt, strat_client, &rest), BRS_OK);
+    brs__fix_pump(&gw, T0);
+    eod_steps_first_slice(); /* b0 */
+    feed("35=D|11=t1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=5|59=3|"); /* fills the strategy's buy */
+    assert_int_equal(strat_fills, 1);
+    assert_int_equal(strat_answer_fills, 1);
+    assert_int_equal(count_er("t1", 'F'), 1);
+    assert_int_equal(count_er("ds", 'F'), 0);
+    assert_int_equal(count_er("ds", 'C'), 1);
+    assert_int_equal(count_er("gs", 'F'), 1);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    journal_done(&tj);
+}
+
 /* An order still on its way to the venue (an order-entry latency) while
  * closed orders leave memory, after a checkpoint and at an end of day in
  * steps: it is not closed, so it stays, and its acknowledgement reaches the
@@ -2073,6 +2323,9 @@ int main(void)
         cmocka_unit_test(test_eod_no_old_day_trade),
         cmocka_unit_test(test_eod_replace_old_day),
         cmocka_unit_test(test_eod_expiry_after_latency),
+        cmocka_unit_test(test_eod_expires_orders_in_flight),
+        cmocka_unit_test(test_eod_expiry_ahead_of_order),
+        cmocka_unit_test(test_eod_strategy_order_no_old_day_trade),
         cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),

@@ -545,6 +545,112 @@ def case_eodstepcrash(work):
     eod_crash(work, 90, max_cancels_per_turn=4, max_forget_per_turn=1024)
 
 
+def case_eodlatcrash(work):
+    """(3, 9) the same with the old day's orders still on their way to the
+    venue when the end of day begins and its slices pass them (a 0.8 s
+    order-entry and cancel latency; the journal's runtime clock set just
+    before each start): they expire all the same, once each, when the venue
+    has them (before 2026-12-07 14:00 they rested into the new day: the IOC
+    filled 2n). Their acknowledgement came in the new day, so they are kept,
+    expired (OrdStatus C). Faults in the loop only (the compaction's child is
+    eodstepcrash's)."""
+    eod_crash(work, 90, lat_ns=800000000, max_cancels_per_turn=4, max_forget_per_turn=1024)
+
+
+EOD_STRAT = """-- abuse eodstrat: a resting buy at 5.00; its fill answered by an IOC buy at 9.50
+local M = {}
+local answered = false
+M.on_start = function(ctx) ctx:buy{qty = 1, price = 500, tif = "gtc"} end
+M.on_fill = function(ctx, ev)
+  if not answered and ev.price == 500 then
+    answered = true
+    ctx:buy{qty = 1, price = 950, tif = "ioc"}
+  end
+end
+return M
+"""
+
+
+def stored_reports(port, comp):
+    """Logs comp on at 1 (no reset), asks for everything stored (ResendRequest
+    1..0) and reads until quiet: {(ClOrdID, ExecType): count}."""
+    c = Client(port, comp)
+    c.send("A", [(98, 0), (108, 30)], 1)
+    c.send("2", [(7, 1), (16, 0)], 2)
+    seen = {}
+    while True:
+        m = c.recv(2.0)
+        if m is None:
+            break
+        if m.type == "8":
+            k = (m.get(11), m.get(150))
+            seen[k] = seen.get(k, 0) + 1
+    c.close()
+    return seen
+
+
+def case_eodstrat(work):
+    """(9) a hosted strategy's order sent while the expiry slices run, in
+    answer to its own fill (no timer: those wait; no client message of its
+    own), meets no DAY order of the old day: yesterday's DAY buys at 1.00
+    expire one a loop turn; CLIENT2's IOC sell at 5.00 fills the strategy's
+    resting buy, which answers with an IOC buy at 9.50: yesterday's DAY sell
+    "ds" at 9.50 expires first, the IOC fills the GTC sell "gs" behind it.
+    Then kill -9 while the slices still run and a restart (the replay reruns
+    the strategy's steps, the slices go on):
+    CLIENT1's store holds gs's fill and ds's expiry, no fill of ds, and the
+    book has nothing left at 9.50. Before 2026-12-07 14:00 the IOC filled ds
+    (and a buy at 9.50 after the restart filled gs)."""
+    with open(sys.argv[1], "rb") as f:
+        san = b"libasan" in f.read()
+    n = 30000 if san else 100000
+    state = os.path.join(work, "state")
+    os.makedirs(state)
+    bodies = [order_body("CLIENT1", 2 + k, "b%d" % k, 1, "1.00", 1, tif=0) for k in range(n)]
+    bodies += [order_body("CLIENT1", 2 + n, "ds", 2, "9.50", 1, tif=0),
+               order_body("CLIENT1", 3 + n, "gs", 2, "9.50", 1, tif=1)]
+    day_end = yesterday_journal(os.path.join(state, "orders.journal"), bodies)
+    script = os.path.join(work, "answer.lua")
+    with open(script, "w") as f:
+        f.write(EOD_STRAT)
+    srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
+                     sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")],
+                     strategies=[{"file": script, "name": "answer", "hot_reload": False}])
+    srv.start()
+    c2 = Session(srv.port, "CLIENT2")
+    c2.order("hit", 2, "5.00", 1, tif=3)
+    m = c2.recv(5)
+    while m is not None and not (m.type == "8" and m.get(150) in ("F", "4")):
+        m = c2.recv(5)
+    filled = m is not None and m.get(150) == "F"
+    srv.stop(sig=9)  # in the middle of the expiry: the restart replays the strategy's answer
+    log = srv.logtext()
+    during = "end of day: DAY orders expire and closed" in log and "end of day: DAY orders expired" not in log
+    c2.close()
+    srv.start()
+    t = time.time()
+    while "end of day: DAY orders expired" not in srv.logtext() and time.time() - t < 60:
+        time.sleep(0.1)
+    seen = stored_reports(srv.port, "CLIENT1")
+    c2 = Session(srv.port, "CLIENT2")
+    c2.order("probe", 1, "9.50", 1, tif=3)
+    m = c2.recv(5)
+    while m is not None and not (m.type == "8" and m.get(150) in ("F", "4")):
+        m = c2.recv(5)
+    probe = m and m.get(150)
+    c2.close()
+    srv.stop()
+    got = {k: v for k, v in seen.items() if k[0] in ("ds", "gs")}
+    print("end of day of %d DAY buys, 1 a loop turn; CLIENT2's IOC filled the strategy's buy %s (while the "
+          "slices ran, killed then: %s); after kill -9 and restart CLIENT1's stored reports of ds and gs %r, a buy at 9.50 "
+          "%s" % (n, filled, during, sorted(got.items()), "filled" if probe == "F" else "met nothing"))
+    check(filled and during, "CLIENT2's IOC did not fill the strategy's buy, or the slices were over at "
+          "the kill: the case tests nothing")
+    check(got.get(("gs", "F")) == 1 and not got.get(("ds", "F")) and got.get(("ds", "C")) == 1,
+          "the strategy's IOC met yesterday's DAY sell, or the reports are not once each: %r" % got)
+    check(probe == "4", "after the restart the book still held %s at 9.50" % probe)
+
+
 def yesterday_journal(path, bodies):
     """An order journal of yesterday: the day's boundary mark at yesterday's
     (2 min before today's day_end, returned as HH:MM:SS), then CLIENT1's
@@ -639,7 +745,7 @@ def case_eodhold(work):
     srv.stop()
 
 
-def eod_crash(work, max_points, **cfg):
+def eod_crash(work, max_points, lat_ns=0, **cfg):
     """(9) the end of day's compaction through the forked child, killed at
     each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
     torn, fsync batch): the expiry reports and the end-of-day record in the
@@ -662,24 +768,48 @@ def eod_crash(work, max_points, **cfg):
     template = os.path.join(work, "template")
     os.makedirs(template)
     from fixclient import fixmsg
+    if lat_ns:
+        cfg["latency"] = {"order_entry_ns": lat_ns, "cancel_ns": lat_ns}
+    clock_at = None  # (lat_ns) where the runtime clock of the DAY and GTC orders is, set at each start
     with open(os.path.join(template, "orders.journal"), "wb") as f:
         f.write(struct.pack("<IIqB", 0x7ffffffe, 9, yesterday, 1))  # the day began at yesterday's
         seq = 2
+
+        def put(body):
+            m = fixmsg(body)
+            f.write(struct.pack("<II", 0, len(m)) + m)
+
+        def cancel(k, seq):
+            return ("35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
+                    "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" % (seq, k, k))
+
+        if lat_ns:  # the cancelled orders first, acknowledged (CLOCK) before their cancels
+            for k in range(n):
+                put(order_body("CLIENT1", seq, "k%d" % k, 1, "9.00", 1))
+                seq += 1
+            f.write(struct.pack("<IIq", 0x7fffffe1, 8, 2 * lat_ns))
+            for k in range(n):
+                put(cancel(k, seq))
+                seq += 1
+            f.write(struct.pack("<IIq", 0x7fffffe1, 8, 4 * lat_ns))
+            clock_at = f.tell() + 8
+            f.write(struct.pack("<IIq", 0x7fffffe1, 8, 5 * lat_ns))
         for k in range(n):
-            for body in (order_body("CLIENT1", seq, "d%d" % k, 1, "9.00", 1, tif=0),
-                         order_body("CLIENT1", seq + 1, "g%d" % k, 1, "9.00", 1),
-                         order_body("CLIENT1", seq + 2, "k%d" % k, 1, "9.00", 1),
-                         "35=F\x0134=%d\x0149=CLIENT1\x0152=20261206-10:00:00.000\x0156=EXEC\x01"
-                         "11=kc%d\x0141=k%d\x0154=1\x0155=AAPL\x0160=20261206-10:00:00\x01" % (seq + 3, k, k)):
-                m = fixmsg(body)
-                f.write(struct.pack("<II", 0, len(m)) + m)
-            seq += 4
+            put(order_body("CLIENT1", seq, "d%d" % k, 1, "9.00", 1, tif=0))
+            put(order_body("CLIENT1", seq + 1, "g%d" % k, 1, "9.00", 1))
+            seq += 2
+            if not lat_ns:
+                put(order_body("CLIENT1", seq, "k%d" % k, 1, "9.00", 1))
+                put(cancel(k, seq + 1))
+                seq += 2
         f.write(struct.pack("<IIQ", 0x7ffffffd, 8, 1))
     points = in_child = in_loop = 0
     # two passes: faults in the loop only (the child never dies of one, so
     # the loop's steps after it are reached), then in the child as well
     # (BRS_FAULT_IN_CHILD: it counts on from the loop's steps at the fork)
-    runs = [(c, f) for c in (0, 1) for f in range(1, max_points)]
+    # (lat_ns: the loop's pass only; the child's writes are eodstepcrash's, and
+    # with the orders' latency before the fork its faults land in the loop)
+    runs = [(c, f) for c in ((0,) if lat_ns else (0, 1)) for f in range(1, max_points)]
     goes_on = {"expiry": 0, "forget": 0}
     finished = set()
     for in_ch, fault in runs:
@@ -687,6 +817,11 @@ def eod_crash(work, max_points, **cfg):
             continue
         state = os.path.join(work, "state%d_%d" % (in_ch, fault))
         shutil.copytree(template, state)
+        sent = time.time()
+        if lat_ns:  # the orders go out now: on their way when the end of day begins
+            with open(os.path.join(state, "orders.journal"), "r+b") as f:
+                f.seek(clock_at)
+                f.write(struct.pack("<q", int(sent * 1e9)))
         srv = new_server(work, name="e%d_%d" % (in_ch, fault), state_dir=state, fsync="batch",
                          day_end=day_end, **cfg)
         env = {"BRS_FAULT_AFTER_WRITES": str(fault), "BRS_FAULT_TORN": "1" if fault % 2 else "0",
@@ -704,6 +839,9 @@ def eod_crash(work, max_points, **cfg):
         srv.stop(sig=9)
         if not died and not child:
             check(done, "fault %d: no end of day: %s" % (fault, log[-600:]))
+            expired_at = log_ms(log, "end of day: DAY orders expired")
+            check(not lat_ns or (expired_at and expired_at < (sent + lat_ns / 1e9) * 1000),
+                  "the slices passed the orders after the venue had them: the case tests nothing")
             finished.add(in_ch)
             continue
         points += 1
@@ -719,6 +857,8 @@ def eod_crash(work, max_points, **cfg):
             time.sleep(0.05)
         for phase in goes_on:
             goes_on[phase] += "an end of day in steps goes on phase=" + phase in srv.logtext()
+        if lat_ns:  # the venue has the orders and their expiries
+            time.sleep(max(0.0, sent + 2 * lat_ns / 1e9 + 0.5 - time.time()))
         # the store as the gateway holds it: Logon 1 (no reset), everything resent
         c = Client(srv.port, "CLIENT1")
         c.send("A", [(98, 0), (108, 30)], 1)
@@ -749,7 +889,8 @@ def eod_crash(work, max_points, **cfg):
                     m = c.recv(5)
                 if want is not None and (m is None or m.get(39) != want):
                     bad.append(("open " + cl, m))
-                if want is None and (m is None or m.get(39) != "8" or m.get(103) != "5"):
+                if want is None and (m is None or m.get(39) != "8" or m.get(103) != "5") and not (
+                        lat_ns and m is not None and m.get(39) == "C"):
                     bad.append(("gone " + cl, m))
         c.send("D", [(11, "k0"), (21, 1), (38, 1), (40, 2), (44, "1.00"), (54, 1), (55, "AAPL"),
                      (59, 1), (60, "20261206-10:00:00")], nxt)
@@ -782,5 +923,5 @@ def eod_crash(work, max_points, **cfg):
     if cfg:
         check(goes_on["expiry"] >= 5 and goes_on["forget"] >= 1,
               "too few restarts in the middle of the steps: %r" % goes_on)
-    check(points >= 6 and in_child >= 2 and in_loop >= 2,
+    check(points >= 6 and (in_child >= 2 or lat_ns) and in_loop >= 2,
           "only %d fault points (%d in the child, %d in the loop)" % (points, in_child, in_loop))

@@ -48,6 +48,13 @@ cases (issue 15 point):
   eodcrash      (9) the end of day's compaction (a forked child writes the
                 snapshot) killed at each write and sync: every restart has the
                 GTC orders open, the DAY orders gone, each expiry stored once
+  eodlatcrash   (9) the end of day in steps killed at each write and sync
+                while the old day's orders are still on their way to the
+                venue (0.8 s latency): each expires once, the book holds the
+                GTC orders only
+  eodstrat      (9) a hosted strategy's IOC sent in answer to its own fill
+                while the slices run expires yesterday's DAY sell it would
+                meet first, live and after kill -9 and a restart
   sweepcrash    (3) a sweep whose runtime events and reports stream over loop
                 turns killed at each write and sync: no fill or every fill
                 reported to both sides after the restart, each report stored
