@@ -1,8 +1,9 @@
 /* access.h: who may log on to `bourse serve`: passwords read from the
  * environment or a file (password_env, password_file) and compared in
  * constant time, per-session allowed_hosts (addresses or CIDR blocks), the
- * listener's `tls` settings (host/net/tls_config.h), and the slowing down of addresses whose Logons
- * keep failing. */
+ * listener's `tls` settings (host/net/tls_config.h). The slowing down of
+ * addresses whose Logons keep failing is host/net/authlimit.h (the WebSocket
+ * gateway's logins share it). */
 #ifndef BRS_FIX_ACCESS_H
 #define BRS_FIX_ACCESS_H
 
@@ -12,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/config.h"
+#include "net/authlimit.h"
 #include "net/tls_config.h"
 
 #define BRS__FIX_ALLOWED_MAX 32
@@ -33,24 +35,5 @@ int brs__fix_access_read(const brs_config *cfg, const cJSON *it, const char *whe
 int brs__fix_access_allows(const brs__fix_access *acc, uint32_t ip);
 /* Equal, in time that depends on the lengths only. */
 int brs__fix_ct_equal(const char *a, size_t an, const char *b, size_t bn);
-
-/* Failed Logons per address: each failure after the first delays the next
- * Logon from that address (1 s, 2 s, 4 s ... up to 30 s); a success, or 10
- * minutes without failure, forgets it. A small fixed table (the oldest entry
- * makes room). */
-#define BRS__FIX_AUTHFAIL_SLOTS 256
-typedef struct brs__fix_authfail {
-    uint32_t ip;
-    uint32_t fails;
-    int64_t last, until;
-} brs__fix_authfail;
-typedef struct brs__fix_authlimit {
-    brs__fix_authfail t[BRS__FIX_AUTHFAIL_SLOTS];
-} brs__fix_authlimit;
-/* Until when a Logon from ip waits (0: not delayed). */
-int64_t brs__fix_auth_delay(brs__fix_authlimit *l, uint32_t ip, int64_t now);
-/* A failure: returns the delay (ns) the next Logon from ip will wait. */
-int64_t brs__fix_auth_failed(brs__fix_authlimit *l, uint32_t ip, int64_t now, uint32_t *fails);
-void brs__fix_auth_ok(brs__fix_authlimit *l, uint32_t ip);
 
 #endif

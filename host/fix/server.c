@@ -274,7 +274,7 @@ static void observe(brs__fix_server *srv)
                     BRS_KV_U("seq_in", s->store.next_in));
         if (s->state != w->state) {
             if (s->state == BRS__FIX_ACTIVE && w->state == BRS__FIX_AWAIT_LOGON)
-                brs__fix_auth_ok(&srv->auth, w->ip);
+                brs__auth_ok(&srv->auth, w->ip);
             if (w->state == BRS__FIX_AWAIT_LOGON && s->state == BRS__FIX_DISCONNECTED)
                 brs__srv_auth_failed(srv, w->ip, w->peer, srv->now);
             if (s->state == BRS__FIX_ACTIVE && w->state != BRS__FIX_LOGOUT_SENT)

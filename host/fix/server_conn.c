@@ -178,7 +178,7 @@ ssize_t brs__srv_conn_write(conn *c, const char *p, size_t n)
 void brs__srv_auth_failed(brs__fix_server *srv, uint32_t ip, const char *peer, int64_t now)
 {
     uint32_t fails = 0;
-    int64_t d = brs__fix_auth_failed(&srv->auth, ip, now, &fails);
+    int64_t d = brs__auth_failed(&srv->auth, ip, now, &fails);
     if (d)
         BRS_LOG(BRS_LOG_WARN, "fix", "repeated Logon failures: the address's next Logon waits",
                 BRS_KV_S("peer", peer), BRS_KV_U("failures", fails), BRS_KV_I("delay_ms", d / 1000000));
@@ -429,7 +429,7 @@ void brs__srv_on_readable(brs__fix_server *srv, conn *c, int64_t now)
         srv->rerun = 1;
     }
     if (!c->sess && c->inlen) {
-        int64_t until = brs__fix_auth_delay(&srv->auth, c->ip, now);
+        int64_t until = brs__auth_delay(&srv->auth, c->ip, now);
         if (until) { /* failed Logons from this address: this one waits */
             c->deferred_until = until;
             return;

@@ -101,7 +101,7 @@ struct brs__fix_server {
     brs__fix_metrics *metrics;   /* metrics.listen; NULL when off */
     uint64_t n_slow, n_accepted; /* for the metrics */
     void *tls_ctx;               /* SSL_CTX*, NULL: plain TCP */
-    brs__fix_authlimit auth;     /* failed Logons per address */
+    brs__authlimit auth;     /* failed Logons per address */
     volatile sig_atomic_t *hup;  /* SIGHUP: reopen the log file */
     brs__fix_slog *slog;         /* log_dir: per-session log files; NULL when off */
 };

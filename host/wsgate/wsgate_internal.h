@@ -6,7 +6,7 @@
 
 #include "wsgate/wsgate.h"
 #include "feeds/binance.h"
-#include "fix/access.h"
+#include "net/authlimit.h"
 #include "ws/ws_server.h"
 #include "wsgate/msg.h"
 #include "runtime/rt_evq.h"
@@ -111,8 +111,8 @@ struct brs__wsgate {
     uint32_t n_held;     /* connections with messages held */
     void *tls_ctx;       /* SSL_CTX* of `ws.tls` (host/net/tls.h); NULL: plain TCP */
     /* failed logins per address, the FIX listener's rule and table
-     * (fix/access.h): from the second, the address's next login waits */
-    brs__fix_authlimit auth;
+     * (net/authlimit.h): from the second, the address's next login waits */
+    brs__authlimit auth;
     struct brs__wsgate_series *metrics; /* wsgate_metrics.c; NULL: none */
     /* place to accepted / to each fill (metrics on): arrival times noted as
      * reported, observed with one clock read at the turn's end */

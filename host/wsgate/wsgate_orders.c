@@ -402,11 +402,11 @@ static int to_price(const brs__wsgate *g, uint32_t instr, const char *s, int64_t
 }
 
 /* A failed login (a wrong token, an unknown account, a TLS failure before
- * the login): counted for the address as a FIX Logon's (fix/access.h). */
+ * the login): counted for the address as a FIX Logon's (net/authlimit.h). */
 static void auth_failed(wconn *c, int64_t now)
 {
     uint32_t fails = 0;
-    int64_t d = brs__fix_auth_failed(&c->g->auth, c->ip, now, &fails);
+    int64_t d = brs__auth_failed(&c->g->auth, c->ip, now, &fails);
     if (d)
         BRS_LOG(BRS_LOG_WARN, "ws", "repeated login failures: the address's next login waits",
                 BRS_KV_U("conn", c->num), BRS_KV_S("peer", c->peer), BRS_KV_U("failures", fails),
@@ -421,7 +421,7 @@ static void do_login(wconn *c, const brs__wsg_req *r)
         return;
     }
     int64_t now = brs__realtime_ns();
-    int64_t until = brs__fix_auth_delay(&g->auth, c->ip, now);
+    int64_t until = brs__auth_delay(&g->auth, c->ip, now);
     if (until) {
         /* refused before the token is looked at: a guess from this address
          * waits as long as a FIX Logon would (the connection is closed rather
@@ -451,7 +451,7 @@ static void do_login(wconn *c, const brs__wsg_req *r)
         auth_failed(c, now);
         return;
     }
-    brs__fix_auth_ok(&g->auth, c->ip);
+    brs__auth_ok(&g->auth, c->ip);
     c->acct = k;
     c->subs = BRS__WSG_CH_ORDERS;
     g->st.logins++;
