@@ -331,12 +331,18 @@ typedef struct brs__fix_gateway {
     /* the rules of this end of day (its record's mode): 1 as written before
      * 2026-12-07 14:00 (EOD_STEPS), 2 (EOD_STEPS_V2) orders still on their
      * way to a venue expire too and the expiries reach it in order
-     * (brs__rt_after_sent); a replay applies the rules the journal ran with */
+     * (brs__rt_after_sent); 3 (EOD_STEPS_V3) an old day's DAY order or
+     * replace still on the wire expires at the venue on arrival
+     * (brs__rt_day_over); a replay applies the rules the journal ran with */
     uint8_t eod_v;
     uint8_t fg_newday, fg_rebuilt;
     uint16_t eod_tag;
     uint64_t eod_last_id, eod_after, eod_expired, eod_slices;
     uint32_t eod_crossed; /* expiries of the last expire() (app_eod.c) */
+    /* (EOD_STEPS_V3) when the last of the end of day's expiries on the wire
+     * reaches its venue: what could meet an old order waits until then too */
+    int64_t eod_wire_until;
+    uint64_t eod_wire_last; /* brs__fix_eod_wire: the old day's last OrderID */
     /* a client's order going to the runtime now (on_new_order: the runtime's
      * submit hook leaves it alone); the expiries of the hook wait for the
      * runtime's step they are in (no pump) */

@@ -465,6 +465,19 @@ int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, in
     return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
 }
 
+int brs__rt_replace_known(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    if (BRS__LIKELY(rt->replace_fn == NULL))
+        return brs__rt_replace(rt, client, o->id, o->price, o->qty);
+    /* (only while a FIX end of day's slices run) as a new order at that price */
+    int after = rt->replace_fn(rt->replace_user, client, o);
+    int was = rt->after_sent;
+    rt->after_sent |= after != 0;
+    int rc = brs__rt_replace(rt, client, o->id, o->price, o->qty);
+    rt->after_sent = was;
+    return rc;
+}
+
 /* ---- the child hook: open children and their parents ----------------------- */
 
 void brs__rt_set_child_hook(brs__rt *rt, void (*fn)(void *user, const brs__rt_child_note *n), void *user)
@@ -755,6 +768,24 @@ void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
             brs__rtq_at(rt, v ? v->response_ns : rt->response_ns, &r);
         }
         break;
+    case Q_SUBMIT_OVER:
+        /* its day ended on its way (brs__rt_day_over): the venue takes it and
+         * it expires there at once, never in its book */
+        if (v) {
+            const brs_order *o = &it->u.o;
+            q_item r = {.kind = Q_RESPONSE, .venue = it->venue};
+            r.u.oe = (brs_order_event){.kind = BRS_OEV_ACCEPTED, .side = o->side, .instrument = o->instrument,
+                                       .venue = it->venue, .order_id = o->id, .ts = rt->now,
+                                       .price = o->price, .qty = o->qty, .leaves = o->qty};
+            /* both at one time (one jitter): they keep their order */
+            r.t = rt->now + v->response_ns + (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
+            brs__rtq_push(rt, &r);
+            r.u.oe.kind = BRS_OEV_CANCELLED;
+            r.u.oe.leaves = 0;
+            brs__rtq_push(rt, &r);
+        }
+        break;
+    case Q_REPLACE_OVER: /* (brs__rt_day_over) the order it names expires instead */
     case Q_CANCEL:
         if (v)
             v->vt->xCancel(v->inst.self, it->u.r.id); /* gone already: its fill is on the way */
