@@ -342,11 +342,13 @@ typedef struct brs__fix_gateway {
     /* (EOD_STEPS_V3) when the last of the end of day's expiries on the wire
      * reaches its venue: what could meet an old order waits until then too */
     int64_t eod_wire_until;
-    uint64_t eod_wire_last; /* brs__fix_eod_wire: the old day's last OrderID */
     /* a client's order going to the runtime now (on_new_order: the runtime's
      * submit hook leaves it alone); the expiries of the hook wait for the
      * runtime's step they are in (no pump) */
     uint8_t own_submit, eod_nopump;
+    /* the order path's test: the expiry slices run, or (EOD_STEPS_V3) an
+     * expiry of theirs is still on the wire (app_eod.c) */
+    uint8_t eod_gate;
     int64_t eod_t0;
 } brs__fix_gateway;
 

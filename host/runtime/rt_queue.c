@@ -212,8 +212,8 @@ int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
                         (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
             if (it->t < t)
                 it->t = t;
-            if (it->t > rt->after_sent_last)
-                rt->after_sent_last = it->t;
+            if (it->kind == Q_CANCEL && it->t > rt->after_sent_last)
+                rt->after_sent_last = it->t; /* (an expiry: brs__rt_after_sent_last) */
         }
         if (rt->fifo) { /* actions reach a venue in the order sent */
             if (it->t < v->last_action)

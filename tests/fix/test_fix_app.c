@@ -1985,6 +1985,61 @@ static void test_eod_holds_while_expiry_on_wire(void **state)
     journal_done(&tj);
 }
 
+/* (EOD_STEPS_V3) With a cancel latency (2 ms) longer than the order-entry
+ * one (1 ms): a slice expires the old day's DAY sell "ds" (its cancel on the
+ * wire), then an IOC buy of the new day at its price, "t1", comes, while the
+ * slices still run (how 0: DAY buys behind "ds") or just after the last one
+ * (how 1): it reaches the venue after the expiry and fills the GTC sell "gs"
+ * behind; "ds" never trades. (Before 2026-12-07 17:00 "t1" passed over
+ * "ds", whose expiry was sent already, and reached the venue a cancel
+ * latency early: it bought "ds".) */
+static void test_eod_order_after_expiry_on_wire(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        tmp_journal tj;
+        journal_new(&tj);
+        open_lat[0] = 1000000;
+        open_lat[1] = 2000000;
+        open_gw(tj.path, 0);
+        brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw);
+        brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+        feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+        feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+        if (how == 0)
+            for (int k = 0; k < 3; k++)
+                feed("35=D|11=b%d|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|", k);
+        brs__fix_pump(&gw, T0 + 1000000);
+        assert_int_equal(count_er("gs", '0'), 1);
+        brs__fix_gateway_flush(&gw);
+        gw.mc_per_turn = how ? 1024 : 1;
+        gw.fg_per_turn = 1024;
+        gw.async_compact = 1;
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+        brs__fix_gateway_eod_step(&gw); /* ds (how 0), or every one */
+        assert_int_equal(gw.eod_phase, how ? BRS__FIX_EOD_FORGET : BRS__FIX_EOD_EXPIRE);
+        outlen = outread = 0;
+        feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=3|");
+        brs__fix_pump(&gw, T0 + 8000000);
+        run_eod_steps();
+        brs__fix_pump(&gw, T0 + 12000000);
+        assert_int_equal(count_er("ds", 'F'), 0);
+        assert_int_equal(count_er("ds", 'C'), 1);
+        assert_int_equal(count_er("gs", 'F'), 1);
+        assert_int_equal(count_er("t1", 'F'), 1);
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        open_lat[0] = 1000000;
+        open_lat[1] = 2000000;
+        open_gw(tj.path, 0);
+        assert_int_equal(status_of_cl("gs", 2), '2');
+        assert_int_equal(status_of_cl("t1", 1), '2');
+        close_gw();
+        journal_done(&tj);
+    }
+}
+
 /* An order still on its way to the venue (an order-entry latency) while
  * closed orders leave memory, after a checkpoint and at an end of day in
  * steps: it is not closed, so it stays, and its acknowledgement reaches the
@@ -2586,6 +2641,7 @@ int main(void)
         cmocka_unit_test(test_eod_wire_replace_expires),
         cmocka_unit_test(test_eod_strategy_replace_no_old_day_trade),
         cmocka_unit_test(test_eod_holds_while_expiry_on_wire),
+        cmocka_unit_test(test_eod_order_after_expiry_on_wire),
         cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),

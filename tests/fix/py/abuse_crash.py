@@ -923,7 +923,7 @@ def eod_crash(work, max_points, lat_ns=0, cross=False, **cfg):
         c = Client(srv.port, "CLIENT1")
         c.send("A", [(98, 0), (108, 30)], 1)
         expired, logon, nxt, asked = {}, None, 2, False
-        day_fills = set()
+        fills = set()
         deadline = time.time() + 20
         while time.time() < deadline:
             m = c.recv(1.0)
@@ -938,15 +938,18 @@ def eod_crash(work, max_points, lat_ns=0, cross=False, **cfg):
                 logon = m
             elif m.type == "8" and m.get(150) == "C":
                 expired.setdefault(m.get(11), set()).add(m.seq)
-            elif m.type == "8" and m.get(150) == "F" and m.get(11).startswith("d"):
-                day_fills.add(m.get(11))
+            elif m.type == "8" and m.get(150) == "F":
+                fills.add(m.get(11))
         bad = []
         if len(expired) != (2 * n if lat_ns else n) or any(len(v) != 1 for v in expired.values()):
             bad.append(("expiry reports", len(expired), sum(1 for v in expired.values() if len(v) > 1)))
+        day_fills = sorted(f for f in fills if f.startswith("d"))
         if day_fills:
-            bad.append(("DAY buys of the old day filled in the new day", sorted(day_fills)[:5], len(day_fills)))
-        for k in range(n):
-            for cl, want in (("g%d" % k, "2" if cross else "0"), ("d%d" % k, None)) + (
+            bad.append(("DAY buys of the old day filled in the new day", day_fills[:5], len(day_fills)))
+        if cross and any("g%d" % k not in fills for k in range(n)):
+            bad.append(("GTC buys not filled", sum("g%d" % k not in fills for k in range(n))))
+        for k in range(n):  # (cross: the GTC buys filled, closed: after the compaction unknown)
+            for cl, want in ((("g%d" % k, "0"),) if not cross else ()) + (("d%d" % k, None),) + (
                     (("r%d" % k, None),) if lat_ns else ()):
                 c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
                 nxt += 1
