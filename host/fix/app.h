@@ -339,9 +339,6 @@ typedef struct brs__fix_gateway {
     uint16_t eod_tag;
     uint64_t eod_last_id, eod_after, eod_expired, eod_slices;
     uint32_t eod_crossed; /* expiries of the last expire() (app_eod.c) */
-    /* (EOD_STEPS_V3) when the last of the end of day's expiries on the wire
-     * reaches its venue: what could meet an old order waits until then too */
-    int64_t eod_wire_until;
     /* a client's order going to the runtime now (on_new_order: the runtime's
      * submit hook leaves it alone); the expiries of the hook wait for the
      * runtime's step they are in (no pump) */

@@ -67,7 +67,6 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id,
     g->eod_last_id = last_id;
     g->eod_after = 0;
     g->eod_expired = g->eod_slices = 0;
-    g->eod_wire_until = INT64_MIN;
     g->eod_tag = (uint16_t)(g->eod_tag % 65535u + 1u); /* never 0: an order's tag starts at 0 */
     g->eod_t0 = brs__monotime_ns();
     g->day_boundary = boundary;
@@ -78,7 +77,7 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id,
     }
     brs__fix_clset_free(&g->closed); /* a new day: the old day's checkpoints' ClOrdIDs are free */
     if (g->eod_v >= 3) /* what is on the wire expires where it arrives */
-        g->eod_expired += brs__fix_eod_wire(g, last_id, &g->eod_wire_until);
+        g->eod_expired += brs__fix_eod_wire(g, last_id);
     if (!g->replaying) {
         char rec[EOD_STEPS_LEN];
         memcpy(rec, &boundary, 8);
@@ -114,15 +113,13 @@ static int open_day(const brs__fix_order *o, const void *ctx)
 
 /* (EOD_STEPS_V3) An expiry of this end of day may still be on the wire: the
  * latest arrival of the orders marked on it and of the expiries' cancels
- * (each sent with brs__rt_after_sent) is still ahead of the runtime's clock.
+ * (each sent with brs__rt_after_sent: brs__rt_after_sent_last counts both)
+ * is still ahead of the runtime's clock.
  * Whatever could meet an old order then goes after them (the replay decides
  * the same: the runtime's clock and queue are). */
 static int wire_pending(const brs__fix_gateway *g)
 {
-    if (g->eod_v < 3)
-        return 0;
-    int64_t t = brs__rt_after_sent_last(g->rt);
-    return (t > g->eod_wire_until ? t : g->eod_wire_until) > brs__rt_now(g->rt);
+    return g->eod_v >= 3 && brs__rt_after_sent_last(g->rt) > brs__rt_now(g->rt);
 }
 
 /* The slices are over and nothing of theirs is on the wire: the order path's
@@ -149,14 +146,11 @@ static int over_on_wire(void *user, uint32_t client, uint64_t id, int replace)
     return 1;
 }
 
-uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id, int64_t *until)
+uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id)
 {
     g->eod_last_id = last_id;
-    int64_t last;
-    uint32_t n = brs__rt_day_over(g->rt, over_on_wire, g, &last);
-    if (last > *until)
-        *until = last;
-    return n;
+    int64_t last; /* (brs__rt_after_sent_last counts them) */
+    return brs__rt_day_over(g->rt, over_on_wire, g, &last);
 }
 
 void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o)

@@ -272,8 +272,8 @@ void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
 /* (EOD_STEPS_V3, EOD_FORGET_WIRE) the sessions' DAY orders up to last_id
  * and replaces of them still on the wire expire at the venue on arrival
  * (brs__rt_day_over), flagged (their Canceled is the expiry): returns how
- * many; *until: the latest arrival, if later. */
-uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id, int64_t *until);
+ * many. */
+uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id);
 void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
 /* The forget steps of the new day ended (app_forget.c): journaled (live). */
 void brs__fix_eod_forgotten(brs__fix_gateway *g);

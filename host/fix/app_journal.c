@@ -119,10 +119,8 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
 void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode)
 {
     int wire = mode == EOD_FORGET_WIRE || mode == EOD_EXPIRE_WIRE;
-    if (wire) { /* what is on the wire expires where it arrives (app_eod.c) */
-        int64_t until = INT64_MIN;
-        brs__fix_eod_wire(g, g->last_order_id, &until);
-    }
+    if (wire) /* what is on the wire expires where it arrives (app_eod.c) */
+        brs__fix_eod_wire(g, g->last_order_id);
     if (mode != EOD_MARK) {
         g->expiring = 1;
         brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */

@@ -368,6 +368,8 @@ uint32_t brs__rt_day_over(brs__rt *rt, int (*fn)(void *user, uint32_t client, ui
                 *last = it->t;
         }
     }
+    if (*last > rt->after_sent_last) /* an expiry on the wire too */
+        rt->after_sent_last = *last;
     return n;
 }
 

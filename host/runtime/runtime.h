@@ -253,7 +253,8 @@ void brs__rt_set_replace_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client
 uint32_t brs__rt_day_over(brs__rt *rt, int (*fn)(void *user, uint32_t client, uint64_t id, int replace),
                           void *user, int64_t *last);
 /* The latest arrival at a venue of a cancel sent with brs__rt_after_sent on
- * (the FIX end of day's expiries; 0: none since the runtime started). */
+ * or of an order entry or replace brs__rt_day_over marked (the FIX end of
+ * day's expiries; 0: none since the runtime started). */
 int64_t brs__rt_after_sent_last(const brs__rt *rt);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
