@@ -459,10 +459,11 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g);
  * the end of day's steps (expiry, then forget) are not over. */
 int brs__fix_gateway_eod_step(brs__fix_gateway *g);
 /* While the expiry slices run and the old day may still have a DAY order
- * resting (brs__fix_day_px): nonzero. bourse serve then holds what it cannot
- * first expire the old day's orders for (the market data replay, the hosted
- * strategies' timers and book tops, WebSocket requests) until the slices end,
- * so no DAY order of the old day trades in the new day. */
+ * resting (brs__fix_day_px), or (EOD_STEPS_V3) an expiry is still on the
+ * wire: nonzero. bourse serve then holds what it cannot first expire the old
+ * day's orders for (the market data replay, the hosted strategies' timers
+ * and book tops, WebSocket requests) until then, so no DAY order of the old
+ * day trades in the new day. */
 int brs__fix_gateway_eod_holds(const brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */

@@ -261,7 +261,9 @@ int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t sid
 /* The runtime's submit hook (brs__rt_set_submit_hook): a hosted strategy's
  * order (anything but a client's) expires the old day's DAY orders it would
  * meet first, under the rules of EOD_STEPS_V2 (in the replay alike: the
- * runtime's steps are). */
+ * runtime's steps are); under EOD_STEPS_V3 also its replace (the replace
+ * hook, brs__rt_replace_known), and while an expiry is on the wire it goes
+ * after it. */
 int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o);
 /* While the expiry slices run: a client's replace of an old day's DAY order
  * the slices have not reached expires that order first (replaced, it would
