@@ -5,7 +5,8 @@
  * cum/leaves the parent's; cancelling a partly filled posted parent ends it
  * with the rest; a venue that rejects everything makes the parent complete on
  * the other; a venue's refusal reaches the client as one REJECTED, whether
- * the venue reported it as an event or only returned its code. */
+ * the venue reported it as an event or only returned its code; what
+ * brs__rt_day_over marks on the wire expires at the venue on arrival. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
