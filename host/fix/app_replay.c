@@ -386,8 +386,18 @@ static int judge_bad(brs__fix_gateway *g, const jscan *js, size_t fend, brs_erro
             break;
         at += want - 19; /* windows overlap by a COMMIT less one byte */
     }
+    /* the sectors the failing record covers (its first MB at most): is one
+     * all zeros, as pages a machine crash did not write read back? */
+    uint32_t rlen = 0;
+    int tear = 0;
+    if (js->bad + 8 <= fend && pread(g->jfd, &rlen, 4, (off_t)js->bad + 4) == 4) {
+        uint64_t rend = js->bad + 8 + (uint64_t)rlen + js->ov, from, to;
+        brs__fix_tear_window(js->bad, rend, fend, &from, &to);
+        tear = rend > fend || (pread(g->jfd, buf, to - from, (off_t)from) == (ssize_t)(to - from) &&
+                               brs__fix_tear_like(buf, js->bad, rend, fend));
+    }
     free(buf);
-    int rule = brs__fix_journal_bad_rule(&cs, js->has_commit, js->batch, fend);
+    int rule = brs__fix_journal_bad_rule(&cs, js->has_commit, js->batch, fend, tear);
     char what[200];
     if (js->bad_past_end)
         snprintf(what, sizeof what, "a record whose length runs past the end of the file");
@@ -396,8 +406,11 @@ static int judge_bad(brs__fix_gateway *g, const jscan *js, size_t fend, brs_erro
                  js->computed);
     if (rule == BRS__JBAD_DAMAGE) {
         char more[300];
-        snprintf(more, sizeof more, "%s, and %llu committed batch%s after it", what,
-                 (unsigned long long)cs.count, cs.count == 1 ? "" : "es");
+        if (cs.count)
+            snprintf(more, sizeof more, "%s, and %llu committed batch%s after it", what,
+                     (unsigned long long)cs.count, cs.count == 1 ? "" : "es");
+        else
+            snprintf(more, sizeof more, "%s", what);
         return brs__fix_damage_err(err, g->jpath, js->bad, more);
     }
     if (rule == BRS__JBAD_FINAL)

@@ -47,7 +47,7 @@ void brs__fix_sfmt_header(char out[BRS__SFMT_HDR])
 static int detect(const char *p, uint64_t size, const char *hdr, size_t hl, int is_hdr_start,
                   int magic_at)
 {
-    if (size < hl && !memcmp(p, hdr, (size_t)size))
+    if (size == 0 || (size < hl && !memcmp(p, hdr, (size_t)size)))
         return BRS__FMT_EMPTY; /* nothing, or a torn first write */
     if (size >= hl && !memcmp(p, hdr, hl))
         return BRS__FMT_V2;
@@ -94,13 +94,51 @@ void brs__fix_scan_commits(const char *p, size_t n, uint64_t base, brs__fix_comm
 }
 
 int brs__fix_journal_bad_rule(const brs__fix_commit_scan *after, int has_prev, uint64_t prev,
-                              uint64_t fend)
+                              uint64_t fend, int tear)
 {
+    if (!tear)
+        return BRS__JBAD_DAMAGE;
     if (!after->count)
         return BRS__JBAD_TORN;
     if (after->count == 1 && after->last_end == fend && has_prev && after->first_batch == prev + 1)
         return BRS__JBAD_FINAL;
     return BRS__JBAD_DAMAGE;
+}
+
+void brs__fix_tear_window(uint64_t at, uint64_t rec_end, uint64_t fend, uint64_t *from, uint64_t *to)
+{
+    *from = at / BRS__SECTOR * BRS__SECTOR;
+    uint64_t e = rec_end > at ? rec_end : at + 1;
+    e = (e + BRS__SECTOR - 1) / BRS__SECTOR * BRS__SECTOR;
+    if (e > fend)
+        e = fend;
+    if (e - *from > ((uint64_t)1 << 20)) /* a long record: its first MB */
+        e = *from + ((uint64_t)1 << 20);
+    *to = e;
+}
+
+int brs__fix_tear_like(const char *w, uint64_t at, uint64_t rec_end, uint64_t fend)
+{
+    if (rec_end > fend)
+        return 1;
+    uint64_t from, to;
+    brs__fix_tear_window(at, rec_end, fend, &from, &to);
+    for (uint64_t s = from; s + BRS__SECTOR <= to; s += BRS__SECTOR) {
+        const char *q = w + (s - from);
+        size_t k = 0;
+        while (k < BRS__SECTOR && !q[k])
+            k++;
+        if (k == BRS__SECTOR)
+            return 1;
+    }
+    if (to == fend) { /* zeros from the record to the end */
+        uint64_t k = at;
+        while (k < fend && !w[k - from])
+            k++;
+        if (k == fend)
+            return 1;
+    }
+    return 0;
 }
 
 int brs__fix_damage_err(brs_error *err, const char *path, uint64_t at, const char *what)

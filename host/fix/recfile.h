@@ -68,17 +68,31 @@ void brs__fix_scan_commits(const char *p, size_t n, uint64_t base, brs__fix_comm
 
 /* The rule for a journal record that fails its check at byte `bad` (its
  * checksum, or a length past the end of the file), given the last sound
- * COMMIT before it (batch `prev`; has_prev 0: none) and the sound COMMITs
- * found after it (brs__fix_scan_commits from bad + 1 to the end, fend):
- *   BRS__JBAD_TORN   no COMMIT follows: the uncommitted tail, cut as a torn write;
- *   BRS__JBAD_FINAL  exactly one follows, of the batch after `prev`, and ends the file:
- *                    the final batch, which a machine crash during its write
- *                    and sync can leave so (never acknowledged): cut back to
- *                    the COMMIT before it;
+ * COMMIT before it (batch `prev`; has_prev 0: none), the sound COMMITs found
+ * after it (brs__fix_scan_commits from bad + 1 to the end, fend) and whether
+ * it looks like what a crash leaves (`tear`: its length runs past the end of
+ * the file, as a write cut short leaves it, or its bytes hold a whole zero
+ * sector, as pages a machine crash did not write read back,
+ * brs__fix_zero_sector); a record that fails otherwise (a flipped bit) was
+ * damaged after it was written, whatever follows it:
+ *   BRS__JBAD_TORN   a tear, no COMMIT after it: the uncommitted tail, cut;
+ *   BRS__JBAD_FINAL  a tear, exactly one COMMIT after it, of the batch after
+ *                    `prev`, ending the file: the final batch as a machine
+ *                    crash during its write and sync leaves it (never
+ *                    acknowledged): cut back to the COMMIT before it;
  *   BRS__JBAD_DAMAGE anything else: committed records are damaged. */
 enum { BRS__JBAD_TORN = 0, BRS__JBAD_FINAL = 1, BRS__JBAD_DAMAGE = 2 };
 int brs__fix_journal_bad_rule(const brs__fix_commit_scan *after, int has_prev, uint64_t prev,
-                              uint64_t fend);
+                              uint64_t fend, int tear);
+/* Does the record failing its check at byte `at`, whose length says it ends
+ * at rec_end, look like what a crash leaves? 1 when it runs past the end of
+ * the file (fend), or a whole 512-byte sector it overlaps is zeros, or the
+ * file is zeros from it to its end (pages a machine crash did not write read
+ * back as zeros). The caller reads the file's bytes [from, to) of
+ * brs__fix_tear_window into w. */
+#define BRS__SECTOR 512u
+void brs__fix_tear_window(uint64_t at, uint64_t rec_end, uint64_t fend, uint64_t *from, uint64_t *to);
+int brs__fix_tear_like(const char *w, uint64_t at, uint64_t rec_end, uint64_t fend);
 
 /* The refusal: "PATH: damaged at byte N: WHAT; the file is left as it is
  * (...)" with BRS_E_CORRUPT. A checksum mismatch says both values. */

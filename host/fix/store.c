@@ -285,8 +285,8 @@ static int sound_at(const unsigned char *p, uint64_t n, uint64_t *batch)
  * checksums"). A batch's write begins with its tag ('T'), so a tear (a crash
  * in the middle of a write, or a machine crash losing some of its pages,
  * which read back as zeros) is a failing record after a tag past the
- * committed batch, or a failing tag or zeros where a write began, with no
- * committed tag after it. Without a journal (committed UINT64_MAX: the file
+ * committed batch, or one holding a zero sector, or a tag cut by the end of
+ * the file, with no committed tag after it. Without a journal (committed UINT64_MAX: the file
  * is its own commit) a failing record with nothing sound after it is a tear.
  * A tear is cut; anything else is damage: refused, the file left as it is. */
 static int settle(brs__fix_store *st, uint64_t committed, brs_error *err)
@@ -315,7 +315,21 @@ static int settle(brs__fix_store *st, uint64_t committed, brs_error *err)
                 committed_after = 1;
         }
         free(b);
-        torn = journal ? (st->bad_kind == 'T' || st->bad_kind == 0) && !committed_after : !any;
+        /* a zero sector in the record (up to its first MB), as a machine
+         * crash leaves a write it did not finish; or a tag cut by the end */
+        uint32_t rl = 0;
+        int zeros = 0;
+        if (!st->bad_past_end && at + REC_HDR <= len && pread(st->fd, &rl, 4, (off_t)at + 5) == 4) {
+            uint64_t rend = at + REC_HDR + (uint64_t)rl + BRS__REC_CRC, from, to;
+            brs__fix_tear_window(at, rend, len, &from, &to);
+            char *zb = malloc((size_t)(to - from) + 1);
+            zeros = zb && pread(st->fd, zb, (size_t)(to - from), (off_t)from) == (ssize_t)(to - from) &&
+                    brs__fix_tear_like(zb, at, rend, len);
+            free(zb);
+        }
+        /* (without a journal every record may begin a write) */
+        int cut = st->bad_past_end && (!journal || st->bad_kind == 'T' || st->bad_kind == 0);
+        torn = (zeros || cut) && (journal ? !committed_after : !any);
     }
     if (!torn) {
         char what[160];
