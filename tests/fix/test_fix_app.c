@@ -940,6 +940,41 @@ static void fg_replace(int k)
     outlen = outread = 0;
 }
 
+/* A checkpoint of a journal this process began (its first COMMIT written by
+ * the replay): the order acknowledged while the child wrote the snapshot is
+ * in the new journal, committed, with no batch after it. Before 2026-12-07
+ * the journal's size left out that first COMMIT, so the tail was copied 16
+ * bytes early: its last COMMIT was missing, and a restart right after the
+ * swap lost the order. */
+static void test_checkpoint_fresh_journal_tail(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "t1");
+    brs__fix_gateway_flush(&gw);
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_checkpoint_start(&gw, &err), BRS_OK);
+    feed("35=D|11=t2|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=9|59=1|");
+    expect_er('0', "t2");
+    assert_int_equal(brs__fix_gateway_flush(&gw), BRS_OK); /* acknowledged */
+    int done = 0;
+    while (!done) {
+        assert_int_equal(brs__fix_gateway_checkpoint_poll(&gw, &done, &err), BRS_OK);
+        if (!done)
+            usleep(1000);
+    }
+    close_gw();
+    open_gw(tj.path, 0);
+    feed("35=H|11=t2|55=AAPL|54=1|");
+    expect_er('I', "t2");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    close_gw();
+    journal_done(&tj);
+}
+
 static void test_checkpoint_stepwise(void **state)
 {
     (void)state;
@@ -2333,6 +2368,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_checkpoint_stepwise),
+        cmocka_unit_test(test_checkpoint_fresh_journal_tail),
         cmocka_unit_test(test_eod_stepwise),
         cmocka_unit_test(test_eod_no_old_day_trade),
         cmocka_unit_test(test_eod_replace_old_day),
