@@ -584,6 +584,8 @@ int brs__fix_store_flush(brs__fix_store *st)
         memcpy(st->mem + st->memlen, st->wbuf, st->wlen);
         st->memlen += st->wlen;
     } else {
+        if (!st->err && st->bad_at)
+            st->err = EIO; /* a record failing its check not settled (brs__fix_store_rollback): never written past */
         if (st->err)
             return BRS_E_IO; /* a failed file is not written past its hole */
         if (brs__fix_wal_write(st->fd, st->wbuf, st->wlen) != 0 ||
