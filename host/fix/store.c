@@ -262,6 +262,7 @@ static int start_file(brs__fix_store *st)
     memcpy(st->wbuf, h, sizeof h);
     st->wlen = sizeof h;
     st->crc = 1;
+    st->hdr_pending = 1;
     return BRS_OK;
 }
 
@@ -576,8 +577,9 @@ void brs__fix_store_compact(brs__fix_store *st, int64_t now_ns)
 
 int brs__fix_store_flush(brs__fix_store *st)
 {
-    if (st->wlen == 0)
-        return st->err ? BRS_E_IO : BRS_OK;
+    if (st->wlen == 0 || (st->hdr_pending && st->wlen == BRS__SFMT_HDR))
+        return st->err ? BRS_E_IO : BRS_OK; /* (a new file's header waits for its first records) */
+    st->hdr_pending = 0;
     if (st->fd < 0) {
         if (reserve(&st->mem, &st->memcap, st->memlen + st->wlen) != BRS_OK)
             return BRS_E_NOMEM;

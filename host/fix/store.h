@@ -50,6 +50,7 @@ typedef struct brs__fix_store {
     uint64_t compactions;  /* resets compacted (the old file archived) */
     int crc;               /* 1: a version 2 file (fix/recfile.h): a checksum after each record */
     int journaled;         /* BRS__FIX_STORE_JOURNALED */
+    int hdr_pending;       /* a new file's header in wbuf, written with its first records */
     /* the first record failing its check, found by the load and not yet
      * settled (bad_at 0: none): where, its kind, the batch tag before it */
     uint64_t bad_at, bad_batch;
