@@ -241,6 +241,9 @@ typedef struct brs__fix_gateway {
     brs__fix_clset closed;
     const brs__fix_clset *snap_closed;
     uint64_t jsize, snap_bytes;
+    /* the journal's version (fix/recfile.h): 1, records with a CRC-32C each
+     * (a version 2 file); 0, a file from before them (appends keep its format) */
+    int jcrc;
     /* order entry of other gateways in the same journal (bourse serve's
      * WebSocket accounts): replay hands their records back */
     int (*replay_ws)(void *user, uint32_t account, int64_t t, const char *text, size_t len);

@@ -23,6 +23,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/recfile.h"
 #include "fix/wal.h"
 
 int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
@@ -81,26 +82,49 @@ int brs__fix_gateway_checkpoint_start(brs__fix_gateway *g, brs_error *err)
     return BRS_OK;
 }
 
-/* Copies the journal's bytes [from, to) to the end of fd. */
-static int copy_tail(int src, int fd, uint64_t from, uint64_t to)
+/* Copies the journal's records [from, to) (committed since the fork) to the
+ * end of fd, in version 2 (fix/recfile.h): each one's checksum checked (a
+ * version 2 journal) or computed (version 1). BRS_OK, or the error in err. */
+static int copy_tail(brs__fix_gateway *g, int fd, uint64_t from, uint64_t to, uint64_t *written,
+                     brs_error *err)
 {
-    char *buf = malloc(1 << 20);
-    if (!buf)
-        return -1;
-    int rc = 0;
-    while (from < to && rc == 0) {
-        size_t want = to - from < (1u << 20) ? (size_t)(to - from) : (size_t)1 << 20;
-        ssize_t r = pread(src, buf, want, (off_t)from);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            rc = -1;
+    brs__fix_jreader r = {.fd = g->jfd, .fend = (size_t)to};
+    size_t ov = g->jcrc ? BRS__REC_CRC : 0, olen = 0, ocap = 0;
+    char *out = NULL;
+    int rc = BRS_OK;
+    while (rc == BRS_OK && from < to) {
+        const char *rec = from + 8 <= to ? brs__fix_jr_at(&r, (size_t)from, 8) : NULL;
+        uint32_t len = 0;
+        if (rec) {
+            memcpy(&len, rec + 4, 4);
+            rec = from + 8 + len + ov <= to ? brs__fix_jr_at(&r, (size_t)from, 8 + (size_t)len + ov) : NULL;
+        }
+        if (!rec) {
+            rc = from + 8 + len + ov > to
+                     ? brs__fix_damage_err(err, g->jpath, from, "a record past the committed end")
+                     : brs__err(err, BRS_E_IO, "%s: cannot read: %s", g->jpath, strerror(errno));
             break;
         }
-        rc = brs__fix_wal_write(fd, buf, (size_t)r);
-        from += (uint64_t)r;
+        uint32_t c = brs__fix_jrec_crc(rec, len);
+        if (ov && c != brs__fix_rec_stored(rec + 8 + len)) {
+            rc = brs__fix_crc_damage_err(err, g->jpath, from, brs__fix_rec_stored(rec + 8 + len), c);
+            break;
+        }
+        if (brs__fix_buf_record_raw(&out, &olen, &ocap, rec, 8 + (size_t)len) != BRS_OK ||
+            brs__fix_buf_record_raw(&out, &olen, &ocap, &c, 4) != BRS_OK) {
+            rc = brs__err(err, BRS_E_NOMEM, "checkpoint: out of memory");
+            break;
+        }
+        from += 8 + len + ov;
+        if (olen >= ((size_t)1 << 20) || from >= to) {
+            if (brs__fix_wal_write(fd, out, olen) != 0)
+                rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
+            *written += olen;
+            olen = 0;
+        }
     }
-    free(buf);
+    free(out);
+    free(r.buf);
     return rc;
 }
 
@@ -132,14 +156,16 @@ static int poll_child(brs__fix_gateway *g, int *done, int block, brs_error *err)
     int64_t t1 = brs__monotime_ns();
     struct stat sb;
     int rc = BRS_OK;
-    uint64_t tail = g->jsize - g->ckpt_off;
+    uint64_t tail = 0; /* bytes appended since the fork, as copied (in version 2) */
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
     unlink(tmp); /* a stray one of an earlier crash */
     if (fstat(fd, &sb) != 0)
         rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
     /* what was committed since the fork follows the snapshot */
-    else if (copy_tail(g->jfd, fd, g->ckpt_off, g->jsize) != 0 || brs__fix_wal_sync(fd, 1) != 0)
+    else if ((rc = copy_tail(g, fd, g->ckpt_off, g->jsize, &tail, err)) != BRS_OK)
+        ; /* (err says why) */
+    else if (brs__fix_wal_sync(fd, 1) != 0)
         rc = brs__err(err, BRS_E_IO, "snapshot: %s", strerror(errno));
     /* complete and synced: it gets the temporary's name, then the journal's */
     else if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)

@@ -161,12 +161,13 @@ void brs__fix_evq_flush_budget(brs__fix_gateway *g)
     char rec[4];
     brs__put_u32(rec, g->evq_per_turn);
     size_t at = g->jlen;
-    if (brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_EVQ_BUDGET, rec, sizeof rec) != BRS_OK)
+    if (brs__fix_jrec(g, JOURNAL_EVQ_BUDGET, rec, sizeof rec) != BRS_OK)
         return; /* out of memory: the next batch */
-    char r[12];
-    memcpy(r, g->jbuf + at, sizeof r); /* to the front */
-    memmove(g->jbuf + sizeof r, g->jbuf, at);
-    memcpy(g->jbuf, r, sizeof r);
+    char r[16]; /* 12 bytes, 16 with its checksum */
+    size_t rl = g->jlen - at;
+    memcpy(r, g->jbuf + at, rl); /* to the front */
+    memmove(g->jbuf + rl, g->jbuf, at);
+    memcpy(g->jbuf, r, rl);
     g->evq_budget_due = 0;
     g->evq_journaled = g->evq_per_turn;
     g->evq_journaled_set = 1;

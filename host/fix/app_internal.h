@@ -99,8 +99,18 @@ static inline void brs__put_u64(char *p, uint64_t v) { memcpy(p, &v, 8); }
 static inline uint32_t brs__get_u32(const char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t brs__get_u64(const char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
+/* The journal read forward through one buffer (app_replay.c): the file's
+ * bytes [pos, pos + n) (n > 0, pos + n <= fend), valid until the next call;
+ * NULL with errno set on a read error or no memory. */
+typedef struct brs__fix_jreader {
+    int fd;
+    size_t fend;
+    char *buf;
+    size_t cap, off, len; /* buf holds the file's bytes [off, off + len) */
+} brs__fix_jreader;
+const char *brs__fix_jr_at(brs__fix_jreader *r, size_t pos, size_t n);
+
 /* app_journal.c */
-int brs__fix_commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch);
 int brs__fix_flush_stores(brs__fix_gateway *g, int *any);
 /* The end of day as recorded (mode EOD_*); replay calls it for its records. */
 void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode);
@@ -219,6 +229,12 @@ void brs__fix_mc_replay_slice(brs__fix_gateway *g, uint32_t session, uint64_t en
 
 /* Appends one record [type][len][bytes] to a growing buffer (app_journal.c). */
 int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n);
+int brs__fix_buf_record_raw(char **buf, size_t *len, size_t *cap, const void *m, size_t n);
+/* Appends the CRC-32C of the record at buf[at, *len) (fix/recfile.h). */
+int brs__fix_buf_seal(char **buf, size_t *len, size_t *cap, size_t at);
+/* One record of the journal's pending batch, with its checksum when the
+ * journal is of version 2 (g->jcrc). */
+int brs__fix_jrec(brs__fix_gateway *g, uint32_t type, const void *m, uint32_t n);
 
 brs__fix_clmap_entry *brs__fix_map_find(brs__fix_gateway *g, uint32_t session, const char *s,
                                         size_t n);

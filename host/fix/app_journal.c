@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/recfile.h"
 #include "fix/wal.h"
 
 
@@ -43,18 +44,51 @@ int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, con
     return BRS_OK;
 }
 
+/* Appends the checksum of the record at buf[at, *len) (version 2 files). */
+int brs__fix_buf_seal(char **buf, size_t *len, size_t *cap, size_t at)
+{
+    uint32_t c = brs__fix_jrec_crc(*buf + at, (uint32_t)(*len - at - 8));
+    return brs__fix_buf_record_raw(buf, len, cap, &c, 4);
+}
+
+/* Appends bytes as they are. */
+int brs__fix_buf_record_raw(char **buf, size_t *len, size_t *cap, const void *m, size_t n)
+{
+    size_t need = *len + n;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 65536;
+        while (c < need)
+            c *= 2;
+        char *p = realloc(*buf, c);
+        if (!p)
+            return BRS_E_NOMEM;
+        *buf = p;
+        *cap = c;
+    }
+    memcpy(*buf + *len, m, n);
+    *len += n;
+    return BRS_OK;
+}
+
+/* A record of the journal's batch, in its file's version (fix/recfile.h):
+ * with its checksum in a version 2 file, computed here into the buffer (the
+ * batch is still one write). */
+int brs__fix_jrec(brs__fix_gateway *g, uint32_t type, const void *m, uint32_t n)
+{
+    size_t at = g->jlen;
+    int rc = brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, type, m, n);
+    if (rc == BRS_OK && g->jcrc && (rc = brs__fix_buf_seal(&g->jbuf, &g->jlen, &g->jcap, at)) != BRS_OK)
+        g->jlen = at;
+    return rc;
+}
+
 int brs__fix_journal_append(brs__fix_gateway *g, uint32_t session, const char *m, uint32_t len)
 {
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, session, m, len);
+    return brs__fix_jrec(g, session, m, len);
 }
 
-/* Appends a COMMIT record for g->batch to buf. */
-int brs__fix_commit_record(char **buf, size_t *len, size_t *cap, uint64_t batch)
-{
-    return brs__fix_buf_record(buf, len, cap, JOURNAL_COMMIT, &batch, 8);
-}
 
 void brs__fix_gateway_oom(brs__fix_gateway *g, const char *what, uint32_t session)
 {
@@ -101,7 +135,7 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
         return rc;
     if (g->fail_msg[0])
         return BRS_E_IO; /* a file failed before: nothing more is committed */
-    if (brs__fix_commit_record(&g->jbuf, &g->jlen, &g->jcap, g->batch) != BRS_OK)
+    if (brs__fix_jrec(g, JOURNAL_COMMIT, &g->batch, 8) != BRS_OK)
         return flush_fail(g, "journal", ENOMEM);
     if (brs__fix_wal_write(g->jfd, g->jbuf, g->jlen) != 0)
         return flush_fail(g, g->jpath, errno);

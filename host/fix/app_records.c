@@ -67,7 +67,7 @@ int brs__fix_journal_child(brs__fix_gateway *g, const brs__rt_child_note *n, con
     memcpy(r + CHILD_HEADER_LEN, owner, la);
     memcpy(r + CHILD_HEADER_LEN + la, order, lb);
     memcpy(r + CHILD_HEADER_LEN + la + lb, vn, lc);
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CHILD, r,
+    return brs__fix_jrec(g, JOURNAL_CHILD, r,
                       (uint32_t)(CHILD_HEADER_LEN + la + lb + lc));
 }
 
@@ -96,6 +96,10 @@ static int text_record(brs__fix_gateway *g, uint32_t type, const char *h, uint32
     memcpy(g->jbuf + g->jlen, text, len);
     g->jlen += len;
     wr32(g->jbuf + at + 4, (uint32_t)(hl + len));
+    if (g->jcrc && brs__fix_buf_seal(&g->jbuf, &g->jlen, &g->jcap, at) != BRS_OK) {
+        g->jlen = at;
+        return BRS_E_NOMEM;
+    }
     return BRS_OK;
 }
 
@@ -129,7 +133,7 @@ int brs__fix_journal_strat(brs__fix_gateway *g, const void *rec, size_t len)
         return BRS_OK;
     if (len > UINT32_MAX)
         return BRS_E_RANGE;
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_STRAT, rec, (uint32_t)len);
+    return brs__fix_jrec(g, JOURNAL_STRAT, rec, (uint32_t)len);
 }
 
 int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
@@ -137,7 +141,7 @@ int brs__fix_journal_clock(brs__fix_gateway *g, int64_t t)
     if (g->jfd < 0 || g->replaying || t == g->jclock_t)
         return BRS_OK;
     g->jclock_t = t;
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
+    return brs__fix_jrec(g, JOURNAL_CLOCK, &t, 8);
 }
 
 int brs__fix_journal_clock_step(brs__fix_gateway *g, int64_t t)
@@ -145,7 +149,7 @@ int brs__fix_journal_clock_step(brs__fix_gateway *g, int64_t t)
     if (g->jfd < 0 || g->replaying)
         return BRS_OK;
     g->jclock_t = t;
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_CLOCK, &t, 8);
+    return brs__fix_jrec(g, JOURNAL_CLOCK, &t, 8);
 }
 
 int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
@@ -159,6 +163,6 @@ int brs__fix_journal_feed(brs__fix_gateway *g, int64_t t, uint64_t n)
     wr64(r, (uint64_t)t);
     wr64(r + 8, n);
     g->jclock_t = t;
-    return brs__fix_buf_record(&g->jbuf, &g->jlen, &g->jcap, JOURNAL_FEED, r, sizeof r);
+    return brs__fix_jrec(g, JOURNAL_FEED, r, sizeof r);
 }
 

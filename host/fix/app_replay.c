@@ -7,6 +7,7 @@
 #include "fix/app_internal.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/recfile.h"
 #include "fix/wal.h"
 
 /* Room for `orders` more orders in the table and the ClOrdID map (empty, as
@@ -118,11 +120,24 @@ static int cmp_order_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The first pass over the journal (last_commit). */
+typedef struct jscan {
+    size_t start;          /* the first record (after the header) */
+    size_t ov;             /* bytes after a record's body: its checksum, or none */
+    size_t end;            /* after the last sound COMMIT (0: none) */
+    uint64_t batch;        /* of that COMMIT */
+    int has_commit, has_feed, has_time;
+    size_t bad;            /* the first record failing its check (SIZE_MAX: none) */
+    int bad_past_end;      /* its length runs past the end of the file */
+    uint32_t stored, computed;
+    size_t skip_from, skip_to; /* snapshot order records stepped over unchecked */
+} jscan;
+
 static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32_t len,
-                       size_t pos, brs_error *err)
+                       size_t pos, const jscan *js, brs_error *err)
 {
     if (type == JOURNAL_SNAPSHOT) {
-        if (pos != 0 || len != SNAP_HEADER_LEN || brs__get_u32(p) != SNAP_VERSION)
+        if (pos != js->start || len != SNAP_HEADER_LEN || brs__get_u32(p) != SNAP_VERSION)
             return brs__err(err, BRS_E_CORRUPT, "snapshot header misplaced or of another version");
         g->last_order_id = brs__get_u64(p + 8);
         g->next_exec_id = brs__get_u64(p + 16);
@@ -187,7 +202,7 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
         return BRS_OK;
     }
     /* JOURNAL_SNAP_END: the table in OrderID order, as it was live */
-    g->snap_bytes = pos + 8;
+    g->snap_bytes = pos + 8 + js->ov;
     if (g->snap_read != g->snap_want)
         return brs__err(err, BRS_E_CORRUPT, "snapshot announces %llu orders and holds %llu",
                         (unsigned long long)g->snap_want, (unsigned long long)g->snap_read);
@@ -216,18 +231,11 @@ static int snap_record(brs__fix_gateway *g, uint32_t type, const char *p, uint32
  * was mapped, with the pages passed dropped every 16 MB: a fault per 64 KB
  * and a TLB miss per 4 KB page cost a 2M-order restart about 0.3 s, more
  * than copying the 256 MB.) */
-typedef struct jreader {
-    int fd;
-    size_t fend;
-    char *buf;
-    size_t cap, off, len; /* buf holds the file's bytes [off, off + len) */
-} jreader;
-
 #define JR_CHUNK ((size_t)4 << 20)
 
 /* The file's bytes [pos, pos + n) (n > 0, pos + n <= fend), valid until the
  * next call; NULL with errno set on a read error or no memory. */
-static const char *jr_at(jreader *r, size_t pos, size_t n)
+const char *brs__fix_jr_at(brs__fix_jreader *r, size_t pos, size_t n)
 {
     if (pos >= r->off && pos + n <= r->off + r->len)
         return r->buf + (pos - r->off);
@@ -265,29 +273,38 @@ static const char *jr_at(jreader *r, size_t pos, size_t n)
     return r->len >= n ? r->buf : NULL;
 }
 
-/* Where the committed part of the journal ends (after its last COMMIT), its
- * batch, and whether it holds market data steps or runtime time. A
- * snapshot's order records (fixed size, one after the other, as many as its
- * header says) are stepped over at once when the last of them is where it
- * must be: a 2M-order snapshot is 256 MB that this pass need not read (the
- * replay reads and checks each record). (size_t)-1 on a read error. */
-static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed, int *has_time)
+/* One pass over the journal before the replay: where its committed part
+ * ends (after its last COMMIT) and its batch, whether it holds market data
+ * steps or runtime time, and in a version 2 file (fix/recfile.h) the first
+ * record that fails its check. A snapshot's order records (fixed size, one
+ * after the other, as many as its header says) are stepped over at once when
+ * the last of them is where it must be: a 2M-order snapshot is 256 MB that
+ * this pass need not read (the replay reads and checks each record). */
+
+/* 0, or -1 on a read error (errno). */
+static int last_commit(brs__fix_jreader *r, size_t end, jscan *js)
 {
-    size_t pos = 0, at = 0;
+    size_t pos = js->start, ov = js->ov, stride = 8 + SNAP_ORDER_LEN + ov;
     uint64_t snap_left = 0;
+    js->bad = SIZE_MAX;
     while (pos + 8 <= end) {
-        const char *h = jr_at(r, pos, 8);
+        const char *h = brs__fix_jr_at(r, pos, 8);
         if (!h)
-            return (size_t)-1;
+            return -1;
         uint32_t type, len;
         memcpy(&type, h, 4);
         memcpy(&len, h + 4, 4);
-        if (pos + 8 + len > end)
+        if (pos + 8 + len + ov > end) {
+            if (ov) {
+                js->bad = pos;
+                js->bad_past_end = 1;
+            }
             break;
+        }
         if (type == JOURNAL_SNAP_ORDER && len == SNAP_ORDER_LEN && snap_left > 1 &&
-            snap_left <= (end - pos) / (8 + SNAP_ORDER_LEN)) {
-            size_t last = pos + (size_t)(snap_left - 1) * (8 + SNAP_ORDER_LEN);
-            const char *q = last + 8 + SNAP_ORDER_LEN <= end ? jr_at(r, last, 8) : NULL;
+            snap_left <= (end - pos) / stride) {
+            size_t last = pos + (size_t)(snap_left - 1) * stride;
+            const char *q = last + stride <= end ? brs__fix_jr_at(r, last, 8) : NULL;
             uint32_t lt = 0, ll = 0;
             if (q) {
                 memcpy(&lt, q, 4);
@@ -295,45 +312,139 @@ static size_t last_commit(jreader *r, size_t end, uint64_t *batch, int *has_feed
             }
             snap_left = 0; /* tried once: a record by record walk if it is not there */
             if (lt == JOURNAL_SNAP_ORDER && ll == SNAP_ORDER_LEN) {
-                pos = last + 8 + SNAP_ORDER_LEN;
+                js->skip_from = pos;
+                js->skip_to = last + stride;
+                pos = last + stride;
                 continue;
             }
         }
-        const char *p = len ? jr_at(r, pos + 8, len < 8 ? len : 8) : h;
-        if (!p)
-            return (size_t)-1;
-        if (type == JOURNAL_SNAPSHOT && pos == 0 && len == SNAP_HEADER_LEN) {
-            p = jr_at(r, pos + 8, len);
+        const char *p;
+        if (ov) { /* the whole record, checked */
+            const char *rec = brs__fix_jr_at(r, pos, 8 + (size_t)len + ov);
+            if (!rec)
+                return -1;
+            uint32_t c = brs__fix_jrec_crc(rec, len), st = brs__fix_rec_stored(rec + 8 + len);
+            if (c != st) {
+                js->bad = pos;
+                js->stored = st;
+                js->computed = c;
+                break;
+            }
+            p = rec + 8;
+        } else {
+            p = len ? brs__fix_jr_at(r, pos + 8, len < 8 ? len : 8) : h;
             if (!p)
-                return (size_t)-1;
+                return -1;
+        }
+        if (type == JOURNAL_SNAPSHOT && pos == js->start && len == SNAP_HEADER_LEN) {
+            if (!ov && !(p = brs__fix_jr_at(r, pos + 8, len)))
+                return -1;
             snap_left = brs__get_u64(p + 32);
         } else if (type == JOURNAL_SNAP_ORDER && snap_left) {
             snap_left--;
         }
         if (type == JOURNAL_FEED || type == JOURNAL_SNAP_FEED)
-            *has_feed = *has_time = 1;
+            js->has_feed = js->has_time = 1;
         else if (type == JOURNAL_CLOCK || type == JOURNAL_WS || type == JOURNAL_STRAT)
-            *has_time = 1;
+            js->has_time = 1;
         if (type == JOURNAL_COMMIT && len == 8) {
-            memcpy(batch, p, 8);
-            at = pos + 8 + len;
+            memcpy(&js->batch, p, 8);
+            js->end = pos + 8 + len + ov;
+            js->has_commit = 1;
         }
-        pos += 8 + len;
+        pos += 8 + len + ov;
     }
-    return at;
+    return 0;
+}
+
+/* The rule for a record that fails its check (fix/recfile.h,
+ * brs__fix_journal_bad_rule; docs/fix-gateway.md, "Record checksums"):
+ * BRS_OK with the committed part as found (the torn tail, or a final batch
+ * never acknowledged, cut by the replay), or the refusal. */
+static int judge_bad(brs__fix_gateway *g, const jscan *js, size_t fend, brs_error *err)
+{
+    brs__fix_commit_scan cs = {0};
+    size_t cap = (size_t)1 << 20;
+    char *buf = malloc(cap);
+    if (!buf)
+        return brs__err(err, BRS_E_NOMEM, "journal: out of memory");
+    for (size_t at = js->bad + 1; at + 20 <= fend;) {
+        size_t want = fend - at < cap ? fend - at : cap, got = 0;
+        while (got < want) {
+            ssize_t k = pread(g->jfd, buf + got, want - got, (off_t)(at + got));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                free(buf);
+                return brs__err(err, BRS_E_IO, "%s: cannot read: %s", g->jpath,
+                                k ? strerror(errno) : "the file shrank");
+            }
+            got += (size_t)k;
+        }
+        brs__fix_scan_commits(buf, want, at, &cs);
+        if (at + want >= fend)
+            break;
+        at += want - 19; /* windows overlap by a COMMIT less one byte */
+    }
+    /* the sectors the failing record covers (its first MB at most): is one
+     * all zeros, as pages a machine crash did not write read back? */
+    uint32_t rlen = 0;
+    int tear = 0;
+    if (js->bad + 8 <= fend && pread(g->jfd, &rlen, 4, (off_t)js->bad + 4) == 4) {
+        uint64_t rend = js->bad + 8 + (uint64_t)rlen + js->ov, from, to;
+        brs__fix_tear_window(js->bad, rend, fend, &from, &to);
+        tear = rend > fend || (pread(g->jfd, buf, to - from, (off_t)from) == (ssize_t)(to - from) &&
+                               brs__fix_tear_like(buf, js->bad, rend, fend));
+    }
+    free(buf);
+    int rule = brs__fix_journal_bad_rule(&cs, js->has_commit, js->batch, fend, tear);
+    char what[200];
+    if (js->bad_past_end)
+        snprintf(what, sizeof what, "a record whose length runs past the end of the file");
+    else
+        snprintf(what, sizeof what, "record checksum mismatch (stored 0x%08x, computed 0x%08x)", js->stored,
+                 js->computed);
+    if (rule == BRS__JBAD_DAMAGE) {
+        char more[300];
+        if (cs.count)
+            snprintf(more, sizeof more, "%s, and %llu committed batch%s after it", what,
+                     (unsigned long long)cs.count, cs.count == 1 ? "" : "es");
+        else
+            snprintf(more, sizeof more, "%s", what);
+        return brs__fix_damage_err(err, g->jpath, js->bad, more);
+    }
+    if (rule == BRS__JBAD_FINAL)
+        BRS_LOG(BRS_LOG_ERROR, "fix",
+                "recovery: the final committed batch fails its check: cut, as the write of a batch a "
+                "machine crash interrupted before its sync (never acknowledged)",
+                BRS_KV_S("journal", g->jpath), BRS_KV_U("byte", (uint64_t)js->bad), BRS_KV_S("failed", what),
+                BRS_KV_U("batch", cs.first_batch), BRS_KV_U("bytes", (uint64_t)(fend - js->end)));
+    return BRS_OK;
 }
 
 /* A journal without a COMMIT (new, or from before commits) gets one for
  * everything now in it, so a crash from here on is cut at a commit. */
-static int mark_committed(brs__fix_gateway *g, uint64_t batch, brs_error *err)
+static int mark_committed(brs__fix_gateway *g, uint64_t batch, int fresh, brs_error *err)
 {
-    char rec[16];
+    char rec[BRS__JFMT_HDR + 20];
+    size_t n = 0;
+    if (fresh) { /* a new journal: its version first (fix/recfile.h), in the same write */
+        brs__fix_jfmt_header(rec);
+        n = BRS__JFMT_HDR;
+    }
     uint32_t type = JOURNAL_COMMIT, len = 8;
-    memcpy(rec, &type, 4);
-    memcpy(rec + 4, &len, 4);
-    memcpy(rec + 8, &batch, 8);
-    if (brs__fix_wal_write(g->jfd, rec, sizeof rec) != 0 || brs__fix_wal_sync(g->jfd, 0) != 0)
+    memcpy(rec + n, &type, 4);
+    memcpy(rec + n + 4, &len, 4);
+    memcpy(rec + n + 8, &batch, 8);
+    if (g->jcrc) {
+        uint32_t c = brs__fix_jrec_crc(rec + n, 8);
+        memcpy(rec + n + 16, &c, 4);
+        n += 4;
+    }
+    n += 16;
+    if (brs__fix_wal_write(g->jfd, rec, n) != 0 || brs__fix_wal_sync(g->jfd, 0) != 0)
         return brs__err(err, BRS_E_IO, "%s: %s", g->jpath, strerror(errno));
+    g->jsize += n;
     return BRS_OK;
 }
 
@@ -363,21 +474,55 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
     off_t fend = lseek(g->jfd, 0, SEEK_END);
     if (fend < 0)
         return brs__err(err, BRS_E_IO, "journal: %s", strerror(errno));
-    jreader jr = {.fd = g->jfd, .fend = (size_t)fend};
+    /* the file's version (fix/recfile.h): a new file is written in version 2 */
+    char fh[BRS__JFMT_HDR];
+    size_t fhn = (size_t)fend < sizeof fh ? (size_t)fend : sizeof fh;
+    if (fhn && pread(g->jfd, fh, fhn, 0) != (ssize_t)fhn)
+        return brs__err(err, BRS_E_IO, "%s: cannot read: %s", g->jpath, strerror(errno));
+    int ver = brs__fix_jfmt_detect(fh, (uint64_t)fend), fresh = ver == BRS__FMT_EMPTY;
+    if (ver == BRS__FMT_BAD)
+        return brs__fix_damage_err(err, g->jpath, 0, "a format header that does not check");
+    if (fresh && fend > 0) { /* the torn first write of a new journal */
+        if (ftruncate(g->jfd, 0) != 0)
+            return brs__err(err, BRS_E_IO, "%s: cannot cut a torn header: %s", g->jpath, strerror(errno));
+        fend = 0;
+    }
+    g->jcrc = ver != BRS__FMT_V1;
+    brs__fix_jreader jr = {.fd = g->jfd, .fend = (size_t)fend};
     /* reconcile: the journal counts up to its last COMMIT; store batches after
      * it were written but never committed (nothing of them reached a peer) */
-    uint64_t committed = 0;
-    int has_feed = 0, has_time = 0;
-    size_t end = last_commit(&jr, (size_t)fend, &committed, &has_feed, &has_time);
-    if (end == (size_t)-1) {
+    jscan js = {.start = ver == BRS__FMT_V2 ? BRS__JFMT_HDR : 0, .ov = g->jcrc ? BRS__REC_CRC : 0};
+    if (last_commit(&jr, (size_t)fend, &js) != 0) {
         free(jr.buf);
         return brs__err(err, BRS_E_IO, "journal: cannot read: %s", strerror(errno));
     }
+    if (js.bad != SIZE_MAX) {
+        int rc = judge_bad(g, &js, (size_t)fend, err);
+        if (rc != BRS_OK) {
+            free(jr.buf);
+            return rc;
+        }
+    }
+    uint64_t committed = js.batch;
+    size_t end = js.end;
     /* market data replayed at start (max) goes before a journal from before
      * runtime time was recorded; a journal with FEED records replays it itself */
     if (g->replay_begin)
-        g->replay_begin(g->replay_user, has_feed, end > 0 && !has_time);
-    int legacy = end == 0;
+        g->replay_begin(g->replay_user, js.has_feed, end > 0 && !js.has_time);
+    /* a journal without a COMMIT: from before commits (all of it counts), or new */
+    int legacy = !js.has_commit && (ver == BRS__FMT_V1 || fresh);
+    if (!js.has_commit && !legacy) {
+        /* a version 2 journal's first write ends with a COMMIT (a new one's
+         * header and COMMIT 0; a checkpoint's snapshot, synced before it is
+         * named): more than a torn COMMIT after the header without one is a
+         * cut file, not a crash's */
+        if ((size_t)fend > js.start + 20) {
+            free(jr.buf);
+            return brs__fix_damage_err(err, g->jpath, js.bad != SIZE_MAX ? js.bad : js.start,
+                                       "no COMMIT record: the file was cut (its first write ends with one)");
+        }
+        end = js.start; /* nothing committed yet */
+    }
     if (legacy) {
         end = (size_t)fend;
         for (uint32_t i = 0; i < g->n_sessions; i++)
@@ -418,17 +563,28 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             g->sessions[i]->now = brs__rt_now(g->rt);
     g->replaying = 1;
     brs__rt_admit_all(g->rt, 1); /* what was admitted live is admitted again, at replay speed */
-    size_t pos = 0;
+    size_t pos = js.start, ov = js.ov;
     uint64_t n = 0;
     while (pos + 8 <= end) {
         uint32_t sess, len;
-        const char *rec = jr_at(&jr, pos, 8);
+        const char *rec = brs__fix_jr_at(&jr, pos, 8);
         if (rec) {
             memcpy(&sess, rec, 4);
             memcpy(&len, rec + 4, 4);
-            if (pos + 8 + len > end)
+            if (pos + 8 + len + ov > end)
                 break; /* torn tail: it was never answered */
-            rec = jr_at(&jr, pos, 8 + (size_t)len);
+            rec = brs__fix_jr_at(&jr, pos, 8 + (size_t)len + ov);
+        }
+        if (rec && ov && pos >= js.skip_from && pos < js.skip_to) { /* stepped over by last_commit */
+            uint32_t c = brs__fix_jrec_crc(rec, len), st = brs__fix_rec_stored(rec + 8 + len);
+            if (c != st) { /* inside a snapshot: always committed */
+                brs__fix_crc_damage_err(err, g->jpath, pos, st, c);
+                g->replaying = 0;
+                brs__rt_admit_all(g->rt, 0);
+                free(m);
+                free(jr.buf);
+                return BRS_E_CORRUPT;
+            }
         }
         if (!rec) {
             brs__err(err, BRS_E_IO, "journal: cannot read at byte %zu: %s", pos, strerror(errno));
@@ -445,7 +601,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             sess &= ~(JOURNAL_MC_SLICED | JOURNAL_MC_SLICE);
         }
         if ((sess >= JOURNAL_SNAPSHOT && sess <= JOURNAL_SNAP_CLOSED) || sess == JOURNAL_SNAP_FEED) {
-            int rc = snap_record(g, sess, rec + 8, len, pos, err);
+            int rc = snap_record(g, sess, rec + 8, len, pos, &js, err);
             if (rc != BRS_OK) {
                 brs__err_prefix(err, "journal: record at byte %zu: ", pos);
                 g->replaying = 0;
@@ -535,7 +691,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 BRS_LOG(BRS_LOG_WARN, "fix", "recovery: a journaled message that does not parse, skipped",
                         BRS_KV_S("journal", g->jpath), BRS_KV_U("byte", (uint64_t)pos),
                         BRS_KV_U("session", sess));
-                pos += 8 + len;
+                pos += 8 + len + ov;
                 continue;
             }
             uint32_t lacks = replay_lacks(m);
@@ -554,7 +710,7 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             brs__fix_gateway_on_app(g, g->sessions[sess], m);
             n++;
         }
-        pos += 8 + len;
+        pos += 8 + len + ov;
     }
     g->replaying = 0;
     brs__rt_admit_all(g->rt, 0);
@@ -581,6 +737,6 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             BRS_KV_U("orders_held", g->n_orders), BRS_KV_U("last_order_id", g->last_order_id),
             BRS_KV_U("last_exec_id", g->next_exec_id), BRS_KV_U("committed_batch", committed));
     if (legacy)
-        return mark_committed(g, committed, err);
+        return mark_committed(g, committed, fresh, err);
     return BRS_OK;
 }

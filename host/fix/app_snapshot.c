@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "core/log.h"
+#include "fix/recfile.h"
 #include "fix/wal.h"
 
 /* The snapshot record of one open order (layout in docs/fix-gateway.md). */
@@ -80,19 +81,24 @@ static void w_flush(snapw *w)
     w->len = 0;
 }
 
+/* A record with its checksum: a new journal is of version 2 (fix/recfile.h). */
 static void w_record(snapw *w, uint32_t type, const void *p, uint32_t n)
 {
-    if (w->len + 8 + n > w->cap)
+    size_t rl = 8 + (size_t)n + BRS__REC_CRC;
+    if (w->len + rl > w->cap)
         w_flush(w);
-    if (w->failed || 8 + (size_t)n > w->cap) {
+    if (w->failed || rl > w->cap) {
         w->failed = 1;
         return;
     }
-    memcpy(w->buf + w->len, &type, 4);
-    memcpy(w->buf + w->len + 4, &n, 4);
+    char *r = w->buf + w->len;
+    memcpy(r, &type, 4);
+    memcpy(r + 4, &n, 4);
     if (n)
-        memcpy(w->buf + w->len + 8, p, n);
-    w->len += 8 + n;
+        memcpy(r + 8, p, n);
+    uint32_t c = brs__fix_jrec_crc(r, n);
+    memcpy(r + 8 + n, &c, 4);
+    w->len += rl;
 }
 
 /* The forgotten ClOrdIDs' hashes: those of earlier checkpoints, then the map's
@@ -179,6 +185,9 @@ int brs__fix_snapshot_write(brs__fix_gateway *g, brs__fix_snap_scratch *sc, uint
     uint64_t nopen = 0;
     const uint64_t *open = open_by_prio(g, sc, &nopen);
     uint64_t nclosed = closed_pass(g, &w, 0);
+    char fh[BRS__JFMT_HDR];
+    brs__fix_jfmt_header(fh);
+    w_record(&w, BRS__JFMT_TYPE, fh + 8, 8); /* the file's version first */
     char h[SNAP_HEADER_LEN] = {0};
     brs__put_u32(h, SNAP_VERSION);
     brs__put_u32(h + 4, nclosed > UINT32_MAX ? 0 : (uint32_t)nclosed);
@@ -285,6 +294,7 @@ int brs__fix_journal_swap(brs__fix_gateway *g, int fd, const char *tmp, uint64_t
     close(g->jfd);
     g->jfd = fd;
     g->jclock_t = 0; /* the new journal's next message gets its CLOCK again */
+    g->jcrc = 1;     /* written in version 2, its appends too */
     g->jsize = len;
     g->snap_bytes = snap_len;
     return sync_journal_dir(g, err);

@@ -98,8 +98,9 @@ int brs__fix_server_open(brs__fix_server **out, const brs__fix_server_cfg *sc, i
         if (persist)
             snprintf(path, sizeof path, "%s/%s-%s.store", sc->state_dir, sc->sender,
                      sc->sessions[i].target);
-        rc = brs__fix_session_open(srv->sessions[i], &cfg, persist ? path : NULL, sc->fsync_policy,
-                                   err);
+        /* with the journal's replay settling a record failing its check (store.h) */
+        rc = brs__fix_session_open(srv->sessions[i], &cfg, persist ? path : NULL,
+                                   sc->fsync_policy | (persist ? BRS__FIX_STORE_JOURNALED : 0), err);
         if (rc)
             return rc;
         if (sc->sessions[i].route[0]) {

@@ -6,7 +6,10 @@
  *                               batch `batch` (app.c commits it in the journal)
  * Loading replays the records; a torn record at the end (crash mid-write) is
  * cut off, since nothing after it was ever sent, and so is every batch the
- * journal did not commit (brs__fix_store_rollback). */
+ * journal did not commit (brs__fix_store_rollback). A file of version 2
+ * (fix/recfile.h: every file created since 2026-12-07) starts with a header
+ * record ('V') and has a CRC-32C after each record; a record failing it is
+ * settled with the journal's committed batch (settle()). */
 #include "fix/store.h"
 
 #include <errno.h>
@@ -20,6 +23,7 @@
 #include "core/core.h"
 #include "core/log.h"
 #include "fix/archive.h"
+#include "fix/recfile.h"
 #include "fix/wal.h"
 
 #define REC_HDR 9
@@ -104,7 +108,33 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
     uint64_t wbase = 0; /* file offset of w[0] */
     size_t wlen = 0;
     st->max_batch = 0;
+    st->bad_at = 0;
     int rc = BRS_OK;
+    /* the file's version: a new (or torn new) file is written in version 2 */
+    char fh[BRS__SFMT_HDR];
+    size_t fhn = len < sizeof fh ? (size_t)len : sizeof fh;
+    if (fhn && pread(st->fd, fh, fhn, 0) != (ssize_t)fhn) {
+        free(w);
+        return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
+    }
+    int ver = brs__fix_sfmt_detect(fh, len);
+    if (ver == BRS__FMT_BAD) {
+        free(w);
+        return brs__fix_damage_err(err, path, 0, "a format header that does not check");
+    }
+    st->crc = ver != BRS__FMT_V1;
+    if (ver == BRS__FMT_V2)
+        pos = BRS__SFMT_HDR;
+    if (ver == BRS__FMT_EMPTY) { /* new; or the torn first write of a new file: cut */
+        free(w);
+        if (cut)
+            *cut = len;
+        if (len && ftruncate(st->fd, 0) != 0)
+            return brs__err(err, BRS_E_IO, "%s: cannot cut a torn header: %s", path, strerror(errno));
+        st->file_len = 0;
+        return BRS_OK;
+    }
+    const uint64_t ov = st->crc ? BRS__REC_CRC : 0;
     while (pos + REC_HDR <= len) {
         /* the record's header, then its whole body, inside the window */
         uint64_t need = REC_HDR;
@@ -130,15 +160,34 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
             }
             if (pass == 0) {
                 uint32_t n = rd32((const unsigned char *)w + (pos - wbase) + 5);
-                need = REC_HDR + (uint64_t)n;
+                need = REC_HDR + (uint64_t)n + ov;
                 if (pos + need > len)
                     break;
             }
         }
         const unsigned char *h = (const unsigned char *)w + (pos - wbase);
         uint32_t a = rd32(h + 1), n = rd32(h + 5);
-        if (pos + REC_HDR + n > len || pos + REC_HDR + n > wbase + wlen)
-            break; /* torn */
+        if (pos + REC_HDR + n + ov > len || pos + REC_HDR + n + ov > wbase + wlen) {
+            if (st->crc) { /* torn or damaged: settle() says which */
+                st->bad_at = pos;
+                st->bad_kind = h[0];
+                st->bad_batch = st->t_batch;
+                st->bad_past_end = 1;
+            }
+            break;
+        }
+        if (st->crc) {
+            uint32_t c = brs__fix_srec_crc((const char *)h, n), sc = brs__fix_rec_stored((const char *)h + REC_HDR + n);
+            if (c != sc) {
+                st->bad_at = pos;
+                st->bad_kind = h[0];
+                st->bad_batch = st->t_batch;
+                st->bad_past_end = 0;
+                st->bad_stored = sc;
+                st->bad_computed = c;
+                break;
+            }
+        }
         /* Damage, as opposed to a torn tail: a whole record that no writer
          * makes. The session stores its messages numbered next_out, 1 on from
          * a reset, so a number past it (a flipped bit; one near 2^32 sized
@@ -147,7 +196,7 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
          * would throw away every message after it. A zero kind is what a
          * crash can leave past the last write on some file systems: torn. */
         if ((h[0] == 'O' && (a == 0 || a > st->next_out)) ||
-            (h[0] != 'O' && h[0] != 'I' && h[0] != 'Z' && !(h[0] == 'T' && n == 8) && h[0] != 0)) {
+            (h[0] != 'O' && h[0] != 'I' && h[0] != 'Z' && !(h[0] == 'T' && n == 8) && (h[0] != 0 || st->crc))) {
             char what[96];
             if (h[0] == 'O')
                 snprintf(what, sizeof what, "outbound message %u where %u is next", a, st->next_out);
@@ -181,11 +230,15 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
         } else {
             break;
         }
-        pos += REC_HDR + n;
+        pos += REC_HDR + n + ov;
     }
     free(w);
     if (rc != BRS_OK)
         return rc;
+    if (st->bad_at && st->bad_at == pos) { /* left for settle(): maybe damage */
+        st->file_len = len;
+        return BRS_OK;
+    }
     if (cut)
         *cut = len - pos;
     if (pos < len && ftruncate(st->fd, (off_t)pos) != 0)
@@ -196,11 +249,119 @@ static int load(brs__fix_store *st, uint64_t limit, uint64_t *cut, brs_error *er
     return BRS_OK;
 }
 
+/* A new (empty) file: its header goes out with the first records, in the
+ * same write (fix/recfile.h). A torn one was cut by load(). */
+static int start_file(brs__fix_store *st)
+{
+    if (lseek(st->fd, 0, SEEK_SET) < 0)
+        return BRS_E_IO;
+    char h[BRS__SFMT_HDR];
+    brs__fix_sfmt_header(h);
+    if (reserve(&st->wbuf, &st->wcap, sizeof h) != BRS_OK)
+        return BRS_E_NOMEM;
+    memcpy(st->wbuf, h, sizeof h);
+    st->wlen = sizeof h;
+    st->crc = 1;
+    st->hdr_pending = 1;
+    return BRS_OK;
+}
+
+/* A sound record of the store at p (n bytes of the file from there on):
+ * its kind, or 0. */
+static int sound_at(const unsigned char *p, uint64_t n, uint64_t *batch)
+{
+    if (n < REC_HDR + BRS__REC_CRC)
+        return 0;
+    uint32_t rl = rd32(p + 5);
+    if ((p[0] != 'O' && p[0] != 'I' && p[0] != 'Z' && p[0] != 'T') || (p[0] == 'T' && rl != 8) ||
+        REC_HDR + (uint64_t)rl + BRS__REC_CRC > n ||
+        brs__fix_srec_crc((const char *)p, rl) != brs__fix_rec_stored((const char *)p + REC_HDR + rl))
+        return 0;
+    if (p[0] == 'T')
+        memcpy(batch, p + REC_HDR, 8);
+    return p[0];
+}
+
+/* The record at st->bad_at fails its check (docs/fix-gateway.md, "Record
+ * checksums"). A batch's write begins with its tag ('T'), so a tear (a crash
+ * in the middle of a write, or a machine crash losing some of its pages,
+ * which read back as zeros) is a failing record after a tag past the
+ * committed batch, or one holding a zero sector, or a tag cut by the end of
+ * the file, with no committed tag after it. Without a journal (committed UINT64_MAX: the file
+ * is its own commit) a failing record with nothing sound after it is a tear.
+ * A tear is cut; anything else is damage: refused, the file left as it is. */
+static int settle(brs__fix_store *st, uint64_t committed, brs_error *err)
+{
+    uint64_t at = st->bad_at;
+    if (!at)
+        return BRS_OK;
+    int journal = committed != UINT64_MAX, torn;
+    if (journal && st->bad_batch > committed) {
+        torn = 1; /* (cut below, with the batch) */
+    } else {
+        uint64_t len = st->file_len, rest = len - at;
+        unsigned char *b = rest > 1 ? malloc((size_t)rest) : NULL;
+        if (rest > 1 && !b)
+            return brs__err(err, BRS_E_NOMEM, "%s: out of memory", st->path);
+        if (b && pread(st->fd, b, (size_t)rest, (off_t)at) != (ssize_t)rest) {
+            free(b);
+            return brs__err(err, BRS_E_IO, "%s: %s", st->path, strerror(errno));
+        }
+        int any = 0, committed_after = 0;
+        for (uint64_t q = 1; q + REC_HDR + BRS__REC_CRC <= rest; q++) {
+            uint64_t tb = 0;
+            int k = sound_at(b + q, rest - q, &tb);
+            any |= k != 0;
+            if (k == 'T' && tb <= committed)
+                committed_after = 1;
+        }
+        free(b);
+        /* a zero sector in the record (up to its first MB), as a machine
+         * crash leaves a write it did not finish; or a tag cut by the end */
+        uint32_t rl = 0;
+        int zeros = 0;
+        if (!st->bad_past_end && at + REC_HDR <= len && pread(st->fd, &rl, 4, (off_t)at + 5) == 4) {
+            uint64_t rend = at + REC_HDR + (uint64_t)rl + BRS__REC_CRC, from, to;
+            brs__fix_tear_window(at, rend, len, &from, &to);
+            char *zb = malloc((size_t)(to - from) + 1);
+            zeros = zb && pread(st->fd, zb, (size_t)(to - from), (off_t)from) == (ssize_t)(to - from) &&
+                    brs__fix_tear_like(zb, at, rend, len);
+            free(zb);
+        }
+        /* (without a journal every record may begin a write) */
+        int cut = st->bad_past_end && (!journal || st->bad_kind == 'T' || st->bad_kind == 0);
+        torn = (zeros || cut) && (journal ? !committed_after : !any);
+    }
+    if (!torn) {
+        char what[160];
+        if (st->bad_past_end)
+            snprintf(what, sizeof what, "a record of kind 0x%02x whose length runs past the end of the file, "
+                     "with sound records after it", st->bad_kind);
+        else
+            snprintf(what, sizeof what, "record checksum mismatch (stored 0x%08x, computed 0x%08x)",
+                     st->bad_stored, st->bad_computed);
+        return brs__err(err, BRS_E_CORRUPT,
+                        "%s: damaged at byte %llu: %s; the store is left as it is (restore it "
+                        "from a copy, or move it aside to start the session from sequence 1)",
+                        st->path, (unsigned long long)at, what);
+    }
+    if (journal && st->bad_batch > committed)
+        return BRS_OK; /* brs__fix_store_rollback cuts from the batch's tag on */
+    BRS_LOG(BRS_LOG_WARN, "fix", "recovery: torn store tail cut (never sent)", BRS_KV_S("store", st->path),
+            BRS_KV_U("byte", at), BRS_KV_U("bytes", st->file_len - at));
+    if (ftruncate(st->fd, (off_t)at) != 0 || lseek(st->fd, (off_t)at, SEEK_SET) < 0)
+        return brs__err(err, BRS_E_IO, "%s: cannot cut a torn record: %s", st->path, strerror(errno));
+    st->file_len = at;
+    st->bad_at = 0;
+    return BRS_OK;
+}
+
 static int store_open(brs__fix_store *st, const char *path, int fsync_policy, brs_error *err)
 {
     memset(st, 0, sizeof *st);
     st->fd = -1;
-    st->fsync_policy = fsync_policy;
+    st->fsync_policy = fsync_policy & ~BRS__FIX_STORE_JOURNALED;
+    st->journaled = (fsync_policy & BRS__FIX_STORE_JOURNALED) != 0;
     clear(st);
     if (!path)
         return BRS_OK;
@@ -225,7 +386,12 @@ static int store_open(brs__fix_store *st, const char *path, int fsync_policy, br
     st->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (st->fd < 0)
         return brs__err(err, BRS_E_IO, "%s: %s", path, strerror(errno));
-    return load(st, UINT64_MAX, NULL, err);
+    int rc = load(st, UINT64_MAX, NULL, err);
+    if (rc == BRS_OK && st->bad_at && !st->journaled)
+        rc = settle(st, UINT64_MAX, err);
+    if (rc == BRS_OK && st->file_len == 0)
+        rc = start_file(st);
+    return rc;
 }
 
 /* On failure nothing stays open or allocated (the store is as closed). */
@@ -241,7 +407,22 @@ int brs__fix_store_rollback(brs__fix_store *st, uint64_t committed, uint64_t *cu
                             brs_error *err)
 {
     *cut = 0;
-    if (st->fd < 0 || st->max_batch <= committed)
+    if (st->fd < 0)
+        return BRS_OK;
+    if (st->bad_at) { /* a failing record: torn (cut here) or damage (refused) */
+        uint64_t before = st->file_len;
+        int rc = settle(st, committed, err);
+        if (rc != BRS_OK)
+            return rc;
+        if (!st->bad_at) { /* cut at the record */
+            *cut = before - st->file_len;
+            if (st->file_len == 0 && (rc = start_file(st)) != BRS_OK)
+                return brs__err(err, rc, "%s: cannot start the file again", st->path);
+            if (st->max_batch <= committed)
+                return fsync(st->fd) == 0 ? BRS_OK : brs__err(err, BRS_E_IO, "%s: %s", st->path, strerror(errno));
+        }
+    }
+    if (st->max_batch <= committed)
         return BRS_OK;
     clear(st);
     st->t_batch = 0;
@@ -266,7 +447,7 @@ void brs__fix_store_close(brs__fix_store *st)
 
 static int put(brs__fix_store *st, char kind, uint32_t a, const char *data, uint32_t n)
 {
-    if (reserve(&st->wbuf, &st->wcap, st->wlen + REC_HDR + n) != BRS_OK)
+    if (reserve(&st->wbuf, &st->wcap, st->wlen + REC_HDR + n + BRS__REC_CRC) != BRS_OK)
         return BRS_E_NOMEM;
     char *p = st->wbuf + st->wlen;
     p[0] = kind;
@@ -275,6 +456,11 @@ static int put(brs__fix_store *st, char kind, uint32_t a, const char *data, uint
     if (n)
         memcpy(p + REC_HDR, data, n);
     st->wlen += REC_HDR + n;
+    if (st->crc) { /* computed into the buffer: the batch is still one write */
+        uint32_t c = brs__fix_srec_crc(p, n);
+        memcpy(p + REC_HDR + n, &c, 4);
+        st->wlen += BRS__REC_CRC;
+    }
     return BRS_OK;
 }
 
@@ -296,7 +482,7 @@ int brs__fix_store_out(brs__fix_store *st, uint32_t seq, const char *msg, size_t
         return BRS_E_RANGE;
     int rc = append(st, 'O', seq, msg, (uint32_t)len);
     if (rc == BRS_OK)
-        rc = index_put(st, seq, st->file_len + st->wlen - len, (uint32_t)len);
+        rc = index_put(st, seq, st->file_len + st->wlen - len - (st->crc ? BRS__REC_CRC : 0), (uint32_t)len);
     if (rc == BRS_OK && seq >= st->next_out)
         st->next_out = seq + 1;
     return rc;
@@ -337,15 +523,21 @@ void brs__fix_store_compact(brs__fix_store *st, int64_t now_ns)
         memmove(st->mem, st->mem + from, (size_t)(st->file_len - from));
         st->memlen = (size_t)(st->file_len - from);
     } else {
-        size_t keep = (size_t)(st->file_len - from);
+        /* the records after the reset, as they are (their checksums too: a
+         * copy never makes a damaged record sound); a version 2 file keeps
+         * its header in front, a version 1 file stays version 1 */
+        size_t keep = (size_t)(st->file_len - from), hl = st->crc ? BRS__SFMT_HDR : 0;
         char tmp[1100], arch[1200];
         snprintf(tmp, sizeof tmp, "%s.compact", st->path);
-        char *buf = keep ? malloc(keep) : NULL;
-        if (keep && (!buf || pread(st->fd, buf, keep, (off_t)from) != (ssize_t)keep)) {
+        char *buf = keep + hl ? malloc(keep + hl) : NULL;
+        if (keep + hl && (!buf || (keep && pread(st->fd, buf + hl, keep, (off_t)from) != (ssize_t)keep))) {
             compact_failed(st, "read", buf ? errno : ENOMEM);
             free(buf);
             return;
         }
+        if (hl)
+            brs__fix_sfmt_header(buf);
+        keep += hl;
         int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0 || (keep && brs__fix_wal_write(fd, buf, keep) != 0) ||
             brs__fix_wal_sync(fd, 1) != 0) {
@@ -375,23 +567,27 @@ void brs__fix_store_compact(brs__fix_store *st, int64_t now_ns)
                 BRS_KV_S("store", st->path), BRS_KV_S("archived_as", arch),
                 BRS_KV_U("bytes_archived", from), BRS_KV_U("bytes_kept", keep));
     }
+    uint64_t hl = st->fd >= 0 && st->crc ? BRS__SFMT_HDR : 0; /* (the new file's header) */
     for (uint32_t k = 0; k < st->nidx; k++)
         if (st->idx[k].len)
-            st->idx[k].off -= from;
-    st->file_len -= from;
+            st->idx[k].off = st->idx[k].off - from + hl;
+    st->file_len = st->file_len - from + hl;
     st->compactions++;
 }
 
 int brs__fix_store_flush(brs__fix_store *st)
 {
-    if (st->wlen == 0)
-        return st->err ? BRS_E_IO : BRS_OK;
+    if (st->wlen == 0 || (st->hdr_pending && st->wlen == BRS__SFMT_HDR))
+        return st->err ? BRS_E_IO : BRS_OK; /* (a new file's header waits for its first records) */
+    st->hdr_pending = 0;
     if (st->fd < 0) {
         if (reserve(&st->mem, &st->memcap, st->memlen + st->wlen) != BRS_OK)
             return BRS_E_NOMEM;
         memcpy(st->mem + st->memlen, st->wbuf, st->wlen);
         st->memlen += st->wlen;
     } else {
+        if (!st->err && st->bad_at)
+            st->err = EIO; /* a record failing its check not settled (brs__fix_store_rollback): never written past */
         if (st->err)
             return BRS_E_IO; /* a failed file is not written past its hole */
         if (brs__fix_wal_write(st->fd, st->wbuf, st->wlen) != 0 ||

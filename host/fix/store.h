@@ -16,6 +16,11 @@
 #include <bourse/errors.h>
 
 enum brs__fix_fsync { BRS__FIX_FSYNC_NEVER = 0, BRS__FIX_FSYNC_BATCH = 1 };
+/* Or'd into brs__fix_store_open's fsync_policy: the store belongs to a
+ * gateway with an order journal, whose replay settles a record failing its
+ * check with the committed batch (brs__fix_store_rollback); without it,
+ * brs__fix_store_open settles it alone (the store is its own commit). */
+#define BRS__FIX_STORE_JOURNALED 0x100
 
 typedef struct brs__fix_store_rec {
     uint64_t off; /* of the message bytes in the file */
@@ -43,6 +48,15 @@ typedef struct brs__fix_store {
     int compact;           /* a reset ('Z') waits for its batch's commit to be compacted */
     uint64_t compact_from; /* file offset just after that 'Z' record */
     uint64_t compactions;  /* resets compacted (the old file archived) */
+    int crc;               /* 1: a version 2 file (fix/recfile.h): a checksum after each record */
+    int journaled;         /* BRS__FIX_STORE_JOURNALED */
+    int hdr_pending;       /* a new file's header in wbuf, written with its first records */
+    /* the first record failing its check, found by the load and not yet
+     * settled (bad_at 0: none): where, its kind, the batch tag before it */
+    uint64_t bad_at, bad_batch;
+    unsigned char bad_kind;
+    int bad_past_end;
+    uint32_t bad_stored, bad_computed;
 } brs__fix_store;
 
 /* Open (creating) dir/name.store; path NULL for a memory-only store. On an

@@ -166,7 +166,11 @@ int brs__cmd_audit(int argc, char **argv)
         brs__fail("audit", "%s (is %s a state_dir of bourse serve?)", err.msg, dir);
         goto done;
     }
-    size_t jend = brs__aud_journal_commit(&a, &j);
+    size_t jend = 0;
+    if (brs__aud_journal_commit(&a, &j, path, &jend, &err) != BRS_OK) {
+        brs__fail("audit", "%s", err.msg);
+        goto done;
+    }
     if (brs__aud_read_journal(&a, &j, jend, &err) != BRS_OK) {
         brs__fail("audit", "%s: %s", path, err.msg);
         goto done;

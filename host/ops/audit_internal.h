@@ -57,6 +57,10 @@ typedef struct audit {
     brs__fix_msg *msg;
     uint64_t committed; /* last committed batch; UINT64_MAX: the journal has no COMMIT (all counts) */
     uint64_t cut_journal, cut_store; /* bytes past the commit, left out */
+    /* the journal being read (fix/recfile.h): where its records start, and
+     * the bytes after each (its checksum in a version 2 file) */
+    size_t j_start, j_ov;
+    char damage[512]; /* a store's refusal (brs__aud_read_store_bytes), "" none */
     char **names; /* the files events came from (their source column) */
     size_t n_names, cap_names;
     uint64_t n0; /* rows handed on already (audit_spill.c): the next row's n is n0 + n */
@@ -102,11 +106,15 @@ typedef struct mapped {
 const char *brs__aud_keep_name(audit *a, const char *name);
 int brs__aud_map_file(const char *path, mapped *mf, brs_error *err);
 void brs__aud_unmap_file(mapped *mf);
-size_t brs__aud_journal_commit(audit *a, const mapped *j);
+/* The last committed batch and where the committed part of the journal
+ * ends (*end), each record checked as a restart does: BRS_E_CORRUPT naming
+ * `name` and the byte for damage. */
+int brs__aud_journal_commit(audit *a, const mapped *j, const char *name, size_t *end, brs_error *err);
 void brs__aud_ws_names(audit *a);
 int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err);
 int brs__aud_read_store(audit *a, const char *path, const char *name, int archived, brs_error *err);
-/* The same over a store's bytes (name: the rows' source, kept by the caller). */
+/* The same over a store's bytes (name: the rows' source, kept by the caller).
+ * A damaged store stops it with a->damage set. */
 void brs__aud_read_store_bytes(audit *a, const mapped *s, const char *name, int archived);
 int brs__aud_has_suffix(const char *s, const char *suf);
 int brs__aud_read_archive(audit *a, const char *dir, brs_error *err);

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "core/core.h"
 #include "fix/codec.h"
+#include "fix/recfile.h"
 #include <cjson/cJSON.h>
 
 const char *brs__aud_keep_name(audit *a, const char *name)
@@ -249,29 +250,65 @@ static uint32_t rd32(const unsigned char *p)
     return v;
 }
 
-/* The last committed batch and where the committed part of the journal ends. */
-size_t brs__aud_journal_commit(audit *a, const mapped *j)
+int brs__aud_journal_commit(audit *a, const mapped *j, const char *name, size_t *endp, brs_error *err)
 {
-    size_t pos = 0, end = 0, dropped = 0;
+    int ver = brs__fix_jfmt_detect((const char *)j->p, j->len);
+    if (ver == BRS__FMT_BAD)
+        return brs__fix_damage_err(err, name, 0, "a format header that does not check");
+    size_t start = ver == BRS__FMT_V2 ? BRS__JFMT_HDR : ver == BRS__FMT_EMPTY ? j->len : 0;
+    size_t ov = ver == BRS__FMT_V1 ? 0 : BRS__REC_CRC;
+    size_t pos = start, end = 0, dropped = 0, bad = SIZE_MAX;
+    uint32_t stored = 0, computed = 0;
     int any = 0;
+    a->j_start = start;
+    a->j_ov = ov;
     while (pos + 8 <= j->len) {
         drop_read(j, pos, &dropped);
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
-        if (pos + 8 + n > j->len)
+        if (pos + 8 + n + ov > j->len) {
+            if (ov)
+                bad = pos;
             break;
-        pos += 8 + (size_t)n;
+        }
+        if (ov && (stored = brs__fix_rec_stored((const char *)j->p + pos + 8 + n)) !=
+                      (computed = brs__fix_jrec_crc((const char *)j->p + pos, n))) {
+            bad = pos;
+            break;
+        }
+        pos += 8 + (size_t)n + ov;
         if (type == J_COMMIT && n == 8) {
-            memcpy(&a->committed, j->p + pos - 8, 8);
+            memcpy(&a->committed, j->p + pos - 8 - ov, 8);
             end = pos;
             any = 1;
         }
     }
+    if (bad != SIZE_MAX) { /* the restart's rule (fix/recfile.h) */
+        brs__fix_commit_scan cs = {0};
+        brs__fix_scan_commits((const char *)j->p + bad + 1, j->len - bad - 1, bad + 1, &cs);
+        uint64_t rend = bad + 8 + (uint64_t)rd32(j->p + bad + 4) + ov, from, to;
+        brs__fix_tear_window(bad, rend, j->len, &from, &to);
+        int past = rend > j->len;
+        int tear = brs__fix_tear_like((const char *)j->p + from, bad, rend, j->len);
+        if (brs__fix_journal_bad_rule(&cs, any, a->committed, j->len, tear) == BRS__JBAD_DAMAGE) {
+            char what[160];
+            if (past)
+                snprintf(what, sizeof what, "a record whose length runs past the end of the file");
+            else
+                snprintf(what, sizeof what, "record checksum mismatch (stored 0x%08x, computed 0x%08x)", stored,
+                         computed);
+            return brs__fix_damage_err(err, name, bad, what);
+        }
+    }
     if (!any) {
-        a->committed = UINT64_MAX;
-        end = pos;
+        if (ov && j->len > start + 20)
+            return brs__fix_damage_err(err, name, bad != SIZE_MAX ? bad : start,
+                                       "no COMMIT record: the file was cut (its first write ends with one)");
+        a->committed = ov ? 0 : UINT64_MAX; /* version 1: from before commits, all counts */
+        end = ov ? start : pos;
     }
     a->cut_journal = j->len - end;
-    return end;
+    *endp = end;
+    return BRS_OK;
 }
 
 /* Integer ticks as a decimal with d decimals ("12.3400"). */
@@ -451,37 +488,37 @@ void brs__aud_ws_names(audit *a)
  * the risk checks' refusals. */
 int brs__aud_read_journal(audit *a, const mapped *j, size_t end, brs_error *err)
 {
-    size_t pos = 0, dropped = 0;
-    while (pos + 8 <= end) {
+    size_t pos = a->j_start, dropped = 0, ov = a->j_ov;
+    while (pos + 8 + ov <= end) {
         drop_read(j, pos, &dropped);
         if (brs__aud_room(a))
             return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
         uint32_t type = rd32(j->p + pos), n = rd32(j->p + pos + 4);
         const char *body = (const char *)j->p + pos + 8;
-        pos += 8 + (size_t)n;
+        pos += 8 + (size_t)n + ov;
         if (type == J_CHILD) {
-            int r = child_record(a, j->p + pos - n, n);
+            int r = child_record(a, (const unsigned char *)body, n);
             if (r == -2)
                 return brs__err(err, BRS_E_NOMEM, "out of memory");
             if (r)
                 return brs__err(err, BRS_E_PARSE, "journal: the child record at byte %zu is malformed",
-                                pos - 8 - (size_t)n);
+                                pos - 8 - (size_t)n - ov);
             continue;
         }
         if (type == J_WS || type == J_WS_REPORT) {
-            int r = ws_record(a, j->p + pos - n, n, type == J_WS_REPORT);
+            int r = ws_record(a, (const unsigned char *)body, n, type == J_WS_REPORT);
             if (r == -2)
                 return brs__err(err, BRS_E_NOMEM, "out of memory");
             if (r)
                 return brs__err(err, BRS_E_PARSE, "journal: the WebSocket %s at byte %zu is malformed",
-                                type == J_WS ? "request" : "report", pos - 8 - (size_t)n);
+                                type == J_WS ? "request" : "report", pos - 8 - (size_t)n - ov);
             continue;
         }
         if ((type & ~J_RISK_REFUSED) >= J_FIRST_SPECIAL && !(type & J_RISK_REFUSED))
             continue; /* commit, end of day, snapshot, clock records */
         if (brs__fix_parse(a->msg, body, n) != BRS_OK)
             return brs__err(err, BRS_E_PARSE, "journal: the record at byte %zu is not a FIX message",
-                            pos - 8 - (size_t)n);
+                            pos - 8 - (size_t)n - ov);
         const brs__fix_msg *m = a->msg;
         const char *what = !strcmp(m->msgtype, "D")   ? "received"
                            : !strcmp(m->msgtype, "F") ? "cancel_requested"
@@ -533,33 +570,80 @@ int brs__aud_read_store(audit *a, const char *path, const char *name, int archiv
         return rc;
     brs__aud_read_store_bytes(a, &s, name, archived);
     brs__aud_unmap_file(&s);
+    if (a->damage[0])
+        return brs__err(err, BRS_E_CORRUPT, "%s", a->damage);
     if (a->oom == 2)
         return brs__err(err, BRS_E_IO, "%s", a->spill_msg);
     return a->oom ? brs__err(err, BRS_E_NOMEM, "out of memory") : BRS_OK;
+}
+
+/* A store record failing its check at pos: 1 when the restart would cut it
+ * as a tear (fix/store.c, settle(): after a tag past the committed batch, or
+ * holding a zero sector, or a tag cut by the end of the file, with no
+ * committed tag after it), else 0 with the refusal in msg. */
+static int store_torn(const mapped *s, size_t pos, unsigned char kind, uint64_t tag, uint64_t committed,
+                      const char *name, int past, char *msg, size_t cap)
+{
+    if (tag > committed)
+        return 1;
+    int committed_after = 0;
+    for (size_t q = pos + 1; q + STORE_HDR + BRS__REC_CRC <= s->len && !committed_after; q++) {
+        const unsigned char *p = s->p + q;
+        if (p[0] != 'T' || rd32(p + 5) != 8 || q + STORE_HDR + 8 + BRS__REC_CRC > s->len ||
+            brs__fix_srec_crc((const char *)p, 8) != brs__fix_rec_stored((const char *)p + STORE_HDR + 8))
+            continue;
+        uint64_t b;
+        memcpy(&b, p + STORE_HDR, 8);
+        committed_after = b <= committed;
+    }
+    uint64_t rend = pos + STORE_HDR + (uint64_t)rd32(s->p + pos + 5) + BRS__REC_CRC, from, to;
+    brs__fix_tear_window(pos, rend, s->len, &from, &to);
+    int zeros = !past && brs__fix_tear_like((const char *)s->p + from, pos, rend, s->len);
+    if ((zeros || (past && (kind == 'T' || kind == 0))) && !committed_after)
+        return 1;
+    if (past)
+        snprintf(msg, cap, "%s: damaged at byte %zu: a record of kind 0x%02x whose length runs past the end of the file",
+                 name, pos, kind);
+    else
+        snprintf(msg, cap, "%s: damaged at byte %zu: record checksum mismatch (stored 0x%08x, computed 0x%08x)",
+                 name, pos, brs__fix_rec_stored((const char *)s->p + pos + STORE_HDR + rd32(s->p + pos + 5)),
+                 brs__fix_srec_crc((const char *)s->p + pos, rd32(s->p + pos + 5)));
+    return 0;
 }
 
 void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int archived)
 {
     const mapped s = *sm;
     size_t pos = 0, end = s.len, dropped = 0;
+    /* its version (fix/recfile.h): a header, and a checksum after each record */
+    int ver = brs__fix_sfmt_detect((const char *)s.p, s.len);
+    if (ver == BRS__FMT_BAD) {
+        snprintf(a->damage, sizeof a->damage, "%s: damaged at byte 0: a format header that does not check", name);
+        return;
+    }
+    size_t start = ver == BRS__FMT_V2 ? BRS__SFMT_HDR : ver == BRS__FMT_EMPTY ? s.len : 0;
+    size_t ov = ver == BRS__FMT_V1 ? 0 : BRS__REC_CRC;
+    pos = start;
     if (archived) { /* what follows its last reset was copied into the next file: read it there */
         size_t z = 0;
         int has_z = 0;
         while (pos + STORE_HDR <= s.len) {
             drop_read(&s, pos, &dropped);
             uint32_t n = rd32(s.p + pos + 5);
-            if (pos + STORE_HDR + n > s.len)
+            if (pos + STORE_HDR + n + ov > s.len)
                 break;
             if (s.p[pos] == 'Z') {
                 z = pos;
                 has_z = 1;
             }
-            pos += STORE_HDR + n;
+            pos += STORE_HDR + n + ov;
         }
         if (has_z)
             end = z;
-        pos = dropped = 0;
+        pos = start;
+        dropped = 0;
     }
+    uint64_t tag = 0; /* the batch tag before the record */
     while (pos + STORE_HDR <= end) {
         drop_read(&s, pos, &dropped);
         if (brs__aud_room(a)) {
@@ -568,12 +652,20 @@ void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int
         }
         unsigned char kind = s.p[pos];
         uint32_t n = rd32(s.p + pos + 5);
-        if (pos + STORE_HDR + n > s.len)
+        int past = pos + STORE_HDR + n + ov > s.len;
+        if (past && !ov)
             break; /* torn: never sent */
+        if (ov && (past || brs__fix_rec_stored((const char *)s.p + pos + STORE_HDR + n) !=
+                               brs__fix_srec_crc((const char *)s.p + pos, n))) {
+            if (!store_torn(&s, pos, kind, tag, a->committed, name, past, a->damage, sizeof a->damage))
+                return; /* damage: a->damage says where */
+            break; /* torn or never committed: never sent */
+        }
         const char *body = (const char *)s.p + pos + STORE_HDR;
         if (kind == 'T' && n == 8) {
             uint64_t b;
             memcpy(&b, body, 8);
+            tag = b;
             if (b > a->committed)
                 break; /* a batch the journal never committed: never sent */
         } else if (kind == 'O' && brs__fix_parse(a->msg, body, n) == BRS_OK &&
@@ -625,7 +717,7 @@ void brs__aud_read_store_bytes(audit *a, const mapped *sm, const char *name, int
                 fld(a, m, 30, &e->venue);
             }
         }
-        pos += STORE_HDR + n;
+        pos += STORE_HDR + n + ov;
     }
     if (!archived)
         a->cut_store += s.len - pos;
@@ -683,9 +775,10 @@ int brs__aud_read_archive(audit *a, const char *dir, brs_error *err)
             if ((rc = brs__aud_map_file(path, &j, err)))
                 break;
             uint64_t cut = a->cut_journal;
-            size_t end = brs__aud_journal_commit(a, &j);
+            size_t end = 0;
+            rc = brs__aud_journal_commit(a, &j, path, &end, err);
             a->cut_journal = cut; /* archived after a commit: what follows it was never answered */
-            if ((rc = brs__aud_read_journal(a, &j, end, err)))
+            if (!rc && (rc = brs__aud_read_journal(a, &j, end, err)))
                 brs__err_prefix(err, "%s", path);
             brs__aud_unmap_file(&j);
         } else {

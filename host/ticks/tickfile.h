@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/crc32c.h"
+
 #include <bourse/errors.h>
 #include <bourse/types.h>
 
@@ -42,7 +44,7 @@
 #define BRS_TICK_MAX_INSTRUMENTS 65536u
 #define BRS_TICK_MAX_BLOCK_RECORDS (1u << 20) /* 64 MiB decompressed, a sanity bound */
 
-uint32_t brs__crc32c(uint32_t crc, const void *data, size_t len);
+/* CRC-32C: core/crc32c.h (headers, index and footer) */
 
 /* The compact bar block (barblock.c). eligible: n > 0 records, all BAR.
  * encode writes at most BRS_BARBLOCK_HDR_SIZE + n * BRS_BARBLOCK_MAX_WIDTH

@@ -18,6 +18,7 @@
 #include "core/core.h"
 #include "fix/app.h"
 #include "fix/app_internal.h"
+#include "fix/recfile.h"
 #include "fixmsg.h"
 
 #define T0 1700000000000000000LL
@@ -734,7 +735,8 @@ static void test_compaction(void **state)
     /* the journal: header, 8 orders, a risk record per session, end */
     size_t snap_len = 0;
     char *snap = grab(path, &snap_len);
-    assert_int_equal(snap_len, 48 + 8 * 128 + 2 * (16 + 2 * 32) + 8 + 16); /* + COMMIT */
+    /* (version 2, fix/recfile.h: the format header, a checksum after each record) */
+    assert_int_equal(snap_len, 20 + 52 + 8 * 132 + 2 * (20 + 2 * 32) + 12 + 20); /* + COMMIT */
     assert_true(snap_len * 10 < before);
     assert_int_equal(archive_files(tj.dir, 0), 1); /* the day's history, archived */
     brs_risk risk_live[2];
@@ -936,6 +938,41 @@ static void fg_replace(int k)
     memcpy(m->prev, m->cl, sizeof m->prev);
     memcpy(m->cl, r, sizeof m->cl);
     outlen = outread = 0;
+}
+
+/* A checkpoint of a journal this process began (its first COMMIT written by
+ * the replay): the order acknowledged while the child wrote the snapshot is
+ * in the new journal, committed, with no batch after it. Before 2026-12-07
+ * the journal's size left out that first COMMIT, so the tail was copied 16
+ * bytes early: its last COMMIT was missing, and a restart right after the
+ * swap lost the order. */
+static void test_checkpoint_fresh_journal_tail(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=10|59=1|");
+    expect_er('0', "t1");
+    brs__fix_gateway_flush(&gw);
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_checkpoint_start(&gw, &err), BRS_OK);
+    feed("35=D|11=t2|55=AAPL|54=1|60=20231114-22:13:20|38=10|40=2|44=9|59=1|");
+    expect_er('0', "t2");
+    assert_int_equal(brs__fix_gateway_flush(&gw), BRS_OK); /* acknowledged */
+    int done = 0;
+    while (!done) {
+        assert_int_equal(brs__fix_gateway_checkpoint_poll(&gw, &done, &err), BRS_OK);
+        if (!done)
+            usleep(1000);
+    }
+    close_gw();
+    open_gw(tj.path, 0);
+    feed("35=H|11=t2|55=AAPL|54=1|");
+    expect_er('I', "t2");
+    assert_int_equal(brs__fix_char(&got, 39), '0');
+    close_gw();
+    journal_done(&tj);
 }
 
 static void test_checkpoint_stepwise(void **state)
@@ -1583,27 +1620,26 @@ static void test_eod_expires_orders_in_flight(void **state)
     /* the same journal with its end of day of mode 3 (EOD_STEPS, as written
      * before these rules): replayed as that code ran it, d1 is not expired
      * and the IOC s1 fills it */
-    FILE *f = fopen(tj.path, "r+b");
-    assert_non_null(f);
+    /* (a journal of version 2: after its header, records with a checksum
+     * each, which the patch writes again) */
+    size_t jl = 0;
+    char *jb = grab(tj.path, &jl);
+    assert_memory_equal(jb + 8, "BRSJ", 4);
     int patched = 0;
-    for (;;) {
+    for (size_t at = BRS__JFMT_HDR; at + 8 <= jl;) {
         uint32_t h[2];
-        long at = ftell(f);
-        if (fread(h, 4, 2, f) != 2)
-            break;
+        memcpy(h, jb + at, 8);
         if (h[0] == JOURNAL_END_OF_DAY && h[1] == EOD_STEPS_LEN) {
-            char mode;
-            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
-            assert_int_equal(fread(&mode, 1, 1, f), 1);
-            assert_int_equal(mode, EOD_STEPS_V3);
-            mode = EOD_STEPS;
-            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
-            assert_int_equal(fwrite(&mode, 1, 1, f), 1);
+            assert_int_equal(jb[at + 16], EOD_STEPS_V3);
+            jb[at + 16] = EOD_STEPS;
+            uint32_t c = brs__fix_jrec_crc(jb + at, h[1]);
+            memcpy(jb + at + 8 + h[1], &c, 4);
             patched++;
         }
-        assert_int_equal(fseek(f, at + 8 + (long)h[1], SEEK_SET), 0);
+        at += 8 + (size_t)h[1] + BRS__REC_CRC;
     }
-    fclose(f);
+    put(tj.path, jb, jl);
+    free(jb);
     assert_int_equal(patched, 1);
     open_lat[0] = 1000000;
     open_gw(tj.path, 0);
@@ -1734,27 +1770,25 @@ static void test_eod_strategy_order_no_old_day_trade(void **state)
  * returns how many were. */
 static int patch_eod_mode(const char *path, char from, char to)
 {
-    FILE *f = fopen(path, "r+b");
-    assert_non_null(f);
+    /* a journal of version 2: after its header, records with a checksum
+     * each, which the patch writes again */
+    size_t jl = 0;
+    char *jb = grab(path, &jl);
+    assert_memory_equal(jb + 8, "BRSJ", 4);
     int patched = 0;
-    for (;;) {
+    for (size_t at = BRS__JFMT_HDR; at + 8 <= jl;) {
         uint32_t h[2];
-        long at = ftell(f);
-        if (fread(h, 4, 2, f) != 2)
-            break;
-        if (h[0] == JOURNAL_END_OF_DAY && (h[1] == EOD_STEPS_LEN || h[1] == 9)) {
-            char mode;
-            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
-            assert_int_equal(fread(&mode, 1, 1, f), 1);
-            if (mode == from) {
-                assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
-                assert_int_equal(fwrite(&to, 1, 1, f), 1);
-                patched++;
-            }
+        memcpy(h, jb + at, 8);
+        if (h[0] == JOURNAL_END_OF_DAY && (h[1] == EOD_STEPS_LEN || h[1] == 9) && jb[at + 16] == from) {
+            jb[at + 16] = to;
+            uint32_t c = brs__fix_jrec_crc(jb + at, h[1]);
+            memcpy(jb + at + 8 + h[1], &c, 4);
+            patched++;
         }
-        assert_int_equal(fseek(f, at + 8 + (long)h[1], SEEK_SET), 0);
+        at += 8 + (size_t)h[1] + BRS__REC_CRC;
     }
-    fclose(f);
+    put(path, jb, jl);
+    free(jb);
     return patched;
 }
 
@@ -2305,26 +2339,39 @@ static void test_bad_snapshot(void **state)
     close_gw();
     size_t len = 0;
     char *good = grab(path, &len);
-    /* header, one order, the session's positions (kept with or without risk
-     * limits: 8 + 8 + 2 instruments x 32), end */
-    assert_int_equal(len, 48 + 128 + 80 + 8 + 16); /* + COMMIT */
+    /* format header, header, one order, the session's positions (kept with
+     * or without risk limits: 8 + 8 + 2 instruments x 32), end, each record
+     * with its checksum (a journal of version 2, fix/recfile.h) */
+    assert_int_equal(len, 20 + 52 + 132 + 84 + 12 + 20); /* + COMMIT */
     struct {
         const char *what;
         size_t off, n; /* bytes replaced */
         const char *with;
         size_t cut; /* new length, 0: unchanged */
+        int seal;   /* the record's checksum written again: its content is what fails */
     } cases[] = {
-        {"no end record", 0, 0, "", 48 + 128 + 80},
-        {"order count", 8 + 32, 1, "\x02", 0},
-        {"instrument", 48 + 8 + 12, 1, "\x09", 0},
-        {"record size", 48 + 4, 1, "\x10", 0},
-        {"version", 8, 1, "\x07", 0},
+        {"no end record", 0, 0, "", 20 + 52 + 132 + 84, 0},
+        {"order count", 28 + 32, 1, "\x02", 0, 1},
+        {"instrument", 80 + 12, 1, "\x09", 0, 1},
+        {"record size", 72 + 4, 1, "\x10", 0, 0},
+        {"version", 28, 1, "\x07", 0, 1},
+        {"checksum", 80 + 100, 1, "\x01", 0, 0},
     };
     for (size_t k = 0; k < BRS__ARRAY_LEN(cases); k++) {
         char *bad = malloc(len);
         assert_non_null(bad);
         memcpy(bad, good, len);
         memcpy(bad + cases[k].off, cases[k].with, cases[k].n);
+        for (size_t at = BRS__JFMT_HDR; cases[k].seal && at + 8 <= len;) {
+            uint32_t rl;
+            memcpy(&rl, bad + at + 4, 4);
+            if (cases[k].off < at + 8 + rl) {
+                uint32_t c = brs__fix_jrec_crc(bad + at, rl);
+                memcpy(bad + at + 8 + rl, &c, 4);
+                break;
+            }
+            at += 8 + (size_t)rl + BRS__REC_CRC;
+        }
         size_t blen = cases[k].cut ? cases[k].cut : len;
         put(path, bad, blen);
         brs__fix_instr in[2] = {{"AAPL", 2, 1, 1}, {"MSFT", 2, 1, 1}};
@@ -2630,6 +2677,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_many_levels),
         cmocka_unit_test(test_checkpoint_stepwise),
+        cmocka_unit_test(test_checkpoint_fresh_journal_tail),
         cmocka_unit_test(test_eod_stepwise),
         cmocka_unit_test(test_eod_no_old_day_trade),
         cmocka_unit_test(test_eod_replace_old_day),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "fix/recfile.h"
 #include "fix/session.h"
 #include "fixmsg.h"
 
@@ -531,39 +532,55 @@ static void test_damaged_store(void **state)
     assert_non_null(f);
     assert_int_equal(fread(orig, 1, (size_t)len, f), (size_t)len);
     fclose(f);
-    /* the records: find the second outbound message ('O', seq 2) */
-    long o2 = -1;
-    for (long p = 0; p + 9 <= len;) {
+    /* the records (a store of version 2, fix/recfile.h: a header record,
+     * a checksum after each record): find the second outbound message
+     * ('O', seq 2) */
+    assert_int_equal(orig[0], 'V');
+    long o2 = -1, o2n = 0;
+    for (long p = BRS__SFMT_HDR; p + 9 <= len;) {
         uint32_t a, n;
         memcpy(&a, orig + p + 1, 4);
         memcpy(&n, orig + p + 5, 4);
         if (orig[p] == 'O' && a == 2)
-            o2 = p;
-        p += 9 + (long)n;
+            o2 = p, o2n = n;
+        p += 9 + (long)n + BRS__REC_CRC;
     }
     assert_true(o2 > 0);
     brs_error err;
     const uint32_t huge = 0xfffffff0u;
     const unsigned char kind = 'Q';
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         f = fopen(path, "wb");
         assert_non_null(f);
         assert_int_equal(fwrite(orig, 1, (size_t)len, f), (size_t)len);
         fclose(f);
+        char rec[4096];
+        memcpy(rec, orig + o2, (size_t)(9 + o2n));
         if (k == 0)
-            patch(path, o2 + 1, &huge, 4); /* its number */
+            memcpy(rec + 1, &huge, 4); /* its number */
+        else if (k == 1)
+            rec[0] = (char)kind; /* its kind */
         else
-            patch(path, o2, &kind, 1); /* its kind */
+            rec[20] ^= 0x04; /* one bit of its bytes, the checksum as it was */
+        patch(path, o2, rec, (size_t)(9 + o2n));
+        if (k < 2) { /* a record whose checksum holds, and whose content no writer makes */
+            uint32_t c = brs__fix_srec_crc(rec, (uint32_t)o2n);
+            patch(path, o2 + 9 + o2n, &c, 4);
+        }
         assert_int_equal(reopen(path, &err), BRS_E_CORRUPT);
         assert_non_null(strstr(err.msg, path));
         char at[64];
         snprintf(at, sizeof at, "damaged at byte %ld", o2);
         assert_non_null(strstr(err.msg, at));
-        assert_non_null(strstr(err.msg, k ? "kind 0x51" : "outbound message 4294967280 where 2 is next"));
+        assert_non_null(strstr(err.msg, k == 2   ? "record checksum mismatch (stored 0x"
+                                        : k == 1 ? "kind 0x51"
+                                                 : "outbound message 4294967280 where 2 is next"));
         assert_int_equal(file_size(path), len); /* nothing cut */
     }
     /* a torn tail is a crash's, not damage: cut, and the session goes on.
-     * A record's first 12 bytes, then zeros (never reached); zeros alone */
+     * A record's first 12 bytes, then zeros (never reached); zeros alone
+     * (nothing sound after the failing record: a session store without a
+     * journal is its own commit) */
     static const char zeros[64];
     for (int k = 0; k < 2; k++) {
         f = fopen(path, k ? "ab" : "wb");

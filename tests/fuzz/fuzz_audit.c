@@ -41,11 +41,12 @@ static void spilled(const mapped *j, const mapped *s, uint8_t flags, char **out,
     brs__aud_spill *sp = brs__aud_spill_new(&a, 64u << 10, tmp);
     need(sp != NULL);
     brs_error err = {0};
-    size_t end = brs__aud_journal_commit(&a, j);
-    if (brs__aud_read_journal(&a, j, end, &err) == BRS_OK) {
+    size_t end = 0;
+    if (brs__aud_journal_commit(&a, j, "fuzz.journal", &end, &err) == BRS_OK &&
+        brs__aud_read_journal(&a, j, end, &err) == BRS_OK) {
         brs__aud_read_store_bytes(&a, s, "fuzz.store", flags & 1);
         need(a.oom != 2); /* the spill itself never fails here */
-        if (!a.oom) {
+        if (!a.oom && !a.damage[0]) {
             FILE *m = open_memstream(out, len);
             need(m != NULL);
             brs__aud_filter f = {.since = INT64_MIN, .until = INT64_MAX};
@@ -83,13 +84,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     need(a.msg != NULL);
     brs__fix_msg_init(a.msg);
     brs_error err = {0};
-    size_t end = brs__aud_journal_commit(&a, &j);
-    need(end <= jl && a.cut_journal == jl - end);
-    int rc = brs__aud_read_journal(&a, &j, end, &err);
+    size_t end = 0;
+    int rc = brs__aud_journal_commit(&a, &j, "fuzz.journal", &end, &err);
+    need(rc == BRS_OK ? end <= jl && a.cut_journal == jl - end : rc == BRS_E_CORRUPT && err.msg[0] != 0);
+    if (rc == BRS_OK)
+        rc = brs__aud_read_journal(&a, &j, end, &err);
     need(rc == BRS_OK || err.msg[0]); /* a refusal says why */
     if (rc == BRS_OK) {
         brs__aud_read_store_bytes(&a, &s, "fuzz.store", flags & 1);
-        if (!a.oom && brs__aud_build(&a) == BRS_OK) {
+        if (!a.oom && !a.damage[0] && brs__aud_build(&a) == BRS_OK) {
             for (size_t i = 0; i < a.n; i++) { /* every string lies in the text */
                 const aev *e = &a.ev[i];
                 need(e->event != NULL && e->source != NULL);

@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(cfg.sender, sizeof cfg.sender, "EXEC");
         snprintf(cfg.target, sizeof cfg.target, "%s", i ? "CLIENT2" : "CLIENT1");
         cfg.max_msg = 4096;
-        rc = brs__fix_session_open(&s[i], &cfg, spath[i], BRS__FIX_FSYNC_NEVER, &err);
+        rc = brs__fix_session_open(&s[i], &cfg, spath[i], BRS__FIX_FSYNC_NEVER | BRS__FIX_STORE_JOURNALED, &err);
         if (rc != BRS_OK) {
             need(err.msg[0] != 0); /* a store refused says why */
             break;
