@@ -1,8 +1,11 @@
 /* signal_internal.h: the signal engine's state, shared by signal.c (the
- * loop, execution, targets) and signal_bars.c (how a strategy reads the
- * bars: xBars' records and xBarColumns' columns). */
+ * loop, execution), signal_targets.c (the precomputed targets) and
+ * signal_bars.c (how a strategy reads the bars: xBars' records and
+ * xBarColumns' columns). */
 #ifndef BRS_BT_SIGNAL_INTERNAL_H
 #define BRS_BT_SIGNAL_INTERNAL_H
+
+#include <math.h>
 
 #include "backtest.h"
 #include "core/core.h"
@@ -190,5 +193,21 @@ static inline const brs_market_event *bar_rec(const sig_instr *in, uint32_t ii, 
 int brs__bt_sig_bars(void *self, brs__sctx *sc, uint32_t instrument, const brs_market_event **bars,
                      uint64_t *n);
 int brs__bt_sig_bar_columns(void *self, brs__sctx *sc, uint32_t instrument, brs_bar_columns *out);
+
+/* Targets' codes: TG_NONE is "no target" in tcode and an empty slot in tg_slot. */
+#define TG_NONE 255
+
+/* xSetTargets and xSetTargetsAt of the signal engine's brs__exec (signal_targets.c). */
+int brs__bt_sig_set_targets(void *self, brs__sctx *sc, uint32_t instrument, const double *t, uint64_t n);
+int brs__bt_sig_set_targets_at(void *self, brs__sctx *sc, uint32_t instrument, uint64_t first,
+                               const double *t, uint64_t n);
+
+/* The precomputed target of bar t, NaN for none. */
+static inline double brs__bt_sig_target_at(const sig_instr *in, uint64_t t)
+{
+    if (in->tcode)
+        return in->tcode[t] == TG_NONE ? NAN : in->tval[in->tcode[t]];
+    return in->targets ? in->targets[t] : NAN;
+}
 
 #endif

@@ -226,6 +226,11 @@ int brs__tick_seek(brs_tick_reader *r, int64_t ts, brs_error *err);
 int brs__tick_load_block(brs_tick_reader *r, uint32_t i, brs_error *err);
 
 int brs__tick_next_block_(brs_tick_reader *r);
+/* Stop the read-ahead thread, if any, and free its slots (readahead.c). */
+void brs__tick_stop_ahead(brs_tick_reader *r);
+/* Make *buf hold count records (64-byte aligned), reallocating when *cap is
+ * too small (reader.c). */
+int brs__tick_reader_dbuf(brs_market_event **buf, size_t *cap, uint32_t count, brs_error *err);
 
 /* Decode block i into dst (room for blocks[i].count records) with scratch d.
  * Touches nothing else in r (pread only), so threads with their own decoders
