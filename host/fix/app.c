@@ -462,7 +462,7 @@ static void on_new_order(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
     if (tif == BRS_DAY) /* its price bounds the day's DAY orders from now, on its way too (app_eod.c) */
         brs__fix_eod_note(g, o);
     int after = 0; /* the old day's DAY orders it would meet expire first, their cancels ahead of it */
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, (uint32_t)instr, side,
+    if (g->eod_gate && (after = brs__fix_eod_expire_crossed(g, (uint32_t)instr, side,
                                                                                type != BRS_LIMIT, px)))
         brs__rt_after_sent(g->rt, 1);
     g->own_submit = 1;
@@ -567,7 +567,7 @@ static void on_replace(brs__fix_gateway *g, brs__fix_session *s, const brs__fix_
         return;
     }
     int after = 0; /* as for a new order: what it would meet expires first */
-    if (g->eod_phase == BRS__FIX_EOD_EXPIRE && (after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px)))
+    if (g->eod_gate && (after = brs__fix_eod_expire_crossed(g, o->instrument, o->side, 0, px)))
         brs__rt_after_sent(g->rt, 1);
     char clordid[BRS__FIX_CLORDID_MAX], orig[BRS__FIX_CLORDID_MAX];
     brs__fix_str(m, 11, clordid, sizeof clordid);

@@ -331,7 +331,9 @@ typedef struct brs__fix_gateway {
     /* the rules of this end of day (its record's mode): 1 as written before
      * 2026-12-07 14:00 (EOD_STEPS), 2 (EOD_STEPS_V2) orders still on their
      * way to a venue expire too and the expiries reach it in order
-     * (brs__rt_after_sent); a replay applies the rules the journal ran with */
+     * (brs__rt_after_sent); 3 (EOD_STEPS_V3) an old day's DAY order or
+     * replace still on the wire expires at the venue on arrival
+     * (brs__rt_day_over); a replay applies the rules the journal ran with */
     uint8_t eod_v;
     uint8_t fg_newday, fg_rebuilt;
     uint16_t eod_tag;
@@ -341,6 +343,9 @@ typedef struct brs__fix_gateway {
      * submit hook leaves it alone); the expiries of the hook wait for the
      * runtime's step they are in (no pump) */
     uint8_t own_submit, eod_nopump;
+    /* the order path's test: the expiry slices run, or (EOD_STEPS_V3) an
+     * expiry of theirs is still on the wire (app_eod.c) */
+    uint8_t eod_gate;
     int64_t eod_t0;
 } brs__fix_gateway;
 
@@ -454,10 +459,11 @@ int brs__fix_gateway_forget_step(brs__fix_gateway *g);
  * the end of day's steps (expiry, then forget) are not over. */
 int brs__fix_gateway_eod_step(brs__fix_gateway *g);
 /* While the expiry slices run and the old day may still have a DAY order
- * resting (brs__fix_day_px): nonzero. bourse serve then holds what it cannot
- * first expire the old day's orders for (the market data replay, the hosted
- * strategies' timers and book tops, WebSocket requests) until the slices end,
- * so no DAY order of the old day trades in the new day. */
+ * resting (brs__fix_day_px), or (EOD_STEPS_V3) an expiry is still on the
+ * wire: nonzero. bourse serve then holds what it cannot first expire the old
+ * day's orders for (the market data replay, the hosted strategies' timers
+ * and book tops, WebSocket requests) until then, so no DAY order of the old
+ * day trades in the new day. */
 int brs__fix_gateway_eod_holds(const brs__fix_gateway *g);
 /* Orders in the order table now (open ones and those closed since the last
  * end of day). */

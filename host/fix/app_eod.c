@@ -34,7 +34,16 @@
  * still on its way to its venue expires too (its cancel reaches the venue
  * after it: brs__rt_after_sent), the order that caused crossing expiries
  * reaches the venue after them, and a hosted strategy's order expires what
- * it would meet first (the runtime's submit hook). */
+ * it would meet first (the runtime's submit hook).
+ *
+ * Under EOD_STEPS_V3 (g->eod_v 3) also: an old day's DAY order, or a replace
+ * of one, still on the wire to its venue when the end of day begins expires
+ * at the venue on arrival without ever matching (brs__rt_day_over: New then
+ * the expiry, whichever comes first of its arrival and its slice); a hosted
+ * strategy's replace expires what it would meet first, as its new orders do;
+ * and what could meet an old order (the market data replay, the strategies'
+ * timers, WebSocket requests) waits until the last expiry has reached its
+ * venue, not only until the last slice. */
 #include "fix/app.h"
 #include "fix/app_internal.h"
 
@@ -49,9 +58,12 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id, int mode)
 {
     g->eod_phase = BRS__FIX_EOD_EXPIRE;
-    g->eod_v = mode == EOD_STEPS_V2 ? 2 : 1;
+    g->eod_gate = 1;
+    g->eod_v = mode == EOD_STEPS_V3 ? 3 : mode == EOD_STEPS_V2 ? 2 : 1;
     if (g->eod_v >= 2) /* hosted strategies' orders while the slices run (off the order path otherwise) */
         brs__rt_set_submit_hook(g->rt, brs__fix_eod_submit_hook, g);
+    if (g->eod_v >= 3) /* (EOD_STEPS_V3) and their replaces */
+        brs__rt_set_replace_hook(g->rt, brs__fix_eod_submit_hook, g);
     g->eod_last_id = last_id;
     g->eod_after = 0;
     g->eod_expired = g->eod_slices = 0;
@@ -64,6 +76,8 @@ void brs__fix_eod_begin(brs__fix_gateway *g, int64_t boundary, uint64_t last_id,
                                min64(d->sell_min, d->old_sell_min)};
     }
     brs__fix_clset_free(&g->closed); /* a new day: the old day's checkpoints' ClOrdIDs are free */
+    if (g->eod_v >= 3) /* what is on the wire expires where it arrives */
+        g->eod_expired += brs__fix_eod_wire(g, last_id);
     if (!g->replaying) {
         char rec[EOD_STEPS_LEN];
         memcpy(rec, &boundary, 8);
@@ -95,6 +109,48 @@ static int open_day(const brs__fix_order *o, const void *ctx)
     if (o->tif != BRS_DAY)
         return 0;
     return g->eod_v >= 2 ? (o->open && !o->expiry) || in_flight(o) : o->open;
+}
+
+/* (EOD_STEPS_V3) An expiry of this end of day may still be on the wire: the
+ * latest arrival of the orders marked on it and of the expiries' cancels
+ * (each sent with brs__rt_after_sent: brs__rt_after_sent_last counts both)
+ * is still ahead of the runtime's clock.
+ * Whatever could meet an old order then goes after them (the replay decides
+ * the same: the runtime's clock and queue are). */
+static int wire_pending(const brs__fix_gateway *g)
+{
+    return g->eod_v >= 3 && brs__rt_after_sent_last(g->rt) > brs__rt_now(g->rt);
+}
+
+/* The slices are over and nothing of theirs is on the wire: the order path's
+ * test (g->eod_gate) and the runtime's hooks go. */
+static void gate_off(brs__fix_gateway *g)
+{
+    g->eod_gate = 0;
+    brs__rt_set_submit_hook(g->rt, NULL, NULL);
+    brs__rt_set_replace_hook(g->rt, NULL, NULL);
+}
+
+/* brs__rt_day_over's question (user: the gateway): is this order entry or
+ * replace on the wire one of an old day's DAY order of a session's? Such an
+ * order is flagged: its Canceled, whenever it comes, is its expiry. */
+static int over_on_wire(void *user, uint32_t client, uint64_t id, int replace)
+{
+    brs__fix_gateway *g = user;
+    brs__fix_order *o = brs__fix_order_by_id(g, id);
+    if (!o || o->tif != BRS_DAY || o->id > g->eod_last_id || brs__fix_client_of(g, o->session) != client)
+        return 0;
+    (void)replace; /* an order entry, or a replace of an order resting or itself on the wire */
+    if (o->open || o->status == '0' || o->status == '1')
+        o->expiry = 1;
+    return 1;
+}
+
+uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id)
+{
+    g->eod_last_id = last_id;
+    int64_t last; /* (brs__rt_after_sent_last counts them) */
+    return brs__rt_day_over(g->rt, over_on_wire, g, &last);
 }
 
 void brs__fix_eod_note(brs__fix_gateway *g, const brs__fix_order *o)
@@ -134,13 +190,19 @@ static uint64_t expire(brs__fix_gateway *g, uint64_t end, uint32_t per, int how,
 
 int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o)
 {
+    if (g->eod_v >= 3 && o->expiry && o->tif == BRS_DAY && o->id <= g->eod_last_id)
+        return 1; /* its expiry is on the wire already (a replace of the old day's, brs__rt_day_over) */
     if (g->eod_phase != BRS__FIX_EOD_EXPIRE || !open_day(o, g) || o->id <= g->eod_after ||
         o->id > g->eod_last_id)
         return 0;
     int was = g->expiring;
     g->expiring = 2;
     brs__rt_admit_all(g->rt, 1);
+    /* (EOD_STEPS_V3) after what was sent before, so the hold knows when it is there */
+    int was_after = brs__rt_after_sent(g->rt, 0);
+    brs__rt_after_sent(g->rt, was_after || g->eod_v >= 3);
     g->eod_expired += (uint64_t)brs__fix_cancel_one(g, o);
+    brs__rt_after_sent(g->rt, was_after);
     g->expiring = was;
     brs__rt_admit_all(g->rt, was || g->replaying);
     return 1;
@@ -153,7 +215,8 @@ static void slice_done(brs__fix_gateway *g, uint64_t reached)
     if (reached != UINT64_MAX)
         return;
     g->eod_phase = BRS__FIX_EOD_FORGET;
-    brs__rt_set_submit_hook(g->rt, NULL, NULL);
+    if (!wire_pending(g)) /* (EOD_STEPS_V3: else once the last expiry is at its venue) */
+        gate_off(g);
     for (uint32_t i = 0; i < g->n_instr; i++) { /* an old day's order still in flight stays open: the day's */
         brs__fix_day_px *d = &g->day_px[i];
         *d = (brs__fix_day_px){max64(d->buy_max, d->old_buy_max), min64(d->sell_min, d->old_sell_min),
@@ -214,13 +277,22 @@ static int crossed_day(const brs__fix_order *o, const void *ctx)
 
 int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t side, int market, int64_t px)
 {
-    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || instr >= g->n_instr)
-        return 0;
+    /* (EOD_STEPS_V3) an expiry on the wire: what is sent now reaches the
+     * venue after it (else, with a cancel latency longer than the order
+     * entry one, it could meet the old order the expiry is on its way to) */
+    int wire = wire_pending(g);
+    if (g->eod_phase != BRS__FIX_EOD_EXPIRE) {
+        if (!wire)
+            gate_off(g);
+        return wire;
+    }
+    if (instr >= g->n_instr)
+        return wire;
     brs__fix_day_px *d = &g->day_px[instr];
     int64_t *b = side == BRS_BUY ? &d->old_sell_min : &d->old_buy_max;
     if (*b == (side == BRS_BUY ? INT64_MAX : INT64_MIN) ||
         (!market && (side == BRS_BUY ? *b > px : *b < px)))
-        return 0; /* the old day has no DAY order it could meet: the common case, no scan */
+        return wire; /* the old day has no DAY order it could meet: the common case, no scan */
     crossing c = {g, instr, side, market, px};
     /* every such order of the old day, however many (a match would have
      * met them all too); their events queue as a sweep's (app_events.c) */
@@ -231,14 +303,14 @@ int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t sid
         *b = side == BRS_BUY ? px + 1 : px - 1; /* none left at px or better for it */
     /* (EOD_STEPS_V2) the order goes after its expiries: with a cancel latency
      * longer than the order-entry one it reached the venue first and met them */
-    return g->eod_v >= 2 && g->eod_crossed;
+    return g->eod_v >= 2 && (g->eod_crossed || wire_pending(g));
 }
 
 int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o)
 {
     brs__fix_gateway *g = user;
     (void)client;
-    if (g->eod_phase != BRS__FIX_EOD_EXPIRE || g->eod_v < 2 || g->own_submit)
+    if (!g->eod_gate || g->eod_v < 2 || g->own_submit)
         return 0;
     int was = g->eod_nopump;
     g->eod_nopump = 1; /* inside a runtime step (an order event's callback): the step takes the events */
@@ -249,6 +321,8 @@ int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o)
 
 int brs__fix_gateway_eod_holds(const brs__fix_gateway *g)
 {
+    if (wire_pending(g)) /* (EOD_STEPS_V3) an expiry still on the wire */
+        return 1;
     if (g->eod_phase != BRS__FIX_EOD_EXPIRE)
         return 0;
     for (uint32_t i = 0; i < g->n_instr; i++)

@@ -74,6 +74,10 @@ void brs__fix_md_request(brs__fix_gateway *g, brs__fix_session *s, const brs__fi
 #define EOD_FORGOTTEN 4 /* the steps' end: the old day's closed orders left memory */
 #define EOD_FORGET_KEEP 5 /* as EOD_FORGET, orders still on their way to a venue kept */
 #define EOD_STEPS_V2 6 /* as EOD_STEPS, its old-day orders in flight expire too, in order (app_eod.c) */
+#define EOD_STEPS_V3 7 /* as EOD_STEPS_V2, an old day's DAY order or replace still on the wire expires at
+                        * the venue on arrival, never matching (brs__rt_day_over; app_eod.c) */
+#define EOD_FORGET_WIRE 8 /* as EOD_FORGET_KEEP, and so there too (the one-turn end of day) */
+#define EOD_EXPIRE_WIRE 9 /* EOD_FORGET_WIRE's expiry without its forgetting (out of memory) */
 #define EOD_STEPS_LEN 17u /* an EOD_STEPS record: boundary, mode, u64 the old day's last OrderID */
 /* Journal record: one loop turn's slice of a stepwise end of day's expiry
  * (8 bytes: u64 the OrderID it reached; UINT64_MAX the last). */
@@ -257,7 +261,9 @@ int brs__fix_eod_expire_crossed(brs__fix_gateway *g, uint32_t instr, uint8_t sid
 /* The runtime's submit hook (brs__rt_set_submit_hook): a hosted strategy's
  * order (anything but a client's) expires the old day's DAY orders it would
  * meet first, under the rules of EOD_STEPS_V2 (in the replay alike: the
- * runtime's steps are). */
+ * runtime's steps are); under EOD_STEPS_V3 also its replace (the replace
+ * hook, brs__rt_replace_known), and while an expiry is on the wire it goes
+ * after it. */
 int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o);
 /* While the expiry slices run: a client's replace of an old day's DAY order
  * the slices have not reached expires that order first (replaced, it would
@@ -265,6 +271,11 @@ int brs__fix_eod_submit_hook(void *user, uint32_t client, const brs_order *o);
  * when it did (the replace is then refused), 0 for any other order. */
 int brs__fix_eod_expire_order(brs__fix_gateway *g, brs__fix_order *o);
 void brs__fix_eod_replay_slice(brs__fix_gateway *g, uint64_t end);
+/* (EOD_STEPS_V3, EOD_FORGET_WIRE) the sessions' DAY orders up to last_id
+ * and replaces of them still on the wire expire at the venue on arrival
+ * (brs__rt_day_over), flagged (their Canceled is the expiry): returns how
+ * many. */
+uint32_t brs__fix_eod_wire(brs__fix_gateway *g, uint64_t last_id);
 void brs__fix_eod_replay_forgotten(brs__fix_gateway *g);
 /* The forget steps of the new day ended (app_forget.c): journaled (live). */
 void brs__fix_eod_forgotten(brs__fix_gateway *g);

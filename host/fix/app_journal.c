@@ -118,12 +118,15 @@ int brs__fix_gateway_flush(brs__fix_gateway *g)
 /* The end of day as recorded (mode EOD_*); replay calls it for its records. */
 void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode)
 {
+    int wire = mode == EOD_FORGET_WIRE || mode == EOD_EXPIRE_WIRE;
+    if (wire) /* what is on the wire expires where it arrives (app_eod.c) */
+        brs__fix_eod_wire(g, g->last_order_id);
     if (mode != EOD_MARK) {
         g->expiring = 1;
         brs__rt_admit_all(g->rt, 1); /* every DAY order expires, however full the queue */
         for (uint64_t i = 0; i < g->n_orders; i++) {
             const brs__fix_order *o = &g->orders[i];
-            if (o->open && o->tif == BRS_DAY &&
+            if (o->open && o->tif == BRS_DAY && !(wire && o->expiry) &&
                 brs__rt_cancel(g->rt, brs__fix_client_of(g, o->session), o->id) == BRS_OK)
                 brs__fix_pump(g, brs__rt_now(g->rt));
         }
@@ -131,8 +134,8 @@ void brs__fix_end_of_day_apply(brs__fix_gateway *g, int64_t boundary, int mode)
         brs__rt_admit_all(g->rt, g->replaying);
     }
     g->day_boundary = boundary;
-    if (mode == EOD_FORGET || mode == EOD_FORGET_KEEP)
-        brs__fix_forget_closed(g, mode == EOD_FORGET_KEEP);
+    if (mode == EOD_FORGET || mode == EOD_FORGET_KEEP || mode == EOD_FORGET_WIRE)
+        brs__fix_forget_closed(g, mode != EOD_FORGET);
 }
 
 static void journal_eod(brs__fix_gateway *g, int64_t boundary, int mode)
@@ -153,19 +156,19 @@ int brs__fix_gateway_end_of_day(brs__fix_gateway *g, int64_t boundary, int mark_
         journal_eod(g, boundary, mark_only ? EOD_MARK : EOD_EXPIRE);
     } else if (g->mc_per_turn && g->fg_per_turn) { /* (with or without a journal) */
         /* in bounded journaled steps over the next loop turns (app_eod.c) */
-        brs__fix_eod_begin(g, boundary, g->last_order_id, EOD_STEPS_V2);
+        brs__fix_eod_begin(g, boundary, g->last_order_id, EOD_STEPS_V3); /* (EOD_STEPS_V2 before 2026-12-07 17:00) */
         if (!g->async_compact)
             brs__fix_eod_run_all(g); /* no loop to run them */
     } else {
-        brs__fix_end_of_day_apply(g, boundary, EOD_EXPIRE);
+        brs__fix_end_of_day_apply(g, boundary, EOD_EXPIRE_WIRE);
         if ((rc = brs__fix_forget_closed(g, 1)) != BRS_OK) {
             brs__err(err, rc, "end of day: out of memory compacting the order table");
-            journal_eod(g, boundary, EOD_EXPIRE);
+            journal_eod(g, boundary, EOD_EXPIRE_WIRE);
         } else {
             /* the journal says so (a replay forgets the same orders) until the
              * compaction replaces it with a snapshot of the open state, as a
              * checkpoint does (app_checkpoint.c: written by a child process) */
-            journal_eod(g, boundary, EOD_FORGET_KEEP); /* (EOD_FORGET before 2026-12-07) */
+            journal_eod(g, boundary, EOD_FORGET_WIRE); /* (EOD_FORGET before 2026-12-07, then EOD_FORGET_KEEP) */
             brs__fix_md_publish(g);
             return brs__fix_compact_after_day(g, err);
         }

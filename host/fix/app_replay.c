@@ -455,7 +455,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
                 return rc;
             }
         } else if (sess == JOURNAL_END_OF_DAY && len == EOD_STEPS_LEN &&
-                   (rec[16] == EOD_STEPS || rec[16] == EOD_STEPS_V2)) { /* app_eod.c: with its rules */
+                   (rec[16] == EOD_STEPS || rec[16] == EOD_STEPS_V2 || rec[16] == EOD_STEPS_V3)) {
+            /* app_eod.c: with its rules */
             brs__fix_eod_begin(g, (int64_t)brs__get_u64(rec + 8), brs__get_u64(rec + 17), rec[16]);
         } else if (sess == JOURNAL_EOD_SLICE && len == 8) {
             brs__fix_eod_replay_slice(g, brs__get_u64(rec + 8));
@@ -465,7 +466,8 @@ int brs__fix_gateway_replay(brs__fix_gateway *g, brs_error *err)
             int64_t b;
             memcpy(&b, rec + 8, 8);
             int mode = rec[16];
-            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET || mode == EOD_FORGET_KEEP
+            brs__fix_end_of_day_apply(g, b, mode == EOD_MARK || mode == EOD_FORGET || mode == EOD_FORGET_KEEP ||
+                                                    mode == EOD_FORGET_WIRE || mode == EOD_EXPIRE_WIRE
                                                 ? mode : EOD_EXPIRE);
         } else if (sess == JOURNAL_CLOCK && len == 8) {
             memcpy(&g->jclock_t, rec + 8, 8);

@@ -130,8 +130,10 @@ void brs__fix_gateway_close(brs__fix_gateway *g)
     brs__fix_gateway_flush(g);
     if (g->jfd >= 0)
         close(g->jfd);
-    if (g->rt && !g->own_rt && g->eod_phase == BRS__FIX_EOD_EXPIRE)
+    if (g->rt && !g->own_rt && g->eod_gate) {
         brs__rt_set_submit_hook(g->rt, NULL, NULL); /* the runtime outlives the gateway */
+        brs__rt_set_replace_hook(g->rt, NULL, NULL);
+    }
     if (g->own_rt) {
         brs__rt_destroy(g->rt);
         brs__config_free(&g->rt_cfg);

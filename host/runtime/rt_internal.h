@@ -14,7 +14,9 @@
 #include "sor/sor.h"
 #include "strategy/runtime.h" /* BRS__SCTX_DEPTH: the depth a view keeps */
 
-enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET };
+/* Q_SUBMIT_OVER, Q_REPLACE_OVER: an order entry or replace whose day ended on
+ * its way (brs__rt_day_over): it expires at the venue */
+enum { Q_SUBMIT = 1, Q_CANCEL, Q_REPLACE, Q_RESPONSE, Q_MARKET, Q_SUBMIT_OVER, Q_REPLACE_OVER };
 
 typedef struct q_item {
     int64_t t;
@@ -126,8 +128,11 @@ struct brs__rt {
     int failed;
     int fifo, quiet;          /* brs__rt_set_fifo, brs__rt_set_quiet */
     int after_sent;           /* brs__rt_after_sent */
+    int64_t after_sent_last;  /* the latest arrival of an action sent with it on */
     int (*submit_fn)(void *user, uint32_t client, const brs_order *o); /* brs__rt_set_submit_hook */
     void *submit_user;
+    int (*replace_fn)(void *user, uint32_t client, const brs_order *o); /* brs__rt_set_replace_hook */
+    void *replace_user;
     brs_error err;
     /* market data for the clients: the default venue's book as it arrives (L3
      * applied; with the router, L2 levels as resting orders too) */

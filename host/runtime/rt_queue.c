@@ -212,6 +212,8 @@ int brs__rtq_at(brs__rt *rt, int64_t delay, q_item *it)
                         (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
             if (it->t < t)
                 it->t = t;
+            if (it->kind == Q_CANCEL && it->t > rt->after_sent_last)
+                rt->after_sent_last = it->t; /* (an expiry: brs__rt_after_sent_last) */
         }
         if (rt->fifo) { /* actions reach a venue in the order sent */
             if (it->t < v->last_action)
@@ -325,6 +327,57 @@ int brs__rt_after_sent(brs__rt *rt, int on)
     int was = rt->after_sent;
     rt->after_sent = on;
     return was;
+}
+
+int64_t brs__rt_after_sent_last(const brs__rt *rt) { return rt->after_sent_last; }
+
+/* A queued order entry or replace of a client routed straight to its venue:
+ * marked when fn says its day is over (brs__rt_day_over). */
+static int mark_over(brs__rt *rt, q_item *it, int (*fn)(void *, uint32_t, uint64_t, int), void *user)
+{
+    if (it->kind != Q_SUBMIT && it->kind != Q_REPLACE)
+        return 0;
+    uint64_t vid = it->kind == Q_SUBMIT ? it->u.o.id : it->u.r.id;
+    if (rt->sor && !(vid & RT_DIRECT_TAG))
+        return 0; /* a router's child: the router's parent is not the client's order */
+    vid &= ~RT_DIRECT_TAG;
+    int replace = it->kind == Q_REPLACE;
+    if (!fn(user, (uint32_t)(vid >> RT_ID_BITS), vid & RT_ID_MASK, replace))
+        return 0;
+    it->kind = replace ? Q_REPLACE_OVER : Q_SUBMIT_OVER;
+    return 1;
+}
+
+uint32_t brs__rt_day_over(brs__rt *rt, int (*fn)(void *user, uint32_t client, uint64_t id, int replace),
+                          void *user, int64_t *last)
+{
+    uint32_t n = 0;
+    *last = INT64_MIN;
+    /* the kind alone changes: every item keeps its place (time, sequence) */
+    for (uint32_t i = 0; i < rt->heap_n; i++)
+        if (mark_over(rt, &rt->heap[i], fn, user)) {
+            n++;
+            if (rt->heap[i].t > *last)
+                *last = rt->heap[i].t;
+        }
+    for (uint32_t k = 0; k < rt->ring_n; k++) {
+        q_item *it = &rt->ring[(rt->ring_head + k) & (rt->ring_cap - 1)];
+        if (mark_over(rt, it, fn, user)) {
+            n++;
+            if (it->t > *last)
+                *last = it->t;
+        }
+    }
+    if (*last > rt->after_sent_last) /* an expiry on the wire too */
+        rt->after_sent_last = *last;
+    return n;
+}
+
+void brs__rt_set_replace_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                              void *user)
+{
+    rt->replace_fn = fn;
+    rt->replace_user = user;
 }
 
 void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),

@@ -465,6 +465,19 @@ int brs__rt_replace(brs__rt *rt, uint32_t client, uint64_t id, int64_t price, in
     return brs__rtq_at(rt, rt->v[c->route.venue].order_ns, &it);
 }
 
+int brs__rt_replace_known(brs__rt *rt, uint32_t client, const brs_order *o)
+{
+    if (BRS__LIKELY(rt->replace_fn == NULL))
+        return brs__rt_replace(rt, client, o->id, o->price, o->qty);
+    /* (only while a FIX end of day's slices run) as a new order at that price */
+    int after = rt->replace_fn(rt->replace_user, client, o);
+    int was = rt->after_sent;
+    rt->after_sent |= after != 0;
+    int rc = brs__rt_replace(rt, client, o->id, o->price, o->qty);
+    rt->after_sent = was;
+    return rc;
+}
+
 /* ---- the child hook: open children and their parents ----------------------- */
 
 void brs__rt_set_child_hook(brs__rt *rt, void (*fn)(void *user, const brs__rt_child_note *n), void *user)
@@ -723,6 +736,35 @@ static void child_event(brs__rt *rt, const brs_order_event *ev, rt_child *ctx)
     child_note(rt, BRS__RT_CHILD_EVENT, c ? ctx : NULL, ev->order_id, ev->venue, NULL, ev);
 }
 
+/* An order entry or replace whose day ended on its way (brs__rt_day_over)
+ * reaches its venue: the order is taken and expires there at once, never in
+ * its book (ACCEPTED then CANCELLED, at one time so they keep their order);
+ * the replace cancels the order it names instead (nothing when gone). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static void day_over_arrives(brs__rt *rt, const q_item *it, rt_venue *v)
+{
+    if (!v)
+        return;
+    if (it->kind == Q_REPLACE_OVER) {
+        v->vt->xCancel(v->inst.self, it->u.r.id);
+        return;
+    }
+    if (it->kind != Q_SUBMIT_OVER)
+        return;
+    const brs_order *o = &it->u.o;
+    q_item r = {.kind = Q_RESPONSE, .venue = it->venue};
+    r.u.oe = (brs_order_event){.kind = BRS_OEV_ACCEPTED, .side = o->side, .instrument = o->instrument,
+                               .venue = it->venue, .order_id = o->id, .ts = rt->now, .price = o->price,
+                               .qty = o->qty, .leaves = o->qty};
+    r.t = rt->now + v->response_ns + (rt->jitter_ns > 0 ? rt->jitter_ns : 0);
+    brs__rtq_push(rt, &r);
+    r.u.oe.kind = BRS_OEV_CANCELLED;
+    r.u.oe.leaves = 0;
+    brs__rtq_push(rt, &r);
+}
+
 void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
 {
     rt_venue *v = it->venue < rt->n_v ? &rt->v[it->venue] : NULL;
@@ -783,7 +825,9 @@ void brs__rt_dispatch_order(brs__rt *rt, q_item *it)
             brs__rt_deliver(rt, client, &it->u.oe);
         }
         break;
-    default: break;
+    default:
+        day_over_arrives(rt, it, v); /* (off the switch's common cases) */
+        break;
     }
 }
 

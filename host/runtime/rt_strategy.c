@@ -62,10 +62,29 @@ static int x_cancel(void *self, brs__sctx *sc, uint64_t id)
     return brs__rt_cancel(st->set->rt, st->client, id);
 }
 
+/* With a replace hook (only while a FIX end of day's slices run): the replace
+ * as its order at the new price, for the hook (brs__rt_replace_known). */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int replace_hooked(brs__rt_strat *st, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
+{
+    for (uint32_t i = 0; i < sc->n_orders; i++) {
+        const brs_order_info *oi = &sc->orders[i];
+        if (oi->id != id)
+            continue;
+        brs_order o = {.id = id, .instrument = oi->instrument, .side = oi->side, .type = oi->type,
+                       .tif = oi->tif, .price = price, .qty = qty};
+        return brs__rt_replace_known(st->set->rt, st->client, &o);
+    }
+    return brs__rt_replace(st->set->rt, st->client, id, price, qty);
+}
+
 static int x_replace(void *self, brs__sctx *sc, uint64_t id, int64_t price, int64_t qty)
 {
-    (void)sc;
     brs__rt_strat *st = self;
+    if (BRS__UNLIKELY(st->set->rt->replace_fn != NULL))
+        return replace_hooked(st, sc, id, price, qty);
     return brs__rt_replace(st->set->rt, st->client, id, price, qty);
 }
 

@@ -230,6 +230,32 @@ int brs__rt_after_sent(brs__rt *rt, int on);
  * before a client's (app_eod.c). */
 void brs__rt_set_submit_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
                              void *user);
+/* A replace by a client that knows its order (a hosted strategy): o carries
+ * the order's id, instrument, side and type with the new price and quantity.
+ * With a replace hook set, the hook sees it as the submit hook sees a new
+ * order (nonzero: sent with brs__rt_after_sent on); otherwise brs__rt_replace.
+ * The FIX gateway's end of day (EOD_STEPS_V3) sets it beside its submit hook. */
+int brs__rt_replace_known(brs__rt *rt, uint32_t client, const brs_order *o);
+void brs__rt_set_replace_hook(brs__rt *rt, int (*fn)(void *user, uint32_t client, const brs_order *o),
+                              void *user);
+/* The day of orders on their way is over: every order entry (Q_SUBMIT) and
+ * replace still queued for a venue, routed straight to it (not a router's
+ * child), for which fn(user, client, id, replace) says so expires at the venue
+ * when it gets there instead of reaching its book: an order is acknowledged
+ * and then cancelled (ACCEPTED, CANCELLED, the venue's response latency
+ * after its arrival; it never matches), a replace cancels the order it names
+ * there (the venue's CANCELLED; nothing when the order is gone). Returns how
+ * many were marked; *last: the latest arrival of those (INT64_MIN: none). A
+ * real venue expires (or refuses) a DAY order that reaches it after its
+ * session closed. The FIX gateway calls it as its end of day begins
+ * (docs/fix-gateway.md, "The end of day in steps"). Nothing else changes: off
+ * the order path. */
+uint32_t brs__rt_day_over(brs__rt *rt, int (*fn)(void *user, uint32_t client, uint64_t id, int replace),
+                          void *user, int64_t *last);
+/* The latest arrival at a venue of a cancel sent with brs__rt_after_sent on
+ * or of an order entry or replace brs__rt_day_over marked (the FIX end of
+ * day's expiries; 0: none since the runtime started). */
+int64_t brs__rt_after_sent_last(const brs__rt *rt);
 /* Venues' informational log lines off (warnings and errors stay). */
 void brs__rt_set_quiet(brs__rt *rt, int on);
 /* A failure that stops the run (out of memory for the queue): its code, or 0;

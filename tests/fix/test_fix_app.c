@@ -1595,7 +1595,7 @@ static void test_eod_expires_orders_in_flight(void **state)
             char mode;
             assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
             assert_int_equal(fread(&mode, 1, 1, f), 1);
-            assert_int_equal(mode, EOD_STEPS_V2);
+            assert_int_equal(mode, EOD_STEPS_V3);
             mode = EOD_STEPS;
             assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
             assert_int_equal(fwrite(&mode, 1, 1, f), 1);
@@ -1727,6 +1727,317 @@ static void test_eod_strategy_order_no_old_day_trade(void **state)
     brs__fix_gateway_flush(&gw);
     close_gw();
     journal_done(&tj);
+}
+
+/* The journal at path with its END_OF_DAY record of mode `from` turned into
+ * mode `to` (the record of a one-turn end of day or of one in steps):
+ * returns how many were. */
+static int patch_eod_mode(const char *path, char from, char to)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    int patched = 0;
+    for (;;) {
+        uint32_t h[2];
+        long at = ftell(f);
+        if (fread(h, 4, 2, f) != 2)
+            break;
+        if (h[0] == JOURNAL_END_OF_DAY && (h[1] == EOD_STEPS_LEN || h[1] == 9)) {
+            char mode;
+            assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+            assert_int_equal(fread(&mode, 1, 1, f), 1);
+            if (mode == from) {
+                assert_int_equal(fseek(f, at + 16, SEEK_SET), 0);
+                assert_int_equal(fwrite(&to, 1, 1, f), 1);
+                patched++;
+            }
+        }
+        assert_int_equal(fseek(f, at + 8 + (long)h[1], SEEK_SET), 0);
+    }
+    fclose(f);
+    return patched;
+}
+
+static void run_eod_steps(void)
+{
+    while (gw.eod_phase || brs__fix_gateway_forgetting(&gw))
+        if (gw.eod_phase == BRS__FIX_EOD_EXPIRE)
+            brs__fix_gateway_eod_step(&gw);
+        else
+            brs__fix_gateway_forget_step(&gw);
+}
+
+/* The status (39) of ClOrdID cl (AAPL, side) as the gateway answers it now. */
+static char status_of_cl(const char *cl, int side)
+{
+    outread = outlen; /* past what came before */
+    feed("35=H|11=%s|55=AAPL|54=%d|", cl, side);
+    expect_er('I', cl);
+    return brs__fix_char(&got, 39);
+}
+
+/* (EOD_STEPS_V3, EOD_FORGET_WIRE) An old day's DAY buy "db" on the wire to
+ * the venue (1 ms order entry) when the end of day begins, crossing the GTC
+ * sell "gs" resting there, never trades: it expires at the venue on arrival,
+ * New then C once, whether its slice passes before it arrives (how 0), it
+ * arrives before its slice (how 1: 5 DAY buys ahead, one a slice), or the end
+ * of day is the one-turn one (how 2: no loop). The GTC buy "gb" on the wire
+ * behind it fills "gs". The journal replays to the same; with its record
+ * turned into the mode before (EOD_STEPS_V2, EOD_FORGET_KEEP) it replays as
+ * that code ran: "db" fills "gs" at its arrival, "gb" rests. (Before 2026-12-07 17:00,
+ * "db" traded there in the new day.) */
+static void test_eod_wire_order_expires_on_arrival(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 3; how++) {
+        tmp_journal tj;
+        journal_new(&tj);
+        open_lat[0] = 1000000;
+        open_gw(tj.path, 0);
+        brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw);
+        brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+        for (int k = 0; k < 5; k++)
+            feed("35=D|11=b%d|55=MSFT|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|", k);
+        feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=10|59=1|");
+        brs__fix_pump(&gw, T0 + 1000000);
+        assert_int_equal(count_er("gs", '0'), 1);
+        outlen = outread = 0;
+        feed("35=D|11=db|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|");
+        feed("35=D|11=gb|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=1|");
+        assert_false(next()); /* on the wire */
+        brs__fix_gateway_flush(&gw);
+        gw.mc_per_turn = how == 2 ? 0 : how == 1 ? 1 : 1024;
+        gw.fg_per_turn = how == 2 ? 0 : 1024;
+        gw.async_compact = 1; /* the journal stays whole: replayed below */
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+        if (how == 0)
+            run_eod_steps(); /* every slice before the venue has them */
+        brs__fix_pump(&gw, T0 + 3000000); /* the venue has them */
+        if (how == 1) {
+            assert_int_equal(gw.eod_phase, BRS__FIX_EOD_EXPIRE); /* they arrived before db's slice */
+            run_eod_steps();
+        }
+        brs__fix_pump(&gw, T0 + 6000000);
+        assert_int_equal(count_er("db", '0'), 1);
+        assert_int_equal(count_er("db", 'C'), 1);
+        assert_int_equal(count_er("db", 'F'), 0);
+        assert_int_equal(count_er("gb", 'F'), 1);
+        assert_int_equal(count_er("gs", 'F'), 1);
+        if (how < 2)
+            assert_int_equal(count_er("b4", 'C'), 1);
+        assert_int_equal(status_of_cl("db", 1), 'C'); /* acknowledged in the new day: kept, expired */
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        open_lat[0] = 1000000; /* the journal replayed: the same */
+        open_gw(tj.path, 0);
+        assert_int_equal(status_of_cl("db", 1), 'C');
+        assert_int_equal(status_of_cl("gb", 1), '2');
+        assert_int_equal(status_of_cl("gs", 2), '2');
+        close_gw();
+        /* the mode before: replayed as its code ran */
+        assert_int_equal(patch_eod_mode(tj.path, how == 2 ? EOD_FORGET_WIRE : EOD_STEPS_V3,
+                                        how == 2 ? EOD_FORGET_KEEP : EOD_STEPS_V2), 1);
+        open_lat[0] = 1000000;
+        open_gw(tj.path, 0);
+        assert_int_equal(status_of_cl("gs", 2), '2'); /* db took it */
+        assert_int_equal(status_of_cl("gb", 1), '0');
+        close_gw();
+        journal_done(&tj);
+    }
+}
+
+/* (EOD_STEPS_V3, EOD_FORGET_WIRE) A replace of the old day's DAY buy "dr"
+ * (at 5, resting) to 10, crossing the GTC sell "gs", on the wire when the end
+ * of day begins: at the venue "dr" expires instead (C once, no fill, no
+ * Replaced), "gs" rests on; in steps (how 0) and in one turn (how 1), and in
+ * the journal's replay. (Before 2026-12-07 17:00 the replace reached the
+ * venue ahead of the expiry and "dr" bought "gs" in the new day.) */
+static void test_eod_wire_replace_expires(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        tmp_journal tj;
+        journal_new(&tj);
+        open_lat[0] = 1000000;
+        open_gw(tj.path, 0);
+        brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw);
+        brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+        feed("35=D|11=dr|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=5|59=0|");
+        feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=10|59=1|");
+        brs__fix_pump(&gw, T0 + 1000000);
+        assert_int_equal(count_er("dr", '0'), 1);
+        assert_int_equal(count_er("gs", '0'), 1);
+        outlen = outread = 0;
+        feed("35=G|11=dr2|41=dr|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|");
+        assert_false(next()); /* on the wire */
+        brs__fix_gateway_flush(&gw);
+        gw.mc_per_turn = how ? 0 : 1024;
+        gw.fg_per_turn = how ? 0 : 1024;
+        gw.async_compact = 1;
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+        run_eod_steps();
+        brs__fix_pump(&gw, T0 + 6000000);
+        assert_int_equal(count_er("dr", 'C') + count_er("dr2", 'C'), 1);
+        assert_int_equal(count_er("dr", 'F') + count_er("dr2", 'F'), 0);
+        assert_int_equal(count_er("dr2", '5'), 0);
+        assert_int_equal(count_er("gs", 'F'), 0);
+        assert_int_equal(status_of_cl("gs", 2), '0');
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        open_lat[0] = 1000000;
+        open_gw(tj.path, 0);
+        assert_int_equal(status_of_cl("gs", 2), '0');
+        close_gw();
+        journal_done(&tj);
+    }
+}
+
+/* (EOD_STEPS_V3) A hosted strategy's replace sent while the slices run (in
+ * answer to its own fill) to a price crossing the old day's DAY sell "ds"
+ * expires "ds" first, as its new orders do, and fills the GTC sell "gs"
+ * behind it (brs__rt_replace_known, the runtime's replace hook; before
+ * 2026-12-07 17:00 it bought "ds"). */
+static int strat_replace_fills;
+static void strat_replace_on_order(void *user, const brs_order_event *ev)
+{
+    (void)user;
+    if (ev->kind != BRS_OEV_FILL)
+        return;
+    if (ev->order_id == 3) {
+        strat_replace_fills++;
+        return;
+    }
+    strat_fills++;
+    brs_order o = {.id = 3, .instrument = 0, .price = 5000, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                   .tif = BRS_GTC};
+    assert_int_equal(brs__rt_replace_known(strat_rt, strat_client, &o), BRS_OK);
+}
+
+static void test_eod_strategy_replace_no_old_day_trade(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_gw(tj.path, 0);
+    brs_error err = {0};
+    brs__rt_client_ops ops = {.xOnOrder = strat_replace_on_order};
+    assert_int_equal(brs__rt_client_add(gw.rt, &ops, brs__rt_default_route(gw.rt), &strat_client, &err), BRS_OK);
+    strat_rt = gw.rt;
+    strat_fills = strat_replace_fills = 0;
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=b0|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|");
+    feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+    feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+    brs_order rest = {.id = 1, .instrument = 0, .price = 500, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                      .tif = BRS_GTC};
+    assert_int_equal(brs__rt_submit(gw.rt, strat_client, &rest), BRS_OK);
+    brs_order low = {.id = 3, .instrument = 0, .price = 100, .qty = 1, .side = BRS_BUY, .type = BRS_LIMIT,
+                     .tif = BRS_GTC};
+    assert_int_equal(brs__rt_submit(gw.rt, strat_client, &low), BRS_OK);
+    brs__fix_pump(&gw, T0);
+    eod_steps_first_slice(); /* b0 */
+    feed("35=D|11=t1|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=5|59=3|"); /* fills the strategy's buy at 5 */
+    assert_int_equal(strat_fills, 1);
+    assert_int_equal(strat_replace_fills, 1);
+    assert_int_equal(count_er("ds", 'F'), 0);
+    assert_int_equal(count_er("ds", 'C'), 1);
+    assert_int_equal(count_er("gs", 'F'), 1);
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    journal_done(&tj);
+}
+
+/* (EOD_STEPS_V3) With a cancel latency (2 ms), the last slice's expiry of
+ * the old day's DAY buy "d0" is still on the wire after the slices end: what
+ * could meet it (the market data replay, the strategies' timers) still waits
+ * (brs__fix_gateway_eod_holds) until the venue has it. (Before 2026-12-07
+ * 17:00 it went on at the last slice: a print could fill "d0" meanwhile.) */
+static void test_eod_holds_while_expiry_on_wire(void **state)
+{
+    (void)state;
+    tmp_journal tj;
+    journal_new(&tj);
+    open_lat[1] = 2000000;
+    open_gw(tj.path, 0);
+    brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+    feed("35=D|11=d0|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=10|59=0|");
+    brs__fix_pump(&gw, T0);
+    assert_int_equal(count_er("d0", '0'), 1);
+    brs__fix_gateway_flush(&gw);
+    gw.mc_per_turn = 1024;
+    gw.fg_per_turn = 1024;
+    gw.async_compact = 1;
+    brs_error err = {0};
+    assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+    assert_true(brs__fix_gateway_eod_holds(&gw));
+    run_eod_steps();
+    assert_int_equal(count_er("d0", 'C'), 0); /* its expiry on the wire */
+    assert_true(brs__fix_gateway_eod_holds(&gw));
+    brs__fix_pump(&gw, T0 + 1000000);
+    assert_true(brs__fix_gateway_eod_holds(&gw));
+    brs__fix_pump(&gw, T0 + 10000000);
+    assert_int_equal(count_er("d0", 'C'), 1);
+    assert_false(brs__fix_gateway_eod_holds(&gw));
+    brs__fix_gateway_flush(&gw);
+    close_gw();
+    journal_done(&tj);
+}
+
+/* (EOD_STEPS_V3) With a cancel latency (2 ms) longer than the order-entry
+ * one (1 ms): a slice expires the old day's DAY sell "ds" (its cancel on the
+ * wire), then an IOC buy of the new day at its price, "t1", comes, while the
+ * slices still run (how 0: DAY buys behind "ds") or just after the last one
+ * (how 1): it reaches the venue after the expiry and fills the GTC sell "gs"
+ * behind; "ds" never trades. (Before 2026-12-07 17:00 "t1" passed over
+ * "ds", whose expiry was sent already, and reached the venue a cancel
+ * latency early: it bought "ds".) */
+static void test_eod_order_after_expiry_on_wire(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 2; how++) {
+        tmp_journal tj;
+        journal_new(&tj);
+        open_lat[0] = 1000000;
+        open_lat[1] = 2000000;
+        open_gw(tj.path, 0);
+        brs__rt_set_clock_hook(gw.rt, journal_clock_hook, &gw);
+        brs__fix_gateway_end_of_day(&gw, T0 - 1000, 1, NULL);
+        feed("35=D|11=ds|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=0|");
+        feed("35=D|11=gs|55=AAPL|54=2|60=20231114-22:13:20|38=1|40=2|44=50|59=1|");
+        if (how == 0)
+            for (int k = 0; k < 3; k++)
+                feed("35=D|11=b%d|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=1|59=0|", k);
+        brs__fix_pump(&gw, T0 + 1000000);
+        assert_int_equal(count_er("gs", '0'), 1);
+        brs__fix_gateway_flush(&gw);
+        gw.mc_per_turn = how ? 1024 : 1;
+        gw.fg_per_turn = 1024;
+        gw.async_compact = 1;
+        brs_error err = {0};
+        assert_int_equal(brs__fix_gateway_end_of_day(&gw, T0, 0, &err), BRS_OK);
+        brs__fix_gateway_eod_step(&gw); /* ds (how 0), or every one */
+        assert_int_equal(gw.eod_phase, how ? BRS__FIX_EOD_FORGET : BRS__FIX_EOD_EXPIRE);
+        outlen = outread = 0;
+        feed("35=D|11=t1|55=AAPL|54=1|60=20231114-22:13:20|38=1|40=2|44=50|59=3|");
+        brs__fix_pump(&gw, T0 + 8000000);
+        run_eod_steps();
+        brs__fix_pump(&gw, T0 + 12000000);
+        assert_int_equal(count_er("ds", 'F'), 0);
+        assert_int_equal(count_er("ds", 'C'), 1);
+        assert_int_equal(count_er("gs", 'F'), 1);
+        assert_int_equal(count_er("t1", 'F'), 1);
+        brs__fix_gateway_flush(&gw);
+        close_gw();
+        open_lat[0] = 1000000;
+        open_lat[1] = 2000000;
+        open_gw(tj.path, 0);
+        assert_int_equal(status_of_cl("gs", 2), '2');
+        assert_int_equal(status_of_cl("t1", 1), '2');
+        close_gw();
+        journal_done(&tj);
+    }
 }
 
 /* An order still on its way to the venue (an order-entry latency) while
@@ -2326,6 +2637,11 @@ int main(void)
         cmocka_unit_test(test_eod_expires_orders_in_flight),
         cmocka_unit_test(test_eod_expiry_ahead_of_order),
         cmocka_unit_test(test_eod_strategy_order_no_old_day_trade),
+        cmocka_unit_test(test_eod_wire_order_expires_on_arrival),
+        cmocka_unit_test(test_eod_wire_replace_expires),
+        cmocka_unit_test(test_eod_strategy_replace_no_old_day_trade),
+        cmocka_unit_test(test_eod_holds_while_expiry_on_wire),
+        cmocka_unit_test(test_eod_order_after_expiry_on_wire),
         cmocka_unit_test(test_eod_at_once_keeps_orders_in_flight),
         cmocka_unit_test(test_forget_keeps_orders_in_flight),
         cmocka_unit_test(test_bad_snapshot),

@@ -5,7 +5,8 @@
  * cum/leaves the parent's; cancelling a partly filled posted parent ends it
  * with the rest; a venue that rejects everything makes the parent complete on
  * the other; a venue's refusal reaches the client as one REJECTED, whether
- * the venue reported it as an event or only returned its code. */
+ * the venue reported it as an event or only returned its code; what
+ * brs__rt_day_over marks on the wire expires at the venue on arrival. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +174,70 @@ static void test_refusal_one_reject(void **state)
     }
 }
 
+/* brs__rt_day_over's question: client b's order ids below 100 (those of "the
+ * old day"). */
+static uint32_t over_client;
+static int over_asked;
+static int over_old(void *user, uint32_t cl, uint64_t id, int replace)
+{
+    (void)user;
+    (void)replace;
+    over_asked++;
+    return cl == over_client && id < 100;
+}
+
+/* What brs__rt_day_over marks on the wire (1 ms order entry) expires at the
+ * venue on arrival: b's buy 1 crossing a's resting sell is acknowledged then
+ * cancelled (its response latency after its arrival), never filled; b's
+ * replace of its resting buy 2 to a crossing price cancels buy 2 there
+ * instead; b's buy 100 (not marked) on the wire behind them fills the sell. */
+static void test_day_over_on_the_wire(void **state)
+{
+    (void)state;
+    world w;
+    open_world(&w, "", 0);
+    client a = {0}, b = {0};
+    add(&w, &a, "venue:lit");
+    add(&w, &b, "venue:lit");
+    order(&w, &a, 1, BRS_SELL, 100, 1, BRS_GTC);
+    order(&w, &b, 2, BRS_BUY, 50, 1, BRS_DAY);
+    assert_non_null(last_of(&b, 2, BRS_OEV_ACCEPTED));
+    brs__rt_set_latency(w.rt, 1000000, 0, 500);
+    brs_order o = {.id = 1, .instrument = 0, .side = BRS_BUY, .type = BRS_LIMIT, .tif = BRS_DAY, .price = 100,
+                   .qty = 1};
+    assert_int_equal(brs__rt_submit(w.rt, b.id, &o), BRS_OK);
+    assert_int_equal(brs__rt_replace(w.rt, b.id, 2, 100, 1), BRS_OK);
+    o.id = 100;
+    o.tif = BRS_GTC;
+    assert_int_equal(brs__rt_submit(w.rt, b.id, &o), BRS_OK);
+    over_client = b.id;
+    over_asked = 0;
+    int64_t last = 0, t0 = brs__rt_now(w.rt);
+    assert_int_equal(brs__rt_day_over(w.rt, over_old, NULL, &last), 2);
+    assert_int_equal(over_asked, 3);
+    assert_int_equal(last, t0 + 1000000);
+    brs__rt_advance(w.rt, t0 + 1000000); /* on arrival: nothing heard yet */
+    assert_null(last_of(&b, 1, BRS_OEV_ACCEPTED));
+    brs__rt_advance(w.rt, t0 + 2000000);
+    assert_int_equal(count_of(&b, 1, BRS_OEV_ACCEPTED), 1);
+    assert_int_equal(count_of(&b, 1, BRS_OEV_CANCELLED), 1);
+    int acc = -1, can = -1;
+    for (int i = 0; i < b.n; i++)
+        if (b.ev[i].order_id == 1)
+            *(b.ev[i].kind == BRS_OEV_ACCEPTED ? &acc : &can) = i;
+    assert_true(acc < can); /* New, then the expiry */
+    assert_int_equal(last_of(&b, 1, BRS_OEV_CANCELLED)->qty, 1);
+    assert_int_equal(filled(&b, 1, NULL, w.rt), 0);
+    assert_int_equal(count_of(&b, 2, BRS_OEV_CANCELLED), 1);
+    assert_int_equal(count_of(&b, 2, BRS_OEV_REPLACED), 0);
+    assert_int_equal(filled(&b, 2, NULL, w.rt), 0);
+    assert_int_equal(filled(&b, 100, NULL, w.rt), 1);
+    assert_int_equal(filled(&a, 1, NULL, w.rt), 1);
+    assert_int_equal(brs__rt_day_over(w.rt, over_old, NULL, &last), 0); /* nothing on the wire */
+    assert_int_equal(last, INT64_MIN);
+    close_world(&w);
+}
+
 /* A parent larger than either venue's touch fills on both. */
 static void test_parent_two_venues(void **state)
 {
@@ -310,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_parent_cancel),
         cmocka_unit_test(test_failover),
         cmocka_unit_test(test_queue_full_recovers),
+        cmocka_unit_test(test_day_over_on_the_wire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

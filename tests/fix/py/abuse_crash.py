@@ -557,6 +557,18 @@ def case_eodlatcrash(work):
     eod_crash(work, 90, lat_ns=800000000, max_cancels_per_turn=4, max_forget_per_turn=1024)
 
 
+def case_eodwirecrash(work):
+    """(3, 9) eodlatcrash's end of day with CLIENT2's GTC sell of n lots at
+    9.00 resting at the venue when the old day's DAY buys at 9.00 (and the GTC
+    buys behind each) still on the wire reach it: a DAY order whose day ended
+    on its way expires there on arrival without matching (END_OF_DAY mode 7,
+    EOD_STEPS_V3), so the GTC buys fill the sell and no DAY buy does, whether
+    the slices pass them before they arrive or not, across kill -9 at each
+    write and sync and the restart. Before 2026-12-07 17:00 each DAY buy
+    arriving ahead of its GTC twin bought the sell in the new day."""
+    eod_crash(work, 90, lat_ns=800000000, cross=True, max_cancels_per_turn=4, max_forget_per_turn=1024)
+
+
 EOD_STRAT = """-- abuse eodstrat: a resting buy at 5.00; its fill answered by an IOC buy at 9.50
 local M = {}
 local answered = false
@@ -565,6 +577,24 @@ M.on_fill = function(ctx, ev)
   if not answered and ev.price == 500 then
     answered = true
     ctx:buy{qty = 1, price = 950, tif = "ioc"}
+  end
+end
+return M
+"""
+
+
+EOD_STRAT_REPLACE = """-- abuse eodstratrep: resting buys at 5.00 and 1.00; the fill of the first
+-- answered by a replace of the second to 9.50
+local M = {}
+local low, answered = nil, false
+M.on_start = function(ctx)
+  ctx:buy{qty = 1, price = 500, tif = "gtc"}
+  low = ctx:buy{qty = 1, price = 100, tif = "gtc"}
+end
+M.on_fill = function(ctx, ev)
+  if not answered and ev.price == 500 then
+    answered = true
+    ctx:replace(low, 950, 1)
   end
 end
 return M
@@ -589,7 +619,16 @@ def stored_reports(port, comp):
     return seen
 
 
-def case_eodstrat(work):
+def case_eodstratrep(work):
+    """(9) eodstrat with the strategy's answer a replace of its resting buy
+    at 1.00 to 9.50 (not a new order): it expires yesterday's DAY sell "ds"
+    first all the same (END_OF_DAY mode 7: the runtime's replace hook) and
+    fills the GTC sell "gs" behind it, live and after kill -9 and the
+    restart. Before 2026-12-07 17:00 the replace bought "ds"."""
+    case_eodstrat(work, EOD_STRAT_REPLACE)
+
+
+def case_eodstrat(work, strategy=EOD_STRAT):
     """(9) a hosted strategy's order sent while the expiry slices run, in
     answer to its own fill (no timer: those wait; no client message of its
     own), meets no DAY order of the old day: yesterday's DAY buys at 1.00
@@ -612,7 +651,7 @@ def case_eodstrat(work):
     day_end = yesterday_journal(os.path.join(state, "orders.journal"), bodies)
     script = os.path.join(work, "answer.lua")
     with open(script, "w") as f:
-        f.write(EOD_STRAT)
+        f.write(strategy)
     srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
                      sessions=[{"target_comp_id": x} for x in ("CLIENT1", "CLIENT2")],
                      strategies=[{"file": script, "name": "answer", "hot_reload": False}])
@@ -685,7 +724,17 @@ def fix_ms(v):
     return t * 1000 + (int(v[18:21]) if len(v) > 18 else 0)
 
 
-def case_eodhold(work):
+def case_eodholdlat(work):
+    """(9) eodhold with a venue cancel latency of 0.3 s: the last slices'
+    expiries are still on the wire when the slices end; the market data
+    replay waits until the last of them has reached the venue (END_OF_DAY
+    mode 7), so no print meets an old DAY order meanwhile. Before 2026-12-07
+    17:00 it went on at the last slice and the prints of those 0.3 s filled
+    old DAY orders whose expiry was on its way."""
+    case_eodhold(work, cancel_ns=300000000)
+
+
+def case_eodhold(work, cancel_ns=0):
     """(9) no DAY order of yesterday trades today: 100,000 DAY buys of
     yesterday at 9.00 meet today's day_end at start and expire one a loop
     turn (max_cancels_per_turn 1: for thousands of turns), while the market
@@ -708,8 +757,9 @@ def case_eodhold(work):
                         [(5 * k, "9.00", 1, "sell") for k in range(1, window // 5)])
     if not ticks:
         return
+    extra = {"latency": {"cancel_ns": cancel_ns}} if cancel_ns else {}
     srv = new_server(work, state_dir=state, day_end=day_end, max_cancels_per_turn=1, max_orders=1 << 20,
-                     market_data={"file": ticks, "speed": 1})
+                     market_data={"file": ticks, "speed": 1}, **extra)
     srv.start()
     t = time.time()
     while "market data replay ended" not in srv.logtext() and time.time() - t < 240:
@@ -745,7 +795,7 @@ def case_eodhold(work):
     srv.stop()
 
 
-def eod_crash(work, max_points, lat_ns=0, **cfg):
+def eod_crash(work, max_points, lat_ns=0, cross=False, **cfg):
     """(9) the end of day's compaction through the forked child, killed at
     each write and sync in turn (BRS_FAULT_AFTER_WRITES, every other one
     torn, fsync batch): the expiry reports and the end-of-day record in the
@@ -758,7 +808,9 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
     DAY orders gone (unknown to status requests, and not in the book: an IOC
     selling 3n at 9.00 fills exactly n), each DAY order's expiry report in the
     store exactly once, the cancelled orders' ClOrdIDs free again (a new
-    day), no temporary left."""
+    day), no temporary left. cross (with lat_ns): CLIENT2's GTC sell of n
+    lots at 9.00 rests before the orders go out: the GTC buys fill it, no
+    DAY buy fills (each expires on arrival), the IOC then fills nothing."""
     import struct
     n = 30
     now = time.time()
@@ -787,11 +839,19 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
             for k in range(n):
                 put(order_body("CLIENT1", seq, "k%d" % k, 1, "9.00", 1))
                 seq += 1
+            # and n DAY buys at 1.00 resting (acknowledged): the slices' work (the
+            # orders on the wire expire where they arrive under END_OF_DAY mode 7)
+            for k in range(n):
+                put(order_body("CLIENT1", seq, "r%d" % k, 1, "1.00", 1, tif=0))
+                seq += 1
             f.write(struct.pack("<IIq", 0x7fffffe1, 8, 2 * lat_ns))
             for k in range(n):
                 put(cancel(k, seq))
                 seq += 1
             f.write(struct.pack("<IIq", 0x7fffffe1, 8, 4 * lat_ns))
+            if cross:  # CLIENT2's (session 1) sell, resting before the buys go out
+                m = fixmsg(order_body("CLIENT2", 2, "xs", 2, "9.00", n))
+                f.write(struct.pack("<II", 1, len(m)) + m)
             clock_at = f.tell() + 8
             f.write(struct.pack("<IIq", 0x7fffffe1, 8, 5 * lat_ns))
         for k in range(n):
@@ -863,6 +923,7 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
         c = Client(srv.port, "CLIENT1")
         c.send("A", [(98, 0), (108, 30)], 1)
         expired, logon, nxt, asked = {}, None, 2, False
+        fills = set()
         deadline = time.time() + 20
         while time.time() < deadline:
             m = c.recv(1.0)
@@ -877,11 +938,19 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
                 logon = m
             elif m.type == "8" and m.get(150) == "C":
                 expired.setdefault(m.get(11), set()).add(m.seq)
+            elif m.type == "8" and m.get(150) == "F":
+                fills.add(m.get(11))
         bad = []
-        if len(expired) != n or any(len(v) != 1 for v in expired.values()):
+        if len(expired) != (2 * n if lat_ns else n) or any(len(v) != 1 for v in expired.values()):
             bad.append(("expiry reports", len(expired), sum(1 for v in expired.values() if len(v) > 1)))
-        for k in range(n):
-            for cl, want in (("g%d" % k, "0"), ("d%d" % k, None)):
+        day_fills = sorted(f for f in fills if f.startswith("d"))
+        if day_fills:
+            bad.append(("DAY buys of the old day filled in the new day", day_fills[:5], len(day_fills)))
+        if cross and any("g%d" % k not in fills for k in range(n)):
+            bad.append(("GTC buys not filled", sum("g%d" % k not in fills for k in range(n))))
+        for k in range(n):  # (cross: the GTC buys filled, closed: after the compaction unknown)
+            for cl, want in ((("g%d" % k, "0"),) if not cross else ()) + (("d%d" % k, None),) + (
+                    (("r%d" % k, None),) if lat_ns else ()):
                 c.send("H", [(11, cl), (54, 1), (55, "AAPL")], nxt)
                 nxt += 1
                 m = c.recv(5)
@@ -909,8 +978,8 @@ def eod_crash(work, max_points, lat_ns=0, **cfg):
             if m.type == "8" and m.get(150) == "4":
                 break
             m = c2.recv(5)
-        if filled != n:
-            bad.append(("the book holds %d at 9.00, not the %d GTC orders" % (filled, n), None))
+        if filled != (0 if cross else n):
+            bad.append(("the book holds %d at 9.00, not the %d GTC orders" % (filled, 0 if cross else n), None))
         check(logon is not None and not bad, "fault %d: after the restart: %r" % (fault, bad[:3]))
         left = [f for f in os.listdir(state) if f.endswith(".compact")]
         check(not left, "fault %d: temporaries left: %r" % (fault, left))

@@ -52,9 +52,13 @@ cases (issue 15 point):
                 while the old day's orders are still on their way to the
                 venue (0.8 s latency): each expires once, the book holds the
                 GTC orders only
+  eodwirecrash  (9) the same with a GTC sell resting where the old day's DAY
+                buys on the wire arrive: they expire there, never matching
   eodstrat      (9) a hosted strategy's IOC sent in answer to its own fill
                 while the slices run expires yesterday's DAY sell it would
                 meet first, live and after kill -9 and a restart
+  eodstratrep   (9) the same with the strategy's answer a replace of its
+                resting buy to the crossing price
   sweepcrash    (3) a sweep whose runtime events and reports stream over loop
                 turns killed at each write and sync: no fill or every fill
                 reported to both sides after the restart, each report stored
@@ -66,6 +70,8 @@ cases (issue 15 point):
   sweepmdcrash  (3) the same made by replayed market data (a trade print)
   eodhold       (9) yesterday's DAY orders expiring over loop turns while
                 market data prints trade at their price: none of them trades
+  eodholdlat    (9) the same with a cancel latency: the prints wait until the
+                last expiry has reached the venue
 
 usage: abuse_test.py BOURSE CASE"""
 import os
