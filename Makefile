@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 WERROR ?= ON
 
-.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-config fuzz-audit fuzz-restart fuzz-report fuzz-sweep python
+.PHONY: all bootstrap configure build demo test check bench install clean fuzz-configure fuzz-build fuzz fuzz-ticks fuzz-binance fuzz-import fuzz-lua fuzz-wsgate fuzz-http fuzz-ws fuzz-wstls fuzz-config fuzz-audit fuzz-restart fuzz-report fuzz-sweep python
 
 all: build
 
@@ -147,6 +147,12 @@ fuzz-http: fuzz-build
 # it (tests/fuzz/fuzz_ws.c): upgrade requests, 101 answers, then frames.
 fuzz-ws: fuzz-build
 	$(call fuzz_run,ws,corpus-ws,16384,-dict=tests/fuzz/http.dict)
+
+# The same server connection over TLS (tests/fuzz/fuzz_wstls.c): a script of
+# what a client does (raw bytes, a real handshake, records, frames, a
+# renegotiation or key update, close_notify or not, the clock).
+fuzz-wstls: fuzz-build
+	$(call fuzz_run,wstls,corpus-wstls,16384)
 
 # Configuration files (tests/fuzz/fuzz_config.c): any text through the JSON
 # loader, then the validators of bourse serve, a book-mode backtest and

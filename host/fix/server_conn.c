@@ -407,6 +407,15 @@ void brs__srv_on_readable(brs__fix_server *srv, conn *c, int64_t now)
                 continue;
             if (errno == EPROTO) { /* TLS: a failed handshake, a plain-TCP client */
                 char e[256];
+                if (brs__tls_error_is_eof()) {
+                    /* the peer's TCP close without a close_notify (OpenSSL 3:
+                     * "unexpected eof while reading"), in the handshake or
+                     * after: a disconnect as over plain TCP (a health check
+                     * that connects and drops), not a failed Logon */
+                    brs__tls_error(e, sizeof e); /* (off the error queue) */
+                    c->eof = 1;
+                    break;
+                }
                 BRS_LOG(BRS_LOG_WARN, "fix", "TLS failure: connection refused",
                         BRS_KV_S("peer", c->peer), BRS_KV_S("reason", brs__tls_error(e, sizeof e)));
                 if (!c->sess)

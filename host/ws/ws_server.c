@@ -336,8 +336,21 @@ static void drive(brs__wss *c, int write)
             break;
         refill(c);
     }
-    if (c->io_failed || (!wslay_event_want_read(ctx) && !wslay_event_want_write(ctx)))
-        finish(c, c->close_code ? c->close_code : 1006, c->io_failed ? "connection lost" : "closed");
+    if (c->io_failed || (!wslay_event_want_read(ctx) && !wslay_event_want_write(ctx))) {
+        int code = c->close_code;
+        const char *why = c->io_failed ? "connection lost" : "closed";
+        if (!code && wslay_event_get_close_sent(ctx) && !wslay_event_get_close_received(ctx)) {
+            /* wslay refused the input on its own (it checks a text
+             * message's UTF-8 before on_msg_recv sees it) and sent its close:
+             * its code, not a lost connection's */
+            int sent = wslay_event_get_status_code_sent(ctx);
+            if (sent == 1007)
+                code = 1007, why = "text message is not valid UTF-8";
+            else if (sent == 1002 || sent == 1009)
+                code = sent, why = sent == 1002 ? "protocol error" : "message too big";
+        }
+        finish(c, code ? code : 1006, why);
+    }
 }
 
 static void write_raw(brs__wss *c)

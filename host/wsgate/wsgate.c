@@ -211,10 +211,7 @@ int brs__wsgate_step(brs__wsgate *g)
         account *a = &g->acc[i];
         if (!a->q.n)
             continue;
-        if (a->epoch != g->epoch) {
-            a->epoch = g->epoch;
-            a->taken = 0;
-        }
+        brs__wsg_turn_budget(g, a);
         brs_order_event ev;
         while (a->taken < g->per_turn && brs__rt_evq_pop(&a->q, &ev)) {
             a->taken++;
@@ -365,12 +362,19 @@ int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s)
 {
     *s = g->st;
-    s->open_connections = g->n_conns;
-    s->logged_in = 0;
+    s->open_connections = s->logged_in = s->closed_waiting = 0;
     s->events_waiting = s->kept_bytes = 0;
     for (uint32_t i = 0; i < g->n_conns; i++) {
-        s->logged_in += g->conns[i]->acct >= 0;
-        s->kept_bytes += brs__ws_msgq_bytes(&g->conns[i]->held);
+        const wconn *c = g->conns[i];
+        size_t kept = brs__ws_msgq_bytes(&c->held);
+        /* a connection that is over stays in the table while its kept
+         * messages wait for its account's events (parked, brs__wsgate_flush):
+         * neither open nor logged in, counted apart */
+        int over = c->closed || c->ws.state == BRS__WSS_DONE;
+        s->open_connections += !over;
+        s->logged_in += !over && c->acct >= 0;
+        s->closed_waiting += over && kept && !c->drop_kept;
+        s->kept_bytes += kept;
     }
     for (uint32_t i = 0; g->n_active && i < g->n_acc; i++)
         s->events_waiting += g->acc[i].q.n;

@@ -93,10 +93,11 @@ int brs__wsgate_order_name(const brs__wsgate *g, uint32_t client, uint64_t order
 typedef struct brs__wsgate_stats {
     uint64_t connections, logins, login_failures, requests, rejected_requests, orders, reports, fills,
         rate_limited, closed_limit;
-    /* now (computed by brs__wsgate_get_stats): connections open, logged in,
-     * order events waiting in the accounts' streaming queues, and the bytes
-     * of messages kept behind them */
-    uint32_t open_connections, logged_in;
+    /* now (computed by brs__wsgate_get_stats): connections open, logged in
+     * (neither counts a connection that is over), connections over whose
+     * kept messages still wait to run, order events waiting in the accounts'
+     * streaming queues, and the bytes of messages kept behind them */
+    uint32_t open_connections, logged_in, closed_waiting;
     uint64_t events_waiting, kept_bytes;
 } brs__wsgate_stats;
 void brs__wsgate_get_stats(const brs__wsgate *g, brs__wsgate_stats *s);

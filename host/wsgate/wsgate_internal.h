@@ -138,6 +138,16 @@ void brs__wsg_on_text(void *ud, brs__wss *ws, const char *data, size_t len);
 void brs__wsg_on_open(void *ud, brs__wss *ws, const char *path);
 void brs__wsg_on_close(void *ud, brs__wss *ws, int code, const char *reason);
 
+/* The account's budget of events this loop turn (max_events_per_turn):
+ * `taken` counts from 0 again in a new turn. */
+static inline void brs__wsg_turn_budget(const brs__wsgate *g, account *a)
+{
+    if (a->epoch != g->epoch) {
+        a->epoch = g->epoch;
+        a->taken = 0;
+    }
+}
+
 /* An order's arrival time for a latency histogram (its report is being
  * made); observed at the turn's end (brs__wsgate_observe_latency). */
 static inline void brs__wsg_lat_note(brs__wsgate *g, brs__latq *q, int64_t t)

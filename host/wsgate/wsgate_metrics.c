@@ -16,7 +16,7 @@
 struct brs__wsgate_series {
     brs__counter *orders, *fills, *connections, *limit_closes, *logins, *login_failures, *requests, *errors,
         *reports, *rate_limited;
-    brs__gauge *open, *logged_in, *waiting, *kept;
+    brs__gauge *open, *logged_in, *closed_waiting, *waiting, *kept;
 };
 
 int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *r, brs_error *err)
@@ -49,6 +49,9 @@ int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *r, brs_error *err)
     m->open = brs__mreg_gauge(r, "bourse_ws_connections_open", "WebSocket connections open now.", NULL);
     m->logged_in = brs__mreg_gauge(r, "bourse_ws_connections_logged_in", "WebSocket connections logged in now.",
                                    NULL);
+    m->closed_waiting = brs__mreg_gauge(r, "bourse_ws_connections_closed_waiting",
+                                        "WebSocket connections closed whose kept messages still wait to run "
+                                        "(behind their account's order events).", NULL);
     m->waiting = brs__mreg_gauge(r, "bourse_ws_events_waiting",
                                  "Order events waiting in the accounts' streaming queues (max_events_per_turn).",
                                  NULL);
@@ -64,7 +67,7 @@ int brs__wsgate_metrics(brs__wsgate *g, struct brs__mreg *r, brs_error *err)
                                              NULL, 0);
     if (!m->orders || !m->fills || !m->connections || !m->limit_closes || !m->logins || !m->login_failures ||
         !m->requests || !m->errors || !m->reports || !m->rate_limited || !m->open || !m->logged_in ||
-        !m->waiting || !m->kept || !ha || !hf) {
+        !m->closed_waiting || !m->waiting || !m->kept || !ha || !hf) {
         free(m);
         return brs__err(err, BRS_E_NOMEM, "metrics: the WebSocket gateway's series: registration failed");
     }
@@ -114,6 +117,7 @@ void brs__wsgate_metrics_sync(brs__wsgate *g)
     brs__counter_set(m->rate_limited, s.rate_limited);
     brs__gauge_set(m->open, s.open_connections);
     brs__gauge_set(m->logged_in, s.logged_in);
+    brs__gauge_set(m->closed_waiting, s.closed_waiting);
     brs__gauge_set(m->waiting, (double)s.events_waiting);
     brs__gauge_set(m->kept, (double)s.kept_bytes);
 }

@@ -261,10 +261,7 @@ void brs__wsg_on_order(void *user, const brs_order_event *ev)
     account *a = user;
     brs__wsgate *g = a->g;
     if (g->per_turn && !g->replaying) {
-        if (a->epoch != g->epoch) {
-            a->epoch = g->epoch;
-            a->taken = 0;
-        }
+        brs__wsg_turn_budget(g, a);
         if (a->q.n || a->taken >= g->per_turn) {
             if (brs__rt_evq_push(&a->q, ev) == BRS_OK) {
                 if (a->q.n == 1) {

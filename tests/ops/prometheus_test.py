@@ -181,6 +181,7 @@ def main():
                 'bourse_ws_limit_closes_total': 0,
                 'bourse_ws_connections_open': 2,
                 'bourse_ws_connections_logged_in': 2,
+                'bourse_ws_connections_closed_waiting': 0,
                 'bourse_ws_events_waiting': 0,
                 'bourse_ws_kept_message_bytes': 0,
                 'bourse_order_ack_latency_seconds_count{protocol="ws"}': 2,

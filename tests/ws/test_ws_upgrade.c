@@ -341,6 +341,37 @@ static void test_server_backlog(void **state)
     close(sv[1]);
 }
 
+/* A text message that is not UTF-8: wslay checks it before our callback and
+ * sends the close 1007 itself; the owner learns 1007 too (it was told 1006,
+ * "closed", a lost connection, until 2026-12-07: found by fuzz_wstls). Whole,
+ * and split across two fragments. */
+static void test_server_bad_utf8(void **state)
+{
+    (void)state;
+    static const unsigned char whole[] = {0x81, 0x82, 0, 0, 0, 0, 0xc3, 0x28};
+    static const unsigned char split[] = {0x01, 0x81, 0, 0, 0, 0, 0xc3, 0x80, 0x81, 0, 0, 0, 0, 0xff};
+    const unsigned char *in[] = {whole, split};
+    size_t len[] = {sizeof whole, sizeof split};
+    for (int k = 0; k < 2; k++) {
+        brs__wss c;
+        int sv[2];
+        open_pair(&c, sv, NULL);
+        assert_true(write(sv[1], in[k], len[k]) == (ssize_t)len[k]);
+        brs__wss_on_readable(&c, 3);
+        brs__wss_flush(&c, 4);
+        unsigned char out[64];
+        ssize_t n = read(sv[1], out, sizeof out);
+        assert_true(n >= 4);
+        assert_int_equal(out[0], 0x88); /* the close frame, 1007 */
+        assert_int_equal(out[2] << 8 | out[3], 1007);
+        assert_int_equal(c.state, BRS__WSS_DONE);
+        assert_int_equal(closed_code, 1007);
+        assert_non_null(strstr(closed_reason, "UTF-8"));
+        brs__wss_free(&c);
+        close(sv[1]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_server_wire),
         cmocka_unit_test(test_server_backlog),
+        cmocka_unit_test(test_server_bad_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

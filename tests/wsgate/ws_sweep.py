@@ -591,7 +591,8 @@ def case_keepalive(work):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=5) as r:
             text = r.read().decode()
         found = {k: re.search(r"^%s (\S+)$" % k, text, re.M)
-                 for k in ("bourse_ws_events_waiting", "bourse_ws_kept_message_bytes")}
+                 for k in ("bourse_ws_events_waiting", "bourse_ws_kept_message_bytes", "bourse_ws_connections_open",
+                           "bourse_ws_connections_logged_in", "bourse_ws_connections_closed_waiting")}
         return {k: float(m.group(1)) if m else -1.0 for k, m in found.items()}  # -1: not there
     conns = {}
     for name, acct in (("mk", "maker"), ("tk", "taker"), ("tk2", "taker")):
@@ -627,6 +628,18 @@ def case_keepalive(work):
         time.sleep(0.05)
         for k, v in gauges().items():
             seen[k] = max(seen.get(k, 0), v)
+    # once the second connection's close is answered (its kept order still
+    # waits for the stream): two connections open and logged in, one closed
+    # with messages waiting, while the stream goes on
+    t2r.wait(lambda m: False, timeout=10)
+    time.sleep(0.25)  # (the gauges are published every 100 ms)
+    during = []
+    while len(during) < 3:
+        g = gauges()
+        if not g["bourse_ws_events_waiting"] > 0:
+            break
+        during.append(g)
+        time.sleep(0.05)
     last = tr.wait(lambda m: is_fill(m) and m.get("cum_qty") == n)
     q22 = tr.wait(lambda m: m.get("id") == 22)
     mlast = mr.wait(lambda m: is_fill(m) and m.get("client_order_id") == "m%d" % (n - 1))
@@ -682,8 +695,14 @@ def case_keepalive(work):
           "the keepalive" % (stream.get("taker"), 2 * (ping_ms + pong_ms)))
     check("no pong in time" not in log, "a connection was dropped for its pong")
     check(seen.get("bourse_ws_events_waiting", 0) > 0 and seen.get("bourse_ws_kept_message_bytes", 0) > 0 and
-          after == {"bourse_ws_events_waiting": 0, "bourse_ws_kept_message_bytes": 0},
+          after == {"bourse_ws_events_waiting": 0, "bourse_ws_kept_message_bytes": 0, "bourse_ws_connections_open": 2,
+                    "bourse_ws_connections_logged_in": 2, "bourse_ws_connections_closed_waiting": 0},
           "/metrics: during the stream %r, after it %r" % (seen, after))
+    conns_during = [(g["bourse_ws_connections_open"], g["bourse_ws_connections_logged_in"],
+                     g["bourse_ws_connections_closed_waiting"]) for g in during]
+    check(conns_during and all(x == (2, 2, 1) for x in conns_during),
+          "/metrics: with the second connection closed and its kept order waiting for the stream, (open, logged in, "
+          "closed waiting) = %r, want (2, 2, 1) each" % conns_during)
     print("keepalive: a %d-fill stream over %.0f ms (ping_interval_ms %d, pong_timeout_ms %d, %d ms a turn): "
           "%d pings answered during it, every fill once in order, the kept messages after it in order, the "
           "second connection's close answered %.0f ms after it was sent and its kept order run; /metrics during "
