@@ -25,17 +25,8 @@
 /* Appends one record [type][len][bytes] to a growing buffer. */
 int brs__fix_buf_record(char **buf, size_t *len, size_t *cap, uint32_t type, const void *m, uint32_t n)
 {
-    size_t need = *len + 8 + n;
-    if (need > *cap) {
-        size_t c = *cap ? *cap : 65536;
-        while (c < need)
-            c *= 2;
-        char *p = realloc(*buf, c);
-        if (!p)
-            return BRS_E_NOMEM;
-        *buf = p;
-        *cap = c;
-    }
+    if (brs__fix_buf_reserve(buf, cap, *len + 8 + n, 65536) != BRS_OK)
+        return BRS_E_NOMEM;
     memcpy(*buf + *len, &type, 4);
     memcpy(*buf + *len + 4, &n, 4);
     if (n)
@@ -54,17 +45,8 @@ int brs__fix_buf_seal(char **buf, size_t *len, size_t *cap, size_t at)
 /* Appends bytes as they are. */
 int brs__fix_buf_record_raw(char **buf, size_t *len, size_t *cap, const void *m, size_t n)
 {
-    size_t need = *len + n;
-    if (need > *cap) {
-        size_t c = *cap ? *cap : 65536;
-        while (c < need)
-            c *= 2;
-        char *p = realloc(*buf, c);
-        if (!p)
-            return BRS_E_NOMEM;
-        *buf = p;
-        *cap = c;
-    }
+    if (brs__fix_buf_reserve(buf, cap, *len + n, 65536) != BRS_OK)
+        return BRS_E_NOMEM;
     memcpy(*buf + *len, m, n);
     *len += n;
     return BRS_OK;

@@ -2,6 +2,7 @@
 #include "fix/recfile.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -156,4 +157,19 @@ int brs__fix_crc_damage_err(brs_error *err, const char *path, uint64_t at, uint3
     snprintf(what, sizeof what, "record checksum mismatch (stored 0x%08x, computed 0x%08x)", stored,
              computed);
     return brs__fix_damage_err(err, path, at, what);
+}
+
+int brs__fix_buf_reserve(char **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return BRS_OK;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+        return BRS_E_NOMEM;
+    *buf = p;
+    *cap = c;
+    return BRS_OK;
 }

@@ -46,6 +46,11 @@ int brs__fix_sfmt_detect(const char *p, uint64_t size);
 void brs__fix_jfmt_header(char out[BRS__JFMT_HDR]);
 void brs__fix_sfmt_header(char out[BRS__SFMT_HDR]);
 
+/* Makes *buf (capacity *cap) hold at least need bytes, doubling from
+ * `first`; BRS_E_NOMEM leaves it as it was. The journal's and the stores'
+ * record buffers both grow through here. */
+int brs__fix_buf_reserve(char **buf, size_t *cap, size_t need, size_t first);
+
 /* The checksum of the journal record at rec ([type][len][len bytes]) and of
  * the store record at rec ([kind][a][n][n bytes]); the stored one follows. */
 uint32_t brs__fix_jrec_crc(const char *rec, uint32_t len);

@@ -30,17 +30,7 @@
 
 static int reserve(char **buf, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return BRS_OK;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c *= 2;
-    char *p = realloc(*buf, c);
-    if (!p)
-        return BRS_E_NOMEM;
-    *buf = p;
-    *cap = c;
-    return BRS_OK;
+    return brs__fix_buf_reserve(buf, cap, need, 4096);
 }
 
 static int index_put(brs__fix_store *st, uint32_t seq, uint64_t off, uint32_t len)
