@@ -348,7 +348,12 @@ static void test_slow_consumer_is_dropped(void **state)
     assert_true(brs__monotime_ns() - t0 < 2000000000LL);
     usleep(3000000); /* past slow_consumer_timeout_ms */
     alive(&b);
-    /* the slow reader gets what was queued, then the Logout that says why */
+    /* the slow reader gets what was queued, then the Logout that says why,
+     * then the connection ends. The Logout is best effort: the gateway had
+     * stopped reading this peer, and when bytes it never read are still in its
+     * socket as it closes, the kernel answers with a reset and drops what had
+     * not reached the peer yet (seen once in 2026-12-07's CI). Either way the
+     * connection ends: it must not stay open and silent. */
     int replies = 0, logout = 0;
     while (crecv(&s)) {
         if (strcmp(got.msgtype, "5") == 0) {
@@ -360,9 +365,12 @@ static void test_slow_consumer_is_dropped(void **state)
         }
         replies++;
     }
-    assert_true(logout);
     assert_true(replies <= 3000);
-    assert_false(crecv(&s)); /* then the connection ends */
+    if (logout)
+        assert_false(crecv(&s)); /* then the connection ends */
+    char x;
+    ssize_t r = recv(s.fd, &x, 1, MSG_DONTWAIT);
+    assert_true(r == 0 || (r < 0 && errno == ECONNRESET)); /* ended, not stalled */
     close(s.fd);
     alive(&b);
     close(b.fd);
